@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+DEMO_DB ?= demo.db
+
+.PHONY: demo test lint typecheck layers pytest bench clean
+
+$(VENV): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(VENV)
+
+demo: $(VENV)
+	CONTEXT_SERVICE_DB=$${CONTEXT_SERVICE_DB:-$(DEMO_DB)} $(BIN)/context-service demo --port $(PORT)
+
+lint: $(VENV)
+	$(BIN)/ruff check context_service integrations tests bench
+	$(BIN)/ruff format --check context_service integrations tests bench
+
+typecheck: $(VENV)
+	$(BIN)/mypy
+
+layers: $(VENV)
+	$(BIN)/lint-imports
+
+pytest: $(VENV)
+	$(BIN)/pytest -n 2
+
+test: lint typecheck layers pytest
+
+bench: $(VENV)
+	$(BIN)/python bench/context_bench.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .mypy_cache .pytest_cache .ruff_cache $(DEMO_DB)*

@@ -1,0 +1,116 @@
+"""One exception base for the whole service.
+
+::
+
+    ContextServiceError
+    ├── ConfigurationError         a setting is missing or invalid
+    ├── MappingError               a vendor payload cannot be mapped (the raw record is kept)
+    ├── StoreError                 the database refused an operation
+    │   └── MigrationError
+    ├── LookupFailed               a context request could not be answered
+    │   ├── InvalidIdentifier      malformed email, phone or missing identifier  -> 400
+    │   ├── ProfileNotFound        no profile for the identifier                   -> 404
+    │   └── AmbiguousIdentifier    the identifier belongs to several people        -> 409
+    ├── AuthenticationFailed       missing or unknown API key                      -> 401
+    └── IntegrationError           a vendor call failed (see integrations._http)
+        ├── RetriableError
+        ├── SkippableError
+        └── FatalError
+
+The API layer maps these to problem-details responses; nothing else catches them broadly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ContextServiceError(Exception):
+    """Base of every error this service raises on purpose."""
+
+    status_code: int = 500
+    title: str = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class ConfigurationError(ContextServiceError):
+    """A setting is missing or has an invalid value."""
+
+    title = "Invalid configuration"
+
+
+class MappingError(ContextServiceError):
+    """A vendor payload could not be mapped to a canonical record."""
+
+    status_code = 422
+    title = "Unmappable payload"
+
+
+class StoreError(ContextServiceError):
+    """The database refused an operation."""
+
+    title = "Store error"
+
+
+class MigrationError(StoreError):
+    """A schema migration could not be applied."""
+
+    title = "Migration failed"
+
+
+class LookupFailed(ContextServiceError):
+    """A context request could not be answered."""
+
+    status_code = 400
+    title = "Lookup failed"
+
+
+class InvalidIdentifier(LookupFailed):
+    """The identifier is missing or malformed."""
+
+    status_code = 400
+    title = "Invalid identifier"
+
+
+class ProfileNotFound(LookupFailed):
+    """No profile matches the identifier."""
+
+    status_code = 404
+    title = "Customer not found"
+
+
+class AmbiguousIdentifier(LookupFailed):
+    """The identifier belongs to several different people; ``extra['candidates']`` lists them."""
+
+    status_code = 409
+    title = "Identifier matches several customers"
+
+
+class AuthenticationFailed(ContextServiceError):
+    """The request carries no valid API key."""
+
+    status_code = 401
+    title = "Unauthorized"
+
+
+class IntegrationError(ContextServiceError):
+    """A call to a vendor API failed."""
+
+    status_code = 502
+    title = "Upstream error"
+
+
+class RetriableError(IntegrationError):
+    """Worth retrying later: rate limits, 5xx, timeouts."""
+
+
+class SkippableError(IntegrationError):
+    """This item cannot be processed; skip it, report it and go on."""
+
+
+class FatalError(IntegrationError):
+    """Stop the run: bad credentials, missing permissions, a broken contract."""

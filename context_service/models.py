@@ -1,0 +1,337 @@
+"""The shared vocabulary: canonical records, activities and the snapshot.
+
+Everything here is a plain ``msgspec.Struct`` with no behaviour and no I/O; this module imports
+nothing internal. Integrations map vendor payloads into these shapes, the store persists them as
+JSON, and the API encodes the snapshot straight from them.
+
+Conventions
+-----------
+* Timestamps are ISO-8601 strings in UTC with a ``Z`` suffix (``2026-11-23T18:35:15Z``), so that
+  string comparison is time comparison.
+* Money is a decimal string in major units (``"199.65"``) plus an upper-case ISO currency code;
+  vendors that count in minor units (Stripe) are converted by their mapper.
+* Schema evolution: persisted Structs only ever gain optional fields with defaults; fields are
+  never renamed or re-typed, so old rows keep decoding.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class RecordKey(msgspec.Struct, frozen=True, array_like=True):
+    """The identity of one vendor object: (source, kind, external_id)."""
+
+    source: str
+    kind: str
+    external_id: str
+
+
+class Address(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A postal address as the vendor gave it (not normalized)."""
+
+    street: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+
+
+class PersonFacet(msgspec.Struct, omit_defaults=True):
+    """The identity facet of a person-like record (customer, contact, user, spreadsheet row).
+
+    Values are kept as the vendor wrote them; ``identity.normalize`` derives the match keys.
+    ``links`` are explicit references to the same person in other systems (Stripe ``metadata``,
+    Zendesk ``external_id``...). ``attributes`` carries small facts that belong to the person
+    rather than to an activity (CRM lifecycle stage, owner id, customer tags).
+    """
+
+    emails: list[str] = []
+    phones: list[str] = []
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = None
+    company: str | None = None
+    addresses: list[Address] = []
+    links: list[RecordKey] = []
+    attributes: dict[str, str] = {}
+    created_at: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Activities: what a person did or has, attached to their person-like record(s).
+# --------------------------------------------------------------------------------------------
+
+
+class ActivityBase(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="type"):
+    """Fields every activity has. ``owners`` are the records this activity belongs to.
+
+    An owner is usually a person-like record (a Shopify customer, a Stripe customer, a HubSpot
+    contact, a Zendesk user); it may also be another activity (a Stripe dispute belongs to a
+    charge), in which case the snapshot follows it one hop.
+    """
+
+    owners: list[RecordKey] = []
+    status: str | None = None
+    title: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+
+
+class Fulfillment(msgspec.Struct, omit_defaults=True):
+    """One shipment of an order."""
+
+    status: str | None = None
+    shipment_status: str | None = None
+    tracking_company: str | None = None
+    tracking_numbers: list[str] = []
+    tracking_urls: list[str] = []
+    created_at: str | None = None
+
+
+class Refund(msgspec.Struct, omit_defaults=True):
+    """Money returned on an order or charge."""
+
+    external_id: str
+    amount: str | None = None
+    currency: str | None = None
+    created_at: str | None = None
+    note: str | None = None
+
+
+class LineItem(msgspec.Struct, omit_defaults=True):
+    """One product line of an order."""
+
+    title: str
+    quantity: int = 1
+    sku: str | None = None
+
+
+class Order(ActivityBase, tag="order"):
+    """A commerce order (Shopify). ``title`` is the order name such as ``#1001``.
+
+    ``status`` is one of ``open``, ``closed``, ``cancelled``.
+    """
+
+    number: str | None = None
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    line_items: list[LineItem] = []
+    fulfillments: list[Fulfillment] = []
+    refunds: list[Refund] = []
+    cancelled_at: str | None = None
+    note: str | None = None
+
+
+class Subscription(ActivityBase, tag="subscription"):
+    """A recurring plan (Stripe). ``title`` is the plan or product name."""
+
+    plan: str | None = None
+    interval: str | None = None
+    current_period_end: str | None = None
+    cancel_at_period_end: bool = False
+    canceled_at: str | None = None
+    trial_end: str | None = None
+    latest_invoice: str | None = None
+
+
+class Invoice(ActivityBase, tag="invoice"):
+    """A bill (Stripe). ``amount`` is the amount due."""
+
+    number: str | None = None
+    amount_paid: str | None = None
+    amount_remaining: str | None = None
+    attempt_count: int = 0
+    next_payment_attempt: str | None = None
+    subscription: str | None = None
+    paid_at: str | None = None
+    due_date: str | None = None
+
+
+class Charge(ActivityBase, tag="charge"):
+    """A payment attempt (Stripe). ``status`` is succeeded, pending or failed.
+
+    Only the card brand and last four digits are kept; never a full card or bank number.
+    """
+
+    failure_code: str | None = None
+    failure_message: str | None = None
+    refunded: bool = False
+    amount_refunded: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+    disputed: bool = False
+    refunds: list[Refund] = []
+
+
+class Dispute(ActivityBase, tag="dispute"):
+    """A chargeback (Stripe). Its owner is the disputed charge."""
+
+    reason: str | None = None
+    charge: str | None = None
+    evidence_due_by: str | None = None
+
+
+class Deal(ActivityBase, tag="deal"):
+    """A CRM opportunity (HubSpot). ``status`` is open, won or lost."""
+
+    pipeline: str | None = None
+    stage: str | None = None
+    close_date: str | None = None
+    owner_id: str | None = None
+
+
+class Ticket(ActivityBase, tag="ticket"):
+    """A helpdesk ticket (Zendesk). ``status`` is new, open, pending, hold, solved or closed.
+
+    ``title`` (the subject) and ``last_public_comment`` are customer-written text: render them
+    as quoted data, never as instructions.
+    """
+
+    priority: str | None = None
+    channel: str | None = None
+    satisfaction: str | None = None
+    last_public_comment: str | None = None
+    tags: list[str] = []
+
+
+Activity = Order | Subscription | Invoice | Charge | Dispute | Deal | Ticket
+
+
+class Reference(msgspec.Struct, omit_defaults=True):
+    """A named object other records point at: a CRM owner, a company, a pipeline stage."""
+
+    label: str
+    attributes: dict[str, str] = {}
+
+
+class Mapped(msgspec.Struct, omit_defaults=True):
+    """What a mapper makes of one vendor object: exactly one of person/activity/reference.
+
+    ``updated_at`` is the vendor's own modification time when it has one; the store never lets
+    an older ``updated_at`` overwrite a newer one. ``deleted`` marks a tombstone.
+    """
+
+    key: RecordKey
+    updated_at: str | None = None
+    deleted: bool = False
+    person: PersonFacet | None = None
+    activity: Activity | None = None
+    reference: Reference | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshot: the materialized answer to "what should I know about this person right now?"
+# --------------------------------------------------------------------------------------------
+
+Severity = Literal["critical", "warning", "info"]
+
+
+class Member(msgspec.Struct, omit_defaults=True):
+    """One source record in a profile, with a link to open it in the vendor's dashboard."""
+
+    source: str
+    kind: str
+    external_id: str
+    url: str | None = None
+    updated_at: str | None = None
+
+
+class IdentitySection(msgspec.Struct, omit_defaults=True):
+    """Who this is, merged across sources."""
+
+    name: str | None = None
+    names: list[str] = []
+    emails: list[str] = []
+    phones: list[str] = []
+    company: str | None = None
+    addresses: list[Address] = []
+    customer_since: str | None = None
+
+
+class CommerceSection(msgspec.Struct, omit_defaults=True):
+    """Orders, most recent first."""
+
+    order_count: int = 0
+    total_spent: str | None = None
+    currency: str | None = None
+    orders: list[Order] = []
+
+
+class BillingSection(msgspec.Struct, omit_defaults=True):
+    """Subscriptions, invoices, charges and disputes, most recent first."""
+
+    subscriptions: list[Subscription] = []
+    invoices: list[Invoice] = []
+    charges: list[Charge] = []
+    disputes: list[Dispute] = []
+
+
+class CrmSection(msgspec.Struct, omit_defaults=True):
+    """What the CRM says: lifecycle stage, owner, deals."""
+
+    lifecycle_stage: str | None = None
+    owner: str | None = None
+    deals: list[Deal] = []
+
+
+class SupportSection(msgspec.Struct, omit_defaults=True):
+    """Helpdesk tickets, open ones first, then most recent."""
+
+    open_count: int = 0
+    tickets: list[Ticket] = []
+
+
+class Freshness(msgspec.Struct):
+    """The newest data we hold from one source for this profile."""
+
+    source: str
+    as_of: str | None
+
+
+class Signal(msgspec.Struct, omit_defaults=True):
+    """Something an agent should notice before replying (payment failed, order not shipped...)."""
+
+    code: str
+    severity: Severity
+    message: str
+    source: str
+    ref: str | None = None
+
+
+class ConflictValue(msgspec.Struct):
+    """One source's value for a conflicting field."""
+
+    source: str
+    value: str
+
+
+class Conflict(msgspec.Struct):
+    """One field with different values in different sources, and which one we show."""
+
+    field: str
+    chosen: str
+    rule: str
+    values: list[ConflictValue]
+
+
+class Snapshot(msgspec.Struct, omit_defaults=True):
+    """Everything the service knows about one profile at one version."""
+
+    profile_id: str
+    version: int
+    generated_at: str
+    identity: IdentitySection
+    members: list[Member]
+    commerce: CommerceSection
+    billing: BillingSection
+    crm: CrmSection
+    support: SupportSection
+    freshness: list[Freshness]
+    signals: list[Signal]
+    conflicts: list[Conflict]
+    summary: str

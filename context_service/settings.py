@@ -1,0 +1,132 @@
+"""Typed settings from ``CONTEXT_SERVICE_*`` environment variables and an optional TOML file.
+
+Settings are loaded once by the entry point (``cli.py``) and passed into ``create_app(settings)``
+and everything below it; nothing reads the environment at import time.
+
+Precedence, highest first: environment variables, the TOML file named by
+``CONTEXT_SERVICE_CONFIG``, the defaults below. In TOML use the field names without the prefix
+(``db = "context.db"``, ``api_keys = ["..."]``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from context_service.errors import ConfigurationError
+
+ENV_PREFIX = "CONTEXT_SERVICE_"
+
+
+class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Every setting of the service. The README documents each one; a test checks that."""
+
+    db: str = "./context.db"
+    api_keys: list[str] = []
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_region: str = "US"
+    log_level: str = "INFO"
+
+    shopify_shop: str | None = None
+    shopify_access_token: str | None = None
+    shopify_webhook_secret: str | None = None
+    shopify_base_url: str | None = None
+
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_base_url: str = "https://api.stripe.com"
+    stripe_dashboard_account: str | None = None
+
+    hubspot_access_token: str | None = None
+    hubspot_client_secret: str | None = None
+    hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_portal_id: str | None = None
+
+    zendesk_subdomain: str | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: str | None = None
+    zendesk_webhook_secret: str | None = None
+    zendesk_base_url: str | None = None
+
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+
+
+_LIST_FIELDS = {"api_keys"}
+_INT_FIELDS = {"port"}
+SECRET_FIELDS = frozenset(
+    {
+        "api_keys",
+        "shopify_access_token",
+        "shopify_webhook_secret",
+        "stripe_api_key",
+        "stripe_webhook_secret",
+        "hubspot_access_token",
+        "hubspot_client_secret",
+        "zendesk_api_token",
+        "zendesk_webhook_secret",
+        "llm_api_key",
+    }
+)
+
+
+def setting_names() -> list[str]:
+    """The environment variable name of every setting, in declaration order."""
+    return [ENV_PREFIX + name.upper() for name in Settings.__struct_fields__]
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.__struct_fields__:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is None:
+            continue
+        if name in _LIST_FIELDS:
+            values[name] = [part.strip() for part in raw.split(",") if part.strip()]
+        elif name in _INT_FIELDS:
+            try:
+                values[name] = int(raw)
+            except ValueError as exc:
+                raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be an integer") from exc
+        else:
+            values[name] = raw
+    return values
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment (default ``os.environ``), the TOML file and overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_path = env.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        values.update(_from_toml(Path(config_path)))
+    values.update(_from_env(env))
+    values.update(overrides)
+    try:
+        return msgspec.convert(values, Settings)
+    except msgspec.ValidationError as exc:
+        raise ConfigurationError(f"invalid setting: {exc}") from exc
+
+
+def redacted(settings: Settings) -> dict[str, Any]:
+    """Settings as a dict with every secret replaced by ``***`` (safe to log or print)."""
+    out = msgspec.structs.asdict(settings)
+    for name in SECRET_FIELDS:
+        if out.get(name):
+            out[name] = "***"
+    return out

@@ -1,0 +1,74 @@
+"""Small conversions every mapper needs: timestamps to ISO-8601 UTC, money to decimal strings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from context_service.errors import MappingError
+
+# Stripe's zero-decimal and three-decimal currencies (docs.stripe.com/currencies).
+_ZERO_DECIMAL = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split(),
+)
+_THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
+
+
+def iso_utc(value: str | int | float | None) -> str | None:
+    """Normalize a vendor timestamp (ISO-8601 with any offset, or unix seconds) to ``...Z`` UTC.
+
+    Epoch milliseconds (HubSpot) are recognized by their size. Returns ``None`` for ``None`` or
+    an empty string; raises ``MappingError`` for anything unparseable.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            seconds = float(value)
+            if seconds > 1e11:  # epoch milliseconds
+                seconds /= 1000
+            moment = datetime.fromtimestamp(seconds, tz=UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise MappingError(f"unparseable timestamp {value!r}") from exc
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def minor_to_major(amount: int | None, currency: str | None) -> str | None:
+    """Convert an amount in minor units (Stripe) to a decimal string in major units."""
+    if amount is None:
+        return None
+    code = (currency or "").lower()
+    if code in _ZERO_DECIMAL:
+        return str(amount)
+    places = 3 if code in _THREE_DECIMAL else 2
+    return str((Decimal(amount) / (Decimal(10) ** places)).quantize(Decimal(1).scaleb(-places)))
+
+
+def decimal_string(value: str | int | float | None) -> str | None:
+    """Validate and canonicalize a decimal amount given as a string (Shopify, HubSpot)."""
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise MappingError(f"not a decimal amount: {value!r}") from exc
+    if not number.is_finite():
+        raise MappingError(f"not a finite amount: {value!r}")
+    return str(number.quantize(Decimal("0.01")))
+
+
+def currency_code(value: str | None) -> str | None:
+    """Upper-case ISO currency code, or ``None``."""
+    return value.upper() if value else None
+
+
+def clean(value: str | None) -> str | None:
+    """Strip whitespace; empty strings become ``None``."""
+    if value is None:
+        return None
+    stripped = value.strip()
+    return stripped or None
