@@ -74,6 +74,8 @@ class ActivityBase(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="
     """
 
     owners: list[RecordKey] = []
+    external_id: str | None = None
+    url: str | None = None
     status: str | None = None
     title: str | None = None
     created_at: str | None = None

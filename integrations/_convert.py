@@ -32,9 +32,10 @@ def iso_utc(value: str | int | float | None) -> str | None:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise MappingError(f"unparseable timestamp {value!r}") from exc
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%SZ")
 
 
 def minor_to_major(amount: int | None, currency: str | None) -> str | None:
@@ -56,8 +57,8 @@ def decimal_string(value: str | int | float | None) -> str | None:
         number = Decimal(str(value))
     except InvalidOperation as exc:
         raise MappingError(f"not a decimal amount: {value!r}") from exc
-    if not number.is_finite():
-        raise MappingError(f"not a finite amount: {value!r}")
+    if not number.is_finite() or abs(number) >= Decimal("1e15"):
+        raise MappingError(f"not a plausible amount: {value!r}")
     return str(number.quantize(Decimal("0.01")))
 
 

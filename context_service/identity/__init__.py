@@ -1,0 +1,1 @@
+"""Identity resolution: pure normalization and matching, and their application to the store."""

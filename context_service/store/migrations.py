@@ -1,0 +1,139 @@
+"""Schema migrations, applied in order and recorded in the ``_migrations`` table.
+
+Rules: a migration is never edited once released; new ones are appended. Each runs inside one
+transaction together with its ``_migrations`` row, so a crash leaves either both or neither.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from context_service.errors import MigrationError
+
+_V1_CORE = """
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    updated_at TEXT,
+    fetched_at TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    mapped BLOB,
+    error TEXT,
+    UNIQUE (source, kind, external_id)
+);
+CREATE INDEX records_errors ON records (source) WHERE error IS NOT NULL;
+CREATE INDEX records_external ON records (source, external_id);
+
+CREATE TABLE identifiers (
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    strong INTEGER NOT NULL,
+    PRIMARY KEY (kind, value, record_id)
+) WITHOUT ROWID;
+CREATE INDEX identifiers_record ON identifiers (record_id);
+
+CREATE TABLE profiles (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+CREATE TABLE profile_members (
+    record_id INTEGER PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,
+    profile_id TEXT NOT NULL REFERENCES profiles (id)
+);
+CREATE INDEX profile_members_profile ON profile_members (profile_id);
+
+CREATE TABLE profile_aliases (
+    alias TEXT PRIMARY KEY,
+    profile_id TEXT NOT NULL REFERENCES profiles (id),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE activities (
+    owner_source TEXT NOT NULL,
+    owner_kind TEXT NOT NULL,
+    owner_external_id TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    PRIMARY KEY (owner_source, owner_kind, owner_external_id, record_id)
+) WITHOUT ROWID;
+CREATE INDEX activities_record ON activities (record_id);
+
+CREATE TABLE identity_links (
+    id INTEGER PRIMARY KEY,
+    profile_id TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    other_record_id INTEGER REFERENCES records (id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    score REAL NOT NULL,
+    evidence TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX identity_links_profile ON identity_links (profile_id);
+CREATE INDEX identity_links_record ON identity_links (record_id);
+
+CREATE TABLE snapshots (
+    profile_id TEXT PRIMARY KEY REFERENCES profiles (id),
+    version INTEGER NOT NULL,
+    generated_at TEXT NOT NULL,
+    json BLOB NOT NULL,
+    text TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_core", _V1_CORE),
+]
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations already applied, in order."""
+    if "_migrations" not in db.table_names():
+        return []
+    return [row["name"] for row in db["_migrations"].rows_where(order_by="id")]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply every pending migration; return the names applied now."""
+    if "_migrations" not in db.table_names():
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations "
+            "(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, applied_at TEXT NOT NULL)"
+        )
+    done = set(applied(db))
+    ran: list[str] = []
+    for name, script in MIGRATIONS:
+        if name in done:
+            continue
+        _apply(db, name, script)
+        ran.append(name)
+    return ran
+
+
+def _apply(db: sqlite_utils.Database, name: str, script: str) -> None:
+    conn = db.conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in _statements(script):
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+            (name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+        )
+        conn.execute("COMMIT")
+    except Exception as exc:
+        conn.execute("ROLLBACK")
+        raise MigrationError(f"migration {name} failed: {exc}") from exc
+
+
+def _statements(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]

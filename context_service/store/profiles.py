@@ -1,0 +1,193 @@
+"""Profiles: clusters of person-like records with stable ``prof_`` + ULID ids.
+
+When two profiles merge, the older id survives and the other becomes an alias that keeps
+resolving. Every change bumps the profile's version; snapshots are keyed by (profile, version).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+from ulid import ULID
+
+
+class LinkRow(msgspec.Struct):
+    """Why a record belongs to its profile (one row of ``identity_links``)."""
+
+    profile_id: str
+    record_id: int
+    other_record_id: int | None
+    rule: str
+    score: float
+    evidence: str
+    decided_by: str
+    decided_at: str
+
+
+def new_profile_id() -> str:
+    """A fresh profile id: ``prof_`` followed by a ULID (time-ordered, so older sorts first)."""
+    return f"prof_{ULID()}"
+
+
+def create_profile(conn: sqlite3.Connection, now: str) -> str:
+    """Create an empty profile at version 1 and return its id."""
+    profile_id = new_profile_id()
+    conn.execute(
+        "INSERT INTO profiles (id, version, created_at, updated_at) VALUES (?, 1, ?, ?)",
+        (profile_id, now, now),
+    )
+    return profile_id
+
+
+def oldest(conn: sqlite3.Connection, profile_ids: set[str]) -> str:
+    """The profile created first among these (insertion order; ULIDs alone may tie)."""
+    ids = sorted(profile_ids)
+    marks = ",".join("?" * len(ids))
+    row = conn.execute(
+        f"SELECT id FROM profiles WHERE id IN ({marks}) ORDER BY rowid LIMIT 1", ids
+    ).fetchone()
+    return str(row[0]) if row else ids[0]
+
+
+def profile_of(conn: sqlite3.Connection, record_id: int) -> str | None:
+    """The profile a record belongs to, if any."""
+    row = conn.execute(
+        "SELECT profile_id FROM profile_members WHERE record_id = ?", (record_id,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def profiles_of(conn: sqlite3.Connection, record_ids: list[int]) -> dict[int, str]:
+    """Map record ids to their profile ids (records without a profile are absent)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT record_id, profile_id FROM profile_members WHERE record_id IN ({marks})",
+            chunk,
+        )
+        found.update({int(rid): str(pid) for rid, pid in rows})
+    return found
+
+
+def set_member(conn: sqlite3.Connection, record_id: int, profile_id: str) -> None:
+    """Put a record into a profile (moving it out of any other)."""
+    conn.execute(
+        "INSERT INTO profile_members (record_id, profile_id) VALUES (?, ?) "
+        "ON CONFLICT (record_id) DO UPDATE SET profile_id = excluded.profile_id",
+        (record_id, profile_id),
+    )
+
+
+def remove_member(conn: sqlite3.Connection, record_id: int) -> None:
+    """Take a record out of its profile."""
+    conn.execute("DELETE FROM profile_members WHERE record_id = ?", (record_id,))
+
+
+def members(conn: sqlite3.Connection, profile_id: str) -> list[int]:
+    """Record ids of a profile's members, oldest first."""
+    rows = conn.execute(
+        "SELECT record_id FROM profile_members WHERE profile_id = ? ORDER BY record_id",
+        (profile_id,),
+    )
+    return [int(row[0]) for row in rows]
+
+
+def merge_into(conn: sqlite3.Connection, survivor: str, absorbed: str, now: str) -> None:
+    """Move every member of ``absorbed`` into ``survivor``; ``absorbed`` becomes an alias."""
+    conn.execute(
+        "UPDATE profile_members SET profile_id = ? WHERE profile_id = ?", (survivor, absorbed)
+    )
+    conn.execute(
+        "UPDATE identity_links SET profile_id = ? WHERE profile_id = ?", (survivor, absorbed)
+    )
+    conn.execute(
+        "UPDATE profile_aliases SET profile_id = ? WHERE profile_id = ?", (survivor, absorbed)
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO profile_aliases (alias, profile_id, created_at) VALUES (?, ?, ?)",
+        (absorbed, survivor, now),
+    )
+    conn.execute("DELETE FROM snapshots WHERE profile_id = ?", (absorbed,))
+    conn.execute("DELETE FROM profiles WHERE id = ?", (absorbed,))
+
+
+def bump_version(conn: sqlite3.Connection, profile_id: str, now: str) -> int:
+    """Increment a profile's version and return the new one."""
+    row = conn.execute(
+        "UPDATE profiles SET version = version + 1, updated_at = ? WHERE id = ? RETURNING version",
+        (now, profile_id),
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def version_of(conn: sqlite3.Connection, profile_id: str) -> int | None:
+    """A profile's current version, or ``None`` if it does not exist."""
+    row = conn.execute("SELECT version FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def canonical_id(conn: sqlite3.Connection, profile_id: str) -> str | None:
+    """Resolve an id or an alias to the live profile id (``None`` if unknown)."""
+    row = conn.execute("SELECT 1 FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+    if row is not None:
+        return profile_id
+    alias = conn.execute(
+        "SELECT profile_id FROM profile_aliases WHERE alias = ?", (profile_id,)
+    ).fetchone()
+    return None if alias is None else str(alias[0])
+
+
+def delete_if_empty(conn: sqlite3.Connection, profile_id: str) -> bool:
+    """Delete a profile that has no members left; return whether it was deleted."""
+    if conn.execute(
+        "SELECT 1 FROM profile_members WHERE profile_id = ? LIMIT 1", (profile_id,)
+    ).fetchone():
+        return False
+    conn.execute("DELETE FROM snapshots WHERE profile_id = ?", (profile_id,))
+    conn.execute("DELETE FROM identity_links WHERE profile_id = ?", (profile_id,))
+    conn.execute("DELETE FROM profile_aliases WHERE profile_id = ?", (profile_id,))
+    conn.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+    return True
+
+
+def add_link(conn: sqlite3.Connection, link: LinkRow) -> None:
+    """Record why a record joined a profile."""
+    conn.execute(
+        "INSERT INTO identity_links (profile_id, record_id, other_record_id, rule, score, "
+        "evidence, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            link.profile_id,
+            link.record_id,
+            link.other_record_id,
+            link.rule,
+            link.score,
+            link.evidence,
+            link.decided_by,
+            link.decided_at,
+        ),
+    )
+
+
+def clear_links(conn: sqlite3.Connection, record_id: int) -> None:
+    """Forget the automatic links of a record (before it is resolved again)."""
+    conn.execute(
+        "DELETE FROM identity_links WHERE record_id = ? AND decided_by = 'auto'", (record_id,)
+    )
+
+
+def links_of(conn: sqlite3.Connection, profile_id: str) -> list[LinkRow]:
+    """Every link recorded for a profile, oldest first."""
+    rows = conn.execute(
+        "SELECT profile_id, record_id, other_record_id, rule, score, evidence, decided_by, "
+        "decided_at FROM identity_links WHERE profile_id = ? ORDER BY id",
+        (profile_id,),
+    )
+    return [LinkRow(*row) for row in rows]
+
+
+def count_profiles(conn: sqlite3.Connection) -> int:
+    """How many live profiles the store holds."""
+    return int(conn.execute("SELECT count(*) FROM profiles").fetchone()[0])

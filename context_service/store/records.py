@@ -1,0 +1,177 @@
+"""Source records: every vendor object kept losslessly, keyed by (source, kind, external_id).
+
+The raw payload is stored as received, with its SHA-256, the vendor's ``updated_at``, our
+``fetched_at`` and a deleted flag. An older ``updated_at`` never overwrites a newer one, so a late
+or repeated webhook cannot roll data back. A payload that could not be mapped is still stored,
+with ``mapped`` NULL and the reason in ``error``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Literal
+
+import msgspec
+
+from context_service.models import Mapped, RecordKey
+
+UpsertStatus = Literal["inserted", "updated", "unchanged", "stale"]
+
+_encode = msgspec.json.Encoder().encode
+_decode_mapped = msgspec.json.Decoder(Mapped).decode
+
+
+class StoredRecord(msgspec.Struct):
+    """One row of ``records`` with its mapped form decoded."""
+
+    id: int
+    key: RecordKey
+    payload: str
+    updated_at: str | None
+    fetched_at: str
+    deleted: bool
+    mapped: Mapped | None
+    error: str | None
+
+
+class UpsertOutcome(msgspec.Struct):
+    """What ``upsert_record`` did, and the mapped form the row had before."""
+
+    record_id: int
+    status: UpsertStatus
+    previous: Mapped | None = None
+
+
+def payload_hash(payload: str) -> str:
+    """SHA-256 hex digest of the raw payload text."""
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def encode_mapped(mapped: Mapped) -> bytes:
+    """Serialize a mapped record for storage."""
+    return _encode(mapped)
+
+
+def decode_mapped(blob: bytes | None) -> Mapped | None:
+    """Deserialize a stored mapped record (``None`` stays ``None``)."""
+    return None if blob is None else _decode_mapped(blob)
+
+
+def upsert_record(
+    conn: sqlite3.Connection,
+    key: RecordKey,
+    payload: str,
+    mapped: Mapped | None,
+    *,
+    fetched_at: str,
+    error: str | None = None,
+) -> UpsertOutcome:
+    """Insert or update one record, unless the stored copy is newer (then ``stale``)."""
+    digest = payload_hash(payload)
+    updated_at = mapped.updated_at if mapped else None
+    deleted = int(mapped.deleted) if mapped else 0
+    blob = encode_mapped(mapped) if mapped else None
+    row = conn.execute(
+        "SELECT id, payload_hash, updated_at, deleted, mapped FROM records "
+        "WHERE source = ? AND kind = ? AND external_id = ?",
+        (key.source, key.kind, key.external_id),
+    ).fetchone()
+    if row is None:
+        cursor = conn.execute(
+            "INSERT INTO records (source, kind, external_id, payload, payload_hash, updated_at, "
+            "fetched_at, deleted, mapped, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key.source,
+                key.kind,
+                key.external_id,
+                payload,
+                digest,
+                updated_at,
+                fetched_at,
+                deleted,
+                blob,
+                error,
+            ),
+        )
+        return UpsertOutcome(record_id=int(cursor.lastrowid or 0), status="inserted")
+    record_id, old_hash, old_updated, old_deleted, old_blob = row
+    if updated_at and old_updated and updated_at < old_updated:
+        return UpsertOutcome(record_id=record_id, status="stale")
+    if old_hash == digest and old_deleted == deleted:
+        conn.execute("UPDATE records SET fetched_at = ? WHERE id = ?", (fetched_at, record_id))
+        return UpsertOutcome(record_id=record_id, status="unchanged")
+    conn.execute(
+        "UPDATE records SET payload = ?, payload_hash = ?, updated_at = ?, fetched_at = ?, "
+        "deleted = ?, mapped = ?, error = ? WHERE id = ?",
+        (payload, digest, updated_at, fetched_at, deleted, blob, error, record_id),
+    )
+    return UpsertOutcome(record_id=record_id, status="updated", previous=decode_mapped(old_blob))
+
+
+_COLUMNS = "id, source, kind, external_id, payload, updated_at, fetched_at, deleted, mapped, error"
+
+
+def _row_to_record(row: tuple[object, ...]) -> StoredRecord:
+    rid, source, kind, ext, payload, updated, fetched, deleted, blob, error = row
+    return StoredRecord(
+        id=int(rid),  # type: ignore[call-overload]
+        key=RecordKey(str(source), str(kind), str(ext)),
+        payload=str(payload),
+        updated_at=updated if isinstance(updated, str) else None,
+        fetched_at=str(fetched),
+        deleted=bool(deleted),
+        mapped=decode_mapped(blob if isinstance(blob, bytes) else None),
+        error=error if isinstance(error, str) else None,
+    )
+
+
+def get_record(conn: sqlite3.Connection, key: RecordKey) -> StoredRecord | None:
+    """The stored record for a key, or ``None``."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM records WHERE source = ? AND kind = ? AND external_id = ?",
+        (key.source, key.kind, key.external_id),
+    ).fetchone()
+    return None if row is None else _row_to_record(row)
+
+
+def get_records(conn: sqlite3.Connection, record_ids: Iterable[int]) -> list[StoredRecord]:
+    """The stored records with these ids, in id order."""
+    ids = sorted(set(record_ids))
+    out: list[StoredRecord] = []
+    for chunk in _chunks(ids, 500):
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE id IN ({marks}) ORDER BY id", chunk
+        ).fetchall()
+        out.extend(_row_to_record(row) for row in rows)
+    return out
+
+
+def record_ids_for_keys(
+    conn: sqlite3.Connection, keys: Iterable[RecordKey]
+) -> dict[RecordKey, int]:
+    """Map each key that exists in the store to its record id."""
+    found: dict[RecordKey, int] = {}
+    for key in keys:
+        row = conn.execute(
+            "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
+            (key.source, key.kind, key.external_id),
+        ).fetchone()
+        if row is not None:
+            found[key] = int(row[0])
+    return found
+
+
+def rejected(conn: sqlite3.Connection, source: str | None = None) -> Iterator[StoredRecord]:
+    """Records kept raw because their mapping failed."""
+    where = "error IS NOT NULL" + (" AND source = ?" if source else "")
+    params: tuple[str, ...] = (source,) if source else ()
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM records WHERE {where}", params):
+        yield _row_to_record(row)
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
