@@ -1,0 +1,119 @@
+"""Render a snapshot as plain text for a prompt or a terminal.
+
+Customer-written text (ticket subjects and comments, order notes) is never rendered bare: it is
+JSON-quoted and labelled ``customer-written``, so that a model reading the text treats it as
+quoted data rather than as instructions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from context_service.models import Snapshot
+from context_service.snapshot.quoting import quoted
+
+
+def render_text(snapshot: Snapshot) -> str:
+    """The whole snapshot as compact, sectioned plain text."""
+    return "\n".join(_lines(snapshot)) + "\n"
+
+
+def _lines(s: Snapshot) -> Iterator[str]:
+    yield f"# Customer {s.profile_id} (version {s.version})"
+    yield s.summary
+    yield from _identity(s)
+    if s.signals:
+        yield "## Signals"
+        yield from (f"- [{sig.severity}] {sig.message}" for sig in s.signals)
+    yield from _commerce(s)
+    yield from _billing(s)
+    yield from _crm(s)
+    yield from _support(s)
+    if s.conflicts:
+        yield "## Conflicts"
+        for c in s.conflicts:
+            others = ", ".join(f"{v.source}: {v.value}" for v in c.values)
+            yield f"- {c.field}: showing {c.chosen!r} ({c.rule}); {others}"
+    yield "## Freshness"
+    yield "- " + ", ".join(f"{f.source} as of {f.as_of}" for f in s.freshness)
+
+
+def _identity(s: Snapshot) -> Iterator[str]:
+    ident = s.identity
+    yield "## Identity"
+    yield f"- name: {ident.name or 'unknown'}"
+    if ident.emails:
+        yield f"- emails: {', '.join(ident.emails)}"
+    if ident.phones:
+        yield f"- phones: {', '.join(ident.phones)}"
+    if ident.company:
+        yield f"- company: {ident.company}"
+    ids = ", ".join(f"{m.source} {m.kind} {m.external_id}" for m in s.members if _is_person(m.kind))
+    yield f"- records: {ids}"
+
+
+def _is_person(kind: str) -> bool:
+    return kind in {"customer", "contact", "user", "row"}
+
+
+def _commerce(s: Snapshot) -> Iterator[str]:
+    if not s.commerce.orders:
+        return
+    c = s.commerce
+    yield f"## Orders ({c.order_count}, {c.total_spent or '0'} {c.currency or ''} total)"
+    for o in c.orders:
+        tracking = "; ".join(
+            f"{f.tracking_company or 'carrier'} {' '.join(f.tracking_numbers)} "
+            f"({f.shipment_status or f.status or 'shipped'})"
+            for f in o.fulfillments
+        )
+        line = (
+            f"- {o.title} {o.created_at[:10] if o.created_at else ''}: {o.amount} {o.currency}, "
+            f"{o.financial_status}, {o.fulfillment_status or 'unfulfilled'}"
+        )
+        yield line + (f", tracking {tracking}" if tracking else "")
+        if o.note:
+            yield f"  note: {quoted(o.note)}"
+
+
+def _billing(s: Snapshot) -> Iterator[str]:
+    b = s.billing
+    if not (b.subscriptions or b.invoices or b.charges or b.disputes):
+        return
+    yield "## Billing"
+    for sub in b.subscriptions:
+        period = f", renews {sub.current_period_end[:10]}" if sub.current_period_end else ""
+        yield f"- subscription {sub.plan or sub.title}: {sub.status}{period}"
+    for inv in b.invoices:
+        yield (
+            f"- invoice {inv.number or inv.external_id}: {inv.status}, "
+            f"{inv.amount} {inv.currency} (remaining {inv.amount_remaining or '0'}, "
+            f"attempts {inv.attempt_count})"
+        )
+    for ch in b.charges:
+        reason = f", {ch.failure_message}" if ch.failure_message else ""
+        yield f"- charge {ch.external_id}: {ch.status}, {ch.amount} {ch.currency}{reason}"
+    for d in b.disputes:
+        yield f"- dispute {d.external_id}: {d.status} ({d.reason}), {d.amount} {d.currency}"
+
+
+def _crm(s: Snapshot) -> Iterator[str]:
+    crm = s.crm
+    if not (crm.lifecycle_stage or crm.owner or crm.deals):
+        return
+    yield "## CRM"
+    yield f"- lifecycle stage: {crm.lifecycle_stage or 'unknown'}; owner: {crm.owner or 'none'}"
+    for d in crm.deals:
+        amount = f"{d.amount} {d.currency or ''}".strip() if d.amount else "no amount"
+        yield f"- deal {quoted(d.title)}: {d.status}, stage {d.stage}, {amount}"
+
+
+def _support(s: Snapshot) -> Iterator[str]:
+    if not s.support.tickets:
+        return
+    yield f"## Support ({s.support.open_count} open)"
+    for t in s.support.tickets:
+        state = f"{t.status}, {t.priority or 'no priority'}"
+        yield f"- ticket {t.external_id} [{state}]: {quoted(t.title)}"
+        if t.last_public_comment:
+            yield f"  last public comment: {quoted(t.last_public_comment[:300])}"

@@ -1,0 +1,81 @@
+"""The deterministic plain-text summary: a few lines an agent can read in five seconds."""
+
+from __future__ import annotations
+
+from context_service.models import (
+    BillingSection,
+    CommerceSection,
+    CrmSection,
+    Freshness,
+    IdentitySection,
+    Signal,
+    SupportSection,
+)
+
+_SOURCE_NAMES = {
+    "shopify": "Shopify",
+    "stripe": "Stripe",
+    "hubspot": "HubSpot",
+    "zendesk": "Zendesk",
+}
+
+
+def summarize(
+    identity: IdentitySection,
+    commerce: CommerceSection,
+    billing: BillingSection,
+    crm: CrmSection,
+    support: SupportSection,
+    signals: list[Signal],
+    freshness: list[Freshness],
+) -> str:
+    """A few lines: who, what needs attention, orders, billing, CRM, support."""
+    lines = [_who(identity, freshness)]
+    if signals:
+        lines.append("Attention: " + "; ".join(s.message for s in signals[:4]) + ".")
+    for line in (_orders(commerce), _billing(billing), _crm(crm), _support(support)):
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _who(identity: IdentitySection, freshness: list[Freshness]) -> str:
+    name = identity.name or "Unnamed customer"
+    email = f" <{identity.emails[0]}>" if identity.emails else ""
+    since = f", customer since {identity.customer_since[:7]}" if identity.customer_since else ""
+    sources = ", ".join(_SOURCE_NAMES.get(f.source, f.source) for f in freshness)
+    return f"{name}{email}{since}; known in {sources or 'no source'}."
+
+
+def _orders(commerce: CommerceSection) -> str | None:
+    if not commerce.orders:
+        return None
+    latest = commerce.orders[0]
+    fulfilment = latest.fulfillment_status or "unfulfilled"
+    placed = f" placed {latest.created_at[:10]}" if latest.created_at else ""
+    spent = f", {commerce.total_spent} {commerce.currency} in total" if commerce.total_spent else ""
+    return (
+        f"Orders: {commerce.order_count}{spent}; latest {latest.title or latest.number}{placed}, "
+        f"{latest.financial_status or 'unknown payment'}, {fulfilment}."
+    )
+
+
+def _billing(billing: BillingSection) -> str | None:
+    if not billing.subscriptions:
+        return None
+    parts = [f"{s.plan or s.title or 'plan'} ({s.status})" for s in billing.subscriptions[:3]]
+    return "Billing: " + ", ".join(parts) + "."
+
+
+def _crm(crm: CrmSection) -> str | None:
+    if not (crm.lifecycle_stage or crm.deals):
+        return None
+    open_deals = sum(1 for d in crm.deals if d.status == "open")
+    owner = f", owner {crm.owner}" if crm.owner else ""
+    return f"CRM: {crm.lifecycle_stage or 'no stage'}{owner}, {open_deals} open deal(s)."
+
+
+def _support(support: SupportSection) -> str | None:
+    if not support.tickets:
+        return None
+    return f"Support: {support.open_count} open of {len(support.tickets)} recent ticket(s)."
