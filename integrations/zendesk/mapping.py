@@ -1,0 +1,308 @@
+"""Map Zendesk Support users, organizations and tickets to canonical ``Mapped`` records.
+
+Input shapes (Zendesk Support API v2, developer.zendesk.com/api-reference/ticketing):
+
+* users: ``{"id", "name", "email", "phone", "external_id", "organization_id", "role",
+  "active", "created_at", "updated_at", "tags", ...}``; Zendesk soft-deletes a user by setting
+  ``active`` to false, which we treat as a tombstone;
+* organizations: ``{"id", "name", "domain_names", "created_at", "updated_at", ...}``;
+* tickets: ``{"id", "subject", "description", "status", "priority", "requester_id",
+  "created_at", "updated_at", "tags", "via": {"channel"}, "satisfaction_rating": {"score"}}``,
+  optionally with a non-standard ``comments`` list that the connector attaches from
+  ``GET /api/v2/tickets/{id}/comments`` (``{"body", "public", "created_at", ...}``, oldest first).
+
+Each Struct below declares only the fields the mapper reads; anything else in the payload (a
+fixture's ``_source`` note included) is skipped while decoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import msgspec
+
+from context_service.errors import MappingError
+from context_service.models import Mapped, PersonFacet, RecordKey, Reference, Ticket
+from integrations._convert import clean, iso_utc
+
+SOURCE = "zendesk"
+PERSON_KIND = "user"
+KINDS = ("user", "organization", "ticket")
+
+# ``external_id`` prefixes that name another system's person-like record: source -> kind.
+_EXTERNAL_ID_SOURCES = {"shopify": "customer", "stripe": "customer", "hubspot": "contact"}
+_SHOPIFY_GID_PREFIX = "gid://shopify/Customer/"
+
+TITLE_MAX_CHARS = 120
+COMMENT_MAX_CHARS = 1000
+
+_T = TypeVar("_T")
+
+
+# --------------------------------------------------------------------------------------------
+# Payload shapes (only the fields we read)
+# --------------------------------------------------------------------------------------------
+
+
+class ZendeskUser(msgspec.Struct):
+    """A user (end-user, agent or admin) as returned by ``GET /api/v2/users``."""
+
+    id: int | str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    external_id: str | int | None = None
+    organization_id: int | None = None
+    role: str | None = None
+    active: bool | None = None
+    tags: list[str] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class ZendeskOrganization(msgspec.Struct):
+    """An organization as returned by ``GET /api/v2/organizations``."""
+
+    id: int | str
+    name: str | None = None
+    domain_names: list[str] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class _Via(msgspec.Struct):
+    channel: str | int | None = None
+
+
+class _SatisfactionRating(msgspec.Struct):
+    score: str | None = None
+
+
+class _Comment(msgspec.Struct):
+    body: str | None = None
+    public: bool = False
+
+
+class ZendeskTicket(msgspec.Struct):
+    """A ticket as returned by ``GET /api/v2/tickets``, plus the connector's ``comments``."""
+
+    id: int | str
+    url: str | None = None
+    subject: str | None = None
+    description: str | None = None
+    status: str | None = None
+    priority: str | None = None
+    requester_id: int | None = None
+    tags: list[str] | None = None
+    via: _Via | None = None
+    satisfaction_rating: _SatisfactionRating | None = None
+    comments: list[_Comment] | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _decode(payload: Mapping[str, Any], kind: str, shape: type[_T]) -> _T:
+    """Decode ``payload`` into ``shape``; any mismatch becomes a ``MappingError``."""
+    if not isinstance(payload, Mapping):
+        raise MappingError(
+            f"zendesk {kind}: payload must be a JSON object, got {type(payload).__name__}",
+            source=SOURCE,
+            kind=kind,
+        )
+    try:
+        return msgspec.convert(dict(payload), shape)
+    except msgspec.ValidationError as exc:
+        raise MappingError(f"zendesk {kind}: {exc}", source=SOURCE, kind=kind) from exc
+
+
+def _key(kind: str, raw_id: int | str) -> RecordKey:
+    """The record key; an empty id is unmappable."""
+    external_id = clean(str(raw_id))
+    if external_id is None:
+        raise MappingError(f"zendesk {kind}: field 'id' is empty", source=SOURCE, kind=kind)
+    return RecordKey(SOURCE, kind, external_id)
+
+
+def _timestamp(key: RecordKey, field: str, value: str | None) -> str | None:
+    """``value`` as ISO-8601 UTC; a failure names the field and the record."""
+    try:
+        return iso_utc(clean(value))
+    except (MappingError, ArithmeticError, ValueError) as exc:
+        raise MappingError(
+            f"zendesk {key.kind} {key.external_id}: field {field!r}: "
+            f"unparseable timestamp {value!r}",
+            source=SOURCE,
+            kind=key.kind,
+            external_id=key.external_id,
+            field=field,
+        ) from exc
+
+
+def _non_empty(pairs: Mapping[str, str | None]) -> dict[str, str]:
+    """Drop entries whose value is ``None`` or blank."""
+    return {name: cleaned for name, value in pairs.items() if (cleaned := clean(value))}
+
+
+def _joined(values: Iterable[str] | None) -> str:
+    """Non-empty values joined with commas."""
+    return ",".join(cleaned for value in values or () if (cleaned := clean(value)))
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    """Stripped ``text`` cut to ``limit`` characters, or ``None`` when blank."""
+    cleaned = clean(text)
+    return cleaned[:limit].rstrip() if cleaned else None
+
+
+# --------------------------------------------------------------------------------------------
+# Mappers
+# --------------------------------------------------------------------------------------------
+
+
+def _external_link(external_id: str) -> RecordKey | None:
+    """``shopify:207119551`` -> the Shopify customer it names; ``None`` if not such a link."""
+    prefix, colon, rest = external_id.partition(":")
+    source = prefix.strip().lower()
+    kind = _EXTERNAL_ID_SOURCES.get(source)
+    value = rest.strip()
+    if source == "shopify" and value.startswith(_SHOPIFY_GID_PREFIX):
+        value = value.removeprefix(_SHOPIFY_GID_PREFIX)
+    if not colon or kind is None or not value:
+        return None
+    return RecordKey(source, kind, value)
+
+
+def map_user(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Zendesk user to a person-like record (agents too; ``attributes['role']`` tells)."""
+    user = _decode(payload, "user", ZendeskUser)
+    key = _key("user", user.id)
+    external_id = clean(None if user.external_id is None else str(user.external_id))
+    link = _external_link(external_id) if external_id else None
+    organization_id = None if user.organization_id is None else str(user.organization_id)
+    email, phone = clean(user.email), clean(user.phone)
+    person = PersonFacet(
+        emails=[email] if email else [],
+        phones=[phone] if phone else [],
+        name=clean(user.name),
+        links=[link] if link else [],
+        attributes=_non_empty(
+            {
+                "role": user.role,
+                "organization_id": organization_id,
+                "tags": _joined(user.tags),
+                "external_id": None if link else external_id,
+            }
+        ),
+        created_at=_timestamp(key, "created_at", user.created_at),
+    )
+    return Mapped(
+        key=key,
+        updated_at=_timestamp(key, "updated_at", user.updated_at),
+        deleted=user.active is False,
+        person=person,
+    )
+
+
+def map_organization(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Zendesk organization to a reference labelled with its name."""
+    organization = _decode(payload, "organization", ZendeskOrganization)
+    key = _key("organization", organization.id)
+    reference = Reference(
+        label=clean(organization.name) or f"Organization {key.external_id}",
+        attributes=_non_empty({"domains": _joined(organization.domain_names)}),
+    )
+    updated_at = _timestamp(key, "updated_at", organization.updated_at)
+    return Mapped(key=key, updated_at=updated_at, reference=reference)
+
+
+def _ticket_title(ticket: ZendeskTicket) -> str | None:
+    """The subject, else the first non-blank line of the description, cut to 120 characters."""
+    subject = _cut(ticket.subject, TITLE_MAX_CHARS)
+    if subject:
+        return subject
+    lines = (ticket.description or "").splitlines()
+    return next((line for raw in lines if (line := _cut(raw, TITLE_MAX_CHARS))), None)
+
+
+def _last_public_comment(ticket: ZendeskTicket) -> str | None:
+    """The newest public comment's body; without a comments list, the description.
+
+    When the connector attached the comments list it is authoritative: if none of them is
+    public (an agent opened the ticket with a private note) there is no public comment.
+    """
+    if ticket.comments is None:
+        return _cut(ticket.description, COMMENT_MAX_CHARS)
+    public = [comment for comment in ticket.comments if comment.public and clean(comment.body)]
+    return _cut(public[-1].body, COMMENT_MAX_CHARS) if public else None
+
+
+def _agent_url(api_url: str | None, external_id: str) -> str | None:
+    """The agent-interface link ``https://{sub}.zendesk.com/agent/tickets/{id}``.
+
+    Derived from the ticket's API ``url`` (``https://{sub}.zendesk.com/api/v2/tickets/{id}.json``);
+    ``None`` when that is missing or shaped differently.
+    """
+    base, marker, _ = (api_url or "").partition("/api/v2/tickets/")
+    if not marker or not base.startswith("https://"):
+        return None
+    return f"{base}/agent/tickets/{external_id}"
+
+
+def _satisfaction(ticket: ZendeskTicket) -> str | None:
+    """The satisfaction score (``offered``, ``good``, ``bad``...), unless never offered."""
+    rating = ticket.satisfaction_rating
+    score = clean(rating.score) if rating else None
+    return None if score is None or score.lower() == "unoffered" else score
+
+
+def map_ticket(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Zendesk ticket to a ``Ticket`` activity owned by its requester."""
+    ticket = _decode(payload, "ticket", ZendeskTicket)
+    key = _key("ticket", ticket.id)
+    updated_at = _timestamp(key, "updated_at", ticket.updated_at)
+    channel = ticket.via.channel if ticket.via else None
+    status = clean(ticket.status)
+    activity = Ticket(
+        owners=(
+            [RecordKey(SOURCE, PERSON_KIND, str(ticket.requester_id))]
+            if ticket.requester_id is not None
+            else []
+        ),
+        external_id=key.external_id,
+        url=_agent_url(ticket.url, key.external_id),
+        status=status,
+        title=_ticket_title(ticket),
+        created_at=_timestamp(key, "created_at", ticket.created_at),
+        updated_at=updated_at,
+        priority=clean(ticket.priority),
+        channel=None if channel is None else clean(str(channel)),
+        satisfaction=_satisfaction(ticket),
+        last_public_comment=_last_public_comment(ticket),
+        tags=[cleaned for tag in ticket.tags or () if (cleaned := clean(tag))],
+    )
+    return Mapped(key=key, updated_at=updated_at, deleted=status == "deleted", activity=activity)
+
+
+_MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
+    "user": map_user,
+    "organization": map_organization,
+    "ticket": map_ticket,
+}
+
+
+def map_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
+    """Map one Zendesk object of ``kind`` (one of ``KINDS``) to a canonical record."""
+    mapper = _MAPPERS.get(kind)
+    if mapper is None:
+        raise MappingError(
+            f"zendesk: unknown kind {kind!r}; expected one of {', '.join(KINDS)}",
+            source=SOURCE,
+            kind=kind,
+        )
+    return mapper(payload)
