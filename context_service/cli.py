@@ -1,0 +1,161 @@
+"""The ``context-service`` command: serve, demo, lookup.
+
+Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module and
+``api/app.py`` are the only places that wire integrations in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from context_service.errors import ContextServiceError
+from context_service.settings import Settings, load_settings
+from context_service.snapshot import lookup
+from context_service.snapshot.links import DashboardLinks
+from context_service.store import Store
+from context_service.sync import IngestContext, IngestReport, Mappers, RawPayload, ingest_all
+
+DEMO_LINKS = {
+    "shopify_shop": "context-demo",
+    "hubspot_portal_id": "4242424",
+    "zendesk_subdomain": "context-demo",
+}
+
+
+def default_mappers() -> Mappers:
+    """The mapper of every built-in source, keyed by source name."""
+    from integrations import hubspot, shopify, stripe, zendesk
+
+    return {m.SOURCE: m.map_record for m in (shopify, stripe, hubspot, zendesk)}
+
+
+def ingest_context(settings: Settings) -> IngestContext:
+    """Everything ingestion needs, from the settings."""
+    return IngestContext(
+        mappers=default_mappers(),
+        region=settings.default_region,
+        links=DashboardLinks.from_settings(settings),
+    )
+
+
+def load_demo(store: Store, settings: Settings, customers: int = 1000) -> IngestReport:
+    """Generate the demo payloads and ingest them through the real mapping and resolution path."""
+    from rich.progress import Progress
+
+    from context_service.demo import generate_demo
+
+    payloads = (RawPayload(p.source, p.kind, p.payload) for p in generate_demo(customers))
+    with Progress(transient=True) as progress:
+        task = progress.add_task("Loading demo data", total=None)
+        return ingest_all(
+            store, payloads, ingest_context(settings), progress=lambda n: progress.advance(task, n)
+        )
+
+
+def serve(settings: Settings, store: Store | None = None) -> None:
+    """Serve the HTTP API with uvicorn on the configured host and port."""
+    import uvicorn
+
+    from context_service.api import create_app
+
+    app = create_app(settings, store)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    serve(load_settings(**overrides))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = load_settings(port=args.port, **_demo_overrides())
+    if not settings.api_keys:
+        settings = load_settings(
+            port=args.port, api_keys=["demo-" + secrets.token_urlsafe(18)], **_demo_overrides()
+        )
+    store = Store(settings.db)
+    if store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0:
+        print(f"Loading demo data into {settings.db} ...", flush=True)
+        report = load_demo(store, settings, args.customers)
+        print(
+            f"Loaded {report.seen} payloads, {report.rejected} rejected; "
+            f"{store.conn.execute('SELECT count(*) FROM profiles').fetchone()[0]} profiles."
+        )
+    else:
+        print(f"{settings.db} already holds data; serving it as it is.")
+    _print_examples(settings)
+    serve(settings, store)
+    return 0
+
+
+def _demo_overrides() -> dict[str, Any]:
+    current = load_settings()
+    return {k: v for k, v in DEMO_LINKS.items() if getattr(current, k) is None}
+
+
+def _print_examples(settings: Settings) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    key = settings.api_keys[0]
+    print(f"\nAPI key: {key}\n\nTry:")
+    auth = f"curl -H 'Authorization: Bearer {key}'"
+    print(f"  {auth} '{base}/v1/context?email=maya.patel@example.com'")
+    print(f"  {auth} '{base}/v1/context?phone=%2B14155550134&format=text'")
+    print(f"  {auth} '{base}/v1/context?email=info@silvacosta.example'")
+    print(f"\nOpenAPI: {base}/schema/openapi.json   Health: {base}/health\n", flush=True)
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    store = Store(settings.db)
+    try:
+        stored = lookup.by_email(store.conn, args.email)
+    except ContextServiceError as exc:
+        print(f"{exc.title}: {exc.detail}", file=sys.stderr)
+        for cand in exc.extra.get("candidates", []):
+            print(f"  {cand['profile_id']}  {cand['name']}  ({cand['why']})", file=sys.stderr)
+        return 1
+    print(stored.text, end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; every command is documented in the README (a test checks)."""
+    parser = argparse.ArgumentParser(prog="context-service", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="serve the HTTP API")
+    p.add_argument("--host", default=None, help="bind address (default CONTEXT_SERVICE_HOST)")
+    p.add_argument("--port", type=int, default=None, help="port (default CONTEXT_SERVICE_PORT)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("demo", help="load the demo data if the database is empty, then serve")
+    p.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+    p.add_argument("--customers", type=int, default=1000, help="synthetic customers to generate")
+    p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("lookup", help="print the text snapshot of the customer with this email")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_lookup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``context-service`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ContextServiceError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
