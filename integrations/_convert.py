@@ -46,6 +46,8 @@ def minor_to_major(amount: int | None, currency: str | None) -> str | None:
     if code in _ZERO_DECIMAL:
         return str(amount)
     places = 3 if code in _THREE_DECIMAL else 2
+    if abs(amount) >= 10**17:
+        raise MappingError(f"not a plausible amount: {amount!r}")
     return str((Decimal(amount) / (Decimal(10) ** places)).quantize(Decimal(1).scaleb(-places)))
 
 

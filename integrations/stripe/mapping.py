@@ -1,0 +1,470 @@
+"""Map Stripe API objects (current API shapes, older ones where noted) to canonical records.
+
+Payloads are decoded with msgspec Structs that declare only the fields read here. Amounts are
+converted from minor units; timestamps from unix seconds. Stripe objects have no modification
+time, so ``Mapped.updated_at`` stays ``None``. Of a card only the brand and last four digits
+are ever read. Every failure surfaces as ``MappingError`` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from context_service.errors import MappingError
+from context_service.models import (
+    Activity,
+    Address,
+    Charge,
+    Dispute,
+    Invoice,
+    Mapped,
+    PersonFacet,
+    RecordKey,
+    Refund,
+    Subscription,
+)
+from integrations._convert import clean, currency_code, iso_utc, minor_to_major
+
+SOURCE = "stripe"
+PERSON_KIND = "customer"
+KINDS: tuple[str, ...] = ("customer", "subscription", "invoice", "charge", "dispute")
+
+# Customer metadata keys that name the same person in another system.
+LINK_METADATA: dict[str, tuple[str, str]] = {
+    "shopify_customer_id": ("shopify", "customer"),
+    "hubspot_contact_id": ("hubspot", "contact"),
+    "zendesk_user_id": ("zendesk", "user"),
+}
+# Refunds in these states returned no money.
+_VOID_REFUND_STATUSES = frozenset({"failed", "canceled"})
+_T = TypeVar("_T")
+_O = TypeVar("_O", bound="_Object")
+
+
+# --- Payload shapes: only the fields we read. ----------------------------------------------------
+
+
+class _Ref(msgspec.Struct):
+    """An expanded object (customer, product, invoice...) where only id and name matter."""
+
+    id: str
+    name: str | None = None
+
+
+class _Object(msgspec.Struct):
+    """Fields most Stripe objects share: id, ``object``, ``deleted``, owner, status, money."""
+
+    id: str
+    type_name: str | None = msgspec.field(name="object", default=None)
+    deleted: bool = False
+    customer: str | _Ref | None = None
+    status: str | None = None
+    currency: str | None = None
+    amount: int | None = None
+    created: int | None = None
+
+
+class _Address(msgspec.Struct):
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class _Customer(_Object):
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    address: _Address | None = None
+    metadata: dict[str, str] | None = None
+
+
+class _Recurring(msgspec.Struct):
+    interval: str | None = None
+
+
+class _Price(msgspec.Struct):
+    nickname: str | None = None
+    lookup_key: str | None = None
+    product: str | _Ref | None = None
+    unit_amount: int | None = None
+    currency: str | None = None
+    recurring: _Recurring | None = None
+
+
+class _Item(msgspec.Struct):
+    price: _Price | None = None
+    quantity: int | None = None
+    current_period_end: int | None = None
+
+
+class _List(msgspec.Struct, Generic[_T]):
+    data: list[_T] = []
+
+
+class _Subscription(_Object):
+    items: _List[_Item] | None = None
+    current_period_end: int | None = None
+    cancel_at_period_end: bool | None = None
+    canceled_at: int | None = None
+    trial_end: int | None = None
+    latest_invoice: str | _Ref | None = None
+
+
+class _SubscriptionDetails(msgspec.Struct):
+    subscription: str | _Ref | None = None
+
+
+class _InvoiceParent(msgspec.Struct):
+    subscription_details: _SubscriptionDetails | None = None
+
+
+class _StatusTransitions(msgspec.Struct):
+    paid_at: int | None = None
+
+
+class _Invoice(_Object):
+    number: str | None = None
+    amount_due: int | None = None
+    amount_paid: int | None = None
+    amount_remaining: int | None = None
+    attempt_count: int | None = None
+    next_payment_attempt: int | None = None
+    parent: _InvoiceParent | None = None
+    subscription: str | _Ref | None = None
+    status_transitions: _StatusTransitions | None = None
+    due_date: int | None = None
+
+
+class _Card(msgspec.Struct):
+    """Deliberately only brand and last4: never fingerprint, expiry or number."""
+
+    brand: str | None = None
+    last4: str | None = None
+
+
+class _PaymentMethodDetails(msgspec.Struct):
+    card: _Card | None = None
+
+
+class _Refund(_Object):
+    reason: str | None = None
+
+
+class _Charge(_Object):
+    failure_code: str | None = None
+    failure_message: str | None = None
+    refunded: bool | None = None
+    amount_refunded: int | None = None
+    payment_method_details: _PaymentMethodDetails | None = None
+    disputed: bool | None = None
+    refunds: _List[_Refund] | None = None
+
+
+class _EvidenceDetails(msgspec.Struct):
+    due_by: int | None = None
+
+
+class _Dispute(_Object):
+    charge: str | _Ref | None = None
+    reason: str | None = None
+    amount: int | None = None
+    evidence_details: _EvidenceDetails | None = None
+
+
+# --- Small helpers: decoding, ids, timestamps, money. --------------------------------------------
+
+
+def _decode(payload: Any, into: type[_T], what: str) -> _T:
+    """Decode ``payload`` into ``into``; a validation failure becomes a ``MappingError``."""
+    if isinstance(payload, Mapping) and not isinstance(payload, dict):
+        payload = dict(payload)
+    try:
+        return msgspec.convert(payload, into)
+    except msgspec.ValidationError as exc:
+        raise MappingError(f"stripe {what}: {exc}", source=SOURCE) from exc
+
+
+def _decode_object(payload: Any, into: type[_O], kind: str) -> tuple[_O, RecordKey]:
+    """Decode a top-level object, check its ``object`` type and id, and build its key."""
+    decoded = _decode(payload, into, kind)
+    if decoded.type_name not in (None, kind):
+        raise MappingError(
+            f"stripe {kind}: field `object` is {decoded.type_name!r}, expected {kind!r}",
+            source=SOURCE,
+        )
+    return decoded, RecordKey(SOURCE, kind, _id(decoded.id, kind, "id"))
+
+
+def _map_activity(
+    payload: Any, into: type[_O], kind: str, build: Callable[[_O, str], Activity]
+) -> Mapped:
+    """Decode, then build the activity; a deleted object (``"deleted": true``) is a tombstone."""
+    decoded, key = _decode_object(payload, into, kind)
+    if decoded.deleted:
+        return Mapped(key=key, deleted=True)
+    return Mapped(key=key, activity=build(decoded, f"{kind} {key.external_id}"))
+
+
+def _id(value: str | _Ref | None, where: str, field: str) -> str:
+    """An id, or the id of an expanded object; empty or missing is a ``MappingError``."""
+    text = clean(value.id if isinstance(value, _Ref) else value)
+    if text is None:
+        raise MappingError(f"stripe {where}: field `{field}` is missing or empty", source=SOURCE)
+    return text
+
+
+def _optional_id(value: str | _Ref | None) -> str | None:
+    return clean(value.id if isinstance(value, _Ref) else value)
+
+
+def _customer_owners(value: str | _Ref | None) -> list[RecordKey]:
+    customer = _optional_id(value)
+    return [RecordKey(SOURCE, "customer", customer)] if customer else []
+
+
+def _time(value: int | None, where: str, field: str) -> str | None:
+    """``iso_utc`` with the failing field named in the error."""
+    try:
+        return iso_utc(value)
+    except (MappingError, OverflowError, ValueError) as exc:
+        raise MappingError(
+            f"stripe {where}: field `{field}`: unparseable timestamp {value!r}", source=SOURCE
+        ) from exc
+
+
+def _money(value: int | None, currency: str | None, where: str, field: str) -> str | None:
+    """``minor_to_major`` with the failing field named in the error."""
+    try:
+        return minor_to_major(value, currency)
+    except ArithmeticError as exc:
+        raise MappingError(
+            f"stripe {where}: field `{field}`: amount out of range: {value!r}", source=SOURCE
+        ) from exc
+
+
+# --- Customers -----------------------------------------------------------------------------------
+
+
+def _address(address: _Address | None) -> list[Address]:
+    if address is None:
+        return []
+    street = ", ".join(part for part in (clean(address.line1), clean(address.line2)) if part)
+    mapped = Address(
+        street=street or None,
+        city=clean(address.city),
+        region=clean(address.state),
+        postcode=clean(address.postal_code),
+        country=clean(address.country),
+    )
+    return [] if mapped == Address() else [mapped]
+
+
+def _links(metadata: Mapping[str, str]) -> list[RecordKey]:
+    links = []
+    for field, (source, kind) in LINK_METADATA.items():
+        if (value := clean(metadata.get(field))) is not None:
+            links.append(RecordKey(source, kind, value))
+    return links
+
+
+def _person(customer: _Customer, where: str) -> PersonFacet:
+    metadata = customer.metadata or {}
+    return PersonFacet(
+        emails=[email] if (email := clean(customer.email)) else [],
+        phones=[phone] if (phone := clean(customer.phone)) else [],
+        name=clean(customer.name),
+        company=clean(metadata.get("company")),
+        addresses=_address(customer.address),
+        links=_links(metadata),
+        created_at=_time(customer.created, where, "created"),
+    )
+
+
+def map_customer(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Stripe customer to a person; a deleted customer becomes a tombstone."""
+    customer, key = _decode_object(payload, _Customer, "customer")
+    if customer.deleted:
+        return Mapped(key=key, deleted=True)
+    return Mapped(key=key, person=_person(customer, f"customer {key.external_id}"))
+
+
+# --- Subscriptions -------------------------------------------------------------------------------
+
+
+def _plan_name(price: _Price) -> str | None:
+    """Price nickname, else expanded product name, else lookup key, else product id."""
+    product = price.product
+    name = product.name if isinstance(product, _Ref) else None
+    product_id = product.id if isinstance(product, _Ref) else product
+    return clean(price.nickname) or clean(name) or clean(price.lookup_key) or clean(product_id)
+
+
+def _recurring_amount(items: list[_Item]) -> int | None:
+    """Sum of unit amount times quantity over the items whose unit amount is known."""
+    amounts = [
+        item.price.unit_amount * (1 if item.quantity is None else item.quantity)
+        for item in items
+        if item.price is not None and item.price.unit_amount is not None
+    ]
+    return sum(amounts) if amounts else None
+
+
+def _subscription(sub: _Subscription, where: str) -> Subscription:
+    items = sub.items.data if sub.items else []
+    first = items[0] if items else _Item()
+    price = first.price or _Price()
+    currency = currency_code(clean(sub.currency) or clean(price.currency))
+    plan = _plan_name(price)
+    return Subscription(
+        owners=_customer_owners(sub.customer),
+        status=clean(sub.status),
+        title=plan,
+        plan=plan,
+        interval=clean(price.recurring.interval) if price.recurring else None,
+        amount=_money(_recurring_amount(items), currency, where, "items.data[].price.unit_amount"),
+        currency=currency,
+        created_at=_time(sub.created, where, "created"),
+        current_period_end=_time(
+            first.current_period_end or sub.current_period_end, where, "current_period_end"
+        ),
+        cancel_at_period_end=bool(sub.cancel_at_period_end),
+        canceled_at=_time(sub.canceled_at, where, "canceled_at"),
+        trial_end=_time(sub.trial_end, where, "trial_end"),
+        latest_invoice=_optional_id(sub.latest_invoice),
+    )
+
+
+def map_subscription(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Stripe subscription (current or pre-2025 shape) to a ``Subscription``."""
+    return _map_activity(payload, _Subscription, "subscription", _subscription)
+
+
+# --- Invoices ------------------------------------------------------------------------------------
+
+
+def _invoice_subscription(invoice: _Invoice) -> str | None:
+    """``parent.subscription_details.subscription`` (current API), else top-level (older)."""
+    details = invoice.parent.subscription_details if invoice.parent else None
+    current = _optional_id(details.subscription) if details else None
+    return current or _optional_id(invoice.subscription)
+
+
+def _invoice(invoice: _Invoice, where: str) -> Invoice:
+    currency = currency_code(clean(invoice.currency))
+    transitions = invoice.status_transitions
+    number = clean(invoice.number)
+    return Invoice(
+        owners=_customer_owners(invoice.customer),
+        status=clean(invoice.status),
+        number=number,
+        title=number,
+        amount=_money(invoice.amount_due, currency, where, "amount_due"),
+        amount_paid=_money(invoice.amount_paid, currency, where, "amount_paid"),
+        amount_remaining=_money(invoice.amount_remaining, currency, where, "amount_remaining"),
+        currency=currency,
+        attempt_count=invoice.attempt_count or 0,
+        next_payment_attempt=_time(invoice.next_payment_attempt, where, "next_payment_attempt"),
+        subscription=_invoice_subscription(invoice),
+        paid_at=_time(transitions.paid_at if transitions else None, where, "paid_at"),
+        due_date=_time(invoice.due_date, where, "due_date"),
+        created_at=_time(invoice.created, where, "created"),
+    )
+
+
+def map_invoice(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Stripe invoice to an ``Invoice`` (``amount`` is the amount due)."""
+    return _map_activity(payload, _Invoice, "invoice", _invoice)
+
+
+# --- Charges and disputes ------------------------------------------------------------------------
+
+
+def _refund(refund: _Refund, currency: str | None, where: str) -> Refund:
+    code = currency_code(clean(refund.currency)) or currency
+    return Refund(
+        external_id=_id(refund.id, where, "refunds.data[].id"),
+        amount=_money(refund.amount, code, where, "refunds.data[].amount"),
+        currency=code,
+        created_at=_time(refund.created, where, "refunds.data[].created"),
+        note=clean(refund.reason),
+    )
+
+
+def _refunds(refunds: _List[_Refund] | None, currency: str | None, where: str) -> list[Refund]:
+    """Refunds that moved money back (failed and canceled ones are left out)."""
+    data = refunds.data if refunds else []
+    return [_refund(r, currency, where) for r in data if r.status not in _VOID_REFUND_STATUSES]
+
+
+def _charge(charge: _Charge, where: str) -> Charge:
+    currency = currency_code(clean(charge.currency))
+    details = charge.payment_method_details
+    card = details.card if details else None
+    return Charge(
+        owners=_customer_owners(charge.customer),
+        status=clean(charge.status),
+        amount=_money(charge.amount, currency, where, "amount"),
+        currency=currency,
+        failure_code=clean(charge.failure_code),
+        failure_message=clean(charge.failure_message),
+        refunded=bool(charge.refunded),
+        amount_refunded=_money(charge.amount_refunded, currency, where, "amount_refunded"),
+        card_brand=clean(card.brand) if card else None,
+        card_last4=clean(card.last4) if card else None,
+        disputed=bool(charge.disputed),
+        refunds=_refunds(charge.refunds, currency, where),
+        created_at=_time(charge.created, where, "created"),
+    )
+
+
+def map_charge(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Stripe charge to a ``Charge``; of the card only brand and last4 are kept."""
+    return _map_activity(payload, _Charge, "charge", _charge)
+
+
+def _dispute(dispute: _Dispute, where: str) -> Dispute:
+    charge = _id(dispute.charge, where, "charge")
+    currency = currency_code(clean(dispute.currency))
+    due_by = dispute.evidence_details.due_by if dispute.evidence_details else None
+    return Dispute(
+        owners=[RecordKey(SOURCE, "charge", charge)],
+        status=clean(dispute.status),
+        reason=clean(dispute.reason),
+        charge=charge,
+        amount=_money(dispute.amount, currency, where, "amount"),
+        currency=currency,
+        evidence_due_by=_time(due_by, where, "evidence_details.due_by"),
+        created_at=_time(dispute.created, where, "created"),
+    )
+
+
+def map_dispute(payload: Mapping[str, Any]) -> Mapped:
+    """Map a Stripe dispute to a ``Dispute`` owned by the disputed charge."""
+    return _map_activity(payload, _Dispute, "dispute", _dispute)
+
+
+# --- Dispatch ------------------------------------------------------------------------------------
+
+_MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
+    "customer": map_customer,
+    "subscription": map_subscription,
+    "invoice": map_invoice,
+    "charge": map_charge,
+    "dispute": map_dispute,
+}
+
+
+def map_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
+    """Map one Stripe object of ``kind`` (one of ``KINDS``) to a canonical record."""
+    mapper = _MAPPERS.get(kind) if isinstance(kind, str) else None
+    if mapper is None:
+        raise MappingError(
+            f"unknown stripe kind {kind!r}; expected one of {', '.join(KINDS)}", source=SOURCE
+        )
+    return mapper(payload)
