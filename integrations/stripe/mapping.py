@@ -242,7 +242,7 @@ def _money(value: int | None, currency: str | None, where: str, field: str) -> s
     """``minor_to_major`` with the failing field named in the error."""
     try:
         return minor_to_major(value, currency)
-    except ArithmeticError as exc:
+    except (ArithmeticError, MappingError) as exc:
         raise MappingError(
             f"stripe {where}: field `{field}`: amount out of range: {value!r}", source=SOURCE
         ) from exc
