@@ -243,7 +243,7 @@ class Member(msgspec.Struct, omit_defaults=True):
     updated_at: str | None = None
 
 
-class IdentitySection(msgspec.Struct, omit_defaults=True):
+class IdentitySection(msgspec.Struct):
     """Who this is, merged across sources."""
 
     name: str | None = None
@@ -255,7 +255,7 @@ class IdentitySection(msgspec.Struct, omit_defaults=True):
     customer_since: str | None = None
 
 
-class CommerceSection(msgspec.Struct, omit_defaults=True):
+class CommerceSection(msgspec.Struct):
     """Orders, most recent first."""
 
     order_count: int = 0
@@ -264,7 +264,7 @@ class CommerceSection(msgspec.Struct, omit_defaults=True):
     orders: list[Order] = []
 
 
-class BillingSection(msgspec.Struct, omit_defaults=True):
+class BillingSection(msgspec.Struct):
     """Subscriptions, invoices, charges and disputes, most recent first."""
 
     subscriptions: list[Subscription] = []
@@ -273,7 +273,7 @@ class BillingSection(msgspec.Struct, omit_defaults=True):
     disputes: list[Dispute] = []
 
 
-class CrmSection(msgspec.Struct, omit_defaults=True):
+class CrmSection(msgspec.Struct):
     """What the CRM says: lifecycle stage, owner, deals."""
 
     lifecycle_stage: str | None = None
@@ -281,7 +281,7 @@ class CrmSection(msgspec.Struct, omit_defaults=True):
     deals: list[Deal] = []
 
 
-class SupportSection(msgspec.Struct, omit_defaults=True):
+class SupportSection(msgspec.Struct):
     """Helpdesk tickets, open ones first, then most recent."""
 
     open_count: int = 0
@@ -321,7 +321,7 @@ class Conflict(msgspec.Struct):
     values: list[ConflictValue]
 
 
-class Snapshot(msgspec.Struct, omit_defaults=True):
+class Snapshot(msgspec.Struct):
     """Everything the service knows about one profile at one version."""
 
     profile_id: str

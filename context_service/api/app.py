@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Litestar, Router, get
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -22,14 +22,14 @@ from context_service.store import Store
 
 
 @get("/health", sync_to_thread=False, summary="Liveness and database check")
-def health(store: Store) -> dict[str, Any]:
+def health(store: NamedDependency[Store]) -> dict[str, Any]:
     """Open to everyone: says whether the database answers."""
     store.conn.execute("SELECT 1").fetchone()
     return {"status": "ok", "version": __version__}
 
 
 @get("/metrics", sync_to_thread=False, media_type="text/plain")
-def metrics(store: Store) -> str:
+def metrics(store: NamedDependency[Store]) -> str:
     """Prometheus-style gauges of the store's size."""
     conn = store.conn
     profiles = conn.execute("SELECT count(*) FROM profiles").fetchone()[0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar import Request, Response, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
 
 from context_service.errors import InvalidIdentifier
 from context_service.snapshot import lookup
@@ -64,13 +65,13 @@ def render(stored: StoredSnapshot, fmt: Format) -> Response[bytes]:
 @get("/v1/context", sync_to_thread=False, summary="Customer context snapshot")
 def get_context(
     request: Request,  # type: ignore[type-arg]
-    store: Store,
-    email: Annotated[str | None, Parameter(max_length=_MAX_PARAM)] = None,
-    phone: Annotated[str | None, Parameter(max_length=64)] = None,
-    profile_id: Annotated[str | None, Parameter(max_length=64)] = None,
-    source: Annotated[str | None, Parameter(max_length=64)] = None,
-    external_id: Annotated[str | None, Parameter(max_length=_MAX_PARAM)] = None,
-    format: Format = "json",
+    store: NamedDependency[Store],
+    email: Annotated[str | None, QueryParameter(max_length=_MAX_PARAM)] = None,
+    phone: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    profile_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    source: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    external_id: Annotated[str | None, QueryParameter(max_length=_MAX_PARAM)] = None,
+    format: FromQuery[Format] = "json",
 ) -> Response[bytes]:
     """Look a customer up by exactly one identifier and return their snapshot.
 

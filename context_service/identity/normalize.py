@@ -214,9 +214,14 @@ def is_merge_phone(e164: str) -> bool:
     return national not in {"1234567890", "0123456789", "9876543210"}
 
 
+_NO_DECOMPOSITION = str.maketrans(
+    {"\u0131": "i", "ø": "o", "ł": "l", "ß": "ss", "æ": "ae", "đ": "d", "þ": "th", "œ": "oe"}
+)
+
+
 def fold(text: str) -> str:
-    """Casefold and strip accents: ``"Tomás"`` becomes ``"tomas"``."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Casefold and strip accents: ``"Tomás"`` becomes ``"tomas"``, dotless i becomes i."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_NO_DECOMPOSITION))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 

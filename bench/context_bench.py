@@ -1,0 +1,202 @@
+"""Context lookup benchmark: in-process and over HTTP, on a store of generated profiles.
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/context_bench.py                 # 100k customers, build if needed
+    .venv/bin/python bench/context_bench.py --customers 20000 --seconds 5
+
+It builds (once, then reuses) ``bench/out/context_<N>.db`` from the demo generator through the
+real map -> store -> resolve -> snapshot path, then prints:
+
+* in-process p50/p99 of ``lookup.by_email`` + render (JSON bytes, and text) over random emails,
+  first touch (a fresh connection, every key once) and warm;
+* HTTP p50/p99 and requests/s against ``context-service serve`` (uvicorn, one worker) under a
+  concurrent asyncio client on loopback, for JSON and for text.
+
+Figures are printed, never asserted; the README quotes them with the machine they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from context_service.cli import default_mappers
+from context_service.demo import generate_demo
+from context_service.snapshot import lookup
+from context_service.store import Store
+from context_service.sync import IngestContext, RawPayload, ingest_all
+
+OUT = Path(__file__).resolve().parent / "out"
+KEY = "bench-key"
+
+
+def build_store(customers: int) -> Path:
+    """Build the benchmark store once; reuse it when it already holds the profiles."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"context_{customers}.db"
+    if path.exists():
+        return path
+    store = Store(path)
+    started = time.perf_counter()
+    payloads = (RawPayload(p.source, p.kind, p.payload) for p in generate_demo(customers))
+    report = ingest_all(store, payloads, IngestContext(mappers=default_mappers()), batch_size=2000)
+    elapsed = time.perf_counter() - started
+    profiles = store.conn.execute("SELECT count(*) FROM profiles").fetchone()[0]
+    print(
+        f"built {path.name}: {report.seen} payloads, {profiles} profiles in {elapsed:.0f} s "
+        f"({report.seen / elapsed:.0f} payloads/s)"
+    )
+    store.close()
+    return path
+
+
+def sample_emails(path: Path, count: int, seed: int = 1) -> list[str]:
+    """Random emails that resolve to exactly one profile."""
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT i.value FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
+        "WHERE i.kind = 'email' AND i.strong = 1 GROUP BY i.value "
+        "HAVING count(DISTINCT m.profile_id) = 1"
+    ).fetchall()
+    conn.close()
+    random.Random(seed).shuffle(rows)
+    return [row[0] for row in rows[:count]]
+
+
+def percentiles(samples_ns: list[int]) -> tuple[float, float]:
+    """p50 and p99 in microseconds."""
+    ordered = sorted(samples_ns)
+    p50 = ordered[len(ordered) // 2] / 1000
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000
+    return p50, p99
+
+
+def in_process(path: Path, emails: list[str], fmt: str) -> tuple[list[int], list[int]]:
+    """Time lookup + render per email: first touch on a fresh connection, then warm."""
+    store = Store(path)
+    conn = store.conn
+
+    def one(email: str) -> int:
+        start = time.perf_counter_ns()
+        stored = lookup.by_email(conn, email)
+        body = stored.json if fmt == "json" else stored.text.encode()
+        assert body
+        return time.perf_counter_ns() - start
+
+    first = [one(e) for e in emails]
+    warm = [one(e) for _ in range(3) for e in emails]
+    store.close()
+    return first, warm
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CONTEXT_SERVICE_DB": str(path),
+        "CONTEXT_SERVICE_API_KEYS": KEY,
+        "CONTEXT_SERVICE_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "context_service.cli", "serve", "--port", str(port)],
+        env=env,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+async def http_load(
+    port: int, emails: list[str], fmt: str, seconds: float, concurrency: int
+) -> tuple[list[int], int, float]:
+    """Hammer GET /v1/context for a fixed time with ``concurrency`` workers."""
+    latencies: list[int] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        limits=limits,
+        headers={"Authorization": f"Bearer {KEY}"},
+    ) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < deadline:
+                email = emails[i % len(emails)]
+                i += concurrency
+                start = time.perf_counter_ns()
+                response = await client.get("/v1/context", params={"email": email, "format": fmt})
+                latencies.append(time.perf_counter_ns() - start)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+
+    path = build_store(args.customers)
+    profiles = sqlite3.connect(path).execute("SELECT count(*) FROM profiles").fetchone()[0]
+    emails = sample_emails(path, args.samples)
+    print(f"store: {path.name}, {profiles} profiles, {len(emails)} sampled emails")
+    for fmt in ("json", "text"):
+        first, warm = in_process(path, emails, fmt)
+        f50, f99 = percentiles(first)
+        w50, w99 = percentiles(warm)
+        print(
+            f"in-process lookup+render ({fmt}): first touch p50 {f50:.1f} us p99 {f99:.1f} us;"
+            f" warm p50 {w50:.1f} us p99 {w99:.1f} us (mean {statistics.mean(warm) / 1000:.1f})"
+        )
+
+    port = free_port()
+    server = start_server(path, port)
+    try:
+        for fmt in ("json", "text"):
+            lat, errors, elapsed = asyncio.run(
+                http_load(port, emails, fmt, args.seconds, args.concurrency)
+            )
+            p50, p99 = percentiles(lat)
+            print(
+                f"HTTP GET /v1/context ({fmt}, {args.concurrency} concurrent, uvicorn, 1 worker):"
+                f" {len(lat) / elapsed:.0f} req/s, p50 {p50 / 1000:.2f} ms, "
+                f"p99 {p99 / 1000:.2f} ms, {errors} errors"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

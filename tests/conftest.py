@@ -1,0 +1,82 @@
+"""Shared fixtures: a fresh store per test, an ingest helper, and one demo store per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from context_service.cli import default_mappers
+from context_service.settings import Settings, load_settings
+from context_service.snapshot.links import DashboardLinks
+from context_service.store import Store
+from context_service.sync import IngestContext, IngestReport, RawPayload, ingest_all, ingest_batch
+
+TEST_KEY = "test-key-0123456789"
+DEMO_CUSTOMERS = 300
+
+Ingest = Callable[..., IngestReport]
+
+
+def make_settings(db: Path | str, **overrides: Any) -> Settings:
+    """Settings for tests: no environment, one API key, demo dashboard links."""
+    values: dict[str, Any] = {
+        "api_keys": [TEST_KEY],
+        "shopify_shop": "context-demo",
+        "hubspot_portal_id": "4242424",
+        "zendesk_subdomain": "context-demo",
+    }
+    values.update(overrides)
+    return load_settings(environ={}, db=str(db), **values)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    the_store = Store(tmp_path / "test.db")
+    yield the_store
+    the_store.close()
+
+
+@pytest.fixture
+def ctx() -> IngestContext:
+    return IngestContext(
+        mappers=default_mappers(),
+        links=DashboardLinks(shopify_shop="context-demo", hubspot_portal_id="4242424"),
+    )
+
+
+@pytest.fixture
+def ingest(store: Store, ctx: IngestContext) -> Ingest:
+    """Ingest (source, kind, payload) triples into the test store as one batch."""
+
+    def run(*items: tuple[str, str, dict[str, Any]]) -> IngestReport:
+        return ingest_batch(store, [RawPayload(*item) for item in items], ctx)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store (personas plus a few hundred synthetic customers), built once per session."""
+    from context_service.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    the_store = Store(path)
+    ctx = IngestContext(
+        mappers=default_mappers(),
+        links=DashboardLinks(shopify_shop="context-demo", hubspot_portal_id="4242424"),
+    )
+    payloads = (RawPayload(p.source, p.kind, p.payload) for p in generate_demo(DEMO_CUSTOMERS))
+    report = ingest_all(the_store, payloads, ctx)
+    assert report.seen > DEMO_CUSTOMERS
+    the_store.close()
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db: Path) -> Iterator[Store]:
+    the_store = Store(demo_db)
+    yield the_store
+    the_store.close()

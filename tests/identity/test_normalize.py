@@ -1,0 +1,84 @@
+"""Normalization is pure, idempotent and tolerant of any input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from context_service.identity.normalize import (
+    fold,
+    is_merge_email,
+    is_merge_phone,
+    name_tokens,
+    normalize_email,
+    normalize_phone,
+)
+
+
+@pytest.mark.parametrize(
+    "raw", ["+1 415-555-0134", "(415) 555-0134", "415.555.0134", "+14155550134", "4155550134"]
+)
+def test_us_phone_formats_share_one_e164(raw: str) -> None:
+    assert normalize_phone(raw, "US") == "+14155550134"
+
+
+def test_uk_number_with_region_and_international_prefix() -> None:
+    assert normalize_phone("020 7946 0123", "GB") == normalize_phone("+44 20 7946 0123", "US")
+
+
+@pytest.mark.parametrize("raw", ["", "n/a", "12", "not a phone", "+", "()"])
+def test_non_phones_are_none(raw: str) -> None:
+    assert normalize_phone(raw, "US") is None
+
+
+@pytest.mark.parametrize("raw", ["0000000000", "+1 111 111 1111", "1234567890"])
+def test_placeholder_phones_are_not_merge_keys(raw: str) -> None:
+    e164 = normalize_phone(raw, "US")
+    assert e164 is None or not is_merge_phone(e164)
+
+
+def test_email_case_and_whitespace() -> None:
+    assert normalize_email("  Maya.Patel@Example.COM ") == "maya.patel@example.com"
+
+
+@pytest.mark.parametrize("raw", ["not-an-email", "a@b", "@example.com", "a b@example.com", ""])
+def test_malformed_emails_are_none(raw: str) -> None:
+    assert normalize_email(raw) is None
+
+
+@pytest.mark.parametrize(
+    ("email", "merge"),
+    [
+        ("info@silvacosta.example", False),
+        ("support@shop.example", False),
+        ("test@test.com", False),
+        ("noreply@example.com", False),
+        ("maya.patel@example.com", True),
+        ("info+maya@example.com", False),
+    ],
+)
+def test_generic_and_placeholder_emails_are_not_merge_keys(email: str, merge: bool) -> None:
+    assert is_merge_email(email) is merge
+
+
+def test_name_tokens_fold_accents_and_drop_titles() -> None:
+    assert name_tokens(None, None, "Dr. Tomás García") == ("tomas", "garcia")
+    assert name_tokens("José", "Núñez", None) == ("jose", "nunez")
+
+
+@given(st.text(max_size=60))
+def test_email_normalization_is_idempotent(raw: str) -> None:
+    once = normalize_email(raw)
+    assert once is None or normalize_email(once) == once
+
+
+@given(st.text(max_size=30))
+def test_phone_normalization_is_idempotent(raw: str) -> None:
+    once = normalize_phone(raw, "US")
+    assert once is None or (once.startswith("+") and normalize_phone(once, "US") == once)
+
+
+@given(st.text(max_size=40))
+def test_fold_is_idempotent(text: str) -> None:
+    assert fold(fold(text)) == fold(text)
