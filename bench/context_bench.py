@@ -10,8 +10,10 @@ real map -> store -> resolve -> snapshot path, then prints:
 
 * in-process p50/p99 of ``lookup.by_email`` + render (JSON bytes, and text) over random emails,
   first touch (a fresh connection, every key once) and warm;
-* HTTP p50/p99 and requests/s against ``context-service serve`` (uvicorn, one worker) under a
-  concurrent asyncio client on loopback, for JSON and for text.
+* HTTP p50/p99 and requests/s against ``context-service serve`` (granian, one worker) on
+  loopback, for JSON and for text, driven by ``wrk`` (``apt-get install wrk``) with a Lua
+  script that cycles through the sampled emails, or by an asyncio httpx client when wrk is
+  absent (that client is slower than the server, so its figures are a floor).
 
 Figures are printed, never asserted; the README quotes them with the machine they came from.
 """
@@ -22,6 +24,8 @@ import argparse
 import asyncio
 import os
 import random
+import re
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -159,6 +163,54 @@ async def http_load(
     return latencies, errors, elapsed
 
 
+_WRK_SCRIPT = """
+local emails = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local path = "/v1/context?format=%s&email=" .. emails[(i %% #emails) + 1]
+  return wrk.format("GET", path, {["Authorization"] = "Bearer %s"})
+end
+"""
+
+
+def wrk_load(
+    port: int, emails: list[str], fmt: str, seconds: float, concurrency: int
+) -> tuple[float, float, float, str]:
+    """Run wrk with 2 threads; return requests/s, p50 ms, p99 ms and the non-2xx line."""
+    script = OUT / "wrk_context.lua"
+    quoted = ",".join(f'"{e}"' for e in emails)
+    script.write_text(_WRK_SCRIPT % (quoted, fmt, KEY))
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{concurrency}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _wrk_ms(re.search(r"50%\s+([\d.]+)(\w+)", out))
+    p99 = _wrk_ms(re.search(r"99%\s+([\d.]+)(\w+)", out))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, p50, p99, f"{errors.group(1) if errors else 0} errors"
+
+
+def _wrk_ms(match: re.Match[str] | None) -> float:
+    if match is None:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -184,14 +236,22 @@ def main() -> None:
     server = start_server(path, port)
     try:
         for fmt in ("json", "text"):
-            lat, errors, elapsed = asyncio.run(
-                http_load(port, emails, fmt, args.seconds, args.concurrency)
-            )
-            p50, p99 = percentiles(lat)
+            if shutil.which("wrk"):
+                client = "wrk -t2"
+                rps, p50, p99, errors = wrk_load(
+                    port, emails[:2000], fmt, args.seconds, args.concurrency
+                )
+            else:
+                client = "httpx asyncio"
+                lat, count, elapsed = asyncio.run(
+                    http_load(port, emails, fmt, args.seconds, args.concurrency)
+                )
+                us50, us99 = percentiles(lat)
+                rps, p50, p99 = len(lat) / elapsed, us50 / 1000, us99 / 1000
+                errors = f"{count} errors"
             print(
-                f"HTTP GET /v1/context ({fmt}, {args.concurrency} concurrent, uvicorn, 1 worker):"
-                f" {len(lat) / elapsed:.0f} req/s, p50 {p50 / 1000:.2f} ms, "
-                f"p99 {p99 / 1000:.2f} ms, {errors} errors"
+                f"HTTP GET /v1/context ({fmt}, {args.concurrency} connections, {client}, granian"
+                f" 1 worker): {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, {errors}"
             )
     finally:
         server.terminate()

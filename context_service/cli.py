@@ -7,13 +7,14 @@ Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from context_service.errors import ContextServiceError
-from context_service.settings import Settings, load_settings
+from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
@@ -56,20 +57,27 @@ def load_demo(store: Store, settings: Settings, customers: int = 1000) -> Ingest
         )
 
 
-def serve(settings: Settings, store: Store | None = None) -> None:
-    """Serve the HTTP API with uvicorn on the configured host and port."""
-    import uvicorn
+def serve(settings: Settings) -> None:
+    """Serve the HTTP API with granian on the configured host, port and worker count.
 
-    from context_service.api import create_app
+    The server process builds the app from ``CONTEXT_SERVICE_*`` variables, so the settings
+    (including any made up here, such as the demo key) are exported to the environment first.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
 
-    app = create_app(settings, store)
-    uvicorn.run(
-        app,
-        host=settings.host,
+    os.environ.update(to_environ(settings))
+    Granian(
+        "context_service.api.app:app_from_env",
+        address=settings.host,
         port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+        interface=Interfaces.ASGI,
+        factory=True,
+        workers=settings.workers,
+        log_level=LogLevels(settings.log_level.lower()),
+        log_access=False,
+    ).serve()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -95,7 +103,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(f"{settings.db} already holds data; serving it as it is.")
     _print_examples(settings)
-    serve(settings, store)
+    store.close()
+    serve(settings)
     return 0
 
 

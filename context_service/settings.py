@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     api_keys: list[str] = []
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = 1
     default_region: str = "US"
     log_level: str = "INFO"
 
@@ -60,7 +61,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 _LIST_FIELDS = {"api_keys"}
-_INT_FIELDS = {"port"}
+_INT_FIELDS = {"port", "workers"}
 SECRET_FIELDS = frozenset(
     {
         "api_keys",
@@ -121,6 +122,17 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         return msgspec.convert(values, Settings)
     except msgspec.ValidationError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc
+
+
+def to_environ(settings: Settings) -> dict[str, str]:
+    """The settings as ``CONTEXT_SERVICE_*`` variables (for a server process that reloads them)."""
+    env: dict[str, str] = {}
+    for name in Settings.__struct_fields__:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        env[ENV_PREFIX + name.upper()] = ",".join(value) if isinstance(value, list) else str(value)
+    return env
 
 
 def redacted(settings: Settings) -> dict[str, Any]:

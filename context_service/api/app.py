@@ -17,7 +17,7 @@ from context_service import __version__
 from context_service.api.auth import ApiKeys, require_api_key
 from context_service.api.context import get_context
 from context_service.api.problems import EXCEPTION_HANDLERS
-from context_service.settings import Settings
+from context_service.settings import Settings, load_settings
 from context_service.store import Store
 
 
@@ -40,6 +40,11 @@ def metrics(store: NamedDependency[Store]) -> str:
         f"context_service_records {records}\n"
         f"context_service_records_rejected {rejected}\n"
     )
+
+
+def app_from_env() -> Litestar:
+    """App factory for the server process: settings from ``CONTEXT_SERVICE_*`` variables."""
+    return create_app(load_settings())
 
 
 def _protected_routes() -> Router:
@@ -66,6 +71,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
             security=[{"bearer": []}],
+            openapi_router=Router("/schema", route_handlers=[], guards=[require_api_key]),
         ),
         on_shutdown=[the_store.close] if store is None else [],
         debug=False,

@@ -41,7 +41,7 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
     """Litestar guard: reject the request with 401 unless it carries a valid key."""
     keys: ApiKeys = connection.app.state.api_keys
     token = bearer_token(connection.headers.get("authorization"))

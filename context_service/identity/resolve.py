@@ -111,8 +111,9 @@ def _agrees(conn: sqlite3.Connection, cand: _Candidate, my_name: str | None) -> 
     names = [
         row[0]
         for row in conn.execute(
-            "SELECT i.value FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
-            "WHERE m.profile_id = ? AND i.kind = 'name'",
+            # CROSS JOIN keeps profile_members as the outer loop: a few members, not all names.
+            "SELECT i.value FROM profile_members m CROSS JOIN identifiers i "
+            "ON i.record_id = m.record_id WHERE m.profile_id = ? AND i.kind = 'name'",
             (cand.profile_id,),
         )
     ]

@@ -172,6 +172,7 @@ def test_health_is_open_and_metrics_are_not(client: TestClient[Any]) -> None:
 
 
 def test_openapi_schema_lists_the_context_endpoint(client: TestClient[Any]) -> None:
+    assert client.get("/schema/openapi.json").status_code == 401
     schema = client.get("/schema/openapi.json", headers=AUTH).json()
     assert "/v1/context" in schema["paths"]
     params = {p["name"] for p in schema["paths"]["/v1/context"]["get"]["parameters"]}
