@@ -12,6 +12,7 @@
     │   ├── ProfileNotFound        no profile for the identifier                   -> 404
     │   └── AmbiguousIdentifier    the identifier belongs to several people        -> 409
     ├── AuthenticationFailed       missing or unknown API key                      -> 401
+    ├── WebhookRejected            bad/missing signature or stale timestamp        -> 401
     └── IntegrationError           a vendor call failed (see integrations._http)
         ├── RetriableError
         ├── SkippableError
@@ -95,6 +96,13 @@ class AuthenticationFailed(ContextServiceError):
 
     status_code = 401
     title = "Unauthorized"
+
+
+class WebhookRejected(ContextServiceError):
+    """A webhook delivery failed verification: bad or missing signature, stale timestamp."""
+
+    status_code = 401
+    title = "Webhook rejected"
 
 
 class IntegrationError(ContextServiceError):

@@ -1,0 +1,163 @@
+"""One HTTP client for every vendor: retries with backoff and jitter, error classes, redaction.
+
+``VendorHttp`` wraps the single injected ``httpx.Client`` (tests inject a ``MockTransport`` or
+let vcrpy replay a cassette). Each call is retried on 429, 5xx, 409 and timeouts, honouring
+``Retry-After`` and a vendor's own hint (``decide`` hook: Stripe's ``Stripe-Should-Retry``,
+Shopify's GraphQL ``THROTTLED``), with exponential backoff and full jitter. What cannot be
+retried is classified:
+
+* ``FatalError``: 401/403 (credentials, scopes), 400/404/422 on a collection request, a broken
+  contract; the run stops and reports it.
+* ``SkippableError``: raised by connectors for one bad item; the run skips it and reports it.
+* ``RetriableError``: retries exhausted; the run stops and resumes later from its cursor.
+
+Secrets (tokens, keys) are redacted from every message and logged URL.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import httpx
+import msgspec
+
+from context_service.errors import FatalError, RetriableError
+
+log = logging.getLogger("integrations.http")
+
+RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+Decision = bool | None  # True: retry, False: do not retry, None: use the default rules
+Decide = Callable[[httpx.Response], Decision]
+
+
+class RetryPolicy(msgspec.Struct, frozen=True):
+    """How hard to try: attempts in all, and the backoff curve in seconds."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every non-empty secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def retry_after_seconds(response: httpx.Response, now: float | None = None) -> float | None:
+    """The server's ``Retry-After`` (seconds or an HTTP date) as seconds, if it sent one."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def backoff(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """Exponential backoff with full jitter for the ``attempt``-th retry (1-based)."""
+    ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+class VendorHttp:
+    """Requests to one vendor API through the injected client, with retries and redaction."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        policy: RetryPolicy | None = None,
+        decide: Decide | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.secrets = [s for s in secrets if s]
+        self.policy = policy or RetryPolicy()
+        self.decide = decide
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.retries = 0
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request, retrying what is worth retrying; return a 2xx response."""
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        merged = {**self.headers, **(headers or {})}
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                response = self.client.request(
+                    method, url, params=params, json=json, headers=merged
+                )
+            except httpx.TransportError as exc:
+                self._wait_or_give_up(attempt, None, f"{type(exc).__name__} on {method} {url}")
+                continue
+            if response.is_success and self._decision(response) is not True:
+                return response
+            if not self._should_retry(response):
+                raise self._fatal(response, method, url)
+            self._wait_or_give_up(
+                attempt, response, f"HTTP {response.status_code} on {method} {url}"
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        """GET and decode JSON."""
+        return self.request("GET", path, **kwargs).json()
+
+    def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
+        """POST a JSON body and decode the JSON answer."""
+        return self.request("POST", path, json=body, **kwargs).json()
+
+    def _decision(self, response: httpx.Response) -> Decision:
+        return self.decide(response) if self.decide else None
+
+    def _should_retry(self, response: httpx.Response) -> bool:
+        decision = self._decision(response)
+        if decision is not None:
+            return decision
+        return response.status_code in RETRY_STATUSES
+
+    def _wait_or_give_up(self, attempt: int, response: httpx.Response | None, what: str) -> None:
+        message = redact(what, self.secrets)
+        if attempt >= self.policy.max_attempts:
+            raise RetriableError(f"gave up after {attempt} attempts: {message}")
+        hinted = retry_after_seconds(response) if response is not None else None
+        delay = hinted if hinted is not None else backoff(attempt, self.policy, self.rng)
+        delay = min(delay, self.policy.max_delay * 4)
+        self.retries += 1
+        log.warning("retrying in %.2f s (attempt %d): %s", delay, attempt, message)
+        self.sleep(delay)
+
+    def _fatal(self, response: httpx.Response, method: str, url: str) -> FatalError:
+        body = redact(response.text[:300], self.secrets)
+        where = redact(f"{method} {url}", self.secrets)
+        return FatalError(
+            f"HTTP {response.status_code} on {where}: {body}", status=response.status_code
+        )
