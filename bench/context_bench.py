@@ -36,7 +36,7 @@ from pathlib import Path
 
 import httpx
 
-from context_service.cli import default_mappers
+from context_service.api.app import default_mappers
 from context_service.demo import generate_demo
 from context_service.snapshot import lookup
 from context_service.store import Store

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from context_service.cli import default_mappers
+from context_service.api.app import default_mappers
 from context_service.settings import Settings, load_settings
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store

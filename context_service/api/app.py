@@ -5,8 +5,11 @@ This module (and ``cli.py``) are the only places that wire integrations in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import httpx
+from anyio import to_thread
 from litestar import Litestar, Router, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -17,8 +20,13 @@ from context_service import __version__
 from context_service.api.auth import ApiKeys, require_api_key
 from context_service.api.context import get_context
 from context_service.api.problems import EXCEPTION_HANDLERS
+from context_service.api.sync_status import get_sync
+from context_service.api.webhooks import drain_inbox, receive_webhook
+from context_service.models import Connector
 from context_service.settings import Settings, load_settings
+from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
+from context_service.sync import IngestContext
 
 
 @get("/health", sync_to_thread=False, summary="Liveness and database check")
@@ -47,23 +55,88 @@ def app_from_env() -> Litestar:
     return create_app(load_settings())
 
 
+def default_mappers() -> dict[str, Any]:
+    """The mapper of every built-in source, keyed by source name."""
+    from integrations import hubspot, shopify, stripe, zendesk
+
+    return {m.SOURCE: m.map_record for m in (shopify, stripe, hubspot, zendesk)}
+
+
+def ingest_context(settings: Settings) -> IngestContext:
+    """Everything ingestion needs, from the settings."""
+    return IngestContext(
+        mappers=default_mappers(),
+        region=settings.default_region,
+        links=DashboardLinks.from_settings(settings),
+    )
+
+
+def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
+    """A connector for every source that has credentials or a webhook secret configured."""
+    from integrations.shopify import ShopifyConnector
+    from integrations.stripe import StripeConnector
+
+    found: dict[str, Connector] = {}
+    if settings.shopify_shop and (settings.shopify_access_token or settings.shopify_webhook_secret):
+        found["shopify"] = ShopifyConnector(
+            client,
+            shop=settings.shopify_shop,
+            access_token=settings.shopify_access_token,
+            webhook_secret=settings.shopify_webhook_secret,
+            base_url=settings.shopify_base_url,
+        )
+    if settings.stripe_api_key or settings.stripe_webhook_secret:
+        found["stripe"] = StripeConnector(
+            client,
+            api_key=settings.stripe_api_key,
+            webhook_secret=settings.stripe_webhook_secret,
+            base_url=settings.stripe_base_url,
+        )
+    return found
+
+
 def _protected_routes() -> Router:
-    """Everything but ``/health`` needs an API key."""
-    return Router("/", route_handlers=[metrics, get_context], guards=[require_api_key])
+    """Everything but ``/health`` and signed webhooks needs an API key."""
+    return Router("/", route_handlers=[metrics, get_context, get_sync], guards=[require_api_key])
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Litestar:
-    """Build the HTTP app. ``store`` defaults to the database named in the settings."""
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    connectors: Mapping[str, Connector] | None = None,
+) -> Litestar:
+    """Build the HTTP app. ``store`` and ``connectors`` default to what the settings name."""
     the_store = store or Store(settings.db)
+    client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    the_connectors = (
+        dict(connectors) if connectors is not None else build_connectors(settings, client)
+    )
+    ctx = ingest_context(settings)
 
     def provide_store() -> Store:
         return the_store
 
+    async def drain_on_startup() -> None:
+        await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx)
+
+    def close() -> None:
+        client.close()
+        if store is None:
+            the_store.close()
+
+    state = {
+        "settings": settings,
+        "api_keys": ApiKeys(settings.api_keys),
+        "store": the_store,
+        "connectors": the_connectors,
+        "ingest_context": ctx,
+    }
     return Litestar(
-        route_handlers=[health, _protected_routes()],
+        route_handlers=[health, receive_webhook, _protected_routes()],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"settings": settings, "api_keys": ApiKeys(settings.api_keys)}),
+        state=State(state),
+        on_startup=[drain_on_startup],
         openapi_config=OpenAPIConfig(
             title="Customer context service",
             version=__version__,
@@ -73,6 +146,6 @@ def create_app(settings: Settings, store: Store | None = None) -> Litestar:
             security=[{"bearer": []}],
             openapi_router=Router("/schema", route_handlers=[], guards=[require_api_key]),
         ),
-        on_shutdown=[the_store.close] if store is None else [],
+        on_shutdown=[close],
         debug=False,
     )

@@ -14,18 +14,21 @@ from context_service.store.migrations import migrate
 
 
 class Store:
-    """One SQLite connection plus a write lock; the single write path of the service.
+    """Two SQLite connections: ``conn`` for reads, and a writer behind a lock.
 
-    Reads may happen from any thread (the connection is opened with ``check_same_thread=False``
-    and SQLite serializes access); writes go through ``transaction()``, which holds the lock.
+    Reads use ``conn`` from any thread and, thanks to WAL, only ever see committed data, even
+    while a write transaction is open; every write goes through ``transaction()`` (the single
+    write path), which serializes writers of this process. Other processes coordinate through
+    SQLite's own locking (``busy_timeout``).
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.conn = _connect(self.path)
-        self.db = sqlite_utils.Database(self.conn)
+        self._writer = _connect(self.path)
+        self.db = sqlite_utils.Database(self._writer)
         self._lock = threading.RLock()
         migrate(self.db)
+        self.conn = self._writer if self.path == ":memory:" else _connect(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -34,20 +37,23 @@ class Store:
         Nested calls join the outer transaction.
         """
         with self._lock:
-            if self.conn.in_transaction:
-                yield self.conn
+            conn = self._writer
+            if conn.in_transaction:
+                yield conn
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
+            conn.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close both connections."""
         self.conn.close()
+        if self.conn is not self._writer:
+            self._writer.close()
 
 
 def _connect(path: str) -> sqlite3.Connection:

@@ -90,8 +90,55 @@ CREATE TABLE snapshots (
 );
 """
 
+_V2_SYNC = """
+CREATE TABLE sync_cursors (
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    cursor TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (source, stream)
+);
+
+CREATE TABLE sync_runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    records_seen INTEGER NOT NULL DEFAULT 0,
+    records_rejected INTEGER NOT NULL DEFAULT 0,
+    pages INTEGER NOT NULL DEFAULT 0,
+    note TEXT,
+    error TEXT
+);
+CREATE INDEX sync_runs_source ON sync_runs (source, id);
+
+CREATE TABLE webhook_inbox (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body BLOB NOT NULL,
+    headers TEXT NOT NULL,
+    status TEXT NOT NULL,
+    applied_at TEXT,
+    error TEXT
+);
+CREATE INDEX webhook_inbox_pending ON webhook_inbox (status) WHERE status = 'pending';
+
+CREATE TABLE webhook_seen (
+    source TEXT NOT NULL,
+    dedup_id TEXT NOT NULL,
+    inbox_id INTEGER NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (source, dedup_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
+    ("0002_sync", _V2_SYNC),
 ]
 
 

@@ -29,11 +29,17 @@ _encode = msgspec.json.Encoder(order="deterministic").encode
 
 
 class RawPayload(msgspec.Struct, frozen=True):
-    """One vendor object as received: which source and kind, and the decoded JSON."""
+    """One vendor object as received: which source and kind, and the decoded JSON.
+
+    ``observed_at`` stands in for ``updated_at`` when the vendor's object has none (Stripe); a
+    ``deleted`` payload is a deletion notice that may carry only the id.
+    """
 
     source: str
     kind: str
     payload: dict[str, Any]
+    observed_at: str | None = None
+    deleted: bool = False
 
 
 class Rejection(msgspec.Struct):
@@ -126,11 +132,8 @@ def _ingest_one(
     conn: Any, item: RawPayload, ctx: IngestContext, now: str, report: IngestReport
 ) -> set[str]:
     text = _encode(item.payload).decode()
-    mapper = ctx.mappers.get(item.source)
     try:
-        if mapper is None:
-            raise MappingError(f"no mapper for source {item.source!r}")
-        mapped = mapper(item.kind, item.payload)
+        mapped = _map(item, ctx, text)
     except MappingError as exc:
         key = RecordKey(item.source, item.kind, _fallback_id(item.payload, text))
         upsert_record(conn, key, text, None, fetched_at=now, error=exc.detail)
@@ -144,6 +147,19 @@ def _ingest_one(
     return apply_mapped(conn, outcome.record_id, mapped, ctx.region, now)
 
 
+def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
+    if item.deleted:
+        key = RecordKey(item.source, item.kind, _fallback_id(item.payload, text))
+        return Mapped(key=key, updated_at=item.observed_at, deleted=True)
+    mapper = ctx.mappers.get(item.source)
+    if mapper is None:
+        raise MappingError(f"no mapper for source {item.source!r}")
+    mapped = mapper(item.kind, item.payload)
+    if mapped.updated_at is None and item.observed_at is not None:
+        mapped = msgspec.structs.replace(mapped, updated_at=item.observed_at)
+    return mapped
+
+
 def apply_mapped(conn: Any, record_id: int, mapped: Mapped, region: str, now: str) -> set[str]:
     """Update identity and the activity index for a stored record; return changed profiles."""
     if mapped.person is not None or (mapped.deleted and mapped.activity is None):
@@ -153,7 +169,7 @@ def apply_mapped(conn: Any, record_id: int, mapped: Mapped, region: str, now: st
         before = activities.owners_of(conn, record_id)
         owners = [] if mapped.deleted else mapped.activity.owners
         activities.replace_owners(conn, record_id, owners)
-        changed = _profiles_for_owners(conn, [*before, *owners])
+        changed = profiles_for_owners(conn, [*before, *owners])
     else:
         return set()
     for profile_id in changed:
@@ -170,7 +186,7 @@ def _owned_profiles(conn: Any, key: RecordKey) -> set[str]:
     return {str(row[0])} if row else set()
 
 
-def _profiles_for_owners(conn: Any, owners: list[RecordKey]) -> set[str]:
+def profiles_for_owners(conn: Any, owners: list[RecordKey]) -> set[str]:
     found: set[str] = set()
     for owner in set(owners):
         direct = _owned_profiles(conn, owner)

@@ -1,0 +1,98 @@
+"""Per-stream sync cursors and the history of sync runs (for ``status`` and ``GET /v1/sync``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+
+class RunRow(msgspec.Struct):
+    """One sync run as recorded."""
+
+    id: int
+    source: str
+    mode: str
+    started_at: str
+    finished_at: str | None
+    status: str
+    records_seen: int
+    records_rejected: int
+    pages: int
+    note: str | None
+    error: str | None
+
+
+def get_cursor(conn: sqlite3.Connection, source: str, stream: str) -> str | None:
+    """The committed cursor of a stream (``None``: never synced, or reset)."""
+    row = conn.execute(
+        "SELECT cursor FROM sync_cursors WHERE source = ? AND stream = ?", (source, stream)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def set_cursor(
+    conn: sqlite3.Connection, source: str, stream: str, cursor: str | None, now: str
+) -> None:
+    """Store a stream's cursor (call inside the transaction that stored the page)."""
+    conn.execute(
+        "INSERT INTO sync_cursors (source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, "
+        "updated_at = excluded.updated_at",
+        (source, stream, cursor, now),
+    )
+
+
+def cursors_of(conn: sqlite3.Connection, source: str) -> dict[str, str | None]:
+    """Every stream cursor of a source."""
+    rows = conn.execute("SELECT stream, cursor FROM sync_cursors WHERE source = ?", (source,))
+    return {str(stream): cursor for stream, cursor in rows}
+
+
+def reset_cursors(conn: sqlite3.Connection, source: str) -> None:
+    """Forget a source's cursors: the next run is a full backfill."""
+    conn.execute("DELETE FROM sync_cursors WHERE source = ?", (source,))
+
+
+def start_run(conn: sqlite3.Connection, source: str, mode: str, now: str) -> int:
+    """Record the start of a run and return its id."""
+    cursor = conn.execute(
+        "INSERT INTO sync_runs (source, mode, started_at, status) VALUES (?, ?, ?, 'running')",
+        (source, mode, now),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def add_progress(conn: sqlite3.Connection, run_id: int, seen: int, rejected: int) -> None:
+    """Count one committed page of a run."""
+    conn.execute(
+        "UPDATE sync_runs SET pages = pages + 1, records_seen = records_seen + ?, "
+        "records_rejected = records_rejected + ? WHERE id = ?",
+        (seen, rejected, run_id),
+    )
+
+
+def finish_run(
+    conn: sqlite3.Connection,
+    run_id: int,
+    status: str,
+    now: str,
+    *,
+    note: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record how a run ended."""
+    conn.execute(
+        "UPDATE sync_runs SET status = ?, finished_at = ?, note = ?, error = ? WHERE id = ?",
+        (status, now, note, error, run_id),
+    )
+
+
+def last_runs(conn: sqlite3.Connection) -> dict[str, RunRow]:
+    """The most recent run of every source."""
+    rows = conn.execute(
+        "SELECT id, source, mode, started_at, finished_at, status, records_seen, "
+        "records_rejected, pages, note, error FROM sync_runs "
+        "WHERE id IN (SELECT max(id) FROM sync_runs GROUP BY source) ORDER BY source"
+    )
+    return {str(row[1]): RunRow(*row) for row in rows}

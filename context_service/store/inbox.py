@@ -1,0 +1,85 @@
+"""The durable webhook inbox: deliveries are stored before they are applied, once per dedup id."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+
+
+class InboxRow(msgspec.Struct):
+    """One stored delivery."""
+
+    id: int
+    source: str
+    topic: str
+    received_at: str
+    body: bytes
+    headers: dict[str, str]
+    status: str
+    error: str | None
+
+
+def seen_before(conn: sqlite3.Connection, source: str, dedup_ids: list[str]) -> bool:
+    """Whether any of these dedup ids was already received from this source."""
+    for dedup_id in dedup_ids:
+        row = conn.execute(
+            "SELECT 1 FROM webhook_seen WHERE source = ? AND dedup_id = ?", (source, dedup_id)
+        ).fetchone()
+        if row is not None:
+            return True
+    return False
+
+
+def add_delivery(
+    conn: sqlite3.Connection,
+    source: str,
+    topic: str,
+    body: bytes,
+    headers: dict[str, str],
+    dedup_ids: list[str],
+    now: str,
+    status: str = "pending",
+    error: str | None = None,
+) -> int:
+    """Store a delivery and remember its dedup ids; return the inbox id."""
+    cursor = conn.execute(
+        "INSERT INTO webhook_inbox (source, topic, received_at, body, headers, status, error) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (source, topic, now, body, msgspec.json.encode(headers).decode(), status, error),
+    )
+    inbox_id = int(cursor.lastrowid or 0)
+    conn.executemany(
+        "INSERT OR IGNORE INTO webhook_seen (source, dedup_id, inbox_id, seen_at) "
+        "VALUES (?, ?, ?, ?)",
+        [(source, dedup_id, inbox_id, now) for dedup_id in dedup_ids],
+    )
+    return inbox_id
+
+
+def pending(conn: sqlite3.Connection, limit: int = 100) -> list[InboxRow]:
+    """Deliveries not applied yet, oldest first."""
+    rows = conn.execute(
+        "SELECT id, source, topic, received_at, body, headers, status, error FROM webhook_inbox "
+        "WHERE status = 'pending' ORDER BY id LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        InboxRow(r[0], r[1], r[2], r[3], r[4], msgspec.json.decode(r[5]), r[6], r[7]) for r in rows
+    ]
+
+
+def mark(
+    conn: sqlite3.Connection, inbox_id: int, status: str, now: str, error: str | None = None
+) -> None:
+    """Record the outcome of applying a delivery (``applied``, ``failed`` or ``pending``)."""
+    conn.execute(
+        "UPDATE webhook_inbox SET status = ?, applied_at = ?, error = ? WHERE id = ?",
+        (status, now, error, inbox_id),
+    )
+
+
+def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Deliveries per (source, status)."""
+    rows = conn.execute("SELECT source, status, count(*) FROM webhook_inbox GROUP BY 1, 2")
+    return {(str(src), str(status)): int(n) for src, status, n in rows}

@@ -1,0 +1,34 @@
+"""Sync: ingest payloads, run connectors page by page, take in webhooks, erase on request."""
+
+from context_service.sync.ingest import (
+    IngestContext,
+    IngestReport,
+    Mapper,
+    Mappers,
+    RawPayload,
+    Rejection,
+    apply_mapped,
+    ingest_all,
+    ingest_batch,
+    utc_now,
+)
+from context_service.sync.runner import SyncOutcome, run_sync
+from context_service.sync.webhooks import Receipt, apply_pending, receive
+
+__all__ = [
+    "IngestContext",
+    "IngestReport",
+    "Mapper",
+    "Mappers",
+    "RawPayload",
+    "Receipt",
+    "Rejection",
+    "SyncOutcome",
+    "apply_mapped",
+    "apply_pending",
+    "ingest_all",
+    "ingest_batch",
+    "receive",
+    "run_sync",
+    "utc_now",
+]

@@ -1,0 +1,133 @@
+"""Webhook intake: verify the raw body, store the delivery durably once, apply it idempotently.
+
+``receive`` runs on the request path and does only what must happen before answering 2xx:
+verify (``WebhookRejected`` -> 401, nothing stored), parse for dedup ids, and store the delivery
+in the inbox unless one of its ids was seen before. ``apply_pending`` runs right after the
+response (and at startup, for anything a crash left behind): it maps the delivery's objects,
+fetches what a partial delivery points at, erases what a redaction asks to erase, rebuilds the
+affected snapshots, and marks the delivery applied, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+from context_service.errors import MappingError, RetriableError
+from context_service.models import Connector, RecordKey, VendorObject
+from context_service.snapshot.materialize import materialize
+from context_service.store import Store, profiles
+from context_service.store import inbox as inbox_store
+from context_service.sync.erase import erase_records
+from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
+
+log = logging.getLogger("context_service.webhooks")
+_DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class Receipt(msgspec.Struct):
+    """What the intake did with a delivery."""
+
+    status: Literal["accepted", "duplicate"]
+    topic: str
+    inbox_id: int | None = None
+
+
+def receive(
+    store: Store,
+    connector: Connector,
+    headers: Mapping[str, str],
+    body: bytes,
+    url: str,
+    now: float,
+) -> Receipt:
+    """Verify and durably store one delivery; duplicates are acknowledged and not stored."""
+    connector.verify_webhook(headers, body, url, now)
+    kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
+    source = connector.source
+    try:
+        delivery = connector.parse_webhook(headers, body)
+    except MappingError as exc:
+        with store.transaction() as conn:
+            inbox_store.add_delivery(
+                conn,
+                source,
+                "unparseable",
+                body,
+                kept,
+                [],
+                utc_now(),
+                status="rejected",
+                error=exc.detail,
+            )
+        raise
+    with store.transaction() as conn:
+        if inbox_store.seen_before(conn, source, delivery.dedup_ids):
+            return Receipt(status="duplicate", topic=delivery.topic)
+        inbox_id = inbox_store.add_delivery(
+            conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
+        )
+    return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
+
+
+def apply_pending(
+    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, limit: int = 100
+) -> int:
+    """Apply stored deliveries in arrival order; return how many were applied."""
+    applied = 0
+    for row in inbox_store.pending(store.conn, limit):
+        connector = connectors.get(row.source)
+        if connector is None:
+            _mark(store, row.id, "failed", f"no connector configured for {row.source}")
+            continue
+        applied += _apply_one(store, connector, row, ctx)
+    return applied
+
+
+def _apply_one(
+    store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext
+) -> int:
+    try:
+        delivery = connector.parse_webhook(row.headers, row.body)
+        objects = list(delivery.objects) + _refetch(connector, delivery.refetch)
+    except RetriableError as exc:
+        _mark(store, row.id, "pending", exc.detail)
+        return 0
+    except Exception as exc:  # any failure is recorded on the row, never lost
+        _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
+        return 0
+    source = connector.source
+    items = [
+        RawPayload(source, o.kind, o.payload, o.observed_at or delivery.occurred_at, o.deleted)
+        for o in objects
+    ]
+    with store.transaction() as conn:
+        ingest_batch(store, items, ctx)
+        if delivery.erase:
+            now = utc_now()
+            keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
+            changed = erase_records(conn, keys, ctx.region, now)
+            for profile_id in changed:
+                profiles.bump_version(conn, profile_id, now)
+            materialize(conn, changed, ctx.links, now, ctx.region)
+        inbox_store.mark(conn, row.id, "applied", utc_now())
+    return 1
+
+
+def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> list[VendorObject]:
+    found: list[VendorObject] = []
+    for kind, external_id in wanted:
+        obj = connector.fetch_one(kind, external_id)
+        if obj is not None:
+            found.append(obj)
+    return found
+
+
+def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:
+    if error:
+        log.warning("webhook delivery %d %s: %s", inbox_id, status, error)
+    with store.transaction() as conn:
+        inbox_store.mark(conn, inbox_id, status, utc_now(), error)
