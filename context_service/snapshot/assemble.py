@@ -202,7 +202,8 @@ def _commerce(orders: list[Order]) -> CommerceSection:
 
 
 def _billing(acts: list[tuple[StoredRecord, Activity]]) -> BillingSection:
-    subs = _of(acts, Subscription)
+    invoices = {i.external_id: i for i in _of(acts, Invoice)}
+    subs = [_recovered(sub, invoices) for sub in _of(acts, Subscription)]
     subs.sort(key=lambda s: s.status not in {"active", "past_due", "unpaid", "trialing"})
     return BillingSection(
         subscriptions=subs,
@@ -210,6 +211,18 @@ def _billing(acts: list[tuple[StoredRecord, Activity]]) -> BillingSection:
         charges=_of(acts, Charge)[:RECENT_CHARGES],
         disputes=_of(acts, Dispute),
     )
+
+
+def _recovered(sub: Subscription, invoices: dict[str | None, Invoice]) -> Subscription:
+    """A past-due subscription whose latest invoice has since been paid is active again.
+
+    Stripe moves it to ``active`` on payment and says so in a separate event; until that event
+    arrives the paid invoice is the newer truth, so we do not keep showing ``past_due``.
+    """
+    latest = invoices.get(sub.latest_invoice) if sub.latest_invoice else None
+    if sub.status in {"past_due", "unpaid"} and latest is not None and latest.status == "paid":
+        return msgspec.structs.replace(sub, status="active")
+    return sub
 
 
 def _crm(conn: sqlite3.Connection, people: list[_Person], deals: list[Deal]) -> CrmSection:

@@ -1,5 +1,6 @@
-"""Stripe: map API objects and webhook ``data.object`` payloads to canonical records."""
+"""Stripe: the connector (streams, webhooks) and the mapping of API objects to canonical records."""
 
+from integrations.stripe.connector import StripeConnector
 from integrations.stripe.mapping import (
     KINDS,
     LINK_METADATA,
@@ -18,6 +19,7 @@ __all__ = [
     "LINK_METADATA",
     "PERSON_KIND",
     "SOURCE",
+    "StripeConnector",
     "map_charge",
     "map_customer",
     "map_dispute",

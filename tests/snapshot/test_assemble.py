@@ -137,3 +137,20 @@ def test_summary_names_the_person_and_what_needs_attention(store: Store, ingest:
     summary = _snap(store, "max@example.com").summary
     assert summary.startswith("Max Roe <max@example.com>")
     assert "Pro subscription is past_due" in summary
+
+
+def test_paid_latest_invoice_means_the_subscription_is_no_longer_past_due(
+    store: Store, ingest: Ingest
+) -> None:
+    sub = stripe_subscription("sub_1", "cus_1", "past_due")
+    sub[2]["latest_invoice"] = "in_9"
+    ingest(
+        stripe_customer("cus_1", "max@example.com", "Max Roe"),
+        sub,
+        stripe_invoice("in_9", "cus_1", "open", attempts=1, remaining=4900),
+    )
+    assert "subscription_past_due" in _codes(_snap(store, "max@example.com"))
+    ingest(stripe_invoice("in_9", "cus_1", "paid", attempts=2, remaining=0))
+    snap = _snap(store, "max@example.com")
+    assert "subscription_past_due" not in _codes(snap)
+    assert snap.billing.subscriptions[0].status == "active"
