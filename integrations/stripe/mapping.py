@@ -1,6 +1,6 @@
 """Map Stripe API objects (current API shapes, older ones where noted) to canonical records.
 
-Payloads are decoded with msgspec Structs that declare only the fields read here. Amounts are
+Payloads are decoded with the msgspec Structs of ``_payloads`` (only the fields read). Amounts are
 converted from minor units; timestamps from unix seconds. Stripe objects have no modification
 time, so ``Mapped.updated_at`` stays ``None``. Of a card only the brand and last four digits
 are ever read. Every failure surfaces as ``MappingError`` naming the field.
@@ -9,7 +9,7 @@ are ever read. Every failure surfaces as ``MappingError`` naming the field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -27,6 +27,20 @@ from context_service.models import (
     Subscription,
 )
 from integrations._convert import clean, currency_code, iso_utc, minor_to_major
+from integrations.stripe._payloads import (
+    _Address,
+    _Charge,
+    _Customer,
+    _Dispute,
+    _Invoice,
+    _Item,
+    _List,
+    _Object,
+    _Price,
+    _Ref,
+    _Refund,
+    _Subscription,
+)
 
 SOURCE = "stripe"
 PERSON_KIND = "customer"
@@ -42,139 +56,6 @@ LINK_METADATA: dict[str, tuple[str, str]] = {
 _VOID_REFUND_STATUSES = frozenset({"failed", "canceled"})
 _T = TypeVar("_T")
 _O = TypeVar("_O", bound="_Object")
-
-
-# --- Payload shapes: only the fields we read. ----------------------------------------------------
-
-
-class _Ref(msgspec.Struct):
-    """An expanded object (customer, product, invoice...) where only id and name matter."""
-
-    id: str
-    name: str | None = None
-
-
-class _Object(msgspec.Struct):
-    """Fields most Stripe objects share: id, ``object``, ``deleted``, owner, status, money."""
-
-    id: str
-    type_name: str | None = msgspec.field(name="object", default=None)
-    deleted: bool = False
-    customer: str | _Ref | None = None
-    status: str | None = None
-    currency: str | None = None
-    amount: int | None = None
-    created: int | None = None
-
-
-class _Address(msgspec.Struct):
-    line1: str | None = None
-    line2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    postal_code: str | None = None
-    country: str | None = None
-
-
-class _Customer(_Object):
-    email: str | None = None
-    phone: str | None = None
-    name: str | None = None
-    address: _Address | None = None
-    metadata: dict[str, str] | None = None
-
-
-class _Recurring(msgspec.Struct):
-    interval: str | None = None
-
-
-class _Price(msgspec.Struct):
-    nickname: str | None = None
-    lookup_key: str | None = None
-    product: str | _Ref | None = None
-    unit_amount: int | None = None
-    currency: str | None = None
-    recurring: _Recurring | None = None
-
-
-class _Item(msgspec.Struct):
-    price: _Price | None = None
-    quantity: int | None = None
-    current_period_end: int | None = None
-
-
-class _List(msgspec.Struct, Generic[_T]):
-    data: list[_T] = []
-
-
-class _Subscription(_Object):
-    items: _List[_Item] | None = None
-    current_period_end: int | None = None
-    cancel_at_period_end: bool | None = None
-    canceled_at: int | None = None
-    trial_end: int | None = None
-    latest_invoice: str | _Ref | None = None
-
-
-class _SubscriptionDetails(msgspec.Struct):
-    subscription: str | _Ref | None = None
-
-
-class _InvoiceParent(msgspec.Struct):
-    subscription_details: _SubscriptionDetails | None = None
-
-
-class _StatusTransitions(msgspec.Struct):
-    paid_at: int | None = None
-
-
-class _Invoice(_Object):
-    number: str | None = None
-    amount_due: int | None = None
-    amount_paid: int | None = None
-    amount_remaining: int | None = None
-    attempt_count: int | None = None
-    next_payment_attempt: int | None = None
-    parent: _InvoiceParent | None = None
-    subscription: str | _Ref | None = None
-    status_transitions: _StatusTransitions | None = None
-    due_date: int | None = None
-
-
-class _Card(msgspec.Struct):
-    """Deliberately only brand and last4: never fingerprint, expiry or number."""
-
-    brand: str | None = None
-    last4: str | None = None
-
-
-class _PaymentMethodDetails(msgspec.Struct):
-    card: _Card | None = None
-
-
-class _Refund(_Object):
-    reason: str | None = None
-
-
-class _Charge(_Object):
-    failure_code: str | None = None
-    failure_message: str | None = None
-    refunded: bool | None = None
-    amount_refunded: int | None = None
-    payment_method_details: _PaymentMethodDetails | None = None
-    disputed: bool | None = None
-    refunds: _List[_Refund] | None = None
-
-
-class _EvidenceDetails(msgspec.Struct):
-    due_by: int | None = None
-
-
-class _Dispute(_Object):
-    charge: str | _Ref | None = None
-    reason: str | None = None
-    amount: int | None = None
-    evidence_details: _EvidenceDetails | None = None
 
 
 # --- Small helpers: decoding, ids, timestamps, money. --------------------------------------------

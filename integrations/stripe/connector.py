@@ -1,0 +1,393 @@
+"""The Stripe connector: backfill streams over the list endpoints, then an events stream.
+
+Stripe objects have ``created`` but no modification time, and list endpoints filter only on
+``created``, so changes come from the Events API (30 days of history). The streams, in order:
+
+* ``customers``, ``subscriptions`` (``status=all``), ``invoices``, ``charges``, ``disputes``:
+  one full backfill each, newest first as Stripe lists them, ``limit=page_size`` and
+  ``starting_after=<last id>``. Cursor while paging: ``{"starting_after": "<id>", "at": <unix>}``;
+  once complete: ``{"done": true, "at": <unix>}`` where ``at`` is when that backfill started.
+  A done backfill yields nothing on later runs: its changes arrive through ``events``.
+* ``events``: cursor ``{"created": <unix>, "ids": ["evt_..."]}``, the newest event applied and the
+  ids already applied at that second (ties are broken by id). A first run starts at the earliest
+  backfill ``at`` known to this connector (else now) minus ``EVENTS_MARGIN_SECONDS``. Each run lists
+  the window ``created[gte]=<created>`` (newest first), then emits the events oldest first.
+  When the starting point is older than Stripe's 30-day window the stream yields one page with no
+  objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
+  stream and backfill again.
+
+Every request sends ``Authorization: Bearer <key>`` (a redacted secret) and the pinned
+``Stripe-Version``; ``Stripe-Should-Retry`` decides retries when Stripe sends it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from context_service.errors import ConfigurationError, FatalError, MappingError
+from integrations._connector import Delivery, Page, Stream, VendorObject
+from integrations._convert import iso_utc
+from integrations._http import Decision, RetryPolicy, VendorHttp
+from integrations._pagination import LoopGuard
+from integrations.stripe.mapping import SOURCE
+from integrations.stripe.webhooks import (
+    EVENT_TYPES,
+    Event,
+    decode_event,
+    event_objects,
+    parse_delivery,
+    verify_signature,
+)
+
+__all__ = [
+    "API_VERSION",
+    "BACKFILL_STREAMS",
+    "EVENTS_MARGIN_SECONDS",
+    "EVENT_WINDOW_SECONDS",
+    "StripeConnector",
+    "stripe_should_retry",
+]
+
+API_VERSION = "2026-06-24.dahlia"
+EVENT_WINDOW_SECONDS = 30 * 86_400  # "List events, going back up to 30 days"
+EVENTS_MARGIN_SECONDS = 300  # lookback for a first events run (clock skew, slow backfill pages)
+IDLE_ADVANCE_SECONDS = 86_400  # an idle events cursor moves up to now - margin once a day
+MAX_TYPES_PER_REQUEST = 20  # Stripe accepts at most 20 `types[]` per events request
+WINDOW_NOTE = "events cursor older than Stripe's 30-day window: full backfill required"
+
+# (stream name, mapper kind, list path, extra query parameters), in dependency order.
+BACKFILL_STREAMS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    ("customers", "customer", "/v1/customers", ()),
+    ("subscriptions", "subscription", "/v1/subscriptions", (("status", "all"),)),
+    ("invoices", "invoice", "/v1/invoices", ()),
+    ("charges", "charge", "/v1/charges", ()),
+    ("disputes", "dispute", "/v1/disputes", ()),
+)
+_T = TypeVar("_T")
+_C = TypeVar("_C")
+_PATHS = {kind: path for _, kind, path, _ in BACKFILL_STREAMS}
+
+
+def stripe_should_retry(response: httpx.Response) -> Decision:
+    """``Stripe-Should-Retry`` on an error response: ``true`` retries, ``false`` never does."""
+    if response.is_success:
+        return None
+    hint = response.headers.get("stripe-should-retry", "").strip().lower()
+    return {"true": True, "false": False}.get(hint)
+
+
+# --- Cursors -------------------------------------------------------------------------------------
+
+
+class _BackfillCursor(msgspec.Struct, omit_defaults=True):
+    starting_after: str | None = None
+    done: bool = False
+    at: int | None = None
+
+
+class _EventsCursor(msgspec.Struct, omit_defaults=True):
+    created: int
+    ids: list[str] = []
+    id: str | None = None  # accepted on input ({"created", "id"}), never written
+
+
+class _ListBody(msgspec.Struct):
+    data: list[dict[str, Any]]
+    has_more: bool = False
+
+
+def _batched(items: Iterable[_T], size: int) -> Iterator[tuple[_T, ...]]:
+    """``itertools.batched`` (Python 3.12) for 3.11."""
+    iterator = iter(items)
+    while chunk := tuple(islice(iterator, size)):
+        yield chunk
+
+
+def _decode_cursor(cursor: str | None, into: type[_C], stream: str) -> _C | None:
+    if cursor is None:
+        return None
+    try:
+        return msgspec.json.decode(cursor, type=into)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise FatalError(f"stripe {stream}: unreadable cursor {cursor[:80]!r}: {exc}") from exc
+
+
+def _encode(cursor: msgspec.Struct) -> str:
+    return msgspec.json.encode(cursor).decode()
+
+
+def _event_ids(state: _EventsCursor) -> set[str]:
+    return set(state.ids) | ({state.id} if state.id else set())
+
+
+def _advance(state: _EventsCursor, chunk: tuple[Event, ...]) -> _EventsCursor:
+    """The cursor after applying ``chunk`` (ascending): newest second and its ids."""
+    last = chunk[-1].created
+    ids = [event.id for event in chunk if event.created == last]
+    if last == state.created:
+        ids = sorted(_event_ids(state)) + ids
+    return _EventsCursor(created=last, ids=ids)
+
+
+def _is_new(event: Event, state: _EventsCursor, seen: set[str]) -> bool:
+    return event.created > state.created or (
+        event.created == state.created and event.id not in seen
+    )
+
+
+# --- Streams -------------------------------------------------------------------------------------
+
+
+class BackfillStream:
+    """One list endpoint paged to its end once; later runs yield nothing."""
+
+    def __init__(
+        self,
+        connector: StripeConnector,
+        name: str,
+        kind: str,
+        path: str,
+        params: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.path = path
+        self.params = params
+        self._connector = connector
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        """Pages from ``cursor`` to the end of the list; nothing when the backfill is done."""
+        state = _decode_cursor(cursor, _BackfillCursor, self.name) or _BackfillCursor()
+        started = self._connector.now()
+        at = state.at if state.at is not None else int(started)
+        self._connector.backfill_started(self.name, at)
+        if state.done:
+            return
+        observed = iso_utc(started)
+        pages = self._connector.list_pages(self.path, self.params, self.name, state.starting_after)
+        for body in pages:
+            objects = [VendorObject(self.kind, obj, observed_at=observed) for obj in body.data]
+            after = str(body.data[-1]["id"]) if body.has_more else None
+            following = _BackfillCursor(starting_after=after, done=after is None, at=at)
+            yield Page(objects, _encode(following))
+
+
+class EventsStream:
+    """Changes since the cursor, from ``GET /v1/events``, emitted oldest first."""
+
+    name = "events"
+
+    def __init__(self, connector: StripeConnector) -> None:
+        self._connector = connector
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        """New events' objects, ``page_size`` events a page; a stale cursor yields one note."""
+        now = self._connector.now()
+        state = _decode_cursor(cursor, _EventsCursor, self.name)
+        start = state or _EventsCursor(created=self._connector.first_events_start(now))
+        if now - start.created > EVENT_WINDOW_SECONDS:
+            yield Page([], None, note=WINDOW_NOTE)
+            return
+        events = self._window(start)
+        if not events:
+            quiet = _quiet_cursor(state, start, now)
+            if quiet is not None:
+                yield Page([], _encode(quiet))
+            return
+        for chunk in _batched(events, self._connector.page_size):
+            start = _advance(start, chunk)
+            objects = [obj for event in chunk for obj in event_objects(event)]
+            yield Page(objects, _encode(start))
+
+    def _window(self, state: _EventsCursor) -> list[Event]:
+        """Events after ``state``, oldest first (Stripe's order kept within a second)."""
+        seen = _event_ids(state)
+        found: dict[str, Event] = {}
+        for types in _batched(EVENT_TYPES, MAX_TYPES_PER_REQUEST):
+            listed = self._list(state.created, types)
+            for event in reversed(listed):
+                if _is_new(event, state, seen):
+                    found.setdefault(event.id, event)
+        return sorted(found.values(), key=lambda event: event.created)
+
+    def _list(self, created: int, types: tuple[str, ...]) -> list[Event]:
+        params = (("created[gte]", str(created)), *(("types[]", name) for name in types))
+        name = f"{self.name}[{types[0]}..]"
+        events: list[Event] = []
+        for body in self._connector.list_pages("/v1/events", params, name, None):
+            events.extend(_decode_listed(obj, name) for obj in body.data)
+        return events
+
+
+def _quiet_cursor(
+    state: _EventsCursor | None, start: _EventsCursor, now: float
+) -> _EventsCursor | None:
+    """The cursor to store after a run that found no new events (``None``: keep the old one).
+
+    A first run stores its starting point; a cursor idle for a day moves up to now less the
+    margin, so a quiet account does not drift out of the 30-day window.
+    """
+    if start.created < now - IDLE_ADVANCE_SECONDS:
+        return _EventsCursor(created=int(now) - EVENTS_MARGIN_SECONDS)
+    return start if state is None else None
+
+
+def _decode_listed(obj: dict[str, Any], stream: str) -> Event:
+    try:
+        return decode_event(obj)
+    except MappingError as exc:
+        raise FatalError(f"stripe {stream}: malformed event {obj.get('id')!r}: {exc}") from exc
+
+
+# --- The connector -------------------------------------------------------------------------------
+
+
+class StripeConnector:
+    """Stripe customers, subscriptions, invoices, charges and disputes; events for changes."""
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        api_key: str | None,
+        webhook_secret: str | None,
+        base_url: str = "https://api.stripe.com",
+        stripe_version: str = API_VERSION,
+        page_size: int = 100,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ConfigurationError(f"stripe page_size must be 1..100, not {page_size}")
+        headers = {"Stripe-Version": stripe_version}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.http = VendorHttp(
+            client,
+            base_url=base_url,
+            headers=headers,
+            secrets=[s for s in (api_key, webhook_secret) if s],
+            policy=policy,
+            decide=stripe_should_retry,
+            sleep=sleep,
+        )
+        self.page_size = page_size
+        self.now = now
+        self._has_key = bool(api_key)
+        self._webhook_secret = webhook_secret
+        self._backfill_at: dict[str, int] = {}
+
+    def streams(self) -> list[Stream]:
+        """The five backfill streams (people first), then ``events``."""
+        backfills: list[Stream] = [
+            BackfillStream(self, name, kind, path, params)
+            for name, kind, path, params in BACKFILL_STREAMS
+        ]
+        return [*backfills, EventsStream(self)]
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
+    ) -> None:
+        """Raise ``WebhookRejected`` unless ``Stripe-Signature`` is valid and at most 300 s old."""
+        verify_signature(self._webhook_secret, headers, raw_body, now)
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """The event's object; ``MappingError`` for malformed bodies and thin (v2) events."""
+        return parse_delivery(raw_body)
+
+    def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
+        """``GET /v1/<kind>s/<id>``; ``None`` when Stripe answers 404 (``resource_missing``)."""
+        path = _PATHS.get(kind)
+        if path is None:
+            raise MappingError(f"unknown stripe kind {kind!r}", source=SOURCE)
+        try:
+            payload = self._get(f"{path}/{quote(external_id, safe='')}")
+        except FatalError as exc:
+            if exc.extra.get("status") == 404:
+                return None
+            raise
+        if not isinstance(payload, dict):
+            raise FatalError(f"stripe {kind} {external_id}: the answer is not an object")
+        deleted = payload.get("deleted") is True
+        return VendorObject(kind, payload, observed_at=iso_utc(self.now()), deleted=deleted)
+
+    def needs_full_backfill(self, cursors: Mapping[str, str | None]) -> bool:
+        """Whether the events stream would start beyond Stripe's 30-day event window.
+
+        True when the events cursor (or, before the first events run, the earliest backfill
+        start) is older than 30 days: changes were lost, so every stream must start over.
+        """
+        events = _decode_cursor(cursors.get("events"), _EventsCursor, "events")
+        if events is not None:
+            start: int | None = events.created
+        else:
+            start = _earliest_start(cursors)
+        return start is not None and self.now() - start > EVENT_WINDOW_SECONDS
+
+    # --- used by the streams ---
+
+    def backfill_started(self, stream: str, at: int) -> None:
+        """Remember when ``stream``'s current backfill started (a first events run starts there)."""
+        self._backfill_at[stream] = at
+
+    def first_events_start(self, now: float) -> int:
+        """Where a cursor-less events run starts: the earliest backfill start, less a margin."""
+        earliest = min(self._backfill_at.values(), default=int(now))
+        return min(earliest, int(now)) - EVENTS_MARGIN_SECONDS
+
+    def list_pages(
+        self, path: str, params: tuple[tuple[str, str], ...], stream: str, after: str | None
+    ) -> Iterator[_ListBody]:
+        """A list endpoint's pages from ``starting_after=after`` until ``has_more`` is false."""
+        guard = LoopGuard(stream)
+        while True:
+            guard.check(after)
+            query = [("limit", str(self.page_size)), *params]
+            if after is not None:
+                query.append(("starting_after", after))
+            body = self._list_body(path, query, stream)
+            yield body
+            if not body.has_more:
+                return
+            after = str(body.data[-1]["id"])
+
+    def _list_body(self, path: str, query: list[tuple[str, str]], stream: str) -> _ListBody:
+        raw = self._get(path, query)
+        try:
+            body = msgspec.convert(raw, _ListBody)
+        except msgspec.ValidationError as exc:
+            raise FatalError(f"stripe {stream}: malformed list page: {exc}") from exc
+        if body.has_more and not body.data:
+            raise FatalError(f"stripe {stream}: has_more with an empty page")
+        if any(not isinstance(obj.get("id"), str) for obj in body.data):
+            raise FatalError(f"stripe {stream}: an object without an id")
+        return body
+
+    def _get(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
+        if not self._has_key:
+            raise ConfigurationError("no Stripe API key configured")
+        response = self.http.request("GET", path, params=params)
+        try:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise FatalError(f"stripe GET {path}: malformed JSON: {exc}") from exc
+
+
+def _earliest_start(cursors: Mapping[str, str | None]) -> int | None:
+    """The earliest backfill ``at`` in ``cursors``, less the events margin."""
+    starts = []
+    for name, *_ in BACKFILL_STREAMS:
+        state = _decode_cursor(cursors.get(name), _BackfillCursor, name)
+        if state is not None and state.at is not None:
+            starts.append(state.at)
+    return min(starts) - EVENTS_MARGIN_SECONDS if starts else None

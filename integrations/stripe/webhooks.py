@@ -1,0 +1,191 @@
+"""Stripe webhooks and events: ``Stripe-Signature`` checks and event envelopes -> vendor objects.
+
+Signature (stripe-python ``WebhookSignature``): the header is ``t=<unix>,v1=<hex>[,v1=<hex>...]``;
+the signed payload is ``f"{t}.{raw_body}"``; the expected value is the lower-case hex
+HMAC-SHA256 under the endpoint secret (``whsec_...``). A delivery is authentic when any ``v1``
+matches (several during a secret rotation; ``v0`` is never checked), and fresh when
+``t >= now - 300``. Like the SDK, the signature is checked first, then the age, and a timestamp in
+the future is not refused.
+
+The same envelope (``{id, type, created, data: {object}}``) arrives by webhook and from
+``GET /v1/events``; ``event_objects`` turns either into ``VendorObject``s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from context_service.errors import MappingError, WebhookRejected
+from integrations._connector import Delivery, VendorObject
+from integrations._convert import iso_utc
+from integrations._webhooks import hmac_hex, matches_any
+
+__all__ = [
+    "EVENT_TYPES",
+    "SIGNATURE_HEADER",
+    "TOLERANCE_SECONDS",
+    "Event",
+    "decode_event",
+    "event_objects",
+    "parse_delivery",
+    "parse_signature_header",
+    "verify_signature",
+]
+
+SIGNATURE_HEADER = "Stripe-Signature"
+TOLERANCE_SECONDS = 300
+# The event types the events stream lists (webhook endpoints should subscribe to the same).
+EVENT_TYPES: tuple[str, ...] = (
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.payment_succeeded",
+    "invoice.updated",
+    "invoice.voided",
+    "invoice.marked_uncollectible",
+    "charge.succeeded",
+    "charge.failed",
+    "charge.refunded",
+    "charge.updated",
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+)
+# ``data.object.object`` -> mapper kind. Anything else (plans, refunds...) carries no object.
+_KINDS = {name: name for name in ("customer", "subscription", "invoice", "charge", "dispute")}
+# Events whose object no longer exists afterwards (a draft invoice can be deleted).
+_DELETIONS = frozenset({"customer.deleted", "invoice.deleted"})
+_THIN_EVENT = "v2.core.event"
+
+
+class _EventData(msgspec.Struct):
+    object: dict[str, Any]
+
+
+class Event(msgspec.Struct):
+    """A Stripe (v1, snapshot) event: only the fields read here."""
+
+    id: str
+    type: str
+    created: int
+    data: _EventData
+    type_name: str = msgspec.field(name="object", default="event")
+
+
+# --- Signatures ----------------------------------------------------------------------------------
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name in ``headers``."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def parse_signature_header(value: str) -> tuple[int, list[str]]:
+    """The timestamp and the ``v1`` signatures of a ``Stripe-Signature`` header.
+
+    Raises ``WebhookRejected`` when the timestamp is missing or not an integer, or no ``v1``
+    signature is present.
+    """
+    timestamp: str | None = None
+    signatures: list[str] = []
+    for item in value.split(","):
+        scheme, _, signature = item.strip().partition("=")
+        if scheme == "t":
+            timestamp = signature
+        elif scheme == "v1":
+            signatures.append(signature)
+    if timestamp is None or not timestamp.strip().isdigit():
+        raise WebhookRejected("Stripe-Signature has no valid timestamp")
+    if not signatures:
+        raise WebhookRejected("Stripe-Signature has no v1 signature")
+    return int(timestamp), signatures
+
+
+def verify_signature(
+    secret: str | None,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    now: float,
+    tolerance: float = TOLERANCE_SECONDS,
+) -> None:
+    """Raise ``WebhookRejected`` unless ``raw_body`` is signed with ``secret`` and fresh."""
+    if not secret:
+        raise WebhookRejected("no webhook secret configured for stripe; deliveries are refused")
+    value = _header(headers, SIGNATURE_HEADER)
+    if not value:
+        raise WebhookRejected("missing Stripe-Signature header")
+    timestamp, signatures = parse_signature_header(value)
+    expected = hmac_hex(secret, f"{timestamp}.".encode() + raw_body)
+    if not matches_any(expected, signatures):
+        raise WebhookRejected("Stripe-Signature does not match the body")
+    if timestamp < now - tolerance:
+        raise WebhookRejected(
+            f"Stripe-Signature timestamp is {now - timestamp:.0f} s old (limit {tolerance:.0f} s)"
+        )
+
+
+# --- Events --------------------------------------------------------------------------------------
+
+
+def decode_event(raw: bytes | Mapping[str, Any]) -> Event:
+    """Decode an event envelope (raw JSON bytes or a decoded dict); ``MappingError`` if malformed.
+
+    Thin events (``object: "v2.core.event"``) carry no object snapshot and are refused.
+    """
+    try:
+        envelope = msgspec.json.decode(raw) if isinstance(raw, bytes | bytearray) else raw
+    except msgspec.DecodeError as exc:
+        raise MappingError(f"stripe event: malformed JSON: {exc}", source="stripe") from exc
+    if not isinstance(envelope, Mapping):
+        raise MappingError("stripe event: the body is not a JSON object", source="stripe")
+    if envelope.get("object") == _THIN_EVENT:
+        raise MappingError(
+            "stripe thin event (v2.core.event) carries no object; not supported", source="stripe"
+        )
+    try:
+        event = msgspec.convert(dict(envelope), Event)
+    except msgspec.ValidationError as exc:
+        raise MappingError(f"stripe event: {exc}", source="stripe") from exc
+    if event.type_name != "event":
+        raise MappingError(f"stripe event: `object` is {event.type_name!r}", source="stripe")
+    return event
+
+
+def event_objects(event: Event) -> list[VendorObject]:
+    """The object an event carries, as a ``VendorObject`` observed at the event's time.
+
+    Unknown object types give an empty list; ``customer.deleted`` marks the object deleted.
+    """
+    obj = event.data.object
+    kind = _KINDS.get(str(obj.get("object")))
+    if kind is None or not isinstance(obj.get("id"), str):
+        return []
+    observed = iso_utc(event.created)
+    return [VendorObject(kind, obj, observed_at=observed, deleted=event.type in _DELETIONS)]
+
+
+def parse_delivery(raw_body: bytes) -> Delivery:
+    """A verified webhook body as a ``Delivery`` deduplicated by its event id."""
+    event = decode_event(raw_body)
+    return Delivery(
+        dedup_ids=[event.id],
+        topic=event.type,
+        objects=event_objects(event),
+        occurred_at=iso_utc(event.created),
+    )
