@@ -283,3 +283,29 @@ def stripe_dispute(
             "evidence_details": {"due_by": 1736294400},
         },
     )
+
+
+def stripe_event(
+    event_id: str, event_type: str, obj: dict[str, Any], created: int
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": event_type,
+        "created": created,
+        "api_version": "2026-06-24.dahlia",
+        "livemode": False,
+        "pending_webhooks": 1,
+        "data": {"object": obj},
+    }
+
+
+def stripe_signed(event: dict[str, Any], secret: str, t: int) -> tuple[dict[str, str], bytes]:
+    """Headers and raw body of a Stripe delivery signed as Stripe documents it."""
+    import hashlib
+    import hmac
+    import json
+
+    raw = json.dumps(event, separators=(",", ":")).encode()
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + raw, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "Stripe-Signature": f"t={t},v1={digest}"}, raw

@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTask
+from litestar.params import FromPath
 
 from context_service.errors import ProfileNotFound
 from context_service.models import Connector
@@ -27,7 +28,9 @@ MAX_WEBHOOK_BYTES = 1_048_576
     request_max_body_size=MAX_WEBHOOK_BYTES,
     summary="Receive a signed vendor webhook",
 )
-async def receive_webhook(request: Request[Any, Any, Any], source: str) -> Response[dict[str, Any]]:
+async def receive_webhook(
+    request: Request[Any, Any, Any], source: FromPath[str]
+) -> Response[dict[str, Any]]:
     """Verify, store once, acknowledge; apply in the background (snapshots update in ms)."""
     state = request.app.state
     connectors: Mapping[str, Connector] = state.connectors
