@@ -1,5 +1,6 @@
-"""Shopify: map REST Admin / webhook payloads to canonical records."""
+"""Shopify: the connector (GraphQL Admin API sync, REST-shaped webhooks) and the mapper."""
 
+from integrations.shopify.connector import ShopifyConnector
 from integrations.shopify.mapping import (
     KINDS,
     PERSON_KIND,
@@ -17,6 +18,7 @@ __all__ = [
     "KINDS",
     "PERSON_KIND",
     "SOURCE",
+    "ShopifyConnector",
     "map_customer",
     "map_customer_deletion",
     "map_deletion",

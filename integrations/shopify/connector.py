@@ -1,0 +1,292 @@
+"""The Shopify connector: customers and orders through the GraphQL Admin API, REST webhooks.
+
+Sync pages the ``customers`` and ``orders`` connections sorted by ``UPDATED_AT`` ascending and
+converts each node to the REST / webhook shape (``integrations.shopify.graphql``), so the one
+mapper in ``integrations.shopify.mapping`` serves both sync and webhooks.
+
+Cursor (opaque to the runner): ``{"since": <max updatedAt committed>, "after": <endCursor>}``.
+While a run pages, ``after`` is the endCursor of the last committed page; Shopify's cursors
+encode the position in the sort order (last ``updated_at`` and id), not the filter, so a resumed
+run that filters on ``updated_at:>='since'`` and continues ``after`` that cursor sees exactly
+the rest of the interrupted run. At the end of the data ``after`` becomes ``null`` and the next
+run starts again from ``since`` inclusive; the store's newest-wins rule makes the boundary
+records seen again a no-op.
+
+Rate limits: HTTP 429 and ``200`` answers with a ``THROTTLED`` error are retried by
+``VendorHttp``; after every answer the calculated-cost bucket (``extensions.cost``) is read and,
+when it holds less than the last query cost, the connector sleeps until it has refilled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+import msgspec
+
+from context_service.errors import ConfigurationError, FatalError, MappingError
+from integrations._connector import Delivery, Page, Stream, VendorObject
+from integrations._convert import iso_utc
+from integrations._http import RetryPolicy, VendorHttp, redact
+from integrations._pagination import LoopGuard
+from integrations.shopify import graphql, webhooks
+
+__all__ = ["DEFAULT_API_VERSION", "MAX_ORDERS_FIRST", "ShopifyConnector", "ShopifyStream"]
+
+log = logging.getLogger("integrations.shopify")
+
+DEFAULT_API_VERSION = "2026-07"
+# An orders page asks for 50 line items per order; Shopify refuses a query costing over 1,000
+# points, so an orders page holds at most this many orders whatever ``page_size`` says.
+MAX_ORDERS_FIRST = 10
+MAX_THROTTLE_SLEEP = 60.0
+
+
+class _Cursor(msgspec.Struct):
+    since: str | None = None
+    after: str | None = None
+
+
+def _load_cursor(text: str | None, stream: str) -> _Cursor:
+    if text is None:
+        return _Cursor()
+    try:
+        return msgspec.json.decode(text, type=_Cursor)
+    except msgspec.DecodeError as exc:
+        raise FatalError(f"shopify {stream}: unreadable cursor {text[:80]!r}") from exc
+
+
+def _dump_cursor(since: str | None, after: str | None) -> str:
+    return json.dumps({"since": since, "after": after})
+
+
+def shop_base_url(shop: str) -> str:
+    """``https://<shop>.myshopify.com`` for a handle; a full domain is used as it is."""
+    host = shop.strip().removeprefix("https://").removeprefix("http://").strip("/")
+    if not host:
+        raise ConfigurationError("shopify: no shop configured (a handle or a myshopify.com domain)")
+    return f"https://{host if '.' in host else f'{host}.myshopify.com'}"
+
+
+# --- GraphQL transport ---------------------------------------------------------------------------
+
+
+def _errors(body: Any) -> list[dict[str, Any]]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if isinstance(errors, list):
+        return [error if isinstance(error, dict) else {"message": str(error)} for error in errors]
+    return [{"message": str(errors)}] if errors else []
+
+
+def is_throttled(body: Any) -> bool:
+    """Whether a GraphQL answer is Shopify's ``THROTTLED`` error."""
+    return any(
+        isinstance(error.get("extensions"), dict) and error["extensions"].get("code") == "THROTTLED"
+        for error in _errors(body)
+    )
+
+
+def _retry_throttled(response: httpx.Response) -> bool | None:
+    """``VendorHttp`` hook: retry a ``200`` that carries a ``THROTTLED`` error."""
+    if response.status_code != 200:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return True if is_throttled(body) else None
+
+
+def throttle_delay(body: Any) -> float:
+    """Seconds to wait until the cost bucket again holds the last query's requested cost."""
+    extensions = body.get("extensions") if isinstance(body, dict) else None
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    if not isinstance(cost, dict):
+        return 0.0
+    status = cost.get("throttleStatus") or {}
+    try:
+        requested = float(cost.get("requestedQueryCost") or 0)
+        available = float(status.get("currentlyAvailable", requested))
+        rate = float(status.get("restoreRate") or 0)
+    except (TypeError, ValueError, AttributeError):
+        return 0.0
+    if available >= requested or rate <= 0:
+        return 0.0
+    return min(MAX_THROTTLE_SLEEP, (requested - available) / rate)
+
+
+class ShopifyGraphQL:
+    """POSTs GraphQL queries through ``VendorHttp``; errors fatal, throttling respected."""
+
+    def __init__(
+        self, http: VendorHttp, path: str, sleep: Callable[[float], None], *, authorized: bool
+    ) -> None:
+        self.http = http
+        self.path = path
+        self.sleep = sleep
+        self.authorized = authorized
+
+    def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The ``data`` of the answer; ``FatalError`` on GraphQL errors or a broken answer."""
+        if not self.authorized:
+            raise FatalError("shopify: no access token configured; cannot call the Admin API")
+        payload = {"query": query, "variables": dict(variables)}
+        response = self.http.request("POST", self.path, json=payload)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise FatalError("shopify GraphQL answer is not JSON", status=200) from exc
+        errors = _errors(body)
+        if errors:
+            messages = "; ".join(str(error.get("message")) for error in errors)
+            raise FatalError(redact(f"shopify GraphQL errors: {messages}", self.http.secrets))
+        self._pause(body)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise FatalError("shopify GraphQL answer has no data")
+        return data
+
+    def _pause(self, body: Any) -> None:
+        delay = throttle_delay(body)
+        if delay > 0:
+            log.info("shopify query cost bucket low; waiting %.2f s", delay)
+            self.sleep(delay)
+
+
+# --- Streams -------------------------------------------------------------------------------------
+
+
+def _latest(since: str | None, nodes: list[dict[str, Any]]) -> str | None:
+    """The newest of ``since`` and the nodes' ``updatedAt`` (normalized ``...Z`` UTC)."""
+    stamps = [since] if since else []
+    for node in nodes:
+        try:
+            stamp = iso_utc(node.get("updatedAt"))
+        except MappingError:  # the mapper reports this record; it cannot move the cursor
+            continue
+        if stamp:
+            stamps.append(stamp)
+    return max(stamps, default=None)
+
+
+def _next_after(connection: dict[str, Any], stream: str) -> str | None:
+    info = connection.get("pageInfo") or {}
+    if not info.get("hasNextPage"):
+        return None
+    after = info.get("endCursor")
+    if not isinstance(after, str) or not after:
+        raise FatalError(f"shopify {stream}: hasNextPage without an endCursor")
+    return after
+
+
+class ShopifyStream:
+    """One connection (``customers`` or ``orders``) paged by ``updated_at`` ascending."""
+
+    def __init__(self, name: str, kind: str, gql: ShopifyGraphQL, page_size: int) -> None:
+        self.name = name
+        self.kind = kind
+        self.gql = gql
+        self.page_size = page_size
+        self.query = graphql.connection_query(kind)
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        """Pages from ``cursor`` to the end; each page's cursor resumes right after it."""
+        state = _load_cursor(cursor, self.name)
+        search = graphql.updated_since_filter(state.since)
+        since, after = state.since, state.after
+        guard = LoopGuard(f"shopify {self.name}")
+        guard.check(after)
+        while True:
+            connection = self._fetch(after, search)
+            nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+            since, after = _latest(since, nodes), _next_after(connection, self.name)
+            guard.check(after)
+            objects = [VendorObject(self.kind, graphql.to_rest(self.kind, n)) for n in nodes]
+            yield Page(objects=objects, cursor=_dump_cursor(since, after))
+            if after is None:
+                return
+
+    def _fetch(self, after: str | None, search: str | None) -> dict[str, Any]:
+        variables = {"first": self.page_size, "after": after, "query": search}
+        connection = self.gql.execute(self.query, variables).get(self.name)
+        if not isinstance(connection, dict):
+            raise FatalError(f"shopify {self.name}: answer has no `{self.name}` connection")
+        return connection
+
+
+# --- Connector -----------------------------------------------------------------------------------
+
+
+class ShopifyConnector:
+    """Shopify as a ``Connector``: streams ``customers`` then ``orders``; webhooks; fetch_one.
+
+    ``shop`` is a handle (``acme``) or a domain (``acme.myshopify.com``); ``base_url`` overrides
+    the ``https://<shop>.myshopify.com`` it implies. ``access_token`` is sent as
+    ``X-Shopify-Access-Token`` and redacted from every log line and error. ``webhook_secret`` is
+    the app's client secret (deliveries are refused while it is unset). ``sleep`` is used for
+    every wait (retries and cost-bucket refills).
+    """
+
+    source = "shopify"
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        shop: str,
+        access_token: str | None,
+        webhook_secret: str | None,
+        base_url: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        page_size: int = 100,
+        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.shop = shop
+        self.api_version = api_version
+        self.page_size = page_size
+        self._webhook_secret = webhook_secret
+        headers = {"Accept": "application/json"}
+        if access_token:
+            headers["X-Shopify-Access-Token"] = access_token
+        self.http = VendorHttp(
+            client,
+            base_url=base_url or shop_base_url(shop),
+            headers=headers,
+            secrets=[access_token or "", webhook_secret or ""],
+            policy=policy,
+            decide=_retry_throttled,
+            sleep=sleep,
+        )
+        path = f"/admin/api/{api_version}/graphql.json"
+        self.gql = ShopifyGraphQL(self.http, path, sleep, authorized=bool(access_token))
+
+    def streams(self) -> list[Stream]:
+        """``customers`` then ``orders`` (people before their activities)."""
+        orders_first = min(self.page_size, MAX_ORDERS_FIRST)
+        return [
+            ShopifyStream("customers", "customer", self.gql, self.page_size),
+            ShopifyStream("orders", "order", self.gql, orders_first),
+        ]
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
+    ) -> None:
+        """Check ``X-Shopify-Hmac-Sha256`` over the raw body and ``X-Shopify-Triggered-At``."""
+        webhooks.verify(headers, raw_body, self._webhook_secret, now)
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """Route a verified delivery by topic (see ``integrations.shopify.webhooks``)."""
+        return webhooks.parse(headers, raw_body)
+
+    def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
+        """One customer or order fetched fresh by id, in the REST shape; ``None`` if gone."""
+        if kind not in graphql.KIND_TYPES:
+            raise FatalError(f"shopify cannot fetch kind {kind!r}")
+        variables = {"id": graphql.gid(kind, external_id)}
+        node = self.gql.execute(graphql.node_query(kind), variables).get(kind)
+        return VendorObject(kind, graphql.to_rest(kind, node)) if isinstance(node, dict) else None

@@ -1,0 +1,164 @@
+"""Shopify webhooks: verify the HMAC over the raw body, then route a topic to vendor objects.
+
+Deliveries are REST-shaped JSON (the resource of the subscription's API version), which
+``integrations.shopify.mapping`` maps as is. Header names are matched case-insensitively, and
+the lowercase ``shopify-*`` names of the newer "Events" deliveries are accepted beside the
+``X-Shopify-*`` ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from context_service.errors import MappingError, WebhookRejected
+from integrations._connector import Delivery, VendorObject
+from integrations._convert import iso_utc
+from integrations._webhooks import hmac_base64, matches_any, require_fresh, require_secret
+
+__all__ = ["MAX_AGE_SECONDS", "header", "parse", "verify"]
+
+SOURCE = "shopify"
+# Shopify retries a failed delivery for hours with the original X-Shopify-Triggered-At, and that
+# header is not covered by the HMAC: a 5-minute window would refuse every retry. Six hours
+# covers the retry schedule; replays inside it are caught by webhook/event id dedup.
+MAX_AGE_SECONDS = 6 * 3600.0
+
+_OBJECT_TOPICS: dict[str, str] = {
+    **{f"customers/{action}": "customer" for action in ("create", "update", "enable", "disable")},
+    **{
+        f"orders/{action}": "order"
+        for action in (
+            "create",
+            "updated",
+            "paid",
+            "fulfilled",
+            "partially_fulfilled",
+            "cancelled",
+            "edited",
+        )
+    },
+}
+_DELETE_TOPICS: dict[str, str] = {"customers/delete": "customer", "orders/delete": "order"}
+_ORDER_PART_TOPICS = frozenset({"refunds/create", "fulfillments/create", "fulfillments/update"})
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of ``X-Shopify-<name>`` or ``shopify-<name>``, whatever the case of the key."""
+    wanted = {f"x-shopify-{name.lower()}", f"shopify-{name.lower()}"}
+    for key, value in headers.items():
+        if key.lower() in wanted and value:
+            return value
+    return None
+
+
+# --- Verification --------------------------------------------------------------------------------
+
+
+def _timestamp(value: str, what: str) -> float:
+    """Seconds since the epoch of an ISO-8601 header value; unparseable -> ``WebhookRejected``."""
+    try:
+        iso = iso_utc(value)
+    except MappingError as exc:
+        raise WebhookRejected(f"shopify {what} is not a timestamp") from exc
+    return datetime.fromisoformat(str(iso).replace("Z", "+00:00")).timestamp()
+
+
+def verify(headers: Mapping[str, str], raw_body: bytes, secret: str | None, now: float) -> None:
+    """Raise ``WebhookRejected`` unless the HMAC matches and the delivery is not stale.
+
+    ``X-Shopify-Hmac-Sha256`` must equal base64(HMAC-SHA256(secret, raw body)), compared in
+    constant time. ``X-Shopify-Triggered-At``, when present, must be within
+    ``MAX_AGE_SECONDS`` of ``now``.
+    """
+    key = require_secret(secret, SOURCE)
+    presented = header(headers, "Hmac-Sha256")
+    if presented is None:
+        raise WebhookRejected("shopify delivery has no X-Shopify-Hmac-Sha256 header")
+    if not matches_any(hmac_base64(key, raw_body), [presented]):
+        raise WebhookRejected("shopify webhook signature does not match")
+    triggered = header(headers, "Triggered-At")
+    if triggered is not None:
+        when = _timestamp(triggered, "X-Shopify-Triggered-At")
+        require_fresh(when, now, MAX_AGE_SECONDS, "shopify X-Shopify-Triggered-At")
+
+
+# --- Parsing -------------------------------------------------------------------------------------
+
+
+def _body(raw_body: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw_body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MappingError(f"shopify webhook body is not JSON: {exc}", source=SOURCE) from exc
+    if not isinstance(body, dict):
+        raise MappingError("shopify webhook body is not a JSON object", source=SOURCE)
+    return body
+
+
+def _required_id(body: Mapping[str, Any], field: str, topic: str) -> str:
+    value = body.get(field)
+    if value is None or isinstance(value, bool | dict | list) or str(value).strip() == "":
+        raise MappingError(f"shopify {topic}: field `{field}` is missing", source=SOURCE)
+    return str(value).strip()
+
+
+def _occurred_at(headers: Mapping[str, str], body: Mapping[str, Any]) -> str | None:
+    """The delivery's event time: ``X-Shopify-Triggered-At``, else the body's ``updated_at``."""
+    for value in (header(headers, "Triggered-At"), body.get("updated_at")):
+        if isinstance(value, str) and value:
+            try:
+                return iso_utc(value)
+            except MappingError:
+                continue
+    return None
+
+
+def _dedup_ids(headers: Mapping[str, str]) -> list[str]:
+    ids = [("webhook", header(headers, "Webhook-Id")), ("event", header(headers, "Event-Id"))]
+    return [f"{prefix}:{value}" for prefix, value in ids if value]
+
+
+def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
+    """``customers/redact``: the customer and the orders Shopify asks us to erase."""
+    customer = body.get("customer")
+    if not isinstance(customer, dict):
+        raise MappingError(f"shopify {topic}: field `customer` is missing", source=SOURCE)
+    orders = body.get("orders_to_redact") or []
+    if not isinstance(orders, list):
+        raise MappingError(f"shopify {topic}: `orders_to_redact` is not a list", source=SOURCE)
+    erase = [("customer", _required_id(customer, "id", topic))]
+    return erase + [("order", str(order)) for order in orders if order is not None]
+
+
+def _route(delivery: Delivery, body: dict[str, Any]) -> None:
+    """Fill ``delivery``'s objects, refetch and erase lists from its topic."""
+    topic = delivery.topic
+    if topic in _OBJECT_TOPICS:
+        _required_id(body, "id", topic)
+        delivery.objects = [VendorObject(_OBJECT_TOPICS[topic], body)]
+    elif topic in _DELETE_TOPICS:
+        _required_id(body, "id", topic)
+        deleted = {"id": body["id"]}
+        delivery.objects = [VendorObject(_DELETE_TOPICS[topic], deleted, deleted=True)]
+    elif topic in _ORDER_PART_TOPICS:
+        delivery.refetch = [("order", _required_id(body, "order_id", topic))]
+    elif topic == "customers/redact":
+        delivery.erase = _redaction(body, topic)
+    # customers/data_request, shop/redact and unknown topics carry nothing to store.
+
+
+def parse(headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+    """The objects of a verified delivery, routed by ``X-Shopify-Topic``.
+
+    Raises ``MappingError`` when the body is not a JSON object or lacks the id its topic needs.
+    """
+    body = _body(raw_body)
+    topic = (header(headers, "Topic") or "").strip()
+    delivery = Delivery(
+        dedup_ids=_dedup_ids(headers), topic=topic, occurred_at=_occurred_at(headers, body)
+    )
+    _route(delivery, body)
+    return delivery

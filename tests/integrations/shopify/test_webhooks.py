@@ -1,0 +1,302 @@
+"""Shopify webhooks: HMAC verification (the refdata vector), freshness, topic routing."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from context_service.errors import MappingError, WebhookRejected
+from context_service.models import Order
+from integrations._connector import VendorObject
+from integrations.shopify import ShopifyConnector, map_record
+from integrations.shopify.webhooks import header
+from tests.integrations.refdata import refdata, shopify_case
+from tests.integrations.shopify.fake import FakeShopify
+
+NOW = 1_788_000_000.0  # 2026-08-29T10:40:00Z
+URL = "https://context.example/v1/webhooks/shopify"
+
+
+@pytest.fixture
+def fake() -> FakeShopify:
+    return FakeShopify()
+
+
+@pytest.fixture
+def connector(fake: FakeShopify) -> ShopifyConnector:
+    return fake.connector()
+
+
+def bob() -> dict[str, Any]:
+    return copy.deepcopy(shopify_case("customer", "test_1", "customer", index=1))
+
+
+def order_1001() -> dict[str, Any]:
+    return copy.deepcopy(shopify_case("order", "test_1", "order"))
+
+
+# --- verification --------------------------------------------------------------------------------
+
+
+def vector() -> dict[str, str]:
+    found: dict[str, str] = refdata("webhook_signature_vectors.json")["shopify"]
+    return found
+
+
+def vector_connector(fake: FakeShopify, secret: str | None = None) -> ShopifyConnector:
+    return fake.connector(webhook_secret=vector()["client_secret"] if secret is None else secret)
+
+
+def test_the_reference_vector_verifies(fake: FakeShopify) -> None:
+    v = vector()
+    headers = {v["header"]: v["expected"]}
+    vector_connector(fake).verify_webhook(headers, v["raw_body"].encode(), URL, NOW)
+
+
+@pytest.mark.parametrize(
+    "name", ["X-Shopify-Hmac-Sha256", "x-shopify-hmac-sha256", "X-SHOPIFY-HMAC-SHA256"]
+)
+def test_header_names_are_case_insensitive(fake: FakeShopify, name: str) -> None:
+    v = vector()
+    vector_connector(fake).verify_webhook({name: v["expected"]}, v["raw_body"].encode(), URL, NOW)
+
+
+def test_the_events_header_variant_verifies(fake: FakeShopify) -> None:
+    v = vector()
+    headers = {"shopify-hmac-sha256": v["expected"], "shopify-topic": "customers/update"}
+    vector_connector(fake).verify_webhook(headers, v["raw_body"].encode(), URL, NOW)
+    assert header(headers, "Topic") == "customers/update"
+
+
+def test_a_tampered_body_is_rejected(fake: FakeShopify) -> None:
+    v = vector()
+    body = v["raw_body"].replace("jon@", "eve@").encode()
+    with pytest.raises(WebhookRejected, match="does not match"):
+        vector_connector(fake).verify_webhook({v["header"]: v["expected"]}, body, URL, NOW)
+
+
+def test_a_wrong_secret_is_rejected(fake: FakeShopify) -> None:
+    v = vector()
+    with pytest.raises(WebhookRejected, match="does not match"):
+        vector_connector(fake, "shpss_other").verify_webhook(
+            {v["header"]: v["expected"]}, v["raw_body"].encode(), URL, NOW
+        )
+
+
+def test_a_missing_signature_is_rejected(fake: FakeShopify) -> None:
+    with pytest.raises(WebhookRejected, match="no X-Shopify-Hmac-Sha256"):
+        vector_connector(fake).verify_webhook({}, vector()["raw_body"].encode(), URL, NOW)
+
+
+@pytest.mark.parametrize("secret", ["", None])
+def test_no_secret_configured_rejects_everything(fake: FakeShopify, secret: str | None) -> None:
+    headers, raw = fake.signed("customers/update", bob())
+    with pytest.raises(WebhookRejected, match="no webhook secret"):
+        fake.connector(webhook_secret=secret).verify_webhook(headers, raw, URL, NOW)
+
+
+def test_signed_deliveries_verify(fake: FakeShopify, connector: ShopifyConnector) -> None:
+    headers, raw = fake.signed("orders/create", order_1001(), triggered_at=NOW - 10)
+    connector.verify_webhook(headers, raw, URL, NOW)
+    lowered = {key.lower(): value for key, value in headers.items()}
+    connector.verify_webhook(lowered, raw, URL, NOW)
+
+
+def test_retries_within_shopifys_retry_schedule_are_accepted(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    headers, raw = fake.signed("customers/update", bob(), triggered_at=NOW - 3 * 3600)
+    connector.verify_webhook(headers, raw, URL, NOW)
+
+
+@pytest.mark.parametrize("age", [6 * 3600 + 1, 48 * 3600])
+def test_stale_deliveries_are_rejected(
+    fake: FakeShopify, connector: ShopifyConnector, age: float
+) -> None:
+    headers, raw = fake.signed("customers/update", bob(), triggered_at=NOW - age)
+    with pytest.raises(WebhookRejected, match="old"):
+        connector.verify_webhook(headers, raw, URL, NOW)
+
+
+def test_nanosecond_triggered_at_is_understood(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    headers, raw = fake.signed(
+        "customers/update", bob(), triggered_at="2026-08-29T10:39:30.877041743Z"
+    )
+    connector.verify_webhook(headers, raw, URL, NOW)
+    assert connector.parse_webhook(headers, raw).occurred_at == "2026-08-29T10:39:30Z"
+
+
+def test_an_unparseable_triggered_at_is_rejected(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    headers, raw = fake.signed("customers/update", bob(), triggered_at="yesterday")
+    with pytest.raises(WebhookRejected, match="not a timestamp"):
+        connector.verify_webhook(headers, raw, URL, NOW)
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "topic", ["customers/create", "customers/update", "customers/enable", "customers/disable"]
+)
+def test_customer_topics_carry_the_customer(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str
+) -> None:
+    body = bob()
+    headers, raw = fake.signed(topic, body, webhook_id="wh-1", event_id="ev-1")
+    delivery = connector.parse_webhook(headers, raw)
+    assert delivery.topic == topic
+    assert delivery.dedup_ids == ["webhook:wh-1", "event:ev-1"]
+    assert delivery.objects == [VendorObject("customer", body)]
+    assert delivery.occurred_at == "2025-04-02T16:26:48Z"  # body updated_at, no Triggered-At
+    mapped = map_record("customer", delivery.objects[0].payload)
+    assert mapped.person is not None
+    assert mapped.person.emails == [body["email"]]
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/fulfilled",
+        "orders/partially_fulfilled",
+        "orders/cancelled",
+        "orders/edited",
+    ],
+)
+def test_order_topics_carry_the_order(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str
+) -> None:
+    body = order_1001()
+    headers, raw = fake.signed(topic, body, triggered_at="2026-08-29T10:39:00Z")
+    delivery = connector.parse_webhook(headers, raw)
+    assert delivery.objects == [VendorObject("order", body)]
+    assert delivery.occurred_at == "2026-08-29T10:39:00Z"
+    activity = map_record("order", delivery.objects[0].payload).activity
+    assert isinstance(activity, Order)
+    assert activity.title == "#1001"
+
+
+@pytest.mark.parametrize(
+    ("topic", "kind"), [("customers/delete", "customer"), ("orders/delete", "order")]
+)
+def test_deletions_are_tombstones(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str, kind: str
+) -> None:
+    headers, raw = fake.signed(topic, {"id": 207119551}, triggered_at="2026-08-29T10:39:00Z")
+    delivery = connector.parse_webhook(headers, raw)
+    assert delivery.objects == [VendorObject(kind, {"id": 207119551}, deleted=True)]
+    assert delivery.occurred_at == "2026-08-29T10:39:00Z"
+
+
+@pytest.mark.parametrize(
+    ("topic", "resource"),
+    [
+        ("refunds/create", "refund"),
+        ("fulfillments/create", "fulfillment"),
+        ("fulfillments/update", "fulfillment"),
+    ],
+)
+def test_order_parts_ask_for_the_order_to_be_refetched(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str, resource: str
+) -> None:
+    body = copy.deepcopy(shopify_case(resource, "test_1", resource))
+    headers, raw = fake.signed(topic, body)
+    delivery = connector.parse_webhook(headers, raw)
+    assert delivery.objects == []
+    assert delivery.refetch == [("order", str(body["order_id"]))]
+
+
+def test_customers_redact_erases_the_customer_and_orders(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    body = {
+        "shop_id": 954889,
+        "shop_domain": "fake-shop.myshopify.com",
+        "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+        "orders_to_redact": [299938, 280263, 220458],
+    }
+    delivery = connector.parse_webhook(*fake.signed("customers/redact", body))
+    assert delivery.erase == [
+        ("customer", "191167"),
+        ("order", "299938"),
+        ("order", "280263"),
+        ("order", "220458"),
+    ]
+    assert delivery.objects == []
+    assert delivery.refetch == []
+
+
+@pytest.mark.parametrize("topic", ["customers/data_request", "shop/redact", "products/create", ""])
+def test_other_topics_carry_nothing(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str
+) -> None:
+    body = {"shop_id": 954889, "customer": {"id": 191167}, "orders_requested": [299938]}
+    delivery = connector.parse_webhook(*fake.signed(topic, body))
+    assert delivery.topic == topic
+    assert (delivery.objects, delivery.refetch, delivery.erase) == ([], [], [])
+    assert delivery.dedup_ids[0].startswith("webhook:")
+
+
+def test_events_variant_headers_are_read(fake: FakeShopify, connector: ShopifyConnector) -> None:
+    headers = {
+        "shopify-topic": "customers/update",
+        "shopify-webhook-id": "wh-9",
+        "shopify-event-id": "ev-9",
+    }
+    delivery = connector.parse_webhook(headers, b'{"id": 1, "updated_at": null}')
+    assert delivery.dedup_ids == ["webhook:wh-9", "event:ev-9"]
+    assert delivery.objects == [VendorObject("customer", {"id": 1, "updated_at": None})]
+    assert delivery.occurred_at is None
+
+
+def test_without_delivery_ids_there_is_nothing_to_dedup_on(connector: ShopifyConnector) -> None:
+    delivery = connector.parse_webhook({"X-Shopify-Topic": "orders/delete"}, b'{"id": 5}')
+    assert delivery.dedup_ids == []
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
+def test_a_malformed_body_is_a_mapping_error(connector: ShopifyConnector, raw: bytes) -> None:
+    with pytest.raises(MappingError):
+        connector.parse_webhook({"X-Shopify-Topic": "customers/update"}, raw)
+
+
+@pytest.mark.parametrize(
+    ("topic", "body", "field"),
+    [
+        ("customers/update", {"email": "a@example.com"}, "id"),
+        ("orders/delete", {}, "id"),
+        ("refunds/create", {"id": 1}, "order_id"),
+        ("customers/redact", {"orders_to_redact": []}, "customer"),
+        ("customers/redact", {"customer": {"id": 1}, "orders_to_redact": 5}, "orders_to_redact"),
+    ],
+)
+def test_a_body_without_what_its_topic_needs_is_a_mapping_error(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str, body: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(MappingError, match=field):
+        connector.parse_webhook(*fake.signed(topic, body))
+
+
+@pytest.mark.parametrize("case", ["test_1", "test_3", "test_16"])
+def test_refdata_customers_parse_and_map(
+    fake: FakeShopify, connector: ShopifyConnector, case: str
+) -> None:
+    body = shopify_case("customer", case, "customer")
+    (obj,) = connector.parse_webhook(*fake.signed("customers/update", body)).objects
+    assert map_record(obj.kind, obj.payload) == map_record("customer", body)
+
+
+def test_refdata_orders_parse_and_map(fake: FakeShopify, connector: ShopifyConnector) -> None:
+    for case in refdata("shopify", "order.json")["cases"]:
+        response = case.get("response") or {}
+        for body in response.get("orders") or ([response["order"]] if "order" in response else []):
+            (obj,) = connector.parse_webhook(*fake.signed("orders/updated", body)).objects
+            assert map_record(obj.kind, obj.payload).key.external_id == str(body["id"])
