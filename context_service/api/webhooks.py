@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from context_service.errors import ProfileNotFound
 from context_service.models import Connector
-from context_service.sync import IngestContext, apply_pending, receive
+from context_service.sync import IngestContext, apply_pending, drain_snapshots, receive
 
 MAX_WEBHOOK_BYTES = 1_048_576
 
@@ -45,5 +45,6 @@ async def receive_webhook(
 
 
 def drain_inbox(store: Any, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
-    """Apply whatever a previous process left pending (called at startup)."""
+    """Apply what a previous process left behind: deliveries and queued snapshots (at startup)."""
     apply_pending(store, connectors, ctx, limit=10_000)
+    drain_snapshots(store, ctx)

@@ -219,6 +219,7 @@ _NO_DECOMPOSITION = str.maketrans(
 )
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Casefold and strip accents: ``"Tomás"`` becomes ``"tomas"``, dotless i becomes i."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_NO_DECOMPOSITION))

@@ -8,6 +8,7 @@ updated record wins. A conflict is reported when different sources hold differen
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import msgspec
 
@@ -32,6 +33,7 @@ class Candidate(msgspec.Struct, frozen=True):
     updated_at: str | None = None
 
 
+@lru_cache(maxsize=65536)
 def normalize_for(field: str, value: str) -> str:
     """The comparison form of a field's value (case, accents, punctuation, company suffixes)."""
     folded = fold(value)
@@ -45,13 +47,9 @@ def choose(field: str, candidates: list[Candidate]) -> tuple[str | None, Conflic
     if not candidates:
         return None, None
     order = PRECEDENCE.get(field, ())
-    ranked = sorted(
-        candidates,
-        key=lambda c: (
-            order.index(c.source) if c.source in order else len(order),
-            c.updated_at is None,
-            _newest_first(c.updated_at),
-        ),
+    newest_first = sorted(candidates, key=lambda c: c.updated_at or "", reverse=True)
+    ranked = sorted(  # stable: within one source, the newest stays first
+        newest_first, key=lambda c: order.index(c.source) if c.source in order else len(order)
     )
     chosen = ranked[0]
     distinct = {(c.source, c.normalized) for c in candidates}
@@ -60,11 +58,6 @@ def choose(field: str, candidates: list[Candidate]) -> tuple[str | None, Conflic
     rule = "source precedence: " + " > ".join(order) if order else "most recently updated"
     values = _one_per_source_value(ranked)
     return chosen.display, Conflict(field=field, chosen=chosen.display, rule=rule, values=values)
-
-
-def _newest_first(updated_at: str | None) -> str:
-    # Invert the ISO string so that sorting ascending puts the newest first.
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in (updated_at or ""))
 
 
 def _one_per_source_value(ranked: list[Candidate]) -> list[ConflictValue]:

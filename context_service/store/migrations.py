@@ -136,9 +136,17 @@ CREATE TABLE webhook_seen (
 ) WITHOUT ROWID;
 """
 
+_V3_SNAPSHOT_QUEUE = """
+CREATE TABLE snapshot_queue (
+    profile_id TEXT PRIMARY KEY,
+    queued_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
+    ("0003_snapshot_queue", _V3_SNAPSHOT_QUEUE),
 ]
 
 

@@ -32,6 +32,26 @@ def save_snapshot(conn: sqlite3.Connection, snapshot: StoredSnapshot) -> None:
     )
 
 
+def enqueue(conn: sqlite3.Connection, profile_ids: set[str], now: str) -> None:
+    """Mark profiles whose snapshots must be rebuilt (deferred during a backfill)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at) VALUES (?, ?)",
+        [(profile_id, now) for profile_id in sorted(profile_ids)],
+    )
+
+
+def dequeue(conn: sqlite3.Connection, limit: int) -> list[str]:
+    """Take up to ``limit`` queued profile ids off the queue."""
+    ids = [
+        row[0]
+        for row in conn.execute(
+            "SELECT profile_id FROM snapshot_queue ORDER BY profile_id LIMIT ?", (limit,)
+        )
+    ]
+    conn.executemany("DELETE FROM snapshot_queue WHERE profile_id = ?", [(i,) for i in ids])
+    return ids
+
+
 def read_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot | None:
     """A profile's snapshot, or ``None``."""
     row = conn.execute(

@@ -19,7 +19,7 @@ from context_service.identity.resolve import resolve_person
 from context_service.models import Mapped, RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
-from context_service.store import Store, activities, profiles
+from context_service.store import Store, activities, profiles, snapshots
 from context_service.store.records import upsert_record
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
@@ -91,8 +91,15 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ingest_batch(store: Store, batch: Iterable[RawPayload], ctx: IngestContext) -> IngestReport:
-    """Store, resolve and snapshot one batch of payloads in a single transaction."""
+def ingest_batch(
+    store: Store, batch: Iterable[RawPayload], ctx: IngestContext, *, defer_snapshots: bool = False
+) -> IngestReport:
+    """Store, resolve and snapshot one batch of payloads in a single transaction.
+
+    With ``defer_snapshots`` the changed profiles are queued (in the same transaction) instead
+    of rebuilt; ``drain_snapshots`` rebuilds them later, once each, however many pages touched
+    them. A backfill uses this; webhooks and small batches rebuild at once.
+    """
     report = IngestReport()
     now = utc_now()
     dirty: set[str] = set()
@@ -100,8 +107,23 @@ def ingest_batch(store: Store, batch: Iterable[RawPayload], ctx: IngestContext) 
         for item in batch:
             report.seen += 1
             dirty |= _ingest_one(conn, item, ctx, now, report)
-        report.profiles_changed = materialize(conn, dirty, ctx.links, now, ctx.region)
+        if defer_snapshots:
+            snapshots.enqueue(conn, dirty, now)
+            report.profiles_changed = len(dirty)
+        else:
+            report.profiles_changed = materialize(conn, dirty, ctx.links, now, ctx.region)
     return report
+
+
+def drain_snapshots(store: Store, ctx: IngestContext, chunk: int = 500) -> int:
+    """Rebuild every queued snapshot, ``chunk`` profiles per transaction; return how many."""
+    built = 0
+    while True:
+        with store.transaction() as conn:
+            ids = snapshots.dequeue(conn, chunk)
+            if not ids:
+                return built
+            built += materialize(conn, ids, ctx.links, utc_now(), ctx.region)
 
 
 def ingest_all(

@@ -19,6 +19,7 @@ from context_service.sync.ingest import (
     IngestContext,
     IngestReport,
     RawPayload,
+    drain_snapshots,
     ingest_batch,
     utc_now,
 )
@@ -54,12 +55,15 @@ def run_sync(
             cursor_store.reset_cursors(conn, source)
             outcome.mode = "full"
         run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
+    drain_snapshots(store, ctx)  # whatever a crashed run left queued
     try:
         for stream in connector.streams():
             _run_stream(store, source, stream, ctx, run_id, outcome, progress)
+            drain_snapshots(store, ctx)
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
-    except Exception as exc:
+        drain_snapshots(store, ctx)
+    except BaseException as exc:  # a crash or Ctrl-C: record it, then let it propagate
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
         _finish(store, run_id, outcome)
         raise
@@ -105,7 +109,7 @@ def _commit_page(
         for obj in page.objects
     ]
     with store.transaction() as conn:
-        report = ingest_batch(store, items, ctx)
+        report = ingest_batch(store, items, ctx, defer_snapshots=True)
         cursor_store.set_cursor(conn, source, stream, page.cursor, utc_now())
         cursor_store.add_progress(conn, run_id, report.seen, report.rejected)
     outcome.pages += 1

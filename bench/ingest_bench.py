@@ -1,0 +1,129 @@
+"""Ingest benchmark: a full backfill from local mock Shopify and Stripe APIs over loopback HTTP.
+
+    .venv/bin/python bench/ingest_bench.py                # ~50,000 records
+    .venv/bin/python bench/ingest_bench.py --records 10000
+
+The mock APIs (``bench/mock_vendors.py``, the test suite's fakes behind a real HTTP server)
+run in a separate process, page like the vendors do and answer some requests with 429. This
+process runs ``context-service sync``'s code path for each source: HTTP paging with retries ->
+map -> store -> resolve -> snapshot, one transaction per page. It prints records/s end to end
+and the peak RSS of the sync process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from context_service.api.app import ingest_context
+from context_service.settings import load_settings
+from context_service.store import Store
+from context_service.sync import run_sync
+from integrations.shopify import ShopifyConnector
+from integrations.stripe import StripeConnector
+
+HERE = Path(__file__).resolve().parent
+SHOPIFY_TOKEN = "shpat_fake_token_0123456789abcdef"
+STRIPE_KEY = "sk_test_fake_51Hx0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_mocks(records: int, throttle_every: int) -> tuple[subprocess.Popen[str], int, int]:
+    shopify_port, stripe_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "mock_vendors.py"),
+            "--shopify-port",
+            str(shopify_port),
+            "--stripe-port",
+            str(stripe_port),
+            "--records",
+            str(records),
+            "--throttle-every",
+            str(throttle_every),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    print(f"mock APIs: {proc.stdout.readline().strip()}")
+    return proc, shopify_port, stripe_port
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument(
+        "--throttle-every", type=int, default=200, help="every Nth request gets 429 Retry-After: 0"
+    )
+    args = parser.parse_args()
+    mocks, shopify_port, stripe_port = start_mocks(args.records, args.throttle_every)
+    db = Path(tempfile.mkdtemp()) / "ingest_bench.db"
+    store = Store(db)
+    ctx = ingest_context(load_settings(environ={}))
+    total_records, started = 0, time.perf_counter()
+    try:
+        with httpx.Client(timeout=30) as client:
+            connectors = [
+                ShopifyConnector(
+                    client,
+                    shop="fake-shop",
+                    access_token=SHOPIFY_TOKEN,
+                    webhook_secret=None,
+                    base_url=f"http://127.0.0.1:{shopify_port}",
+                    page_size=100,
+                ),
+                StripeConnector(
+                    client,
+                    api_key=STRIPE_KEY,
+                    webhook_secret=None,
+                    base_url=f"http://127.0.0.1:{stripe_port}",
+                ),
+            ]
+            for connector in connectors:
+                t0 = time.perf_counter()
+                outcome = run_sync(store, connector, ctx)
+                elapsed = time.perf_counter() - t0
+                seen = outcome.report.seen
+                total_records += seen
+                print(
+                    f"{connector.source}: {outcome.status}, {outcome.pages} pages, {seen} records"
+                    f" in {elapsed:.1f} s = {seen / elapsed:.0f} records/s"
+                    + (f" ({outcome.error})" if outcome.error else "")
+                )
+    finally:
+        mocks.terminate()
+    elapsed = time.perf_counter() - started
+    profiles = store.conn.execute("SELECT count(*) FROM profiles").fetchone()[0]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_mb = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"total: {total_records} records, {profiles} profiles in {elapsed:.1f} s = "
+        f"{total_records / elapsed:.0f} records/s end to end; peak RSS {peak_mb:.0f} MB; "
+        f"db {os.path.getsize(db) / 1e6:.0f} MB"
+    )
+    print(
+        f"sync process CPU: {cpu:.1f} s = {total_records / cpu:.0f} records per CPU-second "
+        "(the rest of the wall time is the mock APIs answering)"
+    )
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
