@@ -1,5 +1,8 @@
 """Run a connector's streams: each page's records and its cursor commit in one transaction.
 
+Changed profiles are queued with each page and their snapshots rebuilt once, at the end of the
+run (and every ``DRAIN_EVERY_PAGES`` pages of a long backfill), not once per page or stream.
+
 A run killed at any moment (crash, Ctrl-C, a vendor that keeps failing) leaves every committed
 page in the store with the cursor that follows it, so the next run resumes exactly there: no
 record lost, none applied twice (records are keyed, and a repeated page is a no-op).
@@ -25,6 +28,7 @@ from context_service.sync.ingest import (
 )
 
 Progress = Callable[[str, int], None]
+DRAIN_EVERY_PAGES = 500
 
 
 class SyncOutcome(msgspec.Struct):
@@ -59,7 +63,7 @@ def run_sync(
     try:
         for stream in connector.streams():
             _run_stream(store, source, stream, ctx, run_id, outcome, progress)
-            drain_snapshots(store, ctx)
+        drain_snapshots(store, ctx)
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
         drain_snapshots(store, ctx)
@@ -113,6 +117,8 @@ def _commit_page(
         cursor_store.set_cursor(conn, source, stream, page.cursor, utc_now())
         cursor_store.add_progress(conn, run_id, report.seen, report.rejected)
     outcome.pages += 1
+    if outcome.pages % DRAIN_EVERY_PAGES == 0:  # a long backfill shows progress as it goes
+        drain_snapshots(store, ctx)
     outcome.report.add(report)
     if page.note and page.note not in outcome.notes:
         outcome.notes.append(page.note)
