@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import msgspec
 
 from context_service.errors import MappingError
+
+T = TypeVar("T")
 
 # Stripe's zero-decimal and three-decimal currencies (docs.stripe.com/currencies).
 _ZERO_DECIMAL = frozenset(
@@ -75,3 +81,21 @@ def clean(value: str | None) -> str | None:
         return None
     stripped = value.strip()
     return stripped or None
+
+
+def decode(payload: Any, into: type[T], source: str, what: str, **extra: Any) -> T:
+    """Decode a vendor payload into a Struct; anything malformed becomes a ``MappingError``.
+
+    ``what`` names the object in the message (``"order 1001"``); ``extra`` is attached to the
+    error (``kind=...``) for reports.
+    """
+    if not isinstance(payload, Mapping):
+        raise MappingError(
+            f"{source} {what}: payload must be a JSON object, got {type(payload).__name__}",
+            source=source,
+            **extra,
+        )
+    try:
+        return msgspec.convert(dict(payload), into)
+    except msgspec.ValidationError as exc:
+        raise MappingError(f"{source} {what}: {exc}", source=source, **extra) from exc

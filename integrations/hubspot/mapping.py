@@ -28,7 +28,7 @@ from context_service.models import (
     RecordKey,
     Reference,
 )
-from integrations._convert import clean, currency_code, decimal_string, iso_utc
+from integrations._convert import clean, currency_code, decimal_string, decode, iso_utc
 
 SOURCE = "hubspot"
 PERSON_KIND = "contact"
@@ -152,16 +152,7 @@ class HubSpotOwner(msgspec.Struct, rename="camel"):
 
 def _decode(payload: Mapping[str, Any], kind: str, shape: type[_T]) -> _T:
     """Decode ``payload`` into ``shape``; any mismatch becomes a ``MappingError``."""
-    if not isinstance(payload, Mapping):
-        raise MappingError(
-            f"hubspot {kind}: payload must be a JSON object, got {type(payload).__name__}",
-            source=SOURCE,
-            kind=kind,
-        )
-    try:
-        return msgspec.convert(dict(payload), shape)
-    except msgspec.ValidationError as exc:
-        raise MappingError(f"hubspot {kind}: {exc}", source=SOURCE, kind=kind) from exc
+    return decode(payload, shape, SOURCE, kind, kind=kind)
 
 
 def _key(kind: str, raw_id: str | int) -> RecordKey:

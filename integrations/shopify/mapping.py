@@ -24,7 +24,7 @@ from context_service.models import (
     RecordKey,
     Refund,
 )
-from integrations._convert import clean, currency_code, decimal_string, iso_utc
+from integrations._convert import clean, currency_code, decimal_string, decode, iso_utc
 
 SOURCE = "shopify"
 PERSON_KIND = "customer"
@@ -125,12 +125,7 @@ class _Order(msgspec.Struct):
 
 def _decode(payload: Any, into: type[_T], what: str) -> _T:
     """Decode ``payload`` into ``into``; a validation failure becomes a ``MappingError``."""
-    if isinstance(payload, Mapping) and not isinstance(payload, dict):
-        payload = dict(payload)
-    try:
-        return msgspec.convert(payload, into)
-    except msgspec.ValidationError as exc:
-        raise MappingError(f"shopify {what}: {exc}", source=SOURCE) from exc
+    return decode(payload, into, SOURCE, what)
 
 
 def _external_id(value: int | str, where: str) -> str:

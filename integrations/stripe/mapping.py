@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import msgspec
-
 from context_service.errors import MappingError
 from context_service.models import (
     Activity,
@@ -26,7 +24,7 @@ from context_service.models import (
     Refund,
     Subscription,
 )
-from integrations._convert import clean, currency_code, iso_utc, minor_to_major
+from integrations._convert import clean, currency_code, decode, iso_utc, minor_to_major
 from integrations.stripe._payloads import (
     _Address,
     _Charge,
@@ -63,12 +61,7 @@ _O = TypeVar("_O", bound="_Object")
 
 def _decode(payload: Any, into: type[_T], what: str) -> _T:
     """Decode ``payload`` into ``into``; a validation failure becomes a ``MappingError``."""
-    if isinstance(payload, Mapping) and not isinstance(payload, dict):
-        payload = dict(payload)
-    try:
-        return msgspec.convert(payload, into)
-    except msgspec.ValidationError as exc:
-        raise MappingError(f"stripe {what}: {exc}", source=SOURCE) from exc
+    return decode(payload, into, SOURCE, what)
 
 
 def _decode_object(payload: Any, into: type[_O], kind: str) -> tuple[_O, RecordKey]:

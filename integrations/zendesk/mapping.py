@@ -24,7 +24,7 @@ import msgspec
 
 from context_service.errors import MappingError
 from context_service.models import Mapped, PersonFacet, RecordKey, Reference, Ticket
-from integrations._convert import clean, iso_utc
+from integrations._convert import clean, decode, iso_utc
 
 SOURCE = "zendesk"
 PERSON_KIND = "user"
@@ -109,16 +109,7 @@ class ZendeskTicket(msgspec.Struct):
 
 def _decode(payload: Mapping[str, Any], kind: str, shape: type[_T]) -> _T:
     """Decode ``payload`` into ``shape``; any mismatch becomes a ``MappingError``."""
-    if not isinstance(payload, Mapping):
-        raise MappingError(
-            f"zendesk {kind}: payload must be a JSON object, got {type(payload).__name__}",
-            source=SOURCE,
-            kind=kind,
-        )
-    try:
-        return msgspec.convert(dict(payload), shape)
-    except msgspec.ValidationError as exc:
-        raise MappingError(f"zendesk {kind}: {exc}", source=SOURCE, kind=kind) from exc
+    return decode(payload, shape, SOURCE, kind, kind=kind)
 
 
 def _key(kind: str, raw_id: int | str) -> RecordKey:

@@ -468,7 +468,7 @@ def test_wrong_types_name_the_field(kind: str, change: dict[str, Any], field: st
 
 @pytest.mark.parametrize("payload", [None, [], "cus_1", 42])
 def test_non_object_payload_is_a_mapping_error(payload: Any) -> None:
-    with pytest.raises(MappingError, match="Expected `object`"):
+    with pytest.raises(MappingError, match="must be a JSON object"):
         map_record("customer", payload)
 
 
