@@ -184,7 +184,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = Store(settings.db)
-    configured = [s for s in ("shopify", "stripe") if _configured(settings, s)]
+    from context_service.api.app import configured_sources
+
+    configured = configured_sources(settings)
     status = sync_status(store, configured)
     if args.json:
         print(json.dumps(status, indent=2))
@@ -203,12 +205,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         for stream, cursor in sorted(info["cursors"].items()):
             print(f"  cursor {stream}: {cursor}")
     return 0
-
-
-def _configured(settings: Settings, source: str) -> bool:
-    if source == "shopify":
-        return bool(settings.shopify_shop)
-    return bool(settings.stripe_api_key or settings.stripe_webhook_secret)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -71,13 +71,24 @@ def ingest_context(settings: Settings) -> IngestContext:
     )
 
 
+def configured_sources(settings: Settings) -> list[str]:
+    """Sources with credentials or a webhook secret set (what ``build_connectors`` builds)."""
+    found = []
+    if settings.shopify_shop and (settings.shopify_access_token or settings.shopify_webhook_secret):
+        found.append("shopify")
+    if settings.stripe_api_key or settings.stripe_webhook_secret:
+        found.append("stripe")
+    return found
+
+
 def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
     """A connector for every source that has credentials or a webhook secret configured."""
     from integrations.shopify import ShopifyConnector
     from integrations.stripe import StripeConnector
 
+    sources = configured_sources(settings)
     found: dict[str, Connector] = {}
-    if settings.shopify_shop and (settings.shopify_access_token or settings.shopify_webhook_secret):
+    if "shopify" in sources and settings.shopify_shop:
         found["shopify"] = ShopifyConnector(
             client,
             shop=settings.shopify_shop,
@@ -85,7 +96,7 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             webhook_secret=settings.shopify_webhook_secret,
             base_url=settings.shopify_base_url,
         )
-    if settings.stripe_api_key or settings.stripe_webhook_secret:
+    if "stripe" in sources:
         found["stripe"] = StripeConnector(
             client,
             api_key=settings.stripe_api_key,

@@ -258,16 +258,10 @@ def _owner_label(conn: sqlite3.Connection, owner_id: str | None) -> str | None:
 
 
 def _support(tickets: list[Ticket]) -> SupportSection:
-    ordered = sorted(
-        tickets,
-        key=lambda t: (t.status not in OPEN_TICKET_STATUSES, _desc(t.updated_at or t.created_at)),
-    )
+    newest_first = sorted(tickets, key=lambda t: t.updated_at or t.created_at or "", reverse=True)
+    ordered = sorted(newest_first, key=lambda t: t.status not in OPEN_TICKET_STATUSES)
     open_count = sum(1 for t in tickets if t.status in OPEN_TICKET_STATUSES)
     return SupportSection(open_count=open_count, tickets=ordered[:RECENT_TICKETS])
-
-
-def _desc(value: str | None) -> str:
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in (value or ""))
 
 
 def _members(

@@ -77,19 +77,12 @@ def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> Sto
         if owner:
             found.add(owner)
         for owner_key in activities.owners_of(conn, record_id):
-            found.update(
-                _profiles_of_key(conn, owner_key.source, owner_key.kind, owner_key.external_id)
-            )
+            found.update(_set(profiles.profile_of_key(conn, owner_key)))
     return _one(conn, sorted(found), f"{source} id {external_id}")
 
 
-def _profiles_of_key(conn: sqlite3.Connection, source: str, kind: str, ext: str) -> set[str]:
-    row = conn.execute(
-        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
-        "WHERE r.source = ? AND r.kind = ? AND r.external_id = ?",
-        (source, kind, ext),
-    ).fetchone()
-    return {str(row[0])} if row else set()
+def _set(profile_id: str | None) -> set[str]:
+    return {profile_id} if profile_id else set()
 
 
 def _one(conn: sqlite3.Connection, profile_ids: list[str], what: str) -> StoredSnapshot:

@@ -11,6 +11,8 @@ import sqlite3
 import msgspec
 from ulid import ULID
 
+from context_service.models import RecordKey
+
 
 class LinkRow(msgspec.Struct):
     """Why a record belongs to its profile (one row of ``identity_links``)."""
@@ -54,6 +56,16 @@ def profile_of(conn: sqlite3.Connection, record_id: int) -> str | None:
     """The profile a record belongs to, if any."""
     row = conn.execute(
         "SELECT profile_id FROM profile_members WHERE record_id = ?", (record_id,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def profile_of_key(conn: sqlite3.Connection, key: RecordKey) -> str | None:
+    """The profile the record with this key belongs to, if any."""
+    row = conn.execute(
+        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
+        "WHERE r.source = ? AND r.kind = ? AND r.external_id = ?",
+        (key.source, key.kind, key.external_id),
     ).fetchone()
     return None if row is None else str(row[0])
 

@@ -200,12 +200,8 @@ def apply_mapped(conn: Any, record_id: int, mapped: Mapped, region: str, now: st
 
 
 def _owned_profiles(conn: Any, key: RecordKey) -> set[str]:
-    row = conn.execute(
-        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
-        "WHERE r.source = ? AND r.kind = ? AND r.external_id = ?",
-        (key.source, key.kind, key.external_id),
-    ).fetchone()
-    return {str(row[0])} if row else set()
+    profile_id = profiles.profile_of_key(conn, key)
+    return {profile_id} if profile_id else set()
 
 
 def profiles_for_owners(conn: Any, owners: list[RecordKey]) -> set[str]:
