@@ -7,97 +7,32 @@ good signatures accepted, bad/missing/stale ones rejected; a replayed delivery a
 
 from __future__ import annotations
 
-import time
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import httpx
 import pytest
 
 from context_service.errors import WebhookRejected
-from context_service.models import Connector
 from context_service.store import Store
 from context_service.store.cursors import cursors_of
 from context_service.sync import IngestContext, apply_pending, receive, run_sync
-from tests.integrations.shopify.fake import FakeShopify
-from tests.integrations.stripe.fake import FakeStripe
-
-Delivery = tuple[dict[str, str], bytes]
+from tests.integrations.contract import Case
 
 
-@dataclass
-class Case:
-    """How to drive one vendor's fake through the contract."""
-
-    source: str
-    fake: Any
-    connector: Callable[[httpx.Client | None], Connector]
-    expected_keys: Callable[[], set[tuple[str, str]]]
-    delivery: Callable[[float], Delivery]
-    stale_delivery: Callable[[float], Delivery]
-    now: Callable[[], float]
+def _discover_cases() -> dict[str, Callable[[], Case]]:
+    """Every vendor package here with a ``contract_case`` module takes part."""
+    here = Path(__file__).parent
+    found: dict[str, Callable[[], Case]] = {}
+    for module_file in sorted(here.glob("*/contract_case.py")):
+        vendor = module_file.parent.name
+        module = importlib.import_module(f"tests.integrations.{vendor}.contract_case")
+        found[vendor] = module.make_case
+    return found
 
 
-def _shopify() -> Case:
-    fake = FakeShopify()
-    fake.add_customers(7)
-    fake.add_orders(6)
-
-    def keys() -> set[tuple[str, str]]:
-        return {("customer", str(i)) for i in fake.customers} | {
-            ("order", str(i)) for i in fake.orders
-        }
-
-    body = {
-        "id": 7_000_000_001,
-        "email": "new.address@example.com",
-        "first_name": "Ann",
-        "last_name": "Lee",
-        "updated_at": "2026-03-01T00:00:00Z",
-    }
-    return Case(
-        source="shopify",
-        fake=fake,
-        connector=lambda client: fake.connector(client, page_size=3),
-        expected_keys=keys,
-        delivery=lambda now: fake.signed("customers/update", body, triggered_at=now - 5),
-        stale_delivery=lambda now: fake.signed(
-            "customers/update", body, triggered_at=now - 7 * 3600
-        ),
-        now=time.time,
-    )
-
-
-def _stripe() -> Case:
-    fake = FakeStripe()
-    fake.add_customers(5)
-
-    def keys() -> set[tuple[str, str]]:
-        return {(kind, obj["id"]) for kind, items in fake.objects.items() for obj in items}
-
-    def event(now: float) -> dict[str, Any]:
-        customer = dict(fake.objects["customer"][0], email="new.address@example.com")
-        return {
-            "id": "evt_contract_1",
-            "object": "event",
-            "type": "customer.updated",
-            "created": int(now),
-            "data": {"object": customer},
-        }
-
-    return Case(
-        source="stripe",
-        fake=fake,
-        connector=lambda client: fake.connector(client, page_size=2),
-        expected_keys=keys,
-        delivery=lambda now: fake.signed(event(now), t=int(now)),
-        stale_delivery=lambda now: fake.signed(event(now), t=int(now) - 301),
-        now=fake.now,
-    )
-
-
-CASES = {"shopify": _shopify, "stripe": _stripe}
+CASES = _discover_cases()
 
 
 @pytest.fixture(params=sorted(CASES))
