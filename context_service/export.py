@@ -1,0 +1,1 @@
+"""Export every resolved profile as JSONL or CSV."""
