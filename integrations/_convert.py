@@ -28,6 +28,8 @@ def iso_utc(value: str | int | float | None) -> str | None:
     """
     if value is None or value == "":
         return None
+    if isinstance(value, str) and _is_canonical(value):
+        return value
     try:
         if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
             seconds = float(value)
@@ -42,6 +44,17 @@ def iso_utc(value: str | int | float | None) -> str | None:
     except (ValueError, OverflowError, OSError) as exc:
         raise MappingError(f"unparseable timestamp {value!r}") from exc
     return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%SZ")
+
+
+def _is_canonical(value: str) -> bool:
+    """``YYYY-MM-DDTHH:MM:SSZ`` that denotes a real moment: already in the form we return."""
+    if len(value) != 20 or value[10] != "T" or value[19] != "Z":
+        return False
+    try:
+        datetime.fromisoformat(value)  # validates the date and time; the Z means UTC
+    except ValueError:
+        return False
+    return True
 
 
 def minor_to_major(amount: int | None, currency: str | None) -> str | None:

@@ -28,6 +28,8 @@ import msgspec
 
 from context_service.errors import FatalError, RetriableError
 
+_decode_json = msgspec.json.Decoder().decode
+
 log = logging.getLogger("integrations.http")
 
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
@@ -71,6 +73,15 @@ def backoff(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
     """Exponential backoff with full jitter for the ``attempt``-th retry (1-based)."""
     ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
     return rng.uniform(ceiling / 2, ceiling)
+
+
+def json_body(response: httpx.Response) -> Any:
+    """Decode a response's JSON body (msgspec: several times faster than ``response.json()``).
+
+    Raises ``ValueError`` (``msgspec.DecodeError``) for a body that is not JSON, as
+    ``response.json()`` does.
+    """
+    return _decode_json(response.content)
 
 
 class VendorHttp:
@@ -129,11 +140,11 @@ class VendorHttp:
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET and decode JSON."""
-        return self.request("GET", path, **kwargs).json()
+        return json_body(self.request("GET", path, **kwargs))
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
         """POST a JSON body and decode the JSON answer."""
-        return self.request("POST", path, json=body, **kwargs).json()
+        return json_body(self.request("POST", path, json=body, **kwargs))
 
     def _decision(self, response: httpx.Response) -> Decision:
         return self.decide(response) if self.decide else None

@@ -37,17 +37,26 @@ class _Candidate:
 
 
 def resolve_person(
-    conn: sqlite3.Connection, record_id: int, mapped: Mapped, region: str, now: str
+    conn: sqlite3.Connection,
+    record_id: int,
+    mapped: Mapped,
+    region: str,
+    now: str,
+    *,
+    is_new: bool = False,
 ) -> set[str]:
-    """Resolve one stored person-like record; return the ids of the profiles that changed."""
-    current = profiles.profile_of(conn, record_id)
+    """Resolve one stored person-like record; return the ids of the profiles that changed.
+
+    ``is_new`` says the record was just inserted: it has no profile and no identifiers yet.
+    """
+    current = None if is_new else profiles.profile_of(conn, record_id)
     if mapped.deleted or mapped.person is None:
-        ids.replace_identifiers(conn, record_id, [])
+        ids.replace_identifiers(conn, record_id, [], had_any=not is_new)
         return _detach(conn, record_id, current, now)
     wanted = person_identifiers(mapped.key, mapped.person, region)
     if current is not None and ids.identifiers_of(conn, record_id) == wanted:
         return {current}
-    ids.replace_identifiers(conn, record_id, wanted)
+    ids.replace_identifiers(conn, record_id, wanted, had_any=not is_new)
     if current is not None:
         return _recluster(conn, current, now)
     return _attach(conn, record_id, mapped.key, wanted, now)

@@ -21,10 +21,18 @@ class Identifier(msgspec.Struct, frozen=True):
 
 
 def replace_identifiers(
-    conn: sqlite3.Connection, record_id: int, identifiers: Iterable[Identifier]
+    conn: sqlite3.Connection,
+    record_id: int,
+    identifiers: Iterable[Identifier],
+    *,
+    had_any: bool = True,
 ) -> None:
-    """Make the index hold exactly these identifiers for the record."""
-    conn.execute("DELETE FROM identifiers WHERE record_id = ?", (record_id,))
+    """Make the index hold exactly these identifiers for the record.
+
+    ``had_any=False`` (a record stored for the first time) skips clearing old entries.
+    """
+    if had_any:
+        conn.execute("DELETE FROM identifiers WHERE record_id = ?", (record_id,))
     conn.executemany(
         "INSERT OR IGNORE INTO identifiers (kind, value, record_id, strong) VALUES (?, ?, ?, ?)",
         [(ident.kind, ident.value, record_id, int(ident.strong)) for ident in identifiers],

@@ -107,6 +107,7 @@ def ingest_batch(
         for item in batch:
             report.seen += 1
             dirty |= _ingest_one(conn, item, ctx, now, report)
+        bump_versions(conn, dirty, now)
         if defer_snapshots:
             snapshots.enqueue(conn, dirty, now)
             report.profiles_changed = len(dirty)
@@ -166,7 +167,9 @@ def _ingest_one(
     setattr(report, outcome.status, getattr(report, outcome.status) + 1)
     if outcome.status in {"stale", "unchanged"}:
         return set()
-    return apply_mapped(conn, outcome.record_id, mapped, ctx.region, now)
+    return apply_mapped(
+        conn, outcome.record_id, mapped, ctx.region, now, is_new=outcome.status == "inserted"
+    )
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
@@ -182,21 +185,37 @@ def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
     return mapped
 
 
-def apply_mapped(conn: Any, record_id: int, mapped: Mapped, region: str, now: str) -> set[str]:
-    """Update identity and the activity index for a stored record; return changed profiles."""
+def apply_mapped(
+    conn: Any,
+    record_id: int,
+    mapped: Mapped,
+    region: str,
+    now: str,
+    *,
+    is_new: bool = False,
+) -> set[str]:
+    """Update identity and the activity index for a stored record; return changed profiles.
+
+    The caller bumps the version of each changed profile once (``bump_versions``), however
+    many of its records a batch touched. ``is_new`` says the record was just inserted, so it
+    has no index entries to replace yet.
+    """
     if mapped.person is not None or (mapped.deleted and mapped.activity is None):
-        changed = resolve_person(conn, record_id, mapped, region, now)
-        changed |= _owned_profiles(conn, mapped.key)
-    elif mapped.activity is not None:
-        before = activities.owners_of(conn, record_id)
-        owners = [] if mapped.deleted else mapped.activity.owners
-        activities.replace_owners(conn, record_id, owners)
-        changed = profiles_for_owners(conn, [*before, *owners])
-    else:
+        # The record's own profile (before and after) is among what resolution reports.
+        return resolve_person(conn, record_id, mapped, region, now, is_new=is_new)
+    if mapped.activity is None:
         return set()
-    for profile_id in changed:
+    before = [] if is_new else activities.owners_of(conn, record_id)
+    owners = [] if mapped.deleted else mapped.activity.owners
+    if before != owners:
+        activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
+    return profiles_for_owners(conn, [*before, *owners])
+
+
+def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:
+    """Give each changed profile a new version, once."""
+    for profile_id in sorted(set(profile_ids)):
         profiles.bump_version(conn, profile_id, now)
-    return changed
 
 
 def _owned_profiles(conn: Any, key: RecordKey) -> set[str]:

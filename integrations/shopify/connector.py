@@ -31,7 +31,7 @@ import msgspec
 from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
-from integrations._http import RetryPolicy, VendorHttp, redact
+from integrations._http import RetryPolicy, VendorHttp, json_body, redact
 from integrations._pagination import LoopGuard
 from integrations.shopify import graphql, webhooks
 
@@ -92,10 +92,10 @@ def is_throttled(body: Any) -> bool:
 
 def _retry_throttled(response: httpx.Response) -> bool | None:
     """``VendorHttp`` hook: retry a ``200`` that carries a ``THROTTLED`` error."""
-    if response.status_code != 200:
+    if response.status_code != 200 or b"THROTTLED" not in response.content:
         return None
     try:
-        body = response.json()
+        body = json_body(response)
     except ValueError:
         return None
     return True if is_throttled(body) else None
@@ -137,7 +137,7 @@ class ShopifyGraphQL:
         payload = {"query": query, "variables": dict(variables)}
         response = self.http.request("POST", self.path, json=payload)
         try:
-            body = response.json()
+            body = json_body(response)
         except ValueError as exc:
             raise FatalError("shopify GraphQL answer is not JSON", status=200) from exc
         errors = _errors(body)
