@@ -1,5 +1,6 @@
-"""Zendesk Support: map users, organizations and tickets to canonical records."""
+"""Zendesk Support: the connector (exports, webhooks) and the mapping to canonical records."""
 
+from integrations.zendesk.connector import ZendeskConnector
 from integrations.zendesk.mapping import (
     KINDS,
     PERSON_KIND,
@@ -14,6 +15,7 @@ __all__ = [
     "KINDS",
     "PERSON_KIND",
     "SOURCE",
+    "ZendeskConnector",
     "map_organization",
     "map_record",
     "map_ticket",

@@ -1,0 +1,162 @@
+"""Zendesk Support API access: authenticated GETs, pacing of the incremental exports, comments.
+
+Every request goes through ``VendorHttp`` (retries on 429/5xx/timeouts, honouring
+``Retry-After``, which Zendesk may send lowercase with a ``text/plain`` body). On top of that,
+requests to ``/api/v2/incremental/`` are paced by ``RateLimiter``: Zendesk allows 10 of them per
+minute (more with the High Volume API add-on), separately from the account's per-minute limit.
+The limiter waits on the injected clock and ``sleep``, so tests never really sleep. Retries made
+inside ``VendorHttp`` are not paced again: they are already spaced by ``Retry-After`` or backoff.
+
+``ZendeskApi.latest_comments`` serves the mapper's "last public comment" (see
+``integrations.zendesk.streams``): newest first, one page of up to 100, further pages only while
+no public comment has been found.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from context_service.errors import ConfigurationError, FatalError
+from integrations._http import VendorHttp
+from integrations._pagination import LoopGuard
+
+__all__ = [
+    "COMMENTS_PAGE_SIZE",
+    "COMMENT_FIELDS",
+    "INCREMENTAL_PREFIX",
+    "RateLimiter",
+    "ZendeskApi",
+]
+
+INCREMENTAL_PREFIX = "/api/v2/incremental/"
+COMMENTS_PAGE_SIZE = 100  # cursor pagination's page[size] maximum
+# The comment fields kept on a ticket's attached ``comments`` (what the mapper and a reader need).
+COMMENT_FIELDS = ("id", "author_id", "public", "body", "created_at")
+
+
+class RateLimiter:
+    """At most ``limit`` requests in any ``period`` seconds, waiting on an injected clock.
+
+    A token bucket of ``limit`` tokens in which each spent token comes back exactly ``period``
+    seconds after it was spent: a burst of ``limit`` goes at once, and any window of ``period``
+    seconds never holds more than ``limit`` requests (a plain refilling bucket would allow twice
+    that in the first window). Time spent in ``sleep`` counts as passed even when the injected
+    clock does not move (a test's recording ``sleep``).
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        period: float,
+        now: Callable[[], float],
+        sleep: Callable[[float], None],
+    ) -> None:
+        if limit < 1 or period <= 0:
+            raise ConfigurationError(f"rate limit must be positive, not {limit}/{period} s")
+        self.limit = limit
+        self.period = period
+        self._now = now
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+
+    def acquire(self) -> float:
+        """Wait until one more request fits in the window; return the seconds waited."""
+        current = max(self._now(), self._sent[-1]) if self._sent else self._now()
+        self._expire(current)
+        waited = 0.0
+        if len(self._sent) >= self.limit:
+            waited = self._sent[0] + self.period - current
+            self._sleep(waited)
+            current += waited
+            self._expire(current)
+        self._sent.append(current)
+        return waited
+
+    def _expire(self, current: float) -> None:
+        while self._sent and self._sent[0] <= current - self.period:
+            self._sent.popleft()
+
+
+class _CommentsMeta(msgspec.Struct):
+    has_more: bool = False
+    after_cursor: str | None = None
+
+
+class _CommentsPage(msgspec.Struct):
+    comments: list[dict[str, Any]]
+    meta: _CommentsMeta = msgspec.field(default_factory=_CommentsMeta)
+
+
+class ZendeskApi:
+    """GETs to one Zendesk account: JSON objects back, incremental exports paced."""
+
+    def __init__(self, http: VendorHttp, limiter: RateLimiter, *, configured: str | None) -> None:
+        self.http = http
+        self.limiter = limiter
+        self._missing = configured
+
+    def get(self, path: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        """``GET path`` as a JSON object; ``FatalError`` for anything else."""
+        if self._missing:
+            raise ConfigurationError(f"zendesk: {self._missing}")
+        if path.startswith(INCREMENTAL_PREFIX):
+            self.limiter.acquire()
+        response = self.http.request("GET", path, params=params)
+        try:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise FatalError(f"zendesk GET {path}: malformed JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise FatalError(f"zendesk GET {path}: the answer is not a JSON object")
+        return body
+
+    def get_or_none(self, path: str) -> dict[str, Any] | None:
+        """``get``, but ``None`` when Zendesk answers 404 (``RecordNotFound``)."""
+        try:
+            return self.get(path)
+        except FatalError as exc:
+            if exc.extra.get("status") == 404:
+                return None
+            raise
+
+    def latest_comments(self, ticket_id: str) -> list[dict[str, Any]] | None:
+        """A ticket's newest comments down to the newest public one, oldest first.
+
+        ``None`` when the ticket is gone (404). Comments are trimmed to ``COMMENT_FIELDS``.
+        """
+        path = f"/api/v2/tickets/{ticket_id}/comments.json"
+        guard = LoopGuard(f"zendesk comments of ticket {ticket_id}")
+        newest_first: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            guard.check(after)
+            params = [("sort_order", "desc"), ("page[size]", str(COMMENTS_PAGE_SIZE))]
+            body = self._comments_page(path, params + ([("page[after]", after)] if after else []))
+            if body is None:
+                return None
+            newest_first.extend(_trim(comment) for comment in body.comments)
+            if any(c.get("public") is True for c in body.comments) or not body.meta.has_more:
+                return newest_first[::-1]
+            after = body.meta.after_cursor
+            if not after:
+                raise FatalError(f"zendesk {path}: has_more without an after_cursor")
+
+    def _comments_page(self, path: str, params: list[tuple[str, str]]) -> _CommentsPage | None:
+        try:
+            raw = self.get(path, params)
+        except FatalError as exc:
+            if exc.extra.get("status") == 404:
+                return None
+            raise
+        try:
+            return msgspec.convert(raw, _CommentsPage)
+        except msgspec.ValidationError as exc:
+            raise FatalError(f"zendesk {path}: malformed comments page: {exc}") from exc
+
+
+def _trim(comment: dict[str, Any]) -> dict[str, Any]:
+    return {name: comment[name] for name in COMMENT_FIELDS if name in comment}
