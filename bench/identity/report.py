@@ -1,0 +1,91 @@
+"""Plain-text tables of the figures ``run.run`` returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SHOWN_TAGS = 30
+
+
+def _row(label: str, value: object) -> str:
+    return f"  {label:<28} {value}"
+
+
+def _prf(name: str, scores: dict[str, float]) -> str:
+    p, r, f = scores["precision"], scores["recall"], scores["f1"]
+    return _row(f"{name} P / R / F1", f"{p:.4f} / {r:.4f} / {f:.4f}")
+
+
+def summary(fig: dict[str, Any]) -> list[str]:
+    """The headline table: sizes, scores, throughput, memory."""
+    batch, one = fig["batch"], fig["one_at_a_time"]
+    return [
+        "identity benchmark",
+        _row("records", f"{fig['records']:,} (seed {fig['seed']})"),
+        _row("sources", ", ".join(fig["sources"])),
+        _row("true persons", f"{fig['true_persons']:,}"),
+        _row("predicted profiles", f"{fig['predicted_profiles']:,}"),
+        _row("unassigned / rejected", f"{fig['unassigned_records']} / {fig['rejected_records']}"),
+        _prf("pairwise", fig["scores"]["pairwise"]),
+        _prf("cluster (exact)", fig["scores"]["cluster"]),
+        _prf("B-cubed", fig["scores"]["bcubed"]),
+        _row(
+            "batch records/s",
+            f"{batch['records_per_s']:,.0f} ({batch['records']:,} in {batch['seconds']} s, "
+            f"pages of {batch['page_size']})",
+        ),
+        _row(
+            "one-at-a-time records/s",
+            f"{one['records_per_s']:,.0f} ({one['records']:,} in {one['seconds']} s; "
+            f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms)",
+        ),
+        _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
+    ]
+
+
+def missed(details: dict[str, Any]) -> list[str]:
+    """Same-person pairs by phenomenon: how many, how many split, pair recall."""
+    lines = [
+        "",
+        f"missed pairs by phenomenon (people split over several profiles: "
+        f"{details['split_people']:,})",
+        f"  {'phenomenon':<22} {'pairs':>9} {'missed':>8} {'recall':>7}",
+    ]
+    for tag, row in list(details["missed_by_phenomenon"].items())[:_SHOWN_TAGS]:
+        lines.append(f"  {tag:<22} {row['pairs']:>9,} {row['missed']:>8,} {row['recall']:>7.3f}")
+    return lines
+
+
+def merges(details: dict[str, Any]) -> list[str]:
+    """False merges by cause, and households kept apart or not."""
+    lines = ["", "false merges (different people in one profile)"]
+    if not details["false_merges"]:
+        lines.append("  none")
+    for what, row in details["false_merges"].items():
+        lines.append(
+            f"  {what:<22} {row['people_pairs']:>6,} people pairs, "
+            f"{row['record_pairs']:>6,} record pairs"
+        )
+    lines.append("households (hard negatives): wrongly merged / present")
+    for kind, row in details["households"].items():
+        lines.append(f"  {kind:<22} {row['wrongly_merged']:>6,} / {row['households']:,}")
+    return lines
+
+
+def examples(details: dict[str, Any]) -> list[str]:
+    """A few examples of each kind of error, with the identifiers the store indexed."""
+    lines = ["", "examples"]
+    for what, pairs in details["examples"].items():
+        lines.append(f"  {what}:")
+        for a, b in pairs:
+            lines.extend((f"    - {a}", f"      {b}"))
+    return lines
+
+
+def format_text(fig: dict[str, Any], with_examples: bool = True) -> str:
+    """Everything as aligned plain text."""
+    details = fig["breakdown"]
+    lines = summary(fig) + missed(details) + merges(details)
+    if with_examples:
+        lines += examples(details)
+    return "\n".join(lines)

@@ -1,0 +1,242 @@
+"""Identity benchmark: import labeled records like real data, then score the profiles.
+
+    .venv/bin/python -m bench.identity.run --records 10000
+    .venv/bin/python bench/identity/run.py --records 100000 --json
+
+Records come from ``bench.identity.generate``. All but the last people's records are imported
+as a backfill would (``ingest_batch`` per page with deferred snapshots, drained at the end, as
+``run_sync`` does), source after source; the last ``--one-at-a-time`` records (whole people,
+interleaved) then arrive one per ``ingest_batch`` call, as webhooks do, against the filled
+store. Both go through ``default_mappers()`` and the settings' region into a fresh SQLite store
+in a temporary directory. The profiles in ``profile_members`` are then scored against the
+labels: pairwise and exact-cluster (and B-cubed) precision, recall and F1, with a breakdown of
+missed pairs and false merges by phenomenon. Throughputs count only time spent in ingest calls
+(not generating); peak RSS is the whole process's, labels included.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from collections.abc import Hashable, Iterable, Iterator
+from typing import Any
+
+from bench.identity.breakdown import Breakdown, Key, breakdown
+from bench.identity.generate import GeneratedRecord, Label, plan, stream, tail_start
+from bench.identity.metrics import PRF, evaluate
+from bench.identity.report import format_text
+from context_service.api.app import ingest_context
+from context_service.settings import load_settings
+from context_service.store import Store
+from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
+from context_service.sync.runner import DRAIN_EVERY_PAGES
+from integrations.shopify.graphql import to_rest
+
+OBSERVED_AT = "2026-11-20T12:00:00Z"  # when the "sync" saw objects that carry no updated_at
+
+
+def to_raw(record: GeneratedRecord) -> RawPayload:
+    """The payload as the connector hands it to ingest (Shopify GraphQL nodes in REST shape)."""
+    if record.source == "shopify":
+        return RawPayload(record.source, record.kind, to_rest(record.kind, record.payload))
+    observed = OBSERVED_AT if record.source == "stripe" else None
+    return RawPayload(record.source, record.kind, record.payload, observed_at=observed)
+
+
+def _labelled(records: Iterable[GeneratedRecord], labels: dict[Key, Label]) -> Iterator[RawPayload]:
+    for record in records:
+        labels[record.key] = record.label
+        yield to_raw(record)
+
+
+def _pages(items: Iterator[RawPayload], size: int) -> Iterator[list[RawPayload]]:
+    page: list[RawPayload] = []
+    for item in items:
+        page.append(item)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def import_batches(
+    store: Store, ctx: IngestContext, items: Iterator[RawPayload], size: int
+) -> tuple[int, float, int]:
+    """Backfill ``items`` page by page; return (records, seconds in ingest, rejected)."""
+    seen = rejected = 0
+    spent = 0.0
+    for number, page in enumerate(_pages(items, size), start=1):
+        t0 = time.perf_counter()
+        report = ingest_batch(store, page, ctx, defer_snapshots=True)
+        if number % DRAIN_EVERY_PAGES == 0:
+            drain_snapshots(store, ctx)
+        spent += time.perf_counter() - t0
+        seen, rejected = seen + report.seen, rejected + report.rejected
+    t0 = time.perf_counter()
+    drain_snapshots(store, ctx)
+    return seen, spent + time.perf_counter() - t0, rejected
+
+
+def import_one_by_one(
+    store: Store, ctx: IngestContext, items: Iterator[RawPayload]
+) -> tuple[list[float], int]:
+    """Ingest each item in its own ``ingest_batch``; return (latencies in seconds, rejected)."""
+    latencies: list[float] = []
+    rejected = 0
+    for item in items:
+        t0 = time.perf_counter()
+        report = ingest_batch(store, [item], ctx)
+        latencies.append(time.perf_counter() - t0)
+        rejected += report.rejected
+    return latencies, rejected
+
+
+def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key, Hashable], int]:
+    """Each labelled record's profile id; a record in no profile is its own cluster (counted)."""
+    rows = store.conn.execute(
+        "SELECT r.source, r.kind, r.external_id, m.profile_id FROM records r "
+        "JOIN profile_members m ON m.record_id = r.id"
+    )
+    found = {(s, k, e): profile for s, k, e, profile in rows}
+    predicted: dict[Key, Hashable] = {}
+    unassigned = 0
+    for key in labels:
+        if key in found:
+            predicted[key] = found[key]
+        else:
+            predicted[key], unassigned = ("unassigned", key), unassigned + 1
+    return predicted, unassigned
+
+
+def identifiers_of(store: Store, key: Key) -> str:
+    """A record's indexed identifiers, for printing an example (``email=... phone=...``)."""
+    rows = store.conn.execute(
+        "SELECT i.kind, i.value, i.strong FROM identifiers i JOIN records r ON r.id = i.record_id"
+        " WHERE r.source = ? AND r.kind = ? AND r.external_id = ? ORDER BY i.kind, i.value",
+        key,
+    )
+    shown = [f"{kind}={value}{'' if strong else '(weak)'}" for kind, value, strong in rows]
+    return f"{key[0]} {key[2]}: " + (", ".join(shown) or "(no identifiers)")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-quantile (0..1) of ``values`` by nearest rank; 0.0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _scores(scores: dict[str, PRF]) -> dict[str, dict[str, float]]:
+    return {name: {k: round(v, 4) for k, v in s._asdict().items()} for name, s in scores.items()}
+
+
+def _breakdown_json(bd: Breakdown, store: Store) -> dict[str, Any]:
+    phenomena = {
+        tag: {"pairs": n, "missed": bd.missed[tag], "recall": round(1 - bd.missed[tag] / n, 4)}
+        for tag, n in sorted(bd.pairs.items(), key=lambda item: -item[1])
+    }
+    households = {
+        kind: {"households": n, "wrongly_merged": bd.merged_people[kind]}
+        for kind, n in sorted(bd.households.items())
+    }
+    examples = {
+        what: [[identifiers_of(store, a), identifiers_of(store, b)] for a, b in pairs]
+        for what, pairs in sorted(bd.examples.items())
+    }
+    return {
+        "missed_by_phenomenon": phenomena,
+        "split_people": bd.split_people,
+        "false_merges": {
+            what: {"people_pairs": n, "record_pairs": bd.merged_records[what]}
+            for what, n in bd.merged_people.most_common()
+        },
+        "households": households,
+        "examples": examples,
+    }
+
+
+def run(
+    records: int, seed: int = 1, page_size: int = 250, one_at_a_time: int = 2000
+) -> dict[str, Any]:
+    """Generate, import (backfill, then one at a time), score; return every figure."""
+    the_plan = plan(records, seed)
+    tail = tail_start(the_plan, min(one_at_a_time, records // 5))
+    labels: dict[Key, Label] = {}
+    ctx = ingest_context(load_settings(environ={}))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "identity_bench.db")
+        try:
+            head = _labelled(stream(seed, the_plan, 0, tail, "by_source"), labels)
+            batch_n, batch_s, rejected = import_batches(store, ctx, head, page_size)
+            rest = _labelled(stream(seed, the_plan, tail, order="interleaved"), labels)
+            latencies, rejected_one = import_one_by_one(store, ctx, rest)
+            predicted, unassigned = predicted_clusters(store, labels)
+            scores = evaluate({k: v.person for k, v in labels.items()}, predicted)
+            details = _breakdown_json(breakdown(labels, predicted), store)
+        finally:
+            store.close()
+    one_s = sum(latencies)
+    return {
+        "records": len(labels),
+        "seed": seed,
+        "sources": sorted({key[0] for key in labels}),
+        "true_persons": len({label.person for label in labels.values()}),
+        "predicted_profiles": len(set(predicted.values())),
+        "unassigned_records": unassigned,
+        "rejected_records": rejected + rejected_one,
+        "scores": _scores(scores),
+        "batch": {
+            "records": batch_n,
+            "seconds": round(batch_s, 2),
+            "page_size": page_size,
+            "records_per_s": round(batch_n / batch_s, 1) if batch_s else 0.0,
+        },
+        "one_at_a_time": {
+            "records": len(latencies),
+            "seconds": round(one_s, 2),
+            "records_per_s": round(len(latencies) / one_s, 1) if one_s else 0.0,
+            "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        },
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "breakdown": details,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the options, run, print a table (or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000, help="10000, 100000, 1000000")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=250, help="records per backfill batch")
+    parser.add_argument(
+        "--one-at-a-time", type=int, default=2000, help="records ingested one per call at the end"
+    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-examples", action="store_true", help="omit example errors")
+    args = parser.parse_args(argv)
+    figures = run(args.records, args.seed, args.page_size, args.one_at_a_time)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(format_text(figures, with_examples=not args.no_examples))
+
+
+if __name__ == "__main__":
+    main()
