@@ -40,9 +40,11 @@ __all__ = ["DEFAULT_API_VERSION", "MAX_ORDERS_FIRST", "ShopifyConnector", "Shopi
 log = logging.getLogger("integrations.shopify")
 
 DEFAULT_API_VERSION = "2026-07"
-# An orders page asks for 50 line items per order; Shopify refuses a query costing over 1,000
-# points, so an orders page holds at most this many orders whatever ``page_size`` says.
-MAX_ORDERS_FIRST = 10
+# Shopify refuses a query whose requested cost exceeds 1,000 points. An order node with its
+# first 10 line items, fulfillments, refunds and money objects costs about 20 points
+# (a connection costs 2 + first x its node), so 40 orders ask for about 800 whatever
+# ``page_size`` says. Ten line items are plenty for a support snapshot.
+MAX_ORDERS_FIRST = 40
 MAX_THROTTLE_SLEEP = 60.0
 
 

@@ -47,7 +47,7 @@ ORDER_FIELDS = f"""
     currencyCode
     customer {{ id }}
     note
-    lineItems(first: 50) {{ nodes {{ title quantity sku }} }}
+    lineItems(first: 10) {{ nodes {{ title quantity sku }} }}
     fulfillments {{ status displayStatus createdAt trackingInfo {{ company number url }} }}
     refunds {{ id createdAt note totalRefundedSet {{ {_MONEY} }} }}
 """

@@ -36,7 +36,7 @@ _FIRST = ("Ada", "Bob", "Chloé", "Dmitri", "Emeka", "Fatima", "Grace", "Hiro", 
 _LAST = ("Lovelace", "Norman", "Dubois", "Ivanov", "Okafor", "Haddad", "Hopper", "Tanaka")
 _CITIES = (("Ottawa", "Ontario", "ON", "CA", "Canada"), ("Lyon", None, None, "FR", "France"))
 _PRODUCTS = (("Trail shoe", "SHOE-42"), ("Rain jacket", "JKT-M"), ("Wool socks", "SOCK-3P"))
-_COST_PER_NODE = {"customers": 3, "orders": 60, "customer": 3, "order": 60}
+_COST_PER_NODE = {"customers": 3, "orders": 20, "customer": 3, "order": 20}
 _CONNECTION = re.compile(r"\b(customers|orders)\s*\(")
 _NODE = re.compile(r"\b(customer|order)\s*\(\s*id\s*:")
 _SINCE = re.compile(r"updated_at:\s*(>=|>)\s*'?([^'\s]+)'?")

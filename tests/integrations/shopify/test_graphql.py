@@ -52,7 +52,7 @@ def test_queries_ask_for_what_the_mapper_needs() -> None:
     orders = graphql.connection_query("order")
     for field in (
         "displayFinancialStatus",
-        "lineItems(first: 50)",
+        "lineItems(first: 10)",
         "trackingInfo",
         "totalRefundedSet",
     ):
