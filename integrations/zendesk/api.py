@@ -9,7 +9,7 @@ inside ``VendorHttp`` are not paced again: they are already spaced by ``Retry-Af
 
 ``ZendeskApi.latest_comments`` serves the mapper's "last public comment" (see
 ``integrations.zendesk.streams``): newest first, one page of up to 100, further pages only while
-no public comment has been found.
+no public comment has been found; returned oldest first, as the mapper reads them.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class ZendeskApi:
             raise
 
     def latest_comments(self, ticket_id: str) -> list[dict[str, Any]] | None:
-        """A ticket's newest comments down to the newest public one, oldest first.
+        """A ticket's newest comments, oldest first: one page, more only until one is public.
 
         ``None`` when the ticket is gone (404). Comments are trimmed to ``COMMENT_FIELDS``.
         """

@@ -5,8 +5,10 @@
   ``end_time``, ``next_page``, ``end_of_stream``; the next ``start_time`` is ``end_time``, so
   organizations updated at that second come back on the next page. Cursor:
   ``{"start_time": <unix>, "ids": ["<id>", ...]}``, the ids already emitted with
-  ``updated_at == start_time``; those are skipped (dedup on id and ``updated_at``). A request
-  that would repeat the same ``start_time`` with nothing new is a loop, stopped by ``LoopGuard``.
+  ``updated_at == start_time``; those are skipped (dedup on id and ``updated_at``). A page that
+  brings nothing new at the same second (more objects share that second than a page holds, and
+  all of them are already seen) moves on to the next second; a request that would repeat an
+  earlier state is a loop, stopped by ``LoopGuard``.
 * ``users`` and ``tickets``: the cursor-based exports ``GET /api/v2/incremental/{users,tickets}/
   cursor.json``. The very first run sends ``start_time`` (the configured start, 0 for a full
   backfill); every page's ``after_cursor`` is committed with it and every later run continues
@@ -33,6 +35,7 @@ then falls back to the description.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +55,8 @@ __all__ = [
     "TimeExportStream",
     "unique_by_id",
 ]
+
+log = logging.getLogger("integrations.zendesk")
 
 MIN_AGE_SECONDS = 60  # start_time "must be at least one minute in the past"
 _COMMENT_CACHE_SIZE = 10_000  # tickets whose comments a run remembers (a bound, not a tuning)
@@ -169,6 +174,8 @@ class TimeExportStream:
             items = unique_by_id(_items(raw, self.name, self.name))
             fresh = [item for item in items if not _already_seen(item, state)]
             following = _following(state, items, body.end_time)
+            if not fresh and following == state and not body.end_of_stream:
+                following = self._past_full_second(state, len(items))
             if fresh or following != state:
                 objects = [VendorObject(self.kind, item) for item in fresh]
                 yield Page(objects, _encode(following))
@@ -178,6 +185,21 @@ class TimeExportStream:
 
     def _params(self, start_time: int) -> list[tuple[str, str]]:
         return [("start_time", str(start_time)), ("per_page", str(self.options.page_size))]
+
+    def _past_full_second(self, state: _TimeCursor, count: int) -> _TimeCursor:
+        """The cursor one second on, when a page held only objects already seen at its second.
+
+        Zendesk hands back every object of the page's last second, so the next ``start_time``
+        can repeat the same second; once all of them are seen, the next second is where the
+        rest begins.
+        """
+        log.warning(
+            "zendesk %s: %d objects share second %d; continuing after it",
+            self.name,
+            count,
+            state.start_time,
+        )
+        return _TimeCursor(start_time=state.start_time + 1)
 
 
 def _already_seen(item: dict[str, Any], state: _TimeCursor) -> bool:

@@ -17,7 +17,7 @@ zendesk``, trimmed to what the connector and mapper read plus a few neighbours. 
 
 Faults: ``inject`` (a status or a timeout for the next requests, optional ``Retry-After`` sent
 lowercase with a text body, as Zendesk's 429s may be); ``stuck`` makes a cursor export hand back
-the cursor it was given. ``sleep`` records into ``sleeps`` and moves the fake clock, so pacing
+the cursor it was given; ``comments_page_cap`` shrinks comment pages. ``sleep`` records into ``sleeps`` and moves the fake clock, so pacing
 is measured on ``incremental_at`` (the clock at each export request). Nothing sleeps for real.
 
 The contract suite relies on: ``FakeZendesk``, ``handler``, ``inject``, ``sleeps``,
@@ -92,6 +92,7 @@ class FakeZendesk:
         self.incremental_at: list[float] = []
         self.sleeps: list[float] = []
         self.stuck: set[str] = set()
+        self.comments_page_cap: int | None = None
         self._faults: list[_Fault] = []
         self._next_comment = 9000
 
@@ -385,7 +386,7 @@ class FakeZendesk:
         if ticket_id not in self.tickets:
             return _error(404, "RecordNotFound", "Not found")
         params = request.url.params
-        size = int(params.get("page[size]", "100"))
+        size = min(int(params.get("page[size]", "100")), self.comments_page_cap or 100)
         items = list(self.comments.get(ticket_id, []))
         if params.get("sort_order") == "desc":
             items.reverse()
