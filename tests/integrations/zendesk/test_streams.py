@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from context_service.errors import FatalError
+from context_service.models import Ticket
 from integrations._connector import Page, Stream
 from integrations.zendesk import ZendeskConnector, map_record
 from tests.integrations.zendesk.fake import START, FakeZendesk, iso
@@ -188,7 +189,7 @@ def test_tickets_carry_their_newest_comments_for_the_last_public_comment(
     assert bodies == ["Question 2", "Internal note 2", "Any news?", "Escalated internally"]
     assert set(ticket.payload["comments"][0]) == {"id", "author_id", "public", "body", "created_at"}
     activity = map_record("ticket", ticket.payload).activity
-    assert activity is not None
+    assert isinstance(activity, Ticket)
     assert activity.last_public_comment == "Any news?"
 
 
@@ -202,7 +203,7 @@ def test_comments_are_paged_until_a_public_one_is_found(fake: FakeZendesk) -> No
     assert obj is not None
     assert len(obj.payload["comments"]) == 5
     activity = map_record("ticket", obj.payload).activity
-    assert activity is not None
+    assert isinstance(activity, Ticket)
     assert activity.last_public_comment == "Question 1"
 
 
