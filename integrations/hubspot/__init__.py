@@ -1,8 +1,10 @@
-"""HubSpot CRM v3: map contacts, companies, deals and owners to canonical records."""
+"""HubSpot CRM v3: the connector (streams, webhooks) and the mapping of CRM objects to records."""
 
+from integrations.hubspot.connector import HubSpotConnector
 from integrations.hubspot.mapping import (
     KINDS,
     PERSON_KIND,
+    PROPERTIES,
     SOURCE,
     map_company,
     map_contact,
@@ -14,7 +16,9 @@ from integrations.hubspot.mapping import (
 __all__ = [
     "KINDS",
     "PERSON_KIND",
+    "PROPERTIES",
     "SOURCE",
+    "HubSpotConnector",
     "map_company",
     "map_contact",
     "map_deal",

@@ -33,6 +33,7 @@ from integrations._convert import clean, currency_code, decimal_string, decode, 
 SOURCE = "hubspot"
 PERSON_KIND = "contact"
 KINDS = ("contact", "company", "deal", "owner")
+LABELS_KEY = "_labels"  # where the connector puts a deal's pipeline and stage labels
 
 # Custom contact properties that carry another system's id for the same person.
 _LINK_PROPERTIES = (
@@ -91,6 +92,13 @@ class _CompanyProperties(msgspec.Struct):
     hs_lastmodifieddate: str | None = None
 
 
+class _DealLabels(msgspec.Struct):
+    """Display labels the connector adds beside the ids (``GET /crm/v3/pipelines/deals``)."""
+
+    pipeline: str | None = None
+    dealstage: str | None = None
+
+
 class _DealProperties(msgspec.Struct):
     dealname: str | None = None
     pipeline: str | None = None
@@ -128,9 +136,14 @@ class HubSpotCompany(_CrmObject):
 
 
 class HubSpotDeal(_CrmObject):
-    """A deal as returned by ``GET /crm/v3/objects/deals``."""
+    """A deal as returned by ``GET /crm/v3/objects/deals``.
+
+    ``_labels`` is not HubSpot's: the connector adds the pipeline's and the stage's labels there
+    (the properties hold only their ids); without it the ids are used.
+    """
 
     properties: _DealProperties = msgspec.field(default_factory=_DealProperties)
+    labels: _DealLabels = msgspec.field(default_factory=_DealLabels, name="_labels")
 
 
 class HubSpotOwner(msgspec.Struct, rename="camel"):
@@ -323,8 +336,8 @@ def map_deal(payload: Mapping[str, Any]) -> Mapped:
         updated_at=updated_at,
         amount=_checked(key, "amount", decimal_string, clean(props.amount)),
         currency=currency_code(clean(props.deal_currency_code)),
-        pipeline=clean(props.pipeline),
-        stage=clean(props.dealstage),
+        pipeline=clean(deal.labels.pipeline) or clean(props.pipeline),
+        stage=clean(deal.labels.dealstage) or clean(props.dealstage),
         close_date=_timestamp(key, ("closedate", props.closedate)),
         owner_id=clean(props.hubspot_owner_id),
     )
@@ -341,6 +354,18 @@ def map_owner(payload: Mapping[str, Any]) -> Mapped:
     updated_at = _timestamp(key, ("updatedAt", owner.updated_at))
     return Mapped(key=key, updated_at=updated_at, deleted=owner.archived, reference=reference)
 
+
+def _property_names(shape: type[msgspec.Struct]) -> tuple[str, ...]:
+    """The property names a properties Struct reads, in declaration order."""
+    return tuple(field.encode_name for field in msgspec.structs.fields(shape))
+
+
+# The properties to request per object type so that the mapper has everything it reads.
+PROPERTIES: dict[str, tuple[str, ...]] = {
+    "contact": _property_names(_ContactProperties),
+    "company": _property_names(_CompanyProperties),
+    "deal": _property_names(_DealProperties),
+}
 
 _MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
     "contact": map_contact,

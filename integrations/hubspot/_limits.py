@@ -1,0 +1,106 @@
+"""Client-side pacing for HubSpot: request budgets per interval and the pauses HubSpot asks for.
+
+HubSpot limits each portal to a burst of requests per 10 seconds (100 for Free/Starter, more on
+higher tiers) and the search endpoints to a few requests per second, answering 429 beyond them.
+``Pacer`` keeps a sliding window of send times per budget and waits, through the injected
+``sleep``, before a request that would overflow one. It also reads the rate-limit headers of every
+response (``observe``, the ``VendorHttp`` decide hook): when
+``X-HubSpot-RateLimit-Remaining`` is 0 it pauses for ``X-HubSpot-RateLimit-Interval-Milliseconds``
+before the next request, retries included (``retry_sleep``).
+
+Time is ``max(clock(), the end of the last wait)``, so a frozen test clock still moves forward
+by what was slept, and nothing in a test really sleeps.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+import httpx
+
+from integrations._http import Decision
+
+__all__ = ["Budget", "Pacer"]
+
+REMAINING_HEADER = "X-HubSpot-RateLimit-Remaining"
+INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
+DEFAULT_INTERVAL_SECONDS = 10.0
+
+
+class Budget:
+    """At most ``limit`` requests in any ``period`` seconds (a sliding window of send times)."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self._sent: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        """Seconds to wait from ``now`` before one more request fits."""
+        while self._sent and self._sent[0] <= now - self.period:
+            self._sent.popleft()
+        if len(self._sent) < self.limit:
+            return 0.0
+        return self._sent[0] + self.period - now
+
+    def record(self, now: float) -> None:
+        """Count a request sent at ``now``."""
+        self._sent.append(now)
+
+
+class Pacer:
+    """Waits before requests so that every budget holds, and after HubSpot says none are left."""
+
+    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self._sleep = sleep
+        self._clock = clock
+        self._time = float("-inf")
+        self._paused_until = float("-inf")
+        self._last: tuple[Budget, ...] = ()
+        self.waited = 0.0
+
+    def now(self) -> float:
+        """The pacer's time: the clock, or the end of the last wait if that is later."""
+        self._time = max(self._clock(), self._time)
+        return self._time
+
+    def acquire(self, *budgets: Budget) -> None:
+        """Wait until a pause is over and every budget has room, then count one request."""
+        self._wait(self._paused_until - self.now())
+        self._fit(budgets)
+
+    def retry_sleep(self, delay: float) -> None:
+        """``VendorHttp``'s wait before a retry: the longer of its delay and a pending pause.
+
+        The retry counts against the budgets of the request it repeats.
+        """
+        self._wait(max(delay, self._paused_until - self.now()))
+        self._fit(self._last)
+
+    def _fit(self, budgets: tuple[Budget, ...]) -> None:
+        self._last = budgets
+        while delay := max((budget.wait(self.now()) for budget in budgets), default=0.0):
+            self._wait(delay)
+        for budget in budgets:
+            budget.record(self.now())
+
+    def observe(self, response: httpx.Response) -> Decision:
+        """Note a rate-limit pause the headers ask for; leave the retry decision to the rules."""
+        if response.headers.get(REMAINING_HEADER, "").strip() == "0":
+            self._paused_until = self.now() + _interval_seconds(response)
+        return None
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        start = self.now()
+        self._sleep(seconds)
+        self.waited += seconds
+        self._time = max(self._clock(), start + seconds)
+
+
+def _interval_seconds(response: httpx.Response) -> float:
+    """The rate-limit interval the response names, in seconds (10 s when it names none)."""
+    value = response.headers.get(INTERVAL_HEADER, "").strip()
+    return int(value) / 1000 if value.isdigit() else DEFAULT_INTERVAL_SECONDS

@@ -1,0 +1,235 @@
+"""Incremental CRM streams over ``POST /crm/v3/objects/{type}/search``, past the 10,000 cap.
+
+Only search filters on modification time (``lastmodifieddate`` for contacts,
+``hs_lastmodifieddate`` for everything else), and one query never returns more than 10,000
+results: paging further is answered 400. So every page here is a fresh query that starts where
+the last page ended (keyset paging), and ``after`` is never sent:
+
+* **main**: ``modified GTE since AND modified LTE upper``, sorted by ``modified`` ascending.
+  A full page ending at ``t`` moves ``since`` to ``t`` (inclusive: same-millisecond records are
+  never lost; those already emitted in this run are skipped by id).
+* **tie-break**: when a full page holds nothing but ``since`` itself (more records share one
+  timestamp than a page holds: HubSpot's bulk updates touch thousands at once), the stream
+  switches to ``modified EQ since AND hs_object_id GT after_id`` sorted by ``hs_object_id``,
+  page after page, then continues the main query at ``since + 1`` ms.
+
+``upper`` is the run's start less ``settle`` seconds, so a run ends, and records still being
+indexed are left to the next run. Cursor: ``{"since": <ms>, "after_id": <id>}``, committed per
+page; it only ever moves forward. Searches return no associations; the connector adds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, Protocol
+
+import msgspec
+
+from context_service.errors import FatalError
+from integrations._connector import Page, VendorObject
+from integrations._pagination import LoopGuard
+
+__all__ = ["ObjectSpec", "SearchCursor", "SearchStream", "modified_ms"]
+
+Json = dict[str, Any]
+
+
+class ObjectSpec(msgspec.Struct, frozen=True):
+    """One CRM object type: stream name, mapper kind, API type, cursor property, associations."""
+
+    stream: str
+    kind: str
+    object_type: str
+    modified: str
+    associations: tuple[str, ...] = ()
+
+
+class SearchCursor(msgspec.Struct, omit_defaults=True):
+    """Everything modified before ``since`` is done, and at ``since`` every id <= ``after_id``."""
+
+    since: int = 0
+    after_id: int | None = None
+
+
+class Searcher(Protocol):
+    """What the stream needs from the connector."""
+
+    page_size: int
+
+    def search(self, spec: ObjectSpec, body: Json) -> list[Json]:
+        """One search request's results."""
+        ...
+
+    def complete(self, spec: ObjectSpec, results: list[Json]) -> list[Json]:
+        """The results with what search leaves out (associations, labels) added."""
+        ...
+
+
+def modified_ms(obj: Json, prop: str) -> int | None:
+    """The object's modification time in epoch ms (property, else ``updatedAt``), if readable."""
+    properties = obj.get("properties")
+    candidates = [properties.get(prop) if isinstance(properties, dict) else None]
+    candidates.append(obj.get("updatedAt"))
+    for value in candidates:
+        if isinstance(value, str) and value.strip():
+            parsed = _parse_ms(value.strip())
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def _parse_ms(value: str) -> int | None:
+    if value.isdigit():
+        return int(value)
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _object_id(obj: Json) -> int:
+    raw = obj.get("id")
+    text = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not text.isdigit():
+        raise FatalError(f"hubspot search: a result without a numeric id: {raw!r}")
+    return int(text)
+
+
+def _decode_cursor(cursor: str | None, stream: str) -> SearchCursor:
+    if cursor is None:
+        return SearchCursor()
+    try:
+        return msgspec.json.decode(cursor, type=SearchCursor)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise FatalError(f"hubspot {stream}: unreadable cursor {cursor[:80]!r}: {exc}") from exc
+
+
+def _encode(state: SearchCursor) -> str:
+    return msgspec.json.encode(state).decode()
+
+
+class SearchStream:
+    """One CRM object type, incrementally, through the search API (see the module docstring)."""
+
+    def __init__(
+        self,
+        searcher: Searcher,
+        spec: ObjectSpec,
+        upper_ms: Callable[[], int],
+        properties: list[str],
+    ) -> None:
+        self.name = spec.stream
+        self.spec = spec
+        self._searcher = searcher
+        self._upper_ms = upper_ms
+        self._properties = properties
+        self.page_size = searcher.page_size
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        """Pages of records modified since the cursor, oldest first, each once per run."""
+        run = _Run(self, _decode_cursor(cursor, self.name), self._upper_ms())
+        yield from run.pages()
+
+    def body(self, filters: list[Json], sort: str, limit: int) -> Json:
+        """A search request body: one filter group, one ascending sort, the mapper's properties."""
+        return {
+            "filterGroups": [{"filters": filters}],
+            "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+            "properties": self._properties,
+            "limit": limit,
+        }
+
+    def search(self, body: Json) -> list[Json]:
+        """Run one search."""
+        return self._searcher.search(self.spec, body)
+
+    def emit(self, results: list[Json], state: SearchCursor) -> Page:
+        """A page of ``results`` (completed with associations and labels) and its cursor."""
+        completed = self._searcher.complete(self.spec, results) if results else []
+        objects = [VendorObject(self.spec.kind, obj) for obj in completed]
+        return Page(objects, _encode(state))
+
+
+class _Run:
+    """The state of one run of a search stream."""
+
+    def __init__(self, stream: SearchStream, state: SearchCursor, upper: int) -> None:
+        self.stream = stream
+        self.state = state
+        self.upper = upper
+        self.limit = stream.page_size
+        self.prop = stream.spec.modified
+        self.emitted: set[int] = set()  # ids already emitted at ``state.since`` in this run
+        self.yielded: set[str] = set()
+        self.done = False
+        self.guard = LoopGuard(stream.name)
+
+    def pages(self) -> Iterator[Page]:
+        while not self.done:
+            tie_break = self.state.after_id is not None
+            self.guard.check(_encode(self.state) + (" by id" if tie_break else ""))
+            page = self._tie_break() if tie_break else self._main()
+            if page is not None:
+                self.yielded.add(page.cursor or "")
+                yield page
+
+    def _fresh(self, results: list[Json]) -> list[Json]:
+        return [obj for obj in results if _object_id(obj) not in self.emitted]
+
+    def _page(self, results: list[Json], state: SearchCursor) -> Page:
+        self.state = state
+        return self.stream.emit(self._fresh(results), state)
+
+    def _main(self) -> Page | None:
+        """One page of the main query; sets ``done`` when the window is exhausted."""
+        since = self.state.since
+        filters = [
+            {"propertyName": self.prop, "operator": "GTE", "value": str(since)},
+            {"propertyName": self.prop, "operator": "LTE", "value": str(self.upper)},
+        ]
+        results = self.stream.search(self.stream.body(filters, self.prop, self.limit))
+        if not results:
+            self.done = True
+            return None
+        last = max(modified_ms(results[-1], self.prop) or since, since)
+        full = len(results) >= self.limit
+        if full and last == since:  # a full page of one timestamp: break the tie by id
+            self.state = SearchCursor(since, 0)
+            return None
+        at_last = {_object_id(o) for o in results if modified_ms(o, self.prop) == last}
+        self.done = not full
+        if last > since:
+            page = self._page(results, SearchCursor(last))
+            self.emitted = at_last
+            return page
+        return self._rest_at_since(results, at_last)
+
+    def _rest_at_since(self, results: list[Json], at_since: set[int]) -> Page | None:
+        """The final page when all that is left sits at ``since``.
+
+        The cursor stays inclusive (``since`` is read again next run) unless this run already
+        committed that cursor; then it records the highest id seen at ``since``.
+        """
+        if not self._fresh(results):
+            return None
+        state = SearchCursor(self.state.since)
+        if _encode(state) in self.yielded:
+            state = SearchCursor(self.state.since, max(at_since | self.emitted))
+        page = self._page(results, state)
+        self.emitted |= at_since
+        return page
+
+    def _tie_break(self) -> Page:
+        """One page of ``modified EQ since AND hs_object_id GT after_id`` in id order."""
+        since, after_id = self.state.since, self.state.after_id or 0
+        filters = [
+            {"propertyName": self.prop, "operator": "EQ", "value": str(since)},
+            {"propertyName": "hs_object_id", "operator": "GT", "value": str(after_id)},
+        ]
+        results = self.stream.search(self.stream.body(filters, "hs_object_id", self.limit))
+        if len(results) < self.limit:
+            page = self._page(results, SearchCursor(since + 1))
+            self.emitted = set()
+            return page
+        return self._page(results, SearchCursor(since, _object_id(results[-1])))

@@ -1,0 +1,358 @@
+"""The HubSpot connector: owners, then companies, contacts and deals through the search API.
+
+Streams, in dependency order:
+
+* ``owners``: ``GET /crm/v3/owners`` paged by ``paging.next.after``. Owners cannot be filtered
+  by time, so every run lists them all and emits those whose ``updatedAt`` is at or after the
+  cursor's ``since`` (ms). Cursor while paging ``{"since", "high", "after"}``, then ``{"since"}``.
+* ``companies``, ``contacts``, ``deals``: incremental through ``POST
+  /crm/v3/objects/{type}/search`` (``integrations.hubspot._search``: keyset paging with an
+  ``hs_object_id`` tie-break, so neither the 10,000-result cap nor a bulk update sharing one
+  timestamp stops a sync). Search returns no associations, so each page's contact->company and
+  deal->contact/company associations are read in one v4 batch request per target type and put
+  where ``GET /crm/v3/objects/{type}/{id}?associations=...`` puts them. Deals get the labels of
+  their pipeline and stage (``GET /crm/v3/pipelines/deals``, once per run) under ``_labels``.
+
+Deletions arrive by webhook (search does not return archived records). Every request sends
+``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
+``integrations.hubspot._limits`` (the burst budget per 10 s, the search budget per second, and
+the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retried by
+``VendorHttp``, honouring ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from context_service.errors import ConfigurationError, FatalError, MappingError
+from integrations._connector import Delivery, Page, Stream, VendorObject
+from integrations._http import RetryPolicy, VendorHttp
+from integrations._pagination import LoopGuard
+from integrations.hubspot._limits import Budget, Pacer
+from integrations.hubspot._search import ObjectSpec, SearchStream, modified_ms
+from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
+from integrations.hubspot.webhooks import parse_delivery, verify_signature
+
+__all__ = ["BURST_LIMIT", "OBJECTS", "SEARCH_PER_SECOND", "HubSpotConnector"]
+
+# (stream, kind, API object type, modification property, associations read), dependency order.
+OBJECTS: tuple[ObjectSpec, ...] = (
+    ObjectSpec("companies", "company", "companies", "hs_lastmodifieddate"),
+    ObjectSpec("contacts", "contact", "contacts", "lastmodifieddate", ("companies",)),
+    ObjectSpec("deals", "deal", "deals", "hs_lastmodifieddate", ("contacts", "companies")),
+)
+BURST_LIMIT = 100  # requests per 10 s on Free/Starter portals (higher tiers allow 190)
+SEARCH_PER_SECOND = 4  # search limit per token (4/s; current docs say 5/s per account)
+MAX_SEARCH_LIMIT = 200
+SETTLE_SECONDS = 30.0  # records modified this recently are left to the next run (index lag)
+_SPECS = {spec.kind: spec for spec in OBJECTS}
+
+Json = dict[str, Any]
+Labels = dict[str, tuple[str | None, dict[str, str]]]
+
+
+class _OwnersCursor(msgspec.Struct, omit_defaults=True):
+    since: int = 0
+    high: int | None = None
+    after: str | None = None
+
+
+def _ids(objects: list[Json]) -> list[str]:
+    return [str(obj["id"]) for obj in objects]
+
+
+def _canonical(to_ids: list[str]) -> Json:
+    """Associations in the list endpoint's shape, deduplicated, in numeric id order."""
+    unique = sorted(set(to_ids), key=lambda value: (len(value), value))
+    return {"results": [{"id": value} for value in unique]}
+
+
+def _next_after(body: Json) -> str | None:
+    paging = body.get("paging")
+    following = paging.get("next") if isinstance(paging, dict) else None
+    after = following.get("after") if isinstance(following, dict) else None
+    return str(after) if after is not None else None
+
+
+def _results(body: Any, what: str) -> list[Json]:
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+        raise FatalError(f"hubspot {what}: the answer has no list of results")
+    if any(not isinstance(r.get("id"), str | int) for r in results):
+        raise FatalError(f"hubspot {what}: a result without an id")
+    return results
+
+
+class OwnersStream:
+    """All owners each run; those updated at or after the cursor's ``since`` are emitted."""
+
+    name = "owners"
+
+    def __init__(self, connector: HubSpotConnector) -> None:
+        self._connector = connector
+
+    def pages(self, cursor: str | None) -> Iterator[Page]:
+        """Owner pages; the last one's cursor moves ``since`` to the newest ``updatedAt`` seen."""
+        state = _decode_owners(cursor)
+        high = state.high if state.high is not None else state.since
+        guard = LoopGuard(self.name)
+        after = state.after
+        while True:
+            guard.check(after)
+            body = self._connector.get_json("/crm/v3/owners", self._params(after))
+            owners = _results(body, "owners")
+            times = [modified_ms(owner, "updatedAt") or 0 for owner in owners]
+            high = max([high, *times])
+            changed = [o for o, t in zip(owners, times, strict=True) if t >= state.since]
+            after = _next_after(body)
+            following = _OwnersCursor(state.since, high, after) if after else _OwnersCursor(high)
+            yield Page([VendorObject("owner", o) for o in changed], _encode(following))
+            if after is None:
+                return
+
+    def _params(self, after: str | None) -> list[tuple[str, str]]:
+        params = [("limit", str(self._connector.page_size))]
+        return params + ([("after", after)] if after else [])
+
+
+def _decode_owners(cursor: str | None) -> _OwnersCursor:
+    if cursor is None:
+        return _OwnersCursor()
+    try:
+        return msgspec.json.decode(cursor, type=_OwnersCursor)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise FatalError(f"hubspot owners: unreadable cursor {cursor[:80]!r}: {exc}") from exc
+
+
+def _encode(cursor: msgspec.Struct) -> str:
+    return msgspec.json.encode(cursor).decode()
+
+
+class HubSpotConnector:
+    """HubSpot CRM as a ``Connector``: streams, webhook signature v3, and single-object fetches.
+
+    ``access_token`` is a private-app or OAuth token; ``client_secret`` is the app's client
+    secret that signs webhooks (deliveries are refused while it is unset). ``sleep`` is used for
+    every wait and ``now`` (unix seconds) for pacing and the search window, so tests never sleep.
+    """
+
+    source = SOURCE
+
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        access_token: str | None,
+        client_secret: str | None = None,
+        base_url: str = "https://api.hubapi.com",
+        page_size: int = 100,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+        policy: RetryPolicy | None = None,
+        burst_limit: int = BURST_LIMIT,
+        settle_seconds: float = SETTLE_SECONDS,
+    ) -> None:
+        if not 1 <= page_size <= MAX_SEARCH_LIMIT:
+            raise ConfigurationError(f"hubspot page_size must be 1..200, not {page_size}")
+        self.page_size = page_size
+        self.now = now
+        self.settle_seconds = settle_seconds
+        self.pacer = Pacer(sleep, now)
+        self._burst = Budget(burst_limit, 10.0)
+        self._search_budget = Budget(SEARCH_PER_SECOND, 1.0)
+        headers = {"Accept": "application/json"}
+        if access_token:
+            headers["Authorization"] = f"Bearer {access_token}"
+        self.http = VendorHttp(
+            client or httpx.Client(timeout=30.0),
+            base_url=base_url,
+            headers=headers,
+            secrets=[s for s in (access_token, client_secret) if s],
+            policy=policy,
+            decide=self.pacer.observe,
+            sleep=self.pacer.retry_sleep,
+        )
+        self._has_token = bool(access_token)
+        self._client_secret = client_secret
+        self._labels: Labels | None = None
+
+    def streams(self) -> list[Stream]:
+        """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first).
+
+        Called once per run: pipeline labels are read again on the run's first deals page.
+        """
+        self._labels = None
+        searches: list[Stream] = [
+            SearchStream(self, spec, self._upper_ms, list(PROPERTIES[spec.kind]))
+            for spec in OBJECTS
+        ]
+        return [OwnersStream(self), *searches]
+
+    def verify_webhook(
+        self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
+    ) -> None:
+        """Raise ``WebhookRejected`` unless ``X-HubSpot-Signature-v3`` is valid and fresh."""
+        verify_signature(self._client_secret, headers, raw_body, url, now)
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """An event batch as refetches, erasures and tombstones (see ``.webhooks``)."""
+        return parse_delivery(raw_body)
+
+    def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
+        """One owner, contact, company or deal fetched fresh; ``None`` when HubSpot answers 404."""
+        if kind == "owner":
+            path, params = f"/crm/v3/owners/{quote(external_id, safe='')}", None
+        elif kind in _SPECS:
+            path, params = self._object_request(_SPECS[kind], external_id)
+        else:
+            raise MappingError(f"unknown hubspot kind {kind!r}", source=SOURCE)
+        try:
+            payload = self.get_json(path, params)
+        except FatalError as exc:
+            if exc.extra.get("status") == 404:
+                return None
+            raise
+        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str | int):
+            raise FatalError(f"hubspot {kind} {external_id}: the answer is not an object")
+        if kind in _SPECS:
+            payload = self._reshaped(_SPECS[kind], payload)
+        return VendorObject(kind, payload)
+
+    # --- used by the streams ---
+
+    def search(self, spec: ObjectSpec, body: Json) -> list[Json]:
+        """``POST /crm/v3/objects/{type}/search`` (paced by the search budget too)."""
+        path = f"/crm/v3/objects/{spec.object_type}/search"
+        return _results(self._send("POST", path, json=body, search=True), f"{spec.stream} search")
+
+    def complete(self, spec: ObjectSpec, results: list[Json]) -> list[Json]:
+        """Search results with their associations (v4 batch read) and, for deals, labels."""
+        associated = {to: self._associations(spec, to, _ids(results)) for to in spec.associations}
+        completed = []
+        for obj in results:
+            links = {
+                to: _canonical(found.get(str(obj["id"]), [])) for to, found in associated.items()
+            }
+            completed.append(
+                self._with_labels(spec, {**obj, "associations": links} if links else obj)
+            )
+        return completed
+
+    def get_json(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
+        """A paced GET, decoded."""
+        return self._send("GET", path, params=params)
+
+    # --- internals ---
+
+    def _upper_ms(self) -> int:
+        return int((self.now() - self.settle_seconds) * 1000)
+
+    def _send(self, method: str, path: str, *, search: bool = False, **kwargs: Any) -> Any:
+        if not self._has_token:
+            raise ConfigurationError("no HubSpot access token configured")
+        budgets = (self._burst, self._search_budget) if search else (self._burst,)
+        self.pacer.acquire(*budgets)
+        response = self.http.request(method, path, **kwargs)
+        try:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            raise FatalError(f"hubspot {method} {path}: malformed JSON: {exc}") from exc
+
+    def _object_request(
+        self, spec: ObjectSpec, external_id: str
+    ) -> tuple[str, list[tuple[str, str]]]:
+        params = [("properties", ",".join(PROPERTIES[spec.kind]))]
+        if spec.associations:
+            params.append(("associations", ",".join(spec.associations)))
+        return f"/crm/v3/objects/{spec.object_type}/{quote(external_id, safe='')}", params
+
+    def _reshaped(self, spec: ObjectSpec, payload: Json) -> Json:
+        """A single-object answer in the shape the streams emit (canonical associations, labels)."""
+        given = payload.get("associations")
+        given = given if isinstance(given, dict) else {}
+        links = {to: _canonical(_listed_ids(given.get(to))) for to in spec.associations}
+        return self._with_labels(spec, {**payload, "associations": links} if links else payload)
+
+    def _associations(self, spec: ObjectSpec, to: str, ids: list[str]) -> dict[str, list[str]]:
+        """``from id -> [to ids]`` by ``POST /crm/v4/associations/{from}/{to}/batch/read``."""
+        path = f"/crm/v4/associations/{spec.object_type}/{to}/batch/read"
+        found: dict[str, list[str]] = {}
+        guard = LoopGuard(f"{spec.stream}->{to} associations")
+        inputs: list[Json] = [{"id": value} for value in ids]
+        while inputs:
+            guard.check(_encode_json(inputs))
+            body = self._send("POST", path, json={"inputs": inputs})
+            inputs = _collect_associations(body, found, path)
+        return found
+
+    def _with_labels(self, spec: ObjectSpec, payload: Json) -> Json:
+        if spec.kind != "deal":
+            return payload
+        labels = self._pipelines()
+        props = payload.get("properties")
+        props = props if isinstance(props, dict) else {}
+        pipeline, stages = labels.get(str(props.get("pipeline")), (None, {}))
+        names = {"pipeline": pipeline, "dealstage": stages.get(str(props.get("dealstage")))}
+        return {**payload, LABELS_KEY: {k: v for k, v in names.items() if v is not None}}
+
+    def _pipelines(self) -> Labels:
+        """Pipeline id -> (label, stage id -> label), from ``GET /crm/v3/pipelines/deals``."""
+        if self._labels is None:
+            body = self.get_json("/crm/v3/pipelines/deals")
+            self._labels = {
+                str(p["id"]): (
+                    _label(p),
+                    {str(s["id"]): _label(s) or str(s["id"]) for s in _stages(p)},
+                )
+                for p in _results(body, "pipelines")
+            }
+        return self._labels
+
+
+def _label(obj: Json) -> str | None:
+    label = obj.get("label")
+    return label.strip() or None if isinstance(label, str) else None
+
+
+def _stages(pipeline: Json) -> list[Json]:
+    stages = pipeline.get("stages")
+    if not isinstance(stages, list):
+        return []
+    return [s for s in stages if isinstance(s, dict) and isinstance(s.get("id"), str | int)]
+
+
+def _listed_ids(associations: Any) -> list[str]:
+    results = associations.get("results") if isinstance(associations, dict) else None
+    if not isinstance(results, list):
+        return []
+    return [str(r["id"]) for r in results if isinstance(r, dict) and "id" in r]
+
+
+def _encode_json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def _collect_associations(body: Any, found: dict[str, list[str]], path: str) -> list[Json]:
+    """Add one batch answer's associations to ``found``; the inputs of their next pages."""
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list):
+        raise FatalError(f"hubspot POST {path}: the answer has no list of results")
+    following: list[Json] = []
+    for result in results:
+        source = result.get("from") if isinstance(result, dict) else None
+        if not isinstance(source, dict) or "id" not in source:
+            raise FatalError(f"hubspot POST {path}: a result without a `from` id")
+        from_id = str(source["id"])
+        targets = result.get("to") if isinstance(result.get("to"), list) else []
+        found.setdefault(from_id, []).extend(
+            str(t["toObjectId"]) for t in targets if isinstance(t, dict) and "toObjectId" in t
+        )
+        if (after := _next_after(result)) is not None:
+            following.append({"id": from_id, "after": after})
+    return following

@@ -1,0 +1,447 @@
+"""``FakeHubSpot``: an in-memory HubSpot CRM v3 API for ``httpx.MockTransport``.
+
+Shapes follow HubSpot's public API reference (see ``shared/refdata/NOTES.md`` section 3; no
+HubSpot spec file may be copied): objects ``{id, properties, createdAt, updatedAt, archived}``
+with date properties as ISO strings; ``POST /crm/v3/objects/{type}/search`` with one AND filter
+group (``EQ``/``GT``/``GTE``/``LT``/``LTE``), one sort, ``limit`` at most 200 and the 10,000-result
+cap (``after`` past it answers 400), no associations in results; ``GET
+/crm/v3/objects/{type}/{id}?properties=&associations=``; ``POST
+/crm/v4/associations/{from}/{to}/batch/read`` (207 with errors for ids without associations);
+``GET /crm/v3/owners`` paged by ``paging.next.after``; ``GET /crm/v3/pipelines/deals``.
+Records that share a sort value come back in an arbitrary (but fixed) order, as HubSpot gives
+no tie order. Every response carries the ``X-HubSpot-RateLimit-*`` headers.
+
+Faults are injected with ``inject`` (status or timeout, ``Retry-After``) and
+``exhaust_interval`` (``X-HubSpot-RateLimit-Remaining: 0``); ``sleeps`` records every wait of a
+connector made by ``connector`` and moves the fake clock. Nothing here sleeps or reaches the
+network. The contract suite relies on: ``handler``, ``inject``, ``sleeps``, ``connector``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import operator
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import parse_qs
+
+import httpx
+
+from integrations.hubspot import HubSpotConnector
+
+TOKEN = "pat-na1-fake-0123-4567-89ab-cdef01234567"
+CLIENT_SECRET = "fake-hubspot-client-secret"
+START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: the fake's clock at creation
+SEARCH_CAP = 10_000
+_MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate"}
+_TYPES = ("contacts", "companies", "deals")
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    "EQ": operator.eq,
+    "GT": operator.gt,
+    "GTE": operator.ge,
+    "LT": operator.lt,
+    "LTE": operator.le,
+}
+
+Json = dict[str, Any]
+
+
+def iso(ms: int) -> str:
+    """Epoch milliseconds as HubSpot's ISO form (``2026-01-01T00:00:00.000Z``)."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _ms(value: str) -> int:
+    if value.isdigit():
+        return int(value)
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _error(status: int, message: str, category: str = "VALIDATION_ERROR", **headers: str) -> Any:
+    body = {"status": "error", "message": message, "category": category}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def _modified_prop(object_type: str) -> str:
+    return _MODIFIED.get(object_type, "hs_lastmodifieddate")
+
+
+class FakeHubSpot:
+    """An in-memory HubSpot portal: CRM objects, associations, owners, pipelines, faults."""
+
+    def __init__(self, *, token: str = TOKEN, client_secret: str = CLIENT_SECRET) -> None:
+        self.token = token
+        self.client_secret = client_secret
+        self.clock = START
+        self.objects: dict[str, dict[str, Json]] = {t: {} for t in _TYPES}
+        self.associations: dict[tuple[str, str], dict[str, list[str]]] = {}
+        self.owners: dict[str, Json] = {}
+        self.pipelines: list[Json] = [_default_pipeline(), _custom_pipeline()]
+        self.requests: list[httpx.Request] = []
+        self.sleeps: list[float] = []
+        self._faults: list[tuple[int | Literal["timeout"], int, float | None]] = []
+        self._exhausted = 0
+        self._sorted: dict[tuple[str, str], list[Json]] = {}
+        self._values: dict[tuple[str, str], dict[str, int | None]] = {}
+        self._next_id = 1000
+
+    # --- time ---
+
+    def now(self) -> float:
+        """The fake clock (unix seconds)."""
+        return self.clock
+
+    def sleep(self, seconds: float) -> None:
+        """What the connector sleeps: recorded, and the clock moves on."""
+        self.sleeps.append(seconds)
+        self.clock += seconds
+
+    # --- objects ---
+
+    def new_id(self) -> str:
+        """A fresh numeric object id."""
+        self._next_id += 1
+        return str(self._next_id)
+
+    def put(self, object_type: str, obj: Json) -> Json:
+        """Store (insert or replace) one CRM object."""
+        obj["properties"]["hs_object_id"] = obj["id"]
+        self.objects[object_type][obj["id"]] = obj
+        self._sorted.clear()
+        self._values.clear()
+        return obj
+
+    def add(
+        self, object_type: str, modified_ms: int, object_id: str | None = None, **props: Any
+    ) -> Json:
+        """Add a contact, company or deal modified at ``modified_ms`` with ``props``."""
+        object_id = object_id or self.new_id()
+        stamp = iso(modified_ms)
+        properties = {"createdate": stamp, _modified_prop(object_type): stamp, **props}
+        obj = {
+            "id": object_id,
+            "properties": properties,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "archived": False,
+        }
+        return self.put(object_type, obj)
+
+    def touch(self, object_type: str, object_id: str, modified_ms: int, **props: Any) -> Json:
+        """Change properties of a stored object and its modification time."""
+        obj = self.objects[object_type][object_id]
+        stamp = iso(modified_ms)
+        obj["properties"].update(props, **{_modified_prop(object_type): stamp})
+        obj["updatedAt"] = stamp
+        self._sorted.clear()
+        self._values.clear()
+        return obj
+
+    def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        """Associate two records (both directions)."""
+        forward = self.associations.setdefault((from_type, to_type), {})
+        forward.setdefault(from_id, []).append(to_id)
+        backward = self.associations.setdefault((to_type, from_type), {})
+        backward.setdefault(to_id, []).append(from_id)
+
+    def add_owner(self, owner_id: str, updated_ms: int, email: str, first: str, last: str) -> Json:
+        """Add an owner (a HubSpot user)."""
+        owner = {
+            "id": owner_id,
+            "email": email,
+            "type": "PERSON",
+            "firstName": first,
+            "lastName": last,
+            "userId": int(owner_id) % 100_000,
+            "createdAt": iso(updated_ms - 86_400_000),
+            "updatedAt": iso(updated_ms),
+            "archived": False,
+        }
+        self.owners[owner_id] = owner
+        return owner
+
+    def keys(self) -> set[tuple[str, str]]:
+        """``(kind, id)`` of every stored record and owner."""
+        kinds = {"contacts": "contact", "companies": "company", "deals": "deal"}
+        found = {(kinds[t], i) for t, items in self.objects.items() for i in items}
+        return found | {("owner", i) for i in self.owners}
+
+    # --- webhooks ---
+
+    def signed(
+        self,
+        events: list[Json],
+        uri: str,
+        *,
+        timestamp_ms: int | None = None,
+        secret: str | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """A v3-signed delivery of ``events`` to ``uri``: headers and raw body."""
+        body = json.dumps(events, separators=(",", ":")).encode()
+        stamp = str(int(self.clock * 1000) if timestamp_ms is None else timestamp_ms)
+        source = b"POST" + uri.encode() + body + stamp.encode()
+        key = (secret or self.client_secret).encode()
+        signature = base64.b64encode(hmac.new(key, source, hashlib.sha256).digest()).decode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-HubSpot-Signature-v3": signature,
+            "X-HubSpot-Request-Timestamp": stamp,
+        }
+        return headers, body
+
+    # --- faults, connector ---
+
+    def inject(
+        self,
+        status: int | Literal["timeout"],
+        times: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next ``times`` requests with ``status`` (or a read timeout)."""
+        self._faults.append((status, times, retry_after))
+
+    def exhaust_interval(self, times: int = 1) -> None:
+        """The next ``times`` answers say no request is left in this 10-second interval."""
+        self._exhausted += times
+
+    def client(self) -> httpx.Client:
+        """An ``httpx.Client`` whose transport is this fake."""
+        return httpx.Client(transport=httpx.MockTransport(self.handler))
+
+    def connector(self, client: httpx.Client | None = None, **kw: Any) -> HubSpotConnector:
+        """A connector on this fake: its token and secret, its clock, recorded sleeps."""
+        options: dict[str, Any] = {
+            "access_token": self.token,
+            "client_secret": self.client_secret,
+            "sleep": self.sleep,
+            "now": self.now,
+        }
+        options.update(kw)
+        return HubSpotConnector(client or self.client(), **options)
+
+    # --- HTTP ---
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request as HubSpot would (the ``MockTransport`` handler)."""
+        self.requests.append(request)
+        fault = self._take_fault(request)
+        if fault is not None:
+            return fault
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return _error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION")
+        response = self._route(request)
+        remaining = "0" if self._exhausted else "99"
+        self._exhausted = max(0, self._exhausted - 1)
+        response.headers.update(
+            {
+                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                "X-HubSpot-RateLimit-Max": "100",
+                "X-HubSpot-RateLimit-Remaining": remaining,
+            }
+        )
+        return response
+
+    def _take_fault(self, request: httpx.Request) -> httpx.Response | None:
+        if not self._faults:
+            return None
+        status, times, retry_after = self._faults[0]
+        if times <= 1:
+            self._faults.pop(0)
+        else:
+            self._faults[0] = (status, times - 1, retry_after)
+        if status == "timeout":
+            raise httpx.ReadTimeout("injected timeout", request=request)
+        headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
+        category = "RATE_LIMITS" if status == 429 else "INTERNAL_ERROR"
+        return _error(status, f"injected {status}", category, **headers)
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
+        parts = request.url.path.strip("/").split("/")
+        method = request.method
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 5 and parts[4] == "search":
+            return self._search(parts[3], json.loads(request.content))
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 5 and method == "GET":
+            return self._get_object(parts[3], parts[4], request)
+        if parts[:3] == ["crm", "v4", "associations"] and parts[5:] == ["batch", "read"]:
+            return self._batch_associations(parts[3], parts[4], json.loads(request.content))
+        if parts[:3] == ["crm", "v3", "owners"] and method == "GET":
+            return self._owners(parts[3] if len(parts) == 4 else None, request)
+        if parts == ["crm", "v3", "pipelines", "deals"] and method == "GET":
+            return httpx.Response(200, json={"results": copy.deepcopy(self.pipelines)})
+        return _error(404, f"Unable to route {method} request", "OBJECT_NOT_FOUND")
+
+    # --- search ---
+
+    def _values_of(self, object_type: str, prop: str) -> dict[str, int | None]:
+        """``id -> value`` of one property (ms or id) for every object, cached until a change."""
+        key = (object_type, prop)
+        if key not in self._values:
+            items = self.objects[object_type].items()
+            if prop == "hs_object_id":
+                self._values[key] = {i: int(i) for i, _ in items}
+            else:
+                raw = {i: o["properties"].get(prop) for i, o in items}
+                self._values[key] = {i: _ms(v) if v else None for i, v in raw.items()}
+        return self._values[key]
+
+    def _index(self, object_type: str, prop: str) -> list[Json]:
+        """The objects sorted by ``prop``; ties in a fixed arbitrary order, as HubSpot's."""
+        key = (object_type, prop)
+        if key not in self._sorted:
+            values = self._values_of(object_type, prop)
+            rows = [(values[i] or 0, _scramble(i), o) for i, o in self.objects[object_type].items()]
+            rows.sort(key=lambda row: row[:2])
+            self._sorted[key] = [o for _, _, o in rows]
+        return self._sorted[key]
+
+    def _test(self, object_type: str, spec: Json) -> Callable[[Json], bool]:
+        values = self._values_of(object_type, spec["propertyName"])
+        test, wanted = _OPS[spec["operator"]], _ms(str(spec["value"]))
+
+        def check(obj: Json) -> bool:
+            value = values[obj["id"]]
+            return value is not None and test(value, wanted)
+
+        return check
+
+    def _search(self, object_type: str, body: Json) -> httpx.Response:
+        limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)
+        if not 1 <= limit <= 200:
+            return _error(400, "limit must be between 1 and 200")
+        if after + limit > SEARCH_CAP:
+            return _error(400, "Search results are capped at 10,000; use a narrower filter")
+        [sort] = body.get("sorts") or [{"propertyName": "hs_object_id"}]
+        if sort.get("direction", "ASCENDING") != "ASCENDING":
+            return _error(400, "the fake sorts ascending only")
+        groups = body.get("filterGroups") or [{"filters": []}]
+        if len(groups) != 1:
+            return _error(400, "the fake takes one filter group")
+        tests = [self._test(object_type, f) for f in groups[0]["filters"]]
+        matches = [
+            o for o in self._index(object_type, sort["propertyName"]) if all(t(o) for t in tests)
+        ]
+        page = matches[after : after + limit]
+        wanted = set(body.get("properties") or ()) | {"hs_object_id", "createdate"}
+        wanted.add(_modified_prop(object_type))
+        result: Json = {"total": len(matches), "results": [_project(o, wanted) for o in page]}
+        if after + limit < len(matches):
+            result["paging"] = {"next": {"after": str(after + limit)}}
+        return httpx.Response(200, json=result)
+
+    def _get_object(self, object_type: str, object_id: str, request: httpx.Request) -> Any:
+        obj = self.objects.get(object_type, {}).get(object_id)
+        if obj is None:
+            return _error(
+                404, "Object not found. objectId are usually numeric.", "OBJECT_NOT_FOUND"
+            )
+        query = parse_qs(request.url.query.decode())
+        wanted = set(",".join(query.get("properties", [])).split(",")) - {""}
+        result = _project(obj, wanted | {"hs_object_id", "createdate", _modified_prop(object_type)})
+        for to in ",".join(query.get("associations", [])).split(","):
+            ids = self.associations.get((object_type, to), {}).get(object_id) if to else None
+            if ids:
+                label = f"{object_type[:-1]}_to_{to[:-1]}".replace("companie", "company")
+                unlabeled = [{"id": i, "type": f"{label}_unlabeled"} for i in ids]
+                typed = [{"id": i, "type": label} for i in ids]
+                result.setdefault("associations", {})[to] = {"results": typed + unlabeled}
+        return httpx.Response(200, json=result)
+
+    def _batch_associations(self, from_type: str, to_type: str, body: Json) -> httpx.Response:
+        table = self.associations.get((from_type, to_type), {})
+        results, errors = [], []
+        for item in body["inputs"]:
+            targets = table.get(str(item["id"]))
+            if not targets:
+                errors.append({"status": "error", "category": "OBJECT_NOT_FOUND", "context": {}})
+                continue
+            to = [
+                {
+                    "toObjectId": int(t),
+                    "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": None},
+                        {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": "Primary"},
+                    ],
+                }
+                for t in targets
+            ]
+            results.append({"from": {"id": str(item["id"])}, "to": to})
+        answer: Json = {"status": "COMPLETE", "results": results}
+        if errors:
+            answer.update(numErrors=len(errors), errors=errors)
+        return httpx.Response(207 if errors else 200, json=answer)
+
+    # --- owners ---
+
+    def _owners(self, owner_id: str | None, request: httpx.Request) -> httpx.Response:
+        if owner_id is not None:
+            owner = self.owners.get(owner_id)
+            if owner is None:
+                return _error(404, "Owner not found", "OBJECT_NOT_FOUND")
+            return httpx.Response(200, json=owner)
+        params = request.url.params
+        limit, start = int(params.get("limit", "100")), int(params.get("after", "0"))
+        items = list(self.owners.values())
+        body: Json = {"results": items[start : start + limit]}
+        if start + limit < len(items):
+            body["paging"] = {"next": {"after": str(start + limit), "link": "?after="}}
+        return httpx.Response(200, json=body)
+
+
+def _scramble(object_id: str) -> int:
+    """A fixed, arbitrary order for records that share a sort value."""
+    return int(hashlib.blake2b(object_id.encode(), digest_size=4).hexdigest(), 16)
+
+
+def _project(obj: Json, wanted: set[str]) -> Json:
+    """The object with only the ``wanted`` properties (as HubSpot returns it), copied."""
+    props = {name: obj["properties"].get(name) for name in sorted(wanted)}
+    return {**{k: v for k, v in obj.items() if k != "properties"}, "properties": props}
+
+
+def _stage(stage_id: str, label: str, order: int, closed: bool) -> Json:
+    return {
+        "id": stage_id,
+        "label": label,
+        "displayOrder": order,
+        "metadata": {"isClosed": str(closed).lower(), "probability": "1.0" if closed else "0.2"},
+        "createdAt": "2024-01-15T13:01:35.228Z",
+        "updatedAt": "2024-01-15T13:01:35.228Z",
+        "archived": False,
+    }
+
+
+def _default_pipeline() -> Json:
+    return {
+        "id": "default",
+        "label": "Sales Pipeline",
+        "displayOrder": 0,
+        "stages": [
+            _stage("appointmentscheduled", "Appointment Scheduled", 0, False),
+            _stage("closedwon", "Closed Won", 5, True),
+            _stage("closedlost", "Closed Lost", 6, True),
+        ],
+        "createdAt": "2024-01-15T13:01:35.228Z",
+        "updatedAt": "2024-01-15T13:01:35.228Z",
+        "archived": False,
+    }
+
+
+def _custom_pipeline() -> Json:
+    return {
+        "id": "75400221",
+        "label": "Partnerships",
+        "displayOrder": 1,
+        "stages": [
+            _stage("118832946", "Intro call", 0, False),
+            _stage("118832947", "Lost partner", 1, True),
+        ],
+        "createdAt": "2025-02-01T09:00:00.000Z",
+        "updatedAt": "2025-02-01T09:00:00.000Z",
+        "archived": False,
+    }
