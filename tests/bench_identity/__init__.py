@@ -1,0 +1,1 @@
+"""Tests of the labeled identity benchmark (bench/identity)."""
