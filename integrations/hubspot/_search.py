@@ -220,7 +220,7 @@ class _Run:
         self.emitted |= at_since
         return page
 
-    def _tie_break(self) -> Page:
+    def _tie_break(self) -> Page | None:
         """One page of ``modified EQ since AND hs_object_id GT after_id`` in id order."""
         since, after_id = self.state.since, self.state.after_id or 0
         filters = [
@@ -231,5 +231,5 @@ class _Run:
         if len(results) < self.limit:
             page = self._page(results, SearchCursor(since + 1))
             self.emitted = set()
-            return page
+            return page if page.objects else None  # the next page commits the move
         return self._page(results, SearchCursor(since, _object_id(results[-1])))

@@ -20,6 +20,7 @@ network. The contract suite relies on: ``handler``, ``inject``, ``sleeps``, ``co
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import hashlib
 import hmac
@@ -87,7 +88,7 @@ class FakeHubSpot:
         self.sleeps: list[float] = []
         self._faults: list[tuple[int | Literal["timeout"], int, float | None]] = []
         self._exhausted = 0
-        self._sorted: dict[tuple[str, str], list[Json]] = {}
+        self._sorted: dict[tuple[str, str], tuple[list[int], list[Json]]] = {}
         self._values: dict[tuple[str, str], dict[str, int | None]] = {}
         self._next_id = 1000
 
@@ -290,25 +291,37 @@ class FakeHubSpot:
                 self._values[key] = {i: _ms(v) if v else None for i, v in raw.items()}
         return self._values[key]
 
-    def _index(self, object_type: str, prop: str) -> list[Json]:
-        """The objects sorted by ``prop``; ties in a fixed arbitrary order, as HubSpot's."""
+    def _index(self, object_type: str, prop: str) -> tuple[list[int], list[Json]]:
+        """Values and objects sorted by ``prop``; ties in a fixed arbitrary order, as HubSpot's."""
         key = (object_type, prop)
         if key not in self._sorted:
             values = self._values_of(object_type, prop)
             rows = [(values[i] or 0, _scramble(i), o) for i, o in self.objects[object_type].items()]
             rows.sort(key=lambda row: row[:2])
-            self._sorted[key] = [o for _, _, o in rows]
+            self._sorted[key] = ([v for v, _, _ in rows], [o for _, _, o in rows])
         return self._sorted[key]
 
-    def _test(self, object_type: str, spec: Json) -> Callable[[Json], bool]:
+    def _sorted_range(self, object_type: str, sort: str, filters: list[Json]) -> list[Json]:
+        """The objects in sort order, narrowed by bisection on filters over the sort property."""
+        values, objects = self._index(object_type, sort)
+        low, high = 0, len(objects)
+        for spec in filters:
+            if spec["propertyName"] != sort:
+                continue
+            wanted, op = _ms(str(spec["value"])), spec["operator"]
+            if op in ("GT", "GTE"):
+                find = bisect.bisect_right if op == "GT" else bisect.bisect_left
+                low = max(low, find(values, wanted))
+            elif op in ("LT", "LTE"):
+                find = bisect.bisect_left if op == "LT" else bisect.bisect_right
+                high = min(high, find(values, wanted))
+        return objects[low:high]
+
+    def _filtered(self, object_type: str, objects: list[Json], spec: Json) -> list[Json]:
+        """``objects`` that pass one filter (values compared as numbers: ms or ids)."""
         values = self._values_of(object_type, spec["propertyName"])
         test, wanted = _OPS[spec["operator"]], _ms(str(spec["value"]))
-
-        def check(obj: Json) -> bool:
-            value = values[obj["id"]]
-            return value is not None and test(value, wanted)
-
-        return check
+        return [o for o in objects if (v := values[o["id"]]) is not None and test(v, wanted)]
 
     def _search(self, object_type: str, body: Json) -> httpx.Response:
         limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)
@@ -322,10 +335,11 @@ class FakeHubSpot:
         groups = body.get("filterGroups") or [{"filters": []}]
         if len(groups) != 1:
             return _error(400, "the fake takes one filter group")
-        tests = [self._test(object_type, f) for f in groups[0]["filters"]]
-        matches = [
-            o for o in self._index(object_type, sort["propertyName"]) if all(t(o) for t in tests)
-        ]
+        filters = groups[0]["filters"]
+        matches = self._sorted_range(object_type, sort["propertyName"], filters)
+        for spec in filters:
+            if spec["propertyName"] != sort["propertyName"] or spec["operator"] == "EQ":
+                matches = self._filtered(object_type, matches, spec)
         page = matches[after : after + limit]
         wanted = set(body.get("properties") or ()) | {"hs_object_id", "createdate"}
         wanted.add(_modified_prop(object_type))
