@@ -92,12 +92,18 @@ class _CommentsPage(msgspec.Struct):
 
 
 class ZendeskApi:
-    """GETs to one Zendesk account: JSON objects back, incremental exports paced."""
+    """GETs to one Zendesk account: JSON objects back, incremental exports paced.
 
-    def __init__(self, http: VendorHttp, limiter: RateLimiter, *, configured: str | None) -> None:
+    ``missing_setting`` names what the connector lacks (credentials, a subdomain); while it is
+    set every call raises ``ConfigurationError`` and nothing is sent.
+    """
+
+    def __init__(
+        self, http: VendorHttp, limiter: RateLimiter, *, missing_setting: str | None = None
+    ) -> None:
         self.http = http
         self.limiter = limiter
-        self._missing = configured
+        self._missing = missing_setting
 
     def get(self, path: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         """``GET path`` as a JSON object; ``FatalError`` for anything else."""

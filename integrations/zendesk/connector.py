@@ -122,7 +122,7 @@ class ZendeskConnector:
         )
         limiter = RateLimiter(incremental_per_minute, 60.0, now, sleep)
         missing = _missing_setting(base, email, api_token)
-        self.api = ZendeskApi(self.http, limiter, configured=missing)
+        self.api = ZendeskApi(self.http, limiter, missing_setting=missing)
         self.page_size = page_size
         self.start_time = max(0, start_time)
         self.fetch_comments = fetch_comments

@@ -242,7 +242,7 @@ class CursorExportStream:
         self.options = options
         self.comments = comments
         self._api = api
-        self._commented: dict[str, Any] = {}
+        self._commented: dict[str, list[dict[str, Any]] | None] = {}
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from the stored ``after_cursor`` (first run: ``start_time``) to the end."""
