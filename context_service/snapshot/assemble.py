@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TypeVar
 
@@ -55,26 +56,68 @@ class _Person(msgspec.Struct):
     facet: PersonFacet
 
 
+class ProfileData(msgspec.Struct):
+    """What one profile's snapshot is built from, loaded from the store."""
+
+    profile_id: str
+    version: int
+    people: list[_Person]
+    activities: list[tuple[StoredRecord, Activity]]
+    owner_labels: dict[str, str]
+
+
 def assemble(
     conn: sqlite3.Connection, profile_id: str, links: DashboardLinks, now: str, region: str
 ) -> Snapshot | None:
     """Build the snapshot of a live profile (``None`` if the profile does not exist)."""
-    version = profiles.version_of(conn, profile_id)
-    if version is None:
-        return None
-    people = _people(conn, profiles.members(conn, profile_id))
-    acts = _activities(conn, [p.record.key for p in people], links)
+    loaded = load_profiles(conn, [profile_id], links)
+    return build_snapshot(loaded[profile_id], links, now, region) if profile_id in loaded else None
+
+
+def load_profiles(
+    conn: sqlite3.Connection, profile_ids: Iterable[str], links: DashboardLinks
+) -> dict[str, ProfileData]:
+    """Load everything the snapshots of these profiles need, in a handful of queries.
+
+    Profiles that no longer exist are absent from the result.
+    """
+    versions = profiles.versions_of(conn, profile_ids)
+    member_ids = profiles.members_of(conn, list(versions))
+    member_records = {
+        r.id: r for r in get_records(conn, _flatten(member_ids.values()), with_payload=False)
+    }
+    people_of = {
+        pid: _people([member_records[m] for m in ids if m in member_records])
+        for pid, ids in member_ids.items()
+    }
+    owned = _ActivityIndex.load(conn, [p.record.key for ps in people_of.values() for p in ps])
+    labels = _owner_labels(conn, people_of.values())
+    return {
+        pid: ProfileData(
+            profile_id=pid,
+            version=version,
+            people=people_of.get(pid, []),
+            activities=owned.for_owners([p.record.key for p in people_of.get(pid, [])], links),
+            owner_labels=labels,
+        )
+        for pid, version in versions.items()
+    }
+
+
+def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: str) -> Snapshot:
+    """The snapshot of one loaded profile (pure: no store access)."""
+    people, acts = data.people, data.activities
     identity, conflicts = _identity(people, region)
     commerce = _commerce(_of(acts, Order))
     billing = _billing(acts)
-    crm = _crm(conn, people, _of(acts, Deal))
+    crm = _crm(data.owner_labels, people, _of(acts, Deal))
     support = _support(_of(acts, Ticket))
     signals = derive_signals(commerce, billing, support)
     members = _members(people, acts, links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
     return Snapshot(
-        profile_id=profile_id,
-        version=version,
+        profile_id=data.profile_id,
+        version=data.version,
         generated_at=now,
         identity=identity,
         members=members,
@@ -89,33 +132,55 @@ def assemble(
     )
 
 
-def _people(conn: sqlite3.Connection, member_ids: list[int]) -> list[_Person]:
+def _flatten(groups: Iterable[list[int]]) -> list[int]:
+    return [item for group in groups for item in group]
+
+
+def _people(records: list[StoredRecord]) -> list[_Person]:
     found = []
-    for record in get_records(conn, member_ids):
+    for record in records:
         if record.mapped and record.mapped.person and not record.deleted:
             found.append(_Person(record=record, facet=record.mapped.person))
     return found
 
 
-def _activities(
-    conn: sqlite3.Connection, owners: list[RecordKey], links: DashboardLinks
-) -> list[tuple[StoredRecord, Activity]]:
-    first = get_records(conn, activities.activity_ids_for(conn, owners))
-    second_ids = activities.activity_ids_for(conn, [r.key for r in first])
-    seen = {r.id for r in first}
-    records = first + [r for r in get_records(conn, second_ids) if r.id not in seen]
-    found: list[tuple[StoredRecord, Activity]] = []
-    for record in records:
-        if record.deleted or record.mapped is None or record.mapped.activity is None:
-            continue
-        act = msgspec.structs.replace(
-            record.mapped.activity,
-            external_id=record.key.external_id,
-            url=links.url(record.key),
-            owners=[],
+class _ActivityIndex:
+    """Activities owned by a set of owner keys, one hop deep (a dispute owned by a charge)."""
+
+    def __init__(self, owned: dict[RecordKey, list[int]], records: dict[int, StoredRecord]) -> None:
+        self.owned = owned
+        self.records = records
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection, owners: list[RecordKey]) -> _ActivityIndex:
+        first = activities.activities_by_owner(conn, owners)
+        records = {r.id: r for r in get_records(conn, _flatten(first.values()), with_payload=False)}
+        second = activities.activities_by_owner(conn, [r.key for r in records.values()])
+        hop = _flatten(second.values())
+        records.update(
+            (r.id, r) for r in get_records(conn, [i for i in hop if i not in records], False)
         )
-        found.append((record, act))
-    return found
+        return cls({**first, **second}, records)
+
+    def for_owners(
+        self, owners: list[RecordKey], links: DashboardLinks
+    ) -> list[tuple[StoredRecord, Activity]]:
+        first = sorted({i for key in owners for i in self.owned.get(key, [])})
+        hop = {i for rid in first for i in self.owned.get(self.records[rid].key, [])}
+        ordered = first + sorted(hop - set(first))
+        found: list[tuple[StoredRecord, Activity]] = []
+        for rid in ordered:
+            record = self.records[rid]
+            if record.deleted or record.mapped is None or record.mapped.activity is None:
+                continue
+            act = msgspec.structs.replace(
+                record.mapped.activity,
+                external_id=record.key.external_id,
+                url=links.url(record.key),
+                owners=[],
+            )
+            found.append((record, act))
+        return found
 
 
 def _of(acts: list[tuple[StoredRecord, Activity]], kind: type[A]) -> list[A]:
@@ -225,36 +290,43 @@ def _recovered(sub: Subscription, invoices: dict[str | None, Invoice]) -> Subscr
     return sub
 
 
-def _crm(conn: sqlite3.Connection, people: list[_Person], deals: list[Deal]) -> CrmSection:
+def _hubspot_contacts(people: list[_Person]) -> list[_Person]:
     contacts = [p for p in people if p.record.key.source == "hubspot"]
     contacts.sort(key=lambda p: p.record.updated_at or "", reverse=True)
-    stage = next(
-        (
-            p.facet.attributes.get("lifecycle_stage")
-            for p in contacts
-            if p.facet.attributes.get("lifecycle_stage")
-        ),
+    return contacts
+
+
+def _first_attribute(contacts: list[_Person], name: str) -> str | None:
+    return next(
+        (p.facet.attributes[name] for p in contacts if p.facet.attributes.get(name)),
         None,
     )
-    owner_id = next(
-        (
-            p.facet.attributes.get("owner_id")
-            for p in contacts
-            if p.facet.attributes.get("owner_id")
-        ),
-        None,
-    )
+
+
+def _crm(owner_labels: dict[str, str], people: list[_Person], deals: list[Deal]) -> CrmSection:
+    contacts = _hubspot_contacts(people)
+    stage = _first_attribute(contacts, "lifecycle_stage")
+    owner_id = _first_attribute(contacts, "owner_id")
     deals = sorted(deals, key=lambda d: _OPEN_DEAL_FIRST.get(d.status or "", 3))
-    return CrmSection(lifecycle_stage=stage, owner=_owner_label(conn, owner_id), deals=deals)
+    owner = (owner_labels.get(owner_id) or f"HubSpot owner {owner_id}") if owner_id else None
+    return CrmSection(lifecycle_stage=stage, owner=owner, deals=deals)
 
 
-def _owner_label(conn: sqlite3.Connection, owner_id: str | None) -> str | None:
-    if not owner_id:
-        return None
-    record = get_record(conn, RecordKey("hubspot", "owner", owner_id))
-    if record and record.mapped and record.mapped.reference:
-        return record.mapped.reference.label
-    return f"HubSpot owner {owner_id}"
+def _owner_labels(
+    conn: sqlite3.Connection, people_groups: Iterable[list[_Person]]
+) -> dict[str, str]:
+    """Labels of the HubSpot owners these profiles' contacts name (one lookup per owner)."""
+    wanted = {
+        owner_id
+        for people in people_groups
+        if (owner_id := _first_attribute(_hubspot_contacts(people), "owner_id"))
+    }
+    labels: dict[str, str] = {}
+    for owner_id in sorted(wanted):
+        record = get_record(conn, RecordKey("hubspot", "owner", owner_id))
+        if record and record.mapped and record.mapped.reference:
+            labels[owner_id] = record.mapped.reference.label
+    return labels
 
 
 def _support(tickets: list[Ticket]) -> SupportSection:

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 
 import msgspec
 
-from context_service.snapshot.assemble import assemble
+from context_service.snapshot.assemble import build_snapshot, load_profiles
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.render import render_text
 from context_service.store.snapshots import StoredSnapshot, save_snapshot
 
 _encode = msgspec.json.Encoder().encode
+_CHUNK = 200  # profiles loaded together: a few queries per chunk instead of per profile
 
 
 def materialize(
@@ -24,10 +25,21 @@ def materialize(
 ) -> int:
     """Rebuild and store the snapshot of every listed profile that still exists; return how many."""
     built = 0
-    for profile_id in sorted(set(profile_ids)):
-        snapshot = assemble(conn, profile_id, links, now, region)
-        if snapshot is None:
+    wanted = sorted(set(profile_ids))
+    for start in range(0, len(wanted), _CHUNK):
+        built += _materialize_chunk(conn, wanted[start : start + _CHUNK], links, now, region)
+    return built
+
+
+def _materialize_chunk(
+    conn: sqlite3.Connection, profile_ids: list[str], links: DashboardLinks, now: str, region: str
+) -> int:
+    built = 0
+    loaded = load_profiles(conn, profile_ids, links)
+    for profile_id in profile_ids:
+        if profile_id not in loaded:
             continue
+        snapshot = build_snapshot(loaded[profile_id], links, now, region)
         save_snapshot(
             conn,
             StoredSnapshot(

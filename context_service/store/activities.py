@@ -28,23 +28,28 @@ def replace_owners(
     )
 
 
-def activity_ids_for(conn: sqlite3.Connection, owners: Iterable[RecordKey]) -> list[int]:
-    """Record ids of every activity owned by any of these records.
-
-    One statement per 100 owners: SQLite answers an OR of indexed equality triples with one
-    index probe per term (its multi-index OR plan), so this stays an index lookup.
-    """
+def activities_by_owner(
+    conn: sqlite3.Connection, owners: Iterable[RecordKey]
+) -> dict[RecordKey, list[int]]:
+    """For each of these owner keys, the record ids of the activities it owns (id order)."""
     unique = sorted({(o.source, o.kind, o.external_id) for o in owners})
-    found: set[int] = set()
+    found: dict[RecordKey, list[int]] = {}
     for start in range(0, len(unique), 100):
         chunk = unique[start : start + 100]
         terms = " OR ".join(
             ["(owner_source = ? AND owner_kind = ? AND owner_external_id = ?)"] * len(chunk)
         )
         params = [part for triple in chunk for part in triple]
-        rows = conn.execute(f"SELECT record_id FROM activities WHERE {terms}", params)
-        found.update(int(row[0]) for row in rows)
-    return sorted(found)
+        rows = conn.execute(
+            "SELECT owner_source, owner_kind, owner_external_id, record_id FROM activities "
+            f"WHERE {terms}",
+            params,
+        )
+        for source, kind, external_id, record_id in rows:
+            found.setdefault(RecordKey(source, kind, external_id), []).append(int(record_id))
+    for ids in found.values():
+        ids.sort()
+    return found
 
 
 def owners_of(conn: sqlite3.Connection, record_id: int) -> list[RecordKey]:

@@ -7,6 +7,7 @@ resolving. Every change bumps the profile's version; snapshots are keyed by (pro
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 import msgspec
 from ulid import ULID
@@ -133,6 +134,35 @@ def bump_version(conn: sqlite3.Connection, profile_id: str, now: str) -> int:
         (now, profile_id),
     ).fetchone()
     return 0 if row is None else int(row[0])
+
+
+def versions_of(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, int]:
+    """The current version of each listed profile that exists."""
+    ids = sorted(set(profile_ids))
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"SELECT id, version FROM profiles WHERE id IN ({marks})", chunk)
+        found.update((str(pid), int(version)) for pid, version in rows)
+    return found
+
+
+def members_of(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, list[int]]:
+    """Record ids of each listed profile's members, oldest first."""
+    ids = sorted(set(profile_ids))
+    found: dict[str, list[int]] = {pid: [] for pid in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT profile_id, record_id FROM profile_members WHERE profile_id IN ({marks}) "
+            "ORDER BY record_id",
+            chunk,
+        )
+        for pid, record_id in rows:
+            found[str(pid)].append(int(record_id))
+    return found
 
 
 def version_of(conn: sqlite3.Connection, profile_id: str) -> int | None:

@@ -136,14 +136,21 @@ def get_record(conn: sqlite3.Connection, key: RecordKey) -> StoredRecord | None:
     return None if row is None else _row_to_record(row)
 
 
-def get_records(conn: sqlite3.Connection, record_ids: Iterable[int]) -> list[StoredRecord]:
-    """The stored records with these ids, in id order."""
+def get_records(
+    conn: sqlite3.Connection, record_ids: Iterable[int], with_payload: bool = True
+) -> list[StoredRecord]:
+    """The stored records with these ids, in id order.
+
+    ``with_payload=False`` leaves the raw payload out (``""``): snapshot assembly reads only
+    the mapped form, and raw payloads are the bulk of a row.
+    """
     ids = sorted(set(record_ids))
+    columns = _COLUMNS if with_payload else _COLUMNS.replace("payload", "''", 1)
     out: list[StoredRecord] = []
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM records WHERE id IN ({marks}) ORDER BY id", chunk
+            f"SELECT {columns} FROM records WHERE id IN ({marks}) ORDER BY id", chunk
         ).fetchall()
         out.extend(_row_to_record(row) for row in rows)
     return out
