@@ -31,6 +31,8 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "Event",
+    "decode_events",
+    "dedup_id",
     "parse_delivery",
     "signature_source",
     "verify_signature",

@@ -64,7 +64,9 @@ def _ms(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def _error(status: int, message: str, category: str = "VALIDATION_ERROR", **headers: str) -> Any:
+def _error(
+    status: int, message: str, category: str = "VALIDATION_ERROR", **headers: str
+) -> httpx.Response:
     body = {"status": "error", "message": message, "category": category}
     return httpx.Response(status, json=body, headers=headers)
 
@@ -348,7 +350,9 @@ class FakeHubSpot:
             result["paging"] = {"next": {"after": str(after + limit)}}
         return httpx.Response(200, json=result)
 
-    def _get_object(self, object_type: str, object_id: str, request: httpx.Request) -> Any:
+    def _get_object(
+        self, object_type: str, object_id: str, request: httpx.Request
+    ) -> httpx.Response:
         obj = self.objects.get(object_type, {}).get(object_id)
         if obj is None:
             return _error(
