@@ -32,12 +32,13 @@ def summary(fig: dict[str, Any]) -> list[str]:
         _row(
             "batch records/s",
             f"{batch['records_per_s']:,.0f} ({batch['records']:,} in {batch['seconds']} s, "
-            f"pages of {batch['page_size']})",
+            f"pages of {batch['page_size']}; {batch['records_per_cpu_s']:,.0f} per CPU-s)",
         ),
         _row(
             "one-at-a-time records/s",
             f"{one['records_per_s']:,.0f} ({one['records']:,} in {one['seconds']} s; "
-            f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms)",
+            f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms; "
+            f"{one['records_per_cpu_s']:,.0f} per CPU-s)",
         ),
         _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
     ]

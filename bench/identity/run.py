@@ -11,7 +11,8 @@ store. Both go through ``default_mappers()`` and the settings' region into a fre
 in a temporary directory. The profiles in ``profile_members`` are then scored against the
 labels: pairwise and exact-cluster (and B-cubed) precision, recall and F1, with a breakdown of
 missed pairs and false merges by phenomenon. Throughputs count only time spent in ingest calls
-(not generating); peak RSS is the whole process's, labels included.
+(not generating), as wall-clock and as CPU time (steadier on a shared machine); peak RSS is the
+whole process's, labels included.
 """
 
 from __future__ import annotations
@@ -71,34 +72,34 @@ def _pages(items: Iterator[RawPayload], size: int) -> Iterator[list[RawPayload]]
 
 def import_batches(
     store: Store, ctx: IngestContext, items: Iterator[RawPayload], size: int
-) -> tuple[int, float, int]:
-    """Backfill ``items`` page by page; return (records, seconds in ingest, rejected)."""
+) -> tuple[int, float, float, int]:
+    """Backfill ``items`` page by page; return (records, wall s, CPU s in ingest, rejected)."""
     seen = rejected = 0
-    spent = 0.0
+    wall = cpu = 0.0
     for number, page in enumerate(_pages(items, size), start=1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         report = ingest_batch(store, page, ctx, defer_snapshots=True)
         if number % DRAIN_EVERY_PAGES == 0:
             drain_snapshots(store, ctx)
-        spent += time.perf_counter() - t0
+        wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
         seen, rejected = seen + report.seen, rejected + report.rejected
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     drain_snapshots(store, ctx)
-    return seen, spent + time.perf_counter() - t0, rejected
+    return seen, wall + time.perf_counter() - t0, cpu + time.process_time() - c0, rejected
 
 
 def import_one_by_one(
     store: Store, ctx: IngestContext, items: Iterator[RawPayload]
-) -> tuple[list[float], int]:
-    """Ingest each item in its own ``ingest_batch``; return (latencies in seconds, rejected)."""
+) -> tuple[list[float], float, int]:
+    """Ingest each item in its own ``ingest_batch``; return (latencies, CPU s, rejected)."""
     latencies: list[float] = []
-    rejected = 0
+    rejected, c0 = 0, time.process_time()
     for item in items:
         t0 = time.perf_counter()
         report = ingest_batch(store, [item], ctx)
         latencies.append(time.perf_counter() - t0)
         rejected += report.rejected
-    return latencies, rejected
+    return latencies, time.process_time() - c0, rejected
 
 
 def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key, Hashable], int]:
@@ -183,9 +184,9 @@ def run(
         store = Store(Path(tmp) / "identity_bench.db")
         try:
             head = _labelled(stream(seed, the_plan, 0, tail, "by_source"), labels)
-            batch_n, batch_s, rejected = import_batches(store, ctx, head, page_size)
+            batch_n, batch_s, batch_cpu, rejected = import_batches(store, ctx, head, page_size)
             rest = _labelled(stream(seed, the_plan, tail, order="interleaved"), labels)
-            latencies, rejected_one = import_one_by_one(store, ctx, rest)
+            latencies, one_cpu, rejected_one = import_one_by_one(store, ctx, rest)
             predicted, unassigned = predicted_clusters(store, labels)
             scores = evaluate({k: v.person for k, v in labels.items()}, predicted)
             details = _breakdown_json(breakdown(labels, predicted), store)
@@ -206,11 +207,15 @@ def run(
             "seconds": round(batch_s, 2),
             "page_size": page_size,
             "records_per_s": round(batch_n / batch_s, 1) if batch_s else 0.0,
+            "cpu_seconds": round(batch_cpu, 2),
+            "records_per_cpu_s": round(batch_n / batch_cpu, 1) if batch_cpu else 0.0,
         },
         "one_at_a_time": {
             "records": len(latencies),
             "seconds": round(one_s, 2),
             "records_per_s": round(len(latencies) / one_s, 1) if one_s else 0.0,
+            "cpu_seconds": round(one_cpu, 2),
+            "records_per_cpu_s": round(len(latencies) / one_cpu, 1) if one_cpu else 0.0,
             "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         },
