@@ -1,0 +1,165 @@
+"""Which column feeds which canonical field: header normalization, ``--map`` and mapping files.
+
+A header maps by itself when, normalized (``"E-mail"`` -> ``e_mail``, ``"First Name"`` ->
+``first_name``), it is a field name or one of its aliases (``fields.ALIASES``). Explicit
+entries (``--map COLUMN=FIELD`` or a mapping file) win over that, and ``FIELD`` may be ``-`` to
+ignore a column on purpose. A target that is not a field is an error that lists the fields.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from context_service.errors import ConfigurationError
+from context_service.sheets.fields import ALIASES, FIELD_SET, FIELDS, MULTI_VALUED
+
+IGNORE = "-"
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+class ColumnMappingError(ConfigurationError):
+    """A ``--map`` entry or mapping file is malformed or names an unknown field or column."""
+
+    title = "Invalid column mapping"
+
+
+def normalize_header(header: str) -> str:
+    """``"  E-Mail Address "`` -> ``e_mail_address``: lower case, runs of non-alphanumerics to _."""
+    return _NON_WORD.sub("_", header.strip().lower()).strip("_")
+
+
+def auto_field(header: str) -> str | None:
+    """The field a header maps to by itself, or ``None``."""
+    key = normalize_header(header)
+    if key in FIELD_SET:
+        return key
+    return ALIASES.get(key)
+
+
+class ColumnMapping(msgspec.Struct, frozen=True):
+    """Explicit column -> field entries; a ``None`` field ignores the column."""
+
+    explicit: dict[str, str | None] = {}
+
+    def merged(self, other: ColumnMapping) -> ColumnMapping:
+        """This mapping with ``other``'s entries added (``other`` wins on the same column)."""
+        return ColumnMapping({**self.explicit, **other.explicit})
+
+    def field_for(self, header: str) -> str | None:
+        """The field ``header`` feeds, explicit entries first; ``None`` when it feeds nothing."""
+        if header in self.explicit:
+            return self.explicit[header]
+        stripped = header.strip()
+        if stripped in self.explicit:
+            return self.explicit[stripped]
+        return auto_field(header)
+
+
+def _target(column: str, field: str, where: str) -> str | None:
+    target = field.strip()
+    if target == IGNORE:
+        return None
+    if target not in FIELD_SET:
+        raise ColumnMappingError(
+            f"{where}: unknown field {target!r} for column {column!r}; "
+            f"known fields: {', '.join(FIELDS)} (or {IGNORE!r} to ignore the column)"
+        )
+    return target
+
+
+def parse_map_options(options: Iterable[str]) -> ColumnMapping:
+    """``["E-Mail Adresse=email", "Notes=-"]`` -> a mapping; malformed entries are errors."""
+    explicit: dict[str, str | None] = {}
+    for option in options:
+        column, sep, field = option.rpartition("=")
+        if not sep or not column.strip():
+            raise ColumnMappingError(f"--map {option!r}: expected COLUMN=FIELD")
+        explicit[column.strip()] = _target(column.strip(), field, f"--map {option!r}")
+    return ColumnMapping(explicit)
+
+
+def load_mapping_file(path: str | Path) -> ColumnMapping:
+    """Read a TOML or JSON mapping file: ``{"Column": "field", ...}``, flat or under ``columns``.
+
+    TOML example::
+
+        [columns]
+        "E-Mail Adresse" = "email"
+        "Kundennummer" = "external_id"
+        "Notes" = "-"
+    """
+    file = Path(path)
+    data = _read_mapping_document(file)
+    table = data.get("columns", data)
+    if not isinstance(table, Mapping):
+        raise ColumnMappingError(f"{file}: 'columns' must be a table of COLUMN = FIELD")
+    explicit: dict[str, str | None] = {}
+    for column, field in table.items():
+        if not isinstance(field, str):
+            raise ColumnMappingError(f"{file}: column {column!r}: the field must be a string")
+        explicit[str(column).strip()] = _target(str(column), field, str(file))
+    return ColumnMapping(explicit)
+
+
+def _read_mapping_document(file: Path) -> Mapping[str, Any]:
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ColumnMappingError(f"cannot read mapping file {file}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text) if file.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ColumnMappingError(f"mapping file {file} is not valid: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ColumnMappingError(f"mapping file {file}: expected a table of COLUMN = FIELD")
+    return data
+
+
+class HeaderPlan(msgspec.Struct, frozen=True):
+    """How one file's header row maps: ``fields[i]`` is the field of column ``i`` (or None)."""
+
+    fields: list[str | None]
+    ignored: list[str]
+
+
+def plan_header(
+    header: list[str], mapping: ColumnMapping, check_missing: bool = True
+) -> HeaderPlan:
+    """Resolve a header row; clashes are errors, and so (``check_missing``) are explicit
+    entries that name a column the header does not have."""
+    present = {h.strip() for h in header}
+    missing = [column for column in mapping.explicit if column not in present]
+    if check_missing and missing:
+        raise ColumnMappingError(
+            f"the mapping names column(s) the file does not have: {', '.join(missing)}; "
+            f"the file's columns are: {', '.join(header)}"
+        )
+    fields = [mapping.field_for(column) for column in header]
+    _check_clashes(header, fields)
+    on_purpose = {column for column, field in mapping.explicit.items() if field is None}
+    ignored = [
+        h
+        for h, f in zip(header, fields, strict=True)
+        if f is None and h.strip() and h.strip() not in on_purpose
+    ]
+    return HeaderPlan(fields=fields, ignored=ignored)
+
+
+def _check_clashes(header: list[str], fields: list[str | None]) -> None:
+    seen: dict[str, str] = {}
+    for column, field in zip(header, fields, strict=True):
+        if field is None or field in MULTI_VALUED:
+            continue
+        if field in seen:
+            raise ColumnMappingError(
+                f"columns {seen[field]!r} and {column!r} both map to {field!r}; "
+                f"map one of them elsewhere or ignore it with --map {column!r}={IGNORE}"
+            )
+        seen[field] = column

@@ -1,0 +1,353 @@
+"""Canonical rows -> payloads -> ``Mapped`` records, for any spreadsheet source.
+
+A row becomes up to four payloads: the person (kind ``row``) and, when the row carries them,
+an ``order``, a ``ticket`` and a ``subscription`` owned by that person. Each payload is the
+canonical row's own fields plus ``source`` (and, for an activity, its ``owner``), so that
+``map_sheet_record`` can re-map a stored payload later with no configuration and no knowledge
+of the file's column names. A person's key is its ``external_id``, else a hash of its fields,
+so importing the same row twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from context_service.errors import MappingError
+from context_service.identity.normalize import normalize_email
+from context_service.models import (
+    Activity,
+    Address,
+    Mapped,
+    Order,
+    PersonFacet,
+    RecordKey,
+    Subscription,
+    Ticket,
+)
+from context_service.sheets.fields import (
+    ACTIVITIES,
+    ADDRESS_FIELDS,
+    FIELD_KIND,
+    LINK_FIELDS,
+    MULTI_VALUED,
+    PERSON_KIND,
+)
+
+Mapper = Callable[[str, Mapping[str, Any]], Mapped]
+
+BUILTIN_SOURCES = frozenset({"shopify", "stripe", "hubspot", "zendesk"})
+_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]{1,2}$")  # 12,5 or 12,50; never 1,234
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+_SPLIT = {"email": re.compile(r"[;,]"), "phone": re.compile(r";")}
+_IDENTIFYING = frozenset(
+    ("external_id", "email", "phone", "name", "first_name", "last_name", *LINK_FIELDS)
+)
+_ADDRESS = frozenset(ADDRESS_FIELDS)
+_LINKS = frozenset(LINK_FIELDS)
+
+_encode = msgspec.json.Encoder(order="deterministic").encode
+
+
+def check_source_name(source: str) -> str:
+    """``source`` if it can name a spreadsheet source; built-in vendor names are refused."""
+    if source in BUILTIN_SOURCES:
+        raise MappingError(
+            f"{source!r} is a built-in source; name the spreadsheet source something else "
+            "(for example 'crm-export' or 'events-2026')"
+        )
+    if not _SOURCE_NAME.match(source):
+        raise MappingError(
+            f"source name {source!r}: use 1-40 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return source
+
+
+# --------------------------------------------------------------------------------------------
+# Canonical row -> payloads
+# --------------------------------------------------------------------------------------------
+
+
+def canonical_row(fields: list[str | None], cells: list[str | None]) -> dict[str, str]:
+    """The row as ``field -> trimmed value``; empty cells are absent, multi-values joined."""
+    row: dict[str, str] = {}
+    for field, cell in zip(fields, cells, strict=False):
+        if field is None or cell is None:
+            continue
+        value = cell.strip()
+        if not value:
+            continue
+        if field in row and field in MULTI_VALUED:
+            row[field] = f"{row[field]}; {value}"
+        else:
+            row[field] = value
+    return row
+
+
+def person_key(person: Mapping[str, Any]) -> str:
+    """The row's ``external_id``, else ``sha256:`` + a hash of its person fields."""
+    external_id = person.get("external_id")
+    if isinstance(external_id, str) and external_id:
+        return external_id
+    fields = {k: v for k, v in person.items() if k != "source"}
+    return "sha256:" + hashlib.sha256(_encode(fields)).hexdigest()[:32]
+
+
+def row_payloads(source: str, row: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """``(kind, payload)`` for the person and each activity the row carries, person first."""
+    groups: dict[str, dict[str, Any]] = {PERSON_KIND: {"source": source}}
+    for field, value in row.items():
+        kind = FIELD_KIND[field]
+        group = groups.get(kind)
+        if group is None:
+            group = groups[kind] = {"source": source}
+        group[field] = value
+    person = groups.pop(PERSON_KIND)
+    out: list[tuple[str, dict[str, Any]]] = [(PERSON_KIND, person)]
+    if not groups:
+        return out
+    owner = person_key(person)
+    for kind, (_, marker) in ACTIVITIES.items():
+        present = groups.get(kind)
+        if present is None or present.keys() == {"source", "currency"}:
+            continue
+        if marker not in present:
+            named = ", ".join(sorted(present.keys() - {"source"}))
+            raise MappingError(f"{kind} column(s) {named} need a {marker} column in the same row")
+        present["owner"] = owner
+        out.append((kind, present))
+    return out
+
+
+def rejected_payload(source: str, line: int, reason: str, raw: Any) -> dict[str, Any]:
+    """The payload that keeps an unreadable or invalid row raw, with the reason."""
+    return {"source": source, "line": line, "rejected": reason, "raw": raw}
+
+
+# --------------------------------------------------------------------------------------------
+# Value checks
+# --------------------------------------------------------------------------------------------
+
+
+def iso_utc(field: str, value: str | None) -> str | None:
+    """An ISO-8601 date or date-time as ``YYYY-MM-DDTHH:MM:SSZ`` (no offset means UTC)."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:  # a plain date, the common case in sheets
+            return date.fromisoformat(value).isoformat() + "T00:00:00Z"
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise MappingError(f"{field}: not an ISO-8601 date {value!r} (use 2026-11-18)") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )
+
+
+def amount(field: str, value: str | None) -> str | None:
+    """A decimal amount in major units, two places: ``"160.9"`` -> ``"160.90"``.
+
+    A decimal comma is accepted when it cannot be a thousands separator (``12,5``, ``12,50``).
+    """
+    if value is None:
+        return None
+    if _DECIMAL_COMMA.match(value):
+        value = value.replace(",", ".")
+    if not _AMOUNT.match(value) or len(value) > 18:
+        raise MappingError(f"{field}: not a decimal amount {value!r} (use digits and a dot)")
+    whole, _, cents = value.partition(".")
+    if len(cents) <= 2 and not value.startswith("-"):
+        return f"{int(whole)}.{cents.ljust(2, '0')}"
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def currency(value: str | None) -> str | None:
+    """An ISO-4217 code in upper case."""
+    if value is None:
+        return None
+    if not _CURRENCY.match(value):
+        raise MappingError(f"currency: not a three-letter currency code {value!r}")
+    return value.upper()
+
+
+def _strings(payload: Mapping[str, Any]) -> dict[str, str]:
+    """The payload's non-empty string values (a stored payload holds nothing else)."""
+    return {k: v for k, v in payload.items() if isinstance(v, str) and v}
+
+
+def _values(fields: Mapping[str, str], field: str) -> list[str]:
+    raw = fields.get(field)
+    if raw is None:
+        return []
+    return [v for part in _SPLIT[field].split(raw) if (v := part.strip())]
+
+
+def _emails(fields: Mapping[str, str]) -> list[str]:
+    emails = _values(fields, "email")
+    for email in emails:
+        if normalize_email(email) is None:
+            raise MappingError(f"email: not an email address {email!r}")
+    return emails
+
+
+def _status(fields: Mapping[str, str], field: str) -> str | None:
+    value = fields.get(field)
+    return value.lower() if value else None
+
+
+# --------------------------------------------------------------------------------------------
+# Payload -> Mapped
+# --------------------------------------------------------------------------------------------
+
+
+def _addresses(fields: Mapping[str, str]) -> list[Address]:
+    if fields.keys().isdisjoint(_ADDRESS):
+        return []
+    return [Address(**{f: fields.get(f) for f in ADDRESS_FIELDS})]
+
+
+def _links(fields: Mapping[str, str]) -> list[RecordKey]:
+    if fields.keys().isdisjoint(_LINKS):
+        return []
+    return [
+        RecordKey(link_source, kind, fields[field])
+        for field, (link_source, kind) in LINK_FIELDS.items()
+        if field in fields
+    ]
+
+
+def map_person(source: str, fields: Mapping[str, str]) -> Mapped:
+    """A row's person fields -> a person-like record of kind ``row``."""
+    if fields.keys().isdisjoint(_IDENTIFYING):
+        raise MappingError(
+            "the row has no email, phone, name, external_id or linked id to identify a person"
+        )
+    key = RecordKey(source, PERSON_KIND, person_key(fields))
+    get = fields.get
+    person = PersonFacet(
+        emails=_emails(fields),
+        phones=_values(fields, "phone"),
+        first_name=get("first_name"),
+        last_name=get("last_name"),
+        name=get("name"),
+        company=get("company"),
+        addresses=_addresses(fields),
+        links=_links(fields),
+        created_at=iso_utc("customer_since", get("customer_since")),
+    )
+    return Mapped(key=key, updated_at=iso_utc("updated_at", get("updated_at")), person=person)
+
+
+def _owner(fields: Mapping[str, str], source: str) -> list[RecordKey]:
+    owner = fields.get("owner")
+    if owner is None:
+        raise MappingError("spreadsheet activity without an 'owner'")
+    return [RecordKey(source, PERSON_KIND, owner)]
+
+
+def _order(fields: Mapping[str, str], source: str) -> tuple[str, Activity]:
+    number = fields.get("order_number", "")
+    status = _status(fields, "order_status")
+    order = Order(
+        owners=_owner(fields, source),
+        external_id=number,
+        title=number if number.startswith("#") else f"#{number}",
+        number=number.lstrip("#"),
+        status="cancelled" if status in {"cancelled", "canceled"} else None,
+        financial_status=status,
+        fulfillment_status=_status(fields, "fulfillment_status"),
+        created_at=iso_utc("ordered_at", fields.get("ordered_at")),
+        amount=amount("order_total", fields.get("order_total")),
+        currency=currency(fields.get("currency")),
+    )
+    return number, order
+
+
+def _ticket(fields: Mapping[str, str], source: str) -> tuple[str, Activity]:
+    ticket_id = fields.get("ticket_id", "")
+    ticket = Ticket(
+        owners=_owner(fields, source),
+        external_id=ticket_id,
+        title=fields.get("ticket_subject"),
+        status=_status(fields, "ticket_status"),
+        priority=_status(fields, "ticket_priority"),
+        created_at=iso_utc("opened_at", fields.get("opened_at")),
+    )
+    return ticket_id, ticket
+
+
+def _subscription(fields: Mapping[str, str], source: str) -> tuple[str, Activity]:
+    owners = _owner(fields, source)
+    plan = fields.get("plan", "")
+    external_id = f"{owners[0].external_id}:{plan}"
+    subscription = Subscription(
+        owners=owners,
+        external_id=external_id,
+        title=plan,
+        plan=plan,
+        status=_status(fields, "plan_status"),
+        interval=_status(fields, "plan_interval"),
+        current_period_end=iso_utc("renews_at", fields.get("renews_at")),
+    )
+    return external_id, subscription
+
+
+_ACTIVITY_MAPPERS: dict[str, Callable[[Mapping[str, Any], str], tuple[str, Activity]]] = {
+    "order": _order,
+    "ticket": _ticket,
+    "subscription": _subscription,
+}
+KINDS = (PERSON_KIND, *_ACTIVITY_MAPPERS)
+
+
+def map_sheet_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
+    """Map one stored spreadsheet payload of ``kind`` (``row``, ``order``, ``ticket``,
+    ``subscription``) to a canonical record; a payload kept for a rejected row raises again."""
+    if not isinstance(payload, Mapping):
+        raise MappingError(f"spreadsheet {kind}: payload must be a JSON object")
+    rejected = payload.get("rejected")
+    if rejected is not None:
+        raise MappingError(str(rejected))
+    fields = _strings(payload)
+    source = fields.pop("source", None)
+    if source is None:
+        raise MappingError("spreadsheet payload without a 'source'")
+    if kind == PERSON_KIND:
+        return map_person(source, fields)
+    mapper = _ACTIVITY_MAPPERS.get(kind)
+    if mapper is None:
+        raise MappingError(f"spreadsheet: unknown kind {kind!r}; expected one of {KINDS}")
+    external_id, activity = mapper(fields, source)
+    return Mapped(key=RecordKey(source, kind, external_id), activity=activity)
+
+
+class WithSheetSources(Mapping[str, Mapper]):
+    """Mappers keyed by source, where any source without its own mapper is a spreadsheet.
+
+    ``IngestContext(mappers=WithSheetSources(default_mappers()))`` lets every ingest path (and
+    a later re-mapping of stored records) handle imported sources by whatever name they got.
+    """
+
+    def __init__(self, base: Mapping[str, Mapper]) -> None:
+        self._base = dict(base)
+
+    def __getitem__(self, source: str) -> Mapper:
+        return self._base.get(source, map_sheet_record)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)

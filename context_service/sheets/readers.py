@@ -1,0 +1,313 @@
+"""Read CSV, XLSX and JSONL files row by row, lazily, with the line each row starts on.
+
+Every reader streams: a file of any size is never loaded whole. Each yields ``RawRow``s: the
+header the cells belong to, the cells as trimmed-or-not strings (``None`` for an empty cell),
+or, for a row that cannot be read (bad JSON, more cells than the header), an ``error`` and the
+row as read. Blank rows are counted, not yielded. ``done()`` and ``total`` measure progress in
+bytes (CSV, JSONL) or rows (XLSX).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, BinaryIO, Literal, NamedTuple, Protocol
+
+import msgspec
+
+from context_service.errors import ContextServiceError
+
+Format = Literal["csv", "xlsx", "jsonl"]
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "jsonl")
+_EXTENSIONS: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+_DELIMITERS = ",;\t|"
+_SAMPLE_BYTES = 64 * 1024
+
+
+class UnreadableFile(ContextServiceError):
+    """The file cannot be opened or read any further (not a row-level problem)."""
+
+    title = "Unreadable file"
+
+
+class RawRow(NamedTuple):
+    """One row as read: ``cells[i]`` belongs to column ``header[i]``."""
+
+    line: int
+    header: tuple[str, ...]
+    cells: list[str | None]
+    error: str | None = None
+    raw: Any = None
+
+
+class Sheet(Protocol):
+    """An open spreadsheet file."""
+
+    format: Format
+    total: int | None
+    blank_rows: int
+
+    def rows(self) -> Iterator[RawRow]:
+        """The rows after the header, in file order."""
+        ...
+
+    def done(self) -> int:
+        """Progress so far, in the unit of ``total``."""
+        ...
+
+    def close(self) -> None:
+        """Release the file."""
+        ...
+
+
+def detect_format(path: Path, fmt: str | None = None) -> Format:
+    """The format named by ``fmt``, else by the file's extension."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise UnreadableFile(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        return fmt
+    found = _EXTENSIONS.get(path.suffix.lower())
+    if found is None:
+        raise UnreadableFile(
+            f"cannot tell the format of {path.name} from its extension; "
+            f"pass --format {'|'.join(FORMATS)}"
+        )
+    return found
+
+
+def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = None) -> Sheet:
+    """Open ``path`` as a CSV, XLSX or JSONL sheet (``fmt`` defaults from the extension)."""
+    file = Path(path)
+    kind = detect_format(file, fmt)
+    if not file.is_file():
+        raise UnreadableFile(f"no such file: {file}")
+    if kind == "xlsx":
+        return XlsxSheet(file)
+    if kind == "jsonl":
+        return JsonlSheet(file)
+    return CsvSheet(file, encoding)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """``utf-8-sig`` / ``utf-16`` by BOM, ``utf-8`` if the sample decodes, else ``cp1252``."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The candidate delimiter (``, ; TAB |``) seen most often in the header line."""
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _first_line(sample: bytes, encoding: str) -> str:
+    text = sample.decode(encoding, errors="ignore")
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
+class CsvSheet:
+    """A delimited text file: delimiter and encoding sniffed, quoted newlines allowed."""
+
+    format: Format = "csv"
+
+    def __init__(self, path: Path, encoding: str | None = None) -> None:
+        self.path = path
+        self.total: int | None = path.stat().st_size
+        self.blank_rows = 0
+        self._raw: BinaryIO = path.open("rb")
+        sample = self._raw.read(_SAMPLE_BYTES)
+        self._raw.seek(0)
+        self.encoding = encoding or sniff_encoding(sample)
+        self.delimiter = sniff_delimiter(_first_line(sample, self.encoding))
+        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
+
+    def done(self) -> int:
+        """Bytes read so far."""
+        return self._raw.tell() if not self._raw.closed else self.total or 0
+
+    def close(self) -> None:
+        """Close the file."""
+        self._text.close()
+
+    def rows(self) -> Iterator[RawRow]:
+        """Rows after the first non-blank one (the header)."""
+        reader = csv.reader(self._text, delimiter=self.delimiter)
+        header: tuple[str, ...] | None = None
+        start = 1
+        try:
+            for cells in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in cells):
+                    self.blank_rows += header is not None
+                    continue
+                if header is None:
+                    header = tuple(cells)
+                    continue
+                yield _csv_row(line, header, cells)
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"{self.path.name}: not valid {self.encoding} after line {start - 1} "
+                f"({exc.reason}); pass --encoding"
+            ) from exc
+        except csv.Error as exc:
+            raise UnreadableFile(f"{self.path.name}: line {start}: {exc}") from exc
+
+
+def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:
+    width = len(header)
+    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+        return RawRow(
+            line,
+            header,
+            [],
+            f"the row has {len(cells)} cells but the header has {width} columns",
+            cells,
+        )
+    padded: list[str | None] = [cell or None for cell in cells[:width]]
+    if len(padded) < width:
+        padded.extend([None] * (width - len(padded)))
+    return RawRow(line, header, padded)
+
+
+# --------------------------------------------------------------------------------------------
+# XLSX
+# --------------------------------------------------------------------------------------------
+
+
+def cell_text(value: object) -> str | None:
+    """A spreadsheet or JSON cell as text: dates in ISO-8601, whole floats without ``.0``."""
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxSheet:
+    """The active worksheet of an XLSX workbook, read in openpyxl's streaming read-only mode."""
+
+    format: Format = "xlsx"
+
+    def __init__(self, path: Path) -> None:
+        from zipfile import BadZipFile
+
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        self.path = path
+        self.blank_rows = 0
+        self._row = 0
+        try:
+            self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (BadZipFile, InvalidFileException, OSError, KeyError) as exc:
+            raise UnreadableFile(f"{path.name} is not a readable XLSX workbook: {exc}") from exc
+        self._sheet = self._book.active
+        self.total: int | None = self._sheet.max_row
+
+    def done(self) -> int:
+        """Rows read so far."""
+        return self._row
+
+    def close(self) -> None:
+        """Close the workbook."""
+        self._book.close()
+
+    def rows(self) -> Iterator[RawRow]:
+        """Rows after the first non-blank one (the header)."""
+        header: tuple[str, ...] | None = None
+        for line, values in enumerate(self._sheet.iter_rows(min_row=1, values_only=True), 1):
+            self._row = line
+            cells = [cell_text(value) for value in values]
+            if not any(cell and cell.strip() for cell in cells):
+                self.blank_rows += header is not None
+                continue
+            if header is None:
+                header = tuple(cell or "" for cell in cells)
+                continue
+            yield _csv_row(line, header, [cell or "" for cell in cells])
+
+
+# --------------------------------------------------------------------------------------------
+# JSONL
+# --------------------------------------------------------------------------------------------
+
+_decode_json = msgspec.json.Decoder().decode
+
+
+class JsonlSheet:
+    """One JSON object per line; its keys are the columns. Lists of scalars join with ``;``."""
+
+    format: Format = "jsonl"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.total: int | None = path.stat().st_size
+        self.blank_rows = 0
+        self._done = 0
+        self._file: BinaryIO = path.open("rb")
+
+    def done(self) -> int:
+        """Bytes read so far."""
+        return self._done
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    def rows(self) -> Iterator[RawRow]:
+        """Every non-blank line as a row."""
+        for line, read in enumerate(self._file, 1):
+            self._done += len(read)
+            data = read.removeprefix(codecs.BOM_UTF8) if line == 1 else read
+            if not data.strip():
+                self.blank_rows += 1
+                continue
+            yield _json_row(line, data)
+
+
+def _json_row(line: int, data: bytes) -> RawRow:
+    text = data.decode("utf-8", errors="replace").strip()
+    try:
+        obj = _decode_json(data)
+    except msgspec.DecodeError as exc:
+        return RawRow(line, (), [], f"not valid JSON: {exc}", text)
+    if not isinstance(obj, dict):
+        return RawRow(line, (), [], f"expected a JSON object, got {type(obj).__name__}", text)
+    cells: list[str | None] = []
+    for key, value in obj.items():
+        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+            cells.append("; ".join(filter(None, (cell_text(v) for v in value))) or None)
+        elif isinstance(value, dict | list):
+            return RawRow(line, (), [], f"field {key!r} holds a nested value", text)
+        else:
+            cells.append(cell_text(value))
+    return RawRow(line, tuple(obj), cells)

@@ -1,0 +1,132 @@
+"""Readers: formats, encodings, delimiters, line numbers, blank and malformed rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from context_service.sheets.readers import (
+    RawRow,
+    UnreadableFile,
+    detect_format,
+    open_sheet,
+    sniff_delimiter,
+)
+
+Write = Callable[[str, str | bytes], Path]
+
+
+def read(path: Path, fmt: str | None = None) -> list[RawRow]:
+    sheet = open_sheet(path, fmt)
+    try:
+        return list(sheet.rows())
+    finally:
+        sheet.close()
+
+
+def cells_by_header(row: RawRow) -> dict[str, str | None]:
+    return dict(zip(row.header, row.cells, strict=True))
+
+
+def test_csv_with_bom_semicolons_quoted_newlines_and_blank_lines(write: Write) -> None:
+    text = 'Email;Name;Note\n\na@example.com;"Ann\nLee";x\n;;\nb@example.com;"B; C";\n'
+    path = write("people.csv", b"\xef\xbb\xbf" + text.encode())
+    sheet = open_sheet(path)
+    rows = list(sheet.rows())
+    assert [r.line for r in rows] == [3, 6]
+    assert rows[0].header == ("Email", "Name", "Note")  # no BOM glued to the first header
+    assert cells_by_header(rows[0]) == {"Email": "a@example.com", "Name": "Ann\nLee", "Note": "x"}
+    assert cells_by_header(rows[1])["Name"] == "B; C"
+    assert cells_by_header(rows[1])["Note"] is None
+    assert sheet.blank_rows == 2
+    assert sheet.done() == sheet.total
+    sheet.close()
+
+
+def test_csv_in_cp1252_is_read_without_an_encoding_option(write: Write) -> None:
+    path = write("legacy.csv", "name,city\nJosé,Málaga\n".encode("cp1252"))
+    assert cells_by_header(read(path)[0]) == {"name": "José", "city": "Málaga"}
+
+
+def test_tab_separated_and_short_rows(write: Write) -> None:
+    path = write("people.tsv", "email\tname\tcity\na@example.com\tAnn\n")
+    assert cells_by_header(read(path)[0]) == {"email": "a@example.com", "name": "Ann", "city": None}
+
+
+def test_a_row_with_more_cells_than_the_header_is_an_error_row(write: Write) -> None:
+    path = write("people.csv", "email,name\na@example.com,Ann,surplus\nb@example.com,Bo,\n")
+    first, second = read(path)
+    assert first.error == "the row has 3 cells but the header has 2 columns"
+    assert first.raw == ["a@example.com", "Ann", "surplus"]
+    assert second.error is None  # a trailing empty cell is fine
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("a,b,c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"), ("a|b", "|"), ("email", ",")],
+)
+def test_sniff_delimiter(line: str, expected: str) -> None:
+    assert sniff_delimiter(line) == expected
+
+
+def test_xlsx_rows_keep_their_sheet_line_numbers_and_typed_cells(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Email", "Phone", "Total", "Ordered"])
+    sheet.append(["a@example.com", 4155550134, 160.5, dt.date(2026, 11, 18)])
+    sheet.append([None, None, None, None])
+    sheet.append(["b@example.com", None, 12.0, dt.datetime(2026, 11, 18, 9, 30)])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    opened = open_sheet(path)
+    rows = list(opened.rows())
+    assert [r.line for r in rows] == [2, 4]
+    assert cells_by_header(rows[0]) == {
+        "Email": "a@example.com",
+        "Phone": "4155550134",
+        "Total": "160.5",
+        "Ordered": "2026-11-18T00:00:00",
+    }
+    assert cells_by_header(rows[1])["Total"] == "12"
+    assert opened.blank_rows == 1
+    opened.close()
+
+
+def test_jsonl_rows_errors_and_lists(write: Write) -> None:
+    text = (
+        '{"email": "a@example.com", "phone": 4155550134, "vip": true, "emails": ["x@e.com", '
+        '"y@e.com"]}\n\n{not json\n[1, 2]\n{"email": "b@example.com", "address": {"city": "X"}}\n'
+    )
+    path = write("people.jsonl", b"\xef\xbb\xbf" + text.encode())
+    rows = read(path)
+    assert [r.line for r in rows] == [1, 3, 4, 5]
+    assert cells_by_header(rows[0]) == {
+        "email": "a@example.com",
+        "phone": "4155550134",
+        "vip": "true",
+        "emails": "x@e.com; y@e.com",
+    }
+    assert rows[1].error is not None
+    assert rows[1].error.startswith("not valid JSON")
+    assert rows[1].raw == "{not json"
+    assert rows[2].error == "expected a JSON object, got list"
+    assert rows[3].error == "field 'address' holds a nested value"
+
+
+def test_format_comes_from_the_extension_or_the_option(tmp_path: Path) -> None:
+    assert detect_format(tmp_path / "a.CSV") == "csv"
+    assert detect_format(tmp_path / "a.ndjson") == "jsonl"
+    assert detect_format(tmp_path / "a.dat", "csv") == "csv"
+    with pytest.raises(UnreadableFile, match="--format"):
+        detect_format(tmp_path / "a.dat")
+
+
+def test_unreadable_files_fail_clearly(write: Write, tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile, match="no such file"):
+        open_sheet(tmp_path / "missing.csv")
+    with pytest.raises(UnreadableFile, match="not a readable XLSX"):
+        open_sheet(write("fake.xlsx", "email\na@example.com\n"))
