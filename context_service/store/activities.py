@@ -52,6 +52,26 @@ def activities_by_owner(
     return found
 
 
+def owners_of_keys(
+    conn: sqlite3.Connection, keys: Iterable[RecordKey]
+) -> dict[RecordKey, list[RecordKey]]:
+    """For each of these activity record keys, the keys of its owners (absent if none)."""
+    unique = sorted({(k.source, k.kind, k.external_id) for k in keys})
+    found: dict[RecordKey, list[RecordKey]] = {}
+    for start in range(0, len(unique), 100):
+        chunk = unique[start : start + 100]
+        terms = " OR ".join(["(r.source = ? AND r.kind = ? AND r.external_id = ?)"] * len(chunk))
+        rows = conn.execute(
+            "SELECT r.source, r.kind, r.external_id, a.owner_source, a.owner_kind, "
+            f"a.owner_external_id FROM records r JOIN activities a ON a.record_id = r.id "
+            f"WHERE {terms}",
+            [part for triple in chunk for part in triple],
+        )
+        for source, kind, external_id, *owner in rows:
+            found.setdefault(RecordKey(source, kind, external_id), []).append(RecordKey(*owner))
+    return found
+
+
 def owners_of(conn: sqlite3.Connection, record_id: int) -> list[RecordKey]:
     """The owner keys of an activity record."""
     rows = conn.execute(

@@ -46,6 +46,8 @@ def create_profile(conn: sqlite3.Connection, now: str) -> str:
 def oldest(conn: sqlite3.Connection, profile_ids: set[str]) -> str:
     """The profile created first among these (insertion order; ULIDs alone may tie)."""
     ids = sorted(profile_ids)
+    if len(ids) == 1:
+        return ids[0]
     marks = ",".join("?" * len(ids))
     row = conn.execute(
         f"SELECT id FROM profiles WHERE id IN ({marks}) ORDER BY rowid LIMIT 1", ids
@@ -69,6 +71,23 @@ def profile_of_key(conn: sqlite3.Connection, key: RecordKey) -> str | None:
         (key.source, key.kind, key.external_id),
     ).fetchone()
     return None if row is None else str(row[0])
+
+
+def profiles_of_keys(conn: sqlite3.Connection, keys: Iterable[RecordKey]) -> dict[RecordKey, str]:
+    """The profile of each record key that has one (keys without a profile are absent)."""
+    unique = sorted({(k.source, k.kind, k.external_id) for k in keys})
+    found: dict[RecordKey, str] = {}
+    for start in range(0, len(unique), 100):
+        chunk = unique[start : start + 100]
+        terms = " OR ".join(["(r.source = ? AND r.kind = ? AND r.external_id = ?)"] * len(chunk))
+        rows = conn.execute(
+            "SELECT r.source, r.kind, r.external_id, m.profile_id FROM records r "
+            f"JOIN profile_members m ON m.record_id = r.id WHERE {terms}",
+            [part for triple in chunk for part in triple],
+        )
+        for source, kind, external_id, profile_id in rows:
+            found[RecordKey(source, kind, external_id)] = str(profile_id)
+    return found
 
 
 def profiles_of(conn: sqlite3.Connection, record_ids: list[int]) -> dict[int, str]:

@@ -103,10 +103,13 @@ def ingest_batch(
     report = IngestReport()
     now = utc_now()
     dirty: set[str] = set()
+    owners: list[RecordKey] = []
     with store.transaction() as conn:
         for item in batch:
             report.seen += 1
-            dirty |= _ingest_one(conn, item, ctx, now, report)
+            _ingest_one(conn, item, ctx, now, report, dirty, owners)
+        # Activity owners are looked up once per batch, after every person in it is resolved.
+        dirty |= profiles_for_owners(conn, owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots:
             snapshots.enqueue(conn, dirty, now)
@@ -152,8 +155,14 @@ def ingest_all(
 
 
 def _ingest_one(
-    conn: Any, item: RawPayload, ctx: IngestContext, now: str, report: IngestReport
-) -> set[str]:
+    conn: Any,
+    item: RawPayload,
+    ctx: IngestContext,
+    now: str,
+    report: IngestReport,
+    dirty: set[str],
+    owners: list[RecordKey],
+) -> None:
     text = _encode(item.payload).decode()
     try:
         mapped = _map(item, ctx, text)
@@ -162,14 +171,16 @@ def _ingest_one(
         upsert_record(conn, key, text, None, fetched_at=now, error=exc.detail)
         report.rejected += 1
         report.rejections.append(Rejection(item.source, item.kind, key.external_id, exc.detail))
-        return set()
+        return
     outcome = upsert_record(conn, mapped.key, text, mapped, fetched_at=now)
     setattr(report, outcome.status, getattr(report, outcome.status) + 1)
     if outcome.status in {"stale", "unchanged"}:
-        return set()
-    return apply_mapped(
+        return
+    changed, touched_owners = _apply(
         conn, outcome.record_id, mapped, ctx.region, now, is_new=outcome.status == "inserted"
     )
+    dirty |= changed
+    owners.extend(touched_owners)
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
@@ -200,44 +211,48 @@ def apply_mapped(
     many of its records a batch touched. ``is_new`` says the record was just inserted, so it
     has no index entries to replace yet.
     """
+    changed, owners = _apply(conn, record_id, mapped, region, now, is_new=is_new)
+    return changed | (profiles_for_owners(conn, owners) if owners else set())
+
+
+def _apply(
+    conn: Any, record_id: int, mapped: Mapped, region: str, now: str, *, is_new: bool
+) -> tuple[set[str], list[RecordKey]]:
+    """Changed profiles of a person record, or the owner keys (old and new) of an activity."""
     if mapped.person is not None or (mapped.deleted and mapped.activity is None):
         # The record's own profile (before and after) is among what resolution reports.
-        return resolve_person(conn, record_id, mapped, region, now, is_new=is_new)
+        return resolve_person(conn, record_id, mapped, region, now, is_new=is_new), []
     if mapped.activity is None:
-        return set()
+        return set(), []
     before = [] if is_new else activities.owners_of(conn, record_id)
     owners = [] if mapped.deleted else mapped.activity.owners
     if before != owners:
         activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
-    return profiles_for_owners(conn, [*before, *owners])
+    return set(), [*before, *owners]
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:
     """Give each changed profile a new version, once."""
-    for profile_id in sorted(set(profile_ids)):
-        profiles.bump_version(conn, profile_id, now)
-
-
-def _owned_profiles(conn: Any, key: RecordKey) -> set[str]:
-    profile_id = profiles.profile_of_key(conn, key)
-    return {profile_id} if profile_id else set()
+    conn.executemany(
+        "UPDATE profiles SET version = version + 1, updated_at = ? WHERE id = ?",
+        [(now, profile_id) for profile_id in sorted(set(profile_ids))],
+    )
 
 
 def profiles_for_owners(conn: Any, owners: list[RecordKey]) -> set[str]:
-    found: set[str] = set()
-    for owner in set(owners):
-        direct = _owned_profiles(conn, owner)
-        if direct:
-            found |= direct
-            continue
-        row = conn.execute(
-            "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
-            (owner.source, owner.kind, owner.external_id),
-        ).fetchone()
-        if row is not None:  # the owner is itself an activity (a dispute's charge): one hop
-            for parent in activities.owners_of(conn, int(row[0])):
-                found |= _owned_profiles(conn, parent)
+    """The profiles of these owner keys; an owner that is itself an activity (a dispute's
+    charge) counts through its own owners, one hop."""
+    direct = profiles.profiles_of_keys(conn, owners)
+    found = set(direct.values())
+    indirect = [owner for owner in set(owners) if owner not in direct]
+    if indirect:
+        parents = activities.owners_of_keys(conn, indirect)
+        found |= set(profiles.profiles_of_keys(conn, _flat(parents.values())).values())
     return found
+
+
+def _flat(groups: Iterable[list[RecordKey]]) -> list[RecordKey]:
+    return [item for group in groups for item in group]
 
 
 def _fallback_id(payload: Mapping[str, Any], text: str) -> str:
