@@ -1,4 +1,4 @@
-"""The ``context-service`` command: serve, demo, lookup.
+"""The ``context-service`` command: serve, demo, sync, import, status, lookup.
 
 Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module and
 ``api/app.py`` are the only places that wire integrations in.
@@ -11,7 +11,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from context_service.api.app import ingest_context
 from context_service.errors import ContextServiceError
@@ -19,6 +19,9 @@ from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestReport, RawPayload, ingest_all
+
+if TYPE_CHECKING:
+    from context_service.sheets import ImportReport
 
 DEMO_LINKS = {
     "shopify_shop": "context-demo",
@@ -177,6 +180,83 @@ def _progress() -> Any:
     )
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from context_service.sheets import (
+        ColumnMapping,
+        import_file,
+        load_mapping_file,
+        parse_map_options,
+    )
+
+    mapping = load_mapping_file(args.mapping) if args.mapping else ColumnMapping()
+    mapping = mapping.merged(parse_map_options(args.map))
+    settings = load_settings()
+    store = Store(settings.db)
+    try:
+        with _import_progress() as progress:
+            task = progress.add_task(f"Importing {os.path.basename(args.file)}", total=None)
+            report = import_file(
+                store,
+                args.file,
+                args.source,
+                ingest_context(settings),
+                mapping=mapping,
+                fmt=args.format,
+                encoding=args.encoding,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    finally:
+        store.close()
+    _print_import_report(report, args.show_rejections)
+    return 0
+
+
+def _import_progress() -> Any:
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    )
+
+
+def _print_import_report(report: ImportReport, show: int) -> None:
+    rec = report.records
+    print(
+        f"imported {report.path} as source {report.source!r}: {report.rows_read} rows in "
+        f"{report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s): "
+        f"{report.rows_imported} imported, {report.rows_rejected} rejected, "
+        f"{report.blank_rows} blank rows skipped"
+    )
+    print(
+        f"records: {rec.inserted} new, {rec.updated} updated, {rec.unchanged} unchanged, "
+        f"{rec.stale} stale; {report.profiles_rebuilt} profile snapshots rebuilt"
+    )
+    if report.ignored_columns:
+        print(
+            "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "
+            f"silence): {', '.join(report.ignored_columns)}"
+        )
+    if not report.rejections:
+        return
+    print("rejected rows (each is kept raw in the store with its reason):")
+    listed = report.rejections if show <= 0 else report.rejections[:show]
+    for rejection in listed:
+        print(f"  line {rejection.line}: {rejection.reason}")
+    if len(listed) < len(report.rejections):
+        more = len(report.rejections) - len(listed)
+        print(f"  ... and {more} more (--show-rejections 0 lists all)")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
@@ -220,9 +300,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=1000, help="synthetic customers to generate")
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("sync", help="sync a source from its API (resumes from its cursor)")
-    p.add_argument("source", choices=["shopify", "stripe"])
+    p.add_argument("source", choices=["shopify", "stripe", "hubspot", "zendesk"])
     p.add_argument("--full", action="store_true", help="ignore cursors: full backfill")
     p.set_defaults(func=cmd_sync)
+    p = sub.add_parser("import", help="import a CSV, XLSX or JSONL file as a named source")
+    p.add_argument("file", help="the file to import")
+    p.add_argument("--source", required=True, help="the source name its records get")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a column to a field (FIELD '-' ignores the column); repeatable",
+    )
+    p.add_argument("--mapping", default=None, help="TOML or JSON file of COLUMN = FIELD entries")
+    p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default=None)
+    p.add_argument("--encoding", default=None, help="CSV text encoding (default: sniffed)")
+    p.add_argument(
+        "--show-rejections",
+        type=int,
+        default=20,
+        metavar="N",
+        help="list at most N rejected rows (0: all; default 20)",
+    )
+    p.set_defaults(func=cmd_import)
     p = sub.add_parser("status", help="per-source sync status: last run, cursors, counts")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_status)
