@@ -78,13 +78,20 @@ def configured_sources(settings: Settings) -> list[str]:
         found.append("shopify")
     if settings.stripe_api_key or settings.stripe_webhook_secret:
         found.append("stripe")
+    if settings.hubspot_access_token or settings.hubspot_client_secret:
+        found.append("hubspot")
+    zendesk_credentials = settings.zendesk_email and settings.zendesk_api_token
+    if settings.zendesk_subdomain and (zendesk_credentials or settings.zendesk_webhook_secret):
+        found.append("zendesk")
     return found
 
 
 def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
     """A connector for every source that has credentials or a webhook secret configured."""
+    from integrations.hubspot import HubSpotConnector
     from integrations.shopify import ShopifyConnector
     from integrations.stripe import StripeConnector
+    from integrations.zendesk import ZendeskConnector
 
     sources = configured_sources(settings)
     found: dict[str, Connector] = {}
@@ -102,6 +109,22 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             api_key=settings.stripe_api_key,
             webhook_secret=settings.stripe_webhook_secret,
             base_url=settings.stripe_base_url,
+        )
+    if "hubspot" in sources:
+        found["hubspot"] = HubSpotConnector(
+            client,
+            access_token=settings.hubspot_access_token,
+            client_secret=settings.hubspot_client_secret,
+            base_url=settings.hubspot_base_url,
+        )
+    if "zendesk" in sources:
+        found["zendesk"] = ZendeskConnector(
+            subdomain=settings.zendesk_subdomain,
+            email=settings.zendesk_email,
+            api_token=settings.zendesk_api_token,
+            webhook_secret=settings.zendesk_webhook_secret,
+            base_url=settings.zendesk_base_url,
+            client=client,
         )
     return found
 
