@@ -257,6 +257,20 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         print(f"  ... and {more} more (--show-rejections 0 lists all)")
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from context_service.export import write_export
+
+    settings = load_settings()
+    store = Store(settings.db)
+    if args.output in (None, "-"):
+        count = write_export(store.conn, sys.stdout, args.format)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = write_export(store.conn, out, args.format)
+    print(f"exported {count} profiles as {args.format}", file=sys.stderr)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
@@ -324,6 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="list at most N rejected rows (0: all; default 20)",
     )
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export", help="write every profile (members and identity) as JSONL or CSV")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("--output", default=None, help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("status", help="per-source sync status: last run, cursors, counts")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=cmd_status)

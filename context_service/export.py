@@ -1,1 +1,155 @@
-"""Export every resolved profile as JSONL or CSV."""
+"""Export every resolved profile as JSONL or CSV.
+
+One line (or row) per live profile: its id, its member records (``source``, ``kind``,
+``external_id``) and the identity section of its materialized snapshot. Profiles are read in
+chunks, so an export of a million profiles holds only one chunk in memory.
+
+    context-service export --format jsonl > profiles.jsonl
+    context-service export --format csv --output profiles.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections.abc import Iterator
+from typing import Literal, TextIO
+
+import msgspec
+
+from context_service.models import Address, IdentitySection
+from context_service.store import profiles
+
+Format = Literal["jsonl", "csv"]
+FORMATS: tuple[Format, ...] = ("jsonl", "csv")
+CSV_COLUMNS = (
+    "profile_id",
+    "name",
+    "emails",
+    "phones",
+    "company",
+    "addresses",
+    "customer_since",
+    "members",
+)
+_CHUNK = 500
+
+
+class ExportMember(msgspec.Struct):
+    """One record that belongs to the profile."""
+
+    source: str
+    kind: str
+    external_id: str
+
+
+class ExportedProfile(msgspec.Struct):
+    """What an export line holds for one profile."""
+
+    profile_id: str
+    members: list[ExportMember]
+    identity: IdentitySection
+
+
+class _IdentityOnly(msgspec.Struct):
+    identity: IdentitySection = msgspec.field(default_factory=IdentitySection)
+
+
+_decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
+_encode = msgspec.json.Encoder().encode
+
+
+def exported_profiles(conn: sqlite3.Connection) -> Iterator[ExportedProfile]:
+    """Every live profile in creation order, with its members and snapshot identity."""
+    last_rowid = 0
+    while True:
+        rows = conn.execute(
+            "SELECT rowid, id FROM profiles WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            (last_rowid, _CHUNK),
+        ).fetchall()
+        if not rows:
+            return
+        last_rowid = int(rows[-1][0])
+        ids = [str(row[1]) for row in rows]
+        members = _members(conn, ids)
+        identities = _identities(conn, ids)
+        for profile_id in ids:
+            yield ExportedProfile(
+                profile_id=profile_id,
+                members=members.get(profile_id, []),
+                identity=identities.get(profile_id, IdentitySection()),
+            )
+
+
+def write_export(conn: sqlite3.Connection, out: TextIO, fmt: Format) -> int:
+    """Write every profile to ``out`` in ``fmt``; return how many were written."""
+    if fmt == "jsonl":
+        return _write_jsonl(conn, out)
+    return _write_csv(conn, out)
+
+
+def _write_jsonl(conn: sqlite3.Connection, out: TextIO) -> int:
+    count = 0
+    for profile in exported_profiles(conn):
+        out.write(_encode(profile).decode())
+        out.write("\n")
+        count += 1
+    return count
+
+
+def _write_csv(conn: sqlite3.Connection, out: TextIO) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for profile in exported_profiles(conn):
+        writer.writerow(csv_row(profile))
+        count += 1
+    return count
+
+
+def csv_row(profile: ExportedProfile) -> list[str]:
+    """One CSV row: lists joined with ``"; "``, members as ``source:kind:external_id``."""
+    identity = profile.identity
+    return [
+        profile.profile_id,
+        identity.name or "",
+        "; ".join(identity.emails),
+        "; ".join(identity.phones),
+        identity.company or "",
+        "; ".join(_address_line(a) for a in identity.addresses),
+        identity.customer_since or "",
+        "; ".join(f"{m.source}:{m.kind}:{m.external_id}" for m in profile.members),
+    ]
+
+
+def _address_line(address: Address) -> str:
+    parts = (
+        address.street,
+        address.city,
+        address.region,
+        address.postcode,
+        address.country,
+    )
+    return ", ".join(part for part in parts if part)
+
+
+def _members(conn: sqlite3.Connection, profile_ids: list[str]) -> dict[str, list[ExportMember]]:
+    record_ids = profiles.members_of(conn, profile_ids)
+    wanted = sorted({rid for ids in record_ids.values() for rid in ids})
+    keys: dict[int, ExportMember] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        for rid, source, kind, external_id in conn.execute(
+            f"SELECT id, source, kind, external_id FROM records WHERE id IN ({marks})", chunk
+        ):
+            keys[int(rid)] = ExportMember(str(source), str(kind), str(external_id))
+    return {pid: [keys[rid] for rid in ids if rid in keys] for pid, ids in record_ids.items()}
+
+
+def _identities(conn: sqlite3.Connection, profile_ids: list[str]) -> dict[str, IdentitySection]:
+    marks = ",".join("?" * len(profile_ids))
+    rows = conn.execute(
+        f"SELECT profile_id, json FROM snapshots WHERE profile_id IN ({marks})", profile_ids
+    )
+    return {str(pid): _decode_identity(blob).identity for pid, blob in rows}
