@@ -1,4 +1,4 @@
-"""Helpers for spreadsheet tests: write small files, import them, read snapshots back."""
+"""Fixtures for spreadsheet tests: write small files and import them into the test store."""
 
 from __future__ import annotations
 
@@ -6,16 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 
-from context_service.models import Snapshot
 from context_service.sheets import ImportReport, import_file
-from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestContext
-
-Importer = Callable[..., ImportReport]
+from tests.sheets.helpers import Importer
 
 
 @pytest.fixture
@@ -41,14 +37,3 @@ def import_sheet(store: Store, ctx: IngestContext) -> Importer:
         return import_file(store, path, source, ctx, **kwargs)
 
     return run
-
-
-def snapshot_for(store: Store, email: str) -> Snapshot:
-    """The decoded snapshot of the profile with this email."""
-    stored = lookup.by_email(store.conn, email)
-    return msgspec.json.decode(stored.json, type=Snapshot)
-
-
-def profile_versions(store: Store) -> dict[str, int]:
-    """Every profile's current version."""
-    return dict(store.conn.execute("SELECT id, version FROM profiles").fetchall())

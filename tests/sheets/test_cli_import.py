@@ -9,7 +9,7 @@ import pytest
 
 from context_service.cli import main
 from context_service.store import Store
-from tests.sheets.conftest import snapshot_for
+from tests.sheets.helpers import snapshot_for
 
 MAYA_ROW = (
     "Email,Full Name,Company,Phone,Order Number,Order Date,Total,Currency,Payment Status,Notes\n"

@@ -11,7 +11,7 @@ import pytest
 from context_service.sheets import ColumnMappingError, UnreadableFile, parse_map_options
 from context_service.store import Store
 from context_service.store.records import rejected
-from tests.sheets.conftest import Importer, profile_versions, snapshot_for
+from tests.sheets.helpers import Importer, profile_versions, snapshot_for
 
 Write = Callable[[str, str | bytes], Path]
 
