@@ -24,6 +24,7 @@ from context_service.api.sync_status import get_sync
 from context_service.api.webhooks import drain_inbox, receive_webhook
 from context_service.models import Connector
 from context_service.settings import Settings, load_settings
+from context_service.sheets import WithSheetSources
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
 from context_service.sync import IngestContext
@@ -65,7 +66,8 @@ def default_mappers() -> dict[str, Any]:
 def ingest_context(settings: Settings) -> IngestContext:
     """Everything ingestion needs, from the settings."""
     return IngestContext(
-        mappers=default_mappers(),
+        # Any source without a built-in mapper is a spreadsheet source (``context-service import``).
+        mappers=WithSheetSources(default_mappers()),
         region=settings.default_region,
         links=DashboardLinks.from_settings(settings),
     )
