@@ -43,7 +43,7 @@ def iso_utc(value: str | int | float | None) -> str | None:
         moment = moment.astimezone(UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise MappingError(f"unparseable timestamp {value!r}") from exc
-    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%SZ")
+    return moment.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def _is_canonical(value: str) -> bool:

@@ -123,63 +123,155 @@ _TITLES = frozenset(
         "esq",
     ]
 )
-_NICKNAMES = {
-    "bob": "robert",
-    "rob": "robert",
-    "bobby": "robert",
-    "bill": "william",
-    "will": "william",
-    "liz": "elizabeth",
-    "beth": "elizabeth",
-    "lizzie": "elizabeth",
-    "jim": "james",
-    "jimmy": "james",
-    "mike": "michael",
-    "tom": "thomas",
-    "tommy": "thomas",
-    "tomas": "thomas",
-    "kate": "katherine",
-    "katie": "katherine",
-    "cathy": "catherine",
-    "dan": "daniel",
-    "danny": "daniel",
-    "dave": "david",
-    "joe": "joseph",
-    "jose": "joseph",
-    "sam": "samuel",
-    "alex": "alexander",
-    "chris": "christopher",
-    "matt": "matthew",
-    "nick": "nicholas",
-    "tony": "anthony",
-    "steve": "steven",
-    "stephen": "steven",
-    "jen": "jennifer",
-    "jenny": "jennifer",
-    "peggy": "margaret",
-    "maggie": "margaret",
-    "meg": "margaret",
-    "dick": "richard",
-    "rick": "richard",
-    "rich": "richard",
-    "ted": "edward",
-    "ed": "edward",
-    "eddie": "edward",
-    "andy": "andrew",
-    "drew": "andrew",
-    "ben": "benjamin",
-    "pat": "patrick",
+# Common English nicknames and the formal first names they stand for. A nickname that stands for
+# several names (``sam``: Samuel or Samantha) lists them all; it then matches any of them but is
+# its own blocking key.
+_NICKNAME_TEXT = """
+bob rob robbie bobby bert:robert;
+bill will willy billy liam:william;
+liz beth lizzie betty eliza betsy libby:elizabeth;
+jim jimmy jamie:james;
+mike mikey mick:michael;
+tom tommy tomas:thomas;
+kate katie kathy kat:katherine catherine kathryn;
+cathy cat:catherine;
+dan danny:daniel;
+dave davy:david;
+joe joey jose:joseph;
+sam sammy:samuel samantha;
+alex al lex:alexander alexandra;
+chris kris:christopher christine christina;
+matt matty:matthew;
+nick nicky:nicholas;
+tony:anthony;
+steve stevie stephen:steven;
+jen jenny jenn:jennifer;
+peggy maggie meg:margaret;
+dick rick rich ricky richie:richard;
+ted ed eddie:edward;
+andy drew:andrew;
+ben benny:benjamin;
+pat patty:patrick patricia;
+trish tricia:patricia;
+ken kenny:kenneth;
+tim timmy:timothy;
+deb debbie debby:deborah;
+greg:gregory;
+sue susie suzy:susan;
+jon johnny jack:john;
+chuck charlie:charles;
+hank harry:henry;
+larry:lawrence;
+jerry:gerald jerome;
+terry:terence teresa;
+tina:christina;
+sandy:sandra;
+becky:rebecca;
+abby:abigail;
+mandy:amanda;
+vicky vicki:victoria;
+jess jessie:jessica;
+nate:nathan nathaniel;
+fred freddie:frederick;
+ron ronnie:ronald;
+don donnie:donald;
+phil:philip phillip;
+ray:raymond;
+russ:russell;
+walt:walter;
+gabe:gabriel;
+zach zack:zachary;
+josh:joshua;
+jake:jacob;
+ally allie:alison allison;
+nat:natalie natasha;
+val:valerie;
+gina:georgina;
+manny:manuel;
+pete:peter;
+tommaso:thomas;
+bea:beatrice;
+ellie:eleanor ellen;
+frank:francis franklin;
+fran:frances francis;
+gerry:gerald;
+izzy:isabel isabella;
+jojo:joanna;
+lou:louis louise;
+max:maxwell maximilian
+"""
+
+
+def _nicknames(text: str) -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for entry in text.split(";"):
+        nicks, _, formal = entry.partition(":")
+        for nick in nicks.split():
+            table[nick] = tuple(formal.split())
+    return table
+
+
+_NICKNAMES = _nicknames(_NICKNAME_TEXT)
+
+
+# Misspellings of the big mailbox providers' domains, seen often enough in checkout forms that
+# correcting them cannot hurt: nobody else receives mail at these.
+DOMAIN_TYPOS = {
+    "gmial.com": "gmail.com",
+    "gmai.com": "gmail.com",
+    "gmal.com": "gmail.com",
+    "gamil.com": "gmail.com",
+    "gnail.com": "gmail.com",
+    "gmail.co": "gmail.com",
+    "gmail.con": "gmail.com",
+    "gmail.cm": "gmail.com",
+    "gmaill.com": "gmail.com",
+    "googlemail.com": "gmail.com",
+    "hotmial.com": "hotmail.com",
+    "hotmai.com": "hotmail.com",
+    "hotmail.con": "hotmail.com",
+    "hotmal.com": "hotmail.com",
+    "yahooo.com": "yahoo.com",
+    "yaho.com": "yahoo.com",
+    "yahoo.con": "yahoo.com",
+    "outlok.com": "outlook.com",
+    "outlook.con": "outlook.com",
+    "iclod.com": "icloud.com",
+    "icloud.con": "icloud.com",
 }
+# Providers that document that dots in the local part are ignored and ``+tag`` suffixes are
+# delivered to the same mailbox (Gmail); elsewhere only the ``+tag`` rule is safe to skip.
+_DOTLESS_DOMAINS = frozenset({"gmail.com"})
 
 
 def normalize_email(raw: str | None) -> str | None:
-    """Lower-cased, trimmed email, or ``None`` when it is not a plausible address."""
+    """Lower-cased, trimmed email with known domain typos fixed, or ``None`` if implausible.
+
+    ``Maya.Patel@GMIAL.com`` becomes ``maya.patel@gmail.com``. Provider aliasing (dots, ``+tag``)
+    is not applied here: the address stays what the customer typed; ``mailbox_key`` gives the
+    mailbox it reaches.
+    """
     if not raw:
         return None
     email = raw.strip().strip("<>").strip().lower()
     if not _EMAIL.match(email) or ".." in email:
         return None
-    return email
+    local, _, domain = email.rpartition("@")
+    fixed = DOMAIN_TYPOS.get(domain)
+    return f"{local}@{fixed}" if fixed else email
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox a normalized email reaches: ``+tag`` dropped, and Gmail's dots dropped.
+
+    ``m.a.y.a+shop@gmail.com`` and ``maya@gmail.com`` reach the same Gmail mailbox (Google
+    documents both rules); for other providers only the ``+tag`` suffix is dropped.
+    """
+    local, _, domain = email.rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _DOTLESS_DOMAINS:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
 
 
 def is_merge_email(email: str) -> bool:
@@ -191,11 +283,16 @@ def is_merge_email(email: str) -> bool:
     return base not in GENERIC_LOCAL_PARTS
 
 
+_NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
+
+
 @lru_cache(maxsize=65536)
 def normalize_phone(raw: str | None, region: str = "US") -> str | None:
     """The phone number in E.164 (``+14155550134``), or ``None`` when it is not a phone number."""
     if not raw or not any(ch.isdigit() for ch in raw):
         return None
+    if _NANP.fullmatch(raw):  # already a valid North American E.164 number: skip the parser
+        return raw
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -234,8 +331,15 @@ def name_tokens(first: str | None, last: str | None, full: str | None) -> tuple[
 
 
 def canonical_first(token: str) -> str:
-    """Map a nickname to its formal first name (``bob`` to ``robert``)."""
-    return _NICKNAMES.get(token, token)
+    """Map a nickname to its formal first name (``bob`` to ``robert``); an ambiguous nickname
+    (``sam``) stays itself."""
+    formal = _NICKNAMES.get(token)
+    return formal[0] if formal and len(formal) == 1 else token
+
+
+def first_name_forms(token: str) -> frozenset[str]:
+    """The token and every formal name it may stand for (``sam``: sam, samuel, samantha)."""
+    return frozenset((token, *_NICKNAMES.get(token, ())))
 
 
 def display_name(first: str | None, last: str | None, full: str | None) -> str | None:

@@ -143,10 +143,74 @@ CREATE TABLE snapshot_queue (
 ) WITHOUT ROWID;
 """
 
+_V6_IDENTITY_ENGINE = """
+CREATE TABLE identity_features (
+    record_id INTEGER PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,
+    features BLOB NOT NULL
+);
+
+CREATE TABLE identity_edges (
+    a INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    link INTEGER NOT NULL,
+    probability REAL NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX identity_edges_b ON identity_edges (b);
+
+CREATE TABLE identity_decisions (
+    a INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    decision TEXT NOT NULL CHECK (decision IN ('together', 'apart')),
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    note TEXT,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX identity_decisions_b ON identity_decisions (b);
+
+CREATE TABLE review_items (
+    id INTEGER PRIMARY KEY,
+    a INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    probability REAL NOT NULL,
+    reason TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'accepted', 'rejected')),
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    UNIQUE (a, b)
+);
+CREATE INDEX review_items_open ON review_items (status, id);
+CREATE INDEX review_items_b ON review_items (b);
+
+CREATE TABLE identity_model (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    model TEXT NOT NULL,
+    trained_at TEXT NOT NULL
+);
+"""
+
+_V4_LLM_SUMMARIES = """
+CREATE TABLE llm_summaries (
+    profile_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    audience TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (profile_id, version, audience, prompt_version, model)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
     ("0003_snapshot_queue", _V3_SNAPSHOT_QUEUE),
+    ("0004_llm_summaries", _V4_LLM_SUMMARIES),
+    ("0006_identity_engine", _V6_IDENTITY_ENGINE),
 ]
 
 

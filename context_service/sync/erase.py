@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from context_service.identity.resolve import resolve_person
-from context_service.models import Mapped, RecordKey
+from context_service.identity.engine import Engine, PersonChange
+from context_service.models import RecordKey
 from context_service.store import activities
 from context_service.store.records import get_record
 from context_service.sync.ingest import profiles_for_owners
@@ -21,7 +21,8 @@ def erase_records(
         if record is None:
             continue
         if record.mapped is not None and record.mapped.person is not None:
-            changed |= resolve_person(conn, record.id, Mapped(key=key, deleted=True), region, now)
+            change = PersonChange(record.id, key, facet=None)
+            changed |= Engine(conn, region, now).resolve([change])
         else:
             changed |= profiles_for_owners(conn, activities.owners_of(conn, record.id))
         conn.execute("DELETE FROM records WHERE id = ?", (record.id,))

@@ -15,7 +15,8 @@ from typing import Any
 import msgspec
 
 from context_service.errors import MappingError
-from context_service.identity.resolve import resolve_person
+from context_service.identity.engine import Engine, PersonChange
+from context_service.identity.pairs import Thresholds
 from context_service.models import Mapped, RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
@@ -84,6 +85,7 @@ class IngestContext(msgspec.Struct, frozen=True):
     mappers: Mappers
     region: str = "US"
     links: DashboardLinks = DashboardLinks()
+    thresholds: Thresholds = Thresholds()
 
 
 def utc_now() -> str:
@@ -102,14 +104,14 @@ def ingest_batch(
     """
     report = IngestReport()
     now = utc_now()
-    dirty: set[str] = set()
-    owners: list[RecordKey] = []
     with store.transaction() as conn:
+        touched = _Touched()
         for item in batch:
             report.seen += 1
-            _ingest_one(conn, item, ctx, now, report, dirty, owners)
-        # Activity owners are looked up once per batch, after every person in it is resolved.
-        dirty |= profiles_for_owners(conn, owners)
+            _ingest_one(conn, item, ctx, now, report, touched)
+        # People are resolved together, then activity owners looked up once, after them.
+        dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
+        dirty |= profiles_for_owners(conn, touched.owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots:
             snapshots.enqueue(conn, dirty, now)
@@ -154,14 +156,21 @@ def ingest_all(
     return total
 
 
+class _Touched:
+    """What a batch changed: person records to resolve, activity owners to look up."""
+
+    def __init__(self) -> None:
+        self.people: list[PersonChange] = []
+        self.owners: list[RecordKey] = []
+
+
 def _ingest_one(
     conn: Any,
     item: RawPayload,
     ctx: IngestContext,
     now: str,
     report: IngestReport,
-    dirty: set[str],
-    owners: list[RecordKey],
+    touched: _Touched,
 ) -> None:
     text = _encode(item.payload).decode()
     try:
@@ -176,11 +185,12 @@ def _ingest_one(
     setattr(report, outcome.status, getattr(report, outcome.status) + 1)
     if outcome.status in {"stale", "unchanged"}:
         return
-    changed, touched_owners = _apply(
-        conn, outcome.record_id, mapped, ctx.region, now, is_new=outcome.status == "inserted"
-    )
-    dirty |= changed
-    owners.extend(touched_owners)
+    is_new = outcome.status == "inserted"
+    if _is_person(mapped):
+        facet = None if mapped.deleted else mapped.person
+        touched.people.append(PersonChange(outcome.record_id, mapped.key, facet, is_new))
+    else:
+        touched.owners.extend(_index_activity(conn, outcome.record_id, mapped, is_new=is_new))
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
@@ -205,30 +215,32 @@ def apply_mapped(
     *,
     is_new: bool = False,
 ) -> set[str]:
-    """Update identity and the activity index for a stored record; return changed profiles.
+    """Update identity and the activity index for one stored record; return changed profiles.
 
-    The caller bumps the version of each changed profile once (``bump_versions``), however
-    many of its records a batch touched. ``is_new`` says the record was just inserted, so it
-    has no index entries to replace yet.
+    The caller bumps the version of each changed profile once (``bump_versions``). ``is_new``
+    says the record was just inserted, so it has no index entries to replace yet.
     """
-    changed, owners = _apply(conn, record_id, mapped, region, now, is_new=is_new)
-    return changed | (profiles_for_owners(conn, owners) if owners else set())
+    if _is_person(mapped):
+        facet = None if mapped.deleted else mapped.person
+        change = PersonChange(record_id, mapped.key, facet, is_new)
+        return Engine(conn, region, now).resolve([change])
+    owners = _index_activity(conn, record_id, mapped, is_new=is_new)
+    return profiles_for_owners(conn, owners) if owners else set()
 
 
-def _apply(
-    conn: Any, record_id: int, mapped: Mapped, region: str, now: str, *, is_new: bool
-) -> tuple[set[str], list[RecordKey]]:
-    """Changed profiles of a person record, or the owner keys (old and new) of an activity."""
-    if mapped.person is not None or (mapped.deleted and mapped.activity is None):
-        # The record's own profile (before and after) is among what resolution reports.
-        return resolve_person(conn, record_id, mapped, region, now, is_new=is_new), []
+def _is_person(mapped: Mapped) -> bool:
+    return mapped.person is not None or (mapped.deleted and mapped.activity is None)
+
+
+def _index_activity(conn: Any, record_id: int, mapped: Mapped, *, is_new: bool) -> list[RecordKey]:
+    """Update an activity's owner index; return its owner keys, old and new."""
     if mapped.activity is None:
-        return set(), []
+        return []
     before = [] if is_new else activities.owners_of(conn, record_id)
     owners = [] if mapped.deleted else mapped.activity.owners
     if before != owners:
         activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
-    return set(), [*before, *owners]
+    return [*before, *owners]
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:

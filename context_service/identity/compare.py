@@ -1,0 +1,144 @@
+"""Field-by-field comparison of two records' features: the comparison vector of a pair.
+
+Each field compares to one level (``exact``, ``fuzzy``, ``different``...), or ``null`` when either
+side lacks it. The Fellegi-Sunter model (``model.py``) turns the levels into a match weight.
+``shared`` names the email and phone values that differently named people use (a family
+mailbox, a switchboard): an exact match on one of them is its own, much weaker level.
+"""
+
+from __future__ import annotations
+
+from rapidfuzz.distance import JaroWinkler
+
+from context_service.identity.features import Features
+from context_service.identity.normalize import first_name_forms
+
+NULL = "null"
+FIELDS: dict[str, tuple[str, ...]] = {
+    "email": (NULL, "exact", "shared", "fuzzy", "different"),
+    "phone": (NULL, "exact", "shared", "different"),
+    "first_name": (NULL, "exact", "fuzzy", "initial", "different"),
+    "last_name": (NULL, "exact", "fuzzy", "different"),
+    "address": (NULL, "exact", "postcode", "different"),
+    "company": (NULL, "exact", "different"),
+}
+FIELD_NAMES = tuple(FIELDS)
+Levels = tuple[str, ...]  # one level per field, in FIELD_NAMES order
+
+_FUZZY_NAME = 0.88
+_FUZZY_EMAIL_LOCAL = 0.93
+_FUZZY_COMPANY = 0.92
+
+
+def compare(a: Features, b: Features, shared: frozenset[str] = frozenset()) -> Levels:
+    """The comparison vector of a pair (first and last names also tried swapped)."""
+    first, last = _names(a, b)
+    return (
+        _email(a.emails, b.emails, shared),
+        _phone(a.phones, b.phones, shared),
+        first,
+        last,
+        _address(a, b),
+        _company(a.company, b.company),
+    )
+
+
+def names_conflict(a: Features, b: Features) -> bool:
+    """Whether both records carry full names that cannot be one person's (``Ann Lee``/``Bo Park``).
+
+    Nicknames, initials, small typos and swapped first/last names are not conflicts; a single
+    name (``Maya``) conflicts only with a full name that lacks it.
+    """
+    if not a.first or not b.first:
+        return False
+    if not a.last or not b.last:
+        short, other = (a, b) if not a.last else (b, a)
+        tokens = [other.first, other.last] if other.last else [other.first]
+        return not any(_first_level(short.first, t) != "different" for t in tokens)
+    first, last = _names(a, b)
+    return "different" in (first, last)
+
+
+def _names(a: Features, b: Features) -> tuple[str, str]:
+    straight = (_first_level(a.first, b.first), _last_level(a.last, b.last))
+    if not (a.last and b.last) or "different" not in straight:
+        return straight
+    swapped = (_first_level(a.first, b.last), _last_level(a.last, b.first))
+    return swapped if _rank(swapped) < _rank(straight) else straight
+
+
+_ORDER = {"exact": 0, "fuzzy": 1, "initial": 2, "different": 3, NULL: 4}
+
+
+def _rank(levels: tuple[str, str]) -> tuple[int, int]:
+    ranked = sorted(_ORDER[level] for level in levels)
+    return (ranked[1], ranked[0])
+
+
+def _first_level(x: str, y: str) -> str:
+    if not x or not y:
+        return NULL
+    if x == y or first_name_forms(x) & first_name_forms(y):
+        return "exact"
+    if len(x) == 1 or len(y) == 1:
+        return "initial" if x[0] == y[0] else "different"
+    return "fuzzy" if JaroWinkler.similarity(x, y) >= _FUZZY_NAME else "different"
+
+
+def _last_level(x: str, y: str) -> str:
+    if not x or not y:
+        return NULL
+    if x == y:
+        return "exact"
+    return "fuzzy" if JaroWinkler.similarity(x, y) >= _FUZZY_NAME else "different"
+
+
+def _email(a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> str:
+    if not a or not b:
+        return NULL
+    common = set(a) & set(b)
+    if common:
+        return "shared" if common <= shared else "exact"
+    for x in a:
+        for y in b:
+            if _near_email(x, y):
+                return "fuzzy"
+    return "different"
+
+
+def _near_email(x: str, y: str) -> bool:
+    local_x, _, domain_x = x.partition("@")
+    local_y, _, domain_y = y.partition("@")
+    if local_x == local_y:
+        return len(local_x) >= 6 or domain_x == domain_y
+    return domain_x == domain_y and JaroWinkler.similarity(local_x, local_y) >= _FUZZY_EMAIL_LOCAL
+
+
+def _phone(a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> str:
+    if not a or not b:
+        return NULL
+    common = set(a) & set(b)
+    if common:
+        return "shared" if common <= shared else "exact"
+    return "different"
+
+
+def _address(a: Features, b: Features) -> str:
+    if not a.postcode or not b.postcode:
+        return NULL
+    if a.postcode != b.postcode:
+        return "different"
+    if a.street and b.street and _house(a.street) == _house(b.street):
+        return "exact"
+    return "postcode"
+
+
+def _house(street: str) -> str:
+    """House number and first street word: ``12 baker st`` and ``12 baker street w`` agree."""
+    return " ".join(street.split()[:2])
+
+
+def _company(a: str, b: str) -> str:
+    if not a or not b:
+        return NULL
+    return "exact" if a == b or JaroWinkler.similarity(a, b) >= _FUZZY_COMPANY else "different"

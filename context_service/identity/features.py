@@ -1,0 +1,151 @@
+"""What identity resolution compares: each person-like record reduced to normalized features.
+
+``features_of`` is pure and runs once per stored record version; the result is kept in the
+store (``identity_features``) so candidates are compared without normalizing them again.
+``blocking_keys`` are the values under which candidates are found: two records are compared
+only when they share one, so the work grows with the number of records, not its square.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from context_service.identity.normalize import (
+    canonical_first,
+    fold,
+    is_merge_email,
+    is_merge_phone,
+    mailbox_key,
+    name_tokens,
+    normalize_email,
+    normalize_phone,
+)
+from context_service.models import PersonFacet, RecordKey
+
+# Street words written in many ways; the short form is kept.
+_STREET_WORDS = {
+    "street": "st",
+    "str": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "boulevard": "blvd",
+    "drive": "dr",
+    "lane": "ln",
+    "court": "ct",
+    "place": "pl",
+    "square": "sq",
+    "terrace": "ter",
+    "highway": "hwy",
+    "parkway": "pkwy",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+}
+# Unit designators: what follows them is a flat number, not part of the street.
+_UNIT = re.compile(r"\b(apt|apartment|unit|suite|ste|flat|fl|floor|#)\b.*$")
+_COMPANY_SUFFIXES = frozenset(
+    "inc incorporated llc ltd limited gmbh co corp corporation sa sas sarl bv nv plc ag pty "
+    "srl spa oy ab as kg company the".split()
+)
+_LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block on
+
+
+class Features(msgspec.Struct, frozen=True, array_like=True):
+    """A person-like record as resolution sees it; every value normalized, empty when unknown."""
+
+    emails: tuple[str, ...] = ()  # mailboxes of the record's merge-eligible emails
+    phones: tuple[str, ...] = ()  # merge-eligible E.164 numbers
+    first: str = ""  # folded first-name token
+    last: str = ""  # folded last-name token
+    postcode: str = ""
+    street: str = ""  # house number and street, abbreviations unified, unit dropped
+    company: str = ""
+    xrefs: tuple[str, ...] = ()  # other records this one names explicitly (source:kind:id)
+    own: str = ""  # this record's own reference (source:kind:id)
+
+
+def xref_value(key: RecordKey) -> str:
+    """The value under which a record can be referenced from another system."""
+    return f"{key.source}:{key.kind}:{key.external_id}"
+
+
+def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
+    """Normalize one person facet (pure)."""
+    tokens = name_tokens(facet.first_name, facet.last_name, facet.name)
+    first = tokens[0] if tokens else ""
+    last = tokens[-1] if len(tokens) > 1 else ""
+    address = facet.addresses[0] if facet.addresses else None
+    return Features(
+        emails=_emails(facet.emails),
+        phones=_phones(facet.phones, region),
+        first=first,
+        last=last,
+        postcode=normalize_postcode(address.postcode if address else None),
+        street=normalize_street(address.street if address else None),
+        company=normalize_company(facet.company),
+        xrefs=tuple(sorted({xref_value(link) for link in facet.links if link != key})),
+        own=xref_value(key),
+    )
+
+
+def _emails(raw: list[str]) -> tuple[str, ...]:
+    found = set()
+    for value in raw:
+        email = normalize_email(value)
+        if email and is_merge_email(email):
+            found.add(mailbox_key(email))
+    return tuple(sorted(found))
+
+
+def _phones(raw: list[str], region: str) -> tuple[str, ...]:
+    found = set()
+    for value in raw:
+        phone = normalize_phone(value, region)
+        if phone and is_merge_phone(phone):
+            found.add(phone)
+    return tuple(sorted(found))
+
+
+def normalize_postcode(raw: str | None) -> str:
+    """Upper-case postcode without spaces or dashes (``sw1a 1aa`` to ``SW1A1AA``)."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def normalize_street(raw: str | None) -> str:
+    """Folded street line with common abbreviations unified and any unit number dropped."""
+    text = _UNIT.sub("", fold(raw or "").replace(",", " ").replace(".", " "))
+    words = [_STREET_WORDS.get(word, word) for word in text.split()]
+    return " ".join(words)
+
+
+def normalize_company(raw: str | None) -> str:
+    """Folded company name without legal suffixes or punctuation (``Acme, Inc.`` to ``acme``)."""
+    words = re.split(r"[\s,.&'()-]+", fold(raw or ""))
+    return " ".join(word for word in words if word and word not in _COMPANY_SUFFIXES)
+
+
+def blocking_keys(features: Features) -> set[str]:
+    """The values under which this record's candidates are looked up.
+
+    Exact mailboxes, phones and cross-system references, the (order-free) pair of name tokens
+    with nicknames resolved, and long email local parts (to catch domain typos not in the
+    typo table). None of them is capped, so the candidate pairs do not depend on the order in
+    which records arrive.
+    """
+    keys = {f"e:{email}" for email in features.emails}
+    keys |= {f"p:{phone}" for phone in features.phones}
+    keys |= {f"x:{ref}" for ref in features.xrefs}
+    if features.own:
+        keys.add(f"x:{features.own}")
+    if features.first and features.last:
+        pair = sorted((canonical_first(features.first), canonical_first(features.last)))
+        keys.add("n:" + "|".join(pair))
+    for email in features.emails:
+        local = email.partition("@")[0]
+        if len(local) >= _LOCAL_BLOCK_MIN:
+            keys.add(f"l:{local}")
+    return keys
