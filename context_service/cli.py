@@ -10,6 +10,7 @@ import argparse
 import os
 import secrets
 import sys
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -257,6 +258,28 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         print(f"  ... and {more} more (--show-rejections 0 lists all)")
 
 
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from context_service.sync.rebuild import resolve_all
+
+    settings = load_settings()
+    store = Store(settings.db)
+    started = time.perf_counter()
+    report = resolve_all(store, ingest_context(settings), retrain=args.train)
+    elapsed = time.perf_counter() - started
+    if report.training is not None:
+        t = report.training
+        print(
+            f"trained on {t.records} records: {t.blocked_pairs} blocked pairs, "
+            f"{t.match_share:.1%} of them matches, prior 1 in {1 / t.prior:,.0f}"
+        )
+    print(
+        f"resolved {report.records} person records in {elapsed:.1f} s: "
+        f"{report.profiles_before} profiles before, {report.profiles_after} after, "
+        f"{report.profiles_changed} changed, {report.open_reviews} open review items"
+    )
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from context_service.export import write_export
 
@@ -301,6 +324,41 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_widget_url(args: argparse.Namespace) -> int:
+    """Print a signed, short-lived sidebar widget link for one customer."""
+    import time
+
+    from context_service.tools import CustomerRef, find_stored
+    from context_service.widget import signed_url, signing_key
+
+    settings = load_settings()
+    lookup = {k: v for k, v in (("email", args.email), ("phone", args.phone)) if v}
+    store = Store(settings.db)
+    try:
+        find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
+    finally:
+        store.close()
+    key = signing_key(settings.widget_secret, settings.api_keys)
+    base = args.base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
+    ttl = args.ttl or settings.widget_ttl_seconds
+    print(signed_url(base, lookup, key, int(time.time()) + ttl))
+    return 0
+
+
+def cmd_mcp(_args: argparse.Namespace) -> int:
+    """Serve the tools over MCP on stdio until the client closes it."""
+    from context_service.mcp_server import build_mcp_server
+    from context_service.tools import ToolBox
+
+    settings = load_settings()
+    store = Store(settings.db)
+    try:
+        build_mcp_server(ToolBox(store.conn, settings.default_region)).run("stdio")
+    finally:
+        store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every command is documented in the README (a test checks)."""
     parser = argparse.ArgumentParser(prog="context-service", description=__doc__.splitlines()[0])
@@ -338,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="list at most N rejected rows (0: all; default 20)",
     )
     p.set_defaults(func=cmd_import)
+    p = sub.add_parser("resolve", help="re-resolve every person record from the stored data")
+    p.add_argument("--all", action="store_true", required=True, help="every record (required)")
+    p.add_argument("--train", action="store_true", help="estimate the match model first")
+    p.set_defaults(func=cmd_resolve)
     p = sub.add_parser("export", help="write every profile (members and identity) as JSONL or CSV")
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--output", default=None, help="file to write (default: standard output)")
@@ -348,6 +410,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lookup", help="print the text snapshot of the customer with this email")
     p.add_argument("email")
     p.set_defaults(func=cmd_lookup)
+    p = sub.add_parser("widget-url", help="print a signed, short-lived sidebar widget link")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="the customer's email")
+    who.add_argument("--phone", help="the customer's phone number")
+    p.add_argument("--base-url", default=None, help="where the service is reachable")
+    p.add_argument("--ttl", type=int, default=None, help="seconds the link stays valid")
+    p.set_defaults(func=cmd_widget_url)
+    p = sub.add_parser("mcp", help="serve the tools over MCP on stdio (for desktop agents)")
+    p.set_defaults(func=cmd_mcp)
     return parser
 
 

@@ -21,6 +21,15 @@ import msgspec
 from context_service.errors import ConfigurationError
 
 ENV_PREFIX = "CONTEXT_SERVICE_"
+# Helpdesk origins allowed to embed the sidebar widget by default (CSP frame-ancestors).
+WIDGET_FRAME_ANCESTORS = (
+    "'self'",
+    "https://*.zendesk.com",
+    "https://*.zdusercontent.com",
+    "https://*.freshdesk.com",
+    "https://*.freshworks.com",
+    "https://app.chatwoot.com",
+)
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -33,6 +42,8 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     workers: int = 1
     default_region: str = "US"
     log_level: str = "INFO"
+    identity_link_threshold: float = 0.99
+    identity_review_threshold: float = 0.5
 
     shopify_shop: str | None = None
     shopify_access_token: str | None = None
@@ -58,10 +69,20 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    llm_timeout_seconds: int = 10
+    field_policy: str | None = None
+
+    widget_secret: str | None = None
+    widget_ttl_seconds: int = 300
+    widget_frame_ancestors: list[str] = msgspec.field(
+        default_factory=lambda: list(WIDGET_FRAME_ANCESTORS)
+    )
+    public_url: str | None = None
 
 
-_LIST_FIELDS = {"api_keys"}
-_INT_FIELDS = {"port", "workers"}
+_LIST_FIELDS = {"api_keys", "widget_frame_ancestors"}
+_FLOAT_FIELDS = {"identity_link_threshold", "identity_review_threshold"}
+_INT_FIELDS = {"port", "workers", "widget_ttl_seconds", "llm_timeout_seconds"}
 SECRET_FIELDS = frozenset(
     {
         "api_keys",
@@ -74,6 +95,7 @@ SECRET_FIELDS = frozenset(
         "zendesk_api_token",
         "zendesk_webhook_secret",
         "llm_api_key",
+        "widget_secret",
     }
 )
 
@@ -96,6 +118,11 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
                 values[name] = int(raw)
             except ValueError as exc:
                 raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be an integer") from exc
+        elif name in _FLOAT_FIELDS:
+            try:
+                values[name] = float(raw)
+            except ValueError as exc:
+                raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be a number") from exc
         else:
             values[name] = raw
     return values
@@ -119,9 +146,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     values.update(_from_env(env))
     values.update(overrides)
     try:
-        return msgspec.convert(values, Settings)
+        settings = msgspec.convert(values, Settings)
     except msgspec.ValidationError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc
+    _check_thresholds(settings)
+    return settings
+
+
+def _check_thresholds(settings: Settings) -> None:
+    review, link = settings.identity_review_threshold, settings.identity_link_threshold
+    if not 0 < review <= link <= 1:
+        raise ConfigurationError(
+            "identity thresholds must satisfy 0 < CONTEXT_SERVICE_IDENTITY_REVIEW_THRESHOLD <= "
+            f"CONTEXT_SERVICE_IDENTITY_LINK_THRESHOLD <= 1 (got {review} and {link})"
+        )
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

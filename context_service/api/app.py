@@ -18,16 +18,25 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from context_service import __version__
 from context_service.api.auth import ApiKeys, require_api_key
-from context_service.api.context import get_context
+from context_service.api.context import get_context, lookup_context
+from context_service.api.context_state import context_state
+from context_service.api.escalations import create_escalation
 from context_service.api.problems import EXCEPTION_HANDLERS
 from context_service.api.sync_status import get_sync
+from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook
+from context_service.api.widget import get_widget, mint_widget_url
+from context_service.handoff import NotePoster, ZendeskNotes
+from context_service.identity.pairs import Thresholds
+from context_service.llm import LlmClient
+from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
 from context_service.settings import Settings, load_settings
 from context_service.sheets import WithSheetSources
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
 from context_service.sync import IngestContext
+from context_service.tools import ToolBox
 
 
 @get("/health", sync_to_thread=False, summary="Liveness and database check")
@@ -70,6 +79,9 @@ def ingest_context(settings: Settings) -> IngestContext:
         mappers=WithSheetSources(default_mappers()),
         region=settings.default_region,
         links=DashboardLinks.from_settings(settings),
+        thresholds=Thresholds(
+            link=settings.identity_link_threshold, review=settings.identity_review_threshold
+        ),
     )
 
 
@@ -131,23 +143,51 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
     return found
 
 
+def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | None:
+    """Escalation notes go to Zendesk when its API credentials are configured."""
+    from integrations.zendesk.connector import basic_auth, zendesk_base_url
+
+    base = zendesk_base_url(settings.zendesk_subdomain, settings.zendesk_base_url)
+    if not (base and settings.zendesk_email and settings.zendesk_api_token):
+        return None
+    auth = basic_auth(settings.zendesk_email, settings.zendesk_api_token)
+    return ZendeskNotes(client, base, auth)
+
+
 def _protected_routes() -> Router:
     """Everything but ``/health`` and signed webhooks needs an API key."""
-    return Router("/", route_handlers=[metrics, get_context, get_sync], guards=[require_api_key])
+    return Router(
+        "/",
+        route_handlers=[
+            metrics,
+            get_context,
+            lookup_context,
+            create_escalation,
+            get_sync,
+            get_openai_tools,
+            call_tool,
+            mint_widget_url,
+        ],
+        guards=[require_api_key],
+    )
 
 
 def create_app(
     settings: Settings,
     store: Store | None = None,
     connectors: Mapping[str, Connector] | None = None,
+    llm_client: LlmClient | None = None,
+    note_poster: NotePoster | None = None,
 ) -> Litestar:
-    """Build the HTTP app. ``store`` and ``connectors`` default to what the settings name."""
+    """Build the HTTP app. ``store``, ``connectors``, the LLM client and the helpdesk note
+    poster default to what the settings name."""
     the_store = store or Store(settings.db)
     client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     the_connectors = (
         dict(connectors) if connectors is not None else build_connectors(settings, client)
     )
     ctx = ingest_context(settings)
+    mcp_http = McpHttp(ToolBox(the_store.conn, settings.default_region))
 
     def provide_store() -> Store:
         return the_store
@@ -166,13 +206,23 @@ def create_app(
         "store": the_store,
         "connectors": the_connectors,
         "ingest_context": ctx,
+        **context_state(
+            settings, the_store, llm_client, note_poster or build_note_poster(settings, client)
+        ),
     }
     return Litestar(
-        route_handlers=[health, receive_webhook, _protected_routes()],
+        route_handlers=[
+            health,
+            receive_webhook,
+            get_widget,
+            _protected_routes(),
+            mcp_route(mcp_http),
+        ],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(state),
         on_startup=[drain_on_startup],
+        lifespan=[mcp_http.lifespan],
         openapi_config=OpenAPIConfig(
             title="Customer context service",
             version=__version__,

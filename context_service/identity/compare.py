@@ -8,7 +8,7 @@ mailbox, a switchboard): an exact match on one of them is its own, much weaker l
 
 from __future__ import annotations
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from context_service.identity.features import Features
 from context_service.identity.normalize import first_name_forms
@@ -26,7 +26,6 @@ FIELD_NAMES = tuple(FIELDS)
 Levels = tuple[str, ...]  # one level per field, in FIELD_NAMES order
 
 _FUZZY_NAME = 0.88
-_FUZZY_EMAIL_LOCAL = 0.93
 _FUZZY_COMPANY = 0.92
 
 
@@ -107,11 +106,21 @@ def _email(a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> st
 
 
 def _near_email(x: str, y: str) -> bool:
+    """One typo apart: the same local part at a domain one edit away, or a local part one edit
+    away at the same domain, with the same digits (``jen_brown12`` is not ``jen_brown3432``)."""
     local_x, _, domain_x = x.partition("@")
     local_y, _, domain_y = y.partition("@")
     if local_x == local_y:
-        return len(local_x) >= 6 or domain_x == domain_y
-    return domain_x == domain_y and JaroWinkler.similarity(local_x, local_y) >= _FUZZY_EMAIL_LOCAL
+        return len(local_x) >= 6 and DamerauLevenshtein.distance(domain_x, domain_y) <= 1
+    if domain_x != domain_y or _digits(local_x) != _digits(local_y):
+        return False
+    return (
+        min(len(local_x), len(local_y)) >= 6 and DamerauLevenshtein.distance(local_x, local_y) <= 1
+    )
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _phone(a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> str:

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import msgspec
 
-from context_service.identity import features as feats
 from context_service.identity.cluster import (
     ComponentResult,
     Decisions,
@@ -38,6 +37,7 @@ from context_service.identity.model import DEFAULT_MODEL, MatchModel
 from context_service.identity.pairs import Thresholds, decide
 from context_service.models import PersonFacet, RecordKey
 from context_service.store import profiles
+from context_service.store.records import decode_mapped
 
 _CHUNK = 400
 _encode_features = msgspec.msgpack.Encoder().encode
@@ -204,6 +204,12 @@ class Engine:
 
     # --- components and clusters ---------------------------------------------------------
 
+    def detach(self, record_ids: list[int]) -> set[str]:
+        """Take records out of their profiles (their neighbours are re-clustered)."""
+        seeds = self._neighbours(record_ids)
+        self._forget(record_ids)
+        return self._recluster(seeds - set(record_ids), set(record_ids))
+
     def _recluster(self, seeds: set[int], dead: set[int]) -> set[str]:
         before = profiles.profiles_of(self.conn, sorted(dead))
         changed = {before[rid] for rid in dead if rid in before}
@@ -340,6 +346,83 @@ def _connected(nodes: set[int], edges: set[Pair]) -> list[set[int]]:
     return [groups[root] for root in sorted(groups)]
 
 
+class RebuildReport(msgspec.Struct):
+    """What ``rebuild`` did."""
+
+    records: int
+    profiles_before: int
+    profiles_after: int
+    changed: set[str]
+    open_reviews: int
+
+
+def rebuild(
+    conn: sqlite3.Connection,
+    region: str,
+    now: str,
+    thresholds: Thresholds | None = None,
+    chunk: int = 5_000,
+) -> RebuildReport:
+    """Resolve every stored person record again from scratch (``context-service resolve --all``).
+
+    The identity index, edges, automatic links and open review items are rebuilt; people's
+    decisions and profile ids are kept (a cluster keeps the id most of its members had). The
+    result is the clustering the incremental path would have reached.
+    """
+    before = profiles.count_profiles(conn)
+    members_before = _memberships(conn)
+    people = list(person_records(conn))
+    for table in ("identity_edges", "identity_features", "identifiers"):
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM review_items WHERE status = 'open'")
+    conn.execute("DELETE FROM identity_links WHERE decided_by = 'auto'")
+    live = {change.record_id for change in people}
+    stale = [
+        int(rid)
+        for (rid,) in conn.execute("SELECT record_id FROM profile_members")
+        if int(rid) not in live
+    ]
+    engine = Engine(conn, region, now, thresholds)
+    if stale:
+        engine.detach(stale)
+    for start in range(0, len(people), chunk):
+        engine.resolve(people[start : start + chunk])
+    changed = _changed_profiles(members_before, _memberships(conn))
+    open_reviews = conn.execute("SELECT count(*) FROM review_items WHERE status = 'open'")
+    return RebuildReport(
+        records=len(people),
+        profiles_before=before,
+        profiles_after=profiles.count_profiles(conn),
+        changed=changed,
+        open_reviews=int(open_reviews.fetchone()[0]),
+    )
+
+
+def _memberships(conn: sqlite3.Connection) -> dict[str, frozenset[int]]:
+    groups: dict[str, set[int]] = {}
+    for record_id, profile_id in conn.execute("SELECT record_id, profile_id FROM profile_members"):
+        groups.setdefault(str(profile_id), set()).add(int(record_id))
+    return {pid: frozenset(ids) for pid, ids in groups.items()}
+
+
+def _changed_profiles(
+    before: Mapping[str, frozenset[int]], after: Mapping[str, frozenset[int]]
+) -> set[str]:
+    """Profiles whose members differ (including profiles that appeared or went away)."""
+    return {pid for pid in set(before) | set(after) if before.get(pid) != after.get(pid)}
+
+
+def person_records(conn: sqlite3.Connection) -> Iterator[PersonChange]:
+    """Every live person-like record in the store, as changes to resolve."""
+    rows = conn.execute(
+        "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 ORDER BY id"
+    )
+    for rid, blob in rows:
+        mapped = decode_mapped(blob)
+        if mapped is not None and mapped.person is not None:
+            yield PersonChange(int(rid), mapped.key, mapped.person, is_new=True)
+
+
 class Assignment(msgspec.Struct):
     """Which profile each record of a component belongs to, and the profiles that changed."""
 
@@ -434,8 +517,9 @@ __all__ = [
     "Assignment",
     "Engine",
     "PersonChange",
+    "RebuildReport",
     "assign_profiles",
-    "feats",
     "load_model",
+    "rebuild",
     "save_model",
 ]

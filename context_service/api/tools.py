@@ -1,0 +1,74 @@
+"""Tool calling over HTTP: the OpenAI function definitions and a call endpoint to run them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+import msgspec
+from litestar import MediaType, Request, Response, asgi, get, post
+from litestar.di import NamedDependency
+from litestar.handlers import ASGIRouteHandler
+from litestar.params import FromQuery, JSONBody
+from litestar.types import Receive, Scope, Send
+
+from context_service.api.auth import require_api_key
+from context_service.store import Store
+from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
+
+
+class ToolCall(msgspec.Struct, forbid_unknown_fields=True):
+    """A tool call as a model emits it; ``arguments`` may be the model's JSON string as is."""
+
+    name: str
+    arguments: dict[str, Any] | str = {}
+
+
+@get("/v1/tools/openai", sync_to_thread=False, summary="Tool definitions for OpenAI SDKs")
+def get_openai_tools(api: FromQuery[Literal["chat", "responses"]] = "chat") -> list[dict[str, Any]]:
+    """``get_customer_context``, ``find_customer`` and ``create_escalation`` as function tools.
+
+    Pass the list as ``tools=`` to ``client.chat.completions.create`` (``api=chat``, default)
+    or ``client.responses.create`` (``api=responses``). The parameter schemas are generated from
+    the same Structs that validate ``POST /v1/tools/call`` and the MCP server's tools.
+    """
+    return openai_tools(api)
+
+
+@post("/v1/tools/call", sync_to_thread=False, summary="Run a tool call", status_code=200)
+def call_tool(
+    request: Request,  # type: ignore[type-arg]
+    store: NamedDependency[Store],
+    data: JSONBody[ToolCall],
+) -> Response[bytes]:
+    """Run one tool call and answer its result as text, ready to hand back to the model.
+
+    Failures are problem details (404 unknown customer or tool, 409 ambiguous identifier with
+    ``candidates``, 400 bad arguments, 501 tool not available); their text is meant for the
+    model too, so a chatbot loop can pass the body back whatever the status.
+    """
+    region: str = request.app.state.settings.default_region
+    result = ToolBox(store.conn, region).call(data.name, _arguments(data))
+    return Response(result.encode(), media_type=MediaType.TEXT)
+
+
+def _arguments(call: ToolCall) -> dict[str, Any]:
+    if isinstance(call.arguments, dict):
+        return call.arguments
+    try:
+        decoded = msgspec.json.decode(call.arguments or "{}")
+    except msgspec.DecodeError as exc:
+        raise InvalidToolArguments(f"{call.name}: arguments are not valid JSON") from exc
+    if not isinstance(decoded, dict):
+        raise InvalidToolArguments(f"{call.name}: arguments must be a JSON object")
+    return decoded
+
+
+def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteHandler:
+    """``/mcp``: the MCP server over streamable HTTP, behind the same API-key guard."""
+
+    @asgi("/mcp", is_mount=True, copy_scope=True, guards=[require_api_key])
+    async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        await mcp_app(scope, receive, send)
+
+    return mcp_endpoint

@@ -1,0 +1,91 @@
+"""The helpdesk sidebar widget: ``GET /widget`` (signed link) and ``POST /v1/widget/url``."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import MediaType, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from context_service.settings import Settings
+from context_service.store import Store
+from context_service.tools import CustomerRef, find_stored
+from context_service.widget import (
+    LOOKUP_PARAMS,
+    WidgetNotConfigured,
+    render_error,
+    security_headers,
+    signed_url,
+    signing_key,
+    widget_page,
+)
+
+
+class WidgetUrlRequest(CustomerRef, kw_only=True, forbid_unknown_fields=True):
+    """Which customer the link shows (one identifier) and how long it stays valid."""
+
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=86400)] | None = None
+
+
+class WidgetUrl(msgspec.Struct):
+    """A signed widget link and when it stops working."""
+
+    url: str
+    expires_at: str
+    profile_id: str
+
+
+def _html(status: int, body: str, settings: Settings) -> Response[bytes]:
+    return Response(
+        body.encode(),
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=security_headers(settings.widget_frame_ancestors),
+    )
+
+
+@get("/widget", sync_to_thread=False, include_in_schema=True, summary="Sidebar customer card")
+def get_widget(request: Request, store: NamedDependency[Store]) -> Response[bytes]:  # type: ignore[type-arg]
+    """The customer card as HTML, for a helpdesk iframe; authorized by its signed link.
+
+    No API key: the link carries an HMAC over its lookup parameters and expiry. An expired,
+    tampered or reused link answers a small HTML error page (400/403), never the card.
+    """
+    settings: Settings = request.app.state.settings
+    try:
+        key = signing_key(settings.widget_secret, settings.api_keys)
+    except WidgetNotConfigured as exc:
+        return _html(
+            exc.status_code, render_error(exc.status_code, exc.title, exc.detail), settings
+        )
+    now = datetime.now(UTC)
+    page = widget_page(
+        store.conn, request.query_params.multi_items(), key, settings.default_region, now
+    )
+    return _html(page.status, page.html, settings)
+
+
+@post("/v1/widget/url", sync_to_thread=False, summary="Mint a signed widget link", status_code=200)
+def mint_widget_url(
+    request: Request,  # type: ignore[type-arg]
+    store: NamedDependency[Store],
+    data: JSONBody[WidgetUrlRequest],
+) -> WidgetUrl:
+    """A short-lived signed ``/widget`` link for one customer (helpdesk apps call this).
+
+    The customer is looked up first, so an unknown or ambiguous identifier fails here (404,
+    409) rather than inside the sidebar.
+    """
+    settings: Settings = request.app.state.settings
+    stored = find_stored(store.conn, data, settings.default_region)
+    ttl = data.ttl_seconds or settings.widget_ttl_seconds
+    expires = int(time.time()) + ttl
+    lookup = {name: value for name in LOOKUP_PARAMS if (value := getattr(data, name))}
+    base = settings.public_url or str(request.base_url)
+    url = signed_url(base, lookup, signing_key(settings.widget_secret, settings.api_keys), expires)
+    expires_at = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return WidgetUrl(url=url, expires_at=expires_at, profile_id=stored.profile_id)

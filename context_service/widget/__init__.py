@@ -1,0 +1,33 @@
+"""The helpdesk sidebar widget: a signed-link HTML customer card (no scripts, strict CSP)."""
+
+from context_service.widget.card import WidgetPage, security_headers, widget_page
+from context_service.widget.confidence import MatchConfidence, match_confidence
+from context_service.widget.render import render_card, render_error
+from context_service.widget.signing import (
+    LOOKUP_PARAMS,
+    WidgetLinkInvalid,
+    WidgetLinkRejected,
+    WidgetNotConfigured,
+    sign,
+    signed_url,
+    signing_key,
+    verify,
+)
+
+__all__ = [
+    "LOOKUP_PARAMS",
+    "MatchConfidence",
+    "WidgetLinkInvalid",
+    "WidgetLinkRejected",
+    "WidgetNotConfigured",
+    "WidgetPage",
+    "match_confidence",
+    "render_card",
+    "render_error",
+    "security_headers",
+    "sign",
+    "signed_url",
+    "signing_key",
+    "verify",
+    "widget_page",
+]

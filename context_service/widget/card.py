@@ -1,0 +1,78 @@
+"""From a signed widget link to the HTML page (or a small error page), with its headers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import msgspec
+
+from context_service.errors import ConfigurationError, ContextServiceError
+from context_service.models import Snapshot
+from context_service.tools import CustomerRef, find_stored
+from context_service.widget.confidence import match_confidence
+from context_service.widget.render import STYLE_HASH, render_card, render_error
+from context_service.widget.signing import WidgetLinkInvalid, verify
+
+_decode_snapshot = msgspec.json.Decoder(Snapshot).decode
+_SAFE_SOURCE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'")
+
+
+class WidgetPage(msgspec.Struct, frozen=True):
+    """What the widget route answers: a status and a complete HTML document."""
+
+    status: int
+    html: str
+
+
+def widget_page(
+    conn: sqlite3.Connection,
+    query: Iterable[tuple[str, str]],
+    key: bytes,
+    region: str,
+    now: datetime,
+) -> WidgetPage:
+    """The card of the customer a signed link names, or an error page with a 4xx status."""
+    try:
+        lookup = verify(query, key, now.timestamp())
+        stored = find_stored(conn, _ref(lookup), region)
+    except ContextServiceError as exc:
+        return WidgetPage(exc.status_code, render_error(exc.status_code, exc.title, exc.detail))
+    snapshot = _decode_snapshot(stored.json)
+    audit_url = f"/v1/profiles/{stored.profile_id}/audit"
+    confidence = match_confidence(conn, stored.profile_id)
+    return WidgetPage(200, render_card(snapshot, confidence, audit_url, now))
+
+
+def _ref(lookup: dict[str, str]) -> CustomerRef:
+    try:
+        return msgspec.convert(lookup, CustomerRef)
+    except msgspec.ValidationError as exc:
+        raise WidgetLinkInvalid(f"bad lookup parameter: {exc}") from exc
+
+
+def security_headers(frame_ancestors: Sequence[str]) -> dict[str, str]:
+    """Headers of every widget response: a strict CSP that still lets helpdesks frame it.
+
+    ``frame-ancestors`` (not ``X-Frame-Options``, which cannot name several origins) lists
+    the helpdesk origins allowed to embed the card.
+    """
+    ancestors = " ".join(_checked_source(source) for source in frame_ancestors) or "'none'"
+    csp = (
+        f"default-src 'none'; style-src '{STYLE_HASH}'; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {ancestors}"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+def _checked_source(source: str) -> str:
+    """A CSP source expression, refused if it could break out of the header."""
+    if not source or not set(source) <= _SAFE_SOURCE:
+        raise ConfigurationError(f"CONTEXT_SERVICE_WIDGET_FRAME_ANCESTORS: bad entry {source!r}")
+    return source

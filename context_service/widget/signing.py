@@ -1,0 +1,111 @@
+"""Signed widget URLs: an HMAC over the lookup parameters and an expiry.
+
+A helpdesk iframe cannot send an ``Authorization`` header, so the widget URL itself carries
+its authority: ``/widget?email=...&exp=1767225600&sig=...``. The signature covers every lookup
+parameter, by name and value, and the expiry; changing any of them (another customer's email,
+a later expiry) or adding one invalidates it. Verification is constant-time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from urllib.parse import urlencode
+
+import msgspec
+
+from context_service.errors import ContextServiceError
+
+LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")
+_CONTEXT = b"context-service widget url v1\n"
+_KEY_LABEL = b"context-service widget signing key"
+
+
+class WidgetLinkInvalid(ContextServiceError):
+    """The widget URL is malformed: missing or unexpected parameters."""
+
+    status_code = 400
+    title = "Invalid widget link"
+
+
+class WidgetLinkRejected(ContextServiceError):
+    """The widget URL's signature does not match, or it has expired."""
+
+    status_code = 403
+    title = "Widget link rejected"
+
+
+class WidgetNotConfigured(ContextServiceError):
+    """Neither a widget secret nor an API key is configured, so no link can be signed."""
+
+    status_code = 503
+    title = "Widget not configured"
+
+
+def signing_key(widget_secret: str | None, api_keys: Iterable[str]) -> bytes:
+    """The HMAC key: the widget secret, else one derived from the first API key."""
+    if widget_secret:
+        return widget_secret.encode()
+    first = next((key for key in api_keys if key), None)
+    if first is None:
+        raise WidgetNotConfigured(
+            "set CONTEXT_SERVICE_WIDGET_SECRET (or an API key) to sign widget links"
+        )
+    return hmac.new(first.encode(), _KEY_LABEL, hashlib.sha256).digest()
+
+
+def sign(lookup: Mapping[str, str], key: bytes, expires: int) -> dict[str, str]:
+    """The query parameters of a signed link: the lookup parameters, ``exp`` and ``sig``."""
+    unknown = set(lookup) - set(LOOKUP_PARAMS)
+    if unknown:
+        raise WidgetLinkInvalid(f"not a lookup parameter: {', '.join(sorted(unknown))}")
+    params = {name: lookup[name] for name in LOOKUP_PARAMS if lookup.get(name)}
+    params["exp"] = str(expires)
+    return {**params, "sig": _mac(params, key)}
+
+
+def verify(query: Iterable[tuple[str, str]], key: bytes, now: float) -> dict[str, str]:
+    """The lookup parameters of a link whose signature matches and whose expiry is ahead.
+
+    ``query`` is the URL's query as (name, value) pairs. Raises ``WidgetLinkInvalid`` for a
+    malformed link and ``WidgetLinkRejected`` for a bad signature or an expired link.
+    """
+    params = _unique(query)
+    signature = params.pop("sig", None)
+    if not signature or "exp" not in params:
+        raise WidgetLinkInvalid(
+            "the widget link needs 'exp' and 'sig': mint one with `context-service widget-url` "
+            "or POST /v1/widget/url"
+        )
+    unknown = set(params) - {*LOOKUP_PARAMS, "exp"}
+    if unknown:
+        raise WidgetLinkInvalid(f"unexpected parameter: {', '.join(sorted(unknown))}")
+    if not hmac.compare_digest(_mac(params, key).encode(), signature.encode()):
+        raise WidgetLinkRejected("the widget link's signature does not match its parameters")
+    if not params["exp"].isdigit() or int(params["exp"]) <= now:
+        raise WidgetLinkRejected("the widget link has expired; open the customer again")
+    del params["exp"]
+    return params
+
+
+def _unique(query: Iterable[tuple[str, str]]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, value in query:
+        if name in params:
+            raise WidgetLinkInvalid(f"parameter {name!r} is given more than once")
+        params[name] = value
+    return params
+
+
+def _mac(params: Mapping[str, str], key: bytes) -> str:
+    """Base64url HMAC-SHA256 over the parameters in a canonical, unambiguous encoding."""
+    message = _CONTEXT + msgspec.json.encode(sorted(params.items()))
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def signed_url(base_url: str, lookup: Mapping[str, str], key: bytes, expires: int) -> str:
+    """The full widget URL under ``base_url`` for the customer ``lookup`` names."""
+    return f"{base_url.rstrip('/')}/widget?{urlencode(sign(lookup, key, expires))}"

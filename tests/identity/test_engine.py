@@ -1,0 +1,155 @@
+"""The identity engine against a real SQLite store: guards, reviews, and order independence."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from context_service.api.app import default_mappers
+from context_service.identity.engine import rebuild
+from context_service.store import Store
+from context_service.store.profiles import count_profiles
+from context_service.sync import IngestContext, RawPayload, ingest_batch
+from tests.conftest import Ingest
+from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
+
+Payload = tuple[str, str, dict[str, Any]]
+
+
+def _profile(store: Store, source: str, kind: str, external_id: str) -> str | None:
+    row = store.conn.execute(
+        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
+        "WHERE r.source = ? AND r.kind = ? AND r.external_id = ?",
+        (source, kind, external_id),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _clusters(store: Store) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    rows = store.conn.execute(
+        "SELECT m.profile_id, r.source || ':' || r.external_id FROM profile_members m "
+        "JOIN records r ON r.id = m.record_id"
+    )
+    for profile_id, key in rows:
+        groups.setdefault(profile_id, set()).add(key)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _open_reviews(store: Store) -> list[tuple[str, str]]:
+    rows = store.conn.execute(
+        "SELECT ra.external_id, rb.external_id FROM review_items i "
+        "JOIN records ra ON ra.id = i.a JOIN records rb ON rb.id = i.b WHERE i.status = 'open'"
+    )
+    return sorted((str(a), str(b)) for a, b in rows)
+
+
+def test_nickname_and_same_email_link(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "kenneth.katz@example.com", "Kenneth", "Katz"))
+    ingest(hubspot_contact("5", "kenneth.katz@example.com", "Ken", "Katz"))
+    assert count_profiles(store.conn) == 1
+
+
+def test_domain_typo_and_gmail_dots_reach_the_same_mailbox(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "maya.patel@gmail.com", "Maya", "Patel"))
+    ingest(stripe_customer("cus_1", "MayaPatel+shop@GMIAL.com", "Maya Patel"))
+    assert _profile(store, "shopify", "customer", "1") == _profile(
+        store, "stripe", "customer", "cus_1"
+    )
+
+
+def test_family_mailbox_links_nobody_and_asks_a_person(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "desai.family@example.com", "Christopher", "Desai"))
+    ingest(hubspot_contact("2", "desai.family@example.com", "Robert", "Petrov"))
+    ingest(stripe_customer("cus_3", "desai.family@example.com", None))
+    assert count_profiles(store.conn) == 3
+    assert ("1", "2") in _open_reviews(store)
+
+
+def test_no_chaining_through_one_weak_link(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "john.smith@example.com", "John", "Smith"))
+    ingest(hubspot_contact("2", "john.smith@example.com", "J", "Smith", phone="+1 212 555 0142"))
+    ingest(zendesk_user(3, "Jane Smith", phone="(212) 555-0142"))
+    john, jane = (
+        _profile(store, "shopify", "customer", "1"),
+        _profile(store, "zendesk", "user", "3"),
+    )
+    assert john != jane
+    assert _profile(store, "hubspot", "contact", "2") in {john, jane}
+
+
+def test_same_name_and_address_without_shared_identifiers_links_probabilistically(
+    store: Store, ingest: Ingest
+) -> None:
+    shop = shopify_customer(1, "anna.berg@example.com", "Anna", "Berg")
+    shop[2]["addresses"] = [{"address1": "12 Elm Street", "zip": "98101", "country_code": "US"}]
+    stripe = stripe_customer("cus_9", "aberg@work.example", "Anna Berg")
+    stripe[2]["address"] = {"line1": "12 Elm St, Apt 4", "postal_code": "98101", "country": "US"}
+    ingest(shop)
+    ingest(stripe)
+    assert count_profiles(store.conn) == 1
+    rule = store.conn.execute("SELECT rule, score FROM identity_links").fetchone()
+    assert rule[0] == "probabilistic"
+    assert rule[1] >= 0.99
+
+
+def test_a_person_record_leaving_splits_its_profile_and_keeps_the_id(
+    store: Store, ingest: Ingest
+) -> None:
+    ingest(shopify_customer(1, "lee@example.com", "Lee", "Wong"))
+    ingest(hubspot_contact("2", "lee@example.com", "Lee", "Wong"))
+    kept = _profile(store, "shopify", "customer", "1")
+    moved = hubspot_contact("2", "someone.else@example.com", "Bo", "Park")
+    moved[2]["updatedAt"] = "2026-02-01T00:00:00Z"
+    ingest(moved)
+    assert _profile(store, "shopify", "customer", "1") == kept
+    assert _profile(store, "hubspot", "contact", "2") not in {kept, None}
+
+
+def _people() -> list[Payload]:
+    """Records of a few people with the situations that make clustering order-sensitive."""
+    return [
+        shopify_customer(1, "desai.family@example.com", "Christopher", "Desai"),
+        hubspot_contact("2", "desai.family@example.com", "Robert", "Petrov"),
+        stripe_customer("cus_3", "desai.family@example.com", None),
+        shopify_customer(4, "john.smith@example.com", "John", "Smith"),
+        hubspot_contact("5", "john.smith@example.com", "J", "Smith", phone="+1 212 555 0142"),
+        zendesk_user(6, "Jane Smith", phone="(212) 555-0142"),
+        stripe_customer("cus_7", "jane@example.org", "Jane Smith", phone="+12125550142"),
+        shopify_customer(8, "maya.patel@gmail.com", "Maya", "Patel"),
+        stripe_customer(
+            "cus_9", "maya.patel@gmial.com", "Maya Patel", metadata={"shopify_customer_id": "8"}
+        ),
+        zendesk_user(10, "Maya P", email="maya.patel@gmail.com"),
+        hubspot_contact("11", "k.katz@example.com", "Ken", "Katz"),
+        shopify_customer(12, "k.katz@example.com", "Kenneth", "Katz", phone="+1 415 555 0101"),
+        zendesk_user(13, "Kenny Katz", phone="+1 (415) 555-0101"),
+    ]
+
+
+def _ingest_in_order(order: list[int], batch: int) -> Store:
+    store = Store(":memory:")
+    ctx = IngestContext(mappers=default_mappers())
+    people = _people()
+    items = [RawPayload(*people[i]) for i in order]
+    for start in range(0, len(items), batch):
+        ingest_batch(store, items[start : start + batch], ctx)
+    return store
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), batch=st.sampled_from([1, 2, 5, 13]))
+def test_any_insertion_order_and_a_full_rebuild_give_the_same_clusters(
+    seed: int, batch: int
+) -> None:
+    reference = _clusters(_ingest_in_order(list(range(len(_people()))), 13))
+    order = list(range(len(_people())))
+    random.Random(seed).shuffle(order)
+    store = _ingest_in_order(order, batch)
+    assert _clusters(store) == reference
+    with store.transaction() as conn:
+        rebuild(conn, "US", "2026-11-29T00:00:00Z")
+    assert _clusters(store) == reference
