@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint typecheck layers pytest bench clean
+.PHONY: demo test lint typecheck layers chromium pytest bench clean
 
 $(VENV): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,18 @@ layers: $(VENV)
 pytest: $(VENV)
 	$(BIN)/pytest -n 2
 
-test: lint typecheck layers pytest
+# The browser test drives Debian's chromium: installed here when possible (root with apt-get),
+# otherwise that one test is skipped and says why.
+chromium:
+	@if command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing chromium for the browser test..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			>/dev/null) || echo "chromium could not be installed; the browser test will skip"; \
+	else echo "chromium is not installed (apt-get install -y chromium); the browser test will skip"; \
+	fi
+
+test: lint typecheck layers chromium pytest
 
 bench: $(VENV)
 	$(BIN)/python bench/context_bench.py
