@@ -1,8 +1,8 @@
 """Render a snapshot as plain text for a prompt or a terminal.
 
-Customer-written text (ticket subjects and comments, order notes) is never rendered bare: it is
-JSON-quoted and labelled ``customer-written``, so that a model reading the text treats it as
-quoted data rather than as instructions.
+Customer-written text (names, companies, ticket subjects and comments, order notes, deal names)
+is never rendered bare: it is JSON-quoted and labelled ``customer-written``, so that a model
+reading the text treats it as quoted data rather than as instructions.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def render_text(snapshot: Snapshot) -> str:
 
 def _lines(s: Snapshot) -> Iterator[str]:
     yield f"# Customer {s.profile_id} (version {s.version})"
-    yield s.summary
+    yield _summary(s)
     yield from _identity(s)
     if s.signals:
         yield "## Signals"
@@ -38,16 +38,24 @@ def _lines(s: Snapshot) -> Iterator[str]:
     yield "- " + ", ".join(f"{f.source} as of {f.as_of}" for f in s.freshness)
 
 
+def _summary(s: Snapshot) -> str:
+    """The summary, with the customer-written name that starts it quoted."""
+    name = s.identity.name
+    if name and s.summary.startswith(name):
+        return quoted(name) + s.summary[len(name) :]
+    return s.summary
+
+
 def _identity(s: Snapshot) -> Iterator[str]:
     ident = s.identity
     yield "## Identity"
-    yield f"- name: {ident.name or 'unknown'}"
+    yield f"- name: {quoted(ident.name) if ident.name else 'unknown'}"
     if ident.emails:
         yield f"- emails: {', '.join(ident.emails)}"
     if ident.phones:
         yield f"- phones: {', '.join(ident.phones)}"
     if ident.company:
-        yield f"- company: {ident.company}"
+        yield f"- company: {quoted(ident.company)}"
     ids = ", ".join(f"{m.source} {m.kind} {m.external_id}" for m in s.members if _is_person(m.kind))
     yield f"- records: {ids}"
 

@@ -1,0 +1,127 @@
+"""``POST /v1/escalations``: the handoff a human agent needs when a bot escalates."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from context_service.api.auth import bearer_token
+from context_service.api.identify import Found, Identifiers, find
+from context_service.audience import FieldPolicy, View
+from context_service.handoff import (
+    Handoff,
+    NoteFailed,
+    NotePoster,
+    Turn,
+    Who,
+    build_handoff,
+    render_text,
+)
+from context_service.llm.client import LlmClient
+from context_service.llm.handoff import llm_handoff
+from context_service.models import Snapshot
+from context_service.store import Store
+
+_decode_snapshot = msgspec.json.Decoder(Snapshot).decode
+
+
+class EscalationBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A customer identifier, the conversation so far and why the bot escalates."""
+
+    customer: Identifiers
+    transcript: Annotated[list[Turn], msgspec.Meta(max_length=200)] = []
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    summary: Literal["deterministic", "llm"] = "deterministic"
+    post_note: bool = False
+
+
+class NoteResult(msgspec.Struct, omit_defaults=True):
+    """What happened to the internal note."""
+
+    posted: bool
+    ticket: str | None = None
+    error: str | None = None
+
+
+class EscalationResponse(msgspec.Struct):
+    """The handoff, its text, and how the summary and the note were made."""
+
+    profile_id: str
+    version: int
+    handoff: Handoff
+    text: str
+    summary: dict[str, Any]
+    note: NoteResult | None
+
+
+@post("/v1/escalations", sync_to_thread=True, summary="Escalation handoff for a human agent")
+def create_escalation(
+    request: Request,  # type: ignore[type-arg]
+    store: NamedDependency[Store],
+    data: JSONBody[EscalationBody],
+) -> Response[bytes]:
+    """Who this is (and how sure we are), what they want, what the bot tried or promised,
+    the account facts that bear on it, a next step and a priority.
+
+    ``summary: "llm"`` adds the LLM's version (deterministic text and ``fallback`` when it
+    fails or none is configured); ``post_note: true`` posts the text as an internal note on the
+    customer's open Zendesk ticket when Zendesk is configured.
+    """
+    state = request.app.state
+    found = find(store, state.settings.default_region, data.customer)
+    policy: FieldPolicy = state.field_policy
+    key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
+    view = policy.view("escalation", key)
+    snap = _decode_snapshot(found.stored.json)
+    handoff = build_handoff(snap, _who(snap, found, view), data.transcript, data.reason)
+    text = render_text(handoff)
+    client: LlmClient | None = state.llm_client if data.summary == "llm" else None
+    block = llm_handoff(client, snap, view, data.transcript, data.reason, text)
+    if data.summary == "deterministic":
+        block = msgspec.structs.replace(block, fallback=None)
+    note = _post_note(state.note_poster, handoff, block.text) if data.post_note else None
+    body = EscalationResponse(
+        profile_id=snap.profile_id,
+        version=snap.version,
+        handoff=handoff,
+        text=text,
+        summary=msgspec.to_builtins(block),
+        note=note,
+    )
+    return Response(msgspec.json.encode(body), media_type="application/json", status_code=201)
+
+
+def _who(snap: Snapshot, found: Found, view: View) -> Who:
+    ident = snap.identity
+    sources = sorted({m.source for m in snap.members})
+    conflicts = [c.field for c in snap.conflicts if c.field in {"name", "email", "phone"}]
+    confidence = "medium" if conflicts else found.confidence
+    why = f"matched by {found.matched_by}; one profile across {', '.join(sources) or 'no source'}"
+    if conflicts:
+        why += f"; sources disagree on {', '.join(conflicts)}"
+    show = view.contact != "none"
+    return Who(
+        profile_id=snap.profile_id,
+        name=ident.name,
+        emails=ident.emails if show else [],
+        phones=ident.phones if show else [],
+        matched_by=found.matched_by,
+        confidence=confidence,
+        why=why,
+    )
+
+
+def _post_note(poster: NotePoster | None, handoff: Handoff, text: str) -> NoteResult:
+    if poster is None:
+        return NoteResult(posted=False, error="no helpdesk configured for notes")
+    if handoff.open_ticket is None:
+        return NoteResult(posted=False, error="the customer has no open ticket")
+    try:
+        poster.post_internal_note(handoff.open_ticket, text)
+    except NoteFailed as exc:
+        return NoteResult(posted=False, ticket=handoff.open_ticket, error=str(exc))
+    return NoteResult(posted=True, ticket=handoff.open_ticket)

@@ -1,0 +1,123 @@
+"""Audience contexts: a snapshot selected, ordered, policed and fitted to a token budget.
+
+``build_context(snapshot, request, view)`` is the one entry point: it turns the snapshot into
+facts the view allows (``facts``), places them in the audience's sections (``specs``,
+``compose.place``), drops whole facts by priority until the rendering fits ``max_tokens``
+(``compose.fit``, counted with ``tokens.count_tokens``) and renders text, markdown or JSON
+(``render``).
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from context_service.audience.compose import BudgetTooSmall, fit, place
+from context_service.audience.facts import Fact, snapshot_facts
+from context_service.audience.policy import (
+    AUDIENCES,
+    AccessDenied,
+    Audience,
+    FieldPolicy,
+    View,
+    load_policy,
+)
+from context_service.audience.render import Format, Header, omitted_counts, renderer_for
+from context_service.audience.segments import CustomerText, Line, customer, unquote
+from context_service.audience.specs import SPECS
+from context_service.audience.tokens import ENCODING_NAME, count_tokens
+from context_service.models import Snapshot
+
+__all__ = [
+    "AUDIENCES",
+    "ENCODING_NAME",
+    "MAX_TOKENS",
+    "MIN_TOKENS",
+    "AccessDenied",
+    "Audience",
+    "BudgetTooSmall",
+    "ContextRequest",
+    "FieldPolicy",
+    "Format",
+    "RenderedContext",
+    "SummaryBlock",
+    "View",
+    "build_context",
+    "count_tokens",
+    "load_policy",
+]
+
+MIN_TOKENS = 60
+MAX_TOKENS = 32_000
+_MEDIA = {
+    "json": "application/json",
+    "text": "text/plain; charset=utf-8",
+    "markdown": "text/markdown; charset=utf-8",
+}
+
+
+class ContextRequest(msgspec.Struct, frozen=True):
+    """What the caller asked for. ``focus``: the vendor id looked up (the order in question)."""
+
+    audience: Audience = "agent"
+    format: Format = "text"
+    max_tokens: int | None = None
+    focus: str | None = None
+
+
+class SummaryBlock(msgspec.Struct, frozen=True):
+    """A summary to put on top: its text, where it came from, and why an LLM was not used."""
+
+    text: str
+    source: str  # "deterministic", "llm" or "llm-cache"
+    fallback: str | None = None
+    prompt_version: str | None = None
+
+
+class RenderedContext(msgspec.Struct):
+    """The rendered context and what the budget did to it."""
+
+    body: str
+    media_type: str
+    tokens: int
+    omitted: list[tuple[str, int]]
+
+
+def build_context(
+    snapshot: Snapshot, request: ContextRequest, view: View, summary: SummaryBlock | None = None
+) -> RenderedContext:
+    """Select, order, police, fit and render one audience's context of a snapshot."""
+    spec = SPECS[request.audience]
+    facts = snapshot_facts(snapshot, view)
+    if summary is not None:
+        facts.append(_summary_fact(summary, snapshot.identity.name))
+    header = Header(
+        snapshot.profile_id,
+        snapshot.version,
+        snapshot.generated_at,
+        request.audience,
+        request.max_tokens,
+    )
+    renderer = renderer_for(request.format, header, spec)
+    placed = place(facts, spec, request.focus)
+    fitted = fit(placed, request.max_tokens, renderer, count_tokens)
+    return RenderedContext(
+        body=fitted.body,
+        media_type=_MEDIA[request.format],
+        tokens=fitted.tokens,
+        omitted=omitted_counts(fitted.omitted),
+    )
+
+
+def _summary_fact(summary: SummaryBlock, name: str | None) -> Fact:
+    line: Line
+    if summary.source == "deterministic":
+        text = summary.text.replace("\n", " ")
+        if name and text.startswith(name):
+            line = ("Summary: ", customer(name, 120), *unquote(text[len(name) :]))
+        else:
+            line = ("Summary: ", *unquote(text))
+    else:
+        generated = CustomerText(summary.text, label="llm-generated")
+        line = ("Summary (LLM, from the data below; check it against the data): ", generated)
+    data = msgspec.to_builtins(summary)
+    return Fact("summary", line, data)

@@ -1,0 +1,143 @@
+"""Place facts into an audience's sections, then fit them to a token budget by priority.
+
+The budget drops whole facts, lowest priority first (a strict prefix by priority is kept, so a
+fact is never present while a more important one is missing), and is checked against the full
+rendering, so the result never exceeds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+
+from context_service.audience.facts import Fact
+from context_service.audience.specs import FOCUS_PRIORITY, IN_QUESTION, Section
+from context_service.errors import ContextServiceError
+
+
+class Placed(NamedTuple):
+    """A fact in its section: where it goes, in which order, and how long it is kept."""
+
+    fact: Fact
+    section: int
+    order: tuple[int, int]
+    priority: int
+
+
+class BudgetTooSmall(ContextServiceError):
+    """Even the customer's identity line does not fit the requested budget."""
+
+    status_code = 400
+    title = "Token budget too small"
+
+
+class Renderer(Protocol):
+    """What fitting needs from a format: the whole document, one fact, one heading."""
+
+    def document(self, kept: list[Placed], omitted: list[Placed]) -> str:
+        """The full rendering of the kept facts, with a note of the omitted ones."""
+        ...
+
+    def fact(self, placed: Placed) -> str:
+        """One fact's rendering (its share of the document)."""
+        ...
+
+    def heading(self, section: int) -> str:
+        """A section's heading (paid once, by the section's first fact)."""
+        ...
+
+
+def place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> list[Placed]:
+    """The facts this audience shows, each in its section, capped per kind; focus moved up."""
+    slots = {
+        slot.kind: (index, pos, slot)
+        for index, section in enumerate(spec)
+        for pos, slot in enumerate(section.slots)
+    }
+    focus_section = spec.index(IN_QUESTION) if IN_QUESTION in spec else None
+    placed: list[Placed] = []
+    for fact in facts:
+        found = slots.get(fact.kind)
+        if found is None:
+            continue
+        index, pos, slot = found
+        if focus and fact.ref == focus and focus_section is not None and fact.kind != "record":
+            placed.append(Placed(fact, focus_section, (0, 0), FOCUS_PRIORITY))
+            continue
+        if slot.limit is not None and fact.rank >= slot.limit:
+            continue
+        order = (fact.rank, pos) if spec[index].by_rank else (pos, fact.rank)
+        placed.append(Placed(fact, index, order, slot.priority + fact.rank))
+    return placed
+
+
+def in_reading_order(placed: list[Placed]) -> list[Placed]:
+    """Facts sorted by section, then by their order within it."""
+    return sorted(placed, key=lambda p: (p.section, p.order))
+
+
+class Fitted(NamedTuple):
+    """The outcome of fitting: kept and omitted facts, the rendered body and its token count."""
+
+    kept: list[Placed]
+    omitted: list[Placed]
+    body: str
+    tokens: int
+
+
+def fit(
+    placed: list[Placed], budget: int | None, renderer: Renderer, count: Callable[[str], int]
+) -> Fitted:
+    """The most important facts whose full rendering fits ``budget`` (all of them if ``None``)."""
+    if budget is None:
+        body = renderer.document(placed, [])
+        return Fitted(placed, [], body, count(body))
+    by_priority = sorted(placed, key=lambda p: p.priority)
+    required = [p for p in by_priority if p.priority == 0]
+    optional = [p for p in by_priority if p.priority > 0]
+    kept = required + _greedy(required, optional, budget, renderer, count)
+    omitted = optional[len(kept) - len(required) :]
+    body = renderer.document(kept, omitted)
+    tokens = count(body)
+    while tokens > budget:
+        if len(kept) == len(required):
+            raise BudgetTooSmall(
+                f"max_tokens={budget} cannot hold even the customer's identity line; ask for more"
+            )
+        omitted.insert(0, kept.pop())
+        body = renderer.document(kept, omitted)
+        tokens = count(body)
+    while omitted:
+        bigger = renderer.document([*kept, omitted[0]], omitted[1:])
+        bigger_tokens = count(bigger)
+        if bigger_tokens > budget:
+            break
+        kept.append(omitted.pop(0))
+        body, tokens = bigger, bigger_tokens
+    return Fitted(kept, omitted, body, tokens)
+
+
+def _greedy(
+    required: list[Placed],
+    optional: list[Placed],
+    budget: int,
+    renderer: Renderer,
+    count: Callable[[str], int],
+) -> list[Placed]:
+    """The longest prefix of ``optional`` whose estimated cost fits (checked exactly later)."""
+    total = count(renderer.document(required, optional))
+    sections = {p.section for p in required}
+    headings: dict[int, int] = {}
+    taken: list[Placed] = []
+    for candidate in optional:
+        total += count(renderer.fact(candidate))
+        if candidate.section not in sections:
+            section = candidate.section
+            if section not in headings:
+                headings[section] = count(renderer.heading(section))
+            total += headings[section]
+        if total > budget:
+            break
+        sections.add(candidate.section)
+        taken.append(candidate)
+    return taken

@@ -1,0 +1,309 @@
+"""A snapshot as a list of atomic facts: the units that audiences select, order and drop.
+
+A fact is one self-contained statement (a signal, an order, a ticket, a subscription...) with its
+line(s) of text and its JSON item. A budget drops whole facts, never part of one. Fields the
+view hides are never turned into facts at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+
+from context_service.audience.policy import View
+from context_service.audience.segments import Line, customer, unquote
+from context_service.models import (
+    Charge,
+    Invoice,
+    Order,
+    Snapshot,
+    Subscription,
+    Ticket,
+)
+
+_OPEN_TICKET = frozenset({"new", "open", "pending", "hold"})
+_UNPAID_INVOICE = frozenset({"open", "uncollectible"})
+
+
+class Fact(msgspec.Struct):
+    """One statement about the customer: its kind, rank within the kind, text and JSON item."""
+
+    kind: str
+    line: Line
+    data: dict[str, Any]
+    rank: int = 0
+    sub: list[Line] = []
+    ref: str | None = None
+    indent: bool = False
+
+
+def snapshot_facts(snap: Snapshot, view: View) -> list[Fact]:
+    """Every fact the view allows, in no particular order (audiences order them)."""
+    facts: list[Fact] = [_who(snap, view)]
+    for builder in (_signals, _tickets, _billing, _orders, _crm, _identity, _records, _extra):
+        facts.extend(builder(snap, view))
+    return facts
+
+
+def mask_email(email: str) -> str:
+    """``maya.patel@example.com`` -> ``m***@example.com``."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_phone(phone: str) -> str:
+    """``+14155550134`` -> ``+1******0134`` (country code and last four kept)."""
+    digits = phone.lstrip("+")
+    head = "+" + digits[:1] if phone.startswith("+") else ""
+    return head + "*" * max(len(digits) - 5, 0) + digits[-4:]
+
+
+def _contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
+    if view.contact == "none":
+        return [], []
+    emails = snap.identity.emails if view.shows("identity.emails") else []
+    phones = snap.identity.phones if view.shows("identity.phones") else []
+    if view.contact == "masked":
+        return [mask_email(e) for e in emails], [mask_phone(p) for p in phones]
+    return list(emails), list(phones)
+
+
+def _who(snap: Snapshot, view: View) -> Fact:
+    ident = snap.identity
+    emails, phones = _contacts(snap, view)
+    line: list[Any] = ["Customer: ", customer(ident.name or "unknown name", 120)]
+    if emails or phones:
+        line.append(", " + ", ".join([*emails[:2], *phones[:2]]))
+    since = ident.customer_since[:7] if ident.customer_since else None
+    if since:
+        line.append(f"; since {since}")
+    sources = sorted({m.source for m in snap.members})
+    data = {
+        "name": ident.name,
+        "emails": emails,
+        "phones": phones,
+        "customer_since": since,
+        "sources": sources,
+    }
+    return Fact("who", tuple(line), data)
+
+
+def _signals(snap: Snapshot, _view: View) -> Iterator[Fact]:
+    for rank, sig in enumerate(snap.signals):
+        yield Fact(
+            f"signal.{sig.severity}",
+            (f"[{sig.severity}] ", *unquote(sig.message)),
+            {"code": sig.code, "severity": sig.severity, "message": sig.message},
+            rank,
+            ref=sig.ref,
+        )
+
+
+def _tickets(snap: Snapshot, view: View) -> Iterator[Fact]:
+    if not view.shows("support.tickets"):
+        return
+    comments = view.shows("support.comments")
+    for rank, t in enumerate(snap.support.tickets):
+        is_open = t.status in _OPEN_TICKET
+        yield _ticket(t, "ticket.open" if is_open else "ticket.closed", rank)
+        if comments and t.last_public_comment:
+            yield _comment(t, rank)
+
+
+def _ticket(t: Ticket, kind: str, rank: int) -> Fact:
+    when = (t.updated_at or t.created_at or "")[:10]
+    line: Line = (
+        f"Ticket {t.external_id} ({t.status}, {t.priority or 'no priority'}, {when}): ",
+        customer(t.title, 200),
+    )
+    data: dict[str, Any] = {
+        "id": t.external_id,
+        "status": t.status,
+        "priority": t.priority,
+        "subject": customer(t.title, 200).text,
+        "updated_at": t.updated_at or t.created_at,
+    }
+    if t.satisfaction:
+        data["satisfaction"] = t.satisfaction
+    return Fact(kind, line, data, rank, ref=t.external_id)
+
+
+def _comment(t: Ticket, rank: int) -> Fact:
+    text = customer(t.last_public_comment)
+    line: Line = ("last public comment: ", text)
+    data = {"ticket": t.external_id, "last_public_comment": text.text}
+    return Fact("ticket.comment", line, data, rank, ref=t.external_id, indent=True)
+
+
+def _billing(snap: Snapshot, view: View) -> Iterator[Fact]:
+    b = snap.billing
+    if view.shows("billing.subscriptions"):
+        for rank, sub in enumerate(b.subscriptions):
+            yield _subscription(sub, rank)
+    if view.shows("billing.invoices"):
+        unpaid = [i for i in b.invoices if i.status in _UNPAID_INVOICE]
+        paid = [i for i in b.invoices if i.status not in _UNPAID_INVOICE]
+        yield from (_invoice(i, "invoice.unpaid", r) for r, i in enumerate(unpaid))
+        yield from (_invoice(i, "invoice.other", r) for r, i in enumerate(paid))
+    if view.shows("billing.charges"):
+        card = view.shows("billing.card")
+        failed = [c for c in b.charges if c.status == "failed"]
+        other = [c for c in b.charges if c.status != "failed"]
+        yield from (_charge(c, "charge.failed", r, card) for r, c in enumerate(failed))
+        yield from (_charge(c, "charge.other", r, card) for r, c in enumerate(other))
+    if view.shows("billing.disputes"):
+        for rank, d in enumerate(b.disputes):
+            line = (f"Dispute {d.external_id}: {d.status} ({d.reason}), {d.amount} {d.currency}",)
+            yield Fact("dispute", line, _item(d), rank, ref=d.external_id)
+
+
+def _subscription(sub: Subscription, rank: int) -> Fact:
+    price = f" {sub.amount} {sub.currency}/{sub.interval}" if sub.amount and sub.interval else ""
+    renews = f", period ends {sub.current_period_end[:10]}" if sub.current_period_end else ""
+    cancels = ", cancels at period end" if sub.cancel_at_period_end else ""
+    line = (f"Subscription {sub.plan or sub.title}{price}: {sub.status}{renews}{cancels}",)
+    return Fact("subscription", line, _item(sub), rank, ref=sub.external_id)
+
+
+def _invoice(inv: Invoice, kind: str, rank: int) -> Fact:
+    due = f", {inv.amount_remaining} due" if inv.amount_remaining not in (None, "0.00") else ""
+    retry = f", next attempt {inv.next_payment_attempt[:10]}" if inv.next_payment_attempt else ""
+    when = (inv.created_at or "")[:10]
+    line = (
+        f"Invoice {inv.number or inv.external_id} {when}: {inv.status}, {inv.amount} "
+        f"{inv.currency}{due}, {inv.attempt_count} attempt(s){retry}",
+    )
+    return Fact(kind, line, _item(inv), rank, ref=inv.external_id)
+
+
+def _charge(ch: Charge, kind: str, rank: int, card: bool) -> Fact:
+    when = (ch.created_at or "")[:10]
+    reason = f" ({ch.failure_code})" if ch.failure_code else ""
+    on_card = f" on {ch.card_brand} ending {ch.card_last4}" if card and ch.card_last4 else ""
+    refunded = ", refunded" if ch.refunded else ""
+    line = (f"Charge {when}: {ch.status}{reason}, {ch.amount} {ch.currency}{on_card}{refunded}",)
+    data = _item(ch)
+    if not card:
+        data.pop("card_brand", None)
+        data.pop("card_last4", None)
+    return Fact(kind, line, data, rank, ref=ch.external_id)
+
+
+def _orders(snap: Snapshot, view: View) -> Iterator[Fact]:
+    c = snap.commerce
+    if not view.shows("orders") or not c.orders:
+        return
+    total = (f"Orders: {c.order_count}, {c.total_spent or '0'} {c.currency or ''} in total",)
+    yield Fact("orders.total", total, {"count": c.order_count, "total_spent": c.total_spent})
+    for rank, order in enumerate(c.orders):
+        yield _order(order, "order.latest" if rank == 0 else "order.other", rank, view)
+
+
+def _order(o: Order, kind: str, rank: int, view: View) -> Fact:
+    when = (o.created_at or "")[:10]
+    state = f"{o.financial_status or 'unknown payment'}, {o.fulfillment_status or 'unfulfilled'}"
+    line: list[Any] = [f"Order {o.title or o.number} {when}: {o.amount} {o.currency}, {state}"]
+    if o.cancelled_at:
+        line.append(f", cancelled {o.cancelled_at[:10]}")
+    if o.refunds:
+        line.append(f", {len(o.refunds)} refund(s)")
+    if view.shows("orders.line_items") and o.line_items:
+        line.append(
+            "; items: " + ", ".join(_item_name(li.title, li.quantity) for li in o.line_items)
+        )
+    if view.shows("orders.tracking"):
+        line.extend(_tracking(o))
+    sub: list[Line] = []
+    if view.shows("orders.note") and o.note:
+        sub.append(("note: ", customer(o.note)))
+    data = _item(o)
+    for field, name in (("line_items", "orders.line_items"), ("fulfillments", "orders.tracking")):
+        if not view.shows(name):
+            data.pop(field, None)
+    if o.note and view.shows("orders.note"):
+        data["note"] = customer(o.note).text
+    else:
+        data.pop("note", None)
+    return Fact(kind, tuple(line), data, rank, sub, ref=o.external_id)
+
+
+def _item_name(title: str, quantity: int) -> str:
+    return f"{quantity}x {title}" if quantity > 1 else title
+
+
+def _tracking(o: Order) -> list[str]:
+    out = []
+    for f in o.fulfillments:
+        numbers = " ".join(f.tracking_numbers)
+        out.append(
+            f"; {f.tracking_company or 'carrier'} {numbers} ({f.shipment_status or f.status})"
+        )
+    return out
+
+
+def _crm(snap: Snapshot, view: View) -> Iterator[Fact]:
+    crm = snap.crm
+    owner = crm.owner if view.shows("crm.owner") else None
+    if view.shows("crm.stage") and (crm.lifecycle_stage or owner):
+        text = f"CRM lifecycle stage: {crm.lifecycle_stage or 'unknown'}"
+        yield Fact(
+            "crm.stage",
+            (text + (f"; owner {owner}" if owner else ""),),
+            {"lifecycle_stage": crm.lifecycle_stage, "owner": owner},
+        )
+    if view.shows("crm.deals"):
+        for rank, d in enumerate(crm.deals):
+            amount = f"{d.amount} {d.currency or ''}".strip() if d.amount else "no amount"
+            line = ("Deal ", customer(d.title, 120), f": {d.status}, stage {d.stage}, {amount}")
+            yield Fact("crm.deal", line, _item(d), rank, ref=d.external_id)
+
+
+def _identity(snap: Snapshot, view: View) -> Iterator[Fact]:
+    ident = snap.identity
+    others = [n for n in ident.names if n != ident.name]
+    if view.shows("identity.names") and others:
+        line: list[Any] = ["Also known as: "]
+        for index, name in enumerate(others[:5]):
+            line.extend([", "] if index else [])
+            line.append(customer(name, 120))
+        yield Fact("identity.names", tuple(line), {"names": others[:5]})
+    if view.shows("identity.company") and ident.company:
+        company = customer(ident.company, 120)
+        yield Fact("identity.company", ("Company: ", company), {"company": company.text})
+    if view.shows("identity.addresses"):
+        for rank, a in enumerate(ident.addresses[:3]):
+            parts = [a.street, a.city, a.region, a.postcode, a.country]
+            text = ", ".join(p for p in parts if p)
+            data = msgspec.to_builtins(a)
+            yield Fact("identity.address", ("Address: ", customer(text, 200)), data, rank)
+
+
+def _records(snap: Snapshot, view: View) -> Iterator[Fact]:
+    if not view.shows("records"):
+        return
+    for rank, m in enumerate(snap.members):
+        link = f" {m.url}" if m.url else ""
+        line = (f"Record {m.source} {m.kind} {m.external_id}{link}",)
+        yield Fact("record", line, msgspec.to_builtins(m), rank, ref=m.external_id)
+
+
+def _extra(snap: Snapshot, view: View) -> Iterator[Fact]:
+    if view.shows("conflicts"):
+        for rank, c in enumerate(snap.conflicts):
+            values = ", ".join(f"{v.source}: {v.value}" for v in c.values)
+            line = (f"Conflict on {c.field}: showing ", customer(c.chosen, 120), f" ({c.rule})")
+            data = msgspec.to_builtins(c)
+            yield Fact("conflict", (*line, "; ", customer(values, 300)), data, rank)
+    if view.shows("freshness") and snap.freshness:
+        text = ", ".join(f"{f.source} {(f.as_of or 'never')[:16]}" for f in snap.freshness)
+        data = {"freshness": msgspec.to_builtins(snap.freshness)}
+        yield Fact("freshness", (f"Data as of: {text}",), data)
+
+
+def _item(activity: msgspec.Struct) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(activity)
+    data.pop("owners", None)
+    data.pop("type", None)
+    return data

@@ -1,0 +1,192 @@
+"""Which fields each audience and each API key may see: configuration with safe defaults.
+
+Defaults: the chatbot sees contact details masked (``m***@example.com``, ``+1******0134``) and
+no postal addresses, vendor record ids, CRM deals or owner, conflicts or freshness; human
+audiences see everything. Card data is never more than brand and last four digits, for everyone,
+whatever the configuration: the snapshot holds nothing more, and card or bank numbers typed into
+free text are removed (``segments.redact_payment_numbers``).
+
+A TOML file (``CONTEXT_SERVICE_FIELD_POLICY``) can change an audience or grant a key more or less::
+
+    [audiences.chatbot]
+    contact = "full"                      # or "masked" / "none"
+    hide = ["identity.addresses", "crm.deals"]
+
+    [keys.3f2a9c0e1b7d4a66]               # first 16 hex digits of the key's SHA-256
+    audiences = ["chatbot"]               # audiences this key may ask for ("full": raw snapshot)
+    contact = "full"                      # overrides the audience's contact setting
+    hide = ["billing.card"]               # hidden on top of the audience's list
+
+Keys are named by fingerprint so the file holds no secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from context_service.errors import ConfigurationError, ContextServiceError
+
+Audience = Literal["chatbot", "agent", "sidebar", "escalation"]
+AUDIENCES: tuple[Audience, ...] = ("chatbot", "agent", "sidebar", "escalation")
+FULL = "full"  # the stored, unfiltered snapshot (the default of GET /v1/context)
+Contact = Literal["full", "masked", "none"]
+
+FIELDS = frozenset(
+    {
+        "identity.emails",
+        "identity.phones",
+        "identity.addresses",
+        "identity.names",
+        "identity.company",
+        "records",
+        "orders",
+        "orders.line_items",
+        "orders.tracking",
+        "orders.note",
+        "billing.subscriptions",
+        "billing.invoices",
+        "billing.charges",
+        "billing.card",
+        "billing.disputes",
+        "crm.stage",
+        "crm.owner",
+        "crm.deals",
+        "support.tickets",
+        "support.comments",
+        "conflicts",
+        "freshness",
+    }
+)
+
+
+class AudienceRule(msgspec.Struct, forbid_unknown_fields=True):
+    """What one audience may see."""
+
+    contact: Contact = "full"
+    hide: list[str] = []
+
+
+class KeyGrant(msgspec.Struct, forbid_unknown_fields=True):
+    """What one API key may ask for, on top of the audience rules."""
+
+    audiences: list[str] | None = None
+    contact: Contact | None = None
+    hide: list[str] = []
+
+
+class PolicyFile(msgspec.Struct, forbid_unknown_fields=True):
+    """The TOML file's shape."""
+
+    audiences: dict[str, AudienceRule] = {}
+    keys: dict[str, KeyGrant] = {}
+
+
+class View(msgspec.Struct, frozen=True):
+    """The effective rule for one request: contact handling and hidden fields."""
+
+    contact: Contact
+    hidden: frozenset[str]
+
+    def shows(self, field: str) -> bool:
+        """Whether ``field`` (or its parent, for ``a.b``) is visible."""
+        return field not in self.hidden and field.split(".", maxsplit=1)[0] not in self.hidden
+
+
+DEFAULT_RULES: dict[str, AudienceRule] = {
+    "chatbot": AudienceRule(
+        contact="masked",
+        hide=[
+            "identity.addresses",
+            "identity.names",
+            "records",
+            "crm.owner",
+            "crm.deals",
+            "conflicts",
+            "freshness",
+        ],
+    ),
+    "agent": AudienceRule(),
+    "sidebar": AudienceRule(),
+    "escalation": AudienceRule(),
+}
+
+
+class AccessDenied(ContextServiceError):
+    """This API key may not ask for this audience."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
+class FieldPolicy:
+    """Audience rules and key grants; ``view(audience, key)`` answers one request."""
+
+    def __init__(self, config: PolicyFile | None = None) -> None:
+        config = config or PolicyFile()
+        self.rules = {**DEFAULT_RULES, **config.audiences}
+        self.grants = config.keys
+        _validate(self)
+
+    def restricts_keys(self) -> bool:
+        """Whether any key has a grant (else no request needs its key fingerprinted)."""
+        return bool(self.grants)
+
+    def allows(self, audience: str, key: str | None) -> bool:
+        """Whether the key may ask for ``audience`` (``full``: the stored snapshot)."""
+        grant = self._grant(key)
+        return grant is None or grant.audiences is None or audience in grant.audiences
+
+    def view(self, audience: str, key: str | None) -> View:
+        """The effective rule for an audience and key; raises ``AccessDenied`` if not allowed."""
+        if not self.allows(audience, key):
+            raise AccessDenied(f"this API key may not ask for audience '{audience}'")
+        rule = self.rules.get(audience, AudienceRule())
+        grant = self._grant(key)
+        contact = grant.contact if grant and grant.contact else rule.contact
+        hidden = set(rule.hide) | set(grant.hide if grant else [])
+        return View(contact=contact, hidden=frozenset(hidden))
+
+    def _grant(self, key: str | None) -> KeyGrant | None:
+        if not self.grants or key is None:
+            return None
+        return self.grants.get(fingerprint(key))
+
+
+def fingerprint(key: str) -> str:
+    """How a policy file names an API key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def load_policy(path: str | None) -> FieldPolicy:
+    """The policy from a TOML file, or the defaults when ``path`` is ``None``."""
+    if not path:
+        return FieldPolicy()
+    try:
+        with Path(path).open("rb") as handle:
+            raw = tomllib.load(handle)
+        return FieldPolicy(msgspec.convert(raw, PolicyFile))
+    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        raise ConfigurationError(f"cannot read field policy {path}: {exc}") from exc
+
+
+def _validate(policy: FieldPolicy) -> None:
+    for name, rule in policy.rules.items():
+        if name not in AUDIENCES:
+            raise ConfigurationError(f"field policy: unknown audience '{name}'")
+        _check_fields(rule.hide, f"audience {name}")
+    for key, grant in policy.grants.items():
+        _check_fields(grant.hide, f"key {key}")
+        unknown = set(grant.audiences or []) - {*AUDIENCES, FULL}
+        if unknown:
+            raise ConfigurationError(f"field policy: key {key} names unknown audiences {unknown}")
+
+
+def _check_fields(fields: list[str], where: str) -> None:
+    unknown = sorted(set(fields) - FIELDS)
+    if unknown:
+        raise ConfigurationError(f"field policy: {where} hides unknown fields {unknown}")

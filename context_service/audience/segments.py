@@ -1,0 +1,114 @@
+"""Lines made of our own words and customer-written text, and how each format fences the latter.
+
+A line is a tuple of segments: a plain ``str`` is text we wrote; a ``CustomerText`` is text a
+customer (or anyone outside the company) wrote: names, addresses, ticket subjects and comments,
+order notes. Renderers never emit customer text bare: plain text JSON-quotes it behind the label
+``customer-written``, markdown puts that label and the JSON-quoted value in a code span that no
+backtick inside can close, JSON keeps it a string value. Payment card and bank account numbers
+that a customer typed into free text are removed before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import msgspec
+
+from context_service.snapshot.quoting import quoted
+
+_CARD = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+_BACKTICKS = re.compile(r"`+")
+_LABEL = "customer-written "
+_DECODER = json.JSONDecoder()
+CARD_REMOVED = "[card number removed]"
+IBAN_REMOVED = "[bank account removed]"
+
+
+class CustomerText(msgspec.Struct, frozen=True):
+    """Text written by a customer: data to quote, never instructions to follow."""
+
+    text: str
+    label: str = "customer-written"
+
+
+Segment = str | CustomerText
+Line = tuple[Segment, ...]
+
+
+def customer(text: str | None, limit: int = 300) -> CustomerText:
+    """Customer text, payment numbers removed, capped at ``limit`` characters (marked if cut)."""
+    clean = redact_payment_numbers(text or "")
+    if len(clean) > limit:
+        clean = clean[: limit - 1].rstrip() + "…"
+    return CustomerText(clean)
+
+
+def redact_payment_numbers(text: str) -> str:
+    """Remove card numbers (13-19 digits passing the Luhn check) and IBANs from free text."""
+    text = _CARD.sub(_card_or_keep, text)
+    return _IBAN.sub(IBAN_REMOVED, text)
+
+
+def _card_or_keep(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return CARD_REMOVED if _luhn(digits) else match.group()
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def unquote(message: str) -> Line:
+    """Split a message that embeds ``customer-written "..."`` literals back into segments."""
+    out: list[Segment] = []
+    rest = message
+    while (start := rest.find(_LABEL)) >= 0:
+        try:
+            value, end = _DECODER.raw_decode(rest, start + len(_LABEL))
+        except json.JSONDecodeError:
+            break
+        if not isinstance(value, str):
+            break
+        out.extend([rest[:start], customer(value)] if start else [customer(value)])
+        rest = rest[end:]
+    if rest:
+        out.append(rest)
+    return tuple(out)
+
+
+def as_text(line: Line) -> str:
+    """A line for a plain-text prompt: customer text JSON-quoted and labelled."""
+    return "".join(s if isinstance(s, str) else _quote(s) for s in line)
+
+
+def as_markdown(line: Line) -> str:
+    """A markdown line: customer text in a code span labelled customer-written."""
+    return "".join(_md_escape(s) if isinstance(s, str) else _md_code(s) for s in line)
+
+
+def plain(line: Line) -> str:
+    """The line's words without quoting (for JSON values and tests)."""
+    return "".join(s if isinstance(s, str) else s.text for s in line)
+
+
+def _quote(segment: CustomerText) -> str:
+    if segment.label == _LABEL.strip():
+        return quoted(segment.text)
+    return f"{segment.label} {json.dumps(segment.text, ensure_ascii=False)}"
+
+
+def _md_code(segment: CustomerText) -> str:
+    body = _quote(segment)
+    longest = max((len(run) for run in _BACKTICKS.findall(body)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {body} {fence}"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("<", "&lt;")

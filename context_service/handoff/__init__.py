@@ -1,0 +1,18 @@
+"""Escalation handoffs from a bot to a human: deterministic summary, optional helpdesk note."""
+
+from __future__ import annotations
+
+from context_service.handoff.build import Handoff, Priority, Turn, Who, build_handoff, render_text
+from context_service.handoff.notes import NoteFailed, NotePoster, ZendeskNotes
+
+__all__ = [
+    "Handoff",
+    "NoteFailed",
+    "NotePoster",
+    "Priority",
+    "Turn",
+    "Who",
+    "ZendeskNotes",
+    "build_handoff",
+    "render_text",
+]

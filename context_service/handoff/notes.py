@@ -1,0 +1,48 @@
+"""Posting a handoff as an internal (private) note on the customer's open helpdesk ticket.
+
+``NotePoster`` is the plug-in point: ``api/app.py`` builds a ``ZendeskNotes`` from the Zendesk
+settings (base URL and auth header come from the Zendesk integration) and passes it in; tests
+give it an ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httpx
+
+
+class NotePoster(Protocol):
+    """Adds a private note to a ticket; returns nothing, raises ``NoteFailed``."""
+
+    def post_internal_note(self, ticket_id: str, body: str) -> None:
+        """Add ``body`` as a private comment on ``ticket_id``."""
+        ...
+
+
+class NoteFailed(Exception):
+    """The helpdesk refused or did not answer."""
+
+
+class ZendeskNotes:
+    """``PUT /api/v2/tickets/{id}.json`` with a private comment."""
+
+    def __init__(self, client: httpx.Client, base_url: str, authorization: str) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self._auth = authorization
+
+    def post_internal_note(self, ticket_id: str, body: str) -> None:
+        """Add a private comment (``public: false``), visible to agents only."""
+        if not ticket_id.isdigit():
+            raise NoteFailed(f"'{ticket_id}' is not a Zendesk ticket id")
+        url = f"{self.base_url}/api/v2/tickets/{ticket_id}.json"
+        payload = {"ticket": {"comment": {"body": body, "public": False}}}
+        try:
+            response = self.client.put(
+                url, json=payload, headers={"Authorization": self._auth}, timeout=10.0
+            )
+        except httpx.HTTPError as exc:
+            raise NoteFailed(f"Zendesk did not answer ({type(exc).__name__})") from exc
+        if response.status_code >= 300:
+            raise NoteFailed(f"Zendesk answered HTTP {response.status_code}")

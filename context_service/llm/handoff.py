@@ -1,0 +1,52 @@
+"""The LLM version of an escalation handoff, with the deterministic one as its fallback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from context_service.audience import ContextRequest, SummaryBlock, View, build_context
+from context_service.handoff import Turn
+from context_service.llm.client import LlmClient, LlmFailed
+from context_service.llm.prompts import fence, latest
+from context_service.models import Snapshot
+
+log = logging.getLogger("context_service.llm")
+HANDOFF_PROMPT = "escalation_handoff"
+_CONTEXT_TOKENS = 1200
+
+
+def transcript_block(transcript: list[Turn]) -> str:
+    """The transcript as one JSON line per turn (customer text stays a JSON string)."""
+    return "\n".join(
+        json.dumps({"role": t.role, "at": t.at, "text": t.text}, ensure_ascii=False)
+        for t in transcript
+    )
+
+
+def llm_handoff(
+    client: LlmClient | None,
+    snap: Snapshot,
+    view: View,
+    transcript: list[Turn],
+    reason: str,
+    fallback_text: str,
+) -> SummaryBlock:
+    """The LLM's handoff text, or the deterministic text with the reason it was used."""
+    if client is None:
+        return SummaryBlock(fallback_text, "deterministic", fallback="no LLM configured")
+    prompt = latest(HANDOFF_PROMPT)
+    context = build_context(snap, ContextRequest("escalation", "text", _CONTEXT_TOKENS), view).body
+    system, user = prompt.render(
+        reason=fence("reason given by the bot", reason),
+        context=fence("customer context", context),
+        transcript=fence("conversation transcript, customer-written", transcript_block(transcript)),
+    )
+    try:
+        text = client.complete(system, user, max_tokens=400)
+    except LlmFailed as exc:
+        log.warning("LLM handoff for %s failed: %s", snap.profile_id, exc.reason)
+        return SummaryBlock(
+            fallback_text, "deterministic", fallback=exc.reason, prompt_version=prompt.version
+        )
+    return SummaryBlock(text, "llm", prompt_version=prompt.version)

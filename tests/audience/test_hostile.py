@@ -1,0 +1,90 @@
+"""Customer-written text stays data: hostile inputs only ever appear fenced and labelled."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import msgspec
+import pytest
+
+from context_service.audience import AUDIENCES, ContextRequest, FieldPolicy, build_context
+from context_service.audience.facts import snapshot_facts
+from context_service.handoff import Turn, Who, build_handoff, render_text
+from context_service.models import Address, Snapshot
+from context_service.store import Store
+from tests.audience.helpers import HOSTILE, MARKERS, snapshot_of
+
+_TEXT_QUOTED = re.compile(r'(?:customer-written|llm-generated) "(?:[^"\\]|\\.)*"')
+_MD_QUOTED = re.compile(r"(`+) (?:customer-written|llm-generated) .*? \1")
+
+
+def _hostile(snap: Snapshot, text: str) -> Snapshot:
+    """Maya's snapshot with every customer-written field replaced by ``text``."""
+    ticket = msgspec.structs.replace(snap.support.tickets[0], title=text, last_public_comment=text)
+    order = msgspec.structs.replace(snap.commerce.orders[0], note=text)
+    deal = msgspec.structs.replace(snap.crm.deals[0], title=text)
+    identity = msgspec.structs.replace(
+        snap.identity,
+        name=text,
+        names=[text, "Maya Patel"],
+        company=text,
+        addresses=[Address(street=text, city="San Francisco")],
+    )
+    return msgspec.structs.replace(
+        snap,
+        identity=identity,
+        support=msgspec.structs.replace(snap.support, tickets=[ticket]),
+        commerce=msgspec.structs.replace(snap.commerce, orders=[order, *snap.commerce.orders[1:]]),
+        crm=msgspec.structs.replace(snap.crm, deals=[deal]),
+    )
+
+
+@pytest.fixture(scope="module")
+def maya(demo_db: object) -> Snapshot:
+    store = Store(str(demo_db))
+    try:
+        return snapshot_of(store)
+    finally:
+        store.close()
+
+
+def _bare(body: str, fmt: str) -> str:
+    pattern = _TEXT_QUOTED if fmt == "text" else _MD_QUOTED
+    return pattern.sub("", body).lower()
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("audience", AUDIENCES)
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_hostile_text_is_only_ever_quoted(
+    maya: Snapshot, text: str, audience: str, fmt: str
+) -> None:
+    snap = _hostile(maya, text)
+    view = FieldPolicy().view(audience, None)
+    body = build_context(snap, ContextRequest(audience, fmt), view).body  # type: ignore[arg-type]
+    assert json.dumps(text, ensure_ascii=False)[:20] in body  # present, JSON-quoted
+    bare = _bare(body, fmt)
+    for marker in MARKERS:
+        assert marker not in bare, (marker, body)
+    assert "\n## signals" not in bare  # no forged headings or lines
+    assert "<|im_start|>" not in bare
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_stays_on_its_line(maya: Snapshot, text: str) -> None:
+    snap = _hostile(maya, text)
+    body = build_context(snap, ContextRequest("agent", "text"), FieldPolicy().view("agent", None))
+    lines = body.body.splitlines()
+    facts = snapshot_facts(snap, FieldPolicy().view("agent", None))
+    assert len(lines) <= 3 + len(facts) * 2 + 12  # newlines inside the text never add lines
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_transcript_stays_quoted_in_the_handoff(maya: Snapshot, text: str) -> None:
+    who = Who(maya.profile_id, text, [], [], "email", "high", "matched by email")
+    transcript = [Turn("customer", text), Turn("bot", text), Turn("customer", text)]
+    handoff = build_handoff(_hostile(maya, text), who, transcript, reason=text)
+    bare = _bare(render_text(handoff), "text")
+    for marker in MARKERS:
+        assert marker not in bare

@@ -1,0 +1,98 @@
+"""Every audience in every format on Maya's demo snapshot: selection, order, quoting."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from context_service.audience import AUDIENCES, ContextRequest, FieldPolicy, build_context
+from context_service.demo.personas import MAYA_EMAIL, MAYA_PHONE, MAYA_TICKET_SUBJECT
+from context_service.models import Snapshot
+from context_service.store import Store
+from tests.audience.helpers import snapshot_of
+
+POLICY = FieldPolicy()
+
+
+@pytest.fixture(scope="module")
+def maya(demo_db: object) -> Snapshot:
+    store = Store(str(demo_db))
+    try:
+        return snapshot_of(store)
+    finally:
+        store.close()
+
+
+def _render(snap: Snapshot, audience: str, fmt: str, budget: int | None = None) -> str:
+    request = ContextRequest(audience, fmt, budget)  # type: ignore[arg-type]
+    return build_context(snap, request, POLICY.view(audience, None)).body
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_every_audience_and_format_renders_the_key_facts(
+    maya: Snapshot, audience: str, fmt: str
+) -> None:
+    body = _render(maya, audience, fmt)
+    assert "Maya Patel" in body
+    assert "past_due" in body
+    assert MAYA_TICKET_SUBJECT in body
+    assert "#1003" in body
+    if fmt == "json":
+        doc = json.loads(body)
+        assert doc["audience"] == audience
+        assert doc["customer"][0]["name"] == "Maya Patel"
+    elif fmt == "text":
+        assert 'customer-written "Maya Patel"' in body
+    else:
+        assert '` customer-written "Maya Patel" `' in body
+
+
+def test_chatbot_puts_what_changes_the_next_reply_first(maya: Snapshot) -> None:
+    body = _render(maya, "chatbot", "text")
+    order = [body.index(s) for s in ("Customer:", "Needs attention:", "Tickets:", "Billing:")]
+    assert order == sorted(order)
+    assert body.index("[critical]") < body.index("Orders:")
+
+
+def test_agent_gets_the_fuller_picture_and_chatbot_does_not(maya: Snapshot) -> None:
+    agent = _render(maya, "agent", "text")
+    chatbot = _render(maya, "chatbot", "text")
+    for internal in ("Jordan Reyes", "Team plan upgrade", "Record shopify", "Valencia"):
+        assert internal in agent
+        assert internal not in chatbot
+    assert len(agent) > len(chatbot)
+
+
+def test_sidebar_is_a_compact_card(maya: Snapshot) -> None:
+    sidebar = _render(maya, "sidebar", "text")
+    assert sidebar.count("- Order #") == 1
+    assert "Open in:" in sidebar
+    assert len(sidebar) < len(_render(maya, "agent", "text"))
+
+
+def test_chatbot_contact_details_are_masked_in_every_format(maya: Snapshot) -> None:
+    for fmt in ("text", "markdown", "json"):
+        body = _render(maya, "chatbot", fmt)
+        assert MAYA_EMAIL not in body
+        assert MAYA_PHONE not in body
+        assert "m***@example.com" in body
+        assert "0134" in body
+
+
+def test_focus_puts_the_order_in_question_first(maya: Snapshot) -> None:
+    oldest = maya.commerce.orders[-1]
+    request = ContextRequest("chatbot", "text", focus=oldest.external_id)
+    body = build_context(maya, request, POLICY.view("chatbot", None)).body
+    assert body.index("In question:") < body.index("Needs attention:")
+    assert body.index(f"Order {oldest.title}") < body.index("Needs attention:")
+
+
+def test_card_data_is_brand_and_last_four_only(maya: Snapshot) -> None:
+    body = _render(maya, "agent", "json")
+    charges = json.loads(body)["billing"]
+    for item in charges:
+        assert set(item) & {"card_number", "number_full", "iban"} == set()
+        if "card_last4" in item:
+            assert len(item["card_last4"]) == 4
