@@ -204,6 +204,10 @@ class Engine:
 
     # --- components and clusters ---------------------------------------------------------
 
+    def recluster(self, record_ids: Iterable[int]) -> set[str]:
+        """Cluster the components holding these records again (after a person's decision)."""
+        return self._recluster(set(record_ids), set())
+
     def detach(self, record_ids: list[int]) -> set[str]:
         """Take records out of their profiles (their neighbours are re-clustered)."""
         seeds = self._neighbours(record_ids)
@@ -222,9 +226,9 @@ class Engine:
         results = [self._cluster(c, features, decisions) for c in components]
         clusters = [cluster for result, _ in results for cluster in result.clusters]
         assignment = assign_profiles(self.conn, clusters, self.now)
-        for result, members in results:
-            self._write_links(result, {rid: assignment.profile_of[rid] for rid in members})
-            self._write_reviews(result, members)
+        members = sorted(rid for _, ids in results for rid in ids)
+        self._write_links([r for r, _ in results], assignment.profile_of, members)
+        self._write_reviews([r for r, _ in results], members)
         changed |= assignment.changed
         for profile_id in sorted(changed):
             profiles.delete_if_empty(self.conn, profile_id)
@@ -277,8 +281,9 @@ class Engine:
                 (together if decision == "together" else apart).add(pair_of(int(a), int(b)))
         return Decisions(together=frozenset(together), apart=frozenset(apart))
 
-    def _write_links(self, result: ComponentResult, profile_of: Mapping[int, str]) -> None:
-        members = sorted(profile_of)
+    def _write_links(
+        self, results: list[ComponentResult], profile_of: Mapping[int, str], members: list[int]
+    ) -> None:
         for chunk in _chunks(members):
             self.conn.execute(
                 f"DELETE FROM identity_links WHERE record_id IN ({_marks(chunk)})", chunk
@@ -294,6 +299,7 @@ class Engine:
                 "person" if link.rule == "manual" else "auto",
                 self.now,
             )
+            for result in results
             for link in result.links
         ]
         self.conn.executemany(
@@ -302,7 +308,7 @@ class Engine:
             rows,
         )
 
-    def _write_reviews(self, result: ComponentResult, members: list[int]) -> None:
+    def _write_reviews(self, results: list[ComponentResult], members: list[int]) -> None:
         for chunk in _chunks(members):
             marks = _marks(chunk)
             self.conn.execute(
@@ -322,6 +328,7 @@ class Engine:
                     json.dumps(r.evidence, sort_keys=True),
                     self.now,
                 )
+                for result in results
                 for r in result.reviews
             ],
         )
