@@ -66,7 +66,7 @@ def place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> li
             continue
         if slot.limit is not None and fact.rank >= slot.limit:
             continue
-        order = (fact.rank, pos) if spec[index].by_rank else (pos, fact.rank)
+        order = (fact.rank, int(fact.indent)) if spec[index].by_rank else (pos, fact.rank)
         placed.append(Placed(fact, index, order, slot.priority + fact.rank))
     return placed
 

@@ -173,9 +173,14 @@ def _invoice(inv: Invoice, kind: str, rank: int) -> Fact:
     when = (inv.created_at or "")[:10]
     line = (
         f"Invoice {inv.number or inv.external_id} {when}: {inv.status}, {inv.amount} "
-        f"{inv.currency}{due}, {inv.attempt_count} attempt(s){retry}",
+        f"{inv.currency}{due}{_attempts(inv)}{retry}",
     )
     return Fact(kind, line, _item(inv), rank, ref=inv.external_id)
+
+
+def _attempts(inv: Invoice) -> str:
+    unpaid = inv.status in _UNPAID_INVOICE
+    return f", {inv.attempt_count} attempt(s)" if unpaid or inv.attempt_count > 1 else ""
 
 
 def _charge(ch: Charge, kind: str, rank: int, card: bool) -> Fact:
