@@ -109,7 +109,20 @@ def _print_examples(settings: Settings) -> None:
     print(f"  {auth} '{base}/v1/context?email=maya.patel@example.com'")
     print(f"  {auth} '{base}/v1/context?phone=%2B14155550134&format=text'")
     print(f"  {auth} '{base}/v1/context?email=info@silvacosta.example'")
-    print(f"\nOpenAPI: {base}/schema/openapi.json   Health: {base}/health\n", flush=True)
+    print(f"\nOpenAPI: {base}/schema/openapi.json   Health: {base}/health")
+    print(f"Tools: {base}/v1/tools/openai   MCP (streamable HTTP): {base}/mcp")
+    widget = _demo_widget_url(settings)
+    print(f"Sidebar widget for Maya Patel (link valid 1 h):\n  {widget}\n", flush=True)
+
+
+def _demo_widget_url(settings: Settings) -> str:
+    import time
+
+    from context_service.widget import signed_url, signing_key
+
+    key = signing_key(settings.widget_secret, settings.api_keys)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    return signed_url(base, {"email": "maya.patel@example.com"}, key, int(time.time()) + 3600)
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
