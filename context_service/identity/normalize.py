@@ -244,6 +244,7 @@ DOMAIN_TYPOS = {
 _DOTLESS_DOMAINS = frozenset({"gmail.com"})
 
 
+@lru_cache(maxsize=65536)
 def normalize_email(raw: str | None) -> str | None:
     """Lower-cased, trimmed email with known domain typos fixed, or ``None`` if implausible.
 
@@ -284,6 +285,23 @@ def is_merge_email(email: str) -> bool:
 
 
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
+_NANP_REGIONS = frozenset({"US", "CA", "PR", "VI", "GU", "AS", "MP"})
+_NANP_PUNCTUATION = frozenset(" ()-.+/\t")
+
+
+def _nanp_national(raw: str) -> str | None:
+    """``(415) 555-0134`` or ``1-415-555-0134`` read in a North American region, without the
+    parser: 10 digits (or 11 starting with 1) with a valid area code and exchange. Anything
+    else (letters, extensions, other lengths) is left to ``phonenumbers``."""
+    if any(not ch.isdigit() and ch not in _NANP_PUNCTUATION for ch in raw):
+        return None
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw.lstrip().startswith("+") and not digits.startswith("1"):
+        return None
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    candidate = "+1" + digits
+    return candidate if len(digits) == 10 and _NANP.fullmatch(candidate) else None
 
 
 @lru_cache(maxsize=65536)
@@ -293,6 +311,9 @@ def normalize_phone(raw: str | None, region: str = "US") -> str | None:
         return None
     if _NANP.fullmatch(raw):  # already a valid North American E.164 number: skip the parser
         return raw
+    nanp = _nanp_national(raw) if region in _NANP_REGIONS else None
+    if nanp:
+        return nanp
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

@@ -82,3 +82,26 @@ def test_phone_normalization_is_idempotent(raw: str) -> None:
 @given(st.text(max_size=40))
 def test_fold_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
+
+
+@given(
+    digits=st.text(alphabet="0123456789", min_size=10, max_size=11),
+    style=st.sampled_from(
+        ["({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "{a}{b}{c}", "+1 {a} {b} {c}"]
+    ),
+)
+def test_north_american_shortcut_agrees_with_the_phonenumbers_parser(
+    digits: str, style: str
+) -> None:
+    import phonenumbers
+
+    from context_service.identity.normalize import _nanp_national
+
+    core = digits[-10:]
+    raw = style.format(a=core[:3], b=core[3:6], c=core[6:])
+    fast = _nanp_national(raw)
+    if fast is None:
+        return
+    parsed = phonenumbers.parse(raw, "US")
+    assert phonenumbers.is_possible_number(parsed)
+    assert fast == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
