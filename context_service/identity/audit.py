@@ -1,0 +1,343 @@
+"""Why a profile holds its records: the audit trail and the review queue, read from the store.
+
+``profile_audit`` lists a profile's members, every link that holds it together (rule,
+probability, per-field evidence, who or what decided and when), the people's decisions touching
+its records and the open review items about them. ``list_review`` pages through the review
+queue. Both only read; the writes (merge, split, review decisions) live in ``decisions``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
+
+import msgspec
+
+from context_service.errors import ProfileNotFound
+from context_service.store import profiles
+from context_service.store.records import decode_mapped
+
+ReviewStatus = Literal["open", "accepted", "rejected"]
+Evidence = dict[str, dict[str, float | str]]
+_CHUNK = 400
+
+
+class RecordRef(msgspec.Struct):
+    """One person record: its vendor key, a display name and the profile holding it now."""
+
+    record_id: int
+    source: str
+    kind: str
+    external_id: str
+    name: str | None
+    profile_id: str | None
+
+
+class Member(msgspec.Struct):
+    """A member record of a profile; ``linked_at`` is when its current link was decided."""
+
+    record: RecordRef
+    fetched_at: str
+    linked_at: str | None
+
+
+class AuditLink(msgspec.Struct):
+    """A pair that holds the profile together.
+
+    ``decided_by`` is ``auto`` for the engine, else the person's label (``api``, ``cli:alice``);
+    a person's link has ``rule`` ``manual`` and carries their note.
+    """
+
+    record: RecordRef
+    other: RecordRef | None
+    rule: str
+    probability: float
+    evidence: Evidence
+    decided_by: str
+    decided_at: str
+    note: str | None = None
+
+
+class DecisionView(msgspec.Struct):
+    """A person's decision about two records: ``together`` or ``apart``."""
+
+    a: RecordRef
+    b: RecordRef
+    decision: str
+    decided_by: str
+    decided_at: str
+    note: str | None
+
+
+class ReviewView(msgspec.Struct):
+    """A review item: two records the engine could not decide about, and its evidence."""
+
+    id: int
+    a: RecordRef
+    b: RecordRef
+    probability: float
+    reason: str
+    evidence: Evidence
+    status: str
+    created_at: str
+    decided_by: str | None
+    decided_at: str | None
+
+
+class ReviewPage(msgspec.Struct):
+    """One page of the review queue (oldest item first)."""
+
+    status: str
+    total: int
+    limit: int
+    offset: int
+    items: list[ReviewView]
+
+
+class ProfileAudit(msgspec.Struct):
+    """Everything that explains one profile. ``requested_id`` differs when an alias was given."""
+
+    profile_id: str
+    requested_id: str
+    aliases: list[str]
+    version: int
+    created_at: str
+    updated_at: str
+    members: list[Member]
+    links: list[AuditLink]
+    decisions: list[DecisionView]
+    open_reviews: list[ReviewView]
+
+
+def live_profile(conn: sqlite3.Connection, profile_id: str) -> str:
+    """The live id of a profile id or alias; ``ProfileNotFound`` (404) when unknown."""
+    live = profiles.canonical_id(conn, profile_id)
+    if live is None:
+        raise ProfileNotFound(f"no profile {profile_id}")
+    return live
+
+
+def profile_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit:
+    """The audit trail of a profile (an alias resolves to the profile it was merged into)."""
+    live = live_profile(conn, profile_id)
+    version, created_at, updated_at = conn.execute(
+        "SELECT version, created_at, updated_at FROM profiles WHERE id = ?", (live,)
+    ).fetchone()
+    aliases = [
+        str(alias)
+        for (alias,) in conn.execute(
+            "SELECT alias FROM profile_aliases WHERE profile_id = ? ORDER BY created_at, alias",
+            (live,),
+        )
+    ]
+    member_ids = profiles.members(conn, live)
+    link_rows = conn.execute(
+        "SELECT record_id, other_record_id, rule, score, evidence, decided_by, decided_at "
+        "FROM identity_links WHERE profile_id = ? ORDER BY id",
+        (live,),
+    ).fetchall()
+    decision_rows = _touching(
+        conn,
+        "SELECT a, b, decision, decided_by, decided_at, note FROM identity_decisions "
+        "WHERE a IN ({marks}) OR b IN ({marks})",
+        member_ids,
+    )
+    review_rows = _touching(
+        conn,
+        f"SELECT {_REVIEW_COLUMNS} FROM review_items "
+        "WHERE status = 'open' AND (a IN ({marks}) OR b IN ({marks}))",
+        member_ids,
+    )
+    wanted = set(member_ids)
+    wanted |= {int(x) for row in link_rows for x in row[:2] if x is not None}
+    wanted |= {int(x) for row in decision_rows for x in row[:2]}
+    wanted |= {int(x) for row in review_rows for x in row[1:3]}
+    refs = record_refs(conn, wanted)
+    manual = {(int(r[0]), int(r[1])): r for r in decision_rows if r[2] == "together"}
+    links = [_link(row, refs, manual) for row in link_rows]
+    linked_at = {link.record.record_id: link.decided_at for link in links}
+    fetched = _fetched_at(conn, member_ids)
+    return ProfileAudit(
+        profile_id=live,
+        requested_id=profile_id,
+        aliases=aliases,
+        version=int(version),
+        created_at=str(created_at),
+        updated_at=str(updated_at),
+        members=[Member(refs[rid], fetched.get(rid, ""), linked_at.get(rid)) for rid in member_ids],
+        links=links,
+        decisions=sorted(
+            (_decision(row, refs) for row in decision_rows),
+            key=lambda d: (d.decided_at, d.a.record_id, d.b.record_id),
+        ),
+        open_reviews=sorted((_review(row, refs) for row in review_rows), key=lambda r: r.id),
+    )
+
+
+def list_review(
+    conn: sqlite3.Connection, status: ReviewStatus = "open", limit: int = 50, offset: int = 0
+) -> ReviewPage:
+    """A page of review items with this status, oldest first, with both records described."""
+    total = conn.execute("SELECT count(*) FROM review_items WHERE status = ?", (status,))
+    rows = conn.execute(
+        f"SELECT {_REVIEW_COLUMNS} FROM review_items WHERE status = ? ORDER BY id LIMIT ? OFFSET ?",
+        (status, limit, offset),
+    ).fetchall()
+    refs = record_refs(conn, {int(x) for row in rows for x in row[1:3]})
+    return ReviewPage(
+        status=status,
+        total=int(total.fetchone()[0]),
+        limit=limit,
+        offset=offset,
+        items=[_review(row, refs) for row in rows],
+    )
+
+
+def review_item(conn: sqlite3.Connection, item_id: int) -> ReviewView | None:
+    """One review item by id, whatever its status."""
+    row = conn.execute(
+        f"SELECT {_REVIEW_COLUMNS} FROM review_items WHERE id = ?", (item_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return _review(row, record_refs(conn, {int(row[1]), int(row[2])}))
+
+
+def record_refs(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, RecordRef]:
+    """Describe records by id: vendor key, display name and current profile."""
+    found: dict[int, RecordRef] = {}
+    for chunk in _chunks(sorted(set(record_ids))):
+        rows = conn.execute(
+            "SELECT r.id, r.source, r.kind, r.external_id, r.mapped, m.profile_id FROM records r "
+            "LEFT JOIN profile_members m ON m.record_id = r.id "
+            f"WHERE r.id IN ({_marks(chunk)})",
+            chunk,
+        )
+        for rid, source, kind, external_id, mapped, profile_id in rows:
+            found[int(rid)] = RecordRef(
+                record_id=int(rid),
+                source=str(source),
+                kind=str(kind),
+                external_id=str(external_id),
+                name=_display_name(mapped),
+                profile_id=None if profile_id is None else str(profile_id),
+            )
+    return found
+
+
+_REVIEW_COLUMNS = (
+    "id, a, b, probability, reason, evidence, status, created_at, decided_by, decided_at"
+)
+
+
+def _display_name(blob: bytes | None) -> str | None:
+    mapped = decode_mapped(blob)
+    person = None if mapped is None else mapped.person
+    if person is None:
+        return None
+    full = " ".join(p for p in (person.first_name, person.last_name) if p)
+    return person.name or full or (person.emails[0] if person.emails else None)
+
+
+def _fetched_at(conn: sqlite3.Connection, record_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in _chunks(record_ids):
+        rows = conn.execute(
+            f"SELECT id, fetched_at FROM records WHERE id IN ({_marks(chunk)})", chunk
+        )
+        found.update((int(rid), str(at)) for rid, at in rows)
+    return found
+
+
+def _link(
+    row: tuple[Any, ...], refs: dict[int, RecordRef], manual: dict[tuple[int, int], tuple[Any, ...]]
+) -> AuditLink:
+    record_id, other_id, rule, score, evidence, decided_by, decided_at = row
+    link = AuditLink(
+        record=refs[int(record_id)],
+        other=None if other_id is None else refs.get(int(other_id)),
+        rule=str(rule),
+        probability=float(score),
+        evidence=_evidence(evidence),
+        decided_by=str(decided_by),
+        decided_at=str(decided_at),
+    )
+    if other_id is not None and rule == "manual":
+        pair = tuple(sorted((int(record_id), int(other_id))))
+        decision = manual.get((pair[0], pair[1]))
+        if decision is not None:  # the person who decided, not the engine's "person" marker
+            link.decided_by, link.decided_at, link.note = decision[3], decision[4], decision[5]
+    return link
+
+
+def _decision(row: tuple[Any, ...], refs: dict[int, RecordRef]) -> DecisionView:
+    a, b, decision, decided_by, decided_at, note = row
+    return DecisionView(
+        a=refs[int(a)],
+        b=refs[int(b)],
+        decision=str(decision),
+        decided_by=str(decided_by),
+        decided_at=str(decided_at),
+        note=note,
+    )
+
+
+def _review(row: tuple[Any, ...], refs: dict[int, RecordRef]) -> ReviewView:
+    item_id, a, b, probability, reason, evidence, status, created_at, by, at = row
+    return ReviewView(
+        id=int(item_id),
+        a=refs[int(a)],
+        b=refs[int(b)],
+        probability=float(probability),
+        reason=str(reason),
+        evidence=_evidence(evidence),
+        status=str(status),
+        created_at=str(created_at),
+        decided_by=by,
+        decided_at=at,
+    )
+
+
+def _evidence(text: str) -> Evidence:
+    try:
+        parsed = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _touching(conn: sqlite3.Connection, sql: str, record_ids: list[int]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (with ``{marks}`` twice) for every chunk of ids, without repeats."""
+    seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for chunk in _chunks(record_ids):
+        for row in conn.execute(sql.format(marks=_marks(chunk)), chunk * 2):
+            seen[tuple(row)] = tuple(row)
+    return list(seen.values())
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _marks(chunk: list[int]) -> str:
+    return ",".join("?" * len(chunk))
+
+
+__all__ = [
+    "AuditLink",
+    "DecisionView",
+    "Member",
+    "ProfileAudit",
+    "RecordRef",
+    "ReviewPage",
+    "ReviewStatus",
+    "ReviewView",
+    "list_review",
+    "live_profile",
+    "profile_audit",
+    "record_refs",
+    "review_item",
+]

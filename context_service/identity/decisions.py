@@ -1,0 +1,275 @@
+"""People's decisions: merge profiles, split a profile, accept or reject a review item.
+
+Each writes pair decisions (``identity_decisions``, keyed by record ids) and re-clusters the
+records through the engine, inside the caller's transaction. Because the engine treats these
+decisions as binding on every later run, the incremental path and ``resolve --all`` both keep
+respecting them. The caller bumps versions and rebuilds the snapshots of ``changed``.
+
+What each decision records, and why that is enough for ``cluster.cluster_component``:
+
+* **merge** of profiles P1..Pn: ``together`` for *every* pair of records across two of them, and
+  any ``apart`` among their records dropped. Two clusters join unless a pair across them
+  conflicts; a ``together`` pair never conflicts, and records inside one profile were already
+  consistent with each other, so the union holds even when a member of P1 conflicts with a
+  member of P2 by name, or a mailbox they share now counts as shared. The oldest profile id
+  survives; the others become aliases of it.
+* **split** of records S out of profile P: ``apart`` for every pair across S and the rest (that
+  is what keeps any later record that resembles both sides from pulling them back together),
+  ``together`` across the split removed, and S held together (``together`` from its first record
+  to each other one) so it leaves as one new profile. The part with more records (on a tie, the
+  one with the oldest record) keeps P's id. The rest is re-clustered as the evidence says.
+* **review** of a pair (a, b): accept records ``together``, reject records ``apart``, for that
+  pair only; the engine then places the other records as the evidence allows. (To force two
+  whole profiles together, merge them.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+import msgspec
+
+from context_service.errors import ContextServiceError
+from context_service.identity.audit import ReviewView, live_profile, review_item
+from context_service.identity.cluster import Pair, pair_of
+from context_service.identity.engine import Engine
+from context_service.identity.pairs import Thresholds
+from context_service.models import RecordKey
+from context_service.store import profiles
+
+MAX_PAIRS = 50_000  # pair decisions one merge or split may write
+Decision = Literal["together", "apart"]
+
+
+class DecisionRejected(ContextServiceError):
+    """A merge, split or review decision that cannot be applied as asked."""
+
+    status_code = 400
+    title = "Invalid decision"
+
+
+class DecisionConflict(DecisionRejected):
+    """The decision contradicts the current state (a record not in the profile, an item
+    already decided)."""
+
+    status_code = 409
+    title = "Conflicts with the current profiles"
+
+
+class DecisionTooLarge(DecisionRejected):
+    """The decision is valid but would leave nothing or write too much."""
+
+    status_code = 422
+    title = "Decision cannot be applied"
+
+
+class ReviewItemNotFound(DecisionRejected):
+    """No review item has this id."""
+
+    status_code = 404
+    title = "Review item not found"
+
+
+class MergeResult(msgspec.Struct):
+    """The surviving profile, the ids that became its aliases, and every profile changed."""
+
+    profile_id: str
+    merged: list[str]
+    changed: list[str]
+
+
+class SplitResult(msgspec.Struct):
+    """Where the records went: ``split_off`` holds the records named, ``remaining`` the rest."""
+
+    profile_id: str
+    split_off: list[str]
+    remaining: list[str]
+    changed: list[str]
+
+
+class ReviewResult(msgspec.Struct):
+    """The decided item and the profiles now holding its two records."""
+
+    item: ReviewView
+    profile_ids: list[str]
+    changed: list[str]
+
+
+def merge_profiles(
+    conn: sqlite3.Connection,
+    profile_ids: Sequence[str],
+    decided_by: str,
+    now: str,
+    region: str,
+    thresholds: Thresholds | None = None,
+    note: str | None = None,
+) -> MergeResult:
+    """Make these profiles (ids or aliases) one; the oldest id survives."""
+    live = sorted({live_profile(conn, pid) for pid in profile_ids})
+    if len(live) < 2:
+        raise DecisionRejected("a merge needs at least two different profiles")
+    groups = profiles.members_of(conn, live)
+    together = [
+        pair_of(x, y)
+        for i, first in enumerate(live)
+        for second in live[i + 1 :]
+        for x in groups[first]
+        for y in groups[second]
+    ]
+    _check_size(len(together))
+    records = [rid for pid in live for rid in groups[pid]]
+    _drop_within(conn, records, "apart")
+    _record(conn, together, "together", decided_by, now, note)
+    survivor = profiles.oldest(conn, set(live))
+    for other in live:
+        if other != survivor:
+            profiles.merge_into(conn, survivor, other, now)
+    changed = Engine(conn, region, now, thresholds).recluster(records) | set(live)
+    return MergeResult(
+        profile_id=survivor,
+        merged=[pid for pid in live if pid != survivor],
+        changed=sorted(changed),
+    )
+
+
+def split_profile(
+    conn: sqlite3.Connection,
+    profile_id: str,
+    records: Sequence[RecordKey],
+    decided_by: str,
+    now: str,
+    region: str,
+    thresholds: Thresholds | None = None,
+    note: str | None = None,
+) -> SplitResult:
+    """Take these member records out of the profile into a profile of their own."""
+    live = live_profile(conn, profile_id)
+    members = set(profiles.members(conn, live))
+    leaving = _member_ids(conn, records, members, live)
+    rest = sorted(members - set(leaving))
+    if not leaving:
+        raise DecisionRejected("name at least one record to split off")
+    if not rest:
+        raise DecisionTooLarge(
+            f"splitting off every record of {live} would leave it empty; split off fewer"
+        )
+    apart = [pair_of(x, y) for x in leaving for y in rest]
+    _check_size(len(apart))
+    _record(conn, apart, "apart", decided_by, now, note)
+    _drop_within(conn, leaving, "apart")
+    _record(conn, [pair_of(leaving[0], x) for x in leaving[1:]], "together", decided_by, now, note)
+    changed = Engine(conn, region, now, thresholds).recluster(sorted(members)) | {live}
+    after = profiles.profiles_of(conn, sorted(members))
+    return SplitResult(
+        profile_id=live,
+        split_off=sorted({after[rid] for rid in leaving if rid in after}),
+        remaining=sorted({after[rid] for rid in rest if rid in after}),
+        changed=sorted(changed),
+    )
+
+
+def decide_review(
+    conn: sqlite3.Connection,
+    item_id: int,
+    accept: bool,
+    decided_by: str,
+    now: str,
+    region: str,
+    thresholds: Thresholds | None = None,
+    note: str | None = None,
+) -> ReviewResult:
+    """Accept (the two records are one person) or reject (they are not) an open review item."""
+    row = conn.execute("SELECT a, b, status FROM review_items WHERE id = ?", (item_id,)).fetchone()
+    if row is None:
+        raise ReviewItemNotFound(f"no review item {item_id}")
+    a, b, status = int(row[0]), int(row[1]), str(row[2])
+    if status != "open":
+        raise DecisionConflict(f"review item {item_id} is already {status}")
+    # Marked before re-clustering: the engine replaces the open items of the records it touches.
+    conn.execute(
+        "UPDATE review_items SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
+        ("accepted" if accept else "rejected", decided_by, now, item_id),
+    )
+    _record(conn, [pair_of(a, b)], "together" if accept else "apart", decided_by, now, note)
+    changed = Engine(conn, region, now, thresholds).recluster([a, b])
+    item = review_item(conn, item_id)
+    assert item is not None  # updated above, in this transaction
+    return ReviewResult(
+        item=item,
+        profile_ids=sorted(set(profiles.profiles_of(conn, [a, b]).values())),
+        changed=sorted(changed),
+    )
+
+
+def _member_ids(
+    conn: sqlite3.Connection, keys: Sequence[RecordKey], members: set[int], profile_id: str
+) -> list[int]:
+    found: list[int] = []
+    for key in dict.fromkeys(keys):
+        row = conn.execute(
+            "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
+            (key.source, key.kind, key.external_id),
+        ).fetchone()
+        if row is None or int(row[0]) not in members:
+            raise DecisionConflict(
+                f"{key.source}:{key.kind}:{key.external_id} is not a member of {profile_id}",
+                record={"source": key.source, "kind": key.kind, "external_id": key.external_id},
+            )
+        found.append(int(row[0]))
+    return sorted(found)
+
+
+def _check_size(pairs: int) -> None:
+    if pairs > MAX_PAIRS:
+        raise DecisionTooLarge(
+            f"this decision would record {pairs} pair decisions (at most {MAX_PAIRS}); "
+            "decide about fewer records at a time"
+        )
+
+
+def _record(
+    conn: sqlite3.Connection,
+    pairs: Iterable[Pair],
+    decision: Decision,
+    decided_by: str,
+    now: str,
+    note: str | None,
+) -> None:
+    """Record a decision about each pair, replacing any earlier one about it."""
+    conn.executemany(
+        "INSERT INTO identity_decisions (a, b, decision, decided_by, decided_at, note) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (a, b) DO UPDATE SET "
+        "decision = excluded.decision, decided_by = excluded.decided_by, "
+        "decided_at = excluded.decided_at, note = excluded.note",
+        [(a, b, decision, decided_by, now, note) for a, b in sorted(set(pairs))],
+    )
+
+
+def _drop_within(conn: sqlite3.Connection, record_ids: Sequence[int], decision: Decision) -> None:
+    """Forget every ``decision`` between two of these records."""
+    ids = sorted(set(record_ids))
+    for start in range(0, len(ids), 400):
+        chunk = ids[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(
+            f"DELETE FROM identity_decisions WHERE decision = ? AND a IN ({marks}) "
+            f"AND b IN (SELECT value FROM json_each(?))",
+            [decision, *chunk, msgspec.json.encode(ids).decode()],
+        )
+
+
+__all__ = [
+    "MAX_PAIRS",
+    "DecisionConflict",
+    "DecisionRejected",
+    "DecisionTooLarge",
+    "MergeResult",
+    "ReviewItemNotFound",
+    "ReviewResult",
+    "SplitResult",
+    "decide_review",
+    "merge_profiles",
+    "split_profile",
+]
