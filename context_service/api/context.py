@@ -88,7 +88,7 @@ def respond(
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
     if options.is_stored_form():
         policy.view(FULL, key)  # raises 403 when this key may not see the full snapshot
-        return render(found.stored, options.format)
+        return _matched(render(found.stored, options.format), found)
     audience: Audience = options.audience or "agent"
     view = policy.view(audience, key)
     snap = _decode_snapshot(found.stored.json)
@@ -106,7 +106,17 @@ def respond(
         headers["X-Summary-Source"] = summary.source
         if summary.fallback:
             headers["X-Summary-Fallback"] = summary.fallback
-    return Response(rendered.body.encode(), media_type=rendered.media_type, headers=headers)
+    return _matched(
+        Response(rendered.body.encode(), media_type=rendered.media_type, headers=headers), found
+    )
+
+
+def _matched(response: Response[bytes], found: Found) -> Response[bytes]:
+    """Say how the customer was found: the details used and, for a search, the probability."""
+    response.headers["X-Matched-By"] = found.matched_by
+    if found.probability is not None:
+        response.headers["X-Match-Probability"] = f"{found.probability:.4f}"
+    return response
 
 
 @get("/v1/context", summary="Customer context snapshot")
@@ -158,14 +168,7 @@ def lookup_context(
 
     Unknown fields are rejected (400), so a misspelt option never passes silently.
     """
-    ids = Identifiers(
-        email=data.email,
-        phone=data.phone,
-        profile_id=data.profile_id,
-        source=data.source,
-        external_id=data.external_id,
-    )
-    found = find(store, request.app.state.settings.default_region, ids)
+    found = find(store, request.app.state.settings.default_region, data)
     options = ContextOptions(
         audience=data.audience,
         format=data.format,

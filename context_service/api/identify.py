@@ -1,21 +1,27 @@
 """Who is this? One function from the identifiers a caller gave to one stored snapshot.
 
 ``find(store, region, ids)`` is shared by ``GET /v1/context``, ``POST /v1/context/lookup`` and
-``POST /v1/escalations``. It accepts exactly one strong identifier today (email, phone,
-profile id, or a vendor id); partial identity (name, order number, ticket id...) is meant to be
-added here, as more optional fields of ``Identifiers``, without touching its callers.
+``POST /v1/escalations``. One strong identifier (email, phone, profile id, or a vendor id) is a
+direct lookup. Anything else, or any mix with a name, an order number, a ticket id or an invoice
+number (what a customer types into a chat), is a scored search (``identity.search``): the best
+profile is returned with its match probability when it is clearly the one, otherwise 409 with
+the candidates and their probabilities, or 404.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
 import msgspec
 
-from context_service.errors import InvalidIdentifier
+from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
+from context_service.identity.engine import load_model
+from context_service.identity.pairs import Thresholds
+from context_service.identity.search import Candidate, PartialIdentity, search
 from context_service.snapshot import lookup
 from context_service.store import Store
-from context_service.store.snapshots import StoredSnapshot
+from context_service.store.snapshots import StoredSnapshot, read_snapshot
 
 MAX_VALUE = 320
 Value = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_VALUE)]
@@ -29,6 +35,25 @@ class Identifiers(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     profile_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     source: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     external_id: Value | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    order_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    ticket_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    invoice_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+
+    def partial(self) -> PartialIdentity | None:
+        """The details as a partial identity, when they call for a scored search."""
+        extra = (self.name, self.order_number, self.ticket_id, self.invoice_number)
+        strong = [self.email, self.phone]
+        if not any(extra) and sum(v is not None for v in strong) <= 1:
+            return None
+        return PartialIdentity(
+            email=self.email,
+            phone=self.phone,
+            name=self.name,
+            order_number=self.order_number,
+            ticket_id=self.ticket_id,
+            invoice_number=self.invoice_number,
+        )
 
 
 class Found(msgspec.Struct):
@@ -38,10 +63,20 @@ class Found(msgspec.Struct):
     matched_by: str
     confidence: str
     focus: str | None = None
+    probability: float | None = None  # for a scored search
 
 
-def find(store: Store, region: str, ids: Identifiers) -> Found:
+def find(
+    store: Store, region: str, ids: Identifiers, thresholds: Thresholds | None = None
+) -> Found:
     """The one customer these identifiers name; 400, 404 or 409 (with candidates) otherwise."""
+    partial = ids.partial()
+    if partial is not None:
+        if ids.profile_id is not None or ids.source is not None or ids.external_id is not None:
+            raise InvalidIdentifier(
+                "profile_id and source/external_id cannot be mixed with other details"
+            )
+        return _search(store, region, partial, thresholds or Thresholds())
     given = [n for n in ("email", "phone", "profile_id") if getattr(ids, n) is not None]
     pair = ids.source is not None or ids.external_id is not None
     if len(given) + int(pair) != 1:
@@ -59,3 +94,49 @@ def find(store: Store, region: str, ids: Identifiers) -> Found:
         raise InvalidIdentifier("source and external_id must be given together")
     stored = lookup.by_source_id(conn, ids.source, ids.external_id)
     return Found(stored, f"{ids.source} id", "high", focus=ids.external_id)
+
+
+_FLOOR = 0.01  # candidates less likely than this are not worth naming
+
+
+def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds) -> Found:
+    conn = store.conn
+    given = [f for f in PartialIdentity.__struct_fields__ if getattr(partial, f)]
+    found = [c for c in search(conn, partial, load_model(conn), region) if c.probability >= _FLOOR]
+    what = " and ".join(given)
+    if not found:
+        raise ProfileNotFound(f"no customer matches the {what} given")
+    best = found[0]
+    runner_up = found[1].probability if len(found) > 1 else 0.0
+    if best.probability >= thresholds.link and runner_up < thresholds.review:
+        stored = lookup.by_profile_id(conn, best.profile_id)
+        confidence = "high" if best.probability >= 0.999 else "medium"
+        return Found(stored, what, confidence, probability=best.probability)
+    doubt = (
+        f"the {what} given could be {len(found)} different customers"
+        if len(found) > 1
+        else f"the {what} given may not be this customer"
+    )
+    raise AmbiguousIdentifier(
+        f"{doubt}; ask for another detail",
+        candidates=[_candidate(conn, c) for c in found[:5]],
+    )
+
+
+def _candidate(conn: sqlite3.Connection, candidate: Candidate) -> dict[str, object]:
+    stored = read_snapshot(conn, candidate.profile_id)
+    name = msgspec.json.decode(stored.json, type=_NameOnly).identity.name if stored else None
+    return {
+        "profile_id": candidate.profile_id,
+        "name": name,
+        "probability": candidate.probability,
+        "why": ", ".join(f"{k}: {v}" for k, v in sorted(candidate.evidence.items())),
+    }
+
+
+class _Identity(msgspec.Struct):
+    name: str | None = None
+
+
+class _NameOnly(msgspec.Struct):
+    identity: _Identity = msgspec.field(default_factory=_Identity)

@@ -79,3 +79,29 @@ def owners_of(conn: sqlite3.Connection, record_id: int) -> list[RecordKey]:
         (record_id,),
     )
     return [RecordKey(*row) for row in rows]
+
+
+def reference_value(raw: str) -> str:
+    """An order or invoice number as customers type it: case, spaces and a leading ``#`` ignored."""
+    return "".join(raw.split()).lstrip("#").casefold()
+
+
+def replace_refs(
+    conn: sqlite3.Connection, record_id: int, refs: Iterable[tuple[str, str]], *, had_refs: bool
+) -> None:
+    """Index the numbers a customer may quote for an activity (``order_number``, ...)."""
+    if had_refs:
+        conn.execute("DELETE FROM activity_refs WHERE record_id = ?", (record_id,))
+    conn.executemany(
+        "INSERT OR IGNORE INTO activity_refs (kind, value, record_id) VALUES (?, ?, ?)",
+        [(kind, reference_value(value), record_id) for kind, value in refs if value.strip()],
+    )
+
+
+def records_with_ref(conn: sqlite3.Connection, kind: str, raw: str) -> list[int]:
+    """Activity records indexed under this quoted number."""
+    rows = conn.execute(
+        "SELECT record_id FROM activity_refs WHERE kind = ? AND value = ?",
+        (kind, reference_value(raw)),
+    )
+    return [int(row[0]) for row in rows]

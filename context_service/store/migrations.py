@@ -205,12 +205,23 @@ CREATE TABLE llm_summaries (
 ) WITHOUT ROWID;
 """
 
+_V7_ACTIVITY_REFS = """
+CREATE TABLE activity_refs (
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    PRIMARY KEY (kind, value, record_id)
+) WITHOUT ROWID;
+CREATE INDEX activity_refs_record ON activity_refs (record_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
     ("0003_snapshot_queue", _V3_SNAPSHOT_QUEUE),
     ("0004_llm_summaries", _V4_LLM_SUMMARIES),
     ("0006_identity_engine", _V6_IDENTITY_ENGINE),
+    ("0007_activity_refs", _V7_ACTIVITY_REFS),
 ]
 
 

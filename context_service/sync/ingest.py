@@ -17,7 +17,7 @@ import msgspec
 from context_service.errors import MappingError
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
-from context_service.models import Mapped, RecordKey
+from context_service.models import Invoice, Mapped, Order, RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles, snapshots
@@ -240,7 +240,19 @@ def _index_activity(conn: Any, record_id: int, mapped: Mapped, *, is_new: bool) 
     owners = [] if mapped.deleted else mapped.activity.owners
     if before != owners:
         activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
+    refs = [] if mapped.deleted else _quoted_numbers(mapped.activity)
+    if refs or not is_new:
+        activities.replace_refs(conn, record_id, refs, had_refs=not is_new)
     return [*before, *owners]
+
+
+def _quoted_numbers(activity: Any) -> list[tuple[str, str]]:
+    """The numbers a customer may quote for an activity: an order's ``#1001``, an invoice's."""
+    if isinstance(activity, Order):
+        return [("order_number", v) for v in {activity.number, activity.title} if v]
+    if isinstance(activity, Invoice):
+        return [("invoice_number", activity.number)] if activity.number else []
+    return []
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:

@@ -1,0 +1,192 @@
+"""Find a customer from whatever they typed into a chat: a name, an order number, a phone...
+
+``search`` gathers the profiles any given detail points at (an email, a phone, a name, an order
+or invoice number, a ticket id), then scores each one with the same Fellegi-Sunter model that
+links records: the details are compared, field by field, with the profile's member records
+(the best-matching member counts), and owning the quoted order, invoice or ticket is strong
+evidence (quoting one that belongs to someone else counts against). The result is every
+candidate with its match probability and per-field evidence, best first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+import msgspec
+
+from context_service.identity.compare import FIELD_NAMES, NULL, compare
+from context_service.identity.features import Features, blocking_keys
+from context_service.identity.model import MatchModel, probability_of
+from context_service.identity.normalize import (
+    is_merge_email,
+    is_merge_phone,
+    mailbox_key,
+    name_tokens,
+    normalize_email,
+    normalize_phone,
+)
+from context_service.store import activities, profiles
+
+# Weight (log2 odds) of owning the order, invoice or ticket the customer quoted: such numbers
+# are unique within a shop, so this is as strong as an exact email.
+ACTIVITY_WEIGHT = 20.0
+ACTIVITY_AGAINST = -6.0
+# Weight of sharing a mailbox or line that never links records (``info@``, a switchboard):
+# some evidence, far from proof.
+SHARED_CONTACT_WEIGHT = 6.0
+_decode = msgspec.msgpack.Decoder(Features).decode
+
+
+class PartialIdentity(msgspec.Struct, kw_only=True, frozen=True):
+    """What a customer said about themselves; any mix, all optional."""
+
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    order_number: str | None = None
+    ticket_id: str | None = None
+    invoice_number: str | None = None
+
+    def is_empty(self) -> bool:
+        """Whether nothing usable was given."""
+        return not any(msgspec.structs.astuple(self))
+
+
+class Candidate(msgspec.Struct, frozen=True):
+    """One profile the details may describe, how likely, and why."""
+
+    profile_id: str
+    probability: float
+    evidence: dict[str, str]
+
+
+def search(
+    conn: sqlite3.Connection, query: PartialIdentity, model: MatchModel, region: str
+) -> list[Candidate]:
+    """Every profile the details point at, scored, most likely first."""
+    wanted = query_features(query, region)
+    owned = _activity_owners(conn, query)
+    owned.update(_weak_contacts(conn, query, wanted, region))
+    found = set().union(*owned.values()) if owned else set()
+    found |= _profiles_by_features(conn, wanted)
+    scored = [_score(conn, pid, wanted, owned, model) for pid in sorted(found)]
+    return sorted(scored, key=lambda c: (-c.probability, c.profile_id))
+
+
+def query_features(query: PartialIdentity, region: str) -> Features:
+    """The details as the features a record would have."""
+    email = normalize_email(query.email) if query.email else None
+    phone = normalize_phone(query.phone, region) if query.phone else None
+    tokens = name_tokens(None, None, query.name) if query.name else ()
+    return Features(
+        emails=(mailbox_key(email),) if email and is_merge_email(email) else (),
+        phones=(phone,) if phone and is_merge_phone(phone) else (),
+        first=tokens[0] if tokens else "",
+        last=tokens[-1] if len(tokens) > 1 else "",
+    )
+
+
+def _profiles_by_features(conn: sqlite3.Connection, wanted: Features) -> set[str]:
+    keys = sorted(k for k in blocking_keys(wanted) if not k.startswith("l:"))
+    if wanted.first and not wanted.last:  # a first name alone narrows nothing down
+        keys = [k for k in keys if not k.startswith("n:")]
+    record_ids: set[int] = set()
+    for key in keys:
+        rows = conn.execute(
+            "SELECT record_id FROM identifiers WHERE kind = 'block' AND value = ?", (key,)
+        )
+        record_ids.update(int(row[0]) for row in rows)
+    return set(profiles.profiles_of(conn, sorted(record_ids)).values())
+
+
+def _activity_owners(conn: sqlite3.Connection, query: PartialIdentity) -> dict[str, set[str]]:
+    """For each quoted number, the profiles owning it (and ``any``: all of them)."""
+    owned: dict[str, set[str]] = {}
+    quoted = (
+        ("order_number", query.order_number, "order_number"),
+        ("invoice_number", query.invoice_number, "invoice_number"),
+    )
+    for field, value, kind in quoted:
+        if value:
+            owned[field] = _owners(conn, activities.records_with_ref(conn, kind, value))
+    if query.ticket_id:
+        rows = conn.execute(
+            "SELECT id FROM records WHERE kind = 'ticket' AND external_id = ? AND deleted = 0",
+            (query.ticket_id.strip().lstrip("#"),),
+        )
+        owned["ticket_id"] = _owners(conn, [int(row[0]) for row in rows])
+    return owned
+
+
+def _weak_contacts(
+    conn: sqlite3.Connection, query: PartialIdentity, wanted: Features, region: str
+) -> dict[str, set[str]]:
+    """Profiles holding the given email or phone when it is one that never links records."""
+    found: dict[str, set[str]] = {}
+    email = normalize_email(query.email) if query.email else None
+    if email and not wanted.emails:
+        found["shared_email"] = set(_holders(conn, "email", email))
+    phone = normalize_phone(query.phone, region) if query.phone else None
+    if phone and not wanted.phones:
+        found["shared_phone"] = set(_holders(conn, "phone", phone))
+    return found
+
+
+def _holders(conn: sqlite3.Connection, kind: str, value: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT m.profile_id FROM identifiers i JOIN profile_members m "
+        "ON m.record_id = i.record_id WHERE i.kind = ? AND i.value = ?",
+        (kind, value),
+    )
+    return [str(row[0]) for row in rows]
+
+
+def _owners(conn: sqlite3.Connection, record_ids: Iterable[int]) -> set[str]:
+    keys = [key for rid in record_ids for key in activities.owners_of(conn, rid)]
+    return set(profiles.profiles_of_keys(conn, keys).values())
+
+
+def _score(
+    conn: sqlite3.Connection,
+    profile_id: str,
+    wanted: Features,
+    owned: dict[str, set[str]],
+    model: MatchModel,
+) -> Candidate:
+    weight, evidence = _best_member(conn, profile_id, wanted, model)
+    for field in ("order_number", "invoice_number", "ticket_id"):
+        if field in owned:
+            mine = profile_id in owned[field]
+            weight += ACTIVITY_WEIGHT if mine else ACTIVITY_AGAINST
+            evidence[field] = "theirs" if mine else "someone else's"
+    for field in ("shared_email", "shared_phone"):
+        if profile_id in owned.get(field, set()):
+            weight += SHARED_CONTACT_WEIGHT
+            evidence[field] = "held by several customers"
+    return Candidate(profile_id, round(probability_of(weight), 6), evidence)
+
+
+def _best_member(
+    conn: sqlite3.Connection, profile_id: str, wanted: Features, model: MatchModel
+) -> tuple[float, dict[str, str]]:
+    rows = conn.execute(
+        "SELECT f.features FROM profile_members m JOIN identity_features f "
+        "ON f.record_id = m.record_id WHERE m.profile_id = ?",
+        (profile_id,),
+    )
+    best_weight, best_levels = model.prior_weight(), None
+    for (blob,) in rows:
+        levels = compare(wanted, _decode(blob))
+        weight = model.weight(levels)
+        if best_levels is None or weight > best_weight:
+            best_weight, best_levels = weight, levels
+    evidence = {
+        field: level
+        for field, level in zip(FIELD_NAMES, best_levels or (), strict=False)
+        if level != NULL
+    }
+    return best_weight, evidence
+
+
+__all__ = ["Candidate", "PartialIdentity", "query_features", "search"]

@@ -1,0 +1,76 @@
+"""POST /v1/context/lookup with partial identity: what a customer types into a chat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from context_service.api import create_app
+from context_service.demo.personas import MAYA_NAME, SILVA_COSTA_EMAIL, TOMAS_ORDER_NAME
+from tests.conftest import TEST_KEY, make_settings
+
+AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
+
+
+@pytest.fixture(scope="module")
+def client(demo_db: Path) -> Iterator[TestClient[Any]]:
+    with TestClient(app=create_app(make_settings(demo_db))) as test_client:
+        yield test_client
+
+
+def _lookup(client: TestClient[Any], **body: str) -> Any:
+    return client.post("/v1/context/lookup", json=body, headers=AUTH)
+
+
+def _maya_ticket(client: TestClient[Any]) -> str:
+    snap = _lookup(client, email="maya.patel@example.com").json()
+    return str(snap["support"]["tickets"][0]["external_id"])
+
+
+def test_name_and_ticket_id_find_maya_with_a_probability(client: TestClient[Any]) -> None:
+    response = _lookup(client, name="maya patel", ticket_id=_maya_ticket(client))
+    assert response.status_code == 200, response.text
+    assert response.json()["identity"]["name"] == MAYA_NAME
+    assert float(response.headers["X-Match-Probability"]) >= 0.99
+    assert response.headers["X-Matched-By"] == "name and ticket_id"
+
+
+def test_an_order_number_alone_finds_its_owner(client: TestClient[Any]) -> None:
+    response = _lookup(client, order_number=TOMAS_ORDER_NAME.lstrip("#"))
+    assert response.status_code == 200, response.text
+    assert response.json()["identity"]["name"].startswith("Tom")
+
+
+def test_a_name_alone_is_not_enough_and_says_so(client: TestClient[Any]) -> None:
+    response = _lookup(client, name=MAYA_NAME)
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert problem["candidates"][0]["name"] == MAYA_NAME
+    assert 0 < problem["candidates"][0]["probability"] < 0.99
+
+
+def test_a_shared_mailbox_with_a_name_picks_the_named_person(client: TestClient[Any]) -> None:
+    plain = client.get("/v1/context", params={"email": SILVA_COSTA_EMAIL}, headers=AUTH)
+    assert plain.status_code == 409
+    response = _lookup(client, email=SILVA_COSTA_EMAIL, name="Ana Silva")
+    assert response.status_code == 200, response.text
+    assert response.json()["identity"]["name"] == "Ana Silva"
+
+
+def test_someone_elses_order_number_with_a_name_is_not_a_match(client: TestClient[Any]) -> None:
+    response = _lookup(client, name=MAYA_NAME, order_number=TOMAS_ORDER_NAME)
+    assert response.status_code == 409, response.text
+    names = {c["name"] for c in response.json()["candidates"]}
+    assert MAYA_NAME in names
+
+
+def test_unknown_details_are_404_and_bad_mixes_400(client: TestClient[Any]) -> None:
+    assert _lookup(client, name="Nobody Atall", order_number="999999").status_code == 404
+    mixed = _lookup(client, profile_id="prof_x", name="Maya Patel")
+    assert mixed.status_code == 400
+    assert "cannot be mixed" in mixed.json()["detail"]
+    assert _lookup(client, nickname="maya").status_code == 400
