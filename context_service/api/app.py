@@ -22,6 +22,7 @@ from context_service.api.context import get_context, lookup_context
 from context_service.api.context_state import context_state
 from context_service.api.escalations import create_escalation
 from context_service.api.problems import EXCEPTION_HANDLERS
+from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
 from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook
@@ -167,6 +168,7 @@ def _protected_routes() -> Router:
             get_openai_tools,
             call_tool,
             mint_widget_url,
+            *PROFILE_ROUTES,
         ],
         guards=[require_api_key],
     )

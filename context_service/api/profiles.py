@@ -1,0 +1,192 @@
+"""Audit and control of identity resolution: who is merged with whom, and why; people's fixes.
+
+``GET /v1/profiles/{id}/audit``, ``POST /v1/profiles/merge``, ``POST /v1/profiles/{id}/split``,
+``GET /v1/review`` and ``POST /v1/review/{item_id}``. Each write records binding decisions
+(``identity.decisions``), re-clusters, bumps the versions of the changed profiles and rebuilds
+their snapshots in one transaction, so the answer's profile ids already serve fresh context.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Protocol, TypeVar
+
+import msgspec
+from litestar import Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+
+from context_service.identity import decisions
+from context_service.identity.audit import (
+    ProfileAudit,
+    ReviewPage,
+    ReviewStatus,
+    list_review,
+    profile_audit,
+)
+from context_service.models import RecordKey
+from context_service.snapshot.materialize import materialize
+from context_service.store import Store
+from context_service.sync import IngestContext
+from context_service.sync.ingest import bump_versions, utc_now
+
+ProfileId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+Part = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+CALLER_STATE_KEY = "caller"  # set by an auth layer that knows who holds the key, e.g. "support-bot"
+
+
+class MergeBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Profiles (ids or aliases) that are one customer; the oldest id survives."""
+
+    profile_ids: Annotated[list[ProfileId], msgspec.Meta(min_length=2, max_length=50)]
+    note: Note | None = None
+
+
+class RecordBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One vendor record, by its key."""
+
+    source: Part
+    kind: Part
+    external_id: Part
+
+
+class SplitBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Member records that are someone else: they leave together into a profile of their own."""
+
+    records: Annotated[list[RecordBody], msgspec.Meta(min_length=1, max_length=500)]
+    note: Note | None = None
+
+
+class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``accept``: the two records are one person; ``reject``: they are not."""
+
+    decision: Literal["accept", "reject"]
+    note: Note | None = None
+
+
+class _Changes(Protocol):
+    @property
+    def changed(self) -> list[str]: ...
+
+
+R = TypeVar("R", bound=_Changes)
+
+
+def apply_decision(
+    store: Store, ctx: IngestContext, action: Callable[[sqlite3.Connection, str], R]
+) -> R:
+    """Run one decision in a transaction, then bump and rebuild the changed profiles' snapshots."""
+    now = utc_now()
+    with store.transaction() as conn:
+        result = action(conn, now)
+        bump_versions(conn, result.changed, now)
+        materialize(conn, result.changed, ctx.links, now, ctx.region)
+    return result
+
+
+def caller(request: Request[Any, Any, Any]) -> str:
+    """Who decided, for the audit: ``api`` or, once keys are named, ``api:<name>``."""
+    name = request.state.get(CALLER_STATE_KEY)
+    return f"api:{name}" if name else "api"
+
+
+@get(
+    "/v1/profiles/{profile_id:str}/audit",
+    sync_to_thread=False,
+    summary="Why a profile holds its records",
+)
+def get_profile_audit(
+    store: NamedDependency[Store],
+    profile_id: Annotated[str, PathParameter(max_length=64)],
+) -> ProfileAudit:
+    """Members, every link (rule, probability, per-field evidence, who or what decided and
+    when), people's decisions touching its records, and open review items. An alias answers
+    with the profile it was merged into (``requested_id`` keeps what was asked)."""
+    return profile_audit(store.conn, profile_id)
+
+
+@post("/v1/profiles/merge", sync_to_thread=True, status_code=200, summary="Merge profiles")
+def merge_profiles(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[Store],
+    data: JSONBody[MergeBody],
+) -> decisions.MergeResult:
+    """Make two or more profiles one. The oldest id survives; the others keep resolving as its
+    aliases. Later automatic runs keep them together. 400 for fewer than two different
+    profiles, 404 for an unknown id."""
+    ctx: IngestContext = request.app.state.ingest_context
+    who = caller(request)
+    return apply_decision(
+        store,
+        ctx,
+        lambda conn, now: decisions.merge_profiles(
+            conn, data.profile_ids, who, now, ctx.region, ctx.thresholds, data.note
+        ),
+    )
+
+
+@post(
+    "/v1/profiles/{profile_id:str}/split",
+    sync_to_thread=True,
+    status_code=200,
+    summary="Split records out of a profile",
+)
+def split_profile(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[Store],
+    profile_id: Annotated[str, PathParameter(max_length=64)],
+    data: JSONBody[SplitBody],
+) -> decisions.SplitResult:
+    """The records named leave the profile together; they are never linked to the rest again
+    by an automatic run. The larger part keeps the id. 404 for an unknown profile, 409 for a
+    record that is not a member, 422 when no record would remain."""
+    ctx: IngestContext = request.app.state.ingest_context
+    who = caller(request)
+    keys = [RecordKey(r.source, r.kind, r.external_id) for r in data.records]
+    return apply_decision(
+        store,
+        ctx,
+        lambda conn, now: decisions.split_profile(
+            conn, profile_id, keys, who, now, ctx.region, ctx.thresholds, data.note
+        ),
+    )
+
+
+@get("/v1/review", sync_to_thread=False, summary="The review queue")
+def get_review(
+    store: NamedDependency[Store],
+    status: FromQuery[ReviewStatus] = "open",
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+) -> ReviewPage:
+    """Pairs of records a person should decide about, oldest first, with both records' keys,
+    names and profiles, the match probability, the reason and the per-field evidence."""
+    return list_review(store.conn, status, limit, offset)
+
+
+@post(
+    "/v1/review/{item_id:int}", sync_to_thread=True, status_code=200, summary="Decide a review item"
+)
+def decide_review(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[Store],
+    item_id: Annotated[int, PathParameter(ge=1)],
+    data: JSONBody[ReviewBody],
+) -> decisions.ReviewResult:
+    """Accept (one person: their records join) or reject (two people: kept apart for good).
+    404 for an unknown item, 409 for one already decided."""
+    ctx: IngestContext = request.app.state.ingest_context
+    who = caller(request)
+    accept = data.decision == "accept"
+    return apply_decision(
+        store,
+        ctx,
+        lambda conn, now: decisions.decide_review(
+            conn, item_id, accept, who, now, ctx.region, ctx.thresholds, data.note
+        ),
+    )
+
+
+ROUTES = [get_profile_audit, merge_profiles, split_profile, get_review, decide_review]
