@@ -189,7 +189,6 @@ def create_app(
         dict(connectors) if connectors is not None else build_connectors(settings, client)
     )
     ctx = ingest_context(settings)
-    mcp_http = McpHttp(ToolBox(the_store.conn, settings.default_region))
 
     def provide_store() -> Store:
         return the_store
@@ -212,6 +211,10 @@ def create_app(
             settings, the_store, llm_client, note_poster or build_note_poster(settings, client)
         ),
     }
+    state["toolbox"] = ToolBox(
+        the_store.conn, settings.default_region, state["field_policy"], state["note_poster"]
+    )
+    mcp_http = McpHttp(state["toolbox"])
     return Litestar(
         route_handlers=[
             health,

@@ -7,13 +7,11 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import MediaType, Request, Response, asgi, get, post
-from litestar.di import NamedDependency
 from litestar.handlers import ASGIRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.types import Receive, Scope, Send
 
-from context_service.api.auth import require_api_key
-from context_service.store import Store
+from context_service.api.auth import bearer_token, require_api_key
 from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
 
 
@@ -38,17 +36,17 @@ def get_openai_tools(api: FromQuery[Literal["chat", "responses"]] = "chat") -> l
 @post("/v1/tools/call", sync_to_thread=False, summary="Run a tool call", status_code=200)
 def call_tool(
     request: Request,  # type: ignore[type-arg]
-    store: NamedDependency[Store],
     data: JSONBody[ToolCall],
 ) -> Response[bytes]:
     """Run one tool call and answer its result as text, ready to hand back to the model.
 
     Failures are problem details (404 unknown customer or tool, 409 ambiguous identifier with
-    ``candidates``, 400 bad arguments, 501 tool not available); their text is meant for the
-    model too, so a chatbot loop can pass the body back whatever the status.
+    ``candidates``, 400 bad arguments, 403 an audience this key may not ask for); their text
+    is meant for the model too, so a chatbot loop can pass the body back whatever the status.
     """
-    region: str = request.app.state.settings.default_region
-    result = ToolBox(store.conn, region).call(data.name, _arguments(data))
+    toolbox: ToolBox = request.app.state.toolbox
+    key = bearer_token(request.headers.get("authorization"))
+    result = toolbox.call(data.name, _arguments(data), key)
     return Response(result.encode(), media_type=MediaType.TEXT)
 
 

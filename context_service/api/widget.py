@@ -11,6 +11,8 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from context_service.api.auth import bearer_token
+from context_service.audience import FieldPolicy
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.tools import CustomerRef, find_stored
@@ -63,9 +65,9 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
             exc.status_code, render_error(exc.status_code, exc.title, exc.detail), settings
         )
     now = datetime.now(UTC)
-    page = widget_page(
-        store.conn, request.query_params.multi_items(), key, settings.default_region, now
-    )
+    view = request.app.state.field_policy.view("sidebar", None)
+    query = request.query_params.multi_items()
+    page = widget_page(store.conn, query, key, settings.default_region, now, view)
     return _html(page.status, page.html, settings)
 
 
@@ -78,9 +80,12 @@ def mint_widget_url(
     """A short-lived signed ``/widget`` link for one customer (helpdesk apps call this).
 
     The customer is looked up first, so an unknown or ambiguous identifier fails here (404,
-    409) rather than inside the sidebar.
+    409) rather than inside the sidebar; a key that may not ask for the ``sidebar`` audience
+    gets 403. The card shows what the ``sidebar`` audience's field policy allows.
     """
     settings: Settings = request.app.state.settings
+    policy: FieldPolicy = request.app.state.field_policy
+    policy.view("sidebar", bearer_token(request.headers.get("authorization")))
     stored = find_stored(store.conn, data, settings.default_region)
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl

@@ -15,7 +15,7 @@ from typing import Any
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import Receive, Scope, Send
 
-from context_service.mcp_server.server import build_mcp_server
+from context_service.mcp_server.server import build_mcp_server, current_api_key
 from context_service.tools import ToolBox
 
 
@@ -38,5 +38,21 @@ class McpHttp:
             yield
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one MCP request (the path below the mount point does not matter)."""
-        await self.server.session_manager.handle_request(scope, receive, send)
+        """Handle one MCP request (the path below the mount point does not matter).
+
+        The request's API key (already checked by the host app) is made visible to the tools,
+        which run in tasks started from here, so its field-policy grant applies.
+        """
+        token = current_api_key.set(_bearer(scope))
+        try:
+            await self.server.session_manager.handle_request(scope, receive, send)
+        finally:
+            current_api_key.reset(token)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() or None if scheme.lower() == "bearer" else None
+    return None

@@ -9,9 +9,9 @@ from context_service.tools.schemas import TOOLS, CustomerRef, ToolSpec, tool_nam
 from context_service.tools.service import (
     InvalidToolArguments,
     ToolBox,
-    ToolUnavailable,
     UnknownTool,
     find_stored,
+    visible_contacts,
 )
 
 __all__ = [
@@ -20,9 +20,9 @@ __all__ = [
     "InvalidToolArguments",
     "ToolBox",
     "ToolSpec",
-    "ToolUnavailable",
     "UnknownTool",
     "find_stored",
     "openai_tools",
     "tool_named",
+    "visible_contacts",
 ]

@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from context_service.audience import MAX_TOKENS, MIN_TOKENS
+from context_service.handoff import Turn
+
 Email = Annotated[
     Annotated[str, Meta(max_length=320)] | None,
     Meta(description="The customer's email address, in any case."),
@@ -46,33 +49,37 @@ class CustomerRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class GetCustomerContext(CustomerRef, kw_only=True, forbid_unknown_fields=True):
-    """Arguments of ``get_customer_context``."""
+    """Exactly one identifier: email, phone, profile_id, or source with external_id."""
 
     format: Annotated[
         Literal["text", "json"],
-        Meta(description="text: compact, prompt-ready (default); json: the full snapshot."),
+        Meta(description="text: compact and prompt-ready (default); json: the same facts as data."),
     ] = "text"
+    max_tokens: Annotated[
+        Annotated[int, Meta(ge=MIN_TOKENS, le=MAX_TOKENS)] | None,
+        Meta(description="Token budget; the least important facts are left out to fit it."),
+    ] = None
 
 
 class FindCustomer(CustomerRef, kw_only=True, forbid_unknown_fields=True):
-    """Arguments of ``find_customer``."""
+    """Exactly one identifier: email, phone, profile_id, or source with external_id."""
 
 
 class CreateEscalation(CustomerRef, kw_only=True, forbid_unknown_fields=True):
-    """Arguments of ``create_escalation``."""
+    """The customer (one identifier), why a person must take over, and the conversation."""
 
     reason: Annotated[
         str,
         Meta(min_length=1, max_length=2000, description="Why a person must take over, in a line."),
     ]
     transcript: Annotated[
-        Annotated[str, Meta(max_length=20000)] | None,
-        Meta(description="The conversation so far, for the agent who picks it up."),
-    ] = None
-    priority: Annotated[
-        Literal["low", "normal", "high", "urgent"],
-        Meta(description="How soon a person should answer."),
-    ] = "normal"
+        Annotated[list[Turn], Meta(max_length=200)],
+        Meta(description="The conversation so far, oldest first (roles: customer, bot, agent)."),
+    ] = []
+    post_note: Annotated[
+        bool,
+        Meta(description="Post the handoff as an internal note on the customer's open ticket."),
+    ] = True
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,24 @@ class ToolSpec:
     args: type[CustomerRef]
 
     def parameters(self) -> dict[str, Any]:
-        """The arguments' JSON schema, inlined (no ``$ref``), as function-calling APIs expect."""
+        """The arguments' JSON schema with nested Structs inlined: no ``$ref`` for a model to
+        follow, as function-calling APIs and MCP clients handle best."""
         (_ref,), components = msgspec.json.schema_components([self.args])
-        schema = dict(components[self.args.__name__])
+        schema = dict(_inline(components[self.args.__name__], components))
         schema.pop("title", None)
         return schema
+
+
+def _inline(node: Any, components: dict[str, Any]) -> Any:
+    """``node`` with every ``{"$ref": "#/$defs/X"}`` replaced by component ``X`` (no cycles)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            return _inline(components[ref.rsplit("/", 1)[-1]], components)
+        return {key: _inline(value, components) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, components) for item in node]
+    return node
 
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -115,8 +135,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="create_escalation",
         description=(
-            "Hand the conversation to a human agent, with the reason, the transcript and the "
-            "customer's context. Use when the customer asks for a person or you cannot help."
+            "Hand the conversation to a human agent: builds the handoff (who, what they want, "
+            "what you tried or promised, the account facts, a next step and a priority) and "
+            "posts it as an internal note on the customer's open ticket. Use when the customer "
+            "asks for a person or you cannot help."
         ),
         args=CreateEscalation,
     ),

@@ -1,8 +1,9 @@
 """The seam between consumers (tool calls, the MCP server, the sidebar widget) and the store.
 
 Everything that shows a customer to a model or a person outside ``GET /v1/context`` fetches it
-through ``find_stored``; ``ToolBox.call`` runs a tool by name on decoded arguments. When the
-audience renderers (chatbot, sidebar) land, they plug in here and nowhere else.
+through ``find_stored``; ``ToolBox.call`` runs a tool by name on decoded arguments. Tools render
+through the audiences of ``context_service.audience`` (``chatbot`` for context, ``escalation``
+for handoffs) under the field policy, exactly as ``/v1/context`` and ``/v1/escalations`` do.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from typing import Any
 
 import msgspec
 
+from context_service.audience import ContextRequest, FieldPolicy, View, build_context
+from context_service.audience.facts import mask_email, mask_phone
 from context_service.errors import (
     AmbiguousIdentifier,
     ContextServiceError,
     InvalidIdentifier,
     ProfileNotFound,
 )
+from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
+from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.schemas import (
@@ -29,6 +34,8 @@ from context_service.tools.schemas import (
     ToolSpec,
     tool_named,
 )
+
+_decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 
 
 class UnknownTool(ContextServiceError):
@@ -45,25 +52,16 @@ class InvalidToolArguments(ContextServiceError):
     title = "Invalid tool arguments"
 
 
-class ToolUnavailable(ContextServiceError):
-    """The tool is declared but this server cannot run it."""
-
-    status_code = 501
-    title = "Tool not available"
-
-
 class CustomerMatch(msgspec.Struct):
-    """One profile an identifier points at."""
+    """One profile an identifier points at (no contact details: the caller knows the one)."""
 
     profile_id: str
     name: str | None
-    emails: list[str]
     why: str
 
 
 class _Identity(msgspec.Struct):
     name: str | None = None
-    emails: list[str] = []
 
 
 class _IdentityOnly(msgspec.Struct):
@@ -96,10 +94,13 @@ def find_stored(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> Stor
     return lookup.by_source_id(conn, ref.source, ref.external_id)
 
 
-def customer_context(conn: sqlite3.Connection, args: GetCustomerContext, region: str) -> str:
-    """``get_customer_context``: the prompt-ready text snapshot, or the JSON one."""
-    stored = find_stored(conn, args, region)
-    return stored.text if args.format == "text" else stored.json.decode()
+def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) -> str:
+    """``get_customer_context``: the ``chatbot`` audience's context, fitted to ``max_tokens``."""
+    stored = find_stored(box.conn, args, box.region)
+    view = box.policy.view("chatbot", key)
+    focus = args.external_id if args.source else None
+    wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus)
+    return build_context(_decode_snapshot(stored.json), wanted, view).body
 
 
 def find_customers(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> list[CustomerMatch]:
@@ -110,28 +111,73 @@ def find_customers(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> l
         return []
     except AmbiguousIdentifier as exc:
         return [_candidate(conn, c) for c in exc.extra.get("candidates", [])]
-    identity = _decode_identity(stored.json).identity
-    return [CustomerMatch(stored.profile_id, identity.name, identity.emails, "matches")]
+    name = _decode_identity(stored.json).identity.name
+    return [CustomerMatch(stored.profile_id, name, "matches")]
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Mapping[str, Any]) -> CustomerMatch:
     profile_id = str(candidate["profile_id"])
-    stored = lookup.by_profile_id(conn, profile_id)
-    identity = _decode_identity(stored.json).identity
-    return CustomerMatch(profile_id, identity.name, identity.emails, str(candidate["why"]))
+    name = _decode_identity(lookup.by_profile_id(conn, profile_id).json).identity.name
+    return CustomerMatch(profile_id, name, str(candidate["why"]))
 
 
-def create_escalation(conn: sqlite3.Connection, args: CreateEscalation, region: str) -> str:
-    """``create_escalation``: not wired yet; the customer is still looked up, so bad input says so.
+def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> str:
+    """``create_escalation``: the deterministic handoff of ``POST /v1/escalations``, posted as
+    an internal note on the customer's open ticket when a helpdesk is configured.
 
-    The escalation service (``POST /v1/escalations``) is built separately; until it exists this
-    answers a clear "not available" instead of pretending a person was notified.
+    The note is written for agents (``escalation`` audience); the copy returned to the bot
+    shows contact details as the ``chatbot`` audience does (masked by default).
     """
-    find_stored(conn, args, region)
-    raise ToolUnavailable(
-        "create_escalation is not available on this server yet: no escalation service is "
-        "configured. Tell the customer a person will follow up, or hand over in your helpdesk."
+    snap = _decode_snapshot(find_stored(box.conn, args, box.region).json)
+    for_agents = _who(snap, args, box.policy.view("escalation", key))
+    handoff = build_handoff(snap, for_agents, args.transcript, args.reason)
+    outcome = "note not requested"
+    if args.post_note:
+        outcome = _post_note(box.notes, handoff, render_text(handoff))
+    for_bot = msgspec.structs.replace(
+        handoff, who=_who(snap, args, box.policy.view("chatbot", key))
     )
+    return f"Escalation prepared ({outcome}).\n\n{render_text(for_bot)}"
+
+
+def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
+    matched_by = next(
+        n for n in ("email", "phone", "profile_id", "source") if getattr(ref, n) is not None
+    )
+    sources = ", ".join(sorted({m.source for m in snap.members})) or "no source"
+    emails, phones = visible_contacts(snap, view)
+    return Who(
+        profile_id=snap.profile_id,
+        name=snap.identity.name,
+        emails=emails,
+        phones=phones,
+        matched_by=matched_by,
+        confidence="high",
+        why=f"matched by {matched_by}; one profile across {sources}",
+    )
+
+
+def visible_contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
+    """The emails and phones ``view`` lets an audience see: all, masked, or none."""
+    if view.contact == "none":
+        return [], []
+    emails = snap.identity.emails if view.shows("identity.emails") else []
+    phones = snap.identity.phones if view.shows("identity.phones") else []
+    if view.contact == "masked":
+        return [mask_email(e) for e in emails], [mask_phone(p) for p in phones]
+    return list(emails), list(phones)
+
+
+def _post_note(poster: NotePoster | None, handoff: Handoff, text: str) -> str:
+    if poster is None:
+        return "no helpdesk is configured for notes: hand over in your helpdesk"
+    if handoff.open_ticket is None:
+        return "the customer has no open ticket to note"
+    try:
+        poster.post_internal_note(handoff.open_ticket, text)
+    except NoteFailed as exc:
+        return f"the note on ticket {handoff.open_ticket} failed: {exc}"
+    return f"internal note posted on ticket {handoff.open_ticket}"
 
 
 def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> CustomerRef:
@@ -142,11 +188,11 @@ def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> Cus
         raise InvalidToolArguments(f"{spec.name}: {exc}") from exc
 
 
-Handler = Callable[[sqlite3.Connection, Any, str], str]
+Handler = Callable[["ToolBox", Any, str | None], str]
 
 
-def _find_text(conn: sqlite3.Connection, args: FindCustomer, region: str) -> str:
-    return msgspec.json.encode(find_customers(conn, args, region)).decode()
+def _find_text(box: ToolBox, args: FindCustomer, _key: str | None) -> str:
+    return msgspec.json.encode(find_customers(box.conn, args, box.region)).decode()
 
 
 HANDLERS: dict[str, Handler] = {
@@ -157,15 +203,28 @@ HANDLERS: dict[str, Handler] = {
 
 
 class ToolBox:
-    """Runs the tools against one store; what every transport (HTTP, MCP) calls."""
+    """Runs the tools against one store; what every transport (HTTP, MCP) calls.
 
-    def __init__(self, conn: sqlite3.Connection, region: str) -> None:
+    ``policy`` is the field policy of ``/v1/context`` (default: the built-in audience rules);
+    ``notes`` posts escalation handoffs to the helpdesk (none: handoffs are only returned).
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        region: str,
+        policy: FieldPolicy | None = None,
+        notes: NotePoster | None = None,
+    ) -> None:
         self.conn = conn
         self.region = region
+        self.policy = policy or FieldPolicy()
+        self.notes = notes
 
-    def call(self, name: str, arguments: Mapping[str, Any] | None) -> str:
-        """Run tool ``name``; its result as text. Raises a ``ContextServiceError`` on failure."""
+    def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
+        """Run tool ``name`` for the caller's API ``key`` (its field-policy grant, if any);
+        its result as text. Raises a ``ContextServiceError`` on failure."""
         spec = tool_named(name)
         if spec is None:
             raise UnknownTool(f"no tool named {name!r}")
-        return HANDLERS[name](self.conn, decode_arguments(spec, arguments), self.region)
+        return HANDLERS[name](self, decode_arguments(spec, arguments), key)

@@ -8,11 +8,12 @@ from datetime import datetime
 
 import msgspec
 
+from context_service.audience import View
 from context_service.errors import ConfigurationError, ContextServiceError
 from context_service.models import Snapshot
 from context_service.tools import CustomerRef, find_stored
 from context_service.widget.confidence import match_confidence
-from context_service.widget.render import STYLE_HASH, render_card, render_error
+from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
 from context_service.widget.signing import WidgetLinkInvalid, verify
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
@@ -32,6 +33,7 @@ def widget_page(
     key: bytes,
     region: str,
     now: datetime,
+    view: View = FULL_VIEW,
 ) -> WidgetPage:
     """The card of the customer a signed link names, or an error page with a 4xx status."""
     try:
@@ -42,7 +44,7 @@ def widget_page(
     snapshot = _decode_snapshot(stored.json)
     audit_url = f"/v1/profiles/{stored.profile_id}/audit"
     confidence = match_confidence(conn, stored.profile_id)
-    return WidgetPage(200, render_card(snapshot, confidence, audit_url, now))
+    return WidgetPage(200, render_card(snapshot, confidence, audit_url, now, view))
 
 
 def _ref(lookup: dict[str, str]) -> CustomerRef:

@@ -3,6 +3,8 @@
 Every value that came from a source system goes through ``_e`` (HTML-escaped, quotes
 included); links are emitted only for ``http(s)`` URLs. The one inline style block is allowed
 by its hash in the Content-Security-Policy (``STYLE_HASH``), so nothing else can run or load.
+The ``sidebar`` audience's field policy (a ``View``) decides which sections and contact
+details appear.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import html
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from context_service.audience import View
 from context_service.models import Order, Snapshot, Subscription, Ticket
+from context_service.tools import visible_contacts
 from context_service.widget.confidence import MatchConfidence
 
 STYLE = """
@@ -34,21 +38,26 @@ li:first-child{border-top:0}a{color:#0969da}.muted{color:#59636e}.small{font-siz
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 RECENT_ORDERS = 3
 RECENT_TICKETS = 4
+FULL_VIEW = View(contact="full", hidden=frozenset())
 
 
 def render_card(
-    snapshot: Snapshot, confidence: MatchConfidence, audit_url: str, now: datetime
+    snapshot: Snapshot,
+    confidence: MatchConfidence,
+    audit_url: str,
+    now: datetime,
+    view: View = FULL_VIEW,
 ) -> str:
-    """The customer card for a helpdesk sidebar."""
+    """The customer card for a helpdesk sidebar, showing what ``view`` allows."""
     body = "".join(
         (
-            _identity(snapshot, confidence, audit_url),
+            _identity(snapshot, confidence, audit_url, view),
             _signals(snapshot),
-            _orders(snapshot),
-            _billing(snapshot),
-            _crm(snapshot),
-            _tickets(snapshot),
-            _freshness(snapshot, now),
+            _orders(snapshot, view) if view.shows("orders") else "",
+            _billing(snapshot, view),
+            _crm(snapshot, view),
+            _tickets(snapshot) if view.shows("support.tickets") else "",
+            _freshness(snapshot, now) if view.shows("freshness") else "",
         )
     )
     title = _e(snapshot.identity.name or "Customer")
@@ -87,9 +96,10 @@ def _section(title: str, items: Iterable[str], lead: str = "") -> str:
     return f"<section><h2>{_e(title)}</h2>{lead}{listing}</section>"
 
 
-def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str) -> str:
+def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: View) -> str:
     ident = s.identity
-    contacts = " · ".join(_e(v) for v in (*ident.emails[:2], *ident.phones[:1]))
+    emails, phones = visible_contacts(s, view)
+    contacts = " · ".join(_e(v) for v in (*emails[:2], *phones[:1]))
     sources = sorted({m.source for m in s.members})
     badge = "ok" if confidence.score is None or confidence.score >= 0.9 else "warn"
     return (
@@ -108,23 +118,24 @@ def _signals(s: Snapshot) -> str:
     return f"<section><h2>Attention</h2>{rows}</section>"
 
 
-def _orders(s: Snapshot) -> str:
+def _orders(s: Snapshot, view: View) -> str:
     c = s.commerce
     if not c.orders:
         return ""
     total = f"{c.total_spent} {c.currency}" if c.total_spent else ""
     lead = f"<p class='small muted'>{c.order_count} orders · {_e(total)}</p>"
-    return _section("Orders", (_order(o) for o in c.orders[:RECENT_ORDERS]), lead)
+    tracking = view.shows("orders.tracking")
+    return _section("Orders", (_order(o, tracking) for o in c.orders[:RECENT_ORDERS]), lead)
 
 
-def _order(o: Order) -> str:
+def _order(o: Order, tracking: bool) -> str:
     parts = [_link(o.url, f"#{o.number or o.external_id}"), _date(o.created_at)]
     parts += [_e(f"{o.amount} {o.currency}") if o.amount else ""]
     parts += [_e(v) for v in (o.financial_status, o.fulfillment_status) if v]
     if o.cancelled_at:
         parts.append("cancelled")
     line = " · ".join(p for p in parts if p)
-    return line + "".join(_tracking(o))
+    return line + "".join(_tracking(o)) if tracking else line
 
 
 def _tracking(o: Order) -> Iterator[str]:
@@ -136,16 +147,19 @@ def _tracking(o: Order) -> Iterator[str]:
             yield f"{_link(url, number)}{status}</span>"
 
 
-def _billing(s: Snapshot) -> str:
+def _billing(s: Snapshot, view: View) -> str:
     b = s.billing
-    items = [_subscription(sub) for sub in b.subscriptions]
+    items = [_subscription(sub) for sub in b.subscriptions if view.shows("billing.subscriptions")]
     items += [
         f"Invoice {_link(i.url, i.number or i.external_id or '')} · "
         f"{_e(i.amount_remaining)} {_e(i.currency)} due · {i.attempt_count} attempt(s)"
         for i in b.invoices
-        if i.status == "open" and i.amount_remaining not in (None, "0.00")
+        if i.status == "open"
+        and i.amount_remaining not in (None, "0.00")
+        and view.shows("billing.invoices")
     ]
-    items += [f"Dispute {_e(d.reason or '')} · {_e(d.status or '')}" for d in b.disputes]
+    disputes = b.disputes if view.shows("billing.disputes") else []
+    items += [f"Dispute {_e(d.reason or '')} · {_e(d.status or '')}" for d in disputes]
     return _section("Billing", items) if items else ""
 
 
@@ -158,18 +172,19 @@ def _subscription(sub: Subscription) -> str:
     return f"{name} <span class='badge {cls}'>{state}</span>{price}{renew}"
 
 
-def _crm(s: Snapshot) -> str:
+def _crm(s: Snapshot, view: View) -> str:
     crm = s.crm
-    if not (crm.lifecycle_stage or crm.owner or crm.deals):
+    stage = crm.lifecycle_stage if view.shows("crm.stage") else None
+    owner = crm.owner if view.shows("crm.owner") else None
+    shown_deals = crm.deals if view.shows("crm.deals") else []
+    if not (stage or owner or shown_deals):
         return ""
-    lead = (
-        f"<p>Stage <b>{_e(crm.lifecycle_stage or 'unknown')}</b>"
-        f" · owner {_e(crm.owner or 'none')}</p>"
-    )
+    parts = [f"Stage <b>{_e(stage)}</b>" if stage else "", f"owner {_e(owner)}" if owner else ""]
+    lead = f"<p>{' · '.join(p for p in parts if p)}</p>"
     deals = [
         f"{_link(d.url, d.title or 'Deal')} · {_e(d.stage or '')}"
         + (f" · {_e(d.amount)} {_e(d.currency)}" if d.amount else "")
-        for d in crm.deals
+        for d in shown_deals
         if d.status == "open"
     ]
     return _section("CRM", deals, lead)

@@ -14,6 +14,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from context_service.api import create_app
+from context_service.audience.policy import fingerprint
 from tests.conftest import TEST_KEY, make_settings
 from tests.widget.live import live_server
 
@@ -52,9 +53,10 @@ def test_mcp_get_and_delete_need_a_key_too(client: TestClient[Any]) -> None:
     assert client.delete("/mcp").status_code == 401
 
 
-def _rpc(client: TestClient[Any], method: str, params: dict[str, Any], rpc_id: int = 2) -> Any:
-    body = {"jsonrpc": "2.0", "id": rpc_id, "method": method, "params": params}
-    headers = {**AUTH, **ACCEPT, "MCP-Protocol-Version": "2025-06-18"}
+def _rpc(client: TestClient[Any], method: str, params: dict[str, Any], key: str = TEST_KEY) -> Any:
+    body = {"jsonrpc": "2.0", "id": 2, "method": method, "params": params}
+    auth = {"Authorization": f"Bearer {key}"}
+    headers = {**auth, **ACCEPT, "MCP-Protocol-Version": "2025-06-18"}
     response = client.post("/mcp", json=body, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
@@ -98,3 +100,21 @@ def test_the_official_client_over_http_against_a_live_server(demo_db: Path) -> N
     assert outcome["tools"] == ["get_customer_context", "find_customer", "create_escalation"]
     assert "Maya Patel" in outcome["maya"].content[0].text
     assert rejected.status_code == 401
+
+
+def test_mcp_tools_apply_the_calling_key_s_field_policy(demo_db: Path, tmp_path: Path) -> None:
+    bot_key = "bot-key-0123456789"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[keys.{fingerprint(bot_key)}]\naudiences = ["chatbot"]\n')
+    settings = make_settings(demo_db, api_keys=[TEST_KEY, bot_key], field_policy=str(policy))
+    escalate = {
+        "name": "create_escalation",
+        "arguments": {"email": "maya.patel@example.com", "reason": "wants a person"},
+    }
+    with TestClient(app=create_app(settings)) as client:
+        as_bot = _rpc(client, "tools/call", escalate, key=bot_key)["result"]
+        as_admin = _rpc(client, "tools/call", escalate)["result"]
+    assert as_bot["isError"] is True
+    assert "may not ask for audience 'escalation'" in as_bot["content"][0]["text"]
+    assert as_admin["isError"] is False
+    assert "ESCALATION [" in as_admin["content"][0]["text"]

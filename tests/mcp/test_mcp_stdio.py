@@ -40,6 +40,14 @@ def test_stdio_server_lists_the_tools_and_answers_for_maya(demo_db: Path) -> Non
             outcome["find"] = await client.call_tool(
                 "find_customer", {"email": "info@silvacosta.example"}
             )
+            outcome["escalate"] = await client.call_tool(
+                "create_escalation",
+                {
+                    "phone": "+14155550134",
+                    "reason": "asks for a person",
+                    "transcript": [{"role": "customer", "text": "Can I talk to a human?"}],
+                },
+            )
 
     anyio.run(session)
     tools = {tool.name: tool for tool in outcome["tools"]}
@@ -54,3 +62,5 @@ def test_stdio_server_lists_the_tools_and_answers_for_maya(demo_db: Path) -> Non
     assert outcome["shared"].is_error
     assert "Ana Silva" in _text(outcome["shared"])
     assert "Bruno Costa" in _text(outcome["find"])
+    assert not outcome["escalate"].is_error
+    assert "ESCALATION [" in _text(outcome["escalate"])

@@ -145,6 +145,10 @@ def test_each_parameter_schema_is_valid_json_schema_without_refs(api: TestClient
         ("get_customer_context", {"phone": "+14155550134", "format": "json"}),
         ("find_customer", {"source": "zendesk", "external_id": "1001"}),
         ("create_escalation", {"email": "maya.patel@example.com", "reason": "wants a refund"}),
+        (
+            "create_escalation",
+            {"phone": "+14155550134", "reason": "r", "transcript": [{"role": "bot", "text": "t"}]},
+        ),
     ],
 )
 def test_good_arguments_validate(api: TestClient[Any], name: str, arguments: Any) -> None:
@@ -159,6 +163,7 @@ def test_good_arguments_validate(api: TestClient[Any], name: str, arguments: Any
         ("get_customer_context", {"format": "xml"}),
         ("create_escalation", {"email": "maya.patel@example.com"}),
         ("create_escalation", {"email": "maya.patel@example.com", "reason": ""}),
+        ("create_escalation", {"email": "a@example.com", "reason": "r", "transcript": "hi"}),
     ],
 )
 def test_bad_arguments_fail_the_schema_and_the_endpoint_alike(

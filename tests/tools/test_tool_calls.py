@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from context_service.api import create_app
+from context_service.audience.policy import fingerprint
 from context_service.store import Store
 from context_service.tools import InvalidToolArguments, ToolBox, UnknownTool
 from tests.conftest import TEST_KEY, make_settings
@@ -30,19 +31,40 @@ def _call(api: TestClient[Any], name: str, arguments: Any) -> Any:
     return api.post("/v1/tools/call", json={"name": name, "arguments": arguments})
 
 
-def test_context_as_prompt_ready_text(api: TestClient[Any]) -> None:
+def test_context_is_the_chatbot_audience_as_prompt_ready_text(api: TestClient[Any]) -> None:
     response = _call(api, "get_customer_context", {"email": "MAYA.PATEL@example.com"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert "Maya Patel" in response.text
-    assert 'customer-written "I was charged twice this month"' in response.text
+    text = response.text
+    assert text.startswith("Customer context for a support chatbot.")
+    assert 'customer-written "Maya Patel"' in text
+    assert 'customer-written "I was charged twice this month"' in text
+    assert "Pro subscription is past_due" in text
+    # The chatbot audience's default policy masks contact details and hides the CRM owner.
+    assert "m***@example.com" in text
+    assert "maya.patel@example.com" not in text
+    assert "Jordan Reyes" not in text
 
 
 def test_context_as_json_and_arguments_as_the_model_s_string(api: TestClient[Any]) -> None:
     arguments = json.dumps({"phone": "(415) 555-0134", "format": "json"})
     response = _call(api, "get_customer_context", arguments)
     assert response.status_code == 200
-    assert json.loads(response.text)["identity"]["name"] == "Maya Patel"
+    body = json.loads(response.text)
+    assert body["audience"] == "chatbot"
+    assert body["customer"][0]["name"] == "Maya Patel"
+
+
+def test_context_fits_a_token_budget(api: TestClient[Any]) -> None:
+    small = _call(api, "get_customer_context", {"email": MAYA, "max_tokens": 150})
+    assert small.status_code == 200
+    assert "Omitted to fit 150 tokens" in small.text
+    assert "past_due" in small.text
+    too_small = _call(api, "get_customer_context", {"email": MAYA, "max_tokens": 80})
+    assert too_small.status_code == 400
+    assert "ask for more" in too_small.json()["detail"]
+    below_schema = _call(api, "get_customer_context", {"email": MAYA, "max_tokens": 5})
+    assert below_schema.json()["title"] == "Invalid tool arguments"
 
 
 def test_find_customer_lists_every_candidate_of_a_shared_mailbox(api: TestClient[Any]) -> None:
@@ -127,9 +149,72 @@ def test_toolbox_rejects_unknown_names_and_fields(demo_db: Path) -> None:
         store.close()
 
 
-def test_create_escalation_says_plainly_that_it_is_not_available(api: TestClient[Any]) -> None:
-    response = _call(api, "create_escalation", {"email": MAYA, "reason": "wants a person"})
-    assert response.status_code == 501
-    assert "not available" in response.json()["detail"]
+class FakeNotes:
+    """A helpdesk that records the internal notes it is asked to post."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, str]] = []
+
+    def post_internal_note(self, ticket_id: str, body: str) -> None:
+        self.notes.append((ticket_id, body))
+
+
+ESCALATION = {
+    "email": MAYA,
+    "reason": "wants a refund for a double charge",
+    "transcript": [
+        {"role": "customer", "text": "I was charged twice, I want a human"},
+        {"role": "bot", "text": "I will pass this to a colleague."},
+    ],
+}
+
+
+def test_create_escalation_returns_the_handoff_without_a_helpdesk(api: TestClient[Any]) -> None:
+    response = _call(api, "create_escalation", ESCALATION)
+    assert response.status_code == 200, response.text
+    text = response.text
+    assert text.startswith("Escalation prepared (no helpdesk is configured for notes")
+    assert "ESCALATION [" in text
+    assert 'Wants: customer-written "I was charged twice, I want a human"' in text
+    assert "Open ticket: 1001" in text
+    # The bot's copy shows contact details as the chatbot audience does: masked.
+    assert "m***@example.com" in text
+    assert MAYA not in text
+
+
+def test_create_escalation_posts_the_agents_note(demo_db: Path) -> None:
+    notes = FakeNotes()
+    with TestClient(app=create_app(make_settings(demo_db), note_poster=notes)) as client:
+        client.headers.update(AUTH)
+        response = _call(client, "create_escalation", ESCALATION)
+        skipped = _call(client, "create_escalation", {**ESCALATION, "post_note": False})
+    assert response.status_code == 200
+    assert "internal note posted on ticket 1001" in response.text
+    [(ticket, body)] = notes.notes
+    assert ticket == "1001"
+    assert MAYA in body  # the note is for agents: full contact details
+    assert "note not requested" in skipped.text
+
+
+def test_create_escalation_for_nobody_or_without_a_reason(api: TestClient[Any]) -> None:
     unknown = _call(api, "create_escalation", {"email": "nobody@example.com", "reason": "x"})
     assert unknown.status_code == 404
+    no_reason = _call(api, "create_escalation", {"email": MAYA})
+    assert no_reason.status_code == 400
+    bad_turn = _call(
+        api, "create_escalation", {**ESCALATION, "transcript": [{"role": "ceo", "text": "hi"}]}
+    )
+    assert bad_turn.status_code == 400
+
+
+def test_a_key_limited_to_the_chatbot_cannot_escalate(demo_db: Path, tmp_path: Path) -> None:
+    bot_key = "bot-key-0123456789"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[keys.{fingerprint(bot_key)}]\naudiences = ["chatbot"]\n')
+    settings = make_settings(demo_db, api_keys=[TEST_KEY, bot_key], field_policy=str(policy))
+    with TestClient(app=create_app(settings)) as client:
+        client.headers.update({"Authorization": f"Bearer {bot_key}"})
+        assert _call(client, "get_customer_context", {"email": MAYA}).status_code == 200
+        denied = _call(client, "create_escalation", ESCALATION)
+        assert denied.status_code == 403
+        assert "escalation" in denied.json()["detail"]

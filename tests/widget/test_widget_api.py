@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from context_service.api import create_app
+from context_service.audience.policy import fingerprint
 from context_service.errors import ConfigurationError
 from context_service.widget import security_headers, sign, signing_key
 from tests.conftest import TEST_KEY, make_settings
@@ -223,3 +224,33 @@ def test_minted_links_use_the_public_url_and_the_ttl(demo_db: Path) -> None:
     exp = int(dict(parse_qsl(urlsplit(minted["url"]).query))["exp"])
     assert before + 60 <= exp <= int(time.time()) + 60
     assert minted["profile_id"].startswith("prof_")
+
+
+def test_the_card_follows_the_sidebar_field_policy(demo_db: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[audiences.sidebar]\ncontact = "masked"\n'
+        'hide = ["billing.subscriptions", "billing.invoices", "crm.owner", "orders.tracking"]\n'
+    )
+    settings = make_settings(demo_db, field_policy=str(policy))
+    with TestClient(app=create_app(settings)) as client:
+        page = client.get(_path(_mint(client, email=MAYA))).text
+    assert "m***@example.com" in page
+    assert MAYA not in page
+    assert "<h2>Billing</h2>" not in page
+    assert "Jordan Reyes" not in page
+    assert "1ZCFW3P00329484606" not in page
+    assert "#1003" in page
+    assert "Pro subscription is past_due" in page  # signals stay: they are the point
+
+
+def test_a_key_that_may_not_see_the_sidebar_cannot_mint(demo_db: Path, tmp_path: Path) -> None:
+    bot_key = "bot-key-0123456789"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[keys.{fingerprint(bot_key)}]\naudiences = ["chatbot"]\n')
+    settings = make_settings(demo_db, api_keys=[TEST_KEY, bot_key], field_policy=str(policy))
+    with TestClient(app=create_app(settings)) as client:
+        bot = {"Authorization": f"Bearer {bot_key}"}
+        denied = client.post("/v1/widget/url", json={"email": MAYA}, headers=bot)
+        assert denied.status_code == 403
+        assert client.post("/v1/widget/url", json={"email": MAYA}, headers=AUTH).status_code == 200
