@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from context_service.api.app import ingest_context
+from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.errors import ContextServiceError
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
@@ -432,6 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_widget_url)
     p = sub.add_parser("mcp", help="serve the tools over MCP on stdio (for desktop agents)")
     p.set_defaults(func=cmd_mcp)
+    add_identity_commands(sub)  # profiles audit|merge|split, review list|accept|reject
     return parser
 
 

@@ -1,0 +1,228 @@
+"""``context-service profiles`` and ``context-service review``: audit and control from the shell.
+
+The same decisions as the HTTP API (``api/profiles.py``), recorded as ``cli:$USER``::
+
+    context-service profiles audit PROFILE_ID [--json]
+    context-service profiles merge PROFILE_ID PROFILE_ID [...] [--note TEXT]
+    context-service profiles split PROFILE_ID --record SOURCE:KIND:EXTERNAL_ID [...] [--note TEXT]
+    context-service review list [--status open|accepted|rejected] [--limit N] [--offset N] [--json]
+    context-service review accept|reject ITEM_ID [--note TEXT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from context_service.api.app import ingest_context
+from context_service.api.profiles import apply_decision
+from context_service.identity import decisions
+from context_service.identity.audit import (
+    AuditLink,
+    Evidence,
+    ProfileAudit,
+    RecordRef,
+    ReviewView,
+    list_review,
+    profile_audit,
+)
+from context_service.models import RecordKey
+from context_service.settings import load_settings
+from context_service.store import Store
+
+
+def add_commands(sub: Any) -> None:
+    """Add ``profiles`` and ``review`` to the ``context-service`` subcommands."""
+    p = sub.add_parser("profiles", help="audit, merge or split profiles (identity resolution)")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("audit", help="why a profile holds its records")
+    a.add_argument("profile_id")
+    a.add_argument("--json", action="store_true", help="print JSON instead of text")
+    a.set_defaults(func=cmd_audit)
+    a = actions.add_parser("merge", help="make profiles one (the oldest id survives)")
+    a.add_argument("profile_ids", nargs="+", metavar="PROFILE_ID")
+    a.add_argument("--note", default=None, help="why, for the audit trail")
+    a.set_defaults(func=cmd_merge)
+    a = actions.add_parser("split", help="move records out of a profile, for good")
+    a.add_argument("profile_id")
+    a.add_argument(
+        "--record",
+        dest="records",
+        action="append",
+        required=True,
+        type=record_key,
+        metavar="SOURCE:KIND:EXTERNAL_ID",
+        help="a member record to split off (repeatable; they leave together)",
+    )
+    a.add_argument("--note", default=None, help="why, for the audit trail")
+    a.set_defaults(func=cmd_split)
+    p = sub.add_parser("review", help="list or decide the identity review queue")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("list", help="review items, oldest first")
+    a.add_argument("--status", choices=["open", "accepted", "rejected"], default="open")
+    a.add_argument("--limit", type=int, default=50)
+    a.add_argument("--offset", type=int, default=0)
+    a.add_argument("--json", action="store_true", help="print JSON instead of text")
+    a.set_defaults(func=cmd_review_list)
+    for verb, meaning in (("accept", "the two records are one person"), ("reject", "they are not")):
+        a = actions.add_parser(verb, help=f"{verb} a review item: {meaning}")
+        a.add_argument("item_id", type=int)
+        a.add_argument("--note", default=None, help="why, for the audit trail")
+        a.set_defaults(func=cmd_review_decide, accept=verb == "accept")
+
+
+def record_key(text: str) -> RecordKey:
+    """``SOURCE:KIND:EXTERNAL_ID`` (the external id may itself hold colons)."""
+    parts = text.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise argparse.ArgumentTypeError(f"expected SOURCE:KIND:EXTERNAL_ID, got {text!r}")
+    return RecordKey(*parts)
+
+
+def decided_by() -> str:
+    """``cli:`` and the login name of whoever runs the command."""
+    try:
+        user = os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"cli:{user}"
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    audit = _read(lambda conn: profile_audit(conn, args.profile_id))
+    print(_json(audit) if args.json else render_audit(audit), end="")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    result = _decide(
+        lambda conn, now, region, thresholds: decisions.merge_profiles(
+            conn, args.profile_ids, decided_by(), now, region, thresholds, args.note
+        )
+    )
+    aliases = ", ".join(result.merged)
+    print(f"merged {aliases} into {result.profile_id} (the old ids keep resolving)")
+    return 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    result = _decide(
+        lambda conn, now, region, thresholds: decisions.split_profile(
+            conn, args.profile_id, args.records, decided_by(), now, region, thresholds, args.note
+        )
+    )
+    moved, rest = ", ".join(result.split_off), ", ".join(result.remaining)
+    print(f"split off into {moved}; the rest is in {rest}")
+    return 0
+
+
+def cmd_review_list(args: argparse.Namespace) -> int:
+    page = _read(
+        lambda conn: list_review(conn, args.status, max(args.limit, 1), max(args.offset, 0))
+    )
+    if args.json:
+        print(_json(page), end="")
+        return 0
+    for item in page.items:
+        print(render_review(item))
+    shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
+    print(f"{page.status} review items {shown} of {page.total}")
+    return 0
+
+
+def cmd_review_decide(args: argparse.Namespace) -> int:
+    result = _decide(
+        lambda conn, now, region, thresholds: decisions.decide_review(
+            conn, args.item_id, args.accept, decided_by(), now, region, thresholds, args.note
+        )
+    )
+    now_in = ", ".join(result.profile_ids)
+    print(f"review item {args.item_id} {result.item.status}; profiles now: {now_in}")
+    return 0
+
+
+def render_audit(audit: ProfileAudit) -> str:
+    """The audit as text for a terminal."""
+    lines = [f"Profile {audit.profile_id} (version {audit.version}, created {audit.created_at})"]
+    if audit.requested_id != audit.profile_id:
+        lines.append(f"  {audit.requested_id} was merged into it")
+    if audit.aliases:
+        lines.append(f"  aliases: {', '.join(audit.aliases)}")
+    lines.append(f"Members ({len(audit.members)}):")
+    for m in audit.members:
+        linked = f", linked {m.linked_at}" if m.linked_at else ""
+        lines.append(f"  {_ref(m.record)}  (fetched {m.fetched_at}{linked})")
+    lines.append(f"Links ({len(audit.links)}):")
+    lines.extend(_link(link) for link in audit.links)
+    lines.append(f"People's decisions ({len(audit.decisions)}):")
+    for d in audit.decisions:
+        note = f"  note: {d.note}" if d.note else ""
+        pair = f"{_ref(d.a)} / {_ref(d.b)}"
+        lines.append(f"  {d.decision:<8} {pair}  by {d.decided_by} at {d.decided_at}{note}")
+    lines.append(f"Open review items ({len(audit.open_reviews)}):")
+    lines.extend(render_review(r) for r in audit.open_reviews)
+    return "\n".join(lines) + "\n"
+
+
+def render_review(item: ReviewView) -> str:
+    """One review item as three lines of text."""
+    decided = f" by {item.decided_by} at {item.decided_at}" if item.decided_by else ""
+    return (
+        f"  #{item.id} {item.status}{decided}: p={item.probability:.3f}, {item.reason}\n"
+        f"      {_ref(item.a)}  [{item.a.profile_id}]\n"
+        f"      {_ref(item.b)}  [{item.b.profile_id}]\n"
+        f"      evidence: {_evidence(item.evidence)}"
+    )
+
+
+def _link(link: AuditLink) -> str:
+    other = _ref(link.other) if link.other else "-"
+    note = f"  note: {link.note}" if link.note else ""
+    return (
+        f"  {_ref(link.record)} <- {other}\n"
+        f"      {link.rule}, p={link.probability:.3f}, by {link.decided_by} at {link.decided_at}"
+        f"{note}\n      evidence: {_evidence(link.evidence)}"
+    )
+
+
+def _ref(ref: RecordRef) -> str:
+    name = f" {ref.name}" if ref.name else ""
+    return f"{ref.source}:{ref.kind}:{ref.external_id}{name}"
+
+
+def _evidence(evidence: Evidence) -> str:
+    parts = [
+        f"{field}={fields.get('level')}({fields.get('weight')})"
+        for field, fields in sorted(evidence.items())
+    ]
+    return " ".join(parts) or "none"
+
+
+def _json(value: object) -> str:
+    return msgspec.json.format(msgspec.json.encode(value)).decode() + "\n"
+
+
+def _read(query: Callable[[sqlite3.Connection], Any]) -> Any:
+    store = Store(load_settings().db)
+    try:
+        return query(store.conn)
+    finally:
+        store.close()
+
+
+def _decide(action: Callable[[sqlite3.Connection, str, str, Any], Any]) -> Any:
+    settings = load_settings()
+    ctx = ingest_context(settings)
+    store = Store(settings.db)
+    try:
+        return apply_decision(
+            store, ctx, lambda conn, now: action(conn, now, ctx.region, ctx.thresholds)
+        )
+    finally:
+        store.close()
