@@ -168,7 +168,7 @@ def lookup_context(
 
     Unknown fields are rejected (400), so a misspelt option never passes silently.
     """
-    found = find(store, request.app.state.settings.default_region, data)
+    found = find(store, request.app.state.settings.default_region, data, contacts_mix=True)
     options = ContextOptions(
         audience=data.audience,
         format=data.format,

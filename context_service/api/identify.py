@@ -40,11 +40,16 @@ class Identifiers(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ticket_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
     invoice_number: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
 
-    def partial(self) -> PartialIdentity | None:
-        """The details as a partial identity, when they call for a scored search."""
+    def partial(self, *, contacts_mix: bool = False) -> PartialIdentity | None:
+        """The details as a partial identity, when they call for a scored search.
+
+        A name, order number, ticket id or invoice number always does; an email together with a
+        phone does only where the caller allows mixing (``POST /v1/context/lookup``), since
+        ``GET /v1/context`` takes exactly one identifier.
+        """
         extra = (self.name, self.order_number, self.ticket_id, self.invoice_number)
-        strong = [self.email, self.phone]
-        if not any(extra) and sum(v is not None for v in strong) <= 1:
+        both_contacts = self.email is not None and self.phone is not None
+        if not any(extra) and not (contacts_mix and both_contacts):
             return None
         return PartialIdentity(
             email=self.email,
@@ -67,10 +72,15 @@ class Found(msgspec.Struct):
 
 
 def find(
-    store: Store, region: str, ids: Identifiers, thresholds: Thresholds | None = None
+    store: Store,
+    region: str,
+    ids: Identifiers,
+    thresholds: Thresholds | None = None,
+    *,
+    contacts_mix: bool = False,
 ) -> Found:
     """The one customer these identifiers name; 400, 404 or 409 (with candidates) otherwise."""
-    partial = ids.partial()
+    partial = ids.partial(contacts_mix=contacts_mix)
     if partial is not None:
         if ids.profile_id is not None or ids.source is not None or ids.external_id is not None:
             raise InvalidIdentifier(

@@ -115,7 +115,7 @@ def test_lookup_post_gives_the_same_answer(client: TestClient[Any]) -> None:
         ({"email": MAYA, "max_tokens": 5}, 400),
         ({"email": MAYA, "audience": "robot"}, 400),
         ({}, 400),
-        ({"email": MAYA, "phone": "+14155550134"}, 400),
+        ({"email": MAYA, "profile_id": "prof_00000000000000000000000000"}, 400),
         ({"email": "nobody.here@example.com"}, 404),
         ({"email": "info@silvacosta.example", "audience": "chatbot"}, 409),
     ],

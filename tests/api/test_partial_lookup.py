@@ -74,3 +74,15 @@ def test_unknown_details_are_404_and_bad_mixes_400(client: TestClient[Any]) -> N
     assert mixed.status_code == 400
     assert "cannot be mixed" in mixed.json()["detail"]
     assert _lookup(client, nickname="maya").status_code == 400
+
+
+def test_email_and_phone_together_are_a_scored_search(client: TestClient[Any]) -> None:
+    response = _lookup(client, email="maya.patel@example.com", phone="(415) 555-0134")
+    assert response.status_code == 200, response.text
+    assert response.headers["X-Matched-By"] == "email and phone"
+    plain = client.get(
+        "/v1/context",
+        params={"email": "maya.patel@example.com", "phone": "+14155550134"},
+        headers=AUTH,
+    )
+    assert plain.status_code == 400
