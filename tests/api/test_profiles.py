@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
+from litestar.testing import RequestFactory, TestClient
 
 from context_service.api import create_app
 from context_service.api.app import ingest_context
+from context_service.api.profiles import CALLER_STATE_KEY, caller
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import profile_of_key
@@ -301,3 +302,19 @@ def test_audit_shows_rule_probability_and_evidence(
 )
 def test_every_endpoint_needs_the_api_key(client: TestClient[Any], method: str, url: str) -> None:
     _problem(client.request(method, url, json={}), 401)
+
+
+def test_decided_by_names_the_caller_once_an_auth_layer_knows_it() -> None:
+    request = RequestFactory().get("/v1/review")
+    assert caller(request) == "api"
+    request.state[CALLER_STATE_KEY] = "support-bot"
+    assert caller(request) == "api:support-bot"
+
+
+def test_openapi_lists_the_audit_and_control_endpoints(client: TestClient[Any]) -> None:
+    paths = _ok(client.get("/schema/openapi.json", headers=AUTH))["paths"]
+    assert set(paths["/v1/profiles/{profile_id}/audit"]) == {"get"}
+    assert set(paths["/v1/profiles/merge"]) == {"post"}
+    assert set(paths["/v1/profiles/{profile_id}/split"]) == {"post"}
+    assert set(paths["/v1/review"]) == {"get"}
+    assert set(paths["/v1/review/{item_id}"]) == {"post"}
