@@ -15,6 +15,7 @@ from msgspec import Meta
 
 from context_service.audience import MAX_TOKENS, MIN_TOKENS
 from context_service.handoff import Turn
+from context_service.identity.search import PartialIdentity
 
 Email = Annotated[
     Annotated[str, Meta(max_length=320)] | None,
@@ -61,8 +62,35 @@ class GetCustomerContext(CustomerRef, kw_only=True, forbid_unknown_fields=True):
     ] = None
 
 
+Detail = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
 class FindCustomer(CustomerRef, kw_only=True, forbid_unknown_fields=True):
-    """Exactly one identifier: email, phone, profile_id, or source with external_id."""
+    """One identifier, or what the customer said about themselves: any mix of email, phone,
+    name, order number, ticket id and invoice number (scored, every candidate returned)."""
+
+    name: Annotated[Detail | None, Meta(description="The name the customer gave.")] = None
+    order_number: Annotated[
+        Detail | None, Meta(description="An order number the customer quoted, e.g. 1003.")
+    ] = None
+    ticket_id: Annotated[Detail | None, Meta(description="A support ticket id they quoted.")] = None
+    invoice_number: Annotated[Detail | None, Meta(description="An invoice number they quoted.")] = (
+        None
+    )
+
+    def partial(self) -> PartialIdentity | None:
+        """The details as a partial identity when they call for a scored search."""
+        extra = (self.name, self.order_number, self.ticket_id, self.invoice_number)
+        if not any(extra) and not (self.email and self.phone):
+            return None
+        return PartialIdentity(
+            email=self.email,
+            phone=self.phone,
+            name=self.name,
+            order_number=self.order_number,
+            ticket_id=self.ticket_id,
+            invoice_number=self.invoice_number,
+        )
 
 
 class CreateEscalation(CustomerRef, kw_only=True, forbid_unknown_fields=True):
@@ -126,9 +154,11 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="find_customer",
         description=(
-            "Find which customer profile(s) an identifier belongs to, without their details. "
-            "Returns every candidate when several people share it (e.g. a family mailbox): "
-            "then ask the customer for another detail."
+            "Find which customer profile(s) match what the customer told you, without their "
+            "details: one identifier, or any mix of name, email, phone, order number, ticket id "
+            "and invoice number. Returns every candidate with its match probability, best "
+            "first; then call get_customer_context with the profile_id you are sure of, or ask "
+            "the customer for another detail."
         ),
         args=FindCustomer,
     ),

@@ -23,6 +23,8 @@ from context_service.errors import (
     ProfileNotFound,
 )
 from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
+from context_service.identity.engine import load_model
+from context_service.identity.search import Candidate, PartialIdentity, search
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store.snapshots import StoredSnapshot
@@ -36,6 +38,8 @@ from context_service.tools.schemas import (
 )
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
+SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
+SEARCH_LIMIT = 5
 
 
 class UnknownTool(ContextServiceError):
@@ -52,12 +56,13 @@ class InvalidToolArguments(ContextServiceError):
     title = "Invalid tool arguments"
 
 
-class CustomerMatch(msgspec.Struct):
-    """One profile an identifier points at (no contact details: the caller knows the one)."""
+class CustomerMatch(msgspec.Struct, omit_defaults=True):
+    """One profile the details point at (no contact details: the caller knows the one)."""
 
     profile_id: str
     name: str | None
     why: str
+    probability: float | None = None
 
 
 class _Identity(msgspec.Struct):
@@ -103,8 +108,11 @@ def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) ->
     return build_context(_decode_snapshot(stored.json), wanted, view).body
 
 
-def find_customers(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> list[CustomerMatch]:
-    """``find_customer``: every profile the identifier belongs to (none, one or several)."""
+def find_customers(conn: sqlite3.Connection, ref: FindCustomer, region: str) -> list[CustomerMatch]:
+    """``find_customer``: every profile the details point at (none, one or several)."""
+    partial = ref.partial()
+    if partial is not None:
+        return _search(conn, ref, partial, region)
     try:
         stored = find_stored(conn, ref, region)
     except ProfileNotFound:
@@ -113,6 +121,24 @@ def find_customers(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> l
         return [_candidate(conn, c) for c in exc.extra.get("candidates", [])]
     name = _decode_identity(stored.json).identity.name
     return [CustomerMatch(stored.profile_id, name, "matches")]
+
+
+def _search(
+    conn: sqlite3.Connection, ref: FindCustomer, partial: PartialIdentity, region: str
+) -> list[CustomerMatch]:
+    """Scored search of the identity engine (``identity.search``): candidates, best first."""
+    if ref.profile_id is not None or ref.source is not None or ref.external_id is not None:
+        raise InvalidIdentifier(
+            "profile_id and source/external_id cannot be mixed with other details"
+        )
+    found = search(conn, partial, load_model(conn), region)
+    return [_scored(conn, c) for c in found if c.probability >= SEARCH_FLOOR][:SEARCH_LIMIT]
+
+
+def _scored(conn: sqlite3.Connection, candidate: Candidate) -> CustomerMatch:
+    name = _decode_identity(lookup.by_profile_id(conn, candidate.profile_id).json).identity.name
+    why = ", ".join(f"{k}: {v}" for k, v in sorted(candidate.evidence.items()))
+    return CustomerMatch(candidate.profile_id, name, why, round(candidate.probability, 4))
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Mapping[str, Any]) -> CustomerMatch:

@@ -144,6 +144,7 @@ def test_each_parameter_schema_is_valid_json_schema_without_refs(api: TestClient
         ("get_customer_context", {"email": "maya.patel@example.com"}),
         ("get_customer_context", {"phone": "+14155550134", "format": "json"}),
         ("find_customer", {"source": "zendesk", "external_id": "1001"}),
+        ("find_customer", {"name": "Maya Patel", "order_number": "1003"}),
         ("create_escalation", {"email": "maya.patel@example.com", "reason": "wants a refund"}),
         (
             "create_escalation",

@@ -142,7 +142,7 @@ def test_toolbox_rejects_unknown_names_and_fields(demo_db: Path) -> None:
         with pytest.raises(UnknownTool):
             box.call("nope", {})
         with pytest.raises(InvalidToolArguments, match="unknown field"):
-            box.call("find_customer", {"email": MAYA, "name": "Maya"})
+            box.call("find_customer", {"email": MAYA, "nickname": "Maya"})
         with pytest.raises(InvalidToolArguments, match="length"):
             box.call("find_customer", {"email": "a" * 400})
     finally:
@@ -218,3 +218,26 @@ def test_a_key_limited_to_the_chatbot_cannot_escalate(demo_db: Path, tmp_path: P
         denied = _call(client, "create_escalation", ESCALATION)
         assert denied.status_code == 403
         assert "escalation" in denied.json()["detail"]
+
+
+def test_find_customer_from_what_the_customer_said(api: TestClient[Any]) -> None:
+    said = {"name": "Maya Patel", "order_number": "1003"}
+    [maya] = json.loads(_call(api, "find_customer", said).text)
+    assert maya["name"] == "Maya Patel"
+    assert maya["probability"] > 0.99
+    assert "order_number" in maya["why"]
+    context = _call(api, "get_customer_context", {"profile_id": maya["profile_id"]})
+    assert "Pro subscription is past_due" in context.text
+
+
+def test_find_customer_tells_a_shared_mailbox_apart_by_name(api: TestClient[Any]) -> None:
+    said = {"email": "info@silvacosta.example", "name": "Bruno Costa"}
+    found = json.loads(_call(api, "find_customer", said).text)
+    assert found[0]["name"] == "Bruno Costa"
+    assert all(m["probability"] <= found[0]["probability"] for m in found)
+
+
+def test_find_customer_refuses_ids_mixed_with_details(api: TestClient[Any]) -> None:
+    response = _call(api, "find_customer", {"name": "Maya Patel", "source": "zendesk"})
+    assert response.status_code == 400
+    assert "cannot be mixed" in response.json()["detail"]
