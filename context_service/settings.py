@@ -79,10 +79,36 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     )
     public_url: str | None = None
 
+    rate_limit_per_minute: int = 600
+    max_body_bytes: int = 65_536
+    audit_retention_days: int = 365
+    chatbot_user_hash_secrets: list[str] = []
+    chatbot_jwt_secret: str | None = None
+    chatbot_jwt_public_key: str | None = None
+    chatbot_jwt_issuer: str | None = None
+    chatbot_jwt_audience: str | None = None
+    chatbot_jwt_algorithms: list[str] = msgspec.field(
+        default_factory=lambda: ["HS256", "RS256", "ES256"]
+    )
+    chatbot_unverified_guidance: str | None = None
 
-_LIST_FIELDS = {"api_keys", "widget_frame_ancestors"}
+
+_LIST_FIELDS = {
+    "api_keys",
+    "widget_frame_ancestors",
+    "chatbot_user_hash_secrets",
+    "chatbot_jwt_algorithms",
+}
 _FLOAT_FIELDS = {"identity_link_threshold", "identity_review_threshold"}
-_INT_FIELDS = {"port", "workers", "widget_ttl_seconds", "llm_timeout_seconds"}
+_INT_FIELDS = {
+    "port",
+    "workers",
+    "widget_ttl_seconds",
+    "llm_timeout_seconds",
+    "rate_limit_per_minute",
+    "max_body_bytes",
+    "audit_retention_days",
+}
 SECRET_FIELDS = frozenset(
     {
         "api_keys",
@@ -96,6 +122,8 @@ SECRET_FIELDS = frozenset(
         "zendesk_webhook_secret",
         "llm_api_key",
         "widget_secret",
+        "chatbot_user_hash_secrets",
+        "chatbot_jwt_secret",
     }
 )
 

@@ -17,13 +17,17 @@ A TOML file (``CONTEXT_SERVICE_FIELD_POLICY``) can change an audience or grant a
     contact = "full"                      # overrides the audience's contact setting
     hide = ["billing.card"]               # hidden on top of the audience's list
 
-Keys are named by fingerprint so the file holds no secret.
+Keys are named by fingerprint so the file holds no secret. Scoped keys created with
+``context-service keys create --audiences ... --hide ...`` carry their own limits; the app plugs
+them in with ``use_key_grants``, and a key's limits combine with its file grant (audiences
+both allow, fields either hides).
 """
 
 from __future__ import annotations
 
 import hashlib
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -130,11 +134,16 @@ class FieldPolicy:
         config = config or PolicyFile()
         self.rules = {**DEFAULT_RULES, **config.audiences}
         self.grants = config.keys
+        self.key_grants: Callable[[str], KeyGrant | None] | None = None
         _validate(self)
 
+    def use_key_grants(self, source: Callable[[str], KeyGrant | None]) -> None:
+        """Also apply the limits ``source`` returns for a key (the scoped keys' own)."""
+        self.key_grants = source
+
     def restricts_keys(self) -> bool:
-        """Whether any key has a grant (else no request needs its key fingerprinted)."""
-        return bool(self.grants)
+        """Whether any key may have a grant (else no request needs its key fingerprinted)."""
+        return bool(self.grants) or self.key_grants is not None
 
     def allows(self, audience: str, key: str | None) -> bool:
         """Whether the key may ask for ``audience`` (``full``: the stored snapshot)."""
@@ -152,9 +161,26 @@ class FieldPolicy:
         return View(contact=contact, hidden=frozenset(hidden))
 
     def _grant(self, key: str | None) -> KeyGrant | None:
-        if not self.grants or key is None:
+        if key is None:
             return None
-        return self.grants.get(fingerprint(key))
+        from_file = self.grants.get(fingerprint(key)) if self.grants else None
+        own = self.key_grants(key) if self.key_grants is not None else None
+        return combine(from_file, own)
+
+
+def combine(first: KeyGrant | None, second: KeyGrant | None) -> KeyGrant | None:
+    """Two grants for one key as one: audiences both allow, fields either hides."""
+    if first is None or second is None:
+        return first or second
+    audiences = first.audiences
+    if second.audiences is not None:
+        base = audiences if audiences is not None else second.audiences
+        audiences = [a for a in base if a in second.audiences]
+    return KeyGrant(
+        audiences=audiences,
+        contact=first.contact or second.contact,
+        hide=sorted({*first.hide, *second.hide}),
+    )
 
 
 def fingerprint(key: str) -> str:

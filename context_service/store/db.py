@@ -49,6 +49,13 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
+    @contextmanager
+    def maintenance(self) -> Iterator[sqlite3.Connection]:
+        """The writer, outside any transaction, with other writers of this process held off
+        (for ``VACUUM`` and checkpoints, which cannot run inside a transaction)."""
+        with self._lock:
+            yield self._writer
+
     def close(self) -> None:
         """Close both connections."""
         self.conn.close()
@@ -65,4 +72,7 @@ def _connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-65536")
+    # Deleted content is overwritten with zeros, so an erased person leaves nothing in free
+    # pages or freed cells (``context_service.trust.erasure``).
+    conn.execute("PRAGMA secure_delete=ON")
     return conn

@@ -215,6 +215,55 @@ CREATE TABLE activity_refs (
 CREATE INDEX activity_refs_record ON activity_refs (record_id);
 """
 
+_V5_TRUST = """
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    digest TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    audiences TEXT,
+    hide TEXT NOT NULL DEFAULT '[]',
+    trusted_backend INTEGER NOT NULL DEFAULT 0,
+    rate_per_minute INTEGER,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+
+CREATE TABLE read_audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    key_name TEXT NOT NULL,
+    profile_id TEXT,
+    audience TEXT NOT NULL,
+    verified INTEGER NOT NULL,
+    channel TEXT NOT NULL
+);
+CREATE INDEX read_audit_profile ON read_audit (profile_id, id);
+CREATE INDEX read_audit_at ON read_audit (at);
+
+CREATE TABLE suppressions (
+    digest TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    erasure_id TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE erasures (
+    id TEXT PRIMARY KEY,
+    requested_by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    erased_at TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    identifiers INTEGER NOT NULL
+);
+
+CREATE TABLE trust_meta (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -222,6 +271,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_llm_summaries", _V4_LLM_SUMMARIES),
     ("0006_identity_engine", _V6_IDENTITY_ENGINE),
     ("0007_activity_refs", _V7_ACTIVITY_REFS),
+    ("0005_trust", _V5_TRUST),
 ]
 
 

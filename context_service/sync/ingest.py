@@ -22,6 +22,7 @@ from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles, snapshots
 from context_service.store.records import upsert_record
+from context_service.trust.suppression import Guard
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
 Mappers = Mapping[str, Mapper]
@@ -62,6 +63,7 @@ class IngestReport(msgspec.Struct):
     stale: int = 0
     rejected: int = 0
     profiles_changed: int = 0
+    suppressed: int = 0  # payloads about an erased person (``trust.suppression``), skipped
     rejections: list[Rejection] = []
 
     def add(self, other: IngestReport) -> None:
@@ -74,6 +76,7 @@ class IngestReport(msgspec.Struct):
             "stale",
             "rejected",
             "profiles_changed",
+            "suppressed",
         ):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         self.rejections.extend(other.rejections)
@@ -105,7 +108,7 @@ def ingest_batch(
     report = IngestReport()
     now = utc_now()
     with store.transaction() as conn:
-        touched = _Touched()
+        touched = _Touched(Guard.load(conn, ctx.region))
         for item in batch:
             report.seen += 1
             _ingest_one(conn, item, ctx, now, report, touched)
@@ -159,9 +162,10 @@ def ingest_all(
 class _Touched:
     """What a batch changed: person records to resolve, activity owners to look up."""
 
-    def __init__(self) -> None:
+    def __init__(self, guard: Guard | None = None) -> None:
         self.people: list[PersonChange] = []
         self.owners: list[RecordKey] = []
+        self.guard = guard
 
 
 def _ingest_one(
@@ -180,6 +184,9 @@ def _ingest_one(
         upsert_record(conn, key, text, None, fetched_at=now, error=exc.detail)
         report.rejected += 1
         report.rejections.append(Rejection(item.source, item.kind, key.external_id, exc.detail))
+        return
+    if touched.guard is not None and touched.guard.blocks(mapped):
+        report.suppressed += 1
         return
     outcome = upsert_record(conn, mapped.key, text, mapped, fetched_at=now)
     setattr(report, outcome.status, getattr(report, outcome.status) + 1)

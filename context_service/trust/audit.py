@@ -1,0 +1,116 @@
+"""Read audit: who read which customer, for which audience, verified or not, and when.
+
+Every context, widget, tool and export read writes one row (``read_audit``). Rows hold no
+personal value, only the profile id; erasing a person blanks that id in their rows
+(``anonymize``). Rows older than ``audit_retention_days`` are deleted (``purge``), at most once
+an hour as reads are recorded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from context_service.store import Store
+
+ERASED = "erased"
+PURGE_EVERY_SECONDS = 3600.0
+
+
+class Read(msgspec.Struct, frozen=True):
+    """One read of one profile."""
+
+    key_name: str
+    profile_id: str | None
+    audience: str
+    verified: bool
+    channel: str  # context, lookup, widget, widget-link, tool:<name>, mcp, export, subject-export
+
+
+class AuditEntry(msgspec.Struct):
+    """A stored read, as ``GET /v1/audit/reads`` lists it."""
+
+    id: int
+    at: str
+    key_name: str
+    profile_id: str | None
+    audience: str
+    verified: bool
+    channel: str
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ReadAudit:
+    """Records reads into the store; ``clock`` gives POSIX seconds."""
+
+    def __init__(self, store: Store, retention_days: int, clock: Callable[[], float]) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self.clock = clock
+        self._last_purge = float("-inf")
+        self._lock = threading.Lock()
+
+    def record(self, reads: Iterable[Read]) -> None:
+        """Write these reads (one transaction)."""
+        now = self.clock()
+        rows = [
+            (_iso(now), r.key_name, r.profile_id, r.audience, int(r.verified), r.channel)
+            for r in reads
+        ]
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO read_audit (at, key_name, profile_id, audience, verified, channel) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if self._purge_due(now):
+                purge(conn, _iso(now - self.retention_days * 86400.0))
+
+    def _purge_due(self, now: float) -> bool:
+        if self.retention_days <= 0:
+            return False
+        with self._lock:
+            if now - self._last_purge < PURGE_EVERY_SECONDS:
+                return False
+            self._last_purge = now
+            return True
+
+
+def reads_of(
+    conn: sqlite3.Connection, profile_id: str | None = None, limit: int = 100
+) -> list[AuditEntry]:
+    """The latest reads, of one profile or of all, newest first."""
+    where, args = ("WHERE profile_id = ?", [profile_id]) if profile_id else ("", [])
+    rows = conn.execute(
+        "SELECT id, at, key_name, profile_id, audience, verified, channel FROM read_audit "
+        f"{where} ORDER BY id DESC LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [AuditEntry(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+
+
+def purge(conn: sqlite3.Connection, before: str) -> int:
+    """Delete reads recorded before ``before`` (ISO-8601); how many."""
+    return conn.execute("DELETE FROM read_audit WHERE at < ?", (before,)).rowcount
+
+
+def cutoff(now: datetime, retention_days: int) -> str:
+    """The oldest time kept by a retention of ``retention_days``."""
+    return (now - timedelta(days=retention_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def anonymize(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> int:
+    """Blank the profile id of these profiles' reads (erasure); how many rows."""
+    ids = sorted(set(profile_ids))
+    marks = ",".join("?" * len(ids))
+    if not ids:
+        return 0
+    sql = f"UPDATE read_audit SET profile_id = ? WHERE profile_id IN ({marks})"
+    return conn.execute(sql, (ERASED, *ids)).rowcount

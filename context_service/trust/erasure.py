@@ -1,0 +1,254 @@
+"""Erase a person: every row about them, then the file itself compacted so nothing lingers.
+
+``erase_profiles`` (inside one transaction) deletes the profile's records (raw payloads, mapped
+blobs) and, through the foreign keys, their identifiers, memberships, activity index, quoted
+numbers and identity features, edges, decisions and review items; the records of the
+activities those records own (orders, invoices, tickets: the person's data too, one hop further
+for a dispute's charge); the profile, its aliases, snapshot, queued rebuild, cached LLM
+summaries and identity links; rejected raw payloads and webhook inbox bodies that mention one of
+the person's emails, phones or record ids; and blanks the profile id of the read audit rows. The
+person's strong identifiers go on the suppression list (``suppression.py``).
+
+``compact`` then runs after the commit: with ``PRAGMA secure_delete`` (set at connection open)
+freed cells and pages were overwritten with zeros; ``VACUUM`` rewrites the file (content left by
+writes before secure_delete existed) and ``wal_checkpoint(TRUNCATE)`` empties the WAL, whose old
+frames would otherwise still hold the deleted pages.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+
+import msgspec
+from ulid import ULID
+
+from context_service.errors import ProfileNotFound
+from context_service.models import RecordKey
+from context_service.snapshot.links import DashboardLinks
+from context_service.snapshot.materialize import materialize
+from context_service.store import Store, activities, profiles
+from context_service.trust.audit import anonymize
+from context_service.trust.suppression import record_value, suppress
+
+_MIN_ID_NEEDLE = 6
+
+
+class ErasureReport(msgspec.Struct):
+    """What one erasure removed (counts only: the report holds nothing personal)."""
+
+    erasure_id: str
+    profile_ids: list[str]
+    records: int
+    suppressed: int
+    inbox_scrubbed: int
+    rejected_records: int
+    audit_rows: int
+    others_rebuilt: int
+
+
+class Needles(msgspec.Struct):
+    """What marks free text as being about the person: lower-cased strings, phone digits."""
+
+    texts: set[str]
+    digits: set[str]
+
+    def found_in(self, raw: bytes | str) -> bool:
+        """Whether ``raw`` mentions one of the needles."""
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        lowered = text.lower()
+        if any(needle in lowered for needle in self.texts):
+            return True
+        digits = re.sub(r"\D", "", text) if self.digits else ""
+        return any(needle in digits for needle in self.digits)
+
+
+class _Plan(msgspec.Struct):
+    profile_ids: list[str]
+    record_ids: list[int]
+    keys: list[RecordKey]
+    entries: list[tuple[str, str]]
+    others: set[str]
+    needles: Needles
+
+
+def _ids(conn: sqlite3.Connection, sql: str, values: list[int] | list[str]) -> list[object]:
+    found: list[object] = []
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found += conn.execute(sql.format(marks=marks), chunk).fetchall()
+    return found
+
+
+def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
+    live = profiles.canonical_id(conn, profile_id)
+    if live is None:
+        raise ProfileNotFound(f"no profile {profile_id}")
+    members = profiles.members(conn, live)
+    keys = _keys(conn, members)
+    owned = _owned(conn, keys)
+    all_ids = sorted(set(members) | set(owned))
+    all_keys = _keys(conn, all_ids)
+    aliases = [
+        str(r[0])
+        for r in conn.execute("SELECT alias FROM profile_aliases WHERE profile_id = ?", (live,))
+    ]
+    found = _ids(
+        conn,
+        "SELECT kind, value, strong FROM identifiers WHERE kind IN ('email', 'phone') "
+        "AND record_id IN ({marks})",
+        members,
+    )
+    idents = [(str(row[0]), str(row[1]), bool(row[2])) for row in found]  # type: ignore[index]
+    entries = [(k, v) for k, v, strong in idents if strong]
+    entries += [("record", record_value(k)) for k in all_keys]
+    others = _other_owners(conn, owned, set(keys)) - {live}
+    return _Plan([live, *aliases], all_ids, all_keys, entries, others, _needles(idents, keys))
+
+
+def _needles(idents: list[tuple[str, str, bool]], keys: list[RecordKey]) -> Needles:
+    texts = {v.lower() for k, v, _ in idents if k == "email"}
+    texts |= {f'"{k.external_id.lower()}"' for k in keys if len(k.external_id) >= _MIN_ID_NEEDLE}
+    digits = {re.sub(r"\D", "", v)[-10:] for k, v, _ in idents if k == "phone"}
+    return Needles(texts, {d for d in digits if len(d) >= 7})
+
+
+def _keys(conn: sqlite3.Connection, record_ids: list[int]) -> list[RecordKey]:
+    rows = _ids(
+        conn, "SELECT source, kind, external_id FROM records WHERE id IN ({marks})", record_ids
+    )
+    return [RecordKey(*row) for row in rows]  # type: ignore[misc]
+
+
+def _owned(conn: sqlite3.Connection, owners: list[RecordKey]) -> list[int]:
+    """Activity records owned by these keys, and those owned by them in turn (one hop)."""
+    first = [i for ids in activities.activities_by_owner(conn, owners).values() for i in ids]
+    second_keys = _keys(conn, first)
+    second = [i for ids in activities.activities_by_owner(conn, second_keys).values() for i in ids]
+    return sorted(set(first) | set(second))
+
+
+def _other_owners(conn: sqlite3.Connection, owned: list[int], mine: set[RecordKey]) -> set[str]:
+    """Profiles of anyone else who shares one of these activities (rebuilt afterwards)."""
+    owners = {o for record_id in owned for o in activities.owners_of(conn, record_id)} - mine
+    return set(profiles.profiles_of_keys(conn, owners).values())
+
+
+def erase_profiles(
+    conn: sqlite3.Connection,
+    profile_ids: Iterable[str],
+    *,
+    requested_by: str,
+    reason: str,
+    now: str,
+    region: str,
+    links: DashboardLinks | None = None,
+) -> ErasureReport:
+    """Erase these people (ids or aliases) inside the caller's transaction."""
+    erasure_id = f"era_{ULID()}"
+    report = ErasureReport(erasure_id, [], 0, 0, 0, 0, 0, 0)
+    others: set[str] = set()
+    needles = Needles(set(), set())
+    for profile_id in profile_ids:
+        plan = _plan(conn, profile_id, region)
+        _erase(conn, plan, report)
+        report.suppressed += suppress(conn, plan.entries, erasure_id, now)
+        others |= plan.others
+        needles.texts |= plan.needles.texts
+        needles.digits |= plan.needles.digits
+    report.inbox_scrubbed, report.rejected_records = scrub_text(conn, needles)
+    conn.execute(
+        "INSERT INTO erasures (id, requested_by, reason, erased_at, records, identifiers) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (erasure_id, requested_by, reason, now, report.records, report.suppressed),
+    )
+    live_others = others - set(report.profile_ids)
+    report.others_rebuilt = materialize(conn, live_others, links or DashboardLinks(), now, region)
+    return report
+
+
+def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None:
+    ids = plan.profile_ids
+    report.audit_rows += anonymize(conn, ids)
+    for sql in (
+        "DELETE FROM llm_summaries WHERE profile_id IN ({marks})",
+        "DELETE FROM snapshots WHERE profile_id IN ({marks})",
+        "DELETE FROM snapshot_queue WHERE profile_id IN ({marks})",
+        "DELETE FROM identity_links WHERE profile_id IN ({marks})",
+        "DELETE FROM profile_aliases WHERE profile_id IN ({marks}) OR alias IN ({marks})",
+    ):
+        marks = ",".join("?" * len(ids))
+        conn.execute(sql.format(marks=marks), [*ids, *ids] if sql.count("{marks}") == 2 else ids)
+    for start in range(0, len(plan.record_ids), 500):
+        chunk = plan.record_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        report.records += conn.execute(f"DELETE FROM records WHERE id IN ({marks})", chunk).rowcount
+    conn.execute("DELETE FROM profiles WHERE id = ?", (ids[0],))
+    report.profile_ids += ids
+
+
+def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
+    """Blank inbox bodies and delete rejected raw payloads that mention the person; also clear
+    sync-run notes that do. Returns (inbox rows, rejected records)."""
+    if not needles.texts and not needles.digits:
+        return 0, 0
+    inbox = [
+        int(row[0])
+        for row in conn.execute("SELECT id, body, headers, error FROM webhook_inbox")
+        if any(needles.found_in(part or b"") for part in row[1:])
+    ]
+    conn.executemany(
+        "UPDATE webhook_inbox SET body = X'', headers = '{}', error = NULL WHERE id = ?",
+        [(i,) for i in inbox],
+    )
+    rejected = [
+        int(row[0])
+        for row in conn.execute("SELECT id, payload, error FROM records WHERE mapped IS NULL")
+        if any(needles.found_in(part or "") for part in row[1:])
+    ]
+    conn.executemany("DELETE FROM records WHERE id = ?", [(i,) for i in rejected])
+    runs = [
+        int(row[0])
+        for row in conn.execute("SELECT id, note, error FROM sync_runs")
+        if any(needles.found_in(part or "") for part in row[1:])
+    ]
+    conn.executemany(
+        "UPDATE sync_runs SET note = NULL, error = NULL WHERE id = ?", [(i,) for i in runs]
+    )
+    return len(inbox), len(rejected)
+
+
+def compact(store: Store, *, vacuum: bool = True) -> None:
+    """After an erasure commits: rewrite the file (``VACUUM``) and empty the WAL."""
+    with store.maintenance() as conn:
+        if vacuum:
+            conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def erase_profile(
+    store: Store,
+    profile_id: str,
+    *,
+    requested_by: str,
+    reason: str,
+    now: str,
+    region: str,
+    links: DashboardLinks | None = None,
+    vacuum: bool = True,
+) -> ErasureReport:
+    """Erase one person (an id or alias) in one transaction, then compact the file."""
+    with store.transaction() as conn:
+        report = erase_profiles(
+            conn,
+            [profile_id],
+            requested_by=requested_by,
+            reason=reason,
+            now=now,
+            region=region,
+            links=links,
+        )
+    compact(store, vacuum=vacuum)
+    return report

@@ -1,0 +1,246 @@
+"""Scoped API keys: created once, stored as a hash, listed, revoked, checked on every request.
+
+A key reads ``csk_<id>_<secret>``: ``id`` (12 hex digits) names the row, ``secret`` is 32 random
+bytes (``secrets.token_urlsafe``). Only the SHA-256 of the whole key is stored. A plain,
+unsalted hash is enough here because the key is 256 bits of randomness: there is nothing to
+guess, so slow password hashes (bcrypt, argon2) would only slow every request down. The
+presented key's digest is compared with ``hmac.compare_digest``.
+
+Keys from ``CONTEXT_SERVICE_API_KEYS`` (bootstrap keys) keep working: they hold every scope, may
+ask for every audience and count as trusted backends. They exist for ``make demo``, tests and a
+first ``keys create``; a deployment should replace them with scoped keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Iterable
+
+import msgspec
+
+from context_service.errors import ContextServiceError
+from context_service.store import Store
+from context_service.trust.scopes import SCOPES, check_scopes
+
+PREFIX = "csk_"
+_ID_HEX = 12
+
+
+class InvalidKey(ContextServiceError):
+    """A key cannot be created as asked: unknown scope, audience or field, or a name in use."""
+
+    status_code = 400
+    title = "Invalid key"
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: the key's name and everything it is allowed."""
+
+    name: str
+    scopes: frozenset[str]
+    audiences: tuple[str, ...] | None = None
+    hide: tuple[str, ...] = ()
+    trusted_backend: bool = False
+    rate_per_minute: int | None = None
+    key_id: str | None = None  # None for bootstrap keys
+
+    def limited(self) -> bool:
+        """Whether the key is limited to some audiences or hides some fields."""
+        return self.audiences is not None or bool(self.hide)
+
+
+class KeyInfo(msgspec.Struct):
+    """A stored key as ``keys list`` shows it (never the key itself)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    audiences: list[str] | None
+    hide: list[str]
+    trusted_backend: bool
+    rate_per_minute: int | None
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class NewKey(msgspec.Struct):
+    """A key just created: ``key`` is shown once and never stored."""
+
+    key: str
+    info: KeyInfo
+
+
+def digest(key: str) -> str:
+    """The stored form of a key: SHA-256, hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _parse(key: str) -> str | None:
+    if not key.startswith(PREFIX):
+        return None
+    key_id, sep, secret = key[len(PREFIX) :].partition("_")
+    return key_id if sep and len(key_id) == _ID_HEX and secret else None
+
+
+class Bootstrap:
+    """The keys of ``CONTEXT_SERVICE_API_KEYS``, held as digests: full-scope admin keys."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._digests = [hashlib.sha256(k.encode()).digest() for k in keys if k]
+
+    def match(self, presented: str) -> Principal | None:
+        """The bootstrap principal if ``presented`` is one of the keys (constant time per key)."""
+        presented_digest = hashlib.sha256(presented.encode()).digest()
+        index = -1
+        for i, known in enumerate(self._digests):
+            if hmac.compare_digest(presented_digest, known):
+                index = i
+        if index < 0:
+            return None
+        return Principal(
+            name=f"bootstrap-{index + 1}", scopes=frozenset(SCOPES), trusted_backend=True
+        )
+
+
+_COLUMNS = (
+    "id, name, scopes, audiences, hide, trusted_backend, rate_per_minute, created_at, "
+    "last_used_at, revoked_at"
+)
+_decode_list = msgspec.json.Decoder(list[str]).decode
+
+
+def _info(row: tuple[object, ...]) -> KeyInfo:
+    audiences = row[3]
+    return KeyInfo(
+        id=str(row[0]),
+        name=str(row[1]),
+        scopes=_decode_list(str(row[2])),
+        audiences=None if audiences is None else _decode_list(str(audiences)),
+        hide=_decode_list(str(row[4])),
+        trusted_backend=bool(row[5]),
+        rate_per_minute=None if row[6] is None else int(str(row[6])),
+        created_at=str(row[7]),
+        last_used_at=None if row[8] is None else str(row[8]),
+        revoked_at=None if row[9] is None else str(row[9]),
+    )
+
+
+def _principal(info: KeyInfo) -> Principal:
+    return Principal(
+        name=info.name,
+        scopes=frozenset(info.scopes),
+        audiences=None if info.audiences is None else tuple(info.audiences),
+        hide=tuple(info.hide),
+        trusted_backend=info.trusted_backend,
+        rate_per_minute=info.rate_per_minute,
+        key_id=info.id,
+    )
+
+
+class KeySpec(msgspec.Struct, kw_only=True):
+    """What ``keys create`` asks for."""
+
+    name: str
+    scopes: list[str]
+    audiences: list[str] | None = None
+    hide: list[str] = []
+    trusted_backend: bool = False
+    rate_per_minute: int | None = None
+
+
+class Known(msgspec.Struct, frozen=True):
+    """The audiences and fields a key may be limited to (from ``audience.policy``)."""
+
+    audiences: frozenset[str]
+    fields: frozenset[str]
+
+
+def _validate(spec: KeySpec, known: Known) -> KeySpec:
+    try:
+        scopes = check_scopes(spec.scopes)
+    except ValueError as exc:
+        raise InvalidKey(str(exc)) from exc
+    if not spec.name.strip() or len(spec.name) > 64:
+        raise InvalidKey("a key name is 1 to 64 characters")
+    unknown = set(spec.audiences or []) - known.audiences
+    if unknown:
+        raise InvalidKey(f"unknown audiences {sorted(unknown)}")
+    if set(spec.hide) - known.fields:
+        raise InvalidKey(f"unknown fields {sorted(set(spec.hide) - known.fields)}")
+    if spec.rate_per_minute is not None and spec.rate_per_minute < 1:
+        raise InvalidKey("a rate limit is at least 1 request per minute")
+    return msgspec.structs.replace(spec, name=spec.name.strip(), scopes=scopes)
+
+
+def create_key(store: Store, spec: KeySpec, now: str, known: Known) -> NewKey:
+    """Store a new key's hash and return the key (shown once)."""
+    spec = _validate(spec, known)
+    key_id = secrets.token_hex(_ID_HEX // 2)
+    key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    audiences = None if spec.audiences is None else msgspec.json.encode(spec.audiences).decode()
+    with store.transaction() as conn:
+        if conn.execute("SELECT 1 FROM api_keys WHERE name = ?", (spec.name,)).fetchone():
+            raise InvalidKey(f"a key named {spec.name!r} exists; revoke it or pick another")
+        conn.execute(
+            "INSERT INTO api_keys (id, name, digest, scopes, audiences, hide, trusted_backend, "
+            "rate_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key_id,
+                spec.name,
+                digest(key),
+                msgspec.json.encode(spec.scopes).decode(),
+                audiences,
+                msgspec.json.encode(spec.hide).decode(),
+                int(spec.trusted_backend),
+                spec.rate_per_minute,
+                now,
+            ),
+        )
+    info = get_key(store.conn, spec.name)
+    assert info is not None
+    return NewKey(key=key, info=info)
+
+
+def get_key(conn: sqlite3.Connection, name: str) -> KeyInfo | None:
+    """The key named ``name`` (revoked or not)."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE name = ?", (name,)).fetchone()
+    return None if row is None else _info(row)
+
+
+def list_keys(conn: sqlite3.Connection) -> list[KeyInfo]:
+    """Every stored key, oldest first."""
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at, name").fetchall()
+    return [_info(row) for row in rows]
+
+
+def revoke_key(store: Store, name: str, now: str) -> bool:
+    """Revoke the key named ``name`` at once; whether a live key had that name."""
+    with store.transaction() as conn:
+        cursor = conn.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (now, name)
+        )
+    return cursor.rowcount > 0
+
+
+def lookup_key(conn: sqlite3.Connection, presented: str) -> Principal | None:
+    """The live stored key ``presented`` is, or ``None`` (unknown, malformed or revoked)."""
+    key_id = _parse(presented)
+    if key_id is None:
+        return None
+    row = conn.execute(
+        f"SELECT {_COLUMNS}, digest FROM api_keys WHERE id = ?", (key_id,)
+    ).fetchone()
+    if row is None or not hmac.compare_digest(str(row[-1]), digest(presented)):
+        return None
+    info = _info(row[:-1])
+    return None if info.revoked_at is not None else _principal(info)
+
+
+def touch(store: Store, key_id: str, now: str) -> None:
+    """Record that a key was used (``last_used_at``)."""
+    with store.transaction() as conn:
+        conn.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (now, key_id))

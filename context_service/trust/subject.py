@@ -1,0 +1,93 @@
+"""Access requests: everything held about one person, as one JSON document.
+
+``GET /v1/profiles/{id}/export`` answers it: the profile and its aliases, the materialized
+snapshot, every member record and every activity record they own with its raw vendor payload,
+the identifiers and identity links, cached LLM summaries and the reads of the profile.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import msgspec
+
+from context_service.errors import ProfileNotFound
+from context_service.models import RecordKey
+from context_service.store import activities, profiles
+from context_service.trust.audit import reads_of
+
+_decode = msgspec.json.decode
+
+
+def _rows(conn: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql, args)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+def subject_export(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
+    """Everything stored about the person ``profile_id`` (an id or an alias) names."""
+    live = profiles.canonical_id(conn, profile_id)
+    if live is None:
+        raise ProfileNotFound(f"no profile {profile_id}")
+    members = profiles.members(conn, live)
+    member_keys = _rows(
+        conn,
+        f"SELECT source, kind, external_id FROM records WHERE id IN ({_marks(members)})",
+        members,
+    )
+    owned = activities.activities_by_owner(conn, [RecordKey(**k) for k in member_keys])
+    record_ids = sorted(set(members) | {i for ids in owned.values() for i in ids})
+    return {
+        "profile_id": live,
+        "aliases": [
+            r["alias"]
+            for r in _rows(conn, "SELECT alias FROM profile_aliases WHERE profile_id = ?", [live])
+        ],
+        "snapshot": _snapshot(conn, live),
+        "records": [
+            _record(r)
+            for r in _rows(
+                conn,
+                "SELECT id, source, kind, external_id, payload, updated_at, fetched_at, deleted "
+                f"FROM records WHERE id IN ({_marks(record_ids)}) ORDER BY id",
+                record_ids,
+            )
+        ],
+        "identifiers": _rows(
+            conn,
+            "SELECT kind, value, record_id FROM identifiers "
+            f"WHERE record_id IN ({_marks(members)})",
+            members,
+        ),
+        "identity_links": _rows(
+            conn,
+            "SELECT record_id, other_record_id, rule, score, evidence, decided_by, decided_at "
+            "FROM identity_links WHERE profile_id = ?",
+            [live],
+        ),
+        "llm_summaries": _rows(
+            conn,
+            "SELECT version, audience, model, text, created_at FROM llm_summaries "
+            "WHERE profile_id = ?",
+            [live],
+        ),
+        "reads": msgspec.to_builtins(reads_of(conn, live, limit=10_000)),
+    }
+
+
+def _snapshot(conn: sqlite3.Connection, profile_id: str) -> Any:
+    row = conn.execute("SELECT json FROM snapshots WHERE profile_id = ?", (profile_id,)).fetchone()
+    return None if row is None else _decode(row[0])
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["payload"] = _decode(row["payload"])
+    out["deleted"] = bool(row["deleted"])
+    return out

@@ -1,0 +1,170 @@
+"""Verified end users: did the site that embeds the chatbot vouch for this customer?
+
+Two proofs, both minted by the site's backend after its own login:
+
+* ``user_hash``: hex HMAC-SHA256 of the identifier the bot looks up (the email, or the user's id
+  in a source, given as ``external_id``) with the site's secret, as Intercom and Chatwoot do.
+  Emails are hashed lower-cased and trimmed; the value as given is accepted too.
+* ``user_token``: a JWT signed by the site, verified with an explicit algorithm allow-list
+  (never ``none``; HMAC algorithms only with a shared secret, RSA/EC only with a public key),
+  the configured issuer and audience, and an expiry. Its ``email`` claim (or ``sub``) must name
+  the identifier looked up.
+
+A proof that fails (forged, expired, for someone else) verifies nothing: the caller gets the
+unverified answer and the reason, never the customer's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+import jwt
+import msgspec
+
+HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+PUBLIC_KEY_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+LEEWAY_SECONDS = 30
+
+
+class Claimed(msgspec.Struct, frozen=True):
+    """The identifier the lookup used: which kind and the value as given."""
+
+    kind: str  # email, phone, profile_id, external_id
+    value: str
+
+
+class Proof(msgspec.Struct, frozen=True):
+    """What the chatbot passed along: an HMAC, a JWT, or nothing."""
+
+    user_hash: str | None = None
+    user_token: str | None = None
+
+    def given(self) -> bool:
+        """Whether any proof was presented."""
+        return bool(self.user_hash or self.user_token)
+
+
+class Verdict(msgspec.Struct, frozen=True):
+    """``verified``, by which ``method``, or why not."""
+
+    verified: bool
+    method: str | None = None
+    reason: str = ""
+
+
+class JwtConfig(msgspec.Struct, frozen=True):
+    """How the site's tokens are checked."""
+
+    issuer: str
+    audience: str
+    secret: str | None = None
+    public_key: str | None = None
+    algorithms: tuple[str, ...] = ("HS256", "RS256", "ES256")
+
+    def allowed(self) -> list[str]:
+        """The algorithms a token may use with the configured key material."""
+        found = []
+        for alg in self.algorithms:
+            usable = self.secret if alg in HMAC_ALGORITHMS else None
+            if alg in PUBLIC_KEY_ALGORITHMS:
+                usable = self.public_key
+            if usable:
+                found.append(alg)
+        return found
+
+
+def _candidates(claimed: Claimed) -> set[str]:
+    value = claimed.value
+    found = {value, value.strip()}
+    if claimed.kind == "email":
+        found.add(value.strip().lower())
+    return found
+
+
+def user_hash(secret: str, value: str) -> str:
+    """The ``user_hash`` a site computes for ``value`` (what its backend should run)."""
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+class Verifier:
+    """Checks proofs against the configured secrets; ``clock`` gives POSIX seconds."""
+
+    def __init__(
+        self, hash_secrets: list[str], jwt_config: JwtConfig | None, clock: Callable[[], float]
+    ) -> None:
+        self.hash_secrets = [s for s in hash_secrets if s]
+        self.jwt = jwt_config
+        self.clock = clock
+
+    def check(self, claimed: Claimed, proof: Proof) -> Verdict:
+        """Whether ``proof`` vouches for ``claimed``."""
+        if proof.user_token:
+            return self._check_token(claimed, proof.user_token)
+        if proof.user_hash:
+            return self._check_hash(claimed, proof.user_hash)
+        return Verdict(False, reason="no user_hash or user_token given")
+
+    def _check_hash(self, claimed: Claimed, presented: str) -> Verdict:
+        if not self.hash_secrets:
+            return Verdict(False, reason="user_hash is not configured on this server")
+        if claimed.kind not in {"email", "external_id", "phone"}:
+            return Verdict(False, reason=f"user_hash cannot vouch for a {claimed.kind}")
+        given = presented.strip().lower().encode()
+        matched = False
+        for secret in self.hash_secrets:
+            for value in _candidates(claimed):
+                matched |= hmac.compare_digest(user_hash(secret, value).encode(), given)
+        if matched:
+            return Verdict(True, method="user_hash")
+        return Verdict(False, reason="user_hash does not match this customer")
+
+    def _check_token(self, claimed: Claimed, token: str) -> Verdict:
+        if self.jwt is None:
+            return Verdict(False, reason="user_token is not configured on this server")
+        try:
+            claims = self._decode(token)
+        except jwt.PyJWTError as exc:
+            return Verdict(False, reason=f"user_token rejected: {exc}")
+        names = {str(claims.get("email") or "").strip().lower(), str(claims.get("sub") or "")}
+        if _candidates(claimed) & (names - {""}):
+            return Verdict(True, method="user_token")
+        return Verdict(False, reason="user_token names another customer")
+
+    def _decode(self, token: str) -> dict[str, object]:
+        config = self.jwt
+        assert config is not None
+        allowed = config.allowed()
+        header = jwt.get_unverified_header(token)
+        alg = header.get("alg")
+        if alg not in allowed:
+            raise jwt.InvalidAlgorithmError(f"algorithm {alg!r} is not allowed")
+        key = (config.secret if alg in HMAC_ALGORITHMS else config.public_key) or ""
+        claims: dict[str, object] = jwt.decode(
+            token,
+            key,
+            algorithms=[alg],
+            audience=config.audience,
+            issuer=config.issuer,
+            options={
+                "require": ["exp", "iss", "aud"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
+        )
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: dict[str, object]) -> None:
+        now = self.clock()
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if not isinstance(exp, int | float) or isinstance(exp, bool):
+            raise jwt.InvalidTokenError("exp must be a number")
+        if now > exp + LEEWAY_SECONDS:
+            raise jwt.ExpiredSignatureError("the token has expired")
+        if isinstance(nbf, int | float) and now + LEEWAY_SECONDS < nbf:
+            raise jwt.ImmatureSignatureError("the token is not yet valid")
