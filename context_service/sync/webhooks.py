@@ -23,6 +23,7 @@ from context_service.store import Store, profiles
 from context_service.store import inbox as inbox_store
 from context_service.sync.erase import erase_records
 from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
+from context_service.trust.erasure import compact
 
 log = logging.getLogger("context_service.webhooks")
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -114,6 +115,8 @@ def _apply_one(
                 profiles.bump_version(conn, profile_id, now)
             materialize(conn, changed, ctx.links, now, ctx.region)
         inbox_store.mark(conn, row.id, "applied", utc_now())
+    if delivery.erase:  # leave no trace in free pages or the WAL (``trust.erasure``)
+        compact(store)
     return 1
 
 

@@ -25,6 +25,7 @@ class WidgetPage(msgspec.Struct, frozen=True):
 
     status: int
     html: str
+    profile_id: str | None = None  # the customer shown (for the read audit)
 
 
 def widget_page(
@@ -44,7 +45,8 @@ def widget_page(
     snapshot = _decode_snapshot(stored.json)
     audit_url = f"/v1/profiles/{stored.profile_id}/audit"
     confidence = match_confidence(conn, stored.profile_id)
-    return WidgetPage(200, render_card(snapshot, confidence, audit_url, now, view))
+    html = render_card(snapshot, confidence, audit_url, now, view)
+    return WidgetPage(200, html, stored.profile_id)
 
 
 def _ref(lookup: dict[str, str]) -> CustomerRef:

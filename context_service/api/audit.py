@@ -1,0 +1,34 @@
+"""``GET /v1/audit/reads``: who read which customer's context, when, verified or not (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from context_service.store import Store
+from context_service.trust import ADMIN, reads_of
+from context_service.trust.audit import AuditEntry
+
+
+class ReadsPage(msgspec.Struct):
+    """The latest reads, newest first."""
+
+    reads: list[AuditEntry]
+
+
+@get("/v1/audit/reads", sync_to_thread=False, summary="Read audit", opt={"scope": ADMIN})
+def get_reads(
+    store: NamedDependency[Store],
+    profile_id: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> ReadsPage:
+    """Every recorded read (API key name, profile, audience, verified or not, channel, when),
+    of one profile or of all, newest first. Erased people's reads show ``erased``."""
+    return ReadsPage(reads_of(store.conn, profile_id, limit))
+
+
+ROUTES = [get_reads]

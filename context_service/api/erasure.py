@@ -1,0 +1,76 @@
+"""``DELETE /v1/profiles/{id}`` (erasure) and ``GET /v1/profiles/{id}/export`` (access request).
+
+Both need the ``admin`` scope. Erasure removes the person from every table, puts their hashed
+identifiers on the suppression list and compacts the database file (``trust.erasure``); the
+export returns everything held about them as one JSON document (``trust.subject``) and is
+itself recorded in the read audit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, delete, get
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
+
+from context_service.api.auth import principal_of
+from context_service.store import Store
+from context_service.sync import IngestContext, utc_now
+from context_service.trust import ADMIN, Read, Trust
+from context_service.trust.erasure import ErasureReport, erase_profile
+from context_service.trust.subject import subject_export
+
+ProfilePath = Annotated[str, PathParameter(min_length=1, max_length=64)]
+
+
+@delete(
+    "/v1/profiles/{profile_id:str}",
+    sync_to_thread=True,
+    status_code=200,
+    summary="Erase a person",
+    opt={"scope": ADMIN},
+)
+def erase_person(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[Store],
+    profile_id: ProfilePath,
+    reason: Annotated[str, QueryParameter(min_length=1, max_length=200)] = "erasure request",
+) -> ErasureReport:
+    """Erase the person this profile (or alias) is: raw payloads, identifiers, activities,
+    snapshots, cached summaries, inbox bodies that mention them and the personal fields of
+    their audit rows; then suppress their hashed identifiers so no sync re-creates them.
+    404 for an unknown profile. The answer holds counts only."""
+    ctx: IngestContext = request.app.state.ingest_context
+    who = principal_of(request).name
+    return erase_profile(
+        store,
+        profile_id,
+        requested_by=f"api:{who}",
+        reason=reason,
+        now=utc_now(),
+        region=ctx.region,
+        links=ctx.links,
+    )
+
+
+@get(
+    "/v1/profiles/{profile_id:str}/export",
+    sync_to_thread=False,
+    summary="Everything held about a person",
+    opt={"scope": ADMIN},
+)
+def export_person(
+    request: Request[Any, Any, Any], store: NamedDependency[Store], profile_id: ProfilePath
+) -> Response[bytes]:
+    """The profile, aliases, snapshot, every record with its raw payload, identifiers, identity
+    links, cached summaries and the reads of this profile, as JSON (an access request)."""
+    document = subject_export(store.conn, profile_id)
+    trust: Trust = request.app.state.trust
+    read = Read(principal_of(request).name, document["profile_id"], "full", True, "subject-export")
+    trust.record(read)
+    return Response(msgspec.json.encode(document), media_type="application/json")
+
+
+ROUTES = [erase_person, export_person]

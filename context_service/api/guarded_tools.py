@@ -1,0 +1,93 @@
+"""The tools behind the trust rules, for every transport (``/v1/tools/call`` and ``/mcp``).
+
+``GuardedToolBox.call`` checks the calling key's scope per tool (``create_escalation`` needs
+``escalations:write``, the others ``context:lookup``), records each read in the audit and keeps
+unverified callers to the unverified answer: tool calls carry no end-user proof, so a key that
+is not a trusted backend learns only whether an account exists (``get_customer_context``,
+``find_customer``) and may not prepare an escalation, whose text holds account facts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from context_service.api.auth import Forbidden
+from context_service.audience import FieldPolicy
+from context_service.errors import AuthenticationFailed
+from context_service.handoff import NotePoster
+from context_service.tools import ToolBox, find_stored, tool_named
+from context_service.tools.service import decode_arguments
+from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
+from context_service.trust.chatbot import unverified_body
+
+_AUDIENCE = {"create_escalation": "escalation"}
+
+
+class GuardedToolBox(ToolBox):
+    """A ``ToolBox`` that applies scopes, the chatbot verification rule and the read audit."""
+
+    def __init__(
+        self,
+        trust: Trust,
+        conn: sqlite3.Connection,
+        region: str,
+        policy: FieldPolicy | None = None,
+        notes: NotePoster | None = None,
+    ) -> None:
+        super().__init__(conn, region, policy, notes)
+        self.trust = trust
+
+    def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
+        """Run tool ``name`` for the key ``key`` under the trust rules (see module doc)."""
+        principal = self.trust.keyring.peek(key) if key else None
+        if principal is None:
+            raise AuthenticationFailed("missing or invalid API key")
+        needed = ESCALATIONS_WRITE if name == "create_escalation" else CONTEXT_LOOKUP
+        if needed not in principal.scopes:
+            raise Forbidden(f"this API key lacks the scope '{needed}' for tool {name}")
+        if name == "find_customer":
+            return self._find(principal, arguments, key)
+        if not principal.trusted_backend and name == "create_escalation":
+            raise Forbidden("create_escalation needs a trusted-backend key")
+        profile_id = self._profile_of(name, arguments)
+        if not principal.trusted_backend:
+            self._record(principal, name, [profile_id], verified=False)
+            body, _ = unverified_body("text", self.trust.guidance, "tool calls carry no proof")
+            return body.decode()
+        result = super().call(name, arguments, key)
+        self._record(principal, name, [profile_id], verified=True)
+        return result
+
+    def _find(
+        self, principal: Principal, arguments: Mapping[str, Any] | None, key: str | None
+    ) -> str:
+        """``find_customer``: the matches for a trusted backend, only "an account exists" else."""
+        result = super().call("find_customer", arguments, key)
+        matches = msgspec.json.decode(result)
+        ids = [m["profile_id"] for m in matches if isinstance(m, dict) and "profile_id" in m]
+        if principal.trusted_backend:
+            self._record(principal, "find_customer", ids, verified=True)
+            return result
+        answer = {"verification": "unverified", "account_exists": bool(matches)}
+        return msgspec.json.encode(answer).decode()
+
+    def _profile_of(self, name: str, arguments: Mapping[str, Any] | None) -> str | None:
+        """The profile the call is about; raises the tool's own lookup errors."""
+        spec = tool_named(name)
+        if spec is None:
+            return None  # the base class answers "unknown tool"
+        return find_stored(self.conn, decode_arguments(spec, arguments), self.region).profile_id
+
+    def _record(
+        self, principal: Principal, name: str, profile_ids: list[str | None], *, verified: bool
+    ) -> None:
+        audience = _AUDIENCE.get(name, "chatbot")
+        reads = [
+            Read(principal.name, p, audience, verified, f"tool:{name}") for p in profile_ids if p
+        ]
+        if reads:
+            self.trust.record(*reads)

@@ -1,0 +1,89 @@
+"""``/v1/keys``: list, create and revoke scoped API keys over HTTP (``admin``).
+
+The CLI (``context-service keys``) does the same; a created key is in the answer once and is
+never readable again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter
+
+from context_service.audience.policy import AUDIENCES, FIELDS, FULL
+from context_service.errors import ContextServiceError
+from context_service.store import Store
+from context_service.sync import utc_now
+from context_service.trust import ADMIN, KeySpec, Known, create_key, list_keys, revoke_key
+from context_service.trust.keys import KeyInfo, NewKey
+
+KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class KeyBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A key to create: its name, scopes and optional limits."""
+
+    name: Name
+    scopes: Annotated[list[Annotated[str, msgspec.Meta(max_length=32)]], msgspec.Meta(max_length=8)]
+    audiences: Annotated[list[str], msgspec.Meta(max_length=8)] | None = None
+    hide: Annotated[list[str], msgspec.Meta(max_length=64)] = []
+    trusted_backend: bool = False
+    rate_per_minute: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
+
+
+class KeyNotFound(ContextServiceError):
+    """No live key has this name."""
+
+    status_code = 404
+    title = "Key not found"
+
+
+class KeyList(msgspec.Struct):
+    """Every key (never the keys themselves)."""
+
+    keys: list[KeyInfo]
+
+
+@get("/v1/keys", sync_to_thread=False, summary="List API keys", opt={"scope": ADMIN})
+def get_keys(store: NamedDependency[Store]) -> KeyList:
+    """Name, scopes, limits, created, last used and revoked of every stored key."""
+    return KeyList(list_keys(store.conn))
+
+
+@post(
+    "/v1/keys",
+    sync_to_thread=True,
+    status_code=201,
+    summary="Create an API key",
+    opt={"scope": ADMIN},
+)
+def post_key(store: NamedDependency[Store], data: JSONBody[KeyBody]) -> NewKey:
+    """Create a key; the answer holds it once (only its hash is stored). 400 for an unknown
+    scope, audience or field, or a name in use."""
+    spec = msgspec.convert(msgspec.to_builtins(data), KeySpec)
+    return create_key(store, spec, utc_now(), KNOWN)
+
+
+@delete(
+    "/v1/keys/{name:str}",
+    sync_to_thread=True,
+    status_code=200,
+    summary="Revoke an API key",
+    opt={"scope": ADMIN},
+)
+def delete_key(
+    request: Request[Any, Any, Any],
+    store: NamedDependency[Store],
+    name: Annotated[str, PathParameter(min_length=1, max_length=64)],
+) -> dict[str, str]:
+    """Revoke the key at once; 404 when no live key has this name."""
+    if not revoke_key(store, name, utc_now()):
+        raise KeyNotFound(f"no live key named {name!r}")
+    return {"revoked": name}
+
+
+ROUTES = [get_keys, post_key, delete_key]

@@ -1,0 +1,200 @@
+"""The trust commands of ``context-service``: ``keys``, ``erase``, ``audit`` and ``doctor``.
+
+``keys create`` prints the new key once; only its hash is stored. ``erase`` forgets a person
+for good (see ``trust.erasure``); ``audit`` lists recorded reads; ``doctor`` checks the
+configuration and prints what is wrong in plain words, never a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from context_service.audience.policy import AUDIENCES, FIELDS, FULL
+from context_service.settings import load_settings
+from context_service.store import Store
+from context_service.sync import utc_now
+from context_service.trust import (
+    SCOPES,
+    KeySpec,
+    Known,
+    Read,
+    ReadAudit,
+    create_key,
+    list_keys,
+    reads_of,
+    revoke_key,
+)
+from context_service.trust.audit import cutoff, purge
+
+KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
+
+
+def _split(raw: str | None) -> list[str]:
+    return [part.strip() for part in (raw or "").split(",") if part.strip()]
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    """Create a scoped key and print it once."""
+    spec = KeySpec(
+        name=args.name,
+        scopes=_split(args.scopes),
+        audiences=_split(args.audiences) if args.audiences else None,
+        hide=_split(args.hide),
+        trusted_backend=args.trusted_backend,
+        rate_per_minute=args.rate_per_minute,
+    )
+    store = Store(load_settings().db)
+    try:
+        new = create_key(store, spec, utc_now(), KNOWN)
+    finally:
+        store.close()
+    print(new.key)
+    print(
+        f"created key {new.info.name!r} (scopes {', '.join(new.info.scopes)}); it is shown "
+        "once and only its hash is stored",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_keys_list(_args: argparse.Namespace) -> int:
+    """Print every stored key: name, scopes, limits, created, last used, revoked."""
+    store = Store(load_settings().db)
+    try:
+        keys = list_keys(store.conn)
+    finally:
+        store.close()
+    if not keys:
+        print("no scoped keys; create one with 'context-service keys create'")
+    for k in keys:
+        limits = f" audiences={','.join(k.audiences)}" if k.audiences is not None else ""
+        limits += f" hide={','.join(k.hide)}" if k.hide else ""
+        limits += " trusted-backend" if k.trusted_backend else ""
+        state = f"revoked {k.revoked_at}" if k.revoked_at else "live"
+        print(
+            f"{k.name}  scopes={','.join(k.scopes)}{limits}  created {k.created_at}  "
+            f"last used {k.last_used_at or 'never'}  {state}"
+        )
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    """Revoke a key by name, at once."""
+    store = Store(load_settings().db)
+    try:
+        revoked = revoke_key(store, args.name, utc_now())
+    finally:
+        store.close()
+    if not revoked:
+        print(f"error: no live key named {args.name!r}", file=sys.stderr)
+        return 1
+    print(f"revoked {args.name}")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase one person and print what was removed (counts only)."""
+    from context_service.trust.erasure import erase_profile
+    from context_service.wiring import ingest_context
+
+    settings = load_settings()
+    ctx = ingest_context(settings)
+    store = Store(settings.db)
+    try:
+        report = erase_profile(
+            store,
+            args.profile_id,
+            requested_by="cli",
+            reason=args.reason,
+            now=utc_now(),
+            region=ctx.region,
+            links=ctx.links,
+            vacuum=not args.no_vacuum,
+        )
+    finally:
+        store.close()
+    print(
+        f"erased {', '.join(report.profile_ids)} ({report.erasure_id}): {report.records} records, "
+        f"{report.inbox_scrubbed} webhook bodies, {report.rejected_records} rejected payloads, "
+        f"{report.audit_rows} audit rows anonymized; {report.suppressed} identifiers suppressed"
+    )
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print recorded reads, newest first; ``--purge`` applies the retention now."""
+    settings = load_settings()
+    store = Store(settings.db)
+    try:
+        if args.purge:
+            from datetime import UTC, datetime
+
+            before = cutoff(datetime.now(UTC), settings.audit_retention_days)
+            with store.transaction() as conn:
+                print(f"purged {purge(conn, before)} reads older than {before}")
+        for e in reads_of(store.conn, args.profile_id, args.limit):
+            mode = "verified" if e.verified else "unverified"
+            print(f"{e.at}  {e.key_name}  {e.profile_id}  {e.audience}  {mode}  {e.channel}")
+    finally:
+        store.close()
+    return 0
+
+
+def record_export(store: Store, retention_days: int) -> None:
+    """Record a CLI export as a read of every profile it wrote."""
+    ids = [str(r[0]) for r in store.conn.execute("SELECT id FROM profiles")]
+    ReadAudit(store, retention_days, time.time).record(
+        Read("cli", profile_id, "full", True, "export") for profile_id in ids
+    )
+
+
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """Check the configuration; exit 1 when something is wrong."""
+    from context_service.doctor import diagnose
+    from context_service.wiring import configured_sources
+
+    settings = load_settings()
+    findings = diagnose(settings, configured_sources(settings))
+    for finding in findings:
+        print(finding.line())
+    problems = sum(f.level == "problem" for f in findings)
+    print(f"{problems} problem(s)" if problems else "no problems found")
+    return 1 if problems else 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``keys``, ``erase``, ``audit`` and ``doctor`` on the main parser."""
+    keys = sub.add_parser("keys", help="create, list and revoke scoped API keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    p = ksub.add_parser("create", help="create a key and print it once")
+    p.add_argument("--name", required=True, help="a unique name (shown in the read audit)")
+    p.add_argument("--scopes", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
+    p.add_argument("--audiences", default=None, help="comma-separated audiences it may ask for")
+    p.add_argument("--hide", default=None, help="comma-separated fields hidden from it")
+    p.add_argument(
+        "--trusted-backend",
+        action="store_true",
+        help="full chatbot context without end-user verification (server-side callers only)",
+    )
+    p.add_argument("--rate-per-minute", type=int, default=None, help="its own rate limit")
+    p.set_defaults(func=cmd_keys_create)
+    p = ksub.add_parser("list", help="name, scopes, created, last used, revoked")
+    p.set_defaults(func=cmd_keys_list)
+    p = ksub.add_parser("revoke", help="revoke a key at once")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_keys_revoke)
+    p = sub.add_parser("erase", help="erase a person from every table and suppress them")
+    p.add_argument("profile_id", help="the profile id (or an alias)")
+    p.add_argument("--reason", default="erasure request", help="recorded with the erasure")
+    p.add_argument("--no-vacuum", action="store_true", help="skip VACUUM (faster, see README)")
+    p.set_defaults(func=cmd_erase)
+    p = sub.add_parser("audit", help="list recorded reads (who read which customer, when)")
+    p.add_argument("--profile-id", default=None, help="only reads of this profile")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--purge", action="store_true", help="delete reads past the retention first")
+    p.set_defaults(func=cmd_audit)
+    p = sub.add_parser("doctor", help="check the configuration and say what is wrong")
+    p.set_defaults(func=cmd_doctor)

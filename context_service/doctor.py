@@ -1,0 +1,214 @@
+"""``context-service doctor``: check the configuration and say what is wrong in plain words.
+
+Each check returns findings: ``ok``, ``warning`` (works, but probably not what you want) or
+``problem`` (something will fail). Findings name settings, hosts and counts, never a secret's
+value. Network checks go through ``probe`` so tests run without a network.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from typing import Literal
+from urllib.parse import urlsplit
+
+import msgspec
+
+from context_service.errors import ContextServiceError
+from context_service.settings import Settings
+from context_service.store import Store
+from context_service.trust.runtime import jwt_config
+from context_service.trust.verify import HMAC_ALGORITHMS, PUBLIC_KEY_ALGORITHMS
+
+Level = Literal["ok", "warning", "problem"]
+Probe = Callable[[str], str | None]  # url -> None when reachable, else why not
+MIN_SECRET = 16
+# (source, settings that enable its API, its webhook secret setting)
+_WEBHOOK_SECRETS = (
+    ("shopify", ("shopify_access_token",), "shopify_webhook_secret"),
+    ("stripe", ("stripe_api_key",), "stripe_webhook_secret"),
+    ("hubspot", ("hubspot_access_token",), "hubspot_client_secret"),
+    ("zendesk", ("zendesk_api_token",), "zendesk_webhook_secret"),
+)
+
+
+class Finding(msgspec.Struct, frozen=True):
+    """One line of the report."""
+
+    level: Level
+    text: str
+
+    def line(self) -> str:
+        """The finding as printed."""
+        return f"{self.level:8} {self.text}"
+
+
+def env(name: str) -> str:
+    """A setting's environment variable name."""
+    return "CONTEXT_SERVICE_" + name.upper()
+
+
+def http_probe(url: str) -> str | None:
+    """GET ``url``; any HTTP answer means reachable (auth is checked by the real calls)."""
+    import httpx
+
+    try:
+        httpx.get(url, timeout=5.0, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+    return None
+
+
+def check_database(settings: Settings) -> Iterator[Finding]:
+    """The database opens, migrates and takes a write lock."""
+    try:
+        store = Store(settings.db)
+    except (ContextServiceError, sqlite3.Error, OSError) as exc:
+        yield Finding("problem", f"database {settings.db} cannot be opened: {exc}")
+        return
+    try:
+        with store.transaction() as conn:
+            conn.execute("SELECT count(*) FROM _migrations").fetchone()
+        keys = store.conn.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
+        stored = int(keys.fetchone()[0])
+    except sqlite3.Error as exc:
+        yield Finding("problem", f"database {settings.db} is not writable: {exc}")
+        return
+    finally:
+        store.close()
+    yield Finding("ok", f"database {settings.db} is writable")
+    yield from _check_keys(settings, stored)
+
+
+def _check_keys(settings: Settings, stored: int) -> Iterator[Finding]:
+    if not settings.api_keys and not stored:
+        yield Finding(
+            "problem",
+            "no API key: set CONTEXT_SERVICE_API_KEYS or run 'context-service keys create'",
+        )
+    if settings.api_keys:
+        yield Finding(
+            "warning",
+            f"{len(settings.api_keys)} bootstrap key(s) in CONTEXT_SERVICE_API_KEYS hold every "
+            "scope and count as trusted backends; prefer scoped keys ('keys create')",
+        )
+    if any(len(k) < MIN_SECRET for k in settings.api_keys):
+        yield Finding("problem", f"a key in CONTEXT_SERVICE_API_KEYS is under {MIN_SECRET} chars")
+    if stored:
+        yield Finding("ok", f"{stored} scoped API key(s) live")
+
+
+def check_webhook_secrets(settings: Settings, sources: list[str]) -> Iterator[Finding]:
+    """Every source that syncs from its API also verifies its webhooks."""
+    for source, enabling, secret in _WEBHOOK_SECRETS:
+        if source not in sources or not any(getattr(settings, s) for s in enabling):
+            continue
+        if getattr(settings, secret):
+            yield Finding("ok", f"{source}: webhook secret set")
+        else:
+            yield Finding(
+                "problem", f"{source} is enabled but {env(secret)} is not set: its webhooks fail"
+            )
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+
+
+def check_reachable(targets: dict[str, str], probe: Probe) -> Iterator[Finding]:
+    """Each configured source's or the LLM's base URL answers."""
+    for name, url in sorted(targets.items()):
+        why = probe(url)
+        where = _host(url)
+        if why is None:
+            yield Finding("ok", f"{name}: {where} is reachable")
+        else:
+            yield Finding("problem", f"{name}: {where} is not reachable ({why})")
+
+
+def source_urls(settings: Settings, sources: list[str]) -> dict[str, str]:
+    """The base URL of every configured source."""
+    urls = {
+        "stripe": settings.stripe_base_url,
+        "hubspot": settings.hubspot_base_url,
+        "shopify": settings.shopify_base_url
+        or (f"https://{settings.shopify_shop}.myshopify.com" if settings.shopify_shop else None),
+        "zendesk": settings.zendesk_base_url
+        or (
+            f"https://{settings.zendesk_subdomain}.zendesk.com"
+            if settings.zendesk_subdomain
+            else None
+        ),
+    }
+    return {s: url for s, url in urls.items() if s in sources and url}
+
+
+def check_llm(settings: Settings) -> Iterator[Finding]:
+    """An LLM is either fully configured or not at all."""
+    if not settings.llm_base_url and not settings.llm_model:
+        yield Finding("ok", "no LLM configured: summaries are deterministic")
+        return
+    if not (settings.llm_base_url and settings.llm_model):
+        yield Finding(
+            "problem", "set both CONTEXT_SERVICE_LLM_BASE_URL and CONTEXT_SERVICE_LLM_MODEL"
+        )
+
+
+def check_verification(settings: Settings) -> Iterator[Finding]:
+    """End-user verification for chatbots: secrets long enough, JWT fully and safely set."""
+    if any(len(s) < MIN_SECRET for s in settings.chatbot_user_hash_secrets):
+        yield Finding("problem", f"a user_hash secret is under {MIN_SECRET} characters")
+    has_jwt_key = settings.chatbot_jwt_secret or settings.chatbot_jwt_public_key
+    if has_jwt_key and jwt_config(settings) is None:
+        yield Finding(
+            "problem",
+            "user_token needs CONTEXT_SERVICE_CHATBOT_JWT_ISSUER and "
+            "CONTEXT_SERVICE_CHATBOT_JWT_AUDIENCE: tokens are refused until both are set",
+        )
+    known = HMAC_ALGORITHMS | PUBLIC_KEY_ALGORITHMS
+    bad = sorted(set(settings.chatbot_jwt_algorithms) - known)
+    if bad:
+        yield Finding("problem", f"CONTEXT_SERVICE_CHATBOT_JWT_ALGORITHMS: not allowed {bad}")
+    if settings.chatbot_jwt_secret and len(settings.chatbot_jwt_secret) < 32:
+        yield Finding("problem", "CONTEXT_SERVICE_CHATBOT_JWT_SECRET is under 32 characters")
+    if not settings.chatbot_user_hash_secrets and not has_jwt_key:
+        yield Finding(
+            "warning",
+            "no end-user verification configured: chatbot keys that are not trusted backends "
+            "always get the unverified context",
+        )
+
+
+def check_misc(settings: Settings) -> Iterator[Finding]:
+    """Settings that work but weaken something."""
+    if not settings.widget_secret:
+        yield Finding(
+            "warning",
+            "CONTEXT_SERVICE_WIDGET_SECRET is not set: widget links are signed with a key "
+            "derived from the first API key",
+        )
+    if settings.rate_limit_per_minute <= 0:
+        yield Finding("warning", "rate limits are off (CONTEXT_SERVICE_RATE_LIMIT_PER_MINUTE)")
+    if settings.field_policy:
+        from context_service.audience import load_policy
+
+        try:
+            load_policy(settings.field_policy)
+        except ContextServiceError as exc:
+            yield Finding("problem", exc.detail)
+
+
+def diagnose(settings: Settings, sources: list[str], probe: Probe = http_probe) -> list[Finding]:
+    """Every finding, in a stable order."""
+    targets = source_urls(settings, sources)
+    if settings.llm_base_url and settings.llm_model:
+        targets["llm"] = settings.llm_base_url.rstrip("/") + "/models"
+    return [
+        *check_database(settings),
+        *check_webhook_secrets(settings, sources),
+        *check_reachable(targets, probe),
+        *check_llm(settings),
+        *check_verification(settings),
+        *check_misc(settings),
+    ]
