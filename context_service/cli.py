@@ -1,7 +1,7 @@
 """The ``context-service`` command: serve, demo, sync, import, status, lookup.
 
-Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module and
-``api/app.py`` are the only places that wire integrations in.
+Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module,
+``wiring.py`` and ``api/app.py`` are the only places that wire integrations in.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from context_service.api.app import ingest_context
 from context_service.cli_identity import add_commands as add_identity_commands
+from context_service.cli_trust import add_commands as add_trust_commands
+from context_service.cli_trust import record_export
 from context_service.errors import ContextServiceError
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestReport, RawPayload, ingest_all
+from context_service.wiring import ingest_context
 
 if TYPE_CHECKING:
     from context_service.sheets import ImportReport
@@ -143,8 +145,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     import httpx
 
-    from context_service.api.app import build_connectors
     from context_service.sync import run_sync
+    from context_service.wiring import build_connectors
 
     settings = load_settings()
     store = Store(settings.db)
@@ -172,7 +174,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     print(
         f"{args.source} {outcome.mode} sync {outcome.status}: {outcome.pages} pages, "
         f"{report.seen} records ({report.inserted} new, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.stale} stale, {report.rejected} rejected), "
+        f"{report.unchanged} unchanged, {report.stale} stale, {report.rejected} rejected, "
+        f"{report.suppressed} suppressed as erased), "
         f"{report.profiles_changed} profiles rebuilt"
     )
     for note in outcome.notes:
@@ -304,6 +307,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         with open(args.output, "w", encoding="utf-8", newline="") as out:
             count = write_export(store.conn, out, args.format)
+    record_export(store, settings.audit_retention_days)  # an export is a read of everyone
     print(f"exported {count} profiles as {args.format}", file=sys.stderr)
     return 0
 
@@ -315,7 +319,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = Store(settings.db)
-    from context_service.api.app import configured_sources
+    from context_service.wiring import configured_sources
 
     configured = configured_sources(settings)
     status = sync_status(store, configured)
@@ -434,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mcp", help="serve the tools over MCP on stdio (for desktop agents)")
     p.set_defaults(func=cmd_mcp)
     add_identity_commands(sub)  # profiles audit|merge|split, review list|accept|reject
+    add_trust_commands(sub)  # keys create|list|revoke, erase, audit, doctor
     return parser
 
 

@@ -17,10 +17,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from context_service import __version__
-from context_service.api.auth import ApiKeys, require_api_key
+from context_service.api.audit import ROUTES as AUDIT_ROUTES
+from context_service.api.auth import ApiKeys, key_grant, require_api_key
 from context_service.api.context import get_context, lookup_context
 from context_service.api.context_state import context_state
+from context_service.api.erasure import ROUTES as ERASURE_ROUTES
 from context_service.api.escalations import create_escalation
+from context_service.api.guarded_tools import GuardedToolBox
+from context_service.api.keys import ROUTES as KEY_ROUTES
 from context_service.api.problems import EXCEPTION_HANDLERS
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
@@ -28,16 +32,13 @@ from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
-from context_service.identity.pairs import Thresholds
 from context_service.llm import LlmClient
 from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
 from context_service.settings import Settings, load_settings
-from context_service.sheets import WithSheetSources
-from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
-from context_service.sync import IngestContext
-from context_service.tools import ToolBox
+from context_service.trust import ADMIN, AUTHENTICATED, Trust
+from context_service.wiring import build_connectors, ingest_context
 
 
 @get("/health", sync_to_thread=False, summary="Liveness and database check")
@@ -47,7 +48,7 @@ def health(store: NamedDependency[Store]) -> dict[str, Any]:
     return {"status": "ok", "version": __version__}
 
 
-@get("/metrics", sync_to_thread=False, media_type="text/plain")
+@get("/metrics", sync_to_thread=False, media_type="text/plain", opt={"scope": ADMIN})
 def metrics(store: NamedDependency[Store]) -> str:
     """Prometheus-style gauges of the store's size."""
     conn = store.conn
@@ -64,84 +65,6 @@ def metrics(store: NamedDependency[Store]) -> str:
 def app_from_env() -> Litestar:
     """App factory for the server process: settings from ``CONTEXT_SERVICE_*`` variables."""
     return create_app(load_settings())
-
-
-def default_mappers() -> dict[str, Any]:
-    """The mapper of every built-in source, keyed by source name."""
-    from integrations import hubspot, shopify, stripe, zendesk
-
-    return {m.SOURCE: m.map_record for m in (shopify, stripe, hubspot, zendesk)}
-
-
-def ingest_context(settings: Settings) -> IngestContext:
-    """Everything ingestion needs, from the settings."""
-    return IngestContext(
-        # Any source without a built-in mapper is a spreadsheet source (``context-service import``).
-        mappers=WithSheetSources(default_mappers()),
-        region=settings.default_region,
-        links=DashboardLinks.from_settings(settings),
-        thresholds=Thresholds(
-            link=settings.identity_link_threshold, review=settings.identity_review_threshold
-        ),
-    )
-
-
-def configured_sources(settings: Settings) -> list[str]:
-    """Sources with credentials or a webhook secret set (what ``build_connectors`` builds)."""
-    found = []
-    if settings.shopify_shop and (settings.shopify_access_token or settings.shopify_webhook_secret):
-        found.append("shopify")
-    if settings.stripe_api_key or settings.stripe_webhook_secret:
-        found.append("stripe")
-    if settings.hubspot_access_token or settings.hubspot_client_secret:
-        found.append("hubspot")
-    zendesk_credentials = settings.zendesk_email and settings.zendesk_api_token
-    if settings.zendesk_subdomain and (zendesk_credentials or settings.zendesk_webhook_secret):
-        found.append("zendesk")
-    return found
-
-
-def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
-    """A connector for every source that has credentials or a webhook secret configured."""
-    from integrations.hubspot import HubSpotConnector
-    from integrations.shopify import ShopifyConnector
-    from integrations.stripe import StripeConnector
-    from integrations.zendesk import ZendeskConnector
-
-    sources = configured_sources(settings)
-    found: dict[str, Connector] = {}
-    if "shopify" in sources and settings.shopify_shop:
-        found["shopify"] = ShopifyConnector(
-            client,
-            shop=settings.shopify_shop,
-            access_token=settings.shopify_access_token,
-            webhook_secret=settings.shopify_webhook_secret,
-            base_url=settings.shopify_base_url,
-        )
-    if "stripe" in sources:
-        found["stripe"] = StripeConnector(
-            client,
-            api_key=settings.stripe_api_key,
-            webhook_secret=settings.stripe_webhook_secret,
-            base_url=settings.stripe_base_url,
-        )
-    if "hubspot" in sources:
-        found["hubspot"] = HubSpotConnector(
-            client,
-            access_token=settings.hubspot_access_token,
-            client_secret=settings.hubspot_client_secret,
-            base_url=settings.hubspot_base_url,
-        )
-    if "zendesk" in sources:
-        found["zendesk"] = ZendeskConnector(
-            subdomain=settings.zendesk_subdomain,
-            email=settings.zendesk_email,
-            api_token=settings.zendesk_api_token,
-            webhook_secret=settings.zendesk_webhook_secret,
-            base_url=settings.zendesk_base_url,
-            client=client,
-        )
-    return found
 
 
 def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | None:
@@ -169,6 +92,9 @@ def _protected_routes() -> Router:
             call_tool,
             mint_widget_url,
             *PROFILE_ROUTES,
+            *AUDIT_ROUTES,
+            *ERASURE_ROUTES,
+            *KEY_ROUTES,
         ],
         guards=[require_api_key],
     )
@@ -180,9 +106,11 @@ def create_app(
     connectors: Mapping[str, Connector] | None = None,
     llm_client: LlmClient | None = None,
     note_poster: NotePoster | None = None,
+    trust: Trust | None = None,
 ) -> Litestar:
-    """Build the HTTP app. ``store``, ``connectors``, the LLM client and the helpdesk note
-    poster default to what the settings name."""
+    """Build the HTTP app. ``store``, ``connectors``, the LLM client, the helpdesk note
+    poster and ``trust`` (keys, rate limits, verification, read audit; tests pass one with
+    their own clocks) default to what the settings name."""
     the_store = store or Store(settings.db)
     client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     the_connectors = (
@@ -211,8 +139,15 @@ def create_app(
             settings, the_store, llm_client, note_poster or build_note_poster(settings, client)
         ),
     }
-    state["toolbox"] = ToolBox(
-        the_store.conn, settings.default_region, state["field_policy"], state["note_poster"]
+    the_trust = trust or Trust(settings, the_store)
+    state["trust"] = the_trust
+    state["field_policy"].use_key_grants(lambda key: key_grant(the_trust, key))
+    state["toolbox"] = GuardedToolBox(
+        the_trust,
+        the_store.conn,
+        settings.default_region,
+        state["field_policy"],
+        state["note_poster"],
     )
     mcp_http = McpHttp(state["toolbox"])
     return Litestar(
@@ -225,6 +160,7 @@ def create_app(
         ],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
         state=State(state),
         on_startup=[drain_on_startup],
         lifespan=[mcp_http.lifespan],
@@ -235,7 +171,12 @@ def create_app(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),
             security=[{"bearer": []}],
-            openapi_router=Router("/schema", route_handlers=[], guards=[require_api_key]),
+            openapi_router=Router(
+                "/schema",
+                route_handlers=[],
+                guards=[require_api_key],
+                opt={"scope": AUTHENTICATED},
+            ),
         ),
         on_shutdown=[close],
         debug=False,

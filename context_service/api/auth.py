@@ -1,36 +1,50 @@
-"""API-key authentication: ``Authorization: Bearer <key>`` on everything but ``/health``.
+"""Authentication and scopes: ``Authorization: Bearer <key>`` on everything but ``/health``.
 
-Keys are compared as SHA-256 digests with ``hmac.compare_digest`` against every configured key,
-so timing reveals neither which key nor how much of it matched.
+Every protected route declares the one scope it needs where it is defined
+(``opt={"scope": CONTEXT_READ}``, see ``context_service.trust.scopes``). The guard
+``require_api_key``:
+
+1. finds the key (a bootstrap key from ``CONTEXT_SERVICE_API_KEYS``, compared as SHA-256
+   digests with ``hmac.compare_digest``, or a stored scoped key) or answers 401;
+2. refuses (403) a route that declares no scope: a new route is closed until it says what it
+   needs;
+3. answers 403 when the key lacks the route's scope, and 429 with ``Retry-After`` when the key
+   is over its rate limit;
+4. leaves the ``Principal`` in ``request.state.principal`` for the handler.
+
+Open routes (``/health``), vendor webhooks (signed bodies) and ``/widget`` (signed links) are
+not behind this guard.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Iterable
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from context_service.errors import AuthenticationFailed
+from context_service.audience.policy import KeyGrant
+from context_service.errors import AuthenticationFailed, ContextServiceError
+from context_service.trust import AUTHENTICATED, Principal, Trust
+from context_service.trust.keys import Bootstrap
+from context_service.trust.scopes import route_scope
 
 OPEN_PATHS = frozenset({"/health"})
 
 
-class ApiKeys:
-    """The set of accepted keys, held only as digests."""
+class Forbidden(ContextServiceError):
+    """The key is valid but may not call this route."""
 
-    def __init__(self, keys: Iterable[str]) -> None:
-        self._digests = [hashlib.sha256(k.encode()).digest() for k in keys if k]
+    status_code = 403
+    title = "Forbidden"
+
+
+class ApiKeys(Bootstrap):
+    """The bootstrap keys (kept for callers that only ask whether a key is one of them)."""
 
     def accepts(self, presented: str) -> bool:
         """Whether a presented key is one of the configured keys (constant time per key)."""
-        digest = hashlib.sha256(presented.encode()).digest()
-        matched = False
-        for known in self._digests:
-            matched |= hmac.compare_digest(digest, known)
-        return matched
+        return self.match(presented) is not None
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -41,11 +55,41 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:  # type: ignore[type-arg]
-    """Litestar guard: reject the request with 401 unless it carries a valid key."""
-    keys: ApiKeys = connection.app.state.api_keys
-    token = bearer_token(connection.headers.get("authorization"))
+def authorize(trust: Trust, token: str | None, scope: str | None) -> Principal:
+    """The caller allowed ``scope``; raises 401, 403 or 429 otherwise."""
     if token is None:
         raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
-    if not keys.accepts(token):
-        raise AuthenticationFailed("invalid API key")
+    principal = trust.keyring.principal(token)
+    if principal is None:
+        raise AuthenticationFailed("invalid or revoked API key")
+    if scope is None:
+        raise Forbidden("this route declares no scope, so no key may call it")
+    if scope != AUTHENTICATED and scope not in principal.scopes:
+        raise Forbidden(f"this API key lacks the scope '{scope}'", required_scope=scope)
+    trust.limiter.take(principal.name, principal.rate_per_minute)
+    return principal
+
+
+async def require_api_key(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
+    """Litestar guard: a valid key holding the scope the route declares (see module doc)."""
+    trust: Trust = connection.app.state.trust
+    token = bearer_token(connection.headers.get("authorization"))
+    principal = authorize(trust, token, route_scope(handler.opt))
+    connection.state.principal = principal
+    if principal.key_id is not None:  # a named, scoped key: who decided, in identity audits
+        connection.state.caller = principal.name
+
+
+def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal the guard found for this request."""
+    found: Principal = connection.state.principal
+    return found
+
+
+def key_grant(trust: Trust, presented: str) -> KeyGrant | None:
+    """A stored key's audience and field limits as a field-policy grant (None: no limits)."""
+    found = trust.keyring.peek(presented)
+    if found is None or not found.limited():
+        return None
+    audiences = None if found.audiences is None else list(found.audiences)
+    return KeyGrant(audiences=audiences, hide=list(found.hide))

@@ -4,6 +4,11 @@ With no ``audience``, ``max_tokens`` or ``summary`` and format json or text, the
 stored, pre-encoded snapshot row (the hot path: no decoding, no rendering). Anything else
 decodes that row and renders the audience's context per request (``context_service.audience``),
 with an optional summary (deterministic, or an LLM's through the cache).
+
+``audience=chatbot`` is answered in full only for a trusted-backend key or a verified end user
+(``user_hash`` or ``user_token``, see ``context_service.trust.verify``); anyone else gets the
+unverified answer (``trust.chatbot``). ``X-Context-Verification`` says which mode applied.
+Every answer is recorded in the read audit.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from context_service.api.auth import bearer_token
+from context_service.api.auth import bearer_token, principal_of
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import (
     MAX_TOKENS,
@@ -31,11 +36,16 @@ from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot
+from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
+from context_service.trust.chatbot import Decision, decide, unverified_body
 
 Format = Literal["json", "text", "markdown"]
 SummaryParam = Literal["none", "deterministic", "llm"]
 MaxTokens = Annotated[int, msgspec.Meta(ge=MIN_TOKENS, le=MAX_TOKENS)]
 _MAX_PARAM = 320
+UserHash = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+UserToken = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+_DIRECT = frozenset({"email", "phone"})  # lookups a proof can vouch for (plus "<source> id")
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 
 
@@ -60,6 +70,35 @@ class LookupBody(Identifiers, kw_only=True, forbid_unknown_fields=True):
     format: Format = "json"
     max_tokens: MaxTokens | None = None
     summary: SummaryParam = "none"
+    user_hash: UserHash | None = None
+    user_token: UserToken | None = None
+
+
+def claimed_of(ids: Identifiers, found: Found) -> Claimed:
+    """What a proof must vouch for: the one identifier of a direct lookup (never a search)."""
+    if found.matched_by == "email" and ids.email is not None:
+        return Claimed("email", ids.email)
+    if found.matched_by == "phone" and ids.phone is not None:
+        return Claimed("phone", ids.phone)
+    if found.focus is not None and ids.external_id is not None:
+        return Claimed("external_id", ids.external_id)
+    return Claimed("search" if found.matched_by not in _DIRECT else found.matched_by, "")
+
+
+def chatbot_decision(request: Request[Any, Any, Any], claimed: Claimed, proof: Proof) -> Decision:
+    """Verified, trusted backend or unverified, for a chatbot request."""
+    trust: Trust = request.app.state.trust
+    return decide(trust.verifier, principal_of(request), claimed, proof)
+
+
+def _unverified(
+    request: Request[Any, Any, Any], found: Found, fmt: Format, decision: Decision, channel: str
+) -> Response[bytes]:
+    trust: Trust = request.app.state.trust
+    who = principal_of(request).name
+    trust.record(Read(who, found.stored.profile_id, "chatbot", False, channel))
+    body, media = unverified_body(fmt, trust.guidance, decision.reason)
+    return Response(body, media_type=media, headers=decision.headers())
 
 
 def _headers(stored: StoredSnapshot) -> dict[str, str]:
@@ -81,16 +120,29 @@ def render(stored: StoredSnapshot, fmt: Format) -> Response[bytes]:
 
 
 def respond(
-    request: Request[Any, Any, Any], found: Found, options: ContextOptions
+    request: Request[Any, Any, Any],
+    found: Found,
+    options: ContextOptions,
+    decision: Decision | None = None,
+    channel: str = "context",
 ) -> Response[bytes]:
-    """The answer to a context request: the stored row, or an audience rendering."""
+    """The answer to a context request: the stored row, or an audience rendering.
+
+    ``decision`` is the verification mode of a chatbot request (``None`` for other audiences).
+    """
     policy: FieldPolicy = request.app.state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
+    trust: Trust = request.app.state.trust
+    reader = principal_of(request).name
     if options.is_stored_form():
         policy.view(FULL, key)  # raises 403 when this key may not see the full snapshot
+        trust.record(Read(reader, found.stored.profile_id, FULL, True, channel))
         return _matched(render(found.stored, options.format), found)
     audience: Audience = options.audience or "agent"
     view = policy.view(audience, key)
+    if decision is not None and not decision.verified:
+        return _unverified(request, found, options.format, decision, channel)
+    trust.record(Read(reader, found.stored.profile_id, audience, True, channel))
     snap = _decode_snapshot(found.stored.json)
     summary = None
     if options.summary != "none":
@@ -106,6 +158,8 @@ def respond(
         headers["X-Summary-Source"] = summary.source
         if summary.fallback:
             headers["X-Summary-Fallback"] = summary.fallback
+    if decision is not None:
+        headers.update(decision.headers())
     return _matched(
         Response(rendered.body.encode(), media_type=rendered.media_type, headers=headers), found
     )
@@ -119,7 +173,7 @@ def _matched(response: Response[bytes], found: Found) -> Response[bytes]:
     return response
 
 
-@get("/v1/context", summary="Customer context snapshot")
+@get("/v1/context", summary="Customer context snapshot", opt={"scope": CONTEXT_READ})
 async def get_context(
     request: Request,  # type: ignore[type-arg]
     store: NamedDependency[Store],
@@ -132,6 +186,8 @@ async def get_context(
     audience: FromQuery[Audience | None] = None,
     max_tokens: Annotated[int | None, QueryParameter(ge=MIN_TOKENS, le=MAX_TOKENS)] = None,
     summary: FromQuery[SummaryParam] = "none",
+    user_hash: Annotated[str | None, QueryParameter(min_length=1, max_length=128)] = None,
+    user_token: Annotated[str | None, QueryParameter(min_length=1, max_length=4096)] = None,
 ) -> Response[bytes]:
     """Look a customer up by exactly one identifier and return their context.
 
@@ -140,6 +196,9 @@ async def get_context(
     id in that system). ``audience`` (chatbot, agent, sidebar, escalation), ``format`` (json,
     text, markdown), ``max_tokens`` and ``summary`` (deterministic or llm) shape the answer.
     404 when nobody matches, 409 with candidates when several do.
+
+    For ``audience=chatbot``, ``user_hash`` or ``user_token`` prove who the end user is; without
+    a valid one (and a key that is no trusted backend) the answer is the unverified context.
     """
     ids = Identifiers(
         email=email, phone=phone, profile_id=profile_id, source=source, external_id=external_id
@@ -148,9 +207,13 @@ async def get_context(
     options = ContextOptions(
         audience=audience, format=format, max_tokens=max_tokens, summary=summary
     )
+    decision = None
+    if audience == "chatbot":
+        proof = Proof(user_hash=user_hash, user_token=user_token)
+        decision = chatbot_decision(request, claimed_of(ids, found), proof)
     if options.summary == "llm":  # may wait on the LLM: off the event loop
-        return await to_thread.run_sync(respond, request, found, options)
-    return respond(request, found, options)
+        return await to_thread.run_sync(respond, request, found, options, decision)
+    return respond(request, found, options, decision)
 
 
 @post(
@@ -158,6 +221,7 @@ async def get_context(
     sync_to_thread=True,
     status_code=200,
     summary="Customer context by a JSON body",
+    opt={"scope": CONTEXT_LOOKUP},
 )
 def lookup_context(
     request: Request,  # type: ignore[type-arg]
@@ -175,4 +239,8 @@ def lookup_context(
         max_tokens=data.max_tokens,
         summary=data.summary,
     )
-    return respond(request, found, options)
+    decision = None
+    if data.audience == "chatbot":
+        proof = Proof(user_hash=data.user_hash, user_token=data.user_token)
+        decision = chatbot_decision(request, claimed_of(data, found), proof)
+    return respond(request, found, options, decision, channel="lookup")

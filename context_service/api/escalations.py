@@ -9,7 +9,7 @@ from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from context_service.api.auth import bearer_token
+from context_service.api.auth import bearer_token, principal_of
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import FieldPolicy, View
 from context_service.handoff import (
@@ -25,6 +25,7 @@ from context_service.llm.client import LlmClient
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
+from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 
@@ -58,7 +59,12 @@ class EscalationResponse(msgspec.Struct):
     note: NoteResult | None
 
 
-@post("/v1/escalations", sync_to_thread=True, summary="Escalation handoff for a human agent")
+@post(
+    "/v1/escalations",
+    sync_to_thread=True,
+    summary="Escalation handoff for a human agent",
+    opt={"scope": ESCALATIONS_WRITE},
+)
 def create_escalation(
     request: Request,  # type: ignore[type-arg]
     store: NamedDependency[Store],
@@ -76,6 +82,10 @@ def create_escalation(
     policy: FieldPolicy = state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
     view = policy.view("escalation", key)
+    trust: Trust = state.trust
+    trust.record(
+        Read(principal_of(request).name, found.stored.profile_id, "escalation", True, "escalation")
+    )
     snap = _decode_snapshot(found.stored.json)
     handoff = build_handoff(snap, _who(snap, found, view), data.transcript, data.reason)
     text = render_text(handoff)

@@ -22,8 +22,12 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[byte
 
 
 def service_error(request: Request[Any, Any, Any], exc: ContextServiceError) -> Response[bytes]:
-    """Our own errors carry their status, title and extra fields."""
-    return problem(exc.status_code, exc.title, exc.detail, instance=request.url.path, **exc.extra)
+    """Our own errors carry their status, title, extra fields and headers (``Retry-After``)."""
+    response = problem(
+        exc.status_code, exc.title, exc.detail, instance=request.url.path, **exc.extra
+    )
+    response.headers.update(getattr(exc, "headers", None) or {})
+    return response
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:

@@ -30,6 +30,7 @@ from context_service.snapshot.materialize import materialize
 from context_service.store import Store
 from context_service.sync import IngestContext
 from context_service.sync.ingest import bump_versions, utc_now
+from context_service.trust import ADMIN
 
 ProfileId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -96,6 +97,7 @@ def caller(request: Request[Any, Any, Any]) -> str:
     "/v1/profiles/{profile_id:str}/audit",
     sync_to_thread=False,
     summary="Why a profile holds its records",
+    opt={"scope": ADMIN},
 )
 def get_profile_audit(
     store: NamedDependency[Store],
@@ -107,7 +109,13 @@ def get_profile_audit(
     return profile_audit(store.conn, profile_id)
 
 
-@post("/v1/profiles/merge", sync_to_thread=True, status_code=200, summary="Merge profiles")
+@post(
+    "/v1/profiles/merge",
+    sync_to_thread=True,
+    status_code=200,
+    summary="Merge profiles",
+    opt={"scope": ADMIN},
+)
 def merge_profiles(
     request: Request[Any, Any, Any],
     store: NamedDependency[Store],
@@ -132,6 +140,7 @@ def merge_profiles(
     sync_to_thread=True,
     status_code=200,
     summary="Split records out of a profile",
+    opt={"scope": ADMIN},
 )
 def split_profile(
     request: Request[Any, Any, Any],
@@ -154,7 +163,7 @@ def split_profile(
     )
 
 
-@get("/v1/review", sync_to_thread=False, summary="The review queue")
+@get("/v1/review", sync_to_thread=False, summary="The review queue", opt={"scope": ADMIN})
 def get_review(
     store: NamedDependency[Store],
     status: FromQuery[ReviewStatus] = "open",
@@ -167,7 +176,11 @@ def get_review(
 
 
 @post(
-    "/v1/review/{item_id:int}", sync_to_thread=True, status_code=200, summary="Decide a review item"
+    "/v1/review/{item_id:int}",
+    sync_to_thread=True,
+    status_code=200,
+    summary="Decide a review item",
+    opt={"scope": ADMIN},
 )
 def decide_review(
     request: Request[Any, Any, Any],

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
+from context_service.trust import ADMIN
 
 
 def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def _count(conn: Any, source: str, where: str) -> int:
     return int(conn.execute(sql, (source,)).fetchone()[0])
 
 
-@get("/v1/sync", sync_to_thread=False, summary="Sync status per source")
+@get("/v1/sync", sync_to_thread=False, summary="Sync status per source", opt={"scope": ADMIN})
 def get_sync(store: NamedDependency[Store], request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Last run, cursors, record counts, rejections and webhook inbox counts per source."""
     return {"sources": sync_status(store, list(request.app.state.connectors))}

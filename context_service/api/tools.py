@@ -13,6 +13,7 @@ from litestar.types import Receive, Scope, Send
 
 from context_service.api.auth import bearer_token, require_api_key
 from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
+from context_service.trust import CONTEXT_LOOKUP
 
 
 class ToolCall(msgspec.Struct, forbid_unknown_fields=True):
@@ -22,7 +23,12 @@ class ToolCall(msgspec.Struct, forbid_unknown_fields=True):
     arguments: dict[str, Any] | str = {}
 
 
-@get("/v1/tools/openai", sync_to_thread=False, summary="Tool definitions for OpenAI SDKs")
+@get(
+    "/v1/tools/openai",
+    sync_to_thread=False,
+    summary="Tool definitions for OpenAI SDKs",
+    opt={"scope": CONTEXT_LOOKUP},
+)
 def get_openai_tools(api: FromQuery[Literal["chat", "responses"]] = "chat") -> list[dict[str, Any]]:
     """``get_customer_context``, ``find_customer`` and ``create_escalation`` as function tools.
 
@@ -33,7 +39,13 @@ def get_openai_tools(api: FromQuery[Literal["chat", "responses"]] = "chat") -> l
     return openai_tools(api)
 
 
-@post("/v1/tools/call", sync_to_thread=False, summary="Run a tool call", status_code=200)
+@post(
+    "/v1/tools/call",
+    sync_to_thread=False,
+    summary="Run a tool call",
+    status_code=200,
+    opt={"scope": CONTEXT_LOOKUP},
+)
 def call_tool(
     request: Request,  # type: ignore[type-arg]
     data: JSONBody[ToolCall],
@@ -65,7 +77,13 @@ def _arguments(call: ToolCall) -> dict[str, Any]:
 def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteHandler:
     """``/mcp``: the MCP server over streamable HTTP, behind the same API-key guard."""
 
-    @asgi("/mcp", is_mount=True, copy_scope=True, guards=[require_api_key])
+    @asgi(
+        "/mcp",
+        is_mount=True,
+        copy_scope=True,
+        guards=[require_api_key],
+        opt={"scope": CONTEXT_LOOKUP},
+    )
     async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         await mcp_app(scope, receive, send)
 

@@ -11,11 +11,12 @@ from litestar import MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from context_service.api.auth import bearer_token
+from context_service.api.auth import bearer_token, principal_of
 from context_service.audience import FieldPolicy
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.tools import CustomerRef, find_stored
+from context_service.trust import CONTEXT_READ, Read, Trust
 from context_service.widget import (
     LOOKUP_PARAMS,
     WidgetNotConfigured,
@@ -68,10 +69,19 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
     view = request.app.state.field_policy.view("sidebar", None)
     query = request.query_params.multi_items()
     page = widget_page(store.conn, query, key, settings.default_region, now, view)
+    if page.profile_id is not None:
+        trust: Trust = request.app.state.trust
+        trust.record(Read("signed-link", page.profile_id, "sidebar", True, "widget"))
     return _html(page.status, page.html, settings)
 
 
-@post("/v1/widget/url", sync_to_thread=False, summary="Mint a signed widget link", status_code=200)
+@post(
+    "/v1/widget/url",
+    sync_to_thread=False,
+    summary="Mint a signed widget link",
+    status_code=200,
+    opt={"scope": CONTEXT_READ},
+)
 def mint_widget_url(
     request: Request,  # type: ignore[type-arg]
     store: NamedDependency[Store],
@@ -87,6 +97,10 @@ def mint_widget_url(
     policy: FieldPolicy = request.app.state.field_policy
     policy.view("sidebar", bearer_token(request.headers.get("authorization")))
     stored = find_stored(store.conn, data, settings.default_region)
+    trust: Trust = request.app.state.trust
+    trust.record(
+        Read(principal_of(request).name, stored.profile_id, "sidebar", True, "widget-link")
+    )
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl
     lookup = {name: value for name in LOOKUP_PARAMS if (value := getattr(data, name))}
