@@ -36,11 +36,11 @@ from pathlib import Path
 
 import httpx
 
-from context_service.api.app import default_mappers
 from context_service.demo import generate_demo
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_all
+from context_service.wiring import default_mappers
 
 OUT = Path(__file__).resolve().parent / "out"
 KEY = "bench-key"

@@ -27,12 +27,12 @@ from pathlib import Path
 
 import msgspec
 
-from context_service.api.app import default_mappers
 from context_service.audience import ContextRequest, FieldPolicy, build_context, count_tokens
 from context_service.demo import generate_demo
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_all
+from context_service.wiring import default_mappers
 
 OUT = Path(__file__).resolve().parent / "out"
 BUDGETS = (150, 300, 600)

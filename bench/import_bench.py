@@ -24,11 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from context_service.api.app import default_mappers
 from context_service.demo import _data as data
 from context_service.sheets import ImportReport, import_file
 from context_service.store import Store
 from context_service.sync import IngestContext
+from context_service.wiring import default_mappers
 
 HEADER = [
     "Email",

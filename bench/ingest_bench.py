@@ -24,10 +24,10 @@ from pathlib import Path
 
 import httpx
 
-from context_service.api.app import ingest_context
 from context_service.settings import load_settings
 from context_service.store import Store
 from context_service.sync import run_sync
+from context_service.wiring import ingest_context
 from integrations.shopify import ShopifyConnector
 from integrations.stripe import StripeConnector
 

@@ -31,11 +31,11 @@ from urllib.parse import urlencode
 
 import httpx
 
-from context_service.api.app import default_mappers
 from context_service.demo import generate_demo
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_all
 from context_service.widget import sign, signing_key, widget_page
+from context_service.wiring import default_mappers
 
 OUT = Path(__file__).resolve().parent / "out"
 KEY = "bench-key"

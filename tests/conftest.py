@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from context_service.api.app import default_mappers
 from context_service.settings import Settings, load_settings
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
 from context_service.sync import IngestContext, IngestReport, RawPayload, ingest_all, ingest_batch
+from context_service.wiring import default_mappers
 
 TEST_KEY = "test-key-0123456789"
 DEMO_CUSTOMERS = 300

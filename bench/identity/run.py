@@ -35,11 +35,11 @@ from bench.identity.breakdown import Breakdown, Key, breakdown
 from bench.identity.generate import GeneratedRecord, Label, plan, stream, tail_start
 from bench.identity.metrics import PRF, evaluate
 from bench.identity.report import format_text
-from context_service.api.app import ingest_context
 from context_service.settings import load_settings
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
 from context_service.sync.runner import DRAIN_EVERY_PAGES
+from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
 
 OBSERVED_AT = "2026-11-20T12:00:00Z"  # when the "sync" saw objects that carry no updated_at

@@ -9,12 +9,12 @@ import pytest
 from litestar.testing import RequestFactory, TestClient
 
 from context_service.api import create_app
-from context_service.api.app import ingest_context
 from context_service.api.profiles import CALLER_STATE_KEY, caller
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import profile_of_key
 from context_service.sync.rebuild import resolve_all
+from context_service.wiring import ingest_context
 from tests.conftest import TEST_KEY, Ingest, make_settings
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 

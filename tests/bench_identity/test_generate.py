@@ -10,8 +10,8 @@ from bench.identity.generate import GeneratedRecord, generate, plan, stream, tai
 from bench.identity.population import make_human
 from bench.identity.run import to_raw
 from bench.identity.views import email_typo, typo
-from context_service.api.app import default_mappers
 from context_service.identity.normalize import normalize_email, normalize_phone
+from context_service.wiring import default_mappers
 
 N = 600
 

@@ -8,11 +8,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from context_service.api.app import default_mappers
 from context_service.identity.engine import rebuild
 from context_service.store import Store
 from context_service.store.profiles import count_profiles
 from context_service.sync import IngestContext, RawPayload, ingest_batch
+from context_service.wiring import default_mappers
 from tests.conftest import Ingest
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 
