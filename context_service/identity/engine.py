@@ -28,6 +28,7 @@ from context_service.identity.cluster import (
     ComponentResult,
     Decisions,
     Pair,
+    Review,
     cluster_component,
     pair_of,
 )
@@ -228,7 +229,9 @@ class Engine:
         assignment = assign_profiles(self.conn, clusters, self.now)
         members = sorted(rid for _, ids in results for rid in ids)
         self._write_links([r for r, _ in results], assignment.profile_of, members)
-        self._write_reviews([r for r, _ in results], members)
+        reviews = [review for result, _ in results for review in result.reviews]
+        reviews += self._cross_reviews(members, assignment.profile_of, features, decisions)
+        self._write_reviews(reviews, members)
         changed |= assignment.changed
         for profile_id in sorted(changed):
             profiles.delete_if_empty(self.conn, profile_id)
@@ -308,17 +311,64 @@ class Engine:
             rows,
         )
 
-    def _write_reviews(self, results: list[ComponentResult], members: list[int]) -> None:
+    def _cross_reviews(
+        self,
+        members: list[int],
+        profile_of: Mapping[int, str],
+        features: Mapping[int, Features],
+        decisions: Decisions,
+    ) -> list[Review]:
+        """Review-strength pairs between records that ended in different profiles.
+
+        Components follow only link-strength pairs, so a pair that is merely uncertain (two
+        people with one name and one company) joins nothing and is asked about here.
+        """
+        mine = set(members)
+        pairs: dict[Pair, float] = {}
         for chunk in _chunks(members):
             marks = _marks(chunk)
-            self.conn.execute(
-                f"DELETE FROM review_items WHERE status = 'open' AND (a IN ({marks}) "
+            for a, b, p in self.conn.execute(
+                f"SELECT a, b, probability FROM identity_edges WHERE link = 0 AND a IN ({marks}) "
+                f"UNION ALL SELECT a, b, probability FROM identity_edges "
+                f"WHERE link = 0 AND b IN ({marks})",
+                chunk * 2,
+            ):
+                pairs[(int(a), int(b))] = float(p)
+        others = {x for pair in pairs for x in pair} - mine
+        owner = {**profiles.profiles_of(self.conn, sorted(others)), **profile_of}
+        known = {**self._stored_features(others), **features}
+        found = []
+        for (a, b), probability in sorted(pairs.items()):
+            if (a, b) in decisions.apart or owner.get(a) is None or owner.get(a) == owner.get(b):
+                continue
+            evidence: dict[str, dict[str, float | str]] = {}
+            if a in known and b in known:
+                result = decide(known[a], known[b], self.model, self.thresholds)
+                evidence = self.model.evidence(result.levels)
+            found.append(Review(a, b, probability, "uncertain", evidence))
+        return found
+
+    def _write_reviews(self, reviews: list[Review], members: list[int]) -> None:
+        """Keep the open review items of these records in step, ids stable for the same pair."""
+        produced: dict[Pair, Review] = {}
+        for review in reviews:
+            produced.setdefault((review.a, review.b), review)
+        stale: list[int] = []
+        for chunk in _chunks(members):
+            marks = _marks(chunk)
+            for item_id, a, b in self.conn.execute(
+                f"SELECT id, a, b FROM review_items WHERE status = 'open' AND (a IN ({marks}) "
                 f"OR b IN ({marks}))",
                 chunk * 2,
-            )
+            ):
+                if (int(a), int(b)) not in produced:
+                    stale.append(int(item_id))
+        self.conn.executemany("DELETE FROM review_items WHERE id = ?", [(i,) for i in stale])
         self.conn.executemany(
-            "INSERT OR IGNORE INTO review_items (a, b, probability, reason, evidence, status, "
-            "created_at) VALUES (?, ?, ?, ?, ?, 'open', ?)",
+            "INSERT INTO review_items (a, b, probability, reason, evidence, status, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (a, b) DO UPDATE SET "
+            "probability = excluded.probability, reason = excluded.reason, "
+            "evidence = excluded.evidence WHERE review_items.status = 'open'",
             [
                 (
                     r.a,
@@ -328,8 +378,7 @@ class Engine:
                     json.dumps(r.evidence, sort_keys=True),
                     self.now,
                 )
-                for result in results
-                for r in result.reviews
+                for r in produced.values()
             ],
         )
 
@@ -381,7 +430,6 @@ def rebuild(
     people = list(person_records(conn))
     for table in ("identity_edges", "identity_features", "identifiers"):
         conn.execute(f"DELETE FROM {table}")
-    conn.execute("DELETE FROM review_items WHERE status = 'open'")
     conn.execute("DELETE FROM identity_links WHERE decided_by = 'auto'")
     live = {change.record_id for change in people}
     stale = [

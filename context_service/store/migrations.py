@@ -170,7 +170,7 @@ CREATE TABLE identity_decisions (
 CREATE INDEX identity_decisions_b ON identity_decisions (b);
 
 CREATE TABLE review_items (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     a INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
     b INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
     probability REAL NOT NULL,

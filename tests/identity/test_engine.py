@@ -153,3 +153,29 @@ def test_any_insertion_order_and_a_full_rebuild_give_the_same_clusters(
     with store.transaction() as conn:
         rebuild(conn, "US", "2026-11-29T00:00:00Z")
     assert _clusters(store) == reference
+
+
+def _review_ids(store: Store) -> dict[tuple[str, str], int]:
+    rows = store.conn.execute(
+        "SELECT i.id, ra.external_id, rb.external_id FROM review_items i "
+        "JOIN records ra ON ra.id = i.a JOIN records rb ON rb.id = i.b WHERE i.status = 'open'"
+    )
+    return {(str(a), str(b)): int(item) for item, a, b in rows}
+
+
+def test_an_uncertain_pair_on_its_own_is_queued_and_keeps_its_review_id(
+    store: Store, ingest: Ingest
+) -> None:
+    ingest(shopify_customer(1, "desai.family@example.com", "Christopher", "Desai"))
+    ingest(hubspot_contact("2", "desai.family@example.com", "Robert", "Petrov"))
+    ingest(shopify_customer(3, "grace.hopper@example.com", "Grace", "Hopper"))
+    ingest(stripe_customer("cus_4", "g.hopper@navy.example", "Grace Hopper"))
+    before = _review_ids(store)
+    assert set(before) == {("1", "2"), ("3", "cus_4")}
+    assert count_profiles(store.conn) == 4
+    ingest(zendesk_user(5, "Grace Hopper", email="grace.hopper@example.com"))
+    with store.transaction() as conn:
+        rebuild(conn, "US", "2026-11-29T00:00:00Z")
+    after = _review_ids(store)
+    assert after[("1", "2")] == before[("1", "2")]
+    assert ("3", "cus_4") in after
