@@ -84,11 +84,17 @@ class Engine:
             for rid, f in new_features.items()
             if f is not None and rid in old_features and old_features[rid] == f
         }
+        touched: set[str] = set()
         if unchanged:
-            current = profiles.profiles_of(self.conn, sorted(unchanged))
-            touched = set(current.values())
-        else:
-            touched = set()
+            # Same features, so the same clusters; the lookup identifiers (a generic mailbox,
+            # a name spelling) may still differ, so they are indexed again.
+            kept = [c for c in changes if c.record_id in unchanged]
+            for chunk in _chunks(sorted(unchanged)):
+                self.conn.execute(
+                    f"DELETE FROM identifiers WHERE record_id IN ({_marks(chunk)})", chunk
+                )
+            self._index(kept, {c.record_id: new_features[c.record_id] for c in kept})
+            touched = set(profiles.profiles_of(self.conn, sorted(unchanged)).values())
         moving = [c for c in changes if c.record_id not in unchanged]
         if not moving:
             return touched

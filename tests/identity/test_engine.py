@@ -179,3 +179,17 @@ def test_an_uncertain_pair_on_its_own_is_queued_and_keeps_its_review_id(
     after = _review_ids(store)
     assert after[("1", "2")] == before[("1", "2")]
     assert ("3", "cus_4") in after
+
+
+def test_a_new_generic_mailbox_on_an_unchanged_person_is_found_by_lookup(
+    store: Store, ingest: Ingest
+) -> None:
+    from context_service.snapshot import lookup
+
+    ingest(hubspot_contact("2", "lee@example.com", "Lee", "Wong"))
+    later = hubspot_contact("2", "lee@example.com", "Lee", "Wong")
+    later[2]["properties"]["hs_additional_emails"] = "info@wongco.example"
+    later[2]["updatedAt"] = "2026-03-01T00:00:00Z"
+    ingest(later)
+    found = lookup.by_email(store.conn, "info@wongco.example")
+    assert found.profile_id == _profile(store, "hubspot", "contact", "2")
