@@ -364,15 +364,29 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(_args: argparse.Namespace) -> int:
-    """Serve the tools over MCP on stdio until the client closes it."""
+    """Serve the tools over MCP on stdio until the client closes it.
+
+    Whoever starts this process can read the database file, so it runs as a trusted local
+    caller (like ``lookup``): the audience rules of ``CONTEXT_SERVICE_FIELD_POLICY`` apply, and
+    escalation notes go to Zendesk when it is configured.
+    """
+    import httpx
+
+    from context_service.api.app import build_note_poster
+    from context_service.audience import load_policy
     from context_service.mcp_server import build_mcp_server
     from context_service.tools import ToolBox
 
     settings = load_settings()
     store = Store(settings.db)
+    client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     try:
-        build_mcp_server(ToolBox(store.conn, settings.default_region)).run("stdio")
+        policy = load_policy(settings.field_policy)
+        notes = build_note_poster(settings, client)
+        toolbox = ToolBox(store.conn, settings.default_region, policy, notes)
+        build_mcp_server(toolbox).run("stdio")
     finally:
+        client.close()
         store.close()
     return 0
 

@@ -20,11 +20,17 @@ def _text(result: Any) -> str:
     return "".join(block.text for block in result.content)
 
 
-def test_stdio_server_lists_the_tools_and_answers_for_maya(demo_db: Path) -> None:
+def test_stdio_server_lists_the_tools_and_answers_for_maya(demo_db: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[audiences.chatbot]\ncontact = "masked"\nhide = ["billing.subscriptions"]\n')
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "context_service.cli", "mcp"],
-        env={**os.environ, "CONTEXT_SERVICE_DB": str(demo_db)},
+        env={
+            **os.environ,
+            "CONTEXT_SERVICE_DB": str(demo_db),
+            "CONTEXT_SERVICE_FIELD_POLICY": str(policy),
+        },
     )
     outcome: dict[str, Any] = {}
 
@@ -59,6 +65,9 @@ def test_stdio_server_lists_the_tools_and_answers_for_maya(demo_db: Path) -> Non
     assert not maya.is_error
     assert "Maya Patel" in _text(maya)
     assert "past_due" in _text(maya)
+    # CONTEXT_SERVICE_FIELD_POLICY applies: contacts masked, subscriptions hidden.
+    assert "m***@example.com" in _text(maya)
+    assert "Subscription Pro" not in _text(maya)
     assert outcome["shared"].is_error
     assert "Ana Silva" in _text(outcome["shared"])
     assert "Bruno Costa" in _text(outcome["find"])
