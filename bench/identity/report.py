@@ -83,10 +83,61 @@ def examples(details: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _side(fig: dict[str, Any] | None, cell: Any) -> str:
+    return "-" if fig is None else str(cell(fig))
+
+
+def _prf_cell(name: str) -> Any:
+    def cell(fig: dict[str, Any]) -> str:
+        s = fig["scores"][name]
+        return f"{s['precision']:.4f} / {s['recall']:.4f} / {s['f1']:.4f}"
+
+    return cell
+
+
+_COMPARED: tuple[tuple[str, Any], ...] = (
+    ("records", lambda f: f"{f['records']:,}"),
+    ("predicted profiles", lambda f: f"{f['predicted_profiles']:,}"),
+    ("pairwise P / R / F1", _prf_cell("pairwise")),
+    ("cluster (exact) P / R / F1", _prf_cell("cluster")),
+    ("B-cubed P / R / F1", _prf_cell("bcubed")),
+    ("batch records", lambda f: f"{f['batch']['records']:,}"),
+    ("batch wall s", lambda f: f"{f['batch']['seconds']:,.1f}"),
+    ("batch records/s", lambda f: f"{f['batch']['records_per_s']:,.0f}"),
+    ("batch records/CPU-s", lambda f: f"{f['batch']['records_per_cpu_s']:,.0f}"),
+    ("one-at-a-time records", lambda f: f"{f['one_at_a_time']['records']:,}"),
+    ("one-at-a-time records/s", lambda f: f"{f['one_at_a_time']['records_per_s']:,.1f}"),
+    ("one-at-a-time p50 / p99 ms", lambda f: "{p50_ms} / {p99_ms}".format(**f["one_at_a_time"])),
+    ("peak RSS MB", lambda f: f"{f['peak_rss_mb']:,.0f}"),
+)
+
+
+def format_comparison(ours: dict[str, Any] | None, splink: dict[str, Any]) -> str:
+    """Our figures and Splink's side by side (``-`` where a side was not run)."""
+    width = 30
+    lines = [
+        "",
+        f"ours vs Splink {splink.get('version', '')} (DuckDB; connected components at 0.9)",
+        f"  {'':<28} {'ours':<{width}} splink",
+    ]
+    for label, cell in _COMPARED:
+        lines.append(f"  {label:<28} {_side(ours, cell):<{width}} {_side(splink, cell)}")
+    phases = splink.get("phases", {})
+    lines.append(
+        "  splink batch = train {train} s + predict {predict} s + cluster {cluster} s".format(
+            **{"train": "?", "predict": "?", "cluster": "?", **phases}
+        )
+        + f"; flattening {splink.get('prepare_seconds', '?')} s not counted"
+    )
+    return "\n".join(lines)
+
+
 def format_text(fig: dict[str, Any], with_examples: bool = True) -> str:
-    """Everything as aligned plain text."""
+    """Everything as aligned plain text (with Splink's figures beside ours when present)."""
     details = fig["breakdown"]
     lines = summary(fig) + missed(details) + merges(details)
     if with_examples:
         lines += examples(details)
+    if fig.get("splink"):
+        lines.append(format_comparison(fig, fig["splink"]))
     return "\n".join(lines)

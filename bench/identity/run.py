@@ -13,6 +13,10 @@ labels: pairwise and exact-cluster (and B-cubed) precision, recall and F1, with 
 missed pairs and false merges by phenomenon. Throughputs count only time spent in ingest calls
 (not generating), as wall-clock and as CPU time (steadier on a shared machine); peak RSS is the
 whole process's, labels included.
+
+With ``--splink`` (the ``bench`` extra), Splink 5 then links the same records in a child
+process (``bench.identity.splink_runner``), so both peak RSS figures are each side's own; its
+figures are printed beside ours and returned under ``"splink"`` in ``--json``.
 """
 
 from __future__ import annotations
@@ -235,8 +239,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--no-examples", action="store_true", help="omit example errors")
+    parser.add_argument(
+        "--splink",
+        action="store_true",
+        help="then run Splink 5 on the same records in a child process (needs the bench extra)",
+    )
+    parser.add_argument(
+        "--splink-calls", type=int, default=20, help="records Splink matches one per call"
+    )
     args = parser.parse_args(argv)
+    if args.splink:
+        from bench.identity import splink_runner
+
+        if not splink_runner.available():
+            parser.exit(2, splink_runner.MISSING + "\n")
     figures = run(args.records, args.seed, args.page_size, args.one_at_a_time)
+    if args.splink:
+        figures["splink"] = splink_runner.run_in_child(
+            args.records, args.seed, args.one_at_a_time, args.splink_calls
+        )
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
