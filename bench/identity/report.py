@@ -129,7 +129,28 @@ def format_comparison(ours: dict[str, Any] | None, splink: dict[str, Any]) -> st
         )
         + f"; flattening {splink.get('prepare_seconds', '?')} s not counted"
     )
+    lines += splink_errors(splink.get("errors", {}))
     return "\n".join(lines)
+
+
+def splink_errors(errors: dict[str, Any]) -> list[str]:
+    """Splink's cluster sizes and false merges by cause (as ``merges`` shows ours)."""
+    if not errors:
+        return []
+    lines = [
+        f"  splink largest cluster: {errors['largest_cluster_records']:,} records of "
+        f"{errors['largest_cluster_people']:,} people; clusters holding several people: "
+        f"{errors['clusters_with_several_people']:,}"
+    ]
+    if isinstance(errors.get("breakdown"), str):
+        return [*lines, f"  splink error breakdown {errors['breakdown']}"]
+    lines.append(f"  splink people split over several clusters: {errors['split_people']:,}")
+    for what, row in errors["false_merges"].items():
+        lines.append(
+            f"  splink false merges {what:<18} {row['people_pairs']:>8,} people pairs, "
+            f"{row['record_pairs']:>8,} record pairs"
+        )
+    return lines
 
 
 def format_text(fig: dict[str, Any], with_examples: bool = True) -> str:

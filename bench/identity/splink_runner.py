@@ -35,9 +35,11 @@ import logging
 import resource
 import subprocess
 import time
-from collections.abc import Hashable
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
 from typing import Any
 
+from bench.identity.breakdown import Key, breakdown
 from bench.identity.flatten import flatten
 from bench.identity.generate import Label, plan, stream, tail_start
 from bench.identity.metrics import evaluate
@@ -45,6 +47,7 @@ from context_service.settings import load_settings
 from context_service.wiring import default_mappers
 
 THRESHOLD = 0.9
+BREAKDOWN_MAX = 2000  # people in one cluster beyond which the error breakdown is skipped
 MISSING = (
     "Splink is a bench-only extra: install it with  .venv/bin/pip install -e '.[bench]'  "
     "(splink==5.0.0, duckdb, pyarrow)"
@@ -161,6 +164,37 @@ def _one_at_a_time(
     return latencies, time.process_time() - c0, found
 
 
+def errors(
+    labels: Mapping[Key, Label], predicted: Mapping[Key, Hashable], max_people: int = BREAKDOWN_MAX
+) -> dict[str, Any]:
+    """Cluster sizes, and (unless a cluster holds over ``max_people`` people, where counting
+    person pairs would take too long) false merges by cause and missed pairs by phenomenon."""
+    members: dict[Hashable, set[int]] = defaultdict(set)
+    sizes: Counter[Hashable] = Counter(predicted.values())
+    for key, cluster_id in predicted.items():
+        members[cluster_id].add(labels[key].person)
+    people = sorted((len(p) for p in members.values()), reverse=True)
+    out: dict[str, Any] = {
+        "largest_cluster_records": max(sizes.values(), default=0),
+        "largest_cluster_people": people[0] if people else 0,
+        "clusters_with_several_people": sum(1 for n in people if n > 1),
+    }
+    if out["largest_cluster_people"] > max_people:
+        out["breakdown"] = f"skipped: a cluster holds over {max_people} people"
+        return out
+    bd = breakdown(labels, predicted)
+    out["split_people"] = bd.split_people
+    out["false_merges"] = {
+        what: {"people_pairs": n, "record_pairs": bd.merged_records[what]}
+        for what, n in bd.merged_people.most_common()
+    }
+    out["missed_by_phenomenon"] = {
+        tag: {"pairs": n, "missed": bd.missed[tag], "recall": round(1 - bd.missed[tag] / n, 4)}
+        for tag, n in sorted(bd.pairs.items(), key=lambda item: -item[1])
+    }
+    return out
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -181,7 +215,7 @@ def run(records: int, seed: int = 1, one_at_a_time: int = 2000, calls: int = 20)
     clock = _Clock()
     the_plan = plan(records, seed)
     tail = tail_start(the_plan, min(one_at_a_time, records // 5))
-    labels: dict[tuple[str, str, str], Label] = {}
+    labels: dict[Key, Label] = {}
 
     def labelled() -> Any:
         for part in (
@@ -216,7 +250,7 @@ def run(records: int, seed: int = 1, one_at_a_time: int = 2000, calls: int = 20)
         threshold_match_probability=THRESHOLD,
     )
     by_uid = _clusters(db_api.duckdb_con, clustered)
-    predicted: dict[tuple[str, str, str], Hashable] = {
+    predicted: dict[Key, Hashable] = {
         key: by_uid.get(uid, ("unclustered", uid)) for uid, key in enumerate(keys)
     }
     scores = evaluate({k: v.person for k, v in labels.items()}, predicted)
@@ -257,6 +291,7 @@ def run(records: int, seed: int = 1, one_at_a_time: int = 2000, calls: int = 20)
             "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
         },
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "errors": errors(labels, predicted),
     }
 
 
