@@ -1,7 +1,7 @@
 """The ``context-service`` command: serve, demo, sync, import, status, lookup.
 
-Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module and
-``api/app.py`` are the only places that wire integrations in.
+Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module,
+``wiring.py`` and ``api/app.py`` are the only places that wire integrations in.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from context_service.api.app import ingest_context
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_trust import add_commands as add_trust_commands
 from context_service.cli_trust import record_export
@@ -23,6 +22,7 @@ from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestReport, RawPayload, ingest_all
+from context_service.wiring import ingest_context
 
 if TYPE_CHECKING:
     from context_service.sheets import ImportReport
@@ -145,8 +145,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     import httpx
 
-    from context_service.api.app import build_connectors
     from context_service.sync import run_sync
+    from context_service.wiring import build_connectors
 
     settings = load_settings()
     store = Store(settings.db)
@@ -319,7 +319,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = Store(settings.db)
-    from context_service.api.app import configured_sources
+    from context_service.wiring import configured_sources
 
     configured = configured_sources(settings)
     status = sync_status(store, configured)
@@ -364,15 +364,29 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
 
 
 def cmd_mcp(_args: argparse.Namespace) -> int:
-    """Serve the tools over MCP on stdio until the client closes it."""
+    """Serve the tools over MCP on stdio until the client closes it.
+
+    Whoever starts this process can read the database file, so it runs as a trusted local
+    caller (like ``lookup``): the audience rules of ``CONTEXT_SERVICE_FIELD_POLICY`` apply, and
+    escalation notes go to Zendesk when it is configured.
+    """
+    import httpx
+
+    from context_service.api.app import build_note_poster
+    from context_service.audience import load_policy
     from context_service.mcp_server import build_mcp_server
     from context_service.tools import ToolBox
 
     settings = load_settings()
     store = Store(settings.db)
+    client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     try:
-        build_mcp_server(ToolBox(store.conn, settings.default_region)).run("stdio")
+        policy = load_policy(settings.field_policy)
+        notes = build_note_poster(settings, client)
+        toolbox = ToolBox(store.conn, settings.default_region, policy, notes)
+        build_mcp_server(toolbox).run("stdio")
     finally:
+        client.close()
         store.close()
     return 0
 

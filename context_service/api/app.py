@@ -32,16 +32,13 @@ from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
-from context_service.identity.pairs import Thresholds
 from context_service.llm import LlmClient
 from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
 from context_service.settings import Settings, load_settings
-from context_service.sheets import WithSheetSources
-from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
-from context_service.sync import IngestContext
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
+from context_service.wiring import build_connectors, ingest_context
 
 
 @get("/health", sync_to_thread=False, summary="Liveness and database check")
@@ -68,84 +65,6 @@ def metrics(store: NamedDependency[Store]) -> str:
 def app_from_env() -> Litestar:
     """App factory for the server process: settings from ``CONTEXT_SERVICE_*`` variables."""
     return create_app(load_settings())
-
-
-def default_mappers() -> dict[str, Any]:
-    """The mapper of every built-in source, keyed by source name."""
-    from integrations import hubspot, shopify, stripe, zendesk
-
-    return {m.SOURCE: m.map_record for m in (shopify, stripe, hubspot, zendesk)}
-
-
-def ingest_context(settings: Settings) -> IngestContext:
-    """Everything ingestion needs, from the settings."""
-    return IngestContext(
-        # Any source without a built-in mapper is a spreadsheet source (``context-service import``).
-        mappers=WithSheetSources(default_mappers()),
-        region=settings.default_region,
-        links=DashboardLinks.from_settings(settings),
-        thresholds=Thresholds(
-            link=settings.identity_link_threshold, review=settings.identity_review_threshold
-        ),
-    )
-
-
-def configured_sources(settings: Settings) -> list[str]:
-    """Sources with credentials or a webhook secret set (what ``build_connectors`` builds)."""
-    found = []
-    if settings.shopify_shop and (settings.shopify_access_token or settings.shopify_webhook_secret):
-        found.append("shopify")
-    if settings.stripe_api_key or settings.stripe_webhook_secret:
-        found.append("stripe")
-    if settings.hubspot_access_token or settings.hubspot_client_secret:
-        found.append("hubspot")
-    zendesk_credentials = settings.zendesk_email and settings.zendesk_api_token
-    if settings.zendesk_subdomain and (zendesk_credentials or settings.zendesk_webhook_secret):
-        found.append("zendesk")
-    return found
-
-
-def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
-    """A connector for every source that has credentials or a webhook secret configured."""
-    from integrations.hubspot import HubSpotConnector
-    from integrations.shopify import ShopifyConnector
-    from integrations.stripe import StripeConnector
-    from integrations.zendesk import ZendeskConnector
-
-    sources = configured_sources(settings)
-    found: dict[str, Connector] = {}
-    if "shopify" in sources and settings.shopify_shop:
-        found["shopify"] = ShopifyConnector(
-            client,
-            shop=settings.shopify_shop,
-            access_token=settings.shopify_access_token,
-            webhook_secret=settings.shopify_webhook_secret,
-            base_url=settings.shopify_base_url,
-        )
-    if "stripe" in sources:
-        found["stripe"] = StripeConnector(
-            client,
-            api_key=settings.stripe_api_key,
-            webhook_secret=settings.stripe_webhook_secret,
-            base_url=settings.stripe_base_url,
-        )
-    if "hubspot" in sources:
-        found["hubspot"] = HubSpotConnector(
-            client,
-            access_token=settings.hubspot_access_token,
-            client_secret=settings.hubspot_client_secret,
-            base_url=settings.hubspot_base_url,
-        )
-    if "zendesk" in sources:
-        found["zendesk"] = ZendeskConnector(
-            subdomain=settings.zendesk_subdomain,
-            email=settings.zendesk_email,
-            api_token=settings.zendesk_api_token,
-            webhook_secret=settings.zendesk_webhook_secret,
-            base_url=settings.zendesk_base_url,
-            client=client,
-        )
-    return found
 
 
 def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | None:
