@@ -106,7 +106,7 @@ def find(
     return Found(stored, f"{ids.source} id", "high", focus=ids.external_id)
 
 
-_FLOOR = 0.01  # candidates less likely than this are not worth naming
+_FLOOR = 0.001  # candidates less likely than this are not worth naming
 
 
 def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds) -> Found:

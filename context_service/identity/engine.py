@@ -32,7 +32,7 @@ from context_service.identity.cluster import (
     cluster_component,
     pair_of,
 )
-from context_service.identity.features import Features, blocking_keys, features_of
+from context_service.identity.features import Features, blocking_keys, features_of, name_key
 from context_service.identity.match import person_identifiers
 from context_service.identity.model import DEFAULT_MODEL, MatchModel
 from context_service.identity.pairs import Thresholds, decide
@@ -129,6 +129,8 @@ class Engine:
                 rows.append((ident.kind, ident.value, change.record_id, int(ident.strong)))
             for block in blocking_keys(features):
                 rows.append(("block", block, change.record_id, 0))
+            if names := name_key(features):  # for lookups by name, never for blocking
+                rows.append(("pname", names, change.record_id, 0))
             feature_rows.append((change.record_id, _encode_features(features)))
         self.conn.executemany(
             "INSERT OR IGNORE INTO identifiers (kind, value, record_id, strong) "

@@ -128,12 +128,22 @@ def normalize_company(raw: str | None) -> str:
     return " ".join(word for word in words if word and word not in _COMPANY_SUFFIXES)
 
 
+def name_key(features: Features) -> str:
+    """The order-free pair of name tokens, nicknames resolved (``kenneth|katz``), or ``""``."""
+    if not (features.first and features.last):
+        return ""
+    return "|".join(sorted((canonical_first(features.first), canonical_first(features.last))))
+
+
 def blocking_keys(features: Features) -> set[str]:
     """The values under which this record's candidates are looked up.
 
-    Exact mailboxes, phones and cross-system references, the (order-free) pair of name tokens
-    with nicknames resolved, and long email local parts (to catch domain typos not in the
-    typo table). None of them is capped, so the candidate pairs do not depend on the order in
+    Exact mailboxes, phones and cross-system references; long email local parts (a domain typo
+    not in the typo table); and the name pair **qualified** by a second fact that could make a
+    same-name pair a match: the postcode, the company, or the digits of an email's local part
+    (``jen.brown12`` and a typo of it keep their digits). A bare name is no block: two records
+    that share only a name never link, and at scale common names would make blocks of
+    thousands. None of the keys is capped, so the candidate pairs do not depend on the order in
     which records arrive.
     """
     keys = {f"e:{email}" for email in features.emails}
@@ -141,11 +151,16 @@ def blocking_keys(features: Features) -> set[str]:
     keys |= {f"x:{ref}" for ref in features.xrefs}
     if features.own:
         keys.add(f"x:{features.own}")
-    if features.first and features.last:
-        pair = sorted((canonical_first(features.first), canonical_first(features.last)))
-        keys.add("n:" + "|".join(pair))
+    names = name_key(features)
+    if names and features.postcode:
+        keys.add(f"n:{names}|z:{features.postcode}")
+    if names and features.company:
+        keys.add(f"n:{names}|c:{features.company}")
     for email in features.emails:
         local = email.partition("@")[0]
         if len(local) >= _LOCAL_BLOCK_MIN:
             keys.add(f"l:{local}")
+        digits = "".join(ch for ch in local if ch.isdigit())
+        if names and digits:
+            keys.add(f"n:{names}|d:{digits}")
     return keys

@@ -127,5 +127,7 @@ DEFAULT_MODEL = MatchModel(
             "company": {"exact": (0.6, 0.005), "different": (0.4, 0.995)},
         }
     ),
-    prior=prior_for(10_000),
+    # Until trained, assume a large store: two records sharing only a common name are not worth
+    # a person's time, and probabilistic links need two independent pieces of evidence.
+    prior=prior_for(1_000_000),
 )

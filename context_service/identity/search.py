@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import msgspec
 
 from context_service.identity.compare import FIELD_NAMES, NULL, compare
-from context_service.identity.features import Features, blocking_keys
+from context_service.identity.features import Features, blocking_keys, name_key
 from context_service.identity.model import MatchModel, probability_of
 from context_service.identity.normalize import (
     is_merge_email,
@@ -29,12 +29,12 @@ from context_service.identity.normalize import (
 from context_service.store import activities, profiles
 
 # Weight (log2 odds) of owning the order, invoice or ticket the customer quoted: such numbers
-# are unique within a shop, so this is as strong as an exact email.
-ACTIVITY_WEIGHT = 20.0
-ACTIVITY_AGAINST = -6.0
-# Weight of sharing a mailbox or line that never links records (``info@``, a switchboard):
-# some evidence, far from proof.
-SHARED_CONTACT_WEIGHT = 6.0
+# are unique within a shop, so this outweighs the prior of a large store on its own.
+ACTIVITY_WEIGHT = 30.0
+ACTIVITY_AGAINST = -3.0
+# Weight of sharing a mailbox or line that never links records (``info@``, a switchboard): a
+# handful of people use it, so it is evidence, but only a name on top makes it enough.
+SHARED_CONTACT_WEIGHT = 14.0
 _decode = msgspec.msgpack.Decoder(Features).decode
 
 
@@ -87,16 +87,25 @@ def query_features(query: PartialIdentity, region: str) -> Features:
     )
 
 
+_NAME_CANDIDATES = 50  # a name held by more records than this narrows nothing down
+
+
 def _profiles_by_features(conn: sqlite3.Connection, wanted: Features) -> set[str]:
-    keys = sorted(k for k in blocking_keys(wanted) if not k.startswith("l:"))
-    if wanted.first and not wanted.last:  # a first name alone narrows nothing down
-        keys = [k for k in keys if not k.startswith("n:")]
+    keys = sorted(k for k in blocking_keys(wanted) if not k.startswith(("l:", "x:")))
     record_ids: set[int] = set()
     for key in keys:
-        rows = conn.execute(
+        found = conn.execute(
             "SELECT record_id FROM identifiers WHERE kind = 'block' AND value = ?", (key,)
         )
-        record_ids.update(int(row[0]) for row in rows)
+        record_ids.update(int(row[0]) for row in found)
+    names = name_key(wanted)
+    if names:
+        rows = conn.execute(
+            "SELECT record_id FROM identifiers WHERE kind = 'pname' AND value = ? LIMIT ?",
+            (names, _NAME_CANDIDATES + 1),
+        ).fetchall()
+        if len(rows) <= _NAME_CANDIDATES:
+            record_ids.update(int(row[0]) for row in rows)
     return set(profiles.profiles_of(conn, sorted(record_ids)).values())
 
 

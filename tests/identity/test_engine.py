@@ -168,8 +168,12 @@ def test_an_uncertain_pair_on_its_own_is_queued_and_keeps_its_review_id(
 ) -> None:
     ingest(shopify_customer(1, "desai.family@example.com", "Christopher", "Desai"))
     ingest(hubspot_contact("2", "desai.family@example.com", "Robert", "Petrov"))
-    ingest(shopify_customer(3, "grace.hopper@example.com", "Grace", "Hopper"))
-    ingest(stripe_customer("cus_4", "g.hopper@navy.example", "Grace Hopper"))
+    grace = shopify_customer(3, "grace.hopper@example.com", "Grace", "Hopper")
+    grace[2]["addresses"] = [{"address1": "1 Navy Way", "zip": "20350", "country_code": "US"}]
+    other = stripe_customer("cus_4", "g.hopper@navy.example", "Grace Hopper")
+    other[2]["address"] = {"line1": "9 Pier Road", "postal_code": "20350", "country": "US"}
+    ingest(grace)
+    ingest(other)
     before = _review_ids(store)
     assert set(before) == {("1", "2"), ("3", "cus_4")}
     assert count_profiles(store.conn) == 4
