@@ -10,7 +10,10 @@ record lost, none applied twice (records are keyed, and a repeated page is a no-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Iterator
 
 import msgspec
 
@@ -93,10 +96,59 @@ def _run_stream(
     progress: Progress | None,
 ) -> None:
     cursor = cursor_store.get_cursor(store.conn, source, stream.name)
-    for page in stream.pages(cursor):
+    for page in prefetched(stream.pages(cursor)):
         _commit_page(store, source, stream.name, page, ctx, run_id, outcome)
         if progress:
             progress(stream.name, len(page.objects))
+
+
+_AHEAD = 2  # pages fetched ahead of the one being committed
+_DONE = object()
+
+
+def prefetched(pages: Iterator[Page], ahead: int = _AHEAD) -> Iterator[Page]:
+    """The same pages, fetched by a background thread while the caller commits earlier ones.
+
+    The vendor's answer time and the store's work overlap. Pages come out in order; an error
+    (any exception, even ``SystemExit``) raised while fetching is raised here, at the page where
+    it happened, so pages before it are committed and nothing after it is. When the caller stops
+    early, the thread stops after at most ``ahead`` more pages.
+    """
+    box: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if stop.is_set():
+                    return
+                box.put(page)
+            box.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, never lost in the thread
+            box.put(_Failure(exc))
+
+    worker = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):  # unblock a producer waiting on a full queue
+            while True:
+                box.get_nowait()
+
+
+class _Failure:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 def _commit_page(
