@@ -114,7 +114,7 @@ def render(stored: StoredSnapshot, fmt: Format) -> Response[bytes]:
     headers = _headers(stored)
     if fmt == "text":
         return Response(
-            stored.text.encode(), media_type="text/plain; charset=utf-8", headers=headers
+            stored.text.encode(), media_type="text/plain", headers=headers
         )
     return Response(stored.json, media_type="application/json", headers=headers)
 

@@ -50,8 +50,8 @@ MIN_TOKENS = 60
 MAX_TOKENS = 32_000
 _MEDIA = {
     "json": "application/json",
-    "text": "text/plain; charset=utf-8",
-    "markdown": "text/markdown; charset=utf-8",
+    "text": "text/plain",  # Litestar adds "; charset=utf-8" to text types
+    "markdown": "text/markdown",
 }
 
 

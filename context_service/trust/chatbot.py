@@ -76,5 +76,5 @@ def unverified_body(fmt: str, guidance: str, reason: str) -> tuple[bytes, str]:
     text = (
         f"Verification: unverified ({reason}).\nAn account exists for this customer.\n{guidance}\n"
     )
-    media = "text/markdown; charset=utf-8" if fmt == "markdown" else "text/plain; charset=utf-8"
+    media = "text/markdown" if fmt == "markdown" else "text/plain"
     return text.encode(), media

@@ -86,3 +86,12 @@ def test_email_and_phone_together_are_a_scored_search(client: TestClient[Any]) -
         headers=AUTH,
     )
     assert plain.status_code == 400
+
+
+def test_text_answers_name_their_charset_once(client: TestClient[Any]) -> None:
+    plain = client.get(
+        "/v1/context", params={"email": "maya.patel@example.com", "format": "text"}, headers=AUTH
+    )
+    audience = _lookup(client, email="maya.patel@example.com", audience="agent", format="markdown")
+    assert plain.headers["content-type"] == "text/plain; charset=utf-8"
+    assert audience.headers["content-type"] == "text/markdown; charset=utf-8"
