@@ -32,6 +32,7 @@ from context_service.audience import (
     build_context,
 )
 from context_service.audience.policy import FULL
+from context_service.errors import AmbiguousIdentifier
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.store import Store
@@ -113,9 +114,7 @@ def render(stored: StoredSnapshot, fmt: Format) -> Response[bytes]:
     """The stored snapshot in the requested format, with its version in the headers."""
     headers = _headers(stored)
     if fmt == "text":
-        return Response(
-            stored.text.encode(), media_type="text/plain", headers=headers
-        )
+        return Response(stored.text.encode(), media_type="text/plain", headers=headers)
     return Response(stored.json, media_type="application/json", headers=headers)
 
 
@@ -165,6 +164,30 @@ def respond(
     )
 
 
+def _find_for(
+    request: Request[Any, Any, Any],
+    audience: Audience | None,
+    store: Store,
+    ids: Identifiers,
+    *,
+    contacts_mix: bool = False,
+) -> Found:
+    """``find``, except that a chatbot key that is no trusted backend never learns who else
+    matched: its 409 keeps the count but not the candidates' names and ids."""
+    region = request.app.state.settings.default_region
+    try:
+        return find(store, region, ids, contacts_mix=contacts_mix)
+    except AmbiguousIdentifier as exc:
+        if audience != "chatbot" or principal_of(request).trusted_backend:
+            raise
+        count = len(exc.extra.get("candidates", []))
+        raise AmbiguousIdentifier(
+            f"these details match {count} customers; ask the customer for another detail"
+            " (an order number or the email they signed up with)",
+            candidates=[],
+        ) from None
+
+
 def _matched(response: Response[bytes], found: Found) -> Response[bytes]:
     """Say how the customer was found: the details used and, for a search, the probability."""
     response.headers["X-Matched-By"] = found.matched_by
@@ -203,7 +226,7 @@ async def get_context(
     ids = Identifiers(
         email=email, phone=phone, profile_id=profile_id, source=source, external_id=external_id
     )
-    found = find(store, request.app.state.settings.default_region, ids)
+    found = _find_for(request, audience, store, ids)
     options = ContextOptions(
         audience=audience, format=format, max_tokens=max_tokens, summary=summary
     )
@@ -232,7 +255,7 @@ def lookup_context(
 
     Unknown fields are rejected (400), so a misspelt option never passes silently.
     """
-    found = find(store, request.app.state.settings.default_region, data, contacts_mix=True)
+    found = _find_for(request, data.audience, store, data, contacts_mix=True)
     options = ContextOptions(
         audience=data.audience,
         format=data.format,

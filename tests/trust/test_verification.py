@@ -206,3 +206,18 @@ def test_reads_are_audited_with_their_mode(world: Any) -> None:
     assert [r["verified"] for r in mine[:3]] == [False, True, False]
     assert {r["audience"] for r in mine} == {"chatbot"}
     assert mine[0]["at"] == "2027-01-15T08:00:00Z"
+
+
+def test_an_unverified_chatbot_never_learns_who_else_matched(world: Any) -> None:
+    client, _, _ = world
+    by_mailbox = client.get(
+        "/v1/context", params={"email": "info@silvacosta.example", "audience": "chatbot"}
+    )
+    by_name = client.post("/v1/context/lookup", json={"name": "Maya Patel", "audience": "chatbot"})
+    for response in (by_mailbox, by_name):
+        assert response.status_code == 409, response.text
+        problem = response.json()
+        assert problem.get("candidates", []) == []
+        for name in ("Ana", "Bruno", "Silva", "Costa", "prof_"):
+            assert name not in response.text
+    assert "2 customers" in by_mailbox.json()["detail"]
