@@ -133,7 +133,7 @@ def _train(linker: Any) -> None:
     training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("first_name", "surname", "postcode")], recall=0.7
     )
-    training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
     training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"))
     training.estimate_parameters_using_expectation_maximisation(block_on("email"))
 
