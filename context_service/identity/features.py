@@ -140,11 +140,11 @@ def blocking_keys(features: Features) -> set[str]:
 
     Exact mailboxes, phones and cross-system references; long email local parts (a domain typo
     not in the typo table); and the name pair **qualified** by a second fact that could make a
-    same-name pair a match: the postcode, the company, or the digits of an email's local part
-    (``jen.brown12`` and a typo of it keep their digits). A bare name is no block: two records
-    that share only a name never link, and at scale common names would make blocks of
-    thousands. None of the keys is capped, so the candidate pairs do not depend on the order in
-    which records arrive.
+    same-name pair a match: the address (postcode and house), the company, or the digits of an
+    email's local part (``jen.brown12`` and a typo of it keep their digits). A bare name is no
+    block: two records that share only a name never link, and at scale common names would make
+    blocks of thousands (a name with only a postcode would too, in a big city). None of the
+    keys is capped, so the candidate pairs do not depend on the order in which records arrive.
     """
     keys = {f"e:{email}" for email in features.emails}
     keys |= {f"p:{phone}" for phone in features.phones}
@@ -152,8 +152,9 @@ def blocking_keys(features: Features) -> set[str]:
     if features.own:
         keys.add(f"x:{features.own}")
     names = name_key(features)
-    if names and features.postcode:
-        keys.add(f"n:{names}|z:{features.postcode}")
+    if names and features.postcode:  # the same name at the same door
+        house = " ".join(features.street.split()[:2])
+        keys.add(f"n:{names}|a:{features.postcode}|{house}")
     if names and features.company:
         keys.add(f"n:{names}|c:{features.company}")
     for email in features.emails:

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from context_service.demo._data import FIRST_NAMES, LAST_NAMES
 from integrations.shopify import ShopifyConnector
 
 TOKEN = "shpat_fake_token_0123456789abcdef"
@@ -106,7 +107,10 @@ class FakeShopify:
         return ids
 
     def _customer(self, cid: int, i: int, at: str) -> dict[str, Any]:
-        first, last = _FIRST[i % len(_FIRST)], _LAST[i % len(_LAST)]
+        # Names as varied as a real shop's: the first few are the short lists above, then the
+        # demo's name lists (a few hundred each), combined so that names rarely repeat.
+        first = _FIRST[i] if i < len(_FIRST) else FIRST_NAMES[i % len(FIRST_NAMES)]
+        last = _LAST[i] if i < len(_LAST) else LAST_NAMES[(i * 7919) % len(LAST_NAMES)]
         city, province, code, country_code, country = _CITIES[i % len(_CITIES)]
         address = {
             "address1": f"{10 + i} Main Street",
