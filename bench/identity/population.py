@@ -214,7 +214,10 @@ def _join_household(rng: random.Random, h: Human, home: _Home, member: int) -> N
         if rng.random() < 0.7:
             h.last = home.last
         if member == 1 and h.first == home.first:
-            h.first = data.FIRST_NAMES[(data.FIRST_NAMES.index(home.first) + 1) % 60]
+            # A nickname-able or common first name is not in FIRST_NAMES: take its first entry.
+            names = data.FIRST_NAMES
+            position = names.index(home.first) if home.first in names else -1
+            h.first = names[(position + 1) % 60]
         elif member == 0:
             h.first = home.first
     if home.kind in ("phone", "same_name"):
