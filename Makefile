@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint typecheck layers chromium pytest bench clean
+.PHONY: demo test lint typecheck layers chromium pytest bench bench-identity clean
 
 $(VENV): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ test: lint typecheck layers chromium pytest
 
 bench: $(VENV)
 	$(BIN)/python bench/context_bench.py
+
+# Our identity engine and Splink 5 on the same 100k labeled records (Splink: the bench extra).
+bench-identity: $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.identity.run --records 100000 --splink --no-examples
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .pytest_cache .ruff_cache $(DEMO_DB)*
