@@ -125,6 +125,7 @@ def create_app(
         await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx)
 
     def close() -> None:
+        the_trust.audit.close()
         client.close()
         if store is None:
             the_store.close()
@@ -139,7 +140,8 @@ def create_app(
             settings, the_store, llm_client, note_poster or build_note_poster(settings, client)
         ),
     }
-    the_trust = trust or Trust(settings, the_store)
+    # Reads are audited in batches a quarter second apart (see ``ReadAudit``).
+    the_trust = trust or Trust(settings, the_store, audit_buffer_seconds=0.25)
     state["trust"] = the_trust
     state["field_policy"].use_key_grants(lambda key: key_grant(the_trust, key))
     state["toolbox"] = GuardedToolBox(

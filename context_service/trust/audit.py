@@ -8,6 +8,7 @@ an hour as reads are recorded.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -19,6 +20,11 @@ from context_service.store import Store
 
 ERASED = "erased"
 PURGE_EVERY_SECONDS = 3600.0
+
+
+_BUFFER_ROWS = 256
+_Row = tuple[str, str, str | None, str, int, str]
+log = logging.getLogger(__name__)
 
 
 class Read(msgspec.Struct, frozen=True):
@@ -48,22 +54,76 @@ def _iso(ts: float) -> str:
 
 
 class ReadAudit:
-    """Records reads into the store; ``clock`` gives POSIX seconds."""
+    """Records reads into the store; ``clock`` gives POSIX seconds.
 
-    def __init__(self, store: Store, retention_days: int, clock: Callable[[], float]) -> None:
+    With ``buffer_seconds`` above zero (the HTTP app), reads are kept in memory and written
+    together: when 256 are waiting, when the oldest has waited that long (a background thread
+    checks), and whenever ``flush`` is called (before the audit is read, before an erasure, at
+    shutdown). One write transaction per request would otherwise halve what the service
+    answers. A crash loses at most ``buffer_seconds`` of audit entries.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        retention_days: int,
+        clock: Callable[[], float],
+        buffer_seconds: float = 0.0,
+    ) -> None:
         self.store = store
         self.retention_days = retention_days
         self.clock = clock
+        self.buffer_seconds = buffer_seconds
         self._last_purge = float("-inf")
         self._lock = threading.Lock()
+        self._pending: list[_Row] = []
+        self._flusher: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def record(self, reads: Iterable[Read]) -> None:
-        """Write these reads (one transaction)."""
-        now = self.clock()
+        """Write these reads now, or buffer them (see the class docstring)."""
+        stamp = _iso(self.clock())
         rows = [
-            (_iso(now), r.key_name, r.profile_id, r.audience, int(r.verified), r.channel)
-            for r in reads
+            (stamp, r.key_name, r.profile_id, r.audience, int(r.verified), r.channel) for r in reads
         ]
+        if self.buffer_seconds <= 0:
+            self._write(rows)
+            return
+        with self._lock:
+            self._pending.extend(rows)
+            full = len(self._pending) >= _BUFFER_ROWS
+            self._start_flusher()
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered read now."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if rows:
+            self._write(rows)
+
+    def close(self) -> None:
+        """Stop the background writer and write what is buffered."""
+        self._stop.set()
+        self.flush()
+
+    def _start_flusher(self) -> None:
+        if self._flusher is None:
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="read-audit", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self.buffer_seconds):
+            try:
+                self.flush()
+            except Exception:  # a locked or closed store: try again next time
+                log.warning("read audit flush failed; retrying", exc_info=True)
+
+    def _write(self, rows: list[_Row]) -> None:
+        now = self.clock()
         with self.store.transaction() as conn:
             conn.executemany(
                 "INSERT INTO read_audit (at, key_name, profile_id, audience, verified, channel) "

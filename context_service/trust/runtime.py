@@ -40,11 +40,12 @@ class Trust:
         store: Store,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        audit_buffer_seconds: float = 0.0,
     ) -> None:
         self.keyring = Keyring(store, settings.api_keys, clock)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, monotonic)
         self.verifier = Verifier(settings.chatbot_user_hash_secrets, jwt_config(settings), clock)
-        self.audit = ReadAudit(store, settings.audit_retention_days, clock)
+        self.audit = ReadAudit(store, settings.audit_retention_days, clock, audit_buffer_seconds)
         self.guidance = settings.chatbot_unverified_guidance or DEFAULT_GUIDANCE
 
     def record(self, *reads: Read) -> None:
