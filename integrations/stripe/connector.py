@@ -35,7 +35,7 @@ from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
 from integrations._http import Decision, RetryPolicy, VendorHttp
-from integrations._pagination import LoopGuard
+from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
 from integrations.stripe.mapping import SOURCE
 from integrations.stripe.webhooks import (
     EVENT_TYPES,
@@ -110,19 +110,6 @@ def _batched(items: Iterable[_T], size: int) -> Iterator[tuple[_T, ...]]:
         yield chunk
 
 
-def _decode_cursor(cursor: str | None, into: type[_C], stream: str) -> _C | None:
-    if cursor is None:
-        return None
-    try:
-        return msgspec.json.decode(cursor, type=into)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FatalError(f"stripe {stream}: unreadable cursor {cursor[:80]!r}: {exc}") from exc
-
-
-def _encode(cursor: msgspec.Struct) -> str:
-    return msgspec.json.encode(cursor).decode()
-
-
 def _event_ids(state: _EventsCursor) -> set[str]:
     return set(state.ids) | ({state.id} if state.id else set())
 
@@ -164,7 +151,7 @@ class BackfillStream:
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from ``cursor`` to the end of the list; nothing when the backfill is done."""
-        state = _decode_cursor(cursor, _BackfillCursor, self.name) or _BackfillCursor()
+        state = decode_cursor(cursor, _BackfillCursor, f"stripe {self.name}") or _BackfillCursor()
         started = self._connector.now()
         at = state.at if state.at is not None else int(started)
         self._connector.backfill_started(self.name, at)
@@ -176,7 +163,7 @@ class BackfillStream:
             objects = [VendorObject(self.kind, obj, observed_at=observed) for obj in body.data]
             after = str(body.data[-1]["id"]) if body.has_more else None
             following = _BackfillCursor(starting_after=after, done=after is None, at=at)
-            yield Page(objects, _encode(following))
+            yield Page(objects, encode_cursor(following))
 
 
 class EventsStream:
@@ -190,7 +177,7 @@ class EventsStream:
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """New events' objects, ``page_size`` events a page; a stale cursor yields one note."""
         now = self._connector.now()
-        state = _decode_cursor(cursor, _EventsCursor, self.name)
+        state = decode_cursor(cursor, _EventsCursor, f"stripe {self.name}")
         start = state or _EventsCursor(created=self._connector.first_events_start(now))
         if now - start.created > EVENT_WINDOW_SECONDS:
             yield Page([], None, note=WINDOW_NOTE)
@@ -199,12 +186,12 @@ class EventsStream:
         if not events:
             quiet = _quiet_cursor(state, start, now)
             if quiet is not None:
-                yield Page([], _encode(quiet))
+                yield Page([], encode_cursor(quiet))
             return
         for chunk in _batched(events, self._connector.page_size):
             start = _advance(start, chunk)
             objects = [obj for event in chunk for obj in event_objects(event)]
-            yield Page(objects, _encode(start))
+            yield Page(objects, encode_cursor(start))
 
     def _window(self, state: _EventsCursor) -> list[Event]:
         """Events after ``state``, oldest first (Stripe's order kept within a second)."""
@@ -327,7 +314,7 @@ class StripeConnector:
         True when the events cursor (or, before the first events run, the earliest backfill
         start) is older than 30 days: changes were lost, so every stream must start over.
         """
-        events = _decode_cursor(cursors.get("events"), _EventsCursor, "events")
+        events = decode_cursor(cursors.get("events"), _EventsCursor, "stripe events")
         if events is not None:
             start: int | None = events.created
         else:
@@ -387,7 +374,7 @@ def _earliest_start(cursors: Mapping[str, str | None]) -> int | None:
     """The earliest backfill ``at`` in ``cursors``, less the events margin."""
     starts = []
     for name, *_ in BACKFILL_STREAMS:
-        state = _decode_cursor(cursors.get(name), _BackfillCursor, name)
+        state = decode_cursor(cursors.get(name), _BackfillCursor, f"stripe {name}")
         if state is not None and state.at is not None:
             starts.append(state.at)
     return min(starts) - EVENTS_MARGIN_SECONDS if starts else None

@@ -45,7 +45,7 @@ import msgspec
 
 from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
-from integrations._pagination import LoopGuard
+from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
 from integrations.zendesk.api import ZendeskApi
 
 __all__ = [
@@ -92,19 +92,6 @@ class _TimeBody(msgspec.Struct):
 class _CursorBody(msgspec.Struct):
     after_cursor: str | None = None
     end_of_stream: bool = False
-
-
-def _decode_cursor(cursor: str | None, into: type[_C], stream: str) -> _C | None:
-    if cursor is None:
-        return None
-    try:
-        return msgspec.json.decode(cursor, type=into)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FatalError(f"zendesk {stream}: unreadable cursor {cursor[:80]!r}: {exc}") from exc
-
-
-def _encode(cursor: msgspec.Struct) -> str:
-    return msgspec.json.encode(cursor).decode()
 
 
 def _convert(raw: dict[str, Any], into: type[_C], stream: str) -> _C:
@@ -164,11 +151,11 @@ class TimeExportStream:
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from ``start_time`` until ``end_of_stream``; each cursor resumes after it."""
         latest = int(self.options.now()) - MIN_AGE_SECONDS
-        state = _decode_cursor(cursor, _TimeCursor, self.name)
+        state = decode_cursor(cursor, _TimeCursor, f"zendesk {self.name}")
         state = state or _TimeCursor(start_time=min(self.options.first_start, latest))
         guard = LoopGuard(f"zendesk {self.name}")
         while state.start_time <= latest:
-            guard.check(_encode(state))
+            guard.check(encode_cursor(state))
             raw = self._api.get(self.path, self._params(state.start_time))
             body = _convert(raw, _TimeBody, self.name)
             items = unique_by_id(_items(raw, self.name, self.name))
@@ -178,7 +165,7 @@ class TimeExportStream:
                 following = self._past_full_second(state, len(items))
             if fresh or following != state:
                 objects = [VendorObject(self.kind, item) for item in fresh]
-                yield Page(objects, _encode(following))
+                yield Page(objects, encode_cursor(following))
             if body.end_of_stream:
                 return
             state = following
@@ -246,7 +233,7 @@ class CursorExportStream:
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from the stored ``after_cursor`` (first run: ``start_time``) to the end."""
-        state = _decode_cursor(cursor, _ExportCursor, self.name) or _ExportCursor()
+        state = decode_cursor(cursor, _ExportCursor, f"zendesk {self.name}") or _ExportCursor()
         guard = LoopGuard(f"zendesk {self.name}")
         while True:
             guard.check(state.after_cursor)
@@ -255,7 +242,7 @@ class CursorExportStream:
             items = unique_by_id(_items(raw, self.name, self.name))
             following = self._following(state, body, items)
             if items or following != state:
-                yield Page([self._object(item) for item in items], _encode(following))
+                yield Page([self._object(item) for item in items], encode_cursor(following))
             if body.end_of_stream:
                 return
             if not body.after_cursor:
