@@ -15,7 +15,7 @@ from context_service.identity.normalize import first_name_forms
 
 NULL = "null"
 FIELDS: dict[str, tuple[str, ...]] = {
-    "email": (NULL, "exact", "shared", "fuzzy", "different"),
+    "email": (NULL, "exact", "shared", "fuzzy", "related", "different"),
     "phone": (NULL, "exact", "shared", "different"),
     "first_name": (NULL, "exact", "fuzzy", "initial", "different"),
     "last_name": (NULL, "exact", "fuzzy", "different"),
@@ -33,7 +33,7 @@ def compare(a: Features, b: Features, shared: frozenset[str] = frozenset()) -> L
     """The comparison vector of a pair (first and last names also tried swapped)."""
     first, last = _names(a, b)
     return (
-        _email(a.emails, b.emails, shared),
+        _email(a, b, shared),
         _phone(a.phones, b.phones, shared),
         first,
         last,
@@ -81,7 +81,7 @@ def _first_level(x: str, y: str) -> str:
         return "exact"
     if len(x) == 1 or len(y) == 1:
         return "initial" if x[0] == y[0] else "different"
-    return "fuzzy" if JaroWinkler.similarity(x, y) >= _FUZZY_NAME else "different"
+    return "fuzzy" if _similar(x, y) else "different"
 
 
 def _last_level(x: str, y: str) -> str:
@@ -89,20 +89,46 @@ def _last_level(x: str, y: str) -> str:
         return NULL
     if x == y:
         return "exact"
-    return "fuzzy" if JaroWinkler.similarity(x, y) >= _FUZZY_NAME else "different"
+    return "fuzzy" if _similar(x, y) else "different"
 
 
-def _email(a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> str:
-    if not a or not b:
+def _similar(x: str, y: str) -> bool:
+    """A typo apart: Jaro-Winkler at least 0.88, or one edit (a swapped, missing, extra or
+    wrong letter) in names of five letters or more (``zielinski``/``ziielinski``,
+    ``okafor``/``okfaor``); short names (``lea``/``lee``) need the stricter measure."""
+    if JaroWinkler.similarity(x, y) >= _FUZZY_NAME:
+        return True
+    return min(len(x), len(y)) >= 5 and DamerauLevenshtein.distance(x, y) <= 1
+
+
+def _email(a: Features, b: Features, shared: frozenset[str]) -> str:
+    if not a.emails or not b.emails:
         return NULL
-    common = set(a) & set(b)
+    common = set(a.emails) & set(b.emails)
     if common:
         return "shared" if common <= shared else "exact"
-    for x in a:
-        for y in b:
+    for x in a.emails:
+        for y in b.emails:
             if _near_email(x, y):
                 return "fuzzy"
+    surnames = {n for n in (a.last, b.last) if len(n) >= 3}
+    for x in a.emails:
+        for y in b.emails:
+            if _related_email(x, y, surnames):
+                return "related"
     return "different"
+
+
+def _related_email(x: str, y: str, surnames: set[str]) -> bool:
+    """Two mailboxes one person would make: both local parts hold the same run of two or more
+    digits and the surname (``fsimpson87@...`` and ``frances.simpson87@...``)."""
+    local_x, local_y = x.partition("@")[0], y.partition("@")[0]
+    digits = _digits(local_x)
+    if len(digits) < 2 or digits != _digits(local_y):
+        return False
+    letters_x = "".join(ch for ch in local_x if ch.isalpha())
+    letters_y = "".join(ch for ch in local_y if ch.isalpha())
+    return any(name in letters_x and name in letters_y for name in surnames)
 
 
 def _near_email(x: str, y: str) -> bool:

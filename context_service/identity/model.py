@@ -105,7 +105,8 @@ DEFAULT_MODEL = MatchModel(
                 "exact": (0.55, 1e-6),
                 "shared": (0.02, 1e-4),
                 "fuzzy": (0.05, 1e-5),
-                "different": (0.38, 0.99998),
+                "related": (0.08, 1e-5),
+                "different": (0.30, 0.99997),
             },
             "phone": {"exact": (0.5, 1e-6), "shared": (0.02, 1e-4), "different": (0.48, 0.9999)},
             "first_name": {

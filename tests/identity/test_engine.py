@@ -197,3 +197,18 @@ def test_a_new_generic_mailbox_on_an_unchanged_person_is_found_by_lookup(
     ingest(later)
     found = lookup.by_email(store.conn, "info@wongco.example")
     assert found.profile_id == _profile(store, "hubspot", "contact", "2")
+
+
+def test_two_mailboxes_with_the_surname_and_the_same_digits_link_one_person(
+    store: Store, ingest: Ingest
+) -> None:
+    ingest(shopify_customer(1, "fsimpson87@hotmail.com", "Frances", "Simpson"))
+    ingest(zendesk_user(2, "Frances Simpson", email="frances.simpson87@coastal.example"))
+    ingest(hubspot_contact("3", "jsimpson87@coastal.example", "John", "Simpson"))
+    frances = _profile(store, "shopify", "customer", "1")
+    assert _profile(store, "zendesk", "user", "2") == frances
+    assert _profile(store, "hubspot", "contact", "3") != frances
+    rule = store.conn.execute(
+        "SELECT evidence FROM identity_links WHERE rule = 'probabilistic'"
+    ).fetchone()[0]
+    assert '"related"' in rule
