@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +14,8 @@ import msgspec
 import pytest
 
 from tests.conftest import TEST_KEY
-from tests.e2e.test_serve import _free_port, _wait_until_healthy
 from tests.payloads import stripe_event, stripe_signed
+from tests.widget.live import live_server
 
 pytestmark = pytest.mark.e2e
 SECRET = "whsec_e2e_0123456789"
@@ -31,27 +28,8 @@ def server(demo_db: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     source = sqlite3.connect(demo_db)
     source.execute(f"VACUUM INTO '{db}'")
     source.close()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CONTEXT_SERVICE_DB": str(db),
-        "CONTEXT_SERVICE_API_KEYS": TEST_KEY,
-        "CONTEXT_SERVICE_STRIPE_WEBHOOK_SECRET": SECRET,
-        "CONTEXT_SERVICE_PORT": str(port),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "context_service.cli", "serve"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(base, proc)
+    with live_server(db, CONTEXT_SERVICE_STRIPE_WEBHOOK_SECRET=SECRET) as base:
         yield base, db
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
