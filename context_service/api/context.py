@@ -33,6 +33,7 @@ from context_service.audience import (
 )
 from context_service.audience.policy import FULL
 from context_service.errors import AmbiguousIdentifier
+from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.store import Store
@@ -174,9 +175,12 @@ def _find_for(
 ) -> Found:
     """``find``, except that a chatbot key that is no trusted backend never learns who else
     matched: its 409 keeps the count but not the candidates' names and ids."""
-    region = request.app.state.settings.default_region
+    settings = request.app.state.settings
+    thresholds = Thresholds(
+        link=settings.identity_link_threshold, review=settings.identity_review_threshold
+    )
     try:
-        return find(store, region, ids, contacts_mix=contacts_mix)
+        return find(store, settings.default_region, ids, thresholds, contacts_mix=contacts_mix)
     except AmbiguousIdentifier as exc:
         if audience != "chatbot" or principal_of(request).trusted_backend:
             raise
