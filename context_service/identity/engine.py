@@ -102,8 +102,8 @@ class Engine:
         seeds = set(self._neighbours(old_ids))
         self._forget(old_ids)
         live = {c.record_id: new_features[c.record_id] for c in moving}
-        self._index(moving, live)
-        self._add_edges({rid: f for rid, f in live.items() if f is not None})
+        keys = self._index(moving, live)
+        self._add_edges({rid: f for rid, f in live.items() if f is not None}, keys)
         seeds |= {rid for rid, f in live.items() if f is not None}
         dead = {rid for rid, f in live.items() if f is None}
         changed = touched | self._recluster(seeds - dead, dead)
@@ -118,16 +118,21 @@ class Engine:
 
     # --- the index: identifiers, blocking keys, features -----------------------------------
 
-    def _index(self, changes: list[PersonChange], live: Mapping[int, Features | None]) -> None:
+    def _index(
+        self, changes: list[PersonChange], live: Mapping[int, Features | None]
+    ) -> dict[int, set[str]]:
+        """Store identifiers, blocking keys and features; return each live record's keys."""
         rows: list[tuple[str, str, int, int]] = []
         feature_rows: list[tuple[int, bytes]] = []
+        keys: dict[int, set[str]] = {}
         for change in changes:
             features = live[change.record_id]
             if features is None or change.facet is None:
                 continue
             for ident in person_identifiers(change.key, change.facet, self.region):
                 rows.append((ident.kind, ident.value, change.record_id, int(ident.strong)))
-            for block in blocking_keys(features):
+            keys[change.record_id] = blocking_keys(features)
+            for block in keys[change.record_id]:
                 rows.append(("block", block, change.record_id, 0))
             if names := name_key(features):  # for lookups by name, never for blocking
                 rows.append(("pname", names, change.record_id, 0))
@@ -141,6 +146,7 @@ class Engine:
             "INSERT OR REPLACE INTO identity_features (record_id, features) VALUES (?, ?)",
             feature_rows,
         )
+        return keys
 
     def _forget(self, record_ids: list[int]) -> None:
         for chunk in _chunks(record_ids):
@@ -163,8 +169,7 @@ class Engine:
 
     # --- candidates and edges ------------------------------------------------------------
 
-    def _add_edges(self, live: Mapping[int, Features]) -> None:
-        keys = {rid: blocking_keys(f) for rid, f in live.items()}
+    def _add_edges(self, live: Mapping[int, Features], keys: Mapping[int, set[str]]) -> None:
         holders = self._block_holders({k for ks in keys.values() for k in ks})
         pairs = {
             pair_of(rid, other)
