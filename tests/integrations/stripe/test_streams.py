@@ -9,36 +9,15 @@ import httpx
 import pytest
 
 from context_service.errors import ConfigurationError, FatalError, MappingError
-from integrations._connector import Page, Stream, VendorObject
-from integrations.stripe import StripeConnector, map_record
+from integrations._connector import Page, VendorObject
+from integrations.stripe import map_record
 from integrations.stripe.connector import EVENTS_MARGIN_SECONDS, WINDOW_NOTE
 from integrations.stripe.webhooks import EVENT_TYPES
+from tests.integrations.contract import ids, pages, run_all, stream
 from tests.integrations.stripe.fake import START, FakeStripe
 
 DAY = 86_400
 BACKFILLS = ["customers", "subscriptions", "invoices", "charges", "disputes"]
-
-
-def stream(connector: StripeConnector, name: str) -> Stream:
-    return next(s for s in connector.streams() if s.name == name)
-
-
-def pages(connector: StripeConnector, name: str, cursor: str | None = None) -> list[Page]:
-    return list(stream(connector, name).pages(cursor))
-
-
-def ids(found: list[Page]) -> list[str]:
-    return [obj.payload["id"] for page in found for obj in page.objects]
-
-
-def run_all(connector: StripeConnector, cursors: dict[str, str | None]) -> dict[str, list[Page]]:
-    """One run of every stream in order, storing each page's cursor as a runner would."""
-    found = {}
-    for s in connector.streams():
-        found[s.name] = list(s.pages(cursors.get(s.name)))
-        for page in found[s.name]:
-            cursors[s.name] = page.cursor
-    return found
 
 
 @pytest.fixture

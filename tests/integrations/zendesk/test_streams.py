@@ -11,33 +11,11 @@ import pytest
 
 from context_service.errors import FatalError
 from context_service.models import Ticket
-from integrations._connector import Page, Stream
-from integrations.zendesk import ZendeskConnector, map_record
+from integrations.zendesk import map_record
+from tests.integrations.contract import ids, pages, run_all
 from tests.integrations.zendesk.fake import START, FakeZendesk, iso
 
 STREAMS = ["organizations", "users", "tickets"]
-
-
-def stream(connector: ZendeskConnector, name: str) -> Stream:
-    return next(s for s in connector.streams() if s.name == name)
-
-
-def pages(connector: ZendeskConnector, name: str, cursor: str | None = None) -> list[Page]:
-    return list(stream(connector, name).pages(cursor))
-
-
-def ids(found: list[Page]) -> list[int]:
-    return [obj.payload["id"] for page in found for obj in page.objects]
-
-
-def run_all(connector: ZendeskConnector, cursors: dict[str, str | None]) -> dict[str, list[Page]]:
-    """One run of every stream, storing each page's cursor as the runner would."""
-    found = {}
-    for s in connector.streams():
-        found[s.name] = list(s.pages(cursors.get(s.name)))
-        for page in found[s.name]:
-            cursors[s.name] = page.cursor
-    return found
 
 
 def export_params(fake: FakeZendesk, resource: str) -> list[dict[str, str]]:
