@@ -137,6 +137,7 @@ class Engine:
             if names := name_key(features):  # for lookups by name, never for blocking
                 rows.append(("pname", names, change.record_id, 0))
             feature_rows.append((change.record_id, _encode_features(features)))
+        rows.sort()  # neighbouring keys land on the same index pages
         self.conn.executemany(
             "INSERT OR IGNORE INTO identifiers (kind, value, record_id, strong) "
             "VALUES (?, ?, ?, ?)",
@@ -246,8 +247,7 @@ class Engine:
         reviews += self._cross_reviews(members, assignment.profile_of, features, decisions)
         self._write_reviews(reviews, members)
         changed |= assignment.changed
-        for profile_id in sorted(changed):
-            profiles.delete_if_empty(self.conn, profile_id)
+        profiles.delete_empty(self.conn, changed)
         return changed
 
     def _components(self, seeds: set[int]) -> list[set[int]]:
@@ -276,6 +276,8 @@ class Engine:
         self, component: set[int], features: Mapping[int, Features], decisions: Decisions
     ) -> tuple[ComponentResult, list[int]]:
         mine = {rid: features[rid] for rid in component if rid in features}
+        if len(mine) == 1:  # a record alone: nothing to compare, decide or review
+            return ComponentResult(clusters=[list(mine)], links=[], reviews=[]), list(mine)
         local = Decisions(
             together=frozenset(p for p in decisions.together if p[0] in mine and p[1] in mine),
             apart=frozenset(p for p in decisions.apart if p[0] in mine and p[1] in mine),
@@ -506,6 +508,7 @@ def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: st
     claimed: dict[str, int] = {}  # profile id -> index of the cluster that keeps it
     order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), clusters[i][0]))
     chosen: dict[int, str] = {}
+    homeless: list[int] = []  # clusters that get a new profile, in creation order
     for index in order:
         counts: dict[str, int] = {}
         for rid in clusters[index]:
@@ -514,9 +517,15 @@ def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: st
         options = sorted(counts, key=lambda pid: (-counts[pid], age.get(pid, 0), pid))
         keep = next((pid for pid in options if pid not in claimed), None)
         if keep is None:
-            keep = profiles.create_profile(conn, now)
+            homeless.append(index)
+            continue
         claimed[keep] = index
         chosen[index] = keep
+    for index, new_id in zip(
+        homeless, profiles.create_profiles(conn, len(homeless), now), strict=True
+    ):
+        claimed[new_id] = index
+        chosen[index] = new_id
     profile_of = {rid: chosen[i] for i, cluster in enumerate(clusters) for rid in cluster}
     changed = _move_members(conn, current, profile_of)
     for old in sorted(set(current.values()) - set(claimed)):

@@ -88,8 +88,14 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         street=normalize_street(address.street if address else None),
         company=normalize_company(facet.company),
         xrefs=tuple(sorted({xref_value(link) for link in facet.links if link != key})),
-        own=xref_value(key),
+        own=_own_reference(key),
     )
+
+
+def _own_reference(key: RecordKey) -> str:
+    """The record's own reference, or ``""`` for a content-hash key (a spreadsheet row without
+    an id): nothing elsewhere can name it, so it is no blocking key."""
+    return "" if key.external_id.startswith("sha256:") else xref_value(key)
 
 
 def _emails(raw: list[str]) -> tuple[str, ...]:

@@ -12,7 +12,6 @@ from context_service.identity.features import xref_value
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
-    name_tokens,
     normalize_email,
     normalize_phone,
 )
@@ -34,7 +33,4 @@ def person_identifiers(key: RecordKey, facet: PersonFacet, region: str) -> set[I
     for link in facet.links:
         if link != key:
             found.add(Identifier("xref", xref_value(link)))
-    tokens = name_tokens(facet.first_name, facet.last_name, facet.name)
-    if tokens:
-        found.add(Identifier("name", " ".join(tokens), strong=False))
     return found

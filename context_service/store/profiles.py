@@ -43,6 +43,17 @@ def create_profile(conn: sqlite3.Connection, now: str) -> str:
     return profile_id
 
 
+def create_profiles(conn: sqlite3.Connection, count: int, now: str) -> list[str]:
+    """Create ``count`` empty profiles at version 1, in one statement; return their ids in
+    creation order."""
+    ids = [new_profile_id() for _ in range(count)]
+    conn.executemany(
+        "INSERT INTO profiles (id, version, created_at, updated_at) VALUES (?, 1, ?, ?)",
+        [(profile_id, now, now) for profile_id in ids],
+    )
+    return ids
+
+
 def oldest(conn: sqlite3.Connection, profile_ids: set[str]) -> str:
     """The profile created first among these (insertion order; ULIDs alone may tie)."""
     ids = sorted(profile_ids)
@@ -199,6 +210,26 @@ def canonical_id(conn: sqlite3.Connection, profile_id: str) -> str | None:
         "SELECT profile_id FROM profile_aliases WHERE alias = ?", (profile_id,)
     ).fetchone()
     return None if alias is None else str(alias[0])
+
+
+def delete_empty(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> set[str]:
+    """Delete every listed profile that has no members left; return the deleted ids."""
+    wanted = sorted(set(profile_ids))
+    occupied: set[str] = set()
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        occupied.update(
+            str(row[0])
+            for row in conn.execute(
+                f"SELECT DISTINCT profile_id FROM profile_members WHERE profile_id IN ({marks})",
+                chunk,
+            )
+        )
+    empty = [pid for pid in wanted if pid not in occupied]
+    for profile_id in empty:
+        delete_if_empty(conn, profile_id)
+    return set(empty)
 
 
 def delete_if_empty(conn: sqlite3.Connection, profile_id: str) -> bool:

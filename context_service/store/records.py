@@ -59,6 +59,40 @@ def decode_mapped(blob: bytes | None) -> Mapped | None:
     return None if blob is None else _decode_mapped(blob)
 
 
+class StoredState(msgspec.Struct, frozen=True, array_like=True):
+    """What an upsert compares against: a stored row's id, hash, ``updated_at``, deleted flag
+    and mapped blob."""
+
+    record_id: int
+    payload_hash: str
+    updated_at: str | None
+    deleted: int
+    mapped: bytes | None
+
+
+def stored_states(
+    conn: sqlite3.Connection, keys: Iterable[RecordKey]
+) -> dict[RecordKey, StoredState]:
+    """The stored state of each of these keys that exists, a query per source, kind and few
+    hundred ids (``upsert_record`` then needs no query of its own)."""
+    groups: dict[tuple[str, str], set[str]] = {}
+    for key in keys:
+        groups.setdefault((key.source, key.kind), set()).add(key.external_id)
+    found: dict[RecordKey, StoredState] = {}
+    for (source, kind), ids in sorted(groups.items()):
+        wanted = sorted(ids)
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            rows = conn.execute(
+                "SELECT external_id, id, payload_hash, updated_at, deleted, mapped FROM records "
+                f"WHERE source = ? AND kind = ? AND external_id IN ({','.join('?' * len(chunk))})",
+                [source, kind, *chunk],
+            )
+            for ext, *state in rows:
+                found[RecordKey(source, kind, str(ext))] = StoredState(*state)
+    return found
+
+
 def upsert_record(
     conn: sqlite3.Connection,
     key: RecordKey,
@@ -67,18 +101,20 @@ def upsert_record(
     *,
     fetched_at: str,
     error: str | None = None,
+    known: dict[RecordKey, StoredState] | None = None,
 ) -> UpsertOutcome:
-    """Insert or update one record, unless the stored copy is newer (then ``stale``)."""
+    """Insert or update one record, unless the stored copy is newer (then ``stale``).
+
+    ``known`` is a batch's prefetched ``stored_states``: a key absent from it is absent from
+    the store, and the dictionary is kept up to date with what this call writes, so a key that
+    repeats within the batch compares against its earlier copy.
+    """
     digest = payload_hash(payload)
     updated_at = mapped.updated_at if mapped else None
     deleted = int(mapped.deleted) if mapped else 0
     blob = encode_mapped(mapped) if mapped else None
-    row = conn.execute(
-        "SELECT id, payload_hash, updated_at, deleted, mapped FROM records "
-        "WHERE source = ? AND kind = ? AND external_id = ?",
-        (key.source, key.kind, key.external_id),
-    ).fetchone()
-    if row is None:
+    state = _state(conn, key) if known is None else known.get(key)
+    if state is None:
         cursor = conn.execute(
             "INSERT INTO records (source, kind, external_id, payload, payload_hash, updated_at, "
             "fetched_at, deleted, mapped, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -95,11 +131,14 @@ def upsert_record(
                 error,
             ),
         )
-        return UpsertOutcome(record_id=int(cursor.lastrowid or 0), status="inserted")
-    record_id, old_hash, old_updated, old_deleted, old_blob = row
-    if updated_at and old_updated and updated_at < old_updated:
+        record_id = int(cursor.lastrowid or 0)
+        if known is not None:
+            known[key] = StoredState(record_id, digest, updated_at, deleted, blob)
+        return UpsertOutcome(record_id=record_id, status="inserted")
+    record_id = state.record_id
+    if updated_at and state.updated_at and updated_at < state.updated_at:
         return UpsertOutcome(record_id=record_id, status="stale")
-    if old_hash == digest and old_deleted == deleted:
+    if state.payload_hash == digest and state.deleted == deleted:
         conn.execute("UPDATE records SET fetched_at = ? WHERE id = ?", (fetched_at, record_id))
         return UpsertOutcome(record_id=record_id, status="unchanged")
     conn.execute(
@@ -107,7 +146,20 @@ def upsert_record(
         "deleted = ?, mapped = ?, error = ? WHERE id = ?",
         (payload, digest, updated_at, fetched_at, deleted, blob, error, record_id),
     )
-    return UpsertOutcome(record_id=record_id, status="updated", previous=decode_mapped(old_blob))
+    if known is not None:
+        known[key] = StoredState(record_id, digest, updated_at, deleted, blob)
+    return UpsertOutcome(
+        record_id=record_id, status="updated", previous=decode_mapped(state.mapped)
+    )
+
+
+def _state(conn: sqlite3.Connection, key: RecordKey) -> StoredState | None:
+    row = conn.execute(
+        "SELECT id, payload_hash, updated_at, deleted, mapped FROM records "
+        "WHERE source = ? AND kind = ? AND external_id = ?",
+        (key.source, key.kind, key.external_id),
+    ).fetchone()
+    return None if row is None else StoredState(*row)
 
 
 _COLUMNS = "id, source, kind, external_id, payload, updated_at, fetched_at, deleted, mapped, error"

@@ -21,7 +21,7 @@ from context_service.models import Invoice, Mapped, Order, RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles, snapshots
-from context_service.store.records import upsert_record
+from context_service.store.records import StoredState, stored_states, upsert_record
 from context_service.trust.suppression import Guard
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
@@ -107,11 +107,13 @@ def ingest_batch(
     """
     report = IngestReport()
     now = utc_now()
+    prepared = [_prepare(item, ctx) for item in batch]
     with store.transaction() as conn:
         touched = _Touched(Guard.load(conn, ctx.region))
-        for item in batch:
+        known = stored_states(conn, [p.key for p in prepared])
+        for item in prepared:
             report.seen += 1
-            _ingest_one(conn, item, ctx, now, report, touched)
+            _ingest_one(conn, item, now, report, touched, known)
         # People are resolved together, then activity owners looked up once, after them.
         dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
         dirty |= profiles_for_owners(conn, touched.owners)
@@ -168,27 +170,48 @@ class _Touched:
         self.guard = guard
 
 
-def _ingest_one(
-    conn: Any,
-    item: RawPayload,
-    ctx: IngestContext,
-    now: str,
-    report: IngestReport,
-    touched: _Touched,
-) -> None:
+class _Prepared(msgspec.Struct):
+    """A payload encoded and mapped (outside the transaction): its key, its text, and the
+    mapped record or the reason it could not be mapped."""
+
+    item: RawPayload
+    key: RecordKey
+    text: str
+    mapped: Mapped | None
+    error: str | None = None
+
+
+def _prepare(item: RawPayload, ctx: IngestContext) -> _Prepared:
     text = _encode(item.payload).decode()
     try:
         mapped = _map(item, ctx, text)
     except MappingError as exc:
         key = RecordKey(item.source, item.kind, _fallback_id(item.payload, text))
-        upsert_record(conn, key, text, None, fetched_at=now, error=exc.detail)
+        return _Prepared(item, key, text, None, exc.detail)
+    return _Prepared(item, mapped.key, text, mapped)
+
+
+def _ingest_one(
+    conn: Any,
+    item: _Prepared,
+    now: str,
+    report: IngestReport,
+    touched: _Touched,
+    known: dict[RecordKey, StoredState],
+) -> None:
+    mapped = item.mapped
+    if mapped is None:
+        reason = item.error or "unmapped"
+        upsert_record(conn, item.key, item.text, None, fetched_at=now, error=reason, known=known)
         report.rejected += 1
-        report.rejections.append(Rejection(item.source, item.kind, key.external_id, exc.detail))
+        report.rejections.append(
+            Rejection(item.item.source, item.item.kind, item.key.external_id, reason)
+        )
         return
     if touched.guard is not None and touched.guard.blocks(mapped):
         report.suppressed += 1
         return
-    outcome = upsert_record(conn, mapped.key, text, mapped, fetched_at=now)
+    outcome = upsert_record(conn, mapped.key, item.text, mapped, fetched_at=now, known=known)
     setattr(report, outcome.status, getattr(report, outcome.status) + 1)
     if outcome.status in {"stale", "unchanged"}:
         return
