@@ -56,12 +56,18 @@ _MEDIA = {
 
 
 class ContextRequest(msgspec.Struct, frozen=True):
-    """What the caller asked for. ``focus``: the vendor id looked up (the order in question)."""
+    """What the caller asked for.
+
+    ``focus``: the vendor id looked up (the order in question). ``matched``: how the customer
+    was found and how sure that is (``email``; ``name and order_number, medium confidence``),
+    said on the identity line so that a bot knows whether to double-check who it talks to.
+    """
 
     audience: Audience = "agent"
     format: Format = "text"
     max_tokens: int | None = None
     focus: str | None = None
+    matched: str | None = None
 
 
 class SummaryBlock(msgspec.Struct, frozen=True):
@@ -87,7 +93,7 @@ def build_context(
 ) -> RenderedContext:
     """Select, order, police, fit and render one audience's context of a snapshot."""
     spec = SPECS[request.audience]
-    facts = snapshot_facts(snapshot, view)
+    facts = snapshot_facts(snapshot, view, request.matched)
     if summary is not None:
         facts.append(_summary_fact(summary, snapshot.identity.name))
     header = Header(
@@ -98,7 +104,7 @@ def build_context(
         request.max_tokens,
     )
     renderer = renderer_for(request.format, header, spec)
-    placed = place(facts, spec, request.focus)
+    placed = place(facts, spec, request.focus, fold=request.format != "json")
     fitted = fit(placed, request.max_tokens, renderer, count_tokens)
     return RenderedContext(
         body=fitted.body,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
+from msgspec.structs import replace
+
 from context_service.audience.facts import Fact
 from context_service.audience.specs import FOCUS_PRIORITY, IN_QUESTION, Section
 from context_service.errors import ContextServiceError
@@ -47,8 +49,19 @@ class Renderer(Protocol):
         ...
 
 
-def place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> list[Placed]:
-    """The facts this audience shows, each in its section, capped per kind; focus moved up."""
+def place(
+    facts: list[Fact], spec: tuple[Section, ...], focus: str | None, *, fold: bool = False
+) -> list[Placed]:
+    """The facts this audience shows, each in its section, capped per kind; focus moved up.
+
+    ``fold``: let a section that ``absorbs`` signals take in the facts they are about
+    (see ``fold_signals``); for text and markdown, where the signal's words would repeat them.
+    """
+    placed = _place(facts, spec, focus)
+    return fold_signals(placed, spec) if fold else placed
+
+
+def _place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> list[Placed]:
     slots = {
         slot.kind: (index, pos, slot)
         for index, section in enumerate(spec)
@@ -69,6 +82,46 @@ def place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> li
         order = (fact.rank, int(fact.indent)) if spec[index].by_rank else (pos, fact.rank)
         placed.append(Placed(fact, index, order, slot.priority + fact.rank))
     return placed
+
+
+def fold_signals(placed: list[Placed], spec: tuple[Section, ...]) -> list[Placed]:
+    """Signals merged into the facts they are about, in the section that ``absorbs`` them.
+
+    A signal whose ``ref`` names a placed fact (the past-due subscription, the unshipped
+    order, the open ticket and its comment) is dropped; the fact gets the signal's severity
+    tag, its place in that section and the better of the two priorities. A signal about
+    nothing shown stays as it is. The result is a permutation minus the folded signals.
+    """
+    target = next((i for i, section in enumerate(spec) if section.absorbs), None)
+    if target is None:
+        return placed
+    about: dict[str, list[int]] = {}
+    for index, p in enumerate(placed):
+        if p.fact.ref and not p.fact.kind.startswith("signal.") and p.fact.kind != "record":
+            about.setdefault(p.fact.ref, []).append(index)
+    out: list[Placed | None] = list(placed)
+    flagged: set[str] = set()
+    for index, p in enumerate(placed):
+        ref = p.fact.ref
+        if not p.fact.kind.startswith("signal.") or not ref or ref not in about:
+            continue
+        out[index] = None
+        if ref in flagged:
+            continue  # a second signal about a fact already flagged: the fact says it
+        flagged.add(ref)
+        severity = p.fact.kind.removeprefix("signal.")
+        for sub, moved in enumerate(about[ref]):
+            q = placed[moved]
+            fact = q.fact if sub else replace(q.fact, line=(f"[{severity}] ", *q.fact.line))
+            if spec[q.section] == IN_QUESTION:
+                out[moved] = Placed(fact, q.section, q.order, q.priority)
+                continue
+            order = (p.order[0], p.order[1] * 8 + sub)
+            out[moved] = Placed(fact, target, order, min(q.priority, p.priority + sub))
+    for index, p in enumerate(placed):  # the signals left keep their order among the moved
+        if out[index] is p and p.fact.kind.startswith("signal.") and p.section == target:
+            out[index] = p._replace(order=(p.order[0], p.order[1] * 8))
+    return [p for p in out if p is not None]
 
 
 def in_reading_order(placed: list[Placed]) -> list[Placed]:

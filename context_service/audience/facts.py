@@ -14,8 +14,10 @@ import msgspec
 
 from context_service.audience.policy import View
 from context_service.audience.segments import Line, customer, unquote
+from context_service.audience.wording import Wording, money, plural
 from context_service.models import (
     Charge,
+    Dispute,
     Invoice,
     Order,
     Snapshot,
@@ -39,11 +41,16 @@ class Fact(msgspec.Struct):
     indent: bool = False
 
 
-def snapshot_facts(snap: Snapshot, view: View) -> list[Fact]:
-    """Every fact the view allows, in no particular order (audiences order them)."""
-    facts: list[Fact] = [_who(snap, view)]
+def snapshot_facts(snap: Snapshot, view: View, matched: str | None = None) -> list[Fact]:
+    """Every fact the view allows, in no particular order (audiences order them).
+
+    ``matched``: how the caller found this customer (``email``, ``name and order_number,
+    medium confidence``...), said on the identity line when given.
+    """
+    w = Wording(snap.generated_at)
+    facts: list[Fact] = [_who(snap, view, w, matched)]
     for builder in (_signals, _tickets, _billing, _orders, _crm, _identity, _records, _extra):
-        facts.extend(builder(snap, view))
+        facts.extend(builder(snap, view, w))
     return facts
 
 
@@ -70,7 +77,7 @@ def _contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
     return list(emails), list(phones)
 
 
-def _who(snap: Snapshot, view: View) -> Fact:
+def _who(snap: Snapshot, view: View, w: Wording, matched: str | None) -> Fact:
     ident = snap.identity
     emails, phones = _contacts(snap, view)
     line: list[Any] = ["Customer: ", customer(ident.name or "unknown name", 120)]
@@ -78,7 +85,9 @@ def _who(snap: Snapshot, view: View) -> Fact:
         line.append(", " + ", ".join([*emails[:2], *phones[:2]]))
     since = ident.customer_since[:7] if ident.customer_since else None
     if since:
-        line.append(f"; since {since}")
+        line.append(f"; since {w.month(since)}")
+    if matched:
+        line.append(f"; matched by {matched}")
     sources = sorted({m.source for m in snap.members})
     data = {
         "name": ident.name,
@@ -90,7 +99,7 @@ def _who(snap: Snapshot, view: View) -> Fact:
     return Fact("who", tuple(line), data)
 
 
-def _signals(snap: Snapshot, _view: View) -> Iterator[Fact]:
+def _signals(snap: Snapshot, _view: View, _w: Wording) -> Iterator[Fact]:
     for rank, sig in enumerate(snap.signals):
         yield Fact(
             f"signal.{sig.severity}",
@@ -101,23 +110,21 @@ def _signals(snap: Snapshot, _view: View) -> Iterator[Fact]:
         )
 
 
-def _tickets(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _tickets(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     if not view.shows("support.tickets"):
         return
     comments = view.shows("support.comments")
     for rank, t in enumerate(snap.support.tickets):
         is_open = t.status in _OPEN_TICKET
-        yield _ticket(t, "ticket.open" if is_open else "ticket.closed", rank)
+        yield _ticket(t, "ticket.open" if is_open else "ticket.closed", rank, w)
         if comments and t.last_public_comment:
             yield _comment(t, rank)
 
 
-def _ticket(t: Ticket, kind: str, rank: int) -> Fact:
-    when = (t.updated_at or t.created_at or "")[:10]
-    line: Line = (
-        f"Ticket {t.external_id} ({t.status}, {t.priority or 'no priority'}, {when}): ",
-        customer(t.title, 200),
-    )
+def _ticket(t: Ticket, kind: str, rank: int, w: Wording) -> Fact:
+    when = w.day(t.updated_at or t.created_at)
+    urgency = f", {t.priority}" if t.priority in ("high", "urgent") else ""
+    line: Line = (f"Ticket {t.external_id} {t.status}{urgency}, {when}: ", customer(t.title, 200))
     data: dict[str, Any] = {
         "id": t.external_id,
         "status": t.status,
@@ -132,63 +139,64 @@ def _ticket(t: Ticket, kind: str, rank: int) -> Fact:
 
 def _comment(t: Ticket, rank: int) -> Fact:
     text = customer(t.last_public_comment)
-    line: Line = ("last public comment: ", text)
+    line: Line = ("last comment: ", text)
     data = {"ticket": t.external_id, "last_public_comment": text.text}
     return Fact("ticket.comment", line, data, rank, ref=t.external_id, indent=True)
 
 
-def _billing(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _billing(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     b = snap.billing
     if view.shows("billing.subscriptions"):
         for rank, sub in enumerate(b.subscriptions):
-            yield _subscription(sub, rank)
+            yield _subscription(sub, rank, w)
     if view.shows("billing.invoices"):
         unpaid = [i for i in b.invoices if i.status in _UNPAID_INVOICE]
         paid = [i for i in b.invoices if i.status not in _UNPAID_INVOICE]
-        yield from (_invoice(i, "invoice.unpaid", r) for r, i in enumerate(unpaid))
-        yield from (_invoice(i, "invoice.other", r) for r, i in enumerate(paid))
+        yield from (_invoice(i, "invoice.unpaid", r, w) for r, i in enumerate(unpaid))
+        yield from (_invoice(i, "invoice.other", r, w) for r, i in enumerate(paid))
     if view.shows("billing.charges"):
         card = view.shows("billing.card")
         failed = [c for c in b.charges if c.status == "failed"]
         other = [c for c in b.charges if c.status != "failed"]
-        yield from (_charge(c, "charge.failed", r, card) for r, c in enumerate(failed))
-        yield from (_charge(c, "charge.other", r, card) for r, c in enumerate(other))
+        yield from (_charge(c, "charge.failed", r, card, w) for r, c in enumerate(failed))
+        yield from (_charge(c, "charge.other", r, card, w) for r, c in enumerate(other))
     if view.shows("billing.disputes"):
         for rank, d in enumerate(b.disputes):
-            line = (f"Dispute {d.external_id}: {d.status} ({d.reason}), {d.amount} {d.currency}",)
+            due = f", evidence due {w.day(d.evidence_due_by)}" if d.evidence_due_by else ""
+            line = (f"Dispute {d.external_id}: {d.status} ({d.reason}), {_money(d)}{due}",)
             yield Fact("dispute", line, _item(d), rank, ref=d.external_id)
 
 
-def _subscription(sub: Subscription, rank: int) -> Fact:
-    price = f" {sub.amount} {sub.currency}/{sub.interval}" if sub.amount and sub.interval else ""
-    renews = f", period ends {sub.current_period_end[:10]}" if sub.current_period_end else ""
+def _money(activity: Subscription | Invoice | Charge | Dispute | Order) -> str:
+    return money(activity.amount, activity.currency)
+
+
+def _subscription(sub: Subscription, rank: int, w: Wording) -> Fact:
+    price = f" {_money(sub)}/{sub.interval}" if sub.amount and sub.interval else ""
+    ends = f", period ends {w.day(sub.current_period_end)}" if sub.current_period_end else ""
     cancels = ", cancels at period end" if sub.cancel_at_period_end else ""
-    line = (f"Subscription {sub.plan or sub.title}{price}: {sub.status}{renews}{cancels}",)
+    line = (f"Subscription {sub.plan or sub.title}{price}: {sub.status}{ends}{cancels}",)
     return Fact("subscription", line, _item(sub), rank, ref=sub.external_id)
 
 
-def _invoice(inv: Invoice, kind: str, rank: int) -> Fact:
-    due = f", {inv.amount_remaining} due" if inv.amount_remaining not in (None, "0.00") else ""
-    retry = f", next attempt {inv.next_payment_attempt[:10]}" if inv.next_payment_attempt else ""
-    when = (inv.created_at or "")[:10]
-    line = (
-        f"Invoice {inv.number or inv.external_id} {when}: {inv.status}, {inv.amount} "
-        f"{inv.currency}{due}{_attempts(inv)}{retry}",
-    )
-    return Fact(kind, line, _item(inv), rank, ref=inv.external_id)
+def _invoice(inv: Invoice, kind: str, rank: int, w: Wording) -> Fact:
+    name = f"Invoice {inv.number or inv.external_id} {w.day(inv.created_at)}: "
+    remaining = inv.amount_remaining not in (None, "0", "0.00")
+    if inv.status in _UNPAID_INVOICE and inv.attempt_count > 0 and remaining:
+        state = f"payment failed ({plural(inv.attempt_count, 'attempt')})"
+    else:
+        state = inv.status or "unknown status"
+    total = "" if remaining and inv.amount_remaining == inv.amount else f", {_money(inv)}"
+    due = f", {money(inv.amount_remaining, inv.currency)} due" if remaining else ""
+    retry = f", retry {w.day(inv.next_payment_attempt)}" if inv.next_payment_attempt else ""
+    return Fact(kind, (name + state + total + due + retry,), _item(inv), rank, ref=inv.external_id)
 
 
-def _attempts(inv: Invoice) -> str:
-    unpaid = inv.status in _UNPAID_INVOICE
-    return f", {inv.attempt_count} attempt(s)" if unpaid or inv.attempt_count > 1 else ""
-
-
-def _charge(ch: Charge, kind: str, rank: int, card: bool) -> Fact:
-    when = (ch.created_at or "")[:10]
+def _charge(ch: Charge, kind: str, rank: int, card: bool, w: Wording) -> Fact:
     reason = f" ({ch.failure_code})" if ch.failure_code else ""
     on_card = f" on {ch.card_brand} ending {ch.card_last4}" if card and ch.card_last4 else ""
     refunded = ", refunded" if ch.refunded else ""
-    line = (f"Charge {when}: {ch.status}{reason}, {ch.amount} {ch.currency}{on_card}{refunded}",)
+    line = (f"Charge {w.day(ch.created_at)}: {ch.status}{reason}, {_money(ch)}{on_card}{refunded}",)
     data = _item(ch)
     if not card:
         data.pop("card_brand", None)
@@ -196,24 +204,27 @@ def _charge(ch: Charge, kind: str, rank: int, card: bool) -> Fact:
     return Fact(kind, line, data, rank, ref=ch.external_id)
 
 
-def _orders(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _orders(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     c = snap.commerce
     if not view.shows("orders") or not c.orders:
         return
-    total = (f"Orders: {c.order_count}, {c.total_spent or '0'} {c.currency or ''} in total",)
-    yield Fact("orders.total", total, {"count": c.order_count, "total_spent": c.total_spent})
+    if c.order_count > 1:  # one order's total is that order's amount
+        spent = money(c.total_spent or "0", c.currency)
+        total = (f"{plural(c.order_count, 'order')}, {spent} in total",)
+        yield Fact("orders.total", total, {"count": c.order_count, "total_spent": c.total_spent})
     for rank, order in enumerate(c.orders):
-        yield _order(order, "order.latest" if rank == 0 else "order.other", rank, view)
+        yield _order(order, "order.latest" if rank == 0 else "order.other", rank, view, w)
 
 
-def _order(o: Order, kind: str, rank: int, view: View) -> Fact:
-    when = (o.created_at or "")[:10]
-    state = f"{o.financial_status or 'unknown payment'}, {o.fulfillment_status or 'unfulfilled'}"
-    line: list[Any] = [f"Order {o.title or o.number} {when}: {o.amount} {o.currency}, {state}"]
+def _order(o: Order, kind: str, rank: int, view: View, w: Wording) -> Fact:
+    state = f"{_payment(o, w)}, {o.fulfillment_status or 'unfulfilled'}"
+    line: list[Any] = [f"Order {o.title or o.number} {w.day(o.created_at)}: {_money(o)}, {state}"]
     if o.cancelled_at:
-        line.append(f", cancelled {o.cancelled_at[:10]}")
-    if o.refunds:
-        line.append(f", {len(o.refunds)} refund(s)")
+        line.append(f", cancelled {w.day(o.cancelled_at)}")
+    if not _fully_refunded(o):
+        for r in o.refunds:
+            when = f" {w.day(r.created_at)}" if r.created_at else ""
+            line.append(f", {money(r.amount, r.currency or o.currency)} refunded{when}")
     if view.shows("orders.line_items") and o.line_items:
         line.append(
             "; items: " + ", ".join(_item_name(li.title, li.quantity) for li in o.line_items)
@@ -234,6 +245,17 @@ def _order(o: Order, kind: str, rank: int, view: View) -> Fact:
     return Fact(kind, tuple(line), data, rank, sub, ref=o.external_id)
 
 
+def _fully_refunded(o: Order) -> bool:
+    """One refund of the whole order: ``refunded Oct 18`` says it all."""
+    return o.financial_status == "refunded" and len(o.refunds) == 1
+
+
+def _payment(o: Order, w: Wording) -> str:
+    if _fully_refunded(o) and o.refunds[0].created_at:
+        return f"refunded {w.day(o.refunds[0].created_at)}"
+    return o.financial_status or "unknown payment"
+
+
 def _item_name(title: str, quantity: int) -> str:
     return f"{quantity}x {title}" if quantity > 1 else title
 
@@ -248,7 +270,7 @@ def _tracking(o: Order) -> list[str]:
     return out
 
 
-def _crm(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _crm(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     crm = snap.crm
     owner = crm.owner if view.shows("crm.owner") else None
     if view.shows("crm.stage") and (crm.lifecycle_stage or owner):
@@ -260,12 +282,12 @@ def _crm(snap: Snapshot, view: View) -> Iterator[Fact]:
         )
     if view.shows("crm.deals"):
         for rank, d in enumerate(crm.deals):
-            amount = f"{d.amount} {d.currency or ''}".strip() if d.amount else "no amount"
+            amount = money(d.amount, d.currency) if d.amount else "no amount"
             line = ("Deal ", customer(d.title, 120), f": {d.status}, stage {d.stage}, {amount}")
             yield Fact("crm.deal", line, _item(d), rank, ref=d.external_id)
 
 
-def _identity(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _identity(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
     ident = snap.identity
     others = [n for n in ident.names if n != ident.name]
     if view.shows("identity.names") and others:
@@ -285,7 +307,7 @@ def _identity(snap: Snapshot, view: View) -> Iterator[Fact]:
             yield Fact("identity.address", ("Address: ", customer(text, 200)), data, rank)
 
 
-def _records(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _records(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
     if not view.shows("records"):
         return
     for rank, m in enumerate(snap.members):
@@ -294,7 +316,7 @@ def _records(snap: Snapshot, view: View) -> Iterator[Fact]:
         yield Fact("record", line, msgspec.to_builtins(m), rank, ref=m.external_id)
 
 
-def _extra(snap: Snapshot, view: View) -> Iterator[Fact]:
+def _extra(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
     if view.shows("conflicts"):
         for rank, c in enumerate(snap.conflicts):
             values = ", ".join(f"{v.source}: {v.value}" for v in c.values)

@@ -25,12 +25,18 @@ class Slot(NamedTuple):
 
 
 class Section(NamedTuple):
-    """A titled group of facts. ``by_rank``: interleave kinds by rank (a ticket, its comment)."""
+    """A titled group of facts. ``by_rank``: interleave kinds by rank (a ticket, its comment).
+
+    ``absorbs``: in text and markdown, a signal about a fact shown elsewhere (the subscription
+    that is past due, the order not shipped) is not repeated in words: the fact itself moves
+    into this section, tagged with the signal's severity, and keeps the signal's priority.
+    """
 
     name: str
     title: str | None
     slots: tuple[Slot, ...]
     by_rank: bool = False
+    absorbs: bool = False
 
 
 IN_QUESTION = Section("in_question", "In question", ())
@@ -41,7 +47,10 @@ _CHATBOT = (
     SUMMARY,
     IN_QUESTION,
     Section(
-        "attention", "Needs attention", (Slot("signal.critical", 10), Slot("signal.warning", 20))
+        "attention",
+        "Needs attention",
+        (Slot("signal.critical", 10), Slot("signal.warning", 20), Slot("signal.info", 50)),
+        absorbs=True,
     ),
     Section(
         "support",
@@ -57,8 +66,8 @@ _CHATBOT = (
             Slot("charge.failed", 26, 1),
             Slot("invoice.unpaid", 29, 2),
             Slot("dispute", 28, 2),
-            Slot("invoice.other", 70, 2),
-            Slot("charge.other", 75, 2),
+            Slot("invoice.other", 70, 1),  # the last payment; its charge says the same
+            Slot("charge.other", 75, 1),
         ),
     ),
     Section(
@@ -69,7 +78,7 @@ _CHATBOT = (
     Section(
         "other",
         "Also",
-        (Slot("signal.info", 50), Slot("crm.stage", 65), Slot("identity.company", 80)),
+        (Slot("crm.stage", 65), Slot("identity.company", 80)),
     ),
 )
 

@@ -39,7 +39,7 @@ def test_context_is_the_chatbot_audience_as_prompt_ready_text(api: TestClient[An
     assert text.startswith("Customer context for a support chatbot.")
     assert 'customer-written "Maya Patel"' in text
     assert 'customer-written "I was charged twice this month"' in text
-    assert "Pro subscription is past_due" in text
+    assert "[critical] Subscription Pro 49 USD/month: past_due" in text
     # The chatbot audience's default policy masks contact details and hides the CRM owner.
     assert "m***@example.com" in text
     assert "maya.patel@example.com" not in text
@@ -60,7 +60,7 @@ def test_context_fits_a_token_budget(api: TestClient[Any]) -> None:
     assert small.status_code == 200
     assert "Omitted to fit 150 tokens" in small.text
     assert "past_due" in small.text
-    too_small = _call(api, "get_customer_context", {"email": MAYA, "max_tokens": 80})
+    too_small = _call(api, "get_customer_context", {"email": MAYA, "max_tokens": 60})
     assert too_small.status_code == 400
     assert "ask for more" in too_small.json()["detail"]
     below_schema = _call(api, "get_customer_context", {"email": MAYA, "max_tokens": 5})
@@ -227,7 +227,7 @@ def test_find_customer_from_what_the_customer_said(api: TestClient[Any]) -> None
     assert maya["probability"] > 0.99
     assert "order_number" in maya["why"]
     context = _call(api, "get_customer_context", {"profile_id": maya["profile_id"]})
-    assert "Pro subscription is past_due" in context.text
+    assert "Subscription Pro 49 USD/month: past_due" in context.text
 
 
 def test_find_customer_tells_a_shared_mailbox_apart_by_name(api: TestClient[Any]) -> None:
