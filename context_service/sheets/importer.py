@@ -31,6 +31,7 @@ from context_service.sheets.mapping import (
     row_payloads,
 )
 from context_service.sheets.readers import RawRow, Sheet, open_sheet
+from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import (
     IngestContext,
@@ -192,33 +193,64 @@ def _run(
 ) -> None:
     batch: list[RawPayload] = []
     rows = 0
-    for raw in sheet.rows():
-        payloads, reason = converter.payloads(raw)
-        batch.extend(payloads)
-        rows += 1
-        report.rows_read += 1
-        if reason is not None:
-            report.rows_rejected += 1
-            report.rejections.append(RowRejection(raw.line, reason))
-        if rows >= batch_rows:
-            _flush(store, batch, ctx, report, sheet, progress)
-            converter.premapped.clear()
-            batch, rows = [], 0
-    _flush(store, batch, ctx, report, sheet, progress)
-    converter.premapped.clear()
-    report.rows_imported = report.rows_read - report.rows_rejected
-    report.profiles_rebuilt = drain_snapshots(store, ctx)
+    flusher = _Flusher(store, ctx, report, sheet, progress)
+    try:
+        for raw in sheet.rows():
+            payloads, reason = converter.payloads(raw)
+            batch.extend(payloads)
+            rows += 1
+            report.rows_read += 1
+            if reason is not None:
+                report.rows_rejected += 1
+                report.rejections.append(RowRejection(raw.line, reason))
+            if rows >= batch_rows:
+                flusher.flush(batch)
+                converter.premapped.clear()
+                batch, rows = [], 0
+        flusher.flush(batch)
+        converter.premapped.clear()
+        report.rows_imported = report.rows_read - report.rows_rejected
+        report.profiles_rebuilt = drain_snapshots(store, ctx, background=flusher.background)
+    finally:
+        flusher.close()
 
 
-def _flush(
-    store: Store,
-    batch: list[RawPayload],
-    ctx: IngestContext,
-    report: ImportReport,
-    sheet: Sheet,
-    progress: Progress | None,
-) -> None:
-    if batch:
-        report.records.add(ingest_batch(store, batch, ctx, defer_snapshots=True))
-    if progress is not None:
-        progress(sheet.done(), sheet.total)
+class _Flusher:
+    """Sends batches to ``ingest_batch``; from the second batch on (a file worth it), changed
+    profiles' snapshots are built by a worker process while the next batches are ingested."""
+
+    def __init__(
+        self,
+        store: Store,
+        ctx: IngestContext,
+        report: ImportReport,
+        sheet: Sheet,
+        progress: Progress | None,
+    ) -> None:
+        self.store, self.ctx, self.report = store, ctx, report
+        self.sheet, self.progress = sheet, progress
+        self.batches = 0
+        self.background: BackgroundSnapshots | None = None
+
+    def flush(self, batch: list[RawPayload]) -> None:
+        if batch:
+            if self.batches == 1 and self.store.path != ":memory:":
+                self.background = BackgroundSnapshots(
+                    self.store.path, self.ctx.links, self.ctx.region
+                )
+            self.batches += 1
+            self.report.records.add(
+                ingest_batch(
+                    self.store,
+                    batch,
+                    self.ctx,
+                    defer_snapshots=True,
+                    background=self.background,
+                )
+            )
+        if self.progress is not None:
+            self.progress(self.sheet.done(), self.sheet.total)
+
+    def close(self) -> None:
+        if self.background is not None:
+            self.background.close()

@@ -10,7 +10,7 @@ import msgspec
 from context_service.snapshot.assemble import build_snapshot, load_profiles
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.render import render_text
-from context_service.store.snapshots import StoredSnapshot, save_snapshot
+from context_service.store.snapshots import StoredSnapshot, save_snapshots
 
 _encode = msgspec.json.Encoder().encode
 _CHUNK = 200  # profiles loaded together: a few queries per chunk instead of per profile
@@ -34,21 +34,20 @@ def materialize(
 def _materialize_chunk(
     conn: sqlite3.Connection, profile_ids: list[str], links: DashboardLinks, now: str, region: str
 ) -> int:
-    built = 0
+    rows = []
     loaded = load_profiles(conn, profile_ids, links)
     for profile_id in profile_ids:
         if profile_id not in loaded:
             continue
         snapshot = build_snapshot(loaded[profile_id], links, now, region)
-        save_snapshot(
-            conn,
+        rows.append(
             StoredSnapshot(
                 profile_id=profile_id,
                 version=snapshot.version,
                 generated_at=now,
                 json=_encode(snapshot),
                 text=render_text(snapshot),
-            ),
+            )
         )
-        built += 1
-    return built
+    save_snapshots(conn, rows)
+    return len(rows)

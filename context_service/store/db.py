@@ -49,6 +49,11 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a write transaction is open (a ``transaction()`` block would join it)."""
+        return self._writer.in_transaction
+
     @contextmanager
     def maintenance(self) -> Iterator[sqlite3.Connection]:
         """The writer, outside any transaction, with other writers of this process held off

@@ -17,19 +17,36 @@ class StoredSnapshot(msgspec.Struct):
     text: str
 
 
-def save_snapshot(conn: sqlite3.Connection, snapshot: StoredSnapshot) -> None:
-    """Store (or replace) a profile's snapshot."""
-    conn.execute(
+def save_snapshots(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> None:
+    """Store (or replace) several profiles' snapshots in one statement."""
+    conn.executemany(
         "INSERT OR REPLACE INTO snapshots (profile_id, version, generated_at, json, text) "
         "VALUES (?, ?, ?, ?, ?)",
-        (
-            snapshot.profile_id,
-            snapshot.version,
-            snapshot.generated_at,
-            snapshot.json,
-            snapshot.text,
-        ),
+        [(s.profile_id, s.version, s.generated_at, s.json, s.text) for s in rows],
     )
+
+
+def save_if_current(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> int:
+    """Store the snapshots built for their profile's current version and take those profiles
+    off the queue; a snapshot of an older version (the profile changed since it was read), or
+    of a profile that is gone, is dropped. Return how many were stored."""
+    current: dict[str, int] = {}
+    ids = sorted({s.profile_id for s in rows})
+    for start in range(0, len(ids), 400):
+        chunk = ids[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        current.update(
+            (str(pid), int(version))
+            for pid, version in conn.execute(
+                f"SELECT id, version FROM profiles WHERE id IN ({marks})", chunk
+            )
+        )
+    fresh = [s for s in rows if current.get(s.profile_id) == s.version]
+    save_snapshots(conn, fresh)
+    conn.executemany(
+        "DELETE FROM snapshot_queue WHERE profile_id = ?", [(s.profile_id,) for s in fresh]
+    )
+    return len(fresh)
 
 
 def enqueue(conn: sqlite3.Connection, profile_ids: set[str], now: str) -> None:

@@ -18,6 +18,7 @@ from context_service.errors import MappingError
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
 from context_service.models import Invoice, Mapped, Order, RecordKey
+from context_service.snapshot.background import BackgroundSnapshots
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles, snapshots
@@ -97,17 +98,25 @@ def utc_now() -> str:
 
 
 def ingest_batch(
-    store: Store, batch: Iterable[RawPayload], ctx: IngestContext, *, defer_snapshots: bool = False
+    store: Store,
+    batch: Iterable[RawPayload],
+    ctx: IngestContext,
+    *,
+    defer_snapshots: bool = False,
+    background: BackgroundSnapshots | None = None,
 ) -> IngestReport:
     """Store, resolve and snapshot one batch of payloads in a single transaction.
 
     With ``defer_snapshots`` the changed profiles are queued (in the same transaction) instead
     of rebuilt; ``drain_snapshots`` rebuilds them later, once each, however many pages touched
-    them. A backfill uses this; webhooks and small batches rebuild at once.
+    them. A backfill uses this; webhooks and small batches rebuild at once. With
+    ``background`` (deferred only) the queued profiles are also handed to a worker process once
+    the batch commits, and the snapshots it finished since the last batch are stored.
     """
     report = IngestReport()
     now = utc_now()
     prepared = [_prepare(item, ctx) for item in batch]
+    nested = store.in_transaction
     with store.transaction() as conn:
         touched = _Touched(Guard.load(conn, ctx.region))
         known = stored_states(conn, [p.key for p in prepared])
@@ -118,17 +127,35 @@ def ingest_batch(
         dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
         dirty |= profiles_for_owners(conn, touched.owners)
         bump_versions(conn, dirty, now)
-        if defer_snapshots:
+        if defer_snapshots or background is not None:
             snapshots.enqueue(conn, dirty, now)
             report.profiles_changed = len(dirty)
+            if background is not None:
+                background.store_ready(conn)
+                background.hold(dirty)
         else:
             report.profiles_changed = materialize(conn, dirty, ctx.links, now, ctx.region)
+    if background is not None and not nested:
+        background.release(now)  # else the caller releases after its own transaction commits
     return report
 
 
-def drain_snapshots(store: Store, ctx: IngestContext, chunk: int = 500) -> int:
-    """Rebuild every queued snapshot, ``chunk`` profiles per transaction; return how many."""
+def drain_snapshots(
+    store: Store,
+    ctx: IngestContext,
+    chunk: int = 500,
+    background: BackgroundSnapshots | None = None,
+) -> int:
+    """Rebuild every queued snapshot, ``chunk`` profiles per transaction; return how many.
+
+    With ``background``, the worker's outstanding snapshots are waited for and stored first,
+    and the count includes every snapshot it stored over its life.
+    """
     built = 0
+    if background is not None:
+        with store.transaction() as conn:
+            background.store_ready(conn, wait=True)
+        built = background.stored
     while True:
         with store.transaction() as conn:
             ids = snapshots.dequeue(conn, chunk)

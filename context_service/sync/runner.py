@@ -19,6 +19,7 @@ import msgspec
 
 from context_service.errors import ContextServiceError
 from context_service.models import Connector, Page, Stream
+from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
 from context_service.sync.ingest import (
@@ -63,19 +64,51 @@ def run_sync(
             outcome.mode = "full"
         run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
     drain_snapshots(store, ctx)  # whatever a crashed run left queued
+    deferred = _Deferred(store, ctx)
     try:
         for stream in connector.streams():
-            _run_stream(store, source, stream, ctx, run_id, outcome, progress)
-        drain_snapshots(store, ctx)
+            _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
+        deferred.drain()
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
-        drain_snapshots(store, ctx)
+        deferred.drain()
     except BaseException as exc:  # a crash or Ctrl-C: record it, then let it propagate
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
         _finish(store, run_id, outcome)
         raise
+    finally:
+        deferred.close()
     _finish(store, run_id, outcome)
     return outcome
+
+
+BACKGROUND_AFTER_PAGES = 20
+
+
+class _Deferred:
+    """The run's deferred snapshots: queued with each page and, once a run proves long
+    (``BACKGROUND_AFTER_PAGES``), built by a worker process while later pages are ingested."""
+
+    def __init__(self, store: Store, ctx: IngestContext) -> None:
+        self.store, self.ctx = store, ctx
+        self.pages = 0
+        self.background: BackgroundSnapshots | None = None
+
+    def page_committed(self) -> None:
+        self.pages += 1
+        if self.background is not None:
+            self.background.release(utc_now())
+        elif self.pages == BACKGROUND_AFTER_PAGES and self.store.path != ":memory:":
+            self.background = BackgroundSnapshots(self.store.path, self.ctx.links, self.ctx.region)
+        if self.pages % DRAIN_EVERY_PAGES == 0:  # a long backfill shows progress as it goes
+            self.drain()
+
+    def drain(self) -> None:
+        drain_snapshots(self.store, self.ctx, background=self.background)
+
+    def close(self) -> None:
+        if self.background is not None:
+            self.background.close()
 
 
 def _needs_full(connector: Connector, cursors: dict[str, str | None], out: SyncOutcome) -> bool:
@@ -94,10 +127,11 @@ def _run_stream(
     run_id: int,
     outcome: SyncOutcome,
     progress: Progress | None,
+    deferred: _Deferred,
 ) -> None:
     cursor = cursor_store.get_cursor(store.conn, source, stream.name)
     for page in prefetched(stream.pages(cursor)):
-        _commit_page(store, source, stream.name, page, ctx, run_id, outcome)
+        _commit_page(store, source, stream.name, page, ctx, run_id, outcome, deferred)
         if progress:
             progress(stream.name, len(page.objects))
 
@@ -159,18 +193,20 @@ def _commit_page(
     ctx: IngestContext,
     run_id: int,
     outcome: SyncOutcome,
+    deferred: _Deferred,
 ) -> None:
     items = [
         RawPayload(source, obj.kind, obj.payload, obj.observed_at, obj.deleted)
         for obj in page.objects
     ]
     with store.transaction() as conn:
-        report = ingest_batch(store, items, ctx, defer_snapshots=True)
+        report = ingest_batch(
+            store, items, ctx, defer_snapshots=True, background=deferred.background
+        )
         cursor_store.set_cursor(conn, source, stream, page.cursor, utc_now())
         cursor_store.add_progress(conn, run_id, report.seen, report.rejected)
     outcome.pages += 1
-    if outcome.pages % DRAIN_EVERY_PAGES == 0:  # a long backfill shows progress as it goes
-        drain_snapshots(store, ctx)
+    deferred.page_committed()
     outcome.report.add(report)
     if page.note and page.note not in outcome.notes:
         outcome.notes.append(page.note)

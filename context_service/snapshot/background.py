@@ -1,0 +1,140 @@
+"""Build snapshots in a worker process while the caller keeps ingesting.
+
+A long import or backfill defers its snapshots (``snapshot_queue``) and, with this helper,
+hands each committed batch's changed profiles to a worker. The worker reads the committed
+state through its own read-only connection (WAL lets it read while the caller writes), builds
+and encodes each snapshot, and sends back the rows; the caller stores a row only if the
+profile's version is still the one the worker read (``save_if_current``), so a profile changed
+again in the meantime is never overwritten with an older picture: its newer version is queued
+and built again. Whatever the worker did not finish is left in the queue for
+``drain_snapshots``, so a crash loses nothing.
+
+The caller's process keeps one core busy with mapping, resolution and writes; the worker uses
+the second.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sqlite3
+from concurrent.futures import Future, ProcessPoolExecutor
+
+import msgspec
+
+from context_service.snapshot.assemble import build_snapshot, load_profiles
+from context_service.snapshot.links import DashboardLinks
+from context_service.snapshot.render import render_text
+from context_service.store.snapshots import StoredSnapshot, save_if_current
+
+log = logging.getLogger(__name__)
+_CHUNK = 200  # profiles per task: a handful of queries per chunk, and small messages
+_encode = msgspec.json.Encoder().encode
+
+
+class BackgroundSnapshots:
+    """A worker pool that builds snapshot rows for the caller to store (see the module doc)."""
+
+    def __init__(self, db_path: str, links: DashboardLinks, region: str, workers: int = 0) -> None:
+        count = workers or max(1, min(2, (os.cpu_count() or 2) - 1))
+        self._pool = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(db_path, links, region),
+        )
+        self._pending: list[Future[list[StoredSnapshot]]] = []
+        self._held: set[str] = set()
+        self.stored = 0  # snapshots stored so far, over the helper's life
+        self.error: str | None = None  # why the worker stopped, if it did
+
+    def hold(self, profile_ids: set[str]) -> None:
+        """Remember profiles changed by the open transaction, to build once it commits."""
+        self._held |= profile_ids
+
+    def release(self, now: str) -> None:
+        """The transaction committed: build the held profiles from the state committed now."""
+        wanted, self._held = sorted(self._held), set()
+        if self.error is not None:
+            return  # they stay queued for ``drain_snapshots``
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            self._pending.append(self._pool.submit(_build, chunk, now))
+
+    def store_ready(self, conn: sqlite3.Connection, wait: bool = False) -> int:
+        """Store every finished result that is still current (all of them with ``wait``);
+        return how many snapshots were stored. Call it inside a write transaction."""
+        stored = 0
+        still: list[Future[list[StoredSnapshot]]] = []
+        for future in self._pending:
+            if not (wait or future.done()):
+                still.append(future)
+                continue
+            try:
+                rows = future.result()
+            except Exception as exc:  # the worker died or failed: the queue still has them
+                self._broken(exc)
+                continue
+            stored += save_if_current(conn, rows)
+        self._pending = still if self.error is None else []
+        self.stored += stored
+        return stored
+
+    def _broken(self, exc: Exception) -> None:
+        if self.error is None:
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.warning("snapshot worker failed (%s); the caller builds the rest", self.error)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers (results not stored stay queued for ``drain_snapshots``)."""
+        for future in self._pending:
+            future.cancel()
+        self._pending = []
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> BackgroundSnapshots:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Worker:
+    conn: sqlite3.Connection
+    links: DashboardLinks
+    region: str
+
+
+_worker = _Worker()
+
+
+def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")
+    _worker.conn, _worker.links, _worker.region = conn, links, region
+
+
+def _build(profile_ids: list[str], now: str) -> list[StoredSnapshot]:
+    conn = _worker.conn
+    conn.execute("BEGIN")  # one consistent read of everything the chunk needs
+    try:
+        loaded = load_profiles(conn, profile_ids, _worker.links)
+    finally:
+        conn.execute("COMMIT")
+    rows = []
+    for profile_id in profile_ids:
+        if profile_id in loaded:
+            snapshot = build_snapshot(loaded[profile_id], _worker.links, now, _worker.region)
+            rows.append(
+                StoredSnapshot(
+                    profile_id=profile_id,
+                    version=snapshot.version,
+                    generated_at=now,
+                    json=_encode(snapshot),
+                    text=render_text(snapshot),
+                )
+            )
+    return rows
