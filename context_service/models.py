@@ -351,13 +351,16 @@ class VendorObject(msgspec.Struct, frozen=True):
 
     ``observed_at`` is when the vendor says this version existed (a webhook's event time, an
     event's ``created``), for vendors whose objects carry no ``updated_at`` of their own.
-    ``deleted`` marks a deletion notice that carries only the id.
+    ``deleted`` marks a deletion notice that carries only the id. ``merged_into`` is set on the
+    deletion notice of a record the vendor merged into another of the same kind (HubSpot's
+    ``contact.merge``): the external id of the record that survived.
     """
 
     kind: str
     payload: dict[str, Any]
     observed_at: str | None = None
     deleted: bool = False
+    merged_into: str | None = None
 
 
 class Page(msgspec.Struct):

@@ -178,6 +178,16 @@ def versions_of(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[st
     return found
 
 
+def member_keys(conn: sqlite3.Connection, profile_id: str) -> list[RecordKey]:
+    """The record keys of a profile's members."""
+    rows = conn.execute(
+        "SELECT r.source, r.kind, r.external_id FROM profile_members m "
+        "JOIN records r ON r.id = m.record_id WHERE m.profile_id = ? ORDER BY r.id",
+        (profile_id,),
+    )
+    return [RecordKey(str(source), str(kind), str(ext)) for source, kind, ext in rows]
+
+
 def members_of(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, list[int]]:
     """Record ids of each listed profile's members, oldest first."""
     ids = sorted(set(profile_ids))

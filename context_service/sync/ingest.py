@@ -35,7 +35,8 @@ class RawPayload(msgspec.Struct, frozen=True):
     """One vendor object as received: which source and kind, and the decoded JSON.
 
     ``observed_at`` stands in for ``updated_at`` when the vendor's object has none (Stripe); a
-    ``deleted`` payload is a deletion notice that may carry only the id.
+    ``deleted`` payload is a deletion notice that may carry only the id; ``merged_into`` names
+    the record of the same source and kind that the vendor merged this one into.
     """
 
     source: str
@@ -43,6 +44,7 @@ class RawPayload(msgspec.Struct, frozen=True):
     payload: dict[str, Any]
     observed_at: str | None = None
     deleted: bool = False
+    merged_into: str | None = None
 
 
 class Rejection(msgspec.Struct):
@@ -123,6 +125,7 @@ def ingest_batch(
         for item in prepared:
             report.seen += 1
             _ingest_one(conn, item, now, report, touched, known)
+        follow_source_merges(conn, touched.merges, now)
         # People are resolved together, then activity owners looked up once, after them.
         dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
         dirty |= profiles_for_owners(conn, touched.owners)
@@ -194,6 +197,7 @@ class _Touched:
     def __init__(self, guard: Guard | None = None) -> None:
         self.people: list[PersonChange] = []
         self.owners: list[RecordKey] = []
+        self.merges: list[tuple[RecordKey, RecordKey]] = []  # (merged away, survivor)
         self.guard = guard
 
 
@@ -239,6 +243,9 @@ def _ingest_one(
         report.suppressed += 1
         return
     outcome = upsert_record(conn, mapped.key, item.text, mapped, fetched_at=now, known=known)
+    if mapped.deleted and item.item.merged_into and outcome.status != "stale":
+        survivor = RecordKey(mapped.key.source, mapped.key.kind, item.item.merged_into)
+        touched.merges.append((mapped.key, survivor))
     setattr(report, outcome.status, getattr(report, outcome.status) + 1)
     if outcome.status in {"stale", "unchanged"}:
         return
@@ -310,6 +317,25 @@ def _quoted_numbers(activity: Any) -> list[tuple[str, str]]:
     if isinstance(activity, Invoice):
         return [("invoice_number", activity.number)] if activity.number else []
     return []
+
+
+def follow_source_merges(conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str) -> None:
+    """Follow merges the vendor made (HubSpot ``contact.merge``): when every member of the
+    merged-away record's profile was merged away in this batch, that profile is merged into the
+    survivor's, so its id keeps resolving, as an alias, instead of disappearing. The merged-away
+    records themselves are then removed by resolution like any deletion."""
+    if not merges:
+        return
+    owner = profiles.profiles_of_keys(conn, [key for pair in merges for key in pair])
+    gone = {key for key, _ in merges}
+    for merged, survivor in merges:
+        absorbed, kept = owner.get(merged), owner.get(survivor)
+        if absorbed is None or kept is None or absorbed == kept:
+            continue
+        members = profiles.member_keys(conn, absorbed)
+        if members and all(key in gone for key in members):
+            profiles.merge_into(conn, kept, absorbed, now)
+            owner = {k: kept if pid == absorbed else pid for k, pid in owner.items()}
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:

@@ -102,7 +102,14 @@ def _apply_one(
         return 0
     source = connector.source
     items = [
-        RawPayload(source, o.kind, o.payload, o.observed_at or delivery.occurred_at, o.deleted)
+        RawPayload(
+            source,
+            o.kind,
+            o.payload,
+            o.observed_at or delivery.occurred_at,
+            o.deleted,
+            o.merged_into,
+        )
         for o in objects
     ]
     with store.transaction() as conn:

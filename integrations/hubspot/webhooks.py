@@ -199,15 +199,21 @@ class _Collected:
         if primary is None:
             primary = event.object_id
         self._set((kind, _required_id(event, primary, "primaryObjectId")), "refetch")
+        survivor = _required_id(event, primary, "primaryObjectId")
         for merged in event.merged_object_ids:
-            self._tombstone(kind, _required_id(event, merged, "mergedObjectIds"), event)
+            merged_id = _required_id(event, merged, "mergedObjectIds")
+            if merged_id != survivor:  # the primary lives on, even if listed among the merged
+                self._tombstone(kind, merged_id, event, merged_into=survivor)
 
-    def _tombstone(self, kind: str, external_id: str, event: Event) -> None:
+    def _tombstone(
+        self, kind: str, external_id: str, event: Event, merged_into: str | None = None
+    ) -> None:
         notice = VendorObject(
             kind,
             {"id": external_id, "archived": True},
             observed_at=iso_utc(event.occurred_at),
             deleted=True,
+            merged_into=merged_into,
         )
         self._set((kind, external_id), notice)
 

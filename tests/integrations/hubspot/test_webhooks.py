@@ -9,8 +9,8 @@ import pytest
 
 from context_service.errors import MappingError, WebhookRejected
 from context_service.models import VendorObject
-from context_service.store import Store
-from context_service.sync import IngestContext, apply_pending, receive
+from context_service.store import Store, profiles
+from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from integrations.hubspot.webhooks import decode_events, dedup_id
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import FakeHubSpot
@@ -202,3 +202,46 @@ def test_a_batch_is_applied_once_through_the_intake(store: Store, ctx: IngestCon
         "SELECT count(*) FROM identifiers WHERE kind = 'email' AND value = 'changed@example.com'"
     ).fetchone()[0]
     assert emails == 1
+
+
+def test_a_hubspot_merge_keeps_the_merged_contacts_profile_id_as_an_alias(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeHubSpot()
+    people = populate(fake, contacts=2)
+    connector = fake.connector()
+    run_sync(store, connector, ctx)
+    profile_of = dict(
+        store.conn.execute(
+            "SELECT r.external_id, m.profile_id FROM records r JOIN profile_members m "
+            "ON m.record_id = r.id WHERE r.source = 'hubspot' AND r.kind = 'contact'"
+        ).fetchall()
+    )
+    primary, merged = people
+    assert profile_of[primary] != profile_of[merged]  # two people as far as we could tell
+    now_ms = int(fake.now() * 1000)
+    fake.touch("contacts", primary, now_ms - 3000)
+    body = [
+        event(
+            "contact",
+            "merge",
+            int(primary),
+            primaryObjectId=int(primary),
+            mergedObjectIds=[int(merged)],
+            occurredAt=now_ms - 3000,
+        )
+    ]
+    headers, raw = fake.signed(body, URL)
+    assert receive(store, connector, headers, raw, URL, fake.now()).status == "accepted"
+    assert apply_pending(store, {"hubspot": connector}, ctx) == 1
+    survivor = profile_of[primary]
+    assert profiles.canonical_id(store.conn, profile_of[merged]) == survivor
+    assert profiles.canonical_id(store.conn, survivor) == survivor
+    members = profiles.member_keys(store.conn, survivor)
+    assert [key.external_id for key in members if key.kind == "contact"] == [primary]
+
+
+def test_a_merge_tombstone_names_the_record_that_survived() -> None:
+    body = [event("contact", "merge", 5, primaryObjectId=5, mergedObjectIds=[6, 5])]
+    delivery = FakeHubSpot().connector().parse_webhook({}, json.dumps(body).encode())
+    assert [(o.payload["id"], o.merged_into) for o in delivery.objects] == [("6", "5")]
