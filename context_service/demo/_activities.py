@@ -13,6 +13,7 @@ from context_service.demo import _data as data
 from context_service.demo import _hubspot as hubspot
 from context_service.demo import _shopify as shopify
 from context_service.demo import _stripe as stripe
+from context_service.demo import _stripe_billing as stripe_billing
 from context_service.demo import _zendesk as zendesk
 from context_service.demo._util import DAY, base62
 from context_service.demo._world import Item, World
@@ -117,6 +118,7 @@ def plan_order(rng: random.Random, p: Person, created: int, now: int) -> shopify
 def orders(w: World, p: Person, rng: random.Random) -> Iterator[Item]:
     count = rng.choices((0, 1, 2, 3, 4, 5, 6), weights=(25, 35, 15, 10, 7, 5, 3))[0]
     start = source_created(p, "shopify")
+    acct = shopify.account(w.seed, w.now, p, start)
     times = sorted(rng.randrange(start, w.now - HOUR) for _ in range(count))
     for created in times:
         spec = plan_order(rng, p, created, w.now)
@@ -125,7 +127,7 @@ def orders(w: World, p: Person, rng: random.Random) -> Iterator[Item]:
             + [s.created for s in spec.shipments]
             + ([spec.refund.created] if spec.refund else [])
         )
-        yield "shopify", "order", shopify.order(w.orders, p, spec, updated)
+        yield "shopify", "order", shopify.order(w.orders, p, spec, updated, acct)
         w.orders += 1
 
 
@@ -142,9 +144,11 @@ def billing(w: World, p: Person, rng: random.Random) -> Iterator[Item]:
     elif roll < 0.85:
         amount = rng.choice((2900, 4900, 9900))
         created = rng.randrange(source_created(p, "stripe"), w.now - HOUR)
-        spec = stripe.ChargeSpec(w.charges, amount, created, description="Lumen Care warranty")
+        spec = stripe_billing.ChargeSpec(
+            w.charges, amount, created, description="Lumen Care warranty"
+        )
         w.charges += 1
-        yield "stripe", "charge", stripe.charge(w.ids, cus, p, card, spec)
+        yield "stripe", "charge", stripe_billing.charge(w.ids, cus, p, card, spec)
 
 
 def _subscription(
@@ -187,20 +191,21 @@ def _subscription(
         start,
         invoices[-1].period_start,
         invoices[-1].period_end,
-        stripe.invoice_id(w.ids, invoices[-1].n),
+        stripe_billing.invoice_id(w.ids, invoices[-1].n),
         cancel_at_period_end=status == "active" and rng.random() < 0.08,
         canceled_at=canceled_at,
         trial_end=trial_end,
     )
     w.subscriptions += 1
-    yield "stripe", "subscription", stripe.subscription(w.ids, cus, sub)
+    method = stripe.payment_method_id(w.ids, p.g)
+    yield "stripe", "subscription", stripe.subscription(w.ids, cus, sub, method)
     for inv in invoices:
-        yield "stripe", "invoice", stripe.invoice(w.ids, cus, p, sub, inv)
+        yield "stripe", "invoice", stripe_billing.invoice(w.ids, cus, p, sub, inv)
     for spec in charges:
-        yield "stripe", "charge", stripe.charge(w.ids, cus, p, card, spec)
+        yield "stripe", "charge", stripe_billing.charge(w.ids, cus, p, card, spec)
     for spec in charges:
         if spec.disputed:
-            yield _dispute(w, rng, spec)
+            yield _dispute(w, rng, spec, card)
 
 
 def _invoice(
@@ -213,7 +218,7 @@ def _invoice(
     begin: int,
     finish: int,
     prefix: str,
-) -> tuple[stripe.InvoiceSpec, list[stripe.ChargeSpec]]:
+) -> tuple[stripe_billing.InvoiceSpec, list[stripe_billing.ChargeSpec]]:
     """One billing period's invoice and the charges that tried to pay it."""
     n, number = w.invoices, f"{prefix}-{index + 1:04d}"
     w.invoices += 1
@@ -226,13 +231,13 @@ def _invoice(
             when = min(created + HOUR + attempt * 3 * DAY, w.now - HOUR)
             code = "card_declined" if rng.random() < 0.6 else "insufficient_funds"
             charges.append(
-                stripe.ChargeSpec(
+                stripe_billing.ChargeSpec(
                     w.charges, amount, when, failure_code=code, description="Subscription update"
                 )
             )
             w.charges += 1
         retry = w.now + rng.randrange(DAY, 4 * DAY) if status == "past_due" else None
-        spec = stripe.InvoiceSpec(
+        spec = stripe_billing.InvoiceSpec(
             n,
             number,
             "open",
@@ -246,10 +251,10 @@ def _invoice(
         )
         return spec, charges
     if last and status == "canceled" and rng.random() < 0.3:
-        spec = stripe.InvoiceSpec(n, number, "void", amount, 0, 1, created, begin, finish)
+        spec = stripe_billing.InvoiceSpec(n, number, "void", amount, 0, 1, created, begin, finish)
         return spec, []
     paid_at = created + rng.randrange(60, 2 * HOUR)
-    spec = stripe.InvoiceSpec(
+    spec = stripe_billing.InvoiceSpec(
         n,
         number,
         "paid",
@@ -264,7 +269,7 @@ def _invoice(
     if amount == 0:
         return spec, []
     roll = rng.random()
-    charge = stripe.ChargeSpec(
+    charge = stripe_billing.ChargeSpec(
         w.charges,
         amount,
         paid_at,
@@ -276,12 +281,14 @@ def _invoice(
     return spec, [charge]
 
 
-def _dispute(w: World, rng: random.Random, charge: stripe.ChargeSpec) -> Item:
+def _dispute(
+    w: World, rng: random.Random, charge: stripe_billing.ChargeSpec, card: stripe.Card
+) -> Item:
     created = min(charge.created + rng.randrange(5 * DAY, 40 * DAY), w.now - HOUR)
     recent = w.now - created < 10 * DAY
     status = "needs_response" if recent else rng.choice(("won", "lost"))
     reason = rng.choice(("fraudulent", "product_not_received", "subscription_canceled"))
-    payload = stripe.dispute(w.ids, w.disputes, charge, reason, status, created)
+    payload = stripe_billing.dispute(w.ids, w.disputes, charge, reason, status, created, card)
     w.disputes += 1
     return "stripe", "dispute", payload
 

@@ -98,9 +98,13 @@ def contact(p: Person, created: int, updated: int) -> dict[str, Any]:
     }
     if p.archived:
         payload["archivedAt"] = iso_ms(updated)
-    if p.company is not None:
-        association = {"id": hubspot_company_id(p.company.key), "type": "contact_to_company"}
-        payload["associations"] = {"companies": {"results": [association]}}
+    if p.company is not None:  # the primary company is listed twice: labelled and unlabelled
+        company_id = hubspot_company_id(p.company.key)
+        results = [
+            {"id": company_id, "type": "contact_to_company"},
+            {"id": company_id, "type": "contact_to_company_unlabeled"},
+        ]
+        payload["associations"] = {"companies": {"results": results}}
     return payload
 
 

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from context_service.demo import _hubspot as hubspot
 from context_service.demo import _shopify as shopify
 from context_service.demo import _stripe as stripe
+from context_service.demo import _stripe_billing as stripe_billing
 from context_service.demo import _zendesk as zendesk
 from context_service.demo._activities import tracking
 from context_service.demo._util import DAY, stream_key
 from context_service.demo._world import Item, World
-from context_service.demo.people import Person, zendesk_user_id
+from context_service.demo.people import Person, source_created, zendesk_user_id
 from context_service.demo.personas import (
     MAYA_COMPLAINT,
     MAYA_DEAL_NAME,
@@ -67,9 +68,10 @@ def _maya_orders(w: World, maya: Person, rng: random.Random) -> Iterator[Item]:
         ),
         shopify.OrderSpec(latest, (("Lumen Floor Lamp", "LUM-FLOOR-01", "149.00", 1),), "paid"),
     )
+    acct = shopify.account(w.seed, w.now, maya, source_created(maya, "shopify"))
     for spec in specs:
         updated = spec.closed or spec.created
-        yield "shopify", "order", shopify.order(w.orders, maya, spec, updated)
+        yield "shopify", "order", shopify.order(w.orders, maya, spec, updated, acct)
         w.orders += 1
 
 
@@ -89,7 +91,8 @@ def _tomas_order(w: World, tomas: Person, rng: random.Random) -> Iterator[Item]:
         refund=refund,
         closed=created + 4 * DAY,
     )
-    yield "shopify", "order", shopify.order(w.orders, tomas, spec, refund.created)
+    acct = shopify.account(w.seed, w.now, tomas, source_created(tomas, "shopify"))
+    yield "shopify", "order", shopify.order(w.orders, tomas, spec, refund.created, acct)
     w.orders += 1
 
 
@@ -110,7 +113,7 @@ def _billing(
         if index == periods - 1 and status == "past_due":
             retry = w.now + 2 * DAY
             invoices.append(
-                stripe.InvoiceSpec(
+                stripe_billing.InvoiceSpec(
                     n,
                     number,
                     "open",
@@ -124,7 +127,7 @@ def _billing(
                 )
             )
             charges.append(
-                stripe.ChargeSpec(
+                stripe_billing.ChargeSpec(
                     w.charges,
                     amount,
                     begin + HOUR,
@@ -135,7 +138,7 @@ def _billing(
         else:
             paid = begin + HOUR
             invoices.append(
-                stripe.InvoiceSpec(
+                stripe_billing.InvoiceSpec(
                     n,
                     number,
                     "paid",
@@ -149,7 +152,9 @@ def _billing(
                 )
             )
             charges.append(
-                stripe.ChargeSpec(w.charges, amount, paid, description="Subscription update")
+                stripe_billing.ChargeSpec(
+                    w.charges, amount, paid, description="Subscription update"
+                )
             )
         w.charges += 1
     last = invoices[-1]
@@ -160,14 +165,15 @@ def _billing(
         start,
         last.period_start,
         last.period_end,
-        stripe.invoice_id(w.ids, last.n),
+        stripe_billing.invoice_id(w.ids, last.n),
     )
     w.subscriptions += 1
-    yield "stripe", "subscription", stripe.subscription(w.ids, cus, sub)
+    method = stripe.payment_method_id(w.ids, p.g)
+    yield "stripe", "subscription", stripe.subscription(w.ids, cus, sub, method)
     for invoice in invoices:
-        yield "stripe", "invoice", stripe.invoice(w.ids, cus, p, sub, invoice)
+        yield "stripe", "invoice", stripe_billing.invoice(w.ids, cus, p, sub, invoice)
     for charge in charges:
-        yield "stripe", "charge", stripe.charge(w.ids, cus, p, card, charge)
+        yield "stripe", "charge", stripe_billing.charge(w.ids, cus, p, card, charge)
 
 
 def _maya_billing(w: World, maya: Person) -> Iterator[Item]:

@@ -1,57 +1,80 @@
 """Shopify Admin REST shapes (customers and orders, API 2026-07), filled from given values.
 
-Only a realistic subset of the fields is written; see ``refdata/shopify/*.json`` for the
-complete objects. Money is a decimal string, timestamps carry the shop's UTC offset.
+Every field that ``GET /admin/api/2026-07/customers.json`` and ``orders.json?status=any``
+return is written (see ``refdata/shopify/*.json``, Shopify's own reference examples), with the
+values this shop would hold: money as decimal strings with their ``*_set`` twins, timestamps
+in the shop's UTC offset, ``null`` or ``[]`` where the shop has nothing (no discount, no
+duties, no geocoded coordinates). Order internals (line items, fulfillments, refunds) are in
+``_shopify_order``.
 """
 
 from __future__ import annotations
 
+import random
 from typing import Any, NamedTuple
 
-from context_service.demo._util import iso_shop
-from context_service.demo.people import Person, shopify_customer_id
+from context_service.demo._shopify_order import (
+    LOCATION_ID,
+    OrderSpec,
+    RefundSpec,
+    Shipment,
+    order_payload,
+    order_total,
+)
+from context_service.demo._util import iso_shop, stream_key
+from context_service.demo.people import SYNTHETIC_BASE, Person, shopify_customer_id
+
+__all__ = [
+    "Account",
+    "OrderSpec",
+    "RefundSpec",
+    "Shipment",
+    "Totals",
+    "account",
+    "customer",
+    "money",
+    "order",
+    "order_id",
+    "order_total",
+]
+
+LOCATION = LOCATION_ID
+_STATES = ("enabled", "enabled", "disabled", "disabled", "disabled", "invited")
 
 
-class Shipment(NamedTuple):
-    """One fulfillment of an order."""
+class Account(NamedTuple):
+    """A customer's Shopify account: what the customer object and each order's copy share."""
 
     created: int
-    shipment_status: str | None  # in_transit, delivered, or None (label created)
-    carrier: str
-    tracking_number: str
-    tracking_url: str
+    updated: int
+    state: str
 
 
-class RefundSpec(NamedTuple):
-    created: int
-    cents: int
-    note: str | None
+class Totals(NamedTuple):
+    """What the customer object sums up from the orders: count, spend, the latest order."""
+
+    orders_count: int = 0
+    total_spent: int = 0  # cents
+    last_order_id: int | None = None
+    last_order_name: str | None = None
 
 
-class OrderSpec(NamedTuple):
-    """What happened to one order; ``items`` are (title, sku, price, quantity)."""
-
-    created: int
-    items: tuple[tuple[str, str, str, int], ...]
-    financial_status: str
-    shipments: tuple[Shipment, ...] = ()
-    partial: bool = False
-    refund: RefundSpec | None = None
-    cancelled: int | None = None
-    closed: int | None = None
-    note: str | None = None
-
-
-def _cents(value: str) -> int:
-    whole, _, fraction = value.partition(".")
-    return int(whole) * 100 + int((fraction + "00")[:2])
+def account(seed: int, now: int, p: Person, created: int) -> Account:
+    """The account's state and last update (stable per person, whichever pass asks)."""
+    rng = random.Random(stream_key(seed, 0x5C0, p.g))
+    updated = created + int((now - created) * rng.random() ** 2)
+    state = "disabled" if p.junk else rng.choice(_STATES)
+    if p.g < SYNTHETIC_BASE:
+        state = "enabled"  # the personas have accounts
+    return Account(created, updated, state)
 
 
 def money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _address(p: Person, address_id: int) -> dict[str, Any] | None:
+def address(p: Person, address_id: int) -> dict[str, Any] | None:
+    """A customer address (``addresses[]``, ``default_address``)."""
     a = p.address
     if a is None:
         return None
@@ -76,33 +99,84 @@ def _address(p: Person, address_id: int) -> dict[str, Any] | None:
     }
 
 
-def customer(p: Person, created: int, updated: int, state: str = "enabled") -> dict[str, Any]:
-    """``GET /admin/api/2026-07/customers.json`` item."""
+def _email_consent(p: Person, acct: Account) -> dict[str, Any] | None:
+    if not p.shopify_email:
+        return None
+    subscribed = "newsletter" in p.shopify_tags
+    return {
+        "state": "subscribed" if subscribed else "not_subscribed",
+        "opt_in_level": "single_opt_in",
+        "consent_updated_at": iso_shop(acct.created) if subscribed else None,
+    }
+
+
+def _sms_consent(p: Person) -> dict[str, Any] | None:
+    if not p.shopify_phone:
+        return None
+    return {
+        "state": "not_subscribed",
+        "opt_in_level": "single_opt_in",
+        "consent_updated_at": None,
+        "consent_collected_from": "OTHER",
+    }
+
+
+def customer_core(p: Person, acct: Account) -> dict[str, Any]:
+    """The fields an order's ``customer`` copy carries (the customer object without totals)."""
     customer_id = shopify_customer_id(p.g)
-    address = _address(p, customer_id + 7_000_000_000_000)
     return {
         "id": customer_id,
         "email": p.shopify_email,
-        "created_at": iso_shop(created),
-        "updated_at": iso_shop(updated),
+        "created_at": iso_shop(acct.created),
+        "updated_at": iso_shop(acct.updated),
         "first_name": p.shopify_first,
         "last_name": p.shopify_last,
-        "state": state,
+        "state": acct.state,
         "note": None,
-        "verified_email": state == "enabled",
+        "verified_email": acct.state == "enabled",
+        "multipass_identifier": None,
+        "tax_exempt": False,
+        "phone": p.shopify_phone,
+        "email_marketing_consent": _email_consent(p, acct),
+        "sms_marketing_consent": _sms_consent(p),
+        "tags": p.shopify_tags,
+        "currency": "USD",
+        "tax_exemptions": [],
+        "admin_graphql_api_id": f"gid://shopify/Customer/{customer_id}",
+        "default_address": address(p, customer_id + 7_000_000_000_000),
+    }
+
+
+def customer(p: Person, acct: Account, totals: Totals | None = None) -> dict[str, Any]:
+    """``GET /admin/api/2026-07/customers.json`` item."""
+    t = totals or Totals()
+    core = customer_core(p, acct)
+    default = core["default_address"]
+    return {
+        "id": core["id"],
+        "email": core["email"],
+        "created_at": core["created_at"],
+        "updated_at": core["updated_at"],
+        "first_name": core["first_name"],
+        "last_name": core["last_name"],
+        "orders_count": t.orders_count,
+        "state": core["state"],
+        "total_spent": money(t.total_spent),
+        "last_order_id": t.last_order_id,
+        "note": None,
+        "verified_email": core["verified_email"],
         "multipass_identifier": None,
         "tax_exempt": False,
         "tags": p.shopify_tags,
+        "last_order_name": t.last_order_name,
         "currency": "USD",
         "phone": p.shopify_phone,
-        "addresses": [address] if address else [],
-        "email_marketing_consent": {
-            "state": "subscribed" if "newsletter" in p.shopify_tags else "not_subscribed",
-            "opt_in_level": "single_opt_in",
-            "consent_updated_at": None,
-        },
-        "admin_graphql_api_id": f"gid://shopify/Customer/{customer_id}",
-        "default_address": address,
+        "addresses": [default] if default else [],
+        "tax_exemptions": [],
+        "email_marketing_consent": core["email_marketing_consent"],
+        "sms_marketing_consent": core["sms_marketing_consent"],
+        "admin_graphql_api_id": core["admin_graphql_api_id"],
+        "default_address": default,
     }
 
 
@@ -110,134 +184,14 @@ def order_id(n: int) -> int:
     return 5_550_000_000_000 + n * 10 + n * 3 % 10
 
 
-def _fulfillment(oid: int, name: str, index: int, s: Shipment) -> dict[str, Any]:
-    return {
-        "id": 4_700_000_000_000 + (oid % 10**12) * 4 + index,
-        "order_id": oid,
-        "name": f"{name}.{index + 1}",
-        "status": "success",
-        "service": "manual",
-        "shipment_status": s.shipment_status,
-        "tracking_company": s.carrier,
-        "tracking_number": s.tracking_number,
-        "tracking_numbers": [s.tracking_number],
-        "tracking_url": s.tracking_url,
-        "tracking_urls": [s.tracking_url],
-        "created_at": iso_shop(s.created),
-        "updated_at": iso_shop(s.created + (259_200 if s.shipment_status == "delivered" else 0)),
-    }
-
-
-def _refund(oid: int, r: RefundSpec) -> dict[str, Any]:
-    base = (oid % 10**12) * 3
-    return {
-        "id": 910_000_000_000 + base,
-        "order_id": oid,
-        "created_at": iso_shop(r.created),
-        "processed_at": iso_shop(r.created),
-        "note": r.note,
-        "restock": True,
-        "transactions": [
-            {
-                "id": 7_200_000_000_000 + base,
-                "order_id": oid,
-                "kind": "refund",
-                "gateway": "shopify_payments",
-                "status": "success",
-                "amount": money(r.cents),
-                "currency": "USD",
-                "created_at": iso_shop(r.created),
-            }
-        ],
-    }
-
-
-def order_total(spec: OrderSpec, country: str) -> tuple[int, int, int]:
-    """(subtotal, tax, total) in cents: 8% tax in the US, free shipping over 75."""
-    subtotal = sum(_cents(price) * quantity for _, _, price, quantity in spec.items)
-    tax = subtotal * 8 // 100 if country == "US" else 0
-    shipping = 0 if subtotal >= 7500 else 700
-    return subtotal, tax, subtotal + tax + shipping
-
-
-def order(n: int, p: Person, spec: OrderSpec, updated: int) -> dict[str, Any]:
+def order(n: int, p: Person, spec: OrderSpec, updated: int, acct: Account) -> dict[str, Any]:
     """``GET /admin/api/2026-07/orders.json?status=any`` item; ``n`` numbers the shop's orders."""
-    oid, number = order_id(n), 1001 + n
-    name = f"#{number}"
-    subtotal, tax, total = order_total(spec, p.country)
-    status = "partial" if spec.partial else ("fulfilled" if spec.shipments else None)
-    customer_id = shopify_customer_id(p.g)
-    line_items = [
-        {
-            "id": 14_100_000_000_000 + (oid % 10**12) * 4 + index,
-            "title": title,
-            "name": title,
-            "sku": sku,
-            "price": price,
-            "quantity": quantity,
-            "vendor": "Lumen Labs",
-            "requires_shipping": sku != "GIFT-50",
-            "fulfillment_status": status if status != "partial" or index == 0 else None,
-        }
-        for index, (title, sku, price, quantity) in enumerate(spec.items[:4])
-    ]
-    return {
-        "id": oid,
-        "admin_graphql_api_id": f"gid://shopify/Order/{oid}",
-        "name": name,
-        "number": number - 1000,
-        "order_number": number,
-        "email": p.shopify_email,
-        "contact_email": p.shopify_email,
-        "phone": None,
-        "created_at": iso_shop(spec.created),
-        "processed_at": iso_shop(spec.created),
-        "updated_at": iso_shop(updated),
-        "cancelled_at": iso_shop(spec.cancelled) if spec.cancelled else None,
-        "cancel_reason": "customer" if spec.cancelled else None,
-        "closed_at": iso_shop(spec.closed) if spec.closed else None,
-        "confirmed": True,
-        "currency": "USD",
-        "financial_status": spec.financial_status,
-        "fulfillment_status": status,
-        "subtotal_price": money(subtotal),
-        "total_tax": money(tax),
-        "total_discounts": "0.00",
-        "total_price": money(total),
-        "source_name": "web",
-        "tags": "",
-        "test": False,
-        "note": spec.note,
-        "customer": {
-            "id": customer_id,
-            "email": p.shopify_email,
-            "first_name": p.shopify_first,
-            "last_name": p.shopify_last,
-            "admin_graphql_api_id": f"gid://shopify/Customer/{customer_id}",
-        },
-        "shipping_address": _shipping(p),
-        "line_items": line_items,
-        "fulfillments": [_fulfillment(oid, name, i, s) for i, s in enumerate(spec.shipments)],
-        "refunds": [_refund(oid, spec.refund)] if spec.refund else [],
-    }
+    return order_payload(order_id(n), 1001 + n, p, spec, updated, customer_core(p, acct))
 
 
-def _shipping(p: Person) -> dict[str, Any] | None:
-    a = p.address
-    if a is None:
-        return None
-    return {
-        "first_name": p.shopify_first,
-        "last_name": p.shopify_last,
-        "name": f"{p.shopify_first} {p.shopify_last}",
-        "address1": a.address1,
-        "address2": a.address2,
-        "city": a.city,
-        "province": a.province,
-        "province_code": a.province_code,
-        "zip": a.zip,
-        "country": a.country,
-        "country_code": a.country_code,
-        "phone": p.address_phone,
-        "company": None,
-    }
+def spent(payload: dict[str, Any]) -> int:
+    """What an order adds to the customer's ``total_spent``: its total less refunds, in cents."""
+    if payload["financial_status"] in ("voided", "pending"):
+        return 0
+    whole, _, cents = payload["current_total_price"].partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])

@@ -1,8 +1,11 @@
-"""Stripe API objects in the current shapes (``2026-10-28``): customer, subscription, invoice,
-charge and dispute, filled from given values. Amounts are integers in cents, times unix seconds.
+"""Stripe API objects in the current shapes (``2026-10-28``): customer, price and subscription,
+filled from given values (invoices, charges and disputes are in ``_stripe_billing``). Amounts
+are integers in cents, times unix seconds.
 
-Current-API details that matter: the billing period lives on the subscription *item*, an
-invoice names its subscription under ``parent.subscription_details``, and a charge no longer
+Every field the API returns is written, as in ``refdata/stripe/*.json``, with no expandable
+field expanded (a list call expands nothing): ``null``, ``[]`` or ``{}`` where this account has
+nothing. Current-API details that matter: the billing period lives on the subscription *item*,
+an invoice names its subscription under ``parent.subscription_details``, and a charge no longer
 names its invoice.
 """
 
@@ -16,12 +19,8 @@ from context_service.demo.people import Person
 
 # Salts that keep the id spaces of the different object types apart.
 CUSTOMER, SUBSCRIPTION, ITEM, INVOICE, CHARGE, DISPUTE, PRICE, PRODUCT, INTENT, LINE = range(10)
+METHOD, BALANCE = 10, 11
 _BRANDS = ("visa", "visa", "visa", "mastercard", "mastercard", "amex", "discover")
-_DECLINES = {
-    "card_declined": "Your card was declined.",
-    "insufficient_funds": "Your card has insufficient funds.",
-    "expired_card": "Your card has expired.",
-}
 
 
 class Plan(NamedTuple):
@@ -59,33 +58,61 @@ def invoice_prefix(seed: int, g: int) -> str:
     return base62(mix64(seed ^ (g << 20)), 8).upper()
 
 
-def customer(ids: StripeIds, seed: int, p: Person, created: int) -> dict[str, Any]:
-    """``GET /v1/customers`` item."""
+def payment_method_id(ids: StripeIds, g: int) -> str:
+    """The customer's saved card (``pm_...``)."""
+    return ids.long("pm_", METHOD, g)
+
+
+def _address(p: Person) -> dict[str, Any] | None:
     a = p.address if p.stripe_address else None
-    address = None
-    if a is not None:
-        address = {
-            "line1": a.address1,
-            "line2": a.address2,
-            "city": a.city,
-            "state": a.province_code,
-            "postal_code": a.zip,
-            "country": a.country_code,
-        }
+    if a is None:
+        return None
+    return {
+        "city": a.city,
+        "country": a.country_code,
+        "line1": a.address1,
+        "line2": a.address2,
+        "postal_code": a.zip,
+        "state": a.province_code,
+    }
+
+
+class Account(NamedTuple):
+    """What the customer object says about the billing that follows (see ``generate``)."""
+
+    invoices: int = 0  # the highest invoice sequence number used
+    subscriber: bool = False
+    delinquent: bool = False
+
+
+def customer(
+    ids: StripeIds, seed: int, p: Person, created: int, account: Account | None = None
+) -> dict[str, Any]:
+    """``GET /v1/customers`` item (API 2026-10-28: every field, none expanded)."""
+    acct = account or Account()
     return {
         "id": customer_id(ids, p.g),
         "object": "customer",
-        "address": address,
+        "address": _address(p),
         "balance": 0,
         "created": created,
-        "currency": "usd",
+        "currency": "usd" if acct.invoices or acct.subscriber else None,
         "default_source": None,
+        "delinquent": acct.delinquent,
         "description": None,
+        "discount": None,
         "email": p.stripe_email,
         "invoice_prefix": invoice_prefix(seed, p.g),
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": payment_method_id(ids, p.g) if acct.subscriber else None,
+            "footer": None,
+            "rendering_options": None,
+        },
         "livemode": False,
         "metadata": dict(p.stripe_metadata),
         "name": p.stripe_name,
+        "next_invoice_sequence": acct.invoices + 1,
         "phone": p.stripe_phone,
         "preferred_locales": [],
         "shipping": None,
@@ -99,19 +126,63 @@ def _price_ids(ids: StripeIds, key: int, yearly: bool) -> tuple[str, str]:
     return ids.long("price_", PRICE, key * 2 + yearly), ids.short("prod_", PRODUCT, key)
 
 
+PRICES_CREATED = 1_700_000_000  # when the shop set up its plans (Nov 2023)
+
+
 def price(ids: StripeIds, plan: Plan) -> dict[str, Any]:
     price_id, product_id = _price_ids(ids, plan.key, plan.interval == "year")
     return {
         "id": price_id,
         "object": "price",
         "active": True,
+        "billing_scheme": "per_unit",
+        "created": PRICES_CREATED,
         "currency": "usd",
+        "custom_unit_amount": None,
+        "livemode": False,
+        "lookup_key": None,
+        "metadata": {},
         "nickname": plan.nickname,
         "product": product_id,
-        "recurring": {"interval": plan.interval, "interval_count": 1, "usage_type": "licensed"},
+        "recurring": {
+            "interval": plan.interval,
+            "interval_count": 1,
+            "meter": None,
+            "trial_period_days": None,
+            "usage_type": "licensed",
+        },
+        "tax_behavior": "unspecified",
+        "tiers_mode": None,
+        "transform_quantity": None,
         "type": "recurring",
         "unit_amount": plan.unit_amount,
         "unit_amount_decimal": str(plan.unit_amount),
+    }
+
+
+def _plan(ids: StripeIds, plan: Plan) -> dict[str, Any]:
+    """The legacy ``plan`` twin of a recurring price, still on every subscription item."""
+    price_id, product_id = _price_ids(ids, plan.key, plan.interval == "year")
+    return {
+        "id": price_id,
+        "object": "plan",
+        "active": True,
+        "amount": plan.unit_amount,
+        "amount_decimal": str(plan.unit_amount),
+        "billing_scheme": "per_unit",
+        "created": PRICES_CREATED,
+        "currency": "usd",
+        "interval": plan.interval,
+        "interval_count": 1,
+        "livemode": False,
+        "metadata": {},
+        "meter": None,
+        "nickname": plan.nickname,
+        "product": product_id,
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+        "usage_type": "licensed",
     }
 
 
@@ -133,221 +204,88 @@ def subscription_id(ids: StripeIds, n: int) -> str:
     return ids.long("sub_", SUBSCRIPTION, n)
 
 
-def subscription(ids: StripeIds, cus: str, s: SubscriptionSpec) -> dict[str, Any]:
-    """``GET /v1/subscriptions?status=all`` item."""
+def subscription(
+    ids: StripeIds, cus: str, s: SubscriptionSpec, method: str | None = None
+) -> dict[str, Any]:
+    """``GET /v1/subscriptions?status=all`` item; ``method`` is the card it charges."""
     sid = subscription_id(ids, s.n)
+    canceled = s.status == "canceled"
     return {
         "id": sid,
         "object": "subscription",
+        "application": None,
+        "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": s.created,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"type": "classic"},
+        "billing_schedules": [],
+        "billing_thresholds": None,
         "cancel_at": s.period_end if s.cancel_at_period_end else None,
         "cancel_at_period_end": s.cancel_at_period_end,
         "canceled_at": s.canceled_at,
+        "cancellation_details": {
+            "comment": None,
+            "feedback": None,
+            "reason": "cancellation_requested" if canceled or s.cancel_at_period_end else None,
+        },
         "collection_method": "charge_automatically",
         "created": s.created,
         "currency": "usd",
         "customer": cus,
-        "ended_at": s.canceled_at if s.status == "canceled" else None,
+        "customer_account": None,
+        "days_until_due": None,
+        "default_payment_method": method,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
+        "ended_at": s.canceled_at if canceled else None,
+        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
         "items": {
             "object": "list",
             "data": [
                 {
                     "id": ids.short("si_", ITEM, s.n),
                     "object": "subscription_item",
+                    "billing_thresholds": None,
                     "created": s.created,
-                    "current_period_start": s.period_start,
                     "current_period_end": s.period_end,
+                    "current_period_start": s.period_start,
+                    "discounts": [],
                     "metadata": {},
+                    "plan": _plan(ids, s.plan),
                     "price": price(ids, s.plan),
                     "quantity": 1,
                     "subscription": sid,
+                    "tax_rates": [],
                 }
             ],
             "has_more": False,
+            "total_count": 1,
             "url": f"/v1/subscription_items?subscription={sid}",
         },
         "latest_invoice": s.latest_invoice,
         "livemode": False,
+        "managed_payments": {"enabled": False},
         "metadata": {},
+        "next_pending_invoice_item_invoice": None,
+        "on_behalf_of": None,
+        "pause_collection": None,
+        "payment_settings": {
+            "payment_method_options": None,
+            "payment_method_types": None,
+            "save_default_payment_method": "off",
+        },
+        "pending_invoice_item_interval": None,
+        "pending_setup_intent": None,
+        "pending_update": None,
+        "schedule": None,
         "start_date": s.created,
         "status": s.status,
+        "test_clock": None,
+        "transfer_data": None,
         "trial_end": s.trial_end,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
         "trial_start": s.created if s.trial_end else None,
-    }
-
-
-class InvoiceSpec(NamedTuple):
-    n: int
-    number: str
-    status: str  # paid, open, void, uncollectible
-    amount_due: int
-    amount_paid: int
-    attempt_count: int
-    created: int
-    period_start: int
-    period_end: int
-    paid_at: int | None = None
-    next_payment_attempt: int | None = None
-
-
-def invoice_id(ids: StripeIds, n: int) -> str:
-    return ids.long("in_", INVOICE, n)
-
-
-def invoice(
-    ids: StripeIds, cus: str, p: Person, sub: SubscriptionSpec, i: InvoiceSpec
-) -> dict[str, Any]:
-    """``GET /v1/invoices`` item (one line: the plan for the period)."""
-    iid = invoice_id(ids, i.n)
-    plan = sub.plan
-    remaining = 0 if i.status in ("paid", "void") else i.amount_due - i.amount_paid
-    per = "month" if plan.interval == "month" else "year"
-    first = i.period_start == sub.created
-    description = f"1 \u00d7 {plan.nickname} (at ${plan.unit_amount / 100:.2f} / {per})"
-    return {
-        "id": iid,
-        "object": "invoice",
-        "account_country": "US",
-        "account_name": "Lumen Labs",
-        "amount_due": i.amount_due,
-        "amount_paid": i.amount_paid,
-        "amount_remaining": remaining,
-        "attempt_count": i.attempt_count,
-        "attempted": i.attempt_count > 0,
-        "auto_advance": i.status == "open",
-        "billing_reason": "subscription_create" if first else "subscription_cycle",
-        "collection_method": "charge_automatically",
-        "created": i.created,
-        "currency": "usd",
-        "customer": cus,
-        "customer_email": p.stripe_email,
-        "customer_name": p.stripe_name,
-        "due_date": None,
-        "hosted_invoice_url": f"https://invoice.stripe.com/i/acct_demo/test_{iid[3:]}",
-        "lines": {
-            "object": "list",
-            "data": [
-                {
-                    "id": ids.long("il_", LINE, i.n),
-                    "object": "line_item",
-                    "amount": i.amount_due,
-                    "currency": "usd",
-                    "description": description,
-                    "period": {"start": i.period_start, "end": i.period_end},
-                    "quantity": 1,
-                }
-            ],
-            "has_more": False,
-            "url": f"/v1/invoices/{iid}/lines",
-        },
-        "livemode": False,
-        "metadata": {},
-        "next_payment_attempt": i.next_payment_attempt,
-        "number": i.number,
-        "parent": {
-            "type": "subscription_details",
-            "quote_details": None,
-            "subscription_details": {"metadata": {}, "subscription": subscription_id(ids, sub.n)},
-        },
-        "period_end": i.period_end,
-        "period_start": i.period_start,
-        "status": i.status,
-        "status_transitions": {
-            "finalized_at": i.created + 3600,
-            "marked_uncollectible_at": None,
-            "paid_at": i.paid_at,
-            "voided_at": None,
-        },
-        "subtotal": i.amount_due,
-        "total": i.amount_due,
-    }
-
-
-class ChargeSpec(NamedTuple):
-    n: int
-    amount: int
-    created: int
-    failure_code: str | None = None
-    amount_refunded: int = 0
-    disputed: bool = False
-    description: str | None = None
-
-
-def charge_id(ids: StripeIds, n: int) -> str:
-    return ids.long("ch_", CHARGE, n)
-
-
-def charge(ids: StripeIds, cus: str, p: Person, card: Card, c: ChargeSpec) -> dict[str, Any]:
-    """``GET /v1/charges`` item; failed charges carry a decline code and message."""
-    failed = c.failure_code is not None
-    return {
-        "id": charge_id(ids, c.n),
-        "object": "charge",
-        "amount": c.amount,
-        "amount_captured": 0 if failed else c.amount,
-        "amount_refunded": c.amount_refunded,
-        "billing_details": {"email": p.stripe_email, "name": p.stripe_name, "phone": None},
-        "captured": not failed,
-        "created": c.created,
-        "currency": "usd",
-        "customer": cus,
-        "description": c.description,
-        "disputed": c.disputed,
-        "failure_code": c.failure_code,
-        "failure_message": _DECLINES.get(c.failure_code or ""),
-        "livemode": False,
-        "metadata": {},
-        "outcome": {
-            "network_status": "declined_by_network" if failed else "approved_by_network",
-            "reason": "generic_decline" if failed else None,
-            "risk_level": "normal",
-            "seller_message": "The bank did not return any further details with this decline."
-            if failed
-            else "Payment complete.",
-            "type": "issuer_declined" if failed else "authorized",
-        },
-        "paid": not failed,
-        "payment_intent": ids.long("pi_", INTENT, c.n),
-        "payment_method_details": {
-            "type": "card",
-            "card": {
-                "brand": card.brand,
-                "country": "US",
-                "exp_month": card.exp_month,
-                "exp_year": card.exp_year,
-                "fingerprint": card.fingerprint,
-                "funding": "credit",
-                "last4": card.last4,
-                "network": card.brand,
-            },
-        },
-        "receipt_email": None if failed else p.stripe_email,
-        "refunded": c.amount_refunded >= c.amount and c.amount_refunded > 0,
-        "status": "failed" if failed else "succeeded",
-    }
-
-
-def dispute(
-    ids: StripeIds, n: int, c: ChargeSpec, reason: str, status: str, created: int
-) -> dict[str, Any]:
-    """``GET /v1/disputes`` item; evidence is due 10 days after it was opened."""
-    return {
-        "id": ids.long("dp_", DISPUTE, n),
-        "object": "dispute",
-        "amount": c.amount,
-        "charge": charge_id(ids, c.n),
-        "created": created,
-        "currency": "usd",
-        "evidence_details": {
-            "due_by": created + 10 * 86_400,
-            "has_evidence": status != "needs_response",
-            "past_due": False,
-            "submission_count": 0 if status == "needs_response" else 1,
-        },
-        "is_charge_refundable": False,
-        "livemode": False,
-        "metadata": {},
-        "payment_intent": ids.long("pi_", INTENT, c.n),
-        "reason": reason,
-        "status": status,
     }

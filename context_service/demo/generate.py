@@ -10,7 +10,7 @@ from (seed, index) for each pass instead of being kept, so memory stays flat at 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,17 +26,16 @@ from context_service.demo._util import DAY, stream_key
 from context_service.demo._world import Item, World
 from context_service.demo.people import (
     PERSONA_COMPANIES,
-    SYNTHETIC_BASE,
     Person,
     Streams,
     company_count,
     make_person,
+    shopify_customer_id,
     source_created,
     synthetic_company,
 )
 
 DEFAULT_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-_SHOPIFY_STATES = ("enabled", "enabled", "disabled", "disabled", "disabled", "invited")
 
 
 class DemoPayload(msgspec.Struct, frozen=True):
@@ -69,18 +68,60 @@ def _stream(w: World) -> Iterator[Item]:
     cast = personas.people(w.now)
     yield from _references(w)
     yield from _agents(w)
+    # The person objects sum up their activities (Shopify's orders_count, Stripe's next invoice
+    # number...), which are emitted later: a shadow world runs the activities ahead, in the
+    # same order and from the same random states, and keeps only the sums.
+    ahead = Tally(World(w.seed, w.now, w.customers))
+    ahead.add(_persona_activities.activities(ahead.world, cast))
     rng = random.Random()
     for person in cast:
         rng.seed(stream_key(w.seed, 9, person.g))
-        yield from person_records(w, person, rng)
+        yield from person_records(w, person, rng, ahead)
     streams = Streams()
+    shadow = random.Random()
     for index in range(w.customers):
         person, rng = make_person(streams, w.seed, index, w.customers, w.now)
-        yield from person_records(w, person, rng)
+        shadow.setstate(rng.getstate())
+        ahead.add(activities(ahead.world, person, shadow))
+        yield from person_records(w, person, rng, ahead)
     yield from _persona_activities.activities(w, cast)
     for index in range(w.customers):
         person, rng = make_person(streams, w.seed, index, w.customers, w.now)
         yield from activities(w, person, rng)
+
+
+class Tally:
+    """Sums of activities per customer, from a world running ahead of the real one."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.orders: dict[int, shopify.Totals] = {}
+        self.invoices: dict[str, stripe.Account] = {}
+
+    def add(self, items: Iterable[Item]) -> None:
+        """Count what ``items`` add to each customer's totals."""
+        for source, kind, payload in items:
+            if kind == "order":
+                cid = payload["customer"]["id"]
+                t = self.orders.get(cid, shopify.Totals())
+                self.orders[cid] = shopify.Totals(
+                    t.orders_count + 1,
+                    t.total_spent + shopify.spent(payload),
+                    payload["id"],
+                    payload["name"],
+                )
+            elif source == "stripe" and kind in ("invoice", "subscription"):
+                self._billing(kind, payload)
+
+    def _billing(self, kind: str, payload: dict[str, Any]) -> None:
+        cus = payload["customer"]
+        a = self.invoices.get(cus, stripe.Account())
+        if kind == "subscription":
+            delinquent = a.delinquent or payload["status"] in ("past_due", "unpaid")
+            self.invoices[cus] = a._replace(subscriber=True, delinquent=delinquent)
+            return
+        number = int(payload["number"].rsplit("-", 1)[1])
+        self.invoices[cus] = a._replace(invoices=max(a.invoices, number))
 
 
 def _references(w: World) -> Iterator[Item]:
@@ -112,21 +153,22 @@ def _agents(w: World) -> Iterator[Item]:
         yield "zendesk", "user", zendesk.agent(index, created, w.now - index * 3600)
 
 
-def person_records(w: World, p: Person, rng: random.Random) -> Iterator[Item]:
+def person_records(
+    w: World, p: Person, rng: random.Random, tally: Tally | None = None
+) -> Iterator[Item]:
     """The person-like records of ``p``: Shopify, Stripe, HubSpot, Zendesk (where present)."""
 
     def updated(created: int) -> int:
         return created + int((w.now - created) * rng.random() ** 2)
 
     if p.shopify:
-        created = source_created(p, "shopify")
-        state = "disabled" if p.junk else rng.choice(_SHOPIFY_STATES)
-        if p.g < SYNTHETIC_BASE:
-            state = "enabled"  # the personas have accounts
-        yield "shopify", "customer", shopify.customer(p, created, updated(created), state)
+        acct = shopify.account(w.seed, w.now, p, source_created(p, "shopify"))
+        totals = tally.orders.get(shopify_customer_id(p.g)) if tally else None
+        yield "shopify", "customer", shopify.customer(p, acct, totals)
     if p.stripe:
         created = source_created(p, "stripe")
-        yield "stripe", "customer", stripe.customer(w.ids, w.seed, p, created)
+        billing = tally.invoices.get(stripe.customer_id(w.ids, p.g)) if tally else None
+        yield "stripe", "customer", stripe.customer(w.ids, w.seed, p, created, billing)
     if p.hubspot:
         created = source_created(p, "hubspot")
         yield "hubspot", "contact", hubspot.contact(p, created, updated(created))
