@@ -17,6 +17,7 @@ from context_service.errors import MappingError, WebhookRejected
 from integrations._connector import Delivery, VendorObject
 from integrations._convert import iso_utc
 from integrations._webhooks import hmac_base64, matches_any, require_fresh, require_secret
+from integrations.shopify.graphql import legacy_id
 
 __all__ = ["MAX_AGE_SECONDS", "header", "parse", "verify"]
 
@@ -133,6 +134,19 @@ def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
     return erase + [("order", str(order)) for order in orders if order is not None]
 
 
+def _merge(delivery: Delivery, body: Mapping[str, Any], topic: str) -> None:
+    """``customers/merge``: once Shopify reports the merge ``completed``, the deleted customer
+    is tombstoned as merged into the kept one, and the kept one is fetched fresh (it now holds
+    both customers' orders and addresses). A failed or unfinished merge changes nothing."""
+    kept = str(legacy_id(_required_id(body, "admin_graphql_api_customer_kept_id", topic)))
+    gone = str(legacy_id(_required_id(body, "admin_graphql_api_customer_deleted_id", topic)))
+    if str(body.get("status") or "").lower() != "completed" or kept == gone:
+        return
+    notice = {"id": gone}
+    delivery.objects = [VendorObject("customer", notice, deleted=True, merged_into=kept)]
+    delivery.refetch = [("customer", kept)]
+
+
 def _route(delivery: Delivery, body: dict[str, Any]) -> None:
     """Fill ``delivery``'s objects, refetch and erase lists from its topic."""
     topic = delivery.topic
@@ -147,6 +161,8 @@ def _route(delivery: Delivery, body: dict[str, Any]) -> None:
         delivery.refetch = [("order", _required_id(body, "order_id", topic))]
     elif topic == "customers/redact":
         delivery.erase = _redaction(body, topic)
+    elif topic == "customers/merge":
+        _merge(delivery, body, topic)
     # customers/data_request, shop/redact and unknown topics carry nothing to store.
 
 

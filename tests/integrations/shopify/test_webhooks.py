@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from context_service.errors import MappingError, WebhookRejected
-from context_service.models import Order
+from context_service.models import Order, RecordKey
+from context_service.store import Store, profiles
+from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from integrations._connector import VendorObject
 from integrations.shopify import ShopifyConnector, map_record
 from integrations.shopify.webhooks import header
@@ -300,3 +302,75 @@ def test_refdata_orders_parse_and_map(fake: FakeShopify, connector: ShopifyConne
         for body in response.get("orders") or ([response["order"]] if "order" in response else []):
             (obj,) = connector.parse_webhook(*fake.signed("orders/updated", body)).objects
             assert map_record(obj.kind, obj.payload).key.external_id == str(body["id"])
+
+
+# --- customers/merge (the sample payload of Shopify's webhook reference) -------------------------
+
+
+def merge_body(status: str = "completed") -> dict[str, Any]:
+    return {
+        "admin_graphql_api_customer_kept_id": "gid://shopify/Customer/1",
+        "admin_graphql_api_customer_deleted_id": "gid://shopify/Customer/2",
+        "admin_graphql_api_job_id": None,
+        "status": status,
+        "errors": [],
+    }
+
+
+def test_a_completed_merge_tombstones_the_deleted_customer_into_the_kept_one(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    delivery = connector.parse_webhook(*fake.signed("customers/merge", merge_body()))
+    assert delivery.objects == [
+        VendorObject("customer", {"id": "2"}, deleted=True, merged_into="1")
+    ]
+    assert delivery.refetch == [("customer", "1")]
+
+
+@pytest.mark.parametrize("status", ["failed", "in_progress", ""])
+def test_an_unfinished_or_failed_merge_changes_nothing(
+    fake: FakeShopify, connector: ShopifyConnector, status: str
+) -> None:
+    body = {**merge_body(status), "errors": [{"customer_ids": [1], "field": "merge_in_progress"}]}
+    delivery = connector.parse_webhook(*fake.signed("customers/merge", body))
+    assert (delivery.objects, delivery.refetch, delivery.erase) == ([], [], [])
+
+
+def test_a_merge_without_customer_ids_is_a_mapping_error(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    body = merge_body()
+    del body["admin_graphql_api_customer_deleted_id"]
+    with pytest.raises(MappingError, match="customer_deleted_id"):
+        connector.parse_webhook(*fake.signed("customers/merge", body))
+
+
+def test_a_shopify_merge_keeps_the_deleted_customers_profile_id_as_an_alias(
+    fake: FakeShopify, store: Store, ctx: IngestContext
+) -> None:
+    kept, gone = fake.add_customers(2)
+    connector = fake.connector()
+    run_sync(store, connector, ctx)
+    before = {
+        str(key.external_id): pid
+        for key, pid in profiles.profiles_of_keys(
+            store.conn,
+            [
+                RecordKey("shopify", "customer", str(kept)),
+                RecordKey("shopify", "customer", str(gone)),
+            ],
+        ).items()
+    }
+    assert before[str(kept)] != before[str(gone)]
+    del fake.customers[gone]  # Shopify deletes the merged-away customer
+    body = {
+        **merge_body(),
+        "admin_graphql_api_customer_kept_id": f"gid://shopify/Customer/{kept}",
+        "admin_graphql_api_customer_deleted_id": f"gid://shopify/Customer/{gone}",
+    }
+    headers, raw = fake.signed("customers/merge", body)
+    assert receive(store, connector, headers, raw, URL, NOW).status == "accepted"
+    assert apply_pending(store, {"shopify": connector}, ctx) == 1
+    survivor = before[str(kept)]
+    assert profiles.canonical_id(store.conn, before[str(gone)]) == survivor
+    assert [k.external_id for k in profiles.member_keys(store.conn, survivor)] == [str(kept)]
