@@ -8,10 +8,12 @@ mailbox, a switchboard): an exact match on one of them is its own, much weaker l
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from context_service.identity.features import Features
-from context_service.identity.normalize import first_name_forms
+from context_service.identity.normalize import first_name_forms, first_name_variants
 
 NULL = "null"
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -62,7 +64,13 @@ def _names(a: Features, b: Features) -> tuple[str, str]:
     straight = (_first_level(a.first, b.first), _last_level(a.last, b.last))
     if not (a.last and b.last) or "different" not in straight:
         return straight
-    swapped = (_first_level(a.first, b.last), _last_level(a.last, b.first))
+    # Swapped either way round (a's first name as b's last, or b's first name as a's last), so
+    # that the result does not depend on which record comes first.
+    swaps = (
+        (_first_level(a.first, b.last), _last_level(a.last, b.first)),
+        (_first_level(b.first, a.last), _last_level(b.last, a.first)),
+    )
+    swapped = min(swaps, key=lambda levels: (_rank(levels), levels))
     return swapped if _rank(swapped) < _rank(straight) else straight
 
 
@@ -74,6 +82,7 @@ def _rank(levels: tuple[str, str]) -> tuple[int, int]:
     return (ranked[1], ranked[0])
 
 
+@lru_cache(maxsize=1 << 16)
 def _first_level(x: str, y: str) -> str:
     if not x or not y:
         return NULL
@@ -81,9 +90,21 @@ def _first_level(x: str, y: str) -> str:
         return "exact"
     if len(x) == 1 or len(y) == 1:
         return "initial" if x[0] == y[0] else "different"
-    return "fuzzy" if _similar(x, y) else "different"
+    if _similar(x, y) or _similar_variants(x, y):
+        return "fuzzy"
+    return "different"
 
 
+def _similar_variants(x: str, y: str) -> bool:
+    """A typo of one of the other's nicknames or formal names (``jimmmy``/``james``,
+    ``nicohlas``/``nick``, ``bobyb``/``robert``)."""
+    xs, ys = first_name_variants(x), first_name_variants(y)
+    if len(xs) == 1 and len(ys) == 1:
+        return False
+    return any(_similar(p, q) for p in xs for q in ys if (p, q) != (x, y))
+
+
+@lru_cache(maxsize=1 << 16)
 def _last_level(x: str, y: str) -> str:
     if not x or not y:
         return NULL
@@ -95,10 +116,29 @@ def _last_level(x: str, y: str) -> str:
 def _similar(x: str, y: str) -> bool:
     """A typo apart: Jaro-Winkler at least 0.88, or one edit (a swapped, missing, extra or
     wrong letter) in names of five letters or more (``zielinski``/``ziielinski``,
-    ``okafor``/``okfaor``); short names (``lea``/``lee``) need the stricter measure."""
+    ``okafor``/``okfaor``). Shorter names (``lea``/``lee``) may differ only by a letter
+    dropped, added or swapped with its neighbour after the same first letter (``mia``/``ma``,
+    ``yun``/``ynu``): a wrong letter in a short name often makes another name."""
     if JaroWinkler.similarity(x, y) >= _FUZZY_NAME:
         return True
-    return min(len(x), len(y)) >= 5 and DamerauLevenshtein.distance(x, y) <= 1
+    shortest = min(len(x), len(y))
+    if shortest >= 5:
+        return DamerauLevenshtein.distance(x, y) <= 1
+    return _short_slip(x, y) if shortest >= 2 else False
+
+
+def _short_slip(x: str, y: str) -> bool:
+    """One letter dropped, added or swapped with its neighbour, the first letter kept."""
+    if x[0] != y[0] or abs(len(x) - len(y)) > 1 or x == y:
+        return False
+    if len(x) == len(y):
+        diff = [i for i in range(len(x)) if x[i] != y[i]]
+        if len(diff) != 2 or diff[1] != diff[0] + 1:
+            return False
+        i, j = diff
+        return x[i] == y[j] and x[j] == y[i]
+    longer, shorter = (x, y) if len(x) > len(y) else (y, x)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(1, len(longer)))
 
 
 def _email(a: Features, b: Features, shared: frozenset[str]) -> str:

@@ -165,11 +165,12 @@ larry:lawrence;
 jerry:gerald jerome;
 terry:terence teresa;
 tina:christina;
+chrissy:christine christina;
 sandy:sandra;
 becky:rebecca;
 abby:abigail;
 mandy:amanda;
-vicky vicki:victoria;
+vicky vicki tori:victoria;
 jess jessie:jessica;
 nate:nathan nathaniel;
 fred freddie:frederick;
@@ -361,6 +362,28 @@ def canonical_first(token: str) -> str:
 def first_name_forms(token: str) -> frozenset[str]:
     """The token and every formal name it may stand for (``sam``: sam, samuel, samantha)."""
     return frozenset((token, *_NICKNAMES.get(token, ())))
+
+
+def _nicknames_of_formal(table: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for nick, formals in table.items():
+        for formal in formals:
+            found.setdefault(formal, []).append(nick)
+    return {formal: tuple(sorted(nicks)) for formal, nicks in found.items()}
+
+
+_BY_FORMAL = _nicknames_of_formal(_NICKNAMES)
+
+
+@lru_cache(maxsize=65536)
+def first_name_variants(token: str) -> frozenset[str]:
+    """Every way one person may write this first name: the token, the formal names it stands
+    for and their other nicknames (``bob``: bob, robert, rob, bobby...; ``robert`` the same).
+
+    Used to recognise a typo in a nickname (``jimmmy`` for James), never for blocking.
+    """
+    formals = (token, *_NICKNAMES.get(token, ()))
+    return frozenset(formals).union(*(_BY_FORMAL.get(formal, ()) for formal in formals))
 
 
 def display_name(first: str | None, last: str | None, full: str | None) -> str | None:

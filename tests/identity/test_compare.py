@@ -1,0 +1,84 @@
+"""Field comparisons: which level two records' names and emails compare at."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from context_service.identity.compare import compare, names_conflict
+from context_service.identity.features import Features
+from context_service.identity.normalize import first_name_variants
+
+
+def _person(first: str, last: str, *emails: str) -> Features:
+    return Features(emails=tuple(sorted(emails)), first=first, last=last)
+
+
+def _names(a: Features, b: Features) -> tuple[str, str]:
+    levels = compare(a, b)
+    return levels[2], levels[3]
+
+
+@pytest.mark.parametrize(
+    ("written", "formal"),
+    [("tori", "victoria"), ("chrissy", "christine"), ("bob", "robert"), ("jimmy", "james")],
+)
+def test_a_nickname_is_the_same_first_name(written: str, formal: str) -> None:
+    assert _names(_person(written, "lee"), _person(formal, "lee")) == ("exact", "exact")
+
+
+@pytest.mark.parametrize(
+    ("written", "formal"),
+    [
+        ("jimmmy", "james"),  # a typo in the nickname
+        ("nicohlas", "nick"),  # a typo in the formal name, the other wrote the nickname
+        ("bobyb", "robert"),
+        ("cris", "christopher"),
+        ("dbebie", "deborah"),
+    ],
+)
+def test_a_typo_of_a_nickname_is_a_fuzzy_first_name_not_a_conflict(
+    written: str, formal: str
+) -> None:
+    a, b = _person(written, "okafor"), _person(formal, "okafor")
+    assert _names(a, b) == ("fuzzy", "exact")
+    assert not names_conflict(a, b)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"), [("mia", "ma"), ("yan", "yn"), ("yun", "ynu"), ("hui", "hiu"), ("lin", "ln")]
+)
+def test_a_letter_dropped_or_swapped_in_a_short_name_is_fuzzy(x: str, y: str) -> None:
+    assert _names(_person(x, y), _person(y, x))[0] == "fuzzy"
+    assert _names(_person("wei", x), _person("wei", y)) == ("exact", "fuzzy")
+
+
+@pytest.mark.parametrize(
+    ("x", "y"), [("lee", "lea"), ("jon", "jan"), ("ben", "bev"), ("ann", "bo")]
+)
+def test_a_wrong_letter_in_a_short_name_is_another_name(x: str, y: str) -> None:
+    a, b = _person(x, "stone"), _person(y, "stone")
+    assert _names(a, b)[0] == "different"
+    assert names_conflict(a, b)
+
+
+def test_a_first_letter_slip_in_a_short_name_is_another_name() -> None:
+    assert _names(_person("amy", "park"), _person("may", "park"))[0] == "different"
+
+
+@given(st.sampled_from(["bob", "robert", "sam", "sammy", "chris", "tori", "kate", "jo", "ann"]))
+def test_name_variants_are_mutual(token: str) -> None:
+    variants = first_name_variants(token)
+    assert token in variants
+    assert all(token in first_name_variants(v) for v in variants)
+
+
+@given(
+    st.text(alphabet="abcdefghij", min_size=1, max_size=7),
+    st.text(alphabet="abcdefghij", min_size=1, max_size=7),
+)
+def test_name_levels_are_symmetric(x: str, y: str) -> None:
+    a, b = _person(x, y), _person(y[::-1], x)
+    assert compare(a, b) == compare(b, a)
+    assert names_conflict(a, b) == names_conflict(b, a)
