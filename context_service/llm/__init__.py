@@ -7,9 +7,17 @@ receives it. With no LLM configured, everything works deterministically.
 from __future__ import annotations
 
 from context_service.llm.client import LlmClient, LlmFailed
+from context_service.llm.refresh import SummaryRefresher
 from context_service.llm.summarize import Summarizer, SummaryMode
 
-__all__ = ["LlmClient", "LlmFailed", "Summarizer", "SummaryMode", "client_from_settings"]
+__all__ = [
+    "LlmClient",
+    "LlmFailed",
+    "Summarizer",
+    "SummaryMode",
+    "SummaryRefresher",
+    "client_from_settings",
+]
 
 
 def client_from_settings(

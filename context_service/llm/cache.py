@@ -1,7 +1,9 @@
 """Cached LLM summaries, keyed by (profile, version, audience, prompt version, model).
 
 A profile's version changes whenever its data does, so a cached summary is never stale: a new
-version simply misses. Rows of older versions are deleted when a new one is written.
+version simply misses. Writing an audience's summary deletes that audience's rows of older
+versions; another audience's older row stays until it is replaced, and says that someone
+asked for it (``refresh`` makes it again for the new version, off the request path).
 """
 
 from __future__ import annotations
@@ -33,12 +35,12 @@ def get(store: Store, key: SummaryKey) -> str | None:
 
 
 def put(store: Store, key: SummaryKey, text: str) -> None:
-    """Store a summary and drop the profile's summaries of older versions."""
+    """Store a summary and drop this audience's summaries of the profile's older versions."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.transaction() as conn:
         conn.execute(
-            "DELETE FROM llm_summaries WHERE profile_id = ? AND version < ?",
-            (key.profile_id, key.version),
+            "DELETE FROM llm_summaries WHERE profile_id = ? AND audience = ? AND version < ?",
+            (key.profile_id, key.audience, key.version),
         )
         conn.execute(
             "INSERT OR REPLACE INTO llm_summaries "
