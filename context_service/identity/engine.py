@@ -372,7 +372,7 @@ class Engine:
         for chunk in _chunks(members):
             marks = _marks(chunk)
             for item_id, a, b in self.conn.execute(
-                f"SELECT id, a, b FROM review_items WHERE status = 'open' AND (a IN ({marks}) "
+                f"SELECT id, a, b FROM review_items WHERE +status = 'open' AND (a IN ({marks}) "
                 f"OR b IN ({marks}))",
                 chunk * 2,
             ):

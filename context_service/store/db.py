@@ -29,6 +29,12 @@ class Store:
         self._lock = threading.RLock()
         migrate(self.db)
         self.conn = self._writer if self.path == ":memory:" else _connect(self.path)
+        self._checkpointer: Checkpointer | None = None
+        if self.path != ":memory:":
+            # Commits only append to the WAL; a background thread copies it into the file, so
+            # no commit waits for a checkpoint and its fsync.
+            self._writer.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = Checkpointer(self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -62,10 +68,55 @@ class Store:
             yield self._writer
 
     def close(self) -> None:
-        """Close both connections."""
+        """Stop the checkpointer and close both connections (the last one to close checkpoints
+        whatever is left in the WAL)."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self.conn.close()
         if self.conn is not self._writer:
             self._writer.close()
+
+
+class Checkpointer:
+    """A daemon thread that copies committed WAL frames into the database file every
+    ``interval`` seconds, through its own connection, without blocking writers (``PASSIVE``).
+
+    SQLite's automatic checkpoint runs inside whichever commit makes the WAL cross 1,000 pages,
+    so that commit waits for the copy and an fsync; here no commit does.
+    """
+
+    def __init__(self, path: str, interval: float = 0.5) -> None:
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
+        """One passive checkpoint: (busy, frames in the WAL, frames copied)."""
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(copied)
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive."""
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for it."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.checkpoint(conn)
+                except sqlite3.Error:  # busy or locked this time: the next round catches up
+                    continue
+        finally:
+            conn.close()
 
 
 def _connect(path: str) -> sqlite3.Connection:
