@@ -57,7 +57,7 @@ def mcp_tool(spec: ToolSpec, toolbox: ToolBox) -> Tool:
 
     run.__signature__ = _signature(spec)  # type: ignore[attr-defined]
     read_only = spec.name != "create_escalation"
-    tool = Tool.from_function(
+    tool = _StrictTool.from_function(
         run,
         name=spec.name,
         description=spec.description,
@@ -65,6 +65,22 @@ def mcp_tool(spec: ToolSpec, toolbox: ToolBox) -> Tool:
         structured_output=False,
     )
     return tool.model_copy(update={"parameters": spec.parameters()})
+
+
+class _StrictTool(Tool):
+    """A tool that refuses arguments it does not take, as ``/v1/tools/call`` does, instead of
+    letting the SDK drop them (a model that misspells ``emial`` must hear so, not get an answer
+    about nobody)."""
+
+    async def run(self, arguments: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        known = set(self.parameters.get("properties", {}))
+        unknown = sorted(set(arguments) - known)
+        if unknown:
+            raise ToolError(
+                f"Error executing tool {self.name}: unknown argument(s) {', '.join(unknown)}; "
+                f"it takes {', '.join(sorted(known))}"
+            )
+        return await super().run(arguments, *args, **kwargs)
 
 
 def tool_error_text(exc: ContextServiceError) -> str:

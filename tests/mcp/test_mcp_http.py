@@ -118,3 +118,17 @@ def test_mcp_tools_apply_the_calling_key_s_field_policy(demo_db: Path, tmp_path:
     assert "may not ask for audience 'escalation'" in as_bot["content"][0]["text"]
     assert as_admin["isError"] is False
     assert "ESCALATION [" in as_admin["content"][0]["text"]
+
+
+def test_mcp_refuses_arguments_a_tool_does_not_take(client: TestClient[Any]) -> None:
+    assert client.post("/mcp", json=INITIALIZE, headers={**AUTH, **ACCEPT}).status_code == 200
+    call = _rpc(
+        client,
+        "tools/call",
+        {"name": "get_customer_context", "arguments": {"emial": "maya.patel@example.com"}},
+    )["result"]
+    assert call["isError"] is True
+    text = call["content"][0]["text"]
+    assert "unknown argument(s) emial" in text
+    assert "email" in text
+    assert "Maya" not in text
