@@ -152,23 +152,27 @@ def _email(a: Features, b: Features, shared: frozenset[str]) -> str:
             if _near_email(x, y):
                 return "fuzzy"
     surnames = {n for n in (a.last, b.last) if len(n) >= 3}
+    firsts = {n for f in (a.first, b.first) if f for n in first_name_variants(f) if len(n) >= 3}
     for x in a.emails:
         for y in b.emails:
-            if _related_email(x, y, surnames):
+            if _related_email(x, y, surnames, firsts):
                 return "related"
     return "different"
 
 
-def _related_email(x: str, y: str, surnames: set[str]) -> bool:
+def _related_email(x: str, y: str, surnames: set[str], firsts: set[str]) -> bool:
     """Two mailboxes one person would make: both local parts hold the same run of two or more
-    digits and the surname (``fsimpson87@...`` and ``frances.simpson87@...``)."""
+    digits and the surname (``fsimpson87@...`` and ``frances.simpson87@...``), or the same run
+    of three digits or more and a first name (``lint421@...`` and ``lin.thomas421@...``,
+    ``stevenk.3083@...`` for Steve and ``steven.knight3083@...``)."""
     local_x, local_y = x.partition("@")[0], y.partition("@")[0]
     digits = _digits(local_x)
     if len(digits) < 2 or digits != _digits(local_y):
         return False
     letters_x = "".join(ch for ch in local_x if ch.isalpha())
     letters_y = "".join(ch for ch in local_y if ch.isalpha())
-    return any(name in letters_x and name in letters_y for name in surnames)
+    names = surnames | firsts if len(digits) >= 3 else surnames
+    return any(name in letters_x and name in letters_y for name in names)
 
 
 def _near_email(x: str, y: str) -> bool:

@@ -144,10 +144,12 @@ def name_key(features: Features) -> str:
 def blocking_keys(features: Features) -> set[str]:
     """The values under which this record's candidates are looked up.
 
-    Exact mailboxes, phones and cross-system references; long email local parts (a domain typo
-    not in the typo table); and the name pair **qualified** by a second fact that could make a
-    same-name pair a match: the address (postcode and house), the company, or the digits of an
-    email's local part (``jen.brown12`` and a typo of it keep their digits). A bare name is no
+    Exact mailboxes, phones and cross-system references; long email local parts, with and
+    without punctuation (a domain typo not in the typo table, the same name at work); the name
+    pair **qualified** by a second fact that could make a same-name pair a match: the address
+    (postcode and house), the company, or the digits of an email's local part (``jen.brown12``
+    and a typo of it keep their digits); and three or more such digits with either name alone,
+    so that a typo in one name does not hide a second mailbox of the person. A bare name is no
     block: two records that share only a name never link, and at scale common names would make
     blocks of thousands (a name with only a postcode would too, in a big city). None of the
     keys is capped, so the candidate pairs do not depend on the order in which records arrive.
@@ -163,11 +165,25 @@ def blocking_keys(features: Features) -> set[str]:
         keys.add(f"n:{names}|a:{features.postcode}|{house}")
     if names and features.company:
         keys.add(f"n:{names}|c:{features.company}")
+    tokens = {canonical_first(t) for t in (features.first, features.last) if len(t) >= 2}
     for email in features.emails:
-        local = email.partition("@")[0]
-        if len(local) >= _LOCAL_BLOCK_MIN:
-            keys.add(f"l:{local}")
-        digits = "".join(ch for ch in local if ch.isdigit())
-        if names and digits:
-            keys.add(f"n:{names}|d:{digits}")
+        keys |= _email_keys(email.partition("@")[0], names, tokens)
+    return keys
+
+
+def _email_keys(local: str, names: str, tokens: set[str]) -> set[str]:
+    """Keys from an email's local part for mailboxes that are not the same: the local part at
+    another domain, with or without its punctuation (``kenneth_kwon2282`` and
+    ``kenneth.kwon2282``), and its digits with the name pair, or with either name alone when
+    there are three digits or more (a typo in the other name: ``oiisn collins``)."""
+    keys = set()
+    plain = "".join(ch for ch in local if ch.isalnum())
+    for variant in (local, plain):
+        if len(variant) >= _LOCAL_BLOCK_MIN:
+            keys.add(f"l:{variant}")
+    digits = "".join(ch for ch in local if ch.isdigit())
+    if names and digits:
+        keys.add(f"n:{names}|d:{digits}")
+    if len(digits) >= 3:
+        keys |= {f"d:{digits}|{token}" for token in tokens}
     return keys

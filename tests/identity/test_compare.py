@@ -82,3 +82,28 @@ def test_name_levels_are_symmetric(x: str, y: str) -> None:
     a, b = _person(x, y), _person(y[::-1], x)
     assert compare(a, b) == compare(b, a)
     assert names_conflict(a, b) == names_conflict(b, a)
+
+
+def _email_level(a: Features, b: Features) -> str:
+    return compare(a, b)[0]
+
+
+def test_two_mailboxes_with_a_first_name_and_the_same_three_digits_are_related() -> None:
+    a = _person("lin", "thomas", "lint421@gmail.com")
+    b = _person("lin", "thomas", "lin.thomas421@granite.example")
+    assert _email_level(a, b) == "related"
+    steve = _person("steve", "knight", "stevenk.3083@icloud.com")
+    steven = _person("steve", "knight", "steven.knight3083@foxglove.example")
+    assert _email_level(steve, steven) == "related"
+
+
+def test_two_digits_and_only_a_first_name_are_not_enough() -> None:
+    a = _person("lin", "thomas", "lint42@gmail.com")
+    b = _person("lin", "thomas", "lin.t42@granite.example")
+    assert _email_level(a, b) == "different"
+
+
+def test_other_digits_are_different_mailboxes() -> None:
+    a = _person("lin", "thomas", "lin.thomas421@gmail.com")
+    b = _person("lin", "thomas", "lin.thomas422@granite.example")
+    assert _email_level(a, b) == "different"

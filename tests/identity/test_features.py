@@ -1,0 +1,55 @@
+"""Blocking keys: a person's records meet under one key; different people's rarely do."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from context_service.identity.features import Features, blocking_keys
+
+
+def _person(first: str, last: str, *emails: str) -> Features:
+    return Features(emails=tuple(sorted(emails)), first=first, last=last)
+
+
+def _meet(a: Features, b: Features) -> bool:
+    return bool(blocking_keys(a) & blocking_keys(b))
+
+
+def test_a_name_typo_and_a_second_mailbox_with_the_same_digits_meet() -> None:
+    a = _person("oiisn", "collins", "oisin.collins4802@meadowlark.example")
+    b = _person("oisin", "collins", "ocollins4802@hotmail.com")
+    assert _meet(a, b)
+
+
+def test_the_same_local_part_without_its_punctuation_meets() -> None:
+    a = _person("", "", "kenneth_kwon2282@gmail.com")
+    b = _person("kenneth", "kwon", "kenneth.kwon2282@summit.example")
+    assert _meet(a, b)
+
+
+def test_a_bare_name_or_a_name_with_other_digits_is_no_block() -> None:
+    smith = _person("john", "smith", "jsmith4411@gmail.com")
+    assert not _meet(smith, _person("john", "smith"))
+    assert not _meet(smith, _person("john", "smith", "john.smith903@yahoo.com"))
+
+
+def test_short_digit_runs_need_the_whole_name() -> None:
+    assert not _meet(
+        _person("john", "smith", "jsmith12@gmail.com"),
+        _person("jane", "smith", "smith.j12@yahoo.com"),
+    )
+
+
+names = st.text(alphabet="abcdefgh", min_size=0, max_size=6)
+digits = st.text(alphabet="0123456789", min_size=0, max_size=5)
+
+
+@given(names, names, names, digits)
+def test_keys_are_a_pure_function_of_the_features(
+    first: str, last: str, local: str, n: str
+) -> None:
+    emails = (f"{local}{n}@example.com",) if local or n else ()
+    features = _person(first, last, *emails)
+    assert blocking_keys(features) == blocking_keys(_person(first, last, *emails))
+    assert all(key and ":" in key for key in blocking_keys(features))
