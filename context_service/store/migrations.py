@@ -264,6 +264,14 @@ CREATE TABLE trust_meta (
 ) WITHOUT ROWID;
 """
 
+# Foreign keys whose child column had no index: deleting a profile or a record made SQLite
+# scan the whole child table (every alias, every identity link) to enforce them.
+_V8_FK_INDEXES = """
+CREATE INDEX IF NOT EXISTS profile_aliases_profile ON profile_aliases (profile_id);
+CREATE INDEX IF NOT EXISTS identity_links_other ON identity_links (other_record_id)
+    WHERE other_record_id IS NOT NULL;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -272,6 +280,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0006_identity_engine", _V6_IDENTITY_ENGINE),
     ("0007_activity_refs", _V7_ACTIVITY_REFS),
     ("0005_trust", _V5_TRUST),
+    ("0008_fk_indexes", _V8_FK_INDEXES),
 ]
 
 

@@ -1,0 +1,29 @@
+"""Schema properties every migration must keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from context_service.store import Store
+
+
+def test_every_foreign_key_column_is_indexed(tmp_path: Path) -> None:
+    """Deleting a parent row must not scan a child table to enforce its foreign key."""
+    store = Store(tmp_path / "fk.db")
+    try:
+        conn = store.conn
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        unindexed = []
+        for table in tables:
+            pk = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[5] == 1]
+            firsts = {
+                conn.execute(f"PRAGMA index_info({index[1]})").fetchone()[2]
+                for index in conn.execute(f"PRAGMA index_list({table})")
+            }
+            for fk in conn.execute(f"PRAGMA foreign_key_list({table})"):
+                column = fk[3]
+                if column not in firsts and pk[:1] != [column]:
+                    unindexed.append(f"{table}.{column}")
+        assert unindexed == []
+    finally:
+        store.close()
