@@ -77,6 +77,7 @@ class Engine:
         """Apply a batch of changes; return every profile id whose members changed."""
         if not changes:
             return set()
+        changes = _last_per_record(changes)
         new_features = {c.record_id: self._features(c) for c in changes}
         old_features = self._stored_features([c.record_id for c in changes if not c.is_new])
         unchanged = {
@@ -396,6 +397,23 @@ class Engine:
                 for r in produced.values()
             ],
         )
+
+
+def _last_per_record(changes: list[PersonChange]) -> list[PersonChange]:
+    """One change per record: a record written twice in a batch (two webhooks, a page and its
+    retry) is resolved as its last version, and is new if its first write inserted it. The
+    earlier version's identifiers must not stay findable."""
+    first_new: dict[int, bool] = {}
+    last: dict[int, PersonChange] = {}
+    for change in changes:
+        first_new.setdefault(change.record_id, change.is_new)
+        last[change.record_id] = change
+    return [
+        msgspec.structs.replace(change, is_new=first_new[rid])
+        if change.is_new != first_new[rid]
+        else change
+        for rid, change in last.items()
+    ]
 
 
 def _connected(nodes: set[int], edges: set[Pair]) -> list[set[int]]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from context_service.errors import ProfileNotFound
+from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.profiles import canonical_id, count_profiles
 from tests.conftest import Ingest
@@ -125,3 +129,23 @@ def test_rejected_payload_is_kept_raw_and_reported(store: Store, ingest: Ingest)
     row = store.conn.execute("SELECT payload, error FROM records").fetchone()
     assert "No Id" in row[0]
     assert row[1]
+
+
+def test_a_record_written_twice_in_one_batch_keeps_only_its_last_identifiers(
+    store: Store, ingest: Ingest
+) -> None:
+    """Customer 1 changed its email twice before one page was committed: the old address must
+    not keep finding the profile (whoever has it now would see this customer's data)."""
+    first = shopify_customer(1, "old.owner@example.com", "Maya", "Patel")
+    second = shopify_customer(1, "maya.patel@example.com", "Maya", "Patel", None, "2026-12-01")
+    ingest(first, second)
+    assert lookup.by_email(store.conn, "maya.patel@example.com").profile_id
+    with pytest.raises(ProfileNotFound):
+        lookup.by_email(store.conn, "old.owner@example.com")
+    third = shopify_customer(1, "third@example.com", "Maya", "Patel", None, "2026-12-02")
+    fourth = shopify_customer(1, "fourth@example.com", "Maya", "Patel", None, "2026-12-03")
+    ingest(third, fourth)  # two updates of an existing record in one batch
+    for gone in ("maya.patel@example.com", "third@example.com"):
+        with pytest.raises(ProfileNotFound):
+            lookup.by_email(store.conn, gone)
+    assert lookup.by_email(store.conn, "fourth@example.com").profile_id
