@@ -1,20 +1,36 @@
 """``Keyring``: from a presented API key to a ``Principal`` (bootstrap keys, then stored keys).
 
-Stored keys are read from the database on every request, so a key revoked by the CLI in another
-process stops working at once. ``last_used_at`` is written at most once a minute per key.
+Live keys are cached in memory, by the SHA-256 of the presented key (never the key itself: a
+cache probe reveals no more about a key than the stored digest does), so a request costs a hash
+and a dictionary lookup instead of a query. The cache is dropped whenever the keys may have
+changed:
+
+* at once when this process creates or revokes a key (``keys.generation`` moves);
+* within ``RECHECK_SECONDS`` when another process does (``context-service keys revoke``): at
+  most that often the keyring asks SQLite whether anything was committed since it last looked
+  (``PRAGMA data_version``, plus the connection's own ``total_changes`` for an in-memory
+  store) and forgets every key if so.
+
+Unknown and revoked keys are never cached, so a key created anywhere works at once and a wrong
+key always costs the full check. ``last_used_at`` is written at most once a minute per key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from context_service.store import Store
+from context_service.trust import keys
 from context_service.trust.keys import Bootstrap, Principal, lookup_key, touch
 
 Clock = Callable[[], float]
 TOUCH_EVERY_SECONDS = 60.0
+RECHECK_SECONDS = 0.25  # how stale a key revoked by another process may be, at most
+_MAX_CACHED = 4096  # live keys; past this the cache starts over (there are never that many)
 
 
 def iso(ts: float) -> str:
@@ -23,27 +39,79 @@ def iso(ts: float) -> str:
 
 
 class Keyring:
-    """Authenticates keys; also the field policy's source of per-key grants."""
+    """Authenticates keys; also the field policy's source of per-key grants.
 
-    def __init__(self, store: Store, bootstrap: Iterable[str], clock: Clock) -> None:
+    ``clock`` gives POSIX seconds (``last_used_at``); ``monotonic`` paces the cross-process
+    check (tests pass a clock they move by hand).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        bootstrap: Iterable[str],
+        clock: Clock,
+        monotonic: Clock = time.monotonic,
+        recheck_seconds: float = RECHECK_SECONDS,
+    ) -> None:
         self.store = store
         self.bootstrap = Bootstrap(bootstrap)
         self.clock = clock
+        self.monotonic = monotonic
+        self.recheck_seconds = recheck_seconds
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._cache: dict[bytes, Principal] = {}
+        self._seen: tuple[int, int, int] | None = None  # generation, data_version, changes
+        self._checked_at = float("-inf")
 
     def principal(self, presented: str | None) -> Principal | None:
         """Who ``presented`` is, or ``None`` when it is no live key."""
         if not presented:
             return None
-        found = self.bootstrap.match(presented) or lookup_key(self.store.conn, presented)
+        found = self._find(presented)
         if found is not None and found.key_id is not None:
             self._touch(found.key_id)
         return found
 
     def peek(self, presented: str) -> Principal | None:
         """Who ``presented`` is, without recording a use (``FieldPolicy`` asks this)."""
-        return self.bootstrap.match(presented) or lookup_key(self.store.conn, presented)
+        return self._find(presented) if presented else None
+
+    def forget(self) -> None:
+        """Drop every cached key (the next request of each key reads the database)."""
+        self._cache = {}
+
+    def _find(self, presented: str) -> Principal | None:
+        # The dict is taken before the lookup: if the keys change meanwhile, what the lookup
+        # found goes into a dict that has already been replaced, never into the current one.
+        cache = self._current()
+        key_digest = hashlib.sha256(presented.encode()).digest()
+        found = cache.get(key_digest)
+        if found is not None:
+            return found
+        found = self.bootstrap.match(presented) or lookup_key(self.store.conn, presented)
+        if found is not None:
+            if len(cache) >= _MAX_CACHED:
+                cache.clear()
+            cache[key_digest] = found
+        return found
+
+    def _current(self) -> dict[bytes, Principal]:
+        """The cache, emptied first when the keys may have changed (see the module doc)."""
+        generation = keys.generation()
+        seen = self._seen
+        now = self.monotonic()
+        elapsed = now - self._checked_at
+        if seen is not None and seen[0] == generation and 0 <= elapsed < self.recheck_seconds:
+            return self._cache
+        conn = self.store.conn
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        state = (generation, int(version), conn.total_changes)
+        if state != seen:
+            self._cache = {}
+        self._seen = state
+        self._checked_at = now
+        return self._cache
 
     def _touch(self, key_id: str) -> None:
         now = self.clock()

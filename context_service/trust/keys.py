@@ -1,4 +1,5 @@
-"""Scoped API keys: created once, stored as a hash, listed, revoked, checked on every request.
+"""Scoped API keys: created once, stored as a hash, listed, revoked, checked on every request
+(through ``keyring.Keyring``, which caches live keys).
 
 A key reads ``csk_<id>_<secret>``: ``id`` (12 hex digits) names the row, ``secret`` is 32 random
 bytes (``secrets.token_urlsafe``). Only the SHA-256 of the whole key is stored. A plain,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import secrets
 import sqlite3
 from collections.abc import Iterable
@@ -27,6 +29,29 @@ from context_service.trust.scopes import SCOPES, check_scopes
 
 PREFIX = "csk_"
 _ID_HEX = 12
+
+
+class _Changes:
+    """Counts the keys this process created or revoked, for ``keyring.Keyring``'s cache."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._count = itertools.count(1)
+
+    def bump(self) -> None:
+        self.value = next(self._count)  # one atomic step under the GIL
+
+
+_CHANGES = _Changes()
+
+
+def generation() -> int:
+    """A number that changes whenever this process creates or revokes a key (cache checks)."""
+    return _CHANGES.value
+
+
+def _changed() -> None:
+    _CHANGES.bump()
 
 
 class InvalidKey(ContextServiceError):
@@ -200,6 +225,7 @@ def create_key(store: Store, spec: KeySpec, now: str, known: Known) -> NewKey:
                 now,
             ),
         )
+    _changed()
     info = get_key(store.conn, spec.name)
     assert info is not None
     return NewKey(key=key, info=info)
@@ -223,6 +249,7 @@ def revoke_key(store: Store, name: str, now: str) -> bool:
         cursor = conn.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (now, name)
         )
+    _changed()  # committed: cached principals of this process are dropped before the next check
     return cursor.rowcount > 0
 
 

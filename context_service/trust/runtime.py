@@ -42,7 +42,7 @@ class Trust:
         monotonic: Callable[[], float] = time.monotonic,
         audit_buffer_seconds: float = 0.0,
     ) -> None:
-        self.keyring = Keyring(store, settings.api_keys, clock)
+        self.keyring = Keyring(store, settings.api_keys, clock, monotonic)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, monotonic)
         self.verifier = Verifier(settings.chatbot_user_hash_secrets, jwt_config(settings), clock)
         self.audit = ReadAudit(store, settings.audit_retention_days, clock, audit_buffer_seconds)
