@@ -1,6 +1,8 @@
 """The read path: an identifier in, one materialized snapshot out (or a clear error).
 
-Two indexed queries: identifier -> profile ids, then profile id -> snapshot row.
+Two indexed lookups: identifier -> profile ids, then profile id -> snapshot row. For an email or
+a phone both run as one statement (one read transaction, a few microseconds less on the hot
+path); several profiles, or one without a snapshot yet, take the long way for their 409 or 404.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from context_service.errors import (
     ProfileNotFound,
 )
 from context_service.identity.normalize import normalize_email, normalize_phone
-from context_service.store import activities, identifiers, profiles
+from context_service.store import activities, profiles
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
 
 
@@ -36,6 +38,15 @@ class _IdentityOnly(msgspec.Struct):
 
 
 _decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
+# ``identifiers.profiles_with`` and ``read_snapshot`` in one statement (unordered: one row is the
+# rule; several are sorted before ``_one`` names them).
+_SNAPSHOTS_WITH = (
+    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text FROM ("
+    "SELECT DISTINCT m.profile_id FROM identifiers i "
+    "JOIN profile_members m ON m.record_id = i.record_id "
+    "WHERE i.kind = ? AND i.value = ?) p "
+    "LEFT JOIN snapshots s ON s.profile_id = p.profile_id"
+)
 
 
 def by_email(conn: sqlite3.Connection, raw: str) -> StoredSnapshot:
@@ -43,7 +54,7 @@ def by_email(conn: sqlite3.Connection, raw: str) -> StoredSnapshot:
     email = normalize_email(raw)
     if email is None:
         raise InvalidIdentifier(f"'{raw}' is not a valid email address")
-    return _one(conn, identifiers.profiles_with(conn, "email", email), f"email {email}")
+    return _with(conn, "email", email)
 
 
 def by_phone(conn: sqlite3.Connection, raw: str, region: str) -> StoredSnapshot:
@@ -51,7 +62,7 @@ def by_phone(conn: sqlite3.Connection, raw: str, region: str) -> StoredSnapshot:
     phone = normalize_phone(raw, region)
     if phone is None:
         raise InvalidIdentifier(f"'{raw}' is not a valid phone number")
-    return _one(conn, identifiers.profiles_with(conn, "phone", phone), f"phone {phone}")
+    return _with(conn, "phone", phone)
 
 
 def by_profile_id(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot:
@@ -79,6 +90,14 @@ def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> Sto
         for owner_key in activities.owners_of(conn, record_id):
             found.update(_set(profiles.profile_of_key(conn, owner_key)))
     return _one(conn, sorted(found), f"{source} id {external_id}")
+
+
+def _with(conn: sqlite3.Connection, kind: str, value: str) -> StoredSnapshot:
+    """The snapshot of the one profile whose records carry this identifier."""
+    rows = conn.execute(_SNAPSHOTS_WITH, (kind, value)).fetchall()
+    if len(rows) == 1 and rows[0][1] is not None:
+        return StoredSnapshot(*rows[0])
+    return _one(conn, sorted(row[0] for row in rows), f"{kind} {value}")
 
 
 def _set(profile_id: str | None) -> set[str]:
