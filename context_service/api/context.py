@@ -1,8 +1,9 @@
 """``GET /v1/context`` and ``POST /v1/context/lookup``: one customer's context.
 
 With no ``audience``, ``max_tokens`` or ``summary`` and format json or text, the answer is the
-stored, pre-encoded snapshot row (the hot path: no decoding, no rendering). Anything else
-decodes that row and renders the audience's context per request (``context_service.audience``),
+stored, pre-encoded snapshot row (the hot path: no decoding, no rendering; a ``GET`` of it is
+answered by ``context_fast.StoredContext`` ahead of the handler, with the same checks). Anything
+else decodes that row and renders the audience's context per request (``context_service.audience``),
 with an optional summary (deterministic, or an LLM's through the cache).
 
 ``audience=chatbot`` is answered in full only for a trusted-backend key or a verified end user
@@ -22,6 +23,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from context_service.api.auth import bearer_token, principal_of
+from context_service.api.context_fast import MAX_PARAM, MAX_SHORT_PARAM, StoredContext
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import (
     MAX_TOKENS,
@@ -44,7 +46,6 @@ from context_service.trust.chatbot import Decision, decide, unverified_body
 Format = Literal["json", "text", "markdown"]
 SummaryParam = Literal["none", "deterministic", "llm"]
 MaxTokens = Annotated[int, msgspec.Meta(ge=MIN_TOKENS, le=MAX_TOKENS)]
-_MAX_PARAM = 320
 UserHash = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 UserToken = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 _DIRECT = frozenset({"email", "phone"})  # lookups a proof can vouch for (plus "<source> id")
@@ -200,15 +201,20 @@ def _matched(response: Response[bytes], found: Found) -> Response[bytes]:
     return response
 
 
-@get("/v1/context", summary="Customer context snapshot", opt={"scope": CONTEXT_READ})
+@get(
+    "/v1/context",
+    summary="Customer context snapshot",
+    opt={"scope": CONTEXT_READ},
+    middleware=[StoredContext],  # the stored row without the handler machinery (same checks)
+)
 async def get_context(
     request: Request,  # type: ignore[type-arg]
     store: NamedDependency[Store],
-    email: Annotated[str | None, QueryParameter(max_length=_MAX_PARAM)] = None,
-    phone: Annotated[str | None, QueryParameter(max_length=64)] = None,
-    profile_id: Annotated[str | None, QueryParameter(max_length=64)] = None,
-    source: Annotated[str | None, QueryParameter(max_length=64)] = None,
-    external_id: Annotated[str | None, QueryParameter(max_length=_MAX_PARAM)] = None,
+    email: Annotated[str | None, QueryParameter(max_length=MAX_PARAM)] = None,
+    phone: Annotated[str | None, QueryParameter(max_length=MAX_SHORT_PARAM)] = None,
+    profile_id: Annotated[str | None, QueryParameter(max_length=MAX_SHORT_PARAM)] = None,
+    source: Annotated[str | None, QueryParameter(max_length=MAX_SHORT_PARAM)] = None,
+    external_id: Annotated[str | None, QueryParameter(max_length=MAX_PARAM)] = None,
     format: FromQuery[Format] = "json",
     audience: FromQuery[Audience | None] = None,
     max_tokens: Annotated[int | None, QueryParameter(ge=MIN_TOKENS, le=MAX_TOKENS)] = None,
