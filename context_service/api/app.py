@@ -5,6 +5,7 @@ This module (and ``cli.py``) are the only places that wire integrations in.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,8 +64,17 @@ def metrics(store: NamedDependency[Store]) -> str:
 
 
 def app_from_env() -> Litestar:
-    """App factory for the server process: settings from ``CONTEXT_SERVICE_*`` variables."""
-    return create_app(load_settings())
+    """App factory for the server process: settings from ``CONTEXT_SERVICE_*`` variables.
+
+    What is built here lives as long as the process, so it is taken out of the cyclic garbage
+    collector's scans (``gc.freeze``): otherwise each full collection walks the whole app, and
+    requests allocate enough to set collections off often (about a tenth of a context
+    request's CPU). Only the server does this; tests build many apps and must get them back.
+    """
+    app = create_app(load_settings())
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | None:
