@@ -19,7 +19,10 @@ import logging
 import multiprocessing
 import os
 import sqlite3
+from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import msgspec
 
@@ -60,7 +63,16 @@ class BackgroundSnapshots:
             return  # they stay queued for ``drain_snapshots``
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            self._pending.append(self._pool.submit(_build, chunk, now))
+            try:
+                self._pending.append(self._pool.submit(_build, chunk, now))
+            except (BrokenProcessPool, RuntimeError) as exc:  # the worker died while idle
+                self._broken(exc)
+                return
+
+    def wait(self) -> None:
+        """Wait until every submitted build has finished (call it outside a transaction, so
+        other writers are not held off meanwhile)."""
+        futures.wait(self._pending)
 
     def store_ready(self, conn: sqlite3.Connection, wait: bool = False) -> int:
         """Store every finished result that is still current (all of them with ``wait``);
@@ -111,7 +123,8 @@ _worker = _Worker()
 
 
 def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"  # quotes ?, # and % in the path
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-65536")
     _worker.conn, _worker.links, _worker.region = conn, links, region

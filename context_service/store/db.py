@@ -30,11 +30,13 @@ class Store:
         migrate(self.db)
         self.conn = self._writer if self.path == ":memory:" else _connect(self.path)
         self._checkpointer: Checkpointer | None = None
+        self._checkpoint_lock = threading.Lock()  # held by the checkpointer and maintenance()
+        self._depth = threading.local()  # transaction() nesting of the calling thread
         if self.path != ":memory:":
             # Commits only append to the WAL; a background thread copies it into the file, so
             # no commit waits for a checkpoint and its fsync.
             self._writer.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpointer = Checkpointer(self.path)
+            self._checkpointer = Checkpointer(self.path, self._checkpoint_lock)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -44,27 +46,34 @@ class Store:
         """
         with self._lock:
             conn = self._writer
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
+            depth = getattr(self._depth, "value", 0)
+            self._depth.value = depth + 1
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                if conn.in_transaction:
+                    yield conn
+                    return
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                self._depth.value = depth
 
     @property
     def in_transaction(self) -> bool:
-        """Whether a write transaction is open (a ``transaction()`` block would join it)."""
-        return self._writer.in_transaction
+        """Whether the calling thread is inside a ``transaction()`` block (a new block would
+        join it rather than commit on its own)."""
+        return getattr(self._depth, "value", 0) > 0
 
     @contextmanager
     def maintenance(self) -> Iterator[sqlite3.Connection]:
-        """The writer, outside any transaction, with other writers of this process held off
-        (for ``VACUUM`` and checkpoints, which cannot run inside a transaction)."""
-        with self._lock:
+        """The writer, outside any transaction, with other writers of this process and the
+        background checkpointer held off (for ``VACUUM`` and checkpoints, which cannot run inside
+        a transaction, and a ``TRUNCATE`` checkpoint that a concurrent one would make fail)."""
+        with self._lock, self._checkpoint_lock:
             yield self._writer
 
     def close(self) -> None:
@@ -85,8 +94,9 @@ class Checkpointer:
     so that commit waits for the copy and an fsync; here no commit does.
     """
 
-    def __init__(self, path: str, interval: float = 0.5) -> None:
+    def __init__(self, path: str, lock: threading.Lock, interval: float = 0.5) -> None:
         self.path = path
+        self.lock = lock
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
@@ -109,10 +119,12 @@ class Checkpointer:
 
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=1000")
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    self.checkpoint(conn)
+                    with self.lock:
+                        self.checkpoint(conn)
                 except sqlite3.Error:  # busy or locked this time: the next round catches up
                     continue
         finally:

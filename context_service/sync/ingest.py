@@ -156,6 +156,7 @@ def drain_snapshots(
     """
     built = 0
     if background is not None:
+        background.wait()  # outside the transaction: other writers go on meanwhile
         with store.transaction() as conn:
             background.store_ready(conn, wait=True)
         built = background.stored

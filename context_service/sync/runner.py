@@ -196,7 +196,7 @@ def _commit_page(
     deferred: _Deferred,
 ) -> None:
     items = [
-        RawPayload(source, obj.kind, obj.payload, obj.observed_at, obj.deleted)
+        RawPayload(source, obj.kind, obj.payload, obj.observed_at, obj.deleted, obj.merged_into)
         for obj in page.objects
     ]
     with store.transaction() as conn:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable
 
 import msgspec
 from ulid import ULID
 
-from context_service.errors import ProfileNotFound
+from context_service.errors import ProfileNotFound, StoreError
 from context_service.models import RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
@@ -220,12 +221,29 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     return len(inbox), len(rejected)
 
 
+_TRUNCATE_TRIES = 200
+_TRUNCATE_PAUSE_S = 0.05
+
+
 def compact(store: Store, *, vacuum: bool = True) -> None:
-    """After an erasure commits: rewrite the file (``VACUUM``) and empty the WAL."""
+    """After an erasure commits: rewrite the file (``VACUUM``) and empty the WAL.
+
+    A ``TRUNCATE`` checkpoint fails at once (busy) while another connection checkpoints or
+    reads an old snapshot, and the erased rows would stay in the WAL; it is retried for up to
+    about ten seconds, and ``StoreError`` is raised if the WAL still could not be emptied.
+    """
     with store.maintenance() as conn:
         if vacuum:
             conn.execute("VACUUM")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        for _ in range(_TRUNCATE_TRIES):
+            busy, _frames, _copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(_TRUNCATE_PAUSE_S)
+    raise StoreError(
+        "the erasure is committed but the WAL could not be emptied (another connection kept it "
+        "busy); run the erasure's compaction again"
+    )
 
 
 def erase_profile(

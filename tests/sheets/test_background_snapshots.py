@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,39 @@ def test_a_dead_worker_leaves_its_snapshots_to_the_drain(
         store.conn.execute("SELECT json FROM snapshots LIMIT 1").fetchone()[0], type=Snapshot
     )
     assert ann.identity.emails
+
+
+def test_a_worker_killed_while_idle_leaves_the_import_to_finish_without_it(
+    write: Write,
+    import_sheet: Importer,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[background.BackgroundSnapshots] = []
+
+    class Killed(background.BackgroundSnapshots):
+        killed = False
+
+        def release(self, now: str) -> None:
+            if self._pending and not self.killed:  # after its first round: kill it, idle
+                self.killed = True
+                self.wait()
+                for process in list(self._pool._processes.values()):
+                    process.kill()
+                    process.join()
+                for _ in range(1000):  # the pool notices the death on its own thread
+                    if self._pool._broken:
+                        break
+                    time.sleep(0.01)
+            super().release(now)  # so this submit is refused
+
+    def make(*args: Any) -> background.BackgroundSnapshots:
+        started.append(Killed(*args))
+        return started[-1]
+
+    monkeypatch.setattr("context_service.sheets.importer.BackgroundSnapshots", make)
+    report = import_sheet(write("people.csv", _rows()), batch_rows=10)
+    assert report.rows_imported == 40
+    assert started[0].error is not None
+    versions = profile_versions(store)
+    assert {pid: version for pid, (version, _) in _stored(store).items()} == versions
