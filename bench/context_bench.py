@@ -13,7 +13,14 @@ real map -> store -> resolve -> snapshot path, then prints:
 * HTTP p50/p99 and requests/s against ``context-service serve`` (granian, one worker) on
   loopback, for JSON and for text, driven by ``wrk`` (``apt-get install wrk``) with a Lua
   script that cycles through the sampled emails, or by an asyncio httpx client when wrk is
-  absent (that client is slower than the server, so its figures are a floor).
+  absent (that client is slower than the server, so its figures are a floor); with wrk, also
+  ``GET /health`` under the same load, the framework's floor on this machine at this moment;
+* the server's CPU time per request (user + system of the server process and its workers,
+  from ``/proc``): unlike requests/s it hardly moves when other work shares the cores, so it is
+  the figure to compare between runs on a busy machine (the load average is printed too).
+
+The per-key rate limit is off unless ``--rate-limit N`` (requests a minute per key) is given:
+the default of 600 a minute would answer most of the load with 429.
 
 Figures are printed, never asserted; the README quotes them with the machine they came from.
 """
@@ -36,11 +43,8 @@ from pathlib import Path
 
 import httpx
 
-from context_service.demo import generate_demo
 from context_service.snapshot import lookup
 from context_service.store import Store
-from context_service.sync import IngestContext, RawPayload, ingest_all
-from context_service.wiring import default_mappers
 
 OUT = Path(__file__).resolve().parent / "out"
 KEY = "bench-key"
@@ -52,6 +56,10 @@ def build_store(customers: int) -> Path:
     path = OUT / f"context_{customers}.db"
     if path.exists():
         return path
+    from context_service.demo import generate_demo
+    from context_service.sync import IngestContext, RawPayload, ingest_all
+    from context_service.wiring import default_mappers
+
     store = Store(path)
     started = time.perf_counter()
     payloads = (RawPayload(p.source, p.kind, p.payload) for p in generate_demo(customers))
@@ -111,14 +119,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(path: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(path: Path, port: int, rate_limit: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CONTEXT_SERVICE_DB": str(path),
         "CONTEXT_SERVICE_API_KEYS": KEY,
         "CONTEXT_SERVICE_LOG_LEVEL": "WARNING",
         # Throughput of the service, not of the per-key abuse limit (600 a minute by default).
-        "CONTEXT_SERVICE_RATE_LIMIT_PER_MINUTE": "0",
+        "CONTEXT_SERVICE_RATE_LIMIT_PER_MINUTE": str(rate_limit),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "context_service.cli", "serve", "--port", str(port)],
@@ -165,6 +173,26 @@ async def http_load(
     return latencies, errors, elapsed
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) used so far by ``pid`` and its descendants."""
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent, cpu seconds)
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, total = {pid}, 0.0
+    for child in sorted(stats):  # children have higher pids than their parents here
+        if child in tree or stats[child][0] in tree:
+            tree.add(child)
+            total += stats[child][1]
+    return total
+
+
 _WRK_SCRIPT = """
 local emails = {%s}
 local i = 0
@@ -177,33 +205,29 @@ end
 
 
 def wrk_load(
-    port: int, emails: list[str], fmt: str, seconds: float, concurrency: int
-) -> tuple[float, float, float, str]:
-    """Run wrk with 2 threads; return requests/s, p50 ms, p99 ms and the non-2xx line."""
-    script = OUT / "wrk_context.lua"
-    quoted = ",".join(f'"{e}"' for e in emails)
-    script.write_text(_WRK_SCRIPT % (quoted, fmt, KEY))
+    port: int, emails: list[str] | None, fmt: str, seconds: float, concurrency: int
+) -> tuple[float, float, float, str, int]:
+    """Run wrk with 2 threads against GET /v1/context (or /health when ``emails`` is None);
+    return requests/s, p50 ms, p99 ms, the non-2xx line and the number of requests."""
+    target = [f"http://127.0.0.1:{port}/health"]
+    if emails is not None:
+        script = OUT / "wrk_context.lua"
+        quoted = ",".join(f'"{e}"' for e in emails)
+        script.write_text(_WRK_SCRIPT % (quoted, fmt, KEY))
+        target = ["-s", str(script), f"http://127.0.0.1:{port}"]
     result = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{concurrency}",
-            f"-d{int(seconds)}s",
-            "--latency",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{port}",
-        ],
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", *target],
         capture_output=True,
         text=True,
         check=True,
     )
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = _wrk_ms(re.search(r"50%\s+([\d.]+)(\w+)", out))
     p99 = _wrk_ms(re.search(r"99%\s+([\d.]+)(\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, p50, p99, f"{errors.group(1) if errors else 0} errors"
+    return rps, p50, p99, f"{errors.group(1) if errors else 0} errors", count
 
 
 def _wrk_ms(match: re.Match[str] | None) -> float:
@@ -219,6 +243,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--rate-limit", type=int, default=0, help="requests a minute per key (default: off)"
+    )
     args = parser.parse_args()
 
     path = build_store(args.customers)
@@ -235,25 +262,35 @@ def main() -> None:
         )
 
     port = free_port()
-    server = start_server(path, port)
+    server = start_server(path, port, args.rate_limit)
+    limit = f"rate limit {args.rate_limit}/min" if args.rate_limit else "rate limit off"
     try:
-        for fmt in ("json", "text"):
+        cycled = emails[:2000]
+        runs: list[tuple[str, list[str] | None]] = [("json", cycled), ("text", cycled)]
+        if shutil.which("wrk"):
+            runs.append(("health", None))
+        for fmt, sample in runs:
+            cpu_before = process_tree_cpu(server.pid)
             if shutil.which("wrk"):
                 client = "wrk -t2"
-                rps, p50, p99, errors = wrk_load(
-                    port, emails[:2000], fmt, args.seconds, args.concurrency
+                rps, p50, p99, errors, count = wrk_load(
+                    port, sample, fmt, args.seconds, args.concurrency
                 )
             else:
                 client = "httpx asyncio"
-                lat, count, elapsed = asyncio.run(
+                lat, failed, elapsed = asyncio.run(
                     http_load(port, emails, fmt, args.seconds, args.concurrency)
                 )
                 us50, us99 = percentiles(lat)
-                rps, p50, p99 = len(lat) / elapsed, us50 / 1000, us99 / 1000
-                errors = f"{count} errors"
+                rps, p50, p99, count = len(lat) / elapsed, us50 / 1000, us99 / 1000, len(lat)
+                errors = f"{failed} errors"
+            cpu_us = (process_tree_cpu(server.pid) - cpu_before) / max(count, 1) * 1e6
+            what = "GET /health" if sample is None else f"GET /v1/context ({fmt}, {limit})"
             print(
-                f"HTTP GET /v1/context ({fmt}, {args.concurrency} connections, {client}, granian"
-                f" 1 worker): {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, {errors}"
+                f"HTTP {what}, {args.concurrency} connections, {client}, granian 1 worker:"
+                f" {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, {errors};"
+                f" server CPU {cpu_us:.0f} us/request; load average"
+                f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
             )
     finally:
         server.terminate()
