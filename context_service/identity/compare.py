@@ -61,6 +61,8 @@ def names_conflict(a: Features, b: Features) -> bool:
 
 
 def _names(a: Features, b: Features) -> tuple[str, str]:
+    if _spells_name(a, b) or _spells_name(b, a):
+        return ("exact", "exact")
     straight = (_first_level(a.first, b.first), _last_level(a.last, b.last))
     if not (a.last and b.last) or "different" not in straight:
         return straight
@@ -72,6 +74,19 @@ def _names(a: Features, b: Features) -> tuple[str, str]:
     )
     swapped = min(swaps, key=lambda levels: (_rank(levels), levels))
     return swapped if _rank(swapped) < _rank(straight) else straight
+
+
+def _spells_name(nameless: Features, named: Features) -> bool:
+    """Whether a record without a name has a mailbox that spells the other's full name
+    (``elizabeth_reynolds1002@...`` for Beth Reynolds): it then compares as if it carried it."""
+    if nameless.first or nameless.last or not named.first or len(named.last) < 3:
+        return False
+    firsts = [v for v in first_name_variants(named.first) if len(v) >= 3]
+    for email in nameless.emails:
+        letters = "".join(ch for ch in email.partition("@")[0] if ch.isalpha())
+        if named.last in letters and any(first in letters for first in firsts):
+            return True
+    return False
 
 
 _ORDER = {"exact": 0, "fuzzy": 1, "initial": 2, "different": 3, NULL: 4}

@@ -43,6 +43,16 @@ class MatchModel(msgspec.Struct, frozen=True):
     trained_at: str | None = None
     trained_on: int = 0  # records in the store when trained
 
+    def __post_init__(self) -> None:
+        # A model stored before a level existed lacks it: that level keeps its starting values.
+        defaults = globals().get("DEFAULT_MODEL")
+        if defaults is None:
+            return
+        for field, levels in defaults.levels.items():
+            known = self.levels.setdefault(field, {})
+            for level, values in levels.items():
+                known.setdefault(level, values)
+
     def prior_weight(self) -> float:
         """The prior as a log2 odds."""
         p = min(max(self.prior, _MIN_PROBABILITY), 1 - _MIN_PROBABILITY)

@@ -107,3 +107,16 @@ def test_other_digits_are_different_mailboxes() -> None:
     a = _person("lin", "thomas", "lin.thomas421@gmail.com")
     b = _person("lin", "thomas", "lin.thomas422@granite.example")
     assert _email_level(a, b) == "different"
+
+
+def test_a_record_without_a_name_whose_mailbox_spells_the_name_compares_as_named() -> None:
+    nameless = Features(emails=("elizabeth_reynolds1002@yahoo.com",), phones=("+15555550100",))
+    beth = Features(phones=("+15555550100",), first="beth", last="reynolds")
+    assert _names(nameless, beth) == ("exact", "exact")
+    assert _names(beth, nameless) == ("exact", "exact")
+
+
+def test_a_family_mailbox_spells_only_the_surname() -> None:
+    nameless = Features(emails=("thereynolds12@yahoo.com",))
+    beth = Features(first="beth", last="reynolds")
+    assert _names(nameless, beth) == ("null", "null")
