@@ -28,6 +28,22 @@ def replace_owners(
     )
 
 
+def transfer_owner(conn: sqlite3.Connection, old: RecordKey, new: RecordKey) -> int:
+    """Give every activity owned by ``old`` to ``new`` (a vendor merged the two records);
+    return how many activities moved."""
+    moved = conn.execute(
+        "UPDATE OR IGNORE activities SET owner_source = ?, owner_kind = ?, owner_external_id = ? "
+        "WHERE owner_source = ? AND owner_kind = ? AND owner_external_id = ?",
+        (new.source, new.kind, new.external_id, old.source, old.kind, old.external_id),
+    ).rowcount
+    conn.execute(  # rows left behind already had the new owner as well
+        "DELETE FROM activities "
+        "WHERE owner_source = ? AND owner_kind = ? AND owner_external_id = ?",
+        (old.source, old.kind, old.external_id),
+    )
+    return int(moved)
+
+
 def activities_by_owner(
     conn: sqlite3.Connection, owners: Iterable[RecordKey]
 ) -> dict[RecordKey, list[int]]:

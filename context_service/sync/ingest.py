@@ -125,9 +125,10 @@ def ingest_batch(
         for item in prepared:
             report.seen += 1
             _ingest_one(conn, item, now, report, touched, known)
-        follow_source_merges(conn, touched.merges, now)
+        merged = follow_source_merges(conn, touched.merges, now)
         # People are resolved together, then activity owners looked up once, after them.
         dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
+        dirty |= {pid for pid in merged if profiles.canonical_id(conn, pid) == pid}
         dirty |= profiles_for_owners(conn, touched.owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots or background is not None:
@@ -320,23 +321,36 @@ def _quoted_numbers(activity: Any) -> list[tuple[str, str]]:
     return []
 
 
-def follow_source_merges(conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str) -> None:
-    """Follow merges the vendor made (HubSpot ``contact.merge``): when every member of the
-    merged-away record's profile was merged away in this batch, that profile is merged into the
-    survivor's, so its id keeps resolving, as an alias, instead of disappearing. The merged-away
-    records themselves are then removed by resolution like any deletion."""
+def follow_source_merges(
+    conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str
+) -> set[str]:
+    """Follow merges the vendor made (HubSpot ``contact.merge``, Shopify ``customers/merge``);
+    return the profiles that changed.
+
+    The merged-away record's orders, invoices, deals and tickets now belong to the survivor,
+    as in the vendor, so they move to it without waiting for the vendor to send each again.
+    When every member of the merged-away record's profile was merged away in this batch, that
+    profile is merged into the survivor's, so its id keeps resolving, as an alias, instead of
+    disappearing (the vendor's survivor decides which id lives on). The merged-away records
+    themselves are then removed by resolution like any deletion.
+    """
     if not merges:
-        return
+        return set()
     owner = profiles.profiles_of_keys(conn, [key for pair in merges for key in pair])
     gone = {key for key, _ in merges}
+    changed: set[str] = set()
     for merged, survivor in merges:
+        if activities.transfer_owner(conn, merged, survivor) and survivor in owner:
+            changed.add(owner[survivor])
         absorbed, kept = owner.get(merged), owner.get(survivor)
         if absorbed is None or kept is None or absorbed == kept:
             continue
         members = profiles.member_keys(conn, absorbed)
         if members and all(key in gone for key in members):
             profiles.merge_into(conn, kept, absorbed, now)
+            changed.add(kept)
             owner = {k: kept if pid == absorbed else pid for k, pid in owner.items()}
+    return changed
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:

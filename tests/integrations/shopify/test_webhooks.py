@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import msgspec
 import pytest
 
 from context_service.errors import MappingError, WebhookRejected
-from context_service.models import Order, RecordKey
+from context_service.models import Order, RecordKey, Snapshot
+from context_service.snapshot import lookup
 from context_service.store import Store, profiles
 from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from integrations._connector import VendorObject
@@ -349,6 +351,7 @@ def test_a_shopify_merge_keeps_the_deleted_customers_profile_id_as_an_alias(
     fake: FakeShopify, store: Store, ctx: IngestContext
 ) -> None:
     kept, gone = fake.add_customers(2)
+    fake.add_orders(4)  # two each, round-robin
     connector = fake.connector()
     run_sync(store, connector, ctx)
     before = {
@@ -374,3 +377,9 @@ def test_a_shopify_merge_keeps_the_deleted_customers_profile_id_as_an_alias(
     survivor = before[str(kept)]
     assert profiles.canonical_id(store.conn, before[str(gone)]) == survivor
     assert [k.external_id for k in profiles.member_keys(store.conn, survivor)] == [str(kept)]
+    # The merged-away customer's orders are the survivor's now, as they are in Shopify.
+    snapshot = msgspec.json.decode(
+        lookup.by_profile_id(store.conn, before[str(gone)]).json, type=Snapshot
+    )
+    assert snapshot.profile_id == survivor
+    assert snapshot.commerce.order_count == 4
