@@ -41,6 +41,11 @@ def summary(fig: dict[str, Any]) -> list[str]:
             f"{one['records_per_cpu_s']:,.0f} per CPU-s)",
         ),
         _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
+        _row(
+            "blocking",
+            "{keys_per_record} keys per record, {candidate_pairs:,} candidate pairs, "
+            "largest block {largest_block}".format(**fig["blocking"]),
+        ),
     ]
 
 
@@ -54,6 +59,13 @@ def missed(details: dict[str, Any]) -> list[str]:
     ]
     for tag, row in list(details["missed_by_phenomenon"].items())[:_SHOWN_TAGS]:
         lines.append(f"  {tag:<22} {row['pairs']:>9,} {row['missed']:>8,} {row['recall']:>7.3f}")
+    return lines
+
+
+def why(details: dict[str, Any]) -> list[str]:
+    """Missed same-person pairs by what their own evidence shows (``bench.identity.why``)."""
+    lines = ["", "why missed pairs were missed (their own evidence, decided again)"]
+    lines += [f"  {reason:<24} {n:>9,}" for reason, n in details.get("why_missed", {}).items()]
     return lines
 
 
@@ -156,7 +168,7 @@ def splink_errors(errors: dict[str, Any]) -> list[str]:
 def format_text(fig: dict[str, Any], with_examples: bool = True) -> str:
     """Everything as aligned plain text (with Splink's figures beside ours when present)."""
     details = fig["breakdown"]
-    lines = summary(fig) + missed(details) + merges(details)
+    lines = summary(fig) + missed(details) + why(details) + merges(details)
     if with_examples:
         lines += examples(details)
     if fig.get("splink"):

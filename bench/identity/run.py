@@ -39,6 +39,7 @@ from bench.identity.breakdown import Breakdown, Key, breakdown
 from bench.identity.generate import GeneratedRecord, Label, plan, stream, tail_start
 from bench.identity.metrics import PRF, evaluate
 from bench.identity.report import format_text
+from bench.identity.why import why_missed
 from context_service.settings import load_settings
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
@@ -134,6 +135,23 @@ def identifiers_of(store: Store, key: Key) -> str:
     return f"{key[0]} {key[2]}: " + (", ".join(shown) or "(no identifiers)")
 
 
+def blocking_figures(store: Store) -> dict[str, float]:
+    """How much the blocking asks for: keys per record, and the candidate pairs the keys make
+    (pairs sharing several keys counted once per key) and the largest block."""
+    keys, records = store.conn.execute(
+        "SELECT count(*), count(DISTINCT record_id) FROM identifiers WHERE kind = 'block'"
+    ).fetchone()
+    pairs, largest = store.conn.execute(
+        "SELECT coalesce(sum(n * (n - 1) / 2), 0), coalesce(max(n), 0) FROM "
+        "(SELECT count(*) AS n FROM identifiers WHERE kind = 'block' GROUP BY value)"
+    ).fetchone()
+    return {
+        "keys_per_record": round(keys / records, 2) if records else 0.0,
+        "candidate_pairs": int(pairs),
+        "largest_block": int(largest),
+    }
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-quantile (0..1) of ``values`` by nearest rank; 0.0 when empty."""
     if not values:
@@ -194,6 +212,8 @@ def run(
             predicted, unassigned = predicted_clusters(store, labels)
             scores = evaluate({k: v.person for k, v in labels.items()}, predicted)
             details = _breakdown_json(breakdown(labels, predicted), store)
+            details["why_missed"] = why_missed(store.conn, labels, predicted, ctx.thresholds)
+            blocking = blocking_figures(store)
         finally:
             store.close()
     one_s = sum(latencies)
@@ -224,6 +244,7 @@ def run(
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         },
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "blocking": blocking,
         "breakdown": details,
     }
 

@@ -1,0 +1,84 @@
+"""Why same-person pairs were missed, read back from the store the benchmark filled.
+
+For every pair of one person's records that ended in different profiles, the features the engine
+stored (``identity_features``) are compared and decided again, and the pair is counted under the
+first reason that applies:
+
+* ``name only``: apart from the names nothing compares (no email, phone, address or company on
+  both sides, or only different ones): by design two such records never link;
+* ``not a candidate``: no blocking key in common, so the engine never compared the two;
+* ``kept apart``: compared, below the review threshold;
+* ``review``: uncertain, queued for a person (names that conflict on one mailbox included);
+* ``refused by the cluster``: strong enough on its own, but one of the two conflicts with a
+  member of the other's profile (no chaining), or the link was outranked there.
+
+Only direct evidence is judged: a pair may also be missed because the records that would have
+bridged it (a third record of the person) were missed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
+from itertools import combinations
+
+import msgspec
+
+from bench.identity.generate import Label
+from context_service.identity.compare import NULL
+from context_service.identity.engine import load_model
+from context_service.identity.features import Features, blocking_keys
+from context_service.identity.pairs import Thresholds, decide
+
+Key = tuple[str, str, str]
+REASONS = ("name only", "not a candidate", "kept apart", "review", "refused by the cluster")
+_decode = msgspec.msgpack.Decoder(Features).decode
+
+
+def _features(conn: sqlite3.Connection) -> dict[Key, Features]:
+    rows = conn.execute(
+        "SELECT r.source, r.kind, r.external_id, f.features FROM identity_features f "
+        "JOIN records r ON r.id = f.record_id"
+    )
+    return {(s, k, e): _decode(blob) for s, k, e, blob in rows}
+
+
+def _reason(a: Features, b: Features, decided: tuple[bool, bool, tuple[str, ...]]) -> str:
+    link, review, levels = decided
+    email, phone, _first, _last, address, company = levels
+    if all(level in (NULL, "different") for level in (email, phone, address, company)) and not (
+        set(a.xrefs) & {b.own} or set(b.xrefs) & {a.own}
+    ):
+        return "name only"
+    if not blocking_keys(a) & blocking_keys(b):
+        return "not a candidate"
+    if link:
+        return "refused by the cluster"
+    return "review" if review else "kept apart"
+
+
+def why_missed(
+    conn: sqlite3.Connection,
+    labels: Mapping[Key, Label],
+    predicted: Mapping[Key, Hashable],
+    thresholds: Thresholds,
+) -> dict[str, int]:
+    """Missed same-person pairs counted by reason (see the module docstring)."""
+    features = _features(conn)
+    model = load_model(conn)
+    people: dict[int, list[Key]] = defaultdict(list)
+    for key, label in labels.items():
+        people[label.person].append(key)
+    counts: Counter[str] = Counter()
+    for keys in people.values():
+        for x, y in combinations(keys, 2):
+            if predicted[x] == predicted[y]:
+                continue
+            a, b = features.get(x), features.get(y)
+            if a is None or b is None:
+                counts["no features"] += 1
+                continue
+            result = decide(a, b, model, thresholds)
+            counts[_reason(a, b, (result.link, result.review, result.levels))] += 1
+    return {reason: counts[reason] for reason in (*REASONS, "no features") if counts[reason]}
