@@ -1,4 +1,6 @@
-"""Cached LLM summaries, keyed by (profile, version, audience, prompt version, model).
+"""Cached LLM summaries, keyed by (profile, version, audience, field view, prompt version,
+model). The view is part of the key because a summary repeats what its prompt showed: a caller
+whose key may see less than the one that caused the summary must not be served it.
 
 A profile's version changes whenever its data does, so a cached summary is never stale: a new
 version simply misses. Writing an audience's summary deletes that audience's rows of older
@@ -8,10 +10,16 @@ asked for it (``refresh`` makes it again for the new version, off the request pa
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+import msgspec
+
+from context_service.audience import View
 from context_service.store import Store
+
+_encode = msgspec.json.Encoder(order="deterministic").encode
 
 
 class SummaryKey(NamedTuple):
@@ -22,13 +30,19 @@ class SummaryKey(NamedTuple):
     audience: str
     prompt_version: str
     model: str
+    view: str  # ``view_key`` of the field view the summary was made from
+
+
+def view_key(view: View) -> str:
+    """A short stable digest of a field view (contact handling and hidden fields)."""
+    return hashlib.sha256(_encode(view)).hexdigest()[:16]
 
 
 def get(store: Store, key: SummaryKey) -> str | None:
     """The cached text, or ``None``."""
     row = store.conn.execute(
         "SELECT text FROM llm_summaries WHERE profile_id = ? AND version = ? AND audience = ? "
-        "AND prompt_version = ? AND model = ?",
+        "AND prompt_version = ? AND model = ? AND view = ?",
         key,
     ).fetchone()
     return None if row is None else str(row[0])
@@ -44,7 +58,7 @@ def put(store: Store, key: SummaryKey, text: str) -> None:
         )
         conn.execute(
             "INSERT OR REPLACE INTO llm_summaries "
-            "(profile_id, version, audience, prompt_version, model, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "(profile_id, version, audience, prompt_version, model, view, text, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (*key, text, now),
         )

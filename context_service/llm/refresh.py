@@ -24,6 +24,7 @@ from typing import NamedTuple
 import msgspec
 
 from context_service.audience import Audience, FieldPolicy
+from context_service.llm.cache import view_key
 from context_service.llm.prompts import latest
 from context_service.llm.summarize import CONTEXT_PROMPT, Summarizer
 from context_service.models import Snapshot
@@ -69,19 +70,27 @@ class SummaryRefresher:
         self._thread: threading.Thread | None = None
 
     def stale(self) -> list[Stale]:
-        """Every stale summary of the current prompt and model, oldest profile version first."""
+        """Every stale summary of the current prompt and model made from the audience's default
+        view (the one a refresh can make again), oldest profile version first."""
         client = self.summarizer.client
         if client is None:
             return []
         rows = self.summarizer.store.conn.execute(
-            "SELECT c.profile_id, c.audience, MAX(c.version), s.version "
+            "SELECT c.profile_id, c.audience, c.view, MAX(c.version), s.version "
             "FROM llm_summaries c JOIN snapshots s ON s.profile_id = c.profile_id "
             "WHERE c.prompt_version = ? AND c.model = ? "
-            "GROUP BY c.profile_id, c.audience HAVING MAX(c.version) < s.version "
+            "GROUP BY c.profile_id, c.audience, c.view HAVING MAX(c.version) < s.version "
             "ORDER BY c.profile_id, c.audience",
             (latest(CONTEXT_PROMPT).version, client.model),
         ).fetchall()
-        return [Stale(*row) for row in rows]
+        return [
+            Stale(profile_id, audience, cached, current)
+            for profile_id, audience, view, cached, current in rows
+            if view == self._default_view_key(audience)
+        ]
+
+    def _default_view_key(self, audience: str) -> str:
+        return view_key(self.policy.view(audience, None))
 
     def run_once(self) -> Round:
         """Refresh up to ``batch`` profiles' stale summaries; stop at the first LLM failure."""

@@ -43,7 +43,12 @@ class Summarizer:
             return SummaryBlock(fallback_text, "deterministic", fallback="no LLM configured")
         prompt = latest(CONTEXT_PROMPT)
         key = cache.SummaryKey(
-            snap.profile_id, snap.version, audience, prompt.version, self.client.model
+            snap.profile_id,
+            snap.version,
+            audience,
+            prompt.version,
+            self.client.model,
+            cache.view_key(view),
         )
         cached = cache.get(self.store, key)
         if cached is not None:

@@ -272,6 +272,24 @@ CREATE INDEX IF NOT EXISTS identity_links_other ON identity_links (other_record_
     WHERE other_record_id IS NOT NULL;
 """
 
+# A cached LLM summary is only valid for the field view it was written from: a key that may
+# see less must never be served a summary made from a wider view. The table is a cache, so it is
+# rebuilt empty with the view in its key.
+_V9_SUMMARY_VIEW = """
+DROP TABLE llm_summaries;
+CREATE TABLE llm_summaries (
+    profile_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    audience TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    model TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    view TEXT NOT NULL,
+    PRIMARY KEY (profile_id, version, audience, view, prompt_version, model)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -281,6 +299,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0007_activity_refs", _V7_ACTIVITY_REFS),
     ("0005_trust", _V5_TRUST),
     ("0008_fk_indexes", _V8_FK_INDEXES),
+    ("0009_summary_view", _V9_SUMMARY_VIEW),
 ]
 
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx2
+import msgspec
 import pytest
 
 from context_service.audience import FieldPolicy
@@ -171,3 +172,25 @@ def test_prompts_are_versioned_templates() -> None:
 
 def test_llm_failed_carries_a_short_reason() -> None:
     assert LlmFailed("timeout").reason == "timeout"
+
+
+def test_a_summary_made_from_a_wider_view_is_never_served_to_a_narrower_one(store: Store) -> None:
+    """A key allowed full contact details causes a summary; a key that sees them masked asks
+    for the same profile and audience next: it must get its own summary, not the first."""
+    prompts: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        prompts.append(json.loads(request.content)["messages"][-1]["content"])
+        return httpx2.Response(200, json=completion(f"summary {len(prompts)}"))
+
+    summarizer = Summarizer(store, mock_client(handler))
+    snap = snapshot_of(store)
+    wide = msgspec.structs.replace(VIEW, contact="full", hidden=frozenset())
+    first = summarizer.summary(snap, "chatbot", wide, "llm")
+    second = summarizer.summary(snap, "chatbot", VIEW, "llm")
+    assert (first.text, second.text) == ("summary 1", "summary 2")
+    assert second.source == "llm"
+    assert "maya.patel@example.com" in prompts[0]
+    assert "maya.patel@example.com" not in prompts[1]
+    again = summarizer.summary(snap, "chatbot", VIEW, "llm")
+    assert (again.source, again.text) == ("llm-cache", "summary 2")

@@ -39,7 +39,8 @@ def _seed_extras(db: Path, profile_id: str) -> None:
     store = Store(db)
     with store.transaction() as conn:
         conn.execute(
-            "INSERT INTO llm_summaries VALUES (?, 1, 'chatbot', 'v1', 'm', ?, '2026-01-01')",
+            "INSERT INTO llm_summaries (profile_id, version, audience, prompt_version, model, "
+            "text, created_at, view) VALUES (?, 1, 'chatbot', 'v1', 'm', ?, '2026-01-01', 'v')",
             (profile_id, "Maya Patel was charged twice"),
         )
         body = b'{"customer": {"email": "Maya.Patel@Example.com", "phone": "(415) 555-0134"}}'
