@@ -15,6 +15,8 @@ real map -> store -> resolve -> snapshot path, then prints:
   script that cycles through the sampled emails, or by an asyncio httpx client when wrk is
   absent (that client is slower than the server, so its figures are a floor); with wrk, also
   ``GET /health`` under the same load, the framework's floor on this machine at this moment;
+  the server gets ``--warmup`` seconds (2) of the JSON load first, unmeasured, so the figures
+  are warm (the in-process first-touch line shows the cold cost);
 * the server's CPU time per request (user + system of the server process and its workers,
   from ``/proc``): unlike requests/s it hardly moves when other work shares the cores, so it is
   the figure to compare between runs on a busy machine (the load average is printed too).
@@ -119,7 +121,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(path: Path, port: int, rate_limit: int) -> subprocess.Popen[bytes]:
+def start_server(path: Path, port: int, rate_limit: int, workers: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CONTEXT_SERVICE_DB": str(path),
@@ -127,6 +129,7 @@ def start_server(path: Path, port: int, rate_limit: int) -> subprocess.Popen[byt
         "CONTEXT_SERVICE_LOG_LEVEL": "WARNING",
         # Throughput of the service, not of the per-key abuse limit (600 a minute by default).
         "CONTEXT_SERVICE_RATE_LIMIT_PER_MINUTE": str(rate_limit),
+        "CONTEXT_SERVICE_WORKERS": str(workers),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "context_service.cli", "serve", "--port", str(port)],
@@ -243,6 +246,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=5000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="granian worker processes")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of load before measuring (wrk only)"
+    )
     parser.add_argument(
         "--rate-limit", type=int, default=0, help="requests a minute per key (default: off)"
     )
@@ -262,13 +269,16 @@ def main() -> None:
         )
 
     port = free_port()
-    server = start_server(path, port, args.rate_limit)
+    server = start_server(path, port, args.rate_limit, args.workers)
     limit = f"rate limit {args.rate_limit}/min" if args.rate_limit else "rate limit off"
+    workers = f"{args.workers} worker" + ("s" if args.workers > 1 else "")
     try:
         cycled = emails[:2000]
         runs: list[tuple[str, list[str] | None]] = [("json", cycled), ("text", cycled)]
         if shutil.which("wrk"):
             runs.append(("health", None))
+            if args.warmup > 0:  # the new server's page cache and code paths, not the figures
+                wrk_load(port, cycled, "json", args.warmup, args.concurrency)
         for fmt, sample in runs:
             cpu_before = process_tree_cpu(server.pid)
             if shutil.which("wrk"):
@@ -287,7 +297,7 @@ def main() -> None:
             cpu_us = (process_tree_cpu(server.pid) - cpu_before) / max(count, 1) * 1e6
             what = "GET /health" if sample is None else f"GET /v1/context ({fmt}, {limit})"
             print(
-                f"HTTP {what}, {args.concurrency} connections, {client}, granian 1 worker:"
+                f"HTTP {what}, {args.concurrency} connections, {client}, granian {workers}:"
                 f" {rps:.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, {errors};"
                 f" server CPU {cpu_us:.0f} us/request; load average"
                 f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
