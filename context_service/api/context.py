@@ -104,6 +104,14 @@ def _unverified(
     return Response(body, media_type=media, headers=decision.headers())
 
 
+def _matched_text(found: Found) -> str:
+    """How the customer was found, for the identity line: ``email``, or for a search the
+    details used and how sure it is (``name and order_number, medium confidence``)."""
+    if found.probability is None:
+        return found.matched_by
+    return f"{found.matched_by}, {found.confidence} confidence"
+
+
 def _headers(stored: StoredSnapshot) -> dict[str, str]:
     return {
         "ETag": f'"{stored.profile_id}.{stored.version}"',
@@ -149,7 +157,9 @@ def respond(
     if options.summary != "none":
         summarizer: Summarizer = request.app.state.summarizer
         summary = summarizer.summary(snap, audience, view, options.summary)
-    wanted = ContextRequest(audience, options.format, options.max_tokens, found.focus)
+    wanted = ContextRequest(
+        audience, options.format, options.max_tokens, found.focus, _matched_text(found)
+    )
     rendered = build_context(snap, wanted, view, summary)
     headers = _headers(found.stored)
     headers["X-Context-Audience"] = audience

@@ -189,3 +189,22 @@ def test_summary_llm_timeout_falls_back_flagged(demo_db: Path, tmp_path: Path) -
     assert response.status_code == 200
     assert response.headers["x-summary-fallback"] == "timeout"
     assert response.json()["summary"][0]["source"] == "deterministic"
+
+
+def test_the_identity_line_says_how_the_customer_was_found(client: TestClient[Any]) -> None:
+    by_email = _get(client, audience="chatbot", format="text")
+    assert "matched by email" in by_email.text
+    searched = client.post(
+        "/v1/context/lookup",
+        json={
+            "name": "Tomas Garcia",
+            "order_number": "1004",
+            "audience": "chatbot",
+            "format": "text",
+        },
+        headers=AUTH,
+    )
+    assert searched.status_code == 200, searched.text
+    line = next(x for x in searched.text.splitlines() if "matched by" in x)
+    assert "confidence" in line
+    assert "order_number" in line
