@@ -33,7 +33,7 @@ from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
-from context_service.llm import LlmClient
+from context_service.llm import LlmClient, Summarizer, SummaryRefresher
 from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
 from context_service.settings import Settings, load_settings
@@ -133,8 +133,12 @@ def create_app(
 
     async def drain_on_startup() -> None:
         await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx)
+        if refresher is not None:
+            refresher.start()
 
     def close() -> None:
+        if refresher is not None:
+            refresher.stop()
         the_trust.audit.close()
         client.close()
         if store is None:
@@ -161,6 +165,11 @@ def create_app(
         state["field_policy"],
         state["note_poster"],
     )
+    # With an LLM configured, summaries someone asked for are made again, off the request
+    # path, when their profile changes (woken after each applied webhook, else every minute).
+    summarizer: Summarizer = state["summarizer"]
+    refresher = SummaryRefresher(summarizer, state["field_policy"]) if summarizer.client else None
+    state["summary_refresher"] = refresher
     mcp_http = McpHttp(state["toolbox"])
     return Litestar(
         route_handlers=[

@@ -39,9 +39,17 @@ async def receive_webhook(
         raise ProfileNotFound(f"no webhook source {source!r} is configured on this server")
     body = await request.body()
     receipt = receive(state.store, connector, request.headers, body, str(request.url), time.time())
-    task = BackgroundTask(apply_pending, state.store, connectors, state.ingest_context)
+    task = BackgroundTask(_apply, state, connectors)
     content = {"status": receipt.status, "topic": receipt.topic}
     return Response(content, background=task)
+
+
+def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
+    """Apply pending deliveries; then let cached LLM summaries of changed profiles refresh."""
+    if apply_pending(state.store, connectors, state.ingest_context):
+        refresher = state.get("summary_refresher")
+        if refresher is not None:
+            refresher.wake()
 
 
 def drain_inbox(store: Any, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import msgspec
 import pytest
 from litestar.testing import TestClient
@@ -15,6 +16,7 @@ from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import Store
 from tests.conftest import Ingest, make_settings
+from tests.llm.helpers import completion, mock_client
 from tests.payloads import (
     stripe_customer,
     stripe_event,
@@ -153,3 +155,24 @@ def test_sync_status_lists_webhook_counts(client: TestClient[Any], store: Store)
     assert status.status_code == 200
     assert status.json()["sources"]["stripe"]["webhooks"] == {"applied": 1}
     assert client.get("/v1/sync").status_code == 401
+
+
+def test_an_applied_webhook_wakes_the_llm_summary_refresher(store: Store, ingest: Ingest) -> None:
+    """With an LLM configured, the app runs the summary refresher and wakes it after a
+    delivery changes profiles; without one there is none."""
+    ingest(stripe_customer("cus_1", EMAIL, "Max Roe"))
+    settings = make_settings(store.path, stripe_webhook_secret=SECRET)
+    with TestClient(app=create_app(settings, store=store)) as plain:
+        assert plain.app.state.summary_refresher is None
+    llm = mock_client(lambda request: httpx2.Response(200, json=completion("fine")))
+    with TestClient(app=create_app(settings, store=store, llm_client=llm)) as client:
+        refresher = client.app.state.summary_refresher
+        assert refresher is not None
+        assert refresher._thread is not None
+        assert refresher._thread.is_alive()
+        woken: list[bool] = []
+        refresher.wake = lambda: woken.append(True)
+        invoice = stripe_invoice("in_1", "cus_1", "paid", attempts=1, remaining=0)[2]
+        assert _post(client, stripe_event("evt_1", "invoice.paid", invoice, int(time.time())))
+        assert woken == [True]
+    assert refresher._thread is None  # stopped with the app
