@@ -17,7 +17,7 @@ from context_service.identity.normalize import first_name_forms, first_name_vari
 
 NULL = "null"
 FIELDS: dict[str, tuple[str, ...]] = {
-    "email": (NULL, "exact", "shared", "fuzzy", "related", "different"),
+    "email": (NULL, "exact", "shared", "local", "fuzzy", "related", "different"),
     "phone": (NULL, "exact", "shared", "different"),
     "first_name": (NULL, "exact", "fuzzy", "initial", "different"),
     "last_name": (NULL, "exact", "fuzzy", "different"),
@@ -164,6 +164,10 @@ def _email(a: Features, b: Features, shared: frozenset[str]) -> str:
         return "shared" if common <= shared else "exact"
     for x in a.emails:
         for y in b.emails:
+            if _same_local(x, y):
+                return "local"
+    for x in a.emails:
+        for y in b.emails:
             if _near_email(x, y):
                 return "fuzzy"
     surnames = {n for n in (a.last, b.last) if len(n) >= 3}
@@ -190,9 +194,25 @@ def _related_email(x: str, y: str, surnames: set[str], firsts: set[str]) -> bool
     return any(name in letters_x and name in letters_y for name in names)
 
 
+def _same_local(x: str, y: str) -> bool:
+    """The same local part, punctuation aside, at two domains (or punctuated differently),
+    long and with three digits or more (``oisin.collins4802@work.example`` and
+    ``oisin_collins4802@hotmail.com``): one person keeping their handle, not two people who
+    happen to share a plain name or a birth year."""
+    local_x, local_y = x.partition("@")[0], y.partition("@")[0]
+    plain = "".join(ch for ch in local_x if ch.isalnum())
+    return (
+        len(plain) >= 8
+        and len(_digits(plain)) >= 3
+        and plain == "".join(ch for ch in local_y if ch.isalnum())
+    )
+
+
 def _near_email(x: str, y: str) -> bool:
     """One typo apart: the same local part at a domain one edit away, or a local part one edit
-    away at the same domain, with the same digits (``jen_brown12`` is not ``jen_brown3432``)."""
+    away at the same domain, with the same digits (``jen_brown12`` is not ``jen_brown3432``,
+    and ``mgarcia13844`` is not ``mgarcia18344``: one Maria Garcia's number is often a slip of
+    another's)."""
     local_x, _, domain_x = x.partition("@")
     local_y, _, domain_y = y.partition("@")
     if local_x == local_y:

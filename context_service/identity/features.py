@@ -14,6 +14,7 @@ import msgspec
 
 from context_service.identity.normalize import (
     canonical_first,
+    first_name_forms,
     fold,
     is_merge_email,
     is_merge_phone,
@@ -141,6 +142,26 @@ def name_key(features: Features) -> str:
     return "|".join(sorted((canonical_first(features.first), canonical_first(features.last))))
 
 
+def _block_forms(token: str) -> frozenset[str]:
+    """The forms a name token is blocked under: the formal name of an unambiguous nickname
+    (``bob``: robert), every formal name and the nickname itself for an ambiguous one (``sam``:
+    sam, samuel, samantha), so Sam Harrison meets Samuel Harrison."""
+    canonical = canonical_first(token)
+    return frozenset((canonical,)) if canonical != token else first_name_forms(token)
+
+
+def name_keys(features: Features) -> set[str]:
+    """Every order-free name pair this record is blocked under (``name_key`` and, for an
+    ambiguous nickname, one per formal name it may stand for)."""
+    if not (features.first and features.last):
+        return set()
+    return {
+        "|".join(sorted((first, last)))
+        for first in _block_forms(features.first)
+        for last in _block_forms(features.last)
+    }
+
+
 def blocking_keys(features: Features) -> set[str]:
     """The values under which this record's candidates are looked up.
 
@@ -148,8 +169,8 @@ def blocking_keys(features: Features) -> set[str]:
     without punctuation (a domain typo not in the typo table, the same name at work); the name
     pair **qualified** by a second fact that could make a same-name pair a match: the address
     (postcode and house), the company, or the digits of an email's local part (``jen.brown12``
-    and a typo of it keep their digits); and three or more such digits with either name alone,
-    so that a typo in one name does not hide a second mailbox of the person. A bare name is no
+    and a typo of it keep their digits), where three or more digits need only the initials,
+    so that a typo in a name does not hide a second mailbox of the person. A bare name is no
     block: two records that share only a name never link, and at scale common names would make
     blocks of thousands (a name with only a postcode would too, in a big city). None of the
     keys is capped, so the candidate pairs do not depend on the order in which records arrive.
@@ -159,31 +180,44 @@ def blocking_keys(features: Features) -> set[str]:
     keys |= {f"x:{ref}" for ref in features.xrefs}
     if features.own:
         keys.add(f"x:{features.own}")
-    names = name_key(features)
-    if names and features.postcode:  # the same name at the same door
-        house = " ".join(features.street.split()[:2])
-        keys.add(f"n:{names}|a:{features.postcode}|{house}")
-    if names and features.company:
-        keys.add(f"n:{names}|c:{features.company}")
-    tokens = {canonical_first(t) for t in (features.first, features.last) if len(t) >= 2}
+    names = name_keys(features)
+    house = " ".join(features.street.split()[:2])
+    for pair in names:
+        if features.postcode:  # the same name at the same door
+            keys.add(f"n:{pair}|a:{features.postcode}|{house}")
+        if features.company:
+            keys.add(f"n:{pair}|c:{features.company}")
+    initials = _initials(features)
     for email in features.emails:
-        keys |= _email_keys(email.partition("@")[0], names, tokens)
+        keys |= _email_keys(email.partition("@")[0], names, initials)
     return keys
 
 
-def _email_keys(local: str, names: str, tokens: set[str]) -> set[str]:
+def _initials(features: Features) -> set[str]:
+    """The order-free initials of the name (``kw`` for Kenneth Kwon; Bob Kwon: ``kr``)."""
+    if not (features.first and features.last):
+        return set()
+    return {
+        "".join(sorted((first[0], last[0])))
+        for first in _block_forms(features.first)
+        for last in _block_forms(features.last)
+    }
+
+
+def _email_keys(local: str, names: set[str], initials: set[str]) -> set[str]:
     """Keys from an email's local part for mailboxes that are not the same: the local part at
     another domain, with or without its punctuation (``kenneth_kwon2282`` and
-    ``kenneth.kwon2282``), and its digits with the name pair, or with either name alone when
-    there are three digits or more (a typo in the other name: ``oiisn collins``)."""
+    ``kenneth.kwon2282``); its digits with the name pair or, when there are three digits or
+    more, with the name's initials only (a typo in a name: ``oiisn collins``). A slip in the
+    digits is not looked for: two Maria Garcias' numbers are often one slip apart."""
     keys = set()
     plain = "".join(ch for ch in local if ch.isalnum())
     for variant in (local, plain):
         if len(variant) >= _LOCAL_BLOCK_MIN:
             keys.add(f"l:{variant}")
     digits = "".join(ch for ch in local if ch.isdigit())
-    if names and digits:
-        keys.add(f"n:{names}|d:{digits}")
     if len(digits) >= 3:
-        keys |= {f"d:{digits}|{token}" for token in tokens}
+        keys |= {f"d:{digits}|{pair}" for pair in initials}
+    elif digits:
+        keys |= {f"n:{pair}|d:{digits}" for pair in names}
     return keys

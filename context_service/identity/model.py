@@ -114,9 +114,11 @@ DEFAULT_MODEL = MatchModel(
             "email": {
                 "exact": (0.55, 1e-6),
                 "shared": (0.02, 1e-4),
+                # The same handle at two providers: rarer by chance than one typo apart.
+                "local": (0.03, 1e-7),
                 "fuzzy": (0.05, 1e-5),
                 "related": (0.08, 1e-5),
-                "different": (0.30, 0.99997),
+                "different": (0.27, 0.99997),
             },
             "phone": {"exact": (0.5, 1e-6), "shared": (0.02, 1e-4), "different": (0.48, 0.9999)},
             "first_name": {

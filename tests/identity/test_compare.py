@@ -120,3 +120,33 @@ def test_a_family_mailbox_spells_only_the_surname() -> None:
     nameless = Features(emails=("thereynolds12@yahoo.com",))
     beth = Features(first="beth", last="reynolds")
     assert _names(nameless, beth) == ("null", "null")
+
+
+def test_one_handle_at_two_providers_is_the_same_local_part() -> None:
+    a = _person("oiisn", "collins", "oisin.collins4802@meadowlark.example")
+    b = _person("oisin", "collins", "oisin_collins4802@hotmail.com")
+    assert _email_level(a, b) == "local"
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("john.smith@gmail.com", "john.smith@yahoo.com"),  # a plain name: many people
+        ("jsmith87@gmail.com", "jsmith87@yahoo.com"),  # a birth year
+    ],
+)
+def test_a_plain_name_or_two_digits_at_two_providers_is_not_one_handle(x: str, y: str) -> None:
+    assert _email_level(_person("john", "smith", x), _person("john", "smith", y)) != "local"
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("mgarcia13844@gmail.com", "mgarcia18344@gmail.com"),  # two digits swapped
+        ("jbrown3357@gmail.com", "jbrown33578@gmail.com"),  # a digit more
+        ("jsmith1987@gmail.com", "jsmith1978@gmail.com"),  # two birth years
+    ],
+)
+def test_a_slip_in_the_digits_is_another_mailbox(x: str, y: str) -> None:
+    """Common names make numbers one slip apart by chance: no typo is assumed in the digits."""
+    assert _email_level(_person("maria", "garcia", x), _person("maria", "garcia", y)) == "different"

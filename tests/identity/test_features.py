@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from context_service.identity.features import Features, blocking_keys
+from context_service.identity.features import Features, blocking_keys, name_keys
 
 
 def _person(first: str, last: str, *emails: str) -> Features:
@@ -53,3 +53,11 @@ def test_keys_are_a_pure_function_of_the_features(
     features = _person(first, last, *emails)
     assert blocking_keys(features) == blocking_keys(_person(first, last, *emails))
     assert all(key and ":" in key for key in blocking_keys(features))
+
+
+def test_an_ambiguous_nickname_meets_each_formal_name_it_may_stand_for() -> None:
+    sam = Features(first="sam", last="harrison", postcode="77088", street="792 cherry dr")
+    samuel = Features(first="samuel", last="harrison", postcode="77088", street="792 cherry dr")
+    assert _meet(sam, samuel)
+    assert name_keys(sam) == {"harrison|sam", "harrison|samuel", "harrison|samantha"}
+    assert name_keys(Features(first="bob", last="smith")) == {"robert|smith"}
