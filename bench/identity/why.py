@@ -36,12 +36,13 @@ REASONS = ("name only", "not a candidate", "kept apart", "review", "refused by t
 _decode = msgspec.msgpack.Decoder(Features).decode
 
 
-def _features(conn: sqlite3.Connection) -> dict[Key, Features]:
+def _features(conn: sqlite3.Connection, wanted: set[Key]) -> dict[Key, Features]:
+    """The stored features of the ``wanted`` records (only those: a few per missed pair)."""
     rows = conn.execute(
         "SELECT r.source, r.kind, r.external_id, f.features FROM identity_features f "
         "JOIN records r ON r.id = f.record_id"
     )
-    return {(s, k, e): _decode(blob) for s, k, e, blob in rows}
+    return {(s, k, e): _decode(blob) for s, k, e, blob in rows if (s, k, e) in wanted}
 
 
 def _reason(a: Features, b: Features, decided: tuple[bool, bool, tuple[str, ...]]) -> str:
@@ -65,20 +66,23 @@ def why_missed(
     thresholds: Thresholds,
 ) -> dict[str, int]:
     """Missed same-person pairs counted by reason (see the module docstring)."""
-    features = _features(conn)
-    model = load_model(conn)
     people: dict[int, list[Key]] = defaultdict(list)
     for key, label in labels.items():
         people[label.person].append(key)
+    missed = [
+        (x, y)
+        for keys in people.values()
+        for x, y in combinations(keys, 2)
+        if predicted[x] != predicted[y]
+    ]
+    features = _features(conn, {key for pair in missed for key in pair})
+    model = load_model(conn)
     counts: Counter[str] = Counter()
-    for keys in people.values():
-        for x, y in combinations(keys, 2):
-            if predicted[x] == predicted[y]:
-                continue
-            a, b = features.get(x), features.get(y)
-            if a is None or b is None:
-                counts["no features"] += 1
-                continue
-            result = decide(a, b, model, thresholds)
-            counts[_reason(a, b, (result.link, result.review, result.levels))] += 1
+    for x, y in missed:
+        a, b = features.get(x), features.get(y)
+        if a is None or b is None:
+            counts["no features"] += 1
+            continue
+        result = decide(a, b, model, thresholds)
+        counts[_reason(a, b, (result.link, result.review, result.levels))] += 1
     return {reason: counts[reason] for reason in (*REASONS, "no features") if counts[reason]}
