@@ -33,7 +33,7 @@ from context_service.audience import (
     FieldPolicy,
     build_context,
 )
-from context_service.audience.policy import FULL
+from context_service.audience.policy import FULL, View
 from context_service.errors import AmbiguousIdentifier
 from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
@@ -126,6 +126,14 @@ def render(stored: StoredSnapshot, fmt: Format) -> Response[bytes]:
     if fmt == "text":
         return Response(stored.text.encode(), media_type="text/plain", headers=headers)
     return Response(stored.json, media_type="application/json", headers=headers)
+
+
+def allowed_view(request: Request[Any, Any, Any], options: ContextOptions) -> View:
+    """The caller's field view for what it asked, checked before any lookup: a key limited to
+    other audiences gets 403 whether or not the customer exists, so it never learns who does."""
+    policy: FieldPolicy = request.app.state.field_policy
+    key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
+    return policy.view(FULL if options.is_stored_form() else options.audience or "agent", key)
 
 
 def respond(
@@ -246,10 +254,11 @@ async def get_context(
     ids = Identifiers(
         email=email, phone=phone, profile_id=profile_id, source=source, external_id=external_id
     )
-    found = _find_for(request, audience, store, ids)
     options = ContextOptions(
         audience=audience, format=format, max_tokens=max_tokens, summary=summary
     )
+    allowed_view(request, options)
+    found = _find_for(request, audience, store, ids)
     decision = None
     if audience == "chatbot":
         proof = Proof(user_hash=user_hash, user_token=user_token)
@@ -275,13 +284,14 @@ def lookup_context(
 
     Unknown fields are rejected (400), so a misspelt option never passes silently.
     """
-    found = _find_for(request, data.audience, store, data, contacts_mix=True)
     options = ContextOptions(
         audience=data.audience,
         format=data.format,
         max_tokens=data.max_tokens,
         summary=data.summary,
     )
+    allowed_view(request, options)
+    found = _find_for(request, data.audience, store, data, contacts_mix=True)
     decision = None
     if data.audience == "chatbot":
         proof = Proof(user_hash=data.user_hash, user_token=data.user_token)

@@ -10,8 +10,9 @@ same order as the key guard and the handler:
 
 1. the API key and the route's declared scope, then the rate limit (``auth.authorize``: 401,
    403, 429), exactly as the guard ``require_api_key`` does;
-2. the lookup (``identify.find``: 400, 404, 409 with the candidates);
-3. the field policy (``FieldPolicy.view(FULL, key)``: 403 for a key limited to other audiences);
+2. the field policy (``FieldPolicy.view(FULL, key)``: 403 for a key limited to other
+   audiences, before the lookup, so that the answer says nothing about who exists);
+3. the lookup (``identify.find``: 400, 404, 409 with the candidates);
 4. the read audit (``Trust.record``), then the row with ``ETag``, ``X-Profile-Id``,
    ``X-Profile-Version`` and ``X-Matched-By``.
 
@@ -137,8 +138,8 @@ class StoredContext:
         trust = bound.trust
         token = bearer_token(authorization(scope["headers"]))
         principal = authorize(trust, token, bound.scope)
+        bound.allow_full(principal, token)  # before the lookup, so 403 says nothing of who exists
         found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)
-        bound.allow_full(principal, token)
         stored = found.stored
         trust.record(Read(principal.name, stored.profile_id, FULL, True, "context"))
         body = stored.json if fmt == "json" else stored.text.encode()

@@ -78,10 +78,10 @@ def create_escalation(
     customer's open Zendesk ticket when Zendesk is configured.
     """
     state = request.app.state
-    found = find(store, state.settings.default_region, data.customer)
     policy: FieldPolicy = state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
-    view = policy.view("escalation", key)
+    view = policy.view("escalation", key)  # before the lookup: a 403 never says who exists
+    found = find(store, state.settings.default_region, data.customer)
     trust: Trust = state.trust
     trust.record(
         Read(principal_of(request).name, found.stored.profile_id, "escalation", True, "escalation")

@@ -101,8 +101,8 @@ def find_stored(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> Stor
 
 def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) -> str:
     """``get_customer_context``: the ``chatbot`` audience's context, fitted to ``max_tokens``."""
+    view = box.policy.view("chatbot", key)  # before the lookup: a 403 never says who exists
     stored = find_stored(box.conn, args, box.region)
-    view = box.policy.view("chatbot", key)
     focus = args.external_id if args.source else None
     wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus)
     return build_context(_decode_snapshot(stored.json), wanted, view).body

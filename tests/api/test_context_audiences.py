@@ -141,6 +141,15 @@ def test_a_key_limited_to_the_chatbot_gets_403_for_more(demo_db: Path, tmp_path:
             denied = test_client.get("/v1/context", params=params, headers=bot)
             assert denied.status_code == 403
             assert "Maya" not in denied.text
+        # Nobody has this address: the answer is the same 403, so the key cannot probe who
+        # is a customer through the audiences it may not use.
+        for params in (
+            {"email": "nobody@example.com"},
+            {"email": "nobody@example.com", "audience": "agent"},
+        ):
+            assert test_client.get("/v1/context", params=params, headers=bot).status_code == 403
+        body = {"email": "nobody@example.com", "audience": "agent"}
+        assert test_client.post("/v1/context/lookup", json=body, headers=bot).status_code == 403
         assert (
             test_client.get("/v1/context", params={"email": MAYA}, headers=AUTH).status_code == 200
         )

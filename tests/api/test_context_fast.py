@@ -107,16 +107,17 @@ def test_keys_scopes_and_field_policy_hold_on_the_fast_path(world: Any) -> None:
     chatbot_only = make_key(db, "chatbot-only", ["context:read"], audiences=["chatbot"])
     no_full = make_key(db, "agents", ["context:read"], audiences=["agent", "chatbot"])
     full = make_key(db, "full-reader", ["context:read"], audiences=["full"])
-    # (headers, status for Maya, status for nobody): the key and its scope are checked before
-    # the lookup, the field policy after it (as on the full path).
+    # (headers, status for Maya, status for nobody): the key, its scope and the field policy
+    # are all checked before the lookup (as on the full path), so a key limited to other
+    # audiences gets the same 403 for a customer and for nobody: it cannot probe who exists.
     cases = [
         ({}, 401, 401),
         ({"Authorization": "Bearer wrong-key"}, 401, 401),
         ({"Authorization": f"Basic {TEST_KEY}"}, 401, 401),
         ({"Authorization": "Bearer "}, 401, 401),
         ({"Authorization": f"Bearer {lookup_only}"}, 403, 403),
-        ({"Authorization": f"Bearer {chatbot_only}"}, 403, 404),
-        ({"Authorization": f"Bearer {no_full}"}, 403, 404),
+        ({"Authorization": f"Bearer {chatbot_only}"}, 403, 403),
+        ({"Authorization": f"Bearer {no_full}"}, 403, 403),
         ({"Authorization": f"Bearer {full}"}, 200, 404),
     ]
     for headers, for_maya, for_nobody in cases:
