@@ -53,6 +53,7 @@ _COMPANY_SUFFIXES = frozenset(
     "srl spa oy ab as kg company the".split()
 )
 _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block on
+_OWN_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to block on alone
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -169,8 +170,8 @@ def blocking_keys(features: Features) -> set[str]:
     without punctuation (a domain typo not in the typo table, the same name at work); the name
     pair **qualified** by a second fact that could make a same-name pair a match: the address
     (postcode and house), the company, or the digits of an email's local part (``jen.brown12``
-    and a typo of it keep their digits), where three or more digits need only the initials,
-    so that a typo in a name does not hide a second mailbox of the person. A bare name is no
+    and a typo of it keep their digits), where the address and three or more digits need only
+    the initials, so that a typo in a name does not hide the person. A bare name is no
     block: two records that share only a name never link, and at scale common names would make
     blocks of thousands (a name with only a postcode would too, in a big city). None of the
     keys is capped, so the candidate pairs do not depend on the order in which records arrive.
@@ -181,13 +182,12 @@ def blocking_keys(features: Features) -> set[str]:
     if features.own:
         keys.add(f"x:{features.own}")
     names = name_keys(features)
-    house = " ".join(features.street.split()[:2])
-    for pair in names:
-        if features.postcode:  # the same name at the same door
-            keys.add(f"n:{pair}|a:{features.postcode}|{house}")
-        if features.company:
-            keys.add(f"n:{pair}|c:{features.company}")
     initials = _initials(features)
+    if features.postcode:  # the same initials at the same door (a typo in a name allowed)
+        house = " ".join(features.street.split()[:2])
+        keys |= {f"a:{features.postcode}|{house}|{pair}" for pair in initials}
+    if features.company:
+        keys |= {f"n:{pair}|c:{features.company}" for pair in names}
     for email in features.emails:
         keys |= _email_keys(email.partition("@")[0], names, initials)
     return keys
@@ -208,15 +208,19 @@ def _email_keys(local: str, names: set[str], initials: set[str]) -> set[str]:
     """Keys from an email's local part for mailboxes that are not the same: the local part at
     another domain, with or without its punctuation (``kenneth_kwon2282`` and
     ``kenneth.kwon2282``); its digits with the name pair or, when there are three digits or
-    more, with the name's initials only (a typo in a name: ``oiisn collins``). A slip in the
-    digits is not looked for: two Maria Garcias' numbers are often one slip apart."""
+    more, with the name's initials only (a typo in a name: ``oiisn collins``), or alone when
+    there are five or more, not a placeholder run (``vossean25164`` from a record without a
+    name). A slip in the digits is not looked for: two Maria Garcias' numbers are often one
+    slip apart."""
     keys = set()
     plain = "".join(ch for ch in local if ch.isalnum())
     for variant in (local, plain):
         if len(variant) >= _LOCAL_BLOCK_MIN:
             keys.add(f"l:{variant}")
     digits = "".join(ch for ch in local if ch.isdigit())
-    if len(digits) >= 3:
+    if len(digits) >= _OWN_DIGITS and len(set(digits)) > 2 and digits not in "01234567890":
+        keys.add(f"d:{digits}")
+    elif len(digits) >= 3:
         keys |= {f"d:{digits}|{pair}" for pair in initials}
     elif digits:
         keys |= {f"n:{pair}|d:{digits}" for pair in names}

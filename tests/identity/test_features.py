@@ -61,3 +61,23 @@ def test_an_ambiguous_nickname_meets_each_formal_name_it_may_stand_for() -> None
     assert _meet(sam, samuel)
     assert name_keys(sam) == {"harrison|sam", "harrison|samuel", "harrison|samantha"}
     assert name_keys(Features(first="bob", last="smith")) == {"robert|smith"}
+
+
+def test_a_long_run_of_digits_meets_a_record_without_a_name() -> None:
+    nameless = _person("", "", "vossean25164@gmail.com")
+    assert _meet(nameless, _person("sean", "vos", "sean.vos25164@bright.example"))
+
+
+def test_placeholder_runs_of_digits_are_no_block() -> None:
+    a, b = _person("", "", "ann.lee12345@gmail.com"), _person("", "", "bo.park12345@yahoo.com")
+    assert not _meet(a, b)
+    c, d = _person("", "", "ann.lee11111@gmail.com"), _person("", "", "bo.park11111@yahoo.com")
+    assert not _meet(c, d)
+
+
+def test_a_name_typo_at_the_same_door_meets() -> None:
+    def at(first: str, postcode: str = "63117") -> Features:
+        return Features(first=first, last="aguilar", postcode=postcode, street="1554 park dr")
+
+    assert _meet(at("dave"), at("daave"))
+    assert not _meet(at("dave"), at("dave", postcode="63118"))
