@@ -92,7 +92,15 @@ class Checkpointer:
 
     SQLite's automatic checkpoint runs inside whichever commit makes the WAL cross 1,000 pages,
     so that commit waits for the copy and an fsync; here no commit does.
+
+    A passive checkpoint never makes the WAL start over while someone reads (a snapshot worker
+    reading all the time, say), so the file would grow without end, and every page read
+    searches the WAL's index, which grows with it. Past ``restart_frames`` frames the thread
+    asks for a ``RESTART`` checkpoint, which waits (at most a second) for readers and writers
+    to finish their current transaction, so the next commit writes the WAL from its start.
     """
+
+    restart_frames = 8192  # 32 MiB of 4 KiB pages
 
     def __init__(self, path: str, lock: threading.Lock, interval: float = 0.5) -> None:
         self.path = path
@@ -103,8 +111,11 @@ class Checkpointer:
         self._thread.start()
 
     def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int, int]:
-        """One passive checkpoint: (busy, frames in the WAL, frames copied)."""
+        """One passive checkpoint, or a restarting one when the WAL has grown long:
+        (busy, frames in the WAL, frames copied)."""
         busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames >= self.restart_frames:
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         return int(busy), int(frames), int(copied)
 
     @property
