@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -120,9 +121,10 @@ def main() -> None:
     )
     print(
         f"sync process CPU: {cpu:.1f} s = {total_records / cpu:.0f} records per CPU-second "
-        "(the rest of the wall time is the mock APIs answering)"
+        "(the rest of the wall time is the mock APIs and the snapshot worker)"
     )
     store.close()
+    shutil.rmtree(db.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
