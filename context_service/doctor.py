@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from context_service.errors import ContextServiceError
+from context_service.identity.engine import index_version
+from context_service.identity.features import INDEX_VERSION
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.trust.runtime import jwt_config
@@ -180,6 +182,41 @@ def check_verification(settings: Settings) -> Iterator[Finding]:
         )
 
 
+TRAIN_AFTER_RECORDS = 10_000  # below this, the starting weights are as good as an estimate
+
+
+def check_identity(settings: Settings) -> Iterator[Finding]:
+    """The identity index follows the current blocking keys, and a large store has a model
+    estimated from its own records."""
+    try:
+        store = Store(settings.db)
+    except (ContextServiceError, sqlite3.Error, OSError):
+        return  # check_database has said why
+    try:
+        conn = store.conn
+        people = conn.execute("SELECT count(*) FROM identity_features").fetchone()[0]
+        version = index_version(conn)
+        trained = conn.execute("SELECT trained_at FROM identity_model WHERE id = 1").fetchone()
+    finally:
+        store.close()
+    if people and version != INDEX_VERSION:
+        yield Finding(
+            "warning",
+            f"the identity index of {people:,} person records was built with older blocking "
+            "keys, so some matches are missed: run 'context-service resolve --all'",
+        )
+    elif people:
+        yield Finding("ok", f"identity index of {people:,} person records is current")
+    if people >= TRAIN_AFTER_RECORDS and trained is None:
+        yield Finding(
+            "warning",
+            f"identity matching uses built-in starting weights on {people:,} person records: "
+            "run 'context-service resolve --all --train' to estimate them from this store",
+        )
+    elif trained is not None:
+        yield Finding("ok", f"identity model trained on this store at {trained[0]}")
+
+
 def check_misc(settings: Settings) -> Iterator[Finding]:
     """Settings that work but weaken something."""
     if not settings.widget_secret:
@@ -206,6 +243,7 @@ def diagnose(settings: Settings, sources: list[str], probe: Probe = http_probe) 
         targets["llm"] = settings.llm_base_url.rstrip("/") + "/models"
     return [
         *check_database(settings),
+        *check_identity(settings),
         *check_webhook_secrets(settings, sources),
         *check_reachable(targets, probe),
         *check_llm(settings),

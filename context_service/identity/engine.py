@@ -32,7 +32,13 @@ from context_service.identity.cluster import (
     cluster_component,
     pair_of,
 )
-from context_service.identity.features import Features, blocking_keys, features_of, name_key
+from context_service.identity.features import (
+    INDEX_VERSION,
+    Features,
+    blocking_keys,
+    features_of,
+    name_key,
+)
 from context_service.identity.match import person_identifiers
 from context_service.identity.model import DEFAULT_MODEL, MatchModel
 from context_service.identity.pairs import Thresholds, decide
@@ -70,6 +76,11 @@ class Engine:
         self.now = now
         self.thresholds = thresholds or Thresholds()
         self.model = model or load_model(conn)
+        if (
+            index_version(conn) is None
+            and conn.execute("SELECT 1 FROM identifiers LIMIT 1").fetchone() is None
+        ):
+            mark_index_current(conn)  # an empty index: everything will be indexed as now
 
     # --- the incremental path -----------------------------------------------------------
 
@@ -475,6 +486,7 @@ def rebuild(
         engine.detach(stale)
     for start in range(0, len(people), chunk):
         engine.resolve(people[start : start + chunk])
+    mark_index_current(conn)
     changed = _changed_profiles(members_before, _memberships(conn))
     open_reviews = conn.execute("SELECT count(*) FROM review_items WHERE status = 'open'")
     return RebuildReport(
@@ -575,6 +587,20 @@ def _profile_age(conn: sqlite3.Connection, profile_ids: set[str]) -> dict[str, i
         rows = conn.execute(f"SELECT id, rowid FROM profiles WHERE id IN ({_marks(chunk)})", chunk)
         found.update((str(pid), int(rowid)) for pid, rowid in rows)
     return found
+
+
+def index_version(conn: sqlite3.Connection) -> str | None:
+    """The ``INDEX_VERSION`` the identity index was built with (``None``: before versions)."""
+    row = conn.execute("SELECT value FROM identity_meta WHERE key = 'index_version'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def mark_index_current(conn: sqlite3.Connection) -> None:
+    """Record that the whole identity index follows the current ``INDEX_VERSION``."""
+    conn.execute(
+        "INSERT OR REPLACE INTO identity_meta (key, value) VALUES ('index_version', ?)",
+        (INDEX_VERSION,),
+    )
 
 
 def load_model(conn: sqlite3.Connection) -> MatchModel:

@@ -56,6 +56,12 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 _OWN_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to block on alone
 
 
+# Bump when ``blocking_keys`` or the identifier rows change: records indexed before then lack
+# the new keys, so they miss candidates until ``context-service resolve --all`` indexes them
+# again (``context-service doctor`` says so).
+INDEX_VERSION = "2026-11-29"
+
+
 class Features(msgspec.Struct, frozen=True, array_like=True):
     """A person-like record as resolution sees it; every value normalized, empty when unknown."""
 

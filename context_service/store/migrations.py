@@ -290,6 +290,14 @@ CREATE TABLE llm_summaries (
 ) WITHOUT ROWID;
 """
 
+# Facts about the identity index itself (which version of the blocking keys built it).
+_V10_IDENTITY_META = """
+CREATE TABLE identity_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -300,6 +308,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0005_trust", _V5_TRUST),
     ("0008_fk_indexes", _V8_FK_INDEXES),
     ("0009_summary_view", _V9_SUMMARY_VIEW),
+    ("0010_identity_meta", _V10_IDENTITY_META),
 ]
 
 
