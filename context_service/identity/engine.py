@@ -37,7 +37,7 @@ from context_service.identity.features import (
     Features,
     blocking_keys,
     features_of,
-    name_key,
+    name_keys,
 )
 from context_service.identity.match import person_identifiers
 from context_service.identity.model import DEFAULT_MODEL, MatchModel
@@ -146,8 +146,9 @@ class Engine:
             keys[change.record_id] = blocking_keys(features)
             for block in keys[change.record_id]:
                 rows.append(("block", block, change.record_id, 0))
-            if names := name_key(features):  # for lookups by name, never for blocking
-                rows.append(("pname", names, change.record_id, 0))
+            # For lookups by name, never for blocking: each form of the name (an ambiguous
+            # nickname stands for several formal names), so "Sam" finds Samuel and back.
+            rows.extend(("pname", names, change.record_id, 0) for names in name_keys(features))
             feature_rows.append((change.record_id, _encode_features(features)))
         rows.sort()  # neighbouring keys land on the same index pages
         self.conn.executemany(

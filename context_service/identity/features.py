@@ -59,7 +59,7 @@ _OWN_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to bloc
 # Bump when ``blocking_keys`` or the identifier rows change: records indexed before then lack
 # the new keys, so they miss candidates until ``context-service resolve --all`` indexes them
 # again (``context-service doctor`` says so).
-INDEX_VERSION = "2026-11-29"
+INDEX_VERSION = "2026-11-29.2"  # lookup names indexed in every nickname form
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -142,13 +142,6 @@ def normalize_company(raw: str | None) -> str:
     return " ".join(word for word in words if word and word not in _COMPANY_SUFFIXES)
 
 
-def name_key(features: Features) -> str:
-    """The order-free pair of name tokens, nicknames resolved (``kenneth|katz``), or ``""``."""
-    if not (features.first and features.last):
-        return ""
-    return "|".join(sorted((canonical_first(features.first), canonical_first(features.last))))
-
-
 def _block_forms(token: str) -> frozenset[str]:
     """The forms a name token is blocked under: the formal name of an unambiguous nickname
     (``bob``: robert), every formal name and the nickname itself for an ambiguous one (``sam``:
@@ -158,8 +151,9 @@ def _block_forms(token: str) -> frozenset[str]:
 
 
 def name_keys(features: Features) -> set[str]:
-    """Every order-free name pair this record is blocked under (``name_key`` and, for an
-    ambiguous nickname, one per formal name it may stand for)."""
+    """Every order-free name pair this record is blocked and looked up under: nicknames
+    resolved (``kenneth|katz``) and, for an ambiguous nickname, one per formal name it may
+    stand for (``harrison|sam``, ``harrison|samuel``, ``harrison|samantha``)."""
     if not (features.first and features.last):
         return set()
     return {

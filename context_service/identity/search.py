@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import msgspec
 
 from context_service.identity.compare import FIELD_NAMES, NULL, compare
-from context_service.identity.features import Features, blocking_keys, name_key
+from context_service.identity.features import Features, blocking_keys, name_keys
 from context_service.identity.model import MatchModel, probability_of
 from context_service.identity.normalize import (
     is_merge_email,
@@ -98,8 +98,7 @@ def _profiles_by_features(conn: sqlite3.Connection, wanted: Features) -> set[str
             "SELECT record_id FROM identifiers WHERE kind = 'block' AND value = ?", (key,)
         )
         record_ids.update(int(row[0]) for row in found)
-    names = name_key(wanted)
-    if names:
+    for names in sorted(name_keys(wanted)):  # every form: "Sam" may be Samuel or Samantha
         rows = conn.execute(
             "SELECT record_id FROM identifiers WHERE kind = 'pname' AND value = ? LIMIT ?",
             (names, _NAME_CANDIDATES + 1),
