@@ -63,7 +63,8 @@ def payment_method_id(ids: StripeIds, g: int) -> str:
     return ids.long("pm_", METHOD, g)
 
 
-def _address(p: Person) -> dict[str, Any] | None:
+def customer_address(p: Person) -> dict[str, Any] | None:
+    """The customer's billing address as Stripe writes it (``None`` when not given)."""
     a = p.address if p.stripe_address else None
     if a is None:
         return None
@@ -93,7 +94,7 @@ def customer(
     return {
         "id": customer_id(ids, p.g),
         "object": "customer",
-        "address": _address(p),
+        "address": customer_address(p),
         "balance": 0,
         "created": created,
         "currency": "usd" if acct.invoices or acct.subscriber else None,

@@ -19,6 +19,7 @@ from context_service.demo._stripe import (
     LINE,
     Card,
     SubscriptionSpec,
+    customer_address,
     payment_method_id,
     price,
     subscription_id,
@@ -58,20 +59,6 @@ class InvoiceSpec(NamedTuple):
 
 def invoice_id(ids: StripeIds, n: int) -> str:
     return ids.long("in_", INVOICE, n)
-
-
-def _customer_address(p: Person) -> dict[str, Any] | None:
-    a = p.address if p.stripe_address else None
-    if a is None:
-        return None
-    return {
-        "city": a.city,
-        "country": a.country_code,
-        "line1": a.address1,
-        "line2": a.address2,
-        "postal_code": a.zip,
-        "state": a.province_code,
-    }
 
 
 def _line(
@@ -156,7 +143,7 @@ def invoice(
         "custom_fields": None,
         "customer": cus,
         "customer_account": None,
-        "customer_address": _customer_address(p),
+        "customer_address": customer_address(p),
         "customer_email": p.stripe_email,
         "customer_name": p.stripe_name,
         "customer_phone": p.stripe_phone,

@@ -24,16 +24,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-import msgspec
-
-from context_service.snapshot.assemble import build_snapshot, load_profiles
+from context_service.snapshot.assemble import load_profiles
 from context_service.snapshot.links import DashboardLinks
-from context_service.snapshot.render import render_text
+from context_service.snapshot.materialize import snapshot_rows
 from context_service.store.snapshots import StoredSnapshot, save_if_current
 
 log = logging.getLogger(__name__)
 _CHUNK = 200  # profiles per task: a handful of queries per chunk, and small messages
-_encode = msgspec.json.Encoder().encode
 
 
 class BackgroundSnapshots:
@@ -137,17 +134,4 @@ def _build(profile_ids: list[str], now: str) -> list[StoredSnapshot]:
         loaded = load_profiles(conn, profile_ids, _worker.links)
     finally:
         conn.execute("COMMIT")
-    rows = []
-    for profile_id in profile_ids:
-        if profile_id in loaded:
-            snapshot = build_snapshot(loaded[profile_id], _worker.links, now, _worker.region)
-            rows.append(
-                StoredSnapshot(
-                    profile_id=profile_id,
-                    version=snapshot.version,
-                    generated_at=now,
-                    json=_encode(snapshot),
-                    text=render_text(snapshot),
-                )
-            )
-    return rows
+    return snapshot_rows(loaded, _worker.links, now, _worker.region)

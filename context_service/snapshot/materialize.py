@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from context_service.snapshot.assemble import build_snapshot, load_profiles
+from context_service.snapshot.assemble import ProfileData, build_snapshot, load_profiles
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.render import render_text
 from context_service.store.snapshots import StoredSnapshot, save_snapshots
@@ -34,12 +34,18 @@ def materialize(
 def _materialize_chunk(
     conn: sqlite3.Connection, profile_ids: list[str], links: DashboardLinks, now: str, region: str
 ) -> int:
+    rows = snapshot_rows(load_profiles(conn, profile_ids, links), links, now, region)
+    save_snapshots(conn, rows)
+    return len(rows)
+
+
+def snapshot_rows(
+    loaded: Mapping[str, ProfileData], links: DashboardLinks, now: str, region: str
+) -> list[StoredSnapshot]:
+    """The stored form (encoded JSON and text) of each loaded profile's snapshot."""
     rows = []
-    loaded = load_profiles(conn, profile_ids, links)
-    for profile_id in profile_ids:
-        if profile_id not in loaded:
-            continue
-        snapshot = build_snapshot(loaded[profile_id], links, now, region)
+    for profile_id, data in loaded.items():
+        snapshot = build_snapshot(data, links, now, region)
         rows.append(
             StoredSnapshot(
                 profile_id=profile_id,
@@ -49,5 +55,4 @@ def _materialize_chunk(
                 text=render_text(snapshot),
             )
         )
-    save_snapshots(conn, rows)
-    return len(rows)
+    return rows
