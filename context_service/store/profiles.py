@@ -138,6 +138,22 @@ def members(conn: sqlite3.Connection, profile_id: str) -> list[int]:
     return [int(row[0]) for row in rows]
 
 
+def aliases_of(conn: sqlite3.Connection, profile_id: str) -> list[str]:
+    """The ids that resolve to this profile as aliases."""
+    rows = conn.execute(
+        "SELECT alias FROM profile_aliases WHERE profile_id = ? ORDER BY alias", (profile_id,)
+    )
+    return [str(row[0]) for row in rows]
+
+
+def add_alias(conn: sqlite3.Connection, alias: str, profile_id: str, now: str) -> None:
+    """Make ``alias`` (a profile id that no longer exists) resolve to ``profile_id``."""
+    conn.execute(
+        "INSERT OR REPLACE INTO profile_aliases (alias, profile_id, created_at) VALUES (?, ?, ?)",
+        (alias, profile_id, now),
+    )
+
+
 def merge_into(conn: sqlite3.Connection, survivor: str, absorbed: str, now: str) -> None:
     """Move every member of ``absorbed`` into ``survivor``; ``absorbed`` becomes an alias."""
     conn.execute(

@@ -125,10 +125,10 @@ def ingest_batch(
         for item in prepared:
             report.seen += 1
             _ingest_one(conn, item, now, report, touched, known)
-        merged = follow_source_merges(conn, touched.merges, now)
+        merges = SourceMerges(conn, touched.merges, now)
         # People are resolved together, then activity owners looked up once, after them.
         dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
-        dirty |= {pid for pid in merged if profiles.canonical_id(conn, pid) == pid}
+        dirty |= merges.finish()
         dirty |= profiles_for_owners(conn, touched.owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots or background is not None:
@@ -321,36 +321,57 @@ def _quoted_numbers(activity: Any) -> list[tuple[str, str]]:
     return []
 
 
-def follow_source_merges(
-    conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str
-) -> set[str]:
-    """Follow merges the vendor made (HubSpot ``contact.merge``, Shopify ``customers/merge``);
-    return the profiles that changed.
+class SourceMerges:
+    """Follow merges the vendor made (HubSpot ``contact.merge``, Shopify ``customers/merge``)
+    around the batch's resolution.
 
-    The merged-away record's orders, invoices, deals and tickets now belong to the survivor,
-    as in the vendor, so they move to it without waiting for the vendor to send each again.
-    When every member of the merged-away record's profile was merged away in this batch, that
-    profile is merged into the survivor's, so its id keeps resolving, as an alias, instead of
+    Before it: the merged-away record's orders, invoices, deals and tickets move to the
+    survivor, as in the vendor, without waiting for the vendor to send each again; and when
+    every member of the merged-away record's profile was merged away in this batch, that
+    profile is merged into the survivor's, so its id keeps resolving as an alias instead of
     disappearing (the vendor's survivor decides which id lives on). The merged-away records
-    themselves are then removed by resolution like any deletion.
+    themselves are then removed by resolution like any deletion. When the survivor is new in
+    this batch it has no profile yet: the merged-away profile (and any alias of it) is made an
+    alias of the survivor's once resolution has given it one (``finish``).
     """
-    if not merges:
-        return set()
-    owner = profiles.profiles_of_keys(conn, [key for pair in merges for key in pair])
-    gone = {key for key, _ in merges}
-    changed: set[str] = set()
-    for merged, survivor in merges:
-        if activities.transfer_owner(conn, merged, survivor) and survivor in owner:
-            changed.add(owner[survivor])
-        absorbed, kept = owner.get(merged), owner.get(survivor)
-        if absorbed is None or kept is None or absorbed == kept:
-            continue
-        members = profiles.member_keys(conn, absorbed)
-        if members and all(key in gone for key in members):
-            profiles.merge_into(conn, kept, absorbed, now)
-            changed.add(kept)
+
+    def __init__(self, conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str) -> None:
+        self.conn, self.now = conn, now
+        self.changed: set[str] = set()
+        self.waiting: list[tuple[str, list[str], RecordKey]] = []  # (profile, its aliases, to)
+        if merges:
+            self._before(merges)
+
+    def _before(self, merges: list[tuple[RecordKey, RecordKey]]) -> None:
+        conn = self.conn
+        owner = profiles.profiles_of_keys(conn, [key for pair in merges for key in pair])
+        gone = {key for key, _ in merges}
+        for merged, survivor in merges:
+            if activities.transfer_owner(conn, merged, survivor) and survivor in owner:
+                self.changed.add(owner[survivor])
+            absorbed, kept = owner.get(merged), owner.get(survivor)
+            if absorbed is None or absorbed == kept:
+                continue
+            members = profiles.member_keys(conn, absorbed)
+            if not members or not all(key in gone for key in members):
+                continue
+            if kept is None:
+                self.waiting.append((absorbed, profiles.aliases_of(conn, absorbed), survivor))
+                continue
+            profiles.merge_into(conn, kept, absorbed, self.now)
+            self.changed.add(kept)
             owner = {k: kept if pid == absorbed else pid for k, pid in owner.items()}
-    return changed
+
+    def finish(self) -> set[str]:
+        """After resolution: alias what waited for a survivor; return the changed profiles."""
+        for absorbed, aliases, survivor in self.waiting:
+            kept = profiles.profiles_of_keys(self.conn, [survivor]).get(survivor)
+            if kept is None or profiles.canonical_id(self.conn, absorbed) is not None:
+                continue
+            for alias in [absorbed, *aliases]:
+                profiles.add_alias(self.conn, alias, kept, self.now)
+            self.changed.add(kept)
+        return {pid for pid in self.changed if profiles.canonical_id(self.conn, pid) == pid}
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:

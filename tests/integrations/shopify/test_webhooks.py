@@ -383,3 +383,32 @@ def test_a_shopify_merge_keeps_the_deleted_customers_profile_id_as_an_alias(
     )
     assert snapshot.profile_id == survivor
     assert snapshot.commerce.order_count == 4
+
+
+def test_a_merge_into_a_customer_we_have_not_seen_yet_still_keeps_the_alias(
+    fake: FakeShopify, store: Store, ctx: IngestContext
+) -> None:
+    """The kept customer arrives with the merge itself (refetched in the same batch), so it has
+    no profile when the merge is followed; the old id must still end up as its alias."""
+    [gone] = fake.add_customers(1)
+    connector = fake.connector()
+    run_sync(store, connector, ctx)
+    gone_key = RecordKey("shopify", "customer", str(gone))
+    old_profile = profiles.profiles_of_keys(store.conn, [gone_key])[gone_key]
+    [kept] = fake.add_customers(1)  # created in Shopify after our sync, then merged into
+    del fake.customers[gone]
+    body = {
+        **merge_body(),
+        "admin_graphql_api_customer_kept_id": f"gid://shopify/Customer/{kept}",
+        "admin_graphql_api_customer_deleted_id": f"gid://shopify/Customer/{gone}",
+    }
+    headers, raw = fake.signed("customers/merge", body)
+    assert receive(store, connector, headers, raw, URL, NOW).status == "accepted"
+    assert apply_pending(store, {"shopify": connector}, ctx) == 1
+    kept_key = RecordKey("shopify", "customer", str(kept))
+    survivor = profiles.profiles_of_keys(store.conn, [kept_key])[kept_key]
+    assert profiles.canonical_id(store.conn, old_profile) == survivor
+    snapshot = msgspec.json.decode(
+        lookup.by_profile_id(store.conn, old_profile).json, type=Snapshot
+    )
+    assert snapshot.profile_id == survivor
