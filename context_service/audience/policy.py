@@ -158,6 +158,13 @@ class FieldPolicy:
         grant = self._grant(key)
         contact = grant.contact if grant and grant.contact else rule.contact
         hidden = set(rule.hide) | set(grant.hide if grant else [])
+        if audience == FULL and (hidden or contact != "full"):
+            # The stored snapshot is served as is, so it cannot honour a hidden field or masked
+            # contacts: such a key reads the audiences, which apply them.
+            raise AccessDenied(
+                "this API key hides fields or masks contacts, so it may not read the full "
+                "snapshot; ask for an audience (audience=agent, chatbot, sidebar or escalation)"
+            )
         return View(contact=contact, hidden=frozenset(hidden))
 
     def _grant(self, key: str | None) -> KeyGrant | None:

@@ -289,3 +289,22 @@ def test_one_statement_lookups_agree_with_the_two_step_ones(demo_store: Store) -
         except ContextServiceError as exc:
             got = (type(exc), exc.extra)
         assert got == expected, (kind, value)
+
+
+def test_a_key_that_hides_fields_never_gets_the_stored_snapshot(world: Any) -> None:
+    """The stored row is served as is, so a key whose grant hides fields may not have it, on
+    either path; an audience applies its limits instead."""
+    client, _, db = world
+    hiding = make_key(db, "hides-email", ["context:read"], hide=["identity.emails"])
+    headers = {"Authorization": f"Bearer {hiding}"}
+    for params in ({"email": MAYA}, {"email": MAYA, "format": "text"}):
+        denied = _both(client, params, headers)
+        assert denied.status_code == 403
+        assert MAYA not in denied.text
+    agent = client.get(
+        "/v1/context",
+        params={"email": MAYA, "audience": "agent", "format": "json"},
+        headers=headers,
+    )
+    assert agent.status_code == 200, agent.text
+    assert MAYA not in agent.text
