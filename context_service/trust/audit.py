@@ -24,6 +24,7 @@ PURGE_EVERY_SECONDS = 3600.0
 
 
 BUFFER_ROWS = 8192  # a full buffer is written by the request that fills it
+KEEP_ON_FAILURE = 10 * BUFFER_ROWS  # rows kept for a retry while writes keep failing
 _Row = tuple[str, str, str | None, str, int, str]
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,9 @@ class ReadAudit:
         self.buffer_seconds = buffer_seconds
         self._last_purge = float("-inf")
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()  # one flush at a time: a flush returns once written
         self._pending: list[_Row] = []
+        self.dropped = 0  # rows given up on after failed writes with a full buffer
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
         self._stamp = (0, _iso(0))  # (whole second, its ISO form): one strftime a second
@@ -95,7 +98,7 @@ class ReadAudit:
         rows = [
             (stamp, r.key_name, r.profile_id, r.audience, int(r.verified), r.channel) for r in reads
         ]
-        if self.buffer_seconds <= 0:
+        if self.buffer_seconds <= 0 or self._stop.is_set():  # unbuffered, or closed
             self._write(rows)
             return
         with self._lock:
@@ -106,15 +109,32 @@ class ReadAudit:
             self.flush()
 
     def flush(self) -> None:
-        """Write every buffered read now."""
+        """Write every buffered read now; when it returns, every read recorded before the call
+        is in the table (a flush already under way is waited for). A failed write puts its rows
+        back, ahead of newer ones, and raises."""
+        with self._flushing:
+            with self._lock:
+                rows, self._pending = self._pending, []
+            if not rows:
+                return
+            try:
+                self._write(rows)
+            except BaseException:
+                self._put_back(rows)
+                raise
+
+    def _put_back(self, rows: list[_Row]) -> None:
         with self._lock:
-            rows, self._pending = self._pending, []
-        if rows:
-            self._write(rows)
+            kept = (rows + self._pending)[-KEEP_ON_FAILURE:]
+            self.dropped += len(rows) + len(self._pending) - len(kept)
+            self._pending = kept
 
     def close(self) -> None:
-        """Stop the background writer and write what is buffered."""
+        """Stop the background writer, wait for it, and write what is buffered (reads recorded
+        afterwards are written at once)."""
         self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join(timeout=10)
         self.flush()
 
     def _start_flusher(self) -> None:
