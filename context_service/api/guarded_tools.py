@@ -25,6 +25,11 @@ from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, 
 from context_service.trust.chatbot import unverified_body
 
 _AUDIENCE = {"create_escalation": "escalation"}
+# The audiences a tool's answer is rendered for, checked against the key before any lookup.
+_AUDIENCES_OF = {
+    "get_customer_context": ("chatbot",),
+    "create_escalation": ("escalation", "chatbot"),
+}
 
 
 class GuardedToolBox(ToolBox):
@@ -53,6 +58,8 @@ class GuardedToolBox(ToolBox):
             return self._find(principal, arguments, key)
         if not principal.trusted_backend and name == "create_escalation":
             raise Forbidden("create_escalation needs a trusted-backend key")
+        for audience in _AUDIENCES_OF.get(name, ()):  # 403 before the lookup: never who exists
+            self.policy.view(audience, key)
         profile_id = self._profile_of(name, arguments)
         if not principal.trusted_backend:
             self._record(principal, name, [profile_id], verified=False)

@@ -48,10 +48,21 @@ def get(store: Store, key: SummaryKey) -> str | None:
     return None if row is None else str(row[0])
 
 
-def put(store: Store, key: SummaryKey, text: str) -> None:
-    """Store a summary and drop this audience's summaries of the profile's older versions."""
+def put(store: Store, key: SummaryKey, text: str) -> bool:
+    """Store a summary and drop this audience's summaries of the profile's older versions;
+    return whether it was stored.
+
+    Only a summary of the profile's current snapshot is stored: the LLM takes seconds, and a
+    profile erased (or changed) meanwhile must not get a summary of the old data back.
+    """
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.transaction() as conn:
+        current = conn.execute(
+            "SELECT 1 FROM snapshots WHERE profile_id = ? AND version = ?",
+            (key.profile_id, key.version),
+        ).fetchone()
+        if current is None:
+            return False
         conn.execute(
             "DELETE FROM llm_summaries WHERE profile_id = ? AND audience = ? AND version < ?",
             (key.profile_id, key.audience, key.version),
@@ -62,3 +73,4 @@ def put(store: Store, key: SummaryKey, text: str) -> None:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (*key, text, now),
         )
+    return True

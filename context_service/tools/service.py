@@ -154,15 +154,15 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     The note is written for agents (``escalation`` audience); the copy returned to the bot
     shows contact details as the ``chatbot`` audience does (masked by default).
     """
+    agents_view = box.policy.view("escalation", key)  # before the lookup: never who exists
+    bot_view = box.policy.view("chatbot", key)
     snap = _decode_snapshot(find_stored(box.conn, args, box.region).json)
-    for_agents = _who(snap, args, box.policy.view("escalation", key))
+    for_agents = _who(snap, args, agents_view)
     handoff = build_handoff(snap, for_agents, args.transcript, args.reason)
     outcome = "note not requested"
     if args.post_note:
         outcome = _post_note(box.notes, handoff, render_text(handoff))
-    for_bot = msgspec.structs.replace(
-        handoff, who=_who(snap, args, box.policy.view("chatbot", key))
-    )
+    for_bot = msgspec.structs.replace(handoff, who=_who(snap, args, bot_view))
     return f"Escalation prepared ({outcome}).\n\n{render_text(for_bot)}"
 
 

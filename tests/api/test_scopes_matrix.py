@@ -14,8 +14,9 @@ from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.testing import TestClient
 
 from context_service.api import create_app
+from context_service.api.keys import KNOWN
 from context_service.store import Store
-from context_service.trust import AUTHENTICATED, SCOPES, revoke_key
+from context_service.trust import AUTHENTICATED, SCOPES, KeySpec, create_key, revoke_key
 from tests.conftest import TEST_KEY, make_settings
 from tests.trust.helpers import MAYA, copy_demo, make_key
 
@@ -213,3 +214,28 @@ def test_bootstrap_keys_hold_every_scope(world: Any) -> None:
 def test_health_stays_open(world: Any) -> None:
     client, _, _ = world
     assert client.get("/health").status_code == 200
+
+
+def test_a_tool_key_limited_to_other_audiences_cannot_probe_who_exists(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """get_customer_context renders for the chatbot: a trusted backend key limited to the
+    agent audience gets the same 403 for a customer and for nobody."""
+    db = copy_demo(demo_db, tmp_path)
+    store = Store(db)
+    try:
+        spec = KeySpec(
+            name="agents-only",
+            scopes=["context:lookup"],
+            audiences=["agent"],
+            trusted_backend=True,
+        )
+        key = create_key(store, spec, "2026-01-01T00:00:00Z", KNOWN).key
+    finally:
+        store.close()
+    headers = {"Authorization": f"Bearer {key}"}
+    with TestClient(app=create_app(make_settings(db))) as client:
+        for email in (MAYA, "nobody.here@example.com"):
+            body = {"name": "get_customer_context", "arguments": {"email": email}}
+            answer = client.post("/v1/tools/call", json=body, headers=headers)
+            assert answer.status_code == 403, (email, answer.text)

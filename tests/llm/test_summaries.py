@@ -12,7 +12,7 @@ import pytest
 
 from context_service.audience import FieldPolicy
 from context_service.errors import ConfigurationError
-from context_service.llm import LlmClient, Summarizer
+from context_service.llm import LlmClient, Summarizer, cache
 from context_service.llm.client import LlmFailed
 from context_service.llm.prompts import fence, latest, parse
 from context_service.store import Store
@@ -194,3 +194,18 @@ def test_a_summary_made_from_a_wider_view_is_never_served_to_a_narrower_one(stor
     assert "maya.patel@example.com" not in prompts[1]
     again = summarizer.summary(snap, "chatbot", VIEW, "llm")
     assert (again.source, again.text) == ("llm-cache", "summary 2")
+
+
+def test_a_summary_of_a_profile_erased_or_changed_meanwhile_is_not_stored(store: Store) -> None:
+    """The LLM takes seconds: if the profile changed or was erased while it wrote, the summary
+    of the old data must not land in the cache."""
+    snap = snapshot_of(store)
+    model, view = "m", "v"
+    current = cache.SummaryKey(snap.profile_id, snap.version, "chatbot", "p1", model, view)
+    older = cache.SummaryKey(snap.profile_id, snap.version - 1, "chatbot", "p1", model, view)
+    gone = cache.SummaryKey("prof_erased", 1, "chatbot", "p1", model, view)
+    assert cache.put(store, current, "now") is True
+    assert cache.put(store, older, "then") is False
+    assert cache.put(store, gone, "erased") is False
+    rows = store.conn.execute("SELECT profile_id, text FROM llm_summaries").fetchall()
+    assert rows == [(snap.profile_id, "now")]
