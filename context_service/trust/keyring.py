@@ -62,6 +62,7 @@ class Keyring:
         self._lock = threading.Lock()
         self._cache: dict[bytes, Principal] = {}
         self._seen: tuple[int, int, int] | None = None  # generation, data_version, changes
+        self._keyset: tuple[int, ...] = ()  # count, revoked count, newest rowid of api_keys
         self._checked_at = float("-inf")
 
     def principal(self, presented: str | None) -> Principal | None:
@@ -108,7 +109,15 @@ class Keyring:
         version = conn.execute("PRAGMA data_version").fetchone()[0]
         state = (generation, int(version), conn.total_changes)
         if state != seen:
-            self._cache = {}
+            # Something changed the file; only a change to the keys empties the cache (the
+            # read audit commits every quarter second, and would otherwise empty it each time).
+            # Keys are created or revoked, never edited, so this fingerprint sees every change.
+            keyset = conn.execute(
+                "SELECT count(*), count(revoked_at), coalesce(max(rowid), 0) FROM api_keys"
+            ).fetchone()
+            if seen is None or state[0] != seen[0] or tuple(keyset) != self._keyset:
+                self._cache = {}
+            self._keyset = tuple(keyset)
         self._seen = state
         self._checked_at = now
         return self._cache

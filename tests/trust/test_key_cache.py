@@ -30,7 +30,8 @@ class _Queries:
         conn.set_trace_callback(self.seen.append)
 
     def of_keys(self) -> int:
-        return sum("api_keys" in sql for sql in self.seen)
+        """Key lookups (the keyring's change check, a count over the table, is not one)."""
+        return sum("FROM api_keys WHERE" in sql for sql in self.seen)
 
 
 @pytest.fixture
@@ -128,3 +129,32 @@ def test_a_key_created_elsewhere_works_at_once_and_others_keep_working(world: An
     assert _read(client, fresh) == 401
     assert _read(client, kept) == 200
     assert _read(client, TEST_KEY) == 200
+
+
+def test_other_writes_do_not_empty_the_cache_but_a_revoke_elsewhere_does(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """The read audit commits every quarter second: that must not cost a key query per
+    recheck, while a key revoked by another process still stops at the next recheck."""
+    db = copy_demo(demo_db, tmp_path)
+    key = make_key(db, "steady", ["context:read"])
+    store = Store(db)
+    clock = FakeClock()
+    keyring = Keyring(store, [], clock, clock)
+    assert keyring.principal(key) is not None
+    other = sqlite3.connect(db)
+    other.execute(
+        "INSERT INTO read_audit (at, key_name, profile_id, audience, verified, channel) "
+        "VALUES ('t', 'k', 'p', 'full', 1, 'context')"
+    )
+    other.commit()
+    queries = _Queries(store.conn)
+    clock.now += RECHECK_SECONDS + 1
+    assert keyring.principal(key) is not None
+    assert queries.of_keys() == 0  # still cached
+    other.execute("UPDATE api_keys SET revoked_at = 't' WHERE name = 'steady'")
+    other.commit()
+    other.close()
+    clock.now += RECHECK_SECONDS + 1
+    assert keyring.principal(key) is None
+    store.close()
