@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import msgspec
 
 from context_service.errors import ContextServiceError
-from context_service.identity.engine import index_version
 from context_service.identity.features import INDEX_VERSION
+from context_service.identity.state import index_version
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.trust.runtime import jwt_config

@@ -27,9 +27,9 @@ import msgspec
 
 from bench.identity.generate import Label
 from context_service.identity.compare import NULL
-from context_service.identity.engine import load_model
 from context_service.identity.features import Features, blocking_keys
 from context_service.identity.pairs import Thresholds, decide
+from context_service.identity.state import load_model
 
 Key = tuple[str, str, str]
 REASONS = ("name only", "not a candidate", "kept apart", "review", "refused by the cluster")

@@ -16,9 +16,9 @@ from typing import Annotated
 import msgspec
 
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
-from context_service.identity.engine import load_model
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import Candidate, PartialIdentity, search
+from context_service.identity.state import load_model
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot, read_snapshot

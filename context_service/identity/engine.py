@@ -13,17 +13,19 @@ For a batch of changes (new, updated or deleted person records) the engine:
 5. records the links that justify each profile (``identity_links``) and the review items.
 
 Everything runs inside the caller's transaction. The clusters depend only on the records and
-decisions, so resolving one record at a time and ``rebuild`` (everything at once) agree.
+decisions, so resolving one record at a time and ``rebuild`` (everything at once, in
+``identity.rebuild``) agree. Step 4 is ``identity.assign``.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
+from context_service.identity.assign import assign_profiles
 from context_service.identity.cluster import (
     ComponentResult,
     Decisions,
@@ -33,20 +35,19 @@ from context_service.identity.cluster import (
     pair_of,
 )
 from context_service.identity.features import (
-    INDEX_VERSION,
     Features,
     blocking_keys,
     features_of,
     name_keys,
 )
 from context_service.identity.match import person_identifiers
-from context_service.identity.model import DEFAULT_MODEL, MatchModel
+from context_service.identity.model import MatchModel
 from context_service.identity.pairs import Thresholds, decide
+from context_service.identity.sql import chunks, placeholders
+from context_service.identity.state import index_version, load_model, mark_index_current
 from context_service.models import PersonFacet, RecordKey
 from context_service.store import profiles
-from context_service.store.records import decode_mapped
 
-_CHUNK = 400
 _encode_features = msgspec.msgpack.Encoder().encode
 _decode_features = msgspec.msgpack.Decoder(Features).decode
 
@@ -101,9 +102,9 @@ class Engine:
             # Same features, so the same clusters; the lookup identifiers (a generic mailbox,
             # a name spelling) may still differ, so they are indexed again.
             kept = [c for c in changes if c.record_id in unchanged]
-            for chunk in _chunks(sorted(unchanged)):
+            for chunk in chunks(sorted(unchanged)):
                 self.conn.execute(
-                    f"DELETE FROM identifiers WHERE record_id IN ({_marks(chunk)})", chunk
+                    f"DELETE FROM identifiers WHERE record_id IN ({placeholders(chunk)})", chunk
                 )
             self._index(kept, {c.record_id: new_features[c.record_id] for c in kept})
             touched = set(profiles.profiles_of(self.conn, sorted(unchanged)).values())
@@ -163,8 +164,8 @@ class Engine:
         return keys
 
     def _forget(self, record_ids: list[int]) -> None:
-        for chunk in _chunks(record_ids):
-            marks = _marks(chunk)
+        for chunk in chunks(record_ids):
+            marks = placeholders(chunk)
             self.conn.execute(f"DELETE FROM identifiers WHERE record_id IN ({marks})", chunk)
             self.conn.execute(f"DELETE FROM identity_features WHERE record_id IN ({marks})", chunk)
             self.conn.execute(f"DELETE FROM identity_edges WHERE a IN ({marks})", chunk)
@@ -172,10 +173,10 @@ class Engine:
 
     def _stored_features(self, record_ids: Iterable[int]) -> dict[int, Features]:
         found: dict[int, Features] = {}
-        for chunk in _chunks(sorted(set(record_ids))):
+        for chunk in chunks(sorted(set(record_ids))):
             rows = self.conn.execute(
                 "SELECT record_id, features FROM identity_features "
-                f"WHERE record_id IN ({_marks(chunk)})",
+                f"WHERE record_id IN ({placeholders(chunk)})",
                 chunk,
             )
             found.update((int(rid), _decode_features(blob)) for rid, blob in rows)
@@ -208,10 +209,10 @@ class Engine:
 
     def _block_holders(self, keys: set[str]) -> dict[str, list[int]]:
         holders: dict[str, list[int]] = {}
-        for chunk in _chunks(sorted(keys)):
+        for chunk in chunks(sorted(keys)):
             rows = self.conn.execute(
                 "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
-                f"AND value IN ({_marks(chunk)})",
+                f"AND value IN ({placeholders(chunk)})",
                 chunk,
             )
             for value, record_id in rows:
@@ -220,8 +221,8 @@ class Engine:
 
     def _neighbours(self, record_ids: list[int]) -> set[int]:
         found: set[int] = set()
-        for chunk in _chunks(record_ids):
-            marks = _marks(chunk)
+        for chunk in chunks(record_ids):
+            marks = placeholders(chunk)
             for a, b in self.conn.execute(
                 f"SELECT a, b FROM identity_edges WHERE a IN ({marks}) "
                 f"UNION ALL SELECT a, b FROM identity_edges WHERE b IN ({marks})",
@@ -269,8 +270,8 @@ class Engine:
         edges: set[Pair] = set()
         while frontier:
             found: set[Pair] = set()
-            for chunk in _chunks(frontier):
-                marks = _marks(chunk)
+            for chunk in chunks(frontier):
+                marks = placeholders(chunk)
                 rows = self.conn.execute(
                     f"SELECT a, b FROM identity_edges WHERE link = 1 AND a IN ({marks}) "
                     f"UNION ALL SELECT a, b FROM identity_edges WHERE link = 1 AND b IN ({marks}) "
@@ -302,8 +303,8 @@ class Engine:
         ids = sorted(members)
         together: set[Pair] = set()
         apart: set[Pair] = set()
-        for chunk in _chunks(ids):
-            marks = _marks(chunk)
+        for chunk in chunks(ids):
+            marks = placeholders(chunk)
             for a, b, decision in self.conn.execute(
                 f"SELECT a, b, decision FROM identity_decisions WHERE a IN ({marks}) "
                 f"OR b IN ({marks})",
@@ -315,9 +316,9 @@ class Engine:
     def _write_links(
         self, results: list[ComponentResult], profile_of: Mapping[int, str], members: list[int]
     ) -> None:
-        for chunk in _chunks(members):
+        for chunk in chunks(members):
             self.conn.execute(
-                f"DELETE FROM identity_links WHERE record_id IN ({_marks(chunk)})", chunk
+                f"DELETE FROM identity_links WHERE record_id IN ({placeholders(chunk)})", chunk
             )
         rows = [
             (
@@ -353,8 +354,8 @@ class Engine:
         """
         mine = set(members)
         pairs: dict[Pair, float] = {}
-        for chunk in _chunks(members):
-            marks = _marks(chunk)
+        for chunk in chunks(members):
+            marks = placeholders(chunk)
             for a, b, p in self.conn.execute(
                 f"SELECT a, b, probability FROM identity_edges WHERE link = 0 AND a IN ({marks}) "
                 f"UNION ALL SELECT a, b, probability FROM identity_edges "
@@ -382,8 +383,8 @@ class Engine:
         for review in reviews:
             produced.setdefault((review.a, review.b), review)
         stale: list[int] = []
-        for chunk in _chunks(members):
-            marks = _marks(chunk)
+        for chunk in chunks(members):
+            marks = placeholders(chunk)
             for item_id, a, b in self.conn.execute(
                 f"SELECT id, a, b FROM review_items WHERE +status = 'open' AND (a IN ({marks}) "
                 f"OR b IN ({marks}))",
@@ -447,201 +448,7 @@ def _connected(nodes: set[int], edges: set[Pair]) -> list[set[int]]:
     return [groups[root] for root in sorted(groups)]
 
 
-class RebuildReport(msgspec.Struct):
-    """What ``rebuild`` did."""
-
-    records: int
-    profiles_before: int
-    profiles_after: int
-    changed: set[str]
-    open_reviews: int
-
-
-def rebuild(
-    conn: sqlite3.Connection,
-    region: str,
-    now: str,
-    thresholds: Thresholds | None = None,
-    chunk: int = 5_000,
-) -> RebuildReport:
-    """Resolve every stored person record again from scratch (``context-service resolve --all``).
-
-    The identity index, edges, automatic links and open review items are rebuilt; people's
-    decisions and profile ids are kept (a cluster keeps the id most of its members had). The
-    result is the clustering the incremental path would have reached.
-    """
-    before = profiles.count_profiles(conn)
-    members_before = _memberships(conn)
-    people = list(person_records(conn))
-    for table in ("identity_edges", "identity_features", "identifiers"):
-        conn.execute(f"DELETE FROM {table}")
-    conn.execute("DELETE FROM identity_links WHERE decided_by = 'auto'")
-    live = {change.record_id for change in people}
-    stale = [
-        int(rid)
-        for (rid,) in conn.execute("SELECT record_id FROM profile_members")
-        if int(rid) not in live
-    ]
-    engine = Engine(conn, region, now, thresholds)
-    if stale:
-        engine.detach(stale)
-    for start in range(0, len(people), chunk):
-        engine.resolve(people[start : start + chunk])
-    mark_index_current(conn)
-    changed = _changed_profiles(members_before, _memberships(conn))
-    open_reviews = conn.execute("SELECT count(*) FROM review_items WHERE status = 'open'")
-    return RebuildReport(
-        records=len(people),
-        profiles_before=before,
-        profiles_after=profiles.count_profiles(conn),
-        changed=changed,
-        open_reviews=int(open_reviews.fetchone()[0]),
-    )
-
-
-def _memberships(conn: sqlite3.Connection) -> dict[str, frozenset[int]]:
-    groups: dict[str, set[int]] = {}
-    for record_id, profile_id in conn.execute("SELECT record_id, profile_id FROM profile_members"):
-        groups.setdefault(str(profile_id), set()).add(int(record_id))
-    return {pid: frozenset(ids) for pid, ids in groups.items()}
-
-
-def _changed_profiles(
-    before: Mapping[str, frozenset[int]], after: Mapping[str, frozenset[int]]
-) -> set[str]:
-    """Profiles whose members differ (including profiles that appeared or went away)."""
-    return {pid for pid in set(before) | set(after) if before.get(pid) != after.get(pid)}
-
-
-def person_records(conn: sqlite3.Connection) -> Iterator[PersonChange]:
-    """Every live person-like record in the store, as changes to resolve."""
-    rows = conn.execute(
-        "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 ORDER BY id"
-    )
-    for rid, blob in rows:
-        mapped = decode_mapped(blob)
-        if mapped is not None and mapped.person is not None:
-            yield PersonChange(int(rid), mapped.key, mapped.person, is_new=True)
-
-
-class Assignment(msgspec.Struct):
-    """Which profile each record of a component belongs to, and the profiles that changed."""
-
-    profile_of: dict[int, str]
-    changed: set[str]
-
-
-def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: str) -> Assignment:
-    """Give each cluster a profile id, keeping ids stable (see the module docstring)."""
-    members = [rid for cluster in clusters for rid in cluster]
-    current = profiles.profiles_of(conn, members)
-    age = _profile_age(conn, set(current.values()))
-    claimed: dict[str, int] = {}  # profile id -> index of the cluster that keeps it
-    order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), clusters[i][0]))
-    chosen: dict[int, str] = {}
-    homeless: list[int] = []  # clusters that get a new profile, in creation order
-    for index in order:
-        counts: dict[str, int] = {}
-        for rid in clusters[index]:
-            if rid in current:
-                counts[current[rid]] = counts.get(current[rid], 0) + 1
-        options = sorted(counts, key=lambda pid: (-counts[pid], age.get(pid, 0), pid))
-        keep = next((pid for pid in options if pid not in claimed), None)
-        if keep is None:
-            homeless.append(index)
-            continue
-        claimed[keep] = index
-        chosen[index] = keep
-    for index, new_id in zip(
-        homeless, profiles.create_profiles(conn, len(homeless), now), strict=True
-    ):
-        claimed[new_id] = index
-        chosen[index] = new_id
-    profile_of = {rid: chosen[i] for i, cluster in enumerate(clusters) for rid in cluster}
-    changed = _move_members(conn, current, profile_of)
-    for old in sorted(set(current.values()) - set(claimed)):
-        heirs = [profile_of[rid] for rid, pid in current.items() if pid == old]
-        survivor = max(sorted(set(heirs)), key=heirs.count)
-        profiles.merge_into(conn, survivor, old, now)
-        changed |= {old, survivor}
-    return Assignment(profile_of=profile_of, changed=changed)
-
-
-def _move_members(
-    conn: sqlite3.Connection, current: Mapping[int, str], wanted: Mapping[int, str]
-) -> set[str]:
-    moves = [(rid, pid) for rid, pid in wanted.items() if current.get(rid) != pid]
-    conn.executemany(
-        "INSERT INTO profile_members (record_id, profile_id) VALUES (?, ?) "
-        "ON CONFLICT (record_id) DO UPDATE SET profile_id = excluded.profile_id",
-        moves,
-    )
-    changed = {pid for _, pid in moves}
-    changed |= {current[rid] for rid, _ in moves if rid in current}
-    return changed
-
-
-def _profile_age(conn: sqlite3.Connection, profile_ids: set[str]) -> dict[str, int]:
-    ids = sorted(profile_ids)
-    found: dict[str, int] = {}
-    for chunk in _chunks(ids):
-        rows = conn.execute(f"SELECT id, rowid FROM profiles WHERE id IN ({_marks(chunk)})", chunk)
-        found.update((str(pid), int(rowid)) for pid, rowid in rows)
-    return found
-
-
-def index_version(conn: sqlite3.Connection) -> str | None:
-    """The ``INDEX_VERSION`` the identity index was built with (``None``: before versions)."""
-    row = conn.execute("SELECT value FROM identity_meta WHERE key = 'index_version'").fetchone()
-    return None if row is None else str(row[0])
-
-
-def mark_index_current(conn: sqlite3.Connection) -> None:
-    """Record that the whole identity index follows the current ``INDEX_VERSION``."""
-    conn.execute(
-        "INSERT OR REPLACE INTO identity_meta (key, value) VALUES ('index_version', ?)",
-        (INDEX_VERSION,),
-    )
-
-
-def load_model(conn: sqlite3.Connection) -> MatchModel:
-    """The store's trained model, or ``DEFAULT_MODEL`` before the first training."""
-    row = conn.execute("SELECT model FROM identity_model WHERE id = 1").fetchone()
-    if row is None:
-        return DEFAULT_MODEL
-    return msgspec.json.decode(row[0], type=MatchModel)
-
-
-def save_model(conn: sqlite3.Connection, model: MatchModel, now: str) -> None:
-    """Store a trained model (it applies to every later decision)."""
-    conn.execute(
-        "INSERT OR REPLACE INTO identity_model (id, model, trained_at) VALUES (1, ?, ?)",
-        (msgspec.json.encode(model).decode(), now),
-    )
-
-
-def _chunks(items: Iterable[int] | Iterable[str]) -> Iterator[list]:  # type: ignore[type-arg]
-    batch: list = []  # type: ignore[type-arg]
-    for item in items:
-        batch.append(item)
-        if len(batch) >= _CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _marks(chunk: list) -> str:  # type: ignore[type-arg]
-    return ",".join("?" * len(chunk))
-
-
 __all__ = [
-    "Assignment",
     "Engine",
     "PersonChange",
-    "RebuildReport",
-    "assign_profiles",
-    "load_model",
-    "rebuild",
-    "save_model",
 ]

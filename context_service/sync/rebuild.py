@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from context_service.identity.engine import person_records, rebuild, save_model
 from context_service.identity.features import features_of
+from context_service.identity.rebuild import person_records, rebuild
+from context_service.identity.state import save_model
 from context_service.identity.train import TrainingReport, train
 from context_service.store import Store, snapshots
 from context_service.sync.ingest import IngestContext, bump_versions, drain_snapshots, utc_now

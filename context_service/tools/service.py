@@ -23,8 +23,8 @@ from context_service.errors import (
     ProfileNotFound,
 )
 from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
-from context_service.identity.engine import load_model
 from context_service.identity.search import Candidate, PartialIdentity, search
+from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store.snapshots import StoredSnapshot

@@ -22,7 +22,7 @@ from context_service.identity.decisions import (
     merge_profiles,
     split_profile,
 )
-from context_service.identity.engine import rebuild
+from context_service.identity.rebuild import rebuild
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import canonical_id, count_profiles, profile_of_key

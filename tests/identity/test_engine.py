@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from context_service.identity.engine import rebuild
+from context_service.identity.rebuild import rebuild
 from context_service.store import Store
 from context_service.store.profiles import count_profiles
 from context_service.sync import IngestContext, RawPayload, ingest_batch

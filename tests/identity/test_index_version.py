@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from context_service.doctor import TRAIN_AFTER_RECORDS, check_identity
-from context_service.identity.engine import index_version, rebuild
 from context_service.identity.features import INDEX_VERSION
+from context_service.identity.rebuild import rebuild
+from context_service.identity.state import index_version
 from context_service.store import Store
 from tests.conftest import Ingest, make_settings
 from tests.payloads import shopify_customer

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from context_service.identity.engine import load_model
 from context_service.identity.search import PartialIdentity, search
+from context_service.identity.state import load_model
 from context_service.store import Store
 from tests.conftest import Ingest
 from tests.payloads import shopify_customer

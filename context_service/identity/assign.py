@@ -1,0 +1,81 @@
+"""Map clusters to profiles so that ids stay stable: a cluster keeps the oldest profile most of
+its members had, profiles that lose every member to another cluster become aliases of it, and
+only a cluster with no profile of its own gets a new id."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+import msgspec
+
+from context_service.identity.sql import chunks, placeholders
+from context_service.store import profiles
+
+
+class Assignment(msgspec.Struct):
+    """Which profile each record of a component belongs to, and the profiles that changed."""
+
+    profile_of: dict[int, str]
+    changed: set[str]
+
+
+def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: str) -> Assignment:
+    """Give each cluster a profile id, keeping ids stable (see the module docstring)."""
+    members = [rid for cluster in clusters for rid in cluster]
+    current = profiles.profiles_of(conn, members)
+    age = _profile_age(conn, set(current.values()))
+    claimed: dict[str, int] = {}  # profile id -> index of the cluster that keeps it
+    order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), clusters[i][0]))
+    chosen: dict[int, str] = {}
+    homeless: list[int] = []  # clusters that get a new profile, in creation order
+    for index in order:
+        counts: dict[str, int] = {}
+        for rid in clusters[index]:
+            if rid in current:
+                counts[current[rid]] = counts.get(current[rid], 0) + 1
+        options = sorted(counts, key=lambda pid: (-counts[pid], age.get(pid, 0), pid))
+        keep = next((pid for pid in options if pid not in claimed), None)
+        if keep is None:
+            homeless.append(index)
+            continue
+        claimed[keep] = index
+        chosen[index] = keep
+    for index, new_id in zip(
+        homeless, profiles.create_profiles(conn, len(homeless), now), strict=True
+    ):
+        claimed[new_id] = index
+        chosen[index] = new_id
+    profile_of = {rid: chosen[i] for i, cluster in enumerate(clusters) for rid in cluster}
+    changed = _move_members(conn, current, profile_of)
+    for old in sorted(set(current.values()) - set(claimed)):
+        heirs = [profile_of[rid] for rid, pid in current.items() if pid == old]
+        survivor = max(sorted(set(heirs)), key=heirs.count)
+        profiles.merge_into(conn, survivor, old, now)
+        changed |= {old, survivor}
+    return Assignment(profile_of=profile_of, changed=changed)
+
+
+def _move_members(
+    conn: sqlite3.Connection, current: Mapping[int, str], wanted: Mapping[int, str]
+) -> set[str]:
+    moves = [(rid, pid) for rid, pid in wanted.items() if current.get(rid) != pid]
+    conn.executemany(
+        "INSERT INTO profile_members (record_id, profile_id) VALUES (?, ?) "
+        "ON CONFLICT (record_id) DO UPDATE SET profile_id = excluded.profile_id",
+        moves,
+    )
+    changed = {pid for _, pid in moves}
+    changed |= {current[rid] for rid, _ in moves if rid in current}
+    return changed
+
+
+def _profile_age(conn: sqlite3.Connection, profile_ids: set[str]) -> dict[str, int]:
+    ids = sorted(profile_ids)
+    found: dict[str, int] = {}
+    for chunk in chunks(ids):
+        rows = conn.execute(
+            f"SELECT id, rowid FROM profiles WHERE id IN ({placeholders(chunk)})", chunk
+        )
+        found.update((str(pid), int(rowid)) for pid, rowid in rows)
+    return found
