@@ -17,7 +17,7 @@ import msgspec
 
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
-from context_service.identity.search import Candidate, PartialIdentity, search
+from context_service.identity.search import Candidate, PartialIdentity, partial_identity, search
 from context_service.identity.state import load_model
 from context_service.snapshot import lookup
 from context_service.store import Store
@@ -47,18 +47,7 @@ class Identifiers(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         phone does only where the caller allows mixing (``POST /v1/context/lookup``), since
         ``GET /v1/context`` takes exactly one identifier.
         """
-        extra = (self.name, self.order_number, self.ticket_id, self.invoice_number)
-        both_contacts = self.email is not None and self.phone is not None
-        if not any(extra) and not (contacts_mix and both_contacts):
-            return None
-        return PartialIdentity(
-            email=self.email,
-            phone=self.phone,
-            name=self.name,
-            order_number=self.order_number,
-            ticket_id=self.ticket_id,
-            invoice_number=self.invoice_number,
-        )
+        return partial_identity(self, contacts_mix=contacts_mix)
 
 
 class Found(msgspec.Struct):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import Protocol
 
 import msgspec
 
@@ -51,6 +52,35 @@ class PartialIdentity(msgspec.Struct, kw_only=True, frozen=True):
     def is_empty(self) -> bool:
         """Whether nothing usable was given."""
         return not any(msgspec.structs.astuple(self))
+
+
+class Details(Protocol):
+    """Whatever a caller was given: an API body or a tool's arguments."""
+
+    email: str | None
+    phone: str | None
+    name: str | None
+    order_number: str | None
+    ticket_id: str | None
+    invoice_number: str | None
+
+
+def partial_identity(details: Details, *, contacts_mix: bool = True) -> PartialIdentity | None:
+    """The details as a partial identity when they call for a scored search: a name, order
+    number, ticket id or invoice number always does; an email together with a phone only where
+    ``contacts_mix`` allows it (else two contacts are two exact lookups that must agree)."""
+    extra = (details.name, details.order_number, details.ticket_id, details.invoice_number)
+    both_contacts = bool(details.email and details.phone)
+    if not any(extra) and not (contacts_mix and both_contacts):
+        return None
+    return PartialIdentity(
+        email=details.email,
+        phone=details.phone,
+        name=details.name,
+        order_number=details.order_number,
+        ticket_id=details.ticket_id,
+        invoice_number=details.invoice_number,
+    )
 
 
 class Candidate(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ from msgspec import Meta
 
 from context_service.audience import MAX_TOKENS, MIN_TOKENS
 from context_service.handoff import Turn
-from context_service.identity.search import PartialIdentity
+from context_service.identity.search import PartialIdentity, partial_identity
 
 Email = Annotated[
     Annotated[str, Meta(max_length=320)] | None,
@@ -80,17 +80,7 @@ class FindCustomer(CustomerRef, kw_only=True, forbid_unknown_fields=True):
 
     def partial(self) -> PartialIdentity | None:
         """The details as a partial identity when they call for a scored search."""
-        extra = (self.name, self.order_number, self.ticket_id, self.invoice_number)
-        if not any(extra) and not (self.email and self.phone):
-            return None
-        return PartialIdentity(
-            email=self.email,
-            phone=self.phone,
-            name=self.name,
-            order_number=self.order_number,
-            ticket_id=self.ticket_id,
-            invoice_number=self.invoice_number,
-        )
+        return partial_identity(self)
 
 
 class CreateEscalation(CustomerRef, kw_only=True, forbid_unknown_fields=True):
