@@ -14,6 +14,12 @@ Definitions (n_ij = items in predicted cluster i and true cluster j, a_i and b_j
 * cluster (exact match): a predicted cluster is correct when its item set equals one true
   cluster's item set (n_ij = a_i = b_j). precision = correct / predicted clusters, recall =
   correct / true clusters. Singletons count: a correctly lone record is a correct cluster.
+* cluster (pure / complete): a predicted cluster is **pure** when all its items belong to one
+  person (it merges nobody with anybody), and a true cluster is **complete** when all its items
+  sit in one predicted cluster (the person is not split). precision = pure / predicted
+  clusters, recall = complete / true clusters. This separates the two errors: a false merge
+  costs precision only, a split costs recall only. Under exact match one split person makes
+  two wrong predicted clusters, so exact precision can never stay far above exact recall.
 * B-cubed: per item, precision = |its predicted cluster and its true cluster in common| /
   |its predicted cluster|, recall the same over its true cluster; averaged over items.
 
@@ -111,6 +117,14 @@ def cluster(table: Contingency) -> PRF:
     return prf(_ratio(correct, len(table.predicted_sizes)), _ratio(correct, len(table.true_sizes)))
 
 
+def pure_complete(table: Contingency) -> PRF:
+    """Cluster precision as the share of pure predicted clusters, recall as the share of
+    complete true clusters (see the module docstring)."""
+    pure = sum(1 for (pred, _), n in table.cells.items() if n == table.predicted_sizes[pred])
+    complete = sum(1 for (_, true), n in table.cells.items() if n == table.true_sizes[true])
+    return prf(_ratio(pure, len(table.predicted_sizes)), _ratio(complete, len(table.true_sizes)))
+
+
 def bcubed(table: Contingency) -> PRF:
     """B-cubed precision, recall and F1, averaged over items."""
     items = table.items
@@ -124,6 +138,12 @@ def bcubed(table: Contingency) -> PRF:
 def evaluate(
     truth: Mapping[Hashable, Hashable], predicted: Mapping[Hashable, Hashable]
 ) -> dict[str, PRF]:
-    """Pairwise, cluster and B-cubed scores of ``predicted`` against ``truth``."""
+    """Pairwise, cluster (exact, and pure / complete) and B-cubed scores of ``predicted``
+    against ``truth``."""
     table = contingency(truth, predicted)
-    return {"pairwise": pairwise(table), "cluster": cluster(table), "bcubed": bcubed(table)}
+    return {
+        "pairwise": pairwise(table),
+        "cluster": cluster(table),
+        "pure_complete": pure_complete(table),
+        "bcubed": bcubed(table),
+    }

@@ -28,6 +28,7 @@ def summary(fig: dict[str, Any]) -> list[str]:
         _row("unassigned / rejected", f"{fig['unassigned_records']} / {fig['rejected_records']}"),
         _prf("pairwise", fig["scores"]["pairwise"]),
         _prf("cluster (exact)", fig["scores"]["cluster"]),
+        _prf("cluster (pure / complete)", fig["scores"]["pure_complete"]),
         _prf("B-cubed", fig["scores"]["bcubed"]),
         _row(
             "batch records/s",
@@ -112,6 +113,7 @@ _COMPARED: tuple[tuple[str, Any], ...] = (
     ("predicted profiles", lambda f: f"{f['predicted_profiles']:,}"),
     ("pairwise P / R / F1", _prf_cell("pairwise")),
     ("cluster (exact) P / R / F1", _prf_cell("cluster")),
+    ("cluster (pure/complete) P/R/F1", _prf_cell("pure_complete")),
     ("B-cubed P / R / F1", _prf_cell("bcubed")),
     ("batch records", lambda f: f"{f['batch']['records']:,}"),
     ("batch wall s", lambda f: f"{f['batch']['seconds']:,.1f}"),

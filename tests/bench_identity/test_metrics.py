@@ -13,6 +13,7 @@ from bench.identity.metrics import (
     f1,
     pair_counts,
     pairwise,
+    pure_complete,
 )
 
 # Truth: person A has items 1, 2, 3; person B has 4, 5; person C has 6.
@@ -53,6 +54,21 @@ def test_exact_cluster_counts_correct_singletons() -> None:
     scores = cluster(contingency(TRUTH, predicted))
     assert scores.precision == 0.5
     assert scores.recall == pytest.approx(2 / 3)
+
+
+def test_pure_complete_charges_a_split_to_recall_and_a_merge_to_precision() -> None:
+    # {1, 2} {3}: A split (two pure clusters, A incomplete); {4, 5, 6}: B and C merged (one
+    # impure cluster; B and C each complete, since each sits whole in one cluster).
+    predicted = {1: "x", 2: "x", 3: "y", 4: "z", 5: "z", 6: "z"}
+    scores = pure_complete(contingency(TRUTH, predicted))
+    assert scores.precision == pytest.approx(2 / 3)  # x and y pure, z not
+    assert scores.recall == pytest.approx(2 / 3)  # B and C complete, A not
+    # Only the split: every cluster pure, one person of three incomplete.
+    split = {1: "x", 2: "x", 3: "y", 4: "z", 5: "z", 6: "w"}
+    assert pure_complete(contingency(TRUTH, split))[:2] == (1.0, pytest.approx(2 / 3))
+    # Only the merge: everyone complete, one of two clusters impure.
+    merged = {1: "x", 2: "x", 3: "x", 4: "z", 5: "z", 6: "z"}
+    assert pure_complete(contingency(TRUTH, merged))[:2] == (0.5, 1.0)
 
 
 def test_all_singletons_have_perfect_pairwise_precision_and_zero_recall() -> None:

@@ -82,7 +82,7 @@ def _figures(precision: float) -> dict[str, object]:
     return {
         "records": 10,
         "predicted_profiles": 6,
-        "scores": {"pairwise": prf, "cluster": prf, "bcubed": prf},
+        "scores": {"pairwise": prf, "cluster": prf, "pure_complete": prf, "bcubed": prf},
         "batch": timing,
         "one_at_a_time": {**timing, "p50_ms": 1.0, "p99_ms": 2.0},
         "peak_rss_mb": 100.0,
