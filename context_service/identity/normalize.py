@@ -341,6 +341,8 @@ _NO_DECOMPOSITION = str.maketrans(
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Casefold and strip accents: ``"Tomás"`` becomes ``"tomas"``, dotless i becomes i."""
+    if text.isascii():  # nothing to decompose or strip (most values): much cheaper
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_NO_DECOMPOSITION))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

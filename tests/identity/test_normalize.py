@@ -84,6 +84,14 @@ def test_fold_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
 
 
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_fold_ascii_shortcut_agrees_with_the_full_decomposition(text: str) -> None:
+    # The same text with one accented letter in front takes the full path; the folded ASCII
+    # remainder must come out the same either way.
+    assert fold("\u00e9" + text) == "e" + fold(text)
+    assert fold("Tom\u00e1s O'BRIEN") == "tomas o'brien"
+
+
 @given(
     digits=st.text(alphabet="0123456789", min_size=10, max_size=11),
     style=st.sampled_from(
