@@ -215,8 +215,9 @@ def _nicknames(text: str) -> dict[str, tuple[str, ...]]:
 _NICKNAMES = _nicknames(_NICKNAME_TEXT)
 
 
-# Misspellings of the big mailbox providers' domains, seen often enough in checkout forms that
-# correcting them cannot hurt: nobody else receives mail at these.
+# Misspellings of the big mailbox providers' domains (a letter dropped or swapped, ``.con``, the
+# ``.com`` cut short to ``.co``), seen often enough in checkout forms that correcting them
+# cannot hurt: nobody else receives mail at these.
 DOMAIN_TYPOS = {
     "gmial.com": "gmail.com",
     "gmai.com": "gmail.com",
@@ -232,13 +233,18 @@ DOMAIN_TYPOS = {
     "hotmai.com": "hotmail.com",
     "hotmail.con": "hotmail.com",
     "hotmal.com": "hotmail.com",
+    "hotmail.co": "hotmail.com",
     "yahooo.com": "yahoo.com",
     "yaho.com": "yahoo.com",
+    "yhaoo.com": "yahoo.com",
     "yahoo.con": "yahoo.com",
+    "yahoo.co": "yahoo.com",
     "outlok.com": "outlook.com",
     "outlook.con": "outlook.com",
+    "outlook.co": "outlook.com",
     "iclod.com": "icloud.com",
     "icloud.con": "icloud.com",
+    "icloud.co": "icloud.com",
 }
 # Providers that document that dots in the local part are ignored and ``+tag`` suffixes are
 # delivered to the same mailbox (Gmail); elsewhere only the ``+tag`` rule is safe to skip.

@@ -113,3 +113,17 @@ def test_north_american_shortcut_agrees_with_the_phonenumbers_parser(
     parsed = phonenumbers.parse(raw, "US")
     assert phonenumbers.is_possible_number(parsed)
     assert fast == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@pytest.mark.parametrize(
+    ("raw", "fixed"),
+    [
+        ("maya.patel@yahoo.co", "maya.patel@yahoo.com"),  # .com cut short
+        ("maya.patel@hotmail.co", "maya.patel@hotmail.com"),
+        ("maya.patel@yhaoo.com", "maya.patel@yahoo.com"),  # two letters swapped
+        ("maya.patel@yahoo.co.uk", "maya.patel@yahoo.co.uk"),  # a real domain stays
+        ("maya.patel@ymail.com", "maya.patel@ymail.com"),
+    ],
+)
+def test_common_provider_domain_typos_are_fixed(raw: str, fixed: str) -> None:
+    assert normalize_email(raw) == fixed
