@@ -17,7 +17,7 @@ from context_service.identity.normalize import first_name_forms, first_name_vari
 
 NULL = "null"
 FIELDS: dict[str, tuple[str, ...]] = {
-    "email": (NULL, "exact", "shared", "local", "fuzzy", "related", "different"),
+    "email": (NULL, "exact", "shared", "local", "handle", "fuzzy", "related", "different"),
     "phone": (NULL, "exact", "shared", "different"),
     "first_name": (NULL, "exact", "fuzzy", "initial", "different"),
     "last_name": (NULL, "exact", "fuzzy", "different"),
@@ -28,6 +28,7 @@ FIELD_NAMES = tuple(FIELDS)
 Levels = tuple[str, ...]  # one level per field, in FIELD_NAMES order
 
 _FUZZY_NAME = 0.88
+_OWN_DIGITS = 5  # a run of this many digits in a mailbox is its owner's (as in blocking)
 _FUZZY_COMPANY = 0.92
 
 
@@ -65,7 +66,7 @@ def _names(a: Features, b: Features) -> tuple[str, str]:
         return ("exact", "exact")
     straight = (_first_level(a.first, b.first), _last_level(a.last, b.last))
     if not (a.last and b.last) or "different" not in straight:
-        return straight
+        return _confirmed(a, b, straight)
     # Swapped either way round (a's first name as b's last, or b's first name as a's last), so
     # that the result does not depend on which record comes first.
     swaps = (
@@ -76,17 +77,64 @@ def _names(a: Features, b: Features) -> tuple[str, str]:
     return swapped if _rank(swapped) < _rank(straight) else straight
 
 
+def _confirmed(a: Features, b: Features, levels: tuple[str, str]) -> tuple[str, str]:
+    """Names a typo apart (``makr barnes``/``mark barnes``) compare as exact when one record's
+    own mailbox spells the other's full name (``barnesmark2923@...``): the mailbox, which works,
+    shows how its owner spells the name, so the difference is a slip in the name field."""
+    if "fuzzy" not in levels or "different" in levels or NULL in levels:
+        return levels
+    if _mailbox_spells(a, b) or _mailbox_spells(b, a):
+        return ("exact", "exact")
+    return levels
+
+
 def _spells_name(nameless: Features, named: Features) -> bool:
     """Whether a record without a name has a mailbox that spells the other's full name
-    (``elizabeth_reynolds1002@...`` for Beth Reynolds): it then compares as if it carried it."""
-    if nameless.first or nameless.last or not named.first or len(named.last) < 3:
+    (``elizabeth_reynolds1002@...`` for Beth Reynolds), is one slip away from a mailbox of the
+    other's that does (``rao.amada24712@...`` for Amanda Rao's ``rao.amanda24712@...``), or
+    spells it short with the other's own number of five digits or more (``cthomas11049@...``
+    for Charles Thomas's ``charles.thomas11049@...``): it then compares as if it carried the
+    name. A short spelling without that number is not enough: ``cthomas`` may be Carol."""
+    if nameless.first or nameless.last:
         return False
-    firsts = [v for v in first_name_variants(named.first) if len(v) >= 3]
-    for email in nameless.emails:
-        letters = "".join(ch for ch in email.partition("@")[0] if ch.isalpha())
-        if named.last in letters and any(first in letters for first in firsts):
-            return True
+    if _mailbox_spells(nameless, named):
+        return True
+    for x in nameless.emails:
+        for y in named.emails:
+            numbered = _numbered(x, y)
+            if numbered and _letters_spell(_letters(x), named, short=True):
+                return True
+            if _near_email(x, y) and _letters_spell(_letters(y), named, short=numbered):
+                return True
     return False
+
+
+def _mailbox_spells(holder: Features, named: Features) -> bool:
+    """Whether one of ``holder``'s mailboxes spells ``named``'s full name."""
+    return any(_letters_spell(_letters(email), named) for email in holder.emails)
+
+
+def _letters(email: str) -> str:
+    return "".join(ch for ch in email.partition("@")[0] if ch.isalpha())
+
+
+def _letters_spell(letters: str, named: Features, short: bool = False) -> bool:
+    """Whether the letters of a local part spell a full name: the surname and the first name (a
+    nickname or the formal name), each of three letters or more; a shorter name only as the
+    whole local part, first and last name together (``madison_ly``, ``ly.madison``). With
+    ``short``, also an initial and the other name as the whole local part (``cthomas``,
+    ``thomasc``, ``charlest``)."""
+    if not named.first or not named.last:
+        return False
+    firsts = first_name_variants(named.first)
+    last = named.last
+    if len(last) >= 3 and any(f in letters for f in firsts if len(f) >= 3) and last in letters:
+        return True
+    forms = {f + last for f in firsts} | {last + f for f in firsts}
+    if short:
+        forms |= {f[0] + last for f in firsts} | {last + f[0] for f in firsts}
+        forms |= {f + last[0] for f in firsts}
+    return letters in forms
 
 
 _ORDER = {"exact": 0, "fuzzy": 1, "initial": 2, "different": 3, NULL: 4}
@@ -162,21 +210,31 @@ def _email(a: Features, b: Features, shared: frozenset[str]) -> str:
     common = set(a.emails) & set(b.emails)
     if common:
         return "shared" if common <= shared else "exact"
-    for x in a.emails:
-        for y in b.emails:
-            if _same_local(x, y):
-                return "local"
-    for x in a.emails:
-        for y in b.emails:
-            if _near_email(x, y):
-                return "fuzzy"
     surnames = {n for n in (a.last, b.last) if len(n) >= 3}
     firsts = {n for f in (a.first, b.first) if f for n in first_name_variants(f) if len(n) >= 3}
-    for x in a.emails:
-        for y in b.emails:
-            if _related_email(x, y, surnames, firsts):
-                return "related"
-    return "different"
+    pairs = [(x, y) for x in a.emails for y in b.emails]
+    if any(_same_local(x, y) for x, y in pairs):
+        return "local"
+    near = [(x, y) for x, y in pairs if _near_email(x, y)]
+    related = [(x, y) for x, y in pairs if _related_email(x, y, surnames, firsts)]
+    if any(_numbered(x, y) for x, y in near + related):
+        return "handle"
+    if near:
+        return "fuzzy"
+    return "related" if related else "different"
+
+
+def _numbered(x: str, y: str) -> bool:
+    """Both local parts hold the same run of five digits or more, not a placeholder run
+    (``11111``, ``12345``): a number that long is the owner's own (the same rule blocks on it
+    alone), so a slip of the handle or a second handle with it is one person's."""
+    digits = _digits(x.partition("@")[0])
+    return (
+        len(digits) >= _OWN_DIGITS
+        and len(set(digits)) > 2
+        and digits not in "01234567890"
+        and digits == _digits(y.partition("@")[0])
+    )
 
 
 def _related_email(x: str, y: str, surnames: set[str], firsts: set[str]) -> bool:

@@ -116,6 +116,8 @@ DEFAULT_MODEL = MatchModel(
                 "shared": (0.02, 1e-4),
                 # The same handle at two providers: rarer by chance than one typo apart.
                 "local": (0.03, 1e-7),
+                # A slip of a handle, or a second handle, with the same five-digit number.
+                "handle": (0.04, 1e-7),
                 "fuzzy": (0.05, 1e-5),
                 "related": (0.08, 1e-5),
                 "different": (0.27, 0.99997),

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from context_service.identity.compare import compare, names_conflict
 from context_service.identity.features import Features
+from context_service.identity.model import DEFAULT_MODEL
 from context_service.identity.normalize import first_name_variants
+from context_service.identity.pairs import Thresholds, decide
 
 
 def _person(first: str, last: str, *emails: str) -> Features:
@@ -150,3 +152,121 @@ def test_a_plain_name_or_two_digits_at_two_providers_is_not_one_handle(x: str, y
 def test_a_slip_in_the_digits_is_another_mailbox(x: str, y: str) -> None:
     """Common names make numbers one slip apart by chance: no typo is assumed in the digits."""
     assert _email_level(_person("maria", "garcia", x), _person("maria", "garcia", y)) == "different"
+
+
+def _linked(a: Features, b: Features) -> bool:
+    return decide(a, b, DEFAULT_MODEL, Thresholds()).link
+
+
+def test_a_typo_in_a_name_that_the_own_mailbox_spells_right_is_the_same_name() -> None:
+    makr = _person("makr", "barnes", "barnesmark2923@gmail.com")
+    mark = _person("mark", "barnes", "mark.barnes2923@stonegate.example")
+    assert _names(makr, mark) == ("exact", "exact")
+    assert _names(mark, makr) == ("exact", "exact")
+
+
+@pytest.mark.parametrize(
+    ("first", "email"),
+    [
+        ("mary", "mary.barnes2923@gmail.com"),  # her mailbox spells her own name, not his
+        ("makr", "mbarnes2923@gmail.com"),  # the mailbox does not spell a first name
+    ],
+)
+def test_a_name_a_typo_apart_stays_fuzzy_unless_the_mailbox_spells_the_other(
+    first: str, email: str
+) -> None:
+    a = _person(first, "barnes", email)
+    mark = _person("mark", "barnes", "mark.barnes2923@stonegate.example")
+    assert _names(a, mark) == ("fuzzy", "exact")
+
+
+def test_a_mailbox_does_not_turn_a_conflict_into_a_match() -> None:
+    ann = _person("ann", "barnes", "mark.barnes2923@gmail.com")  # a partner's mailbox
+    mark = _person("mark", "barnes", "mark.barnes2923@stonegate.example")
+    assert _names(ann, mark) == ("different", "exact")
+    assert names_conflict(ann, mark)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("psahin42791@hotmail.com", "psahhin42791@hotmail.com"),  # a slip in the handle
+        ("psahin45480@gmail.com", "patricia.sahin45480@clearwater.example"),  # a second one
+    ],
+)
+def test_a_handle_with_the_same_five_digit_number_is_its_own_level(x: str, y: str) -> None:
+    a, b = _person("patricia", "sahin", x), _person("patricia", "sahin", y)
+    assert _email_level(a, b) == "handle"
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "level"),
+    [
+        ("psahin4279@hotmail.com", "psahhin4279@hotmail.com", "fuzzy"),  # four digits
+        ("psahin4548@gmail.com", "patricia.sahin4548@clearwater.example", "related"),
+        ("psahin12345@gmail.com", "patricia.sahin12345@clearwater.example", "related"),
+        ("psahin11111@gmail.com", "patricia.sahin11111@clearwater.example", "related"),
+    ],
+)
+def test_shorter_or_placeholder_numbers_keep_the_weaker_levels(x: str, y: str, level: str) -> None:
+    a, b = _person("patricia", "sahin", x), _person("patricia", "sahin", y)
+    assert _email_level(a, b) == level
+
+
+def test_the_same_numbered_handle_links_through_a_typo_in_the_name() -> None:
+    jacqueline = _person("jacqueline", "sahin", "jsahin45480@gmail.com")
+    typo = _person("jacueline", "sahin", "jacqueline.sahin45480@clearwater.example")
+    assert _linked(jacqueline, typo)
+    other = _person("jacqueline", "sahin", "jacqueline.sahin45481@clearwater.example")
+    assert not _linked(jacqueline, other)
+
+
+@pytest.mark.parametrize(
+    ("nameless", "named"),
+    [
+        ("cthomas11049@gmail.com", "charles.thomas11049@evergreen.example"),  # initial, surname
+        ("nehaw.46834@outlook.com", "neha.ward46834@lantern.example"),  # name, initial
+        ("rao.amada24712@hotmail.com", "rao.amanda24712@hotmail.com"),  # a slip of the name
+        ("madison_ly19138@yahoo.com", "madison.ly19138@maple.example"),  # a two-letter surname
+    ],
+)
+def test_a_nameless_record_with_the_others_handle_compares_as_named(
+    nameless: str, named: str
+) -> None:
+    record = Features(emails=(nameless,))
+    first, last = named.partition("@")[0].rstrip("0123456789").split(".")
+    person = _person(first, last, named)
+    assert _names(record, person) == ("exact", "exact")
+    assert _linked(record, person)
+
+
+@pytest.mark.parametrize(
+    "nameless",
+    [
+        "mthomas11049@gmail.com",  # another initial: Mary, not Charles
+        "cthomas@gmail.com",  # no number of its own: any C. Thomas
+        "cthomas1104@gmail.com",  # another, shorter number
+    ],
+)
+def test_a_short_spelling_without_the_same_long_number_is_not_a_name(nameless: str) -> None:
+    charles = _person("charles", "thomas", "charles.thomas11049@evergreen.example")
+    assert _names(Features(emails=(nameless,)), charles) == ("null", "null")
+
+
+@pytest.mark.parametrize("nameless", ["cthomas@gmail.com", "cthomas1104@gmail.com"])
+def test_a_short_spelling_at_the_same_door_does_not_link(nameless: str) -> None:
+    """Carol Thomas at Charles Thomas's address: only the door is shared."""
+    door = {"postcode": "11270", "street": "2291 cedar blvd"}
+    record = Features(emails=(nameless,), **door)
+    charles = Features(
+        emails=("charles.thomas11049@evergreen.example",), first="charles", last="thomas", **door
+    )
+    assert not _linked(record, charles)
+
+
+def test_a_nameless_handle_alone_does_not_link() -> None:
+    """The same numbered handle with no name on either side is one piece of evidence."""
+    a = Features(emails=("sschroder10753@gmail.com",))
+    b = Features(emails=("samuel.schroder10753@kestrel.example",))
+    assert _email_level(a, b) == "different"
+    assert not _linked(a, b)
