@@ -64,7 +64,9 @@ def names_conflict(a: Features, b: Features) -> bool:
 def _names(a: Features, b: Features) -> tuple[str, str]:
     if _spells_name(a, b) or _spells_name(b, a):
         return ("exact", "exact")
-    straight = (_first_level(a.first, b.first), _last_level(a.last, b.last))
+    straight = _slips_of_one_spelling(
+        a, b, (_first_level(a.first, b.first), _last_level(a.last, b.last))
+    )
     if not (a.last and b.last) or "different" not in straight:
         return _confirmed(a, b, straight)
     # Swapped either way round (a's first name as b's last, or b's first name as a's last), so
@@ -75,6 +77,38 @@ def _names(a: Features, b: Features) -> tuple[str, str]:
     )
     swapped = min(swaps, key=lambda levels: (_rank(levels), levels))
     return swapped if _rank(swapped) < _rank(straight) else straight
+
+
+def _slips_of_one_spelling(a: Features, b: Features, levels: tuple[str, str]) -> tuple[str, str]:
+    """Names two slips apart (``slin``/``seiln``, ``ownes``/``oens``) that are each a slip of one
+    name their mailboxes spell (``seline.1471@...``, ``mowens3578@...``) compare as fuzzy, not
+    as different: the mailbox shows the name both meant. A family mailbox spells no first name,
+    so two family members' names stay apart."""
+    if "different" not in levels:
+        return levels
+    spelled = tuple(sorted({_letters(e) for e in (*a.emails, *b.emails)}))
+    first, last = levels
+    if first == "different" and _one_spelling(a.first, b.first, spelled):
+        first = "fuzzy"
+    if last == "different" and _one_spelling(a.last, b.last, spelled):
+        last = "fuzzy"
+    return (first, last)
+
+
+@lru_cache(maxsize=1 << 16)
+def _one_spelling(x: str, y: str, spelled: tuple[str, ...]) -> bool:
+    """Whether a run of four letters or more in one of the ``spelled`` local parts is a slip
+    of both ``x`` and ``y`` (names of three letters or more)."""
+    if len(x) < 3 or len(y) < 3:
+        return False
+    sizes = range(max(4, min(len(x), len(y)) - 1), max(len(x), len(y)) + 2)
+    for letters in spelled:
+        for size in sizes:
+            for start in range(len(letters) - size + 1):
+                word = letters[start : start + size]
+                if _similar(x, word) and _similar(y, word):
+                    return True
+    return False
 
 
 def _confirmed(a: Features, b: Features, levels: tuple[str, str]) -> tuple[str, str]:
@@ -109,11 +143,48 @@ def _spells_name(nameless: Features, named: Features) -> bool:
     return False
 
 
+def own_handles(a: Features, b: Features) -> bool:
+    """Whether the two records hold two people's own numbered mailboxes under one name: each
+    has a mailbox that spells the other's name, in full or short, with a number of two digits
+    or more, and no number of one is the other's or a slip of it (two digits swapped, one
+    dropped or doubled): ``samanthahoward2684@...`` and ``samanthah2685@...``. A Sr and a Jr
+    at one address look like this; one person's typo (``mgarcia18344``) does not."""
+    numbers_a = _handle_numbers(a, b)
+    numbers_b = _handle_numbers(b, a)
+    if not numbers_a or not numbers_b:
+        return False
+    return not any(_digit_slip(x, y) for x in numbers_a for y in numbers_b)
+
+
+def _handle_numbers(holder: Features, named: Features) -> set[str]:
+    found = set()
+    for email in holder.emails:
+        digits = _digits(email.partition("@")[0])
+        if len(digits) >= 2 and _letters_spell(_letters(email), named, short=True):
+            found.add(digits)
+    return found
+
+
+def _digit_slip(x: str, y: str) -> bool:
+    """The same number, or one slip of it: two neighbouring digits swapped, one dropped or
+    one doubled (a wrong digit is another number)."""
+    if x == y:
+        return True
+    if len(x) == len(y):
+        diff = [i for i in range(len(x)) if x[i] != y[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]]
+    longer, shorter = (x, y) if len(x) > len(y) else (y, x)
+    if len(longer) != len(shorter) + 1:
+        return False
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
 def _mailbox_spells(holder: Features, named: Features) -> bool:
     """Whether one of ``holder``'s mailboxes spells ``named``'s full name."""
     return any(_letters_spell(_letters(email), named) for email in holder.emails)
 
 
+@lru_cache(maxsize=1 << 16)
 def _letters(email: str) -> str:
     return "".join(ch for ch in email.partition("@")[0] if ch.isalpha())
 
@@ -282,6 +353,7 @@ def _near_email(x: str, y: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 16)
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 

@@ -9,14 +9,16 @@ Deterministic rules come first (DESIGN, "Identity resolution: principles"):
 
 Otherwise the Fellegi-Sunter probability decides: at or above ``thresholds.link`` the pair links,
 at or above ``thresholds.review`` it goes to a person to decide. A pair whose names clearly
-conflict never links through a shared email or phone: it goes to review.
+conflict never links through a shared email or phone: it goes to review. Neither do two records
+that share only a name and an address while each holds its own numbered mailbox under that name
+(a Sr and a Jr): they go to review.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from context_service.identity.compare import Levels, compare, names_conflict
+from context_service.identity.compare import Levels, compare, names_conflict, own_handles
 from context_service.identity.features import Features
 from context_service.identity.model import MatchModel
 
@@ -63,6 +65,15 @@ def decide(
         return PairResult(
             "phone_name", max(probability, thresholds.link), levels, True, False, False
         )
-    link = probability >= thresholds.link
+    link = probability >= thresholds.link and not _namesakes_at_one_door(a, b, levels)
     review = not link and probability >= thresholds.review
     return PairResult("probabilistic", probability, levels, link, review, conflict=False)
+
+
+def _namesakes_at_one_door(a: Features, b: Features, levels: Levels) -> bool:
+    """One name at one address, but each record with its own numbered mailbox under that name
+    and no contact in common: a Sr and a Jr, or a parent and child named alike. The name and
+    the door then say nothing about which of the two a record is, so the pair is reviewed,
+    not linked."""
+    email, phone, address = levels[0], levels[1], levels[4]
+    return email == "different" and phone != "exact" and address == "exact" and own_handles(a, b)

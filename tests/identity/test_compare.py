@@ -270,3 +270,101 @@ def test_a_nameless_handle_alone_does_not_link() -> None:
     b = Features(emails=("samuel.schroder10753@kestrel.example",))
     assert _email_level(a, b) == "different"
     assert not _linked(a, b)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "email"),
+    [
+        ("slin", "seiln", "seline.1471@yahoo.com"),  # a letter dropped, two swapped
+        ("caamila", "cmila", "camilam.16199@icloud.com"),
+    ],
+)
+def test_two_slips_of_the_name_the_mailbox_spells_are_no_conflict(
+    x: str, y: str, email: str
+) -> None:
+    a, b = _person(x, "esposito", email), _person(y, "esposito", email)
+    assert _names(a, b) == ("fuzzy", "exact")
+    assert not names_conflict(a, b)
+
+
+def test_two_slips_of_a_surname_the_mailbox_spells_are_no_conflict() -> None:
+    a, b = _person("mary", "ownes", "mowens3578@icloud.com"), _person("mary", "oens")
+    assert _names(a, b) == ("exact", "fuzzy")
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "email"),
+    [
+        ("amy", "ann", "thesmiths12@gmail.com"),  # a family mailbox spells no first name
+        ("slin", "seiln", "s.esposito1471@yahoo.com"),  # the mailbox spells neither
+        ("lena", "nora", "lenora.smith@gmail.com"),  # each is in it, neither is a slip of it
+    ],
+)
+def test_names_two_slips_apart_without_one_spelling_still_conflict(
+    x: str, y: str, email: str
+) -> None:
+    a, b = _person(x, "smith", email), _person(y, "smith", email)
+    assert names_conflict(a, b)
+
+
+_DOOR = {"postcode": "02993", "street": "1621 linden ter"}
+
+
+def _at_door(first: str, last: str, *emails: str) -> Features:
+    return Features(emails=tuple(emails), first=first, last=last, **_DOOR)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("samanthahoward2684@gmail.com", "samanthah2685@gmail.com"),
+        ("samantha.howard1955@gmail.com", "showard1985@yahoo.com"),
+    ],
+)
+def test_namesakes_at_one_door_with_their_own_numbered_mailboxes_go_to_review(
+    x: str, y: str
+) -> None:
+    """A Sr and a Jr: one name, one address, each their own mailbox under that name."""
+    result = decide(
+        _at_door("samantha", "howard", x),
+        _at_door("samantha", "howard", y),
+        DEFAULT_MODEL,
+        Thresholds(),
+    )
+    assert not result.link
+    assert result.review
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("showard18344@gmail.com", "showard13844@gmail.com"),  # two digits swapped: a slip
+        ("showard1834@gmail.com", "showard18344@gmail.com"),  # one doubled
+        ("thehowards12@gmail.com", "samanthah2685@gmail.com"),  # a family mailbox
+        ("samantha.howard@acme.example", "samanthah2685@gmail.com"),  # a work mailbox, no number
+    ],
+)
+def test_one_person_at_one_door_with_a_slip_or_another_mailbox_still_links(x: str, y: str) -> None:
+    a = _at_door("samantha", "howard", x)
+    b = _at_door("samantha", "howard", y)
+    assert _linked(a, b)
+
+
+def test_namesakes_at_one_door_sharing_a_phone_link_by_the_phone_rule() -> None:
+    """The phone rule is deterministic (DESIGN); the door guard only stops the probabilistic
+    name-and-address link."""
+    a = Features(
+        emails=("samanthahoward2684@gmail.com",),
+        phones=("+15555550100",),
+        first="samantha",
+        last="howard",
+        **_DOOR,
+    )
+    b = Features(
+        emails=("samanthah2685@gmail.com",),
+        phones=("+15555550100",),
+        first="samantha",
+        last="howard",
+        **_DOOR,
+    )
+    assert decide(a, b, DEFAULT_MODEL, Thresholds()).rule == "phone_name"
