@@ -59,7 +59,7 @@ _OWN_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to bloc
 # Bump when ``blocking_keys`` or the identifier rows change: records indexed before then lack
 # the new keys, so they miss candidates until ``context-service resolve --all`` indexes them
 # again (``context-service doctor`` says so).
-INDEX_VERSION = "2026-11-29.2"  # lookup names indexed in every nickname form
+INDEX_VERSION = "2026-11-29.3"  # provider domain typos (hotmail.co, yahoo.co...) corrected
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
