@@ -80,6 +80,7 @@ class FakeStripe:
         self.webhook_secret = webhook_secret
         self.clock = clock
         self.objects: dict[str, list[Json]] = {kind: [] for kind in _RESOURCES.values()}
+        self._where: dict[str, dict[str, int]] = {kind: {} for kind in _RESOURCES.values()}
         self.events: list[Json] = []
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
@@ -99,16 +100,19 @@ class FakeStripe:
 
     def get(self, kind: str, object_id: str) -> Json | None:
         """The stored object of ``kind`` with ``object_id``."""
-        return next((o for o in self.objects[kind] if o["id"] == object_id), None)
+        index = self._where[kind].get(object_id)
+        return None if index is None else self.objects[kind][index]
 
     def put(self, obj: Json) -> Json:
         """Store (insert or replace in place) an object; its ``object`` field names its kind."""
-        items = self.objects[obj["object"]]
-        for index, existing in enumerate(items):
-            if existing["id"] == obj["id"]:
-                items[index] = obj
-                return obj
-        items.append(obj)
+        kind = obj["object"]
+        items, where = self.objects[kind], self._where[kind]
+        index = where.get(obj["id"])
+        if index is None:
+            where[obj["id"]] = len(items)
+            items.append(obj)
+        else:
+            items[index] = obj
         return obj
 
     def add_customers(self, n: int) -> list[str]:
