@@ -116,8 +116,12 @@ class Engine:
         self._forget(old_ids)
         live = {c.record_id: new_features[c.record_id] for c in moving}
         keys = self._index(moving, live)
-        self._add_edges({rid: f for rid, f in live.items() if f is not None}, keys)
-        seeds |= {rid for rid, f in live.items() if f is not None}
+        linked = self._add_edges({rid: f for rid, f in live.items() if f is not None}, keys)
+        lone = self._lone(
+            [c.record_id for c in moving if c.is_new and live[c.record_id] is not None], linked
+        )
+        touched |= self._new_profiles(lone)
+        seeds |= {rid for rid, f in live.items() if f is not None} - set(lone)
         dead = {rid for rid, f in live.items() if f is None}
         changed = touched | self._recluster(seeds - dead, dead)
         # A changed record's profile needs a new snapshot even when its members stay the same.
@@ -184,7 +188,39 @@ class Engine:
 
     # --- candidates and edges ------------------------------------------------------------
 
-    def _add_edges(self, live: Mapping[int, Features], keys: Mapping[int, set[str]]) -> None:
+    def _lone(self, fresh: list[int], linked: set[int]) -> list[int]:
+        """The freshly indexed records that are a profile of their own: no pair with another
+        record, no profile yet and no person's decision (``resolve --all`` indexes records
+        that have both), so there is nothing to cluster, link or review."""
+        alone = sorted(set(fresh) - linked)
+        if not alone:
+            return []
+        taken = set(profiles.profiles_of(self.conn, alone)) | self._decided(alone)
+        return [rid for rid in alone if rid not in taken]
+
+    def _decided(self, record_ids: list[int]) -> set[int]:
+        found: set[int] = set()
+        for chunk in chunks(record_ids):
+            marks = placeholders(chunk)
+            for a, b in self.conn.execute(
+                f"SELECT a, b FROM identity_decisions WHERE a IN ({marks}) OR b IN ({marks})",
+                chunk * 2,
+            ):
+                found.update((int(a), int(b)))
+        return found
+
+    def _new_profiles(self, record_ids: list[int]) -> set[str]:
+        """Give each of these records a new profile of its own; return the profile ids."""
+        ids = profiles.create_profiles(self.conn, len(record_ids), self.now)
+        self.conn.executemany(
+            "INSERT INTO profile_members (record_id, profile_id) VALUES (?, ?)",
+            list(zip(record_ids, ids, strict=True)),
+        )
+        return set(ids)
+
+    def _add_edges(self, live: Mapping[int, Features], keys: Mapping[int, set[str]]) -> set[int]:
+        """Decide each new candidate pair and store the link- and review-strength ones as
+        edges; return every record of a pair that was stored."""
         holders = self._block_holders({k for ks in keys.values() for k in ks})
         pairs = {
             pair_of(rid, other)
@@ -206,6 +242,7 @@ class Engine:
             "INSERT OR REPLACE INTO identity_edges (a, b, link, probability) VALUES (?, ?, ?, ?)",
             rows,
         )
+        return {x for a, b, _, _ in rows for x in (a, b)}
 
     def _block_holders(self, keys: set[str]) -> dict[str, list[int]]:
         holders: dict[str, list[int]] = {}
