@@ -148,9 +148,11 @@ def own_handles(a: Features, b: Features) -> bool:
     has a mailbox that spells the other's name, in full or short, with a number of two digits
     or more, and no number of one is the other's or a slip of it (two digits swapped, one
     dropped or doubled): ``samanthahoward2684@...`` and ``samanthah2685@...``. A Sr and a Jr
-    at one address look like this; one person's typo (``mgarcia18344``) does not."""
-    numbers_a = _handle_numbers(a, b)
-    numbers_b = _handle_numbers(b, a)
+    at one address look like this; one person's typo (``mgarcia18344``) does not. A record
+    without a name counts when its mailbox spells the other's name (``robert_le32989@...``
+    against Rob Le's ``robert_le32988@...``): the other's own mailbox then spells its own."""
+    numbers_a = _handle_numbers(a, b if b.first or b.last else a)
+    numbers_b = _handle_numbers(b, a if a.first or a.last else b)
     if not numbers_a or not numbers_b:
         return False
     return not any(_digit_slip(x, y) for x in numbers_a for y in numbers_b)

@@ -59,7 +59,8 @@ _OWN_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to bloc
 # Bump when ``blocking_keys`` or the identifier rows change: records indexed before then lack
 # the new keys, so they miss candidates until ``context-service resolve --all`` indexes them
 # again (``context-service doctor`` says so).
-INDEX_VERSION = "2026-11-29.3"  # provider domain typos (hotmail.co, yahoo.co...) corrected
+# 2026-11-29.3: provider domain typos (hotmail.co, yahoo.co...) corrected.
+INDEX_VERSION = "2026-11-29.4"  # a nameless record's door and digit keys: its mailbox initials
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -171,10 +172,14 @@ def blocking_keys(features: Features) -> set[str]:
     pair **qualified** by a second fact that could make a same-name pair a match: the address
     (postcode and house), the company, or the digits of an email's local part (``jen.brown12``
     and a typo of it keep their digits), where the address and three or more digits need only
-    the initials, so that a typo in a name does not hide the person. A bare name is no
-    block: two records that share only a name never link, and at scale common names would make
-    blocks of thousands (a name with only a postcode would too, in a big city). None of the
-    keys is capped, so the candidate pairs do not depend on the order in which records arrive.
+    the initials, so that a typo in a name does not hide the person. A record without a name
+    stands in with the initials its mailbox may spell (``mailbox_initials``), so that
+    ``diasdeborah28983@`` meets Deborah Dias at her door and ``ruid.1957@`` meets Rui Demir's
+    ``rd1957@``; it only joins those initials' blocks, never a whole door's or number's. A
+    bare name is no block: two records that share only a name never link, and at scale common
+    names would make blocks of thousands (a name with only a postcode would too, in a big city;
+    a bare door would in a block of flats, whose flat numbers are dropped). None of the keys is
+    capped, so the candidate pairs do not depend on the order in which records arrive.
     """
     keys = {f"e:{email}" for email in features.emails}
     keys |= {f"p:{phone}" for phone in features.phones}
@@ -183,13 +188,18 @@ def blocking_keys(features: Features) -> set[str]:
         keys.add(f"x:{features.own}")
     names = name_keys(features)
     initials = _initials(features)
+    nameless = not (features.first or features.last)
     if features.postcode:  # the same initials at the same door (a typo in a name allowed)
         house = " ".join(features.street.split()[:2])
-        keys |= {f"a:{features.postcode}|{house}|{pair}" for pair in initials}
+        door = initials
+        if nameless:  # the initials its mailboxes may spell stand in for the name's
+            door = {pair for email in features.emails for pair in mailbox_initials(email)}
+        keys |= {f"a:{features.postcode}|{house}|{pair}" for pair in door}
     if features.company:
         keys |= {f"n:{pair}|c:{features.company}" for pair in names}
     for email in features.emails:
-        keys |= _email_keys(email.partition("@")[0], names, initials)
+        own = mailbox_initials(email) if nameless else initials
+        keys |= _email_keys(email.partition("@")[0], names, own)
     return keys
 
 
@@ -204,14 +214,29 @@ def _initials(features: Features) -> set[str]:
     }
 
 
+def mailbox_initials(email: str) -> set[str]:
+    """The order-free initials a mailbox may spell a name with, for a record without a name:
+    its first letter with the first letter of each later word (``jennifer_brown394``: ``bj``),
+    or, when its letters are one word, with each later letter, since the second name may
+    start anywhere (``diasdeborah``: ``di``, ``ad``, ``ds``, ``dd``... nine in all). A
+    mailbox that spells its owner's name then meets the records with that name's initials at
+    the same door or with the same digits, and its blocks stay those of the initials."""
+    words = [word for word in re.split(r"[^a-z]+", email.partition("@")[0]) if word]
+    if not words:
+        return set()
+    first = words[0][0]
+    later = {word[0] for word in words[1:]} if len(words) > 1 else set(words[0][1:])
+    return {"".join(sorted((first, letter))) for letter in later}
+
+
 def _email_keys(local: str, names: set[str], initials: set[str]) -> set[str]:
     """Keys from an email's local part for mailboxes that are not the same: the local part at
     another domain, with or without its punctuation (``kenneth_kwon2282`` and
     ``kenneth.kwon2282``); its digits with the name pair or, when there are three digits or
     more, with the name's initials only (a typo in a name: ``oiisn collins``), or alone when
     there are five or more, not a placeholder run (``vossean25164`` from a record without a
-    name). A slip in the digits is not looked for: two Maria Garcias' numbers are often one
-    slip apart."""
+    name; with three or four, such a record gives its mailbox's initials). A slip in the
+    digits is not looked for: two Maria Garcias' numbers are often one slip apart."""
     keys = set()
     plain = "".join(ch for ch in local if ch.isalnum())
     for variant in (local, plain):

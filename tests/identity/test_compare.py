@@ -368,3 +368,28 @@ def test_namesakes_at_one_door_sharing_a_phone_link_by_the_phone_rule() -> None:
         **_DOOR,
     )
     assert decide(a, b, DEFAULT_MODEL, Thresholds()).rule == "phone_name"
+
+
+def test_a_nameless_namesake_at_one_door_with_its_own_numbered_mailbox_goes_to_review() -> None:
+    """Rob Le Sr and Jr: the record without a name spells the name, with another number."""
+    nameless = Features(emails=("robert_le32989@gmail.com",), **_DOOR)
+    rob = _at_door("rob", "le", "robert_le32988@gmail.com")
+    result = decide(nameless, rob, DEFAULT_MODEL, Thresholds())
+    assert _names(nameless, rob) == ("exact", "exact")
+    assert not result.link
+    assert result.review
+
+
+@pytest.mark.parametrize(
+    "nameless",
+    [
+        "robert_le3298@gmail.com",  # its number, one digit dropped: one person's slip
+        "robert_le@gmail.com",  # no number of its own
+    ],
+)
+def test_a_nameless_mailbox_at_one_door_without_another_number_still_links(
+    nameless: str,
+) -> None:
+    assert _linked(
+        Features(emails=(nameless,), **_DOOR), _at_door("rob", "le", "robert_le32988@gmail.com")
+    )

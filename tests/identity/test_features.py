@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from context_service.identity.features import Features, blocking_keys, name_keys
+from context_service.identity.features import (
+    Features,
+    blocking_keys,
+    mailbox_initials,
+    name_keys,
+)
 
 
 def _person(first: str, last: str, *emails: str) -> Features:
@@ -81,3 +87,47 @@ def test_a_name_typo_at_the_same_door_meets() -> None:
 
     assert _meet(at("dave"), at("daave"))
     assert not _meet(at("dave"), at("dave", postcode="63118"))
+
+
+def test_a_mailbox_spells_the_initials_of_a_record_without_a_name() -> None:
+    assert mailbox_initials("jennifer_brown394@yahoo.com") == {"bj"}
+    assert mailbox_initials("meijer.deborah16550@outlook.com") == {"dm"}
+    assert mailbox_initials("dmenon7684@gmail.com") == {"dm", "de", "dn", "do"}
+    assert mailbox_initials("12345@example.com") == set()
+
+
+_DOOR = {"postcode": "96866", "street": "2415 meadow pl"}
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "diasdeborah28983@gmail.com",  # one word: the surname's initial somewhere in it
+        "deborah_dias@gmail.com",
+        "ddias@gmail.com",  # an initial and the surname
+    ],
+)
+def test_a_nameless_mailbox_meets_the_name_it_spells_at_the_same_door(email: str) -> None:
+    deborah = Features(first="deborah", last="dias", **_DOOR)
+    assert _meet(Features(emails=(email,), **_DOOR), deborah)
+
+
+def test_a_nameless_mailbox_at_the_door_does_not_meet_other_initials_or_doors() -> None:
+    nameless = Features(emails=("deborah_dias@gmail.com",), **_DOOR)
+    assert not _meet(nameless, Features(first="carlos", last="ruiz", **_DOOR))  # a flatmate
+    moved = {"postcode": "96866", "street": "17 harbor rd"}
+    assert not _meet(nameless, Features(first="deborah", last="dias", **moved))
+    assert not _meet(Features(**_DOOR), Features(first="deborah", last="dias", **_DOOR))
+
+
+def test_a_nameless_mailbox_meets_the_name_it_spells_with_three_or_four_digits() -> None:
+    nameless = _person("", "", "mnacini.melissa244@icloud.com")
+    assert _meet(nameless, _person("melissa", "mancini", "mancini.melissa244@icloud.com"))
+    assert _meet(_person("", "", "ruid.1957@icloud.com"), _person("rui", "demir", "rd1957@x.io"))
+
+
+def test_a_nameless_mailbox_does_not_meet_other_digits_or_other_initials() -> None:
+    nameless = _person("", "", "jennifer_brown394@yahoo.com")
+    assert not _meet(nameless, _person("jennifer", "brown", "jen.brown395@meadowlark.example"))
+    assert not _meet(nameless, _person("maria", "lopez", "mlopez394@gmail.com"))
+    assert not _meet(nameless, _person("", "", "mlopez394@gmail.com"))
