@@ -38,7 +38,6 @@ class BackgroundSnapshots:
 
     def __init__(self, db_path: str, links: DashboardLinks, region: str, workers: int = 0) -> None:
         count = workers or max(1, min(2, (os.cpu_count() or 2) - 1))
-        self.workers = count
         self._pool = ProcessPoolExecutor(
             max_workers=count,
             mp_context=multiprocessing.get_context("spawn"),
@@ -66,15 +65,6 @@ class BackgroundSnapshots:
             except (BrokenProcessPool, RuntimeError) as exc:  # the worker died while idle
                 self._broken(exc)
                 return
-
-    def warm(self) -> None:
-        """Start the worker processes now (each imports the code and opens the store), so
-        that the first real build does not wait for them."""
-        try:
-            for _ in range(self.workers):
-                self._pool.submit(_noop)
-        except (BrokenProcessPool, RuntimeError) as exc:
-            self._broken(exc)
 
     @property
     def pending(self) -> int:
@@ -143,10 +133,6 @@ def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-65536")
     _worker.conn, _worker.links, _worker.region = conn, links, region
-
-
-def _noop() -> None:
-    return None
 
 
 def _build(profile_ids: list[str], now: str) -> list[StoredSnapshot]:

@@ -153,15 +153,13 @@ def drain_snapshots(
     chunk: int = 500,
     background: BackgroundSnapshots | None = None,
     workers: int = 0,
-    pool: BackgroundSnapshots | None = None,
 ) -> int:
     """Rebuild every queued snapshot, ``chunk`` profiles per transaction; return how many.
 
     With ``background``, the worker's outstanding snapshots are waited for and stored first,
     and the count includes every snapshot it stored over its life. With ``workers`` and a queue
     of at least ``PARALLEL_DRAIN_MIN`` profiles, that many worker processes build them (every
-    core) while this process only stores the results; what they leave is built here. ``pool``
-    is such a set of workers started earlier (and left running for the caller to close).
+    core) while this process only stores the results; what they leave is built here.
     """
     built = 0
     if background is not None:
@@ -170,7 +168,7 @@ def drain_snapshots(
             background.store_ready(conn, wait=True)
         built = background.stored
     elif workers and store.path != ":memory:":
-        built = _drain_in_workers(store, ctx, workers, pool)
+        built = _drain_in_workers(store, ctx, workers)
     while True:
         with store.transaction() as conn:
             ids = snapshots.dequeue(conn, chunk)
@@ -179,29 +177,20 @@ def drain_snapshots(
             built += materialize(conn, ids, ctx.links, utc_now(), ctx.region)
 
 
-def _drain_in_workers(
-    store: Store, ctx: IngestContext, workers: int, pool: BackgroundSnapshots | None
-) -> int:
+def _drain_in_workers(store: Store, ctx: IngestContext, workers: int) -> int:
     """Build the queued snapshots in worker processes and store each finished chunk; a
     snapshot stored takes its profile off the queue, so a crash here loses nothing."""
     queued = snapshots.queued(store.conn)
     if len(queued) < PARALLEL_DRAIN_MIN:
         return 0
-    if pool is not None and pool.error is None:
-        return _build_in(pool, store, queued)
-    with BackgroundSnapshots(store.path, ctx.links, ctx.region, workers=workers) as own:
-        return _build_in(own, store, queued)
-
-
-def _build_in(pool: BackgroundSnapshots, store: Store, profile_ids: list[str]) -> int:
-    before = pool.stored
-    pool.hold(set(profile_ids))
-    pool.release(utc_now())
-    while pool.pending:
-        pool.wait(first_only=True)
-        with store.transaction() as conn:
-            pool.store_ready(conn)
-    return pool.stored - before
+    with BackgroundSnapshots(store.path, ctx.links, ctx.region, workers=workers) as pool:
+        pool.hold(set(queued))
+        pool.release(utc_now())
+        while pool.pending:
+            pool.wait(first_only=True)
+            with store.transaction() as conn:
+                pool.store_ready(conn)
+        return pool.stored
 
 
 def ingest_all(

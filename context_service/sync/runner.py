@@ -23,7 +23,6 @@ import msgspec
 
 from context_service.errors import ContextServiceError
 from context_service.models import Connector, Page, Stream
-from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
 from context_service.sync.ingest import (
@@ -80,42 +79,28 @@ def run_sync(
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
         _finish(store, run_id, outcome)
         raise
-    finally:
-        deferred.close()
     _finish(store, run_id, outcome)
     return outcome
 
 
 DRAIN_WORKERS = max(1, min(4, os.cpu_count() or 1))  # the run waits: every core builds
-WARM_AFTER_PAGES = 20  # a run this long starts its snapshot workers, to be ready for the drain
 
 
 class _Deferred:
     """The run's deferred snapshots: queued with each page, built when the run ends (and every
-    ``DRAIN_EVERY_PAGES`` pages). A long run starts the worker processes early, idle, so the
-    drain does not wait for them to start."""
+    ``DRAIN_EVERY_PAGES`` pages)."""
 
     def __init__(self, store: Store, ctx: IngestContext) -> None:
         self.store, self.ctx = store, ctx
         self.pages = 0
-        self.pool: BackgroundSnapshots | None = None
 
     def page_committed(self) -> None:
         self.pages += 1
-        if self.pages == WARM_AFTER_PAGES and self.store.path != ":memory:":
-            self.pool = BackgroundSnapshots(
-                self.store.path, self.ctx.links, self.ctx.region, workers=DRAIN_WORKERS
-            )
-            self.pool.warm()
         if self.pages % DRAIN_EVERY_PAGES == 0:  # a long backfill shows progress as it goes
             self.drain()
 
     def drain(self) -> None:
-        drain_snapshots(self.store, self.ctx, workers=DRAIN_WORKERS, pool=self.pool)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
+        drain_snapshots(self.store, self.ctx, workers=DRAIN_WORKERS)
 
 
 def _needs_full(connector: Connector, cursors: dict[str, str | None], out: SyncOutcome) -> bool:

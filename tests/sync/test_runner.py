@@ -183,29 +183,6 @@ def test_a_big_queue_is_built_by_worker_processes_once_per_profile(
     assert _snapshots(store) == stored
 
 
-def test_a_long_run_starts_its_workers_early_and_drains_with_them(
-    store: Store, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("context_service.sync.ingest.PARALLEL_DRAIN_MIN", 5)
-    monkeypatch.setattr("context_service.sync.runner.WARM_AFTER_PAGES", 2)
-    real = background.BackgroundSnapshots
-    made: list[background.BackgroundSnapshots] = []
-
-    def tracked(*args: Any, **kw: Any) -> background.BackgroundSnapshots:
-        made.append(real(*args, **kw))
-        return made[-1]
-
-    monkeypatch.setattr("context_service.sync.runner.BackgroundSnapshots", tracked)
-    monkeypatch.setattr("context_service.sync.ingest.BackgroundSnapshots", tracked)
-    outcome = run_sync(store, ListConnector(ListStream(_pages(4))), ctx)
-    assert outcome.status == "ok"
-    assert len(made) == 1  # started at page 2, used by the drain, no second pool
-    assert made[0].stored == 12
-    assert made[0]._pool._shutdown_thread  # closed with the run
-    profiles = {row[0]: row[1] for row in store.conn.execute("SELECT id, version FROM profiles")}
-    assert {pid: version for pid, (version, _) in _snapshots(store).items()} == profiles
-
-
 def test_workers_that_cannot_build_leave_the_queue_to_this_process(
     store: Store, ctx: IngestContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
