@@ -41,9 +41,10 @@ from bench.identity.metrics import PRF, evaluate
 from bench.identity.report import format_text
 from bench.identity.why import why_missed
 from context_service.settings import load_settings
+from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
-from context_service.sync.runner import DRAIN_EVERY_PAGES, DRAIN_WORKERS
+from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES
 from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
 
@@ -78,20 +79,26 @@ def _pages(items: Iterator[RawPayload], size: int) -> Iterator[list[RawPayload]]
 def import_batches(
     store: Store, ctx: IngestContext, items: Iterator[RawPayload], size: int
 ) -> tuple[int, float, float, int]:
-    """Backfill ``items`` page by page, as a sync does (snapshots queued with each page and
-    built by worker processes every ``DRAIN_EVERY_PAGES`` pages and at the end); return
-    (records, wall s, CPU s of this process, rejected)."""
+    """Backfill ``items`` page by page, as a sync does (snapshots built by the worker process
+    from the 20th page on); return (records, wall s, CPU s of this process, rejected)."""
     seen = rejected = 0
     wall = cpu = 0.0
-    for number, page in enumerate(_pages(items, size), start=1):
+    background: BackgroundSnapshots | None = None
+    try:
+        for number, page in enumerate(_pages(items, size), start=1):
+            t0, c0 = time.perf_counter(), time.process_time()
+            if number == BACKGROUND_AFTER_PAGES and store.path != ":memory:":
+                background = BackgroundSnapshots(store.path, ctx.links, ctx.region)
+            report = ingest_batch(store, page, ctx, defer_snapshots=True, background=background)
+            if number % DRAIN_EVERY_PAGES == 0:
+                drain_snapshots(store, ctx, background=background)
+            wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
+            seen, rejected = seen + report.seen, rejected + report.rejected
         t0, c0 = time.perf_counter(), time.process_time()
-        report = ingest_batch(store, page, ctx, defer_snapshots=True)
-        if number % DRAIN_EVERY_PAGES == 0:
-            drain_snapshots(store, ctx, workers=DRAIN_WORKERS)
-        wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
-        seen, rejected = seen + report.seen, rejected + report.rejected
-    t0, c0 = time.perf_counter(), time.process_time()
-    drain_snapshots(store, ctx, workers=DRAIN_WORKERS)
+        drain_snapshots(store, ctx, background=background)
+    finally:
+        if background is not None:
+            background.close()
     return seen, wall + time.perf_counter() - t0, cpu + time.process_time() - c0, rejected
 
 

@@ -66,18 +66,10 @@ class BackgroundSnapshots:
                 self._broken(exc)
                 return
 
-    @property
-    def pending(self) -> int:
-        """Builds submitted and not yet stored."""
-        return len(self._pending)
-
-    def wait(self, first_only: bool = False) -> None:
-        """Wait until every submitted build has finished, or with ``first_only`` any one (call
-        it outside a transaction, so other writers are not held off meanwhile)."""
-        futures.wait(
-            self._pending,
-            return_when=futures.FIRST_COMPLETED if first_only else futures.ALL_COMPLETED,
-        )
+    def wait(self) -> None:
+        """Wait until every submitted build has finished (call it outside a transaction, so
+        other writers are not held off meanwhile)."""
+        futures.wait(self._pending)
 
     def store_ready(self, conn: sqlite3.Connection, wait: bool = False) -> int:
         """Store every finished result that is still current (all of them with ``wait``);

@@ -57,11 +57,6 @@ def enqueue(conn: sqlite3.Connection, profile_ids: set[str], now: str) -> None:
     )
 
 
-def queued(conn: sqlite3.Connection) -> list[str]:
-    """Every queued profile id, left on the queue."""
-    return [row[0] for row in conn.execute("SELECT profile_id FROM snapshot_queue ORDER BY 1")]
-
-
 def dequeue(conn: sqlite3.Connection, limit: int) -> list[str]:
     """Take up to ``limit`` queued profile ids off the queue."""
     ids = [

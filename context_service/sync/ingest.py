@@ -144,22 +144,16 @@ def ingest_batch(
     return report
 
 
-PARALLEL_DRAIN_MIN = 2000  # queued profiles from which worker processes are worth starting
-
-
 def drain_snapshots(
     store: Store,
     ctx: IngestContext,
     chunk: int = 500,
     background: BackgroundSnapshots | None = None,
-    workers: int = 0,
 ) -> int:
     """Rebuild every queued snapshot, ``chunk`` profiles per transaction; return how many.
 
     With ``background``, the worker's outstanding snapshots are waited for and stored first,
-    and the count includes every snapshot it stored over its life. With ``workers`` and a queue
-    of at least ``PARALLEL_DRAIN_MIN`` profiles, that many worker processes build them (every
-    core) while this process only stores the results; what they leave is built here.
+    and the count includes every snapshot it stored over its life.
     """
     built = 0
     if background is not None:
@@ -167,30 +161,12 @@ def drain_snapshots(
         with store.transaction() as conn:
             background.store_ready(conn, wait=True)
         built = background.stored
-    elif workers and store.path != ":memory:":
-        built = _drain_in_workers(store, ctx, workers)
     while True:
         with store.transaction() as conn:
             ids = snapshots.dequeue(conn, chunk)
             if not ids:
                 return built
             built += materialize(conn, ids, ctx.links, utc_now(), ctx.region)
-
-
-def _drain_in_workers(store: Store, ctx: IngestContext, workers: int) -> int:
-    """Build the queued snapshots in worker processes and store each finished chunk; a
-    snapshot stored takes its profile off the queue, so a crash here loses nothing."""
-    queued = snapshots.queued(store.conn)
-    if len(queued) < PARALLEL_DRAIN_MIN:
-        return 0
-    with BackgroundSnapshots(store.path, ctx.links, ctx.region, workers=workers) as pool:
-        pool.hold(set(queued))
-        pool.release(utc_now())
-        while pool.pending:
-            pool.wait(first_only=True)
-            with store.transaction() as conn:
-                pool.store_ready(conn)
-        return pool.stored
 
 
 def ingest_all(

@@ -1,10 +1,7 @@
 """Run a connector's streams: each page's records and its cursor commit in one transaction.
 
 Changed profiles are queued with each page and their snapshots rebuilt once, at the end of the
-run (and every ``DRAIN_EVERY_PAGES`` pages of a long backfill), not once per page or stream:
-most vendors list one resource after another (Stripe's customers, then their subscriptions,
-invoices, charges), so a profile built after its customer page would be built again for each
-later stream. A big queue is built by one worker process per core (``drain_snapshots``).
+run (and every ``DRAIN_EVERY_PAGES`` pages of a long backfill), not once per page or stream.
 
 A run killed at any moment (crash, Ctrl-C, a vendor that keeps failing) leaves every committed
 page in the store with the cursor that follows it, so the next run resumes exactly there: no
@@ -14,7 +11,6 @@ record lost, none applied twice (records are keyed, and a repeated page is a no-
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -23,6 +19,7 @@ import msgspec
 
 from context_service.errors import ContextServiceError
 from context_service.models import Connector, Page, Stream
+from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
 from context_service.sync.ingest import (
@@ -66,7 +63,7 @@ def run_sync(
             cursor_store.reset_cursors(conn, source)
             outcome.mode = "full"
         run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
-    drain_snapshots(store, ctx, workers=DRAIN_WORKERS)  # whatever a crashed run left queued
+    drain_snapshots(store, ctx)  # whatever a crashed run left queued
     deferred = _Deferred(store, ctx)
     try:
         for stream in connector.streams():
@@ -79,28 +76,39 @@ def run_sync(
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
         _finish(store, run_id, outcome)
         raise
+    finally:
+        deferred.close()
     _finish(store, run_id, outcome)
     return outcome
 
 
-DRAIN_WORKERS = max(1, min(4, os.cpu_count() or 1))  # the run waits: every core builds
+BACKGROUND_AFTER_PAGES = 20
 
 
 class _Deferred:
-    """The run's deferred snapshots: queued with each page, built when the run ends (and every
-    ``DRAIN_EVERY_PAGES`` pages)."""
+    """The run's deferred snapshots: queued with each page and, once a run proves long
+    (``BACKGROUND_AFTER_PAGES``), built by a worker process while later pages are ingested."""
 
     def __init__(self, store: Store, ctx: IngestContext) -> None:
         self.store, self.ctx = store, ctx
         self.pages = 0
+        self.background: BackgroundSnapshots | None = None
 
     def page_committed(self) -> None:
         self.pages += 1
+        if self.background is not None:
+            self.background.release(utc_now())
+        elif self.pages == BACKGROUND_AFTER_PAGES and self.store.path != ":memory:":
+            self.background = BackgroundSnapshots(self.store.path, self.ctx.links, self.ctx.region)
         if self.pages % DRAIN_EVERY_PAGES == 0:  # a long backfill shows progress as it goes
             self.drain()
 
     def drain(self) -> None:
-        drain_snapshots(self.store, self.ctx, workers=DRAIN_WORKERS)
+        drain_snapshots(self.store, self.ctx, background=self.background)
+
+    def close(self) -> None:
+        if self.background is not None:
+            self.background.close()
 
 
 def _needs_full(connector: Connector, cursors: dict[str, str | None], out: SyncOutcome) -> bool:
@@ -192,7 +200,9 @@ def _commit_page(
         for obj in page.objects
     ]
     with store.transaction() as conn:
-        report = ingest_batch(store, items, ctx, defer_snapshots=True)
+        report = ingest_batch(
+            store, items, ctx, defer_snapshots=True, background=deferred.background
+        )
         cursor_store.set_cursor(conn, source, stream, page.cursor, utc_now())
         cursor_store.add_progress(conn, run_id, report.seen, report.rejected)
     outcome.pages += 1

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from context_service.errors import RetriableError
 from context_service.models import Delivery, Page, VendorObject
-from context_service.snapshot import background
-from context_service.snapshot.materialize import materialize
 from context_service.store import Store
 from context_service.store.cursors import cursors_of, last_runs
 from context_service.sync import IngestContext, run_sync
@@ -132,74 +128,3 @@ def test_an_unexpected_exception_is_recorded_and_raised(store: Store, ctx: Inges
     run = last_runs(store.conn)["zendesk"]
     assert run.status == "failed"
     assert "KeyError" in (run.error or "")
-
-
-def _snapshots(store: Store) -> dict[str, tuple[int, dict[str, object]]]:
-    found = {}
-    for pid, version, blob in store.conn.execute("SELECT profile_id, version, json FROM snapshots"):
-        snapshot = json.loads(blob)
-        snapshot.pop("generated_at")
-        found[pid] = (version, snapshot)
-    return found
-
-
-def test_a_big_queue_is_built_by_worker_processes_once_per_profile(
-    store: Store, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("context_service.sync.ingest.PARALLEL_DRAIN_MIN", 5)
-    built: list[list[str]] = []
-    real_release = background.BackgroundSnapshots.release
-
-    def counting(self: background.BackgroundSnapshots, now: str) -> None:
-        built.append(sorted(self._held))
-        real_release(self, now)
-
-    monkeypatch.setattr(background.BackgroundSnapshots, "release", counting)
-    # Two streams over the same people (as Stripe lists customers, then their invoices): a
-    # profile changed by both is built once, when the run ends.
-    changed = [
-        [
-            VendorObject(o.kind, {**o.payload, "phone": f"+1415555{n:02d}{i:02d}"})
-            for i, o in enumerate(page)
-        ]
-        for n, page in enumerate(_pages(4))
-    ]
-    stream, again = ListStream(_pages(4)), ListStream(changed)
-    again.name = "users_again"
-    connector = ListConnector(stream)
-    monkeypatch.setattr(connector, "streams", lambda: [stream, again])
-    outcome = run_sync(store, connector, ctx)
-    assert outcome.status == "ok"
-    assert outcome.report.updated == 12  # the second stream changed every profile
-    profiles = {row[0]: row[1] for row in store.conn.execute("SELECT id, version FROM profiles")}
-    assert len(built) == 1
-    assert built[0] == sorted(profiles)  # every profile, once, by the workers
-    assert store.conn.execute("SELECT count(*) FROM snapshot_queue").fetchone()[0] == 0
-    stored = _snapshots(store)
-    assert {pid: version for pid, (version, _) in stored.items()} == profiles
-    # What the workers built is exactly what building here gives.
-    with store.transaction() as conn:
-        materialize(conn, profiles, ctx.links, "2026-11-29T00:00:00Z", ctx.region)
-    assert _snapshots(store) == stored
-
-
-def test_workers_that_cannot_build_leave_the_queue_to_this_process(
-    store: Store, ctx: IngestContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("context_service.sync.ingest.PARALLEL_DRAIN_MIN", 5)
-    real = background.BackgroundSnapshots
-    started: list[background.BackgroundSnapshots] = []
-
-    def broken(db_path: str, *args: Any, **kw: Any) -> background.BackgroundSnapshots:
-        started.append(real(str(tmp_path / "missing.db"), *args, **kw))  # no such database
-        return started[-1]
-
-    monkeypatch.setattr("context_service.sync.ingest.BackgroundSnapshots", broken)
-    outcome = run_sync(store, ListConnector(ListStream(_pages(4))), ctx)
-    assert outcome.status == "ok"
-    assert started
-    assert started[0].error is not None
-    profiles = {row[0]: row[1] for row in store.conn.execute("SELECT id, version FROM profiles")}
-    assert len(profiles) == 12
-    assert {pid: version for pid, (version, _) in _snapshots(store).items()} == profiles
-    assert store.conn.execute("SELECT count(*) FROM snapshot_queue").fetchone()[0] == 0
