@@ -8,7 +8,7 @@ _SHOWN_TAGS = 30
 
 
 def _row(label: str, value: object) -> str:
-    return f"  {label:<28} {value}"
+    return f"  {label:<34} {value}"
 
 
 def _prf(name: str, scores: dict[str, float]) -> str:
@@ -132,10 +132,10 @@ def format_comparison(ours: dict[str, Any] | None, splink: dict[str, Any]) -> st
     lines = [
         "",
         f"ours vs Splink {splink.get('version', '')} (DuckDB; connected components at 0.9)",
-        f"  {'':<28} {'ours':<{width}} splink",
+        f"  {'':<34} {'ours':<{width}} splink",
     ]
     for label, cell in _COMPARED:
-        lines.append(f"  {label:<28} {_side(ours, cell):<{width}} {_side(splink, cell)}")
+        lines.append(f"  {label:<34} {_side(ours, cell):<{width}} {_side(splink, cell)}")
     phases = splink.get("phases", {})
     lines.append(
         "  splink batch = train {train} s + predict {predict} s + cluster {cluster} s".format(
