@@ -78,8 +78,9 @@ def by_profile_id(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot:
 def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> StoredSnapshot:
     """The snapshot of the profile that holds a vendor record (customer, order, ticket...)."""
     rows = conn.execute(
+        # ``+source``: found through the id's own index, not a scan of the source's records
         "SELECT id, source, kind, external_id FROM records "
-        "WHERE source = ? AND external_id = ? AND deleted = 0",
+        "WHERE +source = ? AND external_id = ? AND deleted = 0",
         (source, external_id),
     ).fetchall()
     found: set[str] = set()

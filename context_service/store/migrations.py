@@ -298,6 +298,14 @@ CREATE TABLE identity_meta (
 ) WITHOUT ROWID;
 """
 
+# A vendor id typed into a chat (a Zendesk ticket number) is looked up without its source or
+# kind: index the id alone (it also serves lookups by source and id, which read the few rows
+# with that id). Before, a ticket id scanned every record (25 ms at 28k records).
+_V11_EXTERNAL_ID_INDEX = """
+DROP INDEX records_external;
+CREATE INDEX records_external_id ON records (external_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -309,6 +317,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0008_fk_indexes", _V8_FK_INDEXES),
     ("0009_summary_view", _V9_SUMMARY_VIEW),
     ("0010_identity_meta", _V10_IDENTITY_META),
+    ("0011_external_id_index", _V11_EXTERNAL_ID_INDEX),
 ]
 
 

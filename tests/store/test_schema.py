@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from context_service.store import Store
 
 
@@ -27,3 +29,28 @@ def test_every_foreign_key_column_is_indexed(tmp_path: Path) -> None:
         assert unindexed == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a ticket number typed into a chat (identity.search)
+        "SELECT id FROM records WHERE kind = 'ticket' AND external_id = ? AND deleted = 0",
+        # any vendor id with its source (snapshot.lookup.by_source_id)
+        "SELECT id, source, kind, external_id FROM records "
+        "WHERE +source = ? AND external_id = ? AND deleted = 0",
+    ],
+)
+def test_a_vendor_id_is_found_through_an_index_not_a_scan(tmp_path: Path, query: str) -> None:
+    store = Store(tmp_path / "plan.db")
+    try:
+        plan = " ".join(
+            str(row[-1])
+            for row in store.conn.execute(
+                f"EXPLAIN QUERY PLAN {query}", ("x", "y")[: query.count("?")]
+            )
+        )
+    finally:
+        store.close()
+    assert "records_external_id (external_id=?)" in plan
+    assert "SCAN" not in plan
