@@ -13,7 +13,11 @@ from functools import lru_cache
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from context_service.identity.features import Features
-from context_service.identity.normalize import first_name_forms, first_name_variants
+from context_service.identity.normalize import (
+    first_name_forms,
+    first_name_variants,
+    is_own_number,
+)
 
 NULL = "null"
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -28,7 +32,6 @@ FIELD_NAMES = tuple(FIELDS)
 Levels = tuple[str, ...]  # one level per field, in FIELD_NAMES order
 
 _FUZZY_NAME = 0.88
-_OWN_DIGITS = 5  # a run of this many digits in a mailbox is its owner's (as in blocking)
 _FUZZY_COMPANY = 0.92
 
 
@@ -302,12 +305,7 @@ def _numbered(x: str, y: str) -> bool:
     (``11111``, ``12345``): a number that long is the owner's own (the same rule blocks on it
     alone), so a slip of the handle or a second handle with it is one person's."""
     digits = _digits(x.partition("@")[0])
-    return (
-        len(digits) >= _OWN_DIGITS
-        and len(set(digits)) > 2
-        and digits not in "01234567890"
-        and digits == _digits(y.partition("@")[0])
-    )
+    return is_own_number(digits) and digits == _digits(y.partition("@")[0])
 
 
 def _related_email(x: str, y: str, surnames: set[str], firsts: set[str]) -> bool:

@@ -18,6 +18,7 @@ from context_service.identity.normalize import (
     fold,
     is_merge_email,
     is_merge_phone,
+    is_own_number,
     mailbox_key,
     name_tokens,
     normalize_email,
@@ -53,7 +54,6 @@ _COMPANY_SUFFIXES = frozenset(
     "srl spa oy ab as kg company the".split()
 )
 _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block on
-_OWN_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to block on alone
 
 
 # Bump when ``blocking_keys`` or the identifier rows change: records indexed before then lack
@@ -243,7 +243,7 @@ def _email_keys(local: str, names: set[str], initials: set[str]) -> set[str]:
         if len(variant) >= _LOCAL_BLOCK_MIN:
             keys.add(f"l:{variant}")
     digits = "".join(ch for ch in local if ch.isdigit())
-    if len(digits) >= _OWN_DIGITS and len(set(digits)) > 2 and digits not in "01234567890":
+    if is_own_number(digits):
         keys.add(f"d:{digits}")
     elif len(digits) >= 3:
         keys |= {f"d:{digits}|{pair}" for pair in initials}

@@ -330,6 +330,17 @@ def normalize_phone(raw: str | None, region: str = "US") -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+OWN_NUMBER_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to be its owner's
+
+
+def is_own_number(digits: str) -> bool:
+    """Whether the digits of a mailbox are a number its owner chose (``48635`` in
+    ``kulkarni.agnieszka48635@``): five or more, not a placeholder run (``11111``, ``12345``).
+    Blocking keys a mailbox on such a number alone, and comparison treats two mailboxes that
+    share it as one person's handle."""
+    return len(digits) >= OWN_NUMBER_DIGITS and len(set(digits)) > 2 and digits not in "01234567890"
+
+
 def is_merge_phone(e164: str) -> bool:
     """Whether an E.164 phone may link two records (not a placeholder such as 0000000000)."""
     digits = e164.lstrip("+")

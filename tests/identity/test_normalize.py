@@ -10,6 +10,7 @@ from context_service.identity.normalize import (
     fold,
     is_merge_email,
     is_merge_phone,
+    is_own_number,
     name_tokens,
     normalize_email,
     normalize_phone,
@@ -127,3 +128,22 @@ def test_north_american_shortcut_agrees_with_the_phonenumbers_parser(
 )
 def test_common_provider_domain_typos_are_fixed(raw: str, fixed: str) -> None:
     assert normalize_email(raw) == fixed
+
+
+@pytest.mark.parametrize(
+    ("digits", "own"),
+    [
+        ("48635", True),
+        ("90210", True),
+        ("2026123", True),
+        ("1234", False),  # too short to be anybody's own
+        ("12345", False),  # a placeholder run
+        ("67890", False),
+        ("11111", False),
+        ("121212", False),  # two digits repeated
+    ],
+)
+def test_a_mailbox_number_is_its_owner_s_only_when_long_and_not_a_placeholder(
+    digits: str, own: bool
+) -> None:
+    assert is_own_number(digits) is own
