@@ -82,6 +82,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rate_limit_per_minute: int = 600
     max_body_bytes: int = 65_536
     audit_retention_days: int = 365
+    inbox_retention_days: int = 30
     chatbot_user_hash_secrets: list[str] = []
     chatbot_jwt_secret: str | None = None
     chatbot_jwt_public_key: str | None = None
@@ -108,6 +109,7 @@ _INT_FIELDS = {
     "rate_limit_per_minute",
     "max_body_bytes",
     "audit_retention_days",
+    "inbox_retention_days",
 }
 SECRET_FIELDS = frozenset(
     {

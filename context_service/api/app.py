@@ -38,6 +38,7 @@ from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
 from context_service.settings import Settings, load_settings
 from context_service.store import Store
+from context_service.sync import InboxPruner
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
 from context_service.wiring import build_connectors, ingest_context
 
@@ -150,6 +151,7 @@ def create_app(
         "store": the_store,
         "connectors": the_connectors,
         "ingest_context": ctx,
+        "inbox_pruner": InboxPruner(the_store, settings.inbox_retention_days),
         **context_state(
             settings, the_store, llm_client, note_poster or build_note_poster(settings, client)
         ),

@@ -17,7 +17,13 @@ from litestar.params import FromPath
 
 from context_service.errors import ProfileNotFound
 from context_service.models import Connector
-from context_service.sync import IngestContext, apply_pending, drain_snapshots, receive
+from context_service.sync import (
+    InboxPruner,
+    IngestContext,
+    apply_pending,
+    drain_snapshots,
+    receive,
+)
 
 MAX_WEBHOOK_BYTES = 1_048_576
 
@@ -45,11 +51,15 @@ async def receive_webhook(
 
 
 def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
-    """Apply pending deliveries; then let cached LLM summaries of changed profiles refresh."""
+    """Apply pending deliveries; then let cached LLM summaries of changed profiles refresh,
+    and delete applied deliveries past their retention (at most once an hour)."""
     if apply_pending(state.store, connectors, state.ingest_context):
         refresher = state.get("summary_refresher")
         if refresher is not None:
             refresher.wake()
+    pruner: InboxPruner | None = state.get("inbox_pruner")
+    if pruner is not None:
+        pruner.maybe_purge(time.time())
 
 
 def drain_inbox(store: Any, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:

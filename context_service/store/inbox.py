@@ -83,3 +83,20 @@ def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Deliveries per (source, status)."""
     rows = conn.execute("SELECT source, status, count(*) FROM webhook_inbox GROUP BY 1, 2")
     return {(str(src), str(status)): int(n) for src, status, n in rows}
+
+
+def purge(conn: sqlite3.Connection, before: str) -> int:
+    """Delete applied deliveries received before ``before`` (ISO-8601), and the dedup ids of
+    deliveries that are gone; return how many deliveries. Pending and failed ones stay, to be
+    applied or looked into. A delivery replayed after this is refused by its signature's
+    timestamp (Stripe, HubSpot, Zendesk) or, for Shopify, whose signature has none, applied
+    again, which changes nothing: an older event never overwrites newer data."""
+    gone = conn.execute(
+        "DELETE FROM webhook_inbox WHERE status = 'applied' AND received_at < ?", (before,)
+    ).rowcount
+    conn.execute(
+        "DELETE FROM webhook_seen WHERE seen_at < ? "
+        "AND NOT EXISTS (SELECT 1 FROM webhook_inbox WHERE id = webhook_seen.inbox_id)",
+        (before,),
+    )
+    return int(gone)

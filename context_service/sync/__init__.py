@@ -14,9 +14,10 @@ from context_service.sync.ingest import (
     utc_now,
 )
 from context_service.sync.runner import SyncOutcome, run_sync
-from context_service.sync.webhooks import Receipt, apply_pending, receive
+from context_service.sync.webhooks import InboxPruner, Receipt, apply_pending, receive
 
 __all__ = [
+    "InboxPruner",
     "IngestContext",
     "IngestReport",
     "Mapper",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
@@ -72,6 +73,27 @@ def receive(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
         )
     return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
+
+
+class InboxPruner:
+    """Deletes applied deliveries older than the retention (``inbox.purge``), at most once an
+    hour, as deliveries are applied; a retention of 0 days keeps them forever."""
+
+    every_seconds = 3600.0
+
+    def __init__(self, store: Store, retention_days: int) -> None:
+        self.store = store
+        self.retention_days = retention_days
+        self._last = float("-inf")
+
+    def maybe_purge(self, now: float) -> int:
+        """Purge if the last purge is an hour old; return how many deliveries went."""
+        if self.retention_days <= 0 or now - self._last < self.every_seconds:
+            return 0
+        self._last = now
+        before = datetime.fromtimestamp(now - self.retention_days * 86400.0, UTC)
+        with self.store.transaction() as conn:
+            return inbox_store.purge(conn, before.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def apply_pending(

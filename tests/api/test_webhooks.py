@@ -176,3 +176,16 @@ def test_an_applied_webhook_wakes_the_llm_summary_refresher(store: Store, ingest
         assert _post(client, stripe_event("evt_1", "invoice.paid", invoice, int(time.time())))
         assert woken == [True]
     assert refresher._thread is None  # stopped with the app
+
+
+def test_applying_deliveries_deletes_applied_ones_past_the_retention(
+    client: TestClient[Any], store: Store
+) -> None:
+    with store.transaction() as conn:  # applied years ago; the default retention is 30 days
+        conn.execute(
+            "INSERT INTO webhook_inbox (source, topic, received_at, body, headers, status) "
+            "VALUES ('stripe', 'customer.updated', '2020-01-01T00:00:00Z', x'7b7d', '{}', "
+            "'applied')"
+        )
+    assert _post(client, _paid_invoice(int(time.time()))).status_code == 200
+    assert _inbox(store) == [("invoice.payment_succeeded", "applied")]
