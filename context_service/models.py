@@ -59,6 +59,7 @@ class PersonFacet(msgspec.Struct, omit_defaults=True):
     links: list[RecordKey] = []
     attributes: dict[str, str] = {}
     created_at: str | None = None
+    birth_date: str | None = None  # as the vendor wrote it; used to keep people apart only
 
 
 # --------------------------------------------------------------------------------------------

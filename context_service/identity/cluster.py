@@ -147,9 +147,15 @@ def cluster_component(
             )
     for (a, b), result in sorted(results.items()):
         if result.review and clusters.find(a) != clusters.find(b) and (a, b) not in decisions.apart:
-            reason = "names conflict on a shared identifier" if result.conflict else "uncertain"
+            reason = _REVIEW_REASONS.get(result.rule, "uncertain")
             reviews.append(Review(a, b, result.probability, reason, _ev(model, result)))
     return ComponentResult(clusters=clusters.groups(), links=links, reviews=_unique(reviews))
+
+
+_REVIEW_REASONS = {
+    "conflict": "names conflict on a shared identifier",
+    "birth_date": "dates of birth differ",
+}
 
 
 def _ev(model: MatchModel, result: PairResult) -> dict[str, dict[str, float | str]]:

@@ -21,6 +21,7 @@ from context_service.identity.normalize import (
     is_own_number,
     mailbox_key,
     name_tokens,
+    normalize_birth_date,
     normalize_email,
     normalize_phone,
 )
@@ -60,7 +61,8 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # the new keys, so they miss candidates until ``context-service resolve --all`` indexes them
 # again (``context-service doctor`` says so).
 # 2026-11-29.3: provider domain typos (hotmail.co, yahoo.co...) corrected.
-INDEX_VERSION = "2026-11-29.4"  # a nameless record's door and digit keys: its mailbox initials
+# 2026-11-29.4: a nameless record's door and digit keys: its mailbox initials.
+INDEX_VERSION = "2026-11-29.5"  # dates of birth in the stored features
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -75,6 +77,7 @@ class Features(msgspec.Struct, frozen=True, array_like=True):
     company: str = ""
     xrefs: tuple[str, ...] = ()  # other records this one names explicitly (source:kind:id)
     own: str = ""  # this record's own reference (source:kind:id)
+    birth: str = ""  # date of birth, YYYY-MM-DD: a difference keeps two records apart
 
 
 def xref_value(key: RecordKey) -> str:
@@ -98,6 +101,7 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         company=normalize_company(facet.company),
         xrefs=tuple(sorted({xref_value(link) for link in facet.links if link != key})),
         own=_own_reference(key),
+        birth=normalize_birth_date(facet.birth_date),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import phonenumbers
@@ -328,6 +329,31 @@ def normalize_phone(raw: str | None, region: str = "US") -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def normalize_birth_date(raw: str | None) -> str:
+    """A date of birth as ``YYYY-MM-DD``, or ``""`` when there is none or it is not a date:
+    ISO dates with or without a time (``1984-03-09T00:00:00Z``) and HubSpot's midnight epoch
+    milliseconds (``447638400000``)."""
+    text = (raw or "").strip()
+    if text.isdigit() and len(text) >= 9:
+        try:
+            return datetime.fromtimestamp(int(text) / 1000, UTC).date().isoformat()
+        except (OverflowError, OSError, ValueError):
+            return ""
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        return ""
+
+
+def births_conflict(a: str, b: str) -> bool:
+    """Whether two normalized dates of birth cannot be one person's: both known and different,
+    unless day and month are swapped (``1984-03-09`` and ``1984-09-03``: a US date read as a
+    European one)."""
+    if not a or not b or a == b:
+        return False
+    return not (a[:4] == b[:4] and a[5:7] == b[8:10] and a[8:10] == b[5:7])
 
 
 OWN_NUMBER_DIGITS = 5  # a run of this many digits in a mailbox is rare enough to be its owner's

@@ -9,7 +9,9 @@ Deterministic rules come first (DESIGN, "Identity resolution: principles"):
 
 Otherwise the Fellegi-Sunter probability decides: at or above ``thresholds.link`` the pair links,
 at or above ``thresholds.review`` it goes to a person to decide. A pair whose names clearly
-conflict never links through a shared email or phone: it goes to review. Neither do two records
+conflict never links through a shared email or phone: it goes to review; so does a pair whose
+dates of birth differ, whatever else agrees (``birth_date``: two people sharing a mailbox, a
+parent and child). Neither do two records
 that share only a name and an address while each holds its own numbered mailbox under that name
 (a Sr and a Jr): they go to review.
 """
@@ -21,6 +23,7 @@ import msgspec
 from context_service.identity.compare import Levels, compare, names_conflict, own_handles
 from context_service.identity.features import Features
 from context_service.identity.model import MatchModel
+from context_service.identity.normalize import births_conflict
 
 
 class Thresholds(msgspec.Struct, frozen=True):
@@ -33,7 +36,7 @@ class Thresholds(msgspec.Struct, frozen=True):
 class PairResult(msgspec.Struct, frozen=True):
     """What the engine concluded about two records."""
 
-    rule: str  # explicit_id | email | phone_name | probabilistic | conflict
+    rule: str  # explicit_id | email | phone_name | probabilistic | conflict | birth_date
     probability: float
     levels: Levels
     link: bool  # strong enough to join the two records' clusters
@@ -55,9 +58,12 @@ def decide(
     if explicit:
         return PairResult("explicit_id", 1.0, levels, link=True, review=False, conflict=False)
     email, phone, first, last = levels[0], levels[1], levels[2], levels[3]
+    strong = email in {"exact", "shared"} or phone in {"exact", "shared"}
     if names_conflict(a, b):
-        strong = email in {"exact", "shared"} or phone in {"exact", "shared"}
         return PairResult("conflict", probability, levels, False, review=strong, conflict=True)
+    if births_conflict(a.birth, b.birth):
+        review = strong or probability >= thresholds.review
+        return PairResult("birth_date", probability, levels, False, review=review, conflict=True)
     if email == "exact":
         return PairResult("email", max(probability, thresholds.link), levels, True, False, False)
     names_agree = first in {"exact", "fuzzy"} and last in {"exact", "fuzzy"}

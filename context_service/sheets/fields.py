@@ -24,6 +24,7 @@ PERSON_FIELDS = (
     "country",
     "customer_since",
     "updated_at",
+    "birth_date",
 )
 ADDRESS_FIELDS = ("street", "city", "region", "postcode", "country")
 
@@ -116,6 +117,10 @@ ALIASES: dict[str, str] = {
     "post_code": "postcode",
     "country_code": "country",
     "created_at": "customer_since",
+    "date_of_birth": "birth_date",
+    "dob": "birth_date",
+    "birthdate": "birth_date",
+    "birthday": "birth_date",
     "signed_up_at": "customer_since",
     "order": "order_number",
     "order_id": "order_number",

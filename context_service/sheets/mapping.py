@@ -93,12 +93,17 @@ def canonical_row(fields: list[str | None], cells: list[str | None]) -> dict[str
     return row
 
 
+_NOT_IN_KEY = frozenset({"source", "birth_date"})
+
+
 def person_key(person: Mapping[str, Any]) -> str:
     """The row's ``external_id``, else ``sha256:`` + a hash of its person fields."""
     external_id = person.get("external_id")
     if isinstance(external_id, str) and external_id:
         return external_id
-    fields = {k: v for k, v in person.items() if k != "source"}
+    # A date of birth describes the person, not the row: a file that gains or corrects one
+    # keeps its rows' keys (and one that held it before it was read keeps them too).
+    fields = {k: v for k, v in person.items() if k not in _NOT_IN_KEY}
     return "sha256:" + hashlib.sha256(_encode(fields)).hexdigest()[:32]
 
 
@@ -246,8 +251,18 @@ def map_person(source: str, fields: Mapping[str, str]) -> Mapped:
         addresses=_addresses(fields),
         links=_links(fields),
         created_at=iso_utc("customer_since", get("customer_since")),
+        birth_date=_birth_date(get("birth_date")),
     )
     return Mapped(key=key, updated_at=iso_utc("updated_at", get("updated_at")), person=person)
+
+
+def _birth_date(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise MappingError(f"birth_date: not an ISO-8601 date {value!r} (use 1984-03-09)") from exc
 
 
 def _owner(fields: Mapping[str, str], source: str) -> list[RecordKey]:

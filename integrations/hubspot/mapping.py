@@ -83,6 +83,7 @@ class _ContactProperties(msgspec.Struct):
     shopify_customer_id: str | None = None
     stripe_customer_id: str | None = None
     zendesk_user_id: str | None = None
+    date_of_birth: str | None = None
 
 
 class _CompanyProperties(msgspec.Struct):
@@ -281,6 +282,7 @@ def map_contact(payload: Mapping[str, Any]) -> Mapped:
         created_at=_timestamp(
             key, ("createdate", props.createdate), ("createdAt", contact.created_at)
         ),
+        birth_date=clean(props.date_of_birth),
     )
     updated_at = _timestamp(
         key, ("lastmodifieddate", props.lastmodifieddate), ("updatedAt", contact.updated_at)

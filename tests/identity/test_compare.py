@@ -393,3 +393,23 @@ def test_a_nameless_mailbox_at_one_door_without_another_number_still_links(
     assert _linked(
         Features(emails=(nameless,), **_DOOR), _at_door("rob", "le", "robert_le32988@gmail.com")
     )
+
+
+def test_different_dates_of_birth_on_one_mailbox_go_to_review_not_into_one_profile() -> None:
+    parent = Features(
+        emails=("lee.family@example.com",), first="ann", last="lee", birth="1979-06-02"
+    )
+    child = Features(
+        emails=("lee.family@example.com",), first="ann", last="lee", birth="2011-06-02"
+    )
+    result = decide(parent, child, DEFAULT_MODEL, Thresholds())
+    assert (result.rule, result.link, result.review, result.conflict) == (
+        "birth_date",
+        False,
+        True,
+        True,
+    )
+    # The same date, a swapped day and month, or one date unknown: the mailbox links as before.
+    for other in ("1979-06-02", "1979-02-06", ""):
+        same = Features(emails=parent.emails, first="ann", last="lee", birth=other)
+        assert _linked(parent, same), other

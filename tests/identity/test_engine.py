@@ -212,3 +212,23 @@ def test_two_mailboxes_with_the_surname_and_the_same_digits_link_one_person(
         "SELECT evidence FROM identity_links WHERE rule = 'probabilistic'"
     ).fetchone()[0]
     assert '"related"' in rule
+
+
+def test_a_record_whose_date_of_birth_differs_joins_no_profile_through_one_mailbox(
+    store: Store, ingest: Ingest
+) -> None:
+    ingest(hubspot_contact("1", "pat.doe@example.com", "Pat", "Doe", date_of_birth="1961-04-17"))
+    ingest(shopify_customer(2, "pat.doe@example.com", "Pat", "Doe"))  # no date: links
+    ingest(hubspot_contact("3", "pat.doe@example.com", "Pat", "Doe", date_of_birth="1990-08-30"))
+    assert _clusters(store) == {
+        frozenset({"hubspot:1", "shopify:2"}),
+        frozenset({"hubspot:3"}),
+    }
+    assert ("1", "3") in _open_reviews(store)  # a person decides: Sr and Jr, or a typo
+    reason = store.conn.execute("SELECT DISTINCT reason FROM review_items").fetchall()
+    assert ("dates of birth differ",) in reason
+    snapshots = store.conn.execute("SELECT json, text FROM snapshots").fetchall()
+    assert len(snapshots) == 2
+    for blob, text in snapshots:
+        assert "1961-04-17" not in blob.decode() + text  # used to keep apart, never shown
+        assert "1990-08-30" not in blob.decode() + text

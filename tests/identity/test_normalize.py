@@ -7,11 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from context_service.identity.normalize import (
+    births_conflict,
     fold,
     is_merge_email,
     is_merge_phone,
     is_own_number,
     name_tokens,
+    normalize_birth_date,
     normalize_email,
     normalize_phone,
 )
@@ -147,3 +149,37 @@ def test_a_mailbox_number_is_its_owner_s_only_when_long_and_not_a_placeholder(
     digits: str, own: bool
 ) -> None:
     assert is_own_number(digits) is own
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("1984-03-09", "1984-03-09"),
+        (" 1984-03-09T00:00:00Z", "1984-03-09"),
+        ("447638400000", "1984-03-09"),  # HubSpot's midnight epoch milliseconds
+        ("09/03/1984", ""),  # ambiguous: not read as a date at all
+        ("1984-13-40", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_dates_of_birth_normalize_to_iso_dates(raw: str | None, normalized: str) -> None:
+    assert normalize_birth_date(raw) == normalized
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [
+        ("1984-03-09", "1984-03-09", False),
+        ("1984-03-09", "", False),  # one unknown: nothing to disagree about
+        ("1984-03-09", "1984-09-03", False),  # day and month swapped: a US/EU reading
+        ("1984-03-09", "1985-03-09", True),
+        ("1984-03-09", "1984-03-10", True),
+        ("2011-06-02", "1979-06-02", True),  # a parent and a child
+    ],
+)
+def test_dates_of_birth_conflict_only_when_both_known_and_not_a_swap(
+    a: str, b: str, conflict: bool
+) -> None:
+    assert births_conflict(a, b) is conflict
+    assert births_conflict(b, a) is conflict

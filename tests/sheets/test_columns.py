@@ -36,6 +36,9 @@ Write = Callable[[str, str | bytes], Path]
         ("Order #", "order_number"),
         ("Order Total", "order_total"),
         ("Plan Status", "plan_status"),
+        ("Date of Birth", "birth_date"),
+        ("DOB", "birth_date"),
+        ("Birthday", "birth_date"),
         ("Favourite colour", None),
     ],
 )

@@ -102,6 +102,14 @@ def test_currency_alone_adds_no_order() -> None:
     assert len(mapped_row({"email": "a@example.com", "currency": "EUR"})) == 1
 
 
+def test_a_date_of_birth_is_kept_for_identity_and_is_not_part_of_the_row_key() -> None:
+    (person,) = mapped_row({"email": "a@example.com", "name": "Ann", "birth_date": "1984-03-09"})
+    assert person.person.birth_date == "1984-03-09"
+    (without,) = mapped_row({"email": "a@example.com", "name": "Ann"})
+    # A file that gains a date of birth column keeps its rows' keys: importing it updates them.
+    assert person.key.external_id == without.key.external_id
+
+
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
@@ -114,6 +122,7 @@ def test_currency_alone_adds_no_order() -> None:
         ({"name": "Ann", "order_total": "12.00"}, "need a order_number column"),
         ({"name": "Ann", "ticket_subject": "Help"}, "need a ticket_id column"),
         ({"name": "Ann", "ticket_id": "1", "opened_at": "yesterday"}, "opened_at"),
+        ({"name": "Ann", "birth_date": "09/03/1984"}, "birth_date: not an ISO-8601 date"),
     ],
 )
 def test_invalid_rows_raise_mapping_errors_with_the_reason(
