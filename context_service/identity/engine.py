@@ -199,15 +199,8 @@ class Engine:
         return [rid for rid in alone if rid not in taken]
 
     def _decided(self, record_ids: list[int]) -> set[int]:
-        found: set[int] = set()
-        for chunk in chunks(record_ids):
-            marks = placeholders(chunk)
-            for a, b in self.conn.execute(
-                f"SELECT a, b FROM identity_decisions WHERE a IN ({marks}) OR b IN ({marks})",
-                chunk * 2,
-            ):
-                found.update((int(a), int(b)))
-        return found
+        decisions = self._decisions(record_ids)
+        return {x for pair in decisions.together | decisions.apart for x in pair}
 
     def _new_profiles(self, record_ids: list[int]) -> set[str]:
         """Give each of these records a new profile of its own; return the profile ids."""
