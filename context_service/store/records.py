@@ -113,7 +113,7 @@ def upsert_record(
     updated_at = mapped.updated_at if mapped else None
     deleted = int(mapped.deleted) if mapped else 0
     blob = encode_mapped(mapped) if mapped else None
-    state = _state(conn, key) if known is None else known.get(key)
+    state = (stored_states(conn, [key]) if known is None else known).get(key)
     if state is None:
         cursor = conn.execute(
             "INSERT INTO records (source, kind, external_id, payload, payload_hash, updated_at, "
@@ -151,15 +151,6 @@ def upsert_record(
     return UpsertOutcome(
         record_id=record_id, status="updated", previous=decode_mapped(state.mapped)
     )
-
-
-def _state(conn: sqlite3.Connection, key: RecordKey) -> StoredState | None:
-    row = conn.execute(
-        "SELECT id, payload_hash, updated_at, deleted, mapped FROM records "
-        "WHERE source = ? AND kind = ? AND external_id = ?",
-        (key.source, key.kind, key.external_id),
-    ).fetchone()
-    return None if row is None else StoredState(*row)
 
 
 _COLUMNS = "id, source, kind, external_id, payload, updated_at, fetched_at, deleted, mapped, error"

@@ -24,6 +24,7 @@ from context_service.store import Store, profiles
 from context_service.store import inbox as inbox_store
 from context_service.sync.erase import erase_records
 from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
+from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
 
 log = logging.getLogger("context_service.webhooks")
@@ -91,9 +92,9 @@ class InboxPruner:
         if self.retention_days <= 0 or now - self._last < self.every_seconds:
             return 0
         self._last = now
-        before = datetime.fromtimestamp(now - self.retention_days * 86400.0, UTC)
+        before = cutoff(datetime.fromtimestamp(now, UTC), self.retention_days)
         with self.store.transaction() as conn:
-            return inbox_store.purge(conn, before.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            return inbox_store.purge(conn, before)
 
 
 def apply_pending(
