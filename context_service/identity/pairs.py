@@ -9,11 +9,10 @@ Deterministic rules come first (DESIGN, "Identity resolution: principles"):
 
 Otherwise the Fellegi-Sunter probability decides: at or above ``thresholds.link`` the pair links,
 at or above ``thresholds.review`` it goes to a person to decide. A pair whose names clearly
-conflict never links through a shared email or phone: it goes to review; so does a pair whose
-dates of birth differ, whatever else agrees (``birth_date``: two people sharing a mailbox, a
-parent and child). Neither do two records
-that share only a name and an address while each holds its own numbered mailbox under that name
-(a Sr and a Jr): they go to review.
+conflict never links through a shared email or phone: it goes to review. Nor does a pair
+whose dates of birth differ, whatever else agrees (``birth_date``: two people sharing a
+mailbox, a parent and child), nor two records that share only a name and an address while
+each holds its own numbered mailbox under that name (a Sr and a Jr): they go to review.
 """
 
 from __future__ import annotations
