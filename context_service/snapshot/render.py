@@ -75,9 +75,10 @@ def _commerce(s: Snapshot) -> Iterator[str]:
             f"({f.shipment_status or f.status or 'shipped'})"
             for f in o.fulfillments
         )
+        amount = f"{o.amount} {o.currency or ''}".rstrip() if o.amount else "no amount"
         line = (
-            f"- {o.title} {o.created_at[:10] if o.created_at else ''}: {o.amount} {o.currency}, "
-            f"{o.financial_status}, {o.fulfillment_status or 'unfulfilled'}"
+            f"- {o.title} {o.created_at[:10] if o.created_at else ''}: {amount}, "
+            f"{o.financial_status or 'unknown payment'}, {o.fulfillment_status or 'unfulfilled'}"
         )
         yield line + (f", tracking {tracking}" if tracking else "")
         if o.note:

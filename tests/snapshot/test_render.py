@@ -1,0 +1,49 @@
+"""The stored plain-text rendering never prints a missing value as ``None``."""
+
+from __future__ import annotations
+
+from context_service.models import (
+    BillingSection,
+    CommerceSection,
+    CrmSection,
+    IdentitySection,
+    Order,
+    Snapshot,
+    SupportSection,
+)
+from context_service.snapshot.render import render_text
+
+
+def _snapshot(*orders: Order) -> Snapshot:
+    return Snapshot(
+        profile_id="prof_1",
+        version=1,
+        generated_at="2026-11-29T00:00:00Z",
+        identity=IdentitySection(),
+        members=[],
+        commerce=CommerceSection(
+            order_count=len(orders), total_spent="129.00", currency="USD", orders=list(orders)
+        ),
+        billing=BillingSection(),
+        crm=CrmSection(),
+        support=SupportSection(),
+        freshness=[],
+        signals=[],
+        conflicts=[],
+        summary="",
+    )
+
+
+def test_an_order_from_a_spreadsheet_without_payment_status_reads_as_unknown() -> None:
+    order = Order(
+        title="#LEG-7781", created_at="2026-11-20T00:00:00Z", amount="129.00", currency="USD"
+    )
+    text = render_text(_snapshot(order))
+    assert "- #LEG-7781 2026-11-20: 129.00 USD, unknown payment, unfulfilled" in text
+    assert "None" not in text
+
+
+def test_an_order_without_an_amount_says_so() -> None:
+    text = render_text(_snapshot(Order(title="#7", financial_status="paid")))
+    assert "- #7 : no amount, paid, unfulfilled" in text
+    assert "None" not in text
