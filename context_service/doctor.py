@@ -203,7 +203,8 @@ def check_identity(settings: Settings) -> Iterator[Finding]:
         yield Finding(
             "warning",
             f"the identity index of {people:,} person records was built with older blocking "
-            "keys, so some matches are missed: run 'context-service resolve --all'",
+            "keys or matching rules, so some matches are missed or kept: run "
+            "'context-service resolve --all'",
         )
     elif people:
         yield Finding("ok", f"identity index of {people:,} person records is current")

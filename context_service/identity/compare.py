@@ -154,18 +154,21 @@ def own_handles(a: Features, b: Features) -> bool:
     at one address look like this; one person's typo (``mgarcia18344``) does not. A record
     without a name counts when its mailbox spells the other's name (``robert_le32989@...``
     against Rob Le's ``robert_le32988@...``): the other's own mailbox then spells its own."""
-    numbers_a = _handle_numbers(a, b if b.first or b.last else a)
-    numbers_b = _handle_numbers(b, a if a.first or a.last else b)
+    names = [f for f in (a, b) if f.first or f.last]
+    numbers_a, numbers_b = _handle_numbers(a, names), _handle_numbers(b, names)
     if not numbers_a or not numbers_b:
         return False
     return not any(_digit_slip(x, y) for x in numbers_a for y in numbers_b)
 
 
-def _handle_numbers(holder: Features, named: Features) -> set[str]:
+def _handle_numbers(holder: Features, names: list[Features]) -> set[str]:
+    """The numbers of ``holder``'s mailboxes that spell one of ``names`` (either record's: one
+    of the two may carry a typo of the name their mailboxes share)."""
     found = set()
     for email in holder.emails:
         digits = _digits(email.partition("@")[0])
-        if len(digits) >= 2 and _letters_spell(_letters(email), named, short=True):
+        letters = _letters(email)
+        if len(digits) >= 2 and any(_letters_spell(letters, n, short=True) for n in names):
             found.add(digits)
     return found
 
@@ -173,7 +176,7 @@ def _handle_numbers(holder: Features, named: Features) -> set[str]:
 def _digit_slip(x: str, y: str) -> bool:
     """The same number, or one slip of it: two neighbouring digits swapped, one dropped or
     one doubled (a wrong digit is another number)."""
-    if x == y:
+    if x == y or _same_year(x, y):
         return True
     if len(x) == len(y):
         diff = [i for i in range(len(x)) if x[i] != y[i]]
@@ -182,6 +185,17 @@ def _digit_slip(x: str, y: str) -> bool:
     if len(longer) != len(shorter) + 1:
         return False
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _same_year(x: str, y: str) -> bool:
+    """A year written in full and short: ``1985`` and ``85``."""
+    longer, shorter = (x, y) if len(x) > len(y) else (y, x)
+    return (
+        len(longer) == 4
+        and len(shorter) == 2
+        and longer[:2] in {"19", "20"}
+        and (longer[2:] == shorter)
+    )
 
 
 def _mailbox_spells(holder: Features, named: Features) -> bool:

@@ -59,10 +59,12 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 
 # Bump when ``blocking_keys`` or the identifier rows change: records indexed before then lack
 # the new keys, so they miss candidates until ``context-service resolve --all`` indexes them
-# again (``context-service doctor`` says so).
+# again (``context-service doctor`` says so). Bumped too when a pair rule changes what may
+# share a profile, so that existing profiles are rebuilt under it.
 # 2026-11-29.3: provider domain typos (hotmail.co, yahoo.co...) corrected.
 # 2026-11-29.4: a nameless record's door and digit keys: its mailbox initials.
-INDEX_VERSION = "2026-11-29.5"  # dates of birth in the stored features
+# 2026-11-29.5: dates of birth in the stored features.
+INDEX_VERSION = "2026-11-29.6"  # namesakes on one phone or door are never one profile
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

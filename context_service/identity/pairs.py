@@ -11,8 +11,9 @@ Otherwise the Fellegi-Sunter probability decides: at or above ``thresholds.link`
 at or above ``thresholds.review`` it goes to a person to decide. A pair whose names clearly
 conflict never links through a shared email or phone: it goes to review. Nor does a pair
 whose dates of birth differ, whatever else agrees (``birth_date``: two people sharing a
-mailbox, a parent and child), nor two records that share only a name and an address while
-each holds its own numbered mailbox under that name (a Sr and a Jr): they go to review.
+mailbox, a parent and child), nor two records that share a name and an address or a phone
+while each holds its own numbered mailbox under that name (``namesakes``: a Sr and a Jr): they
+go to review, and no third record joins them into one profile.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class Thresholds(msgspec.Struct, frozen=True):
 class PairResult(msgspec.Struct, frozen=True):
     """What the engine concluded about two records."""
 
-    rule: str  # explicit_id | email | phone_name | probabilistic | conflict | birth_date
+    # explicit_id | email | phone_name | probabilistic | conflict | birth_date | namesakes
+    rule: str
     probability: float
     levels: Levels
     link: bool  # strong enough to join the two records' clusters
@@ -56,13 +58,10 @@ def decide(
     explicit = (a.own and a.own in b.xrefs) or (b.own and b.own in a.xrefs)
     if explicit:
         return PairResult("explicit_id", 1.0, levels, link=True, review=False, conflict=False)
+    apart = _kept_apart(a, b, levels, probability, thresholds)
+    if apart is not None:
+        return apart
     email, phone, first, last = levels[0], levels[1], levels[2], levels[3]
-    strong = email in {"exact", "shared"} or phone in {"exact", "shared"}
-    if names_conflict(a, b):
-        return PairResult("conflict", probability, levels, False, review=strong, conflict=True)
-    if births_conflict(a.birth, b.birth):
-        review = strong or probability >= thresholds.review
-        return PairResult("birth_date", probability, levels, False, review=review, conflict=True)
     if email == "exact":
         return PairResult("email", max(probability, thresholds.link), levels, True, False, False)
     names_agree = first in {"exact", "fuzzy"} and last in {"exact", "fuzzy"}
@@ -70,15 +69,33 @@ def decide(
         return PairResult(
             "phone_name", max(probability, thresholds.link), levels, True, False, False
         )
-    link = probability >= thresholds.link and not _namesakes_at_one_door(a, b, levels)
+    link = probability >= thresholds.link
     review = not link and probability >= thresholds.review
     return PairResult("probabilistic", probability, levels, link, review, conflict=False)
 
 
-def _namesakes_at_one_door(a: Features, b: Features, levels: Levels) -> bool:
-    """One name at one address, but each record with its own numbered mailbox under that name
-    and no contact in common: a Sr and a Jr, or a parent and child named alike. The name and
-    the door then say nothing about which of the two a record is, so the pair is reviewed,
-    not linked."""
+def _kept_apart(
+    a: Features, b: Features, levels: Levels, probability: float, thresholds: Thresholds
+) -> PairResult | None:
+    """The conflict that keeps the two out of one profile whatever else they share, if any;
+    a person reviews the pair when a mailbox or phone agrees, or the probability is high."""
+    strong = levels[0] in {"exact", "shared"} or levels[1] in {"exact", "shared"}
+    if names_conflict(a, b):
+        rule, review = "conflict", strong
+    elif births_conflict(a.birth, b.birth):
+        rule, review = "birth_date", strong or probability >= thresholds.review
+    elif _namesakes(a, b, levels):
+        rule, review = "namesakes", strong or probability >= thresholds.review
+    else:
+        return None
+    return PairResult(rule, probability, levels, link=False, review=review, conflict=True)
+
+
+def _namesakes(a: Features, b: Features, levels: Levels) -> bool:
+    """One name at one door or on one home phone, but each record with its own numbered
+    mailbox under that name: a Sr and a Jr, or a parent and child named alike. The name, the
+    door and the phone then say nothing about which of the two a record is, so the pair is
+    reviewed and never joined automatically, not even through a third record that has only
+    the name and the phone."""
     email, phone, address = levels[0], levels[1], levels[4]
-    return email == "different" and phone != "exact" and address == "exact" and own_handles(a, b)
+    return email == "different" and (phone == "exact" or address == "exact") and own_handles(a, b)

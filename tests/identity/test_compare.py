@@ -350,23 +350,50 @@ def test_one_person_at_one_door_with_a_slip_or_another_mailbox_still_links(x: st
     assert _linked(a, b)
 
 
-def test_namesakes_at_one_door_sharing_a_phone_link_by_the_phone_rule() -> None:
-    """The phone rule is deterministic (DESIGN); the door guard only stops the probabilistic
-    name-and-address link."""
-    a = Features(
-        emails=("samanthahoward2684@gmail.com",),
-        phones=("+15555550100",),
-        first="samantha",
-        last="howard",
-        **_DOOR,
+def _on_phone(first: str, last: str, email: str) -> Features:
+    return Features(emails=(email,), phones=("+15555550100",), first=first, last=last)
+
+
+def test_namesakes_on_one_home_phone_go_to_review_and_never_share_a_profile() -> None:
+    """A Sr and a Jr on the family's landline: the phone and the name agree, but each holds
+    their own numbered mailbox under that name, so the phone rule does not link them."""
+    result = decide(
+        _on_phone("samantha", "howard", "samanthahoward2684@gmail.com"),
+        _on_phone("samantha", "howard", "samanthah2685@gmail.com"),
+        DEFAULT_MODEL,
+        Thresholds(),
     )
-    b = Features(
-        emails=("samanthah2685@gmail.com",),
-        phones=("+15555550100",),
-        first="samantha",
-        last="howard",
-        **_DOOR,
+    assert (result.rule, result.link, result.review, result.conflict) == (
+        "namesakes",
+        False,
+        True,
+        True,
     )
+
+
+def test_namesakes_are_found_when_one_record_misspells_the_shared_name() -> None:
+    """``Smantha``'s mailbox spells Samantha; the other's spells ``samanthah``: one name."""
+    result = decide(
+        _at_door("smantha", "howard", "samantha.howard2684@gmail.com"),
+        _at_door("samantha", "howard", "samanthah.2685@gmail.com"),
+        DEFAULT_MODEL,
+        Thresholds(),
+    )
+    assert (result.rule, result.link, result.review) == ("namesakes", False, True)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("samantha.howard1985@gmail.com", "showard85@yahoo.com"),  # one year, full and short
+        ("samanthahoward2684@gmail.com", "samantha.howard2684@outlook.com"),  # one number
+        ("samanthahoward2684@gmail.com", "howard.family@gmail.com"),  # a family mailbox
+    ],
+)
+def test_one_person_on_one_phone_with_two_mailboxes_still_links_by_the_phone_rule(
+    x: str, y: str
+) -> None:
+    a, b = _on_phone("samantha", "howard", x), _on_phone("samantha", "howard", y)
     assert decide(a, b, DEFAULT_MODEL, Thresholds()).rule == "phone_name"
 
 

@@ -232,3 +232,21 @@ def test_a_record_whose_date_of_birth_differs_joins_no_profile_through_one_mailb
     for blob, text in snapshots:
         assert "1961-04-17" not in blob.decode() + text  # used to keep apart, never shown
         assert "1990-08-30" not in blob.decode() + text
+
+
+def test_a_record_with_only_the_name_and_home_phone_joins_one_namesake_not_both(
+    store: Store, ingest: Ingest
+) -> None:
+    """Carol Morozov Sr and Jr share the landline and each has a numbered mailbox; a helpdesk
+    user with the name and the landline but no mailbox may belong to either, so it cannot
+    join the two into one profile."""
+    phone = "+12765550162"
+    ingest(hubspot_contact("1", "carol_morozov5808@hotmail.com", "Carol", "Morozov", phone))
+    ingest(hubspot_contact("2", "carol.morozov5809@gmail.com", "Carol", "Morozov", phone))
+    ingest(zendesk_user(3, "Carol Morozov", phone="(276) 555-0162"))
+    sr, jr = _profile(store, "hubspot", "contact", "1"), _profile(store, "hubspot", "contact", "2")
+    assert sr != jr
+    assert _profile(store, "zendesk", "user", "3") in {sr, jr}
+    assert ("1", "2") in _open_reviews(store)
+    reasons = {r for (r,) in store.conn.execute("SELECT reason FROM review_items")}
+    assert "one name at one door or phone, each with their own numbered mailbox" in reasons
