@@ -1,4 +1,4 @@
-"""The ``context-service`` command: serve, demo, sync, import, status, lookup.
+"""The ``context-service`` command: every sub-command, its arguments and its exit codes.
 
 Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module,
 ``wiring.py`` and ``api/app.py`` are the only places that wire integrations in.
@@ -26,6 +26,12 @@ from context_service.wiring import ingest_context
 
 if TYPE_CHECKING:
     from context_service.sheets import ImportReport
+
+DESCRIPTION = (
+    "Customer context service: serve the API, load the demo, sync and import sources, "
+    "resolve identities, manage keys. Settings come from CONTEXT_SERVICE_* variables "
+    "(the database is CONTEXT_SERVICE_DB, default ./context.db; make demo uses demo.db)."
+)
 
 DEMO_LINKS = {
     "shopify_shop": "context-demo",
@@ -78,10 +84,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    settings = load_settings(port=args.port, **_demo_overrides())
+    # --port wins; without it CONTEXT_SERVICE_PORT (default 8000) applies, as for serve.
+    port = {"port": args.port} if args.port is not None else {}
+    settings = load_settings(**port, **_demo_overrides())
     if not settings.api_keys:
         settings = load_settings(
-            port=args.port, api_keys=["demo-" + secrets.token_urlsafe(18)], **_demo_overrides()
+            **port, api_keys=["demo-" + secrets.token_urlsafe(18)], **_demo_overrides()
         )
     store = Store(settings.db)
     if store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0:
@@ -137,9 +145,20 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         print(f"{exc.title}: {exc.detail}", file=sys.stderr)
         for cand in exc.extra.get("candidates", []):
             print(f"  {cand['profile_id']}  {cand['name']}  ({cand['why']})", file=sys.stderr)
+        _hint_if_empty(store, settings)
         return 1
     print(stored.text, end="")
     return 0
+
+
+def _hint_if_empty(store: Store, settings: Settings) -> None:
+    """Say so when the database holds no records: usually CONTEXT_SERVICE_DB names another file."""
+    if store.conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
+        print(
+            f"note: {settings.db} holds no customers; set CONTEXT_SERVICE_DB to the database "
+            "you loaded (make demo writes demo.db)",
+            file=sys.stderr,
+        )
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -302,12 +321,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = Store(settings.db)
-    if args.output in (None, "-"):
-        count = write_export(store.conn, sys.stdout, args.format)
-    else:
-        with open(args.output, "w", encoding="utf-8", newline="") as out:
-            count = write_export(store.conn, out, args.format)
-    record_export(store, settings.audit_retention_days)  # an export is a read of everyone
+    try:
+        if args.output in (None, "-"):
+            count = write_export(store.conn, sys.stdout, args.format)
+        else:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = write_export(store.conn, out, args.format)
+    finally:
+        # An export is a read of everyone, also when its reader stopped early (``| head``).
+        record_export(store, settings.audit_retention_days)
     print(f"exported {count} profiles as {args.format}", file=sys.stderr)
     return 0
 
@@ -354,6 +376,9 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
     store = Store(settings.db)
     try:
         find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
+    except ContextServiceError:
+        _hint_if_empty(store, settings)
+        raise
     finally:
         store.close()
     key = signing_key(settings.widget_secret, settings.api_keys)
@@ -393,15 +418,19 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every command is documented in the README (a test checks)."""
-    parser = argparse.ArgumentParser(prog="context-service", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="context-service", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="serve the HTTP API")
     p.add_argument("--host", default=None, help="bind address (default CONTEXT_SERVICE_HOST)")
     p.add_argument("--port", type=int, default=None, help="port (default CONTEXT_SERVICE_PORT)")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("demo", help="load the demo data if the database is empty, then serve")
-    p.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
-    p.add_argument("--customers", type=int, default=1000, help="synthetic customers to generate")
+    p.add_argument(
+        "--port", type=int, default=None, help="port to serve on (default CONTEXT_SERVICE_PORT)"
+    )
+    p.add_argument(
+        "--customers", type=int, default=1000, help="synthetic customers to generate (default 1000)"
+    )
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("sync", help="sync a source from its API (resumes from its cursor)")
     p.add_argument("source", choices=["shopify", "stripe", "hubspot", "zendesk"])
@@ -418,7 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="map a column to a field (FIELD '-' ignores the column); repeatable",
     )
     p.add_argument("--mapping", default=None, help="TOML or JSON file of COLUMN = FIELD entries")
-    p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default=None)
+    p.add_argument(
+        "--format", choices=["csv", "xlsx", "jsonl"], default=None, help="default: the extension"
+    )
     p.add_argument("--encoding", default=None, help="CSV text encoding (default: sniffed)")
     p.add_argument(
         "--show-rejections",
@@ -433,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", action="store_true", help="estimate the match model first")
     p.set_defaults(func=cmd_resolve)
     p = sub.add_parser("export", help="write every profile (members and identity) as JSONL or CSV")
-    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="default jsonl")
     p.add_argument("--output", default=None, help="file to write (default: standard output)")
     p.set_defaults(func=cmd_export)
     p = sub.add_parser("status", help="per-source sync status: last run, cursors, counts")
@@ -464,6 +495,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContextServiceError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``context-service export | head``): stop quietly, like cat.
+        _detach_stdout()
+        return 1
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush raises nothing more."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's capture): nothing left to flush
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

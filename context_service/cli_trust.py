@@ -172,8 +172,16 @@ def add_commands(sub: Any) -> None:
     p = ksub.add_parser("create", help="create a key and print it once")
     p.add_argument("--name", required=True, help="a unique name (shown in the read audit)")
     p.add_argument("--scopes", required=True, help=f"comma-separated: {', '.join(SCOPES)}")
-    p.add_argument("--audiences", default=None, help="comma-separated audiences it may ask for")
-    p.add_argument("--hide", default=None, help="comma-separated fields hidden from it")
+    p.add_argument(
+        "--audiences",
+        default=None,
+        help=f"comma-separated audiences it may ask for: {', '.join((*AUDIENCES, FULL))}",
+    )
+    p.add_argument(
+        "--hide",
+        default=None,
+        help=f"comma-separated fields hidden from it: {', '.join(sorted(FIELDS))}",
+    )
     p.add_argument(
         "--trusted-backend",
         action="store_true",

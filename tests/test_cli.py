@@ -56,3 +56,73 @@ def test_every_cli_command_is_documented(command: str) -> None:
 @pytest.mark.parametrize("name", setting_names())
 def test_every_setting_is_documented(name: str) -> None:
     assert name in README.read_text(), name
+
+
+def test_the_help_describes_the_command_without_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out
+    assert "CONTEXT_SERVICE_DB" in out
+
+
+def test_lookup_in_an_empty_database_says_which_file_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "context.db"))
+    assert main(["lookup", "maya.patel@example.com"]) == 1
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'context.db'} holds no customers" in err
+    assert "CONTEXT_SERVICE_DB" in err
+
+
+def test_lookup_in_a_loaded_database_gives_no_empty_hint(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(demo_db))
+    assert main(["lookup", "nobody@example.com"]) == 1
+    assert "holds no customers" not in capsys.readouterr().err
+
+
+def test_demo_serves_on_context_service_port_without_port(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import context_service.cli as cli
+
+    served: list[int] = []
+    monkeypatch.setattr(cli, "serve", lambda settings: served.append(settings.port))
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(demo_db))
+    monkeypatch.setenv("CONTEXT_SERVICE_PORT", "9123")
+    assert main(["demo"]) == 0
+    assert main(["demo", "--port", "9124"]) == 0
+    assert served == [9123, 9124]
+    assert "http://127.0.0.1:9123/v1/context" in capsys.readouterr().out
+
+
+class _ClosedPipe:
+    """A stdout whose reader has gone away, as under ``context-service export | head``."""
+
+    def write(self, _text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_export_into_a_closed_pipe_stops_quietly_and_is_audited(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shutil
+    import sqlite3
+
+    db = tmp_path / "copy.db"
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(db))
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert main(["export"]) == 1
+    conn = sqlite3.connect(db)
+    try:
+        exports = "SELECT count(*) FROM read_audit WHERE channel = 'export'"
+        assert conn.execute(exports).fetchone()[0] > 0
+    finally:
+        conn.close()
