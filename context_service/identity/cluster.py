@@ -147,7 +147,7 @@ def cluster_component(
             )
     for (a, b), result in sorted(results.items()):
         if result.review and clusters.find(a) != clusters.find(b) and (a, b) not in decisions.apart:
-            reason = _REVIEW_REASONS.get(result.rule, "uncertain")
+            reason = review_reason(result.rule)
             reviews.append(Review(a, b, result.probability, reason, _ev(model, result)))
     return ComponentResult(clusters=clusters.groups(), links=links, reviews=_unique(reviews))
 
@@ -157,6 +157,11 @@ _REVIEW_REASONS = {
     "birth_date": "dates of birth differ",
     "namesakes": "one name at one door or phone, each with their own numbered mailbox",
 }
+
+
+def review_reason(rule: str) -> str:
+    """What a reviewer is told about a pair decided by ``rule`` (``pairs.decide``)."""
+    return _REVIEW_REASONS.get(rule, "uncertain")
 
 
 def _ev(model: MatchModel, result: PairResult) -> dict[str, dict[str, float | str]]:

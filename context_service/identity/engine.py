@@ -33,6 +33,7 @@ from context_service.identity.cluster import (
     Review,
     cluster_component,
     pair_of,
+    review_reason,
 )
 from context_service.identity.features import (
     Features,
@@ -401,10 +402,12 @@ class Engine:
             if (a, b) in decisions.apart or owner.get(a) is None or owner.get(a) == owner.get(b):
                 continue
             evidence: dict[str, dict[str, float | str]] = {}
+            reason = "uncertain"
             if a in known and b in known:
                 result = decide(known[a], known[b], self.model, self.thresholds)
                 evidence = self.model.evidence(result.levels)
-            found.append(Review(a, b, probability, "uncertain", evidence))
+                reason = review_reason(result.rule)
+            found.append(Review(a, b, probability, reason, evidence))
         return found
 
     def _write_reviews(self, reviews: list[Review], members: list[int]) -> None:

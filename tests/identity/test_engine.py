@@ -69,6 +69,18 @@ def test_family_mailbox_links_nobody_and_asks_a_person(store: Store, ingest: Ing
     assert ("1", "2") in _open_reviews(store)
 
 
+def test_a_review_item_says_why_the_pair_was_not_linked(store: Store, ingest: Ingest) -> None:
+    """Lori and Patricia Faure on one household phone: the model alone would link them (the
+    phone, the surname and the door agree), so the reviewer is told it is the names that
+    conflict, not shown a bare "uncertain" above the link threshold."""
+    ingest(shopify_customer(1, "lori.faure206@example.net", "Lori", "Faure", "+18125550172"))
+    ingest(hubspot_contact("2", None, "Patricia", "Faure", phone="(812) 555-0172"))
+    assert count_profiles(store.conn) == 2
+    reasons = [r for (r,) in store.conn.execute("SELECT reason FROM review_items")]
+    assert reasons
+    assert set(reasons) == {"names conflict on a shared identifier"}
+
+
 def test_no_chaining_through_one_weak_link(store: Store, ingest: Ingest) -> None:
     ingest(shopify_customer(1, "john.smith@example.com", "John", "Smith"))
     ingest(hubspot_contact("2", "john.smith@example.com", "J", "Smith", phone="+1 212 555 0142"))
