@@ -2,7 +2,9 @@
 
 Authenticated by the vendor's signature over the raw body, not by an API key (vendors cannot
 send ours). A delivery that fails verification gets 401 and leaves no trace; an authentic one
-is stored in the durable inbox, acknowledged at once and applied right after the response.
+is stored in the durable inbox, acknowledged at once and applied right after the response; an
+authentic one that cannot be read is kept raw and answered 422. Behind a proxy, the URL HubSpot
+signs is rebuilt from ``CONTEXT_SERVICE_PUBLIC_URL``.
 """
 
 from __future__ import annotations
@@ -44,10 +46,27 @@ async def receive_webhook(
     if connector is None:
         raise ProfileNotFound(f"no webhook source {source!r} is configured on this server")
     body = await request.body()
-    receipt = receive(state.store, connector, request.headers, body, str(request.url), time.time())
+    urls = _called_urls(request, state, source)
+    receipt = receive(state.store, connector, request.headers, body, urls, time.time())
     task = BackgroundTask(_apply, state, connectors)
     content = {"status": receipt.status, "topic": receipt.topic}
     return Response(content, background=task)
+
+
+def _called_urls(request: Request[Any, Any, Any], state: Any, source: str) -> list[str]:
+    """The URLs the vendor may have called, for signatures that cover it (HubSpot v3).
+
+    Behind a proxy that terminates TLS or rewrites the host, the request arrives at another URL
+    than the one HubSpot called and signed: that one is ``CONTEXT_SERVICE_PUBLIC_URL`` plus this
+    route's path and the query as received. The URL the request arrived at is tried as well.
+    """
+    own = str(request.url)
+    public = getattr(state.get("settings"), "public_url", None)
+    if not public:
+        return [own]
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    called = f"{public.rstrip('/')}/v1/webhooks/{source}" + (f"?{query}" if query else "")
+    return [called, own]
 
 
 def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:

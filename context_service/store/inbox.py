@@ -69,14 +69,24 @@ def pending(conn: sqlite3.Connection, limit: int = 100) -> list[InboxRow]:
     ]
 
 
+def is_pending(conn: sqlite3.Connection, inbox_id: int) -> bool:
+    """Whether the delivery still waits to be applied (not applied, failed or purged since)."""
+    row = conn.execute("SELECT status FROM webhook_inbox WHERE id = ?", (inbox_id,)).fetchone()
+    return row is not None and row[0] == "pending"
+
+
 def mark(
     conn: sqlite3.Connection, inbox_id: int, status: str, now: str, error: str | None = None
-) -> None:
-    """Record the outcome of applying a delivery (``applied``, ``failed`` or ``pending``)."""
-    conn.execute(
-        "UPDATE webhook_inbox SET status = ?, applied_at = ?, error = ? WHERE id = ?",
+) -> bool:
+    """Record the outcome of applying a pending delivery (``applied``, ``failed`` or
+    ``pending``); return whether it was still pending. A delivery that another applier has
+    already settled keeps its outcome: a late failure never turns ``applied`` into ``failed``."""
+    cursor = conn.execute(
+        "UPDATE webhook_inbox SET status = ?, applied_at = ?, error = ? "
+        "WHERE id = ? AND status = 'pending'",
         (status, now, error, inbox_id),
     )
+    return cursor.rowcount > 0
 
 
 def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:

@@ -1,23 +1,33 @@
 """Webhook intake: verify the raw body, store the delivery durably once, apply it idempotently.
 
 ``receive`` runs on the request path and does only what must happen before answering 2xx:
-verify (``WebhookRejected`` -> 401, nothing stored), parse for dedup ids, and store the delivery
-in the inbox unless one of its ids was seen before. ``apply_pending`` runs right after the
-response (and at startup, for anything a crash left behind): it maps the delivery's objects,
-fetches what a partial delivery points at, erases what a redaction asks to erase, rebuilds the
-affected snapshots, and marks the delivery applied, all in one transaction.
+verify (``WebhookRejected`` -> 401, nothing stored; so is any failure to read the signature
+headers), parse for dedup ids, and store the delivery in the inbox unless one of its ids was
+seen before. An authentic body that cannot be parsed (whatever the parser raised, deeply nested
+JSON included) is kept raw as a ``rejected`` delivery, once per body however often the vendor
+retries it, and answered ``MappingError`` (422), never 500.
+
+``apply_pending`` runs right after the response (and at startup, for anything a crash left
+behind): it maps the delivery's objects, fetches what a partial delivery points at, erases what
+a redaction asks to erase, rebuilds the affected snapshots, and marks the delivery applied, all
+in one transaction. A delivery another applier settled meanwhile is skipped, so concurrent
+appliers apply it once; one that fails is marked ``failed`` with the reason and the others
+still go on. A deletion notice with no time of its own counts as observed when it was
+received, so an older copy of the object delivered after it cannot bring it back.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
 
-from context_service.errors import MappingError, RetriableError
+from context_service.errors import MappingError, RetriableError, WebhookRejected
 from context_service.models import Connector, RecordKey, VendorObject
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, profiles
@@ -44,29 +54,26 @@ def receive(
     connector: Connector,
     headers: Mapping[str, str],
     body: bytes,
-    url: str,
+    url: str | Sequence[str],
     now: float,
 ) -> Receipt:
-    """Verify and durably store one delivery; duplicates are acknowledged and not stored."""
-    connector.verify_webhook(headers, body, url, now)
-    kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
+    """Verify and durably store one delivery; duplicates are acknowledged and not stored.
+
+    ``url`` is the URL the vendor called (HubSpot signs it), or several it may have called
+    (the public URL behind a proxy, and the one the request arrived at): any may verify.
+    """
     source = connector.source
+    _verify(connector, headers, body, [url] if isinstance(url, str) else list(url), now)
+    kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
     try:
         delivery = connector.parse_webhook(headers, body)
     except MappingError as exc:
-        with store.transaction() as conn:
-            inbox_store.add_delivery(
-                conn,
-                source,
-                "unparseable",
-                body,
-                kept,
-                [],
-                utc_now(),
-                status="rejected",
-                error=exc.detail,
-            )
+        _reject(store, source, body, kept, exc.detail)
         raise
+    except Exception as exc:  # RecursionError on deeply nested JSON, or a parser's own bug
+        detail = f"{source} webhook body could not be read: {type(exc).__name__}: {exc}"[:500]
+        _reject(store, source, body, kept, detail)
+        raise MappingError(detail, source=source) from exc
     with store.transaction() as conn:
         if inbox_store.seen_before(conn, source, delivery.dedup_ids):
             return Receipt(status="duplicate", topic=delivery.topic)
@@ -74,6 +81,46 @@ def receive(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
         )
     return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
+
+
+def _verify(
+    connector: Connector, headers: Mapping[str, str], body: bytes, urls: list[str], now: float
+) -> None:
+    """Raise ``WebhookRejected`` unless the delivery verifies against one of ``urls``."""
+    refused: list[WebhookRejected] = []
+    for url in dict.fromkeys(urls or [""]):
+        try:
+            connector.verify_webhook(headers, body, url, now)
+        except WebhookRejected as exc:
+            refused.append(exc)
+        except Exception as exc:  # a header no verifier foresaw: refused, never a 500
+            # Only the exception's type: its message could quote a header value.
+            raise WebhookRejected(
+                f"{connector.source} delivery could not be verified ({type(exc).__name__})"
+            ) from exc
+        else:
+            return
+    raise refused[0]
+
+
+def _reject(store: Store, source: str, body: bytes, headers: dict[str, str], error: str) -> None:
+    """Keep an authentic but unreadable body raw, once: the vendor retries a refused delivery
+    (Stripe for days), and every retry carries the same body."""
+    digest = "rejected:" + hashlib.sha256(body).hexdigest()
+    with store.transaction() as conn:
+        if inbox_store.seen_before(conn, source, [digest]):
+            return
+        inbox_store.add_delivery(
+            conn,
+            source,
+            "unparseable",
+            body,
+            headers,
+            [digest],
+            utc_now(),
+            status="rejected",
+            error=error,
+        )
 
 
 class InboxPruner:
@@ -129,22 +176,33 @@ def _apply_one(
             source,
             o.kind,
             o.payload,
-            o.observed_at or delivery.occurred_at,
+            # A deletion happened no later than its notice arrived: without a time of its own it
+            # would carry none, and any older copy of the object would bring the object back.
+            o.observed_at or delivery.occurred_at or (row.received_at if o.deleted else None),
             o.deleted,
             o.merged_into,
         )
         for o in objects
     ]
-    with store.transaction() as conn:
-        ingest_batch(store, items, ctx)
-        if delivery.erase:
-            now = utc_now()
-            keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
-            changed = erase_records(conn, keys, ctx.region, now)
-            for profile_id in changed:
-                profiles.bump_version(conn, profile_id, now)
-            materialize(conn, changed, ctx.links, now, ctx.region)
-        inbox_store.mark(conn, row.id, "applied", utc_now())
+    try:
+        with store.transaction() as conn:
+            if not inbox_store.is_pending(conn, row.id):
+                return 0  # another applier (a concurrent request, a second worker) settled it
+            ingest_batch(store, items, ctx)
+            if delivery.erase:
+                now = utc_now()
+                keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
+                changed = erase_records(conn, keys, ctx.region, now)
+                for profile_id in changed:
+                    profiles.bump_version(conn, profile_id, now)
+                materialize(conn, changed, ctx.links, now, ctx.region)
+            inbox_store.mark(conn, row.id, "applied", utc_now())
+    except sqlite3.OperationalError as exc:  # busy or locked: rolled back, tried again later
+        _mark(store, row.id, "pending", f"{type(exc).__name__}: {exc}")
+        return 0
+    except Exception as exc:  # rolled back; recorded on the row, and the next rows still go on
+        _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
+        return 0
     if delivery.erase:  # leave no trace in free pages or the WAL (``trust.erasure``)
         compact(store)
     return 1

@@ -13,6 +13,7 @@ The same envelope (``{id, type, created, data: {object}}``) arrives by webhook a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,6 +69,9 @@ _KINDS = {name: name for name in ("customer", "subscription", "invoice", "charge
 # Events whose object no longer exists afterwards (a draft invoice can be deleted).
 _DELETIONS = frozenset({"customer.deleted", "invoice.deleted"})
 _THIN_EVENT = "v2.core.event"
+# Unix seconds in ASCII digits; the bound keeps ``int()`` away from absurd inputs (``str.isdigit``
+# also accepts "²" and other digits ``int`` refuses, and ``int`` refuses over 4300 digits).
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
 
 class _EventData(msgspec.Struct):
@@ -99,18 +103,18 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 def parse_signature_header(value: str) -> tuple[int, list[str]]:
     """The timestamp and the ``v1`` signatures of a ``Stripe-Signature`` header.
 
-    Raises ``WebhookRejected`` when the timestamp is missing or not an integer, or no ``v1``
-    signature is present.
+    Raises ``WebhookRejected`` when the timestamp is missing or not a plain non-negative integer
+    (ASCII digits, at most 15 of them), or no ``v1`` signature is present.
     """
     timestamp: str | None = None
     signatures: list[str] = []
     for item in value.split(","):
         scheme, _, signature = item.strip().partition("=")
         if scheme == "t":
-            timestamp = signature
+            timestamp = signature.strip()
         elif scheme == "v1":
             signatures.append(signature)
-    if timestamp is None or not timestamp.strip().isdigit():
+    if timestamp is None or not _TIMESTAMP.fullmatch(timestamp):
         raise WebhookRejected("Stripe-Signature has no valid timestamp")
     if not signatures:
         raise WebhookRejected("Stripe-Signature has no v1 signature")
@@ -170,14 +174,18 @@ def decode_event(raw: bytes | Mapping[str, Any]) -> Event:
 def event_objects(event: Event) -> list[VendorObject]:
     """The object an event carries, as a ``VendorObject`` observed at the event's time.
 
-    Unknown object types give an empty list; ``customer.deleted`` marks the object deleted.
+    Unknown object types give an empty list; ``customer.deleted`` marks the object deleted. An
+    object of a known type without a string id is passed on all the same, so that ingestion
+    keeps it raw with the reason it cannot be mapped instead of dropping it unseen; a deletion
+    without an id names nothing and gives an empty list.
     """
     obj = event.data.object
     kind = _KINDS.get(str(obj.get("object")))
-    if kind is None or not isinstance(obj.get("id"), str):
+    deleted = event.type in _DELETIONS
+    if kind is None or (deleted and not isinstance(obj.get("id"), str)):
         return []
     observed = iso_utc(event.created)
-    return [VendorObject(kind, obj, observed_at=observed, deleted=event.type in _DELETIONS)]
+    return [VendorObject(kind, obj, observed_at=observed, deleted=deleted)]
 
 
 def parse_delivery(raw_body: bytes) -> Delivery:
