@@ -306,6 +306,14 @@ DROP INDEX records_external;
 CREATE INDEX records_external_id ON records (external_id);
 """
 
+# A payload that cannot be mapped, for a record whose good version is stored: the good
+# version stays in effect (its profile keeps its data) and the raw payload is kept here, with
+# its reason in ``error``, until a newer good version replaces both.
+_V12_REJECTED_PAYLOAD = """
+ALTER TABLE records ADD COLUMN rejected_payload TEXT;
+"""
+
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -318,6 +326,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0009_summary_view", _V9_SUMMARY_VIEW),
     ("0010_identity_meta", _V10_IDENTITY_META),
     ("0011_external_id_index", _V11_EXTERNAL_ID_INDEX),
+    ("0012_rejected_payload", _V12_REJECTED_PAYLOAD),
 ]
 
 

@@ -102,15 +102,19 @@ def upsert_record(
     fetched_at: str,
     error: str | None = None,
     known: dict[RecordKey, StoredState] | None = None,
+    observed_at: str | None = None,
 ) -> UpsertOutcome:
     """Insert or update one record, unless the stored copy is newer (then ``stale``).
 
     ``known`` is a batch's prefetched ``stored_states``: a key absent from it is absent from
     the store, and the dictionary is kept up to date with what this call writes, so a key that
-    repeats within the batch compares against its earlier copy.
+    repeats within the batch compares against its earlier copy. A payload that could not be
+    mapped (``mapped`` is ``None``, ``error`` says why) is dated by ``observed_at``; when a
+    good version of the record is stored it stays in effect, and the payload is kept in
+    ``rejected_payload`` with the reason (``unchanged``), unless it is older (``stale``).
     """
     digest = payload_hash(payload)
-    updated_at = mapped.updated_at if mapped else None
+    updated_at = mapped.updated_at if mapped else observed_at
     deleted = int(mapped.deleted) if mapped else 0
     blob = encode_mapped(mapped) if mapped else None
     state = (stored_states(conn, [key]) if known is None else known).get(key)
@@ -138,12 +142,18 @@ def upsert_record(
     record_id = state.record_id
     if updated_at and state.updated_at and updated_at < state.updated_at:
         return UpsertOutcome(record_id=record_id, status="stale")
+    if mapped is None and state.mapped is not None:
+        conn.execute(
+            "UPDATE records SET rejected_payload = ?, error = ?, fetched_at = ? WHERE id = ?",
+            (payload, error, fetched_at, record_id),
+        )
+        return UpsertOutcome(record_id=record_id, status="unchanged")
     if state.payload_hash == digest and state.deleted == deleted:
         conn.execute("UPDATE records SET fetched_at = ? WHERE id = ?", (fetched_at, record_id))
         return UpsertOutcome(record_id=record_id, status="unchanged")
     conn.execute(
         "UPDATE records SET payload = ?, payload_hash = ?, updated_at = ?, fetched_at = ?, "
-        "deleted = ?, mapped = ?, error = ? WHERE id = ?",
+        "deleted = ?, mapped = ?, error = ?, rejected_payload = NULL WHERE id = ?",
         (payload, digest, updated_at, fetched_at, deleted, blob, error, record_id),
     )
     if known is not None:
@@ -214,8 +224,18 @@ def record_ids_for_keys(
     return found
 
 
+def rejected_payload(conn: sqlite3.Connection, key: RecordKey) -> str | None:
+    """The raw payload last rejected for a record whose good version stays in effect."""
+    row = conn.execute(
+        "SELECT rejected_payload FROM records WHERE source = ? AND kind = ? AND external_id = ?",
+        (key.source, key.kind, key.external_id),
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def rejected(conn: sqlite3.Connection, source: str | None = None) -> Iterator[StoredRecord]:
-    """Records kept raw because their mapping failed."""
+    """Records kept raw because their mapping failed, and records whose latest payload could
+    not be mapped while their good version stays in effect (``rejected_payload``)."""
     where = "error IS NOT NULL" + (" AND source = ?" if source else "")
     params: tuple[str, ...] = (source,) if source else ()
     for row in conn.execute(f"SELECT {_COLUMNS} FROM records WHERE {where}", params):

@@ -235,7 +235,16 @@ def _ingest_one(
     mapped = item.mapped
     if mapped is None:
         reason = item.error or "unmapped"
-        upsert_record(conn, item.key, item.text, None, fetched_at=now, error=reason, known=known)
+        upsert_record(
+            conn,
+            item.key,
+            item.text,
+            None,
+            fetched_at=now,
+            error=reason,
+            known=known,
+            observed_at=item.item.observed_at,
+        )
         report.rejected += 1
         report.rejections.append(
             Rejection(item.item.source, item.item.kind, item.key.external_id, reason)

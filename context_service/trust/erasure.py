@@ -191,8 +191,9 @@ def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None
 
 
 def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
-    """Blank inbox bodies and delete rejected raw payloads that mention the person; also clear
-    sync-run notes that do. Returns (inbox rows, rejected records)."""
+    """Blank inbox bodies, delete rejected raw payloads and clear the rejected payloads kept
+    beside good records that mention the person; also clear sync-run notes that do. Returns
+    (inbox rows, rejected payloads)."""
     if not needles.texts and not needles.digits:
         return 0, 0
     inbox = [
@@ -210,6 +211,17 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
         if any(needles.found_in(part or "") for part in row[1:])
     ]
     conn.executemany("DELETE FROM records WHERE id = ?", [(i,) for i in rejected])
+    kept = [
+        int(row[0])
+        for row in conn.execute(
+            "SELECT id, rejected_payload FROM records WHERE rejected_payload IS NOT NULL"
+        )
+        if needles.found_in(row[1])
+    ]
+    conn.executemany(
+        "UPDATE records SET rejected_payload = NULL, error = NULL WHERE id = ?",
+        [(i,) for i in kept],
+    )
     runs = [
         int(row[0])
         for row in conn.execute("SELECT id, note, error FROM sync_runs")
@@ -218,7 +230,7 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     conn.executemany(
         "UPDATE sync_runs SET note = NULL, error = NULL WHERE id = ?", [(i,) for i in runs]
     )
-    return len(inbox), len(rejected)
+    return len(inbox), len(rejected) + len(kept)
 
 
 _TRUNCATE_TRIES = 200

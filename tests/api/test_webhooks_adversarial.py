@@ -804,11 +804,6 @@ def test_zendesk_newest_first_keeps_the_newest(store: Store, post: Callable[...,
     assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: True}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync/ingest.py stores an unmappable payload with no updated_at, over a newer record "
-    "(outside the webhook intake; reported)",
-)
 def test_stripe_an_older_unmappable_event_never_replaces_newer_data(
     store: Store, post: Callable[..., Any]
 ) -> None:

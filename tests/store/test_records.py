@@ -7,7 +7,13 @@ from pathlib import Path
 from context_service.models import Mapped, RecordKey
 from context_service.store import Store
 from context_service.store.migrations import MIGRATIONS, applied, migrate
-from context_service.store.records import get_record, payload_hash, upsert_record
+from context_service.store.records import (
+    get_record,
+    payload_hash,
+    rejected,
+    rejected_payload,
+    upsert_record,
+)
 
 KEY = RecordKey("shopify", "customer", "42")
 
@@ -47,6 +53,59 @@ def test_older_update_never_overwrites_newer(store: Store) -> None:
     assert record is not None
     assert record.payload == '{"v": 2}'
     assert record.updated_at == "2026-01-02T00:00:00Z"
+
+
+def _reject(store: Store, payload: str, observed_at: str | None) -> str:
+    with store.transaction() as conn:
+        return upsert_record(
+            conn,
+            KEY,
+            payload,
+            None,
+            fetched_at="2026-01-05T00:00:00Z",
+            error="metadata: expected an object",
+            observed_at=observed_at,
+        ).status
+
+
+def test_an_unmappable_payload_keeps_the_good_version_and_is_kept_beside_it(
+    store: Store,
+) -> None:
+    _upsert(store, '{"v": 1}', "2026-01-02T00:00:00Z")
+    assert _reject(store, '{"v": "broken"}', "2026-01-03T00:00:00Z") == "unchanged"
+    record = get_record(store.conn, KEY)
+    assert record is not None
+    assert (record.payload, record.updated_at) == ('{"v": 1}', "2026-01-02T00:00:00Z")
+    assert record.mapped is not None  # its profile keeps the data
+    assert record.error == "metadata: expected an object"
+    assert rejected_payload(store.conn, KEY) == '{"v": "broken"}'
+    assert [r.key for r in rejected(store.conn)] == [KEY]
+    # A newer good version replaces both the record and the rejected payload.
+    assert _upsert(store, '{"v": 3}', "2026-01-04T00:00:00Z") == "updated"
+    record = get_record(store.conn, KEY)
+    assert record is not None
+    assert (record.payload, record.error) == ('{"v": 3}', None)
+    assert rejected_payload(store.conn, KEY) is None
+
+
+def test_an_older_unmappable_payload_is_stale(store: Store) -> None:
+    _upsert(store, '{"v": 2}', "2026-01-02T00:00:00Z")
+    assert _reject(store, '{"v": "broken"}', "2026-01-01T00:00:00Z") == "stale"
+    record = get_record(store.conn, KEY)
+    assert record is not None
+    assert (record.payload, record.error) == ('{"v": 2}', None)
+    assert rejected_payload(store.conn, KEY) is None
+
+
+def test_an_unmappable_payload_of_a_new_key_is_stored_raw(store: Store) -> None:
+    assert _reject(store, '{"v": "broken"}', None) == "inserted"
+    record = get_record(store.conn, KEY)
+    assert record is not None
+    assert (record.payload, record.mapped, record.error) == (
+        '{"v": "broken"}',
+        None,
+        "metadata: expected an object",
+    )
 
 
 def test_same_payload_twice_is_unchanged(store: Store) -> None:

@@ -49,6 +49,12 @@ def _seed_extras(db: Path, profile_id: str) -> None:
             "VALUES ('shopify', 'customers/update', '2026-01-01', ?, '{}', 'applied')",
             (body,),
         )
+        # Another customer's latest payload, unmappable, kept beside their good record.
+        conn.execute(
+            "UPDATE records SET rejected_payload = ?, error = 'unmappable' WHERE id = ("
+            "SELECT min(id) FROM records WHERE lower(payload) NOT LIKE '%maya%')",
+            ('{"note": "forwarded by maya.patel@example.com"}',),
+        )
     store.close()
 
 
@@ -67,6 +73,7 @@ def test_erasure_leaves_nothing_and_a_resync_does_not_recreate_her(
         assert report["records"] >= 8
         assert report["suppressed"] >= 3
         assert report["inbox_scrubbed"] == 1
+        assert report["rejected_records"] >= 1
         gone = client.get("/v1/context", params={"email": MAYA}, headers=AUTH)
         assert gone.status_code == 404
         reads = client.get("/v1/audit/reads", headers=AUTH).json()["reads"]
