@@ -389,7 +389,11 @@ class Delivery(msgspec.Struct):
     ``topic`` is the vendor's event type. ``refetch`` lists (kind, external_id) of objects to
     fetch fresh through ``Connector.fetch_one`` because the delivery carries only a part of them
     (a Shopify refund or fulfillment belongs to an order). ``erase`` lists (kind, external_id)
-    of records whose data must be erased (compliance topics such as ``customers/redact``).
+    of records whose person must be erased (compliance topics such as ``customers/redact``):
+    their whole profile, suppressed from then on. ``remove`` lists (kind, external_id,
+    occurred_at) of records the vendor deleted but may restore (HubSpot ``contact.deletion``):
+    the record's data is deleted unless the stored copy is newer than the deletion, and
+    nothing is suppressed, so a restore brings it back.
     """
 
     dedup_ids: list[str]
@@ -398,6 +402,7 @@ class Delivery(msgspec.Struct):
     refetch: list[tuple[str, str]] = []
     erase: list[tuple[str, str]] = []
     occurred_at: str | None = None
+    remove: list[tuple[str, str, str]] = []
 
 
 class Connector(Protocol):

@@ -21,7 +21,8 @@ from context_service.trust.erasure import erase_profiles
 def erase_records(
     conn: sqlite3.Connection, keys: list[RecordKey], region: str, now: str
 ) -> set[str]:
-    """Delete these records and everything indexed from them; return the profiles touched."""
+    """Erase the profiles of the person-like records among these (suppressed from then on),
+    then delete the records and everything indexed from them; return the profiles touched."""
     people = _people(conn, keys)
     if people:
         source = keys[0].source
@@ -33,6 +34,14 @@ def erase_records(
             now=now,
             region=region,
         )
+    return remove_records(conn, keys, region, now)
+
+
+def remove_records(
+    conn: sqlite3.Connection, keys: list[RecordKey], region: str, now: str
+) -> set[str]:
+    """Delete these records and everything indexed from them (their profiles are re-resolved
+    without them, nothing is suppressed); return the profiles touched."""
     changed: set[str] = set()
     for key in keys:
         record = get_record(conn, key)

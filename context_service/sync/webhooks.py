@@ -32,7 +32,8 @@ from context_service.models import Connector, RecordKey, VendorObject
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, profiles
 from context_service.store import inbox as inbox_store
-from context_service.sync.erase import erase_records
+from context_service.store.records import get_record
+from context_service.sync.erase import erase_records, remove_records
 from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
@@ -189,10 +190,12 @@ def _apply_one(
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
             ingest_batch(store, items, ctx)
-            if delivery.erase:
+            if delivery.erase or delivery.remove:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
-                changed = erase_records(conn, keys, ctx.region, now)
+                changed = erase_records(conn, keys, ctx.region, now) if keys else set()
+                gone = _not_newer(conn, source, delivery.remove)
+                changed |= remove_records(conn, gone, ctx.region, now) if gone else set()
                 for profile_id in changed:
                     profiles.bump_version(conn, profile_id, now)
                 materialize(conn, changed, ctx.links, now, ctx.region)
@@ -206,6 +209,21 @@ def _apply_one(
     if delivery.erase:  # leave no trace in free pages or the WAL (``trust.erasure``)
         compact(store)
     return 1
+
+
+def _not_newer(
+    conn: sqlite3.Connection, source: str, removals: list[tuple[str, str, str]]
+) -> list[RecordKey]:
+    """The removed records whose stored copy is not newer than their deletion: a deletion
+    delivered after a restore that happened later leaves the restored record alone."""
+    keys = []
+    for kind, external_id, deleted_at in removals:
+        key = RecordKey(source, kind, external_id)
+        record = get_record(conn, key)
+        stored_at = record.updated_at if record is not None else None
+        if not (stored_at and deleted_at and stored_at > deleted_at):
+            keys.append(key)
+    return keys
 
 
 def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> list[VendorObject]:

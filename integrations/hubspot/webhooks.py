@@ -8,8 +8,10 @@ base64 HMAC-SHA256 of it under the app's client secret. Deliveries older than fi
 refused (the timestamp is signed, and HubSpot signs every retry anew).
 
 The body is a JSON array of events. Each carries one property at most, so creations, property
-changes and restores ask for a fresh copy (``refetch``). ``contact.deletion`` and
-``contact.privacyDeletion`` erase the contact; other deletions leave a deleted tombstone; a merge
+changes and restores ask for a fresh copy (``refetch``). ``contact.privacyDeletion`` erases the
+person (``erase``: their profile, suppressed); ``contact.deletion``, which HubSpot can undo for
+90 days, deletes the contact's data unless a newer copy is stored (``remove``), so a restore
+brings it back; other deletions leave a deleted tombstone; a merge
 refetches the primary record and tombstones every merged id. HubSpot says ``eventId`` is not
 guaranteed unique, so each event's dedup id adds a digest of what identifies the change.
 """
@@ -64,7 +66,8 @@ _URI_DECODES = {
 # Subscription prefix -> mapper kind; other objects (tickets, generic ``object.*``) are ignored.
 _KINDS = {"contact": "contact", "company": "company", "deal": "deal"}
 _REFETCH = frozenset({"creation", "propertyChange", "restore", "associationChange"})
-_ERASE = frozenset({"contact.deletion", "contact.privacyDeletion"})
+_ERASE = frozenset({"contact.privacyDeletion"})
+_REMOVE = frozenset({"contact.deletion"})  # restorable for 90 days in HubSpot
 
 
 class Event(msgspec.Struct, rename="camel"):
@@ -170,6 +173,7 @@ class _Collected:
 
     def __init__(self) -> None:
         self.actions: dict[tuple[str, str], VendorObject | str] = {}
+        self.removed_at: dict[tuple[str, str], str] = {}
 
     def add(self, event: Event) -> None:
         prefix, _, action = event.subscription_type.partition(".")
@@ -178,6 +182,10 @@ class _Collected:
             return
         if event.subscription_type in _ERASE:
             self._set((kind, _required_id(event, event.object_id, "objectId")), "erase")
+        elif event.subscription_type in _REMOVE:
+            key = (kind, _required_id(event, event.object_id, "objectId"))
+            self._set(key, "remove")
+            self.removed_at[key] = iso_utc(event.occurred_at) or ""
         elif action == "deletion":
             self._tombstone(kind, _required_id(event, event.object_id, "objectId"), event)
         elif action == "merge":
@@ -189,6 +197,10 @@ class _Collected:
     def of(self, wanted: str) -> list[tuple[str, str]]:
         """The records whose last action is ``wanted`` (``refetch`` or ``erase``)."""
         return [key for key, action in self.actions.items() if action == wanted]
+
+    def removals(self) -> list[tuple[str, str, str]]:
+        """The records whose last action is a (restorable) deletion, with its time."""
+        return [(kind, ext, self.removed_at[(kind, ext)]) for kind, ext in self.of("remove")]
 
     def tombstones(self) -> list[VendorObject]:
         """The deleted-record notices, in order."""
@@ -242,5 +254,6 @@ def parse_delivery(raw_body: bytes) -> Delivery:
         objects=collected.tombstones(),
         refetch=collected.of("refetch"),
         erase=collected.of("erase"),
+        remove=collected.removals(),
         occurred_at=iso_utc(max(event.occurred_at for event in events)),
     )

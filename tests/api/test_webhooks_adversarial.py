@@ -905,11 +905,6 @@ def test_zendesk_a_deletion_before_the_creation_stays_deleted(
     assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: False}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an erasure ignores its event time, and the suppression it leaves blocks the "
-    "contact from then on (reported: erase only for privacyDeletion, or check the time)",
-)
 def test_hubspot_an_older_deletion_after_a_restore_never_erases_the_contact(
     store: Store, post: Callable[..., Any]
 ) -> None:
@@ -923,6 +918,28 @@ def test_hubspot_an_older_deletion_after_a_restore_never_erases_the_contact(
     ):
         event = _hubspot_event(kind, contact["id"], occurred)
         assert post("hubspot", fake, *_reversed(_hubspot_signed(fake, [event]))).status_code == 200
+    assert [status for _, status in _inbox(store)] == ["applied"] * 3
+    assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: True}
+
+
+def test_hubspot_a_deleted_contact_that_hubspot_restores_comes_back(
+    store: Store, post: Callable[..., Any]
+) -> None:
+    """A plain deletion removes the contact's data but suppresses nothing: HubSpot can undo it
+    for 90 days, and the restore brings the contact back."""
+    fake = FakeHubSpot()
+    now_ms = int(time.time() * 1000)
+    contact = fake.add("contacts", now_ms - 100_000, email=NEW_EMAIL, firstname="Max")
+    created = _hubspot_event("contact.creation", contact["id"], now_ms - 100_000)
+    assert post("hubspot", fake, *_reversed(_hubspot_signed(fake, [created]))).status_code == 200
+    assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: True}
+    deleted = _hubspot_event("contact.deletion", contact["id"], now_ms - 50_000)
+    assert post("hubspot", fake, *_reversed(_hubspot_signed(fake, [deleted]))).status_code == 200
+    assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: False}
+    assert get_record(store.conn, RecordKey("hubspot", "contact", contact["id"])) is None
+    fake.add("contacts", now_ms - 10_000, contact["id"], email=NEW_EMAIL, firstname="Max")
+    restored = _hubspot_event("contact.restore", contact["id"], now_ms - 10_000)
+    assert post("hubspot", fake, *_reversed(_hubspot_signed(fake, [restored]))).status_code == 200
     assert [status for _, status in _inbox(store)] == ["applied"] * 3
     assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: True}
 

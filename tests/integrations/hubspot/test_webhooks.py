@@ -112,10 +112,13 @@ def test_property_changes_and_creations_are_refetched_once_each() -> None:
     assert delivery.occurred_at == "2025-12-31T23:50:00Z"
 
 
-def test_deletion_and_privacy_deletion_erase_the_contact() -> None:
+def test_privacy_deletion_erases_the_person_and_deletion_removes_the_contact() -> None:
+    """A privacy deletion is the person's erasure request; a plain deletion HubSpot can undo
+    for 90 days, so it removes the contact's data, dated, and suppresses nothing."""
     body = [event("contact", "deletion", 1), event("contact", "privacyDeletion", 2)]
     delivery = FakeHubSpot().connector().parse_webhook({}, json.dumps(body).encode())
-    assert delivery.erase == [("contact", "1"), ("contact", "2")]
+    assert delivery.erase == [("contact", "2")]
+    assert delivery.remove == [("contact", "1", "2025-12-31T23:50:00Z")]
     assert delivery.refetch == []
 
 
