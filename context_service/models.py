@@ -403,6 +403,7 @@ class Delivery(msgspec.Struct):
     erase: list[tuple[str, str]] = []
     occurred_at: str | None = None
     remove: list[tuple[str, str, str]] = []
+    problems: list[str] = []  # parts of the delivery skipped because they could not be read
 
 
 class Connector(Protocol):

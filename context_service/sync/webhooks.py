@@ -199,7 +199,8 @@ def _apply_one(
                 for profile_id in changed:
                     profiles.bump_version(conn, profile_id, now)
                 materialize(conn, changed, ctx.links, now, ctx.region)
-            inbox_store.mark(conn, row.id, "applied", utc_now())
+            skipped = "; ".join(delivery.problems) or None  # what could not be read, kept
+            inbox_store.mark(conn, row.id, "applied", utc_now(), skipped)
     except sqlite3.OperationalError as exc:  # busy or locked: rolled back, tried again later
         _mark(store, row.id, "pending", f"{type(exc).__name__}: {exc}")
         return 0

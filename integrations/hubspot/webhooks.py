@@ -130,17 +130,34 @@ def verify_signature(
 # --- Events --------------------------------------------------------------------------------------
 
 
-def decode_events(raw_body: bytes) -> list[Event]:
-    """The events of a delivery body; ``MappingError`` unless it is a non-empty array of events."""
+_EVENT = msgspec.json.Decoder(Event)
+
+
+def decode_events(raw_body: bytes) -> tuple[list[Event], list[str]]:
+    """The events of a delivery body, and why each event that could not be read was skipped.
+
+    ``MappingError`` unless the body is a non-empty array holding at least one readable event:
+    one malformed event does not cost the batch's others (HubSpot would retry the whole batch,
+    and fail the same way each time).
+    """
     try:
-        events = msgspec.json.decode(raw_body, type=list[Event])
+        items = msgspec.json.decode(raw_body, type=list[msgspec.Raw])
     except msgspec.DecodeError as exc:
         raise MappingError(f"hubspot webhook: malformed body: {exc}", source=SOURCE) from exc
     except msgspec.ValidationError as exc:
         raise MappingError(f"hubspot webhook: {exc}", source=SOURCE) from exc
-    if not events:
+    if not items:
         raise MappingError("hubspot webhook: the body is an empty array", source=SOURCE)
-    return events
+    events: list[Event] = []
+    problems: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            events.append(_EVENT.decode(item))
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            problems.append(f"hubspot webhook: event {index} skipped: {exc}")
+    if not events:
+        raise MappingError("; ".join(problems[:3]), source=SOURCE)
+    return events, problems
 
 
 def dedup_id(event: Event) -> str:
@@ -244,10 +261,18 @@ def parse_delivery(raw_body: bytes) -> Delivery:
     Events are taken in ``occurredAt`` order (HubSpot does not order a batch), and the last event
     about a record decides: a contact deleted and then restored is refetched, not erased.
     """
-    events = decode_events(raw_body)
+    events, problems = decode_events(raw_body)
     collected = _Collected()
+    applied = 0
     for event in sorted(events, key=lambda event: event.occurred_at):
-        collected.add(event)
+        try:
+            collected.add(event)
+        except MappingError as exc:  # one event without the id it needs: the rest still apply
+            problems.append(f"{exc.detail} (skipped)")
+            continue
+        applied += 1
+    if not applied:
+        raise MappingError("; ".join(problems[:3]), source=SOURCE)
     return Delivery(
         dedup_ids=[dedup_id(event) for event in events],
         topic=_topic(events),
@@ -256,4 +281,5 @@ def parse_delivery(raw_body: bytes) -> Delivery:
         erase=collected.of("erase"),
         remove=collected.removals(),
         occurred_at=iso_utc(max(event.occurred_at for event in events)),
+        problems=problems,
     )

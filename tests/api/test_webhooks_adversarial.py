@@ -922,6 +922,39 @@ def test_hubspot_an_older_deletion_after_a_restore_never_erases_the_contact(
     assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: True}
 
 
+def test_hubspot_one_unreadable_event_does_not_cost_the_rest_of_the_batch(
+    store: Store, post: Callable[..., Any]
+) -> None:
+    """HubSpot retries a refused batch whole, and it would fail the same way each time: the
+    readable events apply, and what was skipped is recorded on the delivery."""
+    fake = FakeHubSpot()
+    now_ms = int(time.time() * 1000)
+    contact = fake.add("contacts", now_ms - 5000, email=NEW_EMAIL, firstname="Max")
+    good = _hubspot_event("contact.creation", contact["id"], now_ms - 5000)
+    no_id = {**_hubspot_event("contact.creation", "1", now_ms - 4000), "objectId": None}
+    bad_time = {**_hubspot_event("contact.creation", "2", now_ms - 3000), "occurredAt": "soon"}
+    headers, body = _hubspot_signed(fake, [no_id, good, bad_time])
+    assert post("hubspot", fake, body, headers).status_code == 200
+    assert _inbox(store) == [("contact.creation", "applied")]
+    [error] = _errors(store)
+    assert error is not None
+    assert "event 2 skipped" in error
+    assert "no objectId" in error
+    assert _emails_found(store, NEW_EMAIL) == {NEW_EMAIL: True}
+
+
+def test_hubspot_a_batch_with_no_readable_event_is_refused_and_kept_raw(
+    store: Store, post: Callable[..., Any]
+) -> None:
+    fake = FakeHubSpot()
+    now_ms = int(time.time() * 1000)
+    no_id = {**_hubspot_event("contact.creation", "1", now_ms - 4000), "objectId": None}
+    headers, body = _hubspot_signed(fake, [no_id, {"eventId": "x"}])
+    assert post("hubspot", fake, body, headers).status_code == 422
+    assert [status for _, status in _inbox(store)] == ["rejected"]
+    assert _records(store) == 0
+
+
 def test_hubspot_a_deleted_contact_that_hubspot_restores_comes_back(
     store: Store, post: Callable[..., Any]
 ) -> None:

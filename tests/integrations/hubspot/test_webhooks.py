@@ -151,7 +151,7 @@ def test_same_event_id_for_different_changes_gives_different_dedup_ids() -> None
     one = event("contact", "propertyChange", 1, propertyName="email", propertyValue="a@x.example")
     two = {**one, "propertyValue": "b@x.example"}
     retry = {**one, "attemptNumber": 3}
-    a, b, c = (dedup_id(e) for e in decode_events(json.dumps([one, two, retry]).encode()))
+    a, b, c = (dedup_id(e) for e in decode_events(json.dumps([one, two, retry]).encode())[0])
     assert a != b
     assert a == c
 
