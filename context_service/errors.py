@@ -84,6 +84,13 @@ class ProfileNotFound(LookupFailed):
     title = "Customer not found"
 
 
+class SourceNotConfigured(ContextServiceError):
+    """A request names a source this server has no settings for."""
+
+    status_code = 404
+    title = "Source not configured"
+
+
 class AmbiguousIdentifier(LookupFailed):
     """The identifier belongs to several different people; ``extra['candidates']`` lists them."""
 

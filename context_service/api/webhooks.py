@@ -17,7 +17,7 @@ from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 
-from context_service.errors import ProfileNotFound
+from context_service.errors import SourceNotConfigured
 from context_service.models import Connector
 from context_service.sync import (
     InboxPruner,
@@ -44,7 +44,7 @@ async def receive_webhook(
     connectors: Mapping[str, Connector] = state.connectors
     connector = connectors.get(source)
     if connector is None:
-        raise ProfileNotFound(f"no webhook source {source!r} is configured on this server")
+        raise SourceNotConfigured(f"no webhook source {source!r} is configured on this server")
     body = await request.body()
     urls = _called_urls(request, state, source)
     receipt = receive(state.store, connector, request.headers, body, urls, time.time())

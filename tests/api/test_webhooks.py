@@ -144,7 +144,9 @@ def test_authentic_but_malformed_body_is_kept_raw_and_refused(
 
 
 def test_unknown_source_is_404_and_oversized_body_is_413(client: TestClient[Any]) -> None:
-    assert client.post("/v1/webhooks/acme", content=b"{}").status_code == 404
+    unknown = client.post("/v1/webhooks/acme", content=b"{}")
+    assert unknown.status_code == 404
+    assert unknown.json()["title"] == "Source not configured"  # not "Customer not found"
     big = b"{" + b" " * 2_000_000 + b"}"
     assert client.post("/v1/webhooks/stripe", content=big).status_code == 413
 
