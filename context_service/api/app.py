@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 from anyio import to_thread
-from litestar import Litestar, Router, get
+from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.openapi import OpenAPIConfig
@@ -26,7 +26,8 @@ from context_service.api.erasure import ROUTES as ERASURE_ROUTES
 from context_service.api.escalations import create_escalation
 from context_service.api.guarded_tools import GuardedToolBox
 from context_service.api.keys import ROUTES as KEY_ROUTES
-from context_service.api.problems import EXCEPTION_HANDLERS
+from context_service.api.params import strict_query
+from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem, utf8_query
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
 from context_service.api.tools import call_tool, get_openai_tools, mcp_route
@@ -64,6 +65,14 @@ def metrics(store: NamedDependency[Store]) -> str:
     )
 
 
+async def schema_not_found(response: Response[Any]) -> Response[Any]:
+    """Litestar answers an unknown ``/schema/...`` path with an HTML page: a problem instead."""
+    if response.status_code != 404:
+        return response
+    detail = "no such schema document; the OpenAPI document is /schema/openapi.json"
+    return problem(404, "Not found", detail)
+
+
 def app_from_env() -> Litestar:
     """App factory for the server process: settings from ``CONTEXT_SERVICE_*`` variables.
 
@@ -90,7 +99,8 @@ def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | 
 
 
 def _protected_routes() -> Router:
-    """Everything but ``/health`` and signed webhooks needs an API key."""
+    """Everything but ``/health`` and signed webhooks needs an API key; a query parameter the
+    route does not take, or one given twice, is a 400 (``params.strict_query``)."""
     return Router(
         "/",
         route_handlers=[
@@ -108,6 +118,7 @@ def _protected_routes() -> Router:
             *KEY_ROUTES,
         ],
         guards=[require_api_key],
+        before_request=strict_query,
     )
 
 
@@ -183,6 +194,8 @@ def create_app(
         ],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=ApiRequest,
+        middleware=[utf8_query],
         request_max_body_size=settings.max_body_bytes,
         state=State(state),
         on_startup=[drain_on_startup],
@@ -199,6 +212,7 @@ def create_app(
                 route_handlers=[],
                 guards=[require_api_key],
                 opt={"scope": AUTHENTICATED},
+                after_request=schema_not_found,
             ),
         ),
         on_shutdown=[close],

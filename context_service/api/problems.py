@@ -1,4 +1,10 @@
-"""Map errors to RFC 9457 problem-details responses; handlers just raise."""
+"""Map errors to RFC 9457 problem-details responses; handlers just raise.
+
+Nothing here reads ``request.url``: litestar builds it by decoding the raw query string as
+UTF-8, so for a query holding other bytes the error handler itself would fail. ``instance`` is
+the request's path (already decoded by the server), never its query, so a value the caller
+sent (a ``user_token``, an email) is not echoed back in the problem.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,15 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from context_service.errors import ContextServiceError
 
 log = logging.getLogger("context_service.api")
 PROBLEM_JSON = "application/problem+json"
+_MAX_MESSAGE = 200  # longest validation message kept: messages can quote what was sent
+_MAX_ERRORS = 10
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[bytes]:
@@ -21,38 +30,69 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[byte
     return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON)
 
 
+def _instance(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("path", ""))
+
+
 def service_error(request: Request[Any, Any, Any], exc: ContextServiceError) -> Response[bytes]:
     """Our own errors carry their status, title, extra fields and headers (``Retry-After``)."""
     response = problem(
-        exc.status_code, exc.title, exc.detail, instance=request.url.path, **exc.extra
+        exc.status_code, exc.title, exc.detail, instance=_instance(request), **exc.extra
     )
     response.headers.update(getattr(exc, "headers", None) or {})
     return response
 
 
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def _source(source: Any) -> str:
+    """``query``, ``body``, ``path``...: litestar names the source with an enum."""
+    return str(getattr(source, "value", source) or "request")
+
+
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
-    """Bad parameters or body: 400 with the offending fields listed."""
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(
-        400, "Invalid request", str(exc.detail), instance=request.url.path, errors=errors
-    )
+    """Bad parameters or body: 400 naming each offending field and what is wrong with it.
+
+    Litestar's own detail repeats the whole request URL (query values included); the detail
+    here says what to fix instead, and each message is cut short.
+    """
+    raw = exc.extra if isinstance(exc.extra, list) else []
+    errors = [
+        {k: _short(v) if k == "message" else v for k, v in e.items()}
+        for e in raw[:_MAX_ERRORS]
+        if isinstance(e, dict)
+    ]
+    parts = [
+        f"{e['key']} ({_source(e.get('source'))}): {e.get('message', 'invalid')}"
+        if e.get("key")
+        else str(e.get("message", "invalid"))
+        for e in errors
+    ]
+    detail = "invalid request: " + "; ".join(parts) if parts else "invalid request"
+    return problem(400, "Invalid request", detail, instance=_instance(request), errors=errors)
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Framework errors (404 route, 405 method...) as problem details."""
-    return problem(
-        exc.status_code, _title(exc.status_code), str(exc.detail), instance=request.url.path
+    response = problem(
+        exc.status_code, _title(exc.status_code), str(exc.detail), instance=_instance(request)
     )
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     """Anything else: log it, answer 500 without leaking internals."""
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s", _instance(request), exc_info=exc)
     return problem(
         500,
         "Internal error",
         "the server failed to answer; the error is logged",
-        instance=request.url.path,
+        instance=_instance(request),
     )
 
 
@@ -64,9 +104,75 @@ def _title(status: int) -> str:
         404: "Not found",
         405: "Method not allowed",
         413: "Payload too large",
+        415: "Unsupported media type",
         429: "Too many requests",
     }
     return titles.get(status, "Error")
+
+
+class ApiRequest(Request[Any, Any, Any]):
+    """The app's request class: a JSON body that cannot be decoded is the caller's error.
+
+    Litestar turns malformed JSON into a 400 but lets two failures of its decoder through as
+    500s: a body nested deeper than the decoder's recursion limit (``[[[[...``, a few KiB) and
+    invalid UTF-8 inside a string. Both are 400 here.
+    """
+
+    async def json(self) -> Any:
+        """The decoded JSON body; 400 when it is nested too deeply or is not UTF-8."""
+        try:
+            return await super().json()
+        except RecursionError:
+            raise ClientException("the JSON body is nested too deeply") from None
+        except UnicodeDecodeError:
+            raise ClientException("the JSON body is not valid UTF-8") from None
+
+
+async def send_problem(
+    send: Send,
+    status: int,
+    title: str,
+    detail: str,
+    instance: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Send a problem-details response straight to the ASGI server, for code that answers
+    before litestar's request handling (and its exception handlers) can."""
+    body = msgspec.json.encode(
+        {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": instance,
+        }
+    )
+    raw = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def utf8_query(app: ASGIApp) -> ASGIApp:
+    """App middleware: 400 for a raw query string that is not UTF-8 (bytes a client should
+    have percent-encoded), answered here because litestar cannot even build the request's URL
+    for it, in its parameter validation and error handling alike."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"")
+        if not query.isascii():
+            try:
+                query.decode("utf-8")
+            except UnicodeDecodeError:
+                detail = "the query string is not valid UTF-8; percent-encode it"
+                await send_problem(send, 400, "Bad request", detail, scope.get("path", ""))
+                return
+        await app(scope, receive, send)
+
+    return middleware
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -35,6 +35,7 @@ from context_service.trust import ADMIN
 ProfileId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Part = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+SQLITE_MAX_INT = 2**63 - 1  # a larger id or offset cannot even be bound to a query
 CALLER_STATE_KEY = "caller"  # set by an auth layer that knows who holds the key, e.g. "support-bot"
 
 
@@ -168,7 +169,7 @@ def get_review(
     store: NamedDependency[Store],
     status: FromQuery[ReviewStatus] = "open",
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=SQLITE_MAX_INT)] = 0,
 ) -> ReviewPage:
     """Pairs of records a person should decide about, oldest first, with both records' keys,
     names and profiles, the match probability, the reason and the per-field evidence."""
@@ -185,7 +186,7 @@ def get_review(
 def decide_review(
     request: Request[Any, Any, Any],
     store: NamedDependency[Store],
-    item_id: Annotated[int, PathParameter(ge=1)],
+    item_id: Annotated[int, PathParameter(ge=1, le=SQLITE_MAX_INT)],
     data: JSONBody[ReviewBody],
 ) -> decisions.ReviewResult:
     """Accept (one person: their records join) or reject (two people: kept apart for good).

@@ -12,6 +12,7 @@ from litestar.params import FromQuery, JSONBody
 from litestar.types import Receive, Scope, Send
 
 from context_service.api.auth import bearer_token, require_api_key
+from context_service.api.problems import send_problem
 from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
 from context_service.trust import CONTEXT_LOOKUP
 
@@ -69,13 +70,22 @@ def _arguments(call: ToolCall) -> dict[str, Any]:
         decoded = msgspec.json.decode(call.arguments or "{}")
     except msgspec.DecodeError as exc:
         raise InvalidToolArguments(f"{call.name}: arguments are not valid JSON") from exc
+    except RecursionError:
+        raise InvalidToolArguments(f"{call.name}: arguments are nested too deeply") from None
     if not isinstance(decoded, dict):
         raise InvalidToolArguments(f"{call.name}: arguments must be a JSON object")
     return decoded
 
 
 def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteHandler:
-    """``/mcp``: the MCP server over streamable HTTP, behind the same API-key guard."""
+    """``/mcp``: the MCP server over streamable HTTP, behind the same API-key guard.
+
+    Only a JSON ``POST`` reaches the MCP server. The server is stateless, so it has no stream
+    to offer a ``GET`` (which the SDK would otherwise hold open, and the connection with it,
+    until the client gives up) and no session to ``DELETE``: both are 405, which the
+    streamable-HTTP transport lets a client expect. Another content type is 415. These
+    answers are problem details, like every other error of the app.
+    """
 
     @asgi(
         "/mcp",
@@ -85,6 +95,22 @@ def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteH
         opt={"scope": CONTEXT_LOOKUP},
     )
     async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-        await mcp_app(scope, receive, send)
+        if scope.get("method") != "POST":
+            detail = "the MCP endpoint is stateless: send JSON-RPC messages with POST"
+            allow = {"Allow": "POST"}
+            await send_problem(send, 405, "Method not allowed", detail, "/mcp", allow)
+        elif not _is_json(scope):
+            detail = "send MCP messages as 'Content-Type: application/json'"
+            await send_problem(send, 415, "Unsupported media type", detail, "/mcp")
+        else:
+            await mcp_app(scope, receive, send)
 
     return mcp_endpoint
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media = value.split(b";", 1)[0].strip().lower()
+            return bool(media == b"application/json")
+    return False

@@ -1,0 +1,79 @@
+"""Query strings hold only the parameters a route declares, each at most once.
+
+Litestar ignores a query parameter its handler does not declare and, for one given twice, keeps
+the last. So ``/v1/context?email=a@x&email=b@y`` answered for ``b@y`` (a proxy or log that read
+the first saw another customer), and a misspelt ``audiance=chatbot`` silently returned the full
+snapshot instead of the chatbot's masked one. ``strict_query``, a ``before_request`` hook of the
+key-protected routes (it runs after the key guard, so only a caller with a key learns about
+parameters), answers 400 for both, naming the parameter, as ``POST /v1/context/lookup`` does
+for an unknown field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.constants import RESERVED_KWARGS
+from litestar.enums import ParamType
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg, PathParameter
+
+from context_service.errors import ContextServiceError
+
+
+class InvalidQuery(ContextServiceError):
+    """The query string names a parameter the route does not take, or one twice."""
+
+    status_code = 400
+    title = "Invalid request"
+
+
+def declared_query(handler: BaseRouteHandler, path_params: set[str]) -> frozenset[str]:
+    """The query parameter names ``handler`` reads (aliases included)."""
+    dependencies = handler.resolve_dependencies()
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if name in RESERVED_KWARGS or name in dependencies or name in path_params:
+            continue
+        if isinstance(kwarg, (BodyKwarg, DependencyKwarg, PathParameter)):
+            continue
+        if isinstance(kwarg, ParameterKwarg):
+            if kwarg.param_type is not ParamType.QUERY:
+                continue  # a header or a cookie
+            names.add(kwarg.query or name)
+        else:
+            names.add(name)
+    return frozenset(names)
+
+
+async def strict_query(request: Request[Any, Any, Any]) -> None:
+    """400 for an undeclared or repeated query parameter (see the module doc)."""
+    query = request.query_params
+    if not query:
+        return
+    declared = declared_query(request.route_handler, set(request.path_params))
+    unknown = sorted(name for name in query if name not in declared)
+    if unknown:
+        allowed = ", ".join(sorted(declared)) or "none"
+        raise InvalidQuery(
+            f"unknown query parameter {_names(unknown)}; this route takes: {allowed}",
+            errors=[
+                {"key": name[:64], "source": "query", "message": "unknown"} for name in unknown[:10]
+            ],
+        )
+    repeated = sorted(name for name in query if len(query.getall(name)) > 1)
+    if repeated:
+        raise InvalidQuery(
+            f"query parameter {_names(repeated)} given more than once; give each once",
+            errors=[
+                {"key": name[:64], "source": "query", "message": "repeated"}
+                for name in repeated[:10]
+            ],
+        )
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(repr(n[:64]) for n in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
