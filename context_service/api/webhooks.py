@@ -44,7 +44,8 @@ async def receive_webhook(
     connectors: Mapping[str, Connector] = state.connectors
     connector = connectors.get(source)
     if connector is None:
-        raise SourceNotConfigured(f"no webhook source {source!r} is configured on this server")
+        name = source if len(source) <= 40 else source[:40] + "..."
+        raise SourceNotConfigured(f"no webhook source {name!r} is configured on this server")
     body = await request.body()
     urls = _called_urls(request, state, source)
     receipt = receive(state.store, connector, request.headers, body, urls, time.time())
