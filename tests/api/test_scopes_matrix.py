@@ -204,6 +204,20 @@ def test_schema_needs_any_valid_key(world: Any) -> None:
         assert client.get("/schema/openapi.json", headers=auth).status_code == 200
 
 
+def test_options_answers_any_valid_key_and_no_one_else(world: Any) -> None:
+    """Litestar's automatic OPTIONS answer lists the route's methods and nothing else: any
+    valid key may ask (it used to get a misleading 403), no key or a revoked one gets 401."""
+    client, keys, _ = world
+    for scope in SCOPES:
+        auth = {"Authorization": f"Bearer {keys[scope]}"}
+        answer = client.options("/v1/context", headers=auth)
+        assert answer.status_code in {200, 204}, answer.text
+        assert "GET" in answer.headers["allow"]
+    assert client.options("/v1/context").status_code == 401
+    revoked = {"Authorization": f"Bearer {keys['revoked']}"}
+    assert client.options("/v1/context", headers=revoked).status_code == 401
+
+
 def test_bootstrap_keys_hold_every_scope(world: Any) -> None:
     client, _, ids = world
     auth = {"Authorization": f"Bearer {TEST_KEY}"}
