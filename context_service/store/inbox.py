@@ -90,8 +90,10 @@ def mark(
 
 
 def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-    """Deliveries per (source, status)."""
-    rows = conn.execute("SELECT source, status, count(*) FROM webhook_inbox GROUP BY 1, 2")
+    """Deliveries per (source, status), counted in the ``webhook_inbox_status`` index."""
+    rows = conn.execute(
+        "SELECT source, status, count(*) FROM webhook_inbox GROUP BY status, source"
+    )
     return {(str(src), str(status)): int(n) for src, status, n in rows}
 
 

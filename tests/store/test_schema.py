@@ -54,3 +54,30 @@ def test_a_vendor_id_is_found_through_an_index_not_a_scan(tmp_path: Path, query:
         store.close()
     assert "records_external_id (external_id=?)" in plan
     assert "SCAN" not in plan
+
+
+@pytest.mark.parametrize(
+    ("query", "params"),
+    [
+        ("SELECT source, status, count(*) FROM webhook_inbox GROUP BY status, source", ()),
+        (
+            "DELETE FROM webhook_inbox WHERE status = 'applied' AND received_at < ?",
+            ("2026-01-01",),
+        ),
+    ],
+)
+def test_inbox_counts_and_purge_read_an_index_not_every_body(
+    tmp_path: Path, query: str, params: tuple[str, ...]
+) -> None:
+    """Status, source and time follow the body in a row: a table scan reads every body."""
+    store = Store(tmp_path / "s.db")
+    try:
+        plan = " ".join(
+            str(row[-1]) for row in store.conn.execute(f"EXPLAIN QUERY PLAN {query}", params)
+        )
+    finally:
+        store.close()
+    assert "webhook_inbox_status" in plan
+    assert "TEMP B-TREE" not in plan
+    table_scan = "SCAN webhook_inbox" in plan.replace("SCAN webhook_inbox USING COVERING", "")
+    assert not table_scan
