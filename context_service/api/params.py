@@ -48,12 +48,18 @@ def declared_query(handler: BaseRouteHandler, path_params: set[str]) -> frozense
     return frozenset(names)
 
 
+_DECLARED: dict[tuple[BaseRouteHandler, frozenset[str]], frozenset[str]] = {}
+
+
 async def strict_query(request: Request[Any, Any, Any]) -> None:
     """400 for an undeclared or repeated query parameter (see the module doc)."""
     query = request.query_params
     if not query:
         return
-    declared = declared_query(request.route_handler, set(request.path_params))
+    handler, path_params = request.route_handler, frozenset(request.path_params)
+    declared = _DECLARED.get((handler, path_params))
+    if declared is None:  # a handler's signature is fixed: read it once
+        declared = _DECLARED[(handler, path_params)] = declared_query(handler, set(path_params))
     unknown = sorted(name for name in query if name not in declared)
     if unknown:
         allowed = ", ".join(sorted(declared)) or "none"
