@@ -26,6 +26,7 @@ from context_service.store import Store
 from context_service.trust import AUTHENTICATED, SCOPES
 from tests.api.test_scopes_matrix import protected_routes
 from tests.conftest import TEST_KEY, make_settings
+from tests.mcp.messages import ACCEPT_MCP, initialize
 from tests.trust.helpers import MAYA, copy_demo, make_key
 
 PROBLEM = "application/problem+json"
@@ -33,17 +34,7 @@ STRIPE_SECRET = "whsec_fuzz-stripe-secret-0001"
 SHOPIFY_SECRET = "shpss_fuzz-shopify-secret-0002"
 WIDGET_SECRET = "fuzz-widget-secret-0003"
 TOMAS = "tomas.garcia@example.com"
-ACCEPT_MCP = {"Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "fuzz", "version": "1"},
-    },
-}
+INITIALIZE = initialize("fuzz")
 FUZZ = settings(
     max_examples=40,
     deadline=None,

@@ -18,20 +18,11 @@ from context_service.api.keys import KNOWN
 from context_service.store import Store
 from context_service.trust import AUTHENTICATED, SCOPES, KeySpec, create_key, revoke_key
 from tests.conftest import TEST_KEY, make_settings
+from tests.mcp.messages import ACCEPT_MCP, initialize
 from tests.trust.helpers import MAYA, copy_demo, make_key
 
 OPEN = {"/health", "/v1/webhooks/{source:str}", "/widget"}
-ACCEPT_MCP = {"Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "matrix", "version": "1"},
-    },
-}
+INITIALIZE = initialize("matrix")
 Call = Callable[[TestClient[Any], dict[str, str], dict[str, str]], Any]
 
 

@@ -16,20 +16,12 @@ from mcp.client.streamable_http import streamable_http_client
 from context_service.api import create_app
 from context_service.audience.policy import fingerprint
 from tests.conftest import TEST_KEY, make_settings
+from tests.mcp.messages import ACCEPT_MCP, initialize
 from tests.widget.live import live_server
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "1"},
-    },
-}
+ACCEPT = ACCEPT_MCP
+INITIALIZE = initialize("test")
 
 
 @pytest.fixture
