@@ -157,9 +157,10 @@ async def send_problem(
 
 
 def utf8_query(app: ASGIApp) -> ASGIApp:
-    """App middleware: 400 for a raw query string that is not UTF-8 (bytes a client should
-    have percent-encoded), answered here because litestar cannot even build the request's URL
-    for it, in its parameter validation and error handling alike."""
+    """App middleware for raw bytes a client should have percent-encoded in the query string:
+    UTF-8 ones are percent-encoded here (litestar reads a raw query as latin-1, so a raw
+    ``müller`` was looked up as ``mÃ¼ller``); anything else is a 400, answered here because
+    litestar cannot even build the request's URL for it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         query: bytes = scope.get("query_string", b"")
@@ -170,9 +171,16 @@ def utf8_query(app: ASGIApp) -> ASGIApp:
                 detail = "the query string is not valid UTF-8; percent-encode it"
                 await send_problem(send, 400, "Bad request", detail, scope.get("path", ""))
                 return
+            scope = {**scope, "query_string": percent_encoded(query)}  # type: ignore[assignment]
         await app(scope, receive, send)
 
     return middleware
+
+
+def percent_encoded(query: bytes) -> bytes:
+    """``query`` with every byte outside ASCII percent-encoded (what the client should have
+    sent); ASCII, percent-encodings included, is left as it is."""
+    return b"".join(b"%%%02X" % byte if byte >= 0x80 else bytes((byte,)) for byte in query)
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

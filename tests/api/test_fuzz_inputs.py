@@ -770,3 +770,18 @@ def test_any_widget_link_is_a_page_never_a_crash(
     assert response.status_code in (400, 403), response.text[:300]
     assert response.headers["content-type"].startswith("text/html")
     assert_clean(world, response.text)
+
+
+def test_a_raw_utf8_query_value_is_read_as_utf8_not_latin1(world: World) -> None:
+    """A client that sends ``é`` unencoded: litestar read the bytes as latin-1 (``Ã©``), so a
+    raw ``müller`` was looked up as ``mÃ¼ller``; the bytes are now percent-encoded first."""
+    query = f"email={MAYA}&format=t\u00e9xt".encode()
+    status, _, body = raw_request(world.client, "GET", "/v1/context", query, world.auth())
+    assert status == 400
+    detail = json.loads(body)["detail"]
+    assert "t\u00e9xt" in detail
+    assert "\u00c3" not in detail
+    status, _, _ = raw_request(
+        world.client, "GET", "/v1/context", f"email={MAYA}&format=text".encode(), world.auth()
+    )
+    assert status == 200  # an ASCII query goes through untouched
