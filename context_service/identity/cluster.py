@@ -156,6 +156,7 @@ _REVIEW_REASONS = {
     "conflict": "names conflict on a shared identifier",
     "birth_date": "dates of birth differ",
     "namesakes": "one name at one door or phone, each with their own numbered mailbox",
+    "family_mailbox": "a record without a name on a household's mailbox",
 }
 
 

@@ -64,7 +64,8 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-11-29.3: provider domain typos (hotmail.co, yahoo.co...) corrected.
 # 2026-11-29.4: a nameless record's door and digit keys: its mailbox initials.
 # 2026-11-29.5: dates of birth in the stored features.
-INDEX_VERSION = "2026-11-29.6"  # namesakes on one phone or door are never one profile
+# 2026-11-29.6: namesakes on one phone or door are never one profile.
+INDEX_VERSION = "2026-11-29.7"  # a nameless record on a household mailbox is reviewed
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

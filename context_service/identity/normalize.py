@@ -283,6 +283,18 @@ def mailbox_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
+_HOUSEHOLD_WORDS = ("family", "household")
+
+
+def is_family_mailbox(email: str) -> bool:
+    """Whether a mailbox is named for a household rather than a person: ``thesmiths12@``,
+    ``the.garcias@``, ``desai.family@``, ``smithhousehold@``."""
+    letters = "".join(ch for ch in email.partition("@")[0] if ch.isalpha())
+    if any(word in letters for word in _HOUSEHOLD_WORDS):
+        return True
+    return letters.startswith("the") and letters.endswith("s") and len(letters) >= 7
+
+
 def is_merge_email(email: str) -> bool:
     """Whether a normalized email may link two records (not generic, not a placeholder)."""
     local, _, _domain = email.partition("@")

@@ -13,7 +13,9 @@ conflict never links through a shared email or phone: it goes to review. Nor doe
 whose dates of birth differ, whatever else agrees (``birth_date``: two people sharing a
 mailbox, a parent and child), nor two records that share a name and an address or a phone
 while each holds its own numbered mailbox under that name (``namesakes``: a Sr and a Jr): they
-go to review, and no third record joins them into one profile.
+go to review, and no third record joins them into one profile. A record without a name that
+shares only a household's mailbox (``thesmiths12@``) with a named record is reviewed, not
+linked by the email rule (``family_mailbox``): any member of the household may have written it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import msgspec
 from context_service.identity.compare import Levels, compare, names_conflict, own_handles
 from context_service.identity.features import Features
 from context_service.identity.model import MatchModel
-from context_service.identity.normalize import births_conflict
+from context_service.identity.normalize import births_conflict, is_family_mailbox
 
 
 class Thresholds(msgspec.Struct, frozen=True):
@@ -36,7 +38,8 @@ class Thresholds(msgspec.Struct, frozen=True):
 class PairResult(msgspec.Struct, frozen=True):
     """What the engine concluded about two records."""
 
-    # explicit_id | email | phone_name | probabilistic | conflict | birth_date | namesakes
+    # explicit_id | email | phone_name | probabilistic | conflict | birth_date | namesakes |
+    # family_mailbox
     rule: str
     probability: float
     levels: Levels
@@ -62,6 +65,8 @@ def decide(
     if apart is not None:
         return apart
     email, phone, first, last = levels[0], levels[1], levels[2], levels[3]
+    if email == "exact" and _nameless_on_a_family_mailbox(a, b):
+        return PairResult("family_mailbox", probability, levels, False, True, False)
     if email == "exact":
         return PairResult("email", max(probability, thresholds.link), levels, True, False, False)
     names_agree = first in {"exact", "fuzzy"} and last in {"exact", "fuzzy"}
@@ -72,6 +77,15 @@ def decide(
     link = probability >= thresholds.link
     review = not link and probability >= thresholds.review
     return PairResult("probabilistic", probability, levels, link, review, conflict=False)
+
+
+def _nameless_on_a_family_mailbox(a: Features, b: Features) -> bool:
+    """A record without a name that shares only a household's mailbox (``thesmiths12@``) with
+    a named one: which member of the household it is, nothing says, so a person decides."""
+    if bool(a.first or a.last) == bool(b.first or b.last):
+        return False
+    shared = set(a.emails) & set(b.emails)
+    return bool(shared) and all(is_family_mailbox(email) for email in shared)
 
 
 def _kept_apart(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from context_service.identity.compare import compare, names_conflict
 from context_service.identity.features import Features
 from context_service.identity.model import DEFAULT_MODEL
-from context_service.identity.normalize import first_name_variants
+from context_service.identity.normalize import first_name_variants, is_family_mailbox
 from context_service.identity.pairs import Thresholds, decide
 
 
@@ -440,3 +440,43 @@ def test_different_dates_of_birth_on_one_mailbox_go_to_review_not_into_one_profi
     for other in ("1979-06-02", "1979-02-06", ""):
         same = Features(emails=parent.emails, first="ann", last="lee", birth=other)
         assert _linked(parent, same), other
+
+
+@pytest.mark.parametrize(
+    ("email", "household"),
+    [
+        ("thepetrovs951@yahoo.com", True),
+        ("the.garcias@gmail.com", True),
+        ("desai.family@example.com", True),
+        ("smithhousehold@outlook.com", True),
+        ("theodore.nash@gmail.com", False),
+        ("thomas1984@gmail.com", False),
+        ("maya.patel@example.com", False),
+    ],
+)
+def test_a_household_mailbox_is_told_by_its_name(email: str, household: bool) -> None:
+    assert is_family_mailbox(email) is household
+
+
+def test_a_nameless_record_on_a_household_mailbox_is_reviewed_not_linked() -> None:
+    """Any member of the Petrovs may have written it: a person decides."""
+    named = Features(emails=("thepetrovs951@yahoo.com",), first="robert", last="petrov")
+    nameless = Features(emails=("thepetrovs951@yahoo.com",), phones=("+15555550100",))
+    result = decide(named, nameless, DEFAULT_MODEL, Thresholds())
+    assert (result.rule, result.link, result.review, result.conflict) == (
+        "family_mailbox",
+        False,
+        True,
+        False,
+    )
+
+
+def test_a_household_mailbox_still_links_named_records_and_personal_mailboxes_link_nameless() -> (
+    None
+):
+    robert = Features(emails=("thepetrovs951@yahoo.com",), first="robert", last="petrov")
+    bob = Features(emails=("thepetrovs951@yahoo.com",), first="bob", last="petrov")
+    assert decide(robert, bob, DEFAULT_MODEL, Thresholds()).rule == "email"
+    own = Features(emails=("robert.petrov951@yahoo.com",), first="robert", last="petrov")
+    nameless = Features(emails=("robert.petrov951@yahoo.com",))
+    assert decide(own, nameless, DEFAULT_MODEL, Thresholds()).rule == "email"

@@ -51,8 +51,8 @@ def _rebuild(store: Store) -> None:
 
 
 def _desai_family(ingest: Ingest) -> None:
-    """Two people on one family mailbox (and a nameless record on it that links to both): the
-    engine links nobody and asks a person about shopify 1 and hubspot 2."""
+    """Two people on one family mailbox, and a nameless record on it: the engine links nobody
+    and asks a person about shopify 1 and hubspot 2, and about the nameless record with each."""
     ingest(shopify_customer(1, "desai.family@example.com", "Christopher", "Desai"))
     ingest(hubspot_contact("2", "desai.family@example.com", "Robert", "Petrov"))
     ingest(stripe_customer("cus_3", "desai.family@example.com", None))
@@ -227,9 +227,15 @@ def test_split_refuses_records_outside_the_profile_and_splitting_everything(
 def test_review_lists_both_records_and_the_evidence(store: Store, ingest: Ingest) -> None:
     _desai_family(ingest)
     page = list_review(store.conn, limit=1)
-    assert (page.status, page.total, page.limit, page.offset) == ("open", 1, 1, 0)
+    assert (page.status, page.total, page.limit, page.offset) == ("open", 3, 1, 0)
     assert len(page.items) == 1
-    item = page.items[0]
+    everything = list_review(store.conn).items
+    [item] = [i for i in everything if (i.a.external_id, i.b.external_id) == ("1", "2")]
+    reasons = {(i.a.external_id, i.b.external_id): i.reason for i in everything}
+    assert {pair: reason for pair, reason in reasons.items() if "cus_3" in pair} == {
+        ("1", "cus_3"): "a record without a name on a household's mailbox",
+        ("2", "cus_3"): "a record without a name on a household's mailbox",
+    }
     assert (item.a.source, item.a.kind, item.a.external_id, item.a.name) == (
         "shopify",
         "customer",
@@ -240,7 +246,7 @@ def test_review_lists_both_records_and_the_evidence(store: Store, ingest: Ingest
     assert item.a.profile_id == _pid(store, SHOP1)
     assert item.evidence["email"]["level"] in {"exact", "shared"}
     assert "weight" in item.evidence["email"]
-    assert list_review(store.conn, offset=1).items == []
+    assert list_review(store.conn, offset=3).items == []
     assert list_review(store.conn, status="accepted").total == 0
 
 
@@ -327,7 +333,8 @@ def test_audit_explains_a_probabilistic_link_field_by_field(store: Store, ingest
 def test_audit_lists_open_review_items_touching_the_profile(store: Store, ingest: Ingest) -> None:
     _desai_family(ingest)
     audit = profile_audit(store.conn, _pid(store, HUB2))
-    assert [(r.a.external_id, r.b.external_id) for r in audit.open_reviews] == [("1", "2")]
+    touching = [(r.a.external_id, r.b.external_id) for r in audit.open_reviews]
+    assert sorted(touching) == [("1", "2"), ("2", "cus_3")]
     assert audit.links == []
 
 
