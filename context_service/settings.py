@@ -48,6 +48,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     shopify_shop: str | None = None
     shopify_access_token: str | None = None
     shopify_webhook_secret: str | None = None
+    shopify_previous_webhook_secret: str | None = None  # accepted too, while a rotation settles
     shopify_base_url: str | None = None
 
     stripe_api_key: str | None = None
@@ -116,6 +117,7 @@ SECRET_FIELDS = frozenset(
         "api_keys",
         "shopify_access_token",
         "shopify_webhook_secret",
+        "shopify_previous_webhook_secret",
         "stripe_api_key",
         "stripe_webhook_secret",
         "hubspot_access_token",

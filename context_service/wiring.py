@@ -69,6 +69,7 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             shop=settings.shopify_shop,
             access_token=settings.shopify_access_token,
             webhook_secret=settings.shopify_webhook_secret,
+            previous_webhook_secret=settings.shopify_previous_webhook_secret,
             base_url=settings.shopify_base_url,
         )
     if "stripe" in sources:

@@ -243,6 +243,7 @@ class ShopifyConnector:
         access_token: str | None,
         webhook_secret: str | None,
         base_url: str | None = None,
+        previous_webhook_secret: str | None = None,
         api_version: str = DEFAULT_API_VERSION,
         page_size: int = 100,
         sleep: Callable[[float], None] = time.sleep,
@@ -252,6 +253,7 @@ class ShopifyConnector:
         self.api_version = api_version
         self.page_size = page_size
         self._webhook_secret = webhook_secret
+        self._previous_webhook_secret = previous_webhook_secret
         headers = {"Accept": "application/json"}
         if access_token:
             headers["X-Shopify-Access-Token"] = access_token
@@ -259,7 +261,7 @@ class ShopifyConnector:
             client,
             base_url=base_url or shop_base_url(shop),
             headers=headers,
-            secrets=[access_token or "", webhook_secret or ""],
+            secrets=[access_token or "", webhook_secret or "", previous_webhook_secret or ""],
             policy=policy,
             decide=_retry_throttled,
             sleep=sleep,
@@ -279,7 +281,9 @@ class ShopifyConnector:
         self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
     ) -> None:
         """Check ``X-Shopify-Hmac-Sha256`` over the raw body and ``X-Shopify-Triggered-At``."""
-        webhooks.verify(headers, raw_body, self._webhook_secret, now)
+        webhooks.verify(
+            headers, raw_body, self._webhook_secret, now, previous=self._previous_webhook_secret
+        )
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """Route a verified delivery by topic (see ``integrations.shopify.webhooks``)."""

@@ -67,18 +67,26 @@ def _timestamp(value: str, what: str) -> float:
     return datetime.fromisoformat(str(iso).replace("Z", "+00:00")).timestamp()
 
 
-def verify(headers: Mapping[str, str], raw_body: bytes, secret: str | None, now: float) -> None:
+def verify(
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    secret: str | None,
+    now: float,
+    previous: str | None = None,
+) -> None:
     """Raise ``WebhookRejected`` unless the HMAC matches and the delivery is not stale.
 
     ``X-Shopify-Hmac-Sha256`` must equal base64(HMAC-SHA256(secret, raw body)), compared in
-    constant time. ``X-Shopify-Triggered-At``, when present, must be within
-    ``MAX_AGE_SECONDS`` of ``now``.
+    constant time. After the app's client secret is rotated, Shopify may go on signing with the
+    old one for up to an hour, so ``previous`` (the old secret, when set) is accepted too.
+    ``X-Shopify-Triggered-At``, when present, must be within ``MAX_AGE_SECONDS`` of ``now``.
     """
     key = require_secret(secret, SOURCE)
     presented = header(headers, "Hmac-Sha256")
     if presented is None:
         raise WebhookRejected("shopify delivery has no X-Shopify-Hmac-Sha256 header")
-    if not matches_any(hmac_base64(key, raw_body), [presented]):
+    keys = [key, previous] if previous else [key]
+    if not any(matches_any(hmac_base64(k, raw_body), [presented]) for k in keys):
         raise WebhookRejected("shopify webhook signature does not match")
     triggered = header(headers, "Triggered-At")
     if triggered is not None:

@@ -108,6 +108,20 @@ def test_signed_deliveries_verify(fake: FakeShopify, connector: ShopifyConnector
     connector.verify_webhook(lowered, raw, URL, NOW)
 
 
+def test_during_a_secret_rotation_the_previous_secret_is_accepted_too(fake: FakeShopify) -> None:
+    """Shopify may sign with the old client secret for up to an hour after a rotation."""
+    rotated = fake.connector(webhook_secret="shpss_new", previous_webhook_secret="shpss_old")
+    for secret in ("shpss_new", "shpss_old"):
+        headers, raw = fake.signed("customers/update", bob(), secret=secret)
+        rotated.verify_webhook(headers, raw, URL, NOW)
+    headers, raw = fake.signed("customers/update", bob(), secret="shpss_older")
+    with pytest.raises(WebhookRejected, match="does not match"):
+        rotated.verify_webhook(headers, raw, URL, NOW)
+    headers, raw = fake.signed("customers/update", bob(), secret="shpss_old")
+    with pytest.raises(WebhookRejected, match="does not match"):  # once it is removed
+        fake.connector(webhook_secret="shpss_new").verify_webhook(headers, raw, URL, NOW)
+
+
 def test_retries_within_shopifys_retry_schedule_are_accepted(
     fake: FakeShopify, connector: ShopifyConnector
 ) -> None:
