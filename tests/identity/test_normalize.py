@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from context_service.identity.normalize import (
     births_conflict,
     fold,
+    is_family_mailbox,
     is_merge_email,
     is_merge_phone,
     is_own_number,
@@ -63,6 +64,22 @@ def test_malformed_emails_are_none(raw: str) -> None:
 )
 def test_generic_and_placeholder_emails_are_not_merge_keys(email: str, merge: bool) -> None:
     assert is_merge_email(email) is merge
+
+
+@pytest.mark.parametrize(
+    ("email", "household"),
+    [
+        ("thepetrovs951@yahoo.com", True),
+        ("the.garcias@gmail.com", True),
+        ("desai.family@example.com", True),
+        ("smithhousehold@outlook.com", True),
+        ("theodore.nash@gmail.com", False),
+        ("thomas1984@gmail.com", False),
+        ("maya.patel@example.com", False),
+    ],
+)
+def test_a_household_mailbox_is_told_by_its_name(email: str, household: bool) -> None:
+    assert is_family_mailbox(email) is household
 
 
 def test_name_tokens_fold_accents_and_drop_titles() -> None:
