@@ -24,10 +24,16 @@ _MAX_MESSAGE = 200  # longest validation message kept: messages can quote what w
 _MAX_ERRORS = 10
 
 
+def problem_body(status: int, title: str, detail: str, **extra: Any) -> bytes:
+    """A problem-details document, encoded."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return msgspec.json.encode(body)
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[bytes]:
     """A problem-details response."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return Response(content=msgspec.json.encode(body), status_code=status, media_type=PROBLEM_JSON)
+    body = problem_body(status, title, detail, **extra)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
 
 
 def _instance(request: Request[Any, Any, Any]) -> str:
@@ -138,15 +144,7 @@ async def send_problem(
 ) -> None:
     """Send a problem-details response straight to the ASGI server, for code that answers
     before litestar's request handling (and its exception handlers) can."""
-    body = msgspec.json.encode(
-        {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "instance": instance,
-        }
-    )
+    body = problem_body(status, title, detail, instance=instance)
     raw = [
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),

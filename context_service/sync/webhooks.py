@@ -32,7 +32,7 @@ from context_service.models import Connector, RecordKey, VendorObject
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, profiles
 from context_service.store import inbox as inbox_store
-from context_service.store.records import get_record
+from context_service.store.records import stored_states
 from context_service.sync.erase import erase_records, remove_records
 from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
 from context_service.trust.audit import cutoff
@@ -217,11 +217,12 @@ def _not_newer(
 ) -> list[RecordKey]:
     """The removed records whose stored copy is not newer than their deletion: a deletion
     delivered after a restore that happened later leaves the restored record alone."""
+    deleted = {RecordKey(source, kind, external_id): at for kind, external_id, at in removals}
+    stored = stored_states(conn, deleted)
     keys = []
-    for kind, external_id, deleted_at in removals:
-        key = RecordKey(source, kind, external_id)
-        record = get_record(conn, key)
-        stored_at = record.updated_at if record is not None else None
+    for key, deleted_at in deleted.items():
+        state = stored.get(key)
+        stored_at = state.updated_at if state is not None else None
         if not (stored_at and deleted_at and stored_at > deleted_at):
             keys.append(key)
     return keys
