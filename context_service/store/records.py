@@ -145,7 +145,7 @@ def upsert_record(
     if mapped is None and state.mapped is not None:
         conn.execute(
             "UPDATE records SET rejected_payload = ?, error = ?, fetched_at = ? WHERE id = ?",
-            (payload, error, fetched_at, record_id),
+            (payload, error or "unmapped", fetched_at, record_id),  # error: see records_errors
         )
         return UpsertOutcome(record_id=record_id, status="unchanged")
     if state.payload_hash == digest and state.deleted == deleted:

@@ -214,7 +214,8 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     kept = [
         int(row[0])
         for row in conn.execute(
-            "SELECT id, rejected_payload FROM records WHERE rejected_payload IS NOT NULL"
+            "SELECT id, rejected_payload FROM records "
+            "WHERE error IS NOT NULL AND rejected_payload IS NOT NULL"  # in records_errors
         )
         if needles.found_in(row[1])
     ]
