@@ -20,7 +20,6 @@ from typing import Any
 
 import msgspec
 
-from context_service.api.profiles import apply_decision
 from context_service.identity import decisions
 from context_service.identity.audit import (
     AuditLink,
@@ -34,6 +33,7 @@ from context_service.identity.audit import (
 from context_service.models import RecordKey
 from context_service.settings import load_settings
 from context_service.store import Store
+from context_service.sync.decide import apply_decision
 from context_service.wiring import ingest_context
 
 

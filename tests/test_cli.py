@@ -126,3 +126,20 @@ def test_export_into_a_closed_pipe_stops_quietly_and_is_audited(
         assert conn.execute(exports).fetchone()[0] > 0
     finally:
         conn.close()
+
+
+def test_the_command_line_does_not_load_the_web_stack() -> None:
+    """Every command paid about three seconds of imports for litestar, the MCP SDK and the
+    app before it did anything; only ``serve`` and ``mcp`` need them, and import them there."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, context_service.cli, context_service.cli_identity, context_service.cli_trust;"
+        "print(sorted(m for m in ('litestar', 'mcp', 'granian', 'context_service.api.app') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"

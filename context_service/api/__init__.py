@@ -1,5 +1,22 @@
-"""HTTP API (litestar): ``create_app(settings)``."""
+"""HTTP API (litestar): ``create_app(settings)``.
 
-from context_service.api.app import create_app
+The application is imported on first use, so a command line that only needs one of the
+helper modules here (``sync_status``, say) does not load the web framework.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from context_service.api.app import create_app
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from context_service.api.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,9 +8,7 @@ their snapshots in one transaction, so the answer's profile ids already serve fr
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, get, post
@@ -26,10 +24,9 @@ from context_service.identity.audit import (
     profile_audit,
 )
 from context_service.models import RecordKey
-from context_service.snapshot.materialize import materialize
 from context_service.store import Store
 from context_service.sync import IngestContext
-from context_service.sync.ingest import bump_versions, utc_now
+from context_service.sync.decide import apply_decision
 from context_service.trust import ADMIN
 
 ProfileId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -66,26 +63,6 @@ class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     decision: Literal["accept", "reject"]
     note: Note | None = None
-
-
-class _Changes(Protocol):
-    @property
-    def changed(self) -> list[str]: ...
-
-
-R = TypeVar("R", bound=_Changes)
-
-
-def apply_decision(
-    store: Store, ctx: IngestContext, action: Callable[[sqlite3.Connection, str], R]
-) -> R:
-    """Run one decision in a transaction, then bump and rebuild the changed profiles' snapshots."""
-    now = utc_now()
-    with store.transaction() as conn:
-        result = action(conn, now)
-        bump_versions(conn, result.changed, now)
-        materialize(conn, result.changed, ctx.links, now, ctx.region)
-    return result
 
 
 def caller(request: Request[Any, Any, Any]) -> str:
