@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from context_service.models import RecordKey
+from context_service.store.keys import grouped, marks
 
 
 def replace_owners(
@@ -48,23 +49,17 @@ def activities_by_owner(
     conn: sqlite3.Connection, owners: Iterable[RecordKey]
 ) -> dict[RecordKey, list[int]]:
     """For each of these owner keys, the record ids of the activities it owns (id order)."""
-    unique = sorted({(o.source, o.kind, o.external_id) for o in owners})
     found: dict[RecordKey, list[int]] = {}
-    for start in range(0, len(unique), 100):
-        chunk = unique[start : start + 100]
-        terms = " OR ".join(
-            ["(owner_source = ? AND owner_kind = ? AND owner_external_id = ?)"] * len(chunk)
-        )
-        params = [part for triple in chunk for part in triple]
+    for source, kind, ids in grouped(owners):
         rows = conn.execute(
-            "SELECT owner_source, owner_kind, owner_external_id, record_id FROM activities "
-            f"WHERE {terms}",
-            params,
+            "SELECT owner_external_id, record_id FROM activities "
+            f"WHERE owner_source = ? AND owner_kind = ? AND owner_external_id IN ({marks(ids)})",
+            [source, kind, *ids],
         )
-        for source, kind, external_id, record_id in rows:
-            found.setdefault(RecordKey(source, kind, external_id), []).append(int(record_id))
-    for ids in found.values():
-        ids.sort()
+        for external_id, record_id in rows:
+            found.setdefault(RecordKey(source, kind, str(external_id)), []).append(int(record_id))
+    for record_ids in found.values():
+        record_ids.sort()
     return found
 
 
@@ -72,19 +67,18 @@ def owners_of_keys(
     conn: sqlite3.Connection, keys: Iterable[RecordKey]
 ) -> dict[RecordKey, list[RecordKey]]:
     """For each of these activity record keys, the keys of its owners (absent if none)."""
-    unique = sorted({(k.source, k.kind, k.external_id) for k in keys})
     found: dict[RecordKey, list[RecordKey]] = {}
-    for start in range(0, len(unique), 100):
-        chunk = unique[start : start + 100]
-        terms = " OR ".join(["(r.source = ? AND r.kind = ? AND r.external_id = ?)"] * len(chunk))
+    for source, kind, ids in grouped(keys):
         rows = conn.execute(
-            "SELECT r.source, r.kind, r.external_id, a.owner_source, a.owner_kind, "
-            f"a.owner_external_id FROM records r JOIN activities a ON a.record_id = r.id "
-            f"WHERE {terms}",
-            [part for triple in chunk for part in triple],
+            "SELECT r.external_id, a.owner_source, a.owner_kind, a.owner_external_id "
+            "FROM records r JOIN activities a ON a.record_id = r.id "
+            f"WHERE r.source = ? AND r.kind = ? AND r.external_id IN ({marks(ids)})",
+            [source, kind, *ids],
         )
-        for source, kind, external_id, *owner in rows:
-            found.setdefault(RecordKey(source, kind, external_id), []).append(RecordKey(*owner))
+        for external_id, *owner in rows:
+            found.setdefault(RecordKey(source, kind, str(external_id)), []).append(
+                RecordKey(*owner)
+            )
     return found
 
 

@@ -13,6 +13,7 @@ import msgspec
 from ulid import ULID
 
 from context_service.models import RecordKey
+from context_service.store.keys import grouped, marks
 
 
 class LinkRow(msgspec.Struct):
@@ -86,18 +87,16 @@ def profile_of_key(conn: sqlite3.Connection, key: RecordKey) -> str | None:
 
 def profiles_of_keys(conn: sqlite3.Connection, keys: Iterable[RecordKey]) -> dict[RecordKey, str]:
     """The profile of each record key that has one (keys without a profile are absent)."""
-    unique = sorted({(k.source, k.kind, k.external_id) for k in keys})
     found: dict[RecordKey, str] = {}
-    for start in range(0, len(unique), 100):
-        chunk = unique[start : start + 100]
-        terms = " OR ".join(["(r.source = ? AND r.kind = ? AND r.external_id = ?)"] * len(chunk))
+    for source, kind, ids in grouped(keys):
         rows = conn.execute(
-            "SELECT r.source, r.kind, r.external_id, m.profile_id FROM records r "
-            f"JOIN profile_members m ON m.record_id = r.id WHERE {terms}",
-            [part for triple in chunk for part in triple],
+            "SELECT r.external_id, m.profile_id FROM records r "
+            "JOIN profile_members m ON m.record_id = r.id "
+            f"WHERE r.source = ? AND r.kind = ? AND r.external_id IN ({marks(ids)})",
+            [source, kind, *ids],
         )
-        for source, kind, external_id, profile_id in rows:
-            found[RecordKey(source, kind, external_id)] = str(profile_id)
+        for external_id, profile_id in rows:
+            found[RecordKey(source, kind, str(external_id))] = str(profile_id)
     return found
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 import msgspec
 
 from context_service.models import Mapped, RecordKey
+from context_service.store.keys import grouped, marks
 
 UpsertStatus = Literal["inserted", "updated", "unchanged", "stale"]
 
@@ -75,21 +76,15 @@ def stored_states(
 ) -> dict[RecordKey, StoredState]:
     """The stored state of each of these keys that exists, a query per source, kind and few
     hundred ids (``upsert_record`` then needs no query of its own)."""
-    groups: dict[tuple[str, str], set[str]] = {}
-    for key in keys:
-        groups.setdefault((key.source, key.kind), set()).add(key.external_id)
     found: dict[RecordKey, StoredState] = {}
-    for (source, kind), ids in sorted(groups.items()):
-        wanted = sorted(ids)
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            rows = conn.execute(
-                "SELECT external_id, id, payload_hash, updated_at, deleted, mapped FROM records "
-                f"WHERE source = ? AND kind = ? AND external_id IN ({','.join('?' * len(chunk))})",
-                [source, kind, *chunk],
-            )
-            for ext, *state in rows:
-                found[RecordKey(source, kind, str(ext))] = StoredState(*state)
+    for source, kind, ids in grouped(keys):
+        rows = conn.execute(
+            "SELECT external_id, id, payload_hash, updated_at, deleted, mapped FROM records "
+            f"WHERE source = ? AND kind = ? AND external_id IN ({marks(ids)})",
+            [source, kind, *ids],
+        )
+        for ext, *state in rows:
+            found[RecordKey(source, kind, str(ext))] = StoredState(*state)
     return found
 
 
