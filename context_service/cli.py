@@ -337,7 +337,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
-    from context_service.api.sync_status import sync_status
+    from context_service.sync.status import sync_status
 
     settings = load_settings()
     store = Store(settings.db)

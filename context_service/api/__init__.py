@@ -1,7 +1,7 @@
 """HTTP API (litestar): ``create_app(settings)``.
 
-The application is imported on first use, so a command line that only needs one of the
-helper modules here (``sync_status``, say) does not load the web framework.
+The application is imported on first use, so importing a module of this package does not
+load the whole web stack with it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,37 @@
+"""Per-source sync status: last run, cursors, record and rejection counts, webhook inbox.
+
+Shared by ``GET /v1/sync`` and ``context-service status``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from context_service.store import Store
+from context_service.store import cursors as cursor_store
+from context_service.store import inbox as inbox_store
+
+
+def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
+    """Status of every configured or ever-synced source."""
+    conn = store.conn
+    runs = cursor_store.last_runs(conn)
+    inbox = inbox_store.counts(conn)
+    out: dict[str, Any] = {}
+    for source in sorted(set(sources) | set(runs)):
+        run = runs.get(source)
+        out[source] = {
+            "last_run": msgspec.to_builtins(run) if run else None,
+            "cursors": cursor_store.cursors_of(conn, source),
+            "records": _count(conn, source, "1"),
+            "records_rejected": _count(conn, source, "error IS NOT NULL"),
+            "webhooks": {status: n for (src, status), n in inbox.items() if src == source},
+        }
+    return out
+
+
+def _count(conn: Any, source: str, where: str) -> int:
+    sql = f"SELECT count(*) FROM records WHERE source = ? AND {where}"
+    return int(conn.execute(sql, (source,)).fetchone()[0])
