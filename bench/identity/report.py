@@ -41,6 +41,11 @@ def summary(fig: dict[str, Any]) -> list[str]:
             f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms; "
             f"{one['records_per_cpu_s']:,.0f} per CPU-s)",
         ),
+        _row(
+            "  without snapshot rebuilds",
+            f"{one['records_per_s_without_snapshots']:,.0f} (the rebuilds took "
+            f"{one['snapshot_seconds']} s of the {one['seconds']} s)",
+        ),
         _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
         _row(
             "blocking",

@@ -7,12 +7,14 @@ Records come from ``bench.identity.generate``. All but the last people's records
 as a backfill would (``ingest_batch`` per page with deferred snapshots, drained at the end, as
 ``run_sync`` does), source after source; the last ``--one-at-a-time`` records (whole people,
 interleaved) then arrive one per ``ingest_batch`` call, as webhooks do, against the filled
-store. Both go through ``default_mappers()`` and the settings' region into a fresh SQLite store
-in a temporary directory. The profiles in ``profile_members`` are then scored against the
-labels: pairwise and exact-cluster (and B-cubed) precision, recall and F1, with a breakdown of
-missed pairs and false merges by phenomenon. Throughputs count only time spent in ingest calls
-(not generating), as wall-clock and as CPU time (steadier on a shared machine); peak RSS is the
-whole process's, labels included.
+store; the time spent rebuilding snapshots in those calls is measured too, so the figure for
+resolution alone (stored, resolved, linked and committed, as Splink's one-at-a-time call only
+links) is printed beside it. Both go through ``default_mappers()`` and the settings' region
+into a fresh SQLite store in a temporary directory. The profiles in ``profile_members`` are
+then scored against the labels: pairwise and exact-cluster (and B-cubed) precision, recall and
+F1, with a breakdown of missed pairs and false merges by phenomenon. Throughputs count only
+time spent in ingest calls (not generating), as wall-clock and as CPU time (steadier on a
+shared machine); peak RSS is the whole process's, labels included.
 
 With ``--splink`` (the ``bench`` extra), Splink 5 then links the same records in a child
 process (``bench.identity.splink_runner``), so both peak RSS figures are each side's own; its
@@ -33,7 +35,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Hashable, Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.identity.breakdown import Breakdown, Key, breakdown
 from bench.identity.generate import GeneratedRecord, Label, plan, stream, tail_start
@@ -44,6 +46,7 @@ from context_service.settings import load_settings
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
+from context_service.sync import ingest as ingest_module
 from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES
 from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
@@ -102,18 +105,40 @@ def import_batches(
     return seen, wall + time.perf_counter() - t0, cpu + time.process_time() - c0, rejected
 
 
-def import_one_by_one(
-    store: Store, ctx: IngestContext, items: Iterator[RawPayload]
-) -> tuple[list[float], float, int]:
-    """Ingest each item in its own ``ingest_batch``; return (latencies, CPU s, rejected)."""
+class OneByOne(NamedTuple):
+    """What the one-at-a-time phase measured."""
+
+    latencies: list[float]  # seconds per ingest_batch call
+    cpu_seconds: float
+    rejected: int
+    snapshot_seconds: float  # of the latencies, rebuilding the changed profiles' snapshots
+
+
+def import_one_by_one(store: Store, ctx: IngestContext, items: Iterator[RawPayload]) -> OneByOne:
+    """Ingest each item in its own ``ingest_batch``, as a webhook is applied (the changed
+    profiles' snapshots rebuilt in the same transaction), timing the snapshot rebuild apart."""
     latencies: list[float] = []
     rejected, c0 = 0, time.process_time()
-    for item in items:
+    rebuild = ingest_module.materialize
+    spent = [0.0]
+
+    def timed_rebuild(*args: Any, **kwargs: Any) -> int:
         t0 = time.perf_counter()
-        report = ingest_batch(store, [item], ctx)
-        latencies.append(time.perf_counter() - t0)
-        rejected += report.rejected
-    return latencies, time.process_time() - c0, rejected
+        try:
+            return rebuild(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t0
+
+    ingest_module.materialize = timed_rebuild  # type: ignore[assignment]
+    try:
+        for item in items:
+            t0 = time.perf_counter()
+            report = ingest_batch(store, [item], ctx)
+            latencies.append(time.perf_counter() - t0)
+            rejected += report.rejected
+    finally:
+        ingest_module.materialize = rebuild
+    return OneByOne(latencies, time.process_time() - c0, rejected, spent[0])
 
 
 def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key, Hashable], int]:
@@ -217,7 +242,8 @@ def run(
             head = _labelled(stream(seed, the_plan, 0, tail, "by_source"), labels)
             batch_n, batch_s, batch_cpu, rejected = import_batches(store, ctx, head, page_size)
             rest = _labelled(stream(seed, the_plan, tail, order="interleaved"), labels)
-            latencies, one_cpu, rejected_one = import_one_by_one(store, ctx, rest)
+            one = import_one_by_one(store, ctx, rest)
+            latencies, one_cpu, rejected_one = one.latencies, one.cpu_seconds, one.rejected
             predicted, unassigned = predicted_clusters(store, labels)
             scores = evaluate({k: v.person for k, v in labels.items()}, predicted)
             details = _breakdown_json(breakdown(labels, predicted), store)
@@ -251,6 +277,12 @@ def run(
             "records_per_cpu_s": round(len(latencies) / one_cpu, 1) if one_cpu else 0.0,
             "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+            "snapshot_seconds": round(one.snapshot_seconds, 2),
+            "records_per_s_without_snapshots": (
+                round(len(latencies) / (one_s - one.snapshot_seconds), 1)
+                if one_s > one.snapshot_seconds
+                else 0.0
+            ),
         },
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "blocking": blocking,

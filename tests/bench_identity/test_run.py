@@ -43,6 +43,9 @@ def test_tiny_run_puts_every_record_in_a_profile(figures: dict[str, object]) -> 
     assert isinstance(one, dict)
     assert batch["records"] + one["records"] == 300
     assert one["records"] >= 60
+    # every one-at-a-time record changes a profile, whose snapshot is rebuilt in its call
+    assert 0 < one["snapshot_seconds"] < one["seconds"]
+    assert one["records_per_s_without_snapshots"] > one["records_per_s"]
 
 
 def test_cli_prints_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
