@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any, Literal
 
 import msgspec
@@ -37,6 +38,13 @@ def get_openai_tools(api: FromQuery[Literal["chat", "responses"]] = "chat") -> l
     or ``client.responses.create`` (``api=responses``). The parameter schemas are generated from
     the same Structs that validate ``POST /v1/tools/call`` and the MCP server's tools.
     """
+    return _definitions(api)
+
+
+@cache
+def _definitions(api: Literal["chat", "responses"]) -> list[dict[str, Any]]:
+    """The definitions never change while the process runs; generating their JSON schemas took
+    about 3 ms a request. Only serialized from here, never changed."""
     return openai_tools(api)
 
 
