@@ -111,6 +111,15 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         stored = lookup.by_profile_id(conn, best.profile_id)
         confidence = "high" if best.probability >= 0.999 else "medium"
         return Found(stored, what, confidence, probability=best.probability)
+    if (
+        runner_up < thresholds.review
+        and _agrees(best)
+        and _sole_holder(conn, partial, region) == best.profile_id
+    ):
+        # The email or phone alone names this customer (GET /v1/context would answer), and
+        # nothing else given disagrees: a first name on top must not make the answer worse.
+        stored = lookup.by_profile_id(conn, best.profile_id)
+        return Found(stored, what, "high", probability=best.probability)
     doubt = (
         f"the {what} given could be {len(found)} different customers"
         if len(found) > 1
@@ -120,6 +129,29 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         f"{doubt}; ask for another detail",
         candidates=[_candidate(conn, c) for c in found[:5]],
     )
+
+
+_DISAGREEING = frozenset({"different", "someone else's", "held by several customers"})
+
+
+def _agrees(candidate: Candidate) -> bool:
+    """Whether no detail given speaks against this candidate."""
+    return not _DISAGREEING.intersection(candidate.evidence.values())
+
+
+def _sole_holder(conn: sqlite3.Connection, partial: PartialIdentity, region: str) -> str | None:
+    """The one profile that the email and phone given (either or both) name on their own, as a
+    direct lookup would; ``None`` when neither was given, one is shared or unknown, or they name
+    different customers."""
+    holders: set[str] = set()
+    try:
+        if partial.email:
+            holders.add(lookup.by_email(conn, partial.email).profile_id)
+        if partial.phone:
+            holders.add(lookup.by_phone(conn, partial.phone, region).profile_id)
+    except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
+        return None
+    return holders.pop() if len(holders) == 1 else None
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Candidate) -> dict[str, object]:

@@ -68,6 +68,34 @@ def test_someone_elses_order_number_with_a_name_is_not_a_match(client: TestClien
     assert MAYA_NAME in names
 
 
+def test_an_email_with_the_first_name_never_does_worse_than_the_email_alone(
+    client: TestClient[Any],
+) -> None:
+    """A chat asks for a name and an email; customers give their first name. The email alone
+    names Maya, and "Maya" agrees with her, so the answer is hers (it was a 409 "may not be
+    this customer" at p=0.98, while the email alone answered at once)."""
+    alone = _lookup(client, email="maya.patel@example.com")
+    assert alone.status_code == 200
+    response = _lookup(client, email="Maya.Patel@example.com", name="Maya")
+    assert response.status_code == 200, response.text
+    assert response.json()["profile_id"] == alone.json()["profile_id"]
+    assert response.headers["X-Matched-By"] == "email and name"
+    assert 0 < float(response.headers["X-Match-Probability"]) < 0.99  # the model's own figure
+
+
+def test_an_email_with_a_name_that_disagrees_is_not_an_answer(client: TestClient[Any]) -> None:
+    for name in ("Bob Smith", "Anna"):
+        response = _lookup(client, email="maya.patel@example.com", name=name)
+        assert response.status_code in (404, 409), (name, response.text)
+
+
+def test_an_email_with_someone_elses_order_is_not_an_answer(client: TestClient[Any]) -> None:
+    response = _lookup(
+        client, email="maya.patel@example.com", name="Maya", order_number=TOMAS_ORDER_NAME
+    )
+    assert response.status_code == 409, response.text
+
+
 def test_unknown_details_are_404_and_bad_mixes_400(client: TestClient[Any]) -> None:
     assert _lookup(client, name="Nobody Atall", order_number="999999").status_code == 404
     mixed = _lookup(client, profile_id="prof_x", name="Maya Patel")
