@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,16 +23,9 @@ from tests.api.fuzz_world import (
     assert_clean,
     assert_problem,
     hostile_text,
-    make_world,
 )
 from tests.mcp.messages import ACCEPT_MCP
 from tests.trust.helpers import MAYA
-
-
-@pytest.fixture(scope="module")
-def world(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from make_world(demo_db, tmp_path_factory)
-
 
 # ---------------------------------------------------------------------------------------------
 # JSON bodies
@@ -102,23 +93,25 @@ TURN_FIELDS = ("role", "text", "at")
 
 @FUZZ
 @given(data=st.data())
-def test_any_json_body_gets_an_answer_or_a_problem(world: World, data: st.DataObject) -> None:
+def test_any_json_body_gets_an_answer_or_a_problem(fuzz_world: World, data: st.DataObject) -> None:
     path = data.draw(st.sampled_from(sorted(BODY_ROUTES)))
     body = data.draw(json_values)
-    assert_answered(world, world.client.post(path, json=body, headers=world.auth()))
+    assert_answered(fuzz_world, fuzz_world.client.post(path, json=body, headers=fuzz_world.auth()))
 
 
 @FUZZ
 @given(data=st.data())
-def test_any_field_value_gets_an_answer_or_a_problem(world: World, data: st.DataObject) -> None:
+def test_any_field_value_gets_an_answer_or_a_problem(
+    fuzz_world: World, data: st.DataObject
+) -> None:
     path = data.draw(st.sampled_from(sorted(BODY_ROUTES)))
     valid, fields = BODY_ROUTES[path]
     field = data.draw(st.sampled_from([*fields, "unexpected_field"]))
     value = data.draw(json_values)
-    response = world.client.post(path, json={**valid, field: value}, headers=world.auth())
-    assert_answered(world, response)
+    response = fuzz_world.client.post(path, json={**valid, field: value}, headers=fuzz_world.auth())
+    assert_answered(fuzz_world, response)
     if field == "unexpected_field":
-        body = assert_problem(world, response, 400)
+        body = assert_problem(fuzz_world, response, 400)
         assert "unexpected_field" in response.text, body
 
 
@@ -129,12 +122,12 @@ def test_any_field_value_gets_an_answer_or_a_problem(world: World, data: st.Data
     turns=st.integers(min_value=0, max_value=3),
 )
 def test_any_transcript_turn_gets_an_answer_or_a_problem(
-    world: World, field: str, value: Any, turns: int
+    fuzz_world: World, field: str, value: Any, turns: int
 ) -> None:
     turn: dict[str, Any] = {"role": "customer", "text": "I was charged twice", field: value}
     body = {"customer": {"email": MAYA}, "reason": "r", "transcript": [turn] * (turns + 1)}
-    response = world.client.post("/v1/escalations", json=body, headers=world.auth())
-    assert_answered(world, response)
+    response = fuzz_world.client.post("/v1/escalations", json=body, headers=fuzz_world.auth())
+    assert_answered(fuzz_world, response)
 
 
 @FUZZ
@@ -142,9 +135,13 @@ def test_any_transcript_turn_gets_an_answer_or_a_problem(
     tool=st.sampled_from(["get_customer_context", "find_customer", "create_escalation", "nope"]),
     arguments=st.one_of(json_values, json_values.map(json.dumps), hostile_text),
 )
-def test_any_tool_call_gets_an_answer_or_a_problem(world: World, tool: str, arguments: Any) -> None:
+def test_any_tool_call_gets_an_answer_or_a_problem(
+    fuzz_world: World, tool: str, arguments: Any
+) -> None:
     body = {"name": tool, "arguments": arguments}
-    assert_answered(world, world.client.post("/v1/tools/call", json=body, headers=world.auth()))
+    assert_answered(
+        fuzz_world, fuzz_world.client.post("/v1/tools/call", json=body, headers=fuzz_world.auth())
+    )
 
 
 def _nested(depth: int) -> bytes:
@@ -152,22 +149,24 @@ def _nested(depth: int) -> bytes:
 
 
 @pytest.mark.parametrize("path", sorted(BODY_ROUTES))
-def test_a_deeply_nested_body_is_400_not_500(world: World, path: str) -> None:
+def test_a_deeply_nested_body_is_400_not_500(fuzz_world: World, path: str) -> None:
     """msgspec's recursion limit raised RecursionError, which litestar let through as a 500,
     for a 6 KiB body on every JSON route."""
     for raw in (b"[" * 3000 + b"]" * 3000, _nested(3000), b"[" * 20_000):
-        headers = {**world.auth(), "Content-Type": "application/json"}
-        response = world.client.post(path, content=raw, headers=headers)
-        body = assert_problem(world, response, 400)
+        headers = {**fuzz_world.auth(), "Content-Type": "application/json"}
+        response = fuzz_world.client.post(path, content=raw, headers=headers)
+        body = assert_problem(fuzz_world, response, 400)
         assert "nested" in body["detail"] or "malformed" in body["detail"]
 
 
 @pytest.mark.parametrize("path", sorted(BODY_ROUTES))
-def test_invalid_utf8_inside_a_json_string_is_400_not_500(world: World, path: str) -> None:
+def test_invalid_utf8_inside_a_json_string_is_400_not_500(fuzz_world: World, path: str) -> None:
     """``{"email": "\\xff"}`` raised UnicodeDecodeError in litestar's decoder: a 500."""
-    headers = {**world.auth(), "Content-Type": "application/json"}
+    headers = {**fuzz_world.auth(), "Content-Type": "application/json"}
     for raw in (b'{"email": "\xff"}', b'{"name": "\xc3\x28"}', b'["\xed\xa0\x80"]'):
-        body = assert_problem(world, world.client.post(path, content=raw, headers=headers), 400)
+        body = assert_problem(
+            fuzz_world, fuzz_world.client.post(path, content=raw, headers=headers), 400
+        )
         assert "UTF-8" in body["detail"] or "malformed" in body["detail"]
 
 
@@ -190,24 +189,24 @@ def test_invalid_utf8_inside_a_json_string_is_400_not_500(world: World, path: st
     ],
 )
 def test_a_body_that_is_not_the_object_asked_for_is_a_4xx_problem(
-    world: World, path: str, raw: bytes, content_type: str
+    fuzz_world: World, path: str, raw: bytes, content_type: str
 ) -> None:
-    headers = {**world.auth(), "Content-Type": content_type}
-    assert_problem(world, world.client.post(path, content=raw, headers=headers), 400, 413)
+    headers = {**fuzz_world.auth(), "Content-Type": content_type}
+    assert_problem(fuzz_world, fuzz_world.client.post(path, content=raw, headers=headers), 400, 413)
 
 
-def test_a_body_over_the_limit_is_413(world: World) -> None:
+def test_a_body_over_the_limit_is_413(fuzz_world: World) -> None:
     body = {"email": MAYA, "name": "x" * 100_000}
-    response = world.client.post("/v1/context/lookup", json=body, headers=world.auth())
-    assert_problem(world, response, 413)
+    response = fuzz_world.client.post("/v1/context/lookup", json=body, headers=fuzz_world.auth())
+    assert_problem(fuzz_world, response, 413)
 
 
-def test_tool_arguments_nested_too_deeply_are_400(world: World) -> None:
+def test_tool_arguments_nested_too_deeply_are_400(fuzz_world: World) -> None:
     """The model's ``arguments`` string was decoded without a guard: RecursionError, 500."""
     for arguments in ("[" * 5000 + "]" * 5000, _nested(5000).decode(), "[" * 5000):
         body = {"name": "get_customer_context", "arguments": arguments}
-        response = world.client.post("/v1/tools/call", json=body, headers=world.auth())
-        assert_problem(world, response, 400)
+        response = fuzz_world.client.post("/v1/tools/call", json=body, headers=fuzz_world.auth())
+        assert_problem(fuzz_world, response, 400)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,9 +231,9 @@ BAD_IDS = [
 
 @pytest.mark.parametrize("bad", BAD_IDS)
 def test_a_profile_or_key_that_does_not_exist_or_is_malformed_is_a_4xx_problem(
-    world: World, bad: str
+    fuzz_world: World, bad: str
 ) -> None:
-    client, auth = world.client, world.auth()
+    client, auth = fuzz_world.client, fuzz_world.auth()
     split = {"records": [{"source": "shopify", "kind": "customer", "external_id": "1"}]}
     for response in (
         client.get(f"/v1/profiles/{bad}/audit", headers=auth),
@@ -242,9 +241,11 @@ def test_a_profile_or_key_that_does_not_exist_or_is_malformed_is_a_4xx_problem(
         client.post(f"/v1/profiles/{bad}/split", json=split, headers=auth),
         client.delete(f"/v1/profiles/{bad}", headers=auth),
         client.delete(f"/v1/keys/{bad}", headers=auth),
-        client.post("/v1/profiles/merge", json={"profile_ids": [world.maya, bad]}, headers=auth),
+        client.post(
+            "/v1/profiles/merge", json={"profile_ids": [fuzz_world.maya, bad]}, headers=auth
+        ),
     ):
-        assert_problem(world, response, 400, 404, 405)
+        assert_problem(fuzz_world, response, 400, 404, 405)
         assert "X-Injected" not in response.headers
 
 
@@ -261,19 +262,25 @@ def test_a_profile_or_key_that_does_not_exist_or_is_malformed_is_a_4xx_problem(
     ],
 )
 def test_a_review_item_that_does_not_exist_or_is_malformed_is_a_4xx_problem(
-    world: World, item: str, statuses: tuple[int, ...]
+    fuzz_world: World, item: str, statuses: tuple[int, ...]
 ) -> None:
-    response = world.client.post(
-        f"/v1/review/{item}", json={"decision": "accept"}, headers=world.auth()
+    response = fuzz_world.client.post(
+        f"/v1/review/{item}", json={"decision": "accept"}, headers=fuzz_world.auth()
     )
-    assert_problem(world, response, *statuses)
+    assert_problem(fuzz_world, response, *statuses)
 
 
-def test_an_erased_or_unknown_profile_never_answers_for_someone_else(world: World) -> None:
+def test_an_erased_or_unknown_profile_never_answers_for_someone_else(fuzz_world: World) -> None:
     """A malformed id resolves to nobody: never to a real customer's data."""
-    for bad in ("prof_", "prof_%25", world.maya[:-1], world.maya + "0", world.maya.lower()):
-        response = world.client.get(f"/v1/profiles/{bad}/export", headers=world.auth())
-        assert_problem(world, response, 404)
+    for bad in (
+        "prof_",
+        "prof_%25",
+        fuzz_world.maya[:-1],
+        fuzz_world.maya + "0",
+        fuzz_world.maya.lower(),
+    ):
+        response = fuzz_world.client.get(f"/v1/profiles/{bad}/export", headers=fuzz_world.auth())
+        assert_problem(fuzz_world, response, 404)
         assert "Patel" not in response.text
 
 
@@ -281,10 +288,12 @@ def test_an_erased_or_unknown_profile_never_answers_for_someone_else(world: Worl
 # MCP, webhooks, widget: the routes that are not plain JSON handlers
 
 
-def test_mcp_get_and_delete_are_405_problems(world: World) -> None:
+def test_mcp_get_and_delete_are_405_problems(fuzz_world: World) -> None:
     for method in ("DELETE", "PUT", "PATCH"):
-        response = world.client.request(method, "/mcp", headers={**world.auth(), **ACCEPT_MCP})
-        assert_problem(world, response, 405)
+        response = fuzz_world.client.request(
+            method, "/mcp", headers={**fuzz_world.auth(), **ACCEPT_MCP}
+        )
+        assert_problem(fuzz_world, response, 405)
         assert response.headers["allow"] == "POST"
 
 
@@ -314,30 +323,32 @@ def test_mcp_get_never_opens_a_stream() -> None:
     assert reached == ["POST"]
 
 
-def test_mcp_with_another_content_type_is_415(world: World) -> None:
+def test_mcp_with_another_content_type_is_415(fuzz_world: World) -> None:
     """The SDK answered a bare text ``Invalid Content-Type header`` with no content type."""
-    headers = {**world.auth(), **ACCEPT_MCP}
+    headers = {**fuzz_world.auth(), **ACCEPT_MCP}
     for content_type in ("text/plain", "application/x-www-form-urlencoded", ""):
-        response = world.client.post(
+        response = fuzz_world.client.post(
             "/mcp",
             content=json.dumps(INITIALIZE),
             headers={**headers, "Content-Type": content_type},
         )
-        assert_problem(world, response, 415)
-    ok = world.client.post("/mcp", json=INITIALIZE, headers=headers)
+        assert_problem(fuzz_world, response, 415)
+    ok = fuzz_world.client.post("/mcp", json=INITIALIZE, headers=headers)
     assert ok.status_code == 200
 
 
 @pytest.mark.parametrize("source", ["stripe", "shopify", "nope", "%00", "a" * 300])
-def test_unsigned_webhooks_are_refused_without_echoing_a_secret(world: World, source: str) -> None:
+def test_unsigned_webhooks_are_refused_without_echoing_a_secret(
+    fuzz_world: World, source: str
+) -> None:
     for raw, headers in (
         (b"{}", {}),
         (b"not json", {"Stripe-Signature": "t=1,v1=00", "X-Shopify-Hmac-Sha256": "AAAA"}),
         (b"[" * 5000, {"Stripe-Signature": "t=99999999999999999999,v1=zz"}),
         (b"{}", {"Stripe-Signature": "garbage", "X-Shopify-Hmac-Sha256": "!!"}),
     ):
-        response = world.client.post(f"/v1/webhooks/{source}", content=raw, headers=headers)
-        assert_problem(world, response, 401, 404)
+        response = fuzz_world.client.post(f"/v1/webhooks/{source}", content=raw, headers=headers)
+        assert_problem(fuzz_world, response, 401, 404)
 
 
 @FUZZ
@@ -347,10 +358,10 @@ def test_unsigned_webhooks_are_refused_without_echoing_a_secret(world: World, so
     )
 )
 def test_any_widget_link_is_a_page_never_a_crash(
-    world: World, pairs: list[tuple[str, str]]
+    fuzz_world: World, pairs: list[tuple[str, str]]
 ) -> None:
     """The widget answers an HTML page (400/403 for a bad link, as documented), never a 500."""
-    response = world.client.get("/widget", params=pairs)
+    response = fuzz_world.client.get("/widget", params=pairs)
     assert response.status_code in (400, 403), response.text[:300]
     assert response.headers["content-type"].startswith("text/html")
-    assert_clean(world, response.text)
+    assert_clean(fuzz_world, response.text)

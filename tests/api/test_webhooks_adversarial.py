@@ -17,7 +17,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,7 +39,6 @@ from tests.api.webhook_deliveries import (
     inbox_errors,
     inbox_rows,
     iso_at,
-    posting,
     record_count,
     signed_raw,
     stripe_signing,
@@ -52,13 +51,6 @@ from tests.integrations.zendesk.fake import API_TOKEN as ZENDESK_TOKEN
 from tests.integrations.zendesk.fake import WEBHOOK_SECRET as ZENDESK_SECRET
 from tests.integrations.zendesk.fake import FakeZendesk
 from tests.payloads import shopify_customer, stripe_customer, stripe_event, stripe_signed
-
-
-@pytest.fixture
-def post(store: Store) -> Iterator[Callable[..., Any]]:
-    """``post(source, fake, body, headers)``: one delivery through a fresh app on ``store``."""
-    yield from posting(store)
-
 
 # --- Authentic bodies that cannot be read ------------------------------------------------------
 

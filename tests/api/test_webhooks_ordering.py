@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,7 +35,6 @@ from tests.api.webhook_deliveries import (
     inbox_errors,
     inbox_rows,
     iso_at,
-    posting,
     record_count,
     shopify_customer_delivery,
     stripe_customer_delivery,
@@ -49,13 +48,6 @@ from tests.integrations.shopify.fake import FakeShopify
 from tests.integrations.stripe.fake import FakeStripe
 from tests.integrations.zendesk.fake import FakeZendesk
 from tests.payloads import shopify_customer, stripe_customer, stripe_event, stripe_signed
-
-
-@pytest.fixture
-def post(store: Store) -> Iterator[Callable[..., Any]]:
-    """``post(source, fake, body, headers)``: one delivery through a fresh app on ``store``."""
-    yield from posting(store)
-
 
 # --- The same delivery twice at once ------------------------------------------------------------
 
