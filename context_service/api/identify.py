@@ -111,15 +111,11 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         stored = lookup.by_profile_id(conn, best.profile_id)
         confidence = "high" if best.probability >= 0.999 else "medium"
         return Found(stored, what, confidence, probability=best.probability)
-    if (
-        runner_up < thresholds.review
-        and _agrees(best)
-        and _sole_holder(conn, partial, region) == best.profile_id
-    ):
+    held = _sole_holder(conn, partial, region) if runner_up < thresholds.review else None
+    if held is not None and held.profile_id == best.profile_id and _agrees(best):
         # The email or phone alone names this customer (GET /v1/context would answer), and
         # nothing else given disagrees: a first name on top must not make the answer worse.
-        stored = lookup.by_profile_id(conn, best.profile_id)
-        return Found(stored, what, "high", probability=best.probability)
+        return Found(held, what, "high", probability=best.probability)
     doubt = (
         f"the {what} given could be {len(found)} different customers"
         if len(found) > 1
@@ -139,19 +135,23 @@ def _agrees(candidate: Candidate) -> bool:
     return not _DISAGREEING.intersection(candidate.evidence.values())
 
 
-def _sole_holder(conn: sqlite3.Connection, partial: PartialIdentity, region: str) -> str | None:
-    """The one profile that the email and phone given (either or both) name on their own, as a
-    direct lookup would; ``None`` when neither was given, one is shared or unknown, or they name
-    different customers."""
-    holders: set[str] = set()
+def _sole_holder(
+    conn: sqlite3.Connection, partial: PartialIdentity, region: str
+) -> StoredSnapshot | None:
+    """The snapshot of the one profile that the email and phone given (either or both) name on
+    their own, as a direct lookup would; ``None`` when neither was given, one is shared or
+    unknown, or they name different customers."""
+    held: dict[str, StoredSnapshot] = {}
     try:
         if partial.email:
-            holders.add(lookup.by_email(conn, partial.email).profile_id)
+            found = lookup.by_email(conn, partial.email)
+            held[found.profile_id] = found
         if partial.phone:
-            holders.add(lookup.by_phone(conn, partial.phone, region).profile_id)
+            found = lookup.by_phone(conn, partial.phone, region)
+            held[found.profile_id] = found
     except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
         return None
-    return holders.pop() if len(holders) == 1 else None
+    return next(iter(held.values())) if len(held) == 1 else None
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Candidate) -> dict[str, object]:
