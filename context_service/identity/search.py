@@ -16,7 +16,7 @@ from typing import Protocol
 
 import msgspec
 
-from context_service.identity.compare import FIELD_NAMES, NULL, compare
+from context_service.identity.compare import FIELD_NAMES, NULL, Levels, compare
 from context_service.identity.features import Features, blocking_keys, name_keys
 from context_service.identity.model import MatchModel, probability_of
 from context_service.identity.normalize import (
@@ -95,26 +95,56 @@ def search(
     conn: sqlite3.Connection, query: PartialIdentity, model: MatchModel, region: str
 ) -> list[Candidate]:
     """Every profile the details point at, scored, most likely first."""
-    wanted = query_features(query, region)
+    readings = query_readings(query, region)
+    wanted = readings[0].features
     owned = _activity_owners(conn, query)
     owned.update(_weak_contacts(conn, query, wanted, region))
     found = set().union(*owned.values()) if owned else set()
-    found |= _profiles_by_features(conn, wanted)
-    scored = [_score(conn, pid, wanted, owned, model) for pid in sorted(found)]
+    for reading in readings:
+        found |= _profiles_by_features(conn, reading.features)
+    scored = [_score(conn, pid, readings, owned, model) for pid in sorted(found)]
     return sorted(scored, key=lambda c: (-c.probability, c.profile_id))
 
 
+class Reading(msgspec.Struct, frozen=True):
+    """One way to read the details as a record's features. ``last_initial`` is the one letter
+    a name ended with (``Maya P.``): the surname is then unknown but must start with it."""
+
+    features: Features
+    last_initial: str = ""
+
+
 def query_features(query: PartialIdentity, region: str) -> Features:
-    """The details as the features a record would have."""
+    """The details as the features a record would have (the first reading of the name)."""
+    return query_readings(query, region)[0].features
+
+
+def query_readings(query: PartialIdentity, region: str) -> tuple[Reading, ...]:
+    """The details as features, once per reading of the name a customer typed.
+
+    A full name reads one way (first name, surname). A single word may be either (``Patel``
+    or ``Maya``), so it is read both ways and the better match counts. A name that ends in one
+    letter (``Maya P``) gives the first name and a surname's initial, which agrees with any
+    surname starting with that letter and says nothing more.
+    """
     email = normalize_email(query.email) if query.email else None
     phone = normalize_phone(query.phone, region) if query.phone else None
-    tokens = name_tokens(None, None, query.name) if query.name else ()
-    return Features(
+    base = Features(
         emails=(mailbox_key(email),) if email and is_merge_email(email) else (),
         phones=(phone,) if phone and is_merge_phone(phone) else (),
-        first=tokens[0] if tokens else "",
-        last=tokens[-1] if len(tokens) > 1 else "",
     )
+    tokens = name_tokens(None, None, query.name) if query.name else ()
+    if not tokens:
+        return (Reading(base),)
+    first, last = tokens[0], tokens[-1]
+    if len(tokens) == 1:
+        readings = [Reading(msgspec.structs.replace(base, first=first))]
+        if len(first) > 1:
+            readings.append(Reading(msgspec.structs.replace(base, last=first)))
+        return tuple(readings)
+    if len(last) == 1:
+        return (Reading(msgspec.structs.replace(base, first=first), last_initial=last),)
+    return (Reading(msgspec.structs.replace(base, first=first, last=last)),)
 
 
 _NAME_CANDIDATES = 50  # a name held by more records than this narrows nothing down
@@ -188,11 +218,11 @@ def _owners(conn: sqlite3.Connection, record_ids: Iterable[int]) -> set[str]:
 def _score(
     conn: sqlite3.Connection,
     profile_id: str,
-    wanted: Features,
+    readings: tuple[Reading, ...],
     owned: dict[str, set[str]],
     model: MatchModel,
 ) -> Candidate:
-    weight, evidence = _best_member(conn, profile_id, wanted, model)
+    weight, evidence = _best_member(conn, profile_id, readings, model)
     for field in ("order_number", "invoice_number", "ticket_id"):
         if field in owned:
             mine = profile_id in owned[field]
@@ -206,25 +236,45 @@ def _score(
 
 
 def _best_member(
-    conn: sqlite3.Connection, profile_id: str, wanted: Features, model: MatchModel
+    conn: sqlite3.Connection, profile_id: str, readings: tuple[Reading, ...], model: MatchModel
 ) -> tuple[float, dict[str, str]]:
+    """The weight and evidence of the member record, and reading of the details, that match
+    best."""
     rows = conn.execute(
         "SELECT f.features FROM profile_members m JOIN identity_features f "
         "ON f.record_id = m.record_id WHERE m.profile_id = ?",
         (profile_id,),
     )
-    best_weight, best_levels = model.prior_weight(), None
+    best_weight, best_levels, best_initial = model.prior_weight(), None, False
     for (blob,) in rows:
-        levels = compare(wanted, _decode(blob))
-        weight = model.weight(levels)
-        if best_levels is None or weight > best_weight:
-            best_weight, best_levels = weight, levels
+        member = _decode(blob)
+        for reading in readings:
+            levels, initial = _levels(reading, member)
+            weight = model.weight(levels)
+            if best_levels is None or weight > best_weight:
+                best_weight, best_levels, best_initial = weight, levels, initial
     evidence = {
         field: level
         for field, level in zip(FIELD_NAMES, best_levels or (), strict=False)
         if level != NULL
     }
+    if best_initial:
+        evidence["last_name"] = "initial"
     return best_weight, evidence
 
 
-__all__ = ["Candidate", "PartialIdentity", "query_features", "search"]
+_LAST = FIELD_NAMES.index("last_name")
+
+
+def _levels(reading: Reading, member: Features) -> tuple[Levels, bool]:
+    """The comparison vector of a reading against a member record, and whether a surname's
+    initial agreed (it adds no weight; one that disagrees counts as a different surname)."""
+    levels = compare(reading.features, member)
+    if not (reading.last_initial and member.last):
+        return levels, False
+    if member.last.startswith(reading.last_initial):
+        return levels, True
+    return (*levels[:_LAST], "different", *levels[_LAST + 1 :]), False
+
+
+__all__ = ["Candidate", "PartialIdentity", "Reading", "query_features", "query_readings", "search"]

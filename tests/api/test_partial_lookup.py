@@ -123,3 +123,23 @@ def test_text_answers_name_their_charset_once(client: TestClient[Any]) -> None:
     audience = _lookup(client, email="maya.patel@example.com", audience="agent", format="markdown")
     assert plain.headers["content-type"] == "text/plain; charset=utf-8"
     assert audience.headers["content-type"] == "text/markdown; charset=utf-8"
+
+
+@pytest.mark.parametrize("name", ["Maya P", "maya p.", "Patel", "Ms Patel"])
+def test_an_email_with_a_partial_name_that_fits_finds_her(
+    client: TestClient[Any], name: str
+) -> None:
+    """Customers give "Maya P." or just their surname; with her email that is Maya (each of
+    these was a 409: the initial and the lone surname compared as a different name)."""
+    alone = _lookup(client, email="maya.patel@example.com")
+    response = _lookup(client, email="maya.patel@example.com", name=name)
+    assert response.status_code == 200, (name, response.text)
+    assert response.json()["profile_id"] == alone.json()["profile_id"]
+
+
+@pytest.mark.parametrize("name", ["Maya Q", "Smith", "Tomás R"])
+def test_an_email_with_a_partial_name_that_does_not_fit_is_no_answer(
+    client: TestClient[Any], name: str
+) -> None:
+    response = _lookup(client, email="maya.patel@example.com", name=name)
+    assert response.status_code in (404, 409), (name, response.text)

@@ -34,3 +34,34 @@ def test_a_nickname_finds_the_formal_name_and_back(store: Store, ingest: Ingest)
     assert sam in _found(store, "Samantha Okafor")  # the record says Sam
     assert sam in _found(store, "Samuel Okafor")
     assert ann not in _found(store, "Sam Harrison")
+
+
+def _scored(store: Store, **details: str) -> dict[str, tuple[float, dict[str, str]]]:
+    found = search(store.conn, PartialIdentity(**details), load_model(store.conn), "US")
+    return {c.profile_id: (c.probability, c.evidence) for c in found}
+
+
+def test_a_surname_initial_agrees_with_the_surname_it_starts(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "maya.patel@example.com", "Maya", "Patel"))
+    maya = _profile(store, "1")
+    full = _scored(store, email="maya.patel@example.com", name="Maya Patel")[maya]
+    first = _scored(store, email="maya.patel@example.com", name="Maya")[maya]
+    initial = _scored(store, email="maya.patel@example.com", name="Maya P.")[maya]
+    wrong = _scored(store, email="maya.patel@example.com", name="Maya Q")[maya]
+    assert initial[1]["last_name"] == "initial"
+    assert initial[0] == first[0]  # an initial adds nothing over the first name alone
+    assert full[0] > initial[0]
+    assert wrong[1]["last_name"] == "different"
+    assert wrong[0] < first[0]
+
+
+def test_a_single_word_is_read_as_a_surname_too(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "maya.patel@example.com", "Maya", "Patel"))
+    maya = _profile(store, "1")
+    surname = _scored(store, email="maya.patel@example.com", name="Patel")[maya]
+    first = _scored(store, email="maya.patel@example.com", name="Maya")[maya]
+    other = _scored(store, email="maya.patel@example.com", name="Anna")[maya]
+    assert surname[1]["last_name"] == "exact" and "first_name" not in surname[1]
+    assert first[1]["first_name"] == "exact" and "last_name" not in first[1]
+    assert "different" in other[1].values()
+    assert other[0] < first[0] and other[0] < surname[0]
