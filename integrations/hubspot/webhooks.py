@@ -11,9 +11,13 @@ The body is a JSON array of events. Each carries one property at most, so creati
 changes and restores ask for a fresh copy (``refetch``). ``contact.privacyDeletion`` erases the
 person (``erase``: their profile, suppressed); ``contact.deletion``, which HubSpot can undo for
 90 days, deletes the contact's data unless a newer copy is stored (``remove``), so a restore
-brings it back; other deletions leave a deleted tombstone; a merge
-refetches the primary record and tombstones every merged id. HubSpot says ``eventId`` is not
-guaranteed unique, so each event's dedup id adds a digest of what identifies the change.
+brings it back; other deletions leave a deleted tombstone. A merge refetches the record that
+survived it and tombstones every other id it names: contact and company merges now create a
+new record (``newObjectId``) into which both the primary and the merged records go
+(developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies), so
+the survivor is ``newObjectId`` when the event carries one, else ``primaryObjectId``. HubSpot
+says ``eventId`` is not guaranteed unique, so each event's dedup id adds a digest of what
+identifies the change.
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ class Event(msgspec.Struct, rename="camel"):
     property_value: str | None = None
     primary_object_id: int | str | None = None
     merged_object_ids: list[int | str] = []
+    new_object_id: int | str | None = None
     from_object_id: int | str | None = None
 
 
@@ -162,7 +167,7 @@ def decode_events(raw_body: bytes) -> tuple[list[Event], list[str]]:
 
 def dedup_id(event: Event) -> str:
     """``<eventId>:<digest>``: the event id plus a digest of what identifies the change."""
-    parts = (
+    parts: tuple[object, ...] = (
         event.subscription_type,
         event.object_id,
         event.occurred_at,
@@ -171,6 +176,8 @@ def dedup_id(event: Event) -> str:
         event.primary_object_id,
         tuple(event.merged_object_ids),
     )
+    if event.new_object_id is not None:  # kept out otherwise: earlier ids stay as they were
+        parts += (event.new_object_id,)
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
     return f"{event.event_id}:{digest}"
 
@@ -228,15 +235,21 @@ class _Collected:
         self.actions[key] = action
 
     def _merge(self, kind: str, event: Event) -> None:
+        """Refetch the merge's survivor; tombstone the primary (when replaced) and the merged."""
         primary = event.primary_object_id
         if primary is None:
             primary = event.object_id
-        self._set((kind, _required_id(event, primary, "primaryObjectId")), "refetch")
-        survivor = _required_id(event, primary, "primaryObjectId")
-        for merged in event.merged_object_ids:
-            merged_id = _required_id(event, merged, "mergedObjectIds")
-            if merged_id != survivor:  # the primary lives on, even if listed among the merged
-                self._tombstone(kind, merged_id, event, merged_into=survivor)
+        primary_id = _required_id(event, primary, "primaryObjectId")
+        survivor = primary_id
+        if event.new_object_id is not None and str(event.new_object_id).strip():
+            survivor = _required_id(event, event.new_object_id, "newObjectId")
+        self._set((kind, survivor), "refetch")
+        merged = [
+            _required_id(event, value, "mergedObjectIds") for value in event.merged_object_ids
+        ]
+        for gone in dict.fromkeys([primary_id, *merged]):
+            if gone != survivor:  # the survivor lives on, even if listed among the merged
+                self._tombstone(kind, gone, event, merged_into=survivor)
 
     def _tombstone(
         self, kind: str, external_id: str, event: Event, merged_into: str | None = None

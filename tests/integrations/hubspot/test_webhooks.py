@@ -248,3 +248,42 @@ def test_a_merge_tombstone_names_the_record_that_survived() -> None:
     body = [event("contact", "merge", 5, primaryObjectId=5, mergedObjectIds=[6, 5])]
     delivery = FakeHubSpot().connector().parse_webhook({}, json.dumps(body).encode())
     assert [(o.payload["id"], o.merged_into) for o in delivery.objects] == [("6", "5")]
+
+
+def test_a_merge_into_a_new_record_refetches_it_and_tombstones_both_originals() -> None:
+    body = [event("contact", "merge", 5, primaryObjectId=5, mergedObjectIds=[6], newObjectId=9)]
+    delivery = FakeHubSpot().connector().parse_webhook({}, json.dumps(body).encode())
+    assert delivery.refetch == [("contact", "9")]
+    gone = [(o.payload["id"], o.deleted, o.merged_into) for o in delivery.objects]
+    assert gone == [("5", True, "9"), ("6", True, "9")]
+
+
+def test_a_merge_into_a_new_record_leaves_only_the_new_record_live(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeHubSpot()
+    primary, merged = populate(fake, contacts=2)
+    connector = fake.connector()
+    run_sync(store, connector, ctx)
+    now_ms = int(fake.now() * 1000)
+    survivor = fake.add("contacts", now_ms - 3000, email="person0@example.com")["id"]
+    body = [
+        event(
+            "contact",
+            "merge",
+            int(primary),
+            primaryObjectId=int(primary),
+            mergedObjectIds=[int(merged)],
+            newObjectId=int(survivor),
+            occurredAt=now_ms - 3000,
+        )
+    ]
+    headers, raw = fake.signed(body, URL)
+    assert receive(store, connector, headers, raw, URL, fake.now()).status == "accepted"
+    assert apply_pending(store, {"hubspot": connector}, ctx) == 1
+    rows = dict(
+        store.conn.execute(
+            "SELECT external_id, deleted FROM records WHERE source = 'hubspot' AND kind = 'contact'"
+        ).fetchall()
+    )
+    assert rows == {primary: 1, merged: 1, survivor: 0}
