@@ -257,12 +257,16 @@ def map_person(source: str, fields: Mapping[str, str]) -> Mapped:
 
 
 def _birth_date(value: str | None) -> str | None:
+    """An ISO date, or the date part of an ISO date-time (what an XLSX date cell reads as)."""
     if value is None:
         return None
     try:
-        return date.fromisoformat(value).isoformat()
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
         raise MappingError(f"birth_date: not an ISO-8601 date {value!r} (use 1984-03-09)") from exc
+    return moment.date().isoformat()
 
 
 def _owner(fields: Mapping[str, str], source: str) -> list[RecordKey]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -165,3 +166,21 @@ def test_built_in_source_names_and_unreadable_files_are_fatal(
         import_sheet(path, source="hubspot")
     with pytest.raises(UnreadableFile):
         import_sheet(tmp_path / "missing.csv")
+
+
+def test_xlsx_date_cells_are_accepted_as_dates_of_birth(
+    tmp_path: Path, import_sheet: Importer, store: Store
+) -> None:
+    # Excel keeps every date as a date-time: a date of birth cell reads as 1984-03-09T00:00:00.
+    path = tmp_path / "people.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Email", "Birthday", "Customer Since"])
+    book.active.append(
+        ["ann@example.com", dt.datetime(1984, 3, 9), dt.datetime(2026, 1, 5, 10, 30)]
+    )
+    book.save(path)
+    report = import_sheet(path)
+    assert report.rejections == []
+    assert report.rows_imported == 1
+    snap = snapshot_for(store, "ann@example.com")
+    assert snap.identity.customer_since == "2026-01-05T10:30:00Z"

@@ -132,6 +132,14 @@ def test_invalid_rows_raise_mapping_errors_with_the_reason(
         mapped_row(row)
 
 
+@pytest.mark.parametrize(
+    "written", ["1984-03-09T00:00:00", "1984-03-09 00:00:00", "1984-03-09T00:00:00Z"]
+)
+def test_a_date_of_birth_written_as_a_date_time_keeps_its_date(written: str) -> None:
+    (person,) = mapped_row({"email": "a@example.com", "birth_date": written})
+    assert person.person.birth_date == "1984-03-09"
+
+
 def test_decimal_comma_amounts() -> None:
     _, order = mapped_row({"name": "Ann", "order_number": "7", "order_total": "12,5"})
     assert order.activity.amount == "12.50"
