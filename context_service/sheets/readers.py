@@ -90,14 +90,30 @@ def detect_format(path: Path, fmt: str | None = None) -> Format:
 def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = None) -> Sheet:
     """Open ``path`` as a CSV, XLSX or JSONL sheet (``fmt`` defaults from the extension)."""
     file = Path(path)
-    kind = detect_format(file, fmt)
+    if file.is_dir():
+        raise UnreadableFile(f"{file} is a directory, not a file")
     if not file.is_file():
         raise UnreadableFile(f"no such file: {file}")
-    if kind == "xlsx":
-        return XlsxSheet(file)
-    if kind == "jsonl":
-        return JsonlSheet(file)
-    return CsvSheet(file, encoding)
+    kind = detect_format(file, fmt)
+    if encoding is not None:
+        _check_encoding(encoding)
+    try:
+        if kind == "xlsx":
+            return XlsxSheet(file)
+        if kind == "jsonl":
+            return JsonlSheet(file)
+        return CsvSheet(file, encoding)
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {file}: {exc.strerror or exc}") from exc
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise UnreadableFile(
+            f"unknown encoding {encoding!r}; try utf-8, utf-8-sig, utf-16, cp1252 or latin-1"
+        ) from exc
 
 
 # --------------------------------------------------------------------------------------------

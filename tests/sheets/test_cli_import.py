@@ -85,3 +85,12 @@ def test_import_caps_the_listed_rejections(
     out = capsys.readouterr().out
     assert out.count("not an email address") == 2
     assert "... and 3 more" in out
+
+
+def test_import_with_an_unknown_encoding_is_an_error_not_a_traceback(
+    demo_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "a.csv"
+    sheet.write_text("email\nann@example.com\n", encoding="utf-8")
+    assert main(["import", str(sheet), "--source", "crm", "--encoding", "nosuch"]) == 2
+    assert "unknown encoding 'nosuch'" in capsys.readouterr().err

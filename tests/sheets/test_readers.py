@@ -130,3 +130,28 @@ def test_unreadable_files_fail_clearly(write: Write, tmp_path: Path) -> None:
         open_sheet(tmp_path / "missing.csv")
     with pytest.raises(UnreadableFile, match="not a readable XLSX"):
         open_sheet(write("fake.xlsx", "email\na@example.com\n"))
+
+
+def test_a_directory_a_missing_file_and_an_unknown_encoding_fail_clearly(
+    write: Write, tmp_path: Path
+) -> None:
+    with pytest.raises(UnreadableFile, match="is a directory"):
+        open_sheet(tmp_path)
+    with pytest.raises(UnreadableFile, match="no such file"):
+        open_sheet(tmp_path / "export")  # no extension: the missing file is the news
+    path = write("people.csv", "email\na@example.com\n")
+    with pytest.raises(UnreadableFile, match="unknown encoding 'latin-9000'"):
+        open_sheet(path, encoding="latin-9000")
+
+
+def test_a_file_that_cannot_be_opened_fails_clearly(
+    write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write("people.csv", "email\na@example.com\n")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(UnreadableFile, match="Permission denied"):
+        open_sheet(path)
