@@ -171,12 +171,29 @@ class CsvSheet:
         self._text.close()
 
     def rows(self) -> Iterator[RawRow]:
-        """Rows after the first non-blank one (the header)."""
-        reader = csv.reader(self._text, delimiter=self.delimiter)
+        """Rows after the first non-blank one (the header).
+
+        Quoting is read strictly: a row whose quotes do not pair up (``"Bob" Ray``, or a quote
+        that is never closed and would swallow the rest of the file) is an error row that keeps
+        the lines it spans as its raw text, never merged silently into its neighbour's cell.
+        """
+        tap = _LineTap(self._text)
+        reader = csv.reader(tap, delimiter=self.delimiter, strict=True)
         header: tuple[str, ...] | None = None
         start = 1
         try:
-            for cells in reader:
+            while True:
+                tap.taken.clear()
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    line, start = start, reader.line_num + 1
+                    if header is None or "field limit" in str(exc):
+                        raise
+                    yield _quoting_error(line, reader.line_num, header, tap, exc)
+                    continue
                 line, start = start, reader.line_num + 1
                 if not any(cell.strip() for cell in cells):
                     self.blank_rows += header is not None
@@ -192,6 +209,42 @@ class CsvSheet:
             ) from exc
         except csv.Error as exc:
             raise UnreadableFile(f"{self.path.name}: line {start}: {exc}") from exc
+
+
+class _LineTap:
+    """The text file's lines for ``csv.reader``, keeping those the current row was read from."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._lines = iter(text)
+        self.taken: list[str] = []
+        self.exhausted = False
+
+    def __iter__(self) -> _LineTap:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        self.taken.append(line)
+        return line
+
+
+def _quoting_error(
+    line: int, last: int, header: tuple[str, ...], tap: _LineTap, exc: csv.Error
+) -> RawRow:
+    raw = "".join(tap.taken)
+    if tap.exhausted:
+        reason = (
+            f"a quoted cell is never closed: lines {line}-{last} (the rest of the file) "
+            "were read as this one row"
+        )
+    else:
+        spans = f"; lines {line}-{last}" if last > line else ""
+        reason = f"the quotes in this row do not pair up ({exc}{spans})"
+    return RawRow(line, header, [], reason, raw)
 
 
 def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:

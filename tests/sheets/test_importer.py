@@ -184,3 +184,14 @@ def test_xlsx_date_cells_are_accepted_as_dates_of_birth(
     assert report.rows_imported == 1
     snap = snapshot_for(store, "ann@example.com")
     assert snap.identity.customer_since == "2026-01-05T10:30:00Z"
+
+
+def test_rows_swallowed_by_an_unclosed_quote_are_reported_not_dropped(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    path = write("people.csv", 'email,name\na@example.com,"Ann\nb@example.com,Bob\n')
+    report = import_sheet(path)
+    assert report.rows_imported == 0
+    assert [r.line for r in report.rejections] == [2]
+    (kept,) = rejected(store.conn, "crm")
+    assert "b@example.com,Bob" in kept.payload

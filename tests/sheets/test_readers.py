@@ -155,3 +155,25 @@ def test_a_file_that_cannot_be_opened_fails_clearly(
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(UnreadableFile, match="Permission denied"):
         open_sheet(path)
+
+
+def test_a_quote_never_closed_is_an_error_row_not_a_merged_cell(write: Write) -> None:
+    path = write("people.csv", 'email,name\na@example.com,"Ann\nb@example.com,Bob\nc@x.com,Cy\n')
+    (row,) = read(path)
+    assert row.line == 2
+    assert row.error is not None
+    assert "never closed" in row.error
+    assert "lines 2-4" in row.error
+    assert "b@example.com,Bob" in row.raw
+
+
+def test_quotes_that_do_not_pair_up_reject_only_their_row(write: Write) -> None:
+    text = 'email,name\na@example.com,"Ann\nb@example.com,Bob\nc@x.com,"Cy"\nd@x.com,Di\n'
+    path = write("people.csv", text)
+    broken, after = read(path)
+    assert broken.line == 2
+    assert broken.error is not None
+    assert "lines 2-4" in broken.error
+    assert broken.raw == 'a@example.com,"Ann\nb@example.com,Bob\nc@x.com,"Cy"\n'
+    assert (after.line, after.error) == (5, None)
+    assert cells_by_header(after) == {"email": "d@x.com", "name": "Di"}
