@@ -9,7 +9,11 @@ inside ``VendorHttp`` are not paced again: they are already spaced by ``Retry-Af
 
 ``ZendeskApi.latest_comments`` serves the mapper's "last public comment" (see
 ``integrations.zendesk.streams``): newest first, one page of up to 100, further pages only while
-no public comment has been found; returned oldest first, as the mapper reads them.
+no public comment has been found; returned oldest first, as the mapper reads them. With cursor
+pagination (``page[size]``) the order is asked with ``sort=-created_at``: ``sort_order`` belongs
+to offset pagination and is not honoured with a cursor
+(developer.zendesk.com/documentation/api-basics/pagination/comparing-cursor-pagination-and-offset-pagination),
+and the comments are put in order here as well, whatever order they came in.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ __all__ = [
 
 INCREMENTAL_PREFIX = "/api/v2/incremental/"
 COMMENTS_PAGE_SIZE = 100  # cursor pagination's page[size] maximum
+COMMENTS_NEWEST_FIRST = ("sort", "-created_at")  # cursor pagination's sort parameter
 # The comment fields kept on a ticket's attached ``comments`` (what the mapper and a reader need).
 COMMENT_FIELDS = ("id", "author_id", "public", "body", "created_at")
 
@@ -140,13 +145,13 @@ class ZendeskApi:
         after: str | None = None
         while True:
             guard.check(after)
-            params = [("sort_order", "desc"), ("page[size]", str(COMMENTS_PAGE_SIZE))]
+            params = [COMMENTS_NEWEST_FIRST, ("page[size]", str(COMMENTS_PAGE_SIZE))]
             body = self._comments_page(path, params + ([("page[after]", after)] if after else []))
             if body is None:
                 return None
             newest_first.extend(_trim(comment) for comment in body.comments)
             if any(c.get("public") is True for c in body.comments) or not body.meta.has_more:
-                return newest_first[::-1]
+                return sorted(newest_first, key=_created_order)
             after = body.meta.after_cursor
             if not after:
                 raise FatalError(f"zendesk {path}: has_more without an after_cursor")
@@ -162,6 +167,13 @@ class ZendeskApi:
             return msgspec.convert(raw, _CommentsPage)
         except msgspec.ValidationError as exc:
             raise FatalError(f"zendesk {path}: malformed comments page: {exc}") from exc
+
+
+def _created_order(comment: dict[str, Any]) -> tuple[str, int]:
+    """Oldest first: ``created_at`` (ISO-8601 UTC sorts as text), then the comment id."""
+    created, ident = comment.get("created_at"), comment.get("id")
+    number = ident if isinstance(ident, int) and not isinstance(ident, bool) else 0
+    return (created if isinstance(created, str) else "", number)
 
 
 def _trim(comment: dict[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ twice (zendesk_api_client_rb #251): a page keeps one copy per id (for tickets, t
 highest ``generated_timestamp``).
 
 Last public comment: the ticket export carries no comments, so each exported ticket that is not
-deleted gets ``comments`` attached from ``GET /api/v2/tickets/{id}/comments.json?sort_order=desc``
+deleted gets ``comments`` attached from ``GET /api/v2/tickets/{id}/comments.json?sort=-created_at``
 (one request per changed ticket, usually one page; see ``ZendeskApi.latest_comments``). Only
 changed tickets are fetched, because only they are exported; a ticket seen twice in one run with
 the same ``updated_at`` is fetched once. ``fetch_comments=False`` turns this off, and the mapper

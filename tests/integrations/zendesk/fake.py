@@ -12,7 +12,7 @@ zendesk``, trimmed to what the connector and mapper read plus a few neighbours. 
   export ordered by (``updated_at`` for users, ``generated_timestamp`` for tickets, id); the
   opaque cursor encodes the last position; ``end_of_stream`` with the cursor of the last item;
 * ``start_time`` within the last minute is refused with 400 (``Too recent start_time``);
-* ``GET /api/v2/tickets/{id}/comments.json`` (``sort_order``, ``page[size]``, ``page[after]``);
+* ``GET /api/v2/tickets/{id}/comments.json`` (``sort``, ``page[size]``, ``page[after]``);
 * ``GET /api/v2/{users,tickets,organizations}/{id}.json``, 404 ``RecordNotFound`` when absent.
 
 Faults: ``inject`` (a status or a timeout for the next requests, optional ``Retry-After`` sent
@@ -388,7 +388,9 @@ class FakeZendesk:
         params = request.url.params
         size = min(int(params.get("page[size]", "100")), self.comments_page_cap or 100)
         items = list(self.comments.get(ticket_id, []))
-        if params.get("sort_order") == "desc":
+        # Cursor pagination sorts with ``sort`` (``created_at`` or ``-created_at``); the offset
+        # model's ``sort_order`` is not honoured with ``page[size]``.
+        if params.get("sort") == "-created_at":
             items.reverse()
         offset = int(params.get("page[after]", "0"))
         page = items[offset : offset + size]

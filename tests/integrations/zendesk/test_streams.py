@@ -171,6 +171,39 @@ def test_tickets_carry_their_newest_comments_for_the_last_public_comment(
     assert activity.last_public_comment == "Any news?"
 
 
+def test_the_last_public_comment_is_the_newest_of_several_public_ones(fake: FakeZendesk) -> None:
+    fake.add_comment(35002, "Any news?", public=True, at=START - 100)
+    fake.add_comment(35002, "Shipped today, sorry for the wait", public=True, at=START - 90)
+    obj = fake.connector().fetch_one("ticket", "35002")
+    comment_calls = [r for r in fake.requests if r.url.path.endswith("/comments.json")]
+    assert [r.url.params.get("sort") for r in comment_calls] == ["-created_at"]
+    assert obj is not None
+    activity = map_record("ticket", obj.payload).activity
+    assert isinstance(activity, Ticket)
+    assert activity.last_public_comment == "Shipped today, sorry for the wait"
+
+
+def test_comments_come_back_oldest_first_whatever_order_zendesk_sends(fake: FakeZendesk) -> None:
+    stamps = ["2026-01-01T10:00:00Z", "2026-01-01T09:00:00Z", "2026-01-01T11:00:00Z"]
+    shuffled = [
+        {"id": 9100 + k, "public": True, "body": f"at {stamp}", "created_at": stamp}
+        for k, stamp in enumerate(stamps)
+    ]
+
+    def unordered(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/comments.json"):
+            return httpx.Response(200, json={"comments": shuffled, "meta": {"has_more": False}})
+        return fake.handler(request)
+
+    connector = fake.connector(httpx.Client(transport=httpx.MockTransport(unordered)))
+    obj = connector.fetch_one("ticket", "35002")
+    assert obj is not None
+    assert [c["created_at"] for c in obj.payload["comments"]] == sorted(stamps)
+    activity = map_record("ticket", obj.payload).activity
+    assert isinstance(activity, Ticket)
+    assert activity.last_public_comment == "at 2026-01-01T11:00:00Z"
+
+
 def test_comments_are_paged_until_a_public_one_is_found(fake: FakeZendesk) -> None:
     for k in range(3):
         fake.add_comment(35001, f"Private {k}", public=False, at=START - 50 + k)
@@ -202,7 +235,7 @@ def test_one_comments_request_per_changed_ticket_and_none_for_deleted_ones(
     fetched = [r.url.path for r in fake.requests if r.url.path.endswith("/comments.json")]
     assert sorted(fetched) == [f"/api/v2/tickets/{t}/comments.json" for t in (35001, 35002, 35004)]
     params = next(r.url.params for r in fake.requests if r.url.path.endswith("/comments.json"))
-    assert dict(params) == {"sort_order": "desc", "page[size]": "100"}
+    assert dict(params) == {"sort": "-created_at", "page[size]": "100"}
 
 
 def test_comments_can_be_turned_off(fake: FakeZendesk) -> None:
