@@ -127,11 +127,26 @@ def sniff_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _utf16_without_bom(sample)
+    if utf16 is not None:
+        return utf16
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8"
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` / ``-be`` when most characters have a NUL high byte (ASCII in UTF-16)."""
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 2:
+        return None
+    if odd.count(0) * 2 > len(odd) and even.count(0) * 10 < len(even):
+        return "utf-16-le"
+    if even.count(0) * 2 > len(even) and odd.count(0) * 10 < len(odd):
+        return "utf-16-be"
+    return None
 
 
 def sniff_delimiter(first_line: str) -> str:

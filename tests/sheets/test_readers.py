@@ -177,3 +177,10 @@ def test_quotes_that_do_not_pair_up_reject_only_their_row(write: Write) -> None:
     assert broken.raw == 'a@example.com,"Ann\nb@example.com,Bob\nc@x.com,"Cy"\n'
     assert (after.line, after.error) == (5, None)
     assert cells_by_header(after) == {"email": "d@x.com", "name": "Di"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_recognised(write: Write, encoding: str) -> None:
+    path = write("people.csv", "email,name\nann@example.com,Zoë\n".encode(encoding))
+    (row,) = read(path)
+    assert cells_by_header(row) == {"email": "ann@example.com", "name": "Zoë"}
