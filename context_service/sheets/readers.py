@@ -202,7 +202,7 @@ class CsvSheet:
                 try:
                     cells = next(reader)
                 except StopIteration:
-                    return
+                    break
                 except csv.Error as exc:
                     line, start = start, reader.line_num + 1
                     if header is None or "field limit" in str(exc):
@@ -217,6 +217,8 @@ class CsvSheet:
                     header = tuple(cells)
                     continue
                 yield _csv_row(line, header, cells)
+            if header is None:
+                raise UnreadableFile(f"{self.path.name}: no header row (the file has no text)")
         except UnicodeDecodeError as exc:
             raise UnreadableFile(
                 f"{self.path.name}: not valid {self.encoding} after line {start - 1} "

@@ -184,3 +184,10 @@ def test_utf16_without_a_bom_is_recognised(write: Write, encoding: str) -> None:
     path = write("people.csv", "email,name\nann@example.com,Zoë\n".encode(encoding))
     (row,) = read(path)
     assert cells_by_header(row) == {"email": "ann@example.com", "name": "Zoë"}
+
+
+def test_a_file_with_no_text_has_no_header_and_is_an_error(write: Write) -> None:
+    for name, content in [("empty.csv", b""), ("blank.csv", b"\n \n\r\n")]:
+        with pytest.raises(UnreadableFile, match="no header row"):
+            read(write(name, content))
+    assert read(write("header.csv", b"email,name\n")) == []  # a header alone is fine
