@@ -121,6 +121,10 @@ class _RowConverter:
             if self.strict_header:
                 raise
             return self._rejected(raw, exc.detail, _as_dict(raw))
+        if raw.nested:
+            reason = _nested_mapped(raw, plan)
+            if reason is not None:
+                return self._rejected(raw, reason, raw.raw)
         row = canonical_row(plan.fields, raw.cells)
         try:
             items = row_payloads(self.source, row)
@@ -138,6 +142,18 @@ class _RowConverter:
     def ignored_columns(self) -> list[str]:
         seen = dict.fromkeys(column for plan in self.plans.values() for column in plan.ignored)
         return list(seen)
+
+
+def _nested_mapped(raw: RawRow, plan: HeaderPlan) -> str | None:
+    """Why the row is rejected when a column holding a list of objects maps to a field."""
+    for column in raw.nested:
+        field = plan.fields[raw.header.index(column)]
+        if field is not None:
+            return (
+                f"field {column!r} holds a list of objects, which cannot fill {field!r}; "
+                f"map it elsewhere or ignore it with --map {column!r}=-"
+            )
+    return None
 
 
 def _as_dict(raw: RawRow) -> dict[str, str]:

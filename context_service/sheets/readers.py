@@ -50,6 +50,7 @@ class RawRow(NamedTuple):
     cells: list[str | None]
     error: str | None = None
     raw: Any = None
+    nested: tuple[str, ...] = ()  # JSONL columns whose value is a list of objects (cell None)
 
 
 class Sheet(Protocol):
@@ -388,12 +389,26 @@ def _json_row(line: int, data: bytes) -> RawRow:
         return RawRow(line, (), [], f"not valid JSON: {exc}", text)
     if not isinstance(obj, dict):
         return RawRow(line, (), [], f"expected a JSON object, got {type(obj).__name__}", text)
-    cells: list[str | None] = []
+    columns: dict[str, str | None] = {}
+    nested: list[str] = []
+    _flatten(obj, "", columns, nested)
+    raw = text if nested else None  # kept for the rejection when a nested column is mapped
+    return RawRow(line, tuple(columns), list(columns.values()), None, raw, tuple(nested))
+
+
+def _flatten(
+    obj: dict[str, Any], prefix: str, columns: dict[str, str | None], nested: list[str]
+) -> None:
+    """``{"a": {"b": 1}}`` -> column ``a.b``; a list of scalars joins with ``;``; a list that
+    holds objects or lists becomes an empty cell whose column is listed in ``nested``."""
     for key, value in obj.items():
-        if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
-            cells.append("; ".join(filter(None, (cell_text(v) for v in value))) or None)
-        elif isinstance(value, dict | list):
-            return RawRow(line, (), [], f"field {key!r} holds a nested value", text)
+        column = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten(value, f"{column}.", columns, nested)
+        elif not isinstance(value, list):
+            columns[column] = cell_text(value)
+        elif all(not isinstance(v, dict | list) for v in value):
+            columns[column] = "; ".join(filter(None, (cell_text(v) for v in value))) or None
         else:
-            cells.append(cell_text(value))
-    return RawRow(line, tuple(obj), cells)
+            columns[column] = None
+            nested.append(column)

@@ -195,3 +195,22 @@ def test_rows_swallowed_by_an_unclosed_quote_are_reported_not_dropped(
     assert [r.line for r in report.rejections] == [2]
     (kept,) = rejected(store.conn, "crm")
     assert "b@example.com,Bob" in kept.payload
+
+
+def test_jsonl_nested_values_reject_a_row_only_when_their_column_is_mapped(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    text = (
+        '{"email": "ann@example.com", "customer": {"city": "Oakland"}, "items": [{"sku": "A"}]}\n'
+        '{"email": "bob@example.com", "tags": [{"name": "vip"}]}\n'
+    )
+    path = write("people.jsonl", text)
+    report = import_sheet(path, mapping=parse_map_options(["customer.city=city", "tags=company"]))
+    assert report.rows_imported == 1
+    assert [r.line for r in report.rejections] == [2]
+    assert "'tags' holds a list of objects" in report.rejections[0].reason
+    assert set(report.ignored_columns) == {"items"}
+    payloads = [p for (p,) in store.conn.execute("SELECT payload FROM records WHERE kind = 'row'")]
+    assert any('"city":"Oakland"' in p and "ann@example.com" in p for p in payloads)
+    (kept,) = rejected(store.conn, "crm")
+    assert "vip" in kept.payload  # the line is kept raw

@@ -114,7 +114,16 @@ def test_jsonl_rows_errors_and_lists(write: Write) -> None:
     assert rows[1].error.startswith("not valid JSON")
     assert rows[1].raw == "{not json"
     assert rows[2].error == "expected a JSON object, got list"
-    assert rows[3].error == "field 'address' holds a nested value"
+    assert rows[3].error is None  # an object's fields become dotted columns
+    assert cells_by_header(rows[3]) == {"email": "b@example.com", "address.city": "X"}
+
+
+def test_jsonl_lists_of_objects_are_empty_cells_named_as_nested(write: Write) -> None:
+    path = write("people.jsonl", '{"email": "a@example.com", "items": [{"sku": "A"}], "n": 1}\n')
+    (row,) = read(path)
+    assert row.error is None
+    assert cells_by_header(row) == {"email": "a@example.com", "items": None, "n": "1"}
+    assert row.nested == ("items",)
 
 
 def test_format_comes_from_the_extension_or_the_option(tmp_path: Path) -> None:
