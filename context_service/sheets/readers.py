@@ -275,10 +275,15 @@ def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:
             f"the row has {len(cells)} cells but the header has {width} columns",
             cells,
         )
-    padded: list[str | None] = [cell or None for cell in cells[:width]]
+    padded: list[str | None] = [_no_nul(cell) or None for cell in cells[:width]]
     if len(padded) < width:
         padded.extend([None] * (width - len(padded)))
     return RawRow(line, header, padded)
+
+
+def _no_nul(cell: str) -> str:
+    """The cell without NUL characters (debris of a broken export, never part of a value)."""
+    return cell.replace("\x00", "") if "\x00" in cell else cell
 
 
 # --------------------------------------------------------------------------------------------

@@ -200,3 +200,9 @@ def test_a_file_with_no_text_has_no_header_and_is_an_error(write: Write) -> None
         with pytest.raises(UnreadableFile, match="no header row"):
             read(write(name, content))
     assert read(write("header.csv", b"email,name\n")) == []  # a header alone is fine
+
+
+def test_nul_characters_are_removed_from_cells(write: Write) -> None:
+    path = write("people.csv", b"email,name,note\na@example.com,An\x00n,\x00\n")
+    (row,) = read(path)
+    assert cells_by_header(row) == {"email": "a@example.com", "name": "Ann", "note": None}
