@@ -61,7 +61,10 @@ def test_a_single_word_is_read_as_a_surname_too(store: Store, ingest: Ingest) ->
     surname = _scored(store, email="maya.patel@example.com", name="Patel")[maya]
     first = _scored(store, email="maya.patel@example.com", name="Maya")[maya]
     other = _scored(store, email="maya.patel@example.com", name="Anna")[maya]
-    assert surname[1]["last_name"] == "exact" and "first_name" not in surname[1]
-    assert first[1]["first_name"] == "exact" and "last_name" not in first[1]
+    assert surname[1]["last_name"] == "exact"
+    assert "first_name" not in surname[1]
+    assert first[1]["first_name"] == "exact"
+    assert "last_name" not in first[1]
     assert "different" in other[1].values()
-    assert other[0] < first[0] and other[0] < surname[0]
+    assert other[0] < first[0]
+    assert other[0] < surname[0]
