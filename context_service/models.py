@@ -385,7 +385,11 @@ class Stream(Protocol):
 class Delivery(msgspec.Struct):
     """A verified webhook delivery: dedup ids and the objects it carries.
 
-    ``dedup_ids`` are the vendor's delivery/event ids (any one seen before means "replay").
+    ``dedup_ids`` are the vendor's delivery/event ids (any one seen before means "replay"),
+    except in a ``batch`` (HubSpot's up to 100 events in one request), where they are one per
+    event and the delivery is a replay only when every one was seen: a retried event sent again
+    in a batch with new ones must not take the new ones with it (applying is idempotent, so
+    the events seen before are simply applied again).
     ``topic`` is the vendor's event type. ``refetch`` lists (kind, external_id) of objects to
     fetch fresh through ``Connector.fetch_one`` because the delivery carries only a part of them
     (a Shopify refund or fulfillment belongs to an order). ``erase`` lists (kind, external_id)
@@ -404,6 +408,7 @@ class Delivery(msgspec.Struct):
     occurred_at: str | None = None
     remove: list[tuple[str, str, str]] = []
     problems: list[str] = []  # parts of the delivery skipped because they could not be read
+    batch: bool = False
 
 
 class Connector(Protocol):

@@ -20,15 +20,20 @@ class InboxRow(msgspec.Struct):
     error: str | None
 
 
-def seen_before(conn: sqlite3.Connection, source: str, dedup_ids: list[str]) -> bool:
-    """Whether any of these dedup ids was already received from this source."""
+def seen_before(
+    conn: sqlite3.Connection, source: str, dedup_ids: list[str], *, every: bool = False
+) -> bool:
+    """Whether any of these dedup ids was already received from this source (with ``every``:
+    whether all of them were, and there was at least one)."""
     for dedup_id in dedup_ids:
         row = conn.execute(
             "SELECT 1 FROM webhook_seen WHERE source = ? AND dedup_id = ?", (source, dedup_id)
         ).fetchone()
-        if row is not None:
+        if row is not None and not every:
             return True
-    return False
+        if row is None and every:
+            return False
+    return every and bool(dedup_ids)
 
 
 def add_delivery(

@@ -76,7 +76,7 @@ def receive(
         _reject(store, source, body, kept, detail)
         raise MappingError(detail, source=source) from exc
     with store.transaction() as conn:
-        if inbox_store.seen_before(conn, source, delivery.dedup_ids):
+        if inbox_store.seen_before(conn, source, delivery.dedup_ids, every=delivery.batch):
             return Receipt(status="duplicate", topic=delivery.topic)
         inbox_id = inbox_store.add_delivery(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()

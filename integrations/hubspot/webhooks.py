@@ -295,4 +295,5 @@ def parse_delivery(raw_body: bytes) -> Delivery:
         remove=collected.removals(),
         occurred_at=iso_utc(max(event.occurred_at for event in events)),
         problems=problems,
+        batch=True,  # one dedup id per event: a retried event may come with new ones
     )

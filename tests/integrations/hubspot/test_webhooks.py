@@ -207,6 +207,36 @@ def test_a_batch_is_applied_once_through_the_intake(store: Store, ctx: IngestCon
     assert emails == 1
 
 
+def test_a_retried_event_batched_with_new_ones_does_not_take_them_with_it(
+    store: Store, ctx: IngestContext
+) -> None:
+    """HubSpot batches up to 100 events a request and retries events one by one; an event seen
+    before, sent again beside new ones, must not make the new ones a replay (they were
+    acknowledged and dropped, so the second contact's change was lost)."""
+    fake = FakeHubSpot()
+    people = populate(fake, contacts=2)
+    connector = fake.connector()
+    now_ms = int(fake.now() * 1000)
+    fake.touch("contacts", people[0], now_ms - 5000, email="first@example.com")
+    fake.touch("contacts", people[1], now_ms - 4000, email="second@example.com")
+    seen = event("contact", "propertyChange", int(people[0]), occurredAt=now_ms - 5000)
+    fresh = event("contact", "propertyChange", int(people[1]), occurredAt=now_ms - 4000)
+    headers, raw = fake.signed([seen], URL)
+    assert receive(store, connector, headers, raw, URL, fake.now()).status == "accepted"
+    headers, raw = fake.signed([seen, fresh], URL)
+    assert receive(store, connector, headers, raw, URL, fake.now()).status == "accepted"
+    headers, raw = fake.signed([fresh, seen], URL)  # every event seen: a replay
+    assert receive(store, connector, headers, raw, URL, fake.now()).status == "duplicate"
+    assert apply_pending(store, {"hubspot": connector}, ctx) == 2
+    emails = {
+        row[0]
+        for row in store.conn.execute(
+            "SELECT value FROM identifiers WHERE kind = 'email' AND value LIKE '%@example.com'"
+        )
+    }
+    assert {"first@example.com", "second@example.com"} <= emails
+
+
 def test_a_hubspot_merge_keeps_the_merged_contacts_profile_id_as_an_alias(
     store: Store, ctx: IngestContext
 ) -> None:
