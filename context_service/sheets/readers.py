@@ -207,7 +207,7 @@ class CsvSheet:
                 except csv.Error as exc:
                     line, start = start, reader.line_num + 1
                     if header is None or "field limit" in str(exc):
-                        raise
+                        raise UnreadableFile(f"{self.path.name}: line {line}: {exc}") from exc
                     yield _quoting_error(line, reader.line_num, header, tap, exc)
                     continue
                 line, start = start, reader.line_num + 1

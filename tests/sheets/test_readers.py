@@ -206,3 +206,11 @@ def test_nul_characters_are_removed_from_cells(write: Write) -> None:
     path = write("people.csv", b"email,name,note\na@example.com,An\x00n,\x00\n")
     (row,) = read(path)
     assert cells_by_header(row) == {"email": "a@example.com", "name": "Ann", "note": None}
+
+
+def test_a_cell_over_the_csv_field_limit_names_the_line_it_starts_on(write: Write) -> None:
+    path = write(
+        "people.csv", "email,note\na@example.com,ok\nb@example.com," + "x" * 200_000 + "\n"
+    )
+    with pytest.raises(UnreadableFile, match="line 3: field larger than field limit"):
+        read(path)
