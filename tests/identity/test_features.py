@@ -131,3 +131,23 @@ def test_a_nameless_mailbox_does_not_meet_other_digits_or_other_initials() -> No
     assert not _meet(nameless, _person("jennifer", "brown", "jen.brown395@meadowlark.example"))
     assert not _meet(nameless, _person("maria", "lopez", "mlopez394@gmail.com"))
     assert not _meet(nameless, _person("", "", "mlopez394@gmail.com"))
+
+
+_LOCAL = st.text(alphabet="ab._-1", min_size=1, max_size=9)
+
+
+def _local_keys(local: str) -> set[str]:
+    return {k for k in blocking_keys(_person("", "", f"{local}@x.example")) if k.startswith("l:")}
+
+
+@given(_LOCAL, _LOCAL)
+def test_local_part_keys_meet_exactly_when_the_local_parts_match(x: str, y: str) -> None:
+    """Two local parts long enough to block on meet when they are equal, or equal without
+    their punctuation; each has one such key, not one per spelling."""
+
+    def plain(local: str) -> str:
+        return "".join(ch for ch in local if ch.isalnum())
+
+    long_enough = (len(plain(x)) >= 6 and plain(x) == plain(y)) or (len(x) >= 6 and x == y)
+    assert bool(_local_keys(x) & _local_keys(y)) == long_enough
+    assert len(_local_keys(x)) <= 1
