@@ -334,6 +334,15 @@ def normalize_phone(raw: str | None, region: str = "US") -> str | None:
     nanp = _nanp_national(raw) if region in _NANP_REGIONS else None
     if nanp:
         return nanp
+    parsed = _parse_phone(raw, region)
+    if parsed is None and raw.lstrip().startswith("00"):
+        # ``0044 20 7946 0958``: most of the world dials abroad with 00, which the region's own
+        # rules do not know where it dials abroad otherwise (011 in North America).
+        parsed = _parse_phone("+" + raw.lstrip()[2:], region)
+    return parsed
+
+
+def _parse_phone(raw: str, region: str) -> str | None:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

@@ -31,6 +31,14 @@ def test_uk_number_with_region_and_international_prefix() -> None:
     assert normalize_phone("020 7946 0123", "GB") == normalize_phone("+44 20 7946 0123", "US")
 
 
+@pytest.mark.parametrize("region", ["US", "CA", "GB", "DE"])
+@pytest.mark.parametrize("raw", ["00442079460958", "0044 20 7946 0958", "00 44 (0)20 7946 0958"])
+def test_the_00_international_prefix_is_read_in_every_region(raw: str, region: str) -> None:
+    """Most of the world dials abroad with 00; a North American region's rules know only 011,
+    so a European customer's ``0044...`` was no phone at all in a US store."""
+    assert normalize_phone(raw, region) == "+442079460958"
+
+
 @pytest.mark.parametrize("raw", ["", "n/a", "12", "not a phone", "+", "()"])
 def test_non_phones_are_none(raw: str) -> None:
     assert normalize_phone(raw, "US") is None
