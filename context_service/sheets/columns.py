@@ -4,6 +4,11 @@ A header maps by itself when, normalized (``"E-mail"`` -> ``e_mail``, ``"First N
 ``first_name``), it is a field name or one of its aliases (``fields.ALIASES``). Explicit
 entries (``--map COLUMN=FIELD`` or a mapping file) win over that, and ``FIELD`` may be ``-`` to
 ignore a column on purpose. A target that is not a field is an error that lists the fields.
+
+A column with a blank header (``email,,name``) feeds nothing and cannot be named by ``--map``;
+it is listed among the ignored columns as ``(column 2, no header)`` when a row holds data in it
+(an empty one says nothing), so its data never vanishes silently: give it a header in the file
+to import it.
 """
 
 from __future__ import annotations
@@ -122,11 +127,27 @@ def _read_mapping_document(file: Path) -> Mapping[str, Any]:
     return data
 
 
+def unnamed_label(index: int) -> str:
+    """How the report names the column at ``index`` (0-based) when its header is blank."""
+    return f"(column {index + 1}, no header)"
+
+
+def column_names(header: Iterable[str]) -> list[str]:
+    """The header's columns as a report names them: blank ones by ``unnamed_label``."""
+    return [column if column.strip() else unnamed_label(i) for i, column in enumerate(header)]
+
+
 class HeaderPlan(msgspec.Struct, frozen=True):
-    """How one file's header row maps: ``fields[i]`` is the field of column ``i`` (or None)."""
+    """How one file's header row maps: ``fields[i]`` is the field of column ``i`` (or None).
+
+    ``ignored`` names the named columns that feed nothing (not those ignored on purpose);
+    ``unnamed`` holds the indices of the columns with a blank header, which are reported as
+    ignored only once a row is seen with data in them.
+    """
 
     fields: list[str | None]
     ignored: list[str]
+    unnamed: list[int] = []
 
 
 def plan_header(
@@ -139,7 +160,7 @@ def plan_header(
     if check_missing and missing:
         raise ColumnMappingError(
             f"the mapping names column(s) the file does not have: {', '.join(missing)}; "
-            f"the file's columns are: {', '.join(header)}"
+            f"the file's columns are: {', '.join(column_names(header))}"
         )
     fields = [mapping.field_for(column) for column in header]
     _check_clashes(header, fields)
@@ -149,7 +170,8 @@ def plan_header(
         for h, f in zip(header, fields, strict=True)
         if f is None and h.strip() and h.strip() not in on_purpose
     ]
-    return HeaderPlan(fields=fields, ignored=ignored)
+    unnamed = [i for i, column in enumerate(header) if not column.strip()]
+    return HeaderPlan(fields=fields, ignored=ignored, unnamed=unnamed)
 
 
 def _check_clashes(header: list[str], fields: list[str | None]) -> None:

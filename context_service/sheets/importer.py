@@ -22,6 +22,7 @@ from context_service.sheets.columns import (
     ColumnMappingError,
     HeaderPlan,
     plan_header,
+    unnamed_label,
 )
 from context_service.sheets.mapping import (
     canonical_row,
@@ -102,6 +103,7 @@ class _RowConverter:
         self.mapping = mapping
         self.strict_header = strict_header
         self.plans: dict[tuple[str, ...], HeaderPlan] = {}
+        self.unnamed_filled: dict[tuple[str, ...], set[int]] = {}
         self.premapped = _Premapped()
 
     def plan(self, header: tuple[str, ...]) -> HeaderPlan:
@@ -121,6 +123,8 @@ class _RowConverter:
             if self.strict_header:
                 raise
             return self._rejected(raw, exc.detail, _as_dict(raw))
+        if plan.unnamed:
+            self._note_unnamed(raw, plan)
         if raw.nested:
             reason = _nested_mapped(raw, plan)
             if reason is not None:
@@ -139,8 +143,20 @@ class _RowConverter:
         payload = rejected_payload(self.source, raw.line, reason, original)
         return [RawPayload(self.source, "row", payload)], reason
 
+    def _note_unnamed(self, raw: RawRow, plan: HeaderPlan) -> None:
+        """Remember the blank-header columns this row holds data in (they are reported)."""
+        for index in plan.unnamed:
+            cell = raw.cells[index] if index < len(raw.cells) else None
+            if cell is not None and cell.strip():
+                self.unnamed_filled.setdefault(raw.header, set()).add(index)
+
     def ignored_columns(self) -> list[str]:
-        seen = dict.fromkeys(column for plan in self.plans.values() for column in plan.ignored)
+        """Columns that fed nothing: named ones, then blank-header ones that held data."""
+        seen: dict[str, None] = {}
+        for header, plan in self.plans.items():
+            seen.update(dict.fromkeys(plan.ignored))
+            filled = sorted(self.unnamed_filled.get(header, ()))
+            seen.update(dict.fromkeys(unnamed_label(index) for index in filled))
         return list(seen)
 
 
@@ -157,7 +173,14 @@ def _nested_mapped(raw: RawRow, plan: HeaderPlan) -> str | None:
 
 
 def _as_dict(raw: RawRow) -> dict[str, str]:
-    return {h: c for h, c in zip(raw.header, raw.cells, strict=False) if c is not None}
+    """A rejected row's cells by column, keeping those of blank or repeated headers too."""
+    out: dict[str, str] = {}
+    for index, (column, cell) in enumerate(zip(raw.header, raw.cells, strict=False)):
+        if cell is None:
+            continue
+        key = column if column.strip() else unnamed_label(index)
+        out[f"{key} (column {index + 1})" if key in out else key] = cell
+    return out
 
 
 def sheet_context(ctx: IngestContext, source: str) -> IngestContext:

@@ -116,3 +116,10 @@ def test_plan_rejects_two_columns_for_one_single_valued_field() -> None:
 def test_several_columns_may_feed_emails_and_phones() -> None:
     plan = plan_header(["Phone", "Mobile", "Email", "E-mail"], ColumnMapping())
     assert plan.fields == ["phone", "phone", "email", "email"]
+
+
+def test_plan_names_blank_header_columns_by_position() -> None:
+    plan = plan_header(["Email", " ", "Name"], ColumnMapping())
+    assert plan.unnamed == [1]
+    with pytest.raises(ColumnMappingError, match=r"columns are: Email, \(column 2, no header\)"):
+        plan_header(["Email", ""], parse_map_options(["Tel=phone"]))

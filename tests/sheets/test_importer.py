@@ -214,3 +214,24 @@ def test_jsonl_nested_values_reject_a_row_only_when_their_column_is_mapped(
     assert any('"city":"Oakland"' in p and "ann@example.com" in p for p in payloads)
     (kept,) = rejected(store.conn, "crm")
     assert "vip" in kept.payload  # the line is kept raw
+
+
+def test_a_blank_header_column_with_data_is_listed_as_ignored(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    text = "email,,name,\nann@example.com,VIP,Ann Lee,\nbob@example.com,,Bob Ray,\nnot-an-email,x,Cy,\n"
+    report = import_sheet(write("people.csv", text))
+    assert report.rows_imported == 2
+    assert report.ignored_columns == ["(column 2, no header)"]  # column 4 holds nothing
+    (kept,) = rejected(store.conn, "crm")
+    assert '"(column 2, no header)":"x"' in kept.payload  # kept raw under its label
+
+
+def test_a_rejected_row_keeps_the_cells_of_repeated_headers(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    text = "email,note,note\nnot-an-email,first,second\n"
+    import_sheet(write("people.csv", text), mapping=parse_map_options(["note=-"]))
+    (kept,) = rejected(store.conn, "crm")
+    assert '"note":"first"' in kept.payload
+    assert '"note (column 3)":"second"' in kept.payload
