@@ -3,7 +3,13 @@
 Every reader streams: a file of any size is never loaded whole. Each yields ``RawRow``s: the
 header the cells belong to, the cells as trimmed-or-not strings (``None`` for an empty cell),
 or, for a row that cannot be read (bad JSON, more cells than the header), an ``error`` and the
-row as read. Blank rows are counted, not yielded. ``done()`` and ``total`` measure progress in
+row as read. Blank rows are counted, not yielded.
+
+The header (CSV, XLSX) is the first non-blank row, and it ends at its last non-blank cell: an
+XLSX row runs to the sheet's used width whatever the header's, so a blank header cell after the
+last named one is not a column, in either format. A row with a non-blank cell past the header
+is rejected with its line; a blank header cell between named ones is a column without a name
+(see ``columns``). ``done()`` and ``total`` measure progress in
 bytes (CSV, JSONL) or rows (XLSX).
 """
 
@@ -215,7 +221,7 @@ class CsvSheet:
                     self.blank_rows += header is not None
                     continue
                 if header is None:
-                    header = tuple(cells)
+                    header = _header(cells)
                     continue
                 yield _csv_row(line, header, cells)
             if header is None:
@@ -263,6 +269,14 @@ def _quoting_error(
         spans = f"; lines {line}-{last}" if last > line else ""
         reason = f"the quotes in this row do not pair up ({exc}{spans})"
     return RawRow(line, header, [], reason, raw)
+
+
+def _header(cells: list[str] | list[str | None]) -> tuple[str, ...]:
+    """The header row's names, up to its last non-blank one (see the module docstring)."""
+    names = [cell or "" for cell in cells]
+    while names and not names[-1].strip():
+        names.pop()
+    return tuple(names)
 
 
 def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:
@@ -343,8 +357,10 @@ class XlsxSheet:
                 self.blank_rows += header is not None
                 continue
             if header is None:
-                header = tuple(cell or "" for cell in cells)
+                header = _header(cells)
                 continue
+            while cells[-1] is None:  # the sheet's width, not the row's: not cells of the row
+                cells.pop()
             yield _csv_row(line, header, [cell or "" for cell in cells])
 
 

@@ -214,3 +214,25 @@ def test_a_cell_over_the_csv_field_limit_names_the_line_it_starts_on(write: Writ
     )
     with pytest.raises(UnreadableFile, match="line 3: field larger than field limit"):
         read(path)
+
+
+def test_xlsx_cells_past_the_header_reject_their_row_like_csv(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["email", "name"])
+    sheet.append(["a@example.com", "Ann", "call back Monday"])
+    sheet.append(["b@example.com", "Bo"])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    wide, fine = read(path)
+    assert (wide.line, wide.error) == (2, "the row has 3 cells but the header has 2 columns")
+    assert wide.raw == ["a@example.com", "Ann", "call back Monday"]
+    assert fine.header == ("email", "name")  # the sheet is 3 wide, the header is not
+    assert cells_by_header(fine) == {"email": "b@example.com", "name": "Bo"}
+
+
+def test_a_blank_header_cell_after_the_last_named_one_is_not_a_column(write: Write) -> None:
+    path = write("people.csv", "email,name,\na@example.com,Ann,note\nb@example.com,Bo,\n")
+    wide, fine = read(path)
+    assert wide.error == "the row has 3 cells but the header has 2 columns"
+    assert fine.header == ("email", "name")
