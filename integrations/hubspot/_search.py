@@ -30,7 +30,7 @@ from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
 from integrations._pagination import LoopGuard
 
-__all__ = ["ObjectSpec", "SearchCursor", "SearchStream", "modified_ms"]
+__all__ = ["ObjectSpec", "SearchCursor", "SearchStream", "modified_ms", "parse_ms"]
 
 Json = dict[str, Any]
 
@@ -73,13 +73,14 @@ def modified_ms(obj: Json, prop: str) -> int | None:
     candidates.append(obj.get("updatedAt"))
     for value in candidates:
         if isinstance(value, str) and value.strip():
-            parsed = _parse_ms(value.strip())
+            parsed = parse_ms(value.strip())
             if parsed is not None:
                 return parsed
     return None
 
 
-def _parse_ms(value: str) -> int | None:
+def parse_ms(value: str) -> int | None:
+    """Epoch ms from digits or an ISO-8601 time; ``None`` when it is neither."""
     if value.isdigit():
         return int(value)
     try:

@@ -13,7 +13,14 @@ Streams, in dependency order:
   where ``GET /crm/v3/objects/{type}/{id}?associations=...`` puts them. Deals get the labels of
   their pipeline and stage (``GET /crm/v3/pipelines/deals``, once per run) under ``_labels``.
 
-Deletions arrive by webhook (search does not return archived records). Every request sends
+* ``companies_archived``, ``contacts_archived``, ``deals_archived``: deletions that reach us
+  without a webhook (none configured, or a delivery lost past HubSpot's retries; search never
+  returns archived records): ``GET /crm/v3/objects/{type}?archived=true`` paged by ``after``,
+  each archived object a deletion notice dated by its ``archivedAt``. The list cannot be
+  filtered by time, so it is read at most once per ``archived_every_seconds`` (an hour by
+  default) and on every full sync; see ``integrations.hubspot._archived``.
+
+Deletions also arrive by webhook. Every request sends
 ``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
 ``integrations.hubspot._limits`` (the burst budget per 10 s, the search budget per second, and
 the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retried by
@@ -34,6 +41,7 @@ from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._http import RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard
+from integrations.hubspot._archived import ArchivedStream
 from integrations.hubspot._limits import Budget, Pacer
 from integrations.hubspot._search import ObjectSpec, SearchStream, modified_ms
 from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
@@ -51,6 +59,7 @@ BURST_LIMIT = 100  # requests per 10 s on Free/Starter portals (higher tiers all
 SEARCH_PER_SECOND = 4  # search limit per token (4/s; current docs say 5/s per account)
 MAX_SEARCH_LIMIT = 200
 SETTLE_SECONDS = 30.0  # records modified this recently are left to the next run (index lag)
+ARCHIVED_EVERY_SECONDS = 3600.0  # archived lists are read at most this often (and on full syncs)
 _SPECS = {spec.kind: spec for spec in OBJECTS}
 
 Json = dict[str, Any]
@@ -140,6 +149,7 @@ class HubSpotConnector:
     ``access_token`` is a private-app or OAuth token; ``client_secret`` is the app's client
     secret that signs webhooks (deliveries are refused while it is unset). ``sleep`` is used for
     every wait and ``now`` (unix seconds) for pacing and the search window, so tests never sleep.
+    ``archived_every_seconds`` is how often the archived lists (deletions) are read.
     """
 
     source = SOURCE
@@ -157,12 +167,14 @@ class HubSpotConnector:
         policy: RetryPolicy | None = None,
         burst_limit: int = BURST_LIMIT,
         settle_seconds: float = SETTLE_SECONDS,
+        archived_every_seconds: float = ARCHIVED_EVERY_SECONDS,
     ) -> None:
         if not 1 <= page_size <= MAX_SEARCH_LIMIT:
             raise ConfigurationError(f"hubspot page_size must be 1..200, not {page_size}")
         self.page_size = page_size
         self.now = now
         self.settle_seconds = settle_seconds
+        self.archived_every_seconds = archived_every_seconds
         self.pacer = Pacer(sleep, now)
         self._burst = Budget(burst_limit, 10.0)
         self._search_budget = Budget(SEARCH_PER_SECOND, 1.0)
@@ -183,7 +195,8 @@ class HubSpotConnector:
         self._labels: Labels | None = None
 
     def streams(self) -> list[Stream]:
-        """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first).
+        """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first), then
+        the deletions: ``companies_archived``, ``contacts_archived``, ``deals_archived``.
 
         Called once per run: pipeline labels are read again on the run's first deals page.
         """
@@ -192,7 +205,11 @@ class HubSpotConnector:
             SearchStream(self, spec, self._upper_ms, list(PROPERTIES[spec.kind]))
             for spec in OBJECTS
         ]
-        return [OwnersStream(self), *searches]
+        archived: list[Stream] = [
+            ArchivedStream(self, spec, self._now_ms, self._upper_ms, self.archived_every_seconds)
+            for spec in OBJECTS
+        ]
+        return [OwnersStream(self), *searches, *archived]
 
     def verify_webhook(
         self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
@@ -252,6 +269,9 @@ class HubSpotConnector:
 
     def _upper_ms(self) -> int:
         return int((self.now() - self.settle_seconds) * 1000)
+
+    def _now_ms(self) -> int:
+        return int(self.now() * 1000)
 
     def _send(self, method: str, path: str, *, search: bool = False, **kwargs: Any) -> Any:
         if not self._has_token:

@@ -7,7 +7,11 @@ group (``EQ``/``GT``/``GTE``/``LT``/``LTE``), one sort, ``limit`` at most 200 an
 cap (``after`` past it answers 400), no associations in results; ``GET
 /crm/v3/objects/{type}/{id}?properties=&associations=``; ``POST
 /crm/v4/associations/{from}/{to}/batch/read`` (207 with errors for ids without associations);
-``GET /crm/v3/owners`` paged by ``paging.next.after``; ``GET /crm/v3/pipelines/deals``.
+``GET /crm/v3/owners`` paged by ``paging.next.after``; ``GET /crm/v3/pipelines/deals``;
+``GET /crm/v3/objects/{type}?archived=&limit=&after=`` (live or archived objects in id order,
+``limit`` at most 100). ``archive`` moves an object to the recycling bin (``archived``,
+``archivedAt``): search and a plain ``GET`` by id no longer find it (404), ``GET`` by id with
+``archived=true`` does; ``restore`` brings it back with a newer modification time.
 Records that share a sort value come back in an arbitrary (but fixed) order, as HubSpot gives
 no tie order. Every response carries the ``X-HubSpot-RateLimit-*`` headers.
 
@@ -83,6 +87,7 @@ class FakeHubSpot:
         self.client_secret = client_secret
         self.clock = START
         self.objects: dict[str, dict[str, Json]] = {t: {} for t in _TYPES}
+        self.archived: dict[str, dict[str, Json]] = {t: {} for t in _TYPES}
         self.associations: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.owners: dict[str, Json] = {}
         self.pipelines: list[Json] = [_default_pipeline(), _custom_pipeline()]
@@ -145,6 +150,23 @@ class FakeHubSpot:
         self._sorted.clear()
         self._values.clear()
         return obj
+
+    def archive(self, object_type: str, object_id: str, archived_ms: int) -> Json:
+        """Move an object to the recycling bin at ``archived_ms`` (its ``updatedAt`` stays)."""
+        obj = self.objects[object_type].pop(object_id)
+        obj.update(archived=True, archivedAt=iso(archived_ms))
+        self.archived[object_type][object_id] = obj
+        self._sorted.clear()
+        self._values.clear()
+        return obj
+
+    def restore(self, object_type: str, object_id: str, modified_ms: int) -> Json:
+        """Bring an archived object back, modified at ``modified_ms`` (as HubSpot's restore)."""
+        obj = self.archived[object_type].pop(object_id)
+        obj["archived"] = False
+        obj.pop("archivedAt", None)
+        self.put(object_type, obj)
+        return self.touch(object_type, object_id, modified_ms)
 
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         """Associate two records (both directions)."""
@@ -271,6 +293,8 @@ class FakeHubSpot:
             return self._search(parts[3], json.loads(request.content))
         if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 5 and method == "GET":
             return self._get_object(parts[3], parts[4], request)
+        if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 4 and method == "GET":
+            return self._list(parts[3], request)
         if parts[:3] == ["crm", "v4", "associations"] and parts[5:] == ["batch", "read"]:
             return self._batch_associations(parts[3], parts[4], json.loads(request.content))
         if parts[:3] == ["crm", "v3", "owners"] and method == "GET":
@@ -353,12 +377,13 @@ class FakeHubSpot:
     def _get_object(
         self, object_type: str, object_id: str, request: httpx.Request
     ) -> httpx.Response:
-        obj = self.objects.get(object_type, {}).get(object_id)
+        query = parse_qs(request.url.query.decode())
+        archived = query.get("archived", ["false"])[0] == "true"
+        obj = (self.archived if archived else self.objects).get(object_type, {}).get(object_id)
         if obj is None:
             return _error(
                 404, "Object not found. objectId are usually numeric.", "OBJECT_NOT_FOUND"
             )
-        query = parse_qs(request.url.query.decode())
         wanted = set(",".join(query.get("properties", [])).split(",")) - {""}
         result = _project(obj, wanted | {"hs_object_id", "createdate", _modified_prop(object_type)})
         for to in ",".join(query.get("associations", [])).split(","):
@@ -393,6 +418,20 @@ class FakeHubSpot:
         if errors:
             answer.update(numErrors=len(errors), errors=errors)
         return httpx.Response(207 if errors else 200, json=answer)
+
+    def _list(self, object_type: str, request: httpx.Request) -> httpx.Response:
+        """``GET /crm/v3/objects/{type}``: live or archived objects in id order, by offset."""
+        params = request.url.params
+        limit, start = int(params.get("limit", "10")), int(params.get("after", "0"))
+        if not 1 <= limit <= 100:
+            return _error(400, "limit must be between 1 and 100")
+        table = self.archived if params.get("archived") == "true" else self.objects
+        items = sorted(table.get(object_type, {}).values(), key=lambda o: int(o["id"]))
+        wanted = set(",".join(params.get_list("properties")).split(",")) - {""}
+        body: Json = {"results": [_project(o, wanted) for o in items[start : start + limit]]}
+        if start + limit < len(items):
+            body["paging"] = {"next": {"after": str(start + limit), "link": "?after="}}
+        return httpx.Response(200, json=body)
 
     # --- owners ---
 

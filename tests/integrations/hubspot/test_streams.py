@@ -32,7 +32,15 @@ def searches(fake: FakeHubSpot) -> list[dict[str, Any]]:
 
 def test_streams_in_dependency_order() -> None:
     names = [s.name for s in FakeHubSpot().connector().streams()]
-    assert names == ["owners", "companies", "contacts", "deals"]
+    assert names == [
+        "owners",
+        "companies",
+        "contacts",
+        "deals",
+        "companies_archived",
+        "contacts_archived",
+        "deals_archived",
+    ]
 
 
 def test_page_size_is_checked() -> None:
