@@ -3,14 +3,15 @@
 Every reader streams: a file of any size is never loaded whole. Each yields ``RawRow``s: the
 header the cells belong to, the cells as trimmed-or-not strings (``None`` for an empty cell),
 or, for a row that cannot be read (bad JSON, more cells than the header), an ``error`` and the
-row as read. Blank rows are counted, not yielded.
+row as read. Blank rows are counted, not yielded. ``done()`` and ``total`` measure progress in
+bytes (CSV, JSONL) or rows (XLSX). An XLSX workbook is read from its first worksheet; one with
+no header row there is an error, like a CSV file with no text.
 
 The header (CSV, XLSX) is the first non-blank row, and it ends at its last non-blank cell: an
 XLSX row runs to the sheet's used width whatever the header's, so a blank header cell after the
 last named one is not a column, in either format. A row with a non-blank cell past the header
 is rejected with its line; a blank header cell between named ones is a column without a name
-(see ``columns``). ``done()`` and ``total`` measure progress in
-bytes (CSV, JSONL) or rows (XLSX).
+(see ``columns``).
 """
 
 from __future__ import annotations
@@ -319,7 +320,8 @@ def cell_text(value: object) -> str | None:
 
 
 class XlsxSheet:
-    """The active worksheet of an XLSX workbook, read in openpyxl's streaming read-only mode."""
+    """The first worksheet of an XLSX workbook (not the one that was open when it was saved),
+    read in openpyxl's streaming read-only mode."""
 
     format: Format = "xlsx"
 
@@ -336,7 +338,10 @@ class XlsxSheet:
             self._book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (BadZipFile, InvalidFileException, OSError, KeyError) as exc:
             raise UnreadableFile(f"{path.name} is not a readable XLSX workbook: {exc}") from exc
-        self._sheet = self._book.active
+        if not self._book.worksheets:
+            self._book.close()
+            raise UnreadableFile(f"{path.name}: the workbook has no worksheet")
+        self._sheet = self._book.worksheets[0]
         self.total: int | None = self._sheet.max_row
 
     def done(self) -> int:
@@ -348,7 +353,7 @@ class XlsxSheet:
         self._book.close()
 
     def rows(self) -> Iterator[RawRow]:
-        """Rows after the first non-blank one (the header)."""
+        """Rows after the first non-blank one (the header); a sheet without one is an error."""
         header: tuple[str, ...] | None = None
         for line, values in enumerate(self._sheet.iter_rows(min_row=1, values_only=True), 1):
             self._row = line
@@ -362,6 +367,27 @@ class XlsxSheet:
             while cells[-1] is None:  # the sheet's width, not the row's: not cells of the row
                 cells.pop()
             yield _csv_row(line, header, [cell or "" for cell in cells])
+        if header is None:
+            raise UnreadableFile(self._no_header())
+
+    def _no_header(self) -> str:
+        """Why the first sheet has no header row, naming the other sheets that hold data."""
+        message = f"{self.path.name}: no header row (the first sheet {self._sheet.title!r} is empty"
+        others = [repr(sheet.title) for sheet in self._book.worksheets[1:] if _has_data(sheet)]
+        if not others:
+            return message + ")"
+        return (
+            f"{message}; the workbook's other sheets: {', '.join(others)}; the import reads "
+            "only the first sheet, so move the one to import to the front)"
+        )
+
+
+def _has_data(sheet: Any) -> bool:
+    """Whether a worksheet has a non-blank cell (read until the first one)."""
+    for values in sheet.iter_rows(values_only=True):
+        if any(text and text.strip() for text in map(cell_text, values)):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -236,3 +236,40 @@ def test_a_blank_header_cell_after_the_last_named_one_is_not_a_column(write: Wri
     wide, fine = read(path)
     assert wide.error == "the row has 3 cells but the header has 2 columns"
     assert fine.header == ("email", "name")
+
+
+def test_xlsx_is_read_from_its_first_sheet_not_the_active_one(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["email"])
+    book.active.append(["first@example.com"])
+    other = book.create_sheet("Other")
+    other.append(["email"])
+    other.append(["active@example.com"])
+    book.active = 1
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    (row,) = read(path)
+    assert cells_by_header(row) == {"email": "first@example.com"}
+
+
+def test_an_xlsx_first_sheet_with_no_header_is_an_error_naming_the_other_sheets(
+    tmp_path: Path,
+) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Sheet1"
+    book.create_sheet("Notes")
+    book.create_sheet("Customers").append(["email"])
+    path = tmp_path / "people.xlsx"
+    book.save(path)
+    with pytest.raises(UnreadableFile) as caught:
+        read(path)
+    assert caught.value.detail == (
+        "people.xlsx: no header row (the first sheet 'Sheet1' is empty; the workbook's other "
+        "sheets: 'Customers'; the import reads only the first sheet, so move the one to import "
+        "to the front)"
+    )
+    openpyxl.Workbook().save(path)
+    with pytest.raises(
+        UnreadableFile, match=r"no header row \(the first sheet 'Sheet' is empty\)$"
+    ):
+        read(path)
