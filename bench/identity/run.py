@@ -46,7 +46,6 @@ from context_service.settings import load_settings
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
-from context_service.sync import ingest as ingest_module
 from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES
 from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
@@ -116,29 +115,16 @@ class OneByOne(NamedTuple):
 
 def import_one_by_one(store: Store, ctx: IngestContext, items: Iterator[RawPayload]) -> OneByOne:
     """Ingest each item in its own ``ingest_batch``, as a webhook is applied (the changed
-    profiles' snapshots rebuilt in the same transaction), timing the snapshot rebuild apart."""
+    profiles' snapshots rebuilt in the same transaction, timed apart by the report)."""
     latencies: list[float] = []
-    rejected, c0 = 0, time.process_time()
-    rebuild = ingest_module.materialize
-    spent = [0.0]
-
-    def timed_rebuild(*args: Any, **kwargs: Any) -> int:
+    rejected, c0, rebuilding = 0, time.process_time(), 0.0
+    for item in items:
         t0 = time.perf_counter()
-        try:
-            return rebuild(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - t0
-
-    ingest_module.materialize = timed_rebuild  # type: ignore[assignment]
-    try:
-        for item in items:
-            t0 = time.perf_counter()
-            report = ingest_batch(store, [item], ctx)
-            latencies.append(time.perf_counter() - t0)
-            rejected += report.rejected
-    finally:
-        ingest_module.materialize = rebuild
-    return OneByOne(latencies, time.process_time() - c0, rejected, spent[0])
+        report = ingest_batch(store, [item], ctx)
+        latencies.append(time.perf_counter() - t0)
+        rejected += report.rejected
+        rebuilding += report.snapshot_seconds
+    return OneByOne(latencies, time.process_time() - c0, rejected, rebuilding)
 
 
 def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key, Hashable], int]:

@@ -8,6 +8,7 @@ imports an integration.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -67,6 +68,7 @@ class IngestReport(msgspec.Struct):
     rejected: int = 0
     profiles_changed: int = 0
     suppressed: int = 0  # payloads about an erased person (``trust.suppression``), skipped
+    snapshot_seconds: float = 0.0  # of the batch's time, rebuilding the changed snapshots
     rejections: list[Rejection] = []
 
     def add(self, other: IngestReport) -> None:
@@ -80,6 +82,7 @@ class IngestReport(msgspec.Struct):
             "rejected",
             "profiles_changed",
             "suppressed",
+            "snapshot_seconds",
         ):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         self.rejections.extend(other.rejections)
@@ -138,7 +141,9 @@ def ingest_batch(
                 background.store_ready(conn)
                 background.hold(dirty)
         else:
+            started = time.perf_counter()
             report.profiles_changed = materialize(conn, dirty, ctx.links, now, ctx.region)
+            report.snapshot_seconds = time.perf_counter() - started
     if background is not None and not nested:
         background.release(now)  # else the caller releases after its own transaction commits
     return report
