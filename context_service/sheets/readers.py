@@ -41,6 +41,17 @@ _EXTENSIONS: dict[str, Format] = {
 }
 _DELIMITERS = ",;\t|"
 _SAMPLE_BYTES = 64 * 1024
+_FIRST_BLOCK = 4096  # a text file's first block has (almost) no NUL bytes, unless UTF-16
+# C0 control bytes other than NUL, tab, line breaks, form feed, ^Z and escape: never in text
+_CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\x0b\x0c\r\x1a\x1b")
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_SIGNATURES = {
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": (
+        "an Excel 97-2003 workbook (.xls), which cannot be read; save it as .xlsx or CSV"
+    ),
+    b"\x1f\x8b": "gzip-compressed; decompress it first",
+    b"%PDF-": "a PDF document, not a text file; export the data as CSV, XLSX or JSONL",
+}
 
 
 class UnreadableFile(ContextServiceError):
@@ -109,10 +120,62 @@ def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = 
         if kind == "xlsx":
             return XlsxSheet(file)
         if kind == "jsonl":
+            refuse_binary(file, _sample(file), None)
             return JsonlSheet(file)
         return CsvSheet(file, encoding)
     except OSError as exc:
         raise UnreadableFile(f"cannot read {file}: {exc.strerror or exc}") from exc
+
+
+def _sample(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(_SAMPLE_BYTES)
+
+
+def refuse_binary(path: Path, sample: bytes, encoding: str | None) -> None:
+    """Raise ``UnreadableFile`` with the right advice when ``sample`` (the file's first bytes)
+    is a workbook, an archive or other binary data rather than text: a ZIP signature (an XLSX
+    workbook named ``.csv``), a known binary signature, or, when the text is not UTF-16 (by BOM,
+    by its shape, or by ``encoding``), a first block of NUL bytes in a tenth or more of it or of
+    other control bytes in a twentieth (random or compressed data: never text, even with the
+    odd NUL of a broken export)."""
+    if sample.startswith(_ZIP):
+        raise UnreadableFile(_zip_advice(path))
+    for signature, what in _SIGNATURES.items():
+        if sample.startswith(signature):
+            raise UnreadableFile(f"{path.name} is {what}")
+    block = sample[:_FIRST_BLOCK]
+    if _binary_block(block) and not _wide_text(sample, encoding):
+        raise UnreadableFile(
+            f"{path.name}: this is not a text file (its first bytes are binary data); "
+            "export the data as CSV, XLSX or JSONL"
+        )
+
+
+def _binary_block(block: bytes) -> bool:
+    controls = len(block) - len(block.translate(None, _CONTROL))
+    return bool(block) and (block.count(0) * 10 >= len(block) or controls * 20 >= len(block))
+
+
+def _zip_advice(path: Path) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        workbook = False
+    if workbook:
+        return f"{path.name} is an XLSX workbook, not a text file; pass --format xlsx"
+    return f"{path.name} is a ZIP archive, not a text file; extract the file to import from it"
+
+
+def _wide_text(sample: bytes, encoding: str | None) -> bool:
+    """Whether the text is (or is declared) UTF-16 or UTF-32, where NUL bytes are normal."""
+    if encoding is not None:
+        return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    bom = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return bom or _utf16_without_bom(sample) is not None
 
 
 def _check_encoding(encoding: str) -> None:
@@ -178,9 +241,9 @@ class CsvSheet:
         self.path = path
         self.total: int | None = path.stat().st_size
         self.blank_rows = 0
+        sample = _sample(path)
+        refuse_binary(path, sample, encoding)
         self._raw: BinaryIO = path.open("rb")
-        sample = self._raw.read(_SAMPLE_BYTES)
-        self._raw.seek(0)
         self.encoding = encoding or sniff_encoding(sample)
         self.delimiter = sniff_delimiter(_first_line(sample, self.encoding))
         self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
@@ -228,12 +291,35 @@ class CsvSheet:
             if header is None:
                 raise UnreadableFile(f"{self.path.name}: no header row (the file has no text)")
         except UnicodeDecodeError as exc:
-            raise UnreadableFile(
-                f"{self.path.name}: not valid {self.encoding} after line {start - 1} "
-                f"({exc.reason}); pass --encoding"
-            ) from exc
+            raise UnreadableFile(self._not_decodable(start, exc)) from exc
         except csv.Error as exc:
             raise UnreadableFile(f"{self.path.name}: line {start}: {exc}") from exc
+
+    def _not_decodable(self, start: int, exc: UnicodeDecodeError) -> str:
+        """Where the text stops being valid in its encoding (the first line with a bad byte;
+        the text is decoded in blocks, so the row being read may be earlier), and what to do."""
+        line = _first_bad_line(self.path, self.encoding)
+        where = f"line {line}" if line is not None else f"a line from {start} on"
+        name = codecs.lookup(self.encoding).name
+        others = [e for e in ("utf-8", "cp1252", "latin-1") if codecs.lookup(e).name != name]
+        return (
+            f"{self.path.name}: {where} is not valid {self.encoding} ({exc.reason}); pass "
+            f"--encoding with the file's encoding (for example {' or '.join(others[:2])})"
+        )
+
+
+def _first_bad_line(path: Path, encoding: str) -> int | None:
+    """The line holding the first byte that is not valid ``encoding``, or None if none is."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as file:
+        for piece in file:  # split at b"\n": a line at a time, unless the text is UTF-16
+            try:
+                text = decoder.decode(piece)
+            except UnicodeDecodeError:
+                return line
+            line += text.count("\n") + text.count("\r") - text.count("\r\n")
+    return None
 
 
 class _LineTap:

@@ -273,3 +273,51 @@ def test_an_xlsx_first_sheet_with_no_header_is_an_error_naming_the_other_sheets(
         UnreadableFile, match=r"no header row \(the first sheet 'Sheet' is empty\)$"
     ):
         read(path)
+
+
+def test_an_xlsx_workbook_named_csv_says_to_pass_format_xlsx(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["email"])
+    for name in ("people.csv", "people.jsonl"):
+        book.save(tmp_path / name)
+        with pytest.raises(UnreadableFile) as caught:
+            read(tmp_path / name)
+        assert caught.value.detail == (
+            f"{name} is an XLSX workbook, not a text file; pass --format xlsx"
+        )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"".join(n.to_bytes(4, "little") for n in range(500)), "this is not a text file"),
+        (bytes(range(256)) * 20, "this is not a text file"),
+        (b"PK\x03\x04" + b"\x00" * 60, "is a ZIP archive, not a text file"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 60, "Excel 97-2003 workbook"),
+    ],
+    ids=["nul-heavy", "random", "zip", "xls"],
+)
+def test_a_binary_file_is_refused_before_it_is_decoded(
+    write: Write, content: bytes, message: str
+) -> None:
+    with pytest.raises(UnreadableFile, match=message):
+        read(write("people.csv", content))
+
+
+def test_utf16_declared_by_the_option_is_not_taken_for_binary(write: Write) -> None:
+    path = write("people.csv", "email\n\u4e00@example.com\n".encode("utf-16-le"))
+    (row,) = list(open_sheet(path, encoding="utf-16-le").rows())
+    assert cells_by_header(row) == {"email": "\u4e00@example.com"}
+
+
+def test_a_byte_the_encoding_cannot_read_is_reported_on_its_own_line(write: Write) -> None:
+    text = b"email,name\na@example.com,Ann\nb@example.com,B\xffb\nc@example.com,Cy\n"
+    path = write("people.csv", text)
+    with pytest.raises(UnreadableFile) as caught:
+        list(open_sheet(path, encoding="utf-8").rows())
+    assert caught.value.detail == (
+        "people.csv: line 3 is not valid utf-8 (invalid start byte); pass --encoding with "
+        "the file's encoding (for example cp1252 or latin-1)"
+    )
+    with pytest.raises(UnreadableFile, match=r"line 1 is not valid cp1252 .*utf-8 or latin-1"):
+        read(write("legacy.csv", b"email,na\x81me\na@example.com,Ann\n"))
