@@ -175,13 +175,27 @@ def plan_header(
 
 
 def _check_clashes(header: list[str], fields: list[str | None]) -> None:
-    seen: dict[str, str] = {}
-    for column, field in zip(header, fields, strict=True):
+    """Two columns feeding one single-valued field is an error that says how to resolve it.
+
+    ``--map`` names a column by its header, so it cannot tell apart two columns with the same
+    header: for those the advice is to rename one in the file.
+    """
+    seen: dict[str, int] = {}
+    for index, (column, field) in enumerate(zip(header, fields, strict=True)):
         if field is None or field in MULTI_VALUED:
             continue
-        if field in seen:
+        if field not in seen:
+            seen[field] = index
+            continue
+        first = header[seen[field]]
+        if first.strip() == column.strip():
             raise ColumnMappingError(
-                f"columns {seen[field]!r} and {column!r} both map to {field!r}; "
-                f"map one of them elsewhere or ignore it with --map {column!r}={IGNORE}"
+                f"columns {seen[field] + 1} and {index + 1} are both named {column.strip()!r} "
+                f"and both map to {field!r}; a mapping names columns by their header, so it "
+                "cannot tell them apart: rename one of them in the file's header row "
+                f"(or ignore both with --map {column.strip()!r}={IGNORE})"
             )
-        seen[field] = column
+        raise ColumnMappingError(
+            f"columns {first!r} and {column!r} both map to {field!r}; "
+            f"map one of them elsewhere or ignore it with --map {column!r}={IGNORE}"
+        )

@@ -123,3 +123,13 @@ def test_plan_names_blank_header_columns_by_position() -> None:
     assert plan.unnamed == [1]
     with pytest.raises(ColumnMappingError, match=r"columns are: Email, \(column 2, no header\)"):
         plan_header(["Email", ""], parse_map_options(["Tel=phone"]))
+
+
+def test_two_columns_with_the_same_header_are_told_to_be_renamed_not_mapped() -> None:
+    with pytest.raises(ColumnMappingError) as caught:
+        plan_header(["email", "Name", "Name "], ColumnMapping())
+    assert caught.value.detail == (
+        "columns 2 and 3 are both named 'Name' and both map to 'name'; a mapping names "
+        "columns by their header, so it cannot tell them apart: rename one of them in the "
+        "file's header row (or ignore both with --map 'Name'=-)"
+    )
