@@ -38,12 +38,14 @@ _OBJECT_TOPICS: dict[str, str] = {
             "fulfilled",
             "partially_fulfilled",
             "cancelled",
-            "edited",
         )
     },
 }
 _DELETE_TOPICS: dict[str, str] = {"customers/delete": "customer", "orders/delete": "order"}
 _ORDER_PART_TOPICS = frozenset({"refunds/create", "fulfillments/create", "fulfillments/update"})
+# ``orders/edited`` does not carry the order: its body is ``{"order_edit": {"order_id", ...}}``
+# (the line items added and removed), so the edited order is fetched fresh.
+_ORDER_EDIT_TOPIC = "orders/edited"
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -142,6 +144,14 @@ def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
     return erase + [("order", str(order)) for order in orders if order is not None]
 
 
+def _edited_order(body: Mapping[str, Any], topic: str) -> str:
+    """The id of the order an ``orders/edited`` body (``{"order_edit": {...}}``) names."""
+    edit = body.get("order_edit")
+    if not isinstance(edit, dict):
+        raise MappingError(f"shopify {topic}: field `order_edit` is missing", source=SOURCE)
+    return str(legacy_id(_required_id(edit, "order_id", topic)))
+
+
 def _merge(delivery: Delivery, body: Mapping[str, Any], topic: str) -> None:
     """``customers/merge``: once Shopify reports the merge ``completed``, the deleted customer
     is tombstoned as merged into the kept one, and the kept one is fetched fresh (it now holds
@@ -167,6 +177,8 @@ def _route(delivery: Delivery, body: dict[str, Any]) -> None:
         delivery.objects = [VendorObject(_DELETE_TOPICS[topic], deleted, deleted=True)]
     elif topic in _ORDER_PART_TOPICS:
         delivery.refetch = [("order", _required_id(body, "order_id", topic))]
+    elif topic == _ORDER_EDIT_TOPIC:
+        delivery.refetch = [("order", _edited_order(body, topic))]
     elif topic == "customers/redact":
         delivery.erase = _redaction(body, topic)
     elif topic == "customers/merge":

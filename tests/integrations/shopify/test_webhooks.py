@@ -186,7 +186,6 @@ def test_customer_topics_carry_the_customer(
         "orders/fulfilled",
         "orders/partially_fulfilled",
         "orders/cancelled",
-        "orders/edited",
     ],
 )
 def test_order_topics_carry_the_order(
@@ -230,6 +229,39 @@ def test_order_parts_ask_for_the_order_to_be_refetched(
     delivery = connector.parse_webhook(headers, raw)
     assert delivery.objects == []
     assert delivery.refetch == [("order", str(body["order_id"]))]
+
+
+def order_edit_body() -> dict[str, Any]:
+    """An ``orders/edited`` body as Shopify sends it: the edit, not the order."""
+    return {
+        "order_edit": {
+            "id": 78912328,
+            "app_id": None,
+            "created_at": "2026-08-29T10:38:00-04:00",
+            "committed_at": "2026-08-29T10:38:30-04:00",
+            "notify_customer": False,
+            "order_id": 450789469,
+            "staff_note": "",
+            "user_id": None,
+            "line_items": {"additions": [{"id": 1, "delta": 2}], "removals": []},
+        }
+    }
+
+
+def test_an_order_edit_asks_for_the_edited_order_to_be_refetched(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    headers, raw = fake.signed("orders/edited", order_edit_body(), webhook_id="wh-e")
+    delivery = connector.parse_webhook(headers, raw)
+    assert delivery.objects == []
+    assert delivery.refetch == [("order", "450789469")]
+
+
+def test_an_order_edit_without_its_order_id_is_a_mapping_error(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    with pytest.raises(MappingError, match="order_id"):
+        connector.parse_webhook(*fake.signed("orders/edited", {"order_edit": {"id": 1}}))
 
 
 def test_customers_redact_erases_the_customer_and_orders(
