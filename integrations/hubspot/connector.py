@@ -20,7 +20,8 @@ Streams, in dependency order:
   filtered by time, so it is read at most once per ``archived_every_seconds`` (an hour by
   default) and on every full sync; see ``integrations.hubspot._archived``.
 
-Deletions also arrive by webhook. Every request sends
+Deletions also arrive by webhook, and a refetch that HubSpot answers 404 is a deletion too
+(``fetch_one``). Every request sends
 ``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
 ``integrations.hubspot._limits`` (the burst budget per 10 s, the search budget per second, and
 the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retried by
@@ -39,9 +40,10 @@ import msgspec
 
 from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Page, Stream, VendorObject
+from integrations._convert import iso_utc
 from integrations._http import RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard
-from integrations.hubspot._archived import ArchivedStream
+from integrations.hubspot._archived import ArchivedStream, tombstone
 from integrations.hubspot._limits import Budget, Pacer
 from integrations.hubspot._search import ObjectSpec, SearchStream, modified_ms
 from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
@@ -222,19 +224,29 @@ class HubSpotConnector:
         return parse_delivery(raw_body)
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
-        """One owner, contact, company or deal fetched fresh; ``None`` when HubSpot answers 404."""
+        """One owner, contact, company or deal fetched fresh.
+
+        A contact, company or deal that HubSpot answers 404 is gone: ``GET
+        /crm/v3/objects/{type}/{id}`` does not return archived (deleted) objects unless asked
+        with ``archived=true`` ("Whether to return only results that have been archived",
+        developers.hubspot.com/docs/api-reference/2026-03/crm/objects/objects/get-object), and
+        a token without access to an object type is answered 403, not 404
+        (developers.hubspot.com/docs/api-reference/error-handling). So a 404 becomes a deletion
+        notice (``_gone``) instead of leaving the stored record live. Owners answer ``None``.
+        """
         if kind == "owner":
             path, params = f"/crm/v3/owners/{quote(external_id, safe='')}", None
         elif kind in _SPECS:
             path, params = self._object_request(_SPECS[kind], external_id)
         else:
             raise MappingError(f"unknown hubspot kind {kind!r}", source=SOURCE)
-        try:
-            payload = self.get_json(path, params)
-        except FatalError as exc:
-            if exc.extra.get("status") == 404:
-                return None
-            raise
+        payload = self._get_or_none(path, params)
+        if payload is None:
+            # An owner is a user of the portal, not a CRM record: a 404 can be a deactivated
+            # user whose id records still name (owners are listed with ``archived`` separately),
+            # so it says nothing about a deletion we should apply; the owners stream re-lists
+            # every owner each run anyway.
+            return None if kind == "owner" else self._gone(_SPECS[kind], external_id)
         if not isinstance(payload, dict) or not isinstance(payload.get("id"), str | int):
             raise FatalError(f"hubspot {kind} {external_id}: the answer is not an object")
         if kind in _SPECS:
@@ -283,6 +295,35 @@ class HubSpotConnector:
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError as exc:
             raise FatalError(f"hubspot {method} {path}: malformed JSON: {exc}") from exc
+
+    def _get_or_none(self, path: str, params: list[tuple[str, str]] | None) -> Any:
+        """``get_json``, but ``None`` when HubSpot answers 404."""
+        try:
+            return self.get_json(path, params)
+        except FatalError as exc:
+            if exc.extra.get("status") == 404:
+                return None
+            raise
+
+    def _gone(self, spec: ObjectSpec, external_id: str) -> VendorObject | None:
+        """The deletion notice of an object HubSpot answered 404 for.
+
+        Asked again with ``archived=true``: an archived object (restorable for 90 days) is dated
+        by its ``archivedAt``, so a restore, which sets a newer modification time, brings it
+        back. One HubSpot does not know even archived is purged for good: dated now. ``None``
+        if it turns out live after all (restored in between; the restore is synced normally), or
+        if ``external_id`` is no HubSpot id (not all digits), which names nothing we could hold.
+        """
+        if not external_id.isdigit():
+            return None
+        path = f"/crm/v3/objects/{spec.object_type}/{quote(external_id, safe='')}"
+        archived = self._get_or_none(path, [("archived", "true")])
+        if archived is None:
+            payload = {"id": external_id, "archived": True}
+            return VendorObject(spec.kind, payload, observed_at=iso_utc(self.now()), deleted=True)
+        if not isinstance(archived, dict) or archived.get("archived") is not True:
+            return None
+        return tombstone(spec.kind, {**archived, "id": external_id})
 
     def _object_request(
         self, spec: ObjectSpec, external_id: str

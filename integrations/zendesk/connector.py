@@ -26,6 +26,7 @@ import httpx
 
 from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Stream, VendorObject
+from integrations._convert import iso_utc
 from integrations._http import RetryPolicy, VendorHttp
 from integrations.zendesk.api import RateLimiter, ZendeskApi
 from integrations.zendesk.mapping import SOURCE
@@ -169,14 +170,26 @@ class ZendeskConnector:
         return parse_delivery(headers, raw_body)
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
-        """``GET /api/v2/{kind}s/{id}.json`` (tickets with comments); ``None`` when 404."""
+        """``GET /api/v2/{kind}s/{id}.json`` (tickets with comments); a deletion when 404.
+
+        Zendesk answers a request it refuses for lack of permission with 403 Forbidden and one
+        for a record that does not exist with 404 ``RecordNotFound``
+        (developer.zendesk.com/api-reference/introduction/requests, "Status codes"). So when a
+        ``user.merged``-style event, a trigger or any refetch names a ticket, user or
+        organization that now answers 404, the record is gone at Zendesk (deleted, merged away
+        or purged): the stored copy becomes a deletion notice, in the shape webhook deletions
+        use, observed now, so an older copy cannot bring it back and a restore, which Zendesk
+        stamps with a newer ``updated_at``, does. (A soft-deleted user still answers 200 with
+        ``active: false``, which the mapper already treats as deleted.) An id that is not a
+        Zendesk id (not all digits) names nothing we could hold: ``None``.
+        """
         if kind not in _RESOURCES:
             raise MappingError(f"unknown zendesk kind {kind!r}", source=SOURCE, kind=kind)
         collection, key = _RESOURCES[kind]
         ident = quote(external_id, safe="")
         body = self.api.get_or_none(f"/api/v2/{collection}/{ident}.json")
         if body is None:
-            return None
+            return self._gone(kind, external_id)
         obj = body.get(key)
         if not isinstance(obj, dict):
             raise FatalError(f"zendesk {kind} {external_id}: the answer has no `{key}` object")
@@ -184,3 +197,10 @@ class ZendeskConnector:
             comments = self.api.latest_comments(ident)
             obj = obj if comments is None else {**obj, "comments": comments}
         return VendorObject(kind, obj)
+
+    def _gone(self, kind: str, external_id: str) -> VendorObject | None:
+        """The deletion notice of a record Zendesk answered 404 for, observed now."""
+        if not external_id.isdigit():
+            return None
+        observed = iso_utc(self.now())
+        return VendorObject(kind, {"id": external_id}, observed_at=observed, deleted=True)

@@ -1,17 +1,19 @@
-"""Deletions without webhooks: archived objects listed with ``archived=true``."""
+"""Deletions without webhooks: archived objects listed with ``archived=true``, and 404 refetches."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from context_service.models import Page
+from context_service.models import Page, VendorObject
 from context_service.store import Store
-from context_service.sync import IngestContext, run_sync
+from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from context_service.sync.ingest import RawPayload, ingest_batch
 from integrations.hubspot import HubSpotConnector
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import FakeHubSpot, iso
 
+URL = "https://context.example.com/v1/webhooks/hubspot"
 HOUR = 3600.0
 
 
@@ -146,3 +148,73 @@ def test_an_older_copy_does_not_bring_an_archived_contact_back_but_a_restore_doe
     assert run_sync(store, fake.connector(), ctx).status == "ok"
     assert state(store, people[0])[0] == 0
     assert "person0@example.com" in emails(store)
+
+
+# --- Refetches answered 404 ----------------------------------------------------------------------
+
+
+def test_fetch_one_of_an_archived_record_is_a_deletion_dated_by_archived_at() -> None:
+    fake = FakeHubSpot()
+    people = populate(fake, contacts=1)
+    fake.archive("contacts", people[0], now_ms(fake) - 60_000)
+    notice = fake.connector().fetch_one("contact", people[0])
+    assert notice == VendorObject(
+        "contact",
+        {"id": people[0], "archived": True, "archivedAt": iso(now_ms(fake) - 60_000)},
+        observed_at=iso(now_ms(fake) - 60_000)[:19] + "Z",
+        deleted=True,
+    )
+
+
+def test_fetch_one_of_a_record_hubspot_no_longer_knows_is_a_deletion_dated_now() -> None:
+    fake = FakeHubSpot()
+    notice = fake.connector().fetch_one("deal", "999999")
+    assert notice == VendorObject(
+        "deal",
+        {"id": "999999", "archived": True},
+        observed_at=iso(now_ms(fake))[:19] + "Z",
+        deleted=True,
+    )
+    assert fake.connector().fetch_one("contact", "../owners") is None  # no HubSpot id
+
+
+def event(action: str, object_id: str, occurred_ms: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "eventId": 7,
+        "subscriptionId": 200,
+        "portalId": 4242424,
+        "appId": 400,
+        "occurredAt": occurred_ms,
+        "subscriptionType": f"contact.{action}",
+        "attemptNumber": 0,
+        "objectId": int(object_id),
+        "changeSource": "CRM",
+        **extra,
+    }
+
+
+def deliver(store: Store, fake: FakeHubSpot, body: list[dict[str, Any]]) -> str:
+    headers, raw = fake.signed(body, URL)
+    return receive(store, fake.connector(), headers, raw, URL, fake.now()).status
+
+
+def test_a_refetch_answered_404_deletes_the_record_and_a_restore_brings_it_back(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeHubSpot()
+    people = populate(fake, contacts=2)
+    run_sync(store, fake.connector(), ctx)
+    changed = now_ms(fake) - 90_000
+    fake.touch("contacts", people[0], changed, email="moved@example.com")
+    fake.archive("contacts", people[0], now_ms(fake) - 60_000)  # deleted before the refetch
+    body = [event("propertyChange", people[0], changed, propertyName="email")]
+    assert deliver(store, fake, body) == "accepted"
+    assert apply_pending(store, {"hubspot": fake.connector()}, ctx) == 1
+    assert state(store, people[0])[0] == 1
+    assert not {"person0@example.com", "moved@example.com"} & emails(store)
+    fake.clock += 120
+    fake.restore("contacts", people[0], now_ms(fake) - 60_000)
+    fake.clock += 60
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    assert state(store, people[0])[0] == 0
+    assert "moved@example.com" in emails(store)

@@ -13,7 +13,8 @@ zendesk``, trimmed to what the connector and mapper read plus a few neighbours. 
   opaque cursor encodes the last position; ``end_of_stream`` with the cursor of the last item;
 * ``start_time`` within the last minute is refused with 400 (``Too recent start_time``);
 * ``GET /api/v2/tickets/{id}/comments.json`` (``sort``, ``page[size]``, ``page[after]``);
-* ``GET /api/v2/{users,tickets,organizations}/{id}.json``, 404 ``RecordNotFound`` when absent.
+* ``GET /api/v2/{users,tickets,organizations}/{id}.json``, 404 ``RecordNotFound`` when absent
+  (``delete`` removes an object, merged away or purged; ``restore`` brings it back, updated now).
 
 Faults: ``inject`` (a status or a timeout for the next requests, optional ``Retry-After`` sent
 lowercase with a text body, as Zendesk's 429s may be); ``stuck`` makes a cursor export hand back
@@ -95,6 +96,7 @@ class FakeZendesk:
         self.comments_page_cap: int | None = None
         self._faults: list[_Fault] = []
         self._next_comment = 9000
+        self._deleted: dict[tuple[str, int], Json] = {}
 
     # --- time ---
 
@@ -184,6 +186,20 @@ class FakeZendesk:
         if kind == "ticket":
             obj["generated_timestamp"] = int(self.clock)
         return obj
+
+    def delete(self, kind: str, object_id: int) -> None:
+        """Remove an object: from now on it answers 404 and no export lists it."""
+        self._deleted[(kind, object_id)] = self._store(kind).pop(object_id)
+
+    def restore(self, kind: str, object_id: int) -> Json:
+        """Bring a deleted object back, updated now."""
+        self._store(kind)[object_id] = self._deleted.pop((kind, object_id))
+        return self.update(kind, object_id)
+
+    def _store(self, kind: str) -> dict[int, Json]:
+        return {"user": self.users, "ticket": self.tickets, "organization": self.organizations}[
+            kind
+        ]
 
     def add_comment(self, ticket_id: int, body: str, *, public: bool, at: float) -> Json:
         """Append a comment to a ticket."""

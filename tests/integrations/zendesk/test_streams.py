@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from context_service.errors import FatalError
-from context_service.models import Ticket
+from context_service.models import Ticket, VendorObject
 from integrations.zendesk import map_record
 from tests.integrations.contract import ids, pages, run_all
 from tests.integrations.zendesk.fake import START, FakeZendesk, iso
@@ -281,8 +281,16 @@ def test_fetch_one_reads_the_object_by_id(
     assert ("comments" in obj.payload) is (kind == "ticket")
 
 
-def test_fetch_one_of_a_missing_object_is_none(fake: FakeZendesk) -> None:
-    assert fake.connector().fetch_one("ticket", "99999") is None
+@pytest.mark.parametrize("kind", ["user", "organization", "ticket"])
+def test_fetch_one_of_an_object_zendesk_answers_404_for_is_a_deletion(
+    fake: FakeZendesk, kind: str
+) -> None:
+    assert fake.connector().fetch_one(kind, "99999") == VendorObject(
+        kind, {"id": "99999"}, observed_at=iso(fake.clock), deleted=True
+    )
+
+
+def test_fetch_one_of_something_that_is_no_zendesk_id_is_none(fake: FakeZendesk) -> None:
     assert fake.connector().fetch_one("user", "../tickets") is None
 
 

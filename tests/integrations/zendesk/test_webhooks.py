@@ -9,7 +9,7 @@ import pytest
 
 from context_service.errors import MappingError, WebhookRejected
 from context_service.store import Store
-from context_service.sync import IngestContext, apply_pending, receive
+from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from integrations._connector import VendorObject
 from integrations._webhooks import hmac_base64
 from integrations.zendesk import ZendeskConnector
@@ -313,6 +313,49 @@ def test_a_newer_deletion_wins(fake: FakeZendesk, store: Store, ctx: IngestConte
     assert deliver(store, connector, fake, gone) == "accepted"
     assert apply_pending(store, {"zendesk": connector}, ctx) == 2
     assert stored(store, "ticket", 35002)["_deleted"] is True
+
+
+def emails(store: Store) -> set[str]:
+    rows = store.conn.execute("SELECT value FROM identifiers WHERE kind = 'email'").fetchall()
+    return {str(row[0]) for row in rows}
+
+
+def test_a_merged_user_that_now_answers_404_is_deleted_and_a_restore_brings_it_back(
+    fake: FakeZendesk, store: Store, ctx: IngestContext
+) -> None:
+    """``user.merged`` is refetched; the merged-away user is gone at Zendesk (404), so the
+    stored user must not stay live with its email; if Zendesk shows it again later, newer, a
+    sync brings it back."""
+    connector = fake.connector()
+    assert run_sync(store, connector, ctx).status == "ok"
+    assert stored(store, "user", 384001)["_deleted"] is False
+    fake.clock += 60
+    fake.delete("user", 384001)
+    assert deliver(store, connector, fake, fake.event("user.merged", 384001)) == "accepted"
+    assert apply_pending(store, {"zendesk": connector}, ctx) == 1
+    assert stored(store, "user", 384001)["_deleted"] is True
+    assert "user1@example.com" not in emails(store)
+    fake.clock += 120
+    fake.restore("user", 384001)
+    fake.clock += 120
+    assert run_sync(store, connector, ctx).status == "ok"
+    assert stored(store, "user", 384001)["_deleted"] is False
+    assert "user1@example.com" in emails(store)
+
+
+def test_a_ticket_that_now_answers_404_is_deleted(
+    fake: FakeZendesk, store: Store, ctx: IngestContext
+) -> None:
+    connector = fake.connector()
+    assert run_sync(store, connector, ctx).status == "ok"
+    fake.clock += 60
+    fake.delete("ticket", 35001)
+    assert deliver(store, connector, fake, fake.event("ticket.status_changed", 35001)) == (
+        "accepted"
+    )
+    assert apply_pending(store, {"zendesk": connector}, ctx) == 1
+    assert stored(store, "ticket", 35001)["_deleted"] is True
+    assert stored(store, "ticket", 35002)["_deleted"] is False
 
 
 def test_a_malformed_delivery_is_recorded_and_refused(fake: FakeZendesk, store: Store) -> None:
