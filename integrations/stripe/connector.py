@@ -12,6 +12,10 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   ids already applied at that second (ties are broken by id). A first run starts at the earliest
   backfill ``at`` known to this connector (else now) minus ``EVENTS_MARGIN_SECONDS``. Each run lists
   the window ``created[gte]=<created>`` (newest first), then emits the events oldest first.
+  Only events created before the run started, less ``EVENTS_SETTLE_SECONDS``, are emitted: the
+  types are listed in several requests (at most 20 a request), and an event created while a
+  later group is listed would otherwise move the cursor past an event of an earlier group
+  created just before it, which that group's listing did not yet see; the next run takes them.
   When the starting point is older than Stripe's 30-day window the stream yields one page with no
   objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
   stream and backfill again.
@@ -50,6 +54,7 @@ __all__ = [
     "API_VERSION",
     "BACKFILL_STREAMS",
     "EVENTS_MARGIN_SECONDS",
+    "EVENTS_SETTLE_SECONDS",
     "EVENT_WINDOW_SECONDS",
     "StripeConnector",
     "stripe_should_retry",
@@ -58,6 +63,8 @@ __all__ = [
 API_VERSION = "2026-06-24.dahlia"
 EVENT_WINDOW_SECONDS = 30 * 86_400  # "List events, going back up to 30 days"
 EVENTS_MARGIN_SECONDS = 300  # lookback for a first events run (clock skew, slow backfill pages)
+# Events younger than this at the start of a run wait for the next one (see the module docstring).
+EVENTS_SETTLE_SECONDS = 60
 IDLE_ADVANCE_SECONDS = 86_400  # an idle events cursor moves up to now - margin once a day
 MAX_TYPES_PER_REQUEST = 20  # Stripe accepts at most 20 `types[]` per events request
 WINDOW_NOTE = "events cursor older than Stripe's 30-day window: full backfill required"
@@ -182,7 +189,7 @@ class EventsStream:
         if now - start.created > EVENT_WINDOW_SECONDS:
             yield Page([], None, note=WINDOW_NOTE)
             return
-        events = self._window(start)
+        events = self._window(start, int(now) - EVENTS_SETTLE_SECONDS)
         if not events:
             quiet = _quiet_cursor(state, start, now)
             if quiet is not None:
@@ -193,14 +200,15 @@ class EventsStream:
             objects = [obj for event in chunk for obj in event_objects(event)]
             yield Page(objects, encode_cursor(start))
 
-    def _window(self, state: _EventsCursor) -> list[Event]:
-        """Events after ``state``, oldest first (Stripe's order kept within a second)."""
+    def _window(self, state: _EventsCursor, horizon: int) -> list[Event]:
+        """Events after ``state`` and created before ``horizon``, oldest first (Stripe's order
+        kept within a second)."""
         seen = _event_ids(state)
         found: dict[str, Event] = {}
         for types in _batched(EVENT_TYPES, MAX_TYPES_PER_REQUEST):
             listed = self._list(state.created, types)
             for event in reversed(listed):
-                if _is_new(event, state, seen):
+                if event.created < horizon and _is_new(event, state, seen):
                     found.setdefault(event.id, event)
         return sorted(found.values(), key=lambda event: event.created)
 

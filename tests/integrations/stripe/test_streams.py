@@ -11,7 +11,11 @@ import pytest
 from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Page, VendorObject
 from integrations.stripe import map_record
-from integrations.stripe.connector import EVENTS_MARGIN_SECONDS, WINDOW_NOTE
+from integrations.stripe.connector import (
+    EVENTS_MARGIN_SECONDS,
+    EVENTS_SETTLE_SECONDS,
+    WINDOW_NOTE,
+)
 from integrations.stripe.webhooks import EVENT_TYPES
 from tests.integrations.contract import ids, pages, run_all, stream
 from tests.integrations.stripe.fake import START, FakeStripe
@@ -135,9 +139,46 @@ def test_events_are_emitted_oldest_first_with_the_same_second_tie_break(fake: Fa
     assert pages(fake.connector(), "events", again[-1].cursor) == []
 
 
+def test_an_event_created_while_a_later_type_group_is_listed_is_not_skipped(
+    fake: FakeStripe,
+) -> None:
+    """The types are listed in groups of twenty, one request each. A customer event created
+    after the first group was listed, then a dispute event a second later that the second group
+    does see, must not move the cursor past the customer event: the next run would start after
+    it and it would be lost."""
+    cursors: dict[str, str | None] = {}
+    run_all(fake.connector(), cursors)
+    fake.advance(600)
+    cus = fake.get("customer", "cus_000003") or {}
+    dispute = fake.objects["dispute"][0]
+    listed: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = fake.handler(request)
+        if request.url.path == "/v1/events" and not listed:
+            listed.append(str(request.url))  # the first group has been answered
+            fake.emit_event("customer.updated", {**cus, "email": "late@example.com"})
+            fake.advance(1)
+            fake.emit_event("charge.dispute.created", dispute)
+        return response
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    first = pages(fake.connector(client), "events", cursors["events"])
+    cursor = first[-1].cursor if first else cursors["events"]
+    fake.advance(EVENTS_SETTLE_SECONDS + 1)
+    later = pages(fake.connector(), "events", cursor)
+    seen = [o.payload for p in [*first, *later] for o in p.objects]
+    assert [(o["object"], o["id"]) for o in seen] == [
+        ("customer", "cus_000003"),
+        ("dispute", dispute["id"]),
+    ]
+    assert seen[0]["email"] == "late@example.com"
+
+
 def test_customer_deleted_event_is_a_deletion(fake: FakeStripe) -> None:
     cus = fake.get("customer", "cus_000002") or {}
     fake.emit_event("customer.deleted", cus, created=START + 5)
+    fake.advance(EVENTS_SETTLE_SECONDS + 10)  # the event has settled
     found = pages(fake.connector(), "events", json.dumps({"created": START}))
     [obj] = [o for p in found for o in p.objects]
     assert obj == VendorObject("customer", cus, observed_at="2026-01-01T00:00:05Z", deleted=True)
