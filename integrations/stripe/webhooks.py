@@ -38,7 +38,10 @@ __all__ = [
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
-# The event types the events stream lists (webhook endpoints should subscribe to the same).
+# The event types the events stream lists (webhook endpoints should subscribe to the same):
+# every type that creates, changes or deletes a customer, subscription, invoice, charge or
+# dispute (``invoice.deleted`` removes a draft invoice; a charge moves through ``pending``,
+# ``captured`` and ``expired`` without a ``charge.updated``).
 EVENT_TYPES: tuple[str, ...] = (
     "customer.created",
     "customer.updated",
@@ -48,7 +51,10 @@ EVENT_TYPES: tuple[str, ...] = (
     "customer.subscription.deleted",
     "customer.subscription.paused",
     "customer.subscription.resumed",
+    "customer.subscription.pending_update_applied",
+    "customer.subscription.pending_update_expired",
     "invoice.created",
+    "invoice.deleted",
     "invoice.finalized",
     "invoice.paid",
     "invoice.payment_failed",
@@ -56,13 +62,18 @@ EVENT_TYPES: tuple[str, ...] = (
     "invoice.updated",
     "invoice.voided",
     "invoice.marked_uncollectible",
+    "charge.pending",
     "charge.succeeded",
     "charge.failed",
+    "charge.captured",
+    "charge.expired",
     "charge.refunded",
     "charge.updated",
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
 )
 # ``data.object.object`` -> mapper kind. Anything else (plans, refunds...) carries no object.
 _KINDS = {name: name for name in ("customer", "subscription", "invoice", "charge", "dispute")}

@@ -184,6 +184,28 @@ def test_customer_deleted_event_is_a_deletion(fake: FakeStripe) -> None:
     assert obj == VendorObject("customer", cus, observed_at="2026-01-01T00:00:05Z", deleted=True)
 
 
+@pytest.mark.parametrize(
+    ("event_type", "kind", "deleted"),
+    [
+        ("invoice.deleted", "invoice", True),
+        ("charge.pending", "charge", False),
+        ("charge.captured", "charge", False),
+        ("charge.expired", "charge", False),
+        ("charge.dispute.funds_withdrawn", "dispute", False),
+        ("customer.subscription.pending_update_applied", "subscription", False),
+    ],
+)
+def test_events_that_change_or_delete_a_synced_object_are_listed(
+    fake: FakeStripe, event_type: str, kind: str, deleted: bool
+) -> None:
+    obj = fake.objects[kind][0]
+    fake.emit_event(event_type, obj, created=START + 5)
+    fake.advance(EVENTS_SETTLE_SECONDS + 10)
+    found = pages(fake.connector(), "events", json.dumps({"created": START}))
+    [got] = [o for p in found for o in p.objects]
+    assert (got.kind, got.payload["id"], got.deleted) == (kind, obj["id"], deleted)
+
+
 def test_an_idle_events_cursor_moves_forward_once_a_day(fake: FakeStripe) -> None:
     fake.advance(2 * DAY)
     found = pages(fake.connector(), "events", json.dumps({"created": START, "ids": ["evt_x"]}))
