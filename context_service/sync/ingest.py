@@ -266,7 +266,7 @@ def _ingest_one(
     if outcome.status in {"stale", "unchanged"}:
         return
     is_new = outcome.status == "inserted"
-    if _is_person(mapped):
+    if _is_person(mapped, outcome.previous):
         facet = None if mapped.deleted else mapped.person
         touched.people.append(PersonChange(outcome.record_id, mapped.key, facet, is_new))
     else:
@@ -308,19 +308,25 @@ def apply_mapped(
     return profiles_for_owners(conn, owners) if owners else set()
 
 
-def _is_person(mapped: Mapped) -> bool:
-    return mapped.person is not None or (mapped.deleted and mapped.activity is None)
+def _is_person(mapped: Mapped, previous: Mapped | None = None) -> bool:
+    """Whether the record is a person's. A deletion notice that carries only the id (Shopify
+    ``orders/delete``, a HubSpot deal deletion) is whatever the stored copy it deletes was."""
+    if mapped.person is not None or mapped.activity is not None:
+        return mapped.person is not None
+    return mapped.deleted and (previous is None or previous.activity is None)
 
 
 def _index_activity(conn: Any, record_id: int, mapped: Mapped, *, is_new: bool) -> list[RecordKey]:
-    """Update an activity's owner index; return its owner keys, old and new."""
-    if mapped.activity is None:
+    """Update an activity's owner index (a deleted one leaves it); return its owner keys, old
+    and new, whose profiles must show the change."""
+    if mapped.activity is None and not mapped.deleted:
         return []
     before = [] if is_new else activities.owners_of(conn, record_id)
-    owners = [] if mapped.deleted else mapped.activity.owners
+    live = None if mapped.deleted else mapped.activity
+    owners = live.owners if live is not None else []
     if before != owners:
         activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
-    refs = [] if mapped.deleted else _quoted_numbers(mapped.activity)
+    refs = _quoted_numbers(live) if live is not None else []
     if refs or not is_new:
         activities.replace_refs(conn, record_id, refs, had_refs=not is_new)
     return [*before, *owners]
