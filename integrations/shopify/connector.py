@@ -12,9 +12,13 @@ the rest of the interrupted run. At the end of the data ``after`` becomes ``null
 run starts again from ``since`` inclusive; the store's newest-wins rule makes the boundary
 records seen again a no-op.
 
-Rate limits: HTTP 429 and ``200`` answers with a ``THROTTLED`` error are retried by
-``VendorHttp``; after every answer the calculated-cost bucket (``extensions.cost``) is read and,
-when it holds less than the last query cost, the connector sleeps until it has refilled.
+Rate limits: HTTP 429 is retried by ``VendorHttp`` (``Retry-After``). A ``200`` answer with a
+``THROTTLED`` error is retried here, after waiting as long as its ``extensions.cost`` says the
+bucket needs to refill to the query's requested cost (``restoreRate`` points a second), or with
+the policy's backoff when it carries no cost; a fixed backoff gives up before a large query
+(an orders page asks about 800 points; a 50-point-a-second bucket refills that in 16 s).
+After every answer the bucket is read and, when it holds less than the last query cost, the
+connector sleeps until it has refilled.
 """
 
 from __future__ import annotations
@@ -28,10 +32,10 @@ from typing import Any
 import httpx
 import msgspec
 
-from context_service.errors import ConfigurationError, FatalError, MappingError
+from context_service.errors import ConfigurationError, FatalError, MappingError, RetriableError
 from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
-from integrations._http import RetryPolicy, VendorHttp, json_body, redact
+from integrations._http import RetryPolicy, VendorHttp, backoff, json_body, redact
 from integrations._pagination import LoopGuard
 from integrations.shopify import graphql, webhooks
 
@@ -92,17 +96,6 @@ def is_throttled(body: Any) -> bool:
     )
 
 
-def _retry_throttled(response: httpx.Response) -> bool | None:
-    """``VendorHttp`` hook: retry a ``200`` that carries a ``THROTTLED`` error."""
-    if response.status_code != 200 or b"THROTTLED" not in response.content:
-        return None
-    try:
-        body = json_body(response)
-    except ValueError:
-        return None
-    return True if is_throttled(body) else None
-
-
 def throttle_delay(body: Any) -> float:
     """Seconds to wait until the cost bucket again holds the last query's requested cost."""
     extensions = body.get("extensions") if isinstance(body, dict) else None
@@ -133,15 +126,38 @@ class ShopifyGraphQL:
         self.authorized = authorized
 
     def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """The ``data`` of the answer; ``FatalError`` on GraphQL errors or a broken answer."""
+        """The ``data`` of the answer; ``FatalError`` on GraphQL errors or a broken answer.
+
+        A ``THROTTLED`` answer is retried after the wait its cost bucket needs, up to the
+        retry policy's attempts; then ``RetriableError``.
+        """
         if not self.authorized:
             raise FatalError("shopify: no access token configured; cannot call the Admin API")
         payload = {"query": query, "variables": dict(variables)}
+        attempts = self.http.policy.max_attempts
+        for attempt in range(1, attempts + 1):
+            body = self._post(payload)
+            if not is_throttled(body):
+                return self._data(body)
+            if attempt < attempts:
+                self._wait_throttled(body, attempt)
+        raise RetriableError(f"shopify GraphQL still THROTTLED after {attempts} attempts")
+
+    def _post(self, payload: dict[str, Any]) -> Any:
         response = self.http.request("POST", self.path, json=payload)
         try:
-            body = json_body(response)
+            return json_body(response)
         except ValueError as exc:
             raise FatalError("shopify GraphQL answer is not JSON", status=200) from exc
+
+    def _wait_throttled(self, body: Any, attempt: int) -> None:
+        """Sleep until the bucket holds the query's cost (or a backoff when it does not say)."""
+        delay = throttle_delay(body) or backoff(attempt, self.http.policy, self.http.rng)
+        self.http.retries += 1
+        log.warning("shopify GraphQL THROTTLED; retrying in %.2f s (attempt %d)", delay, attempt)
+        self.sleep(delay)
+
+    def _data(self, body: Any) -> dict[str, Any]:
         errors = _errors(body)
         if errors:
             messages = "; ".join(str(error.get("message")) for error in errors)
@@ -263,7 +279,6 @@ class ShopifyConnector:
             headers=headers,
             secrets=[access_token or "", webhook_secret or "", previous_webhook_secret or ""],
             policy=policy,
-            decide=_retry_throttled,
             sleep=sleep,
         )
         path = f"/admin/api/{api_version}/graphql.json"

@@ -199,6 +199,19 @@ def test_an_empty_cost_bucket_is_throttled_then_retried(fake: FakeShopify) -> No
     assert fake.available >= 0
 
 
+def test_a_throttled_query_waits_as_long_as_its_cost_bucket_needs() -> None:
+    """A 1,000-point bucket refilling 50 points a second, empty: an orders page (802 points)
+    is THROTTLED, and the connector waits the 16 s the bucket needs, not a fixed backoff that
+    gives up first (0.5 + 1 + 2 + 4 + 8 s at most)."""
+    fake = FakeShopify(maximum_available=1000, restore_rate=50)
+    fake.add_customers(2)
+    created = fake.add_orders(MAX_ORDERS_FIRST)
+    fake.available = 0
+    assert ids(run(fake.connector(), "orders")) == created
+    assert fake.sleeps[0] == pytest.approx(802 / 50)
+    assert len(fake.requests) == 2
+
+
 def test_low_bucket_makes_the_connector_wait_before_the_next_page() -> None:
     fake = FakeShopify(maximum_available=100, restore_rate=50)
     fake.add_customers(30)
