@@ -281,7 +281,8 @@ def _print_import_report(report: ImportReport, show: int) -> None:
     if report.ignored_columns:
         print(
             "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "
-            f"silence): {', '.join(report.ignored_columns)}"
+            "silence; a column with no header needs one in the file): "
+            f"{', '.join(report.ignored_columns)}"
         )
     if not report.rejections:
         return
@@ -357,6 +358,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{run.get('status', '')}; records {info['records']}, rejected "
             f"{info['records_rejected']}; webhooks {info['webhooks'] or 'none'}"
         )
+        if run.get("note"):
+            print(f"  {run['note']}")
         if run.get("error"):
             print(f"  last error: {run['error']}")
         for stream, cursor in sorted(info["cursors"].items()):

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from context_service.errors import MappingError
+from context_service.errors import ContextServiceError, MappingError
 from context_service.models import Mapped
 from context_service.sheets.columns import (
     ColumnMapping,
@@ -34,12 +34,14 @@ from context_service.sheets.mapping import (
 from context_service.sheets.readers import RawRow, Sheet, open_sheet
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
+from context_service.store import cursors as cursor_store
 from context_service.sync import (
     IngestContext,
     IngestReport,
     RawPayload,
     drain_snapshots,
     ingest_batch,
+    utc_now,
 )
 
 BATCH_ROWS = 2000
@@ -207,18 +209,41 @@ def import_file(
     """
     check_source_name(source)
     started = time.perf_counter()
-    sheet = open_sheet(path, fmt, encoding)
     report = ImportReport(source=source, path=str(path))
-    converter = _RowConverter(source, mapping or ColumnMapping(), sheet.format != "jsonl")
-    ingest_ctx = msgspec.structs.replace(ctx, mappers={**ctx.mappers, source: converter.premapped})
+    sheet = open_sheet(path, fmt, encoding)  # a file that cannot be opened is no run
     try:
-        _run(store, sheet, converter, ingest_ctx, report, batch_rows, progress)
+        with store.transaction() as conn:
+            run_id = cursor_store.start_run(conn, source, "import", utc_now())
+        converter = _RowConverter(source, mapping or ColumnMapping(), sheet.format != "jsonl")
+        mappers = {**ctx.mappers, source: converter.premapped}
+        ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
+        try:
+            _run(store, sheet, converter, ingest_ctx, report, batch_rows, progress)
+        except ContextServiceError as exc:
+            _record_run(store, run_id, report, exc.detail)
+            raise
+        except BaseException as exc:  # a crash or Ctrl-C: recorded, then it propagates
+            _record_run(store, run_id, report, f"{type(exc).__name__}: {exc}")
+            raise
     finally:
         sheet.close()
     report.blank_rows = sheet.blank_rows
     report.ignored_columns = converter.ignored_columns()
     report.seconds = time.perf_counter() - started
+    _record_run(store, run_id, report, None)
     return report
+
+
+def _record_run(store: Store, run_id: int, report: ImportReport, error: str | None) -> None:
+    """How the import ended, as a run of its source (``context-service status``, ``/v1/sync``)."""
+    note = (
+        f"{Path(report.path).name}: {report.rows_read} rows, {report.rows_imported} imported, "
+        f"{report.rows_rejected} rejected"
+    )
+    with store.transaction() as conn:
+        cursor_store.add_progress(conn, run_id, report.rows_read, report.rows_rejected)
+        status = "failed" if error else "ok"
+        cursor_store.finish_run(conn, run_id, status, utc_now(), note=note, error=error)
 
 
 def _run(

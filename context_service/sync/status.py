@@ -20,7 +20,7 @@ def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
     runs = cursor_store.last_runs(conn)
     inbox = inbox_store.counts(conn)
     out: dict[str, Any] = {}
-    for source in sorted(set(sources) | set(runs)):
+    for source in sorted(set(sources) | set(runs) | _sources_with_records(conn)):
         run = runs.get(source)
         out[source] = {
             "last_run": msgspec.to_builtins(run) if run else None,
@@ -30,6 +30,17 @@ def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
             "webhooks": {status: n for (src, status), n in inbox.items() if src == source},
         }
     return out
+
+
+def _sources_with_records(conn: Any) -> set[str]:
+    """Every source that has records (an import from a store older than import runs, say),
+    one index seek per source."""
+    rows = conn.execute(
+        "WITH RECURSIVE seen(source) AS (SELECT min(source) FROM records UNION ALL "
+        "SELECT (SELECT min(source) FROM records WHERE source > seen.source) FROM seen "
+        "WHERE seen.source IS NOT NULL) SELECT source FROM seen WHERE source IS NOT NULL"
+    )
+    return {str(row[0]) for row in rows}
 
 
 def _count(conn: Any, source: str, where: str) -> int:

@@ -1,0 +1,57 @@
+"""An import is a run of its source: ``context-service status`` and ``GET /v1/sync`` show it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from context_service.sheets import UnreadableFile
+from context_service.store import Store
+from context_service.sync.status import sync_status
+from tests.sheets.helpers import Importer
+
+Write = Callable[[str, str | bytes], Path]
+
+ROWS = "email,name\nann@example.com,Ann Lee\nnot-an-email,Bob Ray\n"
+
+
+def test_an_import_is_listed_with_its_rows_and_rejections(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    import_sheet(write("people.csv", ROWS))
+    status = sync_status(store, [])["crm"]
+    run = status["last_run"]
+    assert (run["mode"], run["status"], run["error"]) == ("import", "ok", None)
+    assert (run["records_seen"], run["records_rejected"]) == (2, 1)
+    assert run["note"] == "people.csv: 2 rows, 1 imported, 1 rejected"
+    assert (status["records"], status["records_rejected"]) == (2, 1)
+
+
+def test_a_file_that_cannot_be_opened_is_no_run(import_sheet: Importer, store: Store) -> None:
+    with pytest.raises(UnreadableFile):
+        import_sheet(Path("/nonexistent/people.csv"))
+    assert "crm" not in sync_status(store, [])
+
+
+def test_an_import_that_fails_part_way_says_so(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    good = "".join(f"p{i}@example.com,Person {i}\n" for i in range(3000))  # past read-ahead
+    path = write("broken.csv", b"email,name\n" + good.encode() + b"bad@example.com,Caf\x81\n")
+    with pytest.raises(UnreadableFile):
+        import_sheet(path, encoding="utf-8", batch_rows=500)
+    run = sync_status(store, [])["crm"]["last_run"]
+    assert run["status"] == "failed"
+    assert "line 3002" in run["error"]
+    assert run["records_seen"] >= 500  # the rows read before the bad line count
+
+
+def test_sources_with_records_but_no_run_are_listed(store: Store) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO records (source, kind, external_id, payload, payload_hash, fetched_at) "
+            "VALUES ('legacy', 'row', '1', '{}', 'h', 'now')"
+        )
+    assert sync_status(store, [])["legacy"]["records"] == 1
