@@ -391,6 +391,22 @@ def test_refund_amount_ignores_failed_and_non_refund_transactions() -> None:
     assert refund.currency == "EUR"  # no transaction currency: the order's
 
 
+def test_three_decimal_currency_amounts_are_not_rounded_to_cents() -> None:
+    payload = {
+        "id": 1,
+        "total_price": "12.345",
+        "currency": "KWD",
+        "refunds": [{"id": 2, "transactions": [{"kind": "refund", "amount": "1.005"}]}],
+    }
+    order = map_order(payload).activity
+    assert isinstance(order, Order)
+    assert order.amount == "12.345"
+    assert [refund.amount for refund in order.refunds] == ["1.005"]
+    trailing_zero = map_order({"id": 1, "total_price": "12.340", "currency": "KWD"}).activity
+    assert isinstance(trailing_zero, Order)
+    assert trailing_zero.amount == "12.34"  # the same value as before: cents when they suffice
+
+
 def test_refund_without_refund_transactions_has_no_amount() -> None:
     assert map_refund({"id": 9, "transactions": []}).amount is None
 
