@@ -32,7 +32,14 @@ from typing import Literal
 import msgspec
 
 from context_service.errors import ContextServiceError
-from context_service.identity.audit import ReviewView, live_profile, review_item
+from context_service.identity.audit import (
+    RecordRef,
+    ReviewView,
+    live_profile,
+    record_refs,
+    review_item,
+)
+from context_service.identity.binding import PairDecision, Watch, decisions_touching
 from context_service.identity.cluster import Pair, pair_of
 from context_service.identity.engine import Engine
 from context_service.identity.pairs import Thresholds
@@ -122,11 +129,14 @@ def merge_profiles(
     records = [rid for pid in live for rid in groups[pid]]
     _drop_within(conn, records, "apart")
     _record(conn, together, "together", decided_by, now, note)
+    engine = Engine(conn, region, now, thresholds)
+    watch = Watch(conn, engine.reach(records))
     survivor = profiles.oldest(conn, set(live))
     for other in live:
         if other != survivor:
             profiles.merge_into(conn, survivor, other, now)
-    changed = Engine(conn, region, now, thresholds).recluster(records) | set(live)
+    changed = engine.recluster(records) | set(live)
+    _check_binding(conn, watch, together, "this merge", "Split the profiles first.")
     return MergeResult(
         profile_id=survivor,
         merged=[pid for pid in live if pid != survivor],
@@ -159,8 +169,12 @@ def split_profile(
     _check_size(len(apart))
     _record(conn, apart, "apart", decided_by, now, note)
     _drop_within(conn, leaving, "apart")
-    _record(conn, [pair_of(leaving[0], x) for x in leaving[1:]], "together", decided_by, now, note)
-    changed = Engine(conn, region, now, thresholds).recluster(sorted(members)) | {live}
+    held = [pair_of(leaving[0], x) for x in leaving[1:]]
+    _record(conn, held, "together", decided_by, now, note)
+    engine = Engine(conn, region, now, thresholds)
+    watch = Watch(conn, engine.reach(members))
+    changed = engine.recluster(sorted(members)) | {live}
+    _check_binding(conn, watch, [*apart, *held], "this split", "Merge the profiles first.")
     after = profiles.profiles_of(conn, sorted(members))
     return SplitResult(
         profile_id=live,
@@ -193,7 +207,18 @@ def decide_review(
         ("accepted" if accept else "rejected", decided_by, now, item_id),
     )
     _record(conn, [pair_of(a, b)], "together" if accept else "apart", decided_by, now, note)
-    changed = Engine(conn, region, now, thresholds).recluster([a, b])
+    engine = Engine(conn, region, now, thresholds)
+    watch = Watch(conn, engine.reach([a, b]))
+    changed = engine.recluster([a, b])
+    verb = "accepting" if accept else "rejecting"
+    _check_binding(
+        conn,
+        watch,
+        [pair_of(a, b)],
+        f"{verb} review item {item_id}",
+        "Merge or split their profiles to decide about them as wholes, or decide the item "
+        "the other way.",
+    )
     item = review_item(conn, item_id)
     assert item is not None  # updated above, in this transaction
     return ReviewResult(
@@ -219,6 +244,63 @@ def _member_ids(
             )
         found.append(int(row[0]))
     return sorted(found)
+
+
+def _check_binding(
+    conn: sqlite3.Connection, watch: Watch, own: Sequence[Pair], what: str, hint: str
+) -> None:
+    """Refuse (409, rolling the decision back) a decision that the re-clustering did not
+    honour, or that made it drop an earlier decision: two people's decisions contradict."""
+    broken = watch.broken(own)
+    if not broken:
+        return
+    (x, y), decision = broken[0]
+    refs = record_refs(conn, [x, y])
+    first, second = _label(refs[x]), _label(refs[y])
+    if (x, y) not in set(own):
+        cause = (
+            f"would undo an earlier decision: {first} and {second} were put "
+            f"{decision.decision} by {decision.decided_by} at {decision.decided_at}"
+        )
+    elif decision.decision == "together":
+        cause = f"cannot put {first} with {second}: {_blocker(conn, refs[x], refs[y])}"
+    else:
+        cause = f"cannot keep {first} apart from {second}: people's decisions hold them together"
+    raise DecisionConflict(
+        f"{what} {cause}. {hint}",
+        records=[_key_of(refs[x]), _key_of(refs[y])],
+    )
+
+
+def _blocker(conn: sqlite3.Connection, one: RecordRef, other: RecordRef) -> str:
+    """Why two records could not join: a person's ``apart`` across their profiles, else a
+    conflict between their members."""
+    mine = set(profiles.members(conn, one.profile_id)) if one.profile_id else {one.record_id}
+    theirs = set(profiles.members(conn, other.profile_id)) if other.profile_id else set()
+    for (a, b), decision in sorted(decisions_touching(conn, mine).items()):
+        if decision.decision == "apart" and (a in theirs or b in theirs):
+            return _kept_apart(conn, a, b, decision)
+    return (
+        "their profiles hold records whose names or dates of birth conflict, and people's "
+        "decisions hold those records with them"
+    )
+
+
+def _kept_apart(conn: sqlite3.Connection, a: int, b: int, decision: PairDecision) -> str:
+    refs = record_refs(conn, [a, b])
+    return (
+        f"{_label(refs[a])} and {_label(refs[b])} were kept apart by {decision.decided_by} "
+        f"at {decision.decided_at}"
+    )
+
+
+def _label(ref: RecordRef) -> str:
+    name = f" ({ref.name})" if ref.name else ""
+    return f"{ref.source}:{ref.kind}:{ref.external_id}{name}"
+
+
+def _key_of(ref: RecordRef) -> dict[str, str]:
+    return {"source": ref.source, "kind": ref.kind, "external_id": ref.external_id}
 
 
 def _check_size(pairs: int) -> None:

@@ -264,6 +264,13 @@ class Engine:
 
     # --- components and clusters ---------------------------------------------------------
 
+    def reach(self, record_ids: Iterable[int]) -> set[int]:
+        """These records and every record in their components: what ``recluster`` may move."""
+        found = set(record_ids)
+        for component in self._components(set(found)):
+            found |= component
+        return found
+
     def recluster(self, record_ids: Iterable[int]) -> set[str]:
         """Cluster the components holding these records again (after a person's decision)."""
         return self._recluster(set(record_ids), set())
