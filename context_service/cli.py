@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from context_service.cli_identity import add_commands as add_identity_commands
+from context_service.cli_records import add_commands as add_record_commands
 from context_service.cli_trust import add_commands as add_trust_commands
 from context_service.cli_trust import record_export
 from context_service.errors import ContextServiceError
@@ -486,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mcp", help="serve the tools over MCP on stdio (for desktop agents)")
     p.set_defaults(func=cmd_mcp)
     add_identity_commands(sub)  # profiles audit|merge|split, review list|accept|reject
+    add_record_commands(sub)  # rejected [--clear]
     add_trust_commands(sub)  # keys create|list|revoke, erase, audit, doctor
     return parser
 

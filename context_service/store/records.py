@@ -237,6 +237,20 @@ def rejected(conn: sqlite3.Connection, source: str | None = None) -> Iterator[St
         yield _row_to_record(row)
 
 
+def clear_rejected(conn: sqlite3.Connection, source: str | None = None) -> tuple[int, int]:
+    """Forget what was rejected (once the source's data has been fixed and loaded again):
+    delete the records that were only ever kept raw (never mapped, so nothing indexes or
+    resolves them), and drop the last rejected payload of records whose good version stays in
+    effect. Return (records deleted, rejected payloads dropped)."""
+    where = "error IS NOT NULL" + (" AND source = ?" if source else "")
+    params: tuple[str, ...] = (source,) if source else ()
+    deleted = conn.execute(f"DELETE FROM records WHERE {where} AND mapped IS NULL", params)
+    dropped = conn.execute(
+        f"UPDATE records SET error = NULL, rejected_payload = NULL WHERE {where}", params
+    )
+    return deleted.rowcount, dropped.rowcount
+
+
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
