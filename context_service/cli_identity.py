@@ -36,6 +36,9 @@ from context_service.store import Store
 from context_service.sync.decide import apply_decision
 from context_service.wiring import ingest_context
 
+SQLITE_MAX_INT = 2**63 - 1  # a larger id or offset cannot even be bound to a query
+MAX_PAGE = 500  # as ``GET /v1/review``
+
 
 def add_commands(sub: Any) -> None:
     """Add ``profiles`` and ``review`` to the ``context-service`` subcommands."""
@@ -66,15 +69,31 @@ def add_commands(sub: Any) -> None:
     actions = p.add_subparsers(dest="action", required=True)
     a = actions.add_parser("list", help="review items, oldest first")
     a.add_argument("--status", choices=["open", "accepted", "rejected"], default="open")
-    a.add_argument("--limit", type=int, default=50)
-    a.add_argument("--offset", type=int, default=0)
+    a.add_argument("--limit", type=bounded(1, MAX_PAGE), default=50, help="1-500 items")
+    a.add_argument("--offset", type=bounded(0, SQLITE_MAX_INT), default=0)
     a.add_argument("--json", action="store_true", help="print JSON instead of text")
     a.set_defaults(func=cmd_review_list)
     for verb, meaning in (("accept", "the two records are one person"), ("reject", "they are not")):
         a = actions.add_parser(verb, help=f"{verb} a review item: {meaning}")
-        a.add_argument("item_id", type=int)
+        a.add_argument("item_id", type=bounded(1, SQLITE_MAX_INT))
         a.add_argument("--note", default=None, help="why, for the audit trail")
         a.set_defaults(func=cmd_review_decide, accept=verb == "accept")
+
+
+def bounded(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, else a usage error (exit 2)
+    instead of a traceback from SQLite for a number it cannot bind."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {text}")
+        return value
+
+    return parse
 
 
 def record_key(text: str) -> RecordKey:
@@ -123,9 +142,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_review_list(args: argparse.Namespace) -> int:
-    page = _read(
-        lambda conn: list_review(conn, args.status, max(args.limit, 1), max(args.offset, 0))
-    )
+    page = _read(lambda conn: list_review(conn, args.status, args.limit, args.offset))
     if args.json:
         print(_json(page), end="")
         return 0
