@@ -19,13 +19,17 @@ from integrations._convert import iso_utc
 from integrations._webhooks import hmac_base64, matches_any, require_fresh, require_secret
 from integrations.shopify.graphql import legacy_id
 
-__all__ = ["MAX_AGE_SECONDS", "header", "parse", "verify"]
+__all__ = ["COMPLIANCE_TOPICS", "MAX_AGE_SECONDS", "header", "parse", "verify"]
 
 SOURCE = "shopify"
-# Shopify retries a failed delivery for hours with the original X-Shopify-Triggered-At, and that
-# header is not covered by the HMAC: a 5-minute window would refuse every retry. Six hours
-# covers the retry schedule; replays inside it are caught by webhook/event id dedup.
-MAX_AGE_SECONDS = 6 * 3600.0
+# Shopify retries a failed delivery for hours with the original X-Shopify-Triggered-At, and
+# deliveries "can be up to a day late" (webhooks best practices); that header is not covered by
+# the HMAC, so a window adds no protection against a forged age, only against losing what is
+# late. 48 hours refuses only what no retry schedule explains; replays are caught by
+# webhook/event id dedup. A compliance request is never refused for its age: a redaction that
+# arrives late must still be carried out.
+MAX_AGE_SECONDS = 48 * 3600.0
+COMPLIANCE_TOPICS = frozenset({"customers/redact", "customers/data_request", "shop/redact"})
 
 _OBJECT_TOPICS: dict[str, str] = {
     **{f"customers/{action}": "customer" for action in ("create", "update", "enable", "disable")},
@@ -81,7 +85,8 @@ def verify(
     ``X-Shopify-Hmac-Sha256`` must equal base64(HMAC-SHA256(secret, raw body)), compared in
     constant time. After the app's client secret is rotated, Shopify may go on signing with the
     old one for up to an hour, so ``previous`` (the old secret, when set) is accepted too.
-    ``X-Shopify-Triggered-At``, when present, must be within ``MAX_AGE_SECONDS`` of ``now``.
+    ``X-Shopify-Triggered-At``, when present, must be within ``MAX_AGE_SECONDS`` of ``now``,
+    except for the compliance topics (``COMPLIANCE_TOPICS``), which are honoured however late.
     """
     key = require_secret(secret, SOURCE)
     presented = header(headers, "Hmac-Sha256")
@@ -93,7 +98,8 @@ def verify(
     triggered = header(headers, "Triggered-At")
     if triggered is not None:
         when = _timestamp(triggered, "X-Shopify-Triggered-At")
-        require_fresh(when, now, MAX_AGE_SECONDS, "shopify X-Shopify-Triggered-At")
+        if (header(headers, "Topic") or "").strip() not in COMPLIANCE_TOPICS:
+            require_fresh(when, now, MAX_AGE_SECONDS, "shopify X-Shopify-Triggered-At")
 
 
 # --- Parsing -------------------------------------------------------------------------------------
