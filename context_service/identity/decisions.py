@@ -197,7 +197,7 @@ def decide_review(
     """Accept (the two records are one person) or reject (they are not) an open review item."""
     row = conn.execute("SELECT a, b, status FROM review_items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
-        raise ReviewItemNotFound(f"no review item {item_id}")
+        raise ReviewItemNotFound(_missing_item(conn, item_id))
     a, b, status = int(row[0]), int(row[1]), str(row[2])
     if status != "open":
         raise DecisionConflict(f"review item {item_id} is already {status}")
@@ -225,6 +225,18 @@ def decide_review(
         item=item,
         profile_ids=sorted(set(profiles.profiles_of(conn, [a, b]).values())),
         changed=sorted(changed),
+    )
+
+
+def _missing_item(conn: sqlite3.Connection, item_id: int) -> str:
+    """Why there is no item ``item_id``: never created, or taken off the queue since."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'review_items'").fetchone()
+    if row is None or item_id > int(row[0]):
+        return f"no review item {item_id}"
+    return (
+        f"review item {item_id} is no longer in the queue: its records have since been merged, "
+        "split, changed or deleted, so the question it asked no longer stands; list the queue "
+        "again"
     )
 
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 
 from context_service.identity.audit import list_review
-from context_service.identity.decisions import DecisionConflict, decide_review
+from context_service.identity.decisions import (
+    DecisionConflict,
+    ReviewItemNotFound,
+    decide_review,
+    merge_profiles,
+)
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import profile_of_key
@@ -97,3 +102,18 @@ def test_the_contradicting_item_can_still_be_rejected(store: Store, ingest: Inge
 
     assert _status(store, as_robert) == "rejected"
     assert _pid(store, NAMELESS) == _pid(store, CHRIS) != _pid(store, ROBERT)
+
+
+def test_an_item_taken_off_the_queue_by_a_merge_says_so(store: Store, ingest: Ingest) -> None:
+    _family(ingest)
+    item_id = _item(store, "1", "2")
+    chris, robert = _pid(store, CHRIS), _pid(store, ROBERT)
+    assert chris is not None
+    assert robert is not None
+    with store.transaction() as conn:
+        merge_profiles(conn, [chris, robert], "tester", NOW, "US")
+
+    with pytest.raises(ReviewItemNotFound, match="no longer in the queue: its records"):
+        _decide(store, item_id, accept=True)
+    with pytest.raises(ReviewItemNotFound, match=r"^no review item 999$"):
+        _decide(store, 999, accept=True)
