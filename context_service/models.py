@@ -397,7 +397,9 @@ class Delivery(msgspec.Struct):
     their whole profile, suppressed from then on. ``remove`` lists (kind, external_id,
     occurred_at) of records the vendor deleted but may restore (HubSpot ``contact.deletion``):
     the record's data is deleted unless the stored copy is newer than the deletion, and
-    nothing is suppressed, so a restore brings it back.
+    nothing is suppressed, so a restore brings it back. ``remove_source`` asks for every record
+    of the source to be deleted the same way (Shopify ``shop/redact``, sent after a shop
+    uninstalled the app), and its cursors forgotten, so a new install starts with a backfill.
     """
 
     dedup_ids: list[str]
@@ -409,6 +411,7 @@ class Delivery(msgspec.Struct):
     remove: list[tuple[str, str, str]] = []
     problems: list[str] = []  # parts of the delivery skipped because they could not be read
     batch: bool = False
+    remove_source: bool = False
 
 
 class Connector(Protocol):

@@ -37,13 +37,16 @@ def matches_any(expected: str, presented: Iterable[str]) -> bool:
     return good
 
 
-def require_fresh(timestamp: float, now: float, tolerance: float, what: str) -> None:
-    """Reject a delivery whose signed timestamp is older than ``tolerance`` seconds."""
+def require_fresh(
+    timestamp: float, now: float, tolerance: float, what: str, future: float | None = None
+) -> None:
+    """Reject a delivery whose timestamp is older than ``tolerance`` seconds, or further in the
+    future than ``future`` seconds (``tolerance`` when not given)."""
     if now - timestamp > tolerance:
         raise WebhookRejected(
             f"{what} timestamp is {now - timestamp:.0f} s old (limit {tolerance:.0f} s)"
         )
-    if timestamp - now > tolerance:
+    if timestamp - now > (tolerance if future is None else future):
         raise WebhookRejected(f"{what} timestamp is {timestamp - now:.0f} s in the future")
 
 

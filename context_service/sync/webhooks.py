@@ -31,9 +31,10 @@ from context_service.errors import MappingError, RetriableError, WebhookRejected
 from context_service.models import Connector, RecordKey, VendorObject
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, profiles
+from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
-from context_service.sync.erase import erase_records, remove_records
+from context_service.sync.erase import erase_records, remove_records, remove_source
 from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
@@ -190,12 +191,15 @@ def _apply_one(
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
             ingest_batch(store, items, ctx)
-            if delivery.erase or delivery.remove:
+            if delivery.erase or delivery.remove or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
                 changed = erase_records(conn, keys, ctx.region, now) if keys else set()
                 gone = _not_newer(conn, source, delivery.remove)
                 changed |= remove_records(conn, gone, ctx.region, now) if gone else set()
+                if delivery.remove_source:
+                    changed |= remove_source(conn, source, ctx.region, now)
+                    cursor_store.reset_cursors(conn, source)
                 for profile_id in changed:
                     profiles.bump_version(conn, profile_id, now)
                 materialize(conn, changed, ctx.links, now, ctx.region)
@@ -207,7 +211,7 @@ def _apply_one(
     except Exception as exc:  # rolled back; recorded on the row, and the next rows still go on
         _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
         return 0
-    if delivery.erase:  # leave no trace in free pages or the WAL (``trust.erasure``)
+    if delivery.erase or delivery.remove_source:  # no trace in free pages or the WAL
         compact(store)
     return 1
 

@@ -295,10 +295,12 @@ class ShopifyConnector:
     def verify_webhook(
         self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
     ) -> None:
-        """Check ``X-Shopify-Hmac-Sha256`` over the raw body and ``X-Shopify-Triggered-At``."""
+        """Check ``X-Shopify-Hmac-Sha256`` over the raw body, ``X-Shopify-Triggered-At``, and
+        that ``X-Shopify-Shop-Domain`` is the shop this connector syncs."""
         webhooks.verify(
             headers, raw_body, self._webhook_secret, now, previous=self._previous_webhook_secret
         )
+        webhooks.require_shop(headers, self.shop)
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """Route a verified delivery by topic (see ``integrations.shopify.webhooks``)."""

@@ -19,7 +19,7 @@ from integrations._convert import iso_utc
 from integrations._webhooks import hmac_base64, matches_any, require_fresh, require_secret
 from integrations.shopify.graphql import legacy_id
 
-__all__ = ["COMPLIANCE_TOPICS", "MAX_AGE_SECONDS", "header", "parse", "verify"]
+__all__ = ["COMPLIANCE_TOPICS", "MAX_AGE_SECONDS", "header", "parse", "require_shop", "verify"]
 
 SOURCE = "shopify"
 # Shopify retries a failed delivery for hours with the original X-Shopify-Triggered-At, and
@@ -29,6 +29,7 @@ SOURCE = "shopify"
 # webhook/event id dedup. A compliance request is never refused for its age: a redaction that
 # arrives late must still be carried out.
 MAX_AGE_SECONDS = 48 * 3600.0
+MAX_AHEAD_SECONDS = 3600.0  # clocks differ by seconds, a misset one by an hour; not by a day
 COMPLIANCE_TOPICS = frozenset({"customers/redact", "customers/data_request", "shop/redact"})
 
 _OBJECT_TOPICS: dict[str, str] = {
@@ -99,7 +100,26 @@ def verify(
     if triggered is not None:
         when = _timestamp(triggered, "X-Shopify-Triggered-At")
         if (header(headers, "Topic") or "").strip() not in COMPLIANCE_TOPICS:
-            require_fresh(when, now, MAX_AGE_SECONDS, "shopify X-Shopify-Triggered-At")
+            require_fresh(
+                when, now, MAX_AGE_SECONDS, "shopify X-Shopify-Triggered-At", MAX_AHEAD_SECONDS
+            )
+
+
+def require_shop(headers: Mapping[str, str], shop: str) -> None:
+    """Raise ``WebhookRejected`` when ``X-Shopify-Shop-Domain`` names another shop than
+    ``shop`` (a handle or a ``*.myshopify.com`` domain): one app's secret signs the deliveries
+    of every shop that installed it, so a valid signature does not say which shop it is."""
+    domain = header(headers, "Shop-Domain")
+    if domain is not None and _shop_handle(domain) != _shop_handle(shop):
+        raise WebhookRejected(
+            f"shopify delivery is for the shop {domain.strip()[:100]!r}, not the one this "
+            "service syncs (CONTEXT_SERVICE_SHOPIFY_SHOP)"
+        )
+
+
+def _shop_handle(value: str) -> str:
+    text = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+    return text.removesuffix(".myshopify.com")
 
 
 # --- Parsing -------------------------------------------------------------------------------------
@@ -189,7 +209,11 @@ def _route(delivery: Delivery, body: dict[str, Any]) -> None:
         delivery.erase = _redaction(body, topic)
     elif topic == "customers/merge":
         _merge(delivery, body, topic)
-    # customers/data_request, shop/redact and unknown topics carry nothing to store.
+    elif topic == "shop/redact":
+        # 48 hours after the shop uninstalled the app: delete everything held from it (the
+        # connector has checked that the delivery is for the shop this service syncs).
+        delivery.remove_source = True
+    # customers/data_request and unknown topics carry nothing to store.
 
 
 def parse(headers: Mapping[str, str], raw_body: bytes) -> Delivery:

@@ -32,7 +32,7 @@ def make_case() -> Case:
         expected_keys=keys,
         delivery=lambda now: fake.signed("customers/update", body, triggered_at=now - 5),
         stale_delivery=lambda now: fake.signed(
-            "customers/update", body, triggered_at=now - 7 * 3600
+            "customers/update", body, triggered_at=now - 49 * 3600
         ),
         now=time.time,
     )

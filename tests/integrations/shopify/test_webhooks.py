@@ -150,6 +150,27 @@ def test_stale_deliveries_are_rejected(
         connector.verify_webhook(headers, raw, URL, NOW)
 
 
+@pytest.mark.parametrize("domain", ["other-shop.myshopify.com", "fake-shop.example.com"])
+def test_a_delivery_for_another_shop_is_refused(
+    fake: FakeShopify, connector: ShopifyConnector, domain: str
+) -> None:
+    """One app's secret signs the deliveries of every shop that installed it: a valid
+    signature does not make another shop's customers ours (a shop/redact of another shop
+    would have deleted ours)."""
+    headers, raw = fake.signed("customers/update", bob(), triggered_at=NOW)
+    headers["X-Shopify-Shop-Domain"] = domain
+    with pytest.raises(WebhookRejected, match="not the one this service syncs"):
+        connector.verify_webhook(headers, raw, URL, NOW)
+
+
+@pytest.mark.parametrize(
+    "shop", ["fake-shop", "fake-shop.myshopify.com", "https://FAKE-SHOP.myshopify.com/"]
+)
+def test_the_configured_shop_may_be_a_handle_or_a_domain(fake: FakeShopify, shop: str) -> None:
+    headers, raw = fake.signed("customers/update", bob(), triggered_at=NOW)
+    fake.connector(shop=shop).verify_webhook(headers, raw, URL, NOW)
+
+
 def test_nanosecond_triggered_at_is_understood(
     fake: FakeShopify, connector: ShopifyConnector
 ) -> None:
