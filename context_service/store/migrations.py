@@ -321,6 +321,17 @@ _V13_INBOX_STATUS_INDEX = """
 CREATE INDEX webhook_inbox_status ON webhook_inbox (status, source, received_at);
 """
 
+# Which records each merged-away profile id held when it became an alias, so that the id
+# follows its records when a split or new evidence moves them to another profile.
+_V14_ALIAS_MEMBERS = """
+CREATE TABLE profile_alias_members (
+    alias TEXT NOT NULL REFERENCES profile_aliases (alias) ON DELETE CASCADE,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    PRIMARY KEY (alias, record_id)
+) WITHOUT ROWID;
+CREATE INDEX profile_alias_members_record ON profile_alias_members (record_id);
+"""
+
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
@@ -336,6 +347,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0011_external_id_index", _V11_EXTERNAL_ID_INDEX),
     ("0012_rejected_payload", _V12_REJECTED_PAYLOAD),
     ("0013_inbox_status_index", _V13_INBOX_STATUS_INDEX),
+    ("0014_alias_members", _V14_ALIAS_MEMBERS),
 ]
 
 

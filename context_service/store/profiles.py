@@ -154,7 +154,9 @@ def add_alias(conn: sqlite3.Connection, alias: str, profile_id: str, now: str) -
 
 
 def merge_into(conn: sqlite3.Connection, survivor: str, absorbed: str, now: str) -> None:
-    """Move every member of ``absorbed`` into ``survivor``; ``absorbed`` becomes an alias."""
+    """Move every member of ``absorbed`` into ``survivor``; ``absorbed`` becomes an alias that
+    remembers the records it held (``follow_aliases``)."""
+    held = members(conn, absorbed)
     conn.execute(
         "UPDATE profile_members SET profile_id = ? WHERE profile_id = ?", (survivor, absorbed)
     )
@@ -168,8 +170,46 @@ def merge_into(conn: sqlite3.Connection, survivor: str, absorbed: str, now: str)
         "INSERT OR REPLACE INTO profile_aliases (alias, profile_id, created_at) VALUES (?, ?, ?)",
         (absorbed, survivor, now),
     )
+    conn.executemany(
+        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) VALUES (?, ?)",
+        [(absorbed, record_id) for record_id in held],
+    )
     conn.execute("DELETE FROM snapshots WHERE profile_id = ?", (absorbed,))
     conn.execute("DELETE FROM profiles WHERE id = ?", (absorbed,))
+
+
+def follow_aliases(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, str]:
+    """Point each alias of these profiles at the profile that now holds most of the records it
+    held when it was merged away (on a tie, where it points already); return the aliases moved.
+
+    Without this, an id merged into another customer's profile and then split off again would
+    go on resolving to the other customer: their context, their erasure.
+    """
+    ids = sorted(set(profile_ids))
+    moved: dict[str, str] = {}
+    for start in range(0, len(ids), 400):
+        chunk = ids[start : start + 400]
+        rows = conn.execute(
+            "SELECT a.alias, a.profile_id, m.profile_id, count(*) FROM profile_aliases a "
+            "JOIN profile_alias_members am ON am.alias = a.alias "
+            "JOIN profile_members m ON m.record_id = am.record_id "
+            f"WHERE a.profile_id IN ({','.join('?' * len(chunk))}) "
+            "GROUP BY a.alias, m.profile_id",
+            chunk,
+        ).fetchall()
+        holders: dict[str, tuple[str, dict[str, int]]] = {}
+        for alias, target, holder, count in rows:
+            holders.setdefault(str(alias), (str(target), {}))[1][str(holder)] = int(count)
+        for alias, (target, counts) in holders.items():
+            best = max(counts.values())
+            if counts.get(target) == best:
+                continue
+            moved[alias] = min(pid for pid, n in counts.items() if n == best)
+    conn.executemany(
+        "UPDATE profile_aliases SET profile_id = ? WHERE alias = ?",
+        [(target, alias) for alias, target in moved.items()],
+    )
+    return moved
 
 
 def bump_version(conn: sqlite3.Connection, profile_id: str, now: str) -> int:
