@@ -71,7 +71,9 @@ def minor_to_major(amount: int | None, currency: str | None) -> str | None:
 
 
 def decimal_string(value: str | int | float | None) -> str | None:
-    """Validate and canonicalize a decimal amount given as a string (Shopify, HubSpot)."""
+    """Validate and canonicalize a decimal amount given as a string (Shopify, HubSpot): two
+    places (``"12.5"`` is ``"12.50"``), or the amount's own places when rounding to two would
+    change it (the Kuwaiti dinar and the other three-decimal currencies: ``"12.345"``)."""
     if value is None or value == "":
         return None
     try:
@@ -80,7 +82,8 @@ def decimal_string(value: str | int | float | None) -> str | None:
         raise MappingError(f"not a decimal amount: {value!r}") from exc
     if not number.is_finite() or abs(number) >= Decimal("1e15"):
         raise MappingError(f"not a plausible amount: {value!r}")
-    return str(number.quantize(Decimal("0.01")))
+    cents = number.quantize(Decimal("0.01"))
+    return str(cents if cents == number else number)
 
 
 def currency_code(value: str | None) -> str | None:

@@ -149,21 +149,15 @@ def _time(value: str | None, where: str, field: str) -> str | None:
 
 
 def _money(value: str | None, where: str, field: str) -> str | None:
-    """``decimal_string`` with the failing field named in the error.
-
-    ``decimal_string`` rounds to cents; an amount with a third decimal that matters (Kuwaiti
-    dinar and the other three-decimal currencies: ``"12.345"``) keeps its own places instead.
-    """
+    """``decimal_string`` (which keeps a third decimal that matters) with the failing field
+    named in the error."""
     try:
-        cents = decimal_string(value)
+        return decimal_string(value)
     except (MappingError, ArithmeticError) as exc:
         raise MappingError(
             f"shopify {where}: field `{field}`: invalid or out-of-range amount {value!r}",
             source=SOURCE,
         ) from exc
-    if cents is None or Decimal(cents) == Decimal(str(value)):
-        return cents
-    return str(Decimal(str(value)))
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:

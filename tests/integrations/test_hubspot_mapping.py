@@ -225,6 +225,16 @@ def test_deal_lost_in_custom_pipeline() -> None:
     assert deal.owner_id is None
 
 
+@pytest.mark.parametrize(
+    ("raw", "shown"), [("12.345", "12.345"), ("12.5", "12.50"), ("12.300", "12.30"), ("7", "7.00")]
+)
+def test_deal_amounts_keep_a_third_decimal_that_matters(raw: str, shown: str) -> None:
+    """A Kuwaiti-dinar deal of 12.345 was shown as 12.34: every amount was rounded to cents."""
+    payload = load("deal_lost")
+    payload["properties"] = {**payload["properties"], "amount": raw, "deal_currency_code": "KWD"}
+    assert deal_of(map_deal(payload)).amount == shown
+
+
 def test_deal_open_without_amount_or_associations() -> None:
     mapped = map_deal(load("deal_open"))
     deal = deal_of(mapped)
