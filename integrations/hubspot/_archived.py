@@ -29,7 +29,7 @@ from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
 from integrations._convert import iso_utc
 from integrations._pagination import LoopGuard
-from integrations.hubspot._search import ObjectSpec, parse_ms
+from integrations.hubspot._search import ObjectSpec, decode_cursor, encode_cursor, parse_ms
 
 __all__ = ["LIST_LIMIT", "ArchivedCursor", "ArchivedStream", "deleted_ms", "tombstone"]
 
@@ -72,19 +72,6 @@ def tombstone(kind: str, obj: Json) -> VendorObject:
     return VendorObject(kind, payload, observed_at=iso_utc(when), deleted=True)
 
 
-def _decode(cursor: str | None, stream: str) -> ArchivedCursor:
-    if cursor is None:
-        return ArchivedCursor()
-    try:
-        return msgspec.json.decode(cursor, type=ArchivedCursor)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FatalError(f"hubspot {stream}: unreadable cursor {cursor[:80]!r}: {exc}") from exc
-
-
-def _encode(state: ArchivedCursor) -> str:
-    return msgspec.json.encode(state).decode()
-
-
 class ArchivedStream:
     """One object type's archived records as deletion notices (see the module docstring)."""
 
@@ -105,7 +92,7 @@ class ArchivedStream:
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages of deletions newer than the cursor; nothing when the last listing is recent."""
-        state = _decode(cursor, self.name)
+        state = decode_cursor(cursor, self.name, ArchivedCursor)
         started = self._now_ms()
         if self._listed_recently(state, started):
             return
@@ -134,7 +121,7 @@ class ArchivedStream:
                 following = ArchivedCursor(state.since, listed, high, after)
             else:
                 following = ArchivedCursor(min(high, max(upper, state.since)), listed)
-            yield Page([tombstone(self.spec.kind, o) for o in fresh], _encode(following))
+            yield Page([tombstone(self.spec.kind, o) for o in fresh], encode_cursor(following))
             if after is None:
                 return
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -97,16 +97,21 @@ def _object_id(obj: Json) -> int:
     return int(text)
 
 
-def _decode_cursor(cursor: str | None, stream: str) -> SearchCursor:
+CursorT = TypeVar("CursorT", bound=msgspec.Struct)
+
+
+def decode_cursor(cursor: str | None, stream: str, kind: type[CursorT]) -> CursorT:
+    """A stream's stored cursor as its state (a fresh state when there is none yet)."""
     if cursor is None:
-        return SearchCursor()
+        return kind()
     try:
-        return msgspec.json.decode(cursor, type=SearchCursor)
+        return msgspec.json.decode(cursor, type=kind)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise FatalError(f"hubspot {stream}: unreadable cursor {cursor[:80]!r}: {exc}") from exc
 
 
-def _encode(state: SearchCursor) -> str:
+def encode_cursor(state: msgspec.Struct) -> str:
+    """A stream's state as the cursor text committed with its page."""
     return msgspec.json.encode(state).decode()
 
 
@@ -129,7 +134,7 @@ class SearchStream:
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages of records modified since the cursor, oldest first, each once per run."""
-        run = _Run(self, _decode_cursor(cursor, self.name), self._upper_ms())
+        run = _Run(self, decode_cursor(cursor, self.name, SearchCursor), self._upper_ms())
         yield from run.pages()
 
     def body(self, filters: list[Json], sort: str, limit: int) -> Json:
@@ -149,7 +154,7 @@ class SearchStream:
         """A page of ``results`` (completed with associations and labels) and its cursor."""
         completed = self._searcher.complete(self.spec, results) if results else []
         objects = [VendorObject(self.spec.kind, obj) for obj in completed]
-        return Page(objects, _encode(state))
+        return Page(objects, encode_cursor(state))
 
 
 class _Run:
@@ -169,7 +174,7 @@ class _Run:
     def pages(self) -> Iterator[Page]:
         while not self.done:
             tie_break = self.state.after_id is not None
-            self.guard.check(_encode(self.state) + (" by id" if tie_break else ""))
+            self.guard.check(encode_cursor(self.state) + (" by id" if tie_break else ""))
             page = self._tie_break() if tie_break else self._main()
             if page is not None:
                 self.yielded.add(page.cursor or "")
@@ -215,7 +220,7 @@ class _Run:
         if not self._fresh(results):
             return None
         state = SearchCursor(self.state.since)
-        if _encode(state) in self.yielded:
+        if encode_cursor(state) in self.yielded:
             state = SearchCursor(self.state.since, max(at_since | self.emitted))
         page = self._page(results, state)
         self.emitted |= at_since
