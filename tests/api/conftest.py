@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 
+from context_service.api import create_app
 from context_service.store import Store
 from tests.api.fuzz_world import World, make_world
 from tests.api.webhook_deliveries import posting
+from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
@@ -24,3 +27,12 @@ def post(store: Store) -> Iterator[Callable[..., Any]]:
     """``post(source, fake, body, headers)``: one webhook delivery through a fresh app on
     ``store`` (``tests.api.webhook_deliveries``)."""
     yield from posting(store)
+
+
+@pytest.fixture
+def client(store: Store) -> Iterator[TestClient[Any]]:
+    """A test client of an app serving the test's own ``store``; modules that test against
+    the demo store define their own ``client``."""
+    app = create_app(make_settings(store.path), store=store)
+    with TestClient(app=app) as test_client:
+        yield test_client

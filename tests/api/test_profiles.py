@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from litestar.testing import RequestFactory, TestClient
 
-from context_service.api import create_app
 from context_service.api.profiles import CALLER_STATE_KEY, caller
 from context_service.models import RecordKey
 from context_service.store import Store
@@ -22,13 +20,6 @@ AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 SHOP1 = RecordKey("shopify", "customer", "1")
 HUB2 = RecordKey("hubspot", "contact", "2")
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def client(store: Store) -> Iterator[TestClient[Any]]:
-    app = create_app(make_settings(store.path), store=store)
-    with TestClient(app=app) as test_client:
-        yield test_client
 
 
 def _pid(store: Store, key: RecordKey) -> str:

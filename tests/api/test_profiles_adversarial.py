@@ -4,28 +4,18 @@ never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from litestar.testing import TestClient
 
-from context_service.api import create_app
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import profile_of_key
-from tests.conftest import TEST_KEY, Ingest, make_settings
+from tests.conftest import TEST_KEY, Ingest
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture
-def client(store: Store) -> Iterator[TestClient[Any]]:
-    app = create_app(make_settings(store.path), store=store)
-    with TestClient(app=app) as test_client:
-        yield test_client
 
 
 def _family(ingest: Ingest) -> None:
