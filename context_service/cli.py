@@ -354,9 +354,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("no source configured or synced yet")
     for source, info in status.items():
         run = info["last_run"] or {}
+        last = (
+            f"last run {run['started_at']} {run['mode']} {run['status']}"
+            if run
+            else "no run recorded"
+        )
         print(
-            f"{source}: last run {run.get('started_at', 'never')} {run.get('mode', '')} "
-            f"{run.get('status', '')}; records {info['records']}, rejected "
+            f"{source}: {last}; records {info['records']}, rejected "
             f"{info['records_rejected']}; webhooks {info['webhooks'] or 'none'}"
         )
         if run.get("note"):

@@ -1,6 +1,9 @@
-"""``context-service rejected``: what could not be mapped is listed, and forgotten on request."""
+"""``context-service rejected`` lists what could not be mapped and forgets it on request;
+``status`` counts it per source, imports and directly loaded sources included."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +65,18 @@ def test_clear_forgets_them_and_keeps_every_good_version(
     assert ann.error is None
     assert rejected_payload(store.conn, ANN) is None
     assert "nothing rejected from shopify" in _run(capsys, "rejected", "--source", "shopify")
+
+
+def test_status_lists_loaded_sources_and_imports_in_plain_words(
+    store: Store, ingest: Ingest, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _with_rejections(ingest)
+    sheet = tmp_path / "people.csv"
+    sheet.write_text("email,name\nann@example.com,Ann Lee\nnot-an-email,Bob Ray\n")
+    assert main(["import", str(sheet), "--source", "crm"]) == 0
+    capsys.readouterr()
+    lines = _run(capsys, "status").splitlines()
+    assert "shopify: no run recorded; records 2, rejected 2; webhooks none" in lines
+    crm = lines.index(next(line for line in lines if line.startswith("crm: last run ")))
+    assert " import ok; records 2, rejected 1" in lines[crm]
+    assert lines[crm + 1].strip() == "people.csv: 2 rows, 1 imported, 1 rejected"
