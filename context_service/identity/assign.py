@@ -51,7 +51,8 @@ def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: st
     for old in sorted(set(current.values()) - set(claimed)):
         heirs = [profile_of[rid] for rid, pid in current.items() if pid == old]
         survivor = max(sorted(set(heirs)), key=heirs.count)
-        profiles.merge_into(conn, survivor, old, now)
+        held = [rid for rid, pid in current.items() if pid == old]
+        profiles.merge_into(conn, survivor, old, now, held)
         changed |= {old, survivor}
     return Assignment(profile_of=profile_of, changed=changed)
 

@@ -299,8 +299,8 @@ class Engine:
         reviews += self._cross_reviews(members, assignment.profile_of, features, decisions)
         self._write_reviews(reviews, members)
         changed |= assignment.changed
-        if assignment.changed:  # merged-away ids follow the records they named
-            profiles.follow_aliases(self.conn, assignment.changed)
+        # Merged-away ids follow the records they named, or name no one once those are gone.
+        profiles.follow_aliases(self.conn, changed, dead)
         profiles.delete_empty(self.conn, changed)
         return changed
 

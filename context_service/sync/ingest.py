@@ -381,17 +381,35 @@ class SourceMerges:
             profiles.merge_into(conn, kept, absorbed, self.now)
             self.changed.add(kept)
             owner = {k: kept if pid == absorbed else pid for k, pid in owner.items()}
+        self._carry(merges)
+
+    def _carry(self, merges: list[tuple[RecordKey, RecordKey]]) -> None:
+        """The aliases that remember a merged-away record remember its survivor instead, so
+        they follow the survivor, not a record that is gone."""
+        ids = _record_ids(self.conn, [key for pair in merges for key in pair])
+        for merged, survivor in merges:
+            if merged in ids and survivor in ids and ids[merged] != ids[survivor]:
+                profiles.carry_remembered(self.conn, ids[merged], ids[survivor])
 
     def finish(self) -> set[str]:
-        """After resolution: alias what waited for a survivor; return the changed profiles."""
+        """After resolution: alias what waited for a survivor (each alias remembers the
+        survivor record, so it follows that record); return the changed profiles."""
         for absorbed, aliases, survivor in self.waiting:
             kept = profiles.profiles_of_keys(self.conn, [survivor]).get(survivor)
             if kept is None or profiles.canonical_id(self.conn, absorbed) is not None:
                 continue
+            record = _record_ids(self.conn, [survivor])[survivor]
             for alias in [absorbed, *aliases]:
-                profiles.add_alias(self.conn, alias, kept, self.now)
+                if profiles.canonical_id(self.conn, alias) is None:
+                    profiles.add_alias(self.conn, alias, kept, self.now)
+                    profiles.remember(self.conn, alias, [record])
             self.changed.add(kept)
         return {pid for pid in self.changed if profiles.canonical_id(self.conn, pid) == pid}
+
+
+def _record_ids(conn: Any, keys: list[RecordKey]) -> dict[RecordKey, int]:
+    """The stored record id of each of these keys that is stored."""
+    return {key: state.record_id for key, state in stored_states(conn, keys).items()}
 
 
 def bump_versions(conn: Any, profile_ids: Iterable[str], now: str) -> None:
