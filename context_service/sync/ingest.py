@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from context_service.errors import MappingError
+from context_service.identity.carry import carry_decisions
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
 from context_service.models import Invoice, Mapped, Order, RecordKey
@@ -384,12 +385,14 @@ class SourceMerges:
         self._carry(merges)
 
     def _carry(self, merges: list[tuple[RecordKey, RecordKey]]) -> None:
-        """The aliases that remember a merged-away record remember its survivor instead, so
-        they follow the survivor, not a record that is gone."""
+        """What named or concerned a merged-away record now names or concerns its survivor:
+        the aliases that remember it (so they follow the survivor, not a record that is gone)
+        and people's decisions about it."""
         ids = _record_ids(self.conn, [key for pair in merges for key in pair])
         for merged, survivor in merges:
             if merged in ids and survivor in ids and ids[merged] != ids[survivor]:
                 profiles.carry_remembered(self.conn, ids[merged], ids[survivor])
+                carry_decisions(self.conn, ids[merged], ids[survivor])
 
     def finish(self) -> set[str]:
         """After resolution: alias what waited for a survivor (each alias remembers the

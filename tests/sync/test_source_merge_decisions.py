@@ -1,0 +1,92 @@
+"""A vendor merge moves people's decisions about the merged-away record to the survivor.
+
+Shopify's ``customers/merge`` (fed here as the deletion notice it becomes, ``merged_into`` the
+kept customer) says both records are one person, so an ``apart``/``together`` decision about the
+retired record binds the survivor instead of dying with the record; where the survivor has its
+own decision about the same record, the survivor's stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from context_service.identity.decisions import merge_profiles, split_profile
+from context_service.models import RecordKey
+from context_service.store import Store
+from context_service.store.profiles import profile_of_key
+from context_service.sync import IngestContext, RawPayload, ingest_batch
+from tests.conftest import Ingest
+from tests.payloads import hubspot_contact, shopify_customer
+
+NOW = "2026-03-01T00:00:00Z"
+LATER = "2026-06-01T00:00:00Z"
+KEPT = RecordKey("shopify", "customer", "1")
+GONE = RecordKey("shopify", "customer", "2")
+OTHER = RecordKey("hubspot", "contact", "7")
+T = TypeVar("T")
+
+
+def _write(store: Store, action: Callable[..., T], *args: object) -> T:
+    with store.transaction() as conn:
+        return action(conn, *args)
+
+
+def _pid(store: Store, key: RecordKey) -> str:
+    found = profile_of_key(store.conn, key)
+    assert found is not None
+    return found
+
+
+def _rid(store: Store, key: RecordKey) -> int:
+    row = store.conn.execute(
+        "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
+        (key.source, key.kind, key.external_id),
+    ).fetchone()
+    return int(row[0])
+
+
+def _merge_notice() -> RawPayload:
+    """Shopify merged customer 2 into customer 1."""
+    return RawPayload(
+        "shopify", "customer", {"id": "2"}, observed_at=LATER, deleted=True, merged_into="1"
+    )
+
+
+def _decisions(store: Store) -> dict[tuple[int, int], str]:
+    rows = store.conn.execute("SELECT a, b, decision FROM identity_decisions")
+    return {(int(a), int(b)): str(d) for a, b, d in rows}
+
+
+def _kept_apart_from_the_merged_away(store: Store, ingest: Ingest) -> None:
+    """Customers 1 and 2 are strangers to the engine; contact 7 shares customer 2's email and
+    a person split it off customer 2's profile (``apart``)."""
+    ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
+    ingest(shopify_customer(2, "ann.other@example.net", "Ann", "Lee"))
+    ingest(hubspot_contact("7", "ann.other@example.net", "Ann", "Lee"))
+    assert _pid(store, OTHER) == _pid(store, GONE)
+    _write(store, split_profile, _pid(store, GONE), [OTHER], "tester", NOW, "US")
+
+
+def test_an_apart_decision_moves_to_the_survivor_and_still_binds(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    _kept_apart_from_the_merged_away(store, ingest)
+    ingest_batch(store, [_merge_notice()], ctx)
+    kept, gone, other = _rid(store, KEPT), _rid(store, GONE), _rid(store, OTHER)
+    assert _decisions(store) == {(min(kept, other), max(kept, other)): "apart"}
+    assert not any(gone in pair for pair in _decisions(store))
+    # The contact now has the survivor's email: the person's decision still keeps them apart.
+    ingest(hubspot_contact("7", "ann.lee@example.com", "Ann", "Lee", lastmodifieddate=LATER))
+    assert _pid(store, OTHER) != _pid(store, KEPT)
+
+
+def test_the_survivors_own_decision_wins_over_the_merged_away_ones(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    _kept_apart_from_the_merged_away(store, ingest)
+    _write(store, merge_profiles, [_pid(store, KEPT), _pid(store, OTHER)], "t", NOW, "US")
+    ingest_batch(store, [_merge_notice()], ctx)
+    kept, other = _rid(store, KEPT), _rid(store, OTHER)
+    assert _decisions(store) == {(min(kept, other), max(kept, other)): "together"}
+    assert _pid(store, OTHER) == _pid(store, KEPT)
