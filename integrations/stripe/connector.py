@@ -16,6 +16,8 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   types are listed in several requests (at most 20 a request), and an event created while a
   later group is listed would otherwise move the cursor past an event of an earlier group
   created just before it, which that group's listing did not yet see; the next run takes them.
+  The window is listed an hour at a time (``created[gte]`` and ``created[lt]``,
+  ``EVENTS_SLICE_SECONDS``), so a run catching up on days of events holds one hour of them.
   When the starting point is older than Stripe's 30-day window the stream yields one page with no
   objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
   stream and backfill again.
@@ -55,6 +57,7 @@ __all__ = [
     "BACKFILL_STREAMS",
     "EVENTS_MARGIN_SECONDS",
     "EVENTS_SETTLE_SECONDS",
+    "EVENTS_SLICE_SECONDS",
     "EVENT_WINDOW_SECONDS",
     "StripeConnector",
     "stripe_should_retry",
@@ -65,6 +68,7 @@ EVENT_WINDOW_SECONDS = 30 * 86_400  # "List events, going back up to 30 days"
 EVENTS_MARGIN_SECONDS = 300  # lookback for a first events run (clock skew, slow backfill pages)
 # Events younger than this at the start of a run wait for the next one (see the module docstring).
 EVENTS_SETTLE_SECONDS = 60
+EVENTS_SLICE_SECONDS = 3600  # the events listed (and held) at once: one hour of the window
 IDLE_ADVANCE_SECONDS = 86_400  # an idle events cursor moves up to now - margin once a day
 MAX_TYPES_PER_REQUEST = 20  # Stripe accepts at most 20 `types[]` per events request
 WINDOW_NOTE = "events cursor older than Stripe's 30-day window: full backfill required"
@@ -189,31 +193,37 @@ class EventsStream:
         if now - start.created > EVENT_WINDOW_SECONDS:
             yield Page([], None, note=WINDOW_NOTE)
             return
-        events = self._window(start, int(now) - EVENTS_SETTLE_SECONDS)
-        if not events:
+        horizon, emitted = int(now) - EVENTS_SETTLE_SECONDS, False
+        for low in range(start.created, horizon, EVENTS_SLICE_SECONDS):
+            events = self._window(start, low, min(low + EVENTS_SLICE_SECONDS, horizon))
+            for chunk in _batched(events, self._connector.page_size):
+                start, emitted = _advance(start, chunk), True
+                objects = [obj for event in chunk for obj in event_objects(event)]
+                yield Page(objects, encode_cursor(start))
+        if not emitted:
             quiet = _quiet_cursor(state, start, now)
             if quiet is not None:
                 yield Page([], encode_cursor(quiet))
-            return
-        for chunk in _batched(events, self._connector.page_size):
-            start = _advance(start, chunk)
-            objects = [obj for event in chunk for obj in event_objects(event)]
-            yield Page(objects, encode_cursor(start))
 
-    def _window(self, state: _EventsCursor, horizon: int) -> list[Event]:
-        """Events after ``state`` and created before ``horizon``, oldest first (Stripe's order
-        kept within a second)."""
+    def _window(self, state: _EventsCursor, low: int, high: int) -> list[Event]:
+        """Events after ``state`` created in ``[low, high)``, oldest first (Stripe's order kept
+        within a second). One slice of the window at a time: a run catching up on days of
+        events holds one slice in memory, not all of them."""
         seen = _event_ids(state)
         found: dict[str, Event] = {}
         for types in _batched(EVENT_TYPES, MAX_TYPES_PER_REQUEST):
-            listed = self._list(state.created, types)
+            listed = self._list(low, high, types)
             for event in reversed(listed):
-                if event.created < horizon and _is_new(event, state, seen):
+                if low <= event.created < high and _is_new(event, state, seen):
                     found.setdefault(event.id, event)
         return sorted(found.values(), key=lambda event: event.created)
 
-    def _list(self, created: int, types: tuple[str, ...]) -> list[Event]:
-        params = (("created[gte]", str(created)), *(("types[]", name) for name in types))
+    def _list(self, low: int, high: int, types: tuple[str, ...]) -> list[Event]:
+        params = (
+            ("created[gte]", str(low)),
+            ("created[lt]", str(high)),
+            *(("types[]", name) for name in types),
+        )
         name = f"{self.name}[{types[0]}..]"
         events: list[Event] = []
         for body in self._connector.list_pages("/v1/events", params, name, None):
