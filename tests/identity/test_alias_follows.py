@@ -7,58 +7,44 @@ Ann's context, and erasing Cal by that id erased Ann.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from context_service.identity.decisions import merge_profiles, split_profile
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import canonical_id, profile_of_key
 from context_service.trust.erasure import erase_profiles
 from tests.conftest import Ingest
+from tests.identity_helpers import pid, write
 from tests.payloads import hubspot_contact, shopify_customer
 
 NOW = "2026-03-01T00:00:00Z"
 T1 = "2026-03-02T00:00:00Z"
 ANN = RecordKey("shopify", "customer", "1")
 CAL = RecordKey("hubspot", "contact", "2")
-T = TypeVar("T")
-
-
-def _write(store: Store, action: Callable[..., T], *args: object) -> T:
-    with store.transaction() as conn:
-        return action(conn, *args)
-
-
-def _pid(store: Store, key: RecordKey) -> str:
-    found = profile_of_key(store.conn, key)
-    assert found is not None
-    return found
 
 
 def _two_people(ingest: Ingest, store: Store) -> tuple[str, str]:
     ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
     ingest(hubspot_contact("2", "cal.moss@example.com", "Cal", "Moss"))
-    return _pid(store, ANN), _pid(store, CAL)
+    return pid(store, ANN), pid(store, CAL)
 
 
 def test_a_split_takes_the_merged_away_id_with_its_records(store: Store, ingest: Ingest) -> None:
     ann, cal = _two_people(ingest, store)
-    merged = _write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
+    merged = write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
     gone = cal if merged.profile_id == ann else ann
     assert canonical_id(store.conn, gone) == merged.profile_id
-    _write(store, split_profile, merged.profile_id, [CAL], "tester", NOW, "US")
-    assert canonical_id(store.conn, cal) == _pid(store, CAL)
-    assert canonical_id(store.conn, ann) == _pid(store, ANN)
-    assert _pid(store, CAL) != _pid(store, ANN)
+    write(store, split_profile, merged.profile_id, [CAL], "tester", NOW, "US")
+    assert canonical_id(store.conn, cal) == pid(store, CAL)
+    assert canonical_id(store.conn, ann) == pid(store, ANN)
+    assert pid(store, CAL) != pid(store, ANN)
 
 
 def test_erasing_by_the_old_id_after_a_split_erases_the_right_person(
     store: Store, ingest: Ingest
 ) -> None:
     ann, cal = _two_people(ingest, store)
-    merged = _write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
-    _write(store, split_profile, merged.profile_id, [CAL], "tester", NOW, "US")
+    merged = write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
+    write(store, split_profile, merged.profile_id, [CAL], "tester", NOW, "US")
     target = canonical_id(store.conn, cal)
     assert target is not None
     with store.transaction() as conn:
@@ -69,6 +55,6 @@ def test_erasing_by_the_old_id_after_a_split_erases_the_right_person(
 
 def test_an_alias_stays_put_while_its_records_do(store: Store, ingest: Ingest) -> None:
     ann, cal = _two_people(ingest, store)
-    merged = _write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
+    merged = write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
     ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee", "+1 415 555 0100", T1))
     assert canonical_id(store.conn, ann) == canonical_id(store.conn, cal) == merged.profile_id

@@ -7,15 +7,13 @@ holds the survivor record, through later splits too, not whoever holds its old p
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from context_service.identity.decisions import split_profile
 from context_service.models import RecordKey
 from context_service.store import Store
-from context_service.store.profiles import canonical_id, profile_of_key
+from context_service.store.profiles import canonical_id
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from tests.conftest import Ingest
+from tests.identity_helpers import pid, write
 from tests.payloads import hubspot_contact, shopify_customer
 
 NOW = "2026-03-01T00:00:00Z"
@@ -23,18 +21,6 @@ LATER = "2026-06-01T00:00:00Z"
 KEPT = RecordKey("shopify", "customer", "1")
 GONE = RecordKey("shopify", "customer", "2")
 CONTACT = RecordKey("hubspot", "contact", "5")
-T = TypeVar("T")
-
-
-def _write(store: Store, action: Callable[..., T], *args: object) -> T:
-    with store.transaction() as conn:
-        return action(conn, *args)
-
-
-def _pid(store: Store, key: RecordKey) -> str:
-    found = profile_of_key(store.conn, key)
-    assert found is not None
-    return found
 
 
 def _merge_notice() -> RawPayload:
@@ -50,14 +36,14 @@ def test_the_merged_away_id_follows_the_survivor_through_a_split(
     ingest(hubspot_contact("5", "ann.lee@example.com", "Ann", "Lee"))
     ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
     ingest(shopify_customer(2, "ann.other@example.net", "Ann", "Lee"))
-    shared, gone = _pid(store, KEPT), _pid(store, GONE)
-    assert _pid(store, CONTACT) == shared != gone
+    shared, gone = pid(store, KEPT), pid(store, GONE)
+    assert pid(store, CONTACT) == shared != gone
     ingest_batch(store, [_merge_notice()], ctx)
     assert canonical_id(store.conn, gone) == shared
     # A person says the HubSpot contact is someone else; the contact keeps the older id.
-    _write(store, split_profile, shared, [KEPT], "tester", NOW, "US")
-    assert _pid(store, CONTACT) == shared
-    assert canonical_id(store.conn, gone) == _pid(store, KEPT)  # customer 2 became customer 1
+    write(store, split_profile, shared, [KEPT], "tester", NOW, "US")
+    assert pid(store, CONTACT) == shared
+    assert canonical_id(store.conn, gone) == pid(store, KEPT)  # customer 2 became customer 1
 
 
 def test_an_alias_made_for_a_survivor_new_in_the_batch_follows_it(
@@ -65,10 +51,10 @@ def test_an_alias_made_for_a_survivor_new_in_the_batch_follows_it(
 ) -> None:
     ingest(hubspot_contact("5", "ann.lee@example.com", "Ann", "Lee"))
     ingest(shopify_customer(2, "ann.other@example.net", "Ann", "Lee"))
-    gone = _pid(store, GONE)
+    gone = pid(store, GONE)
     kept = RawPayload(*shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
     ingest_batch(store, [kept, _merge_notice()], ctx)
-    shared = _pid(store, KEPT)
-    assert canonical_id(store.conn, gone) == shared == _pid(store, CONTACT)
-    _write(store, split_profile, shared, [KEPT], "tester", NOW, "US")
-    assert canonical_id(store.conn, gone) == _pid(store, KEPT) != _pid(store, CONTACT)
+    shared = pid(store, KEPT)
+    assert canonical_id(store.conn, gone) == shared == pid(store, CONTACT)
+    write(store, split_profile, shared, [KEPT], "tester", NOW, "US")
+    assert canonical_id(store.conn, gone) == pid(store, KEPT) != pid(store, CONTACT)

@@ -8,15 +8,12 @@ own decision about the same record, the survivor's stands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from context_service.identity.decisions import merge_profiles, split_profile
 from context_service.models import RecordKey
 from context_service.store import Store
-from context_service.store.profiles import profile_of_key
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from tests.conftest import Ingest
+from tests.identity_helpers import pid, write
 from tests.payloads import hubspot_contact, shopify_customer
 
 NOW = "2026-03-01T00:00:00Z"
@@ -24,18 +21,6 @@ LATER = "2026-06-01T00:00:00Z"
 KEPT = RecordKey("shopify", "customer", "1")
 GONE = RecordKey("shopify", "customer", "2")
 OTHER = RecordKey("hubspot", "contact", "7")
-T = TypeVar("T")
-
-
-def _write(store: Store, action: Callable[..., T], *args: object) -> T:
-    with store.transaction() as conn:
-        return action(conn, *args)
-
-
-def _pid(store: Store, key: RecordKey) -> str:
-    found = profile_of_key(store.conn, key)
-    assert found is not None
-    return found
 
 
 def _rid(store: Store, key: RecordKey) -> int:
@@ -64,8 +49,8 @@ def _kept_apart_from_the_merged_away(store: Store, ingest: Ingest) -> None:
     ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
     ingest(shopify_customer(2, "ann.other@example.net", "Ann", "Lee"))
     ingest(hubspot_contact("7", "ann.other@example.net", "Ann", "Lee"))
-    assert _pid(store, OTHER) == _pid(store, GONE)
-    _write(store, split_profile, _pid(store, GONE), [OTHER], "tester", NOW, "US")
+    assert pid(store, OTHER) == pid(store, GONE)
+    write(store, split_profile, pid(store, GONE), [OTHER], "tester", NOW, "US")
 
 
 def test_an_apart_decision_moves_to_the_survivor_and_still_binds(
@@ -78,15 +63,15 @@ def test_an_apart_decision_moves_to_the_survivor_and_still_binds(
     assert not any(gone in pair for pair in _decisions(store))
     # The contact now has the survivor's email: the person's decision still keeps them apart.
     ingest(hubspot_contact("7", "ann.lee@example.com", "Ann", "Lee", lastmodifieddate=LATER))
-    assert _pid(store, OTHER) != _pid(store, KEPT)
+    assert pid(store, OTHER) != pid(store, KEPT)
 
 
 def test_the_survivors_own_decision_wins_over_the_merged_away_ones(
     store: Store, ingest: Ingest, ctx: IngestContext
 ) -> None:
     _kept_apart_from_the_merged_away(store, ingest)
-    _write(store, merge_profiles, [_pid(store, KEPT), _pid(store, OTHER)], "t", NOW, "US")
+    write(store, merge_profiles, [pid(store, KEPT), pid(store, OTHER)], "t", NOW, "US")
     ingest_batch(store, [_merge_notice()], ctx)
     kept, other = _rid(store, KEPT), _rid(store, OTHER)
     assert _decisions(store) == {(min(kept, other), max(kept, other)): "together"}
-    assert _pid(store, OTHER) == _pid(store, KEPT)
+    assert pid(store, OTHER) == pid(store, KEPT)

@@ -1,0 +1,25 @@
+"""Helpers for tests of people's identity decisions: run one in a transaction, read a profile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from context_service.models import RecordKey
+from context_service.store import Store
+from context_service.store.profiles import profile_of_key
+
+T = TypeVar("T")
+
+
+def write(store: Store, action: Callable[..., T], *args: object) -> T:
+    """Run ``action(conn, *args)`` in one write transaction of ``store``; return its result."""
+    with store.transaction() as conn:
+        return action(conn, *args)
+
+
+def pid(store: Store, key: RecordKey) -> str:
+    """The profile id of the record with this key (it must have one)."""
+    found = profile_of_key(store.conn, key)
+    assert found is not None, key
+    return found
