@@ -285,6 +285,7 @@ def _print_import_report(report: ImportReport, show: int) -> None:
             "silence; a column with no header needs one in the file): "
             f"{', '.join(report.ignored_columns)}"
         )
+    _print_warnings(report, show)
     if not report.rejections:
         return
     print("rejected rows (each is kept raw in the store with its reason):")
@@ -293,6 +294,18 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         print(f"  line {rejection.line}: {rejection.reason}")
     if len(listed) < len(report.rejections):
         more = len(report.rejections) - len(listed)
+        print(f"  ... and {more} more (--show-rejections 0 lists all)")
+
+
+def _print_warnings(report: ImportReport, show: int) -> None:
+    if not report.warnings:
+        return
+    print(f"imported with a warning ({len(report.warnings)}):")
+    listed = report.warnings if show <= 0 else report.warnings[:show]
+    for warning in listed:
+        print(f"  line {warning.line}: {warning.warning}")
+    if len(listed) < len(report.warnings):
+        more = len(report.warnings) - len(listed)
         print(f"  ... and {more} more (--show-rejections 0 lists all)")
 
 

@@ -12,7 +12,13 @@ from context_service.sheets.columns import (
     parse_map_options,
 )
 from context_service.sheets.fields import FIELDS, PERSON_KIND
-from context_service.sheets.importer import ImportReport, RowRejection, import_file, sheet_context
+from context_service.sheets.importer import (
+    ImportReport,
+    RowRejection,
+    RowWarning,
+    import_file,
+    sheet_context,
+)
 from context_service.sheets.mapping import (
     BUILTIN_SOURCES,
     WithSheetSources,
@@ -30,6 +36,7 @@ __all__ = [
     "ColumnMappingError",
     "ImportReport",
     "RowRejection",
+    "RowWarning",
     "UnreadableFile",
     "WithSheetSources",
     "check_source_name",

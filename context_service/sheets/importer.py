@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from context_service.errors import ContextServiceError, MappingError
+from context_service.identity.normalize import normalize_phone
 from context_service.models import Mapped
 from context_service.sheets.columns import (
     ColumnMapping,
@@ -56,6 +57,14 @@ class RowRejection(msgspec.Struct):
     reason: str
 
 
+class RowWarning(msgspec.Struct):
+    """A row that was imported with a value that cannot be used to match it (a phone that is
+    not a phone number): the value is kept with the row, and the report says so."""
+
+    line: int
+    warning: str
+
+
 class ImportReport(msgspec.Struct):
     """What an import did: rows read, imported and rejected, and what changed in the store."""
 
@@ -69,6 +78,7 @@ class ImportReport(msgspec.Struct):
     profiles_rebuilt: int = 0
     ignored_columns: list[str] = []
     rejections: list[RowRejection] = []
+    warnings: list[RowWarning] = []
     seconds: float = 0.0
 
     @property
@@ -100,8 +110,12 @@ class _Premapped:
 class _RowConverter:
     """Turns ``RawRow``s into payloads for one source, caching one plan per header."""
 
-    def __init__(self, source: str, mapping: ColumnMapping, strict_header: bool) -> None:
+    def __init__(
+        self, source: str, mapping: ColumnMapping, strict_header: bool, region: str = "US"
+    ) -> None:
         self.source = source
+        self.region = region
+        self.warnings: list[RowWarning] = []
         self.mapping = mapping
         self.strict_header = strict_header
         self.plans: dict[tuple[str, ...], HeaderPlan] = {}
@@ -139,7 +153,22 @@ class _RowConverter:
             return self._rejected(raw, exc.detail, _as_dict(raw))
         for (_, payload), record in zip(items, mapped, strict=True):
             self.premapped.remember(payload, record)
+            self._check_phones(raw.line, record)
         return [RawPayload(self.source, kind, payload) for kind, payload in items], None
+
+    def _check_phones(self, line: int, record: Mapped) -> None:
+        """Note each phone that is not a phone number in the import's region: it stays with
+        the row but cannot match it to anyone, which the report must say."""
+        person = record.person
+        for phone in person.phones if person is not None else []:
+            if normalize_phone(phone, self.region) is None:
+                self.warnings.append(
+                    RowWarning(
+                        line,
+                        f"phone: not a phone number {phone[:40]!r} in region {self.region} "
+                        "(kept with the row, not used to match it)",
+                    )
+                )
 
     def _rejected(self, raw: RawRow, reason: str, original: Any) -> tuple[list[RawPayload], str]:
         payload = rejected_payload(self.source, raw.line, reason, original)
@@ -214,7 +243,9 @@ def import_file(
     try:
         with store.transaction() as conn:
             run_id = cursor_store.start_run(conn, source, "import", utc_now())
-        converter = _RowConverter(source, mapping or ColumnMapping(), sheet.format != "jsonl")
+        converter = _RowConverter(
+            source, mapping or ColumnMapping(), sheet.format != "jsonl", ctx.region
+        )
         mappers = {**ctx.mappers, source: converter.premapped}
         ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
         try:
@@ -229,6 +260,7 @@ def import_file(
         sheet.close()
     report.blank_rows = sheet.blank_rows
     report.ignored_columns = converter.ignored_columns()
+    report.warnings = converter.warnings
     report.seconds = time.perf_counter() - started
     _record_run(store, run_id, report, None)
     return report

@@ -55,3 +55,21 @@ def test_sources_with_records_but_no_run_are_listed(store: Store) -> None:
             "VALUES ('legacy', 'row', '1', '{}', 'h', 'now')"
         )
     assert sync_status(store, [])["legacy"]["records"] == 1
+
+
+def test_a_phone_that_is_not_one_is_imported_and_reported(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    """The row is kept (the email still matches it), but a phone that cannot match anyone
+    was dropped without a word; the report now names the line and the value."""
+    rows = (
+        "email,name,phone\n"
+        "ann@example.com,Ann Lee,(415) 555-0100\n"
+        "bo@example.com,Bo Park,n/a\n"
+        "cy@example.com,Cy Doe,0044 20 7946 0958\n"
+    )
+    report = import_sheet(write("phones.csv", rows))
+    assert report.rows_imported == 3
+    assert [(w.line, w.warning.split(" (")[0]) for w in report.warnings] == [
+        (3, "phone: not a phone number 'n/a' in region US")
+    ]
