@@ -131,8 +131,11 @@ def ingest_batch(
             _ingest_one(conn, item, now, report, touched, known)
         merges = SourceMerges(conn, touched.merges, now)
         # People are resolved together, then activity owners looked up once, after them.
-        dirty = Engine(conn, ctx.region, now, ctx.thresholds).resolve(touched.people)
+        engine = Engine(conn, ctx.region, now, ctx.thresholds)
+        dirty = engine.resolve(touched.people)
         dirty |= merges.finish()
+        if merges.rebind:  # a decision the survivor took over binds now, not at its next change
+            dirty |= engine.recluster(sorted(merges.rebind))
         dirty |= profiles_for_owners(conn, touched.owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots or background is not None:
@@ -360,6 +363,7 @@ class SourceMerges:
         self.conn, self.now = conn, now
         self.changed: set[str] = set()
         self.waiting: list[tuple[str, list[str], RecordKey]] = []  # (profile, its aliases, to)
+        self.rebind: set[int] = set()  # survivors that took over a person's decision
         if merges:
             self._before(merges)
 
@@ -392,7 +396,8 @@ class SourceMerges:
         for merged, survivor in merges:
             if merged in ids and survivor in ids and ids[merged] != ids[survivor]:
                 profiles.carry_remembered(self.conn, ids[merged], ids[survivor])
-                carry_decisions(self.conn, ids[merged], ids[survivor])
+                if carry_decisions(self.conn, ids[merged], ids[survivor]):
+                    self.rebind.add(ids[survivor])
 
     def finish(self) -> set[str]:
         """After resolution: alias what waited for a survivor (each alias remembers the

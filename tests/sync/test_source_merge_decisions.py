@@ -3,7 +3,8 @@
 Shopify's ``customers/merge`` (fed here as the deletion notice it becomes, ``merged_into`` the
 kept customer) says both records are one person, so an ``apart``/``together`` decision about the
 retired record binds the survivor instead of dying with the record; where the survivor has its
-own decision about the same record, the survivor's stands.
+own decision about the same record, the survivor's stands. A decision the survivor takes over
+binds in the merge's own batch.
 """
 
 from __future__ import annotations
@@ -75,3 +76,21 @@ def test_the_survivors_own_decision_wins_over_the_merged_away_ones(
     kept, other = _rid(store, KEPT), _rid(store, OTHER)
     assert _decisions(store) == {(min(kept, other), max(kept, other)): "together"}
     assert pid(store, OTHER) == pid(store, KEPT)
+
+
+def test_a_carried_apart_decision_splits_the_survivor_from_that_record_at_once(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    """The survivor already shares a profile with the record a person kept apart from the
+    merged-away one: that person's decision now concerns the survivor, so the two part in
+    the merge's own batch, not whenever one of them next changes (until then the profile
+    showed someone a person had said was another customer)."""
+    ingest(shopify_customer(2, "ann.other@example.net", "Ann", "Lee"))
+    ingest(hubspot_contact("7", "ann.other@example.net", "Ann", "Lee"))
+    write(store, split_profile, pid(store, GONE), [OTHER], "tester", NOW, "US")
+    ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
+    ingest(hubspot_contact("7", "ann.lee@example.com", "Ann", "Lee", lastmodifieddate=NOW))
+    assert pid(store, OTHER) == pid(store, KEPT)  # linked on the shared email
+    report = ingest_batch(store, [_merge_notice()], ctx)
+    assert pid(store, OTHER) != pid(store, KEPT)
+    assert report.profiles_changed >= 2
