@@ -285,28 +285,21 @@ def _print_import_report(report: ImportReport, show: int) -> None:
             "silence; a column with no header needs one in the file): "
             f"{', '.join(report.ignored_columns)}"
         )
-    _print_warnings(report, show)
-    if not report.rejections:
-        return
-    print("rejected rows (each is kept raw in the store with its reason):")
-    listed = report.rejections if show <= 0 else report.rejections[:show]
-    for rejection in listed:
-        print(f"  line {rejection.line}: {rejection.reason}")
-    if len(listed) < len(report.rejections):
-        more = len(report.rejections) - len(listed)
-        print(f"  ... and {more} more (--show-rejections 0 lists all)")
+    if report.warnings:
+        print(f"imported with a warning ({len(report.warnings)}):")
+        _print_lines([(w.line, w.warning) for w in report.warnings], show)
+    if report.rejections:
+        print("rejected rows (each is kept raw in the store with its reason):")
+        _print_lines([(r.line, r.reason) for r in report.rejections], show)
 
 
-def _print_warnings(report: ImportReport, show: int) -> None:
-    if not report.warnings:
-        return
-    print(f"imported with a warning ({len(report.warnings)}):")
-    listed = report.warnings if show <= 0 else report.warnings[:show]
-    for warning in listed:
-        print(f"  line {warning.line}: {warning.warning}")
-    if len(listed) < len(report.warnings):
-        more = len(report.warnings) - len(listed)
-        print(f"  ... and {more} more (--show-rejections 0 lists all)")
+def _print_lines(lines: list[tuple[int, str]], show: int) -> None:
+    """Print ``show`` of these (line, text) pairs (all with 0) and how many were left out."""
+    listed = lines if show <= 0 else lines[:show]
+    for line, text in listed:
+        print(f"  line {line}: {text}")
+    if len(listed) < len(lines):
+        print(f"  ... and {len(lines) - len(listed)} more (--show-rejections 0 lists all)")
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
