@@ -8,11 +8,13 @@ the same index, about a tenth of the time for a hundred keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from context_service.models import RecordKey
 
-CHUNK = 400  # external ids per statement, well under SQLite's limit on bound parameters
+CHUNK = 400  # values per statement, well under SQLite's limit on bound parameters
+T = TypeVar("T")
 
 
 def grouped(keys: Iterable[RecordKey], chunk: int = CHUNK) -> Iterator[tuple[str, str, list[str]]]:
@@ -27,6 +29,18 @@ def grouped(keys: Iterable[RecordKey], chunk: int = CHUNK) -> Iterator[tuple[str
             yield source, kind, wanted[start : start + chunk]
 
 
-def marks(values: list[str]) -> str:
+def marks(values: Sequence[object]) -> str:
     """``?,?,?`` for these values."""
     return ",".join("?" * len(values))
+
+
+def chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """``items`` in lists of at most ``size``, for one ``IN (...)`` statement each."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

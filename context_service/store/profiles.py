@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from typing import TypeVar
 
 import msgspec
 from ulid import ULID
 
 from context_service.models import RecordKey
-from context_service.store.keys import grouped, marks
-
-_T = TypeVar("_T")
+from context_service.store.keys import chunks, grouped, marks
 
 
 class LinkRow(msgspec.Struct):
@@ -63,9 +60,8 @@ def oldest(conn: sqlite3.Connection, profile_ids: set[str]) -> str:
     ids = sorted(profile_ids)
     if len(ids) == 1:
         return ids[0]
-    marks = ",".join("?" * len(ids))
     row = conn.execute(
-        f"SELECT id FROM profiles WHERE id IN ({marks}) ORDER BY rowid LIMIT 1", ids
+        f"SELECT id FROM profiles WHERE id IN ({marks(ids)}) ORDER BY rowid LIMIT 1", ids
     ).fetchone()
     return str(row[0]) if row else ids[0]
 
@@ -108,9 +104,9 @@ def profiles_of(conn: sqlite3.Connection, record_ids: list[int]) -> dict[int, st
     found: dict[int, str] = {}
     for start in range(0, len(record_ids), 500):
         chunk = record_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            f"SELECT record_id, profile_id FROM profile_members WHERE record_id IN ({marks})",
+            "SELECT record_id, profile_id FROM profile_members "
+            f"WHERE record_id IN ({marks(chunk)})",
             chunk,
         )
         found.update({int(rid): str(pid) for rid, pid in rows})
@@ -239,12 +235,12 @@ def _alias_holders(
     """For each alias concerned (see ``follow_aliases``) that remembers records: where it
     points, and how many of its records each profile holds now."""
     found: dict[str, tuple[str, dict[str, int]]] = {}
-    for chunk in _chunks(sorted(_aliases_concerned(conn, profile_ids, dead))):
+    for chunk in chunks(sorted(_aliases_concerned(conn, profile_ids, dead))):
         rows = conn.execute(
             "SELECT a.alias, a.profile_id, m.profile_id, count(m.record_id) "
             "FROM profile_aliases a JOIN profile_alias_members am ON am.alias = a.alias "
             "LEFT JOIN profile_members m ON m.record_id = am.record_id "
-            f"WHERE a.alias IN ({','.join('?' * len(chunk))}) GROUP BY a.alias, m.profile_id",
+            f"WHERE a.alias IN ({marks(chunk)}) GROUP BY a.alias, m.profile_id",
             chunk,
         )
         for alias, target, holder, count in rows:
@@ -258,27 +254,21 @@ def _aliases_concerned(
     conn: sqlite3.Connection, profile_ids: Iterable[str], dead: Iterable[int]
 ) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(sorted(set(profile_ids))):
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(sorted(set(profile_ids))):
         rows = conn.execute(
-            f"SELECT alias FROM profile_aliases WHERE profile_id IN ({marks}) UNION "
+            f"SELECT alias FROM profile_aliases WHERE profile_id IN ({marks(chunk)}) UNION "
             "SELECT am.alias FROM profile_alias_members am JOIN profile_members m "
-            f"ON m.record_id = am.record_id WHERE m.profile_id IN ({marks})",
+            f"ON m.record_id = am.record_id WHERE m.profile_id IN ({marks(chunk)})",
             chunk * 2,
         )
         found.update(str(row[0]) for row in rows)
-    for ids in _chunks(sorted(set(dead))):
+    for ids in chunks(sorted(set(dead))):
         rows = conn.execute(
-            "SELECT alias FROM profile_alias_members "
-            f"WHERE record_id IN ({','.join('?' * len(ids))})",
+            f"SELECT alias FROM profile_alias_members WHERE record_id IN ({marks(ids)})",
             ids,
         )
         found.update(str(row[0]) for row in rows)
     return found
-
-
-def _chunks(items: list[_T]) -> list[list[_T]]:
-    return [items[start : start + 400] for start in range(0, len(items), 400)]
 
 
 def bump_version(conn: sqlite3.Connection, profile_id: str, now: str) -> int:
@@ -296,8 +286,7 @@ def versions_of(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[st
     found: dict[str, int] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(f"SELECT id, version FROM profiles WHERE id IN ({marks})", chunk)
+        rows = conn.execute(f"SELECT id, version FROM profiles WHERE id IN ({marks(chunk)})", chunk)
         found.update((str(pid), int(version)) for pid, version in rows)
     return found
 
@@ -318,9 +307,9 @@ def members_of(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str
     found: dict[str, list[int]] = {pid: [] for pid in ids}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
         rows = conn.execute(
-            f"SELECT profile_id, record_id FROM profile_members WHERE profile_id IN ({marks}) "
+            "SELECT profile_id, record_id FROM profile_members "
+            f"WHERE profile_id IN ({marks(chunk)}) "
             "ORDER BY record_id",
             chunk,
         )
@@ -352,11 +341,11 @@ def delete_empty(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> set[st
     occupied: set[str] = set()
     for start in range(0, len(wanted), 400):
         chunk = wanted[start : start + 400]
-        marks = ",".join("?" * len(chunk))
         occupied.update(
             str(row[0])
             for row in conn.execute(
-                f"SELECT DISTINCT profile_id FROM profile_members WHERE profile_id IN ({marks})",
+                "SELECT DISTINCT profile_id FROM profile_members "
+                f"WHERE profile_id IN ({marks(chunk)})",
                 chunk,
             )
         )

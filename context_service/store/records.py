@@ -16,7 +16,7 @@ from typing import Literal
 import msgspec
 
 from context_service.models import Mapped, RecordKey
-from context_service.store.keys import grouped, marks
+from context_service.store.keys import chunks, grouped, marks
 
 UpsertStatus = Literal["inserted", "updated", "unchanged", "stale"]
 
@@ -195,10 +195,9 @@ def get_records(
     ids = sorted(set(record_ids))
     columns = _COLUMNS if with_payload else _COLUMNS.replace("payload", "''", 1)
     out: list[StoredRecord] = []
-    for chunk in _chunks(ids, 500):
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(ids, 500):
         rows = conn.execute(
-            f"SELECT {columns} FROM records WHERE id IN ({marks}) ORDER BY id", chunk
+            f"SELECT {columns} FROM records WHERE id IN ({marks(chunk)}) ORDER BY id", chunk
         ).fetchall()
         out.extend(_row_to_record(row) for row in rows)
     return out
@@ -249,8 +248,3 @@ def clear_rejected(conn: sqlite3.Connection, source: str | None = None) -> tuple
         f"UPDATE records SET error = NULL, rejected_payload = NULL WHERE {where}", params
     )
     return deleted.rowcount, dropped.rowcount
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
