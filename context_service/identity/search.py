@@ -95,7 +95,7 @@ def search(
     conn: sqlite3.Connection, query: PartialIdentity, model: MatchModel, region: str
 ) -> list[Candidate]:
     """Every profile the details point at, scored, most likely first."""
-    readings = query_readings(query, region)
+    readings = _readings(query, region)
     wanted = readings[0].features
     owned = _activity_owners(conn, query)
     owned.update(_weak_contacts(conn, query, wanted, region))
@@ -106,7 +106,7 @@ def search(
     return sorted(scored, key=lambda c: (-c.probability, c.profile_id))
 
 
-class Reading(msgspec.Struct, frozen=True):
+class _Reading(msgspec.Struct, frozen=True):
     """One way to read the details as a record's features. ``last_initial`` is the one letter
     a name ended with (``Maya P.``): the surname is then unknown but must start with it."""
 
@@ -114,12 +114,7 @@ class Reading(msgspec.Struct, frozen=True):
     last_initial: str = ""
 
 
-def query_features(query: PartialIdentity, region: str) -> Features:
-    """The details as the features a record would have (the first reading of the name)."""
-    return query_readings(query, region)[0].features
-
-
-def query_readings(query: PartialIdentity, region: str) -> tuple[Reading, ...]:
+def _readings(query: PartialIdentity, region: str) -> tuple[_Reading, ...]:
     """The details as features, once per reading of the name a customer typed.
 
     A full name reads one way (first name, surname). A single word may be either (``Patel``
@@ -135,16 +130,16 @@ def query_readings(query: PartialIdentity, region: str) -> tuple[Reading, ...]:
     )
     tokens = name_tokens(None, None, query.name) if query.name else ()
     if not tokens:
-        return (Reading(base),)
+        return (_Reading(base),)
     first, last = tokens[0], tokens[-1]
     if len(tokens) == 1:
-        readings = [Reading(msgspec.structs.replace(base, first=first))]
+        readings = [_Reading(msgspec.structs.replace(base, first=first))]
         if len(first) > 1:
-            readings.append(Reading(msgspec.structs.replace(base, last=first)))
+            readings.append(_Reading(msgspec.structs.replace(base, last=first)))
         return tuple(readings)
     if len(last) == 1:
-        return (Reading(msgspec.structs.replace(base, first=first), last_initial=last),)
-    return (Reading(msgspec.structs.replace(base, first=first, last=last)),)
+        return (_Reading(msgspec.structs.replace(base, first=first), last_initial=last),)
+    return (_Reading(msgspec.structs.replace(base, first=first, last=last)),)
 
 
 _NAME_CANDIDATES = 50  # a name held by more records than this narrows nothing down
@@ -218,7 +213,7 @@ def _owners(conn: sqlite3.Connection, record_ids: Iterable[int]) -> set[str]:
 def _score(
     conn: sqlite3.Connection,
     profile_id: str,
-    readings: tuple[Reading, ...],
+    readings: tuple[_Reading, ...],
     owned: dict[str, set[str]],
     model: MatchModel,
 ) -> Candidate:
@@ -236,7 +231,7 @@ def _score(
 
 
 def _best_member(
-    conn: sqlite3.Connection, profile_id: str, readings: tuple[Reading, ...], model: MatchModel
+    conn: sqlite3.Connection, profile_id: str, readings: tuple[_Reading, ...], model: MatchModel
 ) -> tuple[float, dict[str, str]]:
     """The weight and evidence of the member record, and reading of the details, that match
     best."""
@@ -266,7 +261,7 @@ def _best_member(
 _LAST = FIELD_NAMES.index("last_name")
 
 
-def _levels(reading: Reading, member: Features) -> tuple[Levels, bool]:
+def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:
     """The comparison vector of a reading against a member record, and whether a surname's
     initial agreed (it adds no weight; one that disagrees counts as a different surname)."""
     levels = compare(reading.features, member)
@@ -277,4 +272,4 @@ def _levels(reading: Reading, member: Features) -> tuple[Levels, bool]:
     return (*levels[:_LAST], "different", *levels[_LAST + 1 :]), False
 
 
-__all__ = ["Candidate", "PartialIdentity", "Reading", "query_features", "query_readings", "search"]
+__all__ = ["Candidate", "PartialIdentity", "search"]
