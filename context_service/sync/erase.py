@@ -13,7 +13,8 @@ import sqlite3
 from context_service.identity.engine import Engine, PersonChange
 from context_service.models import RecordKey
 from context_service.store import activities, profiles
-from context_service.store.records import decode_mapped, get_record
+from context_service.store.keys import chunks, marks
+from context_service.store.records import decode_mapped, get_record, stored_states
 from context_service.sync.ingest import profiles_for_owners
 from context_service.trust.erasure import erase_profiles
 
@@ -40,47 +41,35 @@ def erase_records(
 def remove_records(
     conn: sqlite3.Connection, keys: list[RecordKey], region: str, now: str
 ) -> set[str]:
-    """Delete these records and everything indexed from them (their profiles are re-resolved
-    without them, nothing is suppressed); return the profiles touched."""
-    changed: set[str] = set()
-    for key in keys:
-        record = get_record(conn, key)
-        if record is None:
-            continue
-        if record.mapped is not None and record.mapped.person is not None:
-            change = PersonChange(record.id, key, facet=None)
-            changed |= Engine(conn, region, now).resolve([change])
-        else:
-            changed |= profiles_for_owners(conn, activities.owners_of(conn, record.id))
-        conn.execute("DELETE FROM records WHERE id = ?", (record.id,))
-    return changed
+    """Delete these records and everything indexed from them: the people among them leave their
+    profiles (resolved a few hundred at a time), the activities leave their owners' snapshots,
+    nothing is suppressed. Return the live profiles touched (those left without members are
+    gone)."""
+    stored = stored_states(conn, keys)
+    people = [
+        PersonChange(state.record_id, key, facet=None)
+        for key, state in stored.items()
+        if (mapped := decode_mapped(state.mapped)) is not None and mapped.person is not None
+    ]
+    owned = activities.owners_of_keys(conn, list(stored))
+    changed = profiles_for_owners(conn, [owner for group in owned.values() for owner in group])
+    for people_batch in chunks(people, 500):
+        changed |= Engine(conn, region, now).resolve(people_batch)
+    for ids in chunks(sorted(state.record_id for state in stored.values())):
+        conn.execute(f"DELETE FROM records WHERE id IN ({marks(ids)})", ids)
+    return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}
 
 
 def remove_source(conn: sqlite3.Connection, source: str, region: str, now: str) -> set[str]:
-    """Delete every record of ``source`` and everything indexed from them (a vendor's request
-    to delete all its data): its people leave their profiles a few hundred at a time, its
-    activities leave their owners' snapshots; nothing is suppressed. Return the live profiles
-    that changed (those left without members are gone)."""
-    people = [
-        PersonChange(int(rid), RecordKey(source, str(kind), str(ext)), facet=None)
-        for rid, kind, ext, blob in conn.execute(
-            "SELECT id, kind, external_id, mapped FROM records WHERE source = ?", (source,)
-        ).fetchall()
-        if (mapped := decode_mapped(blob)) is not None and mapped.person is not None
-    ]
-    owners = [
-        RecordKey(str(s), str(k), str(e))
-        for s, k, e in conn.execute(
-            "SELECT DISTINCT owner_source, owner_kind, owner_external_id FROM activities "
-            "WHERE owner_source != ? AND record_id IN (SELECT id FROM records WHERE source = ?)",
-            (source, source),
+    """``remove_records`` for every record of ``source`` (a vendor's request to delete all its
+    data, Shopify ``shop/redact``)."""
+    keys = [
+        RecordKey(source, str(kind), str(external_id))
+        for kind, external_id in conn.execute(
+            "SELECT kind, external_id FROM records WHERE source = ?", (source,)
         )
     ]
-    changed = profiles_for_owners(conn, owners)
-    for start in range(0, len(people), 500):
-        changed |= Engine(conn, region, now).resolve(people[start : start + 500])
-    conn.execute("DELETE FROM records WHERE source = ?", (source,))
-    return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}
+    return remove_records(conn, keys, region, now)
 
 
 def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> set[str]:
