@@ -46,7 +46,7 @@ from context_service.settings import load_settings
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
-from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES
+from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES, SNAPSHOT_WINDOW
 from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
 
@@ -90,7 +90,9 @@ def import_batches(
         for number, page in enumerate(_pages(items, size), start=1):
             t0, c0 = time.perf_counter(), time.process_time()
             if number == BACKGROUND_AFTER_PAGES and store.path != ":memory:":
-                background = BackgroundSnapshots(store.path, ctx.links, ctx.region)
+                background = BackgroundSnapshots(
+                    store.path, ctx.links, ctx.region, window=SNAPSHOT_WINDOW
+                )
             report = ingest_batch(store, page, ctx, defer_snapshots=True, background=background)
             if number % DRAIN_EVERY_PAGES == 0:
                 drain_snapshots(store, ctx, background=background)

@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import sqlite3
+import time
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,7 +37,14 @@ _CHUNK = 200  # profiles per task: a handful of queries per chunk, and small mes
 class BackgroundSnapshots:
     """A worker pool that builds snapshot rows for the caller to store (see the module doc)."""
 
-    def __init__(self, db_path: str, links: DashboardLinks, region: str, workers: int = 0) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        links: DashboardLinks,
+        region: str,
+        workers: int = 0,
+        window: float = 0.0,
+    ) -> None:
         count = workers or max(1, min(2, (os.cpu_count() or 2) - 1))
         self._pool = ProcessPoolExecutor(
             max_workers=count,
@@ -46,6 +54,9 @@ class BackgroundSnapshots:
         )
         self._pending: list[Future[list[StoredSnapshot]]] = []
         self._held: set[str] = set()
+        self._due: set[str] = set()  # committed, not yet handed to the worker
+        self.window = window  # seconds between two hand-overs (see ``release``)
+        self._handed_at = time.monotonic()  # of the last hand-over (or of the start)
         self.stored = 0  # snapshots stored so far, over the helper's life
         self.error: str | None = None  # why the worker stopped, if it did
 
@@ -54,17 +65,44 @@ class BackgroundSnapshots:
         self._held |= profile_ids
 
     def release(self, now: str) -> None:
-        """The transaction committed: build the held profiles from the state committed now."""
-        wanted, self._held = sorted(self._held), set()
+        """The transaction committed: hand the changed profiles to the worker, to build from
+        the state committed now.
+
+        With a ``window``, profiles are handed over at most once per ``window`` seconds: a
+        profile that changes again meanwhile (its orders come a few pages after the customer)
+        is built once, not once per page, and no snapshot lags its data by much more than the
+        window. Whatever is still due when the run ends is built by ``drain_snapshots``.
+        """
+        self._due |= self._held
+        self._held = set()
         if self.error is not None:
-            return  # they stay queued for ``drain_snapshots``
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
+            self._due.clear()  # they stay queued for ``drain_snapshots``
+            return
+        if time.monotonic() - self._handed_at < self.window:
+            return
+        wanted, self._due = sorted(self._due), set()
+        self._handed_at = time.monotonic()
+        self.submit(wanted, now)
+
+    def submit(self, profile_ids: list[str], now: str) -> None:
+        """Have the worker build these profiles from the state committed now."""
+        for start in range(0, len(profile_ids), _CHUNK):
+            chunk = profile_ids[start : start + _CHUNK]
             try:
                 self._pending.append(self._pool.submit(_build, chunk, now))
             except (BrokenProcessPool, RuntimeError) as exc:  # the worker died while idle
                 self._broken(exc)
                 return
+
+    def forget_due(self) -> None:
+        """Drop the profiles not handed over yet (``drain_snapshots`` takes them from the
+        queue instead)."""
+        self._due.clear()
+
+    @property
+    def busy(self) -> int:
+        """How many submitted chunks are not finished yet."""
+        return sum(not future.done() for future in self._pending)
 
     def wait(self) -> None:
         """Wait until every submitted build has finished (call it outside a transaction, so

@@ -65,8 +65,25 @@ def dequeue(conn: sqlite3.Connection, limit: int) -> list[str]:
             "SELECT profile_id FROM snapshot_queue ORDER BY profile_id LIMIT ?", (limit,)
         )
     ]
-    conn.executemany("DELETE FROM snapshot_queue WHERE profile_id = ?", [(i,) for i in ids])
+    unqueue(conn, ids)
     return ids
+
+
+def queued_after(conn: sqlite3.Connection, after: str, limit: int) -> list[str]:
+    """Up to ``limit`` queued profile ids that sort after ``after``, in order (left queued)."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT profile_id FROM snapshot_queue WHERE profile_id > ? "
+            "ORDER BY profile_id LIMIT ?",
+            (after, limit),
+        )
+    ]
+
+
+def unqueue(conn: sqlite3.Connection, profile_ids: list[str]) -> None:
+    """Take these profiles off the queue."""
+    conn.executemany("DELETE FROM snapshot_queue WHERE profile_id = ?", [(i,) for i in profile_ids])
 
 
 def read_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot | None:

@@ -162,20 +162,50 @@ def drain_snapshots(
     """Rebuild every queued snapshot, ``chunk`` profiles per transaction; return how many.
 
     With ``background``, the worker's outstanding snapshots are waited for and stored first,
-    and the count includes every snapshot it stored over its life.
+    then the queue is built by the worker and this process together, and the count includes
+    every snapshot the worker stored over its life.
     """
     built = 0
     if background is not None:
         background.wait()  # outside the transaction: other writers go on meanwhile
         with store.transaction() as conn:
             background.store_ready(conn, wait=True)
-        built = background.stored
+        built = _drain_together(store, ctx, background)
+        built += background.stored
     while True:
         with store.transaction() as conn:
             ids = snapshots.dequeue(conn, chunk)
             if not ids:
                 return built
             built += materialize(conn, ids, ctx.links, utc_now(), ctx.region)
+
+
+_SHARE = 200  # profiles per chunk when the worker and this process share the queue
+
+
+def _drain_together(store: Store, ctx: IngestContext, background: BackgroundSnapshots) -> int:
+    """Build the queue in two processes at once: every other chunk goes to the worker, the rest
+    is built here; return how many were built here. The worker's chunks stay queued until their
+    snapshots are stored, so a crash loses none of them."""
+    background.forget_due()
+    built, after = 0, ""
+    while background.error is None:
+        ids = snapshots.queued_after(store.conn, after, 2 * _SHARE)
+        if not ids:
+            break
+        after = ids[-1]
+        now = utc_now()
+        if background.busy <= 2:  # else it is behind: this process takes both chunks
+            background.submit(ids[:_SHARE], now)
+            ids = ids[_SHARE:]
+        with store.transaction() as conn:
+            snapshots.unqueue(conn, ids)
+            built += materialize(conn, ids, ctx.links, now, ctx.region)
+            background.store_ready(conn)
+    background.wait()
+    with store.transaction() as conn:
+        background.store_ready(conn, wait=True)
+    return built
 
 
 def ingest_all(
