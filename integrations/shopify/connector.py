@@ -19,6 +19,16 @@ the policy's backoff when it carries no cost; a fixed backoff gives up before a 
 (an orders page asks about 800 points; a 50-point-a-second bucket refills that in 16 s).
 After every answer the bucket is read and, when it holds less than the last query cost, the
 connector sleeps until it has refilled.
+
+GraphQL errors: Shopify answers ``200`` with an ``errors`` list, sometimes beside ``data``
+(the "Status and error codes" section of the Admin API reference). ``THROTTLED`` is retried as
+above. An ``ACCESS_DENIED`` error located at a field (its ``path``) means the app may not read
+that field (a missing scope, or protected customer data it is not approved for); the rest of
+the answer is good, and asking again gives the same answer, so the page is kept, its cursor
+advanced, and the withheld fields reported as a note on the run. A node whose withheld field is
+one the mapping needs (``id``, ``updatedAt``, an order's ``customer``), or that is itself null,
+is left out rather than stored as if it were whole. Every other error (no ``path``, no data,
+another code such as ``INTERNAL_SERVER_ERROR`` or ``MAX_COST_EXCEEDED``) is fatal.
 """
 
 from __future__ import annotations
@@ -39,7 +49,13 @@ from integrations._http import RetryPolicy, VendorHttp, backoff, json_body, reda
 from integrations._pagination import LoopGuard
 from integrations.shopify import graphql, webhooks
 
-__all__ = ["DEFAULT_API_VERSION", "MAX_ORDERS_FIRST", "ShopifyConnector", "ShopifyStream"]
+__all__ = [
+    "DEFAULT_API_VERSION",
+    "MAX_ORDERS_FIRST",
+    "Answer",
+    "ShopifyConnector",
+    "ShopifyStream",
+]
 
 log = logging.getLogger("integrations.shopify")
 
@@ -50,6 +66,14 @@ DEFAULT_API_VERSION = "2026-07"
 # ``page_size`` says. Ten line items are plenty for a support snapshot.
 MAX_ORDERS_FIRST = 40
 MAX_THROTTLE_SLEEP = 60.0
+# Codes of errors that withhold one field and leave the rest of the answer usable.
+FIELD_ERROR_CODES = frozenset({"ACCESS_DENIED"})
+# Fields of a node without which it cannot be stored as that record: its key, its version, and
+# the link from an order to its customer (without it the order would be filed as a guest's).
+NEEDED_FIELDS: dict[str, frozenset[str]] = {
+    "customer": frozenset({"id", "updatedAt"}),
+    "order": frozenset({"id", "updatedAt", "customer"}),
+}
 
 
 class _Cursor(msgspec.Struct):
@@ -88,12 +112,14 @@ def _errors(body: Any) -> list[dict[str, Any]]:
     return [{"message": str(errors)}] if errors else []
 
 
+def _code(error: dict[str, Any]) -> Any:
+    extensions = error.get("extensions")
+    return extensions.get("code") if isinstance(extensions, dict) else None
+
+
 def is_throttled(body: Any) -> bool:
     """Whether a GraphQL answer is Shopify's ``THROTTLED`` error."""
-    return any(
-        isinstance(error.get("extensions"), dict) and error["extensions"].get("code") == "THROTTLED"
-        for error in _errors(body)
-    )
+    return any(_code(error) == "THROTTLED" for error in _errors(body))
 
 
 def throttle_delay(body: Any) -> float:
@@ -114,6 +140,35 @@ def throttle_delay(body: Any) -> float:
     return min(MAX_THROTTLE_SLEEP, (requested - available) / rate)
 
 
+def is_field_error(error: dict[str, Any]) -> bool:
+    """Whether a GraphQL error withholds one field only (``ACCESS_DENIED`` with a ``path``)."""
+    path = error.get("path")
+    return isinstance(path, list) and len(path) > 1 and _code(error) in FIELD_ERROR_CODES
+
+
+class Answer(msgspec.Struct):
+    """The ``data`` of a GraphQL answer, and the field errors that withheld parts of it."""
+
+    data: dict[str, Any]
+    withheld: list[dict[str, Any]] = []
+
+
+def _field(path: list[Any]) -> str:
+    """The node field a path points into (``[root, "nodes", i, field, ...]`` or
+    ``[root, field, ...]``); a path that ends at a listed node names the node."""
+    if len(path) > 2 and isinstance(path[2], int):
+        return str(path[3]) if len(path) > 3 else "the whole node"
+    return str(path[1])
+
+
+def withheld_summary(errors: list[dict[str, Any]]) -> str:
+    """``email, phone (ACCESS_DENIED: <first message>)``: the fields, the code and a message."""
+    fields = sorted({_field(e["path"]) for e in errors})
+    codes = sorted({str(_code(e)) for e in errors})
+    message = str(errors[0].get("message") or "")[:200] if errors else ""
+    return f"{', '.join(fields)} ({', '.join(codes)}: {message})"
+
+
 class ShopifyGraphQL:
     """POSTs GraphQL queries through ``VendorHttp``; errors fatal, throttling respected."""
 
@@ -125,8 +180,9 @@ class ShopifyGraphQL:
         self.sleep = sleep
         self.authorized = authorized
 
-    def execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """The ``data`` of the answer; ``FatalError`` on GraphQL errors or a broken answer.
+    def execute(self, query: str, variables: Mapping[str, Any]) -> Answer:
+        """The answer's ``data`` and field errors; ``FatalError`` on any other GraphQL error
+        or a broken answer.
 
         A ``THROTTLED`` answer is retried after the wait its cost bucket needs, up to the
         retry policy's attempts; then ``RetriableError``.
@@ -157,16 +213,19 @@ class ShopifyGraphQL:
         log.warning("shopify GraphQL THROTTLED; retrying in %.2f s (attempt %d)", delay, attempt)
         self.sleep(delay)
 
-    def _data(self, body: Any) -> dict[str, Any]:
+    def _data(self, body: Any) -> Answer:
         errors = _errors(body)
-        if errors:
+        data = body.get("data") if isinstance(body, dict) else None
+        if errors and (not isinstance(data, dict) or not all(map(is_field_error, errors))):
             messages = "; ".join(str(error.get("message")) for error in errors)
             raise FatalError(redact(f"shopify GraphQL errors: {messages}", self.http.secrets))
         self._pause(body)
-        data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
             raise FatalError("shopify GraphQL answer has no data")
-        return data
+        return Answer(data, [self._redacted(error) for error in errors])
+
+    def _redacted(self, error: dict[str, Any]) -> dict[str, Any]:
+        return {**error, "message": redact(str(error.get("message")), self.http.secrets)}
 
     def _pause(self, body: Any) -> None:
         delay = throttle_delay(body)
@@ -201,6 +260,46 @@ def _next_after(connection: dict[str, Any], stream: str) -> str | None:
     return after
 
 
+class _Withheld(msgspec.Struct):
+    """What a page's field errors left out: nodes skipped, and the fields kept empty."""
+
+    skipped: set[int]
+    skipped_errors: list[dict[str, Any]]
+    emptied_errors: list[dict[str, Any]]
+
+
+def _withheld(errors: list[dict[str, Any]], root: str, kind: str) -> _Withheld:
+    """Sort a connection page's field errors into nodes to skip and fields kept empty.
+
+    An error's path is ``[root, "nodes", i, field, ...]``; one anywhere else (the connection,
+    its ``pageInfo``) leaves the page unreadable and is fatal.
+    """
+    out = _Withheld(set(), [], [])
+    for error in errors:
+        path = error["path"]
+        if path[:2] != [root, "nodes"] or len(path) < 3 or not isinstance(path[2], int):
+            raise FatalError(f"shopify {root}: Shopify withheld {path!r}: {error.get('message')}")
+        if len(path) == 3 or path[3] in NEEDED_FIELDS[kind]:
+            out.skipped.add(path[2])
+            out.skipped_errors.append(error)
+        else:
+            out.emptied_errors.append(error)
+    return out
+
+
+def _note(stream: str, withheld: _Withheld) -> str | None:
+    """The run's note on what Shopify withheld (the same words on every page, so the run
+    keeps it once)."""
+    parts = []
+    if withheld.emptied_errors:
+        summary = withheld_summary(withheld.emptied_errors)
+        parts.append(f"shopify {stream}: Shopify withheld {summary}; stored without them")
+    if withheld.skipped_errors:
+        summary = withheld_summary(withheld.skipped_errors)
+        parts.append(f"shopify {stream}: Shopify withheld {summary}; those records were skipped")
+    return "; ".join(parts) or None
+
+
 class ShopifyStream:
     """One connection (``customers`` or ``orders``) paged by ``updated_at`` ascending."""
 
@@ -212,28 +311,44 @@ class ShopifyStream:
         self.query = graphql.connection_query(kind)
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
-        """Pages from ``cursor`` to the end; each page's cursor resumes right after it."""
+        """Pages from ``cursor`` to the end; each page's cursor resumes right after it.
+
+        Nodes that Shopify withheld a needed field of are left out, the cursor still moves past
+        them, and the page's note says what was withheld.
+        """
         state = _load_cursor(cursor, self.name)
         search = graphql.updated_since_filter(state.since)
         since, after = state.since, state.after
         guard = LoopGuard(f"shopify {self.name}")
         guard.check(after)
         while True:
-            connection = self._fetch(after, search)
-            nodes = [node for node in connection.get("nodes") or [] if isinstance(node, dict)]
+            connection, errors = self._fetch(after, search)
+            listed = connection.get("nodes") or []
+            withheld = _withheld(errors, self.name, self.kind)
+            nodes = [node for node in listed if isinstance(node, dict)]
             since, after = _latest(since, nodes), _next_after(connection, self.name)
             guard.check(after)
-            objects = [VendorObject(self.kind, graphql.to_rest(self.kind, n)) for n in nodes]
-            yield Page(objects=objects, cursor=_dump_cursor(since, after))
+            kept = [
+                n for i, n in enumerate(listed) if isinstance(n, dict) and i not in withheld.skipped
+            ]
+            objects = [VendorObject(self.kind, graphql.to_rest(self.kind, n)) for n in kept]
+            note = _note(self.name, withheld)
+            if note:
+                log.warning("%s (%d of %d nodes skipped)", note, len(nodes) - len(kept), len(nodes))
+            yield Page(objects=objects, cursor=_dump_cursor(since, after), note=note)
             if after is None:
                 return
 
-    def _fetch(self, after: str | None, search: str | None) -> dict[str, Any]:
+    def _fetch(
+        self, after: str | None, search: str | None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         variables = {"first": self.page_size, "after": after, "query": search}
-        connection = self.gql.execute(self.query, variables).get(self.name)
+        answer = self.gql.execute(self.query, variables)
+        connection = answer.data.get(self.name)
         if not isinstance(connection, dict):
-            raise FatalError(f"shopify {self.name}: answer has no `{self.name}` connection")
-        return connection
+            detail = f"; {withheld_summary(answer.withheld)}" if answer.withheld else ""
+            raise FatalError(f"shopify {self.name}: answer has no `{self.name}` connection{detail}")
+        return connection, answer.withheld
 
 
 # --- Connector -----------------------------------------------------------------------------------
@@ -311,5 +426,17 @@ class ShopifyConnector:
         if kind not in graphql.KIND_TYPES:
             raise FatalError(f"shopify cannot fetch kind {kind!r}")
         variables = {"id": graphql.gid(kind, external_id)}
-        node = self.gql.execute(graphql.node_query(kind), variables).get(kind)
+        answer = self.gql.execute(graphql.node_query(kind), variables)
+        node = answer.data.get(kind)
+        needed = [e for e in answer.withheld if e["path"][1] in NEEDED_FIELDS[kind]]
+        if needed or (answer.withheld and not isinstance(node, dict)):
+            summary = withheld_summary(answer.withheld)
+            raise FatalError(f"shopify {kind} {external_id}: Shopify withheld {summary}")
+        if answer.withheld:
+            log.warning(
+                "shopify %s %s: Shopify withheld %s",
+                kind,
+                external_id,
+                withheld_summary(answer.withheld),
+            )
         return VendorObject(kind, graphql.to_rest(kind, node)) if isinstance(node, dict) else None

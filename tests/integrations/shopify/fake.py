@@ -86,6 +86,9 @@ class FakeShopify:
         self.available = maximum_available
         self.restore_rate = restore_rate
         self.stuck_cursor = False  # answer every page with the same endCursor
+        # (connection or node name, field) Shopify withholds with ACCESS_DENIED; field None
+        # withholds the whole listed node.
+        self.withheld: set[tuple[str, str | None]] = set()
         self._faults: list[_Fault] = []
         self._clock = START
         self._deliveries = 0
@@ -323,7 +326,34 @@ class FakeShopify:
             return httpx.Response(200, json=self._throttled(requested))
         data, actual = run()
         self.available -= actual
-        return httpx.Response(200, json={"data": data, "extensions": self._cost(requested, actual)})
+        body: dict[str, Any] = {"data": data, "extensions": self._cost(requested, actual)}
+        errors = self._withhold(data)
+        if errors:
+            body = {"errors": errors, **body}
+        return httpx.Response(200, json=body)
+
+    def _withhold(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """Null the withheld fields in ``data`` and return the errors Shopify sends for them:
+        ``ACCESS_DENIED`` located by ``path``, the shape of the Admin API's "Status and error
+        codes" reference, beside the rest of the data."""
+        errors = []
+        for root, value in data.items():
+            if not isinstance(value, dict):
+                continue
+            listed: list[Any] = value.get("nodes") or []
+            nodes = list(enumerate(listed)) if "nodes" in value else [(None, value)]
+            for i, node in nodes:
+                path: list[Any] = [root] if i is None else [root, "nodes", i]
+                for name, field in sorted(self.withheld, key=str):
+                    if name != root:
+                        continue
+                    if field is None and i is not None:
+                        listed[i] = None
+                        errors.append(_access_denied(path, root))
+                    elif field is not None:
+                        node[field] = None
+                        errors.append(_access_denied([*path, field], field))
+        return errors
 
     def _table(self, kind: str) -> dict[int, dict[str, Any]]:
         return self.customers if kind.startswith("customer") else self.orders
@@ -379,6 +409,18 @@ class FakeShopify:
         if triggered_at is not None:
             headers["X-Shopify-Triggered-At"] = _triggered_header(triggered_at)
         return headers, raw
+
+
+def _access_denied(path: list[Any], field: str) -> dict[str, Any]:
+    return {
+        "message": f"Access denied for {field} field.",
+        "locations": [{"line": 3, "column": 5}],
+        "path": path,
+        "extensions": {
+            "code": "ACCESS_DENIED",
+            "documentation": "https://shopify.dev/api/usage/access-scopes",
+        },
+    }
 
 
 def _triggered_header(value: datetime | float | str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,11 +12,14 @@ import pytest
 
 from context_service.errors import ConfigurationError, FatalError, RetriableError
 from context_service.models import Order
+from context_service.store import Store
+from context_service.sync import IngestContext, run_sync
+from context_service.sync.status import sync_status
 from integrations._connector import Page, Stream
 from integrations._http import RetryPolicy
 from integrations.shopify import ShopifyConnector, map_record
 from integrations.shopify.connector import MAX_ORDERS_FIRST
-from tests.integrations.shopify.fake import BASE_URL, TOKEN, FakeShopify, iso
+from tests.integrations.shopify.fake import BASE_URL, START, TOKEN, FakeShopify, iso
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
 
@@ -31,6 +35,10 @@ def run(connector: ShopifyConnector, name: str, cursor: str | None = None) -> li
 
 def ids(pages: list[Page]) -> list[int]:
     return [obj.payload["id"] for page in pages for obj in page.objects]
+
+
+def iso_at(minute: int) -> str:
+    return iso(START + timedelta(minutes=minute))
 
 
 def cursor_of(page: Page) -> dict[str, Any]:
@@ -288,6 +296,138 @@ def test_graphql_error_messages_are_redacted() -> None:
     with pytest.raises(FatalError) as caught:
         run(connector, "customers")
     assert TOKEN not in str(caught.value)
+
+
+# --- partial answers: data beside field errors (Admin API "Status and error codes") -------------
+
+
+def access_denied(path: list[Any], field: str) -> dict[str, Any]:
+    return {
+        "message": f"Access denied for {field} field.",
+        "locations": [{"line": 3, "column": 5}],
+        "path": path,
+        "extensions": {
+            "code": "ACCESS_DENIED",
+            "documentation": "https://shopify.dev/api/usage/access-scopes",
+        },
+    }
+
+
+def answering(body: dict[str, Any]) -> ShopifyConnector:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    return FakeShopify().connector(httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+def test_a_withheld_field_keeps_the_page_and_notes_it(fake: FakeShopify) -> None:
+    fake.add_customers(5)
+    fake.withheld = {("customers", "email")}
+    pages = run(fake.connector(page_size=2), "customers")
+    assert sorted(ids(pages)) == sorted(fake.customers)
+    assert all(obj.payload["email"] is None for page in pages for obj in page.objects)
+    assert all(obj.payload["first_name"] for page in pages for obj in page.objects)
+    for page in pages:
+        assert page.note is not None
+        assert "email" in page.note
+        assert "ACCESS_DENIED" in page.note
+    last = max(c["updatedAt"] for c in fake.customers.values())
+    assert cursor_of(pages[-1]) == {"since": last, "after": None}
+
+
+def test_an_order_whose_customer_is_withheld_is_skipped_and_the_cursor_moves_on(
+    fake: FakeShopify,
+) -> None:
+    fake.add_customers(2)
+    fake.add_orders(3)
+    fake.withheld = {("orders", "customer")}
+    pages = run(fake.connector(page_size=2), "orders")
+    assert ids(pages) == []  # not stored as guest orders
+    assert all(p.note and "customer" in p.note and "skipped" in p.note for p in pages)
+    last = max(o["updatedAt"] for o in fake.orders.values())
+    assert cursor_of(pages[-1]) == {"since": last, "after": None}
+
+
+def test_a_null_node_is_skipped_and_its_neighbours_kept() -> None:
+    nodes: list[Any] = [
+        {"id": "gid://shopify/Customer/1", "email": "a@example.com", "updatedAt": iso_at(1)},
+        None,
+        {"id": "gid://shopify/Customer/3", "email": "c@example.com", "updatedAt": iso_at(3)},
+    ]
+    connection = {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": "c3"}}
+    body = {
+        "errors": [access_denied(["customers", "nodes", 1], "Customer")],
+        "data": {"customers": connection},
+    }
+    (page,) = run(answering(body), "customers")
+    assert ids([page]) == [1, 3]
+    assert page.note is not None
+    assert "skipped" in page.note
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"errors": [access_denied(["customers"], "customers")], "data": None},
+        {"errors": [access_denied(["customers"], "customers")], "data": {"customers": None}},
+        {
+            "errors": [
+                {"message": "Internal error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+            ],
+            "data": {"customers": {"nodes": [], "pageInfo": {"hasNextPage": False}}},
+        },
+        {
+            "errors": [
+                {
+                    "message": "Internal error.",
+                    "path": ["customers", "nodes", 0, "email"],
+                    "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                }
+            ],
+            "data": {"customers": {"nodes": [], "pageInfo": {"hasNextPage": False}}},
+        },
+        {
+            "errors": [access_denied(["customers", "pageInfo", "endCursor"], "endCursor")],
+            "data": {"customers": {"nodes": [], "pageInfo": {"hasNextPage": True}}},
+        },
+    ],
+    ids=["no-data", "null-connection", "no-path", "other-code", "outside-the-nodes"],
+)
+def test_errors_that_leave_nothing_usable_stay_fatal(body: dict[str, Any]) -> None:
+    with pytest.raises(FatalError):
+        run(answering(body), "customers")
+
+
+def test_a_run_with_a_withheld_field_succeeds_and_reports_it(
+    fake: FakeShopify, store: Store, ctx: IngestContext
+) -> None:
+    fake.add_customers(3)
+    fake.withheld = {("customers", "email")}
+    outcome = run_sync(store, fake.connector(page_size=2), ctx)
+    assert outcome.status == "ok", outcome.error
+    assert outcome.report.seen == 3
+    (note,) = [n for n in outcome.notes if "customers" in n]
+    assert "email" in note
+    assert "ACCESS_DENIED" in note
+    run_note = sync_status(store, ["shopify"])["shopify"]["last_run"]["note"]
+    assert note in run_note
+
+
+def test_fetch_one_keeps_a_node_without_a_withheld_field(fake: FakeShopify) -> None:
+    (cid,) = fake.add_customers(1)
+    fake.withheld = {("customer", "email")}
+    found = fake.connector().fetch_one("customer", str(cid))
+    assert found is not None
+    assert found.payload["id"] == cid
+    assert found.payload["email"] is None
+
+
+def test_fetch_one_refuses_an_order_whose_customer_is_withheld(fake: FakeShopify) -> None:
+    fake.add_customers(1)
+    (oid,) = fake.add_orders(1)
+    fake.withheld = {("order", "customer")}
+    with pytest.raises(FatalError, match="customer"):
+        fake.connector().fetch_one("order", str(oid))
 
 
 def test_has_next_page_without_end_cursor_is_fatal() -> None:
