@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,8 @@ def column_names(header: Iterable[str]) -> list[str]:
 class HeaderPlan(msgspec.Struct, frozen=True):
     """How one file's header row maps: ``fields[i]`` is the field of column ``i`` (or None).
 
-    ``ignored`` names the named columns that feed nothing (not those ignored on purpose);
+    ``ignored`` names the named columns that feed nothing (not those ignored on purpose), with
+    their position when several share a header;
     ``unnamed`` holds the indices of the columns with a blank header, which are reported as
     ignored only once a row is seen with data in them.
     """
@@ -165,13 +167,25 @@ def plan_header(
     fields = [mapping.field_for(column) for column in header]
     _check_clashes(header, fields)
     on_purpose = {column for column, field in mapping.explicit.items() if field is None}
+    labels = _report_labels(header)
     ignored = [
-        h
-        for h, f in zip(header, fields, strict=True)
+        label
+        for h, f, label in zip(header, fields, labels, strict=True)
         if f is None and h.strip() and h.strip() not in on_purpose
     ]
     unnamed = [i for i, column in enumerate(header) if not column.strip()]
     return HeaderPlan(fields=fields, ignored=ignored, unnamed=unnamed)
+
+
+def _report_labels(header: list[str]) -> list[str]:
+    """How the report names each named column: by its header, with its position added when
+    another column has the same header (``note (column 2)``, ``note (column 3)``), so that a
+    report lists each of them rather than one name for both."""
+    counts = Counter(column.strip() for column in header)
+    return [
+        f"{column.strip()} (column {index + 1})" if counts[column.strip()] > 1 else column
+        for index, column in enumerate(header)
+    ]
 
 
 def _check_clashes(header: list[str], fields: list[str | None]) -> None:

@@ -70,6 +70,7 @@ class ImportReport(msgspec.Struct):
 
     source: str
     path: str
+    sheet: str | None = None  # the worksheet read, for a workbook
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
@@ -240,6 +241,7 @@ def import_file(
     started = time.perf_counter()
     report = ImportReport(source=source, path=str(path))
     sheet = open_sheet(path, fmt, encoding)  # a file that cannot be opened is no run
+    report.sheet = sheet.sheet_name
     try:
         with store.transaction() as conn:
             run_id = cursor_store.start_run(conn, source, "import", utc_now())

@@ -4,8 +4,9 @@ Every reader streams: a file of any size is never loaded whole. Each yields ``Ra
 header the cells belong to, the cells as trimmed-or-not strings (``None`` for an empty cell),
 or, for a row that cannot be read (bad JSON, more cells than the header), an ``error`` and the
 row as read. Blank rows are counted, not yielded. ``done()`` and ``total`` measure progress in
-bytes (CSV, JSONL) or rows (XLSX). An XLSX workbook is read from its first worksheet; one with
-no header row there is an error, like a CSV file with no text.
+bytes (CSV, JSONL) or rows (XLSX). An XLSX workbook is read from its first visible worksheet
+(``sheet_name``; hidden sheets are skipped); one with no header row there is an error, like a
+CSV file with no text.
 
 The header (CSV, XLSX) is the first non-blank row, and it ends at its last non-blank cell: an
 XLSX row runs to the sheet's used width whatever the header's, so a blank header cell after the
@@ -44,12 +45,16 @@ _SAMPLE_BYTES = 64 * 1024
 _FIRST_BLOCK = 4096  # a text file's first block has (almost) no NUL bytes, unless UTF-16
 # C0 control bytes other than NUL, tab, line breaks, form feed, ^Z and escape: never in text
 _CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\x0b\x0c\r\x1a\x1b")
+# Characters never in UTF-16 text (NUL and C0 controls but tab, line breaks and form feed)
+_TEXT_CONTROLS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\x0b\x0c\r")
+_UTF16_BLOCK = 8192  # how much of a BOM-less file decides whether it is UTF-16
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _SIGNATURES = {
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": (
         "an Excel 97-2003 workbook (.xls), which cannot be read; save it as .xlsx or CSV"
     ),
     b"\x1f\x8b": "gzip-compressed; decompress it first",
+    b"\x89PNG\r\n\x1a\n": "a PNG image, not a text file; export the data as CSV, XLSX or JSONL",
     b"%PDF-": "a PDF document, not a text file; export the data as CSV, XLSX or JSONL",
 }
 
@@ -77,6 +82,7 @@ class Sheet(Protocol):
     format: Format
     total: int | None
     blank_rows: int
+    sheet_name: str | None  # the worksheet read (XLSX); None for a text file
 
     def rows(self) -> Iterator[RawRow]:
         """The rows after the header, in file order."""
@@ -209,15 +215,38 @@ def sniff_encoding(sample: bytes) -> str:
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
-    """``utf-16-le`` / ``-be`` when most characters have a NUL high byte (ASCII in UTF-16)."""
-    even, odd = sample[0::2], sample[1::2]
+    """``utf-16-le`` / ``-be`` when the first block reads as UTF-16 text without a BOM.
+
+    The NUL bytes of UTF-16 text are the high bytes of its ASCII characters (delimiters, line
+    breaks, digits), so they sit at one parity: odd offsets in little-endian, even in big-endian,
+    hardly ever at the other. Text that is mostly Japanese or Greek has few of them, so the
+    pattern alone is not enough; the block must also decode as UTF-16 without control
+    characters and, unless it is mostly ASCII, hold a line break. Random or structured binary
+    data fails one of these: its NULs fall at both parities, or it decodes to controls.
+    """
+    block = sample[:_UTF16_BLOCK]
+    even, odd = block[0::2], block[1::2]
     if len(odd) < 2:
         return None
-    if odd.count(0) * 2 > len(odd) and even.count(0) * 10 < len(even):
-        return "utf-16-le"
-    if even.count(0) * 2 > len(even) and odd.count(0) * 10 < len(odd):
-        return "utf-16-be"
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        nuls, stray = high.count(0), low.count(0)
+        ascii_heavy = nuls * 2 > len(high) and stray * 10 < len(low)
+        lopsided = nuls >= 2 and nuls * 64 >= len(high) and stray * 8 <= nuls
+        if (ascii_heavy or lopsided) and _reads_as_utf16_text(block, encoding, ascii_heavy):
+            return encoding
     return None
+
+
+def _reads_as_utf16_text(block: bytes, encoding: str, ascii_heavy: bool) -> bool:
+    """Whether ``block`` decodes as ``encoding`` to text: no control characters (other than
+    tab, line breaks and form feed) and, unless mostly ASCII, at least one line break."""
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(block, final=False)
+    except UnicodeDecodeError:
+        return False
+    if len(text) != len(text.translate(_TEXT_CONTROLS)):
+        return False
+    return ascii_heavy or "\n" in text or "\r" in text
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -236,6 +265,7 @@ class CsvSheet:
     """A delimited text file: delimiter and encoding sniffed, quoted newlines allowed."""
 
     format: Format = "csv"
+    sheet_name: str | None = None
 
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
@@ -406,8 +436,8 @@ def cell_text(value: object) -> str | None:
 
 
 class XlsxSheet:
-    """The first worksheet of an XLSX workbook (not the one that was open when it was saved),
-    read in openpyxl's streaming read-only mode."""
+    """The first visible worksheet of an XLSX workbook (not a hidden one before it, nor the one
+    that was open when it was saved), read in openpyxl's streaming read-only mode."""
 
     format: Format = "xlsx"
 
@@ -427,7 +457,8 @@ class XlsxSheet:
         if not self._book.worksheets:
             self._book.close()
             raise UnreadableFile(f"{path.name}: the workbook has no worksheet")
-        self._sheet = self._book.worksheets[0]
+        self._sheet = _first_visible(self._book.worksheets)
+        self.sheet_name: str | None = self._sheet.title
         self.total: int | None = self._sheet.max_row
 
     def done(self) -> int:
@@ -457,15 +488,30 @@ class XlsxSheet:
             raise UnreadableFile(self._no_header())
 
     def _no_header(self) -> str:
-        """Why the first sheet has no header row, naming the other sheets that hold data."""
-        message = f"{self.path.name}: no header row (the first sheet {self._sheet.title!r} is empty"
-        others = [repr(sheet.title) for sheet in self._book.worksheets[1:] if _has_data(sheet)]
+        """Why the sheet read has no header row, naming the other sheets that hold data."""
+        which = "first sheet" if self._sheet is self._book.worksheets[0] else "first visible sheet"
+        message = f"{self.path.name}: no header row (the {which} {self._sheet.title!r} is empty"
+        others = [
+            repr(sheet.title) + ("" if _visible(sheet) else " (hidden)")
+            for sheet in self._book.worksheets
+            if sheet is not self._sheet and _has_data(sheet)
+        ]
         if not others:
             return message + ")"
         return (
             f"{message}; the workbook's other sheets: {', '.join(others)}; the import reads "
-            "only the first sheet, so move the one to import to the front)"
+            f"only the {which}, so move the one to import to the front)"
         )
+
+
+def _visible(sheet: Any) -> bool:
+    return getattr(sheet, "sheet_state", "visible") == "visible"
+
+
+def _first_visible(sheets: list[Any]) -> Any:
+    """The first worksheet that is not hidden (a hidden lookup sheet often comes first), or the
+    first one when all are hidden, which Excel itself does not allow."""
+    return next((sheet for sheet in sheets if _visible(sheet)), sheets[0])
 
 
 def _has_data(sheet: Any) -> bool:
@@ -487,6 +533,7 @@ class JsonlSheet:
     """One JSON object per line; its keys are the columns. Lists of scalars join with ``;``."""
 
     format: Format = "jsonl"
+    sheet_name: str | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
