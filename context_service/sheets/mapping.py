@@ -46,6 +46,12 @@ BUILTIN_SOURCES = frozenset({"shopify", "stripe", "hubspot", "zendesk"})
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]{1,2}$")  # 12,5 or 12,50; never 1,234
+# Thousands separators where no other reading exists: a comma group before a decimal point or
+# several comma groups (1,234.50, 1,234,567), and dot groups before a decimal comma or several
+# dot groups (1.234,50, 1.234.567). One group alone (1,234 or 1.234) is left to the checks below.
+_COMMA_GROUPS = re.compile(r"^-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?$")
+_DOT_GROUPS = re.compile(r"^-?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?$")
+_ONE_GROUP = re.compile(r"^-?[0-9]{1,3},[0-9]{3}$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _SPLIT = {"email": re.compile(r"[;,]"), "phone": re.compile(r";")}
 _IDENTIFYING = frozenset(
@@ -164,10 +170,14 @@ def iso_utc(field: str, value: str | None) -> str | None:
 def amount(field: str, value: str | None) -> str | None:
     """A decimal amount in major units, two places: ``"160.9"`` -> ``"160.90"``.
 
-    A decimal comma is accepted when it cannot be a thousands separator (``12,5``, ``12,50``).
+    A decimal comma is accepted when it cannot be a thousands separator (``12,5``, ``12,50``),
+    and thousands separators when they cannot be a decimal mark (``1,234.50``, ``1,234,567``,
+    ``1.234,50``, ``1.234.567``). ``1,234`` could be either, so it is refused with that reason.
+    The rule reads the value alone, so a stored payload maps again to the same amount.
     """
     if value is None:
         return None
+    value = _without_thousands(field, value)
     if _DECIMAL_COMMA.match(value):
         value = value.replace(",", ".")
     if not _AMOUNT.match(value) or len(value) > 18:
@@ -176,6 +186,21 @@ def amount(field: str, value: str | None) -> str | None:
     if len(cents) <= 2 and not value.startswith("-"):
         return f"{int(whole)}.{cents.ljust(2, '0')}"
     return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def _without_thousands(field: str, value: str) -> str:
+    """``value`` without its thousands separators, when they cannot be anything else."""
+    if _ONE_GROUP.match(value):
+        whole, fraction = value.replace(",", ""), value.replace(",", ".")
+        raise MappingError(
+            f"{field}: {value!r} is ambiguous ({whole} with a thousands separator, or "
+            f"{fraction} with a decimal comma); write {whole} or {value}.00, or {fraction}"
+        )
+    if _COMMA_GROUPS.match(value) and "," in value:
+        return value.replace(",", "")
+    if _DOT_GROUPS.match(value) and (value.count(".") > 1 or "," in value):
+        return value.replace(".", "").replace(",", ".")
+    return value
 
 
 def currency(value: str | None) -> str | None:
