@@ -269,8 +269,9 @@ def _import_progress() -> Any:
 
 def _print_import_report(report: ImportReport, show: int) -> None:
     rec = report.records
+    sheet = f" (sheet {report.sheet!r})" if report.sheet else ""
     print(
-        f"imported {report.path} as source {report.source!r}: {report.rows_read} rows in "
+        f"imported {report.path}{sheet} as source {report.source!r}: {report.rows_read} rows in "
         f"{report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s): "
         f"{report.rows_imported} imported, {report.rows_rejected} rejected, "
         f"{report.blank_rows} blank rows skipped"
@@ -375,7 +376,21 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  last error: {run['error']}")
         for stream, cursor in sorted(info["cursors"].items()):
             print(f"  cursor {stream}: {cursor}")
+        for request in info["access_requests"]:
+            print(f"  {_access_request_line(request)}")
     return 0
+
+
+def _access_request_line(r: dict[str, Any]) -> str:
+    """One open request for a person's data, and what to export to answer it."""
+    held = r["profile_id"]
+    answer = f"export GET /v1/profiles/{held}/export" if held else "nothing stored about them"
+    records = ", ".join(f"{kind} {ext}" for kind, ext in r["records"]) or "none"
+    return (
+        f"data request {r['request_id'] or '(no id)'} from {r['account'] or '?'} received "
+        f"{r['received_at']}: {r['kind']} {r['external_id']} ({r['email'] or 'no email'}), "
+        f"records requested: {records}; {answer}"
+    )
 
 
 def cmd_widget_url(args: argparse.Namespace) -> int:

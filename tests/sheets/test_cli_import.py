@@ -10,6 +10,7 @@ import pytest
 from context_service.cli import main
 from context_service.store import Store
 from tests.sheets.helpers import snapshot_for
+from tests.sheets.test_xlsx_visible_sheet import workbook_with_hidden_lookup
 
 MAYA_ROW = (
     "Email,Full Name,Company,Phone,Order Number,Order Date,Total,Currency,Payment Status,Notes\n"
@@ -94,3 +95,14 @@ def test_import_with_an_unknown_encoding_is_an_error_not_a_traceback(
     sheet.write_text("email\nann@example.com\n", encoding="utf-8")
     assert main(["import", str(sheet), "--source", "crm", "--encoding", "nosuch"]) == 2
     assert "unknown encoding 'nosuch'" in capsys.readouterr().err
+
+
+def test_the_report_names_the_worksheet_it_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "store.db"))
+    book = workbook_with_hidden_lookup(
+        tmp_path / "people.xlsx", [["email", "name"], ["ann@example.com", "Ann Lee"]]
+    )
+    assert main(["import", str(book), "--source", "crm"]) == 0
+    assert f"imported {book} (sheet 'Customers') as source 'crm'" in capsys.readouterr().out
