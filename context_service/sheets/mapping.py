@@ -168,7 +168,8 @@ def iso_utc(field: str, value: str | None) -> str | None:
 
 
 def amount(field: str, value: str | None) -> str | None:
-    """A decimal amount in major units, two places: ``"160.9"`` -> ``"160.90"``.
+    """A decimal amount in major units, at least two places: ``"160.9"`` -> ``"160.90"``;
+    more places are kept as written (``"1.234"`` for a three-decimal currency), never rounded.
 
     A decimal comma is accepted when it cannot be a thousands separator (``12,5``, ``12,50``),
     and thousands separators when they cannot be a decimal mark (``1,234.50``, ``1,234,567``,
@@ -185,7 +186,8 @@ def amount(field: str, value: str | None) -> str | None:
     whole, _, cents = value.partition(".")
     if len(cents) <= 2 and not value.startswith("-"):
         return f"{int(whole)}.{cents.ljust(2, '0')}"
-    return str(Decimal(value).quantize(Decimal("0.01")))
+    exact = Decimal(value)
+    return str(exact if len(cents) > 2 else exact.quantize(Decimal("0.01")))
 
 
 def _without_thousands(field: str, value: str) -> str:

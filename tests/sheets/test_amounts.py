@@ -85,3 +85,12 @@ def test_a_lone_1_234_in_a_column_of_decimals_is_rejected_with_its_reason(
     assert rejection.line == 4
     assert "'1,234' is ambiguous" in rejection.reason
     assert snapshot_for(store, "ann@example.com").commerce.orders[0].amount == "1234.50"
+
+
+@pytest.mark.parametrize(
+    ("written", "read"), [("1.234", "1.234"), ("-0.125", "-0.125"), ("12.3456", "12.3456")]
+)
+def test_more_than_two_decimals_are_kept_not_rounded(written: str, read: str) -> None:
+    """A three-decimal currency (KWD, BHD) or a unit price: rounding would change the amount,
+    and the ambiguity message itself tells people to write ``1.234``."""
+    assert amount("order_total", written) == read
