@@ -60,6 +60,9 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     hubspot_client_secret: str | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
     hubspot_portal_id: str | None = None
+    # How often an incremental sync re-reads HubSpot's archived (deleted) objects; a full sync
+    # always does. The same default as ``integrations.hubspot.connector.ARCHIVED_EVERY_SECONDS``.
+    hubspot_archived_every_seconds: int = 3600
 
     zendesk_subdomain: str | None = None
     zendesk_email: str | None = None
@@ -111,7 +114,9 @@ _INT_FIELDS = {
     "max_body_bytes",
     "audit_retention_days",
     "inbox_retention_days",
+    "hubspot_archived_every_seconds",
 }
+_POSITIVE_FIELDS = ("hubspot_archived_every_seconds",)
 SECRET_FIELDS = frozenset(
     {
         "api_keys",
@@ -182,6 +187,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     except msgspec.ValidationError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc
     _check_thresholds(settings)
+    _check_positive(settings)
     return settings
 
 
@@ -192,6 +198,15 @@ def _check_thresholds(settings: Settings) -> None:
             "identity thresholds must satisfy 0 < CONTEXT_SERVICE_IDENTITY_REVIEW_THRESHOLD <= "
             f"CONTEXT_SERVICE_IDENTITY_LINK_THRESHOLD <= 1 (got {review} and {link})"
         )
+
+
+def _check_positive(settings: Settings) -> None:
+    for name in _POSITIVE_FIELDS:
+        value = getattr(settings, name)
+        if value <= 0:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name.upper()} must be a positive integer (got {value})"
+            )
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

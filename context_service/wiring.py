@@ -85,6 +85,7 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             access_token=settings.hubspot_access_token,
             client_secret=settings.hubspot_client_secret,
             base_url=settings.hubspot_base_url,
+            archived_every_seconds=settings.hubspot_archived_every_seconds,
         )
     if "zendesk" in sources:
         found["zendesk"] = ZendeskConnector(

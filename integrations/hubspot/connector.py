@@ -151,7 +151,8 @@ class HubSpotConnector:
     ``access_token`` is a private-app or OAuth token; ``client_secret`` is the app's client
     secret that signs webhooks (deliveries are refused while it is unset). ``sleep`` is used for
     every wait and ``now`` (unix seconds) for pacing and the search window, so tests never sleep.
-    ``archived_every_seconds`` is how often the archived lists (deletions) are read.
+    ``archived_every_seconds`` is how often the archived lists (deletions) are read; the app
+    sets it from ``CONTEXT_SERVICE_HUBSPOT_ARCHIVED_EVERY_SECONDS`` (``context_service.wiring``).
     """
 
     source = SOURCE
