@@ -215,6 +215,11 @@ class _Collected:
         elif action == "merge":
             self._merge(kind, event)
         elif action in _REFETCH:
+            # An ``associationChange`` carries no ``objectId``: its record of the subscription's
+            # type is ``fromObjectId`` (``toObjectId`` is the other end). HubSpot fires one
+            # event per side, "contact.associationChange: Sam -> BlorgCorp" and
+            # "company.associationChange: BlorgCorp -> Sam"
+            # (developers.hubspot.com/changelog/bugfix-webhook-associationchanges).
             target = event.object_id if event.object_id is not None else event.from_object_id
             self._set((kind, _required_id(event, target, "objectId")), "refetch")
 

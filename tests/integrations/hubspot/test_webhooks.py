@@ -140,6 +140,28 @@ def test_merge_refetches_the_primary_and_tombstones_the_merged() -> None:
     ]
 
 
+def association_change(kind: str, from_id: int, to_id: int, association: str) -> dict[str, Any]:
+    """An ``associationChange`` event as HubSpot sends it: no ``objectId``, the record of the
+    subscription's type in ``fromObjectId`` and the other end in ``toObjectId``
+    (developers.hubspot.com/changelog/bugfix-webhook-associationchanges)."""
+    body = event(kind, "associationChange", from_id, associationType=association)
+    del body["objectId"]
+    extra = {"associationRemoved": False, "isPrimaryAssociation": False}
+    return {**body, "fromObjectId": from_id, "toObjectId": to_id, **extra}
+
+
+def test_an_association_change_refetches_the_record_of_its_subscription_type() -> None:
+    body = [
+        association_change("contact", 11, 21, "CONTACT_TO_COMPANY"),
+        association_change("company", 21, 11, "COMPANY_TO_CONTACT"),
+        association_change("deal", 31, 11, "DEAL_TO_CONTACT"),
+    ]
+    delivery = FakeHubSpot().connector().parse_webhook({}, json.dumps(body).encode())
+    assert delivery.refetch == [("contact", "11"), ("company", "21"), ("deal", "31")]
+    assert delivery.problems == []
+    assert len(set(delivery.dedup_ids)) == 3
+
+
 def test_the_last_event_about_a_record_decides() -> None:
     later = event("contact", "restore", 1, occurredAt=1_767_225_999_000)
     body = [later, event("contact", "deletion", 1)]  # out of order, as HubSpot may send them
