@@ -16,6 +16,7 @@ import getpass
 import os
 import sqlite3
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import msgspec
@@ -127,6 +128,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     )
     aliases = ", ".join(result.merged)
     print(f"merged {aliases} into {result.profile_id} (the old ids keep resolving)")
+    _print_merged_away(result.merged_away, shown=set(result.merged))
     return 0
 
 
@@ -138,6 +140,7 @@ def cmd_split(args: argparse.Namespace) -> int:
     )
     moved, rest = ", ".join(result.split_off), ", ".join(result.remaining)
     print(f"split off into {moved}; the rest is in {rest}")
+    _print_merged_away(result.merged_away)
     return 0
 
 
@@ -161,7 +164,22 @@ def cmd_review_decide(args: argparse.Namespace) -> int:
     )
     now_in = ", ".join(result.profile_ids)
     print(f"review item {args.item_id} {result.item.status}; profiles now: {now_in}")
+    _print_merged_away(result.merged_away)
     return 0
+
+
+def _print_merged_away(
+    gone: list[decisions.MergedAway], shown: AbstractSet[str] = frozenset()
+) -> None:
+    """One line per id the decision merged away (beyond those already named): the profile
+    it resolves to now, or that it names no one, so a script does not refresh a dead id."""
+    for item in gone:
+        if item.id in shown:
+            continue
+        if item.resolves_to is None:
+            print(f"{item.id} is no longer a profile and names no one")
+        else:
+            print(f"{item.id} was merged into {item.resolves_to} (it keeps resolving)")
 
 
 def render_audit(audit: ProfileAudit) -> str:

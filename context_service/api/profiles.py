@@ -4,6 +4,7 @@
 ``GET /v1/review`` and ``POST /v1/review/{item_id}``. Each write records binding decisions
 (``identity.decisions``), re-clusters, bumps the versions of the changed profiles and rebuilds
 their snapshots in one transaction, so the answer's profile ids already serve fresh context.
+Every id in an answer's ``changed`` is a live profile; ids merged away are in ``merged_away``.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def merge_profiles(
     data: JSONBody[MergeBody],
 ) -> decisions.MergeResult:
     """Make two or more profiles one. The oldest id survives; the others keep resolving as its
-    aliases. Later automatic runs keep them together. 400 for fewer than two different
-    profiles, 404 for an unknown id."""
+    aliases. Later automatic runs keep them together. ``changed`` lists the live profiles
+    whose members changed; ``merged_away`` each id that is no longer a profile, with the one
+    it resolves to. 400 for fewer than two different profiles, 404 for an unknown id."""
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
     return apply_decision(
@@ -127,8 +129,10 @@ def split_profile(
     data: JSONBody[SplitBody],
 ) -> decisions.SplitResult:
     """The records named leave the profile together; they are never linked to the rest again
-    by an automatic run. The larger part keeps the id. 404 for an unknown profile, 409 for a
-    record that is not a member, 422 when no record would remain."""
+    by an automatic run. The larger part keeps the id. The rest may then join another profile:
+    ``changed`` lists live profiles only, ``merged_away`` each id that stopped being one, with
+    the profile it resolves to. 404 for an unknown profile, 409 for a record that is not a
+    member, 422 when no record would remain."""
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
     keys = [RecordKey(r.source, r.kind, r.external_id) for r in data.records]
@@ -167,7 +171,8 @@ def decide_review(
     data: JSONBody[ReviewBody],
 ) -> decisions.ReviewResult:
     """Accept (one person: their records join) or reject (two people: kept apart for good).
-    404 for an unknown item, 409 for one already decided."""
+    ``changed`` and ``merged_away`` as for a merge. 404 for an unknown item, 409 for one
+    already decided."""
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
     accept = data.decision == "accept"

@@ -3,7 +3,10 @@
 Each writes pair decisions (``identity_decisions``, keyed by record ids) and re-clusters the
 records through the engine, inside the caller's transaction. Because the engine treats these
 decisions as binding on every later run, the incremental path and ``resolve --all`` both keep
-respecting them. The caller bumps versions and rebuilds the snapshots of ``changed``.
+respecting them. The caller bumps versions and rebuilds the snapshots of ``changed``, which
+names live profiles only: an id a decision merged away (its records joined another profile) is
+reported in ``merged_away`` with the profile it resolves to now, so a caller that refreshes
+every id in ``changed`` never meets an alias or a 404.
 
 What each decision records, and why that is enough for ``cluster.cluster_component``:
 
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -79,21 +82,53 @@ class ReviewItemNotFound(DecisionRejected):
     title = "Review item not found"
 
 
+Changed = Annotated[
+    list[str],
+    msgspec.Meta(
+        description="The live profiles whose members changed: each has a new version and a "
+        "fresh snapshot, and can be read by its id. Never an id that stopped being a profile "
+        "(those are in merged_away)."
+    ),
+]
+
+
+class MergedAway(msgspec.Struct):
+    """A profile id that stopped being a profile in this decision: its records joined
+    another profile. ``resolves_to`` is the live profile the id now resolves to as an alias,
+    or ``null`` when it names no one any more (its records went to several profiles evenly)."""
+
+    id: str
+    resolves_to: str | None
+
+
+MergedAwayList = Annotated[
+    list[MergedAway],
+    msgspec.Meta(
+        description="Ids that were profiles before this decision and are not now, each with "
+        "the profile it resolves to (refresh that one instead)."
+    ),
+]
+
+
 class MergeResult(msgspec.Struct):
-    """The surviving profile, the ids that became its aliases, and every profile changed."""
+    """The surviving profile, the ids that became its aliases (``merged``), the live profiles
+    changed, and every id that stopped being a profile with where it now resolves."""
 
     profile_id: str
     merged: list[str]
-    changed: list[str]
+    changed: Changed
+    merged_away: MergedAwayList
 
 
 class SplitResult(msgspec.Struct):
-    """Where the records went: ``split_off`` holds the records named, ``remaining`` the rest."""
+    """Where the records went: ``split_off`` holds the records named, ``remaining`` the rest;
+    a split can let the rest join another profile, so ``merged_away`` may name ids too."""
 
     profile_id: str
     split_off: list[str]
     remaining: list[str]
-    changed: list[str]
+    changed: Changed
+    merged_away: MergedAwayList
 
 
 class ReviewResult(msgspec.Struct):
@@ -101,7 +136,8 @@ class ReviewResult(msgspec.Struct):
 
     item: ReviewView
     profile_ids: list[str]
-    changed: list[str]
+    changed: Changed
+    merged_away: MergedAwayList
 
 
 def merge_profiles(
@@ -135,12 +171,14 @@ def merge_profiles(
     for other in live:
         if other != survivor:
             profiles.merge_into(conn, survivor, other, now)
-    changed = engine.recluster(records) | set(live)
+    touched = engine.recluster(records) | set(live)
     _check_binding(conn, watch, together, "this merge", "Split the profiles first.")
+    changed, merged_away = _outcome(conn, touched)
     return MergeResult(
         profile_id=survivor,
         merged=[pid for pid in live if pid != survivor],
-        changed=sorted(changed),
+        changed=changed,
+        merged_away=merged_away,
     )
 
 
@@ -173,14 +211,16 @@ def split_profile(
     _record(conn, held, "together", decided_by, now, note)
     engine = Engine(conn, region, now, thresholds)
     watch = Watch(conn, engine.reach(members))
-    changed = engine.recluster(sorted(members)) | {live}
+    touched = engine.recluster(sorted(members)) | {live}
     _check_binding(conn, watch, [*apart, *held], "this split", "Merge the profiles first.")
     after = profiles.profiles_of(conn, sorted(members))
+    changed, merged_away = _outcome(conn, touched)
     return SplitResult(
         profile_id=live,
         split_off=sorted({after[rid] for rid in leaving if rid in after}),
         remaining=sorted({after[rid] for rid in rest if rid in after}),
-        changed=sorted(changed),
+        changed=changed,
+        merged_away=merged_away,
     )
 
 
@@ -209,7 +249,7 @@ def decide_review(
     _record(conn, [pair_of(a, b)], "together" if accept else "apart", decided_by, now, note)
     engine = Engine(conn, region, now, thresholds)
     watch = Watch(conn, engine.reach([a, b]))
-    changed = engine.recluster([a, b])
+    touched = engine.recluster([a, b])
     verb = "accepting" if accept else "rejecting"
     _check_binding(
         conn,
@@ -221,11 +261,21 @@ def decide_review(
     )
     item = review_item(conn, item_id)
     assert item is not None  # updated above, in this transaction
+    changed, merged_away = _outcome(conn, touched)
     return ReviewResult(
         item=item,
         profile_ids=sorted(set(profiles.profiles_of(conn, [a, b]).values())),
-        changed=sorted(changed),
+        changed=changed,
+        merged_away=merged_away,
     )
+
+
+def _outcome(conn: sqlite3.Connection, touched: set[str]) -> tuple[list[str], list[MergedAway]]:
+    """Split the profiles a decision touched into the live ones (``changed``: a caller can
+    refresh each) and the ids that are profiles no more, with what each resolves to now."""
+    live = profiles.versions_of(conn, touched)
+    gone = sorted(touched - set(live))
+    return sorted(live), [MergedAway(pid, profiles.canonical_id(conn, pid)) for pid in gone]
 
 
 def _missing_item(conn: sqlite3.Connection, item_id: int) -> str:
@@ -360,6 +410,7 @@ __all__ = [
     "DecisionRejected",
     "DecisionTooLarge",
     "MergeResult",
+    "MergedAway",
     "ReviewItemNotFound",
     "ReviewResult",
     "SplitResult",

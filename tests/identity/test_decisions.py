@@ -83,7 +83,9 @@ def test_merge_makes_one_profile_the_oldest_id_survives_and_the_other_is_an_alia
 
     assert result.profile_id == older
     assert result.merged == [newer]
-    assert {older, newer} <= set(result.changed)
+    # ``changed`` names live profiles only; the merged-away id is reported with its new target.
+    assert result.changed == [older]
+    assert [(m.id, m.resolves_to) for m in result.merged_away] == [(newer, older)]
     assert _pid(store, SHOP1) == _pid(store, HUB2) == older
     assert canonical_id(store.conn, newer) == older
     audit = profile_audit(store.conn, newer)
