@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from context_service.errors import MappingError
-from context_service.identity.carry import carry_decisions
+from context_service.identity.carry import carry_all
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
 from context_service.models import Invoice, Mapped, Order, RecordKey
@@ -423,11 +423,12 @@ class SourceMerges:
         the aliases that remember it (so they follow the survivor, not a record that is gone)
         and people's decisions about it."""
         ids = _record_ids(self.conn, [key for pair in merges for key in pair])
-        for merged, survivor in merges:
-            if merged in ids and survivor in ids and ids[merged] != ids[survivor]:
-                profiles.carry_remembered(self.conn, ids[merged], ids[survivor])
-                if carry_decisions(self.conn, ids[merged], ids[survivor]):
-                    self.rebind.add(ids[survivor])
+        pairs = [(ids[m], ids[s]) for m, s in merges if m in ids and s in ids and ids[m] != ids[s]]
+        for merged, survivor in pairs:
+            profiles.carry_remembered(self.conn, merged, survivor)
+        # The batch's merges together: of contradicting decisions carried to one survivor about
+        # one record, ``apart`` wins, whichever merge came first.
+        self.rebind |= set(carry_all(self.conn, pairs))
 
     def finish(self) -> set[str]:
         """After resolution: alias what waited for a survivor (each alias remembers the

@@ -94,16 +94,7 @@ def _merged_into_1(external_id: str) -> RawPayload:
     "first",
     [
         pytest.param("2", id="apart-first"),
-        pytest.param(
-            "3",
-            id="together-first",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="sync/ingest.py SourceMerges._carry still calls carry_decisions once "
-                "per merge, so the first merge processed wins; it must call carry_all once "
-                "with the batch's merges",
-            ),
-        ),
+        pytest.param("3", id="together-first"),
     ],
 )
 def test_one_batch_of_vendor_merges_keeps_the_contact_apart_in_either_order(
