@@ -354,7 +354,11 @@ class VendorObject(msgspec.Struct, frozen=True):
     event's ``created``), for vendors whose objects carry no ``updated_at`` of their own.
     ``deleted`` marks a deletion notice that carries only the id. ``merged_into`` is set on the
     deletion notice of a record the vendor merged into another of the same kind (HubSpot's
-    ``contact.merge``): the external id of the record that survived.
+    ``contact.merge``): the external id of the record that survived. ``only_if_stored`` marks a
+    deletion notice that applies to a record already stored and to nothing else (a listing of
+    the vendor's recycle bin names objects never held here): for a record never stored it
+    changes nothing, where a plain deletion notice is kept as a tombstone so that an older copy
+    arriving later cannot bring the record back.
     """
 
     kind: str
@@ -362,6 +366,7 @@ class VendorObject(msgspec.Struct, frozen=True):
     observed_at: str | None = None
     deleted: bool = False
     merged_into: str | None = None
+    only_if_stored: bool = False
 
 
 class Page(msgspec.Struct):

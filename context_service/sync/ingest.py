@@ -38,7 +38,8 @@ class RawPayload(msgspec.Struct, frozen=True):
 
     ``observed_at`` stands in for ``updated_at`` when the vendor's object has none (Stripe); a
     ``deleted`` payload is a deletion notice that may carry only the id; ``merged_into`` names
-    the record of the same source and kind that the vendor merged this one into.
+    the record of the same source and kind that the vendor merged this one into; an
+    ``only_if_stored`` deletion changes nothing when the record was never stored (no tombstone).
     """
 
     source: str
@@ -47,6 +48,7 @@ class RawPayload(msgspec.Struct, frozen=True):
     observed_at: str | None = None
     deleted: bool = False
     merged_into: str | None = None
+    only_if_stored: bool = False
 
 
 class Rejection(msgspec.Struct):
@@ -288,6 +290,9 @@ def _ingest_one(
         report.rejections.append(
             Rejection(item.item.source, item.item.kind, item.key.external_id, reason)
         )
+        return
+    if item.item.only_if_stored and mapped.deleted and mapped.key not in known:
+        report.unchanged += 1  # a deletion of a record never stored: nothing to delete
         return
     if touched.guard is not None and touched.guard.blocks(mapped):
         report.suppressed += 1

@@ -203,7 +203,15 @@ def _commit_page(
     deferred: _Deferred,
 ) -> None:
     items = [
-        RawPayload(source, obj.kind, obj.payload, obj.observed_at, obj.deleted, obj.merged_into)
+        RawPayload(
+            source,
+            obj.kind,
+            obj.payload,
+            obj.observed_at,
+            obj.deleted,
+            obj.merged_into,
+            obj.only_if_stored,
+        )
         for obj in page.objects
     ]
     with store.transaction() as conn:

@@ -183,6 +183,7 @@ def _apply_one(
             o.observed_at or delivery.occurred_at or (row.received_at if o.deleted else None),
             o.deleted,
             o.merged_into,
+            o.only_if_stored,
         )
         for o in objects
     ]

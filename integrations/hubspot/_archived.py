@@ -65,11 +65,14 @@ def deleted_ms(obj: Json) -> int | None:
     return max(known) if known else None
 
 
-def tombstone(kind: str, obj: Json) -> VendorObject:
-    """The deletion notice of one archived object, dated by ``deleted_ms``."""
+def tombstone(kind: str, obj: Json, *, only_if_stored: bool = False) -> VendorObject:
+    """The deletion notice of one archived object, dated by ``deleted_ms``; with
+    ``only_if_stored`` it deletes a stored record and stores nothing for any other."""
     when = _deleted_at(obj, f"archived {kind}")
     payload = {"id": str(obj["id"]), "archived": True, "archivedAt": obj.get("archivedAt")}
-    return VendorObject(kind, payload, observed_at=iso_utc(when), deleted=True)
+    return VendorObject(
+        kind, payload, observed_at=iso_utc(when), deleted=True, only_if_stored=only_if_stored
+    )
 
 
 class ArchivedStream:
@@ -121,7 +124,8 @@ class ArchivedStream:
                 following = ArchivedCursor(state.since, listed, high, after)
             else:
                 following = ArchivedCursor(min(high, max(upper, state.since)), listed)
-            yield Page([tombstone(self.spec.kind, o) for o in fresh], encode_cursor(following))
+            notices = [tombstone(self.spec.kind, o, only_if_stored=True) for o in fresh]
+            yield Page(notices, encode_cursor(following))
             if after is None:
                 return
 

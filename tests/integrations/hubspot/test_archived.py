@@ -218,3 +218,32 @@ def test_a_refetch_answered_404_deletes_the_record_and_a_restore_brings_it_back(
     assert run_sync(store, fake.connector(), ctx).status == "ok"
     assert state(store, people[0])[0] == 0
     assert "moved@example.com" in emails(store)
+
+
+def hubspot_rows(store: Store) -> set[tuple[str, str]]:
+    rows = store.conn.execute("SELECT kind, external_id FROM records WHERE source = 'hubspot'")
+    return {(str(kind), str(ext)) for kind, ext in rows}
+
+
+def test_a_full_sync_stores_nothing_for_archived_objects_never_stored(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeHubSpot()
+    people = populate(fake, contacts=2)
+    strangers = [fake.add("contacts", now_ms(fake) - 600_000)["id"] for _ in range(3)]
+    for stranger in strangers:  # deleted in HubSpot before this store ever saw them
+        fake.archive("contacts", stranger, now_ms(fake) - 300_000)
+    old_deal = fake.add("deals", now_ms(fake) - 600_000)["id"]
+    fake.archive("deals", old_deal, now_ms(fake) - 300_000)
+    outcome = run_sync(store, fake.connector(), ctx, full=True)
+    assert outcome.status == "ok", outcome.error
+    stored = hubspot_rows(store)
+    assert not {("contact", s) for s in strangers} & stored
+    assert ("deal", old_deal) not in stored
+    assert store.conn.execute("SELECT count(*) FROM records WHERE deleted = 1").fetchone() == (0,)
+    fake.archive("contacts", people[0], now_ms(fake) - 60_000)  # one we hold: still deleted
+    fake.clock += HOUR
+    assert run_sync(store, fake.connector(), ctx, full=True).status == "ok"
+    assert state(store, people[0])[0] == 1
+    assert "person0@example.com" not in emails(store)
+    assert not {("contact", s) for s in strangers} & hubspot_rows(store)
