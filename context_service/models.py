@@ -387,6 +387,22 @@ class Stream(Protocol):
         ...
 
 
+class AccessRequest(msgspec.Struct, frozen=True):
+    """A person's request for the data held about them, passed on by a vendor (Shopify
+    ``customers/data_request``): the vendor's request id, the account it came through (a shop
+    domain), the person-like record it names, the contact details the vendor sent, and the
+    other records it names (``("order", id)``). It is recorded, not answered by itself: the
+    operator sends the export to whoever must answer the person."""
+
+    kind: str
+    external_id: str
+    request_id: str | None = None
+    account: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    records: list[tuple[str, str]] = []
+
+
 class Delivery(msgspec.Struct):
     """A verified webhook delivery: dedup ids and the objects it carries.
 
@@ -405,6 +421,8 @@ class Delivery(msgspec.Struct):
     nothing is suppressed, so a restore brings it back. ``remove_source`` asks for every record
     of the source to be deleted the same way (Shopify ``shop/redact``, sent after a shop
     uninstalled the app), and its cursors forgotten, so a new install starts with a backfill.
+    ``access_requests`` are requests for a person's data (``AccessRequest``), recorded for the
+    operator to answer.
     """
 
     dedup_ids: list[str]
@@ -417,6 +435,7 @@ class Delivery(msgspec.Struct):
     problems: list[str] = []  # parts of the delivery skipped because they could not be read
     batch: bool = False
     remove_source: bool = False
+    access_requests: list[AccessRequest] = []
 
 
 class Connector(Protocol):

@@ -332,6 +332,28 @@ CREATE TABLE profile_alias_members (
 CREATE INDEX profile_alias_members_record ON profile_alias_members (record_id);
 """
 
+# Requests for a person's data passed on by a vendor (Shopify ``customers/data_request``), kept
+# until the operator has answered them; a vendor's request id is recorded once.
+_V15_ACCESS_REQUESTS = """
+CREATE TABLE access_requests (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    request_id TEXT,
+    account TEXT,
+    kind TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    email TEXT,
+    phone TEXT,
+    records TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    inbox_id INTEGER,
+    status TEXT NOT NULL DEFAULT 'open',
+    closed_at TEXT
+);
+CREATE UNIQUE INDEX access_requests_vendor_id ON access_requests (source, request_id)
+    WHERE request_id IS NOT NULL;
+CREATE INDEX access_requests_status ON access_requests (status, source);
+"""
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
@@ -348,6 +370,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0012_rejected_payload", _V12_REJECTED_PAYLOAD),
     ("0013_inbox_status_index", _V13_INBOX_STATUS_INDEX),
     ("0014_alias_members", _V14_ALIAS_MEMBERS),
+    ("0015_access_requests", _V15_ACCESS_REQUESTS),
 ]
 
 

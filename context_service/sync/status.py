@@ -1,4 +1,5 @@
-"""Per-source sync status: last run, cursors, record and rejection counts, webhook inbox.
+"""Per-source sync status: last run, cursors, record and rejection counts, webhook inbox, and
+the open requests for a person's data that a vendor passed on (with the profile to export).
 
 Shared by ``GET /v1/sync`` and ``context-service status``.
 """
@@ -9,7 +10,8 @@ from typing import Any
 
 import msgspec
 
-from context_service.store import Store
+from context_service.models import RecordKey
+from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 
@@ -19,8 +21,9 @@ def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
     conn = store.conn
     runs = cursor_store.last_runs(conn)
     inbox = inbox_store.counts(conn)
+    requests = _open_access_requests(conn)
     out: dict[str, Any] = {}
-    for source in sorted(set(sources) | set(runs) | _sources_with_records(conn)):
+    for source in sorted(set(sources) | set(runs) | _sources_with_records(conn) | set(requests)):
         run = runs.get(source)
         out[source] = {
             "last_run": msgspec.to_builtins(run) if run else None,
@@ -28,7 +31,22 @@ def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
             "records": _count(conn, source, "1"),
             "records_rejected": _count(conn, source, "error IS NOT NULL"),
             "webhooks": {status: n for (src, status), n in inbox.items() if src == source},
+            "access_requests": requests.get(source, []),
         }
+    return out
+
+
+def _open_access_requests(conn: Any) -> dict[str, list[dict[str, Any]]]:
+    """Open access requests per source, each with the profile that now holds the record it
+    names (``None`` while nothing is stored about it)."""
+    found = access_requests.open_requests(conn)
+    keys = [RecordKey(r.source, r.kind, r.external_id) for r in found]
+    held = profiles.profiles_of_keys(conn, keys)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for request, key in zip(found, keys, strict=True):
+        entry = msgspec.to_builtins(request)
+        entry["profile_id"] = held.get(key)
+        out.setdefault(request.source, []).append(entry)
     return out
 
 

@@ -9,11 +9,13 @@ retries it, and answered ``MappingError`` (422), never 500.
 
 ``apply_pending`` runs right after the response (and at startup, for anything a crash left
 behind): it maps the delivery's objects, fetches what a partial delivery points at, erases what
-a redaction asks to erase, rebuilds the affected snapshots, and marks the delivery applied, all
-in one transaction. A delivery another applier settled meanwhile is skipped, so concurrent
-appliers apply it once; one that fails is marked ``failed`` with the reason and the others
-still go on. A deletion notice with no time of its own counts as observed when it was
-received, so an older copy of the object delivered after it cannot bring it back.
+a redaction asks to erase, records the requests for a person's data it passes on (for the
+operator to answer; see ``store.access_requests``), rebuilds the affected snapshots, and marks
+the delivery applied, all in one transaction. A delivery another applier settled meanwhile is
+skipped, so concurrent appliers apply it once; one that fails is marked ``failed`` with the
+reason and the others still go on. A deletion notice with no time of its own counts as
+observed when it was received, so an older copy of the object delivered after it cannot bring
+it back.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import msgspec
 from context_service.errors import MappingError, RetriableError, WebhookRejected
 from context_service.models import Connector, RecordKey, VendorObject
 from context_service.snapshot.materialize import materialize
-from context_service.store import Store, profiles
+from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
@@ -192,6 +194,8 @@ def _apply_one(
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
             ingest_batch(store, items, ctx)
+            for request in delivery.access_requests:
+                access_requests.add(conn, source, request, row.received_at, row.id)
             if delivery.erase or delivery.remove or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]

@@ -192,8 +192,9 @@ def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None
 
 def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     """Blank inbox bodies, delete rejected raw payloads and clear the rejected payloads kept
-    beside good records that mention the person; also clear sync-run notes that do. Returns
-    (inbox rows, rejected payloads)."""
+    beside good records that mention the person; also clear sync-run notes that do, and the
+    contact details of their recorded access requests. Returns (inbox rows, rejected
+    payloads)."""
     if not needles.texts and not needles.digits:
         return 0, 0
     inbox = [
@@ -230,6 +231,14 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     ]
     conn.executemany(
         "UPDATE sync_runs SET note = NULL, error = NULL WHERE id = ?", [(i,) for i in runs]
+    )
+    asked = [
+        int(row[0])
+        for row in conn.execute("SELECT id, email, phone, external_id FROM access_requests")
+        if any(needles.found_in(part) for part in (row[1] or "", row[2] or "", f'"{row[3]}"'))
+    ]
+    conn.executemany(
+        "UPDATE access_requests SET email = NULL, phone = NULL WHERE id = ?", [(i,) for i in asked]
     )
     return len(inbox), len(rejected) + len(kept)
 

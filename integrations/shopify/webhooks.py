@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from context_service.errors import MappingError, WebhookRejected
+from context_service.models import AccessRequest
 from integrations._connector import Delivery, VendorObject
 from integrations._convert import iso_utc
 from integrations._webhooks import hmac_base64, matches_any, require_fresh, require_secret
@@ -170,6 +171,33 @@ def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
     return erase + [("order", str(order)) for order in orders if order is not None]
 
 
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _data_request(headers: Mapping[str, str], body: Mapping[str, Any], topic: str) -> AccessRequest:
+    """``customers/data_request``: a customer asked the shop owner for their data; the shop
+    owner expects it from every app that holds it. The body names the shop, the customer (id,
+    email, phone), the orders they asked about and the request's id."""
+    customer = body.get("customer")
+    if not isinstance(customer, dict):
+        raise MappingError(f"shopify {topic}: field `customer` is missing", source=SOURCE)
+    orders = body.get("orders_requested") or []
+    if not isinstance(orders, list):
+        raise MappingError(f"shopify {topic}: `orders_requested` is not a list", source=SOURCE)
+    request = body.get("data_request")
+    request_id = request.get("id") if isinstance(request, dict) else None
+    return AccessRequest(
+        kind="customer",
+        external_id=_required_id(customer, "id", topic),
+        request_id=None if request_id is None else str(request_id),
+        account=_text(body.get("shop_domain")) or _text(header(headers, "Shop-Domain")),
+        email=_text(customer.get("email")),
+        phone=_text(customer.get("phone")),
+        records=[("order", str(order)) for order in orders if order is not None],
+    )
+
+
 def _edited_order(body: Mapping[str, Any], topic: str) -> str:
     """The id of the order an ``orders/edited`` body (``{"order_edit": {...}}``) names."""
     edit = body.get("order_edit")
@@ -191,8 +219,8 @@ def _merge(delivery: Delivery, body: Mapping[str, Any], topic: str) -> None:
     delivery.refetch = [("customer", kept)]
 
 
-def _route(delivery: Delivery, body: dict[str, Any]) -> None:
-    """Fill ``delivery``'s objects, refetch and erase lists from its topic."""
+def _route(delivery: Delivery, body: dict[str, Any], headers: Mapping[str, str]) -> None:
+    """Fill ``delivery``'s objects, refetch, erase and access request lists from its topic."""
     topic = delivery.topic
     if topic in _OBJECT_TOPICS:
         _required_id(body, "id", topic)
@@ -207,13 +235,15 @@ def _route(delivery: Delivery, body: dict[str, Any]) -> None:
         delivery.refetch = [("order", _edited_order(body, topic))]
     elif topic == "customers/redact":
         delivery.erase = _redaction(body, topic)
+    elif topic == "customers/data_request":
+        delivery.access_requests = [_data_request(headers, body, topic)]
     elif topic == "customers/merge":
         _merge(delivery, body, topic)
     elif topic == "shop/redact":
         # 48 hours after the shop uninstalled the app: delete everything held from it (the
         # connector has checked that the delivery is for the shop this service syncs).
         delivery.remove_source = True
-    # customers/data_request and unknown topics carry nothing to store.
+    # Unknown topics carry nothing to store.
 
 
 def parse(headers: Mapping[str, str], raw_body: bytes) -> Delivery:
@@ -226,5 +256,5 @@ def parse(headers: Mapping[str, str], raw_body: bytes) -> Delivery:
     delivery = Delivery(
         dedup_ids=_dedup_ids(headers), topic=topic, occurred_at=_occurred_at(headers, body)
     )
-    _route(delivery, body)
+    _route(delivery, body, headers)
     return delivery
