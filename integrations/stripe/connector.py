@@ -16,8 +16,15 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   types are listed in several requests (at most 20 a request), and an event created while a
   later group is listed would otherwise move the cursor past an event of an earlier group
   created just before it, which that group's listing did not yet see; the next run takes them.
-  The window is listed an hour at a time (``created[gte]`` and ``created[lt]``,
-  ``EVENTS_SLICE_SECONDS``), so a run catching up on days of events holds one hour of them.
+  Each type group lists the window in slices of its own (``created[gte]`` and ``created[lt]``),
+  and events are emitted, sorted, once every group has listed past them. A slice must fit in
+  one page: a group's first slice is the whole window, so a quiet day (or a quiet 29 days) costs
+  one request per group. A slice with more than a page is not paged through (its newest pages
+  would be held while its oldest are fetched) but narrowed, to about three quarters of a page at
+  the rate its first page showed (an eighth to a half of the slice), and listed again; each
+  next slice aims at three quarters of a page at the rate just seen (half to twice as wide).
+  Only a slice of one second is paged through, whatever its size. So a run holds about a page
+  per group (or one busy second) however long the window, and the cursor moves page by page.
   When the starting point is older than Stripe's 30-day window the stream yields one page with no
   objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
   stream and backfill again.
@@ -57,7 +64,6 @@ __all__ = [
     "BACKFILL_STREAMS",
     "EVENTS_MARGIN_SECONDS",
     "EVENTS_SETTLE_SECONDS",
-    "EVENTS_SLICE_SECONDS",
     "EVENT_WINDOW_SECONDS",
     "StripeConnector",
     "stripe_should_retry",
@@ -68,7 +74,6 @@ EVENT_WINDOW_SECONDS = 30 * 86_400  # "List events, going back up to 30 days"
 EVENTS_MARGIN_SECONDS = 300  # lookback for a first events run (clock skew, slow backfill pages)
 # Events younger than this at the start of a run wait for the next one (see the module docstring).
 EVENTS_SETTLE_SECONDS = 60
-EVENTS_SLICE_SECONDS = 3600  # the events listed (and held) at once: one hour of the window
 IDLE_ADVANCE_SECONDS = 86_400  # an idle events cursor moves up to now - margin once a day
 MAX_TYPES_PER_REQUEST = 20  # Stripe accepts at most 20 `types[]` per events request
 WINDOW_NOTE = "events cursor older than Stripe's 30-day window: full backfill required"
@@ -112,6 +117,15 @@ class _EventsCursor(msgspec.Struct, omit_defaults=True):
 class _ListBody(msgspec.Struct):
     data: list[dict[str, Any]]
     has_more: bool = False
+
+
+class _Group(msgspec.Struct):
+    """One request's worth of event types, listed slice by slice."""
+
+    types: tuple[str, ...]
+    listed_to: int  # every event of these types created before this second has been listed
+    width: int  # the next slice's width in seconds
+    held: list[Event] = []  # listed, new, not emitted yet; oldest first
 
 
 def _batched(items: Iterable[_T], size: int) -> Iterator[tuple[_T, ...]]:
@@ -194,8 +208,7 @@ class EventsStream:
             yield Page([], None, note=WINDOW_NOTE)
             return
         horizon, emitted = int(now) - EVENTS_SETTLE_SECONDS, False
-        for low in range(start.created, horizon, EVENTS_SLICE_SECONDS):
-            events = self._window(start, low, min(low + EVENTS_SLICE_SECONDS, horizon))
+        for events in self._slices(start, horizon):
             for chunk in _batched(events, self._connector.page_size):
                 start, emitted = _advance(start, chunk), True
                 objects = [obj for event in chunk for obj in event_objects(event)]
@@ -205,20 +218,52 @@ class EventsStream:
             if quiet is not None:
                 yield Page([], encode_cursor(quiet))
 
-    def _window(self, state: _EventsCursor, low: int, high: int) -> list[Event]:
-        """Events after ``state`` created in ``[low, high)``, oldest first (Stripe's order kept
-        within a second). One slice of the window at a time: a run catching up on days of
-        events holds one slice in memory, not all of them."""
-        seen = _event_ids(state)
-        found: dict[str, Event] = {}
-        for types in _batched(EVENT_TYPES, MAX_TYPES_PER_REQUEST):
-            listed = self._list(low, high, types)
-            for event in reversed(listed):
-                if low <= event.created < high and _is_new(event, state, seen):
-                    found.setdefault(event.id, event)
-        return sorted(found.values(), key=lambda event: event.created)
+    def _slices(self, state: _EventsCursor, horizon: int) -> Iterator[list[Event]]:
+        """The new events of ``[state.created, horizon)``, oldest first, in batches.
 
-    def _list(self, low: int, high: int, types: tuple[str, ...]) -> list[Event]:
+        Each type group is listed on its own, one slice at a time; a batch is every held event
+        created before the second that all groups have been listed to, so it is complete.
+        """
+        groups = [
+            _Group(types, state.created, horizon - state.created)
+            for types in _batched(EVENT_TYPES, MAX_TYPES_PER_REQUEST)
+        ]
+        frontier = state.created
+        while frontier < horizon:
+            for group in groups:
+                if group.listed_to == frontier:
+                    self._extend(group, state, horizon)
+            frontier = min(group.listed_to for group in groups)
+            ready: dict[str, Event] = {}
+            for group in groups:
+                ready.update((event.id, event) for event in group.held if event.created < frontier)
+                group.held = [event for event in group.held if event.created >= frontier]
+            yield sorted(ready.values(), key=lambda event: event.created)
+
+    def _extend(self, group: _Group, state: _EventsCursor, horizon: int) -> None:
+        """List ``group``'s next slice, one page at most (one second is paged through), and hold
+        its new events; a slice with more than a page is narrowed and listed again."""
+        low, page_size = group.listed_to, self._connector.page_size
+        while True:
+            high = min(low + group.width, horizon)
+            listed, complete = self._list(low, high, group.types, whole=high - low <= 1)
+            if complete:
+                break
+            group.width = _narrowed(low, high, min(event.created for event in listed))
+        seen = _event_ids(state)
+        group.held.extend(
+            event
+            for event in reversed(listed)
+            if low <= event.created < high and _is_new(event, state, seen)
+        )
+        group.listed_to = high
+        group.width = _widened(high - low, len(listed), page_size)
+
+    def _list(
+        self, low: int, high: int, types: tuple[str, ...], *, whole: bool
+    ) -> tuple[list[Event], bool]:
+        """The events of ``types`` created in ``[low, high)``, newest first, and whether that is
+        all of them: unless ``whole``, only the first page is fetched."""
         params = (
             ("created[gte]", str(low)),
             ("created[lt]", str(high)),
@@ -228,7 +273,26 @@ class EventsStream:
         events: list[Event] = []
         for body in self._connector.list_pages("/v1/events", params, name, None):
             events.extend(_decode_listed(obj, name) for obj in body.data)
-        return events
+            if body.has_more and not whole:
+                return events, False
+        return events, True
+
+
+def _narrowed(low: int, high: int, oldest: int) -> int:
+    """The width to list from ``low`` after ``[low, high)`` had more than a page, whose first
+    (newest) page reached back to ``oldest``: three quarters of the time that page spanned,
+    so about three quarters of a page at its rate, but from an eighth to a half of the slice."""
+    width = high - low
+    return max(1, min(max((high - max(oldest, low)) * 3 // 4, width // 8), width // 2))
+
+
+def _widened(width: int, count: int, page_size: int) -> int:
+    """The next slice's width after ``width`` seconds held ``count`` events: about three
+    quarters of a page at that rate, but from half to twice ``width`` (twice when empty)."""
+    if count == 0:
+        return 2 * width
+    aim = width * 3 * page_size // (4 * count)
+    return max(1, width // 2, min(aim, 2 * width))
 
 
 def _quiet_cursor(

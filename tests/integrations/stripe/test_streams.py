@@ -14,7 +14,6 @@ from integrations.stripe import map_record
 from integrations.stripe.connector import (
     EVENTS_MARGIN_SECONDS,
     EVENTS_SETTLE_SECONDS,
-    EVENTS_SLICE_SECONDS,
     WINDOW_NOTE,
 )
 from integrations.stripe.webhooks import EVENT_TYPES
@@ -106,29 +105,6 @@ def test_events_stream_lists_explicit_types_in_groups_of_twenty(fake: FakeStripe
     assert sorted(t for types in listed for t in types) == sorted(EVENT_TYPES)
     assert {r.url.params["created[gte]"] for r in fake.requests} == {str(START)}
     assert {r.url.params["created[lt]"] for r in fake.requests} == {str(START + 10)}
-
-
-def test_a_long_catch_up_is_listed_an_hour_at_a_time_oldest_first(fake: FakeStripe) -> None:
-    """A run resuming after days held the whole window in memory before its first commit; it
-    now lists and emits one hour of events at a time, in order, each event once."""
-    customers = fake.objects["customer"][:3]
-    for hour, cus in enumerate(customers):
-        fake.emit_event(
-            "customer.updated",
-            {**cus, "email": f"h{hour}@example.com"},
-            created=START + hour * 3600 + 100,
-        )
-    fake.advance(3 * 3600 + EVENTS_SETTLE_SECONDS + 10)
-    found = pages(fake.connector(), "events", json.dumps({"created": START}))
-    emails = [o.payload["email"] for p in found for o in p.objects]
-    assert emails == ["h0@example.com", "h1@example.com", "h2@example.com"]
-    spans = {
-        int(r.url.params["created[lt]"]) - int(r.url.params["created[gte]"]) for r in fake.requests
-    }
-    assert max(spans) <= EVENTS_SLICE_SECONDS
-    cursors = [json.loads(p.cursor or "")["created"] for p in found]
-    assert cursors == sorted(cursors)
-    assert pages(fake.connector(), "events", found[-1].cursor) == []  # nothing twice
 
 
 def test_events_are_emitted_oldest_first_with_the_same_second_tie_break(fake: FakeStripe) -> None:
