@@ -79,6 +79,11 @@ EVENT_TYPES: tuple[str, ...] = (
 _KINDS = {name: name for name in ("customer", "subscription", "invoice", "charge", "dispute")}
 # Events whose object no longer exists afterwards (a draft invoice can be deleted).
 _DELETIONS = frozenset({"customer.deleted", "invoice.deleted"})
+# Events about an object that does not exist yet, skipped with this reason (an endpoint that
+# subscribes to ``invoice.*`` gets them; the events stream does not list them).
+_PREVIEWS = {
+    "invoice.upcoming": "an upcoming invoice is a preview of one not created yet (no invoice id)",
+}
 _THIN_EVENT = "v2.core.event"
 # Unix seconds in ASCII digits; the bound keeps ``int()`` away from absurd inputs (``str.isdigit``
 # also accepts "²" and other digits ``int`` refuses, and ``int`` refuses over 4300 digits).
@@ -185,26 +190,30 @@ def decode_event(raw: bytes | Mapping[str, Any]) -> Event:
 def event_objects(event: Event) -> list[VendorObject]:
     """The object an event carries, as a ``VendorObject`` observed at the event's time.
 
-    Unknown object types give an empty list; ``customer.deleted`` marks the object deleted. An
-    object of a known type without a string id is passed on all the same, so that ingestion
-    keeps it raw with the reason it cannot be mapped instead of dropping it unseen; a deletion
-    without an id names nothing and gives an empty list.
+    Unknown object types and previews (``invoice.upcoming``) give an empty list;
+    ``customer.deleted`` marks the object deleted. An object of a known type without a string id
+    is passed on all the same, so that ingestion keeps it raw with the reason it cannot be
+    mapped instead of dropping it unseen; a deletion without an id names nothing and gives an
+    empty list.
     """
     obj = event.data.object
     kind = _KINDS.get(str(obj.get("object")))
     deleted = event.type in _DELETIONS
-    if kind is None or (deleted and not isinstance(obj.get("id"), str)):
+    if kind is None or event.type in _PREVIEWS or (deleted and not isinstance(obj.get("id"), str)):
         return []
     observed = iso_utc(event.created)
     return [VendorObject(kind, obj, observed_at=observed, deleted=deleted)]
 
 
 def parse_delivery(raw_body: bytes) -> Delivery:
-    """A verified webhook body as a ``Delivery`` deduplicated by its event id."""
+    """A verified webhook body as a ``Delivery`` deduplicated by its event id; a preview event
+    carries no object and says why in ``problems``."""
     event = decode_event(raw_body)
+    preview = _PREVIEWS.get(event.type)
     return Delivery(
         dedup_ids=[event.id],
         topic=event.type,
         objects=event_objects(event),
         occurred_at=iso_utc(event.created),
+        problems=[f"stripe {event.type} {event.id} skipped: {preview}"] if preview else [],
     )

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from context_service.errors import MappingError, WebhookRejected
+from context_service.store import Store
+from context_service.sync import IngestContext, apply_pending, receive
 from integrations._connector import Delivery, VendorObject
 from integrations.stripe import StripeConnector, map_record
 from integrations.stripe.webhooks import EVENT_TYPES, parse_signature_header
@@ -213,3 +215,44 @@ def test_malformed_bodies_are_mapping_errors(body: bytes) -> None:
 def test_thin_events_say_why() -> None:
     with pytest.raises(MappingError, match="thin event"):
         vector_connector(None).parse_webhook({}, json.dumps(THIN_EVENT).encode())
+
+
+def _upcoming_invoice_event() -> dict[str, Any]:
+    """``invoice.upcoming``: the invoice Stripe will create, previewed days ahead. It has no id
+    (an upcoming invoice is not created yet); the rest is the published invoice example."""
+    preview = {k: v for k, v in refdata("stripe", "invoice.json").items() if k != "id"}
+    return {
+        "id": "evt_upcoming_1",
+        "object": "event",
+        "type": "invoice.upcoming",
+        "created": 1_767_225_700,
+        "data": {"object": preview},
+    }
+
+
+def test_upcoming_invoice_events_are_skipped_with_a_reason() -> None:
+    event = _upcoming_invoice_event()
+    delivery = vector_connector(None).parse_webhook({}, json.dumps(event).encode())
+    assert (delivery.topic, delivery.objects) == ("invoice.upcoming", [])
+    assert delivery.dedup_ids == ["evt_upcoming_1"]
+    [problem] = delivery.problems
+    assert "evt_upcoming_1" in problem
+    assert "upcoming invoice" in problem
+    assert "skipped" in problem
+    # With a preview id (``upcoming_...``) it is still no invoice to store.
+    event["data"]["object"]["id"] = "upcoming_in_1MtHbELkdIwHu7ix"
+    assert vector_connector(None).parse_webhook({}, json.dumps(event).encode()).objects == []
+
+
+def test_an_upcoming_invoice_delivery_is_applied_without_a_rejected_record(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeStripe()
+    headers, body = fake.signed(_upcoming_invoice_event())
+    connector = fake.connector()
+    assert receive(store, connector, headers, body, URL, fake.now()).status == "accepted"
+    assert apply_pending(store, {"stripe": connector}, ctx) == 1
+    assert store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+    [(status, note)] = store.conn.execute("SELECT status, error FROM webhook_inbox").fetchall()
+    assert status == "applied"
+    assert "upcoming invoice" in note
