@@ -46,7 +46,7 @@ from context_service.settings import load_settings
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
-from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES, SNAPSHOT_WINDOW
+from context_service.sync.runner import BACKGROUND_AFTER_PAGES, SNAPSHOT_WINDOW, drain_due
 from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
 
@@ -94,7 +94,7 @@ def import_batches(
                     store.path, ctx.links, ctx.region, window=SNAPSHOT_WINDOW
                 )
             report = ingest_batch(store, page, ctx, defer_snapshots=True, background=background)
-            if number % DRAIN_EVERY_PAGES == 0:
+            if drain_due(number, background):
                 drain_snapshots(store, ctx, background=background)
             wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
             seen, rejected = seen + report.seen, rejected + report.rejected

@@ -2,10 +2,11 @@
 
 Changed profiles are queued with each page and their snapshots rebuilt once, at the end of the
 run, by a worker process and this one together; a long backfill also hands them to the worker
-every ``SNAPSHOT_WINDOW`` seconds and drains every ``DRAIN_EVERY_PAGES`` pages, so no snapshot
-lags far behind. Not once per page: a customer's orders, subscriptions and invoices come in
-other streams, and building the profile after each of them cost three to four builds per
-profile in the ingest bench.
+every ``SNAPSHOT_WINDOW`` seconds, so no snapshot lags far behind (without a worker, or once it
+has failed, this process drains the queue every ``DRAIN_EVERY_PAGES`` pages instead). Not
+once per page: a customer's orders, subscriptions and invoices come in other streams, and
+building the profile after each of them cost three to four builds per profile in the ingest
+bench.
 
 A run killed at any moment (crash, Ctrl-C, a vendor that keeps failing) leaves every committed
 page in the store with the cursor that follows it, so the next run resumes exactly there: no
@@ -107,7 +108,7 @@ class _Deferred:
             self.background = BackgroundSnapshots(
                 self.store.path, self.ctx.links, self.ctx.region, window=SNAPSHOT_WINDOW
             )
-        if self.pages % DRAIN_EVERY_PAGES == 0:  # a long backfill shows progress as it goes
+        if drain_due(self.pages, self.background):
             self.drain()
 
     def drain(self) -> None:
@@ -116,6 +117,15 @@ class _Deferred:
     def close(self) -> None:
         if self.background is not None:
             self.background.close()
+
+
+def drain_due(pages: int, background: BackgroundSnapshots | None) -> bool:
+    """Whether a long backfill should stop and build the queued snapshots itself after
+    ``pages`` pages: only every ``DRAIN_EVERY_PAGES`` pages, and only without a working worker
+    (one that works gets the queue every ``SNAPSHOT_WINDOW`` seconds; draining as well would
+    make this process build half of it, off the pages it should be ingesting)."""
+    working = background is not None and background.error is None
+    return pages % DRAIN_EVERY_PAGES == 0 and not working
 
 
 def _needs_full(connector: Connector, cursors: dict[str, str | None], out: SyncOutcome) -> bool:

@@ -15,7 +15,7 @@ from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
 from context_service.sync import IngestContext, ingest, run_sync
 from context_service.sync.ingest import RawPayload, drain_snapshots, ingest_batch
-from context_service.sync.runner import BACKGROUND_AFTER_PAGES
+from context_service.sync.runner import BACKGROUND_AFTER_PAGES, DRAIN_EVERY_PAGES, drain_due
 from tests.payloads import zendesk_user
 from tests.sync.test_runner import ListConnector, ListStream
 
@@ -125,3 +125,14 @@ def test_a_worker_failing_in_the_drain_leaves_its_share_queued_for_this_process(
     assert builds.by_worker  # it was given chunks before it was found broken
     assert built == 700  # and this process built them after all
     _current(store)
+
+
+def test_a_long_backfill_drains_by_itself_only_without_a_working_worker(store: Store) -> None:
+    assert drain_due(DRAIN_EVERY_PAGES, None)
+    assert not drain_due(DRAIN_EVERY_PAGES - 1, None)
+    with background.BackgroundSnapshots(store.path, DashboardLinks(), "US") as worker:
+        # It gets the queue every SNAPSHOT_WINDOW seconds; a drain here would have this
+        # process build half of it instead of ingesting.
+        assert not drain_due(DRAIN_EVERY_PAGES, worker)
+        worker.error = "BrokenProcessPool: gone"
+        assert drain_due(DRAIN_EVERY_PAGES, worker)
