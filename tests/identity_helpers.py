@@ -23,3 +23,13 @@ def pid(store: Store, key: RecordKey) -> str:
     found = profile_of_key(store.conn, key)
     assert found is not None, key
     return found
+
+
+def rid(store: Store, key: RecordKey) -> int:
+    """The store's row id of the record with this key (it must be stored)."""
+    row = store.conn.execute(
+        "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
+        (key.source, key.kind, key.external_id),
+    ).fetchone()
+    assert row is not None, key
+    return int(row[0])

@@ -159,14 +159,22 @@ def _dedup_ids(headers: Mapping[str, str]) -> list[str]:
     return [f"{prefix}:{value}" for prefix, value in ids if value]
 
 
-def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
-    """``customers/redact``: the customer and the orders Shopify asks us to erase."""
+def _customer_and_orders(
+    body: Mapping[str, Any], topic: str, orders_field: str
+) -> tuple[dict[str, Any], list[Any]]:
+    """A compliance topic's ``customer`` object and its list of order ids (``orders_field``)."""
     customer = body.get("customer")
     if not isinstance(customer, dict):
         raise MappingError(f"shopify {topic}: field `customer` is missing", source=SOURCE)
-    orders = body.get("orders_to_redact") or []
+    orders = body.get(orders_field) or []
     if not isinstance(orders, list):
-        raise MappingError(f"shopify {topic}: `orders_to_redact` is not a list", source=SOURCE)
+        raise MappingError(f"shopify {topic}: `{orders_field}` is not a list", source=SOURCE)
+    return customer, orders
+
+
+def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
+    """``customers/redact``: the customer and the orders Shopify asks us to erase."""
+    customer, orders = _customer_and_orders(body, topic, "orders_to_redact")
     erase = [("customer", _required_id(customer, "id", topic))]
     return erase + [("order", str(order)) for order in orders if order is not None]
 
@@ -179,12 +187,7 @@ def _data_request(headers: Mapping[str, str], body: Mapping[str, Any], topic: st
     """``customers/data_request``: a customer asked the shop owner for their data; the shop
     owner expects it from every app that holds it. The body names the shop, the customer (id,
     email, phone), the orders they asked about and the request's id."""
-    customer = body.get("customer")
-    if not isinstance(customer, dict):
-        raise MappingError(f"shopify {topic}: field `customer` is missing", source=SOURCE)
-    orders = body.get("orders_requested") or []
-    if not isinstance(orders, list):
-        raise MappingError(f"shopify {topic}: `orders_requested` is not a list", source=SOURCE)
+    customer, orders = _customer_and_orders(body, topic, "orders_requested")
     request = body.get("data_request")
     request_id = request.get("id") if isinstance(request, dict) else None
     return AccessRequest(

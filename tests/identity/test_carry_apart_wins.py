@@ -16,7 +16,7 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from tests.conftest import Ingest
-from tests.identity_helpers import pid, write
+from tests.identity_helpers import pid, rid, write
 from tests.payloads import hubspot_contact, shopify_customer
 
 NOW = "2026-03-01T00:00:00Z"
@@ -26,14 +26,6 @@ APART = RecordKey("shopify", "customer", "2")
 TOGETHER = RecordKey("shopify", "customer", "3")
 OTHER = RecordKey("hubspot", "contact", "7")
 ORDERS = pytest.mark.parametrize("first", ["2", "3"], ids=["apart-first", "together-first"])
-
-
-def _rid(store: Store, key: RecordKey) -> int:
-    row = store.conn.execute(
-        "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
-        (key.source, key.kind, key.external_id),
-    ).fetchone()
-    return int(row[0])
 
 
 def _decisions(store: Store) -> dict[tuple[int, int], str]:
@@ -53,7 +45,7 @@ def _contradicting_people(store: Store, ingest: Ingest) -> None:
 
 
 def _expected(store: Store) -> dict[tuple[int, int], str]:
-    kept, other = _rid(store, KEPT), _rid(store, OTHER)
+    kept, other = rid(store, KEPT), rid(store, OTHER)
     return {(min(kept, other), max(kept, other)): "apart"}
 
 
@@ -62,7 +54,7 @@ def test_carrying_a_batch_keeps_apart_over_together_in_either_order(
     store: Store, ingest: Ingest, first: str
 ) -> None:
     _contradicting_people(store, ingest)
-    kept, apart, together = _rid(store, KEPT), _rid(store, APART), _rid(store, TOGETHER)
+    kept, apart, together = rid(store, KEPT), rid(store, APART), rid(store, TOGETHER)
     merges = [(apart, kept), (together, kept)]
     if first == "3":
         merges.reverse()
@@ -77,7 +69,7 @@ def test_a_chain_of_merges_in_one_batch_ends_in_the_last_survivor(
 ) -> None:
     """3 merged into 2 and 2 into 1 in one batch: both decisions reach 1, and apart wins."""
     _contradicting_people(store, ingest)
-    kept, apart, together = _rid(store, KEPT), _rid(store, APART), _rid(store, TOGETHER)
+    kept, apart, together = rid(store, KEPT), rid(store, APART), rid(store, TOGETHER)
     with store.transaction() as conn:
         taken = carry_all(conn, [(together, apart), (apart, kept)])
     assert _decisions(store) == _expected(store)

@@ -14,7 +14,7 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from tests.conftest import Ingest
-from tests.identity_helpers import pid, write
+from tests.identity_helpers import pid, rid, write
 from tests.payloads import hubspot_contact, shopify_customer
 
 NOW = "2026-03-01T00:00:00Z"
@@ -22,14 +22,6 @@ LATER = "2026-06-01T00:00:00Z"
 KEPT = RecordKey("shopify", "customer", "1")
 GONE = RecordKey("shopify", "customer", "2")
 OTHER = RecordKey("hubspot", "contact", "7")
-
-
-def _rid(store: Store, key: RecordKey) -> int:
-    row = store.conn.execute(
-        "SELECT id FROM records WHERE source = ? AND kind = ? AND external_id = ?",
-        (key.source, key.kind, key.external_id),
-    ).fetchone()
-    return int(row[0])
 
 
 def _merge_notice() -> RawPayload:
@@ -59,7 +51,7 @@ def test_an_apart_decision_moves_to_the_survivor_and_still_binds(
 ) -> None:
     _kept_apart_from_the_merged_away(store, ingest)
     ingest_batch(store, [_merge_notice()], ctx)
-    kept, gone, other = _rid(store, KEPT), _rid(store, GONE), _rid(store, OTHER)
+    kept, gone, other = rid(store, KEPT), rid(store, GONE), rid(store, OTHER)
     assert _decisions(store) == {(min(kept, other), max(kept, other)): "apart"}
     assert not any(gone in pair for pair in _decisions(store))
     # The contact now has the survivor's email: the person's decision still keeps them apart.
@@ -73,7 +65,7 @@ def test_the_survivors_own_decision_wins_over_the_merged_away_ones(
     _kept_apart_from_the_merged_away(store, ingest)
     write(store, merge_profiles, [pid(store, KEPT), pid(store, OTHER)], "t", NOW, "US")
     ingest_batch(store, [_merge_notice()], ctx)
-    kept, other = _rid(store, KEPT), _rid(store, OTHER)
+    kept, other = rid(store, KEPT), rid(store, OTHER)
     assert _decisions(store) == {(min(kept, other), max(kept, other)): "together"}
     assert pid(store, OTHER) == pid(store, KEPT)
 

@@ -349,10 +349,10 @@ class FakeShopify:
                         continue
                     if field is None and i is not None:
                         listed[i] = None
-                        errors.append(_access_denied(path, root))
+                        errors.append(access_denied(path, root))
                     elif field is not None:
                         node[field] = None
-                        errors.append(_access_denied([*path, field], field))
+                        errors.append(access_denied([*path, field], field))
         return errors
 
     def _table(self, kind: str) -> dict[int, dict[str, Any]]:
@@ -411,7 +411,8 @@ class FakeShopify:
         return headers, raw
 
 
-def _access_denied(path: list[Any], field: str) -> dict[str, Any]:
+def access_denied(path: list[Any], field: str) -> dict[str, Any]:
+    """A GraphQL field error in the shape Shopify documents for a field the app may not read."""
     return {
         "message": f"Access denied for {field} field.",
         "locations": [{"line": 3, "column": 5}],

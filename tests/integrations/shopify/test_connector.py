@@ -19,7 +19,14 @@ from integrations._connector import Page, Stream
 from integrations._http import RetryPolicy
 from integrations.shopify import ShopifyConnector, map_record
 from integrations.shopify.connector import MAX_ORDERS_FIRST
-from tests.integrations.shopify.fake import BASE_URL, START, TOKEN, FakeShopify, iso
+from tests.integrations.shopify.fake import (
+    BASE_URL,
+    START,
+    TOKEN,
+    FakeShopify,
+    access_denied,
+    iso,
+)
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
 
@@ -299,18 +306,6 @@ def test_graphql_error_messages_are_redacted() -> None:
 
 
 # --- partial answers: data beside field errors (Admin API "Status and error codes") -------------
-
-
-def access_denied(path: list[Any], field: str) -> dict[str, Any]:
-    return {
-        "message": f"Access denied for {field} field.",
-        "locations": [{"line": 3, "column": 5}],
-        "path": path,
-        "extensions": {
-            "code": "ACCESS_DENIED",
-            "documentation": "https://shopify.dev/api/usage/access-scopes",
-        },
-    }
 
 
 def answering(body: dict[str, Any]) -> ShopifyConnector:
