@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_records import add_commands as add_record_commands
+from context_service.cli_trust import access_request_line, record_export
 from context_service.cli_trust import add_commands as add_trust_commands
-from context_service.cli_trust import record_export
 from context_service.errors import ContextServiceError
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
@@ -377,20 +377,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         for stream, cursor in sorted(info["cursors"].items()):
             print(f"  cursor {stream}: {cursor}")
         for request in info["access_requests"]:
-            print(f"  {_access_request_line(request)}")
+            print(f"  {access_request_line(request)}")
     return 0
-
-
-def _access_request_line(r: dict[str, Any]) -> str:
-    """One open request for a person's data, and what to export to answer it."""
-    held = r["profile_id"]
-    answer = f"export GET /v1/profiles/{held}/export" if held else "nothing stored about them"
-    records = ", ".join(f"{kind} {ext}" for kind, ext in r["records"]) or "none"
-    return (
-        f"data request {r['request_id'] or '(no id)'} from {r['account'] or '?'} received "
-        f"{r['received_at']}: {r['kind']} {r['external_id']} ({r['email'] or 'no email'}), "
-        f"records requested: {records}; {answer}"
-    )
 
 
 def cmd_widget_url(args: argparse.Namespace) -> int:

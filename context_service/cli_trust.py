@@ -1,8 +1,11 @@
-"""The trust commands of ``context-service``: ``keys``, ``erase``, ``audit`` and ``doctor``.
+"""The trust commands of ``context-service``: ``keys``, ``erase``, ``audit``, ``data-requests``
+and ``doctor``.
 
 ``keys create`` prints the new key once; only its hash is stored. ``erase`` forgets a person
-for good (see ``trust.erasure``); ``audit`` lists recorded reads; ``doctor`` checks the
-configuration and prints what is wrong in plain words, never a secret.
+for good (see ``trust.erasure``); ``audit`` lists recorded reads; ``data-requests`` lists the
+people's requests for their data that a vendor passed on (Shopify ``customers/data_request``),
+with the profile to export, and marks one answered; ``doctor`` checks the configuration and
+prints what is wrong in plain words, never a secret.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any
 
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.settings import load_settings
-from context_service.store import Store
+from context_service.store import Store, access_requests
 from context_service.sync import utc_now
+from context_service.sync.status import open_access_requests
 from context_service.trust import (
     SCOPES,
     KeySpec,
@@ -165,8 +169,50 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def access_request_line(r: dict[str, Any]) -> str:
+    """One open request for a person's data, and what to export to answer it."""
+    held = r["profile_id"]
+    answer = f"export GET /v1/profiles/{held}/export" if held else "nothing stored about them"
+    records = ", ".join(f"{kind} {ext}" for kind, ext in r["records"]) or "none"
+    return (
+        f"data request {r['request_id'] or '(no id)'} from {r['account'] or '?'} received "
+        f"{r['received_at']}: {r['kind']} {r['external_id']} ({r['email'] or 'no email'}), "
+        f"records requested: {records}; {answer}"
+    )
+
+
+def cmd_data_requests(args: argparse.Namespace) -> int:
+    """List the open requests for a person's data, or mark one answered (``--answered N``)."""
+    store = Store(load_settings().db)
+    try:
+        if args.answered is not None:
+            with store.transaction() as conn:
+                done = access_requests.answer(conn, args.answered, utc_now())
+            if not done:
+                print(f"no open data request #{args.answered}", file=sys.stderr)
+                return 1
+            print(f"data request #{args.answered} marked answered")
+            return 0
+        found = open_access_requests(store.conn)
+        for request in found:
+            print(f"#{request['id']} {request['source']} {access_request_line(request)}")
+        if not found:
+            print("no open data requests")
+    finally:
+        store.close()
+    return 0
+
+
 def add_commands(sub: Any) -> None:
-    """Register ``keys``, ``erase``, ``audit`` and ``doctor`` on the main parser."""
+    """Register ``keys``, ``erase``, ``audit``, ``data-requests`` and ``doctor``."""
+    p = sub.add_parser(
+        "data-requests",
+        help="list people's requests for their data passed on by a vendor, or mark one answered",
+    )
+    p.add_argument(
+        "--answered", type=int, default=None, metavar="N", help="mark request #N answered"
+    )
+    p.set_defaults(func=cmd_data_requests)
     keys = sub.add_parser("keys", help="create, list and revoke scoped API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
     p = ksub.add_parser("create", help="create a key and print it once")

@@ -3,8 +3,9 @@
 A vendor that received a person's access request (Shopify ``customers/data_request``) asks
 every app holding their data to hand it to the shop owner. The webhook intake records the
 request here (``add``); ``open_requests`` lists what is still to be answered, for
-``GET /v1/sync`` and ``context-service status``, where the operator finds the profile to
-export (``GET /v1/profiles/{id}/export``).
+``GET /v1/sync``, ``context-service status`` and ``context-service data-requests``, where the
+operator finds the profile to export (``GET /v1/profiles/{id}/export``); ``answer`` marks one
+answered once the export was sent.
 """
 
 from __future__ import annotations
@@ -74,6 +75,17 @@ def open_requests(conn: sqlite3.Connection) -> list[StoredAccessRequest]:
         f"SELECT {_COLUMNS} FROM access_requests WHERE status = 'open' ORDER BY id"
     ).fetchall()
     return [_stored(row) for row in rows]
+
+
+def answer(conn: sqlite3.Connection, request_id: int, now: str) -> bool:
+    """Mark an open request answered; return ``False`` when there is no open request with this
+    (local) id."""
+    cursor = conn.execute(
+        "UPDATE access_requests SET status = 'answered', closed_at = ? "
+        "WHERE id = ? AND status = 'open'",
+        (now, request_id),
+    )
+    return cursor.rowcount > 0
 
 
 def _stored(row: tuple[Any, ...]) -> StoredAccessRequest:

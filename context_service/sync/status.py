@@ -36,17 +36,25 @@ def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
     return out
 
 
-def _open_access_requests(conn: Any) -> dict[str, list[dict[str, Any]]]:
-    """Open access requests per source, each with the profile that now holds the record it
-    names (``None`` while nothing is stored about it)."""
+def open_access_requests(conn: Any) -> list[dict[str, Any]]:
+    """Open access requests, oldest first, each with the profile that now holds the record it
+    names (``profile_id``, ``None`` while nothing is stored about it)."""
     found = access_requests.open_requests(conn)
     keys = [RecordKey(r.source, r.kind, r.external_id) for r in found]
     held = profiles.profiles_of_keys(conn, keys)
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: list[dict[str, Any]] = []
     for request, key in zip(found, keys, strict=True):
         entry = msgspec.to_builtins(request)
         entry["profile_id"] = held.get(key)
-        out.setdefault(request.source, []).append(entry)
+        out.append(entry)
+    return out
+
+
+def _open_access_requests(conn: Any) -> dict[str, list[dict[str, Any]]]:
+    """``open_access_requests`` per source."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for entry in open_access_requests(conn):
+        out.setdefault(entry["source"], []).append(entry)
     return out
 
 
