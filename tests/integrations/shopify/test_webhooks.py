@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
-from context_service.cli import main
 from context_service.errors import MappingError, WebhookRejected
-from context_service.models import AccessRequest, Order, RecordKey, Snapshot
+from context_service.models import Order, RecordKey, Snapshot
 from context_service.snapshot import lookup
 from context_service.store import Store, profiles
 from context_service.sync import IngestContext, apply_pending, receive, run_sync
-from context_service.sync.status import sync_status
 from integrations._connector import VendorObject
 from integrations.shopify import ShopifyConnector, map_record
 from integrations.shopify.webhooks import header
@@ -390,128 +387,6 @@ def test_refdata_orders_parse_and_map(fake: FakeShopify, connector: ShopifyConne
         for body in response.get("orders") or ([response["order"]] if "order" in response else []):
             (obj,) = connector.parse_webhook(*fake.signed("orders/updated", body)).objects
             assert map_record(obj.kind, obj.payload).key.external_id == str(body["id"])
-
-
-# --- customers/data_request (the payload of Shopify's privacy law compliance page) --------------
-
-
-def data_request_body(customer_id: int = 191167, request_id: int = 9999) -> dict[str, Any]:
-    return {
-        "shop_id": 954889,
-        "shop_domain": "fake-shop.myshopify.com",
-        "orders_requested": [299938, 280263, 220458],
-        "customer": {"id": customer_id, "email": "john@example.com", "phone": "555-625-1199"},
-        "data_request": {"id": request_id},
-    }
-
-
-def test_a_data_request_carries_who_asked_for_what(
-    fake: FakeShopify, connector: ShopifyConnector
-) -> None:
-    delivery = connector.parse_webhook(*fake.signed("customers/data_request", data_request_body()))
-    assert delivery.access_requests == [
-        AccessRequest(
-            kind="customer",
-            external_id="191167",
-            request_id="9999",
-            account="fake-shop.myshopify.com",
-            email="john@example.com",
-            phone="555-625-1199",
-            records=[("order", "299938"), ("order", "280263"), ("order", "220458")],
-        )
-    ]
-    assert (delivery.objects, delivery.refetch, delivery.erase) == ([], [], [])
-
-
-def deliver(
-    fake: FakeShopify,
-    store: Store,
-    connector: ShopifyConnector,
-    ctx: IngestContext,
-    topic: str,
-    body: dict[str, Any],
-) -> None:
-    headers, raw = fake.signed(topic, body)
-    assert receive(store, connector, headers, raw, URL, NOW).status == "accepted"
-    assert apply_pending(store, {"shopify": connector}, ctx) == 1
-
-
-def open_requests(store: Store) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = sync_status(store, ["shopify"])["shopify"]["access_requests"]
-    return found
-
-
-def test_a_data_request_is_recorded_for_the_operator_with_the_profile_to_export(
-    fake: FakeShopify, store: Store, ctx: IngestContext
-) -> None:
-    (cid,) = fake.add_customers(1)
-    fake.add_orders(1)
-    connector = fake.connector()
-    run_sync(store, connector, ctx)
-    key = RecordKey("shopify", "customer", str(cid))
-    profile_id = profiles.profiles_of_keys(store.conn, [key])[key]
-    body = data_request_body(customer_id=cid)
-    deliver(fake, store, connector, ctx, "customers/data_request", body)
-    # Shopify may send the same request again in a new delivery: it is one request.
-    deliver(fake, store, connector, ctx, "customers/data_request", body)
-    (request,) = open_requests(store)
-    assert request["source"] == "shopify"
-    assert request["account"] == "fake-shop.myshopify.com"
-    assert (request["kind"], request["external_id"]) == ("customer", str(cid))
-    assert request["email"] == "john@example.com"
-    assert [tuple(r) for r in request["records"]] == [
-        ("order", "299938"),
-        ("order", "280263"),
-        ("order", "220458"),
-    ]
-    assert request["request_id"] == "9999"
-    assert request["received_at"]
-    assert request["status"] == "open"
-    assert request["profile_id"] == profile_id
-
-
-def test_a_data_request_about_someone_not_held_is_still_recorded(
-    fake: FakeShopify, store: Store, ctx: IngestContext
-) -> None:
-    connector = fake.connector()
-    deliver(fake, store, connector, ctx, "customers/data_request", data_request_body())
-    (request,) = open_requests(store)
-    assert request["external_id"] == "191167"
-    assert request["profile_id"] is None
-
-
-def test_status_prints_an_open_data_request(
-    fake: FakeShopify,
-    store: Store,
-    ctx: IngestContext,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    deliver(fake, store, fake.connector(), ctx, "customers/data_request", data_request_body())
-    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "test.db"))
-    assert main(["status"]) == 0
-    out = capsys.readouterr().out
-    assert "data request 9999 from fake-shop.myshopify.com" in out
-    assert "customer 191167 (john@example.com)" in out
-    assert "order 299938" in out
-
-
-def test_erasing_the_customer_blanks_the_contact_details_of_their_data_request(
-    fake: FakeShopify, store: Store, ctx: IngestContext
-) -> None:
-    (cid,) = fake.add_customers(1)
-    connector = fake.connector()
-    run_sync(store, connector, ctx)
-    email = fake.customers[cid]["email"]
-    body = {**data_request_body(customer_id=cid), "customer": {"id": cid, "email": email}}
-    deliver(fake, store, connector, ctx, "customers/data_request", body)
-    redact = {"shop_domain": "fake-shop.myshopify.com", "customer": {"id": cid, "email": email}}
-    deliver(fake, store, connector, ctx, "customers/redact", {**redact, "orders_to_redact": []})
-    (request,) = open_requests(store)
-    assert request["request_id"] == "9999"
-    assert request["email"] is None
-    assert request["profile_id"] is None
 
 
 # --- customers/merge (the sample payload of Shopify's webhook reference) -------------------------
