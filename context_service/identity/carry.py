@@ -8,8 +8,8 @@ otherwise it would die with the record and the engine could join what a person k
 Several records merged into one survivor in one batch may carry contradicting decisions about
 the same other record (one ``together``, one ``apart``). ``apart`` wins, whatever order the
 merges came in: a false merge shows one customer's data to another person, a missed one only
-costs a review. Only ``carry_all``, which sees the batch's merges at once, can apply that rule;
-``carry_decisions`` carries one merge, and calling it once per merge lets the first win.
+costs a review. So ``carry_all`` takes the batch's merges at once: carried one merge at a time,
+the first would win.
 """
 
 from __future__ import annotations
@@ -26,12 +26,6 @@ class _Decision(NamedTuple):
     decided_by: str
     decided_at: str
     note: str | None
-
-
-def carry_decisions(conn: sqlite3.Connection, merged: int, survivor: int) -> int:
-    """Move every person's decision about ``merged`` to ``survivor``; return how many moved
-    (``carry_all`` for one merge)."""
-    return sum(carry_all(conn, [(merged, survivor)]).values())
 
 
 def carry_all(conn: sqlite3.Connection, merges: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -106,4 +100,4 @@ def _decisions_about(conn: sqlite3.Connection, record_id: int) -> list[tuple[int
     ]
 
 
-__all__ = ["carry_all", "carry_decisions"]
+__all__ = ["carry_all"]
