@@ -3,7 +3,6 @@ to export (``status``, ``GET /v1/sync``, ``context-service data-requests``), the
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +25,12 @@ def fake() -> FakeShopify:
 @pytest.fixture
 def connector(fake: FakeShopify) -> ShopifyConnector:
     return fake.connector()
+
+
+@pytest.fixture
+def cli(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``context-service`` commands run against the test's store."""
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", store.path)
 
 
 def data_request_body(customer_id: int = 191167, request_id: int = 9999) -> dict[str, Any]:
@@ -117,12 +122,10 @@ def test_status_prints_an_open_data_request(
     fake: FakeShopify,
     store: Store,
     ctx: IngestContext,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     deliver(fake, store, fake.connector(), ctx, "customers/data_request", data_request_body())
-    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "test.db"))
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "data request 9999 from fake-shop.myshopify.com" in out
@@ -151,15 +154,13 @@ def test_an_answered_request_leaves_the_list_and_status(
     fake: FakeShopify,
     store: Store,
     ctx: IngestContext,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     connector = fake.connector()
     deliver(fake, store, connector, ctx, "customers/data_request", data_request_body())
     deliver(fake, store, connector, ctx, "customers/data_request", data_request_body(5, 777))
     first, second = open_requests(store)
-    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "test.db"))
 
     assert main(["data-requests"]) == 0
     listed = capsys.readouterr().out.splitlines()
@@ -183,12 +184,6 @@ def test_an_answered_request_leaves_the_list_and_status(
     assert "data request 9999" not in capsys.readouterr().out
 
 
-def test_nothing_open_says_so(
-    store: Store,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "test.db"))
+def test_nothing_open_says_so(cli: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["data-requests"]) == 0
     assert capsys.readouterr().out == "no open data requests\n"
