@@ -27,6 +27,7 @@ import msgspec
 
 from context_service.identity.assign import assign_profiles
 from context_service.identity.cluster import (
+    NO_DECISIONS,
     ComponentResult,
     Decisions,
     Pair,
@@ -78,6 +79,10 @@ class Engine:
         self.now = now
         self.thresholds = thresholds or Thresholds()
         self.model = model or load_model(conn)
+        # Features read or written by this engine, by record id: one resolve reads the same
+        # candidates' features for deciding pairs, clustering and reviews.
+        self._seen: dict[int, Features] = {}
+        self._decided_any: bool | None = None  # see _any_decisions
         if (
             index_version(conn) is None
             and conn.execute("SELECT 1 FROM identifiers LIMIT 1").fetchone() is None
@@ -88,6 +93,7 @@ class Engine:
 
     def resolve(self, changes: list[PersonChange]) -> set[str]:
         """Apply a batch of changes; return every profile id whose members changed."""
+        self._decided_any = None
         if not changes:
             return set()
         changes = _last_per_record(changes)
@@ -156,6 +162,7 @@ class Engine:
             # nickname stands for several formal names), so "Sam" finds Samuel and back.
             rows.extend(("pname", names, change.record_id, 0) for names in name_keys(features))
             feature_rows.append((change.record_id, _encode_features(features)))
+            self._seen[change.record_id] = features
         rows.sort()  # neighbouring keys land on the same index pages
         self.conn.executemany(
             "INSERT OR IGNORE INTO identifiers (kind, value, record_id, strong) "
@@ -169,6 +176,8 @@ class Engine:
         return keys
 
     def _forget(self, record_ids: list[int]) -> None:
+        for record_id in record_ids:
+            self._seen.pop(record_id, None)
         for chunk in chunks(record_ids):
             marks = placeholders(chunk)
             self.conn.execute(f"DELETE FROM identifiers WHERE record_id IN ({marks})", chunk)
@@ -177,14 +186,17 @@ class Engine:
             self.conn.execute(f"DELETE FROM identity_edges WHERE b IN ({marks})", chunk)
 
     def _stored_features(self, record_ids: Iterable[int]) -> dict[int, Features]:
-        found: dict[int, Features] = {}
-        for chunk in chunks(sorted(set(record_ids))):
+        wanted = set(record_ids)
+        found = {rid: self._seen[rid] for rid in wanted if rid in self._seen}
+        for chunk in chunks(sorted(wanted - found.keys())):
             rows = self.conn.execute(
                 "SELECT record_id, features FROM identity_features "
                 f"WHERE record_id IN ({placeholders(chunk)})",
                 chunk,
             )
-            found.update((int(rid), _decode_features(blob)) for rid, blob in rows)
+            read = {int(rid): _decode_features(blob) for rid, blob in rows}
+            found.update(read)
+            self._seen.update(read)
         return found
 
     # --- candidates and edges ------------------------------------------------------------
@@ -266,6 +278,7 @@ class Engine:
 
     def reach(self, record_ids: Iterable[int]) -> set[int]:
         """These records and every record in their components: what ``recluster`` may move."""
+        self._decided_any = None
         found = set(record_ids)
         for component in self._components(set(found)):
             found |= component
@@ -273,10 +286,12 @@ class Engine:
 
     def recluster(self, record_ids: Iterable[int]) -> set[str]:
         """Cluster the components holding these records again (after a person's decision)."""
+        self._decided_any = None
         return self._recluster(set(record_ids), set())
 
     def detach(self, record_ids: list[int]) -> set[str]:
         """Take records out of their profiles (their neighbours are re-clustered)."""
+        self._decided_any = None
         seeds = self._neighbours(record_ids)
         self._forget(record_ids)
         return self._recluster(seeds - set(record_ids), set(record_ids))
@@ -308,17 +323,21 @@ class Engine:
         """The connected components (link edges and 'together' decisions) holding the seeds."""
         nodes, frontier = set(seeds), sorted(seeds)
         edges: set[Pair] = set()
+        decided = self._any_decisions()
         while frontier:
             found: set[Pair] = set()
             for chunk in chunks(frontier):
                 marks = placeholders(chunk)
-                rows = self.conn.execute(
+                sql = (
                     f"SELECT a, b FROM identity_edges WHERE link = 1 AND a IN ({marks}) "
-                    f"UNION ALL SELECT a, b FROM identity_edges WHERE link = 1 AND b IN ({marks}) "
-                    f"UNION ALL SELECT a, b FROM identity_decisions "
-                    f"WHERE decision = 'together' AND (a IN ({marks}) OR b IN ({marks}))",
-                    chunk * 4,
+                    f"UNION ALL SELECT a, b FROM identity_edges WHERE link = 1 AND b IN ({marks})"
                 )
+                if decided:
+                    sql += (
+                        " UNION ALL SELECT a, b FROM identity_decisions "
+                        f"WHERE decision = 'together' AND (a IN ({marks}) OR b IN ({marks}))"
+                    )
+                rows = self.conn.execute(sql, chunk * (4 if decided else 2))
                 found.update((int(a), int(b)) for a, b in rows)
             edges |= found
             reached = {x for pair in found for x in pair}
@@ -339,7 +358,19 @@ class Engine:
         result = cluster_component(mine, self.model, self.thresholds, local)
         return result, sorted(mine)
 
+    def _any_decisions(self) -> bool:
+        """Whether a person has decided any pair (most stores: none, so the engine's
+        queries for decisions can be skipped). Asked once per public call: decisions are
+        written between calls (a person's merge, decisions carried over a vendor's merge),
+        never during one."""
+        if self._decided_any is None:
+            row = self.conn.execute("SELECT 1 FROM identity_decisions LIMIT 1").fetchone()
+            self._decided_any = row is not None
+        return self._decided_any
+
     def _decisions(self, members: Iterable[int]) -> Decisions:
+        if not self._any_decisions():
+            return NO_DECISIONS
         ids = sorted(members)
         together: set[Pair] = set()
         apart: set[Pair] = set()
