@@ -46,6 +46,11 @@ def summary(fig: dict[str, Any]) -> list[str]:
             f"{one['records_per_s_without_snapshots']:,.0f} (the rebuilds took "
             f"{one['snapshot_seconds']} s of the {one['seconds']} s)",
         ),
+        _row(
+            "  the identity engine alone",
+            f"{one['records_per_s_resolution_alone']:,.0f} ({one['resolve_seconds']} s of the "
+            f"{one['seconds']} s)",
+        ),
         _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
         _row(
             "blocking",

@@ -7,9 +7,11 @@ Records come from ``bench.identity.generate``. All but the last people's records
 as a backfill would (``ingest_batch`` per page with deferred snapshots, drained at the end, as
 ``run_sync`` does), source after source; the last ``--one-at-a-time`` records (whole people,
 interleaved) then arrive one per ``ingest_batch`` call, as webhooks do, against the filled
-store; the time spent rebuilding snapshots in those calls is measured too, so the figure for
-resolution alone (stored, resolved, linked and committed, as Splink's one-at-a-time call only
-links) is printed beside it. Both go through ``default_mappers()`` and the settings' region
+store; the time spent rebuilding snapshots in those calls is measured too, so the figure
+without them (stored, resolved, linked and committed) is printed beside it, and so is the
+figure for the identity engine's step alone (candidates found, pairs decided, clusters, profiles
+and links written, inside the same transaction), the part that compares with Splink's
+one-at-a-time call, which only links. Both go through ``default_mappers()`` and the settings' region
 into a fresh SQLite store in a temporary directory. The profiles in ``profile_members`` are
 then scored against the labels: pairwise and exact-cluster (and B-cubed) precision, recall and
 F1, with a breakdown of missed pairs and false merges by phenomenon. Throughputs count only
@@ -113,20 +115,22 @@ class OneByOne(NamedTuple):
     cpu_seconds: float
     rejected: int
     snapshot_seconds: float  # of the latencies, rebuilding the changed profiles' snapshots
+    resolve_seconds: float  # of the latencies, in the identity engine alone
 
 
 def import_one_by_one(store: Store, ctx: IngestContext, items: Iterator[RawPayload]) -> OneByOne:
     """Ingest each item in its own ``ingest_batch``, as a webhook is applied (the changed
     profiles' snapshots rebuilt in the same transaction, timed apart by the report)."""
     latencies: list[float] = []
-    rejected, c0, rebuilding = 0, time.process_time(), 0.0
+    rejected, c0, rebuilding, resolving = 0, time.process_time(), 0.0, 0.0
     for item in items:
         t0 = time.perf_counter()
         report = ingest_batch(store, [item], ctx)
         latencies.append(time.perf_counter() - t0)
         rejected += report.rejected
         rebuilding += report.snapshot_seconds
-    return OneByOne(latencies, time.process_time() - c0, rejected, rebuilding)
+        resolving += report.resolve_seconds
+    return OneByOne(latencies, time.process_time() - c0, rejected, rebuilding, resolving)
 
 
 def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key, Hashable], int]:
@@ -270,6 +274,10 @@ def run(
                 round(len(latencies) / (one_s - one.snapshot_seconds), 1)
                 if one_s > one.snapshot_seconds
                 else 0.0
+            ),
+            "resolve_seconds": round(one.resolve_seconds, 2),
+            "records_per_s_resolution_alone": (
+                round(len(latencies) / one.resolve_seconds, 1) if one.resolve_seconds else 0.0
             ),
         },
         "peak_rss_mb": round(peak_rss_mb(), 1),

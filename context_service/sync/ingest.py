@@ -72,6 +72,7 @@ class IngestReport(msgspec.Struct):
     profiles_changed: int = 0
     suppressed: int = 0  # payloads about an erased person (``trust.suppression``), skipped
     snapshot_seconds: float = 0.0  # of the batch's time, rebuilding the changed snapshots
+    resolve_seconds: float = 0.0  # of the batch's time, in identity resolution (the engine)
     rejections: list[Rejection] = []
 
     def add(self, other: IngestReport) -> None:
@@ -86,6 +87,7 @@ class IngestReport(msgspec.Struct):
             "profiles_changed",
             "suppressed",
             "snapshot_seconds",
+            "resolve_seconds",
         ):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         self.rejections.extend(other.rejections)
@@ -131,6 +133,7 @@ def ingest_batch(
         for item in prepared:
             report.seen += 1
             _ingest_one(conn, item, now, report, touched, known)
+        resolving = time.perf_counter()
         merges = SourceMerges(conn, touched.merges, now)
         # People are resolved together, then activity owners looked up once, after them.
         engine = Engine(conn, ctx.region, now, ctx.thresholds)
@@ -138,6 +141,7 @@ def ingest_batch(
         dirty |= merges.finish()
         if merges.rebind:  # a decision the survivor took over binds now, not at its next change
             dirty |= engine.recluster(sorted(merges.rebind))
+        report.resolve_seconds = time.perf_counter() - resolving
         dirty |= profiles_for_owners(conn, touched.owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots or background is not None:

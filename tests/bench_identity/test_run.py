@@ -46,6 +46,9 @@ def test_tiny_run_puts_every_record_in_a_profile(figures: dict[str, object]) -> 
     # every one-at-a-time record changes a profile, whose snapshot is rebuilt in its call
     assert 0 < one["snapshot_seconds"] < one["seconds"]
     assert one["records_per_s_without_snapshots"] > one["records_per_s"]
+    # the engine's step is a part of each call, apart from the snapshots
+    assert 0 < one["resolve_seconds"] < one["seconds"] - one["snapshot_seconds"]
+    assert one["records_per_s_resolution_alone"] > one["records_per_s_without_snapshots"]
 
 
 def test_cli_prints_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,6 +59,7 @@ def test_cli_prints_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     assert "pairwise P / R / F1" in text
     assert "one-at-a-time records/s" in text
+    assert "the identity engine alone" in text
 
 
 def test_breakdown_counts_missed_pairs_and_false_merges_by_hand() -> None:
