@@ -77,6 +77,14 @@ def why(details: dict[str, Any]) -> list[str]:
     """Missed same-person pairs by what their own evidence shows (``bench.identity.why``)."""
     lines = ["", "why missed pairs were missed (their own evidence, decided again)"]
     lines += [f"  {reason:<24} {n:>9,}" for reason, n in details.get("why_missed", {}).items()]
+    ceiling = details.get("recall_ceiling")
+    if ceiling:
+        lines.append(
+            f"  if every missed pair with more than a name in common linked, "
+            f"{ceiling['completable_without_name_only']:,} of the {ceiling['split_people']:,} "
+            f"split people would be whole: complete recall "
+            f"{ceiling['complete_recall_ceiling']:.4f} at most"
+        )
     return lines
 
 

@@ -239,7 +239,16 @@ def run(
             predicted, unassigned = predicted_clusters(store, labels)
             scores = evaluate({k: v.person for k, v in labels.items()}, predicted)
             details = _breakdown_json(breakdown(labels, predicted), store)
-            details["why_missed"] = why_missed(store.conn, labels, predicted, ctx.thresholds)
+            missed = why_missed(store.conn, labels, predicted, ctx.thresholds)
+            details["why_missed"] = missed.reasons
+            persons = len({label.person for label in labels.values()})
+            details["recall_ceiling"] = {
+                "split_people": missed.split,
+                "completable_without_name_only": missed.completable,
+                "complete_recall_ceiling": round(
+                    (persons - missed.split + missed.completable) / persons, 4
+                ),
+            }
             blocking = blocking_figures(store)
         finally:
             store.close()

@@ -12,6 +12,9 @@ first reason that applies:
 * ``refused by the cluster``: strong enough on its own, but one of the two conflicts with a
   member of the other's profile (no chaining), or the link was outranked there.
 
+It also counts the split people that every link on more than a name would make whole: the
+ceiling on recall for an engine that never links two records on a name alone (``Missed``).
+
 Only direct evidence is judged: a pair may also be missed because the records that would have
 bridged it (a third record of the person) were missed.
 """
@@ -59,30 +62,72 @@ def _reason(a: Features, b: Features, decided: tuple[bool, bool, tuple[str, ...]
     return "review" if review else "kept apart"
 
 
+class Missed(msgspec.Struct):
+    """Missed same-person pairs by reason, and how far recall could go without name-only links.
+
+    ``completable`` counts the split people who would be whole if every missed pair of theirs
+    with more than a name in common were linked (whatever the engine's reason for not linking
+    it); ``split`` counts every split person. So ``(people - split + completable) / people``
+    is a ceiling on cluster (complete) recall for an engine that never links on a name alone.
+    """
+
+    reasons: dict[str, int]
+    split: int
+    completable: int
+
+
 def why_missed(
     conn: sqlite3.Connection,
     labels: Mapping[Key, Label],
     predicted: Mapping[Key, Hashable],
     thresholds: Thresholds,
-) -> dict[str, int]:
-    """Missed same-person pairs counted by reason (see the module docstring)."""
+) -> Missed:
+    """Missed same-person pairs counted by reason (see the module docstring), and the split
+    people that links on more than a name could make whole."""
     people: dict[int, list[Key]] = defaultdict(list)
     for key, label in labels.items():
         people[label.person].append(key)
+    split = {
+        person: keys for person, keys in people.items() if len({predicted[key] for key in keys}) > 1
+    }
     missed = [
-        (x, y)
-        for keys in people.values()
+        (person, x, y)
+        for person, keys in split.items()
         for x, y in combinations(keys, 2)
         if predicted[x] != predicted[y]
     ]
-    features = _features(conn, {key for pair in missed for key in pair})
+    features = _features(conn, {key for _, x, y in missed for key in (x, y)})
     model = load_model(conn)
     counts: Counter[str] = Counter()
-    for x, y in missed:
+    bridges: dict[int, list[tuple[Key, Key]]] = defaultdict(list)
+    for person, x, y in missed:
         a, b = features.get(x), features.get(y)
         if a is None or b is None:
             counts["no features"] += 1
             continue
         result = decide(a, b, model, thresholds)
-        counts[_reason(a, b, (result.link, result.review, result.levels))] += 1
-    return {reason: counts[reason] for reason in (*REASONS, "no features") if counts[reason]}
+        reason = _reason(a, b, (result.link, result.review, result.levels))
+        counts[reason] += 1
+        if reason != "name only":
+            bridges[person].append((x, y))
+    whole = sum(
+        _one_group(keys, predicted, bridges.get(person, [])) for person, keys in split.items()
+    )
+    reasons = {reason: counts[reason] for reason in (*REASONS, "no features") if counts[reason]}
+    return Missed(reasons=reasons, split=len(split), completable=whole)
+
+
+def _one_group(
+    keys: list[Key], predicted: Mapping[Key, Hashable], bridges: list[tuple[Key, Key]]
+) -> bool:
+    """Whether these records form one group when the ``bridges`` join their profiles."""
+    parent = {predicted[key]: predicted[key] for key in keys}
+
+    def root(node: Hashable) -> Hashable:
+        while parent[node] != node:
+            node = parent[node]
+        return node
+
+    for x, y in bridges:
+        parent[root(predicted[x])] = root(predicted[y])
+    return len({root(predicted[key]) for key in keys}) == 1

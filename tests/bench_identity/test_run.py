@@ -49,6 +49,11 @@ def test_tiny_run_puts_every_record_in_a_profile(figures: dict[str, object]) -> 
     # the engine's step is a part of each call, apart from the snapshots
     assert 0 < one["resolve_seconds"] < one["seconds"] - one["snapshot_seconds"]
     assert one["records_per_s_resolution_alone"] > one["records_per_s_without_snapshots"]
+    ceiling = figures["breakdown"]["recall_ceiling"]
+    assert isinstance(ceiling, dict)
+    assert 0 <= ceiling["completable_without_name_only"] <= ceiling["split_people"]
+    complete = figures["scores"]["pure_complete"]["recall"]
+    assert complete <= ceiling["complete_recall_ceiling"] <= 1.0
 
 
 def test_cli_prints_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.identity.why import _reason
+from bench.identity.why import _one_group, _reason
 from context_service.identity.features import Features
 from context_service.identity.model import DEFAULT_MODEL
 from context_service.identity.pairs import Thresholds, decide
@@ -30,3 +30,12 @@ def test_related_mailboxes_under_no_common_key_are_not_a_candidate() -> None:
 def test_a_pair_that_links_on_its_own_was_refused_by_the_cluster() -> None:
     a = Features(emails=("ann.lee1@example.com",), first="ann", last="lee")
     assert _why(a, a) == "refused by the cluster"
+
+
+def test_bridges_make_a_split_person_whole_only_when_they_join_every_profile() -> None:
+    a, b, c = ("shopify", "customer", "1"), ("stripe", "customer", "2"), ("zendesk", "user", "3")
+    predicted = {a: "p1", b: "p2", c: "p3"}
+    assert not _one_group([a, b, c], predicted, [])
+    assert not _one_group([a, b, c], predicted, [(a, b)])  # c stays apart
+    assert _one_group([a, b, c], predicted, [(a, b), (c, b)])
+    assert _one_group([a, b], {a: "p1", b: "p1"}, [])  # already whole
