@@ -48,7 +48,7 @@ from context_service.identity.pairs import Thresholds, decide
 from context_service.identity.sql import chunks, placeholders
 from context_service.identity.state import index_version, load_model, mark_index_current
 from context_service.models import PersonFacet, RecordKey
-from context_service.store import profiles
+from context_service.store import aliases, profiles
 
 _encode_features = msgspec.msgpack.Encoder().encode
 _decode_features = msgspec.msgpack.Decoder(Features).decode
@@ -315,7 +315,7 @@ class Engine:
         self._write_reviews(reviews, members)
         changed |= assignment.changed
         # Merged-away ids follow the records they named, or name no one once those are gone.
-        profiles.follow_aliases(self.conn, changed, dead)
+        aliases.follow_aliases(self.conn, changed, dead)
         profiles.delete_empty(self.conn, changed)
         return changed
 

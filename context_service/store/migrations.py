@@ -355,6 +355,19 @@ CREATE UNIQUE INDEX access_requests_vendor_id ON access_requests (source, reques
 CREATE INDEX access_requests_status ON access_requests (status, source);
 """
 
+# A merged-away id whose records are all gone (or split evenly) stops resolving, but remembers
+# its records here instead of forgetting them, so that it names them again when they come back
+# (``store.aliases``); a record's deletion (an erasure) removes it from this memory too.
+_V16_DORMANT_ALIASES = """
+CREATE TABLE dormant_alias_members (
+    alias TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    alias_created_at TEXT NOT NULL,
+    PRIMARY KEY (alias, record_id)
+) WITHOUT ROWID;
+CREATE INDEX dormant_alias_members_record ON dormant_alias_members (record_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -371,6 +384,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0013_inbox_status_index", _V13_INBOX_STATUS_INDEX),
     ("0014_alias_members", _V14_ALIAS_MEMBERS),
     ("0015_access_requests", _V15_ACCESS_REQUESTS),
+    ("0016_dormant_aliases", _V16_DORMANT_ALIASES),
 ]
 
 

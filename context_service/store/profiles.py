@@ -13,7 +13,8 @@ import msgspec
 from ulid import ULID
 
 from context_service.models import RecordKey
-from context_service.store.keys import chunks, grouped, marks
+from context_service.store.aliases import follow_aliases, remember
+from context_service.store.keys import grouped, marks
 
 
 class LinkRow(msgspec.Struct):
@@ -175,100 +176,7 @@ def merge_into(
     remember(conn, absorbed, remembered)
     conn.execute("DELETE FROM snapshots WHERE profile_id = ?", (absorbed,))
     conn.execute("DELETE FROM profiles WHERE id = ?", (absorbed,))
-
-
-def remember(conn: sqlite3.Connection, alias: str, record_ids: Iterable[int]) -> None:
-    """Add these records to those the alias named (what ``follow_aliases`` follows)."""
-    conn.executemany(
-        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) VALUES (?, ?)",
-        [(alias, record_id) for record_id in sorted(set(record_ids))],
-    )
-
-
-def carry_remembered(conn: sqlite3.Connection, merged: int, survivor: int) -> None:
-    """The vendor merged record ``merged`` into ``survivor``: every alias that remembered the
-    merged-away record remembers the survivor instead, so it follows the same person."""
-    conn.execute(
-        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) "
-        "SELECT alias, ? FROM profile_alias_members WHERE record_id = ?",
-        (survivor, merged),
-    )
-    conn.execute("DELETE FROM profile_alias_members WHERE record_id = ?", (merged,))
-
-
-def follow_aliases(
-    conn: sqlite3.Connection, profile_ids: Iterable[str], dead: Iterable[int] = ()
-) -> dict[str, str | None]:
-    """Point each alias concerned at the profile that now holds most of the records it held
-    when it was merged away; return the aliases moved (``None``: dropped).
-
-    The aliases concerned point at one of ``profile_ids``, remember a record that one of them
-    holds, or remember one of the ``dead`` records (just deleted). An alias whose records are
-    all gone, or split evenly between profiles, is dropped: it no longer names one person,
-    and resolving to nothing (404) is better than naming the wrong one. Aliases that remember
-    no records (made before migration 0014) stay where they point.
-
-    Without this, an id merged into another customer's profile and then split off again would
-    go on resolving to the other customer: their context, their erasure.
-    """
-    moved: dict[str, str | None] = {}
-    for alias, (target, counts) in _alias_holders(conn, profile_ids, dead).items():
-        best = max(counts.values(), default=0)
-        leaders = sorted(pid for pid, n in counts.items() if n == best)
-        heir = leaders[0] if best and len(leaders) == 1 else None
-        if heir != target:
-            moved[alias] = heir
-    conn.executemany(
-        "UPDATE profile_aliases SET profile_id = ? WHERE alias = ?",
-        [(heir, alias) for alias, heir in moved.items() if heir is not None],
-    )
-    conn.executemany(
-        "DELETE FROM profile_aliases WHERE alias = ?",
-        [(alias,) for alias, heir in moved.items() if heir is None],
-    )
-    return moved
-
-
-def _alias_holders(
-    conn: sqlite3.Connection, profile_ids: Iterable[str], dead: Iterable[int]
-) -> dict[str, tuple[str, dict[str, int]]]:
-    """For each alias concerned (see ``follow_aliases``) that remembers records: where it
-    points, and how many of its records each profile holds now."""
-    found: dict[str, tuple[str, dict[str, int]]] = {}
-    for chunk in chunks(sorted(_aliases_concerned(conn, profile_ids, dead))):
-        rows = conn.execute(
-            "SELECT a.alias, a.profile_id, m.profile_id, count(m.record_id) "
-            "FROM profile_aliases a JOIN profile_alias_members am ON am.alias = a.alias "
-            "LEFT JOIN profile_members m ON m.record_id = am.record_id "
-            f"WHERE a.alias IN ({marks(chunk)}) GROUP BY a.alias, m.profile_id",
-            chunk,
-        )
-        for alias, target, holder, count in rows:
-            counts = found.setdefault(str(alias), (str(target), {}))[1]
-            if holder is not None:
-                counts[str(holder)] = int(count)
-    return found
-
-
-def _aliases_concerned(
-    conn: sqlite3.Connection, profile_ids: Iterable[str], dead: Iterable[int]
-) -> set[str]:
-    found: set[str] = set()
-    for chunk in chunks(sorted(set(profile_ids))):
-        rows = conn.execute(
-            f"SELECT alias FROM profile_aliases WHERE profile_id IN ({marks(chunk)}) UNION "
-            "SELECT am.alias FROM profile_alias_members am JOIN profile_members m "
-            f"ON m.record_id = am.record_id WHERE m.profile_id IN ({marks(chunk)})",
-            chunk * 2,
-        )
-        found.update(str(row[0]) for row in rows)
-    for ids in chunks(sorted(set(dead))):
-        rows = conn.execute(
-            f"SELECT alias FROM profile_alias_members WHERE record_id IN ({marks(ids)})",
-            ids,
-        )
-        found.update(str(row[0]) for row in rows)
-    return found
+    follow_aliases(conn, [survivor])  # records together again may wake a sleeping alias
 
 
 def bump_version(conn: sqlite3.Connection, profile_id: str, now: str) -> int:

@@ -23,7 +23,7 @@ from context_service.models import Invoice, Mapped, Order, RecordKey
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
-from context_service.store import Store, activities, profiles, snapshots
+from context_service.store import Store, activities, aliases, profiles, snapshots
 from context_service.store.records import StoredState, stored_states, upsert_record
 from context_service.trust.suppression import Guard
 
@@ -403,6 +403,7 @@ class SourceMerges:
         self.changed: set[str] = set()
         self.waiting: list[tuple[str, list[str], RecordKey]] = []  # (profile, its aliases, to)
         self.rebind: set[int] = set()  # survivors that took over a person's decision
+        self.survivors: set[int] = set()  # survivor records that aliases' memories moved to
         if merges:
             self._before(merges)
 
@@ -434,7 +435,8 @@ class SourceMerges:
         ids = _record_ids(self.conn, [key for pair in merges for key in pair])
         pairs = [(ids[m], ids[s]) for m, s in merges if m in ids and s in ids and ids[m] != ids[s]]
         for merged, survivor in pairs:
-            profiles.carry_remembered(self.conn, merged, survivor)
+            aliases.carry_remembered(self.conn, merged, survivor)
+            self.survivors.add(survivor)
         # The batch's merges together: of contradicting decisions carried to one survivor about
         # one record, ``apart`` wins, whichever merge came first.
         self.rebind |= set(carry_all(self.conn, pairs))
@@ -442,16 +444,20 @@ class SourceMerges:
     def finish(self) -> set[str]:
         """After resolution: alias what waited for a survivor (each alias remembers the
         survivor record, so it follows that record); return the changed profiles."""
-        for absorbed, aliases, survivor in self.waiting:
+        for absorbed, its_aliases, survivor in self.waiting:
             kept = profiles.profiles_of_keys(self.conn, [survivor]).get(survivor)
             if kept is None or profiles.canonical_id(self.conn, absorbed) is not None:
                 continue
             record = _record_ids(self.conn, [survivor])[survivor]
-            for alias in [absorbed, *aliases]:
+            for alias in [absorbed, *its_aliases]:
                 if profiles.canonical_id(self.conn, alias) is None:
                     profiles.add_alias(self.conn, alias, kept, self.now)
-                    profiles.remember(self.conn, alias, [record])
+                    aliases.remember(self.conn, alias, [record])
             self.changed.add(kept)
+        # A sleeping alias that remembered a merged-away record now remembers its survivor,
+        # which may be enough to wake it (``aliases.follow_aliases``).
+        held = profiles.profiles_of(self.conn, sorted(self.survivors))
+        aliases.follow_aliases(self.conn, held.values())
         return {pid for pid in self.changed if profiles.canonical_id(self.conn, pid) == pid}
 
 

@@ -2,25 +2,21 @@
 
 Deleting every record an alias remembers drops the alias (``profiles.follow_aliases``): it
 names no one, and a 404 is better than naming the wrong person. When the same source records
-come back (same source ids), the id should name them again, as long as they are back in one
-profile and nothing else holds the id. It does not yet: dropping the alias deletes what it
-remembered (``profile_alias_members`` cascades from ``profile_aliases``), so nothing is left
-to revive it from. Reviving needs somewhere to keep a dropped alias's records, which takes a
-migration; until then this test is an expected failure that names the gap.
+come back (same source ids), the id names them again: the dropped alias went dormant with the
+records it remembered (``dormant_alias_members``), and wakes once one profile holds most of
+them.
 """
 
 from __future__ import annotations
 
-import pytest
-
-from context_service.identity.decisions import merge_profiles
+from context_service.identity.decisions import merge_profiles, split_profile
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import canonical_id
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from tests.conftest import Ingest
 from tests.identity_helpers import pid, write
-from tests.payloads import hubspot_contact, shopify_customer
+from tests.payloads import hubspot_contact, shopify_customer, stripe_customer
 
 NOW = "2026-03-01T00:00:00Z"
 DELETED = "2026-04-01T00:00:00Z"
@@ -47,11 +43,6 @@ def _merged_then_deleted(store: Store, ingest: Ingest, ctx: IngestContext) -> st
     return gone
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a dropped alias forgets its records (profile_alias_members cascades), so a "
-    "restore cannot revive it; needs a table of dropped aliases' records (a migration)",
-)
 def test_restoring_the_records_revives_the_merged_away_id(
     store: Store, ingest: Ingest, ctx: IngestContext
 ) -> None:
@@ -60,3 +51,44 @@ def test_restoring_the_records_revives_the_merged_away_id(
     ingest(hubspot_contact("2", "cal.moss@example.com", "Cal", "Moss", lastmodifieddate=RESTORED))
     assert pid(store, ANN) == pid(store, CAL)  # the person's merge still binds
     assert canonical_id(store.conn, gone) == pid(store, CAL)
+
+
+DEE = RecordKey("stripe", "customer", "cus_3")
+
+
+def test_an_alias_split_evenly_sleeps_and_wakes_when_its_records_meet_again(
+    store: Store, ingest: Ingest
+) -> None:
+    """Dee (oldest), Ann and Cal: Ann and Cal merge, then Dee absorbs them, so Ann's id
+    remembers Ann's and Cal's records. Splitting Cal out leaves that id one record on each
+    side: it names no one. Merging Cal back makes it name the three of them again."""
+    ingest(stripe_customer("cus_3", "dee.ray@example.com", "Dee Ray"))
+    ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
+    ingest(hubspot_contact("2", "cal.moss@example.com", "Cal", "Moss"))
+    dee, ann, cal = pid(store, DEE), pid(store, ANN), pid(store, CAL)
+    first = write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
+    assert first.profile_id == ann  # the older profile survives
+    merged = write(store, merge_profiles, [dee, ann], "tester", NOW, "US")
+    assert merged.profile_id == dee
+    split = write(store, split_profile, dee, [CAL], "tester", DELETED, "US")
+    assert canonical_id(store.conn, ann) is None  # Ann's record with Dee, Cal's apart: a tie
+    assert canonical_id(store.conn, cal) == pid(store, CAL) == split.split_off[0]
+    write(store, merge_profiles, [dee, split.split_off[0]], "tester", RESTORED, "US")
+    assert canonical_id(store.conn, ann) == dee == pid(store, CAL) == pid(store, ANN)
+    sleeping = store.conn.execute("SELECT count(*) FROM dormant_alias_members").fetchone()[0]
+    assert sleeping == 0  # woken, it no longer sleeps
+
+
+def test_a_vendor_merge_carries_a_sleeping_alias_to_the_survivor(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    """While Cal's old id sleeps (both records deleted), HubSpot merges Cal's contact into
+    another one: the id remembers the survivor, and wakes with it."""
+    gone = _merged_then_deleted(store, ingest, ctx)
+    survivor = RecordKey("hubspot", "contact", "9")
+    ingest(hubspot_contact("9", "cal.moss@example.com", "Cal", "Moss", lastmodifieddate=RESTORED))
+    merged_away = RawPayload(
+        "hubspot", "contact", {"id": "2"}, RESTORED, deleted=True, merged_into="9"
+    )
+    ingest_batch(store, [merged_away], ctx)
+    assert canonical_id(store.conn, gone) == pid(store, survivor)

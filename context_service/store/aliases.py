@@ -1,0 +1,175 @@
+"""Merged-away profile ids (aliases) follow the records they held.
+
+When two profiles merge, the id that goes away becomes an alias of the survivor and remembers
+the records it held then (``profile_alias_members``). Whenever profiles change, each alias
+concerned is pointed at the profile that now holds most of those records. An alias whose records
+are all gone, or split evenly, names no one: it stops resolving (a 404 is better than naming the
+wrong person) but goes dormant rather than being forgotten (``dormant_alias_members``), so that
+when its records come back (a restore at the source, a split undone) it names them again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from context_service.store.keys import chunks, marks
+
+
+def remember(conn: sqlite3.Connection, alias: str, record_ids: Iterable[int]) -> None:
+    """Add these records to those the alias named (what ``follow_aliases`` follows)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) VALUES (?, ?)",
+        [(alias, record_id) for record_id in sorted(set(record_ids))],
+    )
+
+
+def carry_remembered(conn: sqlite3.Connection, merged: int, survivor: int) -> None:
+    """The vendor merged record ``merged`` into ``survivor``: every alias that remembered the
+    merged-away record, live or dormant, remembers the survivor instead, so it follows the
+    same person."""
+    for table in ("profile_alias_members", "dormant_alias_members"):
+        extra = ", alias_created_at" if table == "dormant_alias_members" else ""
+        conn.execute(
+            f"INSERT OR IGNORE INTO {table} (alias, record_id{extra}) "
+            f"SELECT alias, ?{extra} FROM {table} WHERE record_id = ?",
+            (survivor, merged),
+        )
+        conn.execute(f"DELETE FROM {table} WHERE record_id = ?", (merged,))
+
+
+def follow_aliases(
+    conn: sqlite3.Connection, profile_ids: Iterable[str], dead: Iterable[int] = ()
+) -> dict[str, str | None]:
+    """Point each alias concerned at the profile that now holds most of the records it held
+    when it was merged away; return the aliases moved (``None``: gone dormant).
+
+    The aliases concerned point at one of ``profile_ids``, remember a record that one of them
+    holds, or remember one of the ``dead`` records (just deleted). An alias whose records are
+    all gone, or split evenly between profiles, goes dormant: it no longer names one person,
+    and resolving to nothing (404) is better than naming the wrong one. A dormant alias that
+    remembers a record one of ``profile_ids`` holds is revived when one profile holds most of
+    its records again. Aliases that remember no records (made before migration 0014) stay
+    where they point.
+
+    Without this, an id merged into another customer's profile and then split off again would
+    go on resolving to the other customer: their context, their erasure.
+    """
+    ids = sorted(set(profile_ids))
+    moved: dict[str, str | None] = {}
+    for alias, (target, counts) in _alias_holders(conn, ids, dead).items():
+        heir = _heir(counts)
+        if heir != target:
+            moved[alias] = heir
+    conn.executemany(
+        "UPDATE profile_aliases SET profile_id = ? WHERE alias = ?",
+        [(heir, alias) for alias, heir in moved.items() if heir is not None],
+    )
+    _put_to_sleep(conn, [alias for alias, heir in moved.items() if heir is None])
+    for alias, heir in _revivable(conn, ids).items():
+        _wake(conn, alias, heir)
+        moved[alias] = heir
+    return moved
+
+
+def _heir(counts: dict[str, int]) -> str | None:
+    """The one profile holding most of an alias's records, or ``None`` (none, or a tie)."""
+    best = max(counts.values(), default=0)
+    leaders = sorted(pid for pid, n in counts.items() if n == best)
+    return leaders[0] if best and len(leaders) == 1 else None
+
+
+def _put_to_sleep(conn: sqlite3.Connection, aliases: list[str]) -> None:
+    """Stop these aliases resolving, keeping the records each remembers (and when it was made)
+    for a revival."""
+    for alias in aliases:
+        conn.execute(
+            "INSERT OR IGNORE INTO dormant_alias_members (alias, record_id, alias_created_at) "
+            "SELECT am.alias, am.record_id, a.created_at FROM profile_alias_members am "
+            "JOIN profile_aliases a ON a.alias = am.alias WHERE am.alias = ?",
+            (alias,),
+        )
+        conn.execute("DELETE FROM profile_aliases WHERE alias = ?", (alias,))
+
+
+def _revivable(conn: sqlite3.Connection, profile_ids: list[str]) -> dict[str, str]:
+    """Dormant aliases remembering a record that one of these profiles holds, and that one
+    profile now holds most of their records: each with that profile."""
+    concerned: set[str] = set()
+    for chunk in chunks(profile_ids):
+        rows = conn.execute(
+            "SELECT DISTINCT d.alias FROM dormant_alias_members d JOIN profile_members m "
+            f"ON m.record_id = d.record_id WHERE m.profile_id IN ({marks(chunk)})",
+            chunk,
+        )
+        concerned.update(str(row[0]) for row in rows)
+    counts: dict[str, dict[str, int]] = {}
+    for chunk in chunks(sorted(concerned)):
+        rows = conn.execute(
+            "SELECT d.alias, m.profile_id, count(*) FROM dormant_alias_members d "
+            "JOIN profile_members m ON m.record_id = d.record_id "
+            f"WHERE d.alias IN ({marks(chunk)}) GROUP BY d.alias, m.profile_id",
+            chunk,
+        )
+        for alias, holder, count in rows:
+            counts.setdefault(str(alias), {})[str(holder)] = int(count)
+    found = {alias: _heir(held) for alias, held in counts.items()}
+    return {alias: heir for alias, heir in found.items() if heir is not None}
+
+
+def _wake(conn: sqlite3.Connection, alias: str, heir: str) -> None:
+    """Make a dormant alias resolve to ``heir`` again, remembering the same records."""
+    conn.execute(
+        "INSERT OR IGNORE INTO profile_aliases (alias, profile_id, created_at) "
+        "SELECT alias, ?, min(alias_created_at) FROM dormant_alias_members WHERE alias = ? "
+        "GROUP BY alias",
+        (heir, alias),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) "
+        "SELECT alias, record_id FROM dormant_alias_members WHERE alias = ?",
+        (alias,),
+    )
+    conn.execute("DELETE FROM dormant_alias_members WHERE alias = ?", (alias,))
+
+
+def _alias_holders(
+    conn: sqlite3.Connection, profile_ids: list[str], dead: Iterable[int]
+) -> dict[str, tuple[str, dict[str, int]]]:
+    """For each alias concerned (see ``follow_aliases``) that remembers records: where it
+    points, and how many of its records each profile holds now."""
+    found: dict[str, tuple[str, dict[str, int]]] = {}
+    for chunk in chunks(sorted(_aliases_concerned(conn, profile_ids, dead))):
+        rows = conn.execute(
+            "SELECT a.alias, a.profile_id, m.profile_id, count(m.record_id) "
+            "FROM profile_aliases a JOIN profile_alias_members am ON am.alias = a.alias "
+            "LEFT JOIN profile_members m ON m.record_id = am.record_id "
+            f"WHERE a.alias IN ({marks(chunk)}) GROUP BY a.alias, m.profile_id",
+            chunk,
+        )
+        for alias, target, holder, count in rows:
+            counts = found.setdefault(str(alias), (str(target), {}))[1]
+            if holder is not None:
+                counts[str(holder)] = int(count)
+    return found
+
+
+def _aliases_concerned(
+    conn: sqlite3.Connection, profile_ids: list[str], dead: Iterable[int]
+) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunks(profile_ids):
+        rows = conn.execute(
+            f"SELECT alias FROM profile_aliases WHERE profile_id IN ({marks(chunk)}) UNION "
+            "SELECT am.alias FROM profile_alias_members am JOIN profile_members m "
+            f"ON m.record_id = am.record_id WHERE m.profile_id IN ({marks(chunk)})",
+            chunk * 2,
+        )
+        found.update(str(row[0]) for row in rows)
+    for ids in chunks(sorted(set(dead))):
+        rows = conn.execute(
+            f"SELECT alias FROM profile_alias_members WHERE record_id IN ({marks(ids)})",
+            ids,
+        )
+        found.update(str(row[0]) for row in rows)
+    return found
