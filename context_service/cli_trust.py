@@ -4,16 +4,20 @@ and ``doctor``.
 ``keys create`` prints the new key once; only its hash is stored. ``erase`` forgets a person
 for good (see ``trust.erasure``); ``audit`` lists recorded reads; ``data-requests`` lists the
 people's requests for their data that a vendor passed on (Shopify ``customers/data_request``),
-with the profile to export, and marks one answered; ``doctor`` checks the configuration and
-prints what is wrong in plain words, never a secret.
+with the profile to export, writes one's answer to a file and marks one answered; ``doctor``
+checks the configuration and prints what is wrong in plain words, never a secret.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.settings import load_settings
@@ -32,6 +36,7 @@ from context_service.trust import (
     revoke_key,
 )
 from context_service.trust.audit import cutoff, purge
+from context_service.trust.subject import subject_export
 
 KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
 
@@ -181,10 +186,42 @@ def access_request_line(r: dict[str, Any]) -> str:
     )
 
 
+def export_request(store: Store, number: int, out: Path | None, retention_days: int) -> int:
+    """Write what is held about the person of open request ``number`` to a JSON file readable
+    by its owner only (``out``, or ``data-request-N.json``); record it as a read of the profile.
+    Exit status 1 when there is no such open request."""
+    request = next((r for r in open_access_requests(store.conn) if r["id"] == number), None)
+    if request is None:
+        print(f"no open data request #{number}", file=sys.stderr)
+        return 1
+    held = request["profile_id"]
+    if held is None:
+        print(f"data request #{number}: nothing stored about them, so there is nothing to send")
+        return 0
+    document = {"data_request": request, "held": subject_export(store.conn, held)}
+    path = out or Path(f"data-request-{number}.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(msgspec.json.format(msgspec.json.encode(document)))
+    ReadAudit(store, retention_days, time.time).record(
+        [Read("cli", held, "full", True, "subject-export")]
+    )
+    records = len(document["held"]["records"])
+    print(
+        f"data request #{number}: wrote {path} ({records} records of profile {held}); "
+        f"send it to the shop owner, then: context-service data-requests --answered {number}"
+    )
+    return 0
+
+
 def cmd_data_requests(args: argparse.Namespace) -> int:
-    """List the open requests for a person's data, or mark one answered (``--answered N``)."""
-    store = Store(load_settings().db)
+    """List the open requests for a person's data, write one's answer (``--export N``), or mark
+    one answered (``--answered N``)."""
+    settings = load_settings()
+    store = Store(settings.db)
     try:
+        if args.export is not None:
+            return export_request(store, args.export, args.out, settings.audit_retention_days)
         if args.answered is not None:
             with store.transaction() as conn:
                 done = access_requests.answer(conn, args.answered, utc_now())
@@ -209,8 +246,19 @@ def add_commands(sub: Any) -> None:
         "data-requests",
         help="list people's requests for their data passed on by a vendor, or mark one answered",
     )
-    p.add_argument(
+    action = p.add_mutually_exclusive_group()
+    action.add_argument(
         "--answered", type=int, default=None, metavar="N", help="mark request #N answered"
+    )
+    action.add_argument(
+        "--export",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write everything held about the person of request #N to a JSON file (mode 600)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="where --export writes (data-request-N.json)"
     )
     p.set_defaults(func=cmd_data_requests)
     keys = sub.add_parser("keys", help="create, list and revoke scoped API keys")

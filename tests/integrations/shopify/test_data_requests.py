@@ -3,6 +3,9 @@ to export (``status``, ``GET /v1/sync``, ``context-service data-requests``), the
 
 from __future__ import annotations
 
+import json
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -187,3 +190,54 @@ def test_an_answered_request_leaves_the_list_and_status(
 def test_nothing_open_says_so(cli: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["data-requests"]) == 0
     assert capsys.readouterr().out == "no open data requests\n"
+
+
+def test_export_writes_the_persons_data_to_a_private_file_and_audits_it(
+    fake: FakeShopify,
+    store: Store,
+    ctx: IngestContext,
+    cli: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (cid,) = fake.add_customers(1)
+    (oid,) = fake.add_orders(1)
+    connector = fake.connector()
+    run_sync(store, connector, ctx)
+    deliver(fake, store, connector, ctx, "customers/data_request", data_request_body(cid))
+    (request,) = open_requests(store)
+    out = tmp_path / "answer.json"
+
+    assert main(["data-requests", "--export", str(request["id"]), "--out", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # personal data: its owner only
+    document = json.loads(out.read_text())
+    assert document["data_request"]["request_id"] == "9999"
+    held = document["held"]
+    assert held["profile_id"] == request["profile_id"]
+    keys = {(r["source"], r["kind"], r["external_id"]) for r in held["records"]}
+    assert ("shopify", "customer", str(cid)) in keys
+    assert ("shopify", "order", str(oid)) in keys  # the orders the customer placed go along
+    reads = store.conn.execute(
+        "SELECT key_name, channel FROM read_audit WHERE profile_id = ?", (held["profile_id"],)
+    ).fetchall()
+    assert ("cli", "subject-export") in reads
+    assert [r["id"] for r in open_requests(store)] == [request["id"]]  # answered separately
+
+
+def test_export_of_someone_not_held_or_of_no_request_writes_nothing(
+    fake: FakeShopify,
+    store: Store,
+    ctx: IngestContext,
+    cli: None,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deliver(fake, store, fake.connector(), ctx, "customers/data_request", data_request_body())
+    (request,) = open_requests(store)
+    out = tmp_path / "answer.json"
+    assert main(["data-requests", "--export", str(request["id"]), "--out", str(out)]) == 0
+    assert "nothing stored about them" in capsys.readouterr().out
+    assert main(["data-requests", "--export", str(request["id"] + 1), "--out", str(out)]) == 1
+    assert f"no open data request #{request['id'] + 1}" in capsys.readouterr().err
+    assert not out.exists()
