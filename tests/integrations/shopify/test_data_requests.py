@@ -192,13 +192,19 @@ def test_nothing_open_says_so(cli: None, capsys: pytest.CaptureFixture[str]) -> 
     assert capsys.readouterr().out == "no open data requests\n"
 
 
+@pytest.fixture
+def answer(tmp_path: Path) -> Path:
+    """Where ``data-requests --export`` writes in these tests."""
+    return tmp_path / "answer.json"
+
+
+def export(number: int, out: Path) -> int:
+    """``context-service data-requests --export NUMBER --out OUT``: its exit status."""
+    return main(["data-requests", "--export", str(number), "--out", str(out)])
+
+
 def test_export_writes_the_persons_data_to_a_private_file_and_audits_it(
-    fake: FakeShopify,
-    store: Store,
-    ctx: IngestContext,
-    cli: None,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    fake: FakeShopify, store: Store, ctx: IngestContext, cli: None, answer: Path
 ) -> None:
     (cid,) = fake.add_customers(1)
     (oid,) = fake.add_orders(1)
@@ -206,10 +212,9 @@ def test_export_writes_the_persons_data_to_a_private_file_and_audits_it(
     run_sync(store, connector, ctx)
     deliver(fake, store, connector, ctx, "customers/data_request", data_request_body(cid))
     (request,) = open_requests(store)
-    out = tmp_path / "answer.json"
+    out = answer
 
-    assert main(["data-requests", "--export", str(request["id"]), "--out", str(out)]) == 0
-    assert f"wrote {out}" in capsys.readouterr().out
+    assert export(request["id"], out) == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # personal data: its owner only
     document = json.loads(out.read_text())
     assert document["data_request"]["request_id"] == "9999"
@@ -227,17 +232,17 @@ def test_export_writes_the_persons_data_to_a_private_file_and_audits_it(
 
 def test_export_of_someone_not_held_or_of_no_request_writes_nothing(
     fake: FakeShopify,
+    connector: ShopifyConnector,
     store: Store,
     ctx: IngestContext,
     cli: None,
-    tmp_path: Path,
+    answer: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    deliver(fake, store, fake.connector(), ctx, "customers/data_request", data_request_body())
+    deliver(fake, store, connector, ctx, "customers/data_request", data_request_body())
     (request,) = open_requests(store)
-    out = tmp_path / "answer.json"
-    assert main(["data-requests", "--export", str(request["id"]), "--out", str(out)]) == 0
+    assert export(request["id"], answer) == 0
     assert "nothing stored about them" in capsys.readouterr().out
-    assert main(["data-requests", "--export", str(request["id"] + 1), "--out", str(out)]) == 1
+    assert export(request["id"] + 1, answer) == 1
     assert f"no open data request #{request['id'] + 1}" in capsys.readouterr().err
-    assert not out.exists()
+    assert not answer.exists()
