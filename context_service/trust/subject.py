@@ -49,6 +49,16 @@ def subject_export(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
             r["alias"]
             for r in _rows(conn, "SELECT alias FROM profile_aliases WHERE profile_id = ?", [live])
         ],
+        # Old ids that remember some of these records but name no one now (``store.aliases``).
+        "sleeping_aliases": [
+            r["alias"]
+            for r in _rows(
+                conn,
+                "SELECT DISTINCT alias FROM dormant_alias_members "
+                f"WHERE record_id IN ({_marks(members)}) ORDER BY alias",
+                members,
+            )
+        ],
         "snapshot": _snapshot(conn, live),
         "records": [
             _record(r)

@@ -14,6 +14,7 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import canonical_id
 from context_service.sync import IngestContext, RawPayload, ingest_batch
+from context_service.trust.subject import subject_export
 from tests.conftest import Ingest
 from tests.identity_helpers import pid, write
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer
@@ -73,6 +74,8 @@ def test_an_alias_split_evenly_sleeps_and_wakes_when_its_records_meet_again(
     split = write(store, split_profile, dee, [CAL], "tester", DELETED, "US")
     assert canonical_id(store.conn, ann) is None  # Ann's record with Dee, Cal's apart: a tie
     assert canonical_id(store.conn, cal) == pid(store, CAL) == split.split_off[0]
+    # What is held about Dee's profile (an access request) names the sleeping id too.
+    assert subject_export(store.conn, dee)["sleeping_aliases"] == [ann]
     write(store, merge_profiles, [dee, split.split_off[0]], "tester", RESTORED, "US")
     assert canonical_id(store.conn, ann) == dee == pid(store, CAL) == pid(store, ANN)
     sleeping = store.conn.execute("SELECT count(*) FROM dormant_alias_members").fetchone()[0]
