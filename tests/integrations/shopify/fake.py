@@ -124,7 +124,7 @@ class FakeShopify:
             "zip": f"K1A {i % 10}B{i % 7}",
             "country": country,
             "countryCodeV2": country_code,
-            "phone": f"+1613555{i:04d}",
+            "phone": _phone(613, i),
             "company": "Acme Ltd" if i % 5 == 0 else None,
         }
         return {
@@ -132,7 +132,7 @@ class FakeShopify:
             "email": f"{first.lower()}.{last.lower()}{i}@example.com",
             "firstName": first,
             "lastName": last,
-            "phone": f"+1514555{i:04d}" if i % 3 else None,
+            "phone": _phone(514, i) if i % 3 else None,
             "createdAt": at,
             "updatedAt": at,
             "state": "ENABLED" if i % 2 else "DISABLED",
@@ -454,3 +454,9 @@ def _encode_cursor(record: dict[str, Any]) -> str:
 def _decode_cursor(cursor: str) -> tuple[str, int]:
     position = json.loads(base64.b64decode(cursor))
     return position["last_value"], position["last_id"]
+
+
+def _phone(area: int, i: int) -> str:
+    """The ``i``-th customer's phone: a valid North American number (``+1 613 555 0007``), the
+    area code moving on every 10,000 customers so that the number keeps ten digits."""
+    return f"+1{area + i // 10_000}555{i % 10_000:04d}"
