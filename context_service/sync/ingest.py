@@ -19,7 +19,7 @@ from context_service.errors import MappingError
 from context_service.identity.carry import carry_all
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
-from context_service.models import Invoice, Mapped, Order, RecordKey
+from context_service.models import Invoice, Mapped, Order, RecordKey, VendorObject
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
@@ -49,6 +49,20 @@ class RawPayload(msgspec.Struct, frozen=True):
     deleted: bool = False
     merged_into: str | None = None
     only_if_stored: bool = False
+
+
+def from_vendor(source: str, obj: VendorObject, observed_at: str | None = None) -> RawPayload:
+    """The payload ingest takes for a connector's object, dated ``observed_at`` when given (a
+    webhook dates a deletion notice by its delivery), else by the object's own."""
+    return RawPayload(
+        source,
+        obj.kind,
+        obj.payload,
+        observed_at or obj.observed_at,
+        obj.deleted,
+        obj.merged_into,
+        obj.only_if_stored,
+    )
 
 
 class Rejection(msgspec.Struct):
@@ -456,8 +470,9 @@ class SourceMerges:
             self.changed.add(kept)
         # A sleeping alias that remembered a merged-away record now remembers its survivor,
         # which may be enough to wake it (``aliases.follow_aliases``).
-        held = profiles.profiles_of(self.conn, sorted(self.survivors))
-        aliases.follow_aliases(self.conn, held.values())
+        if self.survivors:
+            held = profiles.profiles_of(self.conn, sorted(self.survivors))
+            aliases.follow_aliases(self.conn, held.values())
         return {pid for pid in self.changed if profiles.canonical_id(self.conn, pid) == pid}
 
 

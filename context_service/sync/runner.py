@@ -30,8 +30,8 @@ from context_service.store import cursors as cursor_store
 from context_service.sync.ingest import (
     IngestContext,
     IngestReport,
-    RawPayload,
     drain_snapshots,
+    from_vendor,
     ingest_batch,
     utc_now,
 )
@@ -212,18 +212,7 @@ def _commit_page(
     outcome: SyncOutcome,
     deferred: _Deferred,
 ) -> None:
-    items = [
-        RawPayload(
-            source,
-            obj.kind,
-            obj.payload,
-            obj.observed_at,
-            obj.deleted,
-            obj.merged_into,
-            obj.only_if_stored,
-        )
-        for obj in page.objects
-    ]
+    items = [from_vendor(source, obj) for obj in page.objects]
     with store.transaction() as conn:
         report = ingest_batch(
             store, items, ctx, defer_snapshots=True, background=deferred.background

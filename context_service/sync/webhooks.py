@@ -37,7 +37,7 @@ from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
 from context_service.sync.erase import erase_records, remove_records, remove_source
-from context_service.sync.ingest import IngestContext, RawPayload, ingest_batch, utc_now
+from context_service.sync.ingest import IngestContext, from_vendor, ingest_batch, utc_now
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
 
@@ -176,17 +176,9 @@ def _apply_one(
         return 0
     source = connector.source
     items = [
-        RawPayload(
-            source,
-            o.kind,
-            o.payload,
-            # A deletion happened no later than its notice arrived: without a time of its own it
-            # would carry none, and any older copy of the object would bring the object back.
-            o.observed_at or delivery.occurred_at or (row.received_at if o.deleted else None),
-            o.deleted,
-            o.merged_into,
-            o.only_if_stored,
-        )
+        # A deletion happened no later than its notice arrived: without a time of its own it
+        # would carry none, and any older copy of the object would bring the object back.
+        from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
         for o in objects
     ]
     try:
@@ -251,3 +243,9 @@ def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:
         log.warning("webhook delivery %d %s: %s", inbox_id, status, error)
     with store.transaction() as conn:
         inbox_store.mark(conn, inbox_id, status, utc_now(), error)
+
+
+def _dated(obj: VendorObject, occurred_at: str | None, received_at: str) -> str | None:
+    """When a delivered object was observed: its own time, else the delivery's, else (for a
+    deletion notice only) when the delivery arrived."""
+    return obj.observed_at or occurred_at or (received_at if obj.deleted else None)
