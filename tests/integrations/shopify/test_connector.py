@@ -54,11 +54,6 @@ def cursor_of(page: Page) -> dict[str, Any]:
     return loaded
 
 
-@pytest.fixture
-def fake() -> FakeShopify:
-    return FakeShopify()
-
-
 # --- paging --------------------------------------------------------------------------------------
 
 

@@ -21,16 +21,6 @@ from tests.integrations.shopify.test_webhooks import NOW, URL
 
 
 @pytest.fixture
-def fake() -> FakeShopify:
-    return FakeShopify()
-
-
-@pytest.fixture
-def connector(fake: FakeShopify) -> ShopifyConnector:
-    return fake.connector()
-
-
-@pytest.fixture
 def cli(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """``context-service`` commands run against the test's store."""
     monkeypatch.setenv("CONTEXT_SERVICE_DB", store.path)

@@ -23,16 +23,6 @@ NOW = 1_788_000_000.0  # 2026-08-29T10:40:00Z
 URL = "https://context.example/v1/webhooks/shopify"
 
 
-@pytest.fixture
-def fake() -> FakeShopify:
-    return FakeShopify()
-
-
-@pytest.fixture
-def connector(fake: FakeShopify) -> ShopifyConnector:
-    return fake.connector()
-
-
 def bob() -> dict[str, Any]:
     return copy.deepcopy(shopify_case("customer", "test_1", "customer", index=1))
 
