@@ -12,10 +12,11 @@ from context_service.store.profiles import profile_of_key
 T = TypeVar("T")
 
 
-def write(store: Store, action: Callable[..., T], *args: object) -> T:
-    """Run ``action(conn, *args)`` in one write transaction of ``store``; return its result."""
+def write(store: Store, action: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Run ``action(conn, *args, **kwargs)`` in one write transaction of ``store``; return its
+    result."""
     with store.transaction() as conn:
-        return action(conn, *args)
+        return action(conn, *args, **kwargs)
 
 
 def pid(store: Store, key: RecordKey) -> str:

@@ -9,8 +9,9 @@ import pytest
 from context_service.cli import main
 from context_service.models import RecordKey
 from context_service.store import Store
-from context_service.store.profiles import canonical_id, profile_of_key
+from context_service.store.profiles import canonical_id
 from tests.conftest import Ingest
+from tests.identity_helpers import pid as _pid
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer
 
 SHOP1 = RecordKey("shopify", "customer", "1")
@@ -21,12 +22,6 @@ HUB2 = RecordKey("hubspot", "contact", "2")
 def _env(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONTEXT_SERVICE_DB", store.path)
     monkeypatch.setenv("USER", "tester")
-
-
-def _pid(store: Store, key: RecordKey) -> str:
-    found = profile_of_key(store.conn, key)
-    assert found is not None, key
-    return found
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

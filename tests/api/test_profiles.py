@@ -10,22 +10,16 @@ from litestar.testing import RequestFactory, TestClient
 from context_service.api.profiles import CALLER_STATE_KEY, caller
 from context_service.models import RecordKey
 from context_service.store import Store
-from context_service.store.profiles import profile_of_key
 from context_service.sync.rebuild import resolve_all
 from context_service.wiring import ingest_context
 from tests.conftest import TEST_KEY, Ingest, make_settings
+from tests.identity_helpers import pid as _pid
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 SHOP1 = RecordKey("shopify", "customer", "1")
 HUB2 = RecordKey("hubspot", "contact", "2")
 PROBLEM = "application/problem+json"
-
-
-def _pid(store: Store, key: RecordKey) -> str:
-    found = profile_of_key(store.conn, key)
-    assert found is not None, key
-    return found
 
 
 def _ok(response: Any) -> Any:

@@ -6,9 +6,6 @@ Every decision must survive what the engine does later on its own: a full ``rebu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 import pytest
 
 from context_service.errors import ProfileNotFound
@@ -25,25 +22,15 @@ from context_service.identity.decisions import (
 from context_service.identity.rebuild import rebuild
 from context_service.models import RecordKey
 from context_service.store import Store
-from context_service.store.profiles import canonical_id, count_profiles, profile_of_key
+from context_service.store.profiles import canonical_id, count_profiles
 from tests.conftest import Ingest
+from tests.identity_helpers import pid as _pid
+from tests.identity_helpers import write as _write
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 
 NOW = "2026-03-01T00:00:00Z"
 SHOP1 = RecordKey("shopify", "customer", "1")
 HUB2 = RecordKey("hubspot", "contact", "2")
-T = TypeVar("T")
-
-
-def _write(store: Store, action: Callable[..., T], *args: object, **kwargs: object) -> T:
-    with store.transaction() as conn:
-        return action(conn, *args, **kwargs)
-
-
-def _pid(store: Store, key: RecordKey) -> str:
-    found = profile_of_key(store.conn, key)
-    assert found is not None, key
-    return found
 
 
 def _rebuild(store: Store) -> None:
