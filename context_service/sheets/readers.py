@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -198,6 +199,43 @@ def _check_encoding(encoding: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def sniff_file_encoding(path: Path, sample: bytes) -> str:
+    """``sniff_encoding`` of the file's first bytes, except that a sample of pure ASCII (where
+    UTF-8 and cp1252 agree) leaves the choice to the file's first non-ASCII character: a legacy
+    export whose first accent comes after the sample is read as cp1252 too, not refused half
+    way through."""
+    found = sniff_encoding(sample)
+    if found != "utf-8" or not sample.isascii() or len(sample) < _SAMPLE_BYTES:
+        return found
+    first = _first_non_ascii(path)
+    if first is None:
+        return found
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(first, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return found
+
+
+_CHUNK = 1 << 20
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _first_non_ascii(path: Path) -> bytes | None:
+    """The file's first non-ASCII byte and the three after it, or None for an ASCII file."""
+    with path.open("rb") as file:
+        offset = 0
+        while chunk := file.read(_CHUNK):
+            if not chunk.isascii():
+                found = _NON_ASCII.search(chunk)
+                assert found is not None  # the chunk is not ASCII
+                at = offset + found.start()
+                file.seek(at)
+                return file.read(4)
+            offset += len(chunk)
+    return None
+
+
 def sniff_encoding(sample: bytes) -> str:
     """``utf-8-sig`` / ``utf-16`` by BOM, ``utf-8`` if the sample decodes, else ``cp1252``."""
     if sample.startswith(codecs.BOM_UTF8):
@@ -250,8 +288,10 @@ def _reads_as_utf16_text(block: bytes, encoding: str, ascii_heavy: bool) -> bool
 
 
 def sniff_delimiter(first_line: str) -> str:
-    """The candidate delimiter (``, ; TAB |``) seen most often in the header line."""
-    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    """The candidate delimiter (``, ; TAB |``) seen most often in the header line, outside
+    quoted names (``"Nachname, Vorname";E-Mail`` is separated by semicolons)."""
+    unquoted = "".join(first_line.split('"')[0::2])
+    counts = {d: unquoted.count(d) for d in _DELIMITERS}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -259,6 +299,15 @@ def sniff_delimiter(first_line: str) -> str:
 def _first_line(sample: bytes, encoding: str) -> str:
     text = sample.decode(encoding, errors="ignore")
     return next((line for line in text.splitlines() if line.strip()), "")
+
+
+def separator_directive(first_line: str) -> str | None:
+    """The delimiter named by Excel's ``sep=;`` first line (written so that Excel opens the file
+    with that delimiter whatever the locale), or None when the line is not one."""
+    line = first_line.strip("\r\n")
+    if len(line) == 5 and line[:4].lower() == "sep=" and line[4] not in '"\r\n':
+        return line[4]
+    return None
 
 
 class CsvSheet:
@@ -274,8 +323,10 @@ class CsvSheet:
         sample = _sample(path)
         refuse_binary(path, sample, encoding)
         self._raw: BinaryIO = path.open("rb")
-        self.encoding = encoding or sniff_encoding(sample)
-        self.delimiter = sniff_delimiter(_first_line(sample, self.encoding))
+        self.encoding = encoding or sniff_file_encoding(path, sample)
+        first_line = _first_line(sample, self.encoding)
+        self.directive = separator_directive(first_line)
+        self.delimiter = self.directive or sniff_delimiter(first_line)
         self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
 
     def done(self) -> int:
@@ -292,9 +343,11 @@ class CsvSheet:
         Quoting is read strictly: a row whose quotes do not pair up (``"Bob" Ray``, or a quote
         that is never closed and would swallow the rest of the file) is an error row that keeps
         the lines it spans as its raw text, never merged silently into its neighbour's cell.
+        Excel's ``sep=;`` first line names the delimiter and is not the header.
         """
         tap = _LineTap(self._text)
         reader = csv.reader(tap, delimiter=self.delimiter, strict=True)
+        directive = self.directive is not None
         header: tuple[str, ...] | None = None
         start = 1
         try:
@@ -313,6 +366,9 @@ class CsvSheet:
                 line, start = start, reader.line_num + 1
                 if not any(cell.strip() for cell in cells):
                     self.blank_rows += header is not None
+                    continue
+                if directive:
+                    directive = False
                     continue
                 if header is None:
                     header = _header(cells)
@@ -435,6 +491,39 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
+_EXCEL_DIGITS = ".15g"  # Excel shows and computes with 15 significant digits
+_PADDING_LITERALS = frozenset("-/() ")
+
+
+def xlsx_cell_text(value: object, number_format: str | None) -> str | None:
+    """A worksheet cell as the text Excel shows for it, where that differs from ``cell_text``:
+    a computed number at Excel's 15 significant digits (``=3*1.1`` is stored as
+    ``3.3000000000000003`` and shown as ``3.3``), and a whole number under a zero-padded format
+    with its leading zeros (a ZIP code ``02134`` under ``00000``, ``02134-0123`` under
+    ``00000-0000``)."""
+    if isinstance(value, float) and not value.is_integer() and 1e-4 <= abs(value) < 1e15:
+        return format(value, _EXCEL_DIGITS)
+    if isinstance(value, int | float) and not isinstance(value, bool) and number_format:
+        padded = _zero_padded(value, number_format)
+        if padded is not None:
+            return padded
+    return cell_text(value)
+
+
+def _zero_padded(value: float, number_format: str) -> str | None:
+    """``value`` written into a format made of ``0`` digits and separators, or None for any
+    other format (or a value that is not a whole, non-negative number)."""
+    pattern = number_format.replace("\\", "").replace('"', "")
+    slots = pattern.count("0")
+    if not slots or any(c != "0" and c not in _PADDING_LITERALS for c in pattern):
+        return None
+    if value < 0 or not float(value).is_integer():
+        return None
+    digits = str(int(value)).zfill(slots)
+    extra, rest = digits[: len(digits) - slots], iter(digits[len(digits) - slots :])
+    return extra + "".join(next(rest) if c == "0" else c for c in pattern)
+
+
 class XlsxSheet:
     """The first visible worksheet of an XLSX workbook (not a hidden one before it, nor the one
     that was open when it was saved), read in openpyxl's streaming read-only mode."""
@@ -472,9 +561,9 @@ class XlsxSheet:
     def rows(self) -> Iterator[RawRow]:
         """Rows after the first non-blank one (the header); a sheet without one is an error."""
         header: tuple[str, ...] | None = None
-        for line, values in enumerate(self._sheet.iter_rows(min_row=1, values_only=True), 1):
+        for line, row in enumerate(self._sheet.iter_rows(min_row=1), 1):
             self._row = line
-            cells = [cell_text(value) for value in values]
+            cells = [xlsx_cell_text(cell.value, cell.number_format) for cell in row]
             if not any(cell and cell.strip() for cell in cells):
                 self.blank_rows += header is not None
                 continue
