@@ -99,7 +99,8 @@ def upsert_record(
     known: dict[RecordKey, StoredState] | None = None,
     observed_at: str | None = None,
 ) -> UpsertOutcome:
-    """Insert or update one record, unless the stored copy is newer (then ``stale``).
+    """Insert or update one record, unless the stored copy is newer (then ``stale``; a stored
+    deletion counts as newer than a live copy of the same time).
 
     ``known`` is a batch's prefetched ``stored_states``: a key absent from it is absent from
     the store, and the dictionary is kept up to date with what this call writes, so a key that
@@ -135,7 +136,7 @@ def upsert_record(
             known[key] = StoredState(record_id, digest, updated_at, deleted, blob)
         return UpsertOutcome(record_id=record_id, status="inserted")
     record_id = state.record_id
-    if updated_at and state.updated_at and updated_at < state.updated_at:
+    if _older(updated_at, bool(deleted), state):
         return UpsertOutcome(record_id=record_id, status="stale")
     if mapped is None and state.mapped is not None:
         conn.execute(
@@ -156,6 +157,16 @@ def upsert_record(
     return UpsertOutcome(
         record_id=record_id, status="updated", previous=decode_mapped(state.mapped)
     )
+
+
+def _older(updated_at: str | None, deleted: bool, state: StoredState) -> bool:
+    """Whether a copy dated ``updated_at`` is older than the stored one. A deletion wins a tie:
+    vendors that date objects to the second (Stripe) send an update and a deletion of the same
+    second in any order, and a deleted object is never updated after its deletion."""
+    if not (updated_at and state.updated_at):
+        return False
+    tie_lost = updated_at == state.updated_at and bool(state.deleted) and not deleted
+    return updated_at < state.updated_at or tie_lost
 
 
 _COLUMNS = "id, source, kind, external_id, payload, updated_at, fetched_at, deleted, mapped, error"

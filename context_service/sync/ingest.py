@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,12 @@ from context_service.snapshot.background import BackgroundSnapshots
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, aliases, profiles, snapshots
-from context_service.store.records import StoredState, stored_states, upsert_record
+from context_service.store.records import (
+    StoredState,
+    payload_hash,
+    stored_states,
+    upsert_record,
+)
 from context_service.trust.suppression import Guard
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
@@ -63,6 +68,34 @@ def from_vendor(source: str, obj: VendorObject, observed_at: str | None = None) 
         obj.merged_into,
         obj.only_if_stored,
     )
+
+
+def contested(conn: Any, items: Sequence[RawPayload], ctx: IngestContext) -> dict[int, RecordKey]:
+    """The positions (and keys) of the items that tie with their stored copy: the same time,
+    other content, neither one a deletion. Which of the two is newer cannot be told from them
+    (a vendor that dates objects to the second sends two changes of one second in any order),
+    so the caller asks the vendor for the current copy instead of letting the last delivery
+    win."""
+    live = [
+        (position, prepared)
+        for position, prepared in enumerate(_prepare(item, ctx) for item in items)
+        if prepared.mapped is not None
+        and not prepared.mapped.deleted
+        and prepared.mapped.updated_at is not None
+    ]
+    states = stored_states(conn, [prepared.key for _, prepared in live])
+    tied: dict[int, RecordKey] = {}
+    for position, prepared in live:
+        state = states.get(prepared.key)
+        if (
+            state is not None
+            and prepared.mapped is not None
+            and not state.deleted
+            and state.updated_at == prepared.mapped.updated_at
+            and state.payload_hash != payload_hash(prepared.text)
+        ):
+            tied[position] = prepared.key
+    return tied
 
 
 class Rejection(msgspec.Struct):

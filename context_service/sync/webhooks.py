@@ -37,7 +37,14 @@ from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
 from context_service.sync.erase import erase_records, remove_records, remove_source
-from context_service.sync.ingest import IngestContext, from_vendor, ingest_batch, utc_now
+from context_service.sync.ingest import (
+    IngestContext,
+    RawPayload,
+    contested,
+    from_vendor,
+    ingest_batch,
+    utc_now,
+)
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
 
@@ -165,22 +172,23 @@ def apply_pending(
 def _apply_one(
     store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext
 ) -> int:
+    source = connector.source
     try:
         delivery = connector.parse_webhook(row.headers, row.body)
         objects = list(delivery.objects) + _refetch(connector, delivery.refetch)
+        items = [
+            # A deletion happened no later than its notice arrived: without a time of its own
+            # it would carry none, and any older copy of the object would bring it back.
+            from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
+            for o in objects
+        ]
+        items = _settle_ties(store, connector, items, ctx)
     except RetriableError as exc:
         _mark(store, row.id, "pending", exc.detail)
         return 0
     except Exception as exc:  # any failure is recorded on the row, never lost
         _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
         return 0
-    source = connector.source
-    items = [
-        # A deletion happened no later than its notice arrived: without a time of its own it
-        # would carry none, and any older copy of the object would bring the object back.
-        from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
-        for o in objects
-    ]
     try:
         with store.transaction() as conn:
             if not inbox_store.is_pending(conn, row.id):
@@ -236,6 +244,24 @@ def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> list[Vendor
         if obj is not None:
             found.append(obj)
     return found
+
+
+def _settle_ties(
+    store: Store, connector: Connector, items: list[RawPayload], ctx: IngestContext
+) -> list[RawPayload]:
+    """``items`` with each one that ties with its stored copy (see ``contested``) replaced by
+    the vendor's current copy, dated now; one the vendor no longer has is left out (its
+    deletion arrives on its own). Stripe sends ``invoice.finalized`` and ``invoice.paid`` of
+    one second in either order: without this, a late ``finalized`` would reopen a paid invoice."""
+    tied = contested(store.conn, items, ctx)
+    settled: list[RawPayload] = []
+    for position, item in enumerate(items):
+        key = tied.get(position)
+        if key is None:
+            settled.append(item)
+        elif (fresh := connector.fetch_one(item.kind, key.external_id)) is not None:
+            settled.append(from_vendor(connector.source, fresh))
+    return settled
 
 
 def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:

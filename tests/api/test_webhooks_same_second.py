@@ -1,0 +1,118 @@
+"""Two changes of one object in the same second, delivered in either order.
+
+Stripe dates an object only by its event's ``created`` second and sends ``invoice.finalized``
+and ``invoice.paid`` of one second in any order. Neither copy can say it is the newer one, so
+the service asks Stripe for the current copy; a deletion wins its second outright.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from context_service.models import Mapped, RecordKey
+from context_service.store import Store
+from context_service.store.records import get_record, upsert_record
+from tests.api.webhook_deliveries import as_post_args, inbox_rows, stripe_signing
+from tests.integrations.stripe.fake import FakeStripe
+from tests.payloads import stripe_customer, stripe_event, stripe_invoice, stripe_signed
+
+Post = Callable[..., Any]
+
+
+def _send(post: Post, fake: FakeStripe, event_id: str, kind: str, obj: Any, created: int) -> None:
+    event = stripe_event(event_id, kind, obj, created)
+    response = post("stripe", fake, *as_post_args(stripe_signed(event, *stripe_signing(fake))))
+    assert response.status_code == 200, response.text
+
+
+def _invoice(status: str) -> dict[str, Any]:
+    remaining = 0 if status == "paid" else 4900
+    return stripe_invoice("in_7001", "cus_7001", status, int(status == "paid"), remaining)[2]
+
+
+def _stored_status(store: Store) -> str:
+    record = get_record(store.conn, RecordKey("stripe", "invoice", "in_7001"))
+    assert record is not None
+    assert record.mapped is not None
+    assert record.mapped.activity
+    return str(record.mapped.activity.status)
+
+
+def _invoice_fetches(fake: FakeStripe) -> int:
+    return sum(r.url.path == "/v1/invoices/in_7001" for r in fake.requests)
+
+
+@pytest.mark.parametrize("order", [("paid", "open"), ("open", "paid")])
+def test_two_invoice_states_of_one_second_end_as_stripe_has_it_now(
+    store: Store, post: Post, order: tuple[str, str]
+) -> None:
+    fake = FakeStripe()
+    fake.put(_invoice("paid"))  # what Stripe holds now
+    second = int(fake.now()) - 5
+    for n, status in enumerate(order):
+        kind = "invoice.paid" if status == "paid" else "invoice.finalized"
+        _send(post, fake, f"evt_{n}", kind, _invoice(status), second)
+    assert _stored_status(store) == "paid"
+    assert _invoice_fetches(fake) == 1  # asked once, for the second delivery only
+    assert [status for _, status in inbox_rows(store)] == ["applied", "applied"]
+
+
+def test_a_copy_of_the_same_second_and_content_asks_nothing(store: Store, post: Post) -> None:
+    fake = FakeStripe()
+    second = int(fake.now()) - 5
+    _send(post, fake, "evt_1", "invoice.finalized", _invoice("open"), second)
+    _send(post, fake, "evt_2", "invoice.updated", _invoice("open"), second)
+    assert _stored_status(store) == "open"
+    assert _invoice_fetches(fake) == 0
+
+
+def test_a_tie_over_an_object_stripe_no_longer_has_keeps_the_stored_copy(
+    store: Store, post: Post
+) -> None:
+    fake = FakeStripe()  # holds no invoice: GET answers 404
+    second = int(fake.now()) - 5
+    _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
+    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
+    assert _stored_status(store) == "paid"
+    assert _invoice_fetches(fake) == 1
+
+
+def test_a_tie_that_cannot_ask_stripe_stays_pending_and_loses_nothing(
+    store: Store, post: Post
+) -> None:
+    fake = FakeStripe()
+    fake.put(_invoice("paid"))
+    fake.inject(503, times=50)
+    second = int(fake.now()) - 5
+    _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
+    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
+    assert [status for _, status in inbox_rows(store)] == ["applied", "pending"]
+    assert _stored_status(store) == "paid"
+
+
+def test_an_update_of_the_deletions_second_does_not_bring_the_customer_back(
+    store: Store, post: Post
+) -> None:
+    fake = FakeStripe()
+    customer = stripe_customer("cus_7001", "gone@example.com", "Gone Person")[2]
+    second = int(fake.now()) - 5
+    _send(post, fake, "evt_c", "customer.created", customer, second - 60)
+    _send(post, fake, "evt_d", "customer.deleted", customer, second)
+    _send(post, fake, "evt_u", "customer.updated", customer, second)
+    record = get_record(store.conn, RecordKey("stripe", "customer", "cus_7001"))
+    assert record is not None
+    assert record.deleted
+
+
+def test_a_deletion_wins_a_tie_in_the_store_itself(store: Store) -> None:
+    key = RecordKey("stripe", "customer", "cus_1")
+    at = "2026-11-30T10:00:00Z"
+    with store.transaction() as conn:
+        upsert_record(conn, key, "{}", Mapped(key=key, updated_at=at, deleted=True), fetched_at=at)
+        live = Mapped(key=key, updated_at=at)
+        assert upsert_record(conn, key, '{"a":1}', live, fetched_at=at).status == "stale"
+        later = Mapped(key=key, updated_at="2026-11-30T10:00:01Z")
+        assert upsert_record(conn, key, '{"a":2}', later, fetched_at=at).status == "updated"
