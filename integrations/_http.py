@@ -170,5 +170,7 @@ class VendorHttp:
         body = redact(response.text[:300], self.secrets)
         where = redact(f"{method} {url}", self.secrets)
         return FatalError(
-            f"HTTP {response.status_code} on {where}: {body}", status=response.status_code
+            f"HTTP {response.status_code} on {where}: {body}",
+            status=response.status_code,
+            body=redact(response.text, self.secrets),
         )

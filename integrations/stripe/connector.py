@@ -35,6 +35,7 @@ Every request sends ``Authorization: Bearer <key>`` (a redacted secret) and the 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
@@ -58,6 +59,8 @@ from integrations.stripe.webhooks import (
     parse_delivery,
     verify_signature,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "API_VERSION",
@@ -104,6 +107,7 @@ def stripe_should_retry(response: httpx.Response) -> Decision:
 
 class _BackfillCursor(msgspec.Struct, omit_defaults=True):
     starting_after: str | None = None
+    created: int | None = None  # the starting_after object's, to resume if it is deleted
     done: bool = False
     at: int | None = None
 
@@ -183,12 +187,24 @@ class BackfillStream:
         if state.done:
             return
         observed = iso_utc(started)
-        pages = self._connector.list_pages(self.path, self.params, self.name, state.starting_after)
+        pages = self._connector.list_pages(
+            self.path, self.params, self.name, state.starting_after, state.created
+        )
         for body in pages:
             objects = [VendorObject(self.kind, obj, observed_at=observed) for obj in body.data]
-            after = str(body.data[-1]["id"]) if body.has_more else None
-            following = _BackfillCursor(starting_after=after, done=after is None, at=at)
+            last = body.data[-1] if body.has_more else None
+            following = _BackfillCursor(
+                starting_after=None if last is None else str(last["id"]),
+                created=None if last is None else _created(last),
+                done=last is None,
+                at=at,
+            )
             yield Page(objects, encode_cursor(following))
+
+
+def _created(obj: Mapping[str, Any]) -> int | None:
+    created = obj.get("created")
+    return created if isinstance(created, int) and not isinstance(created, bool) else None
 
 
 class EventsStream:
@@ -415,20 +431,43 @@ class StripeConnector:
         return min(earliest, int(now)) - EVENTS_MARGIN_SECONDS
 
     def list_pages(
-        self, path: str, params: tuple[tuple[str, str], ...], stream: str, after: str | None
+        self,
+        path: str,
+        params: tuple[tuple[str, str], ...],
+        stream: str,
+        after: str | None,
+        after_created: int | None = None,
     ) -> Iterator[_ListBody]:
-        """A list endpoint's pages from ``starting_after=after`` until ``has_more`` is false."""
+        """A list endpoint's pages from ``starting_after=after`` until ``has_more`` is false.
+
+        Stripe refuses a ``starting_after`` object that has been deleted since (400
+        ``resource_missing``): the list then goes on from that object's second
+        (``created[lte]=after_created``; the objects of that second already read are read again,
+        which changes nothing), or from the top when its second is not known (a cursor written
+        before it was kept). Without this, a deleted draft invoice at a page boundary would stop
+        the backfill, and every stream after it, for good.
+        """
         guard = LoopGuard(stream)
+        query_params = list(params)
         while True:
             guard.check(after)
-            query = [("limit", str(self.page_size)), *params]
+            query = [("limit", str(self.page_size)), *query_params]
             if after is not None:
                 query.append(("starting_after", after))
-            body = self._list_body(path, query, stream)
+            try:
+                body = self._list_body(path, query, stream)
+            except FatalError as exc:
+                if after is None or not _missing_starting_after(exc):
+                    raise
+                log.warning("stripe %s: %s was deleted; listing on from its second", stream, after)
+                after = None
+                if after_created is not None:
+                    query_params = [*params, ("created[lte]", str(after_created))]
+                continue
             yield body
             if not body.has_more:
                 return
-            after = str(body.data[-1]["id"])
+            after, after_created = str(body.data[-1]["id"]), _created(body.data[-1])
 
     def _list_body(self, path: str, query: list[tuple[str, str]], stream: str) -> _ListBody:
         raw = self._get(path, query)
@@ -450,6 +489,21 @@ class StripeConnector:
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError as exc:
             raise FatalError(f"stripe GET {path}: malformed JSON: {exc}") from exc
+
+
+def _missing_starting_after(exc: FatalError) -> bool:
+    """Whether Stripe refused the request because its ``starting_after`` object is gone."""
+    if exc.extra.get("status") not in (400, 404):
+        return False
+    try:
+        error = msgspec.json.decode(str(exc.extra.get("body", ""))).get("error", {})
+    except (msgspec.DecodeError, AttributeError):
+        return False
+    return (
+        isinstance(error, dict)
+        and error.get("code") == "resource_missing"
+        and error.get("param") == "starting_after"
+    )
 
 
 def _earliest_start(cursors: Mapping[str, str | None]) -> int | None:

@@ -51,10 +51,14 @@ class _Fault(msgspec.Struct):
     should_retry: bool | None
 
 
-def _error(status: int, message: str, code: str | None = None, **headers: str) -> httpx.Response:
+def _error(
+    status: int, message: str, code: str | None = None, param: str | None = None, **headers: str
+) -> httpx.Response:
     kind = "api_error" if status >= 500 else "invalid_request_error"
-    body = {"error": {"type": kind, "code": code, "message": message}}
-    return httpx.Response(status, json=body, headers=headers)
+    error = {"type": kind, "code": code, "message": message}
+    if param is not None:
+        error["param"] = param
+    return httpx.Response(status, json={"error": error}, headers=headers)
 
 
 def _price(amount: int) -> Json:
@@ -399,11 +403,15 @@ class FakeStripe:
         limit = int(params.get("limit", "10"))
         if not 1 <= limit <= 100:
             return _error(400, "limit must be between 1 and 100")
+        for op, test in _CREATED_TESTS.items():
+            if (value := params.get(f"created[{op}]")) is not None:
+                items = [o for o in items if test(o["created"], int(value))]
         after = params.get("starting_after")
         if after is not None:
             index = next((i for i, o in enumerate(items) if o["id"] == after), None)
             if index is None:
-                return _error(400, f"No such object: '{after}'", "resource_missing")
+                message = f"No such object: '{after}'"
+                return _error(400, message, "resource_missing", "starting_after")
             items = items[index + 1 :]
         page = items[:limit]
         body = {

@@ -36,7 +36,7 @@ def test_customers_replayed_from_the_cassette_map_to_the_published_values() -> N
         pages = list(customers.pages(None))
         assert cassette.all_played
     assert [json.loads(page.cursor or "") for page in pages] == [
-        {"starting_after": "cus_QXg1o8vcGmoR32", "at": 1_000_000_000},
+        {"starting_after": "cus_QXg1o8vcGmoR32", "created": 1234567890, "at": 1_000_000_000},
         {"done": True, "at": 1_000_000_000},
     ]
     first, second = (page.objects[0] for page in pages)

@@ -49,6 +49,7 @@ def test_each_backfill_pages_to_the_end_newest_first(
     for page in found[:-1]:
         assert json.loads(page.cursor or "") == {
             "starting_after": page.objects[-1].payload["id"],
+            "created": page.objects[-1].payload["created"],
             "at": START + 60,
         }
     assert json.loads(found[-1].cursor or "") == {"done": True, "at": START + 60}
@@ -74,6 +75,45 @@ def test_resume_from_a_mid_run_cursor_gives_the_rest_without_duplicates(fake: Fa
     assert resumed == everything
     assert len(set(resumed)) == len(resumed)
     assert json.loads(rest[-1].cursor or "")["at"] == START  # the backfill's own start is kept
+
+
+def _delete_customer(fake: FakeStripe, customer_id: str) -> None:
+    customer = fake.get("customer", customer_id)
+    assert customer is not None
+    fake.emit_event("customer.deleted", customer)
+
+
+def test_a_boundary_object_deleted_since_does_not_stop_the_backfill(fake: FakeStripe) -> None:
+    everyone = [o["id"] for o in reversed(fake.objects["customer"])]
+    first, *_ = pages(fake.connector(page_size=2), "customers")
+    boundary = first.objects[-1].payload["id"]
+    _delete_customer(fake, boundary)
+    fake.advance(60)
+    requests_before = len(fake.requests)
+    rest = pages(fake.connector(page_size=2), "customers", first.cursor)
+    assert set(ids([first, *rest])) == set(everyone)
+    assert set(ids(rest)) >= set(everyone) - set(ids([first]))  # the boundary second read again
+    refused, *retried = fake.requests[requests_before:]
+    assert refused.url.params["starting_after"] == boundary
+    assert retried[0].url.params["created[lte]"] == str(first.objects[-1].payload["created"])
+    assert "starting_after" not in retried[0].url.params
+
+
+def test_a_deleted_boundary_in_an_old_cursor_lists_again_from_the_top(fake: FakeStripe) -> None:
+    first, *_ = pages(fake.connector(page_size=2), "customers")
+    boundary = first.objects[-1].payload["id"]
+    _delete_customer(fake, boundary)
+    old_cursor = json.dumps({"starting_after": boundary, "at": START})  # before "created"
+    rest = pages(fake.connector(page_size=2), "customers", old_cursor)
+    live = [o["id"] for o in reversed(fake.objects["customer"]) if not o.get("deleted")]
+    assert ids(rest) == live
+
+
+def test_another_refusal_still_stops_the_backfill(fake: FakeStripe) -> None:
+    first, *_ = pages(fake.connector(page_size=2), "customers")
+    fake.inject(400)
+    with pytest.raises(FatalError, match="HTTP 400"):
+        pages(fake.connector(page_size=2), "customers", first.cursor)
 
 
 def test_a_done_backfill_yields_nothing_and_keeps_its_cursor(fake: FakeStripe) -> None:
