@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 import msgspec
 
 from context_service.errors import ContextServiceError
-from context_service.models import Connector, Page, Stream
+from context_service.models import Connector, Page, Stream, VendorObject
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
@@ -73,7 +73,9 @@ def run_sync(
     deferred = _Deferred(store, ctx)
     try:
         for stream in connector.streams():
+            started = utc_now()
             _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
+            _retire_unlisted(store, connector, stream, started, ctx, outcome, deferred)
         deferred.drain()
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
@@ -117,6 +119,55 @@ class _Deferred:
     def close(self) -> None:
         if self.background is not None:
             self.background.close()
+
+
+_RETIRE_CHUNK = 100
+
+
+def _retire_unlisted(
+    store: Store,
+    connector: Connector,
+    stream: Stream,
+    started: str,
+    ctx: IngestContext,
+    outcome: SyncOutcome,
+    deferred: _Deferred,
+) -> None:
+    """After a stream has listed every object of its kind from the start in this run (its
+    ``completed_listing`` names the kind), ask the vendor about each stored one the listing did
+    not bring (fetched before ``started``): gone or deleted, it is retired; otherwise its
+    current copy is stored. A deletion whose event has expired (Stripe keeps 30 days of
+    events, so a sync paused longer does a full backfill) would otherwise leave the object
+    live here for good."""
+    kind = getattr(stream, "completed_listing", None)
+    if not isinstance(kind, str):
+        return
+    unlisted = [
+        str(external_id)
+        for (external_id,) in store.conn.execute(
+            "SELECT external_id FROM records "
+            "WHERE source = ? AND kind = ? AND deleted = 0 AND fetched_at < ?",
+            (connector.source, kind, started),
+        )
+    ]
+    retired = 0
+    for at in range(0, len(unlisted), _RETIRE_CHUNK):
+        objects = [
+            connector.fetch_one(kind, external_id)
+            or VendorObject(kind, {"id": external_id}, observed_at=utc_now(), deleted=True)
+            for external_id in unlisted[at : at + _RETIRE_CHUNK]
+        ]
+        items = [from_vendor(connector.source, obj) for obj in objects]
+        with store.transaction():
+            report = ingest_batch(
+                store, items, ctx, defer_snapshots=True, background=deferred.background
+            )
+        outcome.report.add(report)
+        retired += sum(obj.deleted for obj in objects)
+    if retired:
+        outcome.notes.append(
+            f"{stream.name}: {retired} no longer in {connector.source} since the last sync, retired"
+        )
 
 
 def drain_due(pages: int, background: BackgroundSnapshots | None) -> bool:

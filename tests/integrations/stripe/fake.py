@@ -119,6 +119,12 @@ class FakeStripe:
             items[index] = obj
         return obj
 
+    def remove(self, kind: str, object_id: str) -> None:
+        """Forget an object entirely (a deleted draft invoice: listed nowhere, GET answers 404)."""
+        index = self._where[kind].pop(object_id)
+        del self.objects[kind][index]
+        self._where[kind] = {o["id"]: i for i, o in enumerate(self.objects[kind])}
+
     def add_customers(self, n: int) -> list[str]:
         """Add ``n`` customers, each with a subscription, two invoices and two charges.
 
