@@ -226,6 +226,16 @@ def _values(fields: Mapping[str, str], field: str) -> list[str]:
     return [v for part in _SPLIT[field].split(raw) if (v := part.strip())]
 
 
+_FLOAT_WRITTEN_PHONE = re.compile(r"(\+?\d{7,15})\.0+")
+
+
+def _without_float_tail(phone: str) -> str:
+    """A phone that a numeric column wrote as a float (pandas: ``4155550123.0``) without the
+    ``.0`` it gained; nothing else is changed."""
+    found = _FLOAT_WRITTEN_PHONE.fullmatch(phone)
+    return found.group(1) if found else phone
+
+
 def _emails(fields: Mapping[str, str]) -> list[str]:
     emails = _values(fields, "email")
     for email in emails:
@@ -270,7 +280,7 @@ def map_person(source: str, fields: Mapping[str, str]) -> Mapped:
     get = fields.get
     person = PersonFacet(
         emails=_emails(fields),
-        phones=_values(fields, "phone"),
+        phones=[_without_float_tail(phone) for phone in _values(fields, "phone")],
         first_name=get("first_name"),
         last_name=get("last_name"),
         name=get("name"),

@@ -51,6 +51,22 @@ def test_a_person_row() -> None:
     assert facet.created_at == "2024-03-01T00:00:00Z"
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("4155550123.0", "4155550123"),  # a numeric column written by pandas
+        ("14155550123.00", "14155550123"),
+        ("+447946095800.0", "+447946095800"),
+        ("415.555.0123", "415.555.0123"),  # dots that are separators stay
+        ("4155550123.5", "4155550123.5"),
+        ("12.0", "12.0"),  # too short to be a phone: left as written
+    ],
+)
+def test_a_phone_written_as_a_float_loses_only_its_dot_zero(written: str, read: str) -> None:
+    (person,) = mapped_row({"email": "a@example.com", "phone": written})
+    assert person.person.phones == [read]
+
+
 def test_the_key_is_the_external_id_or_a_stable_content_hash() -> None:
     (with_id,) = mapped_row({"external_id": "C-7", "email": "a@example.com"})
     assert with_id.key.external_id == "C-7"
