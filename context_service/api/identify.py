@@ -5,13 +5,14 @@
 direct lookup. Anything else, or any mix with a name, an order number, a ticket id or an invoice
 number (what a customer types into a chat), is a scored search (``identity.search``): the best
 profile is returned with its match probability when it is clearly the one, otherwise 409 with
-the candidates and their probabilities, or 404.
+the candidates and their probabilities, or 404. An email that names one customer on its own
+with a phone that names another is a 409 with both, however the rest of the details score.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import msgspec
 
@@ -101,7 +102,11 @@ _FLOOR = 0.001  # candidates less likely than this are not worth naming
 def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds) -> Found:
     conn = store.conn
     given = [f for f in PartialIdentity.__struct_fields__ if getattr(partial, f)]
-    found = [c for c in search(conn, partial, load_model(conn), region) if c.probability >= _FLOOR]
+    scored = search(conn, partial, load_model(conn), region)
+    holders = _sole_holders(conn, partial, region)
+    if len({h.profile_id for h in holders.values()}) > 1:
+        _contacts_of_two(conn, holders, scored)
+    found = [c for c in scored if c.probability >= _FLOOR]
     what = " and ".join(given)
     if not found:
         raise ProfileNotFound(f"no customer matches the {what} given")
@@ -111,7 +116,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         stored = lookup.by_profile_id(conn, best.profile_id)
         confidence = "high" if best.probability >= 0.999 else "medium"
         return Found(stored, what, confidence, probability=best.probability)
-    held = _sole_holder(conn, partial, region) if runner_up < thresholds.review else None
+    held = _sole_holder(partial, holders) if runner_up < thresholds.review else None
     if held is not None and held.profile_id == best.profile_id and _agrees(best):
         # The email or phone alone names this customer (GET /v1/context would answer), and
         # nothing else given disagrees: a first name on top must not make the answer worse.
@@ -135,23 +140,60 @@ def _agrees(candidate: Candidate) -> bool:
     return not _DISAGREEING.intersection(candidate.evidence.values())
 
 
-def _sole_holder(
+def _sole_holders(
     conn: sqlite3.Connection, partial: PartialIdentity, region: str
+) -> dict[str, StoredSnapshot]:
+    """For the email and the phone given, the snapshot of the one profile each names on its own,
+    as a direct lookup would (``GET /v1/context``); one shared by several profiles, unknown or
+    invalid names no one and is left out."""
+    held: dict[str, StoredSnapshot] = {}
+    for field, value in (("email", partial.email), ("phone", partial.phone)):
+        if not value:
+            continue
+        try:
+            if field == "email":
+                held[field] = lookup.by_email(conn, value)
+            else:
+                held[field] = lookup.by_phone(conn, value, region)
+        except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
+            continue
+    return held
+
+
+def _sole_holder(
+    partial: PartialIdentity, holders: dict[str, StoredSnapshot]
 ) -> StoredSnapshot | None:
     """The snapshot of the one profile that the email and phone given (either or both) name on
-    their own, as a direct lookup would; ``None`` when neither was given, one is shared or
-    unknown, or they name different customers."""
-    held: dict[str, StoredSnapshot] = {}
-    try:
-        if partial.email:
-            found = lookup.by_email(conn, partial.email)
-            held[found.profile_id] = found
-        if partial.phone:
-            found = lookup.by_phone(conn, partial.phone, region)
-            held[found.profile_id] = found
-    except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
+    their own; ``None`` when neither was given, one is shared or unknown, or they name
+    different customers."""
+    given = [field for field in ("email", "phone") if getattr(partial, field)]
+    named = {holders[field].profile_id for field in given if field in holders}
+    if not given or len(named) != 1 or any(field not in holders for field in given):
         return None
-    return next(iter(held.values())) if len(held) == 1 else None
+    return holders[given[0]]
+
+
+def _contacts_of_two(
+    conn: sqlite3.Connection, holders: dict[str, StoredSnapshot], scored: list[Candidate]
+) -> NoReturn:
+    """409: the email given names one customer and the phone given another. However well the
+    rest agrees with one of them, the caller holds a contact of someone else: naming either
+    would show one customer's data to whoever holds the other's (precision first)."""
+    by_id = {c.profile_id: c for c in scored}
+    named = [
+        (by_id.get(stored.profile_id) or Candidate(stored.profile_id, 0.0, {}), field)
+        for field, stored in holders.items()
+    ]
+    named.sort(key=lambda pair: (-pair[0].probability, pair[0].profile_id))
+    candidates = []
+    for candidate, field in named:
+        shown = _candidate(conn, candidate)
+        shown["why"] = ", ".join(filter(None, [f"holds the {field} given", str(shown["why"])]))
+        candidates.append(shown)
+    raise AmbiguousIdentifier(
+        "the email given is one customer's and the phone given another's; ask for another detail",
+        candidates=candidates,
+    )
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Candidate) -> dict[str, object]:

@@ -3,11 +3,19 @@
 Two indexed lookups: identifier -> profile ids, then profile id -> snapshot row. For an email or
 a phone both run as one statement (one read transaction, a few microseconds less on the hot
 path); several profiles, or one without a snapshot yet, take the long way for their 409 or 404.
+
+An email no record carries as written is looked up once more by the mailbox it reaches
+(``normalize.mailbox_key``: ``+tag`` dropped, and dots where the provider documents them as
+the same mailbox, Gmail), under the blocking key that resolution links records by, so that a
+lookup finds whoever the engine holds that mailbox for (409 when several profiles do). A
+generic or placeholder address (``info@``, ``test@test.com``) links nothing and is looked up
+only as written.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import msgspec
 
@@ -16,7 +24,12 @@ from context_service.errors import (
     InvalidIdentifier,
     ProfileNotFound,
 )
-from context_service.identity.normalize import normalize_email, normalize_phone
+from context_service.identity.normalize import (
+    is_merge_email,
+    mailbox_key,
+    normalize_email,
+    normalize_phone,
+)
 from context_service.store import activities, profiles
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
 
@@ -50,11 +63,18 @@ _SNAPSHOTS_WITH = (
 
 
 def by_email(conn: sqlite3.Connection, raw: str) -> StoredSnapshot:
-    """The snapshot of the one profile that uses this email."""
+    """The snapshot of the one profile that uses this email, or else this mailbox."""
     email = normalize_email(raw)
     if email is None:
         raise InvalidIdentifier(f"'{raw}' is not a valid email address")
-    return _with(conn, "email", email)
+    rows = _rows_with(conn, "email", email)
+    if rows or not is_merge_email(email):
+        return _only(conn, rows, f"email {email}")
+    mailbox = mailbox_key(email)
+    # The key ``features.blocking_keys`` indexes each merge-eligible mailbox under.
+    rows = _rows_with(conn, "block", f"e:{mailbox}")
+    what = f"email {email}" if mailbox == email else f"email {email} (mailbox {mailbox})"
+    return _only(conn, rows, what)
 
 
 def by_phone(conn: sqlite3.Connection, raw: str, region: str) -> StoredSnapshot:
@@ -95,10 +115,19 @@ def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> Sto
 
 def _with(conn: sqlite3.Connection, kind: str, value: str) -> StoredSnapshot:
     """The snapshot of the one profile whose records carry this identifier."""
-    rows = conn.execute(_SNAPSHOTS_WITH, (kind, value)).fetchall()
+    return _only(conn, _rows_with(conn, kind, value), f"{kind} {value}")
+
+
+def _rows_with(conn: sqlite3.Connection, kind: str, value: str) -> list[Any]:
+    """Each profile whose records carry this identifier, with its snapshot's columns."""
+    return conn.execute(_SNAPSHOTS_WITH, (kind, value)).fetchall()
+
+
+def _only(conn: sqlite3.Connection, rows: list[Any], what: str) -> StoredSnapshot:
+    """The snapshot of the one profile among ``rows`` (``_rows_with``); 404 or 409 else."""
     if len(rows) == 1 and rows[0][1] is not None:
         return StoredSnapshot(*rows[0])
-    return _one(conn, sorted(row[0] for row in rows), f"{kind} {value}")
+    return _one(conn, sorted(row[0] for row in rows), what)
 
 
 def _set(profile_id: str | None) -> set[str]:
