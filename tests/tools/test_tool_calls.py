@@ -74,6 +74,19 @@ def test_find_customer_lists_every_candidate_of_a_shared_mailbox(api: TestClient
     assert names == ["Ana Silva", "Bruno Costa"]
 
 
+def test_find_customer_with_one_customer_s_email_and_another_s_phone_names_both(
+    api: TestClient[Any],
+) -> None:
+    response = _call(api, "find_customer", {"email": MAYA, "phone": "+1 617-555-0142"})
+    assert response.status_code == 200
+    found = json.loads(response.text)
+    assert sorted(m["name"] for m in found) == ["Ana Silva", "Maya Patel"]
+    assert all("probability" not in m for m in found)  # neither is offered as the likelier
+    whys = {m["name"]: m["why"] for m in found}
+    assert whys["Maya Patel"].startswith("holds the email given")
+    assert whys["Ana Silva"].startswith("holds the phone given")
+
+
 def test_find_customer_by_a_vendor_id_and_by_nobody(api: TestClient[Any]) -> None:
     found = json.loads(_call(api, "find_customer", {"email": MAYA}).text)
     assert [m["name"] for m in found] == ["Maya Patel"]
