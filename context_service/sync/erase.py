@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from context_service.identity.engine import Engine, PersonChange
+from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
 from context_service.store import activities, profiles
 from context_service.store.keys import chunks, marks
@@ -20,10 +21,15 @@ from context_service.trust.erasure import erase_profiles
 
 
 def erase_records(
-    conn: sqlite3.Connection, keys: list[RecordKey], region: str, now: str
+    conn: sqlite3.Connection,
+    keys: list[RecordKey],
+    region: str,
+    now: str,
+    thresholds: Thresholds | None = None,
 ) -> set[str]:
     """Erase the profiles of the person-like records among these (suppressed from then on),
-    then delete the records and everything indexed from them; return the profiles touched."""
+    then delete the records and everything indexed from them; return the profiles touched.
+    ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
     people = _people(conn, keys)
     if people:
         source = keys[0].source
@@ -35,16 +41,21 @@ def erase_records(
             now=now,
             region=region,
         )
-    return remove_records(conn, keys, region, now)
+    return remove_records(conn, keys, region, now, thresholds)
 
 
 def remove_records(
-    conn: sqlite3.Connection, keys: list[RecordKey], region: str, now: str
+    conn: sqlite3.Connection,
+    keys: list[RecordKey],
+    region: str,
+    now: str,
+    thresholds: Thresholds | None = None,
 ) -> set[str]:
     """Delete these records and everything indexed from them: the people among them leave their
-    profiles (resolved a few hundred at a time), the activities leave their owners' snapshots,
-    nothing is suppressed. Return the live profiles touched (those left without members are
-    gone)."""
+    profiles (resolved a few hundred at a time, the remaining members re-clustered under
+    ``thresholds``, the configured ones: the defaults only when none are given), the activities
+    leave their owners' snapshots, nothing is suppressed. Return the live profiles touched
+    (those left without members are gone)."""
     stored = stored_states(conn, keys)
     people = [
         PersonChange(state.record_id, key, facet=None)
@@ -54,13 +65,19 @@ def remove_records(
     owned = activities.owners_of_keys(conn, list(stored))
     changed = profiles_for_owners(conn, [owner for group in owned.values() for owner in group])
     for people_batch in chunks(people, 500):
-        changed |= Engine(conn, region, now).resolve(people_batch)
+        changed |= Engine(conn, region, now, thresholds).resolve(people_batch)
     for ids in chunks(sorted(state.record_id for state in stored.values())):
         conn.execute(f"DELETE FROM records WHERE id IN ({marks(ids)})", ids)
     return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}
 
 
-def remove_source(conn: sqlite3.Connection, source: str, region: str, now: str) -> set[str]:
+def remove_source(
+    conn: sqlite3.Connection,
+    source: str,
+    region: str,
+    now: str,
+    thresholds: Thresholds | None = None,
+) -> set[str]:
     """``remove_records`` for every record of ``source`` (a vendor's request to delete all its
     data, Shopify ``shop/redact``)."""
     keys = [
@@ -69,7 +86,7 @@ def remove_source(conn: sqlite3.Connection, source: str, region: str, now: str) 
             "SELECT kind, external_id FROM records WHERE source = ?", (source,)
         )
     ]
-    return remove_records(conn, keys, region, now)
+    return remove_records(conn, keys, region, now, thresholds)
 
 
 def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> set[str]:

@@ -384,16 +384,19 @@ def apply_mapped(
     now: str,
     *,
     is_new: bool = False,
+    thresholds: Thresholds | None = None,
 ) -> set[str]:
     """Update identity and the activity index for one stored record; return changed profiles.
 
     The caller bumps the version of each changed profile once (``bump_versions``). ``is_new``
     says the record was just inserted, so it has no index entries to replace yet.
+    ``thresholds`` are the configured ones (``IngestContext.thresholds``); without them the
+    defaults apply.
     """
     if _is_person(mapped):
         facet = None if mapped.deleted else mapped.person
         change = PersonChange(record_id, mapped.key, facet, is_new)
-        return Engine(conn, region, now).resolve([change])
+        return Engine(conn, region, now, thresholds).resolve([change])
     owners = _index_activity(conn, record_id, mapped, is_new=is_new)
     return profiles_for_owners(conn, owners) if owners else set()
 

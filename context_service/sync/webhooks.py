@@ -199,11 +199,15 @@ def _apply_one(
             if delivery.erase or delivery.remove or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
-                changed = erase_records(conn, keys, ctx.region, now) if keys else set()
+                changed = (
+                    erase_records(conn, keys, ctx.region, now, ctx.thresholds) if keys else set()
+                )
                 gone = _not_newer(conn, source, delivery.remove)
-                changed |= remove_records(conn, gone, ctx.region, now) if gone else set()
+                changed |= (
+                    remove_records(conn, gone, ctx.region, now, ctx.thresholds) if gone else set()
+                )
                 if delivery.remove_source:
-                    changed |= remove_source(conn, source, ctx.region, now)
+                    changed |= remove_source(conn, source, ctx.region, now, ctx.thresholds)
                     cursor_store.reset_cursors(conn, source)
                 for profile_id in changed:
                     profiles.bump_version(conn, profile_id, now)
