@@ -155,6 +155,7 @@ def cluster_component(
 _REVIEW_REASONS = {
     "conflict": "names conflict on a shared identifier",
     "birth_date": "dates of birth differ",
+    "generation": "generational suffixes differ (Sr/Jr)",
     "namesakes": "one name at one door or phone, each with their own numbered mailbox",
     "family_mailbox": "a record without a name on a household's mailbox",
 }

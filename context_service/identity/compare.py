@@ -17,6 +17,7 @@ from context_service.identity.normalize import (
     first_name_forms,
     first_name_variants,
     is_own_number,
+    other_given_names,
 )
 
 NULL = "null"
@@ -86,12 +87,17 @@ def _slips_of_one_spelling(a: Features, b: Features, levels: tuple[str, str]) ->
     """Names two slips apart (``slin``/``seiln``, ``ownes``/``oens``) that are each a slip of one
     name their mailboxes spell (``seline.1471@...``, ``mowens3578@...``) compare as fuzzy, not
     as different: the mailbox shows the name both meant. A family mailbox spells no first name,
-    so two family members' names stay apart."""
+    so two family members' names stay apart, and so do two given names (``michael``/
+    ``michelle``), whichever of them a mailbox spells."""
     if "different" not in levels:
         return levels
     spelled = tuple(sorted({_letters(e) for e in (*a.emails, *b.emails)}))
     first, last = levels
-    if first == "different" and _one_spelling(a.first, b.first, spelled):
+    if (
+        first == "different"
+        and not other_given_names(a.first, b.first)
+        and _one_spelling(a.first, b.first, spelled)
+    ):
         first = "fuzzy"
     if last == "different" and _one_spelling(a.last, b.last, spelled):
         last = "fuzzy"
@@ -243,6 +249,8 @@ def _first_level(x: str, y: str) -> str:
         return "exact"
     if len(x) == 1 or len(y) == 1:
         return "initial" if x[0] == y[0] else "different"
+    if other_given_names(x, y):  # michael/michelle: a letter or two apart, two people
+        return "different"
     if _similar(x, y) or _similar_variants(x, y):
         return "fuzzy"
     return "different"

@@ -16,6 +16,7 @@ from context_service.identity.normalize import (
     canonical_first,
     first_name_forms,
     fold,
+    generational_suffix,
     is_merge_email,
     is_merge_phone,
     is_own_number,
@@ -65,7 +66,11 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-11-29.4: a nameless record's door and digit keys: its mailbox initials.
 # 2026-11-29.5: dates of birth in the stored features.
 # 2026-11-29.6: namesakes on one phone or door are never one profile.
-INDEX_VERSION = "2026-11-29.7"  # a nameless record on a household mailbox is reviewed
+# 2026-11-29.7: a nameless record on a household mailbox is reviewed.
+# 2026-11-30.1: two different given names (michael/michelle) conflict; a generational suffix
+# (Sr/Jr) in the stored features keeps two records apart; a local-only phone number (555-0134)
+# and the base number of an extension are no merge keys.
+INDEX_VERSION = "2026-11-30.1"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -81,6 +86,7 @@ class Features(msgspec.Struct, frozen=True, array_like=True):
     xrefs: tuple[str, ...] = ()  # other records this one names explicitly (source:kind:id)
     own: str = ""  # this record's own reference (source:kind:id)
     birth: str = ""  # date of birth, YYYY-MM-DD: a difference keeps two records apart
+    generation: str = ""  # generational suffix (jr, sr, ii...): a difference keeps them apart
 
 
 def xref_value(key: RecordKey) -> str:
@@ -105,6 +111,7 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         xrefs=tuple(sorted({xref_value(link) for link in facet.links if link != key})),
         own=_own_reference(key),
         birth=normalize_birth_date(facet.birth_date),
+        generation=generational_suffix(facet.first_name, facet.last_name, facet.name),
     )
 
 

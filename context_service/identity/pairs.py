@@ -11,11 +11,13 @@ Otherwise the Fellegi-Sunter probability decides: at or above ``thresholds.link`
 at or above ``thresholds.review`` it goes to a person to decide. A pair whose names clearly
 conflict never links through a shared email or phone: it goes to review. Nor does a pair
 whose dates of birth differ, whatever else agrees (``birth_date``: two people sharing a
-mailbox, a parent and child), nor two records that share a name and an address or a phone
-while each holds its own numbered mailbox under that name (``namesakes``: a Sr and a Jr): they
-go to review, and no third record joins them into one profile. A record without a name that
-shares only a household's mailbox (``thesmiths12@``) with a named record is reviewed, not
-linked by the email rule (``family_mailbox``): any member of the household may have written it.
+mailbox, a parent and child), nor one whose generational suffixes differ (``generation``:
+John Smith Sr. and John Smith Jr. on one home phone), nor two records that share a name and
+an address or a phone while each holds its own numbered mailbox under that name
+(``namesakes``: a Sr and a Jr): they go to review, and no third record joins them into one
+profile. A record without a name that shares only a household's mailbox (``thesmiths12@``)
+with a named record is reviewed, not linked by the email rule (``family_mailbox``): any member
+of the household may have written it.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ class Thresholds(msgspec.Struct, frozen=True):
 class PairResult(msgspec.Struct, frozen=True):
     """What the engine concluded about two records."""
 
-    # explicit_id | email | phone_name | probabilistic | conflict | birth_date | namesakes |
-    # family_mailbox
+    # explicit_id | email | phone_name | probabilistic | conflict | birth_date | generation |
+    # namesakes | family_mailbox
     rule: str
     probability: float
     levels: Levels
@@ -98,6 +100,8 @@ def _kept_apart(
         rule, review = "conflict", strong
     elif births_conflict(a.birth, b.birth):
         rule, review = "birth_date", strong or probability >= thresholds.review
+    elif a.generation and b.generation and a.generation != b.generation:
+        rule, review = "generation", strong or probability >= thresholds.review
     elif _namesakes(a, b, levels):
         rule, review = "namesakes", strong or probability >= thresholds.review
     else:

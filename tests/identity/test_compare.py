@@ -174,7 +174,7 @@ def test_a_typo_in_a_name_that_the_own_mailbox_spells_right_is_the_same_name() -
 @pytest.mark.parametrize(
     ("first", "email"),
     [
-        ("mary", "mary.barnes2923@gmail.com"),  # her mailbox spells her own name, not his
+        ("marc", "marc.barnes2923@gmail.com"),  # the mailbox spells its own spelling, not his
         ("makr", "mbarnes2923@gmail.com"),  # the mailbox does not spell a first name
     ],
 )
