@@ -217,7 +217,8 @@ class Mapped(msgspec.Struct, omit_defaults=True):
     """What a mapper makes of one vendor object: exactly one of person/activity/reference.
 
     ``updated_at`` is the vendor's own modification time when it has one; the store never lets
-    an older ``updated_at`` overwrite a newer one. ``deleted`` marks a tombstone.
+    an older ``updated_at`` overwrite a newer one. ``deleted`` marks a tombstone;
+    ``merged_into`` is the vendor's id of the record a vendor merge folded this one into.
     """
 
     key: RecordKey
@@ -226,6 +227,7 @@ class Mapped(msgspec.Struct, omit_defaults=True):
     person: PersonFacet | None = None
     activity: Activity | None = None
     reference: Reference | None = None
+    merged_into: str | None = None
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from context_service.identity.normalize import (
     normalize_phone,
 )
 from context_service.store import activities, profiles
+from context_service.store.records import decode_mapped
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
 
 
@@ -95,14 +96,42 @@ def by_profile_id(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot:
     return _read(conn, live)
 
 
+_MERGE_HOPS = 8  # vendor merges followed from one id, at most (a cycle is not followed forever)
+
+
 def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> StoredSnapshot:
-    """The snapshot of the profile that holds a vendor record (customer, order, ticket...)."""
-    rows = conn.execute(
-        # ``+source``: found through the id's own index, not a scan of the source's records
-        "SELECT id, source, kind, external_id FROM records "
-        "WHERE +source = ? AND external_id = ? AND deleted = 0",
+    """The snapshot of the profile that holds a vendor record (customer, order, ticket...). A
+    record a vendor merge folded into another (Shopify ``customers/merge``, HubSpot
+    ``contact.merge``) is found through the one it was merged into."""
+    wanted = external_id
+    for _ in range(_MERGE_HOPS):
+        rows = conn.execute(
+            # ``+source``: found through the id's own index, not a scan of the source's records
+            "SELECT id, source, kind, external_id FROM records "
+            "WHERE +source = ? AND external_id = ? AND deleted = 0",
+            (source, wanted),
+        ).fetchall()
+        survivor = None if rows else _merged_into(conn, source, wanted)
+        if survivor is None:
+            return _holder_of(conn, rows, f"{source} id {external_id}")
+        wanted = survivor
+    raise ProfileNotFound(f"no customer with {source} id {external_id}")
+
+
+def _merged_into(conn: sqlite3.Connection, source: str, external_id: str) -> str | None:
+    """The vendor id a merged-away record of ``source`` was merged into, if it was."""
+    for (blob,) in conn.execute(
+        "SELECT mapped FROM records WHERE +source = ? AND external_id = ? AND deleted = 1",
         (source, external_id),
-    ).fetchall()
+    ):
+        mapped = decode_mapped(blob)
+        if mapped is not None and mapped.merged_into:
+            return mapped.merged_into
+    return None
+
+
+def _holder_of(conn: sqlite3.Connection, rows: list[Any], what: str) -> StoredSnapshot:
+    """The snapshot of the one profile holding the records ``rows`` (or owning them)."""
     found: set[str] = set()
     for record_id, *_key in rows:
         owner = profiles.profile_of(conn, record_id)
@@ -110,7 +139,7 @@ def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> Sto
             found.add(owner)
         for owner_key in activities.owners_of(conn, record_id):
             found.update(_set(profiles.profile_of_key(conn, owner_key)))
-    return _one(conn, sorted(found), f"{source} id {external_id}")
+    return _one(conn, sorted(found), what)
 
 
 def _with(conn: sqlite3.Connection, kind: str, value: str) -> StoredSnapshot:

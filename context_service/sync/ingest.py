@@ -366,7 +366,9 @@ def _ingest_one(
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
     if item.deleted:
         key = RecordKey(item.source, item.kind, _fallback_id(item.payload, text))
-        return Mapped(key=key, updated_at=item.observed_at, deleted=True)
+        return Mapped(
+            key=key, updated_at=item.observed_at, deleted=True, merged_into=item.merged_into
+        )
     mapper = ctx.mappers.get(item.source)
     if mapper is None:
         raise MappingError(f"no mapper for source {item.source!r}")
