@@ -1,6 +1,7 @@
-"""Map clusters to profiles so that ids stay stable: a cluster keeps the oldest profile most of
-its members had, profiles that lose every member to another cluster become aliases of it, and
-only a cluster with no profile of its own gets a new id."""
+"""Map clusters to profiles so that ids stay stable: a profile id stays with the cluster that
+holds most of its members, and when several profiles merge into one cluster the oldest of them
+survives; profiles that lose every member to another cluster become aliases of it, and only a
+cluster with no profile of its own gets a new id."""
 
 from __future__ import annotations
 
@@ -29,13 +30,16 @@ def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: st
     order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), clusters[i][0]))
     chosen: dict[int, str] = {}
     homeless: list[int] = []  # clusters that get a new profile, in creation order
+    counts = [_held(cluster, current) for cluster in clusters]
+    home = _homes(clusters, counts)
     for index in order:
-        counts: dict[str, int] = {}
-        for rid in clusters[index]:
-            if rid in current:
-                counts[current[rid]] = counts.get(current[rid], 0) + 1
-        options = sorted(counts, key=lambda pid: (-counts[pid], age.get(pid, 0), pid))
-        keep = next((pid for pid in options if pid not in claimed), None)
+        holding = counts[index]
+        own = sorted((p for p in holding if home[p] == index), key=lambda p: (age.get(p, 0), p))
+        others = sorted(
+            (p for p in holding if home[p] != index),
+            key=lambda p: (-holding[p], age.get(p, 0), p),
+        )
+        keep = next((pid for pid in [*own, *others] if pid not in claimed), None)
         if keep is None:
             homeless.append(index)
             continue
@@ -55,6 +59,28 @@ def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: st
         profiles.merge_into(conn, survivor, old, now, held)
         changed |= {old, survivor}
     return Assignment(profile_of=profile_of, changed=changed)
+
+
+def _held(cluster: list[int], current: Mapping[int, str]) -> dict[str, int]:
+    """How many of the cluster's records each profile holds now."""
+    held: dict[str, int] = {}
+    for rid in cluster:
+        if rid in current:
+            held[current[rid]] = held.get(current[rid], 0) + 1
+    return held
+
+
+def _homes(clusters: list[list[int]], counts: list[dict[str, int]]) -> dict[str, int]:
+    """For each profile, the cluster holding most of its members (the larger one on a tie)."""
+    best: dict[str, tuple[int, int, int]] = {}
+    home: dict[str, int] = {}
+    for index, held in enumerate(counts):
+        rank = (len(clusters[index]), -clusters[index][0]) if clusters[index] else (0, 0)
+        for pid, count in held.items():
+            score = (count, *rank)
+            if pid not in best or score > best[pid]:
+                best[pid], home[pid] = score, index
+    return home
 
 
 def _move_members(

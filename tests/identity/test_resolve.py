@@ -105,6 +105,24 @@ def test_bridge_record_merges_profiles_and_older_id_survives_as_alias_target(
     assert canonical_id(store.conn, newer) == older
 
 
+def test_the_older_id_survives_a_merge_even_when_the_newer_profile_holds_more_records(
+    store: Store, ingest: Ingest
+) -> None:
+    ingest(zendesk_user(9, "Maya Patel", phone="(415) 555-0134"))  # the older profile: 1 record
+    ingest(shopify_customer(1, "maya.patel@example.com", "Maya", "Patel"))
+    ingest(hubspot_contact("5", "maya.patel@example.com", "Maya", "Patel"))
+    older = _profile(store, "zendesk", "user", "9")
+    newer = _profile(store, "shopify", "customer", "1")
+    assert older is not None
+    assert newer is not None
+    assert older != newer
+    assert _profile(store, "hubspot", "contact", "5") == newer  # 2 records against 1
+    ingest(stripe_customer("cus_M", "maya.patel@example.com", "Maya Patel", "+14155550134"))
+    assert count_profiles(store.conn) == 1
+    assert _profile(store, "shopify", "customer", "1") == older
+    assert canonical_id(store.conn, newer) == older
+
+
 def test_changed_email_moves_record_out_of_profile(store: Store, ingest: Ingest) -> None:
     ingest(shopify_customer(1, "sam@example.com", "Sam", "Reed"))
     ingest(hubspot_contact("5", "sam@example.com", "Sam", "Reed"))
