@@ -69,13 +69,17 @@ def test_a_copy_of_the_same_second_and_content_asks_nothing(store: Store, post: 
     assert _invoice_fetches(fake) == 0
 
 
+def _paid_then_finalized(post: Post, fake: FakeStripe) -> None:
+    second = int(fake.now()) - 5
+    _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
+    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
+
+
 def test_a_tie_over_an_object_stripe_no_longer_has_keeps_the_stored_copy(
     store: Store, post: Post
 ) -> None:
     fake = FakeStripe()  # holds no invoice: GET answers 404
-    second = int(fake.now()) - 5
-    _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
-    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
+    _paid_then_finalized(post, fake)
     assert _stored_status(store) == "paid"
     assert _invoice_fetches(fake) == 1
 
@@ -86,9 +90,7 @@ def test_a_tie_that_cannot_ask_stripe_stays_pending_and_loses_nothing(
     fake = FakeStripe()
     fake.put(_invoice("paid"))
     fake.inject(503, times=50)
-    second = int(fake.now()) - 5
-    _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
-    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
+    _paid_then_finalized(post, fake)
     assert [status for _, status in inbox_rows(store)] == ["applied", "pending"]
     assert _stored_status(store) == "paid"
 
