@@ -4,7 +4,7 @@ Defaults: the chatbot sees contact details masked (``m***@example.com``, ``+1***
 no postal addresses, vendor record ids, CRM deals or owner, conflicts or freshness; human
 audiences see everything. Card data is never more than brand and last four digits, for everyone,
 whatever the configuration: the snapshot holds nothing more, and card or bank numbers typed into
-free text are removed (``segments.redact_payment_numbers``).
+free text are removed before a snapshot is stored (``snapshot.redaction``).
 
 A TOML file (``CONTEXT_SERVICE_FIELD_POLICY``) can change an audience or grant a key more or less::
 

@@ -16,14 +16,11 @@ import re
 import msgspec
 
 from context_service.snapshot.quoting import quoted
+from context_service.snapshot.redaction import redact_payment_numbers
 
-_CARD = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 _BACKTICKS = re.compile(r"`+")
 _LABEL = "customer-written "
 _DECODER = json.JSONDecoder()
-CARD_REMOVED = "[card number removed]"
-IBAN_REMOVED = "[bank account removed]"
 
 
 class CustomerText(msgspec.Struct, frozen=True):
@@ -43,25 +40,6 @@ def customer(text: str | None, limit: int = 300) -> CustomerText:
     if len(clean) > limit:
         clean = clean[: limit - 1].rstrip() + "…"
     return CustomerText(clean)
-
-
-def redact_payment_numbers(text: str) -> str:
-    """Remove card numbers (13-19 digits passing the Luhn check) and IBANs from free text."""
-    text = _CARD.sub(_card_or_keep, text)
-    return _IBAN.sub(IBAN_REMOVED, text)
-
-
-def _card_or_keep(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return CARD_REMOVED if _luhn(digits) else match.group()
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 def unquote(message: str) -> Line:

@@ -11,10 +11,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from context_service.audience.segments import customer, redact_payment_numbers
+from context_service.audience.segments import customer
 from context_service.handoff import intent
 from context_service.models import Signal, Snapshot
 from context_service.snapshot.quoting import quoted
+from context_service.snapshot.redaction import redact_payment_numbers
 
 Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]

@@ -9,6 +9,7 @@ import msgspec
 
 from context_service.snapshot.assemble import ProfileData, build_snapshot, load_profiles
 from context_service.snapshot.links import DashboardLinks
+from context_service.snapshot.redaction import without_payment_numbers
 from context_service.snapshot.render import render_text
 from context_service.store.snapshots import StoredSnapshot, save_snapshots
 
@@ -45,7 +46,7 @@ def snapshot_rows(
     """The stored form (encoded JSON and text) of each loaded profile's snapshot."""
     rows = []
     for profile_id, data in loaded.items():
-        snapshot = build_snapshot(data, links, now, region)
+        snapshot = without_payment_numbers(build_snapshot(data, links, now, region))
         rows.append(
             StoredSnapshot(
                 profile_id=profile_id,

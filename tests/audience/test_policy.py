@@ -8,13 +8,13 @@ import pytest
 
 from context_service.audience import AccessDenied, ContextRequest, build_context, load_policy
 from context_service.audience.policy import FieldPolicy, fingerprint
-from context_service.audience.segments import (
+from context_service.errors import ConfigurationError
+from context_service.models import Snapshot
+from context_service.snapshot.redaction import (
     CARD_REMOVED,
     IBAN_REMOVED,
     redact_payment_numbers,
 )
-from context_service.errors import ConfigurationError
-from context_service.models import Snapshot
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
 
