@@ -14,7 +14,7 @@ import msgspec
 
 from context_service.audience.policy import View
 from context_service.audience.segments import Line, customer, unquote
-from context_service.audience.wording import Wording, money, plural
+from context_service.audience.wording import Wording, money, nonzero, plural
 from context_service.models import (
     Charge,
     Dispute,
@@ -181,7 +181,7 @@ def _subscription(sub: Subscription, rank: int, w: Wording) -> Fact:
 
 def _invoice(inv: Invoice, kind: str, rank: int, w: Wording) -> Fact:
     name = f"Invoice {inv.number or inv.external_id} {w.day(inv.created_at)}: "
-    remaining = inv.amount_remaining not in (None, "0", "0.00")
+    remaining = nonzero(inv.amount_remaining)
     if inv.status in _UNPAID_INVOICE and inv.attempt_count > 0 and remaining:
         state = f"payment failed ({plural(inv.attempt_count, 'attempt')})"
     else:
@@ -217,7 +217,7 @@ def _orders(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
 
 
 def _order(o: Order, kind: str, rank: int, view: View, w: Wording) -> Fact:
-    state = f"{_payment(o, w)}, {o.fulfillment_status or 'unfulfilled'}"
+    state = f"{_payment(o, w)}, {o.fulfillment_status or 'fulfilment unknown'}"
     line: list[Any] = [f"Order {o.title or o.number} {w.day(o.created_at)}: {_money(o)}, {state}"]
     if o.cancelled_at:
         line.append(f", cancelled {w.day(o.cancelled_at)}")

@@ -1,23 +1,31 @@
 """Compact wording for dates and money: the same facts in fewer tokens.
 
 Measured with ``o200k_base``: ``2026-11-18`` is 6 tokens, ``Nov 18`` is 3; ``49.00 USD`` is 4,
-``49 USD`` is 2. A date in the snapshot's own year drops the year (a reader who knows today's
-date reads ``Nov 18`` unambiguously); any other year keeps it (``Dec 30 2025``). Cents are kept
+``49 USD`` is 2. A date in the snapshot's own year drops the year when that is also the
+current year (a reader who knows today's date reads ``Nov 18`` unambiguously); any other year
+keeps it (``Dec 30 2025``). Cents are kept
 unless they are zero. JSON renderings keep the stored ISO timestamps and decimal strings.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class Wording:
-    """Formats relative to one snapshot: ``year`` is the year it was generated in."""
+    """Formats relative to one snapshot: ``year`` is the year it was generated in, if that is
+    also the reader's year (``today``, UTC, by default now); a snapshot built last year and read
+    this year keeps every year, since the reader's "Nov 18" would be this year's."""
 
     __slots__ = ("year",)
 
-    def __init__(self, generated_at: str | None) -> None:
-        self.year = (generated_at or "")[:4]
+    def __init__(self, generated_at: str | None, today: str | None = None) -> None:
+        generated = (generated_at or "")[:4]
+        current = (today or datetime.now(UTC).strftime("%Y"))[:4]
+        self.year = generated if generated == current else ""
 
     def day(self, iso: str | None) -> str:
         """``2026-11-18T07:04:17Z`` -> ``Nov 18`` (or ``Nov 18 2025`` in another year)."""
@@ -44,6 +52,17 @@ def amount(value: str | None) -> str:
         return "?"
     whole, dot, cents = value.partition(".")
     return whole if dot and cents.strip("0") == "" else value
+
+
+def nonzero(value: str | None) -> bool:
+    """Whether a decimal amount is given and is not zero, in any number of decimals (``0.000``
+    is a three-decimal currency's zero)."""
+    if not value:
+        return False
+    try:
+        return Decimal(value) != 0
+    except InvalidOperation:
+        return True  # not a number: something is stated, so say it
 
 
 def money(value: str | None, currency: str | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from context_service.models import Snapshot
+from context_service.models import Snapshot, Subscription
 from context_service.snapshot.quoting import quoted
 
 
@@ -78,7 +78,8 @@ def _commerce(s: Snapshot) -> Iterator[str]:
         amount = f"{o.amount} {o.currency or ''}".rstrip() if o.amount else "no amount"
         line = (
             f"- {o.title} {o.created_at[:10] if o.created_at else ''}: {amount}, "
-            f"{o.financial_status or 'unknown payment'}, {o.fulfillment_status or 'unfulfilled'}"
+            f"{o.financial_status or 'unknown payment'}, "
+            f"{o.fulfillment_status or 'fulfilment unknown'}"
         )
         yield line + (f", tracking {tracking}" if tracking else "")
         if o.note:
@@ -91,8 +92,7 @@ def _billing(s: Snapshot) -> Iterator[str]:
         return
     yield "## Billing"
     for sub in b.subscriptions:
-        period = f", renews {sub.current_period_end[:10]}" if sub.current_period_end else ""
-        yield f"- subscription {sub.plan or sub.title}: {sub.status}{period}"
+        yield f"- subscription {sub.plan or sub.title}: {sub.status}{_period(sub)}"
     for inv in b.invoices:
         yield (
             f"- invoice {inv.number or inv.external_id}: {inv.status}, "
@@ -104,6 +104,21 @@ def _billing(s: Snapshot) -> Iterator[str]:
         yield f"- charge {ch.external_id}: {ch.status}, {ch.amount} {ch.currency}{reason}"
     for d in b.disputes:
         yield f"- dispute {d.external_id}: {d.status} ({d.reason}), {d.amount} {d.currency}"
+
+
+_RENEWING = frozenset({"active", "trialing"})
+
+
+def _period(sub: Subscription) -> str:
+    """When the subscription renews, ends or ended: "renews" only for one that will."""
+    if sub.status == "canceled":
+        return f", canceled {sub.canceled_at[:10]}" if sub.canceled_at else ""
+    if not sub.current_period_end:
+        return ""
+    day = sub.current_period_end[:10]
+    if sub.cancel_at_period_end:
+        return f", ends {day} (canceled at period end)"
+    return f", renews {day}" if sub.status in _RENEWING else f", period ends {day}"
 
 
 def _crm(s: Snapshot) -> Iterator[str]:

@@ -12,6 +12,8 @@ from context_service.demo.personas import MAYA_EMAIL, MAYA_PHONE, MAYA_TICKET_SU
 from context_service.models import Snapshot
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
+from tests.conftest import Ingest
+from tests.payloads import stripe_customer, stripe_invoice
 
 POLICY = FieldPolicy()
 
@@ -157,3 +159,17 @@ def test_card_data_is_brand_and_last_four_only(maya: Snapshot) -> None:
         assert set(item) & {"card_number", "number_full", "iban"} == set()
         if "card_last4" in item:
             assert len(item["card_last4"]) == 4
+
+
+def test_a_paid_three_decimal_invoice_has_nothing_due(store: Store, ingest: Ingest) -> None:
+    invoice = stripe_invoice("in_1", "cus_1", "paid", attempts=1, remaining=0)
+    invoice[2].update(currency="kwd", amount_due=12345, amount_paid=12345)
+    ingest(stripe_customer("cus_1", "kw@example.com", "Kay Wu"), invoice)
+    snap = snapshot_of(store, "kw@example.com")
+    assert snap.billing.invoices[0].amount_remaining == "0.000"
+    body = build_context(
+        snap, ContextRequest("agent", "text", None), FieldPolicy().view("agent", None)
+    ).body
+    line = next(line for line in body.splitlines() if "Invoice" in line)
+    assert "paid, 12.345 KWD" in line
+    assert "due" not in line
