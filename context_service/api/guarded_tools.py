@@ -17,7 +17,7 @@ import msgspec
 
 from context_service.api.auth import Forbidden
 from context_service.audience import FieldPolicy
-from context_service.errors import AuthenticationFailed
+from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
 from context_service.tools import ToolBox, find_stored, tool_named
 from context_service.tools.service import decode_arguments
@@ -60,7 +60,7 @@ class GuardedToolBox(ToolBox):
             raise Forbidden("create_escalation needs a trusted-backend key")
         for audience in _AUDIENCES_OF.get(name, ()):  # 403 before the lookup: never who exists
             self.policy.view(audience, key)
-        profile_id = self._profile_of(name, arguments)
+        profile_id = self._profile_of_for(principal, name, arguments)
         if not principal.trusted_backend:
             self._record(principal, name, [profile_id], verified=False)
             body, _ = unverified_body("text", self.trust.guidance, "tool calls carry no proof")
@@ -81,6 +81,23 @@ class GuardedToolBox(ToolBox):
             return result
         answer = {"verification": "unverified", "account_exists": bool(matches)}
         return msgspec.json.encode(answer).decode()
+
+    def _profile_of_for(
+        self, principal: Principal, name: str, arguments: Mapping[str, Any] | None
+    ) -> str | None:
+        """``_profile_of``, except that a key that is no trusted backend never learns who else
+        matched: its 409 keeps the count but not the candidates' names and ids (as
+        ``GET /v1/context`` answers a chatbot key)."""
+        try:
+            return self._profile_of(name, arguments)
+        except AmbiguousIdentifier as exc:
+            if principal.trusted_backend:
+                raise
+            count = len(exc.extra.get("candidates", []))
+            raise AmbiguousIdentifier(
+                f"these details match {count} customers; ask the customer for another detail",
+                candidates=[],
+            ) from None
 
     def _profile_of(self, name: str, arguments: Mapping[str, Any] | None) -> str | None:
         """The profile the call is about; raises the tool's own lookup errors."""
