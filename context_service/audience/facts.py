@@ -17,6 +17,7 @@ from context_service.audience.segments import Line, customer, unquote
 from context_service.audience.wording import Wording, money, nonzero, plural
 from context_service.models import (
     Charge,
+    Conflict,
     Dispute,
     Invoice,
     Order,
@@ -51,7 +52,21 @@ def snapshot_facts(snap: Snapshot, view: View, matched: str | None = None) -> li
     facts: list[Fact] = [_who(snap, view, w, matched)]
     for builder in (_signals, _tickets, _billing, _orders, _crm, _identity, _records, _extra):
         facts.extend(builder(snap, view, w))
+    if not view.shows("records"):
+        facts = [_without_record_ids(fact) for fact in facts]
     return facts
+
+
+# Vendor record ids and dashboard links in activity items, shown only with ``records``
+# (a ticket's number stays: customers see it in the helpdesk's own mail).
+_RECORD_ID_KEYS = frozenset({"external_id", "url", "latest_invoice", "subscription", "charge"})
+
+
+def _without_record_ids(fact: Fact) -> Fact:
+    if _RECORD_ID_KEYS.isdisjoint(fact.data):
+        return fact
+    data = {k: v for k, v in fact.data.items() if k not in _RECORD_ID_KEYS}
+    return msgspec.structs.replace(fact, data=data)
 
 
 def mask_email(email: str) -> str:
@@ -318,7 +333,8 @@ def _records(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
 
 def _extra(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
     if view.shows("conflicts"):
-        for rank, c in enumerate(snap.conflicts):
+        shown = (_visible_conflict(c, view) for c in snap.conflicts)
+        for rank, c in enumerate(c for c in shown if c is not None):
             values = ", ".join(f"{v.source}: {v.value}" for v in c.values)
             line = (f"Conflict on {c.field}: showing ", customer(c.chosen, 120), f" ({c.rule})")
             data = msgspec.to_builtins(c)
@@ -327,6 +343,35 @@ def _extra(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
         text = ", ".join(f"{f.source} {(f.as_of or 'never')[:16]}" for f in snap.freshness)
         data = {"freshness": msgspec.to_builtins(snap.freshness)}
         yield Fact("freshness", (f"Data as of: {text}",), data)
+
+
+# The field a conflict's values belong to, as the field policy names it.
+_CONFLICT_FIELDS = {
+    "name": "identity.names",
+    "phone": "identity.phones",
+    "company": "identity.company",
+}
+
+
+def _visible_conflict(conflict: Conflict, view: View) -> Conflict | None:
+    """A conflict as ``view`` may see it: none when its field is hidden (or, for a phone, when
+    contacts are not shown), its phones masked when contacts are masked."""
+    field = _CONFLICT_FIELDS.get(conflict.field)
+    if field is not None and not view.shows(field):
+        return None
+    if conflict.field != "phone" or view.contact == "full":
+        return conflict
+    if view.contact == "none":
+        return None
+    replace = msgspec.structs.replace
+    values = [replace(v, value=_mask_written_phone(v.value)) for v in conflict.values]
+    return replace(conflict, chosen=_mask_written_phone(conflict.chosen), values=values)
+
+
+def _mask_written_phone(text: str) -> str:
+    """``mask_phone`` of a phone however it is written (``+1 415-555-0134``)."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return mask_phone(("+" if text.lstrip().startswith("+") else "") + digits)
 
 
 def _item(activity: msgspec.Struct) -> dict[str, Any]:
