@@ -260,12 +260,15 @@ class IdentitySection(msgspec.Struct):
 
 
 class CommerceSection(msgspec.Struct):
-    """Orders, most recent first."""
+    """Orders, most recent first. ``total_spent`` adds up the orders (not cancelled, less
+    refunds) in ``currency``, the one most of them were placed in; ``total_order_count`` says
+    how many orders that is when orders in other currencies were left out (``None``: all)."""
 
     order_count: int = 0
     total_spent: str | None = None
     currency: str | None = None
     orders: list[Order] = []
+    total_order_count: int | None = None
 
 
 class BillingSection(msgspec.Struct):

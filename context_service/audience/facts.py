@@ -225,8 +225,17 @@ def _orders(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
         return
     if c.order_count > 1:  # one order's total is that order's amount
         spent = money(c.total_spent or "0", c.currency)
-        total = (f"{plural(c.order_count, 'order')}, {spent} in total",)
-        yield Fact("orders.total", total, {"count": c.order_count, "total_spent": c.total_spent})
+        covered = c.total_order_count
+        across = (
+            f"{spent} in total"
+            if covered is None
+            else f"{spent} across {plural(covered, f'{c.currency} order')}"
+        )
+        total = (f"{plural(c.order_count, 'order')}, {across}",)
+        data = {"count": c.order_count, "total_spent": c.total_spent}
+        if covered is not None:
+            data["total_order_count"] = covered
+        yield Fact("orders.total", total, data)
     for rank, order in enumerate(c.orders):
         yield _order(order, "order.latest" if rank == 0 else "order.other", rank, view, w)
 

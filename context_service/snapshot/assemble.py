@@ -253,16 +253,63 @@ def _ordered_first(first: str | None, values: list[str]) -> list[str]:
     return ([first] if first else []) + [v for v in values if v != first]
 
 
+# ISO 4217 currencies with three decimal places (the dinars and the Omani rial).
+_THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+class _Spend(msgspec.Struct, frozen=True):
+    """Money spent on orders, in the currency most of them were placed in.
+
+    ``orders`` is how many orders ``total`` covers; ``mixed`` says orders with an amount in
+    another currency (or none) were left out of it.
+    """
+
+    total: str | None = None
+    currency: str | None = None
+    orders: int = 0
+    mixed: bool = False
+
+
 def _commerce(orders: list[Order]) -> CommerceSection:
-    live = [o for o in orders if o.status != "cancelled" and o.amount]
-    currencies = Counter(o.currency for o in live if o.currency)
-    currency = currencies.most_common(1)[0][0] if currencies else None
-    total = sum((Decimal(o.amount or "0") for o in live if o.currency == currency), Decimal(0))
+    spend = _spend(orders)
     return CommerceSection(
         order_count=len(orders),
-        total_spent=f"{total:.2f}" if live else None,
-        currency=currency,
+        total_spent=spend.total,
+        currency=spend.currency,
         orders=orders[:RECENT_ORDERS],
+        total_order_count=spend.orders if spend.mixed else None,
+    )
+
+
+def _spend(orders: list[Order]) -> _Spend:
+    """What the orders that were not cancelled cost, less what was refunded on them.
+
+    Only the most common currency is added up (amounts in different currencies do not add);
+    the total keeps that currency's decimal places (``12.345`` KWD stays ``12.345``).
+    """
+    live = [o for o in orders if o.status != "cancelled" and o.amount]
+    if not live:
+        return _Spend()
+    currencies = Counter(o.currency for o in live if o.currency)
+    currency = currencies.most_common(1)[0][0] if currencies else None
+    counted = [o for o in live if o.currency == currency]
+    amounts = [Decimal(o.amount or "0") for o in counted]
+    refunds = [
+        Decimal(r.amount)
+        for o in counted
+        for r in o.refunds
+        if r.amount and (r.currency or o.currency) == currency
+    ]
+    total = sum(amounts, Decimal(0)) - sum(refunds, Decimal(0))
+    places = max(
+        [3 if (currency or "").upper() in _THREE_DECIMAL else 2]
+        + [-int(a.as_tuple().exponent) for a in amounts + refunds]
+    )
+    return _Spend(
+        total=str(max(total, Decimal(0)).quantize(Decimal(1).scaleb(-places))),
+        currency=currency,
+        orders=len(counted),
+        mixed=len(counted) < len(live),
     )
 
 

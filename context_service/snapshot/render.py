@@ -68,7 +68,11 @@ def _commerce(s: Snapshot) -> Iterator[str]:
     if not s.commerce.orders:
         return
     c = s.commerce
-    yield f"## Orders ({c.order_count}, {c.total_spent or '0'} {c.currency or ''} total)"
+    spent = f"{c.total_spent or '0'} {c.currency or ''}".strip()
+    if c.total_order_count is None:
+        yield f"## Orders ({c.order_count}, {spent} total)"
+    else:
+        yield f"## Orders ({c.order_count}; {spent} across {c.total_order_count} of them)"
     for o in c.orders:
         tracking = "; ".join(
             f"{f.tracking_company or 'carrier'} {' '.join(f.tracking_numbers)} "

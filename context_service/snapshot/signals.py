@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 
 from context_service.models import (
     BillingSection,
@@ -10,6 +11,7 @@ from context_service.models import (
     Invoice,
     Order,
     Signal,
+    Subscription,
     SupportSection,
 )
 from context_service.snapshot.quoting import quoted
@@ -18,6 +20,11 @@ OPEN_TICKET_STATUSES = frozenset({"new", "open", "pending", "hold"})
 OPEN_DISPUTE_STATUSES = frozenset(
     {"needs_response", "warning_needs_response", "under_review", "warning_under_review"}
 )
+# Paid (at least in part) and still expected to ship: an unshipped order warns.
+_SHIPPABLE_PAYMENT_STATUSES = frozenset(
+    {"paid", "partially_paid", "authorized", "partially_refunded"}
+)
+_LIVE_SUBSCRIPTION_STATUSES = frozenset({"active", "trialing"})
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -37,6 +44,19 @@ def _money(amount: str | None, currency: str | None) -> str:
     return f"{amount} {currency}" if amount and currency else (amount or "an amount")
 
 
+def _nonzero(amount: str | None) -> bool:
+    """Whether a decimal amount string is other than zero (``"0.000"`` KWD is zero).
+
+    An amount that is not a number is taken as nonzero: we do not hide what we cannot read.
+    """
+    if amount is None or amount == "":
+        return False
+    try:
+        return Decimal(amount) != 0
+    except InvalidOperation:
+        return True
+
+
 def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
     for sub in billing.subscriptions:
         plan = sub.plan or sub.title or "subscription"
@@ -48,7 +68,7 @@ def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
                 "stripe",
                 sub.external_id,
             )
-        elif sub.status == "canceled":
+        elif sub.status == "canceled" and not _resubscribed(sub, billing.subscriptions):
             when = f" on {sub.canceled_at[:10]}" if sub.canceled_at else ""
             yield Signal(
                 "subscription_canceled",
@@ -79,7 +99,7 @@ def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
                 dispute.external_id,
             )
     for charge in billing.charges:
-        if charge.refunded or (charge.amount_refunded not in {None, "0.00", "0"}):
+        if charge.refunded or _nonzero(charge.amount_refunded):
             yield Signal(
                 "refund_issued",
                 "info",
@@ -89,12 +109,29 @@ def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
             )
 
 
+def _resubscribed(canceled: Subscription, subscriptions: list[Subscription]) -> bool:
+    """Whether an active or trialing subscription was started after this one was canceled.
+
+    The customer subscribed again: the old cancellation is history, not a warning. Without
+    dates to compare we cannot tell, and the warning stays.
+    """
+    ended = canceled.canceled_at or canceled.created_at
+    if not ended:
+        return False
+    return any(
+        other.status in _LIVE_SUBSCRIPTION_STATUSES
+        and other.created_at is not None
+        and other.created_at >= ended
+        for other in subscriptions
+    )
+
+
 def _payment_failed(invoice: Invoice) -> bool:
-    remaining = invoice.amount_remaining or invoice.amount or "0"
+    remaining = invoice.amount_remaining or invoice.amount
     return (
         invoice.status in {"open", "uncollectible"}
         and invoice.attempt_count > 0
-        and remaining not in {"0", "0.00"}
+        and _nonzero(remaining)
     )
 
 
@@ -103,15 +140,20 @@ def _order_signals(orders: list[Order]) -> Iterator[Signal]:
         name = order.title or order.number or "an order"
         if _unfulfilled(order):
             placed = f" placed {order.created_at[:10]}" if order.created_at else ""
+            shipped = (
+                "only partly fulfilled"
+                if order.fulfillment_status == "partial"
+                else "not fulfilled yet"
+            )
             yield Signal(
                 "order_unfulfilled",
                 "warning",
-                f"Order {name}{placed} is {order.financial_status} but not fulfilled yet",
+                f"Order {name}{placed} is {order.financial_status} but {shipped}",
                 "shopify",
                 order.external_id,
             )
         if order.refunds or order.financial_status in {"refunded", "partially_refunded"}:
-            total = _money(order.refunds[0].amount, order.currency) if order.refunds else ""
+            total = _refunded_total(order)
             yield Signal(
                 "refund_issued",
                 "info",
@@ -122,24 +164,46 @@ def _order_signals(orders: list[Order]) -> Iterator[Signal]:
             )
 
 
+def _refunded_total(order: Order) -> str:
+    """All of an order's refunds, summed per currency (``"35.00 USD"``); ``""`` if none known.
+
+    A refund without its own currency is in the order's currency.
+    """
+    totals: dict[str | None, Decimal] = {}
+    for refund in order.refunds:
+        if not refund.amount:
+            continue
+        try:
+            amount = Decimal(refund.amount)
+        except InvalidOperation:
+            continue
+        currency = refund.currency or order.currency
+        totals[currency] = totals.get(currency, Decimal(0)) + amount
+    return ", ".join(_money(str(amount), currency) for currency, amount in totals.items())
+
+
 def _unfulfilled(order: Order) -> bool:
+    """Paid but not (entirely) shipped. An unknown fulfilment state (``None``) is not a warning:
+    a spreadsheet without a fulfilment column says nothing about shipping."""
     return (
         order.status != "cancelled"
-        and order.financial_status in {"paid", "partially_paid", "authorized"}
-        and order.fulfillment_status in {None, "unfulfilled", "partial"}
+        and order.financial_status in _SHIPPABLE_PAYMENT_STATUSES
+        and order.fulfillment_status in {"unfulfilled", "partial"}
     )
 
 
 def _support_signals(support: SupportSection) -> Iterator[Signal]:
+    # ``tickets`` holds the most recent few; ``open_count`` counts every open ticket.
     open_tickets = [t for t in support.tickets if t.status in OPEN_TICKET_STATUSES]
     if not open_tickets:
         return
+    count = max(support.open_count, len(open_tickets))
     latest = open_tickets[0]
     subject = f", latest {quoted(latest.title)}" if latest.title else ""
     yield Signal(
         "open_tickets",
         "warning",
-        f"{len(open_tickets)} open ticket(s){subject}",
+        f"{count} open ticket(s){subject}",
         "zendesk",
         latest.external_id,
     )

@@ -51,13 +51,26 @@ def _orders(commerce: CommerceSection) -> str | None:
     if not commerce.orders:
         return None
     latest = commerce.orders[0]
-    fulfilment = latest.fulfillment_status or "unfulfilled"
+    fulfilment = latest.fulfillment_status or "fulfilment unknown"
     placed = f" placed {latest.created_at[:10]}" if latest.created_at else ""
-    spent = f", {commerce.total_spent} {commerce.currency} in total" if commerce.total_spent else ""
     return (
-        f"Orders: {commerce.order_count}{spent}; latest {latest.title or latest.number}{placed}, "
+        f"Orders: {commerce.order_count}{spent_words(commerce)}; "
+        f"latest {latest.title or latest.number}{placed}, "
         f"{latest.financial_status or 'unknown payment'}, {fulfilment}."
     )
+
+
+def spent_words(commerce: CommerceSection) -> str:
+    """``", 100.00 USD in total"``; when orders in another currency are not in the total
+    ``"; 100.00 USD across 2 USD orders"``. Cancelled orders are in neither."""
+    if not commerce.total_spent:
+        return ""
+    money = " ".join(v for v in (commerce.total_spent, commerce.currency) if v)
+    covered = commerce.total_order_count
+    if covered is None:
+        return f", {money} in total"
+    noun = "order" if covered == 1 else "orders"
+    return f"; {money} across {covered} {commerce.currency} {noun}"
 
 
 def _billing(billing: BillingSection) -> str | None:
