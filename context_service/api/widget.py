@@ -55,8 +55,10 @@ def _html(status: int, body: str, settings: Settings) -> Response[bytes]:
 def get_widget(request: Request, store: NamedDependency[Store]) -> Response[bytes]:  # type: ignore[type-arg]
     """The customer card as HTML, for a helpdesk iframe; authorized by its signed link.
 
-    No API key: the link carries an HMAC over its lookup parameters and expiry. An expired,
-    tampered or reused link answers a small HTML error page (400/403), never the card.
+    No API key: the link carries an HMAC over its lookup parameters, the minting key's view
+    and its expiry. An expired, tampered or reused link answers a small HTML error page
+    (400/403), never the card. The card shows what both the ``sidebar`` audience's field policy
+    and the view in the link allow.
     """
     settings: Settings = request.app.state.settings
     try:
@@ -91,11 +93,12 @@ def mint_widget_url(
 
     The customer is looked up first, so an unknown or ambiguous identifier fails here (404,
     409) rather than inside the sidebar; a key that may not ask for the ``sidebar`` audience
-    gets 403. The card shows what the ``sidebar`` audience's field policy allows.
+    gets 403. The link carries the key's own ``sidebar`` view (contact handling and hidden
+    fields, under the signature), so the card never shows more than this key could read.
     """
     settings: Settings = request.app.state.settings
     policy: FieldPolicy = request.app.state.field_policy
-    policy.view("sidebar", bearer_token(request.headers.get("authorization")))
+    view = policy.view("sidebar", bearer_token(request.headers.get("authorization")))
     stored = find_stored(store.conn, data, settings.default_region)
     trust: Trust = request.app.state.trust
     trust.record(
@@ -105,6 +108,7 @@ def mint_widget_url(
     expires = int(time.time()) + ttl
     lookup = {name: value for name in LOOKUP_PARAMS if (value := getattr(data, name))}
     base = settings.public_url or str(request.base_url)
-    url = signed_url(base, lookup, signing_key(settings.widget_secret, settings.api_keys), expires)
+    key = signing_key(settings.widget_secret, settings.api_keys)
+    url = signed_url(base, lookup, key, expires, view)
     expires_at = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return WidgetUrl(url=url, expires_at=expires_at, profile_id=stored.profile_id)

@@ -5,9 +5,13 @@ from context_service.widget.confidence import MatchConfidence, match_confidence
 from context_service.widget.render import render_card, render_error
 from context_service.widget.signing import (
     LOOKUP_PARAMS,
+    VIEW_PARAMS,
+    SignedLink,
     WidgetLinkInvalid,
     WidgetLinkRejected,
     WidgetNotConfigured,
+    narrow,
+    open_link,
     sign,
     signed_url,
     signing_key,
@@ -16,12 +20,16 @@ from context_service.widget.signing import (
 
 __all__ = [
     "LOOKUP_PARAMS",
+    "VIEW_PARAMS",
     "MatchConfidence",
+    "SignedLink",
     "WidgetLinkInvalid",
     "WidgetLinkRejected",
     "WidgetNotConfigured",
     "WidgetPage",
     "match_confidence",
+    "narrow",
+    "open_link",
     "render_card",
     "render_error",
     "security_headers",

@@ -14,7 +14,7 @@ from context_service.models import Snapshot
 from context_service.tools import CustomerRef, find_stored
 from context_service.widget.confidence import match_confidence
 from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
-from context_service.widget.signing import WidgetLinkInvalid, verify
+from context_service.widget.signing import WidgetLinkInvalid, narrow, open_link
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 _SAFE_SOURCE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'")
@@ -36,16 +36,21 @@ def widget_page(
     now: datetime,
     view: View = FULL_VIEW,
 ) -> WidgetPage:
-    """The card of the customer a signed link names, or an error page with a 4xx status."""
+    """The card of the customer a signed link names, or an error page with a 4xx status.
+
+    ``view`` is the ``sidebar`` audience's view now; a link minted by an API key also carries
+    that key's view, and the card shows only what both allow (so neither a key's own limits
+    nor a policy tightened since the link was minted can be bypassed).
+    """
     try:
-        lookup = verify(query, key, now.timestamp())
-        stored = find_stored(conn, _ref(lookup), region)
+        link = open_link(query, key, now.timestamp())
+        stored = find_stored(conn, _ref(link.lookup), region)
     except ContextServiceError as exc:
         return WidgetPage(exc.status_code, render_error(exc.status_code, exc.title, exc.detail))
     snapshot = _decode_snapshot(stored.json)
     audit_url = f"/v1/profiles/{stored.profile_id}/audit"
     confidence = match_confidence(conn, stored.profile_id)
-    html = render_card(snapshot, confidence, audit_url, now, view)
+    html = render_card(snapshot, confidence, audit_url, now, narrow(view, link.view))
     return WidgetPage(200, html, stored.profile_id)
 
 

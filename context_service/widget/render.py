@@ -3,8 +3,8 @@
 Every value that came from a source system goes through ``_e`` (HTML-escaped, quotes
 included); links are emitted only for ``http(s)`` URLs. The one inline style block is allowed
 by its hash in the Content-Security-Policy (``STYLE_HASH``), so nothing else can run or load.
-The ``sidebar`` audience's field policy (a ``View``) decides which sections and contact
-details appear.
+The ``sidebar`` audience's field policy, narrowed by the minting API key's own limits (a
+``View``), decides which sections, contact details and names appear.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def render_card(
             _freshness(snapshot, now) if view.shows("freshness") else "",
         )
     )
-    title = _e(snapshot.identity.name or "Customer")
+    title = _e(_name(snapshot, view) or "Customer")
     return _page(title, body)
 
 
@@ -97,18 +97,23 @@ def _section(title: str, items: Iterable[str], lead: str = "") -> str:
 
 
 def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: View) -> str:
-    ident = s.identity
     emails, phones = visible_contacts(s, view)
     contacts = " · ".join(_e(v) for v in (*emails[:2], *phones[:1]))
     sources = sorted({m.source for m in s.members})
     badge = "ok" if confidence.score is None or confidence.score >= 0.9 else "warn"
+    name = _name(s, view) or ("Unknown name" if view.shows("identity.names") else "Customer")
     return (
-        f"<header><h1>{_e(ident.name or 'Unknown name')}</h1>"
+        f"<header><h1>{_e(name)}</h1>"
         f"<p class='small'>{contacts}</p>"
         f"<p class='small'><span class='badge {badge}'>{_e(confidence.label())}</span> "
         f"{_e(', '.join(sources))} · <a href='{_e(audit_url)}' target='_blank' "
         "rel='noopener noreferrer'>merge audit</a></p></header>"
     )
+
+
+def _name(s: Snapshot, view: View) -> str | None:
+    """The customer's name, unless the view hides names (then the card names nobody)."""
+    return s.identity.name if view.shows("identity.names") else None
 
 
 def _signals(s: Snapshot) -> str:
@@ -123,6 +128,8 @@ def _orders(s: Snapshot, view: View) -> str:
     if not c.orders:
         return ""
     total = f"{c.total_spent} {c.currency}" if c.total_spent else ""
+    if total and c.total_order_count is not None:  # orders in other currencies left out
+        total += f" across {c.total_order_count} of them"
     lead = f"<p class='small muted'>{c.order_count} orders · {_e(total)}</p>"
     tracking = view.shows("orders.tracking")
     return _section("Orders", (_order(o, tracking) for o in c.orders[:RECENT_ORDERS]), lead)

@@ -1,9 +1,15 @@
-"""Signed widget URLs: an HMAC over the lookup parameters and an expiry.
+"""Signed widget URLs: an HMAC over the lookup parameters, the view and an expiry.
 
 A helpdesk iframe cannot send an ``Authorization`` header, so the widget URL itself carries
-its authority: ``/widget?email=...&exp=1767225600&sig=...``. The signature covers every lookup
-parameter, by name and value, and the expiry; changing any of them (another customer's email,
-a later expiry) or adding one invalidates it. Verification is constant-time.
+its authority: ``/widget?email=...&contact=full&hide=crm.owner&exp=1767225600&sig=...``. The
+signature covers every lookup parameter, by name and value, the view and the expiry; changing
+any of them (another customer's email, a shorter ``hide`` list, a later expiry), adding one or
+removing one invalidates it. Verification is constant-time.
+
+The view (``contact`` and ``hide``) is what the minting API key may see in the ``sidebar``
+audience, so a link never shows more than the key that minted it could read. A link without
+them (``context-service widget-url``, which an operator runs with the server's own secret, or
+a link minted before links carried a view) shows the ``sidebar`` audience's view.
 """
 
 from __future__ import annotations
@@ -12,13 +18,18 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
+from typing import cast
 from urllib.parse import urlencode
 
 import msgspec
 
+from context_service.audience import View
+from context_service.audience.policy import FIELDS, Contact
 from context_service.errors import ContextServiceError
 
 LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")
+VIEW_PARAMS = ("contact", "hide")
+_CONTACTS = ("full", "masked", "none")  # most to least shown
 _CONTEXT = b"context-service widget url v1\n"
 _KEY_LABEL = b"context-service widget signing key"
 
@@ -56,21 +67,37 @@ def signing_key(widget_secret: str | None, api_keys: Iterable[str]) -> bytes:
     return hmac.new(first.encode(), _KEY_LABEL, hashlib.sha256).digest()
 
 
-def sign(lookup: Mapping[str, str], key: bytes, expires: int) -> dict[str, str]:
-    """The query parameters of a signed link: the lookup parameters, ``exp`` and ``sig``."""
+class SignedLink(msgspec.Struct, frozen=True):
+    """A verified link: whom it shows and, when it carries one, the view it was minted with."""
+
+    lookup: dict[str, str]
+    view: View | None = None  # None: the link carries no view (the sidebar audience's applies)
+
+
+def sign(
+    lookup: Mapping[str, str], key: bytes, expires: int, view: View | None = None
+) -> dict[str, str]:
+    """The query parameters of a signed link: the lookup parameters, the view (``contact``
+    and ``hide``, when ``view`` is given), ``exp`` and ``sig``."""
     unknown = set(lookup) - set(LOOKUP_PARAMS)
     if unknown:
         raise WidgetLinkInvalid(f"not a lookup parameter: {', '.join(sorted(unknown))}")
     params = {name: lookup[name] for name in LOOKUP_PARAMS if lookup.get(name)}
+    if view is not None:
+        params["contact"] = view.contact
+        if view.hidden:
+            params["hide"] = ",".join(sorted(view.hidden))
     params["exp"] = str(expires)
     return {**params, "sig": _mac(params, key)}
 
 
-def verify(query: Iterable[tuple[str, str]], key: bytes, now: float) -> dict[str, str]:
-    """The lookup parameters of a link whose signature matches and whose expiry is ahead.
+def open_link(query: Iterable[tuple[str, str]], key: bytes, now: float) -> SignedLink:
+    """The lookup parameters and view of a link whose signature matches and whose expiry is
+    ahead.
 
     ``query`` is the URL's query as (name, value) pairs. Raises ``WidgetLinkInvalid`` for a
-    malformed link and ``WidgetLinkRejected`` for a bad signature or an expired link.
+    malformed link (or a view this version cannot read) and ``WidgetLinkRejected`` for a bad
+    signature or an expired link.
     """
     params = _unique(query)
     signature = params.pop("sig", None)
@@ -79,15 +106,41 @@ def verify(query: Iterable[tuple[str, str]], key: bytes, now: float) -> dict[str
             "the widget link needs 'exp' and 'sig': mint one with `context-service widget-url` "
             "or POST /v1/widget/url"
         )
-    unknown = set(params) - {*LOOKUP_PARAMS, "exp"}
+    unknown = set(params) - {*LOOKUP_PARAMS, *VIEW_PARAMS, "exp"}
     if unknown:
         raise WidgetLinkInvalid(f"unexpected parameter: {', '.join(sorted(unknown))}")
     if not hmac.compare_digest(_mac(params, key).encode(), signature.encode()):
         raise WidgetLinkRejected("the widget link's signature does not match its parameters")
     if not params["exp"].isdigit() or int(params["exp"]) <= now:
         raise WidgetLinkRejected("the widget link has expired; open the customer again")
-    del params["exp"]
-    return params
+    view = _view(params.get("contact"), params.get("hide"))
+    lookup = {name: value for name, value in params.items() if name in LOOKUP_PARAMS}
+    return SignedLink(lookup=lookup, view=view)
+
+
+def verify(query: Iterable[tuple[str, str]], key: bytes, now: float) -> dict[str, str]:
+    """The lookup parameters of a valid link (see ``open_link``, which also gives its view)."""
+    return open_link(query, key, now).lookup
+
+
+def narrow(first: View, second: View | None) -> View:
+    """What both views allow: the fewer contact details, every field either hides."""
+    if second is None:
+        return first
+    contact = max(first.contact, second.contact, key=_CONTACTS.index)
+    return View(contact=contact, hidden=first.hidden | second.hidden)
+
+
+def _view(contact: str | None, hide: str | None) -> View | None:
+    """The view a signed link carries; refuses one it cannot honour exactly (fail closed)."""
+    if contact is None and hide is None:
+        return None
+    if contact not in _CONTACTS:
+        raise WidgetLinkInvalid("the widget link's view is not one this server reads")
+    fields = frozenset(hide.split(",")) if hide else frozenset()
+    if not fields <= FIELDS:
+        raise WidgetLinkInvalid("the widget link hides fields this server does not know")
+    return View(contact=cast(Contact, contact), hidden=fields)
 
 
 def _unique(query: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -106,6 +159,13 @@ def _mac(params: Mapping[str, str], key: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def signed_url(base_url: str, lookup: Mapping[str, str], key: bytes, expires: int) -> str:
-    """The full widget URL under ``base_url`` for the customer ``lookup`` names."""
-    return f"{base_url.rstrip('/')}/widget?{urlencode(sign(lookup, key, expires))}"
+def signed_url(
+    base_url: str,
+    lookup: Mapping[str, str],
+    key: bytes,
+    expires: int,
+    view: View | None = None,
+) -> str:
+    """The full widget URL under ``base_url`` for the customer ``lookup`` names, showing at
+    most ``view`` (``None``: the ``sidebar`` audience's view when the card is opened)."""
+    return f"{base_url.rstrip('/')}/widget?{urlencode(sign(lookup, key, expires, view))}"
