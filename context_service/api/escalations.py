@@ -9,7 +9,7 @@ from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from context_service.api.auth import bearer_token, principal_of
+from context_service.api.auth import Forbidden, bearer_token, principal_of
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import FieldPolicy, View
 from context_service.handoff import (
@@ -25,6 +25,7 @@ from context_service.llm.client import LlmClient
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
+from context_service.tools.service import visible_contacts
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
@@ -76,24 +77,33 @@ def create_escalation(
     ``summary: "llm"`` adds the LLM's version (deterministic text and ``fallback`` when it
     fails or none is configured); ``post_note: true`` posts the text as an internal note on the
     customer's open Zendesk ticket when Zendesk is configured.
+
+    Only a trusted-backend key may escalate (403 otherwise, as the ``create_escalation``
+    tool); the key's field policy for the ``escalation`` audience applies to every part of the
+    handoff: hidden fields are left out, contacts are hidden or masked as it says.
     """
     state = request.app.state
+    principal = principal_of(request)
+    # The rule of the create_escalation tool (api/guarded_tools.py, GuardedToolBox.call): the
+    # handoff holds account facts and this body carries no end-user proof, so only a trusted
+    # backend may escalate. Checked, like the audience, before the lookup: a 403 never says
+    # who exists.
+    if not principal.trusted_backend:
+        raise Forbidden("POST /v1/escalations needs a trusted-backend key")
     policy: FieldPolicy = state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
-    view = policy.view("escalation", key)  # before the lookup: a 403 never says who exists
+    view = policy.view("escalation", key)
     found = find(store, state.settings.default_region, data.customer)
     trust: Trust = state.trust
-    trust.record(
-        Read(principal_of(request).name, found.stored.profile_id, "escalation", True, "escalation")
-    )
+    trust.record(Read(principal.name, found.stored.profile_id, "escalation", True, "escalation"))
     snap = _decode_snapshot(found.stored.json)
-    handoff = build_handoff(snap, _who(snap, found, view), data.transcript, data.reason)
+    handoff = build_handoff(snap, _who(snap, found, view), data.transcript, data.reason, view)
     text = render_text(handoff)
     client: LlmClient | None = state.llm_client if data.summary == "llm" else None
     block = llm_handoff(client, snap, view, data.transcript, data.reason, text)
     if data.summary == "deterministic":
         block = msgspec.structs.replace(block, fallback=None)
-    note = _post_note(state.note_poster, handoff, block.text) if data.post_note else None
+    note = _post_note(state.note_poster, handoff, block.text, view) if data.post_note else None
     body = EscalationResponse(
         profile_id=snap.profile_id,
         version=snap.version,
@@ -112,22 +122,25 @@ def _who(snap: Snapshot, found: Found, view: View) -> Who:
     confidence = "medium" if conflicts else found.confidence
     why = f"matched by {found.matched_by}; one profile across {', '.join(sources) or 'no source'}"
     if conflicts:
-        why += f"; sources disagree on {', '.join(conflicts)}"
-    show = view.contact != "none"
+        named = ", ".join(conflicts) if view.shows("conflicts") else "identity details"
+        why += f"; sources disagree on {named}"
+    emails, phones = visible_contacts(snap, view)  # hidden, masked or in full, as the view says
     return Who(
         profile_id=snap.profile_id,
         name=ident.name,
-        emails=ident.emails if show else [],
-        phones=ident.phones if show else [],
+        emails=emails,
+        phones=phones,
         matched_by=found.matched_by,
         confidence=confidence,
         why=why,
     )
 
 
-def _post_note(poster: NotePoster | None, handoff: Handoff, text: str) -> NoteResult:
+def _post_note(poster: NotePoster | None, handoff: Handoff, text: str, view: View) -> NoteResult:
     if poster is None:
         return NoteResult(posted=False, error="no helpdesk configured for notes")
+    if not view.shows("support.tickets"):
+        return NoteResult(posted=False, error="support tickets are hidden from this API key")
     if handoff.open_ticket is None:
         return NoteResult(posted=False, error="the customer has no open ticket")
     try:

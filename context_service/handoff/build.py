@@ -3,6 +3,12 @@
 Built from the snapshot, the transcript and the reason alone, with no LLM: always available,
 and the fallback when the LLM fails. Customer-written text (the transcript, ticket subjects)
 stays quoted data in every rendering.
+
+The field policy applies as it does to the audiences (``audience.facts``): a field the view
+hides (``billing.subscriptions``, ``billing.charges``, ``orders``, ``crm.owner``,
+``crm.stage``, ``support.tickets``...) is never read into the handoff, not even into the
+priority or the next step. Signals are account state and stay, as in every audience. The
+contact details of ``who`` are the caller's to fit to the view (``tools.service.visible_contacts``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
 from context_service.handoff import intent
 from context_service.models import Signal, Snapshot
@@ -21,6 +28,10 @@ Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]
 _CUSTOMER_ROLES = frozenset({"customer", "user"})
 _BOT_ROLES = frozenset({"bot", "assistant"})
+_OPEN = frozenset({"new", "open", "pending"})
+# The built-in ``escalation`` audience rule (nothing hidden, contacts in full): the view of a
+# caller that passes none. Every request path passes the view of its key.
+DEFAULT_VIEW = FieldPolicy().view("escalation", None)
 
 
 class Turn(msgspec.Struct, forbid_unknown_fields=True):
@@ -58,24 +69,31 @@ class Handoff(msgspec.Struct):
     open_ticket: str | None
 
 
-def build_handoff(snap: Snapshot, who: Who, transcript: list[Turn], reason: str) -> Handoff:
-    """The deterministic handoff for one escalation."""
+def build_handoff(
+    snap: Snapshot,
+    who: Who,
+    transcript: list[Turn],
+    reason: str,
+    view: View = DEFAULT_VIEW,
+) -> Handoff:
+    """The deterministic handoff for one escalation, with only what ``view`` shows.
+
+    ``who`` is used as given: build it with the same view (contacts hidden or masked).
+    """
     said = [t.text for t in transcript if t.role in _CUSTOMER_ROLES]
     bot = [t.text for t in transcript if t.role in _BOT_ROLES]
     found = intent.topics([*said, reason])
-    priority, why = _priority(snap.signals, [*said, reason], snap)
-    open_ticket = next(
-        (t.external_id for t in snap.support.tickets if t.status in {"new", "open", "pending"}),
-        None,
-    )
+    priority, why = _priority(snap.signals, [*said, reason], snap, view)
+    tickets = snap.support.tickets if view.shows("support.tickets") else []
+    open_ticket = next((t.external_id for t in tickets if t.status in _OPEN), None)
     return Handoff(
         who=who,
         wants=_wants(said, reason),
         topics=found,
         bot_tried=[_clip(t) for t in bot if not intent.is_promise(t)][-3:],
         bot_promised=[_clip(t) for t in bot if intent.is_promise(t)],
-        facts=_facts(snap, found),
-        next_step=_next_step(snap, found, said),
+        facts=_facts(snap, found, view),
+        next_step=_next_step(snap, found, said, view),
         priority=priority,
         priority_why=why,
         open_ticket=open_ticket,
@@ -93,22 +111,25 @@ def _wants(said: list[str], reason: str) -> str:
     return first if first == last else f"{first} ... latest: {last}"
 
 
-def _facts(snap: Snapshot, found: list[str]) -> list[str]:
+def _facts(snap: Snapshot, found: list[str], view: View) -> list[str]:
+    """The account facts that bear on the escalation; field names as in ``audience.facts``."""
     facts = [s.message for s in snap.signals if s.severity != "info"]
     b, c = snap.billing, snap.commerce
-    if b.subscriptions:
+    if b.subscriptions and view.shows("billing.subscriptions"):
         sub = b.subscriptions[0]
         facts.append(f"Plan {sub.plan or sub.title}: {sub.status}, {sub.amount} {sub.currency}")
-    if "billing" in found or not found:
+    if ("billing" in found or not found) and view.shows("billing.charges"):
         facts.extend(_charges(snap))
-    if c.orders and ("shipping" in found or not found or "billing" not in found):
-        o = c.orders[0]
+    orders = c.orders if view.shows("orders") else []
+    if orders and ("shipping" in found or not found or "billing" not in found):
+        o = orders[0]
         facts.append(
             f"Latest order {o.title} {(o.created_at or '')[:10]}: {o.amount} {o.currency}, "
             f"{o.financial_status}, {o.fulfillment_status or 'unfulfilled'}"
         )
-    if snap.crm.owner:
-        facts.append(f"Account owner in CRM: {snap.crm.owner} ({snap.crm.lifecycle_stage})")
+    if snap.crm.owner and view.shows("crm.owner"):
+        stage = f" ({snap.crm.lifecycle_stage})" if view.shows("crm.stage") else ""
+        facts.append(f"Account owner in CRM: {snap.crm.owner}{stage}")
     return list(dict.fromkeys(facts))
 
 
@@ -125,7 +146,7 @@ def _charges(snap: Snapshot) -> list[str]:
 
 
 def _priority(
-    signals: list[Signal], texts: list[str], snap: Snapshot
+    signals: list[Signal], texts: list[str], snap: Snapshot, view: View
 ) -> tuple[Priority, list[str]]:
     why: list[str] = []
     if intent.is_urgent(texts) or any(s.code == "dispute_open" for s in signals):
@@ -138,18 +159,24 @@ def _priority(
         )
     if intent.is_upset(texts):
         why.append("customer sounds frustrated or is writing again")
-    if any(t.priority in {"high", "urgent"} for t in snap.support.tickets if t.status != "solved"):
+    tickets = snap.support.tickets if view.shows("support.tickets") else []
+    if any(t.priority in {"high", "urgent"} for t in tickets if t.status != "solved"):
         why.append("an open ticket is marked high priority")
     if why:
         return "high", why
     return ("normal", ["no urgent signal"]) if texts else ("low", ["nothing stated"])
 
 
-def _next_step(snap: Snapshot, found: list[str], said: list[str]) -> str:
+def _next_step(snap: Snapshot, found: list[str], said: list[str], view: View) -> str:
     text = " ".join(said).lower()
     codes = {s.code for s in snap.signals}
-    failed = [ch for ch in snap.billing.charges if ch.status == "failed"]
     if "billing" in found and ("twice" in text or "double" in text):
+        if not view.shows("billing.charges"):
+            return (
+                "Check the Stripe charges for a duplicate before promising a refund. If there is "
+                "no duplicate, explain any failed payment and ask the customer to update the card."
+            )
+        failed = [ch for ch in snap.billing.charges if ch.status == "failed"]
         succeeded = [ch for ch in snap.billing.charges if ch.status == "succeeded"]
         return (
             f"Check the Stripe charges for a duplicate before promising a refund: the data shows "

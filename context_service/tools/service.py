@@ -183,18 +183,22 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     """``create_escalation``: the deterministic handoff of ``POST /v1/escalations``, posted as
     an internal note on the customer's open ticket when a helpdesk is configured.
 
-    The note is written for agents (``escalation`` audience); the copy returned to the bot
-    shows contact details as the ``chatbot`` audience does (masked by default).
+    The note is written for agents (``escalation`` audience); the copy returned to the bot is
+    built for the ``chatbot`` audience (contacts masked and the CRM owner hidden by default).
+    Each leaves out what its view, with the key's own limits, hides.
     """
     agents_view = box.policy.view("escalation", key)  # before the lookup: never who exists
     bot_view = box.policy.view("chatbot", key)
     snap = _decode_snapshot(find_stored(box.conn, args, box.region).json)
-    for_agents = _who(snap, args, agents_view)
-    handoff = build_handoff(snap, for_agents, args.transcript, args.reason)
+    handoff = build_handoff(
+        snap, _who(snap, args, agents_view), args.transcript, args.reason, agents_view
+    )
     outcome = "note not requested"
     if args.post_note:
-        outcome = _post_note(box.notes, handoff, render_text(handoff))
-    for_bot = msgspec.structs.replace(handoff, who=_who(snap, args, bot_view))
+        outcome = _post_note(box.notes, handoff, render_text(handoff), agents_view)
+    for_bot = build_handoff(
+        snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view
+    )
     return f"Escalation prepared ({outcome}).\n\n{render_text(for_bot)}"
 
 
@@ -226,9 +230,11 @@ def visible_contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
     return list(emails), list(phones)
 
 
-def _post_note(poster: NotePoster | None, handoff: Handoff, text: str) -> str:
+def _post_note(poster: NotePoster | None, handoff: Handoff, text: str, view: View) -> str:
     if poster is None:
         return "no helpdesk is configured for notes: hand over in your helpdesk"
+    if not view.shows("support.tickets"):
+        return "support tickets are hidden from this API key: hand over in your helpdesk"
     if handoff.open_ticket is None:
         return "the customer has no open ticket to note"
     try:

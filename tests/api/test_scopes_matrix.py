@@ -16,7 +16,14 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.api.keys import KNOWN
 from context_service.store import Store
-from context_service.trust import AUTHENTICATED, SCOPES, KeySpec, create_key, revoke_key
+from context_service.trust import (
+    AUTHENTICATED,
+    ESCALATIONS_WRITE,
+    SCOPES,
+    KeySpec,
+    create_key,
+    revoke_key,
+)
 from tests.conftest import TEST_KEY, make_settings
 from tests.mcp.messages import ACCEPT_MCP, initialize
 from tests.trust.helpers import MAYA, copy_demo, make_key
@@ -111,7 +118,13 @@ def world(
     demo_db: Path, tmp_path: Path
 ) -> Iterator[tuple[TestClient[Any], dict[str, str], dict[str, str]]]:
     db = copy_demo(demo_db, tmp_path)
-    keys = {scope: make_key(db, scope.replace(":", "-"), [scope]) for scope in SCOPES}
+    # POST /v1/escalations, like the create_escalation tool, needs a trusted-backend key.
+    keys = {
+        scope: make_key(
+            db, scope.replace(":", "-"), [scope], trusted_backend=scope == ESCALATIONS_WRITE
+        )
+        for scope in SCOPES
+    }
     keys["revoked"] = make_key(db, "revoked", list(SCOPES))
     make_key(db, "doomed", ["context:read"])
     store = Store(db)
