@@ -200,10 +200,7 @@ def _support_signals(support: SupportSection) -> Iterator[Signal]:
     count = max(support.open_count, len(open_tickets))
     latest = open_tickets[0]
     subject = f", latest {quoted(latest.title)}" if latest.title else ""
-    yield Signal(
-        "open_tickets",
-        "warning",
-        f"{count} open ticket(s){subject}",
-        "zendesk",
-        latest.external_id,
-    )
+    # About the one ticket when it is the only one open (a rendering folds the signal into
+    # that ticket's line); with several, the count is the news and stays a line of its own.
+    about = latest.external_id if count == 1 else None
+    yield Signal("open_tickets", "warning", f"{count} open ticket(s){subject}", "zendesk", about)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from context_service.audience import ContextRequest, FieldPolicy, build_context
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import Store
@@ -125,3 +126,15 @@ def test_open_tickets_signal_counts_all_open_tickets(store: Store, ingest: Inges
     assert len(snap.support.tickets) == 10
     msg = next(s.message for s in snap.signals if s.code == "open_tickets")
     assert msg.startswith("12 open ticket(s)"), msg
+
+
+def test_a_chatbot_that_sees_three_tickets_still_reads_how_many_are_open(
+    store: Store, ingest: Ingest
+) -> None:
+    tickets = [zendesk_ticket(100 + i, 3, f"Question {i}") for i in range(5)]
+    ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"), *tickets)
+    snap = msgspec.json.decode(lookup.by_email(store.conn, "ola@example.com").json, type=Snapshot)
+    view = FieldPolicy().view("chatbot", None)
+    body = build_context(snap, ContextRequest("chatbot", "text", None), view).body
+    assert "5 open ticket(s)" in body
+    assert body.count("Ticket 10") == 3  # the three it shows
