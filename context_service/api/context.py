@@ -14,6 +14,7 @@ Every answer is recorded in the read audit.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -39,6 +40,7 @@ from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.store import Store
+from context_service.store.records import decode_mapped
 from context_service.store.snapshots import StoredSnapshot
 from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
 from context_service.trust.chatbot import Decision, decide, unverified_body
@@ -77,15 +79,55 @@ class LookupBody(Identifiers, kw_only=True, forbid_unknown_fields=True):
     user_token: UserToken | None = None
 
 
-def claimed_of(ids: Identifiers, found: Found) -> Claimed:
-    """What a proof must vouch for: the one identifier of a direct lookup (never a search)."""
+def claimed_of(conn: sqlite3.Connection, ids: Identifiers, found: Found) -> Claimed:
+    """What a proof must vouch for: the one identifier of a direct lookup (never a search).
+
+    A vendor id is claimed as ``"<source>:<external_id>"``, and only when it names a person
+    record of the profile found (``_person_of``): a proof for a site user ``1001`` must not
+    unlock Zendesk ticket ``1001`` or Stripe invoice ``1001`` of someone else.
+    """
     if found.matched_by == "email" and ids.email is not None:
         return Claimed("email", ids.email)
     if found.matched_by == "phone" and ids.phone is not None:
         return Claimed("phone", ids.phone)
-    if found.focus is not None and ids.external_id is not None:
-        return Claimed("external_id", ids.external_id)
+    if found.focus is not None and ids.source is not None and ids.external_id is not None:
+        if _person_of(conn, ids.source, ids.external_id, found.stored.profile_id):
+            return Claimed("source_id", f"{ids.source}:{ids.external_id}")
+        return Claimed("record", "")
     return Claimed("search" if found.matched_by not in _DIRECT else found.matched_by, "")
+
+
+PERSON_KINDS = frozenset({"customer", "contact", "user", "row"})  # what a proof can be about
+_MERGE_HOPS = 8  # as the lookup (``snapshot.lookup.by_source_id``) follows vendor merges
+# Every record with the vendor id, live or not, with the profile that holds it (``+source``:
+# through the id's own index, as the lookup reads it).
+_RECORDS_WITH_ID = (
+    "SELECT r.kind, r.deleted, r.mapped, m.profile_id FROM records r "
+    "LEFT JOIN profile_members m ON m.record_id = r.id "
+    "WHERE +r.source = ? AND r.external_id = ?"
+)
+
+
+def _person_of(conn: sqlite3.Connection, source: str, external_id: str, profile_id: str) -> bool:
+    """Whether ``source`` id ``external_id`` is a person record (Shopify or Stripe customer,
+    HubSpot contact, Zendesk user, spreadsheet row) that ``profile_id`` holds, resolved as the
+    lookup resolves it: live records first, else the record a vendor merge folded it into.
+    An order, ticket, invoice, subscription, charge, deal or company never is."""
+    wanted = external_id
+    for _ in range(_MERGE_HOPS):
+        rows = conn.execute(_RECORDS_WITH_ID, (source, wanted)).fetchall()
+        live = [(kind, owner) for kind, deleted, _blob, owner in rows if not deleted]
+        if live:
+            return any(kind in PERSON_KINDS and owner == profile_id for kind, owner in live)
+        survivor = None
+        for kind, _deleted, blob, _owner in rows:
+            mapped = decode_mapped(blob) if kind in PERSON_KINDS else None
+            if mapped is not None and mapped.merged_into:
+                survivor = mapped.merged_into
+        if survivor is None:
+            return False
+        wanted = survivor
+    return False
 
 
 def chatbot_decision(request: Request[Any, Any, Any], claimed: Claimed, proof: Proof) -> Decision:
@@ -262,7 +304,7 @@ async def get_context(
     decision = None
     if audience == "chatbot":
         proof = Proof(user_hash=user_hash, user_token=user_token)
-        decision = chatbot_decision(request, claimed_of(ids, found), proof)
+        decision = chatbot_decision(request, claimed_of(store.conn, ids, found), proof)
     if options.summary == "llm":  # may wait on the LLM: off the event loop
         return await to_thread.run_sync(respond, request, found, options, decision)
     return respond(request, found, options, decision)
@@ -295,5 +337,5 @@ def lookup_context(
     decision = None
     if data.audience == "chatbot":
         proof = Proof(user_hash=data.user_hash, user_token=data.user_token)
-        decision = chatbot_decision(request, claimed_of(data, found), proof)
+        decision = chatbot_decision(request, claimed_of(store.conn, data, found), proof)
     return respond(request, found, options, decision, channel="lookup")

@@ -41,8 +41,14 @@ class Decision(msgspec.Struct, frozen=True):
         """Response headers saying which mode applied."""
         out: dict[str, str] = {HEADER: self.mode}
         if self.reason:
-            out[REASON_HEADER] = self.reason[:200]
+            out[REASON_HEADER] = header_text(self.reason)
         return out
+
+
+def header_text(text: str, limit: int = 200) -> str:
+    """``text`` as a header value: printable ASCII only (anything else becomes ``?``, so a
+    reason that ever quoted a caller's bytes cannot fail the response), at most ``limit``."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text[:limit])
 
 
 class UnverifiedContext(msgspec.Struct):

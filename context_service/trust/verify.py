@@ -2,16 +2,23 @@
 
 Two proofs, both minted by the site's backend after its own login:
 
-* ``user_hash``: hex HMAC-SHA256 of the identifier the bot looks up (the email, or the user's id
-  in a source, given as ``external_id``) with the site's secret, as Intercom and Chatwoot do.
+* ``user_hash``: hex HMAC-SHA256 of the identifier the bot looks up with the site's secret, as
+  Intercom and Chatwoot do: the email, the phone, or for a person's id in a source (looked up
+  as ``source`` + ``external_id``) the string ``"<source>:<external_id>"`` (``shopify:123``).
   Emails are hashed lower-cased and trimmed; the value as given is accepted too.
 * ``user_token``: a JWT signed by the site, verified with an explicit algorithm allow-list
   (never ``none``; HMAC algorithms only with a shared secret, RSA/EC only with a public key),
   the configured issuer and audience, and an expiry. Its ``email`` claim (or ``sub``) must name
-  the identifier looked up.
+  the email or phone looked up; for a source id only ``sub`` counts, and it must be
+  ``"<source>:<external_id>"``.
+
+A source id is vouched for only when it names a person record (the caller, ``api.context``,
+decides): a proof for ``1001`` in one system never unlocks order, ticket or invoice ``1001`` or
+another system's ``1001``.
 
 A proof that fails (forged, expired, for someone else) verifies nothing: the caller gets the
-unverified answer and the reason, never the customer's data.
+unverified answer and the reason, never the customer's data. Reasons are fixed sentences that
+never echo what the token holds (they travel in a response header).
 """
 
 from __future__ import annotations
@@ -33,8 +40,40 @@ LEEWAY_SECONDS = 30
 class Claimed(msgspec.Struct, frozen=True):
     """The identifier the lookup used: which kind and the value as given."""
 
-    kind: str  # email, phone, profile_id, external_id
+    kind: str  # email, phone, source_id ("<source>:<external_id>"), or one no proof vouches for
     value: str
+
+
+# What a proof can vouch for, and why not for anything else (fixed text: it becomes a header).
+PROVABLE = frozenset({"email", "phone", "source_id"})
+_UNPROVABLE = {
+    "search": "a search by partial details is never verified by a proof",
+    "profile_id": "a proof cannot vouch for a profile_id lookup",
+    "record": "a proof vouches only for a person's id in a source (a customer, contact, user or"
+    " row), not an order, ticket, invoice or other record",
+}
+_UNPROVABLE_OTHER = "a proof cannot vouch for this kind of lookup"
+# Why a token was refused, most specific first; never the exception's text, which can quote
+# the token (its header's ``alg``, a claim).
+_REJECTED: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "user_token rejected: the token has expired"),
+    (jwt.ImmatureSignatureError, "user_token rejected: the token is not yet valid"),
+    (jwt.InvalidAudienceError, "user_token rejected: wrong audience"),
+    (jwt.InvalidIssuerError, "user_token rejected: wrong issuer"),
+    (jwt.MissingRequiredClaimError, "user_token rejected: exp, iss or aud is missing"),
+    (jwt.InvalidAlgorithmError, "user_token rejected: its algorithm is not allowed"),
+    (jwt.InvalidSignatureError, "user_token rejected: the signature does not verify"),
+    (jwt.DecodeError, "user_token rejected: not a well-formed JWT"),
+)
+_REJECTED_OTHER = "user_token rejected: invalid token"
+
+
+def rejection(exc: jwt.PyJWTError) -> str:
+    """A fixed reason for a refused token (nothing of the token itself)."""
+    for kind, reason in _REJECTED:
+        if isinstance(exc, kind):
+            return reason
+    return _REJECTED_OTHER
 
 
 class Proof(msgspec.Struct, frozen=True):
@@ -102,17 +141,17 @@ class Verifier:
 
     def check(self, claimed: Claimed, proof: Proof) -> Verdict:
         """Whether ``proof`` vouches for ``claimed``."""
+        if not proof.given():
+            return Verdict(False, reason="no user_hash or user_token given")
+        if claimed.kind not in PROVABLE or not claimed.value:
+            return Verdict(False, reason=_UNPROVABLE.get(claimed.kind, _UNPROVABLE_OTHER))
         if proof.user_token:
             return self._check_token(claimed, proof.user_token)
-        if proof.user_hash:
-            return self._check_hash(claimed, proof.user_hash)
-        return Verdict(False, reason="no user_hash or user_token given")
+        return self._check_hash(claimed, proof.user_hash or "")
 
     def _check_hash(self, claimed: Claimed, presented: str) -> Verdict:
         if not self.hash_secrets:
             return Verdict(False, reason="user_hash is not configured on this server")
-        if claimed.kind not in {"email", "external_id", "phone"}:
-            return Verdict(False, reason=f"user_hash cannot vouch for a {claimed.kind}")
         given = presented.strip().lower().encode()
         matched = False
         for secret in self.hash_secrets:
@@ -128,8 +167,10 @@ class Verifier:
         try:
             claims = self._decode(token)
         except jwt.PyJWTError as exc:
-            return Verdict(False, reason=f"user_token rejected: {exc}")
-        names = {str(claims.get("email") or "").strip().lower(), str(claims.get("sub") or "")}
+            return Verdict(False, reason=rejection(exc))
+        names = {str(claims.get("sub") or "")}
+        if claimed.kind != "source_id":  # an email claim never names a source id
+            names.add(str(claims.get("email") or "").strip().lower())
         if _candidates(claimed) & (names - {""}):
             return Verdict(True, method="user_token")
         return Verdict(False, reason="user_token names another customer")
@@ -141,7 +182,7 @@ class Verifier:
         header = jwt.get_unverified_header(token)
         alg = header.get("alg")
         if alg not in allowed:
-            raise jwt.InvalidAlgorithmError(f"algorithm {alg!r} is not allowed")
+            raise jwt.InvalidAlgorithmError("the algorithm is not allowed")
         key = (config.secret if alg in HMAC_ALGORITHMS else config.public_key) or ""
         claims: dict[str, object] = jwt.decode(
             token,
