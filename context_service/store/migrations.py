@@ -368,6 +368,14 @@ CREATE TABLE dormant_alias_members (
 CREATE INDEX dormant_alias_members_record ON dormant_alias_members (record_id);
 """
 
+# Snapshots stored before 2026-11-30 may hold card numbers a customer typed (redaction moved
+# to before a snapshot is stored) and older wording: every profile is queued once, and the
+# queue is built by the next ``serve`` start-up, sync or import.
+_V17_REBUILD_SNAPSHOTS = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -385,6 +393,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0014_alias_members", _V14_ALIAS_MEMBERS),
     ("0015_access_requests", _V15_ACCESS_REQUESTS),
     ("0016_dormant_aliases", _V16_DORMANT_ALIASES),
+    ("0017_rebuild_snapshots", _V17_REBUILD_SNAPSHOTS),
 ]
 
 
