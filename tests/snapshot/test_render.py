@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from context_service.models import (
-    BillingSection,
-    CommerceSection,
-    CrmSection,
-    IdentitySection,
-    Order,
-    Snapshot,
-    SupportSection,
-)
+from context_service.models import CommerceSection, Order, Snapshot
 from context_service.snapshot.render import render_text
+from tests.snapshots import bare_snapshot
 
 
 def _snapshot(*orders: Order) -> Snapshot:
-    return Snapshot(
-        profile_id="prof_1",
-        version=1,
-        generated_at="2026-11-29T00:00:00Z",
-        identity=IdentitySection(),
-        members=[],
-        commerce=CommerceSection(
-            order_count=len(orders), total_spent="129.00", currency="USD", orders=list(orders)
-        ),
-        billing=BillingSection(),
-        crm=CrmSection(),
-        support=SupportSection(),
-        freshness=[],
-        signals=[],
-        conflicts=[],
-        summary="",
+    commerce = CommerceSection(
+        order_count=len(orders), total_spent="129.00", currency="USD", orders=list(orders)
     )
+    return bare_snapshot(commerce=commerce)
 
 
 def test_an_order_from_a_spreadsheet_without_payment_status_reads_as_unknown() -> None:

@@ -1,13 +1,21 @@
-"""Helpers for the trust tests: a private copy of the demo store, scoped keys, a fake clock."""
+"""Helpers for the trust tests: a private copy of the demo store, scoped keys, a fake clock,
+and an app whose chatbot proofs can be made."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from litestar.testing import TestClient
+
+from context_service.api import create_app
 from context_service.api.keys import KNOWN
 from context_service.store import Store
-from context_service.trust import KeySpec, create_key
+from context_service.trust import KeySpec, Trust, create_key
+from tests.conftest import make_settings
 
 MAYA = "maya.patel@example.com"
 MAYA_PHONE = "+14155550134"
@@ -41,3 +49,35 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+SITE_SECRET = "site-secret-0123456789abcdef"
+JWT_SECRET = "jwt-secret-0123456789abcdef0123456789"
+ISSUER, AUDIENCE = "https://shop.example", "context-service"
+
+
+@contextmanager
+def chatbot_app(
+    demo_db: Path, tmp_path: Path
+) -> Iterator[tuple[TestClient[Any], str, FakeClock, Path]]:
+    """A client of a copy of the demo store, authorized with a public chatbot key (no trusted
+    backend), on an app that checks ``user_hash`` (``SITE_SECRET``) and ``user_token``
+    (``JWT_SECRET``, ``ISSUER``, ``AUDIENCE``) proofs; with the key, the clock and the copy."""
+    db = copy_demo(demo_db, tmp_path)
+    bot = make_key(db, "public-bot", ["context:read", "context:lookup"], audiences=["chatbot"])
+    settings = make_settings(
+        db,
+        chatbot_user_hash_secrets=[SITE_SECRET],
+        chatbot_jwt_secret=JWT_SECRET,
+        chatbot_jwt_issuer=ISSUER,
+        chatbot_jwt_audience=AUDIENCE,
+    )
+    clock = FakeClock()
+    store = Store(db)
+    trust = Trust(settings, store, clock=clock, monotonic=clock)
+    try:
+        with TestClient(app=create_app(settings, store=store, trust=trust)) as client:
+            client.headers["Authorization"] = f"Bearer {bot}"
+            yield client, bot, clock, db
+    finally:
+        store.close()

@@ -15,17 +15,18 @@ import jwt
 import pytest
 from litestar.testing import TestClient
 
-from context_service.api import create_app
-from context_service.store import Store
-from context_service.trust import Trust
 from context_service.trust.chatbot import Decision, header_text
 from context_service.trust.verify import Claimed, JwtConfig, Proof, Verifier, user_hash
-from tests.conftest import make_settings
-from tests.trust.helpers import MAYA, FakeClock, copy_demo, make_key
+from tests.trust.helpers import (
+    AUDIENCE,
+    ISSUER,
+    JWT_SECRET,
+    MAYA,
+    SITE_SECRET,
+    FakeClock,
+    chatbot_app,
+)
 
-SITE_SECRET = "site-secret-0123456789abcdef"
-JWT_SECRET = "jwt-secret-0123456789abcdef0123456789"
-ISSUER, AUDIENCE = "https://shop.example", "context-service"
 TICKET = {"source": "zendesk", "external_id": "1001"}  # Maya Patel's ticket (README)
 
 
@@ -77,22 +78,8 @@ def _maya_ids(db: Path) -> dict[str, str]:
 
 @pytest.fixture
 def world(demo_db: Path, tmp_path: Path) -> Iterator[World]:
-    db = copy_demo(demo_db, tmp_path)
-    bot = make_key(db, "public-bot", ["context:read", "context:lookup"], audiences=["chatbot"])
-    settings = make_settings(
-        db,
-        chatbot_user_hash_secrets=[SITE_SECRET],
-        chatbot_jwt_secret=JWT_SECRET,
-        chatbot_jwt_issuer=ISSUER,
-        chatbot_jwt_audience=AUDIENCE,
-    )
-    clock = FakeClock()
-    store = Store(db)
-    trust = Trust(settings, store, clock=clock, monotonic=clock)
-    with TestClient(app=create_app(settings, store=store, trust=trust)) as client:
-        client.headers["Authorization"] = f"Bearer {bot}"
+    with chatbot_app(demo_db, tmp_path) as (client, _bot, clock, db):
         yield World(client, clock, _maya_ids(db))
-    store.close()
 
 
 def _assert_unverified(response: Any) -> None:

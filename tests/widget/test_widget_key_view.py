@@ -20,14 +20,7 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.audience import View
 from context_service.audience.policy import fingerprint
-from context_service.models import (
-    BillingSection,
-    CommerceSection,
-    CrmSection,
-    IdentitySection,
-    Snapshot,
-    SupportSection,
-)
+from context_service.models import IdentitySection
 from context_service.widget import (
     MatchConfidence,
     WidgetLinkInvalid,
@@ -41,6 +34,7 @@ from context_service.widget import (
 )
 from context_service.widget.signing import _mac
 from tests.conftest import TEST_KEY, make_settings
+from tests.snapshots import bare_snapshot
 from tests.trust.helpers import MAYA, MAYA_PHONE, copy_demo, make_key
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
@@ -236,19 +230,9 @@ def test_narrow_keeps_what_both_views_allow() -> None:
 
 
 def test_a_view_hiding_names_keeps_them_out_of_the_heading_and_title() -> None:
-    snap = Snapshot(
+    snap = bare_snapshot(
         profile_id="prof_01M84WNG0H8HDM3STGG0HV7A7R",
-        version=1,
-        generated_at="2026-11-29T11:00:00Z",
         identity=IdentitySection(name="Maya Patel", emails=[MAYA]),
-        members=[],
-        commerce=CommerceSection(),
-        billing=BillingSection(),
-        crm=CrmSection(),
-        support=SupportSection(),
-        freshness=[],
-        signals=[],
-        conflicts=[],
         summary=None,
     )
     confidence = MatchConfidence(score=None, rule=None, links=0)
