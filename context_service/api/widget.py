@@ -13,10 +13,12 @@ from litestar.params import JSONBody
 
 from context_service.api.auth import bearer_token, principal_of
 from context_service.audience import FieldPolicy
+from context_service.audience.policy import fingerprint
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.tools import CustomerRef, find_stored
 from context_service.trust import CONTEXT_READ, Read, Trust
+from context_service.trust.keys import fingerprint_is_live
 from context_service.widget import (
     LOOKUP_PARAMS,
     WidgetNotConfigured,
@@ -70,11 +72,27 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
     now = datetime.now(UTC)
     view = request.app.state.field_policy.view("sidebar", None)
     query = request.query_params.multi_items()
-    page = widget_page(store.conn, query, key, settings.default_region, now, view)
+    page = widget_page(
+        store.conn,
+        query,
+        key,
+        settings.default_region,
+        now,
+        view,
+        live=lambda by: _minted_by_a_live_key(store, settings, by),
+    )
     if page.profile_id is not None:
         trust: Trust = request.app.state.trust
         trust.record(Read("signed-link", page.profile_id, "sidebar", True, "widget"))
     return _html(page.status, page.html, settings)
+
+
+def _minted_by_a_live_key(store: Store, settings: Settings, by: str) -> bool:
+    """Whether the key a link names by fingerprint is a configured key or an unrevoked
+    stored one."""
+    if any(fingerprint(key) == by for key in settings.api_keys if key):
+        return True
+    return fingerprint_is_live(store.conn, by)
 
 
 @post(
@@ -98,7 +116,8 @@ def mint_widget_url(
     """
     settings: Settings = request.app.state.settings
     policy: FieldPolicy = request.app.state.field_policy
-    view = policy.view("sidebar", bearer_token(request.headers.get("authorization")))
+    minting_key = bearer_token(request.headers.get("authorization"))
+    view = policy.view("sidebar", minting_key)
     stored = find_stored(store.conn, data, settings.default_region)
     trust: Trust = request.app.state.trust
     trust.record(
@@ -109,6 +128,7 @@ def mint_widget_url(
     lookup = {name: value for name in LOOKUP_PARAMS if (value := getattr(data, name))}
     base = settings.public_url or str(request.base_url)
     key = signing_key(settings.widget_secret, settings.api_keys)
-    url = signed_url(base, lookup, key, expires, view)
+    by = fingerprint(minting_key) if minting_key else None
+    url = signed_url(base, lookup, key, expires, view, by)
     expires_at = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return WidgetUrl(url=url, expires_at=expires_at, profile_id=stored.profile_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 import msgspec
@@ -14,7 +14,12 @@ from context_service.models import Snapshot
 from context_service.tools import CustomerRef, find_stored
 from context_service.widget.confidence import match_confidence
 from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
-from context_service.widget.signing import WidgetLinkInvalid, narrow, open_link
+from context_service.widget.signing import (
+    WidgetLinkInvalid,
+    WidgetLinkRejected,
+    narrow,
+    open_link,
+)
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 _SAFE_SOURCE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'")
@@ -35,15 +40,19 @@ def widget_page(
     region: str,
     now: datetime,
     view: View = FULL_VIEW,
+    live: Callable[[str], bool] | None = None,
 ) -> WidgetPage:
     """The card of the customer a signed link names, or an error page with a 4xx status.
 
     ``view`` is the ``sidebar`` audience's view now; a link minted by an API key also carries
     that key's view, and the card shows only what both allow (so neither a key's own limits
-    nor a policy tightened since the link was minted can be bypassed).
+    nor a policy tightened since the link was minted can be bypassed). ``live`` says whether
+    the key a link names (by fingerprint) is still live: a revoked key's links are refused.
     """
     try:
         link = open_link(query, key, now.timestamp())
+        if link.by is not None and live is not None and not live(link.by):
+            raise WidgetLinkRejected("the API key that made this widget link has been revoked")
         stored = find_stored(conn, _ref(link.lookup), region)
     except ContextServiceError as exc:
         return WidgetPage(exc.status_code, render_error(exc.status_code, exc.title, exc.detail))

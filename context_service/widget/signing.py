@@ -7,7 +7,8 @@ any of them (another customer's email, a shorter ``hide`` list, a later expiry),
 removing one invalidates it. Verification is constant-time.
 
 The view (``contact`` and ``hide``) is what the minting API key may see in the ``sidebar``
-audience, so a link never shows more than the key that minted it could read. A link without
+audience, so a link never shows more than the key that minted it could read; ``by`` names
+that key (its fingerprint), so revoking the key kills its links at once. A link without
 them (``context-service widget-url``, which an operator runs with the server's own secret, or
 a link minted before links carried a view) shows the ``sidebar`` audience's view.
 """
@@ -28,7 +29,7 @@ from context_service.audience.policy import FIELDS, Contact
 from context_service.errors import ContextServiceError
 
 LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")
-VIEW_PARAMS = ("contact", "hide")
+VIEW_PARAMS = ("contact", "hide", "by")  # ``by``: the minting key's fingerprint
 _CONTACTS = ("full", "masked", "none")  # most to least shown
 _CONTEXT = b"context-service widget url v1\n"
 _KEY_LABEL = b"context-service widget signing key"
@@ -72,13 +73,19 @@ class SignedLink(msgspec.Struct, frozen=True):
 
     lookup: dict[str, str]
     view: View | None = None  # None: the link carries no view (the sidebar audience's applies)
+    by: str | None = None  # the fingerprint of the API key that minted it, if one did
 
 
 def sign(
-    lookup: Mapping[str, str], key: bytes, expires: int, view: View | None = None
+    lookup: Mapping[str, str],
+    key: bytes,
+    expires: int,
+    view: View | None = None,
+    by: str | None = None,
 ) -> dict[str, str]:
     """The query parameters of a signed link: the lookup parameters, the view (``contact``
-    and ``hide``, when ``view`` is given), ``exp`` and ``sig``."""
+    and ``hide``, when ``view`` is given), the minting key's fingerprint (``by``), ``exp``
+    and ``sig``."""
     unknown = set(lookup) - set(LOOKUP_PARAMS)
     if unknown:
         raise WidgetLinkInvalid(f"not a lookup parameter: {', '.join(sorted(unknown))}")
@@ -87,6 +94,8 @@ def sign(
         params["contact"] = view.contact
         if view.hidden:
             params["hide"] = ",".join(sorted(view.hidden))
+    if by is not None:
+        params["by"] = by
     params["exp"] = str(expires)
     return {**params, "sig": _mac(params, key)}
 
@@ -115,7 +124,7 @@ def open_link(query: Iterable[tuple[str, str]], key: bytes, now: float) -> Signe
         raise WidgetLinkRejected("the widget link has expired; open the customer again")
     view = _view(params.get("contact"), params.get("hide"))
     lookup = {name: value for name, value in params.items() if name in LOOKUP_PARAMS}
-    return SignedLink(lookup=lookup, view=view)
+    return SignedLink(lookup=lookup, view=view, by=params.get("by"))
 
 
 def verify(query: Iterable[tuple[str, str]], key: bytes, now: float) -> dict[str, str]:
@@ -165,7 +174,10 @@ def signed_url(
     key: bytes,
     expires: int,
     view: View | None = None,
+    by: str | None = None,
 ) -> str:
     """The full widget URL under ``base_url`` for the customer ``lookup`` names, showing at
-    most ``view`` (``None``: the ``sidebar`` audience's view when the card is opened)."""
-    return f"{base_url.rstrip('/')}/widget?{urlencode(sign(lookup, key, expires, view))}"
+    most ``view`` (``None``: the ``sidebar`` audience's view when the card is opened), minted
+    by the key whose fingerprint is ``by`` (the link dies with that key)."""
+    query = urlencode(sign(lookup, key, expires, view, by))
+    return f"{base_url.rstrip('/')}/widget?{query}"

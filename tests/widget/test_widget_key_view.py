@@ -21,6 +21,8 @@ from context_service.api import create_app
 from context_service.audience import View
 from context_service.audience.policy import fingerprint
 from context_service.models import IdentitySection
+from context_service.store import Store
+from context_service.trust import revoke_key
 from context_service.widget import (
     MatchConfidence,
     WidgetLinkInvalid,
@@ -252,3 +254,40 @@ def _sign_raw(params: dict[str, str], expires: int) -> dict[str, str]:
     """A link signed over arbitrary parameters (what a future or buggy minter might send)."""
     signed = {**params, "exp": str(expires)}
     return {**signed, "sig": _mac(signed, KEY)}
+
+
+def test_revoking_the_key_that_made_a_link_kills_the_link(demo_db: Path, tmp_path: Path) -> None:
+    db = copy_demo(demo_db, tmp_path)
+    key = make_key(db, "helpdesk", ["context:read"])
+    with TestClient(app=create_app(make_settings(db))) as client:
+        auth = {"Authorization": f"Bearer {key}"}
+        url = client.post("/v1/widget/url", json={"email": MAYA}, headers=auth).json()["url"]
+        assert _query(url)["by"] == fingerprint(key)
+        assert client.get(_path(url)).status_code == 200
+        store = Store(db)
+        try:
+            assert revoke_key(store, "helpdesk", "2026-11-30T11:00:00Z")
+        finally:
+            store.close()
+        refused = client.get(_path(url))
+    assert refused.status_code == 403
+    assert "revoked" in refused.text
+    assert "Maya Patel" not in refused.text
+
+
+def test_a_link_made_by_a_configured_key_lives_until_it_expires(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    db = copy_demo(demo_db, tmp_path)
+    with TestClient(app=create_app(make_settings(db))) as client:
+        url = client.post("/v1/widget/url", json={"email": MAYA}, headers=AUTH).json()["url"]
+        assert _query(url)["by"] == fingerprint(TEST_KEY)
+        assert client.get(_path(url)).status_code == 200
+
+
+def test_a_link_claiming_another_key_is_a_forgery(demo_db: Path, tmp_path: Path) -> None:
+    db = copy_demo(demo_db, tmp_path)
+    with TestClient(app=create_app(make_settings(db))) as client:
+        url = client.post("/v1/widget/url", json={"email": MAYA}, headers=AUTH).json()["url"]
+        forged = url.replace(fingerprint(TEST_KEY), "0" * 16)
+        assert client.get(_path(forged)).status_code == 403
