@@ -329,12 +329,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     from context_service.export import write_export
 
     settings = load_settings()
+    to_file = args.output not in (None, "-")
+    if to_file:
+        try:  # only its owner may read it: it holds every customer's contact details
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # also when the file was there before
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     store = Store(settings.db)
     try:
-        if args.output in (None, "-"):
+        if not to_file:
             count = write_export(store.conn, sys.stdout, args.format)
         else:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
                 count = write_export(store.conn, out, args.format)
     finally:
         # An export is a read of everyone, also when its reader stopped early (``| head``).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -126,6 +128,36 @@ def test_export_into_a_closed_pipe_stops_quietly_and_is_audited(
         assert conn.execute(exports).fetchone()[0] > 0
     finally:
         conn.close()
+
+
+def test_an_export_file_is_readable_by_its_owner_only(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.trust.helpers import copy_demo
+
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(copy_demo(demo_db, tmp_path)))
+    target = tmp_path / "all.csv"
+    target.write_text("")
+    target.chmod(0o644)  # there before, readable by all: the export still closes it
+    old = os.umask(0o022)
+    try:
+        assert main(["export", "--format", "csv", "--output", str(target)]) == 0
+    finally:
+        os.umask(old)
+    assert "maya.patel@example.com" in target.read_text()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_an_export_to_a_missing_folder_is_a_clear_error_and_no_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "c.db"))
+    target = tmp_path / "no" / "such" / "all.jsonl"
+    assert main(["export", "--output", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: cannot write {target}: No such file or directory" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "c.db").exists()  # nothing opened, nothing audited
 
 
 WEB_STACK = ("litestar", "mcp", "granian", "context_service.api.app")
