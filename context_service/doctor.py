@@ -220,7 +220,13 @@ def check_identity(settings: Settings) -> Iterator[Finding]:
 
 def check_misc(settings: Settings) -> Iterator[Finding]:
     """Settings that work but weaken something."""
-    if not settings.widget_secret:
+    if not settings.widget_secret and not any(settings.api_keys):
+        yield Finding(
+            "problem",
+            "CONTEXT_SERVICE_WIDGET_SECRET is not set and no API key is configured: widget "
+            "links cannot be signed (POST /v1/widget/url answers 503); set the secret",
+        )
+    elif not settings.widget_secret:
         yield Finding(
             "warning",
             "CONTEXT_SERVICE_WIDGET_SECRET is not set: widget links are signed with a key "

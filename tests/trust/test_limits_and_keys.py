@@ -140,6 +140,20 @@ def test_doctor_names_problems_without_secrets(tmp_path: Path) -> None:
             assert secret not in text.replace("CONTEXT_SERVICE_", "")
 
 
+def test_doctor_says_widget_links_cannot_be_signed_without_a_secret_or_a_bootstrap_key(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "scoped.db"
+    Store(db).close()
+    make_key(db, "support", ["context:read"])  # scoped keys only, as doctor advises
+    without = diagnose(make_settings(db, api_keys=[]), [], probe=lambda url: None)
+    widget = [f for f in without if "WIDGET_SECRET" in f.text]
+    assert [f.level for f in widget] == ["problem"]
+    assert "cannot be signed" in widget[0].text
+    with_key = diagnose(make_settings(db), [], probe=lambda url: None)
+    assert [f.level for f in with_key if "WIDGET_SECRET" in f.text] == ["warning"]
+
+
 def test_doctor_cli_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "ok.db"))
     monkeypatch.setenv("CONTEXT_SERVICE_API_KEYS", "a-long-enough-bootstrap-key")
