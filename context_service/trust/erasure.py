@@ -54,12 +54,15 @@ class Needles(msgspec.Struct):
 
     texts: set[str]
     digits: set[str]
+    numbers: set[str] = set()  # numeric record ids, as JSON writes them: unquoted numbers
 
     def found_in(self, raw: bytes | str) -> bool:
         """Whether ``raw`` mentions one of the needles."""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         lowered = text.lower()
         if any(needle in lowered for needle in self.texts):
+            return True
+        if any(re.search(rf'(?<![\w."]){n}(?![\w."])', text) for n in self.numbers):
             return True
         digits = re.sub(r"\D", "", text) if self.digits else ""
         return any(needle in digits for needle in self.digits)
@@ -113,7 +116,12 @@ def _needles(idents: list[tuple[str, str, bool]], keys: list[RecordKey]) -> Need
     texts = {v.lower() for k, v, _ in idents if k == "email"}
     texts |= {f'"{k.external_id.lower()}"' for k in keys if len(k.external_id) >= _MIN_ID_NEEDLE}
     digits = {re.sub(r"\D", "", v)[-10:] for k, v, _ in idents if k == "phone"}
-    return Needles(texts, {d for d in digits if len(d) >= 7})
+    numbers = {
+        k.external_id
+        for k in keys
+        if k.external_id.isdigit() and len(k.external_id) >= _MIN_ID_NEEDLE
+    }
+    return Needles(texts, {d for d in digits if len(d) >= 7}, numbers)
 
 
 def _keys(conn: sqlite3.Connection, record_ids: list[int]) -> list[RecordKey]:
@@ -151,7 +159,7 @@ def erase_profiles(
     erasure_id = f"era_{ULID()}"
     report = ErasureReport(erasure_id, [], 0, 0, 0, 0, 0, 0)
     others: set[str] = set()
-    needles = Needles(set(), set())
+    needles = Needles(set(), set(), set())
     for profile_id in profile_ids:
         plan = _plan(conn, profile_id, region)
         _erase(conn, plan, report)
@@ -159,6 +167,7 @@ def erase_profiles(
         others |= plan.others
         needles.texts |= plan.needles.texts
         needles.digits |= plan.needles.digits
+        needles.numbers |= plan.needles.numbers
     report.inbox_scrubbed, report.rejected_records = scrub_text(conn, needles)
     conn.execute(
         "INSERT INTO erasures (id, requested_by, reason, erased_at, records, identifiers) "
@@ -195,7 +204,7 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     beside good records that mention the person; also clear sync-run notes that do, and the
     contact details of their recorded access requests. Returns (inbox rows, rejected
     payloads)."""
-    if not needles.texts and not needles.digits:
+    if not needles.texts and not needles.digits and not needles.numbers:
         return 0, 0
     inbox = [
         int(row[0])
