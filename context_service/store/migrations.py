@@ -376,6 +376,12 @@ INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
 SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 """
 
+# The LLM summaries are a cache keyed by profile version; 0017 rebuilds every snapshot at its
+# version, so a summary made from a snapshot before it (which may quote a card number) goes.
+_V18_DROP_STALE_SUMMARIES = """
+DELETE FROM llm_summaries;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -394,6 +400,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0015_access_requests", _V15_ACCESS_REQUESTS),
     ("0016_dormant_aliases", _V16_DORMANT_ALIASES),
     ("0017_rebuild_snapshots", _V17_REBUILD_SNAPSHOTS),
+    ("0018_drop_stale_summaries", _V18_DROP_STALE_SUMMARIES),
 ]
 
 

@@ -174,7 +174,15 @@ def erase_profiles(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (erasure_id, requested_by, reason, now, report.records, report.suppressed),
     )
-    live_others = others - set(report.profile_ids)
+    live_others = sorted(others - set(report.profile_ids))
+    # Their snapshots change (the erased person leaves them): a new version each, so nothing
+    # keyed by the old one (an LLM summary naming her) is served again, and those go now.
+    for other in live_others:
+        profiles.bump_version(conn, other, now)
+    for start in range(0, len(live_others), 500):
+        chunk = live_others[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM llm_summaries WHERE profile_id IN ({marks})", chunk)
     report.others_rebuilt = materialize(conn, live_others, links or DashboardLinks(), now, region)
     return report
 

@@ -1,5 +1,6 @@
-"""Migration 0017 queues every stored snapshot once, so snapshots stored before payment numbers
-were removed at build time (and with older wording) are rebuilt by the next drain."""
+"""Migrations 0017 and 0018: every stored snapshot is queued once, so snapshots stored before
+payment numbers were removed at build time (and with older wording) are rebuilt by the next
+drain, and the LLM summaries made from them, cached by a version the rebuild keeps, go."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.conftest import Ingest
 from tests.payloads import zendesk_ticket, zendesk_user
 
 CARD = "4242 4242 4242 4242"
+MIGRATIONS_UNDER_TEST = ("0017_rebuild_snapshots", "0018_drop_stale_summaries")
 
 
 def test_snapshots_stored_before_the_migration_are_rebuilt_once(
@@ -21,9 +23,15 @@ def test_snapshots_stored_before_the_migration_are_rebuilt_once(
     ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"), zendesk_ticket(10, 3, "Help"))
     with store.transaction() as conn:  # as a snapshot stored before 2026-11-30 could read
         conn.execute("UPDATE snapshots SET text = text || ?", (f"\nticket: my card {CARD}",))
-        conn.execute("DELETE FROM _migrations WHERE name = '0017_rebuild_snapshots'")
+        conn.execute("DELETE FROM _migrations WHERE name IN (?, ?)", MIGRATIONS_UNDER_TEST)
+        conn.execute(
+            "INSERT INTO llm_summaries (profile_id, version, audience, prompt_version, model, "
+            "text, created_at, view) SELECT profile_id, version, 'agent', 'p', 'm', "
+            "'mentions her card', generated_at, 'v' FROM snapshots"
+        )
     assert CARD in lookup.by_email(store.conn, "ola@example.com").text
-    assert migrate(store.db) == ["0017_rebuild_snapshots"]
+    assert migrate(store.db) == list(MIGRATIONS_UNDER_TEST)
+    assert store.conn.execute("SELECT count(*) FROM llm_summaries").fetchone()[0] == 0
     assert drain_snapshots(store, ctx) == 1
     assert CARD not in lookup.by_email(store.conn, "ola@example.com").text
     assert migrate(store.db) == []  # once
