@@ -326,6 +326,9 @@ def _ingest_one(
 ) -> None:
     mapped = item.mapped
     if mapped is None:
+        if touched.guard is not None and touched.guard.blocks_raw(item.key, item.text):
+            report.suppressed += 1  # an erased person's payload is not kept, readable or not
+            return
         reason = item.error or "unmapped"
         upsert_record(
             conn,

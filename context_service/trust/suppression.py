@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterable
@@ -63,6 +64,9 @@ def unsuppress(conn: sqlite3.Connection, erasure_id: str) -> int:
     return conn.execute("DELETE FROM suppressions WHERE erasure_id = ?", (erasure_id,)).rowcount
 
 
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 class Guard:
     """Answers "is this payload about a suppressed person?" during one ingest batch."""
 
@@ -81,6 +85,16 @@ class Guard:
     def blocks(self, mapped: Mapped) -> bool:
         """Whether ``mapped`` names a suppressed record, email, phone or activity owner."""
         digests = [_digest(self.key, kind, value) for kind, value in self._entries(mapped)]
+        marks = ",".join("?" * len(digests))
+        sql = f"SELECT 1 FROM suppressions WHERE digest IN ({marks}) LIMIT 1"
+        return self.conn.execute(sql, digests).fetchone() is not None
+
+    def blocks_raw(self, key: RecordKey, text: str) -> bool:
+        """Whether a payload that could not be mapped is about a suppressed person: its own
+        record key, or an email address anywhere in its text."""
+        emails = _EMAIL_IN_TEXT.findall(text)
+        entries = [("record", record_value(key)), *person_entries(emails, (), self.region)]
+        digests = [_digest(self.key, kind, value) for kind, value in entries]
         marks = ",".join("?" * len(digests))
         sql = f"SELECT 1 FROM suppressions WHERE digest IN ({marks}) LIMIT 1"
         return self.conn.execute(sql, digests).fetchone() is not None

@@ -1,0 +1,54 @@
+"""After an erasure, a payload about the erased person that cannot be mapped is not kept raw
+either: the suppression list checks its record key and the email addresses in its text."""
+
+from __future__ import annotations
+
+from context_service.store import Store
+from context_service.trust.erasure import erase_profile
+from tests.conftest import Ingest
+
+ZOE = {
+    "id": 700001,
+    "email": "zoe.erased@example.com",
+    "first_name": "Zoe",
+    "last_name": "Erased",
+    "updated_at": "2026-01-01T00:00:00Z",
+}
+
+
+def _erase_zoe(store: Store, ingest: Ingest) -> None:
+    ingest(("shopify", "customer", ZOE))
+    (profile_id,) = store.conn.execute("SELECT profile_id FROM profile_members").fetchone()
+    erase_profile(
+        store,
+        profile_id,
+        requested_by="t",
+        reason="t",
+        now="2026-02-01T00:00:00Z",
+        region="US",
+        vacuum=False,
+    )
+
+
+def test_her_own_record_unreadable_is_suppressed_not_kept(store: Store, ingest: Ingest) -> None:
+    _erase_zoe(store, ingest)
+    report = ingest(("shopify", "customer", {**ZOE, "updated_at": "garbage"}))
+    assert (report.suppressed, report.rejected) == (1, 0)
+    assert store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+
+
+def test_another_unreadable_record_with_her_email_is_suppressed(
+    store: Store, ingest: Ingest
+) -> None:
+    _erase_zoe(store, ingest)
+    other = {**ZOE, "id": 700002, "email": "ZOE.Erased@example.com", "updated_at": "garbage"}
+    assert ingest(("shopify", "customer", other)).suppressed == 1
+
+
+def test_someone_else_s_unreadable_record_is_still_kept_and_reported(
+    store: Store, ingest: Ingest
+) -> None:
+    _erase_zoe(store, ingest)
+    stranger = {**ZOE, "id": 700003, "email": "sam@example.com", "updated_at": "garbage"}
+    report = ingest(("shopify", "customer", stranger))
+    assert (report.suppressed, report.rejected) == (0, 1)
