@@ -81,3 +81,19 @@ def chatbot_app(
             yield client, bot, clock, db
     finally:
         store.close()
+
+
+def erase_the_only_profile(store: Store) -> None:
+    """Erase the store's one profile, as `context-service erase` would (no vacuum)."""
+    from context_service.trust.erasure import erase_profile
+
+    (profile_id,) = store.conn.execute("SELECT DISTINCT profile_id FROM profile_members").fetchone()
+    erase_profile(
+        store,
+        profile_id,
+        requested_by="t",
+        reason="t",
+        now="2026-02-01T00:00:00Z",
+        region="US",
+        vacuum=False,
+    )

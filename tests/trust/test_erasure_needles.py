@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from context_service.store import Store
-from context_service.trust.erasure import Needles, erase_profile
+from context_service.trust.erasure import Needles
 from tests.conftest import Ingest
+from tests.trust.helpers import erase_the_only_profile
 
 ZOE = {
     "id": 7000012345,
@@ -29,16 +30,7 @@ def test_a_kept_payload_naming_her_only_by_numeric_id_is_scrubbed(
         "total_price": "5.00",
     }
     assert ingest(("shopify", "order", unreadable)).rejected == 1
-    (profile_id,) = store.conn.execute("SELECT profile_id FROM profile_members").fetchone()
-    erase_profile(
-        store,
-        profile_id,
-        requested_by="t",
-        reason="t",
-        now="2026-02-01T00:00:00Z",
-        region="US",
-        vacuum=False,
-    )
+    erase_the_only_profile(store)
     payloads = [row[0] for row in store.conn.execute("SELECT payload FROM records")]
     assert not any("7000012345" in payload for payload in payloads)
 

@@ -4,8 +4,8 @@ either: the suppression list checks its record key and the email addresses in it
 from __future__ import annotations
 
 from context_service.store import Store
-from context_service.trust.erasure import erase_profile
 from tests.conftest import Ingest
+from tests.trust.helpers import erase_the_only_profile
 
 ZOE = {
     "id": 700001,
@@ -18,16 +18,7 @@ ZOE = {
 
 def _erase_zoe(store: Store, ingest: Ingest) -> None:
     ingest(("shopify", "customer", ZOE))
-    (profile_id,) = store.conn.execute("SELECT profile_id FROM profile_members").fetchone()
-    erase_profile(
-        store,
-        profile_id,
-        requested_by="t",
-        reason="t",
-        now="2026-02-01T00:00:00Z",
-        region="US",
-        vacuum=False,
-    )
+    erase_the_only_profile(store)
 
 
 def test_her_own_record_unreadable_is_suppressed_not_kept(store: Store, ingest: Ingest) -> None:
