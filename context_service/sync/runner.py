@@ -69,25 +69,31 @@ def run_sync(
             cursor_store.reset_cursors(conn, source)
             outcome.mode = "full"
         run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
-    drain_snapshots(store, ctx)  # whatever a crashed run left queued
     deferred = _Deferred(store, ctx)
-    try:
-        for stream in connector.streams():
-            started = utc_now()
-            _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
-            _retire_unlisted(store, connector, stream, started, ctx, outcome, deferred)
-        deferred.drain()
-    except ContextServiceError as exc:
-        outcome.status, outcome.error = "failed", exc.detail
-        deferred.drain()
+    try:  # from here on, however the run ends (Ctrl-C in a drain included), it is recorded
+        try:
+            drain_snapshots(store, ctx)  # whatever a crashed run left queued
+            for stream in connector.streams():
+                started = utc_now()
+                _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
+                _retire_unlisted(store, connector, stream, started, ctx, outcome, deferred)
+        except ContextServiceError as exc:
+            outcome.status, outcome.error = "failed", exc.detail
+        deferred.drain()  # what the pages committed so far changed, in either case
     except BaseException as exc:  # a crash or Ctrl-C: record it, then let it propagate
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
-        _finish(store, run_id, outcome)
+        _finish_quietly(store, run_id, outcome, deferred)
         raise
-    finally:
-        deferred.close()
-    _finish(store, run_id, outcome)
+    _finish_quietly(store, run_id, outcome, deferred)
     return outcome
+
+
+def _finish_quietly(store: Store, run_id: int, outcome: SyncOutcome, deferred: _Deferred) -> None:
+    """Stop the snapshot worker and record how the run ended, even if stopping fails."""
+    try:
+        deferred.close()
+    finally:
+        _finish(store, run_id, outcome)
 
 
 BACKGROUND_AFTER_PAGES = 20
