@@ -382,6 +382,19 @@ _V18_DROP_STALE_SUMMARIES = """
 DELETE FROM llm_summaries;
 """
 
+# A listing of every object of a kind (a full Stripe backfill) that started from the top, and
+# when: once it reaches its end, what it did not bring is looked up and retired, also when the
+# run that started it was interrupted.
+_V19_SYNC_LISTINGS = """
+CREATE TABLE sync_listings (
+    source TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (source, stream)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -401,6 +414,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0016_dormant_aliases", _V16_DORMANT_ALIASES),
     ("0017_rebuild_snapshots", _V17_REBUILD_SNAPSHOTS),
     ("0018_drop_stale_summaries", _V18_DROP_STALE_SUMMARIES),
+    ("0019_sync_listings", _V19_SYNC_LISTINGS),
 ]
 
 

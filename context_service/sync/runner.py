@@ -74,9 +74,9 @@ def run_sync(
         try:
             drain_snapshots(store, ctx)  # whatever a crashed run left queued
             for stream in connector.streams():
-                started = utc_now()
+                _note_listing_start(store, source, stream)
                 _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
-                _retire_unlisted(store, connector, stream, started, ctx, outcome, deferred)
+                _retire_unlisted(store, connector, stream, ctx, outcome, deferred)
         except ContextServiceError as exc:
             outcome.status, outcome.error = "failed", exc.detail
         deferred.drain()  # what the pages committed so far changed, in either case
@@ -130,30 +130,53 @@ class _Deferred:
 _RETIRE_CHUNK = 100
 
 
+def _note_listing_start(store: Store, source: str, stream: Stream) -> None:
+    """Remember when a stream that lists a whole kind (``lists_kind``) starts from the top, so
+    that the objects its listing does not bring can be retired once it ends (``sync_listings``:
+    this survives a run that is interrupted before then)."""
+    kind = getattr(stream, "lists_kind", None)
+    if not isinstance(kind, str):
+        return
+    with store.transaction() as conn:
+        if cursor_store.get_cursor(conn, source, stream.name) is None:
+            conn.execute(
+                "INSERT OR REPLACE INTO sync_listings (source, stream, kind, since) "
+                "VALUES (?, ?, ?, ?)",
+                (source, stream.name, kind, utc_now()),
+            )
+
+
 def _retire_unlisted(
     store: Store,
     connector: Connector,
     stream: Stream,
-    started: str,
     ctx: IngestContext,
     outcome: SyncOutcome,
     deferred: _Deferred,
 ) -> None:
-    """After a stream has listed every object of its kind from the start in this run (its
-    ``completed_listing`` names the kind), ask the vendor about each stored one the listing did
-    not bring (fetched before ``started``): gone or deleted, it is retired; otherwise its
-    current copy is stored. A deletion whose event has expired (Stripe keeps 30 days of
-    events, so a sync paused longer does a full backfill) would otherwise leave the object
-    live here for good."""
+    """Once a stream's listing of its kind has reached its end (its ``completed_listing`` names
+    the kind) after starting from the top (``sync_listings``), ask the vendor about each stored
+    object of the kind the listing did not bring (fetched before it started): gone or deleted,
+    it is retired; otherwise its current copy is stored. A deletion whose event has expired
+    (Stripe keeps 30 days of events, so a sync paused longer does a full backfill) would
+    otherwise leave the object live here for good. The listing's note is dropped only once
+    every object is looked up, so an interrupted retirement is finished by the next run."""
     kind = getattr(stream, "completed_listing", None)
     if not isinstance(kind, str):
+        return
+    key = (connector.source, stream.name)
+    row = store.conn.execute(
+        "SELECT since FROM sync_listings WHERE source = ? AND stream = ? AND kind = ?",
+        (*key, kind),
+    ).fetchone()
+    if row is None:
         return
     unlisted = [
         str(external_id)
         for (external_id,) in store.conn.execute(
             "SELECT external_id FROM records "
             "WHERE source = ? AND kind = ? AND deleted = 0 AND fetched_at < ?",
-            (connector.source, kind, started),
+            (connector.source, kind, row[0]),
         )
     ]
     retired = 0
@@ -170,6 +193,8 @@ def _retire_unlisted(
             )
         outcome.report.add(report)
         retired += sum(obj.deleted for obj in objects)
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM sync_listings WHERE source = ? AND stream = ?", key)
     if retired:
         outcome.notes.append(
             f"{stream.name}: {retired} no longer in {connector.source} since the last sync, retired"

@@ -177,18 +177,21 @@ class BackfillStream:
         self.path = path
         self.params = params
         self._connector = connector
-        # The kind, once ``pages`` has listed every object of it from the top (see the runner)
+        # The runner keeps this kind's listing honest: it knows when a listing started from
+        # the top, and once the list is at its end (``completed_listing``) it retires what the
+        # listing did not bring.
+        self.lists_kind = kind
         self.completed_listing: str | None = None
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from ``cursor`` to the end of the list; nothing when the backfill is done."""
         self.completed_listing = None
         state = decode_cursor(cursor, _BackfillCursor, f"stripe {self.name}") or _BackfillCursor()
-        from_the_top = state.starting_after is None
         started = self._connector.now()
         at = state.at if state.at is not None else int(started)
         self._connector.backfill_started(self.name, at)
         if state.done:
+            self.completed_listing = self.kind
             return
         observed = iso_utc(started)
         pages = self._connector.list_pages(
@@ -203,7 +206,7 @@ class BackfillStream:
                 done=last is None,
                 at=at,
             )
-            if last is None and from_the_top:
+            if last is None:
                 self.completed_listing = self.kind
             yield Page(objects, encode_cursor(following))
 

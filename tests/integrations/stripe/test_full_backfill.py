@@ -4,9 +4,12 @@ in the meantime (their deletion events expired) are retired, the rest stay."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from context_service.errors import RetriableError
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record
@@ -98,3 +101,59 @@ def test_a_full_backfill_with_nothing_deleted_asks_about_nothing(
     assert (outcome.status, outcome.mode) == ("ok", "full")
     assert _fetches(fake, before) == []
     assert not any("no longer in" in note for note in outcome.notes)
+
+
+def test_a_retirement_cut_short_is_finished_by_the_next_run(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeStripe()
+    kept, gone = fake.add_customers(2)
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    fake.advance(10 * DAY)
+    customer = fake.get("customer", gone)
+    assert customer is not None
+    fake.emit_event("customer.deleted", customer)
+    fake.advance(30 * DAY)
+    _next_second()
+    cut_short = fake.connector()
+
+    def unavailable(kind: str, external_id: str) -> None:
+        raise RetriableError("HTTP 503 on every look-up")
+
+    cut_short.fetch_one = unavailable  # type: ignore[method-assign]
+    first = run_sync(store, cut_short, ctx)
+    assert (first.status, first.mode) == ("failed", "full")
+    assert "503" in (first.error or "")  # after the listing reached its end
+    second = run_sync(store, fake.connector(), ctx)
+    assert (second.status, second.mode) == ("ok", "incremental")
+    assert _deleted(store, "customer", gone)
+    assert not _deleted(store, "customer", kept)
+    third = run_sync(store, fake.connector(), ctx)  # done once: nothing is looked up again
+    assert not any("no longer in" in note for note in third.notes)
+
+
+def test_a_listing_resumed_after_a_crash_still_retires_what_it_did_not_bring(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeStripe()
+    kept, gone, *_ = fake.add_customers(5)
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    fake.advance(10 * DAY)
+    customer = fake.get("customer", gone)
+    assert customer is not None
+    fake.emit_event("customer.deleted", customer)
+    fake.advance(30 * DAY)
+    _next_second()
+    crashed = fake.connector(page_size=2)
+    real_list = crashed.list_pages
+
+    def one_page_then_fail(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield next(real_list(*args, **kwargs))  # the full backfill's first page commits
+        raise RetriableError("HTTP 503")
+
+    crashed.list_pages = one_page_then_fail  # type: ignore[method-assign]
+    assert run_sync(store, crashed, ctx).status == "failed"
+    resumed = run_sync(store, fake.connector(page_size=2), ctx)
+    assert resumed.status == "ok"
+    assert _deleted(store, "customer", gone)
+    assert not _deleted(store, "customer", kept)
