@@ -103,11 +103,10 @@ def test_a_full_backfill_with_nothing_deleted_asks_about_nothing(
     assert not any("no longer in" in note for note in outcome.notes)
 
 
-def test_a_retirement_cut_short_is_finished_by_the_next_run(
-    store: Store, ctx: IngestContext
+def _synced_then_deleted_during_a_long_pause(
+    store: Store, fake: FakeStripe, ctx: IngestContext, gone: str
 ) -> None:
-    fake = FakeStripe()
-    kept, gone = fake.add_customers(2)
+    """Sync; on day 10 of a 40-day pause, ``gone`` is deleted in Stripe."""
     assert run_sync(store, fake.connector(), ctx).status == "ok"
     fake.advance(10 * DAY)
     customer = fake.get("customer", gone)
@@ -115,6 +114,14 @@ def test_a_retirement_cut_short_is_finished_by_the_next_run(
     fake.emit_event("customer.deleted", customer)
     fake.advance(30 * DAY)
     _next_second()
+
+
+def test_a_retirement_cut_short_is_finished_by_the_next_run(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeStripe()
+    kept, gone = fake.add_customers(2)
+    _synced_then_deleted_during_a_long_pause(store, fake, ctx, gone)
     cut_short = fake.connector()
 
     def unavailable(kind: str, external_id: str) -> None:
@@ -137,13 +144,7 @@ def test_a_listing_resumed_after_a_crash_still_retires_what_it_did_not_bring(
 ) -> None:
     fake = FakeStripe()
     kept, gone, *_ = fake.add_customers(5)
-    assert run_sync(store, fake.connector(), ctx).status == "ok"
-    fake.advance(10 * DAY)
-    customer = fake.get("customer", gone)
-    assert customer is not None
-    fake.emit_event("customer.deleted", customer)
-    fake.advance(30 * DAY)
-    _next_second()
+    _synced_then_deleted_during_a_long_pause(store, fake, ctx, gone)
     crashed = fake.connector(page_size=2)
     real_list = crashed.list_pages
 
