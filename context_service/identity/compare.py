@@ -13,11 +13,11 @@ from functools import lru_cache
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from context_service.identity.features import Features
+from context_service.identity.given_names import other_given_names
 from context_service.identity.normalize import (
     first_name_forms,
     first_name_variants,
     is_own_number,
-    other_given_names,
 )
 
 NULL = "null"

@@ -8,7 +8,7 @@ import pytest
 
 from context_service.identity.compare import compare, names_conflict
 from context_service.identity.features import Features
-from context_service.identity.normalize import other_given_names
+from context_service.identity.given_names import other_given_names
 from context_service.store import Store
 from context_service.store.profiles import count_profiles
 from tests.conftest import Ingest
