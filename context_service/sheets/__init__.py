@@ -25,7 +25,8 @@ from context_service.sheets.mapping import (
     check_source_name,
     map_sheet_record,
 )
-from context_service.sheets.readers import FORMATS, UnreadableFile, open_sheet
+from context_service.sheets.readers import FORMATS, open_sheet
+from context_service.sheets.sniffing import UnreadableFile
 
 __all__ = [
     "BUILTIN_SOURCES",

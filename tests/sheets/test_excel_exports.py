@@ -12,14 +12,8 @@ import openpyxl
 import pytest
 
 from context_service.sheets import import_file
-from context_service.sheets.readers import (
-    RawRow,
-    UnreadableFile,
-    open_sheet,
-    separator_directive,
-    sniff_delimiter,
-    xlsx_cell_text,
-)
+from context_service.sheets.readers import RawRow, open_sheet, xlsx_cell_text
+from context_service.sheets.sniffing import UnreadableFile, separator_directive, sniff_delimiter
 from context_service.store import Store
 from context_service.sync import IngestContext
 

@@ -9,13 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from context_service.sheets.readers import (
-    RawRow,
-    UnreadableFile,
-    detect_format,
-    open_sheet,
-    sniff_delimiter,
-)
+from context_service.sheets.readers import RawRow, detect_format, open_sheet
+from context_service.sheets.sniffing import UnreadableFile, sniff_delimiter
 
 Write = Callable[[str, str | bytes], Path]
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from context_service.sheets import parse_map_options
-from context_service.sheets.readers import UnreadableFile, open_sheet
+from context_service.sheets.readers import open_sheet
+from context_service.sheets.sniffing import UnreadableFile
 from context_service.store import Store
 from tests.sheets.helpers import Importer, snapshot_for
 

@@ -1,0 +1,209 @@
+"""What a file is before it is read as rows: text or binary (a workbook, an archive), which
+encoding, which delimiter. Decided from the file's first bytes, and for an ASCII start from the
+file's first non-ASCII character."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from context_service.errors import ContextServiceError
+
+_DELIMITERS = ",;\t|"
+_SAMPLE_BYTES = 64 * 1024
+_FIRST_BLOCK = 4096  # a text file's first block has (almost) no NUL bytes, unless UTF-16
+# C0 control bytes other than NUL, tab, line breaks, form feed, ^Z and escape: never in text
+_CONTROL = bytes(b for b in range(1, 32) if b not in b"\t\n\x0b\x0c\r\x1a\x1b")
+# Characters never in UTF-16 text (NUL and C0 controls but tab, line breaks and form feed)
+_TEXT_CONTROLS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\x0b\x0c\r")
+_UTF16_BLOCK = 8192  # how much of a BOM-less file decides whether it is UTF-16
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_SIGNATURES = {
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": (
+        "an Excel 97-2003 workbook (.xls), which cannot be read; save it as .xlsx or CSV"
+    ),
+    b"\x1f\x8b": "gzip-compressed; decompress it first",
+    b"\x89PNG\r\n\x1a\n": "a PNG image, not a text file; export the data as CSV, XLSX or JSONL",
+    b"%PDF-": "a PDF document, not a text file; export the data as CSV, XLSX or JSONL",
+}
+
+
+class UnreadableFile(ContextServiceError):
+    """The file cannot be opened or read any further (not a row-level problem)."""
+
+    title = "Unreadable file"
+
+
+def sample_of(path: Path) -> bytes:
+    """The file's first bytes, which most of what is sniffed is decided from."""
+    with path.open("rb") as file:
+        return file.read(_SAMPLE_BYTES)
+
+
+def refuse_binary(path: Path, sample: bytes, encoding: str | None) -> None:
+    """Raise ``UnreadableFile`` with the right advice when ``sample`` (the file's first bytes)
+    is a workbook, an archive or other binary data rather than text: a ZIP signature (an XLSX
+    workbook named ``.csv``), a known binary signature, or, when the text is not UTF-16 (by BOM,
+    by its shape, or by ``encoding``), a first block of NUL bytes in a tenth or more of it or of
+    other control bytes in a twentieth (random or compressed data: never text, even with the
+    odd NUL of a broken export)."""
+    if sample.startswith(_ZIP):
+        raise UnreadableFile(_zip_advice(path))
+    for signature, what in _SIGNATURES.items():
+        if sample.startswith(signature):
+            raise UnreadableFile(f"{path.name} is {what}")
+    block = sample[:_FIRST_BLOCK]
+    if _binary_block(block) and not _wide_text(sample, encoding):
+        raise UnreadableFile(
+            f"{path.name}: this is not a text file (its first bytes are binary data); "
+            "export the data as CSV, XLSX or JSONL"
+        )
+
+
+def _binary_block(block: bytes) -> bool:
+    controls = len(block) - len(block.translate(None, _CONTROL))
+    return bool(block) and (block.count(0) * 10 >= len(block) or controls * 20 >= len(block))
+
+
+def _zip_advice(path: Path) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        workbook = False
+    if workbook:
+        return f"{path.name} is an XLSX workbook, not a text file; pass --format xlsx"
+    return f"{path.name} is a ZIP archive, not a text file; extract the file to import from it"
+
+
+def _wide_text(sample: bytes, encoding: str | None) -> bool:
+    """Whether the text is (or is declared) UTF-16 or UTF-32, where NUL bytes are normal."""
+    if encoding is not None:
+        return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    bom = sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    return bom or _utf16_without_bom(sample) is not None
+
+
+def check_encoding(encoding: str) -> None:
+    """Raise ``UnreadableFile`` for an encoding Python does not know."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise UnreadableFile(
+            f"unknown encoding {encoding!r}; try utf-8, utf-8-sig, utf-16, cp1252 or latin-1"
+        ) from exc
+
+
+def sniff_file_encoding(path: Path, sample: bytes) -> str:
+    """``sniff_encoding`` of the file's first bytes, except that a sample of pure ASCII (where
+    UTF-8 and cp1252 agree) leaves the choice to the file's first non-ASCII character: a legacy
+    export whose first accent comes after the sample is read as cp1252 too, not refused half
+    way through."""
+    found = sniff_encoding(sample)
+    if found != "utf-8" or not sample.isascii() or len(sample) < _SAMPLE_BYTES:
+        return found
+    first = _first_non_ascii(path)
+    if first is None:
+        return found
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(first, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return found
+
+
+_CHUNK = 1 << 20
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _first_non_ascii(path: Path) -> bytes | None:
+    """The file's first non-ASCII byte and the three after it, or None for an ASCII file."""
+    with path.open("rb") as file:
+        offset = 0
+        while chunk := file.read(_CHUNK):
+            if not chunk.isascii():
+                found = _NON_ASCII.search(chunk)
+                assert found is not None  # the chunk is not ASCII
+                at = offset + found.start()
+                file.seek(at)
+                return file.read(4)
+            offset += len(chunk)
+    return None
+
+
+def sniff_encoding(sample: bytes) -> str:
+    """``utf-8-sig`` / ``utf-16`` by BOM, ``utf-8`` if the sample decodes, else ``cp1252``."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    utf16 = _utf16_without_bom(sample)
+    if utf16 is not None:
+        return utf16
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` / ``-be`` when the first block reads as UTF-16 text without a BOM.
+
+    The NUL bytes of UTF-16 text are the high bytes of its ASCII characters (delimiters, line
+    breaks, digits), so they sit at one parity: odd offsets in little-endian, even in big-endian,
+    hardly ever at the other. Text that is mostly Japanese or Greek has few of them, so the
+    pattern alone is not enough; the block must also decode as UTF-16 without control
+    characters and, unless it is mostly ASCII, hold a line break. Random or structured binary
+    data fails one of these: its NULs fall at both parities, or it decodes to controls.
+    """
+    block = sample[:_UTF16_BLOCK]
+    even, odd = block[0::2], block[1::2]
+    if len(odd) < 2:
+        return None
+    for encoding, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        nuls, stray = high.count(0), low.count(0)
+        ascii_heavy = nuls * 2 > len(high) and stray * 10 < len(low)
+        lopsided = nuls >= 2 and nuls * 64 >= len(high) and stray * 8 <= nuls
+        if (ascii_heavy or lopsided) and _reads_as_utf16_text(block, encoding, ascii_heavy):
+            return encoding
+    return None
+
+
+def _reads_as_utf16_text(block: bytes, encoding: str, ascii_heavy: bool) -> bool:
+    """Whether ``block`` decodes as ``encoding`` to text: no control characters (other than
+    tab, line breaks and form feed) and, unless mostly ASCII, at least one line break."""
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(block, final=False)
+    except UnicodeDecodeError:
+        return False
+    if len(text) != len(text.translate(_TEXT_CONTROLS)):
+        return False
+    return ascii_heavy or "\n" in text or "\r" in text
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The candidate delimiter (``, ; TAB |``) seen most often in the header line, outside
+    quoted names (``"Nachname, Vorname";E-Mail`` is separated by semicolons)."""
+    unquoted = "".join(first_line.split('"')[0::2])
+    counts = {d: unquoted.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def first_line_of(sample: bytes, encoding: str) -> str:
+    """The first non-blank line of the sample, decoded."""
+    text = sample.decode(encoding, errors="ignore")
+    return next((line for line in text.splitlines() if line.strip()), "")
+
+
+def separator_directive(first_line: str) -> str | None:
+    """The delimiter named by Excel's ``sep=;`` first line (written so that Excel opens the file
+    with that delimiter whatever the locale), or None when the line is not one."""
+    line = first_line.strip("\r\n")
+    if len(line) == 5 and line[:4].lower() == "sep=" and line[4] not in '"\r\n':
+        return line[4]
+    return None
