@@ -39,8 +39,8 @@ from context_service.errors import AmbiguousIdentifier
 from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
-from context_service.store import Store
-from context_service.store.records import decode_mapped
+from context_service.snapshot import lookup
+from context_service.store import Store, profiles
 from context_service.store.snapshots import StoredSnapshot
 from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
 from context_service.trust.chatbot import Decision, decide, unverified_body
@@ -98,14 +98,6 @@ def claimed_of(conn: sqlite3.Connection, ids: Identifiers, found: Found) -> Clai
 
 
 PERSON_KINDS = frozenset({"customer", "contact", "user", "row"})  # what a proof can be about
-_MERGE_HOPS = 8  # as the lookup (``snapshot.lookup.by_source_id``) follows vendor merges
-# Every record with the vendor id, live or not, with the profile that holds it (``+source``:
-# through the id's own index, as the lookup reads it).
-_RECORDS_WITH_ID = (
-    "SELECT r.kind, r.deleted, r.mapped, m.profile_id FROM records r "
-    "LEFT JOIN profile_members m ON m.record_id = r.id "
-    "WHERE +r.source = ? AND r.external_id = ?"
-)
 
 
 def _person_of(conn: sqlite3.Connection, source: str, external_id: str, profile_id: str) -> bool:
@@ -113,21 +105,10 @@ def _person_of(conn: sqlite3.Connection, source: str, external_id: str, profile_
     HubSpot contact, Zendesk user, spreadsheet row) that ``profile_id`` holds, resolved as the
     lookup resolves it: live records first, else the record a vendor merge folded it into.
     An order, ticket, invoice, subscription, charge, deal or company never is."""
-    wanted = external_id
-    for _ in range(_MERGE_HOPS):
-        rows = conn.execute(_RECORDS_WITH_ID, (source, wanted)).fetchall()
-        live = [(kind, owner) for kind, deleted, _blob, owner in rows if not deleted]
-        if live:
-            return any(kind in PERSON_KINDS and owner == profile_id for kind, owner in live)
-        survivor = None
-        for kind, _deleted, blob, _owner in rows:
-            mapped = decode_mapped(blob) if kind in PERSON_KINDS else None
-            if mapped is not None and mapped.merged_into:
-                survivor = mapped.merged_into
-        if survivor is None:
-            return False
-        wanted = survivor
-    return False
+    return any(
+        kind in PERSON_KINDS and profiles.profile_of(conn, record_id) == profile_id
+        for record_id, kind in lookup.live_records(conn, source, external_id)
+    )
 
 
 def chatbot_decision(request: Request[Any, Any, Any], claimed: Claimed, proof: Proof) -> Decision:

@@ -103,19 +103,25 @@ def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> Sto
     """The snapshot of the profile that holds a vendor record (customer, order, ticket...). A
     record a vendor merge folded into another (Shopify ``customers/merge``, HubSpot
     ``contact.merge``) is found through the one it was merged into."""
+    rows = live_records(conn, source, external_id)
+    return _holder_of(conn, rows, f"{source} id {external_id}")
+
+
+def live_records(conn: sqlite3.Connection, source: str, external_id: str) -> list[Any]:
+    """The live records (id, kind) with this vendor id, or, when a vendor merge folded it into
+    another, those of the one it was merged into (a few hops at most); none if neither."""
     wanted = external_id
     for _ in range(_MERGE_HOPS):
         rows = conn.execute(
             # ``+source``: found through the id's own index, not a scan of the source's records
-            "SELECT id, source, kind, external_id FROM records "
-            "WHERE +source = ? AND external_id = ? AND deleted = 0",
+            "SELECT id, kind FROM records WHERE +source = ? AND external_id = ? AND deleted = 0",
             (source, wanted),
         ).fetchall()
         survivor = None if rows else _merged_into(conn, source, wanted)
         if survivor is None:
-            return _holder_of(conn, rows, f"{source} id {external_id}")
+            return rows
         wanted = survivor
-    raise ProfileNotFound(f"no customer with {source} id {external_id}")
+    return []
 
 
 def _merged_into(conn: sqlite3.Connection, source: str, external_id: str) -> str | None:
@@ -133,7 +139,7 @@ def _merged_into(conn: sqlite3.Connection, source: str, external_id: str) -> str
 def _holder_of(conn: sqlite3.Connection, rows: list[Any], what: str) -> StoredSnapshot:
     """The snapshot of the one profile holding the records ``rows`` (or owning them)."""
     found: set[str] = set()
-    for record_id, *_key in rows:
+    for record_id, _kind in rows:
         owner = profiles.profile_of(conn, record_id)
         if owner:
             found.add(owner)
