@@ -103,7 +103,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     conn = store.conn
     given = [f for f in PartialIdentity.__struct_fields__ if getattr(partial, f)]
     scored = search(conn, partial, load_model(conn), region)
-    holders = _sole_holders(conn, partial, region)
+    holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     if len({h.profile_id for h in holders.values()}) > 1:
         _contacts_of_two(conn, holders, scored)
     found = [c for c in scored if c.probability >= _FLOOR]
@@ -138,26 +138,6 @@ _DISAGREEING = frozenset({"different", "someone else's", "held by several custom
 def _agrees(candidate: Candidate) -> bool:
     """Whether no detail given speaks against this candidate."""
     return not _DISAGREEING.intersection(candidate.evidence.values())
-
-
-def _sole_holders(
-    conn: sqlite3.Connection, partial: PartialIdentity, region: str
-) -> dict[str, StoredSnapshot]:
-    """For the email and the phone given, the snapshot of the one profile each names on its own,
-    as a direct lookup would (``GET /v1/context``); one shared by several profiles, unknown or
-    invalid names no one and is left out."""
-    held: dict[str, StoredSnapshot] = {}
-    for field, value in (("email", partial.email), ("phone", partial.phone)):
-        if not value:
-            continue
-        try:
-            if field == "email":
-                held[field] = lookup.by_email(conn, value)
-            else:
-                held[field] = lookup.by_phone(conn, value, region)
-        except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
-            continue
-    return held
 
 
 def _sole_holder(

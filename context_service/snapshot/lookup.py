@@ -78,6 +78,24 @@ def by_email(conn: sqlite3.Connection, raw: str) -> StoredSnapshot:
     return _only(conn, rows, what)
 
 
+def sole_holders(
+    conn: sqlite3.Connection, email: str | None, phone: str | None, region: str
+) -> dict[str, StoredSnapshot]:
+    """For the email and the phone given (``"email"``, ``"phone"``), the snapshot of the one
+    profile each names on its own, as ``by_email`` and ``by_phone`` find it; one held by
+    several profiles, unknown or invalid names no one and is left out."""
+    held: dict[str, StoredSnapshot] = {}
+    for field, value in (("email", email), ("phone", phone)):
+        if not value:
+            continue
+        try:
+            found = by_email(conn, value) if field == "email" else by_phone(conn, value, region)
+        except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
+            continue
+        held[field] = found
+    return held
+
+
 def by_phone(conn: sqlite3.Connection, raw: str, region: str) -> StoredSnapshot:
     """The snapshot of the one profile that uses this phone number (any common format)."""
     phone = normalize_phone(raw, region)

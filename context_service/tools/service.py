@@ -132,32 +132,10 @@ def _search(
             "profile_id and source/external_id cannot be mixed with other details"
         )
     found = search(conn, partial, load_model(conn), region)
-    holders = _contact_holders(conn, partial, region)
-    if len(set(holders.values())) > 1:  # as POST /v1/context/lookup: both, neither preferred
-        return [_holder(conn, profile_id, field) for field, profile_id in holders.items()]
+    holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
+    if len({held.profile_id for held in holders.values()}) > 1:  # as POST /v1/context/lookup
+        return [_holder(conn, held.profile_id, field) for field, held in holders.items()]
     return [_scored(conn, c) for c in found if c.probability >= SEARCH_FLOOR][:SEARCH_LIMIT]
-
-
-def _contact_holders(
-    conn: sqlite3.Connection, partial: PartialIdentity, region: str
-) -> dict[str, str]:
-    """The one profile the email given, and the one the phone given, name on their own (a
-    shared, unknown or invalid one names no one)."""
-    held: dict[str, str] = {}
-    for field in ("email", "phone"):
-        value = getattr(partial, field)
-        if not value:
-            continue
-        try:
-            found = (
-                lookup.by_email(conn, value)
-                if field == "email"
-                else lookup.by_phone(conn, value, region)
-            )
-        except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
-            continue
-        held[field] = found.profile_id
-    return held
 
 
 def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMatch:
