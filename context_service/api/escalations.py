@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from context_service.api.auth import Forbidden, bearer_token, principal_of
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import FieldPolicy, View
+from context_service.audience.facts import visible_contacts
 from context_service.handoff import (
     Handoff,
     NoteFailed,
@@ -25,7 +26,6 @@ from context_service.llm.client import LlmClient
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
-from context_service.tools.service import visible_contacts
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode

@@ -82,7 +82,8 @@ def mask_phone(phone: str) -> str:
     return head + "*" * max(len(digits) - 5, 0) + digits[-4:]
 
 
-def _contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
+def visible_contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
+    """The emails and phones ``view`` lets an audience see: all, masked, or none."""
     if view.contact == "none":
         return [], []
     emails = snap.identity.emails if view.shows("identity.emails") else []
@@ -94,7 +95,7 @@ def _contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
 
 def _who(snap: Snapshot, view: View, w: Wording, matched: str | None) -> Fact:
     ident = snap.identity
-    emails, phones = _contacts(snap, view)
+    emails, phones = visible_contacts(snap, view)
     line: list[Any] = ["Customer: ", customer(ident.name or "unknown name", 120)]
     if emails or phones:
         line.append(", " + ", ".join([*emails[:2], *phones[:2]]))

@@ -8,7 +8,8 @@ The field policy applies as it does to the audiences (``audience.facts``): a fie
 hides (``billing.subscriptions``, ``billing.charges``, ``orders``, ``crm.owner``,
 ``crm.stage``, ``support.tickets``...) is never read into the handoff, not even into the
 priority or the next step. Signals are account state and stay, as in every audience. The
-contact details of ``who`` are the caller's to fit to the view (``tools.service.visible_contacts``).
+contact details of ``who`` are the caller's to fit to the view
+(``audience.facts.visible_contacts``).
 """
 
 from __future__ import annotations

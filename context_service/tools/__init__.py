@@ -11,7 +11,6 @@ from context_service.tools.service import (
     ToolBox,
     UnknownTool,
     find_stored,
-    visible_contacts,
 )
 
 __all__ = [
@@ -24,5 +23,4 @@ __all__ = [
     "find_stored",
     "openai_tools",
     "tool_named",
-    "visible_contacts",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from context_service.audience import ContextRequest, FieldPolicy, View, build_context
-from context_service.audience.facts import mask_email, mask_phone
+from context_service.audience.facts import visible_contacts
 from context_service.errors import (
     AmbiguousIdentifier,
     ContextServiceError,
@@ -195,17 +195,6 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
         confidence="high",
         why=f"matched by {matched_by}; one profile across {sources}",
     )
-
-
-def visible_contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
-    """The emails and phones ``view`` lets an audience see: all, masked, or none."""
-    if view.contact == "none":
-        return [], []
-    emails = snap.identity.emails if view.shows("identity.emails") else []
-    phones = snap.identity.phones if view.shows("identity.phones") else []
-    if view.contact == "masked":
-        return [mask_email(e) for e in emails], [mask_phone(p) for p in phones]
-    return list(emails), list(phones)
 
 
 def _post_note(poster: NotePoster | None, handoff: Handoff, text: str, view: View) -> str:

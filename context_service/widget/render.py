@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from context_service.audience import View
+from context_service.audience.facts import visible_contacts
 from context_service.models import Order, Snapshot, Subscription, Ticket
-from context_service.tools import visible_contacts
 from context_service.widget.confidence import MatchConfidence
 
 STYLE = """
