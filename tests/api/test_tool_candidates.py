@@ -29,12 +29,14 @@ def _client(demo_db: Path, tmp_path: Path, *, trusted: bool) -> tuple[TestClient
     return TestClient(app=create_app(make_settings(db))), key
 
 
+def _call_tool(client: TestClient[Any], key: str) -> Any:
+    with client:
+        return client.post("/v1/tools/call", json=CALL, headers={"Authorization": f"Bearer {key}"})
+
+
 def test_a_tool_409_names_no_one_to_a_public_chatbot_key(demo_db: Path, tmp_path: Path) -> None:
     client, key = _client(demo_db, tmp_path, trusted=False)
-    with client:
-        response = client.post(
-            "/v1/tools/call", json=CALL, headers={"Authorization": f"Bearer {key}"}
-        )
+    response = _call_tool(client, key)
     assert response.status_code == 409
     assert "match 2 customers" in response.json()["detail"]
     assert response.json().get("candidates", []) == []
@@ -62,9 +64,6 @@ def test_an_mcp_tool_error_names_no_one_to_a_public_chatbot_key(
 
 def test_a_trusted_backend_still_gets_the_candidates(demo_db: Path, tmp_path: Path) -> None:
     client, key = _client(demo_db, tmp_path, trusted=True)
-    with client:
-        response = client.post(
-            "/v1/tools/call", json=CALL, headers={"Authorization": f"Bearer {key}"}
-        )
+    response = _call_tool(client, key)
     assert response.status_code == 409
     assert sorted(c["name"] for c in response.json()["candidates"]) == list(NAMES)

@@ -186,13 +186,17 @@ def test_chatbot_summary_of_mixed_currencies_says_which_orders_the_total_covers(
     assert text.splitlines()[1] == snap.summary.splitlines()[1]
 
 
-def test_total_across_more_orders_than_listed_counts_all_orders_in_its_currency(
-    store: Store, ingest: Ingest
-) -> None:
-    orders = [
+def _twelve_fulfilled_orders() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
         shopify_order(i, 1, f"#{1000 + i}", f"2026-01-{i:02d}T00:00:00Z", fulfillment="fulfilled")
         for i in range(1, 13)
     ]
+
+
+def test_total_across_more_orders_than_listed_counts_all_orders_in_its_currency(
+    store: Store, ingest: Ingest
+) -> None:
+    orders = _twelve_fulfilled_orders()
     orders[-1][2]["currency"] = "EUR"  # the newest, listed; older USD orders are not all listed
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), *orders)
     snap = _snap(store, "mc@example.com")
@@ -206,10 +210,7 @@ def test_an_audience_summary_counts_the_orders_the_total_covers_beyond_those_lis
     from context_service.audience.policy import FieldPolicy
     from context_service.audience.summary import deterministic_summary
 
-    orders = [
-        shopify_order(i, 1, f"#{1000 + i}", f"2026-01-{i:02d}T00:00:00Z", fulfillment="fulfilled")
-        for i in range(1, 13)
-    ]
+    orders = _twelve_fulfilled_orders()
     orders[-1][2]["currency"] = "EUR"
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), *orders)
     text = deterministic_summary(_snap(store, "mc@example.com"), FieldPolicy().view("agent", None))
