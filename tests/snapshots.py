@@ -32,3 +32,8 @@ def bare_snapshot(**fields: Any) -> Snapshot:
         "summary": "",
     }
     return Snapshot(**{**base, **fields})
+
+
+def signal_codes(snap: Snapshot) -> set[str]:
+    """The codes of a snapshot's signals."""
+    return {s.code for s in snap.signals}

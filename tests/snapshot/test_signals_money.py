@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from context_service.audience import ContextRequest, FieldPolicy, build_context
-from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import Store
+from tests.audience.helpers import snapshot_of
 from tests.conftest import Ingest
 from tests.payloads import (
     shopify_customer,
@@ -19,14 +17,7 @@ from tests.payloads import (
     stripe_invoice,
     stripe_subscription,
 )
-
-
-def _snap(store: Store, email: str) -> Snapshot:
-    return msgspec.json.decode(lookup.by_email(store.conn, email).json, type=Snapshot)
-
-
-def _codes(snap: Snapshot) -> set[str]:
-    return {s.code for s in snap.signals}
+from tests.snapshots import signal_codes
 
 
 def _refund(rid: int, amount: str, currency: str | None = "USD") -> dict[str, Any]:
@@ -43,9 +34,9 @@ def test_kwd_charge_without_refund_raises_no_refund_signal(store: Store, ingest:
     ch = stripe_charge("ch_1", "cus_1")
     ch[2].update(currency="kwd", amount=12345, amount_refunded=0, refunded=False, disputed=False)
     ingest(stripe_customer("cus_1", "kw@example.com", "Kay Wu"), ch)
-    snap = _snap(store, "kw@example.com")
+    snap = snapshot_of(store, "kw@example.com")
     assert snap.billing.charges[0].amount_refunded == "0.000"
-    assert "refund_issued" not in _codes(snap), [s.message for s in snap.signals]
+    assert "refund_issued" not in signal_codes(snap), [s.message for s in snap.signals]
 
 
 def test_partly_refunded_kwd_charge_states_the_refunded_amount(
@@ -54,7 +45,7 @@ def test_partly_refunded_kwd_charge_states_the_refunded_amount(
     ch = stripe_charge("ch_1", "cus_1")
     ch[2].update(currency="kwd", amount=12345, amount_refunded=2000, refunded=False)
     ingest(stripe_customer("cus_1", "kw@example.com", "Kay Wu"), ch)
-    snap = _snap(store, "kw@example.com")
+    snap = snapshot_of(store, "kw@example.com")
     msg = next(s.message for s in snap.signals if s.code == "refund_issued")
     assert msg == "Card payment refunded (2.000 KWD)"
 
@@ -65,9 +56,9 @@ def test_kwd_invoice_with_nothing_left_to_pay_is_not_a_failed_payment(
     inv = stripe_invoice("in_1", "cus_1", "open", 1, 0)
     inv[2]["currency"] = "kwd"
     ingest(stripe_customer("cus_1", "kw@example.com", "Kay Wu"), inv)
-    snap = _snap(store, "kw@example.com")
+    snap = snapshot_of(store, "kw@example.com")
     assert snap.billing.invoices[0].amount_remaining == "0.000"
-    assert "invoice_payment_failed" not in _codes(snap)
+    assert "invoice_payment_failed" not in signal_codes(snap)
 
 
 def test_refund_signal_states_the_total_refunded(store: Store, ingest: Ingest) -> None:
@@ -77,7 +68,7 @@ def test_refund_signal_states_the_total_refunded(store: Store, ingest: Ingest) -
     o[2]["financial_status"] = "partially_refunded"
     o[2]["refunds"] = [_refund(11, "5.00"), _refund(12, "30.00")]
     ingest(shopify_customer(1, "rf@example.com", "Rae", "Fox"), o)
-    snap = _snap(store, "rf@example.com")
+    snap = snapshot_of(store, "rf@example.com")
     msg = next(s.message for s in snap.signals if s.code == "refund_issued")
     assert "35.00 USD" in msg, msg
 
@@ -89,7 +80,7 @@ def test_refunds_in_two_currencies_are_stated_per_currency(store: Store, ingest:
     o[2]["financial_status"] = "partially_refunded"
     o[2]["refunds"] = [_refund(11, "5.00", None), _refund(12, "4.00", "EUR"), _refund(13, "1.00")]
     ingest(shopify_customer(1, "rf@example.com", "Rae", "Fox"), o)
-    snap = _snap(store, "rf@example.com")
+    snap = snapshot_of(store, "rf@example.com")
     msg = next(s.message for s in snap.signals if s.code == "refund_issued")
     assert msg == "Order #1001 was partially_refunded (6.00 USD, 4.00 EUR)"
 
@@ -109,7 +100,7 @@ def test_kwd_order_total_keeps_three_decimals(store: Store, ingest: Ingest) -> N
         _kwd_order(1, "#1001", "2026-01-01T00:00:00Z", "10.125"),
         _kwd_order(2, "#1002", "2026-02-01T00:00:00Z", "5.250"),
     )
-    snap = _snap(store, "kd@example.com")
+    snap = snapshot_of(store, "kd@example.com")
     assert snap.commerce.total_spent == "15.375"
 
 
@@ -119,13 +110,13 @@ def test_kwd_total_of_round_amounts_has_three_decimal_places(store: Store, inges
         _kwd_order(1, "#1001", "2026-01-01T00:00:00Z", "10.000"),
         _kwd_order(2, "#1002", "2026-02-01T00:00:00Z", "5.500"),
     )
-    assert _snap(store, "kd@example.com").commerce.total_spent == "15.500"
+    assert snapshot_of(store, "kd@example.com").commerce.total_spent == "15.500"
 
 
 def test_single_kwd_order_summary_total_matches_the_order(store: Store, ingest: Ingest) -> None:
     o = _kwd_order(1, "#1001", "2026-01-01T00:00:00Z", "12.345")
     ingest(shopify_customer(1, "kd@example.com", "Kim", "Dee"), o)
-    snap = _snap(store, "kd@example.com")
+    snap = snapshot_of(store, "kd@example.com")
     assert "12.345 KWD in total" in snap.summary, snap.summary
 
 
@@ -135,7 +126,7 @@ def test_two_decimal_currency_total_keeps_two_places(store: Store, ingest: Inges
         shopify_order(1, 1, "#1001", "2026-01-01T00:00:00Z", fulfillment="fulfilled", total="10"),
         shopify_order(2, 1, "#1002", "2026-02-01T00:00:00Z", fulfillment="fulfilled", total="4.5"),
     )
-    assert _snap(store, "us@example.com").commerce.total_spent == "14.50"
+    assert snapshot_of(store, "us@example.com").commerce.total_spent == "14.50"
 
 
 def test_total_over_mixed_currencies_says_which_orders_it_covers(
@@ -152,7 +143,7 @@ def test_total_over_mixed_currencies_says_which_orders_it_covers(
     )
     o3[2]["currency"] = "EUR"
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), o1, o2, o3)
-    snap = _snap(store, "mc@example.com")
+    snap = snapshot_of(store, "mc@example.com")
     assert (snap.commerce.order_count, snap.commerce.total_spent) == (3, "100.00")
     assert snap.commerce.currency == "USD"
     assert "Orders: 3, 100.00 USD in total" not in snap.summary, snap.summary
@@ -180,7 +171,7 @@ def test_chatbot_summary_of_mixed_currencies_says_which_orders_the_total_covers(
     o4 = shopify_order(4, 1, "#1004", "2026-04-01T00:00:00Z", total="7.00")
     o4[2]["cancelled_at"] = "2026-04-02T00:00:00Z"  # cancelled: in no total
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), o1, o2, o3, o4)
-    snap = _snap(store, "mc@example.com")
+    snap = snapshot_of(store, "mc@example.com")
     text = deterministic_summary(snap, FieldPolicy().view("chatbot", None))
     assert "Orders: 4; 45.00 USD across 2 USD orders; latest #1004" in text, text
     assert text.splitlines()[1] == snap.summary.splitlines()[1]
@@ -199,7 +190,7 @@ def test_total_across_more_orders_than_listed_counts_all_orders_in_its_currency(
     orders = _twelve_fulfilled_orders()
     orders[-1][2]["currency"] = "EUR"  # the newest, listed; older USD orders are not all listed
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), *orders)
-    snap = _snap(store, "mc@example.com")
+    snap = snapshot_of(store, "mc@example.com")
     assert (snap.commerce.order_count, len(snap.commerce.orders)) == (12, 10)
     assert "Orders: 12; 110.00 USD across 11 USD orders;" in snap.summary, snap.summary
 
@@ -213,7 +204,9 @@ def test_an_audience_summary_counts_the_orders_the_total_covers_beyond_those_lis
     orders = _twelve_fulfilled_orders()
     orders[-1][2]["currency"] = "EUR"
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), *orders)
-    text = deterministic_summary(_snap(store, "mc@example.com"), FieldPolicy().view("agent", None))
+    text = deterministic_summary(
+        snapshot_of(store, "mc@example.com"), FieldPolicy().view("agent", None)
+    )
     assert "Orders: 12; 110.00 USD across 11 USD orders;" in text, text
 
 
@@ -226,7 +219,7 @@ def test_cancelled_order_in_another_currency_leaves_the_total_complete(
     o2 = shopify_order(2, 1, "#1002", "2026-02-01T00:00:00Z", total="900.00")
     o2[2].update(currency="EUR", cancelled_at="2026-02-02T00:00:00Z")
     ingest(shopify_customer(1, "mc@example.com", "Mo", "Cee"), o1, o2)
-    snap = _snap(store, "mc@example.com")
+    snap = snapshot_of(store, "mc@example.com")
     assert "Orders: 2, 40.00 USD in total" in snap.summary, snap.summary
 
 
@@ -242,7 +235,7 @@ def test_fully_refunded_order_is_not_money_spent(store: Store, ingest: Ingest) -
     )
     o[2]["refunds"] = [_refund(11, "79.36", None)]
     ingest(shopify_customer(1, "tg@example.com", "Tom", "Ga"), o)
-    snap = _snap(store, "tg@example.com")
+    snap = snapshot_of(store, "tg@example.com")
     assert snap.commerce.total_spent == "0.00", snap.summary
 
 
@@ -256,7 +249,7 @@ def test_partial_refunds_in_the_totals_currency_are_taken_off_the_total(
     o1[2]["refunds"] = [_refund(11, "10.00"), _refund(12, "3.00", "EUR")]
     o2 = shopify_order(2, 1, "#1002", "2026-02-01T00:00:00Z", fulfillment="fulfilled", total="5.00")
     ingest(shopify_customer(1, "pr@example.com", "Pat", "Ro"), o1, o2)
-    assert _snap(store, "pr@example.com").commerce.total_spent == "45.00"
+    assert snapshot_of(store, "pr@example.com").commerce.total_spent == "45.00"
 
 
 # --- Subscriptions ------------------------------------------------------------------------------
@@ -270,9 +263,9 @@ def test_old_cancellation_does_not_warn_when_the_plan_is_active_again(
     new = stripe_subscription("sub_new", "cus_1", "active")
     new[2]["created"] = 1767225600  # 2026-01-01
     ingest(stripe_customer("cus_1", "rs@example.com", "Ray Su"), old, new)
-    snap = _snap(store, "rs@example.com")
+    snap = snapshot_of(store, "rs@example.com")
     assert [s.status for s in snap.billing.subscriptions] == ["active", "canceled"]
-    assert "subscription_canceled" not in _codes(snap), [s.message for s in snap.signals]
+    assert "subscription_canceled" not in signal_codes(snap), [s.message for s in snap.signals]
 
 
 def test_cancellation_after_the_other_subscription_started_still_warns(
@@ -283,7 +276,7 @@ def test_cancellation_after_the_other_subscription_started_still_warns(
     ended = stripe_subscription("sub_b", "cus_1", "canceled")
     ended[2].update(created=1735689600, canceled_at=1767225600)  # canceled 2026-01-01
     ingest(stripe_customer("cus_1", "rs@example.com", "Ray Su"), running, ended)
-    msg = next(s.message for s in _snap(store, "rs@example.com").signals)
+    msg = next(s.message for s in snapshot_of(store, "rs@example.com").signals)
     assert msg == "Pro subscription was canceled on 2026-01-01"
 
 
@@ -291,4 +284,4 @@ def test_cancellation_without_a_live_subscription_still_warns(store: Store, inge
     old = stripe_subscription("sub_old", "cus_1", "canceled")
     old[2].update(created=1704067200, canceled_at=1709251200)
     ingest(stripe_customer("cus_1", "rs@example.com", "Ray Su"), old)
-    assert "subscription_canceled" in _codes(_snap(store, "rs@example.com"))
+    assert "subscription_canceled" in signal_codes(snapshot_of(store, "rs@example.com"))

@@ -8,17 +8,10 @@ from context_service.audience import ContextRequest, FieldPolicy, build_context
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import Store
+from tests.audience.helpers import snapshot_of
 from tests.conftest import Ingest
 from tests.payloads import shopify_customer, shopify_order, zendesk_ticket, zendesk_user
-
-
-def _snap(store: Store, email: str) -> Snapshot:
-    return msgspec.json.decode(lookup.by_email(store.conn, email).json, type=Snapshot)
-
-
-def _codes(snap: Snapshot) -> set[str]:
-    return {s.code for s in snap.signals}
-
+from tests.snapshots import signal_codes
 
 # --- Fulfilment ---------------------------------------------------------------------------------
 
@@ -41,9 +34,9 @@ def test_sheet_order_without_fulfillment_column_is_not_reported_unfulfilled(stor
     }
     payloads = [RawPayload("crm-export", k, p) for k, p in row_payloads("crm-export", row)]
     ingest_batch(store, payloads, ctx)
-    snap = _snap(store, "uf@example.com")
+    snap = snapshot_of(store, "uf@example.com")
     assert snap.commerce.orders[0].fulfillment_status is None  # nothing known about shipping
-    assert "order_unfulfilled" not in _codes(snap), [s.message for s in snap.signals]
+    assert "order_unfulfilled" not in signal_codes(snap), [s.message for s in snap.signals]
 
 
 def test_shopify_order_without_fulfillment_field_is_not_reported_unfulfilled(
@@ -52,9 +45,9 @@ def test_shopify_order_without_fulfillment_field_is_not_reported_unfulfilled(
     o = shopify_order(1, 1, "#1001", "2026-01-01T00:00:00Z", total="10.00")
     del o[2]["fulfillment_status"]  # absent field: the mapper keeps it unknown (None)
     ingest(shopify_customer(1, "uf@example.com", "Uma", "Fe"), o)
-    snap = _snap(store, "uf@example.com")
+    snap = snapshot_of(store, "uf@example.com")
     assert snap.commerce.orders[0].fulfillment_status is None
-    assert "order_unfulfilled" not in _codes(snap), [s.message for s in snap.signals]
+    assert "order_unfulfilled" not in signal_codes(snap), [s.message for s in snap.signals]
 
 
 def test_summary_says_fulfilment_is_unknown_rather_than_unfulfilled(
@@ -63,14 +56,14 @@ def test_summary_says_fulfilment_is_unknown_rather_than_unfulfilled(
     o = shopify_order(1, 1, "#1001", "2026-01-01T00:00:00Z", total="10.00")
     del o[2]["fulfillment_status"]
     ingest(shopify_customer(1, "uf@example.com", "Uma", "Fe"), o)
-    summary = _snap(store, "uf@example.com").summary
+    summary = snapshot_of(store, "uf@example.com").summary
     assert summary.endswith("latest #1001 placed 2026-01-01, paid, fulfilment unknown."), summary
 
 
 def test_paid_unshipped_order_is_not_fulfilled_yet(store: Store, ingest: Ingest) -> None:
     o = shopify_order(1, 1, "#1001", "2026-01-01T00:00:00Z", fulfillment="unfulfilled")
     ingest(shopify_customer(1, "un@example.com", "Una", "Ne"), o)
-    snap = _snap(store, "un@example.com")
+    snap = snapshot_of(store, "un@example.com")
     msg = next(s.message for s in snap.signals if s.code == "order_unfulfilled")
     assert msg == "Order #1001 placed 2026-01-01 is paid but not fulfilled yet"
 
@@ -86,7 +79,7 @@ def test_partially_fulfilled_order_is_called_partly_fulfilled(store: Store, inge
         }
     ]
     ingest(shopify_customer(1, "pf@example.com", "Pia", "Fo"), o)
-    snap = _snap(store, "pf@example.com")
+    snap = snapshot_of(store, "pf@example.com")
     msg = next(s.message for s in snap.signals if s.code == "order_unfulfilled")
     assert "not fulfilled yet" not in msg, msg
     assert msg == "Order #1001 placed 2026-01-01 is paid but only partly fulfilled"
@@ -104,15 +97,15 @@ def test_partially_refunded_unshipped_order_still_warns(store: Store, ingest: In
         }
     ]
     ingest(shopify_customer(1, "pr@example.com", "Pat", "Ro"), o)
-    snap = _snap(store, "pr@example.com")
+    snap = snapshot_of(store, "pr@example.com")
     assert snap.commerce.orders[0].fulfillment_status == "unfulfilled"
-    assert "order_unfulfilled" in _codes(snap), [s.message for s in snap.signals]
+    assert "order_unfulfilled" in signal_codes(snap), [s.message for s in snap.signals]
 
 
 def test_fully_refunded_unshipped_order_does_not_warn(store: Store, ingest: Ingest) -> None:
     o = shopify_order(1, 1, "#1001", "2026-01-01T00:00:00Z", financial="refunded")
     ingest(shopify_customer(1, "fr@example.com", "Fay", "Ro"), o)
-    assert "order_unfulfilled" not in _codes(_snap(store, "fr@example.com"))
+    assert "order_unfulfilled" not in signal_codes(snapshot_of(store, "fr@example.com"))
 
 
 # --- Support ------------------------------------------------------------------------------------
@@ -121,7 +114,7 @@ def test_fully_refunded_unshipped_order_does_not_warn(store: Store, ingest: Inge
 def test_open_tickets_signal_counts_all_open_tickets(store: Store, ingest: Ingest) -> None:
     tickets = [zendesk_ticket(100 + i, 3, f"Question {i}") for i in range(12)]
     ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"), *tickets)
-    snap = _snap(store, "ola@example.com")
+    snap = snapshot_of(store, "ola@example.com")
     assert snap.support.open_count == 12
     assert len(snap.support.tickets) == 10
     msg = next(s.message for s in snap.signals if s.code == "open_tickets")
