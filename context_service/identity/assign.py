@@ -1,7 +1,12 @@
 """Map clusters to profiles so that ids stay stable: a profile id stays with the cluster that
-holds most of its members, and when several profiles merge into one cluster the oldest of them
-survives; profiles that lose every member to another cluster become aliases of it, and only a
-cluster with no profile of its own gets a new id."""
+holds most of its own members, and when several profiles merge into one cluster the oldest of
+them survives; profiles that lose every member to another cluster become aliases of it, and
+only a cluster with no profile of its own gets a new id.
+
+A profile's own members are those it did not take over in a merge: the records a merged-away
+id (an alias pointing at it) remembers are that alias's, not the survivor's. So when Ann's
+older profile survives a merge with Cal's two records and Ann is split out again, Ann's id
+stays with Ann (and Cal's id, the alias, follows Cal's records), not with the larger part."""
 
 from __future__ import annotations
 
@@ -27,24 +32,26 @@ def assign_profiles(conn: sqlite3.Connection, clusters: list[list[int]], now: st
     current = profiles.profiles_of(conn, members)
     age = _profile_age(conn, set(current.values()))
     claimed: dict[str, int] = {}  # profile id -> index of the cluster that keeps it
-    order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), clusters[i][0]))
     chosen: dict[int, str] = {}
-    homeless: list[int] = []  # clusters that get a new profile, in creation order
     counts = [_held(cluster, current) for cluster in clusters]
-    home = _homes(clusters, counts)
-    for index in order:
+    home = _homes(clusters, counts, _own_counts(conn, clusters, current))
+    order = sorted(range(len(clusters)), key=lambda i: (-len(clusters[i]), clusters[i][0]))
+    for index in order:  # first every cluster takes the oldest id whose home it is
+        own = sorted((p for p in counts[index] if home[p] == index), key=lambda p: _age(age, p))
+        keep = next((pid for pid in own if pid not in claimed), None)
+        if keep is not None:
+            claimed[keep], chosen[index] = index, keep
+    homeless: list[int] = []  # clusters that get a new profile, in creation order
+    for index in order:  # then a cluster without one takes an id no cluster kept
+        if index in chosen:
+            continue
         holding = counts[index]
-        own = sorted((p for p in holding if home[p] == index), key=lambda p: (age.get(p, 0), p))
-        others = sorted(
-            (p for p in holding if home[p] != index),
-            key=lambda p: (-holding[p], age.get(p, 0), p),
-        )
-        keep = next((pid for pid in [*own, *others] if pid not in claimed), None)
+        others = sorted(holding, key=lambda p: (-holding[p], *_age(age, p)))
+        keep = next((pid for pid in others if pid not in claimed), None)
         if keep is None:
             homeless.append(index)
             continue
-        claimed[keep] = index
-        chosen[index] = keep
+        claimed[keep], chosen[index] = index, keep
     for index, new_id in zip(
         homeless, profiles.create_profiles(conn, len(homeless), now), strict=True
     ):
@@ -70,17 +77,58 @@ def _held(cluster: list[int], current: Mapping[int, str]) -> dict[str, int]:
     return held
 
 
-def _homes(clusters: list[list[int]], counts: list[dict[str, int]]) -> dict[str, int]:
-    """For each profile, the cluster holding most of its members (the larger one on a tie)."""
+def _homes(
+    clusters: list[list[int]], counts: list[dict[str, int]], own: list[dict[str, int]]
+) -> dict[str, int]:
+    """For each profile, the cluster holding most of its own members (the larger one on a
+    tie); for a profile none of whose own members is here, most of its members."""
+    home = _most(clusters, counts)
+    home.update(_most(clusters, own))
+    return home
+
+
+def _most(clusters: list[list[int]], counts: list[dict[str, int]]) -> dict[str, int]:
     best: dict[str, tuple[int, int, int]] = {}
     home: dict[str, int] = {}
     for index, held in enumerate(counts):
         rank = (len(clusters[index]), -clusters[index][0]) if clusters[index] else (0, 0)
         for pid, count in held.items():
             score = (count, *rank)
-            if pid not in best or score > best[pid]:
+            if count and (pid not in best or score > best[pid]):
                 best[pid], home[pid] = score, index
     return home
+
+
+def _own_counts(
+    conn: sqlite3.Connection, clusters: list[list[int]], current: Mapping[int, str]
+) -> list[dict[str, int]]:
+    """Per cluster, how many of its records each profile holds as its own: not remembered by
+    an alias that points at that profile (a profile it took over in a merge)."""
+    borrowed = _borrowed(conn, set(current.values()))
+
+    def own(rid: int) -> bool:
+        return rid not in borrowed.get(current.get(rid, ""), ())
+
+    return [_held([rid for rid in cluster if own(rid)], current) for cluster in clusters]
+
+
+def _borrowed(conn: sqlite3.Connection, profile_ids: set[str]) -> dict[str, set[int]]:
+    """For each profile, the records that the aliases pointing at it remember."""
+    found: dict[str, set[int]] = {}
+    for chunk in chunks(sorted(profile_ids)):
+        rows = conn.execute(
+            "SELECT a.profile_id, m.record_id FROM profile_aliases a "
+            "JOIN profile_alias_members m ON m.alias = a.alias "
+            f"WHERE a.profile_id IN ({placeholders(chunk)})",
+            chunk,
+        )
+        for pid, rid in rows:
+            found.setdefault(str(pid), set()).add(int(rid))
+    return found
+
+
+def _age(age: Mapping[str, int], pid: str) -> tuple[int, str]:
+    return age.get(pid, 0), pid
 
 
 def _move_members(

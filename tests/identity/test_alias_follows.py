@@ -58,3 +58,22 @@ def test_an_alias_stays_put_while_its_records_do(store: Store, ingest: Ingest) -
     merged = write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
     ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee", "+1 415 555 0100", T1))
     assert canonical_id(store.conn, ann) == canonical_id(store.conn, cal) == merged.profile_id
+
+
+def test_a_split_leaves_the_surviving_id_with_its_own_records_not_the_larger_part(
+    store: Store, ingest: Ingest
+) -> None:
+    """Ann's profile is older, so it survives the merge with Cal's two records; splitting Ann
+    back out must leave Ann's id with Ann, though Cal's part is larger. It used to stay with
+    the larger part, so a bot holding Ann's id read Cal's orders."""
+    ann, _ = _two_people(ingest, store)
+    cal_shop = RecordKey("shopify", "customer", "3")
+    ingest(shopify_customer(3, "cal.moss@example.com", "Cal", "Moss"))
+    cal = pid(store, CAL)
+    assert pid(store, cal_shop) == cal  # Cal's two records, one profile
+    merged = write(store, merge_profiles, [ann, cal], "tester", NOW, "US")
+    assert merged.profile_id == ann  # the older id survives
+    write(store, split_profile, ann, [ANN], "tester", NOW, "US")
+    assert canonical_id(store.conn, ann) == pid(store, ANN)
+    assert canonical_id(store.conn, cal) == pid(store, CAL) == pid(store, cal_shop)
+    assert pid(store, ANN) != pid(store, CAL)
