@@ -7,11 +7,15 @@ Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from context_service.cli_identity import add_commands as add_identity_commands
@@ -22,7 +26,7 @@ from context_service.errors import ContextServiceError
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
-from context_service.sync import IngestReport, RawPayload, ingest_all
+from context_service.sync import IngestReport, RawPayload, drain_snapshots, ingest_all
 from context_service.wiring import ingest_context
 
 if TYPE_CHECKING:
@@ -39,6 +43,45 @@ DEMO_LINKS = {
     "hubspot_portal_id": "4242424",
     "zendesk_subdomain": "context-demo",
 }
+
+
+class Terminated(SystemExit):
+    """SIGTERM (``timeout``, systemd, ``kill``) stopped a sync or an import. Raised like
+    Ctrl-C's ``KeyboardInterrupt``, so the run is recorded as failed and its snapshot worker
+    is stopped; ``main`` exits with status 143."""
+
+
+@contextlib.contextmanager
+def sigterm_stops_the_run() -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``Terminated`` in the main thread; a second one
+    kills the process at once. Elsewhere than in the main thread, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated("stopped by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def open_for_reading(settings: Settings) -> Store:
+    """The store, with every queued snapshot built first, as ``serve`` does at start-up: a
+    command that prints or hands out snapshots never shows one queued for a rebuild (after an
+    upgrade whose migration queued them, or a run that stopped before building its own)."""
+    store = Store(settings.db)
+    try:
+        if store.conn.execute("SELECT 1 FROM snapshot_queue LIMIT 1").fetchone() is not None:
+            drain_snapshots(store, ingest_context(settings))
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def load_demo(store: Store, settings: Settings, customers: int = 1000) -> IngestReport:
@@ -139,7 +182,7 @@ def _demo_widget_url(settings: Settings) -> str:
 
 def cmd_lookup(args: argparse.Namespace) -> int:
     settings = load_settings()
-    store = Store(settings.db)
+    store = open_for_reading(settings)
     try:
         stored = lookup.by_email(store.conn, args.email)
     except ContextServiceError as exc:
@@ -187,9 +230,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     tasks[stream] = progress.add_task(f"{args.source} {stream}", total=None)
                 progress.advance(tasks[stream], n)
 
-            outcome = run_sync(
-                store, connector, ingest_context(settings), full=args.full, progress=advance
-            )
+            with sigterm_stops_the_run():
+                outcome = run_sync(
+                    store, connector, ingest_context(settings), full=args.full, progress=advance
+                )
     report = outcome.report
     print(
         f"{args.source} {outcome.mode} sync {outcome.status}: {outcome.pages} pages, "
@@ -231,7 +275,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     settings = load_settings()
     store = Store(settings.db)
     try:
-        with _import_progress() as progress:
+        with sigterm_stops_the_run(), _import_progress() as progress:
             task = progress.add_task(f"Importing {os.path.basename(args.file)}", total=None)
             report = import_file(
                 store,
@@ -326,7 +370,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from context_service.export import write_export
+    from context_service.export import read_transaction, write_export
 
     settings = load_settings()
     to_file = args.output not in (None, "-")
@@ -337,16 +381,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
             return 2
-    store = Store(settings.db)
-    try:
-        if not to_file:
-            count = write_export(store.conn, sys.stdout, args.format)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                count = write_export(store.conn, out, args.format)
-    finally:
-        # An export is a read of everyone, also when its reader stopped early (``| head``).
-        record_export(store, settings.audit_retention_days)
+    store = open_for_reading(settings)
+    with read_transaction(store.conn):  # the profiles as at one moment, audit included
+        try:
+            if not to_file:
+                count = write_export(store.conn, sys.stdout, args.format)
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                    count = write_export(store.conn, out, args.format)
+        finally:
+            # An export is a read of everyone, also when its reader stopped early (``| head``).
+            record_export(store, settings.audit_retention_days)
     print(f"exported {count} profiles as {args.format}", file=sys.stderr)
     return 0
 
@@ -428,7 +473,7 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
     from context_service.tools import ToolBox
 
     settings = load_settings()
-    store = Store(settings.db)
+    store = open_for_reading(settings)
     client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     try:
         policy = load_policy(settings.field_policy)
@@ -521,6 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContextServiceError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("error: stopped by SIGTERM (the run is recorded as failed)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except BrokenPipeError:
         # The reader went away (``context-service export | head``): stop quietly, like cat.
         _detach_stdout()

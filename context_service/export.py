@@ -2,7 +2,9 @@
 
 One line (or row) per live profile: its id, its member records (``source``, ``kind``,
 ``external_id``) and the identity section of its materialized snapshot. Profiles are read in
-chunks, so an export of a million profiles holds only one chunk in memory.
+chunks, so an export of a million profiles holds only one chunk in memory, all of them in one
+read transaction: the export is the store as at one moment, even while a sync writes (WAL lets
+it read without holding the writer off).
 
     context-service export --format jsonl > profiles.jsonl
     context-service export --format csv --output profiles.csv
@@ -10,6 +12,7 @@ chunks, so an export of a million profiles holds only one chunk in memory.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sqlite3
 from collections.abc import Iterator
@@ -59,8 +62,28 @@ _decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
 _encode = msgspec.json.Encoder().encode
 
 
+@contextlib.contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Every read of the block sees the store as at one moment (one ``BEGIN`` on ``conn``, an
+    autocommit reader); inside a transaction already, the block joins it."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")  # it only read: ending it any way releases the snapshot
+
+
 def exported_profiles(conn: sqlite3.Connection) -> Iterator[ExportedProfile]:
-    """Every live profile in creation order, with its members and snapshot identity."""
+    """Every live profile in creation order, with its members and snapshot identity, all read
+    in one read transaction (see the module docstring)."""
+    with read_transaction(conn):
+        yield from _chunked_profiles(conn)
+
+
+def _chunked_profiles(conn: sqlite3.Connection) -> Iterator[ExportedProfile]:
     last_rowid = 0
     while True:
         rows = conn.execute(
@@ -82,10 +105,12 @@ def exported_profiles(conn: sqlite3.Connection) -> Iterator[ExportedProfile]:
 
 
 def write_export(conn: sqlite3.Connection, out: TextIO, fmt: Format) -> int:
-    """Write every profile to ``out`` in ``fmt``; return how many were written."""
-    if fmt == "jsonl":
-        return _write_jsonl(conn, out)
-    return _write_csv(conn, out)
+    """Write every profile to ``out`` in ``fmt``, as at one moment; return how many were
+    written."""
+    with read_transaction(conn):  # ended here, also when the writing stops early
+        if fmt == "jsonl":
+            return _write_jsonl(conn, out)
+        return _write_csv(conn, out)
 
 
 def _write_jsonl(conn: sqlite3.Connection, out: TextIO) -> int:

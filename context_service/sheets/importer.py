@@ -2,12 +2,14 @@
 
 Rows stream from the reader, are translated to canonical fields, checked by the same mapper
 the ingest path uses, and go to ``ingest_batch`` a few thousand at a time with snapshot
-rebuilds deferred to one drain at the end. A row that cannot be read or mapped is still stored
+rebuilds deferred to one drain at the end (also when the import stops part-way, for the batches
+it committed). A row that cannot be read or mapped is still stored
 raw (with its reason) and is listed in the report with its line; nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -44,6 +46,8 @@ from context_service.sync import (
     ingest_batch,
     utc_now,
 )
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000
 
@@ -235,7 +239,8 @@ def import_file(
     """Import every row of ``path`` as records of ``source``; see the module docstring.
 
     Raises ``UnreadableFile`` or ``ColumnMappingError`` on a fatal problem (rows already
-    committed stay; importing again after the fix changes only what is new).
+    committed stay, and their snapshots are built before it is raised; importing again after
+    the fix changes only what is new).
     """
     check_source_name(source)
     started = time.perf_counter()
@@ -289,28 +294,59 @@ def _run(
     batch_rows: int,
     progress: Progress | None,
 ) -> None:
-    batch: list[RawPayload] = []
-    rows = 0
     flusher = _Flusher(store, ctx, report, sheet, progress)
     try:
-        for raw in sheet.rows():
-            payloads, reason = converter.payloads(raw)
-            batch.extend(payloads)
-            rows += 1
-            report.rows_read += 1
-            if reason is not None:
-                report.rows_rejected += 1
-                report.rejections.append(RowRejection(raw.line, reason))
-            if rows >= batch_rows:
-                flusher.flush(batch)
-                converter.premapped.clear()
-                batch, rows = [], 0
-        flusher.flush(batch)
-        converter.premapped.clear()
+        try:
+            _ingest_rows(sheet, converter, flusher, report, batch_rows)
+        except (Exception, KeyboardInterrupt):
+            _build_committed(store, ctx, flusher.background)
+            raise
         report.rows_imported = report.rows_read - report.rows_rejected
         report.profiles_rebuilt = drain_snapshots(store, ctx, background=flusher.background)
     finally:
         flusher.close()
+
+
+def _ingest_rows(
+    sheet: Sheet,
+    converter: _RowConverter,
+    flusher: _Flusher,
+    report: ImportReport,
+    batch_rows: int,
+) -> None:
+    """Read every row and ingest them ``batch_rows`` at a time (one transaction per batch)."""
+    batch: list[RawPayload] = []
+    rows = 0
+    for raw in sheet.rows():
+        payloads, reason = converter.payloads(raw)
+        batch.extend(payloads)
+        rows += 1
+        report.rows_read += 1
+        if reason is not None:
+            report.rows_rejected += 1
+            report.rejections.append(RowRejection(raw.line, reason))
+        if rows >= batch_rows:
+            flusher.flush(batch)
+            converter.premapped.clear()
+            batch, rows = [], 0
+    flusher.flush(batch)
+    converter.premapped.clear()
+
+
+def _build_committed(
+    store: Store, ctx: IngestContext, background: BackgroundSnapshots | None
+) -> None:
+    """After a fatal error or Ctrl-C: build the snapshots of the batches committed so far (as
+    a failed sync does), so their profiles can be served. When that fails too (or a second
+    Ctrl-C stops it), they stay queued for the next drain, and the first error is the one
+    that propagates."""
+    try:
+        drain_snapshots(store, ctx, background=background)
+    except BaseException:
+        log.warning(
+            "the snapshots of the rows imported so far stay queued: building them failed",
+            exc_info=True,
+        )
 
 
 class _Flusher:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import sqlite3
+import threading
 import time
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -158,11 +160,31 @@ _worker = _Worker()
 
 
 def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
+    _exit_with_parent()
     uri = Path(db_path).resolve().as_uri() + "?mode=ro"  # quotes ?, # and % in the path
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-65536")
     _worker.conn, _worker.links, _worker.region = conn, links, region
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started it is gone.
+
+    A caller killed by SIGTERM or SIGKILL never shuts its pool down, and the worker would wait
+    on its task queue forever (re-parented to init), holding the database open. A daemon
+    thread waits on the parent's sentinel, which becomes ready when the parent exits.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by a pool (a test calling the initializer directly)
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(0)  # nothing of the worker's needs saving: it only reads
+
+    threading.Thread(target=watch, name="snapshot-worker-parent-watch", daemon=True).start()
 
 
 def _build(profile_ids: list[str], now: str) -> list[StoredSnapshot]:
