@@ -26,7 +26,7 @@ from context_service.api.erasure import ROUTES as ERASURE_ROUTES
 from context_service.api.escalations import create_escalation
 from context_service.api.guarded_tools import GuardedToolBox
 from context_service.api.keys import ROUTES as KEY_ROUTES
-from context_service.api.params import strict_query
+from context_service.api.params import strict_asgi_query, strict_query
 from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem, utf8_query
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
@@ -99,8 +99,9 @@ def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | 
 
 
 def _protected_routes() -> Router:
-    """Everything but ``/health`` and signed webhooks needs an API key; a query parameter the
-    route does not take, or one given twice, is a 400 (``params.strict_query``)."""
+    """Everything but ``/health``, ``/widget`` (a signed link) and signed webhooks needs an API
+    key; a query parameter the route does not take, or one given twice, is a 400
+    (``params.strict_query``; ``/mcp`` and ``/schema``, mounted in ``create_app``, check it too)."""
     return Router(
         "/",
         route_handlers=[
@@ -190,7 +191,7 @@ def create_app(
             receive_webhook,
             get_widget,
             _protected_routes(),
-            mcp_route(mcp_http),
+            mcp_route(strict_asgi_query(mcp_http)),
         ],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
@@ -212,6 +213,7 @@ def create_app(
                 route_handlers=[],
                 guards=[require_api_key],
                 opt={"scope": AUTHENTICATED},
+                before_request=strict_query,
                 after_request=schema_not_found,
             ),
         ),

@@ -6,18 +6,22 @@ the first saw another customer), and a misspelt ``audiance=chatbot`` silently re
 snapshot instead of the chatbot's masked one. ``strict_query``, a ``before_request`` hook of the
 key-protected routes (it runs after the key guard, so only a caller with a key learns about
 parameters), answers 400 for both, naming the parameter, as ``POST /v1/context/lookup`` does
-for an unknown field.
+for an unknown field. Litestar runs no ``before_request`` hook for an ASGI mount (``/mcp``), so
+``strict_asgi_query`` wraps the mounted app in the same check; the OpenAPI router (``/schema``)
+takes the hook like the others.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Request
-from litestar.constants import RESERVED_KWARGS
+from litestar.constants import RESERVED_KWARGS, SKIP_VALIDATION_NAMES
 from litestar.enums import ParamType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg, PathParameter
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from context_service.errors import ContextServiceError
 
@@ -35,7 +39,9 @@ def declared_query(handler: BaseRouteHandler, path_params: set[str]) -> frozense
     names = set()
     for name, field in handler.parsed_fn_signature.parameters.items():
         kwarg = field.kwarg_definition
-        if name in RESERVED_KWARGS or name in dependencies or name in path_params:
+        if name in RESERVED_KWARGS or name in SKIP_VALIDATION_NAMES:
+            continue  # ``request``, ``data``, an ASGI handler's ``scope``, ``receive``, ``send``
+        if name in dependencies or name in path_params:
             continue
         if isinstance(kwarg, (BodyKwarg, DependencyKwarg, PathParameter)):
             continue
@@ -78,6 +84,22 @@ async def strict_query(request: Request[Any, Any, Any]) -> None:
                 for name in repeated[:10]
             ],
         )
+
+
+def strict_asgi_query(app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIApp:
+    """``app`` (mounted by an ASGI route handler; any ASGI callable, Starlette's included)
+    behind ``strict_query``.
+
+    The handler's own parameters are ``scope``, ``receive`` and ``send``, so every query
+    parameter is unknown: 400 before ``app`` sees the request. The route's guards have run by
+    then, as for the hook.
+    """
+
+    async def checked(scope: Scope, receive: Receive, send: Send) -> None:
+        await strict_query(Request(scope, receive))
+        await app(scope, receive, send)
+
+    return checked
 
 
 def _names(names: list[str]) -> str:
