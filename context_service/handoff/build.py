@@ -21,15 +21,15 @@ import msgspec
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
 from context_service.handoff import intent
-from context_service.models import Signal, Snapshot
+from context_service.models import Signal, Snapshot, Ticket
 from context_service.snapshot.quoting import quoted
 from context_service.snapshot.redaction import redact_payment_numbers
+from context_service.snapshot.signals import OPEN_TICKET_STATUSES
 
 Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]
 _CUSTOMER_ROLES = frozenset({"customer", "user"})
 _BOT_ROLES = frozenset({"bot", "assistant"})
-_OPEN = frozenset({"new", "open", "pending"})
 # The built-in ``escalation`` audience rule (nothing hidden, contacts in full): the view of a
 # caller that passes none. Every request path passes the view of its key.
 DEFAULT_VIEW = FieldPolicy().view("escalation", None)
@@ -85,8 +85,7 @@ def build_handoff(
     bot = [t.text for t in transcript if t.role in _BOT_ROLES]
     found = intent.topics([*said, reason])
     priority, why = _priority(snap.signals, [*said, reason], snap, view)
-    tickets = snap.support.tickets if view.shows("support.tickets") else []
-    open_ticket = next((t.external_id for t in tickets if t.status in _OPEN), None)
+    open_ticket = next((t.external_id for t in _open_tickets(snap, view)), None)
     return Handoff(
         who=who,
         wants=_wants(said, reason),
@@ -99,6 +98,14 @@ def build_handoff(
         priority_why=why,
         open_ticket=open_ticket,
     )
+
+
+def _open_tickets(snap: Snapshot, view: View) -> list[Ticket]:
+    """The unsolved tickets the view shows (Zendesk new, open, pending and hold, as the
+    snapshot counts them), in the snapshot's order."""
+    if not view.shows("support.tickets"):
+        return []
+    return [t for t in snap.support.tickets if t.status in OPEN_TICKET_STATUSES]
 
 
 def _clip(text: str, limit: int = 240) -> str:
@@ -160,8 +167,7 @@ def _priority(
         )
     if intent.is_upset(texts):
         why.append("customer sounds frustrated or is writing again")
-    tickets = snap.support.tickets if view.shows("support.tickets") else []
-    if any(t.priority in {"high", "urgent"} for t in tickets if t.status != "solved"):
+    if any(t.priority in {"high", "urgent"} for t in _open_tickets(snap, view)):
         why.append("an open ticket is marked high priority")
     if why:
         return "high", why

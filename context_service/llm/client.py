@@ -1,11 +1,25 @@
 """A small client for any OpenAI-compatible chat-completions endpoint, through the ``openai`` SDK.
 
-Every failure (timeout, connection error, HTTP error, a response without text) becomes one
-``LlmFailed`` with a short reason, so callers fall back to the deterministic text and say why.
-The API key is never logged and never part of an error message.
+Every failure (timeout, connection error, HTTP error, a response without text, a malformed
+response the SDK cannot parse) becomes one ``LlmFailed`` with a short reason, so callers fall
+back to the deterministic text and say why. The API key is never logged and never part of an
+error message.
+
+An answer is usable only when it is whole: one cut off at ``max_tokens`` (``finish_reason``
+``length``) or far longer than ``max_tokens`` allows (a server that ignores the limit) is a
+failure, so it is neither served nor cached.
+
+``timeout_s`` is a deadline for the whole call, not for each read: the call runs on a worker
+thread and the caller stops waiting once the deadline passes. The worker reads the body
+against the same deadline and closes the response when it passes, so a server that trickles
+its answer holds the connection at most one read timeout longer.
 """
 
 from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
 
 import httpx2
 import openai
@@ -13,6 +27,11 @@ import openai
 from context_service.errors import ContextServiceError
 
 DEFAULT_TIMEOUT_S = 10.0
+# About four characters make a token; twice that is the most a whole answer may hold.
+CHARS_PER_TOKEN = 8
+# The most bytes a JSON escape spends on one character (a surrogate pair, ``\ud83d\ude00``).
+_JSON_BYTES_PER_CHAR = 12
+_BODY_OVERHEAD_BYTES = 64 * 1024
 
 
 class LlmFailed(ContextServiceError):
@@ -39,6 +58,7 @@ class LlmClient:
         http_client: httpx2.Client | None = None,
     ) -> None:
         self.model = model
+        self.timeout_s = timeout_s
         self._client = openai.OpenAI(
             base_url=base_url,
             api_key=api_key,
@@ -48,9 +68,37 @@ class LlmClient:
         )
 
     def complete(self, system: str, user: str, max_tokens: int = 500) -> str:
-        """The model's answer to one system + user message pair, or ``LlmFailed``."""
+        """The model's answer to one system + user message pair, or ``LlmFailed``.
+
+        Raises ``LlmFailed("timeout ...")`` once ``timeout_s`` has passed since the call began,
+        however the server sends its answer.
+        """
+        deadline = time.monotonic() + self.timeout_s
+        outcome: list[str | LlmFailed] = []
+
+        def work() -> None:
+            try:
+                outcome.append(self._answer(system, user, max_tokens, deadline))
+            except LlmFailed as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=work, name="llm-call", daemon=True)
+        worker.start()
+        worker.join(max(deadline - time.monotonic(), 0.0))
+        if not outcome:
+            raise LlmFailed(f"timeout: no whole answer within {self.timeout_s:g} s")
+        if isinstance(outcome[0], LlmFailed):
+            raise outcome[0]
+        return outcome[0]
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._client.close()
+
+    def _answer(self, system: str, user: str, max_tokens: int, deadline: float) -> str:
+        """One request, its body read against ``deadline``; every failure as ``LlmFailed``."""
         try:
-            response = self._client.chat.completions.create(
+            with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
                 messages=[
                     {"role": "system", "content": system},
@@ -58,28 +106,64 @@ class LlmClient:
                 ],
                 max_tokens=max_tokens,
                 temperature=0,
-            )
-        except openai.APITimeoutError as exc:
+            ) as response:
+                http = response.http_response
+                if isinstance(http.stream, httpx2.SyncByteStream):
+                    limit = _BODY_OVERHEAD_BYTES + _JSON_BYTES_PER_CHAR * _max_chars(max_tokens)
+                    http.stream = _Bounded(http.stream, deadline, limit)
+                parsed: object = response.parse()
+            return _text_of(parsed, max_tokens)
+        except LlmFailed:
+            raise
+        except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
             raise LlmFailed("timeout") from exc
         except openai.APIStatusError as exc:
             raise LlmFailed(f"HTTP {exc.status_code} from the LLM endpoint") from exc
-        except openai.APIConnectionError as exc:
+        except (openai.APIConnectionError, httpx2.NetworkError) as exc:
             raise LlmFailed("cannot reach the LLM endpoint") from exc
-        except (openai.OpenAIError, ValueError, TypeError) as exc:
+        except Exception as exc:  # any other SDK or parse failure (RecursionError...): fall back
             raise LlmFailed(f"unusable LLM response ({type(exc).__name__})") from exc
-        return _text_of(response)
+
+
+class _Bounded(httpx2.SyncByteStream):
+    """A response body that stops (``LlmFailed``) past a deadline or a size limit."""
+
+    def __init__(self, stream: httpx2.SyncByteStream, deadline: float, limit: int) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._limit = limit
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self._stream:
+            size += len(chunk)
+            if time.monotonic() > self._deadline:
+                raise LlmFailed("timeout while the LLM answer was arriving")
+            if size > self._limit:
+                raise LlmFailed("the LLM answer is far longer than max_tokens allows")
+            yield chunk
 
     def close(self) -> None:
-        """Release the HTTP connections."""
-        self._client.close()
+        """Close the underlying stream (and with it the connection)."""
+        self._stream.close()
 
 
-def _text_of(response: object) -> str:
+def _max_chars(max_tokens: int) -> int:
+    """The longest answer ``max_tokens`` can honestly produce, in characters."""
+    return CHARS_PER_TOKEN * max_tokens
+
+
+def _text_of(response: object, max_tokens: int) -> str:
+    """The answer's text, if it is whole: not empty, not cut off, not runaway."""
     choices = getattr(response, "choices", None)
     if not isinstance(choices, list) or not choices:
         raise LlmFailed("the LLM answered without choices")
+    if getattr(choices[0], "finish_reason", None) == "length":
+        raise LlmFailed("the LLM answer was cut off at max_tokens")
     message = getattr(choices[0], "message", None)
     content = getattr(message, "content", None)
     if not isinstance(content, str) or not content.strip():
         raise LlmFailed("the LLM answered with empty text")
+    if len(content) > _max_chars(max_tokens):
+        raise LlmFailed("the LLM answer is far longer than max_tokens allows")
     return content.strip()

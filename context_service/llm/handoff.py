@@ -1,4 +1,8 @@
-"""The LLM version of an escalation handoff, with the deterministic one as its fallback."""
+"""The LLM version of an escalation handoff, with the deterministic one as its fallback.
+
+Card and bank account numbers a customer typed into the chat (or the bot put into its reason)
+are removed before anything is sent to the LLM endpoint (``snapshot.redaction``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from context_service.handoff import Turn
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
 from context_service.models import Snapshot
+from context_service.snapshot.redaction import redact_payment_numbers
 
 log = logging.getLogger("context_service.llm")
 HANDOFF_PROMPT = "escalation_handoff"
@@ -17,9 +22,13 @@ _CONTEXT_TOKENS = 1200
 
 
 def transcript_block(transcript: list[Turn]) -> str:
-    """The transcript as one JSON line per turn (customer text stays a JSON string)."""
+    """The transcript as one JSON line per turn (customer text stays a JSON string), with
+    payment numbers removed from each turn's text."""
     return "\n".join(
-        json.dumps({"role": t.role, "at": t.at, "text": t.text}, ensure_ascii=False)
+        json.dumps(
+            {"role": t.role, "at": t.at, "text": redact_payment_numbers(t.text)},
+            ensure_ascii=False,
+        )
         for t in transcript
     )
 
@@ -38,7 +47,7 @@ def llm_handoff(
     prompt = latest(HANDOFF_PROMPT)
     context = build_context(snap, ContextRequest("escalation", "text", _CONTEXT_TOKENS), view).body
     system, user = prompt.render(
-        reason=fence("reason given by the bot", reason),
+        reason=fence("reason given by the bot", redact_payment_numbers(reason)),
         context=fence("customer context", context),
         transcript=fence("conversation transcript, customer-written", transcript_block(transcript)),
     )

@@ -81,11 +81,17 @@ def _billing(billing: BillingSection) -> str | None:
 
 
 def _crm(crm: CrmSection) -> str | None:
+    """Stage, owner and open deals, each only when the section has it (an audience's summary
+    empties the fields its view hides, and says nothing about them)."""
     if not (crm.lifecycle_stage or crm.deals):
         return None
-    open_deals = sum(1 for d in crm.deals if d.status == "open")
-    owner = f", owner {crm.owner}" if crm.owner else ""
-    return f"CRM: {crm.lifecycle_stage or 'no stage'}{owner}, {open_deals} open deal(s)."
+    parts = [crm.lifecycle_stage] if crm.lifecycle_stage else []
+    if crm.owner:
+        parts.append(f"owner {crm.owner}")
+    if crm.deals:
+        open_deals = sum(1 for d in crm.deals if d.status == "open")
+        parts.append(f"{open_deals} open deal(s)")
+    return "CRM: " + ", ".join(parts) + "."
 
 
 def _support(support: SupportSection) -> str | None:
