@@ -15,7 +15,10 @@ brings it back; other deletions leave a deleted tombstone. A merge refetches the
 survived it and tombstones every other id it names: contact and company merges now create a
 new record (``newObjectId``) into which both the primary and the merged records go
 (developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies), so
-the survivor is ``newObjectId`` when the event carries one, else ``primaryObjectId``. HubSpot
+the survivor is ``newObjectId`` when the event carries one, else ``primaryObjectId``. Within a
+batch the last event about a record decides, with two exceptions: an erasure is final (a later
+event about the record cannot undo the person's request), and a record merged away stays
+merged (HubSpot goes on sending events about a merged-away id; they refetch the survivor). HubSpot
 says ``eventId`` is not guaranteed unique, so each event's dedup id adds a digest of what
 identifies the change.
 """
@@ -193,11 +196,14 @@ def _required_id(event: Event, value: int | str | None, field: str) -> str:
 
 
 class _Collected:
-    """What a batch asks for per record; a later event about a record overrides an earlier one."""
+    """What a batch asks for per record; a later event about a record overrides an earlier one,
+    except that an erasure is never overridden and a record merged away is never refetched (its
+    survivor is)."""
 
     def __init__(self) -> None:
         self.actions: dict[tuple[str, str], VendorObject | str] = {}
         self.removed_at: dict[tuple[str, str], str] = {}
+        self.merged_into: dict[tuple[str, str], str] = {}  # merged away in this batch -> survivor
 
     def add(self, event: Event) -> None:
         prefix, _, action = event.subscription_type.partition(".")
@@ -221,7 +227,7 @@ class _Collected:
             # "company.associationChange: BlorgCorp -> Sam"
             # (developers.hubspot.com/changelog/bugfix-webhook-associationchanges).
             target = event.object_id if event.object_id is not None else event.from_object_id
-            self._set((kind, _required_id(event, target, "objectId")), "refetch")
+            self._set(self._survivor((kind, _required_id(event, target, "objectId"))), "refetch")
 
     def of(self, wanted: str) -> list[tuple[str, str]]:
         """The records whose last action is ``wanted`` (``refetch`` or ``erase``)."""
@@ -236,8 +242,21 @@ class _Collected:
         return [action for action in self.actions.values() if isinstance(action, VendorObject)]
 
     def _set(self, key: tuple[str, str], action: VendorObject | str) -> None:
+        """Make ``action`` what the batch asks for ``key``, unless it asks to erase it: an
+        erasure wins over any other event about the record, earlier or later."""
+        if self.actions.get(key) == "erase":
+            return
         self.actions.pop(key, None)
         self.actions[key] = action
+
+    def _survivor(self, key: tuple[str, str]) -> tuple[str, str]:
+        """The record ``key`` now is: the one it was merged into earlier in the batch (after
+        any further merges), else ``key`` itself."""
+        seen = {key}
+        while (into := self.merged_into.get(key)) is not None and (key[0], into) not in seen:
+            key = (key[0], into)
+            seen.add(key)
+        return key
 
     def _merge(self, kind: str, event: Event) -> None:
         """Refetch the merge's survivor; tombstone the primary (when replaced) and the merged."""
@@ -249,12 +268,14 @@ class _Collected:
         if event.new_object_id is not None and str(event.new_object_id).strip():
             survivor = _required_id(event, event.new_object_id, "newObjectId")
         self._set((kind, survivor), "refetch")
+        self.merged_into.pop((kind, survivor), None)  # alive again, if merged away before
         merged = [
             _required_id(event, value, "mergedObjectIds") for value in event.merged_object_ids
         ]
         for gone in dict.fromkeys([primary_id, *merged]):
             if gone != survivor:  # the survivor lives on, even if listed among the merged
                 self._tombstone(kind, gone, event, merged_into=survivor)
+                self.merged_into[(kind, gone)] = survivor
 
     def _tombstone(
         self, kind: str, external_id: str, event: Event, merged_into: str | None = None
@@ -277,7 +298,9 @@ def parse_delivery(raw_body: bytes) -> Delivery:
     """A verified body as a ``Delivery``: one dedup id per event, refetches, erasures, tombstones.
 
     Events are taken in ``occurredAt`` order (HubSpot does not order a batch), and the last event
-    about a record decides: a contact deleted and then restored is refetched, not erased.
+    about a record decides: a contact deleted and then restored is refetched, not removed. Two
+    exceptions: a privacy deletion stays an erasure whatever follows it, and an event about a
+    record merged away earlier in the batch refetches the record it was merged into.
     """
     events, problems = decode_events(raw_body)
     collected = _Collected()
