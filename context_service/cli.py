@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_records import add_commands as add_record_commands
-from context_service.cli_trust import access_request_line, record_export
+from context_service.cli_trust import access_request_line, record_export, record_reads
 from context_service.cli_trust import add_commands as add_trust_commands
 from context_service.errors import ContextServiceError
 from context_service.settings import Settings, load_settings, to_environ
@@ -216,11 +216,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
         connector = build_connectors(settings, client).get(args.source)
         if connector is None:
-            print(
-                f"error: {args.source} is not configured; see 'Connecting sources' in the "
-                "README for the settings it needs",
-                file=sys.stderr,
-            )
+            print(f"error: {_not_configured(settings, args.source)}", file=sys.stderr)
             return 2
         with _progress() as progress:
             tasks: dict[str, Any] = {}
@@ -252,6 +248,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if outcome.status == "ok" else 1
+
+
+def _not_configured(settings: Settings, source: str) -> str:
+    """Why ``source`` cannot sync: the settings it still needs, by name."""
+    from context_service.wiring import missing_sync_settings
+
+    missing = missing_sync_settings(settings, source)
+    unset = f": set {', '.join(missing)}" if missing else ""
+    return (
+        f"{source} is not configured{unset}; see 'Connecting sources' in the README for "
+        "the settings it needs"
+    )
 
 
 def _progress() -> Any:
@@ -318,11 +326,12 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         f"imported {report.path}{sheet} as source {report.source!r}: {report.rows_read} rows in "
         f"{report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s): "
         f"{report.rows_imported} imported, {report.rows_rejected} rejected, "
-        f"{report.blank_rows} blank rows skipped"
+        f"{report.rows_suppressed} suppressed as erased, {report.blank_rows} blank rows skipped"
     )
     print(
         f"records: {rec.inserted} new, {rec.updated} updated, {rec.unchanged} unchanged, "
-        f"{rec.stale} stale; {report.profiles_rebuilt} profile snapshots rebuilt"
+        f"{rec.stale} stale, {rec.suppressed} suppressed as erased; "
+        f"{report.profiles_rebuilt} profile snapshots rebuilt"
     )
     if report.ignored_columns:
         print(
@@ -435,23 +444,27 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_widget_url(args: argparse.Namespace) -> int:
-    """Print a signed, short-lived sidebar widget link for one customer."""
+    """Print a signed, short-lived sidebar widget link for one customer; the minting is
+    recorded in the read audit (``cli``, channel ``widget-link``), as the API records it."""
     import time
 
     from context_service.tools import CustomerRef, find_stored
+    from context_service.trust import Read
     from context_service.widget import signed_url, signing_key
 
     settings = load_settings()
     lookup = {k: v for k, v in (("email", args.email), ("phone", args.phone)) if v}
+    key = signing_key(settings.widget_secret, settings.api_keys)  # no read if it cannot sign
     store = Store(settings.db)
     try:
-        find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
+        stored = find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
+        read = Read("cli", stored.profile_id, "sidebar", True, "widget-link")
+        record_reads(store, settings.audit_retention_days, [read])
     except ContextServiceError:
         _hint_if_empty(store, settings)
         raise
     finally:
         store.close()
-    key = signing_key(settings.widget_secret, settings.api_keys)
     base = args.base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
     ttl = args.ttl or settings.widget_ttl_seconds
     print(signed_url(base, lookup, key, int(time.time()) + ttl))
@@ -462,15 +475,16 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
     """Serve the tools over MCP on stdio until the client closes it.
 
     Whoever starts this process can read the database file, so it runs as a trusted local
-    caller (like ``lookup``): the audience rules of ``CONTEXT_SERVICE_FIELD_POLICY`` apply, and
-    escalation notes go to Zendesk when it is configured.
+    caller (like ``lookup``): the audience rules of ``CONTEXT_SERVICE_FIELD_POLICY`` apply,
+    escalation notes go to Zendesk when it is configured, and every answered call is recorded
+    in the read audit as ``mcp-stdio``.
     """
     import httpx
 
     from context_service.api.app import build_note_poster
     from context_service.audience import load_policy
+    from context_service.cli_trust import AuditedToolBox
     from context_service.mcp_server import build_mcp_server
-    from context_service.tools import ToolBox
 
     settings = load_settings()
     store = open_for_reading(settings)
@@ -478,7 +492,14 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
     try:
         policy = load_policy(settings.field_policy)
         notes = build_note_poster(settings, client)
-        toolbox = ToolBox(store.conn, settings.default_region, policy, notes)
+        toolbox = AuditedToolBox(
+            store,
+            settings.default_region,
+            policy,
+            notes,
+            who="mcp-stdio",
+            retention_days=settings.audit_retention_days,
+        )
         build_mcp_server(toolbox).run("stdio")
     finally:
         client.close()

@@ -6,6 +6,8 @@ for good (see ``trust.erasure``); ``audit`` lists recorded reads; ``data-request
 people's requests for their data that a vendor passed on (Shopify ``customers/data_request``),
 with the profile to export, writes one's answer to a file and marks one answered; ``doctor``
 checks the configuration and prints what is wrong in plain words, never a secret.
+``record_reads`` and ``AuditedToolBox`` put the reads of local callers (exports, widget links,
+``context-service mcp``) in the read audit, as the HTTP app does for API keys.
 """
 
 from __future__ import annotations
@@ -14,16 +16,21 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
+from context_service.handoff import NotePoster
 from context_service.settings import load_settings
 from context_service.store import Store, access_requests
 from context_service.sync import utc_now
 from context_service.sync.status import open_access_requests
+from context_service.tools import ToolBox, find_stored, tool_named
+from context_service.tools.service import decode_arguments
 from context_service.trust import (
     SCOPES,
     KeySpec,
@@ -152,12 +159,67 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def record_reads(store: Store, retention_days: int, reads: Iterable[Read]) -> None:
+    """Write these reads of a local caller to the read audit now (no buffer: a command ends)."""
+    ReadAudit(store, retention_days, time.time).record(reads)
+
+
 def record_export(store: Store, retention_days: int) -> None:
     """Record a CLI export as a read of every profile it wrote."""
     ids = [str(r[0]) for r in store.conn.execute("SELECT id FROM profiles")]
-    ReadAudit(store, retention_days, time.time).record(
-        Read("cli", profile_id, "full", True, "export") for profile_id in ids
+    record_reads(
+        store,
+        retention_days,
+        (Read("cli", profile_id, "full", True, "export") for profile_id in ids),
     )
+
+
+_TOOL_AUDIENCE = {"create_escalation": "escalation"}  # the others answer for the chatbot
+
+
+class AuditedToolBox(ToolBox):
+    """The tools for a trusted local caller (``context-service mcp`` over stdio): each answered
+    call is recorded in the read audit as ``who``, with the channel ``tool:<name>``, as
+    ``api.guarded_tools.GuardedToolBox`` records the calls of an API key."""
+
+    def __init__(
+        self,
+        store: Store,
+        region: str,
+        policy: FieldPolicy | None = None,
+        notes: NotePoster | None = None,
+        *,
+        who: str,
+        retention_days: int,
+    ) -> None:
+        super().__init__(store.conn, region, policy, notes)
+        self.store, self.who, self.retention_days = store, who, retention_days
+
+    def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
+        """Run tool ``name``, then record the read of each profile it answered about."""
+        result = super().call(name, arguments, key)
+        audience = _TOOL_AUDIENCE.get(name, "chatbot")
+        reads = [
+            Read(self.who, profile_id, audience, True, f"tool:{name}")
+            for profile_id in self._profiles_read(name, arguments, result)
+        ]
+        record_reads(self.store, self.retention_days, reads)
+        return result
+
+    def _profiles_read(
+        self, name: str, arguments: Mapping[str, Any] | None, result: str
+    ) -> list[str]:
+        """The profiles a successful call showed: the matches of ``find_customer``, else the
+        one customer its arguments name."""
+        if name == "find_customer":
+            matches = msgspec.json.decode(result)
+            return [
+                str(m["profile_id"]) for m in matches if isinstance(m, dict) and "profile_id" in m
+            ]
+        spec = tool_named(name)
+        if spec is None:  # the call above has raised already
+            return []
+        return [find_stored(self.conn, decode_arguments(spec, arguments), self.region).profile_id]
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
@@ -216,9 +278,12 @@ def export_request(store: Store, number: int, out: Path | None, retention_days: 
 
 def cmd_data_requests(args: argparse.Namespace) -> int:
     """List the open requests for a person's data, write one's answer (``--export N``), or mark
-    one answered (``--answered N``)."""
+    one answered (``--answered N``). An export builds the queued snapshots first
+    (``cli.open_for_reading``), so the snapshot it writes is the current one."""
+    from context_service.cli import open_for_reading
+
     settings = load_settings()
-    store = Store(settings.db)
+    store = open_for_reading(settings) if args.export is not None else Store(settings.db)
     try:
         if args.export is not None:
             return export_request(store, args.export, args.out, settings.audit_retention_days)

@@ -221,10 +221,12 @@ def check_identity(settings: Settings) -> Iterator[Finding]:
 def check_misc(settings: Settings) -> Iterator[Finding]:
     """Settings that work but weaken something."""
     if not settings.widget_secret and not any(settings.api_keys):
+        # ``widget.signing_key``: the secret, else the first bootstrap key; never a scoped key.
         yield Finding(
             "problem",
-            "CONTEXT_SERVICE_WIDGET_SECRET is not set and no API key is configured: widget "
-            "links cannot be signed (POST /v1/widget/url answers 503); set the secret",
+            "no CONTEXT_SERVICE_WIDGET_SECRET and no CONTEXT_SERVICE_API_KEYS: widget links "
+            "cannot be signed (scoped keys do not sign them; POST /v1/widget/url and GET "
+            "/widget answer 503); set CONTEXT_SERVICE_WIDGET_SECRET",
         )
     elif not settings.widget_secret:
         yield Finding(

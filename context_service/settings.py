@@ -5,11 +5,13 @@ and everything below it; nothing reads the environment at import time.
 
 Precedence, highest first: environment variables, the TOML file named by
 ``CONTEXT_SERVICE_CONFIG``, the defaults below. In TOML use the field names without the prefix
-(``db = "context.db"``, ``api_keys = ["..."]``).
+(``db = "context.db"``, ``api_keys = ["..."]``). An unknown name is an error in either place
+(a misspelt ``CONTEXT_SERVICE_DBB`` must not leave ``./context.db`` in use without a word).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -21,6 +23,7 @@ import msgspec
 from context_service.errors import ConfigurationError
 
 ENV_PREFIX = "CONTEXT_SERVICE_"
+CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"  # names the TOML file; the one variable not a setting
 # Helpdesk origins allowed to embed the sidebar widget by default (CSP frame-ancestors).
 WIDGET_FRAME_ANCESTORS = (
     "'self'",
@@ -142,6 +145,26 @@ def setting_names() -> list[str]:
     return [ENV_PREFIX + name.upper() for name in Settings.__struct_fields__]
 
 
+def check_env_names(environ: Mapping[str, str]) -> None:
+    """Raise ``ConfigurationError`` naming every ``CONTEXT_SERVICE_*`` variable that is no
+    setting (nor ``CONTEXT_SERVICE_CONFIG``), with the likely intended name when one is close."""
+    known = [*setting_names(), CONFIG_VARIABLE]
+    unknown = sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in known)
+    if unknown:
+        raise ConfigurationError(
+            "unknown setting(s) in the environment: "
+            + "; ".join(_with_hint(name, known) for name in unknown)
+            + " (see 'Settings' in the README)"
+        )
+
+
+def _with_hint(name: str, known: list[str]) -> str:
+    """``name``, and the known name it is closest to, compared without the shared prefix."""
+    size = len(ENV_PREFIX)
+    close = difflib.get_close_matches(name[size:], [k[size:] for k in known], n=1, cutoff=0.7)
+    return f"{name} (did you mean {ENV_PREFIX}{close[0]}?)" if close else name
+
+
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in Settings.__struct_fields__:
@@ -176,8 +199,9 @@ def _from_toml(path: Path) -> dict[str, Any]:
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build settings from the environment (default ``os.environ``), the TOML file and overrides."""
     env = os.environ if environ is None else environ
+    check_env_names(env)
     values: dict[str, Any] = {}
-    config_path = env.get(ENV_PREFIX + "CONFIG")
+    config_path = env.get(CONFIG_VARIABLE)
     if config_path:
         values.update(_from_toml(Path(config_path)))
     values.update(_from_env(env))

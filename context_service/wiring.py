@@ -13,7 +13,7 @@ import httpx
 
 from context_service.identity.pairs import Thresholds
 from context_service.models import Connector
-from context_service.settings import Settings
+from context_service.settings import ENV_PREFIX, Settings
 from context_service.sheets import WithSheetSources
 from context_service.snapshot.links import DashboardLinks
 from context_service.sync import IngestContext
@@ -52,6 +52,22 @@ def configured_sources(settings: Settings) -> list[str]:
     if settings.zendesk_subdomain and (zendesk_credentials or settings.zendesk_webhook_secret):
         found.append("zendesk")
     return found
+
+
+# The settings each source needs to sync from its API (webhooks alone need fewer).
+SYNC_SETTINGS = {
+    "shopify": ("shopify_shop", "shopify_access_token"),
+    "stripe": ("stripe_api_key",),
+    "hubspot": ("hubspot_access_token",),
+    "zendesk": ("zendesk_subdomain", "zendesk_email", "zendesk_api_token"),
+}
+
+
+def missing_sync_settings(settings: Settings, source: str) -> list[str]:
+    """The ``CONTEXT_SERVICE_*`` variables still unset that ``source`` needs to sync from its
+    API (``SYNC_SETTINGS``); empty when it has them all, or is no source that syncs."""
+    needed = SYNC_SETTINGS.get(source, ())
+    return [ENV_PREFIX + name.upper() for name in needed if not getattr(settings, name)]
 
 
 def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:

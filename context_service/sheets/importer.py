@@ -5,6 +5,9 @@ the ingest path uses, and go to ``ingest_batch`` a few thousand at a time with s
 rebuilds deferred to one drain at the end (also when the import stops part-way, for the batches
 it committed). A row that cannot be read or mapped is still stored
 raw (with its reason) and is listed in the report with its line; nothing is dropped silently.
+A row about an erased person is skipped, as every ingest path skips it, and counted as
+``rows_suppressed``. Imported rows are counted as their batches commit, so a run that stops
+part-way records how many it kept.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from context_service.sync import (
     ingest_batch,
     utc_now,
 )
+from context_service.trust.suppression import Guard
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +74,8 @@ class RowWarning(msgspec.Struct):
 
 
 class ImportReport(msgspec.Struct):
-    """What an import did: rows read, imported and rejected, and what changed in the store."""
+    """What an import did: rows read, imported, rejected and suppressed, and what changed in
+    the store. ``rows_imported`` counts the rows of committed batches only."""
 
     source: str
     path: str
@@ -78,6 +83,7 @@ class ImportReport(msgspec.Struct):
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
+    rows_suppressed: int = 0  # rows about an erased person (``trust.suppression``), skipped
     blank_rows: int = 0
     records: IngestReport = msgspec.field(default_factory=IngestReport)
     profiles_rebuilt: int = 0
@@ -126,6 +132,7 @@ class _RowConverter:
         self.plans: dict[tuple[str, ...], HeaderPlan] = {}
         self.unnamed_filled: dict[tuple[str, ...], set[int]] = {}
         self.premapped = _Premapped()
+        self.people: list[Mapped] = []  # the person record of each row accepted since a flush
 
     def plan(self, header: tuple[str, ...]) -> HeaderPlan:
         plan = self.plans.get(header)
@@ -159,6 +166,7 @@ class _RowConverter:
         for (_, payload), record in zip(items, mapped, strict=True):
             self.premapped.remember(payload, record)
             self._check_phones(raw.line, record)
+        self.people.append(mapped[0])  # ``row_payloads`` puts the person first
         return [RawPayload(self.source, kind, payload) for kind, payload in items], None
 
     def _check_phones(self, line: int, record: Mapped) -> None:
@@ -279,6 +287,8 @@ def _record_run(store: Store, run_id: int, report: ImportReport, error: str | No
         f"{Path(report.path).name}: {report.rows_read} rows, {report.rows_imported} imported, "
         f"{report.rows_rejected} rejected"
     )
+    if report.rows_suppressed:
+        note += f", {report.rows_suppressed} suppressed as erased"
     with store.transaction() as conn:
         cursor_store.add_progress(conn, run_id, report.rows_read, report.rows_rejected)
         status = "failed" if error else "ok"
@@ -301,7 +311,6 @@ def _run(
         except (Exception, KeyboardInterrupt):
             _build_committed(store, ctx, flusher.background)
             raise
-        report.rows_imported = report.rows_read - report.rows_rejected
         report.profiles_rebuilt = drain_snapshots(store, ctx, background=flusher.background)
     finally:
         flusher.close()
@@ -326,10 +335,15 @@ def _ingest_rows(
             report.rows_rejected += 1
             report.rejections.append(RowRejection(raw.line, reason))
         if rows >= batch_rows:
-            flusher.flush(batch)
-            converter.premapped.clear()
+            _flush(flusher, converter, batch)
             batch, rows = [], 0
-    flusher.flush(batch)
+    _flush(flusher, converter, batch)
+
+
+def _flush(flusher: _Flusher, converter: _RowConverter, batch: list[RawPayload]) -> None:
+    """Ingest one batch with the person records of its accepted rows, then forget them."""
+    people, converter.people = converter.people, []
+    flusher.flush(batch, people)
     converter.premapped.clear()
 
 
@@ -349,6 +363,14 @@ def _build_committed(
         )
 
 
+def _suppressed_rows(conn: Any, people: list[Mapped], ctx: IngestContext) -> int:
+    """How many of these rows ingest skipped as about an erased person: those whose person
+    record the suppression list blocks (asked in the batch's own transaction, so the list is
+    the one ingest saw)."""
+    guard = Guard.load(conn, ctx.region)
+    return 0 if guard is None else sum(guard.blocks(person) for person in people)
+
+
 class _Flusher:
     """Sends batches to ``ingest_batch``; from the second batch on (a file worth it), changed
     profiles' snapshots are built by a worker process while the next batches are ingested."""
@@ -366,22 +388,25 @@ class _Flusher:
         self.batches = 0
         self.background: BackgroundSnapshots | None = None
 
-    def flush(self, batch: list[RawPayload]) -> None:
+    def flush(self, batch: list[RawPayload], people: list[Mapped]) -> None:
+        """Ingest ``batch`` in one transaction; ``people`` are the person records of its
+        accepted rows, counted as imported, or as suppressed, once it commits."""
         if batch:
             if self.batches == 1 and self.store.path != ":memory:":
                 self.background = BackgroundSnapshots(
                     self.store.path, self.ctx.links, self.ctx.region
                 )
             self.batches += 1
-            self.report.records.add(
-                ingest_batch(
-                    self.store,
-                    batch,
-                    self.ctx,
-                    defer_snapshots=True,
-                    background=self.background,
+            with self.store.transaction() as conn:
+                records = ingest_batch(
+                    self.store, batch, self.ctx, defer_snapshots=True, background=self.background
                 )
-            )
+                suppressed = _suppressed_rows(conn, people, self.ctx) if records.suppressed else 0
+            if self.background is not None:  # a nested ingest leaves the release to its caller
+                self.background.release(utc_now())
+            self.report.records.add(records)
+            self.report.rows_imported += len(people) - suppressed
+            self.report.rows_suppressed += suppressed
         if self.progress is not None:
             self.progress(self.sheet.done(), self.sheet.total)
 

@@ -61,13 +61,20 @@ def run_sync(
     full: bool = False,
     progress: Progress | None = None,
 ) -> SyncOutcome:
-    """Sync every stream of a connector from its committed cursors (or from scratch)."""
+    """Sync every stream of a connector from its committed cursors (or from scratch).
+
+    The run's mode is ``full`` when asked for, when the cursors are too old, or when no
+    cursor is committed yet (a first run backfills); else ``incremental``.
+    """
     source = connector.source
     outcome = SyncOutcome(source=source, mode="full" if full else "incremental")
     with store.transaction() as conn:
-        if full or _needs_full(connector, cursor_store.cursors_of(conn, source), outcome):
+        cursors = cursor_store.cursors_of(conn, source)
+        if full or _needs_full(connector, cursors, outcome):
             cursor_store.reset_cursors(conn, source)
             outcome.mode = "full"
+        elif not any(cursors.values()):
+            outcome.mode = "full"  # nothing committed to resume from: every stream backfills
         run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
     deferred = _Deferred(store, ctx)
     try:  # from here on, however the run ends (Ctrl-C in a drain included), it is recorded
