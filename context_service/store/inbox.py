@@ -18,6 +18,7 @@ class InboxRow(msgspec.Struct):
     headers: dict[str, str]
     status: str
     error: str | None
+    attempts: int = 0  # vendor calls that failed for it so far (``retry_later``)
 
 
 def seen_before(
@@ -62,15 +63,19 @@ def add_delivery(
     return inbox_id
 
 
-def pending(conn: sqlite3.Connection, limit: int = 100) -> list[InboxRow]:
-    """Deliveries not applied yet, oldest first."""
+def pending(conn: sqlite3.Connection, limit: int = 100, now: str | None = None) -> list[InboxRow]:
+    """Deliveries not applied yet, oldest first; with ``now`` (ISO-8601), only those due by
+    then: one that waits for a vendor to answer again (``retry_later``) is left out until its
+    time, so that it holds up neither the deliveries behind it nor the vendor."""
+    due = "" if now is None else "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
     rows = conn.execute(
-        "SELECT id, source, topic, received_at, body, headers, status, error FROM webhook_inbox "
-        "WHERE status = 'pending' ORDER BY id LIMIT ?",
-        (limit,),
+        "SELECT id, source, topic, received_at, body, headers, status, error, attempts "
+        f"FROM webhook_inbox WHERE status = 'pending' {due}ORDER BY id LIMIT ?",
+        (limit,) if now is None else (now, limit),
     ).fetchall()
     return [
-        InboxRow(r[0], r[1], r[2], r[3], r[4], msgspec.json.decode(r[5]), r[6], r[7]) for r in rows
+        InboxRow(r[0], r[1], r[2], r[3], r[4], msgspec.json.decode(r[5]), r[6], r[7], r[8])
+        for r in rows
     ]
 
 
@@ -90,6 +95,17 @@ def mark(
         "UPDATE webhook_inbox SET status = ?, applied_at = ?, error = ? "
         "WHERE id = ? AND status = 'pending'",
         (status, now, error, inbox_id),
+    )
+    return cursor.rowcount > 0
+
+
+def retry_later(conn: sqlite3.Connection, inbox_id: int, due: str, error: str) -> bool:
+    """Leave a pending delivery pending until ``due`` (ISO-8601), one more failed attempt
+    counted, with the reason in ``error``; return whether it was still pending."""
+    cursor = conn.execute(
+        "UPDATE webhook_inbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (due, error, inbox_id),
     )
     return cursor.rowcount > 0
 

@@ -1,7 +1,8 @@
 """Schema migrations, applied in order and recorded in the ``_migrations`` table.
 
 Rules: a migration is never edited once released; new ones are appended. Each runs inside one
-transaction together with its ``_migrations`` row, so a crash leaves either both or neither.
+transaction together with its ``_migrations`` row, so a crash leaves either both or neither, and
+checks that row again inside it, so processes that open one database at once apply it once.
 """
 
 from __future__ import annotations
@@ -395,6 +396,18 @@ CREATE TABLE sync_listings (
 ) WITHOUT ROWID;
 """
 
+# A delivery that waits for its vendor (a refetch answered 429/503) is tried again after a
+# growing delay, not on every pass: each pass takes the oldest pending deliveries, so without
+# it a hundred waiting ones would hold up every newer delivery and call the vendor a hundred
+# times each pass. The pending index gains the time, so a pass skips the waiting ones in it.
+_V20_INBOX_RETRY = """
+ALTER TABLE webhook_inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE webhook_inbox ADD COLUMN next_attempt_at TEXT;
+DROP INDEX webhook_inbox_pending;
+CREATE INDEX webhook_inbox_pending ON webhook_inbox (status, next_attempt_at)
+    WHERE status = 'pending';
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -415,6 +428,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0017_rebuild_snapshots", _V17_REBUILD_SNAPSHOTS),
     ("0018_drop_stale_summaries", _V18_DROP_STALE_SUMMARIES),
     ("0019_sync_listings", _V19_SYNC_LISTINGS),
+    ("0020_inbox_retry", _V20_INBOX_RETRY),
 ]
 
 
@@ -435,17 +449,24 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     done = set(applied(db))
     ran: list[str] = []
     for name, script in MIGRATIONS:
-        if name in done:
-            continue
-        _apply(db, name, script)
-        ran.append(name)
+        if name not in done and _apply(db, name, script):
+            ran.append(name)
     return ran
 
 
-def _apply(db: sqlite_utils.Database, name: str, script: str) -> None:
+def _apply(db: sqlite_utils.Database, name: str, script: str) -> bool:
+    """Apply one migration and record it, in one transaction; return whether it ran here.
+
+    What was applied is read again once the write lock is held: another process opening the
+    same database at the same time (``serve`` and ``sync`` after an upgrade, two workers) may
+    have applied it since ``migrate`` looked, and running it twice would fail.
+    """
     conn = db.conn
     try:
         conn.execute("BEGIN IMMEDIATE")
+        if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+            conn.execute("ROLLBACK")
+            return False
         for statement in _statements(script):
             conn.execute(statement)
         conn.execute(
@@ -453,8 +474,10 @@ def _apply(db: sqlite_utils.Database, name: str, script: str) -> None:
             (name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
         )
         conn.execute("COMMIT")
+        return True
     except Exception as exc:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise MigrationError(f"migration {name} failed: {exc}") from exc
 
 

@@ -13,7 +13,9 @@ a redaction asks to erase, records the requests for a person's data it passes on
 operator to answer; see ``store.access_requests``), rebuilds the affected snapshots, and marks
 the delivery applied, all in one transaction. A delivery another applier settled meanwhile is
 skipped, so concurrent appliers apply it once; one that fails is marked ``failed`` with the
-reason and the others still go on. A deletion notice with no time of its own counts as
+reason and the others still go on. One whose vendor cannot be reached (``RetriableError``)
+stays ``pending`` and is tried again after a delay that doubles from 5 seconds to 10 minutes,
+while the deliveries behind it are applied. A deletion notice with no time of its own counts as
 observed when it was received, so an older copy of the object delivered after it cannot bring
 it back.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
@@ -155,22 +158,44 @@ class InboxPruner:
             return inbox_store.purge(conn, before)
 
 
+RETRY_FIRST_SECONDS = 5.0  # a delivery whose vendor could not be reached waits this long,
+RETRY_MAX_SECONDS = 600.0  # twice as long after each further failure, at most this long
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds a delivery waits after its ``attempts``-th failed vendor call (1, 2, ...)."""
+    return min(RETRY_FIRST_SECONDS * 2.0 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
+
+
 def apply_pending(
-    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, limit: int = 100
+    store: Store,
+    connectors: Mapping[str, Connector],
+    ctx: IngestContext,
+    limit: int = 100,
+    now: float | None = None,
 ) -> int:
-    """Apply stored deliveries in arrival order; return how many were applied."""
+    """Apply the stored deliveries that are due at ``now`` (POSIX seconds, default the
+    current time) in arrival order; return how many were applied.
+
+    A delivery whose vendor call fails with ``RetriableError`` (a refetch answered 429/503)
+    stays pending and is left out of the passes before its next attempt (``retry_delay``), so
+    it neither holds up the deliveries behind it nor calls the vendor on every pass. Arrival
+    order is not relied on: vendors send out of order anyway, and an older copy never replaces
+    a newer one.
+    """
+    at = time.time() if now is None else now
     applied = 0
-    for row in inbox_store.pending(store.conn, limit):
+    for row in inbox_store.pending(store.conn, limit, _iso(at)):
         connector = connectors.get(row.source)
         if connector is None:
             _mark(store, row.id, "failed", f"no connector configured for {row.source}")
             continue
-        applied += _apply_one(store, connector, row, ctx)
+        applied += _apply_one(store, connector, row, ctx, at)
     return applied
 
 
 def _apply_one(
-    store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext
+    store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext, at: float
 ) -> int:
     source = connector.source
     try:
@@ -183,8 +208,10 @@ def _apply_one(
             for o in objects
         ]
         items = _settle_ties(store, connector, items, ctx)
+        removals, restored = _settle_removal_ties(store, connector, delivery.remove)
+        items += restored
     except RetriableError as exc:
-        _mark(store, row.id, "pending", exc.detail)
+        _retry_later(store, row, exc.detail, at)
         return 0
     except Exception as exc:  # any failure is recorded on the row, never lost
         _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
@@ -196,13 +223,13 @@ def _apply_one(
             ingest_batch(store, items, ctx)
             for request in delivery.access_requests:
                 access_requests.add(conn, source, request, row.received_at, row.id)
-            if delivery.erase or delivery.remove or delivery.remove_source:
+            if delivery.erase or removals or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
                 changed = (
                     erase_records(conn, keys, ctx.region, now, ctx.thresholds) if keys else set()
                 )
-                gone = _not_newer(conn, source, delivery.remove)
+                gone = _not_newer(conn, source, removals)
                 changed |= (
                     remove_records(conn, gone, ctx.region, now, ctx.thresholds) if gone else set()
                 )
@@ -229,7 +256,8 @@ def _not_newer(
     conn: sqlite3.Connection, source: str, removals: list[tuple[str, str, str]]
 ) -> list[RecordKey]:
     """The removed records whose stored copy is not newer than their deletion: a deletion
-    delivered after a restore that happened later leaves the restored record alone."""
+    delivered after a restore that happened later leaves the restored record alone. A tie
+    reaches here only once the vendor has said the record is gone (``_settle_removal_ties``)."""
     deleted = {RecordKey(source, kind, external_id): at for kind, external_id, at in removals}
     stored = stored_states(conn, deleted)
     keys = []
@@ -239,6 +267,51 @@ def _not_newer(
         if not (stored_at and deleted_at and stored_at > deleted_at):
             keys.append(key)
     return keys
+
+
+def _settle_removal_ties(
+    store: Store, connector: Connector, removals: list[tuple[str, str, str]]
+) -> tuple[list[tuple[str, str, str]], list[RawPayload]]:
+    """``removals`` less those that tie with a live stored copy and that the vendor still has
+    live, and the vendor's current copies of those.
+
+    A tie is a stored copy of the deletion's second: HubSpot times a deletion and a restore to
+    the millisecond, but both are kept to the second, so which came last cannot be told from
+    them (a deletion at .100 delivered after a restore at .900 would remove the live contact).
+    The vendor is asked, as ``_settle_ties`` does for live copies: one it no longer has, or
+    has deleted, is removed. ``RetriableError`` (the vendor cannot be reached) leaves the
+    delivery pending.
+    """
+    tied = _tied_removals(store.conn, connector.source, removals)
+    kept: list[tuple[str, str, str]] = []
+    restored: list[RawPayload] = []
+    for kind, external_id, deleted_at in removals:
+        current = (
+            connector.fetch_one(kind, external_id)
+            if RecordKey(connector.source, kind, external_id) in tied
+            else None
+        )
+        if current is None or current.deleted:
+            kept.append((kind, external_id, deleted_at))
+        else:
+            restored.append(from_vendor(connector.source, current))
+    return kept, restored
+
+
+def _tied_removals(
+    conn: sqlite3.Connection, source: str, removals: list[tuple[str, str, str]]
+) -> set[RecordKey]:
+    """The removed records whose stored copy is live and dated the deletion's very time."""
+    deleted = {RecordKey(source, kind, external_id): at for kind, external_id, at in removals}
+    stored = stored_states(conn, deleted)
+    return {
+        key
+        for key, deleted_at in deleted.items()
+        if (state := stored.get(key)) is not None
+        and not state.deleted
+        and deleted_at
+        and state.updated_at == deleted_at
+    }
 
 
 def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> list[VendorObject]:
@@ -266,6 +339,22 @@ def _settle_ties(
         elif (fresh := connector.fetch_one(item.kind, key.external_id)) is not None:
             settled.append(from_vendor(connector.source, fresh))
     return settled
+
+
+def _retry_later(store: Store, row: inbox_store.InboxRow, error: str, at: float) -> None:
+    """Leave the delivery pending until its next attempt is due (``retry_delay``)."""
+    attempts = row.attempts + 1
+    due = _iso(at + retry_delay(attempts))
+    log.warning(
+        "webhook delivery %d pending (attempt %d, next at %s): %s", row.id, attempts, due, error
+    )
+    with store.transaction() as conn:
+        inbox_store.retry_later(conn, row.id, due, error)
+
+
+def _iso(at: float) -> str:
+    """POSIX seconds as the inbox's ISO-8601 UTC times."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:
