@@ -176,6 +176,10 @@ def ingest_batch(
     nested = store.in_transaction
     with store.transaction() as conn:
         touched = _Touched(Guard.load(conn, ctx.region))
+        if touched.guard is not None:  # before any activity of the batch is checked
+            for item in prepared:
+                if item.mapped is not None:
+                    touched.guard.learn(item.mapped, now)
         known = stored_states(conn, [p.key for p in prepared])
         for item in prepared:
             report.seen += 1

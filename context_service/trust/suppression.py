@@ -89,6 +89,26 @@ class Guard:
         sql = f"SELECT 1 FROM suppressions WHERE digest IN ({marks}) LIMIT 1"
         return self.conn.execute(sql, digests).fetchone() is not None
 
+    def learn(self, mapped: Mapped, now: str) -> bool:
+        """Whether ``mapped`` is a person record blocked for an erased person's email or phone;
+        if so its own key goes on the list too (under the same erasure), so that activities
+        naming only that key (a spreadsheet order on the row's new content key, a vendor order
+        of a re-created customer) are blocked with it, in this batch and later ones."""
+        if mapped.person is None:
+            return False
+        entries = person_entries(mapped.person.emails, mapped.person.phones, self.region)
+        digests = [_digest(self.key, kind, value) for kind, value in entries]
+        if not digests:
+            return False
+        marks = ",".join("?" * len(digests))
+        row = self.conn.execute(
+            f"SELECT erasure_id FROM suppressions WHERE digest IN ({marks}) LIMIT 1", digests
+        ).fetchone()
+        if row is None:
+            return False
+        suppress(self.conn, [("record", record_value(mapped.key))], str(row[0]), now)
+        return True
+
     def blocks_raw(self, key: RecordKey, text: str) -> bool:
         """Whether a payload that could not be mapped is about a suppressed person: its own
         record key, or an email address anywhere in its text."""

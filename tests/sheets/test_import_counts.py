@@ -67,3 +67,29 @@ def test_an_interrupted_import_records_the_rows_it_committed(
     assert run["status"] == "failed"
     assert run["note"] == "bulk.csv: 1500 rows, 1500 imported, 0 rejected"
     assert store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 1500
+
+
+def test_an_erased_persons_order_imported_again_under_a_new_row_is_not_kept(
+    write: Write,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Re-importing her row under another name gives the row a new key: the person is blocked
+    by her email, and her order, which names only that new key, must be blocked with it."""
+    db = tmp_path / "cli.db"
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(db))
+    first = "email,name,order_number,order_total\nann@example.com,Ann Lee,A1,10.00\n"
+    assert main(["import", str(write("first.csv", first)), "--source", "crm"]) == 0
+    assert main(["erase", _profile_of(db, "ann@example.com"), "--no-vacuum"]) == 0
+    capsys.readouterr()
+    again = "email,name,order_number,order_total\nann@example.com,Ann Lee-Smith,A2,20.00\n"
+    assert main(["import", str(write("again.csv", again)), "--source", "crm"]) == 0
+    out = capsys.readouterr().out
+    assert "0 imported, 0 rejected, 1 suppressed as erased" in out
+    store = Store(db)
+    try:
+        kept = store.conn.execute("SELECT source, kind, external_id FROM records").fetchall()
+    finally:
+        store.close()
+    assert kept == []  # neither her row nor its order

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from context_service.store import Store
 from tests.conftest import Ingest
+from tests.payloads import shopify_order
 from tests.trust.helpers import erase_the_only_profile
 
 ZOE = {
@@ -43,3 +44,16 @@ def test_someone_else_s_unreadable_record_is_still_kept_and_reported(
     stranger = {**ZOE, "id": 700003, "email": "sam@example.com", "updated_at": "garbage"}
     report = ingest(("shopify", "customer", stranger))
     assert (report.suppressed, report.rejected) == (0, 1)
+
+
+def test_a_re_created_customers_orders_in_a_later_batch_are_suppressed(
+    store: Store, ingest: Ingest
+) -> None:
+    """A new Shopify customer id with her email is hers: blocked by the email, its key goes on
+    the list, so its orders (which name only that key) are blocked in later batches too."""
+    _erase_zoe(store, ingest)
+    again = {**ZOE, "id": 700009, "updated_at": "2026-02-01T00:00:00Z"}
+    assert ingest(("shopify", "customer", again)).suppressed == 1
+    report = ingest(shopify_order(5001, 700009, "#5001", "2026-02-02T00:00:00Z"))
+    assert report.suppressed == 1
+    assert store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0
