@@ -408,6 +408,18 @@ CREATE INDEX webhook_inbox_pending ON webhook_inbox (status, next_attempt_at)
     WHERE status = 'pending';
 """
 
+# The profile a person record left when its source deleted it (``profiles.remove_member``), so
+# an erasure request that comes after the deletion (Shopify ``customers/redact`` after
+# ``customers/delete``, HubSpot ``privacyDeletion`` after ``deletion``) still reaches the person.
+# A profile id is all it holds; the row goes with its record.
+_V21_DEPARTED_MEMBERS = """
+CREATE TABLE departed_members (
+    record_id INTEGER PRIMARY KEY REFERENCES records (id) ON DELETE CASCADE,
+    profile_id TEXT NOT NULL
+);
+CREATE INDEX departed_members_profile ON departed_members (profile_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -429,6 +441,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0018_drop_stale_summaries", _V18_DROP_STALE_SUMMARIES),
     ("0019_sync_listings", _V19_SYNC_LISTINGS),
     ("0020_inbox_retry", _V20_INBOX_RETRY),
+    ("0021_departed_members", _V21_DEPARTED_MEMBERS),
 ]
 
 

@@ -14,7 +14,7 @@ from ulid import ULID
 
 from context_service.models import RecordKey
 from context_service.store.aliases import follow_aliases, remember
-from context_service.store.keys import grouped, marks
+from context_service.store.keys import chunks, grouped, marks
 
 
 class LinkRow(msgspec.Struct):
@@ -124,8 +124,48 @@ def set_member(conn: sqlite3.Connection, record_id: int, profile_id: str) -> Non
 
 
 def remove_member(conn: sqlite3.Connection, record_id: int) -> None:
-    """Take a record out of its profile."""
+    """Take a record out of its profile, remembering which one it left (``left_profiles``):
+    through it, a vendor's erasure request that comes after the deletion (Shopify
+    ``customers/redact``, HubSpot ``privacyDeletion``) still reaches the person
+    (``sync.erase``)."""
+    profile_id = profile_of(conn, record_id)
+    if profile_id is None:
+        return
+    conn.execute(
+        "INSERT OR REPLACE INTO departed_members (record_id, profile_id) VALUES (?, ?)",
+        (record_id, profile_id),
+    )
     conn.execute("DELETE FROM profile_members WHERE record_id = ?", (record_id,))
+
+
+def left_profiles(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, str]:
+    """The profile each of these records last left (``remove_member``) while no member of
+    any; records that are members, or never were, are absent. The id may since have become an
+    alias or gone: ``canonical_id`` tells what it names now."""
+    found: dict[int, str] = {}
+    for chunk in chunks(sorted(set(record_ids))):
+        rows = conn.execute(
+            "SELECT d.record_id, d.profile_id FROM departed_members d "
+            "LEFT JOIN profile_members m ON m.record_id = d.record_id "
+            f"WHERE d.record_id IN ({marks(chunk)}) AND m.record_id IS NULL",
+            chunk,
+        )
+        found.update((int(record_id), str(profile_id)) for record_id, profile_id in rows)
+    return found
+
+
+def departed_from(conn: sqlite3.Connection, profile_ids: list[str]) -> list[int]:
+    """The records that left these profiles (``remove_member``) and joined no other since."""
+    found: list[int] = []
+    for chunk in chunks(sorted(set(profile_ids))):
+        rows = conn.execute(
+            "SELECT d.record_id FROM departed_members d "
+            "LEFT JOIN profile_members m ON m.record_id = d.record_id "
+            f"WHERE d.profile_id IN ({marks(chunk)}) AND m.record_id IS NULL",
+            chunk,
+        )
+        found += [int(row[0]) for row in rows]
+    return sorted(found)
 
 
 def members(conn: sqlite3.Connection, profile_id: str) -> list[int]:

@@ -169,6 +169,18 @@ def _older(updated_at: str | None, deleted: bool, state: StoredState) -> bool:
     return updated_at < state.updated_at or tie_lost
 
 
+def strip_record(conn: sqlite3.Connection, record_id: int, key: RecordKey) -> None:
+    """Replace a record's data with a bare, undated deletion notice (``{"id": ...}``), keeping
+    the row and what hangs off it. Being undated, it stops no later copy of the record: any
+    copy the vendor sends replaces it (``upsert_record``), as if the row were gone."""
+    payload = _encode({"id": key.external_id}).decode()
+    conn.execute(
+        "UPDATE records SET payload = ?, payload_hash = ?, updated_at = NULL, deleted = 1, "
+        "mapped = ?, error = NULL, rejected_payload = NULL WHERE id = ?",
+        (payload, payload_hash(payload), encode_mapped(Mapped(key=key, deleted=True)), record_id),
+    )
+
+
 _COLUMNS = "id, source, kind, external_id, payload, updated_at, fetched_at, deleted, mapped, error"
 
 

@@ -4,20 +4,27 @@ A redaction of a person-like record (Shopify ``customers/redact``, HubSpot conta
 the person's erasure request: their whole profile is erased and suppressed like
 ``DELETE /v1/profiles/{id}`` (``trust.erasure``). Other records named (orders) are deleted and
 their profiles re-resolved.
+
+The request may come after the vendor deleted the record (Shopify sends ``customers/redact``
+days after ``customers/delete``; HubSpot a ``privacyDeletion`` after a ``deletion``): the record
+then belongs to no profile, but remembers the one it left (``profiles.left_profiles``), and
+that profile is erased and the record's key suppressed, as if it had not been deleted first.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
 from context_service.store import activities, profiles
 from context_service.store.keys import chunks, marks
-from context_service.store.records import decode_mapped, get_record, stored_states
+from context_service.store.records import decode_mapped, stored_states, strip_record
 from context_service.sync.ingest import profiles_for_owners
 from context_service.trust.erasure import erase_profiles
+from context_service.trust.suppression import record_value, suppress
 
 
 def erase_records(
@@ -29,11 +36,12 @@ def erase_records(
 ) -> set[str]:
     """Erase the profiles of the person-like records among these (suppressed from then on),
     then delete the records and everything indexed from them; return the profiles touched.
-    ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
-    people = _people(conn, keys)
-    if people:
+    A person record deleted at its source earlier has its last profile erased and its own key
+    suppressed. ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
+    people, departed = _people(conn, keys)
+    if people or departed:
         source = keys[0].source
-        erase_profiles(
+        report = erase_profiles(
             conn,
             sorted(people),
             requested_by=f"webhook:{source}",
@@ -41,7 +49,9 @@ def erase_records(
             now=now,
             region=region,
         )
-    return remove_records(conn, keys, region, now, thresholds)
+        if departed:
+            _suppress_keys(conn, departed, report.erasure_id, now)
+    return _remove(conn, keys, region, now, thresholds, keep_departed=False)
 
 
 def remove_records(
@@ -51,11 +61,47 @@ def remove_records(
     now: str,
     thresholds: Thresholds | None = None,
 ) -> set[str]:
-    """Delete these records and everything indexed from them: the people among them leave their
-    profiles (resolved a few hundred at a time, the remaining members re-clustered under
-    ``thresholds``, the configured ones: the defaults only when none are given), the activities
-    leave their owners' snapshots, nothing is suppressed. Return the live profiles touched
-    (those left without members are gone)."""
+    """Delete these records' data and everything indexed from them: the people among them
+    leave their profiles (resolved a few hundred at a time, the remaining members re-clustered
+    under ``thresholds``, the configured ones: the defaults only when none are given), the
+    activities leave their owners' snapshots, nothing is suppressed. A person whose profile
+    lives on without them (others' records hold it) stays as a bare, undated tombstone
+    (``strip_record``: the key, no data) remembering that profile, so an erasure request for the
+    record that comes later still reaches the person; any copy the vendor sends later (a
+    restore) replaces it. Return the live profiles touched (those left without members are
+    gone)."""
+    return _remove(conn, keys, region, now, thresholds, keep_departed=True)
+
+
+def remove_source(
+    conn: sqlite3.Connection,
+    source: str,
+    region: str,
+    now: str,
+    thresholds: Thresholds | None = None,
+) -> set[str]:
+    """Delete every record of ``source`` and everything indexed from them, as
+    ``remove_records`` does but keeping no tombstone (a vendor's request to delete all its
+    data, Shopify ``shop/redact``)."""
+    keys = [
+        RecordKey(source, str(kind), str(external_id))
+        for kind, external_id in conn.execute(
+            "SELECT kind, external_id FROM records WHERE source = ?", (source,)
+        )
+    ]
+    return _remove(conn, keys, region, now, thresholds, keep_departed=False)
+
+
+def _remove(
+    conn: sqlite3.Connection,
+    keys: list[RecordKey],
+    region: str,
+    now: str,
+    thresholds: Thresholds | None,
+    *,
+    keep_departed: bool,
+) -> set[str]:
+    """``remove_records``; with ``keep_departed`` false, no row is kept."""
     stored = stored_states(conn, keys)
     people = [
         PersonChange(state.record_id, key, facet=None)
@@ -66,36 +112,42 @@ def remove_records(
     changed = profiles_for_owners(conn, [owner for group in owned.values() for owner in group])
     for people_batch in chunks(people, 500):
         changed |= Engine(conn, region, now, thresholds).resolve(people_batch)
-    for ids in chunks(sorted(state.record_id for state in stored.values())):
+    rows = {state.record_id: key for key, state in stored.items()}
+    kept = _left_live(conn, rows) if keep_departed else {}
+    for record_id in sorted(kept):
+        strip_record(conn, record_id, rows[record_id])
+    for ids in chunks(sorted(set(rows) - set(kept))):
         conn.execute(f"DELETE FROM records WHERE id IN ({marks(ids)})", ids)
     return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}
 
 
-def remove_source(
-    conn: sqlite3.Connection,
-    source: str,
-    region: str,
-    now: str,
-    thresholds: Thresholds | None = None,
-) -> set[str]:
-    """``remove_records`` for every record of ``source`` (a vendor's request to delete all its
-    data, Shopify ``shop/redact``)."""
-    keys = [
-        RecordKey(source, str(kind), str(external_id))
-        for kind, external_id in conn.execute(
-            "SELECT kind, external_id FROM records WHERE source = ?", (source,)
-        )
-    ]
-    return remove_records(conn, keys, region, now, thresholds)
+def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> tuple[set[str], list[RecordKey]]:
+    """The live profiles of the person records among ``keys``, and the keys of those that
+    left their profile (deleted or removed at their source)."""
+    rows = {state.record_id: key for key, state in stored_states(conn, keys).items()}
+    found = set(profiles.profiles_of(conn, sorted(rows)).values())
+    found |= set(_left_live(conn, rows).values())
+    return found, [rows[record_id] for record_id in sorted(profiles.left_profiles(conn, rows))]
 
 
-def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> set[str]:
-    """The profiles of the person-like records among ``keys``."""
-    found: set[str] = set()
-    for key in keys:
-        record = get_record(conn, key)
-        if record is not None and record.mapped is not None and record.mapped.person is not None:
-            profile_id = profiles.profile_of(conn, record.id)
-            if profile_id is not None:
-                found.add(profile_id)
+def _left_live(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, str]:
+    """For each of these records that left a profile, that profile as its id resolves now:
+    the survivor of a merge; absent once the profile is gone (it held no one else then), so
+    never a profile the person was not in."""
+    found: dict[int, str] = {}
+    for record_id, profile_id in profiles.left_profiles(conn, record_ids).items():
+        live = profiles.canonical_id(conn, profile_id)
+        if live is not None:
+            found[record_id] = live
     return found
+
+
+def _suppress_keys(
+    conn: sqlite3.Connection, keys: list[RecordKey], erasure_id: str, now: str
+) -> None:
+    """Add these record keys to an erasure's suppression list (the profile's erasure lists
+    its members' keys; a record that had left it is no member), and to its count."""
+    added = suppress(conn, [("record", record_value(key)) for key in keys], erasure_id, now)
+    conn.execute(
+        "UPDATE erasures SET identifiers = identifiers + ? WHERE id = ?", (added, erasure_id)
+    )

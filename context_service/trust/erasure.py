@@ -90,15 +90,17 @@ def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
     live = profiles.canonical_id(conn, profile_id)
     if live is None:
         raise ProfileNotFound(f"no profile {profile_id}")
-    members = profiles.members(conn, live)
-    keys = _keys(conn, members)
-    owned = _owned(conn, keys)
-    all_ids = sorted(set(members) | set(owned))
-    all_keys = _keys(conn, all_ids)
     aliases = [
         str(r[0])
         for r in conn.execute("SELECT alias FROM profile_aliases WHERE profile_id = ?", (live,))
     ]
+    # Records their source deleted while they belonged here are the person's too (a
+    # tombstone with the vendor's id, and the orders it owned).
+    members = profiles.members(conn, live) + profiles.departed_from(conn, [live, *aliases])
+    keys = _keys(conn, members)
+    owned = _owned(conn, keys)
+    all_ids = sorted(set(members) | set(owned))
+    all_keys = _keys(conn, all_ids)
     found = _ids(
         conn,
         "SELECT kind, value, strong FROM identifiers WHERE kind IN ('email', 'phone') "
