@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -168,7 +169,7 @@ def _connect(path: str) -> sqlite3.Connection:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
@@ -177,3 +178,21 @@ def _connect(path: str) -> sqlite3.Connection:
     # pages or freed cells (``context_service.trust.erasure``).
     conn.execute("PRAGMA secure_delete=ON")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, patience: float = 30.0) -> None:
+    """Switch to WAL, retrying while the file is locked: when several processes open a new
+    database at once (``serve --workers 4``), switching it fails with "database is locked" at
+    once, SQLite not waiting in its busy handler there (a deadlock could follow), while a
+    moment later the file is in WAL already and the switch is a no-op."""
+    delay, waited = 0.002, 0.0
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or waited >= patience:
+                raise
+        time.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 0.1)

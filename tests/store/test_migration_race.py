@@ -7,7 +7,7 @@ import multiprocessing
 import sqlite3
 import subprocess
 import sys
-from multiprocessing.synchronize import Event
+from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
 import pytest
@@ -101,3 +101,32 @@ def test_several_processes_opening_an_old_database_at_once_all_open_it(tmp_path:
     finally:
         conn.close()
     assert names == ALL
+
+
+def _open_each(paths: list[str], together: Barrier) -> None:
+    for path in paths:
+        together.wait(timeout=20)
+        Store(path).close()
+
+
+def test_several_processes_creating_one_database_at_once_all_open_it(tmp_path: Path) -> None:
+    """On a new file, switching to WAL can fail with 'database is locked' at once, without
+    SQLite's busy wait, when another process is switching it too; opening retries it. Each
+    process opens the same eight new files in turn, all four at once, so they race on each."""
+    paths = [str(tmp_path / f"new{n}.db") for n in range(8)]
+    spawn = multiprocessing.get_context("spawn")
+    together = spawn.Barrier(4)
+    openers = [spawn.Process(target=_open_each, args=(paths, together)) for _ in range(4)]
+    for opener in openers:
+        opener.start()
+    for opener in openers:
+        opener.join(timeout=120)
+    assert [opener.exitcode for opener in openers] == [0] * 4
+    for path in paths:
+        conn = sqlite3.connect(path)
+        try:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            names = [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY id")]
+        finally:
+            conn.close()
+        assert names == ALL
