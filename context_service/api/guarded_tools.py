@@ -19,7 +19,8 @@ from context_service.api.auth import Forbidden
 from context_service.audience import FieldPolicy
 from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
-from context_service.tools import ToolBox, find_stored, tool_named
+from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored, tool_named
+from context_service.tools.schemas import GetCustomerContext
 from context_service.tools.service import decode_arguments
 from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
 from context_service.trust.chatbot import unverified_body
@@ -51,6 +52,9 @@ class GuardedToolBox(ToolBox):
         principal = self.trust.keyring.peek(key) if key else None
         if principal is None:
             raise AuthenticationFailed("missing or invalid API key")
+        spec = tool_named(name)
+        if spec is None:  # before any rule: a name that is no tool never gets an answer
+            raise UnknownTool(f"no tool named {name!r}")
         needed = ESCALATIONS_WRITE if name == "create_escalation" else CONTEXT_LOOKUP
         if needed not in principal.scopes:
             raise Forbidden(f"this API key lacks the scope '{needed}' for tool {name}")
@@ -60,11 +64,11 @@ class GuardedToolBox(ToolBox):
             raise Forbidden("create_escalation needs a trusted-backend key")
         for audience in _AUDIENCES_OF.get(name, ()):  # 403 before the lookup: never who exists
             self.policy.view(audience, key)
-        profile_id = self._profile_of_for(principal, name, arguments)
+        args = decode_arguments(spec, arguments)
+        profile_id = self._profile_of_for(principal, args)
         if not principal.trusted_backend:
             self._record(principal, name, [profile_id], verified=False)
-            body, _ = unverified_body("text", self.trust.guidance, "tool calls carry no proof")
-            return body.decode()
+            return _unverified(args, self.trust.guidance)
         result = super().call(name, arguments, key)
         self._record(principal, name, [profile_id], verified=True)
         return result
@@ -72,24 +76,24 @@ class GuardedToolBox(ToolBox):
     def _find(
         self, principal: Principal, arguments: Mapping[str, Any] | None, key: str | None
     ) -> str:
-        """``find_customer``: the matches for a trusted backend, only "an account exists" else."""
+        """``find_customer``: the matches for a trusted backend, only "an account exists" else;
+        either way each matched profile is in the read audit (unverified for the latter)."""
         result = super().call("find_customer", arguments, key)
         matches = msgspec.json.decode(result)
         ids = [m["profile_id"] for m in matches if isinstance(m, dict) and "profile_id" in m]
-        if principal.trusted_backend:
-            self._record(principal, "find_customer", ids, verified=True)
+        trusted = principal.trusted_backend
+        self._record(principal, "find_customer", ids, verified=trusted)
+        if trusted:
             return result
         answer = {"verification": "unverified", "account_exists": bool(matches)}
         return msgspec.json.encode(answer).decode()
 
-    def _profile_of_for(
-        self, principal: Principal, name: str, arguments: Mapping[str, Any] | None
-    ) -> str | None:
-        """``_profile_of``, except that a key that is no trusted backend never learns who else
-        matched: its 409 keeps the count but not the candidates' names and ids (as
-        ``GET /v1/context`` answers a chatbot key)."""
+    def _profile_of_for(self, principal: Principal, args: CustomerRef) -> str | None:
+        """The profile the call is about, except that a key that is no trusted backend never
+        learns who else matched: its 409 keeps the count but not the candidates' names and
+        ids (as ``GET /v1/context`` answers a chatbot key)."""
         try:
-            return self._profile_of(name, arguments)
+            return find_stored(self.conn, args, self.region).profile_id
         except AmbiguousIdentifier as exc:
             if principal.trusted_backend:
                 raise
@@ -98,13 +102,6 @@ class GuardedToolBox(ToolBox):
                 f"these details match {count} customers; ask the customer for another detail",
                 candidates=[],
             ) from None
-
-    def _profile_of(self, name: str, arguments: Mapping[str, Any] | None) -> str | None:
-        """The profile the call is about; raises the tool's own lookup errors."""
-        spec = tool_named(name)
-        if spec is None:
-            return None  # the base class answers "unknown tool"
-        return find_stored(self.conn, decode_arguments(spec, arguments), self.region).profile_id
 
     def _record(
         self, principal: Principal, name: str, profile_ids: list[str | None], *, verified: bool
@@ -115,3 +112,11 @@ class GuardedToolBox(ToolBox):
         ]
         if reads:
             self.trust.record(*reads)
+
+
+def _unverified(args: CustomerRef, guidance: str) -> str:
+    """The unverified answer in the format the call asked for (``text`` unless it said
+    ``json``), as ``GET /v1/context`` answers the same key."""
+    fmt = args.format if isinstance(args, GetCustomerContext) else "text"
+    body, _ = unverified_body(fmt, guidance, "tool calls carry no proof")
+    return body.decode()

@@ -7,13 +7,14 @@ from functools import cache
 from typing import Any, Literal
 
 import msgspec
-from litestar import MediaType, Request, Response, asgi, get, post
+from litestar import Litestar, MediaType, Request, Response, asgi, get, post
 from litestar.handlers import ASGIRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.types import Receive, Scope, Send
 
 from context_service.api.auth import bearer_token, require_api_key
 from context_service.api.problems import send_problem
+from context_service.mcp_server.http import BodyTooLarge, read_body, replaying
 from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
 from context_service.trust import CONTEXT_LOOKUP
 
@@ -50,7 +51,7 @@ def _definitions(api: Literal["chat", "responses"]) -> list[dict[str, Any]]:
 
 @post(
     "/v1/tools/call",
-    sync_to_thread=False,
+    sync_to_thread=True,  # create_escalation may post a helpdesk note: never on the event loop
     summary="Run a tool call",
     status_code=200,
     opt={"scope": CONTEXT_LOOKUP},
@@ -91,8 +92,9 @@ def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteH
     Only a JSON ``POST`` reaches the MCP server. The server is stateless, so it has no stream
     to offer a ``GET`` (which the SDK would otherwise hold open, and the connection with it,
     until the client gives up) and no session to ``DELETE``: both are 405, which the
-    streamable-HTTP transport lets a client expect. Another content type is 415. These
-    answers are problem details, like every other error of the app.
+    streamable-HTTP transport lets a client expect. Another content type is 415, and a body
+    over ``CONTEXT_SERVICE_MAX_BODY_BYTES`` 413, as on every other route. These answers are
+    problem details, like every other error of the app.
     """
 
     @asgi(
@@ -111,9 +113,40 @@ def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteH
             detail = "send MCP messages as 'Content-Type: application/json'"
             await send_problem(send, 415, "Unsupported media type", detail, "/mcp")
         else:
-            await mcp_app(scope, receive, send)
+            limit = _body_limit(scope)
+            try:
+                body = await _read_within(scope, receive, limit)
+            except BodyTooLarge:
+                detail = "Request Entity Too Large"  # litestar's words for every other route
+                await send_problem(send, 413, "Payload too large", detail, "/mcp")
+                return
+            await mcp_app(scope, replaying(body, receive), send)
 
     return mcp_endpoint
+
+
+def _body_limit(scope: Scope) -> int | None:
+    """The app's ``request_max_body_size`` (``CONTEXT_SERVICE_MAX_BODY_BYTES``), which litestar
+    applies to every route but leaves to an ASGI mount like ``/mcp``."""
+    app: Litestar | None = scope.get("litestar_app")  # absent when called outside an app
+    limit = app.request_max_body_size if app is not None else None
+    return limit if isinstance(limit, int) else None
+
+
+async def _read_within(scope: Scope, receive: Receive, limit: int | None) -> bytes:
+    """The request body; ``BodyTooLarge`` when ``Content-Length`` or the bytes that came say
+    it is over ``limit``."""
+    if limit is not None and _declared_length(scope) > limit:
+        raise BodyTooLarge(f"the request body is larger than {limit} bytes")
+    return await read_body(receive, limit)
+
+
+def _declared_length(scope: Scope) -> int:
+    """The request's ``Content-Length`` (0 when it has none that is a number)."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length" and value.strip().isdigit():
+            return int(value)
+    return 0
 
 
 def _is_json(scope: Scope) -> bool:

@@ -8,19 +8,21 @@ decoded by msgspec with those Structs, so every transport applies the same rules
 
 from __future__ import annotations
 
-import inspect
 from contextvars import ContextVar
 from typing import Any
 
+import anyio.to_thread
 import msgspec
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp_types import ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult, InputRequiredResult, ToolAnnotations
 
 from context_service import __version__
 from context_service.errors import ContextServiceError
-from context_service.tools import TOOLS, ToolBox, ToolSpec
+from context_service.mcp_server.stdio import serve_stdio
+from context_service.tools import TOOLS, ToolBox, ToolSpec, tool_named
 
 INSTRUCTIONS = (
     "Customer context for support: call get_customer_context with the customer's email, phone "
@@ -35,7 +37,7 @@ _WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_wor
 
 def build_mcp_server(toolbox: ToolBox) -> MCPServer[Any]:
     """An MCP server offering every tool of ``context_service.tools`` on ``toolbox``."""
-    return MCPServer(
+    return _Server(
         "context-service",
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -45,17 +47,38 @@ def build_mcp_server(toolbox: ToolBox) -> MCPServer[Any]:
     )
 
 
-def mcp_tool(spec: ToolSpec, toolbox: ToolBox) -> Tool:
-    """``spec`` as an MCP tool whose input schema is the Struct's own JSON schema."""
+class _Server(MCPServer[Any]):
+    """``MCPServer``, except that a call to a tool it does not offer is a JSON-RPC error
+    (-32602), not a tool result (the MCP spec's rule for unknown tools), and that its stdio
+    transport answers a line it cannot read instead of dropping it."""
 
-    async def run(**arguments: Any) -> str:
-        given = {name: value for name, value in arguments.items() if value is not None}
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Run tool ``name``; raises ``MCPError`` (invalid params) when there is none."""
+        if tool_named(name) is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
+        return await super().call_tool(name, arguments, context)
+
+    async def run_stdio_async(self) -> None:
+        """Serve on stdio, answering a line that is no JSON-RPC 2.0 message (``stdio``)."""
+        await serve_stdio(self._lowlevel_server)
+
+
+def mcp_tool(spec: ToolSpec, toolbox: ToolBox) -> Tool:
+    """``spec`` as an MCP tool whose input schema is the Struct's own JSON schema.
+
+    The call's arguments reach ``ToolBox.call`` as they were sent, and it runs on a worker
+    thread: ``create_escalation`` may post a helpdesk note, a blocking HTTP call.
+    """
+
+    async def run(arguments: dict[str, Any]) -> str:
+        key = current_api_key.get()
         try:
-            return toolbox.call(spec.name, given, current_api_key.get())
+            return await anyio.to_thread.run_sync(toolbox.call, spec.name, arguments, key)
         except ContextServiceError as exc:
             raise ToolError(tool_error_text(exc)) from exc
 
-    run.__signature__ = _signature(spec)  # type: ignore[attr-defined]
     read_only = spec.name != "create_escalation"
     tool = _StrictTool.from_function(
         run,
@@ -68,11 +91,15 @@ def mcp_tool(spec: ToolSpec, toolbox: ToolBox) -> Tool:
 
 
 class _StrictTool(Tool):
-    """A tool that refuses arguments it does not take, as ``/v1/tools/call`` does, instead of
-    letting the SDK drop them (a model that misspells ``emial`` must hear so, not get an answer
-    about nobody)."""
+    """A tool whose arguments only msgspec decodes (in ``ToolBox.call``, with the tool's
+    Struct), as ``/v1/tools/call`` does. The SDK's pydantic model would drop arguments the tool
+    does not take (a model that misspells ``emial`` must hear so, not get an answer about
+    nobody), and take ``null`` for the default or a JSON string for a list."""
 
-    async def run(self, arguments: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+    async def run(
+        self, arguments: dict[str, Any], context: Any = None, convert_result: bool = False
+    ) -> Any:
+        """Call the tool's function with ``arguments`` as sent; failures as the SDK's own."""
         known = set(self.parameters.get("properties", {}))
         unknown = sorted(set(arguments) - known)
         if unknown:
@@ -80,7 +107,13 @@ class _StrictTool(Tool):
                 f"Error executing tool {self.name}: unknown argument(s) {', '.join(unknown)}; "
                 f"it takes {', '.join(sorted(known))}"
             )
-        return await super().run(arguments, *args, **kwargs)
+        try:
+            result = await self.fn(arguments)
+        except ToolError as exc:
+            raise ToolError(f"Error executing tool {self.name}: {exc}") from exc
+        except Exception as exc:  # a crash: its text stays on the server
+            raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
+        return self.fn_metadata.convert_result(result) if convert_result else result
 
 
 def tool_error_text(exc: ContextServiceError) -> str:
@@ -90,15 +123,3 @@ def tool_error_text(exc: ContextServiceError) -> str:
     if candidates:
         text += " Candidates: " + msgspec.json.encode(candidates).decode()
     return text
-
-
-def _signature(spec: ToolSpec) -> inspect.Signature:
-    """Keyword parameters named after the Struct's fields, all defaulting to ``None`` (dropped
-    before decoding, so the Struct's own defaults apply); msgspec, not pydantic, checks them."""
-    params = [
-        inspect.Parameter(
-            field.encode_name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any
-        )
-        for field in msgspec.structs.fields(spec.args)
-    ]
-    return inspect.Signature(params, return_annotation=str)

@@ -173,7 +173,8 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     )
     outcome = "note not requested"
     if args.post_note:
-        outcome = _post_note(box.notes, handoff, render_text(handoff), agents_view)
+        shown = bot_view.shows("support.tickets")  # else the bot is not told the ticket id
+        outcome = _post_note(box.notes, handoff, render_text(handoff), agents_view, shown)
     for_bot = build_handoff(
         snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view
     )
@@ -197,18 +198,25 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
     )
 
 
-def _post_note(poster: NotePoster | None, handoff: Handoff, text: str, view: View) -> str:
+def _post_note(
+    poster: NotePoster | None, handoff: Handoff, text: str, view: View, show_id: bool
+) -> str:
+    """Post ``text`` on the open ticket; what happened, in words for the bot, which hears the
+    ticket's id only when ``show_id`` (its own view shows the tickets)."""
     if poster is None:
         return "no helpdesk is configured for notes: hand over in your helpdesk"
     if not view.shows("support.tickets"):
         return "support tickets are hidden from this API key: hand over in your helpdesk"
-    if handoff.open_ticket is None:
+    ticket_id = handoff.open_ticket
+    if ticket_id is None:
         return "the customer has no open ticket to note"
+    named = f"ticket {ticket_id}" if show_id else "the customer's open ticket"
     try:
-        poster.post_internal_note(handoff.open_ticket, text)
+        poster.post_internal_note(ticket_id, text)
     except NoteFailed as exc:
-        return f"the note on ticket {handoff.open_ticket} failed: {exc}"
-    return f"internal note posted on ticket {handoff.open_ticket}"
+        reason = str(exc) if show_id else str(exc).replace(ticket_id, "(hidden)")
+        return f"the note on {named} failed: {reason}"
+    return f"internal note posted on {named}"
 
 
 def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> CustomerRef:
