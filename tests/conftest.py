@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,15 @@ def demo_store(demo_db: Path) -> Iterator[Store]:
     the_store = Store(demo_db)
     yield the_store
     the_store.close()
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """Copy a store through SQLite's backup API, never by copying the file: closing a file
+    descriptor of a database this process has open drops every POSIX lock SQLite holds on it,
+    so a file copy of a store a test (or a leaked background writer) still has open lets
+    another connection checkpoint under it ("disk I/O error" in a later test)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return target

@@ -12,6 +12,7 @@ import pytest
 
 from context_service.cli import build_parser, main
 from context_service.settings import setting_names
+from tests.conftest import copy_store
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -114,11 +115,9 @@ class _ClosedPipe:
 def test_export_into_a_closed_pipe_stops_quietly_and_is_audited(
     demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import shutil
     import sqlite3
 
-    db = tmp_path / "copy.db"
-    shutil.copy(demo_db, db)
+    db = copy_store(demo_db, tmp_path / "copy.db")
     monkeypatch.setenv("CONTEXT_SERVICE_DB", str(db))
     monkeypatch.setattr("sys.stdout", _ClosedPipe())
     assert main(["export"]) == 1

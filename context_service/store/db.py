@@ -79,12 +79,16 @@ class Store:
 
     def close(self) -> None:
         """Stop the checkpointer and close both connections (the last one to close checkpoints
-        whatever is left in the WAL)."""
+        whatever is left in the WAL). A write transaction another thread has open (a
+        background writer of key uses or audit rows) finishes first: closing a connection
+        under a running statement is undefined behaviour in SQLite's C API (a crash); a write
+        begun after this fails with ``sqlite3.ProgrammingError``."""
         if self._checkpointer is not None:
             self._checkpointer.stop()
-        self.conn.close()
-        if self.conn is not self._writer:
-            self._writer.close()
+        with self._lock:
+            self.conn.close()
+            if self.conn is not self._writer:
+                self._writer.close()
 
 
 class Checkpointer:

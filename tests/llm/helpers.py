@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import httpx2
 import vcr
 
 from context_service.llm import LlmClient
+from tests.conftest import copy_store
 
 BASE_URL = "http://llm.test/v1"
 API_KEY = "sk-test-secret-do-not-log"
@@ -52,6 +52,4 @@ def mock_client(handler: Callable[[httpx2.Request], httpx2.Response]) -> LlmClie
 
 def copy_db(demo_db: Path, tmp_path: Path) -> Path:
     """A private copy of the demo store (these tests write the summary cache)."""
-    target = tmp_path / "demo.db"
-    shutil.copy(demo_db, target)
-    return target
+    return copy_store(demo_db, tmp_path / "demo.db")

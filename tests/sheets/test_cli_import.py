@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from context_service.cli import main
 from context_service.store import Store
+from tests.conftest import copy_store
 from tests.sheets.helpers import snapshot_for
 from tests.sheets.test_xlsx_visible_sheet import workbook_with_hidden_lookup
 
@@ -23,11 +23,7 @@ MAYA_ROW = (
 @pytest.fixture
 def demo_copy(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private copy of the session's demo store, named by CONTEXT_SERVICE_DB."""
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_db, path)
-    wal = demo_db.with_name(demo_db.name + "-wal")
-    if wal.exists():
-        shutil.copyfile(wal, path.with_name(path.name + "-wal"))
+    path = copy_store(demo_db, tmp_path / "demo.db")
     monkeypatch.setenv("CONTEXT_SERVICE_DB", str(path))
     return path
 

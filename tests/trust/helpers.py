@@ -3,7 +3,6 @@ and an app whose chatbot proofs can be made."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from context_service.api import create_app
 from context_service.api.keys import KNOWN
 from context_service.store import Store
 from context_service.trust import KeySpec, Trust, create_key
-from tests.conftest import make_settings
+from tests.conftest import copy_store, make_settings
 
 MAYA = "maya.patel@example.com"
 MAYA_PHONE = "+14155550134"
@@ -23,12 +22,7 @@ MAYA_PHONE = "+14155550134"
 
 def copy_demo(demo_db: Path, tmp_path: Path) -> Path:
     """A copy of the session's demo store that a test may change (or erase from)."""
-    target = tmp_path / "demo.db"
-    store = Store(demo_db)  # checkpoint, so the copy holds everything
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    shutil.copyfile(demo_db, target)
-    return target
+    return copy_store(demo_db, tmp_path / "demo.db")
 
 
 def make_key(db: Path, name: str, scopes: list[str], **limits: object) -> str:
