@@ -103,6 +103,8 @@ def serve(settings: Settings) -> None:
 
     The server process builds the app from ``CONTEXT_SERVICE_*`` variables, so the settings
     (including any made up here, such as the demo key) are exported to the environment first.
+    On SIGTERM each worker finishes its requests; one still busy after 15 seconds (a client
+    stalling its request body) is killed, so a stop never hangs.
     """
     from granian import Granian
     from granian.constants import Interfaces
@@ -118,6 +120,7 @@ def serve(settings: Settings) -> None:
         workers=settings.workers,
         log_level=LogLevels(settings.log_level.lower()),
         log_access=False,
+        workers_kill_timeout=15,  # seconds a stopping worker may take before it is killed
     ).serve()
 
 

@@ -6,8 +6,16 @@ This module (and ``cli.py``) are the only places that wire integrations in.
 from __future__ import annotations
 
 import gc
+import logging
+import multiprocessing
+import os
+import signal
+import sqlite3
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from anyio import to_thread
@@ -26,7 +34,7 @@ from context_service.api.erasure import ROUTES as ERASURE_ROUTES
 from context_service.api.escalations import create_escalation
 from context_service.api.guarded_tools import GuardedToolBox
 from context_service.api.keys import ROUTES as KEY_ROUTES
-from context_service.api.params import strict_asgi_query, strict_query
+from context_service.api.params import strict_asgi_query, strict_query, valid_host
 from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem, utf8_query
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
@@ -43,12 +51,54 @@ from context_service.sync import InboxPruner
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
 from context_service.wiring import build_connectors, ingest_context
 
+log = logging.getLogger(__name__)
+PARENT_CHECK_SECONDS = 0.5
+PARENT_GONE_GRACE_SECONDS = 10.0
+HEALTH_TIMEOUT_SECONDS = 2.0
+HEALTH_FILE_EVERY = 1.0  # seconds between two reads of the file itself
 
-@get("/health", sync_to_thread=False, summary="Liveness and database check")
-def health(store: NamedDependency[Store]) -> dict[str, Any]:
-    """Open to everyone: says whether the database answers."""
-    store.conn.execute("SELECT 1").fetchone()
-    return {"status": "ok", "version": __version__}
+
+@get("/health", summary="Liveness and database check")
+async def health(store: NamedDependency[Store]) -> Response[Any]:
+    """Open to everyone: 200 when the database answers (a real table is read), else 503."""
+    try:
+        if time.monotonic() - _file_read_at.get(store.path, -HEALTH_FILE_EVERY) < HEALTH_FILE_EVERY:
+            store.conn.execute("SELECT 1 FROM profiles LIMIT 1").fetchone()
+        else:
+            await to_thread.run_sync(read_profiles, store)
+            _file_read_at[store.path] = time.monotonic()
+    except sqlite3.Error as exc:
+        _file_read_at.pop(store.path, None)
+        log.warning("health check: the database does not answer: %s", exc)
+        return problem(503, "Service unavailable", "the database does not answer")
+    return Response({"status": "ok", "version": __version__})
+
+
+# When each database file was last read through a connection of its own (``read_profiles``):
+# at most once every ``HEALTH_FILE_EVERY`` seconds, so a load balancer that asks many times a
+# second costs one indexed read on the store's connection for most of them.
+_file_read_at: dict[str, float] = {}
+
+
+def read_profiles(store: Store) -> None:
+    """Read a row of ``profiles`` through a connection of its own, opened read-only: the
+    store's connections keep pages in memory, which would hide a damaged or replaced file.
+    Raises ``sqlite3.Error`` when the file cannot be read."""
+    if store.path == ":memory:":
+        store.conn.execute("SELECT 1 FROM profiles LIMIT 1").fetchone()
+        return
+    uri = f"file:{quote(store.path)}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, timeout=HEALTH_TIMEOUT_SECONDS)
+    try:
+        conn.execute("SELECT 1 FROM profiles LIMIT 1").fetchone()
+    finally:
+        conn.close()
+
+
+async def no_store(response: Response[Any]) -> Response[Any]:
+    """Key-protected answers hold customers' data: no browser or proxy may keep a copy."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 @get("/metrics", sync_to_thread=False, media_type="text/plain", opt={"scope": ADMIN})
@@ -80,11 +130,41 @@ def app_from_env() -> Litestar:
     collector's scans (``gc.freeze``): otherwise each full collection walks the whole app, and
     requests allocate enough to set collections off often (about a tenth of a context
     request's CPU). Only the server does this; tests build many apps and must get them back.
+
+    The worker also stops when the ``serve`` process that started it is gone (killed, so it
+    could not stop its workers): otherwise it would keep answering on the port with the old
+    settings (``exit_with_parent``).
     """
     app = create_app(load_settings())
+    threading.Thread(
+        target=exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
     gc.collect()
     gc.freeze()
     return app
+
+
+def exit_with_parent(parent: int) -> None:
+    """Wait until the ``serve`` process is gone, then stop this worker: SIGTERM to itself (the
+    server's graceful stop: the read audit is written), repeated until it takes, and after
+    ``PARENT_GONE_GRACE_SECONDS`` an immediate exit should that stop hang.
+
+    A worker started by ``multiprocessing`` (granian's) waits on the pipe its parent holds,
+    which tells even of a parent that died before this thread started; any other process
+    watches ``parent``, the parent process id it had when the app was built.
+    """
+    process = multiprocessing.parent_process()
+    if process is not None:
+        process.join()
+    else:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+    log.warning("the server process is gone; stopping this worker")
+    deadline = time.monotonic() + PARENT_GONE_GRACE_SECONDS
+    while time.monotonic() < deadline:  # again and again: a worker still starting ignores it
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | None:
@@ -101,7 +181,8 @@ def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | 
 def _protected_routes() -> Router:
     """Everything but ``/health``, ``/widget`` (a signed link) and signed webhooks needs an API
     key; a query parameter the route does not take, or one given twice, is a 400
-    (``params.strict_query``; ``/mcp`` and ``/schema``, mounted in ``create_app``, check it too)."""
+    (``params.strict_query``; ``/mcp`` and ``/schema``, mounted in ``create_app``, check it too).
+    Every answer says ``Cache-Control: no-store`` (``no_store``; ``context_fast`` too)."""
     return Router(
         "/",
         route_handlers=[
@@ -120,6 +201,7 @@ def _protected_routes() -> Router:
         ],
         guards=[require_api_key],
         before_request=strict_query,
+        after_request=no_store,
     )
 
 
@@ -153,6 +235,7 @@ def create_app(
         if refresher is not None:
             refresher.stop()
         the_trust.audit.close()
+        the_trust.keyring.close()
         client.close()
         if store is None:
             the_store.close()
@@ -196,7 +279,7 @@ def create_app(
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
-        middleware=[utf8_query],
+        middleware=[utf8_query, valid_host],
         request_max_body_size=settings.max_body_bytes,
         state=State(state),
         on_startup=[drain_on_startup],

@@ -66,7 +66,9 @@ def authorize(trust: Trust, token: str | None, scope: str | None) -> Principal:
         raise Forbidden("this route declares no scope, so no key may call it")
     if scope != AUTHENTICATED and scope not in principal.scopes:
         raise Forbidden(f"this API key lacks the scope '{scope}'", required_scope=scope)
-    trust.limiter.take(principal.name, principal.rate_per_minute)
+    # A stored key's bucket is its id: a name is reused after a revoke, and one made before
+    # names were checked could read ``bootstrap-1``.
+    trust.limiter.take(principal.key_id or principal.name, principal.rate_per_minute)
     return principal
 
 

@@ -13,6 +13,7 @@ from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
+from context_service.api.auth import principal_of
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.errors import ContextServiceError
 from context_service.store import Store
@@ -21,7 +22,7 @@ from context_service.trust import ADMIN, KeySpec, Known, create_key, list_keys, 
 from context_service.trust.keys import KeyInfo, NewKey
 
 KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]  # trust.keys checks the rest
 
 
 class KeyBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -61,11 +62,16 @@ def get_keys(store: NamedDependency[Store]) -> KeyList:
     summary="Create an API key",
     opt={"scope": ADMIN},
 )
-def post_key(store: NamedDependency[Store], data: JSONBody[KeyBody]) -> NewKey:
+def post_key(
+    request: Request[Any, Any, Any], store: NamedDependency[Store], data: JSONBody[KeyBody]
+) -> NewKey:
     """Create a key; the answer holds it once (only its hash is stored). 400 for an unknown
-    scope, audience or field, or a name in use."""
+    scope, audience or field, a name in use, or a name other than 1 to 64 letters, digits,
+    ``.``, ``_`` or ``-`` (or one starting ``bootstrap-``). 403 when a stored key asks for a
+    key allowed more than itself: another scope or audience, a field it hides shown, trusted
+    backend, or a higher rate limit. Bootstrap keys may create any key."""
     spec = msgspec.convert(msgspec.to_builtins(data), KeySpec)
-    return create_key(store, spec, utc_now(), KNOWN)
+    return create_key(store, spec, utc_now(), KNOWN, caller=principal_of(request))
 
 
 @delete(

@@ -9,20 +9,27 @@ parameters), answers 400 for both, naming the parameter, as ``POST /v1/context/l
 for an unknown field. Litestar runs no ``before_request`` hook for an ASGI mount (``/mcp``), so
 ``strict_asgi_query`` wraps the mounted app in the same check; the OpenAPI router (``/schema``)
 takes the hook like the others.
+
+``valid_host``, an app middleware, answers 400 for a ``Host`` header whose port is no port
+(``x:abc``, ``x:99999``): litestar cannot build such a request's URL, and a route that reads
+it (the widget link, the HubSpot signature check) would fail with a 500.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
 from litestar.constants import RESERVED_KWARGS, SKIP_VALIDATION_NAMES
-from litestar.enums import ParamType
+from litestar.enums import ParamType, ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg, PathParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from context_service.api.problems import send_problem
 from context_service.errors import ContextServiceError
 
 
@@ -100,6 +107,30 @@ def strict_asgi_query(app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIAp
         await app(scope, receive, send)
 
     return checked
+
+
+@lru_cache(maxsize=256)
+def host_is_valid(host: bytes) -> bool:
+    """Whether litestar can build a URL on this ``Host`` header (its port, if any, is one)."""
+    try:
+        urlsplit("//" + host.decode("latin-1")).port  # noqa: B018 (parsing is the check)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_host(app: ASGIApp) -> ASGIApp:
+    """App middleware: 400 for a ``Host`` header litestar cannot read (see the module doc)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        for name, value in scope.get("headers", ()) if scope["type"] == ScopeType.HTTP else ():
+            if name == b"host" and not host_is_valid(value):
+                detail = "the Host header is not a host with an optional port (1 to 65535)"
+                await send_problem(send, 400, "Bad request", detail, scope.get("path", ""))
+                return
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def _names(names: list[str]) -> str:

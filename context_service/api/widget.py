@@ -119,10 +119,6 @@ def mint_widget_url(
     minting_key = bearer_token(request.headers.get("authorization"))
     view = policy.view("sidebar", minting_key)
     stored = find_stored(store.conn, data, settings.default_region)
-    trust: Trust = request.app.state.trust
-    trust.record(
-        Read(principal_of(request).name, stored.profile_id, "sidebar", True, "widget-link")
-    )
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl
     lookup = {name: value for name in LOOKUP_PARAMS if (value := getattr(data, name))}
@@ -130,5 +126,9 @@ def mint_widget_url(
     key = signing_key(settings.widget_secret, settings.api_keys)
     by = fingerprint(minting_key) if minting_key else None
     url = signed_url(base, lookup, key, expires, view, by)
+    trust: Trust = request.app.state.trust  # recorded once the link exists, not before
+    trust.record(
+        Read(principal_of(request).name, stored.profile_id, "sidebar", True, "widget-link")
+    )
     expires_at = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return WidgetUrl(url=url, expires_at=expires_at, profile_id=stored.profile_id)

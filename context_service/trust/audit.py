@@ -2,8 +2,10 @@
 
 Every context, widget, tool and export read writes one row (``read_audit``). Rows hold no
 personal value, only the profile id; erasing a person blanks that id in their rows
-(``anonymize``). Rows older than ``audit_retention_days`` are deleted (``purge``), at most once
-an hour as reads are recorded.
+(``anonymize``), and a row written afterwards (a read served while the erasure ran, still in a
+server's buffer) gets the same blank for a profile that no longer exists (``_gone``). Rows
+older than ``audit_retention_days`` are deleted (``purge``), at most once an hour as reads are
+recorded.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ ERASED = "erased"
 PURGE_EVERY_SECONDS = 3600.0
 
 
-BUFFER_ROWS = 8192  # a full buffer is written by the request that fills it
-KEEP_ON_FAILURE = 10 * BUFFER_ROWS  # rows kept for a retry while writes keep failing
+BUFFER_ROWS = 8192  # a full buffer wakes the background writer at once
+KEEP_ON_FAILURE = 10 * BUFFER_ROWS  # rows kept while writes keep failing or cannot keep up
+_CHUNK = 500  # profile ids per existence query
 _Row = tuple[str, str, str | None, str, int, str]
 log = logging.getLogger(__name__)
 
@@ -59,13 +62,14 @@ class ReadAudit:
     """Records reads into the store; ``clock`` gives POSIX seconds.
 
     With ``buffer_seconds`` above zero (the HTTP app), reads are kept in memory and written
-    together by a background thread every ``buffer_seconds``, whenever ``flush`` is called
-    (before the audit is read, before an erasure, at shutdown), and by the request itself when
-    8192 are waiting (the writer cannot keep up; memory stays bounded). One write transaction
-    per request would otherwise halve what the service answers, and each row costs a random
-    insert into the per-profile index (10-25 us), so rows are written in large batches off the
-    request path: a 256-row threshold made every request that filled it pay for a commit on
-    the event loop. A crash loses at most ``buffer_seconds`` of audit entries.
+    together by a background thread every ``buffer_seconds``, at once when 8192 are waiting,
+    and whenever ``flush`` is called (before the audit is read, before an erasure, at
+    shutdown). One write transaction per request would otherwise halve what the service
+    answers, and each row costs a random insert into the per-profile index (10-25 us), so rows
+    are written in large batches off the request path: a request never writes, since a write
+    waits (up to the busy timeout) while another process holds SQLite's write lock. While the
+    writer cannot write, at most ``KEEP_ON_FAILURE`` rows wait, the oldest given up first
+    (``dropped``). A crash loses at most ``buffer_seconds`` of audit entries.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class ReadAudit:
         self.dropped = 0  # rows given up on after failed writes with a full buffer
         self._flusher: threading.Thread | None = None
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a full buffer: write now, not at the next interval
         self._stamp = (0, _iso(0))  # (whole second, its ISO form): one strftime a second
 
     def record(self, reads: Iterable[Read]) -> None:
@@ -103,10 +108,13 @@ class ReadAudit:
             return
         with self._lock:
             self._pending.extend(rows)
-            full = len(self._pending) >= BUFFER_ROWS
+            waiting = len(self._pending)
+            if waiting > KEEP_ON_FAILURE:  # the writer is stuck: bounded memory, oldest go
+                self.dropped += waiting - KEEP_ON_FAILURE
+                del self._pending[: waiting - KEEP_ON_FAILURE]
             self._start_flusher()
-        if full:
-            self.flush()
+        if waiting >= BUFFER_ROWS:
+            self._wake.set()
 
     def flush(self) -> None:
         """Write every buffered read now; when it returns, every read recorded before the call
@@ -133,6 +141,7 @@ class ReadAudit:
         """Stop the background writer, wait for it, and write what is buffered (reads recorded
         afterwards are written at once)."""
         self._stop.set()
+        self._wake.set()
         if self._flusher is not None:
             self._flusher.join(timeout=10)
         self.flush()
@@ -145,7 +154,11 @@ class ReadAudit:
             self._flusher.start()
 
     def _flush_loop(self) -> None:
-        while not self._stop.wait(self.buffer_seconds):
+        while True:
+            self._wake.wait(self.buffer_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.flush()
             except Exception:  # a locked or closed store: try again next time
@@ -154,6 +167,9 @@ class ReadAudit:
     def _write(self, rows: list[_Row]) -> None:
         now = self.clock()
         with self.store.transaction() as conn:
+            gone = _gone(conn, {row[2] for row in rows if row[2] and row[2] != ERASED})
+            if gone:  # erased since the read: the row keeps only ``erased``, as ``anonymize``
+                rows = [(*r[:2], ERASED, *r[3:]) if r[2] in gone else r for r in rows]
             conn.executemany(
                 "INSERT INTO read_audit (at, key_name, profile_id, audience, verified, channel) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -170,6 +186,24 @@ class ReadAudit:
                 return False
             self._last_purge = now
             return True
+
+
+def _gone(conn: sqlite3.Connection, profile_ids: set[str]) -> set[str]:
+    """Those of ``profile_ids`` that are neither a profile nor an alias (any more)."""
+    ids = sorted(profile_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT id FROM profiles WHERE id IN ({marks}) "
+                f"UNION SELECT alias FROM profile_aliases WHERE alias IN ({marks})",
+                [*chunk, *chunk],
+            )
+        )
+    return profile_ids - found
 
 
 def reads_of(

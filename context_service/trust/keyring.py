@@ -12,12 +12,16 @@ changed:
   store) and forgets every key if so.
 
 Unknown and revoked keys are never cached, so a key created anywhere works at once and a wrong
-key always costs the full check. ``last_used_at`` is written at most once a minute per key.
+key always costs the full check. ``last_used_at`` is written at most once a minute per key, by a
+background thread (``TouchWriter``): the check runs on the server's event loop, and a write
+there would wait (up to the busy timeout) whenever another process holds the write lock.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -31,11 +35,70 @@ Clock = Callable[[], float]
 TOUCH_EVERY_SECONDS = 60.0
 RECHECK_SECONDS = 0.25  # how stale a key revoked by another process may be, at most
 _MAX_CACHED = 4096  # live keys; past this the cache starts over (there are never that many)
+log = logging.getLogger(__name__)
 
 
 def iso(ts: float) -> str:
     """A POSIX time as ISO-8601 UTC (seconds)."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TouchWriter:
+    """Writes keys' ``last_used_at`` from a background thread, started at the first use.
+
+    ``add`` only notes the time and wakes the thread, so no request waits on SQLite's write
+    lock; a failed write is logged and forgotten (the next use writes the key again). After
+    ``close`` a use is written at once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: dict[str, str] = {}  # key id -> last use (ISO-8601)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, key_id: str, at: str) -> None:
+        """Note that a key was used at ``at``; written soon, off the caller's thread."""
+        with self._lock:
+            self._pending[key_id] = at
+            closed = self._closed
+            if not closed and self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="key-touch", daemon=True)
+                self._thread.start()
+        if closed:
+            self.write()
+        else:
+            self._wake.set()
+
+    def write(self) -> None:
+        """Write every noted use now (failures are logged)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        try:
+            for key_id, at in pending.items():
+                touch(self.store, key_id, at)
+        except sqlite3.Error:
+            log.warning("could not record API key use (last_used_at)", exc_info=True)
+
+    def close(self) -> None:
+        """Stop the thread and write what is noted."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=10)
+        self.write()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closed:
+                return
+            self.write()
 
 
 class Keyring:
@@ -59,6 +122,7 @@ class Keyring:
         self.monotonic = monotonic
         self.recheck_seconds = recheck_seconds
         self._touched: dict[str, float] = {}
+        self.touches = TouchWriter(store)
         self._lock = threading.Lock()
         self._cache: dict[bytes, Principal] = {}
         self._seen: tuple[int, int, int] | None = None  # generation, data_version, changes
@@ -128,4 +192,8 @@ class Keyring:
             if now - self._touched.get(key_id, float("-inf")) < TOUCH_EVERY_SECONDS:
                 return
             self._touched[key_id] = now
-        touch(self.store, key_id, iso(now))
+        self.touches.add(key_id, iso(now))
+
+    def close(self) -> None:
+        """Write the key uses not yet written and stop their writer."""
+        self.touches.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterable
@@ -29,6 +30,11 @@ from context_service.trust.scopes import SCOPES, check_scopes
 
 PREFIX = "csk_"
 _ID_HEX = 12
+# A stored key's name: safe in a URL path (``DELETE /v1/keys/{name}``), a log line and a
+# terminal, and never a bootstrap key's (``bootstrap-<n>``), whose rate-limit bucket and audit
+# identity it would share. Checked when a key is created; older keys keep their names.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+RESERVED_PREFIX = "bootstrap-"
 
 
 class _Changes:
@@ -59,6 +65,13 @@ class InvalidKey(ContextServiceError):
 
     status_code = 400
     title = "Invalid key"
+
+
+class BeyondCaller(ContextServiceError):
+    """A stored key asked to create a key allowed more than itself."""
+
+    status_code = 403
+    title = "Forbidden"
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -189,8 +202,11 @@ def _validate(spec: KeySpec, known: Known) -> KeySpec:
         scopes = check_scopes(spec.scopes)
     except ValueError as exc:
         raise InvalidKey(str(exc)) from exc
-    if not spec.name.strip() or len(spec.name) > 64:
-        raise InvalidKey("a key name is 1 to 64 characters")
+    if not NAME_PATTERN.fullmatch(spec.name) or spec.name.startswith(RESERVED_PREFIX):
+        raise InvalidKey(
+            "a key name is 1 to 64 letters, digits, '.', '_' or '-', and does not start with "
+            f"{RESERVED_PREFIX!r}"
+        )
     unknown = set(spec.audiences or []) - known.audiences
     if unknown:
         raise InvalidKey(f"unknown audiences {sorted(unknown)}")
@@ -198,12 +214,42 @@ def _validate(spec: KeySpec, known: Known) -> KeySpec:
         raise InvalidKey(f"unknown fields {sorted(set(spec.hide) - known.fields)}")
     if spec.rate_per_minute is not None and spec.rate_per_minute < 1:
         raise InvalidKey("a rate limit is at least 1 request per minute")
-    return msgspec.structs.replace(spec, name=spec.name.strip(), scopes=scopes)
+    return msgspec.structs.replace(spec, scopes=scopes)
 
 
-def create_key(store: Store, spec: KeySpec, now: str, known: Known) -> NewKey:
-    """Store a new key's hash and return the key (shown once)."""
+def beyond(caller: Principal, spec: KeySpec) -> list[str]:
+    """What ``spec`` would allow that ``caller`` is not allowed (empty: nothing)."""
+    wider = [f"scope {s!r}" for s in spec.scopes if s not in caller.scopes]
+    if caller.audiences is not None:
+        if spec.audiences is None:
+            wider.append("every audience")
+        else:
+            wider += [f"audience {a!r}" for a in spec.audiences if a not in caller.audiences]
+    wider += [f"field {f!r} unhidden" for f in caller.hide if f not in spec.hide]
+    if spec.trusted_backend and not caller.trusted_backend:
+        wider.append("trusted backend")
+    limit = caller.rate_per_minute
+    if limit is not None and (spec.rate_per_minute is None or spec.rate_per_minute > limit):
+        wider.append(f"a rate over {limit} requests a minute")
+    return wider
+
+
+def create_key(
+    store: Store, spec: KeySpec, now: str, known: Known, caller: Principal | None = None
+) -> NewKey:
+    """Store a new key's hash and return the key (shown once).
+
+    ``caller``, a stored key creating this one over HTTP, may only create a key allowed no
+    more than itself (``BeyondCaller``, 403); bootstrap keys and the CLI (``None``) may create
+    any key.
+    """
     spec = _validate(spec, known)
+    wider = beyond(caller, spec) if caller is not None and caller.key_id is not None else []
+    if wider:
+        raise BeyondCaller(
+            "a key may not create a key allowed more than itself: " + ", ".join(wider),
+            beyond=wider,
+        )
     key_id = secrets.token_hex(_ID_HEX // 2)
     key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     audiences = None if spec.audiences is None else msgspec.json.encode(spec.audiences).decode()

@@ -27,7 +27,8 @@ class RateLimited(ContextServiceError):
 
 
 class RateLimiter:
-    """Token buckets keyed by API key name; ``clock`` returns monotonic seconds."""
+    """Token buckets, one per caller (a stored key's id, a bootstrap key's name); ``clock``
+    returns monotonic seconds."""
 
     def __init__(self, default_per_minute: int, clock: Callable[[], float]) -> None:
         self.default = default_per_minute
@@ -36,7 +37,8 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, name: str, per_minute: int | None = None) -> None:
-        """Spend one request of ``name``'s budget; raise ``RateLimited`` when it is empty."""
+        """Spend one request of the bucket ``name``'s budget; raise ``RateLimited`` when it is
+        empty."""
         limit = per_minute or self.default
         if limit <= 0:
             return

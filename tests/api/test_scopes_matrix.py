@@ -87,7 +87,7 @@ SAMPLES: dict[tuple[str, str], Call] = {
     ("DELETE", "/v1/profiles/{profile_id:str}"): _delete("/v1/profiles/{victim}"),
     ("GET", "/v1/profiles/{profile_id:str}/export"): _get("/v1/profiles/{maya}/export"),
     ("GET", "/v1/keys"): _get("/v1/keys"),
-    ("POST", "/v1/keys"): _post("/v1/keys", {"name": "made-by-matrix", "scopes": ["context:read"]}),
+    ("POST", "/v1/keys"): _post("/v1/keys", {"name": "made-by-matrix", "scopes": ["admin"]}),
     ("DELETE", "/v1/keys/{name:str}"): _delete("/v1/keys/doomed"),
     ("POST", "/mcp"): lambda c, h, ids: c.post(
         "/mcp", json=INITIALIZE, headers={**h, **ACCEPT_MCP}

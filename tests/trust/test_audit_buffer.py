@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ def _count(store: Store) -> int:
 
 
 def test_buffered_reads_are_written_at_flush_when_full_and_at_close(store: Store) -> None:
+    with store.transaction() as conn:  # a read of a profile that is gone is written "erased"
+        conn.execute("INSERT INTO profiles VALUES ('prof_1', 1, '2027-01-01', '2027-01-01')")
     audit = ReadAudit(store, retention_days=30, clock=lambda: 1_800_000_000.0, buffer_seconds=60)
     audit.record([Read("bot", "prof_1", "chatbot", False, "context")])
     assert _count(store) == 0  # still in memory: the background writer waits a minute
@@ -26,7 +29,10 @@ def test_buffered_reads_are_written_at_flush_when_full_and_at_close(store: Store
     assert _count(store) == 1  # a hundred waiting reads are still the background writer's
     full = BUFFER_ROWS - 100
     audit.record([Read("bot", f"prof_{i}", "agent", True, "context") for i in range(full)])
-    assert _count(store) == 1 + BUFFER_ROWS  # a full buffer is written at once
+    deadline = time.monotonic() + 10
+    while _count(store) < 1 + BUFFER_ROWS and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _count(store) == 1 + BUFFER_ROWS  # a full buffer wakes the writer at once
     audit.record([Read("bot", "prof_last", "agent", True, "widget")])
     audit.close()
     assert _count(store) == 2 + BUFFER_ROWS
