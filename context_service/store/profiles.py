@@ -142,30 +142,29 @@ def left_profiles(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[i
     """The profile each of these records last left (``remove_member``) while no member of
     any; records that are members, or never were, are absent. The id may since have become an
     alias or gone: ``canonical_id`` tells what it names now."""
-    found: dict[int, str] = {}
-    for chunk in chunks(sorted(set(record_ids))):
-        rows = conn.execute(
-            "SELECT d.record_id, d.profile_id FROM departed_members d "
-            "LEFT JOIN profile_members m ON m.record_id = d.record_id "
-            f"WHERE d.record_id IN ({marks(chunk)}) AND m.record_id IS NULL",
-            chunk,
-        )
-        found.update((int(record_id), str(profile_id)) for record_id, profile_id in rows)
-    return found
+    return dict(_departed(conn, "record_id", sorted(set(record_ids))))
 
 
 def departed_from(conn: sqlite3.Connection, profile_ids: list[str]) -> list[int]:
     """The records that left these profiles (``remove_member``) and joined no other since."""
-    found: list[int] = []
-    for chunk in chunks(sorted(set(profile_ids))):
+    return sorted(record_id for record_id, _ in _departed(conn, "profile_id", profile_ids))
+
+
+def _departed(
+    conn: sqlite3.Connection, column: str, values: list[int] | list[str]
+) -> list[tuple[int, str]]:
+    """(record, profile left) of the departed records whose ``column`` is among ``values``
+    and that are members of no profile now."""
+    found: list[tuple[int, str]] = []
+    for chunk in chunks(sorted(set(values))):  # type: ignore[type-var]
         rows = conn.execute(
-            "SELECT d.record_id FROM departed_members d "
+            "SELECT d.record_id, d.profile_id FROM departed_members d "
             "LEFT JOIN profile_members m ON m.record_id = d.record_id "
-            f"WHERE d.profile_id IN ({marks(chunk)}) AND m.record_id IS NULL",
+            f"WHERE d.{column} IN ({marks(chunk)}) AND m.record_id IS NULL",
             chunk,
         )
-        found += [int(row[0]) for row in rows]
-    return sorted(found)
+        found += [(int(record_id), str(profile_id)) for record_id, profile_id in rows]
+    return found
 
 
 def members(conn: sqlite3.Connection, profile_id: str) -> list[int]:

@@ -3,7 +3,6 @@ arguments decoded by msgspec alone, and tool calls run off the event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -18,6 +17,7 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from tests.conftest import TEST_KEY, make_settings
 from tests.mcp.messages import ACCEPT_MCP, initialize
+from tests.spies import LoopSpy
 from tests.trust.helpers import copy_demo
 
 MAYA = "maya.patel@example.com"
@@ -151,21 +151,6 @@ def test_a_body_within_the_limit_is_answered(client: TestClient[Any]) -> None:
 
 
 # Off the event loop --------------------------------------------------------------------------
-
-
-class LoopSpy:
-    """A note poster that notes whether it ran on a thread with a running event loop."""
-
-    def __init__(self) -> None:
-        self.on_loop: list[bool] = []
-
-    def post_internal_note(self, ticket_id: str, body: str) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self.on_loop.append(False)
-        else:
-            self.on_loop.append(True)
 
 
 def test_create_escalation_over_mcp_posts_its_note_off_the_event_loop(

@@ -18,6 +18,7 @@ from context_service.models import Connector, RecordKey
 from context_service.store import Store, profiles
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, apply_pending, receive
+from context_service.trust.erasure import erase_profiles
 from tests.conftest import Ingest
 from tests.integrations.hubspot.fake import FakeHubSpot
 from tests.integrations.shopify.fake import FakeShopify
@@ -162,11 +163,11 @@ def test_a_hubspot_privacy_deletion_erases_the_persons_profile_even_after_a_dele
     assert _profile_of_email(store, ANN) == ann_profile  # no one else's
 
 
-def test_a_removed_contact_keeps_no_data_and_a_restore_brings_it_back(
+def _contact_deleted_from_a_shared_profile(
     store: Store, ctx: IngestContext, ingest: Ingest
-) -> None:
-    """What a plain deletion leaves of a contact whose profile lives on is a bare tombstone:
-    its id, no data, and nothing that stops HubSpot's restore."""
+) -> tuple[FakeHubSpot, int, str, RecordKey, str]:
+    """Max's HubSpot contact and Zendesk user share a profile; HubSpot deletes the contact.
+    Returns the fake, its time in ms, the contact id, its key and the profile it left."""
     fake = FakeHubSpot()
     now_ms = int(fake.now() * 1000)
     contact_id = _hubspot_contact(store, ctx, fake, now_ms)
@@ -175,6 +176,17 @@ def test_a_removed_contact_keeps_no_data_and_a_restore_brings_it_back(
     profile_id = profiles.profile_of_key(store.conn, key)
     assert profile_id is not None
     _hubspot(store, ctx, fake, "contact.deletion", contact_id, now_ms - 50_000)
+    return fake, now_ms, contact_id, key, profile_id
+
+
+def test_a_removed_contact_keeps_no_data_and_a_restore_brings_it_back(
+    store: Store, ctx: IngestContext, ingest: Ingest
+) -> None:
+    """What a plain deletion leaves of a contact whose profile lives on is a bare tombstone:
+    its id, no data, and nothing that stops HubSpot's restore."""
+    fake, now_ms, contact_id, key, profile_id = _contact_deleted_from_a_shared_profile(
+        store, ctx, ingest
+    )
     kept = get_record(store.conn, key)
     assert kept is not None
     assert kept.deleted
@@ -204,16 +216,9 @@ def test_erasing_the_profile_also_erases_the_tombstone_of_a_contact_that_left_it
     """``DELETE /v1/profiles/{id}`` after HubSpot deleted one of the person's contacts: the
     bare tombstone still names the person by HubSpot's id, so it goes too, and its key is
     suppressed (a restore from HubSpot must not bring the erased person back)."""
-    from context_service.trust.erasure import erase_profiles
-
-    fake = FakeHubSpot()
-    now_ms = int(fake.now() * 1000)
-    contact_id = _hubspot_contact(store, ctx, fake, now_ms)
-    ingest(zendesk_user(55, "Max Roe", MAX))
-    key = RecordKey("hubspot", "contact", contact_id)
-    profile_id = profiles.profile_of_key(store.conn, key)
-    assert profile_id is not None
-    _hubspot(store, ctx, fake, "contact.deletion", contact_id, now_ms - 50_000)
+    fake, now_ms, contact_id, key, profile_id = _contact_deleted_from_a_shared_profile(
+        store, ctx, ingest
+    )
     assert get_record(store.conn, key) is not None  # the tombstone
     with store.transaction() as conn:
         erase_profiles(conn, [profile_id], requested_by="t", reason="asked", now="n", region="US")

@@ -3,7 +3,6 @@ and audited for, where a helpdesk note is posted from, and what the bot hears of
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from context_service.handoff import NoteFailed
 from context_service.store import Store
 from context_service.tools import ToolBox
 from tests.conftest import TEST_KEY, make_settings
+from tests.spies import LoopSpy
 from tests.trust.helpers import copy_demo, make_key
 
 MAYA = "maya.patel@example.com"
@@ -80,21 +80,6 @@ def test_find_customer_by_a_public_key_is_an_unverified_read_in_the_audit(
     reads = client.get("/v1/audit/reads", params={"profile_id": maya}, headers=AUTH)
     seen = {(r["key_name"], r["channel"], r["verified"]) for r in reads.json()["reads"]}
     assert ("bot", "tool:find_customer", False) in seen
-
-
-class LoopSpy:
-    """A note poster that notes whether it ran on a thread with a running event loop."""
-
-    def __init__(self) -> None:
-        self.on_loop: list[bool] = []
-
-    def post_internal_note(self, ticket_id: str, body: str) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self.on_loop.append(False)
-        else:
-            self.on_loop.append(True)
 
 
 def test_create_escalation_posts_its_note_off_the_event_loop(demo_db: Path, tmp_path: Path) -> None:
