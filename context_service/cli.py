@@ -7,26 +7,24 @@ Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import secrets
 import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from types import FrameType
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_records import add_commands as add_record_commands
+from context_service.cli_runs import Terminated, open_for_reading, sigterm_stops_the_run
 from context_service.cli_trust import access_request_line, record_export, record_reads
 from context_service.cli_trust import add_commands as add_trust_commands
 from context_service.errors import ContextServiceError
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
-from context_service.sync import IngestReport, RawPayload, drain_snapshots, ingest_all
+from context_service.sync import IngestReport, RawPayload, ingest_all
 from context_service.wiring import ingest_context
 
 if TYPE_CHECKING:
@@ -43,45 +41,6 @@ DEMO_LINKS = {
     "hubspot_portal_id": "4242424",
     "zendesk_subdomain": "context-demo",
 }
-
-
-class Terminated(SystemExit):
-    """SIGTERM (``timeout``, systemd, ``kill``) stopped a sync or an import. Raised like
-    Ctrl-C's ``KeyboardInterrupt``, so the run is recorded as failed and its snapshot worker
-    is stopped; ``main`` exits with status 143."""
-
-
-@contextlib.contextmanager
-def sigterm_stops_the_run() -> Iterator[None]:
-    """While the block runs, SIGTERM raises ``Terminated`` in the main thread; a second one
-    kills the process at once. Elsewhere than in the main thread, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        raise Terminated("stopped by SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def open_for_reading(settings: Settings) -> Store:
-    """The store, with every queued snapshot built first, as ``serve`` does at start-up: a
-    command that prints or hands out snapshots never shows one queued for a rebuild (after an
-    upgrade whose migration queued them, or a run that stopped before building its own)."""
-    store = Store(settings.db)
-    try:
-        if store.conn.execute("SELECT 1 FROM snapshot_queue LIMIT 1").fetchone() is not None:
-            drain_snapshots(store, ingest_context(settings))
-    except BaseException:
-        store.close()
-        raise
-    return store
 
 
 def load_demo(store: Store, settings: Settings, customers: int = 1000) -> IngestReport:

@@ -279,8 +279,8 @@ def export_request(store: Store, number: int, out: Path | None, retention_days: 
 def cmd_data_requests(args: argparse.Namespace) -> int:
     """List the open requests for a person's data, write one's answer (``--export N``), or mark
     one answered (``--answered N``). An export builds the queued snapshots first
-    (``cli.open_for_reading``), so the snapshot it writes is the current one."""
-    from context_service.cli import open_for_reading
+    (``cli_runs.open_for_reading``), so the snapshot it writes is the current one."""
+    from context_service.cli_runs import open_for_reading
 
     settings = load_settings()
     store = open_for_reading(settings) if args.export is not None else Store(settings.db)
