@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import msgspec
 
 from context_service.identity.sql import chunks, placeholders
-from context_service.store import profiles
+from context_service.store import aliases, profiles
 
 
 class Assignment(msgspec.Struct):
@@ -104,27 +104,12 @@ def _own_counts(
 ) -> list[dict[str, int]]:
     """Per cluster, how many of its records each profile holds as its own: not remembered by
     an alias that points at that profile (a profile it took over in a merge)."""
-    borrowed = _borrowed(conn, set(current.values()))
+    borrowed = aliases.remembered_for(conn, set(current.values()))
 
     def own(rid: int) -> bool:
         return rid not in borrowed.get(current.get(rid, ""), ())
 
     return [_held([rid for rid in cluster if own(rid)], current) for cluster in clusters]
-
-
-def _borrowed(conn: sqlite3.Connection, profile_ids: set[str]) -> dict[str, set[int]]:
-    """For each profile, the records that the aliases pointing at it remember."""
-    found: dict[str, set[int]] = {}
-    for chunk in chunks(sorted(profile_ids)):
-        rows = conn.execute(
-            "SELECT a.profile_id, m.record_id FROM profile_aliases a "
-            "JOIN profile_alias_members m ON m.alias = a.alias "
-            f"WHERE a.profile_id IN ({placeholders(chunk)})",
-            chunk,
-        )
-        for pid, rid in rows:
-            found.setdefault(str(pid), set()).add(int(rid))
-    return found
 
 
 def _age(age: Mapping[str, int], pid: str) -> tuple[int, str]:

@@ -24,6 +24,22 @@ def remember(conn: sqlite3.Connection, alias: str, record_ids: Iterable[int]) ->
     )
 
 
+def remembered_for(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, set[int]]:
+    """For each profile, the records that the aliases pointing at it remember: those it took
+    over when the aliases' profiles merged into it."""
+    found: dict[str, set[int]] = {}
+    for chunk in chunks(sorted(set(profile_ids))):
+        rows = conn.execute(
+            "SELECT a.profile_id, m.record_id FROM profile_aliases a "
+            "JOIN profile_alias_members m ON m.alias = a.alias "
+            f"WHERE a.profile_id IN ({marks(chunk)})",
+            chunk,
+        )
+        for pid, rid in rows:
+            found.setdefault(str(pid), set()).add(int(rid))
+    return found
+
+
 def carry_remembered(conn: sqlite3.Connection, merged: int, survivor: int) -> None:
     """The vendor merged record ``merged`` into ``survivor``: every alias that remembered the
     merged-away record, live or dormant, remembers the survivor instead, so it follows the
