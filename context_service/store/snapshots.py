@@ -18,10 +18,16 @@ class StoredSnapshot(msgspec.Struct):
 
 
 def save_snapshots(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> None:
-    """Store (or replace) several profiles' snapshots in one statement."""
+    """Store (or replace) several profiles' snapshots in one statement.
+
+    An existing row is updated in place (an upsert keeps its rowid), where ``INSERT OR
+    REPLACE`` would delete it and append a new one: two more pages written per snapshot (the
+    freed page and the key index), which a commit of one webhook's changes pays for."""
     conn.executemany(
-        "INSERT OR REPLACE INTO snapshots (profile_id, version, generated_at, json, text) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO snapshots (profile_id, version, generated_at, json, text) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
+        "version = excluded.version, generated_at = excluded.generated_at, "
+        "json = excluded.json, text = excluded.text",
         [(s.profile_id, s.version, s.generated_at, s.json, s.text) for s in rows],
     )
 
