@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import TypeVar
 
 import msgspec
 
@@ -50,6 +52,7 @@ from context_service.identity.state import index_version, load_model, mark_index
 from context_service.models import PersonFacet, RecordKey
 from context_service.store import aliases, profiles
 
+_T = TypeVar("_T")
 _encode_features = msgspec.msgpack.Encoder().encode
 _decode_features = msgspec.msgpack.Decoder(Features).decode
 
@@ -387,11 +390,10 @@ class Engine:
     def _write_links(
         self, results: list[ComponentResult], profile_of: Mapping[int, str], members: list[int]
     ) -> None:
-        for chunk in chunks(members):
-            self.conn.execute(
-                f"DELETE FROM identity_links WHERE record_id IN ({placeholders(chunk)})", chunk
-            )
-        rows = [
+        """Make the members' stored links the ones just decided, touching only those that
+        changed: a link that stands as it was keeps its row and the time it was first decided
+        (a webhook that adds one record to a profile of four writes one link, not five)."""
+        decided = [
             (
                 profile_of[link.a],
                 link.b,
@@ -400,15 +402,31 @@ class Engine:
                 round(link.probability, 6),
                 json.dumps(link.evidence, sort_keys=True),
                 "person" if link.rule == "manual" else "auto",
-                self.now,
             )
             for result in results
             for link in result.links
         ]
+        wanted = Counter(decided)
+        stale: list[int] = []
+        for chunk in chunks(members):
+            for row_id, *stored in self.conn.execute(
+                "SELECT id, profile_id, record_id, other_record_id, rule, score, evidence, "
+                f"decided_by FROM identity_links WHERE record_id IN ({placeholders(chunk)})",
+                chunk,
+            ):
+                link = tuple(stored)
+                if wanted[link] > 0:
+                    wanted[link] -= 1
+                else:
+                    stale.append(int(row_id))
+        for chunk in chunks(stale):
+            self.conn.execute(
+                f"DELETE FROM identity_links WHERE id IN ({placeholders(chunk)})", chunk
+            )
         self.conn.executemany(
             "INSERT INTO identity_links (profile_id, record_id, other_record_id, rule, score, "
             "evidence, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            [(*link, self.now) for link in _take(decided, wanted)],
         )
 
     def _cross_reviews(
@@ -500,6 +518,16 @@ def _last_per_record(changes: list[PersonChange]) -> list[PersonChange]:
         else change
         for rid, change in last.items()
     ]
+
+
+def _take(items: list[_T], counts: Counter[_T]) -> list[_T]:
+    """The items, in order, as many times as ``counts`` still allows each (the counts used)."""
+    taken = []
+    for item in items:
+        if counts[item] > 0:
+            counts[item] -= 1
+            taken.append(item)
+    return taken
 
 
 def _connected(nodes: set[int], edges: set[Pair]) -> list[set[int]]:
