@@ -30,6 +30,7 @@ from context_service.sheets.columns import (
     plan_header,
     unnamed_label,
 )
+from context_service.sheets.fields import PERSON_KIND
 from context_service.sheets.mapping import (
     canonical_row,
     check_source_name,
@@ -66,8 +67,9 @@ class RowRejection(msgspec.Struct):
 
 
 class RowWarning(msgspec.Struct):
-    """A row that was imported with a value that cannot be used to match it (a phone that is
-    not a phone number): the value is kept with the row, and the report says so."""
+    """A row that was imported with something the report must say: a value that cannot be
+    used to match it (a phone that is not a phone number, kept with the row), or a record it
+    repeats from an earlier row with other data (the earlier row's is kept)."""
 
     line: int
     warning: str
@@ -118,6 +120,107 @@ class _Premapped:
         return map_sheet_record(kind, payload)
 
 
+_KEY_NAMES = {"row": "external_id", "order": "order_number", "ticket": "ticket_id"}
+# What says who a person row is: rows under one key that disagree on these are two people.
+_WHO_FIELDS = ("email", "first_name", "last_name", "name")
+
+
+class _Seen(msgspec.Struct, array_like=True):
+    """A record an earlier row held: its first line, and digests of who it is and of its data."""
+
+    line: int
+    who: int
+    data: int
+
+
+class _Admission(msgspec.Struct):
+    """Which of a row's records to ingest, and what the report says about the others."""
+
+    fresh: list[int]  # indices into the row's records, in order
+    conflict: str | None = None  # why the whole row is refused
+    repeats: list[str] = []  # a record repeated with other data: the earlier row's is kept
+
+
+class _RecordsSeen:
+    """The records this import took from its rows so far (by kind and key).
+
+    A later row that holds one of them for **someone else** (a person row under the same
+    ``external_id`` with another email or name; an order, ticket or subscription number on
+    another person's row) is refused: stored under one key, the two would become one record,
+    and the first one's orders would be shown to the second. A row that repeats a record for
+    the same person is imported without that record again, so the first row's copy is the
+    one kept, import after import, and importing the file again changes nothing; when the
+    repeat carries other data (a new address on a later order row), the report says so.
+    """
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[str, str], _Seen] = {}
+
+    def admit(
+        self, line: int, items: list[tuple[str, dict[str, Any]]], mapped: list[Mapped]
+    ) -> _Admission:
+        """Sort the row's records at ``line`` into new ones (then remembered) and repeats."""
+        fresh: list[tuple[int, tuple[str, str], _Seen]] = []
+        repeats: list[str] = []
+        for index, ((kind, payload), record) in enumerate(zip(items, mapped, strict=True)):
+            key = (record.key.kind, record.key.external_id)
+            now = _Seen(line, _digest(payload, _who_fields(kind, payload)), _digest(payload))
+            seen = self._first.get(key)
+            if seen is None:
+                fresh.append((index, key, now))
+            elif seen.who != now.who:
+                return _Admission([], _conflict_reason(kind, payload, record, seen.line))
+            elif seen.data != now.data:
+                repeats.append(_repeat_note(kind, payload, record, seen.line))
+        for _, key, now in fresh:
+            self._first[key] = now
+        return _Admission([index for index, _, _ in fresh], None, repeats)
+
+
+def _who_fields(kind: str, payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields that say whose record this is: a person's email and name, an activity's
+    owner (the person key of its row)."""
+    return _WHO_FIELDS if kind == PERSON_KIND else ("owner",)
+
+
+def _digest(payload: Mapping[str, Any], fields: tuple[str, ...] | None = None) -> int:
+    """A digest of a payload's data (or of only ``fields``), the same for values that differ
+    only in case or spacing; ``updated_at`` aside."""
+    return hash(
+        frozenset(
+            (field, " ".join(str(value).split()).casefold())
+            for field, value in payload.items()
+            if field != "updated_at" and (fields is None or field in fields)
+        )
+    )
+
+
+def _what(kind: str, payload: Mapping[str, Any], record: Mapped) -> str:
+    key_name = _KEY_NAMES.get(kind)
+    if kind == PERSON_KIND and "external_id" not in payload:
+        return "the same person (every field but birth_date alike)"
+    if key_name is not None:
+        return f"{key_name} {record.key.external_id!r}"
+    return f"{kind} {payload.get('plan', '')!r} of the same person"
+
+
+def _conflict_reason(kind: str, payload: Mapping[str, Any], record: Mapped, first: int) -> str:
+    """How the report says that a row holds a record an earlier row holds for someone else."""
+    whose = "another email or name" if kind == PERSON_KIND else "another person"
+    return (
+        f"{_what(kind, payload, record)} is already on line {first} for {whose}; this row is "
+        "not imported (give a different person their own id)"
+    )
+
+
+def _repeat_note(kind: str, payload: Mapping[str, Any], record: Mapped, first: int) -> str:
+    """How the report says that a row repeats a record with other data (the first is kept)."""
+    return (
+        f"{_what(kind, payload, record)} is already on line {first} with other data; "
+        f"line {first}'s is kept"
+    )
+
+
 class _RowConverter:
     """Turns ``RawRow``s into payloads for one source, caching one plan per header."""
 
@@ -132,6 +235,7 @@ class _RowConverter:
         self.plans: dict[tuple[str, ...], HeaderPlan] = {}
         self.unnamed_filled: dict[tuple[str, ...], set[int]] = {}
         self.premapped = _Premapped()
+        self.seen = _RecordsSeen()
         self.people: list[Mapped] = []  # the person record of each row accepted since a flush
 
     def plan(self, header: tuple[str, ...]) -> HeaderPlan:
@@ -163,11 +267,16 @@ class _RowConverter:
             mapped = [map_sheet_record(kind, payload) for kind, payload in items]
         except MappingError as exc:
             return self._rejected(raw, exc.detail, _as_dict(raw))
-        for (_, payload), record in zip(items, mapped, strict=True):
-            self.premapped.remember(payload, record)
-            self._check_phones(raw.line, record)
+        admission = self.seen.admit(raw.line, items, mapped)
+        if admission.conflict is not None:
+            return self._rejected(raw, admission.conflict, _as_dict(raw))
+        self.warnings.extend(RowWarning(raw.line, note) for note in admission.repeats)
         self.people.append(mapped[0])  # ``row_payloads`` puts the person first
-        return [RawPayload(self.source, kind, payload) for kind, payload in items], None
+        fresh = admission.fresh
+        for index in fresh:
+            self.premapped.remember(items[index][1], mapped[index])
+            self._check_phones(raw.line, mapped[index])
+        return [RawPayload(self.source, *items[index]) for index in fresh], None
 
     def _check_phones(self, line: int, record: Mapped) -> None:
         """Note each phone that is not a phone number in the import's region: it stays with
@@ -405,6 +514,11 @@ class _Flusher:
             if self.background is not None:  # a nested ingest leaves the release to its caller
                 self.background.release(utc_now())
             self.report.records.add(records)
+            self.report.rows_imported += len(people) - suppressed
+            self.report.rows_suppressed += suppressed
+        elif people:  # rows that only repeat earlier rows' records: nothing new to ingest
+            with self.store.transaction() as conn:
+                suppressed = _suppressed_rows(conn, people, self.ctx)
             self.report.rows_imported += len(people) - suppressed
             self.report.rows_suppressed += suppressed
         if self.progress is not None:

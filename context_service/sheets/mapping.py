@@ -43,7 +43,7 @@ from context_service.sheets.fields import (
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
 
 BUILTIN_SOURCES = frozenset({"shopify", "stripe", "hubspot", "zendesk"})
-_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]{1,2}$")  # 12,5 or 12,50; never 1,234
 # Thousands separators where no other reading exists: a comma group before a decimal point or
@@ -70,7 +70,7 @@ def check_source_name(source: str) -> str:
             f"{source!r} is a built-in source; name the spreadsheet source something else "
             "(for example 'crm-export' or 'events-2026')"
         )
-    if not _SOURCE_NAME.match(source):
+    if not _SOURCE_NAME.fullmatch(source):
         raise MappingError(
             f"source name {source!r}: use 1-40 lower-case letters, digits, '-' or '_', "
             "starting with a letter or digit"
@@ -157,10 +157,12 @@ def iso_utc(field: str, value: str | None) -> str | None:
         if len(value) == 10:  # a plain date, the common case in sheets
             return date.fromisoformat(value).isoformat() + "T00:00:00Z"
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
     except ValueError as exc:
         raise MappingError(f"{field}: not an ISO-8601 date {value!r} (use 2026-11-18)") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
+    except OverflowError as exc:  # year 1 or 9999 with an offset that moves it past its end
+        raise MappingError(f"{field}: {value!r} is out of range once moved to UTC") from exc
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
         f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
@@ -219,6 +221,26 @@ def _strings(payload: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in payload.items() if isinstance(v, str) and v}
 
 
+# What Excel, LibreOffice and Google Sheets show (and export) in a cell whose formula failed.
+_FORMULA_ERRORS = frozenset(
+    "#N/A #NULL! #DIV/0! #VALUE! #REF! #NAME? #NUM! #SPILL! #CALC! #GETTING_DATA #FIELD! "
+    "#BLOCKED! #CONNECT! #BUSY! #UNKNOWN! #ERROR!".split()
+)
+_LIBREOFFICE_ERROR = re.compile(r"Err:[0-9]{3}")
+
+
+def _refuse_formula_errors(fields: Mapping[str, str]) -> None:
+    """Raise for a field holding a failed formula's error (a VLOOKUP's ``#N/A``): it is no
+    value of the row, and as a key it would join every row where the same formula failed."""
+    for field, value in fields.items():
+        text = value.strip()
+        if text.upper() in _FORMULA_ERRORS or _LIBREOFFICE_ERROR.fullmatch(text):
+            raise MappingError(
+                f"{field}: {value!r} is the error of a spreadsheet formula, not a value; "
+                "fix the formula, or clear the cell"
+            )
+
+
 def _values(fields: Mapping[str, str], field: str) -> list[str]:
     raw = fields.get(field)
     if raw is None:
@@ -227,13 +249,21 @@ def _values(fields: Mapping[str, str], field: str) -> list[str]:
 
 
 _FLOAT_WRITTEN_PHONE = re.compile(r"(\+?\d{7,15})\.0+")
+_EXPONENT_WRITTEN_PHONE = re.compile(r"(\+?)(\d)\.(\d{6,14})[eE]\+?(\d{1,2})")
 
 
 def _without_float_tail(phone: str) -> str:
-    """A phone that a numeric column wrote as a float (pandas: ``4155550123.0``) without the
-    ``.0`` it gained; nothing else is changed."""
+    """A phone that a numeric column wrote as a float without what it gained: the ``.0`` of
+    ``4155550123.0`` (pandas), or the exponent of ``4.155550123E9`` (Java, JavaScript) when
+    every digit is still there; ``4.15555E+11`` lost digits and is left as it is."""
     found = _FLOAT_WRITTEN_PHONE.fullmatch(phone)
-    return found.group(1) if found else phone
+    if found:
+        return found.group(1)
+    found = _EXPONENT_WRITTEN_PHONE.fullmatch(phone)
+    if found and len(found.group(3)) == int(found.group(4)):
+        sign, first, rest, _ = found.groups()
+        return sign + first + rest
+    return phone
 
 
 def _emails(fields: Mapping[str, str]) -> list[str]:
@@ -377,6 +407,7 @@ def map_sheet_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
     if rejected is not None:
         raise MappingError(str(rejected))
     fields = _strings(payload)
+    _refuse_formula_errors(fields)
     source = fields.pop("source", None)
     if source is None:
         raise MappingError("spreadsheet payload without a 'source'")

@@ -31,6 +31,7 @@ from context_service.sheets.sniffing import (
     UnreadableFile,
     check_encoding,
     first_line_of,
+    reading_bom,
     refuse_binary,
     sample_of,
     separator_directive,
@@ -132,7 +133,8 @@ class CsvSheet:
         sample = sample_of(path)
         refuse_binary(path, sample, encoding)
         self._raw: BinaryIO = path.open("rb")
-        self.encoding = encoding or sniff_file_encoding(path, sample)
+        found = reading_bom(encoding, sample) if encoding else None
+        self.encoding = found or sniff_file_encoding(path, sample)
         first_line = first_line_of(sample, self.encoding)
         self.directive = separator_directive(first_line)
         self.delimiter = self.directive or sniff_delimiter(first_line)

@@ -97,6 +97,20 @@ def check_encoding(encoding: str) -> None:
         ) from exc
 
 
+_BOM_READERS = {
+    "utf-8": (codecs.BOM_UTF8, "utf-8-sig"),
+    "utf-16-le": (codecs.BOM_UTF16_LE, "utf-16"),
+    "utf-16-be": (codecs.BOM_UTF16_BE, "utf-16"),
+}
+
+
+def reading_bom(encoding: str, sample: bytes) -> str:
+    """``encoding`` as named (``--encoding utf-8``), or the codec that also reads its byte
+    order mark when the file starts with one, so the mark is not part of the first header."""
+    bom, reader = _BOM_READERS.get(codecs.lookup(encoding).name, (None, encoding))
+    return reader if bom is not None and sample.startswith(bom) else encoding
+
+
 def sniff_file_encoding(path: Path, sample: bytes) -> str:
     """``sniff_encoding`` of the file's first bytes, except that a sample of pure ASCII (where
     UTF-8 and cp1252 agree) leaves the choice to the file's first non-ASCII character: a legacy
@@ -195,9 +209,18 @@ def sniff_delimiter(first_line: str) -> str:
 
 
 def first_line_of(sample: bytes, encoding: str) -> str:
-    """The first non-blank line of the sample, decoded."""
+    """The first non-blank line of the sample, decoded, with the lines after it that a quoted
+    name with a line break in it (``"E-Mail<newline>Adresse";Name``) runs on to."""
     text = sample.decode(encoding, errors="ignore")
-    return next((line for line in text.splitlines() if line.strip()), "")
+    record: list[str] = []
+    quotes = 0
+    for line in text.splitlines(keepends=True):
+        if record or line.strip():
+            record.append(line)
+            quotes += line.count('"')
+            if quotes % 2 == 0:
+                break
+    return "".join(record).rstrip("\r\n")
 
 
 def separator_directive(first_line: str) -> str | None:
