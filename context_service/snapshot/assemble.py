@@ -37,7 +37,7 @@ from context_service.models import (
     Ticket,
 )
 from context_service.snapshot.links import DashboardLinks
-from context_service.snapshot.precedence import Candidate, choose, normalize_for
+from context_service.snapshot.precedence import Candidate, choose, normalize_for, source_rank
 from context_service.snapshot.signals import OPEN_TICKET_STATUSES, derive_signals
 from context_service.snapshot.summary import summarize
 from context_service.store import activities, profiles
@@ -229,8 +229,12 @@ def _emails(people: list[_Person]) -> list[str]:
 
 
 def _addresses(people: list[_Person]) -> list[Address]:
+    """Distinct addresses, the preferred source's first (``PRECEDENCE["address"]``), within a
+    source the most recently updated record's first; at most three."""
+    newest_first = sorted(people, key=lambda p: p.record.updated_at or "", reverse=True)
+    ranked = sorted(newest_first, key=lambda p: source_rank("address", p.record.key.source))
     seen: dict[str, Address] = {}
-    for p in people:
+    for p in ranked:
         for address in p.facet.addresses:
             key = normalize_for("address", f"{address.street or ''} {address.postcode or ''}")
             if key and key not in seen:

@@ -42,15 +42,20 @@ def normalize_for(field: str, value: str) -> str:
     return " ".join(re.findall(r"[\w+]+", folded))
 
 
+def source_rank(field: str, source: str) -> int:
+    """Where ``source`` stands in ``field``'s precedence (0 first; unlisted sources last)."""
+    order = PRECEDENCE.get(field, ())
+    return order.index(source) if source in order else len(order)
+
+
 def choose(field: str, candidates: list[Candidate]) -> tuple[str | None, Conflict | None]:
     """The value to show for a field and, if sources disagree, the conflict explaining the pick."""
     if not candidates:
         return None, None
     order = PRECEDENCE.get(field, ())
     newest_first = sorted(candidates, key=lambda c: c.updated_at or "", reverse=True)
-    ranked = sorted(  # stable: within one source, the newest stays first
-        newest_first, key=lambda c: order.index(c.source) if c.source in order else len(order)
-    )
+    # stable: within one source, the newest stays first
+    ranked = sorted(newest_first, key=lambda c: source_rank(field, c.source))
     chosen = ranked[0]
     distinct = {(c.source, c.normalized) for c in candidates}
     if len({norm for _, norm in distinct}) < 2 or len({src for src, _ in distinct}) < 2:

@@ -14,21 +14,54 @@ import msgspec
 
 from context_service.models import Snapshot
 
-_CARD = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+# A run of digit groups separated by single spaces or dashes: a card number is a stretch of
+# whole groups in it (a customer writes ``4242 4242 4242 4242 12/30`` or ``order 1001 4242 ...``).
+_DIGIT_RUN = re.compile(r"(?<![\d])\d+(?:[ -]\d+)*(?![\d])")
+_DIGITS = re.compile(r"\d+")
+_CARD_DIGITS = range(13, 20)
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+_IBAN_ANY_CASE = re.compile(_IBAN.pattern, re.IGNORECASE)
 CARD_REMOVED = "[card number removed]"
 IBAN_REMOVED = "[bank account removed]"
 
 
 def redact_payment_numbers(text: str) -> str:
-    """Remove card numbers (13-19 digits passing the Luhn check) and IBANs from free text."""
-    text = _CARD.sub(_card_or_keep, text)
-    return _IBAN.sub(IBAN_REMOVED, text)
+    """Remove card numbers (13-19 digits passing the Luhn check) and IBANs from free text.
+
+    An IBAN in capitals goes whatever its check digits; one in lower or mixed case only when
+    they are right, so ordinary words that happen to fit the pattern stay.
+    """
+    text = _DIGIT_RUN.sub(_without_cards, text)
+    text = _IBAN.sub(IBAN_REMOVED, text)
+    return _IBAN_ANY_CASE.sub(_iban_or_keep, text)
 
 
-def _card_or_keep(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return CARD_REMOVED if _luhn(digits) else match.group()
+def _without_cards(match: re.Match[str]) -> str:
+    """A run of digit groups with every card number in it replaced, the rest kept."""
+    run = match.group()
+    groups = [(g.start(), g.end()) for g in _DIGITS.finditer(run)]
+    out: list[str] = []
+    kept_from, first = 0, 0
+    while first < len(groups):
+        last = _card_ending(run, groups, first)
+        if last is None:
+            first += 1
+            continue
+        out += [run[kept_from : groups[first][0]], CARD_REMOVED]
+        kept_from, first = groups[last][1], last + 1
+    return "".join(out) + run[kept_from:]
+
+
+def _card_ending(run: str, groups: list[tuple[int, int]], first: int) -> int | None:
+    """The last group of the longest card number that starts at group ``first``, if any."""
+    digits, found = "", None
+    for last in range(first, len(groups)):
+        digits += run[groups[last][0] : groups[last][1]]
+        if len(digits) > _CARD_DIGITS[-1]:
+            break
+        if len(digits) in _CARD_DIGITS and _luhn(digits):
+            found = last
+    return found
 
 
 def _luhn(digits: str) -> bool:
@@ -37,6 +70,17 @@ def _luhn(digits: str) -> bool:
         value = int(char) * (2 if index % 2 else 1)
         total += value - 9 if value > 9 else value
     return total % 10 == 0
+
+
+def _iban_or_keep(match: re.Match[str]) -> str:
+    return IBAN_REMOVED if _iban_check_digits_right(match.group()) else match.group()
+
+
+def _iban_check_digits_right(candidate: str) -> bool:
+    """ISO 13616: the country and check digits moved to the end, letters as 10-35, mod 97 is 1."""
+    compact = candidate.replace(" ", "").upper()
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
 
 
 def _clean(text: str | None) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from context_service.models import Snapshot, Subscription
 from context_service.snapshot.quoting import quoted
+from context_service.snapshot.summary import order_state
 
 
 def render_text(snapshot: Snapshot) -> str:
@@ -29,13 +30,20 @@ def _lines(s: Snapshot) -> Iterator[str]:
     yield from _billing(s)
     yield from _crm(s)
     yield from _support(s)
-    if s.conflicts:
-        yield "## Conflicts"
-        for c in s.conflicts:
-            others = ", ".join(f"{v.source}: {v.value}" for v in c.values)
-            yield f"- {c.field}: showing {c.chosen!r} ({c.rule}); {others}"
+    yield from _conflicts(s)
     yield "## Freshness"
     yield "- " + ", ".join(f"{f.source} as of {f.as_of}" for f in s.freshness)
+
+
+def _conflicts(s: Snapshot) -> Iterator[str]:
+    """Each conflict with its values quoted: they are names, companies and phones as the
+    customer gave them to each source."""
+    if not s.conflicts:
+        return
+    yield "## Conflicts"
+    for c in s.conflicts:
+        others = ", ".join(f"{v.source}: {quoted(v.value)}" for v in c.values)
+        yield f"- {c.field}: showing {quoted(c.chosen)} ({c.rule}); {others}"
 
 
 def _summary(s: Snapshot) -> str:
@@ -80,11 +88,8 @@ def _commerce(s: Snapshot) -> Iterator[str]:
             for f in o.fulfillments
         )
         amount = f"{o.amount} {o.currency or ''}".rstrip() if o.amount else "no amount"
-        line = (
-            f"- {o.title} {o.created_at[:10] if o.created_at else ''}: {amount}, "
-            f"{o.financial_status or 'unknown payment'}, "
-            f"{o.fulfillment_status or 'fulfilment unknown'}"
-        )
+        day = o.created_at[:10] if o.created_at else ""
+        line = f"- {o.title} {day}: {amount}, {order_state(o)}"
         yield line + (f", tracking {tracking}" if tracking else "")
         if o.note:
             yield f"  note: {quoted(o.note)}"

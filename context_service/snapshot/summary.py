@@ -8,6 +8,7 @@ from context_service.models import (
     CrmSection,
     Freshness,
     IdentitySection,
+    Order,
     Signal,
     SupportSection,
 )
@@ -51,13 +52,21 @@ def _orders(commerce: CommerceSection) -> str | None:
     if not commerce.orders:
         return None
     latest = commerce.orders[0]
-    fulfilment = latest.fulfillment_status or "fulfilment unknown"
     placed = f" placed {latest.created_at[:10]}" if latest.created_at else ""
     return (
         f"Orders: {commerce.order_count}{spent_words(commerce)}; "
-        f"latest {latest.title or latest.number}{placed}, "
-        f"{latest.financial_status or 'unknown payment'}, {fulfilment}."
+        f"latest {latest.title or latest.number}{placed}, {order_state(latest)}."
     )
+
+
+def order_state(order: Order) -> str:
+    """``"paid, unfulfilled"``; for a cancelled order ``"cancelled 2026-02-02, paid"``: its
+    fulfilment is no longer news (nothing will ship), the cancellation is."""
+    payment = order.financial_status or "unknown payment"
+    if order.status == "cancelled":
+        when = f" {order.cancelled_at[:10]}" if order.cancelled_at else ""
+        return f"cancelled{when}, {payment}"
+    return f"{payment}, {order.fulfillment_status or 'fulfilment unknown'}"
 
 
 def spent_words(commerce: CommerceSection) -> str:
@@ -95,6 +104,10 @@ def _crm(crm: CrmSection) -> str | None:
 
 
 def _support(support: SupportSection) -> str | None:
+    """Open tickets out of the recent ones kept; when more are open than are kept, the count
+    alone (``open_count`` counts every open ticket, ``tickets`` holds only the latest few)."""
     if not support.tickets:
         return None
+    if support.open_count > len(support.tickets):
+        return f"Support: {support.open_count} open ticket(s)."
     return f"Support: {support.open_count} open of {len(support.tickets)} recent ticket(s)."

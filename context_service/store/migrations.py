@@ -420,6 +420,16 @@ CREATE TABLE departed_members (
 CREATE INDEX departed_members_profile ON departed_members (profile_id);
 """
 
+# Snapshots stored before 2026-11-30 evening may hold a card number typed beside other digits
+# (an expiry, an order number) or a lower-case IBAN, which redaction now finds, and show
+# conflicting names unquoted: every profile is queued once more, and the LLM summaries made
+# from the old snapshots go (as 0017 and 0018 did).
+_V22_REDACT_AGAIN = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+DELETE FROM llm_summaries;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -442,6 +452,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0019_sync_listings", _V19_SYNC_LISTINGS),
     ("0020_inbox_retry", _V20_INBOX_RETRY),
     ("0021_departed_members", _V21_DEPARTED_MEMBERS),
+    ("0022_redact_again", _V22_REDACT_AGAIN),
 ]
 
 

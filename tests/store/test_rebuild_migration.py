@@ -36,3 +36,24 @@ def test_snapshots_stored_before_the_migration_are_rebuilt_once(
     assert CARD not in lookup.by_email(store.conn, "ola@example.com").text
     assert migrate(store.db) == []  # once
     assert drain_snapshots(store, ctx) == 0
+
+
+def test_snapshots_with_a_card_beside_other_digits_are_redacted_again(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    """Migration 0022: a card number typed beside an expiry, which redaction before
+    2026-11-30 evening missed, leaves the stored snapshots and the summaries made from them."""
+    ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"), zendesk_ticket(10, 3, "Help"))
+    typed = f"my card {CARD} 12/30 cvc 123"
+    with store.transaction() as conn:  # as such a snapshot was stored before
+        conn.execute("UPDATE snapshots SET text = text || ?", (f"\nticket: {typed}",))
+        conn.execute("DELETE FROM _migrations WHERE name = '0022_redact_again'")
+        conn.execute(
+            "INSERT INTO llm_summaries (profile_id, version, audience, prompt_version, model, "
+            "text, created_at, view) SELECT profile_id, version, 'agent', 'p', 'm', "
+            "'mentions her card', generated_at, 'v' FROM snapshots"
+        )
+    assert migrate(store.db) == ["0022_redact_again"]
+    assert store.conn.execute("SELECT count(*) FROM llm_summaries").fetchone()[0] == 0
+    assert drain_snapshots(store, ctx) == 1
+    assert CARD not in lookup.by_email(store.conn, "ola@example.com").text
