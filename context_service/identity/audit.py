@@ -15,13 +15,14 @@ from typing import Any, Literal
 
 import msgspec
 
-from context_service.errors import ProfileNotFound
+from context_service.errors import ContextServiceError, ProfileNotFound
 from context_service.store import profiles
 from context_service.store.records import decode_mapped
 
 ReviewStatus = Literal["open", "accepted", "rejected"]
 Evidence = dict[str, dict[str, float | str]]
 _CHUNK = 400
+_READ_ATTEMPTS = 5  # reads of a profile's audit before giving up on it settling
 
 
 class RecordRef(msgspec.Struct):
@@ -119,12 +120,39 @@ def live_profile(conn: sqlite3.Connection, profile_id: str) -> str:
     return live
 
 
+class AuditUnsettled(ContextServiceError):
+    """The profile changed under every attempt to read its audit (writes kept committing)."""
+
+    status_code = 503
+    title = "Profile is changing"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": "1"}
+
+
 def profile_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit:
-    """The audit trail of a profile (an alias resolves to the profile it was merged into)."""
+    """The audit trail of a profile (an alias resolves to the profile it was merged into).
+
+    The reader connection runs each query on its own, so a write (a merge, a sync) may commit
+    between two of them. The audit is read again until the profile's row is the same before
+    and after: a profile merged away meanwhile answers as its survivor, never as a mix of
+    before and after.
+    """
+    for _ in range(_READ_ATTEMPTS):
+        audit = _read_audit(conn, profile_id)
+        if audit is not None:
+            return audit
+    raise AuditUnsettled(f"profile {profile_id} kept changing while being read; ask again")
+
+
+def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | None:
+    """One attempt at ``profile_audit``; ``None`` when the profile changed while being read."""
     live = live_profile(conn, profile_id)
-    version, created_at, updated_at = conn.execute(
-        "SELECT version, created_at, updated_at FROM profiles WHERE id = ?", (live,)
-    ).fetchone()
+    stamp = _stamp(conn, live)
+    if stamp is None:  # merged away or erased since it was resolved
+        return None
+    version, created_at, updated_at = stamp
     aliases = [
         str(alias)
         for (alias,) in conn.execute(
@@ -155,10 +183,17 @@ def profile_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit:
     wanted |= {int(x) for row in decision_rows for x in row[:2]}
     wanted |= {int(x) for row in review_rows for x in row[1:3]}
     refs = record_refs(conn, wanted)
+    fetched = _fetched_at(conn, member_ids)
+    if _stamp(conn, live) != stamp:
+        return None
+    # Another person's record named by a decision or an item may have been erased meanwhile
+    # (its rows went with it): leave those rows out rather than fail.
+    decision_rows = [r for r in decision_rows if int(r[0]) in refs and int(r[1]) in refs]
+    review_rows = [r for r in review_rows if int(r[1]) in refs and int(r[2]) in refs]
+    link_rows = [r for r in link_rows if int(r[0]) in refs]
     manual = {(int(r[0]), int(r[1])): r for r in decision_rows if r[2] == "together"}
     links = [_link(row, refs, manual) for row in link_rows]
     linked_at = {link.record.record_id: link.decided_at for link in links}
-    fetched = _fetched_at(conn, member_ids)
     return ProfileAudit(
         profile_id=live,
         requested_id=profile_id,
@@ -230,6 +265,14 @@ def record_refs(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int
 _REVIEW_COLUMNS = (
     "id, a, b, probability, reason, evidence, status, created_at, decided_by, decided_at"
 )
+
+
+def _stamp(conn: sqlite3.Connection, profile_id: str) -> tuple[int, str, str] | None:
+    """A profile's version, creation and update times; ``None`` once it is no profile."""
+    row = conn.execute(
+        "SELECT version, created_at, updated_at FROM profiles WHERE id = ?", (profile_id,)
+    ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]), str(row[2]))
 
 
 def _display_name(blob: bytes | None) -> str | None:
@@ -328,6 +371,7 @@ def _marks(chunk: list[int]) -> str:
 
 __all__ = [
     "AuditLink",
+    "AuditUnsettled",
     "DecisionView",
     "Member",
     "ProfileAudit",
