@@ -52,6 +52,8 @@ class _Customer(_Object):
 
 class _Recurring(msgspec.Struct):
     interval: str | None = None
+    interval_count: int | None = None
+    usage_type: str | None = None  # "licensed" (a quantity is billed) or "metered" (usage)
 
 
 class _Price(msgspec.Struct):
@@ -77,6 +79,7 @@ class _Subscription(_Object):
     items: _List[_Item] | None = None
     current_period_end: int | None = None
     cancel_at_period_end: bool | None = None
+    cancel_at: int | None = None
     canceled_at: int | None = None
     trial_end: int | None = None
     latest_invoice: str | _Ref | None = None

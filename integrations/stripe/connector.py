@@ -238,10 +238,9 @@ class EventsStream:
                 start, emitted = _advance(start, chunk), True
                 objects = [obj for event in chunk for obj in event_objects(event)]
                 yield Page(objects, encode_cursor(start))
-        if not emitted:
-            quiet = _quiet_cursor(state, start, now)
-            if quiet is not None:
-                yield Page([], encode_cursor(quiet))
+        quiet = _quiet_cursor(state, start, now, emitted=emitted)
+        if quiet is not None:
+            yield Page([], encode_cursor(quiet))
 
     def _slices(self, state: _EventsCursor, horizon: int) -> Iterator[list[Event]]:
         """The new events of ``[state.created, horizon)``, oldest first, in batches.
@@ -321,16 +320,19 @@ def _widened(width: int, count: int, page_size: int) -> int:
 
 
 def _quiet_cursor(
-    state: _EventsCursor | None, start: _EventsCursor, now: float
+    state: _EventsCursor | None, start: _EventsCursor, now: float, *, emitted: bool
 ) -> _EventsCursor | None:
-    """The cursor to store after a run that found no new events (``None``: keep the old one).
+    """The cursor to store once a run has listed every event up to its horizon (``None``: keep
+    the one stored last).
 
-    A first run stores its starting point; a cursor idle for a day moves up to now less the
-    margin, so a quiet account does not drift out of the 30-day window.
+    A cursor whose newest event is a day old moves up to now less the margin, whether or not
+    this run applied events (all of them older than that, so none is listed again), so a quiet
+    account does not drift out of the 30-day window; a first run that found nothing stores its
+    starting point.
     """
     if start.created < now - IDLE_ADVANCE_SECONDS:
         return _EventsCursor(created=int(now) - EVENTS_MARGIN_SECONDS)
-    return start if state is None else None
+    return start if state is None and not emitted else None
 
 
 def _decode_listed(obj: dict[str, Any], stream: str) -> Event:

@@ -35,6 +35,7 @@ from integrations.stripe._payloads import (
     _List,
     _Object,
     _Price,
+    _Recurring,
     _Ref,
     _Refund,
     _Subscription,
@@ -52,6 +53,8 @@ LINK_METADATA: dict[str, tuple[str, str]] = {
 }
 # Refunds in these states returned no money.
 _VOID_REFUND_STATUSES = frozenset({"failed", "canceled"})
+# Subscriptions in these states are over: a ``cancel_at`` on them is history, not a schedule.
+_ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 _T = TypeVar("_T")
 _O = TypeVar("_O", bound="_Object")
 
@@ -179,14 +182,46 @@ def _plan_name(price: _Price) -> str | None:
     return clean(price.nickname) or clean(name) or clean(price.lookup_key) or clean(product_id)
 
 
+def _item_amount(item: _Item) -> int | None:
+    """Unit amount times quantity; ``None`` when the price does not fix what the item costs
+    (tiered or decimal prices have no ``unit_amount``; a metered price is per unit of usage)."""
+    price = item.price
+    if price is None or price.unit_amount is None:
+        return None
+    if price.recurring is not None and price.recurring.usage_type == "metered":
+        return None
+    return price.unit_amount * (1 if item.quantity is None else item.quantity)
+
+
 def _recurring_amount(items: list[_Item]) -> int | None:
-    """Sum of unit amount times quantity over the items whose unit amount is known."""
-    amounts = [
-        item.price.unit_amount * (1 if item.quantity is None else item.quantity)
-        for item in items
-        if item.price is not None and item.price.unit_amount is not None
-    ]
-    return sum(amounts) if amounts else None
+    """What the items cost each period, or ``None`` unless every item's amount is known (a part
+    of the bill stated as all of it would understate what the customer pays)."""
+    amounts = [_item_amount(item) for item in items]
+    if not amounts or None in amounts:
+        return None
+    return sum(amount for amount in amounts if amount is not None)
+
+
+def _interval(recurring: _Recurring | None) -> str | None:
+    """The billing interval: ``"month"``, or ``"3 months"`` for a price billed every three."""
+    unit = clean(recurring.interval) if recurring else None
+    count = recurring.interval_count if recurring else None
+    if unit is None or count is None or count <= 1:
+        return unit
+    return f"{count} {unit}s"
+
+
+def _ends_with_period(sub: _Subscription, period_end: int | None) -> bool:
+    """Whether the subscription ends when its current period does (does not renew): asked with
+    ``cancel_at_period_end``, or, while it has not ended yet, scheduled with ``cancel_at`` (the
+    Dashboard's "cancel on a date") for a moment no later than the period's end."""
+    cancel_at = sub.cancel_at
+    scheduled = (
+        cancel_at is not None
+        and sub.status not in _ENDED_STATUSES
+        and (period_end is None or cancel_at <= period_end)
+    )
+    return bool(sub.cancel_at_period_end) or scheduled
 
 
 def _subscription(sub: _Subscription, where: str) -> Subscription:
@@ -195,19 +230,18 @@ def _subscription(sub: _Subscription, where: str) -> Subscription:
     price = first.price or _Price()
     currency = currency_code(clean(sub.currency) or clean(price.currency))
     plan = _plan_name(price)
+    period_end = first.current_period_end or sub.current_period_end
     return Subscription(
         owners=_customer_owners(sub.customer),
         status=clean(sub.status),
         title=plan,
         plan=plan,
-        interval=clean(price.recurring.interval) if price.recurring else None,
+        interval=_interval(price.recurring),
         amount=_money(_recurring_amount(items), currency, where, "items.data[].price.unit_amount"),
         currency=currency,
         created_at=_time(sub.created, where, "created"),
-        current_period_end=_time(
-            first.current_period_end or sub.current_period_end, where, "current_period_end"
-        ),
-        cancel_at_period_end=bool(sub.cancel_at_period_end),
+        current_period_end=_time(period_end, where, "current_period_end"),
+        cancel_at_period_end=_ends_with_period(sub, period_end),
         canceled_at=_time(sub.canceled_at, where, "canceled_at"),
         trial_end=_time(sub.trial_end, where, "trial_end"),
         latest_invoice=_optional_id(sub.latest_invoice),
