@@ -6,7 +6,8 @@ direct lookup. Anything else, or any mix with a name, an order number, a ticket 
 number (what a customer types into a chat), is a scored search (``identity.search``): the best
 profile is returned with its match probability when it is clearly the one, otherwise 409 with
 the candidates and their probabilities, or 404. An email that names one customer on its own
-with a phone that names another is a 409 with both, however the rest of the details score.
+with a phone that names another is a 409 with both, however the rest of the details score; so
+is an email or phone that names one customer with details that point at another.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ import msgspec
 
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
-from context_service.identity.search import Candidate, PartialIdentity, partial_identity, search
+from context_service.identity.search import (
+    Candidate,
+    PartialIdentity,
+    is_common_name,
+    partial_identity,
+    search,
+)
 from context_service.identity.state import load_model
 from context_service.snapshot import lookup
 from context_service.store import Store
@@ -109,8 +116,15 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     found = [c for c in scored if c.probability >= _FLOOR]
     what = " and ".join(given)
     if not found:
+        if is_common_name(conn, partial, region):  # too many to look at, not no one
+            raise AmbiguousIdentifier(
+                f"the {what} given could be many different customers; ask for another detail",
+                candidates=[],
+            )
         raise ProfileNotFound(f"no customer matches the {what} given")
     best = found[0]
+    if holders and best.profile_id not in {h.profile_id for h in holders.values()}:
+        _contact_of_another(conn, holders, scored, best)
     runner_up = found[1].probability if len(found) > 1 else 0.0
     if best.probability >= thresholds.link and runner_up < thresholds.review:
         stored = lookup.by_profile_id(conn, best.profile_id)
@@ -173,6 +187,27 @@ def _contacts_of_two(
     raise AmbiguousIdentifier(
         "the email given is one customer's and the phone given another's; ask for another detail",
         candidates=candidates,
+    )
+
+
+def _contact_of_another(
+    conn: sqlite3.Connection,
+    holders: dict[str, StoredSnapshot],
+    scored: list[Candidate],
+    best: Candidate,
+) -> NoReturn:
+    """409: the email or phone given names one customer on its own, and the other details
+    (someone else's order, name or ticket) point at another. The caller holds the first one's
+    contact: naming the other would show their data to whoever holds it (precision first)."""
+    by_id = {c.profile_id: c for c in scored}
+    field, stored = next(iter(holders.items()))
+    held = by_id.get(stored.profile_id) or Candidate(stored.profile_id, 0.0, {})
+    shown = _candidate(conn, held)
+    shown["why"] = ", ".join(filter(None, [f"holds the {field} given", str(shown["why"])]))
+    raise AmbiguousIdentifier(
+        f"the {field} given is one customer's and the other details point at another;"
+        " ask for another detail",
+        candidates=[_candidate(conn, best), shown],
     )
 
 

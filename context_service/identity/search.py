@@ -16,6 +16,7 @@ from typing import Protocol
 
 import msgspec
 
+from context_service.errors import InvalidIdentifier
 from context_service.identity.compare import FIELD_NAMES, NULL, Levels, compare
 from context_service.identity.features import Features, blocking_keys, name_keys
 from context_service.identity.model import MatchModel, probability_of
@@ -95,6 +96,7 @@ def search(
     conn: sqlite3.Connection, query: PartialIdentity, model: MatchModel, region: str
 ) -> list[Candidate]:
     """Every profile the details point at, scored, most likely first."""
+    _check_details(query, region)
     readings = _readings(query, region)
     wanted = readings[0].features
     owned = _activity_owners(conn, query)
@@ -104,6 +106,24 @@ def search(
         found |= _profiles_by_features(conn, reading.features)
     scored = [_score(conn, pid, readings, owned, model) for pid in sorted(found)]
     return sorted(scored, key=lambda c: (-c.probability, c.profile_id))
+
+
+def _check_details(query: PartialIdentity, region: str) -> None:
+    """Refuse a detail that cannot be read (400, as ``GET /v1/context`` does for an email or a
+    phone), rather than search on the others as if it had been used: an invalid email or
+    phone, a name with no name in it (blank, or a title alone), a blank number."""
+    if query.name is not None and not name_tokens(None, None, query.name):
+        raise InvalidIdentifier(f"name '{query.name}' holds no name")
+    for field in ("order_number", "ticket_id", "invoice_number"):
+        value = getattr(query, field)
+        if value is not None and not value.strip().lstrip("#").strip():
+            raise InvalidIdentifier(f"{field} '{value}' is blank")
+    if query.email and normalize_email(query.email) is None:
+        raise InvalidIdentifier(f"email '{query.email}' is not a valid email address")
+    if query.phone and normalize_phone(query.phone, region) is None:
+        raise InvalidIdentifier(
+            f"phone '{query.phone}' is not a valid phone number (give the country code)"
+        )
 
 
 class _Reading(msgspec.Struct, frozen=True):
@@ -118,9 +138,11 @@ def _readings(query: PartialIdentity, region: str) -> tuple[_Reading, ...]:
     """The details as features, once per reading of the name a customer typed.
 
     A full name reads one way (first name, surname). A single word may be either (``Patel``
-    or ``Maya``), so it is read both ways and the better match counts. A name that ends in one
-    letter (``Maya P``) gives the first name and a surname's initial, which agrees with any
-    surname starting with that letter and says nothing more.
+    or ``Maya``), so it is read both ways and the better match counts; a word that holds
+    punctuation (``O'Brien``, ``Smith-Jones``, ``Ji-woo``) is one word too, read as a surname
+    by its last part and as a first name by its first, as records keep them. A name that ends
+    in one letter (``Maya P``) gives the first name and a surname's initial, which agrees with
+    any surname starting with that letter and says nothing more.
     """
     email = normalize_email(query.email) if query.email else None
     phone = normalize_phone(query.phone, region) if query.phone else None
@@ -132,14 +154,23 @@ def _readings(query: PartialIdentity, region: str) -> tuple[_Reading, ...]:
     if not tokens:
         return (_Reading(base),)
     first, last = tokens[0], tokens[-1]
-    if len(tokens) == 1:
-        readings = [_Reading(msgspec.structs.replace(base, first=first))]
-        if len(first) > 1:
-            readings.append(_Reading(msgspec.structs.replace(base, last=first)))
-        return tuple(readings)
+    if len(tokens) == 1 or _one_word(query.name or ""):
+        readings = []
+        if len(tokens) == 1 or len(first) > 1:  # not the "O" of "O'Brien"
+            readings.append(_Reading(msgspec.structs.replace(base, first=first)))
+        if len(last) > 1:
+            readings.append(_Reading(msgspec.structs.replace(base, last=last)))
+        if readings:
+            return tuple(readings)
     if len(last) == 1:
         return (_Reading(msgspec.structs.replace(base, first=first), last_initial=last),)
     return (_Reading(msgspec.structs.replace(base, first=first, last=last)),)
+
+
+def _one_word(name: str) -> bool:
+    """Whether the name, as the customer spaced it, is one word once titles are left out
+    (``Mr O'Brien``)."""
+    return sum(1 for word in name.split() if name_tokens(None, None, word)) == 1
 
 
 _NAME_CANDIDATES = 50  # a name held by more records than this narrows nothing down
@@ -154,13 +185,29 @@ def _profiles_by_features(conn: sqlite3.Connection, wanted: Features) -> set[str
         )
         record_ids.update(int(row[0]) for row in found)
     for names in sorted(name_keys(wanted)):  # every form: "Sam" may be Samuel or Samantha
-        rows = conn.execute(
-            "SELECT record_id FROM identifiers WHERE kind = 'pname' AND value = ? LIMIT ?",
-            (names, _NAME_CANDIDATES + 1),
-        ).fetchall()
+        rows = _name_holders(conn, names)
         if len(rows) <= _NAME_CANDIDATES:
-            record_ids.update(int(row[0]) for row in rows)
+            record_ids.update(rows)
     return set(profiles.profiles_of(conn, sorted(record_ids)).values())
+
+
+def _name_holders(conn: sqlite3.Connection, names: str) -> list[int]:
+    """The records under a name key, up to one more than a search looks at."""
+    rows = conn.execute(
+        "SELECT record_id FROM identifiers WHERE kind = 'pname' AND value = ? LIMIT ?",
+        (names, _NAME_CANDIDATES + 1),
+    )
+    return [int(row[0]) for row in rows]
+
+
+def is_common_name(conn: sqlite3.Connection, query: PartialIdentity, region: str) -> bool:
+    """Whether the name given is held by more records than a search looks at, so that finding
+    no one by it says nothing about whether such a customer exists."""
+    return any(
+        len(_name_holders(conn, names)) > _NAME_CANDIDATES
+        for reading in _readings(query, region)
+        for names in name_keys(reading.features)
+    )
 
 
 def _activity_owners(conn: sqlite3.Connection, query: PartialIdentity) -> dict[str, set[str]]:
@@ -219,10 +266,14 @@ def _score(
 ) -> Candidate:
     weight, evidence = _best_member(conn, profile_id, readings, model)
     for field in ("order_number", "invoice_number", "ticket_id"):
-        if field in owned:
-            mine = profile_id in owned[field]
-            weight += ACTIVITY_WEIGHT if mine else ACTIVITY_AGAINST
-            evidence[field] = "theirs" if mine else "someone else's"
+        if field not in owned:
+            continue
+        if not owned[field]:  # a number no customer has (mistyped) is nobody's: no weight
+            evidence[field] = "no customer's"
+            continue
+        mine = profile_id in owned[field]
+        weight += ACTIVITY_WEIGHT if mine else ACTIVITY_AGAINST
+        evidence[field] = "theirs" if mine else "someone else's"
     for field in ("shared_email", "shared_phone"):
         if profile_id in owned.get(field, set()):
             weight += SHARED_CONTACT_WEIGHT
@@ -272,4 +323,4 @@ def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:
     return (*levels[:_LAST], "different", *levels[_LAST + 1 :]), False
 
 
-__all__ = ["Candidate", "PartialIdentity", "search"]
+__all__ = ["Candidate", "PartialIdentity", "is_common_name", "search"]
