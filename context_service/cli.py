@@ -7,6 +7,7 @@ Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -341,28 +342,33 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from context_service.cli_output import private_output, store_file_named
     from context_service.export import read_transaction, write_export
 
     settings = load_settings()
     to_file = args.output not in (None, "-")
-    if to_file:
-        try:  # only its owner may read it: it holds every customer's contact details
-            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)  # also when the file was there before
-        except OSError as exc:
-            print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-    store = open_for_reading(settings)
-    with read_transaction(store.conn):  # the profiles as at one moment, audit included
-        try:
-            if not to_file:
-                count = write_export(store.conn, sys.stdout, args.format)
-            else:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+    if to_file and (named := store_file_named(args.output, str(settings.db))) is not None:
+        print(f"error: --output {args.output} is the store's own file {named}", file=sys.stderr)
+        return 2
+    try:
+        with contextlib.ExitStack() as stack:
+            # The file is opened before the store: an output that cannot be written reads
+            # nobody's data and leaves no audit row. Only its owner may read it (it holds every
+            # customer's contact details), and it appears whole or not at all.
+            out = stack.enter_context(private_output(args.output)) if to_file else sys.stdout
+            store = open_for_reading(settings)
+            with read_transaction(store.conn):  # the profiles as at one moment, audit included
+                try:
                     count = write_export(store.conn, out, args.format)
-        finally:
-            # An export is a read of everyone, also when its reader stopped early (``| head``).
-            record_export(store, settings.audit_retention_days)
+                finally:
+                    # An export is a read of everyone, also when its reader stopped early
+                    # (``| head``).
+                    record_export(store, settings.audit_retention_days)
+    except OSError as exc:
+        if not to_file:
+            raise  # stdout: a reader that went away is handled by ``main``
+        print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"exported {count} profiles as {args.format}", file=sys.stderr)
     return 0
 

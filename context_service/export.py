@@ -4,7 +4,9 @@ One line (or row) per live profile: its id, its member records (``source``, ``ki
 ``external_id``) and the identity section of its materialized snapshot. Profiles are read in
 chunks, so an export of a million profiles holds only one chunk in memory, all of them in one
 read transaction: the export is the store as at one moment, even while a sync writes (WAL lets
-it read without holding the writer off).
+it read without holding the writer off). A CSV cell that a spreadsheet would run as a formula
+(a customer named ``=HYPERLINK(...)``) starts with ``'`` instead (``inert_cell``); JSONL keeps
+every value exactly as stored.
 
     context-service export --format jsonl > profiles.jsonl
     context-service export --format csv --output profiles.csv
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import sqlite3
 from collections.abc import Iterator
 from typing import Literal, TextIO
@@ -36,6 +39,12 @@ CSV_COLUMNS = (
     "members",
 )
 _CHUNK = 500
+# A cell a spreadsheet runs as a formula (OWASP "CSV injection"): one that starts with ``=``,
+# ``+``, ``-`` or ``@``, or with a tab or carriage return (Excel skips them, then reads on).
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+# ... except a plain number such as an E.164 phone list (``+14155550134; +442071838750``),
+# which a spreadsheet can only read as a number, never as a call.
+_PLAIN_NUMBERS = re.compile(r"[+-]?[0-9][0-9 ().;+-]*")
 
 
 class ExportMember(msgspec.Struct):
@@ -133,9 +142,10 @@ def _write_csv(conn: sqlite3.Connection, out: TextIO) -> int:
 
 
 def csv_row(profile: ExportedProfile) -> list[str]:
-    """One CSV row: lists joined with ``"; "``, members as ``source:kind:external_id``."""
+    """One CSV row: lists joined with ``"; "``, members as ``source:kind:external_id``, every
+    cell made inert for spreadsheets (``inert_cell``)."""
     identity = profile.identity
-    return [
+    cells = [
         profile.profile_id,
         identity.name or "",
         "; ".join(identity.emails),
@@ -145,6 +155,16 @@ def csv_row(profile: ExportedProfile) -> list[str]:
         identity.customer_since or "",
         "; ".join(f"{m.source}:{m.kind}:{m.external_id}" for m in profile.members),
     ]
+    return [inert_cell(cell) for cell in cells]
+
+
+def inert_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it but never runs it: a cell that would start a formula
+    (``=HYPERLINK(...)``, ``+cmd|...``, ``@SUM(...)``, customer-written names and companies) gets
+    a leading ``'``, as OWASP advises; plain numbers (phones) are kept as they are."""
+    if value.startswith(_FORMULA_LEADS) and not _PLAIN_NUMBERS.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _address_line(address: Address) -> str:

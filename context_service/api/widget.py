@@ -58,9 +58,10 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
     """The customer card as HTML, for a helpdesk iframe; authorized by its signed link.
 
     No API key: the link carries an HMAC over its lookup parameters, the minting key's view
-    and its expiry. An expired, tampered or reused link answers a small HTML error page
-    (400/403), never the card. The card shows what both the ``sidebar`` audience's field policy
-    and the view in the link allow.
+    and its expiry. An expired, tampered or re-targeted link (a signature reused for another
+    customer) answers a small HTML error page (400/403), never the card; a valid link may be
+    opened again until it expires (a helpdesk reloads its sidebar). The card shows what both the
+    ``sidebar`` audience's field policy and the view in the link allow.
     """
     settings: Settings = request.app.state.settings
     try:

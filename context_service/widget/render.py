@@ -1,10 +1,13 @@
 """The sidebar card as one self-contained HTML page: no scripts, no external assets.
 
 Every value that came from a source system goes through ``_e`` (HTML-escaped, quotes
-included); links are emitted only for ``http(s)`` URLs. The one inline style block is allowed
-by its hash in the Content-Security-Policy (``STYLE_HASH``), so nothing else can run or load.
-The ``sidebar`` audience's field policy, narrowed by the minting API key's own limits (a
-``View``), decides which sections, contact details and names appear.
+included, and cut to ``MAX_TEXT`` characters) or, in an attribute, ``_attr``; links are emitted
+only for ``http(s)`` URLs. The one inline style block is allowed by its hash in the
+Content-Security-Policy (``STYLE_HASH``), so nothing else can run or load. The ``sidebar``
+audience's field policy, narrowed by the minting API key's own limits (a ``View``), decides
+which sections, contact details, names and dashboard links (``records``) appear. Each list
+shows its first few items and says how many more there are, so the card stays small whatever
+the customer has.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime
 
 from context_service.audience import View
 from context_service.audience.facts import visible_contacts
-from context_service.models import Order, Snapshot, Subscription, Ticket
+from context_service.models import Deal, Invoice, Order, Snapshot, Subscription, Ticket
 from context_service.widget.confidence import MatchConfidence
 
 STYLE = """
@@ -38,6 +41,10 @@ li:first-child{border-top:0}a{color:#0969da}.muted{color:#59636e}.small{font-siz
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 RECENT_ORDERS = 3
 RECENT_TICKETS = 4
+LISTED = 5  # subscriptions, invoices, disputes, open deals and an order's parcels shown, at most
+LISTED_SIGNALS = 8
+MAX_TEXT = 200  # characters of one source-provided string (a pasted e-mail as a subject)
+MAX_URL = 2048  # a longer URL is shown as its text, not linked
 FULL_VIEW = View(contact="full", hidden=frozenset())
 
 
@@ -56,7 +63,7 @@ def render_card(
             _orders(snapshot, view) if view.shows("orders") else "",
             _billing(snapshot, view),
             _crm(snapshot, view),
-            _tickets(snapshot) if view.shows("support.tickets") else "",
+            _tickets(snapshot, view) if view.shows("support.tickets") else "",
             _freshness(snapshot, now) if view.shows("freshness") else "",
         )
     )
@@ -80,18 +87,49 @@ def _page(title: str, body: str) -> str:
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """Text for the page: escaped, and cut to ``MAX_TEXT`` characters."""
+    text = str(value)
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def _attr(value: str) -> str:
+    """An attribute value (a URL): escaped, never cut."""
+    return html.escape(value, quote=True)
+
+
+def _joined(*parts: str | None) -> str:
+    """The non-empty parts, escaped, with `` · `` between them."""
+    return " · ".join(_e(part) for part in parts if part)
+
+
+def _money(amount: str | None, currency: str | None) -> str:
+    """``"49.00 USD"``, only the amount when the source gave no currency, "" without one."""
+    return " ".join(part for part in (amount, currency) if part) if amount else ""
 
 
 def _link(url: str | None, text: str) -> str:
     """An external link when ``url`` is http(s); the bare (escaped) text otherwise."""
-    if url and url.lower().startswith(("https://", "http://")):
-        return f"<a href='{_e(url)}' target='_blank' rel='noopener noreferrer'>{_e(text)}</a>"
+    if url and len(url) <= MAX_URL and url.lower().startswith(("https://", "http://")):
+        return f"<a href='{_attr(url)}' target='_blank' rel='noopener noreferrer'>{_e(text)}</a>"
     return _e(text)
 
 
-def _section(title: str, items: Iterable[str], lead: str = "") -> str:
+def _record_link(url: str | None, text: str, view: View) -> str:
+    """A link to the record in its vendor's dashboard, unless the view hides ``records``."""
+    return _link(url if view.shows("records") else None, text)
+
+
+def _record_label(number: str | None, external_id: str | None, view: View) -> str | None:
+    """What a record is called: its number, else (with ``records`` shown) its vendor id."""
+    return number or (external_id if view.shows("records") else None)
+
+
+def _section(title: str, items: Iterable[str], lead: str = "", more: int = 0) -> str:
     rows = "".join(f"<li>{item}</li>" for item in items)
+    if more > 0:
+        rows += f"<li class='small muted'>and {more} more</li>"
     listing = f"<ul>{rows}</ul>" if rows else ""
     return f"<section><h2>{_e(title)}</h2>{lead}{listing}</section>"
 
@@ -106,7 +144,7 @@ def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: Vi
         f"<header><h1>{_e(name)}</h1>"
         f"<p class='small'>{contacts}</p>"
         f"<p class='small'><span class='badge {badge}'>{_e(confidence.label())}</span> "
-        f"{_e(', '.join(sources))} · <a href='{_e(audit_url)}' target='_blank' "
+        f"{_e(', '.join(sources))} · <a href='{_attr(audit_url)}' target='_blank' "
         "rel='noopener noreferrer'>merge audit</a></p></header>"
     )
 
@@ -119,7 +157,11 @@ def _name(s: Snapshot, view: View) -> str | None:
 def _signals(s: Snapshot) -> str:
     if not s.signals:
         return ""
-    rows = "".join(f"<p class='sig {_e(sig.severity)}'>{_e(sig.message)}</p>" for sig in s.signals)
+    shown = s.signals[:LISTED_SIGNALS]
+    rows = "".join(f"<p class='sig {_e(sig.severity)}'>{_e(sig.message)}</p>" for sig in shown)
+    more = len(s.signals) - len(shown)
+    if more > 0:
+        rows += f"<p class='small muted'>and {more} more</p>"
     return f"<section><h2>Attention</h2>{rows}</section>"
 
 
@@ -127,18 +169,19 @@ def _orders(s: Snapshot, view: View) -> str:
     c = s.commerce
     if not c.orders:
         return ""
-    total = f"{c.total_spent} {c.currency}" if c.total_spent else ""
+    total = _money(c.total_spent, c.currency)
     if total and c.total_order_count is not None:  # orders in other currencies left out
         total += f" across {c.total_order_count} of them"
-    lead = f"<p class='small muted'>{c.order_count} orders · {_e(total)}</p>"
+    lead = f"<p class='small muted'>{_joined(f'{c.order_count} orders', total)}</p>"
     tracking = view.shows("orders.tracking")
-    return _section("Orders", (_order(o, tracking) for o in c.orders[:RECENT_ORDERS]), lead)
+    orders = (_order(o, tracking, view) for o in c.orders[:RECENT_ORDERS])
+    return _section("Orders", orders, lead)
 
 
-def _order(o: Order, tracking: bool) -> str:
-    parts = [_link(o.url, f"#{o.number or o.external_id}"), _date(o.created_at)]
-    parts += [_e(f"{o.amount} {o.currency}") if o.amount else ""]
-    parts += [_e(v) for v in (o.financial_status, o.fulfillment_status) if v]
+def _order(o: Order, tracking: bool, view: View) -> str:
+    label = _record_label(o.number, o.external_id, view)
+    parts = [_record_link(o.url, f"#{label}" if label else "Order", view), _date(o.created_at)]
+    parts += [_joined(_money(o.amount, o.currency), o.financial_status, o.fulfillment_status)]
     if o.cancelled_at:
         parts.append("cancelled")
     line = " · ".join(p for p in parts if p)
@@ -146,37 +189,52 @@ def _order(o: Order, tracking: bool) -> str:
 
 
 def _tracking(o: Order) -> Iterator[str]:
-    for f in o.fulfillments:
-        urls = [*f.tracking_urls, *([None] * len(f.tracking_numbers))]
-        for number, url in zip(f.tracking_numbers, urls, strict=False):
-            status = f" ({_e(f.shipment_status)})" if f.shipment_status else ""
-            yield f"<br><span class='small'>{_e(f.tracking_company or 'tracking')} "
-            yield f"{_link(url, number)}{status}</span>"
+    parcels = [
+        (f, number, url)
+        for f in o.fulfillments
+        for number, url in zip(
+            f.tracking_numbers,
+            [*f.tracking_urls, *([None] * len(f.tracking_numbers))],
+            strict=False,
+        )
+    ]
+    for f, number, url in parcels[:LISTED]:
+        status = f" ({_e(f.shipment_status)})" if f.shipment_status else ""
+        yield f"<br><span class='small'>{_e(f.tracking_company or 'tracking')} "
+        yield f"{_link(url, number)}{status}</span>"
+    if len(parcels) > LISTED:
+        yield f"<br><span class='small muted'>and {len(parcels) - LISTED} more parcels</span>"
 
 
 def _billing(s: Snapshot, view: View) -> str:
     b = s.billing
-    items = [_subscription(sub) for sub in b.subscriptions if view.shows("billing.subscriptions")]
-    items += [
-        f"Invoice {_link(i.url, i.number or i.external_id or '')} · "
-        f"{_e(i.amount_remaining)} {_e(i.currency)} due · {i.attempt_count} attempt(s)"
-        for i in b.invoices
-        if i.status == "open"
-        and i.amount_remaining not in (None, "0.00")
-        and view.shows("billing.invoices")
+    subscriptions = b.subscriptions if view.shows("billing.subscriptions") else []
+    invoices = [
+        i for i in b.invoices if i.status == "open" and i.amount_remaining not in (None, "0.00")
     ]
+    invoices = invoices if view.shows("billing.invoices") else []
     disputes = b.disputes if view.shows("billing.disputes") else []
-    items += [f"Dispute {_e(d.reason or '')} · {_e(d.status or '')}" for d in disputes]
-    return _section("Billing", items) if items else ""
+    items = [_subscription(sub, view) for sub in subscriptions[:LISTED]]
+    items += [_invoice(i, view) for i in invoices[:LISTED]]
+    items += ["Dispute " + _joined(d.reason, d.status) for d in disputes[:LISTED]]
+    more = sum(max(len(group) - LISTED, 0) for group in (subscriptions, invoices, disputes))
+    return _section("Billing", items, more=more) if items else ""
 
 
-def _subscription(sub: Subscription) -> str:
+def _subscription(sub: Subscription, view: View) -> str:
     state = _e(sub.status or "unknown")
     cls = "ok" if sub.status in ("active", "trialing") else "warn"
-    price = f" · {_e(sub.amount)} {_e(sub.currency)}/{_e(sub.interval)}" if sub.amount else ""
+    per = f"/{sub.interval}" if sub.interval else ""
+    price = f" · {_e(_money(sub.amount, sub.currency) + per)}" if sub.amount else ""
     renew = f" · period ends {_date(sub.current_period_end)}" if sub.current_period_end else ""
-    name = _link(sub.url, sub.plan or "Subscription")
+    name = _record_link(sub.url, sub.plan or "Subscription", view)
     return f"{name} <span class='badge {cls}'>{state}</span>{price}{renew}"
+
+
+def _invoice(i: Invoice, view: View) -> str:
+    label = _record_label(i.number, i.external_id, view) or ""
+    due = f"{_money(i.amount_remaining, i.currency)} due"
+    return f"Invoice {_record_link(i.url, label, view)} · {_e(due)} · {i.attempt_count} attempt(s)"
 
 
 def _crm(s: Snapshot, view: View) -> str:
@@ -187,28 +245,32 @@ def _crm(s: Snapshot, view: View) -> str:
     if not (stage or owner or shown_deals):
         return ""
     parts = [f"Stage <b>{_e(stage)}</b>" if stage else "", f"owner {_e(owner)}" if owner else ""]
-    lead = f"<p>{' · '.join(p for p in parts if p)}</p>"
-    deals = [
-        f"{_link(d.url, d.title or 'Deal')} · {_e(d.stage or '')}"
-        + (f" · {_e(d.amount)} {_e(d.currency)}" if d.amount else "")
-        for d in shown_deals
-        if d.status == "open"
-    ]
-    return _section("CRM", deals, lead)
+    lead = f"<p>{' · '.join(p for p in parts if p)}</p>" if stage or owner else ""
+    open_deals = [d for d in shown_deals if d.status == "open"]
+    deals = [_deal(d, view) for d in open_deals[:LISTED]]
+    return _section("CRM", deals, lead, more=len(open_deals) - LISTED)
 
 
-def _tickets(s: Snapshot) -> str:
+def _deal(d: Deal, view: View) -> str:
+    name = _record_link(d.url, d.title or "Deal", view)
+    details = _joined(d.stage, _money(d.amount, d.currency))
+    return f"{name} · {details}" if details else name
+
+
+def _tickets(s: Snapshot, view: View) -> str:
     sup = s.support
     if not sup.tickets:
         return ""
     lead = f"<p class='small muted'>{sup.open_count} open</p>"
-    return _section("Tickets", (_ticket(t) for t in sup.tickets[:RECENT_TICKETS]), lead)
+    tickets = (_ticket(t, view) for t in sup.tickets[:RECENT_TICKETS])
+    return _section("Tickets", tickets, lead)
 
 
-def _ticket(t: Ticket) -> str:
+def _ticket(t: Ticket, view: View) -> str:
     subject = f"<span class='quote' title='customer-written'>“{_e(t.title or '')}”</span>"
     meta = " · ".join(_e(v) for v in (t.status, t.priority, _date(t.updated_at)) if v)
-    number = _link(t.url, "#" + (t.external_id or ""))
+    # the ticket number stays (customers see it in the helpdesk's own mail), not its link
+    number = _record_link(t.url, "#" + (t.external_id or ""), view)
     return f"{number} {subject}<br><span class='small muted'>{meta}</span>"
 
 

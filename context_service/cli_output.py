@@ -1,0 +1,59 @@
+"""Files a CLI command writes for its user (an export): private, whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+_STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def store_file_named(output: str, db: str) -> str | None:
+    """The store's file that ``output`` names (the database or one of its companions), or
+    ``None``: writing an export there would destroy the data being exported."""
+    target = Path(output)
+    for suffix in _STORE_SUFFIXES:
+        store_file = Path(db + suffix)
+        if target.resolve() == store_file.resolve():
+            return str(store_file)
+        with contextlib.suppress(OSError):
+            if target.exists() and store_file.exists() and os.path.samefile(target, store_file):
+                return str(store_file)
+    return None
+
+
+@contextlib.contextmanager
+def private_output(path: str) -> Iterator[TextIO]:
+    """A text file only its owner may read, which appears at ``path`` only once the block
+    has written all of it: the block writes to a temporary file beside ``path``, renamed over
+    it at the end, so an export that fails (a full disk, Ctrl-C) leaves what was there
+    before, never half a file. A path that is no regular file (``/dev/stdout``, a pipe) is
+    written in place. ``OSError`` from opening, writing or closing reaches the caller."""
+    if _is_special(path):
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            yield out
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:  # mkstemp: mode 0600
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _is_special(path: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
