@@ -266,14 +266,21 @@ class Engine:
         return holders
 
     def _neighbours(self, record_ids: list[int]) -> set[int]:
+        """The records an edge or a person's decision ties to these: what must be clustered
+        again when these change or go (a record a merge tied in may hold the rest together)."""
         found: set[int] = set()
+        sql = (
+            "SELECT a, b FROM identity_edges WHERE a IN ({marks}) "
+            "UNION ALL SELECT a, b FROM identity_edges WHERE b IN ({marks})"
+        )
+        if self._any_decisions():
+            sql += (
+                " UNION ALL SELECT a, b FROM identity_decisions WHERE a IN ({marks}) "
+                "UNION ALL SELECT a, b FROM identity_decisions WHERE b IN ({marks})"
+            )
         for chunk in chunks(record_ids):
-            marks = placeholders(chunk)
-            for a, b in self.conn.execute(
-                f"SELECT a, b FROM identity_edges WHERE a IN ({marks}) "
-                f"UNION ALL SELECT a, b FROM identity_edges WHERE b IN ({marks})",
-                chunk + chunk,
-            ):
+            query = sql.format(marks=placeholders(chunk))
+            for a, b in self.conn.execute(query, chunk * query.count("IN (")):
                 found.update((int(a), int(b)))
         return found - set(record_ids)
 

@@ -49,11 +49,13 @@ def rebuild(
         for (rid,) in conn.execute("SELECT record_id FROM profile_members")
         if int(rid) not in live
     ]
+    open_items = _open_review_items(conn)
     engine = Engine(conn, region, now, thresholds)
     if stale:
         engine.detach(stale)
     for start in range(0, len(people), chunk):
         engine.resolve(people[start : start + chunk])
+    _keep_review_ids(conn, open_items)
     mark_index_current(conn)
     changed = _changed_profiles(members_before, _memberships(conn))
     open_reviews = conn.execute("SELECT count(*) FROM review_items WHERE status = 'open'")
@@ -64,6 +66,28 @@ def rebuild(
         changed=changed,
         open_reviews=int(open_reviews.fetchone()[0]),
     )
+
+
+def _open_review_items(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[int, str]]:
+    """Each open review item's pair, with its id and when it was opened."""
+    rows = conn.execute("SELECT a, b, id, created_at FROM review_items WHERE status = 'open'")
+    return {(int(a), int(b)): (int(item), str(at)) for a, b, item, at in rows}
+
+
+def _keep_review_ids(
+    conn: sqlite3.Connection, before: Mapping[tuple[int, int], tuple[int, str]]
+) -> None:
+    """Give a pair that is open again after the rebuild its old item id and opening time.
+
+    The records are resolved in chunks, and a chunk that holds one record of a pair but not
+    yet the other drops the pair's item, which a later chunk opens again under a new id: a
+    reviewer's ``review accept 12`` would then find nothing."""
+    for (a, b), (new_id, _) in _open_review_items(conn).items():
+        old = before.get((a, b))
+        if old is not None and old[0] != new_id:
+            conn.execute(
+                "UPDATE review_items SET id = ?, created_at = ? WHERE id = ?", (*old, new_id)
+            )
 
 
 def _memberships(conn: sqlite3.Connection) -> dict[str, frozenset[int]]:

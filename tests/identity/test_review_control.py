@@ -7,8 +7,6 @@ must not be told that item 12 no longer exists because the store was re-resolved
 
 from __future__ import annotations
 
-import pytest
-
 from context_service.identity.audit import list_review, profile_audit
 from context_service.identity.decisions import merge_profiles
 from context_service.identity.rebuild import rebuild
@@ -41,13 +39,6 @@ def _delete(store: Store, ctx: IngestContext, key: RecordKey) -> None:
     ingest_batch(store, [notice], ctx)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity/engine.py: a deleted record's neighbours are found through identity_edges "
-    "only, so records a person's merge tied to it (no edge) are not re-clustered when it goes; "
-    "Engine._neighbours (or resolve's seeds) must also take the records of people's decisions "
-    "about the deleted record",
-)
 def test_deleting_a_record_a_merge_tied_in_reclusters_the_rest_as_resolve_all_does(
     store: Store, ingest: Ingest, ctx: IngestContext
 ) -> None:
@@ -72,13 +63,6 @@ def test_deleting_a_record_a_merge_tied_in_reclusters_the_rest_as_resolve_all_do
     assert linked <= members  # no link names the deleted record
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="identity/rebuild.py + engine.py: rebuild resolves in chunks and each chunk's "
-    "Engine._write_reviews deletes the open items whose other record is not indexed yet, so a "
-    "later chunk recreates them under new ids; rebuild must keep open items (ids, created_at) "
-    "until the last chunk, then drop only those no pass produced",
-)
 def test_resolve_all_over_several_chunks_keeps_the_review_item_ids(
     store: Store, ingest: Ingest
 ) -> None:
