@@ -65,7 +65,10 @@ def test_one_persons_order_rows_with_a_new_address_import_every_order(
     assert _titles(store, "ann@example.com") == ["#1001", "#1002"]
     notes = {(w.line, w.warning) for w in report.warnings}
     assert (3, "external_id 'C-1' is already on line 2 with other data; line 2's is kept") in notes
-    assert (4, "order_number '1002' is already on line 3 with other data; line 3's is kept") in notes
+    assert (
+        4,
+        "order_number '1002' is already on line 3 with other data; line 3's is kept",
+    ) in notes
     again = import_sheet(write("orders.csv", text))
     assert (again.records.inserted, again.records.updated) == (0, 0)
 
