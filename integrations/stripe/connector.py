@@ -409,9 +409,9 @@ class StripeConnector:
         try:
             payload = self._get(f"{path}/{quote(external_id, safe='')}")
         except FatalError as exc:
-            if exc.extra.get("status") == 404:
+            if _stripe_error(exc, 404).get("code") == "resource_missing":
                 return None
-            raise
+            raise  # a 404 of another kind (a wrong base URL, a proxy) says nothing of the object
         if not isinstance(payload, dict):
             raise FatalError(f"stripe {kind} {external_id}: the answer is not an object")
         deleted = payload.get("deleted") is True
@@ -504,17 +504,20 @@ class StripeConnector:
 
 def _missing_starting_after(exc: FatalError) -> bool:
     """Whether Stripe refused the request because its ``starting_after`` object is gone."""
-    if exc.extra.get("status") not in (400, 404):
-        return False
+    error = _stripe_error(exc, 400, 404)
+    return error.get("code") == "resource_missing" and error.get("param") == "starting_after"
+
+
+def _stripe_error(exc: FatalError, *statuses: int) -> dict[str, Any]:
+    """The ``error`` object of Stripe's answer when its status is one of ``statuses``, or
+    ``{}`` (another status, or a body that is not Stripe's error shape)."""
+    if exc.extra.get("status") not in statuses:
+        return {}
     try:
         error = msgspec.json.decode(str(exc.extra.get("body", ""))).get("error", {})
     except (msgspec.DecodeError, AttributeError):
-        return False
-    return (
-        isinstance(error, dict)
-        and error.get("code") == "resource_missing"
-        and error.get("param") == "starting_after"
-    )
+        return {}
+    return error if isinstance(error, dict) else {}
 
 
 def _earliest_start(cursors: Mapping[str, str | None]) -> int | None:

@@ -132,3 +132,26 @@ def test_a_canceled_subscription_keeps_its_cancel_at_as_history() -> None:
     item["current_period_end"] = 1_772_323_200
     payload.update(status="canceled", cancel_at_period_end=False, cancel_at=1_771_372_800)
     assert _subscription(payload).cancel_at_period_end is False
+
+
+def test_a_404_that_is_not_resource_missing_does_not_say_the_object_is_gone() -> None:
+    """Only Stripe's ``resource_missing`` means the object is gone: a 404 from a wrong base URL
+    or a proxy in front of Stripe would otherwise retire a live customer."""
+    import httpx
+    import pytest
+
+    from integrations._http import FatalError
+
+    fake = FakeStripe()
+    (live,) = fake.add_customers(1)
+
+    def proxy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, text="<html>Not Found</html>")
+
+    connector = fake.connector(httpx.Client(transport=httpx.MockTransport(proxy)))
+    with pytest.raises(FatalError):
+        connector.fetch_one("customer", live)
+    assert fake.connector().fetch_one("customer", "cus_gone") is None  # Stripe's own 404
+    found = fake.connector().fetch_one("customer", live)
+    assert found is not None
+    assert found.payload["id"] == live

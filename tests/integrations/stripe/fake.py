@@ -22,6 +22,7 @@ import json
 import operator
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import httpx
 import msgspec
@@ -355,7 +356,10 @@ class FakeStripe:
         return _error(fault.status, f"injected {fault.status}", **headers)
 
     def _route(self, request: httpx.Request) -> httpx.Response:
-        parts = request.url.path.strip("/").split("/")
+        # Split the path as sent, then decode each part: an id holding ``/`` (sent as ``%2F``)
+        # is one part, as Stripe reads it (``No such dispute: '../customers/cus_1'``).
+        raw = request.url.raw_path.split(b"?")[0].decode("ascii")
+        parts = [unquote(part) for part in raw.strip("/").split("/")]
         if len(parts) not in (2, 3) or parts[0] != "v1":
             return _error(404, f"Unrecognized request URL (GET: {request.url.path})")
         resource = parts[1]
