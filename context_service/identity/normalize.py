@@ -301,11 +301,16 @@ def is_family_mailbox(email: str) -> bool:
 
 def is_merge_email(email: str) -> bool:
     """Whether a normalized email may link two records (not generic, not a placeholder)."""
-    local, _, _domain = email.partition("@")
-    base = local.split("+", 1)[0]
-    if email in PLACEHOLDER_EMAILS or base in PLACEHOLDER_LOCAL_PARTS:
+    if is_placeholder_email(email):
         return False
-    return base not in GENERIC_LOCAL_PARTS
+    return email.partition("@")[0].split("+", 1)[0] not in GENERIC_LOCAL_PARTS
+
+
+def is_placeholder_email(email: str) -> bool:
+    """Whether a normalized email is a placeholder (``test@test.com``, ``none@example.com``):
+    typed where no address was known, it names no one (unlike ``info@``, one firm's)."""
+    base = email.partition("@")[0].split("+", 1)[0]
+    return email in PLACEHOLDER_EMAILS or base in PLACEHOLDER_LOCAL_PARTS
 
 
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
@@ -412,13 +417,14 @@ def is_own_number(digits: str) -> bool:
 def is_merge_phone(e164: str) -> bool:
     """Whether an E.164 phone may link two records: not a placeholder such as 0000000000, nor
     an extension of a switchboard (``+14155550100;ext=12``), which colleagues share."""
-    if EXTENSION in e164:
-        return False
-    digits = e164.lstrip("+")
-    national = digits[-10:]
-    if len(set(national)) <= 2:
-        return False
-    return national not in {"1234567890", "0123456789", "9876543210"}
+    return EXTENSION not in e164 and not is_placeholder_phone(e164)
+
+
+def is_placeholder_phone(e164: str) -> bool:
+    """Whether an E.164 phone is a placeholder (``0000000000``, ``1234567890``): typed where no
+    number was known, it names no one."""
+    national = e164.partition(EXTENSION)[0].lstrip("+")[-10:]
+    return len(set(national)) <= 2 or national in {"1234567890", "0123456789", "9876543210"}
 
 
 _NO_DECOMPOSITION = str.maketrans(

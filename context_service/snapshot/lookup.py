@@ -26,6 +26,8 @@ from context_service.errors import (
 )
 from context_service.identity.normalize import (
     is_merge_email,
+    is_placeholder_email,
+    is_placeholder_phone,
     mailbox_key,
     normalize_email,
     normalize_phone,
@@ -68,6 +70,8 @@ def by_email(conn: sqlite3.Connection, raw: str) -> StoredSnapshot:
     email = normalize_email(raw)
     if email is None:
         raise InvalidIdentifier(f"'{raw}' is not a valid email address")
+    if is_placeholder_email(email):
+        raise InvalidIdentifier(_PLACEHOLDER.format(value=email, what="address"))
     rows = _rows_with(conn, "email", email)
     if rows or not is_merge_email(email):
         return _only(conn, rows, f"email {email}")
@@ -101,7 +105,13 @@ def by_phone(conn: sqlite3.Connection, raw: str, region: str) -> StoredSnapshot:
     phone = normalize_phone(raw, region)
     if phone is None:
         raise InvalidIdentifier(f"'{raw}' is not a valid phone number")
+    if is_placeholder_phone(phone):
+        raise InvalidIdentifier(_PLACEHOLDER.format(value=raw, what="number"))
     return _with(conn, "phone", phone)
+
+
+# A placeholder names no one: whoever's record holds it, a caller who types it is not them.
+_PLACEHOLDER = "'{value}' is a placeholder, not one person's {what}: ask for the one they use"
 
 
 def by_profile_id(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot:
