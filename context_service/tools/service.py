@@ -8,7 +8,10 @@ for handoffs) under the field policy, exactly as ``/v1/context`` and ``/v1/escal
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,7 +26,7 @@ from context_service.errors import (
     ProfileNotFound,
 )
 from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
-from context_service.identity.search import Candidate, PartialIdentity, search
+from context_service.identity.search import Candidate, PartialIdentity, is_common_name, search
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
@@ -40,6 +43,7 @@ from context_service.tools.schemas import (
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
 SEARCH_LIMIT = 5
+_IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
 
 
 class UnknownTool(ContextServiceError):
@@ -133,28 +137,68 @@ def _search(
         )
     found = search(conn, partial, load_model(conn), region)
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
-    if len({held.profile_id for held in holders.values()}) > 1:  # as POST /v1/context/lookup
-        return [_holder(conn, held.profile_id, field) for field, held in holders.items()]
-    return [_scored(conn, c) for c in found if c.probability >= SEARCH_FLOOR][:SEARCH_LIMIT]
+    held = {stored.profile_id for stored in holders.values()}
+    if len(held) > 1:  # as POST /v1/context/lookup
+        return [_holder(conn, stored.profile_id, field) for field, stored in holders.items()]
+    likely = [c for c in found if c.probability >= SEARCH_FLOOR]
+    if not likely and is_common_name(conn, partial, region):  # too many to look at, not no one
+        given = " and ".join(f for f in PartialIdentity.__struct_fields__ if getattr(partial, f))
+        raise AmbiguousIdentifier(
+            f"the {given} given could be many different customers; ask for another detail",
+            candidates=[],
+        )
+    if likely and held and likely[0].profile_id not in held:  # as POST /v1/context/lookup
+        return _contact_of_another(conn, holders, likely[0])
+    others = _held_by_another(holders)  # said of every candidate that holds neither
+    return [_scored(conn, c, "" if c.profile_id in held else others) for c in likely[:SEARCH_LIMIT]]
 
 
 def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMatch:
     other = "phone" if field == "email" else "email"
-    name = _decode_identity(lookup.by_profile_id(conn, profile_id).json).identity.name
     why = f"holds the {field} given; the {other} given is another customer's"
-    return CustomerMatch(profile_id, name, why)
+    return CustomerMatch(profile_id, _name_of(conn, profile_id), why)
 
 
-def _scored(conn: sqlite3.Connection, candidate: Candidate) -> CustomerMatch:
-    name = _decode_identity(lookup.by_profile_id(conn, candidate.profile_id).json).identity.name
-    why = ", ".join(f"{k}: {v}" for k, v in sorted(candidate.evidence.items()))
+def _contact_of_another(
+    conn: sqlite3.Connection, holders: dict[str, StoredSnapshot], best: Candidate
+) -> list[CustomerMatch]:
+    """The one customer the email or phone given names on its own, and the other customer the
+    rest of the details point at; neither with a probability, so neither reads as the answer:
+    naming the other would show their data to whoever holds the first one's contact."""
+    holder = next(iter(holders.values())).profile_id
+    why = f"holds the {' and '.join(holders)} given; the other details point at another customer"
+    other = _scored(conn, best, _held_by_another(holders))
+    return [
+        CustomerMatch(holder, _name_of(conn, holder), why),
+        CustomerMatch(other.profile_id, other.name, other.why),
+    ]
+
+
+def _held_by_another(holders: dict[str, StoredSnapshot]) -> str:
+    """What to say of a candidate that is not the customer the email or phone given names on
+    its own (empty when neither names one)."""
+    if not holders:
+        return ""
+    verb = "are" if len(holders) > 1 else "is"
+    return f"the {' and '.join(holders)} given {verb} another customer's"
+
+
+def _scored(conn: sqlite3.Connection, candidate: Candidate, note: str = "") -> CustomerMatch:
+    """A scored candidate with its evidence (and ``note``, if any) as the why."""
+    evidence = [f"{k}: {v}" for k, v in sorted(candidate.evidence.items())]
+    why = "; ".join(filter(None, [", ".join(evidence), note]))
+    name = _name_of(conn, candidate.profile_id)
     return CustomerMatch(candidate.profile_id, name, why, round(candidate.probability, 4))
+
+
+def _name_of(conn: sqlite3.Connection, profile_id: str) -> str | None:
+    """The name on the profile's snapshot."""
+    return _decode_identity(lookup.by_profile_id(conn, profile_id).json).identity.name
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Mapping[str, Any]) -> CustomerMatch:
     profile_id = str(candidate["profile_id"])
-    name = _decode_identity(lookup.by_profile_id(conn, profile_id).json).identity.name
-    return CustomerMatch(profile_id, name, str(candidate["why"]))
+    return CustomerMatch(profile_id, _name_of(conn, profile_id), str(candidate["why"]))
 
 
 def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> str:
@@ -174,7 +218,8 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     outcome = "note not requested"
     if args.post_note:
         shown = bot_view.shows("support.tickets")  # else the bot is not told the ticket id
-        outcome = _post_note(box.notes, handoff, render_text(handoff), agents_view, shown)
+        text = render_text(handoff)
+        outcome = _post_note(box.notes, box.posted, handoff, text, agents_view, shown)
     for_bot = build_handoff(
         snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view
     )
@@ -186,6 +231,12 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
         n for n in ("email", "phone", "profile_id", "source") if getattr(ref, n) is not None
     )
     sources = ", ".join(sorted({m.source for m in snap.members})) or "no source"
+    why = f"matched by {matched_by}; one profile across {sources}"
+    # As POST /v1/escalations: sources that disagree on who this is make the match less sure.
+    conflicts = [c.field for c in snap.conflicts if c.field in _IDENTITY_FIELDS]
+    if conflicts:
+        named = ", ".join(conflicts) if view.shows("conflicts") else "identity details"
+        why += f"; sources disagree on {named}"
     emails, phones = visible_contacts(snap, view)
     return Who(
         profile_id=snap.profile_id,
@@ -193,16 +244,53 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
         emails=emails,
         phones=phones,
         matched_by=matched_by,
-        confidence="high",
-        why=f"matched by {matched_by}; one profile across {sources}",
+        confidence="medium" if conflicts else "high",
+        why=why,
     )
 
 
+class PostedNotes:
+    """The notes this process has posted (a digest of ticket and text, the latest ``limit``),
+    so that a retried ``create_escalation`` (an agent framework whose answer was lost) does not
+    post the same handoff on the ticket again. Thread-safe: tool calls run in worker threads."""
+
+    def __init__(self, limit: int = 1024) -> None:
+        self._limit = limit
+        self._digests: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _digest(ticket_id: str, text: str) -> str:
+        return hashlib.sha256(f"{ticket_id}\0{text}".encode()).hexdigest()
+
+    def claim(self, ticket_id: str, text: str) -> bool:
+        """Whether this note is new (and now counts as posted); ``False`` for a repeat."""
+        digest = self._digest(ticket_id, text)
+        with self._lock:
+            if digest in self._digests:
+                return False
+            self._digests[digest] = None
+            while len(self._digests) > self._limit:
+                self._digests.popitem(last=False)
+            return True
+
+    def release(self, ticket_id: str, text: str) -> None:
+        """Forget a claimed note whose posting failed, so that a retry posts it."""
+        with self._lock:
+            self._digests.pop(self._digest(ticket_id, text), None)
+
+
 def _post_note(
-    poster: NotePoster | None, handoff: Handoff, text: str, view: View, show_id: bool
+    poster: NotePoster | None,
+    posted: PostedNotes,
+    handoff: Handoff,
+    text: str,
+    view: View,
+    show_id: bool,
 ) -> str:
-    """Post ``text`` on the open ticket; what happened, in words for the bot, which hears the
-    ticket's id only when ``show_id`` (its own view shows the tickets)."""
+    """Post ``text`` on the open ticket unless ``posted`` says it is there already; what
+    happened, in words for the bot, which hears the ticket's id only when ``show_id`` (its own
+    view shows the tickets)."""
     if poster is None:
         return "no helpdesk is configured for notes: hand over in your helpdesk"
     if not view.shows("support.tickets"):
@@ -211,9 +299,12 @@ def _post_note(
     if ticket_id is None:
         return "the customer has no open ticket to note"
     named = f"ticket {ticket_id}" if show_id else "the customer's open ticket"
+    if not posted.claim(ticket_id, text):
+        return f"the same internal note was already posted on {named}; not posted again"
     try:
         poster.post_internal_note(ticket_id, text)
     except NoteFailed as exc:
+        posted.release(ticket_id, text)
         reason = str(exc) if show_id else str(exc).replace(ticket_id, "(hidden)")
         return f"the note on {named} failed: {reason}"
     return f"internal note posted on {named}"
@@ -259,6 +350,7 @@ class ToolBox:
         self.region = region
         self.policy = policy or FieldPolicy()
         self.notes = notes
+        self.posted = PostedNotes()
 
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
         """Run tool ``name`` for the caller's API ``key`` (its field-policy grant, if any);
