@@ -18,14 +18,15 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
+from context_service.errors import ConfigurationError
 from context_service.handoff import NotePoster
-from context_service.settings import load_settings
+from context_service.settings import load_settings, setting_problems
 from context_service.store import Store, access_requests
 from context_service.sync import utc_now
 from context_service.sync.status import open_access_requests
@@ -42,6 +43,9 @@ from context_service.trust import (
     reads_of,
     revoke_key,
 )
+
+if TYPE_CHECKING:
+    from context_service.doctor import Finding
 from context_service.trust.audit import cutoff, purge
 from context_service.trust.subject import subject_export
 
@@ -148,9 +152,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if args.purge:
             from datetime import UTC, datetime
 
-            before = cutoff(datetime.now(UTC), settings.audit_retention_days)
-            with store.transaction() as conn:
-                print(f"purged {purge(conn, before)} reads older than {before}")
+            if settings.audit_retention_days <= 0:
+                print("audit retention is 0 days (keep forever): nothing purged")
+            else:
+                before = cutoff(datetime.now(UTC), settings.audit_retention_days)
+                with store.transaction() as conn:
+                    print(f"purged {purge(conn, before)} reads older than {before}")
         for e in reads_of(store.conn, args.profile_id, args.limit):
             mode = "verified" if e.verified else "unverified"
             print(f"{e.at}  {e.key_name}  {e.profile_id}  {e.audience}  {mode}  {e.channel}")
@@ -224,11 +231,21 @@ class AuditedToolBox(ToolBox):
 
 def cmd_doctor(_args: argparse.Namespace) -> int:
     """Check the configuration; exit 1 when something is wrong."""
-    from context_service.doctor import diagnose
+    from context_service.doctor import Finding, diagnose
     from context_service.wiring import configured_sources
 
-    settings = load_settings()
-    findings = diagnose(settings, configured_sources(settings))
+    try:
+        settings = load_settings(check=False)
+    except ConfigurationError as exc:  # an unknown variable, a value of the wrong type
+        return _report([Finding("problem", exc.detail)])
+    bad = setting_problems(settings)
+    if bad:  # values that cannot work: probing with them would only say so again
+        return _report([Finding("problem", problem) for problem in bad])
+    return _report(diagnose(settings, configured_sources(settings)))
+
+
+def _report(findings: list[Finding]) -> int:
+    """Print ``doctor``'s findings and its verdict; 1 when any is a problem."""
     for finding in findings:
         print(finding.line())
     problems = sum(f.level == "problem" for f in findings)

@@ -130,18 +130,17 @@ def check_reachable(targets: dict[str, str], probe: Probe) -> Iterator[Finding]:
 
 
 def source_urls(settings: Settings, sources: list[str]) -> dict[str, str]:
-    """The base URL of every configured source."""
+    """The base URL of every configured source, as its connector builds it (a shop or a
+    Zendesk account given as a full domain is kept as it is)."""
+    from integrations.shopify.connector import shop_base_url
+    from integrations.zendesk.connector import zendesk_base_url
+
     urls = {
         "stripe": settings.stripe_base_url,
         "hubspot": settings.hubspot_base_url,
         "shopify": settings.shopify_base_url
-        or (f"https://{settings.shopify_shop}.myshopify.com" if settings.shopify_shop else None),
-        "zendesk": settings.zendesk_base_url
-        or (
-            f"https://{settings.zendesk_subdomain}.zendesk.com"
-            if settings.zendesk_subdomain
-            else None
-        ),
+        or (shop_base_url(settings.shopify_shop) if settings.shopify_shop else None),
+        "zendesk": zendesk_base_url(settings.zendesk_subdomain, settings.zendesk_base_url),
     }
     return {s: url for s, url in urls.items() if s in sources and url}
 

@@ -12,11 +12,13 @@ Precedence, highest first: environment variables, the TOML file named by
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -119,7 +121,36 @@ _INT_FIELDS = {
     "inbox_retention_days",
     "hubspot_archived_every_seconds",
 }
-_POSITIVE_FIELDS = ("hubspot_archived_every_seconds",)
+# Inclusive (lowest, highest) of each integer setting; ``None``: no upper bound. A widget
+# link's lifetime has the bounds of ``POST /v1/widget/url``'s ``ttl_seconds``; a retention
+# longer than a century would take the purge's cutoff before year 1.
+_INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "port": (1, 65_535),
+    "workers": (1, None),
+    "widget_ttl_seconds": (10, 86_400),
+    "llm_timeout_seconds": (1, None),
+    "rate_limit_per_minute": (0, None),
+    "max_body_bytes": (1, None),
+    "audit_retention_days": (0, 36_500),
+    "inbox_retention_days": (0, 36_500),
+    "hubspot_archived_every_seconds": (1, None),
+}
+_URL_FIELDS = (
+    "shopify_base_url",
+    "stripe_base_url",
+    "hubspot_base_url",
+    "zendesk_base_url",
+    "llm_base_url",
+    "public_url",
+)
+# The levels both granian (``serve``) and ``logging`` know, compared in lower case.
+LOG_LEVELS = frozenset({"critical", "error", "warning", "warn", "info", "debug", "notset"})
+# What a CSP source expression may hold; the same set as ``widget.card``'s check, made here so
+# that a bad entry stops the start instead of failing every ``GET /widget``.
+_FRAME_SOURCE_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'"
+)
+_QUOTES = ('"', "'")
 SECRET_FIELDS = frozenset(
     {
         "api_keys",
@@ -196,8 +227,11 @@ def _from_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
 
 
-def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-    """Build settings from the environment (default ``os.environ``), the TOML file and overrides."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, check: bool = True, **overrides: Any
+) -> Settings:
+    """Build settings from the environment (default ``os.environ``), the TOML file and overrides;
+    with ``check`` (the default) every value is checked too (``check_settings``)."""
     env = os.environ if environ is None else environ
     check_env_names(env)
     values: dict[str, Any] = {}
@@ -210,27 +244,144 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         settings = msgspec.convert(values, Settings)
     except msgspec.ValidationError as exc:
         raise ConfigurationError(f"invalid setting: {exc}") from exc
-    _check_thresholds(settings)
-    _check_positive(settings)
+    if check:
+        check_settings(settings)
     return settings
 
 
-def _check_thresholds(settings: Settings) -> None:
+def check_settings(settings: Settings) -> None:
+    """Raise one ``ConfigurationError`` naming every setting whose value cannot work (each by
+    its variable, never with a secret's value), so a bad value stops the start instead of
+    failing requests later."""
+    problems = setting_problems(settings)
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+
+
+def setting_problems(settings: Settings) -> list[str]:
+    """What is wrong with the settings' values, one line per problem (``doctor`` lists them)."""
+    return [
+        *_threshold_problems(settings),
+        *_range_problems(settings),
+        *_address_problems(settings),
+        *_url_problems(settings),
+        *_secret_problems(settings),
+        *_list_problems(settings),
+        *_path_problems(settings),
+    ]
+
+
+def _var(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _threshold_problems(settings: Settings) -> Iterator[str]:
     review, link = settings.identity_review_threshold, settings.identity_link_threshold
     if not 0 < review <= link <= 1:
-        raise ConfigurationError(
+        yield (
             "identity thresholds must satisfy 0 < CONTEXT_SERVICE_IDENTITY_REVIEW_THRESHOLD <= "
             f"CONTEXT_SERVICE_IDENTITY_LINK_THRESHOLD <= 1 (got {review} and {link})"
         )
 
 
-def _check_positive(settings: Settings) -> None:
-    for name in _POSITIVE_FIELDS:
+def _range_problems(settings: Settings) -> Iterator[str]:
+    for name, (low, high) in _INT_RANGES.items():
         value = getattr(settings, name)
-        if value <= 0:
-            raise ConfigurationError(
-                f"{ENV_PREFIX}{name.upper()} must be a positive integer (got {value})"
+        if low <= value and (high is None or value <= high):
+            continue
+        if high is not None:
+            yield f"{_var(name)} must be between {low} and {high} (got {value})"
+        elif low == 1:
+            yield f"{_var(name)} must be a positive integer (got {value})"
+        else:
+            yield f"{_var(name)} must be {low} or more (got {value})"
+
+
+def _address_problems(settings: Settings) -> Iterator[str]:
+    """The bind address, the log level and the phone region, as ``serve`` and the phone
+    parser need them."""
+    import phonenumbers
+
+    try:
+        ipaddress.ip_address(settings.host)
+    except ValueError:
+        yield (
+            f"CONTEXT_SERVICE_HOST must be an IP address to bind, such as 127.0.0.1, 0.0.0.0 "
+            f"or :: (got {settings.host!r})"
+        )
+    if settings.log_level.lower() not in LOG_LEVELS:
+        levels = "CRITICAL, ERROR, WARNING, INFO or DEBUG"
+        yield f"CONTEXT_SERVICE_LOG_LEVEL must be {levels} (got {settings.log_level!r})"
+    if settings.default_region not in phonenumbers.SUPPORTED_REGIONS:
+        yield (
+            "CONTEXT_SERVICE_DEFAULT_REGION must be an upper-case region code such as US or GB "
+            f"(got {settings.default_region!r})"
+        )
+
+
+def _url_problems(settings: Settings) -> Iterator[str]:
+    """Each base URL is ``http(s)://host...`` without a user or password (which would end up
+    in logs); the URL itself is never repeated, since it might hold one."""
+    for name in _URL_FIELDS:
+        url = getattr(settings, name)
+        if url is None:
+            continue
+        why = _url_fault(url)
+        if why:
+            yield f"{_var(name)} {why}"
+
+
+def _url_fault(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https") or not parts.hostname or url != url.strip():
+        return "must be an http:// or https:// URL with a host, such as https://example.com"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold a user name or password (they would end up in logs)"
+    return None
+
+
+def _secret_problems(settings: Settings) -> Iterator[str]:
+    """A secret with spaces or quotes around it (a common ``.env`` mistake) never matches what
+    the vendor signs with; the value is never shown."""
+    for name in sorted(SECRET_FIELDS):
+        value = getattr(settings, name)
+        values = value if isinstance(value, list) else [value] if value else []
+        if any(_padded(v) for v in values):
+            yield (
+                f"{_var(name)} has spaces or quotes around it (a quoting mistake in a .env "
+                "file?); the value is not shown"
             )
+
+
+def _padded(value: str) -> bool:
+    stripped = value.strip()
+    quoted = len(stripped) >= 1 and (stripped[0] in _QUOTES or stripped[-1] in _QUOTES)
+    return stripped != value or quoted
+
+
+def _list_problems(settings: Settings) -> Iterator[str]:
+    """List entries must survive the comma-separated environment ``serve`` hands its workers
+    (``to_environ``), and frame ancestors must be CSP source expressions."""
+    for name in sorted(_LIST_FIELDS):
+        if any(not entry or "," in entry for entry in getattr(settings, name)):
+            yield f"{_var(name)}: an entry is empty or holds a comma"
+    bad = [s for s in settings.widget_frame_ancestors if not set(s) <= _FRAME_SOURCE_CHARS]
+    if bad:
+        yield (
+            "CONTEXT_SERVICE_WIDGET_FRAME_ANCESTORS: not CSP sources (letters, digits and "
+            f"-._:/*' only): {', '.join(repr(s) for s in bad)}"
+        )
+
+
+def _path_problems(settings: Settings) -> Iterator[str]:
+    if not settings.db or Path(settings.db).is_dir():
+        yield f"CONTEXT_SERVICE_DB must name a database file (got {settings.db!r})"
+    if settings.field_policy is not None and not Path(settings.field_policy).is_file():
+        yield f"CONTEXT_SERVICE_FIELD_POLICY: no such file {settings.field_policy!r}"
 
 
 def to_environ(settings: Settings) -> dict[str, str]:

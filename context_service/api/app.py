@@ -45,7 +45,7 @@ from context_service.handoff import NotePoster, ZendeskNotes
 from context_service.llm import LlmClient, Summarizer, SummaryRefresher
 from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
-from context_service.settings import Settings, load_settings
+from context_service.settings import Settings, check_settings, load_settings
 from context_service.store import Store
 from context_service.sync import InboxPruner
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
@@ -215,7 +215,9 @@ def create_app(
 ) -> Litestar:
     """Build the HTTP app. ``store``, ``connectors``, the LLM client, the helpdesk note
     poster and ``trust`` (keys, rate limits, verification, read audit; tests pass one with
-    their own clocks) default to what the settings name."""
+    their own clocks) default to what the settings name. Settings that cannot work are refused
+    here (``check_settings``), before anything is opened, not on each request."""
+    check_settings(settings)
     the_store = store or Store(settings.db)
     client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     the_connectors = (
