@@ -127,7 +127,7 @@ def _who(snap: Snapshot, found: Found, view: View) -> Who:
     emails, phones = visible_contacts(snap, view)  # hidden, masked or in full, as the view says
     return Who(
         profile_id=snap.profile_id,
-        name=ident.name,
+        name=ident.name if view.shows("identity.names") else None,
         emails=emails,
         phones=phones,
         matched_by=found.matched_by,

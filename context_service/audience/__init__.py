@@ -95,7 +95,8 @@ def build_context(
     spec = SPECS[request.audience]
     facts = snapshot_facts(snapshot, view, request.matched)
     if summary is not None:
-        facts.append(_summary_fact(summary, snapshot.identity.name))
+        name = snapshot.identity.name if view.shows("identity.names") else None
+        facts.append(_summary_fact(summary, name))
     header = Header(
         snapshot.profile_id,
         snapshot.version,
@@ -117,11 +118,13 @@ def build_context(
 def _summary_fact(summary: SummaryBlock, name: str | None) -> Fact:
     line: Line
     if summary.source == "deterministic":
-        text = summary.text.replace("\n", " ")
-        if name and text.startswith(name):
-            line = ("Summary: ", customer(name, 120), *unquote(text[len(name) :]))
+        # The name is matched before the lines are joined: a name with a line break in it
+        # would no longer be the text's prefix, and would be rendered bare.
+        if name and summary.text.startswith(name):
+            rest = summary.text[len(name) :].replace("\n", " ")
+            line = ("Summary: ", customer(name, 120), *unquote(rest))
         else:
-            line = ("Summary: ", *unquote(text))
+            line = ("Summary: ", *unquote(summary.text.replace("\n", " ")))
     else:
         generated = CustomerText(summary.text, label="llm-generated")
         line = ("Summary (LLM, from the data below; check it against the data): ", generated)

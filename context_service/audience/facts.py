@@ -21,6 +21,7 @@ from context_service.models import (
     Dispute,
     Invoice,
     Order,
+    Signal,
     Snapshot,
     Subscription,
     Ticket,
@@ -63,10 +64,19 @@ _RECORD_ID_KEYS = frozenset({"external_id", "url", "latest_invoice", "subscripti
 
 
 def _without_record_ids(fact: Fact) -> Fact:
-    if _RECORD_ID_KEYS.isdisjoint(fact.data):
+    """The fact without vendor ids and links, its refunds' ids (``re_...``) included."""
+    if _RECORD_ID_KEYS.isdisjoint(fact.data) and "refunds" not in fact.data:
         return fact
     data = {k: v for k, v in fact.data.items() if k not in _RECORD_ID_KEYS}
+    if isinstance(data.get("refunds"), list):
+        data["refunds"] = [_without_ids(refund) for refund in data["refunds"]]
     return msgspec.structs.replace(fact, data=data)
+
+
+def _without_ids(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
+    return {k: v for k, v in item.items() if k not in _RECORD_ID_KEYS}
 
 
 def mask_email(email: str) -> str:
@@ -93,10 +103,18 @@ def visible_contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
     return list(emails), list(phones)
 
 
+# The identity line (and the summary's) of a view that hides ``identity.names``.
+NAME_HIDDEN = "Customer (name hidden)"
+
+
 def _who(snap: Snapshot, view: View, w: Wording, matched: str | None) -> Fact:
     ident = snap.identity
     emails, phones = visible_contacts(snap, view)
-    line: list[Any] = ["Customer: ", customer(ident.name or "unknown name", 120)]
+    named = view.shows("identity.names")
+    name = ident.name if named else None
+    line: list[Any] = (
+        ["Customer: ", customer(ident.name or "unknown name", 120)] if named else [NAME_HIDDEN]
+    )
     if emails or phones:
         line.append(", " + ", ".join([*emails[:2], *phones[:2]]))
     since = ident.customer_since[:7] if ident.customer_since else None
@@ -106,7 +124,7 @@ def _who(snap: Snapshot, view: View, w: Wording, matched: str | None) -> Fact:
         line.append(f"; matched by {matched}")
     sources = sorted({m.source for m in snap.members})
     data = {
-        "name": ident.name,
+        "name": name,
         "emails": emails,
         "phones": phones,
         "customer_since": since,
@@ -115,8 +133,8 @@ def _who(snap: Snapshot, view: View, w: Wording, matched: str | None) -> Fact:
     return Fact("who", tuple(line), data)
 
 
-def _signals(snap: Snapshot, _view: View, _w: Wording) -> Iterator[Fact]:
-    for rank, sig in enumerate(snap.signals):
+def _signals(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
+    for rank, sig in enumerate(visible_signals(snap, view)):
         yield Fact(
             f"signal.{sig.severity}",
             (f"[{sig.severity}] ", *unquote(sig.message)),
@@ -124,6 +142,64 @@ def _signals(snap: Snapshot, _view: View, _w: Wording) -> Iterator[Fact]:
             rank,
             ref=sig.ref,
         )
+
+
+def visible_signals(snap: Snapshot, view: View) -> list[Signal]:
+    """The snapshot's signals as ``view`` may read them.
+
+    Signals are account state and stay in every view, but a signal about a hidden field loses
+    its details (plan, invoice number and amount, order, ticket subject...): it keeps its code
+    and severity and says only what kind of thing needs attention, about nothing it could point
+    at (no ``ref``).
+    """
+    return [_visible_signal(sig, snap, view) for sig in snap.signals]
+
+
+def _visible_signal(sig: Signal, snap: Snapshot, view: View) -> Signal:
+    field = _signal_field(sig)
+    if field is None or view.shows(field):
+        return sig
+    return msgspec.structs.replace(sig, message=_signal_without_details(sig, snap), ref=None)
+
+
+def _signal_field(sig: Signal) -> str | None:
+    """The field a signal is about, as the field policy names it (``None``: none known)."""
+    if sig.code == "refund_issued":
+        return "billing.charges" if sig.source == "stripe" else "orders"
+    if sig.code.startswith("subscription_"):
+        return "billing.subscriptions"
+    return _SIGNAL_FIELDS.get(sig.code)
+
+
+_SIGNAL_FIELDS = {
+    "invoice_payment_failed": "billing.invoices",
+    "dispute_open": "billing.disputes",
+    "order_unfulfilled": "orders",
+    "open_tickets": "support.tickets",
+}
+
+
+def _signal_without_details(sig: Signal, snap: Snapshot) -> str:
+    """A signal's words with nothing of the hidden record it is about."""
+    if sig.code.startswith("subscription_"):
+        state = sig.code.removeprefix("subscription_")
+        verb = "was" if state == "canceled" else "is"
+        return f"A subscription {verb} {state}"
+    if sig.code == "open_tickets":
+        listed = sum(1 for t in snap.support.tickets if t.status in _OPEN_TICKET)
+        return f"{max(snap.support.open_count, listed, 1)} open ticket(s)"
+    return _GENERIC_SIGNALS.get(
+        (sig.code, sig.source), _GENERIC_SIGNALS.get((sig.code, None), "Needs attention")
+    )
+
+
+_GENERIC_SIGNALS: dict[tuple[str, str | None], str] = {
+    ("invoice_payment_failed", None): "Payment failed for an invoice",
+    ("dispute_open", None): "A payment is disputed",
+    ("order_unfulfilled", None): "An order is paid but not fulfilled yet",
+    ("refund_issued", "stripe"): "A card payment was refunded",
+    ("refund_issued", None): "An order was refunded",
+}
 
 
 def _tickets(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
@@ -165,11 +241,12 @@ def _billing(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     if view.shows("billing.subscriptions"):
         for rank, sub in enumerate(b.subscriptions):
             yield _subscription(sub, rank, w)
+    ids = view.shows("records")  # vendor ids (in_..., dp_...) only with the records
     if view.shows("billing.invoices"):
         unpaid = [i for i in b.invoices if i.status in _UNPAID_INVOICE]
         paid = [i for i in b.invoices if i.status not in _UNPAID_INVOICE]
-        yield from (_invoice(i, "invoice.unpaid", r, w) for r, i in enumerate(unpaid))
-        yield from (_invoice(i, "invoice.other", r, w) for r, i in enumerate(paid))
+        yield from (_invoice(i, "invoice.unpaid", r, ids, w) for r, i in enumerate(unpaid))
+        yield from (_invoice(i, "invoice.other", r, ids, w) for r, i in enumerate(paid))
     if view.shows("billing.charges"):
         card = view.shows("billing.card")
         failed = [c for c in b.charges if c.status == "failed"]
@@ -179,7 +256,8 @@ def _billing(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     if view.shows("billing.disputes"):
         for rank, d in enumerate(b.disputes):
             due = f", evidence due {w.day(d.evidence_due_by)}" if d.evidence_due_by else ""
-            line = (f"Dispute {d.external_id}: {d.status} ({d.reason}), {_money(d)}{due}",)
+            name = f"Dispute {d.external_id}" if ids and d.external_id else "Dispute"
+            line = (f"{name}: {d.status} ({d.reason}), {_money(d)}{due}",)
             yield Fact("dispute", line, _item(d), rank, ref=d.external_id)
 
 
@@ -195,8 +273,9 @@ def _subscription(sub: Subscription, rank: int, w: Wording) -> Fact:
     return Fact("subscription", line, _item(sub), rank, ref=sub.external_id)
 
 
-def _invoice(inv: Invoice, kind: str, rank: int, w: Wording) -> Fact:
-    name = f"Invoice {inv.number or inv.external_id} {w.day(inv.created_at)}: "
+def _invoice(inv: Invoice, kind: str, rank: int, ids: bool, w: Wording) -> Fact:
+    number = inv.number or (inv.external_id if ids else None)
+    name = (f"Invoice {number} " if number else "Invoice ") + f"{w.day(inv.created_at)}: "
     remaining = nonzero(inv.amount_remaining)
     if inv.status in _UNPAID_INVOICE and inv.attempt_count > 0 and remaining:
         state = f"payment failed ({plural(inv.attempt_count, 'attempt')})"
@@ -298,18 +377,20 @@ def _tracking(o: Order) -> list[str]:
 def _crm(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     crm = snap.crm
     owner = crm.owner if view.shows("crm.owner") else None
-    if view.shows("crm.stage") and (crm.lifecycle_stage or owner):
-        text = f"CRM lifecycle stage: {crm.lifecycle_stage or 'unknown'}"
-        yield Fact(
-            "crm.stage",
-            (text + (f"; owner {owner}" if owner else ""),),
-            {"lifecycle_stage": crm.lifecycle_stage, "owner": owner},
-        )
+    stage = crm.lifecycle_stage if view.shows("crm.stage") else None
+    if stage or owner:  # each shown or hidden on its own
+        parts = [f"CRM lifecycle stage: {stage}"] if stage else []
+        parts += [f"owner {owner}"] if owner else []
+        text = "; ".join(parts) if stage else f"CRM owner {owner}"
+        yield Fact("crm.stage", (text,), {"lifecycle_stage": stage, "owner": owner})
     if view.shows("crm.deals"):
         for rank, d in enumerate(crm.deals):
             amount = money(d.amount, d.currency) if d.amount else "no amount"
             line = ("Deal ", customer(d.title, 120), f": {d.status}, stage {d.stage}, {amount}")
-            yield Fact("crm.deal", line, _item(d), rank, ref=d.external_id)
+            data = _item(d)
+            if not view.shows("crm.owner"):
+                data.pop("owner_id", None)
+            yield Fact("crm.deal", line, data, rank, ref=d.external_id)
 
 
 def _identity(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:

@@ -4,7 +4,10 @@ Defaults: the chatbot sees contact details masked (``m***@example.com``, ``+1***
 no postal addresses, vendor record ids, CRM deals or owner, conflicts or freshness; human
 audiences see everything. Card data is never more than brand and last four digits, for everyone,
 whatever the configuration: the snapshot holds nothing more, and card or bank numbers typed into
-free text are removed before a snapshot is stored (``snapshot.redaction``).
+free text are removed before a snapshot is stored (``snapshot.redaction``). Hiding
+``identity.names`` hides the customer's name itself, not only the other names sources give
+(the chatbot reads the name and has no place for other names); a signal about a hidden field
+stays without its details (``facts.visible_signals``).
 
 A TOML file (``CONTEXT_SERVICE_FIELD_POLICY``) can change an audience or grant a key more or less::
 
@@ -106,7 +109,6 @@ DEFAULT_RULES: dict[str, AudienceRule] = {
         contact="masked",
         hide=[
             "identity.addresses",
-            "identity.names",
             "records",
             "crm.owner",
             "crm.deals",

@@ -2,16 +2,17 @@
 
 The same field policy as the facts (``audience.facts``) and the escalation handoff: a hidden
 section (``orders``, ``billing.subscriptions``, ``crm.stage``, ``crm.owner``, ``crm.deals``,
-``support.tickets``) is emptied before the summary is written, so no line states it. Signals
-are account state and stay, as in every audience; contacts are shown in full, masked or not
-at all as the view says.
+``support.tickets``) is emptied before the summary is written, so no line states it; a hidden
+``identity.names`` leaves the customer unnamed. Signals are account state and stay, as in every
+audience, without the details of a hidden field (``facts.visible_signals``); contacts are shown
+in full, masked or not at all as the view says.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from context_service.audience.facts import visible_contacts
+from context_service.audience.facts import NAME_HIDDEN, visible_contacts, visible_signals
 from context_service.audience.policy import View
 from context_service.models import (
     BillingSection,
@@ -34,14 +35,17 @@ def deterministic_summary(snap: Snapshot, view: View) -> str:
         _billing_for(snap.billing, view),
         _crm_for(snap.crm, view),
         _support_for(snap.support, view),
-        snap.signals,
+        visible_signals(snap, view),
         snap.freshness,
     )
 
 
 def _identity_for(snap: Snapshot, view: View) -> IdentitySection:
     emails, phones = visible_contacts(snap, view)
-    return _replace(snap.identity, emails=emails, phones=phones)
+    identity = _replace(snap.identity, emails=emails, phones=phones)
+    if view.shows("identity.names"):
+        return identity
+    return _replace(identity, name=NAME_HIDDEN, names=[])
 
 
 def _commerce_for(commerce: CommerceSection, view: View) -> CommerceSection:

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from context_service.audience.facts import visible_signals
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
 from context_service.handoff import intent
@@ -84,7 +85,8 @@ def build_handoff(
     said = [t.text for t in transcript if t.role in _CUSTOMER_ROLES]
     bot = [t.text for t in transcript if t.role in _BOT_ROLES]
     found = intent.topics([*said, reason])
-    priority, why = _priority(snap.signals, [*said, reason], snap, view)
+    signals = visible_signals(snap, view)  # a signal about a hidden field keeps no details
+    priority, why = _priority(signals, [*said, reason], snap, view)
     open_ticket = next((t.external_id for t in _open_tickets(snap, view)), None)
     return Handoff(
         who=who,
@@ -92,7 +94,7 @@ def build_handoff(
         topics=found,
         bot_tried=[_clip(t) for t in bot if not intent.is_promise(t)][-3:],
         bot_promised=[_clip(t) for t in bot if intent.is_promise(t)],
-        facts=_facts(snap, found, view),
+        facts=_facts(snap, signals, found, view),
         next_step=_next_step(snap, found, said, view),
         priority=priority,
         priority_why=why,
@@ -119,9 +121,9 @@ def _wants(said: list[str], reason: str) -> str:
     return first if first == last else f"{first} ... latest: {last}"
 
 
-def _facts(snap: Snapshot, found: list[str], view: View) -> list[str]:
+def _facts(snap: Snapshot, signals: list[Signal], found: list[str], view: View) -> list[str]:
     """The account facts that bear on the escalation; field names as in ``audience.facts``."""
-    facts = [s.message for s in snap.signals if s.severity != "info"]
+    facts = [s.message for s in signals if s.severity != "info"]
     b, c = snap.billing, snap.commerce
     if b.subscriptions and view.shows("billing.subscriptions"):
         sub = b.subscriptions[0]

@@ -240,7 +240,7 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
     emails, phones = visible_contacts(snap, view)
     return Who(
         profile_id=snap.profile_id,
-        name=snap.identity.name,
+        name=snap.identity.name if view.shows("identity.names") else None,
         emails=emails,
         phones=phones,
         matched_by=matched_by,

@@ -87,7 +87,8 @@ def test_signals_about_facts_not_shown_stay_as_words(maya: Snapshot) -> None:
     view = POLICY.view("chatbot", None)
     hidden = type(view)(view.contact, view.hidden | {"billing"})
     body = build_context(maya, ContextRequest("chatbot", "text"), hidden).body
-    assert "[critical] Pro subscription is past_due" in body
+    assert "[critical] A subscription is past_due" in body
+    assert "Pro subscription" not in body  # the plan is billing's, hidden here
     assert "Subscription Pro" not in body
 
 
