@@ -125,7 +125,7 @@ _KEY_NAMES = {"row": "external_id", "order": "order_number", "ticket": "ticket_i
 _WHO_FIELDS = ("email", "first_name", "last_name", "name")
 
 
-class _Seen(msgspec.Struct, array_like=True):
+class _Seen(msgspec.Struct, array_like=True, gc=False):
     """A record an earlier row held: its first line, and digests of who it is and of its data."""
 
     line: int
@@ -164,7 +164,7 @@ class _RecordsSeen:
         repeats: list[str] = []
         for index, ((kind, payload), record) in enumerate(zip(items, mapped, strict=True)):
             key = (record.key.kind, record.key.external_id)
-            now = _Seen(line, _digest(payload, _who_fields(kind, payload)), _digest(payload))
+            now = _Seen(line, _who(kind, payload), _data(payload))
             seen = self._first.get(key)
             if seen is None:
                 fresh.append((index, key, now))
@@ -177,22 +177,25 @@ class _RecordsSeen:
         return _Admission([index for index, _, _ in fresh], None, repeats)
 
 
-def _who_fields(kind: str, payload: Mapping[str, Any]) -> tuple[str, ...]:
-    """The fields that say whose record this is: a person's email and name, an activity's
-    owner (the person key of its row)."""
-    return _WHO_FIELDS if kind == PERSON_KIND else ("owner",)
+def _who(kind: str, payload: Mapping[str, Any]) -> int:
+    """A digest of whose record this is, the same for values that differ only in case or
+    spacing: a person's email and name, an activity's owner (the person key of its row)."""
+    if kind != PERSON_KIND:
+        return hash(payload.get("owner"))  # a person key, already in one form
+    return hash(tuple([_folded(payload.get(field)) for field in _WHO_FIELDS]))
 
 
-def _digest(payload: Mapping[str, Any], fields: tuple[str, ...] | None = None) -> int:
-    """A digest of a payload's data (or of only ``fields``), the same for values that differ
-    only in case or spacing; ``updated_at`` aside."""
-    return hash(
-        frozenset(
-            (field, " ".join(str(value).split()).casefold())
-            for field, value in payload.items()
-            if field != "updated_at" and (fields is None or field in fields)
-        )
-    )
+def _folded(value: Any) -> str:
+    return "" if not value else " ".join(str(value).split()).casefold()
+
+
+def _data(payload: Mapping[str, Any]) -> int:
+    """A digest of a payload's data, ``updated_at`` aside (a row read in every import)."""
+    items = sorted((k, v) for k, v in payload.items() if k != "updated_at")
+    try:
+        return hash(tuple(items))
+    except TypeError:  # a nested value (a JSONL list): compared by its text
+        return hash(repr(items))
 
 
 def _what(kind: str, payload: Mapping[str, Any], record: Mapped) -> str:

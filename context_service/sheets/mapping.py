@@ -233,6 +233,8 @@ def _refuse_formula_errors(fields: Mapping[str, str]) -> None:
     """Raise for a field holding a failed formula's error (a VLOOKUP's ``#N/A``): it is no
     value of the row, and as a key it would join every row where the same formula failed."""
     for field, value in fields.items():
+        if "#" not in value and "Err:" not in value:  # most cells: no error can be there
+            continue
         text = value.strip()
         if text.upper() in _FORMULA_ERRORS or _LIBREOFFICE_ERROR.fullmatch(text):
             raise MappingError(
