@@ -263,6 +263,7 @@ def create_app(
         settings.default_region,
         state["field_policy"],
         state["note_poster"],
+        likely=settings.identity_review_threshold,
     )
     # With an LLM configured, summaries someone asked for are made again, off the request
     # path, when their profile changes (woken after each applied webhook, else every minute).

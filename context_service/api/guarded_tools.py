@@ -43,9 +43,11 @@ class GuardedToolBox(ToolBox):
         region: str,
         policy: FieldPolicy | None = None,
         notes: NotePoster | None = None,
+        likely: float = 0.5,
     ) -> None:
         super().__init__(conn, region, policy, notes)
         self.trust = trust
+        self.likely = likely  # the probability from which a match says an account exists
 
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
         """Run tool ``name`` for the key ``key`` under the trust rules (see module doc)."""
@@ -85,8 +87,18 @@ class GuardedToolBox(ToolBox):
         self._record(principal, "find_customer", ids, verified=trusted)
         if trusted:
             return result
-        answer = {"verification": "unverified", "account_exists": bool(matches)}
+        answer = {"verification": "unverified", "account_exists": self._exists(matches)}
         return msgspec.json.encode(answer).decode()
+
+    def _exists(self, matches: Any) -> bool:
+        """Whether the matches name an account: an exact match (no probability) or one at
+        least as likely as the review threshold. A name alone that faintly fits someone
+        (0.02) says nothing, and must not tell an unverified caller that an account exists."""
+        return any(
+            isinstance(m, dict)
+            and (m.get("probability") is None or float(m["probability"]) >= self.likely)
+            for m in (matches if isinstance(matches, list) else [])
+        )
 
     def _profile_of_for(self, principal: Principal, args: CustomerRef) -> str | None:
         """The profile the call is about, except that a key that is no trusted backend never

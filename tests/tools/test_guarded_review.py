@@ -138,3 +138,16 @@ def test_a_bot_that_sees_tickets_is_told_which_one_got_the_note(
     poster = Poster()
     answer = _escalate(demo_db, tmp_path, poster, "")
     assert f"internal note posted on ticket {poster.ticket}" in answer
+
+
+def test_a_faint_match_does_not_tell_a_public_key_an_account_exists(public_bot: Any) -> None:
+    """A name that only faintly fits someone (the trusted answer lists a candidate well below
+    the review threshold) names no account: 'account exists' would be a guess told to an
+    unverified caller."""
+    client, key = public_bot
+    details = {"name": "Maya Patel"}  # her full name alone: 0.04 on the demo store
+    trusted = _call(client, "find_customer", details).json()
+    assert trusted  # someone is listed, at a low probability
+    assert all(m["probability"] is not None and m["probability"] < 0.5 for m in trusted)
+    answer = _call(client, "find_customer", details, key).json()
+    assert answer == {"verification": "unverified", "account_exists": False}
