@@ -32,7 +32,7 @@ _CONNECTIONS: dict[str, str] = {"customer": "customers", "order": "orders"}
 _ADDRESS_FIELDS = (
     "address1 address2 city province provinceCode zip country countryCodeV2 phone company"
 )
-_MONEY = "shopMoney { amount currencyCode }"
+_MONEY = "shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }"
 
 CUSTOMER_FIELDS = f"""
     id email firstName lastName phone createdAt updatedAt state tags note
@@ -147,6 +147,24 @@ def _shop_money(money_bag: Any) -> dict[str, Any]:
     return _obj(_obj(money_bag).get("shopMoney"))
 
 
+def _paid_money(money_bag: Any) -> dict[str, Any]:
+    """The presentment money of a ``MoneyBag`` (what the customer paid), else its shop money."""
+    presentment = _obj(_obj(money_bag).get("presentmentMoney"))
+    return presentment if presentment.get("amount") is not None else _shop_money(money_bag)
+
+
+def _money_set(money_bag: Any) -> dict[str, Any] | None:
+    """A ``MoneyBag`` as REST's ``*_set`` (``shop_money`` / ``presentment_money``)."""
+    bag = _obj(money_bag)
+    if not bag:
+        return None
+    return {
+        rest: {"amount": money.get("amount"), "currency_code": money.get("currencyCode")}
+        for rest, name in (("shop_money", "shopMoney"), ("presentment_money", "presentmentMoney"))
+        if (money := _obj(bag.get(name)))
+    }
+
+
 # --- Customers -----------------------------------------------------------------------------------
 
 
@@ -226,7 +244,8 @@ def _fulfillment(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refund_transactions(money: dict[str, Any]) -> list[dict[str, Any]]:
-    """REST refunds list their transactions; GraphQL gives the refunded total, one success."""
+    """REST refunds list their transactions; GraphQL gives the refunded total, one success
+    (in the presentment currency, as REST's refund transactions are)."""
     if money.get("amount") is None:
         return []
     currency = money.get("currencyCode")
@@ -241,7 +260,7 @@ def _refund(node: dict[str, Any]) -> dict[str, Any]:
         "admin_graphql_api_id": node.get("id"),
         "created_at": node.get("createdAt"),
         "note": node.get("note"),
-        "transactions": _refund_transactions(_shop_money(node.get("totalRefundedSet"))),
+        "transactions": _refund_transactions(_paid_money(node.get("totalRefundedSet"))),
     }
 
 
@@ -268,6 +287,8 @@ def order_to_rest(node: dict[str, Any]) -> dict[str, Any]:
         "fulfillment_status": _FULFILLMENT_STATUS.get(str(node.get("displayFulfillmentStatus"))),
         "total_price": money.get("amount"),
         "currency": money.get("currencyCode") or node.get("currencyCode"),
+        "total_price_set": _money_set(node.get("totalPriceSet")),
+        "presentment_currency": _paid_money(node.get("totalPriceSet")).get("currencyCode"),
         "customer": _owner(node.get("customer")),
         "note": node.get("note"),
         "line_items": [_line_item(item) for item in _nodes(node.get("lineItems"))],

@@ -31,6 +31,11 @@ PERSON_KIND = "customer"
 KINDS: tuple[str, ...] = ("customer", "order")
 
 _GID_PREFIX = "gid://shopify/"
+# ISO 4217 currencies without minor units: their amounts carry no cents ("1500 JPY"), as the
+# Stripe mapper gives them (``minor_to_major``), while Shopify writes "1500.0" or "1500.00".
+_ZERO_DECIMAL_CURRENCIES = frozenset(
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+)
 _T = TypeVar("_T")
 
 
@@ -101,6 +106,16 @@ class _Refund(msgspec.Struct):
     transactions: list[_Transaction] | None = None
 
 
+class _Money(msgspec.Struct):
+    amount: str | None = None
+    currency_code: str | None = None
+
+
+class _MoneySet(msgspec.Struct):
+    shop_money: _Money | None = None
+    presentment_money: _Money | None = None
+
+
 class _Order(msgspec.Struct):
     id: int | str
     name: str | None = None
@@ -112,6 +127,8 @@ class _Order(msgspec.Struct):
     closed_at: str | None = None
     total_price: str | None = None
     currency: str | None = None
+    total_price_set: _MoneySet | None = None
+    presentment_currency: str | None = None
     financial_status: str | None = None
     fulfillment_status: str | msgspec.UnsetType | None = msgspec.UNSET
     note: str | None = None
@@ -158,6 +175,15 @@ def _money(value: str | None, where: str, field: str) -> str | None:
             f"shopify {where}: field `{field}`: invalid or out-of-range amount {value!r}",
             source=SOURCE,
         ) from exc
+
+
+def _in_currency(amount: str | None, currency: str | None) -> str | None:
+    """``amount`` (a canonical decimal string) without the cents a zero-decimal currency does
+    not have: ``"1500.00"`` JPY is ``"1500"``; a fraction that is really there is kept."""
+    if amount is None or currency not in _ZERO_DECIMAL_CURRENCIES:
+        return amount
+    number = Decimal(amount)
+    return str(number.quantize(Decimal(1))) if number == number.to_integral_value() else amount
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:
@@ -302,10 +328,11 @@ def _refund_currency(refund: _Refund, fallback: str | None) -> str | None:
 
 
 def _refund(refund: _Refund, currency: str | None, where: str) -> Refund:
+    refund_currency = _refund_currency(refund, currency)
     return Refund(
         external_id=_external_id(refund.id, f"{where} refund"),
-        amount=_refund_amount(refund, where),
-        currency=_refund_currency(refund, currency),
+        amount=_in_currency(_refund_amount(refund, where), refund_currency),
+        currency=refund_currency,
         created_at=_time(refund.created_at, where, "refunds[].created_at"),
         note=clean(refund.note),
     )
@@ -339,8 +366,26 @@ def _order_owners(order: _Order, where: str) -> list[RecordKey]:
     return [RecordKey(SOURCE, "customer", _external_id(order.customer.id, f"{where} customer"))]
 
 
-def _order(order: _Order, where: str) -> Order:
+def _order_total(order: _Order, where: str) -> tuple[str | None, str | None]:
+    """The order's total and currency as the customer paid it: the presentment money of
+    ``total_price_set`` when the payload has it, else ``total_price`` in ``currency``.
+
+    Shopify prices an order in the shop's currency and in the customer's (presentment) one;
+    refunds move money in the presentment currency (their transactions are in it), so the
+    total is taken in the same currency and a refund can be netted from its order.
+    """
+    shop_total = _money(order.total_price, where, "total_price")
+    paid = order.total_price_set.presentment_money if order.total_price_set else None
+    if paid is not None and clean(paid.amount) is not None:
+        currency = currency_code(clean(paid.currency_code) or clean(order.presentment_currency))
+        field = "total_price_set.presentment_money.amount"
+        return _in_currency(_money(paid.amount, where, field), currency), currency
     currency = currency_code(clean(order.currency))
+    return _in_currency(shop_total, currency), currency
+
+
+def _order(order: _Order, where: str) -> Order:
+    amount, currency = _order_total(order, where)
     number = str(order.order_number) if order.order_number is not None else clean(order.name)
     return Order(
         owners=_order_owners(order, where),
@@ -349,7 +394,7 @@ def _order(order: _Order, where: str) -> Order:
         number=number,
         created_at=_time(order.created_at, where, "created_at"),
         updated_at=_time(order.updated_at, where, "updated_at"),
-        amount=_money(order.total_price, where, "total_price"),
+        amount=amount,
         currency=currency,
         financial_status=clean(order.financial_status),
         fulfillment_status=_fulfillment_status(order.fulfillment_status),
