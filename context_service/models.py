@@ -141,6 +141,10 @@ class Subscription(ActivityBase, tag="subscription"):
     canceled_at: str | None = None
     trial_end: str | None = None
     latest_invoice: str | None = None
+    # Stripe's ``pause_collection``: the periods go on, but their invoices are not charged
+    # (kept as drafts, marked uncollectible or voided) until ``resumes_at``, if one is set.
+    collection_paused: bool = False
+    resumes_at: str | None = None
 
 
 class Invoice(ActivityBase, tag="invoice"):

@@ -26,6 +26,7 @@ from context_service.models import (
     Subscription,
     Ticket,
 )
+from context_service.snapshot.render import paused_payments
 
 _OPEN_TICKET = frozenset({"new", "open", "pending", "hold"})
 _UNPAID_INVOICE = frozenset({"open", "uncollectible"})
@@ -269,7 +270,8 @@ def _subscription(sub: Subscription, rank: int, w: Wording) -> Fact:
     price = f" {_money(sub)}/{sub.interval}" if sub.amount and sub.interval else ""
     ends = f", period ends {w.day(sub.current_period_end)}" if sub.current_period_end else ""
     cancels = ", cancels at period end" if sub.cancel_at_period_end else ""
-    line = (f"Subscription {sub.plan or sub.title}{price}: {sub.status}{ends}{cancels}",)
+    paused = f", {paused_payments(sub)}" if sub.collection_paused else ""
+    line = (f"Subscription {sub.plan or sub.title}{price}: {sub.status}{ends}{cancels}{paused}",)
     return Fact("subscription", line, _item(sub), rank, ref=sub.external_id)
 
 

@@ -127,7 +127,15 @@ def _period(sub: Subscription) -> str:
     day = sub.current_period_end[:10]
     if sub.cancel_at_period_end:
         return f", ends {day} (canceled at period end)"
+    if sub.collection_paused:
+        return f", period ends {day}, {paused_payments(sub)}"
     return f", renews {day}" if sub.status in _RENEWING else f", period ends {day}"
+
+
+def paused_payments(sub: Subscription) -> str:
+    """What a paused collection means for the customer: no payment taken, and until when."""
+    until = f" until {sub.resumes_at[:10]}" if sub.resumes_at else ""
+    return f"payments paused{until} (invoices not charged)"
 
 
 def _crm(s: Snapshot) -> Iterator[str]:

@@ -21,6 +21,7 @@ from datetime import datetime
 from context_service.audience import View
 from context_service.audience.facts import visible_contacts
 from context_service.models import Deal, Invoice, Order, Snapshot, Subscription, Ticket
+from context_service.snapshot.render import paused_payments
 from context_service.widget.confidence import MatchConfidence
 
 STYLE = """
@@ -227,6 +228,8 @@ def _subscription(sub: Subscription, view: View) -> str:
     per = f"/{sub.interval}" if sub.interval else ""
     price = f" · {_e(_money(sub.amount, sub.currency) + per)}" if sub.amount else ""
     renew = f" · period ends {_date(sub.current_period_end)}" if sub.current_period_end else ""
+    if sub.collection_paused:
+        renew += f" · {_e(paused_payments(sub))}"
     name = _record_link(sub.url, sub.plan or "Subscription", view)
     return f"{name} <span class='badge {cls}'>{state}</span>{price}{renew}"
 

@@ -75,8 +75,14 @@ class _List(msgspec.Struct, Generic[_T]):
     data: list[_T] = []
 
 
+class _PauseCollection(msgspec.Struct):
+    behavior: str | None = None
+    resumes_at: int | None = None
+
+
 class _Subscription(_Object):
     items: _List[_Item] | None = None
+    pause_collection: _PauseCollection | None = None
     current_period_end: int | None = None
     cancel_at_period_end: bool | None = None
     cancel_at: int | None = None

@@ -231,6 +231,7 @@ def _subscription(sub: _Subscription, where: str) -> Subscription:
     currency = currency_code(clean(sub.currency) or clean(price.currency))
     plan = _plan_name(price)
     period_end = first.current_period_end or sub.current_period_end
+    paused = sub.pause_collection
     return Subscription(
         owners=_customer_owners(sub.customer),
         status=clean(sub.status),
@@ -245,6 +246,8 @@ def _subscription(sub: _Subscription, where: str) -> Subscription:
         canceled_at=_time(sub.canceled_at, where, "canceled_at"),
         trial_end=_time(sub.trial_end, where, "trial_end"),
         latest_invoice=_optional_id(sub.latest_invoice),
+        collection_paused=paused is not None and sub.status not in _ENDED_STATUSES,
+        resumes_at=_time(paused.resumes_at if paused else None, where, "resumes_at"),
     )
 
 

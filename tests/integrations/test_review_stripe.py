@@ -155,3 +155,26 @@ def test_a_404_that_is_not_resource_missing_does_not_say_the_object_is_gone() ->
     found = fake.connector().fetch_one("customer", live)
     assert found is not None
     assert found.payload["id"] == live
+
+
+def test_a_subscription_whose_collection_is_paused_does_not_read_as_renewing() -> None:
+    """``pause_collection`` keeps the status ``active`` while no invoice is charged: the
+    snapshot said "renews", and an agent would promise a charge that will not come."""
+    from context_service.snapshot.render import (
+        _period,
+        render_text,  # noqa: F401 (the renderer's words)
+    )
+
+    payload = _example_subscription()  # Stripe's example pauses collection (mark_uncollectible)
+    payload.update(status="active", cancel_at=None, cancel_at_period_end=False)
+    payload["pause_collection"] = {"behavior": "void", "resumes_at": 1767225600}
+    sub = _subscription(payload)
+    assert sub.collection_paused
+    assert sub.resumes_at == "2026-01-01T00:00:00Z"
+    assert "renews" not in _period(sub)
+    assert "payments paused until 2026-01-01" in _period(sub)
+    payload["pause_collection"] = None
+    assert not _subscription(payload).collection_paused
+    payload["pause_collection"] = {"behavior": "void", "resumes_at": None}
+    payload["status"] = "canceled"
+    assert not _subscription(payload).collection_paused  # an ended one has nothing to pause
