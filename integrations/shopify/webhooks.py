@@ -172,8 +172,37 @@ def _customer_and_orders(
     return customer, orders
 
 
+# The body fields of one compliance topic that the others never have. Shopify signs the body
+# only, not ``X-Shopify-Topic``: a signed ``customers/data_request`` body re-sent under the topic
+# ``customers/redact`` (or any body under ``shop/redact``) would erase a customer (or every
+# record from the shop). Each destructive topic's body must be its own.
+_SHOP_REDACT_FIELDS = frozenset({"shop_id", "shop_domain"})
+_NOT_A_REDACTION = ("data_request", "orders_requested")
+
+
+def _require_own_body(body: Mapping[str, Any], topic: str) -> None:
+    """Refuse a compliance body that is another topic's (see ``_SHOP_REDACT_FIELDS``)."""
+    if topic == "shop/redact":
+        foreign = sorted(set(body) - _SHOP_REDACT_FIELDS)
+        if foreign or "shop_domain" not in body:
+            raise MappingError(
+                f"shopify {topic}: the body is not a shop redaction (fields "
+                f"{', '.join(foreign) or 'without shop_domain'}); nothing is deleted",
+                source=SOURCE,
+            )
+    elif topic == "customers/redact" and (
+        "orders_to_redact" not in body or any(f in body for f in _NOT_A_REDACTION)
+    ):
+        raise MappingError(
+            f"shopify {topic}: the body is not a customer redaction (it needs "
+            "`orders_to_redact` and no `data_request`); nothing is erased",
+            source=SOURCE,
+        )
+
+
 def _redaction(body: Mapping[str, Any], topic: str) -> list[tuple[str, str]]:
     """``customers/redact``: the customer and the orders Shopify asks us to erase."""
+    _require_own_body(body, topic)
     customer, orders = _customer_and_orders(body, topic, "orders_to_redact")
     erase = [("customer", _required_id(customer, "id", topic))]
     return erase + [("order", str(order)) for order in orders if order is not None]
@@ -245,6 +274,7 @@ def _route(delivery: Delivery, body: dict[str, Any], headers: Mapping[str, str])
     elif topic == "shop/redact":
         # 48 hours after the shop uninstalled the app: delete everything held from it (the
         # connector has checked that the delivery is for the shop this service syncs).
+        _require_own_body(body, topic)
         delivery.remove_source = True
     # Unknown topics carry nothing to store.
 

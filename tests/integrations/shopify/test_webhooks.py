@@ -307,7 +307,34 @@ def test_customers_redact_erases_the_customer_and_orders(
     assert delivery.refetch == []
 
 
-@pytest.mark.parametrize("topic", ["shop/redact", "products/create", ""])
+@pytest.mark.parametrize(
+    ("topic", "body"),
+    [
+        ("shop/redact", {"shop_id": 954889, "customer": {"id": 191167}, "orders_requested": [1]}),
+        ("shop/redact", {"id": 191167, "email": "bob@example.com", "updated_at": None}),
+        (
+            "customers/redact",
+            {
+                "shop_id": 954889,
+                "customer": {"id": 191167},
+                "orders_requested": [1],
+                "data_request": {"id": 9999},
+            },
+        ),
+        ("customers/redact", {"shop_id": 954889, "customer": {"id": 191167}}),
+    ],
+)
+def test_a_signed_body_under_another_topic_deletes_nothing(
+    fake: FakeShopify, connector: ShopifyConnector, topic: str, body: dict[str, object]
+) -> None:
+    """Shopify signs the body, not ``X-Shopify-Topic``: a captured ``customers/data_request``
+    (or update) body re-sent as ``customers/redact`` or ``shop/redact`` must not erase the
+    customer or every record from the shop."""
+    with pytest.raises(MappingError, match="nothing is"):
+        connector.parse_webhook(*fake.signed(topic, body))
+
+
+@pytest.mark.parametrize("topic", ["products/create", ""])
 def test_other_topics_carry_nothing(
     fake: FakeShopify, connector: ShopifyConnector, topic: str
 ) -> None:
