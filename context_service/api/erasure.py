@@ -68,8 +68,9 @@ def export_person(
 ) -> Response[bytes]:
     """The profile, aliases, snapshot, every record with its raw payload, identifiers, identity
     links, cached summaries and the reads of this profile, as JSON (an access request)."""
-    document = subject_export(store.conn, profile_id)
     trust: Trust = request.app.state.trust
+    trust.audit.flush()  # reads still buffered in memory are part of the answer
+    document = subject_export(store.conn, profile_id)
     read = Read(principal_of(request).name, document["profile_id"], "full", True, "subject-export")
     trust.record(read)
     return Response(msgspec.json.encode(document), media_type="application/json")

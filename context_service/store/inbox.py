@@ -85,6 +85,12 @@ def is_pending(conn: sqlite3.Connection, inbox_id: int) -> bool:
     return row is not None and row[0] == "pending"
 
 
+def forget_body(conn: sqlite3.Connection, inbox_id: int) -> None:
+    """Blank a delivery's body and headers (it was about an erased person); its row, status
+    and times stay, so the delivery still counts as received and applied."""
+    conn.execute("UPDATE webhook_inbox SET body = X'', headers = '{}' WHERE id = ?", (inbox_id,))
+
+
 def mark(
     conn: sqlite3.Connection, inbox_id: int, status: str, now: str, error: str | None = None
 ) -> bool:

@@ -220,7 +220,7 @@ def _apply_one(
         with store.transaction() as conn:
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
-            ingest_batch(store, items, ctx)
+            report = ingest_batch(store, items, ctx)
             for request in delivery.access_requests:
                 access_requests.add(conn, source, request, row.received_at, row.id)
             if delivery.erase or removals or delivery.remove_source:
@@ -241,6 +241,8 @@ def _apply_one(
                 materialize(conn, changed, ctx.links, now, ctx.region)
             skipped = "; ".join(delivery.problems) or None  # what could not be read, kept
             inbox_store.mark(conn, row.id, "applied", utc_now(), skipped)
+            if report.suppressed:  # about an erased person: her body is not kept either
+                inbox_store.forget_body(conn, row.id)
     except sqlite3.OperationalError as exc:  # busy or locked: rolled back, tried again later
         _mark(store, row.id, "pending", f"{type(exc).__name__}: {exc}")
         return 0

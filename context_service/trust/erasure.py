@@ -7,7 +7,9 @@ activities those records own (orders, invoices, tickets: the person's data too, 
 for a dispute's charge); the profile, its aliases, snapshot, queued rebuild, cached LLM
 summaries and identity links; rejected raw payloads and webhook inbox bodies that mention one of
 the person's emails, phones or record ids; and blanks the profile id of the read audit rows. The
-person's strong identifiers go on the suppression list (``suppression.py``).
+person's strong identifiers go on the suppression list (``suppression.py``), except an email or
+phone someone else's record holds too (a household landline) and the keys of activities someone
+else owns too (a deal with two contacts): those are the other person's as well.
 
 ``compact`` then runs after the commit: with ``PRAGMA secure_delete`` (set at connection open)
 freed cells and pages were overwritten with zeros; ``VACUUM`` rewrites the file (content left by
@@ -98,7 +100,7 @@ def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
     # tombstone with the vendor's id, and the orders it owned).
     members = profiles.members(conn, live) + profiles.departed_from(conn, [live, *aliases])
     keys = _keys(conn, members)
-    owned = _owned(conn, keys)
+    owned = owned_records(conn, keys)
     all_ids = sorted(set(members) | set(owned))
     all_keys = _keys(conn, all_ids)
     found = _ids(
@@ -107,11 +109,31 @@ def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
         "AND record_id IN ({marks})",
         members,
     )
-    idents = [(str(row[0]), str(row[1]), bool(row[2])) for row in found]  # type: ignore[index]
+    held = [(str(row[0]), str(row[1]), bool(row[2])) for row in found]  # type: ignore[index]
+    idents = _not_shared(conn, held, set(all_ids))
     entries = [(k, v) for k, v, strong in idents if strong]
-    entries += [("record", record_value(k)) for k in all_keys]
+    shared = _shared_activities(conn, owned, set(all_keys))
+    entries += [("record", record_value(k)) for k in all_keys if k not in shared]
     others = _other_owners(conn, owned, set(keys)) - {live}
     return _Plan([live, *aliases], all_ids, all_keys, entries, others, _needles(idents, keys))
+
+
+def _not_shared(
+    conn: sqlite3.Connection, idents: list[tuple[str, str, bool]], erased: set[int]
+) -> list[tuple[str, str, bool]]:
+    """The person's emails and phones that no one else's record holds too.
+
+    A household landline or a family mailbox is also the other person's: suppressing it would
+    drop their later updates (and put their own record keys on the list), and scrubbing text
+    by it would blank their webhook deliveries. Their records stay, and so does the value."""
+    kept: list[tuple[str, str, bool]] = []
+    for kind, value, strong in idents:
+        holders = conn.execute(
+            "SELECT record_id FROM identifiers WHERE kind = ? AND value = ?", (kind, value)
+        )
+        if all(int(row[0]) in erased for row in holders):
+            kept.append((kind, value, strong))
+    return kept
 
 
 def _needles(idents: list[tuple[str, str, bool]], keys: list[RecordKey]) -> Needles:
@@ -133,12 +155,24 @@ def _keys(conn: sqlite3.Connection, record_ids: list[int]) -> list[RecordKey]:
     return [RecordKey(*row) for row in rows]  # type: ignore[misc]
 
 
-def _owned(conn: sqlite3.Connection, owners: list[RecordKey]) -> list[int]:
+def owned_records(conn: sqlite3.Connection, owners: list[RecordKey]) -> list[int]:
     """Activity records owned by these keys, and those owned by them in turn (one hop)."""
     first = [i for ids in activities.activities_by_owner(conn, owners).values() for i in ids]
     second_keys = _keys(conn, first)
     second = [i for ids in activities.activities_by_owner(conn, second_keys).values() for i in ids]
     return sorted(set(first) | set(second))
+
+
+def _shared_activities(
+    conn: sqlite3.Connection, owned: list[int], mine: set[RecordKey]
+) -> set[RecordKey]:
+    """Keys of the activities someone else owns too (a deal with two contacts).
+
+    They go with the person (they name her), but their keys are not suppressed: the other
+    owner gets the activity back once the vendor stops naming her, while a copy that still
+    names her is blocked by her own record key as its owner."""
+    shared = [record_id for record_id in owned if set(activities.owners_of(conn, record_id)) - mine]
+    return set(_keys(conn, shared))
 
 
 def _other_owners(conn: sqlite3.Connection, owned: list[int], mine: set[RecordKey]) -> set[str]:

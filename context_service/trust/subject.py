@@ -1,8 +1,10 @@
 """Access requests: everything held about one person, as one JSON document.
 
 ``GET /v1/profiles/{id}/export`` answers it: the profile and its aliases, the materialized
-snapshot, every member record and every activity record they own with its raw vendor payload,
-the identifiers and identity links, cached LLM summaries and the reads of the profile.
+snapshot, every member record (and those their source deleted while they belonged to it) and
+every activity record they own (and the disputes of their charges), with its raw payload,
+the identifiers and identity links, cached LLM summaries and the reads of the profile (also
+those recorded under the ids merged into it).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import msgspec
 
 from context_service.errors import ProfileNotFound
 from context_service.models import RecordKey
-from context_service.store import activities, profiles
+from context_service.store import profiles
 from context_service.trust.audit import reads_of
+from context_service.trust.erasure import owned_records
 
 _decode = msgspec.json.decode
+_MAX_READS = 10_000
 
 
 def _rows(conn: sqlite3.Connection, sql: str, args: list[Any]) -> list[dict[str, Any]]:
@@ -31,24 +35,28 @@ def _marks(values: list[Any]) -> str:
 
 
 def subject_export(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
-    """Everything stored about the person ``profile_id`` (an id or an alias) names."""
+    """Everything stored about the person ``profile_id`` (an id or an alias) names: the same
+    records an erasure would remove (``trust.erasure``), and what was recorded under the ids
+    that were merged into this one."""
     live = profiles.canonical_id(conn, profile_id)
     if live is None:
         raise ProfileNotFound(f"no profile {profile_id}")
+    aliases = [
+        r["alias"]
+        for r in _rows(conn, "SELECT alias FROM profile_aliases WHERE profile_id = ?", [live])
+    ]
+    ids = [live, *aliases]
     members = profiles.members(conn, live)
-    member_keys = _rows(
-        conn,
-        f"SELECT source, kind, external_id FROM records WHERE id IN ({_marks(members)})",
-        members,
+    # Records their source deleted while they belonged here (bare tombstones) are hers too.
+    held = members + profiles.departed_from(conn, ids)
+    held_keys = _rows(
+        conn, f"SELECT source, kind, external_id FROM records WHERE id IN ({_marks(held)})", held
     )
-    owned = activities.activities_by_owner(conn, [RecordKey(**k) for k in member_keys])
-    record_ids = sorted(set(members) | {i for ids in owned.values() for i in ids})
+    owned = owned_records(conn, [RecordKey(**k) for k in held_keys])
+    record_ids = sorted(set(held) | set(owned))
     return {
         "profile_id": live,
-        "aliases": [
-            r["alias"]
-            for r in _rows(conn, "SELECT alias FROM profile_aliases WHERE profile_id = ?", [live])
-        ],
+        "aliases": aliases,
         # Old ids that remember some of these records but name no one now (``store.aliases``).
         "sleeping_aliases": [
             r["alias"]
@@ -84,11 +92,19 @@ def subject_export(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
         "llm_summaries": _rows(
             conn,
             "SELECT version, audience, model, text, created_at FROM llm_summaries "
-            "WHERE profile_id = ?",
-            [live],
+            f"WHERE profile_id IN ({_marks(ids)})",
+            ids,
         ),
-        "reads": msgspec.to_builtins(reads_of(conn, live, limit=10_000)),
+        "reads": _reads(conn, ids),
     }
+
+
+def _reads(conn: sqlite3.Connection, profile_ids: list[str]) -> list[Any]:
+    """The reads recorded under any of these ids (the live one and those merged into it),
+    newest first."""
+    reads = [read for pid in profile_ids for read in reads_of(conn, pid, limit=_MAX_READS)]
+    reads.sort(key=lambda read: read.id, reverse=True)
+    return [msgspec.to_builtins(read) for read in reads[:_MAX_READS]]
 
 
 def _snapshot(conn: sqlite3.Connection, profile_id: str) -> Any:
