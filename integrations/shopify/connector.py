@@ -418,8 +418,28 @@ class ShopifyConnector:
         webhooks.require_shop(headers, self.shop)
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
-        """Route a verified delivery by topic (see ``integrations.shopify.webhooks``)."""
-        return webhooks.parse(headers, raw_body)
+        """Route a verified delivery by topic (see ``integrations.shopify.webhooks``); a
+        deletion notice is acted on only once Shopify confirms the object is gone."""
+        delivery = webhooks.parse(headers, raw_body)
+        delivery.objects = [self._confirmed(obj) for obj in delivery.objects]
+        return delivery
+
+    def _confirmed(self, notice: VendorObject) -> VendorObject:
+        """A ``customers/delete`` or ``orders/delete`` notice if Shopify no longer has the
+        object, else the object as Shopify holds it now. Shopify signs the body, not
+        ``X-Shopify-Topic``: a captured ``customers/update`` body re-sent as
+        ``customers/delete`` would otherwise delete a live customer."""
+        if not notice.deleted or notice.merged_into is not None:
+            return notice
+        live = self.fetch_one(notice.kind, str(notice.payload.get("id")))
+        if live is None:
+            return notice
+        log.warning(
+            "shopify %s %s: a deletion notice for a live object, ignored",
+            notice.kind,
+            notice.payload.get("id"),
+        )
+        return live
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
         """One customer or order fetched fresh by id, in the REST shape; ``None`` if gone."""

@@ -236,6 +236,21 @@ def test_deletions_are_tombstones(
     assert delivery.occurred_at == "2026-08-29T10:39:00Z"
 
 
+def test_a_deletion_notice_for_a_live_customer_deletes_nothing(fake: FakeShopify) -> None:
+    """Shopify signs the body, not the topic: a captured ``customers/update`` body re-sent as
+    ``customers/delete`` is checked with Shopify, which still has the customer, so the
+    customer as Shopify holds it is applied instead of a tombstone."""
+    (live,) = fake.add_customers(1)
+    connector = fake.connector()
+    body = {"id": live, "email": "someone@example.com", "updated_at": "2026-08-29T10:00:00Z"}
+    delivery = connector.parse_webhook(*fake.signed("customers/delete", body))
+    (obj,) = delivery.objects
+    assert not obj.deleted
+    assert str(obj.payload["id"]) == str(live)
+    gone = connector.parse_webhook(*fake.signed("customers/delete", {"id": 99}))
+    assert gone.objects == [VendorObject("customer", {"id": 99}, deleted=True)]
+
+
 @pytest.mark.parametrize(
     ("topic", "resource"),
     [
