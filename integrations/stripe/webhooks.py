@@ -102,6 +102,7 @@ class Event(msgspec.Struct):
     created: int
     data: _EventData
     type_name: str = msgspec.field(name="object", default="event")
+    account: str | None = None  # set on a Connect endpoint's events about a connected account
 
 
 # --- Signatures ----------------------------------------------------------------------------------
@@ -209,6 +210,16 @@ def parse_delivery(raw_body: bytes) -> Delivery:
     """A verified webhook body as a ``Delivery`` deduplicated by its event id; a preview event
     carries no object and says why in ``problems``."""
     event = decode_event(raw_body)
+    if event.account is not None:  # another Stripe account's object: none of ours
+        return Delivery(
+            dedup_ids=[event.id],
+            topic=event.type,
+            occurred_at=iso_utc(event.created),
+            problems=[
+                f"stripe {event.type} {event.id} skipped: about connected account "
+                f"{event.account}, not the account this service syncs"
+            ],
+        )
     preview = _PREVIEWS.get(event.type)
     return Delivery(
         dedup_ids=[event.id],

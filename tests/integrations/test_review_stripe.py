@@ -178,3 +178,17 @@ def test_a_subscription_whose_collection_is_paused_does_not_read_as_renewing() -
     payload["pause_collection"] = {"behavior": "void", "resumes_at": None}
     payload["status"] = "canceled"
     assert not _subscription(payload).collection_paused  # an ended one has nothing to pause
+
+
+def test_an_event_about_a_connected_account_stores_nothing() -> None:
+    """A Connect endpoint's events carry ``account``: that object is another Stripe account's,
+    and stored here it would show up as one of this account's customers."""
+    fake = FakeStripe()
+    (cus,) = fake.add_customers(1)
+    event = dict(fake.emit_event("customer.updated", fake.get("customer", cus) or {}))
+    event["account"] = "acct_1Connected"
+    delivery = fake.connector().parse_webhook(*fake.signed(event))
+    assert delivery.objects == []
+    assert "connected account acct_1Connected" in delivery.problems[0]
+    del event["account"]
+    assert len(fake.connector().parse_webhook(*fake.signed(event)).objects) == 1
