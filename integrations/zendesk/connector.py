@@ -30,7 +30,12 @@ from integrations._convert import iso_utc
 from integrations._http import RetryPolicy, VendorHttp
 from integrations.zendesk.api import RateLimiter, ZendeskApi
 from integrations.zendesk.mapping import SOURCE
-from integrations.zendesk.streams import CursorExportStream, ExportOptions, TimeExportStream
+from integrations.zendesk.streams import (
+    CursorExportStream,
+    ExportOptions,
+    TimeExportStream,
+    with_comments,
+)
 from integrations.zendesk.webhooks import TOLERANCE_SECONDS, parse_delivery, verify_signature
 
 __all__ = [
@@ -181,7 +186,9 @@ class ZendeskConnector:
         use, observed now, so an older copy cannot bring it back and a restore, which Zendesk
         stamps with a newer ``updated_at``, does. (A soft-deleted user still answers 200 with
         ``active: false``, which the mapper already treats as deleted.) An id that is not a
-        Zendesk id (not all digits) names nothing we could hold: ``None``.
+        Zendesk id (not all digits) names nothing we could hold: ``None``. A ticket whose
+        comments answer 404 (deleted meanwhile) loses its description too (``with_comments``),
+        so an agent's private first comment is never shown as the last public comment.
         """
         if kind not in _RESOURCES:
             raise MappingError(f"unknown zendesk kind {kind!r}", source=SOURCE, kind=kind)
@@ -195,7 +202,7 @@ class ZendeskConnector:
             raise FatalError(f"zendesk {kind} {external_id}: the answer has no `{key}` object")
         if kind == "ticket" and self.fetch_comments and obj.get("status") != "deleted":
             comments = self.api.latest_comments(ident)
-            obj = obj if comments is None else {**obj, "comments": comments}
+            obj = with_comments(obj, comments)
         return VendorObject(kind, obj)
 
     def _gone(self, kind: str, external_id: str) -> VendorObject | None:

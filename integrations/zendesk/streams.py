@@ -54,6 +54,7 @@ __all__ = [
     "ExportOptions",
     "TimeExportStream",
     "unique_by_id",
+    "with_comments",
 ]
 
 log = logging.getLogger("integrations.zendesk")
@@ -134,6 +135,18 @@ def unique_by_id(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if key not in kept or _generated(item) >= _generated(kept[key]):
             kept[key] = item
     return list(kept.values())
+
+
+def with_comments(ticket: dict[str, Any], comments: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """``ticket`` with its ``comments`` attached; without its description when they are gone.
+
+    ``None`` (the comments answered 404: the ticket was deleted meanwhile) leaves no comments,
+    and the description is dropped as well: it is the ticket's first comment, possibly an
+    agent's private note, which the mapper would otherwise show as the last public comment.
+    """
+    if comments is None:
+        return {name: value for name, value in ticket.items() if name != "description"}
+    return {**ticket, "comments": comments}
 
 
 class TimeExportStream:
@@ -281,5 +294,4 @@ class CursorExportStream:
             self._commented.clear()
         if key not in self._commented:
             self._commented[key] = self._api.latest_comments(str(ticket["id"]))
-        comments = self._commented[key]
-        return ticket if comments is None else {**ticket, "comments": comments}
+        return with_comments(ticket, self._commented[key])
