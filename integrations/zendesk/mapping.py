@@ -213,12 +213,26 @@ def map_organization(payload: Mapping[str, Any]) -> Mapped:
 
 
 def _ticket_title(ticket: ZendeskTicket) -> str | None:
-    """The subject, else the first non-blank line of the description, cut to 120 characters."""
+    """The subject, else the first non-blank line of the description, cut to 120 characters,
+    when the description is known to be public: it is the ticket's first comment, which is an
+    internal note when an agent opened the ticket with one, and a title is shown to bots."""
     subject = _cut(ticket.subject, TITLE_MAX_CHARS)
     if subject:
         return subject
+    if not _description_is_public(ticket):
+        return None
     lines = (ticket.description or "").splitlines()
     return next((line for raw in lines if (line := _cut(raw, TITLE_MAX_CHARS))), None)
+
+
+def _description_is_public(ticket: ZendeskTicket) -> bool:
+    """Whether the comments list shows the description as a public comment (its first)."""
+    first = ticket.comments[0] if ticket.comments else None
+    return (
+        first is not None
+        and first.public is True
+        and clean(first.body) == clean(ticket.description)
+    )
 
 
 def _last_public_comment(ticket: ZendeskTicket) -> str | None:

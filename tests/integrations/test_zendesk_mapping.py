@@ -218,6 +218,8 @@ def test_deleted_ticket_is_a_tombstone() -> None:
 
 def test_ticket_without_subject_takes_first_description_line() -> None:
     payload = load("ticket_no_subject")
+    # The connector attaches the comments: the first is the description, public here.
+    payload["comments"] = [{"body": payload["description"], "public": True}]
     ticket = ticket_of(map_ticket(payload))
     first_line = payload["description"].strip().splitlines()[0]
     assert ticket.title == first_line[:120].rstrip()
@@ -228,6 +230,20 @@ def test_ticket_without_subject_takes_first_description_line() -> None:
     assert ticket.satisfaction is None  # "unoffered"
     assert ticket.last_public_comment == payload["description"].strip()
     assert (ticket.status, ticket.channel) == ("pending", "voice")
+
+
+@pytest.mark.parametrize("comments", [None, [{"public": False}], []])
+def test_a_ticket_without_subject_whose_description_may_be_private_gets_no_title(
+    comments: list[dict[str, object]] | None,
+) -> None:
+    """An agent who opens a ticket with an internal note makes it the description: without
+    the comments list saying that first comment is public, it is no title for a bot."""
+    payload = load("ticket_no_subject")
+    if comments is None:
+        payload.pop("comments", None)
+    else:
+        payload["comments"] = [{**c, "body": payload["description"]} for c in comments]
+    assert ticket_of(map_ticket(payload)).title is None
 
 
 def test_last_public_comment_is_trimmed_to_1000_chars() -> None:
