@@ -8,7 +8,10 @@ base64 HMAC-SHA256 of it under the app's client secret. Deliveries older than fi
 refused (the timestamp is signed, and HubSpot signs every retry anew).
 
 The body is a JSON array of events. Each carries one property at most, so creations, property
-changes and restores ask for a fresh copy (``refetch``). ``contact.privacyDeletion`` erases the
+changes and restores ask for a fresh copy (``refetch``); an association change also refetches
+its other end when that record's mapping holds the link (a deal's contacts are its owners).
+Generic ``object.*`` events (``objectTypeId`` 0-1, 0-2, 0-3) count as their ``contact.*``,
+``company.*`` and ``deal.*`` equivalents. ``contact.privacyDeletion`` erases the
 person (``erase``: their profile, suppressed); ``contact.deletion``, which HubSpot can undo for
 90 days, deletes the contact's data unless a newer copy is stored (``remove``), so a restore
 brings it back; other deletions leave a deleted tombstone. A merge refetches the record that
@@ -70,11 +73,17 @@ _URI_DECODES = {
     "%2C": ",",
     "%3B": ";",
 }
-# Subscription prefix -> mapper kind; other objects (tickets, generic ``object.*``) are ignored.
+# Subscription prefix -> mapper kind; other objects (tickets, ...) are ignored.
 _KINDS = {"contact": "contact", "company": "company", "deal": "deal"}
+# Generic ``object.*`` events name their object by ``objectTypeId`` (changelog: "Public Beta:
+# Generic Webhook Subscriptions"): the legacy prefix of the ones mapped here.
+_OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal"}
 _REFETCH = frozenset({"creation", "propertyChange", "restore", "associationChange"})
 _ERASE = frozenset({"contact.privacyDeletion"})
 _REMOVE = frozenset({"contact.deletion"})  # restorable for 90 days in HubSpot
+# (record kind, associated kind) pairs where the record's mapping holds the link: a contact
+# names its companies, a deal its contacts (its owners) and companies.
+_HOLDS_LINK = frozenset({("contact", "company"), ("deal", "contact"), ("deal", "company")})
 
 
 class Event(msgspec.Struct, rename="camel"):
@@ -90,6 +99,11 @@ class Event(msgspec.Struct, rename="camel"):
     merged_object_ids: list[int | str] = []
     new_object_id: int | str | None = None
     from_object_id: int | str | None = None
+    to_object_id: int | str | None = None
+    association_type: str | int | None = None
+    object_type_id: str | int | None = None
+    from_object_type_id: str | int | None = None
+    to_object_type_id: str | int | None = None
 
 
 # --- Signatures ----------------------------------------------------------------------------------
@@ -181,6 +195,8 @@ def dedup_id(event: Event) -> str:
     )
     if event.new_object_id is not None:  # kept out otherwise: earlier ids stay as they were
         parts += (event.new_object_id,)
+    if event.from_object_id is not None:  # an association change: its records and type
+        parts += (event.from_object_id, event.to_object_id, event.association_type)
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
     return f"{event.event_id}:{digest}"
 
@@ -206,13 +222,14 @@ class _Collected:
         self.merged_into: dict[tuple[str, str], str] = {}  # merged away in this batch -> survivor
 
     def add(self, event: Event) -> None:
-        prefix, _, action = event.subscription_type.partition(".")
+        subscription = _legacy_type(event)
+        prefix, _, action = subscription.partition(".")
         kind = _KINDS.get(prefix)
         if kind is None:
             return
-        if event.subscription_type in _ERASE:
+        if subscription in _ERASE:
             self._set((kind, _required_id(event, event.object_id, "objectId")), "erase")
-        elif event.subscription_type in _REMOVE:
+        elif subscription in _REMOVE:
             key = (kind, _required_id(event, event.object_id, "objectId"))
             self._set(key, "remove")
             self.removed_at[key] = iso_utc(event.occurred_at) or ""
@@ -228,6 +245,23 @@ class _Collected:
             # (developers.hubspot.com/changelog/bugfix-webhook-associationchanges).
             target = event.object_id if event.object_id is not None else event.from_object_id
             self._set(self._survivor((kind, _required_id(event, target, "objectId"))), "refetch")
+            if action == "associationChange":
+                self._refetch_other_end(kind, event)
+
+    def _refetch_other_end(self, kind: str, event: Event) -> None:
+        """Refetch the ``toObjectId`` end of an association change too when its mapping holds
+        the link (a deal's owners are its contacts): an app subscribed to one side only gets
+        the event of that side, and the other record would keep the stale association.
+        Left alone when the batch already says something about that record."""
+        other = _other_kind(event.association_type)
+        if other is None and event.to_object_type_id is not None:
+            other = _OBJECT_TYPE_IDS.get(str(event.to_object_type_id).strip())
+        if other is None or (other, kind) not in _HOLDS_LINK:
+            return
+        to_id = "" if event.to_object_id is None else str(event.to_object_id).strip()
+        key = self._survivor((other, to_id))
+        if to_id and key not in self.actions:
+            self._set(key, "refetch")
 
     def of(self, wanted: str) -> list[tuple[str, str]]:
         """The records whose last action is ``wanted`` (``refetch`` or ``erase``)."""
@@ -288,6 +322,28 @@ class _Collected:
             merged_into=merged_into,
         )
         self._set((kind, external_id), notice)
+
+
+def _legacy_type(event: Event) -> str:
+    """The event's subscription type, a generic ``object.<action>`` of a contact, company or
+    deal named as its legacy ``contact.<action>`` (etc.) equivalent."""
+    prefix, _, action = event.subscription_type.partition(".")
+    if prefix != "object":
+        return event.subscription_type
+    type_id = (
+        event.object_type_id if event.object_type_id is not None else event.from_object_type_id
+    )
+    legacy = _OBJECT_TYPE_IDS.get(str(type_id).strip()) if type_id is not None else None
+    return f"{legacy}.{action}" if legacy else event.subscription_type
+
+
+def _other_kind(association_type: str | int | None) -> str | None:
+    """The mapper kind of the ``toObjectId`` end of ``CONTACT_TO_DEAL``-style association
+    types (``DEAL`` -> ``deal``), or ``None`` when the type names no kind mapped here."""
+    if not isinstance(association_type, str):
+        return None
+    _, separator, target = association_type.strip().upper().partition("_TO_")
+    return _KINDS.get(target.lower()) if separator else None
 
 
 def _topic(events: Iterable[Event]) -> str:
