@@ -36,7 +36,8 @@ class EscalationBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     customer: Identifiers
     transcript: Annotated[list[Turn], msgspec.Meta(max_length=200)] = []
-    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    # Not blank: a reason of spaces only says nothing to the person taking over.
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=r"\S")]
     summary: Literal["deterministic", "llm"] = "deterministic"
     post_note: bool = False
 

@@ -31,6 +31,7 @@ Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]
 _CUSTOMER_ROLES = frozenset({"customer", "user"})
 _BOT_ROLES = frozenset({"bot", "assistant"})
+_ZENDESK_TICKET = ("zendesk", "ticket")
 # The built-in ``escalation`` audience rule (nothing hidden, contacts in full): the view of a
 # caller that passes none. Every request path passes the view of its key.
 DEFAULT_VIEW = FieldPolicy().view("escalation", None)
@@ -103,11 +104,21 @@ def build_handoff(
 
 
 def _open_tickets(snap: Snapshot, view: View) -> list[Ticket]:
-    """The unsolved tickets the view shows (Zendesk new, open, pending and hold, as the
-    snapshot counts them), in the snapshot's order."""
+    """The unsolved Zendesk tickets the view shows (new, open, pending and hold, as the
+    snapshot counts them), in the snapshot's order.
+
+    Only a ticket the profile holds as a Zendesk record counts: the note is posted to Zendesk
+    by this number, and a ticket from a spreadsheet source carries a number that, in Zendesk,
+    is some other ticket (another customer's).
+    """
     if not view.shows("support.tickets"):
         return []
-    return [t for t in snap.support.tickets if t.status in OPEN_TICKET_STATUSES]
+    zendesk = {m.external_id for m in snap.members if (m.source, m.kind) == _ZENDESK_TICKET}
+    return [
+        t
+        for t in snap.support.tickets
+        if t.status in OPEN_TICKET_STATUSES and t.external_id in zendesk
+    ]
 
 
 def _clip(text: str, limit: int = 240) -> str:

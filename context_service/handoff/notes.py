@@ -34,7 +34,7 @@ class ZendeskNotes:
 
     def post_internal_note(self, ticket_id: str, body: str) -> None:
         """Add a private comment (``public: false``), visible to agents only."""
-        if not ticket_id.isdigit():
+        if not (ticket_id.isascii() and ticket_id.isdigit()):
             raise NoteFailed(f"'{ticket_id}' is not a Zendesk ticket id")
         url = f"{self.base_url}/api/v2/tickets/{ticket_id}.json"
         payload = {"ticket": {"comment": {"body": body, "public": False}}}
