@@ -18,23 +18,23 @@ from context_service.handoff import Turn
 from context_service.identity.search import PartialIdentity, partial_identity
 
 Email = Annotated[
-    Annotated[str, Meta(max_length=320)] | None,
+    Annotated[str, Meta(min_length=1, max_length=320)] | None,
     Meta(description="The customer's email address, in any case."),
 ]
 Phone = Annotated[
-    Annotated[str, Meta(max_length=64)] | None,
+    Annotated[str, Meta(min_length=1, max_length=64)] | None,
     Meta(description="The customer's phone number in any common format, e.g. +1 415 555 0134."),
 ]
 ProfileId = Annotated[
-    Annotated[str, Meta(max_length=64)] | None,
+    Annotated[str, Meta(min_length=1, max_length=64)] | None,
     Meta(description="A profile id (prof_...) from an earlier answer."),
 ]
 Source = Annotated[
-    Annotated[str, Meta(max_length=64)] | None,
+    Annotated[str, Meta(min_length=1, max_length=64)] | None,
     Meta(description="A source system (shopify, stripe, hubspot, zendesk...); give external_id."),
 ]
 ExternalId = Annotated[
-    Annotated[str, Meta(max_length=320)] | None,
+    Annotated[str, Meta(min_length=1, max_length=320)] | None,
     Meta(description="An id in that source: customer, order, invoice or ticket id."),
 ]
 

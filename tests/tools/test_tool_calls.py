@@ -254,3 +254,20 @@ def test_find_customer_refuses_ids_mixed_with_details(api: TestClient[Any]) -> N
     response = _call(api, "find_customer", {"name": "Maya Patel", "source": "zendesk"})
     assert response.status_code == 400
     assert "cannot be mixed" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("find_customer", {"name": "Maya Patel", "email": ""}),
+        ("get_customer_context", {"email": ""}),
+        ("get_customer_context", {"source": "", "external_id": "1001"}),
+    ],
+)
+def test_an_empty_identifier_is_a_400_not_ignored(
+    api: TestClient[Any], name: str, arguments: dict[str, str]
+) -> None:
+    """As the HTTP lookup answers: an empty email given with a name was dropped, and the
+    search went on as if it had not been given."""
+    response = _call(api, name, arguments)
+    assert response.status_code == 400, response.text
