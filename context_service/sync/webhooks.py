@@ -33,7 +33,7 @@ from typing import Literal
 import msgspec
 
 from context_service.errors import MappingError, RetriableError, WebhookRejected
-from context_service.models import Connector, RecordKey, VendorObject
+from context_service.models import AccessRequest, Connector, RecordKey, VendorObject
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
@@ -50,6 +50,7 @@ from context_service.sync.ingest import (
 )
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
+from context_service.trust.suppression import Guard
 
 log = logging.getLogger("context_service.webhooks")
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -221,7 +222,8 @@ def _apply_one(
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
             report = ingest_batch(store, items, ctx)
-            for request in delivery.access_requests:
+            for asked in delivery.access_requests:
+                request = _without_erased_contacts(conn, source, asked, ctx.region)
                 access_requests.add(conn, source, request, row.received_at, row.id)
             if delivery.erase or removals or delivery.remove_source:
                 now = utc_now()
@@ -357,6 +359,20 @@ def _retry_later(store: Store, row: inbox_store.InboxRow, error: str, at: float)
 def _iso(at: float) -> str:
     """POSIX seconds as the inbox's ISO-8601 UTC times."""
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _without_erased_contacts(
+    conn: sqlite3.Connection, source: str, request: AccessRequest, region: str
+) -> AccessRequest:
+    """A request about an erased person without the email and phone it came with: the answer
+    is "nothing stored about them", and keeping her contact details to say so would store
+    them again."""
+    guard = Guard.load(conn, region)
+    key = RecordKey(source, request.kind, request.external_id)
+    contacts = ([request.email] if request.email else [], [request.phone] if request.phone else [])
+    if guard is None or not guard.names_erased(key, *contacts):
+        return request
+    return msgspec.structs.replace(request, email=None, phone=None)
 
 
 def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:

@@ -109,6 +109,14 @@ class Guard:
         suppress(self.conn, [("record", record_value(mapped.key))], str(row[0]), now)
         return True
 
+    def names_erased(self, key: RecordKey, emails: Iterable[str], phones: Iterable[str]) -> bool:
+        """Whether a record key, or one of these emails or phones, is on the list."""
+        entries = [("record", record_value(key)), *person_entries(emails, phones, self.region)]
+        digests = [_digest(self.key, kind, value) for kind, value in entries]
+        marks = ",".join("?" * len(digests))
+        sql = f"SELECT 1 FROM suppressions WHERE digest IN ({marks}) LIMIT 1"
+        return self.conn.execute(sql, digests).fetchone() is not None
+
     def blocks_raw(self, key: RecordKey, text: str) -> bool:
         """Whether a payload that could not be mapped is about a suppressed person: its own
         record key, or an email address anywhere in its text."""

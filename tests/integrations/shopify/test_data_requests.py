@@ -236,3 +236,27 @@ def test_export_of_someone_not_held_or_of_no_request_writes_nothing(
     assert export(request["id"] + 1, answer) == 1
     assert f"no open data request #{request['id'] + 1}" in capsys.readouterr().err
     assert not answer.exists()
+
+
+def test_a_data_request_after_the_erasure_stores_no_contact_details(
+    fake: FakeShopify, store: Store, ctx: IngestContext
+) -> None:
+    """The person was erased first: her request is answered "nothing stored about them", and
+    keeping the email and phone it came with would store her contact details again."""
+    (cid,) = fake.add_customers(1)
+    connector = fake.connector()
+    run_sync(store, connector, ctx)
+    email = fake.customers[cid]["email"]
+    redact = {"shop_domain": "fake-shop.myshopify.com", "customer": {"id": cid, "email": email}}
+    deliver(fake, store, connector, ctx, "customers/redact", {**redact, "orders_to_redact": []})
+    body = {
+        **data_request_body(customer_id=cid, request_id=4242),
+        "customer": {"id": cid, "email": email, "phone": "+14155550134"},
+    }
+    deliver(fake, store, connector, ctx, "customers/data_request", body)
+    (request,) = open_requests(store)
+    assert request["request_id"] == "4242"
+    assert (request["email"], request["phone"]) == (None, None)
+    assert request["profile_id"] is None
+    stored = store.conn.execute("SELECT email, phone FROM access_requests").fetchall()
+    assert stored == [(None, None)]
