@@ -23,6 +23,8 @@ from context_service.identity.model import MatchModel, probability_of
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
+    is_placeholder_email,
+    is_placeholder_phone,
     mailbox_key,
     name_tokens,
     normalize_email,
@@ -118,11 +120,19 @@ def _check_details(query: PartialIdentity, region: str) -> None:
         value = getattr(query, field)
         if value is not None and not value.strip().lstrip("#").strip():
             raise InvalidIdentifier(f"{field} '{value}' is blank")
-    if query.email and normalize_email(query.email) is None:
+    email = normalize_email(query.email) if query.email else None
+    if query.email and email is None:
         raise InvalidIdentifier(f"email '{query.email}' is not a valid email address")
-    if query.phone and normalize_phone(query.phone, region) is None:
+    phone = normalize_phone(query.phone, region) if query.phone else None
+    if query.phone and phone is None:
         raise InvalidIdentifier(
             f"phone '{query.phone}' is not a valid phone number (give the country code)"
+        )
+    # A placeholder names no one, beside other details as alone (``lookup.by_email``).
+    if (email and is_placeholder_email(email)) or (phone and is_placeholder_phone(phone)):
+        value = query.email if email and is_placeholder_email(email) else query.phone
+        raise InvalidIdentifier(
+            f"'{value}' is a placeholder, not one person's contact: ask for the one they use"
         )
 
 
