@@ -63,7 +63,7 @@ class ProfileData(msgspec.Struct):
     version: int
     people: list[_Person]
     activities: list[tuple[StoredRecord, Activity]]
-    owner_labels: dict[str, str]
+    owner_labels: dict[str, str | None]  # None: the owner record is held and deleted
 
 
 def assemble(
@@ -354,28 +354,45 @@ def _first_attribute(contacts: list[_Person], name: str) -> str | None:
     )
 
 
-def _crm(owner_labels: dict[str, str], people: list[_Person], deals: list[Deal]) -> CrmSection:
+def _crm(
+    owner_labels: dict[str, str | None], people: list[_Person], deals: list[Deal]
+) -> CrmSection:
     contacts = _hubspot_contacts(people)
     stage = _first_attribute(contacts, "lifecycle_stage")
     owner_id = _first_attribute(contacts, "owner_id")
     deals = sorted(deals, key=lambda d: _OPEN_DEAL_FIRST.get(d.status or "", 3))
-    owner = (owner_labels.get(owner_id) or f"HubSpot owner {owner_id}") if owner_id else None
+    owner = _owner(owner_labels, owner_id)
     return CrmSection(lifecycle_stage=stage, owner=owner, deals=deals)
+
+
+def _owner(owner_labels: dict[str, str | None], owner_id: str | None) -> str | None:
+    """The owner to show: its label, its id when no owner record is held, none once deleted."""
+    if not owner_id:
+        return None
+    if owner_id in owner_labels:
+        return owner_labels[owner_id]
+    return f"HubSpot owner {owner_id}"
 
 
 def _owner_labels(
     conn: sqlite3.Connection, people_groups: Iterable[list[_Person]]
-) -> dict[str, str]:
-    """Labels of the HubSpot owners these profiles' contacts name (one lookup per owner)."""
+) -> dict[str, str | None]:
+    """Labels of the HubSpot owners these profiles' contacts name (one lookup per owner).
+
+    A deleted owner (a user deactivated in HubSpot: archived) has no label: a departed
+    colleague is not shown as anyone's account owner.
+    """
     wanted = {
         owner_id
         for people in people_groups
         if (owner_id := _first_attribute(_hubspot_contacts(people), "owner_id"))
     }
-    labels: dict[str, str] = {}
+    labels: dict[str, str | None] = {}
     for owner_id in sorted(wanted):
         record = get_record(conn, RecordKey("hubspot", "owner", owner_id))
-        if record and record.mapped and record.mapped.reference:
+        if record and record.deleted:
+            labels[owner_id] = None  # known and gone: no owner, not "HubSpot owner 123"
+        elif record and record.mapped and record.mapped.reference:
             labels[owner_id] = record.mapped.reference.label
     return labels
 

@@ -2,9 +2,12 @@
 
 Streams, in dependency order:
 
-* ``owners``: ``GET /crm/v3/owners`` paged by ``paging.next.after``. Owners cannot be filtered
-  by time, so every run lists them all and emits those whose ``updatedAt`` is at or after the
-  cursor's ``since`` (ms). Cursor while paging ``{"since", "high", "after"}``, then ``{"since"}``.
+* ``owners``: ``GET /crm/v3/owners`` paged by ``paging.next.after``, then the deactivated
+  owners, ``GET /crm/v3/owners?archived=true``, each a deletion notice (so a departed colleague
+  is no longer shown as an account owner). Owners cannot be filtered by time, so every run lists
+  both lists and emits the owners whose ``updatedAt`` is at or after the cursor's ``since``
+  (ms). Cursor while paging ``{"since", "high", "after", "archived"}`` (``archived``: the
+  archived list is being read), then ``{"since"}``.
 * ``companies``, ``contacts``, ``deals``: incremental through ``POST
   /crm/v3/objects/{type}/search`` (``integrations.hubspot._search``: keyset paging with an
   ``hs_object_id`` tie-break, so neither the 10,000-result cap nor a bulk update sharing one
@@ -43,7 +46,7 @@ from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
 from integrations._http import RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard
-from integrations.hubspot._archived import ArchivedStream, tombstone
+from integrations.hubspot._archived import ArchivedStream, deleted_ms, tombstone
 from integrations.hubspot._limits import Budget, Pacer
 from integrations.hubspot._search import ObjectSpec, SearchStream, modified_ms
 from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
@@ -69,9 +72,13 @@ Labels = dict[str, tuple[str | None, dict[str, str]]]
 
 
 class _OwnersCursor(msgspec.Struct, omit_defaults=True):
+    """Owners updated at or after ``since`` are emitted; while paging, ``high`` is the newest
+    ``updatedAt`` seen, ``after`` the next page and ``archived`` which list it is in."""
+
     since: int = 0
     high: int | None = None
     after: str | None = None
+    archived: bool = False
 
 
 def _ids(objects: list[Json]) -> list[str]:
@@ -101,7 +108,9 @@ def _results(body: Any, what: str) -> list[Json]:
 
 
 class OwnersStream:
-    """All owners each run; those updated at or after the cursor's ``since`` are emitted."""
+    """All owners each run, live then archived; those updated at or after ``since`` are
+    emitted, an archived (deactivated) one as a deletion notice. The live list's last page
+    goes out together with the archived list's first, as one page."""
 
     name = "owners"
 
@@ -113,23 +122,50 @@ class OwnersStream:
         state = _decode_owners(cursor)
         high = state.high if state.high is not None else state.since
         guard = LoopGuard(self.name)
-        after = state.after
+        archived, after = state.archived, state.after
+        held: list[VendorObject] = []  # the live list's last page, emitted with the next one
         while True:
-            guard.check(after)
-            body = self._connector.get_json("/crm/v3/owners", self._params(after))
-            owners = _results(body, "owners")
-            times = [modified_ms(owner, "updatedAt") or 0 for owner in owners]
+            guard.check(f"{archived}:{after}")
+            owners, after = self._list(archived, after)
+            times = [_owner_ms(owner, archived) for owner in owners]
             high = max([high, *times])
             changed = [o for o, t in zip(owners, times, strict=True) if t >= state.since]
-            after = _next_after(body)
-            following = _OwnersCursor(state.since, high, after) if after else _OwnersCursor(high)
-            yield Page([VendorObject("owner", o) for o in changed], _encode(following))
-            if after is None:
+            notices = held + [_owner_notice(o, archived) for o in changed]
+            if after is None and not archived:  # the live list is done: the archived one follows
+                held, archived = notices, True
+                continue
+            held = []
+            if after is not None:
+                yield Page(notices, _encode(_OwnersCursor(state.since, high, after, archived)))
+            else:
+                yield Page(notices, _encode(_OwnersCursor(high)))
                 return
 
-    def _params(self, after: str | None) -> list[tuple[str, str]]:
+    def _list(self, archived: bool, after: str | None) -> tuple[list[Json], str | None]:
+        """One page of the live or the archived owners, and the ``after`` of the next one."""
         params = [("limit", str(self._connector.page_size))]
-        return params + ([("after", after)] if after else [])
+        params += [("archived", "true")] if archived else []
+        params += [("after", after)] if after else []
+        body = self._connector.get_json("/crm/v3/owners", params)
+        return _results(body, "archived owners" if archived else "owners"), _next_after(body)
+
+
+def _owner_ms(owner: Json, archived: bool) -> int:
+    """When an owner last changed (ms); an archived one by ``deleted_ms`` (its ``updatedAt``:
+    owners carry no ``archivedAt``), which must be readable to date its deletion."""
+    if not archived:
+        return modified_ms(owner, "updatedAt") or 0
+    when = deleted_ms(owner)
+    if when is None:
+        raise FatalError(f"hubspot archived owners: {owner.get('id')!r} has no updatedAt")
+    return when
+
+
+def _owner_notice(owner: Json, archived: bool) -> VendorObject:
+    """A live owner as it is; an archived one as the deletion of a stored owner."""
+    if archived:
+        return tombstone("owner", owner, only_if_stored=True)
+    return VendorObject("owner", owner)
 
 
 def _decode_owners(cursor: str | None) -> _OwnersCursor:

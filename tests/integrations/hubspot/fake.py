@@ -7,7 +7,8 @@ group (``EQ``/``GT``/``GTE``/``LT``/``LTE``), one sort, ``limit`` at most 200 an
 cap (``after`` past it answers 400), no associations in results; ``GET
 /crm/v3/objects/{type}/{id}?properties=&associations=``; ``POST
 /crm/v4/associations/{from}/{to}/batch/read`` (207 with errors for ids without associations);
-``GET /crm/v3/owners`` paged by ``paging.next.after``; ``GET /crm/v3/pipelines/deals``;
+``GET /crm/v3/owners?archived=`` (live or archived owners) paged by ``paging.next.after``, and
+``GET /crm/v3/owners/{id}?archived=``; ``GET /crm/v3/pipelines/deals``;
 ``GET /crm/v3/objects/{type}?archived=&limit=&after=`` (live or archived objects in id order,
 ``limit`` at most 100). ``archive`` moves an object to the recycling bin (``archived``,
 ``archivedAt``): search and a plain ``GET`` by id no longer find it (404), ``GET`` by id with
@@ -90,6 +91,7 @@ class FakeHubSpot:
         self.archived: dict[str, dict[str, Json]] = {t: {} for t in _TYPES}
         self.associations: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.owners: dict[str, Json] = {}
+        self.archived_owners: dict[str, Json] = {}
         self.pipelines: list[Json] = [_default_pipeline(), _custom_pipeline()]
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
@@ -189,6 +191,14 @@ class FakeHubSpot:
             "archived": False,
         }
         self.owners[owner_id] = owner
+        return owner
+
+    def archive_owner(self, owner_id: str, archived_ms: int) -> Json:
+        """Deactivate an owner (a user removed from the portal) at ``archived_ms``: it leaves the
+        live list for ``archived=true``. Owners carry no ``archivedAt``; ``updatedAt`` moves."""
+        owner = self.owners.pop(owner_id)
+        owner.update(archived=True, updatedAt=iso(archived_ms))
+        self.archived_owners[owner_id] = owner
         return owner
 
     def keys(self) -> set[tuple[str, str]]:
@@ -436,14 +446,15 @@ class FakeHubSpot:
     # --- owners ---
 
     def _owners(self, owner_id: str | None, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        table = self.archived_owners if params.get("archived") == "true" else self.owners
         if owner_id is not None:
-            owner = self.owners.get(owner_id)
+            owner = table.get(owner_id)
             if owner is None:
                 return _error(404, "Owner not found", "OBJECT_NOT_FOUND")
-            return httpx.Response(200, json=owner)
-        params = request.url.params
+            return httpx.Response(200, json=copy.deepcopy(owner))
         limit, start = int(params.get("limit", "100")), int(params.get("after", "0"))
-        items = list(self.owners.values())
+        items = copy.deepcopy(list(table.values()))
         body: Json = {"results": items[start : start + limit]}
         if start + limit < len(items):
             body["paging"] = {"next": {"after": str(start + limit), "link": "?after="}}
