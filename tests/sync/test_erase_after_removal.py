@@ -23,6 +23,7 @@ from tests.conftest import Ingest
 from tests.integrations.hubspot.fake import FakeHubSpot
 from tests.integrations.shopify.fake import FakeShopify
 from tests.payloads import shopify_customer, zendesk_user
+from tests.trust.helpers import profile_of_email
 
 SHOPIFY_URL = "https://context.example/v1/webhooks/shopify"
 HUBSPOT_URL = "https://context.example/v1/webhooks/hubspot"
@@ -39,15 +40,6 @@ def _apply(
     url = SHOPIFY_URL if connector.source == "shopify" else HUBSPOT_URL
     assert receive(store, connector, headers, raw, url, now).status == "accepted"
     assert apply_pending(store, {connector.source: connector}, ctx) == 1
-
-
-def _profile_of_email(store: Store, email: str) -> str | None:
-    row = store.conn.execute(
-        "SELECT m.profile_id FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
-        "WHERE i.kind = 'email' AND i.value = ?",
-        (email,),
-    ).fetchone()
-    return None if row is None else str(row[0])
 
 
 def _suppressed(store: Store) -> int:
@@ -85,18 +77,18 @@ def test_a_shopify_redaction_erases_the_persons_profile_even_after_customers_del
     fake = FakeShopify()
     _shopify_customer(store, ctx, fake)
     ingest(zendesk_user(55, "Max Roe", MAX), zendesk_user(56, "Ann Lee", ANN))
-    max_profile, ann_profile = _profile_of_email(store, MAX), _profile_of_email(store, ANN)
+    max_profile, ann_profile = profile_of_email(store, MAX), profile_of_email(store, ANN)
     assert max_profile is not None
     assert ann_profile is not None
     if deleted_first:
         _delete(store, ctx, fake)
-        assert _profile_of_email(store, MAX) == max_profile  # the Zendesk user holds it
+        assert profile_of_email(store, MAX) == max_profile  # the Zendesk user holds it
     _redact(store, ctx, fake)
     assert profiles.canonical_id(store.conn, max_profile) is None
     assert get_record(store.conn, RecordKey("zendesk", "user", "55")) is None
     assert get_record(store.conn, SHOPIFY_MAX) is None
     assert _suppressed(store) >= 2  # the email and the Shopify record, at least
-    assert _profile_of_email(store, ANN) == ann_profile  # no one else's
+    assert profile_of_email(store, ANN) == ann_profile  # no one else's
 
 
 def test_a_customer_redacted_after_delete_is_not_brought_back_by_a_late_update(
@@ -111,7 +103,7 @@ def test_a_customer_redacted_after_delete_is_not_brought_back_by_a_late_update(
     late = fake.signed("customers/update", body, webhook_id="retried-1")
     _apply(store, ctx, fake.connector(), late, NOW)
     assert get_record(store.conn, SHOPIFY_MAX) is None
-    assert _profile_of_email(store, MAX) is None
+    assert profile_of_email(store, MAX) is None
 
 
 # --- HubSpot: contact.privacyDeletion after contact.deletion -----------------------------------
@@ -151,7 +143,7 @@ def test_a_hubspot_privacy_deletion_erases_the_persons_profile_even_after_a_dele
     now_ms = int(fake.now() * 1000)
     contact_id = _hubspot_contact(store, ctx, fake, now_ms)
     ingest(zendesk_user(55, "Max Roe", MAX), zendesk_user(56, "Ann Lee", ANN))
-    max_profile, ann_profile = _profile_of_email(store, MAX), _profile_of_email(store, ANN)
+    max_profile, ann_profile = profile_of_email(store, MAX), profile_of_email(store, ANN)
     assert max_profile is not None
     assert ann_profile is not None
     if deleted_first:
@@ -160,7 +152,7 @@ def test_a_hubspot_privacy_deletion_erases_the_persons_profile_even_after_a_dele
     assert profiles.canonical_id(store.conn, max_profile) is None
     assert get_record(store.conn, RecordKey("zendesk", "user", "55")) is None
     assert get_record(store.conn, RecordKey("hubspot", "contact", contact_id)) is None
-    assert _profile_of_email(store, ANN) == ann_profile  # no one else's
+    assert profile_of_email(store, ANN) == ann_profile  # no one else's
 
 
 def _contact_deleted_from_a_shared_profile(

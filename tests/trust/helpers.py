@@ -79,9 +79,24 @@ def chatbot_app(
 
 def erase_the_only_profile(store: Store) -> None:
     """Erase the store's one profile, as `context-service erase` would (no vacuum)."""
+    (profile_id,) = store.conn.execute("SELECT DISTINCT profile_id FROM profile_members").fetchone()
+    erase(store, profile_id)
+
+
+def profile_of_email(store: Store, email: str) -> str | None:
+    """The profile whose records carry this (normalized) email, or ``None``."""
+    row = store.conn.execute(
+        "SELECT m.profile_id FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
+        "WHERE i.kind = 'email' AND i.value = ?",
+        (email,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def erase(store: Store, profile_id: str) -> None:
+    """Erase one profile, as `context-service erase` would (no vacuum)."""
     from context_service.trust.erasure import erase_profile
 
-    (profile_id,) = store.conn.execute("SELECT DISTINCT profile_id FROM profile_members").fetchone()
     erase_profile(
         store,
         profile_id,

@@ -17,7 +17,6 @@ from context_service.models import Connector, RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, RawPayload, apply_pending, ingest_batch, receive
-from context_service.trust.erasure import erase_profile
 from context_service.wiring import ingest_context
 from tests.conftest import TEST_KEY, Ingest, make_settings
 from tests.integrations.shopify.fake import FakeShopify
@@ -30,6 +29,7 @@ from tests.payloads import (
     zendesk_ticket,
     zendesk_user,
 )
+from tests.trust.helpers import erase, profile_of_email
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 ZOE, SAM = "zoe.quill@example.com", "sam.rivera@example.com"
@@ -39,27 +39,10 @@ SHOPIFY_URL = "https://context.example/v1/webhooks/shopify"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()
 
 
-def _profile_of_email(store: Store, email: str) -> str | None:
-    row = store.conn.execute(
-        "SELECT m.profile_id FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
-        "WHERE i.kind = 'email' AND i.value = ?",
-        (email,),
-    ).fetchone()
-    return None if row is None else str(row[0])
-
-
 def _erase(store: Store, email: str) -> None:
-    profile_id = _profile_of_email(store, email)
+    profile_id = profile_of_email(store, email)
     assert profile_id is not None
-    erase_profile(
-        store,
-        profile_id,
-        requested_by="t",
-        reason="t",
-        now="2026-02-01T00:00:00Z",
-        region="US",
-        vacuum=False,
-    )
+    erase(store, profile_id)
 
 
 def _household(ingest: Ingest, store: Store) -> None:
@@ -69,7 +52,7 @@ def _household(ingest: Ingest, store: Store) -> None:
         zendesk_user(800002, "Sam Rivera", SAM, phone=LANDLINE),
         zendesk_ticket(900001, 800002, "Lamp arrived broken"),
     )
-    assert _profile_of_email(store, ZOE) != _profile_of_email(store, SAM)
+    assert profile_of_email(store, ZOE) != profile_of_email(store, SAM)
 
 
 def test_a_household_member_keeps_syncing_after_the_other_is_erased(
@@ -91,7 +74,7 @@ def test_a_household_member_keeps_syncing_after_the_other_is_erased(
     # Zoe herself stays suppressed: by her record key and by her own email.
     again = ingest(shopify_customer(700009, ZOE, "Zoe", "Quill", updated_at=LATER))
     assert again.suppressed == 1
-    assert _profile_of_email(store, ZOE) is None
+    assert profile_of_email(store, ZOE) is None
 
 
 def _apply(store: Store, ctx: IngestContext, connector: Connector, delivery: Any) -> None:
@@ -227,7 +210,7 @@ def _deal(contacts: list[str], updated_at: str) -> tuple[str, str, dict[str, Any
 
 
 def _deals_of(store: Store, email: str) -> list[str]:
-    profile_id = _profile_of_email(store, email)
+    profile_id = profile_of_email(store, email)
     row = store.conn.execute("SELECT json FROM snapshots WHERE profile_id = ?", (profile_id,))
     snapshot = json.loads(row.fetchone()[0])
     return [deal["external_id"] for deal in snapshot["crm"]["deals"]]
