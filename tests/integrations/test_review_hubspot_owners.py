@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from context_service.models import Page, RecordKey
 from context_service.snapshot.assemble import assemble
 from context_service.store import Store
@@ -155,11 +153,6 @@ def test_a_stored_owner_record_marked_archived_is_not_shown_as_owner(
     assert named is None or "Colleague" not in named
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an owner record's change rebuilds no snapshot: context_service/sync/ingest.py must "
-    "mark dirty the profiles whose HubSpot contacts name a changed or deleted owner",
-)
 def test_the_served_snapshot_stops_naming_the_deactivated_owner(
     store: Store, ctx: IngestContext
 ) -> None:
