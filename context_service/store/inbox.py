@@ -127,11 +127,14 @@ def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
 def purge(conn: sqlite3.Connection, before: str) -> int:
     """Delete applied deliveries received before ``before`` (ISO-8601), and the dedup ids of
     deliveries that are gone; return how many deliveries. Pending and failed ones stay, to be
-    applied or looked into. A delivery replayed after this is refused by its signature's
+    applied or looked into, except failed ones an erasure blanked (nothing left to look
+    at). A delivery replayed after this is refused by its signature's
     timestamp (Stripe, HubSpot, Zendesk) or, for Shopify, whose signature has none, applied
     again, which changes nothing: an older event never overwrites newer data."""
     gone = conn.execute(
-        "DELETE FROM webhook_inbox WHERE status = 'applied' AND received_at < ?", (before,)
+        "DELETE FROM webhook_inbox WHERE received_at < ? "
+        "AND (status = 'applied' OR (status = 'failed' AND length(body) = 0))",
+        (before,),
     ).rowcount
     conn.execute(
         "DELETE FROM webhook_seen WHERE seen_at < ? "

@@ -243,6 +243,12 @@ def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None
     report.profile_ids += ids
 
 
+BLANKED_BY_ERASURE = (
+    "blanked by an erasure: the delivery named an erased person (a sync brings back any other "
+    "record's change it carried)"
+)
+
+
 def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     """Blank inbox bodies, delete rejected raw payloads and clear the rejected payloads kept
     beside good records that mention the person; also clear sync-run notes that do, and the
@@ -255,9 +261,12 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
         for row in conn.execute("SELECT id, body, headers, error FROM webhook_inbox")
         if any(needles.found_in(part or b"") for part in row[1:])
     ]
+    # A pending one cannot be applied any more: it is settled as failed, saying why, so the
+    # applier does not report an empty body as "not JSON" and the purge can take it.
     conn.executemany(
-        "UPDATE webhook_inbox SET body = X'', headers = '{}', error = NULL WHERE id = ?",
-        [(i,) for i in inbox],
+        "UPDATE webhook_inbox SET body = X'', headers = '{}', error = ?, "
+        "status = CASE status WHEN 'pending' THEN 'failed' ELSE status END WHERE id = ?",
+        [(BLANKED_BY_ERASURE, i) for i in inbox],
     )
     rejected = [
         int(row[0])

@@ -233,3 +233,28 @@ def test_a_deal_shared_with_an_erased_contact_comes_back_to_the_other_once_she_i
     report = ingest(_deal(["1000002"], "2026-02-03T00:00:00Z"))
     assert report.suppressed == 0
     assert _deals_of(store, SAM) == ["31000000001"]
+
+
+def test_a_pending_delivery_naming_the_erased_person_is_settled_and_purged(
+    store: Store, ctx: IngestContext, ingest: Ingest
+) -> None:
+    """A delivery still waiting when its person is erased cannot be applied any more: it is
+    settled as failed saying why (not "not JSON" on the next pass), and the retention purge
+    takes it like an applied one, so it does not sit in the failures for ever."""
+    from context_service.store import inbox as inbox_store
+    from context_service.trust.erasure import BLANKED_BY_ERASURE
+
+    fake = FakeShopify()
+    connector = fake.connector()
+    zoe = shopify_customer(700001, ZOE, "Zoe", "Quill")[2]
+    _apply(store, ctx, connector, fake.signed("customers/create", zoe))
+    update = {**zoe, "last_name": "Quill-Moss", "updated_at": LATER}
+    headers, raw = fake.signed("customers/update", update)
+    assert receive(store, connector, headers, raw, SHOPIFY_URL, NOW).status == "accepted"
+    _erase(store, ZOE)
+    rows = store.conn.execute("SELECT status, error, length(body) FROM webhook_inbox").fetchall()
+    assert ("failed", BLANKED_BY_ERASURE, 0) in rows
+    assert apply_pending(store, {"shopify": connector}, ctx) == 0
+    with store.transaction() as conn:
+        inbox_store.purge(conn, "9999-01-01T00:00:00Z")
+    assert store.conn.execute("SELECT count(*) FROM webhook_inbox").fetchone()[0] == 0
