@@ -437,7 +437,12 @@ def fold(text: str) -> str:
     """Casefold and strip accents: ``"Tomás"`` becomes ``"tomas"``, dotless i becomes i."""
     if text.isascii():  # nothing to decompose or strip (most values): much cheaper
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_NO_DECOMPOSITION))
+    # Case-folded and translated after the decomposition: a compatibility character may
+    # decompose into one of them (the modifier ligatures U+A7F9 into "œ", U+1D2D into "Æ"),
+    # and folding must be idempotent (every code point is, checked by a test).
+    decomposed = (
+        unicodedata.normalize("NFKD", text.casefold()).casefold().translate(_NO_DECOMPOSITION)
+    )
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
