@@ -15,7 +15,7 @@ import re
 
 import msgspec
 
-from context_service.snapshot.quoting import quoted
+from context_service.snapshot.quoting import one_line, quoted
 from context_service.snapshot.redaction import redact_payment_numbers
 
 _BACKTICKS = re.compile(r"`+")
@@ -62,12 +62,12 @@ def unquote(message: str) -> Line:
 
 def as_text(line: Line) -> str:
     """A line for a plain-text prompt: customer text JSON-quoted and labelled."""
-    return "".join(s if isinstance(s, str) else _quote(s) for s in line)
+    return "".join(one_line(s) if isinstance(s, str) else _quote(s) for s in line)
 
 
 def as_markdown(line: Line) -> str:
     """A markdown line: customer text in a code span labelled customer-written."""
-    return "".join(_md_escape(s) if isinstance(s, str) else _md_code(s) for s in line)
+    return "".join(_md_escape(one_line(s)) if isinstance(s, str) else _md_code(s) for s in line)
 
 
 def plain(line: Line) -> str:

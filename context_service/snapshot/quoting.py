@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 
 # Characters JSON leaves bare that still end a line for many readers (Python's ``splitlines``,
 # JavaScript, editors, some tokenizers): escaped too, so quoted text can never start a line.
 _LINE_BREAKS = {ord(ch): f"\\u{ord(ch):04x}" for ch in "\x85\u2028\u2029"}
+
+
+# Every character that ends a line somewhere: str.splitlines() breaks on all of them.
+_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """Text on one line: each run of line breaks becomes a space. A vendor's or a spreadsheet's
+    value (a plan name, an order title, a carrier) printed in a line of its own words must not
+    start a line that reads as a heading or a signal."""
+    return _BREAKS.sub(" ", text)
 
 
 def quoted(text: str | None) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from context_service.models import Snapshot, Subscription
-from context_service.snapshot.quoting import quoted
+from context_service.snapshot.quoting import one_line, quoted
 from context_service.snapshot.summary import order_state
 
 
 def render_text(snapshot: Snapshot) -> str:
     """The whole snapshot as compact, sectioned plain text."""
-    return "\n".join(_lines(snapshot)) + "\n"
+    return "\n".join(map(one_line, _lines(snapshot))) + "\n"
 
 
 def _lines(s: Snapshot) -> Iterator[str]:
