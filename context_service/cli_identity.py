@@ -244,7 +244,9 @@ def _json(value: object) -> str:
 
 
 def _read(query: Callable[[sqlite3.Connection], Any]) -> Any:
-    store = Store(load_settings().db)
+    from context_service.cli_runs import existing_store
+
+    store = existing_store(load_settings())
     try:
         return query(store.conn)
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from context_service.cli_runs import existing_store
 from context_service.settings import load_settings
 from context_service.store import Store
 from context_service.store.records import StoredRecord, clear_rejected, rejected, rejected_payload
@@ -22,7 +23,7 @@ _EXCERPT = 120
 
 def cmd_rejected(args: argparse.Namespace) -> int:
     """List the rejected records (of one source with ``--source``), or forget them."""
-    store = Store(load_settings().db)
+    store = existing_store(load_settings())
     try:
         if args.clear:
             with store.transaction() as conn:

@@ -7,14 +7,16 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 
+from context_service.errors import ConfigurationError
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.sync import drain_snapshots
 from context_service.wiring import ingest_context
 
-__all__ = ["Terminated", "open_for_reading", "sigterm_stops_the_run"]
+__all__ = ["Terminated", "existing_store", "open_for_reading", "sigterm_stops_the_run"]
 
 
 class Terminated(SystemExit):
@@ -46,7 +48,7 @@ def open_for_reading(settings: Settings) -> Store:
     """The store, with every queued snapshot built first, as ``serve`` does at start-up: a
     command that prints or hands out snapshots never shows one queued for a rebuild (after an
     upgrade whose migration queued them, or a run that stopped before building its own)."""
-    store = Store(settings.db)
+    store = existing_store(settings)
     try:
         if store.conn.execute("SELECT 1 FROM snapshot_queue LIMIT 1").fetchone() is not None:
             drain_snapshots(store, ingest_context(settings))
@@ -54,3 +56,15 @@ def open_for_reading(settings: Settings) -> Store:
         store.close()
         raise
     return store
+
+
+def existing_store(settings: Settings) -> Store:
+    """The store, which must exist already: a command that only reads would otherwise create
+    an empty database wherever a mistyped ``CONTEXT_SERVICE_DB`` points, and answer that there
+    is no such customer."""
+    if settings.db != ":memory:" and not Path(settings.db).exists():
+        raise ConfigurationError(
+            f"no store at {settings.db}: CONTEXT_SERVICE_DB names no database yet (check the "
+            "path, or run `context-service sync`, `import` or `demo` first)"
+        )
+    return Store(settings.db)

@@ -146,8 +146,10 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print recorded reads, newest first; ``--purge`` applies the retention now."""
+    from context_service.cli_runs import existing_store
+
     settings = load_settings()
-    store = Store(settings.db)
+    store = existing_store(settings)
     try:
         if args.purge:
             from datetime import UTC, datetime

@@ -12,6 +12,7 @@ import pytest
 
 from context_service.cli import build_parser, main
 from context_service.settings import setting_names
+from context_service.store import Store
 from tests.conftest import copy_store
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -73,10 +74,38 @@ def test_lookup_in_an_empty_database_says_which_file_it_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "context.db"))
+    Store(tmp_path / "context.db").close()  # created, never loaded
     assert main(["lookup", "maya.patel@example.com"]) == 1
     err = capsys.readouterr().err
     assert f"{tmp_path / 'context.db'} holds no customers" in err
     assert "CONTEXT_SERVICE_DB" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lookup", "maya.patel@example.com"],
+        ["export"],
+        ["review", "list"],
+        ["profiles", "audit", "prof_00000000000000000000000000"],
+        ["audit"],
+        ["rejected"],
+    ],
+    ids=lambda argv: " ".join(argv[:2]),
+)
+def test_a_read_of_a_store_that_does_not_exist_says_so_and_creates_none(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A mistyped CONTEXT_SERVICE_DB made these commands create an empty database there and
+    answer that there is no such customer."""
+    missing = tmp_path / "contxt.db"
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(missing))
+    assert main(argv) == 2
+    assert f"no store at {missing}" in capsys.readouterr().err
+    assert not missing.exists()
 
 
 def test_lookup_in_a_loaded_database_gives_no_empty_hint(
@@ -187,6 +216,7 @@ def test_commands_other_than_serving_do_not_load_the_web_stack(
         f"code = main({args!r})\n"
         f"print(json.dumps([code, sorted(m for m in {WEB_STACK!r} if m in sys.modules)]))\n"
     )
+    Store(tmp_path / "cli.db").close()  # the commands that only read need a store to read
     env = {**os.environ, "CONTEXT_SERVICE_DB": str(tmp_path / "cli.db")}
     done = subprocess.run(
         [sys.executable, "-c", probe],
