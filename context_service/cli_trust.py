@@ -299,10 +299,10 @@ def cmd_data_requests(args: argparse.Namespace) -> int:
     """List the open requests for a person's data, write one's answer (``--export N``), or mark
     one answered (``--answered N``). An export builds the queued snapshots first
     (``cli_runs.open_for_reading``), so the snapshot it writes is the current one."""
-    from context_service.cli_runs import open_for_reading
+    from context_service.cli_runs import existing_store, open_for_reading
 
     settings = load_settings()
-    store = open_for_reading(settings) if args.export is not None else Store(settings.db)
+    store = open_for_reading(settings) if args.export is not None else existing_store(settings)
     try:
         if args.export is not None:
             return export_request(store, args.export, args.out, settings.audit_retention_days)

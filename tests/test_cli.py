@@ -90,6 +90,7 @@ def test_lookup_in_an_empty_database_says_which_file_it_read(
         ["profiles", "audit", "prof_00000000000000000000000000"],
         ["audit"],
         ["rejected"],
+        ["data-requests"],
     ],
     ids=lambda argv: " ".join(argv[:2]),
 )
