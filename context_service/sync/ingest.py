@@ -30,6 +30,12 @@ from context_service.store.records import (
     stored_states,
     upsert_record,
 )
+from context_service.sync.account_owners import (
+    index_account_owner,
+    is_reference,
+    owner_ref,
+    profiles_owned_by,
+)
 from context_service.trust.suppression import Guard
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
@@ -200,7 +206,7 @@ def ingest_batch(
             dirty |= engine.recluster(sorted(merges.rebind))
         report.resolve_seconds = time.perf_counter() - resolving
         dirty |= profiles_for_owners(conn, touched.owners)
-        dirty |= _profiles_owned_by(conn, touched.account_owners)
+        dirty |= profiles_owned_by(conn, touched.account_owners)
         bump_versions(conn, dirty, now)
         if defer_snapshots or background is not None:
             snapshots.enqueue(conn, dirty, now)
@@ -374,42 +380,11 @@ def _ingest_one(
     if _is_person(mapped, outcome.previous):
         facet = None if mapped.deleted else mapped.person
         touched.people.append(PersonChange(outcome.record_id, mapped.key, facet, is_new))
-        _index_account_owner(conn, outcome.record_id, mapped, outcome.previous)
+        index_account_owner(conn, outcome.record_id, mapped, outcome.previous)
     else:
         touched.owners.extend(_index_activity(conn, outcome.record_id, mapped, is_new=is_new))
-    if _is_reference(mapped, outcome.previous):  # a HubSpot owner: who names it must show it
-        touched.account_owners.append(_owner_ref(mapped.key.source, mapped.key.external_id))
-
-
-def _is_reference(mapped: Mapped, previous: Mapped | None) -> bool:
-    """Whether the record is neither a person's nor an activity (an owner, a company), also
-    as a deletion notice of one."""
-    if mapped.person is not None or mapped.activity is not None:
-        return False
-    return previous is None or (previous.person is None and previous.activity is None)
-
-
-def _owner_ref(source: str, owner_id: str) -> str:
-    return f"{source}/{owner_id}"
-
-
-def _account_owner(mapped: Mapped | None) -> str | None:
-    """The account owner a person record names (a HubSpot contact's ``owner_id``), as a ref."""
-    person = None if mapped is None or mapped.deleted else mapped.person
-    owner_id = person.attributes.get("owner_id") if person is not None else None
-    return _owner_ref(mapped.key.source, owner_id) if mapped and owner_id else None
-
-
-def _index_account_owner(
-    conn: Any, record_id: int, mapped: Mapped, previous: Mapped | None
-) -> None:
-    """Index the account owner a person names, so that a change of the owner's record (a
-    colleague renamed, or deactivated and so no longer anyone's owner) rebuilds the profiles
-    it owns; the snapshot reads the owner's name at build time."""
-    new, old = _account_owner(mapped), _account_owner(previous)
-    if new != old:
-        refs = [("account_owner", new)] if new else []
-        activities.replace_refs(conn, record_id, refs, had_refs=old is not None)
+    if is_reference(mapped, outcome.previous):  # a HubSpot owner: who names it must show it
+        touched.account_owners.append(owner_ref(mapped.key.source, mapped.key.external_id))
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:
@@ -586,14 +561,6 @@ def profiles_for_owners(conn: Any, owners: list[RecordKey]) -> set[str]:
         parents = activities.owners_of_keys(conn, indirect)
         found |= set(profiles.profiles_of_keys(conn, _flat(parents.values())).values())
     return found
-
-
-def _profiles_owned_by(conn: Any, refs: list[str]) -> set[str]:
-    """The profiles whose person records name one of these account owners (``_owner_ref``)."""
-    ids = [
-        rid for ref in set(refs) for rid in activities.records_with_ref(conn, "account_owner", ref)
-    ]
-    return set(profiles.profiles_of(conn, ids).values()) if ids else set()
 
 
 def _flat(groups: Iterable[list[RecordKey]]) -> list[RecordKey]:
