@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import msgspec
 
 from context_service.errors import ContextServiceError, ProfileNotFound
 from context_service.store import profiles
+from context_service.store.keys import chunks, marks
 from context_service.store.records import decode_mapped
 
 ReviewStatus = Literal["open", "accepted", "rejected"]
 Evidence = dict[str, dict[str, float | str]]
-_CHUNK = 400
 _READ_ATTEMPTS = 5  # reads of a profile's audit before giving up on it settling
 
 
@@ -243,11 +243,11 @@ def review_item(conn: sqlite3.Connection, item_id: int) -> ReviewView | None:
 def record_refs(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, RecordRef]:
     """Describe records by id: vendor key, display name and current profile."""
     found: dict[int, RecordRef] = {}
-    for chunk in _chunks(sorted(set(record_ids))):
+    for chunk in chunks(sorted(set(record_ids))):
         rows = conn.execute(
             "SELECT r.id, r.source, r.kind, r.external_id, r.mapped, m.profile_id FROM records r "
             "LEFT JOIN profile_members m ON m.record_id = r.id "
-            f"WHERE r.id IN ({_marks(chunk)})",
+            f"WHERE r.id IN ({marks(chunk)})",
             chunk,
         )
         for rid, source, kind, external_id, mapped, profile_id in rows:
@@ -286,9 +286,9 @@ def _display_name(blob: bytes | None) -> str | None:
 
 def _fetched_at(conn: sqlite3.Connection, record_ids: list[int]) -> dict[int, str]:
     found: dict[int, str] = {}
-    for chunk in _chunks(record_ids):
+    for chunk in chunks(record_ids):
         rows = conn.execute(
-            f"SELECT id, fetched_at FROM records WHERE id IN ({_marks(chunk)})", chunk
+            f"SELECT id, fetched_at FROM records WHERE id IN ({marks(chunk)})", chunk
         )
         found.update((int(rid), str(at)) for rid, at in rows)
     return found
@@ -354,19 +354,10 @@ def _evidence(text: str) -> Evidence:
 def _touching(conn: sqlite3.Connection, sql: str, record_ids: list[int]) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (with ``{marks}`` twice) for every chunk of ids, without repeats."""
     seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for chunk in _chunks(record_ids):
-        for row in conn.execute(sql.format(marks=_marks(chunk)), chunk * 2):
+    for chunk in chunks(record_ids):
+        for row in conn.execute(sql.format(marks=marks(chunk)), chunk * 2):
             seen[tuple(row)] = tuple(row)
     return list(seen.values())
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
-def _marks(chunk: list[int]) -> str:
-    return ",".join("?" * len(chunk))
 
 
 __all__ = [
