@@ -18,6 +18,8 @@ def one_line(text: str) -> str:
     """Text on one line: each run of line breaks becomes a space. A vendor's or a spreadsheet's
     value (a plan name, an order title, a carrier) printed in a line of its own words must not
     start a line that reads as a heading or a signal."""
+    if text.isprintable():  # no line break can be in it (the common case, checked in C)
+        return text
     return _BREAKS.sub(" ", text)
 
 
