@@ -145,9 +145,9 @@ _URL_FIELDS = (
 )
 # The levels both granian (``serve``) and ``logging`` know, compared in lower case.
 LOG_LEVELS = frozenset({"critical", "error", "warning", "warn", "info", "debug", "notset"})
-# What a CSP source expression may hold; the same set as ``widget.card``'s check, made here so
-# that a bad entry stops the start instead of failing every ``GET /widget``.
-_FRAME_SOURCE_CHARS = frozenset(
+# What a CSP source expression may hold: checked here, so that a bad entry stops the start
+# instead of failing every ``GET /widget``, and again by ``widget.card`` as it builds the header.
+FRAME_SOURCE_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'"
 )
 _QUOTES = ('"', "'")
@@ -369,7 +369,7 @@ def _list_problems(settings: Settings) -> Iterator[str]:
     for name in sorted(_LIST_FIELDS):
         if any(not entry or "," in entry for entry in getattr(settings, name)):
             yield f"{_var(name)}: an entry is empty or holds a comma"
-    bad = [s for s in settings.widget_frame_ancestors if not set(s) <= _FRAME_SOURCE_CHARS]
+    bad = [s for s in settings.widget_frame_ancestors if not set(s) <= FRAME_SOURCE_CHARS]
     if bad:
         yield (
             "CONTEXT_SERVICE_WIDGET_FRAME_ANCESTORS: not CSP sources (letters, digits and "

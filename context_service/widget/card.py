@@ -11,6 +11,7 @@ import msgspec
 from context_service.audience import View
 from context_service.errors import ConfigurationError, ContextServiceError
 from context_service.models import Snapshot
+from context_service.settings import FRAME_SOURCE_CHARS
 from context_service.tools import CustomerRef, find_stored
 from context_service.widget.confidence import match_confidence
 from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
@@ -22,7 +23,6 @@ from context_service.widget.signing import (
 )
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
-_SAFE_SOURCE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'")
 
 
 class WidgetPage(msgspec.Struct, frozen=True):
@@ -91,6 +91,6 @@ def security_headers(frame_ancestors: Sequence[str]) -> dict[str, str]:
 
 def _checked_source(source: str) -> str:
     """A CSP source expression, refused if it could break out of the header."""
-    if not source or not set(source) <= _SAFE_SOURCE:
+    if not source or not set(source) <= FRAME_SOURCE_CHARS:
         raise ConfigurationError(f"CONTEXT_SERVICE_WIDGET_FRAME_ANCESTORS: bad entry {source!r}")
     return source
