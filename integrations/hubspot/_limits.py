@@ -6,7 +6,10 @@ higher tiers) and the search endpoints to a few requests per second, answering 4
 ``sleep``, before a request that would overflow one. It also reads the rate-limit headers of every
 response (``observe``, the ``VendorHttp`` decide hook): when
 ``X-HubSpot-RateLimit-Remaining`` is 0 it pauses for ``X-HubSpot-RateLimit-Interval-Milliseconds``
-before the next request, retries included (``retry_sleep``).
+before the next request, retries included (``retry_sleep``). A 429 that names no
+``Retry-After`` pauses likewise until the limit it hit resets (its ``policyName``: a second for
+the search limit, the 10-second interval otherwise), so backoff alone (about 8 s over all
+retries at worst) cannot give up inside one 10-second window.
 
 Time is ``max(clock(), the end of the last wait)``, so a frozen test clock still moves forward
 by what was slept, and nothing in a test really sleeps.
@@ -18,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 
 import httpx
+import msgspec
 
 from integrations._http import Decision
 
@@ -26,6 +30,7 @@ __all__ = ["Budget", "Pacer"]
 REMAINING_HEADER = "X-HubSpot-RateLimit-Remaining"
 INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
 DEFAULT_INTERVAL_SECONDS = 10.0
+SECONDLY_POLICY = "SECONDLY"  # the ``policyName`` of a 429 from the per-second search limit
 
 
 class Budget:
@@ -86,10 +91,19 @@ class Pacer:
             budget.record(self.now())
 
     def observe(self, response: httpx.Response) -> Decision:
-        """Note a rate-limit pause the headers ask for; leave the retry decision to the rules."""
+        """Note a rate-limit pause the answer asks for; leave the retry decision to the rules.
+
+        ``X-HubSpot-RateLimit-Remaining: 0`` pauses for the interval; so does a 429 without
+        ``Retry-After`` (one with it is waited as it says by ``VendorHttp``).
+        """
         if response.headers.get(REMAINING_HEADER, "").strip() == "0":
-            self._paused_until = self.now() + _interval_seconds(response)
+            self._pause(_interval_seconds(response))
+        if response.status_code == 429 and not response.headers.get("retry-after"):
+            self._pause(_rate_limit_reset_seconds(response))
         return None
+
+    def _pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self.now() + seconds)
 
     def _wait(self, seconds: float) -> None:
         if seconds <= 0:
@@ -98,6 +112,18 @@ class Pacer:
         self._sleep(seconds)
         self.waited += seconds
         self._time = max(self._clock(), start + seconds)
+
+
+def _rate_limit_reset_seconds(response: httpx.Response) -> float:
+    """How long until the limit a 429 names resets: a second for the per-second (search)
+    limit, else the interval the headers name (10 s when they name none)."""
+    try:
+        policy = msgspec.json.decode(response.content).get("policyName")
+    except (msgspec.DecodeError, AttributeError):
+        policy = None
+    if policy == SECONDLY_POLICY and INTERVAL_HEADER not in response.headers:
+        return 1.0
+    return _interval_seconds(response)
 
 
 def _interval_seconds(response: httpx.Response) -> float:

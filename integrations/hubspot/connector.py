@@ -65,6 +65,7 @@ SEARCH_PER_SECOND = 4  # search limit per token (4/s; current docs say 5/s per a
 MAX_SEARCH_LIMIT = 200
 SETTLE_SECONDS = 30.0  # records modified this recently are left to the next run (index lag)
 ARCHIVED_EVERY_SECONDS = 3600.0  # archived lists are read at most this often (and on full syncs)
+LABELS_MAX_AGE_SECONDS = 300.0  # pipeline labels older than this are read again before use
 _SPECS = {spec.kind: spec for spec in OBJECTS}
 
 Json = dict[str, Any]
@@ -232,6 +233,8 @@ class HubSpotConnector:
         self._has_token = bool(access_token)
         self._client_secret = client_secret
         self._labels: Labels | None = None
+        self._labels_read_at = float("-inf")
+        self._labels_missed: set[tuple[str | None, str | None]] = set()
 
     def streams(self) -> list[Stream]:
         """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first), then
@@ -270,6 +273,8 @@ class HubSpotConnector:
         a token without access to an object type is answered 403, not 404
         (developers.hubspot.com/docs/api-reference/error-handling). So a 404 becomes a deletion
         notice (``_gone``) instead of leaving the stored record live. Owners answer ``None``.
+        An answer naming another id is the record ``external_id`` was merged into
+        (``_merged_away``).
         """
         if kind == "owner":
             path, params = f"/crm/v3/owners/{quote(external_id, safe='')}", None
@@ -286,9 +291,21 @@ class HubSpotConnector:
             return None if kind == "owner" else self._gone(_SPECS[kind], external_id)
         if not isinstance(payload, dict) or not isinstance(payload.get("id"), str | int):
             raise FatalError(f"hubspot {kind} {external_id}: the answer is not an object")
+        if kind in _SPECS and _other_record(payload, external_id):
+            return self._merged_away(kind, external_id, str(payload["id"]))
         if kind in _SPECS:
             payload = self._reshaped(_SPECS[kind], payload)
         return VendorObject(kind, payload)
+
+    def _merged_away(self, kind: str, external_id: str, survivor: str) -> VendorObject:
+        """The notice of a record merged into ``survivor``: HubSpot answers a merged-away id
+        with the record that absorbed it, which must not be stored under the old id's name
+        nor leave the old record live (a merge webhook may be missing or lost). Dated now:
+        the merge happened before this answer."""
+        payload = {"id": external_id, "archived": True}
+        return VendorObject(
+            kind, payload, observed_at=iso_utc(self.now()), deleted=True, merged_into=survivor
+        )
 
     # --- used by the streams ---
 
@@ -371,11 +388,24 @@ class HubSpotConnector:
         return f"/crm/v3/objects/{spec.object_type}/{quote(external_id, safe='')}", params
 
     def _reshaped(self, spec: ObjectSpec, payload: Json) -> Json:
-        """A single-object answer in the shape the streams emit (canonical associations, labels)."""
+        """A single-object answer in the shape the streams emit (canonical associations, labels).
+
+        HubSpot embeds one page of each association type (``paging.next.after`` when there is
+        more); such a list is read whole through the paged v4 batch read instead.
+        """
         given = payload.get("associations")
         given = given if isinstance(given, dict) else {}
-        links = {to: _canonical(_listed_ids(given.get(to))) for to in spec.associations}
+        links = {
+            to: _canonical(self._all_associated(spec, str(payload["id"]), to, given.get(to)))
+            for to in spec.associations
+        }
         return self._with_labels(spec, {**payload, "associations": links} if links else payload)
+
+    def _all_associated(self, spec: ObjectSpec, from_id: str, to: str, embedded: Any) -> list[str]:
+        """The ids of one association type: the embedded list, or all pages when it has more."""
+        if not isinstance(embedded, dict) or _next_after(embedded) is None:
+            return _listed_ids(embedded)
+        return self._associations(spec, to, [from_id]).get(from_id, [])
 
     def _associations(self, spec: ObjectSpec, to: str, ids: list[str]) -> dict[str, list[str]]:
         """``from id -> [to ids]`` by ``POST /crm/v4/associations/{from}/{to}/batch/read``."""
@@ -392,25 +422,66 @@ class HubSpotConnector:
     def _with_labels(self, spec: ObjectSpec, payload: Json) -> Json:
         if spec.kind != "deal":
             return payload
-        labels = self._pipelines()
         props = payload.get("properties")
         props = props if isinstance(props, dict) else {}
-        pipeline, stages = labels.get(str(props.get("pipeline")), (None, {}))
-        names = {"pipeline": pipeline, "dealstage": stages.get(str(props.get("dealstage")))}
+        pipeline_id = _property_text(props, "pipeline")
+        stage_id = _property_text(props, "dealstage")
+        labels = self._pipelines()
+        wanted = (pipeline_id, stage_id)
+        if not _labels_known(labels, *wanted) and wanted not in self._labels_missed:
+            self._labels_missed.add(wanted)  # read again once per unknown id, not per deal
+            labels = self._read_pipelines()  # a pipeline or stage created since the last read
+        pipeline, stages = labels.get(pipeline_id or "", (None, {}))
+        names = {"pipeline": pipeline, "dealstage": stages.get(stage_id or "")}
         return {**payload, LABELS_KEY: {k: v for k, v in names.items() if v is not None}}
 
     def _pipelines(self) -> Labels:
-        """Pipeline id -> (label, stage id -> label), from ``GET /crm/v3/pipelines/deals``."""
-        if self._labels is None:
-            body = self.get_json("/crm/v3/pipelines/deals")
-            self._labels = {
-                str(p["id"]): (
-                    _label(p),
-                    {str(s["id"]): _label(s) or str(s["id"]) for s in _stages(p)},
-                )
-                for p in _results(body, "pipelines")
-            }
+        """Pipeline id -> (label, stage id -> label), from ``GET /crm/v3/pipelines/deals``:
+        read on first use in a run, and again once older than ``LABELS_MAX_AGE_SECONDS`` (the
+        connector outlives runs: webhook re-reads would keep renamed labels for good). A deal in
+        a pipeline or stage they lack reads them again too, once per such id and age."""
+        if self._labels is None or self.now() - self._labels_read_at >= LABELS_MAX_AGE_SECONDS:
+            self._labels_missed.clear()
+            return self._read_pipelines()
         return self._labels
+
+    def _read_pipelines(self) -> Labels:
+        body = self.get_json("/crm/v3/pipelines/deals")
+        self._labels = {
+            str(p["id"]): (
+                _label(p),
+                {str(s["id"]): _label(s) or str(s["id"]) for s in _stages(p)},
+            )
+            for p in _results(body, "pipelines")
+        }
+        self._labels_read_at = self.now()
+        return self._labels
+
+
+def _property_text(props: Json, name: str) -> str | None:
+    value = props.get(name)
+    text = str(value).strip() if isinstance(value, str | int) else ""
+    return text or None
+
+
+def _labels_known(labels: Labels, pipeline_id: str | None, stage_id: str | None) -> bool:
+    """Whether ``labels`` name the deal's pipeline and stage (an id it lacks needs none)."""
+    if pipeline_id is not None and pipeline_id not in labels:
+        return False
+    if stage_id is None:
+        return True
+    if pipeline_id is not None:
+        return stage_id in labels[pipeline_id][1]
+    return any(stage_id in stages for _, stages in labels.values())
+
+
+def _other_record(payload: Json, external_id: str) -> bool:
+    """Whether HubSpot answered a request for ``external_id`` with another record's id."""
+    answered = str(payload["id"]).strip()
+    wanted = external_id.strip()
+    if answered.isdigit() and wanted.isdigit():
+        return int(answered) != int(wanted)
+    return answered != wanted
 
 
 def _label(obj: Json) -> str | None:
