@@ -19,8 +19,6 @@ from context_service.identity.features import INDEX_VERSION
 from context_service.identity.state import index_version
 from context_service.settings import Settings
 from context_service.store import Store
-from context_service.trust.runtime import jwt_config
-from context_service.trust.verify import HMAC_ALGORITHMS, PUBLIC_KEY_ALGORITHMS
 
 Level = Literal["ok", "warning", "problem"]
 Probe = Callable[[str], str | None]  # url -> None when reachable, else why not
@@ -157,22 +155,9 @@ def check_llm(settings: Settings) -> Iterator[Finding]:
 
 
 def check_verification(settings: Settings) -> Iterator[Finding]:
-    """End-user verification for chatbots: secrets long enough, JWT fully and safely set."""
-    if any(len(s) < MIN_SECRET for s in settings.chatbot_user_hash_secrets):
-        yield Finding("problem", f"a user_hash secret is under {MIN_SECRET} characters")
+    """End-user verification for chatbots: whether any is configured (bad values, such as short
+    secrets or a JWT key without issuer and audience, are ``setting_problems``)."""
     has_jwt_key = settings.chatbot_jwt_secret or settings.chatbot_jwt_public_key
-    if has_jwt_key and jwt_config(settings) is None:
-        yield Finding(
-            "problem",
-            "user_token needs CONTEXT_SERVICE_CHATBOT_JWT_ISSUER and "
-            "CONTEXT_SERVICE_CHATBOT_JWT_AUDIENCE: tokens are refused until both are set",
-        )
-    known = HMAC_ALGORITHMS | PUBLIC_KEY_ALGORITHMS
-    bad = sorted(set(settings.chatbot_jwt_algorithms) - known)
-    if bad:
-        yield Finding("problem", f"CONTEXT_SERVICE_CHATBOT_JWT_ALGORITHMS: not allowed {bad}")
-    if settings.chatbot_jwt_secret and len(settings.chatbot_jwt_secret) < 32:
-        yield Finding("problem", "CONTEXT_SERVICE_CHATBOT_JWT_SECRET is under 32 characters")
     if not settings.chatbot_user_hash_secrets and not has_jwt_key:
         yield Finding(
             "warning",

@@ -151,6 +151,14 @@ FRAME_SOURCE_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:/*'"
 )
 _QUOTES = ('"', "'")
+JWT_HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+JWT_PUBLIC_KEY_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+JWT_ALGORITHMS = JWT_HMAC_ALGORITHMS | JWT_PUBLIC_KEY_ALGORITHMS
+MIN_JWT_SECRET = 32  # an HMAC key for HS256 tokens: RFC 7518 section 3.2 asks for 256 bits
+MIN_USER_HASH_SECRET = 16
+
 SECRET_FIELDS = frozenset(
     {
         "api_keys",
@@ -268,6 +276,7 @@ def setting_problems(settings: Settings) -> list[str]:
         *_secret_problems(settings),
         *_list_problems(settings),
         *_path_problems(settings),
+        *_verification_problems(settings),
     ]
 
 
@@ -361,6 +370,32 @@ def _padded(value: str) -> bool:
     stripped = value.strip()
     quoted = len(stripped) >= 1 and (stripped[0] in _QUOTES or stripped[-1] in _QUOTES)
     return stripped != value or quoted
+
+
+def _verification_problems(settings: Settings) -> Iterator[str]:
+    """End-user verification that cannot work or can be forged: a short ``user_hash`` or JWT
+    secret can be guessed, and whoever guesses it reads any customer's verified context; a JWT
+    key without issuer and audience verifies no token; an algorithm name outside the known ones
+    (``none`` among them) is never accepted. Secrets are named, never shown."""
+    if any(len(s) < MIN_USER_HASH_SECRET for s in settings.chatbot_user_hash_secrets):
+        yield (
+            f"{_var('chatbot_user_hash_secrets')}: every secret must be at least "
+            f"{MIN_USER_HASH_SECRET} characters"
+        )
+    if settings.chatbot_jwt_secret and len(settings.chatbot_jwt_secret) < MIN_JWT_SECRET:
+        yield f"{_var('chatbot_jwt_secret')} must be at least {MIN_JWT_SECRET} characters"
+    has_key = settings.chatbot_jwt_secret or settings.chatbot_jwt_public_key
+    if has_key and not (settings.chatbot_jwt_issuer and settings.chatbot_jwt_audience):
+        yield (
+            f"a JWT key needs {_var('chatbot_jwt_issuer')} and {_var('chatbot_jwt_audience')}: "
+            "without both, no user_token is accepted"
+        )
+    unknown = sorted(set(settings.chatbot_jwt_algorithms) - JWT_ALGORITHMS)
+    if unknown:
+        yield (
+            f"{_var('chatbot_jwt_algorithms')}: unknown algorithm(s) "
+            f"{', '.join(repr(a) for a in unknown)} (known: {', '.join(sorted(JWT_ALGORITHMS))})"
+        )
 
 
 def _list_problems(settings: Settings) -> Iterator[str]:

@@ -30,10 +30,10 @@ from collections.abc import Callable
 import jwt
 import msgspec
 
-HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
-PUBLIC_KEY_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-)
+from context_service.settings import JWT_HMAC_ALGORITHMS, JWT_PUBLIC_KEY_ALGORITHMS
+
+HMAC_ALGORITHMS = JWT_HMAC_ALGORITHMS
+PUBLIC_KEY_ALGORITHMS = JWT_PUBLIC_KEY_ALGORITHMS
 LEEWAY_SECONDS = 30
 
 

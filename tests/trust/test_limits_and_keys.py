@@ -124,14 +124,12 @@ def test_doctor_names_problems_without_secrets(tmp_path: Path) -> None:
         api_keys=["short"],
         stripe_api_key="sk_test_supersecretvalue",
         llm_base_url="http://llm.invalid/v1",
-        chatbot_jwt_secret="jwt-secret-that-is-long-enough-0123456789",
     )
     findings = diagnose(settings, ["stripe"], probe=lambda url: "ConnectError")
     text = "\n".join(f.line() for f in findings)
     assert "CONTEXT_SERVICE_STRIPE_WEBHOOK_SECRET is not set" in text
     assert "stripe: https://api.stripe.com is not reachable (ConnectError)" in text
     assert "CONTEXT_SERVICE_LLM_MODEL" in text
-    assert "CHATBOT_JWT_ISSUER" in text
     assert "under 16" in text
     assert "database" in text
     assert "is writable" in text
