@@ -26,6 +26,8 @@ from context_service.llm.client import LlmClient
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
+from context_service.tools import ToolBox
+from context_service.tools.service import PostedNotes
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
@@ -76,8 +78,9 @@ def create_escalation(
     the account facts that bear on it, a next step and a priority.
 
     ``summary: "llm"`` adds the LLM's version (deterministic text and ``fallback`` when it
-    fails or none is configured); ``post_note: true`` posts the text as an internal note on the
-    customer's open Zendesk ticket when Zendesk is configured.
+    fails, fails the note checks, or none is configured); ``post_note: true`` posts the text as
+    an internal note on the customer's open Zendesk ticket when Zendesk is configured, once: the
+    same escalation sent again (a retry whose answer was lost) does not post it a second time.
 
     Only a trusted-backend key may escalate (403 otherwise, as the ``create_escalation``
     tool); the key's field policy for the ``escalation`` audience applies to every part of the
@@ -104,7 +107,16 @@ def create_escalation(
     block = llm_handoff(client, snap, view, data.transcript, data.reason, text)
     if data.summary == "deterministic":
         block = msgspec.structs.replace(block, fallback=None)
-    note = _post_note(state.note_poster, handoff, block.text, view) if data.post_note else None
+    # The notes this app posted, shared with the create_escalation tool: a retry through
+    # either path does not post the same escalation twice.
+    toolbox: ToolBox = state.toolbox
+    note = (
+        _post_note(
+            state.note_poster, toolbox.posted, handoff, view, body=block.text, escalation=text
+        )
+        if data.post_note
+        else None
+    )
     body = EscalationResponse(
         profile_id=snap.profile_id,
         version=snap.version,
@@ -137,15 +149,31 @@ def _who(snap: Snapshot, found: Found, view: View) -> Who:
     )
 
 
-def _post_note(poster: NotePoster | None, handoff: Handoff, text: str, view: View) -> NoteResult:
+def _post_note(
+    poster: NotePoster | None,
+    posted: PostedNotes,
+    handoff: Handoff,
+    view: View,
+    *,
+    body: str,
+    escalation: str,
+) -> NoteResult:
+    """Post ``body`` (the summary) on the open ticket unless this escalation's note is there
+    already. ``escalation``, the deterministic text, names the escalation: it is the same for
+    a retried request, while an LLM's wording is not."""
     if poster is None:
         return NoteResult(posted=False, error="no helpdesk configured for notes")
     if not view.shows("support.tickets"):
         return NoteResult(posted=False, error="support tickets are hidden from this API key")
-    if handoff.open_ticket is None:
+    ticket = handoff.open_ticket
+    if ticket is None:
         return NoteResult(posted=False, error="the customer has no open ticket")
+    if not posted.claim(ticket, escalation):
+        error = "the same internal note was already posted on this ticket; not posted again"
+        return NoteResult(posted=False, ticket=ticket, error=error)
     try:
-        poster.post_internal_note(handoff.open_ticket, text)
+        poster.post_internal_note(ticket, body)
     except NoteFailed as exc:
-        return NoteResult(posted=False, ticket=handoff.open_ticket, error=str(exc))
-    return NoteResult(posted=True, ticket=handoff.open_ticket)
+        posted.release(ticket, escalation)
+        return NoteResult(posted=False, ticket=ticket, error=str(exc))
+    return NoteResult(posted=True, ticket=ticket)

@@ -1,7 +1,11 @@
 """The LLM version of an escalation handoff, with the deterministic one as its fallback.
 
-Card and bank account numbers a customer typed into the chat (or the bot put into its reason)
-are removed before anything is sent to the LLM endpoint (``snapshot.redaction``).
+Card and bank account numbers and secrets (API keys, passwords, bearer tokens, one-time codes)
+a customer typed into the chat, or the bot put into its reason, are removed before anything is
+sent to the LLM endpoint (``handoff.secrets``); the customer context is cleaned of secrets too.
+The model's note is used only when it passes ``handoff.checks`` (no identifier this profile
+does not show, customer-written text kept as quoted data); otherwise the deterministic note is,
+with the reason in ``fallback``.
 """
 
 from __future__ import annotations
@@ -11,22 +15,24 @@ import logging
 
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
 from context_service.handoff import Turn
+from context_service.handoff.checks import customer_written, note_problem
+from context_service.handoff.secrets import redact_free_text, redact_secrets
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
 from context_service.models import Snapshot
-from context_service.snapshot.redaction import redact_payment_numbers
 
 log = logging.getLogger("context_service.llm")
 HANDOFF_PROMPT = "escalation_handoff"
 _CONTEXT_TOKENS = 1200
+_CUSTOMER_ROLES = frozenset({"customer", "user"})
 
 
 def transcript_block(transcript: list[Turn]) -> str:
     """The transcript as one JSON line per turn (customer text stays a JSON string), with
-    payment numbers removed from each turn's text."""
+    payment numbers and secrets removed from each turn's text."""
     return "\n".join(
         json.dumps(
-            {"role": t.role, "at": t.at, "text": redact_payment_numbers(t.text)},
+            {"role": t.role, "at": t.at, "text": redact_free_text(t.text)},
             ensure_ascii=False,
         )
         for t in transcript
@@ -46,16 +52,24 @@ def llm_handoff(
         return SummaryBlock(fallback_text, "deterministic", fallback="no LLM configured")
     prompt = latest(HANDOFF_PROMPT)
     context = build_context(snap, ContextRequest("escalation", "text", _CONTEXT_TOKENS), view).body
+    context = redact_secrets(context)
     system, user = prompt.render(
-        reason=fence("reason given by the bot", redact_payment_numbers(reason)),
+        reason=fence("reason given by the bot", redact_free_text(reason)),
         context=fence("customer context", context),
         transcript=fence("conversation transcript, customer-written", transcript_block(transcript)),
     )
     try:
-        text = client.complete(system, user, max_tokens=400)
+        text = redact_free_text(client.complete(system, user, max_tokens=400))
     except LlmFailed as exc:
         log.warning("LLM handoff for %s failed: %s", snap.profile_id, exc.reason)
         return SummaryBlock(
             fallback_text, "deterministic", fallback=exc.reason, prompt_version=prompt.version
+        )
+    said = [redact_free_text(t.text) for t in transcript if t.role in _CUSTOMER_ROLES]
+    problem = note_problem(text, snap, view, context, [*said, *customer_written(snap)])
+    if problem is not None:
+        log.warning("LLM handoff for %s not used: %s", snap.profile_id, problem)
+        return SummaryBlock(
+            fallback_text, "deterministic", fallback=problem, prompt_version=prompt.version
         )
     return SummaryBlock(text, "llm", prompt_version=prompt.version)
