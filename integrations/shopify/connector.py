@@ -10,7 +10,14 @@ encode the position in the sort order (last ``updated_at`` and id), not the filt
 run that filters on ``updated_at:>='since'`` and continues ``after`` that cursor sees exactly
 the rest of the interrupted run. At the end of the data ``after`` becomes ``null`` and the next
 run starts again from ``since`` inclusive; the store's newest-wins rule makes the boundary
-records seen again a no-op.
+records seen again a no-op. Positions have whole seconds and tie on the id, so a record updated
+in the very second a page ended, with a smaller id, sorts behind the position: once a page ends
+within ``LIVE_EDGE_SECONDS`` of now, the run commits ``since`` = that page's last ``updatedAt``
+and no ``after`` (resuming, or the next run, reads that second again).
+
+The ``X-Shopify-API-Version`` of every answer is compared with the version asked for: Shopify
+serves another one, without an error, when the requested one is unsupported; the run's note
+and a warning say so.
 
 Rate limits: HTTP 429 is retried by ``VendorHttp`` (``Retry-After``). A ``200`` answer with a
 ``THROTTLED`` error is retried here, after waiting as long as its ``extensions.cost`` says the
@@ -37,6 +44,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -51,6 +59,7 @@ from integrations.shopify import graphql, webhooks
 
 __all__ = [
     "DEFAULT_API_VERSION",
+    "LIVE_EDGE_SECONDS",
     "MAX_ORDERS_FIRST",
     "Answer",
     "ShopifyConnector",
@@ -66,6 +75,9 @@ DEFAULT_API_VERSION = "2026-07"
 # ``page_size`` says. Ten line items are plenty for a support snapshot.
 MAX_ORDERS_FIRST = 40
 MAX_THROTTLE_SLEEP = 60.0
+# A page that ends less than this before now is at the live edge: records may still be
+# updated within its last second (see ``_live_floor``); the margin covers clock skew.
+LIVE_EDGE_SECONDS = 300.0
 # Codes of errors that withhold one field and leave the rest of the answer usable.
 FIELD_ERROR_CODES = frozenset({"ACCESS_DENIED"})
 # Fields of a node without which it cannot be stored as that record: its key, its version, and
@@ -169,16 +181,44 @@ def withheld_summary(errors: list[dict[str, Any]]) -> str:
     return f"{', '.join(fields)} ({', '.join(codes)}: {message})"
 
 
+def version_drift(requested: str | None, served: str | None) -> str | None:
+    """The run's note when Shopify served another Admin API version than the one requested.
+
+    Shopify answers a request for a version it no longer supports (or not yet) with another
+    one, saying which in ``X-Shopify-API-Version``, without an error: fields may then change
+    shape or meaning. ``None`` when they agree or either is unknown.
+    """
+    served = (served or "").strip()
+    if not requested or not served or served == requested:
+        return None
+    return (
+        f"shopify: asked for Admin API version {requested} but Shopify served {served[:40]}; "
+        "fields may differ from what this connector reads (the requested version is unsupported)"
+    )
+
+
 class ShopifyGraphQL:
-    """POSTs GraphQL queries through ``VendorHttp``; errors fatal, throttling respected."""
+    """POSTs GraphQL queries through ``VendorHttp``; errors fatal, throttling respected.
+
+    ``version_note`` says, after each answer, whether Shopify served another API version than
+    ``api_version`` (``version_drift``); it is logged once as a warning.
+    """
 
     def __init__(
-        self, http: VendorHttp, path: str, sleep: Callable[[float], None], *, authorized: bool
+        self,
+        http: VendorHttp,
+        path: str,
+        sleep: Callable[[float], None],
+        *,
+        authorized: bool,
+        api_version: str | None = None,
     ) -> None:
         self.http = http
         self.path = path
         self.sleep = sleep
         self.authorized = authorized
+        self.api_version = api_version
+        self.version_note: str | None = None
 
     def execute(self, query: str, variables: Mapping[str, Any]) -> Answer:
         """The answer's ``data`` and field errors; ``FatalError`` on any other GraphQL error
@@ -201,10 +241,17 @@ class ShopifyGraphQL:
 
     def _post(self, payload: dict[str, Any]) -> Any:
         response = self.http.request("POST", self.path, json=payload)
+        self._check_version(response.headers.get("X-Shopify-API-Version"))
         try:
             return json_body(response)
         except ValueError as exc:
             raise FatalError("shopify GraphQL answer is not JSON", status=200) from exc
+
+    def _check_version(self, served: str | None) -> None:
+        note = version_drift(self.api_version, served)
+        if note is not None and note != self.version_note:
+            log.warning("%s", note)
+        self.version_note = note
 
     def _wait_throttled(self, body: Any, attempt: int) -> None:
         """Sleep until the bucket holds the query's cost (or a backoff when it does not say)."""
@@ -250,8 +297,47 @@ def _latest(since: str | None, nodes: list[dict[str, Any]]) -> str | None:
     return max(stamps, default=None)
 
 
+def _horizon(now: float) -> str:
+    """The ``updatedAt`` from which a page boundary is at the live edge (``LIVE_EDGE_SECONDS``
+    before ``now``), in the ``...Z`` form ``_latest`` compares."""
+    moment = datetime.fromtimestamp(now - LIVE_EDGE_SECONDS, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _live_floor(since: str | None, horizon: str) -> str | None:
+    """``since`` when it is at the live edge (at or after ``horizon``), else ``None``.
+
+    Shopify's ``endCursor`` is a position (last ``updatedAt``, last id) and ``updatedAt`` has
+    whole seconds: a record updated in the second a page ended, but with a smaller id, sorts
+    before the position and ``after`` skips it. Only a page read within that second can be
+    overtaken so, so from the first page that ends at the live edge on, the run commits this
+    floor as ``since`` (the next run, or a resumed one, reads that second again; the store's
+    newest-wins rule makes what is read twice a no-op).
+    """
+    return since if since is not None and since >= horizon else None
+
+
+def _resumed_after(state: _Cursor, horizon: str) -> str | None:
+    """The position to resume after, unless ``since`` is at the live edge: a cursor committed
+    there (by an older version, or just now) is resumed from ``since`` inclusive instead, so
+    that a record updated in that second with a smaller id is not skipped."""
+    return None if _live_floor(state.since, horizon) else state.after
+
+
+def _committed(since: str | None, floor: str | None, after: str | None) -> str:
+    """The cursor committed with a page: the position while the run is behind the live edge,
+    then the floor alone (resuming re-reads from it)."""
+    if floor is None:
+        return _dump_cursor(since, after)
+    return _dump_cursor(floor, None)
+
+
 def _next_after(connection: dict[str, Any], stream: str) -> str | None:
+    """The ``endCursor`` to ask for next, ``None`` on the last page; a ``pageInfo`` that is not
+    an object leaves the answer unreadable (``FatalError``)."""
     info = connection.get("pageInfo") or {}
+    if not isinstance(info, dict):
+        raise FatalError(f"shopify {stream}: answer's pageInfo is not an object: {info!r:.80}")
     if not info.get("hasNextPage"):
         return None
     after = info.get("endCursor")
@@ -303,22 +389,34 @@ def _note(stream: str, withheld: _Withheld) -> str | None:
 class ShopifyStream:
     """One connection (``customers`` or ``orders``) paged by ``updated_at`` ascending."""
 
-    def __init__(self, name: str, kind: str, gql: ShopifyGraphQL, page_size: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        gql: ShopifyGraphQL,
+        page_size: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.name = name
         self.kind = kind
         self.gql = gql
         self.page_size = page_size
+        self.clock = clock
         self.query = graphql.connection_query(kind)
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from ``cursor`` to the end; each page's cursor resumes right after it.
 
         Nodes that Shopify withheld a needed field of are left out, the cursor still moves past
-        them, and the page's note says what was withheld.
+        them, and the page's note says what was withheld. Once a page ends at the live edge
+        (``LIVE_EDGE_SECONDS``), the cursors committed from then on hold ``since`` at that
+        page's last ``updatedAt`` and carry no position (see ``_live_floor``).
         """
         state = _load_cursor(cursor, self.name)
+        horizon = _horizon(self.clock())
+        after = _resumed_after(state, horizon)
         search = graphql.updated_since_filter(state.since)
-        since, after = state.since, state.after
+        since, floor = state.since, None
         guard = LoopGuard(f"shopify {self.name}")
         guard.check(after)
         while True:
@@ -327,6 +425,7 @@ class ShopifyStream:
             withheld = _withheld(errors, self.name, self.kind)
             nodes = [node for node in listed if isinstance(node, dict)]
             since, after = _latest(since, nodes), _next_after(connection, self.name)
+            floor = floor or _live_floor(since, horizon)
             guard.check(after)
             kept = [
                 n for i, n in enumerate(listed) if isinstance(n, dict) and i not in withheld.skipped
@@ -335,7 +434,8 @@ class ShopifyStream:
             note = _note(self.name, withheld)
             if note:
                 log.warning("%s (%d of %d nodes skipped)", note, len(nodes) - len(kept), len(nodes))
-            yield Page(objects=objects, cursor=_dump_cursor(since, after), note=note)
+            note = "; ".join(filter(None, (self.gql.version_note, note))) or None
+            yield Page(objects=objects, cursor=_committed(since, floor, after), note=note)
             if after is None:
                 return
 
@@ -361,7 +461,8 @@ class ShopifyConnector:
     the ``https://<shop>.myshopify.com`` it implies. ``access_token`` is sent as
     ``X-Shopify-Access-Token`` and redacted from every log line and error. ``webhook_secret`` is
     the app's client secret (deliveries are refused while it is unset). ``sleep`` is used for
-    every wait (retries and cost-bucket refills).
+    every wait (retries and cost-bucket refills); ``clock`` (epoch seconds) tells which pages
+    end at the live edge (``LIVE_EDGE_SECONDS``).
     """
 
     source = "shopify"
@@ -379,8 +480,10 @@ class ShopifyConnector:
         page_size: int = 100,
         sleep: Callable[[float], None] = time.sleep,
         policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.shop = shop
+        self.clock = clock
         self.api_version = api_version
         self.page_size = page_size
         self._webhook_secret = webhook_secret
@@ -397,14 +500,16 @@ class ShopifyConnector:
             sleep=sleep,
         )
         path = f"/admin/api/{api_version}/graphql.json"
-        self.gql = ShopifyGraphQL(self.http, path, sleep, authorized=bool(access_token))
+        self.gql = ShopifyGraphQL(
+            self.http, path, sleep, authorized=bool(access_token), api_version=api_version
+        )
 
     def streams(self) -> list[Stream]:
         """``customers`` then ``orders`` (people before their activities)."""
         orders_first = min(self.page_size, MAX_ORDERS_FIRST)
         return [
-            ShopifyStream("customers", "customer", self.gql, self.page_size),
-            ShopifyStream("orders", "order", self.gql, orders_first),
+            ShopifyStream("customers", "customer", self.gql, self.page_size, self.clock),
+            ShopifyStream("orders", "order", self.gql, orders_first, self.clock),
         ]
 
     def verify_webhook(
@@ -419,8 +524,12 @@ class ShopifyConnector:
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """Route a verified delivery by topic (see ``integrations.shopify.webhooks``); a
-        deletion notice is acted on only once Shopify confirms the object is gone."""
+        deletion notice is acted on only once Shopify confirms the object is gone. A delivery
+        rendered in another API version than this connector's is logged as a warning."""
         delivery = webhooks.parse(headers, raw_body)
+        drift = version_drift(self.api_version, webhooks.header(headers, "API-Version"))
+        if drift is not None:
+            log.warning("%s (webhook %s)", drift, delivery.topic[:60])
         delivery.objects = [self._confirmed(obj) for obj in delivery.objects]
         return delivery
 

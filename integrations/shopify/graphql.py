@@ -47,7 +47,7 @@ ORDER_FIELDS = f"""
     currencyCode
     customer {{ id }}
     note
-    lineItems(first: 10) {{ nodes {{ title quantity sku }} }}
+    lineItems(first: 10) {{ nodes {{ title name quantity currentQuantity sku }} }}
     fulfillments {{ status displayStatus createdAt trackingInfo {{ company number url }} }}
     refunds {{ id createdAt note totalRefundedSet {{ {_MONEY} }} }}
 """
@@ -215,7 +215,15 @@ def customer_to_rest(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _line_item(node: dict[str, Any]) -> dict[str, Any]:
-    return {"title": node.get("title"), "quantity": node.get("quantity"), "sku": node.get("sku")}
+    """A ``LineItem`` node as REST's line item: ``quantity`` as ordered, ``current_quantity``
+    after removals (order edits, restocking refunds), ``name`` with the variant."""
+    return {
+        "title": node.get("title"),
+        "name": node.get("name"),
+        "quantity": node.get("quantity"),
+        "current_quantity": node.get("currentQuantity"),
+        "sku": node.get("sku"),
+    }
 
 
 def _shipment_status(node: dict[str, Any]) -> str | None:

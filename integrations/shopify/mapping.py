@@ -78,6 +78,7 @@ class _LineItem(msgspec.Struct):
     title: str | None = None
     name: str | None = None
     quantity: int | None = None
+    current_quantity: int | None = None
     sku: str | None = None
 
 
@@ -280,9 +281,16 @@ def map_customer_deletion(payload: Mapping[str, Any]) -> Mapped:
 
 
 def _line_item(item: _LineItem) -> LineItem:
+    """A line as it stands now: ``quantity`` is what is still ordered (``current_quantity``,
+    after removals by order edits and restocking refunds), and a line with none left says
+    ``(removed)`` in its title, so it does not read as ordered. The title is the line's
+    ``name`` (product and variant, ``IPod Nano - 8gb - green``), else its product title."""
+    ordered = 1 if item.quantity is None else item.quantity
+    current = ordered if item.current_quantity is None else item.current_quantity
+    title = clean(item.name) or clean(item.title) or ""
     return LineItem(
-        title=clean(item.title) or clean(item.name) or "",
-        quantity=1 if item.quantity is None else item.quantity,
+        title=f"{title} (removed)" if current <= 0 else title,
+        quantity=max(current, 0),
         sku=clean(item.sku),
     )
 
