@@ -56,6 +56,13 @@ class _Recurring(msgspec.Struct):
     usage_type: str | None = None  # "licensed" (a quantity is billed) or "metered" (usage)
 
 
+class _TransformQuantity(msgspec.Struct):
+    """Bill ``ceil`` or ``floor`` of quantity / ``divide_by`` units ("per 5 seats")."""
+
+    divide_by: int
+    round: str = "up"  # "up" or "down"
+
+
 class _Price(msgspec.Struct):
     nickname: str | None = None
     lookup_key: str | None = None
@@ -63,6 +70,7 @@ class _Price(msgspec.Struct):
     unit_amount: int | None = None
     currency: str | None = None
     recurring: _Recurring | None = None
+    transform_quantity: _TransformQuantity | None = None
 
 
 class _Item(msgspec.Struct):

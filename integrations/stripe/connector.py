@@ -7,6 +7,8 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   one full backfill each, newest first as Stripe lists them, ``limit=page_size`` and
   ``starting_after=<last id>``. Cursor while paging: ``{"starting_after": "<id>", "at": <unix>}``;
   once complete: ``{"done": true, "at": <unix>}`` where ``at`` is when that backfill started.
+  Charges are listed with ``expand[]=data.refunds``: since API 2022-11-15 a charge carries its
+  refunds only when they are expanded.
   A done backfill yields nothing on later runs: its changes arrive through ``events``.
 * ``events``: cursor ``{"created": <unix>, "ids": ["evt_..."]}``, the newest event applied and the
   ids already applied at that second (ties are broken by id). A first run starts at the earliest
@@ -25,6 +27,9 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   next slice aims at three quarters of a page at the rate just seen (half to twice as wide).
   Only a slice of one second is paged through, whatever its size. So a run holds about a page
   per group (or one busy second) however long the window, and the cursor moves page by page.
+  A charge whose refunds an event changed (a ``refund.*`` event, or a charge event whose
+  charge has refunds but, unexpanded, no list of them) is fetched fresh, refunds expanded, and
+  emitted after the page's events.
   When the starting point is older than Stripe's 30-day window the stream yields one page with no
   objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
   stream and backfill again.
@@ -52,8 +57,9 @@ from integrations._http import Decision, RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
 from integrations.stripe.mapping import SOURCE
 from integrations.stripe.webhooks import (
-    EVENT_TYPES,
+    LISTED_EVENT_TYPES,
     Event,
+    charges_to_refresh,
     decode_event,
     event_objects,
     parse_delivery,
@@ -86,12 +92,14 @@ BACKFILL_STREAMS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] 
     ("customers", "customer", "/v1/customers", ()),
     ("subscriptions", "subscription", "/v1/subscriptions", (("status", "all"),)),
     ("invoices", "invoice", "/v1/invoices", ()),
-    ("charges", "charge", "/v1/charges", ()),
+    ("charges", "charge", "/v1/charges", (("expand[]", "data.refunds"),)),
     ("disputes", "dispute", "/v1/disputes", ()),
 )
 _T = TypeVar("_T")
 _C = TypeVar("_C")
 _PATHS = {kind: path for _, kind, path, _ in BACKFILL_STREAMS}
+# What a retrieve expands: a charge's refunds are listed only when expanded (API 2022-11-15).
+_EXPAND: dict[str, list[tuple[str, str]]] = {"charge": [("expand[]", "refunds")]}
 
 
 def stripe_should_retry(response: httpx.Response) -> Decision:
@@ -237,10 +245,17 @@ class EventsStream:
             for chunk in _batched(events, self._connector.page_size):
                 start, emitted = _advance(start, chunk), True
                 objects = [obj for event in chunk for obj in event_objects(event)]
-                yield Page(objects, encode_cursor(start))
+                yield Page(objects + self._refreshed_charges(chunk), encode_cursor(start))
         quiet = _quiet_cursor(state, start, now, emitted=emitted)
         if quiet is not None:
             yield Page([], encode_cursor(quiet))
+
+    def _refreshed_charges(self, chunk: tuple[Event, ...]) -> list[VendorObject]:
+        """The current copy of each charge whose refunds these events changed (once each),
+        observed now, so it outranks the events' own copies (``charges_to_refresh``)."""
+        wanted = dict.fromkeys(charge for event in chunk for charge in charges_to_refresh(event))
+        fetched = (self._connector.fetch_one("charge", charge) for charge in wanted)
+        return [obj for obj in fetched if obj is not None]
 
     def _slices(self, state: _EventsCursor, horizon: int) -> Iterator[list[Event]]:
         """The new events of ``[state.created, horizon)``, oldest first, in batches.
@@ -250,7 +265,7 @@ class EventsStream:
         """
         groups = [
             _Group(types, state.created, horizon - state.created)
-            for types in _batched(EVENT_TYPES, MAX_TYPES_PER_REQUEST)
+            for types in _batched(LISTED_EVENT_TYPES, MAX_TYPES_PER_REQUEST)
         ]
         frontier = state.created
         while frontier < horizon:
@@ -402,12 +417,13 @@ class StripeConnector:
         return parse_delivery(raw_body)
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
-        """``GET /v1/<kind>s/<id>``; ``None`` when Stripe answers 404 (``resource_missing``)."""
+        """``GET /v1/<kind>s/<id>`` (a charge with its refunds expanded); ``None`` when Stripe
+        answers 404 (``resource_missing``)."""
         path = _PATHS.get(kind)
         if path is None:
             raise MappingError(f"unknown stripe kind {kind!r}", source=SOURCE)
         try:
-            payload = self._get(f"{path}/{quote(external_id, safe='')}")
+            payload = self._get(f"{path}/{quote(external_id, safe='')}", _EXPAND.get(kind))
         except FatalError as exc:
             if _stripe_error(exc, 404).get("code") == "resource_missing":
                 return None

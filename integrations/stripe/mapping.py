@@ -182,15 +182,30 @@ def _plan_name(price: _Price) -> str | None:
     return clean(price.nickname) or clean(name) or clean(price.lookup_key) or clean(product_id)
 
 
+def _billed_quantity(price: _Price, quantity: int) -> int | None:
+    """The units a quantity is billed as: with ``transform_quantity`` the quantity divided by
+    ``divide_by``, rounded up or down ("per 5 seats": 12 seats bill 3); ``None`` when the
+    transform cannot be read (a divisor below one, an unknown rounding)."""
+    transform = price.transform_quantity
+    if transform is None:
+        return quantity
+    if transform.divide_by < 1 or transform.round not in ("up", "down"):
+        return None
+    whole, rest = divmod(quantity, transform.divide_by)
+    return whole + 1 if rest and transform.round == "up" else whole
+
+
 def _item_amount(item: _Item) -> int | None:
-    """Unit amount times quantity; ``None`` when the price does not fix what the item costs
-    (tiered or decimal prices have no ``unit_amount``; a metered price is per unit of usage)."""
+    """Unit amount times the billed quantity; ``None`` when the price does not fix what the item
+    costs (tiered or decimal prices have no ``unit_amount``; a metered price is per unit of
+    usage)."""
     price = item.price
     if price is None or price.unit_amount is None:
         return None
     if price.recurring is not None and price.recurring.usage_type == "metered":
         return None
-    return price.unit_amount * (1 if item.quantity is None else item.quantity)
+    billed = _billed_quantity(price, 1 if item.quantity is None else item.quantity)
+    return None if billed is None else price.unit_amount * billed
 
 
 def _recurring_amount(items: list[_Item]) -> int | None:

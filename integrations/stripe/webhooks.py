@@ -26,9 +26,12 @@ from integrations._webhooks import hmac_hex, matches_any
 
 __all__ = [
     "EVENT_TYPES",
+    "LISTED_EVENT_TYPES",
+    "REFUND_EVENT_TYPES",
     "SIGNATURE_HEADER",
     "TOLERANCE_SECONDS",
     "Event",
+    "charges_to_refresh",
     "decode_event",
     "event_objects",
     "parse_delivery",
@@ -38,10 +41,10 @@ __all__ = [
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
-# The event types the events stream lists (webhook endpoints should subscribe to the same):
-# every type that creates, changes or deletes a customer, subscription, invoice, charge or
-# dispute (``invoice.deleted`` removes a draft invoice; a charge moves through ``pending``,
-# ``captured`` and ``expired`` without a ``charge.updated``).
+# The event types whose object is a record (the stream lists ``LISTED_EVENT_TYPES``): every
+# type that creates, changes or deletes a customer, subscription, invoice, charge or dispute
+# (``invoice.deleted`` removes a draft invoice; a charge moves through ``pending``, ``captured``
+# and ``expired`` without a ``charge.updated``).
 EVENT_TYPES: tuple[str, ...] = (
     "customer.created",
     "customer.updated",
@@ -75,6 +78,12 @@ EVENT_TYPES: tuple[str, ...] = (
     "charge.dispute.funds_withdrawn",
     "charge.dispute.funds_reinstated",
 )
+# Refund events carry a refund, which is no record of its own: its charge is refetched (see
+# ``charges_to_refresh``). A refund that fails later lowers the charge's ``amount_refunded``
+# with no charge event at all, and since 2024-10-28 ``refund.*`` is sent for every refund.
+REFUND_EVENT_TYPES: tuple[str, ...] = ("refund.created", "refund.updated", "refund.failed")
+# Every type the events stream lists, and the types a webhook endpoint should subscribe to.
+LISTED_EVENT_TYPES: tuple[str, ...] = EVENT_TYPES + REFUND_EVENT_TYPES
 # ``data.object.object`` -> mapper kind. Anything else (plans, refunds...) carries no object.
 _KINDS = {name: name for name in ("customer", "subscription", "invoice", "charge", "dispute")}
 # Events whose object no longer exists afterwards (a draft invoice can be deleted).
@@ -206,9 +215,30 @@ def event_objects(event: Event) -> list[VendorObject]:
     return [VendorObject(kind, obj, observed_at=observed, deleted=deleted)]
 
 
+def charges_to_refresh(event: Event) -> list[str]:
+    """The charges to fetch fresh (with their refunds expanded) because of ``event``.
+
+    Since API 2022-11-15 a charge carries its ``refunds`` list only when expanded, and an event
+    cannot be: a charge that has refunds but no list would replace the stored one, refunds
+    and all, with a copy that names none. A refund event names its charge (``charge``), whose
+    totals changed with it (a failed refund gives the money back to the merchant).
+    """
+    obj = event.data.object
+    kind = obj.get("object")
+    if kind == "refund":
+        charge = obj.get("charge")
+        charge_id = charge.get("id") if isinstance(charge, dict) else charge
+        return [charge_id] if isinstance(charge_id, str) and charge_id else []
+    refunded = obj.get("amount_refunded")
+    unlisted = "refunds" not in obj and isinstance(refunded, int) and refunded > 0
+    charge_id = obj.get("id")
+    return [charge_id] if kind == "charge" and unlisted and isinstance(charge_id, str) else []
+
+
 def parse_delivery(raw_body: bytes) -> Delivery:
     """A verified webhook body as a ``Delivery`` deduplicated by its event id; a preview event
-    carries no object and says why in ``problems``."""
+    carries no object and says why in ``problems``; a charge whose refunds changed is refetched
+    (``charges_to_refresh``)."""
     event = decode_event(raw_body)
     if event.account is not None:  # another Stripe account's object: none of ours
         return Delivery(
@@ -225,6 +255,7 @@ def parse_delivery(raw_body: bytes) -> Delivery:
         dedup_ids=[event.id],
         topic=event.type,
         objects=event_objects(event),
+        refetch=[("charge", charge) for charge in charges_to_refresh(event)],
         occurred_at=iso_utc(event.created),
         problems=[f"stripe {event.type} {event.id} skipped: {preview}"] if preview else [],
     )

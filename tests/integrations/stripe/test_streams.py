@@ -16,7 +16,7 @@ from integrations.stripe.connector import (
     EVENTS_SETTLE_SECONDS,
     WINDOW_NOTE,
 )
-from integrations.stripe.webhooks import EVENT_TYPES
+from integrations.stripe.webhooks import LISTED_EVENT_TYPES
 from tests.integrations.contract import ids, pages, run_all, stream
 from tests.integrations.stripe.fake import START, FakeStripe
 
@@ -142,7 +142,7 @@ def test_events_stream_lists_explicit_types_in_groups_of_twenty(fake: FakeStripe
     pages(fake.connector(), "events", cursor)
     listed = [r.url.params.get_list("types[]") for r in fake.requests]
     assert all(len(types) <= 20 for types in listed)
-    assert sorted(t for types in listed for t in types) == sorted(EVENT_TYPES)
+    assert sorted(t for types in listed for t in types) == sorted(LISTED_EVENT_TYPES)
     assert {r.url.params["created[gte]"] for r in fake.requests} == {str(START)}
     assert {r.url.params["created[lt]"] for r in fake.requests} == {str(START + 10)}
 
