@@ -39,7 +39,7 @@ from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
 from context_service.api.tools import call_tool, get_openai_tools, mcp_route
-from context_service.api.webhooks import drain_inbox, receive_webhook
+from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
 from context_service.llm import LlmClient, Summarizer, SummaryRefresher
@@ -234,6 +234,7 @@ def create_app(
             refresher.start()
 
     def close() -> None:
+        waker_of(the_store).stop()  # no retry pass may start on a store about to close
         if refresher is not None:
             refresher.stop()
         the_trust.audit.close()

@@ -2,23 +2,34 @@
 
 Authenticated by the vendor's signature over the raw body, not by an API key (vendors cannot
 send ours). A delivery that fails verification gets 401 and leaves no trace; an authentic one
-is stored in the durable inbox, acknowledged at once and applied right after the response; an
-authentic one that cannot be read is kept raw and answered 422. Behind a proxy, the URL HubSpot
+is stored in the durable inbox (off the event loop: it may wait for the write lock),
+acknowledged at once and applied right after the response; one that waits for its vendor is
+applied again when due (``RetryWaker``), with or without further deliveries; an authentic one
+that cannot be read is kept raw and answered 422. Behind a proxy, the URL HubSpot
 signs is rebuilt from ``CONTEXT_SERVICE_PUBLIC_URL``.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
 import time
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
 from typing import Any
 
+from anyio import to_thread
 from litestar import Request, Response, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 
 from context_service.errors import SourceNotConfigured
 from context_service.models import Connector
+from context_service.store import Store
+from context_service.store import inbox as inbox_store
 from context_service.sync import (
     InboxPruner,
     IngestContext,
@@ -28,6 +39,7 @@ from context_service.sync import (
 )
 
 MAX_WEBHOOK_BYTES = 1_048_576
+log = logging.getLogger("context_service.webhooks")
 
 
 @post(
@@ -48,7 +60,11 @@ async def receive_webhook(
         raise SourceNotConfigured(f"no webhook source {name!r} is configured on this server")
     body = await request.body()
     urls = _called_urls(request, state, source)
-    receipt = receive(state.store, connector, request.headers, body, urls, time.time())
+    # Off the event loop: storing waits for the write lock (a sync run, a delivery being
+    # applied), and every other request, context lookups included, would wait with it.
+    receipt = await to_thread.run_sync(
+        receive, state.store, connector, request.headers, body, urls, time.time()
+    )
     task = BackgroundTask(_apply, state, connectors)
     content = {"status": receipt.status, "topic": receipt.topic}
     return Response(content, background=task)
@@ -72,7 +88,8 @@ def _called_urls(request: Request[Any, Any, Any], state: Any, source: str) -> li
 
 def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
     """Apply pending deliveries; then let cached LLM summaries of changed profiles refresh,
-    and delete applied deliveries past their retention (at most once an hour)."""
+    delete applied deliveries past their retention (at most once an hour), and come back when
+    the earliest delivery still pending falls due."""
     if apply_pending(state.store, connectors, state.ingest_context):
         refresher = state.get("summary_refresher")
         if refresher is not None:
@@ -80,9 +97,109 @@ def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
     pruner: InboxPruner | None = state.get("inbox_pruner")
     if pruner is not None:
         pruner.maybe_purge(time.time())
+    waker_of(state.store).plan(state.store, partial(_apply, state, connectors), time.time())
 
 
 def drain_inbox(store: Any, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
-    """Apply what a previous process left behind: deliveries and queued snapshots (at startup)."""
+    """Apply what a previous process left behind: deliveries and queued snapshots (at startup);
+    what still waits for its vendor is applied when due."""
+    waker_of(store).start()
     apply_pending(store, connectors, ctx, limit=10_000)
     drain_snapshots(store, ctx)
+    _plan_retries(store, connectors, ctx)
+
+
+def _plan_retries(store: Store, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
+    waker_of(store).plan(store, partial(_retry_pass, store, connectors, ctx), time.time())
+
+
+def _retry_pass(store: Store, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
+    apply_pending(store, connectors, ctx)
+    _plan_retries(store, connectors, ctx)
+
+
+RETRY_WAKE_MIN_SECONDS = 1.0  # never sooner: a store that stays locked is not polled in a loop
+
+
+class RetryWaker:
+    """Runs an applier again when the earliest pending delivery of a store falls due.
+
+    A delivery whose vendor could not be reached waits for its next attempt
+    (``sync.webhooks.retry_delay``); without this it would wait for the next delivery to
+    arrive, which on a quiet night is hours. One timer per store, the earliest one kept.
+    Whoever closes the store calls ``stop`` first (``waker_of(store).stop()``); a pass that
+    finds the store closed only logs a warning.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._passing = threading.Lock()  # held while a planned pass runs
+        self._timer: threading.Timer | None = None
+        self._at = math.inf
+        self._stopped = False
+
+    def plan(self, store: Store, run: Callable[[], None], now: float) -> float | None:
+        """Arrange for ``run`` to be called when the earliest pending delivery is due (at
+        least ``RETRY_WAKE_MIN_SECONDS`` from ``now``); return when, or ``None`` if none is
+        pending."""
+        due = inbox_store.next_attempt(store.conn)
+        if due is None:
+            return None
+        at = max(_posix(due), now + RETRY_WAKE_MIN_SECONDS)
+        with self._lock:
+            if self._stopped:
+                return None
+            if self._timer is not None and self._at <= at:
+                return self._at
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(at - now, self._fire, args=(run,))
+            self._timer.daemon = True
+            self._at = at
+            self._timer.start()
+        return at
+
+    def start(self) -> None:
+        """Plan passes again (an app starts serving the store)."""
+        with self._lock:
+            self._stopped = False
+
+    def stop(self) -> None:
+        """Plan no more passes and drop the planned one; a pass already running finishes
+        first (the store is about to close)."""
+        with self._lock:
+            self._stopped = True
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._at = None, math.inf
+        with self._passing:
+            pass
+
+    def _fire(self, run: Callable[[], None]) -> None:
+        with self._passing:
+            with self._lock:
+                if self._stopped:
+                    return
+                self._timer, self._at = None, math.inf
+            try:
+                run()
+            except Exception:  # the next delivery, or the next start, tries again
+                log.warning("applying waiting webhook deliveries failed", exc_info=True)
+
+
+_WAKERS: weakref.WeakKeyDictionary[Store, RetryWaker] = weakref.WeakKeyDictionary()
+_WAKERS_LOCK = threading.Lock()
+
+
+def waker_of(store: Store) -> RetryWaker:
+    """The ``RetryWaker`` of ``store`` (one per store, whichever app serves it)."""
+    with _WAKERS_LOCK:
+        waker = _WAKERS.get(store)
+        if waker is None:
+            waker = _WAKERS[store] = RetryWaker()
+        return waker
+
+
+def _posix(iso: str) -> float:
+    """An inbox time (ISO-8601 UTC, ``Z``) as POSIX seconds."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

@@ -79,6 +79,16 @@ def pending(conn: sqlite3.Connection, limit: int = 100, now: str | None = None) 
     ]
 
 
+def next_attempt(conn: sqlite3.Connection) -> str | None:
+    """When the earliest pending delivery may be tried (ISO-8601; its arrival time when it
+    waits for nothing, such as one a locked store sent back), ``None`` when none is pending."""
+    row = conn.execute(
+        "SELECT min(coalesce(next_attempt_at, received_at)) FROM webhook_inbox "
+        "WHERE status = 'pending'"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def is_pending(conn: sqlite3.Connection, inbox_id: int) -> bool:
     """Whether the delivery still waits to be applied (not applied, failed or purged since)."""
     row = conn.execute("SELECT status FROM webhook_inbox WHERE id = ?", (inbox_id,)).fetchone()

@@ -78,8 +78,9 @@ def receive(
     (the public URL behind a proxy, and the one the request arrived at): any may verify.
     """
     source = connector.source
+    headers = one_value_each(headers)
     _verify(connector, headers, body, [url] if isinstance(url, str) else list(url), now)
-    kept = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
+    kept = {name: v for name, v in headers.items() if name not in _DROPPED_HEADERS}
     try:
         delivery = connector.parse_webhook(headers, body)
     except MappingError as exc:
@@ -96,6 +97,19 @@ def receive(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
         )
     return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
+
+
+def one_value_each(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with lower-case names, each once, with the value it was first sent with.
+
+    An ASGI server hands on a header sent twice twice. Verifying, parsing and storing all read
+    this one view, so a delivery is applied with the values that were verified: not with a
+    second ``X-Shopify-Triggered-At`` that no freshness check saw.
+    """
+    seen: dict[str, str] = {}
+    for name, value in headers.items():
+        seen.setdefault(name.lower(), value)
+    return seen
 
 
 def _verify(
