@@ -6,8 +6,14 @@ back to the deterministic text and say why. The API key is never logged and neve
 error message.
 
 An answer is usable only when it is whole: one cut off at ``max_tokens`` (``finish_reason``
-``length``) or far longer than ``max_tokens`` allows (a server that ignores the limit) is a
-failure, so it is neither served nor cached.
+``length``) or by a content filter, or far longer than ``max_tokens`` allows (a server that
+ignores the limit) is a failure, so it is neither served nor cached. So is one holding control
+characters (terminal escapes, NULs), and one that names a detail its prompt did not give (an
+email, id or long number of someone else, or a secret: ``prompts.ungrounded``). A reasoning
+model's leading ``<think>...</think>`` (Ollama, vLLM) is dropped; unfinished thinking is a
+failure. No failure's reason repeats the answer.
+
+A query on the base URL (Azure OpenAI's ``?api-version=...``) is sent with every call.
 
 ``timeout_s`` is a deadline for the whole call, not for each read: the call runs on a worker
 thread and the caller stops waiting once the deadline passes. The worker reads the body
@@ -17,6 +23,7 @@ its answer holds the connection at most one read timeout longer.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +32,7 @@ import httpx2
 import openai
 
 from context_service.errors import ContextServiceError
+from context_service.llm.prompts import ungrounded
 
 DEFAULT_TIMEOUT_S = 10.0
 # About four characters make a token; twice that is the most a whole answer may hold.
@@ -32,6 +40,9 @@ CHARS_PER_TOKEN = 8
 # The most bytes a JSON escape spends on one character (a surrogate pair, ``\ud83d\ude00``).
 _JSON_BYTES_PER_CHAR = 12
 _BODY_OVERHEAD_BYTES = 64 * 1024
+_THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
+# C0 and C1 controls but tab and line breaks, and the bidirectional overrides that reorder text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class LlmFailed(ContextServiceError):
@@ -59,9 +70,11 @@ class LlmClient:
     ) -> None:
         self.model = model
         self.timeout_s = timeout_s
+        base, query = _split_query(base_url)
         self._client = openai.OpenAI(
-            base_url=base_url,
+            base_url=base,
             api_key=api_key,
+            default_query=query or None,
             timeout=timeout_s,
             max_retries=0,
             http_client=http_client,
@@ -89,6 +102,8 @@ class LlmClient:
             raise LlmFailed(f"timeout: no whole answer within {self.timeout_s:g} s")
         if isinstance(outcome[0], LlmFailed):
             raise outcome[0]
+        if ungrounded(outcome[0], user):
+            raise LlmFailed("the LLM answer names details that are not in the customer's data")
         return outcome[0]
 
     def close(self) -> None:
@@ -125,6 +140,15 @@ class LlmClient:
             raise LlmFailed(f"unusable LLM response ({type(exc).__name__})") from exc
 
 
+def _split_query(base_url: str) -> tuple[str, dict[str, str]]:
+    """The base URL without its query, and the query's parameters (Azure's ``api-version``),
+    which the SDK would otherwise put before the path it appends."""
+    url = httpx2.URL(base_url)
+    if not url.query:
+        return base_url, {}
+    return str(url.copy_with(query=None)), dict(url.params)
+
+
 class _Bounded(httpx2.SyncByteStream):
     """A response body that stops (``LlmFailed``) past a deadline or a size limit."""
 
@@ -158,12 +182,27 @@ def _text_of(response: object, max_tokens: int) -> str:
     choices = getattr(response, "choices", None)
     if not isinstance(choices, list) or not choices:
         raise LlmFailed("the LLM answered without choices")
-    if getattr(choices[0], "finish_reason", None) == "length":
+    finish_reason = getattr(choices[0], "finish_reason", None)
+    if finish_reason == "length":
         raise LlmFailed("the LLM answer was cut off at max_tokens")
+    if finish_reason == "content_filter":
+        raise LlmFailed("the LLM answer was stopped by a content filter")
     message = getattr(choices[0], "message", None)
     content = getattr(message, "content", None)
     if not isinstance(content, str) or not content.strip():
         raise LlmFailed("the LLM answered with empty text")
     if len(content) > _max_chars(max_tokens):
         raise LlmFailed("the LLM answer is far longer than max_tokens allows")
-    return content.strip()
+    return _plain(content)
+
+
+def _plain(content: str) -> str:
+    """The answer without a reasoning model's leading thinking; plain text or ``LlmFailed``."""
+    content = _THINKING.sub("", content, count=1).strip()
+    if content.startswith("<think>"):
+        raise LlmFailed("the LLM answered with unfinished reasoning")
+    if not content:
+        raise LlmFailed("the LLM answered with empty text")
+    if _CONTROL.search(content):
+        raise LlmFailed("the LLM answer holds control characters")
+    return content

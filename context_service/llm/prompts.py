@@ -1,5 +1,8 @@
 """Versioned prompt templates from ``prompts/``, and fences for untrusted text inside them.
 
+A fence is the only way data enters a prompt. Secrets a customer pasted into it (API keys,
+tokens, private keys) are replaced by ``[secret removed]``: the LLM endpoint is a third party.
+
 A template file ``prompts/<name>.v<N>.md`` has a ``## system`` and a ``## user`` section;
 ``{{placeholder}}`` marks where the caller's (already fenced) blocks go. Its version
 ``<name>.v<N>`` is part of every cache key, so a released template is never edited: a change is
@@ -34,11 +37,35 @@ class Prompt(msgspec.Struct, frozen=True):
         return self.system, _fill(self.user, blocks)
 
 
+SECRET_REMOVED = "[secret removed]"  # noqa: S105 (the placeholder, no password)
+# Credentials by their published shapes: a provider prefix and a long random tail.
+SECRET = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    r"|\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}"  # Stripe
+    r"|\b(?:whsec|shpat|shpss|shpca|shppa)_[A-Za-z0-9]{16,}"  # Stripe webhooks, Shopify
+    r"|\bsk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{20,}"  # OpenAI, Anthropic
+    r"|\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"  # GitHub
+    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids
+    r"|\bAIza[0-9A-Za-z_-]{35}"  # Google API keys
+    r"|\bpat-(?:na|eu)\d-[0-9a-f-]{36}"  # HubSpot private apps
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWTs
+    r"|(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{20,}"
+)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every credential-shaped token replaced by ``[secret removed]``."""
+    return SECRET.sub(SECRET_REMOVED, text)
+
+
 def fence(label: str, text: str) -> str:
     """Untrusted text as a labelled block whose boundary the text cannot forge.
 
-    The boundary carries a hash of the content, which the content cannot contain.
+    The boundary carries a hash of the content, which the content cannot contain. Secrets
+    are removed first (``redact_secrets``).
     """
+    text = redact_secrets(text)
     tag = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f'<untrusted-data id="{tag}" label="{label}">\n{text}\n</untrusted-data id="{tag}">'
 
@@ -74,3 +101,33 @@ def _fill(template: str, blocks: dict[str, str]) -> str:
         return blocks[name]
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+# What an answer may only name when its prompt did: emails, ids with digits (prof_..., cus_...,
+# ch_...) and numbers of nine digits or more (phones, card and account numbers).
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_ID = re.compile(r"\b[A-Za-z]{2,6}_(?=[A-Za-z]*\d)[A-Za-z0-9]{8,}\b")
+_LONG_NUMBER = re.compile(r"\d(?:[ ().-]{0,2}\d){8,}")
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
+
+
+def ungrounded(answer: str, source: str) -> bool:
+    """Whether ``answer`` names a detail that ``source`` (the prompt's data) does not hold: an
+    email, an id or a long number (another customer's, or one the view masked), or a secret.
+
+    Numbers are compared by their digits (``+1 415 555 0134`` is ``+14155550134``); dates and
+    times are not identifiers and are left out."""
+    if SECRET.search(answer):
+        return True
+    folded = source.lower()
+    if any(email.lower() not in folded for email in _EMAIL.findall(answer)):
+        return True
+    if any(found not in source for found in _ID.findall(answer)):
+        return True
+    digits = " ".join(_digits_of(source))
+    return any(number not in digits for number in _digits_of(answer))
+
+
+def _digits_of(text: str) -> list[str]:
+    """The digits of each long number in ``text``, dates and times left out."""
+    return [re.sub(r"\D", "", n) for n in _LONG_NUMBER.findall(_DATE_TIME.sub(" ", text))]

@@ -3,12 +3,14 @@
 ``Summarizer.summary(snapshot, audience, mode)`` never raises because of the LLM: a timeout, an
 HTTP error or an empty answer falls back to the deterministic summary, and the returned block
 says so (``fallback``). With no LLM configured, ``mode="llm"`` is answered deterministically
-with ``fallback="no LLM configured"``.
+with ``fallback="no LLM configured"``. A summary the cache cannot store (the store is locked
+or failing) is still served: the cache is only a cache.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Literal
 
 from context_service.audience import Audience, ContextRequest, SummaryBlock, View, build_context
@@ -64,5 +66,12 @@ class Summarizer:
             return SummaryBlock(
                 fallback_text, "deterministic", fallback=exc.reason, prompt_version=prompt.version
             )
-        cache.put(self.store, key, text)
+        self._remember(key, text)
         return SummaryBlock(text, "llm", prompt_version=prompt.version)
+
+    def _remember(self, key: cache.SummaryKey, text: str) -> None:
+        """Cache a summary when the store allows; a failure only costs a later LLM call."""
+        try:
+            cache.put(self.store, key, text)
+        except sqlite3.Error as exc:
+            log.warning("LLM summary of %s not cached: %s", key.profile_id, exc)

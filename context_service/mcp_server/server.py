@@ -8,6 +8,7 @@ decoded by msgspec with those Structs, so every transport applies the same rules
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from typing import Any
 
@@ -17,7 +18,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, CallToolResult, InputRequiredResult, ToolAnnotations
+from mcp_types import (
+    INVALID_PARAMS,
+    CallToolResult,
+    InputRequiredResult,
+    TextContent,
+    ToolAnnotations,
+)
 
 from context_service import __version__
 from context_service.errors import ContextServiceError
@@ -31,6 +38,7 @@ INSTRUCTIONS = (
 # The API key of the HTTP request being served (set by ``McpHttp``; ``None`` over stdio), so
 # tools apply that key's field-policy grant like ``/v1/context`` does.
 current_api_key: ContextVar[str | None] = ContextVar("current_api_key", default=None)
+log = logging.getLogger("context_service.mcp")
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 
@@ -49,16 +57,27 @@ def build_mcp_server(toolbox: ToolBox) -> MCPServer[Any]:
 
 class _Server(MCPServer[Any]):
     """``MCPServer``, except that a call to a tool it does not offer is a JSON-RPC error
-    (-32602), not a tool result (the MCP spec's rule for unknown tools), and that its stdio
-    transport answers a line it cannot read instead of dropping it."""
+    (-32602), not a tool result (the MCP spec's rule for unknown tools), that a failed call's
+    text (which names the customer asked about) goes to the caller but not into the log, and
+    that its stdio transport answers a line it cannot read instead of dropping it."""
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Run tool ``name``; raises ``MCPError`` (invalid params) when there is none."""
+        """Run tool ``name``; raises ``MCPError`` (invalid params) when there is none.
+
+        A failure the tool reports (``ToolError``) is its error result, logged by the kind of
+        failure only: the SDK would log its whole text, emails and candidates' names included.
+        """
         if tool_named(name) is None:
             raise MCPError(INVALID_PARAMS, f"Unknown tool: {name}")
-        return await super().call_tool(name, arguments, context)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise  # a crash: the SDK logs its traceback and answers without the details
+        except ToolError as exc:
+            log.info("Tool %r failed: %s", name, failure_kind(exc))
+            return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
     async def run_stdio_async(self) -> None:
         """Serve on stdio, answering a line that is no JSON-RPC 2.0 message (``stdio``)."""
@@ -114,6 +133,17 @@ class _StrictTool(Tool):
         except Exception as exc:  # a crash: its text stays on the server
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
         return self.fn_metadata.convert_result(result) if convert_result else result
+
+
+def failure_kind(exc: BaseException) -> str:
+    """What kind of failure ``exc`` is, without its details: the title of the service error
+    behind it, or that the arguments were refused."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ContextServiceError):
+            return cause.title
+        cause = cause.__cause__
+    return "invalid arguments"
 
 
 def tool_error_text(exc: ContextServiceError) -> str:
