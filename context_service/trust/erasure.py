@@ -251,9 +251,9 @@ BLANKED_BY_ERASURE = (
 
 def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     """Blank inbox bodies, delete rejected raw payloads and clear the rejected payloads kept
-    beside good records that mention the person; also clear sync-run notes that do, and the
-    contact details of their recorded access requests. Returns (inbox rows, rejected
-    payloads)."""
+    beside good records that mention the person; also clear sync-run notes that do, the sync
+    cursors that do, and the contact details of their recorded access requests. Returns (inbox
+    rows, rejected payloads)."""
     if not needles.texts and not needles.digits and not needles.numbers:
         return 0, 0
     inbox = [
@@ -294,6 +294,7 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     conn.executemany(
         "UPDATE sync_runs SET note = NULL, error = NULL WHERE id = ?", [(i,) for i in runs]
     )
+    _forget_cursors(conn, needles)
     asked = [
         int(row[0])
         for row in conn.execute("SELECT id, email, phone, external_id FROM access_requests")
@@ -303,6 +304,19 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
         "UPDATE access_requests SET email = NULL, phone = NULL WHERE id = ?", [(i,) for i in asked]
     )
     return len(inbox), len(rejected) + len(kept)
+
+
+def _forget_cursors(conn: sqlite3.Connection, needles: Needles) -> None:
+    """Delete the sync cursors that name the person: an unfinished backfill keeps the last
+    listed object's id (Stripe's ``starting_after``, Shopify's last customer) until it ends.
+    That stream's next run starts from the beginning; the suppression list keeps the person
+    out of it, and ingest is idempotent for everyone else."""
+    named = [
+        (str(row[0]), str(row[1]))
+        for row in conn.execute("SELECT source, stream, cursor FROM sync_cursors")
+        if needles.found_in(row[2] or "")
+    ]
+    conn.executemany("DELETE FROM sync_cursors WHERE source = ? AND stream = ?", named)
 
 
 _TRUNCATE_TRIES = 200
