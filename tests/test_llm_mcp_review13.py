@@ -75,12 +75,6 @@ def _summary(store: Store, handler: Handler, view: View = AGENT, audience: str =
 # The fence ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs tests/llm/test_summaries.py: test_the_prompt_fences_customer_text[HOSTILE[2]] "
-    "expects a fake '</untrusted-data>' verbatim inside the fence; fence() should defuse tag "
-    "look-alikes (replace their '<' with U+2039) and that test look for the defused form",
-)
 @pytest.mark.parametrize(
     "forged",
     [
@@ -95,7 +89,8 @@ def test_customer_text_cannot_open_or_close_a_fence(forged: str) -> None:
     fenced = fence("customer context", forged)
     inside = fenced.split("\n", 1)[1].rsplit("\n", 1)[0]
     assert not re.search(r"<\s*/?\s*untrusted-data", inside, re.IGNORECASE)
-    assert fenced.count("untrusted-data") == 2  # the real opening and closing tags only
+    tags = re.findall(r"<\s*/?\s*untrusted-data", fenced, re.IGNORECASE)
+    assert len(tags) == 2  # the real opening and closing tags only
     assert "refund" in inside or "obey" in inside or "new rules" in inside  # data kept, defused
 
 

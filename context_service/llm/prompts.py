@@ -59,13 +59,19 @@ def redact_secrets(text: str) -> str:
     return SECRET.sub(SECRET_REMOVED, text)
 
 
+# The ``<`` of anything inside the data that reads like a fence's own tag (``</untrusted-data>``,
+# ``< / UNTRUSTED-DATA id=...>``): a model reads tags, not hashes, so it becomes U+2039.
+_FENCE_LOOKALIKE = re.compile(r"<(?=\s*/?\s*untrusted-data)", re.IGNORECASE)
+
+
 def fence(label: str, text: str) -> str:
     """Untrusted text as a labelled block whose boundary the text cannot forge.
 
-    The boundary carries a hash of the content, which the content cannot contain. Secrets
-    are removed first (``redact_secrets``).
+    The boundary carries a hash of the content, which the content cannot contain, and nothing
+    inside may look like a fence tag (its ``<`` becomes U+2039). Secrets are removed first
+    (``redact_secrets``).
     """
-    text = redact_secrets(text)
+    text = _FENCE_LOOKALIKE.sub("\u2039", redact_secrets(text))
     tag = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f'<untrusted-data id="{tag}" label="{label}">\n{text}\n</untrusted-data id="{tag}">'
 

@@ -140,7 +140,9 @@ def test_the_prompt_fences_customer_text(store: Store, text: str) -> None:
     assert text not in system
     start = user.index("<untrusted-data id=")
     end = user.rindex("</untrusted-data id=")
-    assert json.dumps(text, ensure_ascii=False)[:20] in user[start:end]
+    # Kept as data; a look-alike of the fence's own tag loses its "<" (U+2039 instead).
+    expected = json.dumps(text, ensure_ascii=False)[:20].replace("</untrusted", "\u2039/untrusted")
+    assert expected in user[start:end]
     bare = re.sub(r'customer-written "(?:[^"\\]|\\.)*"', "", user).lower()
     for marker in MARKERS:  # outside the quoted values, no trace of the hostile text
         assert marker not in bare
