@@ -30,7 +30,10 @@ SOURCE = "shopify"
 # webhook/event id dedup. A compliance request is never refused for its age: a redaction that
 # arrives late must still be carried out.
 MAX_AGE_SECONDS = 48 * 3600.0
-MAX_AHEAD_SECONDS = 3600.0  # clocks differ by seconds, a misset one by an hour; not by a day
+# Ahead of our clock: the header dates what the delivery says (a deletion among them) and is
+# not signed, so a replayed body dated an hour ahead would outrank every update for that hour.
+# Synchronised clocks differ by seconds; 300 s is Stripe's own tolerance for its signed time.
+MAX_AHEAD_SECONDS = 300.0
 COMPLIANCE_TOPICS = frozenset({"customers/redact", "customers/data_request", "shop/redact"})
 
 _OBJECT_TOPICS: dict[str, str] = {

@@ -371,7 +371,7 @@ TIMESTAMPS: dict[str, tuple[float | str, dict[str, int]]] = {
     "a-day-in-the-future": (DAY, {"shopify": 401, "stripe": 200, "hubspot": 401, "zendesk": 401}),
     "an-hour-in-the-future": (
         3600.0,
-        {"shopify": 200, "stripe": 200, "hubspot": 401, "zendesk": 401},
+        {"shopify": 401, "stripe": 200, "hubspot": 401, "zendesk": 401},
     ),
     "ten-minutes-ago": (-600.0, {"shopify": 200, "stripe": 401, "hubspot": 401, "zendesk": 401}),
     "a-year-ago": (-365 * DAY, dict.fromkeys(VENDORS, 401)),

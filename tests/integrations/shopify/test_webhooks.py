@@ -527,3 +527,22 @@ def test_a_merge_into_a_customer_we_have_not_seen_yet_still_keeps_the_alias(
         lookup.by_profile_id(store.conn, old_profile).json, type=Snapshot
     )
     assert snapshot.profile_id == survivor
+
+
+@pytest.mark.parametrize("ahead", [301, 3000])
+def test_a_delivery_dated_minutes_ahead_is_refused(
+    fake: FakeShopify, connector: ShopifyConnector, ahead: float
+) -> None:
+    """``X-Shopify-Triggered-At`` is not signed and dates what the delivery says (a deletion
+    among them): a replayed body dated ahead would outrank every update until then. Shopify's
+    clock and ours differ by seconds; Stripe's own tolerance is 300 s, and so is ours."""
+    headers, raw = fake.signed("customers/delete", {"id": 1}, triggered_at=NOW + ahead)
+    with pytest.raises(WebhookRejected):
+        connector.verify_webhook(headers, raw, URL, NOW)
+
+
+def test_a_delivery_dated_seconds_ahead_is_accepted(
+    fake: FakeShopify, connector: ShopifyConnector
+) -> None:
+    headers, raw = fake.signed("customers/update", bob(), triggered_at=NOW + 30)
+    connector.verify_webhook(headers, raw, URL, NOW)
