@@ -7,7 +7,9 @@ import random
 from typing import Any
 
 import httpx
+import pytest
 
+from context_service.errors import FatalError
 from integrations.hubspot import HubSpotConnector, map_record
 from tests.integrations.hubspot.contract_case import DAY_AGO_MS, populate
 from tests.integrations.hubspot.fake import FakeHubSpot
@@ -254,3 +256,36 @@ def test_a_reread_of_a_merged_away_contact_is_its_merge_not_the_survivor_under_i
     assert fetched.deleted
     assert fetched.merged_into == survivor
     assert str(fetched.payload["id"]) == gone
+
+
+# --- a 429 for the daily limit -------------------------------------------------------------------
+
+
+class DailyLimitReached:
+    """Every request answered 429 for the portal's daily limit (no ``Retry-After``)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        body = {
+            "status": "error",
+            "message": "You have reached your daily limit.",
+            "errorType": "RATE_LIMIT",
+            "policyName": "DAILY",
+        }
+        return httpx.Response(429, json=body)
+
+
+def test_a_429_for_the_daily_limit_stops_at_once_and_says_so() -> None:
+    """Retrying inside the day only spends more of a limit that resets at midnight: the run
+    stops after the first answer, naming the daily limit, and resumes from its cursor later."""
+    fake = FakeHubSpot()
+    populate(fake)
+    daily = DailyLimitReached()
+    connector = fake.connector(httpx.Client(transport=httpx.MockTransport(daily.handler)))
+    with pytest.raises(FatalError, match="daily limit"):
+        contact_ids(connector)
+    assert daily.requests == 1
+    assert not fake.sleeps or sum(fake.sleeps) < 1.0

@@ -9,7 +9,8 @@ response (``observe``, the ``VendorHttp`` decide hook): when
 before the next request, retries included (``retry_sleep``). A 429 that names no
 ``Retry-After`` pauses likewise until the limit it hit resets (its ``policyName``: a second for
 the search limit, the 10-second interval otherwise), so backoff alone (about 8 s over all
-retries at worst) cannot give up inside one 10-second window.
+retries at worst) cannot give up inside one 10-second window. A 429 for the daily limit is not
+retried at all: the run stops with HubSpot's words and resumes from its cursor next time.
 
 Time is ``max(clock(), the end of the last wait)``, so a frozen test clock still moves forward
 by what was slept, and nothing in a test really sleeps.
@@ -31,6 +32,7 @@ REMAINING_HEADER = "X-HubSpot-RateLimit-Remaining"
 INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
 DEFAULT_INTERVAL_SECONDS = 10.0
 SECONDLY_POLICY = "SECONDLY"  # the ``policyName`` of a 429 from the per-second search limit
+DAILY_POLICY = "DAILY"  # the portal's daily limit: it resets at midnight in the portal's zone
 
 
 class Budget:
@@ -98,8 +100,13 @@ class Pacer:
         """
         if response.headers.get(REMAINING_HEADER, "").strip() == "0":
             self._pause(_interval_seconds(response))
-        if response.status_code == 429 and not response.headers.get("retry-after"):
-            self._pause(_rate_limit_reset_seconds(response))
+        if response.status_code != 429:
+            return None
+        policy = _policy_name(response)
+        if policy == DAILY_POLICY:
+            return False  # resets at midnight: retrying spends more of it; the run stops here
+        if not response.headers.get("retry-after"):
+            self._pause(_rate_limit_reset_seconds(response, policy))
         return None
 
     def _pause(self, seconds: float) -> None:
@@ -114,13 +121,18 @@ class Pacer:
         self._time = max(self._clock(), start + seconds)
 
 
-def _rate_limit_reset_seconds(response: httpx.Response) -> float:
-    """How long until the limit a 429 names resets: a second for the per-second (search)
-    limit, else the interval the headers name (10 s when they name none)."""
+def _policy_name(response: httpx.Response) -> str | None:
+    """The ``policyName`` of a 429's body (``SECONDLY``, ``TEN_SECONDLY_ROLLING``, ``DAILY``)."""
     try:
         policy = msgspec.json.decode(response.content).get("policyName")
     except (msgspec.DecodeError, AttributeError):
-        policy = None
+        return None
+    return policy if isinstance(policy, str) else None
+
+
+def _rate_limit_reset_seconds(response: httpx.Response, policy: str | None) -> float:
+    """How long until the limit a 429 names resets: a second for the per-second (search)
+    limit, else the interval the headers name (10 s when they name none)."""
     if policy == SECONDLY_POLICY and INTERVAL_HEADER not in response.headers:
         return 1.0
     return _interval_seconds(response)
