@@ -33,6 +33,17 @@ def contact_ids(connector: HubSpotConnector) -> list[str]:
 # --- 1. a 429 without Retry-After ----------------------------------------------------------------
 
 
+def rate_limited(policy: str, limit: str) -> httpx.Response:
+    """HubSpot's 429 for one of its limits, without ``Retry-After``."""
+    body = {
+        "status": "error",
+        "message": f"You have reached your {limit} limit.",
+        "errorType": "RATE_LIMIT",
+        "policyName": policy,
+    }
+    return httpx.Response(429, json=body)
+
+
 class TenSecondWindow:
     """HubSpot's burst limit: every request is answered 429 (no ``Retry-After``) until the
     rolling 10-second window that the first 429 fell in has passed."""
@@ -45,13 +56,7 @@ class TenSecondWindow:
     def handler(self, request: httpx.Request) -> httpx.Response:
         if self.fake.clock < self.blocked_until:
             self.refused += 1
-            body = {
-                "status": "error",
-                "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT",
-                "policyName": "TEN_SECONDLY_ROLLING",
-            }
-            return httpx.Response(429, json=body)
+            return rate_limited("TEN_SECONDLY_ROLLING", "ten_secondly_rolling")
         return self.fake.handler(request)
 
 
@@ -269,13 +274,7 @@ class DailyLimitReached:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
-        body = {
-            "status": "error",
-            "message": "You have reached your daily limit.",
-            "errorType": "RATE_LIMIT",
-            "policyName": "DAILY",
-        }
-        return httpx.Response(429, json=body)
+        return rate_limited("DAILY", "daily")
 
 
 def test_a_429_for_the_daily_limit_stops_at_once_and_says_so() -> None:
