@@ -8,8 +8,12 @@ sent (a ``user_token``, an email) is not echoed back in the problem.
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import Any
+import re
+import types
+from http import HTTPStatus
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 from litestar import Request, Response
@@ -67,7 +71,7 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
     """
     raw = exc.extra if isinstance(exc.extra, list) else []
     errors = [
-        {k: _short(v) if k == "message" else v for k, v in e.items()}
+        {k: _short(v) if k == "message" else v for k, v in _explained(request, e).items()}
         for e in raw[:_MAX_ERRORS]
         if isinstance(e, dict)
     ]
@@ -81,10 +85,95 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
     return problem(400, "Invalid request", detail, instance=_instance(request), errors=errors)
 
 
+_ENUM_MESSAGE = "Invalid enum value"
+# What msgspec says of a query, path or header value that is no number: every such value is
+# text, so "got `str`" is no help. The plain words instead.
+_NOT_A_NUMBER = re.compile(r"Expected `(int|float)( \| null)?`, got `str`")
+_NUMBER_WORDS = {"int": "expected a whole number", "float": "expected a number"}
+
+
+def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error in words a caller can act on: a choice with its choices, a number
+    in a query string that is none said plainly."""
+    message = error.get("message")
+    in_body = _source(error.get("source")) == "body"
+    found = _NOT_A_NUMBER.fullmatch(message) if isinstance(message, str) else None
+    if found and not in_body:
+        return {**error, "message": _NUMBER_WORDS[found[1]]}
+    return _with_choices(request, error)
+
+
+_KEY_PART = re.compile(r"[^.\[\]]+")
+
+
+def _with_choices(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error of a choice (``Invalid enum value 'TEXT'``) with the choices added,
+    looked up in the route handler's signature: the parameter named by the error's key, or
+    the field of the JSON body at that path (``transcript[0].role``)."""
+    message, key = error.get("message"), error.get("key")
+    if not (isinstance(message, str) and message.startswith(_ENUM_MESSAGE) and key):
+        return error
+    choices = _choices_of(request, str(key), _source(error.get("source")))
+    if not choices:
+        return error
+    return {**error, "message": f"{message}; expected one of: {', '.join(map(repr, choices))}"}
+
+
+def _choices_of(request: Request[Any, Any, Any], key: str, source: str) -> tuple[Any, ...]:
+    signature = getattr(request.scope.get("route_handler"), "parsed_fn_signature", None)
+    if signature is None:  # no handler (an error before routing): no choices to name
+        return ()
+    parameters = signature.parameters
+    names = _KEY_PART.findall(key)
+    if source == "body" and "data" in parameters:
+        return _literal_at(parameters["data"].annotation, [n for n in names if not n.isdigit()])
+    field = parameters.get(key)
+    return _literal_at(field.annotation, []) if field is not None else ()
+
+
+def _literal_at(annotation: Any, path: list[str]) -> tuple[Any, ...]:
+    """The values of the ``Literal`` at ``path`` (field names; list items are stepped into)
+    inside ``annotation``; empty when there is none."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _literal_at(annotation.__origin__, path)
+    if origin is Literal:
+        return get_args(annotation) if not path else ()
+    if origin in (Union, types.UnionType, list, tuple, set, frozenset):
+        for arg in get_args(annotation):
+            if found := _literal_at(arg, path):
+                return found
+        return ()
+    if path and isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        for field in msgspec.structs.fields(annotation):
+            if field.encode_name == path[0]:
+                return _literal_at(field.type, path[1:])
+    return ()
+
+
+def _framework_detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
+    """Litestar's bare ``Not Found`` and ``Method Not Allowed`` (a route or method that does
+    not exist) said what, not where to look; any other detail is kept."""
+    detail = str(exc.detail)
+    if detail != HTTPStatus(exc.status_code).phrase:
+        return detail
+    path = _instance(request)
+    if exc.status_code == 404:
+        return f"no route {path}; the routes are listed in /schema/openapi.json"
+    allowed = (exc.headers or {}).get("allow")
+    if exc.status_code == 405 and allowed:
+        method = request.scope.get("method", "this method")
+        return f"{method} is not allowed on {path}; it takes {allowed}"
+    return detail
+
+
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Framework errors (404 route, 405 method...) as problem details."""
     response = problem(
-        exc.status_code, _title(exc.status_code), str(exc.detail), instance=_instance(request)
+        exc.status_code,
+        _title(exc.status_code),
+        _framework_detail(request, exc),
+        instance=_instance(request),
     )
     if exc.headers:
         response.headers.update(exc.headers)
@@ -122,16 +211,48 @@ class ApiRequest(Request[Any, Any, Any]):
     Litestar turns malformed JSON into a 400 but lets two failures of its decoder through as
     500s: a body nested deeper than the decoder's recursion limit (``[[[[...``, a few KiB) and
     invalid UTF-8 inside a string. Both are 400 here.
+
+    An object that names a key twice is a 400 too: the decoder keeps the last value, so
+    ``{"email": a, "email": b}`` was answered for ``b`` while a proxy or log that read the
+    first saw ``a`` (what ``params.strict_query`` refuses in a query string).
     """
 
     async def json(self) -> Any:
-        """The decoded JSON body; 400 when it is nested too deeply or is not UTF-8."""
+        """The decoded JSON body; 400 when it is nested too deeply, is not UTF-8 or repeats a
+        key in an object."""
         try:
-            return await super().json()
+            value = await super().json()
+            if isinstance(value, dict | list):
+                refuse_repeated_keys(await self.body())
         except RecursionError:
             raise ClientException("the JSON body is nested too deeply") from None
         except UnicodeDecodeError:
             raise ClientException("the JSON body is not valid UTF-8") from None
+        return value
+
+
+def refuse_repeated_keys(body: bytes) -> None:
+    """Raise a 400 naming the first key an object of this (valid) JSON body repeats.
+
+    The fast decoder cannot tell; the standard library's parser hands each object's pairs
+    over in order, so it can. Only a body with an object in it is parsed a second time."""
+    if b"{" not in body:
+        return
+    try:
+        json.loads(body, object_pairs_hook=_unique_pairs)
+    except ValueError:  # what the fast decoder took and this one cannot (never a repeat)
+        return
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ClientException(
+                f"the JSON body gives the field {key[:64]!r} more than once; give each once"
+            )
+        seen.add(key)
+    return dict(pairs)
 
 
 async def send_problem(

@@ -20,7 +20,7 @@ def envelope_error(raw: bytes | str) -> dict[str, Any] | None:
     JSON-RPC 2.0 message (what its method and params mean is left to the SDK)."""
     try:
         message = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, RecursionError):
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):  # \xff in a string
         return error_response(None, PARSE_ERROR, "Parse error: the message is not valid JSON")
     problem = _problem(message)
     if problem is None:
