@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_records import add_commands as add_record_commands
 from context_service.cli_runs import Terminated, open_for_reading, sigterm_stops_the_run
+from context_service.cli_runs import add_commands as add_run_commands
 from context_service.cli_trust import access_request_line, record_export, record_reads
 from context_service.cli_trust import add_commands as add_trust_commands
 from context_service.errors import ContextServiceError
@@ -400,6 +401,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{source}: {last}; records {info['records']}, rejected "
             f"{info['records_rejected']}; webhooks {info['webhooks'] or 'none'}"
         )
+        if info["webhooks_failed"]:
+            print(
+                f"  {info['webhooks_failed']} failed webhook deliveries: "
+                f"`context-service webhooks retry --source {source} --all-failed` applies them"
+            )
         if run.get("note"):
             print(f"  {run['note']}")
         if run.get("error"):
@@ -541,9 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_widget_url)
     p = sub.add_parser("mcp", help="serve the tools over MCP on stdio (for desktop agents)")
     p.set_defaults(func=cmd_mcp)
-    add_identity_commands(sub)  # profiles audit|merge|split, review list|accept|reject
-    add_record_commands(sub)  # rejected [--clear]
-    add_trust_commands(sub)  # keys create|list|revoke, erase, audit, doctor
+    for add_commands in (
+        add_identity_commands,  # profiles audit|merge|split, review list|accept|reject
+        add_record_commands,  # rejected [--clear]
+        add_trust_commands,  # keys create|list|revoke, erase, audit, doctor
+        add_run_commands,  # webhooks retry
+    ):
+        add_commands(sub)
     return parser
 
 

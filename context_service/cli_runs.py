@@ -1,22 +1,34 @@
 """What the long-running and read-only commands share: SIGTERM stopping a sync or an import
-like Ctrl-C, and opening the store with its queued snapshots built first."""
+like Ctrl-C, and opening the store with its queued snapshots built first; and
+``webhooks retry``, which applies failed webhook deliveries again."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from context_service.errors import ConfigurationError
-from context_service.settings import Settings
+from context_service.models import Connector
+from context_service.settings import Settings, load_settings
 from context_service.store import Store
-from context_service.sync import drain_snapshots
-from context_service.wiring import ingest_context
+from context_service.store import inbox as inbox_store
+from context_service.sync import IngestContext, apply_pending, drain_snapshots
+from context_service.trust.erasure import BLANKED_BY_ERASURE
+from context_service.wiring import build_connectors, ingest_context
 
-__all__ = ["Terminated", "existing_store", "open_for_reading", "sigterm_stops_the_run"]
+__all__ = [
+    "Terminated",
+    "add_commands",
+    "existing_store",
+    "open_for_reading",
+    "sigterm_stops_the_run",
+]
 
 
 class Terminated(SystemExit):
@@ -68,3 +80,138 @@ def existing_store(settings: Settings) -> Store:
             "path, or run `context-service sync`, `import` or `demo` first)"
         )
     return Store(settings.db)
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``webhooks retry`` on the top-level subparsers."""
+    hooks = sub.add_parser("webhooks", help="webhook deliveries: apply failed ones again")
+    verbs = hooks.add_subparsers(dest="webhooks_command", required=True)
+    p = verbs.add_parser(
+        "retry",
+        help="apply failed deliveries again (after an upgrade that fixed why they failed)",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--id", type=int, action="append", dest="ids", metavar="N", help="delivery N; repeatable"
+    )
+    which.add_argument("--all-failed", action="store_true", help="every failed delivery")
+    p.add_argument("--source", default=None, help="only deliveries from this source")
+    p.set_defaults(func=cmd_webhooks_retry)
+
+
+def cmd_webhooks_retry(args: argparse.Namespace) -> int:
+    """Make the chosen failed deliveries pending again and apply them (with whatever else is
+    due), printing what happened to each; exit 1 unless every one was applied. One an erasure
+    blanked is never retried: nothing of it is left to apply."""
+    import httpx
+
+    settings = load_settings()
+    store = existing_store(settings)
+    try:
+        with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
+            connectors = build_connectors(settings, client)
+            return _retry(store, connectors, ingest_context(settings), args)
+    finally:
+        store.close()
+
+
+def _retry(
+    store: Store,
+    connectors: Mapping[str, Connector],
+    ctx: IngestContext,
+    args: argparse.Namespace,
+) -> int:
+    """Retry the chosen deliveries; return the command's exit status."""
+    asked = list(dict.fromkeys(args.ids or inbox_store.failed_ids(store.conn, args.source)))
+    found = inbox_store.outcomes(store.conn, asked)
+    if args.all_failed:
+        blanked = [i for i in asked if _blanked(found[i])]
+        asked = [i for i in asked if i not in blanked]
+        if not asked:
+            print(_nothing_failed(args.source, len(blanked)))
+            return 0
+    refused = {i: why for i in asked if (why := _why_not(found.get(i), args.source, connectors))}
+    for inbox_id, why in refused.items():
+        print(f"{_label(inbox_id, found.get(inbox_id))}: not retried: {why}")
+    before = {i: found[i].error for i in asked if i not in refused}
+    pending = _pending_counts(store, connectors) if before else 0
+    with store.transaction() as conn:
+        requeued = inbox_store.requeue(conn, list(before))
+    if requeued:
+        apply_pending(store, connectors, ctx, limit=pending + len(requeued))
+    after = inbox_store.outcomes(store.conn, requeued)
+    for inbox_id, error in before.items():
+        if inbox_id in requeued:
+            print(_result_line(inbox_id, after.get(inbox_id), error))
+        else:
+            print(f"{_label(inbox_id, found[inbox_id])}: not retried: settled meanwhile")
+    applied = [i for i in requeued if i in after and after[i].status == "applied"]
+    return 0 if len(applied) == len(asked) else 1
+
+
+def _pending_counts(store: Store, connectors: Mapping[str, Connector]) -> int:
+    """How many deliveries are pending already (a retry applies them too); raise
+    ``ConfigurationError`` if a source of theirs is not configured here, as applying them
+    would then mark them failed (a shell without the server's settings)."""
+    pending = {
+        source: n
+        for (source, status), n in inbox_store.counts(store.conn).items()
+        if status == "pending"
+    }
+    unconfigured = sorted(set(pending) - set(connectors))
+    if unconfigured:
+        raise ConfigurationError(
+            f"deliveries from {', '.join(unconfigured)} are pending and applied with a retry, "
+            "but not configured here (they would fail): run this with the server's settings"
+        )
+    return sum(pending.values())
+
+
+def _blanked(row: inbox_store.Outcome) -> bool:
+    """Whether an erasure blanked the delivery (nothing of it is left to apply)."""
+    return row.error == BLANKED_BY_ERASURE or not row.has_body
+
+
+def _why_not(
+    row: inbox_store.Outcome | None, source: str | None, connectors: Mapping[str, Connector]
+) -> str | None:
+    """Why a delivery cannot be retried, or ``None`` when it can."""
+    if row is None:
+        return "no such delivery"
+    if source and row.source != source:
+        return f"it came from {row.source}, not {source}"
+    if _blanked(row):
+        return "blanked by an erasure, nothing of it is left to apply"
+    if row.status != "failed":
+        return f"it is {row.status}, not failed"
+    if row.source not in connectors:
+        return f"{row.source} is not configured here (see 'Connecting sources' in the README)"
+    return None
+
+
+def _result_line(inbox_id: int, row: inbox_store.Outcome | None, was: str | None) -> str:
+    """What happened to one retried delivery, and why it had failed."""
+    label = _label(inbox_id, row)
+    had = f" (it had failed: {was})" if was else ""
+    if row is None:
+        return f"{label}: gone (deleted meanwhile)"
+    if row.status == "applied":
+        note = f"; note: {row.error}" if row.error else ""
+        return f"{label}: applied{had}{note}"
+    if row.status == "pending":
+        due = f" once due ({row.next_attempt_at})" if row.next_attempt_at else ""
+        return (
+            f"{label}: still pending, the vendor could not be asked: {row.error}; the server "
+            f"applies it on a pass{due} (after each delivery, and at start-up)"
+        )
+    return f"{label}: {row.status} again: {row.error}"
+
+
+def _label(inbox_id: int, row: inbox_store.Outcome | None) -> str:
+    return f"#{inbox_id}" if row is None else f"#{inbox_id} {row.source} {row.topic}"
+
+
+def _nothing_failed(source: str | None, blanked: int) -> str:
+    where = f" from {source}" if source else ""
+    left = f" ({blanked} blanked by an erasure: nothing left to apply)" if blanked else ""
+    return f"no failed webhook deliveries{where} to retry{left}"

@@ -14,5 +14,7 @@ from context_service.trust import ADMIN
 
 @get("/v1/sync", sync_to_thread=False, summary="Sync status per source", opt={"scope": ADMIN})
 def get_sync(store: NamedDependency[Store], request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Last run, cursors, record counts, rejections and webhook inbox counts per source."""
+    """Last run (one whose process is gone shows as ``interrupted``, with ``last_seen_at``),
+    cursors, record counts, rejections, webhook inbox counts and the failed deliveries that
+    ``context-service webhooks retry`` can apply again (``webhooks_failed``) per source."""
     return {"sources": sync_status(store, list(request.app.state.connectors))}

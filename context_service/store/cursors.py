@@ -1,10 +1,19 @@
-"""Per-stream sync cursors and the history of sync runs (for ``status`` and ``GET /v1/sync``)."""
+"""Per-stream sync cursors and the history of sync runs (for ``status`` and ``GET /v1/sync``).
+
+A run records the process that runs it (``pid``, ``host``) and a heartbeat refreshed as its
+pages commit, so that a run killed without a word (SIGKILL, out of memory), which stays
+``running`` here, can be told from a live one (``sync.status``).
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 
 import msgspec
+
+_SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 
 class RunRow(msgspec.Struct):
@@ -21,6 +30,9 @@ class RunRow(msgspec.Struct):
     pages: int
     note: str | None
     error: str | None
+    pid: int | None = None  # the process that runs it (``None``: recorded before 0023)
+    host: str | None = None
+    heartbeat_at: str | None = None  # its last sign of life: its start, then each page
 
 
 def get_cursor(conn: sqlite3.Connection, source: str, stream: str) -> str | None:
@@ -55,21 +67,30 @@ def reset_cursors(conn: sqlite3.Connection, source: str) -> None:
 
 
 def start_run(conn: sqlite3.Connection, source: str, mode: str, now: str) -> int:
-    """Record the start of a run and return its id."""
+    """Record the start of a run by this process and return its id."""
     cursor = conn.execute(
-        "INSERT INTO sync_runs (source, mode, started_at, status) VALUES (?, ?, ?, 'running')",
-        (source, mode, now),
+        "INSERT INTO sync_runs (source, mode, started_at, status, pid, host, heartbeat_at) "
+        "VALUES (?, ?, ?, 'running', ?, ?, ?)",
+        (source, mode, now, os.getpid(), socket.gethostname(), now),
     )
     return int(cursor.lastrowid or 0)
 
 
-def add_progress(conn: sqlite3.Connection, run_id: int, seen: int, rejected: int) -> None:
-    """Count one committed page of a run."""
+def add_progress(
+    conn: sqlite3.Connection, run_id: int, seen: int, rejected: int, now: str | None = None
+) -> None:
+    """Count one committed page of a run, a sign of life at ``now`` (default: the clock)."""
     conn.execute(
         "UPDATE sync_runs SET pages = pages + 1, records_seen = records_seen + ?, "
-        "records_rejected = records_rejected + ? WHERE id = ?",
-        (seen, rejected, run_id),
+        f"records_rejected = records_rejected + ?, heartbeat_at = coalesce(?, {_SQL_NOW}) "
+        "WHERE id = ?",
+        (seen, rejected, now, run_id),
     )
+
+
+def heartbeat(conn: sqlite3.Connection, run_id: int, now: str) -> None:
+    """Record a sign of life of a run between its pages (a stream starts, snapshots build)."""
+    conn.execute("UPDATE sync_runs SET heartbeat_at = ? WHERE id = ?", (now, run_id))
 
 
 def finish_run(
@@ -92,7 +113,7 @@ def last_runs(conn: sqlite3.Connection) -> dict[str, RunRow]:
     """The most recent run of every source."""
     rows = conn.execute(
         "SELECT id, source, mode, started_at, finished_at, status, records_seen, "
-        "records_rejected, pages, note, error FROM sync_runs "
+        "records_rejected, pages, note, error, pid, host, heartbeat_at FROM sync_runs "
         "WHERE id IN (SELECT max(id) FROM sync_runs GROUP BY source) ORDER BY source"
     )
     return {str(row[1]): RunRow(*row) for row in rows}

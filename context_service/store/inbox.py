@@ -126,6 +126,70 @@ def retry_later(conn: sqlite3.Connection, inbox_id: int, due: str, error: str) -
     return cursor.rowcount > 0
 
 
+class Outcome(msgspec.Struct):
+    """Where a delivery stands, without its body."""
+
+    id: int
+    source: str
+    topic: str
+    status: str
+    error: str | None
+    has_body: bool  # ``False``: blanked by an erasure (``forget_body``, ``scrub_text``)
+    next_attempt_at: str | None
+
+
+def outcomes(conn: sqlite3.Connection, inbox_ids: list[int]) -> dict[int, Outcome]:
+    """The deliveries with these ids that exist."""
+    found: dict[int, Outcome] = {}
+    for at in range(0, len(inbox_ids), 500):
+        chunk = inbox_ids[at : at + 500]
+        rows = conn.execute(
+            "SELECT id, source, topic, status, error, length(body) > 0, next_attempt_at "
+            f"FROM webhook_inbox WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for r in rows:
+            found[int(r[0])] = Outcome(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6])
+    return found
+
+
+def failed_ids(conn: sqlite3.Connection, source: str | None = None) -> list[int]:
+    """The failed deliveries (of ``source``, else of every source), oldest first."""
+    where, params = ("AND source = ? ", (source,)) if source else ("", ())
+    rows = conn.execute(
+        f"SELECT id FROM webhook_inbox WHERE status = 'failed' {where}ORDER BY id", params
+    )
+    return [int(row[0]) for row in rows]
+
+
+def requeue(conn: sqlite3.Connection, inbox_ids: list[int]) -> list[int]:
+    """Make failed deliveries that still have a body pending again, due now, with no failed
+    attempt counted; return the ids that were. Their dedup ids stay: the vendor's own retries
+    are still acknowledged as duplicates."""
+    done: list[int] = []
+    for inbox_id in inbox_ids:
+        cursor = conn.execute(
+            "UPDATE webhook_inbox SET status = 'pending', applied_at = NULL, error = NULL, "
+            "attempts = 0, next_attempt_at = NULL "
+            "WHERE id = ? AND status = 'failed' AND length(body) > 0",
+            (inbox_id,),
+        )
+        if cursor.rowcount:
+            done.append(inbox_id)
+    return done
+
+
+def retryable_failed_counts(conn: sqlite3.Connection, blanked_error: str) -> dict[str, int]:
+    """Failed deliveries per source that can be applied again: those with a body, and not
+    settled with ``blanked_error`` (an erasure's mark)."""
+    rows = conn.execute(
+        "SELECT source, count(*) FROM webhook_inbox WHERE status = 'failed' "
+        "AND length(body) > 0 AND error IS NOT ? GROUP BY source",
+        (blanked_error,),
+    )
+    return {str(src): int(n) for src, n in rows}
+
+
 def counts(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Deliveries per (source, status), counted in the ``webhook_inbox_status`` index."""
     rows = conn.execute(

@@ -430,6 +430,15 @@ SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 DELETE FROM llm_summaries;
 """
 
+# Who runs a sync or an import (process id and host) and when it last showed a sign of life
+# (``heartbeat_at``, refreshed as its pages commit): a run killed without a word (SIGKILL, the
+# out-of-memory killer) stays ``running`` in this table, and these tell it from a live one.
+_V23_RUN_LIVENESS = """
+ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+ALTER TABLE sync_runs ADD COLUMN host TEXT;
+ALTER TABLE sync_runs ADD COLUMN heartbeat_at TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -453,6 +462,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0020_inbox_retry", _V20_INBOX_RETRY),
     ("0021_departed_members", _V21_DEPARTED_MEMBERS),
     ("0022_redact_again", _V22_REDACT_AGAIN),
+    ("0023_run_liveness", _V23_RUN_LIVENESS),
 ]
 
 

@@ -10,7 +10,10 @@ bench.
 
 A run killed at any moment (crash, Ctrl-C, a vendor that keeps failing) leaves every committed
 page in the store with the cursor that follows it, so the next run resumes exactly there: no
-record lost, none applied twice (records are keyed, and a repeated page is a no-op).
+record lost, none applied twice (records are keyed, and a repeated page is a no-op). A run
+killed without a word (SIGKILL, out of memory) stays ``running`` in ``sync_runs``; its process
+id and host and a heartbeat refreshed with each page (and as streams start and snapshots
+build) let ``status`` show it as ``interrupted``.
 """
 
 from __future__ import annotations
@@ -81,11 +84,13 @@ def run_sync(
         try:
             drain_snapshots(store, ctx)  # whatever a crashed run left queued
             for stream in connector.streams():
+                _heartbeat(store, run_id)
                 _note_listing_start(store, source, stream)
                 _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
-                _retire_unlisted(store, connector, stream, ctx, outcome, deferred)
+                _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred)
         except ContextServiceError as exc:
             outcome.status, outcome.error = "failed", exc.detail
+        _heartbeat(store, run_id)
         deferred.drain()  # what the pages committed so far changed, in either case
     except BaseException as exc:  # a crash or Ctrl-C: record it, then let it propagate
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -93,6 +98,12 @@ def run_sync(
         raise
     _finish_quietly(store, run_id, outcome, deferred)
     return outcome
+
+
+def _heartbeat(store: Store, run_id: int) -> None:
+    """A sign of life of the run between its pages."""
+    with store.transaction() as conn:
+        cursor_store.heartbeat(conn, run_id, utc_now())
 
 
 def _finish_quietly(store: Store, run_id: int, outcome: SyncOutcome, deferred: _Deferred) -> None:
@@ -158,6 +169,7 @@ def _retire_unlisted(
     connector: Connector,
     stream: Stream,
     ctx: IngestContext,
+    run_id: int,
     outcome: SyncOutcome,
     deferred: _Deferred,
 ) -> None:
@@ -194,10 +206,11 @@ def _retire_unlisted(
             for external_id in unlisted[at : at + _RETIRE_CHUNK]
         ]
         items = [from_vendor(connector.source, obj) for obj in objects]
-        with store.transaction():
+        with store.transaction() as conn:
             report = ingest_batch(
                 store, items, ctx, defer_snapshots=True, background=deferred.background
             )
+            cursor_store.heartbeat(conn, run_id, utc_now())
         outcome.report.add(report)
         retired += sum(obj.deleted for obj in objects)
     with store.transaction() as conn:
@@ -306,8 +319,9 @@ def _commit_page(
         report = ingest_batch(
             store, items, ctx, defer_snapshots=True, background=deferred.background
         )
-        cursor_store.set_cursor(conn, source, stream, page.cursor, utc_now())
-        cursor_store.add_progress(conn, run_id, report.seen, report.rejected)
+        now = utc_now()
+        cursor_store.set_cursor(conn, source, stream, page.cursor, now)
+        cursor_store.add_progress(conn, run_id, report.seen, report.rejected, now)
     outcome.pages += 1
     deferred.page_committed()
     outcome.report.add(report)

@@ -2,10 +2,20 @@
 the open requests for a person's data that a vendor passed on (with the profile to export).
 
 Shared by ``GET /v1/sync`` and ``context-service status``.
+
+A run recorded as ``running`` whose process is gone (same host, no such process id) or that
+showed no sign of life (``heartbeat_at``, refreshed as its pages commit) for ``SILENT_AFTER`` is
+shown as ``interrupted``, with ``last_seen_at``: killed without a word (SIGKILL, out of memory),
+it could record nothing itself. The store is not changed: the next run resumes from the
+committed cursors as it always does.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -14,26 +24,98 @@ from context_service.models import RecordKey
 from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
+from context_service.trust.erasure import BLANKED_BY_ERASURE
+
+# A live run commits a page every few seconds; an hour without one (nor a stream starting, nor
+# snapshots building) means its process is gone, or hung, or its id was reused after a reboot.
+SILENT_AFTER = timedelta(hours=1)
 
 
-def sync_status(store: Store, sources: list[str]) -> dict[str, Any]:
-    """Status of every configured or ever-synced source."""
+def sync_status(store: Store, sources: list[str], now: datetime | None = None) -> dict[str, Any]:
+    """Status of every configured or ever-synced source (``now``: the time runs are judged
+    at, default the clock). ``webhooks_failed`` counts the failed deliveries that
+    ``context-service webhooks retry`` can apply again (not those an erasure blanked)."""
     conn = store.conn
     runs = cursor_store.last_runs(conn)
     inbox = inbox_store.counts(conn)
+    failed = inbox_store.retryable_failed_counts(conn, BLANKED_BY_ERASURE)
     requests = _open_access_requests(conn)
+    at = now or datetime.now(UTC)
     out: dict[str, Any] = {}
     for source in sorted(set(sources) | set(runs) | _sources_with_records(conn) | set(requests)):
         run = runs.get(source)
         out[source] = {
-            "last_run": msgspec.to_builtins(run) if run else None,
+            "last_run": run_view(run, at) if run else None,
             "cursors": cursor_store.cursors_of(conn, source),
             "records": _count(conn, source, "1"),
             "records_rejected": _count(conn, source, "error IS NOT NULL"),
             "webhooks": {status: n for (src, status), n in inbox.items() if src == source},
+            "webhooks_failed": failed.get(source, 0),
             "access_requests": requests.get(source, []),
         }
     return out
+
+
+def run_view(run: cursor_store.RunRow, now: datetime) -> dict[str, Any]:
+    """A recorded run as shown: a ``running`` one that is dead is ``interrupted``, with
+    ``last_seen_at`` and an ``error`` that says why it is thought dead."""
+    view: dict[str, Any] = msgspec.to_builtins(run)
+    why = _why_dead(run, now) if run.status == "running" else None
+    if why is not None:
+        last_seen = run.heartbeat_at or run.started_at
+        view["status"] = "interrupted"
+        view["last_seen_at"] = last_seen
+        view["error"] = (
+            f"interrupted: {why}; last seen {last_seen} (the next run resumes from the last "
+            "committed page)"
+        )
+    return view
+
+
+def _why_dead(run: cursor_store.RunRow, now: datetime) -> str | None:
+    """Why a run recorded as ``running`` cannot be running any more, or ``None``."""
+    who = f"process {run.pid} on {run.host}" if run.pid is not None else "its process"
+    if run.pid is not None and run.host == socket.gethostname() and not process_alive(run.pid):
+        return f"{who} is gone"
+    last_seen = _parse(run.heartbeat_at or run.started_at)
+    if last_seen is not None and now - last_seen > SILENT_AFTER:
+        minutes = int(SILENT_AFTER.total_seconds() // 60)
+        return f"no sign of life from {who} for over {minutes} minutes"
+    return None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (a zombie, killed but not reaped by
+    its parent yet, does not count)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` is a zombie (Linux ``/proc``; elsewhere, never)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+
+
+def _parse(value: str | None) -> datetime | None:
+    """An ISO-8601 time as aware UTC, ``None`` if unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def open_access_requests(conn: Any) -> list[dict[str, Any]]:
