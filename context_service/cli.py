@@ -458,6 +458,7 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
     from context_service.api.app import build_note_poster
     from context_service.audience import load_policy
     from context_service.cli_trust import AuditedToolBox
+    from context_service.identity.pairs import Thresholds
     from context_service.mcp_server import build_mcp_server
 
     settings = load_settings()
@@ -473,6 +474,9 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
             notes,
             who="mcp-stdio",
             retention_days=settings.audit_retention_days,
+            thresholds=Thresholds(
+                link=settings.identity_link_threshold, review=settings.identity_review_threshold
+            ),
         )
         build_mcp_server(toolbox).run("stdio")
     finally:

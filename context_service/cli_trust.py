@@ -26,6 +26,7 @@ from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.errors import ConfigurationError
 from context_service.handoff import NotePoster
+from context_service.identity.pairs import Thresholds
 from context_service.settings import load_settings, setting_problems
 from context_service.store import Store, access_requests
 from context_service.sync import utc_now
@@ -200,8 +201,9 @@ class AuditedToolBox(ToolBox):
         *,
         who: str,
         retention_days: int,
+        thresholds: Thresholds | None = None,
     ) -> None:
-        super().__init__(store.conn, region, policy, notes)
+        super().__init__(store.conn, region, policy, notes, thresholds=thresholds)
         self.store, self.who, self.retention_days = store, who, retention_days
 
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:

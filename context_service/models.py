@@ -469,3 +469,7 @@ class Connector(Protocol):
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
         """Fetch one object fresh from the API (``None`` if the vendor says it is gone)."""
         ...
+
+
+# The vendor sources this service connects to; any other source name is a spreadsheet's.
+BUILTIN_SOURCES = frozenset({"shopify", "stripe", "hubspot", "zendesk"})

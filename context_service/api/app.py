@@ -42,6 +42,7 @@ from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
+from context_service.identity.pairs import Thresholds
 from context_service.llm import LlmClient, Summarizer, SummaryRefresher
 from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
@@ -265,6 +266,9 @@ def create_app(
         state["field_policy"],
         state["note_poster"],
         likely=settings.identity_review_threshold,
+        thresholds=Thresholds(
+            link=settings.identity_link_threshold, review=settings.identity_review_threshold
+        ),
     )
     # With an LLM configured, summaries someone asked for are made again, off the request
     # path, when their profile changes (woken after each applied webhook, else every minute).

@@ -19,6 +19,7 @@ from context_service.api.auth import Forbidden
 from context_service.audience import FieldPolicy
 from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
+from context_service.identity.pairs import Thresholds
 from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored, tool_named
 from context_service.tools.schemas import GetCustomerContext
 from context_service.tools.service import decode_arguments
@@ -44,8 +45,13 @@ class GuardedToolBox(ToolBox):
         policy: FieldPolicy | None = None,
         notes: NotePoster | None = None,
         likely: float = 0.5,
+        thresholds: Thresholds | None = None,
     ) -> None:
-        super().__init__(conn, region, policy, notes)
+        """``likely`` is the review threshold; ``thresholds`` both identity thresholds, which
+        ``find_customer``'s confidence words follow (default: the link threshold's default
+        with ``likely`` for review)."""
+        default = Thresholds(link=max(Thresholds().link, likely), review=likely)
+        super().__init__(conn, region, policy, notes, thresholds=thresholds or default)
         self.trust = trust
         self.likely = likely  # the probability from which a match says an account exists
 
@@ -56,7 +62,7 @@ class GuardedToolBox(ToolBox):
             raise AuthenticationFailed("missing or invalid API key")
         spec = tool_named(name)
         if spec is None:  # before any rule: a name that is no tool never gets an answer
-            raise UnknownTool(f"no tool named {name!r}")
+            raise UnknownTool.named(name)
         needed = ESCALATIONS_WRITE if name == "create_escalation" else CONTEXT_LOOKUP
         if needed not in principal.scopes:
             raise Forbidden(f"this API key lacks the scope '{needed}' for tool {name}")

@@ -27,7 +27,6 @@ from context_service.identity.search import (
     search,
 )
 from context_service.identity.state import load_model
-from context_service.sheets.mapping import BUILTIN_SOURCES
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
@@ -103,31 +102,9 @@ def find(
     try:
         stored = lookup.by_source_id(conn, ids.source, ids.external_id)
     except ProfileNotFound:
-        _check_source(conn, ids.source)  # a misspelt source is no proof that nobody matches
+        lookup.check_source(conn, ids.source)  # a misspelt source: no proof nobody matches
         raise
     return Found(stored, f"{ids.source} id", "high", focus=ids.external_id)
-
-
-def _check_source(conn: sqlite3.Connection, source: str) -> None:
-    """400 for a ``source`` that names no source: neither a built-in vendor nor one any stored
-    record comes from (a spreadsheet source). Asked only once a lookup found nobody, so that
-    ``source=Shopify`` is not answered "no customer with Shopify id ..."."""
-    if _is_source(conn, source):
-        return
-    plain = source.strip().lower()
-    hint = f" (did you mean {plain!r}?)" if plain != source and _is_source(conn, plain) else ""
-    builtin = ", ".join(sorted(BUILTIN_SOURCES))
-    raise InvalidIdentifier(
-        f"unknown source {source[:64]!r}{hint}; a source is one of {builtin}"
-        " or the name of a spreadsheet source, in lower case"
-    )
-
-
-def _is_source(conn: sqlite3.Connection, source: str) -> bool:
-    if source in BUILTIN_SOURCES:
-        return True
-    row = conn.execute("SELECT 1 FROM records WHERE source = ? LIMIT 1", (source,)).fetchone()
-    return row is not None
 
 
 _FLOOR = 0.001  # candidates less likely than this are not worth naming

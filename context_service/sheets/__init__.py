@@ -5,6 +5,7 @@
 (``mapping``) and ingests them through the normal map -> store -> resolve -> snapshot path.
 """
 
+from context_service.models import BUILTIN_SOURCES
 from context_service.sheets.columns import (
     ColumnMapping,
     ColumnMappingError,
@@ -20,7 +21,6 @@ from context_service.sheets.importer import (
     sheet_context,
 )
 from context_service.sheets.mapping import (
-    BUILTIN_SOURCES,
     WithSheetSources,
     check_source_name,
     map_sheet_record,

@@ -22,6 +22,7 @@ import msgspec
 from context_service.errors import MappingError
 from context_service.identity.normalize import normalize_email
 from context_service.models import (
+    BUILTIN_SOURCES,
     Activity,
     Address,
     Mapped,
@@ -42,7 +43,6 @@ from context_service.sheets.fields import (
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
 
-BUILTIN_SOURCES = frozenset({"shopify", "stripe", "hubspot", "zendesk"})
 _SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _AMOUNT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?[0-9]+,[0-9]{1,2}$")  # 12,5 or 12,50; never 1,234

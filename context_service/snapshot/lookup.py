@@ -32,6 +32,7 @@ from context_service.identity.normalize import (
     normalize_email,
     normalize_phone,
 )
+from context_service.models import BUILTIN_SOURCES
 from context_service.store import activities, profiles
 from context_service.store.records import decode_mapped
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
@@ -89,15 +90,37 @@ def sole_holders(
     profile each names on its own, as ``by_email`` and ``by_phone`` find it; one held by
     several profiles, unknown or invalid names no one and is left out."""
     held: dict[str, StoredSnapshot] = {}
-    for field, value in (("email", email), ("phone", phone)):
-        if not value:
-            continue
+    for field, value in _contacts(email, phone):
         try:
-            found = by_email(conn, value) if field == "email" else by_phone(conn, value, region)
+            held[field] = _by_contact(conn, field, value, region)
         except (AmbiguousIdentifier, ProfileNotFound, InvalidIdentifier):
             continue
-        held[field] = found
     return held
+
+
+def shared_holders(
+    conn: sqlite3.Connection, email: str | None, phone: str | None, region: str
+) -> dict[str, set[str]]:
+    """For the email and the phone given, the profiles that hold each one several profiles
+    hold (a household's line, a shared mailbox), as ``by_email`` and ``by_phone`` find them
+    (their 409); one held by a single profile, unknown or invalid is left out."""
+    shared: dict[str, set[str]] = {}
+    for field, value in _contacts(email, phone):
+        try:
+            _by_contact(conn, field, value, region)
+        except AmbiguousIdentifier as exc:
+            shared[field] = {str(c["profile_id"]) for c in exc.extra.get("candidates", [])}
+        except (ProfileNotFound, InvalidIdentifier):
+            continue
+    return shared
+
+
+def _contacts(email: str | None, phone: str | None) -> list[tuple[str, str]]:
+    return [(field, value) for field, value in (("email", email), ("phone", phone)) if value]
+
+
+def _by_contact(conn: sqlite3.Connection, field: str, value: str, region: str) -> StoredSnapshot:
+    return by_email(conn, value) if field == "email" else by_phone(conn, value, region)
 
 
 def by_phone(conn: sqlite3.Connection, raw: str, region: str) -> StoredSnapshot:
@@ -132,7 +155,31 @@ def by_source_id(conn: sqlite3.Connection, source: str, external_id: str) -> Sto
     record a vendor merge folded into another (Shopify ``customers/merge``, HubSpot
     ``contact.merge``) is found through the one it was merged into."""
     rows = live_records(conn, source, external_id)
+    if not rows:
+        check_source(conn, source)  # a misspelt source is no proof that nobody matches
     return _holder_of(conn, rows, f"{source} id {external_id}")
+
+
+def check_source(conn: sqlite3.Connection, source: str) -> None:
+    """``InvalidIdentifier`` (400) for a ``source`` that names no source: neither a built-in
+    vendor nor one a stored record comes from (a spreadsheet source), so that ``Shopify`` is
+    not answered "no customer with Shopify id ..." (and a bot does not say "no account")."""
+    if _is_source(conn, source):
+        return
+    plain = source.strip().lower()
+    hint = f" (did you mean {plain!r}?)" if plain != source and _is_source(conn, plain) else ""
+    builtin = ", ".join(sorted(BUILTIN_SOURCES))
+    raise InvalidIdentifier(
+        f"unknown source {source[:64]!r}{hint}; a source is one of {builtin}"
+        " or the name of a spreadsheet source, in lower case"
+    )
+
+
+def _is_source(conn: sqlite3.Connection, source: str) -> bool:
+    if source in BUILTIN_SOURCES:
+        return True
+    row = conn.execute("SELECT 1 FROM records WHERE source = ? LIMIT 1", (source,)).fetchone()
+    return row is not None
 
 
 def live_records(conn: sqlite3.Connection, source: str, external_id: str) -> list[Any]:

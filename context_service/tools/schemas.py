@@ -100,6 +100,18 @@ class CreateEscalation(CustomerRef, kw_only=True, forbid_unknown_fields=True):
     ] = True
 
 
+# What each confidence word of a ``find_customer`` match promises (``service.confidence_of``).
+CONFIDENCE_MEANING = (
+    "exact: the email, phone or id given is this customer's alone and nothing else given "
+    "disagrees; high: the match probability reaches the link threshold (0.99 unless "
+    "configured), as sure as records the service joins on its own, and no email or phone given "
+    "is shared; medium: it reaches the review threshold (0.5 unless configured), or it relies "
+    "on a contact several customers share: confirm another detail before sharing account "
+    "facts; low: below that, or one of several customers the details name: not this customer "
+    "unless another detail says so."
+)
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     """One tool: its name, what it is for (the model reads this) and its argument Struct."""
@@ -146,9 +158,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         description=(
             "Find which customer profile(s) match what the customer told you, without their "
             "details: one identifier, or any mix of name, email, phone, order number, ticket id "
-            "and invoice number. Returns every candidate with its match probability, best "
-            "first; then call get_customer_context with the profile_id you are sure of, or ask "
-            "the customer for another detail."
+            "and invoice number. Returns every candidate with its match probability and a "
+            "confidence, best first; then call get_customer_context with the profile_id you are "
+            "sure of, or ask the customer for another detail. Confidence: " + CONFIDENCE_MEANING
         ),
         args=FindCustomer,
     ),

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -26,12 +26,15 @@ from context_service.errors import (
     ProfileNotFound,
 )
 from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
+from context_service.identity.normalize import name_tokens
+from context_service.identity.pairs import Thresholds
 from context_service.identity.search import Candidate, PartialIdentity, is_common_name, search
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.schemas import (
+    TOOLS,
     CreateEscalation,
     CustomerRef,
     FindCustomer,
@@ -44,6 +47,10 @@ _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
 SEARCH_LIMIT = 5
 _IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
+# Evidence that speaks against a candidate (as ``api.identify`` reads it).
+_DISAGREEING = frozenset({"different", "someone else's", "held by several customers"})
+
+Confidence = Literal["exact", "high", "medium", "low"]
 
 
 class UnknownTool(ContextServiceError):
@@ -51,6 +58,13 @@ class UnknownTool(ContextServiceError):
 
     status_code = 404
     title = "Unknown tool"
+
+    @classmethod
+    def named(cls, name: str) -> UnknownTool:
+        """The error for ``name``, quoted at most 64 characters long (the rest is left out:
+        the detail goes back into a model's context)."""
+        shown = repr(name[:64]) + ("..." if len(name) > 64 else "")
+        return cls(f"no tool named {shown}; the tools are {', '.join(t.name for t in TOOLS)}")
 
 
 class InvalidToolArguments(ContextServiceError):
@@ -61,12 +75,22 @@ class InvalidToolArguments(ContextServiceError):
 
 
 class CustomerMatch(msgspec.Struct, omit_defaults=True):
-    """One profile the details point at (no contact details: the caller knows the one)."""
+    """One profile the details point at (no contact details: the caller knows the one), and
+    how sure that is (``confidence``, as ``CONFIDENCE_MEANING`` says)."""
 
     profile_id: str
     name: str | None
     why: str
+    confidence: Confidence
     probability: float | None = None
+
+
+def confidence_of(probability: float, thresholds: Thresholds) -> Confidence:
+    """The word for a match probability: ``high`` from the link threshold, ``medium`` from
+    the review threshold, ``low`` below it."""
+    if probability >= thresholds.link:
+        return "high"
+    return "medium" if probability >= thresholds.review else "low"
 
 
 class _Identity(msgspec.Struct):
@@ -112,11 +136,17 @@ def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) ->
     return build_context(_decode_snapshot(stored.json), wanted, view).body
 
 
-def find_customers(conn: sqlite3.Connection, ref: FindCustomer, region: str) -> list[CustomerMatch]:
-    """``find_customer``: every profile the details point at (none, one or several)."""
+def find_customers(
+    conn: sqlite3.Connection,
+    ref: FindCustomer,
+    region: str,
+    thresholds: Thresholds | None = None,
+) -> list[CustomerMatch]:
+    """``find_customer``: every profile the details point at (none, one or several), each
+    with a confidence word calibrated on the identity ``thresholds``."""
     partial = ref.partial()
     if partial is not None:
-        return _search(conn, ref, partial, region)
+        return _search(conn, ref, partial, region, thresholds or Thresholds())
     try:
         stored = find_stored(conn, ref, region)
     except ProfileNotFound:
@@ -124,17 +154,22 @@ def find_customers(conn: sqlite3.Connection, ref: FindCustomer, region: str) -> 
     except AmbiguousIdentifier as exc:
         return [_candidate(conn, c) for c in exc.extra.get("candidates", [])]
     name = _decode_identity(stored.json).identity.name
-    return [CustomerMatch(stored.profile_id, name, "matches")]
+    return [CustomerMatch(stored.profile_id, name, "matches", "exact")]
 
 
 def _search(
-    conn: sqlite3.Connection, ref: FindCustomer, partial: PartialIdentity, region: str
+    conn: sqlite3.Connection,
+    ref: FindCustomer,
+    partial: PartialIdentity,
+    region: str,
+    thresholds: Thresholds,
 ) -> list[CustomerMatch]:
     """Scored search of the identity engine (``identity.search``): candidates, best first."""
     if ref.profile_id is not None or ref.source is not None or ref.external_id is not None:
         raise InvalidIdentifier(
             "profile_id and source/external_id cannot be mixed with other details"
         )
+    _refuse_one_name_alone(partial)
     found = search(conn, partial, load_model(conn), region)
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     held = {stored.profile_id for stored in holders.values()}
@@ -148,29 +183,95 @@ def _search(
             candidates=[],
         )
     if likely and held and likely[0].profile_id not in held:  # as POST /v1/context/lookup
-        return _contact_of_another(conn, holders, likely[0])
+        return _contact_of_another(conn, holders, likely[0], thresholds)
+    grading = _Grading(thresholds, _sole_holder(partial, holders), _shared(conn, partial, region))
     others = _held_by_another(holders)  # said of every candidate that holds neither
-    return [_scored(conn, c, "" if c.profile_id in held else others) for c in likely[:SEARCH_LIMIT]]
+    return [
+        _scored(conn, c, grading, "" if c.profile_id in held else others)
+        for c in likely[:SEARCH_LIMIT]
+    ]
+
+
+def _refuse_one_name_alone(partial: PartialIdentity) -> None:
+    """400 for a name of one word (``Maya``, ``Mr Patel``) with nothing else: it cannot pick
+    out a customer, and an empty list would read "no such customer". Said whatever the store
+    holds, so the answer tells nobody whether anyone has the name."""
+    others = (partial.email, partial.phone, partial.order_number, partial.ticket_id)
+    if partial.name is None or any(others) or partial.invoice_number:
+        return
+    words = sum(1 for word in partial.name.split() if name_tokens(None, None, word))
+    if words == 1:
+        raise InvalidIdentifier(
+            f"'{partial.name}' is one name alone, which cannot pick out a customer: ask for "
+            "their full name with their email, phone or an order number"
+        )
+
+
+class _Grading(msgspec.Struct, frozen=True):
+    """What the confidence of a scored candidate depends on besides its probability."""
+
+    thresholds: Thresholds
+    sole_holder: str | None  # the one profile every email and phone given names on its own
+    shared: dict[str, set[str]]  # email or phone given -> the several profiles that hold it
+
+    def confidence(self, candidate: Candidate) -> Confidence:
+        """``exact`` for the sole holder of the contacts given when nothing disagrees; else the
+        probability's word, at most ``medium`` when a contact given is shared."""
+        agrees = not _DISAGREEING.intersection(candidate.evidence.values())
+        if candidate.profile_id == self.sole_holder and agrees:
+            return "exact"
+        word = confidence_of(candidate.probability, self.thresholds)
+        if word == "high" and self.shares(candidate.profile_id):
+            return "medium"
+        return word
+
+    def shares(self, profile_id: str) -> list[str]:
+        """The contacts given that this profile holds with other profiles."""
+        return [field for field, ids in self.shared.items() if profile_id in ids]
+
+    def note(self, profile_id: str) -> str:
+        """What to say of the shared contacts this profile holds (empty when none)."""
+        return "; ".join(
+            f"the {field} given is held by {len(self.shared[field])} customers"
+            for field in self.shares(profile_id)
+        )
+
+
+def _sole_holder(partial: PartialIdentity, holders: dict[str, StoredSnapshot]) -> str | None:
+    """The one profile that the email and phone given (either or both) name on their own;
+    ``None`` when neither was given, one is shared or unknown, or they name two profiles."""
+    given = [field for field in ("email", "phone") if getattr(partial, field)]
+    if not given or any(field not in holders for field in given):
+        return None
+    named = {holders[field].profile_id for field in given}
+    return named.pop() if len(named) == 1 else None
+
+
+def _shared(conn: sqlite3.Connection, partial: PartialIdentity, region: str) -> dict[str, set[str]]:
+    return lookup.shared_holders(conn, partial.email, partial.phone, region)
 
 
 def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMatch:
     other = "phone" if field == "email" else "email"
     why = f"holds the {field} given; the {other} given is another customer's"
-    return CustomerMatch(profile_id, _name_of(conn, profile_id), why)
+    return CustomerMatch(profile_id, _name_of(conn, profile_id), why, "low")
 
 
 def _contact_of_another(
-    conn: sqlite3.Connection, holders: dict[str, StoredSnapshot], best: Candidate
+    conn: sqlite3.Connection,
+    holders: dict[str, StoredSnapshot],
+    best: Candidate,
+    thresholds: Thresholds,
 ) -> list[CustomerMatch]:
     """The one customer the email or phone given names on its own, and the other customer the
     rest of the details point at; neither with a probability, so neither reads as the answer:
     naming the other would show their data to whoever holds the first one's contact."""
     holder = next(iter(holders.values())).profile_id
     why = f"holds the {' and '.join(holders)} given; the other details point at another customer"
-    other = _scored(conn, best, _held_by_another(holders))
+    other = _scored(conn, best, _Grading(thresholds, None, {}), _held_by_another(holders))
     return [
-        CustomerMatch(holder, _name_of(conn, holder), why),
-        CustomerMatch(other.profile_id, other.name, other.why),
+        CustomerMatch(holder, _name_of(conn, holder), why, "low"),
+        CustomerMatch(other.profile_id, other.name, other.why, "low"),
     ]
 
 
@@ -183,12 +284,19 @@ def _held_by_another(holders: dict[str, StoredSnapshot]) -> str:
     return f"the {' and '.join(holders)} given {verb} another customer's"
 
 
-def _scored(conn: sqlite3.Connection, candidate: Candidate, note: str = "") -> CustomerMatch:
-    """A scored candidate with its evidence (and ``note``, if any) as the why."""
+def _scored(
+    conn: sqlite3.Connection, candidate: Candidate, grading: _Grading, note: str = ""
+) -> CustomerMatch:
+    """A scored candidate with its evidence (and what ``grading`` and ``note`` say, if
+    anything) as the why, and its confidence."""
     evidence = [f"{k}: {v}" for k, v in sorted(candidate.evidence.items())]
-    why = "; ".join(filter(None, [", ".join(evidence), note]))
+    notes = [", ".join(evidence), grading.note(candidate.profile_id), note]
+    why = "; ".join(filter(None, notes))
     name = _name_of(conn, candidate.profile_id)
-    return CustomerMatch(candidate.profile_id, name, why, round(candidate.probability, 4))
+    confidence = grading.confidence(candidate)
+    return CustomerMatch(
+        candidate.profile_id, name, why, confidence, round(candidate.probability, 4)
+    )
 
 
 def _name_of(conn: sqlite3.Connection, profile_id: str) -> str | None:
@@ -198,7 +306,7 @@ def _name_of(conn: sqlite3.Connection, profile_id: str) -> str | None:
 
 def _candidate(conn: sqlite3.Connection, candidate: Mapping[str, Any]) -> CustomerMatch:
     profile_id = str(candidate["profile_id"])
-    return CustomerMatch(profile_id, _name_of(conn, profile_id), str(candidate["why"]))
+    return CustomerMatch(profile_id, _name_of(conn, profile_id), str(candidate["why"]), "low")
 
 
 def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> str:
@@ -322,7 +430,8 @@ Handler = Callable[["ToolBox", Any, str | None], str]
 
 
 def _find_text(box: ToolBox, args: FindCustomer, _key: str | None) -> str:
-    return msgspec.json.encode(find_customers(box.conn, args, box.region)).decode()
+    found = find_customers(box.conn, args, box.region, box.thresholds)
+    return msgspec.json.encode(found).decode()
 
 
 HANDLERS: dict[str, Handler] = {
@@ -336,7 +445,9 @@ class ToolBox:
     """Runs the tools against one store; what every transport (HTTP, MCP) calls.
 
     ``policy`` is the field policy of ``/v1/context`` (default: the built-in audience rules);
-    ``notes`` posts escalation handoffs to the helpdesk (none: handoffs are only returned).
+    ``notes`` posts escalation handoffs to the helpdesk (none: handoffs are only returned);
+    ``thresholds`` are the identity thresholds (``CONTEXT_SERVICE_IDENTITY_LINK_THRESHOLD``,
+    ``..._REVIEW_THRESHOLD``) that ``find_customer``'s confidence words are calibrated on.
     """
 
     def __init__(
@@ -345,11 +456,14 @@ class ToolBox:
         region: str,
         policy: FieldPolicy | None = None,
         notes: NotePoster | None = None,
+        *,
+        thresholds: Thresholds | None = None,
     ) -> None:
         self.conn = conn
         self.region = region
         self.policy = policy or FieldPolicy()
         self.notes = notes
+        self.thresholds = thresholds or Thresholds()
         self.posted = PostedNotes()
 
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
@@ -357,5 +471,5 @@ class ToolBox:
         its result as text. Raises a ``ContextServiceError`` on failure."""
         spec = tool_named(name)
         if spec is None:
-            raise UnknownTool(f"no tool named {name!r}")
+            raise UnknownTool.named(name)
         return HANDLERS[name](self, decode_arguments(spec, arguments), key)
