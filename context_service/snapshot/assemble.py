@@ -38,7 +38,17 @@ from context_service.models import (
 )
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.precedence import Candidate, choose, normalize_for, source_rank
-from context_service.snapshot.signals import OPEN_TICKET_STATUSES, derive_signals
+from context_service.snapshot.redaction import (
+    OwnContacts,
+    without_bidi_controls,
+    without_other_contacts,
+)
+from context_service.snapshot.signals import (
+    OPEN_DISPUTE_STATUSES,
+    OPEN_TICKET_STATUSES,
+    derive_signals,
+    payment_failed,
+)
 from context_service.snapshot.summary import summarize
 from context_service.store import activities, profiles
 from context_service.store.records import StoredRecord, get_record, get_records
@@ -47,6 +57,11 @@ RECENT_ORDERS = 10
 RECENT_INVOICES = 6
 RECENT_CHARGES = 6
 RECENT_TICKETS = 10
+RECENT_SUBSCRIPTIONS = 10
+RECENT_DISPUTES = 10
+RECENT_DEALS = 10
+# Person records named in ``members``: one of each source first, then the most recently updated.
+PERSON_MEMBERS = 20
 _OPEN_DEAL_FIRST = {"open": 0, "won": 1, "lost": 2}
 A = TypeVar("A", bound=Activity)
 
@@ -105,17 +120,23 @@ def load_profiles(
 
 
 def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: str) -> Snapshot:
-    """The snapshot of one loaded profile (pure: no store access)."""
-    people, acts = data.people, data.activities
+    """The snapshot of one loaded profile (pure: no store access).
+
+    Free text keeps only this profile's own emails and phones, and no string in the snapshot
+    keeps a bidirectional control (``redaction``).
+    """
+    people = data.people
     identity, conflicts = _identity(people, region)
+    own = OwnContacts.of(identity.emails, identity.phones, region)
+    acts = [(record, without_other_contacts(act, own)) for record, act in data.activities]
     commerce = _commerce(_of(acts, Order))
     billing = _billing(acts)
     crm = _crm(data.owner_labels, people, _of(acts, Deal))
     support = _support(_of(acts, Ticket))
     signals = derive_signals(commerce, billing, support)
-    members = _members(people, acts, links)
+    members = _members(people, _shown(acts, commerce, billing, crm, support), links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
-    return Snapshot(
+    snapshot = Snapshot(
         profile_id=data.profile_id,
         version=data.version,
         generated_at=now,
@@ -130,6 +151,7 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
         conflicts=conflicts,
         summary=summarize(identity, commerce, billing, crm, support, signals, freshness),
     )
+    return without_bidi_controls(snapshot)
 
 
 def _flatten(groups: Iterable[list[int]]) -> list[int]:
@@ -321,12 +343,21 @@ def _billing(acts: list[tuple[StoredRecord, Activity]]) -> BillingSection:
     invoices = {i.external_id: i for i in _of(acts, Invoice)}
     subs = [_recovered(sub, invoices) for sub in _of(acts, Subscription)]
     subs.sort(key=lambda s: s.status not in {"active", "past_due", "unpaid", "trialing"})
+    disputes = _of(acts, Dispute)
+    disputes.sort(key=lambda d: d.status not in OPEN_DISPUTE_STATUSES)
     return BillingSection(
-        subscriptions=subs,
-        invoices=_of(acts, Invoice)[:RECENT_INVOICES],
+        subscriptions=subs[:RECENT_SUBSCRIPTIONS],
+        invoices=_recent_and_unpaid(_of(acts, Invoice)),
         charges=_of(acts, Charge)[:RECENT_CHARGES],
-        disputes=_of(acts, Dispute),
+        disputes=disputes[:RECENT_DISPUTES],
     )
+
+
+def _recent_and_unpaid(invoices: list[Invoice]) -> list[Invoice]:
+    """The newest ``RECENT_INVOICES`` invoices and, after them, older ones whose payment failed
+    (as many again at most): money still owed stays in view however many were paid since."""
+    older_unpaid = [i for i in invoices[RECENT_INVOICES:] if payment_failed(i)]
+    return invoices[:RECENT_INVOICES] + older_unpaid[:RECENT_INVOICES]
 
 
 def _recovered(sub: Subscription, invoices: dict[str | None, Invoice]) -> Subscription:
@@ -362,7 +393,7 @@ def _crm(
     owner_id = _first_attribute(contacts, "owner_id")
     deals = sorted(deals, key=lambda d: _OPEN_DEAL_FIRST.get(d.status or "", 3))
     owner = _owner(owner_labels, owner_id)
-    return CrmSection(lifecycle_stage=stage, owner=owner, deals=deals)
+    return CrmSection(lifecycle_stage=stage, owner=owner, deals=deals[:RECENT_DEALS])
 
 
 def _owner(owner_labels: dict[str, str | None], owner_id: str | None) -> str | None:
@@ -404,14 +435,53 @@ def _support(tickets: list[Ticket]) -> SupportSection:
     return SupportSection(open_count=open_count, tickets=ordered[:RECENT_TICKETS])
 
 
+def _shown(
+    acts: list[tuple[StoredRecord, Activity]],
+    commerce: CommerceSection,
+    billing: BillingSection,
+    crm: CrmSection,
+    support: SupportSection,
+) -> list[StoredRecord]:
+    """The records of the activities the sections show (the lists are capped, the rest is
+    counted and totalled but not listed, and so not linked either)."""
+    listed: list[Activity] = [
+        *commerce.orders,
+        *billing.subscriptions,
+        *billing.invoices,
+        *billing.charges,
+        *billing.disputes,
+        *crm.deals,
+        *support.tickets,
+    ]
+    wanted = {(type(a), a.external_id) for a in listed}
+    return [r for r, a in acts if (type(a), a.external_id) in wanted]
+
+
 def _members(
-    people: list[_Person], acts: list[tuple[StoredRecord, Activity]], links: DashboardLinks
+    people: list[_Person], shown: list[StoredRecord], links: DashboardLinks
 ) -> list[Member]:
-    records = [p.record for p in people] + [r for r, _ in acts]
+    """The profile's person records (at most ``PERSON_MEMBERS``), then the records of the
+    activities shown, each with its dashboard link."""
+    records = _some_people([p.record for p in people]) + shown
     return [
         Member(r.key.source, r.key.kind, r.key.external_id, links.url(r.key), r.updated_at)
         for r in records
     ]
+
+
+def _some_people(records: list[StoredRecord]) -> list[StoredRecord]:
+    """At most ``PERSON_MEMBERS`` person records in their stored order: the newest of each
+    source first (every source stays named), then the most recently updated."""
+    if len(records) <= PERSON_MEMBERS:
+        return records
+    newest_first = sorted(records, key=lambda r: r.updated_at or "", reverse=True)
+    firsts = {r.key.source: r for r in reversed(newest_first)}
+    picked = {r.id for r in firsts.values()}
+    for record in newest_first:
+        if len(picked) >= PERSON_MEMBERS:
+            break
+        picked.add(record.id)
+    return [r for r in records if r.id in picked]
 
 
 def _freshness(records: list[StoredRecord]) -> list[Freshness]:

@@ -12,15 +12,27 @@ _LINE_BREAKS = {ord(ch): f"\\u{ord(ch):04x}" for ch in "\x85\u2028\u2029"}
 
 # Every character that ends a line somewhere: str.splitlines() breaks on all of them.
 _BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+# Bidirectional embedding, override and isolate controls: LRE, RLE, PDF, LRO, RLO
+# (U+202A-U+202E) and LRI, RLI, FSI, PDI (U+2066-U+2069). They make a reader see text in
+# another order than it is written in, so they are dropped. The marks (U+200E, U+200F)
+# reorder nothing on their own and stay.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_NO_BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def strip_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional embedding, override and isolate controls."""
+    return text.translate(_NO_BIDI)
 
 
 def one_line(text: str) -> str:
     """Text on one line: each run of line breaks becomes a space. A vendor's or a spreadsheet's
     value (a plan name, an order title, a carrier) printed in a line of its own words must not
-    start a line that reads as a heading or a signal."""
-    if text.isprintable():  # no line break can be in it (the common case, checked in C)
+    start a line that reads as a heading or a signal; nor can it reorder how the line reads
+    (bidirectional controls are dropped)."""
+    if text.isprintable():  # no line break or bidi control in it (the common case, checked in C)
         return text
-    return _BREAKS.sub(" ", text)
+    return strip_bidi_controls(_BREAKS.sub(" ", text))
 
 
 def quoted(text: str | None) -> str:

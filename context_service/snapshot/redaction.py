@@ -1,18 +1,28 @@
-"""Payment card and bank account numbers that customers type into free text, removed before a
-snapshot is stored, so no rendering, export or audience (``full`` included) can show them.
+"""What never reaches a stored snapshot, so no rendering, export or audience (``full``
+included) can show it:
 
-Only free text is touched: ticket subjects and last public comments, order notes, deal names,
-and the signals and summary that quote them. Identifiers (phones, vendor ids) are left alone:
-a long phone number can pass the Luhn check too.
+- payment card and bank account numbers that customers type into free text;
+- another person's email address or phone number written in free text (a ticket that names
+  a friend's or a neighbour's contact details): only this profile's own contacts stay;
+- Unicode bidirectional embedding, override and isolate controls anywhere in the snapshot,
+  which would make a reader see text in another order than it is stored in.
+
+Only free text is redacted: ticket subjects and last public comments, order and refund notes,
+deal names, and the signals and summary that quote them. Identifiers (phones, vendor ids) are
+left alone: a long phone number can pass the Luhn check too.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 import msgspec
+import phonenumbers
 
-from context_service.models import Snapshot
+from context_service.identity.normalize import mailbox_key, normalize_email
+from context_service.models import Activity, Deal, Order, Refund, Snapshot, Ticket
+from context_service.snapshot.quoting import BIDI_CONTROLS
 
 # A run of digit groups separated by single spaces or dashes: a card number is a stretch of
 # whole groups in it (a customer writes ``4242 4242 4242 4242 12/30`` or ``order 1001 4242 ...``).
@@ -87,6 +97,10 @@ def _clean(text: str | None) -> str | None:
     return redact_payment_numbers(text) if text else text
 
 
+def _without_refund_notes_cards(refunds: list[Refund]) -> list[Refund]:
+    return [msgspec.structs.replace(r, note=_clean(r.note)) for r in refunds]
+
+
 def without_payment_numbers(snap: Snapshot) -> Snapshot:
     """The snapshot with payment numbers removed from its free text (the same object when it
     holds none)."""
@@ -99,7 +113,11 @@ def without_payment_numbers(snap: Snapshot) -> Snapshot:
         ],
     )
     commerce = replace(
-        snap.commerce, orders=[replace(o, note=_clean(o.note)) for o in snap.commerce.orders]
+        snap.commerce,
+        orders=[
+            replace(o, note=_clean(o.note), refunds=_without_refund_notes_cards(o.refunds))
+            for o in snap.commerce.orders
+        ],
     )
     crm = replace(snap.crm, deals=[replace(d, title=_clean(d.title)) for d in snap.crm.deals])
     signals = [replace(s, message=redact_payment_numbers(s.message)) for s in snap.signals]
@@ -112,3 +130,98 @@ def without_payment_numbers(snap: Snapshot) -> Snapshot:
         summary=redact_payment_numbers(snap.summary),
     )
     return snap if cleaned == snap else cleaned
+
+
+# --------------------------------------------------------------------------------------------
+# Bidirectional controls (``quoting.BIDI_CONTROLS``).
+# --------------------------------------------------------------------------------------------
+
+# Bidirectional controls in UTF-8 (E2 80 AA-AE, E2 81 A6-A9): no other character's encoding
+# contains these byte runs, and JSON leaves them unescaped.
+_BIDI_UTF8 = re.compile(b"|".join(re.escape(ch.encode()) for ch in BIDI_CONTROLS))
+_encode = msgspec.json.Encoder().encode
+_decode_snapshot = msgspec.json.Decoder(Snapshot).decode
+
+
+def without_bidi_controls(snap: Snapshot) -> Snapshot:
+    """The snapshot with every bidirectional control removed from every string in it (the same
+    object when it holds none)."""
+    encoded = _encode(snap)
+    if not _BIDI_UTF8.search(encoded):
+        return snap
+    return _decode_snapshot(_BIDI_UTF8.sub(b"", encoded))
+
+
+# --------------------------------------------------------------------------------------------
+# Other people's contact details in free text.
+# --------------------------------------------------------------------------------------------
+
+EMAIL_REMOVED = "[email removed]"
+PHONE_REMOVED = "[phone removed]"
+_EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Seven digits close together: the least a phone number has (a cheap test before parsing).
+_PHONE_HINT = re.compile(r"\d(?:[^\S\n]{0,2}[().+-]{0,2}[^\S\n]{0,2}\d){6}")
+_E164 = phonenumbers.PhoneNumberFormat.E164
+_VALID = phonenumbers.Leniency.VALID
+
+
+class OwnContacts(msgspec.Struct, frozen=True):
+    """A profile's own contacts: its mailboxes (``mailbox_key``) and phones (E.164), and the
+    region that reads a phone number written without its country code."""
+
+    mailboxes: frozenset[str]
+    phones: frozenset[str]
+    region: str
+
+    @classmethod
+    def of(cls, emails: Iterable[str], phones: Iterable[str], region: str) -> OwnContacts:
+        """The own contacts of a profile with these normalized emails (``normalize_email``)
+        and E.164 phones, as ``IdentitySection`` holds them."""
+        return cls(frozenset(map(mailbox_key, emails)), frozenset(phones), region)
+
+
+def redact_other_contacts(text: str, own: OwnContacts) -> str:
+    """``text`` with every email address and phone number that is not ``own`` replaced."""
+    text = _EMAIL_IN_TEXT.sub(lambda m: _email_or_removed(m.group(), own), text)
+    return _without_other_phones(text, own) if _PHONE_HINT.search(text) else text
+
+
+def _email_or_removed(email: str, own: OwnContacts) -> str:
+    normalized = normalize_email(email)
+    return email if normalized and mailbox_key(normalized) in own.mailboxes else EMAIL_REMOVED
+
+
+def _without_other_phones(text: str, own: OwnContacts) -> str:
+    out: list[str] = []
+    kept_from = 0
+    for match in phonenumbers.PhoneNumberMatcher(text, own.region, leniency=_VALID):
+        if phonenumbers.format_number(match.number, _E164) in own.phones:
+            continue
+        out += [text[kept_from : match.start], PHONE_REMOVED]
+        kept_from = match.end
+    return "".join(out) + text[kept_from:]
+
+
+def without_other_contacts(act: Activity, own: OwnContacts) -> Activity:
+    """The activity with other people's emails and phones removed from its free text."""
+    clean = _redactor(own)
+    replace = msgspec.structs.replace
+    if isinstance(act, Ticket):
+        return replace(
+            act, title=clean(act.title), last_public_comment=clean(act.last_public_comment)
+        )
+    if isinstance(act, Order):
+        refunds = [replace(r, note=clean(r.note)) for r in act.refunds]
+        return replace(act, note=clean(act.note), refunds=refunds)
+    if isinstance(act, Deal):
+        return replace(act, title=clean(act.title))
+    return act
+
+
+def _redactor(own: OwnContacts) -> Callable[[str | None], str | None]:
+    """Payment numbers go first: no part of a card number can then be read as a phone."""
+
+    def clean(text: str | None) -> str | None:
+        return redact_other_contacts(redact_payment_numbers(text), own) if text else text
+
+    return clean

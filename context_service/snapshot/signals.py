@@ -78,7 +78,7 @@ def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
                 sub.external_id,
             )
     for invoice in billing.invoices:
-        if _payment_failed(invoice):
+        if payment_failed(invoice):
             yield Signal(
                 "invoice_payment_failed",
                 "critical",
@@ -126,7 +126,8 @@ def _resubscribed(canceled: Subscription, subscriptions: list[Subscription]) -> 
     )
 
 
-def _payment_failed(invoice: Invoice) -> bool:
+def payment_failed(invoice: Invoice) -> bool:
+    """Whether an invoice is still owed after at least one failed attempt to collect it."""
     remaining = invoice.amount_remaining or invoice.amount
     return (
         invoice.status in {"open", "uncollectible"}

@@ -439,6 +439,15 @@ ALTER TABLE sync_runs ADD COLUMN host TEXT;
 ALTER TABLE sync_runs ADD COLUMN heartbeat_at TEXT;
 """
 
+# Snapshots written before session 13 hold every member record, other people's emails and
+# phones quoted in free text, bidi controls and pasted secrets; and LLM summaries made from them
+# may quote those. Every snapshot is built again and the summaries are made afresh.
+_V24_SNAPSHOTS_BOUNDED = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+DELETE FROM llm_summaries;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -463,6 +472,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0021_departed_members", _V21_DEPARTED_MEMBERS),
     ("0022_redact_again", _V22_REDACT_AGAIN),
     ("0023_run_liveness", _V23_RUN_LIVENESS),
+    ("0024_snapshots_bounded", _V24_SNAPSHOTS_BOUNDED),
 ]
 
 

@@ -57,3 +57,27 @@ def test_snapshots_with_a_card_beside_other_digits_are_redacted_again(
     assert store.conn.execute("SELECT count(*) FROM llm_summaries").fetchone()[0] == 0
     assert drain_snapshots(store, ctx) == 1
     assert CARD not in lookup.by_email(store.conn, "ola@example.com").text
+
+
+def test_snapshots_quoting_someone_elses_contact_are_built_again(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    """Migration 0024: snapshots stored before session 13 could quote another customer's
+    email in free text and carry bidi controls; they are built again, summaries dropped."""
+    ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"), zendesk_ticket(10, 3, "Help"))
+    other = "tomas.other@example.net"
+    with store.transaction() as conn:  # as such a snapshot was stored before
+        conn.execute("UPDATE snapshots SET text = text || ?", (f"\nticket: ask {other}\u202e",))
+        conn.execute("DELETE FROM _migrations WHERE name = '0024_snapshots_bounded'")
+        conn.execute(
+            "INSERT INTO llm_summaries (profile_id, version, audience, prompt_version, model, "
+            "text, created_at, view) SELECT profile_id, version, 'agent', 'p', 'm', "
+            "'quotes the other address', generated_at, 'v' FROM snapshots"
+        )
+    assert other in lookup.by_email(store.conn, "ola@example.com").text
+    assert migrate(store.db) == ["0024_snapshots_bounded"]
+    assert store.conn.execute("SELECT count(*) FROM llm_summaries").fetchone()[0] == 0
+    assert drain_snapshots(store, ctx) == 1
+    rebuilt = lookup.by_email(store.conn, "ola@example.com").text
+    assert other not in rebuilt
+    assert "\u202e" not in rebuilt
