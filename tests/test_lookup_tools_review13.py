@@ -105,12 +105,6 @@ def test_find_customer_documents_the_confidence_words() -> None:
         assert f"{word}:" in spec.description or f'"{word}"' in spec.description
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/api/identify.py: the sole-holder answer (line 'Found(held, "
-    'what, "high", ...)\') says "high" below the link threshold; say "exact" there, or the word '
-    "of the probability",
-)
 def test_lookup_says_high_confidence_only_at_the_link_threshold(demo_db: Path) -> None:
     with TestClient(app=create_app(make_settings(demo_db))) as client:
         body = {"email": MAYA_EMAIL, "name": "Maya", "audience": "agent", "format": "text"}
@@ -179,11 +173,6 @@ def test_a_one_word_name_with_another_detail_is_still_searched(demo_db: Path) ->
     assert maya["name"] == MAYA_NAME
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/api/identify.py: a one-word name alone is answered 404 "
-    "'no customer matches the name given'; answer 400 asking for a full name or another detail",
-)
 def test_lookup_by_a_one_word_name_is_not_no_customer(demo_db: Path) -> None:
     with TestClient(app=create_app(make_settings(demo_db))) as client:
         response = client.post("/v1/context/lookup", json={"name": "Maya"}, headers=AUTH)

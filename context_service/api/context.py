@@ -129,9 +129,13 @@ def _unverified(
 
 def _matched_text(found: Found) -> str:
     """How the customer was found, for the identity line: ``email``, or for a search the
-    details used and how sure it is (``name and order_number, medium confidence``)."""
+    details used and how sure it is: ``name and order_number, high confidence`` (at the link
+    threshold), or ``email and name, exact match`` (the email or phone names this customer
+    alone and nothing given disagrees), the words ``find_customer`` uses."""
     if found.probability is None:
         return found.matched_by
+    if found.confidence == "exact":
+        return f"{found.matched_by}, exact match"
     return f"{found.matched_by}, {found.confidence} confidence"
 
 

@@ -30,6 +30,7 @@ from context_service.identity.state import load_model
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
+from context_service.tools.service import refuse_one_name_alone
 
 MAX_VALUE = 320
 Value = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_VALUE)]
@@ -83,6 +84,7 @@ def find(
             raise InvalidIdentifier(
                 "profile_id and source/external_id cannot be mixed with other details"
             )
+        refuse_one_name_alone(partial)  # a 400 asking for more, never "no customer"
         return _search(store, region, partial, thresholds or Thresholds())
     given = [n for n in ("email", "phone", "profile_id") if getattr(ids, n) is not None]
     pair = ids.source is not None or ids.external_id is not None
@@ -132,13 +134,13 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     runner_up = found[1].probability if len(found) > 1 else 0.0
     if best.probability >= thresholds.link and runner_up < thresholds.review:
         stored = lookup.by_profile_id(conn, best.profile_id)
-        confidence = "high" if best.probability >= 0.999 else "medium"
-        return Found(stored, what, confidence, probability=best.probability)
+        return Found(stored, what, "high", probability=best.probability)
     held = _sole_holder(partial, holders) if runner_up < thresholds.review else None
     if held is not None and held.profile_id == best.profile_id and _agrees(best):
         # The email or phone alone names this customer (GET /v1/context would answer), and
         # nothing else given disagrees: a first name on top must not make the answer worse.
-        return Found(held, what, "high", probability=best.probability)
+        # "exact", not "high": the probability may sit below the link threshold.
+        return Found(held, what, "exact", probability=best.probability)
     doubt = (
         f"the {what} given could be {len(found)} different customers"
         if len(found) > 1

@@ -169,7 +169,7 @@ def _search(
         raise InvalidIdentifier(
             "profile_id and source/external_id cannot be mixed with other details"
         )
-    _refuse_one_name_alone(partial)
+    refuse_one_name_alone(partial)
     found = search(conn, partial, load_model(conn), region)
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     held = {stored.profile_id for stored in holders.values()}
@@ -192,7 +192,7 @@ def _search(
     ]
 
 
-def _refuse_one_name_alone(partial: PartialIdentity) -> None:
+def refuse_one_name_alone(partial: PartialIdentity) -> None:
     """400 for a name of one word (``Maya``, ``Mr Patel``) with nothing else: it cannot pick
     out a customer, and an empty list would read "no such customer". Said whatever the store
     holds, so the answer tells nobody whether anyone has the name."""
