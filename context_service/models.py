@@ -108,17 +108,24 @@ class Refund(msgspec.Struct, omit_defaults=True):
 
 
 class LineItem(msgspec.Struct, omit_defaults=True):
-    """One product line of an order."""
+    """One product line of an order. ``quantity`` is what is still ordered now (after order
+    edits and restocking refunds); ``ordered_quantity`` is what was first ordered, set only when
+    it differs (``quantity`` 0: the line was removed)."""
 
     title: str
     quantity: int = 1
     sku: str | None = None
+    ordered_quantity: int | None = None
 
 
 class Order(ActivityBase, tag="order"):
     """A commerce order (Shopify). ``title`` is the order name such as ``#1001``.
 
-    ``status`` is one of ``open``, ``closed``, ``cancelled``.
+    ``status`` is one of ``open``, ``closed``, ``cancelled``. ``fulfillment_detail`` says why an
+    order is not fulfilled yet when the vendor tells (``on_hold``, ``scheduled``,
+    ``in_progress``, ``pending_fulfillment``, ``request_declined``). ``more_line_items``: the
+    order has lines beyond ``line_items`` (a sync reads the first few); ``more_items_quantity``
+    is how many items those hold, when the vendor gives the order's total quantity.
     """
 
     number: str | None = None
@@ -129,6 +136,9 @@ class Order(ActivityBase, tag="order"):
     refunds: list[Refund] = []
     cancelled_at: str | None = None
     note: str | None = None
+    fulfillment_detail: str | None = None
+    more_line_items: bool = False
+    more_items_quantity: int | None = None
 
 
 class Subscription(ActivityBase, tag="subscription"):

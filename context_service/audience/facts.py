@@ -17,9 +17,11 @@ from context_service.audience.segments import Line, customer, unquote
 from context_service.audience.wording import Wording, money, nonzero, plural
 from context_service.models import (
     Charge,
+    CommerceSection,
     Conflict,
     Dispute,
     Invoice,
+    LineItem,
     Order,
     Signal,
     Snapshot,
@@ -258,7 +260,8 @@ def _billing(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
         for rank, d in enumerate(b.disputes):
             due = f", evidence due {w.day(d.evidence_due_by)}" if d.evidence_due_by else ""
             name = f"Dispute {d.external_id}" if ids and d.external_id else "Dispute"
-            line = (f"{name}: {d.status} ({d.reason}), {_money(d)}{due}",)
+            reason = f" ({d.reason})" if d.reason else ""
+            line = (f"{name}: {d.status or 'unknown status'}{reason}, {_money(d)}{due}",)
             yield Fact("dispute", line, _item(d), rank, ref=d.external_id)
 
 
@@ -271,7 +274,9 @@ def _subscription(sub: Subscription, rank: int, w: Wording) -> Fact:
     ends = f", period ends {w.day(sub.current_period_end)}" if sub.current_period_end else ""
     cancels = ", cancels at period end" if sub.cancel_at_period_end else ""
     paused = f", {paused_payments(sub)}" if sub.collection_paused else ""
-    line = (f"Subscription {sub.plan or sub.title}{price}: {sub.status}{ends}{cancels}{paused}",)
+    state = sub.status or "unknown status"
+    plan = sub.plan or sub.title or "(no plan name)"
+    line = (f"Subscription {plan}{price}: {state}{ends}{cancels}{paused}",)
     return Fact("subscription", line, _item(sub), rank, ref=sub.external_id)
 
 
@@ -292,7 +297,7 @@ def _invoice(inv: Invoice, kind: str, rank: int, ids: bool, w: Wording) -> Fact:
 def _charge(ch: Charge, kind: str, rank: int, card: bool, w: Wording) -> Fact:
     reason = f" ({ch.failure_code})" if ch.failure_code else ""
     on_card = f" on {ch.card_brand} ending {ch.card_last4}" if card and ch.card_last4 else ""
-    refunded = ", refunded" if ch.refunded else ""
+    refunded = _charge_refunded(ch)
     line = (f"Charge {w.day(ch.created_at)}: {ch.status}{reason}, {_money(ch)}{on_card}{refunded}",)
     data = _item(ch)
     if not card:
@@ -301,29 +306,46 @@ def _charge(ch: Charge, kind: str, rank: int, card: bool, w: Wording) -> Fact:
     return Fact(kind, line, data, rank, ref=ch.external_id)
 
 
+def _charge_refunded(ch: Charge) -> str:
+    """``, refunded`` for a full refund; ``, 25 EUR refunded`` for a part, in its currency."""
+    if ch.refunded:
+        return ", refunded"
+    if nonzero(ch.amount_refunded):
+        return f", {money(ch.amount_refunded, ch.currency)} refunded"
+    return ""
+
+
 def _orders(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     c = snap.commerce
     if not view.shows("orders") or not c.orders:
         return
     if c.order_count > 1:  # one order's total is that order's amount
-        spent = money(c.total_spent or "0", c.currency)
-        covered = c.total_order_count
-        across = (
-            f"{spent} in total"
-            if covered is None
-            else f"{spent} across {plural(covered, f'{c.currency} order')}"
-        )
-        total = (f"{plural(c.order_count, 'order')}, {across}",)
-        data = {"count": c.order_count, "total_spent": c.total_spent}
-        if covered is not None:
-            data["total_order_count"] = covered
-        yield Fact("orders.total", total, data)
+        yield _orders_total(c)
     for rank, order in enumerate(c.orders):
         yield _order(order, "order.latest" if rank == 0 else "order.other", rank, view, w)
 
 
+def _orders_total(c: CommerceSection) -> Fact:
+    """``3 orders, 120 USD in total``; with no amount known (none stated, or every order
+    cancelled) only the count, never a spend of zero it does not know."""
+    covered = c.total_order_count
+    data: dict[str, Any] = {"count": c.order_count, "total_spent": c.total_spent}
+    if covered is not None:
+        data["total_order_count"] = covered
+    count = plural(c.order_count, "order")
+    if c.total_spent is None:
+        return Fact("orders.total", (count,), data)
+    spent = money(c.total_spent, c.currency)
+    across = (
+        f"{spent} in total"
+        if covered is None
+        else f"{spent} across {plural(covered, f'{c.currency} order')}"
+    )
+    return Fact("orders.total", (f"{count}, {across}",), data)
+
+
 def _order(o: Order, kind: str, rank: int, view: View, w: Wording) -> Fact:
-    state = f"{_payment(o, w)}, {o.fulfillment_status or 'fulfilment unknown'}"
+    state = f"{_payment(o, w)}, {_fulfilment(o)}"
     line: list[Any] = [f"Order {o.title or o.number} {w.day(o.created_at)}: {_money(o)}, {state}"]
     if o.cancelled_at:
         line.append(f", cancelled {w.day(o.cancelled_at)}")
@@ -332,9 +354,8 @@ def _order(o: Order, kind: str, rank: int, view: View, w: Wording) -> Fact:
             when = f" {w.day(r.created_at)}" if r.created_at else ""
             line.append(f", {money(r.amount, r.currency or o.currency)} refunded{when}")
     if view.shows("orders.line_items") and o.line_items:
-        line.append(
-            "; items: " + ", ".join(_item_name(li.title, li.quantity) for li in o.line_items)
-        )
+        items = ", ".join(_item_name(li) for li in o.line_items)
+        line.append(f"; items: {items}{_more_items(o)}")
     if view.shows("orders.tracking"):
         line.extend(_tracking(o))
     sub: list[Line] = []
@@ -362,8 +383,32 @@ def _payment(o: Order, w: Wording) -> str:
     return o.financial_status or "unknown payment"
 
 
-def _item_name(title: str, quantity: int) -> str:
-    return f"{quantity}x {title}" if quantity > 1 else title
+def _fulfilment(o: Order) -> str:
+    """``unfulfilled``, ``unfulfilled (on hold)``, ``fulfilment not required``..."""
+    status = o.fulfillment_status
+    if status is None:
+        return "fulfilment unknown"
+    if status == "not_required":
+        return "fulfilment not required"
+    detail = f" ({o.fulfillment_detail.replace('_', ' ')})" if o.fulfillment_detail else ""
+    return status + detail
+
+
+def _item_name(item: LineItem) -> str:
+    """``2x Mug``; a removed line ``Mug: removed``, a partly removed one ``Mug: 1 of 3 left``."""
+    ordered, left = item.ordered_quantity, item.quantity
+    if ordered is not None and left <= 0:
+        return f"{item.title}: removed"
+    if ordered is not None and left < ordered:
+        return f"{item.title}: {left} of {ordered} left"
+    return f"{left}x {item.title}" if left > 1 else item.title
+
+
+def _more_items(o: Order) -> str:
+    """`` and 14 more`` when the order has lines not read, `` and more`` if not counted."""
+    if not o.more_line_items:
+        return ""
+    return f" and {o.more_items_quantity} more" if o.more_items_quantity else " and more"
 
 
 def _tracking(o: Order) -> list[str]:

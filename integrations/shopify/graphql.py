@@ -47,7 +47,10 @@ ORDER_FIELDS = f"""
     currencyCode
     customer {{ id }}
     note
-    lineItems(first: 10) {{ nodes {{ title name quantity currentQuantity sku }} }}
+    currentSubtotalLineItemsQuantity
+    lineItems(first: 10) {{
+        nodes {{ title name quantity currentQuantity sku }} pageInfo {{ hasNextPage }}
+    }}
     fulfillments {{ status displayStatus createdAt trackingInfo {{ company number url }} }}
     refunds {{ id createdAt note totalRefundedSet {{ {_MONEY} }} }}
 """
@@ -63,6 +66,12 @@ _FULFILLMENT_STATUS: dict[str, str] = {
     "PARTIALLY_FULFILLED": "partial",
     "RESTOCKED": "restocked",
 }
+# Display statuses that say more than REST's ``fulfillment_status`` (an order on hold, one that
+# needs no shipping...): kept, lower-cased, as ``display_fulfillment_status`` for the mapper.
+_DISPLAY_ONLY_STATUSES = frozenset(
+    "ON_HOLD SCHEDULED IN_PROGRESS PENDING_FULFILLMENT REQUEST_DECLINED "
+    "FULFILLMENT_NOT_REQUIRED".split()
+)
 
 # REST ``shipment_status`` values; GraphQL ``displayStatus`` values outside them are not shipments.
 _SHIPMENT_STATUSES = frozenset(
@@ -226,6 +235,16 @@ def _line_item(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _display_fulfillment_status(value: Any) -> str | None:
+    """What the display status says beyond REST's ``fulfillment_status``, lower-cased."""
+    return value.lower() if value in _DISPLAY_ONLY_STATUSES else None
+
+
+def _more_line_items(connection: Any) -> bool:
+    """Whether the order has line items beyond the page read (``pageInfo.hasNextPage``)."""
+    return _obj(_obj(connection).get("pageInfo")).get("hasNextPage") is True
+
+
 def _shipment_status(node: dict[str, Any]) -> str | None:
     """REST's carrier status of a shipment; a failed or cancelled fulfillment has none."""
     if node.get("status") != "SUCCESS":
@@ -278,7 +297,10 @@ def _owner(node: Any) -> dict[str, Any] | None:
 
 
 def order_to_rest(node: dict[str, Any]) -> dict[str, Any]:
-    """A GraphQL ``Order`` node in the REST / ``orders/*`` webhook shape."""
+    """A GraphQL ``Order`` node in the REST / ``orders/*`` webhook shape, plus what REST does
+    not say: ``display_fulfillment_status`` (on hold, scheduled...), whether more line items
+    exist than were read (``line_items_has_next_page``) and the order's current item quantity
+    (``current_subtotal_line_items_quantity``)."""
     money = _shop_money(node.get("totalPriceSet"))
     return {
         "id": legacy_id(node.get("id")),
@@ -293,6 +315,9 @@ def order_to_rest(node: dict[str, Any]) -> dict[str, Any]:
         "closed_at": node.get("closedAt"),
         "financial_status": _lower(node.get("displayFinancialStatus")),
         "fulfillment_status": _FULFILLMENT_STATUS.get(str(node.get("displayFulfillmentStatus"))),
+        "display_fulfillment_status": _display_fulfillment_status(
+            node.get("displayFulfillmentStatus")
+        ),
         "total_price": money.get("amount"),
         "currency": money.get("currencyCode") or node.get("currencyCode"),
         "total_price_set": _money_set(node.get("totalPriceSet")),
@@ -300,6 +325,8 @@ def order_to_rest(node: dict[str, Any]) -> dict[str, Any]:
         "customer": _owner(node.get("customer")),
         "note": node.get("note"),
         "line_items": [_line_item(item) for item in _nodes(node.get("lineItems"))],
+        "line_items_has_next_page": _more_line_items(node.get("lineItems")),
+        "current_subtotal_line_items_quantity": node.get("currentSubtotalLineItemsQuantity"),
         "fulfillments": [_fulfillment(item) for item in _nodes(node.get("fulfillments"))],
         "refunds": [_refund(item) for item in _nodes(node.get("refunds"))],
     }

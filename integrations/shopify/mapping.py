@@ -132,6 +132,10 @@ class _Order(msgspec.Struct):
     presentment_currency: str | None = None
     financial_status: str | None = None
     fulfillment_status: str | msgspec.UnsetType | None = msgspec.UNSET
+    # Not REST fields: what a synced (GraphQL) order says beyond them (``graphql.order_to_rest``).
+    display_fulfillment_status: str | None = None
+    line_items_has_next_page: bool | None = None
+    current_subtotal_line_items_quantity: int | None = None
     note: str | None = None
     line_items: list[_LineItem] | None = None
     fulfillments: list[_Fulfillment] | None = None
@@ -282,17 +286,27 @@ def map_customer_deletion(payload: Mapping[str, Any]) -> Mapped:
 
 def _line_item(item: _LineItem) -> LineItem:
     """A line as it stands now: ``quantity`` is what is still ordered (``current_quantity``,
-    after removals by order edits and restocking refunds), and a line with none left says
-    ``(removed)`` in its title, so it does not read as ordered. The title is the line's
+    after removals by order edits and restocking refunds), and ``ordered_quantity`` what was
+    ordered, when that differs (a line with none left was removed). The title is the line's
     ``name`` (product and variant, ``IPod Nano - 8gb - green``), else its product title."""
     ordered = 1 if item.quantity is None else item.quantity
     current = ordered if item.current_quantity is None else item.current_quantity
-    title = clean(item.name) or clean(item.title) or ""
     return LineItem(
-        title=f"{title} (removed)" if current <= 0 else title,
+        title=clean(item.name) or clean(item.title) or "",
         quantity=max(current, 0),
         sku=clean(item.sku),
+        ordered_quantity=ordered if current != ordered else None,
     )
+
+
+def _more_items_quantity(order: _Order, lines: list[LineItem]) -> int | None:
+    """How many items the lines not read hold: the order's current quantity less the listed
+    lines' (``None`` when all lines were read or the order's quantity is not known)."""
+    total = order.current_subtotal_line_items_quantity
+    if not order.line_items_has_next_page or total is None:
+        return None
+    more = total - sum(line.quantity for line in lines)
+    return more if more > 0 else None
 
 
 def _fulfillment(item: _Fulfillment, where: str) -> Fulfillment:
@@ -361,11 +375,31 @@ def _order_status(order: _Order) -> str:
     return "closed" if order.closed_at else "open"
 
 
-def _fulfillment_status(value: str | msgspec.UnsetType | None) -> str | None:
-    """Shopify sends ``null`` for an unfulfilled order; an absent field stays unknown."""
+# Display statuses of an order not fulfilled yet that say why (GraphQL
+# ``displayFulfillmentStatus``, lower-cased): the order stays ``unfulfilled``, as REST says.
+_WAITING_STATUSES = frozenset(
+    {"on_hold", "scheduled", "in_progress", "pending_fulfillment", "request_declined"}
+)
+# An order with nothing to ship (digital goods): not "unfulfilled", which reads as overdue.
+_NOT_REQUIRED = "fulfillment_not_required"
+
+
+def _fulfillment_status(order: _Order) -> str | None:
+    """Shopify sends ``null`` for an unfulfilled order; an absent field stays unknown. A
+    display status saying no fulfilment is needed overrides REST's ``null``."""
+    display = clean(order.display_fulfillment_status)
+    if display == _NOT_REQUIRED:
+        return "not_required"
+    value = order.fulfillment_status
     if isinstance(value, msgspec.UnsetType):
         return None
     return clean(value) or "unfulfilled"
+
+
+def _fulfillment_detail(order: _Order, status: str | None) -> str | None:
+    """Why an unfulfilled order waits (``on_hold``...), when its display status says."""
+    display = clean(order.display_fulfillment_status)
+    return display if status == "unfulfilled" and display in _WAITING_STATUSES else None
 
 
 def _order_owners(order: _Order, where: str) -> list[RecordKey]:
@@ -395,6 +429,8 @@ def _order_total(order: _Order, where: str) -> tuple[str | None, str | None]:
 def _order(order: _Order, where: str) -> Order:
     amount, currency = _order_total(order, where)
     number = str(order.order_number) if order.order_number is not None else clean(order.name)
+    fulfillment_status = _fulfillment_status(order)
+    line_items = [_line_item(item) for item in order.line_items or []]
     return Order(
         owners=_order_owners(order, where),
         status=_order_status(order),
@@ -405,8 +441,11 @@ def _order(order: _Order, where: str) -> Order:
         amount=amount,
         currency=currency,
         financial_status=clean(order.financial_status),
-        fulfillment_status=_fulfillment_status(order.fulfillment_status),
-        line_items=[_line_item(item) for item in order.line_items or []],
+        fulfillment_status=fulfillment_status,
+        fulfillment_detail=_fulfillment_detail(order, fulfillment_status),
+        line_items=line_items,
+        more_line_items=order.line_items_has_next_page is True,
+        more_items_quantity=_more_items_quantity(order, line_items),
         fulfillments=[_fulfillment(item, where) for item in order.fulfillments or []],
         refunds=[_refund(item, currency, where) for item in order.refunds or []],
         cancelled_at=_time(order.cancelled_at, where, "cancelled_at"),

@@ -255,11 +255,14 @@ def test_order_fields() -> None:
     assert mapped.updated_at == utc(payload["updated_at"])
     assert order.cancelled_at is None
     assert order.note is None
-    # Each line by its variant's name; two of the three were removed (current_quantity 0).
-    assert [(item.title, item.quantity, item.sku) for item in order.line_items] == [
-        ("IPod Nano - 8gb - green (removed)", 0, "IPOD2008GREEN"),
-        ("IPod Nano - 8gb - red", 1, "IPOD2008RED"),
-        ("IPod Nano - 8gb - black (removed)", 0, "IPOD2008BLACK"),
+    # Each line by its variant's name; two of the three were removed (current_quantity 0):
+    # none left of the one ordered, said by ``ordered_quantity``, the title kept plain.
+    assert [
+        (item.title, item.quantity, item.ordered_quantity, item.sku) for item in order.line_items
+    ] == [
+        ("IPod Nano - 8gb - green", 0, 1, "IPOD2008GREEN"),
+        ("IPod Nano - 8gb - red", 1, None, "IPOD2008RED"),
+        ("IPod Nano - 8gb - black", 0, 1, "IPOD2008BLACK"),
     ]
     assert [item["current_quantity"] for item in payload["line_items"]] == [0, 1, 0]
 
