@@ -76,6 +76,18 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _forget_posted_notes(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The shared demo store remembers the notes posted on its tickets (``posted_notes``, so a
+    retried escalation posts once across workers): a test that escalates for Maya must not find
+    the note another test posted. Cleared after each test that used the demo store."""
+    yield
+    if "demo_db" in request.fixturenames:
+        with sqlite3.connect(request.getfixturevalue("demo_db"), timeout=30) as conn:
+            conn.execute("DELETE FROM posted_notes")
+        conn.close()
+
+
 @pytest.fixture
 def demo_store(demo_db: Path) -> Iterator[Store]:
     the_store = Store(demo_db)

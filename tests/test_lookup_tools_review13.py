@@ -190,11 +190,6 @@ class _Notes:
         self.posted.append((ticket_id, body))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/store/migrations.py: a posted_notes table (digest PRIMARY KEY, "
-    "posted_at) so that PostedNotes claims in the store, shared by every serve worker",
-)
 def test_a_retry_on_another_worker_does_not_post_the_note_again(demo_db: Path) -> None:
     """``serve`` runs CONTEXT_SERVICE_WORKERS processes, each with its own ToolBox: a retried
     create_escalation that lands on another worker (or after a restart) posted it twice."""

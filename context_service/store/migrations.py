@@ -448,6 +448,16 @@ SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 DELETE FROM llm_summaries;
 """
 
+# Notes posted on helpdesk tickets, by digest: a retried escalation posts its note once across
+# every serve worker and restarts (was process memory).
+_V25_POSTED_NOTES = """
+CREATE TABLE posted_notes (
+    digest TEXT PRIMARY KEY,
+    posted_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX posted_notes_by_time ON posted_notes (posted_at);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -473,6 +483,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0022_redact_again", _V22_REDACT_AGAIN),
     ("0023_run_liveness", _V23_RUN_LIVENESS),
     ("0024_snapshots_bounded", _V24_SNAPSHOTS_BOUNDED),
+    ("0025_posted_notes", _V25_POSTED_NOTES),
 ]
 
 

@@ -8,11 +8,9 @@ for handoffs) under the field policy, exactly as ``/v1/context`` and ``/v1/escal
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -32,6 +30,7 @@ from context_service.identity.search import Candidate, PartialIdentity, is_commo
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
+from context_service.store import notes as notes_store
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.schemas import (
     TOOLS,
@@ -358,34 +357,24 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
 
 
 class PostedNotes:
-    """The notes this process has posted (a digest of ticket and text, the latest ``limit``),
-    so that a retried ``create_escalation`` (an agent framework whose answer was lost) does not
-    post the same handoff on the ticket again. Thread-safe: tool calls run in worker threads."""
+    """The notes posted on helpdesk tickets (``store.notes``: a digest per ticket and text), so
+    that a retried ``create_escalation`` (an agent framework whose answer was lost) does not
+    post the same handoff again, on whichever worker it lands or after a restart."""
 
-    def __init__(self, limit: int = 1024) -> None:
-        self._limit = limit
-        self._digests: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _digest(ticket_id: str, text: str) -> str:
-        return hashlib.sha256(f"{ticket_id}\0{text}".encode()).hexdigest()
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
 
     def claim(self, ticket_id: str, text: str) -> bool:
         """Whether this note is new (and now counts as posted); ``False`` for a repeat."""
-        digest = self._digest(ticket_id, text)
-        with self._lock:
-            if digest in self._digests:
-                return False
-            self._digests[digest] = None
-            while len(self._digests) > self._limit:
-                self._digests.popitem(last=False)
-            return True
+        return notes_store.claim(self._conn, notes_store.note_digest(ticket_id, text), _now())
 
     def release(self, ticket_id: str, text: str) -> None:
         """Forget a claimed note whose posting failed, so that a retry posts it."""
-        with self._lock:
-            self._digests.pop(self._digest(ticket_id, text), None)
+        notes_store.release(self._conn, notes_store.note_digest(ticket_id, text))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _post_note(
@@ -464,7 +453,7 @@ class ToolBox:
         self.policy = policy or FieldPolicy()
         self.notes = notes
         self.thresholds = thresholds or Thresholds()
-        self.posted = PostedNotes()
+        self.posted = PostedNotes(conn)
 
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
         """Run tool ``name`` for the caller's API ``key`` (its field-policy grant, if any);
