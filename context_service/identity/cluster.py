@@ -134,7 +134,7 @@ def cluster_component(
     clusters = _Clusters(ids)
     links: list[Link] = []
     reviews: list[Review] = []
-    for pair, rule, result in _link_candidates(results, decisions):
+    for pair, rule, result in _link_candidates(results, decisions, _stable_keys(features)):
         a, b = pair
         if clusters.find(a) == clusters.find(b):
             continue
@@ -171,8 +171,12 @@ def _ev(model: MatchModel, result: PairResult) -> dict[str, dict[str, float | st
 
 
 def _link_candidates(
-    results: Mapping[Pair, PairResult], decisions: Decisions
+    results: Mapping[Pair, PairResult], decisions: Decisions, stable: Mapping[int, bytes]
 ) -> list[tuple[Pair, str, PairResult]]:
+    """The pairs that may join two clusters, strongest first. Links equally strong are taken in
+    the order of what the records are (``_stable_keys``), not of their record ids, which
+    follow the order the records arrived in: a record as close to Ann as to Bob, who cannot
+    be one person, would otherwise join whichever of them arrived first."""
     found = []
     for pair, result in results.items():
         if pair in decisions.apart:
@@ -181,8 +185,26 @@ def _link_candidates(
             found.append((pair, "manual", result))
         elif result.link:
             found.append((pair, result.rule, result))
-    found.sort(key=lambda item: (-_PRIORITY.get(item[1], 1), -item[2].probability, item[0]))
+
+    def order(item: tuple[Pair, str, PairResult]) -> tuple[int, float, list[bytes], Pair]:
+        (a, b), rule, result = item
+        # People's decisions keep their own order: one that contradicts an earlier one is
+        # refused by ``decisions.py``, which finds the earlier one by it.
+        what = [] if rule == "manual" else sorted((stable[a], stable[b]))
+        return (-_PRIORITY.get(rule, 1), -result.probability, what, (a, b))
+
+    found.sort(key=order)
     return found
+
+
+_encode = msgspec.msgpack.Encoder().encode
+
+
+def _stable_keys(features: Mapping[int, Features]) -> dict[int, bytes]:
+    """For each record, a key that depends on what it is, not on when it arrived: its own
+    reference in its source (``shopify:customer:8``), or its features for a record that has
+    none (a spreadsheet row keyed by its content)."""
+    return {rid: (f.own.encode() if f.own else b"\xff" + _encode(f)) for rid, f in features.items()}
 
 
 def _may_join(

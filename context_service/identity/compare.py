@@ -8,6 +8,7 @@ mailbox, a switchboard): an exact match on one of them is its own, much weaker l
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -245,7 +246,10 @@ def _rank(levels: tuple[str, str]) -> tuple[int, int]:
 def _first_level(x: str, y: str) -> str:
     if not x or not y:
         return NULL
-    if x == y or first_name_forms(x) & first_name_forms(y):
+    # Two records with one initial (``J Smith`` and ``J Smith``) agree on a letter, not on a
+    # name: John and Jane on one home phone write it alike.
+    one_letter = _is_initial(x) or _is_initial(y)
+    if not one_letter and (x == y or first_name_forms(x) & first_name_forms(y)):
         return "exact"
     if len(x) == 1 or len(y) == 1:
         return "initial" if x[0] == y[0] else "different"
@@ -254,6 +258,20 @@ def _first_level(x: str, y: str) -> str:
     if _similar(x, y) or _similar_variants(x, y):
         return "fuzzy"
     return "different"
+
+
+def _is_initial(token: str) -> bool:
+    """Whether a name token is an initial: one letter of an alphabet (``j``, ``ж``), not a
+    whole name written in one character (a CJK or Hangul given name such as ``伟``)."""
+    return len(token) == 1 and token.isalpha() and not _is_logogram(token)
+
+
+def _is_logogram(char: str) -> bool:
+    """Whether a character is a whole syllable or word (CJK ideographs, Hangul, kana)."""
+    return unicodedata.name(char, "").startswith(_LOGOGRAM_PREFIXES)
+
+
+_LOGOGRAM_PREFIXES = ("CJK", "HANGUL", "HIRAGANA", "KATAKANA", "YI ")
 
 
 def _similar_variants(x: str, y: str) -> bool:

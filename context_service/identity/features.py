@@ -70,7 +70,10 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-11-30.1: two different given names (michael/michelle) conflict; a generational suffix
 # (Sr/Jr) in the stored features keeps two records apart; a local-only phone number (555-0134)
 # and the base number of an extension are no merge keys.
-INDEX_VERSION = "2026-11-30.1"
+# 2026-11-30.2: one initial is no first name (J Smith and J Smith on one phone do not link by
+# the phone rule); role mailboxes however punctuated (no_reply@), more placeholders, and +1
+# numbers no North American number can be are no merge keys.
+INDEX_VERSION = "2026-11-30.2"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -88,8 +88,16 @@ PLACEHOLDER_LOCAL_PARTS = frozenset(
         "asdf",
         "xxx",
         "abc",
+        "nomail",
+        "notprovided",
+        "notgiven",
+        "noaddress",
+        "declined",
+        "donotemail",
     ]
 )
+# Domains nobody receives a customer's mail at, typed to get past a required field.
+PLACEHOLDER_DOMAINS = frozenset({"test.com", "none.com", "noemail.com", "nomail.com"})
 PLACEHOLDER_EMAILS = frozenset(
     {
         "test@test.com",
@@ -299,18 +307,36 @@ def is_family_mailbox(email: str) -> bool:
     return letters.startswith("the") and letters.endswith("s") and len(letters) >= 7
 
 
+def _plain(local: str) -> str:
+    """A local part without its ``+tag`` and punctuation: ``no_reply``, ``no.reply`` and
+    ``no-reply`` are one role's name."""
+    return "".join(ch for ch in local.split("+", 1)[0] if ch.isalnum())
+
+
+_GENERIC_PLAIN = frozenset(_plain(local) for local in GENERIC_LOCAL_PARTS)
+_PLACEHOLDER_PLAIN = frozenset(_plain(local) for local in PLACEHOLDER_LOCAL_PARTS)
+
+
 def is_merge_email(email: str) -> bool:
-    """Whether a normalized email may link two records (not generic, not a placeholder)."""
+    """Whether a normalized email may link two records (not generic, not a placeholder).
+
+    A role's mailbox is generic however it is punctuated (``customer.service@``,
+    ``no_reply@``)."""
     if is_placeholder_email(email):
         return False
-    return email.partition("@")[0].split("+", 1)[0] not in GENERIC_LOCAL_PARTS
+    return _plain(email.partition("@")[0]) not in _GENERIC_PLAIN
 
 
 def is_placeholder_email(email: str) -> bool:
-    """Whether a normalized email is a placeholder (``test@test.com``, ``none@example.com``):
-    typed where no address was known, it names no one (unlike ``info@``, one firm's)."""
-    base = email.partition("@")[0].split("+", 1)[0]
-    return email in PLACEHOLDER_EMAILS or base in PLACEHOLDER_LOCAL_PARTS
+    """Whether a normalized email is a placeholder (``test@test.com``, ``none@example.com``,
+    ``no_email@shop.example``, anything at ``test.com``): typed where no address was known, it
+    names no one (unlike ``info@``, one firm's)."""
+    local, _, domain = email.partition("@")
+    return (
+        email in PLACEHOLDER_EMAILS
+        or domain in PLACEHOLDER_DOMAINS
+        or _plain(local) in _PLACEHOLDER_PLAIN
+    )
 
 
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
@@ -416,8 +442,13 @@ def is_own_number(digits: str) -> bool:
 
 def is_merge_phone(e164: str) -> bool:
     """Whether an E.164 phone may link two records: not a placeholder such as 0000000000, nor
-    an extension of a switchboard (``+14155550100;ext=12``), which colleagues share."""
-    return EXTENSION not in e164 and not is_placeholder_phone(e164)
+    an extension of a switchboard (``+14155550100;ext=12``), which colleagues share, nor a
+    ``+1`` number no North American number can be (``+10412345678``): a national number of
+    another country (an Australian ``0412 345 678``, a Swiss ``041 234 56 78``) read in a North
+    American region, which numbers of several countries read as."""
+    if EXTENSION in e164 or is_placeholder_phone(e164):
+        return False
+    return not e164.startswith("+1") or _NANP.fullmatch(e164) is not None
 
 
 def is_placeholder_phone(e164: str) -> bool:
