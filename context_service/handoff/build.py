@@ -22,10 +22,12 @@ from context_service.audience.facts import visible_signals
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
 from context_service.handoff import intent
-from context_service.handoff.secrets import redact_free_text, redact_secrets
-from context_service.models import Signal, Snapshot, Ticket
+from context_service.models import Order, Signal, Snapshot, Ticket
 from context_service.snapshot.quoting import quoted
+from context_service.snapshot.redaction import redact_free_text
+from context_service.snapshot.secrets import redact_secrets
 from context_service.snapshot.signals import OPEN_TICKET_STATUSES
+from context_service.snapshot.summary import order_state
 
 Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -82,7 +84,7 @@ def build_handoff(
     """The deterministic handoff for one escalation, with only what ``view`` shows.
 
     ``who`` is used as given: build it with the same view (contacts hidden or masked).
-    Payment numbers and secrets (``handoff.secrets``) are removed from the transcript and the
+    Payment numbers and secrets (``snapshot.secrets``) are removed from the transcript and the
     reason before anything is read from them.
     """
     transcript = [_redacted(t) for t in transcript]
@@ -153,15 +155,21 @@ def _facts(snap: Snapshot, signals: list[Signal], found: list[str], view: View) 
         facts.extend(_charges(snap))
     orders = c.orders if view.shows("orders") else []
     if orders and ("shipping" in found or not found or "billing" not in found):
-        o = orders[0]
-        facts.append(
-            f"Latest order {o.title} {(o.created_at or '')[:10]}: {o.amount} {o.currency}, "
-            f"{o.financial_status}, {o.fulfillment_status or 'unfulfilled'}"
-        )
+        facts.append(_latest_order(orders[0]))
     if snap.crm.owner and view.shows("crm.owner"):
         stage = f" ({snap.crm.lifecycle_stage})" if view.shows("crm.stage") else ""
         facts.append(f"Account owner in CRM: {snap.crm.owner}{stage}")
     return list(dict.fromkeys(redact_secrets(fact) for fact in facts))
+
+
+def _latest_order(o: Order) -> str:
+    """``Latest order #1001 2026-11-20: 40.00 USD, paid, unfulfilled (on hold)``: its state in
+    the summary's words (why it waits, ``fulfilment not required``, ``fulfilment unknown``,
+    a cancellation), never a status the order does not have."""
+    name = o.title or o.number or "(no number)"
+    day = f" {o.created_at[:10]}" if o.created_at else ""
+    amount = " ".join(v for v in (o.amount, o.currency) if v) if o.amount else "amount unknown"
+    return f"Latest order {name}{day}: {amount}, {order_state(o)}"
 
 
 def _charges(snap: Snapshot) -> list[str]:

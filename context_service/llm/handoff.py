@@ -2,7 +2,7 @@
 
 Card and bank account numbers and secrets (API keys, passwords, bearer tokens, one-time codes)
 a customer typed into the chat, or the bot put into its reason, are removed before anything is
-sent to the LLM endpoint (``handoff.secrets``); the customer context is cleaned of secrets too.
+sent to the LLM endpoint (``snapshot.secrets``); the customer context is cleaned of secrets too.
 The model's note is used only when it passes ``handoff.checks`` (no identifier this profile
 does not show, customer-written text kept as quoted data); otherwise the deterministic note is,
 with the reason in ``fallback``.
@@ -16,10 +16,11 @@ import logging
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
 from context_service.handoff import Turn
 from context_service.handoff.checks import customer_written, note_problem
-from context_service.handoff.secrets import redact_free_text, redact_secrets
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
 from context_service.models import Snapshot
+from context_service.snapshot.redaction import redact_free_text
+from context_service.snapshot.secrets import redact_secrets
 
 log = logging.getLogger("context_service.llm")
 HANDOFF_PROMPT = "escalation_handoff"

@@ -19,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from context_service.errors import ConfigurationError
+from context_service.snapshot.secrets import contains_secret, redact_secrets
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _FILE = re.compile(r"^(?P<name>[a-z_]+)\.v(?P<number>\d+)\.md$")
@@ -35,28 +36,6 @@ class Prompt(msgspec.Struct, frozen=True):
     def render(self, **blocks: str) -> tuple[str, str]:
         """``(system, user)`` with every ``{{name}}`` replaced; a missing block is an error."""
         return self.system, _fill(self.user, blocks)
-
-
-SECRET_REMOVED = "[secret removed]"  # noqa: S105 (the placeholder, no password)
-# Credentials by their published shapes: a provider prefix and a long random tail.
-SECRET = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
-    r"|\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}"  # Stripe
-    r"|\b(?:whsec|shpat|shpss|shpca|shppa)_[A-Za-z0-9]{16,}"  # Stripe webhooks, Shopify
-    r"|\bsk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{20,}"  # OpenAI, Anthropic
-    r"|\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"  # GitHub
-    r"|\bxox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
-    r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"  # AWS access key ids
-    r"|\bAIza[0-9A-Za-z_-]{35}"  # Google API keys
-    r"|\bpat-(?:na|eu)\d-[0-9a-f-]{36}"  # HubSpot private apps
-    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWTs
-    r"|(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{20,}"
-)
-
-
-def redact_secrets(text: str) -> str:
-    """``text`` with every credential-shaped token replaced by ``[secret removed]``."""
-    return SECRET.sub(SECRET_REMOVED, text)
 
 
 # The ``<`` of anything inside the data that reads like a fence's own tag (``</untrusted-data>``,
@@ -123,7 +102,7 @@ def ungrounded(answer: str, source: str) -> bool:
 
     Numbers are compared by their digits (``+1 415 555 0134`` is ``+14155550134``); dates and
     times are not identifiers and are left out."""
-    if SECRET.search(answer):
+    if contains_secret(answer):
         return True
     folded = source.lower()
     if any(email.lower() not in folded for email in _EMAIL.findall(answer)):

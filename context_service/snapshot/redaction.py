@@ -23,6 +23,7 @@ import phonenumbers
 from context_service.identity.normalize import mailbox_key, normalize_email
 from context_service.models import Activity, Deal, Order, Refund, Snapshot, Ticket
 from context_service.snapshot.quoting import BIDI_CONTROLS
+from context_service.snapshot.secrets import redact_secrets
 
 # A run of digit groups separated by single spaces or dashes: a card number is a stretch of
 # whole groups in it (a customer writes ``4242 4242 4242 4242 12/30`` or ``order 1001 4242 ...``).
@@ -93,8 +94,13 @@ def _iban_check_digits_right(candidate: str) -> bool:
     return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
 
 
+def redact_free_text(text: str) -> str:
+    """Customer-written text without payment numbers or secrets (``secrets.redact_secrets``)."""
+    return redact_secrets(redact_payment_numbers(text))
+
+
 def _clean(text: str | None) -> str | None:
-    return redact_payment_numbers(text) if text else text
+    return redact_free_text(text) if text else text
 
 
 def _without_refund_notes_cards(refunds: list[Refund]) -> list[Refund]:
@@ -102,8 +108,8 @@ def _without_refund_notes_cards(refunds: list[Refund]) -> list[Refund]:
 
 
 def without_payment_numbers(snap: Snapshot) -> Snapshot:
-    """The snapshot with payment numbers removed from its free text (the same object when it
-    holds none)."""
+    """The snapshot with payment numbers and secrets (``redact_free_text``) removed from its
+    free text (the same object when it holds none)."""
     replace = msgspec.structs.replace
     support = replace(
         snap.support,
@@ -120,14 +126,14 @@ def without_payment_numbers(snap: Snapshot) -> Snapshot:
         ],
     )
     crm = replace(snap.crm, deals=[replace(d, title=_clean(d.title)) for d in snap.crm.deals])
-    signals = [replace(s, message=redact_payment_numbers(s.message)) for s in snap.signals]
+    signals = [replace(s, message=redact_free_text(s.message)) for s in snap.signals]
     cleaned = replace(
         snap,
         support=support,
         commerce=commerce,
         crm=crm,
         signals=signals,
-        summary=redact_payment_numbers(snap.summary),
+        summary=redact_free_text(snap.summary),
     )
     return snap if cleaned == snap else cleaned
 

@@ -1,31 +1,33 @@
-"""Secrets a customer (or a bot quoting one) types into a chat, removed before a handoff is
-built, shown, posted as a note or sent to an LLM.
+"""Secrets a customer (or a bot quoting one) types into a chat, a ticket or a note, removed
+before anything is stored, shown, posted as a note or sent to an LLM.
 
-``snapshot.redaction`` removes card numbers and IBANs; this adds what a support chat also
-carries: vendor API keys (``sk_live_...``), bearer tokens and JWTs, passwords written as
-``password: ...`` or ``password is ...``, and one-time codes (``the code is 482913``, ``OTP:
-559031``). The label stays (``password: [secret removed]``), so what the customer was talking
-about still reads; only the value goes. Ordinary words stay: ``I forgot my password``, ``zip
-code 94110``, ``discount code: SAVE20``.
+``redaction`` removes card numbers and IBANs; this adds what support text also carries: vendor
+API keys (``sk_live_...``, ``shpat_...``, ``pat-na1-...``), private key blocks, bearer tokens
+and JWTs, passwords written as ``password: ...`` or ``password is ...``, and one-time codes
+(``the code is 482913``, ``OTP: 559031``). The label stays (``password: [secret removed]``), so
+what the customer was talking about still reads; only the value goes. Ordinary words stay: ``I
+forgot my password``, ``zip code 94110``, ``discount code: SAVE20``. The one list of these
+shapes: the stored snapshot, the escalation handoff and the LLM prompts all use it.
 """
 
 from __future__ import annotations
 
 import re
 
-from context_service.snapshot.redaction import redact_payment_numbers
-
 SECRET_REMOVED = "[secret removed]"  # noqa: S105 (the marker, not a password)
 
 # Tokens that are secrets whatever surrounds them.
 _TOKENS = re.compile(
-    r"(?<![\w-])(?:"
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    r"|(?<![\w-])(?:"
     r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{8,}"  # Stripe secret and restricted keys
     r"|whsec_[A-Za-z0-9]{8,}"  # Stripe webhook secrets
-    r"|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}"  # OpenAI / Anthropic keys
-    r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
+    r"|(?:shpat|shpss|shpca|shppa)_[A-Za-z0-9]{16,}"  # Shopify tokens and secrets
+    r"|pat-(?:na|eu)\d-[0-9a-f-]{36}"  # HubSpot private app tokens
+    r"|sk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_-]{20,}"  # OpenAI / Anthropic keys
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub tokens
     r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack tokens
-    r"|AKIA[0-9A-Z]{16}"  # AWS access key ids
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key ids
     r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
     r"|eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"  # JWTs
     r")"
@@ -70,11 +72,6 @@ def redact_secrets(text: str) -> str:
     return _BARE_CODE.sub(_bare_code, text)
 
 
-def redact_free_text(text: str) -> str:
-    """Customer-written text without payment numbers (``snapshot.redaction``) or secrets."""
-    return redact_secrets(redact_payment_numbers(text))
-
-
 def _keep_label(match: re.Match[str]) -> str:
     return match.group(1) + match.group(2) + SECRET_REMOVED
 
@@ -94,3 +91,8 @@ def _bare_code(match: re.Match[str]) -> str:
     if before.endswith(_NOT_SECRET_CODES):
         return match.group()
     return _keep_label(match)
+
+
+def contains_secret(text: str) -> bool:
+    """Whether ``text`` holds a credential of a known shape (a key, token or private key)."""
+    return _TOKENS.search(text) is not None or _AUTH_HEADER.search(text) is not None
