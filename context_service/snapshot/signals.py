@@ -15,6 +15,7 @@ from context_service.models import (
     SupportSection,
 )
 from context_service.snapshot.quoting import quoted
+from context_service.snapshot.summary import waiting_words
 
 OPEN_TICKET_STATUSES = frozenset({"new", "open", "pending", "hold"})
 OPEN_DISPUTE_STATUSES = frozenset(
@@ -141,15 +142,10 @@ def _order_signals(orders: list[Order]) -> Iterator[Signal]:
         name = order.title or order.number or "an order"
         if _unfulfilled(order):
             placed = f" placed {order.created_at[:10]}" if order.created_at else ""
-            shipped = (
-                "only partly fulfilled"
-                if order.fulfillment_status == "partial"
-                else "not fulfilled yet"
-            )
             yield Signal(
                 "order_unfulfilled",
                 "warning",
-                f"Order {name}{placed} is {order.financial_status} but {shipped}",
+                f"Order {name}{placed} is {order.financial_status} but {_not_shipped(order)}",
                 "shopify",
                 order.external_id,
             )
@@ -183,9 +179,20 @@ def _refunded_total(order: Order) -> str:
     return ", ".join(_money(str(amount), currency) for currency, amount in totals.items())
 
 
+def _not_shipped(order: Order) -> str:
+    """``not fulfilled yet``, ``only partly fulfilled``, and why it waits when the vendor says
+    (``not fulfilled yet (on hold)``)."""
+    shipped = (
+        "only partly fulfilled" if order.fulfillment_status == "partial" else "not fulfilled yet"
+    )
+    detail = waiting_words(order)
+    return f"{shipped} ({detail})" if detail else shipped
+
+
 def _unfulfilled(order: Order) -> bool:
     """Paid but not (entirely) shipped. An unknown fulfilment state (``None``) is not a warning:
-    a spreadsheet without a fulfilment column says nothing about shipping."""
+    a spreadsheet without a fulfilment column says nothing about shipping; nor is an order
+    with nothing to ship (``not_required``: digital goods)."""
     return (
         order.status != "cancelled"
         and order.financial_status in _SHIPPABLE_PAYMENT_STATUSES

@@ -66,7 +66,27 @@ def order_state(order: Order) -> str:
     if order.status == "cancelled":
         when = f" {order.cancelled_at[:10]}" if order.cancelled_at else ""
         return f"cancelled{when}, {payment}"
-    return f"{payment}, {order.fulfillment_status or 'fulfilment unknown'}"
+    return f"{payment}, {fulfilment_words(order)}"
+
+
+def fulfilment_words(order: Order) -> str:
+    """An order's fulfilment as people read it, in the words of ``audience.facts``:
+    ``unfulfilled``, ``unfulfilled (on hold)`` when the vendor says why it waits,
+    ``fulfilment not required`` for an order with nothing to ship, ``fulfilment unknown``
+    when the source says nothing of shipping."""
+    status = order.fulfillment_status
+    if status is None:
+        return "fulfilment unknown"
+    if status == "not_required":
+        return "fulfilment not required"
+    detail = waiting_words(order)
+    return f"{status} ({detail})" if detail else status
+
+
+def waiting_words(order: Order) -> str | None:
+    """Why an unfulfilled order waits (``on hold``, ``scheduled``...), when the vendor says."""
+    detail = order.fulfillment_detail
+    return detail.replace("_", " ") if detail else None
 
 
 def spent_words(commerce: CommerceSection) -> str:
@@ -92,7 +112,7 @@ def _billing(billing: BillingSection) -> str | None:
 def _crm(crm: CrmSection) -> str | None:
     """Stage, owner and open deals, each only when the section has it (an audience's summary
     empties the fields its view hides, and says nothing about them)."""
-    if not (crm.lifecycle_stage or crm.deals):
+    if not (crm.lifecycle_stage or crm.owner or crm.deals):
         return None
     parts = [crm.lifecycle_stage] if crm.lifecycle_stage else []
     if crm.owner:

@@ -19,9 +19,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from context_service.audience import View
-from context_service.audience.facts import visible_contacts
+from context_service.audience.facts import visible_contacts, visible_signals
 from context_service.models import Deal, Invoice, Order, Snapshot, Subscription, Ticket
 from context_service.snapshot.render import paused_payments
+from context_service.snapshot.summary import fulfilment_words
 from context_service.widget.confidence import MatchConfidence
 
 STYLE = """
@@ -60,7 +61,7 @@ def render_card(
     body = "".join(
         (
             _identity(snapshot, confidence, audit_url, view),
-            _signals(snapshot),
+            _signals(snapshot, view),
             _orders(snapshot, view) if view.shows("orders") else "",
             _billing(snapshot, view),
             _crm(snapshot, view),
@@ -155,12 +156,15 @@ def _name(s: Snapshot, view: View) -> str | None:
     return s.identity.name if view.shows("identity.names") else None
 
 
-def _signals(s: Snapshot) -> str:
-    if not s.signals:
+def _signals(s: Snapshot, view: View) -> str:
+    """The Attention section: the signals as ``view`` may read them (one about a hidden field
+    says only what kind of thing needs attention, as in the summary and the facts)."""
+    signals = visible_signals(s, view)
+    if not signals:
         return ""
-    shown = s.signals[:LISTED_SIGNALS]
+    shown = signals[:LISTED_SIGNALS]
     rows = "".join(f"<p class='sig {_e(sig.severity)}'>{_e(sig.message)}</p>" for sig in shown)
-    more = len(s.signals) - len(shown)
+    more = len(signals) - len(shown)
     if more > 0:
         rows += f"<p class='small muted'>and {more} more</p>"
     return f"<section><h2>Attention</h2>{rows}</section>"
@@ -182,7 +186,8 @@ def _orders(s: Snapshot, view: View) -> str:
 def _order(o: Order, tracking: bool, view: View) -> str:
     label = _record_label(o.number, o.external_id, view)
     parts = [_record_link(o.url, f"#{label}" if label else "Order", view), _date(o.created_at)]
-    parts += [_joined(_money(o.amount, o.currency), o.financial_status, o.fulfillment_status)]
+    fulfilment = fulfilment_words(o) if o.fulfillment_status else None  # unknown: unsaid
+    parts += [_joined(_money(o.amount, o.currency), o.financial_status, fulfilment)]
     if o.cancelled_at:
         parts.append("cancelled")
     line = " · ".join(p for p in parts if p)
