@@ -23,7 +23,8 @@ Rate limits: HTTP 429 is retried by ``VendorHttp`` (``Retry-After``). A ``200`` 
 ``THROTTLED`` error is retried here, after waiting as long as its ``extensions.cost`` says the
 bucket needs to refill to the query's requested cost (``restoreRate`` points a second), or with
 the policy's backoff when it carries no cost; a fixed backoff gives up before a large query
-(an orders page asks about 800 points; a 50-point-a-second bucket refills that in 16 s).
+(an orders page asks 922 points, see ``MAX_ORDERS_FIRST``; a Standard shop's 100-point-a-second
+bucket refills that from empty in about 9 s).
 After every answer the bucket is read and, when it holds less than the last query cost, the
 connector sleeps until it has refilled.
 
@@ -69,10 +70,14 @@ __all__ = [
 log = logging.getLogger("integrations.shopify")
 
 DEFAULT_API_VERSION = "2026-07"
-# Shopify refuses a query whose requested cost exceeds 1,000 points. An order node with its
-# first 10 line items, fulfillments, refunds and money objects costs about 20 points
-# (a connection costs 2 + first x its node), so 40 orders ask for about 800 whatever
-# ``page_size`` says. Ten line items are plenty for a support snapshot.
+# Shopify refuses a query whose requested cost exceeds 1,000 points. By its rule (an object 1,
+# a scalar or enum 0, a connection 2 + first x its node) one order node of
+# ``graphql.ORDER_FIELDS`` asks 23: the order 1, ``totalPriceSet`` with its two monies 3,
+# ``customer`` 1, ``lineItems(first: 10)`` 2 + 10 = 12 (its ``pageInfo`` is part of the 2;
+# ``currentSubtotalLineItemsQuantity`` is a scalar, 0), ``fulfillments`` with
+# ``trackingInfo`` 2, ``refunds`` with their money bag 4. So 40 orders ask 2 + 40 x 23 = 922
+# whatever ``page_size`` says; 43 would be the most under the limit, and each field added to
+# an order costs 40 more per page. Lines beyond the tenth are counted, not listed.
 MAX_ORDERS_FIRST = 40
 MAX_THROTTLE_SLEEP = 60.0
 # A page that ends less than this before now is at the live edge: records may still be
@@ -524,7 +529,9 @@ class ShopifyConnector:
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """Route a verified delivery by topic (see ``integrations.shopify.webhooks``); a
-        deletion notice is acted on only once Shopify confirms the object is gone. A delivery
+        deletion notice is acted on only once Shopify confirms the object is gone. An
+        ``orders/*`` delivery also asks for its order to be refetched (``fetch_one``, when it is
+        applied: the body lacks what only GraphQL says, such as an order's hold). A delivery
         rendered in another API version than this connector's is logged as a warning."""
         delivery = webhooks.parse(headers, raw_body)
         drift = version_drift(self.api_version, webhooks.header(headers, "API-Version"))

@@ -1,9 +1,10 @@
 """Shopify webhooks: verify the HMAC over the raw body, then route a topic to vendor objects.
 
 Deliveries are REST-shaped JSON (the resource of the subscription's API version), which
-``integrations.shopify.mapping`` maps as is. Header names are matched case-insensitively, and
-the lowercase ``shopify-*`` names of the newer "Events" deliveries are accepted beside the
-``X-Shopify-*`` ones.
+``integrations.shopify.mapping`` maps as is; an ``orders/*`` delivery also asks for its order to
+be fetched fresh through GraphQL when it is applied (``_REFETCHED_KINDS``). Header names are
+matched case-insensitively, and the lowercase ``shopify-*`` names of the newer "Events"
+deliveries are accepted beside the ``X-Shopify-*`` ones.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ _OBJECT_TOPICS: dict[str, str] = {
         )
     },
 }
+# An ``orders/*`` body is the REST order, which lacks what sync reads through GraphQL (why an
+# unfulfilled order waits: ``display_fulfillment_status``, "on hold"), so the order is also
+# fetched fresh when the delivery is applied (``Delivery.refetch``). The applier stores the body
+# and then the fetched copy, the newest winning (a tie goes to the later, fetched, one); a
+# fetch Shopify cannot answer (``RetriableError``) leaves the whole delivery pending, so the
+# body never replaces the stored order alone meanwhile. A fetch that finds the order gone
+# leaves the body to the newest-wins rule, under which a stored deletion stands.
+_REFETCHED_KINDS = frozenset({"order"})
 _DELETE_TOPICS: dict[str, str] = {"customers/delete": "customer", "orders/delete": "order"}
 _ORDER_PART_TOPICS = frozenset({"refunds/create", "fulfillments/create", "fulfillments/update"})
 # ``orders/edited`` does not carry the order: its body is ``{"order_edit": {"order_id", ...}}``
@@ -254,12 +263,21 @@ def _merge(delivery: Delivery, body: Mapping[str, Any], topic: str) -> None:
     delivery.refetch = [("customer", kept)]
 
 
+def _object(delivery: Delivery, body: dict[str, Any], topic: str) -> None:
+    """A create/update topic: the object the body is, and for an order the order fetched
+    fresh as well (see ``_REFETCHED_KINDS``)."""
+    kind = _OBJECT_TOPICS[topic]
+    external_id = _required_id(body, "id", topic)
+    delivery.objects = [VendorObject(kind, body)]
+    if kind in _REFETCHED_KINDS:
+        delivery.refetch = [(kind, str(legacy_id(external_id)))]
+
+
 def _route(delivery: Delivery, body: dict[str, Any], headers: Mapping[str, str]) -> None:
     """Fill ``delivery``'s objects, refetch, erase and access request lists from its topic."""
     topic = delivery.topic
     if topic in _OBJECT_TOPICS:
-        _required_id(body, "id", topic)
-        delivery.objects = [VendorObject(_OBJECT_TOPICS[topic], body)]
+        _object(delivery, body, topic)
     elif topic in _DELETE_TOPICS:
         _required_id(body, "id", topic)
         deleted = {"id": body["id"]}
