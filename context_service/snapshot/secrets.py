@@ -61,9 +61,27 @@ _BARE_CODE = re.compile(r"(?i)\b(code)(\s*[:=]\s*|\s+is\s+)(\d{4,8})\b")
 _NOT_SECRET_CODES = ("error", "status", "country", "dial", "zip", "postal", "area", "promo")
 
 
+# Every pattern above holds one of these (case folded): text without any holds no secret, and
+# most support text has none, so a few substring searches spare the six substitutions (one
+# case-insensitive regex of the same words took ten times as long as these).
+_TRIGGERS = (
+    "-----begin", "sk_", "rk_", "sk-", "whsec_", "shp", "pat-", "gh", "xox", "akia", "asia",
+    "aiza", "eyj", "bearer", "authorization", "pass", "pwd", "pin", "api", "secret", "token",
+    "otp", "one", "code", "cvv", "cvc", "csc",
+)  # fmt: skip
+
+
 def redact_secrets(text: str) -> str:
     """``text`` with API keys, bearer tokens, passwords and one-time codes replaced by
     ``[secret removed]``; everything else as it was."""
+    folded = text.casefold()
+    if not any(trigger in folded for trigger in _TRIGGERS):
+        return text
+    return redact_every_secret(text)
+
+
+def redact_every_secret(text: str) -> str:
+    """``redact_secrets`` without its quick check (the tests compare the two)."""
     text = _TOKENS.sub(SECRET_REMOVED, text)
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + SECRET_REMOVED, text)
     text = _LABELLED.sub(_labelled_value, text)
