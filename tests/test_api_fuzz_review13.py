@@ -134,11 +134,6 @@ def test_a_json_key_given_twice_is_400_not_the_last_one_wins(
     assert "Patel" not in response.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/api/tools.py: _arguments to refuse repeated keys in string"
-    " arguments (problems.refuse_repeated_keys(call.arguments.encode()))",
-)
 def test_a_key_given_twice_in_string_tool_arguments_is_400(world: World) -> None:
     """OpenAI-style ``arguments`` are a JSON string, decoded by the tools route itself: there
     ``{"email": maya, "email": tomas}`` still answers for Tomás."""

@@ -8,12 +8,13 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, asgi, get, post
+from litestar.exceptions import ClientException
 from litestar.handlers import ASGIRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.types import Receive, Scope, Send
 
 from context_service.api.auth import bearer_token, require_api_key
-from context_service.api.problems import send_problem
+from context_service.api.problems import refuse_repeated_keys, send_problem
 from context_service.mcp_server.http import BodyTooLarge, read_body, replaying
 from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
 from context_service.trust import CONTEXT_LOOKUP
@@ -83,6 +84,10 @@ def _arguments(call: ToolCall) -> dict[str, Any]:
         raise InvalidToolArguments(f"{call.name}: arguments are nested too deeply") from None
     if not isinstance(decoded, dict):
         raise InvalidToolArguments(f"{call.name}: arguments must be a JSON object")
+    try:
+        refuse_repeated_keys(call.arguments.encode())  # the last would win: another customer
+    except ClientException as exc:
+        raise InvalidToolArguments(f"{call.name}: arguments: {exc.detail}") from None
     return decoded
 
 
