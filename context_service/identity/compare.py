@@ -251,8 +251,9 @@ def _first_level(x: str, y: str) -> str:
     one_letter = _is_initial(x) or _is_initial(y)
     if not one_letter and (x == y or first_name_forms(x) & first_name_forms(y)):
         return "exact"
+    # A one-character CJK, Hangul or kana name is a whole name: ``伟`` is not ``伟明``'s initial.
     if len(x) == 1 or len(y) == 1:
-        return "initial" if x[0] == y[0] else "different"
+        return "initial" if one_letter and x[0] == y[0] else "different"
     if other_given_names(x, y):  # michael/michelle: a letter or two apart, two people
         return "different"
     if _similar(x, y) or _similar_variants(x, y):

@@ -307,10 +307,19 @@ def is_family_mailbox(email: str) -> bool:
     return letters.startswith("the") and letters.endswith("s") and len(letters) >= 7
 
 
+_PUNCTUATION = re.compile(r"[^\w]|_")
+
+
 def _plain(local: str) -> str:
     """A local part without its ``+tag`` and punctuation: ``no_reply``, ``no.reply`` and
-    ``no-reply`` are one role's name."""
-    return "".join(ch for ch in local.split("+", 1)[0] if ch.isalnum())
+    ``no-reply`` are one role's name. Initials stay apart: ``n.a`` and ``h.r`` are a
+    person's (Nina Alvarez), not ``na`` or ``hr``, so a part with a one-letter piece between
+    its punctuation is kept as written."""
+    base = local.split("+", 1)[0]
+    pieces = [piece for piece in _PUNCTUATION.split(base) if piece]
+    if len(pieces) > 1 and any(len(piece) == 1 for piece in pieces):
+        return base
+    return "".join(pieces)
 
 
 _GENERIC_PLAIN = frozenset(_plain(local) for local in GENERIC_LOCAL_PARTS)

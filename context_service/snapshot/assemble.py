@@ -62,6 +62,8 @@ RECENT_DISPUTES = 10
 RECENT_DEALS = 10
 # Person records named in ``members``: one of each source first, then the most recently updated.
 PERSON_MEMBERS = 20
+_CURRENT_SUBSCRIPTION_STATUSES = frozenset({"active", "past_due", "unpaid", "trialing"})
+_OWED_STATUSES = frozenset({"past_due", "unpaid"})
 _OPEN_DEAL_FIRST = {"open": 0, "won": 1, "lost": 2}
 A = TypeVar("A", bound=Activity)
 
@@ -342,15 +344,26 @@ def _spend(orders: list[Order]) -> _Spend:
 def _billing(acts: list[tuple[StoredRecord, Activity]]) -> BillingSection:
     invoices = {i.external_id: i for i in _of(acts, Invoice)}
     subs = [_recovered(sub, invoices) for sub in _of(acts, Subscription)]
-    subs.sort(key=lambda s: s.status not in {"active", "past_due", "unpaid", "trialing"})
+    subs.sort(key=lambda s: s.status not in _CURRENT_SUBSCRIPTION_STATUSES)
     disputes = _of(acts, Dispute)
     disputes.sort(key=lambda d: d.status not in OPEN_DISPUTE_STATUSES)
     return BillingSection(
-        subscriptions=subs[:RECENT_SUBSCRIPTIONS],
+        subscriptions=_bounded_subscriptions(subs),
         invoices=_recent_and_unpaid(_of(acts, Invoice)),
         charges=_of(acts, Charge)[:RECENT_CHARGES],
         disputes=disputes[:RECENT_DISPUTES],
     )
+
+
+def _bounded_subscriptions(subs: list[Subscription]) -> list[Subscription]:
+    """At most ``RECENT_SUBSCRIPTIONS`` of ``subs``, in their order: those still owed
+    (``past_due``, ``unpaid``) are kept first, then the others in order, so a warning is not
+    cut behind newer active subscriptions."""
+    if len(subs) <= RECENT_SUBSCRIPTIONS:
+        return subs
+    by_need = sorted(range(len(subs)), key=lambda i: subs[i].status not in _OWED_STATUSES)
+    kept = set(by_need[:RECENT_SUBSCRIPTIONS])
+    return [sub for i, sub in enumerate(subs) if i in kept]
 
 
 def _recent_and_unpaid(invoices: list[Invoice]) -> list[Invoice]:

@@ -167,6 +167,8 @@ PHONE_REMOVED = "[phone removed]"
 _EMAIL_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # Seven digits close together: the least a phone number has (a cheap test before parsing).
 _PHONE_HINT = re.compile(r"\d(?:[^\S\n]{0,2}[().+-]{0,2}[^\S\n]{0,2}\d){6}")
+# A number written right after ``#`` is a reference (``order #2025551234``, ``PO#...``).
+_REFERENCE_MARK = re.compile(r"#[^\S\n]*$")
 _E164 = phonenumbers.PhoneNumberFormat.E164
 _VALID = phonenumbers.Leniency.VALID
 
@@ -198,10 +200,13 @@ def _email_or_removed(email: str, own: OwnContacts) -> str:
 
 
 def _without_other_phones(text: str, own: OwnContacts) -> str:
+    """``text`` with each phone number that is neither ``own`` nor a ``#`` reference removed."""
     out: list[str] = []
     kept_from = 0
     for match in phonenumbers.PhoneNumberMatcher(text, own.region, leniency=_VALID):
         if phonenumbers.format_number(match.number, _E164) in own.phones:
+            continue
+        if _REFERENCE_MARK.search(text, max(kept_from, match.start - 8), match.start):
             continue
         out += [text[kept_from : match.start], PHONE_REMOVED]
         kept_from = match.end
