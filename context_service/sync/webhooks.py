@@ -2,10 +2,12 @@
 
 ``receive`` runs on the request path and does only what must happen before answering 2xx:
 verify (``WebhookRejected`` -> 401, nothing stored; so is any failure to read the signature
-headers), parse for dedup ids, and store the delivery in the inbox unless one of its ids was
-seen before. An authentic body that cannot be parsed (whatever the parser raised, deeply nested
-JSON included) is kept raw as a ``rejected`` delivery, once per body however often the vendor
-retries it, and answered ``MappingError`` (422), never 500.
+headers), parse for dedup ids without calling the vendor (a connector's ``read_webhook``
+where it has one; a deletion Shopify must confirm is confirmed when applied), and store the
+delivery in the inbox unless one of its ids was seen before. An authentic body that cannot be
+parsed (whatever the parser raised, deeply nested JSON included) is kept raw as a ``rejected``
+delivery, once per body however often the vendor retries it, and answered ``MappingError``
+(422), never 500.
 
 ``apply_pending`` runs right after the response (and at startup, for anything a crash left
 behind): it maps the delivery's objects, fetches what a partial delivery points at, erases what
@@ -15,7 +17,8 @@ the delivery applied, all in one transaction. A delivery another applier settled
 skipped, so concurrent appliers apply it once; one that fails is marked ``failed`` with the
 reason and the others still go on. One whose vendor cannot be reached (``RetriableError``)
 stays ``pending`` and is tried again after a delay that doubles from 5 seconds to 10 minutes,
-while the deliveries behind it are applied. A deletion notice with no time of its own counts as
+while the deliveries behind it are applied. An object a delivery refetches is fetched once,
+also when it ties with its stored copy. A deletion notice with no time of its own counts as
 observed when it was received, so an older copy of the object delivered after it cannot bring
 it back.
 """
@@ -33,7 +36,13 @@ from typing import Literal
 import msgspec
 
 from context_service.errors import MappingError, RetriableError, WebhookRejected
-from context_service.models import AccessRequest, Connector, RecordKey, VendorObject
+from context_service.models import (
+    AccessRequest,
+    Connector,
+    Delivery,
+    RecordKey,
+    VendorObject,
+)
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
@@ -82,7 +91,7 @@ def receive(
     _verify(connector, headers, body, [url] if isinstance(url, str) else list(url), now)
     kept = {name: v for name, v in headers.items() if name not in _DROPPED_HEADERS}
     try:
-        delivery = connector.parse_webhook(headers, body)
+        delivery = _read(connector, headers, body)
     except MappingError as exc:
         _reject(store, source, body, kept, exc.detail)
         raise
@@ -97,6 +106,19 @@ def receive(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
         )
     return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
+
+
+def _read(connector: Connector, headers: Mapping[str, str], body: bytes) -> Delivery:
+    """The delivery as the intake needs it (dedup ids, topic), read without calling the
+    vendor: through the connector's ``read_webhook`` where it has one (Shopify confirms a
+    deletion with a GraphQL call in ``parse_webhook``, which belongs to apply time: on the
+    request path it would cost the vendor's answer time, and an outage would reject the
+    delivery as unreadable instead of leaving it pending)."""
+    read = getattr(connector, "read_webhook", None)
+    delivery = read(headers, body) if callable(read) else connector.parse_webhook(headers, body)
+    if not isinstance(delivery, Delivery):
+        raise TypeError(f"{connector.source} read_webhook returned {type(delivery).__name__}")
+    return delivery
 
 
 def one_value_each(headers: Mapping[str, str]) -> dict[str, str]:
@@ -215,14 +237,15 @@ def _apply_one(
     source = connector.source
     try:
         delivery = connector.parse_webhook(row.headers, row.body)
-        objects = list(delivery.objects) + _refetch(connector, delivery.refetch)
+        fetched = _refetch(connector, delivery.refetch)
+        objects = list(delivery.objects) + [o for o in fetched.values() if o is not None]
         items = [
             # A deletion happened no later than its notice arrived: without a time of its own
             # it would carry none, and any older copy of the object would bring it back.
             from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
             for o in objects
         ]
-        items = _settle_ties(store, connector, items, ctx)
+        items = _settle_ties(store, connector, items, ctx, fetched)
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
         items += restored
     except RetriableError as exc:
@@ -332,28 +355,39 @@ def _tied_removals(
     }
 
 
-def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> list[VendorObject]:
-    found: list[VendorObject] = []
-    for kind, external_id in wanted:
-        obj = connector.fetch_one(kind, external_id)
-        if obj is not None:
-            found.append(obj)
-    return found
+Fetched = dict[tuple[str, str], VendorObject | None]
+
+
+def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> Fetched:
+    """The vendor's current copy of each (kind, external_id) in ``wanted``, ``None`` where
+    the vendor no longer has it; each is fetched once."""
+    return {key: connector.fetch_one(*key) for key in dict.fromkeys(wanted)}
 
 
 def _settle_ties(
-    store: Store, connector: Connector, items: list[RawPayload], ctx: IngestContext
+    store: Store,
+    connector: Connector,
+    items: list[RawPayload],
+    ctx: IngestContext,
+    fetched: Fetched,
 ) -> list[RawPayload]:
     """``items`` with each one that ties with its stored copy (see ``contested``) replaced by
     the vendor's current copy, dated now; one the vendor no longer has is left out (its
     deletion arrives on its own). Stripe sends ``invoice.finalized`` and ``invoice.paid`` of
-    one second in either order: without this, a late ``finalized`` would reopen a paid invoice."""
+    one second in either order: without this, a late ``finalized`` would reopen a paid invoice.
+
+    A tied item whose object the delivery already refetched (``fetched``) is not fetched
+    again: the current copy is already in ``items``, after it, and wins the tie; the item is
+    left out when that refetch found nothing."""
     tied = contested(store.conn, items, ctx)
     settled: list[RawPayload] = []
     for position, item in enumerate(items):
         key = tied.get(position)
         if key is None:
             settled.append(item)
+        elif (item.kind, key.external_id) in fetched:
+            if fetched[(item.kind, key.external_id)] is not None:
+                settled.append(item)
         elif (fresh := connector.fetch_one(item.kind, key.external_id)) is not None:
             settled.append(from_vendor(connector.source, fresh))
     return settled

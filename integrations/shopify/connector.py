@@ -527,16 +527,25 @@ class ShopifyConnector:
         )
         webhooks.require_shop(headers, self.shop)
 
-    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
-        """Route a verified delivery by topic (see ``integrations.shopify.webhooks``); a
-        deletion notice is acted on only once Shopify confirms the object is gone. An
-        ``orders/*`` delivery also asks for its order to be refetched (``fetch_one``, when it is
-        applied: the body lacks what only GraphQL says, such as an order's hold). A delivery
-        rendered in another API version than this connector's is logged as a warning."""
+    def read_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """A verified delivery routed by topic (see ``integrations.shopify.webhooks``), without
+        calling Shopify: what the intake stores while Shopify waits for the answer (its dedup
+        ids and topic). A deletion notice in it is not confirmed yet (``parse_webhook`` does
+        that when the delivery is applied). A delivery rendered in another API version than
+        this connector's is logged as a warning."""
         delivery = webhooks.parse(headers, raw_body)
         drift = version_drift(self.api_version, webhooks.header(headers, "API-Version"))
         if drift is not None:
             log.warning("%s (webhook %s)", drift, delivery.topic[:60])
+        return delivery
+
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """The delivery as it is applied: ``read_webhook``'s, with each deletion notice acted
+        on only once Shopify confirms the object is gone (one GraphQL call each; Shopify out of
+        reach raises ``RetriableError``, which leaves the delivery pending). An ``orders/*``
+        delivery also asks for its order to be refetched (``fetch_one``: the body lacks what
+        only GraphQL says, such as an order's hold)."""
+        delivery = self.read_webhook(headers, raw_body)
         delivery.objects = [self._confirmed(obj) for obj in delivery.objects]
         return delivery
 
