@@ -124,9 +124,9 @@ def _retry(
     """Retry the chosen deliveries; return the command's exit status."""
     asked = list(dict.fromkeys(args.ids or inbox_store.failed_ids(store.conn, args.source)))
     found = inbox_store.outcomes(store.conn, asked)
-    if args.all_failed:
-        blanked = [i for i in asked if _blanked(found[i])]
-        asked = [i for i in asked if i not in blanked]
+    if args.all_failed:  # one purged since it was listed (a serve worker's pruner) is left out
+        blanked = [i for i in asked if i in found and _blanked(found[i])]
+        asked = [i for i in asked if i in found and i not in blanked]
         if not asked:
             print(_nothing_failed(args.source, len(blanked)))
             return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 import threading
 import time
 import weakref
@@ -119,6 +120,7 @@ def _retry_pass(store: Store, connectors: Mapping[str, Connector], ctx: IngestCo
 
 
 RETRY_WAKE_MIN_SECONDS = 1.0  # never sooner: a store that stays locked is not polled in a loop
+RETRY_AFTER_FAILURE_SECONDS = 60.0  # a pass that raised (a locked store) is tried again then
 
 
 class RetryWaker:
@@ -127,8 +129,9 @@ class RetryWaker:
     A delivery whose vendor could not be reached waits for its next attempt
     (``sync.webhooks.retry_delay``); without this it would wait for the next delivery to
     arrive, which on a quiet night is hours. One timer per store, the earliest one kept.
-    Whoever closes the store calls ``stop`` first (``waker_of(store).stop()``); a pass that
-    finds the store closed only logs a warning.
+    Every app that serves the store calls ``start``, and ``stop`` before it closes the store
+    (``waker_of(store).stop()``); passes stop once the last one has stopped. A pass that raises
+    is tried again after ``RETRY_AFTER_FAILURE_SECONDS``, unless it found the store closed.
     """
 
     def __init__(self) -> None:
@@ -136,55 +139,75 @@ class RetryWaker:
         self._passing = threading.Lock()  # held while a planned pass runs
         self._timer: threading.Timer | None = None
         self._at = math.inf
-        self._stopped = False
+        self._serving = 0  # apps that started and have not stopped yet
+
+    @property
+    def planned_at(self) -> float | None:
+        """When the planned pass runs (POSIX seconds), ``None`` when none is planned."""
+        with self._lock:
+            return None if self._timer is None else self._at
 
     def plan(self, store: Store, run: Callable[[], None], now: float) -> float | None:
         """Arrange for ``run`` to be called when the earliest pending delivery is due (at
         least ``RETRY_WAKE_MIN_SECONDS`` from ``now``); return when, or ``None`` if none is
-        pending."""
+        pending or no app serves the store (it may be closed already)."""
+        with self._lock:
+            if not self._serving:
+                return None
         due = inbox_store.next_attempt(store.conn)
         if due is None:
             return None
-        at = max(_posix(due), now + RETRY_WAKE_MIN_SECONDS)
-        with self._lock:
-            if self._stopped:
-                return None
-            if self._timer is not None and self._at <= at:
-                return self._at
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = threading.Timer(at - now, self._fire, args=(run,))
-            self._timer.daemon = True
-            self._at = at
-            self._timer.start()
-        return at
+        return self._arm(run, now, max(_posix(due), now + RETRY_WAKE_MIN_SECONDS))
 
     def start(self) -> None:
-        """Plan passes again (an app starts serving the store)."""
+        """Plan passes (an app starts serving the store)."""
         with self._lock:
-            self._stopped = False
+            self._serving += 1
 
     def stop(self) -> None:
-        """Plan no more passes and drop the planned one; a pass already running finishes
-        first (the store is about to close)."""
+        """An app stops serving the store; once none serves it, plan no more passes and drop
+        the planned one. A pass already running finishes first (the store may be about to
+        close). Never call it from inside a pass."""
         with self._lock:
-            self._stopped = True
+            self._serving = max(0, self._serving - 1)
+            if self._serving:
+                return
             if self._timer is not None:
                 self._timer.cancel()
             self._timer, self._at = None, math.inf
         with self._passing:
             pass
 
+    def _arm(self, run: Callable[[], None], now: float, at: float) -> float | None:
+        """Run ``run`` at ``at`` unless a pass is planned no later; ``None`` when stopped."""
+        with self._lock:
+            if not self._serving:
+                return None
+            if self._timer is not None and self._at <= at:
+                return self._at
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(max(0.0, at - now), self._fire, args=(run,))
+            self._timer.daemon = True
+            self._timer.name = "webhook-retry-waker"
+            self._at = at
+            self._timer.start()
+        return at
+
     def _fire(self, run: Callable[[], None]) -> None:
         with self._passing:
             with self._lock:
-                if self._stopped:
+                if not self._serving:
                     return
                 self._timer, self._at = None, math.inf
             try:
                 run()
-            except Exception:  # the next delivery, or the next start, tries again
+            except sqlite3.ProgrammingError:  # the store was closed under it: nothing to retry
+                log.warning("webhook retry pass found its store closed", exc_info=True)
+            except Exception:  # a locked store, say: without a new delivery, nothing else would
                 log.warning("applying waiting webhook deliveries failed", exc_info=True)
+                now = time.time()
+                self._arm(run, now, now + RETRY_AFTER_FAILURE_SECONDS)
 
 
 _WAKERS: weakref.WeakKeyDictionary[Store, RetryWaker] = weakref.WeakKeyDictionary()

@@ -3,13 +3,17 @@
 A retried ``create_escalation`` or ``POST /v1/escalations`` (an agent framework whose answer was
 lost) must not post the same handoff twice, whichever ``serve`` worker the retry lands on, and
 after a restart too: the claim is a row, taken with ``INSERT OR IGNORE`` so two workers racing
-for it cannot both win. Only a hash is kept (no ticket text), for ``RETENTION_DAYS``.
+for it cannot both win, in a transaction of its own (never one that another thread has open on
+the shared connection, which would roll it back with its own). Only a hash is kept (no ticket
+text), for ``RETENTION_DAYS``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 RETENTION_DAYS = 30
@@ -23,18 +27,57 @@ def note_digest(ticket_id: str, text: str) -> str:
 def claim(conn: sqlite3.Connection, digest: str, now: datetime) -> bool:
     """Whether the note is new (and now counts as posted); ``False`` when it was posted before
     (by this process, another worker or before a restart). Claims older than the retention
-    are forgotten first."""
+    are forgotten first. The claim is committed on its own (``_own_transaction``), whatever
+    another thread has open on ``conn``."""
     cutoff = _iso(now - timedelta(days=RETENTION_DAYS))
-    conn.execute("DELETE FROM posted_notes WHERE posted_at < ?", (cutoff,))
-    taken = conn.execute(
-        "INSERT OR IGNORE INTO posted_notes (digest, posted_at) VALUES (?, ?)", (digest, _iso(now))
-    )
-    return taken.rowcount == 1
+    with _own_transaction(conn) as own:
+        own.execute("DELETE FROM posted_notes WHERE posted_at < ?", (cutoff,))
+        taken = own.execute(
+            "INSERT OR IGNORE INTO posted_notes (digest, posted_at) VALUES (?, ?)",
+            (digest, _iso(now)),
+        )
+        return taken.rowcount == 1
 
 
 def release(conn: sqlite3.Connection, digest: str) -> None:
     """Forget a claimed note whose posting failed, so that a retry posts it."""
-    conn.execute("DELETE FROM posted_notes WHERE digest = ?", (digest,))
+    with _own_transaction(conn) as own:
+        own.execute("DELETE FROM posted_notes WHERE digest = ?", (digest,))
+
+
+@contextmanager
+def _own_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A short write transaction of its own on the database of ``conn``, through a connection
+    of its own: ``conn`` is shared by the tool calls of every worker thread, and a statement
+    run on it while another thread has a transaction open there (a read transaction, say)
+    would join that transaction, be rolled back with it, or hold the write lock until it ends.
+    An in-memory database (no file to open again) is written through ``conn`` itself. Not to
+    be called inside a write transaction of the same thread on the same file: it would wait
+    for itself (``busy_timeout``)."""
+    path = _file_of(conn)
+    if not path:
+        yield conn
+        return
+    own = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        own.execute("PRAGMA secure_delete=ON")
+        own.execute("BEGIN IMMEDIATE")
+        try:
+            yield own
+        except BaseException:
+            own.execute("ROLLBACK")
+            raise
+        own.execute("COMMIT")
+    finally:
+        own.close()
+
+
+def _file_of(conn: sqlite3.Connection) -> str:
+    """The file of the main database of ``conn`` (``""`` for an in-memory one)."""
+    for _seq, name, path in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return str(path or "")
+    return ""
 
 
 def _iso(moment: datetime) -> str:

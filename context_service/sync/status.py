@@ -6,8 +6,10 @@ Shared by ``GET /v1/sync`` and ``context-service status``.
 A run recorded as ``running`` whose process is gone (same host, no such process id) or that
 showed no sign of life (``heartbeat_at``, refreshed as its pages commit) for ``SILENT_AFTER`` is
 shown as ``interrupted``, with ``last_seen_at``: killed without a word (SIGKILL, out of memory),
-it could record nothing itself. The store is not changed: the next run resumes from the
-committed cursors as it always does.
+it could record nothing itself. Silence alone does not count on the run's own host while its
+process lives (an import, a snapshot build of hours), unless that process started after the run
+(its id was reused, or the host rebooted). The store is not changed: the next run resumes from
+the committed cursors as it always does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from context_service.trust.erasure import BLANKED_BY_ERASURE
 # A live run commits a page every few seconds; an hour without one (nor a stream starting, nor
 # snapshots building) means its process is gone, or hung, or its id was reused after a reboot.
 SILENT_AFTER = timedelta(hours=1)
+# A process that started this long after the run it is recorded for is another one (the id was
+# reused, or the host rebooted); the margin covers start times read at one-second precision.
+PID_START_SLACK = timedelta(minutes=1)
 
 
 def sync_status(store: Store, sources: list[str], now: datetime | None = None) -> dict[str, Any]:
@@ -79,9 +84,24 @@ def _why_dead(run: cursor_store.RunRow, now: datetime) -> str | None:
         return f"{who} is gone"
     last_seen = _parse(run.heartbeat_at or run.started_at)
     if last_seen is not None and now - last_seen > SILENT_AFTER:
+        if _its_own_process_lives(run):
+            # A long stretch without pages (an import, which records its rows at the end, or
+            # a snapshot build of hours) is no sign of death when its process is still there.
+            return None
         minutes = int(SILENT_AFTER.total_seconds() // 60)
         return f"no sign of life from {who} for over {minutes} minutes"
     return None
+
+
+def _its_own_process_lives(run: cursor_store.RunRow) -> bool:
+    """Whether the run's process still runs on this host: its id names a live process that
+    started before the run (not one that took the id since, nor one after a reboot)."""
+    if run.pid is None or run.host != socket.gethostname():
+        return False
+    born, started = process_started_at(run.pid), _parse(run.started_at)
+    if born is None or started is None:
+        return False
+    return born <= started + PID_START_SLACK
 
 
 def process_alive(pid: int) -> bool:
@@ -96,6 +116,28 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # another user's process: it exists
         return True
     return not _zombie(pid)
+
+
+def process_started_at(pid: int) -> datetime | None:
+    """When the process with this id started (Linux ``/proc``: its start in clock ticks after
+    the boot time), ``None`` where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = _boot_time()
+        ticks = int(stat.rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+    if boot is None:
+        return None
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
+
+
+def _boot_time() -> float | None:
+    """The host's boot time in POSIX seconds (``btime`` of ``/proc/stat``)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return None
 
 
 def _zombie(pid: int) -> bool:

@@ -9,8 +9,9 @@ response (``observe``, the ``VendorHttp`` decide hook): when
 before the next request, retries included (``retry_sleep``). A 429 that names no
 ``Retry-After`` pauses likewise until the limit it hit resets (its ``policyName``: a second for
 the search limit, the 10-second interval otherwise), so backoff alone (about 8 s over all
-retries at worst) cannot give up inside one 10-second window. A 429 for the daily limit is not
-retried at all: the run stops with HubSpot's words and resumes from its cursor next time.
+retries at worst) cannot give up inside one 10-second window. A 429 for the daily limit (its
+``policyName``, or ``X-HubSpot-RateLimit-Daily-Remaining: 0``) is not retried at all: the run
+stops with HubSpot's words and resumes from its cursor next time.
 
 Time is ``max(clock(), the end of the last wait)``, so a frozen test clock still moves forward
 by what was slept, and nothing in a test really sleeps.
@@ -33,6 +34,7 @@ INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
 DEFAULT_INTERVAL_SECONDS = 10.0
 SECONDLY_POLICY = "SECONDLY"  # the ``policyName`` of a 429 from the per-second search limit
 DAILY_POLICY = "DAILY"  # the portal's daily limit: it resets at midnight in the portal's zone
+DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
 
 
 class Budget:
@@ -103,7 +105,7 @@ class Pacer:
         if response.status_code != 429:
             return None
         policy = _policy_name(response)
-        if policy == DAILY_POLICY:
+        if policy == DAILY_POLICY or _daily_spent(response):
             return False  # resets at midnight: retrying spends more of it; the run stops here
         if not response.headers.get("retry-after"):
             self._pause(_rate_limit_reset_seconds(response, policy))
@@ -128,6 +130,13 @@ def _policy_name(response: httpx.Response) -> str | None:
     except (msgspec.DecodeError, AttributeError):
         return None
     return policy if isinstance(policy, str) else None
+
+
+def _daily_spent(response: httpx.Response) -> bool:
+    """Whether the headers say the day's requests are all spent (a 429 whose body names no
+    policy: a proxy's page, an empty body)."""
+    remaining: str = response.headers.get(DAILY_REMAINING_HEADER, "")
+    return remaining.strip() == "0"
 
 
 def _rate_limit_reset_seconds(response: httpx.Response, policy: str | None) -> float:
