@@ -374,6 +374,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _counts(by_status: dict[str, int]) -> str:
+    """``applied 3, failed 1`` (or ``none``): a source's webhook inbox by status."""
+    return ", ".join(f"{status} {n}" for status, n in sorted(by_status.items())) or "none"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
@@ -399,7 +404,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         )
         print(
             f"{source}: {last}; records {info['records']}, rejected "
-            f"{info['records_rejected']}; webhooks {info['webhooks'] or 'none'}"
+            f"{info['records_rejected']}; webhooks {_counts(info['webhooks'])}"
         )
         if info["webhooks_failed"]:
             print(

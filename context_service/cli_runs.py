@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -14,7 +15,7 @@ from types import FrameType
 from typing import Any
 
 from context_service.errors import ConfigurationError
-from context_service.models import Connector
+from context_service.models import BUILTIN_SOURCES, Connector
 from context_service.settings import Settings, load_settings
 from context_service.store import Store
 from context_service.store import inbox as inbox_store
@@ -122,6 +123,10 @@ def _retry(
     args: argparse.Namespace,
 ) -> int:
     """Retry the chosen deliveries; return the command's exit status."""
+    if args.source is not None and args.source not in BUILTIN_SOURCES:
+        known = ", ".join(sorted(BUILTIN_SOURCES))
+        print(f"error: no webhook source {args.source!r}; one of {known}", file=sys.stderr)
+        return 2
     asked = list(dict.fromkeys(args.ids or inbox_store.failed_ids(store.conn, args.source)))
     found = inbox_store.outcomes(store.conn, asked)
     if args.all_failed:  # one purged since it was listed (a serve worker's pruner) is left out

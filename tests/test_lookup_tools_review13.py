@@ -115,6 +115,22 @@ def test_lookup_says_high_confidence_only_at_the_link_threshold(demo_db: Path) -
         assert probability >= Thresholds().link
 
 
+def test_lookup_through_a_shared_mailbox_is_never_high_confidence(demo_db: Path) -> None:
+    """find_customer caps a match that rests on a contact several customers hold at medium;
+    the lookup said "high confidence" for the same details (0.998 through info@)."""
+    body = {
+        "email": "info@silvacosta.example",
+        "name": "Ana Silva",
+        "audience": "agent",
+        "format": "text",
+    }
+    with TestClient(app=create_app(make_settings(demo_db))) as client:
+        response = client.post("/v1/context/lookup", json=body, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert "medium confidence" in response.text
+    assert "high confidence" not in response.text
+
+
 # 2. A contact more than one profile holds -------------------------------------------------------
 
 

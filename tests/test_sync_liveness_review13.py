@@ -285,7 +285,10 @@ def test_webhooks_retry_applies_a_failed_delivery(
     assert _stripe_customers(db) == 0
     assert _status_json(capsys)["webhooks_failed"] == 1
     assert main(["status"]) == 0
-    assert "webhooks retry" in capsys.readouterr().out  # the way out is named
+    text = capsys.readouterr().out
+    assert "webhooks retry" in text  # the way out is named
+    assert "webhooks failed 1" in text  # counts in words, not a Python dict
+    assert "{" not in text
 
     assert main(["webhooks", "retry", "--all-failed"]) == 0
     out = capsys.readouterr().out
@@ -364,3 +367,17 @@ def test_webhooks_retry_refuses_to_fail_pending_deliveries_of_a_source_not_confi
     with sqlite3.connect(db) as conn:
         statuses = conn.execute("SELECT source, status FROM webhook_inbox ORDER BY id").fetchall()
     assert statuses == [("stripe", "failed"), ("zendesk", "pending")]
+
+
+def test_webhooks_retry_names_a_misspelt_source_instead_of_finding_nothing(
+    failed_delivery: tuple[Path, FakeStripe, dict[str, str], bytes],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--source strpe`` said "no failed webhook deliveries from strpe" and exited 0, so the
+    operator believed nothing was left while a Stripe delivery still waited."""
+    db = failed_delivery[0]
+    assert main(["webhooks", "retry", "--source", "strpe", "--all-failed"]) == 2
+    err = capsys.readouterr().err
+    assert "strpe" in err
+    assert "stripe" in err
+    assert _stripe_customers(db) == 0  # nothing was applied

@@ -134,7 +134,10 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     runner_up = found[1].probability if len(found) > 1 else 0.0
     if best.probability >= thresholds.link and runner_up < thresholds.review:
         stored = lookup.by_profile_id(conn, best.profile_id)
-        return Found(stored, what, "high", probability=best.probability)
+        # A match resting on a contact several customers hold is never more than medium, as
+        # in find_customer: the contact says "one of them", the rest picks which.
+        shared = _SHARED in best.evidence.values()
+        return Found(stored, what, "medium" if shared else "high", probability=best.probability)
     held = _sole_holder(partial, holders) if runner_up < thresholds.review else None
     if held is not None and held.profile_id == best.profile_id and _agrees(best):
         # The email or phone alone names this customer (GET /v1/context would answer), and
@@ -152,7 +155,8 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     )
 
 
-_DISAGREEING = frozenset({"different", "someone else's", "held by several customers"})
+_SHARED = "held by several customers"  # search's evidence for a contact that never links
+_DISAGREEING = frozenset({"different", "someone else's", _SHARED})
 
 
 def _agrees(candidate: Candidate) -> bool:
