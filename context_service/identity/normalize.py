@@ -348,6 +348,15 @@ def is_placeholder_email(email: str) -> bool:
     )
 
 
+# Toll-free and shared-cost business numbers (E.164 prefixes): a company's switchboard, which
+# its staff and its customers give as "their" number. North America's 8xx codes, then the
+# freephone ranges of the countries customers most often come from.
+_TOLL_FREE = (
+    "+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888",
+    "+44800", "+44808", "+611800", "+611300", "+49800", "+39800", "+34800", "+34900",
+    "+33800", "+33801", "+33802", "+33803", "+33804", "+33805",
+    "+31800", "+3531800", "+64800", "+81120", "+81800", "+911800", "+550800", "+52800",
+)  # fmt: skip
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
 _NANP_REGIONS = frozenset({"US", "CA", "PR", "VI", "GU", "AS", "MP"})
 _NANP_PUNCTUATION = frozenset(" ()-.+/\t")
@@ -454,8 +463,9 @@ def is_merge_phone(e164: str) -> bool:
     an extension of a switchboard (``+14155550100;ext=12``), which colleagues share, nor a
     ``+1`` number no North American number can be (``+10412345678``): a national number of
     another country (an Australian ``0412 345 678``, a Swiss ``041 234 56 78``) read in a North
-    American region, which numbers of several countries read as."""
-    if EXTENSION in e164 or is_placeholder_phone(e164):
+    American region, which numbers of several countries read as; nor a toll-free or shared-cost
+    business number (``+1 800``, ``+44 800``), a company's line by definition."""
+    if EXTENSION in e164 or is_placeholder_phone(e164) or e164.startswith(_TOLL_FREE):
         return False
     return not e164.startswith("+1") or _NANP.fullmatch(e164) is not None
 
