@@ -376,7 +376,7 @@ def import_file(
         mappers = {**ctx.mappers, source: converter.premapped}
         ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
         try:
-            _run(store, sheet, converter, ingest_ctx, report, batch_rows, progress)
+            _run(store, sheet, converter, ingest_ctx, report, batch_rows, progress, run_id)
         except ContextServiceError as exc:
             _record_run(store, run_id, report, exc.detail)
             raise
@@ -415,8 +415,9 @@ def _run(
     report: ImportReport,
     batch_rows: int,
     progress: Progress | None,
+    run_id: int,
 ) -> None:
-    flusher = _Flusher(store, ctx, report, sheet, progress)
+    flusher = _Flusher(store, ctx, report, sheet, progress, run_id)
     try:
         try:
             _ingest_rows(sheet, converter, flusher, report, batch_rows)
@@ -494,9 +495,10 @@ class _Flusher:
         report: ImportReport,
         sheet: Sheet,
         progress: Progress | None,
+        run_id: int,
     ) -> None:
         self.store, self.ctx, self.report = store, ctx, report
-        self.sheet, self.progress = sheet, progress
+        self.sheet, self.progress, self.run_id = sheet, progress, run_id
         self.batches = 0
         self.background: BackgroundSnapshots | None = None
 
@@ -514,6 +516,7 @@ class _Flusher:
                     self.store, batch, self.ctx, defer_snapshots=True, background=self.background
                 )
                 suppressed = _suppressed_rows(conn, people, self.ctx) if records.suppressed else 0
+                cursor_store.heartbeat(conn, self.run_id, utc_now())  # alive (``status``)
             if self.background is not None:  # a nested ingest leaves the release to its caller
                 self.background.release(utc_now())
             self.report.records.add(records)
@@ -522,6 +525,7 @@ class _Flusher:
         elif people:  # rows that only repeat earlier rows' records: nothing new to ingest
             with self.store.transaction() as conn:
                 suppressed = _suppressed_rows(conn, people, self.ctx)
+                cursor_store.heartbeat(conn, self.run_id, utc_now())
             self.report.rows_imported += len(people) - suppressed
             self.report.rows_suppressed += suppressed
         if self.progress is not None:

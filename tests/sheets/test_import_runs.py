@@ -73,3 +73,23 @@ def test_a_phone_that_is_not_one_is_imported_and_reported(
     assert [(w.line, w.warning.split(" (")[0]) for w in report.warnings] == [
         (3, "phone: not a phone number 'n/a' in region US")
     ]
+
+
+def test_a_long_import_shows_a_sign_of_life_with_every_batch(
+    write: Write, import_sheet: Importer, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``status`` calls a run silent for an hour ``interrupted`` when it cannot see its process
+    (another host): an import longer than that, which recorded life only at its start, read
+    as dead while it ran. Each committed batch now refreshes ``heartbeat_at``."""
+    ticks = iter(f"2026-11-30T10:{minute:02d}:00Z" for minute in range(60))
+    monkeypatch.setattr("context_service.sheets.importer.utc_now", lambda: next(ticks))
+    seen: list[str] = []
+
+    def progress(_done: int, _total: int | None) -> None:
+        row = store.conn.execute("SELECT heartbeat_at FROM sync_runs ORDER BY id DESC LIMIT 1")
+        seen.append(str(row.fetchone()[0]))
+
+    rows = "".join(f"p{i}@example.com,Person {i}\n" for i in range(60))
+    import_sheet(write("people.csv", "email,name\n" + rows), batch_rows=20, progress=progress)
+    assert seen == sorted(seen)
+    assert len(set(seen)) >= 3  # a new sign of life after each of the three batches
