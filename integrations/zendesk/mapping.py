@@ -17,8 +17,10 @@ fixture's ``_source`` note included) is skipped while decoding.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
@@ -36,6 +38,11 @@ _SHOPIFY_GID_PREFIX = "gid://shopify/Customer/"
 
 TITLE_MAX_CHARS = 120
 COMMENT_MAX_CHARS = 1000
+# An attachment's token URL (``https://{sub}.zendesk.com/attachments/token/{token}/?name=x.png``)
+# opens the file without signing in; inline images put it in a comment's ``body``.
+_ATTACHMENT_TOKEN_URL = re.compile(
+    r"https?://[^\s()<>\[\]\"']*/attachments/token/[^\s()<>\[\]\"']*"
+)
 
 _T = TypeVar("_T")
 
@@ -93,6 +100,7 @@ class ZendeskTicket(msgspec.Struct):
     description: str | None = None
     status: str | None = None
     priority: str | None = None
+    is_public: bool | None = None
     requester_id: int | None = None
     tags: list[str] | None = None
     via: _Via | None = None
@@ -145,9 +153,21 @@ def _joined(values: Iterable[str] | None) -> str:
     return ",".join(cleaned for value in values or () if (cleaned := clean(value)))
 
 
+def _attachment_label(match: re.Match[str]) -> str:
+    """``[attachment: box.jpg]`` for an attachment's token URL (``[attachment]`` unnamed)."""
+    names = parse_qs(urlsplit(match.group(0)).query).get("name")
+    return f"[attachment: {names[0]}]" if names and names[0].strip() else "[attachment]"
+
+
+def _without_attachment_tokens(text: str) -> str:
+    """``text`` with every attachment token URL replaced by the attachment's name."""
+    return _ATTACHMENT_TOKEN_URL.sub(_attachment_label, text)
+
+
 def _cut(text: str | None, limit: int) -> str | None:
-    """Stripped ``text`` cut to ``limit`` characters, or ``None`` when blank."""
-    cleaned = clean(text)
+    """Stripped ``text``, attachment tokens removed, cut to ``limit`` characters, or ``None``
+    when blank."""
+    cleaned = clean(_without_attachment_tokens(text) if text else text)
     return cleaned[:limit].rstrip() if cleaned else None
 
 
@@ -170,18 +190,23 @@ def _external_link(external_id: str) -> RecordKey | None:
 
 
 def map_user(payload: Mapping[str, Any]) -> Mapped:
-    """Map a Zendesk user to a person-like record (agents too; ``attributes['role']`` tells)."""
+    """Map a Zendesk user to a person-like record (agents too, without the contacts and links
+    that would merge them into a customer; ``attributes['role']`` tells)."""
     user = _decode(payload, "user", ZendeskUser)
     key = _key("user", user.id)
     external_id = clean(None if user.external_id is None else str(user.external_id))
     link = _external_link(external_id) if external_id else None
     organization_id = None if user.organization_id is None else str(user.organization_id)
     email, phone = clean(user.email), clean(user.phone)
+    # Staff (agents, admins) are no customers: their email, phone and links would merge their
+    # record (and the internal tickets they open) into a customer's profile with the same
+    # address. They stay one name-only record each, their role kept.
+    customer = user.role in (None, "end-user")
     person = PersonFacet(
-        emails=[email] if email else [],
-        phones=[phone] if phone else [],
+        emails=[email] if email and customer else [],
+        phones=[phone] if phone and customer else [],
         name=clean(user.name),
-        links=[link] if link else [],
+        links=[link] if link and customer else [],
         attributes=_non_empty(
             {
                 "role": user.role,
@@ -239,10 +264,11 @@ def _last_public_comment(ticket: ZendeskTicket) -> str | None:
     """The newest public comment's body; without a comments list, the description.
 
     When the connector attached the comments list it is authoritative: if none of them is
-    public (an agent opened the ticket with a private note) there is no public comment.
+    public (an agent opened the ticket with a private note) there is no public comment. Without
+    it, Zendesk's ``is_public: false`` (no comment of the ticket is public) says the same.
     """
     if ticket.comments is None:
-        return _cut(ticket.description, COMMENT_MAX_CHARS)
+        return None if ticket.is_public is False else _cut(ticket.description, COMMENT_MAX_CHARS)
     public = [comment for comment in ticket.comments if comment.public and clean(comment.body)]
     return _cut(public[-1].body, COMMENT_MAX_CHARS) if public else None
 

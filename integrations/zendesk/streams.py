@@ -219,6 +219,11 @@ def _following(
     return _TimeCursor(start_time=end_time, ids=sorted(at_end))
 
 
+def _position(item: dict[str, Any]) -> int | None:
+    """Where the cursor export matches an object: ``generated_timestamp``, else ``updated_at``."""
+    return _generated(item) or _unix(item.get("updated_at"))
+
+
 def _first(state: _ExportCursor, options: ExportOptions) -> int:
     return options.first_start if state.start_time is None else state.start_time
 
@@ -274,13 +279,25 @@ class CursorExportStream:
     def _following(
         self, state: _ExportCursor, body: _CursorBody, items: list[dict[str, Any]]
     ) -> _ExportCursor:
+        """The cursor after a page: its ``after_cursor``; without one, where the page ended.
+
+        Should Zendesk answer ``after_cursor: null``, the next ``start_time`` is the newest
+        position read (``generated_timestamp`` for tickets, ``updated_at`` for users), never
+        the first run's start again: that would re-export the whole account on every sync.
+        Objects at that very second come back once more, which the store's upsert absorbs.
+        """
         after = body.after_cursor or state.after_cursor
         generated = max([_generated(item) for item in items] + [state.generated or 0])
         return _ExportCursor(
             after_cursor=after,
-            start_time=None if after else _first(state, self.options),
+            start_time=None if after else self._read_up_to(state, items),
             generated=generated or None,
         )
+
+    def _read_up_to(self, state: _ExportCursor, items: list[dict[str, Any]]) -> int:
+        """The newest export position among ``items``, at least where this state starts."""
+        positions = [_position(item) for item in items]
+        return max([_first(state, self.options), *(p for p in positions if p is not None)])
 
     def _object(self, item: dict[str, Any]) -> VendorObject:
         if self.comments and item.get("status") != "deleted":

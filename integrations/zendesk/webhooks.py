@@ -204,10 +204,12 @@ def _trigger_delivery(
     trigger: _Trigger = _convert(body, _Trigger, "trigger webhook")
     ticket_id = _object_id(trigger.ticket_id, "trigger webhook ticket_id")
     stamp = header(headers, TIMESTAMP_HEADER) or ""
-    dedup = _invocation(headers)
-    if not dedup:
-        digest = hashlib.sha256(stamp.encode() + raw_body).hexdigest()
-        dedup = [f"body:{digest}"]
+    # The invocation id is not signed: a captured delivery re-sent with a new one within the
+    # timestamp window would be applied again (a ticket fetch each time). The signed timestamp
+    # and body are, so their digest is always an id too (Zendesk's own retries keep the
+    # invocation id, which still ties them together).
+    digest = hashlib.sha256(stamp.encode() + raw_body).hexdigest()
+    dedup = [*_invocation(headers), f"body:{digest}"]
     topic = f"{TRIGGER_TOPIC}:{trigger.event}" if trigger.event else TRIGGER_TOPIC
     occurred = _trigger_time(stamp)
     return Delivery(

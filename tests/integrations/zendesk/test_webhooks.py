@@ -194,7 +194,8 @@ def test_a_trigger_body_refetches_its_ticket(fake: FakeZendesk) -> None:
     delivery = parse(fake, {"ticket_id": "35002", "event": "solved"}, invocation_id="inv-9")
     assert delivery.refetch == [("ticket", "35002")]
     assert delivery.topic == "trigger:solved"
-    assert delivery.dedup_ids == ["invocation:inv-9"]
+    assert delivery.dedup_ids[0] == "invocation:inv-9"
+    assert [i.split(":")[0] for i in delivery.dedup_ids] == ["invocation", "body"]
     assert delivery.occurred_at == iso(fake.now())
 
 
