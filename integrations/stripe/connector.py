@@ -8,7 +8,8 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   ``starting_after=<last id>``. Cursor while paging: ``{"starting_after": "<id>", "at": <unix>}``;
   once complete: ``{"done": true, "at": <unix>}`` where ``at`` is when that backfill started.
   Charges are listed with ``expand[]=data.refunds``: since API 2022-11-15 a charge carries its
-  refunds only when they are expanded.
+  refunds only when they are expanded, and an expanded list holds 10: the rest of a charge's
+  refunds are listed from ``/v1/refunds?charge=<id>`` (``starting_after`` the last one held).
   A done backfill yields nothing on later runs: its changes arrive through ``events``.
 * ``events``: cursor ``{"created": <unix>, "ids": ["evt_..."]}``, the newest event applied and the
   ids already applied at that second (ties are broken by id). A first run starts at the earliest
@@ -28,8 +29,12 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   Only a slice of one second is paged through, whatever its size. So a run holds about a page
   per group (or one busy second) however long the window, and the cursor moves page by page.
   A charge whose refunds an event changed (a ``refund.*`` event, or a charge event whose
-  charge has refunds but, unexpanded, no list of them) is fetched fresh, refunds expanded, and
-  emitted after the page's events.
+  copy lacks some of its refunds) is fetched fresh, with all its refunds, and emitted after
+  the page's events instead of the events' copies of it. A refund that names no charge is
+  shown on its payment intent's ``latest_charge``; one with neither is emitted as a
+  ``refund`` (kept raw: no charge shows it) with a note. A charge Stripe no longer has (404)
+  is noted, and the events' copies of it that lack refunds are left out, so the refunds
+  already stored stay.
   When the starting point is older than Stripe's 30-day window the stream yields one page with no
   objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
   stream and backfill again.
@@ -55,14 +60,17 @@ from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
 from integrations._http import Decision, RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
-from integrations.stripe.mapping import SOURCE
+from integrations.stripe.mapping import SOURCE, UNPLACED_REFUND_KIND
 from integrations.stripe.webhooks import (
     LISTED_EVENT_TYPES,
     Event,
+    chargeless_refund,
     charges_to_refresh,
     decode_event,
     event_objects,
+    expanded_id,
     parse_delivery,
+    refunds_incomplete,
     verify_signature,
 )
 
@@ -100,6 +108,8 @@ _C = TypeVar("_C")
 _PATHS = {kind: path for _, kind, path, _ in BACKFILL_STREAMS}
 # What a retrieve expands: a charge's refunds are listed only when expanded (API 2022-11-15).
 _EXPAND: dict[str, list[tuple[str, str]]] = {"charge": [("expand[]", "refunds")]}
+_REFUNDS_PATH = "/v1/refunds"
+_INTENTS_PATH = "/v1/payment_intents"
 
 
 def stripe_should_retry(response: httpx.Response) -> Decision:
@@ -206,7 +216,12 @@ class BackfillStream:
             self.path, self.params, self.name, state.starting_after, state.created
         )
         for body in pages:
-            objects = [VendorObject(self.kind, obj, observed_at=observed) for obj in body.data]
+            objects = [
+                VendorObject(
+                    self.kind, self._connector.completed(self.kind, obj), observed_at=observed
+                )
+                for obj in body.data
+            ]
             last = body.data[-1] if body.has_more else None
             following = _BackfillCursor(
                 starting_after=None if last is None else str(last["id"]),
@@ -244,18 +259,41 @@ class EventsStream:
         for events in self._slices(start, horizon):
             for chunk in _batched(events, self._connector.page_size):
                 start, emitted = _advance(start, chunk), True
-                objects = [obj for event in chunk for obj in event_objects(event)]
-                yield Page(objects + self._refreshed_charges(chunk), encode_cursor(start))
+                yield self._page(chunk, encode_cursor(start))
         quiet = _quiet_cursor(state, start, now, emitted=emitted)
         if quiet is not None:
             yield Page([], encode_cursor(quiet))
 
-    def _refreshed_charges(self, chunk: tuple[Event, ...]) -> list[VendorObject]:
-        """The current copy of each charge whose refunds these events changed (once each),
-        observed now, so it outranks the events' own copies (``charges_to_refresh``)."""
-        wanted = dict.fromkeys(charge for event in chunk for charge in charges_to_refresh(event))
-        fetched = (self._connector.fetch_one("charge", charge) for charge in wanted)
-        return [obj for obj in fetched if obj is not None]
+    def _page(self, chunk: tuple[Event, ...], cursor: str) -> Page:
+        """The objects of ``chunk``'s events, and the current copy of each charge whose refunds
+        they changed (fetched once, observed now), which replaces the events' copies of it.
+
+        A refund that names no charge is placed on its payment intent's charge, else emitted
+        as a ``refund`` with a note. When a charge is gone (404) its events' copies that lack
+        refunds are left out (they would replace the refunds already stored) and it is noted.
+        """
+        wanted: dict[str, None] = {}
+        unplaced: list[VendorObject] = []
+        for event in chunk:
+            wanted.update(dict.fromkeys(charges_to_refresh(event)))
+            refund = chargeless_refund(event)
+            if refund is None:
+                continue
+            charge = self._connector.refund_charge(refund)
+            if charge is not None:
+                wanted[charge] = None
+            else:
+                unplaced.append(
+                    VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(event.created))
+                )
+        fresh = {charge: self._connector.fetch_one("charge", charge) for charge in wanted}
+        objects = [
+            obj for event in chunk for obj in event_objects(event) if not _superseded(obj, fresh)
+        ]
+        current = [obj for obj in fresh.values() if obj is not None]
+        notes = [_gone_note(charge) for charge, obj in fresh.items() if obj is None]
+        notes += [_unplaced_note(obj.payload) for obj in unplaced]
+        return Page(objects + unplaced + current, cursor, note="; ".join(notes) or None)
 
     def _slices(self, state: _EventsCursor, horizon: int) -> Iterator[list[Event]]:
         """The new events of ``[state.created, horizon)``, oldest first, in batches.
@@ -315,6 +353,28 @@ class EventsStream:
             if body.has_more and not whole:
                 return events, False
         return events, True
+
+
+def _superseded(obj: VendorObject, fresh: Mapping[str, VendorObject | None]) -> bool:
+    """Whether an event's copy of a charge gives way: to the charge's current copy, or, when
+    Stripe no longer has the charge, because it lacks refunds the stored copy holds."""
+    charge = obj.payload.get("id")
+    if obj.kind != "charge" or not isinstance(charge, str) or charge not in fresh:
+        return False
+    return fresh[charge] is not None or refunds_incomplete(obj.payload)
+
+
+def _gone_note(charge: str) -> str:
+    return (
+        f"stripe charge {charge}: not found when refetched for its refunds (404); "
+        "its stored copy was kept"
+    )
+
+
+def _unplaced_note(refund: Mapping[str, Any]) -> str:
+    intent = expanded_id(refund.get("payment_intent"))
+    whose = f"nor does its payment intent {intent}" if intent else "and no payment intent"
+    return f"stripe refund {refund.get('id')}: names no charge, {whose}; kept raw, on no charge"
 
 
 def _narrowed(low: int, high: int, oldest: int) -> int:
@@ -417,21 +477,76 @@ class StripeConnector:
         return parse_delivery(raw_body)
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
-        """``GET /v1/<kind>s/<id>`` (a charge with its refunds expanded); ``None`` when Stripe
-        answers 404 (``resource_missing``)."""
+        """``GET /v1/<kind>s/<id>`` (a charge with all its refunds); ``None`` when Stripe answers
+        404 (``resource_missing``).
+
+        Kind ``refund`` (a refund that named no charge when delivered) answers with the charge
+        that shows the refund now (``refund_charge``), or the refund itself when no charge
+        does: kept raw, as ``map_record`` refuses it, rather than dropped.
+        """
+        if kind == UNPLACED_REFUND_KIND:
+            return self._refund_holder(external_id)
         path = _PATHS.get(kind)
         if path is None:
             raise MappingError(f"unknown stripe kind {kind!r}", source=SOURCE)
+        payload = self._retrieve(path, external_id, _EXPAND.get(kind))
+        if payload is None:
+            return None
+        deleted = payload.get("deleted") is True
+        payload = self.completed(kind, payload)
+        return VendorObject(kind, payload, observed_at=iso_utc(self.now()), deleted=deleted)
+
+    def completed(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` with all it holds: a charge whose expanded ``refunds`` say ``has_more``
+        gets the rest from ``GET /v1/refunds?charge=<id>``, so the context lists every refund
+        and they add up to ``amount_refunded``."""
+        refunds = payload.get("refunds")
+        if kind != "charge" or not isinstance(refunds, dict) or refunds.get("has_more") is not True:
+            return payload
+        held = [r for r in refunds.get("data") or [] if isinstance(r, dict) and "id" in r]
+        charge = str(payload.get("id"))
+        after = str(held[-1]["id"]) if held else None
+        listed = {str(r["id"]): r for r in held}
+        params = (("charge", charge),)
+        for body in self.list_pages(_REFUNDS_PATH, params, f"charge {charge} refunds", after):
+            listed.update((str(r["id"]), r) for r in body.data if str(r["id"]) not in listed)
+        whole = {**refunds, "data": list(listed.values()), "has_more": False}
+        return {**payload, "refunds": whole}
+
+    def refund_charge(self, refund: Mapping[str, Any]) -> str | None:
+        """The charge a refund paid back: its ``charge``, else its payment intent's
+        ``latest_charge`` (``GET /v1/payment_intents/<id>``); ``None`` when neither names one."""
+        charge = expanded_id(refund.get("charge"))
+        intent_id = expanded_id(refund.get("payment_intent"))
+        if charge is not None or intent_id is None:
+            return charge
+        intent = self._retrieve(_INTENTS_PATH, intent_id)
+        return None if intent is None else expanded_id(intent.get("latest_charge"))
+
+    def _refund_holder(self, refund_id: str) -> VendorObject | None:
+        """The current copy of the charge that shows a refund, else the refund itself."""
+        refund = self._retrieve(_REFUNDS_PATH, refund_id)
+        if refund is None:
+            return None
+        charge = self.refund_charge(refund)
+        if charge is not None:
+            return self.fetch_one("charge", charge)
+        log.warning("%s", _unplaced_note(refund))
+        return VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(self.now()))
+
+    def _retrieve(
+        self, path: str, external_id: str, params: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any] | None:
+        """``GET <path>/<id>``; ``None`` when Stripe answers 404 ``resource_missing``."""
         try:
-            payload = self._get(f"{path}/{quote(external_id, safe='')}", _EXPAND.get(kind))
+            payload = self._get(f"{path}/{quote(external_id, safe='')}", params)
         except FatalError as exc:
             if _stripe_error(exc, 404).get("code") == "resource_missing":
                 return None
             raise  # a 404 of another kind (a wrong base URL, a proxy) says nothing of the object
         if not isinstance(payload, dict):
-            raise FatalError(f"stripe {kind} {external_id}: the answer is not an object")
-        deleted = payload.get("deleted") is True
-        return VendorObject(kind, payload, observed_at=iso_utc(self.now()), deleted=deleted)
+            raise FatalError(f"stripe GET {path}/{external_id}: the answer is not an object")
+        return payload
 
     def needs_full_backfill(self, cursors: Mapping[str, str | None]) -> bool:
         """Whether the events stream would start beyond Stripe's 30-day event window.

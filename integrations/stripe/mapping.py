@@ -44,6 +44,8 @@ from integrations.stripe._payloads import (
 SOURCE = "stripe"
 PERSON_KIND = "customer"
 KINDS: tuple[str, ...] = ("customer", "subscription", "invoice", "charge", "dispute")
+# What the connector passes on for a refund that no charge shows: refused, so it is kept raw.
+UNPLACED_REFUND_KIND = "refund"
 
 # Customer metadata keys that name the same person in another system.
 LINK_METADATA: dict[str, tuple[str, str]] = {
@@ -387,10 +389,25 @@ _MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
 
 
 def map_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
-    """Map one Stripe object of ``kind`` (one of ``KINDS``) to a canonical record."""
+    """Map one Stripe object of ``kind`` (one of ``KINDS``) to a canonical record.
+
+    A ``refund`` the connector passes on is one that names no charge (nor does its payment
+    intent): it is refused with that reason, so ingestion keeps it raw and reports it.
+    """
     mapper = _MAPPERS.get(kind) if isinstance(kind, str) else None
     if mapper is None:
         raise MappingError(
-            f"unknown stripe kind {kind!r}; expected one of {', '.join(KINDS)}", source=SOURCE
+            f"unknown stripe kind {kind!r}; expected one of {', '.join(KINDS)}"
+            + (_unplaced_refund(payload) if kind == UNPLACED_REFUND_KIND else ""),
+            source=SOURCE,
         )
     return mapper(payload)
+
+
+def _unplaced_refund(payload: Mapping[str, Any]) -> str:
+    """Why a refund the connector passed on is not mapped."""
+    intent = payload.get("payment_intent")
+    return (
+        f" (refund {payload.get('id')!r} names no charge, nor does its payment intent "
+        f"{intent!r}: no charge can show it, so it is kept raw)"
+    )

@@ -31,11 +31,14 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TOLERANCE_SECONDS",
     "Event",
+    "chargeless_refund",
     "charges_to_refresh",
     "decode_event",
     "event_objects",
+    "expanded_id",
     "parse_delivery",
     "parse_signature_header",
+    "refunds_incomplete",
     "verify_signature",
 ]
 
@@ -215,30 +218,59 @@ def event_objects(event: Event) -> list[VendorObject]:
     return [VendorObject(kind, obj, observed_at=observed, deleted=deleted)]
 
 
+def expanded_id(value: object) -> str | None:
+    """The id of a reference: an id string, or the ``id`` of an expanded object."""
+    found = value.get("id") if isinstance(value, dict) else value
+    return found if isinstance(found, str) and found else None
+
+
+def refunds_incomplete(charge: Mapping[str, Any]) -> bool:
+    """Whether a charge's copy lacks some of its refunds: it has refunded money but no
+    ``refunds`` list (unexpanded), or its list says ``has_more`` (an expanded list holds 10)."""
+    refunds = charge.get("refunds")
+    if isinstance(refunds, dict):
+        return refunds.get("has_more") is True
+    refunded = charge.get("amount_refunded")
+    return isinstance(refunded, int) and not isinstance(refunded, bool) and refunded > 0
+
+
 def charges_to_refresh(event: Event) -> list[str]:
-    """The charges to fetch fresh (with their refunds expanded) because of ``event``.
+    """The charges to fetch fresh (with all their refunds) because of ``event``.
 
     Since API 2022-11-15 a charge carries its ``refunds`` list only when expanded, and an event
-    cannot be: a charge that has refunds but no list would replace the stored one, refunds
-    and all, with a copy that names none. A refund event names its charge (``charge``), whose
-    totals changed with it (a failed refund gives the money back to the merchant).
+    cannot be; an event rendered at an older version lists 10 refunds and ``has_more``. Such a
+    copy would replace the stored one, refunds and all, with one that names fewer. A refund
+    event names its charge (``charge``), whose totals changed with it (a failed refund gives
+    the money back to the merchant); one that names none is ``chargeless_refund``.
     """
     obj = event.data.object
     kind = obj.get("object")
     if kind == "refund":
-        charge = obj.get("charge")
-        charge_id = charge.get("id") if isinstance(charge, dict) else charge
-        return [charge_id] if isinstance(charge_id, str) and charge_id else []
-    refunded = obj.get("amount_refunded")
-    unlisted = "refunds" not in obj and isinstance(refunded, int) and refunded > 0
-    charge_id = obj.get("id")
-    return [charge_id] if kind == "charge" and unlisted and isinstance(charge_id, str) else []
+        charge_id = expanded_id(obj.get("charge"))
+        return [charge_id] if charge_id else []
+    charge_id = expanded_id(obj.get("id"))
+    return [charge_id] if kind == "charge" and charge_id and refunds_incomplete(obj) else []
+
+
+def chargeless_refund(event: Event) -> dict[str, Any] | None:
+    """The refund ``event`` carries when it names no charge (``charge: null``: a refund of a
+    PaymentIntent, found through its ``payment_intent``), else ``None``."""
+    obj = event.data.object
+    if obj.get("object") != "refund" or expanded_id(obj.get("charge")) is not None:
+        return None
+    return obj if expanded_id(obj.get("id")) is not None else None
+
+
+def _refreshed(obj: VendorObject, charges: list[str]) -> bool:
+    return obj.kind == "charge" and obj.payload.get("id") in charges
 
 
 def parse_delivery(raw_body: bytes) -> Delivery:
     """A verified webhook body as a ``Delivery`` deduplicated by its event id; a preview event
     carries no object and says why in ``problems``; a charge whose refunds changed is refetched
-    (``charges_to_refresh``)."""
+    (``charges_to_refresh``) instead of taken from the event, and a refund that names no charge
+    is refetched as a ``refund`` (``StripeConnector.fetch_one`` finds the charge that shows it).
+    """
     event = decode_event(raw_body)
     if event.account is not None:  # another Stripe account's object: none of ours
         return Delivery(
@@ -251,11 +283,16 @@ def parse_delivery(raw_body: bytes) -> Delivery:
             ],
         )
     preview = _PREVIEWS.get(event.type)
+    refreshed = charges_to_refresh(event)
+    refund = chargeless_refund(event)
     return Delivery(
         dedup_ids=[event.id],
         topic=event.type,
-        objects=event_objects(event),
-        refetch=[("charge", charge) for charge in charges_to_refresh(event)],
+        # A refetched charge's current copy supersedes the event's, which lacks refunds: were
+        # the refetch to find nothing, that copy would replace the stored refunds with none.
+        objects=[obj for obj in event_objects(event) if not _refreshed(obj, refreshed)],
+        refetch=[("charge", charge) for charge in refreshed]
+        + ([("refund", str(refund["id"]))] if refund is not None else []),
         occurred_at=iso_utc(event.created),
         problems=[f"stripe {event.type} {event.id} skipped: {preview}"] if preview else [],
     )
