@@ -313,3 +313,19 @@ def test_invalid_utf8_in_an_mcp_message_is_a_parse_error_not_a_500(world: World)
     response = world.client.post("/mcp", content=b'{"a": "\xff"}', headers=headers)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == -32700
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        (f"/v1/context?email={MAYA}&max_tokens=10", "at least 60"),
+        ("/v1/review?limit=0", "at least 1"),
+    ],
+)
+def test_a_query_number_out_of_range_says_the_bound_in_plain_words(
+    world: World, url: str, words: str
+) -> None:
+    """``Expected `int` >= 60`` is msgspec's notation; the caller gets the bound in words."""
+    body = assert_problem(world, world.client.get(url, headers=world.auth()), 400)
+    assert words in body["detail"], body["detail"]
+    assert "Expected `" not in body["detail"]

@@ -90,16 +90,23 @@ _ENUM_MESSAGE = "Invalid enum value"
 # text, so "got `str`" is no help. The plain words instead.
 _NOT_A_NUMBER = re.compile(r"Expected `(int|float)( \| null)?`, got `str`")
 _NUMBER_WORDS = {"int": "expected a whole number", "float": "expected a number"}
+# A number out of its range, in msgspec's notation (``Expected `int` >= 60``).
+_OUT_OF_RANGE = re.compile(r"Expected `(int|float)( \| null)?` (>=|<=|>|<) (-?[\d.]+)")
+_BOUND_WORDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
 
 
 def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[str, Any]:
     """A validation error in words a caller can act on: a choice with its choices, a number
-    in a query string that is none said plainly."""
+    in a query string that is none said plainly, a number out of range with its bound."""
     message = error.get("message")
     in_body = _source(error.get("source")) == "body"
     found = _NOT_A_NUMBER.fullmatch(message) if isinstance(message, str) else None
     if found and not in_body:
         return {**error, "message": _NUMBER_WORDS[found[1]]}
+    bound = _OUT_OF_RANGE.fullmatch(message) if isinstance(message, str) else None
+    if bound:
+        kind = "a whole number" if bound[1] == "int" else "a number"
+        return {**error, "message": f"expected {kind} {_BOUND_WORDS[bound[3]]} {bound[4]}"}
     return _with_choices(request, error)
 
 
