@@ -18,9 +18,10 @@ skipped, so concurrent appliers apply it once; one that fails is marked ``failed
 reason and the others still go on. One whose vendor cannot be reached (``RetriableError``)
 stays ``pending`` and is tried again after a delay that doubles from 5 seconds to 10 minutes,
 while the deliveries behind it are applied. An object a delivery refetches is fetched once,
-also when it ties with its stored copy. A deletion notice with no time of its own counts as
-observed when it was received, so an older copy of the object delivered after it cannot bring
-it back.
+also when it ties with its stored copy; one the vendor answers "not found" changes nothing
+and is named in the delivery's note (``_skipped``). A deletion notice with no time of its own
+counts as observed when it was received, so an older copy of the object delivered after it
+cannot bring it back.
 """
 
 from __future__ import annotations
@@ -238,6 +239,7 @@ def _apply_one(
     try:
         delivery = connector.parse_webhook(row.headers, row.body)
         fetched = _refetch(connector, delivery.refetch)
+        missed = [key for key, found in fetched.items() if found is None]
         objects = list(delivery.objects) + [o for o in fetched.values() if o is not None]
         items = [
             # A deletion happened no later than its notice arrived: without a time of its own
@@ -245,7 +247,7 @@ def _apply_one(
             from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
             for o in objects
         ]
-        items = _settle_ties(store, connector, items, ctx, fetched)
+        items = _settle_ties(store, connector, items, ctx, fetched, missed)
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
         items += restored
     except RetriableError as exc:
@@ -278,7 +280,7 @@ def _apply_one(
                 for profile_id in changed:
                     profiles.bump_version(conn, profile_id, now)
                 materialize(conn, changed, ctx.links, now, ctx.region)
-            skipped = "; ".join(delivery.problems) or None  # what could not be read, kept
+            skipped = _skipped(delivery.problems, source, missed)
             inbox_store.mark(conn, row.id, "applied", utc_now(), skipped)
             if report.suppressed:  # about an erased person: her body is not kept either
                 inbox_store.forget_body(conn, row.id)
@@ -370,6 +372,7 @@ def _settle_ties(
     items: list[RawPayload],
     ctx: IngestContext,
     fetched: Fetched,
+    missed: list[tuple[str, str]],
 ) -> list[RawPayload]:
     """``items`` with each one that ties with its stored copy (see ``contested``) replaced by
     the vendor's current copy, dated now; one the vendor no longer has is left out (its
@@ -378,7 +381,8 @@ def _settle_ties(
 
     A tied item whose object the delivery already refetched (``fetched``) is not fetched
     again: the current copy is already in ``items``, after it, and wins the tie; the item is
-    left out when that refetch found nothing."""
+    left out when that refetch found nothing. A fetch the vendor answers "gone" is added to
+    ``missed``."""
     tied = contested(store.conn, items, ctx)
     settled: list[RawPayload] = []
     for position, item in enumerate(items):
@@ -390,7 +394,20 @@ def _settle_ties(
                 settled.append(item)
         elif (fresh := connector.fetch_one(item.kind, key.external_id)) is not None:
             settled.append(from_vendor(connector.source, fresh))
+        else:
+            missed.append((item.kind, key.external_id))
     return settled
+
+
+def _skipped(problems: list[str], source: str, missed: list[tuple[str, str]]) -> str | None:
+    """The note kept on an applied delivery: what could not be read, and which records the
+    vendor answered "not found" when asked for their current copy (by kind and vendor id only:
+    whatever is stored about them is kept as it was)."""
+    notes = list(problems)
+    if missed:
+        records = ", ".join(f"{kind} {ext}" for kind, ext in dict.fromkeys(missed))
+        notes.append(f"not found at {source} when refetched, stored copy kept: {records}")
+    return "; ".join(notes) or None
 
 
 def _retry_later(store: Store, row: inbox_store.InboxRow, error: str, at: float) -> None:

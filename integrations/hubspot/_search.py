@@ -16,6 +16,7 @@ the last page ended (keyset paging), and ``after`` is never sent:
 ``upper`` is the run's start less ``settle`` seconds, so a run ends, and records still being
 indexed are left to the next run. Cursor: ``{"since": <ms>, "after_id": <id>}``, committed per
 page; it only ever moves forward. Searches return no associations; the connector adds them.
+Each record's ``hs_merged_object_ids`` go out beside it as deletion notices (``merge_notices``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,19 @@ import msgspec
 
 from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
+from integrations._convert import iso_utc
 from integrations._pagination import LoopGuard
+from integrations.hubspot.mapping import MERGED_IDS_PROPERTY
+from integrations.hubspot.webhooks import deletion_notice
 
-__all__ = ["ObjectSpec", "SearchCursor", "SearchStream", "modified_ms", "parse_ms"]
+__all__ = [
+    "ObjectSpec",
+    "SearchCursor",
+    "SearchStream",
+    "merge_notices",
+    "modified_ms",
+    "parse_ms",
+]
 
 Json = dict[str, Any]
 
@@ -154,7 +165,33 @@ class SearchStream:
         """A page of ``results`` (completed with associations and labels) and its cursor."""
         completed = self._searcher.complete(self.spec, results) if results else []
         objects = [VendorObject(self.spec.kind, obj) for obj in completed]
+        for obj in completed:
+            objects += merge_notices(self.spec, obj)
         return Page(objects, encode_cursor(state))
+
+
+def merge_notices(spec: ObjectSpec, survivor: Json) -> list[VendorObject]:
+    """Deletion notices for the records HubSpot merged into ``survivor`` (its
+    ``hs_merged_object_ids``), each naming it as the record it went into, as a ``*.merge``
+    webhook's do: without that webhook the merged-away record would stay live beside it.
+
+    Dated by the survivor's modification time (a merge modifies the survivor, and a merged-away
+    record is never modified after it), and applied only to a record already stored: the list
+    holds every id ever merged in, most of them never held here. Their payload is a webhook
+    notice's, so a merge already applied, or listed again on the next change, is unchanged.
+    """
+    properties = survivor.get("properties")
+    listed = properties.get(MERGED_IDS_PROPERTY) if isinstance(properties, dict) else None
+    if not isinstance(listed, str):
+        return []
+    survivor_id = str(survivor["id"]).strip()
+    observed_at = iso_utc(modified_ms(survivor, spec.modified))
+    gone = dict.fromkeys(part.strip() for part in listed.split(";"))
+    return [
+        deletion_notice(spec.kind, merged, observed_at, survivor_id, only_if_stored=True)
+        for merged in gone
+        if merged.isdigit() and merged != survivor_id
+    ]
 
 
 class _Run:

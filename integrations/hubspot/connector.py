@@ -11,7 +11,10 @@ Streams, in dependency order:
 * ``companies``, ``contacts``, ``deals``: incremental through ``POST
   /crm/v3/objects/{type}/search`` (``integrations.hubspot._search``: keyset paging with an
   ``hs_object_id`` tie-break, so neither the 10,000-result cap nor a bulk update sharing one
-  timestamp stops a sync). Search returns no associations, so each page's contact->company and
+  timestamp stops a sync). Each record's ``hs_merged_object_ids`` (the ids HubSpot merged into
+  it) become deletion notices naming it as their survivor, so a merge whose webhook never
+  came (none configured, or lost) does not leave the merged-away record live beside it.
+  Search returns no associations, so each page's contact->company and
   deal->contact/company associations are read in one v4 batch request per target type and put
   where ``GET /crm/v3/objects/{type}/{id}?associations=...`` puts them. Deals get the labels of
   their pipeline and stage (``GET /crm/v3/pipelines/deals``, once per run) under ``_labels``.
@@ -50,7 +53,7 @@ from integrations.hubspot._archived import ArchivedStream, deleted_ms, tombstone
 from integrations.hubspot._limits import Budget, Pacer
 from integrations.hubspot._search import ObjectSpec, SearchStream, modified_ms
 from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
-from integrations.hubspot.webhooks import parse_delivery, verify_signature
+from integrations.hubspot.webhooks import deletion_notice, parse_delivery, verify_signature
 
 __all__ = ["BURST_LIMIT", "OBJECTS", "SEARCH_PER_SECOND", "HubSpotConnector"]
 
@@ -302,10 +305,7 @@ class HubSpotConnector:
         with the record that absorbed it, which must not be stored under the old id's name
         nor leave the old record live (a merge webhook may be missing or lost). Dated now:
         the merge happened before this answer."""
-        payload = {"id": external_id, "archived": True}
-        return VendorObject(
-            kind, payload, observed_at=iso_utc(self.now()), deleted=True, merged_into=survivor
-        )
+        return deletion_notice(kind, external_id, iso_utc(self.now()), survivor)
 
     # --- used by the streams ---
 

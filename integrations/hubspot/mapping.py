@@ -362,11 +362,15 @@ def _property_names(shape: type[msgspec.Struct]) -> tuple[str, ...]:
     return tuple(field.encode_name for field in msgspec.structs.fields(shape))
 
 
-# The properties to request per object type so that the mapper has everything it reads.
+# The ids HubSpot merged into a record, ``;``-separated: read by the connector's streams (each
+# becomes a deletion notice naming the record as its survivor), not by the mappers.
+MERGED_IDS_PROPERTY = "hs_merged_object_ids"
+
+# The properties to request per object type: everything the mapper reads, and the merged ids.
 PROPERTIES: dict[str, tuple[str, ...]] = {
-    "contact": _property_names(_ContactProperties),
-    "company": _property_names(_CompanyProperties),
-    "deal": _property_names(_DealProperties),
+    "contact": (*_property_names(_ContactProperties), MERGED_IDS_PROPERTY),
+    "company": (*_property_names(_CompanyProperties), MERGED_IDS_PROPERTY),
+    "deal": (*_property_names(_DealProperties), MERGED_IDS_PROPERTY),
 }
 
 _MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {

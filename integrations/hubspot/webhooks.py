@@ -9,7 +9,10 @@ refused (the timestamp is signed, and HubSpot signs every retry anew).
 
 The body is a JSON array of events. Each carries one property at most, so creations, property
 changes and restores ask for a fresh copy (``refetch``); an association change also refetches
-its other end when that record's mapping holds the link (a deal's contacts are its owners).
+its other end when that record's mapping holds the link (a deal's contacts are its owners),
+whose kind the ``associationType`` names (``COMPANY_TO_CONTACT`` and suffixed forms such as
+``COMPANY_TO_CONTACT_UNLABELED``), else ``toObjectTypeId``, else a HubSpot-defined
+``associationTypeId`` (an event of a v4 label may name the type by its label only).
 Generic ``object.*`` events (``objectTypeId`` 0-1, 0-2, 0-3) count as their ``contact.*``,
 ``company.*`` and ``deal.*`` equivalents. ``contact.privacyDeletion`` erases the
 person (``erase``: their profile, suppressed); ``contact.deletion``, which HubSpot can undo for
@@ -46,6 +49,7 @@ __all__ = [
     "Event",
     "decode_events",
     "dedup_id",
+    "deletion_notice",
     "parse_delivery",
     "signature_source",
     "verify_signature",
@@ -84,6 +88,23 @@ _REMOVE = frozenset({"contact.deletion"})  # restorable for 90 days in HubSpot
 # (record kind, associated kind) pairs where the record's mapping holds the link: a contact
 # names its companies, a deal its contacts (its owners) and companies.
 _HOLDS_LINK = frozenset({("contact", "company"), ("deal", "contact"), ("deal", "company")})
+# ``associationTypeId`` of HubSpot-defined association types -> the kind of their ``to`` end
+# (HubSpot's associations v4 guide, "Association type ID values"): primary and unlabeled
+# contact<->company, contact<->deal, deal<->company. A ``USER_DEFINED`` id (a label) is the
+# portal's own and names no object type.
+_DEFINED_TYPE_IDS = {
+    1: "company",  # contact to company (primary)
+    279: "company",  # contact to company (unlabeled)
+    2: "contact",  # company to contact (primary)
+    280: "contact",  # company to contact (unlabeled)
+    3: "contact",  # deal to contact
+    4: "deal",  # contact to deal
+    5: "company",  # deal to company (primary)
+    341: "company",  # deal to company (unlabeled)
+    6: "deal",  # company to deal (primary)
+    342: "deal",  # company to deal (unlabeled)
+}
+_HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 
 
 class Event(msgspec.Struct, rename="camel"):
@@ -101,6 +122,8 @@ class Event(msgspec.Struct, rename="camel"):
     from_object_id: int | str | None = None
     to_object_id: int | str | None = None
     association_type: str | int | None = None
+    association_type_id: int | str | None = None
+    association_category: str | None = None
     object_type_id: str | int | None = None
     from_object_type_id: str | int | None = None
     to_object_type_id: str | int | None = None
@@ -253,9 +276,7 @@ class _Collected:
         the link (a deal's owners are its contacts): an app subscribed to one side only gets
         the event of that side, and the other record would keep the stale association.
         Left alone when the batch already says something about that record."""
-        other = _other_kind(event.association_type)
-        if other is None and event.to_object_type_id is not None:
-            other = _OBJECT_TYPE_IDS.get(str(event.to_object_type_id).strip())
+        other = _other_kind(event)
         if other is None or (other, kind) not in _HOLDS_LINK:
             return
         to_id = "" if event.to_object_id is None else str(event.to_object_id).strip()
@@ -314,14 +335,29 @@ class _Collected:
     def _tombstone(
         self, kind: str, external_id: str, event: Event, merged_into: str | None = None
     ) -> None:
-        notice = VendorObject(
-            kind,
-            {"id": external_id, "archived": True},
-            observed_at=iso_utc(event.occurred_at),
-            deleted=True,
-            merged_into=merged_into,
-        )
+        notice = deletion_notice(kind, external_id, iso_utc(event.occurred_at), merged_into)
         self._set((kind, external_id), notice)
+
+
+def deletion_notice(
+    kind: str,
+    external_id: str,
+    observed_at: str | None,
+    merged_into: str | None = None,
+    *,
+    only_if_stored: bool = False,
+) -> VendorObject:
+    """The deletion notice of one record: a ``*.deletion`` event's, or, with ``merged_into``,
+    that of a record merged into another (``*.merge``, or ``hs_merged_object_ids`` read by the
+    streams). One payload for all of them, so the same deletion stored twice is unchanged."""
+    return VendorObject(
+        kind,
+        {"id": external_id, "archived": True},
+        observed_at=observed_at,
+        deleted=True,
+        merged_into=merged_into,
+        only_if_stored=only_if_stored,
+    )
 
 
 def _legacy_type(event: Event) -> str:
@@ -337,13 +373,37 @@ def _legacy_type(event: Event) -> str:
     return f"{legacy}.{action}" if legacy else event.subscription_type
 
 
-def _other_kind(association_type: str | int | None) -> str | None:
-    """The mapper kind of the ``toObjectId`` end of ``CONTACT_TO_DEAL``-style association
-    types (``DEAL`` -> ``deal``), or ``None`` when the type names no kind mapped here."""
+def _other_kind(event: Event) -> str | None:
+    """The mapper kind of an association change's ``toObjectId`` end, or ``None`` when the
+    event names no kind mapped here: by its ``associationType`` name, else its
+    ``toObjectTypeId`` (generic events), else a HubSpot-defined ``associationTypeId``."""
+    named = _kind_in_type_name(event.association_type)
+    if named is not None:
+        return named
+    if event.to_object_type_id is not None:
+        return _OBJECT_TYPE_IDS.get(str(event.to_object_type_id).strip())
+    return _kind_of_type_id(event)
+
+
+def _kind_in_type_name(association_type: str | int | None) -> str | None:
+    """The kind after ``_TO_`` in ``CONTACT_TO_DEAL``-style names, suffixes and label words
+    included: ``COMPANY_TO_CONTACT_UNLABELED`` and ``DEAL_TO_PRIMARY_COMPANY`` name ``contact``
+    and ``company``; ``DEAL_TO_LINE_ITEM`` names none mapped here."""
     if not isinstance(association_type, str):
         return None
     _, separator, target = association_type.strip().upper().partition("_TO_")
-    return _KINDS.get(target.lower()) if separator else None
+    words = (_KINDS.get(word.lower()) for word in target.split("_")) if separator else iter(())
+    return next((kind for kind in words if kind is not None), None)
+
+
+def _kind_of_type_id(event: Event) -> str | None:
+    """The ``to`` kind of a HubSpot-defined ``associationTypeId`` (a v4 label's event may name
+    its type by label only); a user-defined id is the portal's own and names nothing."""
+    category = (event.association_category or "").strip().upper()
+    type_id = str(event.association_type_id or "").strip()
+    if category != _HUBSPOT_DEFINED or not type_id.isdigit():
+        return None
+    return _DEFINED_TYPE_IDS.get(int(type_id))
 
 
 def _topic(events: Iterable[Event]) -> str:
