@@ -4,8 +4,10 @@ Every request goes through ``VendorHttp`` (retries on 429/5xx/timeouts, honourin
 ``Retry-After``, which Zendesk may send lowercase with a ``text/plain`` body). On top of that,
 requests to ``/api/v2/incremental/`` are paced by ``RateLimiter``: Zendesk allows 10 of them per
 minute (more with the High Volume API add-on), separately from the account's per-minute limit.
-The limiter waits on the injected clock and ``sleep``, so tests never really sleep. Retries made
-inside ``VendorHttp`` are not paced again: they are already spaced by ``Retry-After`` or backoff.
+The limiter waits on the injected clock and ``sleep``, so tests never really sleep. Zendesk
+counts every request, retries included, so a retry of an export request made inside
+``VendorHttp`` takes a limiter token too, after its ``Retry-After`` or backoff wait: export
+requests go through a copy of the ``VendorHttp`` whose retry wait ends with ``acquire``.
 
 ``ZendeskApi.latest_comments`` serves the mapper's "last public comment" (see
 ``integrations.zendesk.streams``): newest first, one page of up to 100, further pages only while
@@ -39,8 +41,9 @@ __all__ = [
 INCREMENTAL_PREFIX = "/api/v2/incremental/"
 COMMENTS_PAGE_SIZE = 100  # cursor pagination's page[size] maximum
 COMMENTS_NEWEST_FIRST = ("sort", "-created_at")  # cursor pagination's sort parameter
-# The comment fields kept on a ticket's attached ``comments`` (what the mapper and a reader need).
-COMMENT_FIELDS = ("id", "author_id", "public", "body", "created_at")
+# The comment fields kept on a ticket's attached ``comments`` (what the mapper and a reader need;
+# ``via`` tells a merge's system comment and the ticket it names).
+COMMENT_FIELDS = ("id", "author_id", "public", "body", "created_at", "via")
 
 
 class RateLimiter:
@@ -109,14 +112,17 @@ class ZendeskApi:
         self.http = http
         self.limiter = limiter
         self._missing = missing_setting
+        self._export_http = _retries_paced(http, limiter)
 
     def get(self, path: str, params: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         """``GET path`` as a JSON object; ``FatalError`` for anything else."""
         if self._missing:
             raise ConfigurationError(f"zendesk: {self._missing}")
+        http = self.http
         if path.startswith(INCREMENTAL_PREFIX):
             self.limiter.acquire()
-        response = self.http.request("GET", path, params=params)
+            http = self._export_http
+        response = http.request("GET", path, params=params)
         try:
             body = msgspec.json.decode(response.content)
         except msgspec.DecodeError as exc:
@@ -125,10 +131,12 @@ class ZendeskApi:
             raise FatalError(f"zendesk GET {path}: the answer is not a JSON object")
         return body
 
-    def get_or_none(self, path: str) -> dict[str, Any] | None:
+    def get_or_none(
+        self, path: str, params: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any] | None:
         """``get``, but ``None`` when Zendesk answers 404 (``RecordNotFound``)."""
         try:
-            return self.get(path)
+            return self.get(path, params)
         except FatalError as exc:
             if exc.extra.get("status") == 404:
                 return None
@@ -167,6 +175,29 @@ class ZendeskApi:
             return msgspec.convert(raw, _CommentsPage)
         except msgspec.ValidationError as exc:
             raise FatalError(f"zendesk {path}: malformed comments page: {exc}") from exc
+
+
+def _retries_paced(http: VendorHttp, limiter: RateLimiter) -> VendorHttp:
+    """A ``VendorHttp`` like ``http`` whose every retry, after its wait, takes a limiter token.
+
+    ``VendorHttp`` calls ``sleep`` exactly once before each retry, so a sleep that ends with
+    ``limiter.acquire`` counts each retried export request as the request Zendesk counts.
+    """
+
+    def wait_then_acquire(seconds: float) -> None:
+        http.sleep(seconds)
+        limiter.acquire()
+
+    return VendorHttp(
+        http.client,
+        base_url=http.base_url,
+        headers=http.headers,
+        secrets=http.secrets,
+        policy=http.policy,
+        decide=http.decide,
+        sleep=wait_then_acquire,
+        rng=http.rng,
+    )
 
 
 def _created_order(comment: dict[str, Any]) -> tuple[str, int]:

@@ -3,7 +3,11 @@
 Streams, in dependency order (see ``integrations.zendesk.streams`` for cursors and paging):
 
 * ``organizations``: time-based export ``/api/v2/incremental/organizations.json``;
-* ``users``: cursor-based export ``/api/v2/incremental/users/cursor.json``;
+* ``users``: cursor-based export ``/api/v2/incremental/users/cursor.json``; with
+  ``user_identities=True`` the users' identities are side-loaded (``include=identities``) for
+  their secondary emails and phones, on the export and on a user's refetch alike (one without
+  the other would add and drop those emails in turn). Off by default until the recorded
+  request expectations (the users cassette, ``test_streams``) include the sideload;
 * ``tickets``: cursor-based export ``/api/v2/incremental/tickets/cursor.json``, each ticket with
   its newest comments attached for the mapper's last public comment.
 
@@ -31,10 +35,12 @@ from integrations._http import RetryPolicy, VendorHttp
 from integrations.zendesk.api import RateLimiter, ZendeskApi
 from integrations.zendesk.mapping import SOURCE
 from integrations.zendesk.streams import (
+    IDENTITIES_SIDELOAD,
     CursorExportStream,
     ExportOptions,
     TimeExportStream,
     with_comments,
+    with_identities,
 )
 from integrations.zendesk.webhooks import TOLERANCE_SECONDS, parse_delivery, verify_signature
 
@@ -86,7 +92,8 @@ class ZendeskConnector:
 
     ``client`` is the one ``httpx.Client`` every request goes through (a default one with a
     30 s timeout when omitted). ``start_time`` is where a first run of each stream starts
-    (unix seconds; clamped to a minute ago). ``fetch_comments=False`` skips the per-ticket
+    (unix seconds; clamped to a minute ago). ``user_identities=True`` side-loads users'
+    identities (secondary emails and phones). ``fetch_comments=False`` skips the per-ticket
     comments request. Deliveries are refused while ``webhook_secret`` is unset.
     """
 
@@ -107,6 +114,7 @@ class ZendeskConnector:
         start_time: int = 0,
         incremental_per_minute: int = INCREMENTAL_PER_MINUTE,
         fetch_comments: bool = True,
+        user_identities: bool = True,
         policy: RetryPolicy | None = None,
         webhook_tolerance: float = TOLERANCE_SECONDS,
     ) -> None:
@@ -132,6 +140,7 @@ class ZendeskConnector:
         self.page_size = page_size
         self.start_time = max(0, start_time)
         self.fetch_comments = fetch_comments
+        self.user_identities = user_identities
         self.now = now
         self._webhook_secret = webhook_secret
         self._tolerance = webhook_tolerance
@@ -153,6 +162,7 @@ class ZendeskConnector:
                 name="users",
                 kind="user",
                 path="/api/v2/incremental/users/cursor.json",
+                identities=self.user_identities,
             ),
             CursorExportStream(
                 self.api,
@@ -175,7 +185,8 @@ class ZendeskConnector:
         return parse_delivery(headers, raw_body)
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
-        """``GET /api/v2/{kind}s/{id}.json`` (tickets with comments); a deletion when 404.
+        """``GET /api/v2/{kind}s/{id}.json`` (tickets with comments, users with their
+        side-loaded identities, as the exports bring them); a deletion when 404.
 
         Zendesk answers a request it refuses for lack of permission with 403 Forbidden and one
         for a record that does not exist with 404 ``RecordNotFound``
@@ -194,12 +205,15 @@ class ZendeskConnector:
             raise MappingError(f"unknown zendesk kind {kind!r}", source=SOURCE, kind=kind)
         collection, key = _RESOURCES[kind]
         ident = quote(external_id, safe="")
-        body = self.api.get_or_none(f"/api/v2/{collection}/{ident}.json")
+        params = [IDENTITIES_SIDELOAD] if kind == "user" and self.user_identities else None
+        body = self.api.get_or_none(f"/api/v2/{collection}/{ident}.json", params)
         if body is None:
             return self._gone(kind, external_id)
         obj = body.get(key)
         if not isinstance(obj, dict):
             raise FatalError(f"zendesk {kind} {external_id}: the answer has no `{key}` object")
+        if kind == "user":
+            obj = with_identities(obj, body.get("identities"))
         if kind == "ticket" and self.fetch_comments and obj.get("status") != "deleted":
             comments = self.api.latest_comments(ident)
             obj = with_comments(obj, comments)

@@ -3,13 +3,23 @@
 Input shapes (Zendesk Support API v2, developer.zendesk.com/api-reference/ticketing):
 
 * users: ``{"id", "name", "email", "phone", "external_id", "organization_id", "role",
-  "active", "created_at", "updated_at", "tags", ...}``; Zendesk soft-deletes a user by setting
-  ``active`` to false, which we treat as a tombstone;
+  "active", "suspended", "created_at", "updated_at", "tags", ...}``; Zendesk soft-deletes a user
+  by setting ``active`` to false, which we treat as a tombstone. The connector attaches the
+  user's ``identities`` (side-loaded, ``{"type", "value", "verified", "primary", ...}``): verified
+  ``email`` and ``phone_number`` identities are more emails and phones to match on; unverified
+  ones (anyone can type an address into a profile) are kept as ``unmatched_emails`` /
+  ``unmatched_phones`` attributes, never matched on. A suspended user (``suspended: true``, often
+  a spammer) keeps their record and tickets, but none of their contacts or links is matched on
+  (they are kept as the same attributes), and the name says "(suspended)", so the context does;
 * organizations: ``{"id", "name", "domain_names", "created_at", "updated_at", ...}``;
 * tickets: ``{"id", "subject", "description", "status", "priority", "requester_id",
   "created_at", "updated_at", "tags", "via": {"channel"}, "satisfaction_rating": {"score"}}``,
   optionally with a non-standard ``comments`` list that the connector attaches from
-  ``GET /api/v2/tickets/{id}/comments`` (``{"body", "public", "created_at", ...}``, oldest first).
+  ``GET /api/v2/tickets/{id}/comments`` (``{"body", "public", "created_at", "via", ...}``, oldest
+  first). A ticket merged into another is closed with the ``closed_by_merge`` tag and gets a
+  system comment whose ``via`` has channel ``merge`` (via type 19) and names the surviving
+  ticket in ``via.source.to.ticket_id``; such a ticket is mapped as deleted and ``merged_into``
+  the survivor, so its conversation is listed once, under the survivor (its id still finds it).
 
 Each Struct below declares only the fields the mapper reads; anything else in the payload (a
 fixture's ``_source`` note included) is skipped while decoding.
@@ -36,6 +46,19 @@ KINDS = ("user", "organization", "ticket")
 _EXTERNAL_ID_SOURCES = {"shopify": "customer", "stripe": "customer", "hubspot": "contact"}
 _SHOPIFY_GID_PREFIX = "gid://shopify/Customer/"
 
+# User identity types whose values are contacts (developer.zendesk.com/api-reference/ticketing/
+# users/user_identities/): the others (twitter, facebook, google, sdk...) are not.
+EMAIL_IDENTITY = "email"
+PHONE_IDENTITY = "phone_number"
+SUSPENDED_MARK = "(suspended)"
+# A merge's source ticket: closed, tagged ``closed_by_merge``, with a system comment whose via
+# channel is ``merge`` (via type 19; developer.zendesk.com/documentation/ticketing/
+# reference-guides/via-types) naming the target in ``via.source.to.ticket_id``. Zendesk's
+# default text of that comment names it as well ("... merged into request #123 ...").
+MERGE_TAG = "closed_by_merge"
+_MERGE_CHANNELS = frozenset({"merge", 19})
+_MERGED_INTO_TEXT = re.compile(r"merged into (?:request|ticket) #(\d+)", re.IGNORECASE)
+
 TITLE_MAX_CHARS = 120
 COMMENT_MAX_CHARS = 1000
 # An attachment's token URL (``https://{sub}.zendesk.com/attachments/token/{token}/?name=x.png``)
@@ -52,6 +75,14 @@ _T = TypeVar("_T")
 # --------------------------------------------------------------------------------------------
 
 
+class _Identity(msgspec.Struct):
+    """One user identity (``GET /api/v2/users/{id}/identities``), side-loaded by the connector."""
+
+    type: str | None = None
+    value: str | int | None = None
+    verified: bool | None = None
+
+
 class ZendeskUser(msgspec.Struct):
     """A user (end-user, agent or admin) as returned by ``GET /api/v2/users``."""
 
@@ -63,7 +94,9 @@ class ZendeskUser(msgspec.Struct):
     organization_id: int | None = None
     role: str | None = None
     active: bool | None = None
+    suspended: bool | None = None
     tags: list[str] | None = None
+    identities: list[_Identity] | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -80,6 +113,7 @@ class ZendeskOrganization(msgspec.Struct):
 
 class _Via(msgspec.Struct):
     channel: str | int | None = None
+    source: Any = None  # ``{"from", "to", "rel"}``, shaped by the channel: read defensively
 
 
 class _SatisfactionRating(msgspec.Struct):
@@ -89,6 +123,7 @@ class _SatisfactionRating(msgspec.Struct):
 class _Comment(msgspec.Struct):
     body: str | None = None
     public: bool = False
+    via: _Via | None = None
 
 
 class ZendeskTicket(msgspec.Struct):
@@ -189,30 +224,112 @@ def _external_link(external_id: str) -> RecordKey | None:
     return RecordKey(source, kind, value)
 
 
+def _identities(user: ZendeskUser, kind: str, *, verified: bool) -> list[str]:
+    """The values of the user's identities of ``kind``, verified or not as asked."""
+    found = []
+    for identity in user.identities or ():
+        value = clean(None if identity.value is None else str(identity.value))
+        if identity.type == kind and (identity.verified is True) == verified and value:
+            found.append(value)
+    return found
+
+
+def _unique(values: Iterable[str | None], *, fold_case: bool) -> list[str]:
+    """Non-empty ``values`` once each, in order (emails compared without case)."""
+    kept: dict[str, str] = {}
+    for value in values:
+        if value:
+            kept.setdefault(value.casefold() if fold_case else value, value)
+    return list(kept.values())
+
+
+def _without(values: list[str], known: list[str], *, fold_case: bool) -> list[str]:
+    """``values`` not already in ``known``."""
+    seen = {v.casefold() if fold_case else v for v in known}
+    return [v for v in values if (v.casefold() if fold_case else v) not in seen]
+
+
+class _Contacts(msgspec.Struct):
+    """A user's emails and phones: those to match on, and those only kept for reading."""
+
+    emails: list[str]
+    phones: list[str]
+    unmatched_emails: list[str]
+    unmatched_phones: list[str]
+
+
+def _contacts(user: ZendeskUser) -> _Contacts:
+    """The primary email and phone plus the verified identities (matched on) and the
+    unverified ones (kept only), each once."""
+    emails = _unique(
+        [clean(user.email), *_identities(user, EMAIL_IDENTITY, verified=True)], fold_case=True
+    )
+    phones = _unique(
+        [clean(user.phone), *_identities(user, PHONE_IDENTITY, verified=True)], fold_case=False
+    )
+    unverified_emails = _unique(_identities(user, EMAIL_IDENTITY, verified=False), fold_case=True)
+    unverified_phones = _unique(_identities(user, PHONE_IDENTITY, verified=False), fold_case=False)
+    return _Contacts(
+        emails=emails,
+        phones=phones,
+        unmatched_emails=_without(unverified_emails, emails, fold_case=True),
+        unmatched_phones=_without(unverified_phones, phones, fold_case=False),
+    )
+
+
+def _withheld(contacts: _Contacts) -> _Contacts:
+    """Every contact kept for reading, none matched on (a suspended user's)."""
+    return _Contacts(
+        emails=[],
+        phones=[],
+        unmatched_emails=contacts.emails + contacts.unmatched_emails,
+        unmatched_phones=contacts.phones + contacts.unmatched_phones,
+    )
+
+
+def _display_name(name: str | None, suspended: bool) -> str | None:
+    """The name, marked ``(suspended)`` for a suspended user so that the context says so."""
+    if not suspended:
+        return name
+    return f"{name} {SUSPENDED_MARK}" if name else f"Zendesk user {SUSPENDED_MARK}"
+
+
 def map_user(payload: Mapping[str, Any]) -> Mapped:
     """Map a Zendesk user to a person-like record (agents too, without the contacts and links
-    that would merge them into a customer; ``attributes['role']`` tells)."""
+    that would merge them into a customer; ``attributes['role']`` tells).
+
+    Verified identities add emails and phones; unverified ones and a suspended user's contacts
+    are kept as ``unmatched_emails`` / ``unmatched_phones`` and never matched on.
+    """
     user = _decode(payload, "user", ZendeskUser)
     key = _key("user", user.id)
     external_id = clean(None if user.external_id is None else str(user.external_id))
     link = _external_link(external_id) if external_id else None
     organization_id = None if user.organization_id is None else str(user.organization_id)
-    email, phone = clean(user.email), clean(user.phone)
+    suspended = user.suspended is True
     # Staff (agents, admins) are no customers: their email, phone and links would merge their
     # record (and the internal tickets they open) into a customer's profile with the same
-    # address. They stay one name-only record each, their role kept.
+    # address. They stay one name-only record each, their role kept. A suspended end-user
+    # (often a spammer) keeps their record and tickets; their contacts are kept, not matched.
     customer = user.role in (None, "end-user")
+    contacts = _contacts(user)
+    if suspended:
+        contacts = _withheld(contacts)
+    matching = customer and not suspended
     person = PersonFacet(
-        emails=[email] if email and customer else [],
-        phones=[phone] if phone and customer else [],
-        name=clean(user.name),
-        links=[link] if link and customer else [],
+        emails=contacts.emails if customer else [],
+        phones=contacts.phones if customer else [],
+        name=_display_name(clean(user.name), suspended),
+        links=[link] if link and matching else [],
         attributes=_non_empty(
             {
                 "role": user.role,
+                "suspended": "true" if suspended else None,
                 "organization_id": organization_id,
                 "tags": _joined(user.tags),
-                "external_id": None if link else external_id,
+                "external_id": external_id if link is None or (customer and suspended) else None,
+                "unmatched_emails": _joined(contacts.unmatched_emails) if customer else None,
+                "unmatched_phones": _joined(contacts.unmatched_phones) if customer else None,
             }
         ),
         created_at=_timestamp(key, "created_at", user.created_at),
@@ -292,8 +409,42 @@ def _satisfaction(ticket: ZendeskTicket) -> str | None:
     return None if score is None or score.lower() == "unoffered" else score
 
 
+def _is_merge(comment: _Comment) -> bool:
+    """Whether Zendesk wrote this comment for a merge (via channel ``merge`` or rel ``merge``)."""
+    via = comment.via
+    source = via.source if via and isinstance(via.source, dict) else {}
+    return (via is not None and via.channel in _MERGE_CHANNELS) or source.get("rel") == "merge"
+
+
+def _merge_target(comment: _Comment) -> str | None:
+    """The ticket a merge comment says this one went into: ``via.source.to.ticket_id``, else
+    the number in Zendesk's default text."""
+    source = comment.via.source if comment.via and isinstance(comment.via.source, dict) else {}
+    to = source.get("to")
+    raw = to.get("ticket_id") if isinstance(to, dict) else None
+    if isinstance(raw, int | str) and not isinstance(raw, bool) and str(raw).strip().isdigit():
+        return str(raw).strip()
+    found = _MERGED_INTO_TEXT.search(comment.body or "")
+    return found.group(1) if found else None
+
+
+def _merged_into(ticket: ZendeskTicket, external_id: str) -> str | None:
+    """The surviving ticket when this one was closed by a merge into it and says which.
+
+    Both marks are required: the ``closed_by_merge`` tag on a closed ticket, and a merge
+    comment naming another ticket (the newest: a ticket that absorbed others before being
+    merged itself carries their merge comments too, which name itself as the target).
+    """
+    if clean(ticket.status) != "closed" or MERGE_TAG not in (ticket.tags or ()):
+        return None
+    merges = [comment for comment in ticket.comments or () if _is_merge(comment)]
+    target = _merge_target(merges[-1]) if merges else None
+    return target if target != external_id else None
+
+
 def map_ticket(payload: Mapping[str, Any]) -> Mapped:
-    """Map a Zendesk ticket to a ``Ticket`` activity owned by its requester."""
+    """Map a Zendesk ticket to a ``Ticket`` activity owned by its requester; a ticket closed by
+    a merge is deleted and ``merged_into`` the survivor (when its comments name it)."""
     ticket = _decode(payload, "ticket", ZendeskTicket)
     key = _key("ticket", ticket.id)
     updated_at = _timestamp(key, "updated_at", ticket.updated_at)
@@ -317,7 +468,14 @@ def map_ticket(payload: Mapping[str, Any]) -> Mapped:
         last_public_comment=_last_public_comment(ticket),
         tags=[cleaned for tag in ticket.tags or () if (cleaned := clean(tag))],
     )
-    return Mapped(key=key, updated_at=updated_at, deleted=status == "deleted", activity=activity)
+    survivor = _merged_into(ticket, key.external_id)
+    return Mapped(
+        key=key,
+        updated_at=updated_at,
+        deleted=status == "deleted" or survivor is not None,
+        activity=activity,
+        merged_into=survivor,
+    )
 
 
 _MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {

@@ -50,7 +50,7 @@ def test_the_first_run_sends_start_time_and_later_runs_only_the_persisted_cursor
     cursors: dict[str, str | None] = {}
     run_all(fake.connector(page_size=2), cursors)
     first = export_params(fake, "users")
-    assert first[0] == {"start_time": "0", "per_page": "2"}
+    assert first[0] == {"start_time": "0", "per_page": "2", "include": "identities"}
     assert all("start_time" not in params for params in first[1:])
     stored = json.loads(cursors["users"] or "")
     assert set(stored) == {"after_cursor"}
@@ -60,7 +60,7 @@ def test_the_first_run_sends_start_time_and_later_runs_only_the_persisted_cursor
     fake.update("user", 384002, name="Renamed")
     found = run_all(fake.connector(page_size=2), cursors)
     again = export_params(fake, "users")
-    assert again == [{"cursor": stored["after_cursor"], "per_page": "2"}]
+    assert again == [{"cursor": stored["after_cursor"], "per_page": "2", "include": "identities"}]
     assert ids(found["users"]) == [384002]
     assert json.loads(cursors["users"] or "")["after_cursor"] != stored["after_cursor"]
 
