@@ -27,7 +27,7 @@ from context_service.snapshot.quoting import quoted
 from context_service.snapshot.redaction import redact_free_text
 from context_service.snapshot.secrets import redact_secrets
 from context_service.snapshot.signals import OPEN_TICKET_STATUSES
-from context_service.snapshot.summary import order_state
+from context_service.snapshot.summary import fulfilment_words, order_state
 
 Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -166,7 +166,7 @@ def _latest_order(o: Order) -> str:
     """``Latest order #1001 2026-11-20: 40.00 USD, paid, unfulfilled (on hold)``: its state in
     the summary's words (why it waits, ``fulfilment not required``, ``fulfilment unknown``,
     a cancellation), never a status the order does not have."""
-    name = o.title or o.number or "(no number)"
+    name = _order_name(o)
     day = f" {o.created_at[:10]}" if o.created_at else ""
     amount = " ".join(v for v in (o.amount, o.currency) if v) if o.amount else "amount unknown"
     return f"Latest order {name}{day}: {amount}, {order_state(o)}"
@@ -226,10 +226,50 @@ def _next_step(snap: Snapshot, found: list[str], said: list[str], view: View) ->
             "Explain the failed payment and help the customer update the card to retry the invoice."
         )
     if "shipping" in found and "order_unfulfilled" in codes:
-        return "Check the unfulfilled order with the warehouse and give the customer a ship date."
+        return _unshipped_step(snap, view)
     if "cancellation" in found:
         return "Confirm what the customer wants cancelled and when, then process or route it."
     return "Read the transcript, confirm the request with the customer, and resolve or route it."
+
+
+_SHIP_DATE_STEP = (
+    "Check the unfulfilled order with the warehouse and give the customer a ship date."
+)
+
+
+def _unshipped_step(snap: Snapshot, view: View) -> str:
+    """The next step for a paid order not shipped yet, in the summary's words for why it waits
+    (``unfulfilled (on hold)``); the plain ship-date step when the view hides orders or the
+    order the signal names is not listed."""
+    order = _first_unshipped(snap) if view.shows("orders") else None
+    detail = order.fulfillment_detail if order else None
+    if order is None or detail is None:
+        return _SHIP_DATE_STEP
+    state = f"The order {_order_name(order)} is {fulfilment_words(order)}"
+    if detail == "on_hold":
+        return (
+            f"{state}: check why it is held (payment review, address, stock) and when it will be "
+            "released before giving the customer a ship date."
+        )
+    if detail == "scheduled":
+        return f"{state}: check its scheduled date and give the customer that date."
+    if detail == "request_declined":
+        return (
+            f"{state}: check why the fulfilment service declined it and re-route it before "
+            "giving the customer a ship date."
+        )
+    return f"{state}: check its progress with the warehouse and give the customer a ship date."
+
+
+def _first_unshipped(snap: Snapshot) -> Order | None:
+    """The listed order of the first ``order_unfulfilled`` signal (the newest one warned of)."""
+    refs = [s.ref for s in snap.signals if s.code == "order_unfulfilled" and s.ref]
+    by_id = {o.external_id: o for o in snap.commerce.orders if o.external_id}
+    return next((by_id[ref] for ref in refs if ref in by_id), None)
+
+
+def _order_name(order: Order) -> str:
+    return order.title or order.number or "(no number)"
 
 
 def render_text(handoff: Handoff) -> str:

@@ -130,12 +130,22 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
     people = data.people
     identity, conflicts = _identity(people, region)
     own = OwnContacts.of(identity.emails, identity.phones, region)
-    acts = [(record, without_other_contacts(act, own)) for record, act in data.activities]
-    commerce = _commerce(_of(acts, Order))
+    acts = _with_recovered_subscriptions(
+        [(record, without_other_contacts(act, own)) for record, act in data.activities]
+    )
+    orders = _of(acts, Order)
+    commerce = _commerce(orders)
     billing = _billing(acts)
     crm = _crm(data.owner_labels, people, _of(acts, Deal))
     support = _support(_of(acts, Ticket))
-    signals = derive_signals(commerce, billing, support)
+    signals = derive_signals(
+        commerce,
+        billing,
+        support,
+        orders=orders,
+        now=now,
+        people=[(p.record.key, p.facet) for p in people],
+    )
     members = _members(people, _shown(acts, commerce, billing, crm, support), links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
     snapshot = Snapshot(
@@ -342,8 +352,7 @@ def _spend(orders: list[Order]) -> _Spend:
 
 
 def _billing(acts: list[tuple[StoredRecord, Activity]]) -> BillingSection:
-    invoices = {i.external_id: i for i in _of(acts, Invoice)}
-    subs = [_recovered(sub, invoices) for sub in _of(acts, Subscription)]
+    subs = _of(acts, Subscription)
     subs.sort(key=lambda s: s.status not in _CURRENT_SUBSCRIPTION_STATUSES)
     disputes = _of(acts, Dispute)
     disputes.sort(key=lambda d: d.status not in OPEN_DISPUTE_STATUSES)
@@ -371,6 +380,18 @@ def _recent_and_unpaid(invoices: list[Invoice]) -> list[Invoice]:
     (as many again at most): money still owed stays in view however many were paid since."""
     older_unpaid = [i for i in invoices[RECENT_INVOICES:] if payment_failed(i)]
     return invoices[:RECENT_INVOICES] + older_unpaid[:RECENT_INVOICES]
+
+
+def _with_recovered_subscriptions(
+    acts: list[tuple[StoredRecord, Activity]],
+) -> list[tuple[StoredRecord, Activity]]:
+    """``acts`` with each past-due subscription whose latest invoice is paid made active
+    (``_recovered``), each still paired with its own record."""
+    invoices = {i.external_id: i for i in _of(acts, Invoice)}
+    return [
+        (record, _recovered(act, invoices) if isinstance(act, Subscription) else act)
+        for record, act in acts
+    ]
 
 
 def _recovered(sub: Subscription, invoices: dict[str | None, Invoice]) -> Subscription:
@@ -456,7 +477,11 @@ def _shown(
     support: SupportSection,
 ) -> list[StoredRecord]:
     """The records of the activities the sections show (the lists are capped, the rest is
-    counted and totalled but not listed, and so not linked either)."""
+    counted and totalled but not listed, and so not linked either).
+
+    A listed activity is the very object read from its record, so it links that record only:
+    another source's record with the same kind and external id (a spreadsheet's ticket ``123``
+    beside Zendesk's) is not linked by it."""
     listed: list[Activity] = [
         *commerce.orders,
         *billing.subscriptions,
@@ -466,8 +491,8 @@ def _shown(
         *crm.deals,
         *support.tickets,
     ]
-    wanted = {(type(a), a.external_id) for a in listed}
-    return [r for r, a in acts if (type(a), a.external_id) in wanted]
+    wanted = {id(a) for a in listed}
+    return [r for r, a in acts if id(a) in wanted]
 
 
 def _members(

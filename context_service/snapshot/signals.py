@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from context_service.models import (
@@ -10,6 +11,8 @@ from context_service.models import (
     CommerceSection,
     Invoice,
     Order,
+    PersonFacet,
+    RecordKey,
     Signal,
     Subscription,
     SupportSection,
@@ -27,18 +30,51 @@ _SHIPPABLE_PAYMENT_STATUSES = frozenset(
 )
 _LIVE_SUBSCRIPTION_STATUSES = frozenset({"active", "trialing"})
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+# A paid order behind the listed ones still warns while placed within this many days of the
+# snapshot's time; at most this many orders warn of not being shipped (newest first).
+UNSHIPPED_WINDOW_DAYS = 60
+MOST_UNSHIPPED_SIGNALS = 5
 
 
 def derive_signals(
-    commerce: CommerceSection, billing: BillingSection, support: SupportSection
+    commerce: CommerceSection,
+    billing: BillingSection,
+    support: SupportSection,
+    *,
+    orders: Sequence[Order] | None = None,
+    now: str | None = None,
+    people: Sequence[tuple[RecordKey, PersonFacet]] = (),
 ) -> list[Signal]:
-    """Every signal for a profile, most severe first."""
+    """Every signal for a profile, most severe first.
+
+    ``orders`` are all the profile's orders, newest first (``commerce.orders`` lists the first
+    few): a paid one not shipped warns when listed, or when placed within
+    ``UNSHIPPED_WINDOW_DAYS`` of ``now`` (an ISO-8601 time); at most ``MOST_UNSHIPPED_SIGNALS``
+    warn. ``people`` are the profile's live person records (a suspended Zendesk user warns).
+    """
+    loaded = commerce.orders if orders is None else orders
     found = [
         *_billing_signals(billing),
-        *_order_signals(commerce.orders),
+        *_unshipped_signals(_unshipped_to_warn(commerce.orders, loaded, now)),
+        *_order_refund_signals(commerce.orders),
+        *_person_signals(people),
         *_support_signals(support),
     ]
     return sorted(found, key=lambda s: _SEVERITY_ORDER[s.severity])
+
+
+def _person_signals(people: Sequence[tuple[RecordKey, PersonFacet]]) -> Iterator[Signal]:
+    """A warning for each suspended Zendesk user among the profile's records: often a spammer,
+    whose contacts are not matched on and whose name carries ``(suspended)``."""
+    for key, facet in people:
+        if _suspended_zendesk_user(key, facet):
+            yield Signal(
+                "zendesk_user_suspended",
+                "warning",
+                f"Zendesk user {key.external_id} is suspended",
+                "zendesk",
+                key.external_id,
+            )
 
 
 def _money(amount: str | None, currency: str | None) -> str:
@@ -137,24 +173,67 @@ def payment_failed(invoice: Invoice) -> bool:
     )
 
 
-def _order_signals(orders: list[Order]) -> Iterator[Signal]:
+def _suspended_zendesk_user(key: RecordKey, facet: PersonFacet) -> bool:
+    zendesk_user = (key.source, key.kind) == ("zendesk", "user")
+    return zendesk_user and facet.attributes.get("suspended") == "true"
+
+
+def _order_name(order: Order) -> str:
+    return order.title or order.number or "an order"
+
+
+def _unshipped_to_warn(
+    listed: Sequence[Order], loaded: Sequence[Order], now: str | None
+) -> list[Order]:
+    """The paid orders not shipped to warn of, newest first: the listed ones, and those behind
+    them placed within ``UNSHIPPED_WINDOW_DAYS`` of ``now``; at most ``MOST_UNSHIPPED_SIGNALS``.
+    """
+    shown = {id(order) for order in listed}
+    since = _days_before(now, UNSHIPPED_WINDOW_DAYS)
+    recent = [
+        order
+        for order in loaded
+        if _unfulfilled(order) and (id(order) in shown or _placed_since(order, since))
+    ]
+    return recent[:MOST_UNSHIPPED_SIGNALS]
+
+
+def _days_before(now: str | None, days: int) -> str | None:
+    """The day ``days`` before ``now`` (``YYYY-MM-DD``); ``None`` when ``now`` is no ISO time."""
+    if not now:
+        return None
+    try:
+        moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment - timedelta(days=days)).date().isoformat()
+
+
+def _placed_since(order: Order, day: str | None) -> bool:
+    return day is not None and order.created_at is not None and order.created_at[:10] >= day
+
+
+def _unshipped_signals(orders: Sequence[Order]) -> Iterator[Signal]:
     for order in orders:
-        name = order.title or order.number or "an order"
-        if _unfulfilled(order):
-            placed = f" placed {order.created_at[:10]}" if order.created_at else ""
-            yield Signal(
-                "order_unfulfilled",
-                "warning",
-                f"Order {name}{placed} is {order.financial_status} but {_not_shipped(order)}",
-                "shopify",
-                order.external_id,
-            )
+        placed = f" placed {order.created_at[:10]}" if order.created_at else ""
+        yield Signal(
+            "order_unfulfilled",
+            "warning",
+            f"Order {_order_name(order)}{placed} is {order.financial_status} but "
+            f"{_not_shipped(order)}",
+            "shopify",
+            order.external_id,
+        )
+
+
+def _order_refund_signals(orders: Sequence[Order]) -> Iterator[Signal]:
+    for order in orders:
         if order.refunds or order.financial_status in {"refunded", "partially_refunded"}:
             total = _refunded_total(order)
             yield Signal(
                 "refund_issued",
                 "info",
-                f"Order {name} was {order.financial_status or 'refunded'}"
+                f"Order {_order_name(order)} was {order.financial_status or 'refunded'}"
                 + (f" ({total})" if total else ""),
                 "shopify",
                 order.external_id,
