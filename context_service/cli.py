@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import secrets
 import signal
 import sys
@@ -22,7 +23,7 @@ from context_service.cli_runs import Terminated, open_for_reading, sigterm_stops
 from context_service.cli_runs import add_commands as add_run_commands
 from context_service.cli_trust import access_request_line, record_export, record_reads
 from context_service.cli_trust import add_commands as add_trust_commands
-from context_service.errors import ContextServiceError
+from context_service.errors import ConfigurationError, ContextServiceError, visible
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
@@ -572,7 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ContextServiceError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
+        for line in _error_lines(exc):
+            print(f"error: {visible(line)}", file=sys.stderr)
         return 2
     except Terminated:
         print("error: stopped by SIGTERM (the run is recorded as failed)", file=sys.stderr)
@@ -581,6 +583,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``context-service export | head``): stop quietly, like cat.
         _detach_stdout()
         return 1
+
+
+# Where one problem of ``settings.check_settings`` starts: it joins them with "; ", and each
+# names its variable first (a value quoted inside one may hold "; " too).
+_SETTING_PROBLEM = r"(?:CONTEXT_SERVICE_[A-Z0-9_]+[ :]|identity thresholds |a JWT key needs )"
+_NEXT_SETTING_PROBLEM = re.compile(f"; (?={_SETTING_PROBLEM})")
+
+
+def _error_lines(exc: ContextServiceError) -> list[str]:
+    """What to print for an error, one problem a line: the ``problems`` it carries, else each
+    bad setting of a ``ConfigurationError`` from ``check_settings``, else its detail."""
+    problems = exc.extra.get("problems")
+    if isinstance(problems, list) and problems and all(isinstance(p, str) for p in problems):
+        return problems
+    if isinstance(exc, ConfigurationError) and re.match(_SETTING_PROBLEM, exc.detail):
+        return _NEXT_SETTING_PROBLEM.split(exc.detail)
+    return [exc.detail]
 
 
 def _detach_stdout() -> None:

@@ -23,7 +23,37 @@ The API layer maps these to problem-details responses; nothing else catches them
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
+
+# Characters that cannot be seen or that change how the text around them reads: controls
+# (newlines forge log lines), format characters (bidi overrides reverse text in a UI,
+# zero-width ones hide), line and paragraph separators, lone surrogates.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+SHOWN_LIMIT = 80  # longest value ``shown`` quotes whole
+
+
+def visible(text: str) -> str:
+    """``text`` with every control, format (bidi, zero-width) or separator character escaped
+    as ``repr`` would (``\\x11``, ``\\u202e``, ``\\n``); everything else is left as it is."""
+    if text.isprintable():
+        return text
+    return "".join(_escaped(c) if _is_hidden(c) else c for c in text)
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """A value a caller sent, quoted for an error message: ``repr``-like (a blank value reads
+    ``' '``), every hidden character escaped, cut to ``limit`` characters with ``...``."""
+    text = repr(str(value))  # repr escapes every character ``visible`` would
+    return text if len(text) <= limit else text[: max(limit - 3, 1)] + "..."
+
+
+def _is_hidden(char: str) -> bool:
+    return unicodedata.category(char) in _HIDDEN_CATEGORIES
+
+
+def _escaped(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
 
 
 class ContextServiceError(Exception):

@@ -263,7 +263,7 @@ def check_settings(settings: Settings) -> None:
     failing requests later."""
     problems = setting_problems(settings)
     if problems:
-        raise ConfigurationError("; ".join(problems))
+        raise ConfigurationError("; ".join(problems), problems=problems)
 
 
 def setting_problems(settings: Settings) -> list[str]:

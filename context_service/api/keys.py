@@ -19,7 +19,7 @@ from context_service.errors import ContextServiceError
 from context_service.store import Store
 from context_service.sync import utc_now
 from context_service.trust import ADMIN, KeySpec, Known, create_key, list_keys, revoke_key
-from context_service.trust.keys import KeyInfo, NewKey
+from context_service.trust.keys import InvalidKey, KeyInfo, NewKey
 
 KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]  # trust.keys checks the rest
@@ -69,9 +69,23 @@ def post_key(
     scope, audience or field, a name in use, or a name other than 1 to 64 letters, digits,
     ``.``, ``_`` or ``-`` (or one starting ``bootstrap-``). 403 when a stored key asks for a
     key allowed more than itself: another scope or audience, a field it hides shown, trusted
-    backend, or a higher rate limit. Bootstrap keys may create any key."""
+    backend, or a higher rate limit. Bootstrap keys may create any key. An empty
+    ``audiences`` (a key that may read no audience) is a 400 too: leave it out for every
+    audience."""
+    refuse_no_audience(data)
     spec = msgspec.convert(msgspec.to_builtins(data), KeySpec)
     return create_key(store, spec, utc_now(), KNOWN, caller=principal_of(request))
+
+
+def refuse_no_audience(body: KeyBody) -> None:
+    """``InvalidKey`` (400) for ``"audiences": []``: such a key could read no context at all,
+    while a missing ``audiences`` means every audience."""
+    if body.audiences is not None and not body.audiences:
+        choices = ", ".join(sorted(KNOWN.audiences))
+        raise InvalidKey(
+            "audiences is empty: a key limited to no audience can read nothing; name at least "
+            f"one of {choices}, or leave audiences out for every audience"
+        )
 
 
 @delete(

@@ -3,7 +3,12 @@
 Nothing here reads ``request.url``: litestar builds it by decoding the raw query string as
 UTF-8, so for a query holding other bytes the error handler itself would fail. ``instance`` is
 the request's path (already decoded by the server), never its query, so a value the caller
-sent (a ``user_token``, an email) is not echoed back in the problem.
+sent (a ``user_token``, an email) is not echoed back in the problem; it is the path the client
+asked for, percent-encoded, even under a mounted app (``/mcp``) whose path litestar rewrites.
+
+A ``detail`` (and each message of ``errors``) can quote what the caller sent: every control,
+bidirectional or zero-width character in it is escaped visibly (``\\x11``, ``\\u202e``) and it
+is cut short, so a value can neither forge a log line nor reverse the text around it in a UI.
 """
 
 from __future__ import annotations
@@ -14,24 +19,41 @@ import re
 import types
 from http import HTTPStatus
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import quote, quote_from_bytes
 
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from context_service.errors import ContextServiceError
+from context_service.errors import ContextServiceError, visible
 
 log = logging.getLogger("context_service.api")
 PROBLEM_JSON = "application/problem+json"
 _MAX_MESSAGE = 200  # longest validation message kept: messages can quote what was sent
 _MAX_ERRORS = 10
+_MAX_DETAIL = 1000  # longest detail sent: a detail can quote what was sent
+# What a path keeps as it is in ``instance``: its separators and what RFC 3986 allows in a
+# segment; anything else (a control character, a space, a byte above ASCII) is %-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
 
 
 def problem_body(status: int, title: str, detail: str, **extra: Any) -> bytes:
-    """A problem-details document, encoded."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    """A problem-details document, encoded; ``detail`` is made readable (``readable``)."""
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": readable(detail),
+        **extra,
+    }
     return msgspec.json.encode(body)
+
+
+def readable(detail: str, limit: int = _MAX_DETAIL) -> str:
+    """``detail`` with its hidden characters escaped (``errors.visible``), cut to ``limit``."""
+    text = visible(detail)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[bytes]:
@@ -41,21 +63,43 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[byte
 
 
 def _instance(request: Request[Any, Any, Any]) -> str:
-    return str(request.scope.get("path", ""))
+    return request_path(request.scope)
+
+
+def request_path(scope: Scope) -> str:
+    """The path the client asked for, percent-encoded and without its query.
+
+    ``raw_path`` is what was received (a server behind a proxy puts its ``root_path`` in
+    front); litestar rewrites ``path`` for a mounted app (``/mcp`` reads ``/``) but never
+    ``raw_path``. Without one, ``root_path`` and ``path``."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return quote_from_bytes(raw.partition(b"?")[0], safe=_PATH_SAFE + "%")
+    root, path = str(scope.get("root_path", "")), str(scope.get("path", ""))
+    full = path if path.startswith(root) else root + path
+    return quote(full, safe=_PATH_SAFE, errors="backslashreplace")
 
 
 def service_error(request: Request[Any, Any, Any], exc: ContextServiceError) -> Response[bytes]:
     """Our own errors carry their status, title, extra fields and headers (``Retry-After``)."""
-    response = problem(
-        exc.status_code, exc.title, exc.detail, instance=_instance(request), **exc.extra
-    )
+    extra = exc.extra
+    if isinstance(extra.get("errors"), list):  # ``params.strict_query`` names what was sent
+        errors = [_shown_error(e) if isinstance(e, dict) else e for e in extra["errors"]]
+        extra = {**extra, "errors": errors}
+    response = problem(exc.status_code, exc.title, exc.detail, instance=_instance(request), **extra)
     response.headers.update(getattr(exc, "headers", None) or {})
     return response
 
 
 def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+    return readable(str(value), _MAX_MESSAGE)
+
+
+def _shown_error(error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error as sent back: its message readable and short, its key readable."""
+    shown = {**error, "message": _short(error["message"])} if "message" in error else error
+    key = shown.get("key")
+    return {**shown, "key": visible(key)} if isinstance(key, str) else shown
 
 
 def _source(source: Any) -> str:
@@ -71,9 +115,7 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
     """
     raw = exc.extra if isinstance(exc.extra, list) else []
     errors = [
-        {k: _short(v) if k == "message" else v for k, v in _explained(request, e).items()}
-        for e in raw[:_MAX_ERRORS]
-        if isinstance(e, dict)
+        _shown_error(_explained(request, e)) for e in raw[:_MAX_ERRORS] if isinstance(e, dict)
     ]
     parts = [
         f"{e['key']} ({_source(e.get('source'))}): {e.get('message', 'invalid')}"
@@ -295,7 +337,7 @@ def utf8_query(app: ASGIApp) -> ASGIApp:
                 query.decode("utf-8")
             except UnicodeDecodeError:
                 detail = "the query string is not valid UTF-8; percent-encode it"
-                await send_problem(send, 400, "Bad request", detail, scope.get("path", ""))
+                await send_problem(send, 400, "Bad request", detail, request_path(scope))
                 return
             scope = {**scope, "query_string": percent_encoded(query)}  # type: ignore[assignment]
         await app(scope, receive, send)

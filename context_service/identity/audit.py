@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from context_service.errors import ContextServiceError, ProfileNotFound
+from context_service.errors import ContextServiceError, ProfileNotFound, shown
 from context_service.store import profiles
 from context_service.store.keys import chunks, marks
 from context_service.store.records import decode_mapped
@@ -116,7 +116,7 @@ def live_profile(conn: sqlite3.Connection, profile_id: str) -> str:
     """The live id of a profile id or alias; ``ProfileNotFound`` (404) when unknown."""
     live = profiles.canonical_id(conn, profile_id)
     if live is None:
-        raise ProfileNotFound(f"no profile {profile_id}")
+        raise ProfileNotFound(f"no profile {shown(profile_id)}")
     return live
 
 
@@ -143,7 +143,7 @@ def profile_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit:
         audit = _read_audit(conn, profile_id)
         if audit is not None:
             return audit
-    raise AuditUnsettled(f"profile {profile_id} kept changing while being read; ask again")
+    raise AuditUnsettled(f"profile {shown(profile_id)} kept changing while being read; ask again")
 
 
 def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | None:
