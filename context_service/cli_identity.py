@@ -21,6 +21,7 @@ from typing import Any
 
 import msgspec
 
+from context_service.errors import visible
 from context_service.identity import decisions
 from context_service.identity.audit import (
     AuditLink,
@@ -39,6 +40,7 @@ from context_service.wiring import ingest_context
 
 SQLITE_MAX_INT = 2**63 - 1  # a larger id or offset cannot even be bound to a query
 MAX_PAGE = 500  # as ``GET /v1/review``
+MAX_NOTE = 2000  # as the API's ``note``
 
 
 def add_commands(sub: Any) -> None:
@@ -51,7 +53,7 @@ def add_commands(sub: Any) -> None:
     a.set_defaults(func=cmd_audit)
     a = actions.add_parser("merge", help="make profiles one (the oldest id survives)")
     a.add_argument("profile_ids", nargs="+", metavar="PROFILE_ID")
-    a.add_argument("--note", default=None, help="why, for the audit trail")
+    a.add_argument("--note", default=None, type=note_text, help="why, for the audit trail")
     a.set_defaults(func=cmd_merge)
     a = actions.add_parser("split", help="move records out of a profile, for good")
     a.add_argument("profile_id")
@@ -64,7 +66,7 @@ def add_commands(sub: Any) -> None:
         metavar="SOURCE:KIND:EXTERNAL_ID",
         help="a member record to split off (repeatable; they leave together)",
     )
-    a.add_argument("--note", default=None, help="why, for the audit trail")
+    a.add_argument("--note", default=None, type=note_text, help="why, for the audit trail")
     a.set_defaults(func=cmd_split)
     p = sub.add_parser("review", help="list or decide the identity review queue")
     actions = p.add_subparsers(dest="action", required=True)
@@ -77,7 +79,7 @@ def add_commands(sub: Any) -> None:
     for verb, meaning in (("accept", "the two records are one person"), ("reject", "they are not")):
         a = actions.add_parser(verb, help=f"{verb} a review item: {meaning}")
         a.add_argument("item_id", type=bounded(1, SQLITE_MAX_INT))
-        a.add_argument("--note", default=None, help="why, for the audit trail")
+        a.add_argument("--note", default=None, type=note_text, help="why, for the audit trail")
         a.set_defaults(func=cmd_review_decide, accept=verb == "accept")
 
 
@@ -95,6 +97,13 @@ def bounded(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def note_text(text: str) -> str:
+    """An argparse type: a note of at most ``MAX_NOTE`` characters, as the API takes."""
+    if len(text) > MAX_NOTE:
+        raise argparse.ArgumentTypeError(f"at most {MAX_NOTE} characters, got {len(text)}")
+    return text
 
 
 def record_key(text: str) -> RecordKey:
@@ -186,7 +195,7 @@ def render_audit(audit: ProfileAudit) -> str:
     """The audit as text for a terminal."""
     lines = [f"Profile {audit.profile_id} (version {audit.version}, created {audit.created_at})"]
     if audit.requested_id != audit.profile_id:
-        lines.append(f"  {audit.requested_id} was merged into it")
+        lines.append(f"  {visible(audit.requested_id)} was merged into it")
     if audit.aliases:
         lines.append(f"  aliases: {', '.join(audit.aliases)}")
     lines.append(f"Members ({len(audit.members)}):")
@@ -197,19 +206,21 @@ def render_audit(audit: ProfileAudit) -> str:
     lines.extend(_link(link) for link in audit.links)
     lines.append(f"People's decisions ({len(audit.decisions)}):")
     for d in audit.decisions:
-        note = f"  note: {d.note}" if d.note else ""
+        note = f"  note: {visible(d.note)}" if d.note else ""
         pair = f"{_ref(d.a)} / {_ref(d.b)}"
-        lines.append(f"  {d.decision:<8} {pair}  by {d.decided_by} at {d.decided_at}{note}")
+        by = visible(d.decided_by)
+        lines.append(f"  {d.decision:<8} {pair}  by {by} at {d.decided_at}{note}")
     lines.append(f"Open review items ({len(audit.open_reviews)}):")
     lines.extend(render_review(r) for r in audit.open_reviews)
     return "\n".join(lines) + "\n"
 
 
 def render_review(item: ReviewView) -> str:
-    """One review item as three lines of text."""
-    decided = f" by {item.decided_by} at {item.decided_at}" if item.decided_by else ""
+    """One review item as four lines of text (every stored value escaped: a vendor record's
+    name is whatever a customer typed, and must not forge lines on a reviewer's terminal)."""
+    decided = f" by {visible(item.decided_by)} at {item.decided_at}" if item.decided_by else ""
     return (
-        f"  #{item.id} {item.status}{decided}: p={item.probability:.3f}, {item.reason}\n"
+        f"  #{item.id} {item.status}{decided}: p={item.probability:.3f}, {visible(item.reason)}\n"
         f"      {_ref(item.a)}  [{item.a.profile_id}]\n"
         f"      {_ref(item.b)}  [{item.b.profile_id}]\n"
         f"      evidence: {_evidence(item.evidence)}"
@@ -218,17 +229,18 @@ def render_review(item: ReviewView) -> str:
 
 def _link(link: AuditLink) -> str:
     other = _ref(link.other) if link.other else "-"
-    note = f"  note: {link.note}" if link.note else ""
+    note = f"  note: {visible(link.note)}" if link.note else ""
+    by = visible(link.decided_by)
     return (
         f"  {_ref(link.record)} <- {other}\n"
-        f"      {link.rule}, p={link.probability:.3f}, by {link.decided_by} at {link.decided_at}"
+        f"      {link.rule}, p={link.probability:.3f}, by {by} at {link.decided_at}"
         f"{note}\n      evidence: {_evidence(link.evidence)}"
     )
 
 
 def _ref(ref: RecordRef) -> str:
     name = f" {ref.name}" if ref.name else ""
-    return f"{ref.source}:{ref.kind}:{ref.external_id}{name}"
+    return visible(f"{ref.source}:{ref.kind}:{ref.external_id}{name}")
 
 
 def _evidence(evidence: Evidence) -> str:

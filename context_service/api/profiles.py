@@ -40,7 +40,9 @@ CALLER_STATE_KEY = "caller"  # set by an auth layer that knows who holds the key
 class MergeBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Profiles (ids or aliases) that are one customer; the oldest id survives."""
 
-    profile_ids: Annotated[list[ProfileId], msgspec.Meta(min_length=2, max_length=50)]
+    profile_ids: Annotated[
+        list[ProfileId], msgspec.Meta(min_length=2, max_length=decisions.MAX_MERGE)
+    ]
     note: Note | None = None
 
 

@@ -50,6 +50,7 @@ from context_service.models import RecordKey
 from context_service.store import profiles
 
 MAX_PAIRS = 50_000  # pair decisions one merge or split may write
+MAX_MERGE = 50  # profiles one merge may name, from the API or the command line alike
 Decision = Literal["together", "apart"]
 
 
@@ -149,7 +150,13 @@ def merge_profiles(
     thresholds: Thresholds | None = None,
     note: str | None = None,
 ) -> MergeResult:
-    """Make these profiles (ids or aliases) one; the oldest id survives."""
+    """Make these profiles (ids or aliases) one; the oldest id survives. At most
+    ``MAX_MERGE`` ids: a longer list is far likelier a script's mistake than one customer."""
+    if len(profile_ids) > MAX_MERGE:
+        raise DecisionTooLarge(
+            f"a merge names at most {MAX_MERGE} profiles, not {len(profile_ids)}; "
+            "merge fewer at a time"
+        )
     live = sorted({live_profile(conn, pid) for pid in profile_ids})
     if len(live) < 2:
         raise DecisionRejected("a merge needs at least two different profiles")
@@ -405,6 +412,7 @@ def _drop_within(conn: sqlite3.Connection, record_ids: Sequence[int], decision: 
 
 
 __all__ = [
+    "MAX_MERGE",
     "MAX_PAIRS",
     "DecisionConflict",
     "DecisionRejected",
