@@ -36,6 +36,7 @@ from context_service.audience import (
 )
 from context_service.audience.policy import FULL, View
 from context_service.errors import AmbiguousIdentifier
+from context_service.identity.normalize import normalize_email
 from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
@@ -87,7 +88,11 @@ def claimed_of(conn: sqlite3.Connection, ids: Identifiers, found: Found) -> Clai
     unlock Zendesk ticket ``1001`` or Stripe invoice ``1001`` of someone else.
     """
     if found.matched_by == "email" and ids.email is not None:
-        return Claimed("email", ids.email)
+        if _holds_email(conn, ids.email, found.stored.profile_id):
+            return Claimed("email", ids.email)
+        # Found through the mailbox (``maya.patel+x@`` finds ``maya.patel@``, Gmail's dots):
+        # a site may keep such addresses apart, so a proof for this one vouches for nobody.
+        return Claimed("mailbox", "")
     if found.matched_by == "phone" and ids.phone is not None:
         return Claimed("phone", ids.phone)
     if found.focus is not None and ids.source is not None and ids.external_id is not None:
@@ -98,6 +103,18 @@ def claimed_of(conn: sqlite3.Connection, ids: Identifiers, found: Found) -> Clai
 
 
 PERSON_KINDS = frozenset({"customer", "contact", "user", "row"})  # what a proof can be about
+
+
+def _holds_email(conn: sqlite3.Connection, email: str, profile_id: str) -> bool:
+    """Whether a record of ``profile_id`` holds this very address (normalized: case and
+    domain typos aside), not only one of the same mailbox."""
+    normalized = normalize_email(email)
+    row = conn.execute(
+        "SELECT 1 FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
+        "WHERE i.kind = 'email' AND i.value = ? AND m.profile_id = ? LIMIT 1",
+        (normalized, profile_id),
+    ).fetchone()
+    return row is not None
 
 
 def _person_of(conn: sqlite3.Connection, source: str, external_id: str, profile_id: str) -> bool:

@@ -206,16 +206,27 @@ def _gone(conn: sqlite3.Connection, profile_ids: set[str]) -> set[str]:
     return profile_ids - found
 
 
+_COLUMNS = "id, at, key_name, profile_id, audience, verified, channel"
+# The reads of one customer: those recorded under its id and under every id merged into it
+# (its aliases), whether the caller names the id or one of the aliases.
+_OF_CUSTOMER = (
+    "WITH live(id) AS (SELECT coalesce("
+    "(SELECT profile_id FROM profile_aliases WHERE alias = :id), :id)) "
+    f"SELECT {_COLUMNS} FROM read_audit WHERE profile_id IN ("
+    "SELECT id FROM live UNION "
+    "SELECT alias FROM profile_aliases WHERE profile_id = (SELECT id FROM live)) "
+    "ORDER BY id DESC LIMIT :limit"
+)
+_LATEST = f"SELECT {_COLUMNS} FROM read_audit ORDER BY id DESC LIMIT :limit"
+
+
 def reads_of(
     conn: sqlite3.Connection, profile_id: str | None = None, limit: int = 100
 ) -> list[AuditEntry]:
-    """The latest reads, of one profile or of all, newest first."""
-    where, args = ("WHERE profile_id = ?", [profile_id]) if profile_id else ("", [])
-    rows = conn.execute(
-        "SELECT id, at, key_name, profile_id, audience, verified, channel FROM read_audit "
-        f"{where} ORDER BY id DESC LIMIT ?",
-        (*args, limit),
-    ).fetchall()
+    """The latest reads, newest first: of all, or of one customer, named by its id or by an
+    id merged into it, with the reads recorded under either."""
+    sql = _OF_CUSTOMER if profile_id else _LATEST
+    rows = conn.execute(sql, {"id": profile_id, "limit": limit}).fetchall()
     return [AuditEntry(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
 
 

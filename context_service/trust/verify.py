@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from collections.abc import Callable
 
 import jwt
 import msgspec
 
+from context_service.identity.normalize import normalize_email
 from context_service.settings import JWT_HMAC_ALGORITHMS, JWT_PUBLIC_KEY_ALGORITHMS
 
 HMAC_ALGORITHMS = JWT_HMAC_ALGORITHMS
@@ -51,8 +53,13 @@ _UNPROVABLE = {
     "profile_id": "a proof cannot vouch for a profile_id lookup",
     "record": "a proof vouches only for a person's id in a source (a customer, contact, user or"
     " row), not an order, ticket, invoice or other record",
+    "mailbox": "a proof cannot vouch for another address of the customer's mailbox (a +tag or"
+    " Gmail dots the customer never gave)",
 }
 _UNPROVABLE_OTHER = "a proof cannot vouch for this kind of lookup"
+_CORRECTED_EMAIL = (
+    "a proof cannot vouch for an address the lookup corrected (a misspelt or aliased domain)"
+)
 # Why a token was refused, most specific first; never the exception's text, which can quote
 # the token (its header's ``alg``, a claim).
 _REJECTED: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
@@ -124,6 +131,13 @@ def _candidates(claimed: Claimed) -> set[str]:
     return found
 
 
+def _looked_up_as_given(email: str) -> bool:
+    """Whether the lookup searches for ``email`` itself (trimmed, lower-cased), not for an
+    address it corrected to: ``maya@gmial.com`` is looked up as ``maya@gmail.com``, and a proof
+    for the misspelt address (whose domain anyone may own) says nothing of the Gmail customer."""
+    return normalize_email(email) == email.strip().lower()
+
+
 def user_hash(secret: str, value: str) -> str:
     """The ``user_hash`` a site computes for ``value`` (what its backend should run)."""
     return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()
@@ -145,6 +159,8 @@ class Verifier:
             return Verdict(False, reason="no user_hash or user_token given")
         if claimed.kind not in PROVABLE or not claimed.value:
             return Verdict(False, reason=_UNPROVABLE.get(claimed.kind, _UNPROVABLE_OTHER))
+        if claimed.kind == "email" and not _looked_up_as_given(claimed.value):
+            return Verdict(False, reason=_CORRECTED_EMAIL)
         if proof.user_token:
             return self._check_token(claimed, proof.user_token)
         return self._check_hash(claimed, proof.user_hash or "")
@@ -201,11 +217,31 @@ class Verifier:
         return claims
 
     def _check_times(self, claims: dict[str, object]) -> None:
+        """``exp`` (required) and ``nbf`` (optional) must be finite numbers of seconds, checked
+        with ``LEEWAY_SECONDS``: ``NaN`` compares false with everything, so a token carrying
+        it would never expire (or never be "not yet valid"), and a ``nbf`` that is a string
+        would be skipped."""
         now = self.clock()
-        exp, nbf = claims.get("exp"), claims.get("nbf")
-        if not isinstance(exp, int | float) or isinstance(exp, bool):
+        exp = _seconds(claims.get("exp"))
+        if exp is None:
             raise jwt.InvalidTokenError("exp must be a number")
         if now > exp + LEEWAY_SECONDS:
             raise jwt.ExpiredSignatureError("the token has expired")
-        if isinstance(nbf, int | float) and now + LEEWAY_SECONDS < nbf:
+        if "nbf" not in claims:
+            return
+        nbf = _seconds(claims["nbf"])
+        if nbf is None:
+            raise jwt.InvalidTokenError("nbf must be a number")
+        if now + LEEWAY_SECONDS < nbf:
             raise jwt.ImmatureSignatureError("the token is not yet valid")
+
+
+def _seconds(value: object) -> float | None:
+    """A JWT time claim as POSIX seconds, or ``None`` unless it is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return seconds if math.isfinite(seconds) else None
