@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import bearer_token, principal_of
-from context_service.audience import FieldPolicy
+from context_service.audience import FieldPolicy, View
 from context_service.audience.policy import fingerprint
 from context_service.settings import Settings
 from context_service.store import Store
@@ -21,6 +21,7 @@ from context_service.trust import CONTEXT_READ, Read, Trust
 from context_service.trust.keys import fingerprint_is_live
 from context_service.widget import (
     LOOKUP_PARAMS,
+    WidgetLinkRejected,
     WidgetNotConfigured,
     render_error,
     security_headers,
@@ -81,6 +82,7 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
         now,
         view,
         live=lambda by: _minted_by_a_live_key(store, settings, by),
+        key_view=lambda by: _sidebar_limits_now(request.app.state.field_policy, by),
     )
     if page.profile_id is not None:
         trust: Trust = request.app.state.trust
@@ -94,6 +96,18 @@ def _minted_by_a_live_key(store: Store, settings: Settings, by: str) -> bool:
     if any(fingerprint(key) == by for key in settings.api_keys if key):
         return True
     return fingerprint_is_live(store.conn, by)
+
+
+def _sidebar_limits_now(policy: FieldPolicy, by: str) -> View | None:
+    """The policy file's current ``sidebar`` limits for the key whose fingerprint is ``by``
+    (``None``: the file names no such key); a key that may no longer ask for the sidebar
+    has its links refused. (A stored key's own limits never change, so the link holds them.)"""
+    grant = policy.grants.get(by)
+    if grant is None:
+        return None
+    if grant.audiences is not None and "sidebar" not in grant.audiences:
+        raise WidgetLinkRejected("the API key that made this widget link may no longer open it")
+    return View(contact=grant.contact or "full", hidden=frozenset(grant.hide))
 
 
 @post(

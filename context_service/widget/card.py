@@ -41,6 +41,7 @@ def widget_page(
     now: datetime,
     view: View = FULL_VIEW,
     live: Callable[[str], bool] | None = None,
+    key_view: Callable[[str], View | None] | None = None,
 ) -> WidgetPage:
     """The card of the customer a signed link names, or an error page with a 4xx status.
 
@@ -48,18 +49,23 @@ def widget_page(
     that key's view, and the card shows only what both allow (so neither a key's own limits
     nor a policy tightened since the link was minted can be bypassed). ``live`` says whether
     the key a link names (by fingerprint) is still live: a revoked key's links are refused.
+    ``key_view`` gives that key's own ``sidebar`` limits of now (``None``: none), so a grant
+    tightened since the link was minted applies to it too; it raises ``WidgetLinkRejected``
+    when the key may no longer ask for the sidebar at all.
     """
     try:
         link = open_link(query, key, now.timestamp())
         if link.by is not None and live is not None and not live(link.by):
             raise WidgetLinkRejected("the API key that made this widget link has been revoked")
+        limits_now = key_view(link.by) if link.by is not None and key_view is not None else None
         stored = find_stored(conn, _ref(link.lookup), region)
     except ContextServiceError as exc:
         return WidgetPage(exc.status_code, render_error(exc.status_code, exc.title, exc.detail))
     snapshot = _decode_snapshot(stored.json)
     audit_url = f"/v1/profiles/{stored.profile_id}/audit"
     confidence = match_confidence(conn, stored.profile_id)
-    html = render_card(snapshot, confidence, audit_url, now, narrow(view, link.view))
+    shown = narrow(narrow(view, link.view), limits_now)
+    html = render_card(snapshot, confidence, audit_url, now, shown)
     return WidgetPage(200, html, stored.profile_id)
 
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from datetime import datetime
+from typing import NamedTuple
 
 from context_service.audience import View
 from context_service.audience.facts import visible_contacts, visible_signals
@@ -48,6 +50,19 @@ LISTED_SIGNALS = 8
 MAX_TEXT = 200  # characters of one source-provided string (a pasted e-mail as a subject)
 MAX_URL = 2048  # a longer URL is shown as its text, not linked
 FULL_VIEW = View(contact="full", hidden=frozenset())
+MAX_CARD_BYTES = 30_000  # the sidebar's budget: a bigger card renders compact, then minimal
+
+
+class _Limits(NamedTuple):
+    """How much of one source-provided string and one URL a rendering shows."""
+
+    text: int
+    url: int
+
+
+_ROOMY = _Limits(text=MAX_TEXT, url=MAX_URL)
+_COMPACT = _Limits(text=60, url=300)
+_LIMITS: ContextVar[_Limits] = ContextVar("widget_card_limits", default=_ROOMY)
 
 
 def render_card(
@@ -57,7 +72,29 @@ def render_card(
     now: datetime,
     view: View = FULL_VIEW,
 ) -> str:
-    """The customer card for a helpdesk sidebar, showing what ``view`` allows."""
+    """The customer card for a helpdesk sidebar, showing what ``view`` allows, in at most
+    ``MAX_CARD_BYTES``: a card that would be bigger (long vendor URLs, customer-written text
+    that escapes to several bytes a character) shows shorter texts and fewer links, and if
+    even that is too big, only who the customer is and what needs attention."""
+    for limits in (_ROOMY, _COMPACT):
+        page = _within(limits, _full_card, snapshot, confidence, audit_url, now, view)
+        if len(page.encode()) <= MAX_CARD_BYTES:
+            return page
+    return _within(_COMPACT, _minimal_card, snapshot, confidence, audit_url, view)
+
+
+def _within(limits: _Limits, render: Callable[..., str], *args: object) -> str:
+    """``render(*args)`` with ``limits`` on every text and URL it shows."""
+    token = _LIMITS.set(limits)
+    try:
+        return render(*args)
+    finally:
+        _LIMITS.reset(token)
+
+
+def _full_card(
+    snapshot: Snapshot, confidence: MatchConfidence, audit_url: str, now: datetime, view: View
+) -> str:
     body = "".join(
         (
             _identity(snapshot, confidence, audit_url, view),
@@ -71,6 +108,15 @@ def render_card(
     )
     title = _e(_name(snapshot, view) or "Customer")
     return _page(title, body)
+
+
+def _minimal_card(
+    snapshot: Snapshot, confidence: MatchConfidence, audit_url: str, view: View
+) -> str:
+    """Who the customer is and what needs attention, for a card too big for the sidebar."""
+    note = "<p class='small muted'>More history than the sidebar can show: open the helpdesk.</p>"
+    body = _identity(snapshot, confidence, audit_url, view) + _signals(snapshot, view) + note
+    return _page(_e(_name(snapshot, view) or "Customer"), body)
 
 
 def render_error(status: int, title: str, detail: str) -> str:
@@ -89,10 +135,12 @@ def _page(title: str, body: str) -> str:
 
 
 def _e(value: object) -> str:
-    """Text for the page: escaped, and cut to ``MAX_TEXT`` characters."""
+    """Text for the page: escaped, and cut to ``MAX_TEXT`` characters (fewer in a compact
+    card)."""
     text = str(value)
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 1] + "…"
+    limit = _LIMITS.get().text
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
     return html.escape(text, quote=True)
 
 
@@ -113,7 +161,7 @@ def _money(amount: str | None, currency: str | None) -> str:
 
 def _link(url: str | None, text: str) -> str:
     """An external link when ``url`` is http(s); the bare (escaped) text otherwise."""
-    if url and len(url) <= MAX_URL and url.lower().startswith(("https://", "http://")):
+    if url and len(url) <= _LIMITS.get().url and url.lower().startswith(("https://", "http://")):
         return f"<a href='{_attr(url)}' target='_blank' rel='noopener noreferrer'>{_e(text)}</a>"
     return _e(text)
 
