@@ -8,6 +8,7 @@ from context_service.identity.features import features_of
 from context_service.identity.rebuild import person_records, rebuild
 from context_service.identity.state import save_model
 from context_service.identity.train import TrainingReport, train
+from context_service.snapshot.materialize import materialize
 from context_service.store import Store, snapshots
 from context_service.sync.ingest import IngestContext, bump_versions, drain_snapshots, utc_now
 
@@ -26,8 +27,10 @@ class ResolveAllReport(msgspec.Struct):
 def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> ResolveAllReport:
     """Optionally retrain the model, then rebuild every cluster in one transaction.
 
-    Readers keep seeing the previous profiles until the rebuild commits; snapshots of the
-    profiles that changed are rebuilt afterwards.
+    The changed profiles' snapshots are rebuilt in the same transaction: readers see the
+    previous profiles and snapshots until it commits, then the new ones together, and a
+    failure anywhere leaves the store as it was. Snapshots other writers queued (a deferred
+    backfill) are drained afterwards.
     """
     now = utc_now()
     training = None
@@ -42,7 +45,8 @@ def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> R
             save_model(conn, training.model, now)
         report = rebuild(conn, ctx.region, now, ctx.thresholds)
         bump_versions(conn, report.changed, now)
-        snapshots.enqueue(conn, report.changed, now)
+        materialize(conn, report.changed, ctx.links, now, ctx.region)
+        snapshots.unqueue(conn, sorted(report.changed))
     drain_snapshots(store, ctx)
     return ResolveAllReport(
         records=report.records,
