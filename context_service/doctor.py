@@ -7,8 +7,10 @@ value. Network checks go through ``probe`` so tests run without a network.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -59,8 +61,18 @@ def http_probe(url: str) -> str | None:
     return None
 
 
+def store_missing(settings: Settings) -> bool:
+    """Whether ``CONTEXT_SERVICE_DB`` names no database yet: the checks then open nothing, as
+    opening it would create an empty store wherever a mistyped path points."""
+    return settings.db != ":memory:" and not Path(settings.db).exists()
+
+
 def check_database(settings: Settings) -> Iterator[Finding]:
-    """The database opens, migrates and takes a write lock."""
+    """The database exists, opens, migrates and takes a write lock."""
+    if store_missing(settings):
+        yield _missing_store(settings)
+        yield from _check_keys(settings, 0)
+        return
     try:
         store = Store(settings.db)
     except (ContextServiceError, sqlite3.Error, OSError) as exc:
@@ -78,6 +90,23 @@ def check_database(settings: Settings) -> Iterator[Finding]:
         store.close()
     yield Finding("ok", f"database {settings.db} is writable")
     yield from _check_keys(settings, stored)
+
+
+def _missing_store(settings: Settings) -> Finding:
+    """What to say when ``CONTEXT_SERVICE_DB`` names no database yet (a fresh install, or a
+    mistyped path): whether the commands can create it there."""
+    folder = Path(settings.db).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        return Finding(
+            "problem",
+            f"no database at {settings.db}, and its folder {folder} is missing or not writable: "
+            "check CONTEXT_SERVICE_DB",
+        )
+    return Finding(
+        "warning",
+        f"no database at {settings.db} yet (its folder is writable: 'sync', 'import', 'demo' and "
+        "'serve' create it there): check CONTEXT_SERVICE_DB if you expected your data there",
+    )
 
 
 def _check_keys(settings: Settings, stored: int) -> Iterator[Finding]:
@@ -172,6 +201,8 @@ TRAIN_AFTER_RECORDS = 10_000  # below this, the starting weights are as good as 
 def check_identity(settings: Settings) -> Iterator[Finding]:
     """The identity index follows the current blocking keys, and a large store has a model
     estimated from its own records."""
+    if store_missing(settings):
+        return  # check_database has said so
     try:
         store = Store(settings.db)
     except (ContextServiceError, sqlite3.Error, OSError):
