@@ -4,15 +4,19 @@ by forgetting the newest migrations and rewinding the stored identity index vers
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from litestar.testing import TestClient
+
+from context_service.api import create_app
 from context_service.doctor import check_database, check_identity, diagnose
 from context_service.identity.features import INDEX_VERSION
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.store.migrations import migrate
 from context_service.sync import IngestContext, drain_snapshots
-from tests.conftest import Ingest
+from tests.conftest import Ingest, make_settings
 from tests.payloads import zendesk_ticket, zendesk_user
 
 MORNING_INDEX_VERSION = "2026-11-30.1"  # what the store written at 29367c4 holds
@@ -56,3 +60,51 @@ def test_doctor_on_an_upgraded_store_asks_for_resolve_once(
     assert [f.level for f in stale] == ["warning"]
     assert drain_snapshots(store, ctx) == 1
     assert drain_snapshots(store, ctx) == 0
+
+
+def test_serve_says_at_start_up_when_the_identity_index_is_out_of_date(
+    tmp_path: Path,
+    store: Store,
+    ingest: Ingest,
+) -> None:
+    """Someone who upgrades and just restarts the server never ran ``doctor``: the start-up
+    log names the stale index and the command that rebuilds it."""
+    ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"))
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO identity_meta (key, value) VALUES ('index_version', ?)",
+            (MORNING_INDEX_VERSION,),
+        )
+    warned = [m for m in _start_up_log(tmp_path, store) if "resolve --all" in m]
+    assert len(warned) == 1
+    assert "1 person record" in warned[0]
+
+
+def test_serve_says_nothing_of_a_current_index(
+    tmp_path: Path, store: Store, ingest: Ingest
+) -> None:
+    ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"))
+    assert not [m for m in _start_up_log(tmp_path, store) if "resolve --all" in m]
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _start_up_log(tmp_path: Path, store: Store) -> list[str]:
+    """What the app logs while it starts (on its own logger: the framework's logging set-up
+    replaces the root handlers that pytest's caplog listens on)."""
+    kept = _Kept()
+    logger = logging.getLogger("context_service.api.app")
+    logger.addHandler(kept)
+    try:
+        with TestClient(app=create_app(make_settings(tmp_path / "test.db"), store=store)):
+            pass
+    finally:
+        logger.removeHandler(kept)
+    return kept.messages

@@ -42,7 +42,9 @@ from context_service.api.tools import call_tool, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
+from context_service.identity.features import INDEX_VERSION
 from context_service.identity.pairs import Thresholds
+from context_service.identity.state import index_version
 from context_service.llm import LlmClient, Summarizer, SummaryRefresher
 from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
@@ -206,6 +208,20 @@ def _protected_routes() -> Router:
     )
 
 
+def _warn_if_index_outdated(store: Store) -> None:
+    """Log at start-up when the identity index was built with older keys or rules (after an
+    upgrade): whoever just restarts the server never ran ``doctor``, which says the same."""
+    conn = store.conn
+    people = conn.execute("SELECT count(*) FROM identity_features").fetchone()[0]
+    if people and index_version(conn) != INDEX_VERSION:
+        log.warning(
+            "the identity index of %s person record(s) was built with older blocking keys or "
+            "matching rules, so some matches are missed or kept: run 'context-service resolve "
+            "--all'",
+            f"{people:,}",
+        )
+
+
 def create_app(
     settings: Settings,
     store: Store | None = None,
@@ -230,6 +246,7 @@ def create_app(
         return the_store
 
     async def drain_on_startup() -> None:
+        _warn_if_index_outdated(the_store)
         await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx)
         if refresher is not None:
             refresher.start()
