@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import secrets
 import signal
 import sys
@@ -23,7 +22,7 @@ from context_service.cli_runs import Terminated, open_for_reading, sigterm_stops
 from context_service.cli_runs import add_commands as add_run_commands
 from context_service.cli_trust import access_request_line, record_export, record_reads
 from context_service.cli_trust import add_commands as add_trust_commands
-from context_service.errors import ConfigurationError, ContextServiceError, visible
+from context_service.errors import ContextServiceError, visible
 from context_service.settings import Settings, load_settings, to_environ
 from context_service.snapshot import lookup
 from context_service.store import Store
@@ -585,20 +584,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-# Where one problem of ``settings.check_settings`` starts: it joins them with "; ", and each
-# names its variable first (a value quoted inside one may hold "; " too).
-_SETTING_PROBLEM = r"(?:CONTEXT_SERVICE_[A-Z0-9_]+[ :]|identity thresholds |a JWT key needs )"
-_NEXT_SETTING_PROBLEM = re.compile(f"; (?={_SETTING_PROBLEM})")
-
-
 def _error_lines(exc: ContextServiceError) -> list[str]:
-    """What to print for an error, one problem a line: the ``problems`` it carries, else each
-    bad setting of a ``ConfigurationError`` from ``check_settings``, else its detail."""
+    """What to print for an error, one problem a line: the ``problems`` it carries (every bad
+    setting ``settings.check_settings`` found), else its detail."""
     problems = exc.extra.get("problems")
     if isinstance(problems, list) and problems and all(isinstance(p, str) for p in problems):
         return problems
-    if isinstance(exc, ConfigurationError) and re.match(_SETTING_PROBLEM, exc.detail):
-        return _NEXT_SETTING_PROBLEM.split(exc.detail)
     return [exc.detail]
 
 
