@@ -14,9 +14,10 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from context_service.cli_identity import add_commands as add_identity_commands
+from context_service.cli_import import cmd_import
 from context_service.cli_records import add_commands as add_record_commands
 from context_service.cli_runs import Terminated, open_for_reading, sigterm_stops_the_run
 from context_service.cli_runs import add_commands as add_run_commands
@@ -28,9 +29,6 @@ from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestReport, RawPayload, ingest_all
 from context_service.wiring import ingest_context
-
-if TYPE_CHECKING:
-    from context_service.sheets import ImportReport
 
 DESCRIPTION = (
     "Customer context service: serve the API, load the demo, sync and import sources, "
@@ -232,92 +230,6 @@ def _progress() -> Any:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
     )
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    from context_service.sheets import (
-        ColumnMapping,
-        import_file,
-        load_mapping_file,
-        parse_map_options,
-    )
-
-    mapping = load_mapping_file(args.mapping) if args.mapping else ColumnMapping()
-    mapping = mapping.merged(parse_map_options(args.map))
-    settings = load_settings()
-    store = Store(settings.db)
-    try:
-        with sigterm_stops_the_run(), _import_progress() as progress:
-            task = progress.add_task(f"Importing {os.path.basename(args.file)}", total=None)
-            report = import_file(
-                store,
-                args.file,
-                args.source,
-                ingest_context(settings),
-                mapping=mapping,
-                fmt=args.format,
-                encoding=args.encoding,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )
-    finally:
-        store.close()
-    _print_import_report(report, args.show_rejections)
-    return 0
-
-
-def _import_progress() -> Any:
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeRemainingColumn(),
-        transient=True,
-    )
-
-
-def _print_import_report(report: ImportReport, show: int) -> None:
-    rec = report.records
-    sheet = f" (sheet {report.sheet!r})" if report.sheet else ""
-    print(
-        f"imported {report.path}{sheet} as source {report.source!r}: {report.rows_read} rows in "
-        f"{report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s): "
-        f"{report.rows_imported} imported, {report.rows_rejected} rejected, "
-        f"{report.rows_suppressed} suppressed as erased, {report.blank_rows} blank rows skipped"
-    )
-    print(
-        f"records: {rec.inserted} new, {rec.updated} updated, {rec.unchanged} unchanged, "
-        f"{rec.stale} stale, {rec.suppressed} suppressed as erased; "
-        f"{report.profiles_rebuilt} profile snapshots rebuilt"
-    )
-    if report.ignored_columns:
-        print(
-            "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "
-            "silence; a column with no header needs one in the file): "
-            f"{', '.join(report.ignored_columns)}"
-        )
-    if report.warnings:
-        print(f"imported with a warning ({len(report.warnings)}):")
-        _print_lines([(w.line, w.warning) for w in report.warnings], show)
-    if report.rejections:
-        print("rejected rows (each is kept raw in the store with its reason):")
-        _print_lines([(r.line, r.reason) for r in report.rejections], show)
-
-
-def _print_lines(lines: list[tuple[int, str]], show: int) -> None:
-    """Print ``show`` of these (line, text) pairs (all with 0) and how many were left out."""
-    listed = lines if show <= 0 else lines[:show]
-    for line, text in listed:
-        print(f"  line {line}: {text}")
-    if len(listed) < len(lines):
-        print(f"  ... and {len(lines) - len(listed)} more (--show-rejections 0 lists all)")
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
