@@ -47,8 +47,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import islice
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -60,17 +59,19 @@ from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
 from integrations._http import Decision, RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
+from integrations.stripe._events import (
+    EVENT_WINDOW_SECONDS,
+    EVENTS_MARGIN_SECONDS,
+    EVENTS_SETTLE_SECONDS,
+    WINDOW_NOTE,
+    EventsStream,
+    _EventsCursor,
+    unplaced_note,
+)
 from integrations.stripe.mapping import SOURCE, UNPLACED_REFUND_KIND
 from integrations.stripe.webhooks import (
-    LISTED_EVENT_TYPES,
-    Event,
-    chargeless_refund,
-    charges_to_refresh,
-    decode_event,
-    event_objects,
     expanded_id,
     parse_delivery,
-    refunds_incomplete,
     verify_signature,
 )
 
@@ -82,18 +83,12 @@ __all__ = [
     "EVENTS_MARGIN_SECONDS",
     "EVENTS_SETTLE_SECONDS",
     "EVENT_WINDOW_SECONDS",
+    "WINDOW_NOTE",
     "StripeConnector",
     "stripe_should_retry",
 ]
 
 API_VERSION = "2026-06-24.dahlia"
-EVENT_WINDOW_SECONDS = 30 * 86_400  # "List events, going back up to 30 days"
-EVENTS_MARGIN_SECONDS = 300  # lookback for a first events run (clock skew, slow backfill pages)
-# Events younger than this at the start of a run wait for the next one (see the module docstring).
-EVENTS_SETTLE_SECONDS = 60
-IDLE_ADVANCE_SECONDS = 86_400  # an idle events cursor moves up to now - margin once a day
-MAX_TYPES_PER_REQUEST = 20  # Stripe accepts at most 20 `types[]` per events request
-WINDOW_NOTE = "events cursor older than Stripe's 30-day window: full backfill required"
 
 # (stream name, mapper kind, list path, extra query parameters), in dependency order.
 BACKFILL_STREAMS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = (
@@ -130,50 +125,9 @@ class _BackfillCursor(msgspec.Struct, omit_defaults=True):
     at: int | None = None
 
 
-class _EventsCursor(msgspec.Struct, omit_defaults=True):
-    created: int
-    ids: list[str] = []
-    id: str | None = None  # accepted on input ({"created", "id"}), never written
-
-
 class _ListBody(msgspec.Struct):
     data: list[dict[str, Any]]
     has_more: bool = False
-
-
-class _Group(msgspec.Struct):
-    """One request's worth of event types, listed slice by slice."""
-
-    types: tuple[str, ...]
-    listed_to: int  # every event of these types created before this second has been listed
-    width: int  # the next slice's width in seconds
-    held: list[Event] = []  # listed, new, not emitted yet; oldest first
-
-
-def _batched(items: Iterable[_T], size: int) -> Iterator[tuple[_T, ...]]:
-    """``itertools.batched`` (Python 3.12) for 3.11."""
-    iterator = iter(items)
-    while chunk := tuple(islice(iterator, size)):
-        yield chunk
-
-
-def _event_ids(state: _EventsCursor) -> set[str]:
-    return set(state.ids) | ({state.id} if state.id else set())
-
-
-def _advance(state: _EventsCursor, chunk: tuple[Event, ...]) -> _EventsCursor:
-    """The cursor after applying ``chunk`` (ascending): newest second and its ids."""
-    last = chunk[-1].created
-    ids = [event.id for event in chunk if event.created == last]
-    if last == state.created:
-        ids = sorted(_event_ids(state)) + ids
-    return _EventsCursor(created=last, ids=ids)
-
-
-def _is_new(event: Event, state: _EventsCursor, seen: set[str]) -> bool:
-    return event.created > state.created or (
-        event.created == state.created and event.id not in seen
-    )
 
 
 # --- Streams -------------------------------------------------------------------------------------
@@ -237,187 +191,6 @@ class BackfillStream:
 def _created(obj: Mapping[str, Any]) -> int | None:
     created = obj.get("created")
     return created if isinstance(created, int) and not isinstance(created, bool) else None
-
-
-class EventsStream:
-    """Changes since the cursor, from ``GET /v1/events``, emitted oldest first."""
-
-    name = "events"
-
-    def __init__(self, connector: StripeConnector) -> None:
-        self._connector = connector
-
-    def pages(self, cursor: str | None) -> Iterator[Page]:
-        """New events' objects, ``page_size`` events a page; a stale cursor yields one note."""
-        now = self._connector.now()
-        state = decode_cursor(cursor, _EventsCursor, f"stripe {self.name}")
-        start = state or _EventsCursor(created=self._connector.first_events_start(now))
-        if now - start.created > EVENT_WINDOW_SECONDS:
-            yield Page([], None, note=WINDOW_NOTE)
-            return
-        horizon, emitted = int(now) - EVENTS_SETTLE_SECONDS, False
-        for events in self._slices(start, horizon):
-            for chunk in _batched(events, self._connector.page_size):
-                start, emitted = _advance(start, chunk), True
-                yield self._page(chunk, encode_cursor(start))
-        quiet = _quiet_cursor(state, start, now, emitted=emitted)
-        if quiet is not None:
-            yield Page([], encode_cursor(quiet))
-
-    def _page(self, chunk: tuple[Event, ...], cursor: str) -> Page:
-        """The objects of ``chunk``'s events, and the current copy of each charge whose refunds
-        they changed (fetched once, observed now), which replaces the events' copies of it.
-
-        A refund that names no charge is placed on its payment intent's charge, else emitted
-        as a ``refund`` with a note. When a charge is gone (404) its events' copies that lack
-        refunds are left out (they would replace the refunds already stored) and it is noted.
-        """
-        wanted: dict[str, None] = {}
-        unplaced: list[VendorObject] = []
-        for event in chunk:
-            wanted.update(dict.fromkeys(charges_to_refresh(event)))
-            refund = chargeless_refund(event)
-            if refund is None:
-                continue
-            charge = self._connector.refund_charge(refund)
-            if charge is not None:
-                wanted[charge] = None
-            else:
-                unplaced.append(
-                    VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(event.created))
-                )
-        fresh = {charge: self._connector.fetch_one("charge", charge) for charge in wanted}
-        objects = [
-            obj for event in chunk for obj in event_objects(event) if not _superseded(obj, fresh)
-        ]
-        current = [obj for obj in fresh.values() if obj is not None]
-        notes = [_gone_note(charge) for charge, obj in fresh.items() if obj is None]
-        notes += [_unplaced_note(obj.payload) for obj in unplaced]
-        return Page(objects + unplaced + current, cursor, note="; ".join(notes) or None)
-
-    def _slices(self, state: _EventsCursor, horizon: int) -> Iterator[list[Event]]:
-        """The new events of ``[state.created, horizon)``, oldest first, in batches.
-
-        Each type group is listed on its own, one slice at a time; a batch is every held event
-        created before the second that all groups have been listed to, so it is complete.
-        """
-        groups = [
-            _Group(types, state.created, horizon - state.created)
-            for types in _batched(LISTED_EVENT_TYPES, MAX_TYPES_PER_REQUEST)
-        ]
-        frontier = state.created
-        while frontier < horizon:
-            for group in groups:
-                if group.listed_to == frontier:
-                    self._extend(group, state, horizon)
-            frontier = min(group.listed_to for group in groups)
-            ready: dict[str, Event] = {}
-            for group in groups:
-                ready.update((event.id, event) for event in group.held if event.created < frontier)
-                group.held = [event for event in group.held if event.created >= frontier]
-            yield sorted(ready.values(), key=lambda event: event.created)
-
-    def _extend(self, group: _Group, state: _EventsCursor, horizon: int) -> None:
-        """List ``group``'s next slice, one page at most (one second is paged through), and hold
-        its new events; a slice with more than a page is narrowed and listed again."""
-        low, page_size = group.listed_to, self._connector.page_size
-        while True:
-            high = min(low + group.width, horizon)
-            listed, complete = self._list(low, high, group.types, whole=high - low <= 1)
-            if complete:
-                break
-            group.width = _narrowed(low, high, min(event.created for event in listed))
-        seen = _event_ids(state)
-        group.held.extend(
-            event
-            for event in reversed(listed)
-            if low <= event.created < high and _is_new(event, state, seen)
-        )
-        group.listed_to = high
-        group.width = _widened(high - low, len(listed), page_size)
-
-    def _list(
-        self, low: int, high: int, types: tuple[str, ...], *, whole: bool
-    ) -> tuple[list[Event], bool]:
-        """The events of ``types`` created in ``[low, high)``, newest first, and whether that is
-        all of them: unless ``whole``, only the first page is fetched."""
-        params = (
-            ("created[gte]", str(low)),
-            ("created[lt]", str(high)),
-            *(("types[]", name) for name in types),
-        )
-        name = f"{self.name}[{types[0]}..]"
-        events: list[Event] = []
-        for body in self._connector.list_pages("/v1/events", params, name, None):
-            events.extend(_decode_listed(obj, name) for obj in body.data)
-            if body.has_more and not whole:
-                return events, False
-        return events, True
-
-
-def _superseded(obj: VendorObject, fresh: Mapping[str, VendorObject | None]) -> bool:
-    """Whether an event's copy of a charge gives way: to the charge's current copy, or, when
-    Stripe no longer has the charge, because it lacks refunds the stored copy holds."""
-    charge = obj.payload.get("id")
-    if obj.kind != "charge" or not isinstance(charge, str) or charge not in fresh:
-        return False
-    return fresh[charge] is not None or refunds_incomplete(obj.payload)
-
-
-def _gone_note(charge: str) -> str:
-    return (
-        f"stripe charge {charge}: not found when refetched for its refunds (404); "
-        "its stored copy was kept"
-    )
-
-
-def _unplaced_note(refund: Mapping[str, Any]) -> str:
-    intent = expanded_id(refund.get("payment_intent"))
-    whose = f"nor does its payment intent {intent}" if intent else "and no payment intent"
-    return f"stripe refund {refund.get('id')}: names no charge, {whose}; kept raw, on no charge"
-
-
-def _narrowed(low: int, high: int, oldest: int) -> int:
-    """The width to list from ``low`` after ``[low, high)`` had more than a page, whose first
-    (newest) page reached back to ``oldest``: three quarters of the time that page spanned,
-    so about three quarters of a page at its rate, but from an eighth to a half of the slice."""
-    width = high - low
-    return max(1, min(max((high - max(oldest, low)) * 3 // 4, width // 8), width // 2))
-
-
-def _widened(width: int, count: int, page_size: int) -> int:
-    """The next slice's width after ``width`` seconds held ``count`` events: about three
-    quarters of a page at that rate, but from half to twice ``width`` (twice when empty)."""
-    if count == 0:
-        return 2 * width
-    aim = width * 3 * page_size // (4 * count)
-    return max(1, width // 2, min(aim, 2 * width))
-
-
-def _quiet_cursor(
-    state: _EventsCursor | None, start: _EventsCursor, now: float, *, emitted: bool
-) -> _EventsCursor | None:
-    """The cursor to store once a run has listed every event up to its horizon (``None``: keep
-    the one stored last).
-
-    A cursor whose newest event is a day old moves up to now less the margin, whether or not
-    this run applied events (all of them older than that, so none is listed again), so a quiet
-    account does not drift out of the 30-day window; a first run that found nothing stores its
-    starting point.
-    """
-    if start.created < now - IDLE_ADVANCE_SECONDS:
-        return _EventsCursor(created=int(now) - EVENTS_MARGIN_SECONDS)
-    return start if state is None and not emitted else None
-
-
-def _decode_listed(obj: dict[str, Any], stream: str) -> Event:
-    try:
-        return decode_event(obj)
-    except MappingError as exc:
-        raise FatalError(f"stripe {stream}: malformed event {obj.get('id')!r}: {exc}") from exc
-
-
-# --- The connector -------------------------------------------------------------------------------
 
 
 class StripeConnector:
@@ -531,7 +304,7 @@ class StripeConnector:
         charge = self.refund_charge(refund)
         if charge is not None:
             return self.fetch_one("charge", charge)
-        log.warning("%s", _unplaced_note(refund))
+        log.warning("%s", unplaced_note(refund))
         return VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(self.now()))
 
     def _retrieve(
