@@ -6,6 +6,8 @@ import sqlite3
 
 import msgspec
 
+from context_service.store.keys import marks
+
 
 class InboxRow(msgspec.Struct):
     """One stored delivery."""
@@ -145,7 +147,7 @@ def outcomes(conn: sqlite3.Connection, inbox_ids: list[int]) -> dict[int, Outcom
         chunk = inbox_ids[at : at + 500]
         rows = conn.execute(
             "SELECT id, source, topic, status, error, length(body) > 0, next_attempt_at "
-            f"FROM webhook_inbox WHERE id IN ({','.join('?' * len(chunk))})",
+            f"FROM webhook_inbox WHERE id IN ({marks(chunk)})",
             chunk,
         )
         for r in rows:
