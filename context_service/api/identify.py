@@ -20,6 +20,7 @@ import msgspec
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import (
+    SHARED_CONTACT,
     Candidate,
     PartialIdentity,
     is_common_name,
@@ -136,7 +137,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         stored = lookup.by_profile_id(conn, best.profile_id)
         # A match resting on a contact several customers hold is never more than medium, as
         # in find_customer: the contact says "one of them", the rest picks which.
-        shared = _SHARED in best.evidence.values()
+        shared = SHARED_CONTACT in best.evidence.values()
         return Found(stored, what, "medium" if shared else "high", probability=best.probability)
     held = _sole_holder(partial, holders) if runner_up < thresholds.review else None
     if held is not None and held.profile_id == best.profile_id and _agrees(best):
@@ -155,8 +156,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     )
 
 
-_SHARED = "held by several customers"  # search's evidence for a contact that never links
-_DISAGREEING = frozenset({"different", "someone else's", _SHARED})
+_DISAGREEING = frozenset({"different", "someone else's", SHARED_CONTACT})
 
 
 def _agrees(candidate: Candidate) -> bool:

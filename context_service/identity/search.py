@@ -39,6 +39,7 @@ ACTIVITY_AGAINST = -3.0
 # Weight of sharing a mailbox or line that never links records (``info@``, a switchboard): a
 # handful of people use it, so it is evidence, but only a name on top makes it enough.
 SHARED_CONTACT_WEIGHT = 14.0
+SHARED_CONTACT = "held by several customers"  # the evidence word of such a contact
 _decode = msgspec.msgpack.Decoder(Features).decode
 
 
@@ -287,7 +288,7 @@ def _score(
     for field in ("shared_email", "shared_phone"):
         if profile_id in owned.get(field, set()):
             weight += SHARED_CONTACT_WEIGHT
-            evidence[field] = "held by several customers"
+            evidence[field] = SHARED_CONTACT
     return Candidate(profile_id, round(probability_of(weight), 6), evidence)
 
 
@@ -333,4 +334,4 @@ def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:
     return (*levels[:_LAST], "different", *levels[_LAST + 1 :]), False
 
 
-__all__ = ["Candidate", "PartialIdentity", "is_common_name", "search"]
+__all__ = ["SHARED_CONTACT", "Candidate", "PartialIdentity", "is_common_name", "search"]

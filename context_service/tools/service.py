@@ -26,7 +26,13 @@ from context_service.errors import (
 from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
 from context_service.identity.normalize import name_tokens
 from context_service.identity.pairs import Thresholds
-from context_service.identity.search import Candidate, PartialIdentity, is_common_name, search
+from context_service.identity.search import (
+    SHARED_CONTACT,
+    Candidate,
+    PartialIdentity,
+    is_common_name,
+    search,
+)
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
@@ -47,7 +53,7 @@ SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
 SEARCH_LIMIT = 5
 _IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
 # Evidence that speaks against a candidate (as ``api.identify`` reads it).
-_DISAGREEING = frozenset({"different", "someone else's", "held by several customers"})
+_DISAGREEING = frozenset({"different", "someone else's", SHARED_CONTACT})
 
 Confidence = Literal["exact", "high", "medium", "low"]
 
