@@ -21,6 +21,7 @@ from context_service.identity.features import INDEX_VERSION
 from context_service.identity.state import index_version
 from context_service.settings import Settings
 from context_service.store import Store
+from context_service.store.migrations import applied, pending
 
 Level = Literal["ok", "warning", "problem"]
 Probe = Callable[[str], str | None]  # url -> None when reachable, else why not
@@ -68,28 +69,60 @@ def store_missing(settings: Settings) -> bool:
 
 
 def check_database(settings: Settings) -> Iterator[Finding]:
-    """The database exists, opens, migrates and takes a write lock."""
+    """The database exists, opens, migrates and takes a write lock; opening it applies the
+    pending migrations, as every command does, and the report names them."""
     if store_missing(settings):
         yield _missing_store(settings)
         yield from _check_keys(settings, 0)
         return
+    due = migrations_due(settings.db)
     try:
         store = Store(settings.db)
     except (ContextServiceError, sqlite3.Error, OSError) as exc:
-        yield Finding("problem", f"database {settings.db} cannot be opened: {exc}")
+        yield Finding("problem", f"database {settings.db} cannot be opened: {exc}{_due(due)}")
         return
     try:
         with store.transaction() as conn:
             conn.execute("SELECT count(*) FROM _migrations").fetchone()
         keys = store.conn.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
         stored = int(keys.fetchone()[0])
+        done = set(applied(store.db))
     except sqlite3.Error as exc:
         yield Finding("problem", f"database {settings.db} is not writable: {exc}")
         return
     finally:
         store.close()
     yield Finding("ok", f"database {settings.db} is writable")
+    migrated = [name for name in due or [] if name in done]
+    if migrated:
+        yield Finding(
+            "warning",
+            f"database {settings.db} was migrated on opening (its schema changed, as any "
+            f"command after an upgrade does): applied {', '.join(migrated)}",
+        )
     yield from _check_keys(settings, stored)
+
+
+def migrations_due(path: str) -> list[str] | None:
+    """The migrations that opening the database at ``path`` would apply, read without changing
+    it; ``None`` where it cannot be read so (an in-memory one is new: nothing to say)."""
+    if path == ":memory:":
+        return []
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return pending(conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _due(due: list[str] | None) -> str:
+    """What a report of a store that failed to open adds about its pending migrations."""
+    return f" (migrations due: {', '.join(due)})" if due else ""
 
 
 def _missing_store(settings: Settings) -> Finding:

@@ -7,6 +7,7 @@ checks that row again inside it, so processes that open one database at once app
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import sqlite_utils
@@ -458,6 +459,13 @@ CREATE TABLE posted_notes (
 CREATE INDEX posted_notes_by_time ON posted_notes (posted_at);
 """
 
+# A process id means something only on one machine since its boot and in one pid namespace: two
+# containers may share a host name. A run records which process instance runs it
+# (``cursors.process_instance``), so that ``status`` looks its process up only where it ran.
+_V26_RUN_PROCESS_INSTANCE = """
+ALTER TABLE sync_runs ADD COLUMN process_instance TEXT;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -484,6 +492,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0023_run_liveness", _V23_RUN_LIVENESS),
     ("0024_snapshots_bounded", _V24_SNAPSHOTS_BOUNDED),
     ("0025_posted_notes", _V25_POSTED_NOTES),
+    ("0026_run_process_instance", _V26_RUN_PROCESS_INSTANCE),
 ]
 
 
@@ -492,6 +501,16 @@ def applied(db: sqlite_utils.Database) -> list[str]:
     if "_migrations" not in db.table_names():
         return []
     return [row["name"] for row in db["_migrations"].rows_where(order_by="id")]
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    """Names of the migrations not applied to this database yet, in the order ``migrate``
+    would apply them; reads only."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
+    ).fetchone()
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")} if has_table else set()
+    return [name for name, _ in MIGRATIONS if name not in done]
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:

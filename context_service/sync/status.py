@@ -3,13 +3,22 @@ the open requests for a person's data that a vendor passed on (with the profile 
 
 Shared by ``GET /v1/sync`` and ``context-service status``.
 
-A run recorded as ``running`` whose process is gone (same host, no such process id) or that
-showed no sign of life (``heartbeat_at``, refreshed as its pages commit) for ``SILENT_AFTER`` is
-shown as ``interrupted``, with ``last_seen_at``: killed without a word (SIGKILL, out of memory),
-it could record nothing itself. Silence alone does not count on the run's own host while its
-process lives (an import, a snapshot build of hours), unless that process started after the run
-(its id was reused, or the host rebooted). The store is not changed: the next run resumes from
-the committed cursors as it always does.
+A run recorded as ``running`` whose process is gone, or that showed no sign of life
+(``heartbeat_at``, refreshed as its pages commit) for ``SILENT_AFTER``, is shown as
+``interrupted``, with ``last_seen_at``: killed without a word (SIGKILL, out of memory), it could
+record nothing itself. The store is not changed: the next run resumes from the committed cursors
+as it always does.
+
+Its process is looked up only where its id means the same: on the same machine since the same
+boot and in the same pid namespace (``cursors.process_instance``; two containers may share a host
+name and not their process ids). There, the very process (same id, same start) still running
+keeps the run ``running`` however long it is silent (an import, a snapshot build of hours), and
+its absence makes it ``interrupted`` at once. Anywhere else the heartbeat alone tells. A run
+recorded before 0026 (no instance) is judged as then, by host name and process start time.
+
+A heartbeat dated ahead of the clock (the clock was set back since, or the writer's runs ahead)
+is as old as it is far from now: a dead run's would otherwise look fresh until the clock caught
+up, so a clock set back keeps a dead run ``running`` at most ``SILENT_AFTER`` longer.
 """
 
 from __future__ import annotations
@@ -65,6 +74,7 @@ def run_view(run: cursor_store.RunRow, now: datetime) -> dict[str, Any]:
     """A recorded run as shown: a ``running`` one that is dead is ``interrupted``, with
     ``last_seen_at`` and an ``error`` that says why it is thought dead."""
     view: dict[str, Any] = msgspec.to_builtins(run)
+    del view["process_instance"]  # for judging here, not for showing
     why = _why_dead(run, now) if run.status == "running" else None
     if why is not None:
         last_seen = run.heartbeat_at or run.started_at
@@ -80,17 +90,58 @@ def run_view(run: cursor_store.RunRow, now: datetime) -> dict[str, Any]:
 def _why_dead(run: cursor_store.RunRow, now: datetime) -> str | None:
     """Why a run recorded as ``running`` cannot be running any more, or ``None``."""
     who = f"process {run.pid} on {run.host}" if run.pid is not None else "its process"
-    if run.pid is not None and run.host == socket.gethostname() and not process_alive(run.pid):
+    lives = _its_process_lives(run)
+    if lives is False:
         return f"{who} is gone"
+    if lives:
+        # A long stretch without pages (an import, which records its rows at the end, or a
+        # snapshot build of hours) is no sign of death when its process is still there.
+        return None
+    return _why_silent(run, now, who)
+
+
+def _why_silent(run: cursor_store.RunRow, now: datetime, who: str) -> str | None:
+    """Why a run's heartbeat says it is dead (too old, or dated too far ahead), or ``None``."""
     last_seen = _parse(run.heartbeat_at or run.started_at)
-    if last_seen is not None and now - last_seen > SILENT_AFTER:
-        if _its_own_process_lives(run):
-            # A long stretch without pages (an import, which records its rows at the end, or
-            # a snapshot build of hours) is no sign of death when its process is still there.
-            return None
+    if last_seen is None:
+        return None
+    if last_seen - now > SILENT_AFTER:
+        ahead = int((last_seen - now).total_seconds() // 60)
+        return (
+            f"the last sign of life from {who} is dated {ahead} minutes ahead of this clock "
+            "(was the clock set back?)"
+        )
+    if now - last_seen > SILENT_AFTER:
         minutes = int(SILENT_AFTER.total_seconds() // 60)
         return f"no sign of life from {who} for over {minutes} minutes"
     return None
+
+
+def _its_process_lives(run: cursor_store.RunRow) -> bool | None:
+    """Whether the run's own process still runs, ``None`` where that cannot be told from here
+    (another machine or container, or a pid that was not recorded)."""
+    if run.pid is None:
+        return None
+    if run.process_instance is None:
+        return _recorded_before_0026_lives(run)
+    here = cursor_store.process_space()
+    ran_in = run.process_instance.rpartition(" start:")[0]
+    if here is None or ran_in != here:
+        return None
+    there_now = cursor_store.process_instance(run.pid)
+    if there_now is None:  # no such process, or one hidden from this user (``hidepid``)
+        return None if process_alive(run.pid) else False
+    return there_now == run.process_instance and not _zombie(run.pid)
+
+
+def _recorded_before_0026_lives(run: cursor_store.RunRow) -> bool | None:
+    """``_its_process_lives`` for a run that recorded no process instance: trusted on a
+    matching host name, as then; a live process that started after the run tells nothing."""
+    if run.pid is None or run.host != socket.gethostname():
+        return None
+    if not process_alive(run.pid):
+        return False
+    return True if _its_own_process_lives(run) else None
 
 
 def _its_own_process_lives(run: cursor_store.RunRow) -> bool:
