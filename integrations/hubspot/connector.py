@@ -27,7 +27,9 @@ Streams, in dependency order:
   default) and on every full sync; see ``integrations.hubspot._archived``.
 
 Deletions also arrive by webhook, and a refetch that HubSpot answers 404 is a deletion too
-(``fetch_one``). Every request sends
+(``fetch_one``). A delivery is read without calling HubSpot when it arrives (``read_webhook``)
+and applied later (``parse_webhook``), when the records it refetches are fetched and their
+``hs_merged_object_ids`` followed as the streams follow them. Every request sends
 ``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
 ``integrations.hubspot._limits`` (the burst budget per 10 s, the search budget per second, and
 the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retried by
@@ -44,18 +46,25 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
-from context_service.errors import ConfigurationError, FatalError, MappingError
+from context_service.errors import ConfigurationError, FatalError, MappingError, RetriableError
 from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
 from integrations._http import RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard
 from integrations.hubspot._archived import ArchivedStream, deleted_ms, tombstone
 from integrations.hubspot._limits import Budget, Pacer
-from integrations.hubspot._search import ObjectSpec, SearchStream, modified_ms
+from integrations.hubspot._prefetch import Prefetched
+from integrations.hubspot._search import ObjectSpec, SearchStream, merge_notices, modified_ms
 from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
 from integrations.hubspot.webhooks import deletion_notice, parse_delivery, verify_signature
 
-__all__ = ["BURST_LIMIT", "OBJECTS", "SEARCH_PER_SECOND", "HubSpotConnector"]
+__all__ = [
+    "BURST_LIMIT",
+    "OBJECTS",
+    "PREFETCH_MAX_AGE_SECONDS",
+    "SEARCH_PER_SECOND",
+    "HubSpotConnector",
+]
 
 # (stream, kind, API object type, modification property, associations read), dependency order.
 OBJECTS: tuple[ObjectSpec, ...] = (
@@ -69,6 +78,8 @@ MAX_SEARCH_LIMIT = 200
 SETTLE_SECONDS = 30.0  # records modified this recently are left to the next run (index lag)
 ARCHIVED_EVERY_SECONDS = 3600.0  # archived lists are read at most this often (and on full syncs)
 LABELS_MAX_AGE_SECONDS = 300.0  # pipeline labels older than this are read again before use
+# A record fetched while a delivery is parsed answers the applier's refetch this long at most.
+PREFETCH_MAX_AGE_SECONDS = 60.0
 _SPECS = {spec.kind: spec for spec in OBJECTS}
 
 Json = dict[str, Any]
@@ -238,6 +249,7 @@ class HubSpotConnector:
         self._labels: Labels | None = None
         self._labels_read_at = float("-inf")
         self._labels_missed: set[tuple[str | None, str | None]] = set()
+        self._prefetched = Prefetched(now, PREFETCH_MAX_AGE_SECONDS)
 
     def streams(self) -> list[Stream]:
         """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first), then
@@ -262,11 +274,57 @@ class HubSpotConnector:
         """Raise ``WebhookRejected`` unless ``X-HubSpot-Signature-v3`` is valid and fresh."""
         verify_signature(self._client_secret, headers, raw_body, url, now)
 
-    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
-        """An event batch as refetches, erasures and tombstones (see ``.webhooks``)."""
+    def read_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """An event batch as refetches, erasures and tombstones (see ``.webhooks``), read
+        without calling HubSpot: what the intake stores while HubSpot waits for the answer."""
         return parse_delivery(raw_body)
 
+    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+        """The delivery as it is applied: ``read_webhook``'s, and the merges its refetched
+        records list followed as the streams follow them.
+
+        Each contact, company or deal it refetches is fetched here (HubSpot out of reach
+        raises ``RetriableError``, which leaves the delivery pending), and the ids in its
+        ``hs_merged_object_ids`` become deletion notices naming it as their survivor
+        (``merge_notices``): a webhook about a merge's survivor, whose ``*.merge`` event was
+        lost or never subscribed to, no longer leaves the merged-away record's profile apart
+        until the next sync. The copies fetched answer the applier's ``fetch_one`` for the
+        same records (``Prefetched``), so each is fetched once.
+        """
+        delivery = self.read_webhook(headers, raw_body)
+        keys = [key for key in dict.fromkeys(delivery.refetch) if key[0] in _SPECS]
+        notified = {(o.kind, str(o.payload.get("id"))) for o in delivery.objects}
+        notices: list[VendorObject] = []
+        try:
+            for kind, external_id in keys:
+                found = self._fetch(kind, external_id)
+                self._prefetched.put((kind, external_id), found)
+                notices += _followed_merges(found, notified)
+        except Exception:
+            self._prefetched.drop(keys)
+            raise
+        delivery.objects = [*delivery.objects, *notices]
+        return delivery
+
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
+        """One owner, contact, company or deal: the copy ``parse_webhook`` fetched a moment
+        ago for this record, once, else fetched fresh (``_fetch``)."""
+        ready, found = self._prefetched.take((kind, external_id))
+        return found if ready else self._fetch(kind, external_id)
+
+    def _fetch(self, kind: str, external_id: str) -> VendorObject | None:
+        """``_fetch_now``, with a 429 for the portal's daily limit (which ``VendorHttp`` does
+        not retry, see ``_limits``) raised as ``RetriableError``: this is a webhook being
+        applied, and a failed delivery is never tried again, while a pending one is applied
+        once the limit resets (the sync, which stops at it, resumes from its cursor anyway)."""
+        try:
+            return self._fetch_now(kind, external_id)
+        except FatalError as exc:
+            if exc.extra.get("status") == 429:
+                raise RetriableError(f"hubspot {kind} {external_id}: {exc.detail}") from exc
+            raise
+
+    def _fetch_now(self, kind: str, external_id: str) -> VendorObject | None:
         """One owner, contact, company or deal fetched fresh.
 
         A contact, company or deal that HubSpot answers 404 is gone: ``GET
@@ -456,6 +514,17 @@ class HubSpotConnector:
         }
         self._labels_read_at = self.now()
         return self._labels
+
+
+def _followed_merges(
+    found: VendorObject | None, notified: set[tuple[str, str]]
+) -> list[VendorObject]:
+    """The deletion notices of the records a fetched survivor lists as merged into it, less
+    those the delivery already has a notice for (its ``*.merge`` event's tombstones)."""
+    if found is None or found.deleted:
+        return []
+    notices = merge_notices(_SPECS[found.kind], found.payload)
+    return [n for n in notices if (n.kind, str(n.payload["id"])) not in notified]
 
 
 def _property_text(props: Json, name: str) -> str | None:

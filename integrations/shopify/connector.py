@@ -4,7 +4,8 @@ Sync pages the ``customers`` and ``orders`` connections sorted by ``UPDATED_AT``
 converts each node to the REST / webhook shape (``integrations.shopify.graphql``), so the one
 mapper in ``integrations.shopify.mapping`` serves both sync and webhooks.
 
-Cursor (opaque to the runner): ``{"since": <max updatedAt committed>, "after": <endCursor>}``.
+Cursor (opaque to the runner): ``{"since": <max updatedAt committed>, "after": <endCursor>,
+"settled": true}`` (``settled`` only beside an ``after``; see below).
 While a run pages, ``after`` is the endCursor of the last committed page; Shopify's cursors
 encode the position in the sort order (last ``updated_at`` and id), not the filter, so a resumed
 run that filters on ``updated_at:>='since'`` and continues ``after`` that cursor sees exactly
@@ -13,7 +14,10 @@ run starts again from ``since`` inclusive; the store's newest-wins rule makes th
 records seen again a no-op. Positions have whole seconds and tie on the id, so a record updated
 in the very second a page ended, with a smaller id, sorts behind the position: once a page ends
 within ``LIVE_EDGE_SECONDS`` of now, the run commits ``since`` = that page's last ``updatedAt``
-and no ``after`` (resuming, or the next run, reads that second again).
+and no ``after`` (resuming, or the next run, reads that second again). A position committed
+so is marked ``settled``; the code before this rule committed positions at the live edge too,
+without the mark, so a position without it is not trusted: the run resumes from its ``since``
+inclusive instead (its second is read once more, then the cursors are the new kind).
 
 The ``X-Shopify-API-Version`` of every answer is compared with the version asked for: Shopify
 serves another one, without an error, when the requested one is unsupported; the run's note
@@ -41,9 +45,12 @@ another code such as ``INTERNAL_SERVER_ERROR`` or ``MAX_COST_EXCEEDED``) is fata
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -96,6 +103,8 @@ NEEDED_FIELDS: dict[str, frozenset[str]] = {
 class _Cursor(msgspec.Struct):
     since: str | None = None
     after: str | None = None
+    # ``after`` was committed behind the live edge (cursors written before that rule lack it).
+    settled: bool = False
 
 
 def _load_cursor(text: str | None, stream: str) -> _Cursor:
@@ -108,7 +117,11 @@ def _load_cursor(text: str | None, stream: str) -> _Cursor:
 
 
 def _dump_cursor(since: str | None, after: str | None) -> str:
-    return json.dumps({"since": since, "after": after})
+    """The cursor text; a position is only ever committed behind the live edge, so it is
+    marked ``settled`` (see ``_resumed_after``)."""
+    if after is None:
+        return json.dumps({"since": since, "after": None})
+    return json.dumps({"since": since, "after": after, "settled": True})
 
 
 def shop_base_url(shop: str) -> str:
@@ -323,10 +336,20 @@ def _live_floor(since: str | None, horizon: str) -> str | None:
 
 
 def _resumed_after(state: _Cursor, horizon: str) -> str | None:
-    """The position to resume after, unless ``since`` is at the live edge: a cursor committed
-    there (by an older version, or just now) is resumed from ``since`` inclusive instead, so
-    that a record updated in that second with a smaller id is not skipped."""
-    return None if _live_floor(state.since, horizon) else state.after
+    """The position to resume after, or ``None`` to resume from ``since`` inclusive.
+
+    A position is trusted only when it is ``settled`` (committed behind the live edge) and
+    ``since`` is still behind it. One without the mark was written by the code before the
+    live-edge rule, which committed positions at the live edge too: however late it is
+    resumed, a record updated in its second with a smaller id may sort behind it, so its
+    second is read again (once: the cursors committed then are marked). A position without
+    a ``since`` has no second to read again and is kept.
+    """
+    if state.after is None or state.since is None:
+        return state.after
+    if not state.settled or _live_floor(state.since, horizon):
+        return None
+    return state.after
 
 
 def _committed(since: str | None, floor: str | None, after: str | None) -> str:
@@ -458,6 +481,35 @@ class ShopifyStream:
 
 # --- Connector -----------------------------------------------------------------------------------
 
+# Deliveries whose version drift was warned about, remembered so that the intake's read and the
+# applier's parse of one delivery warn once; the oldest are forgotten beyond this many.
+WARNED_DELIVERIES_KEPT = 1024
+
+
+class _Remembered:
+    """A bounded set of keys, oldest forgotten first; safe to share between threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        """Whether ``key`` is new (it is remembered from now on)."""
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys[key] = None
+            while len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+            return True
+
+
+def _delivery_key(delivery: Delivery, raw_body: bytes) -> str:
+    """What tells one delivery from another: its webhook and event ids, and its body."""
+    digest = hashlib.sha256(raw_body).hexdigest()
+    return "|".join([*delivery.dedup_ids, digest])
+
 
 class ShopifyConnector:
     """Shopify as a ``Connector``: streams ``customers`` then ``orders``; webhooks; fetch_one.
@@ -504,6 +556,7 @@ class ShopifyConnector:
             policy=policy,
             sleep=sleep,
         )
+        self._drift_warned = _Remembered(WARNED_DELIVERIES_KEPT)
         path = f"/admin/api/{api_version}/graphql.json"
         self.gql = ShopifyGraphQL(
             self.http, path, sleep, authorized=bool(access_token), api_version=api_version
@@ -532,10 +585,11 @@ class ShopifyConnector:
         calling Shopify: what the intake stores while Shopify waits for the answer (its dedup
         ids and topic). A deletion notice in it is not confirmed yet (``parse_webhook`` does
         that when the delivery is applied). A delivery rendered in another API version than
-        this connector's is logged as a warning."""
+        this connector's is logged as a warning, once per delivery (``parse_webhook`` reads
+        it again when it is applied)."""
         delivery = webhooks.parse(headers, raw_body)
         drift = version_drift(self.api_version, webhooks.header(headers, "API-Version"))
-        if drift is not None:
+        if drift is not None and self._drift_warned.first_time(_delivery_key(delivery, raw_body)):
             log.warning("%s (webhook %s)", drift, delivery.topic[:60])
         return delivery
 
