@@ -288,6 +288,10 @@ def _similar_variants(x: str, y: str) -> bool:
 def _last_level(x: str, y: str) -> str:
     if not x or not y:
         return NULL
+    # A surname written as its initial (``Maya P``, as helpdesks and chat widgets show names)
+    # agrees with ``P`` or ``Patel`` on a letter, not on a surname: fuzzy, never exact.
+    if _is_initial(x) or _is_initial(y):
+        return "fuzzy" if x[0] == y[0] else "different"
     if x == y:
         return "exact"
     return "fuzzy" if _similar(x, y) else "different"

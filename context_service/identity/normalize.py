@@ -274,12 +274,34 @@ def normalize_email(raw: str | None) -> str | None:
     """
     if not raw:
         return None
-    email = raw.strip().strip("<>").strip().lower()
+    email = unicodedata.normalize("NFC", raw.strip().strip("<>").strip().lower())
     if not _EMAIL.match(email) or ".." in email:
         return None
     local, _, domain = email.rpartition("@")
-    fixed = DOMAIN_TYPOS.get(domain)
-    return f"{local}@{fixed}" if fixed else email
+    domain = _unicode_domain(domain)
+    return f"{local}@{DOMAIN_TYPOS.get(domain, domain)}"
+
+
+def _unicode_domain(domain: str) -> str:
+    """An internationalized domain in one form: its ``xn--`` (ASCII) labels read back as the
+    Unicode a customer types (``xn--mnchen-3ya.de`` is ``münchen.de``); a label that is not
+    valid punycode stays as written."""
+    if "xn--" not in domain:
+        return domain
+    return ".".join(_unicode_label(label) for label in domain.split("."))
+
+
+def _unicode_label(label: str) -> str:
+    if not label.startswith("xn--"):
+        return label
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        return label
+    # A valid ACE label holds some non-ASCII letter and encodes back to itself.
+    if decoded.isascii() or decoded.encode("punycode").decode("ascii") != label[4:]:
+        return label
+    return unicodedata.normalize("NFC", decoded).lower()
 
 
 def mailbox_key(email: str) -> str:
