@@ -17,6 +17,7 @@ from context_service.errors import FatalError, MappingError
 from integrations._connector import Page, VendorObject
 from integrations._convert import iso_utc
 from integrations._pagination import decode_cursor, encode_cursor
+from integrations.stripe._whole import whole_charges
 from integrations.stripe.mapping import UNPLACED_REFUND_KIND
 from integrations.stripe.webhooks import (
     LISTED_EVENT_TYPES,
@@ -26,6 +27,8 @@ from integrations.stripe.webhooks import (
     decode_event,
     event_objects,
     expanded_id,
+    placed_refund_notices,
+    placed_refunds,
     refunds_incomplete,
 )
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from integrations.stripe.connector import StripeConnector
 
 _T = TypeVar("_T")
+Json = dict[str, Any]
 
 EVENT_WINDOW_SECONDS = 30 * 86_400  # "List events, going back up to 30 days"
 EVENTS_MARGIN_SECONDS = 300  # lookback for a first events run (clock skew, slow backfill pages)
@@ -101,44 +105,80 @@ class EventsStream:
             yield Page([], None, note=WINDOW_NOTE)
             return
         horizon, emitted = int(now) - EVENTS_SETTLE_SECONDS, False
+        fetched: dict[str, VendorObject | None] = {}  # charges fetched during this run
         for events in self._slices(start, horizon):
             for chunk in _batched(events, self._connector.page_size):
                 start, emitted = _advance(start, chunk), True
-                yield self._page(chunk, encode_cursor(start))
+                yield self._page(chunk, encode_cursor(start), fetched)
         quiet = _quiet_cursor(state, start, now, emitted=emitted)
         if quiet is not None:
             yield Page([], encode_cursor(quiet))
 
-    def _page(self, chunk: tuple[Event, ...], cursor: str) -> Page:
-        """The objects of ``chunk``'s events, and the current copy of each charge whose refunds
-        they changed (fetched once, observed now), which replaces the events' copies of it.
+    def _page(
+        self, chunk: tuple[Event, ...], cursor: str, fetched: dict[str, VendorObject | None]
+    ) -> Page:
+        """The objects of ``chunk``'s events, and the whole copy of each charge whose refunds
+        they changed, which replaces the events' copies of it.
 
-        A refund that names no charge is placed on its payment intent's charge, else emitted
-        as a ``refund`` with a note. When a charge is gone (404) its events' copies that lack
-        refunds are left out (they would replace the refunds already stored) and it is noted.
+        The whole copy is the page's own when it shows every refund (``whole_charges``), else
+        the current one, fetched once a run (``fetched``): observed after the run started, it
+        is newer than every event the run lists, so later pages leave their copies of it out.
+        A refund that names no charge is placed on its payment intent's charge when a copy on
+        the page lists it, else emitted as a ``refund`` (kept raw) with a note. When a charge
+        is gone (404) its events' copies that lack refunds are left out (they would replace
+        the refunds already stored) and it is noted.
+        Every refund a charge shows on this page ends its copy kept raw, if one is stored
+        (``placed_refund_notices``).
         """
-        wanted: dict[str, None] = {}
-        unplaced: list[VendorObject] = []
-        for event in chunk:
-            wanted.update(dict.fromkeys(charges_to_refresh(event)))
-            refund = chargeless_refund(event)
-            if refund is None:
-                continue
-            charge = self._connector.refund_charge(refund)
-            if charge is not None:
-                wanted[charge] = None
-            else:
-                unplaced.append(
-                    VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(event.created))
-                )
-        fresh = {charge: self._connector.fetch_one("charge", charge) for charge in wanted}
+        chargeless = self._chargeless(chunk)
+        fresh, new = self._charges(chunk, chargeless, fetched)
         objects = [
             obj for event in chunk for obj in event_objects(event) if not _superseded(obj, fresh)
         ]
-        current = [obj for obj in fresh.values() if obj is not None]
-        notes = [_gone_note(charge) for charge, obj in fresh.items() if obj is None]
-        notes += [unplaced_note(obj.payload) for obj in unplaced]
-        return Page(objects + unplaced + current, cursor, note="; ".join(notes) or None)
+        current = [obj for obj in new.values() if obj is not None]
+        notices = _placed_notices(chunk, current)
+        placed = {notice.payload["id"] for notice in notices}  # a refund never loses its charge
+        unplaced = [
+            (VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(event.created)), charge)
+            for event, refund, charge in chargeless
+            if refund["id"] not in placed and not _shows(fresh.get(charge or ""), refund)
+        ]
+        notes = [_gone_note(charge) for charge, obj in new.items() if obj is None]
+        notes += [unplaced_note(obj.payload, charge) for obj, charge in unplaced]
+        kept_raw = [obj for obj, _ in unplaced]
+        return Page(objects + kept_raw + current + notices, cursor, note="; ".join(notes) or None)
+
+    def _chargeless(self, chunk: tuple[Event, ...]) -> list[tuple[Event, Json, str | None]]:
+        """Each refund on the page that names no charge, with its payment intent's charge."""
+        found: list[tuple[Event, Json, str | None]] = []
+        for event in chunk:
+            refund = chargeless_refund(event)
+            if refund is not None:
+                found.append((event, refund, self._connector.refund_charge(refund)))
+        return found
+
+    def _charges(
+        self,
+        chunk: tuple[Event, ...],
+        chargeless: list[tuple[Event, Json, str | None]],
+        fetched: dict[str, VendorObject | None],
+    ) -> tuple[dict[str, VendorObject | None], dict[str, VendorObject | None]]:
+        """The whole copy of each charge whose refunds the page changed (``None``: gone), and
+        of those the ones this page emits: all but the charges fetched on an earlier page."""
+        intents = [charge for _, _, charge in chargeless if charge is not None]
+        wanted = [*(c for event in chunk for c in charges_to_refresh(event)), *intents]
+        whole = {c: obj for c, obj in whole_charges(chunk).items() if c not in intents}
+        new = {
+            c: whole[c] if c in whole else self._fetch(c, fetched)
+            for c in dict.fromkeys(wanted)
+            if c not in fetched
+        }
+        return {**{c: fetched[c] for c in wanted if c in fetched}, **new}, new
+
+    def _fetch(self, charge: str, fetched: dict[str, VendorObject | None]) -> VendorObject | None:
+        """The charge's current copy with all its refunds, remembered for the rest of the run."""
+        fetched[charge] = self._connector.fetch_one("charge", charge)
+        return fetched[charge]
 
     def _slices(self, state: _EventsCursor, horizon: int) -> Iterator[list[Event]]:
         """The new events of ``[state.created, horizon)``, oldest first, in batches.
@@ -209,6 +249,20 @@ def _superseded(obj: VendorObject, fresh: Mapping[str, VendorObject | None]) -> 
     return fresh[charge] is not None or refunds_incomplete(obj.payload)
 
 
+def _placed_notices(chunk: Iterable[Event], current: Iterable[VendorObject]) -> list[VendorObject]:
+    """One notice for each refund a charge shows on this page (an event's refund that names
+    its charge, a refund on an event's or a fetched copy of a charge), dated by the newest
+    copy that shows it."""
+    latest: dict[str, VendorObject] = {}
+    shown = [(event.data.object, iso_utc(event.created)) for event in chunk]
+    shown += [(obj.payload, obj.observed_at) for obj in current]
+    for payload, observed in shown:
+        for notice in placed_refund_notices(placed_refunds(payload), observed):
+            latest.pop(str(notice.payload["id"]), None)
+            latest[str(notice.payload["id"])] = notice
+    return list(latest.values())
+
+
 def _gone_note(charge: str) -> str:
     return (
         f"stripe charge {charge}: not found when refetched for its refunds (404); "
@@ -216,9 +270,19 @@ def _gone_note(charge: str) -> str:
     )
 
 
-def unplaced_note(refund: Mapping[str, Any]) -> str:
+def _shows(charge: VendorObject | None, refund: Mapping[str, Any]) -> bool:
+    """Whether a charge's copy lists the refund."""
+    return charge is not None and refund.get("id") in placed_refunds(charge.payload)
+
+
+def unplaced_note(refund: Mapping[str, Any], charge: str | None = None) -> str:
+    """Why a refund is kept raw: it names no charge, and no charge lists it (its payment
+    intent names none, or ``charge``, its intent's charge, does not list it)."""
     intent = expanded_id(refund.get("payment_intent"))
-    whose = f"nor does its payment intent {intent}" if intent else "and no payment intent"
+    if charge is not None:
+        whose = f"and its payment intent's charge {charge} does not list it"
+    else:
+        whose = f"nor does its payment intent {intent}" if intent else "and no payment intent"
     return f"stripe refund {refund.get('id')}: names no charge, {whose}; kept raw, on no charge"
 
 

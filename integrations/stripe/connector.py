@@ -29,12 +29,17 @@ Stripe objects have ``created`` but no modification time, and list endpoints fil
   Only a slice of one second is paged through, whatever its size. So a run holds about a page
   per group (or one busy second) however long the window, and the cursor moves page by page.
   A charge whose refunds an event changed (a ``refund.*`` event, or a charge event whose
-  copy lacks some of its refunds) is fetched fresh, with all its refunds, and emitted after
-  the page's events instead of the events' copies of it. A refund that names no charge is
-  shown on its payment intent's ``latest_charge``; one with neither is emitted as a
-  ``refund`` (kept raw: no charge shows it) with a note. A charge Stripe no longer has (404)
-  is noted, and the events' copies of it that lack refunds are left out, so the refunds
-  already stored stay.
+  copy lacks some of its refunds) is emitted whole, with all its refunds, after the page's
+  events instead of the events' copies of it: the page's own newest copy when the page shows
+  every refund of it (``_whole``: a ``charge.refunded`` comes with its ``refund.created``, so
+  a page of first refunds costs no request per charge), else fetched fresh, once a run. A
+  refund that names no charge is shown on its payment intent's ``latest_charge`` when that
+  charge lists it; otherwise it is emitted as a ``refund`` (kept raw: no charge shows it)
+  with a note. Once a charge shows a refund kept raw, a deletion notice for stored records
+  only (``placed_refund_notices``, also sent by the ``charges`` backfill and by webhooks)
+  replaces the raw copy, which leaves the rejected list. A charge Stripe no longer has
+  (404) is noted, and the events' copies of it that lack refunds are left out, so the
+  refunds already stored stay.
   When the starting point is older than Stripe's 30-day window the stream yields one page with no
   objects, cursor ``None`` and a note; ``needs_full_backfill`` tells the runner to reset every
   stream and backfill again.
@@ -72,6 +77,8 @@ from integrations.stripe.mapping import SOURCE, UNPLACED_REFUND_KIND
 from integrations.stripe.webhooks import (
     expanded_id,
     parse_delivery,
+    placed_refund_notices,
+    placed_refunds,
     verify_signature,
 )
 
@@ -176,6 +183,11 @@ class BackfillStream:
                 )
                 for obj in body.data
             ]
+            objects += [
+                notice
+                for obj in objects
+                for notice in placed_refund_notices(placed_refunds(obj.payload), observed)
+            ]
             last = body.data[-1] if body.has_more else None
             following = _BackfillCursor(
                 starting_after=None if last is None else str(last["id"]),
@@ -254,8 +266,8 @@ class StripeConnector:
         404 (``resource_missing``).
 
         Kind ``refund`` (a refund that named no charge when delivered) answers with the charge
-        that shows the refund now (``refund_charge``), or the refund itself when no charge
-        does: kept raw, as ``map_record`` refuses it, rather than dropped.
+        that shows the refund now (``refund_charge``, when that charge lists it), or the refund
+        itself when no charge does: kept raw, as ``map_record`` refuses it, rather than dropped.
         """
         if kind == UNPLACED_REFUND_KIND:
             return self._refund_holder(external_id)
@@ -302,9 +314,10 @@ class StripeConnector:
         if refund is None:
             return None
         charge = self.refund_charge(refund)
-        if charge is not None:
-            return self.fetch_one("charge", charge)
-        log.warning("%s", unplaced_note(refund))
+        holder = None if charge is None else self.fetch_one("charge", charge)
+        if holder is not None and refund_id in placed_refunds(holder.payload):
+            return holder
+        log.warning("%s", unplaced_note(refund, charge))
         return VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(self.now()))
 
     def _retrieve(

@@ -54,7 +54,7 @@ LINK_METADATA: dict[str, tuple[str, str]] = {
     "zendesk_user_id": ("zendesk", "user"),
 }
 # Refunds in these states returned no money.
-_VOID_REFUND_STATUSES = frozenset({"failed", "canceled"})
+VOID_REFUND_STATUSES = frozenset({"failed", "canceled"})
 # Subscriptions in these states are over: a ``cancel_at`` on them is history, not a schedule.
 _ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 _T = TypeVar("_T")
@@ -327,7 +327,7 @@ def _refund(refund: _Refund, currency: str | None, where: str) -> Refund:
 def _refunds(refunds: _List[_Refund] | None, currency: str | None, where: str) -> list[Refund]:
     """Refunds that moved money back (failed and canceled ones are left out)."""
     data = refunds.data if refunds else []
-    return [_refund(r, currency, where) for r in data if r.status not in _VOID_REFUND_STATUSES]
+    return [_refund(r, currency, where) for r in data if r.status not in VOID_REFUND_STATUSES]
 
 
 def _charge(charge: _Charge, where: str) -> Charge:
@@ -391,8 +391,9 @@ _MAPPERS: dict[str, Callable[[Mapping[str, Any]], Mapped]] = {
 def map_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
     """Map one Stripe object of ``kind`` (one of ``KINDS``) to a canonical record.
 
-    A ``refund`` the connector passes on is one that names no charge (nor does its payment
-    intent): it is refused with that reason, so ingestion keeps it raw and reports it.
+    A ``refund`` the connector passes on is one that no charge lists (it names none, and its
+    payment intent's charge, if any, does not list it): it is refused with that reason, so
+    ingestion keeps it raw and reports it.
     """
     mapper = _MAPPERS.get(kind) if isinstance(kind, str) else None
     if mapper is None:
@@ -408,6 +409,6 @@ def _unplaced_refund(payload: Mapping[str, Any]) -> str:
     """Why a refund the connector passed on is not mapped."""
     intent = payload.get("payment_intent")
     return (
-        f" (refund {payload.get('id')!r} names no charge, nor does its payment intent "
-        f"{intent!r}: no charge can show it, so it is kept raw)"
+        f" (refund {payload.get('id')!r} names no charge, and no charge lists it (payment "
+        f"intent {intent!r}), so it is kept raw)"
     )

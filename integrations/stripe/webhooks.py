@@ -14,7 +14,7 @@ The same envelope (``{id, type, created, data: {object}}``) arrives by webhook a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -23,6 +23,7 @@ from context_service.errors import MappingError, WebhookRejected
 from integrations._connector import Delivery, VendorObject
 from integrations._convert import iso_utc
 from integrations._webhooks import hmac_hex, matches_any
+from integrations.stripe.mapping import UNPLACED_REFUND_KIND
 
 __all__ = [
     "EVENT_TYPES",
@@ -38,6 +39,8 @@ __all__ = [
     "expanded_id",
     "parse_delivery",
     "parse_signature_header",
+    "placed_refund_notices",
+    "placed_refunds",
     "refunds_incomplete",
     "verify_signature",
 ]
@@ -261,6 +264,35 @@ def chargeless_refund(event: Event) -> dict[str, Any] | None:
     return obj if expanded_id(obj.get("id")) is not None else None
 
 
+def placed_refunds(obj: Mapping[str, Any]) -> list[str]:
+    """The refunds a charge shows in ``obj``: a refund that names its charge, or the refunds a
+    charge's ``refunds`` list holds."""
+    if obj.get("object") == "refund":
+        refund = expanded_id(obj.get("id"))
+        return [refund] if refund and expanded_id(obj.get("charge")) else []
+    refunds = obj.get("refunds") if obj.get("object") == "charge" else None
+    data = refunds.get("data") if isinstance(refunds, dict) else None
+    listed = (expanded_id(r) for r in data) if isinstance(data, list) else ()
+    return [refund for refund in listed if refund]
+
+
+def placed_refund_notices(refund_ids: Iterable[str], observed_at: str | None) -> list[VendorObject]:
+    """Deletion notices, for stored records only, of these refunds as kept raw (kind
+    ``refund``, when they named no charge): a charge shows them now, so the raw copy gives way
+    to it and leaves the rejected list. Dated ``observed_at``, so an older raw copy of one
+    arriving later (a replayed event) is stale."""
+    return [
+        VendorObject(
+            UNPLACED_REFUND_KIND,
+            {"id": refund},
+            observed_at=observed_at,
+            deleted=True,
+            only_if_stored=True,
+        )
+        for refund in dict.fromkeys(refund_ids)
+    ]
+
+
 def _refreshed(obj: VendorObject, charges: list[str]) -> bool:
     return obj.kind == "charge" and obj.payload.get("id") in charges
 
@@ -270,6 +302,8 @@ def parse_delivery(raw_body: bytes) -> Delivery:
     carries no object and says why in ``problems``; a charge whose refunds changed is refetched
     (``charges_to_refresh``) instead of taken from the event, and a refund that names no charge
     is refetched as a ``refund`` (``StripeConnector.fetch_one`` finds the charge that shows it).
+    A refund the event shows on its charge ends its copy kept raw, if one is stored
+    (``placed_refund_notices``).
     """
     event = decode_event(raw_body)
     if event.account is not None:  # another Stripe account's object: none of ours
@@ -290,7 +324,8 @@ def parse_delivery(raw_body: bytes) -> Delivery:
         topic=event.type,
         # A refetched charge's current copy supersedes the event's, which lacks refunds: were
         # the refetch to find nothing, that copy would replace the stored refunds with none.
-        objects=[obj for obj in event_objects(event) if not _refreshed(obj, refreshed)],
+        objects=[obj for obj in event_objects(event) if not _refreshed(obj, refreshed)]
+        + placed_refund_notices(placed_refunds(event.data.object), iso_utc(event.created)),
         refetch=[("charge", charge) for charge in refreshed]
         + ([("refund", str(refund["id"]))] if refund is not None else []),
         occurred_at=iso_utc(event.created),
