@@ -25,6 +25,7 @@ import msgspec
 
 from context_service.models import Address, IdentitySection
 from context_service.store import profiles
+from context_service.store.keys import chunks, marks
 
 Format = Literal["jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv")
@@ -182,19 +183,18 @@ def _members(conn: sqlite3.Connection, profile_ids: list[str]) -> dict[str, list
     record_ids = profiles.members_of(conn, profile_ids)
     wanted = sorted({rid for ids in record_ids.values() for rid in ids})
     keys: dict[int, ExportMember] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(wanted, _CHUNK):
         for rid, source, kind, external_id in conn.execute(
-            f"SELECT id, source, kind, external_id FROM records WHERE id IN ({marks})", chunk
+            f"SELECT id, source, kind, external_id FROM records WHERE id IN ({marks(chunk)})",
+            chunk,
         ):
             keys[int(rid)] = ExportMember(str(source), str(kind), str(external_id))
     return {pid: [keys[rid] for rid in ids if rid in keys] for pid, ids in record_ids.items()}
 
 
 def _identities(conn: sqlite3.Connection, profile_ids: list[str]) -> dict[str, IdentitySection]:
-    marks = ",".join("?" * len(profile_ids))
     rows = conn.execute(
-        f"SELECT profile_id, json FROM snapshots WHERE profile_id IN ({marks})", profile_ids
+        f"SELECT profile_id, json FROM snapshots WHERE profile_id IN ({marks(profile_ids)})",
+        profile_ids,
     )
     return {str(pid): _decode_identity(blob).identity for pid, blob in rows}

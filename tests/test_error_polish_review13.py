@@ -27,11 +27,11 @@ from context_service.api import create_app
 from context_service.cli import main
 from context_service.errors import ConfigurationError, shown, visible
 from context_service.store import Store
-from tests.conftest import TEST_KEY, make_settings
+from tests.conftest import make_settings
 from tests.mcp.messages import ACCEPT_MCP
+from tests.review_fixtures import AUTH, app_client
 
 PROBLEM = "application/problem+json"
-AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 HIDDEN = "\x00\x11\x1b\n\r\t\x7f\x85\u00ad\u200b\u200e\u202a\u202e\u2066\u2069\u2028\u2029\ufeff"
 
 
@@ -45,7 +45,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient[Any]
     """The app over an empty store, with the test (bootstrap) key."""
     db = tmp_path_factory.mktemp("polish") / "polish.db"
     Store(db).close()
-    with TestClient(app=create_app(make_settings(db))) as test_client:
+    with app_client(db) as test_client:
         yield test_client
 
 

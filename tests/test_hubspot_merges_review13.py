@@ -20,8 +20,8 @@ from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from integrations.hubspot import HubSpotConnector
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import FakeHubSpot
+from tests.review_fixtures import HUBSPOT_URL, hubspot_event
 
-URL = "https://context.example.com/v1/webhooks/hubspot"
 MERGED_IDS = "hs_merged_object_ids"
 Json = dict[str, Any]
 
@@ -154,21 +154,18 @@ def test_merged_ids_are_applied_once_and_odd_values_are_ignored(
 
 def association_change(kind: str, from_id: int, to_id: int, **extra: Any) -> Json:
     """A legacy ``<kind>.associationChange`` event (fields of HubSpot's webhook reference)."""
-    return {
-        "eventId": 300 + from_id,
-        "subscriptionId": 200,
-        "portalId": 4242424,
-        "appId": 400,
-        "occurredAt": 1_767_225_000_000 + from_id,
-        "subscriptionType": f"{kind}.associationChange",
-        "attemptNumber": 0,
-        "changeSource": "CRM_UI",
-        "fromObjectId": from_id,
-        "toObjectId": to_id,
-        "associationRemoved": False,
-        "isPrimaryAssociation": False,
+    return hubspot_event(
+        f"{kind}.associationChange",
+        300 + from_id,
+        1_767_225_000_000 + from_id,
+        attemptNumber=0,
+        changeSource="CRM_UI",
+        fromObjectId=from_id,
+        toObjectId=to_id,
+        associationRemoved=False,
+        isPrimaryAssociation=False,
         **extra,
-    }
+    )
 
 
 def refetched(*events: Json) -> list[tuple[str, str]]:
@@ -240,20 +237,17 @@ def test_a_refetch_answered_gone_is_noted_on_the_inbox_row(
     run_sync(store, connector, ctx)
     now_ms = int(fake.now() * 1000)
     body = [
-        {
-            "eventId": 1,
-            "subscriptionId": 2,
-            "portalId": 4242424,
-            "appId": 3,
-            "occurredAt": now_ms - 1000,
-            "subscriptionType": "contact.propertyChange",
-            "objectId": int(people[0]),
-            "propertyName": "email",
-            "propertyValue": "secret.new@example.com",
-        }
+        hubspot_event(
+            "contact.propertyChange",
+            1,
+            now_ms - 1000,
+            objectId=int(people[0]),
+            propertyName="email",
+            propertyValue="secret.new@example.com",
+        )
     ]
-    headers, raw = fake.signed(body, URL)
-    assert receive(store, connector, headers, raw, URL, fake.now()).status == "accepted"
+    headers, raw = fake.signed(body, HUBSPOT_URL)
+    assert receive(store, connector, headers, raw, HUBSPOT_URL, fake.now()).status == "accepted"
     assert apply_pending(store, {"hubspot": connector}, ctx) == 1
     status, note = store.conn.execute("SELECT status, error FROM webhook_inbox").fetchone()
     assert status == "applied"

@@ -10,16 +10,15 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from context_service.api import create_app
 from context_service.cli import main
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.profiles import canonical_id
-from tests.conftest import TEST_KEY, Ingest, make_settings
+from tests.conftest import Ingest
 from tests.identity_helpers import pid
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer
+from tests.review_fixtures import AUTH, app_client
 
-AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 SHOP1 = RecordKey("shopify", "customer", "1")
 HUB2 = RecordKey("hubspot", "contact", "2")
 STRIPE3 = RecordKey("stripe", "customer", "cus_3")
@@ -27,8 +26,7 @@ STRIPE3 = RecordKey("stripe", "customer", "cus_3")
 
 @pytest.fixture
 def client(store: Store) -> Iterator[TestClient[Any]]:
-    app = create_app(make_settings(store.path), store=store)
-    with TestClient(app=app) as test_client:
+    with app_client(store.path, store=store) as test_client:
         yield test_client
 
 

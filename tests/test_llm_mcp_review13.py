@@ -18,18 +18,16 @@ from typing import Any
 import httpx2
 import msgspec
 import pytest
-from litestar.testing import TestClient
 
-from context_service.api import create_app
 from context_service.audience import FieldPolicy, View
 from context_service.llm import LlmClient, Summarizer
 from context_service.llm.prompts import fence
 from context_service.models import Snapshot
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
-from tests.conftest import TEST_KEY, make_settings
 from tests.llm.helpers import completion, copy_db, mock_client
 from tests.mcp.messages import ACCEPT_MCP
+from tests.review_fixtures import AUTH, app_client
 
 CHATBOT = FieldPolicy().view("chatbot", None)
 AGENT = FieldPolicy().view("agent", None)
@@ -208,7 +206,7 @@ def test_an_answer_with_control_characters_is_not_served(store: Store, garbage: 
 # MCP: a failed tool call keeps the customer out of the logs ---------------------------------
 
 HEADERS = {
-    "Authorization": f"Bearer {TEST_KEY}",
+    **AUTH,
     **ACCEPT_MCP,
     "MCP-Protocol-Version": "2025-06-18",
 }
@@ -241,7 +239,7 @@ def test_a_failed_mcp_tool_call_logs_no_customer_details(
     call = {"name": "get_customer_context", "arguments": arguments}
     body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": call}
     captured, root = _Captured(), logging.getLogger()
-    with TestClient(app=create_app(make_settings(demo_db))) as client:
+    with app_client(demo_db) as client:
         level = root.level
         root.addHandler(captured)  # after the app configured logging, which resets handlers
         root.setLevel(logging.DEBUG)

@@ -8,18 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
-from context_service.api import create_app
 from context_service.demo.personas import MAYA_NAME
 from context_service.errors import InvalidIdentifier
 from context_service.identity.pairs import Thresholds
 from context_service.store import Store
 from context_service.tools import ToolBox
-from tests.conftest import TEST_KEY, Ingest, make_settings
+from tests.conftest import Ingest
 from tests.payloads import shopify_customer, zendesk_user
+from tests.review_fixtures import AUTH, app_client
 
-AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 MAYA_EMAIL = "maya.patel@example.com"
 HOME_PHONE = "+14155550177"  # one line for a household of two
 OWN_PHONE = "+14155550199"
@@ -106,7 +104,7 @@ def test_find_customer_documents_the_confidence_words() -> None:
 
 
 def test_lookup_says_high_confidence_only_at_the_link_threshold(demo_db: Path) -> None:
-    with TestClient(app=create_app(make_settings(demo_db))) as client:
+    with app_client(demo_db) as client:
         body = {"email": MAYA_EMAIL, "name": "Maya", "audience": "agent", "format": "text"}
         response = client.post("/v1/context/lookup", json=body, headers=AUTH)
     assert response.status_code == 200, response.text
@@ -124,7 +122,7 @@ def test_lookup_through_a_shared_mailbox_is_never_high_confidence(demo_db: Path)
         "audience": "agent",
         "format": "text",
     }
-    with TestClient(app=create_app(make_settings(demo_db))) as client:
+    with app_client(demo_db) as client:
         response = client.post("/v1/context/lookup", json=body, headers=AUTH)
     assert response.status_code == 200, response.text
     assert "medium confidence" in response.text
@@ -174,7 +172,7 @@ def test_a_one_word_name_with_another_detail_is_still_searched(demo_db: Path) ->
 
 
 def test_lookup_by_a_one_word_name_is_not_no_customer(demo_db: Path) -> None:
-    with TestClient(app=create_app(make_settings(demo_db))) as client:
+    with app_client(demo_db) as client:
         response = client.post("/v1/context/lookup", json={"name": "Maya"}, headers=AUTH)
     assert response.status_code == 400, response.text
 
@@ -226,7 +224,7 @@ def test_an_unknown_tool_name_is_not_echoed_back_in_full(demo_db: Path) -> None:
     """A model (or a caller) that sends a 20,000-character tool name got all of it back in
     the 404's detail, and a chatbot loop passes that detail back into the model's context."""
     name = "get_customer_context" + "x" * 20_000
-    with TestClient(app=create_app(make_settings(demo_db))) as client:
+    with app_client(demo_db) as client:
         response = client.post("/v1/tools/call", json={"name": name, "arguments": {}}, headers=AUTH)
     assert response.status_code in (400, 404), response.text
     assert len(response.json()["detail"]) < 400

@@ -15,13 +15,13 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import get_record
-from context_service.sync import IngestContext, apply_pending, receive, run_sync
+from context_service.sync import IngestContext, apply_pending, run_sync
 from integrations._connector import Page, Stream
 from integrations.shopify import ShopifyConnector
 from integrations.shopify.graphql import order_to_rest
 from tests.integrations.shopify.fake import FakeShopify, iso
+from tests.review_fixtures import receive_shopify
 
-URL = "https://context.example/v1/webhooks/shopify"
 TOPIC_KINDS = [("customers/delete", "customer"), ("orders/delete", "order")]
 
 
@@ -63,8 +63,10 @@ def test_receiving_a_deletion_calls_no_vendor(
     external_id = _only_id(fake.customers if kind == "customer" else fake.orders)
     fake.requests.clear()
     now = datetime(2026, 1, 6, 12, 0, tzinfo=UTC).timestamp()
-    headers, raw = fake.signed(topic, {"id": external_id}, triggered_at=now - 30)
-    assert receive(store, connector, headers, raw, URL, now).status == "accepted"
+    status = receive_shopify(
+        store, connector, fake, topic, {"id": external_id}, triggered_at=now - 30, now=now
+    )
+    assert status == "accepted"
     assert fake.requests == []
 
 
@@ -80,8 +82,10 @@ def test_a_deletion_received_while_shopify_is_down_is_applied_once_it_answers(
     del table[external_id]  # deleted in Shopify
     now = datetime(2026, 1, 6, 12, 0, tzinfo=UTC).timestamp()
     fake.inject(503, times=connector.http.policy.max_attempts)
-    headers, raw = fake.signed(topic, {"id": external_id}, triggered_at=now - 30)
-    assert receive(store, connector, headers, raw, URL, now).status == "accepted"
+    status = receive_shopify(
+        store, connector, fake, topic, {"id": external_id}, triggered_at=now - 30, now=now
+    )
+    assert status == "accepted"
     assert apply_pending(store, {"shopify": connector}, ctx, now=now) == 0
     assert [row.topic for row in inbox_store.pending(store.conn, 10)] == [topic]
     assert _stored(store, kind, external_id)[0] is False
@@ -97,8 +101,10 @@ def test_a_captured_update_resent_as_a_deletion_leaves_the_live_customer(
     customer_id = _only_id(fake.customers)
     now = datetime(2026, 1, 6, 12, 0, tzinfo=UTC).timestamp()
     body = {"id": customer_id, "email": "someone@example.com", "updated_at": iso(datetime.now(UTC))}
-    headers, raw = fake.signed("customers/delete", body, triggered_at=now - 30)
-    assert receive(store, connector, headers, raw, URL, now).status == "accepted"
+    status = receive_shopify(
+        store, connector, fake, "customers/delete", body, triggered_at=now - 30, now=now
+    )
+    assert status == "accepted"
     assert apply_pending(store, {"shopify": connector}, ctx, now=now) == 1
     deleted, updated_at = _stored(store, "customer", customer_id)
     assert not deleted
@@ -120,9 +126,11 @@ def test_an_order_webhook_tied_with_the_stored_order_fetches_it_once(
     body["note"] = "a note only the webhook body carries"
     assert body["updated_at"] == stored_at  # the same second as the stored copy
     moment = datetime.fromisoformat(str(stored_at).replace("Z", "+00:00"))
-    headers, raw = fake.signed("orders/updated", body, triggered_at=moment)
     now = (moment + timedelta(minutes=1)).timestamp()
-    assert receive(store, connector, headers, raw, URL, now).status == "accepted"
+    status = receive_shopify(
+        store, connector, fake, "orders/updated", body, triggered_at=moment, now=now
+    )
+    assert status == "accepted"
     fake.requests.clear()
     assert apply_pending(store, {"shopify": connector}, ctx, now=now) == 1
     assert _graphql_calls(fake) == 1
@@ -142,9 +150,11 @@ def test_a_tied_order_webhook_for_an_order_shopify_no_longer_has_is_not_applied(
     body["note"] = "a note only the webhook body carries"
     del fake.orders[order_id]
     moment = datetime.fromisoformat(str(stored_at).replace("Z", "+00:00"))
-    headers, raw = fake.signed("orders/updated", body, triggered_at=moment)
     now = (moment + timedelta(minutes=1)).timestamp()
-    assert receive(store, connector, headers, raw, URL, now).status == "accepted"
+    status = receive_shopify(
+        store, connector, fake, "orders/updated", body, triggered_at=moment, now=now
+    )
+    assert status == "accepted"
     assert apply_pending(store, {"shopify": connector}, ctx, now=now) == 1
     record = get_record(store.conn, RecordKey("shopify", "order", str(order_id)))
     assert record is not None

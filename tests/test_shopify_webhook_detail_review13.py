@@ -19,13 +19,13 @@ from context_service.models import Order, RecordKey
 from context_service.store import Store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import get_record
-from context_service.sync import IngestContext, apply_pending, receive, run_sync
+from context_service.sync import IngestContext, apply_pending, run_sync
 from integrations.shopify import ShopifyConnector
 from integrations.shopify.connector import MAX_ORDERS_FIRST
 from integrations.shopify.graphql import ORDER_FIELDS, order_to_rest
 from tests.integrations.shopify.fake import FakeShopify, iso
+from tests.review_fixtures import receive_shopify
 
-URL = "https://context.example/v1/webhooks/shopify"
 ORDER_TOPICS = (
     "orders/create",
     "orders/updated",
@@ -83,9 +83,10 @@ def _deliver(
     at: datetime,
 ) -> None:
     """Receive a signed delivery triggered at ``at`` (``now`` a minute later)."""
-    headers, raw = fake.signed(topic, body, triggered_at=at)
     now = (at + timedelta(minutes=1)).timestamp()
-    assert receive(store, connector, headers, raw, URL, now).status == "accepted"
+    assert (
+        receive_shopify(store, connector, fake, topic, body, triggered_at=at, now=now) == "accepted"
+    )
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import TestClient
 
-from context_service.api import create_app
 from context_service.audience import count_tokens
 from context_service.models import (
     BillingSection,
@@ -27,7 +25,7 @@ from context_service.snapshot.render import render_text
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
-from tests.conftest import TEST_KEY, Ingest, make_settings
+from tests.conftest import Ingest
 from tests.payloads import (
     hubspot_contact,
     shopify_customer,
@@ -40,6 +38,7 @@ from tests.payloads import (
     zendesk_ticket,
     zendesk_user,
 )
+from tests.review_fixtures import AUTH, app_client
 from tests.snapshots import bare_snapshot
 
 EMAIL = "ivy@example.com"
@@ -139,12 +138,11 @@ def test_max_tokens_still_fits_and_keeps_the_exact_totals(tmp_path: Path) -> Non
     orders_only = [i for i in _busy_customer(400) if i[1] in {"customer", "order"}]
     _stored(tmp_path, orders_only, "api")
     store = Store(tmp_path / "api.db")
-    app = create_app(make_settings(store.path), store=store)
-    with TestClient(app=app) as client:
+    with app_client(store.path, store=store) as client:
         response = client.get(
             "/v1/context",
             params={"email": EMAIL, "audience": "agent", "format": "text", "max_tokens": 300},
-            headers={"Authorization": f"Bearer {TEST_KEY}"},
+            headers=AUTH,
         )
     store.close()
     assert response.status_code == 200, response.text

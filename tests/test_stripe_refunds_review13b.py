@@ -8,7 +8,6 @@ refund names its ``charge`` (``null`` for some PaymentIntent refunds) and its
 
 from __future__ import annotations
 
-import copy
 import json
 from decimal import Decimal
 from typing import Any
@@ -24,20 +23,19 @@ from context_service.sync.runner import run_sync
 from integrations.stripe import map_record
 from integrations.stripe.webhooks import charges_to_refresh, decode_event, parse_delivery
 from tests.integrations.contract import pages, run_all
-from tests.integrations.refdata import refdata
-from tests.integrations.stripe.fake import FakeStripe
+from tests.review_fixtures import (
+    UnexpandedRefundsStripe,
+    latest_charge,
+    one_customer_without_refunds,
+    signed_event_body,
+    stripe_example,
+)
 
 Json = dict[str, Any]
 EXPANDED_REFUNDS = 10  # what Stripe embeds of an expanded list
 
 
-def example(name: str) -> Json:
-    """A fresh copy of Stripe's published example object ``stripe/<name>.json``."""
-    data: Json = refdata("stripe", f"{name}.json")
-    return copy.deepcopy(data)
-
-
-class RefundingStripe(FakeStripe):
+class RefundingStripe(UnexpandedRefundsStripe):
     """``FakeStripe`` answering as the pinned API version does about refunds: a charge's
     ``refunds`` appear only when expanded, 10 of them with ``has_more``; ``/v1/refunds``
     (``charge=``, ``limit``, ``starting_after``), ``/v1/refunds/<id>`` and
@@ -52,16 +50,7 @@ class RefundingStripe(FakeStripe):
         path = request.url.path
         if path.startswith("/v1/refunds") or path.startswith("/v1/payment_intents"):
             return self._refund_route(request)
-        response = super()._route(request)
-        if not response.is_success or not path.startswith("/v1/charges"):
-            return response
-        body = response.json()
-        expand = request.url.params.get_list("expand[]")
-        if body.get("object") == "list":
-            body["data"] = [self._shaped(c, "data.refunds" in expand) for c in body["data"]]
-        else:
-            body = self._shaped(body, "refunds" in expand)
-        return httpx.Response(200, json=body)
+        return super()._route(request)
 
     def _refund_route(self, request: httpx.Request) -> httpx.Response:
         parts = request.url.path.strip("/").split("/")
@@ -75,22 +64,20 @@ class RefundingStripe(FakeStripe):
         newest_first = [r for r in reversed(self.refunds) if charge in (None, r["charge"])]
         return self._list(request, newest_first)
 
-    def _shaped(self, charge: Json, expanded: bool) -> Json:
-        shaped = {k: v for k, v in charge.items() if k != "refunds"}
-        if expanded:
-            mine = [r for r in reversed(self.refunds) if r["charge"] == charge["id"]]
-            shaped["refunds"] = {
-                "object": "list",
-                "data": mine[:EXPANDED_REFUNDS],
-                "has_more": len(mine) > EXPANDED_REFUNDS,
-                "url": f"/v1/charges/{charge['id']}/refunds",
-            }
-        return shaped
+    def expanded_refunds(self, charge: Json) -> Json:
+        """The newest 10 refunds of the charge, with ``has_more`` when it has others."""
+        mine = [r for r in reversed(self.refunds) if r["charge"] == charge["id"]]
+        return {
+            "object": "list",
+            "data": mine[:EXPANDED_REFUNDS],
+            "has_more": len(mine) > EXPANDED_REFUNDS,
+            "url": f"/v1/charges/{charge['id']}/refunds",
+        }
 
     def refund(self, charge_id: str | None, amount: int, intent: str | None = None) -> Json:
         """Refund ``amount`` of a charge (or of a payment intent, ``charge_id`` ``None``)."""
         refund = {
-            **example("refund"),
+            **stripe_example("refund"),
             "id": f"re_{len(self.refunds):04d}",
             "charge": charge_id,
             "payment_intent": intent,
@@ -107,13 +94,13 @@ class RefundingStripe(FakeStripe):
 
     def intent(self, intent_id: str, latest_charge: str | None) -> Json:
         """A payment intent (the published example) paid with ``latest_charge``."""
-        intent = {**example("payment_intent"), "id": intent_id, "latest_charge": latest_charge}
+        intent = {
+            **stripe_example("payment_intent"),
+            "id": intent_id,
+            "latest_charge": latest_charge,
+        }
         self.intents[intent_id] = intent
         return intent
-
-    def unexpanded(self, charge_id: str) -> Json:
-        """The charge as an event carries it at the pinned version: no ``refunds`` list."""
-        return self._shaped(self.get("charge", charge_id) or {}, expanded=False)
 
 
 def _found_or_404(found: Json | None, kind: str, object_id: str) -> httpx.Response:
@@ -125,11 +112,7 @@ def _found_or_404(found: Json | None, kind: str, object_id: str) -> httpx.Respon
 
 @pytest.fixture
 def stripe() -> RefundingStripe:
-    fake = RefundingStripe()
-    fake.add_customers(1)
-    for charge in fake.objects["charge"]:
-        charge.pop("refunds", None)
-    return fake
+    return one_customer_without_refunds(RefundingStripe())
 
 
 def _copies(found: list[Page], charge_id: str) -> list[Any]:
@@ -139,16 +122,6 @@ def _copies(found: list[Page], charge_id: str) -> list[Any]:
         for obj in page.objects
         if obj.kind == "charge" and obj.payload.get("id") == charge_id
     ]
-
-
-def _latest_charge(found: list[Page], charge_id: str) -> Charge:
-    """The newest copy of the charge on these pages (the store keeps the newest), mapped."""
-    copies = _copies(found, charge_id)
-    assert copies, f"no copy of {charge_id} reached the customer's context"
-    newest = max(copies, key=lambda obj: obj.observed_at or "")
-    activity = map_record("charge", newest.payload).activity
-    assert isinstance(activity, Charge)
-    return activity
 
 
 def _notes(found: list[Page]) -> str:
@@ -182,7 +155,7 @@ def test_a_chargeless_refund_event_reaches_the_charge_of_its_payment_intent(
     charge["amount_refunded"] = 700
     stripe.emit_event("refund.created", refund)
     found = _events(stripe, cursors)
-    mapped = _latest_charge(found, "ch_000001a")
+    mapped = latest_charge(found, "ch_000001a")
     assert [r.external_id for r in mapped.refunds] == [refund["id"]]
     assert Decimal(mapped.amount_refunded or "nan") == Decimal(7)
 
@@ -208,7 +181,7 @@ def test_a_chargeless_refund_webhook_reaches_the_charge_of_its_payment_intent(
     stripe.intent("pi_0003", latest_charge="ch_000001b")
     refund = stripe.refund(None, 400, intent="pi_0003")
     stripe.refunds[-1] = {**refund, "charge": "ch_000001b"}
-    delivery = parse_delivery(stripe.signed(stripe.emit_event("refund.created", refund))[1])
+    delivery = parse_delivery(signed_event_body(stripe, "refund.created", refund))
     connector = stripe.connector()
     fetched = [connector.fetch_one(kind, ext) for kind, ext in delivery.refetch]
     charges = [obj for obj in fetched if obj is not None and obj.kind == "charge"]
@@ -234,7 +207,7 @@ def _assert_every_refund(mapped: Charge, ids: list[str]) -> None:
 def test_a_backfilled_charge_with_eleven_refunds_lists_them_all(stripe: RefundingStripe) -> None:
     ids = _refund_many(stripe, "ch_000001a", EXPANDED_REFUNDS + 2)
     found = pages(stripe.connector(page_size=1), "charges")
-    _assert_every_refund(_latest_charge(found, "ch_000001a"), ids)
+    _assert_every_refund(latest_charge(found, "ch_000001a"), ids)
 
 
 def test_a_fetched_charge_with_eleven_refunds_lists_them_all(stripe: RefundingStripe) -> None:

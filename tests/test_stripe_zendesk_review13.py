@@ -7,7 +7,6 @@ embed its ``refunds`` list unless it is expanded (``expand[]=refunds``), and ref
 
 from __future__ import annotations
 
-import copy
 import json
 from decimal import Decimal
 from typing import Any
@@ -22,24 +21,24 @@ from context_service.sync.runner import run_sync
 from integrations.stripe import map_record
 from integrations.stripe.webhooks import parse_delivery
 from tests.integrations.contract import pages, run_all
-from tests.integrations.refdata import refdata
 from tests.integrations.stripe.fake import FakeStripe
+from tests.review_fixtures import (
+    UnexpandedRefundsStripe,
+    latest_charge,
+    one_customer_without_refunds,
+    signed_event_body,
+    stripe_example,
+)
 from tests.trust.helpers import erase, profile_of_email
 
 Json = dict[str, Any]
 DAY = 86_400
 
 
-def example(name: str) -> Json:
-    """A fresh copy of Stripe's published example object ``stripe/<name>.json``."""
-    data: Json = refdata("stripe", f"{name}.json")
-    return copy.deepcopy(data)
-
-
 # --- Stripe: refunds at the pinned API version ---------------------------------------------------
 
 
-class PinnedStripe(FakeStripe):
+class PinnedStripe(UnexpandedRefundsStripe):
     """``FakeStripe`` answering as the pinned API version does: a charge's ``refunds`` list is
     present only when expanded (``expand[]=refunds`` on retrieve, ``data.refunds`` on a list);
     the refunds themselves live in ``self.refunds`` (charge id -> refund objects)."""
@@ -48,29 +47,15 @@ class PinnedStripe(FakeStripe):
         super().__init__()
         self.refunds: dict[str, list[Json]] = {}
 
-    def _route(self, request: httpx.Request) -> httpx.Response:
-        response = super()._route(request)
-        if not response.is_success or not request.url.path.startswith("/v1/charges"):
-            return response
-        body = response.json()
-        expand = request.url.params.get_list("expand[]")
-        if body.get("object") == "list":
-            body["data"] = [self._shaped(c, "data.refunds" in expand) for c in body["data"]]
-        else:
-            body = self._shaped(body, "refunds" in expand)
-        return httpx.Response(200, json=body)
-
-    def _shaped(self, charge: Json, expanded: bool) -> Json:
-        shaped = {k: v for k, v in charge.items() if k != "refunds"}
-        if expanded:
-            data = self.refunds.get(charge["id"], [])
-            shaped["refunds"] = {"object": "list", "data": data, "has_more": False}
-        return shaped
+    def expanded_refunds(self, charge: Json) -> Json:
+        """Every refund of the charge, oldest first."""
+        data = self.refunds.get(charge["id"], [])
+        return {"object": "list", "data": data, "has_more": False}
 
     def refund(self, charge_id: str, amount: int, status: str = "succeeded") -> Json:
         """Refund ``amount`` of a charge: the refund object, the charge's totals updated."""
         refund = {
-            **example("refund"),
+            **stripe_example("refund"),
             "id": f"re_{charge_id}_{len(self.refunds.get(charge_id, []))}",
             "charge": charge_id,
             "amount": amount,
@@ -99,39 +84,16 @@ class PinnedStripe(FakeStripe):
         charge["amount_refunded"] = returned
         charge["refunded"] = returned >= charge["amount"]
 
-    def unexpanded(self, charge_id: str) -> Json:
-        """The charge as an event carries it at the pinned version: no ``refunds`` list."""
-        return self._shaped(self.get("charge", charge_id) or {}, expanded=False)
-
-
-def _latest_charge(found: list[Any], charge_id: str) -> Charge:
-    """The newest copy of the charge on these pages (the store keeps the newest), mapped."""
-    copies = [
-        obj
-        for page in found
-        for obj in page.objects
-        if obj.kind == "charge" and obj.payload["id"] == charge_id
-    ]
-    assert copies, f"no copy of {charge_id} reached the customer's context"
-    newest = max(copies, key=lambda obj: obj.observed_at or "")
-    activity = map_record("charge", newest.payload).activity
-    assert isinstance(activity, Charge)
-    return activity
-
 
 @pytest.fixture
 def pinned() -> PinnedStripe:
-    stripe = PinnedStripe()
-    stripe.add_customers(1)
-    for charge in stripe.objects["charge"]:
-        charge.pop("refunds", None)
-    return stripe
+    return one_customer_without_refunds(PinnedStripe())
 
 
 def test_a_backfilled_partly_refunded_charge_shows_its_refund(pinned: PinnedStripe) -> None:
     refund = pinned.refund("ch_000001a", 500)
     found = pages(pinned.connector(), "charges")
-    charge = _latest_charge(found, "ch_000001a")
+    charge = latest_charge(found, "ch_000001a")
     assert Decimal(charge.amount_refunded or "0") == Decimal(5)
     assert charge.refunded is False  # partly
     assert [r.external_id for r in charge.refunds] == [refund["id"]]
@@ -149,7 +111,7 @@ def test_a_refund_after_the_backfill_reaches_the_charge_with_its_details(
     pinned.emit_event("refund.created", refund)
     pinned.advance(600)
     found = pages(pinned.connector(), "events", cursors["events"])
-    charge = _latest_charge(found, "ch_000001a")
+    charge = latest_charge(found, "ch_000001a")
     assert Decimal(charge.amount_refunded or "0") == Decimal(5)
     assert [r.external_id for r in charge.refunds] == [refund["id"]]
 
@@ -161,24 +123,20 @@ def test_a_refund_that_fails_later_no_longer_shows_as_refunded(pinned: PinnedStr
     refund = pinned.refund("ch_000001a", 2000)
     cursors: dict[str, str | None] = {}
     backfill = run_all(pinned.connector(), cursors)
-    assert _latest_charge(backfill["charges"], "ch_000001a").refunded is True
+    assert latest_charge(backfill["charges"], "ch_000001a").refunded is True
     pinned.advance(600)
     pinned.emit_event("refund.failed", pinned.fail_refund(refund))
     pinned.advance(600)
     found = pages(pinned.connector(), "events", cursors["events"])
-    charge = _latest_charge(found, "ch_000001a")
+    charge = latest_charge(found, "ch_000001a")
     assert charge.refunded is False
     assert Decimal(charge.amount_refunded or "0") == 0
     assert charge.refunds == []
 
 
-def _event(pinned: PinnedStripe, type_: str, obj: Json) -> bytes:
-    return pinned.signed(pinned.emit_event(type_, obj))[1]
-
-
 def test_a_refund_webhook_refetches_its_charge(pinned: PinnedStripe) -> None:
     refund = pinned.refund("ch_000001a", 500)
-    delivery = parse_delivery(_event(pinned, "refund.created", refund))
+    delivery = parse_delivery(signed_event_body(pinned, "refund.created", refund))
     assert ("charge", "ch_000001a") in delivery.refetch
     fetched = pinned.connector().fetch_one("charge", "ch_000001a")
     assert fetched is not None
@@ -191,7 +149,7 @@ def test_a_charge_refunded_webhook_without_the_refunds_list_refetches_the_charge
     pinned: PinnedStripe,
 ) -> None:
     pinned.refund("ch_000001a", 500)
-    body = _event(pinned, "charge.refunded", pinned.unexpanded("ch_000001a"))
+    body = signed_event_body(pinned, "charge.refunded", pinned.unexpanded("ch_000001a"))
     delivery = parse_delivery(body)
     assert ("charge", "ch_000001a") in delivery.refetch
 
@@ -200,9 +158,9 @@ def test_a_charge_refunded_webhook_without_the_refunds_list_refetches_the_charge
 
 
 def _subscription_with(price_changes: Json, quantity: int) -> Subscription:
-    sub = example("subscription")
-    item = example("subscription_item")
-    item["price"] = {**example("price"), **price_changes}
+    sub = stripe_example("subscription")
+    item = stripe_example("subscription_item")
+    item["price"] = {**stripe_example("price"), **price_changes}
     item["quantity"] = quantity
     sub["items"] = {"object": "list", "data": [item], "has_more": False}
     activity = map_record("subscription", sub).activity
@@ -224,7 +182,7 @@ def test_transform_quantity_divides_the_quantity_before_pricing(
 
 
 def test_the_published_price_example_is_priced_through_its_transform() -> None:
-    price = example("price")  # divide_by 1592560163, round down: one seat bills nothing
+    price = stripe_example("price")  # divide_by 1592560163, round down: one seat bills nothing
     assert price["transform_quantity"]["round"] == "down"
     sub = _subscription_with({}, 1)
     assert Decimal(sub.amount or "nan") == 0

@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from context_service.trust.verify import user_hash
+from tests.review_fixtures import AUTH, app_client
 from tests.trust.helpers import (
     AUDIENCE,
     ISSUER,
@@ -128,24 +129,21 @@ def test_the_audit_of_a_merged_customer_keeps_the_reads_made_under_its_old_id(
 ) -> None:
     """Who read this customer? After a merge the answer must include the reads recorded under
     the id that was merged away (it resolves to the survivor as an alias)."""
-    from context_service.api import create_app
-    from tests.conftest import TEST_KEY, make_settings
     from tests.trust.helpers import copy_demo
 
     db = copy_demo(demo_db, tmp_path)
     first, second = _two_profiles(db)
-    auth = {"Authorization": f"Bearer {TEST_KEY}"}
-    with TestClient(app=create_app(make_settings(db))) as client:
+    with app_client(db) as client:
         for profile_id in (first, second):
-            read = client.get("/v1/context", params={"profile_id": profile_id}, headers=auth)
+            read = client.get("/v1/context", params={"profile_id": profile_id}, headers=AUTH)
             assert read.status_code == 200
         merged = client.post(
-            "/v1/profiles/merge", json={"profile_ids": [first, second]}, headers=auth
+            "/v1/profiles/merge", json={"profile_ids": [first, second]}, headers=AUTH
         )
         assert merged.status_code == 200, merged.text
         survivor = first if first not in str(merged.json()["merged_away"]) else second
         audits = [
-            client.get("/v1/audit/reads", params={"profile_id": named}, headers=auth)
+            client.get("/v1/audit/reads", params={"profile_id": named}, headers=AUTH)
             for named in (survivor, first if survivor == second else second)
         ]
     for audit in audits:  # named by the survivor, or by the id merged into it

@@ -7,17 +7,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from litestar.testing import TestClient
-
-from context_service.api import create_app
 from context_service.doctor import check_database, check_identity, diagnose
 from context_service.identity.features import INDEX_VERSION
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.store.migrations import migrate
 from context_service.sync import IngestContext, drain_snapshots
-from tests.conftest import Ingest, make_settings
+from tests.conftest import Ingest
 from tests.payloads import zendesk_ticket, zendesk_user
+from tests.review_fixtures import app_client
 
 MORNING_INDEX_VERSION = "2026-11-30.1"  # what the store written at 29367c4 holds
 
@@ -103,7 +101,7 @@ def _start_up_log(tmp_path: Path, store: Store) -> list[str]:
     logger = logging.getLogger("context_service.api.app")
     logger.addHandler(kept)
     try:
-        with TestClient(app=create_app(make_settings(tmp_path / "test.db"), store=store)):
+        with app_client(tmp_path / "test.db", store=store):
             pass
     finally:
         logger.removeHandler(kept)

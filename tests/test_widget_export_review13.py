@@ -7,9 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar.testing import TestClient
 
-from context_service.api import create_app
 from context_service.audience.policy import fingerprint
 from context_service.export import exported_profiles
 from context_service.models import (
@@ -30,7 +28,8 @@ from context_service.models import (
 from context_service.store import Store
 from context_service.trust.erasure import erase_profiles
 from context_service.widget import MatchConfidence, render_card
-from tests.conftest import TEST_KEY, make_settings
+from tests.conftest import TEST_KEY
+from tests.review_fixtures import AUTH, app_client
 from tests.snapshots import bare_snapshot
 from tests.trust.helpers import MAYA, copy_demo
 
@@ -44,8 +43,7 @@ def _path(url: str) -> str:
 
 def _mint(db: Path, key: str) -> str:
     """A widget link for Maya minted by ``key`` under no policy file."""
-    settings = make_settings(db, api_keys=[TEST_KEY, key])
-    with TestClient(app=create_app(settings)) as client:
+    with app_client(db, api_keys=[TEST_KEY, key]) as client:
         auth = {"Authorization": f"Bearer {key}"}
         response = client.post("/v1/widget/url", json={"email": MAYA}, headers=auth)
         assert response.status_code == 200, response.text
@@ -53,8 +51,8 @@ def _mint(db: Path, key: str) -> str:
 
 
 def _open(db: Path, link: str, policy: Path) -> tuple[int, str]:
-    settings = make_settings(db, api_keys=[TEST_KEY, HELPDESK_KEY], field_policy=str(policy))
-    with TestClient(app=create_app(settings)) as client:
+    keys = [TEST_KEY, HELPDESK_KEY]
+    with app_client(db, api_keys=keys, field_policy=str(policy)) as client:
         response = client.get(link)
     return response.status_code, response.text
 
@@ -154,12 +152,10 @@ def _erase(db: Path, profile_id: str) -> None:
 
 def test_a_link_to_an_erased_customer_shows_nothing_of_them(demo_db: Path, tmp_path: Path) -> None:
     db = copy_demo(demo_db, tmp_path)
-    settings = make_settings(db)
-    with TestClient(app=create_app(settings)) as client:
-        auth = {"Authorization": f"Bearer {TEST_KEY}"}
-        minted = client.post("/v1/widget/url", json={"email": MAYA}, headers=auth).json()
+    with app_client(db) as client:
+        minted = client.post("/v1/widget/url", json={"email": MAYA}, headers=AUTH).json()
         by_id = client.post(
-            "/v1/widget/url", json={"profile_id": minted["profile_id"]}, headers=auth
+            "/v1/widget/url", json={"profile_id": minted["profile_id"]}, headers=AUTH
         ).json()
         _erase(db, minted["profile_id"])
         pages = [client.get(_path(minted["url"])), client.get(_path(by_id["url"]))]

@@ -20,7 +20,6 @@ import msgspec
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import (
-    SHARED_CONTACT,
     Candidate,
     PartialIdentity,
     is_common_name,
@@ -31,6 +30,7 @@ from context_service.identity.state import load_model
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot, read_snapshot
+from context_service.tools.confidence import grading_for
 from context_service.tools.service import refuse_one_name_alone
 
 MAX_VALUE = 320
@@ -133,18 +133,16 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     if holders and best.profile_id not in {h.profile_id for h in holders.values()}:
         _contact_of_another(conn, holders, scored, best)
     runner_up = found[1].probability if len(found) > 1 else 0.0
-    if best.probability >= thresholds.link and runner_up < thresholds.review:
-        stored = lookup.by_profile_id(conn, best.profile_id)
-        # A match resting on a contact several customers hold is never more than medium, as
-        # in find_customer: the contact says "one of them", the rest picks which.
-        shared = SHARED_CONTACT in best.evidence.values()
-        return Found(stored, what, "medium" if shared else "high", probability=best.probability)
-    held = _sole_holder(partial, holders) if runner_up < thresholds.review else None
-    if held is not None and held.profile_id == best.profile_id and _agrees(best):
-        # The email or phone alone names this customer (GET /v1/context would answer), and
-        # nothing else given disagrees: a first name on top must not make the answer worse.
-        # "exact", not "high": the probability may sit below the link threshold.
-        return Found(held, what, "exact", probability=best.probability)
+    if runner_up < thresholds.review:
+        # The words of find_customer (tools.confidence): "exact" when the email or phone alone
+        # names this customer and nothing given disagrees (a first name on top must not make
+        # the answer worse, and the probability may sit below the link threshold); from the
+        # link threshold "high", at most "medium" when a contact given is shared.
+        grading = grading_for(conn, partial, holders, region, thresholds)
+        confidence = grading.confidence(best)
+        if confidence == "exact" or best.probability >= thresholds.link:
+            stored = lookup.by_profile_id(conn, best.profile_id)
+            return Found(stored, what, confidence, probability=best.probability)
     doubt = (
         f"the {what} given could be {len(found)} different customers"
         if len(found) > 1
@@ -154,27 +152,6 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         f"{doubt}; ask for another detail",
         candidates=[_candidate(conn, c) for c in found[:5]],
     )
-
-
-_DISAGREEING = frozenset({"different", "someone else's", SHARED_CONTACT})
-
-
-def _agrees(candidate: Candidate) -> bool:
-    """Whether no detail given speaks against this candidate."""
-    return not _DISAGREEING.intersection(candidate.evidence.values())
-
-
-def _sole_holder(
-    partial: PartialIdentity, holders: dict[str, StoredSnapshot]
-) -> StoredSnapshot | None:
-    """The snapshot of the one profile that the email and phone given (either or both) name on
-    their own; ``None`` when neither was given, one is shared or unknown, or they name
-    different customers."""
-    given = [field for field in ("email", "phone") if getattr(partial, field)]
-    named = {holders[field].profile_id for field in given if field in holders}
-    if not given or len(named) != 1 or any(field not in holders for field in given):
-        return None
-    return holders[given[0]]
 
 
 def _contacts_of_two(

@@ -100,7 +100,7 @@ class CreateEscalation(CustomerRef, kw_only=True, forbid_unknown_fields=True):
     ] = True
 
 
-# What each confidence word of a ``find_customer`` match promises (``service.confidence_of``).
+# What each confidence word of a ``find_customer`` match promises (``confidence.Grading``).
 CONFIDENCE_MEANING = (
     "exact: the email, phone or id given is this customer's alone and nothing else given "
     "disagrees; high: the match probability reaches the link threshold (0.99 unless "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
@@ -26,18 +26,13 @@ from context_service.errors import (
 from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
 from context_service.identity.normalize import name_tokens
 from context_service.identity.pairs import Thresholds
-from context_service.identity.search import (
-    SHARED_CONTACT,
-    Candidate,
-    PartialIdentity,
-    is_common_name,
-    search,
-)
+from context_service.identity.search import Candidate, PartialIdentity, is_common_name, search
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import notes as notes_store
 from context_service.store.snapshots import StoredSnapshot
+from context_service.tools.confidence import Confidence, Grading, grading_for
 from context_service.tools.schemas import (
     TOOLS,
     CreateEscalation,
@@ -52,10 +47,6 @@ _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
 SEARCH_LIMIT = 5
 _IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
-# Evidence that speaks against a candidate (as ``api.identify`` reads it).
-_DISAGREEING = frozenset({"different", "someone else's", SHARED_CONTACT})
-
-Confidence = Literal["exact", "high", "medium", "low"]
 
 
 class UnknownTool(ContextServiceError):
@@ -88,14 +79,6 @@ class CustomerMatch(msgspec.Struct, omit_defaults=True):
     why: str
     confidence: Confidence
     probability: float | None = None
-
-
-def confidence_of(probability: float, thresholds: Thresholds) -> Confidence:
-    """The word for a match probability: ``high`` from the link threshold, ``medium`` from
-    the review threshold, ``low`` below it."""
-    if probability >= thresholds.link:
-        return "high"
-    return "medium" if probability >= thresholds.review else "low"
 
 
 class _Identity(msgspec.Struct):
@@ -189,7 +172,7 @@ def _search(
         )
     if likely and held and likely[0].profile_id not in held:  # as POST /v1/context/lookup
         return _contact_of_another(conn, holders, likely[0], thresholds)
-    grading = _Grading(thresholds, _sole_holder(partial, holders), _shared(conn, partial, region))
+    grading = grading_for(conn, partial, holders, region, thresholds)
     others = _held_by_another(holders)  # said of every candidate that holds neither
     return [
         _scored(conn, c, grading, "" if c.profile_id in held else others)
@@ -212,50 +195,6 @@ def refuse_one_name_alone(partial: PartialIdentity) -> None:
         )
 
 
-class _Grading(msgspec.Struct, frozen=True):
-    """What the confidence of a scored candidate depends on besides its probability."""
-
-    thresholds: Thresholds
-    sole_holder: str | None  # the one profile every email and phone given names on its own
-    shared: dict[str, set[str]]  # email or phone given -> the several profiles that hold it
-
-    def confidence(self, candidate: Candidate) -> Confidence:
-        """``exact`` for the sole holder of the contacts given when nothing disagrees; else the
-        probability's word, at most ``medium`` when a contact given is shared."""
-        agrees = not _DISAGREEING.intersection(candidate.evidence.values())
-        if candidate.profile_id == self.sole_holder and agrees:
-            return "exact"
-        word = confidence_of(candidate.probability, self.thresholds)
-        if word == "high" and self.shares(candidate.profile_id):
-            return "medium"
-        return word
-
-    def shares(self, profile_id: str) -> list[str]:
-        """The contacts given that this profile holds with other profiles."""
-        return [field for field, ids in self.shared.items() if profile_id in ids]
-
-    def note(self, profile_id: str) -> str:
-        """What to say of the shared contacts this profile holds (empty when none)."""
-        return "; ".join(
-            f"the {field} given is held by {len(self.shared[field])} customers"
-            for field in self.shares(profile_id)
-        )
-
-
-def _sole_holder(partial: PartialIdentity, holders: dict[str, StoredSnapshot]) -> str | None:
-    """The one profile that the email and phone given (either or both) name on their own;
-    ``None`` when neither was given, one is shared or unknown, or they name two profiles."""
-    given = [field for field in ("email", "phone") if getattr(partial, field)]
-    if not given or any(field not in holders for field in given):
-        return None
-    named = {holders[field].profile_id for field in given}
-    return named.pop() if len(named) == 1 else None
-
-
-def _shared(conn: sqlite3.Connection, partial: PartialIdentity, region: str) -> dict[str, set[str]]:
-    return lookup.shared_holders(conn, partial.email, partial.phone, region)
-
-
 def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMatch:
     other = "phone" if field == "email" else "email"
     why = f"holds the {field} given; the {other} given is another customer's"
@@ -273,7 +212,7 @@ def _contact_of_another(
     naming the other would show their data to whoever holds the first one's contact."""
     holder = next(iter(holders.values())).profile_id
     why = f"holds the {' and '.join(holders)} given; the other details point at another customer"
-    other = _scored(conn, best, _Grading(thresholds, None, {}), _held_by_another(holders))
+    other = _scored(conn, best, Grading(thresholds, None, {}), _held_by_another(holders))
     return [
         CustomerMatch(holder, _name_of(conn, holder), why, "low"),
         CustomerMatch(other.profile_id, other.name, other.why, "low"),
@@ -290,7 +229,7 @@ def _held_by_another(holders: dict[str, StoredSnapshot]) -> str:
 
 
 def _scored(
-    conn: sqlite3.Connection, candidate: Candidate, grading: _Grading, note: str = ""
+    conn: sqlite3.Connection, candidate: Candidate, grading: Grading, note: str = ""
 ) -> CustomerMatch:
     """A scored candidate with its evidence (and what ``grading`` and ``note`` say, if
     anything) as the why, and its confidence."""

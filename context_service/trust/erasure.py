@@ -32,10 +32,12 @@ from context_service.models import RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles
+from context_service.store.keys import chunks, marks
 from context_service.trust.audit import anonymize
 from context_service.trust.suppression import record_value, suppress
 
 _MIN_ID_NEEDLE = 6
+_CHUNK = 500  # values per IN list
 
 
 class ErasureReport(msgspec.Struct):
@@ -81,10 +83,8 @@ class _Plan(msgspec.Struct):
 
 def _ids(conn: sqlite3.Connection, sql: str, values: list[int] | list[str]) -> list[object]:
     found: list[object] = []
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        found += conn.execute(sql.format(marks=marks), chunk).fetchall()
+    for chunk in chunks(values, _CHUNK):
+        found += conn.execute(sql.format(marks=marks(chunk)), chunk).fetchall()
     return found
 
 
@@ -215,10 +215,8 @@ def erase_profiles(
     # keyed by the old one (an LLM summary naming her) is served again, and those go now.
     for other in live_others:
         profiles.bump_version(conn, other, now)
-    for start in range(0, len(live_others), 500):
-        chunk = live_others[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        conn.execute(f"DELETE FROM llm_summaries WHERE profile_id IN ({marks})", chunk)
+    for chunk in chunks(live_others, _CHUNK):
+        conn.execute(f"DELETE FROM llm_summaries WHERE profile_id IN ({marks(chunk)})", chunk)
     report.others_rebuilt = materialize(conn, live_others, links or DashboardLinks(), now, region)
     return report
 
@@ -233,12 +231,11 @@ def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None
         "DELETE FROM identity_links WHERE profile_id IN ({marks})",
         "DELETE FROM profile_aliases WHERE profile_id IN ({marks}) OR alias IN ({marks})",
     ):
-        marks = ",".join("?" * len(ids))
-        conn.execute(sql.format(marks=marks), [*ids, *ids] if sql.count("{marks}") == 2 else ids)
-    for start in range(0, len(plan.record_ids), 500):
-        chunk = plan.record_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        report.records += conn.execute(f"DELETE FROM records WHERE id IN ({marks})", chunk).rowcount
+        args = [*ids, *ids] if sql.count("{marks}") == 2 else ids
+        conn.execute(sql.format(marks=marks(ids)), args)
+    for chunk in chunks(plan.record_ids, _CHUNK):
+        deleted = conn.execute(f"DELETE FROM records WHERE id IN ({marks(chunk)})", chunk)
+        report.records += deleted.rowcount
     conn.execute("DELETE FROM profiles WHERE id = ?", (ids[0],))
     report.profile_ids += ids
 

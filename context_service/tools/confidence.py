@@ -1,0 +1,96 @@
+"""How sure a scored match is, in the words every surface uses: ``exact``, ``high``,
+``medium`` or ``low`` (``schemas.CONFIDENCE_MEANING`` says what each promises).
+
+One grading for ``find_customer`` (``tools.service``) and for the lookups of ``/v1/context``
+and ``/v1/escalations`` (``api.identify``), so that the same details about the same customer
+read the same however they are asked.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Literal
+
+import msgspec
+
+from context_service.identity.pairs import Thresholds
+from context_service.identity.search import SHARED_CONTACT, Candidate, PartialIdentity
+from context_service.snapshot import lookup
+from context_service.store.snapshots import StoredSnapshot
+
+Confidence = Literal["exact", "high", "medium", "low"]
+
+# Evidence that speaks against a candidate: a detail of someone else, or a contact it shares.
+DISAGREEING = frozenset({"different", "someone else's", SHARED_CONTACT})
+
+
+def agrees(candidate: Candidate) -> bool:
+    """Whether no detail given speaks against this candidate."""
+    return not DISAGREEING.intersection(candidate.evidence.values())
+
+
+def confidence_of(probability: float, thresholds: Thresholds) -> Confidence:
+    """The word for a match probability: ``high`` from the link threshold, ``medium`` from
+    the review threshold, ``low`` below it."""
+    if probability >= thresholds.link:
+        return "high"
+    return "medium" if probability >= thresholds.review else "low"
+
+
+class Grading(msgspec.Struct, frozen=True):
+    """What the confidence of a scored candidate depends on besides its probability."""
+
+    thresholds: Thresholds
+    sole_holder: str | None  # the one profile every email and phone given names on its own
+    shared: dict[str, set[str]]  # email or phone given -> the several profiles that hold it
+
+    def confidence(self, candidate: Candidate) -> Confidence:
+        """``exact`` for the sole holder of the contacts given when nothing disagrees; else the
+        probability's word, at most ``medium`` when a contact given is shared (several
+        profiles hold it, or the search found it held by several customers)."""
+        if candidate.profile_id == self.sole_holder and agrees(candidate):
+            return "exact"
+        word = confidence_of(candidate.probability, self.thresholds)
+        if word == "high" and self.rests_on_a_shared_contact(candidate):
+            return "medium"
+        return word
+
+    def rests_on_a_shared_contact(self, candidate: Candidate) -> bool:
+        """Whether an email or phone given that this candidate holds is held by others too."""
+        return bool(self.shares(candidate.profile_id)) or (
+            SHARED_CONTACT in candidate.evidence.values()
+        )
+
+    def shares(self, profile_id: str) -> list[str]:
+        """The contacts given that this profile holds with other profiles."""
+        return [field for field, ids in self.shared.items() if profile_id in ids]
+
+    def note(self, profile_id: str) -> str:
+        """What to say of the shared contacts this profile holds (empty when none)."""
+        return "; ".join(
+            f"the {field} given is held by {len(self.shared[field])} customers"
+            for field in self.shares(profile_id)
+        )
+
+
+def sole_holder(partial: PartialIdentity, holders: dict[str, StoredSnapshot]) -> str | None:
+    """The one profile that the email and phone given (either or both) name on their own;
+    ``None`` when neither was given, one is shared or unknown, or they name two profiles."""
+    given = [field for field in ("email", "phone") if getattr(partial, field)]
+    if not given or any(field not in holders for field in given):
+        return None
+    named = {holders[field].profile_id for field in given}
+    return named.pop() if len(named) == 1 else None
+
+
+def grading_for(
+    conn: sqlite3.Connection,
+    partial: PartialIdentity,
+    holders: dict[str, StoredSnapshot],
+    region: str,
+    thresholds: Thresholds,
+) -> Grading:
+    """The grading of a search for ``partial``, whose email and phone ``holders`` name
+    (``lookup.sole_holders``)."""
+    shared = lookup.shared_holders(conn, partial.email, partial.phone, region)
+    return Grading(thresholds, sole_holder(partial, holders), shared)
