@@ -12,6 +12,7 @@ from __future__ import annotations
 import msgspec
 
 from context_service.audience.compose import BudgetTooSmall, fit, place
+from context_service.audience.contacts import snapshot_as_viewed, text_as_viewed
 from context_service.audience.facts import Fact, snapshot_facts
 from context_service.audience.policy import (
     AUDIENCES,
@@ -91,8 +92,16 @@ class RenderedContext(msgspec.Struct):
 def build_context(
     snapshot: Snapshot, request: ContextRequest, view: View, summary: SummaryBlock | None = None
 ) -> RenderedContext:
-    """Select, order, police, fit and render one audience's context of a snapshot."""
+    """Select, order, police, fit and render one audience's context of a snapshot.
+
+    The customer's own contacts in free text are shown as the view shows the contact fields
+    (``contacts.snapshot_as_viewed``), and so is a given summary's text.
+    """
     spec = SPECS[request.audience]
+    own_text = text_as_viewed(snapshot, view)
+    snapshot = snapshot_as_viewed(snapshot, view)
+    if summary is not None:
+        summary = msgspec.structs.replace(summary, text=own_text(summary.text))
     facts = snapshot_facts(snapshot, view, request.matched)
     if summary is not None:
         name = snapshot.identity.name if view.shows("identity.names") else None

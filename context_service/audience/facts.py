@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from context_service.audience.contacts import mask_email, mask_phone, text_as_viewed
 from context_service.audience.policy import View
 from context_service.audience.segments import Line, customer, unquote
 from context_service.audience.wording import Wording, money, nonzero, plural
@@ -29,6 +30,7 @@ from context_service.models import (
     Ticket,
 )
 from context_service.snapshot.render import paused_payments
+from context_service.snapshot.signals import UNLISTED_FIELDS
 
 _OPEN_TICKET = frozenset({"new", "open", "pending", "hold"})
 _UNPAID_INVOICE = frozenset({"open", "uncollectible"})
@@ -80,19 +82,6 @@ def _without_ids(item: Any) -> Any:
     if not isinstance(item, dict):
         return item
     return {k: v for k, v in item.items() if k not in _RECORD_ID_KEYS}
-
-
-def mask_email(email: str) -> str:
-    """``maya.patel@example.com`` -> ``m***@example.com``."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def mask_phone(phone: str) -> str:
-    """``+14155550134`` -> ``+1******0134`` (country code and last four kept)."""
-    digits = phone.lstrip("+")
-    head = "+" + digits[:1] if phone.startswith("+") else ""
-    return head + "*" * max(len(digits) - 5, 0) + digits[-4:]
 
 
 def visible_contacts(snap: Snapshot, view: View) -> tuple[list[str], list[str]]:
@@ -153,15 +142,24 @@ def visible_signals(snap: Snapshot, view: View) -> list[Signal]:
     Signals are account state and stay in every view, but a signal about a hidden field loses
     its details (plan, invoice number and amount, order, ticket subject...): it keeps its code
     and severity and says only what kind of thing needs attention, about nothing it could point
-    at (no ``ref``).
+    at (no ``ref``). A count of what a cut list left out (``unlisted_...``) about a hidden
+    field is not shown at all. The customer's own contacts quoted in a signal are shown as the
+    view shows the contact fields (``contacts``).
     """
-    return [_visible_signal(sig, snap, view) for sig in snap.signals]
+    text = text_as_viewed(snap, view)
+    return [
+        msgspec.structs.replace(shown, message=text(shown.message))
+        for sig in snap.signals
+        if (shown := _visible_signal(sig, snap, view)) is not None
+    ]
 
 
-def _visible_signal(sig: Signal, snap: Snapshot, view: View) -> Signal:
+def _visible_signal(sig: Signal, snap: Snapshot, view: View) -> Signal | None:
     field = _signal_field(sig)
     if field is None or view.shows(field):
         return sig
+    if sig.code in UNLISTED_FIELDS:
+        return None
     return msgspec.structs.replace(sig, message=_signal_without_details(sig, snap), ref=None)
 
 
@@ -171,13 +169,14 @@ def _signal_field(sig: Signal) -> str | None:
         return "billing.charges" if sig.source == "stripe" else "orders"
     if sig.code.startswith("subscription_"):
         return "billing.subscriptions"
-    return _SIGNAL_FIELDS.get(sig.code)
+    return _SIGNAL_FIELDS.get(sig.code) or UNLISTED_FIELDS.get(sig.code)
 
 
 _SIGNAL_FIELDS = {
     "invoice_payment_failed": "billing.invoices",
     "dispute_open": "billing.disputes",
     "order_unfulfilled": "orders",
+    "orders_unfulfilled": "orders",
     "open_tickets": "support.tickets",
 }
 
@@ -200,6 +199,7 @@ _GENERIC_SIGNALS: dict[tuple[str, str | None], str] = {
     ("invoice_payment_failed", None): "Payment failed for an invoice",
     ("dispute_open", None): "A payment is disputed",
     ("order_unfulfilled", None): "An order is paid but not fulfilled yet",
+    ("orders_unfulfilled", None): "More orders are paid but not fulfilled yet",
     ("refund_issued", "stripe"): "A card payment was refunded",
     ("refund_issued", None): "An order was refunded",
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import msgspec
 
+from context_service.audience.contacts import snapshot_as_viewed
 from context_service.audience.facts import NAME_HIDDEN, visible_contacts, visible_signals
 from context_service.audience.policy import View
 from context_service.models import (
@@ -28,7 +29,9 @@ _replace = msgspec.structs.replace
 
 
 def deterministic_summary(snap: Snapshot, view: View) -> str:
-    """The snapshot's few-line summary, rebuilt with only what this view shows."""
+    """The snapshot's few-line summary, rebuilt with only what this view shows (the
+    customer's own contacts quoted in it as the view shows the contact fields)."""
+    snap = snapshot_as_viewed(snap, view)
     return summarize(
         _identity_for(snap, view),
         _commerce_for(snap.commerce, view),

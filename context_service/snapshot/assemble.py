@@ -46,6 +46,7 @@ from context_service.snapshot.redaction import (
 from context_service.snapshot.signals import (
     OPEN_DISPUTE_STATUSES,
     OPEN_TICKET_STATUSES,
+    Held,
     derive_signals,
     payment_failed,
 )
@@ -62,6 +63,10 @@ RECENT_DISPUTES = 10
 RECENT_DEALS = 10
 # Person records named in ``members``: one of each source first, then the most recently updated.
 PERSON_MEMBERS = 20
+# Free text kept in a snapshot, in characters (Zendesk's mapper keeps as much of a comment):
+# one pasted log in an order note must not make every read of the snapshot heavy.
+TITLE_MAX_CHARS = 200
+TEXT_MAX_CHARS = 1000
 _CURRENT_SUBSCRIPTION_STATUSES = frozenset({"active", "past_due", "unpaid", "trialing"})
 _OWED_STATUSES = frozenset({"past_due", "unpaid"})
 _OPEN_DEAL_FIRST = {"open": 0, "won": 1, "lost": 2}
@@ -131,7 +136,10 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
     identity, conflicts = _identity(people, region)
     own = OwnContacts.of(identity.emails, identity.phones, region)
     acts = _with_recovered_subscriptions(
-        [(record, without_other_contacts(act, own)) for record, act in data.activities]
+        [
+            (record, _with_bounded_text(without_other_contacts(act, own)))
+            for record, act in data.activities
+        ]
     )
     orders = _of(acts, Order)
     commerce = _commerce(orders)
@@ -145,6 +153,8 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
         orders=orders,
         now=now,
         people=[(p.record.key, p.facet) for p in people],
+        held=_held(acts),
+        crm=crm,
     )
     members = _members(people, _shown(acts, commerce, billing, crm, support), links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
@@ -164,6 +174,44 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
         summary=summarize(identity, commerce, billing, crm, support, signals, freshness),
     )
     return without_bidi_controls(snapshot)
+
+
+def _held(acts: list[tuple[StoredRecord, Activity]]) -> Held:
+    """Every billing, support and CRM activity, before the sections cut their lists: what the
+    lists leave out is still counted (``signals.Held``)."""
+    return Held(
+        subscriptions=_of(acts, Subscription),
+        invoices=_of(acts, Invoice),
+        charges=_of(acts, Charge),
+        disputes=_of(acts, Dispute),
+        tickets=_of(acts, Ticket),
+        deals=_of(acts, Deal),
+    )
+
+
+def _with_bounded_text(act: Activity) -> Activity:
+    """The activity with its free text cut to ``TITLE_MAX_CHARS`` (subjects, deal names) or
+    ``TEXT_MAX_CHARS`` (comments, notes), a cut marked with ``…``. Cut after redaction, so no
+    part of a removed contact or card number is left at the cut."""
+    replace = msgspec.structs.replace
+    if isinstance(act, Ticket):
+        return replace(
+            act,
+            title=_cut(act.title, TITLE_MAX_CHARS),
+            last_public_comment=_cut(act.last_public_comment, TEXT_MAX_CHARS),
+        )
+    if isinstance(act, Order):
+        refunds = [replace(r, note=_cut(r.note, TEXT_MAX_CHARS)) for r in act.refunds]
+        return replace(act, note=_cut(act.note, TEXT_MAX_CHARS), refunds=refunds)
+    if isinstance(act, Deal):
+        return replace(act, title=_cut(act.title, TITLE_MAX_CHARS))
+    return act
+
+
+def _cut(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
 
 
 def _flatten(groups: Iterable[list[int]]) -> list[int]:

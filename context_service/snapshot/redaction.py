@@ -14,6 +14,7 @@ left alone: a long phone number can pass the Luhn check too.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
@@ -171,6 +172,7 @@ _PHONE_HINT = re.compile(r"\d(?:[^\S\n]{0,2}[().+-]{0,2}[^\S\n]{0,2}\d){6}")
 _REFERENCE_MARK = re.compile(r"#[^\S\n]*$")
 _E164 = phonenumbers.PhoneNumberFormat.E164
 _VALID = phonenumbers.Leniency.VALID
+_POSSIBLE = phonenumbers.Leniency.POSSIBLE
 
 
 class OwnContacts(msgspec.Struct, frozen=True):
@@ -200,10 +202,44 @@ def _email_or_removed(email: str, own: OwnContacts) -> str:
 
 
 def _without_other_phones(text: str, own: OwnContacts) -> str:
-    """``text`` with each phone number that is neither ``own`` nor a ``#`` reference removed."""
+    """``text`` with each phone number that is neither ``own`` nor a ``#`` reference removed.
+
+    A number valid in the region's reading goes; so does one written with ``+`` and a country
+    code that has a phone's length there, valid or not in the parser's metadata (a new range,
+    a number from a range set aside for fiction): the ``+`` says it is a phone, whatever the
+    region the text is read in.
+    """
+    text = _without_phones_matched(text, own, _VALID, _any_match)
+    if "+" not in text:
+        return text
+    return _without_phones_matched(text, own, _POSSIBLE, _written_with_plus)
+
+
+# The fewest digits a phone number has after its country code (the shortest plans have 6 or 7):
+# ``+49.00`` is an amount, not Germany's number ``0``.
+_FEWEST_NATIONAL_DIGITS = 6
+
+
+def _written_with_plus(match: phonenumbers.PhoneNumberMatch) -> bool:
+    national = phonenumbers.national_significant_number(match.number)
+    return match.raw_string.lstrip("(").startswith("+") and len(national) >= _FEWEST_NATIONAL_DIGITS
+
+
+def _any_match(match: phonenumbers.PhoneNumberMatch) -> bool:
+    return True
+
+
+def _without_phones_matched(
+    text: str,
+    own: OwnContacts,
+    leniency: int,
+    wanted: Callable[[phonenumbers.PhoneNumberMatch], bool],
+) -> str:
     out: list[str] = []
     kept_from = 0
-    for match in phonenumbers.PhoneNumberMatcher(text, own.region, leniency=_VALID):
+    for match in phonenumbers.PhoneNumberMatcher(text, own.region, leniency=leniency):
+        if not wanted(match):
+            continue
         if phonenumbers.format_number(match.number, _E164) in own.phones:
             continue
         if _REFERENCE_MARK.search(text, max(kept_from, match.start - 8), match.start):
@@ -227,6 +263,76 @@ def without_other_contacts(act: Activity, own: OwnContacts) -> Activity:
     if isinstance(act, Deal):
         return replace(act, title=clean(act.title))
     return act
+
+
+def rewrite_contacts(
+    text: str,
+    own: OwnContacts,
+    email: Callable[[str, bool], str],
+    phone: Callable[[str, str], str],
+) -> str:
+    """``text`` with each email address replaced by ``email(written, is_own)``, and each of
+    ``own``'s phones, however written, by ``phone(written, e164)``.
+
+    An audience uses it to show the profile's own contacts in free text as it shows the contact
+    fields (``audience.contacts``). Phones are read in the regions of ``own``'s phones (a
+    snapshot does not record the deployment's region), leniently: whatever is read as one of
+    ``own``'s numbers is one, valid in the parser's metadata or not.
+    """
+    if "@" in text:
+        text = _EMAIL_IN_TEXT.sub(lambda m: email(m.group(), _is_own_email(m.group(), own)), text)
+    if own.phones and _PHONE_HINT.search(text):
+        for region in _regions_written_in(text, own):
+            text = _rewrite_own_phones(text, own, region, phone)
+    return text
+
+
+def _is_own_email(written: str, own: OwnContacts) -> bool:
+    normalized = normalize_email(written)
+    return normalized is not None and mailbox_key(normalized) in own.mailboxes
+
+
+def _regions_written_in(text: str, own: OwnContacts) -> list[str]:
+    """The regions to read ``text`` in: those of ``own``'s phones whose digits it holds.
+
+    However a number is written (spaces, dots, brackets, a trunk ``0``), its national digits
+    follow each other once the other characters are dropped: a text without them holds no way
+    of writing it, and is not parsed (the parser is the costly part).
+    """
+    digits = "".join(_DIGITS.findall(text))
+    return sorted(
+        {region for national, region in _national_numbers(own.phones) if national in digits}
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _national_numbers(phones: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """Each phone's national digits and region (``+14155550134``: ``4155550134``, ``US``)."""
+    found = []
+    for e164 in sorted(phones):
+        try:
+            number = phonenumbers.parse(e164.split(";", 1)[0], None)
+        except phonenumbers.NumberParseException:
+            continue
+        region = phonenumbers.region_code_for_number(number)
+        national = phonenumbers.national_significant_number(number)
+        if region and national:
+            found.append((national, region))
+    return tuple(found)
+
+
+def _rewrite_own_phones(
+    text: str, own: OwnContacts, region: str, phone: Callable[[str, str], str]
+) -> str:
+    bare = {p.split(";", 1)[0] for p in own.phones}
+    out: list[str] = []
+    kept_from = 0
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=_POSSIBLE):
+        e164 = phonenumbers.format_number(match.number, _E164)
+        if e164 in bare:
+            out += [text[kept_from : match.start], phone(match.raw_string, e164)]
+            kept_from = match.end
+    return "".join(out) + text[kept_from:]
 
 
 def _redactor(own: OwnContacts) -> Callable[[str | None], str | None]:

@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+import msgspec
 
 from context_service.models import (
     BillingSection,
+    Charge,
     CommerceSection,
+    CrmSection,
+    Deal,
+    Dispute,
     Invoice,
     Order,
     PersonFacet,
@@ -16,6 +23,7 @@ from context_service.models import (
     Signal,
     Subscription,
     SupportSection,
+    Ticket,
 )
 from context_service.snapshot.quoting import quoted
 from context_service.snapshot.summary import waiting_words
@@ -34,6 +42,23 @@ _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 # snapshot's time; at most this many orders warn of not being shipped (newest first).
 UNSHIPPED_WINDOW_DAYS = 60
 MOST_UNSHIPPED_SIGNALS = 5
+T = TypeVar("T")
+
+
+class Held(msgspec.Struct, frozen=True):
+    """Every activity of a profile, before the snapshot's lists were cut to their few.
+
+    A signal about an item the lists left out is not lost: such items are counted in one
+    signal per kind (``ref`` ``None``), and each cut list says how many it left out
+    (``unlisted_<list>``, info).
+    """
+
+    subscriptions: Sequence[Subscription] = ()
+    invoices: Sequence[Invoice] = ()
+    charges: Sequence[Charge] = ()
+    disputes: Sequence[Dispute] = ()
+    tickets: Sequence[Ticket] = ()
+    deals: Sequence[Deal] = ()
 
 
 def derive_signals(
@@ -44,6 +69,8 @@ def derive_signals(
     orders: Sequence[Order] | None = None,
     now: str | None = None,
     people: Sequence[tuple[RecordKey, PersonFacet]] = (),
+    held: Held | None = None,
+    crm: CrmSection | None = None,
 ) -> list[Signal]:
     """Every signal for a profile, most severe first.
 
@@ -51,14 +78,22 @@ def derive_signals(
     few): a paid one not shipped warns when listed, or when placed within
     ``UNSHIPPED_WINDOW_DAYS`` of ``now`` (an ISO-8601 time); at most ``MOST_UNSHIPPED_SIGNALS``
     warn. ``people`` are the profile's live person records (a suspended Zendesk user warns).
+    ``held``: every activity before the lists were cut (``Held``; ``None``: nothing was cut).
     """
     loaded = commerce.orders if orders is None else orders
+    held = held or Held()
+    unshipped = _unshipped_to_warn(commerce.orders, loaded, now)
     found = [
+        *_unlisted_invoice_signals(billing.invoices, held.invoices),  # first: the count in all
         *_billing_signals(billing),
-        *_unshipped_signals(_unshipped_to_warn(commerce.orders, loaded, now)),
+        *_unlisted_billing_signals(billing, held),
+        *_unshipped_signals(unshipped[:MOST_UNSHIPPED_SIGNALS]),
+        *_more_unshipped(len(unshipped) - MOST_UNSHIPPED_SIGNALS),
         *_order_refund_signals(commerce.orders),
+        *_unlisted_refunded_orders(_unlisted(commerce.orders, loaded)),
         *_person_signals(people),
         *_support_signals(support),
+        *_cut_lists(billing, support, crm or CrmSection(), held),
     ]
     return sorted(found, key=lambda s: _SEVERITY_ORDER[s.severity])
 
@@ -186,7 +221,8 @@ def _unshipped_to_warn(
     listed: Sequence[Order], loaded: Sequence[Order], now: str | None
 ) -> list[Order]:
     """The paid orders not shipped to warn of, newest first: the listed ones, and those behind
-    them placed within ``UNSHIPPED_WINDOW_DAYS`` of ``now``; at most ``MOST_UNSHIPPED_SIGNALS``.
+    them placed within ``UNSHIPPED_WINDOW_DAYS`` of ``now`` (the first
+    ``MOST_UNSHIPPED_SIGNALS`` each warn, the rest are counted).
     """
     shown = {id(order) for order in listed}
     since = _days_before(now, UNSHIPPED_WINDOW_DAYS)
@@ -195,7 +231,7 @@ def _unshipped_to_warn(
         for order in loaded
         if _unfulfilled(order) and (id(order) in shown or _placed_since(order, since))
     ]
-    return recent[:MOST_UNSHIPPED_SIGNALS]
+    return recent
 
 
 def _days_before(now: str | None, days: int) -> str | None:
@@ -291,3 +327,136 @@ def _support_signals(support: SupportSection) -> Iterator[Signal]:
     # that ticket's line); with several, the count is the news and stays a line of its own.
     about = latest.external_id if count == 1 else None
     yield Signal("open_tickets", "warning", f"{count} open ticket(s){subject}", "zendesk", about)
+
+
+# --------------------------------------------------------------------------------------------
+# What the cut lists left out: counted, never dropped (``Held``).
+# --------------------------------------------------------------------------------------------
+
+
+def _unlisted(listed: Sequence[T], every: Sequence[T]) -> list[T]:
+    """The items of ``every`` that ``listed`` left out (the lists hold the very same objects)."""
+    shown = {id(item) for item in listed}
+    return [item for item in every if id(item) not in shown]
+
+
+def _more(count: int, noun: str) -> str:
+    """``1 more invoice``, ``3 more invoices``."""
+    return f"{count} more {noun}{'' if count == 1 else 's'}"
+
+
+def _totals(amounts: Sequence[tuple[str | None, str | None]]) -> str:
+    """Amounts summed per currency (``"35.00 USD, 10.00 EUR"``); ``""`` if none is known."""
+    totals: dict[str | None, Decimal] = {}
+    for amount, currency in amounts:
+        try:
+            value = Decimal(amount or "")
+        except InvalidOperation:
+            continue
+        totals[currency] = totals.get(currency, Decimal(0)) + value
+    return ", ".join(_money(str(value), currency) for currency, value in totals.items())
+
+
+def _with_total(text: str, total: str) -> str:
+    return f"{text} ({total})" if total else text
+
+
+def _unlisted_billing_signals(billing: BillingSection, held: Held) -> Iterator[Signal]:
+    """One signal per kind for the billing items the lists left out that would signal
+    (failed invoices: ``_unlisted_invoice_signals``)."""
+    yield from _unlisted_subscription_signals(billing.subscriptions, held.subscriptions)
+    disputes = _unlisted(billing.disputes, held.disputes)
+    open_disputes = [d for d in disputes if d.status in OPEN_DISPUTE_STATUSES]
+    if open_disputes:
+        total = _totals([(d.amount, d.currency) for d in open_disputes])
+        words = _with_total(f"{_more(len(open_disputes), 'open dispute')}, not listed", total)
+        yield Signal("dispute_open", "critical", words, "stripe")
+    charges = _unlisted(billing.charges, held.charges)
+    refunded = [c for c in charges if c.refunded or _nonzero(c.amount_refunded)]
+    if refunded:
+        total = _totals([(c.amount_refunded or c.amount, c.currency) for c in refunded])
+        words = _with_total(f"{_more(len(refunded), 'card payment')} refunded, not listed", total)
+        yield Signal("refund_issued", "info", words, "stripe")
+
+
+def _unlisted_subscription_signals(
+    listed: Sequence[Subscription], every: Sequence[Subscription]
+) -> Iterator[Signal]:
+    cut = _unlisted(listed, every)
+    for status in ("past_due", "unpaid"):
+        owed = [s for s in cut if s.status == status]
+        if owed:
+            words = f"{_more(len(owed), 'subscription')} {status}, not listed"
+            yield Signal(f"subscription_{status}", "critical", words, "stripe")
+    canceled = [s for s in cut if s.status == "canceled" and not _resubscribed(s, list(every))]
+    if canceled:
+        words = f"{_more(len(canceled), 'subscription')} canceled, not listed"
+        yield Signal("subscription_canceled", "warning", words, "stripe")
+
+
+def _unlisted_invoice_signals(
+    listed: Sequence[Invoice], every: Sequence[Invoice]
+) -> Iterator[Signal]:
+    """How many invoices failed in all, what the ones not listed owe, and the oldest unpaid."""
+    cut = [i for i in _unlisted(listed, every) if payment_failed(i)]
+    if not cut:
+        return
+    failed = [i for i in every if payment_failed(i)]
+    oldest = min(failed, key=lambda i: i.created_at or "")
+    due = _totals([(i.amount_remaining or i.amount, i.currency) for i in cut])
+    since = f" {oldest.created_at[:10]}" if oldest.created_at else ""
+    owed = _money(oldest.amount_remaining or oldest.amount, oldest.currency)
+    yield Signal(
+        "invoice_payment_failed",
+        "critical",
+        f"Payment failed for {len(failed)} invoices in all; {_more(len(cut), 'invoice')} "
+        f"not listed{f' ({due} due)' if due else ''}; oldest unpaid{since}, {owed}",
+        "stripe",
+    )
+
+
+def _more_unshipped(count: int) -> Iterator[Signal]:
+    """The paid orders not shipped beyond those that warn one by one, counted in one signal
+    (``orders_unfulfilled``: ``order_unfulfilled`` is one order's, and names it)."""
+    if count > 0:
+        words = f"{_more(count, 'paid order')} not fulfilled yet"
+        yield Signal("orders_unfulfilled", "warning", words, "shopify")
+
+
+def _unlisted_refunded_orders(orders: Sequence[Order]) -> Iterator[Signal]:
+    refunded = [
+        o for o in orders if o.refunds or o.financial_status in {"refunded", "partially_refunded"}
+    ]
+    if refunded:
+        words = f"{_more(len(refunded), 'order')} refunded, not listed"
+        yield Signal("refund_issued", "info", words, "shopify")
+
+
+def _cut_lists(
+    billing: BillingSection, support: SupportSection, crm: CrmSection, held: Held
+) -> Iterator[Signal]:
+    """For each list cut to its few, how many items it left out (orders say it in
+    ``order_count``)."""
+    lists: list[tuple[str, str, Sequence[object], Sequence[object]]] = [
+        ("subscriptions", "stripe", billing.subscriptions, held.subscriptions),
+        ("invoices", "stripe", billing.invoices, held.invoices),
+        ("charges", "stripe", billing.charges, held.charges),
+        ("disputes", "stripe", billing.disputes, held.disputes),
+        ("tickets", "zendesk", support.tickets, held.tickets),
+        ("deals", "hubspot", crm.deals, held.deals),
+    ]
+    for name, source, listed, every in lists:
+        left_out = len(every) - len(listed)
+        if left_out > 0:
+            words = f"{_more(left_out, name[:-1])} not listed ({len(every)} in all)"
+            yield Signal(f"unlisted_{name}", "info", words, source)
+
+
+UNLISTED_FIELDS: dict[str, str] = {
+    "unlisted_subscriptions": "billing.subscriptions",
+    "unlisted_invoices": "billing.invoices",
+    "unlisted_charges": "billing.charges",
+    "unlisted_disputes": "billing.disputes",
+    "unlisted_tickets": "support.tickets",
+    "unlisted_deals": "crm.deals",
+}

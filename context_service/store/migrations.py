@@ -466,6 +466,15 @@ _V26_RUN_PROCESS_INSTANCE = """
 ALTER TABLE sync_runs ADD COLUMN process_instance TEXT;
 """
 
+# Snapshots count what their bounded lists leave out and keep every signal of a cut item, cap
+# long notes and titles, and remove another customer's '+' numbers however valid; cached LLM
+# summaries may quote the customer's own email or phone, which a masked view now hides in text.
+_V27_SNAPSHOTS_COUNT_WHAT_THEY_CUT = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+DELETE FROM llm_summaries;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -493,6 +502,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0024_snapshots_bounded", _V24_SNAPSHOTS_BOUNDED),
     ("0025_posted_notes", _V25_POSTED_NOTES),
     ("0026_run_process_instance", _V26_RUN_PROCESS_INSTANCE),
+    ("0027_snapshots_count_what_they_cut", _V27_SNAPSHOTS_COUNT_WHAT_THEY_CUT),
 ]
 
 
