@@ -144,7 +144,7 @@ def _demo_widget_url(settings: Settings) -> str:
 
 def cmd_lookup(args: argparse.Namespace) -> int:
     settings = load_settings()
-    store = open_for_reading(settings)
+    store = open_for_reading(settings, build_all=False)  # builds the profile shown, if queued
     try:
         stored = lookup.by_email(store.conn, args.email)
     except ContextServiceError as exc:
@@ -379,7 +379,7 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
     from context_service.mcp_server import build_mcp_server
 
     settings = load_settings()
-    store = open_for_reading(settings)
+    store = open_for_reading(settings, build_all=False)  # tools build what they read, if queued
     client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
     try:
         policy = load_policy(settings.field_policy)

@@ -1,5 +1,5 @@
 """What the long-running and read-only commands share: SIGTERM stopping a sync or an import
-like Ctrl-C, and opening the store with its queued snapshots built first; and
+like Ctrl-C, and opening the store so that no queued snapshot is shown; and
 ``webhooks retry``, which applies failed webhook deliveries again."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any
 from context_service.errors import ConfigurationError
 from context_service.models import BUILTIN_SOURCES, Connector
 from context_service.settings import Settings, load_settings
-from context_service.store import Store
+from context_service.store import Store, snapshots
 from context_service.store import inbox as inbox_store
 from context_service.sync import IngestContext, apply_pending, drain_snapshots
+from context_service.sync.snapshot_queue import build_queued_on_read
 from context_service.trust.erasure import BLANKED_BY_ERASURE
 from context_service.wiring import build_connectors, ingest_context
 
@@ -57,14 +58,19 @@ def sigterm_stops_the_run() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def open_for_reading(settings: Settings) -> Store:
-    """The store, with every queued snapshot built first, as ``serve`` does at start-up: a
-    command that prints or hands out snapshots never shows one queued for a rebuild (after an
-    upgrade whose migration queued them, or a run that stopped before building its own)."""
+def open_for_reading(settings: Settings, *, build_all: bool = True) -> Store:
+    """The store, whose reads never show a snapshot queued for a rebuild (after an upgrade
+    whose migration queued them, a ``resolve --all`` or a run that stopped before building its
+    own): a read through ``snapshot.lookup`` builds a queued profile first, alone. With
+    ``build_all`` (a command that hands out every snapshot: ``export``) the whole queue is
+    built before the store is returned; ``lookup`` passes ``False`` and builds only the
+    profile it prints."""
     store = existing_store(settings)
     try:
-        if store.conn.execute("SELECT 1 FROM snapshot_queue LIMIT 1").fetchone() is not None:
-            drain_snapshots(store, ingest_context(settings))
+        ctx = ingest_context(settings)
+        build_queued_on_read(store, ctx)
+        if build_all and snapshots.is_queued_any(store.conn):
+            drain_snapshots(store, ctx)
     except BaseException:
         store.close()
         raise

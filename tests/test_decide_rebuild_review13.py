@@ -62,17 +62,28 @@ def _drifted_store(store: Store, ingest: Ingest) -> None:
         )
 
 
-def test_readers_after_resolve_all_commits_see_snapshots_of_the_new_versions(
+def _queued(path: str) -> set[str]:
+    reader = sqlite3.connect(path)
+    try:
+        return {str(row[0]) for row in reader.execute("SELECT profile_id FROM snapshot_queue")}
+    finally:
+        reader.close()
+
+
+def test_readers_after_resolve_all_commits_find_every_stale_snapshot_queued(
     store: Store, ingest: Ingest, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The rebuild commits its clusters with the changed profiles queued, then builds their
+    # snapshots in short transactions (the write lock is not held for all of it); a reader in
+    # between never serves a queued row (``snapshot.lookup`` builds it first).
     _drifted_store(store, ingest)
     before = _memberships(store.path)
-    seen: list[list[tuple[str, int, int | None]]] = []
+    seen: list[tuple[list[tuple[str, int, int | None]], set[str]]] = []
     real_drain = rebuild_module.drain_snapshots
 
     def drain_after_looking(*args: object, **kwargs: object) -> int:
         # The rebuild has committed by now: this is what any reader sees at this moment.
-        seen.append(_stale_snapshots(store.path))
+        seen.append((_stale_snapshots(store.path), _queued(store.path)))
         return real_drain(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(rebuild_module, "drain_snapshots", drain_after_looking)
@@ -80,11 +91,14 @@ def test_readers_after_resolve_all_commits_see_snapshots_of_the_new_versions(
 
     assert report.profiles_changed >= 1
     assert _memberships(store.path) != before
-    assert seen == [[]]
+    [(stale, queued)] = seen
+    assert stale, "the rebuild changed profiles whose snapshots it had not built yet"
+    assert {profile_id for profile_id, _, _ in stale} <= queued
     assert _stale_snapshots(store.path) == []
+    assert _queued(store.path) == set()
 
 
-def test_a_resolve_all_that_fails_building_snapshots_leaves_the_store_as_before(
+def test_a_resolve_all_that_fails_building_snapshots_keeps_the_clusters_and_the_queue(
     store: Store, ingest: Ingest, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _drifted_store(store, ingest)
@@ -97,8 +111,10 @@ def test_a_resolve_all_that_fails_building_snapshots_leaves_the_store_as_before(
     with pytest.raises(RuntimeError):
         resolve_all(store, ctx)
 
-    assert _memberships(store.path) == before
-    assert _stale_snapshots(store.path) == []
+    assert _memberships(store.path) != before  # the clusters committed
+    stale = _stale_snapshots(store.path)
+    assert stale
+    assert {profile_id for profile_id, _, _ in stale} <= _queued(store.path)
 
 
 def test_a_merge_racing_sync_batches_on_the_same_people_leaves_no_stale_snapshot(

@@ -51,6 +51,7 @@ from context_service.models import Connector
 from context_service.settings import Settings, check_settings, load_settings
 from context_service.store import Store
 from context_service.sync import InboxPruner
+from context_service.sync.snapshot_queue import SnapshotDrain, build_queued_on_read
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
 from context_service.wiring import build_connectors, ingest_context
 
@@ -229,11 +230,17 @@ def create_app(
     llm_client: LlmClient | None = None,
     note_poster: NotePoster | None = None,
     trust: Trust | None = None,
+    snapshot_drain: SnapshotDrain | None = None,
 ) -> Litestar:
     """Build the HTTP app. ``store``, ``connectors``, the LLM client, the helpdesk note
     poster and ``trust`` (keys, rate limits, verification, read audit; tests pass one with
     their own clocks) default to what the settings name. Settings that cannot work are refused
-    here (``check_settings``), before anything is opened, not on each request."""
+    here (``check_settings``), before anything is opened, not on each request.
+
+    Queued snapshots (after a migration that queued every profile, or a run that stopped) are
+    built by ``snapshot_drain`` in a background thread started at start-up, which the server
+    does not wait for; meanwhile a read of a profile still queued builds that one first
+    (``build_queued_on_read``), so no queued row is ever served."""
     check_settings(settings)
     the_store = store or Store(settings.db)
     client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
@@ -241,18 +248,21 @@ def create_app(
         dict(connectors) if connectors is not None else build_connectors(settings, client)
     )
     ctx = ingest_context(settings)
+    drain = snapshot_drain or SnapshotDrain(the_store, ctx)
+    build_queued_on_read(the_store, ctx)
 
     def provide_store() -> Store:
         return the_store
 
     async def drain_on_startup() -> None:
         _warn_if_index_outdated(the_store)
-        await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx)
+        await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx, drain)
         if refresher is not None:
             refresher.start()
 
     def close() -> None:
         waker_of(the_store).stop()  # no retry pass may start on a store about to close
+        drain.stop()  # after its chunk in progress; the rest stays queued
         if refresher is not None:
             refresher.stop()
         the_trust.audit.close()
@@ -268,6 +278,7 @@ def create_app(
         "connectors": the_connectors,
         "ingest_context": ctx,
         "inbox_pruner": InboxPruner(the_store, settings.inbox_retention_days),
+        "snapshot_drain": drain,
         **context_state(
             settings, the_store, llm_client, note_poster or build_note_poster(settings, client)
         ),

@@ -29,7 +29,7 @@ from context_service.identity.search import (
 from context_service.identity.state import load_model
 from context_service.snapshot import lookup
 from context_service.store import Store
-from context_service.store.snapshots import StoredSnapshot, read_snapshot
+from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.confidence import grading_for
 from context_service.tools.service import refuse_one_name_alone
 
@@ -199,7 +199,7 @@ def _contact_of_another(
 
 
 def _candidate(conn: sqlite3.Connection, candidate: Candidate) -> dict[str, object]:
-    stored = read_snapshot(conn, candidate.profile_id)
+    stored = lookup.current_snapshot(conn, candidate.profile_id)
     name = msgspec.json.decode(stored.json, type=_NameOnly).identity.name if stored else None
     return {
         "profile_id": candidate.profile_id,

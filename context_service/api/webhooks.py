@@ -38,6 +38,7 @@ from context_service.sync import (
     drain_snapshots,
     receive,
 )
+from context_service.sync.snapshot_queue import SnapshotDrain
 
 MAX_WEBHOOK_BYTES = 1_048_576
 log = logging.getLogger("context_service.webhooks")
@@ -101,12 +102,22 @@ def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
     waker_of(state.store).plan(state.store, partial(_apply, state, connectors), time.time())
 
 
-def drain_inbox(store: Any, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
+def drain_inbox(
+    store: Any,
+    connectors: Mapping[str, Connector],
+    ctx: IngestContext,
+    snapshot_drain: SnapshotDrain | None = None,
+) -> None:
     """Apply what a previous process left behind: deliveries and queued snapshots (at startup);
-    what still waits for its vendor is applied when due."""
+    what still waits for its vendor is applied when due. With ``snapshot_drain`` the queued
+    snapshots are built by its background thread (``serve`` does not wait for them: reads
+    build a queued profile first), else here, before returning."""
     waker_of(store).start()
+    if snapshot_drain is not None:
+        snapshot_drain.start()
     apply_pending(store, connectors, ctx, limit=10_000)
-    drain_snapshots(store, ctx)
+    if snapshot_drain is None:
+        drain_snapshots(store, ctx)
     _plan_retries(store, connectors, ctx)
 
 

@@ -28,6 +28,7 @@ from context_service.llm.cache import view_key
 from context_service.llm.prompts import latest
 from context_service.llm.summarize import CONTEXT_PROMPT, Summarizer
 from context_service.models import Snapshot
+from context_service.snapshot.lookup import current_snapshot
 
 log = logging.getLogger("context_service.llm")
 _decode = msgspec.json.Decoder(Snapshot).decode
@@ -104,14 +105,13 @@ class SummaryRefresher:
         return Round(refreshed, 0, len(todo) - refreshed)
 
     def _refresh(self, stale: Stale) -> bool:
-        row = self.summarizer.store.conn.execute(
-            "SELECT json FROM snapshots WHERE profile_id = ?", (stale.profile_id,)
-        ).fetchone()
-        if row is None:  # merged away or erased since the query: nothing to refresh
+        # Built first when queued for a rebuild: a queued row may be one no reader is shown.
+        stored = current_snapshot(self.summarizer.store.conn, stale.profile_id)
+        if stored is None:  # merged away or erased since the query: nothing to refresh
             return True
         audience: Audience = stale.audience  # type: ignore[assignment]
         view = self.policy.view(audience, None)
-        block = self.summarizer.summary(_decode(row[0]), audience, view, "llm")
+        block = self.summarizer.summary(_decode(stored.json), audience, view, "llm")
         if block.fallback is not None:
             log.warning("summary refresh of %s stopped: %s", stale.profile_id, block.fallback)
             return False

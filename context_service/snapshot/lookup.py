@@ -10,11 +10,20 @@ the same mailbox, Gmail), under the blocking key that resolution links records b
 lookup finds whoever the engine holds that mailbox for (409 when several profiles do). A
 generic or placeholder address (``info@``, ``test@test.com``) links nothing and is looked up
 only as written.
+
+A profile in ``snapshot_queue`` is never served from its stored row: a migration queued it
+because that row may hold other people's contacts (0024), ``resolve --all`` because its members
+changed, a run because it deferred it. Each read statement says whether the profile is queued
+(an index probe in the same statement: no query added), and a queued one is built first, alone,
+by the rebuilder registered for the read connection (``build_queued_on_read``: ``serve`` and
+the read commands register one), whichever process queued it.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -35,7 +44,7 @@ from context_service.identity.normalize import (
 from context_service.models import BUILTIN_SOURCES
 from context_service.store import activities, profiles
 from context_service.store.records import decode_mapped
-from context_service.store.snapshots import StoredSnapshot, read_snapshot
+from context_service.store.snapshots import StoredSnapshot
 
 
 class Candidate(msgspec.Struct):
@@ -56,14 +65,40 @@ class _IdentityOnly(msgspec.Struct):
 
 _decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
 # ``identifiers.profiles_with`` and ``read_snapshot`` in one statement (unordered: one row is the
-# rule; several are sorted before ``_one`` names them).
+# rule; several are sorted before ``_one`` names them), with whether the profile is queued.
 _SNAPSHOTS_WITH = (
-    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text FROM ("
+    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text, q.profile_id FROM ("
     "SELECT DISTINCT m.profile_id FROM identifiers i "
     "JOIN profile_members m ON m.record_id = i.record_id "
     "WHERE i.kind = ? AND i.value = ?) p "
-    "LEFT JOIN snapshots s ON s.profile_id = p.profile_id"
+    "LEFT JOIN snapshots s ON s.profile_id = p.profile_id "
+    "LEFT JOIN snapshot_queue q ON q.profile_id = p.profile_id"
 )
+# One profile's snapshot row (if any) and whether it is queued: always one row.
+_SNAPSHOT_OF = (
+    "SELECT EXISTS (SELECT 1 FROM snapshot_queue WHERE profile_id = ?1), "
+    "s.profile_id, s.version, s.generated_at, s.json, s.text "
+    "FROM (SELECT 1) LEFT JOIN snapshots s ON s.profile_id = ?1"
+)
+Rebuild = Callable[[Any, str], StoredSnapshot | None]
+# Read connection (by id) -> (its owner, what builds one queued profile given the owner). The
+# owner (a ``Store``) is held weakly: its entry goes with it.
+_rebuilders: dict[int, tuple[weakref.ref[Any], Rebuild]] = {}
+
+
+def build_queued_on_read(conn: sqlite3.Connection, owner: Any, rebuild: Rebuild) -> None:
+    """Have reads through ``conn`` build a queued profile's snapshot before serving it:
+    ``rebuild(owner, profile_id)`` builds it, takes it off the queue and returns the row as
+    stored (``owner`` is held weakly, and is typically the ``Store`` whose read connection
+    ``conn`` is). Without one, a queued profile's stored row is served as it is."""
+    key = id(conn)
+
+    def forget(gone: weakref.ref[Any]) -> None:
+        entry = _rebuilders.get(key)
+        if entry is not None and entry[0] is gone:
+            del _rebuilders[key]
+
+    _rebuilders[key] = (weakref.ref(owner, forget), rebuild)
 
 
 def by_email(conn: sqlite3.Connection, raw: str) -> StoredSnapshot:
@@ -235,8 +270,8 @@ def _rows_with(conn: sqlite3.Connection, kind: str, value: str) -> list[Any]:
 
 def _only(conn: sqlite3.Connection, rows: list[Any], what: str) -> StoredSnapshot:
     """The snapshot of the one profile among ``rows`` (``_rows_with``); 404 or 409 else."""
-    if len(rows) == 1 and rows[0][1] is not None:
-        return StoredSnapshot(*rows[0])
+    if len(rows) == 1 and rows[0][1] is not None and rows[0][5] is None:
+        return StoredSnapshot(*rows[0][:5])
     return _one(conn, sorted(row[0] for row in rows), what)
 
 
@@ -257,13 +292,24 @@ def _one(conn: sqlite3.Connection, profile_ids: list[str], what: str) -> StoredS
 
 
 def _candidate(conn: sqlite3.Connection, profile_id: str, what: str) -> Candidate:
-    stored = read_snapshot(conn, profile_id)
+    stored = current_snapshot(conn, profile_id)
     name = _decode_identity(stored.json).identity.name if stored else None
     return Candidate(profile_id=profile_id, name=name, why=f"shares {what}")
 
 
 def _read(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot:
-    stored = read_snapshot(conn, profile_id)
+    stored = current_snapshot(conn, profile_id)
     if stored is None:
         raise ProfileNotFound(f"profile {profile_id} has no snapshot yet")
     return stored
+
+
+def current_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot | None:
+    """A profile's snapshot, built first when the profile is queued and a rebuilder is
+    registered for ``conn`` (``build_queued_on_read``); ``None`` when it has none."""
+    queued, *row = conn.execute(_SNAPSHOT_OF, (profile_id,)).fetchone()
+    entry = _rebuilders.get(id(conn)) if queued else None
+    owner = None if entry is None else entry[0]()
+    if entry is not None and owner is not None:
+        return entry[1](owner, profile_id)
+    return None if row[0] is None else StoredSnapshot(*row)

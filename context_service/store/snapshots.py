@@ -87,6 +87,17 @@ def queued_after(conn: sqlite3.Connection, after: str, limit: int) -> list[str]:
     ]
 
 
+def is_queued(conn: sqlite3.Connection, profile_id: str) -> bool:
+    """Whether this profile's snapshot is queued for a rebuild."""
+    row = conn.execute("SELECT 1 FROM snapshot_queue WHERE profile_id = ?", (profile_id,))
+    return row.fetchone() is not None
+
+
+def is_queued_any(conn: sqlite3.Connection) -> bool:
+    """Whether any snapshot is queued for a rebuild."""
+    return conn.execute("SELECT 1 FROM snapshot_queue LIMIT 1").fetchone() is not None
+
+
 def unqueue(conn: sqlite3.Connection, profile_ids: list[str]) -> None:
     """Take these profiles off the queue."""
     conn.executemany("DELETE FROM snapshot_queue WHERE profile_id = ?", [(i,) for i in profile_ids])

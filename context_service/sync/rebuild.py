@@ -8,7 +8,6 @@ from context_service.identity.features import features_of
 from context_service.identity.rebuild import person_records, rebuild
 from context_service.identity.state import save_model
 from context_service.identity.train import TrainingReport, train
-from context_service.snapshot.materialize import materialize
 from context_service.store import Store, snapshots
 from context_service.sync.ingest import IngestContext, bump_versions, drain_snapshots, utc_now
 
@@ -25,12 +24,15 @@ class ResolveAllReport(msgspec.Struct):
 
 
 def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> ResolveAllReport:
-    """Optionally retrain the model, then rebuild every cluster in one transaction.
+    """Optionally retrain the model, then rebuild every cluster in one transaction, which
+    also queues the changed profiles' snapshots; then build the queue (those and whatever
+    other writers queued) in chunks of short transactions (``drain_snapshots``).
 
-    The changed profiles' snapshots are rebuilt in the same transaction: readers see the
-    previous profiles and snapshots until it commits, then the new ones together, and a
-    failure anywhere leaves the store as it was. Snapshots other writers queued (a deferred
-    backfill) are drained afterwards.
+    The write lock is held for the identity rebuild only, not while every changed snapshot is
+    built as well, so another process's writer (the webhook receiver, a sync) waits less than
+    SQLite's busy timeout. Between the two, a read of a changed profile builds its snapshot
+    first (``snapshot.lookup``), so no queued snapshot is served; a crash in between leaves
+    the profiles queued, for the next drain or read.
     """
     now = utc_now()
     training = None
@@ -45,8 +47,7 @@ def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> R
             save_model(conn, training.model, now)
         report = rebuild(conn, ctx.region, now, ctx.thresholds)
         bump_versions(conn, report.changed, now)
-        materialize(conn, report.changed, ctx.links, now, ctx.region)
-        snapshots.unqueue(conn, sorted(report.changed))
+        snapshots.enqueue(conn, report.changed, now)
     drain_snapshots(store, ctx)
     return ResolveAllReport(
         records=report.records,

@@ -16,6 +16,7 @@ import msgspec
 
 from context_service.errors import ProfileNotFound
 from context_service.models import RecordKey
+from context_service.snapshot.lookup import current_snapshot
 from context_service.store import profiles
 from context_service.trust.audit import reads_of
 from context_service.trust.erasure import owned_records
@@ -108,8 +109,8 @@ def _reads(conn: sqlite3.Connection, profile_ids: list[str]) -> list[Any]:
 
 
 def _snapshot(conn: sqlite3.Connection, profile_id: str) -> Any:
-    row = conn.execute("SELECT json FROM snapshots WHERE profile_id = ?", (profile_id,)).fetchone()
-    return None if row is None else _decode(row[0])
+    stored = current_snapshot(conn, profile_id)  # built first when queued for a rebuild
+    return None if stored is None else _decode(stored.json)
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
