@@ -6,11 +6,16 @@ A component is a set of records connected by link-strength pairs. Within it:
    used by several people (a family mailbox, a switchboard), so matching on it counts for little.
 2. Every pair is decided again with that knowledge (``pairs.decide``).
 3. Link pairs are taken strongest first (people's decisions, then explicit ids, then by
-   probability, ties broken by record id) and each joins two clusters only if **no** pair across
-   them conflicts or was kept apart by a person. A record therefore joins a cluster only if it is
-   consistent with every member, never through one weak link.
-4. Link pairs refused that way, and review-level pairs left in different clusters, become review
-   items.
+   probability) and each joins two clusters only if **no** pair across them conflicts or was
+   kept apart by a person. A record therefore joins a cluster only if it is consistent with
+   every member, never through one weak link.
+4. Among links equally strong (same rule priority, same probability), a cluster that could join
+   either of two clusters which can never be one (their records conflict, or a person kept them
+   apart) joins neither: it is as close to one person as to the other, so a person picks. Both
+   pairs become review items and are held apart from then on, so that no weaker link decides
+   what the equal ones could not. People's decisions are never held back that way.
+5. Link pairs refused or held back that way, and review-level pairs left in different clusters,
+   become review items.
 
 The result depends only on the records and decisions in the component, never on the order in
 which they arrived: resolving records one at a time and rebuilding everything at once agree.
@@ -131,25 +136,132 @@ def cluster_component(
         for i, a in enumerate(ids)
         for b in ids[i + 1 :]
     }
-    clusters = _Clusters(ids)
-    links: list[Link] = []
-    reviews: list[Review] = []
-    for pair, rule, result in _link_candidates(results, decisions, _stable_keys(features)):
-        a, b = pair
-        if clusters.find(a) == clusters.find(b):
-            continue
-        if _may_join(clusters, a, b, results, decisions):
-            clusters.union(a, b)
-            links.append(Link(a, b, rule, result.probability, model.evidence(result.levels)))
-        elif rule != "manual":
-            reviews.append(
-                Review(a, b, result.probability, "conflicts with the cluster", _ev(model, result))
-            )
+    joining = _Joining(ids, results, decisions, model)
+    for tier in _tiers(_link_candidates(results, decisions, _stable_keys(features))):
+        joining.take(tier)
+    clusters, reviews = joining.clusters, joining.reviews
     for (a, b), result in sorted(results.items()):
         if result.review and clusters.find(a) != clusters.find(b) and (a, b) not in decisions.apart:
             reason = review_reason(result.rule)
             reviews.append(Review(a, b, result.probability, reason, _ev(model, result)))
-    return ComponentResult(clusters=clusters.groups(), links=links, reviews=_unique(reviews))
+    return ComponentResult(
+        clusters=clusters.groups(), links=joining.links, reviews=_unique(reviews)
+    )
+
+
+Candidate = tuple[Pair, str, PairResult]  # a pair that may join two clusters, by which rule
+
+AMBIGUOUS = "as close to two people who cannot be one"
+
+
+class _Joining:
+    """Joins clusters one tier of equally strong link pairs at a time (step 3 and 4 of the
+    module docstring), collecting the links that hold and the pairs a person should see."""
+
+    def __init__(
+        self,
+        ids: list[int],
+        results: Mapping[Pair, PairResult],
+        decisions: Decisions,
+        model: MatchModel,
+    ) -> None:
+        self.clusters = _Clusters(ids)
+        self.results = results
+        self.decisions = decisions
+        self.model = model
+        self.links: list[Link] = []
+        self.reviews: list[Review] = []
+        # Pairs whose clusters may never join: what ``_may_join`` refuses on, plus the pairs
+        # held back because their record was as close to someone else (``held``).
+        self.never = _never_together(results, decisions)
+        self.held: set[Pair] = set()
+
+    def take(self, tier: list[Candidate]) -> None:
+        """Join what the tier's pairs join; hold back the pairs of any cluster that is as
+        close to two clusters which can never be one. People's decisions are taken as they
+        come (``decisions.py`` refuses one that contradicts an earlier one)."""
+        if tier[0][1] == "manual":
+            for candidate in tier:
+                self._join(candidate)
+            return
+        pending, settled = list(tier), False
+        while pending:
+            if not settled:
+                contested = self._contested(pending) if self.never or self.held else set()
+                if contested:
+                    pending = self._hold(pending, contested)
+                    continue  # holding may leave another cluster between two: look again
+                settled = True
+            settled = not self._join(pending.pop(0))
+
+    def _join(self, candidate: Candidate) -> bool:
+        """Join the pair's clusters if they may be one; return whether two clusters joined."""
+        (a, b), rule, result = candidate
+        if self.clusters.find(a) == self.clusters.find(b):
+            return False
+        if _may_join(self.clusters, a, b, self.results, self.decisions, self.held):
+            self.clusters.union(a, b)
+            self.links.append(Link(a, b, rule, result.probability, _ev(self.model, result)))
+            return True
+        if rule != "manual":
+            self._review(candidate, "conflicts with the cluster")
+        return False
+
+    def _contested(self, pending: list[Candidate]) -> set[Pair]:
+        """The pending pairs that would join a cluster to one of two clusters that can never
+        be one, when the pending pairs would join it to the other as well."""
+        find = self.clusters.find
+        apart = {
+            pair_of(find(x), find(y)) for x, y in (*self.never, *self.held) if find(x) != find(y)
+        }
+        near: dict[int, set[int]] = {}  # cluster -> clusters a pending pair may join it to
+        for (a, b), _, _ in pending:
+            ra, rb = find(a), find(b)
+            if ra != rb and pair_of(ra, rb) not in apart:
+                near.setdefault(ra, set()).add(rb)
+                near.setdefault(rb, set()).add(ra)
+        torn: set[Pair] = set()  # cluster pairs not to join automatically
+        for one, other in apart:
+            for between in near.get(one, set()) & near.get(other, set()):
+                torn |= {pair_of(between, one), pair_of(between, other)}
+        return {pair for pair, _, _ in pending if pair_of(find(pair[0]), find(pair[1])) in torn}
+
+    def _hold(self, pending: list[Candidate], contested: set[Pair]) -> list[Candidate]:
+        """Hold the contested pairs apart for a person to decide; return the rest."""
+        for candidate in pending:
+            if candidate[0] in contested:
+                self.held.add(candidate[0])
+                self._review(candidate, AMBIGUOUS)
+        return [candidate for candidate in pending if candidate[0] not in contested]
+
+    def _review(self, candidate: Candidate, reason: str) -> None:
+        (a, b), _, result = candidate
+        self.reviews.append(Review(a, b, result.probability, reason, _ev(self.model, result)))
+
+
+def _never_together(results: Mapping[Pair, PairResult], decisions: Decisions) -> list[Pair]:
+    """The pairs whose records can never share a cluster (as ``_may_join`` decides)."""
+    conflicting = {
+        pair
+        for pair, result in results.items()
+        if result.conflict and result.rule != "explicit_id" and pair not in decisions.together
+    }
+    return sorted(conflicting | set(decisions.apart))
+
+
+def _tiers(candidates: list[Candidate]) -> list[list[Candidate]]:
+    """The candidates (strongest first) grouped into runs of equal strength: the same rule
+    priority and the same probability."""
+    tiers: list[list[Candidate]] = []
+    last: tuple[int, float] | None = None
+    for candidate in candidates:
+        _, rule, result = candidate
+        strength = (_PRIORITY.get(rule, 1), result.probability)
+        if strength != last:
+            tiers.append([])
+            last = strength
+        tiers[-1].append(candidate)
+    return tiers
 
 
 _REVIEW_REASONS = {
@@ -172,11 +284,11 @@ def _ev(model: MatchModel, result: PairResult) -> dict[str, dict[str, float | st
 
 def _link_candidates(
     results: Mapping[Pair, PairResult], decisions: Decisions, stable: Mapping[int, bytes]
-) -> list[tuple[Pair, str, PairResult]]:
+) -> list[Candidate]:
     """The pairs that may join two clusters, strongest first. Links equally strong are taken in
     the order of what the records are (``_stable_keys``), not of their record ids, which
-    follow the order the records arrived in: a record as close to Ann as to Bob, who cannot
-    be one person, would otherwise join whichever of them arrived first."""
+    follow the order the records arrived in, so the result does not depend on that order. (A
+    record as close to Ann as to Bob, who cannot be one person, joins neither: ``_Joining``.)"""
     found = []
     for pair, result in results.items():
         if pair in decisions.apart:
@@ -186,7 +298,7 @@ def _link_candidates(
         elif result.link:
             found.append((pair, result.rule, result))
 
-    def order(item: tuple[Pair, str, PairResult]) -> tuple[int, float, list[bytes], Pair]:
+    def order(item: Candidate) -> tuple[int, float, list[bytes], Pair]:
         (a, b), rule, result = item
         # People's decisions keep their own order: one that contradicts an earlier one is
         # refused by ``decisions.py``, which finds the earlier one by it.
@@ -213,12 +325,13 @@ def _may_join(
     b: int,
     results: Mapping[Pair, PairResult],
     decisions: Decisions,
+    held: set[Pair],
 ) -> bool:
     left, right = clusters.members[clusters.find(a)], clusters.members[clusters.find(b)]
     for x in left:
         for y in right:
             pair = pair_of(x, y)
-            if pair in decisions.apart:
+            if pair in decisions.apart or pair in held:
                 return False
             if pair in decisions.together:
                 continue

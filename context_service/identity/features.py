@@ -73,7 +73,10 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-11-30.2: one initial is no first name (J Smith and J Smith on one phone do not link by
 # the phone rule); role mailboxes however punctuated (no_reply@), more placeholders, and +1
 # numbers no North American number can be are no merge keys.
-INDEX_VERSION = "2026-11-30.2"
+# 2026-11-30.3: an email's domain read in one form (``xn--`` labels as Unicode, NFC); a
+# surname's initial agrees on a letter, not a surname (``Maya P``); a record as close to two
+# people who cannot be one joins neither (both pairs go to review).
+INDEX_VERSION = "2026-11-30.3"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
