@@ -398,11 +398,6 @@ def test_a_cut_text_is_marked_and_keeps_its_start() -> None:
     assert note.endswith("…")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/widget/render.py: render from "
-    "audience.contacts.snapshot_as_viewed(snapshot, view), not the stored snapshot",
-)
 def test_a_widget_card_with_masked_contacts_masks_them_in_ticket_subjects(
     store: Store, ingest: Ingest
 ) -> None:
@@ -432,3 +427,18 @@ def test_a_masked_contact_is_not_masked_again_into_removed(store: Store, ingest:
     assert "[email removed]" not in body
     assert "[email removed]" not in summary.text
     assert mask_email(OWN_EMAIL) in summary.text
+
+
+def test_a_handoff_for_a_view_that_masks_contacts_masks_them_in_ticket_text(
+    store: Store, ingest: Ingest
+) -> None:
+    from context_service.handoff.build import Turn, Who, build_handoff
+
+    snap = _own_contacts_in_a_ticket(store, ingest)
+    masked = FieldPolicy().view("chatbot", None)
+    who = Who(snap.profile_id, "Ola Nord", [mask_email(OWN_EMAIL)], [], "email", "high", "")
+    said = [Turn(role="customer", text="my ticket about the email is still open")]
+    handoff = build_handoff(snap, who, said, "customer asks for a person", masked)
+    encoded = msgspec.json.encode(handoff).decode()
+    assert "Write to" in encoded  # the open ticket is in the handoff
+    assert OWN_EMAIL not in encoded

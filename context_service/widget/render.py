@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from context_service.audience import View
+from context_service.audience.contacts import snapshot_as_viewed
 from context_service.audience.facts import visible_contacts, visible_signals
 from context_service.models import Deal, Invoice, Order, Snapshot, Subscription, Ticket
 from context_service.snapshot.render import paused_payments
@@ -75,7 +76,10 @@ def render_card(
     """The customer card for a helpdesk sidebar, showing what ``view`` allows, in at most
     ``MAX_CARD_BYTES``: a card that would be bigger (long vendor URLs, customer-written text
     that escapes to several bytes a character) shows shorter texts and fewer links, and if
-    even that is too big, only who the customer is and what needs attention."""
+    even that is too big, only who the customer is and what needs attention. Contacts in free
+    text (a ticket subject quoting the customer's email) are shown as ``view`` shows the
+    contact fields."""
+    snapshot = snapshot_as_viewed(snapshot, view)
     for limits in (_ROOMY, _COMPACT):
         page = _within(limits, _full_card, snapshot, confidence, audit_url, now, view)
         if len(page.encode()) <= MAX_CARD_BYTES:
