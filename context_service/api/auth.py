@@ -5,7 +5,9 @@ Every protected route declares the one scope it needs where it is defined
 ``require_api_key``:
 
 1. finds the key (a bootstrap key from ``CONTEXT_SERVICE_API_KEYS``, compared as SHA-256
-   digests with ``hmac.compare_digest``, or a stored scoped key) or answers 401;
+   digests with ``hmac.compare_digest``, or a stored scoped key) or answers 401; a request
+   with two ``Authorization`` headers is a 400 (``single_authorization``): the first won, while
+   a gateway or log that read the last saw another caller;
 2. refuses (403) a route that declares no scope: a new route is closed until it says what it
    needs;
 3. answers 403 when the key lacks the route's scope, and 429 with ``Retry-After`` when the key
@@ -18,6 +20,7 @@ not behind this guard.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -39,6 +42,13 @@ class Forbidden(ContextServiceError):
     title = "Forbidden"
 
 
+class TwoKeys(ContextServiceError):
+    """The request names more than one key."""
+
+    status_code = 400
+    title = "Bad request"
+
+
 class ApiKeys(Bootstrap):
     """The bootstrap keys (kept for callers that only ask whether a key is one of them)."""
 
@@ -55,13 +65,25 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def single_authorization(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The ``Authorization`` header of an ASGI scope's raw ``headers`` (latin-1, as litestar
+    decodes it), or ``None``; ``TwoKeys`` (400) when the request has more than one."""
+    found = [value for name, value in headers if name.lower() == b"authorization"]
+    if len(found) > 1:
+        raise TwoKeys(
+            f"the request has {len(found)} Authorization headers; send one: "
+            "'Authorization: Bearer <key>'"
+        )
+    return found[0].decode("latin-1") if found else None
+
+
 def authorize(trust: Trust, token: str | None, scope: str | None) -> Principal:
     """The caller allowed ``scope``; raises 401, 403 or 429 otherwise."""
     if token is None:
         raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
     principal = trust.keyring.principal(token)
     if principal is None:
-        raise AuthenticationFailed("invalid or revoked API key")
+        raise AuthenticationFailed(_unknown_key_detail(token))
     if scope is None:
         raise Forbidden("this route declares no scope, so no key may call it")
     if scope != AUTHENTICATED and scope not in principal.scopes:
@@ -72,10 +94,21 @@ def authorize(trust: Trust, token: str | None, scope: str | None) -> Principal:
     return principal
 
 
+def _unknown_key_detail(token: str) -> str:
+    """Why no key matched: a key has no space or comma, so one that does is two values (two
+    headers joined by a proxy or client: ``Bearer a, Bearer b``)."""
+    if "," in token or any(c.isspace() for c in token):
+        return (
+            "invalid API key: the Authorization header holds more than one value; send one "
+            "header with one key: 'Authorization: Bearer <key>'"
+        )
+    return "invalid or revoked API key"
+
+
 async def require_api_key(connection: ASGIConnection, handler: BaseRouteHandler) -> None:  # type: ignore[type-arg]
     """Litestar guard: a valid key holding the scope the route declares (see module doc)."""
     trust: Trust = connection.app.state.trust
-    token = bearer_token(connection.headers.get("authorization"))
+    token = bearer_token(single_authorization(connection.scope["headers"]))
     scope = route_scope(handler.opt)
     if scope is None and getattr(handler, "http_methods", None) == {"OPTIONS"}:
         scope = AUTHENTICATED  # litestar's own OPTIONS answer: the route's methods, no data

@@ -141,7 +141,9 @@ def _unverified(
     who = principal_of(request).name
     trust.record(Read(who, found.stored.profile_id, "chatbot", False, channel))
     body, media = unverified_body(fmt, trust.guidance, decision.reason)
-    return Response(body, media_type=media, headers=decision.headers())
+    return Response(
+        body, media_type=media, headers={"X-Context-Audience": "chatbot", **decision.headers()}
+    )
 
 
 def _matched_text(found: Found) -> str:

@@ -30,7 +30,12 @@ from urllib.parse import parse_qsl
 
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
-from context_service.api.auth import authorize, bearer_token, require_api_key
+from context_service.api.auth import (
+    authorize,
+    bearer_token,
+    require_api_key,
+    single_authorization,
+)
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import FULL
@@ -78,14 +83,6 @@ def stored_form(query: bytes) -> tuple[dict[str, str], str] | None:
         params[name] = value
     fmt = params.pop("format", "json")
     return (params, fmt) if fmt in _MEDIA else None
-
-
-def authorization(headers: Any) -> str | None:
-    """The first ``Authorization`` header of an ASGI scope, as litestar decodes it."""
-    for name, value in headers:
-        if name.lower() == b"authorization":
-            return str(value.decode("latin-1"))
-    return None
 
 
 class _Bound:
@@ -136,7 +133,7 @@ class StoredContext:
             return
         params, fmt = wanted
         trust = bound.trust
-        token = bearer_token(authorization(scope["headers"]))
+        token = bearer_token(single_authorization(scope["headers"]))  # two keys: 400
         principal = authorize(trust, token, bound.scope)
         bound.allow_full(principal, token)  # before the lookup, so 403 says nothing of who exists
         found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import types
 from http import HTTPStatus
@@ -23,7 +24,12 @@ from urllib.parse import quote, quote_from_bytes
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from context_service.errors import ContextServiceError, visible
@@ -264,20 +270,98 @@ class ApiRequest(Request[Any, Any, Any]):
     An object that names a key twice is a 400 too: the decoder keeps the last value, so
     ``{"email": a, "email": b}`` was answered for ``b`` while a proxy or log that read the
     first saw ``a`` (what ``params.strict_query`` refuses in a query string).
+
+    Any other body the decoder refuses is a 400 saying what is wrong (``undecodable_detail``).
     """
 
     async def json(self) -> Any:
-        """The decoded JSON body; 400 when it is nested too deeply, is not UTF-8 or repeats a
-        key in an object."""
+        """The decoded JSON body; 400 when it is nested too deeply, is not UTF-8, repeats a
+        key in an object or is no JSON."""
         try:
             value = await super().json()
             if isinstance(value, dict | list):
                 refuse_repeated_keys(await self.body())
+        except SerializationException as exc:
+            detail = undecodable_detail(await self.body(), str(exc.detail))
+            raise ClientException(detail) from None
         except RecursionError:
             raise ClientException("the JSON body is nested too deeply") from None
         except UnicodeDecodeError:
             raise ClientException("the JSON body is not valid UTF-8") from None
         return value
+
+
+_TRUNCATED = "Input data was truncated"  # msgspec's words, for a lone surrogate escape too
+
+
+def undecodable_detail(body: bytes, message: str) -> str:
+    """What is wrong with a JSON body the fast decoder refused (``message``, its words).
+
+    Its words mislead for three bodies the standard library's parser reads: a lone UTF-16
+    surrogate escape (``"\\ud800"``) is ``Input data was truncated`` although the body is whole,
+    a number out of range (``1e400``) is ``Number out of range - at `$[...]``` naming no field,
+    and ``NaN`` or ``Infinity`` is an ``invalid character``. Each is named here instead.
+    """
+    problems: list[str] = []
+    try:
+        value = json.loads(
+            body,
+            parse_constant=lambda name: problems.append(_not_a_number(name)),
+            parse_float=lambda text: _checked_float(text, problems),
+            parse_int=lambda text: _checked_int(text, problems),
+        )
+    except (ValueError, RecursionError):  # no JSON for this parser either
+        if message == _TRUNCATED:
+            return "the JSON body is malformed: it ends before its last value does (truncated)"
+        return message
+    if problems:
+        return problems[0]
+    surrogate = _lone_surrogate(value)
+    if surrogate is not None:
+        return (
+            f"the JSON body holds the escape {surrogate}: half of a UTF-16 surrogate pair, which "
+            "is no character; send the character itself (as UTF-8) or its complete pair"
+        )
+    return message
+
+
+def _not_a_number(name: str) -> str:
+    return f"{name} is not a JSON number; send a number, or null for none"
+
+
+def _checked_float(text: str, problems: list[str]) -> float:
+    number = float(text)
+    if math.isinf(number):
+        problems.append(f"the number {text[:40]} in the JSON body is out of range")
+    return number
+
+
+def _checked_int(text: str, problems: list[str]) -> int:
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python (and the fast decoder) reads
+        problems.append(f"the number {text[:20]}... ({len(text)} digits) is out of range")
+        return 0
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in a decoded JSON value (its keys included), escaped."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return f"\\u{ord(found.group()):04x}"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def refuse_repeated_keys(body: bytes) -> None:

@@ -64,6 +64,7 @@ def _assert_unverified(response: Any) -> None:
     for secret in SECRETS:
         assert secret not in response.text, secret
     assert "X-Profile-Id" not in response.headers
+    assert response.headers["X-Context-Audience"] == "chatbot"  # as every audience rendering
 
 
 def test_unverified_lookup_reveals_no_order_address_amount_or_ticket(world: Any) -> None:
