@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
-from context_service.cli_runs import sigterm_stops_the_run
+from context_service.cli_runs import Terminated, sigterm_stops_the_run
+from context_service.errors import ContextServiceError
 from context_service.settings import load_settings
 from context_service.store import Store
 from context_service.wiring import ingest_context
@@ -20,6 +23,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     """Import ``args.file`` as source ``args.source``; print the report."""
     from context_service.sheets import (
         ColumnMapping,
+        ImportReport,
         import_file,
         load_mapping_file,
         parse_map_options,
@@ -29,6 +33,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     mapping = mapping.merged(parse_map_options(args.map))
     settings = load_settings()
     store = Store(settings.db)
+    report = ImportReport(source=args.source, path=args.file)
     try:
         with sigterm_stops_the_run(), _import_progress() as progress:
             task = progress.add_task(f"Importing {os.path.basename(args.file)}", total=None)
@@ -41,14 +46,36 @@ def cmd_import(args: argparse.Namespace) -> int:
                 fmt=args.format,
                 encoding=args.encoding,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                report=report,
             )
+    except KeyboardInterrupt:
+        print(f"stopped by Ctrl-C; {_what_was_kept(report)}", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except (ContextServiceError, Terminated):
+        if report.rows_read:  # stopped part-way: say what stays before the error is printed
+            print(_what_was_kept(report), file=sys.stderr)
+        raise
     finally:
         store.close()
     _print_import_report(report, args.show_rejections)
     return 0
 
 
+def _what_was_kept(report: ImportReport) -> str:
+    """What an import that stopped part-way kept, and what to do next."""
+    return (
+        f"kept from {os.path.basename(report.path)}: {report.rows_imported} imported, "
+        f"{report.rows_rejected} rejected (kept raw: context-service rejected), "
+        f"{report.rows_suppressed} suppressed as erased, of the {report.rows_read} rows read; "
+        "run the same command again to import the rest (rows already imported stay as they "
+        "are, none is doubled)"
+    )
+
+
 def _import_progress() -> Any:
+    """The progress bar, on standard error and only on a terminal: standard output holds the
+    report alone, whatever it is piped to."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         Progress,
@@ -62,6 +89,8 @@ def _import_progress() -> Any:
         BarColumn(),
         TaskProgressColumn(),
         TimeRemainingColumn(),
+        console=(console := Console(stderr=True)),
+        disable=not console.is_terminal,
         transient=True,
     )
 
@@ -85,6 +114,11 @@ def _print_import_report(report: ImportReport, show: int) -> None:
             "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "
             "silence; a column with no header needs one in the file): "
             f"{', '.join(report.ignored_columns)}"
+        )
+    if report.unmatched_mapping:
+        print(
+            "the mapping names columns that no line of the file has: "
+            f"{', '.join(report.unmatched_mapping)} (check their spelling)"
         )
     if report.warnings:
         print(f"imported with a warning ({len(report.warnings)}):")

@@ -12,17 +12,18 @@ part-way records how many it kept.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
 from context_service.errors import ContextServiceError, MappingError
 from context_service.identity.normalize import normalize_phone
-from context_service.models import Mapped
+from context_service.models import Mapped, RecordKey
 from context_service.sheets.columns import (
     ColumnMapping,
     ColumnMappingError,
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 BATCH_ROWS = 2000
 
+_encode_payload = msgspec.json.Encoder(order="deterministic").encode  # as ingest encodes
+
 Progress = Callable[[int, int | None], None]
 
 
@@ -77,7 +80,8 @@ class RowWarning(msgspec.Struct):
 
 class ImportReport(msgspec.Struct):
     """What an import did: rows read, imported, rejected and suppressed, and what changed in
-    the store. ``rows_imported`` counts the rows of committed batches only."""
+    the store. ``rows_imported``, ``rows_rejected`` and ``rows_suppressed`` count the rows of
+    committed batches only, so a run that stops part-way says what it kept."""
 
     source: str
     path: str
@@ -90,6 +94,7 @@ class ImportReport(msgspec.Struct):
     records: IngestReport = msgspec.field(default_factory=IngestReport)
     profiles_rebuilt: int = 0
     ignored_columns: list[str] = []
+    unmatched_mapping: list[str] = []  # mapping entries for columns no JSONL line had
     rejections: list[RowRejection] = []
     warnings: list[RowWarning] = []
     seconds: float = 0.0
@@ -240,6 +245,7 @@ class _RowConverter:
         self.premapped = _Premapped()
         self.seen = _RecordsSeen()
         self.people: list[Mapped] = []  # the person record of each row accepted since a flush
+        self.rejections: list[_Rejected] = []  # the rows rejected since a flush
 
     def plan(self, header: tuple[str, ...]) -> HeaderPlan:
         plan = self.plans.get(header)
@@ -306,6 +312,17 @@ class _RowConverter:
             if cell is not None and cell.strip():
                 self.unnamed_filled.setdefault(raw.header, set()).add(index)
 
+    def unmatched_mapping(self) -> list[str]:
+        """The explicit mapping's columns that no row's header had. A CSV or XLSX header is
+        checked against them before its rows are read (``plan_header``); a JSONL file's keys
+        vary by line, so a mistyped entry is only known once every line was read."""
+        if self.strict_header:
+            return []
+        present: set[str] = set()
+        for header in self.plans:
+            present.update(column.strip() for column in header)
+        return [column for column in self.mapping.explicit if column not in present]
+
     def ignored_columns(self) -> list[str]:
         """Columns that fed nothing: named ones, then blank-header ones that held data."""
         seen: dict[str, None] = {}
@@ -355,16 +372,19 @@ def import_file(
     encoding: str | None = None,
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
+    report: ImportReport | None = None,
 ) -> ImportReport:
     """Import every row of ``path`` as records of ``source``; see the module docstring.
 
     Raises ``UnreadableFile`` or ``ColumnMappingError`` on a fatal problem (rows already
     committed stay, and their snapshots are built before it is raised; importing again after
-    the fix changes only what is new).
+    the fix changes only what is new). A caller that passes its own ``report`` (empty) can
+    tell from it what was kept when the import stops part-way (Ctrl-C, SIGTERM, a fatal error).
     """
     check_source_name(source)
     started = time.perf_counter()
-    report = ImportReport(source=source, path=str(path))
+    if report is None:
+        report = ImportReport(source=source, path=str(path))
     sheet = open_sheet(path, fmt, encoding)  # a file that cannot be opened is no run
     report.sheet = sheet.sheet_name
     try:
@@ -387,6 +407,7 @@ def import_file(
         sheet.close()
     report.blank_rows = sheet.blank_rows
     report.ignored_columns = converter.ignored_columns()
+    report.unmatched_mapping = converter.unmatched_mapping()
     report.warnings = converter.warnings
     report.seconds = time.perf_counter() - started
     _record_run(store, run_id, report, None)
@@ -421,7 +442,7 @@ def _run(
     try:
         try:
             _ingest_rows(sheet, converter, flusher, report, batch_rows)
-        except (Exception, KeyboardInterrupt):
+        except (Exception, KeyboardInterrupt, SystemExit):  # SIGTERM's ``Terminated`` too
             _build_committed(store, ctx, flusher.background)
             raise
         report.profiles_rebuilt = drain_snapshots(store, ctx, background=flusher.background)
@@ -444,9 +465,8 @@ def _ingest_rows(
         batch.extend(payloads)
         rows += 1
         report.rows_read += 1
-        if reason is not None:
-            report.rows_rejected += 1
-            report.rejections.append(RowRejection(raw.line, reason))
+        if reason is not None:  # then ``payloads`` is the row kept raw
+            converter.rejections.append(_Rejected(RowRejection(raw.line, reason), payloads[0]))
         if rows >= batch_rows:
             _flush(flusher, converter, batch)
             batch, rows = [], 0
@@ -454,9 +474,11 @@ def _ingest_rows(
 
 
 def _flush(flusher: _Flusher, converter: _RowConverter, batch: list[RawPayload]) -> None:
-    """Ingest one batch with the person records of its accepted rows, then forget them."""
+    """Ingest one batch with the person records of its accepted rows and the rejections of
+    the others, then forget them."""
     people, converter.people = converter.people, []
-    flusher.flush(batch, people)
+    rejections, converter.rejections = converter.rejections, []
+    flusher.flush(batch, people, rejections)
     converter.premapped.clear()
 
 
@@ -484,6 +506,30 @@ def _suppressed_rows(conn: Any, people: list[Mapped], ctx: IngestContext) -> int
     return 0 if guard is None else sum(guard.blocks(person) for person in people)
 
 
+class _Rejected(NamedTuple):
+    """A rejected row: what the report says of it, and the payload that keeps it raw."""
+
+    rejection: RowRejection
+    kept_as: RawPayload
+
+
+def _kept_raw(conn: Any, rejections: list[_Rejected], ctx: IngestContext) -> list[_Rejected]:
+    """The rejected rows ingest kept raw: those the suppression list does not block as about
+    an erased person (asked in the batch's own transaction, with the key and text ingest gave
+    them: a payload without an ``id`` is keyed by a hash of its text)."""
+    guard = Guard.load(conn, ctx.region)
+    if guard is None or not rejections:
+        return rejections
+    kept = []
+    for rejected in rejections:
+        text = _encode_payload(rejected.kept_as.payload).decode()
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        key = RecordKey(rejected.kept_as.source, rejected.kept_as.kind, f"sha256:{digest}")
+        if not guard.blocks_raw(key, text):
+            kept.append(rejected)
+    return kept
+
+
 class _Flusher:
     """Sends batches to ``ingest_batch``; from the second batch on (a file worth it), changed
     profiles' snapshots are built by a worker process while the next batches are ingested."""
@@ -502,9 +548,13 @@ class _Flusher:
         self.batches = 0
         self.background: BackgroundSnapshots | None = None
 
-    def flush(self, batch: list[RawPayload], people: list[Mapped]) -> None:
+    def flush(
+        self, batch: list[RawPayload], people: list[Mapped], rejections: list[_Rejected]
+    ) -> None:
         """Ingest ``batch`` in one transaction; ``people`` are the person records of its
-        accepted rows, counted as imported, or as suppressed, once it commits."""
+        accepted rows, counted as imported, or as suppressed, once it commits, and
+        ``rejections`` its rejected rows, counted as rejected once they are stored raw (or as
+        suppressed, when about an erased person)."""
         if batch:
             if self.batches == 1 and self.store.path != ":memory:":
                 self.background = BackgroundSnapshots(
@@ -516,12 +566,15 @@ class _Flusher:
                     self.store, batch, self.ctx, defer_snapshots=True, background=self.background
                 )
                 suppressed = _suppressed_rows(conn, people, self.ctx) if records.suppressed else 0
+                kept = _kept_raw(conn, rejections, self.ctx) if records.suppressed else rejections
                 cursor_store.heartbeat(conn, self.run_id, utc_now())  # alive (``status``)
             if self.background is not None:  # a nested ingest leaves the release to its caller
                 self.background.release(utc_now())
             self.report.records.add(records)
             self.report.rows_imported += len(people) - suppressed
-            self.report.rows_suppressed += suppressed
+            self.report.rows_suppressed += suppressed + len(rejections) - len(kept)
+            self.report.rows_rejected += len(kept)
+            self.report.rejections.extend(rejected.rejection for rejected in kept)
         elif people:  # rows that only repeat earlier rows' records: nothing new to ingest
             with self.store.transaction() as conn:
                 suppressed = _suppressed_rows(conn, people, self.ctx)

@@ -113,8 +113,7 @@ def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = 
         if kind == "xlsx":
             return XlsxSheet(file)
         if kind == "jsonl":
-            refuse_binary(file, sample_of(file), None)
-            return JsonlSheet(file)
+            return JsonlSheet(file, encoding)
         return CsvSheet(file, encoding)
     except OSError as exc:
         raise UnreadableFile(f"cannot read {file}: {exc.strerror or exc}") from exc
@@ -157,6 +156,7 @@ class CsvSheet:
         Excel's ``sep=;`` first line names the delimiter and is not the header.
         """
         tap = _LineTap(self._text)
+        _allow_cells_up_to(CELL_LIMIT)
         reader = csv.reader(tap, delimiter=self.delimiter, strict=True)
         directive = self.directive is not None
         header: tuple[str, ...] | None = None
@@ -171,7 +171,7 @@ class CsvSheet:
                 except csv.Error as exc:
                     line, start = start, reader.line_num + 1
                     if header is None or "field limit" in str(exc):
-                        raise UnreadableFile(f"{self.path.name}: line {line}: {exc}") from exc
+                        raise UnreadableFile(_stopped_at(self.path, line, exc)) from exc
                     yield _quoting_error(line, reader.line_num, header, tap, exc)
                     continue
                 line, start = start, reader.line_num + 1
@@ -217,6 +217,29 @@ def _first_bad_line(path: Path, encoding: str) -> int | None:
                 return line
             line += text.count("\n") + text.count("\r") - text.count("\r\n")
     return None
+
+
+CELL_LIMIT = 16 * 1024 * 1024
+"""The most characters a CSV cell may hold: far past what a spreadsheet holds (Excel 32,767)
+but not past a CRM's notes field, which can run to megabytes (``csv``'s own default, 131,072,
+would stop the import at such a row). A cell over it stops the import: its quote most likely
+never closes, and what it swallowed cannot be split back into rows."""
+
+
+def _allow_cells_up_to(limit: int) -> None:
+    """Let ``csv`` read cells of ``limit`` characters (a process-wide setting, only raised)."""
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+
+
+def _stopped_at(path: Path, line: int, exc: csv.Error) -> str:
+    """Why the file cannot be read past ``line``; for a cell over the limit, what it likely is."""
+    if "field limit" not in str(exc):
+        return f"{path.name}: line {line}: {exc}"
+    return (
+        f"{path.name}: line {line}: field larger than field limit: a cell there runs past "
+        f"{csv.field_size_limit():,} characters, most likely because a quote in it never closes"
+    )
 
 
 class _LineTap:
@@ -265,6 +288,8 @@ def _header(cells: list[str] | list[str | None]) -> tuple[str, ...]:
 
 def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:
     width = len(header)
+    if _repeats_header(header, cells):
+        return RawRow(line, header, [], _HEADER_AGAIN, cells)
     if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         return RawRow(
             line,
@@ -277,6 +302,28 @@ def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:
     if len(padded) < width:
         padded.extend([None] * (width - len(padded)))
     return RawRow(line, header, padded)
+
+
+_HEADER_AGAIN = (
+    "this row repeats the header row (files joined together?): it names no one, so it is "
+    "not imported"
+)
+
+
+def _folded(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _repeats_header(header: tuple[str, ...], cells: list[str]) -> bool:
+    """Whether the row is the header again (case and spacing aside), as where two exports were
+    joined into one file: read as data, it would be a person named after the columns."""
+    if not cells or not header or _folded(cells[0]) != _folded(header[0]):
+        return False  # most rows: their first cell alone tells
+    width = len(header)
+    padded = [*cells[:width], *[""] * (width - len(cells))]
+    return [_folded(cell) for cell in padded] == [_folded(name) for name in header] and not any(
+        cell.strip() for cell in cells[width:]
+    )
 
 
 def _no_nul(cell: str) -> str:
@@ -430,35 +477,80 @@ _decode_json = msgspec.json.Decoder().decode
 
 
 class JsonlSheet:
-    """One JSON object per line; its keys are the columns. Lists of scalars join with ``;``."""
+    """One JSON object per line; its keys are the columns. Lists of scalars join with ``;``.
+
+    JSON Lines are UTF-8, and such a file is read as bytes; one in another encoding (UTF-16
+    with a BOM, as Windows PowerShell writes, or cp1252 from an older tool) is recognised as a
+    CSV file's is, or named by ``--encoding``, and read as text. In a UTF-8 file, a line that is
+    not UTF-8 is rejected alone, with its number: each line stands on its own.
+    """
 
     format: Format = "jsonl"
     sheet_name: str | None = None
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
         self.total: int | None = path.stat().st_size
         self.blank_rows = 0
         self._done = 0
+        sample = sample_of(path)
+        refuse_binary(path, sample, encoding)
+        found = reading_bom(encoding, sample) if encoding else sniff_file_encoding(path, sample)
+        self.encoding = found
         self._file: BinaryIO = path.open("rb")
 
     def done(self) -> int:
         """Bytes read so far."""
-        return self._done
+        if self._text_encoding() is None or self._file.closed:
+            return self._done if not self._file.closed else self.total or 0
+        return self._file.tell()
 
     def close(self) -> None:
         """Close the file."""
         self._file.close()
 
+    def _text_encoding(self) -> str | None:
+        """The encoding to decode lines in first, or None for UTF-8 (read as bytes)."""
+        name = codecs.lookup(self.encoding).name
+        return None if name in ("utf-8", "utf-8-sig") else self.encoding
+
     def rows(self) -> Iterator[RawRow]:
         """Every non-blank line as a row."""
-        for line, read in enumerate(self._file, 1):
+        encoding = self._text_encoding()
+        lines = self._file if encoding is None else self._utf8_lines(encoding)
+        for line, read in enumerate(lines, 1):
             self._done += len(read)
             data = read.removeprefix(codecs.BOM_UTF8) if line == 1 else read
             if not data.strip():
                 self.blank_rows += 1
                 continue
             yield _json_row(line, data)
+
+    def _utf8_lines(self, encoding: str) -> Iterator[bytes]:
+        """The file's lines decoded from ``encoding``, as UTF-8."""
+        text = io.TextIOWrapper(self._file, encoding=encoding, newline="")
+        line = 0
+        try:
+            for read in text:
+                line += 1
+                yield read.encode("utf-8", errors="surrogatepass")
+        except UnicodeDecodeError as exc:
+            where = _first_bad_line(self.path, encoding) or line + 1
+            raise UnreadableFile(
+                f"{self.path.name}: line {where} is not valid {encoding} ({exc.reason}); pass "
+                "--encoding with the file's encoding"
+            ) from exc
+        finally:
+            text.detach()
+
+
+def _not_utf8(line: int, data: bytes, exc: UnicodeDecodeError) -> RawRow:
+    text = data.decode("utf-8", errors="replace").strip()
+    reason = (
+        f"not valid UTF-8 (a byte 0x{exc.object[exc.start]:02x}); JSON Lines are UTF-8: if the "
+        "whole file is in another encoding, pass --encoding (for example cp1252)"
+    )
+    return RawRow(line, (), [], reason, text)
 
 
 def _json_row(line: int, data: bytes) -> RawRow:
@@ -467,6 +559,8 @@ def _json_row(line: int, data: bytes) -> RawRow:
         obj = _decode_json(data)
     except msgspec.DecodeError as exc:
         return RawRow(line, (), [], f"not valid JSON: {exc}", text)
+    except UnicodeDecodeError as exc:  # a string holding bytes that are not UTF-8
+        return _not_utf8(line, data, exc)
     if not isinstance(obj, dict):
         return RawRow(line, (), [], f"expected a JSON object, got {type(obj).__name__}", text)
     columns: dict[str, str | None] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from context_service.sheets import readers
 from context_service.sheets.readers import RawRow, detect_format, open_sheet
 from context_service.sheets.sniffing import UnreadableFile, sniff_delimiter
 
@@ -203,12 +205,19 @@ def test_nul_characters_are_removed_from_cells(write: Write) -> None:
     assert cells_by_header(row) == {"email": "a@example.com", "name": "Ann", "note": None}
 
 
-def test_a_cell_over_the_csv_field_limit_names_the_line_it_starts_on(write: Write) -> None:
-    path = write(
-        "people.csv", "email,note\na@example.com,ok\nb@example.com," + "x" * 200_000 + "\n"
-    )
-    with pytest.raises(UnreadableFile, match="line 3: field larger than field limit"):
-        read(path)
+def test_a_cell_over_the_csv_field_limit_names_the_line_it_starts_on(
+    write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(readers, "CELL_LIMIT", 150_000)
+    before = csv.field_size_limit(131_072)  # the reader only ever raises the process's limit
+    try:
+        path = write(
+            "people.csv", "email,note\na@example.com,ok\nb@example.com," + "x" * 200_000 + "\n"
+        )
+        with pytest.raises(UnreadableFile, match=r"line 3: field larger than field limit.*quote"):
+            read(path)
+    finally:
+        csv.field_size_limit(before)
 
 
 def test_xlsx_cells_past_the_header_reject_their_row_like_csv(tmp_path: Path) -> None:
