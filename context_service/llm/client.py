@@ -7,13 +7,18 @@ error message.
 
 An answer is usable only when it is whole: one cut off at ``max_tokens`` (``finish_reason``
 ``length``) or by a content filter, or far longer than ``max_tokens`` allows (a server that
-ignores the limit) is a failure, so it is neither served nor cached. So is one holding control
-characters (terminal escapes, NULs), and one that names a detail its prompt did not give (an
-email, id or long number of someone else, or a secret: ``prompts.ungrounded``). A reasoning
+ignores the limit) is a failure, so it is neither served nor cached. So is a tool call or a
+refusal, whatever text comes with it, one holding control characters (terminal escapes, NULs),
+and one that names a detail its prompt did not give (an email, id, long number or amount of
+money the data does not hold, or a secret: ``prompts.ungrounded``). A reasoning
 model's leading ``<think>...</think>`` (Ollama, vLLM) is dropped; unfinished thinking is a
 failure. No failure's reason repeats the answer.
 
 A query on the base URL (Azure OpenAI's ``?api-version=...``) is sent with every call.
+
+A 429 or 503 with ``Retry-After`` (or OpenAI's ``retry-after-ms``) is honoured: until then,
+at most ``MAX_RETRY_AFTER_S``, every call fails at once without a request, so a rate-limited
+endpoint is not asked again by each reader and each background refresh.
 
 ``timeout_s`` is a deadline for the whole call, not for each read: the call runs on a worker
 thread and the caller stops waiting once the deadline passes. The worker reads the body
@@ -27,6 +32,8 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx2
 import openai
@@ -35,12 +42,16 @@ from context_service.errors import ContextServiceError
 from context_service.llm.prompts import ungrounded
 
 DEFAULT_TIMEOUT_S = 10.0
+# The longest pause a 429 or 503 ``Retry-After`` buys; a server asking for a day gets this.
+MAX_RETRY_AFTER_S = 120.0
+_PAUSING_STATUSES = frozenset({429, 503})
 # About four characters make a token; twice that is the most a whole answer may hold.
 CHARS_PER_TOKEN = 8
 # The most bytes a JSON escape spends on one character (a surrogate pair, ``\ud83d\ude00``).
 _JSON_BYTES_PER_CHAR = 12
 _BODY_OVERHEAD_BYTES = 64 * 1024
 _THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
+_TOOL_FINISH_REASONS = frozenset({"tool_calls", "function_call"})
 # C0 and C1 controls but tab and line breaks, and the bidirectional overrides that reorder text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -70,6 +81,7 @@ class LlmClient:
     ) -> None:
         self.model = model
         self.timeout_s = timeout_s
+        self._quiet_until = 0.0  # ``time.monotonic()`` before which no request is sent
         base, query = _split_query(base_url)
         self._client = openai.OpenAI(
             base_url=base,
@@ -86,6 +98,8 @@ class LlmClient:
         Raises ``LlmFailed("timeout ...")`` once ``timeout_s`` has passed since the call began,
         however the server sends its answer.
         """
+        if time.monotonic() < self._quiet_until:
+            raise LlmFailed("the LLM endpoint asked to wait (Retry-After); not asked again yet")
         deadline = time.monotonic() + self.timeout_s
         outcome: list[str | LlmFailed] = []
 
@@ -133,11 +147,36 @@ class LlmClient:
         except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
             raise LlmFailed("timeout") from exc
         except openai.APIStatusError as exc:
+            if exc.status_code in _PAUSING_STATUSES:
+                self._pause(exc.response.headers)
             raise LlmFailed(f"HTTP {exc.status_code} from the LLM endpoint") from exc
         except (openai.APIConnectionError, httpx2.NetworkError) as exc:
             raise LlmFailed("cannot reach the LLM endpoint") from exc
         except Exception as exc:  # any other SDK or parse failure (RecursionError...): fall back
             raise LlmFailed(f"unusable LLM response ({type(exc).__name__})") from exc
+
+    def _pause(self, headers: httpx2.Headers) -> None:
+        """Send nothing for as long as a 429 or 503 asked (at most ``MAX_RETRY_AFTER_S``)."""
+        wait_s = min(_retry_after_s(headers), MAX_RETRY_AFTER_S)
+        if wait_s > 0:
+            self._quiet_until = max(self._quiet_until, time.monotonic() + wait_s)
+
+
+def _retry_after_s(headers: httpx2.Headers) -> float:
+    """Seconds a response asked to wait: ``retry-after-ms`` (OpenAI), else ``Retry-After`` in
+    seconds or as an HTTP date; 0 when neither says anything usable."""
+    try:
+        if "retry-after-ms" in headers:
+            return max(float(headers["retry-after-ms"]) / 1000, 0.0)
+        value = headers.get("retry-after", "").strip()
+        if value.replace(".", "", 1).isdigit():
+            return float(value)
+        when = parsedate_to_datetime(value)
+    except (ValueError, TypeError, OverflowError):
+        return 0.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _split_query(base_url: str) -> tuple[str, dict[str, str]]:
@@ -188,12 +227,23 @@ def _text_of(response: object, max_tokens: int) -> str:
     if finish_reason == "content_filter":
         raise LlmFailed("the LLM answer was stopped by a content filter")
     message = getattr(choices[0], "message", None)
+    _refuse_non_answers(message, finish_reason)
     content = getattr(message, "content", None)
     if not isinstance(content, str) or not content.strip():
         raise LlmFailed("the LLM answered with empty text")
     if len(content) > _max_chars(max_tokens):
         raise LlmFailed("the LLM answer is far longer than max_tokens allows")
     return _plain(content)
+
+
+def _refuse_non_answers(message: object, finish_reason: object) -> None:
+    """``LlmFailed`` for a message that is not a briefing: a tool call (whatever text comes
+    with it is a preamble) or a refusal (whose words are never the reason)."""
+    if finish_reason in _TOOL_FINISH_REASONS or getattr(message, "tool_calls", None):
+        raise LlmFailed("the LLM answered with a tool call, not text")
+    refusal = getattr(message, "refusal", None)
+    if isinstance(refusal, str) and refusal.strip():
+        raise LlmFailed("the LLM refused to answer")
 
 
 def _plain(content: str) -> str:

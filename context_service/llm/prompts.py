@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -93,24 +94,62 @@ def _fill(template: str, blocks: dict[str, str]) -> str:
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ID = re.compile(r"\b[A-Za-z]{2,6}_(?=[A-Za-z]*\d)[A-Za-z0-9]{8,}\b")
 _LONG_NUMBER = re.compile(r"\d(?:[ ().-]{0,2}\d){8,}")
+# A JSON escape (the handoff's transcript is JSON lines), read as the space it stands for.
+_JSON_ESCAPE = re.compile(r"\\[nrtbf]")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
+# An amount of money: a number with a currency symbol or a common ISO 4217 code on either side
+# (``$98``, ``USD 98``, ``98.00 usd``, ``EUR 1,250``). Bare numbers are not amounts.
+_CURRENCY = (
+    r"(?:[A-Z]{0,2}\$|[€£¥₹₩₽₺]|\b(?:USD|EUR|GBP|JPY|CAD|AUD|NZD|CHF|CNY|HKD|SGD|INR|SEK|NOK|DKK"
+    r"|PLN|CZK|HUF|MXN|BRL|ZAR|AED|ILS|KRW|THB|IDR|MYR|RUB|UAH|ARS|CLP|COP)\b)"
+)
+_NUMBER = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
+_AMOUNT = re.compile(
+    rf"{_CURRENCY}\s?(?P<before>{_NUMBER})|(?P<after>{_NUMBER})\s?{_CURRENCY}", re.IGNORECASE
+)
+_ANY_NUMBER = re.compile(_NUMBER)
 
 
 def ungrounded(answer: str, source: str) -> bool:
     """Whether ``answer`` names a detail that ``source`` (the prompt's data) does not hold: an
-    email, an id or a long number (another customer's, or one the view masked), or a secret.
+    email, an id or a long number (another customer's, or one the view masked), an amount of
+    money (an invented refund, a wrong total), or a secret.
 
     Numbers are compared by their digits (``+1 415 555 0134`` is ``+14155550134``); dates and
-    times are not identifiers and are left out."""
+    times are not identifiers and are left out. Amounts are compared by value (``$49`` is
+    ``49.00 USD``), whatever the currency; an amount the model worked out (a sum, a difference)
+    is not in the data, so it is not served either."""
     if contains_secret(answer):
         return True
-    folded = source.lower()
-    if any(email.lower() not in folded for email in _EMAIL.findall(answer)):
+    if _emails_of(answer) - _emails_of(source):
         return True
     if any(found not in source for found in _ID.findall(answer)):
         return True
     digits = " ".join(_digits_of(source))
-    return any(number not in digits for number in _digits_of(answer))
+    if any(number not in digits for number in _digits_of(answer)):
+        return True
+    return bool(_amounts_of(answer) - _values_of(source))
+
+
+def _emails_of(text: str) -> set[str]:
+    """Every whole email in ``text``, in lower case: a part of one (``patel@example.com`` of
+    ``maya.patel@example.com``) is someone else's address."""
+    return {email.lower() for email in _EMAIL.findall(_JSON_ESCAPE.sub(" ", text))}
+
+
+def _amounts_of(text: str) -> set[Decimal]:
+    """The value of each amount of money ``text`` names (``$1,200.00`` is 1200)."""
+    return {_value(m.group("before") or m.group("after")) for m in _AMOUNT.finditer(text)}
+
+
+def _values_of(text: str) -> set[Decimal]:
+    """The value of every number in ``text``: an amount is grounded when the data holds its
+    value anywhere (``49.00 USD``, ``49 USD/month``), however the answer writes it."""
+    return {_value(n) for n in _ANY_NUMBER.findall(text)}
+
+
+def _value(number: str) -> Decimal:
+    return Decimal(number.replace(",", ""))
 
 
 def _digits_of(text: str) -> list[str]:
