@@ -17,7 +17,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import Message, Receive, Scope, Send
 
 from context_service.errors import ContextServiceError
-from context_service.mcp_server.envelope import envelope_error
+from context_service.mcp_server.envelope import envelope_error, is_malformed
 from context_service.mcp_server.server import build_mcp_server, current_api_key
 from context_service.tools import ToolBox
 
@@ -43,14 +43,15 @@ class McpHttp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one MCP request (the path below the mount point does not matter).
 
-        A body that is no JSON-RPC 2.0 message is answered here (400, see ``envelope``). The
+        A body that is no JSON-RPC 2.0 message is answered here (400, see ``envelope``), and
+        a ``tools/call`` with unusable params too (200 with error -32602). The
         request's API key (already checked by the host app) is made visible to the tools,
         which run in tasks started from here, so its field-policy grant applies.
         """
         body = await read_body(receive)
         error = envelope_error(body)
-        if error is not None:
-            await _send_json(send, 400, error)
+        if error is not None:  # invalid params: 200, as the SDK answers a JSON-RPC error
+            await _send_json(send, 400 if is_malformed(error) else 200, error)
             return
         token = current_api_key.set(_bearer(scope))
         try:

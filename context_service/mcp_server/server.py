@@ -30,6 +30,7 @@ from context_service import __version__
 from context_service.errors import ContextServiceError
 from context_service.mcp_server.stdio import serve_stdio
 from context_service.tools import TOOLS, ToolBox, ToolSpec, tool_named
+from context_service.tools.service import SEARCH_LIMIT
 
 INSTRUCTIONS = (
     "Customer context for support: call get_customer_context with the customer's email, phone "
@@ -39,6 +40,8 @@ INSTRUCTIONS = (
 # tools apply that key's field-policy grant like ``/v1/context`` does.
 current_api_key: ContextVar[str | None] = ContextVar("current_api_key", default=None)
 log = logging.getLogger("context_service.mcp")
+SHOWN_NAMES = 5  # unknown argument names quoted back to the model, at most
+SHOWN_NAME_CHARS = 64  # characters of each
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 
@@ -123,7 +126,7 @@ class _StrictTool(Tool):
         unknown = sorted(set(arguments) - known)
         if unknown:
             raise ToolError(
-                f"Error executing tool {self.name}: unknown argument(s) {', '.join(unknown)}; "
+                f"Error executing tool {self.name}: unknown argument(s) {named_briefly(unknown)}; "
                 f"it takes {', '.join(sorted(known))}"
             )
         try:
@@ -133,6 +136,18 @@ class _StrictTool(Tool):
         except Exception as exc:  # a crash: its text stays on the server
             raise UnexpectedToolError(f"Error executing tool {self.name}") from exc
         return self.fn_metadata.convert_result(result) if convert_result else result
+
+
+def named_briefly(names: list[str], most: int = SHOWN_NAMES) -> str:
+    """``names`` for an answer a model reads: the first ``most``, each cut to
+    ``SHOWN_NAME_CHARS`` characters, and how many more there are (the caller chose the names:
+    an answer must not grow with them)."""
+    shown = [
+        name[:SHOWN_NAME_CHARS] + ("..." if len(name) > SHOWN_NAME_CHARS else "")
+        for name in names[:most]
+    ]
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest else "")
 
 
 def failure_kind(exc: BaseException) -> str:
@@ -147,9 +162,13 @@ def failure_kind(exc: BaseException) -> str:
 
 
 def tool_error_text(exc: ContextServiceError) -> str:
-    """A failure as the model should read it: what went wrong and, if ambiguous, who matched."""
+    """A failure as the model should read it: what went wrong and, if ambiguous, who matched
+    (``SEARCH_LIMIT`` candidates at most, and how many more)."""
     text = f"{exc.title}: {exc.detail}"
     candidates = exc.extra.get("candidates")
     if candidates:
-        text += " Candidates: " + msgspec.json.encode(candidates).decode()
+        shown = candidates[:SEARCH_LIMIT]  # the answer must not grow with the store
+        text += " Candidates: " + msgspec.json.encode(shown).decode()
+        if len(candidates) > len(shown):
+            text += f" and {len(candidates) - len(shown)} more"
     return text

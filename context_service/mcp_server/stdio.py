@@ -29,6 +29,7 @@ from mcp_types import ErrorData, JSONRPCError, JSONRPCResponse
 from context_service.mcp_server.envelope import envelope_error
 
 DRAIN_SECONDS = 60.0  # at most this long for answers still due when the client closes stdin
+CANCELLED = "notifications/cancelled"  # a client's cancellation of one of its requests
 
 
 class _Sender(Protocol):
@@ -53,9 +54,10 @@ class CheckedLines:
     the stream given to ``answer_on`` (the transport's write stream) and left out.
 
     At the end of ``lines`` it waits (``DRAIN_SECONDS`` at most) until every request it let
-    through is answered, as seen by ``watch``: the SDK cancels the requests still running
-    when stdin ends, so a client that writes its requests and closes stdin (a pipe) would
-    miss the answers of tools that run on a worker thread.
+    through is answered, as seen by ``watch``, or cancelled by the client (which then gets
+    no answer): the SDK cancels the requests still running when stdin ends, so a client that
+    writes its requests and closes stdin (a pipe) would miss the answers of tools that run on
+    a worker thread.
     """
 
     def __init__(self, lines: AsyncIterable[str]) -> None:
@@ -96,6 +98,14 @@ class CheckedLines:
         request_id = message.get("id")
         if "method" in message and request_id is not None:
             self._due.add(request_id)
+        elif message.get("method") == CANCELLED:  # the SDK answers a cancelled request never
+            self._forget(message.get("params", {}).get("requestId"))
+
+    def _forget(self, request_id: Any) -> None:
+        """Stop waiting for the answer to ``request_id``."""
+        if isinstance(request_id, str | int):
+            self._due.discard(request_id)
+            self._answered.set()
 
     def _note_answer(self, item: SessionMessage) -> None:
         message = item.message

@@ -34,6 +34,7 @@ from context_service.store import notes as notes_store
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.confidence import Confidence, Grading, grading_for
 from context_service.tools.schemas import (
+    MOST_CANDIDATES,
     TOOLS,
     CreateEscalation,
     CustomerRef,
@@ -45,7 +46,7 @@ from context_service.tools.schemas import (
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
-SEARCH_LIMIT = 5
+SEARCH_LIMIT = MOST_CANDIDATES
 _IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
 
 
@@ -140,7 +141,7 @@ def find_customers(
     except ProfileNotFound:
         return []
     except AmbiguousIdentifier as exc:
-        return [_candidate(conn, c) for c in exc.extra.get("candidates", [])]
+        return _sharers(conn, exc.extra.get("candidates", []))
     name = _decode_identity(stored.json).identity.name
     return [CustomerMatch(stored.profile_id, name, "matches", "exact")]
 
@@ -248,9 +249,20 @@ def _name_of(conn: sqlite3.Connection, profile_id: str) -> str | None:
     return _decode_identity(lookup.by_profile_id(conn, profile_id).json).identity.name
 
 
-def _candidate(conn: sqlite3.Connection, candidate: Mapping[str, Any]) -> CustomerMatch:
+def _sharers(conn: sqlite3.Connection, candidates: list[Mapping[str, Any]]) -> list[CustomerMatch]:
+    """The customers who share the one identifier given, ``SEARCH_LIMIT`` at most (the answer
+    must not grow with the store); when there are more, each ``why`` says how many share it."""
+    more = len(candidates) > SEARCH_LIMIT
+    note = f"; {len(candidates)} customers share it, {SEARCH_LIMIT} named here" if more else ""
+    return [_candidate(conn, c, note) for c in candidates[:SEARCH_LIMIT]]
+
+
+def _candidate(
+    conn: sqlite3.Connection, candidate: Mapping[str, Any], note: str = ""
+) -> CustomerMatch:
     profile_id = str(candidate["profile_id"])
-    return CustomerMatch(profile_id, _name_of(conn, profile_id), str(candidate["why"]), "low")
+    why = str(candidate["why"]) + note
+    return CustomerMatch(profile_id, _name_of(conn, profile_id), why, "low")
 
 
 def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> str:

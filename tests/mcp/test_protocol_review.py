@@ -168,7 +168,7 @@ def test_create_escalation_over_mcp_posts_its_note_off_the_event_loop(
 # stdio ---------------------------------------------------------------------------------------
 
 
-def _stdio(demo_db: Path, lines: list[str]) -> dict[Any, dict[str, Any]]:
+def _stdio(demo_db: Path, lines: list[str]) -> dict[Any, Any]:
     """The answers of ``context-service mcp`` to ``lines`` (after the handshake, then a ping
     with id 99, then the end of stdin), by id; answers with id null are under ``None`` in
     a list, in order."""
