@@ -15,8 +15,10 @@ from litestar.types import Receive, Scope, Send
 
 from context_service.api.auth import bearer_token, require_api_key
 from context_service.api.problems import refuse_repeated_keys, send_problem
+from context_service.errors import AmbiguousIdentifier
 from context_service.mcp_server.http import BodyTooLarge, read_body, replaying
 from context_service.tools import InvalidToolArguments, ToolBox, openai_tools
+from context_service.tools.service import SEARCH_LIMIT
 from context_service.trust import CONTEXT_LOOKUP
 
 
@@ -69,8 +71,24 @@ def call_tool(
     """
     toolbox: ToolBox = request.app.state.toolbox
     key = bearer_token(request.headers.get("authorization"))
-    result = toolbox.call(data.name, _arguments(data), key)
+    try:
+        result = toolbox.call(data.name, _arguments(data), key)
+    except AmbiguousIdentifier as exc:
+        raise _bounded(exc) from None
     return Response(result.encode(), media_type=MediaType.TEXT)
+
+
+def _bounded(exc: AmbiguousIdentifier) -> AmbiguousIdentifier:
+    """The 409 with ``SEARCH_LIMIT`` candidates at most (the answer goes back into a model's
+    context, and must not grow with the number of customers who share a switchboard), and
+    how many more there are."""
+    candidates = exc.extra.get("candidates") or []
+    if len(candidates) <= SEARCH_LIMIT:
+        return exc
+    more = len(candidates) - SEARCH_LIMIT
+    bounded = AmbiguousIdentifier(f"{exc.detail} ({more} more customers share it)")
+    bounded.extra = {**exc.extra, "candidates": candidates[:SEARCH_LIMIT], "more": more}
+    return bounded
 
 
 def _arguments(call: ToolCall) -> dict[str, Any]:

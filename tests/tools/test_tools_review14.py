@@ -74,11 +74,6 @@ def test_an_ambiguous_context_call_over_mcp_names_a_bounded_few(switchboard: Sto
     assert f"used by {SHARERS} different customers" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/api (tools.py or problems.py): the 409 problem body of "
-    "POST /v1/tools/call lists every candidate; cap it like MCP's tool_error_text",
-)
 def test_an_ambiguous_tools_call_names_a_bounded_few(switchboard: Store) -> None:
     db = Path(switchboard.conn.execute("PRAGMA database_list").fetchone()[2])
     call = {"name": "get_customer_context", "arguments": {"phone": SWITCHBOARD}}
