@@ -36,21 +36,22 @@ def erase_records(
 ) -> set[str]:
     """Erase the profiles of the person-like records among these (suppressed from then on),
     then delete the records and everything indexed from them; return the profiles touched.
-    A person record deleted at its source earlier has its last profile erased and its own key
-    suppressed. ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
-    people, departed = _people(conn, keys)
-    if people or departed:
-        source = keys[0].source
-        report = erase_profiles(
-            conn,
-            sorted(people),
-            requested_by=f"webhook:{source}",
-            reason="vendor redaction",
-            now=now,
-            region=region,
-        )
-        if departed:
-            _suppress_keys(conn, departed, report.erasure_id, now)
+    A person record deleted at its source earlier has its last profile erased. Every key asked
+    for goes on the suppression list, also one the store does not hold yet (a backfill still
+    listing it when the vendor's redaction arrives), so no later page re-creates the record.
+    ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
+    if not keys:
+        return set()
+    people = _people(conn, keys)
+    report = erase_profiles(
+        conn,
+        sorted(people),
+        requested_by=f"webhook:{keys[0].source}",
+        reason="vendor redaction",
+        now=now,
+        region=region,
+    )
+    _suppress_keys(conn, keys, report.erasure_id, now)
     return _remove(conn, keys, region, now, thresholds, keep_departed=False)
 
 
@@ -121,13 +122,12 @@ def _remove(
     return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}
 
 
-def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> tuple[set[str], list[RecordKey]]:
-    """The live profiles of the person records among ``keys``, and the keys of those that
-    left their profile (deleted or removed at their source)."""
+def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> set[str]:
+    """The live profiles of the records among ``keys``, and those the records that left their
+    profile (deleted or removed at their source) remember."""
     rows = {state.record_id: key for key, state in stored_states(conn, keys).items()}
     found = set(profiles.profiles_of(conn, sorted(rows)).values())
-    found |= set(_left_live(conn, rows).values())
-    return found, [rows[record_id] for record_id in sorted(profiles.left_profiles(conn, rows))]
+    return found | set(_left_live(conn, rows).values())
 
 
 def _left_live(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, str]:
@@ -146,7 +146,8 @@ def _suppress_keys(
     conn: sqlite3.Connection, keys: list[RecordKey], erasure_id: str, now: str
 ) -> None:
     """Add these record keys to an erasure's suppression list (the profile's erasure lists
-    its members' keys; a record that had left it is no member), and to its count."""
+    its members' keys; a record that had left it, or is not stored yet, is no member), and to
+    its count."""
     added = suppress(conn, [("record", record_value(key)) for key in keys], erasure_id, now)
     conn.execute(
         "UPDATE erasures SET identifiers = identifiers + ? WHERE id = ?", (added, erasure_id)

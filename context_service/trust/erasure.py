@@ -19,6 +19,7 @@ frames would otherwise still hold the deleted pages.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -34,7 +35,7 @@ from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles
 from context_service.store.keys import chunks, marks
 from context_service.trust.audit import anonymize
-from context_service.trust.suppression import record_value, suppress
+from context_service.trust.suppression import email_forms, record_value, suppress
 
 _MIN_ID_NEEDLE = 6
 _CHUNK = 500  # values per IN list
@@ -137,7 +138,7 @@ def _not_shared(
 
 
 def _needles(idents: list[tuple[str, str, bool]], keys: list[RecordKey]) -> Needles:
-    texts = {v.lower() for k, v, _ in idents if k == "email"}
+    texts = {text for k, v, _ in idents if k == "email" for text in email_texts(v)}
     texts |= {f'"{k.external_id.lower()}"' for k in keys if len(k.external_id) >= _MIN_ID_NEEDLE}
     digits = {re.sub(r"\D", "", v)[-10:] for k, v, _ in idents if k == "phone"}
     numbers = {
@@ -146,6 +147,14 @@ def _needles(idents: list[tuple[str, str, bool]], keys: list[RecordKey]) -> Need
         if k.external_id.isdigit() and len(k.external_id) >= _MIN_ID_NEEDLE
     }
     return Needles(texts, {d for d in digits if len(d) >= 7}, numbers)
+
+
+def email_texts(email: str) -> set[str]:
+    """How free text may write this address, lower-cased: each of its forms (an ``xn--``
+    domain, decomposed accents: ``suppression.email_forms``), also as JSON escapes them
+    (``m\\u00fcnchen.de``)."""
+    forms = {email.lower(), *email_forms(email)}
+    return forms | {json.dumps(form)[1:-1].lower() for form in forms}
 
 
 def _keys(conn: sqlite3.Connection, record_ids: list[int]) -> list[RecordKey]:

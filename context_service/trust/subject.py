@@ -2,9 +2,10 @@
 
 ``GET /v1/profiles/{id}/export`` answers it: the profile and its aliases, the materialized
 snapshot, every member record (and those their source deleted while they belonged to it) and
-every activity record they own (and the disputes of their charges), with its raw payload,
-the identifiers and identity links, cached LLM summaries and the reads of the profile (also
-those recorded under the ids merged into it).
+every activity record they own (and the disputes of their charges), with its raw payload (and
+the latest one that could not be read, kept beside it), the identifiers and identity links,
+cached LLM summaries and the reads of the profile (also those recorded under the ids merged
+into it).
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def subject_export(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
             _record(r)
             for r in _rows(
                 conn,
-                "SELECT id, source, kind, external_id, payload, updated_at, fetched_at, deleted "
+                "SELECT id, source, kind, external_id, payload, updated_at, fetched_at, deleted, "
+                "error, rejected_payload "
                 f"FROM records WHERE id IN ({_marks(record_ids)}) ORDER BY id",
                 record_ids,
             )
@@ -96,16 +98,14 @@ def subject_export(conn: sqlite3.Connection, profile_id: str) -> dict[str, Any]:
             f"WHERE profile_id IN ({_marks(ids)})",
             ids,
         ),
-        "reads": _reads(conn, ids),
+        "reads": _reads(conn, live),
     }
 
 
-def _reads(conn: sqlite3.Connection, profile_ids: list[str]) -> list[Any]:
-    """The reads recorded under any of these ids (the live one and those merged into it),
-    newest first."""
-    reads = [read for pid in profile_ids for read in reads_of(conn, pid, limit=_MAX_READS)]
-    reads.sort(key=lambda read: read.id, reverse=True)
-    return [msgspec.to_builtins(read) for read in reads[:_MAX_READS]]
+def _reads(conn: sqlite3.Connection, profile_id: str) -> list[Any]:
+    """The reads recorded under the live id and the ids merged into it, newest first, each
+    once (``reads_of`` answers for the customer and all its ids at once)."""
+    return [msgspec.to_builtins(read) for read in reads_of(conn, profile_id, limit=_MAX_READS)]
 
 
 def _snapshot(conn: sqlite3.Connection, profile_id: str) -> Any:
@@ -114,7 +114,20 @@ def _snapshot(conn: sqlite3.Connection, profile_id: str) -> Any:
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
+    """A record as exported: its payload decoded, and the latest payload that could not be
+    read, kept beside it (``rejected_payload``, with its ``error``), also the person's."""
     out = dict(row)
     out["payload"] = _decode(row["payload"])
     out["deleted"] = bool(row["deleted"])
+    out["rejected_payload"] = _json_or_text(row["rejected_payload"])
     return out
+
+
+def _json_or_text(raw: str | None) -> Any:
+    """A stored payload as its JSON value, or as the text it is when it is no JSON."""
+    if raw is None:
+        return None
+    try:
+        return _decode(raw)
+    except msgspec.DecodeError:
+        return raw

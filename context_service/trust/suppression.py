@@ -5,7 +5,9 @@ keys (``source/kind/external_id``), an HMAC-SHA256 digest keyed with a random 32
 in this database (``trust_meta``). The list holds no identifier in the clear, and without the
 key nobody can test guesses against it offline; with the database *and* the key one can, which
 is inherent to recognising the person again. Ingestion skips (and reports as ``suppressed``)
-every payload whose record key, email, phone or activity owner is on the list.
+every payload whose record key, email, phone or activity owner is on the list. An email is
+checked in each form an erasure may have stored it in (``email_forms``: digests made before
+normalization folded ``xn--`` domains and accents still match).
 
 To let a person back in (they sign up again and ask for it), ``unsuppress`` removes the digests
 of one erasure.
@@ -18,6 +20,7 @@ import hmac
 import re
 import secrets
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 
 from context_service.identity.normalize import normalize_email, normalize_phone
@@ -90,13 +93,16 @@ class Guard:
         return self.conn.execute(sql, digests).fetchone() is not None
 
     def learn(self, mapped: Mapped, now: str) -> bool:
-        """Whether ``mapped`` is a person record blocked for an erased person's email or phone;
-        if so its own key goes on the list too (under the same erasure), so that activities
-        naming only that key (a spreadsheet order on the row's new content key, a vendor order
-        of a re-created customer) are blocked with it, in this batch and later ones."""
+        """Whether ``mapped`` is a person record blocked for an erased person's email, phone or
+        record (a link: a re-created Stripe customer whose metadata names her Shopify
+        customer); if so its own key goes on the list too (under the same erasure), so that
+        activities naming only that key (a spreadsheet order on the row's new content key, a
+        vendor order or charge of a re-created customer) are blocked with it, in this batch and
+        later ones."""
         if mapped.person is None:
             return False
         entries = person_entries(mapped.person.emails, mapped.person.phones, self.region)
+        entries += [("record", record_value(link)) for link in mapped.person.links]
         digests = [_digest(self.key, kind, value) for kind, value in entries]
         if not digests:
             return False
@@ -140,14 +146,42 @@ class Guard:
 def person_entries(
     emails: Iterable[str], phones: Iterable[str], region: str
 ) -> list[tuple[str, str]]:
-    """The normalized (kind, value) entries of some emails and phones."""
+    """The normalized (kind, value) entries of some emails and phones, an email in each form
+    a digest may have been stored in (``email_forms``)."""
     found: list[tuple[str, str]] = []
     for raw in emails:
-        email = normalize_email(raw)
-        if email:
-            found.append(("email", email))
+        found += [("email", email) for email in email_forms(raw)]
     for raw in phones:
         phone = normalize_phone(raw, region)
         if phone:
             found.append(("phone", phone))
     return found
+
+
+def email_forms(raw: str) -> list[str]:
+    """``raw`` normalized (first), then the other forms of the same address that an erasure may
+    have stored: before normalization read ``xn--`` domains as Unicode and composed accents
+    (NFC), an address was kept as written, lower-cased (``maya@xn--mnchen-3ya.de``, a
+    decomposed ``josé``). A plain ASCII address has one form."""
+    email = normalize_email(raw)
+    if email is None:
+        return []
+    if email.isascii():
+        return [email]
+    local, _, domain = email.rpartition("@")
+    locals_ = (local, unicodedata.normalize("NFD", local))
+    domains = (domain, unicodedata.normalize("NFD", domain), _ascii_domain(domain))
+    forms = [email]
+    for other in (f"{lp}@{dp}" for lp in locals_ for dp in domains):
+        if other not in forms:
+            forms.append(other)
+    return forms
+
+
+def _ascii_domain(domain: str) -> str:
+    """A Unicode domain in its ``xn--`` (ACE) form, label by label, as ``normalize_email``
+    reads it back."""
+    return ".".join(
+        label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+        for label in domain.split(".")
+    )
