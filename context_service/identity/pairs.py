@@ -94,10 +94,16 @@ def _kept_apart(
     a: Features, b: Features, levels: Levels, probability: float, thresholds: Thresholds
 ) -> PairResult | None:
     """The conflict that keeps the two out of one profile whatever else they share, if any;
-    a person reviews the pair when a mailbox or phone agrees, or the probability is high."""
-    strong = levels[0] in {"exact", "shared"} or levels[1] in {"exact", "shared"}
+    a person reviews the pair when a mailbox or phone agrees, or the probability is high.
+
+    Two names that conflict on one phone and share no name at all (Ann Lee and Bo Park on an
+    office's main line or a household's) are two people: nobody is asked. A name in common
+    (Ann Lee and Ann Park: a surname changed) or a shared mailbox is worth a look."""
+    on_email = levels[0] in {"exact", "shared"}
+    on_phone = levels[1] in {"exact", "shared"}
+    strong = on_email or on_phone
     if names_conflict(a, b):
-        rule, review = "conflict", strong
+        rule, review = "conflict", on_email or (on_phone and _a_name_in_common(levels))
     elif births_conflict(a.birth, b.birth):
         rule, review = "birth_date", strong or probability >= thresholds.review
     elif a.generation and b.generation and a.generation != b.generation:
@@ -107,6 +113,11 @@ def _kept_apart(
     else:
         return None
     return PairResult(rule, probability, levels, link=False, review=review, conflict=True)
+
+
+def _a_name_in_common(levels: Levels) -> bool:
+    """Whether the first names or the surnames agree, exactly or nearly."""
+    return levels[2] in {"exact", "fuzzy"} or levels[3] in {"exact", "fuzzy"}
 
 
 def _namesakes(a: Features, b: Features, levels: Levels) -> bool:
