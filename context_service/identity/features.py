@@ -75,7 +75,8 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # numbers no North American number can be are no merge keys.
 # 2026-11-30.3: an email's domain read in one form (``xn--`` labels as Unicode, NFC); a
 # surname's initial agrees on a letter, not a surname (``Maya P``); a record as close to two
-# people who cannot be one joins neither (both pairs go to review).
+# people who cannot be one joins neither (both pairs go to review); differently named people
+# on one phone with no name in common are no review item (nor an edge).
 INDEX_VERSION = "2026-11-30.3"
 
 
