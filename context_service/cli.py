@@ -11,20 +11,33 @@ import contextlib
 import os
 import secrets
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from context_service.cli_identity import SQLITE_MAX_INT, bounded
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_import import cmd_import
 from context_service.cli_records import add_commands as add_record_commands
-from context_service.cli_runs import Terminated, open_for_reading, sigterm_stops_the_run
+from context_service.cli_runs import (
+    Terminated,
+    existing_store,
+    open_for_reading,
+    sigterm_stops_the_run,
+)
 from context_service.cli_runs import add_commands as add_run_commands
 from context_service.cli_trust import access_request_line, record_export, record_reads
 from context_service.cli_trust import add_commands as add_trust_commands
 from context_service.errors import ContextServiceError, visible
-from context_service.settings import Settings, load_settings, to_environ
+from context_service.settings import (
+    WIDGET_TTL_RANGE,
+    Settings,
+    load_settings,
+    to_environ,
+    url_fault,
+)
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestReport, RawPayload, ingest_all
@@ -148,9 +161,10 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     try:
         stored = lookup.by_email(store.conn, args.email)
     except ContextServiceError as exc:
-        print(f"{exc.title}: {exc.detail}", file=sys.stderr)
+        print(f"{exc.title}: {visible(exc.detail)}", file=sys.stderr)
         for cand in exc.extra.get("candidates", []):
-            print(f"  {cand['profile_id']}  {cand['name']}  ({cand['why']})", file=sys.stderr)
+            line = f"  {cand['profile_id']}  {cand['name']}  ({cand['why']})"
+            print(visible(line), file=sys.stderr)  # a name is whatever a customer typed
         _hint_if_empty(store, settings)
         return 1
     print(stored.text, end="")
@@ -200,13 +214,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         f"{report.suppressed} suppressed as erased), "
         f"{report.profiles_changed} profiles rebuilt"
     )
+    # Notes, rejected ids and reasons, and errors hold what a vendor sent: escaped, so that
+    # none of it can move the cursor or forge a line on the operator's terminal.
     for note in outcome.notes:
-        print(f"note: {note}")
+        print(f"note: {visible(note)}")
     for rejection in report.rejections[:20]:
-        print(f"rejected {rejection.kind} {rejection.external_id}: {rejection.reason}")
+        print(visible(f"rejected {rejection.kind} {rejection.external_id}: {rejection.reason}"))
     if outcome.error:
         print(
-            f"error: {outcome.error} (the next run resumes from the last committed page)",
+            f"error: {visible(outcome.error)} (the next run resumes from the last committed page)",
             file=sys.stderr,
         )
     return 0 if outcome.status == "ok" else 1
@@ -297,7 +313,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from context_service.sync.status import sync_status
 
     settings = load_settings()
-    store = Store(settings.db)
+    store = existing_store(settings)  # a mistyped path is no empty store
     from context_service.wiring import configured_sources
 
     configured = configured_sources(settings)
@@ -324,11 +340,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                 f"`context-service webhooks retry --source {source} --all-failed` applies them"
             )
         if run.get("note"):
-            print(f"  {run['note']}")
+            print(f"  {visible(run['note'])}")
         if run.get("error"):
-            print(f"  last error: {run['error']}")
+            print(f"  last error: {visible(run['error'])}")
         for stream, cursor in sorted(info["cursors"].items()):
-            print(f"  cursor {stream}: {cursor}")
+            print(f"  cursor {visible(stream)}: {visible(str(cursor))}")
         for request in info["access_requests"]:
             print(f"  {access_request_line(request)}")
     return 0
@@ -344,9 +360,12 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
     from context_service.widget import signed_url, signing_key
 
     settings = load_settings()
+    if args.base_url is not None and (fault := url_fault(args.base_url)):
+        print(f"error: --base-url {fault}", file=sys.stderr)
+        return 2
     lookup = {k: v for k, v in (("email", args.email), ("phone", args.phone)) if v}
     key = signing_key(settings.widget_secret, settings.api_keys)  # no read if it cannot sign
-    store = Store(settings.db)
+    store = existing_store(settings)
     try:
         stored = find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
         read = Read("cli", stored.profile_id, "sidebar", True, "widget-link")
@@ -357,7 +376,7 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
     finally:
         store.close()
     base = args.base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
-    ttl = args.ttl or settings.widget_ttl_seconds
+    ttl = settings.widget_ttl_seconds if args.ttl is None else args.ttl
     print(signed_url(base, lookup, key, int(time.time()) + ttl))
     return 0
 
@@ -415,7 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=None, help="port to serve on (default CONTEXT_SERVICE_PORT)"
     )
     p.add_argument(
-        "--customers", type=int, default=1000, help="synthetic customers to generate (default 1000)"
+        "--customers",
+        type=bounded(0, SQLITE_MAX_INT),
+        default=1000,
+        help="synthetic customers to generate (default 1000)",
     )
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("sync", help="sync a source from its API (resumes from its cursor)")
@@ -464,7 +486,13 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--email", help="the customer's email")
     who.add_argument("--phone", help="the customer's phone number")
     p.add_argument("--base-url", default=None, help="where the service is reachable")
-    p.add_argument("--ttl", type=int, default=None, help="seconds the link stays valid")
+    p.add_argument(
+        "--ttl",
+        type=bounded(*WIDGET_TTL_RANGE),
+        default=None,
+        help=f"seconds the link stays valid, {WIDGET_TTL_RANGE[0]} to {WIDGET_TTL_RANGE[1]} "
+        "(default CONTEXT_SERVICE_WIDGET_TTL_SECONDS)",
+    )
     p.set_defaults(func=cmd_widget_url)
     p = sub.add_parser("mcp", help="serve the tools over MCP on stdio (for desktop agents)")
     p.set_defaults(func=cmd_mcp)
@@ -487,6 +515,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in _error_lines(exc):
             print(f"error: {visible(line)}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:
+        # A file that is no database, one the user cannot write, a full disk: a clear line
+        # naming the file, not a traceback. A constraint or an SQL error is a bug: raised.
+        if not _file_problem(exc):
+            raise
+        print(f"error: {_database_problem(exc)}", file=sys.stderr)
+        return 2
     except Terminated:
         print("error: stopped by SIGTERM (the run is recorded as failed)", file=sys.stderr)
         return 128 + signal.SIGTERM
@@ -494,6 +529,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``context-service export | head``): stop quietly, like cat.
         _detach_stdout()
         return 1
+
+
+def _file_problem(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite failed because of the file (not a database, read-only, locked, disk
+    full: ``OperationalError`` or the bare ``DatabaseError``), not because of a query."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _database_problem(exc: sqlite3.DatabaseError) -> str:
+    """What went wrong with the database, naming the file ``CONTEXT_SERVICE_DB`` names."""
+    try:
+        db = load_settings(check=False).db
+    except ContextServiceError:
+        db = "named by CONTEXT_SERVICE_DB"
+    return (
+        f"the database {db} cannot be used: {visible(str(exc))} (check CONTEXT_SERVICE_DB, "
+        "the file's permissions and the free disk space)"
+    )
 
 
 def _error_lines(exc: ContextServiceError) -> list[str]:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from context_service.cli_identity import SQLITE_MAX_INT, bounded
 from context_service.cli_runs import existing_store
+from context_service.errors import visible
 from context_service.settings import load_settings
 from context_service.store import Store
 from context_service.store.records import StoredRecord, clear_rejected, rejected, rejected_payload
@@ -55,17 +57,22 @@ def _line(store: Store, record: StoredRecord) -> str:
     if len(excerpt) > _EXCERPT:
         excerpt = excerpt[: _EXCERPT - 1] + "…"
     kept = "kept raw" if record.mapped is None else "good version kept"
-    return (
-        f"{key.source} {key.kind} {key.external_id} ({record.fetched_at}, {kept}): "
-        f"{record.error}\n    {excerpt}"
-    )
+    # The id, the reason and the payload are what a vendor or a spreadsheet sent: escaped, so
+    # that none of it can move the cursor or forge a line on the operator's terminal.
+    head = visible(f"{key.source} {key.kind} {key.external_id} ({record.fetched_at}, {kept}): ")
+    return f"{head}{visible(record.error or '')}\n    {visible(excerpt)}"
 
 
 def add_commands(sub: Any) -> None:
     """Register ``rejected`` on the top-level subparsers."""
     p = sub.add_parser("rejected", help="list what could not be mapped, or forget it (--clear)")
     p.add_argument("--source", default=None, help="only this source")
-    p.add_argument("--limit", type=int, default=50, help="list at most N (0: all; default 50)")
+    p.add_argument(
+        "--limit",
+        type=bounded(0, SQLITE_MAX_INT),
+        default=50,
+        help="list at most N (0: all; default 50)",
+    )
     p.add_argument(
         "--clear",
         action="store_true",

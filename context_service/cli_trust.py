@@ -24,7 +24,8 @@ import msgspec
 
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
-from context_service.errors import ConfigurationError
+from context_service.cli_identity import SQLITE_MAX_INT, bounded
+from context_service.errors import ConfigurationError, visible
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
 from context_service.settings import load_settings, setting_problems
@@ -58,11 +59,18 @@ def _split(raw: str | None) -> list[str]:
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    """Create a scoped key and print it once."""
+    """Create a scoped key and print it once. An empty ``--audiences`` (a script's unset
+    variable) is refused: left out, it would mean every audience."""
+    if args.audiences is not None and not _split(args.audiences):
+        print(
+            "error: --audiences names no audience; leave it out for every audience",
+            file=sys.stderr,
+        )
+        return 2
     spec = KeySpec(
         name=args.name,
         scopes=_split(args.scopes),
-        audiences=_split(args.audiences) if args.audiences else None,
+        audiences=None if args.audiences is None else _split(args.audiences),
         hide=_split(args.hide),
         trusted_backend=args.trusted_backend,
         rate_per_minute=args.rate_per_minute,
@@ -83,7 +91,9 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 def cmd_keys_list(_args: argparse.Namespace) -> int:
     """Print every stored key: name, scopes, limits, created, last used, revoked."""
-    store = Store(load_settings().db)
+    from context_service.cli_runs import existing_store
+
+    store = existing_store(load_settings())  # a mistyped path is no empty key table
     try:
         keys = list_keys(store.conn)
     finally:
@@ -240,8 +250,9 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
 
     try:
         settings = load_settings(check=False)
-    except ConfigurationError as exc:  # an unknown variable, a value of the wrong type
-        return _report([Finding("problem", exc.detail)])
+    except ConfigurationError as exc:  # unknown variables, values of the wrong type
+        problems = exc.extra.get("problems") or [exc.detail]
+        return _report([Finding("problem", str(problem)) for problem in problems])
     bad = setting_problems(settings)
     if bad:  # values that cannot work: probing with them would only say so again
         return _report([Finding("problem", problem) for problem in bad])
@@ -262,7 +273,7 @@ def access_request_line(r: dict[str, Any]) -> str:
     held = r["profile_id"]
     answer = f"export GET /v1/profiles/{held}/export" if held else "nothing stored about them"
     records = ", ".join(f"{kind} {ext}" for kind, ext in r["records"]) or "none"
-    return (
+    return visible(  # every part but the profile id is what the vendor's webhook said
         f"data request {r['request_id'] or '(no id)'} from {r['account'] or '?'} received "
         f"{r['received_at']}: {r['kind']} {r['external_id']} ({r['email'] or 'no email'}), "
         f"records requested: {records}; {answer}"
@@ -333,12 +344,17 @@ def add_commands(sub: Any) -> None:
         help="list people's requests for their data passed on by a vendor, or mark one answered",
     )
     action = p.add_mutually_exclusive_group()
+    request_number = bounded(1, SQLITE_MAX_INT)
     action.add_argument(
-        "--answered", type=int, default=None, metavar="N", help="mark request #N answered"
+        "--answered",
+        type=request_number,
+        default=None,
+        metavar="N",
+        help="mark request #N answered",
     )
     action.add_argument(
         "--export",
-        type=int,
+        type=request_number,
         default=None,
         metavar="N",
         help="write everything held about the person of request #N to a JSON file (mode 600)",
@@ -367,7 +383,12 @@ def add_commands(sub: Any) -> None:
         action="store_true",
         help="full chatbot context without end-user verification (server-side callers only)",
     )
-    p.add_argument("--rate-per-minute", type=int, default=None, help="its own rate limit")
+    p.add_argument(
+        "--rate-per-minute",
+        type=bounded(1, SQLITE_MAX_INT),
+        default=None,
+        help="its own rate limit",
+    )
     p.set_defaults(func=cmd_keys_create)
     p = ksub.add_parser("list", help="name, scopes, created, last used, revoked")
     p.set_defaults(func=cmd_keys_list)
@@ -381,7 +402,12 @@ def add_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_erase)
     p = sub.add_parser("audit", help="list recorded reads (who read which customer, when)")
     p.add_argument("--profile-id", default=None, help="only reads of this profile")
-    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument(
+        "--limit",
+        type=bounded(1, SQLITE_MAX_INT),
+        default=100,
+        help="at most this many (default 100)",
+    )
     p.add_argument("--purge", action="store_true", help="delete reads past the retention first")
     p.set_defaults(func=cmd_audit)
     p = sub.add_parser("doctor", help="check the configuration and say what is wrong")

@@ -121,13 +121,16 @@ _INT_FIELDS = {
     "inbox_retention_days",
     "hubspot_archived_every_seconds",
 }
+# The lifetime a widget link may be given, in seconds: ``POST /v1/widget/url``'s ``ttl_seconds``,
+# ``widget-url --ttl`` and ``CONTEXT_SERVICE_WIDGET_TTL_SECONDS`` alike.
+WIDGET_TTL_RANGE = (10, 86_400)
 # Inclusive (lowest, highest) of each integer setting; ``None``: no upper bound. A widget
 # link's lifetime has the bounds of ``POST /v1/widget/url``'s ``ttl_seconds``; a retention
 # longer than a century would take the purge's cutoff before year 1.
 _INT_RANGES: dict[str, tuple[int, int | None]] = {
     "port": (1, 65_535),
     "workers": (1, None),
-    "widget_ttl_seconds": (10, 86_400),
+    "widget_ttl_seconds": WIDGET_TTL_RANGE,
     "llm_timeout_seconds": (1, None),
     "rate_limit_per_minute": (0, None),
     "max_body_bytes": (1, None),
@@ -187,14 +190,22 @@ def setting_names() -> list[str]:
 def check_env_names(environ: Mapping[str, str]) -> None:
     """Raise ``ConfigurationError`` naming every ``CONTEXT_SERVICE_*`` variable that is no
     setting (nor ``CONTEXT_SERVICE_CONFIG``), with the likely intended name when one is close."""
+    problems = unknown_env_problems(environ)
+    if problems:
+        raise ConfigurationError(problems[0], problems=problems)
+
+
+def unknown_env_problems(environ: Mapping[str, str]) -> list[str]:
+    """The line naming the ``CONTEXT_SERVICE_*`` variables that are no setting, if any."""
     known = [*setting_names(), CONFIG_VARIABLE]
     unknown = sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in known)
-    if unknown:
-        raise ConfigurationError(
-            "unknown setting(s) in the environment: "
-            + "; ".join(_with_hint(name, known) for name in unknown)
-            + " (see 'Settings' in the README)"
-        )
+    if not unknown:
+        return []
+    return [
+        "unknown setting(s) in the environment: "
+        + "; ".join(_with_hint(name, known) for name in unknown)
+        + " (see 'Settings' in the README)"
+    ]
 
 
 def _with_hint(name: str, known: list[str]) -> str:
@@ -204,27 +215,41 @@ def _with_hint(name: str, known: list[str]) -> str:
     return f"{name} (did you mean {ENV_PREFIX}{close[0]}?)" if close else name
 
 
-def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+def _from_env(environ: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    """The settings the environment sets; a number that does not parse is added to
+    ``problems`` (by its variable, never its value) and left out."""
     values: dict[str, Any] = {}
     for name in Settings.__struct_fields__:
-        raw = environ.get(ENV_PREFIX + name.upper())
+        raw = environ.get(_var(name))
         if raw is None:
             continue
         if name in _LIST_FIELDS:
             values[name] = [part.strip() for part in raw.split(",") if part.strip()]
         elif name in _INT_FIELDS:
-            try:
-                values[name] = int(raw)
-            except ValueError as exc:
-                raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be an integer") from exc
+            parsed = _parsed(int, raw)
+            _keep_or_note(values, name, parsed, f"{_var(name)} must be an integer", problems)
         elif name in _FLOAT_FIELDS:
-            try:
-                values[name] = float(raw)
-            except ValueError as exc:
-                raise ConfigurationError(f"{ENV_PREFIX}{name.upper()} must be a number") from exc
+            parsed = _parsed(float, raw)
+            _keep_or_note(values, name, parsed, f"{_var(name)} must be a number", problems)
         else:
             values[name] = raw
     return values
+
+
+def _parsed(kind: type[int] | type[float], raw: str) -> int | float | None:
+    try:
+        return kind(raw)
+    except ValueError:
+        return None
+
+
+def _keep_or_note(
+    values: dict[str, Any], name: str, parsed: object, problem: str, problems: list[str]
+) -> None:
+    if parsed is None:
+        problems.append(problem)
+    else:
+        values[name] = parsed
 
 
 def _from_toml(path: Path) -> dict[str, Any]:
@@ -235,25 +260,51 @@ def _from_toml(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
 
 
+def _toml_settings(path: Path, problems: list[str]) -> dict[str, Any]:
+    """The settings the TOML file sets; an unknown name (with the likely intended one) or a
+    value of the wrong type is added to ``problems`` by its variable and left out. The value
+    itself is never repeated: it may be a secret."""
+    values: dict[str, Any] = {}
+    fields = list(Settings.__struct_fields__)
+    for name, value in _from_toml(path).items():
+        if name not in fields:
+            close = difflib.get_close_matches(name, fields, n=1, cutoff=0.7)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"unknown setting {name!r} in {path}{hint}")
+            continue
+        try:
+            msgspec.convert({name: value}, Settings)
+        except msgspec.ValidationError as exc:
+            why = str(exc).split(" - at ", 1)[0]
+            problems.append(f"{_var(name)} ({name} in {path}): {why}")
+            continue
+        values[name] = value
+    return values
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, check: bool = True, **overrides: Any
 ) -> Settings:
     """Build settings from the environment (default ``os.environ``), the TOML file and overrides;
-    with ``check`` (the default) every value is checked too (``check_settings``)."""
+    with ``check`` (the default) every value is checked too (``check_settings``). One
+    ``ConfigurationError`` names every problem found (its ``problems``, one a line): unknown
+    names, values of the wrong type and, with ``check``, values that cannot work."""
     env = os.environ if environ is None else environ
-    check_env_names(env)
+    problems = unknown_env_problems(env)
     values: dict[str, Any] = {}
     config_path = env.get(CONFIG_VARIABLE)
     if config_path:
-        values.update(_from_toml(Path(config_path)))
-    values.update(_from_env(env))
+        values.update(_toml_settings(Path(config_path), problems))
+    values.update(_from_env(env, problems))
     values.update(overrides)
     try:
         settings = msgspec.convert(values, Settings)
-    except msgspec.ValidationError as exc:
+    except msgspec.ValidationError as exc:  # an override of the wrong type: a bug of the caller
         raise ConfigurationError(f"invalid setting: {exc}") from exc
     if check:
-        check_settings(settings)
+        problems.extend(setting_problems(settings))
+    if problems:
+        raise ConfigurationError("; ".join(problems), problems=problems)
     return settings
 
 
@@ -335,12 +386,14 @@ def _url_problems(settings: Settings) -> Iterator[str]:
         url = getattr(settings, name)
         if url is None:
             continue
-        why = _url_fault(url)
+        why = url_fault(url)
         if why:
             yield f"{_var(name)} {why}"
 
 
-def _url_fault(url: str) -> str | None:
+def url_fault(url: str) -> str | None:
+    """Why ``url`` cannot serve as a base URL (not ``http(s)://`` with a host, or carrying a
+    user or password), in words that never repeat it; ``None`` when it can."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
@@ -390,12 +443,29 @@ def _verification_problems(settings: Settings) -> Iterator[str]:
             f"a JWT key needs {_var('chatbot_jwt_issuer')} and {_var('chatbot_jwt_audience')}: "
             "without both, no user_token is accepted"
         )
+    yield from _unfitting_jwt_keys(settings)
     unknown = sorted(set(settings.chatbot_jwt_algorithms) - JWT_ALGORITHMS)
     if unknown:
         yield (
             f"{_var('chatbot_jwt_algorithms')}: unknown algorithm(s) "
             f"{', '.join(repr(a) for a in unknown)} (known: {', '.join(sorted(JWT_ALGORITHMS))})"
         )
+
+
+def _unfitting_jwt_keys(settings: Settings) -> Iterator[str]:
+    """A JWT key that no allowed algorithm uses verifies no token: the secret needs an HMAC
+    one (``HS256``...), the public key an RSA, EC or EdDSA one."""
+    allowed = set(settings.chatbot_jwt_algorithms)
+    keys = (
+        ("chatbot_jwt_secret", JWT_HMAC_ALGORITHMS, "HS256"),
+        ("chatbot_jwt_public_key", JWT_PUBLIC_KEY_ALGORITHMS, "RS256 or ES256"),
+    )
+    for name, fitting, example in keys:
+        if getattr(settings, name) and not allowed & fitting:
+            yield (
+                f"{_var('chatbot_jwt_algorithms')} allows no algorithm for {_var(name)} "
+                f"(add {example}): without one, no user_token is accepted"
+            )
 
 
 def _list_problems(settings: Settings) -> Iterator[str]:
