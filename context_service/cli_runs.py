@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from context_service.cli_identity import SQLITE_MAX_INT, bounded
 from context_service.errors import ConfigurationError
 from context_service.models import BUILTIN_SOURCES, Connector
 from context_service.settings import Settings, load_settings
@@ -99,7 +100,12 @@ def add_commands(sub: Any) -> None:
     )
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument(
-        "--id", type=int, action="append", dest="ids", metavar="N", help="delivery N; repeatable"
+        "--id",
+        type=bounded(1, SQLITE_MAX_INT),
+        action="append",
+        dest="ids",
+        metavar="N",
+        help="delivery N; repeatable",
     )
     which.add_argument("--all-failed", action="store_true", help="every failed delivery")
     p.add_argument("--source", default=None, help="only deliveries from this source")

@@ -262,10 +262,6 @@ def test_sync_escapes_rejected_ids_reasons_notes_and_errors(
     _shows_nothing_raw(captured.err)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/cli_runs.py: webhooks retry --id type=bounded(1, SQLITE_MAX_INT)",
-)
 def test_webhooks_retry_of_an_id_sqlite_cannot_hold_is_a_usage_error(
     demo_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
