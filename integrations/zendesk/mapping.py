@@ -8,9 +8,11 @@ Input shapes (Zendesk Support API v2, developer.zendesk.com/api-reference/ticket
   user's ``identities`` (side-loaded, ``{"type", "value", "verified", "primary", ...}``): verified
   ``email`` and ``phone_number`` identities are more emails and phones to match on; unverified
   ones (anyone can type an address into a profile) are kept as ``unmatched_emails`` /
-  ``unmatched_phones`` attributes, never matched on. A suspended user (``suspended: true``, often
-  a spammer) keeps their record and tickets, but none of their contacts or links is matched on
-  (they are kept as the same attributes), and the name says "(suspended)", so the context does;
+  ``unmatched_phones`` attributes, never matched on, as is a primary ``phone`` that Zendesk marks
+  ``shared_phone_number`` (one line linked to several end-users). A suspended user
+  (``suspended: true``, often a spammer) keeps their record and tickets, but none of their
+  contacts or links is matched on (they are kept as the same attributes), and the name says
+  "(suspended)", so the context does;
 * organizations: ``{"id", "name", "domain_names", "created_at", "updated_at", ...}``;
 * tickets: ``{"id", "subject", "description", "status", "priority", "requester_id",
   "created_at", "updated_at", "tags", "via": {"channel"}, "satisfaction_rating": {"score"}}``,
@@ -90,6 +92,7 @@ class ZendeskUser(msgspec.Struct):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    shared_phone_number: bool | None = None
     external_id: str | int | None = None
     organization_id: int | None = None
     role: str | None = None
@@ -260,15 +263,26 @@ class _Contacts(msgspec.Struct):
 
 def _contacts(user: ZendeskUser) -> _Contacts:
     """The primary email and phone plus the verified identities (matched on) and the
-    unverified ones (kept only), each once."""
+    unverified ones (kept only), each once. A primary phone Zendesk marks as shared
+    (``shared_phone_number``: an office line or a household's, linked to several end-users,
+    where only a direct line identifies one) is kept only, like an unverified one, even when
+    its phone identity is verified."""
+    primary_phone = clean(user.phone)
+    shared = [primary_phone] if primary_phone and user.shared_phone_number is True else []
     emails = _unique(
         [clean(user.email), *_identities(user, EMAIL_IDENTITY, verified=True)], fold_case=True
     )
-    phones = _unique(
-        [clean(user.phone), *_identities(user, PHONE_IDENTITY, verified=True)], fold_case=False
+    phones = _without(
+        _unique(
+            [primary_phone, *_identities(user, PHONE_IDENTITY, verified=True)], fold_case=False
+        ),
+        shared,
+        fold_case=False,
     )
     unverified_emails = _unique(_identities(user, EMAIL_IDENTITY, verified=False), fold_case=True)
-    unverified_phones = _unique(_identities(user, PHONE_IDENTITY, verified=False), fold_case=False)
+    unverified_phones = _unique(
+        [*shared, *_identities(user, PHONE_IDENTITY, verified=False)], fold_case=False
+    )
     return _Contacts(
         emails=emails,
         phones=phones,

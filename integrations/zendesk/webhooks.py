@@ -20,8 +20,9 @@ Two body formats are accepted:
 
 Event ``detail`` objects are summaries in their own shape (upper-case statuses, no comments), so
 a delivery never maps them: it names the object to ``refetch`` through ``fetch_one``, which reads
-the current state. A ``ticket.created`` event also refetches the requester, so a new customer's
-first ticket has an owner. Deletions (``user.deleted``, ``organization.deleted``,
+the current state. A ``ticket.created`` or ``ticket.requester_changed`` event also refetches the
+requester (``detail.requester_id``) first, so a new customer's first ticket, or a ticket moved
+to someone not synced yet, has an owner. Deletions (``user.deleted``, ``organization.deleted``,
 ``ticket.soft_deleted``, ``ticket.permanently_deleted``) become deletion notices observed at the
 event's ``time``. Zendesk does not guarantee the order of deliveries; refetching plus the
 store's newest-wins upsert makes the order irrelevant, and a deletion older than what the store
@@ -51,6 +52,7 @@ __all__ = [
     "DELETION_EVENTS",
     "EVENT_PREFIX",
     "INVOCATION_HEADER",
+    "REQUESTER_EVENTS",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "TOLERANCE_SECONDS",
@@ -69,6 +71,9 @@ TOLERANCE_SECONDS = 300.0
 EVENT_PREFIX = "zen:event-type:"
 TRIGGER_TOPIC = "trigger"
 _RESOURCES = frozenset({"ticket", "user", "organization"})
+# Ticket events after which the ticket's requester may be someone not held yet: a new ticket's,
+# or the one an agent just moved it to (``detail.requester_id`` is the current requester).
+REQUESTER_EVENTS = frozenset({"ticket.created", "ticket.requester_changed"})
 DELETION_EVENTS = frozenset(
     {"user.deleted", "organization.deleted", "ticket.soft_deleted", "ticket.permanently_deleted"}
 )
@@ -193,7 +198,7 @@ def _event_delivery(body: dict[str, Any], headers: Mapping[str, str]) -> Deliver
         return Delivery(dedup_ids=dedup, topic=event.type, objects=[gone], occurred_at=occurred)
     refetch = [(resource, object_id)]
     requester = event.detail.get("requester_id")
-    if name == "ticket.created" and requester is not None:
+    if name in REQUESTER_EVENTS and requester is not None:
         refetch.insert(0, ("user", _object_id(requester, event.type)))
     return Delivery(dedup_ids=dedup, topic=event.type, refetch=refetch, occurred_at=occurred)
 
