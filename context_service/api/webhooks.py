@@ -91,7 +91,23 @@ def _called_urls(request: Request[Any, Any, Any], state: Any, source: str) -> li
 def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
     """Apply pending deliveries; then let cached LLM summaries of changed profiles refresh,
     delete applied deliveries past their retention (at most once an hour), and come back when
-    the earliest delivery still pending falls due."""
+    the earliest delivery still pending falls due. A pass that raises (the store locked past
+    its busy timeout) comes back after ``RETRY_AFTER_FAILURE_SECONDS``: the delivery just
+    stored would otherwise wait for the next one to arrive."""
+    again = partial(_apply, state, connectors)
+    try:
+        _apply_and_prune(state, connectors)
+    except sqlite3.ProgrammingError:  # the store was closed under it: nothing to come back to
+        log.warning("webhook pass found its store closed", exc_info=True)
+        return
+    except Exception:
+        log.warning("applying webhook deliveries failed; tried again later", exc_info=True)
+        waker_of(state.store).after_failure(again, time.time())
+        return
+    waker_of(state.store).plan(state.store, again, time.time())
+
+
+def _apply_and_prune(state: Any, connectors: Mapping[str, Connector]) -> None:
     if apply_pending(state.store, connectors, state.ingest_context):
         refresher = state.get("summary_refresher")
         if refresher is not None:
@@ -99,7 +115,6 @@ def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
     pruner: InboxPruner | None = state.get("inbox_pruner")
     if pruner is not None:
         pruner.maybe_purge(time.time())
-    waker_of(state.store).plan(state.store, partial(_apply, state, connectors), time.time())
 
 
 def drain_inbox(
@@ -170,6 +185,11 @@ class RetryWaker:
             return None
         return self._arm(run, now, max(_posix(due), now + RETRY_WAKE_MIN_SECONDS))
 
+    def after_failure(self, run: Callable[[], None], now: float) -> float | None:
+        """Arrange for ``run`` to be called ``RETRY_AFTER_FAILURE_SECONDS`` after ``now`` (a
+        pass raised); return when, or ``None`` if no app serves the store."""
+        return self._arm(run, now, now + RETRY_AFTER_FAILURE_SECONDS)
+
     def start(self) -> None:
         """Plan passes (an app starts serving the store)."""
         with self._lock:
@@ -217,8 +237,7 @@ class RetryWaker:
                 log.warning("webhook retry pass found its store closed", exc_info=True)
             except Exception:  # a locked store, say: without a new delivery, nothing else would
                 log.warning("applying waiting webhook deliveries failed", exc_info=True)
-                now = time.time()
-                self._arm(run, now, now + RETRY_AFTER_FAILURE_SECONDS)
+                self.after_failure(run, time.time())
 
 
 _WAKERS: weakref.WeakKeyDictionary[Store, RetryWaker] = weakref.WeakKeyDictionary()

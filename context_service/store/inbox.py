@@ -81,6 +81,20 @@ def pending(conn: sqlite3.Connection, limit: int = 100, now: str | None = None) 
     ]
 
 
+def delivery(conn: sqlite3.Connection, inbox_id: int) -> InboxRow | None:
+    """One stored delivery, whatever its status; ``None`` when there is none (or it was
+    purged)."""
+    row = conn.execute(
+        "SELECT id, source, topic, received_at, body, headers, status, error, attempts "
+        "FROM webhook_inbox WHERE id = ?",
+        (inbox_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    headers = msgspec.json.decode(row[5], type=dict[str, str])
+    return InboxRow(row[0], row[1], row[2], row[3], row[4], headers, row[6], row[7], row[8])
+
+
 def next_attempt(conn: sqlite3.Connection) -> str | None:
     """When the earliest pending delivery may be tried (ISO-8601; its arrival time when it
     waits for nothing, such as one a locked store sent back), ``None`` when none is pending."""
@@ -179,6 +193,54 @@ def requeue(conn: sqlite3.Connection, inbox_ids: list[int]) -> list[int]:
         if cursor.rowcount:
             done.append(inbox_id)
     return done
+
+
+def rejected_ids(conn: sqlite3.Connection, source: str | None = None) -> list[int]:
+    """The rejected deliveries (of ``source``, else of every source) that still have a body,
+    oldest first."""
+    where, params = ("AND source = ? ", (source,)) if source else ("", ())
+    rows = conn.execute(
+        "SELECT id FROM webhook_inbox WHERE status = 'rejected' AND length(body) > 0 "
+        f"{where}ORDER BY id",
+        params,
+    )
+    return [int(row[0]) for row in rows]
+
+
+def readmit(
+    conn: sqlite3.Connection, inbox_id: int, topic: str, dedup_ids: list[str], now: str
+) -> bool:
+    """Make a rejected delivery that still has a body pending under ``topic``, due now, and
+    remember its dedup ids (the vendor's later copies of it are duplicates); return whether
+    it was still rejected."""
+    cursor = conn.execute(
+        "UPDATE webhook_inbox SET status = 'pending', topic = ?, error = NULL, "
+        "applied_at = NULL, attempts = 0, next_attempt_at = NULL "
+        "WHERE id = ? AND status = 'rejected' AND length(body) > 0",
+        (topic, inbox_id),
+    )
+    if not cursor.rowcount:
+        return False
+    conn.executemany(
+        "INSERT OR IGNORE INTO webhook_seen (source, dedup_id, inbox_id, seen_at) "
+        "SELECT source, ?, id, ? FROM webhook_inbox WHERE id = ?",
+        [(dedup_id, now, inbox_id) for dedup_id in dedup_ids],
+    )
+    return True
+
+
+def settle_rejected(
+    conn: sqlite3.Connection, inbox_id: int, status: str, now: str, error: str
+) -> bool:
+    """Settle a rejected delivery as ``status`` (``applied``: another copy of its event was
+    received since; ``rejected``: still unreadable) with ``error`` saying why; return whether
+    it was still rejected."""
+    cursor = conn.execute(
+        "UPDATE webhook_inbox SET status = ?, applied_at = ?, error = ? "
+        "WHERE id = ? AND status = 'rejected'",
+        (status, now if status != "rejected" else None, error, inbox_id),
+    )
+    return cursor.rowcount > 0
 
 
 def retryable_failed_counts(conn: sqlite3.Connection, blanked_error: str) -> dict[str, int]:

@@ -21,7 +21,12 @@ while the deliveries behind it are applied. An object a delivery refetches is fe
 also when it ties with its stored copy; one the vendor answers "not found" changes nothing
 and is named in the delivery's note (``_skipped``). A deletion notice with no time of its own
 counts as observed when it was received, so an older copy of the object delivered after it
-cannot bring it back.
+cannot bring it back. Every reason kept on a row (and logged) is cut to ``MAX_ERROR_CHARS``
+with the keys and tokens it quotes removed (``error_text``).
+
+``readmit_rejected`` reads kept ``rejected`` bodies again after an upgrade: one read now
+becomes pending (its dedup ids remembered), one whose event the vendor sent again since is
+settled without being applied twice.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from context_service.models import (
     VendorObject,
 )
 from context_service.snapshot.materialize import materialize
+from context_service.snapshot.secrets import redact_secrets
 from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
@@ -64,6 +70,19 @@ from context_service.trust.suppression import Guard
 
 log = logging.getLogger("context_service.webhooks")
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+MAX_ERROR_CHARS = 500  # of a reason kept on an inbox row (and logged)
+
+
+def error_text(text: str) -> str:
+    """A failure's reason as kept on an inbox row and logged: API keys and tokens it quotes
+    removed, at most ``MAX_ERROR_CHARS`` characters (an exception may quote a whole body)."""
+    clipped = redact_secrets(text[: MAX_ERROR_CHARS * 4])
+    return clipped if len(clipped) <= MAX_ERROR_CHARS else clipped[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def _failure(exc: BaseException) -> str:
+    """``error_text`` of an exception: its type and message."""
+    return error_text(f"{type(exc).__name__}: {exc}")
 
 
 class Receipt(msgspec.Struct):
@@ -94,10 +113,10 @@ def receive(
     try:
         delivery = _read(connector, headers, body)
     except MappingError as exc:
-        _reject(store, source, body, kept, exc.detail)
+        _reject(store, source, body, kept, error_text(exc.detail))
         raise
     except Exception as exc:  # RecursionError on deeply nested JSON, or a parser's own bug
-        detail = f"{source} webhook body could not be read: {type(exc).__name__}: {exc}"[:500]
+        detail = f"{source} webhook body could not be read: {_failure(exc)}"
         _reject(store, source, body, kept, detail)
         raise MappingError(detail, source=source) from exc
     with store.transaction() as conn:
@@ -173,6 +192,66 @@ def _reject(store: Store, source: str, body: bytes, headers: dict[str, str], err
             status="rejected",
             error=error,
         )
+
+
+Readmitted = Literal["pending", "duplicate", "rejected", "blanked", "missing"] | str
+
+ALREADY_RECEIVED = (
+    "not applied: the vendor sent this event again after it was rejected, and that copy "
+    "is applied instead"
+)
+
+
+def readmit_rejected(
+    store: Store, connector: Connector, inbox_ids: Sequence[int]
+) -> dict[int, Readmitted]:
+    """Read rejected deliveries of ``connector``'s source again (after an upgrade that reads
+    their shape) and make those it can read pending, to be applied by the next pass; return
+    what became of each id.
+
+    ``pending``: read now, and its dedup ids are remembered (the vendor's later copies are
+    duplicates). ``duplicate``: the vendor sent the same event again since and that copy was
+    accepted, so this one is settled ``applied`` with a note and never applied (twice).
+    ``rejected``: still unreadable (the new reason is kept). ``blanked``: an erasure emptied
+    it. ``missing``: no such delivery from this source. Any other status is the delivery's
+    own (it is not rejected), unchanged. Its signature is not checked again: it was verified
+    when it arrived, and the freshness window has passed since.
+    """
+    return {i: _readmit(store, connector, i) for i in dict.fromkeys(inbox_ids)}
+
+
+def _readmit(store: Store, connector: Connector, inbox_id: int) -> Readmitted:
+    row = inbox_store.delivery(store.conn, inbox_id)
+    if row is None or row.source != connector.source:
+        return "missing"
+    if row.status != "rejected":
+        return row.status
+    if not row.body:
+        return "blanked"
+    try:
+        delivery = _read(connector, row.headers, row.body)
+    except Exception as exc:  # still unreadable: it stays rejected, with today's reason
+        why = error_text(exc.detail) if isinstance(exc, MappingError) else _failure(exc)
+        with store.transaction() as conn:
+            inbox_store.settle_rejected(conn, inbox_id, "rejected", utc_now(), why)
+        return "rejected"
+    return _admit_read(store, row, delivery)
+
+
+def _admit_read(store: Store, row: inbox_store.InboxRow, delivery: Delivery) -> Readmitted:
+    """Make a rejected delivery read now pending, or settle it when its event came again."""
+    with store.transaction() as conn:
+        again = inbox_store.seen_before(conn, row.source, delivery.dedup_ids, every=delivery.batch)
+        if again and inbox_store.settle_rejected(
+            conn, row.id, "applied", utc_now(), ALREADY_RECEIVED
+        ):
+            return "duplicate"
+        if not again and inbox_store.readmit(
+            conn, row.id, delivery.topic, delivery.dedup_ids, utc_now()
+        ):
+            return "pending"
+    settled = inbox_store.delivery(store.conn, row.id)  # readmitted elsewhere meanwhile
+    return "missing" if settled is None else settled.status
 
 
 class InboxPruner:
@@ -251,10 +330,10 @@ def _apply_one(
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
         items += restored
     except RetriableError as exc:
-        _retry_later(store, row, exc.detail, at)
+        _retry_later(store, row, error_text(exc.detail), at)
         return 0
     except Exception as exc:  # any failure is recorded on the row, never lost
-        _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
+        _mark(store, row.id, "failed", _failure(exc))
         return 0
     try:
         with store.transaction() as conn:
@@ -285,10 +364,10 @@ def _apply_one(
             if report.suppressed:  # about an erased person: her body is not kept either
                 inbox_store.forget_body(conn, row.id)
     except sqlite3.OperationalError as exc:  # busy or locked: rolled back, tried again later
-        _mark(store, row.id, "pending", f"{type(exc).__name__}: {exc}")
+        _mark(store, row.id, "pending", _failure(exc))
         return 0
     except Exception as exc:  # rolled back; recorded on the row, and the next rows still go on
-        _mark(store, row.id, "failed", f"{type(exc).__name__}: {exc}")
+        _mark(store, row.id, "failed", _failure(exc))
         return 0
     if delivery.erase or delivery.remove_source:  # no trace in free pages or the WAL
         compact(store)
