@@ -204,7 +204,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
             with sigterm_stops_the_run():
                 outcome = run_sync(
-                    store, connector, ingest_context(settings), full=args.full, progress=advance
+                    store,
+                    connector,
+                    ingest_context(settings),
+                    full=args.full,
+                    progress=advance,
+                    force=args.force,
                 )
     report = outcome.report
     print(
@@ -443,6 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="sync a source from its API (resumes from its cursor)")
     p.add_argument("source", choices=["shopify", "stripe", "hubspot", "zendesk"])
     p.add_argument("--full", action="store_true", help="ignore cursors: full backfill")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="start even though a run of this source still looks alive (one killed in another "
+        "container keeps looking alive for up to an hour)",
+    )
     p.set_defaults(func=cmd_sync)
     p = sub.add_parser("import", help="import a CSV, XLSX or JSONL file as a named source")
     p.add_argument("file", help="the file to import")

@@ -11,7 +11,13 @@ retried is classified:
 * ``SkippableError``: raised by connectors for one bad item; the run skips it and reports it.
 * ``RetriableError``: retries exhausted; the run stops and resumes later from its cursor.
 
-Secrets (tokens, keys) are redacted from every message and logged URL.
+Secrets (tokens, keys) are redacted from every message and logged URL. Credentials go only to
+the configured host: an absolute URL (a vendor's next-page link) on another origin is refused
+before it is sent, and redirects are never followed (a 3xx is a ``FatalError`` naming where it
+pointed). A ``Retry-After`` longer than the longest wait stops the call at once
+(``RetriableError``) instead of calling again before the vendor allows; a TLS certificate that
+does not verify is a ``FatalError`` (retrying cannot fix it), and other transport errors say
+what went wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -32,6 +40,7 @@ _decode_json = msgspec.json.Decoder().decode
 
 log = logging.getLogger("integrations.http")
 
+_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 Decision = bool | None  # True: retry, False: do not retry, None: use the default rules
 Decide = Callable[[httpx.Response], Decision]
@@ -119,19 +128,20 @@ class VendorHttp:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request, retrying what is worth retrying; return a 2xx response."""
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        url = self._url(path)
         merged = {**self.headers, **(headers or {})}
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 response = self.client.request(
-                    method, url, params=params, json=json, headers=merged
+                    method, url, params=params, json=json, headers=merged, follow_redirects=False
                 )
             except httpx.TransportError as exc:
-                self._wait_or_give_up(attempt, None, f"{type(exc).__name__} on {method} {url}")
+                what = self._transport_failure(exc, method, url)
+                self._wait_or_give_up(attempt, None, what)
                 continue
             if response.is_success and self._decision(response) is not True:
                 return response
-            if not self._should_retry(response):
+            if response.is_redirect or not self._should_retry(response):
                 raise self._fatal(response, method, url)
             self._wait_or_give_up(
                 attempt, response, f"HTTP {response.status_code} on {method} {url}"
@@ -139,12 +149,51 @@ class VendorHttp:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        """GET and decode JSON."""
-        return json_body(self.request("GET", path, **kwargs))
+        """GET and decode JSON; a body that is not JSON is a ``FatalError``."""
+        return self._decoded(self.request("GET", path, **kwargs), "GET")
 
     def post_json(self, path: str, body: Any, **kwargs: Any) -> Any:
-        """POST a JSON body and decode the JSON answer."""
-        return json_body(self.request("POST", path, json=body, **kwargs))
+        """POST a JSON body and decode the JSON answer; one that is not JSON is a ``FatalError``."""
+        return self._decoded(self.request("POST", path, json=body, **kwargs), "POST")
+
+    def _url(self, path: str) -> str:
+        """The URL of ``path``: under ``base_url``, or an absolute URL on its very origin (a
+        vendor's next-page link). One on any other origin would carry the credentials there."""
+        if not _ABSOLUTE.match(path):
+            return f"{self.base_url}{path}"
+        wanted, asked = httpx.URL(self.base_url or "http:"), httpx.URL(path)
+        if (asked.scheme, asked.host, asked.port) != (wanted.scheme, wanted.host, wanted.port):
+            shown = redact(f"{asked.scheme}://{asked.netloc.decode()}", self.secrets)
+            raise FatalError(
+                f"refusing to send credentials to {shown}: a link to a host other than "
+                f"{wanted.host or 'the configured one'}"
+            )
+        return path
+
+    def _decoded(self, response: httpx.Response, method: str) -> Any:
+        try:
+            return json_body(response)
+        except ValueError as exc:
+            where = redact(f"{method} {response.request.url}", self.secrets)
+            kind = response.headers.get("content-type") or "no content type"
+            start = redact(response.text[:80], self.secrets)
+            raise FatalError(
+                f"the answer to {where} is not JSON ({kind}, {len(response.content)} bytes): "
+                f"{start!r}",
+                status=response.status_code,
+            ) from exc
+
+    def _transport_failure(self, exc: httpx.TransportError, method: str, url: str) -> str:
+        """What went wrong in words; a certificate that does not verify is a ``FatalError``."""
+        reason = redact(str(exc) or type(exc).__name__, self.secrets)
+        where = redact(f"{method} {url}", self.secrets)
+        if _certificate_failure(exc):
+            host = httpx.URL(url).host
+            raise FatalError(
+                f"TLS certificate of {host} could not be verified on {where}: {reason} "
+                "(an intercepting proxy needs its CA in SSL_CERT_FILE)"
+            ) from exc
+        return f"{type(exc).__name__} on {where}: {reason}"
 
     def _decision(self, response: httpx.Response) -> Decision:
         return self.decide(response) if self.decide else None
@@ -160,8 +209,13 @@ class VendorHttp:
         if attempt >= self.policy.max_attempts:
             raise RetriableError(f"gave up after {attempt} attempts: {message}")
         hinted = retry_after_seconds(response) if response is not None else None
+        longest = self.policy.max_delay * 4
+        if hinted is not None and hinted > longest:
+            raise RetriableError(
+                f"{message}: the vendor asks to wait {hinted:.0f} s (Retry-After), longer than "
+                f"the {longest:.0f} s this run waits; stopping"
+            )
         delay = hinted if hinted is not None else backoff(attempt, self.policy, self.rng)
-        delay = min(delay, self.policy.max_delay * 4)
         self.retries += 1
         log.warning("retrying in %.2f s (attempt %d): %s", delay, attempt, message)
         self.sleep(delay)
@@ -169,8 +223,24 @@ class VendorHttp:
     def _fatal(self, response: httpx.Response, method: str, url: str) -> FatalError:
         body = redact(response.text[:300], self.secrets)
         where = redact(f"{method} {url}", self.secrets)
+        if response.is_redirect:
+            target = redact(response.headers.get("location", "?"), self.secrets)
+            body = f"redirected to {target}; not followed (check the configured URL)"
         return FatalError(
             f"HTTP {response.status_code} on {where}: {body}",
             status=response.status_code,
             body=redact(response.text, self.secrets),
         )
+
+
+def _certificate_failure(exc: BaseException) -> bool:
+    """Whether a transport error comes from a TLS certificate that did not verify."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:  # a chain may loop back on itself
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return any(
+        isinstance(link, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(link)
+        for link in chain
+    )

@@ -14,18 +14,27 @@ record lost, none applied twice (records are keyed, and a repeated page is a no-
 killed without a word (SIGKILL, out of memory) stays ``running`` in ``sync_runs``; its process
 id and host and a heartbeat refreshed with each page (and as streams start and snapshots
 build) let ``status`` show it as ``interrupted``.
+
+One source syncs once at a time: a run that finds another run of its source still running (its
+process alive, or, where that cannot be told, a heartbeat under an hour old) starts nothing and
+says so; one whose process is gone does not hold the next back. A stream whose cursor stops
+advancing (the same page served again and again) stops the run with an error instead of
+spinning for ever.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import msgspec
 
-from context_service.errors import ContextServiceError
+from context_service.errors import ContextServiceError, FatalError
 from context_service.models import Connector, Page, Stream, VendorObject
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
@@ -38,6 +47,7 @@ from context_service.sync.ingest import (
     ingest_batch,
     utc_now,
 )
+from context_service.sync.status import run_view
 
 Progress = Callable[[str, int], None]
 DRAIN_EVERY_PAGES = 500
@@ -63,15 +73,24 @@ def run_sync(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> SyncOutcome:
     """Sync every stream of a connector from its committed cursors (or from scratch).
 
     The run's mode is ``full`` when asked for, when the cursors are too old, or when no
-    cursor is committed yet (a first run backfills); else ``incremental``.
+    cursor is committed yet (a first run backfills); else ``incremental``. While another run
+    of the source is running, nothing is done or recorded: the outcome is ``failed`` with an
+    error that names that run. ``force`` starts anyway: for a run the operator knows is gone
+    but that cannot be told from here (killed in another container, whose heartbeat keeps it
+    "running" for up to an hour).
     """
     source = connector.source
     outcome = SyncOutcome(source=source, mode="full" if full else "incremental")
     with store.transaction() as conn:
+        busy = None if force else _live_run_of(conn, source)
+        if busy is not None:
+            outcome.status, outcome.error = "failed", busy
+            return outcome
         cursors = cursor_store.cursors_of(conn, source)
         if full or _needs_full(connector, cursors, outcome):
             cursor_store.reset_cursors(conn, source)
@@ -98,6 +117,24 @@ def run_sync(
         raise
     _finish_quietly(store, run_id, outcome, deferred)
     return outcome
+
+
+def _live_run_of(conn: sqlite3.Connection, source: str) -> str | None:
+    """Why a run of ``source`` may not start now (another one still runs), or ``None``.
+
+    Read in the transaction that would record the new run, so two starting at once cannot
+    both pass (``BEGIN IMMEDIATE`` serializes them)."""
+    run = cursor_store.last_runs(conn).get(source)
+    if run is None or run.status != "running":
+        return None
+    if run_view(run, datetime.now(UTC))["status"] != "running":
+        return None  # killed without a word: the next run resumes from its cursors
+    return (
+        f"a {run.mode} sync of {source} is already running (process {run.pid} on {run.host}, "
+        f"started {run.started_at}, last seen {run.heartbeat_at or run.started_at}); not "
+        "starting another: let it finish or stop it, then sync again (`--force` if that "
+        "run is gone but its host or container cannot tell)"
+    )
 
 
 def _heartbeat(store: Store, run_id: int) -> None:
@@ -210,7 +247,7 @@ def _retire_unlisted(
             report = ingest_batch(
                 store, items, ctx, defer_snapshots=True, background=deferred.background
             )
-            cursor_store.heartbeat(conn, run_id, utc_now())
+            _count_lookups(conn, run_id, report)
         outcome.report.add(report)
         retired += sum(obj.deleted for obj in objects)
     with store.transaction() as conn:
@@ -219,6 +256,16 @@ def _retire_unlisted(
         outcome.notes.append(
             f"{stream.name}: {retired} no longer in {connector.source} since the last sync, retired"
         )
+
+
+def _count_lookups(conn: sqlite3.Connection, run_id: int, report: IngestReport) -> None:
+    """Count a retirement batch's records in the recorded run, as its pages' are (no page is
+    counted: the run's ``pages`` are the streams' own), with a sign of life."""
+    conn.execute(
+        "UPDATE sync_runs SET records_seen = records_seen + ?, "
+        "records_rejected = records_rejected + ?, heartbeat_at = ? WHERE id = ?",
+        (report.seen, report.rejected, utc_now(), run_id),
+    )
 
 
 def drain_due(pages: int, background: BackgroundSnapshots | None) -> bool:
@@ -249,10 +296,38 @@ def _run_stream(
     deferred: _Deferred,
 ) -> None:
     cursor = cursor_store.get_cursor(store.conn, source, stream.name)
+    advancing = _Advancing(f"{source} {stream.name}")
     for page in prefetched(stream.pages(cursor)):
+        advancing.check(page.cursor)
         _commit_page(store, source, stream.name, page, ctx, run_id, outcome, deferred)
         if progress:
             progress(stream.name, len(page.objects))
+
+
+STALLED_PAGES = 3  # pages in a row whose cursor this run already committed: a paging loop
+
+
+class _Advancing:
+    """Stops a stream whose cursor does not advance: ``STALLED_PAGES`` pages in a row that
+    bring back a cursor one of its last pages committed (the same page served again and again,
+    or a few pages taking turns; a longer loop is the connector's ``LoopGuard``'s to catch).
+    One such page is normal (an incremental run with nothing new may end on its cursor)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.recent: collections.deque[str | None] = collections.deque(maxlen=2 * STALLED_PAGES)
+        self.stalled = 0
+
+    def check(self, cursor: str | None) -> None:
+        """Raise ``FatalError`` once the cursor has not advanced for ``STALLED_PAGES`` pages."""
+        self.stalled = self.stalled + 1 if cursor in self.recent else 0
+        if self.stalled >= STALLED_PAGES:
+            shown = "none" if cursor is None else repr(cursor[:80])
+            raise FatalError(
+                f"{self.what}: the cursor does not advance ({self.stalled} pages in a row at "
+                f"{shown}); stopping: the vendor or the connector is paging in a loop"
+            )
+        self.recent.append(cursor)
 
 
 _AHEAD = 2  # pages fetched ahead of the one being committed
