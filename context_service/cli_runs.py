@@ -22,6 +22,7 @@ from context_service.store import Store, snapshots
 from context_service.store import inbox as inbox_store
 from context_service.sync import IngestContext, apply_pending, drain_snapshots
 from context_service.sync.snapshot_queue import build_queued_on_read
+from context_service.sync.webhooks import readmit_rejected
 from context_service.trust.erasure import BLANKED_BY_ERASURE
 from context_service.wiring import build_connectors, ingest_context
 
@@ -108,14 +109,22 @@ def add_commands(sub: Any) -> None:
         help="delivery N; repeatable",
     )
     which.add_argument("--all-failed", action="store_true", help="every failed delivery")
+    which.add_argument(
+        "--all-rejected",
+        action="store_true",
+        help="every rejected (unreadable) delivery that still has its body: read it again "
+        "(after an upgrade that reads its shape) and apply it",
+    )
     p.add_argument("--source", default=None, help="only deliveries from this source")
     p.set_defaults(func=cmd_webhooks_retry)
 
 
 def cmd_webhooks_retry(args: argparse.Namespace) -> int:
     """Make the chosen failed deliveries pending again and apply them (with whatever else is
-    due), printing what happened to each; exit 1 unless every one was applied. One an erasure
-    blanked is never retried: nothing of it is left to apply."""
+    due), printing what happened to each; exit 1 unless every one was applied. A rejected
+    (unreadable) delivery is read again first (``sync.webhooks.readmit_rejected``): one this
+    version reads is applied, one still unreadable stays rejected with today's reason. One an
+    erasure blanked is never retried: nothing of it is left to apply."""
     import httpx
 
     settings = load_settings()
@@ -139,31 +148,81 @@ def _retry(
         known = ", ".join(sorted(BUILTIN_SOURCES))
         print(f"error: no webhook source {args.source!r}; one of {known}", file=sys.stderr)
         return 2
-    asked = list(dict.fromkeys(args.ids or inbox_store.failed_ids(store.conn, args.source)))
+    if getattr(args, "all_rejected", False):  # a caller may build the namespace itself
+        asked = inbox_store.rejected_ids(store.conn, args.source)
+        if not asked:
+            where = f" from {args.source}" if args.source else ""
+            print(f"no rejected webhook deliveries{where} with a body to read again")
+            return 0
+    else:
+        asked = list(dict.fromkeys(args.ids or inbox_store.failed_ids(store.conn, args.source)))
     found = inbox_store.outcomes(store.conn, asked)
+    readmitted = _readmit(store, connectors, found, asked, args.source)
     if args.all_failed:  # one purged since it was listed (a serve worker's pruner) is left out
         blanked = [i for i in asked if i in found and _blanked(found[i])]
         asked = [i for i in asked if i in found and i not in blanked]
         if not asked:
             print(_nothing_failed(args.source, len(blanked)))
             return 0
-    refused = {i: why for i in asked if (why := _why_not(found.get(i), args.source, connectors))}
+    refused = {
+        i: why
+        for i in asked
+        if i not in readmitted and (why := _why_not(found.get(i), args.source, connectors))
+    }
     for inbox_id, why in refused.items():
         print(f"{_label(inbox_id, found.get(inbox_id))}: not retried: {why}")
-    before = {i: found[i].error for i in asked if i not in refused}
-    pending = _pending_counts(store, connectors) if before else 0
+    before = {i: found[i].error for i in asked if i not in refused and i not in readmitted}
+    read_now = [i for i, what in readmitted.items() if what == "pending"]
+    pending = _pending_counts(store, connectors) if before or read_now else 0
     with store.transaction() as conn:
         requeued = inbox_store.requeue(conn, list(before))
-    if requeued:
+    if requeued or read_now:
         apply_pending(store, connectors, ctx, limit=pending + len(requeued))
-    after = inbox_store.outcomes(store.conn, requeued)
+    after = inbox_store.outcomes(store.conn, [*requeued, *readmitted])
+    for inbox_id, what in readmitted.items():
+        print(_readmitted_line(inbox_id, what, after.get(inbox_id)))
     for inbox_id, error in before.items():
         if inbox_id in requeued:
             print(_result_line(inbox_id, after.get(inbox_id), error))
         else:
             print(f"{_label(inbox_id, found[inbox_id])}: not retried: settled meanwhile")
-    applied = [i for i in requeued if i in after and after[i].status == "applied"]
+    settled = [*requeued, *readmitted]
+    applied = [i for i in settled if i in after and after[i].status == "applied"]
     return 0 if len(applied) == len(asked) else 1
+
+
+def _readmit(
+    store: Store,
+    connectors: Mapping[str, Connector],
+    found: Mapping[int, inbox_store.Outcome],
+    asked: list[int],
+    source: str | None,
+) -> dict[int, str]:
+    """Read the asked rejected deliveries again; what became of each (``readmit_rejected``).
+    Those of another source than asked, blanked or of a source not configured here are left
+    to ``_why_not`` to refuse."""
+    done: dict[int, str] = {}
+    for inbox_id in asked:
+        row = found.get(inbox_id)
+        if row is None or row.status != "rejected" or _blanked(row):
+            continue
+        if (source and row.source != source) or row.source not in connectors:
+            continue
+        done.update(readmit_rejected(store, connectors[row.source], [inbox_id]))
+    return done
+
+
+def _readmitted_line(inbox_id: int, what: str, row: inbox_store.Outcome | None) -> str:
+    """What happened to one rejected delivery read again."""
+    label = _label(inbox_id, row)
+    if what == "duplicate":
+        return f"{label}: applied already: the vendor sent the same event again since"
+    if what == "rejected":
+        why = row.error if row is not None else "unreadable"
+        return f"{label}: still unreadable, stays rejected: {why}"
+    if what == "pending" and row is not None:
+        return f"{_result_line(inbox_id, row, None)} (read again: it had been rejected)"
+    return f"{label}: not retried: it is {what}"
 
 
 def _pending_counts(store: Store, connectors: Mapping[str, Connector]) -> int:

@@ -80,11 +80,6 @@ def test_readmitting_the_kept_body_applies_it(rejected_delivery: Path) -> None:
     assert _stripe_customers(rejected_delivery) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/cli_runs.py: `webhooks retry --id N` (and an "
-    "--all-rejected) to call sync.webhooks.readmit_rejected for rejected ids",
-)
 def test_webhooks_retry_applies_a_rejected_delivery_an_upgrade_reads(
     rejected_delivery: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -93,3 +88,14 @@ def test_webhooks_retry_applies_a_rejected_delivery_an_upgrade_reads(
     assert main(["webhooks", "retry", "--id", str(inbox_id)]) == 0
     assert "applied" in capsys.readouterr().out
     assert _stripe_customers(rejected_delivery) == 1
+
+
+def test_webhooks_retry_all_rejected_reads_every_kept_body_again(
+    rejected_delivery: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["webhooks", "retry", "--all-rejected"]) == 0
+    out = capsys.readouterr().out
+    assert "read again" in out
+    assert _stripe_customers(rejected_delivery) == 1
+    assert main(["webhooks", "retry", "--all-rejected"]) == 0  # nothing rejected is left
+    assert "no rejected webhook deliveries" in capsys.readouterr().out
