@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -30,6 +31,7 @@ from context_service.tools import ToolBox
 from context_service.tools.service import PostedNotes
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
+log = logging.getLogger("context_service.api.escalations")
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 
 
@@ -45,11 +47,13 @@ class EscalationBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class NoteResult(msgspec.Struct, omit_defaults=True):
-    """What happened to the internal note."""
+    """What happened to the internal note; ``retryable``: not posted, and sending the same
+    escalation again may post it (it is still posted once)."""
 
     posted: bool
     ticket: str | None = None
     error: str | None = None
+    retryable: bool = False
 
 
 class EscalationResponse(msgspec.Struct):
@@ -107,12 +111,12 @@ def create_escalation(
     block = llm_handoff(client, snap, view, data.transcript, data.reason, text)
     if data.summary == "deterministic":
         block = msgspec.structs.replace(block, fallback=None)
-    # The notes this app posted, shared with the create_escalation tool: a retry through
-    # either path does not post the same escalation twice.
+    # The notes this app posted (stored as digests), shared with the create_escalation tool.
     toolbox: ToolBox = state.toolbox
+    escalation = _escalation_key(snap.profile_id, data)
     note = (
         _post_note(
-            state.note_poster, toolbox.posted, handoff, view, body=block.text, escalation=text
+            state.note_poster, toolbox.posted, handoff, view, body=block.text, escalation=escalation
         )
         if data.post_note
         else None
@@ -126,6 +130,15 @@ def create_escalation(
         note=note,
     )
     return Response(msgspec.json.encode(body), media_type="application/json", status_code=201)
+
+
+def _escalation_key(profile_id: str, data: EscalationBody) -> str:
+    """What names one escalation for its note: the customer, the conversation and the reason.
+
+    Not the handoff's text: the facts in it move on (a Stripe webhook between a request and
+    its retry), and the retried escalation must still find its note posted."""
+    turns = [(t.role, t.at, t.text) for t in data.transcript]
+    return msgspec.json.encode(["escalation", profile_id, turns, data.reason]).decode()
 
 
 def _who(snap: Snapshot, found: Found, view: View) -> Who:
@@ -159,8 +172,8 @@ def _post_note(
     escalation: str,
 ) -> NoteResult:
     """Post ``body`` (the summary) on the open ticket unless this escalation's note is there
-    already. ``escalation``, the deterministic text, names the escalation: it is the same for
-    a retried request, while an LLM's wording is not."""
+    already. ``escalation`` (``_escalation_key``) names the escalation: it is the same for a
+    retried request, while an LLM's wording, or the facts of the account, may not be."""
     if poster is None:
         return NoteResult(posted=False, error="no helpdesk configured for notes")
     if not view.shows("support.tickets"):
@@ -171,9 +184,22 @@ def _post_note(
     if not posted.claim(ticket, escalation):
         error = "the same internal note was already posted on this ticket; not posted again"
         return NoteResult(posted=False, ticket=ticket, error=error)
+    return _attempt(poster, posted, ticket, body=body, escalation=escalation)
+
+
+def _attempt(
+    poster: NotePoster, posted: PostedNotes, ticket: str, *, body: str, escalation: str
+) -> NoteResult:
+    """Post the claimed note; on any failure release the claim, so that a retry posts it, and
+    answer why (the escalation itself never fails because of the note)."""
     try:
         poster.post_internal_note(ticket, body)
     except NoteFailed as exc:
         posted.release(ticket, escalation)
-        return NoteResult(posted=False, ticket=ticket, error=str(exc))
+        return NoteResult(posted=False, ticket=ticket, error=str(exc), retryable=exc.retryable)
+    except Exception:  # a plug-in's own failure: the escalation is still answered
+        log.exception("posting the escalation note on ticket %s failed", ticket)
+        posted.release(ticket, escalation)
+        error = "the helpdesk note failed unexpectedly (logged); not posted"
+        return NoteResult(posted=False, ticket=ticket, error=error, retryable=True)
     return NoteResult(posted=True, ticket=ticket)

@@ -14,10 +14,14 @@ contact details of ``who`` are the caller's to fit to the view
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
 
+from context_service.audience.contacts import text_as_viewed
 from context_service.audience.facts import visible_signals
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
@@ -39,12 +43,44 @@ _ZENDESK_TICKET = ("zendesk", "ticket")
 DEFAULT_VIEW = FieldPolicy().view("escalation", None)
 
 
+# The years a conversation's timestamps may fall in: a typo such as ``9999-12-31`` is refused.
+_FIRST_YEAR, _LAST_YEAR = 2000, 2099
+# At most this many of the bot's promises are listed, the latest; a line says how many more.
+MAX_PROMISES = 5
+# At most this many orders the conversation names are listed in the facts.
+MAX_NAMED_ORDERS = 3
+# ``#1002``, ``order 1002``, ``order no. 1002``, ``order number #1002``: the reference itself.
+_ORDER_REF = re.compile(
+    r"(?:(?<![\w&])#|\border\s+(?:(?:no\.?|number|nr\.?)\s*)?#?)([A-Za-z0-9-]*\d[A-Za-z0-9-]*)",
+    re.IGNORECASE,
+)
+_EARLIER_PROMISES = re.compile(r"\(\d+ earlier promises? not shown; see the transcript\)")
+
+
 class Turn(msgspec.Struct, forbid_unknown_fields=True):
-    """One message of the conversation."""
+    """One message of the conversation; ``at``, when given, an ISO 8601 date or date-time."""
 
     role: Role
     text: Annotated[str, msgspec.Meta(max_length=8000)]
     at: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.at is not None:
+            _check_timestamp(self.at)
+
+
+def _check_timestamp(at: str) -> None:
+    """Raise ``ValueError`` (a 400 naming the field) unless ``at`` is an ISO 8601 date or
+    date-time between 2000 and 2099: the value reaches the LLM prompt, so no free text."""
+    when: date
+    try:
+        when = datetime.fromisoformat(at) if "T" in at or " " in at else date.fromisoformat(at)
+    except ValueError:
+        raise ValueError(
+            "`at` must be an ISO 8601 date or date-time, such as 2026-11-20T09:01:00Z"
+        ) from None
+    if not _FIRST_YEAR <= when.year <= _LAST_YEAR:
+        raise ValueError(f"`at` must be an ISO 8601 date between {_FIRST_YEAR} and {_LAST_YEAR}")
 
 
 class Who(msgspec.Struct):
@@ -85,12 +121,14 @@ def build_handoff(
 
     ``who`` is used as given: build it with the same view (contacts hidden or masked).
     Payment numbers and secrets (``snapshot.secrets``) are removed from the transcript and the
-    reason before anything is read from them.
+    reason before anything is read from them, and contacts typed into them are shown as the
+    view shows the contact fields (masked or removed for a view that masks or hides them).
     """
-    transcript = [_redacted(t) for t in transcript]
-    reason = redact_free_text(reason)
-    said = [t.text for t in transcript if t.role in _CUSTOMER_ROLES]
-    bot = [t.text for t in transcript if t.role in _BOT_ROLES]
+    as_viewed = text_as_viewed(snap, view)
+    transcript = [_redacted(t, as_viewed) for t in transcript]
+    reason = as_viewed(redact_free_text(reason))
+    said = [t.text for t in transcript if t.role in _CUSTOMER_ROLES and t.text.strip()]
+    bot = [t.text for t in transcript if t.role in _BOT_ROLES and t.text.strip()]
     found = intent.topics([*said, reason])
     signals = visible_signals(snap, view)  # a signal about a hidden field keeps no details
     priority, why = _priority(signals, [*said, reason], snap, view)
@@ -100,8 +138,8 @@ def build_handoff(
         wants=_wants(said, reason),
         topics=found,
         bot_tried=[_clip(t) for t in bot if not intent.is_promise(t)][-3:],
-        bot_promised=[_clip(t) for t in bot if intent.is_promise(t)],
-        facts=_facts(snap, signals, found, view),
+        bot_promised=_promises(bot),
+        facts=_facts(snap, signals, found, view, _mentioned_orders(snap, [*said, *bot, reason])),
         next_step=_next_step(snap, found, said, view),
         priority=priority,
         priority_why=why,
@@ -109,8 +147,22 @@ def build_handoff(
     )
 
 
-def _redacted(turn: Turn) -> Turn:
-    return msgspec.structs.replace(turn, text=redact_free_text(turn.text))
+def _redacted(turn: Turn, as_viewed: Callable[[str], str]) -> Turn:
+    return msgspec.structs.replace(turn, text=as_viewed(redact_free_text(turn.text)))
+
+
+def _promises(bot: list[str]) -> list[str]:
+    """What the bot committed to, the latest ``MAX_PROMISES``, after a line that says how many
+    earlier ones the transcript holds (bounded, so a long chat cannot flood the note)."""
+    promised = [_clip(t) for t in bot if intent.is_promise(t)]
+    earlier = len(promised) - MAX_PROMISES
+    if earlier <= 0:
+        return promised
+    plural = "s" if earlier > 1 else ""
+    return [
+        f"({earlier} earlier promise{plural} not shown; see the transcript)",
+        *promised[-MAX_PROMISES:],
+    ]
 
 
 def _open_tickets(snap: Snapshot, view: View) -> list[Ticket]:
@@ -142,11 +194,16 @@ def _wants(said: list[str], reason: str) -> str:
     return first if first == last else f"{first} ... latest: {last}"
 
 
-def _facts(snap: Snapshot, signals: list[Signal], found: list[str], view: View) -> list[str]:
+def _facts(
+    snap: Snapshot, signals: list[Signal], found: list[str], view: View, named: list[Order]
+) -> list[str]:
     """The account facts that bear on the escalation; field names as in ``audience.facts``.
+    ``named``: the orders of this customer the conversation names, first (the view allowing).
 
     Signals quote customer-written text (ticket subjects): secrets in it are removed."""
     facts = [s.message for s in signals if s.severity != "info"]
+    if view.shows("orders"):
+        facts.extend(_order_fact("Order in question", o) for o in named)
     b, c = snap.billing, snap.commerce
     if b.subscriptions and view.shows("billing.subscriptions"):
         sub = b.subscriptions[0]
@@ -154,7 +211,8 @@ def _facts(snap: Snapshot, signals: list[Signal], found: list[str], view: View) 
     if ("billing" in found or not found) and view.shows("billing.charges"):
         facts.extend(_charges(snap))
     orders = c.orders if view.shows("orders") else []
-    if orders and ("shipping" in found or not found or "billing" not in found):
+    latest_named = bool(orders) and orders[0] in named  # listed once, as the one in question
+    if orders and not latest_named and ("shipping" in found or not found or "billing" not in found):
         facts.append(_latest_order(orders[0]))
     if snap.crm.owner and view.shows("crm.owner"):
         stage = f" ({snap.crm.lifecycle_stage})" if view.shows("crm.stage") else ""
@@ -166,10 +224,29 @@ def _latest_order(o: Order) -> str:
     """``Latest order #1001 2026-11-20: 40.00 USD, paid, unfulfilled (on hold)``: its state in
     the summary's words (why it waits, ``fulfilment not required``, ``fulfilment unknown``,
     a cancellation), never a status the order does not have."""
+    return _order_fact("Latest order", o)
+
+
+def _order_fact(label: str, o: Order) -> str:
     name = _order_name(o)
     day = f" {o.created_at[:10]}" if o.created_at else ""
     amount = " ".join(v for v in (o.amount, o.currency) if v) if o.amount else "amount unknown"
-    return f"Latest order {name}{day}: {amount}, {order_state(o)}"
+    return f"{label} {name}{day}: {amount}, {order_state(o)}"
+
+
+def _mentioned_orders(snap: Snapshot, texts: list[str]) -> list[Order]:
+    """This customer's orders the conversation names (``#1002``, ``order 1002``, ``order
+    number 1002``), at most ``MAX_NAMED_ORDERS``. A number no order of theirs carries names
+    nothing: another customer's order is never looked up."""
+    said = {m.lower() for text in texts for m in _ORDER_REF.findall(text)}
+    if not said:
+        return []
+    named = [o for o in snap.commerce.orders if _order_keys(o) & said]
+    return named[:MAX_NAMED_ORDERS]
+
+
+def _order_keys(order: Order) -> set[str]:
+    return {k.lstrip("#").lower() for k in (order.number, order.title) if k}
 
 
 def _charges(snap: Snapshot) -> list[str]:
@@ -187,15 +264,14 @@ def _charges(snap: Snapshot) -> list[str]:
 def _priority(
     signals: list[Signal], texts: list[str], snap: Snapshot, view: View
 ) -> tuple[Priority, list[str]]:
+    """The priority and each rule that set it, naming what matched (the word, the signal)."""
+    urgent = _urgent_reasons(signals, texts)
+    if urgent:
+        return "urgent", urgent
     why: list[str] = []
-    if intent.is_urgent(texts) or any(s.code == "dispute_open" for s in signals):
-        why.append("chargeback, fraud or legal words, or an open dispute")
-        return "urgent", why
-    if any(s.severity == "critical" for s in signals):
-        why.append(
-            "critical account signal: "
-            + redact_secrets(next(s.message for s in signals if s.severity == "critical"))
-        )
+    critical = [s for s in signals if s.severity == "critical"]
+    if critical:
+        why.append("critical account signal: " + redact_secrets(critical[0].message))
     if intent.is_upset(texts):
         why.append("customer sounds frustrated or is writing again")
     if any(t.priority in {"high", "urgent"} for t in _open_tickets(snap, view)):
@@ -203,6 +279,19 @@ def _priority(
     if why:
         return "high", why
     return ("normal", ["no urgent signal"]) if texts else ("low", ["nothing stated"])
+
+
+def _urgent_reasons(signals: list[Signal], texts: list[str]) -> list[str]:
+    """Why the case is urgent: the chargeback, fraud or legal words found (our keywords, never
+    the customer's sentence) and each open dispute."""
+    reasons: list[str] = []
+    words = intent.urgent_words(texts)
+    if words:
+        reasons.append("chargeback, fraud or legal words: " + ", ".join(words))
+    reasons.extend(
+        "open dispute: " + redact_secrets(s.message) for s in signals if s.code == "dispute_open"
+    )
+    return reasons
 
 
 def _next_step(snap: Snapshot, found: list[str], said: list[str], view: View) -> str:
@@ -283,7 +372,7 @@ def render_text(handoff: Handoff) -> str:
         f"Wants: {quoted(redact_free_text(handoff.wants))}",
     ]
     if handoff.bot_promised:
-        out.append("Bot promised: " + "; ".join(quoted(t) for t in handoff.bot_promised))
+        out.append("Bot promised: " + "; ".join(_promise_text(t) for t in handoff.bot_promised))
     if handoff.bot_tried:
         out.append("Bot tried: " + "; ".join(quoted(t) for t in handoff.bot_tried))
     out.append("Facts:")
@@ -292,3 +381,9 @@ def render_text(handoff: Handoff) -> str:
     if handoff.open_ticket:
         out.append(f"Open ticket: {handoff.open_ticket}")
     return "\n".join(out) + "\n"
+
+
+def _promise_text(promise: str) -> str:
+    """A promise quoted as the bot's words; the count of earlier ones (no bot's words: it holds
+    no promise) as it is."""
+    return promise if _EARLIER_PROMISES.fullmatch(promise) else quoted(promise)

@@ -57,23 +57,39 @@ _PROMISE = re.compile(
 )
 
 
+def _starts_word(word: str) -> re.Pattern[str]:
+    """``word`` at the start of a word, with any ending: ``refund`` finds ``refunded``, while
+    ``card`` does not find ``discard`` nor ``legal`` ``illegally``."""
+    return re.compile(r"(?<!\w)" + re.escape(word), re.IGNORECASE)
+
+
+_TOPIC_WORDS = {t: [_starts_word(w) for w in words] for t, words in TOPICS.items()}
+_URGENT_WORDS = [(w, _starts_word(w)) for w in _URGENT]
+_UPSET_WORDS = [_starts_word(w) for w in _UPSET]
+
+
 def topics(texts: list[str]) -> list[str]:
     """Topics mentioned in the texts, most mentioned first."""
-    joined = " ".join(texts).lower()
-    scores = {t: sum(joined.count(word) for word in words) for t, words in TOPICS.items()}
+    joined = " ".join(texts)
+    scores = {t: sum(len(w.findall(joined)) for w in words) for t, words in _TOPIC_WORDS.items()}
     return [t for t, n in sorted(scores.items(), key=lambda kv: -kv[1]) if n]
+
+
+def urgent_words(texts: list[str]) -> list[str]:
+    """The words found that make a case urgent (chargebacks, fraud, legal threats)."""
+    joined = " ".join(texts)
+    return [word for word, pattern in _URGENT_WORDS if pattern.search(joined)]
 
 
 def is_urgent(texts: list[str]) -> bool:
     """Words that make a case urgent: chargebacks, fraud, legal threats."""
-    joined = " ".join(texts).lower()
-    return any(word in joined for word in _URGENT)
+    return bool(urgent_words(texts))
 
 
 def is_upset(texts: list[str]) -> bool:
     """Words of frustration or repeated contact."""
-    joined = " ".join(texts).lower()
-    return any(word in joined for word in _UPSET)
+    joined = " ".join(texts)
+    return any(pattern.search(joined) for pattern in _UPSET_WORDS)
 
 
 def is_promise(text: str) -> bool:

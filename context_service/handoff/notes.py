@@ -11,6 +11,9 @@ from typing import Protocol
 
 import httpx
 
+_TOO_MANY_REQUESTS = 429
+_SERVER_ERROR = 500
+
 
 class NotePoster(Protocol):
     """Adds a private note to a ticket; returns nothing, raises ``NoteFailed``."""
@@ -21,7 +24,12 @@ class NotePoster(Protocol):
 
 
 class NoteFailed(Exception):
-    """The helpdesk refused or did not answer."""
+    """The helpdesk refused or did not answer; ``retryable`` when sending it again may work
+    (rate limited, a server error, no answer), not when the helpdesk refused the note."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class ZendeskNotes:
@@ -43,6 +51,9 @@ class ZendeskNotes:
                 url, json=payload, headers={"Authorization": self._auth}, timeout=10.0
             )
         except httpx.HTTPError as exc:
-            raise NoteFailed(f"Zendesk did not answer ({type(exc).__name__})") from exc
-        if response.status_code >= 300:
-            raise NoteFailed(f"Zendesk answered HTTP {response.status_code}")
+            reason = f"Zendesk did not answer ({type(exc).__name__})"
+            raise NoteFailed(reason, retryable=True) from exc
+        status = response.status_code
+        if status >= 300:
+            retryable = status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR
+            raise NoteFailed(f"Zendesk answered HTTP {status}", retryable=retryable)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
+from context_service.audience.contacts import text_as_viewed
 from context_service.handoff import Turn
 from context_service.handoff.checks import customer_written, note_problem
 from context_service.llm.client import LlmClient, LlmFailed
@@ -28,12 +30,15 @@ _CONTEXT_TOKENS = 1200
 _CUSTOMER_ROLES = frozenset({"customer", "user"})
 
 
-def transcript_block(transcript: list[Turn]) -> str:
+def transcript_block(
+    transcript: list[Turn], as_viewed: Callable[[str], str] = lambda text: text
+) -> str:
     """The transcript as one JSON line per turn (customer text stays a JSON string), with
-    payment numbers and secrets removed from each turn's text."""
+    payment numbers and secrets removed from each turn's text and its contacts shown as
+    ``as_viewed`` shows them (``audience.contacts.text_as_viewed``)."""
     return "\n".join(
         json.dumps(
-            {"role": t.role, "at": t.at, "text": redact_free_text(t.text)},
+            {"role": t.role, "at": t.at, "text": as_viewed(redact_free_text(t.text))},
             ensure_ascii=False,
         )
         for t in transcript
@@ -54,10 +59,15 @@ def llm_handoff(
     prompt = latest(HANDOFF_PROMPT)
     context = build_context(snap, ContextRequest("escalation", "text", _CONTEXT_TOKENS), view).body
     context = redact_secrets(context)
+    # Contacts typed into the chat or the reason as the view shows them (masked, removed): the
+    # model writes the note this key gets, so it reads no more than the key may.
+    as_viewed = text_as_viewed(snap, view)
     system, user = prompt.render(
-        reason=fence("reason given by the bot", redact_free_text(reason)),
+        reason=fence("reason given by the bot", as_viewed(redact_free_text(reason))),
         context=fence("customer context", context),
-        transcript=fence("conversation transcript, customer-written", transcript_block(transcript)),
+        transcript=fence(
+            "conversation transcript, customer-written", transcript_block(transcript, as_viewed)
+        ),
     )
     try:
         text = redact_free_text(client.complete(system, user, max_tokens=400))
@@ -66,7 +76,7 @@ def llm_handoff(
         return SummaryBlock(
             fallback_text, "deterministic", fallback=exc.reason, prompt_version=prompt.version
         )
-    said = [redact_free_text(t.text) for t in transcript if t.role in _CUSTOMER_ROLES]
+    said = [as_viewed(redact_free_text(t.text)) for t in transcript if t.role in _CUSTOMER_ROLES]
     problem = note_problem(text, snap, view, context, [*said, *customer_written(snap)])
     if problem is not None:
         log.warning("LLM handoff for %s not used: %s", snap.profile_id, problem)
