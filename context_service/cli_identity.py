@@ -5,8 +5,9 @@ The same decisions as the HTTP API (``api/profiles.py``), recorded as ``cli:$USE
     context-service profiles audit PROFILE_ID [--json]
     context-service profiles merge PROFILE_ID PROFILE_ID [...] [--note TEXT]
     context-service profiles split PROFILE_ID --record SOURCE:KIND:EXTERNAL_ID [...] [--note TEXT]
-    context-service review list [--status open|accepted|rejected] [--limit N] [--offset N] [--json]
-    context-service review accept|reject ITEM_ID [--note TEXT]
+    context-service review list [--status open|accepted|rejected] [--limit N] [--offset N]
+        [--after ID] [--json]
+    context-service review accept|reject ITEM_ID [--note TEXT] [--revision R]
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from context_service.errors import visible
+from context_service.errors import InvalidIdentifier, visible
 from context_service.identity import decisions
 from context_service.identity.audit import (
     AuditLink,
@@ -29,6 +30,7 @@ from context_service.identity.audit import (
     ProfileAudit,
     RecordRef,
     ReviewView,
+    check_profile_id,
     list_review,
     profile_audit,
 )
@@ -48,15 +50,15 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("profiles", help="audit, merge or split profiles (identity resolution)")
     actions = p.add_subparsers(dest="action", required=True)
     a = actions.add_parser("audit", help="why a profile holds its records")
-    a.add_argument("profile_id")
+    a.add_argument("profile_id", type=profile_id_arg)
     a.add_argument("--json", action="store_true", help="print JSON instead of text")
     a.set_defaults(func=cmd_audit)
     a = actions.add_parser("merge", help="make profiles one (the oldest id survives)")
-    a.add_argument("profile_ids", nargs="+", metavar="PROFILE_ID")
+    a.add_argument("profile_ids", nargs="+", metavar="PROFILE_ID", type=profile_id_arg)
     a.add_argument("--note", default=None, type=note_text, help="why, for the audit trail")
     a.set_defaults(func=cmd_merge)
     a = actions.add_parser("split", help="move records out of a profile, for good")
-    a.add_argument("profile_id")
+    a.add_argument("profile_id", type=profile_id_arg)
     a.add_argument(
         "--record",
         dest="records",
@@ -74,12 +76,23 @@ def add_commands(sub: Any) -> None:
     a.add_argument("--status", choices=["open", "accepted", "rejected"], default="open")
     a.add_argument("--limit", type=bounded(1, MAX_PAGE), default=50, help="1-500 items")
     a.add_argument("--offset", type=bounded(0, SQLITE_MAX_INT), default=0)
+    a.add_argument(
+        "--after",
+        type=bounded(0, SQLITE_MAX_INT),
+        default=0,
+        help="items after this id (the last page's next_after)",
+    )
     a.add_argument("--json", action="store_true", help="print JSON instead of text")
     a.set_defaults(func=cmd_review_list)
     for verb, meaning in (("accept", "the two records are one person"), ("reject", "they are not")):
         a = actions.add_parser(verb, help=f"{verb} a review item: {meaning}")
         a.add_argument("item_id", type=bounded(1, SQLITE_MAX_INT))
         a.add_argument("--note", default=None, type=note_text, help="why, for the audit trail")
+        a.add_argument(
+            "--revision",
+            default=None,
+            help="the item's revision as listed: refused if the item changed since",
+        )
         a.set_defaults(func=cmd_review_decide, accept=verb == "accept")
 
 
@@ -104,6 +117,14 @@ def note_text(text: str) -> str:
     if len(text) > MAX_NOTE:
         raise argparse.ArgumentTypeError(f"at most {MAX_NOTE} characters, got {len(text)}")
     return text
+
+
+def profile_id_arg(text: str) -> str:
+    """An argparse type: a profile id (``prof_`` and 26 letters or digits), as the API takes."""
+    try:
+        return check_profile_id(text)
+    except InvalidIdentifier as bad:
+        raise argparse.ArgumentTypeError(bad.detail) from None
 
 
 def record_key(text: str) -> RecordKey:
@@ -154,21 +175,31 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_review_list(args: argparse.Namespace) -> int:
-    page = _read(lambda conn: list_review(conn, args.status, args.limit, args.offset))
+    page = _read(lambda conn: list_review(conn, args.status, args.limit, args.offset, args.after))
     if args.json:
         print(_json(page), end="")
         return 0
     for item in page.items:
         print(render_review(item))
     shown = f"{page.offset + 1}-{page.offset + len(page.items)}" if page.items else "none"
-    print(f"{page.status} review items {shown} of {page.total}")
+    where = f" after #{page.after}" if page.after else ""
+    more = f"; next page: --after {page.next_after}" if page.next_after is not None else ""
+    print(f"{page.status} review items {shown}{where} of {page.total}{more}")
     return 0
 
 
 def cmd_review_decide(args: argparse.Namespace) -> int:
     result = _decide(
         lambda conn, now, region, thresholds: decisions.decide_review(
-            conn, args.item_id, args.accept, decided_by(), now, region, thresholds, args.note
+            conn,
+            args.item_id,
+            args.accept,
+            decided_by(),
+            now,
+            region,
+            thresholds,
+            args.note,
+            args.revision,
         )
     )
     now_in = ", ".join(result.profile_ids)
@@ -220,7 +251,8 @@ def render_review(item: ReviewView) -> str:
     name is whatever a customer typed, and must not forge lines on a reviewer's terminal)."""
     decided = f" by {visible(item.decided_by)} at {item.decided_at}" if item.decided_by else ""
     return (
-        f"  #{item.id} {item.status}{decided}: p={item.probability:.3f}, {visible(item.reason)}\n"
+        f"  #{item.id} {item.status}{decided}: p={item.probability:.3f}, {visible(item.reason)}"
+        f"  (revision {item.revision})\n"
         f"      {_ref(item.a)}  [{item.a.profile_id}]\n"
         f"      {_ref(item.b)}  [{item.b.profile_id}]\n"
         f"      evidence: {_evidence(item.evidence)}"

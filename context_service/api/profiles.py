@@ -21,6 +21,7 @@ from context_service.identity.audit import (
     ProfileAudit,
     ReviewPage,
     ReviewStatus,
+    check_profile_id,
     list_review,
     profile_audit,
 )
@@ -33,6 +34,7 @@ from context_service.trust import ADMIN
 ProfileId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Part = Annotated[str, msgspec.Meta(min_length=1, max_length=320)]
+Revision = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 SQLITE_MAX_INT = 2**63 - 1  # a larger id or offset cannot even be bound to a query
 CALLER_STATE_KEY = "caller"  # set by an auth layer that knows who holds the key, e.g. "support-bot"
 
@@ -62,10 +64,12 @@ class SplitBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``accept``: the two records are one person; ``reject``: they are not."""
+    """``accept``: the two records are one person; ``reject``: they are not. ``revision``: the
+    item's ``revision`` as read, so that an item whose question changed since is refused."""
 
     decision: Literal["accept", "reject"]
     note: Note | None = None
+    revision: Revision | None = None
 
 
 def caller(request: Request[Any, Any, Any]) -> str:
@@ -87,7 +91,7 @@ def get_profile_audit(
     """Members, every link (rule, probability, per-field evidence, who or what decided and
     when), people's decisions touching its records, and open review items. An alias answers
     with the profile it was merged into (``requested_id`` keeps what was asked)."""
-    return profile_audit(store.conn, profile_id)
+    return profile_audit(store.conn, check_profile_id(profile_id))
 
 
 @post(
@@ -108,11 +112,12 @@ def merge_profiles(
     it resolves to. 400 for fewer than two different profiles, 404 for an unknown id."""
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
+    ids = [check_profile_id(profile_id) for profile_id in data.profile_ids]
     return apply_decision(
         store,
         ctx,
         lambda conn, now: decisions.merge_profiles(
-            conn, data.profile_ids, who, now, ctx.region, ctx.thresholds, data.note
+            conn, ids, who, now, ctx.region, ctx.thresholds, data.note
         ),
     )
 
@@ -135,6 +140,7 @@ def split_profile(
     ``changed`` lists live profiles only, ``merged_away`` each id that stopped being one, with
     the profile it resolves to. 404 for an unknown profile, 409 for a record that is not a
     member, 422 when no record would remain."""
+    check_profile_id(profile_id)
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
     keys = [RecordKey(r.source, r.kind, r.external_id) for r in data.records]
@@ -153,10 +159,13 @@ def get_review(
     status: FromQuery[ReviewStatus] = "open",
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
     offset: Annotated[int, QueryParameter(ge=0, le=SQLITE_MAX_INT)] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=SQLITE_MAX_INT)] = 0,
 ) -> ReviewPage:
     """Pairs of records a person should decide about, oldest first, with both records' keys,
-    names and profiles, the match probability, the reason and the per-field evidence."""
-    return list_review(store.conn, status, limit, offset)
+    names and profiles, the match probability, the reason and the per-field evidence. Page
+    with ``after`` (the previous page's ``next_after``): an offset skips items when the pages
+    before it are decided meanwhile."""
+    return list_review(store.conn, status, limit, offset, after)
 
 
 @post(
@@ -174,7 +183,7 @@ def decide_review(
 ) -> decisions.ReviewResult:
     """Accept (one person: their records join) or reject (two people: kept apart for good).
     ``changed`` and ``merged_away`` as for a merge. 404 for an unknown item, 409 for one
-    already decided."""
+    already decided or, with ``revision``, one whose question changed since it was read."""
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
     accept = data.decision == "accept"
@@ -182,7 +191,7 @@ def decide_review(
         store,
         ctx,
         lambda conn, now: decisions.decide_review(
-            conn, item_id, accept, who, now, ctx.region, ctx.thresholds, data.note
+            conn, item_id, accept, who, now, ctx.region, ctx.thresholds, data.note, data.revision
         ),
     )
 

@@ -8,14 +8,16 @@ queue. Both only read; the writes (merge, split, review decisions) live in ``dec
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from typing import Any, Literal
 
 import msgspec
 
-from context_service.errors import ContextServiceError, ProfileNotFound, shown
+from context_service.errors import ContextServiceError, InvalidIdentifier, ProfileNotFound, shown
 from context_service.store import profiles
 from context_service.store.keys import chunks, marks
 from context_service.store.records import decode_mapped
@@ -23,6 +25,7 @@ from context_service.store.records import decode_mapped
 ReviewStatus = Literal["open", "accepted", "rejected"]
 Evidence = dict[str, dict[str, float | str]]
 _READ_ATTEMPTS = 5  # reads of a profile's audit before giving up on it settling
+PROFILE_ID_FORM = re.compile(r"prof_[0-9A-Za-z]{26}")  # what ``new_profile_id`` makes
 
 
 class RecordRef(msgspec.Struct):
@@ -73,7 +76,13 @@ class DecisionView(msgspec.Struct):
 
 
 class ReviewView(msgspec.Struct):
-    """A review item: two records the engine could not decide about, and its evidence."""
+    """A review item: two records the engine could not decide about, and its evidence.
+
+    An open item keeps its id while its records change, but then asks another question (a
+    nameless record that gained a name). ``revision`` names the question as shown: the records
+    and their names, the probability, reason and evidence. A decision that sends it back is
+    refused (409) when the item no longer asks what its reviewer read.
+    """
 
     id: int
     a: RecordRef
@@ -85,16 +94,22 @@ class ReviewView(msgspec.Struct):
     created_at: str
     decided_by: str | None
     decided_at: str | None
+    revision: str
 
 
 class ReviewPage(msgspec.Struct):
-    """One page of the review queue (oldest item first)."""
+    """One page of the review queue (oldest item first): the items after item ``after``,
+    skipping ``offset`` of them. ``total`` counts every item with this status. ``next_after``
+    is the ``after`` of the next page (``null`` on the last one): unlike an offset, it misses
+    no item while the pages before are being decided."""
 
     status: str
     total: int
     limit: int
     offset: int
     items: list[ReviewView]
+    after: int = 0
+    next_after: int | None = None
 
 
 class ProfileAudit(msgspec.Struct):
@@ -110,6 +125,15 @@ class ProfileAudit(msgspec.Struct):
     links: list[AuditLink]
     decisions: list[DecisionView]
     open_reviews: list[ReviewView]
+
+
+def check_profile_id(profile_id: str) -> str:
+    """``profile_id`` when it has the form of a profile id (or an alias, which is one), else
+    ``InvalidIdentifier`` (400), as ``GET /v1/context`` answers: a caller's typo or a hostile
+    string is a bad request, not an unknown customer."""
+    if PROFILE_ID_FORM.fullmatch(profile_id) is None:
+        raise InvalidIdentifier(f"{shown(profile_id)} is not a profile id (prof_ + 26 characters)")
+    return profile_id
 
 
 def live_profile(conn: sqlite3.Connection, profile_id: str) -> str:
@@ -212,14 +236,21 @@ def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | Non
 
 
 def list_review(
-    conn: sqlite3.Connection, status: ReviewStatus = "open", limit: int = 50, offset: int = 0
+    conn: sqlite3.Connection,
+    status: ReviewStatus = "open",
+    limit: int = 50,
+    offset: int = 0,
+    after: int = 0,
 ) -> ReviewPage:
-    """A page of review items with this status, oldest first, with both records described."""
+    """A page of review items with this status, oldest first, with both records described:
+    those with an id above ``after``, skipping ``offset`` of them."""
     total = conn.execute("SELECT count(*) FROM review_items WHERE status = ?", (status,))
     rows = conn.execute(
-        f"SELECT {_REVIEW_COLUMNS} FROM review_items WHERE status = ? ORDER BY id LIMIT ? OFFSET ?",
-        (status, limit, offset),
+        f"SELECT {_REVIEW_COLUMNS} FROM review_items WHERE status = ? AND id > ? "
+        "ORDER BY id LIMIT ? OFFSET ?",
+        (status, after, limit + 1, offset),
     ).fetchall()
+    more, rows = len(rows) > limit, rows[:limit]
     refs = record_refs(conn, {int(x) for row in rows for x in row[1:3]})
     return ReviewPage(
         status=status,
@@ -227,6 +258,8 @@ def list_review(
         limit=limit,
         offset=offset,
         items=[_review(row, refs) for row in rows],
+        after=after,
+        next_after=int(rows[-1][0]) if more else None,
     )
 
 
@@ -329,18 +362,31 @@ def _decision(row: tuple[Any, ...], refs: dict[int, RecordRef]) -> DecisionView:
 
 def _review(row: tuple[Any, ...], refs: dict[int, RecordRef]) -> ReviewView:
     item_id, a, b, probability, reason, evidence, status, created_at, by, at = row
+    first, second, weights = refs[int(a)], refs[int(b)], _evidence(evidence)
     return ReviewView(
         id=int(item_id),
-        a=refs[int(a)],
-        b=refs[int(b)],
+        a=first,
+        b=second,
         probability=float(probability),
         reason=str(reason),
-        evidence=_evidence(evidence),
+        evidence=weights,
         status=str(status),
         created_at=str(created_at),
         decided_by=by,
         decided_at=at,
+        revision=review_revision(first, second, float(probability), str(reason), weights),
     )
+
+
+def review_revision(
+    a: RecordRef, b: RecordRef, probability: float, reason: str, evidence: Evidence
+) -> str:
+    """A short digest of the question a review item asks, as a reviewer is shown it: both
+    records and their names, the probability, reason and evidence. Not the profiles holding
+    the records, which every decision nearby moves without changing the question."""
+    records = [(r.record_id, r.source, r.kind, r.external_id, r.name) for r in (a, b)]
+    question = msgspec.json.encode([records, probability, reason, evidence], order="sorted")
+    return hashlib.sha256(question).hexdigest()[:16]
 
 
 def _evidence(text: str) -> Evidence:
@@ -361,6 +407,7 @@ def _touching(conn: sqlite3.Connection, sql: str, record_ids: list[int]) -> list
 
 
 __all__ = [
+    "PROFILE_ID_FORM",
     "AuditLink",
     "AuditUnsettled",
     "DecisionView",
@@ -370,9 +417,11 @@ __all__ = [
     "ReviewPage",
     "ReviewStatus",
     "ReviewView",
+    "check_profile_id",
     "list_review",
     "live_profile",
     "profile_audit",
     "record_refs",
     "review_item",
+    "review_revision",
 ]

@@ -34,7 +34,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from context_service.errors import ContextServiceError
+from context_service.errors import ContextServiceError, shown
 from context_service.identity.audit import (
     RecordRef,
     ReviewView,
@@ -240,14 +240,20 @@ def decide_review(
     region: str,
     thresholds: Thresholds | None = None,
     note: str | None = None,
+    revision: str | None = None,
 ) -> ReviewResult:
-    """Accept (the two records are one person) or reject (they are not) an open review item."""
+    """Accept (the two records are one person) or reject (they are not) an open review item.
+
+    ``revision``, when given, is the item's ``revision`` as its reviewer read it: an item that
+    asks another question since (a record changed, a profile moved) is refused (409)."""
     row = conn.execute("SELECT a, b, status FROM review_items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
         raise ReviewItemNotFound(_missing_item(conn, item_id))
     a, b, status = int(row[0]), int(row[1]), str(row[2])
     if status != "open":
         raise DecisionConflict(f"review item {item_id} is already {status}")
+    if revision is not None:
+        _check_revision(conn, item_id, revision)
     # Marked before re-clustering: the engine replaces the open items of the records it touches.
     conn.execute(
         "UPDATE review_items SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
@@ -274,6 +280,20 @@ def decide_review(
         profile_ids=sorted(set(profiles.profiles_of(conn, [a, b]).values())),
         changed=changed,
         merged_away=merged_away,
+    )
+
+
+def _check_revision(conn: sqlite3.Connection, item_id: int, revision: str) -> None:
+    """Refuse (409) to decide an item whose question is no longer the one its reviewer read."""
+    item = review_item(conn, item_id)
+    if item is None or item.revision == revision:
+        return
+    raise DecisionConflict(
+        f"review item {item_id} changed since it was read (revision {shown(revision)}, now "
+        f"{item.revision}): it now asks about {_label(item.a)} and {_label(item.b)}, "
+        f"p={item.probability:.3f}, {item.reason}. Read it again and decide that question",
+        item=item_id,
+        revision=item.revision,
     )
 
 
@@ -349,10 +369,30 @@ def _blocker(conn: sqlite3.Connection, one: RecordRef, other: RecordRef) -> str:
     for (a, b), decision in sorted(decisions_touching(conn, mine).items()):
         if decision.decision == "apart" and (a in theirs or b in theirs):
             return _kept_apart(conn, a, b, decision)
+    held = _held_with(conn, [(one.record_id, mine), (other.record_id, theirs)])
+    if held is not None:
+        return held
     return (
         "their profiles hold records whose names or dates of birth conflict, and people's "
         "decisions hold those records with them"
     )
+
+
+def _held_with(conn: sqlite3.Connection, sides: Sequence[tuple[int, set[int]]]) -> str | None:
+    """The earlier ``together`` decision that holds one of the two records in its profile,
+    described, so a reviewer knows which decision stands in the way (``None``: there is
+    none). Each side is a record and the members of its profile."""
+    for record_id, side in sides:
+        for (a, b), decision in sorted(decisions_touching(conn, [record_id]).items()):
+            partner = b if a == record_id else a
+            if decision.decision == "together" and partner in side:
+                refs = record_refs(conn, [record_id, partner])
+                return (
+                    f"{_label(refs[record_id])} was put together with "
+                    f"{_label(refs[partner])} by {decision.decided_by} at "
+                    f"{decision.decided_at}, and names or dates of birth conflict across them"
+                )
+    return None
 
 
 def _kept_apart(conn: sqlite3.Connection, a: int, b: int, decision: PairDecision) -> str:
