@@ -21,6 +21,7 @@ from context_service.handoff import (
     Turn,
     Who,
     build_handoff,
+    escalation_key,
     render_text,
 )
 from context_service.llm.client import LlmClient
@@ -113,7 +114,7 @@ def create_escalation(
         block = msgspec.structs.replace(block, fallback=None)
     # The notes this app posted (stored as digests), shared with the create_escalation tool.
     toolbox: ToolBox = state.toolbox
-    escalation = _escalation_key(snap.profile_id, data)
+    escalation = escalation_key(snap.profile_id, data.transcript, data.reason)
     note = (
         _post_note(
             state.note_poster, toolbox.posted, handoff, view, body=block.text, escalation=escalation
@@ -130,15 +131,6 @@ def create_escalation(
         note=note,
     )
     return Response(msgspec.json.encode(body), media_type="application/json", status_code=201)
-
-
-def _escalation_key(profile_id: str, data: EscalationBody) -> str:
-    """What names one escalation for its note: the customer, the conversation and the reason.
-
-    Not the handoff's text: the facts in it move on (a Stripe webhook between a request and
-    its retry), and the retried escalation must still find its note posted."""
-    turns = [(t.role, t.at, t.text) for t in data.transcript]
-    return msgspec.json.encode(["escalation", profile_id, turns, data.reason]).decode()
 
 
 def _who(snap: Snapshot, found: Found, view: View) -> Who:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from context_service.handoff.build import Handoff, Priority, Turn, Who, build_handoff, render_text
-from context_service.handoff.notes import NoteFailed, NotePoster, ZendeskNotes
+from context_service.handoff.notes import NoteFailed, NotePoster, ZendeskNotes, escalation_key
 
 __all__ = [
     "Handoff",
@@ -14,5 +14,6 @@ __all__ = [
     "Who",
     "ZendeskNotes",
     "build_handoff",
+    "escalation_key",
     "render_text",
 ]

@@ -7,9 +7,11 @@ give it an ``httpx.MockTransport``.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
+import msgspec
 
 _TOO_MANY_REQUESTS = 429
 _SERVER_ERROR = 500
@@ -21,6 +23,19 @@ class NotePoster(Protocol):
     def post_internal_note(self, ticket_id: str, body: str) -> None:
         """Add ``body`` as a private comment on ``ticket_id``."""
         ...
+
+
+if TYPE_CHECKING:
+    from context_service.handoff.build import Turn
+
+
+def escalation_key(profile_id: str, transcript: Sequence[Turn], reason: str) -> str:
+    """What names one escalation for its helpdesk note: the customer, the conversation and
+    the reason, whichever path sent it (``POST /v1/escalations`` or the ``create_escalation``
+    tool). Not the note's text: the facts in it move on (a Stripe webhook between a request
+    and its retry), and the retried escalation must still find its note posted."""
+    turns = [(t.role, t.at, t.text) for t in transcript]
+    return msgspec.json.encode(["escalation", profile_id, turns, reason]).decode()
 
 
 class NoteFailed(Exception):

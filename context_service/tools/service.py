@@ -8,6 +8,7 @@ for handoffs) under the field policy, exactly as ``/v1/context`` and ``/v1/escal
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -23,7 +24,15 @@ from context_service.errors import (
     InvalidIdentifier,
     ProfileNotFound,
 )
-from context_service.handoff import Handoff, NoteFailed, NotePoster, Who, build_handoff, render_text
+from context_service.handoff import (
+    Handoff,
+    NoteFailed,
+    NotePoster,
+    Who,
+    build_handoff,
+    escalation_key,
+    render_text,
+)
 from context_service.identity.normalize import name_tokens
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import Candidate, PartialIdentity, is_common_name, search
@@ -43,6 +52,8 @@ from context_service.tools.schemas import (
     ToolSpec,
     tool_named,
 )
+
+log = logging.getLogger(__name__)
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
@@ -283,7 +294,10 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     if args.post_note:
         shown = bot_view.shows("support.tickets")  # else the bot is not told the ticket id
         text = render_text(handoff)
-        outcome = _post_note(box.notes, box.posted, handoff, text, agents_view, shown)
+        escalation = escalation_key(snap.profile_id, args.transcript, args.reason)
+        outcome = _post_note(
+            box.notes, box.posted, handoff, text, agents_view, shown, escalation=escalation
+        )
     for_bot = build_handoff(
         snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view
     )
@@ -321,13 +335,15 @@ class PostedNotes:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def claim(self, ticket_id: str, text: str) -> bool:
-        """Whether this note is new (and now counts as posted); ``False`` for a repeat."""
-        return notes_store.claim(self._conn, notes_store.note_digest(ticket_id, text), _now())
+    def claim(self, ticket_id: str, escalation: str) -> bool:
+        """Whether this escalation's note on the ticket is new (and now counts as posted);
+        ``False`` for a repeat. ``escalation`` is ``handoff.escalation_key``."""
+        digest = notes_store.note_digest(ticket_id, escalation)
+        return notes_store.claim(self._conn, digest, _now())
 
-    def release(self, ticket_id: str, text: str) -> None:
+    def release(self, ticket_id: str, escalation: str) -> None:
         """Forget a claimed note whose posting failed, so that a retry posts it."""
-        notes_store.release(self._conn, notes_store.note_digest(ticket_id, text))
+        notes_store.release(self._conn, notes_store.note_digest(ticket_id, escalation))
 
 
 def _now() -> datetime:
@@ -341,10 +357,14 @@ def _post_note(
     text: str,
     view: View,
     show_id: bool,
+    *,
+    escalation: str,
 ) -> str:
-    """Post ``text`` on the open ticket unless ``posted`` says it is there already; what
-    happened, in words for the bot, which hears the ticket's id only when ``show_id`` (its own
-    view shows the tickets)."""
+    """Post ``text`` on the open ticket unless ``posted`` says this escalation's note is there
+    already (``escalation``: ``handoff.escalation_key``, shared with ``POST /v1/escalations``);
+    what happened, in words for the bot, which hears the ticket's id only when ``show_id`` (its
+    own view shows the tickets). A failure never fails the call: the claim is released, so
+    sending the same escalation again posts the note (once)."""
     if poster is None:
         return "no helpdesk is configured for notes: hand over in your helpdesk"
     if not view.shows("support.tickets"):
@@ -353,15 +373,27 @@ def _post_note(
     if ticket_id is None:
         return "the customer has no open ticket to note"
     named = f"ticket {ticket_id}" if show_id else "the customer's open ticket"
-    if not posted.claim(ticket_id, text):
+    if not posted.claim(ticket_id, escalation):
         return f"the same internal note was already posted on {named}; not posted again"
+    failure = _attempt(poster, ticket_id, text)
+    if failure is None:
+        return f"internal note posted on {named}"
+    posted.release(ticket_id, escalation)  # so that sending it again posts it (once)
+    reason = failure if show_id else failure.replace(ticket_id, "(hidden)")
+    return f"the note on {named} failed: {reason}"
+
+
+def _attempt(poster: NotePoster, ticket_id: str, text: str) -> str | None:
+    """Post the note; why it failed, or ``None`` once posted."""
     try:
         poster.post_internal_note(ticket_id, text)
     except NoteFailed as exc:
-        posted.release(ticket_id, text)
-        reason = str(exc) if show_id else str(exc).replace(ticket_id, "(hidden)")
-        return f"the note on {named} failed: {reason}"
-    return f"internal note posted on {named}"
+        again = "; send the same escalation again to retry" if exc.retryable else ""
+        return f"{exc}{again}"
+    except Exception:  # a plug-in's own failure: the escalation is still answered
+        log.exception("posting the escalation note on ticket %s failed", ticket_id)
+        return "unexpectedly (logged); send the same escalation again to retry"
+    return None
 
 
 def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> CustomerRef:
