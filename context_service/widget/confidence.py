@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import ROUND_FLOOR, Decimal
 
 import msgspec
 
@@ -23,7 +24,14 @@ class MatchConfidence(msgspec.Struct, frozen=True):
         """A short label for a badge: "match 0.95 (phone_name)" or "single source"."""
         if self.score is None:
             return "single source"
-        return f"match {self.score:.2f} ({self.rule})"
+        return f"match {self.shown_score()} ({self.rule})"
+
+    def shown_score(self) -> str:
+        """The score to two places, rounded down so it never reads more certain than it is
+        (0.899 is "0.89", under a 0.9 threshold, and 0.9999 is not "1.00")."""
+        if self.score is None:
+            return ""
+        return str(Decimal(str(self.score)).quantize(Decimal("0.01"), rounding=ROUND_FLOOR))
 
 
 def match_confidence(conn: sqlite3.Connection, profile_id: str) -> MatchConfidence:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from context_service.audience import View
 from context_service.audience.contacts import snapshot_as_viewed
 from context_service.audience.facts import visible_contacts, visible_signals
-from context_service.models import Deal, Invoice, Order, Snapshot, Subscription, Ticket
+from context_service.models import Deal, Invoice, Order, Signal, Snapshot, Subscription, Ticket
 from context_service.snapshot.render import paused_payments
 from context_service.snapshot.summary import fulfilment_words
 from context_service.widget.confidence import MatchConfidence
@@ -41,7 +41,7 @@ li:first-child{border-top:0}a{color:#0969da}.muted{color:#59636e}.small{font-siz
 .sig{padding:4px 6px;margin:2px 0;border-radius:4px;border-left:3px solid}
 .critical{background:#ffebe9;border-color:#cf222e}.warning{background:#fff8c5;border-color:#bf8700}
 .info{background:#ddf4ff;border-color:#0969da}
-.quote{font-style:italic}
+.quote{font-style:italic}.sev{font-weight:600}
 """
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 RECENT_ORDERS = 3
@@ -50,6 +50,11 @@ LISTED = 5  # subscriptions, invoices, disputes, open deals and an order's parce
 LISTED_SIGNALS = 8
 MAX_TEXT = 200  # characters of one source-provided string (a pasted e-mail as a subject)
 MAX_URL = 2048  # a longer URL is shown as its text, not linked
+# Explicit bidi embeddings, overrides and isolates: one left open in a customer's value would
+# reorder what follows it on the line (another email, a phone number, a ticket's status).
+_NO_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 FULL_VIEW = View(contact="full", hidden=frozenset())
 MAX_CARD_BYTES = 30_000  # the sidebar's budget: a bigger card renders compact, then minimal
 
@@ -139,9 +144,9 @@ def _page(title: str, body: str) -> str:
 
 
 def _e(value: object) -> str:
-    """Text for the page: escaped, and cut to ``MAX_TEXT`` characters (fewer in a compact
-    card)."""
-    text = str(value)
+    """Text for the page: escaped, without bidi controls, and cut to ``MAX_TEXT`` characters
+    (fewer in a compact card)."""
+    text = str(value).translate(_NO_BIDI_CONTROLS)
     limit = _LIMITS.get().text
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -193,11 +198,12 @@ def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: Vi
     contacts = " · ".join(_e(v) for v in (*emails[:2], *phones[:1]))
     sources = sorted({m.source for m in s.members})
     badge = "ok" if confidence.score is None or confidence.score >= 0.9 else "warn"
+    label = confidence.label() if badge == "ok" else f"weak {confidence.label()}"  # not colour only
     name = _name(s, view) or ("Unknown name" if view.shows("identity.names") else "Customer")
     return (
         f"<header><h1>{_e(name)}</h1>"
         f"<p class='small'>{contacts}</p>"
-        f"<p class='small'><span class='badge {badge}'>{_e(confidence.label())}</span> "
+        f"<p class='small'><span class='badge {badge}'>{_e(label)}</span> "
         f"{_e(', '.join(sources))} · <a href='{_attr(audit_url)}' target='_blank' "
         "rel='noopener noreferrer'>merge audit</a></p></header>"
     )
@@ -215,11 +221,18 @@ def _signals(s: Snapshot, view: View) -> str:
     if not signals:
         return ""
     shown = signals[:LISTED_SIGNALS]
-    rows = "".join(f"<p class='sig {_e(sig.severity)}'>{_e(sig.message)}</p>" for sig in shown)
+    rows = "".join(_signal(sig) for sig in shown)
     more = len(signals) - len(shown)
     if more > 0:
         rows += f"<p class='small muted'>and {more} more</p>"
     return f"<section><h2>Attention</h2>{rows}</section>"
+
+
+def _signal(sig: Signal) -> str:
+    """One signal, its severity said in words too (not by colour alone, WCAG 1.4.1)."""
+    severity = _e(sig.severity)
+    word = severity.capitalize()
+    return f"<p class='sig {severity}'><span class='sev'>{word}:</span> {_e(sig.message)}</p>"
 
 
 def _orders(s: Snapshot, view: View) -> str:
@@ -229,7 +242,8 @@ def _orders(s: Snapshot, view: View) -> str:
     total = _money(c.total_spent, c.currency)
     if total and c.total_order_count is not None:  # orders in other currencies left out
         total += f" across {c.total_order_count} of them"
-    lead = f"<p class='small muted'>{_joined(f'{c.order_count} orders', total)}</p>"
+    count = f"{c.order_count} order{'' if c.order_count == 1 else 's'}"
+    lead = f"<p class='small muted'>{_joined(count, total)}</p>"
     tracking = view.shows("orders.tracking")
     orders = (_order(o, tracking, view) for o in c.orders[:RECENT_ORDERS])
     return _section("Orders", orders, lead)

@@ -33,6 +33,7 @@ VIEW_PARAMS = ("contact", "hide", "by")  # ``by``: the minting key's fingerprint
 _CONTACTS = ("full", "masked", "none")  # most to least shown
 _CONTEXT = b"context-service widget url v1\n"
 _KEY_LABEL = b"context-service widget signing key"
+MIN_WIDGET_SECRET = 16  # characters, as for the chatbot's user_hash secrets
 
 
 class WidgetLinkInvalid(ContextServiceError):
@@ -57,8 +58,17 @@ class WidgetNotConfigured(ContextServiceError):
 
 
 def signing_key(widget_secret: str | None, api_keys: Iterable[str]) -> bytes:
-    """The HMAC key: the widget secret, else one derived from the first API key."""
+    """The HMAC key: the widget secret, else one derived from the first API key.
+
+    A widget secret shorter than ``MIN_WIDGET_SECRET`` signs nothing (``WidgetNotConfigured``):
+    one link is enough to search for a short secret offline, and whoever finds it can sign a
+    link to any customer."""
     if widget_secret:
+        if len(widget_secret) < MIN_WIDGET_SECRET:
+            raise WidgetNotConfigured(
+                f"CONTEXT_SERVICE_WIDGET_SECRET must be at least {MIN_WIDGET_SECRET} characters "
+                "(a short one can be guessed from a single link); set a long random one"
+            )
         return widget_secret.encode()
     first = next((key for key in api_keys if key), None)
     if first is None:

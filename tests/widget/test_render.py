@@ -100,7 +100,7 @@ def test_the_page_has_no_scripts_and_no_external_assets() -> None:
 
 def test_a_weak_match_is_flagged_and_the_audit_is_linked() -> None:
     page = _card()
-    assert "badge warn'>match 0.82 (name_address)" in page
+    assert "badge warn'>weak match 0.82 (name_address)" in page
     assert "href='/v1/profiles/prof_x/audit'" in page
 
 

@@ -114,7 +114,7 @@ def test_only_lookup_parameters_can_be_signed() -> None:
 
 
 def test_the_key_is_the_widget_secret_else_derived_from_the_first_api_key() -> None:
-    assert signing_key("s3cret", ["key-a"]) == b"s3cret"
+    assert signing_key("s3cret-widget-0123", ["key-a"]) == b"s3cret-widget-0123"
     derived = signing_key(None, ["key-a", "key-b"])
     assert derived != b"key-a"
     assert derived == signing_key(None, ["key-a"])

@@ -1,0 +1,124 @@
+"""The sample Zendesk app's page (docs/zendesk-app/assets/iframe.html) in a real headless
+Chromium, with a stand-in for the Zendesk Apps framework SDK: what it asks the service for,
+and what the agent sees when the service says no.
+
+Needs Debian's ``chromium`` (or ``CHROMIUM_PATH``) and Playwright; skipped without them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.widget.test_browser import _chromium
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+APP_PAGE = Path(__file__).resolve().parents[2] / "docs" / "zendesk-app" / "assets" / "iframe.html"
+APP_URL = "https://1234.apps.zdusercontent.com/1234/assets/iframe.html"
+SDK_URL = "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js"
+SERVICE = "https://ctx.example.com"
+CARD_URL = f"{SERVICE}/widget?email=maya%40example.com&exp=1&sig=x"
+
+# A stand-in ZAFClient: settings, the requester's email and the proxy's answer come from
+# ``window.SCENARIO``; every client.request is kept in ``window.REQUESTS``.
+STUB_SDK = """
+window.REQUESTS = [];
+window.ZAFClient = { init() { const s = window.SCENARIO; return {
+  invoke() { return Promise.resolve({}); },
+  metadata() { return Promise.resolve({ settings: s.settings }); },
+  get(path) { return Promise.resolve({ [path]: path === "ticket.requester.email" ? s.email : null }); },
+  request(options) {
+    window.REQUESTS.push(options);
+    return s.fail ? Promise.reject(s.fail) : Promise.resolve(s.answer);
+  },
+  on(name, handler) { if (name === "app.registered") setTimeout(handler, 0); },
+}; } };
+"""
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _open_app(browser: Any, scenario: dict[str, Any]) -> Any:
+    """The app page under ``scenario``; the card URL answers a one-line page."""
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    page.set_default_timeout(10_000)  # how long to wait for the page, not a limit on it
+    page.add_init_script(f"window.SCENARIO = {json.dumps(scenario)};")
+    page.route(
+        APP_URL, lambda route: route.fulfill(body=APP_PAGE.read_text(), content_type="text/html")
+    )
+    page.route(SDK_URL, lambda route: route.fulfill(body=STUB_SDK, content_type="text/javascript"))
+    page.route(
+        f"{SERVICE}/widget?**",
+        lambda route: route.fulfill(body="<p id='card'>card</p>", content_type="text/html"),
+    )
+    page.goto(APP_URL)
+    return page
+
+
+def _status(page: Any) -> str:
+    page.wait_for_function(
+        "() => !document.getElementById('status').textContent.startsWith('Loading')"
+    )
+    return str(page.inner_text("#status"))
+
+
+def _scenario(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "settings": {"service_url": SERVICE},
+        "email": "Maya.Patel+vip@example.com",
+        "answer": {"url": CARD_URL, "expires_at": "x", "profile_id": "prof_1"},
+        "fail": None,
+    }
+    return {**base, **overrides}
+
+
+def test_the_app_asks_for_the_requesters_card_through_the_secure_proxy(browser: Any) -> None:
+    page = _open_app(browser, _scenario())
+    page.wait_for_url(CARD_URL)
+    assert page.inner_text("#card") == "card"
+
+
+def test_the_app_sends_the_requesters_email_with_the_key_left_to_zendesk(browser: Any) -> None:
+    scenario = _scenario(settings={"service_url": SERVICE + "/"}, answer={"url": "about:blank"})
+    page = _open_app(browser, scenario)
+    _status(page)
+    (request,) = page.evaluate("() => window.REQUESTS")
+    assert request["url"] == f"{SERVICE}/v1/widget/url"
+    assert request["type"] == "POST"
+    assert request["secure"] is True
+    assert request["headers"] == {"Authorization": "Bearer {{setting.api_key}}"}
+    assert json.loads(request["data"]) == {"email": scenario["email"]}
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(404, "no customer"), (409, "several customers"), (403, "refused"), (0, "could not reach")],
+)
+def test_a_refusal_is_explained_to_the_agent(browser: Any, status: int, words: str) -> None:
+    fail = {"status": status, "responseText": json.dumps({"title": "x", "detail": "y"})}
+    page = _open_app(browser, _scenario(fail=fail))
+    assert words in _status(page).lower()
+
+
+def test_an_answer_that_is_not_a_web_link_is_not_followed(browser: Any) -> None:
+    page = _open_app(browser, _scenario(answer={"url": "javascript:alert(document.domain)"}))
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    assert "link" in _status(page).lower()
+    assert page.url == APP_URL
+    assert not dialogs
