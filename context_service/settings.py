@@ -435,6 +435,11 @@ def _verification_problems(settings: Settings) -> Iterator[str]:
             f"{_var('chatbot_user_hash_secrets')}: every secret must be at least "
             f"{MIN_USER_HASH_SECRET} characters"
         )
+    if settings.widget_secret and len(settings.widget_secret) < MIN_USER_HASH_SECRET:
+        yield (
+            f"{_var('widget_secret')} must be at least {MIN_USER_HASH_SECRET} characters: one "
+            "signed link is enough to guess a shorter one offline"
+        )
     if settings.chatbot_jwt_secret and len(settings.chatbot_jwt_secret) < MIN_JWT_SECRET:
         yield f"{_var('chatbot_jwt_secret')} must be at least {MIN_JWT_SECRET} characters"
     has_key = settings.chatbot_jwt_secret or settings.chatbot_jwt_public_key

@@ -179,12 +179,6 @@ def test_a_guessable_widget_secret_signs_nothing() -> None:
     assert signing_key("x" * 16, []) == b"x" * 16
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs context_service/settings.py: check_settings should refuse a "
-    "CONTEXT_SERVICE_WIDGET_SECRET under MIN_WIDGET_SECRET at startup, as it does "
-    "for the chatbot secrets",
-)
 def test_a_short_widget_secret_is_refused_at_startup() -> None:
     with pytest.raises(ConfigurationError, match="WIDGET_SECRET"):
         load_settings({"CONTEXT_SERVICE_WIDGET_SECRET": "changeme"})
