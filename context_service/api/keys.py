@@ -18,7 +18,15 @@ from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.errors import ContextServiceError
 from context_service.store import Store
 from context_service.sync import utc_now
-from context_service.trust import ADMIN, KeySpec, Known, create_key, list_keys, revoke_key
+from context_service.trust import (
+    ADMIN,
+    KeySpec,
+    Known,
+    Trust,
+    create_key,
+    list_keys,
+    revoke_key,
+)
 from context_service.trust.keys import InvalidKey, KeyInfo, NewKey
 
 KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
@@ -69,12 +77,21 @@ def post_key(
     scope, audience or field, a name in use, or a name other than 1 to 64 letters, digits,
     ``.``, ``_`` or ``-`` (or one starting ``bootstrap-``). 403 when a stored key asks for a
     key allowed more than itself: another scope or audience, a field it hides shown, trusted
-    backend, or a higher rate limit. Bootstrap keys may create any key. An empty
+    backend, or a higher rate limit (the server's default being the limit of a key without
+    one). Bootstrap keys may create any key. An empty
     ``audiences`` (a key that may read no audience) is a 400 too: leave it out for every
     audience."""
     refuse_no_audience(data)
     spec = msgspec.convert(msgspec.to_builtins(data), KeySpec)
-    return create_key(store, spec, utc_now(), KNOWN, caller=principal_of(request))
+    trust: Trust = request.app.state.trust
+    return create_key(
+        store,
+        spec,
+        utc_now(),
+        KNOWN,
+        caller=principal_of(request),
+        default_rate=trust.limiter.default,
+    )
 
 
 def refuse_no_audience(body: KeyBody) -> None:

@@ -105,7 +105,7 @@ class Keyring:
     """Authenticates keys; also the field policy's source of per-key grants.
 
     ``clock`` gives POSIX seconds (``last_used_at``); ``monotonic`` paces the cross-process
-    check (tests pass a clock they move by hand).
+    check and the ``last_used_at`` writes (tests pass a clock they move by hand).
     """
 
     def __init__(
@@ -187,12 +187,14 @@ class Keyring:
         return self._cache
 
     def _touch(self, key_id: str) -> None:
-        now = self.clock()
+        # Paced by the monotonic clock: with the wall clock, a step back (NTP, a VM restored)
+        # would leave ``last_used_at`` unwritten until the clock caught up again.
+        steady = self.monotonic()
         with self._lock:
-            if now - self._touched.get(key_id, float("-inf")) < TOUCH_EVERY_SECONDS:
+            if 0 <= steady - self._touched.get(key_id, float("-inf")) < TOUCH_EVERY_SECONDS:
                 return
-            self._touched[key_id] = now
-        self.touches.add(key_id, iso(now))
+            self._touched[key_id] = steady
+        self.touches.add(key_id, iso(self.clock()))
 
     def close(self) -> None:
         """Write the key uses not yet written and stop their writer."""

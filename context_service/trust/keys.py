@@ -217,8 +217,13 @@ def _validate(spec: KeySpec, known: Known) -> KeySpec:
     return msgspec.structs.replace(spec, scopes=scopes)
 
 
-def beyond(caller: Principal, spec: KeySpec) -> list[str]:
-    """What ``spec`` would allow that ``caller`` is not allowed (empty: nothing)."""
+def beyond(caller: Principal, spec: KeySpec, default_rate: int = 0) -> list[str]:
+    """What ``spec`` would allow that ``caller`` is not allowed (empty: nothing).
+
+    ``default_rate`` is the server's rate limit (requests a minute, 0 for none), the limit of
+    a caller without one of its own: such a caller may mint keys up to that rate, or keys
+    that follow the default as it does.
+    """
     wider = [f"scope {s!r}" for s in spec.scopes if s not in caller.scopes]
     if caller.audiences is not None:
         if spec.audiences is None:
@@ -228,23 +233,41 @@ def beyond(caller: Principal, spec: KeySpec) -> list[str]:
     wider += [f"field {f!r} unhidden" for f in caller.hide if f not in spec.hide]
     if spec.trusted_backend and not caller.trusted_backend:
         wider.append("trusted backend")
-    limit = caller.rate_per_minute
-    if limit is not None and (spec.rate_per_minute is None or spec.rate_per_minute > limit):
-        wider.append(f"a rate over {limit} requests a minute")
+    wider += _faster(caller.rate_per_minute, spec.rate_per_minute, default_rate)
     return wider
 
 
+def _faster(own: int | None, asked: int | None, default_rate: int) -> list[str]:
+    """``["a rate over N requests a minute"]`` when a key limited to ``own`` (``None``: the
+    default) asks for a key limited to ``asked``, else ``[]``."""
+    if own is None:
+        if default_rate <= 0 or asked is None or asked <= default_rate:
+            return []
+        return [f"a rate over {default_rate} requests a minute (the server's default)"]
+    if asked is None or asked > own:
+        return [f"a rate over {own} requests a minute"]
+    return []
+
+
 def create_key(
-    store: Store, spec: KeySpec, now: str, known: Known, caller: Principal | None = None
+    store: Store,
+    spec: KeySpec,
+    now: str,
+    known: Known,
+    caller: Principal | None = None,
+    default_rate: int = 0,
 ) -> NewKey:
     """Store a new key's hash and return the key (shown once).
 
     ``caller``, a stored key creating this one over HTTP, may only create a key allowed no
-    more than itself (``BeyondCaller``, 403); bootstrap keys and the CLI (``None``) may create
+    more than itself (``BeyondCaller``, 403), its rate limit being ``default_rate`` (the
+    server's) when it has none of its own; bootstrap keys and the CLI (``None``) may create
     any key.
     """
     spec = _validate(spec, known)
-    wider = beyond(caller, spec) if caller is not None and caller.key_id is not None else []
+    wider = []
+    if caller is not None and caller.key_id is not None:
+        wider = beyond(caller, spec, default_rate)
     if wider:
         raise BeyondCaller(
             "a key may not create a key allowed more than itself: " + ", ".join(wider),
@@ -254,8 +277,7 @@ def create_key(
     key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
     audiences = None if spec.audiences is None else msgspec.json.encode(spec.audiences).decode()
     with store.transaction() as conn:
-        if conn.execute("SELECT 1 FROM api_keys WHERE name = ?", (spec.name,)).fetchone():
-            raise InvalidKey(f"a key named {spec.name!r} exists; revoke it or pick another")
+        _refuse_taken(conn, spec.name)
         conn.execute(
             "INSERT INTO api_keys (id, name, digest, scopes, audiences, hide, trusted_backend, "
             "rate_per_minute, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -275,6 +297,17 @@ def create_key(
     info = get_key(store.conn, spec.name)
     assert info is not None
     return NewKey(key=key, info=info)
+
+
+def _refuse_taken(conn: sqlite3.Connection, name: str) -> None:
+    """``InvalidKey`` when a key, live or revoked, has ``name``: a name is never reused, so the
+    read audit's and ``keys list``'s names always mean one key."""
+    row = conn.execute("SELECT revoked_at FROM api_keys WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return
+    if row[0] is None:
+        raise InvalidKey(f"a key named {name!r} exists; pick another name")
+    raise InvalidKey(f"a revoked key was named {name!r} and keeps its name; pick another")
 
 
 def get_key(conn: sqlite3.Connection, name: str) -> KeyInfo | None:

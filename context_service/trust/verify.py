@@ -217,23 +217,30 @@ class Verifier:
         return claims
 
     def _check_times(self, claims: dict[str, object]) -> None:
-        """``exp`` (required) and ``nbf`` (optional) must be finite numbers of seconds, checked
-        with ``LEEWAY_SECONDS``: ``NaN`` compares false with everything, so a token carrying
-        it would never expire (or never be "not yet valid"), and a ``nbf`` that is a string
-        would be skipped."""
+        """``exp`` (required), ``nbf`` and ``iat`` (optional) must be finite numbers of
+        seconds, checked with ``LEEWAY_SECONDS``: ``NaN`` compares false with everything, so a
+        token carrying it would never expire (or never be "not yet valid"), and a ``nbf`` that
+        is a string would be skipped. A token issued (``iat``) or valid (``nbf``) only in the
+        future is refused, as PyJWT's own check would: its issuer's clock is wrong, or the
+        token was minted to outlive its stated lifetime."""
         now = self.clock()
         exp = _seconds(claims.get("exp"))
         if exp is None:
             raise jwt.InvalidTokenError("exp must be a number")
         if now > exp + LEEWAY_SECONDS:
             raise jwt.ExpiredSignatureError("the token has expired")
-        if "nbf" not in claims:
-            return
-        nbf = _seconds(claims["nbf"])
-        if nbf is None:
-            raise jwt.InvalidTokenError("nbf must be a number")
-        if now + LEEWAY_SECONDS < nbf:
-            raise jwt.ImmatureSignatureError("the token is not yet valid")
+        for name in ("nbf", "iat"):
+            if name in claims:
+                _refuse_future(name, _seconds(claims[name]), now)
+
+
+def _refuse_future(name: str, seconds: float | None, now: float) -> None:
+    """Raise unless ``seconds`` (a ``nbf`` or ``iat`` claim) is a number not past ``now`` by
+    more than ``LEEWAY_SECONDS``."""
+    if seconds is None:
+        raise jwt.InvalidTokenError(f"{name} must be a number")
+    if now + LEEWAY_SECONDS < seconds:
+        raise jwt.ImmatureSignatureError("the token is not yet valid")
 
 
 def _seconds(value: object) -> float | None:
