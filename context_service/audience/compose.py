@@ -36,8 +36,11 @@ class BudgetTooSmall(ContextServiceError):
 class Renderer(Protocol):
     """What fitting needs from a format: the whole document, one fact, one heading."""
 
-    def document(self, kept: list[Placed], omitted: list[Placed]) -> str:
-        """The full rendering of the kept facts, with a note of the omitted ones."""
+    def document(
+        self, kept: list[Placed], omitted: list[Placed], *, short_note: bool = False
+    ) -> str:
+        """The full rendering of the kept facts, with a note of the omitted ones (``short_note``:
+        their number only, for a budget too tight for the count per section)."""
         ...
 
     def fact(self, placed: Placed) -> str:
@@ -141,27 +144,50 @@ class Fitted(NamedTuple):
 def fit(
     placed: list[Placed], budget: int | None, renderer: Renderer, count: Callable[[str], int]
 ) -> Fitted:
-    """The most important facts whose full rendering fits ``budget`` (all of them if ``None``)."""
+    """The most important facts whose full rendering fits ``budget`` (all of them if ``None``).
+
+    The omitted note counts facts per section; when that note leaves no room for even the
+    identity line, a short note (their number only) is used instead. Refused with
+    ``BudgetTooSmall``, which says the smallest budget that fits, when neither does.
+    """
     if budget is None:
         body = renderer.document(placed, [])
         return Fitted(placed, [], body, count(body))
     by_priority = sorted(placed, key=lambda p: p.priority)
+    for short_note in (False, True):
+        fitted = _fit_within(by_priority, budget, renderer, count, short_note=short_note)
+        if fitted is not None:
+            return fitted
+    raise _too_small(by_priority, budget, renderer, count)
+
+
+def _fit_within(
+    by_priority: list[Placed],
+    budget: int,
+    renderer: Renderer,
+    count: Callable[[str], int],
+    *,
+    short_note: bool,
+) -> Fitted | None:
+    """The longest priority prefix whose document fits, or ``None`` if none does."""
     required = [p for p in by_priority if p.priority == 0]
     optional = [p for p in by_priority if p.priority > 0]
-    kept = required + _greedy(required, optional, budget, renderer, count)
+
+    def document(kept: list[Placed], omitted: list[Placed]) -> str:
+        return renderer.document(kept, omitted, short_note=short_note)
+
+    kept = required + _greedy(required, optional, budget, document, renderer, count)
     omitted = optional[len(kept) - len(required) :]
-    body = renderer.document(kept, omitted)
+    body = document(kept, omitted)
     tokens = count(body)
     while tokens > budget:
         if len(kept) == len(required):
-            raise BudgetTooSmall(
-                f"max_tokens={budget} cannot hold even the customer's identity line; ask for more"
-            )
+            return None
         omitted.insert(0, kept.pop())
-        body = renderer.document(kept, omitted)
+        body = document(kept, omitted)
         tokens = count(body)
     while omitted:
-        bigger = renderer.document([*kept, omitted[0]], omitted[1:])
+        bigger = document([*kept, omitted[0]], omitted[1:])
         bigger_tokens = count(bigger)
         if bigger_tokens > budget:
             break
@@ -170,15 +196,30 @@ def fit(
     return Fitted(kept, omitted, body, tokens)
 
 
+def _too_small(
+    by_priority: list[Placed], budget: int, renderer: Renderer, count: Callable[[str], int]
+) -> BudgetTooSmall:
+    """The refusal, with the smallest budget that holds the identity line and the short note."""
+    required = [p for p in by_priority if p.priority == 0]
+    optional = [p for p in by_priority if p.priority > 0]
+    smallest = count(renderer.document(required, optional, short_note=True))
+    return BudgetTooSmall(
+        f"max_tokens={budget} cannot hold even the customer's identity line; "
+        f"ask for more: at least {smallest}",
+        min_tokens=smallest,
+    )
+
+
 def _greedy(
     required: list[Placed],
     optional: list[Placed],
     budget: int,
+    document: Callable[[list[Placed], list[Placed]], str],
     renderer: Renderer,
     count: Callable[[str], int],
 ) -> list[Placed]:
     """The longest prefix of ``optional`` whose estimated cost fits (checked exactly later)."""
-    total = count(renderer.document(required, optional))
+    total = count(document(required, optional))
     sections = {p.section for p in required}
     headings: dict[int, int] = {}
     taken: list[Placed] = []

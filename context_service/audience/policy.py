@@ -29,6 +29,7 @@ both allow, fields either hides).
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -135,7 +136,7 @@ class FieldPolicy:
     def __init__(self, config: PolicyFile | None = None) -> None:
         config = config or PolicyFile()
         self.rules = {**DEFAULT_RULES, **config.audiences}
-        self.grants = config.keys
+        self.grants = _by_fingerprint(config.keys)
         self.key_grants: Callable[[str], KeyGrant | None] | None = None
         _validate(self)
 
@@ -198,30 +199,85 @@ def fingerprint(key: str) -> str:
 
 
 def load_policy(path: str | None) -> FieldPolicy:
-    """The policy from a TOML file, or the defaults when ``path`` is ``None``."""
+    """The policy from a TOML file, or the defaults when ``path`` is ``None``.
+
+    Errors say the file and, where the offending name can be found in it, its line.
+    """
     if not path:
         return FieldPolicy()
     try:
-        with Path(path).open("rb") as handle:
-            raw = tomllib.load(handle)
-        return FieldPolicy(msgspec.convert(raw, PolicyFile))
-    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        text = Path(path).read_bytes().decode()
+        raw = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"cannot read field policy {path}: {exc}") from exc
+    try:
+        return FieldPolicy(msgspec.convert(raw, PolicyFile))
+    except msgspec.ValidationError as exc:
+        names = _UNKNOWN_FIELD.findall(str(exc))
+        raise ConfigurationError(_located(path, text, names, str(exc))) from exc
+    except ConfigurationError as exc:
+        names = exc.extra.get("names", [])
+        raise ConfigurationError(_located(path, text, names, exc.detail)) from exc
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+
+
+def _located(path: str, text: str, names: list[str], message: str) -> str:
+    """``message`` prefixed with the file and the line of the first of ``names`` in it."""
+    line = next((n for n in (_line_of(text, name) for name in names) if n is not None), None)
+    where = f"{path}, line {line}" if line is not None else path
+    return f"field policy {where}: {message.removeprefix('field policy: ')}"
+
+
+def _line_of(text: str, name: str) -> int | None:
+    """The 1-based line where ``name`` first appears as a whole key or value."""
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return number
+    return None
+
+
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+
+
+def _by_fingerprint(grants: dict[str, KeyGrant]) -> dict[str, KeyGrant]:
+    """The grants keyed by lowercase fingerprint; a table named otherwise is an error (it would
+    match no key and so leave the key it meant to limit unlimited), which never repeats the
+    name, in case it is a key itself."""
+    out: dict[str, KeyGrant] = {}
+    for name, grant in grants.items():
+        key = name.lower()
+        if not _FINGERPRINT.fullmatch(key) or key in out:
+            raise ConfigurationError(
+                "field policy: a [keys.*] table is not named by a distinct key fingerprint "
+                "(the first 16 hex digits of the key's SHA-256)",
+                names=[name],
+            )
+        out[key] = grant
+    return out
 
 
 def _validate(policy: FieldPolicy) -> None:
     for name, rule in policy.rules.items():
         if name not in AUDIENCES:
-            raise ConfigurationError(f"field policy: unknown audience '{name}'")
+            raise ConfigurationError(
+                f"field policy: unknown audience '{name}'", names=[f"audiences.{name}", name]
+            )
         _check_fields(rule.hide, f"audience {name}")
     for key, grant in policy.grants.items():
         _check_fields(grant.hide, f"key {key}")
-        unknown = set(grant.audiences or []) - {*AUDIENCES, FULL}
+        unknown = sorted(set(grant.audiences or []) - {*AUDIENCES, FULL})
         if unknown:
-            raise ConfigurationError(f"field policy: key {key} names unknown audiences {unknown}")
+            raise ConfigurationError(
+                f"field policy: key {key} names unknown audiences {unknown}", names=unknown
+            )
 
 
 def _check_fields(fields: list[str], where: str) -> None:
     unknown = sorted(set(fields) - FIELDS)
     if unknown:
-        raise ConfigurationError(f"field policy: {where} hides unknown fields {unknown}")
+        raise ConfigurationError(
+            f"field policy: {where} hides unknown fields {unknown}", names=unknown
+        )

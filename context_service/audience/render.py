@@ -15,6 +15,7 @@ import msgspec
 from context_service.audience.compose import Placed, in_reading_order
 from context_service.audience.segments import as_markdown, as_text
 from context_service.audience.specs import Section
+from context_service.audience.wording import plural
 
 Format = Literal["json", "text", "markdown"]
 
@@ -74,10 +75,12 @@ def omitted_counts(omitted: list[Placed]) -> list[tuple[str, int]]:
 
 
 def _omitted_note(
-    omitted: list[Placed], spec: tuple[Section, ...], budget: int | None
+    omitted: list[Placed], spec: tuple[Section, ...], budget: int | None, *, short: bool
 ) -> str | None:
     if not omitted:
         return None
+    if short:
+        return f"{plural(len(omitted), 'fact')} omitted to fit {budget} tokens."
     counts = Counter(spec[p.section].title or spec[p.section].name for p in omitted)
     parts = ", ".join(f"{title.lower()} {n}" for title, n in counts.items())
     return f"Omitted to fit {budget} tokens: {parts}."
@@ -117,8 +120,11 @@ class TextRenderer:
         lines.extend("  " + self.line_of(sub) for sub in placed.fact.sub)
         return "\n".join(lines) + "\n"
 
-    def document(self, kept: list[Placed], omitted: list[Placed]) -> str:
-        """Preamble, sections in reading order, then the omitted note."""
+    def document(
+        self, kept: list[Placed], omitted: list[Placed], *, short_note: bool = False
+    ) -> str:
+        """Preamble, sections in reading order, then the omitted note (``short_note``: the
+        number of facts left out, not their count per section)."""
         out = [line + "\n" for line in self.preamble()]
         current: int | None = None
         for placed in in_reading_order(kept):
@@ -126,7 +132,7 @@ class TextRenderer:
                 current = placed.section
                 out.append(self.heading(current))
             out.append(self.fact(placed))
-        note = _omitted_note(omitted, self.spec, self.header.max_tokens)
+        note = _omitted_note(omitted, self.spec, self.header.max_tokens, short=short_note)
         if note:
             out.append(note + "\n")
         return "".join(out)
@@ -163,8 +169,10 @@ class JsonRenderer:
         """The fact's JSON item."""
         return _encode(placed.fact.data).decode() + ","
 
-    def document(self, kept: list[Placed], omitted: list[Placed]) -> str:
-        """The whole JSON document."""
+    def document(
+        self, kept: list[Placed], omitted: list[Placed], *, short_note: bool = False
+    ) -> str:
+        """The whole JSON document (``omitted`` counts per section either way)."""
         return _encode(self.body(kept, omitted)).decode()
 
     def body(self, kept: list[Placed], omitted: list[Placed]) -> dict[str, Any]:
