@@ -460,10 +460,25 @@ def _identity(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
             yield Fact("identity.address", ("Address: ", customer(text, 200)), data, rank)
 
 
+# The field that shows a record of each activity kind: a view that hides the field hides the
+# record's reference and dashboard link too (an order number is an order).
+_KIND_FIELDS = {
+    "order": "orders",
+    "invoice": "billing.invoices",
+    "subscription": "billing.subscriptions",
+    "charge": "billing.charges",
+    "refund": "billing.charges",
+    "dispute": "billing.charges",
+    "ticket": "support.tickets",
+    "deal": "crm.deals",
+}
+
+
 def _records(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
     if not view.shows("records"):
         return
-    for rank, m in enumerate(snap.members):
+    shown = (m for m in snap.members if view.shows(_KIND_FIELDS.get(m.kind, "records")))
+    for rank, m in enumerate(shown):
         link = f" {m.url}" if m.url else ""
         line = (f"Record {m.source} {m.kind} {m.external_id}{link}",)
         yield Fact("record", line, msgspec.to_builtins(m), rank, ref=m.external_id)
