@@ -11,7 +11,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from context_service.store.migrations import migrate
+from context_service.errors import MigrationError
+from context_service.store.migrations import MIGRATIONS, applied, migrate
 
 
 class Store:
@@ -28,7 +29,12 @@ class Store:
         self._writer = _connect(self.path)
         self.db = sqlite_utils.Database(self._writer)
         self._lock = threading.RLock()
-        migrate(self.db)
+        try:
+            refuse_unknown_migrations(self.db, self.path)
+            migrate(self.db)
+        except BaseException:
+            self._writer.close()
+            raise
         self.conn = self._writer if self.path == ":memory:" else _connect(self.path)
         self._checkpointer: Checkpointer | None = None
         self._checkpoint_lock = threading.Lock()  # held by the checkpointer and maintenance()
@@ -41,7 +47,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a block in one ``BEGIN IMMEDIATE`` transaction; commit on success, else roll back.
+        """Run a block in one ``BEGIN IMMEDIATE`` transaction; commit on success, else roll back
+        (a failed ``COMMIT`` too, so that no later block joins a transaction left open).
 
         Nested calls join the outer transaction.
         """
@@ -56,10 +63,10 @@ class Store:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
+                    conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    roll_back(conn)
                     raise
-                conn.execute("COMMIT")
             finally:
                 self._depth.value = depth
 
@@ -152,10 +159,33 @@ class Checkpointer:
                 try:
                     with self.lock:
                         self.checkpoint(conn)
-                except sqlite3.Error:  # busy or locked this time: the next round catches up
-                    continue
+                except (sqlite3.Error, OSError):  # busy, locked or unreadable WAL this time:
+                    continue  # the next round catches up
         finally:
             conn.close()
+
+
+def roll_back(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction of ``conn``, if SQLite has not done so itself: a full
+    disk, an I/O error or an interrupt ends the whole transaction, and a ``ROLLBACK`` then
+    would fail and hide the error that caused it. A failed ``COMMIT`` (a deferred constraint,
+    a full disk) leaves the transaction open, and a later ``transaction()`` would join it and
+    never commit."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def refuse_unknown_migrations(db: sqlite_utils.Database, path: str) -> None:
+    """Raise ``MigrationError`` when the database records a migration this code does not
+    know: a newer release wrote it, and this one would misread or damage its schema."""
+    known = {name for name, _ in MIGRATIONS}
+    unknown = [name for name in applied(db) if name not in known]
+    if unknown:
+        raise MigrationError(
+            f"database {path} "
+            f"has migrations this version does not know ({', '.join(unknown)}): "
+            "it was written by a newer release; upgrade context-service to open it"
+        )
 
 
 def wal_salt(path: str) -> bytes | None:

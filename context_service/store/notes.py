@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from context_service.store.db import roll_back
+
 RETENTION_DAYS = 30
 
 
@@ -64,10 +66,10 @@ def _own_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         own.execute("BEGIN IMMEDIATE")
         try:
             yield own
+            own.execute("COMMIT")
         except BaseException:
-            own.execute("ROLLBACK")
+            roll_back(own)
             raise
-        own.execute("COMMIT")
     finally:
         own.close()
 

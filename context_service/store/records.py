@@ -144,8 +144,9 @@ def upsert_record(
             (payload, error or "unmapped", fetched_at, record_id),  # error: see records_errors
         )
         return UpsertOutcome(record_id=record_id, status="unchanged")
-    if state.payload_hash == digest and state.deleted == deleted:
-        conn.execute("UPDATE records SET fetched_at = ? WHERE id = ?", (fetched_at, record_id))
+    maps_now = state.mapped is None and blob is not None  # a mapper fixed since it was rejected
+    if state.payload_hash == digest and state.deleted == deleted and not maps_now:
+        _confirm(conn, state, updated_at, blob, fetched_at, known, key)
         return UpsertOutcome(record_id=record_id, status="unchanged")
     conn.execute(
         "UPDATE records SET payload = ?, payload_hash = ?, updated_at = ?, fetched_at = ?, "
@@ -157,6 +158,32 @@ def upsert_record(
     return UpsertOutcome(
         record_id=record_id, status="updated", previous=decode_mapped(state.mapped)
     )
+
+
+def _confirm(
+    conn: sqlite3.Connection,
+    state: StoredState,
+    updated_at: str | None,
+    blob: bytes | None,
+    fetched_at: str,
+    known: dict[RecordKey, StoredState] | None,
+    key: RecordKey,
+) -> None:
+    """Record that an identical copy was fetched again. A later date moves the stored one
+    forward (with the mapped form, which carries it): a copy dated by when we saw it (Stripe)
+    proves the object was still so then, and a delayed copy from in between must stay out."""
+    if not (updated_at and state.updated_at and updated_at > state.updated_at):
+        conn.execute(
+            "UPDATE records SET fetched_at = ? WHERE id = ?", (fetched_at, state.record_id)
+        )
+        return
+    mapped = state.mapped if blob is None else blob
+    conn.execute(
+        "UPDATE records SET fetched_at = ?, updated_at = ?, mapped = ? WHERE id = ?",
+        (fetched_at, updated_at, mapped, state.record_id),
+    )
+    if known is not None:
+        known[key] = msgspec.structs.replace(state, updated_at=updated_at, mapped=mapped)
 
 
 def _older(updated_at: str | None, deleted: bool, state: StoredState) -> bool:
