@@ -322,7 +322,8 @@ class Engine:
         self._write_links([r for r, _ in results], assignment.profile_of, members)
         reviews = [review for result, _ in results for review in result.reviews]
         reviews += self._cross_reviews(members, assignment.profile_of, features, decisions)
-        self._write_reviews(reviews, members)
+        # The dead records' open items go too, even when no live record is left to cluster.
+        self._write_reviews(reviews, sorted(set(members) | dead))
         changed |= assignment.changed
         # Merged-away ids follow the records they named, or name no one once those are gone.
         aliases.follow_aliases(self.conn, changed, dead)

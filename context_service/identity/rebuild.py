@@ -55,6 +55,7 @@ def rebuild(
         engine.detach(stale)
     for start in range(0, len(people), chunk):
         engine.resolve(people[start : start + chunk])
+    _drop_dead_reviews(conn, live)
     _keep_review_ids(conn, open_items)
     mark_index_current(conn)
     changed = _changed_profiles(members_before, _memberships(conn))
@@ -72,6 +73,18 @@ def _open_review_items(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[
     """Each open review item's pair, with its id and when it was opened."""
     rows = conn.execute("SELECT a, b, id, created_at FROM review_items WHERE status = 'open'")
     return {(int(a), int(b)): (int(item), str(at)) for a, b, item, at in rows}
+
+
+def _drop_dead_reviews(conn: sqlite3.Connection, live: set[int]) -> None:
+    """Drop the open items that can no longer be asked: those naming a record that is no
+    live person (deleted at its source). Resolving the live records keeps only their own
+    items in step, so an item whose two records were both deleted would stay open for good."""
+    stale = [
+        (int(item),)
+        for item, a, b in conn.execute("SELECT id, a, b FROM review_items WHERE status = 'open'")
+        if int(a) not in live or int(b) not in live
+    ]
+    conn.executemany("DELETE FROM review_items WHERE id = ?", stale)
 
 
 def _keep_review_ids(
