@@ -36,6 +36,7 @@ from context_service.models import (
     SupportSection,
     Ticket,
 )
+from context_service.snapshot.graphemes import grapheme_boundary
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.precedence import Candidate, choose, normalize_for, source_rank
 from context_service.snapshot.redaction import (
@@ -209,9 +210,10 @@ def _with_bounded_text(act: Activity) -> Activity:
 
 
 def _cut(text: str | None, limit: int) -> str | None:
+    """``text`` within ``limit`` characters, cut between whole characters and marked ``…``."""
     if text is None or len(text) <= limit:
         return text
-    return text[: limit - 1].rstrip() + "…"
+    return text[: grapheme_boundary(text, limit - 1)].rstrip() + "…"
 
 
 def _flatten(groups: Iterable[list[int]]) -> list[int]:

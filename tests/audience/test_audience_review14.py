@@ -333,11 +333,6 @@ def test_an_llm_summary_cannot_start_a_line(maya: Snapshot, brk: str, fmt: str) 
     assert brk not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs snapshot/assemble.py: _cut (titles at 200, notes at 1,000 characters) should "
-    "cut between graphemes, as audience.segments.grapheme_boundary does",
-)
 def test_a_stored_title_is_cut_between_graphemes() -> None:
     from context_service.snapshot.assemble import _cut
 
