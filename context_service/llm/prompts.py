@@ -107,7 +107,17 @@ _NUMBER = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
 _AMOUNT = re.compile(
     rf"{_CURRENCY}\s?(?P<before>{_NUMBER})|(?P<after>{_NUMBER})\s?{_CURRENCY}", re.IGNORECASE
 )
-_ANY_NUMBER = re.compile(_NUMBER)
+# A number in the data that could be an amount: not part of a reference (``#1003``, ``E26``,
+# ``KJFEVMTW-0009``) nor of a longer number.
+_ANY_NUMBER = re.compile(rf"(?<![A-Za-z#\d])(?<![A-Za-z]-){_NUMBER}")
+# What holds numbers that are not amounts: a written date's day (``Nov 18``), a phone written
+# with ``+`` or grouped by spaces, dashes or brackets.
+_MONTH_DAY = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.? (?:[12]\d|3[01]|0?[1-9])\b"
+)
+_PHONE = re.compile(r"\+\d(?:[ ().-]{0,2}\d){6,}|\d{1,4}(?:[ ()-]{1,2}\d{2,4}){2,}")
+_NOT_AMOUNTS = (_DATE_TIME, _MONTH_DAY, _EMAIL, _ID, _PHONE)
 
 
 def ungrounded(answer: str, source: str) -> bool:
@@ -144,7 +154,10 @@ def _amounts_of(text: str) -> set[Decimal]:
 
 def _values_of(text: str) -> set[Decimal]:
     """The value of every number in ``text``: an amount is grounded when the data holds its
-    value anywhere (``49.00 USD``, ``49 USD/month``), however the answer writes it."""
+    value anywhere (``49.00 USD``, ``49 USD/month``), however the answer writes it. Dates,
+    phones, emails and references are left out: ``Nov 15`` grounds no refund of ``$15``."""
+    for not_amounts in _NOT_AMOUNTS:
+        text = not_amounts.sub(" ", text)
     return {_value(n) for n in _ANY_NUMBER.findall(text)}
 
 
