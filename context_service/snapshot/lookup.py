@@ -32,6 +32,7 @@ from context_service.errors import (
     AmbiguousIdentifier,
     InvalidIdentifier,
     ProfileNotFound,
+    StoreError,
 )
 from context_service.identity.normalize import (
     is_merge_email,
@@ -43,6 +44,7 @@ from context_service.identity.normalize import (
 )
 from context_service.models import BUILTIN_SOURCES
 from context_service.store import activities, profiles
+from context_service.store.db import is_busy
 from context_service.store.records import decode_mapped
 from context_service.store.snapshots import StoredSnapshot
 
@@ -311,5 +313,27 @@ def current_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapsho
     entry = _rebuilders.get(id(conn)) if queued else None
     owner = None if entry is None else entry[0]()
     if entry is not None and owner is not None:
-        return entry[1](owner, profile_id)
+        return _rebuilt(entry[1], owner, profile_id)
     return None if row[0] is None else StoredSnapshot(*row)
+
+
+class SnapshotBusy(StoreError):
+    """A queued snapshot could not be built now: another process holds the write lock."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+
+def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str) -> StoredSnapshot | None:
+    """``rebuild(owner, profile_id)``; ``SnapshotBusy`` (503) when the store stays locked by
+    another writer past its busy timeout (a sync or an import): the read may be tried again,
+    and the queued row is still not served."""
+    try:
+        return rebuild(owner, profile_id)
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        raise SnapshotBusy(
+            "this customer's snapshot is being rebuilt and the store is busy with another "
+            "writer; try again shortly"
+        ) from exc

@@ -175,6 +175,13 @@ def roll_back(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection holds a lock (``SQLITE_BUSY``/``SQLITE_LOCKED``,
+    extended codes included): the same statement may succeed later, unlike other errors."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def refuse_unknown_migrations(db: sqlite_utils.Database, path: str) -> None:
     """Raise ``MigrationError`` when the database records a migration this code does not
     know: a newer release wrote it, and this one would misread or damage its schema."""

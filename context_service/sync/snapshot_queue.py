@@ -17,6 +17,7 @@ from functools import partial
 from context_service.snapshot import lookup
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, snapshots
+from context_service.store.db import is_busy
 from context_service.store.snapshots import StoredSnapshot
 from context_service.sync.ingest import IngestContext, utc_now
 
@@ -44,7 +45,8 @@ class SnapshotDrain:
     """Builds the snapshot queue in a background thread, ``chunk`` profiles per transaction,
     so that ``serve`` answers while it runs (a read of a profile still queued builds that one
     itself, ``build_queued_on_read``). A chunk that cannot take the write lock is tried again
-    later; a crash leaves the rest queued for the next start-up (or the reads).
+    later; any other error is logged and stops the thread, leaving the rest queued for the
+    next start-up (or the reads).
 
     ``before_chunk`` runs in the thread before each chunk (tests hold the drain with it).
     """
@@ -91,7 +93,10 @@ class SnapshotDrain:
                 return
             try:
                 built = self._build_chunk()
-            except sqlite3.OperationalError as exc:  # locked by another process's writer
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):  # a lasting fault: retrying would only repeat it
+                    log.exception("building queued snapshots failed; reads build theirs")
+                    return
                 log.warning("building queued snapshots: %s; trying again shortly", exc)
                 self._stopping.wait(self.RETRY_SECONDS)
                 continue
