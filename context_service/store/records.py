@@ -170,20 +170,21 @@ def _confirm(
     key: RecordKey,
 ) -> None:
     """Record that an identical copy was fetched again. A later date moves the stored one
-    forward (with the mapped form, which carries it): a copy dated by when we saw it (Stripe)
-    proves the object was still so then, and a delayed copy from in between must stay out."""
+    forward: a copy dated by when we saw it (Stripe) proves the object was still so then, and
+    a delayed copy from in between must stay out. The mapped form is left as it is: the copy
+    counts as unchanged, so nothing derived from it (identifiers, snapshot) is made again, and
+    a mapped form replaced here could disagree with them after a mapper changed."""
     if not (updated_at and state.updated_at and updated_at > state.updated_at):
         conn.execute(
             "UPDATE records SET fetched_at = ? WHERE id = ?", (fetched_at, state.record_id)
         )
         return
-    mapped = state.mapped if blob is None else blob
     conn.execute(
-        "UPDATE records SET fetched_at = ?, updated_at = ?, mapped = ? WHERE id = ?",
-        (fetched_at, updated_at, mapped, state.record_id),
+        "UPDATE records SET fetched_at = ?, updated_at = ? WHERE id = ?",
+        (fetched_at, updated_at, state.record_id),
     )
     if known is not None:
-        known[key] = msgspec.structs.replace(state, updated_at=updated_at, mapped=mapped)
+        known[key] = msgspec.structs.replace(state, updated_at=updated_at)
 
 
 def _older(updated_at: str | None, deleted: bool, state: StoredState) -> bool:
