@@ -370,7 +370,7 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
         return 2
     lookup = {k: v for k, v in (("email", args.email), ("phone", args.phone)) if v}
     key = signing_key(settings.widget_secret, settings.api_keys)  # no read if it cannot sign
-    store = existing_store(settings)
+    store = open_for_reading(settings, build_all=False)  # a queued profile is built first
     try:
         stored = find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
         read = Read("cli", stored.profile_id, "sidebar", True, "widget-link")

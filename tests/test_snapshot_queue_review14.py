@@ -226,6 +226,22 @@ def test_cli_lookup_builds_only_the_profile_it_prints(
     assert _queued(upgraded) == PEOPLE - 1
 
 
+def test_cli_widget_url_for_a_queued_profile_without_a_snapshot_builds_it(
+    upgraded: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A profile queued before its first snapshot was stored (a run stopped before building it).
+    with sqlite3.connect(upgraded) as conn:
+        conn.execute(
+            "DELETE FROM snapshots WHERE profile_id = (SELECT m.profile_id FROM profile_members m "
+            "JOIN records r ON r.id = m.record_id WHERE r.external_id = '0')"
+        )
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(upgraded))
+    monkeypatch.setenv("CONTEXT_SERVICE_API_KEYS", TEST_KEY)
+    assert main(["widget-url", "--email", _email(0)]) == 0
+    assert "/widget?" in capsys.readouterr().out
+    assert _queued(upgraded) == PEOPLE - 1
+
+
 # --- resolve --all -------------------------------------------------------------------------
 
 
