@@ -258,8 +258,8 @@ def _why_not(
         return f"it came from {row.source}, not {source}"
     if _blanked(row):
         return "blanked by an erasure, nothing of it is left to apply"
-    if row.status != "failed":
-        return f"it is {row.status}, not failed"
+    if row.status not in {"failed", "rejected"}:
+        return f"it is {row.status}, not failed or rejected"
     if row.source not in connectors:
         return f"{row.source} is not configured here (see 'Connecting sources' in the README)"
     return None

@@ -99,3 +99,16 @@ def test_webhooks_retry_all_rejected_reads_every_kept_body_again(
     assert _stripe_customers(rejected_delivery) == 1
     assert main(["webhooks", "retry", "--all-rejected"]) == 0  # nothing rejected is left
     assert "no rejected webhook deliveries" in capsys.readouterr().out
+
+
+def test_a_rejected_delivery_of_a_source_not_configured_here_says_so(
+    rejected_delivery: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CONTEXT_SERVICE_STRIPE_API_KEY")
+    monkeypatch.delenv("CONTEXT_SERVICE_STRIPE_WEBHOOK_SECRET")
+    with sqlite3.connect(rejected_delivery) as conn:
+        [(inbox_id,)] = conn.execute("SELECT id FROM webhook_inbox").fetchall()
+    assert main(["webhooks", "retry", "--id", str(inbox_id)]) == 1
+    out = capsys.readouterr().out
+    assert "stripe is not configured here" in out
+    assert _stripe_customers(rejected_delivery) == 0
