@@ -8,6 +8,7 @@ value. Network checks go through ``probe`` so tests run without a network.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -214,6 +215,17 @@ def check_llm(settings: Settings) -> Iterator[Finding]:
         yield Finding(
             "problem", "set both CONTEXT_SERVICE_LLM_BASE_URL and CONTEXT_SERVICE_LLM_MODEL"
         )
+        return
+    if not _VERSION_SEGMENT.search(urlsplit(settings.llm_base_url).path):
+        yield Finding(
+            "warning",
+            "CONTEXT_SERVICE_LLM_BASE_URL has no API version in its path: OpenAI-compatible "
+            "servers (Ollama, vLLM, LM Studio, OpenAI) answer under /v1, so without it every "
+            "summary falls back with HTTP 404; add /v1 unless your server says otherwise",
+        )
+
+
+_VERSION_SEGMENT = re.compile(r"(^|/)v\d+[a-z0-9]*(/|$)")
 
 
 def check_verification(settings: Settings) -> Iterator[Finding]:
