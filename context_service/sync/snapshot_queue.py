@@ -45,8 +45,11 @@ class SnapshotDrain:
     """Builds the snapshot queue in a background thread, ``chunk`` profiles per transaction,
     so that ``serve`` answers while it runs (a read of a profile still queued builds that one
     itself, ``build_queued_on_read``). A chunk that cannot take the write lock is tried again
-    later; any other error is logged and stops the thread, leaving the rest queued for the
-    next start-up (or the reads).
+    later. A chunk that fails otherwise is built again one profile at a time: a profile that
+    still fails is logged once (its id and the error type) and left queued, so that its reads
+    build it or fail visibly, and the drain goes on past it. An error outside any chunk (the
+    queue cannot be read) is logged and stops the thread, leaving the rest queued for the next
+    start-up (or the reads).
 
     ``before_chunk`` runs in the thread before each chunk (tests hold the drain with it).
     """
@@ -65,6 +68,8 @@ class SnapshotDrain:
         self.chunk = chunk
         self.before_chunk = before_chunk
         self.built = 0
+        self.failed: set[str] = set()  # queued profiles whose snapshot could not be built
+        self._after = ""  # the queue before (and at) this id is built or failed, this run
         self._stopping = threading.Event()
         self._emptied = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,15 +108,65 @@ class SnapshotDrain:
             except Exception:
                 log.exception("building queued snapshots failed; reads build theirs on demand")
                 return
-            if built is None:
+            self.built += built or 0
+            if built is None or (self._after and self._nothing_left()):
                 self._emptied.set()
                 return
-            self.built += built
 
     def _build_chunk(self) -> int | None:
-        """Build one chunk of the queue in its own transaction; ``None`` when it is empty."""
-        with self.store.transaction() as conn:
-            ids = snapshots.dequeue(conn, self.chunk)
-            if not ids:
-                return None
-            return materialize(conn, ids, self.ctx.links, utc_now(), self.ctx.region)
+        """Build the next chunk of the queue in its own transaction (one profile at a time if
+        that fails for another reason than a lock); ``None`` when nothing is left to build."""
+        ids: list[str] = []
+        try:
+            with self.store.transaction() as conn:
+                ids = snapshots.queued_after(conn, self._after, self.chunk)
+                if not ids:
+                    return None
+                snapshots.unqueue(conn, ids)
+                return self._materialize(conn, ids)
+        except Exception as exc:
+            if not ids or _is_lock(exc):
+                raise
+            log.warning(
+                "building %d queued snapshots failed (%s); building them one at a time",
+                len(ids),
+                type(exc).__name__,
+            )
+        built = sum(self._build_one(profile_id) for profile_id in ids)
+        self._after = ids[-1]  # what failed stays queued; the next chunk starts past it
+        return built
+
+    def _build_one(self, profile_id: str) -> int:
+        """Build one queued profile in its own transaction; a failure (other than a lock) is
+        logged once and leaves it queued. Return how many snapshots were stored."""
+        try:
+            with self.store.transaction() as conn:
+                if not snapshots.is_queued(conn, profile_id):  # a read built it meanwhile
+                    return 0
+                snapshots.unqueue(conn, [profile_id])
+                return self._materialize(conn, [profile_id])
+        except Exception as exc:
+            if _is_lock(exc):
+                raise
+            if profile_id not in self.failed:
+                self.failed.add(profile_id)
+                log.warning(
+                    "the snapshot of queued profile %s could not be built (%s); "
+                    "left queued for its reads",
+                    profile_id,
+                    type(exc).__name__,
+                )
+            return 0
+
+    def _materialize(self, conn: sqlite3.Connection, ids: list[str]) -> int:
+        return materialize(conn, ids, self.ctx.links, utc_now(), self.ctx.region)
+
+    def _nothing_left(self) -> bool:
+        """Whether nothing is queued past the profiles this run could not build (read on the
+        store's read connection: no write lock needed to find the drain done)."""
+        return not snapshots.queued_after(self.store.conn, self._after, 1)
+
+
+def _is_lock(exc: Exception) -> bool:
+    """Whether ``exc`` says another connection holds a lock (worth retrying later)."""
+    return isinstance(exc, sqlite3.OperationalError) and is_busy(exc)
