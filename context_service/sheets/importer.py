@@ -12,7 +12,6 @@ part-way records how many it kept.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -37,12 +36,14 @@ from context_service.sheets.mapping import (
     check_source_name,
     map_sheet_record,
     rejected_payload,
+    rejected_row_key,
     row_payloads,
 )
 from context_service.sheets.readers import RawRow, Sheet, open_sheet
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
+from context_service.store.records import rejected as stored_rejections
 from context_service.sync import (
     IngestContext,
     IngestReport,
@@ -246,6 +247,7 @@ class _RowConverter:
         self.seen = _RecordsSeen()
         self.people: list[Mapped] = []  # the person record of each row accepted since a flush
         self.rejections: list[_Rejected] = []  # the rows rejected since a flush
+        self.superseded: dict[str, list[str]] = {}  # see ``superseded_rejections``
 
     def plan(self, header: tuple[str, ...]) -> HeaderPlan:
         plan = self.plans.get(header)
@@ -302,8 +304,12 @@ class _RowConverter:
                 )
 
     def _rejected(self, raw: RawRow, reason: str, original: Any) -> tuple[list[RawPayload], str]:
+        """The row kept raw (first), then the deletion of each earlier record of the same row
+        kept under another key (``superseded_rejections``), so one copy of it stays."""
         payload = rejected_payload(self.source, raw.line, reason, original)
-        return [RawPayload(self.source, "row", payload)], reason
+        earlier = self.superseded.pop(payload["id"], [])
+        deletions = [RawPayload(self.source, "row", {"id": old}, deleted=True) for old in earlier]
+        return [RawPayload(self.source, "row", payload), *deletions], reason
 
     def _note_unnamed(self, raw: RawRow, plan: HeaderPlan) -> None:
         """Remember the blank-header columns this row holds data in (they are reported)."""
@@ -331,6 +337,30 @@ class _RowConverter:
             filled = sorted(self.unnamed_filled.get(header, ()))
             seen.update(dict.fromkeys(unnamed_label(index) for index in filled))
         return list(seen)
+
+
+def superseded_rejections(store: Store, source: str) -> dict[str, list[str]]:
+    """The rows of ``source`` that earlier imports kept raw under a key other than the one
+    they have now (``rejected_row_key``; an older version hashed the reason into the key), as
+    ``current key -> stored keys``: when such a row is rejected again, its old record is deleted
+    through ingest, so a reworded reason never leaves two copies of one row."""
+    superseded: dict[str, list[str]] = {}
+    for record in stored_rejections(store.conn, source):
+        if record.mapped is not None or record.key.kind != PERSON_KIND:
+            continue
+        try:
+            payload = msgspec.json.decode(record.payload)
+        except msgspec.DecodeError:
+            continue
+        if not isinstance(payload, dict) or "rejected" not in payload:
+            continue
+        line = payload.get("line")
+        if not isinstance(line, int) or isinstance(line, bool):
+            continue
+        current = rejected_row_key(source, line, payload.get("raw"))
+        if current != record.key.external_id:
+            superseded.setdefault(current, []).append(record.key.external_id)
+    return superseded
 
 
 def _nested_mapped(raw: RawRow, plan: HeaderPlan) -> str | None:
@@ -393,6 +423,7 @@ def import_file(
         converter = _RowConverter(
             source, mapping or ColumnMapping(), sheet.format != "jsonl", ctx.region
         )
+        converter.superseded = superseded_rejections(store, source)
         mappers = {**ctx.mappers, source: converter.premapped}
         ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
         try:
@@ -516,15 +547,15 @@ class _Rejected(NamedTuple):
 def _kept_raw(conn: Any, rejections: list[_Rejected], ctx: IngestContext) -> list[_Rejected]:
     """The rejected rows ingest kept raw: those the suppression list does not block as about
     an erased person (asked in the batch's own transaction, with the key and text ingest gave
-    them: a payload without an ``id`` is keyed by a hash of its text)."""
+    them: the payload's ``id``, ``rejected_row_key``)."""
     guard = Guard.load(conn, ctx.region)
     if guard is None or not rejections:
         return rejections
     kept = []
     for rejected in rejections:
         text = _encode_payload(rejected.kept_as.payload).decode()
-        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
-        key = RecordKey(rejected.kept_as.source, rejected.kept_as.kind, f"sha256:{digest}")
+        key_id = str(rejected.kept_as.payload["id"])
+        key = RecordKey(rejected.kept_as.source, rejected.kept_as.kind, key_id)
         if not guard.blocks_raw(key, text):
             kept.append(rejected)
     return kept

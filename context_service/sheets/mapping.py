@@ -140,8 +140,22 @@ def row_payloads(source: str, row: Mapping[str, str]) -> list[tuple[str, dict[st
 
 
 def rejected_payload(source: str, line: int, reason: str, raw: Any) -> dict[str, Any]:
-    """The payload that keeps an unreadable or invalid row raw, with the reason."""
-    return {"source": source, "line": line, "rejected": reason, "raw": raw}
+    """The payload that keeps an unreadable or invalid row raw, with the reason. Its ``id``
+    (the record's key) is ``rejected_row_key``: the reason is left out of it, so the same row
+    imported again after its reason was reworded replaces its record instead of adding one."""
+    return {
+        "id": rejected_row_key(source, line, raw),
+        "source": source,
+        "line": line,
+        "rejected": reason,
+        "raw": raw,
+    }
+
+
+def rejected_row_key(source: str, line: int, raw: Any) -> str:
+    """The key of a rejected row's record: a hash of its source, line and original content."""
+    digest = hashlib.sha256(_encode({"source": source, "line": line, "raw": raw})).hexdigest()
+    return "rejected:" + digest[:32]
 
 
 # --------------------------------------------------------------------------------------------
