@@ -20,7 +20,7 @@ import msgspec
 from context_service.errors import ContextServiceError
 from context_service.identity.features import INDEX_VERSION
 from context_service.identity.state import index_version
-from context_service.settings import Settings
+from context_service.settings import Settings, unused_jwt_keys
 from context_service.store import Store
 from context_service.store.migrations import applied, pending
 
@@ -219,9 +219,9 @@ def check_llm(settings: Settings) -> Iterator[Finding]:
     if not _VERSION_SEGMENT.search(urlsplit(settings.llm_base_url).path):
         yield Finding(
             "warning",
-            "CONTEXT_SERVICE_LLM_BASE_URL has no API version in its path: OpenAI-compatible "
-            "servers (Ollama, vLLM, LM Studio, OpenAI) answer under /v1, so without it every "
-            "summary falls back with HTTP 404; add /v1 unless your server says otherwise",
+            "CONTEXT_SERVICE_LLM_BASE_URL has no API version in its path: Ollama, vLLM, "
+            "LM Studio and OpenAI answer under /v1, and without it their summaries fall back "
+            "with HTTP 404; add /v1 unless your provider documents a base URL without one",
         )
 
 
@@ -237,6 +237,12 @@ def check_verification(settings: Settings) -> Iterator[Finding]:
             "warning",
             "no end-user verification configured: chatbot keys that are not trusted backends "
             "always get the unverified context",
+        )
+    for name in unused_jwt_keys(settings):
+        yield Finding(
+            "warning",
+            f"{name} verifies nothing: CONTEXT_SERVICE_CHATBOT_JWT_ALGORITHMS allows no "
+            "algorithm for it (the other JWT key is used); remove it once no token needs it",
         )
 
 

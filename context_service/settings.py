@@ -458,19 +458,45 @@ def _verification_problems(settings: Settings) -> Iterator[str]:
 
 
 def _unfitting_jwt_keys(settings: Settings) -> Iterator[str]:
-    """A JWT key that no allowed algorithm uses verifies no token: the secret needs an HMAC
-    one (``HS256``...), the public key an RSA, EC or EdDSA one."""
+    """JWT keys that no allowed algorithm uses verify no token: the secret needs an HMAC one
+    (``HS256``...), the public key an RSA, EC or EdDSA one. The start stops only when no
+    configured key has an allowed algorithm; a spare key beside a usable one (a secret kept
+    while moving from HS256 to RS256) verifies nothing but stops nothing either (``doctor``
+    warns about it, ``unused_jwt_keys``)."""
+    keys = [(name, example) for name, _, example in _unusable_jwt_keys(settings)]
+    configured = _configured_jwt_keys(settings)
+    if not keys or len(keys) < len(configured):
+        return
+    for name, example in keys:
+        yield (
+            f"{_var('chatbot_jwt_algorithms')} allows no algorithm for {_var(name)} "
+            f"(add {example}): without one, no user_token is accepted"
+        )
+
+
+def unused_jwt_keys(settings: Settings) -> list[str]:
+    """The configured JWT keys no allowed algorithm uses, when another key is usable (a
+    warning for ``doctor``, not a problem)."""
+    unusable = [name for name, _, _ in _unusable_jwt_keys(settings)]
+    configured = _configured_jwt_keys(settings)
+    return [_var(name) for name in unusable] if len(unusable) < len(configured) else []
+
+
+def _configured_jwt_keys(settings: Settings) -> list[str]:
+    return [n for n in ("chatbot_jwt_secret", "chatbot_jwt_public_key") if getattr(settings, n)]
+
+
+def _unusable_jwt_keys(settings: Settings) -> list[tuple[str, frozenset[str], str]]:
     allowed = set(settings.chatbot_jwt_algorithms)
     keys = (
         ("chatbot_jwt_secret", JWT_HMAC_ALGORITHMS, "HS256"),
         ("chatbot_jwt_public_key", JWT_PUBLIC_KEY_ALGORITHMS, "RS256 or ES256"),
     )
-    for name, fitting, example in keys:
-        if getattr(settings, name) and not allowed & fitting:
-            yield (
-                f"{_var('chatbot_jwt_algorithms')} allows no algorithm for {_var(name)} "
-                f"(add {example}): without one, no user_token is accepted"
-            )
+    return [
+        (name, frozenset(fitting), example)
+        for name, fitting, example in keys
+        if getattr(settings, name) and not allowed & fitting
+    ]
 
 
 def _list_problems(settings: Settings) -> Iterator[str]:
