@@ -257,7 +257,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from context_service.sync.rebuild import resolve_all
 
     settings = load_settings()
-    store = Store(settings.db)
+    store = existing_store(settings)  # a mistyped path has nothing to resolve
     started = time.perf_counter()
     report = resolve_all(store, ingest_context(settings), retrain=args.train)
     elapsed = time.perf_counter() - started

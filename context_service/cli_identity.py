@@ -36,7 +36,6 @@ from context_service.identity.audit import (
 )
 from context_service.models import RecordKey
 from context_service.settings import load_settings
-from context_service.store import Store
 from context_service.sync.decide import apply_decision
 from context_service.wiring import ingest_context
 
@@ -300,7 +299,9 @@ def _read(query: Callable[[sqlite3.Connection], Any]) -> Any:
 def _decide(action: Callable[[sqlite3.Connection, str, str, Any], Any]) -> Any:
     settings = load_settings()
     ctx = ingest_context(settings)
-    store = Store(settings.db)
+    from context_service.cli_runs import existing_store
+
+    store = existing_store(settings)  # a mistyped path decides nothing and creates no store
     try:
         return apply_decision(
             store, ctx, lambda conn, now: action(conn, now, ctx.region, ctx.thresholds)

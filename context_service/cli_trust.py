@@ -114,7 +114,9 @@ def cmd_keys_list(_args: argparse.Namespace) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     """Revoke a key by name, at once."""
-    store = Store(load_settings().db)
+    from context_service.cli_runs import existing_store
+
+    store = existing_store(load_settings())  # a mistyped path is no empty key table
     try:
         revoked = revoke_key(store, args.name, utc_now())
     finally:
@@ -133,7 +135,9 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     ctx = ingest_context(settings)
-    store = Store(settings.db)
+    from context_service.cli_runs import existing_store
+
+    store = existing_store(settings)  # a mistyped path erases nobody and creates nothing
     try:
         report = erase_profile(
             store,
