@@ -9,7 +9,7 @@ import pytest
 
 from context_service.models import Order
 from integrations.shopify import graphql, map_record
-from integrations.shopify.connector import throttle_delay
+from integrations.shopify._client import throttle_delay
 
 
 def order_node(**overrides: Any) -> dict[str, Any]:
