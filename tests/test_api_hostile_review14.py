@@ -21,30 +21,26 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from litestar.testing import TestClient
 
-from context_service.api import create_app
-from context_service.trust import AUTHENTICATED, CONTEXT_LOOKUP, SCOPES
+from context_service.trust import AUTHENTICATED
 from tests.api.fuzz_world import HOSTILE, PROBLEM
-from tests.conftest import TEST_KEY, make_settings
+from tests.api.hostile_world import (  # noqa: F401  (hostile_fixture: the fixture)
+    CHATBOT_ROUTES,
+    HTML_ERRORS,
+    OPEN,
+    Hostile,
+    hostile_fixture,
+)
+from tests.conftest import TEST_KEY
 from tests.mcp.messages import ACCEPT_MCP
-from tests.trust.helpers import MAYA, copy_demo, make_key
+from tests.trust.helpers import MAYA
 
-STRIPE_SECRET = "whsec_hostile-stripe-secret-0001"
-SHOPIFY_SECRET = "shpss_hostile-shopify-secret-0002"
-WIDGET_SECRET = "hostile-widget-secret-0003"
-OPEN = "/health"
-HTML_ERRORS = "/widget"  # a signed link opened in a browser: errors are HTML pages
-CHATBOT_ROUTES = {"/v1/context", "/v1/context/lookup"}
 HOSTILE_SETTINGS = settings(
     max_examples=150,
     deadline=None,
@@ -52,54 +48,6 @@ HOSTILE_SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-@dataclass(repr=False)
-class Hostile:
-    """The served demo store copy, its keys and what the schema documents."""
-
-    client: TestClient[Any]
-    scoped: dict[str, str]  # scope -> a key holding only that scope
-    chatbot_only: str  # every scope, but only the chatbot audience
-    secrets: tuple[str, ...]
-    operations: list[tuple[str, str, dict[str, Any]]]  # method, path template, operation
-    components: dict[str, Any]
-    scopes: dict[tuple[str, str], str | None]  # (method, template) -> scope; None: no key
-
-
-@pytest.fixture(scope="module")
-def hostile(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
-    """A copy of the demo store (the property writes: merges, erasures, keys) served with one
-    key per scope and a chatbot-only key."""
-    db = copy_demo(demo_db, tmp_path_factory.mktemp("hostile"))
-    scoped = {s: make_key(db, f"hostile-{s.replace(':', '-')}", [s]) for s in SCOPES}
-    chatbot_only = make_key(db, "hostile-chatbot", list(SCOPES), audiences=["chatbot"])
-    app_settings = make_settings(
-        db,
-        stripe_webhook_secret=STRIPE_SECRET,
-        shopify_webhook_secret=SHOPIFY_SECRET,
-        widget_secret=WIDGET_SECRET,
-        rate_limit_per_minute=1_000_000,
-    )
-    secrets = (TEST_KEY, STRIPE_SECRET, SHOPIFY_SECRET, WIDGET_SECRET, chatbot_only)
-    with TestClient(app=create_app(app_settings)) as client:
-        auth = {"Authorization": f"Bearer {TEST_KEY}"}
-        document = client.get("/schema/openapi.json", headers=auth).json()
-        operations = [
-            (method.upper(), path, operation)
-            for path, item in document["paths"].items()
-            for method, operation in item.items()
-        ]
-        operations.append(("POST", "/mcp", {}))
-        yield Hostile(
-            client,
-            scoped,
-            chatbot_only,
-            secrets + tuple(scoped.values()),
-            operations,
-            document.get("components", {}),
-            route_scopes(client.app),
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,20 +173,6 @@ class Call:
     keyless: bool  # the route takes no key (open, or a signed request)
     chatbot_only: bool
     token: str | None
-
-
-def route_scopes(app: Any) -> dict[tuple[str, str], str | None]:
-    """(method, path template) -> the scope the route's handler declares (``None``: no key)."""
-    scopes: dict[tuple[str, str], str | None] = {("POST", "/mcp"): CONTEXT_LOOKUP}
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            for method in getattr(handler, "http_methods", ()):
-                guarded = bool(handler.resolve_guards())
-                scope = handler.opt.get("scope") if guarded else None
-                if guarded and method == "OPTIONS":
-                    scope = AUTHENTICATED
-                scopes[(method, route.path_format)] = scope
-    return scopes
 
 
 @st.composite
@@ -522,178 +456,3 @@ def test_a_working_request_with_one_hostile_value_is_answered_without_a_crash_or
 ) -> None:
     call = data.draw(well_formed_calls(hostile))
     assert_well_answered(hostile, call, send(hostile, call))
-
-
-# ---------------------------------------------------------------------------------------------
-# Defects found: a JSON body the decoder refuses is a 400 whose detail says what is wrong
-
-
-def _post_raw(world: Hostile, path: str, raw: bytes) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {TEST_KEY}", "Content-Type": "application/json"}
-    response = world.client.post(path, content=raw, headers=headers)
-    assert response.status_code == 400, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert body["detail"].strip()
-    return body
-
-
-@pytest.mark.parametrize(
-    ("path", "raw"),
-    [
-        ("/v1/context/lookup", b'{"email": "\\ud800"}'),
-        ("/v1/escalations", b'{"customer": {"email": "a@b.co"}, "reason": "\\udbff"}'),
-        ("/v1/keys", b'{"name": "k", "scopes": ["admin\\ud800"]}'),
-        ("/v1/widget/url", b'{"profile_id": "x\\ud800"}'),
-        ("/v1/review/1", b'{"decision": "reject", "note": "\\ud800"}'),
-    ],
-)
-def test_a_lone_surrogate_escape_is_named_not_called_a_truncated_body(
-    hostile: Hostile, path: str, raw: bytes
-) -> None:
-    """``{"email": "\\ud800"}`` (half a UTF-16 pair, what a careless encoder of a cut emoji
-    writes) was answered ``Input data was truncated``: the caller looked for a proxy that cut
-    the body, when the body was whole."""
-    body = _post_raw(hostile, path, raw)
-    assert "truncated" not in body["detail"], body["detail"]
-    assert "surrogate" in body["detail"], body["detail"]
-    assert "\\ud8" in body["detail"] or "\\udb" in body["detail"], body["detail"]
-
-
-def test_a_body_that_really_is_cut_short_still_says_so(hostile: Hostile) -> None:
-    body = _post_raw(hostile, "/v1/context/lookup", b'{"email": "maya')
-    assert "ends" in body["detail"] or "truncated" in body["detail"], body["detail"]
-
-
-@pytest.mark.parametrize(
-    ("path", "raw", "shown"),
-    [
-        ("/v1/keys", b'{"name": "k", "scopes": ["admin"], "rate_per_minute": 1e400}', "1e400"),
-        ("/v1/context/lookup", b'{"email": "a@b.co", "max_tokens": -1E999}', "-1E999"),
-        (
-            "/v1/context/lookup",
-            b'{"email": "a@b.co", "max_tokens": 1' + b"0" * 5000 + b"}",
-            "5001 digits",
-        ),
-    ],
-)
-def test_a_number_out_of_range_is_named_not_placed_at_a_path_of_dots(
-    hostile: Hostile, path: str, raw: bytes, shown: str
-) -> None:
-    """``1e400`` was ``Number out of range - at `$[...]```: msgspec's placeholder path, which
-    names no field."""
-    body = _post_raw(hostile, path, raw)
-    assert "$[...]" not in body["detail"], body["detail"]
-    assert shown in body["detail"], body["detail"]
-    assert "out of range" in body["detail"], body["detail"]
-
-
-@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])
-def test_nan_or_infinity_in_a_body_is_named(hostile: Hostile, literal: bytes) -> None:
-    """``"max_tokens": NaN`` was ``JSON is malformed: invalid character (byte 37)``."""
-    raw = b'{"email": "a@b.co", "max_tokens": ' + literal + b"}"
-    body = _post_raw(hostile, "/v1/context/lookup", raw)
-    assert literal.decode().lstrip("-") in body["detail"], body["detail"]
-    assert "not JSON" in body["detail"] or "not a JSON" in body["detail"], body["detail"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Defect found: a request carrying two keys
-
-
-def raw_request(
-    client: TestClient[Any], method: str, url: str, headers: list[tuple[str, str]]
-) -> tuple[int, dict[str, str], bytes]:
-    """Call the app with these header lines as they are, a name twice included (an HTTP server
-    hands each line over; ``httpx`` would join two into one)."""
-    path, _, query = url.partition("?")
-    messages: list[dict[str, Any]] = []
-    lines = [(b"host", b"testserver")] + [(k.lower().encode(), v.encode()) for k, v in headers]
-
-    async def run() -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": lines,
-            "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
-            "state": {},
-        }
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            messages.append(message)
-
-        await client.app(scope, receive, send)
-
-    with client.portal() as portal:
-        portal.call(run)
-    start = next(m for m in messages if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
-    head = {k.decode("latin-1"): v.decode("latin-1") for k, v in start["headers"]}
-    return start["status"], head, body
-
-
-TWO_KEYS_URLS = [
-    "/metrics",
-    f"/v1/context?email={quote(MAYA)}&audience=agent",
-    "/v1/keys",
-    "/v1/sync",
-    "/schema/openapi.json",
-]
-
-
-@pytest.mark.parametrize("url", TWO_KEYS_URLS)
-def test_two_authorization_headers_are_400_not_the_first_one_wins(
-    hostile: Hostile, url: str
-) -> None:
-    """``Authorization: Bearer <admin key>`` then ``Authorization: Bearer <another>`` was served
-    as the first key: a gateway or log that reads the last saw another caller (the defect a
-    repeated query parameter or JSON key had)."""
-    for first, second in ((TEST_KEY, "hostile-garbage-0"), (TEST_KEY, hostile.chatbot_only)):
-        headers = [("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {second}")]
-        status, head, body = raw_request(hostile.client, "GET", url, headers)
-        assert status == 400, (url, status, body[:200])
-        assert head["content-type"] == PROBLEM
-        detail = json.loads(body)["detail"]
-        assert "Authorization" in detail, detail
-        assert first.encode() not in body
-        assert second.encode() not in body
-
-
-def test_two_keys_joined_in_one_header_say_so(hostile: Hostile) -> None:
-    """``httpx`` and some proxies join two headers into ``Bearer a, Bearer b``: that was
-    ``invalid or revoked API key``, which sent the caller to check a key that is fine."""
-    headers = {"Authorization": f"Bearer {TEST_KEY}, Bearer other-key"}
-    response = hostile.client.get("/metrics", headers=headers)
-    assert response.status_code == 401
-    assert response.headers["content-type"] == PROBLEM
-    detail = response.json()["detail"]
-    assert "one" in detail, detail
-    assert "API key" in detail, detail
-    assert TEST_KEY not in response.text
-
-
-def test_one_authorization_header_still_works(hostile: Hostile) -> None:
-    for url in TWO_KEYS_URLS:
-        status, _, body = raw_request(
-            hostile.client, "GET", url, [("Authorization", f"Bearer {TEST_KEY}")]
-        )
-        assert status == 200, (url, body[:200])
-
-
-def test_two_authorization_headers_are_400_on_the_stored_context_fast_path(
-    hostile: Hostile,
-) -> None:
-    headers = [("Authorization", f"Bearer {TEST_KEY}"), ("Authorization", "Bearer other")]
-    status, _, _ = raw_request(hostile.client, "GET", f"/v1/context?email={quote(MAYA)}", headers)
-    assert status == 400

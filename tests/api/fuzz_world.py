@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,16 @@ def assert_answered(world: World, response: Any) -> None:
 
 
 def raw_request(
-    client: TestClient[Any], method: str, path: str, query: bytes, headers: dict[str, str]
+    client: TestClient[Any],
+    method: str,
+    path: str,
+    query: bytes,
+    headers: Mapping[str, str] | Sequence[tuple[str, str]],
 ) -> tuple[int, dict[str, str], bytes]:
-    """Call the app with a raw query string (bytes no HTTP client would send unencoded)."""
+    """Call the app with a raw query string (bytes no HTTP client would send unencoded) and
+    these header lines as they are, a name given twice included (an HTTP server hands each
+    line over; ``httpx`` would join two into one)."""
+    lines = headers.items() if isinstance(headers, Mapping) else headers
     messages: list[dict[str, Any]] = []
 
     async def run() -> None:
@@ -125,7 +132,7 @@ def raw_request(
             "raw_path": path.encode(),
             "query_string": query,
             "root_path": "",
-            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "headers": [(k.lower().encode(), v.encode()) for k, v in lines],
             "client": ("127.0.0.1", 50000),
             "server": ("testserver", 80),
             "state": {},
