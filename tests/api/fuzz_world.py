@@ -144,7 +144,7 @@ def raw_request(
         async def send(message: dict[str, Any]) -> None:
             messages.append(message)
 
-        await client.app(scope, receive, send)  # type: ignore[arg-type]
+        await client.app(scope, receive, send)
 
     with client.portal() as portal:
         portal.call(run)
