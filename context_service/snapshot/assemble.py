@@ -306,9 +306,11 @@ def _identity(people: list[_Person], region: str) -> tuple[IdentitySection, list
 
 
 def _emails(people: list[_Person]) -> list[str]:
+    """Distinct emails, those more records share first; ties keep the records' own order
+    (each record's primary email first), never the process's hash order."""
     counts: Counter[str] = Counter()
     for p in people:
-        counts.update({e for e in map(normalize_email, p.facet.emails) if e})
+        counts.update(list(dict.fromkeys(e for e in map(normalize_email, p.facet.emails) if e)))
     return [email for email, _ in counts.most_common()]
 
 
