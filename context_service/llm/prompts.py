@@ -105,8 +105,33 @@ _CURRENCY = (
 )
 _NUMBER = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
 _AMOUNT = re.compile(
-    rf"{_CURRENCY}\s?(?P<before>{_NUMBER})|(?P<after>{_NUMBER})\s?{_CURRENCY}", re.IGNORECASE
+    rf"(?P<code_before>{_CURRENCY})\s?(?P<before>{_NUMBER})"
+    rf"|(?P<after>{_NUMBER})\s?(?P<code_after>{_CURRENCY})",
+    re.IGNORECASE,
 )
+# The currencies a symbol can stand for: a bare ``$`` is any dollar (or peso), ``C$`` Canada's.
+_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "ARS", "CLP", "COP"})
+_SYMBOLS: dict[str, frozenset[str]] = {
+    "$": _DOLLARS,
+    "US$": frozenset({"USD"}),
+    "C$": frozenset({"CAD"}),
+    "CA$": frozenset({"CAD"}),
+    "A$": frozenset({"AUD"}),
+    "AU$": frozenset({"AUD"}),
+    "NZ$": frozenset({"NZD"}),
+    "HK$": frozenset({"HKD"}),
+    "S$": frozenset({"SGD"}),
+    "SG$": frozenset({"SGD"}),
+    "MX$": frozenset({"MXN"}),
+    "R$": frozenset({"BRL"}),
+    "€": frozenset({"EUR"}),
+    "£": frozenset({"GBP"}),
+    "¥": frozenset({"JPY", "CNY"}),
+    "₹": frozenset({"INR"}),
+    "₩": frozenset({"KRW"}),
+    "₽": frozenset({"RUB"}),
+    "₺": frozenset({"TRY"}),
+}
 # A number in the data that could be an amount: not part of a reference (``#1003``, ``E26``,
 # ``KJFEVMTW-0009``) nor of a longer number.
 _ANY_NUMBER = re.compile(rf"(?<![A-Za-z#\d])(?<![A-Za-z]-){_NUMBER}")
@@ -127,8 +152,10 @@ def ungrounded(answer: str, source: str) -> bool:
 
     Numbers are compared by their digits (``+1 415 555 0134`` is ``+14155550134``); dates and
     times are not identifiers and are left out. Amounts are compared by value (``$49`` is
-    ``49.00 USD``), whatever the currency; an amount the model worked out (a sum, a difference)
-    is not in the data, so it is not served either."""
+    ``49.00 USD``) and currency: a value the data gives only in other currencies (``€49`` for
+    ``49.00 USD``) is not grounded; a value the data writes only without a currency grounds it
+    in any. An amount the model worked out (a sum, a difference) is not in the data, so it is
+    not served either."""
     if contains_secret(answer):
         return True
     if _emails_of(answer) - _emails_of(source):
@@ -138,7 +165,23 @@ def ungrounded(answer: str, source: str) -> bool:
     digits = " ".join(_digits_of(source))
     if any(number not in digits for number in _digits_of(answer)):
         return True
-    return bool(_amounts_of(answer) - _values_of(source))
+    return _ungrounded_amount(answer, source)
+
+
+def _ungrounded_amount(answer: str, source: str) -> bool:
+    """Whether the answer names an amount whose value the data lacks, or gives only in
+    currencies the answer's cannot be."""
+    values = _values_of(source)
+    currencies_of: dict[Decimal, set[str]] = {}
+    for value, currencies in _amounts_of(source):
+        currencies_of.setdefault(value, set()).update(currencies)
+    for value, currencies in _amounts_of(answer):
+        if value not in values:
+            return True
+        given = currencies_of.get(value)
+        if given and not given & currencies:
+            return True
+    return False
 
 
 def _emails_of(text: str) -> set[str]:
@@ -147,9 +190,22 @@ def _emails_of(text: str) -> set[str]:
     return {email.lower() for email in _EMAIL.findall(_JSON_ESCAPE.sub(" ", text))}
 
 
-def _amounts_of(text: str) -> set[Decimal]:
-    """The value of each amount of money ``text`` names (``$1,200.00`` is 1200)."""
-    return {_value(m.group("before") or m.group("after")) for m in _AMOUNT.finditer(text)}
+def _amounts_of(text: str) -> list[tuple[Decimal, frozenset[str]]]:
+    """The value of each amount of money ``text`` names (``$1,200.00`` is 1200), with the
+    currencies its symbol or code can stand for."""
+    return [
+        (
+            _value(m.group("before") or m.group("after")),
+            _currencies(m.group("code_before") or m.group("code_after")),
+        )
+        for m in _AMOUNT.finditer(text)
+    ]
+
+
+def _currencies(token: str) -> frozenset[str]:
+    """What a currency symbol or ISO code stands for (``usd`` is USD, ``$`` any dollar)."""
+    upper = token.upper()
+    return _SYMBOLS.get(upper, frozenset({upper}))
 
 
 def _values_of(text: str) -> set[Decimal]:

@@ -350,3 +350,26 @@ def test_a_body_that_is_no_completion_falls_back(store: Store, response: httpx2.
     assert block.source == "deterministic"
     assert block.fallback
     assert _cached(store) == []
+
+
+@pytest.mark.parametrize("other_currency", ["€49", "49 EUR", "£160.92", "¥1,200", "GBP 352.08"])
+def test_an_amount_in_a_currency_the_data_does_not_give_it_is_ungrounded(
+    other_currency: str,
+) -> None:
+    """The data holds 49.00 USD: a refund of €49 is another amount, not the same one."""
+    assert ungrounded(f"We refunded {other_currency} to Maya.", SOURCE)
+
+
+@pytest.mark.parametrize("same_currency", ["US$49", "$49", "USD 49", "1,200 usd", "$1,200.00"])
+def test_an_amount_in_the_data_currency_stays_grounded(same_currency: str) -> None:
+    assert not ungrounded(f"We refunded {same_currency} to Maya.", SOURCE)
+
+
+def test_a_dollar_sign_of_another_country_is_not_us_dollars() -> None:
+    assert ungrounded("We refunded C$49 to Maya.", SOURCE)
+    assert not ungrounded("We refunded C$49 to Maya.", "Refund of 49.00 CAD\n")
+
+
+def test_a_bare_number_in_the_data_still_grounds_an_amount_in_any_currency() -> None:
+    """A total written without its currency ("Junior seat: 29") says nothing about which."""
+    assert not ungrounded("Maya pays €29 a month.", f"{SOURCE}Junior seat: 29\n")
