@@ -15,7 +15,7 @@ from litestar import Request, Response, delete, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
-from context_service.api.auth import principal_of
+from context_service.api.auth import Forbidden, principal_of
 from context_service.store import Store
 from context_service.sync import IngestContext, utc_now
 from context_service.trust import ADMIN, Read, Trust
@@ -67,11 +67,19 @@ def export_person(
     request: Request[Any, Any, Any], store: NamedDependency[Store], profile_id: ProfilePath
 ) -> Response[bytes]:
     """The profile, aliases, snapshot, every record with its raw payload, identifiers, identity
-    links, cached summaries and the reads of this profile, as JSON (an access request)."""
+    links, cached summaries and the reads of this profile, as JSON (an access request).
+    403 for an admin key limited to some audiences or hiding fields: the export holds
+    everything, so it would read what the key may not."""
+    principal = principal_of(request)
+    if principal.limited():
+        raise Forbidden(
+            f"key {principal.name!r} is limited to some audiences or hides fields; exporting "
+            "everything held about a person needs an admin key without limits"
+        )
     trust: Trust = request.app.state.trust
     trust.audit.flush()  # reads still buffered in memory are part of the answer
     document = subject_export(store.conn, profile_id)
-    read = Read(principal_of(request).name, document["profile_id"], "full", True, "subject-export")
+    read = Read(principal.name, document["profile_id"], "full", True, "subject-export")
     trust.record(read)
     return Response(msgspec.json.encode(document), media_type="application/json")
 

@@ -117,8 +117,12 @@ def delete_key(
     store: NamedDependency[Store],
     name: Annotated[str, PathParameter(min_length=1, max_length=64)],
 ) -> dict[str, str]:
-    """Revoke the key at once; 404 when no live key has this name."""
-    if not revoke_key(store, name, utc_now()):
+    """Revoke the key at once; 404 when no live key has this name, 403 when a stored key
+    limited to some audiences or hiding fields asks to revoke a key that reads more than
+    itself (another audience, a field it hides shown)."""
+    trust: Trust = request.app.state.trust
+    caller, rate = principal_of(request), trust.limiter.default
+    if not revoke_key(store, name, utc_now(), caller=caller, default_rate=rate):
         raise KeyNotFound(f"no live key named {name!r}")
     return {"revoked": name}
 

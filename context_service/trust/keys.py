@@ -322,14 +322,45 @@ def list_keys(conn: sqlite3.Connection) -> list[KeyInfo]:
     return [_info(row) for row in rows]
 
 
-def revoke_key(store: Store, name: str, now: str) -> bool:
-    """Revoke the key named ``name`` at once; whether a live key had that name."""
+def revoke_key(
+    store: Store, name: str, now: str, caller: Principal | None = None, default_rate: int = 0
+) -> bool:
+    """Revoke the key named ``name`` at once; whether a live key had that name.
+
+    ``caller``, a stored key revoking over HTTP, may only revoke a key that reads no more than
+    itself (``BeyondCaller``, 403): a key limited to some audiences or hiding fields cannot lock
+    out the wider admin that made it. Bootstrap keys and the CLI (``None``) revoke any key."""
+    if caller is not None and caller.key_id is not None:
+        _refuse_wider_target(store.conn, caller, name, default_rate)
     with store.transaction() as conn:
         cursor = conn.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (now, name)
         )
     _changed()  # committed: cached principals of this process are dropped before the next check
     return cursor.rowcount > 0
+
+
+def _refuse_wider_target(
+    conn: sqlite3.Connection, caller: Principal, name: str, default_rate: int
+) -> None:
+    target = get_key(conn, name)
+    if target is None or target.revoked_at is not None:
+        return  # nothing live to revoke: the caller answers 404
+    # What a key may read is what counts: its audiences and hidden fields. Its scopes, trust
+    # and rate do not (an admin revokes keys of any scope, a leaked fast key included).
+    spec = KeySpec(
+        name=target.name,
+        scopes=[],
+        audiences=target.audiences,
+        hide=target.hide,
+        rate_per_minute=caller.rate_per_minute,
+    )
+    wider = beyond(caller, spec, default_rate)
+    if wider:
+        raise BeyondCaller(
+            "a key may not revoke a key that reads more than itself: " + ", ".join(wider),
+            beyond=wider,
+        )
 
 
 def fingerprint_is_live(conn: sqlite3.Connection, fingerprint: str) -> bool:
