@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -324,6 +325,7 @@ def setting_problems(settings: Settings) -> list[str]:
         *_range_problems(settings),
         *_address_problems(settings),
         *_url_problems(settings),
+        *_name_problems(settings),
         *_secret_problems(settings),
         *_list_problems(settings),
         *_path_problems(settings),
@@ -389,6 +391,24 @@ def _url_problems(settings: Settings) -> Iterator[str]:
         why = url_fault(url)
         if why:
             yield f"{_var(name)} {why}"
+
+
+# A shop handle or Zendesk subdomain (``acme``), or a host name (``acme.myshopify.com``).
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
+_NAME_FIELDS = {
+    "shopify_shop": "a shop handle such as acme or a domain such as acme.myshopify.com",
+    "zendesk_subdomain": "a subdomain such as acme or a host such as acme.zendesk.com",
+}
+
+
+def _name_problems(settings: Settings) -> Iterator[str]:
+    """The Shopify shop and the Zendesk subdomain are names, not URLs: an empty one (``FOO=``
+    in a ``.env`` file) would leave the source quietly unconfigured, a pasted URL would be
+    called as ``https://https://...``. They are not secrets, so the value is shown."""
+    for name, expected in _NAME_FIELDS.items():
+        value = getattr(settings, name)
+        if value is not None and not _HOST_NAME.fullmatch(value):
+            yield f"{_var(name)} must be {expected}, not a URL (got {value!r})"
 
 
 def url_fault(url: str) -> str | None:
