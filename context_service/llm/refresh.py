@@ -93,8 +93,27 @@ class SummaryRefresher:
     def _default_view_key(self, audience: str) -> str:
         return view_key(self.policy.view(audience, None))
 
+    def prune(self) -> int:
+        """Drop the cached summaries no read can be served and no round can refresh: those of
+        another prompt version or model whose profile has a newer version (or is gone). Rows
+        of the current version stay, whatever their model (another server of a rolling deploy
+        may serve them). Returns how many went."""
+        client = self.summarizer.client
+        if client is None:
+            return 0
+        with self.summarizer.store.transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM llm_summaries WHERE (prompt_version != ? OR model != ?) "
+                "AND version < coalesce((SELECT s.version FROM snapshots s "
+                "WHERE s.profile_id = llm_summaries.profile_id), version + 1)",
+                (latest(CONTEXT_PROMPT).version, client.model),
+            )
+        return max(cursor.rowcount, 0)
+
     def run_once(self) -> Round:
-        """Refresh up to ``batch`` profiles' stale summaries; stop at the first LLM failure."""
+        """Refresh up to ``batch`` profiles' stale summaries; stop at the first LLM failure.
+        Summaries of an old prompt or model that can no longer be used are pruned first."""
+        self.prune()
         todo = self.stale()
         profiles = set(list(dict.fromkeys(s.profile_id for s in todo))[: self.batch])
         refreshed = 0

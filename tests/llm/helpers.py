@@ -42,11 +42,13 @@ def completion(content: str) -> dict[str, object]:
     }
 
 
-def mock_client(handler: Callable[[httpx2.Request], httpx2.Response]) -> LlmClient:
-    """An LLM client whose HTTP goes to ``handler``."""
+def mock_client(
+    handler: Callable[[httpx2.Request], httpx2.Response], model: str = MODEL
+) -> LlmClient:
+    """An LLM client (of ``model``) whose HTTP goes to ``handler``."""
     http = httpx2.Client(transport=httpx2.MockTransport(handler))
     return LlmClient(
-        base_url=BASE_URL, api_key=API_KEY, model=MODEL, timeout_s=2.0, http_client=http
+        base_url=BASE_URL, api_key=API_KEY, model=model, timeout_s=2.0, http_client=http
     )
 
 

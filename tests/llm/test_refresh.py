@@ -142,3 +142,27 @@ def test_the_thread_refreshes_when_woken_and_stops(store: Store) -> None:
         "SELECT version, text FROM llm_summaries WHERE audience = 'chatbot'"
     ).fetchone()
     assert row == (version, "summary 2")
+
+
+def _cached(store: Store) -> list[tuple[str, int, str]]:
+    rows = store.conn.execute(
+        "SELECT model, version, audience FROM llm_summaries ORDER BY model, version, audience"
+    ).fetchall()
+    return [(str(m), int(v), str(a)) for m, v, a in rows]
+
+
+def test_summaries_of_an_old_model_are_pruned_once_their_profile_moved_on(store: Store) -> None:
+    """After a model or prompt change the old rows can never be served (a read asks for the
+    current model) nor refreshed: once their profile has a newer version they only take space,
+    so a round drops them. Rows of the current version stay (another server of a rolling
+    deploy may still serve them)."""
+    old = Summarizer(store, mock_client(Llm(), model="old-model"))
+    old.summary(snapshot_of(store), "agent", AGENT, "llm")
+    version = _change_maya(store)
+    old.summary(snapshot_of(store), "chatbot", CHATBOT, "llm")  # of the current version
+    refresher = SummaryRefresher(Summarizer(store, mock_client(Llm())))
+    refresher.run_once()
+    assert ("old-model", version, "chatbot") in _cached(store)
+    assert [row for row in _cached(store) if row[0] == "old-model"] == [
+        ("old-model", version, "chatbot")
+    ]
