@@ -6,10 +6,12 @@ is materialized (``materialize``) so that a context request reads one row.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 from typing import TypeVar
 
 import msgspec
@@ -21,6 +23,7 @@ from context_service.models import (
     BillingSection,
     Charge,
     CommerceSection,
+    Conflict,
     CrmSection,
     Deal,
     Dispute,
@@ -42,6 +45,7 @@ from context_service.snapshot.precedence import Candidate, choose, normalize_for
 from context_service.snapshot.redaction import (
     OwnContacts,
     without_bidi_controls,
+    without_bidi_controls_encoded,
     without_other_contacts,
 )
 from context_service.snapshot.signals import (
@@ -133,15 +137,22 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
     Free text keeps only this profile's own emails and phones, and no string in the snapshot
     keeps a bidirectional control (``redaction``).
     """
+    return without_bidi_controls(_assembled(data, links, now, region))
+
+
+def build_snapshot_encoded(
+    data: ProfileData, links: DashboardLinks, now: str, region: str
+) -> tuple[Snapshot, bytes]:
+    """``build_snapshot`` and its JSON encoding, made while looking for bidirectional controls
+    (``redaction.without_bidi_controls_encoded``): a rebuild need not encode it again."""
+    return without_bidi_controls_encoded(_assembled(data, links, now, region))
+
+
+def _assembled(data: ProfileData, links: DashboardLinks, now: str, region: str) -> Snapshot:
+    """The snapshot of one loaded profile, before bidirectional controls are removed."""
     people = data.people
     identity, conflicts = _identity(people, region)
-    own = OwnContacts.of(identity.emails, identity.phones, region)
-    acts = _with_recovered_subscriptions(
-        [
-            (record, _with_bounded_text(without_other_contacts(act, own)))
-            for record, act in data.activities
-        ]
-    )
+    acts = _with_recovered_subscriptions(_cleaned(data.activities, identity, region))
     orders = _of(acts, Order)
     commerce = _commerce(orders)
     billing = _billing(acts)
@@ -159,7 +170,7 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
     )
     members = _members(people, _shown(acts, commerce, billing, crm, support), links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
-    snapshot = Snapshot(
+    return Snapshot(
         profile_id=data.profile_id,
         version=data.version,
         generated_at=now,
@@ -174,7 +185,19 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
         conflicts=conflicts,
         summary=summarize(identity, commerce, billing, crm, support, signals, freshness),
     )
-    return without_bidi_controls(snapshot)
+
+
+def _cleaned(
+    activities: list[tuple[StoredRecord, Activity]], identity: IdentitySection, region: str
+) -> list[tuple[StoredRecord, Activity]]:
+    """The activities with other people's contacts removed from their free text, and that
+    text bounded (the profile's own contacts are worked out only when it has activities)."""
+    if not activities:
+        return []
+    own = OwnContacts.of(identity.emails, identity.phones, region)
+    return [
+        (record, _with_bounded_text(without_other_contacts(act, own))) for record, act in activities
+    ]
 
 
 def _held(acts: list[tuple[StoredRecord, Activity]]) -> Held:
@@ -195,6 +218,8 @@ def _with_bounded_text(act: Activity) -> Activity:
     ``TEXT_MAX_CHARS`` (comments, notes), a cut marked with ``…``. Cut after redaction, so no
     part of a removed contact or card number is left at the cut."""
     replace = msgspec.structs.replace
+    if isinstance(act, Order) and not (act.note or act.refunds):
+        return act  # no free text: the copy made below would equal it (most orders)
     if isinstance(act, Ticket):
         return replace(
             act,
@@ -268,33 +293,37 @@ class _ActivityIndex:
 
 
 def _of(acts: list[tuple[StoredRecord, Activity]], kind: type[A]) -> list[A]:
-    items = [act for _, act in acts if isinstance(act, kind)]
+    if not acts:  # most profiles: no activity of any kind
+        return []
+    items: list[A] = [act for _, act in acts if isinstance(act, kind)]
+    if len(items) < 2:  # already in order, and a new list as ``sorted`` returns
+        return items
     return sorted(items, key=lambda a: a.created_at or "", reverse=True)
 
 
 def _identity(people: list[_Person], region: str) -> tuple[IdentitySection, list]:  # type: ignore[type-arg]
-    names, phones, companies = [], [], []
+    names: list[_Found] = []
+    phones: list[_Found] = []
+    companies: list[_Found] = []
     for p in people:
         src, upd, facet = p.record.key.source, p.record.updated_at, p.facet
         name = display_name(facet.first_name, facet.last_name, facet.name)
         if name:
-            names.append(Candidate(src, name, normalize_for("name", name), upd))
+            names.append((src, name, upd))
         for raw in facet.phones:
             e164 = normalize_phone(raw, region)
             if e164:
-                phones.append(Candidate(src, e164, e164, upd))
+                phones.append((src, e164, upd))
         if facet.company:
-            companies.append(
-                Candidate(src, facet.company, normalize_for("company", facet.company), upd)
-            )
-    name, name_conflict = choose("name", names)
-    phone, phone_conflict = choose("phone", phones)
-    company, company_conflict = choose("company", companies)
+            companies.append((src, facet.company, upd))
+    name, name_conflict = _choose("name", names)
+    phone, phone_conflict = _choose("phone", phones)
+    company, company_conflict = _choose("company", companies)
     identity = IdentitySection(
         name=name,
-        names=_distinct(c.display for c in names),
+        names=_distinct_found(names),
         emails=_emails(people),
-        phones=_ordered_first(phone, _distinct(c.display for c in phones)),
+        phones=_ordered_first(phone, _distinct_found(phones)),
         company=company,
         addresses=_addresses(people),
         customer_since=min(
@@ -305,9 +334,36 @@ def _identity(people: list[_Person], region: str) -> tuple[IdentitySection, list
     return identity, conflicts
 
 
+# One source's value for a field, before it is compared: (source, display, updated_at).
+_Found = tuple[str, str, str | None]
+
+
+def _choose(field: str, found: list[_Found]) -> tuple[str | None, Conflict | None]:
+    """``precedence.choose`` of these values (a phone compares as its E.164 form, the others
+    as ``normalize_for`` has them). One value is chosen without comparing it: ``choose`` of a
+    single candidate returns its display and no conflict, and most profiles have one record."""
+    if len(found) == 1:
+        return found[0][1], None
+    if field == "phone":
+        return choose(field, [Candidate(src, e164, e164, upd) for src, e164, upd in found])
+    candidates = [
+        Candidate(src, value, normalize_for(field, value), upd) for src, value, upd in found
+    ]
+    return choose(field, candidates)
+
+
+def _distinct_found(found: list[_Found]) -> list[str]:
+    """``_distinct`` of the values' displays (a single value is distinct as it is)."""
+    if len(found) == 1:
+        return [found[0][1]]
+    return _distinct(value for _, value, _ in found)
+
+
 def _emails(people: list[_Person]) -> list[str]:
     """Distinct emails, those more records share first; ties keep the records' own order
     (each record's primary email first), never the process's hash order."""
+    if len(people) == 1:  # every count is one: ``most_common`` keeps the record's order
+        return list(dict.fromkeys(filter(None, map(normalize_email, people[0].facet.emails))))
     counts: Counter[str] = Counter()
     for p in people:
         counts.update(list(dict.fromkeys(e for e in map(normalize_email, p.facet.emails) if e)))
@@ -317,6 +373,9 @@ def _emails(people: list[_Person]) -> list[str]:
 def _addresses(people: list[_Person]) -> list[Address]:
     """Distinct addresses, the preferred source's first (``PRECEDENCE["address"]``), within a
     source the most recently updated record's first; at most three."""
+    if len(people) == 1 and len(people[0].facet.addresses) == 1:  # nothing to rank or fold
+        only = people[0].facet.addresses[0]
+        return [only] if _has_address_key(only) else []
     newest_first = sorted(people, key=lambda p: p.record.updated_at or "", reverse=True)
     ranked = sorted(newest_first, key=lambda p: source_rank("address", p.record.key.source))
     seen: dict[str, Address] = {}
@@ -326,6 +385,21 @@ def _addresses(people: list[_Person]) -> list[Address]:
             if key and key not in seen:
                 seen[key] = address
     return list(seen.values())[:3]
+
+
+# A character ``normalize_for`` keeps (its ``[\w+]+`` words).
+_KEY_CHARACTER = re.compile(r"[\w+]")
+
+
+def _has_address_key(address: Address) -> bool:
+    """Whether ``_addresses`` would key this address (its ``normalize_for`` is not empty).
+
+    ASCII text folds by ``lower``, which keeps every word character a word character and
+    makes none: it has a key exactly when it holds one of them. Other text is folded."""
+    text = f"{address.street or ''} {address.postcode or ''}"
+    if text.isascii():
+        return _KEY_CHARACTER.search(text) is not None
+    return bool(normalize_for("address", text))
 
 
 def _distinct(values: object) -> list[str]:
@@ -381,7 +455,8 @@ def _spend(orders: list[Order]) -> _Spend:
     if not live:
         return _Spend()
     currencies = Counter(o.currency for o in live if o.currency)
-    currency = currencies.most_common(1)[0][0] if currencies else None
+    # ``most_common(1)``: the first-counted of the commonest (``max`` keeps the first of ties)
+    currency = max(currencies.items(), key=itemgetter(1))[0] if currencies else None
     counted = [o for o in live if o.currency == currency]
     amounts = [Decimal(o.amount or "0") for o in counted]
     refunds = [
@@ -475,6 +550,8 @@ def _crm(
     owner_labels: dict[str, str | None], people: list[_Person], deals: list[Deal]
 ) -> CrmSection:
     contacts = _hubspot_contacts(people)
+    if not (contacts or deals):  # what the lines below make of neither (most profiles)
+        return CrmSection(lifecycle_stage=None, owner=None, deals=[])
     stage = _first_attribute(contacts, "lifecycle_stage")
     owner_id = _first_attribute(contacts, "owner_id")
     deals = sorted(deals, key=lambda d: _OPEN_DEAL_FIRST.get(d.status or "", 3))
@@ -515,6 +592,8 @@ def _owner_labels(
 
 
 def _support(tickets: list[Ticket]) -> SupportSection:
+    if not tickets:  # what the lines below make of none
+        return SupportSection(open_count=0, tickets=[])
     newest_first = sorted(tickets, key=lambda t: t.updated_at or t.created_at or "", reverse=True)
     ordered = sorted(newest_first, key=lambda t: t.status not in OPEN_TICKET_STATUSES)
     open_count = sum(1 for t in tickets if t.status in OPEN_TICKET_STATUSES)

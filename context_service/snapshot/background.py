@@ -29,7 +29,7 @@ from pathlib import Path
 
 from context_service.snapshot.assemble import load_profiles
 from context_service.snapshot.links import DashboardLinks
-from context_service.snapshot.materialize import snapshot_rows
+from context_service.snapshot.materialize import collector_paused, snapshot_rows
 from context_service.store.snapshots import StoredSnapshot, save_if_current
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,12 @@ def _exit_with_parent() -> None:
 
 
 def _build(profile_ids: list[str], now: str) -> list[StoredSnapshot]:
+    with collector_paused():  # ``_rows_of`` frees what it built from before the block ends
+        return _rows_of(profile_ids, now)
+
+
+def _rows_of(profile_ids: list[str], now: str) -> list[StoredSnapshot]:
+    """The chunk's rows; what they were built from is freed on return (``collector_paused``)."""
     conn = _worker.conn
     conn.execute("BEGIN")  # one consistent read of everything the chunk needs
     try:

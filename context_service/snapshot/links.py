@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import msgspec
 
 from context_service.models import RecordKey
@@ -36,6 +38,8 @@ class DashboardLinks(msgspec.Struct, frozen=True):
 
     def url(self, key: RecordKey) -> str | None:
         """The dashboard URL of a record, or ``None`` when its source has no link configured."""
+        if not _builds_links(type(self), key.source):
+            return None
         builder = getattr(self, f"_{key.source}", None)
         return None if builder is None else builder(key)
 
@@ -64,3 +68,12 @@ class DashboardLinks(msgspec.Struct, frozen=True):
         if not self.zendesk_subdomain or key.kind not in {"user", "ticket", "organization"}:
             return None
         return f"https://{self.zendesk_subdomain}.zendesk.com/agent/{key.kind}s/{key.external_id}"
+
+
+@functools.lru_cache(maxsize=256)
+def _builds_links(cls: type[DashboardLinks], source: str) -> bool:
+    """Whether ``cls`` has a ``_<source>`` attribute: a struct keeps no attributes of its own
+    beyond its fields (none starts with ``_``), so an instance has one only when its class
+    has it, and ``url`` need not look it up (and miss) for every record of a source without
+    links (a spreadsheet's)."""
+    return hasattr(cls, f"_{source}")

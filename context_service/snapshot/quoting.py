@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
+
+# What ``json.dumps(text, ensure_ascii=False)`` returns for a string, without making an encoder
+# per call (``JSONEncoder.encode`` calls this very function for a ``str``).
+from json.encoder import encode_basestring
 
 # Characters JSON leaves bare that still end a line for many readers (Python's ``splitlines``,
 # JavaScript, editors, some tokenizers): escaped too, so quoted text can never start a line.
@@ -32,10 +35,13 @@ def one_line(text: str) -> str:
     (bidirectional controls are dropped)."""
     if text.isprintable():  # no line break or bidi control in it (the common case, checked in C)
         return text
-    return strip_bidi_controls(_BREAKS.sub(" ", text))
+    flat = _BREAKS.sub(" ", text)
+    return flat if flat.isprintable() else strip_bidi_controls(flat)  # controls are unprintable
 
 
 def quoted(text: str | None) -> str:
     """Customer-written text as a labelled, escaped string literal, on one line."""
-    literal = json.dumps(text or "", ensure_ascii=False).translate(_LINE_BREAKS)
+    literal = encode_basestring(text or "")
+    if not literal.isascii():  # the line breaks to escape are not ASCII
+        literal = literal.translate(_LINE_BREAKS)
     return "customer-written " + literal

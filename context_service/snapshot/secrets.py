@@ -75,7 +75,7 @@ def redact_secrets(text: str) -> str:
     """``text`` with API keys, bearer tokens, passwords and one-time codes replaced by
     ``[secret removed]``; everything else as it was."""
     folded = text.casefold()
-    if not any(trigger in folded for trigger in _TRIGGERS):
+    if not any(map(folded.__contains__, _TRIGGERS)):  # ``trigger in folded``, without a frame
         return text
     return redact_every_secret(text)
 

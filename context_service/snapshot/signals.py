@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TypeVar
 
 import msgspec
@@ -84,9 +85,7 @@ def derive_signals(
     held = held or Held()
     unshipped = _unshipped_to_warn(commerce.orders, loaded, now)
     found = [
-        *_unlisted_invoice_signals(billing.invoices, held.invoices),  # first: the count in all
-        *_billing_signals(billing),
-        *_unlisted_billing_signals(billing, held),
+        *(_all_billing_signals(billing, held) if _holds_billing(billing, held) else ()),
         *_unshipped_signals(unshipped[:MOST_UNSHIPPED_SIGNALS]),
         *_more_unshipped(len(unshipped) - MOST_UNSHIPPED_SIGNALS),
         *_order_refund_signals(commerce.orders),
@@ -96,6 +95,28 @@ def derive_signals(
         *_cut_lists(billing, support, crm or CrmSection(), held),
     ]
     return sorted(found, key=lambda s: _SEVERITY_ORDER[s.severity])
+
+
+def _holds_billing(billing: BillingSection, held: Held) -> bool:
+    """Whether there is any billing item to signal about (most profiles have none: their
+    billing signals are skipped, each being about one of these items)."""
+    return bool(
+        billing.subscriptions
+        or billing.invoices
+        or billing.charges
+        or billing.disputes
+        or held.subscriptions
+        or held.invoices
+        or held.charges
+        or held.disputes
+    )
+
+
+def _all_billing_signals(billing: BillingSection, held: Held) -> Iterator[Signal]:
+    """The signals about subscriptions, invoices, charges and disputes, listed or not."""
+    yield from _unlisted_invoice_signals(billing.invoices, held.invoices)  # first: the count
+    yield from _billing_signals(billing)
+    yield from _unlisted_billing_signals(billing, held)
 
 
 def _person_signals(people: Sequence[tuple[RecordKey, PersonFacet]]) -> Iterator[Signal]:
@@ -224,6 +245,8 @@ def _unshipped_to_warn(
     them placed within ``UNSHIPPED_WINDOW_DAYS`` of ``now`` (the first
     ``MOST_UNSHIPPED_SIGNALS`` each warn, the rest are counted).
     """
+    if not loaded:
+        return []
     shown = {id(order) for order in listed}
     since = _days_before(now, UNSHIPPED_WINDOW_DAYS)
     recent = [
@@ -234,6 +257,7 @@ def _unshipped_to_warn(
     return recent
 
 
+@lru_cache(maxsize=64)  # pure; every profile of a rebuild passes the same ``now``
 def _days_before(now: str | None, days: int) -> str | None:
     """The day ``days`` before ``now`` (``YYYY-MM-DD``); ``None`` when ``now`` is no ISO time."""
     if not now:
