@@ -53,20 +53,20 @@ class RecordsSeen:
         self, line: int, items: list[tuple[str, dict[str, Any]]], mapped: list[Mapped]
     ) -> Admission:
         """Sort the row's records at ``line`` into new ones (then remembered) and repeats."""
+        first = self._first
         fresh: list[tuple[int, tuple[str, str], _Seen]] = []
         repeats: list[str] = []
         for index, ((kind, payload), record) in enumerate(zip(items, mapped, strict=True)):
             key = (record.key.kind, record.key.external_id)
-            now = _Seen(line, _who(kind, payload), _data(payload))
-            seen = self._first.get(key)
+            seen = first.get(key)
             if seen is None:
-                fresh.append((index, key, now))
-            elif seen.who != now.who:
+                fresh.append((index, key, _Seen(line, _who(kind, payload), _data(payload))))
+            elif seen.who != _who(kind, payload):  # digests are pure: computed only when asked
                 return Admission([], _conflict_reason(kind, payload, record, seen.line))
-            elif seen.data != now.data:
+            elif seen.data != _data(payload):
                 repeats.append(_repeat_note(kind, payload, record, seen.line))
         for _, key, now in fresh:
-            self._first[key] = now
+            first[key] = now
         return Admission([index for index, _, _ in fresh], None, repeats)
 
 
@@ -75,7 +75,8 @@ def _who(kind: str, payload: Mapping[str, Any]) -> int:
     spacing: a person's email and name, an activity's owner (the person key of its row)."""
     if kind != PERSON_KIND:
         return hash(payload.get("owner"))  # a person key, already in one form
-    return hash(tuple([_folded(payload.get(field)) for field in _WHO_FIELDS]))
+    get = payload.get
+    return hash(tuple([_folded(value) if (value := get(field)) else "" for field in _WHO_FIELDS]))
 
 
 def _folded(value: Any) -> str:
@@ -84,7 +85,10 @@ def _folded(value: Any) -> str:
 
 def _data(payload: Mapping[str, Any]) -> int:
     """A digest of a payload's data, ``updated_at`` aside (a row read in every import)."""
-    items = sorted((k, v) for k, v in payload.items() if k != "updated_at")
+    if "updated_at" in payload:
+        items = sorted((k, v) for k, v in payload.items() if k != "updated_at")
+    else:  # the same list: keys are unique, so sorting never compares two values
+        items = sorted(payload.items())
     try:
         return hash(tuple(items))
     except TypeError:  # a nested value (a JSONL list): compared by its text

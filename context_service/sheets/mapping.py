@@ -115,14 +115,17 @@ def person_key(person: Mapping[str, Any]) -> str:
 
 def row_payloads(source: str, row: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """``(kind, payload)`` for the person and each activity the row carries, person first."""
-    groups: dict[str, dict[str, Any]] = {PERSON_KIND: {"source": source}}
+    person: dict[str, Any] = {"source": source}
+    groups: dict[str, dict[str, Any]] = {}  # the activities' fields, by kind
     for field, value in row.items():
         kind = FIELD_KIND[field]
+        if kind == PERSON_KIND:  # most of a row: no group to look up
+            person[field] = value
+            continue
         group = groups.get(kind)
         if group is None:
             group = groups[kind] = {"source": source}
         group[field] = value
-    person = groups.pop(PERSON_KIND)
     out: list[tuple[str, dict[str, Any]]] = [(PERSON_KIND, person)]
     if not groups:
         return out
@@ -261,6 +264,9 @@ def _values(fields: Mapping[str, str], field: str) -> list[str]:
     raw = fields.get(field)
     if raw is None:
         return []
+    if ";" not in raw and "," not in raw:  # one value (most cells): what the split would give
+        value = raw.strip()
+        return [value] if value else []
     return [v for part in _SPLIT[field].split(raw) if (v := part.strip())]
 
 
@@ -272,6 +278,8 @@ def _without_float_tail(phone: str) -> str:
     """A phone that a numeric column wrote as a float without what it gained: the ``.0`` of
     ``4155550123.0`` (pandas), or the exponent of ``4.155550123E9`` (Java, JavaScript) when
     every digit is still there; ``4.15555E+11`` lost digits and is left as it is."""
+    if "." not in phone:  # both forms hold a dot: most phones are neither
+        return phone
     found = _FLOAT_WRITTEN_PHONE.fullmatch(phone)
     if found:
         return found.group(1)
@@ -417,7 +425,7 @@ KINDS = (PERSON_KIND, *_ACTIVITY_MAPPERS)
 def map_sheet_record(kind: str, payload: Mapping[str, Any]) -> Mapped:
     """Map one stored spreadsheet payload of ``kind`` (``row``, ``order``, ``ticket``,
     ``subscription``) to a canonical record; a payload kept for a rejected row raises again."""
-    if not isinstance(payload, Mapping):
+    if type(payload) is not dict and not isinstance(payload, Mapping):  # a dict: no ABC check
         raise MappingError(f"spreadsheet {kind}: payload must be a JSON object")
     rejected = payload.get("rejected")
     if rejected is not None:

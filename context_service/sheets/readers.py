@@ -298,7 +298,11 @@ def _csv_row(line: int, header: tuple[str, ...], cells: list[str]) -> RawRow:
             f"the row has {len(cells)} cells but the header has {width} columns",
             cells,
         )
-    padded: list[str | None] = [_no_nul(cell) or None for cell in cells[:width]]
+    # Each cell without NUL characters (debris of a broken export, never part of a value), and
+    # None when empty; written inline, as it runs for every cell of the file.
+    padded: list[str | None] = [
+        (cell.replace("\x00", "") if "\x00" in cell else cell) or None for cell in cells[:width]
+    ]
     if len(padded) < width:
         padded.extend([None] * (width - len(padded)))
     return RawRow(line, header, padded)
@@ -324,11 +328,6 @@ def _repeats_header(header: tuple[str, ...], cells: list[str]) -> bool:
     return [_folded(cell) for cell in padded] == [_folded(name) for name in header] and not any(
         cell.strip() for cell in cells[width:]
     )
-
-
-def _no_nul(cell: str) -> str:
-    """The cell without NUL characters (debris of a broken export, never part of a value)."""
-    return cell.replace("\x00", "") if "\x00" in cell else cell
 
 
 # --------------------------------------------------------------------------------------------

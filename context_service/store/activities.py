@@ -29,6 +29,21 @@ def replace_owners(
     )
 
 
+def add_owners(conn: sqlite3.Connection, rows: Iterable[tuple[int, Iterable[RecordKey]]]) -> None:
+    """Index the owners of activity records that have no index entries yet, several records
+    in one statement: ``replace_owners(..., had_owners=False)`` for each ``(record_id,
+    owners)``."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO activities (owner_source, owner_kind, owner_external_id, record_id) "
+        "VALUES (?, ?, ?, ?)",
+        [
+            (owner.source, owner.kind, owner.external_id, record_id)
+            for record_id, owners in rows
+            for owner in owners
+        ],
+    )
+
+
 def transfer_owner(conn: sqlite3.Connection, old: RecordKey, new: RecordKey) -> int:
     """Give every activity owned by ``old`` to ``new`` (a vendor merged the two records);
     return how many activities moved."""
@@ -105,6 +120,22 @@ def replace_refs(
     conn.executemany(
         "INSERT OR IGNORE INTO activity_refs (kind, value, record_id) VALUES (?, ?, ?)",
         [(kind, reference_value(value), record_id) for kind, value in refs if value.strip()],
+    )
+
+
+def add_refs(
+    conn: sqlite3.Connection, rows: Iterable[tuple[int, Iterable[tuple[str, str]]]]
+) -> None:
+    """Index the quoted numbers of activity records that have none indexed yet, several records
+    in one statement: ``replace_refs(..., had_refs=False)`` for each ``(record_id, refs)``."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO activity_refs (kind, value, record_id) VALUES (?, ?, ?)",
+        [
+            (kind, reference_value(value), record_id)
+            for record_id, refs in rows
+            for kind, value in refs
+            if value.strip()
+        ],
     )
 
 

@@ -196,6 +196,7 @@ def ingest_batch(
         for item in prepared:
             report.seen += 1
             _ingest_one(conn, item, now, report, touched, known)
+        touched.new_activities.write(conn)  # before anything below reads the index
         resolving = time.perf_counter()
         merges = SourceMerges(conn, touched.merges, now)
         # People are resolved together, then activity owners looked up once, after them.
@@ -311,6 +312,36 @@ class _Touched:
         self.merges: list[tuple[RecordKey, RecordKey]] = []  # (merged away, survivor)
         self.account_owners: list[str] = []  # changed records people name as account owner
         self.guard = guard
+        self.new_activities = _NewActivities()
+
+
+class _NewActivities:
+    """The index entries of a batch's new activity records, written together
+    (``activities.add_owners``, ``activities.add_refs``): one statement per table instead of
+    two per record. Both tables hold sets (``INSERT OR IGNORE`` under their primary key), so
+    writing the same rows later gives the same tables, as long as nothing reads them before:
+    ``write`` runs before any read of the index (an activity already stored, the batch's end).
+    """
+
+    def __init__(self) -> None:
+        self.owners: list[tuple[int, list[RecordKey]]] = []
+        self.refs: list[tuple[int, list[tuple[str, str]]]] = []
+
+    def add(self, record_id: int, owners: list[RecordKey], refs: list[tuple[str, str]]) -> None:
+        """Hold a new activity record's owners and quoted numbers until ``write``."""
+        if owners:
+            self.owners.append((record_id, owners))
+        if refs:
+            self.refs.append((record_id, refs))
+
+    def write(self, conn: Any) -> None:
+        """Write what is held, then forget it."""
+        if self.owners:
+            activities.add_owners(conn, self.owners)
+            self.owners = []
+        if self.refs:
+            activities.add_refs(conn, self.refs)
+            self.refs = []
 
 
 class _Prepared(msgspec.Struct):
@@ -382,7 +413,10 @@ def _ingest_one(
         touched.people.append(PersonChange(outcome.record_id, mapped.key, facet, is_new))
         index_account_owner(conn, outcome.record_id, mapped, outcome.previous)
     else:
-        touched.owners.extend(_index_activity(conn, outcome.record_id, mapped, is_new=is_new))
+        index = _index_activity(
+            conn, outcome.record_id, mapped, is_new=is_new, held=touched.new_activities
+        )
+        touched.owners.extend(index)
     if is_reference(mapped, outcome.previous):  # a HubSpot owner: who names it must show it
         touched.account_owners.append(owner_ref(mapped.key.source, mapped.key.external_id))
 
@@ -435,14 +469,27 @@ def _is_person(mapped: Mapped, previous: Mapped | None = None) -> bool:
     return mapped.deleted and (previous is None or previous.activity is None)
 
 
-def _index_activity(conn: Any, record_id: int, mapped: Mapped, *, is_new: bool) -> list[RecordKey]:
+def _index_activity(
+    conn: Any,
+    record_id: int,
+    mapped: Mapped,
+    *,
+    is_new: bool,
+    held: _NewActivities | None = None,
+) -> list[RecordKey]:
     """Update an activity's owner index (a deleted one leaves it); return its owner keys, old
-    and new, whose profiles must show the change."""
+    and new, whose profiles must show the change. With ``held``, a new record's entries are
+    held there for the batch to write together."""
     if mapped.activity is None and not mapped.deleted:
         return []
-    before = [] if is_new else activities.owners_of(conn, record_id)
     live = None if mapped.deleted else mapped.activity
     owners = live.owners if live is not None else []
+    if held is not None:
+        if is_new:
+            held.add(record_id, owners, _quoted_numbers(live) if live is not None else [])
+            return list(owners)
+        held.write(conn)  # the index is read below: what it holds goes in first
+    before = [] if is_new else activities.owners_of(conn, record_id)
     if before != owners:
         activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
     refs = _quoted_numbers(live) if live is not None else []
