@@ -40,9 +40,8 @@ from context_service.identity.cluster import (
 )
 from context_service.identity.features import (
     Features,
-    blocking_keys,
+    blocking_and_name_keys,
     features_of,
-    name_keys,
 )
 from context_service.identity.match import person_identifiers
 from context_service.identity.model import MatchModel
@@ -158,12 +157,12 @@ class Engine:
                 continue
             for ident in person_identifiers(change.key, change.facet, self.region):
                 rows.append((ident.kind, ident.value, change.record_id, int(ident.strong)))
-            keys[change.record_id] = blocking_keys(features)
-            for block in keys[change.record_id]:
-                rows.append(("block", block, change.record_id, 0))
+            blocks, names = blocking_and_name_keys(features)
+            keys[change.record_id] = blocks
+            rows.extend(("block", block, change.record_id, 0) for block in blocks)
             # For lookups by name, never for blocking: each form of the name (an ambiguous
             # nickname stands for several formal names), so "Sam" finds Samuel and back.
-            rows.extend(("pname", names, change.record_id, 0) for names in name_keys(features))
+            rows.extend(("pname", pair, change.record_id, 0) for pair in names)
             feature_rows.append((change.record_id, _encode_features(features)))
             self._seen[change.record_id] = features
         rows.sort()  # neighbouring keys land on the same index pages
@@ -230,14 +229,7 @@ class Engine:
     def _add_edges(self, live: Mapping[int, Features], keys: Mapping[int, set[str]]) -> set[int]:
         """Decide each new candidate pair and store the link- and review-strength ones as
         edges; return every record of a pair that was stored."""
-        holders = self._block_holders({k for ks in keys.values() for k in ks})
-        pairs = {
-            pair_of(rid, other)
-            for rid, ks in keys.items()
-            for key in ks
-            for other in holders.get(key, ())
-            if other != rid
-        }
+        pairs = self._candidate_pairs(keys)
         known = dict(live)
         known.update(self._stored_features({x for p in pairs for x in p} - set(live)))
         rows = []
@@ -253,17 +245,37 @@ class Engine:
         )
         return {x for a, b, _, _ in rows for x in (a, b)}
 
-    def _block_holders(self, keys: set[str]) -> dict[str, list[int]]:
-        holders: dict[str, list[int]] = {}
-        for chunk in chunks(sorted(keys)):
+    def _candidate_pairs(self, keys: Mapping[int, set[str]]) -> set[Pair]:
+        """Every pair of a record of the batch and another record (of the batch or not) that
+        holds one of its blocking keys, found in one query per chunk of keys.
+
+        The batch's records are mapped by key (most keys are one record's, kept as a plain
+        int) and each stored holder is paired as it is read, so no list of holders per key is
+        built: thousands of small lists a batch would only feed the garbage collector."""
+        owner: dict[str, int] = {}  # a key held by one record of the batch: that record
+        owners: dict[str, list[int]] = {}  # a key held by several: all of them
+        for rid, ks in keys.items():
+            for key in ks:
+                if key in owners:
+                    owners[key].append(rid)
+                elif key in owner:
+                    owners[key] = [owner.pop(key), rid]
+                else:
+                    owner[key] = rid
+        pairs: set[Pair] = set()
+        for chunk in chunks(sorted(owner.keys() | owners.keys())):
             rows = self.conn.execute(
                 "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
                 f"AND value IN ({placeholders(chunk)})",
                 chunk,
             )
             for value, record_id in rows:
-                holders.setdefault(str(value), []).append(int(record_id))
-        return holders
+                key, other = str(value), int(record_id)
+                one = owner.get(key)
+                for rid in owners.get(key, ()) if one is None else (one,):
+                    if other != rid:
+                        pairs.add((rid, other) if rid < other else (other, rid))  # pair_of
+        return pairs
 
     def _neighbours(self, record_ids: list[int]) -> set[int]:
         """The records an edge or a person's decision ties to these: what must be clustered

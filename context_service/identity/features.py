@@ -13,15 +13,17 @@ import re
 import msgspec
 
 from context_service.identity.normalize import (
+    MISS,
+    NICKNAME_TABLE_NAMES,
+    Memo,
     canonical_first,
     first_name_forms,
     fold,
-    generational_suffix,
     is_merge_email,
     is_merge_phone,
     is_own_number,
     mailbox_key,
-    name_tokens,
+    name_tokens_and_suffix,
     normalize_birth_date,
     normalize_email,
     normalize_phone,
@@ -103,7 +105,7 @@ def xref_value(key: RecordKey) -> str:
 
 def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
     """Normalize one person facet (pure)."""
-    tokens = name_tokens(facet.first_name, facet.last_name, facet.name)
+    tokens, generation = name_tokens_and_suffix(facet.first_name, facet.last_name, facet.name)
     first = tokens[0] if tokens else ""
     last = tokens[-1] if len(tokens) > 1 else ""
     address = facet.addresses[0] if facet.addresses else None
@@ -115,11 +117,16 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         postcode=normalize_postcode(address.postcode if address else None),
         street=normalize_street(address.street if address else None),
         company=normalize_company(facet.company),
-        xrefs=tuple(sorted({xref_value(link) for link in facet.links if link != key})),
+        xrefs=_xrefs(key, facet) if facet.links else (),
         own=_own_reference(key),
         birth=normalize_birth_date(facet.birth_date),
-        generation=generational_suffix(facet.first_name, facet.last_name, facet.name),
+        generation=generation,
     )
+
+
+def _xrefs(key: RecordKey, facet: PersonFacet) -> tuple[str, ...]:
+    """The other records this one names (a record without links, most of them, names none)."""
+    return tuple(sorted({xref_value(link) for link in facet.links if link != key}))
 
 
 def _own_reference(key: RecordKey) -> str:
@@ -148,7 +155,10 @@ def _phones(raw: list[str], region: str) -> tuple[str, ...]:
 
 def normalize_postcode(raw: str | None) -> str:
     """Upper-case postcode without spaces or dashes (``sw1a 1aa`` to ``SW1A1AA``)."""
-    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    text = (raw or "").upper()
+    if text.isalnum():  # nothing to drop (most postcodes): the loop below would keep it all
+        return text
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def normalize_street(raw: str | None) -> str:
@@ -158,18 +168,51 @@ def normalize_street(raw: str | None) -> str:
     return " ".join(words)
 
 
+_COMPANY_BREAKS = re.compile(r"[\s,.&'()-]+")
+# Remembered: a pure function of one string, and a store's records share few company names.
+_COMPANIES: Memo[str] = Memo()
+
+
 def normalize_company(raw: str | None) -> str:
     """Folded company name without legal suffixes or punctuation (``Acme, Inc.`` to ``acme``)."""
-    words = re.split(r"[\s,.&'()-]+", fold(raw or ""))
-    return " ".join(word for word in words if word and word not in _COMPANY_SUFFIXES)
+    text = raw or ""
+    found = _COMPANIES.get(text)
+    if found is not MISS:
+        return found
+    words = _COMPANY_BREAKS.split(fold(text))
+    return _COMPANIES.put(
+        text, " ".join(word for word in words if word and word not in _COMPANY_SUFFIXES)
+    )
 
 
-def _block_forms(token: str) -> frozenset[str]:
+def _name_block_forms(token: str) -> frozenset[str]:
     """The forms a name token is blocked under: the formal name of an unambiguous nickname
     (``bob``: robert), every formal name and the nickname itself for an ambiguous one (``sam``:
     sam, samuel, samantha), so Sam Harrison meets Samuel Harrison."""
     canonical = canonical_first(token)
     return frozenset((canonical,)) if canonical != token else first_name_forms(token)
+
+
+# ``_name_block_forms`` of every name the nickname table knows, worked out once. Any other
+# token is no nickname, so its only form is itself (``_name_block_forms`` answers the same).
+_TABLE_BLOCK_FORMS = {name: _name_block_forms(name) for name in NICKNAME_TABLE_NAMES}
+
+
+# The table's names blocked under one form only, with that form (``bob``: robert).
+_TABLE_ONE_FORM = {
+    name: next(iter(forms)) for name, forms in _TABLE_BLOCK_FORMS.items() if len(forms) == 1
+}
+
+
+def _block_forms(token: str) -> frozenset[str]:
+    """``_name_block_forms``, looked up: asked for both name tokens of every record indexed."""
+    forms = _TABLE_BLOCK_FORMS.get(token)
+    return frozenset((token,)) if forms is None else forms
+
+
+def _one_form(token: str) -> str | None:
+    """The only form in ``_block_forms(token)``, or ``None`` when it has several (``sam``)."""
+    return token if token not in _TABLE_BLOCK_FORMS else _TABLE_ONE_FORM.get(token)
 
 
 def name_keys(features: Features) -> set[str]:
@@ -178,6 +221,9 @@ def name_keys(features: Features) -> set[str]:
     stand for (``harrison|sam``, ``harrison|samuel``, ``harrison|samantha``)."""
     if not (features.first and features.last):
         return set()
+    first, last = _one_form(features.first), _one_form(features.last)
+    if first is not None and last is not None:  # most names: one pair, as below but quicker
+        return {f"{first}|{last}" if first <= last else f"{last}|{first}"}
     return {
         "|".join(sorted((first, last)))
         for first in _block_forms(features.first)
@@ -202,6 +248,11 @@ def blocking_keys(features: Features) -> set[str]:
     a bare door would in a block of flats, whose flat numbers are dropped). None of the keys is
     capped, so the candidate pairs do not depend on the order in which records arrive.
     """
+    return blocking_and_name_keys(features)[0]
+
+
+def blocking_and_name_keys(features: Features) -> tuple[set[str], set[str]]:
+    """``blocking_keys`` and ``name_keys`` of one record, the name pairs worked out once."""
     keys = {f"e:{email}" for email in features.emails}
     keys |= {f"p:{phone}" for phone in features.phones}
     keys |= {f"x:{ref}" for ref in features.xrefs}
@@ -221,13 +272,16 @@ def blocking_keys(features: Features) -> set[str]:
     for email in features.emails:
         own = mailbox_initials(email) if nameless else initials
         keys |= _email_keys(email.partition("@")[0], names, own)
-    return keys
+    return keys, names
 
 
 def _initials(features: Features) -> set[str]:
     """The order-free initials of the name (``kw`` for Kenneth Kwon; Bob Kwon: ``kr``)."""
     if not (features.first and features.last):
         return set()
+    first, last = _one_form(features.first), _one_form(features.last)
+    if first is not None and last is not None:  # most names: one pair, as below but quicker
+        return {first[0] + last[0] if first[0] <= last[0] else last[0] + first[0]}
     return {
         "".join(sorted((first[0], last[0])))
         for first in _block_forms(features.first)

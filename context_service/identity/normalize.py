@@ -5,12 +5,54 @@ Nothing here touches the store; every function is deterministic and safe on any 
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import Final, Generic, TypeVar
 
 import phonenumbers
+
+_V = TypeVar("_V")
+
+
+class _Miss(enum.Enum):
+    MISS = 0
+
+
+MISS: Final = _Miss.MISS  # what ``Memo.get`` answers for a string it does not hold
+
+
+class Memo(Generic[_V]):
+    """A bounded memo of a pure function of one string, for values that are strings, booleans
+    or ``None``.
+
+    Why not ``functools.lru_cache``: the cycle collector walks every entry of every lru cache
+    on each full collection (its keys and values), and an import makes a full collection every
+    few thousand rows. A plain dict holding only strings, booleans and ``None`` is never
+    tracked by the collector, so a memo of per-record values (an email, a phone) costs nothing
+    there. It is emptied when full (``size`` entries); a value is recomputed after that, so
+    every answer is the function's own.
+    """
+
+    __slots__ = ("_size", "_values")
+
+    def __init__(self, size: int = 65536) -> None:
+        self._size = size
+        self._values: dict[str, _V] = {}
+
+    def get(self, key: str) -> _V | _Miss:
+        """The remembered value, or ``MISS``."""
+        return self._values.get(key, MISS)
+
+    def put(self, key: str, value: _V) -> _V:
+        """Remember ``value`` for ``key``; return it."""
+        if len(self._values) >= self._size:
+            self._values.clear()
+        self._values[key] = value
+        return value
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 
@@ -264,7 +306,9 @@ DOMAIN_TYPOS = {
 _DOTLESS_DOMAINS = frozenset({"gmail.com"})
 
 
-@lru_cache(maxsize=65536)
+_NORMALIZED_EMAILS: Memo[str | None] = Memo()  # by the email as written
+
+
 def normalize_email(raw: str | None) -> str | None:
     """Lower-cased, trimmed email with known domain typos fixed, or ``None`` if implausible.
 
@@ -274,6 +318,13 @@ def normalize_email(raw: str | None) -> str | None:
     """
     if not raw:
         return None
+    found = _NORMALIZED_EMAILS.get(raw)
+    if found is not MISS:
+        return found
+    return _NORMALIZED_EMAILS.put(raw, _normalize_email(raw))
+
+
+def _normalize_email(raw: str) -> str | None:
     email = unicodedata.normalize("NFC", raw.strip().strip("<>").strip().lower())
     if not _EMAIL.match(email) or ".." in email:
         return None
@@ -338,6 +389,8 @@ def _plain(local: str) -> str:
     person's (Nina Alvarez), not ``na`` or ``hr``, so a part with a one-letter piece between
     its punctuation is kept as written."""
     base = local.split("+", 1)[0]
+    if base.isalnum():  # no punctuation to split at (``\w`` is alphanumeric or ``_``)
+        return base
     pieces = [piece for piece in _PUNCTUATION.split(base) if piece]
     if len(pieces) > 1 and any(len(piece) == 1 for piece in pieces):
         return base
@@ -348,14 +401,28 @@ _GENERIC_PLAIN = frozenset(_plain(local) for local in GENERIC_LOCAL_PARTS)
 _PLACEHOLDER_PLAIN = frozenset(_plain(local) for local in PLACEHOLDER_LOCAL_PARTS)
 
 
+# Remembered: a pure function of one string, asked twice per email a record is indexed with
+# (for its features and for its identifiers).
+_MERGE_EMAILS: Memo[bool] = Memo()
+
+
 def is_merge_email(email: str) -> bool:
     """Whether a normalized email may link two records (not generic, not a placeholder).
 
     A role's mailbox is generic however it is punctuated (``customer.service@``,
     ``no_reply@``)."""
-    if is_placeholder_email(email):
+    found = _MERGE_EMAILS.get(email)
+    if found is not MISS:
+        return found
+    return _MERGE_EMAILS.put(email, _is_merge_email(email))
+
+
+def _is_merge_email(email: str) -> bool:
+    local, _, domain = email.partition("@")
+    plain = _plain(local)  # once for both tests: ``is_placeholder_email`` reads the same
+    if _is_placeholder(email, domain, plain):
         return False
-    return _plain(email.partition("@")[0]) not in _GENERIC_PLAIN
+    return plain not in _GENERIC_PLAIN
 
 
 def is_placeholder_email(email: str) -> bool:
@@ -363,10 +430,13 @@ def is_placeholder_email(email: str) -> bool:
     ``no_email@shop.example``, anything at ``test.com``): typed where no address was known, it
     names no one (unlike ``info@``, one firm's)."""
     local, _, domain = email.partition("@")
+    return _is_placeholder(email, domain, _plain(local))
+
+
+def _is_placeholder(email: str, domain: str, plain: str) -> bool:
+    """``is_placeholder_email`` given the email's domain and its local part's ``_plain`` form."""
     return (
-        email in PLACEHOLDER_EMAILS
-        or domain in PLACEHOLDER_DOMAINS
-        or _plain(local) in _PLACEHOLDER_PLAIN
+        email in PLACEHOLDER_EMAILS or domain in PLACEHOLDER_DOMAINS or plain in _PLACEHOLDER_PLAIN
     )
 
 
@@ -382,15 +452,27 @@ _TOLL_FREE = (
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
 _NANP_REGIONS = frozenset({"US", "CA", "PR", "VI", "GU", "AS", "MP"})
 _NANP_PUNCTUATION = frozenset(" ()-.+/\t")
+# In ASCII text ``str.isdigit`` is true of 0-9 and nothing else, so for ASCII numbers these
+# answer what the loops over ``isdigit`` and ``_NANP_PUNCTUATION`` would.
+_NANP_ASCII = re.compile(r"[0-9 ()\-.+/\t]*")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_ASCII_NON_DIGITS = str.maketrans(
+    "", "", "".join(chr(i) for i in range(128) if not chr(i).isdigit())
+)
 
 
 def _nanp_national(raw: str) -> str | None:
     """``(415) 555-0134`` or ``1-415-555-0134`` read in a North American region, without the
     parser: 10 digits (or 11 starting with 1) with a valid area code and exchange. Anything
     else (letters, extensions, other lengths) is left to ``phonenumbers``."""
-    if any(not ch.isdigit() and ch not in _NANP_PUNCTUATION for ch in raw):
-        return None
-    digits = "".join(ch for ch in raw if ch.isdigit())
+    if raw.isascii():  # nearly every number: the same tests, without a loop per character
+        if not _NANP_ASCII.fullmatch(raw):
+            return None
+        digits = raw.translate(_ASCII_NON_DIGITS)
+    else:
+        if any(not ch.isdigit() and ch not in _NANP_PUNCTUATION for ch in raw):
+            return None
+        digits = "".join(ch for ch in raw if ch.isdigit())
     if raw.lstrip().startswith("+") and not digits.startswith("1"):
         return None
     if len(digits) == 11 and digits[0] == "1":
@@ -402,14 +484,30 @@ def _nanp_national(raw: str) -> str | None:
 EXTENSION = ";ext="  # between a number and its extension: ``+14155550100;ext=12``
 
 
-@lru_cache(maxsize=65536)
+# Remembered by region, then by the number as written: a record's phones are read twice (its
+# features and its identifiers), and a parse costs tens of microseconds.
+_NORMALIZED_PHONES: dict[str, Memo[str | None]] = {}
+
+
 def normalize_phone(raw: str | None, region: str = "US") -> str | None:
     """The phone number in E.164 (``+14155550134``), or ``None`` when it is not a phone number.
 
     An extension stays, after ``;ext=`` (``+14155550100;ext=12``): such a number is a
     switchboard's, so it is no merge key (``is_merge_phone``), and a lookup with another
     extension, or none, does not find it."""
-    if not raw or not any(ch.isdigit() for ch in raw):
+    if not raw:
+        return None
+    memo = _NORMALIZED_PHONES.get(region)
+    if memo is None:
+        memo = _NORMALIZED_PHONES.setdefault(region, Memo())
+    found = memo.get(raw)
+    if found is not MISS:
+        return found
+    return memo.put(raw, _normalize_phone(raw, region))
+
+
+def _normalize_phone(raw: str, region: str) -> str | None:
+    if not (_ASCII_DIGIT.search(raw) if raw.isascii() else any(ch.isdigit() for ch in raw)):
         return None
     if _NANP.fullmatch(raw):  # already a valid North American E.164 number: skip the parser
         return raw
@@ -449,6 +547,8 @@ def normalize_birth_date(raw: str | None) -> str:
     ISO dates with or without a time (``1984-03-09T00:00:00Z``) and HubSpot's midnight epoch
     milliseconds (``447638400000``)."""
     text = (raw or "").strip()
+    if not text:  # most records: what the parse below would answer, without its exception
+        return ""
     if text.isdigit() and len(text) >= 9:
         try:
             return datetime.fromtimestamp(int(text) / 1000, UTC).date().isoformat()
@@ -480,6 +580,10 @@ def is_own_number(digits: str) -> bool:
     return len(digits) >= OWN_NUMBER_DIGITS and len(set(digits)) > 2 and digits not in "01234567890"
 
 
+# Remembered: a pure function of one string, asked twice per phone a record is indexed with.
+_MERGE_PHONES: Memo[bool] = Memo()
+
+
 def is_merge_phone(e164: str) -> bool:
     """Whether an E.164 phone may link two records: not a placeholder such as 0000000000, nor
     an extension of a switchboard (``+14155550100;ext=12``), which colleagues share, nor a
@@ -487,6 +591,13 @@ def is_merge_phone(e164: str) -> bool:
     another country (an Australian ``0412 345 678``, a Swiss ``041 234 56 78``) read in a North
     American region, which numbers of several countries read as; nor a toll-free or shared-cost
     business number (``+1 800``, ``+44 800``), a company's line by definition."""
+    found = _MERGE_PHONES.get(e164)
+    if found is not MISS:
+        return found
+    return _MERGE_PHONES.put(e164, _is_merge_phone(e164))
+
+
+def _is_merge_phone(e164: str) -> bool:
     if EXTENSION in e164 or is_placeholder_phone(e164) or e164.startswith(_TOLL_FREE):
         return False
     return not e164.startswith("+1") or _NANP.fullmatch(e164) is not None
@@ -504,11 +615,20 @@ _NO_DECOMPOSITION = str.maketrans(
 )
 
 
-@lru_cache(maxsize=65536)
+_FOLDED: Memo[str] = Memo()  # non-ASCII text only: ASCII is folded faster than looked up
+
+
 def fold(text: str) -> str:
     """Casefold and strip accents: ``"Tomás"`` becomes ``"tomas"``, dotless i becomes i."""
     if text.isascii():  # nothing to decompose or strip (most values): much cheaper
         return text.lower()
+    found = _FOLDED.get(text)
+    if found is not MISS:
+        return found
+    return _FOLDED.put(text, _fold_unicode(text))
+
+
+def _fold_unicode(text: str) -> str:
     # Case-folded and translated after the decomposition: a compatibility character may
     # decompose into one of them (the modifier ligatures U+A7F9 into "œ", U+1D2D into "Æ"),
     # and folding must be idempotent (every code point is, checked by a test).
@@ -518,15 +638,29 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+_NAME_BREAKS = re.compile(r"[\s,.'\-]+")
+
+
 def _name_words(first: str | None, last: str | None, full: str | None) -> list[str]:
     text = " ".join(part for part in (first, last) if part) or (full or "")
-    return [word for word in re.split(r"[\s,.'\-]+", fold(text)) if word]
+    return [word for word in _NAME_BREAKS.split(fold(text)) if word]
 
 
 def name_tokens(first: str | None, last: str | None, full: str | None) -> tuple[str, ...]:
     """Folded name tokens without titles, generational suffixes or punctuation, first name
     first."""
+    return _tokens(_name_words(first, last, full))
+
+
+def name_tokens_and_suffix(
+    first: str | None, last: str | None, full: str | None
+) -> tuple[tuple[str, ...], str]:
+    """``name_tokens`` and ``generational_suffix`` of one name, its words read once."""
     words = _name_words(first, last, full)
+    return _tokens(words), _suffix(words)
+
+
+def _tokens(words: list[str]) -> tuple[str, ...]:
     if len(words) > 2 and words[-1] in _SPELLED_GENERATIONS:  # John Smith Junior
         words = words[:-1]
     return tuple(word for word in words if word not in _TITLES)
@@ -542,7 +676,10 @@ def generational_suffix(first: str | None, last: str | None, full: str | None) -
     ``""``: ``John Smith Sr.`` and ``John Smith Jr.`` are a father and his son, so two records
     whose suffixes differ are two people. A suffix is read after the first word only
     (``Junior`` alone or first is a name)."""
-    words = _name_words(first, last, full)
+    return _suffix(_name_words(first, last, full))
+
+
+def _suffix(words: list[str]) -> str:
     found = ""
     for word in words[1:]:
         found = _GENERATIONS.get(word, found)
