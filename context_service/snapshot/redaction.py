@@ -101,14 +101,21 @@ def _iban_or_keep(match: re.Match[str]) -> str:
     return IBAN_REMOVED if _iban_check_digits_right(match.group()) else match.group()
 
 
+# The letters beyond ASCII that ``[A-Z]`` matches when case is ignored, as the ASCII letter
+# each matches (a test checks every code point): an IBAN written with one is read with that
+# letter, so it goes when its check digits are right, as it would in ASCII (``upper`` gives
+# ``I`` and ``S`` for the dotless i and long s, but keeps the Kelvin sign and dotted I).
+_LOOK_ALIKE_LETTERS = str.maketrans({"\u0130": "I", "\u0131": "I", "\u017f": "S", "\u212a": "K"})
+
+
 def _iban_check_digits_right(candidate: str) -> bool:
     """ISO 13616: the country and check digits moved to the end, letters as 10-35, mod 97 is 1."""
-    compact = candidate.replace(" ", "").upper()
+    compact = candidate.replace(" ", "").translate(_LOOK_ALIKE_LETTERS).upper()
     rearranged = compact[4:] + compact[:4]
     try:
         digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    except ValueError:  # a look-alike the pattern lets in (the Kelvin sign matches k): it is
-        return False  # no letter of an IBAN, so this is none (and ``int`` cannot read it)
+    except ValueError:  # nothing the pattern lets in is left that ``int`` cannot read, but
+        return False  # a character it cannot read is no letter of an IBAN: this is none
     return int(digits) % 97 == 1
 
 
