@@ -39,6 +39,7 @@ from context_service.models import Connector, Page, Stream, VendorObject
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
+from context_service.sync.collection import rare_full_collections
 from context_service.sync.ingest import (
     IngestContext,
     IngestReport,
@@ -100,23 +101,39 @@ def run_sync(
         run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
     deferred = _Deferred(store, ctx)
     try:  # from here on, however the run ends (Ctrl-C in a drain included), it is recorded
-        try:
-            drain_snapshots(store, ctx)  # whatever a crashed run left queued
-            for stream in connector.streams():
-                _heartbeat(store, run_id)
-                _note_listing_start(store, source, stream)
-                _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
-                _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred)
-        except ContextServiceError as exc:
-            outcome.status, outcome.error = "failed", exc.detail
-        _heartbeat(store, run_id)
-        deferred.drain()  # what the pages committed so far changed, in either case
+        with rare_full_collections.during():
+            _sync_streams(store, connector, ctx, run_id, outcome, progress, deferred)
     except BaseException as exc:  # a crash or Ctrl-C: record it, then let it propagate
         outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
         _finish_quietly(store, run_id, outcome, deferred)
         raise
     _finish_quietly(store, run_id, outcome, deferred)
     return outcome
+
+
+def _sync_streams(
+    store: Store,
+    connector: Connector,
+    ctx: IngestContext,
+    run_id: int,
+    outcome: SyncOutcome,
+    progress: Progress | None,
+    deferred: _Deferred,
+) -> None:
+    """Every stream in turn, then the snapshots of what they changed; a failure of one is
+    recorded in ``outcome`` and ends the streams, a crash or Ctrl-C propagates."""
+    source = connector.source
+    try:
+        drain_snapshots(store, ctx)  # whatever a crashed run left queued
+        for stream in connector.streams():
+            _heartbeat(store, run_id)
+            _note_listing_start(store, source, stream)
+            _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
+            _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred)
+    except ContextServiceError as exc:
+        outcome.status, outcome.error = "failed", exc.detail
+    _heartbeat(store, run_id)
+    deferred.drain()  # what the pages committed so far changed, in either case
 
 
 def _live_run_of(conn: sqlite3.Connection, source: str) -> str | None:
