@@ -13,6 +13,7 @@ part-way records how many it kept.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import threading
 import time
@@ -168,10 +169,10 @@ class _RowConverter:
             return self._rejected(raw, exc.detail, _as_dict(raw))
         if plan.unnamed:
             self._note_unnamed(raw, plan)
-        if raw.nested:
-            reason = _nested_mapped(raw, plan)
-            if reason is not None:
-                return self._rejected(raw, reason, raw.raw)
+        if raw.nested or raw.uncalculated:
+            unusable = _unusable_cells(raw, plan)
+            if unusable is not None:
+                return self._rejected(raw, *unusable)
         row = canonical_row(plan.fields, raw.cells)
         try:
             items = row_payloads(self.source, row)
@@ -276,6 +277,46 @@ def _nested_mapped(raw: RawRow, plan: HeaderPlan) -> str | None:
     return None
 
 
+def _unusable_cells(raw: RawRow, plan: HeaderPlan) -> tuple[str, Any] | None:
+    """Why the row is rejected, and what keeps it raw, when a cell that feeds a field holds
+    no value the row can use (a list of objects, a formula never calculated); else None."""
+    reason = _nested_mapped(raw, plan) if raw.nested else None
+    if reason is not None:
+        return reason, raw.raw
+    reason = _uncalculated_mapped(raw, plan) if raw.uncalculated else None
+    if reason is not None:
+        return reason, _as_dict(_with_formulas(raw))
+    return None
+
+
+def _uncalculated_mapped(raw: RawRow, plan: HeaderPlan) -> str | None:
+    """Why the row is rejected when a column that feeds a field holds a formula that was never
+    calculated: its value is unknown, not empty, so the row is not imported without it (as a
+    formula's error such as ``#N/A`` is no value either). In a column that feeds nothing it
+    changes nothing, and the row is imported."""
+    named = [
+        f"{raw.header[index].strip() or unnamed_label(index)!r} ({formula})"
+        for index, formula in raw.uncalculated
+        if plan.fields[index] is not None
+    ]
+    if not named:
+        return None
+    which = "column" if len(named) == 1 else "columns"
+    return (
+        f"{which} {', '.join(named)}: a formula with no saved value (the workbook was written "
+        "by a program that does not calculate formulas); open the file in Excel or "
+        "LibreOffice and save it there to calculate it, then import it again"
+    )
+
+
+def _with_formulas(raw: RawRow) -> RawRow:
+    """The row with its uncalculated cells holding their formulas (to keep it raw)."""
+    cells = list(raw.cells)
+    for index, formula in raw.uncalculated:
+        cells[index] = formula
+    return raw._replace(cells=cells)
+
+
 def _as_dict(raw: RawRow) -> dict[str, str]:
     """A rejected row's cells by column, keeping those of blank or repeated headers too."""
     out: dict[str, str] = {}
@@ -319,17 +360,20 @@ def import_file(
     sheet = open_sheet(path, fmt, encoding)  # a file that cannot be opened is no run
     report.sheet = sheet.sheet_name
     try:
-        with store.transaction() as conn:
-            run_id = cursor_store.start_run(conn, source, "import", utc_now())
         converter = _RowConverter(
             source, mapping or ColumnMapping(), sheet.format != "jsonl", ctx.region
         )
+        rows = _header_checked(sheet, converter)  # a mapping that does not fit: no run either
+        with store.transaction() as conn:
+            run_id = cursor_store.start_run(conn, source, "import", utc_now())
         converter.superseded = superseded_rejections(store, source)
         mappers = {**ctx.mappers, source: converter.premapped}
         ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
         try:
             with _rare_full_collections.during():
-                _run(store, sheet, converter, ingest_ctx, report, batch_rows, progress, run_id)
+                _run(
+                    store, sheet, rows, converter, ingest_ctx, report, batch_rows, progress, run_id
+                )
         except ContextServiceError as exc:
             _record_run(store, run_id, report, exc.detail)
             raise
@@ -405,6 +449,7 @@ def _record_run(store: Store, run_id: int, report: ImportReport, error: str | No
 def _run(
     store: Store,
     sheet: Sheet,
+    rows: Iterator[RawRow],
     converter: _RowConverter,
     ctx: IngestContext,
     report: ImportReport,
@@ -415,7 +460,7 @@ def _run(
     flusher = _Flusher(store, ctx, report, sheet, progress, run_id)
     try:
         try:
-            _ingest_rows(sheet, converter, flusher, report, batch_rows)
+            _ingest_rows(rows, converter, flusher, report, batch_rows)
         except (Exception, KeyboardInterrupt, SystemExit):  # SIGTERM's ``Terminated`` too
             _build_committed(store, ctx, flusher.background)
             raise
@@ -425,7 +470,7 @@ def _run(
 
 
 def _ingest_rows(
-    sheet: Sheet,
+    rows: Iterator[RawRow],
     converter: _RowConverter,
     flusher: _Flusher,
     report: ImportReport,
@@ -433,18 +478,45 @@ def _ingest_rows(
 ) -> None:
     """Read every row and ingest them ``batch_rows`` at a time (one transaction per batch)."""
     batch: list[RawPayload] = []
-    rows = 0
-    for raw in sheet.rows():
+    count = 0
+    for raw in rows:
         payloads, reason = converter.payloads(raw)
         batch.extend(payloads)
-        rows += 1
+        count += 1
         report.rows_read += 1
         if reason is not None:  # then ``payloads`` is the row kept raw
             converter.rejections.append(_Rejected(RowRejection(raw.line, reason), payloads[0]))
-        if rows >= batch_rows:
+        if count >= batch_rows:
             _flush(flusher, converter, batch)
-            batch, rows = [], 0
+            batch, count = [], 0
     _flush(flusher, converter, batch)
+
+
+def _header_checked(sheet: Sheet, converter: _RowConverter) -> Iterator[RawRow]:
+    """The sheet's rows, read up to the first one after the header, whose plan is made now:
+    a mapping that does not fit a CSV or XLSX header (a column the file lacks, two columns for
+    one field) is a usage error raised here, before the import is recorded as a run, even for
+    a file with no row under its header. An error reading that far (a file with no header, a
+    first row that cannot be decoded) comes from the rows returned, inside the run, as it
+    would from any later row. A JSONL file's keys vary by line: see ``unmatched_mapping``."""
+    rows = sheet.rows()
+    ahead: list[RawRow] = []
+    failed: ContextServiceError | None = None
+    try:
+        ahead.append(next(rows))
+    except StopIteration:
+        pass
+    except ContextServiceError as exc:
+        failed = exc
+    if converter.strict_header and sheet.header is not None:
+        converter.plan(sheet.header)
+    return _raising(failed) if failed is not None else itertools.chain(ahead, rows)
+
+
+def _raising(exc: ContextServiceError) -> Iterator[RawRow]:
+    """Rows that raise ``exc`` when the first is asked for."""
+    yield from ()
+    raise exc
 
 
 def _flush(flusher: _Flusher, converter: _RowConverter, batch: list[RawPayload]) -> None:

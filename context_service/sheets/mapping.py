@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -177,13 +177,33 @@ def iso_utc(field: str, value: str | None) -> str | None:
         if moment.tzinfo is not None:
             moment = moment.astimezone(UTC)
     except ValueError as exc:
-        raise MappingError(f"{field}: not an ISO-8601 date {value!r} (use 2026-11-18)") from exc
+        raise MappingError(_not_a_date(field, value)) from exc
     except OverflowError as exc:  # year 1 or 9999 with an offset that moves it past its end
         raise MappingError(f"{field}: {value!r} is out of range once moved to UTC") from exc
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
         f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
     )
+
+
+_SERIAL = re.compile(r"[0-9]{4,7}(?:\.[0-9]+)?")
+_SERIAL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's (and LibreOffice's) date numbers
+_SERIALS = range(3000, 2958466)  # 1908-03-18 to 9999-12-31: shorter numbers are rather years
+
+
+def _not_a_date(field: str, value: str) -> str:
+    """Why ``value`` is no date; for a number that a spreadsheet would store for a date (a
+    column formatted as a number, so the sheet exported 45231 for 2023-11-01), what it looks
+    like and how to fix it. It is never read as that date: a number may mean anything else."""
+    text = value.strip()
+    if _SERIAL.fullmatch(text) and int(float(text)) in _SERIALS:
+        day = _SERIAL_EPOCH + timedelta(days=int(float(text)))
+        return (
+            f"{field}: {value!r} looks like a spreadsheet date serial (the number a spreadsheet "
+            f"keeps for {day.isoformat()}), not a date: format the column as a date in the "
+            "spreadsheet, then save or export the file again (or write dates as 2026-11-18)"
+        )
+    return f"{field}: not an ISO-8601 date {value!r} (use 2026-11-18)"
 
 
 def amount(field: str, value: str | None) -> str | None:

@@ -61,6 +61,8 @@ class RawRow(NamedTuple):
     error: str | None = None
     raw: Any = None
     nested: tuple[str, ...] = ()  # JSONL columns whose value is a list of objects (cell None)
+    # XLSX cells (column index, formula) holding a formula that was never calculated (cell None)
+    uncalculated: tuple[tuple[int, str], ...] = ()
 
 
 class Sheet(Protocol):
@@ -70,6 +72,7 @@ class Sheet(Protocol):
     total: int | None
     blank_rows: int
     sheet_name: str | None  # the worksheet read (XLSX); None for a text file
+    header: tuple[str, ...] | None  # once ``rows`` read it (CSV, XLSX); JSONL: None
 
     def rows(self) -> Iterator[RawRow]:
         """The rows after the header, in file order."""
@@ -127,6 +130,7 @@ class CsvSheet:
 
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
+        self.header: tuple[str, ...] | None = None
         self.total: int | None = path.stat().st_size
         self.blank_rows = 0
         sample = sample_of(path)
@@ -182,7 +186,7 @@ class CsvSheet:
                     directive = False
                     continue
                 if header is None:
-                    header = _header(cells)
+                    header = self.header = _header(cells)
                     continue
                 yield _csv_row(line, header, cells)
             if header is None:
@@ -391,9 +395,12 @@ class XlsxSheet:
         from zipfile import BadZipFile
 
         import openpyxl
+        from openpyxl.cell.read_only import EMPTY_CELL
         from openpyxl.utils.exceptions import InvalidFileException
 
         self.path = path
+        self._empty: Any = EMPTY_CELL  # the cell of a row for one the file does not hold
+        self.header: tuple[str, ...] | None = None
         self.blank_rows = 0
         self._row = 0
         try:
@@ -406,6 +413,7 @@ class XlsxSheet:
         self._sheet = _first_visible(self._book.worksheets)
         self.sheet_name: str | None = self._sheet.title
         self.total: int | None = self._sheet.max_row
+        self._formulas: _Formulas | None = None
 
     def done(self) -> int:
         """Rows read so far."""
@@ -414,24 +422,59 @@ class XlsxSheet:
     def close(self) -> None:
         """Close the workbook."""
         self._book.close()
+        if self._formulas is not None:
+            self._formulas.close()
 
     def rows(self) -> Iterator[RawRow]:
-        """Rows after the first non-blank one (the header); a sheet without one is an error."""
+        """Rows after the first non-blank one (the header); a sheet without one is an error.
+
+        A cell holding a formula that was never calculated (a workbook written by a library
+        such as openpyxl and never opened in a spreadsheet program) has no value to read: it
+        is ``None``, like an empty cell, and listed in the row's ``uncalculated`` with its
+        formula, so that the import does not take it for an empty cell (``importer``). A row
+        of such cells only is not blank."""
         header: tuple[str, ...] | None = None
         for line, row in enumerate(self._sheet.iter_rows(min_row=1), 1):
             self._row = line
             cells = [xlsx_cell_text(cell.value, cell.number_format) for cell in row]
-            if not any(cell and cell.strip() for cell in cells):
+            formulas = self._uncalculated(line, row, cells) if header and None in cells else ()
+            if not formulas and not any(cell and cell.strip() for cell in cells):
                 self.blank_rows += header is not None
                 continue
             if header is None:
-                header = _header(cells)
+                header = self.header = _header(cells)
                 continue
-            while cells[-1] is None:  # the sheet's width, not the row's: not cells of the row
+            while cells and cells[-1] is None:  # the sheet's width, not the row's
                 cells.pop()
-            yield _csv_row(line, header, [cell or "" for cell in cells])
+            raw = _csv_row(line, header, [cell or "" for cell in cells])
+            if formulas and raw.error is None:
+                raw = raw._replace(uncalculated=formulas)
+            yield raw
         if header is None:
             raise UnreadableFile(self._no_header())
+
+    def _uncalculated(
+        self, line: int, row: tuple[Any, ...], cells: list[str | None]
+    ) -> tuple[tuple[int, str], ...]:
+        """The row's cells (index, formula) that hold a formula with no saved value.
+
+        Read for its values (``data_only``), such a cell is a cell element with no value
+        and no type, as an empty cell that keeps a format is, and unlike a formula whose
+        saved result is empty text (type ``str``); only such cells are looked up in the
+        formulas, read from a second view of the sheet opened for it (in step with this one),
+        so a workbook without them is read once, as before."""
+        width, empty = len(self.header or ()), self._empty
+        suspects = [
+            index
+            for index, text in enumerate(cells[:width])
+            if text is None and row[index] is not empty and row[index].data_type == "n"
+        ]
+        if not suspects:
+            return ()
+        if self._formulas is None:
+            self._formulas = _Formulas(self.path, self._book.worksheets.index(self._sheet))
+        found = self._formulas.at(line)
+        return tuple((index, found[index]) for index in suspects if index in found)
 
     def _no_header(self) -> str:
         """Why the sheet read has no header row, naming the other sheets that hold data."""
@@ -448,6 +491,37 @@ class XlsxSheet:
             f"{message}; the workbook's other sheets: {', '.join(others)}; the import reads "
             f"only the {which}, so move the one to import to the front)"
         )
+
+
+class _Formulas:
+    """A worksheet's formulas, row by row: the workbook opened a second time, read-only, with
+    each formula cell read as its formula rather than its saved value."""
+
+    def __init__(self, path: Path, index: int) -> None:
+        import openpyxl
+
+        self._book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        self._rows = enumerate(self._book.worksheets[index].iter_rows(min_row=1), 1)
+
+    def at(self, line: int) -> dict[int, str]:
+        """The formulas of row ``line`` by column index; rows are asked for in order."""
+        for number, row in self._rows:
+            if number == line:
+                return {
+                    index: _formula_text(cell.value)
+                    for index, cell in enumerate(row)
+                    if cell.data_type == "f"
+                }
+        return {}
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def _formula_text(value: object) -> str:
+    """A formula as written (``=LOWER(B2)``), cut to 60 characters; an array formula's too."""
+    text = value if isinstance(value, str) else getattr(value, "text", None) or "a formula"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _visible(sheet: Any) -> bool:
@@ -486,6 +560,7 @@ class JsonlSheet:
 
     format: Format = "jsonl"
     sheet_name: str | None = None
+    header: tuple[str, ...] | None = None  # each line has its own keys
 
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
