@@ -12,13 +12,10 @@ part-way records how many it kept.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -57,6 +54,7 @@ from context_service.sync import (
     ingest_batch,
     utc_now,
 )
+from context_service.sync.collection import rare_full_collections
 from context_service.trust.suppression import Guard
 
 log = logging.getLogger(__name__)
@@ -370,7 +368,7 @@ def import_file(
         mappers = {**ctx.mappers, source: converter.premapped}
         ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
         try:
-            with _rare_full_collections.during():
+            with rare_full_collections.during():  # see ``sync.collection``
                 _run(
                     store, sheet, rows, converter, ingest_ctx, report, batch_rows, progress, run_id
                 )
@@ -389,47 +387,6 @@ def import_file(
     report.seconds = time.perf_counter() - started
     _record_run(store, run_id, report, None)
     return report
-
-
-# An import keeps making objects that live for a batch (payloads, mapped records, identity
-# state), so CPython's collector keeps finding "enough" new long-lived objects to walk every
-# object of the process again, caches included: about a seventh of an import's CPU at the
-# default thresholds, to find almost nothing (the import makes few reference cycles). While
-# an import runs, a full collection waits for this many younger ones instead of 10; the
-# young generations are collected as usual, so short-lived cycles are still freed at once.
-_FULL_COLLECTION_EVERY = 1000
-
-
-class _RareFullCollections:
-    """Full garbage collections made rare while any import of this process runs; the
-    thresholds the process had come back when the last one ends (imports may run at once in
-    threads). Only when collections happen changes: what they free, and every result, stays."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._users = 0
-        self._saved: tuple[int, int, int] | None = None
-
-    @contextmanager
-    def during(self) -> Iterator[None]:
-        """Run a block with full collections ``_FULL_COLLECTION_EVERY`` younger ones apart."""
-        with self._lock:
-            if self._users == 0:
-                self._saved = gc.get_threshold()
-                young, middle, full = self._saved
-                gc.set_threshold(young, middle, max(full, _FULL_COLLECTION_EVERY))
-            self._users += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._users -= 1
-                if self._users == 0 and self._saved is not None:
-                    gc.set_threshold(*self._saved)
-                    self._saved = None
-
-
-_rare_full_collections = _RareFullCollections()
 
 
 def _record_run(store: Store, run_id: int, report: ImportReport, error: str | None) -> None:
