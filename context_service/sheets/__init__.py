@@ -12,11 +12,10 @@ from context_service.sheets.columns import (
     load_mapping_file,
     parse_map_options,
 )
+from context_service.sheets.conversion import RowRejection, RowWarning
 from context_service.sheets.fields import FIELDS, PERSON_KIND
 from context_service.sheets.importer import (
     ImportReport,
-    RowRejection,
-    RowWarning,
     import_file,
     sheet_context,
 )
