@@ -23,6 +23,7 @@ which they arrived: resolving records one at a time and rebuilding everything at
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 
 import msgspec
@@ -86,10 +87,34 @@ def shared_values(features: Mapping[int, Features]) -> frozenset[str]:
         for value in (*feats.emails, *feats.phones):
             holders.setdefault(value, []).append(record_id)
     shared = set()
+    encoded: dict[int, bytes] = {}
     for value, ids in holders.items():
-        if len(ids) > 1 and _any_conflict([features[i] for i in ids]):
+        if len(ids) >= _MEMO_FROM:  # a value many hold: its pairs were likely asked before
+            if not encoded:
+                encoded = {rid: _encode(f) for rid, f in features.items()}
+            if _any_conflict_remembered([(features[i], encoded[i]) for i in ids]):
+                shared.add(value)
+        elif len(ids) > 1 and _any_conflict([features[i] for i in ids]):
             shared.add(value)
     return frozenset(shared)
+
+
+_conflicts: dict[tuple[bytes, bytes], bool] = {}  # names_conflict of two encoded features
+
+
+def _any_conflict_remembered(group: list[tuple[Features, bytes]]) -> bool:
+    """``_any_conflict``, each pair's answer remembered (bounded as ``_memo`` is)."""
+    memo = _conflicts
+    for i, (a, ea) in enumerate(group):
+        for b, eb in group[i + 1 :]:
+            found = memo.get((ea, eb))
+            if found is None:
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                found = memo[(ea, eb)] = names_conflict(a, b)
+            if found:
+                return True
+    return False
 
 
 def _any_conflict(group: list[Features]) -> bool:
@@ -131,11 +156,14 @@ def cluster_component(
     """Cluster the records of one component (``features`` keyed by record id)."""
     shared = shared_values(features)
     ids = sorted(features)
-    results = {
-        (a, b): decide(features[a], features[b], model, thresholds, shared)
-        for i, a in enumerate(ids)
-        for b in ids[i + 1 :]
-    }
+    if len(ids) < _MEMO_FROM:
+        results = {
+            (a, b): decide(features[a], features[b], model, thresholds, shared)
+            for i, a in enumerate(ids)
+            for b in ids[i + 1 :]
+        }
+    else:
+        results = _decide_remembered(ids, features, model, thresholds, shared)
     joining = _Joining(ids, results, decisions, model)
     for tier in _tiers(_link_candidates(results, decisions, _stable_keys(features))):
         joining.take(tier)
@@ -147,6 +175,53 @@ def cluster_component(
     return ComponentResult(
         clusters=clusters.groups(), links=joining.links, reviews=_unique(reviews)
     )
+
+
+# Components of this many records or more have their pairs' results remembered between calls:
+# one record joining or leaving a large component re-clusters it whole, and every other pair
+# would be decided again exactly as before. Smaller components are cheap to decide afresh.
+_MEMO_FROM = 24
+# At most this many pairs' results are kept (about 20 MB); when full, the memo is emptied and
+# fills again. ``decide`` is pure, so what a component gets never depends on what was kept.
+_MEMO_SIZE = 1 << 16
+_MemoKey = tuple[bytes, bytes, bytes, tuple[str, ...]]
+_memo: dict[_MemoKey, PairResult] = {}
+_encode_json = msgspec.json.Encoder().encode
+
+
+def _decide_remembered(
+    ids: list[int],
+    features: Mapping[int, Features],
+    model: MatchModel,
+    thresholds: Thresholds,
+    shared: frozenset[str],
+) -> dict[Pair, PairResult]:
+    """``decide`` for every pair of the component, taken from the memo where the same pair was
+    decided before under the same model and thresholds. ``decide`` is pure and reads of
+    ``shared`` only whether the values both records hold are in it, so the key is the model
+    and thresholds, both records' features (encoded: bytes keep their hash) and the shared
+    values the two hold."""
+    memo = _memo
+    setting = _encode_json(model) + b"|" + _encode_json(thresholds)
+    encoded = {rid: _encode(f) for rid, f in features.items()}
+    values = {
+        rid: frozenset((*f.emails, *f.phones)) & shared if shared else frozenset()
+        for rid, f in features.items()
+    }
+    results: dict[Pair, PairResult] = {}
+    for i, a in enumerate(ids):
+        fa, ea, va = features[a], encoded[a], values[a]
+        for b in ids[i + 1 :]:
+            vb = values[b]
+            key = (setting, ea, encoded[b], tuple(sorted(va & vb)) if va and vb else ())
+            result = memo.get(key)
+            if result is None:
+                result = decide(fa, features[b], model, thresholds, shared)
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                memo[key] = result
+            results[(a, b)] = result
+    return results
 
 
 Candidate = tuple[Pair, str, PairResult]  # a pair that may join two clusters, by which rule
@@ -184,15 +259,15 @@ class _Joining:
             for candidate in tier:
                 self._join(candidate)
             return
-        pending, settled = list(tier), False
+        pending, settled = deque(tier), False  # taken from the left: a deque, not a list
         while pending:
             if not settled:
                 contested = self._contested(pending) if self.never or self.held else set()
                 if contested:
-                    pending = self._hold(pending, contested)
+                    pending = deque(self._hold(pending, contested))
                     continue  # holding may leave another cluster between two: look again
                 settled = True
-            settled = not self._join(pending.pop(0))
+            settled = not self._join(pending.popleft())
 
     def _join(self, candidate: Candidate) -> bool:
         """Join the pair's clusters if they may be one; return whether two clusters joined."""
@@ -207,7 +282,7 @@ class _Joining:
             self._review(candidate, "conflicts with the cluster")
         return False
 
-    def _contested(self, pending: list[Candidate]) -> set[Pair]:
+    def _contested(self, pending: Iterable[Candidate]) -> set[Pair]:
         """The pending pairs that would join a cluster to one of two clusters that can never
         be one, when the pending pairs would join it to the other as well."""
         find = self.clusters.find
@@ -226,7 +301,7 @@ class _Joining:
                 torn |= {pair_of(between, one), pair_of(between, other)}
         return {pair for pair, _, _ in pending if pair_of(find(pair[0]), find(pair[1])) in torn}
 
-    def _hold(self, pending: list[Candidate], contested: set[Pair]) -> list[Candidate]:
+    def _hold(self, pending: Iterable[Candidate], contested: set[Pair]) -> list[Candidate]:
         """Hold the contested pairs apart for a person to decide; return the rest."""
         for candidate in pending:
             if candidate[0] in contested:
@@ -298,11 +373,14 @@ def _link_candidates(
         elif result.link:
             found.append((pair, result.rule, result))
 
-    def order(item: Candidate) -> tuple[int, float, list[bytes], Pair]:
+    def order(item: Candidate) -> tuple[int, float, tuple[bytes, ...], Pair]:
         (a, b), rule, result = item
         # People's decisions keep their own order: one that contradicts an earlier one is
         # refused by ``decisions.py``, which finds the earlier one by it.
-        what = [] if rule == "manual" else sorted((stable[a], stable[b]))
+        if rule == "manual":
+            return (-3, -result.probability, (), (a, b))
+        sa, sb = stable[a], stable[b]
+        what = (sa, sb) if sa <= sb else (sb, sa)
         return (-_PRIORITY.get(rule, 1), -result.probability, what, (a, b))
 
     found.sort(key=order)

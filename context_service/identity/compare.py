@@ -66,6 +66,11 @@ def names_conflict(a: Features, b: Features) -> bool:
     return "different" in (first, last)
 
 
+def name_levels(a: Features, b: Features) -> tuple[str, str]:
+    """The first-name and surname levels of a pair (as ``compare`` gives them)."""
+    return _names(a, b)
+
+
 def _names(a: Features, b: Features) -> tuple[str, str]:
     if _spells_name(a, b) or _spells_name(b, a):
         return ("exact", "exact")

@@ -45,7 +45,7 @@ from context_service.identity.features import (
 )
 from context_service.identity.match import person_identifiers
 from context_service.identity.model import MatchModel
-from context_service.identity.pairs import Thresholds, decide
+from context_service.identity.pairs import Thresholds, crowded_mailbox, decide
 from context_service.identity.sql import chunks, placeholders
 from context_service.identity.state import index_version, load_model, mark_index_current
 from context_service.models import PersonFacet, RecordKey
@@ -125,7 +125,14 @@ class Engine:
         self._forget(old_ids)
         live = {c.record_id: new_features[c.record_id] for c in moving}
         keys = self._index(moving, live)
-        linked = self._add_edges({rid: f for rid, f in live.items() if f is not None}, keys)
+        crowded, turned = self._crowded_mailboxes(live, old_features)
+        linked = self._add_edges(
+            {rid: f for rid, f in live.items() if f is not None}, keys, crowded
+        )
+        if turned:
+            settled = self._settle_mailboxes(turned, crowded)
+            linked |= settled
+            seeds |= settled
         lone = self._lone(
             [c.record_id for c in moving if c.is_new and live[c.record_id] is not None], linked
         )
@@ -226,7 +233,97 @@ class Engine:
         )
         return set(ids)
 
-    def _add_edges(self, live: Mapping[int, Features], keys: Mapping[int, set[str]]) -> set[int]:
+    def _crowded_mailboxes(
+        self, live: Mapping[int, Features | None], old: Mapping[int, Features]
+    ) -> tuple[frozenset[str], dict[str, list[int]]]:
+        """The crowded mailboxes (``pairs.crowded_mailbox``) among those the changed records
+        hold or held, as the index now stands; and those that turned crowded or uncrowded
+        with this batch, with their holders, whose pairs must be decided again."""
+        mailboxes = {e for f in live.values() if f is not None for e in f.emails}
+        mailboxes |= {e for rid in live if rid in old for e in old[rid].emails}
+        if not mailboxes:
+            return frozenset(), {}
+        holders = self._mailbox_holders(mailboxes)
+        features = self._stored_features({rid for ids in holders.values() for rid in ids})
+        crowded: set[str] = set()
+        turned: dict[str, list[int]] = {}
+        for mailbox, ids in holders.items():
+            now = crowded_mailbox(features[rid] for rid in ids if rid in features)
+            before = crowded_mailbox(
+                [features[rid] for rid in ids if rid not in live and rid in features]
+                + [f for rid, f in old.items() if rid in live and mailbox in f.emails]
+            )
+            if now:
+                crowded.add(mailbox)
+            if now != before:
+                turned[mailbox] = ids
+        return frozenset(crowded), turned
+
+    def _mailbox_holders(self, mailboxes: Iterable[str]) -> dict[str, list[int]]:
+        """The records that hold each mailbox (its ``e:`` blocking key), by mailbox."""
+        holders: dict[str, list[int]] = {}
+        for chunk in chunks(sorted(f"e:{mailbox}" for mailbox in mailboxes)):
+            rows = self.conn.execute(
+                "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
+                f"AND value IN ({placeholders(chunk)})",
+                chunk,
+            )
+            for value, record_id in rows:
+                holders.setdefault(str(value)[2:], []).append(int(record_id))
+        return holders
+
+    def _settle_mailboxes(
+        self, turned: Mapping[str, list[int]], crowded: frozenset[str]
+    ) -> set[int]:
+        """Decide again the pairs of the holders of mailboxes that turned crowded (their
+        review edges go) or uncrowded (their review edges come back); return the records
+        whose edges changed, to be clustered again (their review items follow)."""
+        ids = sorted({rid for holders in turned.values() for rid in holders})
+        features = self._stored_features(ids)
+        pairs = {
+            pair_of(a, b)
+            for holders in turned.values()
+            for i, a in enumerate(holders)
+            for b in holders[i + 1 :]
+            if a != b
+        }
+        common = {e for a, b in pairs for e in set(features[a].emails) & set(features[b].emails)}
+        others = common - set(turned) - crowded
+        extra = self._mailbox_holders(others) if others else {}
+        held = self._stored_features({rid for rs in extra.values() for rid in rs})
+        crowded = crowded | {
+            mailbox
+            for mailbox, holders in extra.items()
+            if crowded_mailbox(held[rid] for rid in holders if rid in held)
+        }
+        stored: set[Pair] = set()
+        for chunk in chunks(ids):
+            rows = self.conn.execute(
+                f"SELECT a, b FROM identity_edges WHERE a IN ({placeholders(chunk)})", chunk
+            )
+            stored.update((int(a), int(b)) for a, b in rows if (int(a), int(b)) in pairs)
+        drop: list[Pair] = []
+        new: list[tuple[int, int, int, float]] = []
+        for a, b in sorted(pairs):
+            result = decide(features[a], features[b], self.model, self.thresholds, crowded=crowded)
+            if result.link or result.review:
+                if (a, b) not in stored:
+                    new.append((a, b, int(result.link), result.probability))
+            elif (a, b) in stored:
+                drop.append((a, b))
+        self.conn.executemany("DELETE FROM identity_edges WHERE a = ? AND b = ?", drop)
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO identity_edges (a, b, link, probability) VALUES (?, ?, ?, ?)",
+            new,
+        )
+        return {x for pair in drop for x in pair} | {x for a, b, _, _ in new for x in (a, b)}
+
+    def _add_edges(
+        self,
+        live: Mapping[int, Features],
+        keys: Mapping[int, set[str]],
+        crowded: frozenset[str] = frozenset(),
+    ) -> set[int]:
         """Decide each new candidate pair and store the link- and review-strength ones as
         edges; return every record of a pair that was stored."""
         pairs = self._candidate_pairs(keys)
@@ -236,7 +333,7 @@ class Engine:
         for a, b in sorted(pairs):
             if a not in known or b not in known:
                 continue
-            result = decide(known[a], known[b], self.model, self.thresholds)
+            result = decide(known[a], known[b], self.model, self.thresholds, crowded=crowded)
             if result.link or result.review:
                 rows.append((a, b, int(result.link), result.probability))
         self.conn.executemany(

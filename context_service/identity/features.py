@@ -79,7 +79,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # surname's initial agrees on a letter, not a surname (``Maya P``); a record as close to two
 # people who cannot be one joins neither (both pairs go to review); differently named people
 # on one phone with no name in common are no review item (nor an edge).
-INDEX_VERSION = "2026-11-30.3"
+# 2026-11-30.4: a mailbox held by three or more clearly different names (a shared inbox) is no
+# review item (nor an edge) between differently named holders with nothing else in common.
+INDEX_VERSION = "2026-11-30.4"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -18,13 +18,28 @@ an address or a phone while each holds its own numbered mailbox under that name
 profile. A record without a name that shares only a household's mailbox (``thesmiths12@``)
 with a named record is reviewed, not linked by the email rule (``family_mailbox``): any member
 of the household may have written it.
+
+A mailbox held by records of three or more clearly different names with no name in common (a
+firm's shared inbox: ``crowded_mailbox``) says nothing about who is who: a pair of differently
+named records whose only evidence is such a mailbox is neither linked nor reviewed. Which
+mailboxes are crowded depends on all their holders, so the engine works it out and passes it
+(``crowded``); two differently named records on a mailbox of two names are still reviewed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import lru_cache
+
 import msgspec
 
-from context_service.identity.compare import Levels, compare, names_conflict, own_handles
+from context_service.identity.compare import (
+    Levels,
+    compare,
+    name_levels,
+    names_conflict,
+    own_handles,
+)
 from context_service.identity.features import Features
 from context_service.identity.model import MatchModel
 from context_service.identity.normalize import births_conflict, is_family_mailbox
@@ -56,14 +71,16 @@ def decide(
     model: MatchModel,
     thresholds: Thresholds,
     shared: frozenset[str] = frozenset(),
+    crowded: frozenset[str] = frozenset(),
 ) -> PairResult:
-    """Compare two records and decide (pure; symmetric in ``a`` and ``b``)."""
+    """Compare two records and decide (pure; symmetric in ``a`` and ``b``). ``crowded``: the
+    mailboxes held by three or more clearly different names (``crowded_mailbox``)."""
     levels = compare(a, b, shared)
     probability = model.probability(levels)
     explicit = (a.own and a.own in b.xrefs) or (b.own and b.own in a.xrefs)
     if explicit:
         return PairResult("explicit_id", 1.0, levels, link=True, review=False, conflict=False)
-    apart = _kept_apart(a, b, levels, probability, thresholds)
+    apart = _kept_apart(a, b, levels, probability, thresholds, crowded)
     if apart is not None:
         return apart
     email, phone, first, last = levels[0], levels[1], levels[2], levels[3]
@@ -91,19 +108,33 @@ def _nameless_on_a_family_mailbox(a: Features, b: Features) -> bool:
 
 
 def _kept_apart(
-    a: Features, b: Features, levels: Levels, probability: float, thresholds: Thresholds
+    a: Features,
+    b: Features,
+    levels: Levels,
+    probability: float,
+    thresholds: Thresholds,
+    crowded: frozenset[str],
 ) -> PairResult | None:
     """The conflict that keeps the two out of one profile whatever else they share, if any;
     a person reviews the pair when a mailbox or phone agrees, or the probability is high.
 
     Two names that conflict on one phone and share no name at all (Ann Lee and Bo Park on an
     office's main line or a household's) are two people: nobody is asked. A name in common
-    (Ann Lee and Ann Park: a surname changed) or a shared mailbox is worth a look."""
+    (Ann Lee and Ann Park: a surname changed) or a shared mailbox is worth a look, unless the
+    mailbox is a crowded one (``crowded_mailbox``) and nothing else (a phone, the address)
+    agrees: a firm's inbox of a hundred contacts would ask about every pair of them."""
     on_email = levels[0] in {"exact", "shared"}
     on_phone = levels[1] in {"exact", "shared"}
     strong = on_email or on_phone
     if names_conflict(a, b):
-        rule, review = "conflict", on_email or (on_phone and _a_name_in_common(levels))
+        in_common = _a_name_in_common(levels)
+        crowd = on_email and not (in_common or on_phone or levels[4] == "exact")
+        if crowd and crowded:
+            common = set(a.emails) & set(b.emails)
+            crowd = bool(common) and common <= crowded
+        else:
+            crowd = False
+        rule, review = "conflict", (on_email and not crowd) or (on_phone and in_common)
     elif births_conflict(a.birth, b.birth):
         rule, review = "birth_date", strong or probability >= thresholds.review
     elif a.generation and b.generation and a.generation != b.generation:
@@ -128,3 +159,28 @@ def _namesakes(a: Features, b: Features, levels: Levels) -> bool:
     the name and the phone."""
     email, phone, address = levels[0], levels[1], levels[4]
     return email == "different" and (phone == "exact" or address == "exact") and own_handles(a, b)
+
+
+def crowded_mailbox(holders: Iterable[Features]) -> bool:
+    """Whether the records holding one mailbox carry three or more clearly different names:
+    three names that conflict pairwise (``names_conflict``) with no first name or surname in
+    common. It depends only on which names hold the mailbox, never on their order, and adding
+    a holder never makes a crowded mailbox uncrowded."""
+    names = sorted({(f.first, f.last) for f in holders if f.first})
+    if len(names) < 3:
+        return False
+    for i, x in enumerate(names):
+        apart = [y for y in names[i + 1 :] if _clearly_different(x, y)]
+        for j, y in enumerate(apart):
+            if any(_clearly_different(y, z) for z in apart[j + 1 :]):
+                return True
+    return False
+
+
+@lru_cache(maxsize=1 << 14)
+def _clearly_different(x: tuple[str, str], y: tuple[str, str]) -> bool:
+    """Whether two names (first, last) conflict and share no name (their names alone)."""
+    a, b = Features(first=x[0], last=x[1]), Features(first=y[0], last=y[1])
+    if not names_conflict(a, b):
+        return False
+    return not _a_name_in_common(("", "", *name_levels(a, b)))
