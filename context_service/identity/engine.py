@@ -125,9 +125,10 @@ class Engine:
         self._forget(old_ids)
         live = {c.record_id: new_features[c.record_id] for c in moving}
         keys = self._index(moving, live)
-        crowded, turned = self._crowded_mailboxes(live, old_features)
+        pairs, holders = self._candidate_pairs(keys)
+        crowded, turned = self._crowded_mailboxes(live, old_features, holders)
         linked = self._add_edges(
-            {rid: f for rid, f in live.items() if f is not None}, keys, crowded
+            {rid: f for rid, f in live.items() if f is not None}, pairs, crowded
         )
         if turned:
             settled = self._settle_mailboxes(turned, crowded)
@@ -234,16 +235,24 @@ class Engine:
         return set(ids)
 
     def _crowded_mailboxes(
-        self, live: Mapping[int, Features | None], old: Mapping[int, Features]
+        self,
+        live: Mapping[int, Features | None],
+        old: Mapping[int, Features],
+        known: Mapping[str, list[int]],
     ) -> tuple[frozenset[str], dict[str, list[int]]]:
         """The crowded mailboxes (``pairs.crowded_mailbox``) among those the changed records
         hold or held, as the index now stands; and those that turned crowded or uncrowded
-        with this batch, with their holders, whose pairs must be decided again."""
+        with this batch, with their holders, whose pairs must be decided again. ``known``:
+        the holders the candidate query already read (every mailbox a live record holds);
+        only a mailbox a record held before this batch is looked up again."""
         mailboxes = {e for f in live.values() if f is not None for e in f.emails}
         mailboxes |= {e for rid in live if rid in old for e in old[rid].emails}
         if not mailboxes:
             return frozenset(), {}
-        holders = self._mailbox_holders(mailboxes)
+        holders = {mailbox: known[mailbox] for mailbox in mailboxes if mailbox in known}
+        missing = mailboxes - holders.keys()
+        if missing:
+            holders.update(self._mailbox_holders(missing))
         features = self._stored_features({rid for ids in holders.values() for rid in ids})
         crowded: set[str] = set()
         turned: dict[str, list[int]] = {}
@@ -321,12 +330,11 @@ class Engine:
     def _add_edges(
         self,
         live: Mapping[int, Features],
-        keys: Mapping[int, set[str]],
+        pairs: set[Pair],
         crowded: frozenset[str] = frozenset(),
     ) -> set[int]:
-        """Decide each new candidate pair and store the link- and review-strength ones as
-        edges; return every record of a pair that was stored."""
-        pairs = self._candidate_pairs(keys)
+        """Decide each new candidate pair (``_candidate_pairs``) and store the link- and
+        review-strength ones as edges; return every record of a pair that was stored."""
         known = dict(live)
         known.update(self._stored_features({x for p in pairs for x in p} - set(live)))
         rows = []
@@ -342,9 +350,12 @@ class Engine:
         )
         return {x for a, b, _, _ in rows for x in (a, b)}
 
-    def _candidate_pairs(self, keys: Mapping[int, set[str]]) -> set[Pair]:
+    def _candidate_pairs(
+        self, keys: Mapping[int, set[str]]
+    ) -> tuple[set[Pair], dict[str, list[int]]]:
         """Every pair of a record of the batch and another record (of the batch or not) that
-        holds one of its blocking keys, found in one query per chunk of keys.
+        holds one of its blocking keys, found in one query per chunk of keys; and the holders
+        of each mailbox (``e:`` key) among them, which ``_crowded_mailboxes`` needs.
 
         The batch's records are mapped by key (most keys are one record's, kept as a plain
         int) and each stored holder is paired as it is read, so no list of holders per key is
@@ -360,6 +371,7 @@ class Engine:
                 else:
                     owner[key] = rid
         pairs: set[Pair] = set()
+        mailboxes: dict[str, list[int]] = {}
         for chunk in chunks(sorted(owner.keys() | owners.keys())):
             rows = self.conn.execute(
                 "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
@@ -368,11 +380,13 @@ class Engine:
             )
             for value, record_id in rows:
                 key, other = str(value), int(record_id)
+                if key.startswith("e:"):
+                    mailboxes.setdefault(key[2:], []).append(other)
                 one = owner.get(key)
                 for rid in owners.get(key, ()) if one is None else (one,):
                     if other != rid:
                         pairs.add((rid, other) if rid < other else (other, rid))  # pair_of
-        return pairs
+        return pairs, mailboxes
 
     def _neighbours(self, record_ids: list[int]) -> set[int]:
         """The records an edge or a person's decision ties to these: what must be clustered
