@@ -165,8 +165,12 @@ def crowded_mailbox(holders: Iterable[Features]) -> bool:
     """Whether the records holding one mailbox carry three or more clearly different names:
     three names that conflict pairwise (``names_conflict``) with no first name or surname in
     common. It depends only on which names hold the mailbox, never on their order, and adding
-    a holder never makes a crowded mailbox uncrowded."""
-    names = sorted({(f.first, f.last) for f in holders if f.first})
+    a holder never makes a crowded mailbox uncrowded.
+
+    Names are compared as ``decide`` compares them, with the records' mailboxes: two slips of
+    the one name a mailbox spells (``Slin Ownes``, ``Seiln Oens`` on ``seline.owens1471@``)
+    are one name there, so they are not two of a crowd."""
+    names = sorted({(f.first, f.last, f.emails) for f in holders if f.first})
     if len(names) < 3:
         return False
     for i, x in enumerate(names):
@@ -177,10 +181,16 @@ def crowded_mailbox(holders: Iterable[Features]) -> bool:
     return False
 
 
+_Name = tuple[str, str, tuple[str, ...]]  # first, last and the mailboxes that may spell them
+
+
 @lru_cache(maxsize=1 << 14)
-def _clearly_different(x: tuple[str, str], y: tuple[str, str]) -> bool:
-    """Whether two names (first, last) conflict and share no name (their names alone)."""
-    a, b = Features(first=x[0], last=x[1]), Features(first=y[0], last=y[1])
+def _clearly_different(x: _Name, y: _Name) -> bool:
+    """Whether two names conflict and share no name, compared with their records' mailboxes
+    (``names_conflict`` and ``name_levels`` read them: a mailbox may show two spellings to be
+    one name)."""
+    a = Features(first=x[0], last=x[1], emails=x[2])
+    b = Features(first=y[0], last=y[1], emails=y[2])
     if not names_conflict(a, b):
         return False
     return not _a_name_in_common(("", "", *name_levels(a, b)))
