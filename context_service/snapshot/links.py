@@ -46,7 +46,7 @@ class DashboardLinks(msgspec.Struct, frozen=True):
     def _shopify(self, key: RecordKey) -> str | None:
         if not self.shopify_shop or key.kind not in {"customer", "order"}:
             return None
-        handle = self.shopify_shop.removesuffix(".myshopify.com")
+        handle = _without_suffix(self.shopify_shop, ".myshopify.com")
         return f"https://admin.shopify.com/store/{handle}/{key.kind}s/{key.external_id}"
 
     def _stripe(self, key: RecordKey) -> str | None:
@@ -67,7 +67,14 @@ class DashboardLinks(msgspec.Struct, frozen=True):
     def _zendesk(self, key: RecordKey) -> str | None:
         if not self.zendesk_subdomain or key.kind not in {"user", "ticket", "organization"}:
             return None
-        return f"https://{self.zendesk_subdomain}.zendesk.com/agent/{key.kind}s/{key.external_id}"
+        name = self.zendesk_subdomain  # ``acme``, or the host ``acme.zendesk.com`` as given
+        host = name if "." in name else f"{name}.zendesk.com"
+        return f"https://{host}/agent/{key.kind}s/{key.external_id}"
+
+
+def _without_suffix(name: str, suffix: str) -> str:
+    """``name`` without ``suffix``, whatever its case (``acme.MyShopify.com`` is ``acme``)."""
+    return name[: -len(suffix)] if name.lower().endswith(suffix) else name
 
 
 @functools.lru_cache(maxsize=256)
