@@ -401,6 +401,11 @@ _NAME_FIELDS = {
 }
 
 
+def _shop_host(value: str) -> bool:
+    """Whether a shop is a handle (``acme``) or a ``*.myshopify.com`` domain."""
+    return "." not in value or value.lower().endswith(".myshopify.com")
+
+
 def _name_problems(settings: Settings) -> Iterator[str]:
     """The Shopify shop and the Zendesk subdomain are names, not URLs: an empty one (``FOO=``
     in a ``.env`` file) would leave the source quietly unconfigured, a pasted URL would be
@@ -409,6 +414,9 @@ def _name_problems(settings: Settings) -> Iterator[str]:
         value = getattr(settings, name)
         if value is not None and not _HOST_NAME.fullmatch(value):
             yield f"{_var(name)} must be {expected}, not a URL (got {value!r})"
+        elif name == "shopify_shop" and value and not _shop_host(value):
+            # The Admin API's host, which the access token goes to: never another domain.
+            yield f"{_var(name)} must be {expected}, not another domain (got {value!r})"
 
 
 def url_fault(url: str) -> str | None:

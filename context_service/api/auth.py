@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from context_service.audience.policy import KeyGrant
+from context_service.audience.policy import FieldPolicy, KeyGrant, combine, fingerprint
 from context_service.errors import AuthenticationFailed, ContextServiceError
 from context_service.trust import AUTHENTICATED, Principal, Trust
 from context_service.trust.keys import Bootstrap
@@ -122,6 +123,32 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """The principal the guard found for this request."""
     found: Principal = connection.state.principal
     return found
+
+
+def limited_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal with the limits the field-policy file grants its key as well (audiences
+    both allow, fields either hides; masked or no contacts hide emails and phones): what an
+    admin route must honour, since the operator may limit a key in the file rather than when
+    creating it (a bootstrap key too)."""
+    principal = principal_of(connection)
+    policy: FieldPolicy | None = connection.app.state.get("field_policy")
+    if policy is None or not policy.grants:
+        return principal
+    token = bearer_token(single_authorization(connection.scope["headers"]))
+    from_file = policy.grants.get(fingerprint(token)) if token else None
+    if from_file is None:
+        return principal
+    own = KeyGrant(
+        audiences=None if principal.audiences is None else list(principal.audiences),
+        hide=list(principal.hide),
+    )
+    grant = combine(from_file, own)
+    assert grant is not None
+    hide = set(grant.hide)
+    if from_file.contact is not None and from_file.contact != "full":
+        hide |= {"identity.emails", "identity.phones"}
+    audiences = None if grant.audiences is None else tuple(grant.audiences)
+    return msgspec.structs.replace(principal, audiences=audiences, hide=tuple(sorted(hide)))
 
 
 def key_grant(trust: Trust, presented: str) -> KeyGrant | None:

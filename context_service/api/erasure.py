@@ -15,7 +15,7 @@ from litestar import Request, Response, delete, get
 from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
-from context_service.api.auth import Forbidden, principal_of
+from context_service.api.auth import Forbidden, limited_principal, principal_of
 from context_service.store import Store
 from context_service.sync import IngestContext, utc_now
 from context_service.trust import ADMIN, Read, Trust
@@ -70,7 +70,7 @@ def export_person(
     links, cached summaries and the reads of this profile, as JSON (an access request).
     403 for an admin key limited to some audiences or hiding fields: the export holds
     everything, so it would read what the key may not."""
-    principal = principal_of(request)
+    principal = limited_principal(request)  # with the policy file's limits of its key
     if principal.limited():
         raise Forbidden(
             f"key {principal.name!r} is limited to some audiences or hides fields; exporting "

@@ -13,7 +13,7 @@ from litestar import Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
-from context_service.api.auth import principal_of
+from context_service.api.auth import limited_principal
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.errors import ContextServiceError
 from context_service.store import Store
@@ -89,7 +89,7 @@ def post_key(
         spec,
         utc_now(),
         KNOWN,
-        caller=principal_of(request),
+        caller=limited_principal(request),
         default_rate=trust.limiter.default,
     )
 
@@ -121,7 +121,7 @@ def delete_key(
     limited to some audiences or hiding fields asks to revoke a key that reads more than
     itself (another audience, a field it hides shown)."""
     trust: Trust = request.app.state.trust
-    caller, rate = principal_of(request), trust.limiter.default
+    caller, rate = limited_principal(request), trust.limiter.default
     if not revoke_key(store, name, utc_now(), caller=caller, default_rate=rate):
         raise KeyNotFound(f"no live key named {name!r}")
     return {"revoked": name}

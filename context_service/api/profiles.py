@@ -16,11 +16,17 @@ from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
+from context_service.api.auth import limited_principal
 from context_service.identity import decisions
 from context_service.identity.audit import (
+    AuditLink,
+    DecisionView,
+    Member,
     ProfileAudit,
+    RecordRef,
     ReviewPage,
     ReviewStatus,
+    ReviewView,
     check_profile_id,
     list_review,
     profile_audit,
@@ -29,7 +35,7 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.sync import IngestContext
 from context_service.sync.decide import apply_decision
-from context_service.trust import ADMIN
+from context_service.trust import ADMIN, Principal
 
 ProfileId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -72,6 +78,49 @@ class ReviewBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     revision: Revision | None = None
 
 
+# A record's display name is its person's name, else their first email: a key that hides
+# either, or is limited to audiences (whose views may mask them), is shown no names.
+_NAME_FIELDS = ("identity.names", "identity.emails")
+
+
+def hides_names(principal: Principal) -> bool:
+    """Whether records' display names are withheld from this key (``name`` is ``null``)."""
+    return principal.audiences is not None or any(f in principal.hide for f in _NAME_FIELDS)
+
+
+def _ref(ref: RecordRef) -> RecordRef:
+    return msgspec.structs.replace(ref, name=None)
+
+
+def _item(item: ReviewView) -> ReviewView:
+    return msgspec.structs.replace(item, a=_ref(item.a), b=_ref(item.b))
+
+
+def _decision(view: DecisionView) -> DecisionView:
+    return msgspec.structs.replace(view, a=_ref(view.a), b=_ref(view.b))
+
+
+def _link(link: AuditLink) -> AuditLink:
+    other = None if link.other is None else _ref(link.other)
+    return msgspec.structs.replace(link, record=_ref(link.record), other=other)
+
+
+def _member(member: Member) -> Member:
+    return msgspec.structs.replace(member, record=_ref(member.record))
+
+
+def _audit_shown(audit: ProfileAudit, principal: Principal) -> ProfileAudit:
+    if not hides_names(principal):
+        return audit
+    return msgspec.structs.replace(
+        audit,
+        members=[_member(m) for m in audit.members],
+        links=[_link(link) for link in audit.links],
+        decisions=[_decision(d) for d in audit.decisions],
+        open_reviews=[_item(i) for i in audit.open_reviews],
+    )
+
+
 def caller(request: Request[Any, Any, Any]) -> str:
     """Who decided, for the audit: ``api`` or, once keys are named, ``api:<name>``."""
     name = request.state.get(CALLER_STATE_KEY)
@@ -85,13 +134,16 @@ def caller(request: Request[Any, Any, Any]) -> str:
     opt={"scope": ADMIN},
 )
 def get_profile_audit(
+    request: Request[Any, Any, Any],
     store: NamedDependency[Store],
     profile_id: Annotated[str, PathParameter(max_length=64)],
 ) -> ProfileAudit:
     """Members, every link (rule, probability, per-field evidence, who or what decided and
     when), people's decisions touching its records, and open review items. An alias answers
-    with the profile it was merged into (``requested_id`` keeps what was asked)."""
-    return profile_audit(store.conn, check_profile_id(profile_id))
+    with the profile it was merged into (``requested_id`` keeps what was asked). Records'
+    names are ``null`` for a key that hides names or emails or is limited to audiences."""
+    audit = profile_audit(store.conn, check_profile_id(profile_id))
+    return _audit_shown(audit, limited_principal(request))
 
 
 @post(
@@ -155,6 +207,7 @@ def split_profile(
 
 @get("/v1/review", sync_to_thread=False, summary="The review queue", opt={"scope": ADMIN})
 def get_review(
+    request: Request[Any, Any, Any],
     store: NamedDependency[Store],
     status: FromQuery[ReviewStatus] = "open",
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -164,8 +217,12 @@ def get_review(
     """Pairs of records a person should decide about, oldest first, with both records' keys,
     names and profiles, the match probability, the reason and the per-field evidence. Page
     with ``after`` (the previous page's ``next_after``): an offset skips items when the pages
-    before it are decided meanwhile."""
-    return list_review(store.conn, status, limit, offset, after)
+    before it are decided meanwhile. Records' names are ``null`` for a key that hides names or
+    emails or is limited to audiences (``revision`` is the item's all the same)."""
+    page = list_review(store.conn, status, limit, offset, after)
+    if not hides_names(limited_principal(request)):
+        return page
+    return msgspec.structs.replace(page, items=[_item(i) for i in page.items])
 
 
 @post(
@@ -187,13 +244,16 @@ def decide_review(
     ctx: IngestContext = request.app.state.ingest_context
     who = caller(request)
     accept = data.decision == "accept"
-    return apply_decision(
+    result = apply_decision(
         store,
         ctx,
         lambda conn, now: decisions.decide_review(
             conn, item_id, accept, who, now, ctx.region, ctx.thresholds, data.note, data.revision
         ),
     )
+    if not hides_names(limited_principal(request)):
+        return result
+    return msgspec.structs.replace(result, item=_item(result.item))
 
 
 ROUTES = [get_profile_audit, merge_profiles, split_profile, get_review, decide_review]

@@ -101,12 +101,18 @@ _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 # (``$98``, ``USD 98``, ``98.00 usd``, ``EUR 1,250``). Bare numbers are not amounts.
 _CURRENCY = (
     r"(?:[A-Z]{0,2}\$|[€£¥₹₩₽₺]|\b(?:USD|EUR|GBP|JPY|CAD|AUD|NZD|CHF|CNY|HKD|SGD|INR|SEK|NOK|DKK"
-    r"|PLN|CZK|HUF|MXN|BRL|ZAR|AED|ILS|KRW|THB|IDR|MYR|RUB|UAH|ARS|CLP|COP)\b)"
+    r"|PLN|CZK|HUF|MXN|BRL|ZAR|AED|ILS|KRW|THB|IDR|MYR|RUB|UAH|ARS|CLP|COP)\b"
+    r"|\b(?:US\s)?dollars?\b|\beuros?\b)"  # ``49 euros``, ``49.00 US dollars``
 )
 _NUMBER = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
+# An amount's number may also be written with a decimal comma: ``1.234,50`` or ``49,00`` (one
+# or two digits after the comma: a thousands group has three).
+_END = r"(?![\d,]|\.\d)"  # not followed by more of a number (a full stop may follow)
+_MONEY_NUMBER = rf"\d{{1,3}}(?:\.\d{{3}})+,\d{{1,2}}{_END}|\d+,\d{{1,2}}{_END}|{_NUMBER}"
+_DECIMAL_COMMA = re.compile(r"\d{1,3}(?:\.\d{3})+,\d{1,2}|\d+,\d{1,2}")
 _AMOUNT = re.compile(
-    rf"(?P<code_before>{_CURRENCY})\s?(?P<before>{_NUMBER})"
-    rf"|(?P<after>{_NUMBER})\s?(?P<code_after>{_CURRENCY})",
+    rf"(?P<code_before>{_CURRENCY})\s?(?P<before>{_MONEY_NUMBER})"
+    rf"|(?P<after>{_MONEY_NUMBER})\s?(?P<code_after>{_CURRENCY})",
     re.IGNORECASE,
 )
 # The currencies a symbol can stand for: a bare ``$`` is any dollar (or peso), ``C$`` Canada's.
@@ -131,6 +137,12 @@ _SYMBOLS: dict[str, frozenset[str]] = {
     "₩": frozenset({"KRW"}),
     "₽": frozenset({"RUB"}),
     "₺": frozenset({"TRY"}),
+    "DOLLAR": _DOLLARS,
+    "DOLLARS": _DOLLARS,
+    "US DOLLAR": frozenset({"USD"}),
+    "US DOLLARS": frozenset({"USD"}),
+    "EURO": frozenset({"EUR"}),
+    "EUROS": frozenset({"EUR"}),
 }
 # A number in the data that could be an amount: not part of a reference (``#1003``, ``E26``,
 # ``KJFEVMTW-0009``) nor of a longer number.
@@ -154,8 +166,9 @@ def ungrounded(answer: str, source: str) -> bool:
     times are not identifiers and are left out. Amounts are compared by value (``$49`` is
     ``49.00 USD``) and currency: a value the data gives only in other currencies (``€49`` for
     ``49.00 USD``) is not grounded; a value the data writes only without a currency grounds it
-    in any. An amount the model worked out (a sum, a difference) is not in the data, so it is
-    not served either."""
+    in any. A currency word (``49 euros``) names a currency as its code does, and a decimal
+    comma (``49,00 €``, ``€1.234,50``) is read as one. An amount the model worked out (a sum,
+    a difference) is not in the data, so it is not served either."""
     if contains_secret(answer):
         return True
     if _emails_of(answer) - _emails_of(source):
@@ -174,6 +187,7 @@ def _ungrounded_amount(answer: str, source: str) -> bool:
     values = _values_of(source)
     currencies_of: dict[Decimal, set[str]] = {}
     for value, currencies in _amounts_of(source):
+        values.add(value)  # ``49,00 €`` in a customer's message is 49, not 4900
         currencies_of.setdefault(value, set()).update(currencies)
     for value, currencies in _amounts_of(answer):
         if value not in values:
@@ -195,7 +209,7 @@ def _amounts_of(text: str) -> list[tuple[Decimal, frozenset[str]]]:
     currencies its symbol or code can stand for."""
     return [
         (
-            _value(m.group("before") or m.group("after")),
+            _money_value(m.group("before") or m.group("after")),
             _currencies(m.group("code_before") or m.group("code_after")),
         )
         for m in _AMOUNT.finditer(text)
@@ -204,7 +218,7 @@ def _amounts_of(text: str) -> list[tuple[Decimal, frozenset[str]]]:
 
 def _currencies(token: str) -> frozenset[str]:
     """What a currency symbol or ISO code stands for (``usd`` is USD, ``$`` any dollar)."""
-    upper = token.upper()
+    upper = " ".join(token.upper().split())
     return _SYMBOLS.get(upper, frozenset({upper}))
 
 
@@ -215,6 +229,13 @@ def _values_of(text: str) -> set[Decimal]:
     for not_amounts in _NOT_AMOUNTS:
         text = not_amounts.sub(" ", text)
     return {_value(n) for n in _ANY_NUMBER.findall(text)}
+
+
+def _money_value(number: str) -> Decimal:
+    """An amount's value: ``1.234,50`` and ``49,00`` are written with a decimal comma."""
+    if _DECIMAL_COMMA.fullmatch(number):
+        return Decimal(number.replace(".", "").replace(",", "."))
+    return _value(number)
 
 
 def _value(number: str) -> Decimal:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from context_service.errors import ContextServiceError, MappingError
+from context_service.errors import MappingError
 from context_service.identity.normalize import normalize_phone
 from context_service.models import Mapped
 from context_service.sheets.admission import RecordsSeen
@@ -87,6 +87,7 @@ class RowConverter:
         self.people: list[Mapped] = []  # the person record of each row accepted since a flush
         self.rejections: list[Rejected] = []  # the rows rejected since a flush
         self.superseded: dict[str, list[str]] = {}  # see ``superseded_rejections``
+        self.blank_rows = 0  # rows of uncalculated formulas feeding nothing: see ``blank``
 
     def plan(self, header: tuple[str, ...]) -> HeaderPlan:
         plan = self.plans.get(header)
@@ -94,6 +95,24 @@ class RowConverter:
             plan = plan_header(list(header), self.mapping, check_missing=self.strict_header)
             self.plans[header] = plan
         return plan
+
+    def blank(self, raw: RawRow) -> bool:
+        """Whether the row holds nothing but formulas never calculated in columns that feed no
+        field (a helper column filled down past the data): a blank row, counted as one, as it
+        was before such formulas were looked for. One in a column that feeds a field is a row
+        (rejected, naming the formula)."""
+        if not raw.uncalculated or raw.error is not None:
+            return False
+        if any(cell is not None for cell in raw.cells):
+            return False
+        try:
+            fields = self.plan(raw.header).fields
+        except ColumnMappingError:
+            return False
+        if any(fields[index] is not None for index, _ in raw.uncalculated):
+            return False
+        self.blank_rows += 1
+        return True
 
     def payloads(self, raw: RawRow) -> tuple[list[RawPayload], str | None]:
         """The row's payloads, and the reason when it is rejected (then one raw payload)."""
@@ -251,19 +270,19 @@ def header_checked(sheet: Sheet, converter: RowConverter) -> Iterator[RawRow]:
     would from any later row. A JSONL file's keys vary by line: see ``unmatched_mapping``."""
     rows = sheet.rows()
     ahead: list[RawRow] = []
-    failed: ContextServiceError | None = None
+    failed: Exception | None = None
     try:
         ahead.append(next(rows))
     except StopIteration:
         pass
-    except ContextServiceError as exc:
+    except Exception as exc:  # a crash reading the file too: recorded as a failed run
         failed = exc
     if converter.strict_header and sheet.header is not None:
         converter.plan(sheet.header)
     return _raising(failed) if failed is not None else itertools.chain(ahead, rows)
 
 
-def _raising(exc: ContextServiceError) -> Iterator[RawRow]:
+def _raising(exc: Exception) -> Iterator[RawRow]:
     """Rows that raise ``exc`` when the first is asked for."""
     yield from ()
     raise exc

@@ -168,7 +168,7 @@ def import_file(
             raise
     finally:
         sheet.close()
-    report.blank_rows = sheet.blank_rows
+    report.blank_rows = sheet.blank_rows + converter.blank_rows
     report.ignored_columns = converter.ignored_columns()
     report.unmatched_mapping = converter.unmatched_mapping()
     report.warnings = converter.warnings
@@ -225,6 +225,8 @@ def _ingest_rows(
     batch: list[RawPayload] = []
     count = 0
     for raw in rows:
+        if raw.uncalculated and converter.blank(raw):
+            continue
         payloads, reason = converter.payloads(raw)
         batch.extend(payloads)
         count += 1

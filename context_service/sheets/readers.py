@@ -432,7 +432,7 @@ class XlsxSheet:
         such as openpyxl and never opened in a spreadsheet program) has no value to read: it
         is ``None``, like an empty cell, and listed in the row's ``uncalculated`` with its
         formula, so that the import does not take it for an empty cell (``importer``). A row
-        of such cells only is not blank."""
+        of such cells only is left to the import: blank when they feed no field."""
         header: tuple[str, ...] | None = None
         for line, row in enumerate(self._sheet.iter_rows(min_row=1), 1):
             self._row = line
