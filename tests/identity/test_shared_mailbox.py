@@ -24,21 +24,10 @@ from tests.identity.test_engine_updates_review14 import (
     open_review_pairs,
     stamp,
 )
+from tests.identity.test_shared_line import PEOPLE  # ten differently named people
 from tests.payloads import zendesk_user
 
 INBOX = "team.acme@acme.example"
-PEOPLE = [
-    ("Ann", "Lee"),
-    ("Bo", "Park"),
-    ("Cy", "Diaz"),
-    ("Di", "Chen"),
-    ("Ed", "Wong"),
-    ("Flo", "Ruiz"),
-    ("Gus", "Kim"),
-    ("Hal", "Ito"),
-    ("Ivy", "Moss"),
-    ("Jo", "Nash"),
-]
 
 
 def _open_reviews(store: Store) -> int:
