@@ -81,7 +81,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # on one phone with no name in common are no review item (nor an edge).
 # 2026-11-30.4: a mailbox held by three or more clearly different names (a shared inbox) is no
 # review item (nor an edge) between differently named holders with nothing else in common.
-INDEX_VERSION = "2026-11-30.4"
+# 2026-11-30.5: a record without a name whose only tie to a named one is such a shared inbox
+# neither links to nor is reviewed with it (it pulled every holder into one component).
+INDEX_VERSION = "2026-11-30.5"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -84,8 +84,9 @@ def decide(
     if apart is not None:
         return apart
     email, phone, first, last = levels[0], levels[1], levels[2], levels[3]
-    if email == "exact" and _nameless_on_a_family_mailbox(a, b):
-        return PairResult("family_mailbox", probability, levels, False, True, False)
+    nameless = _nameless_on_a_mailbox(a, b, levels, probability, crowded)
+    if nameless is not None:
+        return nameless
     if email == "exact":
         return PairResult("email", max(probability, thresholds.link), levels, True, False, False)
     names_agree = first in {"exact", "fuzzy"} and last in {"exact", "fuzzy"}
@@ -105,6 +106,37 @@ def _nameless_on_a_family_mailbox(a: Features, b: Features) -> bool:
         return False
     shared = set(a.emails) & set(b.emails)
     return bool(shared) and all(is_family_mailbox(email) for email in shared)
+
+
+def _nameless_on_a_mailbox(
+    a: Features, b: Features, levels: Levels, probability: float, crowded: frozenset[str]
+) -> PairResult | None:
+    """How a record without a name and a named one that share a mailbox are decided when the
+    mailbox alone cannot say who is who (a household's, a shared inbox's); ``None`` when it
+    can (the email rule applies)."""
+    if levels[0] != "exact":
+        return None
+    if _nameless_on_a_family_mailbox(a, b):
+        return PairResult("family_mailbox", probability, levels, False, True, False)
+    if _nameless_on_a_shared_inbox(a, b, levels, crowded):
+        return PairResult("shared_inbox", probability, levels, False, False, False)
+    return None
+
+
+def _nameless_on_a_shared_inbox(
+    a: Features, b: Features, levels: Levels, crowded: frozenset[str]
+) -> bool:
+    """A record without a name whose only tie to a named one is a shared inbox (three or more
+    clearly different names hold it: ``crowded_mailbox``): which of its people it is, nothing
+    says and no reviewer could tell, so it neither links nor asks (linked, it would pull every
+    holder into one component and ask about each pair of them). A phone or the address in
+    common still decides as usual."""
+    if not crowded or bool(a.first or a.last) == bool(b.first or b.last):
+        return False
+    if levels[1] == "exact" or levels[4] == "exact":
+        return False
+    shared = set(a.emails) & set(b.emails)
+    return bool(shared) and shared <= crowded
 
 
 def _kept_apart(

@@ -25,7 +25,7 @@ from tests.identity.test_engine_updates_review14 import (
     stamp,
 )
 from tests.identity.test_shared_line import PEOPLE  # ten differently named people
-from tests.payloads import zendesk_user
+from tests.payloads import stripe_customer, zendesk_user
 
 INBOX = "team.acme@acme.example"
 
@@ -154,3 +154,56 @@ def test_mailbox_holders_arriving_changing_and_leaving_match_a_full_rebuild(
     steps: list[tuple[int, int | None, int]], batch: int
 ) -> None:
     _run(steps, batch)
+
+
+def test_a_nameless_record_on_a_shared_inbox_asks_nobody(store: Store, ingest: Ingest) -> None:
+    """A Stripe customer with only the firm's inbox and no name could be any of its ten people:
+    nothing says which, so no reviewer could decide; it is its own profile, not ten review
+    items (and not a review per holder after a rebuild either)."""
+    for n, (first, last) in enumerate(PEOPLE, start=1):
+        ingest(zendesk_user(n, f"{first} {last}", email=INBOX))
+    ingest(stripe_customer("cus_inbox", INBOX, None))
+    assert (_open_reviews(store), _edges(store), _profiles(store)) == (0, 0, len(PEOPLE) + 1)
+    _rebuild(store)
+    assert (_open_reviews(store), _edges(store), _profiles(store)) == (0, 0, len(PEOPLE) + 1)
+
+
+def test_a_nameless_record_on_a_couples_mailbox_joins_neither(store: Store, ingest: Ingest) -> None:
+    """Two names on the mailbox make it a shared identifier within their component: the
+    nameless record has no evidence for either, and Ann/Bo stay one review item."""
+    ingest(zendesk_user(1, "Ann Lee", email=INBOX))
+    ingest(zendesk_user(2, "Bo Park", email=INBOX))
+    ingest(stripe_customer("cus_inbox", INBOX, None))
+    assert (_open_reviews(store), _profiles(store)) == (1, 3)
+
+
+def test_a_nameless_record_with_a_holders_phone_joins_that_holder_on_a_shared_inbox(
+    store: Store, ingest: Ingest
+) -> None:
+    """The inbox says nothing, but Ann's own phone does: the record joins Ann alone."""
+    for n, (first, last) in enumerate(PEOPLE, start=1):
+        ingest(zendesk_user(n, f"{first} {last}", email=INBOX, phone=f"+1 415 555 01{n:02d}"))
+    ingest(stripe_customer("cus_inbox", INBOX, None, phone="+1 415 555 0101"))
+    owner = store.conn.execute(
+        "SELECT m.profile_id, count(*) OVER (PARTITION BY m.profile_id) FROM records r "
+        "JOIN profile_members m ON m.record_id = r.id WHERE r.external_id = 'cus_inbox'"
+    ).fetchone()
+    ann = store.conn.execute(
+        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
+        "WHERE r.source = 'zendesk' AND r.external_id = '1'"
+    ).fetchone()
+    assert owner[0] == ann[0]
+    assert (_open_reviews(store), _profiles(store)) == (0, len(PEOPLE))
+
+
+def test_a_nameless_record_lets_go_when_its_inbox_turns_shared(
+    store: Store, ingest: Ingest
+) -> None:
+    ingest(zendesk_user(1, "Ann Lee", email=INBOX))
+    ingest(stripe_customer("cus_inbox", INBOX, None))
+    assert _profiles(store) == 1  # one name on the mailbox: the email rule joins them
+    ingest(zendesk_user(2, "Bo Park", email=INBOX))
+    ingest(zendesk_user(3, "Cy Diaz", email=INBOX))
+    assert (_open_reviews(store), _edges(store), _profiles(store)) == (0, 0, 4)
+    _rebuild(store)
+    assert (_open_reviews(store), _edges(store), _profiles(store)) == (0, 0, 4)
