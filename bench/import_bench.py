@@ -139,15 +139,22 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None, help="keep the CSV and store here")
     args = parser.parse_args()
-    workdir = args.dir or Path(tempfile.mkdtemp(prefix="import-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
+    if args.dir is None:  # a store of about 400 MB: removed afterwards unless asked to keep it
+        with tempfile.TemporaryDirectory(prefix="import-bench-") as scratch:
+            return _bench(Path(scratch), args.rows)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    return _bench(args.dir, args.rows)
+
+
+def _bench(workdir: Path, rows: int) -> int:
+    """Generate the CSV in ``workdir``, import it twice into a fresh store there, report."""
     csv_path, db = workdir / "customers.csv", workdir / "import.db"
     db.unlink(missing_ok=True)
     started = time.perf_counter()
-    write_csv(csv_path, args.rows)
+    write_csv(csv_path, rows)
     size = csv_path.stat().st_size
     took = time.perf_counter() - started
-    print(f"generated {args.rows:,} rows ({size / 1e6:.1f} MB) in {took:.1f} s")
+    print(f"generated {rows:,} rows ({size / 1e6:.1f} MB) in {took:.1f} s")
 
     first, versions = run_import(db, csv_path)
     describe("first import", first)
