@@ -207,7 +207,8 @@ def source_urls(settings: Settings, sources: list[str]) -> dict[str, str]:
 
 
 def check_llm(settings: Settings) -> Iterator[Finding]:
-    """An LLM is either fully configured or not at all."""
+    """An LLM is either fully configured or not at all, and its base URL is a base (not an
+    endpoint such as ``/v1/chat/completions``) with an API version."""
     if not settings.llm_base_url and not settings.llm_model:
         yield Finding("ok", "no LLM configured: summaries are deterministic")
         return
@@ -216,7 +217,15 @@ def check_llm(settings: Settings) -> Iterator[Finding]:
             "problem", "set both CONTEXT_SERVICE_LLM_BASE_URL and CONTEXT_SERVICE_LLM_MODEL"
         )
         return
-    if not _VERSION_SEGMENT.search(urlsplit(settings.llm_base_url).path):
+    parts = urlsplit(settings.llm_base_url)
+    path = parts.path
+    endpoint = _ENDPOINT.search(path)
+    if endpoint:
+        path = path[: endpoint.start()]
+        yield Finding(
+            "problem", _endpoint_text(parts.scheme, parts.netloc, path, endpoint[1], parts.query)
+        )
+    if not _VERSION_SEGMENT.search(path):
         yield Finding(
             "warning",
             "CONTEXT_SERVICE_LLM_BASE_URL has no API version in its path: Ollama, vLLM, "
@@ -226,6 +235,24 @@ def check_llm(settings: Settings) -> Iterator[Finding]:
 
 
 _VERSION_SEGMENT = re.compile(r"(^|/)v\d+[a-z0-9]*(/|$)")
+# An OpenAI-compatible endpoint at the end of a path: the client appends ``/chat/completions``
+# to the base URL itself, so a pasted endpoint is called as ``.../chat/completions/chat/...``.
+_ENDPOINT = re.compile(
+    r"/(chat/completions|completions|responses|embeddings|models)/*$", re.IGNORECASE
+)
+
+
+def _endpoint_text(scheme: str, netloc: str, path: str, endpoint: str, query: str) -> str:
+    """What to say of a base URL that ends in an endpoint: the base URL to use instead, without
+    a user, a password or the query (which may hold a key: it is only said to keep it)."""
+    host = netloc.rpartition("@")[2]  # never a user or password
+    base = f"{scheme}://{host}{path.rstrip('/')}"
+    keep = ", keeping its query string" if query else ""
+    return (
+        f"CONTEXT_SERVICE_LLM_BASE_URL ends in the endpoint /{endpoint}, not the API's base URL: "
+        "the client appends /chat/completions itself, so every summary falls back with HTTP "
+        f"404; use {base} instead{keep}"
+    )
 
 
 def check_verification(settings: Settings) -> Iterator[Finding]:

@@ -15,6 +15,7 @@ import difflib
 import ipaddress
 import os
 import re
+import string
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -228,20 +229,34 @@ def _from_env(environ: Mapping[str, str], problems: list[str]) -> dict[str, Any]
             values[name] = [part.strip() for part in raw.split(",") if part.strip()]
         elif name in _INT_FIELDS:
             parsed = _parsed(int, raw)
-            _keep_or_note(values, name, parsed, f"{_var(name)} must be an integer", problems)
+            why = f"{_var(name)} must be an integer{_non_ascii(raw)}"
+            _keep_or_note(values, name, parsed, why, problems)
         elif name in _FLOAT_FIELDS:
             parsed = _parsed(float, raw)
-            _keep_or_note(values, name, parsed, f"{_var(name)} must be a number", problems)
+            why = f"{_var(name)} must be a number{_non_ascii(raw)}"
+            _keep_or_note(values, name, parsed, why, problems)
         else:
             values[name] = raw
     return values
 
 
+# A number in the environment: ASCII digits, a sign and (a threshold) one decimal point, with
+# ASCII spaces around. ``int`` and ``float`` alone take Arabic-Indic, full-width and other
+# Unicode digits too (almost always a paste accident), and ``1e3``, ``1_000``, ``nan``, ``inf``.
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)", re.ASCII)
+
+
 def _parsed(kind: type[int] | type[float], raw: str) -> int | float | None:
-    try:
-        return kind(raw)
-    except ValueError:
-        return None
+    text = raw.strip(string.whitespace)  # ASCII whitespace only, unlike ``str.strip()``
+    return kind(text) if (_INTEGER if kind is int else _DECIMAL).fullmatch(text) else None
+
+
+def _non_ascii(raw: str) -> str:
+    """What a problem adds when a number holds non-ASCII characters (never the value)."""
+    if raw.isascii():
+        return ""
+    return " in ASCII digits 0-9 (it holds other characters: pasted from a document?)"
 
 
 def _keep_or_note(
@@ -427,11 +442,20 @@ def url_fault(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port that is no number or out of range
     except ValueError:
         return "is not a valid URL"
+    if not _ascii_port(parts.netloc):
+        return "is not a valid URL"
     if parts.scheme not in ("http", "https") or not parts.hostname or url != url.strip():
         return "must be an http:// or https:// URL with a host, such as https://example.com"
     if parts.username is not None or parts.password is not None:
         return "must not hold a user name or password (they would end up in logs)"
     return None
+
+
+def _ascii_port(netloc: str) -> bool:
+    """Whether the port, if any, is ASCII digits, whatever the Python patch release: older
+    ``urlsplit`` versions read ``http://host:٨٠`` as port 80."""
+    port = netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    return not port or (port.isascii() and port.isdigit())
 
 
 def _secret_problems(settings: Settings) -> Iterator[str]:

@@ -44,7 +44,7 @@ from context_service.snapshot import lookup
 from context_service.store import Store, profiles
 from context_service.store.snapshots import StoredSnapshot
 from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
-from context_service.trust.chatbot import Decision, decide, unverified_body
+from context_service.trust.chatbot import Decision, decide, read_mode, unverified_body
 
 Format = Literal["json", "text", "markdown"]
 SummaryParam = Literal["none", "deterministic", "llm"]
@@ -139,7 +139,7 @@ def _unverified(
 ) -> Response[bytes]:
     trust: Trust = request.app.state.trust
     who = principal_of(request).name
-    trust.record(Read(who, found.stored.profile_id, "chatbot", False, channel))
+    trust.record(Read(who, found.stored.profile_id, "chatbot", False, channel, decision.mode))
     body, media = unverified_body(fmt, trust.guidance, decision.reason)
     return Response(
         body, media_type=media, headers={"X-Context-Audience": "chatbot", **decision.headers()}
@@ -196,16 +196,19 @@ def respond(
     policy: FieldPolicy = request.app.state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
     trust: Trust = request.app.state.trust
-    reader = principal_of(request).name
+    principal = principal_of(request)
+    reader = principal.name
     if options.is_stored_form():
         policy.view(FULL, key)  # raises 403 when this key may not see the full snapshot
-        trust.record(Read(reader, found.stored.profile_id, FULL, True, channel))
+        mode = read_mode(principal, None)  # as ``context_fast`` records it
+        trust.record(Read(reader, found.stored.profile_id, FULL, True, channel, mode))
         return _matched(render(found.stored, options.format), found)
     audience: Audience = options.audience or "agent"
     view = policy.view(audience, key)
     if decision is not None and not decision.verified:
         return _unverified(request, found, options.format, decision, channel)
-    trust.record(Read(reader, found.stored.profile_id, audience, True, channel))
+    mode = read_mode(principal, decision)
+    trust.record(Read(reader, found.stored.profile_id, audience, True, channel, mode))
     snap = _decode_snapshot(found.stored.json)
     summary = None
     if options.summary != "none":

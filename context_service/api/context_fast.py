@@ -42,6 +42,7 @@ from context_service.audience.policy import FULL
 from context_service.identity.pairs import Thresholds
 from context_service.store import Store
 from context_service.trust import Principal, Read, Trust
+from context_service.trust.chatbot import read_mode
 from context_service.trust.scopes import route_scope
 
 MAX_PARAM = 320  # email and external_id
@@ -138,7 +139,8 @@ class StoredContext:
         bound.allow_full(principal, token)  # before the lookup, so 403 says nothing of who exists
         found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)
         stored = found.stored
-        trust.record(Read(principal.name, stored.profile_id, FULL, True, "context"))
+        mode = read_mode(principal, None)  # as ``context.respond`` records the stored row
+        trust.record(Read(principal.name, stored.profile_id, FULL, True, "context", mode))
         body = stored.json if fmt == "json" else stored.text.encode()
         await send(
             {

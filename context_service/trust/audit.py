@@ -1,5 +1,12 @@
 """Read audit: who read which customer, for which audience, verified or not, and when.
 
+``verification`` tells how a read served in full was allowed: ``verified`` (the end user's
+``user_hash`` or ``user_token`` was accepted), ``trusted_backend`` (a trusted-backend key read
+it on its own word, with no accepted proof) or ``unverified`` (only the unverified answer was
+served). It is stored in the ``verified`` column, 1, 2 and 0 respectively, so rows written
+before it existed (1 or 0) read as ``verified`` or ``unverified``, and ``verified`` (the
+boolean) keeps its meaning: the full answer was served.
+
 Every context, widget, tool and export read writes one row (``read_audit``). Rows hold no
 personal value, only the profile id; erasing a person blanks that id in their rows
 (``anonymize``), and a row written afterwards (a read served while the erasure ran, still in a
@@ -16,6 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import msgspec
 
@@ -30,16 +38,22 @@ KEEP_ON_FAILURE = 10 * BUFFER_ROWS  # rows kept while writes keep failing or can
 _CHUNK = 500  # profile ids per existence query
 _Row = tuple[str, str, str | None, str, int, str]
 log = logging.getLogger(__name__)
+Verification = Literal["verified", "trusted_backend", "unverified"]
+# How each mode is stored in ``read_audit.verified``: 0 and 1 as the boolean always was.
+_CODES: dict[str, int] = {"unverified": 0, "verified": 1, "trusted_backend": 2}
+_MODES: dict[int, Verification] = {0: "unverified", 1: "verified", 2: "trusted_backend"}
 
 
 class Read(msgspec.Struct, frozen=True):
-    """One read of one profile."""
+    """One read of one profile; without ``verification``, ``verified`` says ``verified`` or
+    ``unverified``."""
 
     key_name: str
     profile_id: str | None
     audience: str
     verified: bool
     channel: str  # context, lookup, widget, widget-link, tool:<name>, mcp, export, subject-export
+    verification: Verification | None = None
 
 
 class AuditEntry(msgspec.Struct):
@@ -50,8 +64,9 @@ class AuditEntry(msgspec.Struct):
     key_name: str
     profile_id: str | None
     audience: str
-    verified: bool
+    verified: bool  # the full answer was served (``verified`` or ``trusted_backend``)
     channel: str
+    verification: Verification
 
 
 def _iso(ts: float) -> str:
@@ -101,7 +116,15 @@ class ReadAudit:
             stamp = _iso(now)
             self._stamp = (math.floor(now), stamp)
         rows = [
-            (stamp, r.key_name, r.profile_id, r.audience, int(r.verified), r.channel) for r in reads
+            (
+                stamp,
+                r.key_name,
+                r.profile_id,
+                r.audience,
+                _CODES[r.verification] if r.verification else int(r.verified),
+                r.channel,
+            )
+            for r in reads
         ]
         if self.buffer_seconds <= 0 or self._stop.is_set():  # unbuffered, or closed
             self._write(rows)
@@ -227,7 +250,12 @@ def reads_of(
     id merged into it, with the reads recorded under either."""
     sql = _OF_CUSTOMER if profile_id else _LATEST
     rows = conn.execute(sql, {"id": profile_id, "limit": limit}).fetchall()
-    return [AuditEntry(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+    return [AuditEntry(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], _mode(r[5])) for r in rows]
+
+
+def _mode(code: int) -> Verification:
+    """The mode stored as ``code`` (any other non-zero value reads as the old ``True``)."""
+    return _MODES.get(code) or ("verified" if code else "unverified")
 
 
 def purge(conn: sqlite3.Connection, before: str) -> int:

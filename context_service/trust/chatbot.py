@@ -74,6 +74,16 @@ def decide(verifier: Verifier, principal: Principal, claimed: Claimed, proof: Pr
     return Decision("unverified", "no user_hash or user_token given")
 
 
+def read_mode(principal: Principal, decision: Decision | None) -> Mode:
+    """How the read audit records a context read served in full: a chatbot request's mode,
+    else (another audience, or the stored snapshot) ``trusted_backend`` for a trusted-backend
+    key, which reads everything a verified chatbot would without any proof, and ``verified``
+    for any other key, as every such read was recorded before."""
+    if decision is not None:
+        return decision.mode
+    return "trusted_backend" if principal.trusted_backend else "verified"
+
+
 def unverified_body(fmt: str, guidance: str, reason: str) -> tuple[bytes, str]:
     """The unverified answer in ``fmt`` (json, text or markdown) and its media type."""
     if fmt == "json":
