@@ -120,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     else:
         print(f"{settings.db} already holds data; serving it as it is.")
-    _print_examples(settings)
+    _print_examples(settings, store)
     store.close()
     serve(settings)
     return 0
@@ -131,7 +131,7 @@ def _demo_overrides() -> dict[str, Any]:
     return {k: v for k, v in DEMO_LINKS.items() if getattr(current, k) is None}
 
 
-def _print_examples(settings: Settings) -> None:
+def _print_examples(settings: Settings, store: Store) -> None:
     base = f"http://{settings.host}:{settings.port}"
     key = settings.api_keys[0]
     print(f"\nAPI key: {key}\n\nTry:")
@@ -141,18 +141,24 @@ def _print_examples(settings: Settings) -> None:
     print(f"  {auth} '{base}/v1/context?email=info@silvacosta.example'")
     print(f"\nOpenAPI: {base}/schema/openapi.json   Health: {base}/health")
     print(f"Tools: {base}/v1/tools/openai   MCP (streamable HTTP): {base}/mcp")
-    widget = _demo_widget_url(settings)
-    print(f"Sidebar widget for Maya Patel (link valid 1 h):\n  {widget}\n", flush=True)
+    widget = _demo_widget_url(settings, store)
+    if widget is not None:
+        print(f"Sidebar widget for Maya Patel (link valid 1 h):\n  {widget}\n", flush=True)
 
 
-def _demo_widget_url(settings: Settings) -> str:
-    import time
+def _demo_widget_url(settings: Settings, store: Store) -> str | None:
+    """A signed sidebar link for Maya Patel, naming her by profile id as every minted link
+    does (``None`` when the store being served does not hold her)."""
 
-    from context_service.widget import signed_url, signing_key
+    from context_service.widget import profile_url, signing_key
 
+    try:
+        maya = lookup.by_email(store.conn, "maya.patel@example.com")
+    except ContextServiceError:
+        return None
     key = signing_key(settings.widget_secret, settings.api_keys)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    return signed_url(base, {"email": "maya.patel@example.com"}, key, int(time.time()) + 3600)
+    return profile_url(base, maya.profile_id, key, int(time.time()) + 3600)
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
@@ -356,13 +362,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_widget_url(args: argparse.Namespace) -> int:
-    """Print a signed, short-lived sidebar widget link for one customer; the minting is
-    recorded in the read audit (``cli``, channel ``widget-link``), as the API records it."""
+    """Print a signed, short-lived sidebar widget link for one customer, named in it by
+    profile id (no email or phone in a URL that logs and browser history keep); the minting
+    is recorded in the read audit (``cli``, channel ``widget-link``), as the API records it."""
     import time
 
     from context_service.tools import CustomerRef, find_stored
     from context_service.trust import Read
-    from context_service.widget import signed_url, signing_key
+    from context_service.widget import profile_url, signing_key
 
     settings = load_settings()
     if args.base_url is not None and (fault := url_fault(args.base_url)):
@@ -382,7 +389,7 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
         store.close()
     base = args.base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
     ttl = settings.widget_ttl_seconds if args.ttl is None else args.ttl
-    print(signed_url(base, lookup, key, int(time.time()) + ttl))
+    print(profile_url(base, stored.profile_id, key, int(time.time()) + ttl))
     return 0
 
 

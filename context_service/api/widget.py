@@ -20,12 +20,11 @@ from context_service.tools import CustomerRef, find_stored
 from context_service.trust import CONTEXT_READ, Read, Trust
 from context_service.trust.keys import fingerprint_is_live
 from context_service.widget import (
-    LOOKUP_PARAMS,
     WidgetLinkRejected,
     WidgetNotConfigured,
+    profile_url,
     render_error,
     security_headers,
-    signed_url,
     signing_key,
     widget_page,
 )
@@ -58,11 +57,13 @@ def _html(status: int, body: str, settings: Settings) -> Response[bytes]:
 def get_widget(request: Request, store: NamedDependency[Store]) -> Response[bytes]:  # type: ignore[type-arg]
     """The customer card as HTML, for a helpdesk iframe; authorized by its signed link.
 
-    No API key: the link carries an HMAC over its lookup parameters, the minting key's view
-    and its expiry. An expired, tampered or re-targeted link (a signature reused for another
-    customer) answers a small HTML error page (400/403), never the card; a valid link may be
-    opened again until it expires (a helpdesk reloads its sidebar). The card shows what both the
-    ``sidebar`` audience's field policy and the view in the link allow.
+    No API key: the link carries an HMAC over the profile id it names (or, in a link minted
+    before links named profiles, the email or phone), the minting key's view and its expiry.
+    An expired, tampered or re-targeted link (a signature reused for another customer)
+    answers a small HTML error page (400/403), a profile erased since 404, never the card; a
+    merged-away id shows the profile it was merged into. A valid link may be opened again until
+    it expires (a helpdesk reloads its sidebar). The card shows what both the ``sidebar``
+    audience's field policy and the view in the link allow.
     """
     settings: Settings = request.app.state.settings
     try:
@@ -126,7 +127,9 @@ def mint_widget_url(
 
     The customer is looked up first, so an unknown or ambiguous identifier fails here (404,
     409) rather than inside the sidebar; a key that may not ask for the ``sidebar`` audience
-    gets 403. The link carries the key's own ``sidebar`` view (contact handling and hidden
+    gets 403. The link names the customer by profile id (``p=prof_...``), never by the
+    email or phone asked with, so no personal data lands in access logs, browser history or
+    error reports. It carries the key's own ``sidebar`` view (contact handling and hidden
     fields, under the signature), so the card never shows more than this key could read.
     """
     settings: Settings = request.app.state.settings
@@ -136,11 +139,10 @@ def mint_widget_url(
     stored = find_stored(store.conn, data, settings.default_region)
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl
-    lookup = {name: value for name in LOOKUP_PARAMS if (value := getattr(data, name))}
     base = settings.public_url or str(request.base_url)
     key = signing_key(settings.widget_secret, settings.api_keys)
     by = fingerprint(minting_key) if minting_key else None
-    url = signed_url(base, lookup, key, expires, view, by)
+    url = profile_url(base, stored.profile_id, key, expires, view, by)  # no email in a log
     trust: Trust = request.app.state.trust  # recorded once the link exists, not before
     trust.record(
         Read(principal_of(request).name, stored.profile_id, "sidebar", True, "widget-link")

@@ -4,7 +4,9 @@ from context_service.widget.card import WidgetPage, security_headers, widget_pag
 from context_service.widget.confidence import MatchConfidence, match_confidence
 from context_service.widget.render import render_card, render_error
 from context_service.widget.signing import (
+    LEGACY_LOOKUP_PARAMS,
     LOOKUP_PARAMS,
+    PROFILE_PARAM,
     VIEW_PARAMS,
     SignedLink,
     WidgetLinkInvalid,
@@ -12,6 +14,7 @@ from context_service.widget.signing import (
     WidgetNotConfigured,
     narrow,
     open_link,
+    profile_url,
     sign,
     signed_url,
     signing_key,
@@ -19,7 +22,9 @@ from context_service.widget.signing import (
 )
 
 __all__ = [
+    "LEGACY_LOOKUP_PARAMS",
     "LOOKUP_PARAMS",
+    "PROFILE_PARAM",
     "VIEW_PARAMS",
     "MatchConfidence",
     "SignedLink",
@@ -30,6 +35,7 @@ __all__ = [
     "match_confidence",
     "narrow",
     "open_link",
+    "profile_url",
     "render_card",
     "render_error",
     "security_headers",

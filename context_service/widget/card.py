@@ -16,6 +16,7 @@ from context_service.tools import CustomerRef, find_stored
 from context_service.widget.confidence import match_confidence
 from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
 from context_service.widget.signing import (
+    PROFILE_PARAM,
     WidgetLinkInvalid,
     WidgetLinkRejected,
     narrow,
@@ -43,7 +44,8 @@ def widget_page(
     live: Callable[[str], bool] | None = None,
     key_view: Callable[[str], View | None] | None = None,
 ) -> WidgetPage:
-    """The card of the customer a signed link names, or an error page with a 4xx status.
+    """The card of the customer a signed link names (by profile id, or by the identifier of
+    a link minted before links named profiles), or an error page with a 4xx status.
 
     ``view`` is the ``sidebar`` audience's view now; a link minted by an API key also carries
     that key's view, and the card shows only what both allow (so neither a key's own limits
@@ -70,8 +72,12 @@ def widget_page(
 
 
 def _ref(lookup: dict[str, str]) -> CustomerRef:
+    """Whom the link names: its profile id (``p``; a merged-away id resolves as an alias of
+    the profile it went into, an erased one to nobody, 404), or, in a link minted before
+    links named profiles, the identifier it carries."""
+    named = {"profile_id": lookup[PROFILE_PARAM]} if PROFILE_PARAM in lookup else lookup
     try:
-        return msgspec.convert(lookup, CustomerRef)
+        return msgspec.convert(named, CustomerRef)
     except msgspec.ValidationError as exc:
         raise WidgetLinkInvalid(f"bad lookup parameter: {exc}") from exc
 

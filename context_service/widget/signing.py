@@ -1,10 +1,16 @@
-"""Signed widget URLs: an HMAC over the lookup parameters, the view and an expiry.
+"""Signed widget URLs: an HMAC over the customer's profile id, the view and an expiry.
 
 A helpdesk iframe cannot send an ``Authorization`` header, so the widget URL itself carries
-its authority: ``/widget?email=...&contact=full&hide=crm.owner&exp=1767225600&sig=...``. The
-signature covers every lookup parameter, by name and value, the view and the expiry; changing
-any of them (another customer's email, a shorter ``hide`` list, a later expiry), adding one or
-removing one invalidates it. Verification is constant-time.
+its authority: ``/widget?p=prof_...&contact=full&hide=crm.owner&exp=1767225600&sig=...``. The
+customer is named by profile id (``p``), never by email or phone: a URL lands in the
+helpdesk's and proxies' access logs, browser history and error reports, and personal data
+must not. The signature covers every lookup parameter, by name and value, the view and the
+expiry; changing any of them (another profile id, a shorter ``hide`` list, a later expiry),
+adding one or removing one invalidates it. Verification is constant-time.
+
+Links minted before links named profiles (``email=``, ``phone=``, ``profile_id=``,
+``source=`` with ``external_id=``) still verify until they expire, so a sidebar already open
+keeps working through an upgrade; nothing mints them any more (``sign`` still can, for tests).
 
 The view (``contact`` and ``hide``) is what the minting API key may see in the ``sidebar``
 audience, so a link never shows more than the key that minted it could read; ``by`` names
@@ -28,7 +34,9 @@ from context_service.audience import View
 from context_service.audience.policy import FIELDS, Contact
 from context_service.errors import ContextServiceError
 
-LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")
+PROFILE_PARAM = "p"  # the profile id: how every link minted now names its customer
+LEGACY_LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")  # older links
+LOOKUP_PARAMS = (PROFILE_PARAM, *LEGACY_LOOKUP_PARAMS)
 VIEW_PARAMS = ("contact", "hide", "by")  # ``by``: the minting key's fingerprint
 _CONTACTS = ("full", "masked", "none")  # most to least shown
 _CONTEXT = b"context-service widget url v1\n"
@@ -100,6 +108,7 @@ def sign(
     if unknown:
         raise WidgetLinkInvalid(f"not a lookup parameter: {', '.join(sorted(unknown))}")
     params = {name: lookup[name] for name in LOOKUP_PARAMS if lookup.get(name)}
+    _one_customer(params)
     if view is not None:
         params["contact"] = view.contact
         if view.hidden:
@@ -128,6 +137,7 @@ def open_link(query: Iterable[tuple[str, str]], key: bytes, now: float) -> Signe
     unknown = set(params) - {*LOOKUP_PARAMS, *VIEW_PARAMS, "exp"}
     if unknown:
         raise WidgetLinkInvalid(f"unexpected parameter: {', '.join(sorted(unknown))}")
+    _one_customer(params)
     if not hmac.compare_digest(_mac(params, key).encode(), signature.encode()):
         raise WidgetLinkRejected("the widget link's signature does not match its parameters")
     if not params["exp"].isdigit() or int(params["exp"]) <= now:
@@ -162,6 +172,14 @@ def _view(contact: str | None, hide: str | None) -> View | None:
     return View(contact=cast(Contact, contact), hidden=fields)
 
 
+def _one_customer(params: Mapping[str, str]) -> None:
+    """A link naming its customer by profile id (``p``) names them by nothing else."""
+    if PROFILE_PARAM in params and set(params) & set(LEGACY_LOOKUP_PARAMS):
+        raise WidgetLinkInvalid(
+            f"a widget link names one customer: '{PROFILE_PARAM}' or an identifier, not both"
+        )
+
+
 def _unique(query: Iterable[tuple[str, str]]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in query:
@@ -188,6 +206,21 @@ def signed_url(
 ) -> str:
     """The full widget URL under ``base_url`` for the customer ``lookup`` names, showing at
     most ``view`` (``None``: the ``sidebar`` audience's view when the card is opened), minted
-    by the key whose fingerprint is ``by`` (the link dies with that key)."""
+    by the key whose fingerprint is ``by`` (the link dies with that key). Mint with
+    ``profile_url``: a ``lookup`` by email or phone puts personal data in the URL."""
     query = urlencode(sign(lookup, key, expires, view, by))
     return f"{base_url.rstrip('/')}/widget?{query}"
+
+
+def profile_url(
+    base_url: str,
+    profile_id: str,
+    key: bytes,
+    expires: int,
+    view: View | None = None,
+    by: str | None = None,
+) -> str:
+    """The widget URL for the profile ``profile_id`` (``p=prof_...``): what every link is
+    minted as, so no email or phone number reaches a log, a browser history or an error
+    report on the way to the card (see ``signed_url`` for ``view`` and ``by``)."""
+    return signed_url(base_url, {PROFILE_PARAM: profile_id}, key, expires, view, by)

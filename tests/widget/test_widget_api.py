@@ -150,8 +150,14 @@ def test_a_signature_reused_for_another_customer_gets_an_html_403(
     client: TestClient[Any],
 ) -> None:
     query = dict(parse_qsl(urlsplit(_mint(client, email=MAYA)).query))
-    query["email"] = "tomas.garcia@example.com"
+    tomas = dict(parse_qsl(urlsplit(_mint(client, email="tomas.garcia@example.com")).query))
+    query["p"] = tomas["p"]  # links name the customer by profile id
     response = client.get("/widget?" + urlencode(query))
+    _assert_html_error(response, 403, "signature")
+    assert "Tom" not in response.text
+    old_style = dict(parse_qsl(urlsplit(_signed({"email": MAYA})).query))
+    old_style["email"] = "tomas.garcia@example.com"
+    response = client.get("/widget?" + urlencode(old_style))
     _assert_html_error(response, 403, "signature")
     assert "Tom" not in response.text
 
@@ -220,7 +226,7 @@ def test_minted_links_use_the_public_url_and_the_ttl(demo_db: Path) -> None:
     with TestClient(app=create_app(settings)) as client:
         before = int(time.time())
         minted = client.post("/v1/widget/url", json={"email": MAYA}, headers=AUTH).json()
-    assert minted["url"].startswith("https://ctx.example.com/widget?email=maya.patel%40")
+    assert minted["url"].startswith(f"https://ctx.example.com/widget?p={minted['profile_id']}&")
     exp = int(dict(parse_qsl(urlsplit(minted["url"]).query))["exp"])
     assert before + 60 <= exp <= int(time.time()) + 60
     assert minted["profile_id"].startswith("prof_")

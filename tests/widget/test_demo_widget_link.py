@@ -1,0 +1,30 @@
+"""The widget link `make demo` prints names Maya by profile id, like every minted link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from context_service.cli import _demo_widget_url
+from context_service.snapshot import lookup
+from context_service.store import Store
+from context_service.widget import open_link, signing_key
+from tests.conftest import TEST_KEY, make_settings
+
+
+def test_the_demo_link_opens_mayas_card_without_her_email(
+    demo_store: Store, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "unused.db")
+    url = _demo_widget_url(settings, demo_store)
+    assert url is not None
+    assert "maya" not in url.lower()
+    assert "%40" not in url
+    assert "@" not in url
+    link = open_link(parse_qsl(urlsplit(url).query), signing_key(None, [TEST_KEY]), now=0)
+    maya = lookup.by_email(demo_store.conn, "maya.patel@example.com")
+    assert link.lookup == {"p": maya.profile_id}
+
+
+def test_a_store_without_maya_prints_no_link(store: Store, tmp_path: Path) -> None:
+    assert _demo_widget_url(make_settings(tmp_path / "unused.db"), store) is None
