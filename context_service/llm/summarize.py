@@ -8,7 +8,10 @@ or failing) is still served: the cache is only a cache.
 
 Readers asking at once for the same summary that is not cached yet share one LLM call: the
 first makes it, the others wait for its outcome no longer than the LLM's timeout, and get its
-summary, or its reason to fall back.
+summary, or its reason to fall back. Within a process they share it in memory; across the
+processes sharing the store (API workers, the refresher), the first reader of each process
+takes the key's lease (``lease``) or, when another process holds it, polls the cache and the
+lease for as long as a follower waits in memory. A cache hit never reads the lease.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
+import uuid
 from typing import Literal
 
 from context_service.audience import Audience, ContextRequest, SummaryBlock, View, build_context
 from context_service.audience.summary import deterministic_summary
-from context_service.llm import cache
+from context_service.llm import cache, lease
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
 from context_service.models import Snapshot
@@ -30,6 +35,12 @@ log = logging.getLogger("context_service.llm")
 SummaryMode = Literal["deterministic", "llm"]
 CONTEXT_PROMPT = "context_summary"
 _LLM_INPUT_TOKENS = 1500
+# A lease outlives the LLM call's own timeout by this much before it is presumed dead.
+LEASE_MARGIN_S = 3.0
+_POLL_FIRST_S = 0.02
+_POLL_MAX_S = 0.2
+# Why a reader falls back when the call it waited on in another process left no summary.
+_UNCACHED = "the LLM summary could not be cached"
 
 
 class _Call:
@@ -44,9 +55,16 @@ class _Call:
 class Summarizer:
     """Makes summary blocks; holds the optional LLM client and the store for the cache."""
 
-    def __init__(self, store: Store, client: LlmClient | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: LlmClient | None = None,
+        *,
+        lease_margin_s: float = LEASE_MARGIN_S,
+    ) -> None:
         self.store = store
         self.client = client
+        self.lease_margin_s = lease_margin_s
         self._lock = threading.Lock()
         self._in_flight: dict[cache.SummaryKey, _Call] = {}
 
@@ -75,13 +93,78 @@ class Summarizer:
         if not leader:
             return self._follow(call, fallback_text, prompt.version)
         try:
-            # Looked up again: the call another reader just finished may have been stored since.
-            call.block = self._cached(key) or self._ask(
-                self.client, snap, audience, view, key, fallback_text
-            )
+            call.block = self._lead(self.client, snap, audience, view, key, fallback_text)
             return call.block
         finally:
             self._leave(key, call)
+
+    def _lead(
+        self,
+        client: LlmClient,
+        snap: Snapshot,
+        audience: Audience,
+        view: View,
+        key: cache.SummaryKey,
+        fallback_text: str,
+    ) -> SummaryBlock:
+        """This process's reader of ``key``: it makes the call under the key's lease, or waits
+        for the process holding it no longer than the LLM's timeout; it takes over a lease
+        left done or expired. A call that failed elsewhere is this reader's fallback too."""
+        deadline = time.monotonic() + client.timeout_s
+        lease_key, me = lease.lease_key(key), uuid.uuid4().hex
+        awaited: str | None = None  # the other process's holder this reader waits for
+        pause = _POLL_FIRST_S
+        while True:
+            # Looked up again: the call another reader just finished may have been stored since.
+            cached = self._cached(key)
+            if cached is not None:
+                return cached
+            try:
+                held = lease.read(self.store, lease_key)
+                if held is not None and held.done and held.holder == awaited:
+                    reason = held.reason or _UNCACHED
+                    return self._cached(key) or _fallback(fallback_text, reason, key)
+                if held is None or held.free(time.time()):
+                    ttl_s = client.timeout_s + self.lease_margin_s
+                    held = lease.claim(self.store, lease_key, me, ttl_s)
+            except sqlite3.Error as exc:  # the store cannot say who calls: call, as alone
+                log.warning("LLM summary lease of %s unavailable: %s", key.profile_id, exc)
+                return self._ask(client, snap, audience, view, key, fallback_text)[0]
+            if held is None:
+                return self._hold(client, snap, audience, view, key, fallback_text, me)
+            awaited = held.holder
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return _fallback(fallback_text, _timed_out(client.timeout_s), key)
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, _POLL_MAX_S)
+
+    def _hold(
+        self,
+        client: LlmClient,
+        snap: Snapshot,
+        audience: Audience,
+        view: View,
+        key: cache.SummaryKey,
+        fallback_text: str,
+        me: str,
+    ) -> SummaryBlock:
+        """The call for ``key`` under the lease ``me`` holds, which ends however the call does:
+        with the summary cached it goes, else it says why for the readers waiting on it."""
+        reason: str | None = "the LLM summary failed"  # should what follows raise
+        try:
+            block = self._cached(key)  # cached by another process since this one looked
+            if block is None:
+                block, stored = self._ask(client, snap, audience, view, key, fallback_text)
+                reason = None if stored else block.fallback or _UNCACHED
+            else:
+                reason = None
+            return block
+        finally:
+            try:
+                lease.release(self.store, lease.lease_key(key), me, reason)
+            except sqlite3.Error as exc:  # it expires by itself
+                log.warning("LLM summary lease of %s not released: %s", key.profile_id, exc)
 
     def _cached(self, key: cache.SummaryKey) -> SummaryBlock | None:
         text = cache.get(self.store, key)
@@ -99,8 +182,9 @@ class Summarizer:
         view: View,
         key: cache.SummaryKey,
         fallback_text: str,
-    ) -> SummaryBlock:
-        """One LLM call for ``key``: the summary, cached, or the fallback with its reason."""
+    ) -> tuple[SummaryBlock, bool]:
+        """One LLM call for ``key``: the summary, cached, or the fallback with its reason; and
+        whether the summary is cached."""
         prompt = latest(CONTEXT_PROMPT)
         context = build_context(
             snap, ContextRequest(audience, "text", _LLM_INPUT_TOKENS), view
@@ -110,11 +194,9 @@ class Summarizer:
             text = client.complete(system, user)
         except LlmFailed as exc:
             log.warning("LLM summary of %s failed: %s", snap.profile_id, exc.reason)
-            return SummaryBlock(
-                fallback_text, "deterministic", fallback=exc.reason, prompt_version=prompt.version
-            )
-        self._remember(key, text)
-        return SummaryBlock(text, "llm", prompt_version=prompt.version)
+            return _fallback(fallback_text, exc.reason, key), False
+        stored = self._remember(key, text)
+        return SummaryBlock(text, "llm", prompt_version=prompt.version), stored
 
     def _join(self, key: cache.SummaryKey) -> tuple[_Call, bool]:
         """The call in flight for ``key``, and whether this caller started it (and must make it)."""
@@ -135,7 +217,7 @@ class Summarizer:
         budget; a failure there is this reader's fallback too."""
         timeout_s = self.client.timeout_s if self.client is not None else 0.0
         if not call.done.wait(timeout_s):
-            reason = f"timeout: no whole answer within {timeout_s:g} s"
+            reason = _timed_out(timeout_s)
         elif call.block is None:
             reason = "the LLM summary failed"
         elif call.block.source != "deterministic":
@@ -146,9 +228,21 @@ class Summarizer:
             fallback_text, "deterministic", fallback=reason, prompt_version=prompt_version
         )
 
-    def _remember(self, key: cache.SummaryKey, text: str) -> None:
-        """Cache a summary when the store allows; a failure only costs a later LLM call."""
+    def _remember(self, key: cache.SummaryKey, text: str) -> bool:
+        """Cache a summary when the store allows, and say whether it did; a failure only costs
+        a later LLM call."""
         try:
-            cache.put(self.store, key, text)
+            return cache.put(self.store, key, text)
         except sqlite3.Error as exc:
             log.warning("LLM summary of %s not cached: %s", key.profile_id, exc)
+            return False
+
+
+def _fallback(fallback_text: str, reason: str, key: cache.SummaryKey) -> SummaryBlock:
+    return SummaryBlock(
+        fallback_text, "deterministic", fallback=reason, prompt_version=key.prompt_version
+    )
+
+
+def _timed_out(timeout_s: float) -> str:
+    return f"timeout: no whole answer within {timeout_s:g} s"

@@ -475,6 +475,21 @@ SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 DELETE FROM llm_summaries;
 """
 
+# One process at a time makes the LLM call for an uncached summary (API workers and the
+# refresher share the store): it holds the summary key's lease (a digest of the key, so no
+# profile id) until ``expires_at`` (Unix seconds) or until done; a failed call leaves its
+# ``reason`` for the readers that waited on it. Rows done or expired a while ago are swept.
+_V28_LLM_SUMMARY_LEASES = """
+CREATE TABLE llm_summary_leases (
+    key TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    reason TEXT
+) WITHOUT ROWID;
+CREATE INDEX llm_summary_leases_by_expiry ON llm_summary_leases (expires_at);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -503,6 +518,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0025_posted_notes", _V25_POSTED_NOTES),
     ("0026_run_process_instance", _V26_RUN_PROCESS_INSTANCE),
     ("0027_snapshots_count_what_they_cut", _V27_SNAPSHOTS_COUNT_WHAT_THEY_CUT),
+    ("0028_llm_summary_leases", _V28_LLM_SUMMARY_LEASES),
 ]
 
 
