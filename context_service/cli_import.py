@@ -68,7 +68,8 @@ def _what_was_kept(report: ImportReport) -> str:
         f"{report.rows_rejected} rejected (kept raw: context-service rejected), "
         f"{report.rows_suppressed} suppressed as erased, of the {report.rows_read} rows read; "
         "run the same command again to import the rest (rows already imported stay as they "
-        "are, none is doubled)"
+        "are, none is doubled); earlier rejections stay listed until an import of the file "
+        "completes"
     )
 
 
@@ -109,6 +110,13 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         f"{rec.stale} stale, {rec.suppressed} suppressed as erased; "
         f"{report.profiles_rebuilt} profile snapshots rebuilt"
     )
+    if report.rejections_retired:
+        fixed = report.rejections_retired
+        print(
+            f"{fixed} earlier {'rejection' if fixed == 1 else 'rejections'} fixed (rows of "
+            f"{os.path.basename(report.path)} since corrected or removed, or rows whose "
+            "external_id is now imported): no longer listed by context-service rejected"
+        )
     if report.ignored_columns:
         print(
             "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "

@@ -48,6 +48,15 @@ class RecordsSeen:
 
     def __init__(self) -> None:
         self._first: dict[tuple[str, str], _Seen] = {}
+        self.rejected: set[str] = set()  # the keys of the rows it rejected (``sheets.retired``)
+
+    def holds(self, kind: str, key: str) -> bool:
+        """Whether a row this import took holds the record of ``kind`` under ``key``."""
+        return (kind, key) in self._first
+
+    def keys(self, kind: str) -> set[str]:
+        """The keys of the records of ``kind`` that this import took from its rows."""
+        return {key for seen_kind, key in self._first if seen_kind == kind}
 
     def admit(
         self, line: int, items: list[tuple[str, dict[str, Any]]], mapped: list[Mapped]

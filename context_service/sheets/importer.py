@@ -39,6 +39,7 @@ from context_service.sheets.mapping import (
     rejected_row_key,
 )
 from context_service.sheets.readers import RawRow, Sheet, open_sheet
+from context_service.sheets.retired import note_rejection, retire_fixed
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
@@ -75,6 +76,7 @@ class ImportReport(msgspec.Struct):
     rows_imported: int = 0
     rows_rejected: int = 0
     rows_suppressed: int = 0  # rows about an erased person (``trust.suppression``), skipped
+    rejections_retired: int = 0  # earlier rejections this import fixed (``sheets.retired``)
     blank_rows: int = 0
     records: IngestReport = msgspec.field(default_factory=IngestReport)
     profiles_rebuilt: int = 0
@@ -160,6 +162,7 @@ def import_file(
                 _run(
                     store, sheet, rows, converter, ingest_ctx, report, batch_rows, progress, run_id
                 )
+            report.rejections_retired = retire_fixed(store, source, report.path, converter.seen)
         except ContextServiceError as exc:
             _record_run(store, run_id, report, exc.detail)
             raise
@@ -232,6 +235,7 @@ def _ingest_rows(
         count += 1
         report.rows_read += 1
         if reason is not None:  # then ``payloads`` is the row kept raw
+            note_rejection(converter, raw, payloads[0], report.path)  # ``sheets.retired``
             converter.rejections.append(Rejected(RowRejection(raw.line, reason), payloads[0]))
         if count >= batch_rows:
             _flush(flusher, converter, batch)

@@ -1,0 +1,98 @@
+"""Earlier rejections an import retires, so ``context-service rejected`` lists what is still
+wrong.
+
+Every rejected row is kept raw under a key hashed from its line and content
+(``rejected_row_key``): a fixed row is stored under its own key and does not replace the
+rejection. So each rejection is stamped with the name of its file and, when it has one, the
+row's ``external_id`` (``note_rejection``), and an import that completes (``retire_fixed``)
+deletes the source's earlier rejections
+
+* of the same file name that it did not reject again (the row was fixed, or removed), and
+* whose ``external_id`` it stored as a live record of the source (from whichever file).
+
+A rejection it made again keeps its one record (the same key); an import that stops part-way
+retires nothing; other sources and other files are untouched. Retiring deletes the raw record,
+as ``context-service rejected --clear`` does: one that was only ever kept raw, which nothing
+indexes or resolves. Rejections kept before they were stamped name no file: only ``--clear``
+(or the same row rejected again, which stamps it) moves them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from context_service.models import RecordKey
+from context_service.sheets.admission import RecordsSeen
+from context_service.sheets.conversion import RowConverter
+from context_service.sheets.fields import PERSON_KIND
+from context_service.sheets.mapping import canonical_row
+from context_service.sheets.readers import RawRow
+from context_service.store import Store
+from context_service.store.keys import chunks, marks
+from context_service.store.records import rejected, stored_states
+from context_service.sync import RawPayload
+
+
+def note_rejection(converter: RowConverter, raw: RawRow, kept_as: RawPayload, path: str) -> None:
+    """Stamp the payload that keeps ``raw`` (a rejected row) with the file's name and the row's
+    ``external_id``, and remember its key as rejected by this import. The id is left out when
+    a row this import took already holds it: that row is the record of the id, so storing the
+    id does not fix this one (a second person under one id)."""
+    payload = kept_as.payload
+    payload["file"] = Path(path).name
+    converter.seen.rejected.add(str(payload["id"]))
+    plan = converter.plans.get(raw.header)
+    if plan is None or raw.error is not None:
+        return
+    external_id = canonical_row(plan.fields, raw.cells).get("external_id")
+    if external_id and not converter.seen.holds(PERSON_KIND, external_id):
+        payload["external_id"] = external_id
+
+
+def retire_fixed(store: Store, source: str, path: str, seen: RecordsSeen) -> int:
+    """After an import of ``path`` as ``source`` completed: delete the earlier rejections it
+    fixed (see the module docstring); return how many."""
+    name = Path(path).name
+    taken = seen.keys(PERSON_KIND)
+    with store.transaction() as conn:
+        retire: list[int] = []
+        by_id: dict[str, list[int]] = {}  # external_id -> rejections that carry it
+        for record in rejected(conn, source):
+            if record.mapped is not None or record.key.kind != PERSON_KIND:
+                continue
+            if record.key.external_id in seen.rejected:
+                continue
+            payload = _decoded(record.payload)
+            if payload is None:
+                continue
+            if payload.get("file") == name:
+                retire.append(record.id)
+                continue
+            external_id = payload.get("external_id")
+            if isinstance(external_id, str) and external_id in taken:
+                by_id.setdefault(external_id, []).append(record.id)
+        keys = [RecordKey(source, PERSON_KIND, external_id) for external_id in by_id]
+        for key, state in stored_states(conn, keys).items():
+            if state.mapped is not None and not state.deleted:
+                retire.extend(by_id[key.external_id])
+        deleted = 0
+        for chunk in chunks(sorted(retire), 500):
+            cursor = conn.execute(
+                f"DELETE FROM records WHERE id IN ({marks(chunk)}) "
+                "AND mapped IS NULL AND error IS NOT NULL",
+                chunk,
+            )
+            deleted += cursor.rowcount
+    return deleted
+
+
+def _decoded(text: str) -> dict[str, Any] | None:
+    """A stored payload that keeps a rejected spreadsheet row, decoded; else None."""
+    try:
+        payload = msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return None
+    return payload if isinstance(payload, dict) and "rejected" in payload else None
