@@ -439,11 +439,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help="serve the HTTP API")
     p.add_argument("--host", default=None, help="bind address (default CONTEXT_SERVICE_HOST)")
-    p.add_argument("--port", type=int, default=None, help="port (default CONTEXT_SERVICE_PORT)")
+    p.add_argument(
+        "--port", type=bounded(1, 65535), default=None, help="port (default CONTEXT_SERVICE_PORT)"
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("demo", help="load the demo data if the database is empty, then serve")
     p.add_argument(
-        "--port", type=int, default=None, help="port to serve on (default CONTEXT_SERVICE_PORT)"
+        "--port",
+        type=bounded(1, 65535),
+        default=None,
+        help="port to serve on (default CONTEXT_SERVICE_PORT)",
     )
     p.add_argument(
         "--customers",
@@ -479,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", default=None, help="CSV text encoding (default: sniffed)")
     p.add_argument(
         "--show-rejections",
-        type=int,
+        type=bounded(0, SQLITE_MAX_INT),
         default=20,
         metavar="N",
         help="list at most N rejected rows (0: all; default 20)",

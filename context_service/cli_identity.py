@@ -96,14 +96,14 @@ def add_commands(sub: Any) -> None:
 
 
 def bounded(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from ``low`` to ``high``, else a usage error (exit 2)
-    instead of a traceback from SQLite for a number it cannot bind."""
+    """An argparse type: a whole number in ASCII digits from ``low`` to ``high``, else a usage
+    error (exit 2) instead of a traceback from SQLite for a number it cannot bind."""
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        digits = text.strip().removeprefix("-").removeprefix("+")
+        if not (digits.isascii() and digits.isdigit()):  # int() takes "1_000", full-width digits
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+        value = int(text)
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {text}")
         return value

@@ -332,3 +332,26 @@ def test_the_installed_command_exits_2_without_a_traceback(argv: list[str], tmp_
     assert done.stdout == ""
     assert TEST_KEY not in done.stderr
     assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--port", "\uff18\uff10\uff10\uff10"],  # full-width 8000
+        ["serve", "--port", "0"],
+        ["serve", "--port", "65536"],
+        ["demo", "--port", "\u0668\u0660\u0660\u0660"],  # Arabic-Indic 8000
+        ["import", "x.csv", "--source", "crm", "--show-rejections", "1_0"],
+        ["import", "x.csv", "--source", "crm", "--show-rejections", "-1"],
+        ["review", "list", "--limit", "\uff15"],
+    ],
+)
+def test_numbers_on_the_command_line_are_ascii_digits_in_range(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``int()`` takes full-width and Arabic-Indic digits and underscores: a pasted value that
+    is almost always a slip is a usage error (exit 2), not a port or a limit."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert "expected" in capsys.readouterr().err
