@@ -24,6 +24,7 @@ from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored
 from context_service.tools.schemas import GetCustomerContext
 from context_service.tools.service import decode_arguments
 from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
+from context_service.trust.audit import Verification
 from context_service.trust.chatbot import unverified_body
 
 _AUDIENCE = {"create_escalation": "escalation"}
@@ -125,8 +126,12 @@ class GuardedToolBox(ToolBox):
         self, principal: Principal, name: str, profile_ids: list[str | None], *, verified: bool
     ) -> None:
         audience = _AUDIENCE.get(name, "chatbot")
+        # Tool calls carry no end user's proof: only a trusted backend gets the full answer.
+        mode: Verification = "trusted_backend" if verified else "unverified"
         reads = [
-            Read(principal.name, p, audience, verified, f"tool:{name}") for p in profile_ids if p
+            Read(principal.name, p, audience, verified, f"tool:{name}", mode)
+            for p in profile_ids
+            if p
         ]
         if reads:
             self.trust.record(*reads)

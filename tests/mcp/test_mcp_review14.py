@@ -188,6 +188,9 @@ def test_mcp_enforces_scopes_and_audits_every_read(demo_db: Path, tmp_path: Path
     assert ("lookup-bot", "tool:get_customer_context") in seen
     assert ("lookup-bot", "tool:find_customer") in seen
     assert ("lookup-bot", "tool:create_escalation") not in seen
+    # a tool call carries no end user's proof: the backend's word is what let it read
+    modes = {r["verification"] for r in reads["reads"] if r["key_name"] == "lookup-bot"}
+    assert modes == {"trusted_backend"}
 
 
 # Invalid params say what is wrong ------------------------------------------------------------
