@@ -26,6 +26,7 @@ from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.cli_identity import SQLITE_MAX_INT, bounded
 from context_service.errors import ConfigurationError, visible
+from context_service.export import subject_document
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
 from context_service.settings import load_settings, setting_problems
@@ -49,7 +50,6 @@ from context_service.trust import (
 if TYPE_CHECKING:
     from context_service.doctor import Finding
 from context_service.trust.audit import cutoff, purge
-from context_service.trust.subject import subject_export
 
 KNOWN = Known(audiences=frozenset({*AUDIENCES, FULL}), fields=FIELDS)
 
@@ -296,7 +296,7 @@ def export_request(store: Store, number: int, out: Path | None, retention_days: 
     if held is None:
         print(f"data request #{number}: nothing stored about them, so there is nothing to send")
         return 0
-    document = {"data_request": request, "held": subject_export(store.conn, held)}
+    document = {"data_request": request, "held": subject_document(store, held)}
     path = out or Path(f"data-request-{number}.json")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:

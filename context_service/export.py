@@ -4,9 +4,14 @@ One line (or row) per live profile: its id, its member records (``source``, ``ki
 ``external_id``) and the identity section of its materialized snapshot. Profiles are read in
 chunks, so an export of a million profiles holds only one chunk in memory, all of them in one
 read transaction: the export is the store as at one moment, even while a sync writes (WAL lets
-it read without holding the writer off). A CSV cell that a spreadsheet would run as a formula
-(a customer named ``=HYPERLINK(...)``) starts with ``'`` instead (``inert_cell``); JSONL keeps
-every value exactly as stored.
+it read without holding the writer off). Given the ``Store``, an export reads through a
+connection of its own (``Store.reader``), never the shared reader ``store.conn``, which the
+API uses from several threads at once: another thread's statements would interleave with the
+export's, and its ``BEGIN``/``COMMIT`` would start or end theirs. ``subject_document`` does the
+same for the export of everything held about one person (an access request).
+
+A CSV cell that a spreadsheet would run as a formula (a customer named ``=HYPERLINK(...)``)
+starts with ``'`` instead (``inert_cell``); JSONL keeps every value exactly as stored.
 
     context-service export --format jsonl > profiles.jsonl
     context-service export --format csv --output profiles.csv
@@ -19,13 +24,15 @@ import csv
 import re
 import sqlite3
 from collections.abc import Iterator
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import msgspec
 
 from context_service.models import Address, IdentitySection
-from context_service.store import profiles
+from context_service.snapshot.lookup import current_snapshot
+from context_service.store import Store, profiles
 from context_service.store.keys import chunks, marks
+from context_service.trust import subject
 
 Format = Literal["jsonl", "csv"]
 FORMATS: tuple[Format, ...] = ("jsonl", "csv")
@@ -73,9 +80,17 @@ _encode = msgspec.json.Encoder().encode
 
 
 @contextlib.contextmanager
-def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Every read of the block sees the store as at one moment (one ``BEGIN`` on ``conn``, an
-    autocommit reader); inside a transaction already, the block joins it."""
+def read_transaction(source: Store | sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Every read of the block through the connection it yields sees the store as at one
+    moment. Given the store, that is a connection of the block's own (``Store.reader``), safe
+    whichever threads use the store meanwhile. Given a connection (an autocommit reader that
+    only the calling thread uses: never a ``store.conn`` that other threads share), one
+    ``BEGIN`` on it; inside a transaction already, the block joins it."""
+    if isinstance(source, Store):
+        with source.reader() as own:
+            yield own
+        return
+    conn = source
     if conn.in_transaction:
         yield conn
         return
@@ -86,10 +101,10 @@ def read_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")  # it only read: ending it any way releases the snapshot
 
 
-def exported_profiles(conn: sqlite3.Connection) -> Iterator[ExportedProfile]:
+def exported_profiles(source: Store | sqlite3.Connection) -> Iterator[ExportedProfile]:
     """Every live profile in creation order, with its members and snapshot identity, all read
-    in one read transaction (see the module docstring)."""
-    with read_transaction(conn):
+    in one read transaction (``read_transaction``; see the module docstring)."""
+    with read_transaction(source) as conn:
         yield from _chunked_profiles(conn)
 
 
@@ -114,10 +129,10 @@ def _chunked_profiles(conn: sqlite3.Connection) -> Iterator[ExportedProfile]:
             )
 
 
-def write_export(conn: sqlite3.Connection, out: TextIO, fmt: Format) -> int:
-    """Write every profile to ``out`` in ``fmt``, as at one moment; return how many were
-    written."""
-    with read_transaction(conn):  # ended here, also when the writing stops early
+def write_export(source: Store | sqlite3.Connection, out: TextIO, fmt: Format) -> int:
+    """Write every profile to ``out`` in ``fmt``, as at one moment (``read_transaction``);
+    return how many were written."""
+    with read_transaction(source) as conn:  # ended here, also when the writing stops early
         if fmt == "jsonl":
             return _write_jsonl(conn, out)
         return _write_csv(conn, out)
@@ -140,6 +155,21 @@ def _write_csv(conn: sqlite3.Connection, out: TextIO) -> int:
         writer.writerow(csv_row(profile))
         count += 1
     return count
+
+
+def subject_document(store: Store, profile_id: str) -> dict[str, Any]:
+    """Everything held about the person ``profile_id`` names (``trust.subject``), read in one
+    read transaction on a connection of its own (``Store.reader``): the store as at one moment,
+    whichever threads use the store meanwhile.
+
+    A snapshot queued for a rebuild is built first, through the store's shared reader, whose
+    rebuilder (``build_queued_on_read``) builds it; the export's own connection has none, and
+    its read transaction would not see a row built after it began."""
+    live = profiles.canonical_id(store.conn, profile_id)
+    if live is not None:
+        current_snapshot(store.conn, live)
+    with store.reader() as conn:
+        return subject.subject_export(conn, profile_id)
 
 
 def csv_row(profile: ExportedProfile) -> list[str]:

@@ -16,11 +16,11 @@ from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
 from context_service.api.auth import Forbidden, limited_principal, principal_of
+from context_service.export import subject_document
 from context_service.store import Store
 from context_service.sync import IngestContext, utc_now
 from context_service.trust import ADMIN, Read, Trust
 from context_service.trust.erasure import ErasureReport, erase_profile
-from context_service.trust.subject import subject_export
 
 ProfilePath = Annotated[str, PathParameter(min_length=1, max_length=64)]
 
@@ -78,7 +78,7 @@ def export_person(
         )
     trust: Trust = request.app.state.trust
     trust.audit.flush()  # reads still buffered in memory are part of the answer
-    document = subject_export(store.conn, profile_id)
+    document = subject_document(store, profile_id)
     read = Read(principal.name, document["profile_id"], "full", True, "subject-export")
     trust.record(read)
     return Response(msgspec.json.encode(document), media_type="application/json")

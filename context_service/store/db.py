@@ -50,7 +50,10 @@ class Store:
         """Run a block in one ``BEGIN IMMEDIATE`` transaction; commit on success, else roll back
         (a failed ``COMMIT`` too, so that no later block joins a transaction left open).
 
-        Nested calls join the outer transaction.
+        A nested call is a savepoint within the outer transaction: when its block raises, its
+        own writes are rolled back and the exception propagates, so an outer block that
+        catches it and goes on commits only its own writes; on success the savepoint is
+        released into the outer transaction (one ``SAVEPOINT`` and one ``RELEASE`` each).
         """
         with self._lock:
             conn = self._writer
@@ -58,7 +61,8 @@ class Store:
             self._depth.value = depth + 1
             try:
                 if conn.in_transaction:
-                    yield conn
+                    with _savepoint(conn, f"nested_{depth}"):
+                        yield conn
                     return
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -73,8 +77,35 @@ class Store:
     @property
     def in_transaction(self) -> bool:
         """Whether the calling thread is inside a ``transaction()`` block (a new block would
-        join it rather than commit on its own)."""
+        be a savepoint within it rather than commit on its own)."""
         return getattr(self._depth, "value", 0) > 0
+
+    @contextmanager
+    def reader(self) -> Iterator[sqlite3.Connection]:
+        """A read connection of the block's own, in one read transaction that spans the block:
+        every read in it sees the store as at the block's start, whatever is committed
+        meanwhile, and no other thread's statements interleave with it (unlike ``conn``,
+        shared by every thread of the API). For a multi-statement read that must be consistent
+        (an export); the connection is closed, and its snapshot let go, when the block ends.
+
+        An in-memory store has no second connection: the block holds the writer's lock
+        instead, so that nothing is written (and no other thread reads) while it runs."""
+        if self.path == ":memory:":
+            with self._lock:
+                yield self._writer
+            return
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA cache_size=-65536")
+            conn.execute("BEGIN")
+            # SQLite takes the snapshot at the first read, not at BEGIN: one now, so the block
+            # sees the store as at its start.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            yield conn
+        finally:
+            conn.close()  # ends the read transaction
 
     @contextmanager
     def maintenance(self) -> Iterator[sqlite3.Connection]:
@@ -173,6 +204,22 @@ def roll_back(conn: sqlite3.Connection) -> None:
     never commit."""
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+@contextmanager
+def _savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
+    """A savepoint ``name`` on ``conn``, inside its open transaction: released when the block
+    succeeds; rolled back to and released when it raises (unless SQLite has already ended the
+    whole transaction: a full disk, an I/O error, an interrupt), and the exception re-raised."""
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+        conn.execute(f"RELEASE {name}")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+        raise
 
 
 def is_busy(exc: sqlite3.Error) -> bool:
