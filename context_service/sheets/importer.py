@@ -57,13 +57,7 @@ from context_service.trust.suppression import Guard
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 2000  # the first batch; each later one twice the one before, up to:
-MAX_BATCH_ROWS = 8000
-# Why batches grow: every commit writes each index page it changed to the WAL again, and the
-# pages of the identifier and record indexes that a batch changes are most of them however
-# small the batch is. At 100,000 rows, batches of 2,000 wrote 1.7 GB to the WAL for a 400 MB
-# store, batches of 8,000 about 0.8 GB; the first batches stay small so that the progress bar
-# moves and the snapshot worker starts early.
+BATCH_ROWS = 2000
 
 _encode_payload = msgspec.json.Encoder(order="deterministic").encode  # as ingest encodes
 
@@ -136,14 +130,11 @@ def import_file(
     mapping: ColumnMapping | None = None,
     fmt: str | None = None,
     encoding: str | None = None,
-    batch_rows: int | None = None,
+    batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
     """Import every row of ``path`` as records of ``source``; see the module docstring.
-
-    Rows go to ``ingest_batch`` ``batch_rows`` at a time, or, by default, ``BATCH_ROWS`` and
-    then twice as many each time up to ``MAX_BATCH_ROWS``.
 
     Raises ``UnreadableFile`` or ``ColumnMappingError`` on a fatal problem (rows already
     committed stay, and their snapshots are built before it is raised; importing again after
@@ -210,7 +201,7 @@ def _run(
     converter: RowConverter,
     ctx: IngestContext,
     report: ImportReport,
-    batch_rows: int | None,
+    batch_rows: int,
     progress: Progress | None,
     run_id: int,
 ) -> None:
@@ -231,13 +222,11 @@ def _ingest_rows(
     converter: RowConverter,
     flusher: _Flusher,
     report: ImportReport,
-    batch_rows: int | None,
+    batch_rows: int,
 ) -> None:
-    """Read every row and ingest them in batches (one transaction each) of ``batch_rows``, or
-    growing from ``BATCH_ROWS`` to ``MAX_BATCH_ROWS``."""
+    """Read every row and ingest them ``batch_rows`` at a time (one transaction per batch)."""
     batch: list[RawPayload] = []
     count = 0
-    size = batch_rows or BATCH_ROWS
     for raw in rows:
         if raw.uncalculated and converter.blank(raw):
             continue
@@ -248,11 +237,9 @@ def _ingest_rows(
         if reason is not None:  # then ``payloads`` is the row kept raw
             note_rejection(converter, raw, payloads[0], report.path)  # ``sheets.retired``
             converter.rejections.append(Rejected(RowRejection(raw.line, reason), payloads[0]))
-        if count >= size:
+        if count >= batch_rows:
             _flush(flusher, converter, batch)
             batch, count = [], 0
-            if batch_rows is None:
-                size = min(size * 2, MAX_BATCH_ROWS)
     _flush(flusher, converter, batch)
 
 
