@@ -150,15 +150,18 @@ def _demo_widget_url(settings: Settings, store: Store) -> str | None:
     """A signed sidebar link for Maya Patel, naming her by profile id as every minted link
     does (``None`` when the store being served does not hold her)."""
 
-    from context_service.widget import profile_url, signing_key
+    from context_service.tools import CustomerRef
+    from context_service.widget import bind, profile_url, signing_key
 
     try:
         maya = lookup.by_email(store.conn, "maya.patel@example.com")
     except ContextServiceError:
         return None
     key = signing_key(settings.widget_secret, settings.api_keys)
+    ref = CustomerRef(email="maya.patel@example.com")
+    bound = bind(store.conn, ref, maya.profile_id, key, settings.default_region)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    return profile_url(base, maya.profile_id, key, int(time.time()) + 3600)
+    return profile_url(base, maya.profile_id, key, int(time.time()) + 3600, bound=bound)
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
@@ -369,7 +372,7 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
 
     from context_service.tools import CustomerRef, find_stored
     from context_service.trust import Read
-    from context_service.widget import profile_url, signing_key
+    from context_service.widget import bind, profile_url, signing_key
 
     settings = load_settings()
     if args.base_url is not None and (fault := url_fault(args.base_url)):
@@ -379,7 +382,11 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
     key = signing_key(settings.widget_secret, settings.api_keys)  # no read if it cannot sign
     store = open_for_reading(settings, build_all=False)  # a queued profile is built first
     try:
-        stored = find_stored(store.conn, CustomerRef(**lookup), settings.default_region)
+        ref = CustomerRef(**lookup)
+        stored = find_stored(store.conn, ref, settings.default_region)
+        # the link opens only while the profile holds what it was asked for (a split never
+        # re-targets it: ``widget.binding``)
+        bound = bind(store.conn, ref, stored.profile_id, key, settings.default_region)
         read = Read("cli", stored.profile_id, "sidebar", True, "widget-link")
         record_reads(store, settings.audit_retention_days, [read])
     except ContextServiceError:
@@ -389,7 +396,7 @@ def cmd_widget_url(args: argparse.Namespace) -> int:
         store.close()
     base = args.base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
     ttl = settings.widget_ttl_seconds if args.ttl is None else args.ttl
-    print(profile_url(base, stored.profile_id, key, int(time.time()) + ttl))
+    print(profile_url(base, stored.profile_id, key, int(time.time()) + ttl, bound=bound))
     return 0
 
 

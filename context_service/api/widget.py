@@ -22,6 +22,7 @@ from context_service.trust.keys import fingerprint_is_live
 from context_service.widget import (
     WidgetLinkRejected,
     WidgetNotConfigured,
+    bind,
     profile_url,
     render_error,
     security_headers,
@@ -142,7 +143,8 @@ def mint_widget_url(
     base = settings.public_url or str(request.base_url)
     key = signing_key(settings.widget_secret, settings.api_keys)
     by = fingerprint(minting_key) if minting_key else None
-    url = profile_url(base, stored.profile_id, key, expires, view, by)  # no email in a log
+    bound = bind(store.conn, data, stored.profile_id, key, settings.default_region)
+    url = profile_url(base, stored.profile_id, key, expires, view, by, bound)  # no email in it
     trust: Trust = request.app.state.trust  # recorded once the link exists, not before
     trust.record(
         Read(principal_of(request).name, stored.profile_id, "sidebar", True, "widget-link")

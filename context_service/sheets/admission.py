@@ -49,6 +49,7 @@ class RecordsSeen:
     def __init__(self) -> None:
         self._first: dict[tuple[str, str], _Seen] = {}
         self.rejected: set[str] = set()  # the keys of the rows it rejected (``sheets.retired``)
+        self.last_line = 0  # the last line it read a row at (``sheets.retired``)
 
     def holds(self, kind: str, key: str) -> bool:
         """Whether a row this import took holds the record of ``kind`` under ``key``."""
@@ -62,6 +63,7 @@ class RecordsSeen:
         self, line: int, items: list[tuple[str, dict[str, Any]]], mapped: list[Mapped]
     ) -> Admission:
         """Sort the row's records at ``line`` into new ones (then remembered) and repeats."""
+        self.last_line = max(self.last_line, line)
         first = self._first
         fresh: list[tuple[int, tuple[str, str], _Seen]] = []
         repeats: list[str] = []

@@ -7,18 +7,27 @@ rejection. So each rejection is stamped with the name of its file and, when it h
 row's ``external_id`` (``note_rejection``), and an import that completes (``retire_fixed``)
 deletes the source's earlier rejections
 
-* of the same file name that it did not reject again (the row was fixed, or removed), and
+* of the same file (its absolute path: a file of the same name in another folder is another
+  file) that it did not reject again, at a line it read (the row was fixed, or removed; a
+  shorter file, such as one cut short, retires nothing past its last line), and
 * whose ``external_id`` it stored as a live record of the source (from whichever file).
 
 A rejection it made again keeps its one record (the same key); an import that stops part-way
-retires nothing; other sources and other files are untouched. Retiring deletes the raw record,
-as ``context-service rejected --clear`` does: one that was only ever kept raw, which nothing
-indexes or resolves. Rejections kept before they were stamped name no file: only ``--clear``
-(or the same row rejected again, which stamps it) moves them.
+retires nothing, nor does one that completes while another import of the source runs (that
+one's fresh rejections are not this file's to judge); other sources and other files are
+untouched. Rejections stamped with a file name but no path (the first stamps) match by name.
+Retiring deletes the raw record, as ``context-service rejected --clear`` does: one that was
+only ever kept raw, which nothing indexes or resolves. Rejections kept before they were
+stamped name no file: only ``--clear`` (or the same row rejected again, which stamps it)
+moves them.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +40,11 @@ from context_service.sheets.fields import PERSON_KIND
 from context_service.sheets.mapping import canonical_row
 from context_service.sheets.readers import RawRow
 from context_service.store import Store
+from context_service.store.cursors import RunRow
 from context_service.store.keys import chunks, marks
 from context_service.store.records import rejected, stored_states
 from context_service.sync import RawPayload
+from context_service.sync.status import run_view
 
 
 def note_rejection(converter: RowConverter, raw: RawRow, kept_as: RawPayload, path: str) -> None:
@@ -43,7 +54,9 @@ def note_rejection(converter: RowConverter, raw: RawRow, kept_as: RawPayload, pa
     id does not fix this one (a second person under one id)."""
     payload = kept_as.payload
     payload["file"] = Path(path).name
+    payload["path"] = _where(path)
     converter.seen.rejected.add(str(payload["id"]))
+    converter.seen.last_line = max(converter.seen.last_line, raw.line)
     plan = converter.plans.get(raw.header)
     if plan is None or raw.error is not None:
         return
@@ -55,9 +68,11 @@ def note_rejection(converter: RowConverter, raw: RawRow, kept_as: RawPayload, pa
 def retire_fixed(store: Store, source: str, path: str, seen: RecordsSeen) -> int:
     """After an import of ``path`` as ``source`` completed: delete the earlier rejections it
     fixed (see the module docstring); return how many."""
-    name = Path(path).name
+    name, where = Path(path).name, _where(path)
     taken = seen.keys(PERSON_KIND)
     with store.transaction() as conn:
+        if _other_imports_run(conn, source):
+            return 0
         retire: list[int] = []
         by_id: dict[str, list[int]] = {}  # external_id -> rejections that carry it
         for record in rejected(conn, source):
@@ -68,7 +83,7 @@ def retire_fixed(store: Store, source: str, path: str, seen: RecordsSeen) -> int
             payload = _decoded(record.payload)
             if payload is None:
                 continue
-            if payload.get("file") == name:
+            if _same_file(payload, name, where) and _line(payload) <= seen.last_line:
                 retire.append(record.id)
                 continue
             external_id = payload.get("external_id")
@@ -87,6 +102,39 @@ def retire_fixed(store: Store, source: str, path: str, seen: RecordsSeen) -> int
             )
             deleted += cursor.rowcount
     return deleted
+
+
+def _where(path: str) -> str:
+    """The file's absolute path (``os.path.abspath``: no symlink resolved, no disk touched)."""
+    return os.path.abspath(path)
+
+
+def _same_file(payload: dict[str, Any], name: str, where: str) -> bool:
+    stamped = payload.get("path")
+    return stamped == where if stamped is not None else payload.get("file") == name
+
+
+def _line(payload: dict[str, Any]) -> int | float:
+    line = payload.get("line")
+    return line if isinstance(line, int) and not isinstance(line, bool) else math.inf
+
+
+def _other_imports_run(conn: sqlite3.Connection, source: str) -> bool:
+    """Whether an import of ``source`` other than this one is running (its process alive)."""
+    rows = conn.execute(
+        f"SELECT {_RUN_COLUMNS} FROM sync_runs "
+        "WHERE source = ? AND mode = 'import' AND status = 'running' ORDER BY id",
+        (source,),
+    ).fetchall()
+    now = datetime.now(UTC)
+    live = [row for row in rows if run_view(RunRow(*row), now)["status"] == "running"]
+    return len(live) > 1  # this import's own run is one of them
+
+
+_RUN_COLUMNS = (
+    "id, source, mode, started_at, finished_at, status, records_seen, records_rejected, "
+    "pages, note, error, pid, host, heartbeat_at, process_instance"
+)
 
 
 def _decoded(text: str) -> dict[str, Any] | None:

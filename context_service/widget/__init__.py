@@ -1,9 +1,11 @@
 """The helpdesk sidebar widget: a signed-link HTML customer card (no scripts, strict CSP)."""
 
+from context_service.widget.binding import bind
 from context_service.widget.card import WidgetPage, security_headers, widget_page
 from context_service.widget.confidence import MatchConfidence, match_confidence
 from context_service.widget.render import render_card, render_error
 from context_service.widget.signing import (
+    BOUND_PARAM,
     LEGACY_LOOKUP_PARAMS,
     LOOKUP_PARAMS,
     PROFILE_PARAM,
@@ -22,6 +24,7 @@ from context_service.widget.signing import (
 )
 
 __all__ = [
+    "BOUND_PARAM",
     "LEGACY_LOOKUP_PARAMS",
     "LOOKUP_PARAMS",
     "PROFILE_PARAM",
@@ -32,6 +35,7 @@ __all__ = [
     "WidgetLinkRejected",
     "WidgetNotConfigured",
     "WidgetPage",
+    "bind",
     "match_confidence",
     "narrow",
     "open_link",

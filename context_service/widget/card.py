@@ -13,6 +13,7 @@ from context_service.errors import ConfigurationError, ContextServiceError
 from context_service.models import Snapshot
 from context_service.settings import FRAME_SOURCE_CHARS
 from context_service.tools import CustomerRef, find_stored
+from context_service.widget.binding import check_bound
 from context_service.widget.confidence import match_confidence
 from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
 from context_service.widget.signing import (
@@ -61,6 +62,8 @@ def widget_page(
             raise WidgetLinkRejected("the API key that made this widget link has been revoked")
         limits_now = key_view(link.by) if link.by is not None and key_view is not None else None
         stored = find_stored(conn, _ref(link.lookup), region)
+        if link.bound is not None:  # a split since must not re-target the link
+            check_bound(conn, stored.profile_id, link.bound, key)
     except ContextServiceError as exc:
         return WidgetPage(exc.status_code, render_error(exc.status_code, exc.title, exc.detail))
     snapshot = _decode_snapshot(stored.json)

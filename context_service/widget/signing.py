@@ -37,6 +37,7 @@ from context_service.errors import ContextServiceError
 PROFILE_PARAM = "p"  # the profile id: how every link minted now names its customer
 LEGACY_LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")  # older links
 LOOKUP_PARAMS = (PROFILE_PARAM, *LEGACY_LOOKUP_PARAMS)
+BOUND_PARAM = "k"  # with ``p``: the digest of the identifier it was minted for (``binding``)
 VIEW_PARAMS = ("contact", "hide", "by")  # ``by``: the minting key's fingerprint
 _CONTACTS = ("full", "masked", "none")  # most to least shown
 _CONTEXT = b"context-service widget url v1\n"
@@ -92,6 +93,7 @@ class SignedLink(msgspec.Struct, frozen=True):
     lookup: dict[str, str]
     view: View | None = None  # None: the link carries no view (the sidebar audience's applies)
     by: str | None = None  # the fingerprint of the API key that minted it, if one did
+    bound: str | None = None  # ``k``: the digest of the identifier it was minted for
 
 
 def sign(
@@ -100,6 +102,7 @@ def sign(
     expires: int,
     view: View | None = None,
     by: str | None = None,
+    bound: str | None = None,
 ) -> dict[str, str]:
     """The query parameters of a signed link: the lookup parameters, the view (``contact``
     and ``hide``, when ``view`` is given), the minting key's fingerprint (``by``), ``exp``
@@ -108,6 +111,8 @@ def sign(
     if unknown:
         raise WidgetLinkInvalid(f"not a lookup parameter: {', '.join(sorted(unknown))}")
     params = {name: lookup[name] for name in LOOKUP_PARAMS if lookup.get(name)}
+    if bound is not None:
+        params[BOUND_PARAM] = bound
     _one_customer(params)
     if view is not None:
         params["contact"] = view.contact
@@ -134,7 +139,7 @@ def open_link(query: Iterable[tuple[str, str]], key: bytes, now: float) -> Signe
             "the widget link needs 'exp' and 'sig': mint one with `context-service widget-url` "
             "or POST /v1/widget/url"
         )
-    unknown = set(params) - {*LOOKUP_PARAMS, *VIEW_PARAMS, "exp"}
+    unknown = set(params) - {*LOOKUP_PARAMS, *VIEW_PARAMS, BOUND_PARAM, "exp"}
     if unknown:
         raise WidgetLinkInvalid(f"unexpected parameter: {', '.join(sorted(unknown))}")
     _one_customer(params)
@@ -144,7 +149,7 @@ def open_link(query: Iterable[tuple[str, str]], key: bytes, now: float) -> Signe
         raise WidgetLinkRejected("the widget link has expired; open the customer again")
     view = _view(params.get("contact"), params.get("hide"))
     lookup = {name: value for name, value in params.items() if name in LOOKUP_PARAMS}
-    return SignedLink(lookup=lookup, view=view, by=params.get("by"))
+    return SignedLink(lookup=lookup, view=view, by=params.get("by"), bound=params.get(BOUND_PARAM))
 
 
 def verify(query: Iterable[tuple[str, str]], key: bytes, now: float) -> dict[str, str]:
@@ -178,6 +183,8 @@ def _one_customer(params: Mapping[str, str]) -> None:
         raise WidgetLinkInvalid(
             f"a widget link names one customer: '{PROFILE_PARAM}' or an identifier, not both"
         )
+    if BOUND_PARAM in params and PROFILE_PARAM not in params:
+        raise WidgetLinkInvalid(f"'{BOUND_PARAM}' belongs to a link naming a profile id")
 
 
 def _unique(query: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -203,12 +210,13 @@ def signed_url(
     expires: int,
     view: View | None = None,
     by: str | None = None,
+    bound: str | None = None,
 ) -> str:
     """The full widget URL under ``base_url`` for the customer ``lookup`` names, showing at
     most ``view`` (``None``: the ``sidebar`` audience's view when the card is opened), minted
     by the key whose fingerprint is ``by`` (the link dies with that key). Mint with
     ``profile_url``: a ``lookup`` by email or phone puts personal data in the URL."""
-    query = urlencode(sign(lookup, key, expires, view, by))
+    query = urlencode(sign(lookup, key, expires, view, by, bound))
     return f"{base_url.rstrip('/')}/widget?{query}"
 
 
@@ -219,8 +227,11 @@ def profile_url(
     expires: int,
     view: View | None = None,
     by: str | None = None,
+    bound: str | None = None,
 ) -> str:
     """The widget URL for the profile ``profile_id`` (``p=prof_...``): what every link is
     minted as, so no email or phone number reaches a log, a browser history or an error
-    report on the way to the card (see ``signed_url`` for ``view`` and ``by``)."""
-    return signed_url(base_url, {PROFILE_PARAM: profile_id}, key, expires, view, by)
+    report on the way to the card (see ``signed_url`` for ``view`` and ``by``). ``bound``
+    (``widget.binding.bind``) is the digest of the identifier it was minted for: the card
+    opens only while that profile still holds it (a split never re-targets the link)."""
+    return signed_url(base_url, {PROFILE_PARAM: profile_id}, key, expires, view, by, bound)

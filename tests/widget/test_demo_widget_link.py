@@ -23,7 +23,8 @@ def test_the_demo_link_opens_mayas_card_without_her_email(
     assert "@" not in url
     link = open_link(parse_qsl(urlsplit(url).query), signing_key(None, [TEST_KEY]), now=0)
     maya = lookup.by_email(demo_store.conn, "maya.patel@example.com")
-    assert link.lookup == {"p": maya.profile_id}
+    assert link.lookup["p"] == maya.profile_id
+    assert link.bound  # bound to her email (a split never re-targets it)
 
 
 def test_a_store_without_maya_prints_no_link(store: Store, tmp_path: Path) -> None:

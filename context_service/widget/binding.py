@@ -1,0 +1,81 @@
+"""Which identifier a profile-id link was minted for, so that a split never re-targets it.
+
+A link names its customer by profile id (``p``). A profile id stays with its own records when
+a profile is split, so a link minted from Maya's email while Maya's records sat (wrongly) in
+Lee's older profile would show Lee's card once the split undoes the merge. The link therefore
+also carries ``k``: a keyed digest of the identifier it was minted for (the email, the mailbox
+an email reaches, the phone, or the vendor record), under the signature. Opening it checks that
+the profile the id resolves to still holds that identifier; when it does not, the page is a 404
+("open the customer again"), never someone else's card. The digest is an HMAC, so the URL
+carries no email or phone.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import sqlite3
+
+from context_service.errors import ProfileNotFound
+from context_service.identity.normalize import mailbox_key, normalize_email, normalize_phone
+from context_service.tools import CustomerRef
+
+_LABEL = b"context-service widget link binding\n"
+_KINDS = ("email", "phone", "block")
+
+
+def binding(key: bytes, kind: str, value: str) -> str:
+    """The digest ``k`` of one identifier (``kind``: email, phone, block or record)."""
+    digest = hmac.new(key, _LABEL + f"{kind}\0{value}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def bind(
+    conn: sqlite3.Connection, ref: CustomerRef, profile_id: str, key: bytes, region: str
+) -> str | None:
+    """The digest of the identifier in ``ref`` as ``profile_id`` holds it (``None``: the link
+    was asked for by profile id, which names the profile itself, or the profile holds the
+    identifier only through a vendor merge)."""
+    if ref.email is not None and (email := normalize_email(ref.email)) is not None:
+        held = ("email", email)
+        if held not in _identifiers(conn, profile_id):
+            held = ("block", f"e:{mailbox_key(email)}")  # found by the mailbox it reaches
+        return binding(key, *held)
+    if ref.phone is not None and (phone := normalize_phone(ref.phone, region)) is not None:
+        return binding(key, "phone", phone)
+    if ref.source is not None and ref.external_id is not None:
+        record = f"{ref.source}\0{ref.external_id}"
+        return binding(key, "record", record) if record in _records(conn, profile_id) else None
+    return None
+
+
+def check_bound(conn: sqlite3.Connection, profile_id: str, bound: str, key: bytes) -> None:
+    """``ProfileNotFound`` (404) unless ``profile_id`` still holds the identifier whose
+    digest is ``bound``."""
+    held = [binding(key, kind, value) for kind, value in _identifiers(conn, profile_id)]
+    held += [binding(key, "record", record) for record in _records(conn, profile_id)]
+    if not any(hmac.compare_digest(bound, digest) for digest in held):
+        raise ProfileNotFound(
+            "the customer this link was made for is no longer in that profile (it was split "
+            "or changed since); open the customer again"
+        )
+
+
+def _identifiers(conn: sqlite3.Connection, profile_id: str) -> set[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT DISTINCT i.kind, i.value FROM profile_members m "
+        "JOIN identifiers i ON i.record_id = m.record_id "
+        f"WHERE m.profile_id = ? AND i.kind IN ({', '.join('?' * len(_KINDS))})",
+        (profile_id, *_KINDS),
+    )
+    return {(str(kind), str(value)) for kind, value in rows}
+
+
+def _records(conn: sqlite3.Connection, profile_id: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT r.source, r.external_id FROM profile_members m "
+        "JOIN records r ON r.id = m.record_id WHERE m.profile_id = ?",
+        (profile_id,),
+    )
+    return {f"{source}\0{external_id}" for source, external_id in rows}
