@@ -287,7 +287,7 @@ def test_a_summary_the_cache_cannot_store_is_still_served(
     """A write lock held past ``busy_timeout`` (a long sync) must not turn an answer the LLM
     already gave into a 500: the summary is served, and only the cache misses out."""
 
-    def locked() -> Any:
+    def locked(**_: Any) -> Any:
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(store, "transaction", locked)

@@ -48,15 +48,16 @@ def get(store: Store, key: SummaryKey) -> str | None:
     return None if row is None else str(row[0])
 
 
-def put(store: Store, key: SummaryKey, text: str) -> bool:
+def put(store: Store, key: SummaryKey, text: str, *, wait_s: float | None = None) -> bool:
     """Store a summary and drop this audience's summaries of the profile's older versions;
-    return whether it was stored.
+    return whether it was stored (waiting for the write lock no longer than ``wait_s``:
+    ``Store.transaction``).
 
     Only a summary of the profile's current snapshot is stored: the LLM takes seconds, and a
     profile erased (or changed) meanwhile must not get a summary of the old data back.
     """
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with store.transaction() as conn:
+    with store.transaction(wait_s=wait_s) as conn:
         current = conn.execute(
             "SELECT 1 FROM snapshots WHERE profile_id = ? AND version = ?",
             (key.profile_id, key.version),

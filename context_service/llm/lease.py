@@ -52,10 +52,13 @@ def read(store: Store, key: str) -> Lease | None:
     return None if row is None else _lease(row)
 
 
-def claim(store: Store, key: str, holder: str, ttl_s: float) -> Lease | None:
+def claim(
+    store: Store, key: str, holder: str, ttl_s: float, *, wait_s: float | None = None
+) -> Lease | None:
     """Take the lease on ``key`` for ``holder`` until ``ttl_s`` from now when it is free:
-    ``None`` then, else the lease someone else holds."""
-    with store.transaction() as conn:
+    ``None`` then, else the lease someone else holds. The write lock is waited for no longer
+    than ``wait_s`` (``Store.transaction``)."""
+    with store.transaction(wait_s=wait_s) as conn:
         now = time.time()
         row = conn.execute(
             "SELECT holder, expires_at, done, reason FROM llm_summary_leases WHERE key = ?",
@@ -72,10 +75,13 @@ def claim(store: Store, key: str, holder: str, ttl_s: float) -> Lease | None:
     return None
 
 
-def release(store: Store, key: str, holder: str, reason: str | None) -> None:
+def release(
+    store: Store, key: str, holder: str, reason: str | None, *, wait_s: float | None = None
+) -> None:
     """End ``holder``'s lease on ``key``: gone when the summary is cached (``reason`` is
-    ``None``), else done with ``reason``; a lease taken over meanwhile is left alone."""
-    with store.transaction() as conn:
+    ``None``), else done with ``reason``; a lease taken over meanwhile is left alone. The
+    write lock is waited for no longer than ``wait_s`` (``Store.transaction``)."""
+    with store.transaction(wait_s=wait_s) as conn:
         if reason is None:
             conn.execute(
                 "DELETE FROM llm_summary_leases WHERE key = ? AND holder = ?", (key, holder)

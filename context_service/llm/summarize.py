@@ -37,6 +37,10 @@ CONTEXT_PROMPT = "context_summary"
 _LLM_INPUT_TOKENS = 1500
 # A lease outlives the LLM call's own timeout by this much before it is presumed dead.
 LEASE_MARGIN_S = 3.0
+# The longest a summary read waits for the store's write lock to take or end its lease (and
+# to cache the answer, at least): a long import holds it for seconds, and the reader is served
+# without the lease, calling as if alone.
+WRITE_WAIT_S = 1.0
 _POLL_FIRST_S = 0.02
 _POLL_MAX_S = 0.2
 # Why a reader falls back when the call it waited on in another process left no summary.
@@ -61,10 +65,12 @@ class Summarizer:
         client: LlmClient | None = None,
         *,
         lease_margin_s: float = LEASE_MARGIN_S,
+        write_wait_s: float = WRITE_WAIT_S,
     ) -> None:
         self.store = store
         self.client = client
         self.lease_margin_s = lease_margin_s
+        self.write_wait_s = write_wait_s
         self._lock = threading.Lock()
         self._in_flight: dict[cache.SummaryKey, _Call] = {}
 
@@ -126,7 +132,8 @@ class Summarizer:
                     return self._cached(key) or _fallback(fallback_text, reason, key)
                 if held is None or held.free(time.time()):
                     ttl_s = client.timeout_s + self.lease_margin_s
-                    held = lease.claim(self.store, lease_key, me, ttl_s)
+                    wait_s = min(self.write_wait_s, max(deadline - time.monotonic(), 0.0))
+                    held = lease.claim(self.store, lease_key, me, ttl_s, wait_s=wait_s)
             except sqlite3.Error as exc:  # the store cannot say who calls: call, as alone
                 log.warning("LLM summary lease of %s unavailable: %s", key.profile_id, exc)
                 return self._ask(client, snap, audience, view, key, fallback_text)[0]
@@ -162,7 +169,9 @@ class Summarizer:
             return block
         finally:
             try:
-                lease.release(self.store, lease.lease_key(key), me, reason)
+                lease.release(
+                    self.store, lease.lease_key(key), me, reason, wait_s=self.write_wait_s
+                )
             except sqlite3.Error as exc:  # it expires by itself
                 log.warning("LLM summary lease of %s not released: %s", key.profile_id, exc)
 
@@ -195,7 +204,8 @@ class Summarizer:
         except LlmFailed as exc:
             log.warning("LLM summary of %s failed: %s", snap.profile_id, exc.reason)
             return _fallback(fallback_text, exc.reason, key), False
-        stored = self._remember(key, text)
+        # The answer cost a call: worth waiting for the write lock as long as the call may take.
+        stored = self._remember(key, text, max(self.write_wait_s, client.timeout_s))
         return SummaryBlock(text, "llm", prompt_version=prompt.version), stored
 
     def _join(self, key: cache.SummaryKey) -> tuple[_Call, bool]:
@@ -228,11 +238,11 @@ class Summarizer:
             fallback_text, "deterministic", fallback=reason, prompt_version=prompt_version
         )
 
-    def _remember(self, key: cache.SummaryKey, text: str) -> bool:
-        """Cache a summary when the store allows, and say whether it did; a failure only costs
-        a later LLM call."""
+    def _remember(self, key: cache.SummaryKey, text: str, wait_s: float) -> bool:
+        """Cache a summary when the store allows (its write lock within ``wait_s``), and say
+        whether it did; a failure only costs a later LLM call."""
         try:
-            return cache.put(self.store, key, text)
+            return cache.put(self.store, key, text, wait_s=wait_s)
         except sqlite3.Error as exc:
             log.warning("LLM summary of %s not cached: %s", key.profile_id, exc)
             return False

@@ -14,6 +14,8 @@ import sqlite_utils
 from context_service.errors import MigrationError
 from context_service.store.migrations import MIGRATIONS, applied, migrate
 
+BUSY_TIMEOUT_MS = 30000  # how long a connection waits for another's lock
+
 
 class Store:
     """Two SQLite connections: ``conn`` for reads, and a writer behind a lock.
@@ -39,6 +41,7 @@ class Store:
         self._checkpointer: Checkpointer | None = None
         self._checkpoint_lock = threading.Lock()  # held by the checkpointer and maintenance()
         self._depth = threading.local()  # transaction() nesting of the calling thread
+        self._ended = 0  # transactions SQLite ended in a nested block (``_savepoint``)
         if self.path != ":memory:":
             # Commits only append to the WAL; a background thread copies it into the file, so
             # no commit waits for a checkpoint and its fsync.
@@ -46,33 +49,80 @@ class Store:
             self._checkpointer = Checkpointer(self.path, self._checkpoint_lock)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, wait_s: float | None = None) -> Iterator[sqlite3.Connection]:
         """Run a block in one ``BEGIN IMMEDIATE`` transaction; commit on success, else roll back
         (a failed ``COMMIT`` too, so that no later block joins a transaction left open).
 
         A nested call is a savepoint within the outer transaction: when its block raises, its
         own writes are rolled back and the exception propagates, so an outer block that
         catches it and goes on commits only its own writes; on success the savepoint is
-        released into the outer transaction (one ``SAVEPOINT`` and one ``RELEASE`` each).
-        """
-        with self._lock:
+        released into the outer transaction (one ``SAVEPOINT`` and one ``RELEASE`` each). When
+        SQLite itself ended the whole transaction in the nested block (a full disk, an I/O
+        error, an interrupt), the outer block's later statements run in a transaction that is
+        rolled back, and the outer block raises instead of committing: nothing of it is kept.
+
+        ``wait_s`` bounds the wait for the write lock, held by another thread of this process
+        or another process (a long import): past it, ``sqlite3.OperationalError`` ("database is
+        locked"). Without it, a writer waits for the store's busy timeout (30 s)."""
+        deadline = None if wait_s is None else time.monotonic() + wait_s
+        if not self._lock.acquire(timeout=-1 if wait_s is None else max(wait_s, 0.0)):
+            raise sqlite3.OperationalError("database is locked (by another thread's write)")
+        try:
             conn = self._writer
             depth = getattr(self._depth, "value", 0)
             self._depth.value = depth + 1
             try:
                 if conn.in_transaction:
-                    with _savepoint(conn, f"nested_{depth}"):
+                    with self._savepoint(conn, f"nested_{depth}"):
                         yield conn
                     return
-                conn.execute("BEGIN IMMEDIATE")
+                _begin_immediate(conn, deadline)
+                ended = self._ended
                 try:
                     yield conn
+                    if self._ended != ended:
+                        raise sqlite3.OperationalError(
+                            "transaction rolled back: SQLite ended it in a nested block"
+                        )
                     conn.execute("COMMIT")
                 except BaseException:
                     roll_back(conn)
                     raise
             finally:
                 self._depth.value = depth
+        finally:
+            self._lock.release()
+
+    @contextmanager
+    def _savepoint(self, conn: sqlite3.Connection, name: str) -> Iterator[None]:
+        """A savepoint ``name`` on ``conn``, inside its open transaction: released when the
+        block succeeds; rolled back to and released when it raises, and the exception
+        re-raised. When SQLite has already ended the whole transaction (a full disk, an I/O
+        error, an interrupt) there is no savepoint left: a deferred transaction is begun in
+        its place, so that the outer block's later statements do not commit one by one, and
+        the outer block rolls it back and fails (``_ended``)."""
+        conn.execute(f"SAVEPOINT {name}")
+        ended = self._ended
+        try:
+            yield
+        except BaseException:
+            if self._ended == ended:  # else it went with the transaction SQLite ended
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                else:
+                    self._end_by_sqlite(conn)
+            raise
+        if self._ended != ended:
+            return  # the outer block fails
+        if not conn.in_transaction:  # the block caught the error that ended the transaction
+            self._end_by_sqlite(conn)
+            raise sqlite3.OperationalError("the transaction was ended by SQLite in this block")
+        conn.execute(f"RELEASE {name}")
+
+    def _end_by_sqlite(self, conn: sqlite3.Connection) -> None:
+        self._ended += 1
+        conn.execute("BEGIN")  # the outer block's later statements are rolled back with it
 
     @property
     def in_transaction(self) -> bool:
@@ -206,20 +256,17 @@ def roll_back(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
 
 
-@contextmanager
-def _savepoint(conn: sqlite3.Connection, name: str) -> Iterator[None]:
-    """A savepoint ``name`` on ``conn``, inside its open transaction: released when the block
-    succeeds; rolled back to and released when it raises (unless SQLite has already ended the
-    whole transaction: a full disk, an I/O error, an interrupt), and the exception re-raised."""
-    conn.execute(f"SAVEPOINT {name}")
+def _begin_immediate(conn: sqlite3.Connection, deadline: float | None) -> None:
+    """``BEGIN IMMEDIATE``, waiting for another process's write lock until ``deadline``
+    (``time.monotonic()``) rather than the connection's busy timeout, when there is one."""
+    if deadline is None:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    conn.execute(f"PRAGMA busy_timeout={max(int((deadline - time.monotonic()) * 1000), 0)}")
     try:
-        yield
-        conn.execute(f"RELEASE {name}")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute(f"ROLLBACK TO {name}")
-            conn.execute(f"RELEASE {name}")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def is_busy(exc: sqlite3.Error) -> bool:
@@ -260,7 +307,7 @@ def _connect(path: str) -> sqlite3.Connection:
     _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA cache_size=-65536")
     # Deleted content is overwritten with zeros, so an erased person leaves nothing in free
     # pages or freed cells (``context_service.trust.erasure``).

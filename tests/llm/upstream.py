@@ -157,6 +157,6 @@ def _tell_when_waiting(waiting: Any) -> None:
             waiting.release()
         time.sleep(seconds)
 
-    summarize.time = SimpleNamespace(  # type: ignore[assignment]
+    summarize.time = SimpleNamespace(  # type: ignore[assignment,attr-defined]
         monotonic=time.monotonic, time=time.time, sleep=sleep
     )
