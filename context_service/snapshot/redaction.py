@@ -241,6 +241,11 @@ class OwnContacts(msgspec.Struct, frozen=True):
         return cls(frozenset(map(mailbox_key, emails)), frozenset(phones), region)
 
 
+def redact_emails(text: str) -> str:
+    """``text`` with every email address replaced (an error message about a record, say)."""
+    return _EMAIL_IN_TEXT.sub(EMAIL_REMOVED, text) if "@" in text else text
+
+
 def redact_other_contacts(text: str, own: OwnContacts) -> str:
     """``text`` with every email address and phone number that is not ``own`` replaced."""
     text = _EMAIL_IN_TEXT.sub(lambda m: _email_or_removed(m.group(), own), text)

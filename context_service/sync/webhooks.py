@@ -50,6 +50,7 @@ from context_service.models import (
     VendorObject,
 )
 from context_service.snapshot.materialize import materialize
+from context_service.snapshot.redaction import redact_emails
 from context_service.snapshot.secrets import redact_secrets
 from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
@@ -74,9 +75,11 @@ MAX_ERROR_CHARS = 500  # of a reason kept on an inbox row (and logged)
 
 
 def error_text(text: str) -> str:
-    """A failure's reason as kept on an inbox row and logged: API keys and tokens it quotes
-    removed, at most ``MAX_ERROR_CHARS`` characters (an exception may quote a whole body)."""
-    clipped = redact_secrets(text[: MAX_ERROR_CHARS * 4])
+    """A failure's reason as kept on an inbox row and logged: API keys, tokens and email
+    addresses it quotes removed (a log is no place for a customer's address; the delivery's
+    body, kept on the row, still has it, and erasure reaches it there), at most
+    ``MAX_ERROR_CHARS`` characters (an exception may quote a whole body)."""
+    clipped = redact_emails(redact_secrets(text[: MAX_ERROR_CHARS * 4]))
     return clipped if len(clipped) <= MAX_ERROR_CHARS else clipped[: MAX_ERROR_CHARS - 3] + "..."
 
 

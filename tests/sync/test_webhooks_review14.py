@@ -100,6 +100,18 @@ def test_a_failed_delivery_keeps_no_secret_in_its_error(
     assert "refused with key" in caplog.text
 
 
+def test_a_failed_delivery_keeps_no_email_address_in_its_error_or_the_log(
+    store: Store, ctx: IngestContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A mapper's exception that quotes the customer's address put it in every log line about
+    the delivery; the reason keeps its words, the address goes."""
+    with caplog.at_level("WARNING", logger="context_service.webhooks"):
+        error = _fail_with(store, ctx, "no account for maya.patel+vip@example.co.uk in 'x'")
+    assert error == "ValueError: no account for [email removed] in 'x'"
+    assert "maya.patel" not in caplog.text
+    assert "no account for [email removed]" in caplog.text
+
+
 # --- Rejected deliveries read again after an upgrade --------------------------------------------
 
 
