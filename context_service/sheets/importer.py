@@ -13,6 +13,7 @@ part-way records how many it kept.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -162,7 +163,7 @@ def import_file(
                 _run(
                     store, sheet, rows, converter, ingest_ctx, report, batch_rows, progress, run_id
                 )
-            report.rejections_retired = retire_fixed(store, source, report.path, converter.seen)
+            report.rejections_retired = _retire_fixed(store, source, report, converter)
         except ContextServiceError as exc:
             _record_run(store, run_id, report, exc.detail)
             raise
@@ -180,6 +181,17 @@ def import_file(
     return report
 
 
+def _retire_fixed(store: Store, source: str, report: ImportReport, converter: RowConverter) -> int:
+    """``retire_fixed``, whose failure (a store locked past its busy timeout, say) leaves the
+    earlier rejections listed and is logged, but does not turn a completed import into a
+    failed run: every row of it is stored."""
+    try:
+        return retire_fixed(store, source, report.path, converter.seen)
+    except sqlite3.Error as exc:
+        log.warning("earlier rejections of %s stay listed: retiring them failed: %s", source, exc)
+        return 0
+
+
 def _record_run(store: Store, run_id: int, report: ImportReport, error: str | None) -> None:
     """How the import ended, as a run of its source (``context-service status``, ``/v1/sync``)."""
     note = (
@@ -188,6 +200,8 @@ def _record_run(store: Store, run_id: int, report: ImportReport, error: str | No
     )
     if report.rows_suppressed:
         note += f", {report.rows_suppressed} suppressed as erased"
+    if report.rejections_retired:
+        note += f", {report.rejections_retired} earlier rejections fixed"
     with store.transaction() as conn:
         cursor_store.add_progress(conn, run_id, report.rows_read, report.rows_rejected)
         status = "failed" if error else "ok"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import pytest
 
+from context_service.sheets import importer
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
 from context_service.store.records import rejected
@@ -76,3 +79,28 @@ def test_nothing_is_retired_while_another_import_of_the_source_runs(
     with store.transaction() as conn:
         cursor_store.finish_run(conn, other, "ok", "2099-01-01T00:00:01Z")
     assert import_sheet(write("people.csv", FIXED)).rejections_retired == 1
+
+
+def test_a_failure_while_retiring_leaves_a_completed_import_ok(
+    write: Write, import_sheet: Importer, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row is stored by then: a locked store while retiring keeps the old rejections
+    listed, and the run is still recorded as the success it was."""
+
+    def locked(*_: object, **__: object) -> int:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(importer, "retire_fixed", locked)
+    report = import_sheet(write("people.csv", "email,name\nann@example.com,Ann Lee\n"))
+    assert (report.rows_imported, report.rejections_retired) == (1, 0)
+    run = store.conn.execute("SELECT status, error FROM sync_runs ORDER BY id DESC").fetchone()
+    assert tuple(run) == ("ok", None)
+
+
+def test_the_run_note_counts_the_rejections_fixed(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    import_sheet(write("people.csv", "email,name\nnot-an-email,Bob Ray\n"))
+    import_sheet(write("people.csv", "email,name\nbob@example.com,Bob Ray\n"))
+    note = store.conn.execute("SELECT note FROM sync_runs ORDER BY id DESC").fetchone()[0]
+    assert note == "people.csv: 1 rows, 1 imported, 0 rejected, 1 earlier rejections fixed"
