@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from context_service.audience import Audience, ContextRequest, SummaryBlock, View, build_context
 from context_service.audience.summary import deterministic_summary
@@ -54,6 +54,18 @@ class _Call:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.block: SummaryBlock | None = None
+
+
+class _Ask(NamedTuple):
+    """What one LLM call for a summary needs: the client, the snapshot and view it summarizes,
+    its cache key and the deterministic text to fall back to."""
+
+    client: LlmClient
+    snap: Snapshot
+    audience: Audience
+    view: View
+    key: cache.SummaryKey
+    fallback_text: str
 
 
 class Summarizer:
@@ -99,23 +111,17 @@ class Summarizer:
         if not leader:
             return self._follow(call, fallback_text, prompt.version)
         try:
-            call.block = self._lead(self.client, snap, audience, view, key, fallback_text)
+            ask = _Ask(self.client, snap, audience, view, key, fallback_text)
+            call.block = self._lead(ask)
             return call.block
         finally:
             self._leave(key, call)
 
-    def _lead(
-        self,
-        client: LlmClient,
-        snap: Snapshot,
-        audience: Audience,
-        view: View,
-        key: cache.SummaryKey,
-        fallback_text: str,
-    ) -> SummaryBlock:
+    def _lead(self, ask: _Ask) -> SummaryBlock:
         """This process's reader of ``key``: it makes the call under the key's lease, or waits
         for the process holding it no longer than the LLM's timeout; it takes over a lease
         left done or expired. A call that failed elsewhere is this reader's fallback too."""
+        client, key, fallback_text = ask.client, ask.key, ask.fallback_text
         deadline = time.monotonic() + client.timeout_s
         lease_key, me = lease.lease_key(key), uuid.uuid4().hex
         awaited: str | None = None  # the other process's holder this reader waits for
@@ -136,9 +142,9 @@ class Summarizer:
                     held = lease.claim(self.store, lease_key, me, ttl_s, wait_s=wait_s)
             except sqlite3.Error as exc:  # the store cannot say who calls: call, as alone
                 log.warning("LLM summary lease of %s unavailable: %s", key.profile_id, exc)
-                return self._ask(client, snap, audience, view, key, fallback_text)[0]
+                return self._ask(ask)[0]
             if held is None:
-                return self._hold(client, snap, audience, view, key, fallback_text, me)
+                return self._hold(ask, me)
             awaited = held.holder
             left = deadline - time.monotonic()
             if left <= 0:
@@ -146,23 +152,15 @@ class Summarizer:
             time.sleep(min(pause, left))
             pause = min(pause * 2, _POLL_MAX_S)
 
-    def _hold(
-        self,
-        client: LlmClient,
-        snap: Snapshot,
-        audience: Audience,
-        view: View,
-        key: cache.SummaryKey,
-        fallback_text: str,
-        me: str,
-    ) -> SummaryBlock:
+    def _hold(self, ask: _Ask, me: str) -> SummaryBlock:
         """The call for ``key`` under the lease ``me`` holds, which ends however the call does:
         with the summary cached it goes, else it says why for the readers waiting on it."""
+        key = ask.key
         reason: str | None = "the LLM summary failed"  # should what follows raise
         try:
             block = self._cached(key)  # cached by another process since this one looked
             if block is None:
-                block, stored = self._ask(client, snap, audience, view, key, fallback_text)
+                block, stored = self._ask(ask)
                 reason = None if stored else block.fallback or _UNCACHED
             else:
                 reason = None
@@ -183,17 +181,10 @@ class Summarizer:
             else SummaryBlock(text, "llm-cache", prompt_version=key.prompt_version)
         )
 
-    def _ask(
-        self,
-        client: LlmClient,
-        snap: Snapshot,
-        audience: Audience,
-        view: View,
-        key: cache.SummaryKey,
-        fallback_text: str,
-    ) -> tuple[SummaryBlock, bool]:
-        """One LLM call for ``key``: the summary, cached, or the fallback with its reason; and
-        whether the summary is cached."""
+    def _ask(self, ask: _Ask) -> tuple[SummaryBlock, bool]:
+        """One LLM call for ``ask.key``: the summary, cached, or the fallback with its reason;
+        and whether the summary is cached."""
+        client, snap, audience, view, key, fallback_text = ask
         prompt = latest(CONTEXT_PROMPT)
         context = build_context(
             snap, ContextRequest(audience, "text", _LLM_INPUT_TOKENS), view
