@@ -34,7 +34,8 @@ import httpx
 from context_service.demo import generate_demo
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_all
-from context_service.widget import sign, signing_key, widget_page
+from context_service.tools import CustomerRef, find_stored
+from context_service.widget import bind, sign, signing_key, widget_page
 from context_service.wiring import default_mappers
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -59,9 +60,17 @@ def build_store(customers: int) -> Path:
     return path
 
 
-def _query(lookup: dict[str, str]) -> list[tuple[str, str]]:
+def _query(db: Path, lookup: dict[str, str]) -> list[tuple[str, str]]:
+    """A link as ``POST /v1/widget/url`` mints it: the profile id, bound to the identifier."""
     key = signing_key(None, [KEY])
-    return list(sign(lookup, key, int(time.time()) + 3600).items())
+    store = Store(db)
+    try:
+        ref = CustomerRef(**lookup)
+        profile_id = find_stored(store.conn, ref, "US").profile_id
+        bound = bind(store.conn, ref, profile_id, key, "US")
+    finally:
+        store.close()
+    return list(sign({"p": profile_id}, key, int(time.time()) + 3600, bound=bound).items())
 
 
 def _percentiles(samples_us: list[float]) -> tuple[float, float]:
@@ -73,7 +82,7 @@ def in_process(db: Path, lookup: dict[str, str], iterations: int) -> tuple[int, 
     """Card size in bytes, and p50/p99 render time in microseconds."""
     store = Store(db)
     key = signing_key(None, [KEY])
-    query = _query(lookup)
+    query = _query(db, lookup)
     page = widget_page(store.conn, query, key, "US", datetime.now(UTC))
     assert page.status == 200, page.html
     samples = []
@@ -109,7 +118,7 @@ def over_http(db: Path, iterations: int) -> dict[str, tuple[float, float]]:
         with httpx.Client(base_url=base) as client:
             _wait(client)
             for name, lookup in PERSONAS.items():
-                url = "/widget?" + urlencode(_query(lookup))
+                url = "/widget?" + urlencode(_query(db, lookup))
                 samples = []
                 for _ in range(iterations):
                     started = time.perf_counter_ns()

@@ -62,13 +62,19 @@ def check_bound(conn: sqlite3.Connection, profile_id: str, bound: str, key: byte
         )
 
 
+IDENTIFIERS_SQL = (
+    # From the profile's members to their identifiers (CROSS JOIN keeps that order, ``+i.kind``
+    # keeps SQLite off the identifier index's kind prefix): left to itself, the planner read
+    # every email, phone and blocking key of the store and joined each to its member, 2 ms a
+    # card in a 1,000-customer store instead of 0.1.
+    "SELECT DISTINCT i.kind, i.value FROM profile_members m "
+    "CROSS JOIN identifiers i ON i.record_id = m.record_id "
+    f"WHERE m.profile_id = ? AND +i.kind IN ({', '.join('?' * len(_KINDS))})"
+)
+
+
 def _identifiers(conn: sqlite3.Connection, profile_id: str) -> set[tuple[str, str]]:
-    rows = conn.execute(
-        "SELECT DISTINCT i.kind, i.value FROM profile_members m "
-        "JOIN identifiers i ON i.record_id = m.record_id "
-        f"WHERE m.profile_id = ? AND i.kind IN ({', '.join('?' * len(_KINDS))})",
-        (profile_id, *_KINDS),
-    )
+    rows = conn.execute(IDENTIFIERS_SQL, (profile_id, *_KINDS))
     return {(str(kind), str(value)) for kind, value in rows}
 
 

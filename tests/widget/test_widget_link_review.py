@@ -12,6 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from context_service.api import create_app
+from context_service.store import Store
 from tests.conftest import TEST_KEY, make_settings
 from tests.trust.helpers import MAYA, copy_demo
 
@@ -68,3 +69,17 @@ def test_a_link_minted_by_email_never_shows_another_customer_after_a_split(
     assert names[kept] not in page.text, f"{gone}'s ticket shows {kept}'s card"
     if page.status_code == 200:
         assert names[gone] in page.text
+
+
+def test_the_binding_check_reads_only_the_profiles_own_identifiers(demo_store: Store) -> None:
+    """The check runs on every card opened: its query starts from the profile's members, not
+    from every email, phone and blocking key in the store."""
+    from context_service.widget.binding import IDENTIFIERS_SQL
+
+    plan = demo_store.conn.execute(
+        f"EXPLAIN QUERY PLAN {IDENTIFIERS_SQL}", ("prof_x", "email", "phone", "block")
+    ).fetchall()
+    steps = [str(row[-1]) for row in plan]
+    assert "profile_members_profile" in steps[0]
+    assert any("identifiers_record" in step for step in steps)
+    assert not any("PRIMARY KEY (kind=?)" in step for step in steps)
