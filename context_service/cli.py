@@ -1,7 +1,7 @@
 """The ``context-service`` command: every sub-command, its arguments and its exit codes.
 
-Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); this module,
-``wiring.py`` and ``api/app.py`` are the only places that wire integrations in.
+Settings come from ``CONTEXT_SERVICE_*`` variables (see the README); integrations are wired in
+through ``wiring.py`` (``api/app.py`` and ``doctor.py`` are the only other importers of them).
 """
 
 from __future__ import annotations
@@ -197,12 +197,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from context_service.wiring import build_connectors
 
     settings = load_settings()
-    store = Store(settings.db)
     with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
         connector = build_connectors(settings, client).get(args.source)
-        if connector is None:
+        if connector is None:  # before the store is opened: nothing starts, nothing is created
             print(f"error: {_not_configured(settings, args.source)}", file=sys.stderr)
             return 2
+        store = Store(settings.db)
         with _progress() as progress:
             tasks: dict[str, Any] = {}
 
