@@ -196,12 +196,7 @@ def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | Non
         "WHERE a IN ({marks}) OR b IN ({marks})",
         member_ids,
     )
-    review_rows = _touching(
-        conn,
-        f"SELECT {_REVIEW_COLUMNS} FROM review_items "
-        "WHERE status = 'open' AND (a IN ({marks}) OR b IN ({marks}))",
-        member_ids,
-    )
+    review_rows = _touching(conn, OPEN_REVIEWS_TOUCHING_SQL, member_ids)
     wanted = set(member_ids)
     wanted |= {int(x) for row in link_rows for x in row[:2] if x is not None}
     wanted |= {int(x) for row in decision_rows for x in row[:2]}
@@ -297,6 +292,13 @@ def record_refs(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int
 
 _REVIEW_COLUMNS = (
     "id, a, b, probability, reason, evidence, status, created_at, decided_by, decided_at"
+)
+# The open review items naming one of some records. ``+status``: SQLite would otherwise read
+# every open item of the queue through ``review_items_open`` and test each, instead of
+# searching the ``a`` and ``b`` indexes (tests/store/test_query_plans.py).
+OPEN_REVIEWS_TOUCHING_SQL = (
+    f"SELECT {_REVIEW_COLUMNS} FROM review_items "
+    "WHERE +status = 'open' AND (a IN ({marks}) OR b IN ({marks}))"
 )
 
 

@@ -39,6 +39,13 @@ from context_service.trust.suppression import email_forms, record_value, suppres
 
 _MIN_ID_NEEDLE = 6
 _CHUNK = 500  # values per IN list
+# The emails and phones of some records. ``+kind``: SQLite would otherwise search the
+# identifier key by its ``kind`` prefix, every email and phone of the store, instead of the
+# record index (tests/store/test_query_plans.py).
+CONTACT_IDENTIFIERS_SQL = (
+    "SELECT kind, value, strong FROM identifiers WHERE +kind IN ('email', 'phone') "
+    "AND record_id IN ({marks})"
+)
 
 
 class ErasureReport(msgspec.Struct):
@@ -104,12 +111,7 @@ def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
     owned = owned_records(conn, keys)
     all_ids = sorted(set(members) | set(owned))
     all_keys = _keys(conn, all_ids)
-    found = _ids(
-        conn,
-        "SELECT kind, value, strong FROM identifiers WHERE kind IN ('email', 'phone') "
-        "AND record_id IN ({marks})",
-        members,
-    )
+    found = _ids(conn, CONTACT_IDENTIFIERS_SQL, members)
     held = [(str(row[0]), str(row[1]), bool(row[2])) for row in found]  # type: ignore[index]
     idents = _not_shared(conn, held, set(all_ids))
     entries = [(k, v) for k, v, strong in idents if strong]
