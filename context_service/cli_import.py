@@ -28,10 +28,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         load_mapping_file,
         parse_map_options,
     )
+    from context_service.sheets.readers import open_sheet
 
     mapping = load_mapping_file(args.mapping) if args.mapping else ColumnMapping()
     mapping = mapping.merged(parse_map_options(args.map))
     settings = load_settings()
+    open_sheet(args.file, args.format, args.encoding).close()  # a file it cannot read: no store
     store = Store(settings.db)
     report = ImportReport(source=args.source, path=args.file)
     try:
