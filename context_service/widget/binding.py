@@ -34,9 +34,10 @@ def binding(key: bytes, kind: str, value: str) -> str:
 def bind(
     conn: sqlite3.Connection, ref: CustomerRef, profile_id: str, key: bytes, region: str
 ) -> str | None:
-    """The digest of the identifier in ``ref`` as ``profile_id`` holds it (``None``: the link
-    was asked for by profile id, which names the profile itself, or the profile holds the
-    identifier only through a vendor merge)."""
+    """The digest of the identifier in ``ref`` as ``profile_id`` holds it: an email, a phone,
+    a person record, or, for an order's, ticket's or invoice's vendor id, the person record
+    that owns it (``None``: the link was asked for by profile id, which names the profile
+    itself, or the profile holds the identifier only through a vendor merge)."""
     if ref.email is not None and (email := normalize_email(ref.email)) is not None:
         held = ("email", email)
         if held not in _identifiers(conn, profile_id):
@@ -45,8 +46,12 @@ def bind(
     if ref.phone is not None and (phone := normalize_phone(ref.phone, region)) is not None:
         return binding(key, "phone", phone)
     if ref.source is not None and ref.external_id is not None:
+        members = _records(conn, profile_id)
         record = f"{ref.source}\0{ref.external_id}"
-        return binding(key, "record", record) if record in _records(conn, profile_id) else None
+        if record not in members:  # an order's, ticket's or invoice's id: its owner's record
+            owners = _owners(conn, ref.source, ref.external_id)
+            record = next((owner for owner in owners if owner in members), "")
+        return binding(key, "record", record) if record else None
     return None
 
 
@@ -76,6 +81,18 @@ IDENTIFIERS_SQL = (
 def _identifiers(conn: sqlite3.Connection, profile_id: str) -> set[tuple[str, str]]:
     rows = conn.execute(IDENTIFIERS_SQL, (profile_id, *_KINDS))
     return {(str(kind), str(value)) for kind, value in rows}
+
+
+def _owners(conn: sqlite3.Connection, source: str, external_id: str) -> list[str]:
+    """The person records (``source\0external_id``) that own the activity record(s) with this
+    vendor id: a link minted from an order or a ticket is bound to its customer's record."""
+    rows = conn.execute(
+        "SELECT a.owner_source, a.owner_external_id FROM records r "
+        "JOIN activities a ON a.record_id = r.id "
+        "WHERE r.source = ? AND r.external_id = ? AND r.deleted = 0",
+        (source, external_id),
+    )
+    return sorted(f"{owner_source}\0{owner_id}" for owner_source, owner_id in rows)
 
 
 def _records(conn: sqlite3.Connection, profile_id: str) -> set[str]:

@@ -83,3 +83,30 @@ def test_the_binding_check_reads_only_the_profiles_own_identifiers(demo_store: S
     assert "profile_members_profile" in steps[0]
     assert any("identifiers_record" in step for step in steps)
     assert not any("PRIMARY KEY (kind=?)" in step for step in steps)
+
+
+def test_a_link_minted_by_an_order_id_is_bound_to_its_customer(client: TestClient[Any]) -> None:
+    """A helpdesk that knows only the order a ticket is about mints by the order's vendor id:
+    the link is bound to the record of the customer who placed it, so a split that takes that
+    customer out of the profile closes the link, as one minted by email does."""
+    snap = client.get("/v1/context", params={"email": MAYA}, headers=AUTH).json()
+    order = next(m for m in snap["members"] if m["kind"] == "order")
+    ref = {"source": order["source"], "external_id": order["external_id"]}
+    link = _mint(client, ref)
+    assert "k=" in link["url"]
+    assert client.get(_path(link["url"])).status_code == 200
+    members = [
+        {k: r[k] for k in ("source", "kind", "external_id")}
+        for r in _members(client, link["profile_id"])
+    ]
+    placed_by = [m for m in members if m["source"] == order["source"]]  # the order's customer
+    assert placed_by
+    assert len(placed_by) < len(members)
+    split = client.post(
+        f"/v1/profiles/{link['profile_id']}/split", json={"records": placed_by}, headers=AUTH
+    )
+    assert split.status_code == 200, split.text
+    now = client.get("/v1/context", params=ref, headers=AUTH).json()["profile_id"]
+    assert now != link["profile_id"]  # the order went with its customer
+    page = client.get(_path(link["url"]))
+    assert page.status_code == 404  # the link names the id left behind: it no longer opens
