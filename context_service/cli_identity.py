@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
@@ -95,13 +96,17 @@ def add_commands(sub: Any) -> None:
         a.set_defaults(func=cmd_review_decide, accept=verb == "accept")
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def bounded(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number in ASCII digits from ``low`` to ``high``, else a usage
     error (exit 2) instead of a traceback from SQLite for a number it cannot bind."""
 
     def parse(text: str) -> int:
-        digits = text.strip().removeprefix("-").removeprefix("+")
-        if not (digits.isascii() and digits.isdigit()):  # int() takes "1_000", full-width digits
+        # One optional sign, then ASCII digits: int() takes "1_000" and full-width digits, and
+        # "-+5" passed a check that removed both signs, then failed in int() (ValueError).
+        if _WHOLE_NUMBER.fullmatch(text.strip()) is None:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
         value = int(text)
         if not low <= value <= high:

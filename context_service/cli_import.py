@@ -28,12 +28,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         load_mapping_file,
         parse_map_options,
     )
-    from context_service.sheets.readers import open_sheet
 
     mapping = load_mapping_file(args.mapping) if args.mapping else ColumnMapping()
     mapping = mapping.merged(parse_map_options(args.map))
     settings = load_settings()
-    open_sheet(args.file, args.format, args.encoding).close()  # a file it cannot read: no store
+    _check_file(args.file, args.format, args.encoding)  # a file it cannot read: no store
     store = Store(settings.db)
     report = ImportReport(source=args.source, path=args.file)
     try:
@@ -61,6 +60,30 @@ def cmd_import(args: argparse.Namespace) -> int:
         store.close()
     _print_import_report(report, args.show_rejections)
     return 0
+
+
+def _check_file(path: str, fmt: str | None, encoding: str | None) -> None:
+    """``UnreadableFile`` for what ``open_sheet`` refuses before it reads a byte of the sheet
+    (missing, a folder, unreadable, an unknown format or encoding), without parsing it: an
+    XLSX workbook's shared strings, read in full on opening, would be parsed twice."""
+    from pathlib import Path
+
+    from context_service.sheets import UnreadableFile
+    from context_service.sheets.readers import detect_format
+    from context_service.sheets.sniffing import check_encoding
+
+    file = Path(path)
+    if file.is_dir():
+        raise UnreadableFile(f"{file} is a directory, not a file")
+    if not file.is_file():
+        raise UnreadableFile(f"no such file: {file}")
+    detect_format(file, fmt)
+    if encoding is not None:
+        check_encoding(encoding)
+    try:
+        file.open("rb").close()
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read {file}: {exc.strerror or exc}") from exc
 
 
 def _what_was_kept(report: ImportReport) -> str:

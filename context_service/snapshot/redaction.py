@@ -241,9 +241,19 @@ class OwnContacts(msgspec.Struct, frozen=True):
         return cls(frozenset(map(mailbox_key, emails)), frozenset(phones), region)
 
 
+# An address in an error message: its local part neither starts nor ends with a quote and
+# holds no ``=``, ``/``, ``{``, ``|`` or ``}`` (valid, but in a message they join it to the
+# text before it: ``email=maya@...``, ``'maya@...'``, a URL's path), and ``%40`` is its ``@``
+# in a URL's query.
+_EMAIL_IN_ERROR = re.compile(
+    r"[\w.!#$%&*+?^`~-]+(?:'[\w.!#$%&*+?^`~-]+)*(?:@|%40)[\w-]+(?:\.[\w-]+)+"
+)
+
+
 def redact_emails(text: str) -> str:
-    """``text`` with every email address replaced (an error message about a record, say)."""
-    return _EMAIL_IN_TEXT.sub(EMAIL_REMOVED, text) if "@" in text else text
+    """``text`` with every email address replaced (an error message about a record, say),
+    and nothing else."""
+    return _EMAIL_IN_ERROR.sub(EMAIL_REMOVED, text) if "@" in text or "%40" in text else text
 
 
 def redact_other_contacts(text: str, own: OwnContacts) -> str:
