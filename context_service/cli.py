@@ -203,23 +203,26 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"error: {_not_configured(settings, args.source)}", file=sys.stderr)
             return 2
         store = Store(settings.db)
-        with _progress() as progress:
-            tasks: dict[str, Any] = {}
+        try:
+            with _progress() as progress:
+                tasks: dict[str, Any] = {}
 
-            def advance(stream: str, n: int) -> None:
-                if stream not in tasks:
-                    tasks[stream] = progress.add_task(f"{args.source} {stream}", total=None)
-                progress.advance(tasks[stream], n)
+                def advance(stream: str, n: int) -> None:
+                    if stream not in tasks:
+                        tasks[stream] = progress.add_task(f"{args.source} {stream}", total=None)
+                    progress.advance(tasks[stream], n)
 
-            with sigterm_stops_the_run():
-                outcome = run_sync(
-                    store,
-                    connector,
-                    ingest_context(settings),
-                    full=args.full,
-                    progress=advance,
-                    force=args.force,
-                )
+                with sigterm_stops_the_run():
+                    outcome = run_sync(
+                        store,
+                        connector,
+                        ingest_context(settings),
+                        full=args.full,
+                        progress=advance,
+                        force=args.force,
+                    )
+        finally:  # the checkpointer stops and the WAL is copied into the file, as at any exit
+            store.close()
     report = outcome.report
     print(
         f"{args.source} {outcome.mode} sync {outcome.status}: {outcome.pages} pages, "

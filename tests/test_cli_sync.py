@@ -58,3 +58,20 @@ def test_failed_sync_exits_1_and_says_it_will_resume(
         assert "401" in err
         assert "resumes" in err
         assert "sk_test_wrong_key_000" not in err
+
+
+def test_a_sync_closes_its_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The last connection to close copies the WAL into the file and removes it: a sync that
+    left its store open left its checkpointer thread and the WAL to the interpreter's exit."""
+    fake = FakeStripe()
+    fake.add_customers(2)
+    db = tmp_path / "closed.db"
+    with serving(fake.handler) as base_url:
+        monkeypatch.setenv("CONTEXT_SERVICE_DB", str(db))
+        monkeypatch.setenv("CONTEXT_SERVICE_STRIPE_API_KEY", API_KEY)
+        monkeypatch.setenv("CONTEXT_SERVICE_STRIPE_BASE_URL", base_url)
+        assert main(["sync", "stripe"]) == 0
+    assert db.exists()
+    assert not Path(f"{db}-wal").exists()
