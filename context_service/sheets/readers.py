@@ -135,12 +135,13 @@ class CsvSheet:
         self.blank_rows = 0
         sample = sample_of(path)
         refuse_binary(path, sample, encoding)
-        self._raw: BinaryIO = path.open("rb")
         found = reading_bom(encoding, sample) if encoding else None
         self.encoding = found or sniff_file_encoding(path, sample)
         first_line = first_line_of(sample, self.encoding)
         self.directive = separator_directive(first_line)
         self.delimiter = self.directive or sniff_delimiter(first_line)
+        # Opened once the sniffing above has accepted the file: a refusal leaves nothing open.
+        self._raw: BinaryIO = path.open("rb")
         self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
 
     def done(self) -> int:
