@@ -244,6 +244,10 @@ def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None
     ):
         args = [*ids, *ids] if sql.count("{marks}") == 2 else ids
         conn.execute(sql.format(marks=marks(ids)), args)
+    # LLM summary leases are keyed by a digest of a summary key, which names a profile, so the
+    # erased one's cannot be told apart: every lease whose call is over goes (a call still
+    # running ends its own, and the next claim of any summary sweeps what is left).
+    conn.execute("DELETE FROM llm_summary_leases WHERE done = 1 OR expires_at < ?", (time.time(),))
     for chunk in chunks(plan.record_ids, _CHUNK):
         deleted = conn.execute(f"DELETE FROM records WHERE id IN ({marks(chunk)})", chunk)
         report.records += deleted.rowcount

@@ -9,7 +9,7 @@ import httpx2
 import msgspec
 
 from context_service.audience import FieldPolicy
-from context_service.llm import Summarizer
+from context_service.llm import Summarizer, lease
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.trust.erasure import erase_profile
@@ -93,3 +93,26 @@ def test_a_summary_naming_the_erased_person_is_not_served_again(
     assert store.conn.execute(count, (bob,)).fetchone()[0] == 0
     fresh = Summarizer(store, mock_client(_answers)).summary(after, "agent", view, "llm")
     assert fresh.text == "Bob"
+
+
+def test_an_erasure_leaves_no_finished_summary_lease(store: Store, ingest: Ingest) -> None:
+    """A lease row holds a digest of a summary key, which names a profile: the ones whose call
+    is over (done, or expired with their holder) go with an erasure rather than waiting for
+    the next claim of any summary to sweep them."""
+    ingest(hubspot_contact("501", "alice.erased@example.com", "Alice", "Erasedperson"))
+    alice = _profile_of(store, "501")
+    lease.claim(store, "done-key", "holder-a", ttl_s=60)
+    lease.release(store, "done-key", "holder-a", "the LLM summary failed")
+    lease.claim(store, "expired-key", "holder-b", ttl_s=-1)
+    lease.claim(store, "live-key", "holder-c", ttl_s=600)  # a call still running elsewhere
+    erase_profile(
+        store,
+        alice,
+        requested_by="t",
+        reason="t",
+        now="2026-02-01T00:00:00Z",
+        region="US",
+        vacuum=False,
+    )
+    keys = {row[0] for row in store.conn.execute("SELECT key FROM llm_summary_leases")}
+    assert keys == {"live-key"}
