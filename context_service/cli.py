@@ -24,19 +24,20 @@ from context_service.cli_records import add_commands as add_record_commands
 from context_service.cli_runs import (
     Terminated,
     existing_store,
+    hint_if_empty,
     open_for_reading,
     sigterm_stops_the_run,
 )
 from context_service.cli_runs import add_commands as add_run_commands
-from context_service.cli_trust import access_request_line, record_export, record_reads
+from context_service.cli_trust import access_request_line, record_export
 from context_service.cli_trust import add_commands as add_trust_commands
+from context_service.cli_widget import cmd_widget_url, demo_widget_url
 from context_service.errors import ContextServiceError, visible
 from context_service.settings import (
     WIDGET_TTL_RANGE,
     Settings,
     load_settings,
     to_environ,
-    url_fault,
 )
 from context_service.snapshot import lookup
 from context_service.store import Store
@@ -141,27 +142,9 @@ def _print_examples(settings: Settings, store: Store) -> None:
     print(f"  {auth} '{base}/v1/context?email=info@silvacosta.example'")
     print(f"\nOpenAPI: {base}/schema/openapi.json   Health: {base}/health")
     print(f"Tools: {base}/v1/tools/openai   MCP (streamable HTTP): {base}/mcp")
-    widget = _demo_widget_url(settings, store)
+    widget = demo_widget_url(settings, store)
     if widget is not None:
         print(f"Sidebar widget for Maya Patel (link valid 1 h):\n  {widget}\n", flush=True)
-
-
-def _demo_widget_url(settings: Settings, store: Store) -> str | None:
-    """A signed sidebar link for Maya Patel, naming her by profile id as every minted link
-    does (``None`` when the store being served does not hold her)."""
-
-    from context_service.tools import CustomerRef
-    from context_service.widget import bind, profile_url, signing_key
-
-    try:
-        maya = lookup.by_email(store.conn, "maya.patel@example.com")
-    except ContextServiceError:
-        return None
-    key = signing_key(settings.widget_secret, settings.api_keys)
-    ref = CustomerRef(email="maya.patel@example.com")
-    bound = bind(store.conn, ref, maya.profile_id, key, settings.default_region)
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    return profile_url(base, maya.profile_id, key, int(time.time()) + 3600, bound=bound)
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
@@ -174,20 +157,10 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         for cand in exc.extra.get("candidates", []):
             line = f"  {cand['profile_id']}  {cand['name']}  ({cand['why']})"
             print(visible(line), file=sys.stderr)  # a name is whatever a customer typed
-        _hint_if_empty(store, settings)
+        hint_if_empty(store, settings)
         return 1
     print(stored.text, end="")
     return 0
-
-
-def _hint_if_empty(store: Store, settings: Settings) -> None:
-    """Say so when the database holds no records: usually CONTEXT_SERVICE_DB names another file."""
-    if store.conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
-        print(
-            f"note: {settings.db} holds no customers; set CONTEXT_SERVICE_DB to the database "
-            "you loaded (make demo writes demo.db)",
-            file=sys.stderr,
-        )
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -364,42 +337,6 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  cursor {visible(stream)}: {visible(str(cursor))}")
         for request in info["access_requests"]:
             print(f"  {access_request_line(request)}")
-    return 0
-
-
-def cmd_widget_url(args: argparse.Namespace) -> int:
-    """Print a signed, short-lived sidebar widget link for one customer, named in it by
-    profile id (no email or phone in a URL that logs and browser history keep); the minting
-    is recorded in the read audit (``cli``, channel ``widget-link``), as the API records it."""
-    import time
-
-    from context_service.tools import CustomerRef, find_stored
-    from context_service.trust import Read
-    from context_service.widget import bind, profile_url, signing_key
-
-    settings = load_settings()
-    if args.base_url is not None and (fault := url_fault(args.base_url)):
-        print(f"error: --base-url {fault}", file=sys.stderr)
-        return 2
-    lookup = {k: v for k, v in (("email", args.email), ("phone", args.phone)) if v}
-    key = signing_key(settings.widget_secret, settings.api_keys)  # no read if it cannot sign
-    store = open_for_reading(settings, build_all=False)  # a queued profile is built first
-    try:
-        ref = CustomerRef(**lookup)
-        stored = find_stored(store.conn, ref, settings.default_region)
-        # the link opens only while the profile holds what it was asked for (a split never
-        # re-targets it: ``widget.binding``)
-        bound = bind(store.conn, ref, stored.profile_id, key, settings.default_region)
-        read = Read("cli", stored.profile_id, "sidebar", True, "widget-link")
-        record_reads(store, settings.audit_retention_days, [read])
-    except ContextServiceError:
-        _hint_if_empty(store, settings)
-        raise
-    finally:
-        store.close()
-    base = args.base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
-    ttl = settings.widget_ttl_seconds if args.ttl is None else args.ttl
-    print(profile_url(base, stored.profile_id, key, int(time.time()) + ttl, bound=bound))
     return 0
 
 

@@ -60,6 +60,16 @@ def sigterm_stops_the_run() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def hint_if_empty(store: Store, settings: Settings) -> None:
+    """Say so when the database holds no records: usually CONTEXT_SERVICE_DB names another file."""
+    if store.conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
+        print(
+            f"note: {settings.db} holds no customers; set CONTEXT_SERVICE_DB to the database "
+            "you loaded (make demo writes demo.db)",
+            file=sys.stderr,
+        )
+
+
 def open_for_reading(settings: Settings, *, build_all: bool = True) -> Store:
     """The store, whose reads never show a snapshot queued for a rebuild (after an upgrade
     whose migration queued them, a ``resolve --all`` or a run that stopped before building its

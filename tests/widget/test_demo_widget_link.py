@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from context_service.cli import _demo_widget_url
+from context_service.cli_widget import demo_widget_url
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.widget import open_link, signing_key
@@ -16,7 +16,7 @@ def test_the_demo_link_opens_mayas_card_without_her_email(
     demo_store: Store, tmp_path: Path
 ) -> None:
     settings = make_settings(tmp_path / "unused.db")
-    url = _demo_widget_url(settings, demo_store)
+    url = demo_widget_url(settings, demo_store)
     assert url is not None
     assert "maya" not in url.lower()
     assert "%40" not in url
@@ -28,4 +28,4 @@ def test_the_demo_link_opens_mayas_card_without_her_email(
 
 
 def test_a_store_without_maya_prints_no_link(store: Store, tmp_path: Path) -> None:
-    assert _demo_widget_url(make_settings(tmp_path / "unused.db"), store) is None
+    assert demo_widget_url(make_settings(tmp_path / "unused.db"), store) is None
