@@ -19,15 +19,13 @@ decisions, so resolving one record at a time and ``rebuild`` (everything at once
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import TypeVar
 
 import msgspec
 
 from context_service.identity.assign import assign_profiles
+from context_service.identity.candidates import candidate_pairs, mailbox_holders
 from context_service.identity.cluster import (
     NO_DECISIONS,
     ComponentResult,
@@ -43,6 +41,7 @@ from context_service.identity.features import (
     blocking_and_name_keys,
     features_of,
 )
+from context_service.identity.links_and_reviews import write_links, write_reviews
 from context_service.identity.match import person_identifiers
 from context_service.identity.model import MatchModel
 from context_service.identity.pairs import Thresholds, crowded_mailbox, decide
@@ -51,7 +50,6 @@ from context_service.identity.state import index_version, load_model, mark_index
 from context_service.models import PersonFacet, RecordKey
 from context_service.store import aliases, profiles
 
-_T = TypeVar("_T")
 _encode_features = msgspec.msgpack.Encoder().encode
 _decode_features = msgspec.msgpack.Decoder(Features).decode
 
@@ -125,7 +123,7 @@ class Engine:
         self._forget(old_ids)
         live = {c.record_id: new_features[c.record_id] for c in moving}
         keys = self._index(moving, live)
-        pairs, holders = self._candidate_pairs(keys)
+        pairs, holders = candidate_pairs(self.conn, keys)
         crowded, turned = self._crowded_mailboxes(live, old_features, holders)
         linked = self._add_edges(
             {rid: f for rid, f in live.items() if f is not None}, pairs, crowded
@@ -252,7 +250,7 @@ class Engine:
         holders = {mailbox: known[mailbox] for mailbox in mailboxes if mailbox in known}
         missing = mailboxes - holders.keys()
         if missing:
-            holders.update(self._mailbox_holders(missing))
+            holders.update(mailbox_holders(self.conn, missing))
         features = self._stored_features({rid for ids in holders.values() for rid in ids})
         crowded: set[str] = set()
         turned: dict[str, list[int]] = {}
@@ -267,19 +265,6 @@ class Engine:
             if now != before:
                 turned[mailbox] = ids
         return frozenset(crowded), turned
-
-    def _mailbox_holders(self, mailboxes: Iterable[str]) -> dict[str, list[int]]:
-        """The records that hold each mailbox (its ``e:`` blocking key), by mailbox."""
-        holders: dict[str, list[int]] = {}
-        for chunk in chunks(sorted(f"e:{mailbox}" for mailbox in mailboxes)):
-            rows = self.conn.execute(
-                "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
-                f"AND value IN ({placeholders(chunk)})",
-                chunk,
-            )
-            for value, record_id in rows:
-                holders.setdefault(str(value)[2:], []).append(int(record_id))
-        return holders
 
     def _settle_mailboxes(
         self, turned: Mapping[str, list[int]], crowded: frozenset[str]
@@ -298,7 +283,7 @@ class Engine:
         }
         common = {e for a, b in pairs for e in set(features[a].emails) & set(features[b].emails)}
         others = common - set(turned) - crowded
-        extra = self._mailbox_holders(others) if others else {}
+        extra = mailbox_holders(self.conn, others) if others else {}
         held = self._stored_features({rid for rs in extra.values() for rid in rs})
         crowded = crowded | {
             mailbox
@@ -333,7 +318,7 @@ class Engine:
         pairs: set[Pair],
         crowded: frozenset[str] = frozenset(),
     ) -> set[int]:
-        """Decide each new candidate pair (``_candidate_pairs``) and store the link- and
+        """Decide each new candidate pair (``candidate_pairs``) and store the link- and
         review-strength ones as edges; return every record of a pair that was stored."""
         known = dict(live)
         known.update(self._stored_features({x for p in pairs for x in p} - set(live)))
@@ -349,44 +334,6 @@ class Engine:
             rows,
         )
         return {x for a, b, _, _ in rows for x in (a, b)}
-
-    def _candidate_pairs(
-        self, keys: Mapping[int, set[str]]
-    ) -> tuple[set[Pair], dict[str, list[int]]]:
-        """Every pair of a record of the batch and another record (of the batch or not) that
-        holds one of its blocking keys, found in one query per chunk of keys; and the holders
-        of each mailbox (``e:`` key) among them, which ``_crowded_mailboxes`` needs.
-
-        The batch's records are mapped by key (most keys are one record's, kept as a plain
-        int) and each stored holder is paired as it is read, so no list of holders per key is
-        built: thousands of small lists a batch would only feed the garbage collector."""
-        owner: dict[str, int] = {}  # a key held by one record of the batch: that record
-        owners: dict[str, list[int]] = {}  # a key held by several: all of them
-        for rid, ks in keys.items():
-            for key in ks:
-                if key in owners:
-                    owners[key].append(rid)
-                elif key in owner:
-                    owners[key] = [owner.pop(key), rid]
-                else:
-                    owner[key] = rid
-        pairs: set[Pair] = set()
-        mailboxes: dict[str, list[int]] = {}
-        for chunk in chunks(sorted(owner.keys() | owners.keys())):
-            rows = self.conn.execute(
-                "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
-                f"AND value IN ({placeholders(chunk)})",
-                chunk,
-            )
-            for value, record_id in rows:
-                key, other = str(value), int(record_id)
-                if key.startswith("e:"):
-                    mailboxes.setdefault(key[2:], []).append(other)
-                one = owner.get(key)
-                for rid in owners.get(key, ()) if one is None else (one,):
-                    if other != rid:
-                        pairs.add((rid, other) if rid < other else (other, rid))  # pair_of
-        return pairs, mailboxes
 
     def _neighbours(self, record_ids: list[int]) -> set[int]:
         """The records an edge or a person's decision ties to these: what must be clustered
@@ -442,11 +389,11 @@ class Engine:
         clusters = [cluster for result, _ in results for cluster in result.clusters]
         assignment = assign_profiles(self.conn, clusters, self.now)
         members = sorted(rid for _, ids in results for rid in ids)
-        self._write_links([r for r, _ in results], assignment.profile_of, members)
+        write_links(self.conn, self.now, [r for r, _ in results], assignment.profile_of, members)
         reviews = [review for result, _ in results for review in result.reviews]
         reviews += self._cross_reviews(members, assignment.profile_of, features, decisions)
         # The dead records' open items go too, even when no live record is left to cluster.
-        self._write_reviews(reviews, sorted(set(members) | dead))
+        write_reviews(self.conn, self.now, reviews, sorted(set(members) | dead))
         changed |= assignment.changed
         # Merged-away ids follow the records they named, or name no one once those are gone.
         aliases.follow_aliases(self.conn, changed, dead)
@@ -518,48 +465,6 @@ class Engine:
                 (together if decision == "together" else apart).add(pair_of(int(a), int(b)))
         return Decisions(together=frozenset(together), apart=frozenset(apart))
 
-    def _write_links(
-        self, results: list[ComponentResult], profile_of: Mapping[int, str], members: list[int]
-    ) -> None:
-        """Make the members' stored links the ones just decided, touching only those that
-        changed: a link that stands as it was keeps its row and the time it was first decided
-        (a webhook that adds one record to a profile of four writes one link, not five)."""
-        decided = [
-            (
-                profile_of[link.a],
-                link.b,
-                link.a,
-                link.rule,
-                round(link.probability, 6),
-                json.dumps(link.evidence, sort_keys=True),
-                "person" if link.rule == "manual" else "auto",
-            )
-            for result in results
-            for link in result.links
-        ]
-        wanted = Counter(decided)
-        stale: list[int] = []
-        for chunk in chunks(members):
-            for row_id, *stored in self.conn.execute(
-                "SELECT id, profile_id, record_id, other_record_id, rule, score, evidence, "
-                f"decided_by FROM identity_links WHERE record_id IN ({placeholders(chunk)})",
-                chunk,
-            ):
-                link = tuple(stored)
-                if wanted[link] > 0:
-                    wanted[link] -= 1
-                else:
-                    stale.append(int(row_id))
-        for chunk in chunks(stale):
-            self.conn.execute(
-                f"DELETE FROM identity_links WHERE id IN ({placeholders(chunk)})", chunk
-            )
-        self.conn.executemany(
-            "INSERT INTO identity_links (profile_id, record_id, other_record_id, rule, score, "
-            "evidence, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*link, self.now) for link in _take(decided, wanted)],
-        )
-
     def _cross_reviews(
         self,
         members: list[int],
@@ -599,40 +504,6 @@ class Engine:
             found.append(Review(a, b, probability, reason, evidence))
         return found
 
-    def _write_reviews(self, reviews: list[Review], members: list[int]) -> None:
-        """Keep the open review items of these records in step, ids stable for the same pair."""
-        produced: dict[Pair, Review] = {}
-        for review in reviews:
-            produced.setdefault((review.a, review.b), review)
-        stale: list[int] = []
-        for chunk in chunks(members):
-            marks = placeholders(chunk)
-            for item_id, a, b in self.conn.execute(
-                f"SELECT id, a, b FROM review_items WHERE +status = 'open' AND (a IN ({marks}) "
-                f"OR b IN ({marks}))",
-                chunk * 2,
-            ):
-                if (int(a), int(b)) not in produced:
-                    stale.append(int(item_id))
-        self.conn.executemany("DELETE FROM review_items WHERE id = ?", [(i,) for i in stale])
-        self.conn.executemany(
-            "INSERT INTO review_items (a, b, probability, reason, evidence, status, created_at) "
-            "VALUES (?, ?, ?, ?, ?, 'open', ?) ON CONFLICT (a, b) DO UPDATE SET "
-            "probability = excluded.probability, reason = excluded.reason, "
-            "evidence = excluded.evidence WHERE review_items.status = 'open'",
-            [
-                (
-                    r.a,
-                    r.b,
-                    round(r.probability, 6),
-                    r.reason,
-                    json.dumps(r.evidence, sort_keys=True),
-                    self.now,
-                )
-                for r in produced.values()
-            ],
-        )
-
 
 def _last_per_record(changes: list[PersonChange]) -> list[PersonChange]:
     """One change per record: a record written twice in a batch (two webhooks, a page and its
@@ -649,16 +520,6 @@ def _last_per_record(changes: list[PersonChange]) -> list[PersonChange]:
         else change
         for rid, change in last.items()
     ]
-
-
-def _take(items: list[_T], counts: Counter[_T]) -> list[_T]:
-    """The items, in order, as many times as ``counts`` still allows each (the counts used)."""
-    taken = []
-    for item in items:
-        if counts[item] > 0:
-            counts[item] -= 1
-            taken.append(item)
-    return taken
 
 
 def _connected(nodes: set[int], edges: set[Pair]) -> list[set[int]]:
