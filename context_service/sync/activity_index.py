@@ -1,0 +1,94 @@
+"""The activity index of ingested records: who owns each activity, and the numbers a customer
+may quote for it (an order's, an invoice's), written as records are stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from context_service.models import Invoice, Mapped, Order, RecordKey
+from context_service.store import activities, profiles
+
+
+class _NewActivities:
+    """The index entries of a batch's new activity records, written together
+    (``activities.add_owners``, ``activities.add_refs``): one statement per table instead of
+    two per record. Both tables hold sets (``INSERT OR IGNORE`` under their primary key), so
+    writing the same rows later gives the same tables, as long as nothing reads them before:
+    ``write`` runs before any read of the index (an activity already stored, the batch's end).
+    """
+
+    def __init__(self) -> None:
+        self.owners: list[tuple[int, list[RecordKey]]] = []
+        self.refs: list[tuple[int, list[tuple[str, str]]]] = []
+
+    def add(self, record_id: int, owners: list[RecordKey], refs: list[tuple[str, str]]) -> None:
+        """Hold a new activity record's owners and quoted numbers until ``write``."""
+        if owners:
+            self.owners.append((record_id, owners))
+        if refs:
+            self.refs.append((record_id, refs))
+
+    def write(self, conn: Any) -> None:
+        """Write what is held, then forget it."""
+        if self.owners:
+            activities.add_owners(conn, self.owners)
+            self.owners = []
+        if self.refs:
+            activities.add_refs(conn, self.refs)
+            self.refs = []
+
+
+def _index_activity(
+    conn: Any,
+    record_id: int,
+    mapped: Mapped,
+    *,
+    is_new: bool,
+    held: _NewActivities | None = None,
+) -> list[RecordKey]:
+    """Update an activity's owner index (a deleted one leaves it); return its owner keys, old
+    and new, whose profiles must show the change. With ``held``, a new record's entries are
+    held there for the batch to write together."""
+    if mapped.activity is None and not mapped.deleted:
+        return []
+    live = None if mapped.deleted else mapped.activity
+    owners = live.owners if live is not None else []
+    if held is not None:
+        if is_new:
+            held.add(record_id, owners, _quoted_numbers(live) if live is not None else [])
+            return list(owners)
+        held.write(conn)  # the index is read below: what it holds goes in first
+    before = [] if is_new else activities.owners_of(conn, record_id)
+    if before != owners:
+        activities.replace_owners(conn, record_id, owners, had_owners=bool(before))
+    refs = _quoted_numbers(live) if live is not None else []
+    if refs or not is_new:
+        activities.replace_refs(conn, record_id, refs, had_refs=not is_new)
+    return [*before, *owners]
+
+
+def _quoted_numbers(activity: Any) -> list[tuple[str, str]]:
+    """The numbers a customer may quote for an activity: an order's ``#1001``, an invoice's."""
+    if isinstance(activity, Order):
+        return [("order_number", v) for v in {activity.number, activity.title} if v]
+    if isinstance(activity, Invoice):
+        return [("invoice_number", activity.number)] if activity.number else []
+    return []
+
+
+def profiles_for_owners(conn: Any, owners: list[RecordKey]) -> set[str]:
+    """The profiles of these owner keys; an owner that is itself an activity (a dispute's
+    charge) counts through its own owners, one hop."""
+    direct = profiles.profiles_of_keys(conn, owners)
+    found = set(direct.values())
+    indirect = [owner for owner in set(owners) if owner not in direct]
+    if indirect:
+        parents = activities.owners_of_keys(conn, indirect)
+        found |= set(profiles.profiles_of_keys(conn, _flat(parents.values())).values())
+    return found
+
+
+def _flat(groups: Iterable[list[RecordKey]]) -> list[RecordKey]:
+    return [item for group in groups for item in group]
