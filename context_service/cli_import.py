@@ -63,23 +63,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _check_file(path: str, fmt: str | None, encoding: str | None) -> None:
-    """``UnreadableFile`` for what ``open_sheet`` refuses before it reads a byte of the sheet
-    (missing, a folder, unreadable, an unknown format or encoding), without parsing it: an
-    XLSX workbook's shared strings, read in full on opening, would be parsed twice."""
-    from pathlib import Path
-
+    """``UnreadableFile`` for a file ``import_file`` would refuse before reading it (missing,
+    a folder, an unknown format or encoding, unreadable), without parsing it: an XLSX
+    workbook's shared strings, read in full on opening, would be parsed twice."""
     from context_service.sheets import UnreadableFile
-    from context_service.sheets.readers import detect_format
-    from context_service.sheets.sniffing import check_encoding
+    from context_service.sheets.readers import checked_sheet_file
 
-    file = Path(path)
-    if file.is_dir():
-        raise UnreadableFile(f"{file} is a directory, not a file")
-    if not file.is_file():
-        raise UnreadableFile(f"no such file: {file}")
-    detect_format(file, fmt)
-    if encoding is not None:
-        check_encoding(encoding)
+    file, _ = checked_sheet_file(path, fmt, encoding)
     try:
         file.open("rb").close()
     except OSError as exc:

@@ -89,8 +89,12 @@ def detect_format(path: Path, fmt: str | None = None) -> Format:
     return found
 
 
-def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = None) -> Sheet:
-    """Open ``path`` as a CSV, XLSX or JSONL sheet (``fmt`` defaults from the extension)."""
+def checked_sheet_file(
+    path: str | Path, fmt: str | None = None, encoding: str | None = None
+) -> tuple[Path, Format]:
+    """``path`` and its format, or ``UnreadableFile`` for what ``open_sheet`` refuses before
+    it reads a byte of the sheet: a missing file, a folder, an unknown format or encoding.
+    Nothing is opened, so a caller can check a file before it creates anything."""
     file = Path(path)
     if file.is_dir():
         raise UnreadableFile(f"{file} is a directory, not a file")
@@ -99,6 +103,12 @@ def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = 
     kind = detect_format(file, fmt)
     if encoding is not None:
         check_encoding(encoding)
+    return file, kind
+
+
+def open_sheet(path: str | Path, fmt: str | None = None, encoding: str | None = None) -> Sheet:
+    """Open ``path`` as a CSV, XLSX or JSONL sheet (``fmt`` defaults from the extension)."""
+    file, kind = checked_sheet_file(path, fmt, encoding)
     try:
         if kind == "xlsx":
             return XlsxSheet(file)
