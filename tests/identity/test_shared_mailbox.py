@@ -18,7 +18,7 @@ from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
 from tests.conftest import Ingest
-from tests.identity.test_engine_updates_review14 import (
+from tests.identity.test_engine_updates_match_rebuild import (
     assert_consistent,
     assert_matches_rebuild,
     open_review_pairs,

@@ -1,4 +1,4 @@
-"""The upgrade path a user takes: a store written by older code opened by today's (simulated
+"""The upgrade path a user takes: a store written by older code opened by newer code (simulated
 by forgetting the newest migrations and rewinding the stored identity index version), and
 ``doctor`` pointed at a database that is not there."""
 

@@ -1,6 +1,6 @@
-"""A skeptical second look at today's concurrency code: the webhook retry timer, run liveness,
-``webhooks retry`` and the posted-notes claim. Real SQLite files and real threads; no
-wall-clock assertions (events, and the fake ``now`` the functions take)."""
+"""Concurrency of the webhook retry timer, run liveness, ``webhooks retry``, the posted-notes
+claim and HubSpot's 429 pacing. Real SQLite files and real threads; no wall-clock assertions
+(events, and the fake ``now`` the functions take)."""
 
 from __future__ import annotations
 

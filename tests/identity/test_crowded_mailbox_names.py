@@ -11,7 +11,10 @@ from context_service.identity.features import Features
 from context_service.identity.pairs import crowded_mailbox
 from context_service.store import Store
 from tests.conftest import Ingest
-from tests.identity.test_engine_updates_review14 import assert_matches_rebuild, open_review_pairs
+from tests.identity.test_engine_updates_match_rebuild import (
+    assert_matches_rebuild,
+    open_review_pairs,
+)
 from tests.payloads import zendesk_user
 
 MAILBOX = "seline.owens1471@example.com"

@@ -1,6 +1,6 @@
-"""Review 13 of the data path: snapshot bounds keep what signals name, free-text redaction
-keeps order references, role/placeholder mailboxes are not read into initials, and a CJK
-given name is not an initial of a longer one."""
+"""The data path: snapshot bounds keep what signals name, free-text redaction keeps order
+references, role/placeholder mailboxes are not read into initials, and a CJK given name is not
+an initial of a longer one."""
 
 from __future__ import annotations
 

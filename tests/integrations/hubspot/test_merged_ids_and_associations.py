@@ -1,4 +1,4 @@
-"""Review 13 of HubSpot merges and association events, and of refetch misses in the intake.
+"""HubSpot merges and association events, and refetch misses in the intake.
 
 1. A contact or company merged away in HubSpot while no ``*.merge`` webhook reached us stays
    live: the search streams read ``hs_merged_object_ids`` (``;``-separated ids merged into the

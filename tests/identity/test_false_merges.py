@@ -1,4 +1,4 @@
-"""Review 13 of identity resolution: false merges an attacker or a support lead would find."""
+"""Identity resolution: false merges an attacker or a support lead would find."""
 
 from __future__ import annotations
 

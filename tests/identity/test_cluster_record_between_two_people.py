@@ -1,4 +1,4 @@
-"""Review 14 of identity clustering: a record as close to two people who cannot be one.
+"""Identity clustering: a record as close to two people who cannot be one.
 
 DESIGN, "Identity resolution: principles": a false merge is worse than a missed one, and what
 is uncertain goes to a review queue, not into a profile. A record whose strongest links reach

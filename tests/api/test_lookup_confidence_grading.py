@@ -1,4 +1,4 @@
-"""Review 14: one confidence grading for ``find_customer`` and the lookups of ``/v1/context``.
+"""One confidence grading for ``find_customer`` and the lookups of ``/v1/context``.
 
 Both surfaces graded a scored match with their own code, and they disagreed: an email one
 customer holds (or a phone of their own) with their full name read "exact" in

@@ -1,12 +1,12 @@
 """Regression sequences the update-and-deletion property test found
-(``test_engine_updates_review14``), each as a plain test."""
+(``test_engine_updates_match_rebuild``), each as a plain test."""
 
 from __future__ import annotations
 
 from context_service.identity.rebuild import rebuild
 from context_service.sync import IngestContext, ingest_batch
 from context_service.wiring import default_mappers
-from tests.identity.test_engine_updates_review14 import (
+from tests.identity.test_engine_updates_match_rebuild import (
     Delete,
     Put,
     assert_consistent,

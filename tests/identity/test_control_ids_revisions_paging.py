@@ -1,6 +1,6 @@
-"""Identity control probed as a support lead correcting the engine would (review 14): profile ids
-in URLs and bodies, review items whose question changed after a reviewer read them, and paging
-through a queue that shrinks as it is decided. Real SQLite stores throughout."""
+"""Identity control probed as a support lead correcting the engine would: profile ids in URLs
+and bodies, review items whose question changed after a reviewer read them, and paging through
+a queue that shrinks as it is decided. Real SQLite stores throughout."""
 
 from __future__ import annotations
 
