@@ -16,7 +16,7 @@ from context_service.store import Store
 from context_service.sync.snapshot_queue import SnapshotDrain
 from context_service.wiring import ingest_context
 from tests.conftest import make_settings
-from tests.test_snapshot_queue_review14 import _email, upgraded  # noqa: F401  (fixture)
+from tests.snapshot.test_snapshot_queue_build_on_read import _email, upgraded  # noqa: F401  (fixture)
 
 SECRET = _email(0)  # customer data an error message might carry
 
