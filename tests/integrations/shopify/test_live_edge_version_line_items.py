@@ -1,4 +1,4 @@
-"""Review 13 of the Shopify connector: cursor ties at the live edge, the served API version,
+"""Shopify connector: cursor ties at the live edge, the served API version,
 and line items removed from an order."""
 
 from __future__ import annotations

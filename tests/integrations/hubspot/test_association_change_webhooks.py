@@ -1,4 +1,5 @@
-"""Review of the HubSpot connector: defects found, each shown by a test that failed before."""
+"""HubSpot webhooks: association changes refetch the linked record, generic object events are
+applied, and events sharing an id are not taken for duplicates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /v1/webhooks (review 14): a pass that raises after a delivery was stored (the store
+"""POST /v1/webhooks: a pass that raises after a delivery was stored (the store
 locked past its busy timeout by a long erasure or sync) still plans the next pass, so the
 delivery does not wait for the next one to arrive, which on a quiet night is hours."""
 

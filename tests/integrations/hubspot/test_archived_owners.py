@@ -1,4 +1,4 @@
-"""Review: archived (deactivated) HubSpot owners are deleted, and no snapshot names them."""
+"""Archived (deactivated) HubSpot owners are deleted, and no snapshot names them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review 13c of the Zendesk connector: user identities, suspended users, tickets closed by a
+"""Zendesk connector: user identities, suspended users, tickets closed by a
 merge, and retries of export requests against the 10-a-minute export limit.
 
 Payloads follow Zendesk's documented shapes: user identities as in ``GET /api/v2/users/{id}/

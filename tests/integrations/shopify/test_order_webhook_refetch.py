@@ -1,4 +1,4 @@
-"""Shopify ``orders/*`` webhooks keep what only the GraphQL order says (review 13).
+"""Shopify ``orders/*`` webhooks keep what only the GraphQL order says.
 
 Sync reads orders through GraphQL, which says why an unfulfilled order waits
 (``displayFulfillmentStatus: ON_HOLD`` -> ``fulfillment_detail``); an ``orders/*`` webhook

@@ -1,4 +1,5 @@
-"""Review 13 of the webhook intake and the sync runner, as a demanding user and an attacker.
+"""Webhook intake and the sync runner: a delivery waiting for the store or its vendor stalls
+nothing else and is still applied, and a repeated header is read as it was verified.
 
 Real SQLite files, real HTTP through litestar's test client, vendor fakes behind
 ``httpx.MockTransport``. Nothing here asserts a duration: a wait is only ever a bound on how

@@ -1,4 +1,5 @@
-"""Review of the Zendesk connector: defects found against the README and Zendesk's behaviour."""
+"""Zendesk tickets whose comments vanish (refetched or exported) never show their private
+description as the last public comment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Review of the Shopify connector: defects found against the refdata payloads and the README."""
+"""Shopify order money: zero-decimal currencies get no cents, and a multi-currency order maps
+alike from sync and webhook."""
 
 from __future__ import annotations
 

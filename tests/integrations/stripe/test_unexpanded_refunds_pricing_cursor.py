@@ -1,4 +1,5 @@
-"""Review 13 of the Stripe and Zendesk connectors: each test shows one defect a user would hit.
+"""Stripe connector: refunds of charges that do not embed them, ``transform_quantity`` pricing,
+and cursors that keep no erased customer id.
 
 Stripe payloads follow ``shared/refdata/stripe`` at the pinned API version: a charge does not
 embed its ``refunds`` list unless it is expanded (``expand[]=refunds``), and refund events

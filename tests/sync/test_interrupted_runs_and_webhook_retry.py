@@ -42,7 +42,7 @@ from tests.integrations.stripe.fake import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.loopback import serving
 
 URL = "https://context.example.com/v1/webhooks/stripe"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _iso(at: datetime) -> str:

@@ -1,4 +1,5 @@
-"""Review 13 of the HubSpot connector: rate-limit waits, association paging, pipeline labels."""
+"""HubSpot connector: rate-limit waits, association paging, pipeline labels, merged-away
+rereads and the daily limit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Review of the Stripe connector and mapping: defects found, each shown by a test.
+"""Stripe subscriptions (interval, amount, renewal, cancellation, paused collection) and the
+events stream (30-day window, non-resource 404s, connected-account events).
 
 Subscriptions are mapped from Stripe's published example (``shared/refdata/stripe``); the
 events stream runs against ``FakeStripe`` (MockTransport, 30 days of events kept).

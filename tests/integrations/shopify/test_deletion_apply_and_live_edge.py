@@ -1,4 +1,4 @@
-"""Review 13: Shopify deletions are confirmed when applied, not while Shopify waits for the
+"""Shopify deletions are confirmed when applied, not while Shopify waits for the
 answer; a tied order webhook is fetched once; the live-edge cursor neither loops nor skips.
 """
 

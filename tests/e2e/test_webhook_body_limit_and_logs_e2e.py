@@ -1,4 +1,4 @@
-"""End to end against a real ``serve`` process on loopback (review 14): a body over the size
+"""End to end against a real ``serve`` process on loopback: a body over the size
 limit is refused from its announced length, before it is read; the server's log and metrics
 never carry a delivery's body or signature, whether it was refused, rejected or applied."""
 

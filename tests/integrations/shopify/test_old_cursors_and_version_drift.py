@@ -1,5 +1,5 @@
-"""Review 14 of the Shopify connector: old-format cursors resumed late, the version-drift
-warning of a webhook, and what a crash or a fault in mid-run does to the records."""
+"""Shopify connector: old-format cursors resumed late, and the version-drift warning of a
+webhook delivery."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review 14 of the HubSpot connector: a webhook refetch of a merge's survivor follows the
+"""HubSpot webhooks: a refetch of a merge's survivor follows the
 merge (its ``hs_merged_object_ids``) as the sync does, without a second fetch and without
 calling HubSpot while it waits for the answer."""
 

@@ -1,4 +1,4 @@
-"""Review 14 of the Zendesk connector: shared phone numbers and requester changes.
+"""Zendesk connector: shared phone numbers and requester changes.
 
 Payloads follow Zendesk's documented shapes: the user's ``shared_phone_number`` ("Whether the
 phone number is shared or not"; Zendesk Talk's shared numbers link several end-user profiles,

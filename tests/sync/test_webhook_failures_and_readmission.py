@@ -1,4 +1,4 @@
-"""Webhook intake and application, review 14: failed deliveries keep a bounded, secret-free
+"""Webhook intake and application: failed deliveries keep a bounded, secret-free
 error; rejected (authentic but unreadable) deliveries can be read again after an upgrade;
 two stores on one SQLite file (two serve workers) receive and apply one event once."""
 

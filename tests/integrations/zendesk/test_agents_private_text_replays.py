@@ -1,5 +1,6 @@
-"""Review 13b of the Zendesk connector: each test shows one defect a support team or an attacker
-would hit. Payloads follow Zendesk's documented shapes, as the fixtures in
+"""Zendesk connector: agents are never customers, private text and attachment tokens stay out
+of profiles, trigger replays are caught, and exports resume without ``after_cursor``.
+Payloads follow Zendesk's documented shapes, as the fixtures in
 ``tests/integrations/fixtures/zendesk`` and ``FakeZendesk`` do; nothing reaches the network.
 """
 

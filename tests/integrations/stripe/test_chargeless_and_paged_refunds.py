@@ -1,4 +1,5 @@
-"""Review 13b of Stripe refunds: each test shows one defect a user would hit.
+"""Stripe refunds without a charge (reached through their PaymentIntent), charges with more
+than ten refunds, and charges gone at refetch that keep their stored refunds.
 
 Payloads follow ``shared/refdata/stripe`` at the pinned API version: a charge carries its
 ``refunds`` only when expanded, and an expanded list holds 10 refunds with ``has_more``; a

@@ -1,5 +1,5 @@
-"""Review 14 of Stripe refunds: a refund kept raw that a charge shows later, and what a page of
-refund events costs in requests. Each test shows one defect a user would hit."""
+"""Stripe refunds: a refund kept raw that a charge shows later leaves the rejected list, and a
+page of refund events fetches each charge at most once."""
 
 from __future__ import annotations
 
