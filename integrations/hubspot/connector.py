@@ -26,11 +26,11 @@ Streams, in dependency order:
   filtered by time, so it is read at most once per ``archived_every_seconds`` (an hour by
   default) and on every full sync; see ``integrations.hubspot._archived``.
 
-Deletions also arrive by webhook, and a refetch that HubSpot answers 404 is a deletion too
-(``fetch_one``). A delivery is read without calling HubSpot when it arrives (``read_webhook``)
-and applied later (``parse_webhook``), when the records it refetches are fetched and their
-``hs_merged_object_ids`` followed as the streams follow them. Every request sends
-``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
+Deletions also arrive by webhook, and a refetch that HubSpot answers 404 deletes a stored
+record (``fetch_one``). A delivery is read without calling HubSpot when it arrives
+(``read_webhook``) and applied later (``parse_webhook``), when the records it refetches are
+fetched and their ``hs_merged_object_ids`` followed as the streams follow them. Every request
+sends ``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
 ``integrations.hubspot._limits`` (the burst budget per 10 s, the search budget per second, and
 the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retried by
 ``VendorHttp``, honouring ``Retry-After``.
@@ -422,17 +422,18 @@ class HubSpotConnector:
 
         Asked again with ``archived=true``: an archived object (restorable for 90 days) is dated
         by its ``archivedAt``, so a restore, which sets a newer modification time, brings it
-        back. One HubSpot does not know even archived is purged for good: dated now. ``None``
-        if it turns out live after all (restored in between; the restore is synced normally), or
-        if ``external_id`` is no HubSpot id (not all digits), which names nothing we could hold.
+        back. One unknown even archived (purged, or not readable yet: the CRM is eventually
+        consistent, 404 just after ``*.creation``) deletes a stored record only, dated now: a
+        tombstone would hide a new record from the sync, which dates it by its creation. ``None``
+        if it turns out live after all (restored in between), or for no HubSpot id (not digits).
         """
         if not external_id.isdigit():
             return None
         path = f"/crm/v3/objects/{spec.object_type}/{quote(external_id, safe='')}"
         archived = self._get_or_none(path, [("archived", "true")])
         if archived is None:
-            payload = {"id": external_id, "archived": True}
-            return VendorObject(spec.kind, payload, observed_at=iso_utc(self.now()), deleted=True)
+            now = iso_utc(self.now())
+            return deletion_notice(spec.kind, external_id, now, only_if_stored=True)
         if not isinstance(archived, dict) or archived.get("archived") is not True:
             return None
         return tombstone(spec.kind, {**archived, "id": external_id})

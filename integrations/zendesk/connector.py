@@ -195,7 +195,10 @@ class ZendeskConnector:
         organization that now answers 404, the record is gone at Zendesk (deleted, merged away
         or purged): the stored copy becomes a deletion notice, in the shape webhook deletions
         use, observed now, so an older copy cannot bring it back and a restore, which Zendesk
-        stamps with a newer ``updated_at``, does. (A soft-deleted user still answers 200 with
+        stamps with a newer ``updated_at``, does. The notice deletes a stored record only
+        (``only_if_stored``): a ``*.created`` event can be refetched before Zendesk serves the
+        new record, and a tombstone dated now would make the export's copy, dated by its
+        creation, stale, hiding the new record until edited. (A soft-deleted user answers 200 with
         ``active: false``, which the mapper already treats as deleted.) An id that is not a
         Zendesk id (not all digits) names nothing we could hold: ``None``. A ticket whose
         comments answer 404 (deleted meanwhile) loses its description too (``with_comments``),
@@ -220,8 +223,10 @@ class ZendeskConnector:
         return VendorObject(kind, obj)
 
     def _gone(self, kind: str, external_id: str) -> VendorObject | None:
-        """The deletion notice of a record Zendesk answered 404 for, observed now."""
+        """The deletion notice of a record Zendesk answered 404 for, observed now, for a
+        stored record only (none is kept for an id never stored: see ``fetch_one``)."""
         if not external_id.isdigit():
             return None
         observed = iso_utc(self.now())
-        return VendorObject(kind, {"id": external_id}, observed_at=observed, deleted=True)
+        payload = {"id": external_id}
+        return VendorObject(kind, payload, observed_at=observed, deleted=True, only_if_stored=True)
