@@ -52,10 +52,30 @@ def summary(fig: dict[str, Any]) -> list[str]:
             f"{one['seconds']} s)",
         ),
         _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
+        *_resolve_all(fig.get("resolve_all")),
         _row(
             "blocking",
             "{keys_per_record} keys per record, {candidate_pairs:,} candidate pairs, "
             "largest block {largest_block}".format(**fig["blocking"]),
+        ),
+    ]
+
+
+def _resolve_all(rebuilt: dict[str, Any] | None) -> list[str]:
+    """``resolve --all`` on the filled store: batch resolution, and whether it agreed."""
+    if not rebuilt:
+        return []
+    agreed = rebuilt["records_in_other_clusters"]
+    return [
+        _row(
+            "resolve --all records/s",
+            f"{rebuilt['records_per_s']:,.0f} ({rebuilt['records']:,} in {rebuilt['seconds']} s, "
+            f"{rebuilt['cpu_seconds']} CPU-s; {rebuilt['profiles_changed']:,} profiles changed; "
+            f"peak RSS then {rebuilt['peak_rss_mb']:,.0f} MB)",
+        ),
+        _row(
+            "  clusters as the incremental path's",
+            "the same" if not agreed else f"no: {agreed:,} records in other clusters",
         ),
     ]
 

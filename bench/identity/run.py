@@ -18,6 +18,11 @@ F1, with a breakdown of missed pairs and false merges by phenomenon. Throughputs
 time spent in ingest calls (not generating), as wall-clock and as CPU time (steadier on a
 shared machine); peak RSS is the whole process's, labels included.
 
+With ``--resolve-all``, ``context-service resolve --all`` then runs on the filled store (every
+cluster resolved again from the stored records in one transaction, the changed profiles'
+snapshots built after it): its wall and CPU time are the batch resolution figure, and the
+clusters it gives are compared with the incremental path's (the two must agree).
+
 With ``--splink`` (the ``bench`` extra), Splink 5 then links the same records in a child
 process (``bench.identity.splink_runner``), so both peak RSS figures are each side's own; its
 figures are printed beside ours and returned under ``"splink"`` in ``--json``.
@@ -48,6 +53,7 @@ from context_service.settings import load_settings
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, drain_snapshots, ingest_batch
+from context_service.sync.rebuild import resolve_all
 from context_service.sync.runner import BACKGROUND_AFTER_PAGES, SNAPSHOT_WINDOW, drain_due
 from context_service.wiring import ingest_context
 from integrations.shopify.graphql import to_rest
@@ -150,6 +156,40 @@ def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key
     return predicted, unassigned
 
 
+def _partition(assigned: dict[Key, Hashable]) -> set[frozenset[Key]]:
+    groups: dict[Hashable, set[Key]] = {}
+    for key, cluster in assigned.items():
+        groups.setdefault(cluster, set()).add(key)
+    return {frozenset(keys) for keys in groups.values()}
+
+
+def records_in_other_clusters(before: dict[Key, Hashable], after: dict[Key, Hashable]) -> int:
+    """How many records are not in the same group of records in ``after`` as in ``before``
+    (cluster ids aside): 0 when the two clusterings are the same partition."""
+    differ = _partition(before) ^ _partition(after)
+    return len({key for group in differ for key in group})
+
+
+def resolve_all_figures(
+    store: Store, ctx: IngestContext, labels: dict[Key, Label], before: dict[Key, Hashable]
+) -> dict[str, Any]:
+    """``context-service resolve --all`` on the filled store, timed (wall and CPU), and whether
+    its clusters are the incremental path's: the records in clusters it did not give back."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    report = resolve_all(store, ctx)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    after, _ = predicted_clusters(store, labels)
+    return {
+        "records": report.records,
+        "seconds": round(seconds, 2),
+        "records_per_s": round(report.records / seconds, 1) if seconds else 0.0,
+        "cpu_seconds": round(cpu, 2),
+        "profiles_changed": report.profiles_changed,
+        "records_in_other_clusters": records_in_other_clusters(before, after),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
 def identifiers_of(store: Store, key: Key) -> str:
     """A record's indexed identifiers, for printing an example (``email=... phone=...``)."""
     rows = store.conn.execute(
@@ -221,9 +261,14 @@ def _breakdown_json(bd: Breakdown, store: Store) -> dict[str, Any]:
 
 
 def run(
-    records: int, seed: int = 1, page_size: int = 250, one_at_a_time: int = 2000
+    records: int,
+    seed: int = 1,
+    page_size: int = 250,
+    one_at_a_time: int = 2000,
+    with_resolve_all: bool = False,
 ) -> dict[str, Any]:
-    """Generate, import (backfill, then one at a time), score; return every figure."""
+    """Generate, import (backfill, then one at a time), score; return every figure (with
+    ``with_resolve_all``, also ``resolve --all``'s, after the peak RSS of the import is read)."""
     the_plan = plan(records, seed)
     tail = tail_start(the_plan, min(one_at_a_time, records // 5))
     labels: dict[Key, Label] = {}
@@ -250,6 +295,10 @@ def run(
                 ),
             }
             blocking = blocking_figures(store)
+            import_rss = peak_rss_mb()
+            rebuilt = (
+                resolve_all_figures(store, ctx, labels, predicted) if with_resolve_all else None
+            )
         finally:
             store.close()
     one_s = sum(latencies)
@@ -289,7 +338,8 @@ def run(
                 round(len(latencies) / one.resolve_seconds, 1) if one.resolve_seconds else 0.0
             ),
         },
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(import_rss, 1),
+        "resolve_all": rebuilt,
         "blocking": blocking,
         "breakdown": details,
     }
@@ -307,6 +357,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--no-examples", action="store_true", help="omit example errors")
     parser.add_argument(
+        "--resolve-all",
+        action="store_true",
+        help="then time `resolve --all` on the filled store and compare its clusters",
+    )
+    parser.add_argument(
         "--splink",
         action="store_true",
         help="then run Splink 5 on the same records in a child process (needs the bench extra)",
@@ -320,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
 
         if not splink_runner.available():
             parser.exit(2, splink_runner.MISSING + "\n")
-    figures = run(args.records, args.seed, args.page_size, args.one_at_a_time)
+    figures = run(args.records, args.seed, args.page_size, args.one_at_a_time, args.resolve_all)
     if args.splink:
         figures["splink"] = splink_runner.run_in_child(
             args.records, args.seed, args.one_at_a_time, args.splink_calls

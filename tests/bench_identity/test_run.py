@@ -89,3 +89,28 @@ def test_breakdown_counts_missed_pairs_and_false_merges_by_hand() -> None:
     assert out.households == {"household:phone": 1}  # both members of household 9 present
     assert merge_class(labels[c], labels[d]) == "household:phone"
     assert shared(a, labels[a], b, labels[b]) == "shared:email"
+
+
+def test_records_in_other_clusters_counts_records_whose_group_changed() -> None:
+    a, b, c, d = (("s", "k", str(i)) for i in range(4))
+    before = {a: "P", b: "P", c: "Q", d: "R"}
+    assert run.records_in_other_clusters(before, {a: "X", b: "X", c: "Y", d: "Z"}) == 0
+    # c joins P's group: P's two records and c are now in a group that did not exist
+    assert run.records_in_other_clusters(before, {a: "P", b: "P", c: "P", d: "R"}) == 3
+    # a split: a leaves b
+    assert run.records_in_other_clusters(before, {a: "S", b: "P", c: "Q", d: "R"}) == 2
+
+
+def test_resolve_all_on_the_filled_store_gives_the_incremental_clusters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run.main(["--records", "300", "--one-at-a-time", "60", "--resolve-all", "--json"])
+    rebuilt = json.loads(capsys.readouterr().out)["resolve_all"]
+    assert rebuilt["records"] > 0
+    assert rebuilt["seconds"] > 0
+    assert rebuilt["records_in_other_clusters"] == 0
+    assert rebuilt["profiles_changed"] == 0
+    run.main(["--records", "120", "--one-at-a-time", "20", "--resolve-all", "--no-examples"])
+    text = capsys.readouterr().out
+    assert "resolve --all records/s" in text
+    assert "clusters as the incremental path's" in text
