@@ -11,8 +11,17 @@ through our mappers and normalizers.
 Splink is used the standard way (its tutorials' steps): the prior from deterministic rules,
 ``u`` by random sampling, ``m`` by expectation maximisation on two blocking rules, then
 ``predict`` over blocking rules comparable to our engine's (any shared mailbox, any shared
-phone, the name pair, a long email local part) and connected components at a match probability
-of 0.9. Cluster ids become the predicted assignment scored by ``bench.identity.metrics``.
+phone, the name pair in one city, a long email local part) and connected components at a match
+probability of 0.9. Cluster ids become the predicted assignment scored by
+``bench.identity.metrics``.
+
+The name rules take the city too (``block_on("name_pair", "city")`` to predict, first name,
+surname and city for one EM pass), as Splink's guidance on blocking asks: rules whose
+comparisons stay tractable. On the name pair alone, each of the population's common names
+(thousands of John Smiths at 1M) makes a block that grows with the square of its size, and
+Splink did not finish at 1M in 900 s (19.7 GB of RSS); with the city it links 1M records in
+about 20 s. Its precision rises and its recall falls a little (100k: pure / complete 0.9716 /
+0.8597 before, 0.9947 / 0.8401 after).
 
 Batch wall time is training + predict + clustering (flattening into the input table is timed
 apart as ``prepare``). One at a time: for the first ``--one-at-a-time`` records of the tail,
@@ -98,7 +107,7 @@ def settings() -> Any:
         blocking_rules_to_generate_predictions=[
             block_on("emails", arrays_to_explode=["emails"]),
             block_on("phones", arrays_to_explode=["phones"]),
-            block_on("name_pair"),
+            block_on("name_pair", "city"),
             block_on("email_locals", arrays_to_explode=["email_locals"]),
         ],
         retain_intermediate_calculation_columns=False,
@@ -134,7 +143,9 @@ def _train(linker: Any) -> None:
         [block_on("email"), block_on("first_name", "surname", "postcode")], recall=0.7
     )
     training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
-    training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"))
+    training.estimate_parameters_using_expectation_maximisation(
+        block_on("first_name", "surname", "city")
+    )
     training.estimate_parameters_using_expectation_maximisation(block_on("email"))
 
 
