@@ -13,8 +13,8 @@ For a batch of changes (new, updated or deleted person records) the engine:
 5. records the links that justify each profile (``identity_links``) and the review items.
 
 Everything runs inside the caller's transaction. The clusters depend only on the records and
-decisions, so resolving one record at a time and ``rebuild`` (everything at once, in
-``identity.rebuild``) agree. Step 4 is ``identity.assign``.
+decisions, so resolving one record at a time and ``rebuild`` (every record indexed, then
+clustered, in ``identity.rebuild``) agree. Step 4 is ``identity.assign``.
 """
 
 from __future__ import annotations
@@ -122,16 +122,8 @@ class Engine:
         seeds = set(self._neighbours(old_ids))
         self._forget(old_ids)
         live = {c.record_id: new_features[c.record_id] for c in moving}
-        keys = self._index(moving, live)
-        pairs, holders = candidate_pairs(self.conn, keys)
-        crowded, turned = self._crowded_mailboxes(live, old_features, holders)
-        linked = self._add_edges(
-            {rid: f for rid, f in live.items() if f is not None}, pairs, crowded
-        )
-        if turned:
-            settled = self._settle_mailboxes(turned, crowded)
-            linked |= settled
-            seeds |= settled
+        linked, settled = self._link(moving, live, old_features)
+        seeds |= settled
         lone = self._lone(
             [c.record_id for c in moving if c.is_new and live[c.record_id] is not None], linked
         )
@@ -142,6 +134,39 @@ class Engine:
         # A changed record's profile needs a new snapshot even when its members stay the same.
         alive = sorted(rid for rid, f in live.items() if f is not None)
         return changed | set(profiles.profiles_of(self.conn, alive).values())
+
+    def index_new(self, changes: list[PersonChange]) -> None:
+        """Index these new records and decide their pairs (edges), clustering nothing.
+
+        ``resolve --all`` indexes every record this way, a chunk at a time, before it clusters
+        any (``recluster``): a component clustered while some of its records were not yet
+        indexed may merge profiles that the full component keeps apart, and the merged-away
+        id would not come back when the rest arrives (a profile id would change)."""
+        self._decided_any = None
+        changes = _last_per_record(changes)
+        self._link(changes, {c.record_id: self._features(c) for c in changes}, {})
+
+    def _link(
+        self,
+        changes: list[PersonChange],
+        live: Mapping[int, Features | None],
+        old: Mapping[int, Features],
+    ) -> tuple[set[int], set[int]]:
+        """Index the changed records and store the edges of their new pairs; return the
+        records of a stored pair and those whose edges a turned mailbox changed."""
+        keys = self._index(changes, live)
+        pairs, holders = candidate_pairs(self.conn, keys)
+        crowded, turned = self._crowded_mailboxes(live, old, holders)
+        linked = self._add_edges(
+            {rid: f for rid, f in live.items() if f is not None}, pairs, crowded
+        )
+        settled = self._settle_mailboxes(turned, crowded) if turned else set()
+        return linked | settled, settled
+
+    def forget_features(self) -> None:
+        """Drop the features this engine holds from earlier calls (they stay in the store):
+        ``resolve --all`` calls it after each chunk, so memory does not grow with the store."""
+        self._seen.clear()
 
     def _features(self, change: PersonChange) -> Features | None:
         if change.facet is None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import msgspec
 
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
+from context_service.identity.sql import chunks, placeholders
 from context_service.identity.state import mark_index_current
 from context_service.store import profiles
 from context_service.store.records import decode_mapped
@@ -35,38 +36,68 @@ def rebuild(
 
     The identity index, edges, automatic links and open review items are rebuilt; people's
     decisions and profile ids are kept (a cluster keeps the id most of its members had). The
-    result is the clustering the incremental path would have reached.
+    result is the clustering the incremental path would have reached, whatever ``chunk``:
+    the records are indexed ``chunk`` at a time, then clustered a chunk at a time with whole
+    components (and the components sharing a profile with them).
     """
     before = profiles.count_profiles(conn)
     members_before = _memberships(conn)
-    people = list(person_records(conn))
+    # Ids first, records a chunk at a time: a million decoded records and their features held
+    # at once took resolve --all past 3 GB.
+    live = [change.record_id for change in person_records(conn)]
     for table in ("identity_edges", "identity_features", "identifiers"):
         conn.execute(f"DELETE FROM {table}")
     conn.execute("DELETE FROM identity_links WHERE decided_by = 'auto'")
-    live = {change.record_id for change in people}
+    live_set = set(live)
     stale = [
         int(rid)
         for (rid,) in conn.execute("SELECT record_id FROM profile_members")
-        if int(rid) not in live
+        if int(rid) not in live_set
     ]
     open_items = _open_review_items(conn)
     engine = Engine(conn, region, now, thresholds)
     if stale:
         engine.detach(stale)
-    for start in range(0, len(people), chunk):
-        engine.resolve(people[start : start + chunk])
-    _drop_dead_reviews(conn, live)
+    # Every record is indexed (its edges stored) before any is clustered: a component
+    # clustered while part of it was still to come could merge profiles that the whole keeps
+    # apart, and the merged-away id would not come back (``Engine.index_new``).
+    for start in range(0, len(live), chunk):
+        engine.index_new(list(person_records(conn, live[start : start + chunk])))
+        engine.forget_features()
+    clustered: set[int] = set()
+    for start in range(0, len(live), chunk):
+        seeds = [rid for rid in live[start : start + chunk] if rid not in clustered]
+        if seeds:
+            reached = _sharing_profiles(conn, engine, seeds)
+            engine.recluster(reached)
+            clustered |= reached
+        engine.forget_features()
+    _drop_dead_reviews(conn, live_set)
     _keep_review_ids(conn, open_items)
     mark_index_current(conn)
     changed = _changed_profiles(members_before, _memberships(conn))
     open_reviews = conn.execute("SELECT count(*) FROM review_items WHERE status = 'open'")
     return RebuildReport(
-        records=len(people),
+        records=len(live),
         profiles_before=before,
         profiles_after=profiles.count_profiles(conn),
         changed=changed,
         open_reviews=int(open_reviews.fetchone()[0]),
     )
+
+
+def _sharing_profiles(conn: sqlite3.Connection, engine: Engine, seeds: list[int]) -> set[int]:
+    """The seeds' components, with every component that shares a profile with them (as
+    their records stand before the rebuild, transitively): a profile's home is chosen among
+    every cluster holding its members, so those are clustered in one call, as when the
+    whole store is one chunk (a profile may span components when the model changed)."""
+    found = engine.reach(seeds)
+    while True:
+        held = profiles.members_of(conn, set(profiles.profiles_of(conn, sorted(found)).values()))
+        more = {rid for ids in held.values() for rid in ids} - found
+        if not more:
+            return found
+        found |= engine.reach(more)
 
 
 def _open_review_items(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[int, str]]:
@@ -92,9 +123,9 @@ def _keep_review_ids(
 ) -> None:
     """Give a pair that is open again after the rebuild its old item id and opening time.
 
-    The records are resolved in chunks, and a chunk that holds one record of a pair but not
-    yet the other drops the pair's item, which a later chunk opens again under a new id: a
-    reviewer's ``review accept 12`` would then find nothing."""
+    An item dropped and opened again while the records are clustered in chunks would
+    otherwise come back under a new id: a reviewer's ``review accept 12`` would then find
+    nothing."""
     for (a, b), (new_id, _) in _open_review_items(conn).items():
         old = before.get((a, b))
         if old is not None and old[0] != new_id:
@@ -117,11 +148,24 @@ def _changed_profiles(
     return {pid for pid in set(before) | set(after) if before.get(pid) != after.get(pid)}
 
 
-def person_records(conn: sqlite3.Connection) -> Iterator[PersonChange]:
-    """Every live person-like record in the store, as changes to resolve."""
-    rows = conn.execute(
-        "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 ORDER BY id"
-    )
+def person_records(
+    conn: sqlite3.Connection, record_ids: list[int] | None = None
+) -> Iterator[PersonChange]:
+    """Every live person-like record in the store (or of ``record_ids``, in their order), as
+    changes to resolve."""
+    rows: Iterable[tuple[int, bytes]]
+    if record_ids is None:
+        rows = conn.execute(
+            "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 ORDER BY id"
+        )
+    else:
+        rows = []
+        for part in chunks(record_ids):
+            rows += conn.execute(
+                "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 "
+                f"AND id IN ({placeholders(part)}) ORDER BY id",
+                part,
+            ).fetchall()
     for rid, blob in rows:
         mapped = decode_mapped(blob)
         if mapped is not None and mapped.person is not None:
