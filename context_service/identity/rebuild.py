@@ -87,17 +87,22 @@ def rebuild(
 
 
 def _sharing_profiles(conn: sqlite3.Connection, engine: Engine, seeds: list[int]) -> set[int]:
-    """The seeds' components, with every component that shares a profile with them (as
-    their records stand before the rebuild, transitively): a profile's home is chosen among
-    every cluster holding its members, so those are clustered in one call, as when the
-    whole store is one chunk (a profile may span components when the model changed)."""
+    """The seeds' components, with every component that shares a profile with them
+    (transitively; records not clustered yet are still in the profiles they had before the
+    rebuild): a profile's home is chosen among every cluster holding its members, so those
+    are clustered in one call, as when the whole store is one chunk (a profile may span
+    components when the model changed). Each round asks only about the records and profiles
+    it has not seen, so a long chain of profiles costs linear work, not quadratic."""
     found = engine.reach(seeds)
+    fresh, asked = found, set[str]()
     while True:
-        held = profiles.members_of(conn, set(profiles.profiles_of(conn, sorted(found)).values()))
-        more = {rid for ids in held.values() for rid in ids} - found
+        held = set(profiles.profiles_of(conn, sorted(fresh)).values()) - asked
+        asked |= held
+        more = {rid for ids in profiles.members_of(conn, held).values() for rid in ids} - found
         if not more:
             return found
-        found |= engine.reach(more)
+        fresh = engine.reach(more) - found
+        found |= fresh
 
 
 def _open_review_items(conn: sqlite3.Connection) -> dict[tuple[int, int], tuple[int, str]]:

@@ -7,10 +7,14 @@ the whole keeps apart, and the merged-away id would not come back.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from typing import Any
 
-from context_service.identity.rebuild import rebuild
-from context_service.store import Store
+import pytest
+
+from context_service.identity.rebuild import _sharing_profiles, rebuild
+from context_service.store import Store, profiles
 from context_service.store.profiles import delete_empty
 from context_service.sync import IngestContext, ingest_batch
 from context_service.wiring import default_mappers
@@ -91,4 +95,38 @@ def test_a_profile_spanning_two_components_is_split_alike_in_any_chunk_size() ->
         found = _rebuilt(store, chunk)
         assert set(found[0].values()) == set(whole[0].values()), chunk
         assert found[0][keep] == {"shopify:1"}, chunk
+    store.close()
+
+
+class _PairsEngine:
+    """Stands in for ``Engine.reach``: records 2i and 2i+1 form one component."""
+
+    def reach(self, record_ids: Iterable[int]) -> set[int]:
+        ids = set(record_ids)
+        return ids | {rid ^ 1 for rid in ids}
+
+
+def test_a_long_chain_of_shared_profiles_is_gathered_with_linear_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Profile i holds a record of component i-1 and one of component i (a chain a retrained
+    model can leave): gathering it asks about each record once, not once per round."""
+    store = Store(":memory:")
+    conn = store.conn
+    conn.execute("PRAGMA foreign_keys=OFF")
+    components = 2_000
+    ids = profiles.create_profiles(conn, components + 1, "2026-12-01T00:00:00Z")
+    rows = [(2 * i + k, ids[i + k]) for i in range(components) for k in (0, 1)]
+    conn.executemany("INSERT INTO profile_members (record_id, profile_id) VALUES (?, ?)", rows)
+    asked: list[int] = []
+    real = profiles.profiles_of
+
+    def counting(c: sqlite3.Connection, record_ids: list[int]) -> dict[int, str]:
+        asked.append(len(record_ids))
+        return real(c, record_ids)
+
+    monkeypatch.setattr(profiles, "profiles_of", counting)
+    found = _sharing_profiles(conn, _PairsEngine(), [0])  # type: ignore[arg-type]
+    assert found == set(range(2 * components))
+    assert sum(asked) <= 2 * len(found)  # every record asked about once (quadratic: ~4M)
     store.close()
