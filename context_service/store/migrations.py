@@ -490,6 +490,19 @@ CREATE TABLE llm_summary_leases (
 CREATE INDEX llm_summary_leases_by_expiry ON llm_summary_leases (expires_at);
 """
 
+# A vendor merge whose survivor is not stored yet: the merged-away records (tombstones), by the
+# survivor they wait for, so its arrival finds them by an index (``sync.merge_wait``).
+_V29_MERGE_WAITS = """
+CREATE TABLE merge_waits (
+    survivor_source TEXT NOT NULL,
+    survivor_kind TEXT NOT NULL,
+    survivor_external_id TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    PRIMARY KEY (survivor_source, survivor_kind, survivor_external_id, record_id)
+) WITHOUT ROWID;
+CREATE INDEX merge_waits_record ON merge_waits (record_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -519,6 +532,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0026_run_process_instance", _V26_RUN_PROCESS_INSTANCE),
     ("0027_snapshots_count_what_they_cut", _V27_SNAPSHOTS_COUNT_WHAT_THEY_CUT),
     ("0028_llm_summary_leases", _V28_LLM_SUMMARY_LEASES),
+    ("0029_merge_waits", _V29_MERGE_WAITS),
 ]
 
 

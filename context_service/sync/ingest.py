@@ -41,6 +41,7 @@ from context_service.sync.activity_index import (
     _NewActivities,
     profiles_for_owners,
 )
+from context_service.sync.merge_wait import sleep_until_survivor, survivors_arrived
 from context_service.trust.suppression import Guard
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
@@ -203,7 +204,8 @@ def ingest_batch(
             _ingest_one(conn, item, now, report, touched, known)
         touched.new_activities.write(conn)  # before anything below reads the index
         resolving = time.perf_counter()
-        merges = SourceMerges(conn, touched.merges, now)
+        # A survivor that arrives after its merge: the merge is followed again (``merge_wait``).
+        merges = SourceMerges(conn, touched.merges + survivors_arrived(conn, touched.people), now)
         # People are resolved together, then activity owners looked up once, after them.
         engine = Engine(conn, ctx.region, now, ctx.thresholds)
         dirty = engine.resolve(touched.people)
@@ -456,13 +458,15 @@ class SourceMerges:
     disappearing (the vendor's survivor decides which id lives on). The merged-away records
     themselves are then removed by resolution like any deletion. When the survivor is new in
     this batch it has no profile yet: the merged-away profile (and any alias of it) is made an
-    alias of the survivor's once resolution has given it one (``finish``).
+    alias of the survivor's once resolution has given it one (``finish``); when the survivor is
+    not stored at all (not readable yet), they sleep until it arrives (``merge_wait``).
     """
 
     def __init__(self, conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str) -> None:
         self.conn, self.now = conn, now
         self.changed: set[str] = set()
-        self.waiting: list[tuple[str, list[str], RecordKey]] = []  # (profile, its aliases, to)
+        # (profile, its aliases, to, the merged-away records)
+        self.waiting: list[tuple[str, list[str], RecordKey, list[int]]] = []
         self.rebind: set[int] = set()  # survivors that took over a person's decision
         self.survivors: set[int] = set()  # survivor records that aliases' memories moved to
         if merges:
@@ -482,7 +486,9 @@ class SourceMerges:
             if not members or not all(key in gone for key in members):
                 continue
             if kept is None:
-                self.waiting.append((absorbed, profiles.aliases_of(conn, absorbed), survivor))
+                its_aliases = profiles.aliases_of(conn, absorbed)
+                records = list(_record_ids(conn, members).values())
+                self.waiting.append((absorbed, its_aliases, survivor, records))
                 continue
             profiles.merge_into(conn, kept, absorbed, self.now)
             self.changed.add(kept)
@@ -505,9 +511,13 @@ class SourceMerges:
     def finish(self) -> set[str]:
         """After resolution: alias what waited for a survivor (each alias remembers the
         survivor record, so it follows that record); return the changed profiles."""
-        for absorbed, its_aliases, survivor in self.waiting:
+        for absorbed, its_aliases, survivor, records in self.waiting:
+            if profiles.canonical_id(self.conn, absorbed) is not None:
+                continue
             kept = profiles.profiles_of_keys(self.conn, [survivor]).get(survivor)
-            if kept is None or profiles.canonical_id(self.conn, absorbed) is not None:
+            if kept is None:  # not stored yet: they wait for it, across runs
+                ids = [absorbed, *its_aliases]
+                sleep_until_survivor(self.conn, ids, records, survivor, self.now)
                 continue
             record = _record_ids(self.conn, [survivor])[survivor]
             for alias in [absorbed, *its_aliases]:

@@ -40,3 +40,17 @@ def test_profile_audit_reads_the_review_items_of_the_members_only(store: Store) 
         assert any("(a=?)" in step for step in steps), steps
         assert any("review_items_b (b=?)" in step for step in steps), steps
         assert not any("(status=?)" in step for step in steps), steps
+
+
+def test_a_batch_finds_the_merges_waiting_for_its_records_by_survivor(store: Store) -> None:
+    """Each batch asks which stored merges wait for the records it brings (a survivor that
+    arrived after its merge): by the survivor keys, never by reading every wait."""
+    from context_service.sync.merge_wait import WAITS_FOR_SQL
+
+    for n in (1, 3, 300):
+        sql = WAITS_FOR_SQL.format(marks=", ".join(["(?, ?, ?)"] * n))
+        steps = _plan(store, sql, ("hubspot", "contact", "1") * n)
+        assert any(
+            step.startswith("SEARCH w USING PRIMARY KEY (survivor_source=?") for step in steps
+        )
+        assert not any(step.split()[:2] == ["SCAN", "w"] for step in steps), steps
