@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import msgspec
 
 from context_service.identity.features import features_of
@@ -38,13 +40,7 @@ def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> R
     training = None
     with store.transaction() as conn:
         if retrain:
-            features = {
-                c.record_id: features_of(c.key, c.facet, ctx.region)
-                for c in person_records(conn)
-                if c.facet is not None
-            }
-            training = train(features, now)
-            save_model(conn, training.model, now)
+            training = _retrain(conn, ctx.region, now)
         report = rebuild(conn, ctx.region, now, ctx.thresholds)
         bump_versions(conn, report.changed, now)
         snapshots.enqueue(conn, report.changed, now)
@@ -57,3 +53,17 @@ def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> R
         open_reviews=report.open_reviews,
         training=training,
     )
+
+
+def _retrain(conn: sqlite3.Connection, region: str, now: str) -> TrainingReport:
+    """Estimate the match model from every person record's features and save it. Training
+    needs them all at once; they are let go before the rebuild, which reads records a chunk
+    at a time, so the two peaks do not add up."""
+    features = {
+        c.record_id: features_of(c.key, c.facet, region)
+        for c in person_records(conn)
+        if c.facet is not None
+    }
+    training = train(features, now)
+    save_model(conn, training.model, now)
+    return training
