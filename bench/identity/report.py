@@ -74,8 +74,19 @@ def _resolve_all(rebuilt: dict[str, Any] | None) -> list[str]:
             f"peak RSS then {rebuilt['peak_rss_mb']:,.0f} MB)",
         ),
         _row(
-            "  clusters as the incremental path's",
-            "the same" if not agreed else f"no: {agreed:,} records in other clusters",
+            "  records moved by the trained model"
+            if rebuilt.get("trained")
+            else "  clusters as the incremental path's",
+            f"{agreed:,}"
+            if rebuilt.get("trained")
+            else "the same"
+            if not agreed
+            else f"no: {agreed:,} records in other clusters",
+        ),
+        *(
+            [_prf("  after --train: pure / complete", rebuilt["scores_after"]["pure_complete"])]
+            if rebuilt.get("scores_after")
+            else []
         ),
     ]
 

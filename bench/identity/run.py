@@ -171,16 +171,23 @@ def records_in_other_clusters(before: dict[Key, Hashable], after: dict[Key, Hash
 
 
 def resolve_all_figures(
-    store: Store, ctx: IngestContext, labels: dict[Key, Label], before: dict[Key, Hashable]
+    store: Store,
+    ctx: IngestContext,
+    labels: dict[Key, Label],
+    before: dict[Key, Hashable],
+    train: bool = False,
 ) -> dict[str, Any]:
     """``context-service resolve --all`` on the filled store, timed (wall and CPU), and whether
-    its clusters are the incremental path's: the records in clusters it did not give back."""
+    its clusters are the incremental path's: the records in clusters it did not give back.
+    With ``train`` it is ``resolve --all --train`` (the model estimated from the store first),
+    and the clusters are scored again under that model."""
     t0, c0 = time.perf_counter(), time.process_time()
-    report = resolve_all(store, ctx)
+    report = resolve_all(store, ctx, retrain=train)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     after, _ = predicted_clusters(store, labels)
-    return {
+    figures: dict[str, Any] = {
         "records": report.records,
+        "trained": train,
         "seconds": round(seconds, 2),
         "records_per_s": round(report.records / seconds, 1) if seconds else 0.0,
         "cpu_seconds": round(cpu, 2),
@@ -188,6 +195,9 @@ def resolve_all_figures(
         "records_in_other_clusters": records_in_other_clusters(before, after),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
+    if train:
+        figures["scores_after"] = _scores(evaluate({k: v.person for k, v in labels.items()}, after))
+    return figures
 
 
 def identifiers_of(store: Store, key: Key) -> str:
@@ -266,6 +276,7 @@ def run(
     page_size: int = 250,
     one_at_a_time: int = 2000,
     with_resolve_all: bool = False,
+    train: bool = False,
 ) -> dict[str, Any]:
     """Generate, import (backfill, then one at a time), score; return every figure (with
     ``with_resolve_all``, also ``resolve --all``'s, after the peak RSS of the import is read)."""
@@ -297,7 +308,9 @@ def run(
             blocking = blocking_figures(store)
             import_rss = peak_rss_mb()
             rebuilt = (
-                resolve_all_figures(store, ctx, labels, predicted) if with_resolve_all else None
+                resolve_all_figures(store, ctx, labels, predicted, train)
+                if with_resolve_all or train
+                else None
             )
         finally:
             store.close()
@@ -362,6 +375,11 @@ def main(argv: list[str] | None = None) -> None:
         help="then time `resolve --all` on the filled store and compare its clusters",
     )
     parser.add_argument(
+        "--train",
+        action="store_true",
+        help="with --resolve-all: retrain the model from the store first, then score again",
+    )
+    parser.add_argument(
         "--splink",
         action="store_true",
         help="then run Splink 5 on the same records in a child process (needs the bench extra)",
@@ -375,7 +393,9 @@ def main(argv: list[str] | None = None) -> None:
 
         if not splink_runner.available():
             parser.exit(2, splink_runner.MISSING + "\n")
-    figures = run(args.records, args.seed, args.page_size, args.one_at_a_time, args.resolve_all)
+    figures = run(
+        args.records, args.seed, args.page_size, args.one_at_a_time, args.resolve_all, args.train
+    )
     if args.splink:
         figures["splink"] = splink_runner.run_in_child(
             args.records, args.seed, args.one_at_a_time, args.splink_calls

@@ -114,3 +114,18 @@ def test_resolve_all_on_the_filled_store_gives_the_incremental_clusters(
     text = capsys.readouterr().out
     assert "resolve --all records/s" in text
     assert "clusters as the incremental path's" in text
+
+
+def test_train_scores_the_clusters_again_under_the_store_trained_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run.main(["--records", "300", "--one-at-a-time", "60", "--train", "--json"])
+    rebuilt = json.loads(capsys.readouterr().out)["resolve_all"]
+    assert rebuilt["trained"] is True
+    after = rebuilt["scores_after"]["pure_complete"]
+    assert set(after) == {"precision", "recall", "f1"}
+    assert all(0.0 < value <= 1.0 for value in after.values())
+    run.main(["--records", "120", "--one-at-a-time", "20", "--train", "--no-examples"])
+    text = capsys.readouterr().out
+    assert "after --train: pure / complete" in text
+    assert "records moved by the trained model" in text
