@@ -56,7 +56,8 @@ class RawPayload(msgspec.Struct, frozen=True):
     ``observed_at`` stands in for ``updated_at`` when the vendor's object has none (Stripe); a
     ``deleted`` payload is a deletion notice that may carry only the id; ``merged_into`` names
     the record of the same source and kind that the vendor merged this one into; an
-    ``only_if_stored`` deletion changes nothing when the record was never stored (no tombstone).
+    ``only_if_stored`` deletion changes nothing unless the record is stored live (no tombstone,
+    and a stored deletion keeps its date).
     """
 
     source: str
@@ -372,8 +373,8 @@ def _ingest_one(
             Rejection(item.item.source, item.item.kind, item.key.external_id, reason)
         )
         return
-    if item.item.only_if_stored and mapped.deleted and mapped.key not in known:
-        report.unchanged += 1  # a deletion of a record never stored: nothing to delete
+    if item.item.only_if_stored and mapped.deleted and _not_stored_live(mapped.key, known):
+        report.unchanged += 1  # nothing live to delete (see ``_not_stored_live``)
         return
     if touched.guard is not None and touched.guard.blocks(mapped):
         report.suppressed += 1
@@ -397,6 +398,16 @@ def _ingest_one(
         touched.owners.extend(index)
     if is_reference(mapped, outcome.previous):  # a HubSpot owner: who names it must show it
         touched.account_owners.append(owner_ref(mapped.key.source, mapped.key.external_id))
+
+
+def _not_stored_live(key: RecordKey, known: Mapping[RecordKey, StoredState]) -> bool:
+    """Whether an ``only_if_stored`` deletion finds no live copy to delete: the record was
+    never stored, or is stored deleted already. Such a notice (a refetch answered 404, dated
+    when it was seen) must not date a stored deletion forward either: an eventually consistent
+    API can answer 404 just after a restore, and the restored copy, dated by the restore,
+    would then lose to the deletion as stale."""
+    state = known.get(key)
+    return state is None or bool(state.deleted)
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:

@@ -1,0 +1,131 @@
+"""A refetch that still answers 404 just after a restore must not keep the record deleted.
+
+HubSpot's CRM is eventually consistent: the ``contact.restore`` event (or any event that
+refetches) can meet ``GET /crm/v3/objects/contacts/{id}`` answering 404 for a moment after the
+restore, with and without ``archived=true``. Zendesk's show endpoints can lag a restore the same
+way. The 404 is dated when it was seen, after the restore; if it moved the stored deletion's date
+forward to then, the restored copy the next sync reads (dated by the restore, before the 404)
+would be refused as stale and the customer would stay deleted until edited again. A 404 about a
+record this store already holds as deleted therefore changes nothing: it deletes live copies
+only (``only_if_stored``).
+
+Payload shapes: HubSpot webhook events as in HubSpot's webhooks API reference (event fields
+``eventId``, ``subscriptionId``, ``portalId``, ``appId``, ``occurredAt``, ``subscriptionType``,
+``attemptNumber``, ``objectId``, ``changeSource``; ``shared/refdata/NOTES.md`` section 3) and
+the CRM objects ``FakeHubSpot`` serves; Zendesk event-subscription envelopes
+(developer.zendesk.com/api-reference/webhooks/event-types/) and the REST objects
+``FakeZendesk`` serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from context_service.store import Store
+from context_service.sync import IngestContext, apply_pending, run_sync
+from tests.integrations.hubspot.contract_case import populate
+from tests.integrations.hubspot.fake import FakeHubSpot
+from tests.integrations.test_refetch_404_new_records import (
+    found_by_email,
+    hubspot_deliver,
+    hubspot_event,
+    now_ms,
+    row,
+    zendesk_deliver,
+)
+from tests.integrations.zendesk.fake import FakeZendesk
+
+
+@contextmanager
+def hubspot_lagging(fake: FakeHubSpot, object_type: str, object_id: str) -> Iterator[None]:
+    """While inside, HubSpot answers 404 for the object, live or archived (a read replica that
+    has not caught up with its restore yet)."""
+    live = fake.objects[object_type].pop(object_id)
+    try:
+        yield
+    finally:
+        fake.objects[object_type][object_id] = live
+
+
+@contextmanager
+def zendesk_lagging(fake: FakeZendesk, kind: str, object_id: int) -> Iterator[None]:
+    """While inside, Zendesk answers 404 RecordNotFound for the object."""
+    store: dict[int, Any] = {"user": fake.users, "ticket": fake.tickets}[kind]
+    live = store.pop(object_id)
+    try:
+        yield
+    finally:
+        store[object_id] = live
+
+
+def test_hubspot_a_restored_company_comes_back_though_its_restore_event_met_a_404(
+    store: Store, ctx: IngestContext
+) -> None:
+    """A company's deletion leaves a tombstone (a contact's deletion removes the row, so a
+    404 about it finds nothing stored and changes nothing already)."""
+    fake = FakeHubSpot()
+    populate(fake, contacts=2)
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    company = next(
+        cid
+        for cid, obj in fake.objects["companies"].items()
+        if obj["properties"]["name"] == "Northwind"
+    )
+    deleted_ms = now_ms(fake) - 60_000
+    fake.archive("companies", company, deleted_ms)
+    hubspot_deliver(store, fake, [hubspot_event("company.deletion", company, deleted_ms)])
+    assert apply_pending(store, {"hubspot": fake.connector()}, ctx) == 1
+    before = row(store, "hubspot", "company", company)
+    assert before is not None
+    assert before[0] == 1
+
+    restored_ms = now_ms(fake) - 5_000
+    fake.restore("companies", company, restored_ms)
+    fake.clock += 1
+    with hubspot_lagging(fake, "companies", company):
+        hubspot_deliver(store, fake, [hubspot_event("company.restore", company, restored_ms)])
+        assert apply_pending(store, {"hubspot": fake.connector()}, ctx) == 1
+    assert row(store, "hubspot", "company", company) == before, "the 404 moved the deletion"
+
+    fake.clock += 120  # past the search settle time: the restored company is listed
+    outcome = run_sync(store, fake.connector(), ctx)
+    assert outcome.status == "ok", outcome.error
+    after = row(store, "hubspot", "company", company)
+    assert after is not None
+    assert after[0] == 0, f"the restored company stays deleted: {after}"
+
+
+def test_zendesk_a_restored_user_comes_back_though_a_refetch_met_a_404_after_the_restore(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeZendesk()
+    fake.populate(organizations=1, users=2, tickets=1)
+    connector = fake.connector()
+    assert run_sync(store, connector, ctx).status == "ok"
+    fake.clock += 600
+    fake.delete("user", 384_002)
+    zendesk_deliver(store, fake, fake.event("user.deleted", 384_002, at=fake.clock - 1))
+    assert apply_pending(store, {"zendesk": connector}, ctx) == 1
+    before = row(store, "zendesk", "user", "384002")
+    assert before is not None
+    assert before[0] == 1
+    assert not found_by_email(store, "user2@example.com")
+
+    fake.clock += 60
+    fake.restore("user", 384_002)  # updated now
+    fake.clock += 5
+    with zendesk_lagging(fake, "user", 384_002):
+        event = fake.event("user.active_changed", 384_002, at=fake.clock - 1)
+        zendesk_deliver(store, fake, event)
+        assert apply_pending(store, {"zendesk": connector}, ctx) == 1
+    assert row(store, "zendesk", "user", "384002") == before, "the 404 moved the deletion"
+
+    fake.clock += 120
+    outcome = run_sync(store, connector, ctx)
+    assert outcome.status == "ok", outcome.error
+    after = row(store, "zendesk", "user", "384002")
+    assert after is not None
+    assert after[0] == 0, f"the restored user stays deleted: {after}"
+    assert found_by_email(store, "user2@example.com")
