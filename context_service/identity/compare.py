@@ -50,6 +50,11 @@ def compare(a: Features, b: Features, shared: frozenset[str] = frozenset()) -> L
     )
 
 
+def email_level(a: Features, b: Features) -> str:
+    """The email field's level alone (``compare``'s first), no mailbox taken as shared."""
+    return _email(a, b, frozenset())
+
+
 def names_conflict(a: Features, b: Features) -> bool:
     """Whether both records carry full names that cannot be one person's (``Ann Lee``/``Bo Park``).
 
