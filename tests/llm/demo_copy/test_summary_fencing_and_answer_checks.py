@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from context_service.llm.prompts import fence
 from context_service.models import Snapshot
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
-from tests.llm.helpers import completion, copy_db, mock_client
+from tests.llm.helpers import completion, mock_client
 from tests.mcp.messages import ACCEPT_MCP
 from tests.review_fixtures import AUTH, app_client
 
@@ -33,13 +33,6 @@ CHATBOT = FieldPolicy().view("chatbot", None)
 AGENT = FieldPolicy().view("agent", None)
 Handler = Callable[[httpx2.Request], httpx2.Response]
 MAYA = "maya.patel@example.com"
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def _answering(content: str, finish_reason: str = "stop") -> tuple[Handler, list[str]]:

@@ -5,8 +5,6 @@ caller's transaction, which they neither commit nor deadlock, and no lease is le
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from context_service.llm import Summarizer
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
-from tests.llm.helpers import completion, copy_db, mock_client
+from tests.llm.helpers import completion, mock_client
 from tests.llm.upstream import AGENT, SUMMARY
 
 _MARK = "INSERT INTO profiles (id, version, created_at, updated_at) VALUES ('mark', 1, 'n', 'n')"
@@ -22,13 +20,6 @@ _MARK = "INSERT INTO profiles (id, version, created_at, updated_at) VALUES ('mar
 
 class _Boom(Exception):
     pass
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def _answer(request: httpx2.Request) -> httpx2.Response:

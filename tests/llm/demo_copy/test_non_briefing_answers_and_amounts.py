@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -20,7 +19,7 @@ from context_service.llm.client import LlmFailed
 from context_service.llm.prompts import ungrounded
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
-from tests.llm.helpers import API_KEY, completion, copy_db, mock_client
+from tests.llm.helpers import API_KEY, completion, mock_client
 
 AGENT = FieldPolicy().view("agent", None)
 Handler = Callable[[httpx2.Request], httpx2.Response]
@@ -31,13 +30,6 @@ SOURCE = (
     "3 orders, 352.08 USD in total\n"
     'Deal customer-written "Team plan upgrade": open, 1200 USD\n'
 )
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def _body(content: str | None, **message: Any) -> dict[str, Any]:

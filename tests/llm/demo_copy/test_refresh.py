@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import httpx2
-import pytest
 
 from context_service.audience import FieldPolicy
 from context_service.llm import Summarizer, SummaryRefresher
@@ -15,7 +13,7 @@ from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_all
 from context_service.wiring import default_mappers
 from tests.audience.helpers import snapshot_of
-from tests.llm.helpers import completion, copy_db, mock_client
+from tests.llm.helpers import completion, mock_client
 
 CHATBOT = FieldPolicy().view("chatbot", None)
 AGENT = FieldPolicy().view("agent", None)
@@ -35,13 +33,6 @@ class Llm:
         if self.failing:
             return httpx2.Response(503, json={"error": {"message": "overloaded"}})
         return httpx2.Response(200, json=completion(f"summary {self.calls}"))
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def _change_maya(store: Store) -> int:

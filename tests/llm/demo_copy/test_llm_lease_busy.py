@@ -7,27 +7,17 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
-import pytest
 
 from context_service.llm import Summarizer
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
-from tests.llm.helpers import completion, copy_db, mock_client
+from tests.llm.helpers import completion, mock_client
 from tests.llm.upstream import AGENT, SUMMARY
 
 HELD_S = 6.0  # how long the "import" holds the write lock
 TIMEOUT_S = 1.0  # the LLM's timeout
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def _answer(request: httpx2.Request) -> httpx2.Response:

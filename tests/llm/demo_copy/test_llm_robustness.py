@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,6 @@ from tests.llm.helpers import completion, copy_db, mock_client
 CHATBOT = FieldPolicy().view("chatbot", None)
 ESCALATION = FieldPolicy().view("escalation", None)
 Handler = Callable[[httpx2.Request], httpx2.Response]
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path) -> Iterator[Store]:
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def _answer(content: str, finish_reason: str = "stop") -> Handler:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import httpx2
 import msgspec
@@ -17,16 +16,9 @@ from context_service.llm.client import LlmFailed
 from context_service.llm.prompts import fence, latest, parse
 from context_service.store import Store
 from tests.audience.helpers import HOSTILE, MARKERS, snapshot_of
-from tests.llm.helpers import API_KEY, BASE_URL, MODEL, completion, copy_db, mock_client, replay
+from tests.llm.helpers import API_KEY, BASE_URL, MODEL, completion, mock_client, replay
 
 VIEW = FieldPolicy().view("chatbot", None)
-
-
-@pytest.fixture
-def store(demo_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    the_store = Store(copy_db(demo_db, tmp_path))
-    yield the_store
-    the_store.close()
 
 
 def test_cassette_summary_then_cache_hit(store: Store) -> None:
