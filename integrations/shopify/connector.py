@@ -41,6 +41,12 @@ advanced, and the withheld fields reported as a note on the run. A node whose wi
 one the mapping needs (``id``, ``updatedAt``, an order's ``customer``), or that is itself null,
 is left out rather than stored as if it were whole. Every other error (no ``path``, no data,
 another code such as ``INTERNAL_SERVER_ERROR`` or ``MAX_COST_EXCEEDED``) is fatal.
+
+Deletions missed: a listing never shows a deleted object, and a deletion webhook can be lost
+for good (Shopify drops a subscription after 48 hours of failed deliveries). A listing that
+starts from the top (a first or ``--full`` sync) and reaches its end without skipping a node
+sets the stream's ``completed_listing``; the runner then looks up, one by one, each stored
+record of the kind the listing did not bring and retires those Shopify no longer has.
 """
 
 from __future__ import annotations
@@ -210,6 +216,18 @@ def _next_after(connection: dict[str, Any], stream: str) -> str | None:
     return after
 
 
+def _from_the_top(state: _Cursor) -> bool:
+    """Whether a listing from ``state`` lists every object of its kind (a first sync or a
+    ``--full`` one: no ``since`` filter, no position).
+
+    Only such a listing, once at its end, may tell which stored objects Shopify no longer
+    has. A resumed one cannot: what its interrupted first part left out is not known here
+    (a node withheld there would be taken for deleted). The runner notes a listing's start
+    only when no cursor is committed; this check keeps the stream safe on its own.
+    """
+    return state.since is None and state.after is None
+
+
 class _Withheld(msgspec.Struct):
     """What a page's field errors left out: nodes skipped, and the fields kept empty."""
 
@@ -267,6 +285,13 @@ class ShopifyStream:
         self.page_size = page_size
         self.clock = clock
         self.query = graphql.connection_query(kind)
+        # The runner retires what a whole listing of this kind did not bring (a deletion whose
+        # webhook was missed: Shopify drops a subscription after 48 hours of failed
+        # deliveries): it notes when a listing starts from the top, and once this names the
+        # kind (``pages`` reached the end of such a listing, skipping no node) it looks up
+        # each stored record of the kind fetched before the listing started.
+        self.lists_kind = kind
+        self.completed_listing: str | None = None
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from ``cursor`` to the end; each page's cursor resumes right after it.
@@ -275,8 +300,16 @@ class ShopifyStream:
         them, and the page's note says what was withheld. Once a page ends at the live edge
         (``LIVE_EDGE_SECONDS``), the cursors committed from then on hold ``since`` at that
         page's last ``updatedAt`` and carry no position (see ``_live_floor``).
+
+        ``completed_listing`` is set to the kind just before the last page is yielded, and only
+        when the listing was whole: started from the top in this call (``_from_the_top``) with
+        no node left out on any page. A listing that skipped a node (withheld, or null) does
+        not show that the node is gone, and looking it up by id would fail the same way
+        (``fetch_one`` refuses a node whose needed fields are withheld), failing every run.
         """
+        self.completed_listing = None
         state = _load_cursor(cursor, self.name)
+        whole = _from_the_top(state)
         horizon = _horizon(self.clock())
         after = _resumed_after(state, horizon)
         search = graphql.updated_since_filter(state.since)
@@ -294,14 +327,22 @@ class ShopifyStream:
             kept = [
                 n for i, n in enumerate(listed) if isinstance(n, dict) and i not in withheld.skipped
             ]
+            whole = whole and len(kept) == len(listed)
             objects = [VendorObject(self.kind, graphql.to_rest(self.kind, n)) for n in kept]
-            note = _note(self.name, withheld)
-            if note:
-                log.warning("%s (%d of %d nodes skipped)", note, len(nodes) - len(kept), len(nodes))
-            note = "; ".join(filter(None, (self.gql.version_note, note))) or None
+            note = self._page_note(withheld, len(nodes) - len(kept), len(nodes))
+            if after is None and whole:
+                self.completed_listing = self.kind
             yield Page(objects=objects, cursor=_committed(since, floor, after), note=note)
             if after is None:
                 return
+
+    def _page_note(self, withheld: _Withheld, skipped: int, nodes: int) -> str | None:
+        """A page's note: the API version served when it is not the one asked for, and what
+        Shopify withheld (logged too, with how many of the page's nodes were skipped)."""
+        note = _note(self.name, withheld)
+        if note:
+            log.warning("%s (%d of %d nodes skipped)", note, skipped, nodes)
+        return "; ".join(filter(None, (self.gql.version_note, note))) or None
 
     def _fetch(
         self, after: str | None, search: str | None

@@ -1,0 +1,207 @@
+"""A ``--full`` Shopify sync retires the customers and orders Shopify no longer has.
+
+Shopify drops a webhook subscription after 48 hours of failed deliveries, so a deletion can be
+missed for good; the sync pages by ``updated_at`` and a deleted object is never listed. Once a
+full listing reached its end, the runner looks up, one by one, each stored record the listing
+did not bring and retires those Shopify no longer has.
+
+Payload shapes: the Shopify Admin GraphQL ``customers`` / ``orders`` connections and the
+``customer(id:)`` / ``order(id:)`` node queries as ``FakeShopify`` serves them (nodes, pageInfo,
+``ACCESS_DENIED`` field errors located by ``path``); see the Shopify section of
+``shared/refdata/NOTES.md`` for where those shapes come from.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from context_service.errors import ProfileNotFound
+from context_service.models import RecordKey, Snapshot
+from context_service.snapshot import lookup
+from context_service.store import Store
+from context_service.store.records import get_record
+from context_service.sync import IngestContext, run_sync
+from context_service.sync.runner import SyncOutcome
+from tests.integrations.shopify.fake import FakeShopify
+
+PAGE = 2  # several pages per listing
+
+
+def _next_second() -> None:
+    """Records are stamped to the second: start the next run in a later one."""
+    time.sleep(1.01 - time.time() % 1)
+
+
+def _deleted(store: Store, kind: str, external_id: int) -> bool:
+    record = get_record(store.conn, RecordKey("shopify", kind, str(external_id)))
+    assert record is not None
+    return record.deleted
+
+
+def _lookups(fake: FakeShopify, since: int) -> list[str]:
+    """The gids asked for one by one (``customer(id:)`` / ``order(id:)``) since request
+    ``since``."""
+    bodies: list[dict[str, Any]] = fake.bodies()[since:]
+    return [str(b["variables"]["id"]) for b in bodies if "id" in (b.get("variables") or {})]
+
+
+def _retired_notes(outcome: SyncOutcome) -> list[str]:
+    return [note for note in outcome.notes if "no longer in shopify" in note]
+
+
+def _synced(store: Store, ctx: IngestContext, fake: FakeShopify) -> None:
+    """A first sync of ``fake`` into ``store``, then a new second for the next run."""
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx)
+    assert outcome.status == "ok", outcome.error
+    _next_second()
+
+
+def _shop_with_a_customer_without_orders() -> tuple[FakeShopify, int]:
+    """Four customers with orders and a fifth without (Shopify deletes only those)."""
+    fake = FakeShopify()
+    fake.add_customers(4)
+    fake.add_orders(4)
+    (lone,) = fake.add_customers(1)
+    return fake, lone
+
+
+def _email(fake: FakeShopify, customer_id: int) -> str:
+    return str(fake.customers[customer_id]["email"])
+
+
+def test_a_customer_deleted_without_a_webhook_is_retired_by_a_full_sync(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake, gone = _shop_with_a_customer_without_orders()
+    _synced(store, ctx, fake)
+    email = _email(fake, gone)
+    lookup.by_email(store.conn, email)  # her profile is there before
+    del fake.customers[gone]  # deleted at Shopify; its webhook never arrived
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
+    assert (outcome.status, outcome.mode) == ("ok", "full"), outcome.error
+    assert _deleted(store, "customer", gone)
+    with pytest.raises(ProfileNotFound):
+        lookup.by_email(store.conn, email)
+    assert _retired_notes(outcome) == [
+        "customers: 1 no longer in shopify since the last sync, retired"
+    ]
+    assert all(not _deleted(store, "customer", cid) for cid in fake.customers)
+    assert all(not _deleted(store, "order", oid) for oid in fake.orders)
+    for cid in fake.customers:
+        lookup.by_email(store.conn, _email(fake, cid))
+    assert _lookups(fake, before) == [f"gid://shopify/Customer/{gone}"]  # only the unlisted
+
+
+def test_an_order_deleted_without_a_webhook_leaves_its_customers_context(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeShopify()
+    owner, _ = fake.add_customers(2)
+    gone, _, kept = fake.add_orders(3)  # the first and the third are the first customer's
+    gone_name, kept_name = fake.orders[gone]["name"], fake.orders[kept]["name"]
+    _synced(store, ctx, fake)
+    del fake.orders[gone]
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
+    assert outcome.status == "ok", outcome.error
+    assert _deleted(store, "order", gone)
+    assert not _deleted(store, "order", kept)
+    assert _retired_notes(outcome) == [
+        "orders: 1 no longer in shopify since the last sync, retired"
+    ]
+    stored = lookup.by_email(store.conn, _email(fake, owner))
+    titles = [
+        order.title for order in msgspec.json.decode(stored.json, type=Snapshot).commerce.orders
+    ]
+    assert kept_name in titles
+    assert gone_name not in titles
+    assert _lookups(fake, before) == [f"gid://shopify/Order/{gone}"]
+
+
+def test_an_incremental_sync_retires_nothing_and_looks_nothing_up(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake, gone = _shop_with_a_customer_without_orders()
+    _synced(store, ctx, fake)
+    del fake.customers[gone]
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx)
+    assert (outcome.status, outcome.mode) == ("ok", "incremental"), outcome.error
+    assert not _deleted(store, "customer", gone)
+    assert _retired_notes(outcome) == []
+    assert _lookups(fake, before) == []
+    _next_second()
+    full = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)  # the next full one
+    assert full.status == "ok", full.error
+    assert _deleted(store, "customer", gone)
+
+
+@pytest.mark.parametrize("field", ["updatedAt", None], ids=["needed-field", "whole-node"])
+def test_a_full_listing_that_skipped_withheld_nodes_retires_nothing(
+    store: Store, ctx: IngestContext, field: str | None
+) -> None:
+    fake, gone = _shop_with_a_customer_without_orders()
+    order_gone = next(iter(fake.orders))
+    _synced(store, ctx, fake)
+    del fake.customers[gone]
+    del fake.orders[order_gone]
+    # The listing's customers come without a field they cannot be stored without, and so
+    # would a look-up by id (``fetch_one`` refuses it): nothing may be retired from it.
+    fake.withheld = {("customers", field), ("customer", "updatedAt")}
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
+    assert (outcome.status, outcome.mode) == ("ok", "full"), outcome.error
+    assert not _deleted(store, "customer", gone)
+    assert all(not _deleted(store, "customer", cid) for cid in fake.customers)
+    assert any("those records were skipped" in note for note in outcome.notes)
+    # The orders' listing skipped nothing: the order Shopify no longer has is retired.
+    assert _deleted(store, "order", order_gone)
+    assert _retired_notes(outcome) == [
+        "orders: 1 no longer in shopify since the last sync, retired"
+    ]
+    assert _lookups(fake, before) == [f"gid://shopify/Order/{order_gone}"]
+
+
+def _failing_after_first_request(fake: FakeShopify) -> httpx.Client:
+    """A client to ``fake`` whose second request gets a fatal GraphQL error (the run stops
+    after the first customers page is committed)."""
+    seen = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        seen += 1
+        response = fake.handler(request)
+        if seen == 1:
+            fake.inject("graphql_error")
+        return response
+
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def test_an_interrupted_full_sync_retires_nothing_and_the_next_full_one_does(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake, gone = _shop_with_a_customer_without_orders()
+    _synced(store, ctx, fake)
+    del fake.customers[gone]
+    before = len(fake.requests)
+    crashed = fake.connector(_failing_after_first_request(fake), page_size=PAGE)
+    interrupted = run_sync(store, crashed, ctx, full=True)
+    assert (interrupted.status, interrupted.mode, interrupted.pages) == ("failed", "full", 1)
+    assert not _deleted(store, "customer", gone)
+    assert _lookups(fake, before) == []
+    _next_second()
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
+    assert outcome.status == "ok", outcome.error
+    assert _deleted(store, "customer", gone)
+    assert all(not _deleted(store, "customer", cid) for cid in fake.customers)
+    assert _retired_notes(outcome) == [
+        "customers: 1 no longer in shopify since the last sync, retired"
+    ]
+    assert _lookups(fake, before) == [f"gid://shopify/Customer/{gone}"]
