@@ -37,19 +37,19 @@ def summary(fig: dict[str, Any]) -> list[str]:
         ),
         _row(
             "one-at-a-time records/s",
-            f"{one['records_per_s']:,.0f} ({one['records']:,} in {one['seconds']} s; "
+            f"{one['records_per_s']:,.0f} ({one['records']:,} in {one['seconds']:.2f} s; "
             f"p50 {one['p50_ms']} ms, p99 {one['p99_ms']} ms; "
             f"{one['records_per_cpu_s']:,.0f} per CPU-s)",
         ),
         _row(
             "  without snapshot rebuilds",
             f"{one['records_per_s_without_snapshots']:,.0f} (the rebuilds took "
-            f"{one['snapshot_seconds']} s of the {one['seconds']} s)",
+            f"{one['snapshot_seconds']:.2f} s of the {one['seconds']:.2f} s)",
         ),
         _row(
             "  the identity engine alone",
-            f"{one['records_per_s_resolution_alone']:,.0f} ({one['resolve_seconds']} s of the "
-            f"{one['seconds']} s)",
+            f"{one['records_per_s_resolution_alone']:,.0f} ({one['resolve_seconds']:.2f} s of the "
+            f"{one['seconds']:.2f} s)",
         ),
         _row("peak RSS", f"{fig['peak_rss_mb']:,.0f} MB"),
         *_resolve_all(fig.get("resolve_all")),

@@ -334,19 +334,20 @@ def run(
         },
         "one_at_a_time": {
             "records": len(latencies),
-            "seconds": round(one_s, 2),
+            # to the tenth of a millisecond: a small run's calls add up to tens of them
+            "seconds": round(one_s, 4),
             "records_per_s": round(len(latencies) / one_s, 1) if one_s else 0.0,
             "cpu_seconds": round(one_cpu, 2),
             "records_per_cpu_s": round(len(latencies) / one_cpu, 1) if one_cpu else 0.0,
             "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
             "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-            "snapshot_seconds": round(one.snapshot_seconds, 2),
+            "snapshot_seconds": round(one.snapshot_seconds, 4),
             "records_per_s_without_snapshots": (
                 round(len(latencies) / (one_s - one.snapshot_seconds), 1)
                 if one_s > one.snapshot_seconds
                 else 0.0
             ),
-            "resolve_seconds": round(one.resolve_seconds, 2),
+            "resolve_seconds": round(one.resolve_seconds, 4),
             "records_per_s_resolution_alone": (
                 round(len(latencies) / one.resolve_seconds, 1) if one.resolve_seconds else 0.0
             ),
