@@ -43,10 +43,12 @@ is left out rather than stored as if it were whole. Every other error (no ``path
 another code such as ``INTERNAL_SERVER_ERROR`` or ``MAX_COST_EXCEEDED``) is fatal.
 
 Deletions missed: a listing never shows a deleted object, and a deletion webhook can be lost
-for good (Shopify drops a subscription after 48 hours of failed deliveries). A listing that
-starts from the top (a first or ``--full`` sync) and reaches its end without skipping a node
-sets the stream's ``completed_listing``; the runner then looks up, one by one, each stored
-record of the kind the listing did not bring and retires those Shopify no longer has.
+for good (Shopify drops a subscription after 48 hours of failed deliveries). A customers
+listing that starts from the top (a first or ``--full`` sync) and reaches its end without
+skipping a node sets the stream's ``completed_listing``; the runner then looks up, one by one,
+each stored customer the listing did not bring and retires those Shopify no longer has. Orders
+are not retired so: without ``read_all_orders`` Shopify hides orders older than 60 days from
+listings and look-ups alike.
 """
 
 from __future__ import annotations
@@ -278,6 +280,8 @@ class ShopifyStream:
         gql: ShopifyGraphQL,
         page_size: int,
         clock: Callable[[], float] = time.time,
+        *,
+        retires_unlisted: bool = False,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -285,12 +289,13 @@ class ShopifyStream:
         self.page_size = page_size
         self.clock = clock
         self.query = graphql.connection_query(kind)
-        # The runner retires what a whole listing of this kind did not bring (a deletion whose
-        # webhook was missed: Shopify drops a subscription after 48 hours of failed
-        # deliveries): it notes when a listing starts from the top, and once this names the
-        # kind (``pages`` reached the end of such a listing, skipping no node) it looks up
-        # each stored record of the kind fetched before the listing started.
-        self.lists_kind = kind
+        # With ``retires_unlisted`` (customers) the runner retires what a whole listing of this
+        # kind did not bring (a deletion whose webhook was missed: Shopify drops a subscription
+        # after 48 hours of failed deliveries): it notes when a listing starts from the top,
+        # and once this names the kind (``pages`` reached the end of such a listing, skipping
+        # no node) it looks up each stored record of the kind fetched before it started.
+        self.lists_kind = kind if retires_unlisted else None
+        self.retires_unlisted = retires_unlisted
         self.completed_listing: str | None = None
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
@@ -330,7 +335,7 @@ class ShopifyStream:
             whole = whole and len(kept) == len(listed)
             objects = [VendorObject(self.kind, graphql.to_rest(self.kind, n)) for n in kept]
             note = self._page_note(withheld, len(nodes) - len(kept), len(nodes))
-            if after is None and whole:
+            if after is None and whole and self.retires_unlisted:
                 self.completed_listing = self.kind
             yield Page(objects=objects, cursor=_committed(since, floor, after), note=note)
             if after is None:
@@ -443,7 +448,12 @@ class ShopifyConnector:
         """``customers`` then ``orders`` (people before their activities)."""
         orders_first = min(self.page_size, MAX_ORDERS_FIRST)
         return [
-            ShopifyStream("customers", "customer", self.gql, self.page_size, self.clock),
+            ShopifyStream(
+                "customers", "customer", self.gql, self.page_size, self.clock, retires_unlisted=True
+            ),
+            # Orders are never retired by listing: without ``read_all_orders`` Shopify shows
+            # only the last 60 days of them, to a listing and to a look-up by id alike, so an
+            # older order missing from both is not gone (its deletion comes by webhook).
             ShopifyStream("orders", "order", self.gql, orders_first, self.clock),
         ]
 
