@@ -373,8 +373,8 @@ def _ingest_one(
             Rejection(item.item.source, item.item.kind, item.key.external_id, reason)
         )
         return
-    if item.item.only_if_stored and mapped.deleted and _not_stored_live(mapped.key, known):
-        report.unchanged += 1  # nothing live to delete (see ``_not_stored_live``)
+    if item.item.only_if_stored and mapped.deleted and _nothing_to_delete(mapped, known):
+        report.unchanged += 1  # see ``_nothing_to_delete``
         return
     if touched.guard is not None and touched.guard.blocks(mapped):
         report.suppressed += 1
@@ -400,14 +400,15 @@ def _ingest_one(
         touched.account_owners.append(owner_ref(mapped.key.source, mapped.key.external_id))
 
 
-def _not_stored_live(key: RecordKey, known: Mapping[RecordKey, StoredState]) -> bool:
-    """Whether an ``only_if_stored`` deletion finds no live copy to delete: the record was
-    never stored, or is stored deleted already. Such a notice (a refetch answered 404, dated
-    when it was seen) must not date a stored deletion forward either: an eventually consistent
-    API can answer 404 just after a restore, and the restored copy, dated by the restore,
-    would then lose to the deletion as stale."""
-    state = known.get(key)
-    return state is None or bool(state.deleted)
+def _nothing_to_delete(mapped: Mapped, known: Mapping[RecordKey, StoredState]) -> bool:
+    """Whether an ``only_if_stored`` deletion finds nothing to act on: the record was never
+    stored, or is stored deleted already and the notice names no survivor. Such a notice (a
+    refetch answered 404, dated when it was seen) must not date a stored deletion forward: an
+    eventually consistent API can answer 404 just after a restore, and the restored copy,
+    dated by the restore, would then lose to the deletion as stale. A merge notice (HubSpot's
+    listing of a survivor's merged ids) still applies: the merge must be followed."""
+    state = known.get(mapped.key)
+    return state is None or (bool(state.deleted) and mapped.merged_into is None)
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:

@@ -23,8 +23,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
+from context_service.models import RecordKey, VendorObject
 from context_service.store import Store
-from context_service.sync import IngestContext, apply_pending, run_sync
+from context_service.sync import IngestContext, apply_pending, ingest, run_sync
+from context_service.sync.ingest import from_vendor, ingest_batch
+from integrations.hubspot._search import merge_notices
+from integrations.hubspot.connector import OBJECTS
+from integrations.hubspot.webhooks import deletion_notice
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import FakeHubSpot
 from tests.integrations.test_refetch_404_new_records import (
@@ -36,6 +43,8 @@ from tests.integrations.test_refetch_404_new_records import (
     zendesk_deliver,
 )
 from tests.integrations.zendesk.fake import FakeZendesk
+
+COMPANY = next(spec for spec in OBJECTS if spec.kind == "company")
 
 
 @contextmanager
@@ -129,3 +138,45 @@ def test_zendesk_a_restored_user_comes_back_though_a_refetch_met_a_404_after_the
     assert after is not None
     assert after[0] == 0, f"the restored user stays deleted: {after}"
     assert found_by_email(store, "user2@example.com")
+
+
+def test_hubspot_a_listed_merge_is_still_followed_for_a_record_stored_deleted(
+    store: Store, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other ``only_if_stored`` notices that find a stored deletion change nothing, but a
+    merge found by the search listing (the survivor's ``hs_merged_object_ids``) is still
+    followed: the deleted record's decisions and profile id go to its survivor."""
+    followed: list[tuple[RecordKey, RecordKey]] = []
+
+    class Recording(ingest.SourceMerges):
+        def __init__(self, conn: Any, merges: list[tuple[RecordKey, RecordKey]], now: str):
+            followed.extend(merges)
+            super().__init__(conn, merges, now)
+
+    monkeypatch.setattr(ingest, "SourceMerges", Recording)
+    live = {
+        "id": "111",
+        "properties": {"name": "Acme", "hs_lastmodifieddate": "2026-01-01T09:00:00Z"},
+        "updatedAt": "2026-01-01T09:00:00Z",
+    }
+    put(store, ctx, VendorObject("company", live))
+    put(store, ctx, deletion_notice("company", "111", "2026-01-01T10:00:00Z"))
+    survivor = {
+        "id": "222",
+        "properties": {
+            "name": "Acme",
+            "hs_merged_object_ids": "111",
+            "hs_lastmodifieddate": "2026-01-01T10:30:00Z",
+        },
+        "updatedAt": "2026-01-01T10:30:00Z",
+    }
+    notices = merge_notices(COMPANY, survivor)
+    assert [n.only_if_stored for n in notices] == [True]
+    assert followed == []
+    put(store, ctx, *notices)
+    merged, into = RecordKey("hubspot", "company", "111"), RecordKey("hubspot", "company", "222")
+    assert followed == [(merged, into)]
+
+
+def put(store: Store, ctx: IngestContext, *objects: VendorObject) -> None:
+    ingest_batch(store, [from_vendor("hubspot", obj) for obj in objects], ctx)
