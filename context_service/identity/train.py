@@ -1,14 +1,15 @@
 """Estimate the match model from the store itself, the way Splink does.
 
-* ``u`` (how often different people agree at a level) for exact matches comes from how often
-  two random records share a value: the sum over values of ``c (c - 1)`` divided by
-  ``n (n - 1)``, so common first names, companies and shared mailboxes weigh less as they grow
-  common. For the other levels, ``u`` is the level's frequency among random record pairs; a
-  level the sample never shows (two strangers' mailboxes one slip apart are rarer than one in
-  the sample's size) keeps its starting ``u``, as Splink keeps a level's starting value when
-  its sample holds none, capped at one in the sample's size: smoothing the zero up instead
-  would put a floor of about one in the sample's size under rare levels, far above what they
-  are, and cut their weight by half.
+* ``u`` (how often different people agree at a level) for exact matches of emails, phones,
+  names and addresses comes from how often two random records share a value: the sum over
+  values of ``c (c - 1)`` divided by ``n (n - 1)``, so common first names and shared mailboxes
+  weigh less as they grow common. For the other levels (and company, whose ``exact`` takes
+  near-identical names too), ``u`` is the level's frequency among random record pairs, the
+  email field's from a larger sample of its own. A level the sample never shows (two
+  strangers' mailboxes one slip apart are rarer than one in the sample's size) keeps its
+  starting ``u``, as Splink keeps a level's starting value when its sample holds none, capped
+  at one in the sample's size: smoothing the zero up instead would put a floor of about one in
+  the sample's size under rare levels, far above what they are, and cut their weight by half.
 * ``m`` (how often the same person's records agree at a level) and the share of matches among
   blocked pairs come from expectation-maximisation over the blocked candidate pairs, with ``u``
   held fixed.
@@ -125,7 +126,6 @@ def _u_exact_from_collisions(features: Mapping[int, Features]) -> dict[tuple[str
         "first_name": Counter(),
         "last_name": Counter(),
         "address": Counter(),
-        "company": Counter(),
     }
     present = dict.fromkeys(values, 0)
     for f in features.values():
@@ -135,7 +135,6 @@ def _u_exact_from_collisions(features: Mapping[int, Features]) -> dict[tuple[str
         _count(values, present, "last_name", (f.last,) if f.last else ())
         house = f"{f.postcode}|{' '.join(f.street.split()[:2])}" if f.postcode and f.street else ""
         _count(values, present, "address", (house,) if house else ())
-        _count(values, present, "company", (f.company,) if f.company else ())
     u: dict[tuple[str, str], float] = {}
     for field, counter in values.items():
         n = present[field]
