@@ -374,11 +374,14 @@ class VendorObject(msgspec.Struct, frozen=True):
     ``deleted`` marks a deletion notice that carries only the id. ``merged_into`` is set on the
     deletion notice of a record the vendor merged into another of the same kind (HubSpot's
     ``contact.merge``): the external id of the record that survived. ``only_if_stored`` marks a
-    deletion notice that applies to a record stored live and to nothing else (a listing of
+    deletion notice that applies to a record already stored and to nothing else (a listing of
     the vendor's recycle bin names objects never held here; a refetch can meet a 404 just after
-    a creation or a restore): for a record never stored, or stored deleted already, it changes
-    nothing, where a plain deletion notice is kept as a tombstone (or dates a stored one
-    forward) so that an older copy arriving later cannot bring the record back.
+    a creation): for a record never stored it changes nothing, where a plain deletion notice is
+    kept as a tombstone so that an older copy arriving later cannot bring the record back.
+    ``from_lookup`` marks a deletion notice made by our own look-up answered 404 and dated when
+    that was seen, not by the vendor: on a record stored deleted already it changes nothing (an
+    eventually consistent API can answer 404 just after a restore, and a deletion dated then
+    would make the restored copy lose as stale).
     """
 
     kind: str
@@ -387,6 +390,7 @@ class VendorObject(msgspec.Struct, frozen=True):
     deleted: bool = False
     merged_into: str | None = None
     only_if_stored: bool = False
+    from_lookup: bool = False
 
 
 class Page(msgspec.Struct):

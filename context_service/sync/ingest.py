@@ -56,8 +56,8 @@ class RawPayload(msgspec.Struct, frozen=True):
     ``observed_at`` stands in for ``updated_at`` when the vendor's object has none (Stripe); a
     ``deleted`` payload is a deletion notice that may carry only the id; ``merged_into`` names
     the record of the same source and kind that the vendor merged this one into; an
-    ``only_if_stored`` deletion changes nothing unless the record is stored live (no tombstone,
-    and a stored deletion keeps its date).
+    ``only_if_stored`` deletion changes nothing when the record was never stored (no tombstone),
+    nor, ``from_lookup`` (our own look-up answered 404), when it is stored deleted already.
     """
 
     source: str
@@ -67,6 +67,7 @@ class RawPayload(msgspec.Struct, frozen=True):
     deleted: bool = False
     merged_into: str | None = None
     only_if_stored: bool = False
+    from_lookup: bool = False
 
 
 def from_vendor(source: str, obj: VendorObject, observed_at: str | None = None) -> RawPayload:
@@ -80,6 +81,7 @@ def from_vendor(source: str, obj: VendorObject, observed_at: str | None = None) 
         obj.deleted,
         obj.merged_into,
         obj.only_if_stored,
+        obj.from_lookup,
     )
 
 
@@ -373,7 +375,11 @@ def _ingest_one(
             Rejection(item.item.source, item.item.kind, item.key.external_id, reason)
         )
         return
-    if item.item.only_if_stored and mapped.deleted and _nothing_to_delete(mapped, known):
+    if (
+        item.item.only_if_stored
+        and mapped.deleted
+        and _nothing_to_delete(item.item, mapped.key, known)
+    ):
         report.unchanged += 1  # see ``_nothing_to_delete``
         return
     if touched.guard is not None and touched.guard.blocks(mapped):
@@ -400,15 +406,18 @@ def _ingest_one(
         touched.account_owners.append(owner_ref(mapped.key.source, mapped.key.external_id))
 
 
-def _nothing_to_delete(mapped: Mapped, known: Mapping[RecordKey, StoredState]) -> bool:
+def _nothing_to_delete(
+    item: RawPayload, key: RecordKey, known: Mapping[RecordKey, StoredState]
+) -> bool:
     """Whether an ``only_if_stored`` deletion finds nothing to act on: the record was never
-    stored, or is stored deleted already and the notice names no survivor. Such a notice (a
-    refetch answered 404, dated when it was seen) must not date a stored deletion forward: an
-    eventually consistent API can answer 404 just after a restore, and the restored copy,
-    dated by the restore, would then lose to the deletion as stale. A merge notice (HubSpot's
-    listing of a survivor's merged ids) still applies: the merge must be followed."""
-    state = known.get(mapped.key)
-    return state is None or (bool(state.deleted) and mapped.merged_into is None)
+    stored, or, for a notice of our own look-up answered 404 (``from_lookup``, dated when it
+    was seen), is stored deleted already. Such a notice must not date a stored deletion
+    forward: an eventually consistent API can answer 404 just after a restore, and the
+    restored copy, dated by the restore, would then lose to the deletion as stale. Notices
+    dated by the vendor (a merge listed with its survivor, a refund a charge now shows) still
+    date it forward, so that an older copy arriving later stays out."""
+    state = known.get(key)
+    return state is None or (item.from_lookup and bool(state.deleted))
 
 
 def _map(item: RawPayload, ctx: IngestContext, text: str) -> Mapped:

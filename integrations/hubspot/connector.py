@@ -433,7 +433,9 @@ class HubSpotConnector:
         archived = self._get_or_none(path, [("archived", "true")])
         if archived is None:
             now = iso_utc(self.now())
-            return deletion_notice(spec.kind, external_id, now, only_if_stored=True)
+            return deletion_notice(
+                spec.kind, external_id, now, only_if_stored=True, from_lookup=True
+            )
         if not isinstance(archived, dict) or archived.get("archived") is not True:
             return None
         return tombstone(spec.kind, {**archived, "id": external_id})

@@ -346,6 +346,7 @@ def deletion_notice(
     merged_into: str | None = None,
     *,
     only_if_stored: bool = False,
+    from_lookup: bool = False,
 ) -> VendorObject:
     """The deletion notice of one record: a ``*.deletion`` event's, or, with ``merged_into``,
     that of a record merged into another (``*.merge``, or ``hs_merged_object_ids`` read by the
@@ -357,6 +358,7 @@ def deletion_notice(
         deleted=True,
         merged_into=merged_into,
         only_if_stored=only_if_stored,
+        from_lookup=from_lookup,
     )
 
 

@@ -229,4 +229,6 @@ class ZendeskConnector:
             return None
         observed = iso_utc(self.now())
         payload = {"id": external_id}
-        return VendorObject(kind, payload, observed_at=observed, deleted=True, only_if_stored=True)
+        return VendorObject(
+            kind, payload, observed_at=observed, deleted=True, only_if_stored=True, from_lookup=True
+        )

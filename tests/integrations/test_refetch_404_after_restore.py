@@ -27,11 +27,14 @@ import pytest
 
 from context_service.models import RecordKey, VendorObject
 from context_service.store import Store
+from context_service.store.records import rejected
 from context_service.sync import IngestContext, apply_pending, ingest, run_sync
 from context_service.sync.ingest import from_vendor, ingest_batch
 from integrations.hubspot._search import merge_notices
 from integrations.hubspot.connector import OBJECTS
 from integrations.hubspot.webhooks import deletion_notice
+from integrations.stripe.mapping import UNPLACED_REFUND_KIND
+from integrations.stripe.webhooks import placed_refund_notices
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import FakeHubSpot
 from tests.integrations.test_refetch_404_new_records import (
@@ -180,3 +183,39 @@ def test_hubspot_a_listed_merge_is_still_followed_for_a_record_stored_deleted(
 
 def put(store: Store, ctx: IngestContext, *objects: VendorObject) -> None:
     ingest_batch(store, [from_vendor("hubspot", obj) for obj in objects], ctx)
+
+
+def _raw_refund(observed_at: str) -> VendorObject:
+    """A refund event's object that names no charge (Stripe's refund object, as in
+    shared/refdata/stripe), kept raw until a charge shows it."""
+    refund = {
+        "id": "re_1",
+        "object": "refund",
+        "charge": None,
+        "payment_intent": "pi_1",
+        "amount": 500,
+        "currency": "usd",
+        "status": "succeeded",
+        "created": 1767258000,
+    }
+    return VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=observed_at)
+
+
+def test_stripe_a_refund_placed_twice_stays_off_the_rejected_list(
+    store: Store, ctx: IngestContext
+) -> None:
+    """Notices dated by a vendor event still date a stored deletion forward; only a 404 seen
+    by our own look-up does not. A raw refund retired when a charge showed it (10:05), shown
+    again by a later event (10:20): a raw copy observed at 10:10 and delivered late stays out,
+    instead of returning to the rejected list."""
+    key = RecordKey("stripe", UNPLACED_REFUND_KIND, "re_1")
+
+    def stripe(*objects: VendorObject) -> None:
+        ingest_batch(store, [from_vendor("stripe", obj) for obj in objects], ctx)
+
+    stripe(_raw_refund("2026-01-01T10:00:00Z"))
+    assert [r.key for r in rejected(store.conn, "stripe")] == [key]
+    stripe(*placed_refund_notices(["re_1"], "2026-01-01T10:05:00Z"))
+    stripe(*placed_refund_notices(["re_1"], "2026-01-01T10:20:00Z"))
+    stripe(_raw_refund("2026-01-01T10:10:00Z"))
+    assert [r.key for r in rejected(store.conn, "stripe")] == []

@@ -175,6 +175,7 @@ def test_fetch_one_of_a_record_hubspot_no_longer_knows_is_a_deletion_dated_now()
         observed_at=iso(now_ms(fake))[:19] + "Z",
         deleted=True,
         only_if_stored=True,  # a 404 deletes a stored record; no tombstone for an unknown id
+        from_lookup=True,  # dated when the 404 was seen: never dates a stored deletion forward
     )
     assert fake.connector().fetch_one("contact", "../owners") is None  # no HubSpot id
 

@@ -286,7 +286,12 @@ def test_fetch_one_of_an_object_zendesk_answers_404_for_is_a_deletion(
     fake: FakeZendesk, kind: str
 ) -> None:
     assert fake.connector().fetch_one(kind, "99999") == VendorObject(
-        kind, {"id": "99999"}, observed_at=iso(fake.clock), deleted=True, only_if_stored=True
+        kind,
+        {"id": "99999"},
+        observed_at=iso(fake.clock),
+        deleted=True,
+        only_if_stored=True,
+        from_lookup=True,  # dated when the 404 was seen: never dates a stored deletion forward
     )
 
 
