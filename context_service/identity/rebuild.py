@@ -46,7 +46,7 @@ def rebuild(
     # at once took resolve --all past 3 GB.
     live = [change.record_id for change in person_records(conn)]
     for table in ("identity_edges", "identity_features", "identifiers"):
-        conn.execute(f"DELETE FROM {table}")
+        _empty(conn, table)
     conn.execute("DELETE FROM identity_links WHERE decided_by = 'auto'")
     live_set = set(live)
     stale = [
@@ -84,6 +84,22 @@ def rebuild(
         changed=changed,
         open_reviews=int(open_reviews.fetchone()[0]),
     )
+
+
+def _empty(conn: sqlite3.Connection, table: str) -> None:
+    """Empty one of the identity index's tables by dropping and creating it again, with its
+    indexes, from the schema the store holds. A plain ``DELETE FROM`` visits every row when
+    foreign keys are on (SQLite skips its truncation then): on a 100k-record store it took
+    9.7 of resolve --all's 48.6 s for the identifiers alone, the drop 0.4 s. No table refers
+    to these three, and every row they held is derived from the records again below."""
+    schema = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+        "ORDER BY type != 'table'",
+        (table,),
+    ).fetchall()
+    conn.execute(f"DROP TABLE {table}")
+    for (sql,) in schema:
+        conn.execute(sql)
 
 
 def _sharing_profiles(conn: sqlite3.Connection, engine: Engine, seeds: list[int]) -> set[int]:
