@@ -36,22 +36,20 @@ from context_service.identity.cluster import (
     pair_of,
     review_reason,
 )
-from context_service.identity.features import (
-    Features,
-    blocking_and_name_keys,
-    features_of,
+from context_service.identity.features import Features, features_of
+from context_service.identity.index_rows import (
+    IndexRows,
+    decode_features,
+    decoded_features,
+    index_rows,
 )
 from context_service.identity.links_and_reviews import write_links, write_reviews
-from context_service.identity.match import person_identifiers
 from context_service.identity.model import MatchModel
 from context_service.identity.pairs import Thresholds, crowded_mailbox, decide
 from context_service.identity.sql import chunks, placeholders
 from context_service.identity.state import index_version, load_model, mark_index_current
 from context_service.models import PersonFacet, RecordKey
 from context_service.store import aliases, profiles
-
-_encode_features = msgspec.msgpack.Encoder().encode
-_decode_features = msgspec.msgpack.Decoder(Features).decode
 
 
 class PersonChange(msgspec.Struct, frozen=True):
@@ -146,6 +144,15 @@ class Engine:
         changes = _last_per_record(changes)
         self._link(changes, {c.record_id: self._features(c) for c in changes}, {})
 
+    def index_prepared(self, rows: IndexRows) -> None:
+        """``index_new`` for records whose index rows were worked out already (by
+        ``index_rows``, in ``resolve --all``'s worker process)."""
+        self._decided_any = None
+        live = decoded_features(rows)
+        self._write_index(rows)
+        self._seen.update(live)
+        self._link_keys(rows.keys, live, {})
+
     def _link(
         self,
         changes: list[PersonChange],
@@ -154,7 +161,15 @@ class Engine:
     ) -> tuple[set[int], set[int]]:
         """Index the changed records and store the edges of their new pairs; return the
         records of a stored pair and those whose edges a turned mailbox changed."""
-        keys = self._index(changes, live)
+        return self._link_keys(self._index(changes, live), live, old)
+
+    def _link_keys(
+        self,
+        keys: Mapping[int, set[str]],
+        live: Mapping[int, Features | None],
+        old: Mapping[int, Features],
+    ) -> tuple[set[int], set[int]]:
+        """``_link`` once the records are indexed, with their blocking keys."""
         pairs, holders = candidate_pairs(self.conn, keys)
         crowded, turned = self._crowded_mailboxes(live, old, holders)
         linked = self._add_edges(
@@ -179,34 +194,26 @@ class Engine:
         self, changes: list[PersonChange], live: Mapping[int, Features | None]
     ) -> dict[int, set[str]]:
         """Store identifiers, blocking keys and features; return each live record's keys."""
-        rows: list[tuple[str, str, int, int]] = []
-        feature_rows: list[tuple[int, bytes]] = []
-        keys: dict[int, set[str]] = {}
-        for change in changes:
-            features = live[change.record_id]
-            if features is None or change.facet is None:
-                continue
-            for ident in person_identifiers(change.key, change.facet, self.region):
-                rows.append((ident.kind, ident.value, change.record_id, int(ident.strong)))
-            blocks, names = blocking_and_name_keys(features)
-            keys[change.record_id] = blocks
-            rows.extend(("block", block, change.record_id, 0) for block in blocks)
-            # For lookups by name, never for blocking: each form of the name (an ambiguous
-            # nickname stands for several formal names), so "Sam" finds Samuel and back.
-            rows.extend(("pname", pair, change.record_id, 0) for pair in names)
-            feature_rows.append((change.record_id, _encode_features(features)))
-            self._seen[change.record_id] = features
-        rows.sort()  # neighbouring keys land on the same index pages
+        people = [
+            (change.record_id, change.key, change.facet, features)
+            for change in changes
+            if change.facet is not None and (features := live[change.record_id]) is not None
+        ]
+        rows = index_rows(people, self.region)
+        self._write_index(rows)
+        self._seen.update((rid, features) for rid, _, _, features in people)
+        return rows.keys
+
+    def _write_index(self, rows: IndexRows) -> None:
         self.conn.executemany(
             "INSERT OR IGNORE INTO identifiers (kind, value, record_id, strong) "
             "VALUES (?, ?, ?, ?)",
-            rows,
+            rows.identifiers,
         )
         self.conn.executemany(
             "INSERT OR REPLACE INTO identity_features (record_id, features) VALUES (?, ?)",
-            feature_rows,
+            rows.features,
         )
-        return keys
 
     def _forget(self, record_ids: list[int]) -> None:
         for record_id in record_ids:
@@ -227,7 +234,7 @@ class Engine:
                 f"WHERE record_id IN ({placeholders(chunk)})",
                 chunk,
             )
-            read = {int(rid): _decode_features(blob) for rid, blob in rows}
+            read = {int(rid): decode_features(blob) for rid, blob in rows}
             found.update(read)
             self._seen.update(read)
         return found

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import msgspec
 
 from context_service.identity.engine import Engine, PersonChange
+from context_service.identity.index_rows import IndexRows, index_rows_of_stored, stored_people
 from context_service.identity.pairs import Thresholds
-from context_service.identity.sql import chunks, placeholders
 from context_service.identity.state import mark_index_current
 from context_service.store import profiles
-from context_service.store.records import decode_mapped
+
+# Given the batches of record ids and a way to work out one batch's rows in this process, each
+# batch's index rows in order (``sync.index_worker.IndexWorker.rows_of``).
+PrepareChunks = Callable[[list[list[int]], Callable[[list[int]], IndexRows]], Iterable[IndexRows]]
+
+
+_WORKER_FROM = 3  # batches: below, starting a worker process costs more than it saves
 
 
 class RebuildReport(msgspec.Struct):
@@ -31,6 +37,7 @@ def rebuild(
     now: str,
     thresholds: Thresholds | None = None,
     chunk: int = 5_000,
+    prepare: PrepareChunks | None = None,
 ) -> RebuildReport:
     """Resolve every stored person record again from scratch (``context-service resolve --all``).
 
@@ -39,6 +46,9 @@ def rebuild(
     result is the clustering the incremental path would have reached, whatever ``chunk``:
     the records are indexed ``chunk`` at a time, then clustered a chunk at a time with whole
     components (and the components sharing a profile with them).
+
+    With ``prepare``, each chunk's index rows come from it (a worker process working them
+    out ahead, ``sync.index_worker``) rather than from the engine, with the same result.
     """
     before = profiles.count_profiles(conn)
     members_before = _memberships(conn)
@@ -61,9 +71,15 @@ def rebuild(
     # Every record is indexed (its edges stored) before any is clustered: a component
     # clustered while part of it was still to come could merge profiles that the whole keeps
     # apart, and the merged-away id would not come back (``Engine.index_new``).
-    for start in range(0, len(live), chunk):
-        engine.index_new(list(person_records(conn, live[start : start + chunk])))
-        engine.forget_features()
+    batches = [live[start : start + chunk] for start in range(0, len(live), chunk)]
+    if prepare is None or len(batches) < _WORKER_FROM:
+        for batch in batches:
+            engine.index_new(list(person_records(conn, batch)))
+            engine.forget_features()
+    else:
+        for rows in prepare(batches, lambda batch: index_rows_of_stored(conn, batch, region)):
+            engine.index_prepared(rows)
+            engine.forget_features()
     clustered: set[int] = set()
     for start in range(0, len(live), chunk):
         seeds = [rid for rid in live[start : start + chunk] if rid not in clustered]
@@ -174,20 +190,5 @@ def person_records(
 ) -> Iterator[PersonChange]:
     """Every live person-like record in the store (or of ``record_ids``, in their order), as
     changes to resolve."""
-    rows: Iterable[tuple[int, bytes]]
-    if record_ids is None:
-        rows = conn.execute(
-            "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 ORDER BY id"
-        )
-    else:
-        rows = []
-        for part in chunks(record_ids):
-            rows += conn.execute(
-                "SELECT id, mapped FROM records WHERE mapped IS NOT NULL AND deleted = 0 "
-                f"AND id IN ({placeholders(part)}) ORDER BY id",
-                part,
-            ).fetchall()
-    for rid, blob in rows:
-        mapped = decode_mapped(blob)
-        if mapped is not None and mapped.person is not None:
-            yield PersonChange(int(rid), mapped.key, mapped.person, is_new=True)
+    for rid, key, facet in stored_people(conn, record_ids):
+        yield PersonChange(rid, key, facet, is_new=True)

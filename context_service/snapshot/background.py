@@ -160,7 +160,7 @@ _worker = _Worker()
 
 
 def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
-    _exit_with_parent()
+    exit_with_parent()
     uri = Path(db_path).resolve().as_uri() + "?mode=ro"  # quotes ?, # and % in the path
     conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     conn.execute("PRAGMA busy_timeout=30000")
@@ -168,7 +168,7 @@ def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
     _worker.conn, _worker.links, _worker.region = conn, links, region
 
 
-def _exit_with_parent() -> None:
+def exit_with_parent() -> None:
     """End this worker as soon as the process that started it is gone.
 
     A caller killed by SIGTERM or SIGKILL never shuts its pool down, and the worker would wait
@@ -184,7 +184,7 @@ def _exit_with_parent() -> None:
         multiprocessing.connection.wait([sentinel])
         os._exit(0)  # nothing of the worker's needs saving: it only reads
 
-    threading.Thread(target=watch, name="snapshot-worker-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="worker-parent-watch", daemon=True).start()
 
 
 def _build(profile_ids: list[str], now: str) -> list[StoredSnapshot]:

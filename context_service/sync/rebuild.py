@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import msgspec
@@ -11,6 +12,7 @@ from context_service.identity.rebuild import person_records, rebuild
 from context_service.identity.state import save_model
 from context_service.identity.train import TrainingReport, train
 from context_service.store import Store, snapshots
+from context_service.sync.index_worker import IndexWorker
 from context_service.sync.ingest import IngestContext, bump_versions, drain_snapshots, utc_now
 
 
@@ -38,10 +40,11 @@ def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> R
     """
     now = utc_now()
     training = None
-    with store.transaction() as conn:
+    with _index_worker(store, ctx.region) as worker, store.transaction() as conn:
         if retrain:
             training = _retrain(conn, ctx.region, now)
-        report = rebuild(conn, ctx.region, now, ctx.thresholds)
+        prepare = worker.rows_of if worker is not None else None
+        report = rebuild(conn, ctx.region, now, ctx.thresholds, prepare=prepare)
         bump_versions(conn, report.changed, now)
         snapshots.enqueue(conn, report.changed, now)
     drain_snapshots(store, ctx)
@@ -53,6 +56,16 @@ def resolve_all(store: Store, ctx: IngestContext, *, retrain: bool = False) -> R
         open_reviews=report.open_reviews,
         training=training,
     )
+
+
+def _index_worker(
+    store: Store, region: str
+) -> contextlib.AbstractContextManager[IndexWorker | None]:
+    """A worker process for the rebuild's index rows; none for an in-memory store, which
+    another process cannot read (the worker starts only if the rebuild hands it work)."""
+    if store.path == ":memory:":
+        return contextlib.nullcontext()
+    return IndexWorker(store.path, region)
 
 
 def _retrain(conn: sqlite3.Connection, region: str, now: str) -> TrainingReport:
