@@ -25,11 +25,11 @@ import time
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 from context_service.snapshot.assemble import load_profiles
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import collector_paused, snapshot_rows
+from context_service.store.db import read_only
 from context_service.store.snapshots import StoredSnapshot, save_if_current
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,7 @@ _worker = _Worker()
 
 def _start_worker(db_path: str, links: DashboardLinks, region: str) -> None:
     exit_with_parent()
-    uri = Path(db_path).resolve().as_uri() + "?mode=ro"  # quotes ?, # and % in the path
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA cache_size=-65536")
+    conn = read_only(db_path)
     _worker.conn, _worker.links, _worker.region = conn, links, region
 
 

@@ -300,6 +300,16 @@ def wal_salt(path: str) -> bytes | None:
     return header[16:24] if len(header) == 24 else None
 
 
+def read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to the store at ``path`` for a worker process, which reads the
+    committed state while the caller writes (WAL), with a 64 MB page cache."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"  # quotes ?, # and % in the path
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
 def _connect(path: str) -> sqlite3.Connection:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -20,10 +20,10 @@ import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from pathlib import Path
 
 from context_service.identity.index_rows import IndexRows, index_rows_of_stored
 from context_service.snapshot.background import exit_with_parent
+from context_service.store.db import read_only
 
 log = logging.getLogger(__name__)
 AHEAD = 2  # chunks the worker may be ahead of the caller (each a few MB of rows)
@@ -100,9 +100,7 @@ _worker = _Worker()
 
 def _start_worker(db_path: str, region: str) -> None:
     exit_with_parent()
-    uri = Path(db_path).resolve().as_uri() + "?mode=ro"  # quotes ?, # and % in the path
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn = read_only(db_path)
     _worker.conn, _worker.region = conn, region
 
 
