@@ -4,7 +4,7 @@ features, and each record's blocking keys.
 Working these out is pure: it needs the records and the region, never the store. The engine
 does it in-process for every batch it resolves (``Engine._index``); ``resolve --all`` has a
 worker process do it for the next chunk of records while the engine writes and links the
-current one (``identity.rebuild_worker``), so the two cores share the rebuild.
+current one (``sync.index_worker``), so the two cores share the rebuild.
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ def _changed_profiles(
 def person_records(
     conn: sqlite3.Connection, record_ids: list[int] | None = None
 ) -> Iterator[PersonChange]:
-    """Every live person-like record in the store (or of ``record_ids``, in their order), as
-    changes to resolve."""
+    """Every live person-like record in the store (or of ``record_ids``), as changes to
+    resolve, in the order of ``index_rows.stored_people``."""
     for rid, key, facet in stored_people(conn, record_ids):
         yield PersonChange(rid, key, facet, is_new=True)
