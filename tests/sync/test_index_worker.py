@@ -3,6 +3,8 @@ of the rebuild, and the rebuild comes out the same as without it, even when the 
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -146,3 +148,40 @@ def test_resolve_all_hands_a_file_store_to_a_worker_and_an_in_memory_one_not(
     assert profiles_by_id(on_disk) == before == profiles_by_id(memory)
     on_disk.close()
     memory.close()
+
+
+def test_a_worker_killed_mid_rebuild_leaves_the_rest_to_the_caller(
+    stored: Path, tmp_path: Path
+) -> None:
+    """The worker process dies (SIGKILL) after handing over its first chunk: the chunks it
+    had not handed over are worked out by the caller, and the rebuild is the same."""
+    alone, helped = _copy(stored, "alone.db"), _copy(stored, "helped.db")
+    expected = _rebuilt(alone, None, [])
+    calls: list[int] = []
+    with IndexWorker(helped.path, "US") as worker:
+        real = worker.rows_of
+
+        def killing(batches: list[list[int]], local: Local) -> Iterable[IndexRows]:
+            for number, rows in enumerate(real(batches, local)):
+                yield rows
+                if number == 1:  # the first chunk the worker worked out is in
+                    for process in list(worker._pool._processes.values()):
+                        assert process.pid is not None
+                        os.kill(process.pid, signal.SIGKILL)
+                        process.join()
+
+        with helped.transaction() as conn:
+            rebuild(
+                conn,
+                "US",
+                "2026-12-02T00:00:00Z",
+                chunk=1,
+                prepare=lambda batches, local: killing(batches, _counting(local, calls)),
+            )
+        assert worker.error is not None
+    assert _state(helped) == expected
+    # The first chunk locally, the second from the worker, the third from it too if it had
+    # finished it before it died, and every later one locally.
+    assert len(calls) in (len(_STEPS) - 2, len(_STEPS) - 1)
+    alone.close()
+    helped.close()
