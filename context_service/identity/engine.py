@@ -133,20 +133,15 @@ class Engine:
         alive = sorted(rid for rid, f in live.items() if f is not None)
         return changed | set(profiles.profiles_of(self.conn, alive).values())
 
-    def index_new(self, changes: list[PersonChange]) -> None:
-        """Index these new records and decide their pairs (edges), clustering nothing.
+    def index_new(self, rows: IndexRows) -> None:
+        """Index new records and decide their pairs (edges), clustering nothing; ``rows`` are
+        their index rows (``index_rows``, worked out in this process or in ``resolve --all``'s
+        worker process).
 
         ``resolve --all`` indexes every record this way, a chunk at a time, before it clusters
         any (``recluster``): a component clustered while some of its records were not yet
         indexed may merge profiles that the full component keeps apart, and the merged-away
         id would not come back when the rest arrives (a profile id would change)."""
-        self._decided_any = None
-        changes = _last_per_record(changes)
-        self._link(changes, {c.record_id: self._features(c) for c in changes}, {})
-
-    def index_prepared(self, rows: IndexRows) -> None:
-        """``index_new`` for records whose index rows were worked out already (by
-        ``index_rows``, in ``resolve --all``'s worker process)."""
         self._decided_any = None
         live = decoded_features(rows)
         self._write_index(rows)

@@ -73,13 +73,14 @@ def rebuild(
     # apart, and the merged-away id would not come back (``Engine.index_new``).
     batches = [live[start : start + chunk] for start in range(0, len(live), chunk)]
     if prepare is None or len(batches) < _WORKER_FROM:
-        for batch in batches:
-            engine.index_new(list(person_records(conn, batch)))
-            engine.forget_features()
-    else:
-        for rows in prepare(batches, lambda batch: index_rows_of_stored(conn, batch, region)):
-            engine.index_prepared(rows)
-            engine.forget_features()
+        prepare = _in_process
+
+    def local(batch: list[int]) -> IndexRows:
+        return index_rows_of_stored(conn, batch, region)
+
+    for rows in prepare(batches, local):
+        engine.index_new(rows)
+        engine.forget_features()
     clustered: set[int] = set()
     for start in range(0, len(live), chunk):
         seeds = [rid for rid in live[start : start + chunk] if rid not in clustered]
@@ -100,6 +101,13 @@ def rebuild(
         changed=changed,
         open_reviews=int(open_reviews.fetchone()[0]),
     )
+
+
+def _in_process(
+    batches: list[list[int]], local: Callable[[list[int]], IndexRows]
+) -> Iterable[IndexRows]:
+    """Each batch's index rows, worked out in this process as they are asked for."""
+    return map(local, batches)
 
 
 def _empty(conn: sqlite3.Connection, table: str) -> None:
