@@ -45,7 +45,8 @@ another code such as ``INTERNAL_SERVER_ERROR`` or ``MAX_COST_EXCEEDED``) is fata
 Deletions missed: a listing never shows a deleted object, and a deletion webhook can be lost
 for good (Shopify drops a subscription after 48 hours of failed deliveries). A customers
 listing that starts from the top (a first or ``--full`` sync) and reaches its end without
-skipping a node sets the stream's ``completed_listing``; the runner then looks up, one by one,
+skipping a node, in that run or in the runs that resume it, sets the stream's
+``completed_listing``; the runner then looks up, one by one,
 each stored customer the listing did not bring and retires those Shopify no longer has. Orders
 are not retired so: without ``read_all_orders`` Shopify hides orders older than 60 days from
 listings and look-ups alike.
@@ -116,6 +117,9 @@ class _Cursor(msgspec.Struct):
     after: str | None = None
     # ``after`` was committed behind the live edge (cursors written before that rule lack it).
     settled: bool = False
+    # Every page since a listing from the top was whole (no node skipped): the listings from
+    # this cursor on continue it (see ``_whole_so_far``).
+    whole: bool = False
 
 
 def _load_cursor(text: str | None, stream: str) -> _Cursor:
@@ -127,12 +131,15 @@ def _load_cursor(text: str | None, stream: str) -> _Cursor:
         raise FatalError(f"shopify {stream}: unreadable cursor {text[:80]!r}") from exc
 
 
-def _dump_cursor(since: str | None, after: str | None) -> str:
+def _dump_cursor(since: str | None, after: str | None, whole: bool = False) -> str:
     """The cursor text; a position is only ever committed behind the live edge, so it is
-    marked ``settled`` (see ``_resumed_after``)."""
-    if after is None:
-        return json.dumps({"since": since, "after": None})
-    return json.dumps({"since": since, "after": after, "settled": True})
+    marked ``settled`` (see ``_resumed_after``); ``whole`` only when true."""
+    text: dict[str, Any] = {"since": since, "after": after}
+    if after is not None:
+        text["settled"] = True
+    if whole:
+        text["whole"] = True
+    return json.dumps(text)
 
 
 def shop_base_url(shop: str) -> str:
@@ -196,12 +203,12 @@ def _resumed_after(state: _Cursor, horizon: str) -> str | None:
     return state.after
 
 
-def _committed(since: str | None, floor: str | None, after: str | None) -> str:
+def _committed(since: str | None, floor: str | None, after: str | None, whole: bool) -> str:
     """The cursor committed with a page: the position while the run is behind the live edge,
     then the floor alone (resuming re-reads from it)."""
     if floor is None:
-        return _dump_cursor(since, after)
-    return _dump_cursor(floor, None)
+        return _dump_cursor(since, after, whole)
+    return _dump_cursor(floor, None, whole)
 
 
 def _next_after(connection: dict[str, Any], stream: str) -> str | None:
@@ -218,16 +225,22 @@ def _next_after(connection: dict[str, Any], stream: str) -> str | None:
     return after
 
 
-def _from_the_top(state: _Cursor) -> bool:
-    """Whether a listing from ``state`` lists every object of its kind (a first sync or a
-    ``--full`` one: no ``since`` filter, no position).
+def _whole_so_far(state: _Cursor) -> bool:
+    """Whether the listings up to ``state`` and from it together list every object of its
+    kind: ``state`` is the top (a first sync or a ``--full`` one: no ``since`` filter, no
+    position), or was committed by such a listing, or by the runs after it, with no node
+    skipped on any page since (``whole``).
 
-    Only such a listing, once at its end, may tell which stored objects Shopify no longer
-    has. A resumed one cannot: what its interrupted first part left out is not known here
-    (a node withheld there would be taken for deleted). The runner notes a listing's start
-    only when no cursor is committed; this check keeps the stream safe on its own.
+    Only then may the end of a listing tell which stored objects Shopify no longer has: the
+    pages from the top list every object once, an object changed meanwhile sorts again after
+    the position, and one deleted meanwhile is not listed. A listing interrupted and resumed
+    by a later run (plain or not) still ends whole, and so do the incremental runs after it,
+    so a retirement interrupted half-way is finished by the next run. One node skipped ends
+    it until the next ``--full`` sync: what was withheld there is not known to be gone (and
+    looking it up would fail the same way). The runner notes a listing's start only when no
+    cursor is committed; this check keeps the stream safe on its own.
     """
-    return state.since is None and state.after is None
+    return state.whole or (state.since is None and state.after is None)
 
 
 class _Withheld(msgspec.Struct):
@@ -307,14 +320,16 @@ class ShopifyStream:
         page's last ``updatedAt`` and carry no position (see ``_live_floor``).
 
         ``completed_listing`` is set to the kind just before the last page is yielded, and only
-        when the listing was whole: started from the top in this call (``_from_the_top``) with
-        no node left out on any page. A listing that skipped a node (withheld, or null) does
-        not show that the node is gone, and looking it up by id would fail the same way
-        (``fetch_one`` refuses a node whose needed fields are withheld), failing every run.
+        when the listing was whole: started from the top, in this call or in an earlier one
+        this cursor continues, with no node left out on any page since (``_whole_so_far``; the
+        cursors of a stream that retires nothing never claim it). A listing that skipped a
+        node (withheld, or null) does not show that the node is gone, and looking it up by id
+        would fail the same way (``fetch_one`` refuses a node whose needed fields are
+        withheld), failing every run.
         """
         self.completed_listing = None
         state = _load_cursor(cursor, self.name)
-        whole = _from_the_top(state)
+        whole = _whole_so_far(state)
         horizon = _horizon(self.clock())
         after = _resumed_after(state, horizon)
         search = graphql.updated_since_filter(state.since)
@@ -332,12 +347,12 @@ class ShopifyStream:
             kept = [
                 n for i, n in enumerate(listed) if isinstance(n, dict) and i not in withheld.skipped
             ]
-            whole = whole and len(kept) == len(listed)
+            whole = whole and len(kept) == len(listed) and self.retires_unlisted
             objects = [VendorObject(self.kind, graphql.to_rest(self.kind, n)) for n in kept]
             note = self._page_note(withheld, len(nodes) - len(kept), len(nodes))
-            if after is None and whole and self.retires_unlisted:
+            if after is None and whole:
                 self.completed_listing = self.kind
-            yield Page(objects=objects, cursor=_committed(since, floor, after), note=note)
+            yield Page(objects=objects, cursor=_committed(since, floor, after, whole), note=note)
             if after is None:
                 return
 

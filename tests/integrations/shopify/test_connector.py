@@ -70,7 +70,7 @@ def test_pages_to_the_end_in_updated_order(fake: FakeShopify) -> None:
     assert ids(pages) == created
     assert {obj.kind for page in pages for obj in page.objects} == {"customer"}
     last_updated = fake.customers[created[-1]]["updatedAt"]
-    assert cursor_of(pages[-1]) == {"since": last_updated, "after": None}
+    assert cursor_of(pages[-1]) == {"since": last_updated, "after": None, "whole": True}
     assert all(cursor_of(page)["after"] for page in pages[:-1])
 
 
@@ -100,7 +100,7 @@ def test_orders_page_is_capped_by_query_cost(fake: FakeShopify) -> None:
 def test_empty_shop_gives_one_empty_page(fake: FakeShopify) -> None:
     (page,) = run(fake.connector(), "customers")
     assert page.objects == []
-    assert cursor_of(page) == {"since": None, "after": None}
+    assert cursor_of(page) == {"since": None, "after": None, "whole": True}
 
 
 def test_every_synced_object_maps(fake: FakeShopify) -> None:
@@ -159,7 +159,7 @@ def test_incremental_run_returns_updated_records_and_the_boundary(fake: FakeShop
     later = run(fake.connector(page_size=7), "customers", full[-1].cursor)
     assert ids(later) == [created[-1], created[3], created[8]]  # boundary record first
     assert fake.bodies()[-1]["variables"]["query"] == f"updated_at:>='{since}'"
-    assert cursor_of(later[-1]) == {"since": "2026-03-01T12:00:00Z", "after": None}
+    assert cursor_of(later[-1]) == {"since": "2026-03-01T12:00:00Z", "after": None, "whole": True}
 
 
 def test_second_run_without_changes_sees_only_the_boundary(fake: FakeShopify) -> None:
@@ -322,7 +322,7 @@ def test_a_withheld_field_keeps_the_page_and_notes_it(fake: FakeShopify) -> None
         assert "email" in page.note
         assert "ACCESS_DENIED" in page.note
     last = max(c["updatedAt"] for c in fake.customers.values())
-    assert cursor_of(pages[-1]) == {"since": last, "after": None}
+    assert cursor_of(pages[-1]) == {"since": last, "after": None, "whole": True}
 
 
 def test_an_order_whose_customer_is_withheld_is_skipped_and_the_cursor_moves_on(

@@ -13,6 +13,7 @@ Payload shapes: the Shopify Admin GraphQL ``customers`` / ``orders`` connections
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -180,9 +181,11 @@ def _failing_after_first_request(fake: FakeShopify) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(handler))
 
 
-def test_an_interrupted_full_sync_retires_nothing_and_the_next_full_one_does(
+def test_an_interrupted_full_sync_retires_nothing_until_its_listing_ends(
     store: Store, ctx: IngestContext
 ) -> None:
+    """A plain sync after the interrupted ``--full`` one resumes its listing; once that listing
+    reaches its end, the customers it never brought are looked up and retired."""
     fake, gone = _shop_with_a_customer_without_orders()
     _synced(store, ctx, fake)
     del fake.customers[gone]
@@ -193,11 +196,82 @@ def test_an_interrupted_full_sync_retires_nothing_and_the_next_full_one_does(
     assert not _deleted(store, "customer", gone)
     assert _lookups(fake, before) == []
     _next_second()
-    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
-    assert outcome.status == "ok", outcome.error
+    resumed = run_sync(store, fake.connector(page_size=PAGE), ctx)
+    assert (resumed.status, resumed.mode) == ("ok", "incremental"), resumed.error
     assert _deleted(store, "customer", gone)
     assert all(not _deleted(store, "customer", cid) for cid in fake.customers)
-    assert _retired_notes(outcome) == [
+    assert _retired_notes(resumed) == [
         "customers: 1 no longer in shopify since the last sync, retired"
     ]
     assert _lookups(fake, before) == [f"gid://shopify/Customer/{gone}"]
+    _next_second()
+    later = run_sync(store, fake.connector(page_size=PAGE), ctx)  # the note is gone with it
+    assert later.status == "ok", later.error
+    assert _retired_notes(later) == []
+    assert _lookups(fake, before) == [f"gid://shopify/Customer/{gone}"]
+
+
+def test_a_resumed_listing_whose_first_part_skipped_a_node_retires_nothing(
+    store: Store, ctx: IngestContext
+) -> None:
+    """What the interrupted part withheld is not known to be gone: the listing it resumes is not
+    whole, however whole its own pages are; the next ``--full`` sync retires."""
+    fake, gone = _shop_with_a_customer_without_orders()
+    _synced(store, ctx, fake)
+    del fake.customers[gone]
+    before = len(fake.requests)
+    seen = 0
+
+    def withholding_then_failing(request: httpx.Request) -> httpx.Response:
+        nonlocal seen
+        seen += 1
+        fake.withheld = {("customers", "updatedAt")} if seen == 1 else set()
+        if seen == 2:
+            fake.inject("graphql_error")
+        return fake.handler(request)
+
+    client = httpx.Client(transport=httpx.MockTransport(withholding_then_failing))
+    interrupted = run_sync(store, fake.connector(client, page_size=PAGE), ctx, full=True)
+    assert (interrupted.status, interrupted.pages) == ("failed", 1)
+    assert any("those records were skipped" in note for note in interrupted.notes)
+    _next_second()
+    resumed = run_sync(store, fake.connector(page_size=PAGE), ctx)
+    assert resumed.status == "ok", resumed.error
+    assert not _deleted(store, "customer", gone)
+    assert _retired_notes(resumed) == []
+    assert _lookups(fake, before) == []
+    _next_second()
+    full = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
+    assert full.status == "ok", full.error
+    assert _deleted(store, "customer", gone)
+    assert _lookups(fake, before) == [f"gid://shopify/Customer/{gone}"]
+
+
+def test_a_retirement_cut_short_is_finished_by_the_next_sync(
+    store: Store, ctx: IngestContext
+) -> None:
+    """The listing ended whole but the look-ups failed part-way: the next plain sync, whose
+    listing goes on from the whole one, looks up what is left and retires it."""
+    fake, gone = _shop_with_a_customer_without_orders()
+    _synced(store, ctx, fake)
+    del fake.customers[gone]
+    before = len(fake.requests)
+
+    def failing_lookups(request: httpx.Request) -> httpx.Response:
+        if "id" in (json.loads(request.content).get("variables") or {}):
+            fake.inject("graphql_error")
+        return fake.handler(request)
+
+    client = httpx.Client(transport=httpx.MockTransport(failing_lookups))
+    cut = run_sync(store, fake.connector(client, page_size=PAGE), ctx, full=True)
+    assert cut.status == "failed"
+    assert not _deleted(store, "customer", gone)
+    _next_second()
+    finished = run_sync(store, fake.connector(page_size=PAGE), ctx)
+    assert finished.status == "ok", finished.error
+    assert _deleted(store, "customer", gone)
+    assert _retired_notes(finished) == [
+        "customers: 1 no longer in shopify since the last sync, retired"
+    ]
+    gid = f"gid://shopify/Customer/{gone}"
+    assert _lookups(fake, before) == [gid, gid]
