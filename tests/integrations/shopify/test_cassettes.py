@@ -80,7 +80,11 @@ def test_customers_two_pages_then_incremental(client: httpx.Client) -> None:
     assert [obj.payload["id"] for obj in synced] == [c["id"] for c in expected]
     for obj, rest in zip(synced, expected, strict=True):
         assert map_record(obj.kind, obj.payload) == map_record("customer", rest)
-    assert json.loads(pages[-1].cursor or "") == {"since": "2025-04-02T16:28:14Z", "after": None, "whole": True}
+    assert json.loads(pages[-1].cursor or "") == {
+        "since": "2025-04-02T16:28:14Z",
+        "after": None,
+        "whole": True,
+    }
     assert [obj.payload["id"] for page in again for obj in page.objects] == [1073339464]
 
 
