@@ -75,10 +75,11 @@ def post_key(
 ) -> NewKey:
     """Create a key; the answer holds it once (only its hash is stored). 400 for an unknown
     scope, audience or field, a name in use, or a name other than 1 to 64 letters, digits,
-    ``.``, ``_`` or ``-`` (or one starting ``bootstrap-``). 403 when a stored key asks for a
-    key allowed more than itself: another scope or audience, a field it hides shown, trusted
-    backend, or a higher rate limit (the server's default being the limit of a key without
-    one). Bootstrap keys may create any key. An empty
+    ``.``, ``_`` or ``-`` (or one starting ``bootstrap-``). 403 when a stored key, or a
+    bootstrap key the field-policy file limits, asks for a key allowed more than itself:
+    another scope or audience, a field it hides shown, trusted backend, or a higher rate limit
+    (the server's default being the limit of a key without one). An unlimited bootstrap key
+    may create any key. An empty
     ``audiences`` (a key that may read no audience) is a 400 too: leave it out for every
     audience."""
     refuse_no_audience(data)
@@ -117,9 +118,10 @@ def delete_key(
     store: NamedDependency[Store],
     name: Annotated[str, PathParameter(min_length=1, max_length=64)],
 ) -> dict[str, str]:
-    """Revoke the key at once; 404 when no live key has this name, 403 when a stored key
-    limited to some audiences or hiding fields asks to revoke a key that reads more than
-    itself (another audience, a field it hides shown)."""
+    """Revoke the key at once; 404 when no live key has this name, 403 when a key limited to
+    some audiences or hiding fields (its own limits or, a bootstrap key's too, the field-policy
+    file's) asks to revoke a key that reads more than itself (another audience, a field it
+    hides shown)."""
     trust: Trust = request.app.state.trust
     caller, rate = limited_principal(request), trust.limiter.default
     if not revoke_key(store, name, utc_now(), caller=caller, default_rate=rate):

@@ -9,7 +9,8 @@ presented key's digest is compared with ``hmac.compare_digest``.
 
 Keys from ``CONTEXT_SERVICE_API_KEYS`` (bootstrap keys) keep working: they hold every scope, may
 ask for every audience and count as trusted backends. They exist for ``make demo``, tests and a
-first ``keys create``; a deployment should replace them with scoped keys.
+first ``keys create``; a deployment should replace them with scoped keys. One the field-policy
+file limits (by fingerprint) creates and revokes keys only within those limits (``bound``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 import secrets
 import sqlite3
 from collections.abc import Iterable
+from typing import TypeGuard
 
 import msgspec
 
@@ -68,7 +70,7 @@ class InvalidKey(ContextServiceError):
 
 
 class BeyondCaller(ContextServiceError):
-    """A stored key asked to create a key allowed more than itself."""
+    """A key bound by its limits asked to create or revoke a key allowed more than itself."""
 
     status_code = 403
     title = "Forbidden"
@@ -249,6 +251,14 @@ def _faster(own: int | None, asked: int | None, default_rate: int) -> list[str]:
     return []
 
 
+def bound(caller: Principal | None) -> TypeGuard[Principal]:
+    """Whether ``caller`` may create and revoke only keys within its own limits: a stored key,
+    or a bootstrap key limited to some audiences or hiding fields (by the field-policy file:
+    the caller as ``api.auth.limited_principal`` sees it). An unlimited bootstrap key and the
+    CLI (``None``) may create and revoke any key."""
+    return caller is not None and (caller.key_id is not None or caller.limited())
+
+
 def create_key(
     store: Store,
     spec: KeySpec,
@@ -259,14 +269,15 @@ def create_key(
 ) -> NewKey:
     """Store a new key's hash and return the key (shown once).
 
-    ``caller``, a stored key creating this one over HTTP, may only create a key allowed no
-    more than itself (``BeyondCaller``, 403), its rate limit being ``default_rate`` (the
-    server's) when it has none of its own; bootstrap keys and the CLI (``None``) may create
-    any key.
+    ``caller``, the key creating this one over HTTP, may only create a key allowed no more
+    than itself (``BeyondCaller``, 403) when it is ``bound`` (a stored key, or a bootstrap key
+    the field-policy file limits), its rate limit being ``default_rate`` (the server's) when
+    it has none of its own; an unlimited bootstrap key and the CLI (``None``) may create any
+    key.
     """
     spec = _validate(spec, known)
     wider = []
-    if caller is not None and caller.key_id is not None:
+    if bound(caller):
         wider = beyond(caller, spec, default_rate)
     if wider:
         raise BeyondCaller(
@@ -327,10 +338,11 @@ def revoke_key(
 ) -> bool:
     """Revoke the key named ``name`` at once; whether a live key had that name.
 
-    ``caller``, a stored key revoking over HTTP, may only revoke a key that reads no more than
-    itself (``BeyondCaller``, 403): a key limited to some audiences or hiding fields cannot lock
-    out the wider admin that made it. Bootstrap keys and the CLI (``None``) revoke any key."""
-    if caller is not None and caller.key_id is not None:
+    ``caller``, the key revoking over HTTP, may only revoke a key that reads no more than
+    itself (``BeyondCaller``, 403) when it is ``bound``: a key limited to some audiences or
+    hiding fields (its own limits or the field-policy file's) cannot lock out the wider admin
+    that made it. An unlimited bootstrap key and the CLI (``None``) revoke any key."""
+    if bound(caller):
         _refuse_wider_target(store.conn, caller, name, default_rate)
     with store.transaction() as conn:
         cursor = conn.execute(
