@@ -23,6 +23,7 @@ from context_service.widget import (
     WidgetLinkRejected,
     WidgetNotConfigured,
     bind,
+    linked_profile,
     profile_url,
     render_error,
     security_headers,
@@ -62,9 +63,10 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
     before links named profiles, the email or phone), the minting key's view and its expiry.
     An expired, tampered or re-targeted link (a signature reused for another customer)
     answers a small HTML error page (400/403), a profile erased since 404, never the card; a
-    merged-away id shows the profile it was merged into. A valid link may be opened again until
-    it expires (a helpdesk reloads its sidebar). The card shows what both the ``sidebar``
-    audience's field policy and the view in the link allow.
+    merged-away id shows the profile it was merged into, and after a split the profile that
+    holds its records again (as ``GET /v1/context?profile_id=`` does). A valid link may be
+    opened again until it expires (a helpdesk reloads its sidebar). The card shows what both
+    the ``sidebar`` audience's field policy and the view in the link allow.
     """
     settings: Settings = request.app.state.settings
     try:
@@ -130,8 +132,11 @@ def mint_widget_url(
     409) rather than inside the sidebar; a key that may not ask for the ``sidebar`` audience
     gets 403. The link names the customer by profile id (``p=prof_...``), never by the
     email or phone asked with, so no personal data lands in access logs, browser history or
-    error reports. It carries the key's own ``sidebar`` view (contact handling and hidden
-    fields, under the signature), so the card never shows more than this key could read.
+    error reports; asked for by profile id, it names that very id, even one merged away (an
+    alias), so a split that undoes the merge never leaves it on the survivor's card.
+    ``profile_id`` in the answer is the profile the link shows now. It carries the key's own
+    ``sidebar`` view (contact handling and hidden fields, under the signature), so the card
+    never shows more than this key could read.
     """
     settings: Settings = request.app.state.settings
     policy: FieldPolicy = request.app.state.field_policy
@@ -144,7 +149,8 @@ def mint_widget_url(
     key = signing_key(settings.widget_secret, settings.api_keys)
     by = fingerprint(minting_key) if minting_key else None
     bound = bind(store.conn, data, stored.profile_id, key, settings.default_region)
-    url = profile_url(base, stored.profile_id, key, expires, view, by, bound)  # no email in it
+    named = linked_profile(data, stored.profile_id)  # a merged-away id asked with stays itself
+    url = profile_url(base, named, key, expires, view, by, bound)  # no email in it
     trust: Trust = request.app.state.trust  # recorded once the link exists, not before
     trust.record(
         Read(principal_of(request).name, stored.profile_id, "sidebar", True, "widget-link")

@@ -1,6 +1,6 @@
 """The helpdesk sidebar widget: a signed-link HTML customer card (no scripts, strict CSP)."""
 
-from context_service.widget.binding import bind
+from context_service.widget.binding import bind, linked_profile
 from context_service.widget.card import WidgetPage, security_headers, widget_page
 from context_service.widget.confidence import MatchConfidence, match_confidence
 from context_service.widget.render import render_card, render_error
@@ -36,6 +36,7 @@ __all__ = [
     "WidgetNotConfigured",
     "WidgetPage",
     "bind",
+    "linked_profile",
     "match_confidence",
     "narrow",
     "open_link",

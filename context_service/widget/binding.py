@@ -8,6 +8,13 @@ an email reaches, the phone, or the vendor record), under the signature. Opening
 the profile the id resolves to still holds that identifier; when it does not, the page is a 404
 ("open the customer again"), never someone else's card. The digest is an HMAC, so the URL
 carries no email or phone.
+
+A link asked for by profile id names that id itself (``linked_profile``), carrying no ``k``:
+the id asked with, not the profile it resolved to when minted. A profile id stays with its own
+records through merges and splits, and an id merged away (an alias) follows the records it held
+(``store.aliases``), so the link shows whom the id names when it is opened, as ``GET
+/v1/context?profile_id=`` does: after a wrong merge is split apart, Maya's old id shows Maya
+again (or, if it names no one any more, 404), never the survivor that took her in.
 """
 
 from __future__ import annotations
@@ -31,13 +38,22 @@ def binding(key: bytes, kind: str, value: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
+def linked_profile(ref: CustomerRef, found: str) -> str:
+    """The profile id a link minted for ``ref`` names (``p``): the id asked with when the
+    link was asked for by profile id (an alias stays an alias, so it follows its customer
+    through a later split instead of staying with the survivor it resolves to now), else the
+    profile ``found`` for the identifier (bound to it by ``bind``)."""
+    return ref.profile_id if ref.profile_id is not None else found
+
+
 def bind(
     conn: sqlite3.Connection, ref: CustomerRef, profile_id: str, key: bytes, region: str
 ) -> str | None:
     """The digest of the identifier in ``ref`` as ``profile_id`` holds it: an email, a phone,
     a person record, or, for an order's, ticket's or invoice's vendor id, the person record
     that owns it (``None``: the link was asked for by profile id, which names the profile
-    itself, or the profile holds the identifier only through a vendor merge)."""
+    itself, alias or not (see ``linked_profile``), or the profile holds the identifier only
+    through a vendor merge)."""
     if ref.email is not None and (email := normalize_email(ref.email)) is not None:
         held = ("email", email)
         if held not in _identifiers(conn, profile_id):
