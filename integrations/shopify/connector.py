@@ -476,11 +476,12 @@ class ShopifyConnector:
         self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
     ) -> None:
         """Check ``X-Shopify-Hmac-Sha256`` over the raw body, ``X-Shopify-Triggered-At``, and
-        that ``X-Shopify-Shop-Domain`` is the shop this connector syncs."""
+        that the delivery (``X-Shopify-Shop-Domain`` and the signed body's ``shop_domain``) is
+        for the shop this connector syncs."""
         webhooks.verify(
             headers, raw_body, self._webhook_secret, now, previous=self._previous_webhook_secret
         )
-        webhooks.require_shop(headers, self.shop)
+        webhooks.require_shop(headers, self.shop, raw_body)
 
     def read_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """A verified delivery routed by topic (see ``integrations.shopify.webhooks``), without
@@ -489,7 +490,7 @@ class ShopifyConnector:
         that when the delivery is applied). A delivery rendered in another API version than
         this connector's is logged as a warning, once per delivery (``parse_webhook`` reads
         it again when it is applied)."""
-        delivery = webhooks.parse(headers, raw_body)
+        delivery = webhooks.parse(headers, raw_body, shop=self.shop)
         drift = version_drift(self.api_version, webhooks.header(headers, "API-Version"))
         if drift is not None and self._drift_warned.first_time(_delivery_key(delivery, raw_body)):
             log.warning("%s (webhook %s)", drift, delivery.topic[:60])

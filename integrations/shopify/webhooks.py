@@ -118,21 +118,74 @@ def verify(
             )
 
 
-def require_shop(headers: Mapping[str, str], shop: str) -> None:
-    """Raise ``WebhookRejected`` when ``X-Shopify-Shop-Domain`` names another shop than
-    ``shop`` (a handle or a ``*.myshopify.com`` domain): one app's secret signs the deliveries
-    of every shop that installed it, so a valid signature does not say which shop it is."""
+def require_shop(headers: Mapping[str, str], shop: str, raw_body: bytes | None = None) -> None:
+    """Raise ``WebhookRejected`` when the delivery is for another shop than ``shop`` (a handle
+    or a ``*.myshopify.com`` domain): one app's secret signs the deliveries of every shop that
+    installed it (the compliance topics are even configured once per app, so every shop's
+    ``shop/redact`` comes to the same URL), so a valid signature does not say which shop it is.
+
+    ``X-Shopify-Shop-Domain`` says it but is not signed and may be missing, so the signed
+    body's ``shop_domain`` (``raw_body``; every compliance body has one) must name ``shop``
+    too, whatever the header says: another shop's ``shop/redact`` re-sent with our header, or
+    with none, must not delete this shop's data. A body that is not a JSON object is left to
+    ``parse``; a body that names no shop is refused there for the compliance topics."""
     domain = header(headers, "Shop-Domain")
     if domain is not None and _shop_handle(domain) != _shop_handle(shop):
-        raise WebhookRejected(
-            f"shopify delivery is for the shop {domain.strip()[:100]!r}, not the one this "
-            "service syncs (CONTEXT_SERVICE_SHOPIFY_SHOP)"
-        )
+        raise WebhookRejected(_another_shop(domain, "X-Shopify-Shop-Domain"))
+    if raw_body is None:
+        return
+    try:
+        body = json.loads(raw_body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return
+    if isinstance(body, dict) and not _names_shop(body, shop):
+        raise WebhookRejected(_another_shop(body.get("shop_domain"), "the body's shop_domain"))
+
+
+def _another_shop(named: Any, where: str) -> str:
+    shown = named.strip()[:100] if isinstance(named, str) else named
+    return (
+        f"shopify delivery is for the shop {shown!r} ({where}), not the one this service "
+        "syncs (CONTEXT_SERVICE_SHOPIFY_SHOP)"
+    )
+
+
+def _names_shop(body: Mapping[str, Any], shop: str) -> bool:
+    """False when the body's ``shop_domain`` names another shop than ``shop`` (anything but a
+    text equal to it once normalised: an empty or non-text value is not ours either); a body
+    without one (or ``null``) names none."""
+    named = body.get("shop_domain")
+    if named is None:
+        return True
+    return isinstance(named, str) and bool(named.strip()) and _same_shop(named, shop)
+
+
+def _same_shop(value: str, shop: str) -> bool:
+    return _shop_handle(value) == _shop_handle(shop)
 
 
 def _shop_handle(value: str) -> str:
+    """``shop.myshopify.com``, ``https://SHOP.myshopify.com/`` and ``shop`` are all ``shop``."""
     text = value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
     return text.removesuffix(".myshopify.com")
+
+
+def _require_shop_of_body(body: Mapping[str, Any], topic: str, shop: str | None) -> None:
+    """A compliance body must name its shop, and any body that names one must name ``shop``
+    when it is given (``parse`` reading a stored delivery again: one kept before
+    ``require_shop`` checked the body must not act either). Raises ``MappingError``."""
+    if topic in COMPLIANCE_TOPICS and body.get("shop_domain") is None:
+        raise MappingError(
+            f"shopify {topic}: the body names no shop (`shop_domain`); nothing is done",
+            source=SOURCE,
+        )
+    if shop is not None and not _names_shop(body, shop):
+        raise MappingError(
+            f"shopify {topic or 'delivery'}: the body is for another shop "
+            f"({str(body.get('shop_domain'))[:100]!r}), not the one this service syncs; "
+            "nothing is done",
+            source=SOURCE,
+        )
 
 
 # --- Parsing -------------------------------------------------------------------------------------
@@ -294,16 +347,18 @@ def _route(delivery: Delivery, body: dict[str, Any], headers: Mapping[str, str])
         _merge(delivery, body, topic)
     elif topic == "shop/redact":
         # 48 hours after the shop uninstalled the app: delete everything held from it (the
-        # connector has checked that the delivery is for the shop this service syncs).
+        # connector has checked that the delivery, its signed body included, is for the shop
+        # this service syncs: see ``require_shop``).
         _require_own_body(body, topic)
         delivery.remove_source = True
     # Unknown topics carry nothing to store.
 
 
-def parse(headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+def parse(headers: Mapping[str, str], raw_body: bytes, shop: str | None = None) -> Delivery:
     """The objects of a verified delivery, routed by ``X-Shopify-Topic``.
 
-    Raises ``MappingError`` when the body is not a JSON object or lacks the id its topic needs.
+    Raises ``MappingError`` when the body is not a JSON object, lacks the id its topic needs,
+    is a compliance body that names no shop, or (``shop`` given) names another shop.
     """
     body = _body(raw_body)
     topic = (header(headers, "Topic") or "").strip()
@@ -311,4 +366,5 @@ def parse(headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         dedup_ids=_dedup_ids(headers), topic=topic, occurred_at=_occurred_at(headers, body)
     )
     _route(delivery, body, headers)
+    _require_shop_of_body(body, topic, shop)
     return delivery

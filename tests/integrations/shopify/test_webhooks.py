@@ -126,7 +126,7 @@ def test_retries_and_deliveries_a_day_late_are_accepted(
 def test_a_compliance_request_is_honoured_however_late(
     fake: FakeShopify, connector: ShopifyConnector, topic: str
 ) -> None:
-    body = {"shop_id": 1, "shop_domain": "x.myshopify.com", "customer": {"id": 1}}
+    body = {"shop_id": 1, "shop_domain": "fake-shop.myshopify.com", "customer": {"id": 1}}
     headers, raw = fake.signed(topic, body, triggered_at=NOW - 7 * 24 * 3600)
     connector.verify_webhook(headers, raw, URL, NOW)
 
