@@ -43,7 +43,7 @@ class FastShopify(FakeShopify):
 
     def _page(self, name: str, variables: dict[str, Any]) -> tuple[dict[str, Any], int]:
         if variables.get("query"):
-            return super()._page(name, variables)  # type: ignore[no-any-return]
+            return super()._page(name, variables)
         keys, records = self._sorted(name)
         start = 0
         if variables.get("after"):
@@ -75,11 +75,11 @@ class FastStripe(FakeStripe):
     def _list(self, request: httpx.Request, items: list[Any]) -> httpx.Response:
         after = request.url.params.get("starting_after")
         if after is None:
-            return super()._list(request, items)  # type: ignore[no-any-return]
+            return super()._list(request, items)
         positions = {o["id"]: i for i, o in enumerate(items)} if len(items) < 50 else None
         index = (positions or self._positions(items)).get(after)
         if index is None:
-            return super()._list(request, items)  # type: ignore[no-any-return]
+            return super()._list(request, items)
         limit = int(request.url.params.get("limit", "10"))
         rest = items[index + 1 :]
         body = {

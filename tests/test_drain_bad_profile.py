@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import context_service.sync.snapshot_queue as snapshot_queue
+from context_service.snapshot.materialize import materialize as real_materialize
 from context_service.store import Store
 from context_service.sync.snapshot_queue import SnapshotDrain
 from context_service.wiring import ingest_context
@@ -28,7 +29,7 @@ def _queued_ids(path: Path) -> list[str]:
 
 def _fail_for(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
     """Make building ``bad``'s snapshot raise (with customer data in the message)."""
-    real = snapshot_queue.materialize
+    real = real_materialize  # the function snapshot_queue.py imports
 
     def materialize(conn: sqlite3.Connection, ids: Any, *args: Any) -> int:
         if bad in set(ids):

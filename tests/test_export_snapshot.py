@@ -9,7 +9,7 @@ import io
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from context_service.export import exported_profiles, subject_document, write_ex
 from context_service.store import Store, snapshots
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.sync.snapshot_queue import build_queued_on_read
-from context_service.trust import subject
+from context_service.trust import erasure, subject
 from tests.payloads import zendesk_user
 
 RENAMED = "2026-11-29T00:00:00Z"
@@ -128,7 +128,7 @@ def test_a_subject_export_does_not_see_a_write_committed_while_it_runs(
 ) -> None:
     _people(store, ctx, 1)
     profile_id = store.conn.execute("SELECT id FROM profiles").fetchone()[0]
-    owned_records = subject.owned_records
+    owned_records = erasure.owned_records  # the function subject.py imports
 
     def rename_meanwhile(conn: sqlite3.Connection, keys: Any) -> Any:
         found = owned_records(conn, keys)  # the profile and its members are read by now
@@ -188,6 +188,7 @@ def test_subject_exports_from_several_threads_at_once_are_each_right(
 def test_an_export_stopped_early_closes_its_connection(store: Store, ctx: IngestContext) -> None:
     _people(store, ctx, 2)
     stream = exported_profiles(store)
+    assert isinstance(stream, Generator)  # declared an Iterator; a generator has close()
     next(stream)
     stream.close()  # the read transaction ends: a checkpoint can copy the whole WAL
     _people(store, ctx, 1, first=10)

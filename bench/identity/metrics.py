@@ -30,7 +30,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
+
+# The items both assignments cover: any hashable type, the same one on both sides.
+_Item = TypeVar("_Item", bound=Hashable)
 
 
 class PRF(NamedTuple):
@@ -75,7 +78,7 @@ def prf(precision: float, recall: float) -> PRF:
 
 
 def contingency(
-    truth: Mapping[Hashable, Hashable], predicted: Mapping[Hashable, Hashable]
+    truth: Mapping[_Item, Hashable], predicted: Mapping[_Item, Hashable]
 ) -> Contingency:
     """The contingency table of two assignments; they must cover exactly the same items."""
     if truth.keys() != predicted.keys():
@@ -136,7 +139,7 @@ def bcubed(table: Contingency) -> PRF:
 
 
 def evaluate(
-    truth: Mapping[Hashable, Hashable], predicted: Mapping[Hashable, Hashable]
+    truth: Mapping[_Item, Hashable], predicted: Mapping[_Item, Hashable]
 ) -> dict[str, PRF]:
     """Pairwise, cluster (exact, and pure / complete) and B-cubed scores of ``predicted``
     against ``truth``."""

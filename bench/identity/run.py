@@ -41,7 +41,7 @@ import json
 import resource
 import tempfile
 import time
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from bench.identity.breakdown import Breakdown, Key, breakdown
@@ -156,14 +156,14 @@ def predicted_clusters(store: Store, labels: dict[Key, Label]) -> tuple[dict[Key
     return predicted, unassigned
 
 
-def _partition(assigned: dict[Key, Hashable]) -> set[frozenset[Key]]:
+def _partition(assigned: Mapping[Key, Hashable]) -> set[frozenset[Key]]:
     groups: dict[Hashable, set[Key]] = {}
     for key, cluster in assigned.items():
         groups.setdefault(cluster, set()).add(key)
     return {frozenset(keys) for keys in groups.values()}
 
 
-def records_in_other_clusters(before: dict[Key, Hashable], after: dict[Key, Hashable]) -> int:
+def records_in_other_clusters(before: Mapping[Key, Hashable], after: Mapping[Key, Hashable]) -> int:
     """How many records are not in the same group of records in ``after`` as in ``before``
     (cluster ids aside): 0 when the two clusterings are the same partition."""
     differ = _partition(before) ^ _partition(after)

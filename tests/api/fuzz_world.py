@@ -26,6 +26,9 @@ SHOPIFY_SECRET = "shpss_fuzz-shopify-secret-0002"
 WIDGET_SECRET = "fuzz-widget-secret-0003"
 TOMAS = "tomas.garcia@example.com"
 INITIALIZE = initialize("fuzz")
+# Query name/value pairs as httpx's ``params=`` is annotated to take them (a list is invariant:
+# a ``list[tuple[str, str]]`` is passed through ``cast`` to this).
+QueryPairs = list[tuple[str, str | int | float | bool | None]]
 FUZZ = settings(
     max_examples=40,
     deadline=None,

@@ -51,7 +51,12 @@ def returns_while_locked(db: Path, call: Callable[[], object]) -> bool:
     import, ``resolve --all``, a VACUUM); a write would wait up to the 30 s busy timeout. The
     lock is released, and ``call`` waited for, before this returns."""
     done = threading.Event()
-    worker = threading.Thread(target=lambda: (call(), done.set()), daemon=True)
+
+    def call_then_done() -> None:
+        call()
+        done.set()
+
+    worker = threading.Thread(target=call_then_done, daemon=True)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:

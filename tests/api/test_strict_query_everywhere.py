@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar.handlers import BaseRouteHandler
 from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.testing import TestClient
 
@@ -45,6 +46,7 @@ def _open_paths(app: Litestar) -> set[str]:
     """Paths of the routes that are not behind the API-key guard."""
     found = set()
     for route in app.routes:
+        handlers: list[BaseRouteHandler]
         if isinstance(route, ASGIRoute):
             handlers = [route.route_handler]
         else:

@@ -111,7 +111,8 @@ def test_a_delivery_waiting_for_its_vendor_is_applied_without_another_delivery(
     def handler(request: httpx.Request) -> httpx.Response:
         if down["now"]:
             return httpx.Response(503, text="maintenance")
-        return fake.handler(request)
+        answer: httpx.Response = fake.handler(request)
+        return answer
 
     connector = fake.connector(client=httpx.Client(transport=httpx.MockTransport(handler)))
     app = create_app(make_settings(store.path), store=store, connectors={"zendesk": connector})

@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.api import webhooks as api_webhooks
 from context_service.store import Store
+from context_service.sync import apply_pending
 from tests.conftest import make_settings
 from tests.payloads import stripe_customer, stripe_event, stripe_signed
 
@@ -41,7 +42,7 @@ def _deliver(client: TestClient[Any], event_id: str) -> None:
 def test_a_pass_that_raises_plans_the_next_one(
     client: TestClient[Any], store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = api_webhooks.apply_pending
+    real = apply_pending  # the function api/webhooks.py imports
     calls: list[int] = []
 
     def locked_once(*args: Any, **kwargs: Any) -> int:

@@ -418,7 +418,10 @@ def _large_delivery(source: str, fake: Any, now: float, size: int) -> tuple[Head
     filler = "x" * size
     if source == "shopify":
         body = shopify_customer(7001, NEW_EMAIL, "Max", "Roe", updated_at=iso_at(now))[2]
-        return fake.signed("customers/update", {**body, "note": filler}, triggered_at=now)
+        shopify: tuple[Headers, bytes] = fake.signed(
+            "customers/update", {**body, "note": filler}, triggered_at=now
+        )
+        return shopify
     if source == "stripe":
         customer = {**stripe_customer("cus_7001", NEW_EMAIL, "Max Roe")[2], "description": filler}
         return stripe_signed(
@@ -436,7 +439,8 @@ def _large_delivery(source: str, fake: Any, now: float, size: int) -> tuple[Head
         return hubspot_signed(fake, [event])
     fake.put_user(384_001, NEW_EMAIL, int(now) - 5)
     event = fake.event("user.updated", 384_001, at=now - 5, note=filler)
-    return fake.signed(event, at=now)
+    zendesk: tuple[Headers, bytes] = fake.signed(event, at=now)
+    return zendesk
 
 
 @pytest.mark.parametrize("source", VENDORS)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from context_service.api import create_app
-from context_service.models import RecordKey, VendorObject
+from context_service.models import Delivery, RecordKey, VendorObject
 from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, apply_pending, receive
@@ -26,7 +26,6 @@ from tests.api.webhook_deliveries import (
     NEW_EMAIL,
     OLD_EMAIL,
     VENDORS,
-    Headers,
     as_post_args,
     emails_found,
     hook_url,
@@ -152,8 +151,8 @@ class _Breaks:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    def parse_webhook(self, headers: Headers, body: bytes) -> Any:
-        delivery = self._inner.parse_webhook(headers, body)
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Delivery:
+        delivery: Delivery = self._inner.parse_webhook(headers, body)
         if b"cus_poison" in body:
             delivery.objects = [VendorObject("customer", {"id": "cus_poison", "x": object()})]
         return delivery

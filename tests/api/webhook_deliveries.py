@@ -112,7 +112,7 @@ def hubspot_event(kind: str, object_id: str, occurred_ms: int, **extra: Any) -> 
     }
 
 
-def hubspot_signed(fake: FakeHubSpot, events: list[dict[str, Any]]) -> Any:
+def hubspot_signed(fake: FakeHubSpot, events: list[dict[str, Any]]) -> tuple[Headers, bytes]:
     return fake.signed(events, hook_url("hubspot"), timestamp_ms=int(time.time() * 1000))
 
 

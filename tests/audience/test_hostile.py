@@ -8,7 +8,14 @@ import re
 import msgspec
 import pytest
 
-from context_service.audience import AUDIENCES, ContextRequest, FieldPolicy, build_context
+from context_service.audience import (
+    AUDIENCES,
+    Audience,
+    ContextRequest,
+    FieldPolicy,
+    Format,
+    build_context,
+)
 from context_service.audience.facts import snapshot_facts
 from context_service.handoff import Turn, Who, build_handoff, render_text
 from context_service.models import Address, Snapshot
@@ -93,7 +100,7 @@ def test_hostile_transcript_stays_quoted_in_the_handoff(maya: Snapshot, text: st
 @pytest.mark.parametrize("audience", AUDIENCES)
 @pytest.mark.parametrize("fmt", ["text", "markdown"])
 def test_vendor_text_with_line_breaks_cannot_start_a_line(
-    maya: Snapshot, audience: str, fmt: str
+    maya: Snapshot, audience: Audience, fmt: Format
 ) -> None:
     """A plan name or an order title is a vendor's or a spreadsheet's words, printed as they
     are, not quoted: a line break in one must not forge a heading or a critical signal."""

@@ -201,7 +201,7 @@ def test_a_hidden_field_leaves_no_record_link(maya: Snapshot, field: str, kind: 
     view = View(contact="full", hidden=frozenset({field}))
     hidden = [m for m in maya.members if m.kind == kind]
     for fmt in ("text", "json"):
-        body = build_context(maya, ContextRequest("agent", fmt), view).body  # type: ignore[arg-type]
+        body = build_context(maya, ContextRequest("agent", fmt), view).body
         # Its record line and dashboard link; its id may still be named by a field shown (a
         # subscription's latest invoice, an order numbered like a ticket).
         for m in hidden:

@@ -49,10 +49,13 @@ def test_tiny_run_puts_every_record_in_a_profile(figures: dict[str, object]) -> 
     # the engine's step is a part of each call, apart from the snapshots
     assert 0 < one["resolve_seconds"] < one["seconds"] - one["snapshot_seconds"]
     assert one["records_per_s_resolution_alone"] > one["records_per_s_without_snapshots"]
-    ceiling = figures["breakdown"]["recall_ceiling"]
+    details, scores = figures["breakdown"], figures["scores"]
+    assert isinstance(details, dict)
+    assert isinstance(scores, dict)
+    ceiling = details["recall_ceiling"]
     assert isinstance(ceiling, dict)
     assert 0 <= ceiling["completable_without_name_only"] <= ceiling["split_people"]
-    complete = figures["scores"]["pure_complete"]["recall"]
+    complete = scores["pure_complete"]["recall"]
     assert complete <= ceiling["complete_recall_ceiling"] <= 1.0
 
 

@@ -67,7 +67,8 @@ def _person_phones(source: str, payload: dict[str, Any]) -> list[str]:
 
 
 def _person_email(source: str, payload: dict[str, Any]) -> str | None:
-    return payload["properties"]["email"] if source == "hubspot" else payload["email"]
+    email: str | None = payload["properties"]["email"] if source == "hubspot" else payload["email"]
+    return email
 
 
 def _person_name(source: str, payload: dict[str, Any]) -> str | None:
@@ -75,7 +76,8 @@ def _person_name(source: str, payload: dict[str, Any]) -> str | None:
         return f"{payload['properties']['firstname']} {payload['properties']['lastname']}"
     if source == "shopify":
         return f"{payload['first_name']} {payload['last_name']}"
-    return payload["name"]
+    name: str | None = payload["name"]
+    return name
 
 
 def _people(items: list[DemoPayload]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +13,13 @@ from context_service.identity.features import Features
 from context_service.identity.model import DEFAULT_MODEL
 from context_service.identity.normalize import first_name_variants
 from context_service.identity.pairs import Thresholds, decide
+
+
+class Door(TypedDict):
+    """An address's ``Features`` fields, passed as ``**door``."""
+
+    postcode: str
+    street: str
 
 
 def _person(first: str, last: str, *emails: str) -> Features:
@@ -262,7 +271,7 @@ def test_a_short_spelling_without_the_same_long_number_is_not_a_name(nameless: s
 @pytest.mark.parametrize("nameless", ["cthomas@gmail.com", "cthomas1104@gmail.com"])
 def test_a_short_spelling_at_the_same_door_does_not_link(nameless: str) -> None:
     """Carol Thomas at Charles Thomas's address: only the door is shared."""
-    door = {"postcode": "11270", "street": "2291 cedar blvd"}
+    door: Door = {"postcode": "11270", "street": "2291 cedar blvd"}
     record = Features(emails=(nameless,), **door)
     charles = Features(
         emails=("charles.thomas11049@evergreen.example",), first="charles", last="thomas", **door
@@ -313,7 +322,7 @@ def test_names_two_slips_apart_without_one_spelling_still_conflict(
     assert names_conflict(a, b)
 
 
-_DOOR = {"postcode": "02993", "street": "1621 linden ter"}
+_DOOR: Door = {"postcode": "02993", "street": "1621 linden ter"}
 
 
 def _at_door(first: str, last: str, *emails: str) -> Features:

@@ -129,7 +129,7 @@ BOB = Features(emails=("bob.park@example.net",), first="bob", last="park")
 BOTH = Features(emails=("ann.lee@example.com", "bob.park@example.net"))  # no name
 
 
-def _clusters_by_record(ids: tuple[int, int, int]) -> set[frozenset[str]]:
+def _clusters_by_record(ids: tuple[int, ...]) -> set[frozenset[str]]:
     names = dict(zip(ids, ("ann", "bob", "both"), strict=True))
     features = dict(zip(ids, (ANN, BOB, BOTH), strict=True))
     result = cluster_component(features, DEFAULT_MODEL, Thresholds())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -96,7 +98,14 @@ def test_a_mailbox_spells_the_initials_of_a_record_without_a_name() -> None:
     assert mailbox_initials("12345@example.com") == set()
 
 
-_DOOR = {"postcode": "96866", "street": "2415 meadow pl"}
+class Door(TypedDict):
+    """An address's ``Features`` fields, passed as ``**door``."""
+
+    postcode: str
+    street: str
+
+
+_DOOR: Door = {"postcode": "96866", "street": "2415 meadow pl"}
 
 
 @pytest.mark.parametrize(
@@ -115,7 +124,7 @@ def test_a_nameless_mailbox_meets_the_name_it_spells_at_the_same_door(email: str
 def test_a_nameless_mailbox_at_the_door_does_not_meet_other_initials_or_doors() -> None:
     nameless = Features(emails=("deborah_dias@gmail.com",), **_DOOR)
     assert not _meet(nameless, Features(first="carlos", last="ruiz", **_DOOR))  # a flatmate
-    moved = {"postcode": "96866", "street": "17 harbor rd"}
+    moved: Door = {"postcode": "96866", "street": "17 harbor rd"}
     assert not _meet(nameless, Features(first="deborah", last="dias", **moved))
     assert not _meet(Features(**_DOOR), Features(first="deborah", last="dias", **_DOOR))
 

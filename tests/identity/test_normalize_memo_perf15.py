@@ -14,7 +14,7 @@ import unicodedata
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from context_service.identity import features, normalize
+from context_service.identity import features, names, normalize
 from context_service.identity.features import (
     Features,
     blocking_and_name_keys,
@@ -120,7 +120,7 @@ def test_fold_memo_and_ascii_path(text: str) -> None:
             ch
             for ch in unicodedata.normalize("NFKD", text.casefold())
             .casefold()
-            .translate(normalize._NO_DECOMPOSITION)
+            .translate(names._NO_DECOMPOSITION)
             if not unicodedata.combining(ch)
         ).casefold()
     )

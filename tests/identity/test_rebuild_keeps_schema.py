@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from context_service.identity import rebuild as rebuild_module
+from context_service.identity.engine import Engine
 from context_service.identity.rebuild import rebuild
 from context_service.store import Store
 from tests.identity.test_engine_updates_match_rebuild import Put
@@ -54,7 +54,7 @@ def test_a_rebuild_that_fails_after_the_drop_leaves_the_index_as_it_was(
     def fail(*_: object, **__: object) -> None:
         raise RuntimeError("crash mid-rebuild")
 
-    monkeypatch.setattr(rebuild_module.Engine, "recluster", fail)
+    monkeypatch.setattr(Engine, "recluster", fail)
     with pytest.raises(RuntimeError), store.transaction() as conn:
         rebuild(conn, "US", "2026-12-02T00:00:00Z")
     assert _schema(store) == schema

@@ -34,7 +34,9 @@ def _unbuilt(store: Store) -> tuple[int, int]:
 
 
 def _committed(store: Store) -> int:
-    return store.conn.execute("SELECT count(*) FROM records WHERE source = 'crm'").fetchone()[0]
+    row = store.conn.execute("SELECT count(*) FROM records WHERE source = 'crm'").fetchone()
+    count: int = row[0]
+    return count
 
 
 def test_an_unreadable_line_part_way_leaves_the_committed_rows_servable(

@@ -16,6 +16,7 @@ from context_service.sheets import parse_map_options
 from context_service.sheets.importer import BATCH_ROWS
 from context_service.snapshot import lookup
 from context_service.store import Store
+from context_service.sync.ingest import ingest_batch
 from context_service.sync.status import sync_status
 from tests.sheets.helpers import Importer
 
@@ -102,7 +103,7 @@ def test_a_map_entry_that_no_jsonl_line_has_is_reported(
 
 def _stop_at_second_batch(monkeypatch: pytest.MonkeyPatch, stop: BaseException) -> None:
     """Make the second batch's ingest raise ``stop``, as Ctrl-C or SIGTERM arriving then."""
-    real = importer.ingest_batch
+    real = ingest_batch  # the function importer.py imports
     calls = {"n": 0}
 
     def ingest_then_stop(*args: Any, **kwargs: Any) -> Any:

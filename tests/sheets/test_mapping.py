@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import msgspec
 import pytest
 
 from context_service.errors import MappingError
-from context_service.models import Address, Order, RecordKey, Subscription, Ticket
+from context_service.models import Address, Mapped, Order, RecordKey, Subscription, Ticket
 from context_service.sheets.mapping import (
     WithSheetSources,
     canonical_row,
@@ -17,7 +20,7 @@ from context_service.sheets.mapping import (
 )
 
 
-def mapped_row(row: dict[str, str], source: str = "crm") -> list[msgspec.Struct]:
+def mapped_row(row: dict[str, str], source: str = "crm") -> list[Mapped]:
     return [map_sheet_record(kind, payload) for kind, payload in row_payloads(source, row)]
 
 
@@ -43,6 +46,7 @@ def test_a_person_row() -> None:
     assert person.key.source == "crm"
     assert person.key.kind == "row"
     facet = person.person
+    assert facet is not None
     assert facet.emails == ["Ann@Example.com", "ann.lee@example.org"]
     assert facet.phones == ["(415) 555-0199"]
     assert (facet.first_name, facet.last_name, facet.company) == ("Ann", "Lee", "Acme")
@@ -64,6 +68,7 @@ def test_a_person_row() -> None:
 )
 def test_a_phone_written_as_a_float_loses_only_its_dot_zero(written: str, read: str) -> None:
     (person,) = mapped_row({"email": "a@example.com", "phone": written})
+    assert person.person is not None
     assert person.person.phones == [read]
 
 
@@ -120,6 +125,7 @@ def test_currency_alone_adds_no_order() -> None:
 
 def test_a_date_of_birth_is_kept_for_identity_and_is_not_part_of_the_row_key() -> None:
     (person,) = mapped_row({"email": "a@example.com", "name": "Ann", "birth_date": "1984-03-09"})
+    assert person.person is not None
     assert person.person.birth_date == "1984-03-09"
     (without,) = mapped_row({"email": "a@example.com", "name": "Ann"})
     # A file that gains a date of birth column keeps its rows' keys: importing it updates them.
@@ -153,11 +159,13 @@ def test_invalid_rows_raise_mapping_errors_with_the_reason(
 )
 def test_a_date_of_birth_written_as_a_date_time_keeps_its_date(written: str) -> None:
     (person,) = mapped_row({"email": "a@example.com", "birth_date": written})
+    assert person.person is not None
     assert person.person.birth_date == "1984-03-09"
 
 
 def test_decimal_comma_amounts() -> None:
     _, order = mapped_row({"name": "Ann", "order_number": "7", "order_total": "12,5"})
+    assert isinstance(order.activity, Order)
     assert order.activity.amount == "12.50"
 
 
@@ -190,10 +198,10 @@ def test_malformed_source_names_are_refused(name: str) -> None:
 
 
 def test_with_sheet_sources_falls_back_to_the_sheet_mapper() -> None:
-    def vendor(kind: str, payload: object) -> None:
+    def vendor(kind: str, payload: Mapping[str, Any]) -> Mapped:
         raise AssertionError
 
-    mappers = WithSheetSources({"shopify": vendor})  # type: ignore[dict-item]
+    mappers = WithSheetSources({"shopify": vendor})
     assert mappers["shopify"] is vendor
     assert mappers.get("events-2026") is map_sheet_record
     assert list(mappers) == ["shopify"]

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from context_service.errors import MappingError
+from context_service.identity.normalize import normalize_email
 from context_service.sheets import mapping
 from context_service.store import Store
 from context_service.store.records import rejected
@@ -24,7 +25,7 @@ def _reworded(fields: Mapping[str, str]) -> list[str]:
     """``_emails`` after an upgrade that words its reason differently."""
     emails = mapping._values(fields, "email")
     for email in emails:
-        if mapping.normalize_email(email) is None:
+        if normalize_email(email) is None:
             raise MappingError(f"email: {email!r} is not a valid email address")
     return emails
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import context_service.sync.runner as runner
-from context_service.models import Page, VendorObject
+from context_service.models import Delivery, Page, Stream, VendorObject
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
 from context_service.sync import IngestContext, run_sync
@@ -50,13 +50,13 @@ class _Zendesk:
     def __init__(self, stream: _Users) -> None:
         self.stream = stream
 
-    def streams(self) -> list[_Users]:
+    def streams(self) -> list[Stream]:
         return [self.stream]
 
     def verify_webhook(self, *_args: object) -> None:
         raise NotImplementedError
 
-    def parse_webhook(self, *_args: object) -> None:
+    def parse_webhook(self, *_args: object) -> Delivery:
         raise NotImplementedError
 
     def fetch_one(self, *_args: object) -> None:

@@ -15,7 +15,7 @@ from context_service.snapshot import materialize as materialize_module
 from context_service.store import Store
 from context_service.sync import rebuild as rebuild_module
 from context_service.sync.decide import apply_decision
-from context_service.sync.ingest import IngestContext
+from context_service.sync.ingest import IngestContext, drain_snapshots
 from context_service.sync.rebuild import resolve_all
 from tests.conftest import Ingest
 from tests.identity_helpers import pid
@@ -79,7 +79,7 @@ def test_readers_after_resolve_all_commits_find_every_stale_snapshot_queued(
     _drifted_store(store, ingest)
     before = _memberships(store.path)
     seen: list[tuple[list[tuple[str, int, int | None]], set[str]]] = []
-    real_drain = rebuild_module.drain_snapshots
+    real_drain = drain_snapshots  # the function rebuild.py imports
 
     def drain_after_looking(*args: object, **kwargs: object) -> int:
         # The rebuild has committed by now: this is what any reader sees at this moment.

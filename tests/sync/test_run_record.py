@@ -9,13 +9,13 @@ import pytest
 
 from context_service.store import Store
 from context_service.store.cursors import last_runs
-from context_service.sync import IngestContext, run_sync, runner
+from context_service.sync import IngestContext, drain_snapshots, run_sync, runner
 from tests.sync.test_runner import ListConnector, ListStream, _pages
 
 
 def _interrupt_drain_call(monkeypatch: pytest.MonkeyPatch, call: int) -> None:
     """Ctrl-C on the ``call``-th snapshot drain of the run (1: the start-up drain)."""
-    real, calls = runner.drain_snapshots, []
+    real, calls = drain_snapshots, []  # the function runner.py imports
 
     def drain(*args: Any, **kwargs: Any) -> int:
         calls.append(1)

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 import pytest
 
 from context_service.errors import RetriableError
-from context_service.models import Delivery, Page, VendorObject
+from context_service.models import Delivery, Page, Stream, VendorObject
 from context_service.store import Store
 from context_service.store.cursors import cursors_of, last_runs
 from context_service.sync import IngestContext, run_sync
@@ -41,7 +41,7 @@ class ListConnector:
     def __init__(self, stream: ListStream) -> None:
         self.stream = stream
 
-    def streams(self) -> list[ListStream]:
+    def streams(self) -> list[Stream]:
         return [self.stream]
 
     def verify_webhook(

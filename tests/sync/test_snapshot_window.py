@@ -11,6 +11,7 @@ import pytest
 
 from context_service.models import VendorObject
 from context_service.snapshot import background
+from context_service.snapshot import materialize as materialize_module
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store
 from context_service.sync import IngestContext, ingest, run_sync
@@ -31,7 +32,7 @@ class Builds:
         self.by_worker: set[str] = set()
         self.here: set[str] = set()
         submit = background.BackgroundSnapshots.submit
-        materialize = ingest.materialize
+        materialize = materialize_module.materialize  # the function ingest.py imports
 
         def spy_submit(bg: background.BackgroundSnapshots, ids: list[str], now: str) -> None:
             self.count.update(ids)

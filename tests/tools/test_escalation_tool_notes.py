@@ -4,7 +4,9 @@ customer, the conversation, the reason) is one note, whichever path sent it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from litestar.testing import TestClient
 
@@ -34,7 +36,7 @@ class FlakyNotes:
         self.notes.append((ticket_id, body))
 
 
-def _tool(client: TestClient, arguments: dict[str, object]) -> str:  # type: ignore[type-arg]
+def _tool(client: TestClient[Any], arguments: Mapping[str, object]) -> str:
     response = client.post(
         "/v1/tools/call", json={"name": "create_escalation", "arguments": arguments}
     )

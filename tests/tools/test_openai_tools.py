@@ -72,7 +72,8 @@ def _llm(handler: Any) -> openai.OpenAI:
     return openai.OpenAI(
         api_key="sk-test",
         base_url="http://llm.invalid/v1",
-        http_client=httpx.Client(transport=transport),
+        # openai takes an httpx.Client as well as an httpx2.Client; its annotation names only httpx2
+        http_client=httpx.Client(transport=transport),  # type: ignore[arg-type]
         max_retries=0,
     )
 

@@ -87,7 +87,12 @@ def test_a_flush_returns_only_once_a_flush_under_way_has_written(store: Store) -
     assert started.wait(5)
     audit._write = write  # type: ignore[method-assign]
     done = threading.Event()
-    waiter = threading.Thread(target=lambda: (audit.flush(), done.set()))
+
+    def flush_then_done() -> None:
+        audit.flush()
+        done.set()
+
+    waiter = threading.Thread(target=flush_then_done)
     waiter.start()
     assert not done.wait(0.2)  # the second flush waits for the first one's rows
     release.set()

@@ -18,6 +18,7 @@ from context_service.models import (
     Fulfillment,
     IdentitySection,
     Order,
+    Severity,
     Signal,
     SupportSection,
     Ticket,
@@ -89,7 +90,7 @@ class _SignalText(HTMLParser):
 
 
 def test_each_signal_says_its_severity_in_words_not_only_in_colour() -> None:
-    severities = ("critical", "warning", "info")
+    severities: tuple[Severity, ...] = ("critical", "warning", "info")
     signals = [
         Signal(code=f"c{n}", severity=severity, message=f"message {n}", source="stripe")
         for n, severity in enumerate(severities)

@@ -110,7 +110,12 @@ def test_a_hostile_card_stays_inert_and_inside_the_sidebar(browser: Any, scheme:
     headers = {**security_headers(["'self'"]), "Content-Type": "text/html; charset=utf-8"}
     page.route(CARD_URL, lambda route: route.fulfill(status=200, headers=headers, body=_card()))
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     page.goto(CARD_URL)
     page.hover("h1")
     found = page.evaluate(

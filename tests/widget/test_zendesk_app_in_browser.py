@@ -118,7 +118,12 @@ def test_a_refusal_is_explained_to_the_agent(browser: Any, status: int, words: s
 def test_an_answer_that_is_not_a_web_link_is_not_followed(browser: Any) -> None:
     page = _open_app(browser, _scenario(answer={"url": "javascript:alert(document.domain)"}))
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def dismiss(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
     assert "link" in _status(page).lower()
     assert page.url == APP_URL
     assert not dialogs

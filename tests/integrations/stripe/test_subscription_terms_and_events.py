@@ -142,7 +142,7 @@ def test_a_404_that_is_not_resource_missing_does_not_say_the_object_is_gone() ->
     import httpx
     import pytest
 
-    from integrations._http import FatalError
+    from context_service.errors import FatalError  # what integrations._http raises
 
     fake = FakeStripe()
     (live,) = fake.add_customers(1)

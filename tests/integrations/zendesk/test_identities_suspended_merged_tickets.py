@@ -180,6 +180,7 @@ def test_the_context_of_a_suspended_user_says_suspended_and_keeps_their_tickets(
     profile_id = profile_of_key(store.conn, USER)
     assert profile_id is not None
     snapshot = assemble(store.conn, profile_id, ctx.links, "now", "US")
+    assert snapshot is not None
     assert "suspended" in msgspec.json.encode(snapshot.identity).decode().lower()
     assert [t.external_id for t in snapshot.support.tickets] == ["35001"]
     person = map_user(user).person
@@ -242,6 +243,7 @@ def test_the_merged_away_ticket_is_not_listed_twice_and_its_id_finds_the_survivo
     profile_id = profile_of_key(store.conn, USER)
     assert profile_id is not None
     snapshot = assemble(store.conn, profile_id, ctx.links, "now", "US")
+    assert snapshot is not None
     assert [t.external_id for t in snapshot.support.tickets] == ["35001"]
     survivor = live_records(store.conn, "zendesk", "35001")
     assert live_records(store.conn, "zendesk", "35002") == survivor != []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -261,8 +262,8 @@ def test_a_huge_retry_after_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     client = mock_client(_refusing(429, {"retry-after": "86400"}, calls))
     with pytest.raises(LlmFailed, match="HTTP 429"):
         client.complete("system", "user")
-    later = client_module.time.monotonic() + client_module.MAX_RETRY_AFTER_S + 1
-    monkeypatch.setattr(client_module.time, "monotonic", lambda: later)
+    later = time.monotonic() + client_module.MAX_RETRY_AFTER_S + 1
+    monkeypatch.setattr(time, "monotonic", lambda: later)  # the module client.py uses
     with pytest.raises(LlmFailed, match="HTTP 429"):
         client.complete("system", "user")
     assert calls == [429, 429]
@@ -299,7 +300,7 @@ def test_a_summary_cached_while_a_reader_missed_it_costs_no_second_call(
 ) -> None:
     """A reader whose cache look-up missed just before another reader's call finished and was
     stored looks again before it calls the LLM itself."""
-    import context_service.llm.summarize as summarize_module
+    from context_service.llm import cache  # the module summarize.py uses
 
     calls: list[int] = []
 
@@ -310,14 +311,14 @@ def test_a_summary_cached_while_a_reader_missed_it_costs_no_second_call(
     summarizer = Summarizer(store, mock_client(handler))
     snap = snapshot_of(store)
     summarizer.summary(snap, "agent", AGENT, "llm")
-    real_get = summarize_module.cache.get
+    real_get = cache.get
     looks: list[int] = []
 
     def late_get(the_store: Store, key: Any) -> str | None:
         looks.append(1)
         return None if len(looks) == 1 else real_get(the_store, key)
 
-    monkeypatch.setattr(summarize_module.cache, "get", late_get)
+    monkeypatch.setattr(cache, "get", late_get)
     block = summarizer.summary(snap, "agent", AGENT, "llm")
     assert (block.source, len(calls)) == ("llm-cache", 1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import httpx2
 import msgspec
@@ -58,7 +59,9 @@ def test_cache_is_per_audience_and_version(store: Store) -> None:
     assert calls[0].headers["authorization"] == f"Bearer {API_KEY}"
 
 
-def _fails_with(store: Store, handler) -> tuple[str, str | None, str]:  # type: ignore[no-untyped-def]
+def _fails_with(
+    store: Store, handler: Callable[[httpx2.Request], httpx2.Response]
+) -> tuple[str, str | None, str]:
     summary = Summarizer(store, mock_client(handler)).summary(
         snapshot_of(store), "chatbot", VIEW, "llm"
     )
@@ -86,8 +89,8 @@ def _refused(request: httpx2.Request) -> httpx2.Response:
     ],
 )
 def test_failures_fall_back_to_the_deterministic_summary(
-    store: Store, handler, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+    store: Store, handler: Callable[[httpx2.Request], httpx2.Response], reason: str
+) -> None:
     source, fallback, text = _fails_with(store, handler)
     assert source == "deterministic"
     assert fallback is not None
