@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
 import msgspec
 
-from context_service.store.keys import marks
+from context_service.store.keys import chunks, marks
 
 
 class InboxRow(msgspec.Struct):
@@ -109,6 +110,26 @@ def is_pending(conn: sqlite3.Connection, inbox_id: int) -> bool:
     """Whether the delivery still waits to be applied (not applied, failed or purged since)."""
     row = conn.execute("SELECT status FROM webhook_inbox WHERE id = ?", (inbox_id,)).fetchone()
     return row is not None and row[0] == "pending"
+
+
+def note_records(conn: sqlite3.Connection, inbox_id: int, records: Iterable[str]) -> None:
+    """Remember which records (``suppression.record_value``) a delivery named, so that an
+    erasure of one of them finds the delivery (``naming``) whatever its body calls them."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO webhook_inbox_records (record, inbox_id) VALUES (?, ?)",
+        [(record, inbox_id) for record in sorted(set(records))],
+    )
+
+
+def naming(conn: sqlite3.Connection, records: Iterable[str]) -> set[int]:
+    """The deliveries that named one of these records (``note_records``)."""
+    found: set[int] = set()
+    for chunk in chunks(sorted(set(records))):
+        rows = conn.execute(
+            f"SELECT inbox_id FROM webhook_inbox_records WHERE record IN ({marks(chunk)})", chunk
+        )
+        found.update(int(row[0]) for row in rows)
+    return found
 
 
 def forget_body(conn: sqlite3.Connection, inbox_id: int) -> None:

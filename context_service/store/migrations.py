@@ -503,6 +503,18 @@ CREATE TABLE merge_waits (
 CREATE INDEX merge_waits_record ON merge_waits (record_id);
 """
 
+# The records each applied webhook delivery named (``suppression.record_value``): an erasure
+# blanks the deliveries that named one of the person's records, also those that name it only
+# by a short id (a HubSpot ``objectId``) that a search of the bodies' text cannot tell apart.
+_V30_INBOX_RECORDS = """
+CREATE TABLE webhook_inbox_records (
+    record TEXT NOT NULL,
+    inbox_id INTEGER NOT NULL REFERENCES webhook_inbox (id) ON DELETE CASCADE,
+    PRIMARY KEY (record, inbox_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_inbox_records_inbox ON webhook_inbox_records (inbox_id);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -533,6 +545,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0027_snapshots_count_what_they_cut", _V27_SNAPSHOTS_COUNT_WHAT_THEY_CUT),
     ("0028_llm_summary_leases", _V28_LLM_SUMMARY_LEASES),
     ("0029_merge_waits", _V29_MERGE_WAITS),
+    ("0030_inbox_records", _V30_INBOX_RECORDS),
 ]
 
 

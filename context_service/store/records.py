@@ -197,16 +197,29 @@ def _older(updated_at: str | None, deleted: bool, state: StoredState) -> bool:
     return updated_at < state.updated_at or tie_lost
 
 
-def strip_record(conn: sqlite3.Connection, record_id: int, key: RecordKey) -> None:
-    """Replace a record's data with a bare, undated deletion notice (``{"id": ...}``), keeping
-    the row and what hangs off it. Being undated, it stops no later copy of the record: any
-    copy the vendor sends replaces it (``upsert_record``), as if the row were gone."""
+def strip_record(
+    conn: sqlite3.Connection, record_id: int, key: RecordKey, deleted_at: str | None = None
+) -> None:
+    """Replace a record's data with a bare deletion notice (``{"id": ...}``) dated
+    ``deleted_at``, keeping the row and what hangs off it. A copy of the record older than the
+    deletion is then stale (``upsert_record``), as for any other tombstone; undated, the notice
+    stops no later copy: any copy the vendor sends replaces it, as if the row were gone."""
     payload = _encode({"id": key.external_id}).decode()
+    mapped = Mapped(key=key, updated_at=deleted_at, deleted=True)
     conn.execute(
-        "UPDATE records SET payload = ?, payload_hash = ?, updated_at = NULL, deleted = 1, "
+        "UPDATE records SET payload = ?, payload_hash = ?, updated_at = ?, deleted = 1, "
         "mapped = ?, error = NULL, rejected_payload = NULL WHERE id = ?",
-        (payload, payload_hash(payload), encode_mapped(Mapped(key=key, deleted=True)), record_id),
+        (payload, payload_hash(payload), deleted_at, encode_mapped(mapped), record_id),
     )
+
+
+def store_tombstone(conn: sqlite3.Connection, key: RecordKey, deleted_at: str, now: str) -> None:
+    """Store a bare deletion notice dated ``deleted_at`` for a record the store does not hold
+    (``strip_record``'s row for one never fetched): a copy of it older than the deletion, still
+    on its way (a sync page, a delayed delivery), is then stale instead of stored live."""
+    payload = _encode({"id": key.external_id}).decode()
+    mapped = Mapped(key=key, updated_at=deleted_at, deleted=True)
+    upsert_record(conn, key, payload, mapped, fetched_at=now)
 
 
 _COLUMNS = "id, source, kind, external_id, payload, updated_at, fetched_at, deleted, mapped, error"

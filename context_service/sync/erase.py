@@ -14,16 +14,21 @@ that profile is erased and the record's key suppressed, as if it had not been de
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
 from context_service.store import activities, profiles
 from context_service.store.keys import chunks, marks
-from context_service.store.records import decode_mapped, stored_states, strip_record
+from context_service.store.records import (
+    decode_mapped,
+    store_tombstone,
+    stored_states,
+    strip_record,
+)
 from context_service.sync.ingest import profiles_for_owners
-from context_service.trust.erasure import erase_profiles
+from context_service.trust.erasure import erase_profiles, needles_of_keys, scrub_text
 from context_service.trust.suppression import record_value, suppress
 
 
@@ -36,7 +41,8 @@ def erase_records(
 ) -> set[str]:
     """Erase the profiles of the person-like records among these (suppressed from then on),
     then delete the records and everything indexed from them; return the profiles touched.
-    A person record deleted at its source earlier has its last profile erased. Every key asked
+    A person record deleted at its source earlier has its last profile erased, and the
+    webhook deliveries that named one of these records are blanked, held or not. Every key asked
     for goes on the suppression list, also one the store does not hold yet (a backfill still
     listing it when the vendor's redaction arrives), so no later page re-creates the record.
     ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
@@ -52,12 +58,15 @@ def erase_records(
         region=region,
     )
     _suppress_keys(conn, keys, report.erasure_id, now)
+    # The records asked for may be held no more (deleted at the vendor earlier, with a profile
+    # that went with them): what the inbox kept about them goes by their own ids.
+    scrub_text(conn, needles_of_keys(keys))
     return _remove(conn, keys, region, now, thresholds, keep_departed=False)
 
 
 def remove_records(
     conn: sqlite3.Connection,
-    keys: list[RecordKey],
+    removals: Mapping[RecordKey, str | None],
     region: str,
     now: str,
     thresholds: Thresholds | None = None,
@@ -65,13 +74,23 @@ def remove_records(
     """Delete these records' data and everything indexed from them: the people among them
     leave their profiles (resolved a few hundred at a time, the remaining members re-clustered
     under ``thresholds``, the configured ones: the defaults only when none are given), the
-    activities leave their owners' snapshots, nothing is suppressed. A person whose profile
-    lives on without them (others' records hold it) stays as a bare, undated tombstone
-    (``strip_record``: the key, no data) remembering that profile, so an erasure request for the
-    record that comes later still reaches the person; any copy the vendor sends later (a
-    restore) replaces it. Return the live profiles touched (those left without members are
-    gone)."""
-    return _remove(conn, keys, region, now, thresholds, keep_departed=True)
+    activities leave their owners' snapshots, nothing is suppressed.
+
+    Each record stays as a bare tombstone (``strip_record``: the key, no data) dated by its
+    deletion (the value ``removals`` maps it to), also one the store does not hold yet: a copy
+    from before the deletion that arrives later (a sync page fetched before it, a delayed
+    delivery) is stale, and a restore, which the vendor dates later, replaces it. A tombstone
+    remembers the profile its person left, so an erasure request for the record that comes
+    later still reaches the person. An undated removal keeps a tombstone only for a person
+    whose profile lives on (others' records hold it). Return the live profiles touched (those
+    left without members are gone)."""
+    keys = list(removals)
+    changed = _remove(conn, keys, region, now, thresholds, keep_departed=True, dated=removals)
+    held = stored_states(conn, keys)
+    for key in keys:
+        if key not in held and (deleted_at := removals[key]) is not None:
+            store_tombstone(conn, key, deleted_at, now)
+    return changed
 
 
 def remove_source(
@@ -101,6 +120,7 @@ def _remove(
     thresholds: Thresholds | None,
     *,
     keep_departed: bool,
+    dated: Mapping[RecordKey, str | None] | None = None,
 ) -> set[str]:
     """``remove_records``; with ``keep_departed`` false, no row is kept."""
     stored = stored_states(conn, keys)
@@ -114,9 +134,11 @@ def _remove(
     for people_batch in chunks(people, 500):
         changed |= Engine(conn, region, now, thresholds).resolve(people_batch)
     rows = {state.record_id: key for key, state in stored.items()}
-    kept = _left_live(conn, rows) if keep_departed else {}
+    when = dated or {}
+    kept = set(_left_live(conn, rows)) if keep_departed else set()
+    kept |= {rid for rid, key in rows.items() if keep_departed and when.get(key)}
     for record_id in sorted(kept):
-        strip_record(conn, record_id, rows[record_id])
+        strip_record(conn, record_id, rows[record_id], when.get(rows[record_id]))
     for ids in chunks(sorted(set(rows) - set(kept))):
         conn.execute(f"DELETE FROM records WHERE id IN ({marks(ids)})", ids)
     return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}

@@ -67,7 +67,7 @@ from context_service.sync.ingest import (
 )
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
-from context_service.trust.suppression import Guard
+from context_service.trust.suppression import Guard, record_value
 
 log = logging.getLogger("context_service.webhooks")
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -343,9 +343,16 @@ def _apply_one(
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
             report = ingest_batch(store, items, ctx)
+            about_erased = bool(report.suppressed)
             for asked in delivery.access_requests:
                 request = _without_erased_contacts(conn, source, asked, ctx.region)
+                about_erased |= request is not asked
                 access_requests.add(conn, source, request, row.received_at, row.id)
+            inbox_store.note_records(conn, row.id, _named_records(source, delivery))
+            # Settled before an erasure below blanks the deliveries naming the person, this one
+            # included: it stays applied.
+            skipped = _skipped(delivery.problems, source, missed)
+            inbox_store.mark(conn, row.id, "applied", utc_now(), skipped)
             if delivery.erase or removals or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
@@ -362,9 +369,8 @@ def _apply_one(
                 for profile_id in changed:
                     profiles.bump_version(conn, profile_id, now)
                 materialize(conn, changed, ctx.links, now, ctx.region)
-            skipped = _skipped(delivery.problems, source, missed)
-            inbox_store.mark(conn, row.id, "applied", utc_now(), skipped)
-            if report.suppressed:  # about an erased person: her body is not kept either
+            # About an erased person, or an erasure request: the body is not kept either.
+            if about_erased or delivery.erase:
                 inbox_store.forget_body(conn, row.id)
     except sqlite3.OperationalError as exc:  # busy or locked: rolled back, tried again later
         _mark(store, row.id, "pending", _failure(exc))
@@ -377,21 +383,36 @@ def _apply_one(
     return 1
 
 
+def _named_records(source: str, delivery: Delivery) -> list[str]:
+    """The records a delivery names (``suppression.record_value``): those it carries (by their
+    ``id``), asks to fetch, erase or remove, and those its access requests are about."""
+    named = [(o.kind, o.payload.get("id")) for o in delivery.objects]
+    named += delivery.refetch + delivery.erase
+    named += [(kind, external_id) for kind, external_id, _ in delivery.remove]
+    named += [(asked.kind, asked.external_id) for asked in delivery.access_requests]
+    return [
+        record_value(RecordKey(source, kind, str(external_id)))
+        for kind, external_id in named
+        if external_id is not None and str(external_id)
+    ]
+
+
 def _not_newer(
     conn: sqlite3.Connection, source: str, removals: list[tuple[str, str, str]]
-) -> list[RecordKey]:
-    """The removed records whose stored copy is not newer than their deletion: a deletion
-    delivered after a restore that happened later leaves the restored record alone. A tie
-    reaches here only once the vendor has said the record is gone (``_settle_removal_ties``)."""
+) -> dict[RecordKey, str | None]:
+    """The removed records whose stored copy is not newer than their deletion, each with the
+    deletion's time: a deletion delivered after a restore that happened later leaves the
+    restored record alone. A tie reaches here only once the vendor has said the record is gone
+    (``_settle_removal_ties``)."""
     deleted = {RecordKey(source, kind, external_id): at for kind, external_id, at in removals}
     stored = stored_states(conn, deleted)
-    keys = []
+    gone: dict[RecordKey, str | None] = {}
     for key, deleted_at in deleted.items():
         state = stored.get(key)
         stored_at = state.updated_at if state is not None else None
         if not (stored_at and deleted_at and stored_at > deleted_at):
-            keys.append(key)
-    return keys
+            gone[key] = deleted_at or None
+    return gone
 
 
 def _settle_removal_ties(

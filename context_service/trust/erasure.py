@@ -6,7 +6,8 @@ numbers and identity features, edges, decisions and review items; the records of
 activities those records own (orders, invoices, tickets: the person's data too, one hop further
 for a dispute's charge); the profile, its aliases, snapshot, queued rebuild, cached LLM
 summaries and identity links; rejected raw payloads and webhook inbox bodies that mention one of
-the person's emails, phones or record ids; and blanks the profile id of the read audit rows. The
+the person's emails, phones or record ids, or that named one of their records when applied
+(``inbox.note_records``); and blanks the profile id of the read audit rows. The
 person's strong identifiers go on the suppression list (``suppression.py``), except an email or
 phone someone else's record holds too (a household landline) and the keys of activities someone
 else owns too (a deal with two contacts): those are the other person's as well.
@@ -33,6 +34,7 @@ from context_service.models import RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles
+from context_service.store import inbox as inbox_store
 from context_service.store.keys import chunks, marks
 from context_service.trust.audit import anonymize
 from context_service.trust.suppression import email_forms, record_value, suppress
@@ -67,6 +69,9 @@ class Needles(msgspec.Struct):
     texts: set[str]
     digits: set[str]
     numbers: set[str] = set()  # numeric record ids, as JSON writes them: unquoted numbers
+    # The person's records (``record_value``): the webhook deliveries that named one of them
+    # (``inbox.note_records``), however short its id, are about the person too.
+    records: set[str] = set()
 
     def found_in(self, raw: bytes | str) -> bool:
         """Whether ``raw`` mentions one of the needles."""
@@ -118,7 +123,9 @@ def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
     shared = _shared_activities(conn, owned, set(all_keys))
     entries += [("record", record_value(k)) for k in all_keys if k not in shared]
     others = _other_owners(conn, owned, set(keys)) - {live}
-    return _Plan([live, *aliases], all_ids, all_keys, entries, others, _needles(idents, keys))
+    needles = _needles(idents, keys)
+    needles.records = {record_value(k) for k in all_keys if k not in shared}
+    return _Plan([live, *aliases], all_ids, all_keys, entries, others, needles)
 
 
 def _not_shared(
@@ -149,6 +156,15 @@ def _needles(idents: list[tuple[str, str, bool]], keys: list[RecordKey]) -> Need
         if k.external_id.isdigit() and len(k.external_id) >= _MIN_ID_NEEDLE
     }
     return Needles(texts, {d for d in digits if len(d) >= 7}, numbers)
+
+
+def needles_of_keys(keys: Iterable[RecordKey]) -> Needles:
+    """What marks text and deliveries as being about these records: their ids (long enough
+    not to be mistaken for another number) and the deliveries that named them."""
+    wanted = list(keys)
+    needles = _needles([], wanted)
+    needles.records = {record_value(k) for k in wanted}
+    return needles
 
 
 def email_texts(email: str) -> set[str]:
@@ -215,6 +231,7 @@ def erase_profiles(
         needles.texts |= plan.needles.texts
         needles.digits |= plan.needles.digits
         needles.numbers |= plan.needles.numbers
+        needles.records |= plan.needles.records
     report.inbox_scrubbed, report.rejected_records = scrub_text(conn, needles)
     conn.execute(
         "INSERT INTO erasures (id, requested_by, reason, erased_at, records, identifiers) "
@@ -266,13 +283,16 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     beside good records that mention the person; also clear sync-run notes that do, the sync
     cursors that do, and the contact details of their recorded access requests. Returns (inbox
     rows, rejected payloads)."""
-    if not needles.texts and not needles.digits and not needles.numbers:
+    if not (needles.texts or needles.digits or needles.numbers or needles.records):
         return 0, 0
-    inbox = [
-        int(row[0])
-        for row in conn.execute("SELECT id, body, headers, error FROM webhook_inbox")
-        if any(needles.found_in(part or b"") for part in row[1:])
-    ]
+    inbox = sorted(
+        {
+            int(row[0])
+            for row in conn.execute("SELECT id, body, headers, error FROM webhook_inbox")
+            if any(needles.found_in(part or b"") for part in row[1:])
+        }
+        | inbox_store.naming(conn, needles.records)
+    )
     # A pending one cannot be applied any more: it is settled as failed, saying why, so the
     # applier does not report an empty body as "not JSON" and the purge can take it.
     conn.executemany(

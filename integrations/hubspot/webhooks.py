@@ -16,8 +16,9 @@ whose kind the ``associationType`` names (``COMPANY_TO_CONTACT`` and suffixed fo
 Generic ``object.*`` events (``objectTypeId`` 0-1, 0-2, 0-3) count as their ``contact.*``,
 ``company.*`` and ``deal.*`` equivalents. ``contact.privacyDeletion`` erases the
 person (``erase``: their profile, suppressed); ``contact.deletion``, which HubSpot can undo for
-90 days, deletes the contact's data unless a newer copy is stored (``remove``), so a restore
-brings it back; other deletions leave a deleted tombstone. A merge refetches the record that
+90 days, deletes the contact's data unless a newer copy is stored (``remove``: a bare tombstone
+dated by the deletion stays), so a restore, dated later, brings it back; other deletions leave
+a deleted tombstone. A merge refetches the record that
 survived it and tombstones every other id it names: contact and company merges now create a
 new record (``newObjectId``) into which both the primary and the merged records go
 (developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies), so

@@ -137,7 +137,7 @@ def _zendesk_body(now: float, **fields: Any) -> dict[str, Any]:
 Shape = Callable[[float], Any]
 # (source, case) -> (body, outcome): "refused" = 422 and a rejected inbox row; "kept raw" = 200,
 # applied, and the object stored raw with the reason it cannot be mapped; "nothing" = 200,
-# applied, nothing stored.
+# applied, nothing stored; "tombstone" = 200, applied, a bare deletion notice stored.
 SHAPES: dict[tuple[str, str], tuple[Shape, str]] = {
     ("shopify", "id-null"): (lambda now: _shopify_body(id=None), "refused"),
     ("shopify", "id-missing"): (lambda now: {"email": NEW_EMAIL}, "refused"),
@@ -163,8 +163,9 @@ SHAPES: dict[tuple[str, str], tuple[Shape, str]] = {
     ("stripe", "created-a-string"): (lambda now: _stripe_body(now, created="now"), "refused"),
     ("stripe", "event-id-null"): (lambda now: _stripe_body(now, id=None), "refused"),
     ("hubspot", "object-id-null"): (lambda now: _hubspot_body(now, objectId=None), "refused"),
-    # Only an id to erase, which nothing here has: applied, and nothing to store.
-    ("hubspot", "object-id-huge"): (lambda now: _hubspot_body(now, objectId=10**30), "nothing"),
+    # Only an id to delete, which nothing here has: applied, and only the deletion's dated
+    # tombstone stored (a copy of the contact still on its way is older, so stale).
+    ("hubspot", "object-id-huge"): (lambda now: _hubspot_body(now, objectId=10**30), "tombstone"),
     ("hubspot", "occurred-at-huge"): (
         lambda now: _hubspot_body(now, occurredAt=10**18),
         "refused",
@@ -213,6 +214,10 @@ def test_an_authentic_body_of_the_wrong_shape_is_refused_or_kept_raw_with_its_re
     assert [status for _, status in inbox_rows(store)] == ["applied"]
     if outcome == "nothing":
         assert record_count(store) == 0
+        return
+    if outcome == "tombstone":
+        (tombstone,) = store.conn.execute("SELECT deleted, payload FROM records").fetchall()
+        assert tombstone == (1, json.dumps({"id": str(10**30)}, separators=(",", ":")))
         return
     kept = list(rejected(store.conn, source))
     assert len(kept) == 1

@@ -71,7 +71,10 @@ def test_a_same_second_deletion_that_hubspot_confirms_removes_the_contact(
     _send(post, fake, "contact.deletion", contact["id"], deleted_at)
     assert [status for _, status in inbox_rows(store)] == ["applied"] * 2
     assert emails_found(store, NEW_EMAIL) == {NEW_EMAIL: False}
-    assert get_record(store.conn, RecordKey("hubspot", "contact", contact["id"])) is None
+    tombstone = get_record(store.conn, RecordKey("hubspot", "contact", contact["id"]))
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert NEW_EMAIL not in tombstone.payload
 
 
 def test_a_same_second_deletion_that_cannot_ask_hubspot_stays_pending_and_removes_nothing(

@@ -420,7 +420,10 @@ def test_hubspot_a_deleted_contact_that_hubspot_restores_comes_back(
     deleted = hubspot_event("contact.deletion", contact["id"], now_ms - 50_000)
     assert post("hubspot", fake, *as_post_args(hubspot_signed(fake, [deleted]))).status_code == 200
     assert emails_found(store, NEW_EMAIL) == {NEW_EMAIL: False}
-    assert get_record(store.conn, RecordKey("hubspot", "contact", contact["id"])) is None
+    tombstone = get_record(store.conn, RecordKey("hubspot", "contact", contact["id"]))
+    assert tombstone is not None  # the key, dated by the deletion, and no data
+    assert tombstone.deleted
+    assert NEW_EMAIL not in tombstone.payload
     fake.add("contacts", now_ms - 10_000, contact["id"], email=NEW_EMAIL, firstname="Max")
     restored = hubspot_event("contact.restore", contact["id"], now_ms - 10_000)
     assert post("hubspot", fake, *as_post_args(hubspot_signed(fake, [restored]))).status_code == 200

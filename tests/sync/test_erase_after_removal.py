@@ -19,6 +19,7 @@ from context_service.store import Store, profiles
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, apply_pending, receive
 from context_service.trust.erasure import erase_profiles
+from integrations._convert import iso_utc
 from tests.conftest import Ingest
 from tests.integrations.hubspot.fake import FakeHubSpot
 from tests.integrations.shopify.fake import FakeShopify
@@ -175,31 +176,76 @@ def test_a_removed_contact_keeps_no_data_and_a_restore_brings_it_back(
     store: Store, ctx: IngestContext, ingest: Ingest
 ) -> None:
     """What a plain deletion leaves of a contact whose profile lives on is a bare tombstone:
-    its id, no data, and nothing that stops HubSpot's restore."""
+    its id, no data, dated by the deletion, which HubSpot's restore (dated later) replaces."""
     fake, now_ms, contact_id, key, profile_id = _contact_deleted_from_a_shared_profile(
         store, ctx, ingest
     )
     kept = get_record(store.conn, key)
     assert kept is not None
     assert kept.deleted
+    assert kept.updated_at == iso_utc(now_ms - 50_000)
     assert kept.mapped is not None
     assert kept.mapped.person is None
     assert "max" not in kept.payload.lower()  # neither the email nor the name
     assert profiles.profile_of_key(store.conn, key) is None
     assert _suppressed(store) == 0
+    fake.touch("contacts", contact_id, now_ms - 10_000)  # a restore sets a newer modification
     _hubspot(store, ctx, fake, "contact.restore", contact_id, now_ms - 10_000)
     assert profiles.profile_of_key(store.conn, key) == profile_id
 
 
-def test_a_contact_alone_in_its_profile_leaves_nothing_when_removed(
+def test_a_copy_from_before_the_deletion_does_not_bring_the_contact_back(
+    store: Store, ctx: IngestContext, ingest: Ingest
+) -> None:
+    """A copy fetched before the deletion and stored after it (a sync page in flight, a
+    delayed delivery) is older than the tombstone: the contact stays deleted."""
+    fake, now_ms, contact_id, key, _ = _contact_deleted_from_a_shared_profile(store, ctx, ingest)
+    _hubspot(store, ctx, fake, "contact.propertyChange", contact_id, now_ms - 60_000)
+    kept = get_record(store.conn, key)
+    assert kept is not None
+    assert kept.deleted
+    assert "max" not in kept.payload.lower()
+    assert profiles.profile_of_key(store.conn, key) is None
+
+
+def test_a_deletion_of_a_contact_never_stored_leaves_a_dated_tombstone(
     store: Store, ctx: IngestContext
 ) -> None:
-    """Its profile went with it, so nothing is left for a later erasure to reach."""
+    """HubSpot's deletion of a contact the store has not fetched yet (a sync page holding it
+    is still in flight): the page's copy, older than the deletion, is not stored live."""
+    fake = FakeHubSpot()
+    now_ms = int(fake.now() * 1000)
+    contact_id = str(fake.add("contacts", now_ms - 100_000, email=MAX, firstname="Max")["id"])
+    key = RecordKey("hubspot", "contact", contact_id)
+    _hubspot(store, ctx, fake, "contact.deletion", contact_id, now_ms - 50_000)
+    tombstone = get_record(store.conn, key)
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert tombstone.updated_at == iso_utc(now_ms - 50_000)
+    _hubspot(store, ctx, fake, "contact.creation", contact_id, now_ms - 100_000)  # the old copy
+    kept = get_record(store.conn, key)
+    assert kept is not None
+    assert kept.deleted
+    assert profile_of_email(store, MAX) is None
+
+
+def test_a_contact_alone_in_its_profile_leaves_only_a_dated_tombstone_when_removed(
+    store: Store, ctx: IngestContext
+) -> None:
+    """Its profile went with it; the tombstone holds no data, and a later privacy deletion
+    takes it too."""
     fake = FakeHubSpot()
     now_ms = int(fake.now() * 1000)
     contact_id = _hubspot_contact(store, ctx, fake, now_ms)
+    key = RecordKey("hubspot", "contact", contact_id)
     _hubspot(store, ctx, fake, "contact.deletion", contact_id, now_ms - 50_000)
-    assert get_record(store.conn, RecordKey("hubspot", "contact", contact_id)) is None
+    tombstone = get_record(store.conn, key)
+    assert tombstone is not None
+    assert tombstone.deleted
+    assert "max" not in tombstone.payload.lower()
+    assert profile_of_email(store, MAX) is None
+    _hubspot(store, ctx, fake, "contact.privacyDeletion", contact_id, now_ms - 40_000)
+    assert get_record(store.conn, key) is None
 
 
 def test_erasing_the_profile_also_erases_the_tombstone_of_a_contact_that_left_it(

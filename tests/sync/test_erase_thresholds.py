@@ -43,7 +43,7 @@ def _load(tmp_path: Path) -> Store:
 
 def test_removing_a_member_keeps_what_the_configured_threshold_links(tmp_path: Path) -> None:
     store = _load(tmp_path)
-    write(store, remove_records, [CONTACT], "US", "2026-02-01T00:00:00Z", CONFIGURED)
+    write(store, remove_records, {CONTACT: None}, "US", "2026-02-01T00:00:00Z", CONFIGURED)
     assert pid(store, SHOP) == pid(store, DESK)
     write(store, rebuild, "US", "2026-02-02T00:00:00Z", CONFIGURED)
     assert pid(store, SHOP) == pid(store, DESK)
