@@ -23,7 +23,7 @@ import contextlib
 import csv
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, Literal, TextIO
 
 import msgspec
@@ -101,9 +101,12 @@ def read_transaction(source: Store | sqlite3.Connection) -> Iterator[sqlite3.Con
         conn.execute("COMMIT")  # it only read: ending it any way releases the snapshot
 
 
-def exported_profiles(source: Store | sqlite3.Connection) -> Iterator[ExportedProfile]:
+def exported_profiles(
+    source: Store | sqlite3.Connection,
+) -> Generator[ExportedProfile, None, None]:
     """Every live profile in creation order, with its members and snapshot identity, all read
-    in one read transaction (``read_transaction``; see the module docstring)."""
+    in one read transaction (``read_transaction``; see the module docstring); closing the
+    generator early ends that transaction."""
     with read_transaction(source) as conn:
         yield from _chunked_profiles(conn)
 

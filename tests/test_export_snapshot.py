@@ -9,7 +9,7 @@ import io
 import json
 import sqlite3
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -188,7 +188,6 @@ def test_subject_exports_from_several_threads_at_once_are_each_right(
 def test_an_export_stopped_early_closes_its_connection(store: Store, ctx: IngestContext) -> None:
     _people(store, ctx, 2)
     stream = exported_profiles(store)
-    assert isinstance(stream, Generator)  # declared an Iterator; a generator has close()
     next(stream)
     stream.close()  # the read transaction ends: a checkpoint can copy the whole WAL
     _people(store, ctx, 1, first=10)

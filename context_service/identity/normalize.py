@@ -16,7 +16,6 @@ import phonenumbers
 
 from context_service.identity.memo import MISS, Memo
 from context_service.identity.names import (
-    _NO_DECOMPOSITION,  # noqa: F401  (read by tests as ``normalize._NO_DECOMPOSITION``)
     NICKNAME_TABLE_NAMES,
     canonical_first,
     display_name,
