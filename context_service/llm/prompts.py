@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -39,19 +40,57 @@ class Prompt(msgspec.Struct, frozen=True):
         return self.system, _fill(self.user, blocks)
 
 
-# The ``<`` of anything inside the data that reads like a fence's own tag (``</untrusted-data>``,
-# ``< / UNTRUSTED-DATA id=...>``): a model reads tags, not hashes, so it becomes U+2039.
-_FENCE_LOOKALIKE = re.compile(r"<(?=\s*/?\s*untrusted-data)", re.IGNORECASE)
+# What reads like a fence's own tag to a model, which reads tags, not hashes: ``<``, an optional
+# ``/`` and ``untrusted-data``, compared on the text's skeleton (``_skeleton``), so that spaces,
+# invisible characters (U+200B), full-width or other angle brackets, another dash or ``_``
+# inside, or no dash, make no difference. The bracket of each becomes U+2039.
+_FENCE_LOOKALIKE = re.compile(r"<(?=/?untrusted-?data)")
+_ANGLES = dict.fromkeys(map(ord, "\uff1c\ufe64\u3008\u2329\u27e8\u276c\u276e\u29fc"), "<")
+_SLASHES = dict.fromkeys(map(ord, "\uff0f\u2215\u2044\u29f8"), "/")
+
+
+def _skeleton(text: str) -> tuple[str, list[int]]:
+    """``text`` as a fence check sees it, with the index in ``text`` of each of its characters:
+    spaces and format characters (zero-width, soft hyphen) dropped, compatibility forms folded
+    (full-width letters), case folded, every dash and ``_`` a ``-``, look-alike brackets and
+    slashes the ASCII ones."""
+    chars: list[str] = []
+    where: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace() or unicodedata.category(char) == "Cf":
+            continue
+        folded = unicodedata.normalize("NFKC", char.translate(_ANGLES).translate(_SLASHES))
+        for part in folded.casefold():
+            chars.append("-" if part == "_" or unicodedata.category(part) == "Pd" else part)
+            where.append(index)
+    return "".join(chars), where
+
+
+# The same on ASCII text (most of it), without building a skeleton.
+_ASCII_FENCE_LOOKALIKE = re.compile(r"<(?=\s*/?\s*untrusted\s*[-_]?\s*data)", re.IGNORECASE)
+
+
+def _without_fence_lookalikes(text: str) -> str:
+    if text.isascii():
+        return _ASCII_FENCE_LOOKALIKE.sub("\u2039", text)
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if "untrusted" not in "".join(ch for ch in folded if ch.isalpha()):
+        return text  # no tag's name in it, however spaced: the skeleton is not needed
+    skeleton, where = _skeleton(text)
+    brackets = {where[match.start()] for match in _FENCE_LOOKALIKE.finditer(skeleton)}
+    if not brackets:
+        return text
+    return "".join("\u2039" if i in brackets else char for i, char in enumerate(text))
 
 
 def fence(label: str, text: str) -> str:
     """Untrusted text as a labelled block whose boundary the text cannot forge.
 
     The boundary carries a hash of the content, which the content cannot contain, and nothing
-    inside may look like a fence tag (its ``<`` becomes U+2039). Secrets are removed first
-    (``redact_secrets``).
+    inside may look like a fence tag, however written (its bracket becomes U+2039). Secrets
+    are removed first (``redact_secrets``).
     """
-    text = _FENCE_LOOKALIKE.sub("\u2039", redact_secrets(text))
+    text = _without_fence_lookalikes(redact_secrets(text))
     tag = hashlib.sha256(text.encode()).hexdigest()[:12]
     return f'<untrusted-data id="{tag}" label="{label}">\n{text}\n</untrusted-data id="{tag}">'
 
