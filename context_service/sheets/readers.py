@@ -312,7 +312,10 @@ class XlsxSheet:
             raise UnreadableFile(f"{path.name}: the workbook has no worksheet")
         self._sheet = _first_visible(self._book.worksheets)
         self.sheet_name: str | None = self._sheet.title
-        self.total: int | None = self._sheet.max_row
+        self.total: int | None = self._sheet.max_row  # declared: the progress bar's estimate
+        # Read-only mode stops at the size the sheet declares (``<dimension ref=...>``), which
+        # some writers get wrong: rows below it and columns right of it would be lost.
+        self._sheet.reset_dimensions()
         self._formulas: _Formulas | None = None
 
     def done(self) -> int:
@@ -401,7 +404,9 @@ class _Formulas:
         import openpyxl
 
         self._book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        self._rows = enumerate(self._book.worksheets[index].iter_rows(min_row=1), 1)
+        sheet = self._book.worksheets[index]
+        sheet.reset_dimensions()  # as ``XlsxSheet``: the declared size may be wrong
+        self._rows = enumerate(sheet.iter_rows(min_row=1), 1)
 
     def at(self, line: int) -> dict[int, str]:
         """The formulas of row ``line`` by column index; rows are asked for in order."""
