@@ -52,7 +52,9 @@ _CHUNK = 500
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 # ... except a plain number such as an E.164 phone list (``+14155550134; +442071838750``),
 # which a spreadsheet can only read as a number, never as a call.
-_PLAIN_NUMBERS = re.compile(r"[+-]?[0-9][0-9 ().;+-]*")
+# Numbers a spreadsheet shows as they are: phones in E.164 (one, or several joined with "; ")
+# and plain decimals. Arithmetic such as ``-2+3`` is not one: it would be computed.
+_PLAIN_NUMBERS = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:; \+?[0-9]+)*")
 
 
 class ExportMember(msgspec.Struct):
@@ -151,7 +153,10 @@ def _write_jsonl(conn: sqlite3.Connection, out: TextIO) -> int:
 
 
 def _write_csv(conn: sqlite3.Connection, out: TextIO) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180's CRLF: Python's writer quotes a field holding a character of the line
+    # terminator, so a lone carriage return inside a value (which spreadsheets take for a row
+    # break) is quoted too; with "\n" it went out bare and split its row.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
     for profile in exported_profiles(conn):
