@@ -20,6 +20,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -542,11 +544,47 @@ def _json_row(line: int, data: bytes) -> RawRow:
         return _not_utf8(line, data, exc)
     if not isinstance(obj, dict):
         return RawRow(line, (), [], f"expected a JSON object, got {type(obj).__name__}", text)
+    if (twice := _repeated_key(text, obj)) is not None:
+        return RawRow(line, (), [], f"the key {twice!r} appears twice: which value is meant?", text)
     columns: dict[str, str | None] = {}
     nested: list[str] = []
     _flatten(obj, "", columns, nested)
     raw = text if nested else None  # kept for the rejection when a nested column is mapped
     return RawRow(line, tuple(columns), list(columns.values()), None, raw, tuple(nested))
+
+
+_KEY = re.compile(r'"\s*:')
+
+
+def _repeated_key(text: str, obj: dict[str, Any]) -> str | None:
+    """A key that an object of the line holds twice (``{"email": "a@x", "email": "b@x"}``:
+    the decoder keeps the last value and would drop the other silently), or ``None``. The
+    line is parsed again only when it has more ``":`` than the decoded objects have keys."""
+    if len(_KEY.findall(text)) <= _keys_in(obj):
+        return None
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                twice.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):  # what the decoder read, this one may not: no answer
+        return None
+    return twice[0] if twice else None
+
+
+def _keys_in(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_keys_in(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_keys_in(v) for v in value)
+    return 0
 
 
 def _flatten(

@@ -325,3 +325,19 @@ def test_a_byte_the_encoding_cannot_read_is_reported_on_its_own_line(write: Writ
     )
     with pytest.raises(UnreadableFile, match=r"line 1 is not valid cp1252 .*utf-8 or latin-1"):
         read(write("legacy.csv", b"email,na\x81me\na@example.com,Ann\n"))
+
+
+def test_a_jsonl_object_holding_a_key_twice_is_an_error_row(write: Write) -> None:
+    """The decoder keeps a repeated key's last value: the other would be dropped silently."""
+    path = write(
+        "people.jsonl",
+        '{"email": "d@x.com", "name": "Dee", "email": "e@x.com"}\n'
+        '{"email": "f@x.com", "address": {"city": "Oslo", "city": "Bergen"}}\n'
+        '{"email": "g@x.com", "note": "\\"a\\": b", "tags": [{"k": 1}, {"k": 2}]}\n',
+    )
+    first, second, third = read(path)
+    assert first.error == "the key 'email' appears twice: which value is meant?"
+    assert first.cells == []
+    assert second.error == "the key 'city' appears twice: which value is meant?"
+    assert third.error is None  # more ":" than keys, but none of them repeated
+    assert cells_by_header(third)["email"] == "g@x.com"
