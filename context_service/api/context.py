@@ -43,6 +43,7 @@ from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import Store, profiles
 from context_service.store.snapshots import StoredSnapshot
+from context_service.tools.service import seen_by
 from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
 from context_service.trust.chatbot import Decision, decide, read_mode, unverified_body
 
@@ -236,13 +237,16 @@ def respond(
 def _find_for(
     request: Request[Any, Any, Any],
     audience: Audience | None,
+    view: View,
     store: Store,
     ids: Identifiers,
     *,
     contacts_mix: bool = False,
 ) -> Found:
     """``find``, except that a chatbot key that is no trusted backend never learns who else
-    matched: its 409 keeps the count but not the candidates' names and ids."""
+    matched: its 409 keeps the count but not the candidates' names and ids. Anyone else's 409
+    lists the candidates as the caller's ``view`` (``allowed_view``) may read them: without
+    their names when it hides ``identity.names``."""
     settings = request.app.state.settings
     thresholds = Thresholds(
         link=settings.identity_link_threshold, review=settings.identity_review_threshold
@@ -251,7 +255,10 @@ def _find_for(
         return find(store, settings.default_region, ids, thresholds, contacts_mix=contacts_mix)
     except AmbiguousIdentifier as exc:
         if audience != "chatbot" or principal_of(request).trusted_backend:
-            raise
+            seen = seen_by(exc, [view])
+            if seen is exc:
+                raise
+            raise seen from None
         count = len(exc.extra.get("candidates", []))
         raise AmbiguousIdentifier(
             f"these details match {count} customers; ask the customer for another detail"
@@ -306,8 +313,8 @@ async def get_context(
     options = ContextOptions(
         audience=audience, format=format, max_tokens=max_tokens, summary=summary
     )
-    allowed_view(request, options)
-    found = _find_for(request, audience, store, ids)
+    view = allowed_view(request, options)
+    found = _find_for(request, audience, view, store, ids)
     decision = None
     if audience == "chatbot":
         proof = Proof(user_hash=user_hash, user_token=user_token)
@@ -339,8 +346,8 @@ def lookup_context(
         max_tokens=data.max_tokens,
         summary=data.summary,
     )
-    allowed_view(request, options)
-    found = _find_for(request, data.audience, store, data, contacts_mix=True)
+    view = allowed_view(request, options)
+    found = _find_for(request, data.audience, view, store, data, contacts_mix=True)
     decision = None
     if data.audience == "chatbot":
         proof = Proof(user_hash=data.user_hash, user_token=data.user_token)

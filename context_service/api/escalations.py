@@ -14,6 +14,7 @@ from context_service.api.auth import Forbidden, bearer_token, principal_of
 from context_service.api.identify import Found, Identifiers, find
 from context_service.audience import FieldPolicy, View
 from context_service.audience.facts import visible_contacts
+from context_service.errors import AmbiguousIdentifier
 from context_service.handoff import (
     Handoff,
     NoteFailed,
@@ -29,7 +30,7 @@ from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.tools import ToolBox
-from context_service.tools.service import PostedNotes
+from context_service.tools.service import PostedNotes, seen_by
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 log = logging.getLogger("context_service.api.escalations")
@@ -102,7 +103,10 @@ def create_escalation(
     policy: FieldPolicy = state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
     view = policy.view("escalation", key)
-    found = find(store, state.settings.default_region, data.customer)
+    try:
+        found = find(store, state.settings.default_region, data.customer)
+    except AmbiguousIdentifier as exc:  # its candidates as the escalation view reads them
+        raise seen_by(exc, [view]) from None
     trust: Trust = state.trust
     trust.record(Read(principal.name, found.stored.profile_id, "escalation", True, "escalation"))
     snap = _decode_snapshot(found.stored.json)

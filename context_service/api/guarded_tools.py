@@ -16,23 +16,18 @@ from typing import Any
 import msgspec
 
 from context_service.api.auth import Forbidden
-from context_service.audience import FieldPolicy
+from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
 from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored, tool_named
 from context_service.tools.schemas import GetCustomerContext
-from context_service.tools.service import decode_arguments
+from context_service.tools.service import decode_arguments, seen_by
 from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
 from context_service.trust.audit import Verification
 from context_service.trust.chatbot import unverified_body
 
 _AUDIENCE = {"create_escalation": "escalation"}
-# The audiences a tool's answer is rendered for, checked against the key before any lookup.
-_AUDIENCES_OF = {
-    "get_customer_context": ("chatbot",),
-    "create_escalation": ("escalation", "chatbot"),
-}
 
 
 class GuardedToolBox(ToolBox):
@@ -67,14 +62,15 @@ class GuardedToolBox(ToolBox):
         needed = ESCALATIONS_WRITE if name == "create_escalation" else CONTEXT_LOOKUP
         if needed not in principal.scopes:
             raise Forbidden(f"this API key lacks the scope '{needed}' for tool {name}")
-        if name == "find_customer":
-            return self._find(principal, arguments, key)
         if not principal.trusted_backend and name == "create_escalation":
             raise Forbidden("create_escalation needs a trusted-backend key")
-        for audience in _AUDIENCES_OF.get(name, ()):  # 403 before the lookup: never who exists
-            self.policy.view(audience, key)
+        # The tool's audiences (``TOOL_AUDIENCES``: find_customer's too), checked before the
+        # lookup, so a 403 never says who exists; their views name a 409's candidates or not.
+        views = self.views(name, key)
+        if name == "find_customer":
+            return self._find(principal, arguments, key)
         args = decode_arguments(spec, arguments)
-        profile_id = self._profile_of_for(principal, args)
+        profile_id = self._profile_of_for(principal, args, views)
         if not principal.trusted_backend:
             self._record(principal, name, [profile_id], verified=False)
             return _unverified(args, self.trust.guidance)
@@ -107,15 +103,21 @@ class GuardedToolBox(ToolBox):
             for m in (matches if isinstance(matches, list) else [])
         )
 
-    def _profile_of_for(self, principal: Principal, args: CustomerRef) -> str | None:
+    def _profile_of_for(
+        self, principal: Principal, args: CustomerRef, views: list[View]
+    ) -> str | None:
         """The profile the call is about, except that a key that is no trusted backend never
         learns who else matched: its 409 keeps the count but not the candidates' names and
-        ids (as ``GET /v1/context`` answers a chatbot key)."""
+        ids (as ``GET /v1/context`` answers a chatbot key); a trusted backend's lists them as
+        its ``views`` may read them (no names when one hides ``identity.names``)."""
         try:
             return find_stored(self.conn, args, self.region).profile_id
         except AmbiguousIdentifier as exc:
             if principal.trusted_backend:
-                raise
+                seen = seen_by(exc, views)
+                if seen is exc:
+                    raise
+                raise seen from None
             count = len(exc.extra.get("candidates", []))
             raise AmbiguousIdentifier(
                 f"these details match {count} customers; ask the customer for another detail",

@@ -14,9 +14,11 @@ from litestar.params import JSONBody
 from context_service.api.auth import bearer_token, principal_of
 from context_service.audience import FieldPolicy, View
 from context_service.audience.policy import fingerprint
+from context_service.errors import AmbiguousIdentifier
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.tools import CustomerRef, find_stored
+from context_service.tools.service import seen_by
 from context_service.trust import CONTEXT_READ, Read, Trust
 from context_service.trust.keys import fingerprint_is_live
 from context_service.widget import (
@@ -142,7 +144,10 @@ def mint_widget_url(
     policy: FieldPolicy = request.app.state.field_policy
     minting_key = bearer_token(request.headers.get("authorization"))
     view = policy.view("sidebar", minting_key)
-    stored = find_stored(store.conn, data, settings.default_region)
+    try:
+        stored = find_stored(store.conn, data, settings.default_region)
+    except AmbiguousIdentifier as exc:  # its candidates as the key's sidebar view reads them
+        raise seen_by(exc, [view]) from None
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl
     base = settings.public_url or str(request.base_url)

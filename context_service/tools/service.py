@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
-from context_service.audience import ContextRequest, FieldPolicy, View, build_context
+from context_service.audience import Audience, ContextRequest, FieldPolicy, View, build_context
 from context_service.audience.facts import visible_contacts
 from context_service.errors import (
     AmbiguousIdentifier,
@@ -59,6 +59,15 @@ _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
 SEARCH_LIMIT = MOST_CANDIDATES
 _IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
+# The audiences each tool answers for: a key limited to others is refused (403, before any
+# lookup), and their views, with the key's own limits, apply to all the tool shows, the names
+# of its matches and of a 409's candidates included. ``find_customer`` answers the chatbot, as
+# ``get_customer_context`` does (and the read audit records it).
+TOOL_AUDIENCES: dict[str, tuple[Audience, ...]] = {
+    "get_customer_context": ("chatbot",),
+    "find_customer": ("chatbot",),
+    "create_escalation": ("escalation", "chatbot"),
+}
 
 
 class UnknownTool(ContextServiceError):
@@ -102,6 +111,24 @@ class _IdentityOnly(msgspec.Struct):
 
 
 _decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
+
+
+def shows_names(views: Sequence[View]) -> bool:
+    """Whether every one of ``views`` shows the customer's name (``identity.names``)."""
+    return all(view.shows("identity.names") for view in views)
+
+
+def seen_by(exc: AmbiguousIdentifier, views: Sequence[View]) -> AmbiguousIdentifier:
+    """The 409 as a caller with these ``views`` may read it: when one of them hides
+    ``identity.names``, each candidate's ``name`` is ``null`` (as in that view's JSON
+    snapshot), the rest (``profile_id``, ``why``, ``probability``) as it was; else ``exc``
+    itself. Candidates carry no email or phone, so the contact rules have nothing to mask."""
+    candidates = exc.extra.get("candidates")
+    if not candidates or shows_names(views):
+        return exc
+    seen = AmbiguousIdentifier(exc.detail)
+    seen.extra = {**exc.extra, "candidates": [{**c, "name": None} for c in candidates]}
+    return seen
 
 
 def find_stored(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> StoredSnapshot:
@@ -407,8 +434,13 @@ def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> Cus
 Handler = Callable[["ToolBox", Any, str | None], str]
 
 
-def _find_text(box: ToolBox, args: FindCustomer, _key: str | None) -> str:
+def _find_text(box: ToolBox, args: FindCustomer, key: str | None) -> str:
+    """``find_customer``'s matches as JSON, named only when the key's chatbot view shows
+    names (else ``"name": null``: the same fields either way)."""
+    named = shows_names(box.views("find_customer", key))  # before the lookup: a 403 says nothing
     found = find_customers(box.conn, args, box.region, box.thresholds)
+    if not named:
+        found = [msgspec.structs.replace(match, name=None) for match in found]
     return msgspec.json.encode(found).decode()
 
 
@@ -444,10 +476,23 @@ class ToolBox:
         self.thresholds = thresholds or Thresholds()
         self.posted = PostedNotes(conn)
 
+    def views(self, name: str, key: str | None) -> list[View]:
+        """The field views of tool ``name``'s audiences (``TOOL_AUDIENCES``) for ``key``;
+        raises ``AccessDenied`` (403) for an audience the key may not ask for."""
+        return [self.policy.view(audience, key) for audience in TOOL_AUDIENCES[name]]
+
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
         """Run tool ``name`` for the caller's API ``key`` (its field-policy grant, if any);
-        its result as text. Raises a ``ContextServiceError`` on failure."""
+        its result as text. Raises a ``ContextServiceError`` on failure: a 409's candidates
+        are named only when the tool's views show names (``seen_by``)."""
         spec = tool_named(name)
         if spec is None:
             raise UnknownTool.named(name)
-        return HANDLERS[name](self, decode_arguments(spec, arguments), key)
+        views = self.views(name, key)  # before any lookup: a 403 never says who exists
+        try:
+            return HANDLERS[name](self, decode_arguments(spec, arguments), key)
+        except AmbiguousIdentifier as exc:
+            seen = seen_by(exc, views)
+            if seen is exc:
+                raise
+            raise seen from None
