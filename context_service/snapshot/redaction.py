@@ -24,30 +24,66 @@ import phonenumbers
 from context_service.identity.normalize import mailbox_key, normalize_email
 from context_service.models import Activity, Deal, Order, Refund, Snapshot, Ticket
 from context_service.snapshot.quoting import BIDI_CONTROLS
-from context_service.snapshot.secrets import redact_secrets
+from context_service.snapshot.secrets import redact_secrets, redact_tokens
 
 # A run of digit groups separated by single spaces or dashes: a card number is a stretch of
 # whole groups in it (a customer writes ``4242 4242 4242 4242 12/30`` or ``order 1001 4242 ...``).
 _DIGIT_RUN = re.compile(r"(?<![\d])\d+(?:[ -]\d+)*(?![\d])")
 _DIGITS = re.compile(r"\d+")
 _CARD_DIGITS = range(13, 20)
+# Unicode spaces (category Zs) and format characters (Cf: zero-width space, soft hyphen, word
+# joiner, bidi controls...), as of Unicode 15 (a test checks them against Python's tables).
+_SPACES = "\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_FORMATS = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+# What a customer puts between a card's digit groups besides one space or dash (pasted from an
+# app, a PDF or a phone): any space, an invisible character, a line break, a dash of any kind,
+# ``/`` or ``_``; up to three of them (``" - "``, ``"\r\n"``).
+_SEPARATOR_CHARS = (
+    f"{_SPACES}{_FORMATS}\t\n\v\f\r\x85\u2028\u2029\\-/_\u2010-\u2015\u2212\ufe63\uff0d\uff0f\uff3f"
+)
+# A run of digit groups joined by up to three separators of any kind (the wider pass: each
+# stretch of groups in it that holds one of the new separators must be laid out as a card is).
+_CARD_RUN = re.compile(rf"(?<!\d)\d+(?:[{_SEPARATOR_CHARS}]{{1,3}}\d+)*(?!\d)")
+_PLAIN_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# Invisible characters alone between two groups join them as one space or dash does, in any
+# layout (``4242\u200b4242`` shows as ``42424242``, one group).
+_INVISIBLE_SEPARATOR = re.compile(f"[{_FORMATS}]+")
+# A card network's first digit (Mir 2, Amex and Diners 3, Visa 4, Mastercard 2 and 5, Discover,
+# UnionPay and Maestro 6): what a number joined by the wider separators must start with.
+_CARD_FIRST_DIGITS = frozenset((2, 3, 4, 5, 6))
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 _IBAN_ANY_CASE = re.compile(_IBAN.pattern, re.IGNORECASE)
+# An IBAN whose groups are joined by a dash, any other space or an invisible character: it goes
+# only when its check digits are right, in capitals too (``AB12-CDEF-GH34`` may be a product
+# key).
+_IBAN_SEPARATOR = f"[\\-{_SPACES}{_FORMATS}]"
+_IBAN_SEPARATED = re.compile(
+    rf"\b[A-Z]{{2}}\d{{2}}(?:{_IBAN_SEPARATOR}?[A-Z0-9]{{4}}){{2,7}}"
+    rf"(?:{_IBAN_SEPARATOR}?[A-Z0-9]{{1,4}})?\b",
+    re.IGNORECASE,
+)
+_IBAN_SEPARATORS = re.compile(_IBAN_SEPARATOR)
 CARD_REMOVED = "[card number removed]"
 IBAN_REMOVED = "[bank account removed]"
 # What any payment number holds, a cheap search before the costly ones: a card number's 13
-# digits, single spaces or dashes between them, span 13 characters of digits, spaces and
-# dashes from a digit on; an IBAN starts at a word boundary with two letters and two digits
-# (``_IBAN_ANY_CASE``'s own ``[A-Z]`` under IGNORECASE, so the same letters). Text without
-# either holds none. (Looking behind from the digits is faster than trying every letter.)
-_PAYMENT_HINT = re.compile(r"\d[\d -]{12}|\d\d(?<=\b[A-Z]{2}\d\d)", re.IGNORECASE)
+# digits with nothing but separators (``_SEPARATOR_CHARS``) between them; an IBAN starts at a
+# word boundary with two letters and two digits (``_IBAN_ANY_CASE``'s own ``[A-Z]`` under
+# IGNORECASE, so the same letters). Text without either holds none. (Looking behind from the
+# digits is faster than trying every letter.)
+_PAYMENT_HINT = re.compile(
+    rf"\d(?:[{_SEPARATOR_CHARS}]*\d){{12}}|\d\d(?<=\b[A-Z]{{2}}\d\d)", re.IGNORECASE
+)
 
 
 def redact_payment_numbers(text: str) -> str:
     """Remove card numbers (13-19 digits passing the Luhn check) and IBANs from free text.
 
-    An IBAN in capitals goes whatever its check digits; one in lower or mixed case only when
-    they are right, so ordinary words that happen to fit the pattern stay.
+    An IBAN in capitals written with single spaces goes whatever its check digits; any other
+    only when they are right, so ordinary words that happen to fit the pattern stay.
     """
     if _PAYMENT_HINT.search(text) is None:
         return text
@@ -55,38 +91,106 @@ def redact_payment_numbers(text: str) -> str:
 
 
 def redact_every_payment_number(text: str) -> str:
-    """``redact_payment_numbers`` without its quick check (the tests compare the two)."""
+    """``redact_payment_numbers`` without its quick check (the tests compare the two).
+
+    Card numbers whose groups are joined by one space or dash go first, as they always have;
+    then those joined by any separator (``_CARD_RUN``); then IBANs.
+    """
     text = _DIGIT_RUN.sub(_without_cards, text)
+    text = _CARD_RUN.sub(_without_wider_cards, text)
     text = _IBAN.sub(IBAN_REMOVED, text)
-    return _IBAN_ANY_CASE.sub(_iban_or_keep, text)
+    text = _IBAN_ANY_CASE.sub(_iban_or_keep, text)
+    return _IBAN_SEPARATED.sub(_iban_or_keep, text)
+
+
+def _without_wider_cards(match: re.Match[str]) -> str:
+    """``_without_cards`` for a run of ``_CARD_RUN``; one whose groups are all digits joined by
+    one space or dash each is what ``_DIGIT_RUN`` matched, or what its pass left of one, and
+    holds no card number that pass did not remove."""
+    run = match.group()
+    if _PLAIN_RUN.fullmatch(run):
+        return run
+    return _without_cards(match)
 
 
 def _without_cards(match: re.Match[str]) -> str:
     """A run of digit groups with every card number in it replaced, the rest kept."""
     run = match.group()
-    groups = [(g.start(), g.end()) for g in _DIGITS.finditer(run)]
+    spans = [(g.start(), g.end()) for g in _DIGITS.finditer(run)]
+    groups = [run[start:end] for start, end in spans]
+    between = [run[spans[i][1] : spans[i + 1][0]] for i in range(len(spans) - 1)]
+    plain = [b in (" ", "-") or _INVISIBLE_SEPARATOR.fullmatch(b) is not None for b in between]
+    # A number right after ``#`` is a reference (``order #4001/4002``): only a stretch of it
+    # joined by one space or dash, as before, may be a card number.
+    reference = match.start() > 0 and match.string[match.start() - 1] in "#\uff03\u2116"
     out: list[str] = []
     kept_from, first = 0, 0
     while first < len(groups):
-        last = _card_ending(run, groups, first)
+        last = _card_ending(groups, between, plain, first, wide_ok=first > 0 or not reference)
         if last is None:
             first += 1
             continue
-        out += [run[kept_from : groups[first][0]], CARD_REMOVED]
-        kept_from, first = groups[last][1], last + 1
+        out += [run[kept_from : spans[first][0]], CARD_REMOVED]
+        kept_from, first = spans[last][1], last + 1
     return "".join(out) + run[kept_from:]
 
 
-def _card_ending(run: str, groups: list[tuple[int, int]], first: int) -> int | None:
-    """The last group of the longest card number that starts at group ``first``, if any."""
-    digits, found = "", None
+def _card_ending(
+    groups: list[str], between: list[str], plain: list[bool], first: int, wide_ok: bool
+) -> int | None:
+    """The last group of the longest card number that starts at group ``first``, if any
+    (``between``: what separates each group from the next; ``plain``: whether that is one
+    space or dash, or invisible characters only).
+
+    Groups joined by one space or dash (or only invisible characters) may hold a card number in
+    any layout; groups joined by any other separator (``wide``) only in a card's: from a
+    network's first digit, in fours (the last group 1 to 4 digits) or 4-6-5 / 4-6-4 (American
+    Express, Diners), so that lists of order numbers, phones and dates on separate lines or
+    between slashes stay.
+    """
+    digits, found, wide = "", None, False
     for last in range(first, len(groups)):
-        digits += run[groups[last][0] : groups[last][1]]
+        if not wide and last > first and not plain[last - 1]:
+            if not (wide_ok and _may_start_card(groups[first])):
+                break  # every longer stretch is joined by a wider separator too
+            wide = True
+        digits += groups[last]
         if len(digits) > _CARD_DIGITS[-1]:
             break
-        if len(digits) in _CARD_DIGITS and _luhn(digits):
+        if len(digits) not in _CARD_DIGITS or not _luhn(digits):
+            continue
+        if not wide or _laid_out_as_card(groups[first : last + 1], between[first:last]):
             found = last
     return found
+
+
+def _may_start_card(group: str) -> bool:
+    """Whether a card laid out as ``_laid_out_as_card`` wants may start with this group."""
+    return int(group[0]) in _CARD_FIRST_DIGITS and len(group) <= 4
+
+
+def _laid_out_as_card(groups: list[str], between: list[str]) -> bool:
+    """Whether these groups read as a card's: from a network's first digit, laid out as one
+    either as written or with the groups joined only by invisible characters read as one
+    (``4242\\u200b4242\\u00a04242\\u200b4242`` shows as ``42424242 42424242``)."""
+    if int(groups[0][0]) not in _CARD_FIRST_DIGITS:
+        return False
+    lengths = [len(group) for group in groups]
+    if _card_layout(lengths):
+        return True
+    shown = lengths[:1]
+    for length, separator in zip(lengths[1:], between, strict=True):
+        if _INVISIBLE_SEPARATOR.fullmatch(separator):
+            shown[-1] += length
+        else:
+            shown.append(length)
+    return _card_layout(shown)
+
+
+def _card_layout(lengths: list[int]) -> bool:
+    if lengths in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(length == 4 for length in lengths[:-1]) and 1 <= lengths[-1] <= 4
 
 
 def _luhn(digits: str) -> bool:
@@ -110,7 +214,7 @@ _LOOK_ALIKE_LETTERS = str.maketrans({"\u0130": "I", "\u0131": "I", "\u017f": "S"
 
 def _iban_check_digits_right(candidate: str) -> bool:
     """ISO 13616: the country and check digits moved to the end, letters as 10-35, mod 97 is 1."""
-    compact = candidate.replace(" ", "").translate(_LOOK_ALIKE_LETTERS).upper()
+    compact = _IBAN_SEPARATORS.sub("", candidate).translate(_LOOK_ALIKE_LETTERS).upper()
     rearranged = compact[4:] + compact[:4]
     try:
         digits = "".join(str(int(ch, 36)) for ch in rearranged)
@@ -120,8 +224,12 @@ def _iban_check_digits_right(candidate: str) -> bool:
 
 
 def redact_free_text(text: str) -> str:
-    """Customer-written text without payment numbers or secrets (``secrets.redact_secrets``)."""
-    return redact_secrets(redact_payment_numbers(text))
+    """Customer-written text without payment numbers or secrets (``secrets.redact_secrets``).
+
+    Tokens go first (a token's digits are no card number), then payment numbers, then the
+    labelled secrets (so ``password: 4242 4242 4242 4242`` keeps its label and loses the card).
+    """
+    return redact_secrets(redact_payment_numbers(redact_tokens(text)))
 
 
 def _clean(text: str | None) -> str | None:

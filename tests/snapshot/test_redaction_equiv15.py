@@ -1,7 +1,8 @@
 """Payment-number redaction and the one-address shortcut against the code they replaced.
 
 The reference below is ``redact_payment_numbers`` as it was before its quick check (commit
-b2ae586's parent): wherever it answered, the new code answers the same. Where it raised (a
+b2ae586's parent): wherever it answered, the new code answers the same, except that it takes
+more kinds of separator between a card's digit groups (then it removes at least as much). Where it raised (a
 look-alike letter that case-insensitive ``[A-Z]`` lets into an IBAN shape: the Kelvin sign
 for k, the dotted capital I), the batch failed and nothing was stored; now the text is
 stored, so an IBAN written with one must still be removed when its check digits are right.
@@ -19,7 +20,11 @@ from context_service.models import Address
 from context_service.snapshot import redaction
 from context_service.snapshot.assemble import _has_address_key
 from context_service.snapshot.precedence import normalize_for
-from context_service.snapshot.redaction import IBAN_REMOVED, redact_payment_numbers
+from context_service.snapshot.redaction import (
+    CARD_REMOVED,
+    IBAN_REMOVED,
+    redact_payment_numbers,
+)
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
 from tests.conftest import Ingest
@@ -90,7 +95,7 @@ _PIECES = st.sampled_from(
         "378282246310005",
         "\uff14\uff12\uff14\uff12" * 4,  # fullwidth digits
         "\u0664\u0662\u0664\u0662" * 4,  # Arabic-Indic digits
-        "4242\u00a04242\u00a04242\u00a04242",  # NBSP: no separator
+        "4242\u00a04242\u00a04242\u00a04242",  # NBSP: a separator since the new code
         "GB82 WEST 1234 5698 7654 32",
         "gb82west12345698765432",
         "de89 3704 0044 0532 0130 00",
@@ -107,10 +112,24 @@ _CHARS = st.sampled_from(
 TEXT = st.lists(st.one_of(_PIECES, _CHARS), max_size=24).map("".join)
 
 
+# What the old code did not take for a separator between digit groups and the new code may
+# (any space, an invisible character, ``_``, ``/``, or a run of up to three of them): where a
+# text holds none, both answer alike; where it does, the new code removes at least as much.
+_WIDER_SEPARATOR = re.compile(r"\d(?:[\s\-_/\u200b]{2,}|[_/\u200b]|[^\S ])\d")
+
+
+def _removed(text: str) -> int:
+    return text.count(CARD_REMOVED) + text.count(IBAN_REMOVED)
+
+
 @settings(max_examples=800, derandomize=True)
 @given(TEXT)
 def test_payment_redaction_answers_as_the_old_code(text: str) -> None:
-    assert redact_payment_numbers(text) == _old_redact(text)
+    old, new = _old_redact(text), redact_payment_numbers(text)
+    if _WIDER_SEPARATOR.search(text) is None:
+        assert new == old
+    else:
+        assert _removed(new) >= _removed(old)
 
 
 @pytest.mark.parametrize(
