@@ -1,11 +1,16 @@
 """Merged-away profile ids (aliases) follow the records they held.
 
 When two profiles merge, the id that goes away becomes an alias of the survivor and remembers
-the records it held then (``profile_alias_members``). Whenever profiles change, each alias
-concerned is pointed at the profile that now holds most of those records. An alias whose records
-are all gone, or split evenly, names no one: it stops resolving (a 404 is better than naming the
-wrong person) but goes dormant rather than being forgotten (``dormant_alias_members``), so that
-when its records come back (a restore at the source, a split undone) it names them again.
+the records that were its own then (``profile_alias_members``, ``taken_over``): not those it had
+itself taken over from ids merged into it earlier, which those ids remember. An alias may also
+follow a record it never held (``taken_over`` 0): the survivor of a vendor merge of one of its
+records. It follows that record like the others, but the profile holding it did not take it
+over from the alias, so it stays that profile's own (``remembered_for``). Whenever profiles
+change, each alias concerned is pointed at the profile that now holds most of its records. An
+alias whose records are all gone, or split evenly, names no one: it stops resolving (a 404 is
+better than naming the wrong person) but goes dormant rather than being forgotten
+(``dormant_alias_members``), so that when its records come back (a restore at the source, a
+split undone) it names them again.
 """
 
 from __future__ import annotations
@@ -16,23 +21,30 @@ from collections.abc import Iterable
 from context_service.store.keys import chunks, marks
 
 
-def remember(conn: sqlite3.Connection, alias: str, record_ids: Iterable[int]) -> None:
-    """Add these records to those the alias named (what ``follow_aliases`` follows)."""
+def remember(
+    conn: sqlite3.Connection, alias: str, record_ids: Iterable[int], *, taken_over: bool = False
+) -> None:
+    """Add these records to those the alias named (what ``follow_aliases`` follows):
+    ``taken_over`` when the profile the alias merged into took them over from it (its own
+    records), otherwise records it only follows (a vendor merge's survivor)."""
     conn.executemany(
-        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) VALUES (?, ?)",
-        [(alias, record_id) for record_id in sorted(set(record_ids))],
+        "INSERT INTO profile_alias_members (alias, record_id, taken_over) VALUES (?, ?, ?) "
+        "ON CONFLICT (alias, record_id) DO UPDATE SET taken_over = max(taken_over, "
+        "excluded.taken_over)",
+        [(alias, record_id, int(taken_over)) for record_id in sorted(set(record_ids))],
     )
 
 
 def remembered_for(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, set[int]]:
-    """For each profile, the records that the aliases pointing at it remember: those it took
-    over when the aliases' profiles merged into it."""
+    """For each profile, the records that the aliases pointing at it remember as taken over:
+    those it took over when the aliases' profiles merged into it (not those an alias only
+    follows, a vendor merge's survivor that was the profile's own)."""
     found: dict[str, set[int]] = {}
     for chunk in chunks(sorted(set(profile_ids))):
         rows = conn.execute(
             "SELECT a.profile_id, m.record_id FROM profile_aliases a "
             "JOIN profile_alias_members m ON m.alias = a.alias "
-            f"WHERE a.profile_id IN ({marks(chunk)})",
+            f"WHERE a.profile_id IN ({marks(chunk)}) AND m.taken_over = 1",
             chunk,
         )
         for pid, rid in rows:
@@ -40,15 +52,29 @@ def remembered_for(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict
     return found
 
 
+def counted_for(conn: sqlite3.Connection, profile_id: str, record_id: int) -> str:
+    """The id a member record of ``profile_id`` counts for: the alias pointing at the profile
+    that remembers it as taken over (the innermost, merged away first, where several do), else
+    the profile's own id. A split moves that alias with the person's records."""
+    row = conn.execute(
+        "SELECT a.alias FROM profile_aliases a JOIN profile_alias_members m ON m.alias = a.alias "
+        "WHERE a.profile_id = ? AND m.record_id = ? AND m.taken_over = 1 "
+        "ORDER BY a.created_at, a.rowid LIMIT 1",
+        (profile_id, record_id),
+    ).fetchone()
+    return profile_id if row is None else str(row[0])
+
+
 def carry_remembered(conn: sqlite3.Connection, merged: int, survivor: int) -> None:
     """The vendor merged record ``merged`` into ``survivor``: every alias that remembered the
     merged-away record, live or dormant, remembers the survivor instead, so it follows the
-    same person."""
+    same person. It follows the survivor without having held it: the survivor stays its
+    profile's own record (unless the alias remembered it as taken over already)."""
     for table in ("profile_alias_members", "dormant_alias_members"):
         extra = ", alias_created_at" if table == "dormant_alias_members" else ""
         conn.execute(
-            f"INSERT OR IGNORE INTO {table} (alias, record_id{extra}) "
-            f"SELECT alias, ?{extra} FROM {table} WHERE record_id = ?",
+            f"INSERT OR IGNORE INTO {table} (alias, record_id, taken_over{extra}) "
+            f"SELECT alias, ?, 0{extra} FROM {table} WHERE record_id = ?",
             (survivor, merged),
         )
         conn.execute(f"DELETE FROM {table} WHERE record_id = ?", (merged,))
@@ -73,15 +99,17 @@ def follow_aliases(
     """
     ids = sorted(set(profile_ids))
     moved: dict[str, str | None] = {}
+    last: dict[str, tuple[str, bool]] = {}
     for alias, (target, counts) in _alias_holders(conn, ids, dead).items():
         heir = _heir(counts)
         if heir != target:
             moved[alias] = heir
+            last[alias] = (target, not counts)
     conn.executemany(
         "UPDATE profile_aliases SET profile_id = ? WHERE alias = ?",
         [(heir, alias) for alias, heir in moved.items() if heir is not None],
     )
-    _put_to_sleep(conn, [alias for alias, heir in moved.items() if heir is None])
+    _put_to_sleep(conn, [alias for alias, heir in moved.items() if heir is None], last)
     for alias, heir in _revivable(conn, ids).items():
         _wake(conn, alias, heir)
         moved[alias] = heir
@@ -95,13 +123,27 @@ def _heir(counts: dict[str, int]) -> str | None:
     return leaders[0] if best and len(leaders) == 1 else None
 
 
-def _put_to_sleep(conn: sqlite3.Connection, aliases: list[str]) -> None:
+def _put_to_sleep(
+    conn: sqlite3.Connection, aliases: list[str], last: dict[str, tuple[str, bool]]
+) -> None:
     """Stop these aliases resolving, keeping the records each remembers (and when it was made)
-    for a revival."""
+    for a revival.
+
+    ``last``: where each pointed, and whether all its records are gone (none held by anyone).
+    The deleted records that counted for such an alias (``profiles.remove_member``) count for
+    that profile from now on: nothing split them from it, so a later erasure request for them
+    still reaches it. An alias split evenly names no one, and its deleted records neither."""
     for alias in aliases:
+        target, all_gone = last.get(alias, ("", False))
+        if all_gone and target:
+            conn.execute(
+                "UPDATE departed_members SET profile_id = ? WHERE profile_id = ?", (target, alias)
+            )
         conn.execute(
-            "INSERT OR IGNORE INTO dormant_alias_members (alias, record_id, alias_created_at) "
-            "SELECT am.alias, am.record_id, a.created_at FROM profile_alias_members am "
+            "INSERT OR IGNORE INTO dormant_alias_members "
+            "(alias, record_id, alias_created_at, taken_over) "
+            "SELECT am.alias, am.record_id, a.created_at, am.taken_over "
+            "FROM profile_alias_members am "
             "JOIN profile_aliases a ON a.alias = am.alias WHERE am.alias = ?",
             (alias,),
         )
@@ -142,8 +184,8 @@ def _wake(conn: sqlite3.Connection, alias: str, heir: str) -> None:
         (heir, alias),
     )
     conn.execute(
-        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id) "
-        "SELECT alias, record_id FROM dormant_alias_members WHERE alias = ?",
+        "INSERT OR IGNORE INTO profile_alias_members (alias, record_id, taken_over) "
+        "SELECT alias, record_id, taken_over FROM dormant_alias_members WHERE alias = ?",
         (alias,),
     )
     conn.execute("DELETE FROM dormant_alias_members WHERE alias = ?", (alias,))

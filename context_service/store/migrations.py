@@ -515,6 +515,85 @@ CREATE TABLE webhook_inbox_records (
 CREATE INDEX webhook_inbox_records_inbox ON webhook_inbox_records (inbox_id);
 """
 
+# Which records an alias remembers as taken over (``taken_over``: the profile it merged into
+# took them over from it, so they count for the alias, not that profile) and which it only
+# follows (0: the survivor of a vendor merge of one of its records, which stays its profile's
+# own). Stores written before this knew no difference; they are repaired as far as SQL can:
+# - an alias remembering the survivor of a vendor merge (a tombstone of its source and kind
+#   names it in ``merged_into``) follows it (an alias that held that survivor itself cannot be
+#   told apart, and follows it too);
+# - an alias made by merging a profile that had taken records over from an earlier alias
+#   remembered those too: where an earlier alias pointing at the same profile remembers a
+#   record as well, the later one forgets it (unless that leaves it nothing), and such an
+#   alias is pointed at the one profile holding most of what it remembers now (where none or
+#   several do, it stays until the next change to its profiles moves it or puts it to sleep);
+# - a record deleted at its source that an alias pointing at its profile remembers as taken
+#   over counts for that alias (the innermost), as ``profiles.remove_member`` now records. One
+#   deleted before a split that has since moved that alias still counts for the profile
+#   it left: nothing recorded tells the two apart.
+_V31_ALIAS_MEMBERS_OWN_RECORDS = """
+ALTER TABLE profile_alias_members ADD COLUMN taken_over INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE dormant_alias_members ADD COLUMN taken_over INTEGER NOT NULL DEFAULT 1;
+CREATE TEMP TABLE _v31_survivors AS
+SELECT DISTINCT s.id AS record_id FROM records m JOIN records s
+    ON s.source = m.source AND s.kind = m.kind
+    AND s.external_id = json_extract(CAST(m.mapped AS TEXT), '$.merged_into')
+WHERE m.deleted = 1 AND m.mapped IS NOT NULL AND json_valid(CAST(m.mapped AS TEXT))
+    AND json_extract(CAST(m.mapped AS TEXT), '$.merged_into') IS NOT NULL;
+UPDATE profile_alias_members SET taken_over = 0
+WHERE record_id IN (SELECT record_id FROM _v31_survivors);
+UPDATE dormant_alias_members SET taken_over = 0
+WHERE record_id IN (SELECT record_id FROM _v31_survivors);
+DROP TABLE _v31_survivors;
+CREATE TEMP TABLE _v31_inner AS
+SELECT x.alias, x.record_id FROM profile_alias_members x
+JOIN profile_aliases ax ON ax.alias = x.alias
+WHERE x.taken_over = 1 AND EXISTS (
+    SELECT 1 FROM profile_alias_members y JOIN profile_aliases ay ON ay.alias = y.alias
+    WHERE y.record_id = x.record_id AND y.alias != x.alias AND y.taken_over = 1
+    AND ay.profile_id = ax.profile_id
+    AND (ay.created_at < ax.created_at OR (ay.created_at = ax.created_at AND ay.rowid < ax.rowid))
+);
+DELETE FROM profile_alias_members
+WHERE (alias, record_id) IN (
+    SELECT d.alias, d.record_id FROM _v31_inner d
+    WHERE (SELECT count(*) FROM profile_alias_members k WHERE k.alias = d.alias)
+        > (SELECT count(*) FROM _v31_inner e WHERE e.alias = d.alias)
+);
+WITH held AS (
+    SELECT am.alias, m.profile_id, count(*) AS n FROM profile_alias_members am
+    JOIN profile_members m ON m.record_id = am.record_id
+    WHERE am.alias IN (SELECT alias FROM _v31_inner) GROUP BY am.alias, m.profile_id
+), top AS (
+    SELECT alias, max(n) AS n FROM held GROUP BY alias
+), heir AS (
+    SELECT h.alias, min(h.profile_id) AS profile_id FROM held h
+    JOIN top t ON t.alias = h.alias AND t.n = h.n GROUP BY h.alias HAVING count(*) = 1
+)
+UPDATE profile_aliases SET profile_id = (
+    SELECT heir.profile_id FROM heir WHERE heir.alias = profile_aliases.alias
+) WHERE alias IN (SELECT alias FROM heir);
+DROP TABLE _v31_inner;
+UPDATE departed_members SET profile_id = (
+    SELECT a.alias FROM profile_aliases a JOIN profile_alias_members m ON m.alias = a.alias
+    WHERE m.record_id = departed_members.record_id AND m.taken_over = 1
+    AND a.alias != departed_members.profile_id
+    AND a.profile_id = coalesce(
+        (SELECT p.profile_id FROM profile_aliases p WHERE p.alias = departed_members.profile_id),
+        departed_members.profile_id
+    )
+    ORDER BY a.created_at, a.rowid LIMIT 1
+) WHERE EXISTS (
+    SELECT 1 FROM profile_aliases a JOIN profile_alias_members m ON m.alias = a.alias
+    WHERE m.record_id = departed_members.record_id AND m.taken_over = 1
+    AND a.alias != departed_members.profile_id
+    AND a.profile_id = coalesce(
+        (SELECT p.profile_id FROM profile_aliases p WHERE p.alias = departed_members.profile_id),
+        departed_members.profile_id
+    )
+)
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -546,6 +625,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0028_llm_summary_leases", _V28_LLM_SUMMARY_LEASES),
     ("0029_merge_waits", _V29_MERGE_WAITS),
     ("0030_inbox_records", _V30_INBOX_RECORDS),
+    ("0031_alias_members_own_records", _V31_ALIAS_MEMBERS_OWN_RECORDS),
 ]
 
 

@@ -13,7 +13,7 @@ import msgspec
 from ulid import ULID
 
 from context_service.models import RecordKey
-from context_service.store.aliases import follow_aliases, remember
+from context_service.store.aliases import counted_for, follow_aliases, remember, remembered_for
 from context_service.store.keys import chunks, grouped, marks
 
 
@@ -124,29 +124,37 @@ def set_member(conn: sqlite3.Connection, record_id: int, profile_id: str) -> Non
 
 
 def remove_member(conn: sqlite3.Connection, record_id: int) -> None:
-    """Take a record out of its profile, remembering which one it left (``left_profiles``):
-    through it, a vendor's erasure request that comes after the deletion (Shopify
-    ``customers/redact``, HubSpot ``privacyDeletion``) still reaches the person
-    (``sync.erase``)."""
+    """Take a record out of its profile, remembering the id it counted for there
+    (``left_profiles``): through it, a vendor's erasure request that comes after the deletion
+    (Shopify ``customers/redact``, HubSpot ``privacyDeletion``) still reaches the person
+    (``sync.erase``).
+
+    That id is the profile's own, or, for a record the profile took over when another id
+    merged into it, that other id (``aliases.counted_for``): a later split moves that alias
+    with the person's other records, and the departed record's person with it. (Were the
+    record to remember the profile, splitting a wrong merge apart afterwards would leave it,
+    and the erasure request for it, with the other person.)"""
     profile_id = profile_of(conn, record_id)
     if profile_id is None:
         return
     conn.execute(
         "INSERT OR REPLACE INTO departed_members (record_id, profile_id) VALUES (?, ?)",
-        (record_id, profile_id),
+        (record_id, counted_for(conn, profile_id, record_id)),
     )
     conn.execute("DELETE FROM profile_members WHERE record_id = ?", (record_id,))
 
 
 def left_profiles(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, str]:
-    """The profile each of these records last left (``remove_member``) while no member of
-    any; records that are members, or never were, are absent. The id may since have become an
-    alias or gone: ``canonical_id`` tells what it names now."""
+    """The id each of these records counted for in the profile it last left
+    (``remove_member``), while no member of any; records that are members, or never were, are
+    absent. The id may be, or since have become, an alias, or be gone: ``canonical_id`` tells
+    whom it names now."""
     return dict(_departed(conn, "record_id", sorted(set(record_ids))))
 
 
 def departed_from(conn: sqlite3.Connection, profile_ids: list[str]) -> list[int]:
-    """The records that left these profiles (``remove_member``) and joined no other since."""
+    """The records that left a profile counting for one of these ids (``remove_member``: a
+    profile id, or an alias it had taken the record over from) and joined no other since."""
     return sorted(record_id for record_id, _ in _departed(conn, "profile_id", profile_ids))
 
 
@@ -196,9 +204,14 @@ def merge_into(
     conn: sqlite3.Connection, survivor: str, absorbed: str, now: str, held: Iterable[int] = ()
 ) -> None:
     """Move every member of ``absorbed`` into ``survivor``; ``absorbed`` becomes an alias that
-    remembers the records it held (``follow_aliases``): its members now, and ``held``, the
-    records it had before a caller moved them on already (the engine moves members first)."""
-    remembered = sorted(set(members(conn, absorbed)) | set(held))
+    remembers the records it held as its own (``follow_aliases``): its members now, and
+    ``held``, the records it had before a caller moved them on already (the engine moves members
+    first), less those it had taken over from ids merged into it earlier (which those ids, now
+    aliases of ``survivor`` too, remember and follow themselves). Only when every record it held
+    was taken over does it remember them all (it names no one else)."""
+    had = set(members(conn, absorbed)) | set(held)
+    own = had - remembered_for(conn, [absorbed]).get(absorbed, set())
+    remembered = sorted(own or had)
     conn.execute(
         "UPDATE profile_members SET profile_id = ? WHERE profile_id = ?", (survivor, absorbed)
     )
@@ -212,7 +225,7 @@ def merge_into(
         "INSERT OR REPLACE INTO profile_aliases (alias, profile_id, created_at) VALUES (?, ?, ?)",
         (absorbed, survivor, now),
     )
-    remember(conn, absorbed, remembered)
+    remember(conn, absorbed, remembered, taken_over=True)
     conn.execute("DELETE FROM snapshots WHERE profile_id = ?", (absorbed,))
     conn.execute("DELETE FROM profiles WHERE id = ?", (absorbed,))
     follow_aliases(conn, [survivor])  # records together again may wake a sleeping alias

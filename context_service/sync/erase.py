@@ -7,8 +7,10 @@ their profiles re-resolved.
 
 The request may come after the vendor deleted the record (Shopify sends ``customers/redact``
 days after ``customers/delete``; HubSpot a ``privacyDeletion`` after a ``deletion``): the record
-then belongs to no profile, but remembers the one it left (``profiles.left_profiles``), and
-that profile is erased and the record's key suppressed, as if it had not been deleted first.
+then belongs to no profile, but remembers the id it counted for in the one it left
+(``profiles.left_profiles``: that profile's, or the merged-away id it had been taken over
+from, which a later split moves with the person's other records), and the profile that id
+names now is erased and the record's key suppressed, as if it had not been deleted first.
 """
 
 from __future__ import annotations
@@ -80,8 +82,9 @@ def remove_records(
     deletion (the value ``removals`` maps it to), also one the store does not hold yet: a copy
     from before the deletion that arrives later (a sync page fetched before it, a delayed
     delivery) is stale, and a restore, which the vendor dates later, replaces it. A tombstone
-    remembers the profile its person left, so an erasure request for the record that comes
-    later still reaches the person. An undated removal keeps a tombstone only for a person
+    remembers the profile its person left (the id it counted for there, which follows the
+    person through a later split), so an erasure request for the record that comes later still
+    reaches the person. An undated removal keeps a tombstone only for a person
     whose profile lives on (others' records hold it). Return the live profiles touched (those
     left without members are gone)."""
     keys = list(removals)
@@ -153,9 +156,10 @@ def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> set[str]:
 
 
 def _left_live(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, str]:
-    """For each of these records that left a profile, that profile as its id resolves now:
-    the survivor of a merge; absent once the profile is gone (it held no one else then), so
-    never a profile the person was not in."""
+    """For each of these records that left a profile, the profile the id it counted for there
+    names now (``profiles.left_profiles``): the survivor of a merge, the person's part of a
+    split; absent once that id names no one (its profile gone, it held no one else then, or an
+    alias split evenly), so never a profile the person was not in."""
     found: dict[int, str] = {}
     for record_id, profile_id in profiles.left_profiles(conn, record_ids).items():
         live = profiles.canonical_id(conn, profile_id)

@@ -66,12 +66,13 @@ def _three_chained(store: Store, ingest: Ingest) -> tuple[str, str, str]:
     return amy, bob, cat
 
 
-def test_a_chained_alias_split_evenly_names_no_one(store: Store, ingest: Ingest) -> None:
+def test_a_chained_alias_stays_with_its_own_record(store: Store, ingest: Ingest) -> None:
     amy, bob, cat = _three_chained(store, ingest)
     write(store, split_profile, cat, [RecordKey("shopify", "customer", "1")], "t", NOW, "US")
     assert canonical_id(store.conn, amy) == pid(store, RecordKey("shopify", "customer", "1"))
-    # Bob's id held Amy's record and Bob's: one is here, one there, so it names neither.
-    assert canonical_id(store.conn, bob) is None
+    # Bob's id remembers Bob's record alone (Amy's, which his profile had taken over, are
+    # Amy's id's to remember): it stays where Bob's record is.
+    assert canonical_id(store.conn, bob) == cat == pid(store, RecordKey("shopify", "customer", "2"))
     assert canonical_id(store.conn, cat) == cat
 
 
@@ -80,5 +81,5 @@ def test_a_chained_alias_never_lands_on_another_person(store: Store, ingest: Ing
     write(store, split_profile, cat, [RecordKey("shopify", "customer", "1")], "t", NOW, "US")
     write(store, split_profile, cat, [RecordKey("shopify", "customer", "2")], "t", NOW, "US")
     assert canonical_id(store.conn, bob) != pid(store, RecordKey("shopify", "customer", "1"))
-    assert canonical_id(store.conn, bob) is None
+    assert canonical_id(store.conn, bob) == pid(store, RecordKey("shopify", "customer", "2"))
     assert canonical_id(store.conn, amy) == pid(store, RecordKey("shopify", "customer", "1"))
