@@ -274,12 +274,17 @@ class StripeConnector:
         path = _PATHS.get(kind)
         if path is None:
             raise MappingError(f"unknown stripe kind {kind!r}", source=SOURCE)
+        # Dated when it was asked for, as the backfill dates its pages: Stripe objects carry no
+        # modification time, so this date is the copy's version, and one taken after the answer
+        # could be later than a deletion made while the answer was on its way (the live copy
+        # would then outrank the deletion for good).
+        asked = iso_utc(self.now())
         payload = self._retrieve(path, external_id, _EXPAND.get(kind))
         if payload is None:
             return None
         deleted = payload.get("deleted") is True
         payload = self.completed(kind, payload)
-        return VendorObject(kind, payload, observed_at=iso_utc(self.now()), deleted=deleted)
+        return VendorObject(kind, payload, observed_at=asked, deleted=deleted)
 
     def completed(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """``payload`` with all it holds: a charge whose expanded ``refunds`` say ``has_more``
@@ -310,6 +315,7 @@ class StripeConnector:
 
     def _refund_holder(self, refund_id: str) -> VendorObject | None:
         """The current copy of the charge that shows a refund, else the refund itself."""
+        asked = iso_utc(self.now())  # as ``fetch_one``: dated when asked for
         refund = self._retrieve(_REFUNDS_PATH, refund_id)
         if refund is None:
             return None
@@ -318,7 +324,7 @@ class StripeConnector:
         if holder is not None and refund_id in placed_refunds(holder.payload):
             return holder
         log.warning("%s", unplaced_note(refund, charge))
-        return VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=iso_utc(self.now()))
+        return VendorObject(UNPLACED_REFUND_KIND, refund, observed_at=asked)
 
     def _retrieve(
         self, path: str, external_id: str, params: list[tuple[str, str]] | None = None
