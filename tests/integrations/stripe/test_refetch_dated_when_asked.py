@@ -32,6 +32,7 @@ def test_a_deletion_made_while_a_refetch_answer_travels_still_deletes(
     second = int(fake.clock) + 100
     fake.clock = second
     live = copy.deepcopy(fake.get("customer", customer))
+    assert live is not None
     first = fake.emit_event("customer.updated", {**live, "name": "A"}, created=second)
     tied = fake.emit_event("customer.updated", {**live, "name": "B"}, created=second)
     headers, body = fake.signed(first, t=second)
