@@ -594,6 +594,18 @@ UPDATE departed_members SET profile_id = (
 )
 """
 
+# Snapshots stored before 2026-12-02 may hold a card number whose groups a customer separated
+# by something else than one space or dash (a no-break space, a line break, " - ", "/"), a
+# dashed IBAN, a PIN, a URL password or a newer token shape, which redaction now removes; they
+# also leave out unpaid invoices older than the newest six and overdue ones, and print
+# satisfaction nowhere in the text. Every profile is queued once more, and the LLM summaries
+# made from the old snapshots go (as 0022 and 0024 did).
+_V32_REDACT_AND_INVOICES_AGAIN = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+DELETE FROM llm_summaries;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
@@ -626,6 +638,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0029_merge_waits", _V29_MERGE_WAITS),
     ("0030_inbox_records", _V30_INBOX_RECORDS),
     ("0031_alias_members_own_records", _V31_ALIAS_MEMBERS_OWN_RECORDS),
+    ("0032_redact_and_invoices_again", _V32_REDACT_AND_INVOICES_AGAIN),
 ]
 
 

@@ -81,3 +81,25 @@ def test_snapshots_quoting_someone_elses_contact_are_built_again(
     rebuilt = lookup.by_email(store.conn, "ola@example.com").text
     assert other not in rebuilt
     assert "\u202e" not in rebuilt
+
+
+def test_snapshots_with_a_card_split_by_other_separators_are_redacted_again(
+    store: Store, ingest: Ingest, ctx: IngestContext
+) -> None:
+    """Migration 0032: a card number whose groups a customer separated by a no-break space,
+    which redaction before 2026-12-02 kept, leaves the stored snapshots and the summaries."""
+    ingest(zendesk_user(3, "Ola Nord", email="ola@example.com"), zendesk_ticket(10, 3, "Help"))
+    typed = "my card 4242\u00a04242\u00a04242\u00a04242"
+    with store.transaction() as conn:  # as such a snapshot was stored before
+        conn.execute("UPDATE snapshots SET text = text || ?", (f"\nticket: {typed}",))
+        conn.execute("DELETE FROM _migrations WHERE name = '0032_redact_and_invoices_again'")
+        conn.execute(
+            "INSERT INTO llm_summaries (profile_id, version, audience, prompt_version, model, "
+            "text, created_at, view) SELECT profile_id, version, 'agent', 'p', 'm', "
+            "'mentions her card', generated_at, 'v' FROM snapshots"
+        )
+    assert typed in lookup.by_email(store.conn, "ola@example.com").text
+    assert migrate(store.db) == ["0032_redact_and_invoices_again"]
+    assert store.conn.execute("SELECT count(*) FROM llm_summaries").fetchone()[0] == 0
+    assert drain_snapshots(store, ctx) == 1
+    assert "4242\u00a04242" not in lookup.by_email(store.conn, "ola@example.com").text
