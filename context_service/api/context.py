@@ -32,6 +32,7 @@ from context_service.audience import (
     Audience,
     ContextRequest,
     FieldPolicy,
+    HeldRecords,
     build_context,
 )
 from context_service.audience.policy import FULL, View
@@ -41,6 +42,7 @@ from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
+from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store, profiles
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.service import seen_by
@@ -189,10 +191,13 @@ def respond(
     options: ContextOptions,
     decision: Decision | None = None,
     channel: str = "context",
+    store: Store | None = None,
 ) -> Response[bytes]:
     """The answer to a context request: the stored row, or an audience rendering.
 
     ``decision`` is the verification mode of a chatbot request (``None`` for other audiences).
+    ``store``: where a rendering reads the record looked up when the snapshot's capped lists
+    leave it out (an order older than the newest 10), so that it is always in question.
     """
     policy: FieldPolicy = request.app.state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
@@ -216,9 +221,14 @@ def respond(
         summarizer: Summarizer = request.app.state.summarizer
         summary = summarizer.summary(snap, audience, view, options.summary)
     wanted = ContextRequest(
-        audience, options.format, options.max_tokens, found.focus, _matched_text(found)
+        audience,
+        options.format,
+        options.max_tokens,
+        found.focus,
+        _matched_text(found),
+        found.focus_source,
     )
-    rendered = build_context(snap, wanted, view, summary)
+    rendered = build_context(snap, wanted, view, summary, _held(request, store))
     headers = _headers(found.stored)
     headers["X-Context-Audience"] = audience
     headers["X-Context-Tokens"] = str(rendered.tokens)
@@ -232,6 +242,15 @@ def respond(
     return _matched(
         Response(rendered.body.encode(), media_type=rendered.media_type, headers=headers), found
     )
+
+
+def _held(request: Request[Any, Any, Any], store: Store | None) -> HeldRecords | None:
+    """Where a rendering reads a record the snapshot does not list (``audience.focus``)."""
+    if store is None:
+        return None
+    settings = request.app.state.settings
+    links = DashboardLinks.from_settings(settings)
+    return HeldRecords(store.conn, settings.default_region, links)
 
 
 def _find_for(
@@ -320,8 +339,10 @@ async def get_context(
         proof = Proof(user_hash=user_hash, user_token=user_token)
         decision = chatbot_decision(request, claimed_of(store.conn, ids, found), proof)
     if options.summary == "llm":  # may wait on the LLM: off the event loop
-        return await to_thread.run_sync(respond, request, found, options, decision)
-    return respond(request, found, options, decision)
+        return await to_thread.run_sync(
+            respond, request, found, options, decision, "context", store
+        )
+    return respond(request, found, options, decision, store=store)
 
 
 @post(
@@ -352,4 +373,4 @@ def lookup_context(
     if data.audience == "chatbot":
         proof = Proof(user_hash=data.user_hash, user_token=data.user_token)
         decision = chatbot_decision(request, claimed_of(store.conn, data, found), proof)
-    return respond(request, found, options, decision, channel="lookup")
+    return respond(request, found, options, decision, channel="lookup", store=store)

@@ -68,6 +68,7 @@ class Found(msgspec.Struct):
     confidence: str
     focus: str | None = None
     probability: float | None = None  # for a scored search
+    focus_source: str | None = None  # the source of ``focus``
 
 
 def find(
@@ -107,7 +108,7 @@ def find(
     except ProfileNotFound:
         lookup.check_source(conn, ids.source)  # a misspelt source: no proof nobody matches
         raise
-    return Found(stored, f"{ids.source} id", "high", focus=ids.external_id)
+    return Found(stored, f"{ids.source} id", "high", focus=ids.external_id, focus_source=ids.source)
 
 
 _FLOOR = 0.001  # candidates less likely than this are not worth naming

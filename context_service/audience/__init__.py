@@ -12,8 +12,13 @@ from __future__ import annotations
 import msgspec
 
 from context_service.audience.compose import BudgetTooSmall, fit, place
-from context_service.audience.contacts import snapshot_as_viewed, text_as_viewed
-from context_service.audience.facts import Fact, snapshot_facts
+from context_service.audience.contacts import (
+    activity_as_viewed,
+    snapshot_as_viewed,
+    text_as_viewed,
+)
+from context_service.audience.facts import Fact, focus_facts, snapshot_facts
+from context_service.audience.focus import HeldRecords
 from context_service.audience.policy import (
     AUDIENCES,
     AccessDenied,
@@ -26,7 +31,7 @@ from context_service.audience.render import Format, Header, omitted_counts, rend
 from context_service.audience.segments import CustomerText, Line, customer, unquote
 from context_service.audience.specs import SPECS
 from context_service.audience.tokens import ENCODING_NAME, count_tokens
-from context_service.models import Snapshot
+from context_service.models import Activity, Snapshot
 
 __all__ = [
     "AUDIENCES",
@@ -39,6 +44,7 @@ __all__ = [
     "ContextRequest",
     "FieldPolicy",
     "Format",
+    "HeldRecords",
     "RenderedContext",
     "SummaryBlock",
     "View",
@@ -59,9 +65,11 @@ _MEDIA = {
 class ContextRequest(msgspec.Struct, frozen=True):
     """What the caller asked for.
 
-    ``focus``: the vendor id looked up (the order in question). ``matched``: how the customer
-    was found and how sure that is (``email``; ``name and order_number, medium confidence``),
-    said on the identity line so that a bot knows whether to double-check who it talks to.
+    ``focus``: the vendor id looked up (the order in question), ``focus_source`` its source
+    (where ``build_context`` reads it when the snapshot's capped lists leave it out).
+    ``matched``: how the customer was found and how sure that is (``email``; ``name and
+    order_number, medium confidence``), said on the identity line so that a bot knows whether
+    to double-check who it talks to.
     """
 
     audience: Audience = "agent"
@@ -69,6 +77,7 @@ class ContextRequest(msgspec.Struct, frozen=True):
     max_tokens: int | None = None
     focus: str | None = None
     matched: str | None = None
+    focus_source: str | None = None
 
 
 class SummaryBlock(msgspec.Struct, frozen=True):
@@ -90,19 +99,30 @@ class RenderedContext(msgspec.Struct):
 
 
 def build_context(
-    snapshot: Snapshot, request: ContextRequest, view: View, summary: SummaryBlock | None = None
+    snapshot: Snapshot,
+    request: ContextRequest,
+    view: View,
+    summary: SummaryBlock | None = None,
+    held: HeldRecords | None = None,
 ) -> RenderedContext:
     """Select, order, police, fit and render one audience's context of a snapshot.
 
     The customer's own contacts in free text are shown as the view shows the contact fields
-    (``contacts.snapshot_as_viewed``), and so is a given summary's text.
+    (``contacts.snapshot_as_viewed``), and so is a given summary's text. The record looked up
+    (``request.focus``) is always in question: when the snapshot's capped lists leave it out
+    (an order older than the newest 10), it is read from ``held`` (``focus``).
     """
     spec = SPECS[request.audience]
     own_text = text_as_viewed(snapshot, view)
+    focus_item = _focus_item(snapshot, request, held)
+    if focus_item is not None:
+        focus_item = activity_as_viewed(focus_item, snapshot, view)
     snapshot = snapshot_as_viewed(snapshot, view)
     if summary is not None:
         summary = msgspec.structs.replace(summary, text=own_text(summary.text))
     facts = snapshot_facts(snapshot, view, request.matched)
+    if focus_item is not None:
+        facts.extend(focus_facts(focus_item, snapshot, view))
     if summary is not None:
         name = snapshot.identity.name if view.shows("identity.names") else None
         facts.append(_summary_fact(summary, name))
@@ -122,6 +142,15 @@ def build_context(
         tokens=fitted.tokens,
         omitted=omitted_counts(fitted.omitted),
     )
+
+
+def _focus_item(
+    snapshot: Snapshot, request: ContextRequest, held: HeldRecords | None
+) -> Activity | None:
+    """The record looked up, read from the store when the snapshot does not list it."""
+    if held is None or request.focus is None or request.focus_source is None:
+        return None
+    return held.focus(snapshot, request.focus_source, request.focus)
 
 
 def _summary_fact(summary: SummaryBlock, name: str | None) -> Fact:

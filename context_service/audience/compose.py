@@ -74,12 +74,19 @@ def _place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> l
     placed: list[Placed] = []
     for fact in facts:
         found = slots.get(fact.kind)
+        about_focus = bool(focus) and fact.ref == focus and fact.kind != "record"
+        if (
+            focus_section is not None
+            and about_focus
+            and (found is not None or not fact.kind.startswith("signal."))
+        ):
+            # The record looked up, whatever its kind: even one this audience does not list
+            # (the sidebar's closed ticket, an older order) or that is past its kind's cap.
+            placed.append(Placed(fact, focus_section, (0, 0), FOCUS_PRIORITY))
+            continue
         if found is None:
             continue
         index, pos, slot = found
-        if focus and fact.ref == focus and focus_section is not None and fact.kind != "record":
-            placed.append(Placed(fact, focus_section, (0, 0), FOCUS_PRIORITY))
-            continue
         if slot.limit is not None and fact.rank >= slot.limit:
             continue
         order = (fact.rank, int(fact.indent)) if spec[index].by_rank else (pos, fact.rank)
@@ -87,13 +94,33 @@ def _place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> l
     return placed
 
 
+# Signals whose words the line of the fact they are about says as well (after the severity
+# tag): the subscription's state and when it was canceled, the failed invoice's attempts and
+# amount due, the dispute, the unshipped order, the refund, the one open ticket. Any other
+# (an invoice overdue since a date the invoice's line does not give; a code added later) is
+# not folded: its words stay a line of their own, so text says what JSON says.
+FOLDED_CODES = frozenset(
+    {
+        "subscription_past_due",
+        "subscription_unpaid",
+        "subscription_canceled",
+        "invoice_payment_failed",
+        "dispute_open",
+        "order_unfulfilled",
+        "refund_issued",
+        "open_tickets",
+    }
+)
+
+
 def fold_signals(placed: list[Placed], spec: tuple[Section, ...]) -> list[Placed]:
     """Signals merged into the facts they are about, in the section that ``absorbs`` them.
 
     A signal whose ``ref`` names a placed fact (the past-due subscription, the unshipped
-    order, the open ticket and its comment) is dropped; the fact gets the signal's severity
-    tag, its place in that section and the better of the two priorities. A signal about
-    nothing shown stays as it is. The result is a permutation minus the folded signals.
+    order, the open ticket and its comment) and whose words that fact's line says too
+    (``FOLDED_CODES``) is dropped; the fact gets the signal's severity tag, its place in that
+    section and the better of the two priorities. A signal about nothing shown, or saying more
+    than the fact, stays as it is. The result is a permutation minus the folded signals.
     """
     target = next((i for i, section in enumerate(spec) if section.absorbs), None)
     if target is None:
@@ -107,6 +134,8 @@ def fold_signals(placed: list[Placed], spec: tuple[Section, ...]) -> list[Placed
     for index, p in enumerate(placed):
         ref = p.fact.ref
         if not p.fact.kind.startswith("signal.") or not ref or ref not in about:
+            continue
+        if p.fact.data.get("code") not in FOLDED_CODES:
             continue
         out[index] = None
         if ref in flagged:

@@ -16,7 +16,15 @@ from collections.abc import Callable
 import msgspec
 
 from context_service.audience.policy import View
-from context_service.models import Conflict, IdentitySection, Order, Snapshot, Ticket
+from context_service.models import (
+    Activity,
+    Conflict,
+    Deal,
+    IdentitySection,
+    Order,
+    Snapshot,
+    Ticket,
+)
 from context_service.snapshot.redaction import (
     EMAIL_REMOVED,
     PHONE_REMOVED,
@@ -77,6 +85,22 @@ def snapshot_as_viewed(snap: Snapshot, view: View) -> Snapshot:
         signals=[_replace(s, message=text(s.message) or "") for s in snap.signals],
         summary=text(snap.summary) or "",
     )
+
+
+def activity_as_viewed(act: Activity, snap: Snapshot, view: View) -> Activity:
+    """One record of ``snap``'s profile, read beside it (the record looked up, when the
+    snapshot's lists leave it out), with its free text as ``snapshot_as_viewed`` shows the
+    snapshot's."""
+    if shows_contacts_in_full(view):
+        return act
+    text = _or_none(text_as_viewed(snap, view))
+    if isinstance(act, Ticket):
+        return _ticket(act, text)
+    if isinstance(act, Order):
+        return _order(act, text)
+    if isinstance(act, Deal):
+        return _replace(act, title=text(act.title))
+    return act
 
 
 _Text = Callable[[str | None], str | None]

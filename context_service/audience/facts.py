@@ -17,9 +17,11 @@ from context_service.audience.policy import View
 from context_service.audience.segments import Line, customer, unquote
 from context_service.audience.wording import Wording, money, nonzero, plural
 from context_service.models import (
+    Activity,
     Charge,
     CommerceSection,
     Conflict,
+    Deal,
     Dispute,
     Invoice,
     LineItem,
@@ -61,6 +63,42 @@ def snapshot_facts(snap: Snapshot, view: View, matched: str | None = None) -> li
     if not view.shows("records"):
         facts = [_without_record_ids(fact) for fact in facts]
     return facts
+
+
+def focus_facts(act: Activity, snap: Snapshot, view: View) -> list[Fact]:
+    """The facts of the record looked up, read beside the snapshot because its capped lists
+    leave it out (``focus``), as ``view`` allows them: none when the view hides its kind.
+
+    Each is ranked after the listed ones of its kind, and refers to the record (``ref``), so
+    that ``compose.place`` puts it in question."""
+    w = Wording(snap.generated_at)
+    facts = list(_activity_facts(act, snap, view, w))
+    return facts if view.shows("records") else [_without_record_ids(f) for f in facts]
+
+
+def _activity_facts(act: Activity, snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
+    b, ids = snap.billing, view.shows("records")
+    if isinstance(act, Order) and view.shows("orders"):
+        yield _order(act, "order.other", len(snap.commerce.orders), view, w)
+    elif isinstance(act, Ticket) and view.shows("support.tickets"):
+        rank = len(snap.support.tickets)
+        kind = "ticket.open" if act.status in _OPEN_TICKET else "ticket.closed"
+        yield _ticket(act, kind, rank, w)
+        if view.shows("support.comments") and act.last_public_comment:
+            yield _comment(act, rank)
+    elif isinstance(act, Invoice) and view.shows("billing.invoices"):
+        kind = "invoice.unpaid" if act.status in _UNPAID_INVOICE else "invoice.other"
+        yield _invoice(act, kind, len(b.invoices), ids, w)
+    elif isinstance(act, Subscription) and view.shows("billing.subscriptions"):
+        yield _subscription(act, len(b.subscriptions), w)
+    elif isinstance(act, Charge) and view.shows("billing.charges"):
+        paid_later = recovered_failures([act, *b.charges], b.invoices).get(id(act))
+        kind = "charge.failed" if act.status == "failed" and not paid_later else "charge.other"
+        yield _charge(act, kind, len(b.charges), view.shows("billing.card"), w, paid_later)
+    elif isinstance(act, Dispute) and view.shows("billing.disputes"):
+        yield _dispute(act, len(b.disputes), ids, w)
+    elif isinstance(act, Deal) and view.shows("crm.deals"):
+        yield _deal(act, len(snap.crm.deals), view)
 
 
 # Vendor record ids and dashboard links in activity items, shown only with ``records``
@@ -174,6 +212,7 @@ def _signal_field(sig: Signal) -> str | None:
 
 _SIGNAL_FIELDS = {
     "invoice_payment_failed": "billing.invoices",
+    "invoice_overdue": "billing.invoices",
     "dispute_open": "billing.disputes",
     "order_unfulfilled": "orders",
     "orders_unfulfilled": "orders",
@@ -197,6 +236,7 @@ def _signal_without_details(sig: Signal, snap: Snapshot) -> str:
 
 _GENERIC_SIGNALS: dict[tuple[str, str | None], str] = {
     ("invoice_payment_failed", None): "Payment failed for an invoice",
+    ("invoice_overdue", None): "An invoice is overdue",
     ("dispute_open", None): "A payment is disputed",
     ("order_unfulfilled", None): "An order is paid but not fulfilled yet",
     ("orders_unfulfilled", None): "More orders are paid but not fulfilled yet",
@@ -220,6 +260,8 @@ def _ticket(t: Ticket, kind: str, rank: int, w: Wording) -> Fact:
     when = w.day(t.updated_at or t.created_at)
     urgency = f", {t.priority}" if t.priority in ("high", "urgent") else ""
     line: Line = (f"Ticket {t.external_id} {t.status}{urgency}, {when}: ", customer(t.title, 200))
+    if t.satisfaction:  # the customer's rating (``bad``), or ``offered``: asked, not answered
+        line = (*line, f"; satisfaction: {t.satisfaction}")
     data: dict[str, Any] = {
         "id": t.external_id,
         "status": t.status,
@@ -252,17 +294,55 @@ def _billing(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
         yield from (_invoice(i, "invoice.other", r, ids, w) for r, i in enumerate(paid))
     if view.shows("billing.charges"):
         card = view.shows("billing.card")
-        failed = [c for c in b.charges if c.status == "failed"]
-        other = [c for c in b.charges if c.status != "failed"]
+        paid_later = recovered_failures(b.charges, b.invoices)
+        failed = [c for c in b.charges if c.status == "failed" and id(c) not in paid_later]
+        other = [c for c in b.charges if c.status != "failed" or id(c) in paid_later]
         yield from (_charge(c, "charge.failed", r, card, w) for r, c in enumerate(failed))
-        yield from (_charge(c, "charge.other", r, card, w) for r, c in enumerate(other))
+        for rank, c in enumerate(other):
+            yield _charge(c, "charge.other", rank, card, w, paid_later.get(id(c)))
     if view.shows("billing.disputes"):
         for rank, d in enumerate(b.disputes):
-            due = f", evidence due {w.day(d.evidence_due_by)}" if d.evidence_due_by else ""
-            name = f"Dispute {d.external_id}" if ids and d.external_id else "Dispute"
-            reason = f" ({d.reason})" if d.reason else ""
-            line = (f"{name}: {d.status or 'unknown status'}{reason}, {_money(d)}{due}",)
-            yield Fact("dispute", line, _item(d), rank, ref=d.external_id)
+            yield _dispute(d, rank, ids, w)
+
+
+def _dispute(d: Dispute, rank: int, ids: bool, w: Wording) -> Fact:
+    due = f", evidence due {w.day(d.evidence_due_by)}" if d.evidence_due_by else ""
+    name = f"Dispute {d.external_id}" if ids and d.external_id else "Dispute"
+    reason = f" ({d.reason})" if d.reason else ""
+    line = (f"{name}: {d.status or 'unknown status'}{reason}, {_money(d)}{due}",)
+    return Fact("dispute", line, _item(d), rank, ref=d.external_id)
+
+
+def recovered_failures(charges: list[Charge], invoices: list[Invoice]) -> dict[int, Charge]:
+    """Failed charges that a later payment made good, keyed by ``id()``: the earliest later
+    charge of the same amount and currency that succeeded (Stripe's retry, or the customer
+    paying again, with another card maybe).
+
+    A charge names no invoice in a snapshot, so the amount and currency stand for it; and while
+    an invoice in that currency is still unpaid (open or uncollectible, with an amount due),
+    no failure in it counts as made good: next month's payment of the same plan does not pay
+    this month's invoice. A recovered failure is history, not a payment problem: it is listed
+    among the other charges, saying when it was paid, and a budget never keeps it without
+    the payment that followed it.
+    """
+    owing = {
+        i.currency for i in invoices if i.status in _UNPAID_INVOICE and nonzero(i.amount_remaining)
+    }
+    succeeded = [c for c in charges if c.status == "succeeded" and c.created_at]
+    found: dict[int, Charge] = {}
+    for failed in charges:
+        if failed.status != "failed" or not failed.created_at or failed.currency in owing:
+            continue
+        later = [
+            c
+            for c in succeeded
+            if c.amount == failed.amount
+            and c.currency == failed.currency
+            and (c.created_at or "") > failed.created_at
+        ]
+        if later:
+            found[id(failed)] = min(later, key=lambda c: c.created_at or "")
+    return found
 
 
 def _money(activity: Subscription | Invoice | Charge | Dispute | Order) -> str:
@@ -271,35 +351,67 @@ def _money(activity: Subscription | Invoice | Charge | Dispute | Order) -> str:
 
 def _subscription(sub: Subscription, rank: int, w: Wording) -> Fact:
     price = f" {_money(sub)}/{sub.interval}" if sub.amount and sub.interval else ""
-    ends = f", period ends {w.day(sub.current_period_end)}" if sub.current_period_end else ""
-    cancels = ", cancels at period end" if sub.cancel_at_period_end else ""
     paused = f", {paused_payments(sub)}" if sub.collection_paused else ""
     state = sub.status or "unknown status"
     plan = sub.plan or sub.title or "(no plan name)"
-    line = (f"Subscription {plan}{price}: {state}{ends}{cancels}{paused}",)
+    line = (f"Subscription {plan}{price}: {state}{_term(sub, w)}{paused}",)
     return Fact("subscription", line, _item(sub), rank, ref=sub.external_id)
+
+
+# Subscriptions Stripe has ended: their last period says nothing about access.
+_ENDED_SUBSCRIPTION = frozenset({"canceled", "incomplete_expired"})
+# Subscriptions whose period runs on to its end, a cancellation at that end included.
+_RUNNING_SUBSCRIPTION = frozenset({"active", "trialing"})
+
+
+def _term(sub: Subscription, w: Wording) -> str:
+    """What the subscription's dates mean: when a canceled one was canceled (``canceled Dec 17
+    2025``: it has ended, whatever its last period said), ``access until`` the period's end
+    only for one that runs on to it while set to cancel there, else when its period ends."""
+    if sub.status in _ENDED_SUBSCRIPTION:
+        return f" {w.day(sub.canceled_at)}" if sub.status == "canceled" and sub.canceled_at else ""
+    end = w.day(sub.current_period_end) if sub.current_period_end else None
+    if not sub.cancel_at_period_end:
+        return f", period ends {end}" if end else ""
+    if end and sub.status in _RUNNING_SUBSCRIPTION:
+        return f", cancels at period end (access until {end})"
+    return f", period ends {end}, cancels at period end" if end else ", cancels at period end"
 
 
 def _invoice(inv: Invoice, kind: str, rank: int, ids: bool, w: Wording) -> Fact:
     number = inv.number or (inv.external_id if ids else None)
     name = (f"Invoice {number} " if number else "Invoice ") + f"{w.day(inv.created_at)}: "
-    remaining = nonzero(inv.amount_remaining)
+    owes = inv.status not in _OWES_NOTHING
+    remaining = owes and nonzero(inv.amount_remaining)
     if inv.status in _UNPAID_INVOICE and inv.attempt_count > 0 and remaining:
         state = f"payment failed ({plural(inv.attempt_count, 'attempt')})"
     else:
         state = inv.status or "unknown status"
     total = "" if remaining and inv.amount_remaining == inv.amount else f", {_money(inv)}"
     due = f", {money(inv.amount_remaining, inv.currency)} due" if remaining else ""
-    retry = f", retry {w.day(inv.next_payment_attempt)}" if inv.next_payment_attempt else ""
-    return Fact(kind, (name + state + total + due + retry,), _item(inv), rank, ref=inv.external_id)
+    nothing = "" if owes else _OWES_NOTHING[inv.status or ""]
+    next_try = inv.next_payment_attempt if owes else None
+    retry = f", retry {w.day(next_try)}" if next_try else ""
+    line = name + state + total + due + nothing + retry
+    return Fact(kind, (line,), _item(inv), rank, ref=inv.external_id)
 
 
-def _charge(ch: Charge, kind: str, rank: int, card: bool, w: Wording) -> Fact:
+# Invoices that ask for no payment, whatever their ``amount_remaining``: a draft is not final
+# yet, a void one was cancelled.
+_OWES_NOTHING = {"draft": ", not final yet, nothing due", "void": ", nothing due"}
+
+
+def _charge(
+    ch: Charge, kind: str, rank: int, card: bool, w: Wording, paid_later: Charge | None = None
+) -> Fact:
     reason = f" ({ch.failure_code})" if ch.failure_code else ""
     on_card = f" on {ch.card_brand} ending {ch.card_last4}" if card and ch.card_last4 else ""
     refunded = _charge_refunded(ch)
     line = (f"Charge {w.day(ch.created_at)}: {ch.status}{reason}, {_money(ch)}{on_card}{refunded}",)
     data = _item(ch)
+    if paid_later is not None:
+        line = (f"{line[0]}; paid by a later charge {w.day(paid_later.created_at)}",)
+        data["paid_later_at"] = paid_later.created_at
     if not card:
         data.pop("card_brand", None)
         data.pop("card_last4", None)
@@ -432,12 +544,16 @@ def _crm(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
         yield Fact("crm.stage", (text,), {"lifecycle_stage": stage, "owner": owner})
     if view.shows("crm.deals"):
         for rank, d in enumerate(crm.deals):
-            amount = money(d.amount, d.currency) if d.amount else "no amount"
-            line = ("Deal ", customer(d.title, 120), f": {d.status}, stage {d.stage}, {amount}")
-            data = _item(d)
-            if not view.shows("crm.owner"):
-                data.pop("owner_id", None)
-            yield Fact("crm.deal", line, data, rank, ref=d.external_id)
+            yield _deal(d, rank, view)
+
+
+def _deal(d: Deal, rank: int, view: View) -> Fact:
+    amount = money(d.amount, d.currency) if d.amount else "no amount"
+    line = ("Deal ", customer(d.title, 120), f": {d.status}, stage {d.stage}, {amount}")
+    data = _item(d)
+    if not view.shows("crm.owner"):
+        data.pop("owner_id", None)
+    return Fact("crm.deal", line, data, rank, ref=d.external_id)
 
 
 def _identity(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:

@@ -27,7 +27,7 @@ from context_service.models import (
 from context_service.snapshot.signals import (
     OPEN_DISPUTE_STATUSES,
     OPEN_TICKET_STATUSES,
-    payment_failed,
+    unpaid,
 )
 from context_service.store.records import StoredRecord
 
@@ -52,8 +52,25 @@ def _of(acts: list[tuple[StoredRecord, Activity]], kind: type[A]) -> list[A]:
     return sorted(items, key=lambda a: a.created_at or "", reverse=True)
 
 
-# ISO 4217 currencies with three decimal places (the dinars and the Omani rial).
+# ISO 4217 minor units other than two: currencies without decimal places (the list the Shopify
+# mapper strips cents with, ``integrations.shopify.mapping``) and those with three (the dinars
+# and the Omani rial).
+_ZERO_DECIMAL = frozenset(
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+)
 _THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+def _minor_units(currency: str | None) -> int:
+    """A currency's decimal places (ISO 4217): 0 for the yen, 3 for the dinars, else 2."""
+    code = (currency or "").upper()
+    return 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
+
+
+def _decimals(amount: Decimal) -> int:
+    """The decimal places an amount really carries (``"2500.00"``: 0; ``"1.005"``: 3)."""
+    exponent = amount.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 class _Spend(msgspec.Struct, frozen=True):
@@ -84,7 +101,8 @@ def _spend(orders: list[Order]) -> _Spend:
     """What the orders that were not cancelled cost, less what was refunded on them.
 
     Only the most common currency is added up (amounts in different currencies do not add);
-    the total keeps that currency's decimal places (``12.345`` KWD stays ``12.345``).
+    the total keeps that currency's decimal places (``4000`` JPY, ``15.50`` USD, ``12.345``
+    KWD), and more when an amount carries more (``1.005`` USD).
     """
     live = [o for o in orders if o.status != "cancelled" and o.amount]
     if not live:
@@ -101,10 +119,7 @@ def _spend(orders: list[Order]) -> _Spend:
         if r.amount and (r.currency or o.currency) == currency
     ]
     total = sum(amounts, Decimal(0)) - sum(refunds, Decimal(0))
-    places = max(
-        [3 if (currency or "").upper() in _THREE_DECIMAL else 2]
-        + [-int(a.as_tuple().exponent) for a in amounts + refunds]
-    )
+    places = max([_minor_units(currency)] + [_decimals(a) for a in amounts + refunds])
     return _Spend(
         total=str(max(total, Decimal(0)).quantize(Decimal(1).scaleb(-places))),
         currency=currency,
@@ -138,9 +153,11 @@ def _bounded_subscriptions(subs: list[Subscription]) -> list[Subscription]:
 
 
 def _recent_and_unpaid(invoices: list[Invoice]) -> list[Invoice]:
-    """The newest ``RECENT_INVOICES`` invoices and, after them, older ones whose payment failed
-    (as many again at most): money still owed stays in view however many were paid since."""
-    older_unpaid = [i for i in invoices[RECENT_INVOICES:] if payment_failed(i)]
+    """The newest ``RECENT_INVOICES`` invoices and, after them, older ones still owed (as many
+    again at most, newest first): ``open`` or ``uncollectible`` with an amount left to pay,
+    whether or not a payment was tried (``signals.unpaid``). Money still owed stays in view
+    however many were paid since."""
+    older_unpaid = [i for i in invoices[RECENT_INVOICES:] if unpaid(i)]
     return invoices[:RECENT_INVOICES] + older_unpaid[:RECENT_INVOICES]
 
 

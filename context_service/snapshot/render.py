@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from context_service.models import Snapshot, Subscription
+from context_service.snapshot.graphemes import grapheme_boundary
 from context_service.snapshot.quoting import one_line, quoted
 from context_service.snapshot.summary import order_state
 
@@ -103,10 +104,10 @@ def _billing(s: Snapshot) -> Iterator[str]:
     for sub in b.subscriptions:
         yield f"- subscription {sub.plan or sub.title}: {sub.status}{_period(sub)}"
     for inv in b.invoices:
+        remaining = _OWES_NOTHING.get(inv.status or "", f"remaining {inv.amount_remaining or '0'}")
         yield (
             f"- invoice {inv.number or inv.external_id}: {inv.status}, "
-            f"{inv.amount} {inv.currency} (remaining {inv.amount_remaining or '0'}, "
-            f"attempts {inv.attempt_count})"
+            f"{inv.amount} {inv.currency} ({remaining}, attempts {inv.attempt_count})"
         )
     for ch in b.charges:
         reason = f", {ch.failure_message}" if ch.failure_message else ""
@@ -115,6 +116,9 @@ def _billing(s: Snapshot) -> Iterator[str]:
         yield f"- dispute {d.external_id}: {d.status} ({d.reason}), {d.amount} {d.currency}"
 
 
+# Invoices that ask for no payment whatever their ``amount_remaining`` says: a draft is not
+# final yet, a void one was cancelled.
+_OWES_NOTHING = {"draft": "not final yet, nothing due", "void": "nothing due"}
 _RENEWING = frozenset({"active", "trialing"})
 
 
@@ -155,6 +159,19 @@ def _support(s: Snapshot) -> Iterator[str]:
     yield f"## Support ({s.support.open_count} open)"
     for t in s.support.tickets:
         state = f"{t.status}, {t.priority or 'no priority'}"
+        if t.satisfaction:
+            state += f", satisfaction: {t.satisfaction}"
         yield f"- ticket {t.external_id} [{state}]: {quoted(t.title)}"
         if t.last_public_comment:
-            yield f"  last public comment: {quoted(t.last_public_comment[:300])}"
+            yield f"  last public comment: {quoted(_cut(t.last_public_comment, COMMENT_CHARS))}"
+
+
+# Characters of a ticket's last public comment the text shows (the JSON keeps all of it).
+COMMENT_CHARS = 300
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut between whole characters and marked ``…``."""
+    if len(text) <= limit:
+        return text
+    return text[: grapheme_boundary(text, limit - 1)].rstrip() + "…"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TypeVar
@@ -38,6 +38,9 @@ _SHIPPABLE_PAYMENT_STATUSES = frozenset(
     {"paid", "partially_paid", "authorized", "partially_refunded"}
 )
 _LIVE_SUBSCRIPTION_STATUSES = frozenset({"active", "trialing"})
+# Stripe invoices still owed: ``open`` (finalized, awaiting payment) and ``uncollectible``
+# (written off, yet still payable). A ``draft`` is no bill yet and a ``void`` one was cancelled.
+OWED_INVOICE_STATUSES = frozenset({"open", "uncollectible"})
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 # A paid order behind the listed ones still warns while placed within this many days of the
 # snapshot's time; at most this many orders warn of not being shipped (newest first).
@@ -85,7 +88,7 @@ def derive_signals(
     held = held or Held()
     unshipped = _unshipped_to_warn(commerce.orders, loaded, now)
     found = [
-        *(_all_billing_signals(billing, held) if _holds_billing(billing, held) else ()),
+        *(_all_billing_signals(billing, held, now) if _holds_billing(billing, held) else ()),
         *_unshipped_signals(unshipped[:MOST_UNSHIPPED_SIGNALS]),
         *_more_unshipped(len(unshipped) - MOST_UNSHIPPED_SIGNALS),
         *_order_refund_signals(commerce.orders),
@@ -112,11 +115,12 @@ def _holds_billing(billing: BillingSection, held: Held) -> bool:
     )
 
 
-def _all_billing_signals(billing: BillingSection, held: Held) -> Iterator[Signal]:
-    """The signals about subscriptions, invoices, charges and disputes, listed or not."""
+def _all_billing_signals(billing: BillingSection, held: Held, now: str | None) -> Iterator[Signal]:
+    """The signals about subscriptions, invoices, charges and disputes, listed or not (an
+    invoice is overdue by ``now``, an ISO-8601 time)."""
     yield from _unlisted_invoice_signals(billing.invoices, held.invoices)  # first: the count
-    yield from _billing_signals(billing)
-    yield from _unlisted_billing_signals(billing, held)
+    yield from _billing_signals(billing, now)
+    yield from _unlisted_billing_signals(billing, held, now)
 
 
 def _person_signals(people: Sequence[tuple[RecordKey, PersonFacet]]) -> Iterator[Signal]:
@@ -150,7 +154,7 @@ def _nonzero(amount: str | None) -> bool:
         return True
 
 
-def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
+def _billing_signals(billing: BillingSection, now: str | None) -> Iterator[Signal]:
     for sub in billing.subscriptions:
         plan = sub.plan or sub.title or "subscription"
         if sub.status in {"past_due", "unpaid"}:
@@ -178,6 +182,16 @@ def _billing_signals(billing: BillingSection) -> Iterator[Signal]:
                 f"Payment failed for invoice {invoice.number or ''} "
                 f"({_money(invoice.amount_remaining, invoice.currency)} due, "
                 f"{invoice.attempt_count} attempt(s))".replace("invoice  (", "invoice ("),
+                "stripe",
+                invoice.external_id,
+            )
+        elif overdue(invoice, now):
+            yield Signal(
+                "invoice_overdue",
+                "warning",
+                f"Invoice {invoice.number or ''} is overdue "
+                f"({_money(_owed(invoice), invoice.currency)} due since "
+                f"{(invoice.due_date or '')[:10]})".replace("Invoice  is", "An invoice is"),
                 "stripe",
                 invoice.external_id,
             )
@@ -219,14 +233,42 @@ def _resubscribed(canceled: Subscription, subscriptions: list[Subscription]) -> 
     )
 
 
+def _owed(invoice: Invoice) -> str | None:
+    """What is left to pay on an invoice (its amount when Stripe did not say)."""
+    return invoice.amount_remaining or invoice.amount
+
+
+def unpaid(invoice: Invoice) -> bool:
+    """Whether an invoice is still owed: ``open`` or ``uncollectible`` with an amount left to
+    pay, whether or not a payment was tried (a ``send_invoice`` invoice waits for the customer
+    to pay it, and is never charged)."""
+    return invoice.status in OWED_INVOICE_STATUSES and _nonzero(_owed(invoice))
+
+
 def payment_failed(invoice: Invoice) -> bool:
     """Whether an invoice is still owed after at least one failed attempt to collect it."""
-    remaining = invoice.amount_remaining or invoice.amount
-    return (
-        invoice.status in {"open", "uncollectible"}
-        and invoice.attempt_count > 0
-        and _nonzero(remaining)
-    )
+    return invoice.attempt_count > 0 and unpaid(invoice)
+
+
+def overdue(invoice: Invoice, now: str | None) -> bool:
+    """Whether an invoice is still owed after its due date (Stripe sets one on invoices sent
+    to be paid, ``send_invoice``), by ``now`` (an ISO-8601 time; ``None``: cannot tell)."""
+    if not invoice.due_date or not unpaid(invoice):
+        return False
+    due, moment = _moment(invoice.due_date), _moment(now)
+    return due is not None and moment is not None and due < moment
+
+
+@lru_cache(maxsize=256)
+def _moment(value: str | None) -> datetime | None:
+    """An ISO-8601 time as an aware UTC ``datetime`` (``None``: none, or not an ISO time)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _suspended_zendesk_user(key: RecordKey, facet: PersonFacet) -> bool:
@@ -385,10 +427,20 @@ def _with_total(text: str, total: str) -> str:
     return f"{text} ({total})" if total else text
 
 
-def _unlisted_billing_signals(billing: BillingSection, held: Held) -> Iterator[Signal]:
+def _unlisted_billing_signals(
+    billing: BillingSection, held: Held, now: str | None
+) -> Iterator[Signal]:
     """One signal per kind for the billing items the lists left out that would signal
     (failed invoices: ``_unlisted_invoice_signals``)."""
     yield from _unlisted_subscription_signals(billing.subscriptions, held.subscriptions)
+    invoices = _unlisted(billing.invoices, held.invoices)
+    late = [i for i in invoices if overdue(i, now) and not payment_failed(i)]
+    if late:
+        total = _totals([(_owed(i), i.currency) for i in late])
+        words = f"{_more(len(late), 'invoice')} overdue, not listed"
+        yield Signal(
+            "invoice_overdue", "warning", _with_total(words, total and f"{total} due"), "stripe"
+        )
     disputes = _unlisted(billing.disputes, held.disputes)
     open_disputes = [d for d in disputes if d.status in OPEN_DISPUTE_STATUSES]
     if open_disputes:
@@ -427,9 +479,9 @@ def _unlisted_invoice_signals(
         return
     failed = [i for i in every if payment_failed(i)]
     oldest = min(failed, key=lambda i: i.created_at or "")
-    due = _totals([(i.amount_remaining or i.amount, i.currency) for i in cut])
+    due = _totals([(_owed(i), i.currency) for i in cut])
     since = f" {oldest.created_at[:10]}" if oldest.created_at else ""
-    owed = _money(oldest.amount_remaining or oldest.amount, oldest.currency)
+    owed = _money(_owed(oldest), oldest.currency)
     yield Signal(
         "invoice_payment_failed",
         "critical",

@@ -16,7 +16,14 @@ from typing import Any
 
 import msgspec
 
-from context_service.audience import Audience, ContextRequest, FieldPolicy, View, build_context
+from context_service.audience import (
+    Audience,
+    ContextRequest,
+    FieldPolicy,
+    HeldRecords,
+    View,
+    build_context,
+)
 from context_service.audience.facts import visible_contacts
 from context_service.errors import (
     AmbiguousIdentifier,
@@ -159,8 +166,9 @@ def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) ->
     view = box.policy.view("chatbot", key)  # before the lookup: a 403 never says who exists
     stored = find_stored(box.conn, args, box.region)
     focus = args.external_id if args.source else None
-    wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus)
-    return build_context(_decode_snapshot(stored.json), wanted, view).body
+    wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus, None, args.source)
+    held = HeldRecords(box.conn, box.region)  # the record looked up, past the snapshot's lists
+    return build_context(_decode_snapshot(stored.json), wanted, view, held=held).body
 
 
 def find_customers(

@@ -1,0 +1,129 @@
+"""The record looked up, read from the store when the snapshot's capped lists leave it out.
+
+A snapshot lists the newest 10 orders and tickets, 6 invoices and charges...; a customer asking
+about an older one (``GET /v1/context?source=shopify&external_id=...``) must still find it in
+question. ``HeldRecords.focus`` reads that one record: a live activity record the profile owns
+through the activity index (one hop deep, as the snapshot follows a dispute to its charge),
+its free text cleaned exactly as a snapshot's is before it is stored (other people's contacts,
+the length bound, bidirectional controls, payment numbers and secrets: ``snapshot.redaction``).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import msgspec
+
+from context_service.models import Activity, Deal, Order, Snapshot, Ticket
+from context_service.snapshot.assemble import _with_bounded_text
+from context_service.snapshot.links import DashboardLinks
+from context_service.snapshot.lookup import live_records
+from context_service.snapshot.quoting import BIDI_CONTROLS
+from context_service.snapshot.redaction import (
+    OwnContacts,
+    redact_free_text,
+    without_other_contacts,
+)
+from context_service.store import activities, profiles
+from context_service.store.records import StoredRecord, get_record, get_records
+
+_replace = msgspec.structs.replace
+_BIDI = re.compile("|".join(map(re.escape, BIDI_CONTROLS)))
+_decode_activity = msgspec.json.Decoder(Activity).decode
+_encode = msgspec.json.Encoder().encode
+
+
+class HeldRecords:
+    """Where ``build_context`` reads the record looked up when the snapshot does not list it:
+    the store's read connection, the region that reads phone numbers written in its free text
+    (``CONTEXT_SERVICE_DEFAULT_REGION``) and the dashboard links (none: no ``url``)."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, region: str = "US", links: DashboardLinks | None = None
+    ) -> None:
+        self.conn = conn
+        self.region = region
+        self.links = links
+
+    def focus(self, snap: Snapshot, source: str, external_id: str) -> Activity | None:
+        """The activity ``source`` id ``external_id`` when ``snap``'s lists leave it out and
+        its profile owns it, cleaned as a stored snapshot's; ``None`` otherwise (listed, a
+        person record, someone else's, deleted or unknown)."""
+        if lists(snap, external_id):
+            return None
+        for record_id, _kind in live_records(self.conn, source, external_id):
+            found = get_records(self.conn, [record_id], with_payload=False)
+            record = found[0] if found else None
+            if record is None or record.mapped is None or record.mapped.activity is None:
+                continue
+            if not self._owned(record, snap.profile_id, hops=1):
+                continue
+            act = _replace(
+                record.mapped.activity,
+                external_id=record.key.external_id,
+                url=self.links.url(record.key) if self.links else None,
+                owners=[],
+            )
+            return cleaned(act, snap, self.region)
+        return None
+
+    def _owned(self, record: StoredRecord, profile_id: str, hops: int) -> bool:
+        """Whether a live person record of the profile owns this activity (directly, or
+        through an activity that it owns, ``hops`` deep)."""
+        for key in activities.owners_of(self.conn, record.id):
+            owner = get_record(self.conn, key)
+            if owner is None or owner.deleted or owner.mapped is None:
+                continue
+            if owner.mapped.person is not None:
+                owned = profiles.profile_of(self.conn, owner.id) == profile_id
+            else:  # an activity owning this one (a charge, its dispute's owner)
+                owned = bool(hops) and owner.mapped.activity is not None
+                owned = owned and self._owned(owner, profile_id, hops - 1)
+            if owned:
+                return True
+        return False
+
+
+def lists(snap: Snapshot, external_id: str) -> bool:
+    """Whether one of the snapshot's activity lists holds a record with this vendor id."""
+    listed: list[list[Activity]] = [
+        list(snap.commerce.orders),
+        list(snap.support.tickets),
+        list(snap.billing.invoices),
+        list(snap.billing.subscriptions),
+        list(snap.billing.charges),
+        list(snap.billing.disputes),
+        list(snap.crm.deals),
+    ]
+    return any(act.external_id == external_id for acts in listed for act in acts)
+
+
+def cleaned(act: Activity, snap: Snapshot, region: str) -> Activity:
+    """The activity's free text as a stored snapshot keeps it (``snapshot.assemble`` and
+    ``materialize``): other people's contacts removed, cut to its bound, without
+    bidirectional controls, payment numbers and secrets removed."""
+    own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
+    act = _with_bounded_text(without_other_contacts(act, own))
+    encoded = _encode(act).decode()
+    if _BIDI.search(encoded):
+        act = _decode_activity(_BIDI.sub("", encoded))
+    return _without_payment_numbers(act)
+
+
+def _clean(text: str | None) -> str | None:
+    return redact_free_text(text) if text else text
+
+
+def _without_payment_numbers(act: Activity) -> Activity:
+    """``redaction.without_payment_numbers`` of one activity."""
+    if isinstance(act, Ticket):
+        return _replace(
+            act, title=_clean(act.title), last_public_comment=_clean(act.last_public_comment)
+        )
+    if isinstance(act, Order):
+        refunds = [_replace(r, note=_clean(r.note)) for r in act.refunds]
+        return _replace(act, note=_clean(act.note), refunds=refunds)
+    if isinstance(act, Deal):
+        return _replace(act, title=_clean(act.title))
+    return act
