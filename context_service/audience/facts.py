@@ -12,9 +12,10 @@ from typing import Any
 
 import msgspec
 
-from context_service.audience.contacts import mask_email, mask_phone, text_as_viewed
+from context_service.audience.contacts import mask_email, mask_phone
 from context_service.audience.policy import View
 from context_service.audience.segments import Line, customer, unquote
+from context_service.audience.signal_views import OPEN_TICKET, visible_signals
 from context_service.audience.wording import Wording, money, nonzero, plural
 from context_service.models import (
     Activity,
@@ -26,15 +27,12 @@ from context_service.models import (
     Invoice,
     LineItem,
     Order,
-    Signal,
     Snapshot,
     Subscription,
     Ticket,
 )
 from context_service.snapshot.render import paused_payments
-from context_service.snapshot.signals import UNLISTED_FIELDS
 
-_OPEN_TICKET = frozenset({"new", "open", "pending", "hold"})
 _UNPAID_INVOICE = frozenset({"open", "uncollectible"})
 
 
@@ -82,7 +80,7 @@ def _activity_facts(act: Activity, snap: Snapshot, view: View, w: Wording) -> It
         yield _order(act, "order.other", len(snap.commerce.orders), view, w)
     elif isinstance(act, Ticket) and view.shows("support.tickets"):
         rank = len(snap.support.tickets)
-        kind = "ticket.open" if act.status in _OPEN_TICKET else "ticket.closed"
+        kind = "ticket.open" if act.status in OPEN_TICKET else "ticket.closed"
         yield _ticket(act, kind, rank, w)
         if view.shows("support.comments") and act.last_public_comment:
             yield _comment(act, rank)
@@ -174,83 +172,12 @@ def _signals(snap: Snapshot, view: View, _w: Wording) -> Iterator[Fact]:
         )
 
 
-def visible_signals(snap: Snapshot, view: View) -> list[Signal]:
-    """The snapshot's signals as ``view`` may read them.
-
-    Signals are account state and stay in every view, but a signal about a hidden field loses
-    its details (plan, invoice number and amount, order, ticket subject...): it keeps its code
-    and severity and says only what kind of thing needs attention, about nothing it could point
-    at (no ``ref``). A count of what a cut list left out (``unlisted_...``) about a hidden
-    field is not shown at all. The customer's own contacts quoted in a signal are shown as the
-    view shows the contact fields (``contacts``).
-    """
-    text = text_as_viewed(snap, view)
-    return [
-        msgspec.structs.replace(shown, message=text(shown.message))
-        for sig in snap.signals
-        if (shown := _visible_signal(sig, snap, view)) is not None
-    ]
-
-
-def _visible_signal(sig: Signal, snap: Snapshot, view: View) -> Signal | None:
-    field = _signal_field(sig)
-    if field is None or view.shows(field):
-        return sig
-    if sig.code in UNLISTED_FIELDS:
-        return None
-    return msgspec.structs.replace(sig, message=_signal_without_details(sig, snap), ref=None)
-
-
-def _signal_field(sig: Signal) -> str | None:
-    """The field a signal is about, as the field policy names it (``None``: none known)."""
-    if sig.code == "refund_issued":
-        return "billing.charges" if sig.source == "stripe" else "orders"
-    if sig.code.startswith("subscription_"):
-        return "billing.subscriptions"
-    return _SIGNAL_FIELDS.get(sig.code) or UNLISTED_FIELDS.get(sig.code)
-
-
-_SIGNAL_FIELDS = {
-    "invoice_payment_failed": "billing.invoices",
-    "invoice_overdue": "billing.invoices",
-    "dispute_open": "billing.disputes",
-    "order_unfulfilled": "orders",
-    "orders_unfulfilled": "orders",
-    "open_tickets": "support.tickets",
-}
-
-
-def _signal_without_details(sig: Signal, snap: Snapshot) -> str:
-    """A signal's words with nothing of the hidden record it is about."""
-    if sig.code.startswith("subscription_"):
-        state = sig.code.removeprefix("subscription_")
-        verb = "was" if state == "canceled" else "is"
-        return f"A subscription {verb} {state}"
-    if sig.code == "open_tickets":
-        listed = sum(1 for t in snap.support.tickets if t.status in _OPEN_TICKET)
-        return f"{max(snap.support.open_count, listed, 1)} open ticket(s)"
-    return _GENERIC_SIGNALS.get(
-        (sig.code, sig.source), _GENERIC_SIGNALS.get((sig.code, None), "Needs attention")
-    )
-
-
-_GENERIC_SIGNALS: dict[tuple[str, str | None], str] = {
-    ("invoice_payment_failed", None): "Payment failed for an invoice",
-    ("invoice_overdue", None): "An invoice is overdue",
-    ("dispute_open", None): "A payment is disputed",
-    ("order_unfulfilled", None): "An order is paid but not fulfilled yet",
-    ("orders_unfulfilled", None): "More orders are paid but not fulfilled yet",
-    ("refund_issued", "stripe"): "A card payment was refunded",
-    ("refund_issued", None): "An order was refunded",
-}
-
-
 def _tickets(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
     if not view.shows("support.tickets"):
         return
     comments = view.shows("support.comments")
     for rank, t in enumerate(snap.support.tickets):
-        is_open = t.status in _OPEN_TICKET
+        is_open = t.status in OPEN_TICKET
         yield _ticket(t, "ticket.open" if is_open else "ticket.closed", rank, w)
         if comments and t.last_public_comment:
             yield _comment(t, rank)

@@ -7,7 +7,7 @@ whatever the configuration: the snapshot holds nothing more, and card or bank nu
 free text are removed before a snapshot is stored (``snapshot.redaction``). Hiding
 ``identity.names`` hides the customer's name itself, not only the other names sources give
 (the chatbot reads the name and has no place for other names); a signal about a hidden field
-stays without its details (``facts.visible_signals``).
+stays without its details (``signal_views.visible_signals``).
 
 A TOML file (``CONTEXT_SERVICE_FIELD_POLICY``) can change an audience or grant a key more or less::
 

@@ -4,8 +4,8 @@ The same field policy as the facts (``audience.facts``) and the escalation hando
 section (``orders``, ``billing.subscriptions``, ``crm.stage``, ``crm.owner``, ``crm.deals``,
 ``support.tickets``) is emptied before the summary is written, so no line states it; a hidden
 ``identity.names`` leaves the customer unnamed. Signals are account state and stay, as in every
-audience, without the details of a hidden field (``facts.visible_signals``); contacts are shown
-in full, masked or not at all as the view says.
+audience, without the details of a hidden field (``signal_views.visible_signals``); contacts
+are shown in full, masked or not at all as the view says.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from __future__ import annotations
 import msgspec
 
 from context_service.audience.contacts import snapshot_as_viewed
-from context_service.audience.facts import NAME_HIDDEN, visible_contacts, visible_signals
+from context_service.audience.facts import NAME_HIDDEN, visible_contacts
 from context_service.audience.policy import View
+from context_service.audience.signal_views import visible_signals
 from context_service.models import (
     BillingSection,
     CommerceSection,

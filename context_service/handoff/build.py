@@ -22,9 +22,9 @@ from typing import Annotated, Literal
 import msgspec
 
 from context_service.audience.contacts import text_as_viewed
-from context_service.audience.facts import visible_signals
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
+from context_service.audience.signal_views import visible_signals
 from context_service.handoff import intent
 from context_service.models import Order, Signal, Snapshot, Ticket
 from context_service.snapshot.quoting import quoted

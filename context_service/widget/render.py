@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 from context_service.audience import View
 from context_service.audience.contacts import snapshot_as_viewed
-from context_service.audience.facts import visible_contacts, visible_signals
+from context_service.audience.facts import visible_contacts
+from context_service.audience.signal_views import visible_signals
 from context_service.models import Deal, Invoice, Order, Signal, Snapshot, Subscription, Ticket
 from context_service.snapshot.render import paused_payments
 from context_service.snapshot.summary import fulfilment_words

@@ -17,7 +17,7 @@ import pytest
 
 from context_service.audience import ContextRequest, FieldPolicy, build_context
 from context_service.audience.contacts import mask_email, mask_phone
-from context_service.audience.facts import visible_signals
+from context_service.audience.signal_views import visible_signals
 from context_service.audience.summary import deterministic_summary
 from context_service.models import (
     Activity,

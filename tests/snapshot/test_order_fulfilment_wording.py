@@ -92,7 +92,7 @@ def _latest(snap: Snapshot) -> Order:
     return snap.commerce.orders[0]
 
 
-# The card's Attention section reads the stored signals, not ``facts.visible_signals``: a signal
+# The card's Attention section reads the stored signals, not ``signal_views.visible_signals``: a signal
 # about a field the sidebar view hides keeps its details there (the order, the ticket subject).
 # The fix is in widget/render.py (``_signals(snapshot, view)`` over ``visible_signals``), but an
 # older test expects the hidden plan in the card's signal.
