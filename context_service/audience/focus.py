@@ -15,7 +15,7 @@ import sqlite3
 
 import msgspec
 
-from context_service.models import Activity, Deal, Order, Snapshot, Ticket
+from context_service.models import Activity, Snapshot
 from context_service.snapshot.assemble import _with_bounded_text
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.lookup import live_records
@@ -23,6 +23,7 @@ from context_service.snapshot.quoting import BIDI_CONTROLS
 from context_service.snapshot.redaction import (
     OwnContacts,
     redact_free_text,
+    with_free_text,
     without_other_contacts,
 )
 from context_service.store import activities, profiles
@@ -108,22 +109,8 @@ def cleaned(act: Activity, snap: Snapshot, region: str) -> Activity:
     encoded = _encode(act).decode()
     if _BIDI.search(encoded):
         act = _decode_activity(_BIDI.sub("", encoded))
-    return _without_payment_numbers(act)
+    return with_free_text(act, _clean)  # payment numbers and secrets
 
 
 def _clean(text: str | None) -> str | None:
     return redact_free_text(text) if text else text
-
-
-def _without_payment_numbers(act: Activity) -> Activity:
-    """``redaction.without_payment_numbers`` of one activity."""
-    if isinstance(act, Ticket):
-        return _replace(
-            act, title=_clean(act.title), last_public_comment=_clean(act.last_public_comment)
-        )
-    if isinstance(act, Order):
-        refunds = [_replace(r, note=_clean(r.note)) for r in act.refunds]
-        return _replace(act, note=_clean(act.note), refunds=refunds)
-    if isinstance(act, Deal):
-        return _replace(act, title=_clean(act.title))
-    return act

@@ -427,7 +427,12 @@ def without_other_contacts(act: Activity, own: OwnContacts) -> Activity:
     """The activity with other people's emails and phones removed from its free text."""
     if isinstance(act, Order) and not (act.note or act.refunds):
         return act  # no free text: the copy made below would equal it (most orders)
-    clean = _redactor(own)
+    return with_free_text(act, _redactor(own))
+
+
+def with_free_text(act: Activity, clean: Callable[[str | None], str | None]) -> Activity:
+    """The activity with ``clean`` applied to each of its customer-written fields: a ticket's
+    title and last public comment, an order's note and its refunds' notes, a deal's title."""
     replace = msgspec.structs.replace
     if isinstance(act, Ticket):
         return replace(
