@@ -125,6 +125,12 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         f"{rec.stale} stale, {rec.suppressed} suppressed as erased; "
         f"{report.profiles_rebuilt} profile snapshots rebuilt"
     )
+    if report.other_sheets:
+        named = ", ".join(repr(name) for name in report.other_sheets)
+        print(
+            f"not read: the workbook's other sheets holding data ({named}); only its first "
+            "visible sheet is imported: save another as a file of its own to import it"
+        )
     if report.rejections_retired:
         fixed = report.rejections_retired
         print(

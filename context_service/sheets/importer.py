@@ -73,6 +73,7 @@ class ImportReport(msgspec.Struct):
     source: str
     path: str
     sheet: str | None = None  # the worksheet read, for a workbook
+    other_sheets: list[str] = []  # the workbook's other visible sheets holding data: not read
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
@@ -148,6 +149,7 @@ def import_file(
         report = ImportReport(source=source, path=str(path))
     sheet = open_sheet(path, fmt, encoding)  # a file that cannot be opened is no run
     report.sheet = sheet.sheet_name
+    report.other_sheets = list(sheet.other_sheets)
     try:
         converter = RowConverter(
             source, mapping or ColumnMapping(), sheet.format != "jsonl", ctx.region

@@ -35,6 +35,7 @@ class Sheet(Protocol):
     total: int | None
     blank_rows: int
     sheet_name: str | None  # the worksheet read (XLSX); None for a text file
+    other_sheets: tuple[str, ...]  # the workbook's other visible sheets holding data: not read
     header: tuple[str, ...] | None  # once ``rows`` read it (CSV, XLSX); JSONL: None
 
     def rows(self) -> Iterator[RawRow]:

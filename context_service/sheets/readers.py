@@ -126,6 +126,7 @@ class CsvSheet:
 
     format: Format = "csv"
     sheet_name: str | None = None
+    other_sheets: tuple[str, ...] = ()
 
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
@@ -314,6 +315,13 @@ class XlsxSheet:
             raise UnreadableFile(f"{path.name}: the workbook has no worksheet")
         self._sheet = _first_visible(self._book.worksheets)
         self.sheet_name: str | None = self._sheet.title
+        # Visible sheets after it that hold data are not read: the report names them, so that
+        # customers on a second sheet are not left out without a word.
+        self.other_sheets: tuple[str, ...] = tuple(
+            str(other.title)
+            for other in self._book.worksheets
+            if other is not self._sheet and _visible(other) and _has_data(other)
+        )
         self.total: int | None = self._sheet.max_row  # declared: the progress bar's estimate
         # Read-only mode stops at the size the sheet declares (``<dimension ref=...>``), which
         # some writers get wrong: rows below it and columns right of it would be lost.
@@ -467,6 +475,7 @@ class JsonlSheet:
 
     format: Format = "jsonl"
     sheet_name: str | None = None
+    other_sheets: tuple[str, ...] = ()
     header: tuple[str, ...] | None = None  # each line has its own keys
 
     def __init__(self, path: Path, encoding: str | None = None) -> None:
