@@ -20,14 +20,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import msgspec
-
+from context_service.sheets.json_rows import json_row
 from context_service.sheets.raw_rows import (
     Format,
     RawRow,
@@ -461,8 +458,6 @@ def _has_data(sheet: Any) -> bool:
 # JSONL
 # --------------------------------------------------------------------------------------------
 
-_decode_json = msgspec.json.Decoder().decode
-
 
 class JsonlSheet:
     """One JSON object per line; its keys are the columns. Lists of scalars join with ``;``.
@@ -514,7 +509,7 @@ class JsonlSheet:
             if not data.strip():
                 self.blank_rows += 1
                 continue
-            yield _json_row(line, data)
+            yield json_row(line, data)
 
     def _utf8_lines(self, encoding: str) -> Iterator[bytes]:
         """The file's lines decoded from ``encoding``, as UTF-8."""
@@ -532,83 +527,3 @@ class JsonlSheet:
             ) from exc
         finally:
             text.detach()
-
-
-def _not_utf8(line: int, data: bytes, exc: UnicodeDecodeError) -> RawRow:
-    text = data.decode("utf-8", errors="replace").strip()
-    reason = (
-        f"not valid UTF-8 (a byte 0x{exc.object[exc.start]:02x}); JSON Lines are UTF-8: if the "
-        "whole file is in another encoding, pass --encoding (for example cp1252)"
-    )
-    return RawRow(line, (), [], reason, text)
-
-
-def _json_row(line: int, data: bytes) -> RawRow:
-    text = data.decode("utf-8", errors="replace").strip()
-    try:
-        obj = _decode_json(data)
-    except msgspec.DecodeError as exc:
-        return RawRow(line, (), [], f"not valid JSON: {exc}", text)
-    except UnicodeDecodeError as exc:  # a string holding bytes that are not UTF-8
-        return _not_utf8(line, data, exc)
-    if not isinstance(obj, dict):
-        return RawRow(line, (), [], f"expected a JSON object, got {type(obj).__name__}", text)
-    if (twice := _repeated_key(text, obj)) is not None:
-        return RawRow(line, (), [], f"the key {twice!r} appears twice: which value is meant?", text)
-    columns: dict[str, str | None] = {}
-    nested: list[str] = []
-    _flatten(obj, "", columns, nested)
-    raw = text if nested else None  # kept for the rejection when a nested column is mapped
-    return RawRow(line, tuple(columns), list(columns.values()), None, raw, tuple(nested))
-
-
-_KEY = re.compile(r'"\s*:')
-
-
-def _repeated_key(text: str, obj: dict[str, Any]) -> str | None:
-    """A key that an object of the line holds twice (``{"email": "a@x", "email": "b@x"}``:
-    the decoder keeps the last value and would drop the other silently), or ``None``. The
-    line is parsed again only when it has more ``":`` than the decoded objects have keys."""
-    if len(_KEY.findall(text)) <= _keys_in(obj):
-        return None
-    twice: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _ in items:
-            if key in seen:
-                twice.append(key)
-            seen.add(key)
-        return dict(items)
-
-    try:
-        json.loads(text, object_pairs_hook=pairs)
-    except (ValueError, RecursionError):  # what the decoder read, this one may not: no answer
-        return None
-    return twice[0] if twice else None
-
-
-def _keys_in(value: Any) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_keys_in(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_keys_in(v) for v in value)
-    return 0
-
-
-def _flatten(
-    obj: dict[str, Any], prefix: str, columns: dict[str, str | None], nested: list[str]
-) -> None:
-    """``{"a": {"b": 1}}`` -> column ``a.b``; a list of scalars joins with ``;``; a list that
-    holds objects or lists becomes an empty cell whose column is listed in ``nested``."""
-    for key, value in obj.items():
-        column = f"{prefix}{key}"
-        if isinstance(value, dict):
-            _flatten(value, f"{column}.", columns, nested)
-        elif not isinstance(value, list):
-            columns[column] = cell_text(value)
-        elif all(not isinstance(v, dict | list) for v in value):
-            columns[column] = "; ".join(filter(None, (cell_text(v) for v in value))) or None
-        else:
-            columns[column] = None
-            nested.append(column)
