@@ -302,13 +302,8 @@ def _unshipped_to_warn(
 @lru_cache(maxsize=64)  # pure; every profile of a rebuild passes the same ``now``
 def _days_before(now: str | None, days: int) -> str | None:
     """The day ``days`` before ``now`` (``YYYY-MM-DD``); ``None`` when ``now`` is no ISO time."""
-    if not now:
-        return None
-    try:
-        moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment - timedelta(days=days)).date().isoformat()
+    moment = _moment(now)
+    return None if moment is None else (moment - timedelta(days=days)).date().isoformat()
 
 
 def _placed_since(order: Order, day: str | None) -> bool:
