@@ -130,7 +130,9 @@ def _fill(template: str, blocks: dict[str, str]) -> str:
 
 # What an answer may only name when its prompt did: emails, ids with digits (prof_..., cus_...,
 # ch_...) and numbers of nine digits or more (phones, card and account numbers).
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# A match starts only where a run of its characters starts: a run that leads nowhere is then
+# read once, not once per character (a pasted run of 8,000 digits took a minute).
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _ID = re.compile(r"\b[A-Za-z]{2,6}_(?=[A-Za-z]*\d)[A-Za-z0-9]{8,}\b")
 _LONG_NUMBER = re.compile(r"\d(?:[ ().-]{0,2}\d){8,}")
 # A JSON escape (the handoff's transcript is JSON lines), read as the space it stands for.
@@ -151,7 +153,7 @@ _MONEY_NUMBER = rf"\d{{1,3}}(?:\.\d{{3}})+,\d{{1,2}}{_END}|\d+,\d{{1,2}}{_END}|{
 _DECIMAL_COMMA = re.compile(r"\d{1,3}(?:\.\d{3})+,\d{1,2}|\d+,\d{1,2}")
 _AMOUNT = re.compile(
     rf"(?P<code_before>{_CURRENCY})\s?(?P<before>{_MONEY_NUMBER})"
-    rf"|(?P<after>{_MONEY_NUMBER})\s?(?P<code_after>{_CURRENCY})",
+    rf"|(?<!\d)(?<!\d[,.])(?P<after>{_MONEY_NUMBER})\s?(?P<code_after>{_CURRENCY})",
     re.IGNORECASE,
 )
 # The currencies a symbol can stand for: a bare ``$`` is any dollar (or peso), ``C$`` Canada's.
