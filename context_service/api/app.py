@@ -33,6 +33,7 @@ from context_service.api.context_state import context_state
 from context_service.api.erasure import ROUTES as ERASURE_ROUTES
 from context_service.api.escalations import create_escalation
 from context_service.api.guarded_tools import GuardedToolBox
+from context_service.api.identify import thresholds_of
 from context_service.api.keys import ROUTES as KEY_ROUTES
 from context_service.api.params import strict_asgi_query, strict_query, valid_host
 from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem, utf8_query
@@ -43,7 +44,6 @@ from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
 from context_service.identity.features import INDEX_VERSION
-from context_service.identity.pairs import Thresholds
 from context_service.identity.state import index_version
 from context_service.llm import LlmClient, Summarizer, SummaryRefresher
 from context_service.mcp_server.http import McpHttp
@@ -294,9 +294,7 @@ def create_app(
         state["field_policy"],
         state["note_poster"],
         likely=settings.identity_review_threshold,
-        thresholds=Thresholds(
-            link=settings.identity_link_threshold, review=settings.identity_review_threshold
-        ),
+        thresholds=thresholds_of(settings),
     )
     # With an LLM configured, summaries someone asked for are made again, off the request
     # path, when their profile changes (woken after each applied webhook, else every minute).

@@ -25,7 +25,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from context_service.api.auth import bearer_token, principal_of
 from context_service.api.context_fast import MAX_PARAM, MAX_SHORT_PARAM, StoredContext
-from context_service.api.identify import Found, Identifiers, find
+from context_service.api.identify import Found, Identifiers, find, thresholds_of
 from context_service.audience import (
     MAX_TOKENS,
     MIN_TOKENS,
@@ -38,7 +38,6 @@ from context_service.audience import (
 from context_service.audience.policy import FULL, View
 from context_service.errors import AmbiguousIdentifier
 from context_service.identity.normalize import normalize_email
-from context_service.identity.pairs import Thresholds
 from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
@@ -267,11 +266,10 @@ def _find_for(
     lists the candidates as the caller's ``view`` (``allowed_view``) may read them: without
     their names when it hides ``identity.names``."""
     settings = request.app.state.settings
-    thresholds = Thresholds(
-        link=settings.identity_link_threshold, review=settings.identity_review_threshold
-    )
     try:
-        return find(store, settings.default_region, ids, thresholds, contacts_mix=contacts_mix)
+        return find(
+            store, settings.default_region, ids, thresholds_of(settings), contacts_mix=contacts_mix
+        )
     except AmbiguousIdentifier as exc:
         if audience != "chatbot" or principal_of(request).trusted_backend:
             seen = seen_by(exc, [view])

@@ -36,10 +36,9 @@ from context_service.api.auth import (
     require_api_key,
     single_authorization,
 )
-from context_service.api.identify import Found, Identifiers, find
+from context_service.api.identify import Found, Identifiers, find, thresholds_of
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import FULL
-from context_service.identity.pairs import Thresholds
 from context_service.store import Store
 from context_service.trust import Principal, Read, Trust
 from context_service.trust.chatbot import read_mode
@@ -100,9 +99,7 @@ class _Bound:
         self.policy: FieldPolicy = state.field_policy
         self.store: Store = state.store
         self.region: str = settings.default_region
-        self.thresholds = Thresholds(
-            link=settings.identity_link_threshold, review=settings.identity_review_threshold
-        )
+        self.thresholds = thresholds_of(settings)
         # Principals the field policy lets see the full row. A principal holds its key's own
         # limits and names one key (whose policy-file grant never changes while the app runs),
         # so the answer holds for as long as the keyring hands out an equal principal.

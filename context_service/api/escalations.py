@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import Forbidden, bearer_token, principal_of
-from context_service.api.identify import Found, Identifiers, find
+from context_service.api.identify import Found, Identifiers, find, thresholds_of
 from context_service.audience import FieldPolicy, View
 from context_service.audience.facts import visible_contacts
 from context_service.errors import AmbiguousIdentifier
@@ -104,7 +104,9 @@ def create_escalation(
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
     view = policy.view("escalation", key)
     try:
-        found = find(store, state.settings.default_region, data.customer)
+        found = find(
+            store, state.settings.default_region, data.customer, thresholds_of(state.settings)
+        )
     except AmbiguousIdentifier as exc:  # its candidates as the escalation view reads them
         raise seen_by(exc, [view]) from None
     trust: Trust = state.trust

@@ -1,13 +1,14 @@
 """Who is this? One function from the identifiers a caller gave to one stored snapshot.
 
-``find(store, region, ids)`` is shared by ``GET /v1/context``, ``POST /v1/context/lookup`` and
-``POST /v1/escalations``. One strong identifier (email, phone, profile id, or a vendor id) is a
-direct lookup. Anything else, or any mix with a name, an order number, a ticket id or an invoice
-number (what a customer types into a chat), is a scored search (``identity.search``): the best
-profile is returned with its match probability when it is clearly the one, otherwise 409 with
-the candidates and their probabilities, or 404. An email that names one customer on its own
-with a phone that names another is a 409 with both, however the rest of the details score; so
-is an email or phone that names one customer with details that point at another.
+``find(store, region, ids, thresholds)`` is shared by ``GET /v1/context``,
+``POST /v1/context/lookup``, ``POST /v1/escalations`` and the fast context path, all with the
+configured identity thresholds. One strong identifier (email, phone, profile id, or a vendor id)
+is a direct lookup. Anything else, or any mix with a name, an order number, a ticket id or an
+invoice number (what a customer types into a chat), is a scored search (``identity.search``):
+the best profile is returned with its match probability when it is clearly the one, otherwise
+409 with the candidates and their probabilities, or 404. An email that names one customer on
+its own with a phone that names another is a 409 with both, however the rest of the details
+score; so is an email or phone that names one customer with details that point at another.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from context_service.identity.search import (
     search,
 )
 from context_service.identity.state import load_model
+from context_service.settings import Settings
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot
@@ -60,6 +62,13 @@ class Identifiers(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return partial_identity(self, contacts_mix=contacts_mix)
 
 
+def thresholds_of(settings: Settings) -> Thresholds:
+    """The identity thresholds the operator configured, for every lookup the API makes."""
+    return Thresholds(
+        link=settings.identity_link_threshold, review=settings.identity_review_threshold
+    )
+
+
 class Found(msgspec.Struct):
     """The snapshot found, how it was found, and the vendor id the caller asked about."""
 
@@ -75,11 +84,12 @@ def find(
     store: Store,
     region: str,
     ids: Identifiers,
-    thresholds: Thresholds | None = None,
+    thresholds: Thresholds,
     *,
     contacts_mix: bool = False,
 ) -> Found:
-    """The one customer these identifiers name; 400, 404 or 409 (with candidates) otherwise."""
+    """The one customer these identifiers name; 400, 404 or 409 (with candidates) otherwise.
+    ``thresholds`` are the configured ones (``thresholds_of``): every caller decides alike."""
     partial = ids.partial(contacts_mix=contacts_mix)
     if partial is not None:
         if ids.profile_id is not None or ids.source is not None or ids.external_id is not None:
@@ -87,7 +97,7 @@ def find(
                 "profile_id and source/external_id cannot be mixed with other details"
             )
         refuse_one_name_alone(partial)  # a 400 asking for more, never "no customer"
-        return _search(store, region, partial, thresholds or Thresholds())
+        return _search(store, region, partial, thresholds)
     given = [n for n in ("email", "phone", "profile_id") if getattr(ids, n) is not None]
     pair = ids.source is not None or ids.external_id is not None
     if len(given) + int(pair) != 1:
