@@ -120,7 +120,7 @@ def create_escalation(
         block = msgspec.structs.replace(block, fallback=None)
     # The notes this app posted (stored as digests), shared with the create_escalation tool.
     toolbox: ToolBox = state.toolbox
-    escalation = escalation_key(snap.profile_id, data.transcript, data.reason)
+    escalation = escalation_key(data.transcript, data.reason)
     note = (
         _post_note(
             state.note_poster, toolbox.posted, handoff, view, body=block.text, escalation=escalation

@@ -29,13 +29,16 @@ if TYPE_CHECKING:
     from context_service.handoff.build import Turn
 
 
-def escalation_key(profile_id: str, transcript: Sequence[Turn], reason: str) -> str:
-    """What names one escalation for its helpdesk note: the customer, the conversation and
-    the reason, whichever path sent it (``POST /v1/escalations`` or the ``create_escalation``
-    tool). Not the note's text: the facts in it move on (a Stripe webhook between a request
-    and its retry), and the retried escalation must still find its note posted."""
+def escalation_key(transcript: Sequence[Turn], reason: str) -> str:
+    """What names one escalation for its helpdesk note, with the ticket it goes on (the
+    customer's): the conversation and the reason, whichever path sent it
+    (``POST /v1/escalations`` or the ``create_escalation`` tool). Not the note's text: the
+    facts in it move on (a Stripe webhook between a request and its retry), and the retried
+    escalation must still find its note posted. Nor the profile id: a merge or split between
+    a request and its retry gives the customer another, and her ticket must still get one
+    note."""
     turns = [(t.role, t.at, t.text) for t in transcript]
-    return msgspec.json.encode(["escalation", profile_id, turns, reason]).decode()
+    return msgspec.json.encode(["escalation", turns, reason]).decode()
 
 
 class NoteFailed(Exception):

@@ -329,7 +329,7 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     if args.post_note:
         shown = bot_view.shows("support.tickets")  # else the bot is not told the ticket id
         text = render_text(handoff)
-        escalation = escalation_key(snap.profile_id, args.transcript, args.reason)
+        escalation = escalation_key(args.transcript, args.reason)
         outcome = _post_note(
             box.notes, box.posted, handoff, text, agents_view, shown, escalation=escalation
         )
