@@ -129,10 +129,16 @@ class AmbiguousIdentifier(LookupFailed):
 
 
 class AuthenticationFailed(ContextServiceError):
-    """The request carries no valid API key."""
+    """The request carries no valid API key; ``invalid_token`` when it carries one that is
+    no key. Its ``headers`` name the scheme to use (RFC 9110 11.6.1, RFC 6750 3)."""
 
     status_code = 401
     title = "Unauthorized"
+
+    def __init__(self, detail: str, *, invalid_token: bool = False, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        error = ', error="invalid_token"' if invalid_token else ""
+        self.headers = {"WWW-Authenticate": f'Bearer realm="context-service"{error}'}
 
 
 class WebhookRejected(ContextServiceError):

@@ -33,6 +33,7 @@ from context_service.api.context_state import context_state
 from context_service.api.erasure import ROUTES as ERASURE_ROUTES
 from context_service.api.escalations import create_escalation
 from context_service.api.guarded_tools import GuardedToolBox
+from context_service.api.http_rules import head_as_get, never_stored
 from context_service.api.identify import thresholds_of
 from context_service.api.keys import ROUTES as KEY_ROUTES
 from context_service.api.params import strict_asgi_query, strict_query, valid_host
@@ -97,12 +98,6 @@ def read_profiles(store: Store) -> None:
         conn.execute("SELECT 1 FROM profiles LIMIT 1").fetchone()
     finally:
         conn.close()
-
-
-async def no_store(response: Response[Any]) -> Response[Any]:
-    """Key-protected answers hold customers' data: no browser or proxy may keep a copy."""
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 @get("/metrics", sync_to_thread=False, media_type="text/plain", opt={"scope": ADMIN})
@@ -186,7 +181,7 @@ def _protected_routes() -> Router:
     """Everything but ``/health``, ``/widget`` (a signed link) and signed webhooks needs an API
     key; a query parameter the route does not take, or one given twice, is a 400
     (``params.strict_query``; ``/mcp`` and ``/schema``, mounted in ``create_app``, check it too).
-    Every answer says ``Cache-Control: no-store`` (``no_store``; ``context_fast`` too)."""
+    Every answer of the app says ``Cache-Control: no-store`` (``http_rules.never_stored``)."""
     return Router(
         "/",
         route_handlers=[
@@ -205,7 +200,6 @@ def _protected_routes() -> Router:
         ],
         guards=[require_api_key],
         before_request=strict_query,
-        after_request=no_store,
     )
 
 
@@ -302,7 +296,7 @@ def create_app(
     refresher = SummaryRefresher(summarizer, state["field_policy"]) if summarizer.client else None
     state["summary_refresher"] = refresher
     mcp_http = McpHttp(state["toolbox"])
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             receive_webhook,
@@ -314,6 +308,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         request_class=ApiRequest,
         middleware=[utf8_query, valid_host],
+        before_send=[never_stored],
         request_max_body_size=settings.max_body_bytes,
         state=State(state),
         on_startup=[drain_on_startup],
@@ -337,3 +332,6 @@ def create_app(
         on_shutdown=[close],
         debug=False,
     )
+    # HEAD must be read as GET before routing, which no litestar hook comes before.
+    app.asgi_handler = head_as_get(app.asgi_handler)
+    return app

@@ -84,7 +84,7 @@ def authorize(trust: Trust, token: str | None, scope: str | None) -> Principal:
         raise AuthenticationFailed("missing API key: send 'Authorization: Bearer <key>'")
     principal = trust.keyring.principal(token)
     if principal is None:
-        raise AuthenticationFailed(_unknown_key_detail(token))
+        raise AuthenticationFailed(_unknown_key_detail(token), invalid_token=True)
     if scope is None:
         raise Forbidden("this route declares no scope, so no key may call it")
     if scope != AUTHENTICATED and scope not in principal.scopes:

@@ -14,7 +14,8 @@ same order as the key guard and the handler:
    audiences, before the lookup, so that the answer says nothing about who exists);
 3. the lookup (``identify.find``: 400, 404, 409 with the candidates);
 4. the read audit (``Trust.record``), then the row with ``ETag``, ``X-Profile-Id``,
-   ``X-Profile-Version``, ``X-Matched-By`` and ``Cache-Control: no-store``.
+   ``X-Profile-Version`` and ``X-Matched-By`` (``Cache-Control: no-store`` is the app's
+   ``http_rules.never_stored``).
 
 Errors are raised, so litestar's exception handlers write the same problem details as on the
 full path. Anything else goes down the full path unchanged: another parameter, a repeated or
@@ -169,7 +170,6 @@ def _headers(found: Found, media: bytes, length: int) -> list[tuple[bytes, bytes
     if found.probability is not None:
         headers.append((b"x-match-probability", f"{found.probability:.4f}".encode("latin-1")))
     headers += [
-        (b"cache-control", b"no-store"),  # as ``app.no_store`` says on the full path
         (b"content-type", media),
         (b"content-length", str(length).encode("latin-1")),
     ]

@@ -134,6 +134,7 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
 
 
 _ENUM_MESSAGE = "Invalid enum value"
+_NO_BODY = "missing: this route takes a JSON object as its body"
 # What msgspec says of a query, path or header value that is no number: every such value is
 # text, so "got `str`" is no help. The plain words instead.
 _NOT_A_NUMBER = re.compile(r"Expected `(int|float)( \| null)?`, got `str`")
@@ -145,9 +146,12 @@ _BOUND_WORDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less 
 
 def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[str, Any]:
     """A validation error in words a caller can act on: a choice with its choices, a number
-    in a query string that is none said plainly, a number out of range with its bound."""
+    in a query string that is none said plainly, a number out of range with its bound, a body
+    that was not sent (litestar's words are ``'data'``, a ``KeyError``'s)."""
     message = error.get("message")
     in_body = _source(error.get("source")) == "body"
+    if in_body and error.get("key") == "data" and message == "'data'":
+        return {**error, "message": _NO_BODY}
     found = _NOT_A_NUMBER.fullmatch(message) if isinstance(message, str) else None
     if found and not in_body:
         return {**error, "message": _NUMBER_WORDS[found[1]]}
