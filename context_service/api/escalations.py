@@ -112,10 +112,13 @@ def create_escalation(
     trust: Trust = state.trust
     trust.record(Read(principal.name, found.stored.profile_id, "escalation", True, "escalation"))
     snap = _decode_snapshot(found.stored.json)
-    handoff = build_handoff(snap, _who(snap, found, view), data.transcript, data.reason, view)
+    region = state.settings.default_region
+    handoff = build_handoff(
+        snap, _who(snap, found, view), data.transcript, data.reason, view, region=region
+    )
     text = render_text(handoff)
     client: LlmClient | None = state.llm_client if data.summary == "llm" else None
-    block = llm_handoff(client, snap, view, data.transcript, data.reason, text)
+    block = llm_handoff(client, snap, view, data.transcript, data.reason, text, region=region)
     if data.summary == "deterministic":
         block = msgspec.structs.replace(block, fallback=None)
     # The notes this app posted (stored as digests), shared with the create_escalation tool.

@@ -29,6 +29,7 @@ from context_service.snapshot.redaction import (
     EMAIL_REMOVED,
     PHONE_REMOVED,
     OwnContacts,
+    redact_other_phones,
     rewrite_contacts,
 )
 
@@ -66,6 +67,19 @@ def text_as_viewed(snap: Snapshot, view: View) -> Callable[[str], str]:
     own = OwnContacts.of(snap.identity.emails, snap.identity.phones, _NO_REGION)
     email, phone = _email_as_viewed(view), _phone_as_viewed(view)
     return lambda text: rewrite_contacts(text, own, email, phone) if text else text
+
+
+def typed_text_as_viewed(snap: Snapshot, view: View, region: str) -> Callable[[str], str]:
+    """``text_as_viewed`` for text typed into a conversation (a transcript, a bot's reason).
+    For a view that masks or hides contacts, a phone number that is not the customer's own
+    goes too (``[phone removed]``: a new number, a relative's), as other people's emails do;
+    the stored snapshot's free text lost them when it was built. A number written without
+    its country code is read in ``region`` (the deployment's)."""
+    if shows_contacts_in_full(view):
+        return _unchanged
+    own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
+    shown = text_as_viewed(snap, view)
+    return lambda text: shown(redact_other_phones(text, own)) if text else text
 
 
 def snapshot_as_viewed(snap: Snapshot, view: View) -> Snapshot:

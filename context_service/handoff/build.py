@@ -21,12 +21,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from context_service.audience.contacts import text_as_viewed
+from context_service.audience.contacts import typed_text_as_viewed
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
 from context_service.audience.signal_views import visible_signals
 from context_service.handoff import intent
 from context_service.models import Order, Signal, Snapshot, Ticket
+from context_service.snapshot.asked_secrets import secret_asked, without_answered_secret
 from context_service.snapshot.quoting import quoted
 from context_service.snapshot.redaction import redact_free_text
 from context_service.snapshot.secrets import redact_secrets
@@ -35,8 +36,10 @@ from context_service.snapshot.summary import fulfilment_words, order_state
 
 Role = Literal["customer", "user", "bot", "assistant", "agent", "system"]
 Priority = Literal["urgent", "high", "normal", "low"]
-_CUSTOMER_ROLES = frozenset({"customer", "user"})
+CUSTOMER_ROLES = frozenset({"customer", "user"})
 _BOT_ROLES = frozenset({"bot", "assistant"})
+# No region given: a phone number typed without its country code is not read as one.
+NO_REGION = "ZZ"
 _ZENDESK_TICKET = ("zendesk", "ticket")
 # The built-in ``escalation`` audience rule (nothing hidden, contacts in full): the view of a
 # caller that passes none. Every request path passes the view of its key.
@@ -116,18 +119,21 @@ def build_handoff(
     transcript: list[Turn],
     reason: str,
     view: View = DEFAULT_VIEW,
+    *,
+    region: str = NO_REGION,
 ) -> Handoff:
     """The deterministic handoff for one escalation, with only what ``view`` shows.
 
     ``who`` is used as given: build it with the same view (contacts hidden or masked).
-    Payment numbers and secrets (``snapshot.secrets``) are removed from the transcript and the
+    Payment numbers and secrets are removed from the transcript (``safe_turns``) and the
     reason before anything is read from them, and contacts typed into them are shown as the
-    view shows the contact fields (masked or removed for a view that masks or hides them).
+    view shows the contact fields (masked or removed for a view that masks or hides them; a
+    number typed without its country code is read in ``region``).
     """
-    as_viewed = text_as_viewed(snap, view)
-    transcript = [_redacted(t, as_viewed) for t in transcript]
+    as_viewed = typed_text_as_viewed(snap, view, region)
+    transcript = safe_turns(transcript, as_viewed)
     reason = as_viewed(redact_free_text(reason))
-    said = [t.text for t in transcript if t.role in _CUSTOMER_ROLES and t.text.strip()]
+    said = [t.text for t in transcript if t.role in CUSTOMER_ROLES and t.text.strip()]
     bot = [t.text for t in transcript if t.role in _BOT_ROLES and t.text.strip()]
     found = intent.topics([*said, reason])
     signals = visible_signals(snap, view)  # a signal about a hidden field keeps no details
@@ -147,8 +153,21 @@ def build_handoff(
     )
 
 
-def _redacted(turn: Turn, as_viewed: Callable[[str], str]) -> Turn:
-    return msgspec.structs.replace(turn, text=as_viewed(redact_free_text(turn.text)))
+def safe_turns(transcript: list[Turn], as_viewed: Callable[[str], str]) -> list[Turn]:
+    """The turns without payment numbers or secrets, their contacts shown by ``as_viewed``
+    (``audience.contacts.typed_text_as_viewed``). A secret the bot (or an agent) asked for
+    is removed from the customer's answers until it speaks again
+    (``snapshot.asked_secrets``): "type the code we texted you" / "482913"."""
+    safe: list[Turn] = []
+    asked = None
+    for turn in transcript:
+        text = turn.text
+        if turn.role not in CUSTOMER_ROLES:  # the bot, an agent: what they ask for
+            asked = secret_asked(text)
+        elif asked is not None:
+            text = without_answered_secret(text, asked)
+        safe.append(msgspec.structs.replace(turn, text=as_viewed(redact_free_text(text))))
+    return safe
 
 
 def _promises(bot: list[str]) -> list[str]:

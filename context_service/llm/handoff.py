@@ -15,8 +15,8 @@ import logging
 from collections.abc import Callable
 
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
-from context_service.audience.contacts import text_as_viewed
-from context_service.handoff import Turn
+from context_service.audience.contacts import typed_text_as_viewed
+from context_service.handoff import CUSTOMER_ROLES, NO_REGION, Turn, safe_turns
 from context_service.handoff.checks import customer_written, note_problem
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
@@ -27,7 +27,6 @@ from context_service.snapshot.secrets import redact_secrets
 log = logging.getLogger("context_service.llm")
 HANDOFF_PROMPT = "escalation_handoff"
 _CONTEXT_TOKENS = 1200
-_CUSTOMER_ROLES = frozenset({"customer", "user"})
 
 
 def transcript_block(
@@ -35,13 +34,10 @@ def transcript_block(
 ) -> str:
     """The transcript as one JSON line per turn (customer text stays a JSON string), with
     payment numbers and secrets removed from each turn's text and its contacts shown as
-    ``as_viewed`` shows them (``audience.contacts.text_as_viewed``)."""
+    ``as_viewed`` shows them (``handoff.safe_turns``)."""
     return "\n".join(
-        json.dumps(
-            {"role": t.role, "at": t.at, "text": as_viewed(redact_free_text(t.text))},
-            ensure_ascii=False,
-        )
-        for t in transcript
+        json.dumps({"role": t.role, "at": t.at, "text": t.text}, ensure_ascii=False)
+        for t in safe_turns(transcript, as_viewed)
     )
 
 
@@ -52,8 +48,11 @@ def llm_handoff(
     transcript: list[Turn],
     reason: str,
     fallback_text: str,
+    *,
+    region: str = NO_REGION,
 ) -> SummaryBlock:
-    """The LLM's handoff text, or the deterministic text with the reason it was used."""
+    """The LLM's handoff text, or the deterministic text with the reason it was used; a phone
+    number typed without its country code is read in ``region``."""
     if client is None:
         return SummaryBlock(fallback_text, "deterministic", fallback="no LLM configured")
     prompt = latest(HANDOFF_PROMPT)
@@ -61,7 +60,7 @@ def llm_handoff(
     context = redact_secrets(context)
     # Contacts typed into the chat or the reason as the view shows them (masked, removed): the
     # model writes the note this key gets, so it reads no more than the key may.
-    as_viewed = text_as_viewed(snap, view)
+    as_viewed = typed_text_as_viewed(snap, view, region)
     system, user = prompt.render(
         reason=fence("reason given by the bot", as_viewed(redact_free_text(reason))),
         context=fence("customer context", context),
@@ -76,7 +75,7 @@ def llm_handoff(
         return SummaryBlock(
             fallback_text, "deterministic", fallback=exc.reason, prompt_version=prompt.version
         )
-    said = [as_viewed(redact_free_text(t.text)) for t in transcript if t.role in _CUSTOMER_ROLES]
+    said = [t.text for t in safe_turns(transcript, as_viewed) if t.role in CUSTOMER_ROLES]
     problem = note_problem(text, snap, view, context, [*said, *customer_written(snap)])
     if problem is not None:
         log.warning("LLM handoff for %s not used: %s", snap.profile_id, problem)

@@ -366,7 +366,14 @@ def redact_emails(text: str) -> str:
 
 def redact_other_contacts(text: str, own: OwnContacts) -> str:
     """``text`` with every email address and phone number that is not ``own`` replaced."""
-    text = _EMAIL_IN_TEXT.sub(lambda m: _email_or_removed(m.group(), own), text)
+    return redact_other_phones(
+        _EMAIL_IN_TEXT.sub(lambda m: _email_or_removed(m.group(), own), text), own
+    )
+
+
+def redact_other_phones(text: str, own: OwnContacts) -> str:
+    """``text`` with every phone number that is not ``own`` (nor a ``#`` reference) replaced;
+    a number written without its country code is read in ``own.region``."""
     return _without_other_phones(text, own) if _PHONE_HINT.search(text) else text
 
 

@@ -322,9 +322,8 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     agents_view = box.policy.view("escalation", key)  # before the lookup: never who exists
     bot_view = box.policy.view("chatbot", key)
     snap = _decode_snapshot(find_stored(box.conn, args, box.region).json)
-    handoff = build_handoff(
-        snap, _who(snap, args, agents_view), args.transcript, args.reason, agents_view
-    )
+    who = _who(snap, args, agents_view)
+    handoff = build_handoff(snap, who, args.transcript, args.reason, agents_view, region=box.region)
     outcome = "note not requested"
     if args.post_note:
         shown = bot_view.shows("support.tickets")  # else the bot is not told the ticket id
@@ -334,7 +333,7 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
             box.notes, box.posted, handoff, text, agents_view, shown, escalation=escalation
         )
     for_bot = build_handoff(
-        snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view
+        snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view, region=box.region
     )
     return f"Escalation prepared ({outcome}).\n\n{render_text(for_bot)}"
 

@@ -1,0 +1,67 @@
+"""A secret given as the answer to a question.
+
+``secrets`` removes a value that follows its label (``the code is 482913``). In a chat the
+label is often the bot's question and the secret the customer's whole next message: "please
+type the one-time code we just texted you" / "482913", "what is your password?" /
+"Tr0ub4dor&3x", "the CVV on the back of your card?" / "737". ``secret_asked`` reads what a
+question asks for; ``without_answered_secret`` removes it from the answer:
+
+- a code (one-time code, PIN, card security code): an answer that is one token with a digit
+  goes whole; in a longer answer each run of 3 to 10 digits goes (``sure, 482 913``), except a
+  ``#`` reference (``#1004``);
+- a password: an answer that is one token looking like one (a digit, a symbol or mixed case,
+  as ``secrets`` judges ``password is x``) goes whole, and so does the value of ``it's x``;
+  ``ok`` and ``I forgot it`` stay.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from context_service.snapshot.secrets import SECRET_REMOVED
+
+SecretKind = Literal["code", "password"]
+
+_ASKS_FOR_CODE = re.compile(
+    r"(?i)\b(?:otp|one[- ]time\s+(?:pass)?code|(?:verification|security|login|log-in|sign[- ]?in"
+    r"|2fa|mfa|sms|auth(?:entication)?|confirmation|access)\s+code"
+    r"|code\s+(?:we|I)\s+(?:just\s+)?(?:sent|texted|emailed)|cvv2?|cvc2?|csc|pin"
+    r"|(?:3|4|three|four)[ -]digits?\s+on\s+the\s+back)\b"
+)
+_ASKS_FOR_PASSWORD = re.compile(
+    r"(?i)\b(?:pass(?:word|phrase|wd)|passwort|kennwort|mot\s+de\s+passe|contrase(?:ñ|n)a"
+    r"|senha|wachtwoord)\b"
+)
+_ONE_TOKEN = re.compile(r"\s*[\"'(]?(\S+?)[\"')]?[.,!]?\s*")
+_CODE_DIGITS = re.compile(r"(?<![\w#])\d(?:[ -]?\d){2,9}(?![\w])")
+_GIVEN_AS = re.compile(r"(?i)\b(?:it'?s|it\s+is|here(?:\s+it\s+is)?|sure)[:,]?\s+(\S+?)[.!]?\s*$")
+
+
+def secret_asked(question: str) -> SecretKind | None:
+    """What secret a bot's (or agent's) message asks the customer for, if any."""
+    if _ASKS_FOR_PASSWORD.search(question):
+        return "password"
+    if _ASKS_FOR_CODE.search(question):
+        return "code"
+    return None
+
+
+def without_answered_secret(answer: str, kind: SecretKind) -> str:
+    """The customer's answer to a question that asked for a ``kind`` secret, without it."""
+    one = _ONE_TOKEN.fullmatch(answer)
+    if kind == "code":
+        if one and any(c.isdigit() for c in one.group(1)):
+            return SECRET_REMOVED
+        return _CODE_DIGITS.sub(SECRET_REMOVED, answer)
+    if one and _looks_like_password(one.group(1)):
+        return SECRET_REMOVED
+    given = _GIVEN_AS.search(answer)
+    if given and _looks_like_password(given.group(1)):
+        return answer[: given.start(1)] + SECRET_REMOVED + answer[given.end(1) :]
+    return answer
+
+
+def _looks_like_password(value: str) -> bool:
+    """A digit, a symbol or mixed case: ``wrong`` or ``Thanks`` is a word, not a password."""
+    return not (value.isalpha() and (value.islower() or value.istitle()))

@@ -1,0 +1,59 @@
+"""A secret the bot asked for is removed from the customer's answer, which carries no label of
+its own ("482913" after "type the code we texted you"); ordinary answers stay as they were."""
+
+from __future__ import annotations
+
+import pytest
+
+from context_service.snapshot.asked_secrets import secret_asked, without_answered_secret
+from context_service.snapshot.secrets import SECRET_REMOVED
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("To verify you, please type the one-time code we just texted you.", "code"),
+        ("What's the verification code?", "code"),
+        ("Please enter the code we sent to your phone", "code"),
+        ("What is the CVV on the back of your card?", "code"),
+        ("Can you confirm your card PIN?", "code"),
+        ("What is your account password?", "password"),
+        ("Wie lautet Ihr Passwort?", "password"),
+        ("What is your order number?", None),
+        ("What's the zip code of the delivery address?", None),
+        ("Can I have the email on your account?", None),
+    ],
+)
+def test_what_a_question_asks_for(question: str, kind: str | None) -> None:
+    assert secret_asked(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind", "kept"),
+    [
+        ("482913", "code", ""),
+        (" 482 913. ", "code", " . "),
+        ("sure, 482913", "code", "sure, "),
+        ("it's 737 I think", "code", "it's  I think"),
+        ("Tr0ub4dor&3x", "password", ""),
+        ("it's Hunter2!", "password", "it's !"),
+    ],
+)
+def test_the_secret_in_an_answer_goes(answer: str, kind: str, kept: str) -> None:
+    cleaned = without_answered_secret(answer, kind)  # type: ignore[arg-type]
+    assert SECRET_REMOVED in cleaned
+    assert cleaned.replace(SECRET_REMOVED, "") == kept
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("ok", "password"),
+        ("I forgot it", "password"),
+        ("Thanks", "password"),
+        ("one sec, let me look", "code"),
+        ("I never got a code for order #1004", "code"),
+    ],
+)
+def test_an_answer_without_the_secret_stays(answer: str, kind: str) -> None:
+    assert without_answered_secret(answer, kind) == answer  # type: ignore[arg-type]
