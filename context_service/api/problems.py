@@ -33,6 +33,7 @@ from litestar.exceptions import (
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from context_service.errors import ContextServiceError, visible
+from context_service.mcp_server.json_keys import repeated_key
 
 log = logging.getLogger("context_service.api")
 PROBLEM_JSON = "application/problem+json"
@@ -369,27 +370,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def refuse_repeated_keys(body: bytes) -> None:
-    """Raise a 400 naming the first key an object of this (valid) JSON body repeats.
-
-    The fast decoder cannot tell; the standard library's parser hands each object's pairs
-    over in order, so it can. Only a body with an object in it is parsed a second time."""
+    """Raise a 400 naming a key that an object of this (valid) JSON body repeats
+    (``mcp_server.json_keys``, which the MCP envelope checks with too). Only a body with an
+    object in it is parsed a second time."""
     if b"{" not in body:
         return
-    try:
-        json.loads(body, object_pairs_hook=_unique_pairs)
-    except ValueError:  # what the fast decoder took and this one cannot (never a repeat)
-        return
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            raise ClientException(
-                f"the JSON body gives the field {key[:64]!r} more than once; give each once"
-            )
-        seen.add(key)
-    return dict(pairs)
+    found = repeated_key(body)
+    if found is not None:
+        raise ClientException(
+            f"the JSON body gives the field {found.key[:64]!r} more than once; give each once"
+        )
 
 
 async def send_problem(

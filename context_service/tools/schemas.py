@@ -86,9 +86,15 @@ class FindCustomer(CustomerRef, kw_only=True, forbid_unknown_fields=True):
 class CreateEscalation(CustomerRef, kw_only=True, forbid_unknown_fields=True):
     """The customer (one identifier), why a person must take over, and the conversation."""
 
+    # Not blank, as POST /v1/escalations says: spaces tell the person taking over nothing.
     reason: Annotated[
         str,
-        Meta(min_length=1, max_length=2000, description="Why a person must take over, in a line."),
+        Meta(
+            min_length=1,
+            max_length=2000,
+            pattern=r"\S",
+            description="Why a person must take over, in a line.",
+        ),
     ]
     transcript: Annotated[
         Annotated[list[Turn], Meta(max_length=200)],
