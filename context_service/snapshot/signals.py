@@ -174,6 +174,14 @@ def _billing_signals(billing: BillingSection, now: str | None) -> Iterator[Signa
                 "stripe",
                 sub.external_id,
             )
+        elif (words := _not_started(sub, billing.subscriptions)) is not None:
+            yield Signal(
+                f"subscription_{sub.status}",
+                "warning",
+                f"{plan} subscription {words}",
+                "stripe",
+                sub.external_id,
+            )
     for invoice in billing.invoices:
         if payment_failed(invoice):
             yield Signal(
@@ -214,6 +222,24 @@ def _billing_signals(billing: BillingSection, now: str | None) -> Iterator[Signa
                 "stripe",
                 charge.external_id,
             )
+
+
+# Stripe's statuses of a subscription that never got going, in words for support.
+_NOT_STARTED = {
+    "incomplete": "has not started: its first payment is not complete (Stripe waits 23 hours)",
+    "incomplete_expired": "never started: its first payment was not made within 23 hours",
+    "paused": "is paused: its trial ended without a payment method (no invoices until one is "
+    "added)",
+}
+
+
+def _not_started(sub: Subscription, subscriptions: list[Subscription]) -> str | None:
+    """What a subscription that never got going means (``_NOT_STARTED``); ``None`` for any
+    other, and for an expired first attempt followed by a live plan (as ``_resubscribed``)."""
+    words = _NOT_STARTED.get(sub.status or "")
+    if words is None or (sub.status == "incomplete_expired" and _resubscribed(sub, subscriptions)):
+        return None
+    return words
 
 
 def _resubscribed(canceled: Subscription, subscriptions: list[Subscription]) -> bool:
