@@ -16,7 +16,7 @@ import sqlite3
 import msgspec
 
 from context_service.models import Activity, Snapshot
-from context_service.snapshot.assemble import _with_bounded_text
+from context_service.snapshot.assemble import cleaned_activity
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.lookup import live_records
 from context_service.snapshot.quoting import BIDI_CONTROLS
@@ -24,7 +24,6 @@ from context_service.snapshot.redaction import (
     OwnContacts,
     redact_free_text,
     with_free_text,
-    without_other_contacts,
 )
 from context_service.store import activities, profiles
 from context_service.store.records import StoredRecord, get_record, get_records
@@ -105,7 +104,7 @@ def cleaned(act: Activity, snap: Snapshot, region: str) -> Activity:
     ``materialize``): other people's contacts removed, cut to its bound, without
     bidirectional controls, payment numbers and secrets removed."""
     own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
-    act = _with_bounded_text(without_other_contacts(act, own))
+    act = cleaned_activity(act, own)
     encoded = _encode(act).decode()
     if _BIDI.search(encoded):
         act = _decode_activity(_BIDI.sub("", encoded))

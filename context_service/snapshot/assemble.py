@@ -190,9 +190,13 @@ def _cleaned(
     if not activities:
         return []
     own = OwnContacts.of(identity.emails, identity.phones, region)
-    return [
-        (record, _with_bounded_text(without_other_contacts(act, own))) for record, act in activities
-    ]
+    return [(record, cleaned_activity(act, own)) for record, act in activities]
+
+
+def cleaned_activity(act: Activity, own: OwnContacts) -> Activity:
+    """The activity with contacts that are not ``own`` removed from its free text, and that
+    text bounded (``_with_bounded_text``)."""
+    return _with_bounded_text(without_other_contacts(act, own))
 
 
 def _held(acts: list[tuple[StoredRecord, Activity]]) -> Held:
