@@ -10,6 +10,11 @@ for an unknown field. Litestar runs no ``before_request`` hook for an ASGI mount
 ``strict_asgi_query`` wraps the mounted app in the same check; the OpenAPI router (``/schema``)
 takes the hook like the others.
 
+``whole_number`` reads a path parameter that is a number (``POST /v1/review/{item_id}``) as
+strictly as msgspec reads a query integer: Python's ``int()`` behind litestar's ``:int``
+converter took ``1_0`` for 10 and an Arabic-Indic one (U+0661), `` 1``, ``+1`` or ``01`` for
+1, so a path that named no item decided one.
+
 ``valid_host``, an app middleware, answers 400 for a ``Host`` header whose port is no port
 (``x:abc``, ``x:99999``): litestar cannot build such a request's URL, and a route that reads
 it (the widget link, the HubSpot signature check) would fail with a 500.
@@ -17,6 +22,7 @@ it (the widget link, the HubSpot signature check) would fail with a 500.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
@@ -38,6 +44,43 @@ class InvalidQuery(ContextServiceError):
 
     status_code = 400
     title = "Invalid request"
+
+
+class InvalidParameter(ContextServiceError):
+    """A path parameter is not of the form the route takes."""
+
+    status_code = 400
+    title = "Invalid request"
+
+
+# ASCII digits only (``[0-9]``, not ``\d``, which takes every script's digits), no sign, space
+# or underscore, and no leading zero: the form msgspec takes for an integer in a query string.
+_WHOLE_NUMBER = re.compile(r"0|[1-9][0-9]*")
+
+
+def whole_number(text: str, name: str, low: int, high: int) -> int:
+    """The path parameter ``name`` (``text``, as routed) as a whole number from ``low`` to
+    ``high``; ``InvalidParameter`` (400, worded like litestar's own parameter errors) for
+    anything else."""
+    if _WHOLE_NUMBER.fullmatch(text) is None:
+        raise _invalid(
+            name,
+            "expected a whole number in ASCII digits (no sign, space, underscore or leading zero)",
+        )
+    # More digits than ``high`` (no leading zero) is larger: no need to convert a long string.
+    value = int(text) if len(text) <= len(str(high)) else high + 1
+    if value < low:
+        raise _invalid(name, f"expected a whole number at least {low}")
+    if value > high:
+        raise _invalid(name, f"expected a whole number at most {high}")
+    return value
+
+
+def _invalid(name: str, message: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"invalid request: {name} (path): {message}",
+        errors=[{"key": name, "source": "path", "message": message}],
+    )
 
 
 def declared_query(handler: BaseRouteHandler, path_params: set[str]) -> frozenset[str]:

@@ -14,9 +14,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from context_service.api.auth import limited_principal
+from context_service.api.params import whole_number
 from context_service.identity import decisions
 from context_service.identity.audit import (
     AuditLink,
@@ -86,6 +88,12 @@ _NAME_FIELDS = ("identity.names", "identity.emails")
 def hides_names(principal: Principal) -> bool:
     """Whether records' display names are withheld from this key (``name`` is ``null``)."""
     return principal.audiences is not None or any(f in principal.hide for f in _NAME_FIELDS)
+
+
+def _names_shown(request: Request[Any, Any, Any]) -> bool:
+    """Whether a refused decision's text (409) may name the records' people to this key: it
+    withholds them from the keys a successful answer's ``name`` is withheld from."""
+    return not hides_names(limited_principal(request))
 
 
 def _ref(ref: RecordRef) -> RecordRef:
@@ -163,13 +171,13 @@ def merge_profiles(
     whose members changed; ``merged_away`` each id that is no longer a profile, with the one
     it resolves to. 400 for fewer than two different profiles, 404 for an unknown id."""
     ctx: IngestContext = request.app.state.ingest_context
-    who = caller(request)
+    who, names = caller(request), _names_shown(request)
     ids = [check_profile_id(profile_id) for profile_id in data.profile_ids]
     return apply_decision(
         store,
         ctx,
         lambda conn, now: decisions.merge_profiles(
-            conn, ids, who, now, ctx.region, ctx.thresholds, data.note
+            conn, ids, who, now, ctx.region, ctx.thresholds, data.note, with_names=names
         ),
     )
 
@@ -194,13 +202,21 @@ def split_profile(
     member, 422 when no record would remain."""
     check_profile_id(profile_id)
     ctx: IngestContext = request.app.state.ingest_context
-    who = caller(request)
+    who, names = caller(request), _names_shown(request)
     keys = [RecordKey(r.source, r.kind, r.external_id) for r in data.records]
     return apply_decision(
         store,
         ctx,
         lambda conn, now: decisions.split_profile(
-            conn, profile_id, keys, who, now, ctx.region, ctx.thresholds, data.note
+            conn,
+            profile_id,
+            keys,
+            who,
+            now,
+            ctx.region,
+            ctx.thresholds,
+            data.note,
+            with_names=names,
         ),
     )
 
@@ -226,7 +242,10 @@ def get_review(
 
 
 @post(
-    "/v1/review/{item_id:int}",
+    # Read as text and checked by ``whole_number``: litestar's ``:int`` converter is Python's
+    # ``int()``, which took ``1_0`` for item 10 and `` 1``, ``+1`` or an Arabic-Indic one (U+0661)
+    # for item 1.
+    "/v1/review/{item_id:str}",
     sync_to_thread=True,
     status_code=200,
     summary="Decide a review item",
@@ -235,23 +254,42 @@ def get_review(
 def decide_review(
     request: Request[Any, Any, Any],
     store: NamedDependency[Store],
-    item_id: Annotated[int, PathParameter(ge=1, le=SQLITE_MAX_INT)],
+    item_id: Annotated[
+        str,
+        PathParameter(
+            description="The review item's id: a whole number in ASCII digits "
+            "(no sign, space, underscore or leading zero)",
+            examples=[Example(value="42")],
+        ),
+    ],
     data: JSONBody[ReviewBody],
 ) -> decisions.ReviewResult:
     """Accept (one person: their records join) or reject (two people: kept apart for good).
-    ``changed`` and ``merged_away`` as for a merge. 404 for an unknown item, 409 for one
-    already decided or, with ``revision``, one whose question changed since it was read."""
+    ``changed`` and ``merged_away`` as for a merge. 400 for an id that is not a whole number
+    in ASCII digits, 404 for an unknown item, 409 for one already decided or, with
+    ``revision``, one whose question changed since it was read (its records are named without
+    their people's names for a key that hides names or emails or is limited to audiences)."""
+    number = whole_number(item_id, "item_id", 1, SQLITE_MAX_INT)
     ctx: IngestContext = request.app.state.ingest_context
-    who = caller(request)
+    who, names = caller(request), _names_shown(request)
     accept = data.decision == "accept"
     result = apply_decision(
         store,
         ctx,
         lambda conn, now: decisions.decide_review(
-            conn, item_id, accept, who, now, ctx.region, ctx.thresholds, data.note, data.revision
+            conn,
+            number,
+            accept,
+            who,
+            now,
+            ctx.region,
+            ctx.thresholds,
+            data.note,
+            data.revision,
+            with_names=names,
         ),
     )
-    if not hides_names(limited_principal(request)):
+    if names:
         return result
     return msgspec.structs.replace(result, item=_item(result.item))
 

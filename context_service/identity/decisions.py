@@ -24,6 +24,11 @@ What each decision records, and why that is enough for ``cluster.cluster_compone
 * **review** of a pair (a, b): accept records ``together``, reject records ``apart``, for that
   pair only; the engine then places the other records as the evidence allows. (To force two
   whole profiles together, merge them.)
+
+A refused decision (``DecisionConflict``) names the records it is about by vendor key and, for
+a caller that may see them, by display name (the person's name, else their first email). A
+caller that may not (``with_names=False``) gets the keys alone: the refusal is read by the same
+person who is shown no names in the queue.
 """
 
 from __future__ import annotations
@@ -149,9 +154,12 @@ def merge_profiles(
     region: str,
     thresholds: Thresholds | None = None,
     note: str | None = None,
+    *,
+    with_names: bool = True,
 ) -> MergeResult:
     """Make these profiles (ids or aliases) one; the oldest id survives. At most
-    ``MAX_MERGE`` ids: a longer list is far likelier a script's mistake than one customer."""
+    ``MAX_MERGE`` ids: a longer list is far likelier a script's mistake than one customer.
+    ``with_names=False`` leaves records' display names out of a refusal's text."""
     if len(profile_ids) > MAX_MERGE:
         raise DecisionTooLarge(
             f"a merge names at most {MAX_MERGE} profiles, not {len(profile_ids)}; "
@@ -179,7 +187,7 @@ def merge_profiles(
         if other != survivor:
             profiles.merge_into(conn, survivor, other, now)
     touched = engine.recluster(records) | set(live)
-    _check_binding(conn, watch, together, "this merge", "Split the profiles first.")
+    _check_binding(conn, watch, together, "this merge", "Split the profiles first.", with_names)
     changed, merged_away = _outcome(conn, touched)
     return MergeResult(
         profile_id=survivor,
@@ -198,8 +206,11 @@ def split_profile(
     region: str,
     thresholds: Thresholds | None = None,
     note: str | None = None,
+    *,
+    with_names: bool = True,
 ) -> SplitResult:
-    """Take these member records out of the profile into a profile of their own."""
+    """Take these member records out of the profile into a profile of their own.
+    ``with_names=False`` leaves records' display names out of a refusal's text."""
     live = live_profile(conn, profile_id)
     members = set(profiles.members(conn, live))
     leaving = _member_ids(conn, records, members, live)
@@ -219,7 +230,9 @@ def split_profile(
     engine = Engine(conn, region, now, thresholds)
     watch = Watch(conn, engine.reach(members))
     touched = engine.recluster(sorted(members)) | {live}
-    _check_binding(conn, watch, [*apart, *held], "this split", "Merge the profiles first.")
+    _check_binding(
+        conn, watch, [*apart, *held], "this split", "Merge the profiles first.", with_names
+    )
     after = profiles.profiles_of(conn, sorted(members))
     changed, merged_away = _outcome(conn, touched)
     return SplitResult(
@@ -241,11 +254,14 @@ def decide_review(
     thresholds: Thresholds | None = None,
     note: str | None = None,
     revision: str | None = None,
+    *,
+    with_names: bool = True,
 ) -> ReviewResult:
     """Accept (the two records are one person) or reject (they are not) an open review item.
 
     ``revision``, when given, is the item's ``revision`` as its reviewer read it: an item that
-    asks another question since (a record changed, a profile moved) is refused (409)."""
+    asks another question since (a record changed, a profile moved) is refused (409).
+    ``with_names=False`` leaves records' display names out of a refusal's text."""
     row = conn.execute("SELECT a, b, status FROM review_items WHERE id = ?", (item_id,)).fetchone()
     if row is None:
         raise ReviewItemNotFound(_missing_item(conn, item_id))
@@ -253,7 +269,7 @@ def decide_review(
     if status != "open":
         raise DecisionConflict(f"review item {item_id} is already {status}")
     if revision is not None:
-        _check_revision(conn, item_id, revision)
+        _check_revision(conn, item_id, revision, with_names)
     # Marked before re-clustering: the engine replaces the open items of the records it touches.
     conn.execute(
         "UPDATE review_items SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?",
@@ -271,6 +287,7 @@ def decide_review(
         f"{verb} review item {item_id}",
         "Merge or split their profiles to decide about them as wholes, or decide the item "
         "the other way.",
+        with_names,
     )
     item = review_item(conn, item_id)
     assert item is not None  # updated above, in this transaction
@@ -283,14 +300,17 @@ def decide_review(
     )
 
 
-def _check_revision(conn: sqlite3.Connection, item_id: int, revision: str) -> None:
+def _check_revision(
+    conn: sqlite3.Connection, item_id: int, revision: str, with_names: bool
+) -> None:
     """Refuse (409) to decide an item whose question is no longer the one its reviewer read."""
     item = review_item(conn, item_id)
     if item is None or item.revision == revision:
         return
     raise DecisionConflict(
         f"review item {item_id} changed since it was read (revision {shown(revision)}, now "
-        f"{item.revision}): it now asks about {_label(item.a)} and {_label(item.b)}, "
+        f"{item.revision}): it now asks about {_label(item.a, with_names)} and "
+        f"{_label(item.b, with_names)}, "
         f"p={item.probability:.3f}, {item.reason}. Read it again and decide that question",
         item=item_id,
         revision=item.revision,
@@ -336,7 +356,12 @@ def _member_ids(
 
 
 def _check_binding(
-    conn: sqlite3.Connection, watch: Watch, own: Sequence[Pair], what: str, hint: str
+    conn: sqlite3.Connection,
+    watch: Watch,
+    own: Sequence[Pair],
+    what: str,
+    hint: str,
+    with_names: bool,
 ) -> None:
     """Refuse (409, rolling the decision back) a decision that the re-clustering did not
     honour, or that made it drop an earlier decision: two people's decisions contradict."""
@@ -345,14 +370,15 @@ def _check_binding(
         return
     (x, y), decision = broken[0]
     refs = record_refs(conn, [x, y])
-    first, second = _label(refs[x]), _label(refs[y])
+    first, second = _label(refs[x], with_names), _label(refs[y], with_names)
     if (x, y) not in set(own):
         cause = (
             f"would undo an earlier decision: {first} and {second} were put "
             f"{decision.decision} by {decision.decided_by} at {decision.decided_at}"
         )
     elif decision.decision == "together":
-        cause = f"cannot put {first} with {second}: {_blocker(conn, refs[x], refs[y])}"
+        blocker = _blocker(conn, refs[x], refs[y], with_names)
+        cause = f"cannot put {first} with {second}: {blocker}"
     else:
         cause = f"cannot keep {first} apart from {second}: people's decisions hold them together"
     raise DecisionConflict(
@@ -361,15 +387,15 @@ def _check_binding(
     )
 
 
-def _blocker(conn: sqlite3.Connection, one: RecordRef, other: RecordRef) -> str:
+def _blocker(conn: sqlite3.Connection, one: RecordRef, other: RecordRef, with_names: bool) -> str:
     """Why two records could not join: a person's ``apart`` across their profiles, else a
     conflict between their members."""
     mine = set(profiles.members(conn, one.profile_id)) if one.profile_id else {one.record_id}
     theirs = set(profiles.members(conn, other.profile_id)) if other.profile_id else set()
     for (a, b), decision in sorted(decisions_touching(conn, mine).items()):
         if decision.decision == "apart" and (a in theirs or b in theirs):
-            return _kept_apart(conn, a, b, decision)
-    held = _held_with(conn, [(one.record_id, mine), (other.record_id, theirs)])
+            return _kept_apart(conn, a, b, decision, with_names)
+    held = _held_with(conn, [(one.record_id, mine), (other.record_id, theirs)], with_names)
     if held is not None:
         return held
     return (
@@ -378,7 +404,9 @@ def _blocker(conn: sqlite3.Connection, one: RecordRef, other: RecordRef) -> str:
     )
 
 
-def _held_with(conn: sqlite3.Connection, sides: Sequence[tuple[int, set[int]]]) -> str | None:
+def _held_with(
+    conn: sqlite3.Connection, sides: Sequence[tuple[int, set[int]]], with_names: bool
+) -> str | None:
     """The earlier ``together`` decision that holds one of the two records in its profile,
     described, so a reviewer knows which decision stands in the way (``None``: there is
     none). Each side is a record and the members of its profile."""
@@ -388,23 +416,27 @@ def _held_with(conn: sqlite3.Connection, sides: Sequence[tuple[int, set[int]]]) 
             if decision.decision == "together" and partner in side:
                 refs = record_refs(conn, [record_id, partner])
                 return (
-                    f"{_label(refs[record_id])} was put together with "
-                    f"{_label(refs[partner])} by {decision.decided_by} at "
+                    f"{_label(refs[record_id], with_names)} was put together with "
+                    f"{_label(refs[partner], with_names)} by {decision.decided_by} at "
                     f"{decision.decided_at}, and names or dates of birth conflict across them"
                 )
     return None
 
 
-def _kept_apart(conn: sqlite3.Connection, a: int, b: int, decision: PairDecision) -> str:
+def _kept_apart(
+    conn: sqlite3.Connection, a: int, b: int, decision: PairDecision, with_names: bool
+) -> str:
     refs = record_refs(conn, [a, b])
     return (
-        f"{_label(refs[a])} and {_label(refs[b])} were kept apart by {decision.decided_by} "
-        f"at {decision.decided_at}"
+        f"{_label(refs[a], with_names)} and {_label(refs[b], with_names)} were kept apart by "
+        f"{decision.decided_by} at {decision.decided_at}"
     )
 
 
-def _label(ref: RecordRef) -> str:
-    name = f" ({ref.name})" if ref.name else ""
+def _label(ref: RecordRef, with_names: bool) -> str:
+    """A record as a refusal names it: ``source:kind:id``, with its display name only when
+    the caller may see names (the key alone is enough to find the record again)."""
+    name = f" ({ref.name})" if with_names and ref.name else ""
     return f"{ref.source}:{ref.kind}:{ref.external_id}{name}"
 
 

@@ -259,8 +259,8 @@ def test_a_profile_or_key_that_does_not_exist_or_is_malformed_is_a_4xx_problem(
         ("-1", (400,)),
         (str(2**63), (400,)),  # was a 500: OverflowError binding it to SQLite
         ("99999999999999999999999", (400,)),
-        ("abc", (404,)),
-        ("1.5", (404,)),
+        ("abc", (400,)),  # no id: a 400 that says what an id is, not "no route"
+        ("1.5", (400,)),
     ],
 )
 def test_a_review_item_that_does_not_exist_or_is_malformed_is_a_4xx_problem(

@@ -67,7 +67,7 @@ CALLS: dict[tuple[str, str], tuple[str, Any, dict[str, str]]] = {
         {},
     ),
     ("GET", "/v1/review"): ("/v1/review", None, {}),
-    ("POST", "/v1/review/{item_id:int}"): ("/v1/review/999999", {"decision": "reject"}, {}),
+    ("POST", "/v1/review/{item_id:str}"): ("/v1/review/999999", {"decision": "reject"}, {}),
     ("GET", "/v1/audit/reads"): ("/v1/audit/reads", None, {}),
     ("DELETE", "/v1/profiles/{profile_id:str}"): ("/v1/profiles/prof_nobody", None, {}),
     ("GET", "/v1/profiles/{profile_id:str}/export"): ("/v1/profiles/prof_nobody/export", None, {}),

@@ -246,7 +246,7 @@ def test_review_decisions_refuse_bad_requests(client: TestClient[Any], ingest: I
     _problem(client.post(url, json={"decision": "maybe"}, headers=AUTH), 400)
     _problem(client.post(url, json={"decision": "accept", "by": "me"}, headers=AUTH), 400)
     _problem(client.post("/v1/review/999999", json={"decision": "accept"}, headers=AUTH), 404)
-    _problem(client.post("/v1/review/abc", json={"decision": "accept"}, headers=AUTH), 404)
+    _problem(client.post("/v1/review/abc", json={"decision": "accept"}, headers=AUTH), 400)
     assert _item_between_1_and_2(client)["status"] == "open"
 
 

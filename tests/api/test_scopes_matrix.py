@@ -82,7 +82,7 @@ SAMPLES: dict[tuple[str, str], Call] = {
         },
     ),
     ("GET", "/v1/review"): _get("/v1/review"),
-    ("POST", "/v1/review/{item_id:int}"): _post("/v1/review/{review_item}", {"decision": "reject"}),
+    ("POST", "/v1/review/{item_id:str}"): _post("/v1/review/{review_item}", {"decision": "reject"}),
     ("GET", "/v1/audit/reads"): _get("/v1/audit/reads", profile_id="{maya}"),
     ("DELETE", "/v1/profiles/{profile_id:str}"): _delete("/v1/profiles/{victim}"),
     ("GET", "/v1/profiles/{profile_id:str}/export"): _get("/v1/profiles/{maya}/export"),
@@ -193,7 +193,7 @@ def test_matrix_allowed_succeeds_others_403_revoked_401(world: Any) -> None:
             assert denied.status_code == 403, (method, path, held, denied.text)
         allowed = call(client, {"Authorization": f"Bearer {keys[scope]}"}, ids)
         ok = allowed.status_code < 300 or (
-            path == "/v1/review/{item_id:int}" and allowed.status_code == 404
+            path == "/v1/review/{item_id:str}" and allowed.status_code == 404
         )
         assert ok, (method, path, allowed.status_code, allowed.text)
 
