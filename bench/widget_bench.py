@@ -40,6 +40,7 @@ from context_service.wiring import default_mappers
 
 OUT = Path(__file__).resolve().parent / "out"
 KEY = "bench-key"
+SECRET = "bench-widget-secret-0123456789"  # signs the links, as a deployment sharing them would
 PERSONAS = {
     "Maya Patel": {"email": "maya.patel@example.com"},
     "Tomás García": {"email": "tomas.garcia@example.com"},
@@ -62,7 +63,7 @@ def build_store(customers: int) -> Path:
 
 def _query(db: Path, lookup: dict[str, str]) -> list[tuple[str, str]]:
     """A link as ``POST /v1/widget/url`` mints it: the profile id, bound to the identifier."""
-    key = signing_key(None, [KEY])
+    key = signing_key(SECRET, None)
     store = Store(db)
     try:
         ref = CustomerRef(**lookup)
@@ -81,7 +82,7 @@ def _percentiles(samples_us: list[float]) -> tuple[float, float]:
 def in_process(db: Path, lookup: dict[str, str], iterations: int) -> tuple[int, float, float]:
     """Card size in bytes, and p50/p99 render time in microseconds."""
     store = Store(db)
-    key = signing_key(None, [KEY])
+    key = signing_key(SECRET, None)
     query = _query(db, lookup)
     page = widget_page(store.conn, query, key, "US", datetime.now(UTC))
     assert page.status == 200, page.html
@@ -107,6 +108,7 @@ def over_http(db: Path, iterations: int) -> dict[str, tuple[float, float]]:
         **os.environ,
         "CONTEXT_SERVICE_DB": str(db),
         "CONTEXT_SERVICE_API_KEYS": KEY,
+        "CONTEXT_SERVICE_WIDGET_SECRET": SECRET,
         "CONTEXT_SERVICE_PORT": str(port),
         "CONTEXT_SERVICE_LOG_LEVEL": "WARNING",
     }

@@ -31,7 +31,7 @@ from context_service.cli_runs import (
 from context_service.cli_runs import add_commands as add_run_commands
 from context_service.cli_trust import access_request_line, record_export
 from context_service.cli_trust import add_commands as add_trust_commands
-from context_service.cli_widget import cmd_widget_url, demo_widget_url
+from context_service.cli_widget import cmd_widget_url, demo_widget_url, local_base_url
 from context_service.errors import ContextServiceError, visible
 from context_service.settings import (
     WIDGET_TTL_RANGE,
@@ -133,7 +133,7 @@ def _demo_overrides() -> dict[str, Any]:
 
 
 def _print_examples(settings: Settings, store: Store) -> None:
-    base = f"http://{settings.host}:{settings.port}"
+    base = local_base_url(settings.host, settings.port)
     key = settings.api_keys[0]
     print(f"\nAPI key: {key}\n\nTry:")
     auth = f"curl -H 'Authorization: Bearer {key}'"

@@ -312,21 +312,8 @@ def check_identity(settings: Settings) -> Iterator[Finding]:
 
 
 def check_misc(settings: Settings) -> Iterator[Finding]:
-    """Settings that work but weaken something."""
-    if not settings.widget_secret and not any(settings.api_keys):
-        # ``widget.signing_key``: the secret, else the first bootstrap key; never a scoped key.
-        yield Finding(
-            "problem",
-            "no CONTEXT_SERVICE_WIDGET_SECRET and no CONTEXT_SERVICE_API_KEYS: widget links "
-            "cannot be signed (scoped keys do not sign them; POST /v1/widget/url and GET "
-            "/widget answer 503); set CONTEXT_SERVICE_WIDGET_SECRET",
-        )
-    elif not settings.widget_secret:
-        yield Finding(
-            "warning",
-            "CONTEXT_SERVICE_WIDGET_SECRET is not set: widget links are signed with a key "
-            "derived from the first API key",
-        )
+    """Settings that work but weaken something. (Widget links need no setting: without
+    ``CONTEXT_SERVICE_WIDGET_SECRET`` they are signed with a random secret the store keeps.)"""
     if settings.rate_limit_per_minute <= 0:
         yield Finding("warning", "rate limits are off (CONTEXT_SERVICE_RATE_LIMIT_PER_MINUTE)")
     if settings.field_policy:

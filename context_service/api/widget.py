@@ -13,23 +13,24 @@ from litestar.params import JSONBody
 
 from context_service.api.auth import bearer_token, principal_of
 from context_service.audience import FieldPolicy, View
-from context_service.audience.policy import fingerprint
-from context_service.errors import AmbiguousIdentifier
+from context_service.errors import AmbiguousIdentifier, ContextServiceError
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.tools import CustomerRef, find_stored
 from context_service.tools.service import seen_by
 from context_service.trust import CONTEXT_READ, Read, Trust
-from context_service.trust.keys import fingerprint_is_live
 from context_service.widget import (
+    OPERATOR_LINK,
+    Minter,
     WidgetLinkRejected,
-    WidgetNotConfigured,
     bind,
+    link_key,
     linked_profile,
+    live_minter,
+    minter_tag,
     profile_url,
     render_error,
     security_headers,
-    signing_key,
     widget_page,
 )
 
@@ -68,12 +69,14 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
     merged-away id shows the profile it was merged into, and after a split the profile that
     holds its records again (as ``GET /v1/context?profile_id=`` does). A valid link may be
     opened again until it expires (a helpdesk reloads its sidebar). The card shows what both
-    the ``sidebar`` audience's field policy and the view in the link allow.
+    the ``sidebar`` audience's field policy and the view in the link allow. Each card shown is
+    recorded in the read audit under the name of the key that minted its link (``cli`` for a
+    link an operator minted with ``widget-url``).
     """
     settings: Settings = request.app.state.settings
     try:
-        key = signing_key(settings.widget_secret, settings.api_keys)
-    except WidgetNotConfigured as exc:
+        key = link_key(settings.widget_secret, store, mint=False)
+    except ContextServiceError as exc:
         return _html(
             exc.status_code, render_error(exc.status_code, exc.title, exc.detail), settings
         )
@@ -87,28 +90,23 @@ def get_widget(request: Request, store: NamedDependency[Store]) -> Response[byte
         settings.default_region,
         now,
         view,
-        live=lambda by: _minted_by_a_live_key(store, settings, by),
-        key_view=lambda by: _sidebar_limits_now(request.app.state.field_policy, by),
+        minter=lambda by: live_minter(store.conn, key, by, settings.api_keys),
+        key_view=lambda minter: _sidebar_limits_now(request.app.state.field_policy, minter),
     )
     if page.profile_id is not None:
+        # under the key that minted the link (its name, never the key), so the audit tells
+        # which integration's links were opened; a link without one is an operator's
         trust: Trust = request.app.state.trust
-        trust.record(Read("signed-link", page.profile_id, "sidebar", True, "widget"))
+        reader = page.minted_by or OPERATOR_LINK
+        trust.record(Read(reader, page.profile_id, "sidebar", True, "widget"))
     return _html(page.status, page.html, settings)
 
 
-def _minted_by_a_live_key(store: Store, settings: Settings, by: str) -> bool:
-    """Whether the key a link names by fingerprint is a configured key or an unrevoked
-    stored one."""
-    if any(fingerprint(key) == by for key in settings.api_keys if key):
-        return True
-    return fingerprint_is_live(store.conn, by)
-
-
-def _sidebar_limits_now(policy: FieldPolicy, by: str) -> View | None:
-    """The policy file's current ``sidebar`` limits for the key whose fingerprint is ``by``
-    (``None``: the file names no such key); a key that may no longer ask for the sidebar
-    has its links refused. (A stored key's own limits never change, so the link holds them.)"""
-    grant = policy.grants.get(by)
+def _sidebar_limits_now(policy: FieldPolicy, minter: Minter) -> View | None:
+    """The policy file's current ``sidebar`` limits for the key that minted a link (``None``:
+    the file names no such key); a key that may no longer ask for the sidebar has its links
+    refused. (A stored key's own limits never change, so the link holds them.)"""
+    grant = policy.grants.get(minter.fingerprint)
     if grant is None:
         return None
     if grant.audiences is not None and "sidebar" not in grant.audiences:
@@ -138,7 +136,8 @@ def mint_widget_url(
     alias), so a split that undoes the merge never leaves it on the survivor's card.
     ``profile_id`` in the answer is the profile the link shows now. It carries the key's own
     ``sidebar`` view (contact handling and hidden fields, under the signature), so the card
-    never shows more than this key could read.
+    never shows more than this key could read, and ``by``, a tag of the key keyed with the
+    signing key (``widget.link_keys``: nothing in a link lets anyone test guesses of a key).
     """
     settings: Settings = request.app.state.settings
     policy: FieldPolicy = request.app.state.field_policy
@@ -151,8 +150,8 @@ def mint_widget_url(
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl
     base = settings.public_url or str(request.base_url)
-    key = signing_key(settings.widget_secret, settings.api_keys)
-    by = fingerprint(minting_key) if minting_key else None
+    key = link_key(settings.widget_secret, store, mint=True)
+    by = minter_tag(key, minting_key) if minting_key else None  # never the key's own hash
     bound = bind(store.conn, data, stored.profile_id, key, settings.default_region)
     named = linked_profile(data, stored.profile_id)  # a merged-away id asked with stays itself
     url = profile_url(base, named, key, expires, view, by, bound)  # no email in it

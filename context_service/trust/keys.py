@@ -375,16 +375,6 @@ def _refuse_wider_target(
         )
 
 
-def fingerprint_is_live(conn: sqlite3.Connection, fingerprint: str) -> bool:
-    """Whether a stored, unrevoked key has this fingerprint (the first 16 hex digits of its
-    SHA-256, as a policy file and a widget link name a key)."""
-    row = conn.execute(
-        "SELECT 1 FROM api_keys WHERE substr(digest, 1, 16) = ? AND revoked_at IS NULL",
-        (fingerprint,),
-    ).fetchone()
-    return row is not None
-
-
 def lookup_key(conn: sqlite3.Connection, presented: str) -> Principal | None:
     """The live stored key ``presented`` is, or ``None`` (unknown, malformed or revoked)."""
     key_id = _parse(presented)

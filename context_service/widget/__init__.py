@@ -1,8 +1,15 @@
 """The helpdesk sidebar widget: a signed-link HTML customer card (no scripts, strict CSP)."""
 
-from context_service.widget.binding import bind, linked_profile
+from context_service.widget.binding import LinkNotBound, bind, linked_profile
 from context_service.widget.card import WidgetPage, security_headers, widget_page
 from context_service.widget.confidence import MatchConfidence, match_confidence
+from context_service.widget.link_keys import (
+    OPERATOR_LINK,
+    Minter,
+    link_key,
+    live_minter,
+    minter_tag,
+)
 from context_service.widget.render import render_card, render_error
 from context_service.widget.signing import (
     BOUND_PARAM,
@@ -27,17 +34,23 @@ __all__ = [
     "BOUND_PARAM",
     "LEGACY_LOOKUP_PARAMS",
     "LOOKUP_PARAMS",
+    "OPERATOR_LINK",
     "PROFILE_PARAM",
     "VIEW_PARAMS",
+    "LinkNotBound",
     "MatchConfidence",
+    "Minter",
     "SignedLink",
     "WidgetLinkInvalid",
     "WidgetLinkRejected",
     "WidgetNotConfigured",
     "WidgetPage",
     "bind",
+    "link_key",
     "linked_profile",
+    "live_minter",
     "match_confidence",
+    "minter_tag",
     "narrow",
     "open_link",
     "profile_url",

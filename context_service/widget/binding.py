@@ -4,10 +4,12 @@ A link names its customer by profile id (``p``). A profile id stays with its own
 a profile is split, so a link minted from Maya's email while Maya's records sat (wrongly) in
 Lee's older profile would show Lee's card once the split undoes the merge. The link therefore
 also carries ``k``: a keyed digest of the identifier it was minted for (the email, the mailbox
-an email reaches, the phone, or the vendor record), under the signature. Opening it checks that
-the profile the id resolves to still holds that identifier; when it does not, the page is a 404
-("open the customer again"), never someone else's card. The digest is an HMAC, so the URL
-carries no email or phone.
+an email reaches, the phone, or the vendor record the lookup found: for a vendor id merged away
+at the vendor, the record it was merged into; for an order's, ticket's or invoice's, its
+owner's), under the signature. Opening it checks that the profile the id resolves to still
+holds that identifier; when it does not, the page is a 404 ("open the customer again"), never
+someone else's card. The digest is an HMAC, so the URL carries no email or phone. A link asked
+for by anything but a profile id is bound or not minted at all.
 
 A link asked for by profile id names that id itself (``linked_profile``), carrying no ``k``:
 the id asked with, not the profile it resolved to when minted. A profile id stays with its own
@@ -24,8 +26,10 @@ import hashlib
 import hmac
 import sqlite3
 
-from context_service.errors import ProfileNotFound
+from context_service.errors import ContextServiceError, ProfileNotFound
 from context_service.identity.normalize import mailbox_key, normalize_email, normalize_phone
+from context_service.snapshot import lookup
+from context_service.store import activities
 from context_service.tools import CustomerRef
 
 _LABEL = b"context-service widget link binding\n"
@@ -46,29 +50,75 @@ def linked_profile(ref: CustomerRef, found: str) -> str:
     return ref.profile_id if ref.profile_id is not None else found
 
 
+class LinkNotBound(ContextServiceError):
+    """The identifier a link is asked for is not held by the profile it was just found in."""
+
+    status_code = 503
+    title = "Profile is changing"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"Retry-After": "1"}
+
+
 def bind(
     conn: sqlite3.Connection, ref: CustomerRef, profile_id: str, key: bytes, region: str
 ) -> str | None:
     """The digest of the identifier in ``ref`` as ``profile_id`` holds it: an email, a phone,
-    a person record, or, for an order's, ticket's or invoice's vendor id, the person record
-    that owns it (``None``: the link was asked for by profile id, which names the profile
-    itself, alias or not (see ``linked_profile``), or the profile holds the identifier only
-    through a vendor merge)."""
+    or a vendor record, taken as the lookup found it (a record a vendor merge folded into
+    another is bound to the record it was merged into, an order's, ticket's or invoice's to
+    the person record that owns it). ``None`` only for a link asked for by profile id, which
+    names the profile itself, alias or not (see ``linked_profile``).
+
+    Any other link is bound or not minted (``LinkNotBound``): an unbound ``p`` would show
+    whoever keeps that profile id after a split, another customer's card."""
+    if ref.profile_id is not None:
+        return None
+    held = _held(conn, ref, profile_id, region)
+    if held is None:  # the profile changed between the lookup and now (a merge or a split)
+        raise LinkNotBound(
+            "the customer's records changed while the widget link was being made (a merge or "
+            "a split); try again"
+        )
+    return binding(key, *held)
+
+
+def _held(
+    conn: sqlite3.Connection, ref: CustomerRef, profile_id: str, region: str
+) -> tuple[str, str] | None:
+    """The (kind, value) by which ``profile_id`` holds the identifier in ``ref``."""
     if ref.email is not None and (email := normalize_email(ref.email)) is not None:
-        held = ("email", email)
-        if held not in _identifiers(conn, profile_id):
-            held = ("block", f"e:{mailbox_key(email)}")  # found by the mailbox it reaches
-        return binding(key, *held)
+        if ("email", email) in _identifiers(conn, profile_id):
+            return ("email", email)
+        return ("block", f"e:{mailbox_key(email)}")  # found by the mailbox it reaches
     if ref.phone is not None and (phone := normalize_phone(ref.phone, region)) is not None:
-        return binding(key, "phone", phone)
+        return ("phone", phone)
     if ref.source is not None and ref.external_id is not None:
-        members = _records(conn, profile_id)
-        record = f"{ref.source}\0{ref.external_id}"
-        if record not in members:  # an order's, ticket's or invoice's id: its owner's record
-            owners = _owners(conn, ref.source, ref.external_id)
-            record = next((owner for owner in owners if owner in members), "")
-        return binding(key, "record", record) if record else None
+        record = _record_held(conn, profile_id, ref.source, ref.external_id)
+        return None if record is None else ("record", record)
     return None
+
+
+def _record_held(
+    conn: sqlite3.Connection, profile_id: str, source: str, external_id: str
+) -> str | None:
+    """The member record of ``profile_id`` through which the lookup found this vendor id
+    (``lookup.live_records`` then ``lookup``'s holders): the record itself, or the one a vendor
+    merge folded it into, or for an activity the person record that owns it."""
+    members = _records(conn, profile_id)
+    for record_id, _kind in lookup.live_records(conn, source, external_id):
+        held = [_record_key(conn, record_id)]
+        held += [f"{o.source}\0{o.external_id}" for o in activities.owners_of(conn, record_id)]
+        found = next((record for record in held if record in members), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _record_key(conn: sqlite3.Connection, record_id: int) -> str:
+    row = conn.execute("SELECT source, external_id FROM records WHERE id = ?", (record_id,))
+    source, external_id = row.fetchone()
+    return f"{source}\0{external_id}"
 
 
 def check_bound(conn: sqlite3.Connection, profile_id: str, bound: str, key: bytes) -> None:
@@ -97,18 +147,6 @@ IDENTIFIERS_SQL = (
 def _identifiers(conn: sqlite3.Connection, profile_id: str) -> set[tuple[str, str]]:
     rows = conn.execute(IDENTIFIERS_SQL, (profile_id, *_KINDS))
     return {(str(kind), str(value)) for kind, value in rows}
-
-
-def _owners(conn: sqlite3.Connection, source: str, external_id: str) -> list[str]:
-    """The person records (``source\0external_id``) that own the activity record(s) with this
-    vendor id: a link minted from an order or a ticket is bound to its customer's record."""
-    rows = conn.execute(
-        "SELECT a.owner_source, a.owner_external_id FROM records r "
-        "JOIN activities a ON a.record_id = r.id "
-        "WHERE r.source = ? AND r.external_id = ? AND r.deleted = 0",
-        (source, external_id),
-    )
-    return sorted(f"{owner_source}\0{owner_id}" for owner_source, owner_id in rows)
 
 
 def _records(conn: sqlite3.Connection, profile_id: str) -> set[str]:

@@ -15,6 +15,7 @@ from context_service.settings import FRAME_SOURCE_CHARS
 from context_service.tools import CustomerRef, find_stored
 from context_service.widget.binding import check_bound
 from context_service.widget.confidence import match_confidence
+from context_service.widget.link_keys import Minter
 from context_service.widget.render import FULL_VIEW, STYLE_HASH, render_card, render_error
 from context_service.widget.signing import (
     PROFILE_PARAM,
@@ -33,6 +34,7 @@ class WidgetPage(msgspec.Struct, frozen=True):
     status: int
     html: str
     profile_id: str | None = None  # the customer shown (for the read audit)
+    minted_by: str | None = None  # the name of the live key that minted the link, if one did
 
 
 def widget_page(
@@ -42,25 +44,30 @@ def widget_page(
     region: str,
     now: datetime,
     view: View = FULL_VIEW,
-    live: Callable[[str], bool] | None = None,
-    key_view: Callable[[str], View | None] | None = None,
+    minter: Callable[[str], Minter | None] | None = None,
+    key_view: Callable[[Minter], View | None] | None = None,
 ) -> WidgetPage:
     """The card of the customer a signed link names (by profile id, or by the identifier of
     a link minted before links named profiles), or an error page with a 4xx status.
 
     ``view`` is the ``sidebar`` audience's view now; a link minted by an API key also carries
     that key's view, and the card shows only what both allow (so neither a key's own limits
-    nor a policy tightened since the link was minted can be bypassed). ``live`` says whether
-    the key a link names (by fingerprint) is still live: a revoked key's links are refused.
+    nor a policy tightened since the link was minted can be bypassed). ``minter`` finds the
+    live key a link names in ``by`` (``link_keys.live_minter``; ``None``: none is live, so a
+    revoked key's links are refused), whose name the page carries for the read audit.
     ``key_view`` gives that key's own ``sidebar`` limits of now (``None``: none), so a grant
     tightened since the link was minted applies to it too; it raises ``WidgetLinkRejected``
     when the key may no longer ask for the sidebar at all.
     """
     try:
         link = open_link(query, key, now.timestamp())
-        if link.by is not None and live is not None and not live(link.by):
-            raise WidgetLinkRejected("the API key that made this widget link has been revoked")
-        limits_now = key_view(link.by) if link.by is not None and key_view is not None else None
+        minted_by = minter(link.by) if link.by is not None and minter is not None else None
+        if link.by is not None and minter is not None and minted_by is None:
+            raise WidgetLinkRejected(
+                "the API key that made this widget link has been revoked (or the link was made "
+                "before an upgrade); open the customer again"
+            )
+        limits_now = key_view(minted_by) if minted_by is not None and key_view else None
         stored = find_stored(conn, _ref(link.lookup), region)
         if link.bound is not None:  # a split since must not re-target the link
             check_bound(conn, stored.profile_id, link.bound, key)
@@ -71,7 +78,8 @@ def widget_page(
     confidence = match_confidence(conn, stored.profile_id)
     shown = narrow(narrow(view, link.view), limits_now)
     html = render_card(snapshot, confidence, audit_url, now, shown)
-    return WidgetPage(200, html, stored.profile_id)
+    name = minted_by.name if minted_by is not None else None
+    return WidgetPage(200, html, stored.profile_id, name)
 
 
 def _ref(lookup: dict[str, str]) -> CustomerRef:

@@ -2,12 +2,15 @@
 
 Every value that came from a source system goes through ``_e`` (HTML-escaped, quotes
 included, and cut to ``MAX_TEXT`` characters) or, in an attribute, ``_attr``; links are emitted
-only for ``http(s)`` URLs. The one inline style block is allowed by its hash in the
-Content-Security-Policy (``STYLE_HASH``), so nothing else can run or load. The ``sidebar``
-audience's field policy, narrowed by the minting API key's own limits (a ``View``), decides
-which sections, contact details, names and dashboard links (``records``) appear. Each list
-shows its first few items and says how many more there are, so the card stays small whatever
-the customer has.
+only for ``http(s)`` URLs. Each one shown in a line of text is isolated in a ``<bdi>``
+(``_v``): right-to-left letters in one value (an Arabic domain, a Hebrew deal title) would
+otherwise reorder its neighbours on the line, with no control character at all (Unicode bidi
+rules W7 and N1), and draw a phone number inside an email address. The one inline style block
+is allowed by its hash in the Content-Security-Policy (``STYLE_HASH``), so nothing else can run
+or load. The ``sidebar`` audience's field policy, narrowed by the minting API key's own limits
+(a ``View``), decides which sections, contact details, names and dashboard links (``records``)
+appear. Each list shows its first few items and says how many more there are, so the card
+stays small whatever the customer has.
 """
 
 from __future__ import annotations
@@ -154,14 +157,20 @@ def _e(value: object) -> str:
     return html.escape(text, quote=True)
 
 
+def _v(value: object) -> str:
+    """A source-provided value in a line of text: ``_e`` inside a ``<bdi>``, so that its
+    direction is its own and its neighbours keep their places whatever its script."""
+    return f"<bdi>{_e(value)}</bdi>"
+
+
 def _attr(value: str) -> str:
     """An attribute value (a URL): escaped, never cut."""
     return html.escape(value, quote=True)
 
 
 def _joined(*parts: str | None) -> str:
-    """The non-empty parts, escaped, with `` · `` between them."""
-    return " · ".join(_e(part) for part in parts if part)
+    """The non-empty parts, escaped and each isolated (``_v``), with `` · `` between them."""
+    return " · ".join(_v(part) for part in parts if part)
 
 
 def _money(amount: str | None, currency: str | None) -> str:
@@ -172,8 +181,8 @@ def _money(amount: str | None, currency: str | None) -> str:
 def _link(url: str | None, text: str) -> str:
     """An external link when ``url`` is http(s); the bare (escaped) text otherwise."""
     if url and len(url) <= _LIMITS.get().url and url.lower().startswith(("https://", "http://")):
-        return f"<a href='{_attr(url)}' target='_blank' rel='noopener noreferrer'>{_e(text)}</a>"
-    return _e(text)
+        return f"<a href='{_attr(url)}' target='_blank' rel='noopener noreferrer'>{_v(text)}</a>"
+    return _v(text)
 
 
 def _record_link(url: str | None, text: str, view: View) -> str:
@@ -196,16 +205,16 @@ def _section(title: str, items: Iterable[str], lead: str = "", more: int = 0) ->
 
 def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: View) -> str:
     emails, phones = visible_contacts(s, view)
-    contacts = " · ".join(_e(v) for v in (*emails[:2], *phones[:1]))
+    contacts = " · ".join(_v(v) for v in (*emails[:2], *phones[:1]))
     sources = sorted({m.source for m in s.members})
     badge = "ok" if confidence.score is None or confidence.score >= 0.9 else "warn"
     label = confidence.label() if badge == "ok" else f"weak {confidence.label()}"  # not colour only
     name = _name(s, view) or ("Unknown name" if view.shows("identity.names") else "Customer")
     return (
-        f"<header><h1>{_e(name)}</h1>"
+        f"<header><h1>{_v(name)}</h1>"
         f"<p class='small'>{contacts}</p>"
         f"<p class='small'><span class='badge {badge}'>{_e(label)}</span> "
-        f"{_e(', '.join(sources))} · <a href='{_attr(audit_url)}' target='_blank' "
+        f"{', '.join(map(_v, sources))} · <a href='{_attr(audit_url)}' target='_blank' "
         "rel='noopener noreferrer'>merge audit</a></p></header>"
     )
 
@@ -233,7 +242,7 @@ def _signal(sig: Signal) -> str:
     """One signal, its severity said in words too (not by colour alone, WCAG 1.4.1)."""
     severity = _e(sig.severity)
     word = severity.capitalize()
-    return f"<p class='sig {severity}'><span class='sev'>{word}:</span> {_e(sig.message)}</p>"
+    return f"<p class='sig {severity}'><span class='sev'>{word}:</span> {_v(sig.message)}</p>"
 
 
 def _orders(s: Snapshot, view: View) -> str:
@@ -244,7 +253,8 @@ def _orders(s: Snapshot, view: View) -> str:
     if total and c.total_order_count is not None:  # orders in other currencies left out
         total += f" across {c.total_order_count} of them"
     count = f"{c.order_count} order{'' if c.order_count == 1 else 's'}"
-    lead = f"<p class='small muted'>{_joined(count, total)}</p>"
+    spent = f" · {_v(total)}" if total else ""  # the count is ours; the amount isolated
+    lead = f"<p class='small muted'>{_e(count)}{spent}</p>"
     tracking = view.shows("orders.tracking")
     orders = (_order(o, tracking, view) for o in c.orders[:RECENT_ORDERS])
     return _section("Orders", orders, lead)
@@ -272,8 +282,8 @@ def _tracking(o: Order) -> Iterator[str]:
         )
     ]
     for f, number, url in parcels[:LISTED]:
-        status = f" ({_e(f.shipment_status)})" if f.shipment_status else ""
-        yield f"<br><span class='small'>{_e(f.tracking_company or 'tracking')} "
+        status = f" ({_v(f.shipment_status)})" if f.shipment_status else ""
+        yield f"<br><span class='small'>{_v(f.tracking_company or 'tracking')} "
         yield f"{_link(url, number)}{status}</span>"
     if len(parcels) > LISTED:
         yield f"<br><span class='small muted'>and {len(parcels) - LISTED} more parcels</span>"
@@ -295,13 +305,13 @@ def _billing(s: Snapshot, view: View) -> str:
 
 
 def _subscription(sub: Subscription, view: View) -> str:
-    state = _e(sub.status or "unknown")
+    state = _v(sub.status or "unknown")
     cls = "ok" if sub.status in ("active", "trialing") else "warn"
     per = f"/{sub.interval}" if sub.interval else ""
-    price = f" · {_e(_money(sub.amount, sub.currency) + per)}" if sub.amount else ""
+    price = f" · {_v(_money(sub.amount, sub.currency) + per)}" if sub.amount else ""
     renew = f" · period ends {_date(sub.current_period_end)}" if sub.current_period_end else ""
     if sub.collection_paused:
-        renew += f" · {_e(paused_payments(sub))}"
+        renew += f" · {_v(paused_payments(sub))}"
     name = _record_link(sub.url, sub.plan or "Subscription", view)
     return f"{name} <span class='badge {cls}'>{state}</span>{price}{renew}"
 
@@ -309,7 +319,7 @@ def _subscription(sub: Subscription, view: View) -> str:
 def _invoice(i: Invoice, view: View) -> str:
     label = _record_label(i.number, i.external_id, view) or ""
     due = f"{_money(i.amount_remaining, i.currency)} due"
-    return f"Invoice {_record_link(i.url, label, view)} · {_e(due)} · {i.attempt_count} attempt(s)"
+    return f"Invoice {_record_link(i.url, label, view)} · {_v(due)} · {i.attempt_count} attempt(s)"
 
 
 def _crm(s: Snapshot, view: View) -> str:
@@ -319,7 +329,7 @@ def _crm(s: Snapshot, view: View) -> str:
     shown_deals = crm.deals if view.shows("crm.deals") else []
     if not (stage or owner or shown_deals):
         return ""
-    parts = [f"Stage <b>{_e(stage)}</b>" if stage else "", f"owner {_e(owner)}" if owner else ""]
+    parts = [f"Stage <b>{_v(stage)}</b>" if stage else "", f"owner {_v(owner)}" if owner else ""]
     lead = f"<p>{' · '.join(p for p in parts if p)}</p>" if stage or owner else ""
     open_deals = [d for d in shown_deals if d.status == "open"]
     deals = [_deal(d, view) for d in open_deals[:LISTED]]
@@ -342,15 +352,17 @@ def _tickets(s: Snapshot, view: View) -> str:
 
 
 def _ticket(t: Ticket, view: View) -> str:
-    subject = f"<span class='quote' title='customer-written'>“{_e(t.title or '')}”</span>"
-    meta = " · ".join(_e(v) for v in (t.status, t.priority, _date(t.updated_at)) if v)
+    subject = f"<span class='quote' title='customer-written'>“{_v(t.title or '')}”</span>"
+    meta = " · ".join(
+        _v(v) for v in (t.status, t.priority, t.updated_at and t.updated_at[:10]) if v
+    )
     # the ticket number stays (customers see it in the helpdesk's own mail), not its link
     number = _record_link(t.url, "#" + (t.external_id or ""), view)
     return f"{number} {subject}<br><span class='small muted'>{meta}</span>"
 
 
 def _freshness(s: Snapshot, now: datetime) -> str:
-    fresh = " · ".join(f"{_e(f.source)} {_ago(f.as_of, now)}" for f in s.freshness)
+    fresh = " · ".join(f"{_v(f.source)} {_ago(f.as_of, now)}" for f in s.freshness)
     return (
         f"<footer><h2>Freshness</h2><p class='small muted'>{fresh}</p>"
         f"<p class='small muted'>{_e(s.profile_id)} v{s.version}</p></footer>"
@@ -358,7 +370,7 @@ def _freshness(s: Snapshot, now: datetime) -> str:
 
 
 def _date(iso: str | None) -> str:
-    return _e(iso[:10]) if iso else ""
+    return _v(iso[:10]) if iso else ""
 
 
 def _ago(iso: str | None, now: datetime) -> str:
@@ -368,7 +380,7 @@ def _ago(iso: str | None, now: datetime) -> str:
     try:
         seconds = (now - datetime.fromisoformat(iso)).total_seconds()
     except (ValueError, TypeError):
-        return _e(iso)
+        return _v(iso)
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"

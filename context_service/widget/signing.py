@@ -14,7 +14,8 @@ keeps working through an upgrade; nothing mints them any more (``sign`` still ca
 
 The view (``contact`` and ``hide``) is what the minting API key may see in the ``sidebar``
 audience, so a link never shows more than the key that minted it could read; ``by`` names
-that key (its fingerprint), so revoking the key kills its links at once. A link without
+that key (a keyed tag of its fingerprint, ``widget.link_keys``), so revoking the key kills its
+links at once. A link without
 them (``context-service widget-url``, which an operator runs with the server's own secret, or
 a link minted before links carried a view) shows the ``sidebar`` audience's view.
 """
@@ -38,10 +39,9 @@ PROFILE_PARAM = "p"  # the profile id: how every link minted now names its custo
 LEGACY_LOOKUP_PARAMS = ("email", "phone", "profile_id", "source", "external_id")  # older links
 LOOKUP_PARAMS = (PROFILE_PARAM, *LEGACY_LOOKUP_PARAMS)
 BOUND_PARAM = "k"  # with ``p``: the digest of the identifier it was minted for (``binding``)
-VIEW_PARAMS = ("contact", "hide", "by")  # ``by``: the minting key's fingerprint
+VIEW_PARAMS = ("contact", "hide", "by")  # ``by``: the minting key's tag (``link_keys``)
 _CONTACTS = ("full", "masked", "none")  # most to least shown
 _CONTEXT = b"context-service widget url v1\n"
-_KEY_LABEL = b"context-service widget signing key"
 MIN_WIDGET_SECRET = 16  # characters, as for the chatbot's user_hash secrets
 
 
@@ -60,14 +60,16 @@ class WidgetLinkRejected(ContextServiceError):
 
 
 class WidgetNotConfigured(ContextServiceError):
-    """Neither a widget secret nor an API key is configured, so no link can be signed."""
+    """The widget secret is too short to sign with (or no key to sign with was found)."""
 
     status_code = 503
     title = "Widget not configured"
 
 
-def signing_key(widget_secret: str | None, api_keys: Iterable[str]) -> bytes:
-    """The HMAC key: the widget secret, else one derived from the first API key.
+def signing_key(widget_secret: str | None, stored: bytes | None) -> bytes:
+    """The HMAC key: the widget secret, else ``stored``, the random secret the store keeps
+    (``widget.link_keys``), never a key derived from an API key (a link would confirm
+    guesses of it).
 
     A widget secret shorter than ``MIN_WIDGET_SECRET`` signs nothing (``WidgetNotConfigured``):
     one link is enough to search for a short secret offline, and whoever finds it can sign a
@@ -79,12 +81,9 @@ def signing_key(widget_secret: str | None, api_keys: Iterable[str]) -> bytes:
                 "(a short one can be guessed from a single link); set a long random one"
             )
         return widget_secret.encode()
-    first = next((key for key in api_keys if key), None)
-    if first is None:
-        raise WidgetNotConfigured(
-            "set CONTEXT_SERVICE_WIDGET_SECRET (or an API key) to sign widget links"
-        )
-    return hmac.new(first.encode(), _KEY_LABEL, hashlib.sha256).digest()
+    if not stored:
+        raise WidgetNotConfigured("no key to sign widget links: set CONTEXT_SERVICE_WIDGET_SECRET")
+    return stored
 
 
 class SignedLink(msgspec.Struct, frozen=True):
@@ -92,7 +91,7 @@ class SignedLink(msgspec.Struct, frozen=True):
 
     lookup: dict[str, str]
     view: View | None = None  # None: the link carries no view (the sidebar audience's applies)
-    by: str | None = None  # the fingerprint of the API key that minted it, if one did
+    by: str | None = None  # the tag of the API key that minted it, if one did
     bound: str | None = None  # ``k``: the digest of the identifier it was minted for
 
 
@@ -105,7 +104,7 @@ def sign(
     bound: str | None = None,
 ) -> dict[str, str]:
     """The query parameters of a signed link: the lookup parameters, the view (``contact``
-    and ``hide``, when ``view`` is given), the minting key's fingerprint (``by``), ``exp``
+    and ``hide``, when ``view`` is given), the minting key's tag (``by``), ``exp``
     and ``sig``."""
     unknown = set(lookup) - set(LOOKUP_PARAMS)
     if unknown:
@@ -214,8 +213,8 @@ def signed_url(
 ) -> str:
     """The full widget URL under ``base_url`` for the customer ``lookup`` names, showing at
     most ``view`` (``None``: the ``sidebar`` audience's view when the card is opened), minted
-    by the key whose fingerprint is ``by`` (the link dies with that key). Mint with
-    ``profile_url``: a ``lookup`` by email or phone puts personal data in the URL."""
+    by the key whose tag is ``by`` (``link_keys.minter_tag``; the link dies with that key).
+    Mint with ``profile_url``: a ``lookup`` by email or phone puts personal data in the URL."""
     query = urlencode(sign(lookup, key, expires, view, by, bound))
     return f"{base_url.rstrip('/')}/widget?{query}"
 

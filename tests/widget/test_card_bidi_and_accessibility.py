@@ -174,10 +174,10 @@ def test_a_guessable_widget_secret_signs_nothing() -> None:
     """Whoever guesses the secret from one link (an offline HMAC search) can sign a link to
     any customer; like the chatbot's user_hash secrets, it must be at least 16 characters."""
     with pytest.raises(WidgetNotConfigured, match="at least 16 characters"):
-        signing_key("changeme", [])
+        signing_key("changeme", None)
     with pytest.raises(WidgetNotConfigured, match="at least 16 characters"):
-        signing_key("changeme", ["a-bootstrap-key-that-is-long-enough"])
-    assert signing_key("x" * 16, []) == b"x" * 16
+        signing_key("changeme", b"the store's own secret, long enough")
+    assert signing_key("x" * 16, None) == b"x" * 16
 
 
 def test_a_short_widget_secret_is_refused_at_startup() -> None:

@@ -8,8 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 from context_service.cli_widget import demo_widget_url
 from context_service.snapshot import lookup
 from context_service.store import Store
-from context_service.widget import open_link, signing_key
-from tests.conftest import TEST_KEY, make_settings
+from context_service.widget import open_link
+from tests.conftest import make_settings
+from tests.widget.link_key import store_key
 
 
 def test_the_demo_link_opens_mayas_card_without_her_email(
@@ -21,7 +22,8 @@ def test_the_demo_link_opens_mayas_card_without_her_email(
     assert "maya" not in url.lower()
     assert "%40" not in url
     assert "@" not in url
-    link = open_link(parse_qsl(urlsplit(url).query), signing_key(None, [TEST_KEY]), now=0)
+    key = store_key(demo_store.path)  # the secret the demo's store keeps, as the server reads it
+    link = open_link(parse_qsl(urlsplit(url).query), key, now=0)
     maya = lookup.by_email(demo_store.conn, "maya.patel@example.com")
     assert link.lookup["p"] == maya.profile_id
     assert link.bound  # bound to her email (a split never re-targets it)

@@ -113,14 +113,11 @@ def test_only_lookup_parameters_can_be_signed() -> None:
         sign({"email": "a@example.com", "admin": "1"}, KEY, NOW)
 
 
-def test_the_key_is_the_widget_secret_else_derived_from_the_first_api_key() -> None:
-    assert signing_key("s3cret-widget-0123", ["key-a"]) == b"s3cret-widget-0123"
-    derived = signing_key(None, ["key-a", "key-b"])
-    assert derived != b"key-a"
-    assert derived == signing_key(None, ["key-a"])
-    assert derived != signing_key(None, ["key-b"])
+def test_the_key_is_the_widget_secret_else_the_stores_own_secret() -> None:
+    assert signing_key("s3cret-widget-0123", b"kept" * 8) == b"s3cret-widget-0123"
+    assert signing_key(None, b"kept" * 8) == b"kept" * 8  # widget.link_keys keeps it
     with pytest.raises(WidgetNotConfigured):
-        signing_key(None, [])
+        signing_key(None, None)
 
 
 lookup_values = st.text(min_size=1, max_size=40)

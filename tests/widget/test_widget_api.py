@@ -15,12 +15,12 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.audience.policy import fingerprint
 from context_service.errors import ConfigurationError
-from context_service.widget import security_headers, sign, signing_key
+from context_service.widget import security_headers, sign
 from tests.conftest import TEST_KEY, make_settings
+from tests.widget.link_key import app_key, store_key
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 MAYA = "maya.patel@example.com"
-KEY = signing_key(None, [TEST_KEY])
 MAX_WIDGET_BYTES = 30 * 1024
 
 
@@ -41,9 +41,10 @@ def _path(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
-def _signed(lookup: dict[str, str], expires: int | None = None) -> str:
+def _signed(client: TestClient[Any], lookup: dict[str, str], expires: int | None = None) -> str:
+    """A link signed as the app under ``client`` signs them (tests of links it never mints)."""
     exp = int(time.time()) + 300 if expires is None else expires
-    return "/widget?" + urlencode(sign(lookup, KEY, exp))
+    return "/widget?" + urlencode(sign(lookup, app_key(client), exp))
 
 
 def _assert_html_error(response: Any, status: int, words: str) -> None:
@@ -68,10 +69,10 @@ def test_maya_card_shows_every_section(client: TestClient[Any]) -> None:
         "unfulfilled",
         "UPS",
         "1ZCFW3P00329484606",
-        "(delivered)",
+        "(<bdi>delivered</bdi>)",  # each source value isolated from its neighbours
         "past_due",
-        "Stage <b>customer</b>",
-        "owner Jordan Reyes",
+        "Stage <b><bdi>customer</bdi></b>",
+        "owner <bdi>Jordan Reyes</bdi>",
         "Team plan upgrade",
         "1 open",
         "I was charged twice this month",
@@ -124,19 +125,19 @@ def test_a_frame_ancestor_that_could_break_the_header_is_refused() -> None:
     ],
 )
 def test_persona_cards_are_small(client: TestClient[Any], lookup: dict[str, str]) -> None:
-    response = client.get(_signed(lookup))
+    response = client.get(_signed(client, lookup))
     assert response.status_code == 200
     assert len(response.content) < MAX_WIDGET_BYTES
 
 
 def test_a_single_record_profile_says_single_source(client: TestClient[Any]) -> None:
-    page = client.get(_signed({"email": "lee.wong@example.com"})).text
+    page = client.get(_signed(client, {"email": "lee.wong@example.com"})).text
     assert "single source" in page
     assert "Starter" in page
 
 
 def test_an_expired_link_gets_an_html_403(client: TestClient[Any]) -> None:
-    response = client.get(_signed({"email": MAYA}, expires=int(time.time()) - 5))
+    response = client.get(_signed(client, {"email": MAYA}, expires=int(time.time()) - 5))
     _assert_html_error(response, 403, "expired")
 
 
@@ -155,7 +156,7 @@ def test_a_signature_reused_for_another_customer_gets_an_html_403(
     response = client.get("/widget?" + urlencode(query))
     _assert_html_error(response, 403, "signature")
     assert "Tom" not in response.text
-    old_style = dict(parse_qsl(urlsplit(_signed({"email": MAYA})).query))
+    old_style = dict(parse_qsl(urlsplit(_signed(client, {"email": MAYA})).query))
     old_style["email"] = "tomas.garcia@example.com"
     response = client.get("/widget?" + urlencode(old_style))
     _assert_html_error(response, 403, "signature")
@@ -168,33 +169,38 @@ def test_missing_parameters_get_an_html_400(client: TestClient[Any], query: str)
 
 
 def test_a_signed_link_with_no_identifier_gets_an_html_400(client: TestClient[Any]) -> None:
-    _assert_html_error(client.get(_signed({})), 400, "exactly one identifier")
+    _assert_html_error(client.get(_signed(client, {})), 400, "exactly one identifier")
 
 
 def test_a_signed_link_to_nobody_gets_an_html_404(client: TestClient[Any]) -> None:
-    _assert_html_error(client.get(_signed({"email": "nobody@example.com"})), 404, "no customer")
+    _assert_html_error(
+        client.get(_signed(client, {"email": "nobody@example.com"})), 404, "no customer"
+    )
 
 
 def test_a_signed_link_to_a_shared_mailbox_gets_an_html_409(client: TestClient[Any]) -> None:
-    response = client.get(_signed({"email": "info@silvacosta.example"}))
+    response = client.get(_signed(client, {"email": "info@silvacosta.example"}))
     _assert_html_error(response, 409, "2 different customers")
 
 
 def test_an_over_long_signed_value_gets_an_html_400(client: TestClient[Any]) -> None:
-    _assert_html_error(client.get(_signed({"email": "a" * 400})), 400, "bad lookup parameter")
+    _assert_html_error(
+        client.get(_signed(client, {"email": "a" * 400})), 400, "bad lookup parameter"
+    )
 
 
-def test_without_any_key_or_secret_the_widget_is_unavailable(demo_db: Path) -> None:
+def test_without_any_api_key_the_stores_own_secret_signs(demo_db: Path) -> None:
     with TestClient(app=create_app(make_settings(demo_db, api_keys=[]))) as client:
-        _assert_html_error(client.get(_signed({"email": MAYA})), 503, "WIDGET_SECRET")
+        assert client.get(_signed(client, {"email": MAYA})).status_code == 200
 
 
-def test_a_widget_secret_signs_instead_of_the_api_key(demo_db: Path) -> None:
+def test_a_widget_secret_signs_instead_of_the_stores_secret(demo_db: Path) -> None:
     settings = make_settings(demo_db, widget_secret="widget-only-secret")
     with TestClient(app=create_app(settings)) as client:
         url = _mint(client, email=MAYA)
         assert client.get(_path(url)).status_code == 200
-        assert client.get(_signed({"email": MAYA})).status_code == 403
+        by_store = sign({"email": MAYA}, store_key(demo_db), int(time.time()) + 300)
+        assert client.get("/widget?" + urlencode(by_store)).status_code == 403
 
 
 def test_minting_needs_an_api_key(client: TestClient[Any]) -> None:

@@ -135,7 +135,7 @@ def test_the_card_stays_under_30_kb_whatever_the_customer_wrote() -> None:
     assert len(page.encode()) <= 30_000
     assert page.startswith("<!doctype html>")
     assert page.endswith("</html>")
-    assert "<h1>Tom &amp; Jerry&#x27;s" in page  # still names the customer, escaped
+    assert "<h1><bdi>Tom &amp; Jerry&#x27;s" in page  # still names the customer, escaped
     assert "<b>" not in page.split("</style>", 1)[1].replace("<b>Stage", "")
 
 
@@ -217,5 +217,5 @@ def test_a_card_too_big_even_compact_still_names_the_customer_within_budget() ->
     confidence = MatchConfidence(score=0.5, rule=text, links=1)
     page = render_card(snap, confidence, "/v1/profiles/p/audit", datetime(2026, 11, 30, tzinfo=UTC))
     assert len(page.encode()) <= 30_000
-    assert "<h1>Maya &#x27;MP&#x27; Patel</h1>" in page
+    assert "<h1><bdi>Maya &#x27;MP&#x27; Patel</bdi></h1>" in page
     assert "merge audit" in page

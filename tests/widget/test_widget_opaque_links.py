@@ -20,7 +20,6 @@ from litestar.testing import TestClient
 
 from context_service.api import create_app
 from context_service.audience import View
-from context_service.audience.policy import fingerprint
 from context_service.cli import main
 from context_service.store import Store
 from context_service.trust import revoke_key
@@ -29,6 +28,7 @@ from context_service.widget import (
     PROFILE_PARAM,
     WidgetLinkInvalid,
     WidgetLinkRejected,
+    minter_tag,
     open_link,
     profile_url,
     sign,
@@ -36,9 +36,10 @@ from context_service.widget import (
 )
 from tests.conftest import TEST_KEY, make_settings
 from tests.trust.helpers import MAYA, MAYA_PHONE, copy_demo, make_key
+from tests.widget.link_key import app_key
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
-KEY = signing_key(None, [TEST_KEY])
+KEY = signing_key("a-widget-secret-for-unit-tests", None)  # links signed and opened here
 LEE = "lee.wong@example.com"
 TOMAS = "tomas.garcia@example.com"
 NOW = 1_800_000_000
@@ -136,7 +137,7 @@ def test_minting_and_showing_are_both_in_the_read_audit(client: TestClient[Any])
     minted = _mint(client, {"email": MAYA})
     assert client.get(_path(minted["url"])).status_code == 200
     reads = _reads(client, minted["profile_id"])
-    assert ("signed-link", "widget") in reads
+    assert ("bootstrap-1", "widget") in reads  # under the key that minted the link
     assert any(channel == "widget-link" for _, channel in reads)
 
 
@@ -170,7 +171,7 @@ def test_a_merged_away_profile_id_still_opens_the_merged_card(client: TestClient
     page = client.get(_path(gone["url"]))
     assert page.status_code == 200, page.text
     assert f"/v1/profiles/{survivor}/audit" in page.text
-    assert ("signed-link", "widget") in _reads(client, survivor)  # the live profile is recorded
+    assert ("bootstrap-1", "widget") in _reads(client, survivor)  # the live profile is recorded
 
 
 def test_an_erased_profiles_link_fails_closed(client: TestClient[Any]) -> None:
@@ -216,7 +217,7 @@ def test_a_profile_id_link_keeps_the_minting_keys_view_and_dies_with_it(
     key = make_key(db, "helpdesk", ["context:read"], hide=hide)
     minted = _mint(client, {"email": MAYA}, key)
     params = _query(minted["url"])
-    assert (params["hide"], params["by"]) == (",".join(hide), fingerprint(key))
+    assert (params["hide"], params["by"]) == (",".join(hide), minter_tag(app_key(client), key))
     page = client.get(_path(minted["url"])).text
     assert "Maya Patel" in page
     assert "Jordan Reyes" not in page
@@ -239,12 +240,13 @@ def test_an_old_style_link_still_opens_until_it_expires(
     client: TestClient[Any], lookup: dict[str, str]
 ) -> None:
     view = View(contact="full", hidden=frozenset({"crm.owner"}))
-    fresh = sign(lookup, KEY, int(time.time()) + 300, view, fingerprint(TEST_KEY))
+    key, by = app_key(client), minter_tag(app_key(client), TEST_KEY)
+    fresh = sign(lookup, key, int(time.time()) + 300, view, by)
     page = client.get("/widget?" + urlencode(fresh))
     assert page.status_code == 200, page.text
     assert "Maya Patel" in page.text
     assert "Jordan Reyes" not in page.text
-    stale = sign(lookup, KEY, int(time.time()) - 1, view, fingerprint(TEST_KEY))
+    stale = sign(lookup, key, int(time.time()) - 1, view, by)
     assert client.get("/widget?" + urlencode(stale)).status_code == 403
 
 

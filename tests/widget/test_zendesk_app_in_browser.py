@@ -54,7 +54,8 @@ def browser() -> Iterator[Any]:
 
 
 def _open_app(browser: Any, scenario: dict[str, Any]) -> Any:
-    """The app page under ``scenario``; the card URL answers a one-line page."""
+    """The app page under ``scenario``; the card URL answers a one-line page, ``/health``
+    (which the app asks before it loads the card) an empty 200."""
     page = browser.new_page(viewport={"width": 320, "height": 640})
     page.set_default_timeout(10_000)  # how long to wait for the page, not a limit on it
     page.add_init_script(f"window.SCENARIO = {json.dumps(scenario)};")
@@ -66,6 +67,7 @@ def _open_app(browser: Any, scenario: dict[str, Any]) -> Any:
         f"{SERVICE}/widget?**",
         lambda route: route.fulfill(body="<p id='card'>card</p>", content_type="text/html"),
     )
+    page.route(f"{SERVICE}/health", lambda route: route.fulfill(body="{}"))
     page.goto(APP_URL)
     return page
 
@@ -89,8 +91,10 @@ def _scenario(**overrides: Any) -> dict[str, Any]:
 
 def test_the_app_asks_for_the_requesters_card_through_the_secure_proxy(browser: Any) -> None:
     page = _open_app(browser, _scenario())
-    page.wait_for_url(CARD_URL)
-    assert page.inner_text("#card") == "card"
+    card = page.frame_locator("#holder iframe").locator("#card")
+    assert card.inner_text() == "card"  # in a frame of the app's page, which stays
+    assert page.url == APP_URL
+    assert [frame.url for frame in page.frames[1:]] == [CARD_URL]
 
 
 def test_the_app_sends_the_requesters_email_with_the_key_left_to_zendesk(browser: Any) -> None:
