@@ -7,7 +7,7 @@ web framework, the LLM client or the MCP server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -17,6 +17,9 @@ from context_service.settings import ENV_PREFIX, Settings
 from context_service.sheets import WithSheetSources
 from context_service.snapshot.links import DashboardLinks
 from context_service.sync import IngestContext
+
+if TYPE_CHECKING:
+    from integrations._http import RetryPolicy
 
 
 def default_mappers() -> dict[str, Any]:
@@ -71,7 +74,28 @@ def missing_sync_settings(settings: Settings, source: str) -> list[str]:
 
 
 def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
-    """A connector for every source that has credentials or a webhook secret configured."""
+    """A connector for every source that has credentials or a webhook secret configured,
+    retrying a vendor that is busy (429, 5xx) as patiently as a sync run needs: waiting each
+    ``Retry-After`` up to two minutes in-line."""
+    return _connectors(settings, client, policy=None)
+
+
+def build_webhook_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
+    """``build_connectors`` for a process that applies webhook deliveries and runs no sync
+    (the server): every vendor call gives up at once on a busy vendor
+    (``integrations._http.REFETCH_POLICY``: no in-line wait of more than a few seconds). The
+    delivery then stays pending and the inbox tries it again later, while the deliveries behind
+    it are applied, instead of one thread sleeping a ``Retry-After`` of minutes for each."""
+    from integrations._http import REFETCH_POLICY
+
+    return _connectors(settings, client, policy=REFETCH_POLICY)
+
+
+def _connectors(
+    settings: Settings, client: httpx.Client, policy: RetryPolicy | None
+) -> dict[str, Connector]:
+    """The configured sources' connectors, every one retrying with ``policy`` (``None``: the
+    patient default)."""
     from integrations.hubspot import HubSpotConnector
     from integrations.shopify import ShopifyConnector
     from integrations.stripe import StripeConnector
@@ -87,6 +111,7 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             webhook_secret=settings.shopify_webhook_secret,
             previous_webhook_secret=settings.shopify_previous_webhook_secret,
             base_url=settings.shopify_base_url,
+            policy=policy,
         )
     if "stripe" in sources:
         found["stripe"] = StripeConnector(
@@ -94,6 +119,7 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             api_key=settings.stripe_api_key,
             webhook_secret=settings.stripe_webhook_secret,
             base_url=settings.stripe_base_url,
+            policy=policy,
         )
     if "hubspot" in sources:
         found["hubspot"] = HubSpotConnector(
@@ -102,6 +128,7 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             client_secret=settings.hubspot_client_secret,
             base_url=settings.hubspot_base_url,
             archived_every_seconds=settings.hubspot_archived_every_seconds,
+            policy=policy,
         )
     if "zendesk" in sources:
         found["zendesk"] = ZendeskConnector(
@@ -111,5 +138,6 @@ def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Conn
             webhook_secret=settings.zendesk_webhook_secret,
             base_url=settings.zendesk_base_url,
             client=client,
+            policy=policy,
         )
     return found

@@ -15,9 +15,14 @@ Secrets (tokens, keys) are redacted from every message and logged URL. Credentia
 the configured host: an absolute URL (a vendor's next-page link) on another origin is refused
 before it is sent, and redirects are never followed (a 3xx is a ``FatalError`` naming where it
 pointed). A ``Retry-After`` longer than the longest wait stops the call at once
-(``RetriableError``) instead of calling again before the vendor allows; a TLS certificate that
-does not verify is a ``FatalError`` (retrying cannot fix it), and other transport errors say
-what went wrong.
+(``RetriableError``, with the seconds asked in ``extra["retry_after"]``) instead of calling
+again before the vendor allows; a TLS certificate that does not verify is a ``FatalError``
+(retrying cannot fix it), and other transport errors say what went wrong.
+
+``REFETCH_POLICY`` is for a process that applies webhook deliveries: a delivery whose vendor is
+busy stays pending and the webhook inbox tries it again later, so a vendor call there gives up
+at once instead of sleeping a ``Retry-After`` of minutes in-line while the deliveries behind it
+wait. A sync run keeps the patient default: giving up there stops the run until a rerun.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class RetryPolicy(msgspec.Struct, frozen=True):
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
+
+
+# At most one retry in-line, after a wait of a few seconds at most (a longer ``Retry-After``, up
+# to ``4 * max_delay``, gives up at once): the webhook inbox's own retry takes over from there.
+REFETCH_POLICY = RetryPolicy(max_attempts=2, base_delay=0.25, max_delay=1.0)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -117,6 +127,25 @@ class VendorHttp:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.retries = 0
+
+    def copy(
+        self,
+        *,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> VendorHttp:
+        """A ``VendorHttp`` on the same client, host, headers and secrets, with another retry
+        ``policy`` or ``sleep`` where given (its own ``retries`` count)."""
+        return VendorHttp(
+            self.client,
+            base_url=self.base_url,
+            headers=self.headers,
+            secrets=self.secrets,
+            policy=policy or self.policy,
+            decide=self.decide,
+            sleep=sleep or self.sleep,
+            rng=self.rng,
+        )
 
     def request(
         self,
@@ -213,7 +242,8 @@ class VendorHttp:
         if hinted is not None and hinted > longest:
             raise RetriableError(
                 f"{message}: the vendor asks to wait {hinted:.0f} s (Retry-After), longer than "
-                f"the {longest:.0f} s this run waits; stopping"
+                f"the {longest:.0f} s this run waits; stopping",
+                retry_after=hinted,
             )
         delay = hinted if hinted is not None else backoff(attempt, self.policy, self.rng)
         self.retries += 1

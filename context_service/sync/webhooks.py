@@ -333,7 +333,7 @@ def _apply_one(
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
         items += restored
     except RetriableError as exc:
-        _retry_later(store, row, error_text(exc.detail), at)
+        _retry_later(store, row, error_text(exc.detail), at, exc.extra.get("retry_after"))
         return 0
     except Exception as exc:  # any failure is recorded on the row, never lost
         _mark(store, row.id, "failed", _failure(exc))
@@ -513,10 +513,17 @@ def _skipped(problems: list[str], source: str, missed: list[tuple[str, str]]) ->
     return "; ".join(notes) or None
 
 
-def _retry_later(store: Store, row: inbox_store.InboxRow, error: str, at: float) -> None:
-    """Leave the delivery pending until its next attempt is due (``retry_delay``)."""
+def _retry_later(
+    store: Store, row: inbox_store.InboxRow, error: str, at: float, asked: float | None = None
+) -> None:
+    """Leave the delivery pending until its next attempt is due: ``retry_delay``, or the
+    seconds the vendor ``asked`` (a 429's ``Retry-After``) when longer, up to the longest
+    delay (asking sooner spends a request the vendor said it would refuse)."""
     attempts = row.attempts + 1
-    due = _iso(at + retry_delay(attempts))
+    wait = retry_delay(attempts)
+    if isinstance(asked, int | float) and asked > wait:
+        wait = min(float(asked), RETRY_MAX_SECONDS)
+    due = _iso(at + wait)
     log.warning(
         "webhook delivery %d pending (attempt %d, next at %s): %s", row.id, attempts, due, error
     )

@@ -188,16 +188,7 @@ def _retries_paced(http: VendorHttp, limiter: RateLimiter) -> VendorHttp:
         http.sleep(seconds)
         limiter.acquire()
 
-    return VendorHttp(
-        http.client,
-        base_url=http.base_url,
-        headers=http.headers,
-        secrets=http.secrets,
-        policy=http.policy,
-        decide=http.decide,
-        sleep=wait_then_acquire,
-        rng=http.rng,
-    )
+    return http.copy(sleep=wait_then_acquire)
 
 
 def _created_order(comment: dict[str, Any]) -> tuple[str, int]:

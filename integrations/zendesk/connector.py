@@ -2,12 +2,14 @@
 
 Streams, in dependency order (see ``integrations.zendesk.streams`` for cursors and paging):
 
-* ``organizations``: time-based export ``/api/v2/incremental/organizations.json``;
-* ``users``: cursor-based export ``/api/v2/incremental/users/cursor.json``; with
-  ``user_identities=True`` the users' identities are side-loaded (``include=identities``) for
-  their secondary emails and phones, on the export and on a user's refetch alike (one without
-  the other would add and drop those emails in turn). Off by default until the recorded
-  request expectations (the users cassette, ``test_streams``) include the sideload;
+* ``organizations``: time-based export ``/api/v2/incremental/organizations.json``; on a run
+  that resumes, each changed organization is followed by its members, whose company it is
+  (``integrations.zendesk.organizations``);
+* ``users``: cursor-based export ``/api/v2/incremental/users/cursor.json``, with the users'
+  organizations side-loaded (``include=organizations``) for their company and, with
+  ``user_identities=True`` (the default), their identities (``include=identities``) for their
+  secondary emails and phones; on the export, on a user's refetch and on an organization's
+  member list alike (``integrations.zendesk.sideloads``);
 * ``tickets``: cursor-based export ``/api/v2/incremental/tickets/cursor.json``, each ticket with
   its newest comments attached for the mapper's last public comment.
 
@@ -16,7 +18,10 @@ cursors. Auth is ``Authorization: Basic base64("{email}/token:{api_token}")``; t
 encoded header and the webhook secret are redacted from every error and log line. Requests to
 the incremental exports are paced to ``incremental_per_minute`` (10 by Zendesk's rules, more with
 the High Volume add-on) on the injected clock and ``sleep``; 429s with ``Retry-After`` and 5xx
-are retried by ``VendorHttp``.
+are retried by ``VendorHttp`` with ``policy`` (patient: a sync run waits). ``fetch_one`` serves
+webhook deliveries only, so it uses ``refetch_policy`` (``REFETCH_POLICY``: no wait of more
+than a few seconds in-line; a longer ``Retry-After`` leaves the delivery pending for the inbox
+to try again later, while the deliveries behind it are applied).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -31,18 +37,23 @@ import httpx
 from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Stream, VendorObject
 from integrations._convert import iso_utc
-from integrations._http import RetryPolicy, VendorHttp
+from integrations._http import REFETCH_POLICY, RetryPolicy, VendorHttp
 from integrations.zendesk.api import RateLimiter, ZendeskApi
 from integrations.zendesk.mapping import SOURCE
+from integrations.zendesk.organizations import WithMembers
+from integrations.zendesk.sideloads import user_sideloads, with_user_sideloads
 from integrations.zendesk.streams import (
-    IDENTITIES_SIDELOAD,
     CursorExportStream,
     ExportOptions,
     TimeExportStream,
     with_comments,
-    with_identities,
 )
-from integrations.zendesk.webhooks import TOLERANCE_SECONDS, parse_delivery, verify_signature
+from integrations.zendesk.webhooks import (
+    TICKET_REQUESTER,
+    TOLERANCE_SECONDS,
+    parse_delivery,
+    verify_signature,
+)
 
 __all__ = [
     "INCREMENTAL_PER_MINUTE",
@@ -94,7 +105,8 @@ class ZendeskConnector:
     30 s timeout when omitted). ``start_time`` is where a first run of each stream starts
     (unix seconds; clamped to a minute ago). ``user_identities=True`` side-loads users'
     identities (secondary emails and phones). ``fetch_comments=False`` skips the per-ticket
-    comments request. Deliveries are refused while ``webhook_secret`` is unset.
+    comments request. Deliveries are refused while ``webhook_secret`` is unset. ``policy`` is
+    how hard the exports retry, ``refetch_policy`` how hard ``fetch_one`` does (webhooks).
     """
 
     source = SOURCE
@@ -116,6 +128,7 @@ class ZendeskConnector:
         fetch_comments: bool = True,
         user_identities: bool = True,
         policy: RetryPolicy | None = None,
+        refetch_policy: RetryPolicy = REFETCH_POLICY,
         webhook_tolerance: float = TOLERANCE_SECONDS,
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -137,6 +150,9 @@ class ZendeskConnector:
         limiter = RateLimiter(incremental_per_minute, 60.0, now, sleep)
         missing = _missing_setting(base, email, api_token)
         self.api = ZendeskApi(self.http, limiter, missing_setting=missing)
+        # A delivery's refetch gives up at once where a sync would wait: the inbox retries it.
+        refetch_http = self.http.copy(policy=refetch_policy)
+        self.refetch_api = ZendeskApi(refetch_http, limiter, missing_setting=missing)
         self.page_size = page_size
         self.start_time = max(0, start_time)
         self.fetch_comments = fetch_comments
@@ -148,21 +164,23 @@ class ZendeskConnector:
     def streams(self) -> list[Stream]:
         """``organizations``, ``users``, then ``tickets`` (people before their tickets)."""
         options = ExportOptions(self.page_size, self.start_time, self.now)
+        sideload = user_sideloads(self.user_identities)
+        organizations = TimeExportStream(
+            self.api,
+            options,
+            name="organizations",
+            kind="organization",
+            path="/api/v2/incremental/organizations.json",
+        )
         return [
-            TimeExportStream(
-                self.api,
-                options,
-                name="organizations",
-                kind="organization",
-                path="/api/v2/incremental/organizations.json",
-            ),
+            WithMembers(organizations, self.api, sideload),
             CursorExportStream(
                 self.api,
                 options,
                 name="users",
                 kind="user",
                 path="/api/v2/incremental/users/cursor.json",
-                identities=self.user_identities,
+                sideload=sideload,
             ),
             CursorExportStream(
                 self.api,
@@ -186,7 +204,8 @@ class ZendeskConnector:
 
     def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
         """``GET /api/v2/{kind}s/{id}.json`` (tickets with comments, users with their
-        side-loaded identities, as the exports bring them); a deletion when 404.
+        side-loads, as the exports bring them); a deletion when 404. ``TICKET_REQUESTER`` names
+        a ticket and fetches its requester: a trigger delivery names nothing else.
 
         Zendesk answers a request it refuses for lack of permission with 403 Forbidden and one
         for a record that does not exist with 404 ``RecordNotFound``
@@ -204,23 +223,42 @@ class ZendeskConnector:
         comments answer 404 (deleted meanwhile) loses its description too (``with_comments``),
         so an agent's private first comment is never shown as the last public comment.
         """
+        if kind == TICKET_REQUESTER:
+            return self._requester_of(external_id)
         if kind not in _RESOURCES:
             raise MappingError(f"unknown zendesk kind {kind!r}", source=SOURCE, kind=kind)
-        collection, key = _RESOURCES[kind]
-        ident = quote(external_id, safe="")
-        params = [IDENTITIES_SIDELOAD] if kind == "user" and self.user_identities else None
-        body = self.api.get_or_none(f"/api/v2/{collection}/{ident}.json", params)
-        if body is None:
+        obj = self._current(kind, external_id)
+        if obj is None:
             return self._gone(kind, external_id)
+        if kind == "ticket" and self.fetch_comments and obj.get("status") != "deleted":
+            comments = self.refetch_api.latest_comments(quote(external_id, safe=""))
+            obj = with_comments(obj, comments)
+        return VendorObject(kind, obj)
+
+    def _current(self, kind: str, external_id: str) -> dict[str, Any] | None:
+        """The object as ``GET /api/v2/{kind}s/{id}.json`` answers it now (a user with its
+        side-loads attached); ``None`` when Zendesk answers 404."""
+        collection, key = _RESOURCES[kind]
+        path = f"/api/v2/{collection}/{quote(external_id, safe='')}.json"
+        params = [user_sideloads(self.user_identities)] if kind == "user" else None
+        body = self.refetch_api.get_or_none(path, params)
+        if body is None:
+            return None
         obj = body.get(key)
         if not isinstance(obj, dict):
             raise FatalError(f"zendesk {kind} {external_id}: the answer has no `{key}` object")
-        if kind == "user":
-            obj = with_identities(obj, body.get("identities"))
-        if kind == "ticket" and self.fetch_comments and obj.get("status") != "deleted":
-            comments = self.api.latest_comments(ident)
-            obj = with_comments(obj, comments)
-        return VendorObject(kind, obj)
+        return with_user_sideloads(obj, body) if kind == "user" else obj
+
+    def _requester_of(self, ticket_id: str) -> VendorObject | None:
+        """The current requester of ticket ``ticket_id``, fetched as ``fetch_one`` fetches a
+        user; ``None`` when the ticket is gone or names none (the ticket's own refetch records
+        what became of it). One request more than the ticket's own refetch."""
+        ticket = self._current("ticket", ticket_id)
+        requester = ticket.get("requester_id") if ticket else None
+        if isinstance(requester, bool) or not isinstance(requester, int | str):
+            return None
+        text = str(requester).strip()
+        return self.fetch_one("user", text) if text.isdigit() else None
 
     def _gone(self, kind: str, external_id: str) -> VendorObject | None:
         """The deletion notice of a record Zendesk answered 404 for, observed now, for a

@@ -12,7 +12,11 @@ Input shapes (Zendesk Support API v2, developer.zendesk.com/api-reference/ticket
   ``shared_phone_number`` (one line linked to several end-users). A suspended user
   (``suspended: true``, often a spammer) keeps their record and tickets, but none of their
   contacts or links is matched on (they are kept as the same attributes), and the name says
-  "(suspended)", so the context does;
+  "(suspended)", so the context does. The connector also attaches the user's organization
+  (side-loaded, ``{"id", "name", "updated_at"}``) as ``organization``: its name is the person's
+  company (an attribute only for staff and suspended users), and the record is dated by the
+  later of the two ``updated_at`` (renaming an organization does not touch its members'
+  ``updated_at``, yet changes their records);
 * organizations: ``{"id", "name", "domain_names", "created_at", "updated_at", ...}``;
 * tickets: ``{"id", "subject", "description", "status", "priority", "requester_id",
   "created_at", "updated_at", "tags", "via": {"channel"}, "satisfaction_rating": {"score"}}``,
@@ -85,6 +89,14 @@ class _Identity(msgspec.Struct):
     verified: bool | None = None
 
 
+class _Organization(msgspec.Struct):
+    """A user's organization as the connector attaches it (``sideloads.ORGANIZATION_FIELDS``)."""
+
+    id: int | str | None = None
+    name: str | None = None
+    updated_at: str | None = None
+
+
 class ZendeskUser(msgspec.Struct):
     """A user (end-user, agent or admin) as returned by ``GET /api/v2/users``."""
 
@@ -100,6 +112,7 @@ class ZendeskUser(msgspec.Struct):
     suspended: bool | None = None
     tags: list[str] | None = None
     identities: list[_Identity] | None = None
+    organization: _Organization | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
@@ -308,38 +321,65 @@ def _display_name(name: str | None, suspended: bool) -> str | None:
     return f"{name} {SUSPENDED_MARK}" if name else f"Zendesk user {SUSPENDED_MARK}"
 
 
+def _own_organization(user: ZendeskUser, organization_id: str | None) -> _Organization | None:
+    """The attached organization when it is the one the user belongs to (``organization_id``)."""
+    attached = user.organization
+    if attached is None or organization_id is None or str(attached.id) != organization_id:
+        return None
+    return attached
+
+
+def _updated_at(
+    key: RecordKey, user: ZendeskUser, organization: _Organization | None
+) -> str | None:
+    """The later of the user's and its organization's ``updated_at``: the record shows both."""
+    stamps = [_timestamp(key, "updated_at", user.updated_at)]
+    if organization is not None:
+        stamps.append(_timestamp(key, "organization.updated_at", organization.updated_at))
+    known = [stamp for stamp in stamps if stamp]
+    return max(known) if known else None
+
+
 def map_user(payload: Mapping[str, Any]) -> Mapped:
     """Map a Zendesk user to a person-like record (agents too, without the contacts and links
     that would merge them into a customer; ``attributes['role']`` tells).
 
     Verified identities add emails and phones; unverified ones and a suspended user's contacts
-    are kept as ``unmatched_emails`` / ``unmatched_phones`` and never matched on.
+    are kept as ``unmatched_emails`` / ``unmatched_phones`` and never matched on. The attached
+    organization's name is the company (for staff and suspended users, only the
+    ``organization`` attribute).
     """
     user = _decode(payload, "user", ZendeskUser)
     key = _key("user", user.id)
     external_id = clean(None if user.external_id is None else str(user.external_id))
     link = _external_link(external_id) if external_id else None
     organization_id = None if user.organization_id is None else str(user.organization_id)
+    organization = _own_organization(user, organization_id)
     suspended = user.suspended is True
     # Staff (agents, admins) are no customers: their email, phone and links would merge their
     # record (and the internal tickets they open) into a customer's profile with the same
     # address. They stay one name-only record each, their role kept. A suspended end-user
     # (often a spammer) keeps their record and tickets; their contacts are kept, not matched.
+    # Nor is their company (matching weighs it): Zendesk puts anyone writing from an address of
+    # an organization's domain into it, a spammer using a customer's domain included.
     customer = user.role in (None, "end-user")
     contacts = _contacts(user)
     if suspended:
         contacts = _withheld(contacts)
     matching = customer and not suspended
+    company = clean(organization.name) if organization else None
     person = PersonFacet(
         emails=contacts.emails if customer else [],
         phones=contacts.phones if customer else [],
         name=_display_name(clean(user.name), suspended),
+        company=company if matching else None,
         links=[link] if link and matching else [],
         attributes=_non_empty(
             {
                 "role": user.role,
                 "suspended": "true" if suspended else None,
                 "organization_id": organization_id,
+                "organization": None if matching else company,
                 "tags": _joined(user.tags),
                 "external_id": external_id if link is None or (customer and suspended) else None,
                 "unmatched_emails": _joined(contacts.unmatched_emails) if customer else None,
@@ -350,7 +390,7 @@ def map_user(payload: Mapping[str, Any]) -> Mapped:
     )
     return Mapped(
         key=key,
-        updated_at=_timestamp(key, "updated_at", user.updated_at),
+        updated_at=_updated_at(key, user, organization),
         deleted=user.active is False,
         person=person,
     )

@@ -19,16 +19,18 @@
   matches tickets on ``generated_timestamp`` (system updates bump only that), so it says how far
   the stream has read even when ``updated_at`` did not move.
 
-User identities: the user export is asked to side-load them (``include=identities``; the
-incremental user export takes the users sideloads), one request per page instead of one per
-user; each user gets the ``identities`` naming it attached (``with_identities``), for the
-mapper's extra emails and phones. A page that side-loads none leaves the users as they are.
+Side-loads: the user export asks for the users' side-loads (``include=identities,organizations``;
+the incremental user export takes the users sideloads), one request per page instead of one per
+user; each user gets its identities and its organization attached (``sideloads``), for the
+mapper's extra emails and phones and its company. A page that side-loads none leaves the users
+as they are.
 
 Zendesk refuses a ``start_time`` within the last minute ("Data isn't provided for the most recent
 minute"), so a first start is clamped to now - 60 s and a time-based stream whose next
 ``start_time`` is that recent stops until the next run. One response can hold the same object
-twice (zendesk_api_client_rb #251): a page keeps one copy per id (for tickets, the one with the
-highest ``generated_timestamp``).
+twice (zendesk_api_client_rb #251): a page keeps one copy per id, the newest by the position
+the export matches it on (``generated_timestamp`` for tickets, ``updated_at`` otherwise: users and
+organizations have no ``generated_timestamp``); of two copies at one position, the later one.
 
 Last public comment: the ticket export carries no comments, so each exported ticket that is not
 deleted gets ``comments`` attached from ``GET /api/v2/tickets/{id}/comments.json?sort=-created_at``
@@ -52,25 +54,20 @@ from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
 from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
 from integrations.zendesk.api import ZendeskApi
+from integrations.zendesk.sideloads import with_user_sideloads
 
 __all__ = [
-    "IDENTITIES_SIDELOAD",
-    "IDENTITY_FIELDS",
     "MIN_AGE_SECONDS",
     "CursorExportStream",
     "ExportOptions",
     "TimeExportStream",
     "unique_by_id",
     "with_comments",
-    "with_identities",
 ]
 
 log = logging.getLogger("integrations.zendesk")
 
 MIN_AGE_SECONDS = 60  # start_time "must be at least one minute in the past"
-IDENTITIES_SIDELOAD = ("include", "identities")
-# The identity fields kept on a user's attached ``identities`` (what the mapper and a reader need).
-IDENTITY_FIELDS = ("id", "type", "value", "verified", "primary")
 _COMMENT_CACHE_SIZE = 10_000  # tickets whose comments a run remembers (a bound, not a tuning)
 
 _C = TypeVar("_C")
@@ -139,11 +136,12 @@ def _generated(item: dict[str, Any]) -> int:
 
 
 def unique_by_id(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One copy per id, in first-seen order; the copy with the highest ``generated_timestamp``."""
+    """One copy per id, in first-seen order: the newest by ``_position`` (the later listed of
+    two at one position)."""
     kept: dict[str, dict[str, Any]] = {}
     for item in items:
         key = str(item["id"])
-        if key not in kept or _generated(item) >= _generated(kept[key]):
+        if key not in kept or (_position(item) or 0) >= (_position(kept[key]) or 0):
             kept[key] = item
     return list(kept.values())
 
@@ -158,19 +156,6 @@ def with_comments(ticket: dict[str, Any], comments: list[dict[str, Any]] | None)
     if comments is None:
         return {name: value for name, value in ticket.items() if name != "description"}
     return {**ticket, "comments": comments}
-
-
-def with_identities(user: dict[str, Any], identities: Any) -> dict[str, Any]:
-    """``user`` with the side-loaded ``identities`` that name it attached, trimmed to
-    ``IDENTITY_FIELDS``; unchanged when nothing was side-loaded (``identities`` not a list)."""
-    if not isinstance(identities, list):
-        return user
-    own = [
-        {name: identity[name] for name in IDENTITY_FIELDS if name in identity}
-        for identity in identities
-        if isinstance(identity, dict) and str(identity.get("user_id")) == str(user["id"])
-    ]
-    return {**user, "identities": own}
 
 
 class TimeExportStream:
@@ -253,7 +238,11 @@ def _first(state: _ExportCursor, options: ExportOptions) -> int:
 
 
 class CursorExportStream:
-    """A cursor-based incremental export (users, tickets), resumed from ``after_cursor``."""
+    """A cursor-based incremental export (users, tickets), resumed from ``after_cursor``.
+
+    ``comments``: each ticket gets its newest comments attached. ``sideload``: the ``include``
+    parameter sent (the users'), whose side-loads are attached to each user.
+    """
 
     def __init__(
         self,
@@ -264,14 +253,14 @@ class CursorExportStream:
         kind: str,
         path: str,
         comments: bool = False,
-        identities: bool = False,
+        sideload: tuple[str, str] | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
         self.path = path
         self.options = options
         self.comments = comments
-        self.identities = identities
+        self.sideload = sideload
         self._api = api
         self._commented: dict[str, list[dict[str, Any]] | None] = {}
 
@@ -301,16 +290,15 @@ class CursorExportStream:
             latest = int(self.options.now()) - MIN_AGE_SECONDS
             position = ("start_time", str(min(start, latest)))
         params = [position, ("per_page", str(self.options.page_size))]
-        return params + ([IDENTITIES_SIDELOAD] if self.identities else [])
+        return params + ([self.sideload] if self.sideload else [])
 
     def _with_sideloads(
         self, items: list[dict[str, Any]], raw: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """The users with their side-loaded identities, when this stream asks for them."""
-        if not self.identities:
+        """The users with what the page side-loads attached, when this stream asks for it."""
+        if not self.sideload:
             return items
-        sideloaded = raw.get("identities")
-        return [with_identities(item, sideloaded) for item in items]
+        return [with_user_sideloads(item, raw) for item in items]
 
     def _following(
         self, state: _ExportCursor, body: _CursorBody, items: list[dict[str, Any]]

@@ -16,17 +16,23 @@ Two body formats are accepted:
   resources ``ticket``, ``user`` and ``organization``; other resources are acknowledged and
   carry nothing;
 * trigger or automation webhooks with a custom JSON body, which must be (document this in the
-  trigger's body template): ``{"ticket_id": "{{ticket.id}}", "event": "<any label>"}``.
+  trigger's body template): ``{"ticket_id": "{{ticket.id}}", "event": "<any label>"}``, and may
+  also carry ``"requester_id": "{{ticket.requester.id}}"``.
 
 Event ``detail`` objects are summaries in their own shape (upper-case statuses, no comments), so
 a delivery never maps them: it names the object to ``refetch`` through ``fetch_one``, which reads
 the current state. A ``ticket.created`` or ``ticket.requester_changed`` event also refetches the
 requester (``detail.requester_id``) first, so a new customer's first ticket, or a ticket moved
-to someone not synced yet, has an owner. Deletions (``user.deleted``, ``organization.deleted``,
-``ticket.soft_deleted``, ``ticket.permanently_deleted``) become deletion notices observed at the
-event's ``time``. Zendesk does not guarantee the order of deliveries; refetching plus the
-store's newest-wins upsert makes the order irrelevant, and a deletion older than what the store
-holds is ignored as stale.
+to someone not synced yet, has an owner; so does ``ticket.marked_as_spam``, because marking a
+ticket as spam also suspends its requester and no user event reports a suspension (a suspended
+user no longer links to a customer: see ``mapping``). A trigger delivery always refetches the
+ticket's requester first: its ``requester_id`` when the body carries one, else
+``(TICKET_REQUESTER, ticket id)``, which ``fetch_one`` resolves by reading the ticket (one
+request more), since a trigger body says nothing of what changed. Deletions (``user.deleted``,
+``organization.deleted``, ``ticket.soft_deleted``, ``ticket.permanently_deleted``) become
+deletion notices observed at the event's ``time``. Zendesk does not guarantee the order of
+deliveries; refetching plus the store's newest-wins upsert makes the order irrelevant, and a
+deletion older than what the store holds is ignored as stale.
 
 Dedup ids: ``invocation:<X-Zendesk-Webhook-Invocation-Id>`` when the header is present (one per
 invocation, repeated by Zendesk's retries) and ``event:<id>`` for events (one per event, repeated
@@ -54,6 +60,7 @@ __all__ = [
     "INVOCATION_HEADER",
     "REQUESTER_EVENTS",
     "SIGNATURE_HEADER",
+    "TICKET_REQUESTER",
     "TIMESTAMP_HEADER",
     "TOLERANCE_SECONDS",
     "TRIGGER_TOPIC",
@@ -70,10 +77,15 @@ INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
 TOLERANCE_SECONDS = 300.0
 EVENT_PREFIX = "zen:event-type:"
 TRIGGER_TOPIC = "trigger"
+# A refetch kind of this connector's own: "the requester of ticket <id>" (``fetch_one``).
+TICKET_REQUESTER = "ticket_requester"
 _RESOURCES = frozenset({"ticket", "user", "organization"})
-# Ticket events after which the ticket's requester may be someone not held yet: a new ticket's,
-# or the one an agent just moved it to (``detail.requester_id`` is the current requester).
-REQUESTER_EVENTS = frozenset({"ticket.created", "ticket.requester_changed"})
+# Ticket events after which the ticket's requester may be someone not held yet (a new ticket's,
+# or the one an agent just moved it to) or changed with no event of their own (marking a ticket
+# as spam suspends its requester). ``detail.requester_id`` is the current requester.
+REQUESTER_EVENTS = frozenset(
+    {"ticket.created", "ticket.requester_changed", "ticket.marked_as_spam"}
+)
 DELETION_EVENTS = frozenset(
     {"user.deleted", "organization.deleted", "ticket.soft_deleted", "ticket.permanently_deleted"}
 )
@@ -90,6 +102,7 @@ class _Event(msgspec.Struct):
 class _Trigger(msgspec.Struct):
     ticket_id: int | str
     event: str | None = None
+    requester_id: int | str | None = None
 
 
 # --- Verification --------------------------------------------------------------------------------
@@ -217,9 +230,18 @@ def _trigger_delivery(
     dedup = [*_invocation(headers), f"body:{digest}"]
     topic = f"{TRIGGER_TOPIC}:{trigger.event}" if trigger.event else TRIGGER_TOPIC
     occurred = _trigger_time(stamp)
-    return Delivery(
-        dedup_ids=dedup, topic=topic, refetch=[("ticket", ticket_id)], occurred_at=occurred
-    )
+    refetch = [_trigger_requester(trigger, ticket_id), ("ticket", ticket_id)]
+    return Delivery(dedup_ids=dedup, topic=topic, refetch=refetch, occurred_at=occurred)
+
+
+def _trigger_requester(trigger: _Trigger, ticket_id: str) -> tuple[str, str]:
+    """What to refetch for the ticket's requester: the user the body names (a template with
+    ``{{ticket.requester.id}}``), else whoever the ticket names now (``TICKET_REQUESTER``).
+    A template whose placeholder renders empty names nobody, as if it were not there."""
+    named = trigger.requester_id
+    if named is None or (isinstance(named, str) and not named.strip()):
+        return (TICKET_REQUESTER, ticket_id)
+    return ("user", _object_id(named, "trigger webhook requester_id"))
 
 
 def _trigger_time(stamp: str) -> str | None:

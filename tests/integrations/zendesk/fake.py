@@ -14,7 +14,11 @@ zendesk``, trimmed to what the connector and mapper read plus a few neighbours. 
 * ``start_time`` within the last minute is refused with 400 (``Too recent start_time``);
 * ``GET /api/v2/tickets/{id}/comments.json`` (``sort``, ``page[size]``, ``page[after]``);
 * ``GET /api/v2/{users,tickets,organizations}/{id}.json``, 404 ``RecordNotFound`` when absent
-  (``delete`` removes an object, merged away or purged; ``restore`` brings it back, updated now).
+  (``delete`` removes an object, merged away or purged; ``restore`` brings it back, updated now);
+* ``GET /api/v2/organizations/{id}/users.json`` (``page[size]``, ``page[after]``), the users whose
+  ``organization_id`` it is; 404 when the organization is absent;
+* ``include=organizations`` on the user export, a user and an organization's users side-loads
+  the organizations those users name (other side-loads are not served).
 
 Faults: ``inject`` (a status or a timeout for the next requests, optional ``Retry-After`` sent
 lowercase with a text body, as Zendesk's 429s may be); ``stuck`` makes a cursor export hand back
@@ -319,11 +323,13 @@ class FakeZendesk:
             case ["api", "v2", "incremental", "organizations"]:
                 return self._time_export(request)
             case ["api", "v2", "incremental", "users" | "tickets" as resource, "cursor"]:
-                return self._cursor_export(request, resource)
+                return self._with_organizations(request, self._cursor_export(request, resource))
             case ["api", "v2", "tickets", ident, "comments"] if ident.isdigit():
                 return self._comments(request, int(ident))
+            case ["api", "v2", "organizations", ident, "users"] if ident.isdigit():
+                return self._members(request, int(ident))
             case ["api", "v2", "users" | "tickets" | "organizations" as resource, ident]:
-                return self._show(resource, ident)
+                return self._with_organizations(request, self._show(resource, ident))
         return _error(404, "InvalidEndpoint", f"Not found: {request.url.path}")
 
     def _too_recent(self, start_time: int) -> httpx.Response | None:
@@ -420,3 +426,33 @@ class FakeZendesk:
         if found is None:
             return _error(404, "RecordNotFound", "Not found")
         return httpx.Response(200, json={resource.removesuffix("s"): found})
+
+    def _members(self, request: httpx.Request, org_id: int) -> httpx.Response:
+        if org_id not in self.organizations:
+            return _error(404, "RecordNotFound", "Not found")
+        params = request.url.params
+        size = int(params.get("page[size]", "100"))
+        offset = int(params.get("page[after]", "0"))
+        found = sorted(
+            (u for u in self.users.values() if u["organization_id"] == org_id),
+            key=lambda u: int(u["id"]),
+        )
+        more = offset + size < len(found)
+        meta = {"has_more": more, "after_cursor": str(offset + size) if more else None}
+        body = {"users": found[offset : offset + size], "meta": meta, "links": {}}
+        return self._with_organizations(request, httpx.Response(200, json=body))
+
+    def _with_organizations(
+        self, request: httpx.Request, response: httpx.Response
+    ) -> httpx.Response:
+        """``response`` with the organizations its users name side-loaded, when asked."""
+        asked = "organizations" in request.url.params.get("include", "").split(",")
+        body = json.loads(response.content) if response.status_code == 200 else {}
+        users = body.get("users") or ([body["user"]] if "user" in body else [])
+        if not asked or not users:
+            return response
+        named = {u["organization_id"] for u in users if u.get("organization_id") is not None}
+        body["organizations"] = [
+            self.organizations[o] for o in sorted(named) if o in self.organizations
+        ]
+        return httpx.Response(200, json=body)

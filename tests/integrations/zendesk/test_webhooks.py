@@ -192,7 +192,7 @@ def test_events_about_other_resources_carry_nothing(fake: FakeZendesk) -> None:
 
 def test_a_trigger_body_refetches_its_ticket(fake: FakeZendesk) -> None:
     delivery = parse(fake, {"ticket_id": "35002", "event": "solved"}, invocation_id="inv-9")
-    assert delivery.refetch == [("ticket", "35002")]
+    assert delivery.refetch == [("ticket_requester", "35002"), ("ticket", "35002")]
     assert delivery.topic == "trigger:solved"
     assert delivery.dedup_ids[0] == "invocation:inv-9"
     assert [i.split(":")[0] for i in delivery.dedup_ids] == ["invocation", "body"]
