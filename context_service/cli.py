@@ -26,6 +26,8 @@ from context_service.cli_runs import (
     existing_store,
     hint_if_empty,
     open_for_reading,
+    refuse_unlistenable,
+    remap_after_upgrade,
     sigterm_stops_the_run,
 )
 from context_service.cli_runs import add_commands as add_run_commands
@@ -41,6 +43,7 @@ from context_service.settings import (
 )
 from context_service.snapshot import lookup
 from context_service.store import Store
+from context_service.store.db import BUSY_TIMEOUT_MS, is_busy
 from context_service.sync import IngestReport, RawPayload, ingest_all
 from context_service.wiring import ingest_context
 
@@ -83,6 +86,7 @@ def serve(settings: Settings) -> None:
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
+    refuse_unlistenable(settings.host, settings.port)
     os.environ.update(to_environ(settings))
     Granian(
         "context_service.api.app:app_from_env",
@@ -99,7 +103,14 @@ def serve(settings: Settings) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    serve(load_settings(**overrides))
+    settings = load_settings(**overrides)
+    refuse_unlistenable(settings.host, settings.port)  # before a remap that may take a while
+    store = Store(settings.db)
+    try:  # here, once, not in each worker the server starts
+        remap_after_upgrade(store, ingest_context(settings))
+    finally:
+        store.close()
+    serve(settings)
     return 0
 
 
@@ -111,6 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         settings = load_settings(
             **port, api_keys=["demo-" + secrets.token_urlsafe(18)], **_demo_overrides()
         )
+    refuse_unlistenable(settings.host, settings.port)  # before minutes of loading, not after
     store = Store(settings.db)
     if store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0:
         print(f"Loading demo data into {settings.db} ...", flush=True)
@@ -121,6 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
     else:
         print(f"{settings.db} already holds data; serving it as it is.")
+        remap_after_upgrade(store, ingest_context(settings))
     _print_examples(settings, store)
     store.close()
     serve(settings)
@@ -177,6 +190,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return 2
         store = Store(settings.db)
         try:
+            remap_after_upgrade(store, ingest_context(settings))
             with _progress() as progress:
                 tasks: dict[str, Any] = {}
 
@@ -194,6 +208,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         progress=advance,
                         force=args.force,
                     )
+        except KeyboardInterrupt:  # the runner has recorded the run as failed
+            print(f"error: stopped by Ctrl-C{RESUMES}", file=sys.stderr)
+            return 128 + signal.SIGINT
         finally:  # the checkpointer stops and the WAL is copied into the file, as at any exit
             store.close()
     report = outcome.report
@@ -211,11 +228,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     for rejection in report.rejections[:20]:
         print(visible(f"rejected {rejection.kind} {rejection.external_id}: {rejection.reason}"))
     if outcome.error:
-        print(
-            f"error: {visible(outcome.error)} (the next run resumes from the last committed page)",
-            file=sys.stderr,
-        )
+        print(f"error: {visible(outcome.error)}{RESUMES}", file=sys.stderr)
     return 0 if outcome.status == "ok" else 1
+
+
+RESUMES = " (the run is recorded as failed; the next run resumes from the last committed page)"
 
 
 def _not_configured(settings: Settings, source: str) -> str:
@@ -243,8 +260,10 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = existing_store(settings)  # a mistyped path has nothing to resolve
+    ctx = ingest_context(settings)
+    remap_after_upgrade(store, ctx)  # resolve what this release maps
     started = time.perf_counter()
-    report = resolve_all(store, ingest_context(settings), retrain=args.train)
+    report = resolve_all(store, ctx, retrain=args.train)
     elapsed = time.perf_counter() - started
     if report.training is not None:
         t = report.training
@@ -261,13 +280,13 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from context_service.cli_output import private_output, store_file_named
+    from context_service.cli_output import private_output, refused_output
     from context_service.export import read_transaction, write_export
 
     settings = load_settings()
     to_file = args.output not in (None, "-")
-    if to_file and (named := store_file_named(args.output, str(settings.db))) is not None:
-        print(f"error: --output {args.output} is the store's own file {named}", file=sys.stderr)
+    if to_file and (refused := refused_output(args.output, str(settings.db))) is not None:
+        print(f"error: --output {refused}", file=sys.stderr)
         return 2
     try:
         with contextlib.ExitStack() as stack:
@@ -486,12 +505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {visible(line)}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:
-        # A file that is no database, one the user cannot write, a full disk: a clear line
-        # naming the file, not a traceback. A constraint or an SQL error is a bug: raised.
-        if not _file_problem(exc):
-            raise
-        print(f"error: {_database_problem(exc)}", file=sys.stderr)
-        return 2
+        return _database_error(exc)
+    except KeyboardInterrupt:
+        print("error: stopped by Ctrl-C", file=sys.stderr)
+        return 128 + signal.SIGINT
     except Terminated:
         print("error: stopped by SIGTERM (the run is recorded as failed)", file=sys.stderr)
         return 128 + signal.SIGTERM
@@ -501,22 +518,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _database_error(exc: sqlite3.DatabaseError) -> int:
+    """Print what stopped the command in the database and return the exit status: 1 when
+    another process held the write lock too long (nothing is wrong with the file; run it
+    again), 2 for the file itself. A constraint or an SQL error is a bug: raised again."""
+    if is_busy(exc):
+        print(f"error: {_busy_database()}", file=sys.stderr)
+        return 1
+    # A file that is no database, one the user cannot write, a full disk: a clear line
+    # naming the file, not a traceback.
+    if not _file_problem(exc):
+        raise exc
+    print(f"error: {_database_problem(exc)}", file=sys.stderr)
+    return 2
+
+
 def _file_problem(exc: sqlite3.DatabaseError) -> bool:
-    """Whether SQLite failed because of the file (not a database, read-only, locked, disk
-    full: ``OperationalError`` or the bare ``DatabaseError``), not because of a query."""
+    """Whether SQLite failed because of the file (not a database, read-only, disk full:
+    ``OperationalError`` or the bare ``DatabaseError``), not because of a query."""
     return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 def _database_problem(exc: sqlite3.DatabaseError) -> str:
     """What went wrong with the database, naming the file ``CONTEXT_SERVICE_DB`` names."""
-    try:
-        db = load_settings(check=False).db
-    except ContextServiceError:
-        db = "named by CONTEXT_SERVICE_DB"
     return (
-        f"the database {db} cannot be used: {visible(str(exc))} (check CONTEXT_SERVICE_DB, "
-        "the file's permissions and the free disk space)"
+        f"the database {_db_named()} cannot be used: {visible(str(exc))} (check "
+        "CONTEXT_SERVICE_DB, the file's permissions and the free disk space)"
     )
+
+
+def _busy_database() -> str:
+    """What to say when another process held the database's write lock past the timeout."""
+    return (
+        f"the database {_db_named()} is busy: another process (a resolve --all, an erase, an "
+        f"import or a sync) held its write lock for over {BUSY_TIMEOUT_MS // 1000} s; run "
+        "this again once it is done"
+    )
+
+
+def _db_named() -> str:
+    """The database file ``CONTEXT_SERVICE_DB`` names, for an error line."""
+    try:
+        return load_settings(check=False).db
+    except ContextServiceError:
+        return "named by CONTEXT_SERVICE_DB"
 
 
 def _error_lines(exc: ContextServiceError) -> list[str]:

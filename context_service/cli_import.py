@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
-from context_service.cli_runs import Terminated, sigterm_stops_the_run
+from context_service.cli_runs import Terminated, remap_after_upgrade, sigterm_stops_the_run
 from context_service.errors import ContextServiceError
 from context_service.settings import load_settings
 from context_service.store import Store
@@ -36,6 +36,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = Store(settings.db)
     report = ImportReport(source=args.source, path=args.file)
     try:
+        remap_after_upgrade(store, ingest_context(settings))  # rows join what this release maps
         with sigterm_stops_the_run(), _import_progress() as progress:
             task = progress.add_task(f"Importing {os.path.basename(args.file)}", total=None)
             report = import_file(

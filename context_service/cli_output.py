@@ -27,6 +27,30 @@ def store_file_named(output: str, db: str) -> str | None:
     return None
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def refused_output(output: str, db: str) -> str | None:
+    """Why a command must not write its file to ``output``, or ``None``: it names the store's
+    own file (the export would overwrite the data it exports) or another SQLite database (a
+    mistyped ``.db`` for ``.json``): either would be destroyed for good."""
+    named = store_file_named(output, db)
+    if named is not None:
+        return f"{output} is the store's own file {named}"
+    if _is_sqlite(output):
+        return f"{output} is an SQLite database; name another file"
+    return None
+
+
+def _is_sqlite(path: str) -> bool:
+    """Whether ``path`` is a regular file that starts as every SQLite database does."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:  # missing, a directory, unreadable: nothing of ours to destroy there
+        return False
+
+
 @contextlib.contextmanager
 def private_output(path: str) -> Iterator[TextIO]:
     """A text file only its owner may read, which appears at ``path`` only once the block

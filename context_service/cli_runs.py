@@ -1,12 +1,15 @@
 """What the long-running and read-only commands share: SIGTERM stopping a sync or an import
-like Ctrl-C, and opening the store so that no queued snapshot is shown; and
-``webhooks retry``, which applies failed webhook deliveries again."""
+like Ctrl-C, ``serve`` and ``demo`` refusing an address they cannot listen on, and opening the
+store so that no queued snapshot is shown; and ``webhooks retry``, which applies failed webhook
+deliveries again."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -20,7 +23,7 @@ from context_service.models import BUILTIN_SOURCES, Connector
 from context_service.settings import Settings, load_settings
 from context_service.store import Store, snapshots
 from context_service.store import inbox as inbox_store
-from context_service.sync import IngestContext, apply_pending, drain_snapshots
+from context_service.sync import IngestContext, apply_pending, drain_snapshots, remap
 from context_service.sync.snapshot_queue import build_queued_on_read
 from context_service.sync.webhooks import readmit_rejected
 from context_service.trust.erasure import BLANKED_BY_ERASURE
@@ -31,6 +34,8 @@ __all__ = [
     "add_commands",
     "existing_store",
     "open_for_reading",
+    "refuse_unlistenable",
+    "remap_after_upgrade",
     "sigterm_stops_the_run",
 ]
 
@@ -60,6 +65,34 @@ def sigterm_stops_the_run() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def refuse_unlistenable(host: str, port: int) -> None:
+    """Raise ``ConfigurationError`` naming what to change when nothing can listen on ``host``
+    and ``port``: granian's own bind error is a Python and Rust stack trace. The address is
+    bound once and let go at once (with ``SO_REUSEADDR``, so a port in ``TIME_WAIT`` passes)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigurationError(_unlistenable(host, port, exc)) from None
+
+
+def _unlistenable(host: str, port: int, exc: OSError) -> str:
+    """Why nothing can listen on ``host``:``port``, and which setting changes it."""
+    other_port = "set --port or CONTEXT_SERVICE_PORT (make demo: PORT=9000 make demo)"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use; stop what listens there or {other_port}"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"cannot listen on {host}: it is no address of this machine; set --host or "
+            "CONTEXT_SERVICE_HOST (127.0.0.1 for this machine only, 0.0.0.0 for every address)"
+        )
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on port {port} on {host}: permission denied; {other_port}"
+    return f"cannot listen on port {port} on {host}: {exc.strerror or exc}; {other_port}"
+
+
 def hint_if_empty(store: Store, settings: Settings) -> None:
     """Say so when the database holds no records: usually CONTEXT_SERVICE_DB names another file."""
     if store.conn.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None:
@@ -80,6 +113,7 @@ def open_for_reading(settings: Settings, *, build_all: bool = True) -> Store:
     store = existing_store(settings)
     try:
         ctx = ingest_context(settings)
+        remap_after_upgrade(store, ctx)  # its changed profiles are queued, so built below
         build_queued_on_read(store, ctx)
         if build_all and snapshots.is_queued_any(store.conn):
             drain_snapshots(store, ctx)
@@ -87,6 +121,22 @@ def open_for_reading(settings: Settings, *, build_all: bool = True) -> Store:
         store.close()
         raise
     return store
+
+
+def remap_after_upgrade(store: Store, ctx: IngestContext) -> None:
+    """Map the stored records a migration queued for it again with this release's mappers
+    (``sync.remap``: after an upgrade that fixed a mapper, such as Zendesk staff that merged
+    into customers), saying so first: on a large store it takes a while, once."""
+    waiting = remap.queued(store.conn)
+    if not waiting:
+        return
+    what = ", ".join(f"{source} {kind}" for source, kind in waiting)
+    print(
+        f"note: mapping the stored records of {what} again with this release's mappers "
+        "(once, after an upgrade)",
+        file=sys.stderr,
+    )
+    remap.remap_queued(store, ctx)
 
 
 def existing_store(settings: Settings) -> Store:

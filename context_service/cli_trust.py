@@ -13,7 +13,6 @@ checks the configuration and prints what is wrong in plain words, never a secret
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -25,6 +24,7 @@ import msgspec
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.cli_identity import SQLITE_MAX_INT, bounded
+from context_service.cli_output import private_output, refused_output
 from context_service.errors import ConfigurationError, visible
 from context_service.export import subject_document
 from context_service.handoff import NotePoster
@@ -284,10 +284,10 @@ def access_request_line(r: dict[str, Any]) -> str:
     )
 
 
-def export_request(store: Store, number: int, out: Path | None, retention_days: int) -> int:
-    """Write what is held about the person of open request ``number`` to a JSON file readable
-    by its owner only (``out``, or ``data-request-N.json``); record it as a read of the profile.
-    Exit status 1 when there is no such open request."""
+def export_request(store: Store, number: int, path: Path, retention_days: int) -> int:
+    """Write what is held about the person of open request ``number`` to ``path``, a JSON file
+    readable by its owner only; record it as a read of the profile. Exit status 1 when there
+    is no such open request, 2 when the file cannot be written (nothing is recorded then)."""
     request = next((r for r in open_access_requests(store.conn) if r["id"] == number), None)
     if request is None:
         print(f"no open data request #{number}", file=sys.stderr)
@@ -297,10 +297,14 @@ def export_request(store: Store, number: int, out: Path | None, retention_days: 
         print(f"data request #{number}: nothing stored about them, so there is nothing to send")
         return 0
     document = {"data_request": request, "held": subject_document(store, held)}
-    path = out or Path(f"data-request-{number}.json")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(msgspec.json.format(msgspec.json.encode(document)))
+    try:
+        # Everything held about the person, raw payloads included: a new file of mode 600
+        # renamed over ``path``, so a file that was there (readable by others) keeps nothing.
+        with private_output(str(path)) as f:
+            f.write(msgspec.json.format(msgspec.json.encode(document)).decode())
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     ReadAudit(store, retention_days, time.time).record(
         [Read("cli", held, "full", True, "subject-export")]
     )
@@ -319,10 +323,15 @@ def cmd_data_requests(args: argparse.Namespace) -> int:
     from context_service.cli_runs import existing_store, open_for_reading
 
     settings = load_settings()
+    if args.export is not None:
+        out = args.out or Path(f"data-request-{args.export}.json")
+        if refused := refused_output(str(out), settings.db):  # before the store is opened
+            print(f"error: --out {refused}", file=sys.stderr)
+            return 2
     store = open_for_reading(settings) if args.export is not None else existing_store(settings)
     try:
         if args.export is not None:
-            return export_request(store, args.export, args.out, settings.audit_retention_days)
+            return export_request(store, args.export, out, settings.audit_retention_days)
         if args.answered is not None:
             with store.transaction() as conn:
                 done = access_requests.answer(conn, args.answered, utc_now())

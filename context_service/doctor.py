@@ -23,6 +23,8 @@ from context_service.identity.state import index_version
 from context_service.settings import Settings, unused_jwt_keys
 from context_service.store import Store
 from context_service.store.migrations import applied, pending
+from context_service.store.records import unindexed_people
+from context_service.sync.remap import queued
 
 Level = Literal["ok", "warning", "problem"]
 Probe = Callable[[str], str | None]  # url -> None when reachable, else why not
@@ -288,11 +290,17 @@ def check_identity(settings: Settings) -> Iterator[Finding]:
     try:
         conn = store.conn
         people = conn.execute("SELECT count(*) FROM identity_features").fetchone()[0]
+        unindexed = unindexed_people(conn)
+        waiting = queued(conn)
         version = index_version(conn)
         trained = conn.execute("SELECT trained_at FROM identity_model WHERE id = 1").fetchone()
     finally:
         store.close()
-    if people and version != INDEX_VERSION:
+    if waiting:
+        yield _remap_waits(waiting)
+    if unindexed:
+        yield _unindexed(unindexed)
+    elif people and version != INDEX_VERSION:
         yield Finding(
             "warning",
             f"the identity index of {people:,} person records was built with older blocking "
@@ -309,6 +317,31 @@ def check_identity(settings: Settings) -> Iterator[Finding]:
         )
     elif trained is not None:
         yield Finding("ok", f"identity model trained on this store at {trained[0]}")
+
+
+def _unindexed(count: int) -> Finding:
+    """What to say when person records are missing from the identity index: whatever the
+    index version says, none of them can be matched by a new record."""
+    return Finding(
+        "warning",
+        f"the identity index lacks {count:,} stored person records (a store written before "
+        "the identity engine): a new record that matches one of them becomes a duplicate "
+        "profile; the next sync, import or webhook builds the index first, or run "
+        "'context-service resolve --all' now",
+    )
+
+
+def _remap_waits(waiting: list[tuple[str, str]]) -> Finding:
+    """What to say while stored records wait to be mapped again after an upgrade that fixed
+    their mapper (``sync.remap``): until then profiles show what the older release made."""
+    what = ", ".join(f"{source} {kind}" for source, kind in waiting)
+    return Finding(
+        "warning",
+        f"the stored records of {what} were mapped by an older release, whose mapper has been "
+        "fixed since (Zendesk: staff merged into customers with their email), and profiles "
+        "show the old mapping: the next sync, import, lookup, export, serve start or "
+        "'context-service resolve --all' maps them again",
+    )
 
 
 def check_misc(settings: Settings) -> Iterator[Finding]:

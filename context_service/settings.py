@@ -274,6 +274,12 @@ def _from_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"cannot read config file {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:  # saved as UTF-16 (Notepad, PowerShell) or cp1252
+        # Said without the bytes it quotes: they may be part of a secret.
+        raise ConfigurationError(
+            f"cannot read config file {path}: it is not UTF-8 text (byte {exc.start + 1} is "
+            "no UTF-8): save it as UTF-8, as TOML requires"
+        ) from None
 
 
 def _toml_settings(path: Path, problems: list[str]) -> dict[str, Any]:

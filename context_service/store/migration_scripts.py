@@ -249,3 +249,40 @@ INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
 SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 DELETE FROM llm_summaries;
 """
+
+# A store written before the identity engine (0006) holds person records that were never
+# indexed: 0006 only created the empty index, so every record arriving since was resolved
+# against none of the old customers and became a profile of its own (a second "Maya Patel").
+# Such a store (or any whose live person records are not all indexed) is marked here, and the
+# next ingest (a sync, an import, a webhook) builds the whole index before it resolves anything
+# (``sync.unbuilt_index``), as ``resolve --all`` does; ``doctor`` says so until then.
+V33_MARK_UNBUILT_INDEX = """
+INSERT OR REPLACE INTO identity_meta (key, value)
+SELECT 'index_version', 'unbuilt' WHERE EXISTS (
+    SELECT 1 FROM records r
+    WHERE r.deleted = 0 AND r.mapped IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM identity_features f WHERE f.record_id = r.id)
+    AND json_valid(CAST(r.mapped AS TEXT))
+    AND json_type(CAST(r.mapped AS TEXT), '$.person') = 'object'
+)
+"""
+
+# Records keep the mapped form their release made. Until 2026-11-30 evening a Zendesk agent or
+# admin was mapped with their email, phone and links, so one with a customer's email merged
+# into that customer's profile (their internal tickets with it), and tickets kept inline-image
+# token URLs (which open the file without signing in) and a private first note. An identical
+# copy fetched again keeps the old form, so the stored Zendesk users and tickets are queued to
+# be mapped again from their raw payloads (``sync.remap``), by the next command that syncs,
+# imports, resolves, serves or reads profiles; ``after_id`` is the last record done.
+V34_REMAP_ZENDESK = """
+CREATE TABLE remap_queue (
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    after_id INTEGER NOT NULL DEFAULT 0,
+    queued_at TEXT NOT NULL,
+    PRIMARY KEY (source, kind)
+) WITHOUT ROWID;
+INSERT INTO remap_queue (source, kind, queued_at)
+SELECT DISTINCT source, kind, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM records
+WHERE source = 'zendesk' AND kind IN ('user', 'ticket') AND deleted = 0
+"""

@@ -391,6 +391,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0030_inbox_records", scripts.V30_INBOX_RECORDS),
     ("0031_alias_members_own_records", scripts.V31_ALIAS_MEMBERS_OWN_RECORDS),
     ("0032_redact_and_invoices_again", scripts.V32_REDACT_AND_INVOICES_AGAIN),
+    ("0033_mark_unbuilt_identity_index", scripts.V33_MARK_UNBUILT_INDEX),
+    ("0034_remap_zendesk", scripts.V34_REMAP_ZENDESK),
 ]
 
 

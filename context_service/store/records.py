@@ -312,3 +312,17 @@ def clear_rejected(conn: sqlite3.Connection, source: str | None = None) -> tuple
         f"UPDATE records SET error = NULL, rejected_payload = NULL WHERE {where}", params
     )
     return deleted.rowcount, dropped.rowcount
+
+
+def unindexed_people(conn: sqlite3.Connection) -> int:
+    """How many live person records the identity index lacks (``identity_features``): each
+    is a customer that no new record can match (a store written before the identity engine,
+    migration 0033). Reads every record without features once, so for ``doctor``, not for a
+    request."""
+    row = conn.execute(
+        "SELECT count(*) FROM records r WHERE r.deleted = 0 AND r.mapped IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM identity_features f WHERE f.record_id = r.id) "
+        "AND json_valid(CAST(r.mapped AS TEXT)) "
+        "AND json_type(CAST(r.mapped AS TEXT), '$.person') = 'object'"
+    ).fetchone()
+    return int(row[0])

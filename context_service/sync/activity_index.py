@@ -40,7 +40,7 @@ class _NewActivities:
             self.refs = []
 
 
-def _index_activity(
+def index_activity(
     conn: Any,
     record_id: int,
     mapped: Mapped,

@@ -37,11 +37,12 @@ from context_service.sync.account_owners import (
     profiles_owned_by,
 )
 from context_service.sync.activity_index import (
-    _index_activity,
     _NewActivities,
+    index_activity,
     profiles_for_owners,
 )
 from context_service.sync.merge_wait import sleep_until_survivor, survivors_arrived
+from context_service.sync.unbuilt_index import build_unbuilt_index
 from context_service.trust.suppression import Guard
 
 Mapper = Callable[[str, Mapping[str, Any]], Mapped]
@@ -196,6 +197,7 @@ def ingest_batch(
     prepared = [_prepare(item, ctx) for item in batch]
     nested = store.in_transaction
     with store.transaction() as conn:
+        build_unbuilt_index(conn, ctx.region, now, ctx.thresholds)  # else old customers unseen
         touched = _Touched(Guard.load(conn, ctx.region))
         if touched.guard is not None:  # before any activity of the batch is checked
             for item in prepared:
@@ -398,7 +400,7 @@ def _ingest_one(
         touched.people.append(PersonChange(outcome.record_id, mapped.key, facet, is_new))
         index_account_owner(conn, outcome.record_id, mapped, outcome.previous)
     else:
-        index = _index_activity(
+        index = index_activity(
             conn, outcome.record_id, mapped, is_new=is_new, held=touched.new_activities
         )
         touched.owners.extend(index)
@@ -456,7 +458,7 @@ def apply_mapped(
         facet = None if mapped.deleted else mapped.person
         change = PersonChange(record_id, mapped.key, facet, is_new)
         return Engine(conn, region, now, thresholds).resolve([change])
-    owners = _index_activity(conn, record_id, mapped, is_new=is_new)
+    owners = index_activity(conn, record_id, mapped, is_new=is_new)
     return profiles_for_owners(conn, owners) if owners else set()
 
 

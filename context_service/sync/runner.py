@@ -39,6 +39,7 @@ from context_service.models import Connector, Page, Stream, VendorObject
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
+from context_service.store.db import BUSY_TIMEOUT_MS, is_busy
 from context_service.sync.collection import rare_full_collections
 from context_service.sync.ingest import (
     IngestContext,
@@ -104,7 +105,7 @@ def run_sync(
         with rare_full_collections.during():
             _sync_streams(store, connector, ctx, run_id, outcome, progress, deferred)
     except BaseException as exc:  # a crash or Ctrl-C: record it, then let it propagate
-        outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+        outcome.status, outcome.error = "failed", stopped_by(exc)
         _finish_quietly(store, run_id, outcome, deferred)
         raise
     _finish_quietly(store, run_id, outcome, deferred)
@@ -132,8 +133,28 @@ def _sync_streams(
             _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred)
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise  # a damaged or full store: no rerun helps, ``main`` says what is wrong
+        # Another process's long write (a resolve --all, an erase's VACUUM, an import) held
+        # the lock past the busy timeout: a failed run like a vendor's, resumed by the next.
+        outcome.status, outcome.error = "failed", HELD_OFF
     _heartbeat(store, run_id)
     deferred.drain()  # what the pages committed so far changed, in either case
+
+
+HELD_OFF = (
+    "the database was busy: another process (a resolve --all, an erase, an import or another "
+    f"writer) held its write lock for over {BUSY_TIMEOUT_MS // 1000} s"
+)
+
+
+def stopped_by(exc: BaseException) -> str:
+    """The recorded error of a run that a crash or a signal stopped, in words: Ctrl-C's
+    ``KeyboardInterrupt`` carries no message, and ``KeyboardInterrupt: `` says little."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted: stopped by Ctrl-C"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _live_run_of(conn: sqlite3.Connection, source: str) -> str | None:
