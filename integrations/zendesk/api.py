@@ -89,14 +89,16 @@ class RateLimiter:
             self._sent.popleft()
 
 
-class _CommentsMeta(msgspec.Struct):
+class CursorMeta(msgspec.Struct):
+    """The ``meta`` of a cursor-paginated list (comments, an organization's members)."""
+
     has_more: bool = False
     after_cursor: str | None = None
 
 
 class _CommentsPage(msgspec.Struct):
     comments: list[dict[str, Any]]
-    meta: _CommentsMeta = msgspec.field(default_factory=_CommentsMeta)
+    meta: CursorMeta = msgspec.field(default_factory=CursorMeta)
 
 
 class ZendeskApi:

@@ -28,7 +28,7 @@ import msgspec
 from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
 from integrations._pagination import LoopGuard
-from integrations.zendesk.api import ZendeskApi
+from integrations.zendesk.api import CursorMeta, ZendeskApi
 from integrations.zendesk.sideloads import with_user_sideloads
 from integrations.zendesk.streams import TimeExportStream
 
@@ -37,14 +37,9 @@ __all__ = ["MEMBERS_PAGE_SIZE", "WithMembers", "members"]
 MEMBERS_PAGE_SIZE = 100  # cursor pagination's page[size] maximum
 
 
-class _Meta(msgspec.Struct):
-    has_more: bool = False
-    after_cursor: str | None = None
-
-
 class _UsersPage(msgspec.Struct):
     users: list[dict[str, Any]]
-    meta: _Meta = msgspec.field(default_factory=_Meta)
+    meta: CursorMeta = msgspec.field(default_factory=CursorMeta)
 
 
 def _users_page(raw: dict[str, Any], path: str) -> _UsersPage:

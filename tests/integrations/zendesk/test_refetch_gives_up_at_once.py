@@ -50,9 +50,13 @@ def test_a_long_retry_after_leaves_the_delivery_pending_and_the_next_one_goes_on
     [waiting] = inbox_store.pending(store.conn)
     assert waiting.error is not None
     assert "Retry-After" in waiting.error
+    # not asked again before the 90 seconds the vendor asked for
+    asked = len(fake.requests)
+    assert apply_pending(store, {"zendesk": fake.connector()}, ctx, now=fake.now() + 10) == 0
+    assert len(fake.requests) == asked
     # its next attempt, once due, meets a Retry-After of a few seconds: that one is waited
     fake.inject(429, times=1, retry_after=2)
-    later = fake.now() + 10
+    later = fake.now() + 90
     assert apply_pending(store, {"zendesk": fake.connector()}, ctx, now=later) == 1
     assert fake.sleeps == [2]
 
