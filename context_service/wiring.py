@@ -128,6 +128,7 @@ def _connectors(
             client_secret=settings.hubspot_client_secret,
             base_url=settings.hubspot_base_url,
             archived_every_seconds=settings.hubspot_archived_every_seconds,
+            portal_id=settings.hubspot_portal_id,
             policy=policy,
         )
     if "zendesk" in sources:

@@ -31,7 +31,16 @@ from integrations._convert import iso_utc
 from integrations._pagination import LoopGuard
 from integrations.hubspot._search import ObjectSpec, decode_cursor, encode_cursor, parse_ms
 
-__all__ = ["LIST_LIMIT", "ArchivedCursor", "ArchivedStream", "deleted_ms", "tombstone"]
+__all__ = [
+    "LIST_LIMIT",
+    "ArchivedCursor",
+    "ArchivedStream",
+    "Lister",
+    "deleted_ms",
+    "listed_results",
+    "next_after",
+    "tombstone",
+]
 
 Json = dict[str, Any]
 LIST_LIMIT = 100  # the list endpoints' ``limit`` maximum
@@ -115,11 +124,11 @@ class ArchivedStream:
         while True:
             guard.check(after)
             body = self._lister.get_json(self._path(), self._params(after))
-            objects = _archived(body, self.name)
+            objects = listed_results(body, self.name)
             times = [_deleted_at(obj, self.name) for obj in objects]
             high = max([high, *times])
             fresh = [o for o, t in zip(objects, times, strict=True) if t > state.since]
-            after = _next_after(body)
+            after = next_after(body)
             if after is not None:
                 following = ArchivedCursor(state.since, listed, high, after)
             else:
@@ -145,7 +154,8 @@ def _deleted_at(obj: Json, stream: str) -> int:
     return when
 
 
-def _archived(body: Any, stream: str) -> list[Json]:
+def listed_results(body: Any, stream: str) -> list[Json]:
+    """The ``results`` of a list answer, each an object with an id (``FatalError`` if not)."""
     results = body.get("results") if isinstance(body, dict) else None
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
         raise FatalError(f"hubspot {stream}: the answer has no list of results")
@@ -154,7 +164,8 @@ def _archived(body: Any, stream: str) -> list[Json]:
     return results
 
 
-def _next_after(body: Json) -> str | None:
+def next_after(body: Json) -> str | None:
+    """The ``paging.next.after`` of a list answer: the next page's cursor, if any."""
     paging = body.get("paging")
     following = paging.get("next") if isinstance(paging, dict) else None
     after = following.get("after") if isinstance(following, dict) else None

@@ -19,6 +19,7 @@ by what was slept, and nothing in a test really sleeps.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 
@@ -59,40 +60,56 @@ class Budget:
 
 
 class Pacer:
-    """Waits before requests so that every budget holds, and after HubSpot says none are left."""
+    """Waits before requests so that every budget holds, and after HubSpot says none are left.
+
+    One pacer serves every thread of the connector (the server applies webhook deliveries in
+    its thread pool while a timer retries waiting ones), so its bookkeeping is done under a
+    lock: two threads reading a budget's window at once would both drop the same expired send
+    time, losing a fresh one (the budget overshoots HubSpot's limit) or popping an empty deque.
+    The lock is never held while sleeping; a thread computes its wait under it, sleeps, then
+    checks again.
+    """
 
     def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
         self._sleep = sleep
         self._clock = clock
+        self._lock = threading.Lock()
         self._time = float("-inf")
         self._paused_until = float("-inf")
-        self._last: tuple[Budget, ...] = ()
+        self._last = threading.local()  # per thread: a retry repeats that thread's request
         self.waited = 0.0
 
     def now(self) -> float:
         """The pacer's time: the clock, or the end of the last wait if that is later."""
-        self._time = max(self._clock(), self._time)
-        return self._time
+        with self._lock:
+            return self._now()
 
     def acquire(self, *budgets: Budget) -> None:
         """Wait until a pause is over and every budget has room, then count one request."""
-        self._wait(self._paused_until - self.now())
-        self._fit(budgets)
+        self._last.budgets = budgets
+        self._fit(budgets, until=float("-inf"))
 
     def retry_sleep(self, delay: float) -> None:
         """``VendorHttp``'s wait before a retry: the longer of its delay and a pending pause.
 
         The retry counts against the budgets of the request it repeats.
         """
-        self._wait(max(delay, self._paused_until - self.now()))
-        self._fit(self._last)
+        with self._lock:
+            until = self._now() + delay
+        self._fit(getattr(self._last, "budgets", ()), until=until)
 
-    def _fit(self, budgets: tuple[Budget, ...]) -> None:
-        self._last = budgets
-        while delay := max((budget.wait(self.now()) for budget in budgets), default=0.0):
+    def _fit(self, budgets: tuple[Budget, ...], until: float) -> None:
+        """Wait until ``until``, any pause and every budget allow one more request, then count
+        it in every budget, deciding and counting under the lock."""
+        while True:
+            with self._lock:
+                now = self._now()
+                delay = max(until - now, self._paused_until - now, _room(budgets, now))
+                if delay <= 0:
+                    for budget in budgets:
+                        budget.record(now)
+                    return
             self._wait(delay)
-        for budget in budgets:
-            budget.record(self.now())
 
     def observe(self, response: httpx.Response) -> Decision:
         """Note a rate-limit pause the answer asks for; leave the retry decision to the rules.
@@ -111,16 +128,28 @@ class Pacer:
             self._pause(_rate_limit_reset_seconds(response, policy))
         return None
 
+    def _now(self) -> float:
+        """``now``, with the lock held."""
+        self._time = max(self._clock(), self._time)
+        return self._time
+
     def _pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self.now() + seconds)
+        with self._lock:
+            self._paused_until = max(self._paused_until, self._now() + seconds)
 
     def _wait(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        start = self.now()
+        """Sleep ``seconds`` without the lock; the pacer's time then moves past the wait."""
+        with self._lock:
+            start = self._now()
         self._sleep(seconds)
-        self.waited += seconds
-        self._time = max(self._clock(), start + seconds)
+        with self._lock:
+            self.waited += seconds
+            self._time = max(self._clock(), self._time, start + seconds)
+
+
+def _room(budgets: tuple[Budget, ...], now: float) -> float:
+    """Seconds from ``now`` until every budget has room for one more request."""
+    return max((budget.wait(now) for budget in budgets), default=0.0)
 
 
 def _policy_name(response: httpx.Response) -> str | None:

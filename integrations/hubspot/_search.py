@@ -76,6 +76,10 @@ class Searcher(Protocol):
         """The results with what search leaves out (associations, labels) added."""
         ...
 
+    def followers(self, spec: ObjectSpec, changed: list[Json]) -> list[VendorObject]:
+        """Other records to emit again because these changed (a company's contacts)."""
+        ...
+
 
 def modified_ms(obj: Json, prop: str) -> int | None:
     """The object's modification time in epoch ms (property, else ``updatedAt``), if readable."""
@@ -142,11 +146,31 @@ class SearchStream:
         self._upper_ms = upper_ms
         self._properties = properties
         self.page_size = searcher.page_size
+        # The runner's reconciliation: it notes when a run starts without a cursor (a full
+        # sync, or the first), and once ``completed_listing`` names the kind it looks up
+        # each stored record of the kind that listing did not bring. A record HubSpot
+        # deleted for good (a GDPR delete, or purged from the recycle bin after 90 days)
+        # whose deletion webhook was not subscribed or was lost is listed nowhere else:
+        # the lookup's OBJECT_NOT_FOUND retires it (``HubSpotConnector.fetch_one``).
+        self.lists_kind = spec.kind
+        self.completed_listing: str | None = None
+        self._following = True
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
-        """Pages of records modified since the cursor, oldest first, each once per run."""
+        """Pages of records modified since the cursor, oldest first, each once per run.
+
+        Every run reaches the end of its window, so ``completed_listing`` names the kind once
+        the last page is out; the runner retires only after a listing that began at the top
+        (a run without a cursor, or one resuming it), and records modified too recently to be
+        in the window are looked up live, not retired.
+        """
+        self.completed_listing = None
+        # From the top (a full or first sync), the streams after this one read every record
+        # again anyway: what this one's changes would make them emit again is left to them.
+        self._following = cursor is not None
         run = _Run(self, decode_cursor(cursor, self.name, SearchCursor), self._upper_ms())
         yield from run.pages()
+        self.completed_listing = self.spec.kind
 
     def body(self, filters: list[Json], sort: str, limit: int) -> Json:
         """A search request body: one filter group, one ascending sort, the mapper's properties."""
@@ -167,6 +191,8 @@ class SearchStream:
         objects = [VendorObject(self.spec.kind, obj) for obj in completed]
         for obj in completed:
             objects += merge_notices(self.spec, obj)
+        if self._following and completed:
+            objects += self._searcher.followers(self.spec, completed)
         return Page(objects, encode_cursor(state))
 
 

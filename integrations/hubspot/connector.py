@@ -2,12 +2,8 @@
 
 Streams, in dependency order:
 
-* ``owners``: ``GET /crm/v3/owners`` paged by ``paging.next.after``, then the deactivated
-  owners, ``GET /crm/v3/owners?archived=true``, each a deletion notice (so a departed colleague
-  is no longer shown as an account owner). Owners cannot be filtered by time, so every run lists
-  both lists and emits the owners whose ``updatedAt`` is at or after the cursor's ``since``
-  (ms). Cursor while paging ``{"since", "high", "after", "archived"}`` (``archived``: the
-  archived list is being read), then ``{"since"}``.
+* ``owners``: live and deactivated owners, the deactivated ones as deletions (see
+  ``integrations.hubspot._owners``).
 * ``companies``, ``contacts``, ``deals``: incremental through ``POST
   /crm/v3/objects/{type}/search`` (``integrations.hubspot._search``: keyset paging with an
   ``hs_object_id`` tie-break, so neither the 10,000-result cap nor a bulk update sharing one
@@ -17,7 +13,11 @@ Streams, in dependency order:
   Search returns no associations, so each page's contact->company and
   deal->contact/company associations are read in one v4 batch request per target type and put
   where ``GET /crm/v3/objects/{type}/{id}?associations=...`` puts them. Deals get the labels of
-  their pipeline and stage (``GET /crm/v3/pipelines/deals``, once per run) under ``_labels``.
+  their pipeline and stage (``GET /crm/v3/pipelines/deals``, once per run) under ``_labels``;
+  contacts their primary company's name under ``_company``, and the ``companies`` stream
+  emits a changed company's contacts again with it (``integrations.hubspot._companies``).
+  After a listing from the top (a full or first sync), the runner looks up each stored record
+  it did not bring, and retires those HubSpot no longer has (``SearchStream.lists_kind``).
 
 * ``companies_archived``, ``contacts_archived``, ``deals_archived``: deletions that reach us
   without a webhook (none configured, or a delivery lost past HubSpot's retries; search never
@@ -26,11 +26,13 @@ Streams, in dependency order:
   filtered by time, so it is read at most once per ``archived_every_seconds`` (an hour by
   default) and on every full sync; see ``integrations.hubspot._archived``.
 
-Deletions also arrive by webhook, and a refetch that HubSpot answers 404 deletes a stored
-record (``fetch_one``). A delivery is read without calling HubSpot when it arrives
-(``read_webhook``) and applied later (``parse_webhook``), when the records it refetches are
-fetched and their ``hs_merged_object_ids`` followed as the streams follow them. Every request
-sends ``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
+Deletions also arrive by webhook, and a refetch that HubSpot answers 404 ``OBJECT_NOT_FOUND``
+deletes a stored record (``fetch_one``; any other 404 is retried, never taken for a deletion).
+A delivery is read without calling HubSpot when it arrives (``read_webhook``) and applied later
+(``parse_webhook``), when the records it refetches are fetched and their
+``hs_merged_object_ids`` followed as the streams follow them. Only the events of this
+service's portal are applied (``integrations.hubspot._portal``). Every request sends
+``Authorization: Bearer <token>`` (redacted from logs and errors) and is paced by
 ``integrations.hubspot._limits`` (the burst budget per 10 s, the search budget per second, and
 the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retried by
 ``VendorHttp``, honouring ``Retry-After``.
@@ -39,7 +41,7 @@ the pauses ``X-HubSpot-RateLimit-Remaining: 0`` asks for); 429 and 5xx are retri
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -47,16 +49,30 @@ import httpx
 import msgspec
 
 from context_service.errors import ConfigurationError, FatalError, MappingError, RetriableError
-from integrations._connector import Delivery, Page, Stream, VendorObject
+from integrations._connector import Delivery, Stream, VendorObject
 from integrations._convert import iso_utc
 from integrations._http import RetryPolicy, VendorHttp
 from integrations._pagination import LoopGuard
-from integrations.hubspot._archived import ArchivedStream, deleted_ms, tombstone
+from integrations.hubspot._archived import ArchivedStream, listed_results, next_after, tombstone
+from integrations.hubspot._companies import (
+    contacts_of,
+    primary_company_id,
+    read_companies,
+    with_primary_companies,
+)
+from integrations.hubspot._errors import not_found
 from integrations.hubspot._limits import Budget, Pacer
+from integrations.hubspot._owners import OwnersStream
+from integrations.hubspot._portal import Portal
 from integrations.hubspot._prefetch import Prefetched
-from integrations.hubspot._search import ObjectSpec, SearchStream, merge_notices, modified_ms
+from integrations.hubspot._search import ObjectSpec, SearchStream, merge_notices
 from integrations.hubspot.mapping import LABELS_KEY, PROPERTIES, SOURCE
-from integrations.hubspot.webhooks import deletion_notice, parse_delivery, verify_signature
+from integrations.hubspot.webhooks import (
+    deletion_notice,
+    parse_delivery,
+    require_portal,
+    verify_signature,
+)
 
 __all__ = [
     "BURST_LIMIT",
@@ -86,16 +102,6 @@ Json = dict[str, Any]
 Labels = dict[str, tuple[str | None, dict[str, str]]]
 
 
-class _OwnersCursor(msgspec.Struct, omit_defaults=True):
-    """Owners updated at or after ``since`` are emitted; while paging, ``high`` is the newest
-    ``updatedAt`` seen, ``after`` the next page and ``archived`` which list it is in."""
-
-    since: int = 0
-    high: int | None = None
-    after: str | None = None
-    archived: bool = False
-
-
 def _ids(objects: list[Json]) -> list[str]:
     return [str(obj["id"]) for obj in objects]
 
@@ -106,96 +112,6 @@ def _canonical(to_ids: list[str]) -> Json:
     return {"results": [{"id": value} for value in unique]}
 
 
-def _next_after(body: Json) -> str | None:
-    paging = body.get("paging")
-    following = paging.get("next") if isinstance(paging, dict) else None
-    after = following.get("after") if isinstance(following, dict) else None
-    return str(after) if after is not None else None
-
-
-def _results(body: Any, what: str) -> list[Json]:
-    results = body.get("results") if isinstance(body, dict) else None
-    if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
-        raise FatalError(f"hubspot {what}: the answer has no list of results")
-    if any(not isinstance(r.get("id"), str | int) for r in results):
-        raise FatalError(f"hubspot {what}: a result without an id")
-    return results
-
-
-class OwnersStream:
-    """All owners each run, live then archived; those updated at or after ``since`` are
-    emitted, an archived (deactivated) one as a deletion notice. The live list's last page
-    goes out together with the archived list's first, as one page."""
-
-    name = "owners"
-
-    def __init__(self, connector: HubSpotConnector) -> None:
-        self._connector = connector
-
-    def pages(self, cursor: str | None) -> Iterator[Page]:
-        """Owner pages; the last one's cursor moves ``since`` to the newest ``updatedAt`` seen."""
-        state = _decode_owners(cursor)
-        high = state.high if state.high is not None else state.since
-        guard = LoopGuard(self.name)
-        archived, after = state.archived, state.after
-        held: list[VendorObject] = []  # the live list's last page, emitted with the next one
-        while True:
-            guard.check(f"{archived}:{after}")
-            owners, after = self._list(archived, after)
-            times = [_owner_ms(owner, archived) for owner in owners]
-            high = max([high, *times])
-            changed = [o for o, t in zip(owners, times, strict=True) if t >= state.since]
-            notices = held + [_owner_notice(o, archived) for o in changed]
-            if after is None and not archived:  # the live list is done: the archived one follows
-                held, archived = notices, True
-                continue
-            held = []
-            if after is not None:
-                yield Page(notices, _encode(_OwnersCursor(state.since, high, after, archived)))
-            else:
-                yield Page(notices, _encode(_OwnersCursor(high)))
-                return
-
-    def _list(self, archived: bool, after: str | None) -> tuple[list[Json], str | None]:
-        """One page of the live or the archived owners, and the ``after`` of the next one."""
-        params = [("limit", str(self._connector.page_size))]
-        params += [("archived", "true")] if archived else []
-        params += [("after", after)] if after else []
-        body = self._connector.get_json("/crm/v3/owners", params)
-        return _results(body, "archived owners" if archived else "owners"), _next_after(body)
-
-
-def _owner_ms(owner: Json, archived: bool) -> int:
-    """When an owner last changed (ms); an archived one by ``deleted_ms`` (its ``updatedAt``:
-    owners carry no ``archivedAt``), which must be readable to date its deletion."""
-    if not archived:
-        return modified_ms(owner, "updatedAt") or 0
-    when = deleted_ms(owner)
-    if when is None:
-        raise FatalError(f"hubspot archived owners: {owner.get('id')!r} has no updatedAt")
-    return when
-
-
-def _owner_notice(owner: Json, archived: bool) -> VendorObject:
-    """A live owner as it is; an archived one as the deletion of a stored owner."""
-    if archived:
-        return tombstone("owner", owner, only_if_stored=True)
-    return VendorObject("owner", owner)
-
-
-def _decode_owners(cursor: str | None) -> _OwnersCursor:
-    if cursor is None:
-        return _OwnersCursor()
-    try:
-        return msgspec.json.decode(cursor, type=_OwnersCursor)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise FatalError(f"hubspot owners: unreadable cursor {cursor[:80]!r}: {exc}") from exc
-
-
-def _encode(cursor: msgspec.Struct) -> str:
-    return msgspec.json.encode(cursor).decode()
-
-
 class HubSpotConnector:
     """HubSpot CRM as a ``Connector``: streams, webhook signature v3, and single-object fetches.
 
@@ -204,6 +120,8 @@ class HubSpotConnector:
     every wait and ``now`` (unix seconds) for pacing and the search window, so tests never sleep.
     ``archived_every_seconds`` is how often the archived lists (deletions) are read; the app
     sets it from ``CONTEXT_SERVICE_HUBSPOT_ARCHIVED_EVERY_SECONDS`` (``context_service.wiring``).
+    ``portal_id`` (``CONTEXT_SERVICE_HUBSPOT_PORTAL_ID``) is the portal whose webhook events
+    are applied; without it, the access token's portal, read once from HubSpot (``_portal``).
     """
 
     source = SOURCE
@@ -222,6 +140,7 @@ class HubSpotConnector:
         burst_limit: int = BURST_LIMIT,
         settle_seconds: float = SETTLE_SECONDS,
         archived_every_seconds: float = ARCHIVED_EVERY_SECONDS,
+        portal_id: str | None = None,
     ) -> None:
         if not 1 <= page_size <= MAX_SEARCH_LIMIT:
             raise ConfigurationError(f"hubspot page_size must be 1..200, not {page_size}")
@@ -250,6 +169,7 @@ class HubSpotConnector:
         self._labels_read_at = float("-inf")
         self._labels_missed: set[tuple[str | None, str | None]] = set()
         self._prefetched = Prefetched(now, PREFETCH_MAX_AGE_SECONDS)
+        self._portal = Portal(portal_id, self.get_json if access_token else None)
 
     def streams(self) -> list[Stream]:
         """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first), then
@@ -268,16 +188,29 @@ class HubSpotConnector:
         ]
         return [OwnersStream(self), *searches, *archived]
 
+    def account_portal_id(self) -> str:
+        """The portal the access token belongs to, read from HubSpot now, whatever is
+        configured (for ``doctor``: a configured portal id that differs from it refuses the
+        webhook events of the portal the sync reads)."""
+        return Portal(None, self.get_json if self._has_token else None).require()
+
     def verify_webhook(
         self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
     ) -> None:
-        """Raise ``WebhookRejected`` unless ``X-HubSpot-Signature-v3`` is valid and fresh."""
+        """Raise ``WebhookRejected`` unless ``X-HubSpot-Signature-v3`` is valid and fresh and,
+        once the portal this service syncs is known, some event of the delivery is for it (one
+        app's secret signs the deliveries of every portal that installed it)."""
         verify_signature(self._client_secret, headers, raw_body, url, now)
+        portal = self._portal.known()
+        if portal is not None:
+            require_portal(raw_body, portal)
 
     def read_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """An event batch as refetches, erasures and tombstones (see ``.webhooks``), read
-        without calling HubSpot: what the intake stores while HubSpot waits for the answer."""
-        return parse_delivery(raw_body)
+        without calling HubSpot: what the intake stores while HubSpot waits for the answer.
+        Events of another portal are left out once this service's portal is known (else
+        ``parse_webhook`` leaves them out when the delivery is applied)."""
+        return parse_delivery(raw_body, self._portal.known())
 
     def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
         """The delivery as it is applied: ``read_webhook``'s, and the merges its refetched
@@ -290,8 +223,12 @@ class HubSpotConnector:
         lost or never subscribed to, no longer leaves the merged-away record's profile apart
         until the next sync. The copies fetched answer the applier's ``fetch_one`` for the
         same records (``Prefetched``), so each is fetched once.
+
+        Only the events of this service's portal are applied; the portal is learned from
+        HubSpot first if it is not configured (``_portal``), and a delivery with no event of
+        it is refused (``WebhookRejected``: the delivery fails, nothing is applied).
         """
-        delivery = self.read_webhook(headers, raw_body)
+        delivery = parse_delivery(raw_body, self._portal.require())
         keys = [key for key in dict.fromkeys(delivery.refetch) if key[0] in _SPECS]
         notified = {(o.kind, str(o.payload.get("id"))) for o in delivery.objects}
         notices: list[VendorObject] = []
@@ -327,13 +264,14 @@ class HubSpotConnector:
     def _fetch_now(self, kind: str, external_id: str) -> VendorObject | None:
         """One owner, contact, company or deal fetched fresh.
 
-        A contact, company or deal that HubSpot answers 404 is gone: ``GET
+        A contact, company or deal that HubSpot answers 404 ``OBJECT_NOT_FOUND`` is gone: ``GET
         /crm/v3/objects/{type}/{id}`` does not return archived (deleted) objects unless asked
         with ``archived=true`` ("Whether to return only results that have been archived",
         developers.hubspot.com/docs/api-reference/2026-03/crm/objects/objects/get-object), and
         a token without access to an object type is answered 403, not 404
-        (developers.hubspot.com/docs/api-reference/error-handling). So a 404 becomes a deletion
-        notice (``_gone``) instead of leaving the stored record live. Owners answer ``None``.
+        (developers.hubspot.com/docs/api-reference/error-handling). So such a 404 becomes a
+        deletion notice (``_gone``) instead of leaving the stored record live; a 404 that is
+        not HubSpot's raises ``RetriableError`` (``_get_or_none``). Owners answer ``None``.
         An answer naming another id is the record ``external_id`` was merged into
         (``_merged_away``).
         """
@@ -370,24 +308,38 @@ class HubSpotConnector:
     def search(self, spec: ObjectSpec, body: Json) -> list[Json]:
         """``POST /crm/v3/objects/{type}/search`` (paced by the search budget too)."""
         path = f"/crm/v3/objects/{spec.object_type}/search"
-        return _results(self._send("POST", path, json=body, search=True), f"{spec.stream} search")
+        return listed_results(
+            self._send("POST", path, json=body, search=True), f"{spec.stream} search"
+        )
 
     def complete(self, spec: ObjectSpec, results: list[Json]) -> list[Json]:
-        """Search results with their associations (v4 batch read) and, for deals, labels."""
-        associated = {to: self._associations(spec, to, _ids(results)) for to in spec.associations}
-        completed = []
-        for obj in results:
-            links = {
-                to: _canonical(found.get(str(obj["id"]), [])) for to, found in associated.items()
-            }
-            completed.append(
-                self._with_labels(spec, {**obj, "associations": links} if links else obj)
-            )
-        return completed
+        """Search results with their associations (v4 batch read), for deals their labels,
+        for contacts their primary company (``_companies``)."""
+        completed = self._linked(spec, results)
+        return self._with_companies(completed) if spec.kind == "contact" else completed
+
+    def followers(self, spec: ObjectSpec, changed: list[Json]) -> list[VendorObject]:
+        """The contacts whose primary company is among ``changed`` companies, emitted again
+        with them by the ``companies`` stream (a renamed company changes none of its contacts
+        in HubSpot); nothing for any other kind."""
+        if spec.kind != "company" or not changed:
+            return []
+        contact = _SPECS["contact"]
+        companies = {str(company["id"]): company for company in changed}
+        properties = list(PROPERTIES["contact"])
+        found: list[VendorObject] = []
+        for page in contacts_of(self, contact, list(companies), properties):
+            completed = with_primary_companies(self._linked(contact, page), companies)
+            found += [VendorObject("contact", obj) for obj in completed]
+        return found
 
     def get_json(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
         """A paced GET, decoded."""
         return self._send("GET", path, params=params)
+
+    def post_json(self, path: str, body: Json) -> Any:
+        """A paced POST of a JSON body, decoded."""
+        return self._send("POST", path, json=body)
 
     # --- internals ---
 
@@ -409,13 +361,25 @@ class HubSpotConnector:
             raise FatalError(f"hubspot {method} {path}: malformed JSON: {exc}") from exc
 
     def _get_or_none(self, path: str, params: list[tuple[str, str]] | None) -> Any:
-        """``get_json``, but ``None`` when HubSpot answers 404."""
+        """``get_json``, but ``None`` when HubSpot says the object does not exist.
+
+        Only HubSpot's own answer counts (``not_found``): a 404 page of a proxy, a gateway or
+        a misconfigured base URL says nothing about the object, and taking it for one would
+        delete every stored record a webhook names. Such a 404 is a ``RetriableError``: the
+        delivery stays pending (the sync stops) and the stored data is kept.
+        """
         try:
             return self.get_json(path, params)
         except FatalError as exc:
-            if exc.extra.get("status") == 404:
+            if exc.extra.get("status") != 404:
+                raise
+            if not_found(exc.extra.get("body")):
                 return None
-            raise
+            raise RetriableError(
+                f"hubspot GET {path}: HTTP 404 that is not HubSpot's OBJECT_NOT_FOUND (a proxy "
+                "or a wrong CONTEXT_SERVICE_HUBSPOT_BASE_URL?); nothing deleted, tried again "
+                f"later: {exc.detail}"
+            ) from exc
 
     def _gone(self, spec: ObjectSpec, external_id: str) -> VendorObject | None:
         """The deletion notice of an object HubSpot answered 404 for.
@@ -440,6 +404,24 @@ class HubSpotConnector:
             return None
         return tombstone(spec.kind, {**archived, "id": external_id})
 
+    def _linked(self, spec: ObjectSpec, results: list[Json]) -> list[Json]:
+        """Search results with their associations and, for deals, labels."""
+        associated = {to: self._associations(spec, to, _ids(results)) for to in spec.associations}
+        completed = []
+        for obj in results:
+            links = {
+                to: _canonical(found.get(str(obj["id"]), [])) for to, found in associated.items()
+            }
+            completed.append(
+                self._with_labels(spec, {**obj, "associations": links} if links else obj)
+            )
+        return completed
+
+    def _with_companies(self, contacts: list[Json]) -> list[Json]:
+        """Contacts with their primary companies, read in one batch (``_companies``)."""
+        ids = [found for contact in contacts if (found := primary_company_id(contact))]
+        return with_primary_companies(contacts, read_companies(self, ids) if ids else {})
+
     def _object_request(
         self, spec: ObjectSpec, external_id: str
     ) -> tuple[str, list[tuple[str, str]]]:
@@ -460,11 +442,12 @@ class HubSpotConnector:
             to: _canonical(self._all_associated(spec, str(payload["id"]), to, given.get(to)))
             for to in spec.associations
         }
-        return self._with_labels(spec, {**payload, "associations": links} if links else payload)
+        reshaped = self._with_labels(spec, {**payload, "associations": links} if links else payload)
+        return self._with_companies([reshaped])[0] if spec.kind == "contact" else reshaped
 
     def _all_associated(self, spec: ObjectSpec, from_id: str, to: str, embedded: Any) -> list[str]:
         """The ids of one association type: the embedded list, or all pages when it has more."""
-        if not isinstance(embedded, dict) or _next_after(embedded) is None:
+        if not isinstance(embedded, dict) or next_after(embedded) is None:
             return _listed_ids(embedded)
         return self._associations(spec, to, [from_id]).get(from_id, [])
 
@@ -513,7 +496,7 @@ class HubSpotConnector:
                 _label(p),
                 {str(s["id"]): _label(s) or str(s["id"]) for s in _stages(p)},
             )
-            for p in _results(body, "pipelines")
+            for p in listed_results(body, "pipelines")
         }
         self._labels_read_at = self.now()
         return self._labels
@@ -594,6 +577,6 @@ def _collect_associations(body: Any, found: dict[str, list[str]], path: str) -> 
         found.setdefault(from_id, []).extend(
             str(t["toObjectId"]) for t in targets if isinstance(t, dict) and "toObjectId" in t
         )
-        if (after := _next_after(result)) is not None:
+        if (after := next_after(result)) is not None:
             following.append({"id": from_id, "after": after})
     return following

@@ -34,6 +34,7 @@ SOURCE = "hubspot"
 PERSON_KIND = "contact"
 KINDS = ("contact", "company", "deal", "owner")
 LABELS_KEY = "_labels"  # where the connector puts a deal's pipeline and stage labels
+COMPANY_KEY = "_company"  # where it puts a contact's primary associated company
 
 # Custom contact properties that carry another system's id for the same person.
 _LINK_PROPERTIES = (
@@ -84,6 +85,7 @@ class _ContactProperties(msgspec.Struct):
     stripe_customer_id: str | None = None
     zendesk_user_id: str | None = None
     date_of_birth: str | None = None
+    associatedcompanyid: str | None = None  # the primary associated company's id
 
 
 class _CompanyProperties(msgspec.Struct):
@@ -124,10 +126,23 @@ class _CrmObject(msgspec.Struct, rename="camel"):
     associations: _Associations = msgspec.field(default_factory=_Associations)
 
 
+class _PrimaryCompany(msgspec.Struct):
+    """The contact's primary associated company, as the connector adds it (``_company``)."""
+
+    name: str | None = None
+
+
 class HubSpotContact(_CrmObject):
-    """A contact as returned by ``GET /crm/v3/objects/contacts``."""
+    """A contact as returned by ``GET /crm/v3/objects/contacts``.
+
+    ``_company`` is not HubSpot's: the connector adds the name of the company
+    ``associatedcompanyid`` names (``integrations.hubspot._companies``). The contact stays
+    dated by its own modification: a later date would outrank a ``contact.deletion`` that
+    came between the two.
+    """
 
     properties: _ContactProperties = msgspec.field(default_factory=_ContactProperties)
+    primary_company: _PrimaryCompany | None = msgspec.field(default=None, name=COMPANY_KEY)
 
 
 class HubSpotCompany(_CrmObject):
@@ -259,17 +274,23 @@ def _contact_links(props: _ContactProperties) -> list[RecordKey]:
 
 
 def map_contact(payload: Mapping[str, Any]) -> Mapped:
-    """Map a HubSpot contact to a person-like record."""
+    """Map a HubSpot contact to a person-like record.
+
+    Its company is the free-text ``company`` property, else the name of its primary
+    associated company (HubSpot fills the property only when someone types it, and
+    associates contacts with companies by their email domain).
+    """
     contact = _decode(payload, "contact", HubSpotContact)
     key = _key("contact", contact.id)
     props = contact.properties
     company_ids = _associated_ids(contact.associations.companies)
+    primary = contact.primary_company
     person = PersonFacet(
         emails=_contact_emails(props),
         phones=_unique([props.phone, props.mobilephone]),
         first_name=clean(props.firstname),
         last_name=clean(props.lastname),
-        company=clean(props.company),
+        company=clean(props.company) or (clean(primary.name) if primary else None),
         addresses=_contact_addresses(props),
         links=_contact_links(props),
         attributes=_non_empty(

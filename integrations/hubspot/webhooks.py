@@ -27,7 +27,9 @@ batch the last event about a record decides, with two exceptions: an erasure is 
 event about the record cannot undo the person's request), and a record merged away stays
 merged (HubSpot goes on sending events about a merged-away id; they refetch the survivor). HubSpot
 says ``eventId`` is not guaranteed unique, so each event's dedup id adds a digest of what
-identifies the change.
+identifies the change. Only the events of the portal this service syncs are taken (their
+``portalId``; see ``integrations.hubspot._portal``): one app's secret signs the deliveries of
+every portal that installed it, and object ids repeat across portals.
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from context_service.errors import MappingError, WebhookRejected
+from context_service.errors import MappingError, WebhookRejected, shown
 from integrations._connector import Delivery, VendorObject
 from integrations._convert import iso_utc
 from integrations._webhooks import hmac_base64, matches_any, require_fresh, require_secret
+from integrations.hubspot._portal import PORTAL_SETTING, portal_text
 
 __all__ = [
     "MAX_AGE_SECONDS",
@@ -52,6 +55,7 @@ __all__ = [
     "dedup_id",
     "deletion_notice",
     "parse_delivery",
+    "require_portal",
     "signature_source",
     "verify_signature",
 ]
@@ -114,6 +118,7 @@ class Event(msgspec.Struct, rename="camel"):
     event_id: int | str
     subscription_type: str
     occurred_at: int
+    portal_id: int | str | None = None
     object_id: int | str | None = None
     property_name: str | None = None
     property_value: str | None = None
@@ -413,18 +418,23 @@ def _topic(events: Iterable[Event]) -> str:
     return ",".join(sorted({event.subscription_type for event in events}))
 
 
-def parse_delivery(raw_body: bytes) -> Delivery:
+def parse_delivery(raw_body: bytes, portal: str | None = None) -> Delivery:
     """A verified body as a ``Delivery``: one dedup id per event, refetches, erasures, tombstones.
 
     Events are taken in ``occurredAt`` order (HubSpot does not order a batch), and the last event
     about a record decides: a contact deleted and then restored is refetched, not removed. Two
     exceptions: a privacy deletion stays an erasure whatever follows it, and an event about a
     record merged away earlier in the batch refetches the record it was merged into.
+
+    With ``portal`` (the portal this service syncs), an event of any other portal, or one that
+    names none, is skipped and said so in ``problems``; ``WebhookRejected`` when that leaves
+    none (``require_portal``). Every event keeps its dedup id, so a retry is still a replay.
     """
     events, problems = decode_events(raw_body)
+    ours = events if portal is None else _of_portal(events, portal, problems)
     collected = _Collected()
     applied = 0
-    for event in sorted(events, key=lambda event: event.occurred_at):
+    for event in sorted(ours, key=lambda event: event.occurred_at):
         try:
             collected.add(event)
         except MappingError as exc:  # one event without the id it needs: the rest still apply
@@ -440,7 +450,51 @@ def parse_delivery(raw_body: bytes) -> Delivery:
         refetch=collected.of("refetch"),
         erase=collected.of("erase"),
         remove=collected.removals(),
-        occurred_at=iso_utc(max(event.occurred_at for event in events)),
+        occurred_at=iso_utc(max(event.occurred_at for event in ours)),
         problems=problems,
         batch=True,  # one dedup id per event: a retried event may come with new ones
     )
+
+
+# --- Portals -------------------------------------------------------------------------------------
+
+
+def require_portal(raw_body: bytes, portal: str) -> None:
+    """Raise ``WebhookRejected`` when no event of the body is for ``portal``: one app's
+    secret signs the deliveries of every portal that installed it, and object ids are only
+    unique within a portal. A body that cannot be read is left to ``decode_events``."""
+    try:
+        events, _ = decode_events(raw_body)
+    except MappingError:
+        return
+    _of_portal(events, portal, [])
+
+
+def _of_portal(events: list[Event], portal: str, problems: list[str]) -> list[Event]:
+    """The events of ``portal``; each other one is named in ``problems``, and
+    ``WebhookRejected`` is raised when no event is left."""
+    ours = [event for event in events if portal_text(event.portal_id) == portal]
+    others: dict[str, list[Event]] = {}
+    for event in events:
+        if portal_text(event.portal_id) != portal:
+            others.setdefault(_whose(event), []).append(event)
+    if not ours:
+        raise WebhookRejected(
+            f"hubspot delivery refused: every event is {' or '.join(sorted(others)[:3])}, not "
+            f"portal {portal}, the one this service syncs ({PORTAL_SETTING}, or the access "
+            "token's)"
+        )
+    for whose, skipped in others.items():
+        ids = ", ".join(shown(event.event_id) for event in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        problems.append(
+            f"hubspot webhook: {len(skipped)} event(s) {whose} skipped (eventId {ids}{more}): "
+            f"this service syncs portal {portal}"
+        )
+    return ours
+
+
+def _whose(event: Event) -> str:
+    """Which portal an event says it is from, in words."""
+    found = portal_text(event.portal_id)
+    return f"from portal {found}" if found else "from no portal (no portalId)"

@@ -3,14 +3,16 @@
 Shapes follow HubSpot's public API reference (see ``shared/refdata/NOTES.md`` section 3; no
 HubSpot spec file may be copied): objects ``{id, properties, createdAt, updatedAt, archived}``
 with date properties as ISO strings; ``POST /crm/v3/objects/{type}/search`` with one AND filter
-group (``EQ``/``GT``/``GTE``/``LT``/``LTE``), one sort, ``limit`` at most 200 and the 10,000-result
+group (``EQ``/``GT``/``GTE``/``LT``/``LTE``/``IN``), one sort, ``limit`` at most 200 and the 10,000-result
 cap (``after`` past it answers 400), no associations in results; ``GET
 /crm/v3/objects/{type}/{id}?properties=&associations=``; ``POST
+/crm/v3/objects/{type}/batch/read``; ``POST
 /crm/v4/associations/{from}/{to}/batch/read`` (207 with errors for ids without associations);
 ``GET /crm/v3/owners?archived=`` (live or archived owners) paged by ``paging.next.after``, and
 ``GET /crm/v3/owners/{id}?archived=``; ``GET /crm/v3/pipelines/deals``;
 ``GET /crm/v3/objects/{type}?archived=&limit=&after=`` (live or archived objects in id order,
-``limit`` at most 100). ``archive`` moves an object to the recycling bin (``archived``,
+``limit`` at most 100); ``GET /account-info/v3/details`` (``portalId``: ``portal_id``).
+``archive`` moves an object to the recycling bin (``archived``,
 ``archivedAt``): search and a plain ``GET`` by id no longer find it (404), ``GET`` by id with
 ``archived=true`` does; ``restore`` brings it back with a newer modification time.
 Records that share a sort value come back in an arbitrary (but fixed) order, as HubSpot gives
@@ -43,6 +45,7 @@ from integrations.hubspot import HubSpotConnector
 TOKEN = "pat-na1-fake-0123-4567-89ab-cdef01234567"
 CLIENT_SECRET = "fake-hubspot-client-secret"
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z: the fake's clock at creation
+PORTAL_ID = 4_242_424  # the fake portal's id (hub id): its webhook events' ``portalId``
 SEARCH_CAP = 10_000
 _MODIFIED = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate"}
 _TYPES = ("contacts", "companies", "deals")
@@ -86,6 +89,7 @@ class FakeHubSpot:
     def __init__(self, *, token: str = TOKEN, client_secret: str = CLIENT_SECRET) -> None:
         self.token = token
         self.client_secret = client_secret
+        self.portal_id = PORTAL_ID
         self.clock = START
         self.objects: dict[str, dict[str, Json]] = {t: {} for t in _TYPES}
         self.archived: dict[str, dict[str, Json]] = {t: {} for t in _TYPES}
@@ -171,11 +175,17 @@ class FakeHubSpot:
         return self.touch(object_type, object_id, modified_ms)
 
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
-        """Associate two records (both directions)."""
+        """Associate two records (both directions). A contact's first company becomes its
+        primary one (``associatedcompanyid``), as in HubSpot (its modification time stays)."""
         forward = self.associations.setdefault((from_type, to_type), {})
         forward.setdefault(from_id, []).append(to_id)
         backward = self.associations.setdefault((to_type, from_type), {})
         backward.setdefault(to_id, []).append(from_id)
+        ends = {from_type: from_id, to_type: to_id}
+        contact = self.objects["contacts"].get(ends.get("contacts", ""))
+        if "companies" in ends and contact is not None:
+            contact["properties"].setdefault("associatedcompanyid", ends["companies"])
+            self._values.clear()
 
     def add_owner(self, owner_id: str, updated_ms: int, email: str, first: str, last: str) -> Json:
         """Add an owner (a HubSpot user)."""
@@ -305,12 +315,16 @@ class FakeHubSpot:
             return self._get_object(parts[3], parts[4], request)
         if parts[:3] == ["crm", "v3", "objects"] and len(parts) == 4 and method == "GET":
             return self._list(parts[3], request)
+        if parts[:3] == ["crm", "v3", "objects"] and parts[4:] == ["batch", "read"]:
+            return self._batch_read(parts[3], json.loads(request.content))
         if parts[:3] == ["crm", "v4", "associations"] and parts[5:] == ["batch", "read"]:
             return self._batch_associations(parts[3], parts[4], json.loads(request.content))
         if parts[:3] == ["crm", "v3", "owners"] and method == "GET":
             return self._owners(parts[3] if len(parts) == 4 else None, request)
         if parts == ["crm", "v3", "pipelines", "deals"] and method == "GET":
             return httpx.Response(200, json={"results": copy.deepcopy(self.pipelines)})
+        if parts == ["account-info", "v3", "details"] and method == "GET":
+            return httpx.Response(200, json=self._account_details())
         return _error(404, f"Unable to route {method} request", "OBJECT_NOT_FOUND")
 
     # --- search ---
@@ -356,6 +370,9 @@ class FakeHubSpot:
     def _filtered(self, object_type: str, objects: list[Json], spec: Json) -> list[Json]:
         """``objects`` that pass one filter (values compared as numbers: ms or ids)."""
         values = self._values_of(object_type, spec["propertyName"])
+        if spec["operator"] == "IN":
+            among = {_ms(str(value)) for value in spec["values"]}
+            return [o for o in objects if values[o["id"]] in among]
         test, wanted = _OPS[spec["operator"]], _ms(str(spec["value"]))
         return [o for o in objects if (v := values[o["id"]]) is not None and test(v, wanted)]
 
@@ -405,6 +422,21 @@ class FakeHubSpot:
                 result.setdefault("associations", {})[to] = {"results": typed + unlabeled}
         return httpx.Response(200, json=result)
 
+    def _batch_read(self, object_type: str, body: Json) -> httpx.Response:
+        """``POST /crm/v3/objects/{type}/batch/read``: the live objects asked for (207 with
+        errors for the others)."""
+        table = self.objects.get(object_type, {})
+        wanted = set(body.get("properties") or ()) | {"hs_object_id", "createdate"}
+        wanted.add(_modified_prop(object_type))
+        ids = [str(item["id"]) for item in body["inputs"]]
+        results = [_project(table[i], wanted) for i in ids if i in table]
+        missing = [i for i in ids if i not in table]
+        answer: Json = {"status": "COMPLETE", "results": results}
+        if missing:
+            error = {"status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing}}
+            answer.update(numErrors=len(missing), errors=[error])
+        return httpx.Response(207 if missing else 200, json=answer)
+
     def _batch_associations(self, from_type: str, to_type: str, body: Json) -> httpx.Response:
         table = self.associations.get((from_type, to_type), {})
         results, errors = [], []
@@ -442,6 +474,20 @@ class FakeHubSpot:
         if start + limit < len(items):
             body["paging"] = {"next": {"after": str(start + limit), "link": "?after="}}
         return httpx.Response(200, json=body)
+
+    def _account_details(self) -> Json:
+        """``GET /account-info/v3/details``: the portal the token belongs to."""
+        return {
+            "portalId": self.portal_id,
+            "accountType": "STANDARD",
+            "timeZone": "US/Eastern",
+            "companyCurrency": "USD",
+            "additionalCurrencies": [],
+            "utcOffset": "-05:00",
+            "utcOffsetMilliseconds": -18_000_000,
+            "uiDomain": "app.hubspot.com",
+            "dataHostingLocation": "na1",
+        }
 
     # --- owners ---
 

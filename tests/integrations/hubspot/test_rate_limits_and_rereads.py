@@ -106,7 +106,7 @@ class PagedAssociations:
             return response
         path = request.url.path
         body = json.loads(response.content)
-        if path.endswith("/batch/read"):
+        if path.startswith("/crm/v4/associations/") and path.endswith("/batch/read"):
             body = self._page_batch(json.loads(request.content), body)
         elif "associations" in request.url.params and isinstance(body.get("associations"), dict):
             body["associations"] = {
@@ -169,7 +169,12 @@ def test_a_reread_with_few_associations_costs_one_request() -> None:
     connector = paged_connector(fake)
     before = len(fake.requests)
     assert connector.fetch_one("contact", people[0]) is not None
-    assert len(fake.requests) - before == 1
+    asked = [r.url.path for r in fake.requests[before:]]
+    # The contact, then its primary company's name; no association is read again.
+    assert asked == [
+        f"/crm/v3/objects/contacts/{people[0]}",
+        "/crm/v3/objects/companies/batch/read",
+    ]
 
 
 # --- 3. pipeline and stage labels on webhook re-reads --------------------------------------------

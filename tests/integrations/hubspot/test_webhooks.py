@@ -185,7 +185,8 @@ def test_same_event_id_for_different_changes_gives_different_dedup_ids() -> None
         b"{}",
         b"[]",
         b'[{"eventId": 1}]',
-        b'[{"eventId": 1, "subscriptionType": "contact.creation", "occurredAt": 5}]',
+        b'[{"eventId": 1, "subscriptionType": "contact.creation", "occurredAt": 5, '
+        b'"portalId": 4242424}]',
         b"[1, 2]",
     ],
     ids=["not-json", "object", "empty", "no-type", "no-object-id", "not-objects"],
