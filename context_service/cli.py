@@ -45,7 +45,7 @@ from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.db import BUSY_TIMEOUT_MS, is_busy
 from context_service.sync import IngestReport, RawPayload, ingest_all
-from context_service.wiring import ingest_context
+from context_service.wiring import ingest_context, vendor_client
 
 DESCRIPTION = (
     "Customer context service: serve the API, load the demo, sync and import sources, "
@@ -177,13 +177,11 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    import httpx
-
     from context_service.sync import run_sync
     from context_service.wiring import build_connectors
 
     settings = load_settings()
-    with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
+    with vendor_client() as client:
         connector = build_connectors(settings, client).get(args.source)
         if connector is None:  # before the store is opened: nothing starts, nothing is created
             print(f"error: {_not_configured(settings, args.source)}", file=sys.stderr)
@@ -367,8 +365,6 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
     escalation notes go to Zendesk when it is configured, and every answered call is recorded
     in the read audit as ``mcp-stdio``.
     """
-    import httpx
-
     from context_service.api.app import build_note_poster
     from context_service.audience import load_policy
     from context_service.cli_trust import AuditedToolBox
@@ -377,7 +373,7 @@ def cmd_mcp(_args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = open_for_reading(settings, build_all=False)  # tools build what they read, if queued
-    client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    client = vendor_client()
     try:
         policy = load_policy(settings.field_policy)
         notes = build_note_poster(settings, client)

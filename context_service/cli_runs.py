@@ -27,7 +27,7 @@ from context_service.sync import IngestContext, apply_pending, drain_snapshots, 
 from context_service.sync.snapshot_queue import build_queued_on_read
 from context_service.sync.webhooks import readmit_rejected
 from context_service.trust.erasure import BLANKED_BY_ERASURE
-from context_service.wiring import build_connectors, ingest_context
+from context_service.wiring import build_connectors, ingest_context, vendor_client
 
 __all__ = [
     "Terminated",
@@ -185,12 +185,10 @@ def cmd_webhooks_retry(args: argparse.Namespace) -> int:
     (unreadable) delivery is read again first (``sync.webhooks.readmit_rejected``): one this
     version reads is applied, one still unreadable stays rejected with today's reason. One an
     erasure blanked is never retried: nothing of it is left to apply."""
-    import httpx
-
     settings = load_settings()
     store = existing_store(settings)
     try:
-        with httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0)) as client:
+        with vendor_client() as client:
             connectors = build_connectors(settings, client)
             return _retry(store, connectors, ingest_context(settings), args)
     finally:

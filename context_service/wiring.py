@@ -7,6 +7,8 @@ web framework, the LLM client or the MCP server.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -20,6 +22,20 @@ from context_service.sync import IngestContext
 
 if TYPE_CHECKING:
     from integrations._http import RetryPolicy
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context (httpx's default: certifi's bundle, or ``SSL_CERT_FILE``)
+    shared by every vendor client: loading the CA bundle takes some 45 ms, which each new
+    client used to spend again (an app, a sync, a test)."""
+    return httpx.create_ssl_context()
+
+
+def vendor_client() -> httpx.Client:
+    """The HTTP client the connectors and the note poster call vendors with: 30 s to answer,
+    10 s to connect, certificates verified."""
+    return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0), verify=_tls_context())
 
 
 def default_mappers() -> dict[str, Any]:

@@ -54,7 +54,7 @@ from context_service.store import Store
 from context_service.sync import InboxPruner
 from context_service.sync.snapshot_queue import SnapshotDrain, build_queued_on_read
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
-from context_service.wiring import build_webhook_connectors, ingest_context
+from context_service.wiring import build_webhook_connectors, ingest_context, vendor_client
 
 log = logging.getLogger(__name__)
 PARENT_CHECK_SECONDS = 0.5
@@ -237,7 +237,7 @@ def create_app(
     (``build_queued_on_read``), so no queued row is ever served."""
     check_settings(settings)
     the_store = store or Store(settings.db)
-    client = httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    client = vendor_client()
     the_connectors = (
         dict(connectors) if connectors is not None else build_webhook_connectors(settings, client)
     )

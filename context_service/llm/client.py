@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx2
-import openai
 
 from context_service.errors import ContextServiceError
 from context_service.llm.prompts import ungrounded
@@ -82,6 +81,8 @@ class LlmClient:
         self.model = model
         self.timeout_s = timeout_s
         self._quiet_until = 0.0  # ``time.monotonic()`` before which no request is sent
+        import openai  # here, not at the top: a second of start-up that serves no LLM-less app
+
         base, query = _split_query(base_url)
         self._client = openai.OpenAI(
             base_url=base,
@@ -126,6 +127,8 @@ class LlmClient:
 
     def _answer(self, system: str, user: str, max_tokens: int, deadline: float) -> str:
         """One request, its body read against ``deadline``; every failure as ``LlmFailed``."""
+        import openai  # loaded by ``__init__`` already
+
         try:
             with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
