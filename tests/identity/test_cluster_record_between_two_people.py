@@ -25,6 +25,7 @@ from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
 from tests.conftest import Ingest
+from tests.memory_store import memory_store
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 
 AMBIGUOUS = "as close to two people who cannot be one"
@@ -220,7 +221,7 @@ def _people() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def _ingest_in_order(order: list[int], batch: int) -> Store:
-    store = Store(":memory:")
+    store = memory_store()
     ctx = IngestContext(mappers=default_mappers())
     people = _people()
     items = [RawPayload(*people[i]) for i in order]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from context_service.identity.engine import Engine, PersonChange
 from context_service.models import PersonFacet, RecordKey
 from context_service.store import Store
+from tests.memory_store import memory_store
 
 NOW = "2026-12-01T00:00:00Z"
 MAILBOXES = ["team.acme@acme.example", "seline.owens1471@example.com", "ops.desk@acme.example"]
@@ -49,7 +50,7 @@ def _change(slot: int, name: int | None, boxes: int, phone: int, known: set[int]
 
 
 def _new_store() -> Store:
-    store = Store(":memory:")
+    store = memory_store()
     with store.transaction() as conn:
         conn.executemany(
             "INSERT INTO records (id, source, kind, external_id, payload, payload_hash, "

@@ -14,6 +14,7 @@ from context_service.store.profiles import count_profiles
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
 from tests.conftest import Ingest
+from tests.memory_store import memory_store
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 
 Payload = tuple[str, str, dict[str, Any]]
@@ -143,7 +144,7 @@ def _people() -> list[Payload]:
 
 
 def _ingest_in_order(order: list[int], batch: int) -> Store:
-    store = Store(":memory:")
+    store = memory_store()
     ctx = IngestContext(mappers=default_mappers())
     people = _people()
     items = [RawPayload(*people[i]) for i in order]

@@ -24,6 +24,7 @@ from context_service.store import Store
 from context_service.store.profiles import profile_of_key
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
+from tests.memory_store import memory_store
 from tests.payloads import hubspot_contact, shopify_customer, stripe_customer, zendesk_user
 
 # (source, kind, external id) of each record the property test may write.
@@ -169,7 +170,7 @@ class Rebuilt:
     def __init__(self, store: Store) -> None:
         results = []
         for chunk in (5_000, 2):
-            copy = Store(":memory:")
+            copy = memory_store()
             store.conn.backup(copy.conn)
             with copy.transaction() as conn:
                 rebuild(conn, "US", "2026-12-01T00:00:00Z", chunk=chunk)
@@ -191,7 +192,7 @@ def assert_matches_rebuild(store: Store, context: object) -> None:
 
 def fresh_clusters(payloads: list[RawPayload]) -> set[frozenset[str]]:
     """The clusters of a new store that received only these payloads, in one batch."""
-    fresh = Store(":memory:")
+    fresh = memory_store()
     ingest_batch(fresh, payloads, IngestContext(mappers=default_mappers()))
     found = clusters(fresh)
     fresh.close()
@@ -286,7 +287,7 @@ def assert_aliases_follow_their_records(store: Store) -> None:
 def run_steps(steps: Sequence[Step | Decision], batch: int) -> Store:
     """Ingest the steps ``batch`` at a time (a person's decision ends a batch and is taken
     on its own), checking the contract after each; the store is returned for further checks."""
-    store = Store(":memory:")
+    store = memory_store()
     ctx = IngestContext(mappers=default_mappers())
     pending: list[RawPayload] = []
     for n, step in enumerate(steps):

@@ -26,10 +26,11 @@ from tests.identity.test_engine_updates_match_rebuild import (
     profiles_by_id,
     stamp,
 )
+from tests.memory_store import memory_store
 
 
 def _store(steps: list[Put]) -> Store:
-    store = Store(":memory:")
+    store = memory_store()
     ctx = IngestContext(mappers=default_mappers())
     for n, step in enumerate(steps):
         ingest_batch(store, [payload_of(step, stamp(n))], ctx)
@@ -41,7 +42,7 @@ def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _rebuilt(store: Store, chunk: int) -> tuple[Any, ...]:
-    copy = Store(":memory:")
+    copy = memory_store()
     store.conn.backup(copy.conn)
     with copy.transaction() as conn:
         rebuild(conn, "US", "2026-12-01T00:00:00Z", chunk=chunk)
@@ -111,7 +112,7 @@ def test_a_long_chain_of_shared_profiles_is_gathered_with_linear_work(
 ) -> None:
     """Profile i holds a record of component i-1 and one of component i (a chain a retrained
     model can leave): gathering it asks about each record once, not once per round."""
-    store = Store(":memory:")
+    store = memory_store()
     conn = store.conn
     conn.execute("PRAGMA foreign_keys=OFF")
     components = 2_000

@@ -25,6 +25,7 @@ from tests.identity.test_engine_updates_match_rebuild import (
     stamp,
 )
 from tests.identity.test_shared_line import PEOPLE  # ten differently named people
+from tests.memory_store import memory_store
 from tests.payloads import stripe_customer, zendesk_user
 
 INBOX = "team.acme@acme.example"
@@ -138,7 +139,7 @@ _steps = st.lists(
 
 
 def _run(steps: Sequence[tuple[int, int | None, int]], batch: int) -> None:
-    store = Store(":memory:")
+    store = memory_store()
     ctx = IngestContext(mappers=default_mappers())
     payloads = [_payload(step, n) for n, step in enumerate(steps)]
     for start in range(0, len(payloads), batch):
