@@ -74,6 +74,9 @@ def load_demo(store: Store, settings: Settings, customers: int = 1000) -> Ingest
         )
 
 
+WORKER_STOP_SECONDS = 15  # how long a stopping worker may take before it is killed
+
+
 def serve(settings: Settings) -> None:
     """Serve the HTTP API with granian on the configured host, port and worker count.
 
@@ -97,7 +100,7 @@ def serve(settings: Settings) -> None:
         workers=settings.workers,
         log_level=LogLevels(settings.log_level.lower()),
         log_access=False,
-        workers_kill_timeout=15,  # seconds a stopping worker may take before it is killed
+        workers_kill_timeout=WORKER_STOP_SECONDS,
     ).serve()
 
 

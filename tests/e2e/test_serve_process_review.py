@@ -28,9 +28,12 @@ BOOT = {"Authorization": f"Bearer {TEST_KEY}"}
 
 
 @contextmanager
-def serving(db: Path, cwd: Path, workers: int = 1) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def serving(
+    db: Path, cwd: Path, workers: int = 1, worker_stop_seconds: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``serve`` on ``db``; the process and its base URL once ``/health`` answers. Whatever is
-    left of it is stopped afterwards."""
+    left of it is stopped afterwards. ``worker_stop_seconds`` replaces the 15 s a stopping
+    worker is given before it is killed (``cli.WORKER_STOP_SECONDS``)."""
     port = free_port()
     env = {
         **os.environ,
@@ -40,8 +43,16 @@ def serving(db: Path, cwd: Path, workers: int = 1) -> Iterator[tuple[subprocess.
         "CONTEXT_SERVICE_WORKERS": str(workers),
         "CONTEXT_SERVICE_LOG_LEVEL": "WARNING",
     }
+    if worker_stop_seconds is None:
+        program = ["-m", "context_service.cli"]
+    else:
+        program = [
+            "-c",
+            "import sys, context_service.cli as cli; "
+            f"cli.WORKER_STOP_SECONDS = {worker_stop_seconds}; sys.exit(cli.main())",
+        ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "context_service.cli", "serve", "--host", "127.0.0.1"],
+        [sys.executable, *program, "serve", "--host", "127.0.0.1"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -123,9 +134,9 @@ def test_serve_stops_on_sigterm_while_a_client_stalls_its_body(
     demo_db: Path, tmp_path: Path
 ) -> None:
     """Granian waits for every request before a worker stops; a client that sent half a body
-    kept ``serve`` from ever exiting. The worker is killed after 15 s."""
+    kept ``serve`` from ever exiting. The worker is killed after 15 s (here 2 s)."""
     db = copy_demo(demo_db, tmp_path)
-    with serving(db, tmp_path) as (proc, base):
+    with serving(db, tmp_path, worker_stop_seconds=2) as (proc, base):
         port = int(base.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port)) as slow:
             slow.sendall(
