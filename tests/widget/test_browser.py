@@ -6,14 +6,13 @@ it this test is skipped with that reason. The screenshot lands in ``tests/artifa
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.widget.conftest import chromium_path
 from tests.widget.live import live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -22,18 +21,8 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 WIDTH = 320
 
 
-def _chromium() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.skip(
-            "Chromium not found (looked for CHROMIUM_PATH, `chromium` on PATH and "
-            "/usr/bin/chromium): apt-get install -y chromium to run the browser test"
-        )
-    return path
-
-
 def test_maya_card_renders_readably_at_320px(demo_db: Path) -> None:
-    executable = _chromium()
+    executable = chromium_path()
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "widget-maya.png"

@@ -21,7 +21,6 @@ import pytest
 from context_service.models import CrmSection, Deal, IdentitySection
 from context_service.widget import MatchConfidence, render_card
 from tests.snapshots import bare_snapshot
-from tests.widget.test_browser import _chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -52,15 +51,12 @@ BOXES = """([selector, parts]) => {
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        try:
-            yield browser.new_page(viewport={"width": 480, "height": 600})
-        finally:
-            browser.close()
+def page(browser: Any) -> Iterator[Any]:
+    opened = browser.new_page(viewport={"width": 480, "height": 600})
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def _boxes(page: Any, selector: str, *parts: str) -> list[tuple[float, float]]:

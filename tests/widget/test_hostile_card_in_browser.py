@@ -6,7 +6,6 @@ Needs Debian's ``chromium`` (or ``CHROMIUM_PATH``) and Playwright; skipped witho
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +26,6 @@ from context_service.models import (
 )
 from context_service.widget import MatchConfidence, render_card, security_headers
 from tests.snapshots import bare_snapshot
-from tests.widget.test_browser import _chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -89,18 +87,6 @@ def _card() -> str:
     )
     confidence = MatchConfidence(score=0.5, rule=_hostile("rule"), links=1)
     return render_card(snapshot, confidence, "/v1/profiles/prof_1/audit", NOW)
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

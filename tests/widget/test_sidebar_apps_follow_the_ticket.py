@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-
-from tests.widget.test_browser import _chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -65,18 +63,6 @@ FIRE = """(names) => {
     }
     return fired;
 }"""
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _card(route: Any) -> None:

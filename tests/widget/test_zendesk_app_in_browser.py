@@ -8,13 +8,10 @@ Needs Debian's ``chromium`` (or ``CHROMIUM_PATH``) and Playwright; skipped witho
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tests.widget.test_browser import _chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -39,18 +36,6 @@ window.ZAFClient = { init() { const s = window.SCENARIO; return {
   on(name, handler) { if (name === "app.registered") setTimeout(handler, 0); },
 }; } };
 """
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _open_app(browser: Any, scenario: dict[str, Any]) -> Any:
