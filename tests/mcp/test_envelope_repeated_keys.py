@@ -7,9 +7,6 @@ stdio alike."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +17,11 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.mcp_server.json_keys import RepeatedKey, repeated_key
 from tests.conftest import TEST_KEY, make_settings
-from tests.mcp.messages import ACCEPT_MCP, initialize
+from tests.mcp.messages import ACCEPT_MCP, stdio_answers
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 HEADERS = {**AUTH, **ACCEPT_MCP, "Content-Type": "application/json"}
 MAYA = "maya.patel@example.com"
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -116,25 +112,9 @@ def test_tools_call_over_http_still_refuses_a_repeat(client: TestClient[Any]) ->
 
 
 def test_stdio_refuses_a_repeated_argument_and_reads_on(demo_db: Path) -> None:
-    lines = [
-        json.dumps(initialize("test")),
-        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        TWO_EMAILS,
-        json.dumps({"jsonrpc": "2.0", "id": 99, "method": "ping"}),
-    ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "context_service.cli", "mcp"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CONTEXT_SERVICE_DB": str(demo_db)},
-        timeout=120,
-        cwd=REPO,
-        check=True,
-    )
-    answers = {a["id"]: a for a in map(json.loads, proc.stdout.splitlines())}
+    answers = stdio_answers(demo_db, [TWO_EMAILS])
     assert answers[2]["error"]["code"] == -32602
-    assert "Maya Patel" not in proc.stdout
+    assert "Maya Patel" not in json.dumps(answers)
     assert answers[99]["result"] == {}
 
 

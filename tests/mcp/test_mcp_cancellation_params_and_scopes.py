@@ -21,8 +21,7 @@ from context_service.api import create_app
 from context_service.mcp_server.stdio import CheckedLines
 from context_service.tools import TOOLS
 from tests.conftest import TEST_KEY, make_settings
-from tests.mcp.messages import ACCEPT_MCP
-from tests.mcp.test_protocol_review import _stdio
+from tests.mcp.messages import ACCEPT_MCP, stdio_answers
 from tests.trust.helpers import copy_demo, make_key
 
 MAYA = "maya.patel@example.com"
@@ -222,7 +221,7 @@ def test_a_malformed_tool_call_is_invalid_params_saying_why_on_stdio(demo_db: Pa
         json.dumps({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": params})
         for n, (params, _said) in enumerate(BAD_CALLS)
     ]
-    answers = _stdio(demo_db, lines)
+    answers = stdio_answers(demo_db, lines)
     for n, (_params, said) in enumerate(BAD_CALLS):
         assert answers[n]["error"]["code"] == -32602
         assert said in answers[n]["error"]["message"]

@@ -4,9 +4,6 @@ arguments decoded by msgspec alone, and tool calls run off the event loop."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,14 +13,13 @@ from litestar.testing import TestClient
 
 from context_service.api import create_app
 from tests.conftest import TEST_KEY, make_settings
-from tests.mcp.messages import ACCEPT_MCP, initialize
+from tests.mcp.messages import ACCEPT_MCP, stdio_answers
 from tests.spies import LoopSpy
 from tests.trust.helpers import copy_demo
 
 MAYA = "maya.patel@example.com"
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 HEADERS = {**AUTH, **ACCEPT_MCP, "MCP-Protocol-Version": "2025-06-18"}
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -168,38 +164,8 @@ def test_create_escalation_over_mcp_posts_its_note_off_the_event_loop(
 # stdio ---------------------------------------------------------------------------------------
 
 
-def _stdio(demo_db: Path, lines: list[str]) -> dict[Any, Any]:
-    """The answers of ``context-service mcp`` to ``lines`` (after the handshake, then a ping
-    with id 99, then the end of stdin), by id; answers with id null are under ``None`` in
-    a list, in order."""
-    messages = [
-        json.dumps(initialize("test")),
-        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-        *lines,
-        json.dumps({"jsonrpc": "2.0", "id": 99, "method": "ping"}),
-    ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "context_service.cli", "mcp"],
-        input="\n".join(messages) + "\n",
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CONTEXT_SERVICE_DB": str(demo_db)},
-        timeout=120,
-        cwd=REPO,
-        check=True,
-    )
-    answers: dict[Any, Any] = {None: []}
-    for line in proc.stdout.splitlines():
-        answer = json.loads(line)
-        if answer["id"] is None:
-            answers[None].append(answer)
-        else:
-            answers[answer["id"]] = answer
-    return answers
-
-
 def test_stdio_answers_bad_lines_and_reads_on(demo_db: Path) -> None:
-    answers = _stdio(
+    answers = stdio_answers(
         demo_db,
         [
             "{not json",
@@ -221,6 +187,6 @@ def test_stdio_answers_tool_calls_still_running_when_stdin_ends(demo_db: Path) -
         "params": {"name": "get_customer_context", "arguments": {"email": MAYA}},
     }
     unknown = {**call, "id": "nope", "params": {"name": "no_such_tool", "arguments": {}}}
-    answers = _stdio(demo_db, [json.dumps(call), json.dumps(unknown)])
+    answers = stdio_answers(demo_db, [json.dumps(call), json.dumps(unknown)])
     assert "Maya Patel" in answers["ctx"]["result"]["content"][0]["text"]
     assert answers["nope"]["error"]["code"] == -32602
