@@ -21,7 +21,7 @@ and the comments are put in order here as well, whatever order they came in.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -98,7 +98,6 @@ class CursorMeta(msgspec.Struct):
 
 class _CommentsPage(msgspec.Struct):
     comments: list[dict[str, Any]]
-    meta: CursorMeta = msgspec.field(default_factory=CursorMeta)
 
 
 class ZendeskApi:
@@ -144,39 +143,55 @@ class ZendeskApi:
                 return None
             raise
 
+    def cursor_pages(
+        self, path: str, params: list[tuple[str, str]], what: str
+    ) -> Iterator[dict[str, Any]]:
+        """The pages of a cursor-paginated list (``page[after]`` from ``meta.after_cursor``),
+        raw and in order, until one without ``meta.has_more``; no more after a 404 (the ticket
+        or organization is gone). ``what`` names the list if its cursors go round in a loop."""
+        guard = LoopGuard(f"zendesk {what}")
+        after: str | None = None
+        while True:
+            guard.check(after)
+            raw = self.get_or_none(path, params + ([("page[after]", after)] if after else []))
+            if raw is None:
+                return
+            yield raw
+            meta = _cursor_meta(raw, path)
+            if not meta.has_more:
+                return
+            after = meta.after_cursor
+            if not after:
+                raise FatalError(f"zendesk {path}: has_more without an after_cursor")
+
     def latest_comments(self, ticket_id: str) -> list[dict[str, Any]] | None:
         """A ticket's newest comments, oldest first: one page, more only until one is public.
 
         ``None`` when the ticket is gone (404). Comments are trimmed to ``COMMENT_FIELDS``.
         """
         path = f"/api/v2/tickets/{ticket_id}/comments.json"
-        guard = LoopGuard(f"zendesk comments of ticket {ticket_id}")
-        newest_first: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            guard.check(after)
-            params = [COMMENTS_NEWEST_FIRST, ("page[size]", str(COMMENTS_PAGE_SIZE))]
-            body = self._comments_page(path, params + ([("page[after]", after)] if after else []))
-            if body is None:
-                return None
-            newest_first.extend(_trim(comment) for comment in body.comments)
-            if any(c.get("public") is True for c in body.comments) or not body.meta.has_more:
-                return sorted(newest_first, key=_created_order)
-            after = body.meta.after_cursor
-            if not after:
-                raise FatalError(f"zendesk {path}: has_more without an after_cursor")
+        params = [COMMENTS_NEWEST_FIRST, ("page[size]", str(COMMENTS_PAGE_SIZE))]
+        newest_first: list[dict[str, Any]] | None = None
+        for raw in self.cursor_pages(path, params, f"comments of ticket {ticket_id}"):
+            comments = _comments_of(raw, path)
+            newest_first = (newest_first or []) + [_trim(comment) for comment in comments]
+            if any(c.get("public") is True for c in comments):
+                break
+        return None if newest_first is None else sorted(newest_first, key=_created_order)
 
-    def _comments_page(self, path: str, params: list[tuple[str, str]]) -> _CommentsPage | None:
-        try:
-            raw = self.get(path, params)
-        except FatalError as exc:
-            if exc.extra.get("status") == 404:
-                return None
-            raise
-        try:
-            return msgspec.convert(raw, _CommentsPage)
-        except msgspec.ValidationError as exc:
-            raise FatalError(f"zendesk {path}: malformed comments page: {exc}") from exc
+
+def _cursor_meta(raw: dict[str, Any], path: str) -> CursorMeta:
+    try:
+        return msgspec.convert(raw.get("meta", {}), CursorMeta)
+    except msgspec.ValidationError as exc:
+        raise FatalError(f"zendesk {path}: malformed page meta: {exc}") from exc
+
+
+def _comments_of(raw: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    try:
+        return msgspec.convert(raw, _CommentsPage).comments
+    except msgspec.ValidationError as exc:
+        raise FatalError(f"zendesk {path}: malformed comments page: {exc}") from exc
 
 
 def _retries_paced(http: VendorHttp, limiter: RateLimiter) -> VendorHttp:

@@ -27,8 +27,7 @@ import msgspec
 
 from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
-from integrations._pagination import LoopGuard
-from integrations.zendesk.api import CursorMeta, ZendeskApi
+from integrations.zendesk.api import ZendeskApi
 from integrations.zendesk.sideloads import with_user_sideloads
 from integrations.zendesk.streams import TimeExportStream
 
@@ -39,7 +38,6 @@ MEMBERS_PAGE_SIZE = 100  # cursor pagination's page[size] maximum
 
 class _UsersPage(msgspec.Struct):
     users: list[dict[str, Any]]
-    meta: CursorMeta = msgspec.field(default_factory=CursorMeta)
 
 
 def _users_page(raw: dict[str, Any], path: str) -> _UsersPage:
@@ -59,22 +57,12 @@ def members(
     """The users of an organization, with what ``sideload`` side-loads attached; none when the
     organization is gone (404)."""
     path = f"/api/v2/organizations/{quote(organization_id, safe='')}/users.json"
-    guard = LoopGuard(f"zendesk members of organization {organization_id}")
-    found: list[dict[str, Any]] = []
-    after: str | None = None
-    while True:
-        guard.check(after)
-        params = [("page[size]", str(MEMBERS_PAGE_SIZE)), sideload]
-        raw = api.get_or_none(path, params + ([("page[after]", after)] if after else []))
-        if raw is None:
-            return found
-        page = _users_page(raw, path)
-        found.extend(with_user_sideloads(user, raw) for user in page.users)
-        if not page.meta.has_more:
-            return found
-        after = page.meta.after_cursor
-        if not after:
-            raise FatalError(f"zendesk {path}: has_more without an after_cursor")
+    params = [("page[size]", str(MEMBERS_PAGE_SIZE)), sideload]
+    return [
+        with_user_sideloads(user, raw)
+        for raw in api.cursor_pages(path, params, f"members of organization {organization_id}")
+        for user in _users_page(raw, path).users
+    ]
 
 
 class WithMembers:
