@@ -28,6 +28,8 @@ from context_service.sync.remap import queued
 
 Level = Literal["ok", "warning", "problem"]
 Probe = Callable[[str], str | None]  # url -> None when reachable, else why not
+# (base URL, access token) -> the token's HubSpot portal id; ValueError saying why it is unknown
+PortalReader = Callable[[str, str], str]
 MIN_SECRET = 16
 # (source, settings that enable its API, its webhook secret setting)
 _WEBHOOK_SECRETS = (
@@ -190,6 +192,66 @@ def check_reachable(targets: dict[str, str], probe: Probe) -> Iterator[Finding]:
             yield Finding("ok", f"{name}: {where} is reachable")
         else:
             yield Finding("problem", f"{name}: {where} is not reachable ({why})")
+
+
+def read_hubspot_portal(base_url: str, token: str) -> str:
+    """The portal id of the HubSpot access ``token`` (``GET /account-info/v3/details``);
+    ``ValueError`` saying why when it cannot be read."""
+    import httpx
+
+    from integrations.hubspot._portal import ACCOUNT_DETAILS_PATH, portal_text
+
+    try:
+        response = httpx.get(
+            base_url.rstrip("/") + ACCOUNT_DETAILS_PATH,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5.0,
+            follow_redirects=False,
+        )
+    except httpx.HTTPError as exc:
+        raise ValueError(type(exc).__name__) from exc
+    if response.status_code != 200:
+        raise ValueError(f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        raise ValueError("the answer is not JSON") from None
+    portal = portal_text(body.get("portalId")) if isinstance(body, dict) else None
+    if portal is None:
+        raise ValueError("the answer names no portalId")
+    return portal
+
+
+def check_hubspot_portal(
+    settings: Settings, sources: list[str], read_portal: PortalReader
+) -> Iterator[Finding]:
+    """The portal whose webhook events are applied is the one the access token syncs: a
+    ``CONTEXT_SERVICE_HUBSPOT_PORTAL_ID`` naming another portal refuses every event."""
+    from integrations.hubspot._portal import ACCOUNT_DETAILS_PATH, PORTAL_SETTING, portal_text
+
+    token = settings.hubspot_access_token
+    if "hubspot" not in sources or not token:
+        return
+    try:
+        synced = read_portal(settings.hubspot_base_url, token)
+    except ValueError as exc:
+        yield Finding(
+            "warning",
+            f"hubspot: the access token's portal could not be read from GET "
+            f"{ACCOUNT_DETAILS_PATH} ({exc}), so {PORTAL_SETTING} was not checked",
+        )
+        return
+    configured = portal_text(settings.hubspot_portal_id)
+    if settings.hubspot_portal_id is None:
+        yield Finding("ok", f"hubspot: webhook events of portal {synced} (the token's) apply")
+    elif configured == synced:
+        yield Finding("ok", f"hubspot: {PORTAL_SETTING} is the access token's portal ({synced})")
+    else:
+        yield Finding(
+            "problem",
+            f"hubspot: {PORTAL_SETTING} is {settings.hubspot_portal_id!r} but the access token "
+            f"syncs portal {synced}: every webhook event of that portal is refused",
+        )
 
 
 def source_urls(settings: Settings, sources: list[str]) -> dict[str, str]:
@@ -358,7 +420,12 @@ def check_misc(settings: Settings) -> Iterator[Finding]:
             yield Finding("problem", exc.detail)
 
 
-def diagnose(settings: Settings, sources: list[str], probe: Probe = http_probe) -> list[Finding]:
+def diagnose(
+    settings: Settings,
+    sources: list[str],
+    probe: Probe = http_probe,
+    read_portal: PortalReader = read_hubspot_portal,
+) -> list[Finding]:
     """Every finding, in a stable order."""
     targets = source_urls(settings, sources)
     if settings.llm_base_url and settings.llm_model:
@@ -368,6 +435,7 @@ def diagnose(settings: Settings, sources: list[str], probe: Probe = http_probe) 
         *check_identity(settings),
         *check_webhook_secrets(settings, sources),
         *check_reachable(targets, probe),
+        *check_hubspot_portal(settings, sources, read_portal),
         *check_llm(settings),
         *check_verification(settings),
         *check_misc(settings),
