@@ -24,7 +24,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from context_service.api.auth import bearer_token, principal_of
-from context_service.api.context_fast import MAX_PARAM, MAX_SHORT_PARAM, StoredContext
+from context_service.api.context_fast import (
+    MAX_PARAM,
+    MAX_SHORT_PARAM,
+    StoredContext,
+    body_digest,
+    entity_tag,
+)
 from context_service.api.identify import Found, Identifiers, find, thresholds_of
 from context_service.audience import (
     MAX_TOKENS,
@@ -160,9 +166,9 @@ def _matched_text(found: Found) -> str:
     return f"{found.matched_by}, {found.confidence} confidence"
 
 
-def _headers(stored: StoredSnapshot) -> dict[str, str]:
+def _headers(stored: StoredSnapshot, rendering: str) -> dict[str, str]:
     return {
-        "ETag": f'"{stored.profile_id}.{stored.version}"',
+        "ETag": entity_tag(stored.profile_id, stored.version, rendering),
         "X-Profile-Id": stored.profile_id,
         "X-Profile-Version": str(stored.version),
     }
@@ -170,7 +176,7 @@ def _headers(stored: StoredSnapshot) -> dict[str, str]:
 
 def render(stored: StoredSnapshot, fmt: Format) -> Response[bytes]:
     """The stored snapshot in the requested format, with its version in the headers."""
-    headers = _headers(stored)
+    headers = _headers(stored, fmt)
     if fmt == "text":
         return Response(stored.text.encode(), media_type="text/plain", headers=headers)
     return Response(stored.json, media_type="application/json", headers=headers)
@@ -228,7 +234,8 @@ def respond(
         found.focus_source,
     )
     rendered = build_context(snap, wanted, view, summary, _held(request, store))
-    headers = _headers(found.stored)
+    body = rendered.body.encode()
+    headers = _headers(found.stored, body_digest(body))
     headers["X-Context-Audience"] = audience
     headers["X-Context-Tokens"] = str(rendered.tokens)
     headers["X-Context-Omitted"] = str(sum(n for _, n in rendered.omitted))
@@ -238,9 +245,7 @@ def respond(
             headers["X-Summary-Fallback"] = summary.fallback
     if decision is not None:
         headers.update(decision.headers())
-    return _matched(
-        Response(rendered.body.encode(), media_type=rendered.media_type, headers=headers), found
-    )
+    return _matched(Response(body, media_type=rendered.media_type, headers=headers), found)
 
 
 def _held(request: Request[Any, Any, Any], store: Store | None) -> HeldRecords | None:

@@ -26,6 +26,7 @@ compares the two paths' answers.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
@@ -144,7 +145,7 @@ class StoredContext:
             {
                 "type": "http.response.start",
                 "status": 200,
-                "headers": _headers(found, _MEDIA[fmt], len(body)),
+                "headers": _headers(found, fmt, body),
             }
         )
         await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -156,13 +157,26 @@ class StoredContext:
         return bound
 
 
-def _headers(found: Found, media: bytes, length: int) -> list[tuple[bytes, bytes]]:
+def entity_tag(profile_id: str, version: int, rendering: str) -> str:
+    """The ``ETag`` of an answer: the profile, its snapshot's version and which rendering of
+    it the body is (``json`` or ``text`` for the stored forms, a digest of the body for an
+    audience's), so that no two representations share a tag (RFC 9110 8.8.1: a strong
+    validator changes whenever the representation does)."""
+    return f'"{profile_id}.{version}.{rendering}"'
+
+
+def body_digest(body: bytes) -> str:
+    """A short digest of ``body``, the rendering part of an audience answer's ``ETag``."""
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
+
+
+def _headers(found: Found, fmt: str, body: bytes) -> list[tuple[bytes, bytes]]:
     """The headers ``context.render`` and ``context._matched`` set, in litestar's encoding."""
     stored = found.stored
     profile_id = stored.profile_id.encode("latin-1")
     version = str(stored.version).encode("latin-1")
     headers = [
-        (b"etag", b'"' + profile_id + b"." + version + b'"'),
+        (b"etag", entity_tag(stored.profile_id, stored.version, fmt).encode("latin-1")),
         (b"x-profile-id", profile_id),
         (b"x-profile-version", version),
         (b"x-matched-by", found.matched_by.encode("latin-1")),
@@ -170,7 +184,7 @@ def _headers(found: Found, media: bytes, length: int) -> list[tuple[bytes, bytes
     if found.probability is not None:
         headers.append((b"x-match-probability", f"{found.probability:.4f}".encode("latin-1")))
     headers += [
-        (b"content-type", media),
-        (b"content-length", str(length).encode("latin-1")),
+        (b"content-type", _MEDIA[fmt]),
+        (b"content-length", str(len(body)).encode("latin-1")),
     ]
     return headers
