@@ -16,18 +16,22 @@ from typing import Any
 
 import msgspec
 import pytest
+from litestar.testing import TestClient
 
+from context_service.api import create_app
 from context_service.models import Mapped
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.sync.remap import queued, remap_queued
 from integrations.zendesk import map_record as map_zendesk
 from tests.cli_process import run_cli
+from tests.conftest import TEST_KEY, make_settings
 from tests.payloads import shopify_customer, zendesk_user
 
 EMAIL = "sam@shop.example"
 CUSTOMER = "shopify:customer:1"
 AGENT = "zendesk:user:7"
+AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 
 
 def _as_before_the_staff_fix(kind: str, payload: dict[str, Any]) -> Mapped:
@@ -121,5 +125,22 @@ def test_a_pass_is_done_once_and_resumes_where_it_stopped(
             "SELECT mapped FROM records WHERE source = 'zendesk' AND external_id = '7'"
         ).fetchone()[0]
         assert EMAIL not in bytes(mapped).decode()
+    finally:
+        store.close()
+
+
+def test_an_app_another_server_starts_maps_them_again_before_it_answers(upgraded: Path) -> None:
+    """``serve`` maps them before it starts its workers; an app that uvicorn or gunicorn
+    starts (``app_from_env``) used to wait for the next CLI command, serving the agent as part
+    of the customer meanwhile."""
+    with TestClient(app=create_app(make_settings(upgraded))) as client:
+        answer = client.get("/v1/context", params={"email": EMAIL}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    members = {f"{m['source']}:{m['kind']}:{m['external_id']}" for m in answer.json()["members"]}
+    assert CUSTOMER in members
+    assert AGENT not in members
+    store = Store(upgraded)
+    try:
+        assert queued(store.conn) == []
     finally:
         store.close()
