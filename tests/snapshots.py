@@ -1,7 +1,9 @@
-"""A bare ``Snapshot`` for renderer tests: every section empty unless a test says otherwise."""
+"""Snapshots for tests: a bare one for renderer tests (every section empty unless a test says
+otherwise), and the one a record's profile has in a store now."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from context_service.models import (
@@ -9,9 +11,13 @@ from context_service.models import (
     CommerceSection,
     CrmSection,
     IdentitySection,
+    RecordKey,
     Snapshot,
     SupportSection,
 )
+from context_service.snapshot.assemble import assemble
+from context_service.snapshot.links import DashboardLinks
+from context_service.store.profiles import profile_of_key
 
 
 def bare_snapshot(**fields: Any) -> Snapshot:
@@ -37,3 +43,12 @@ def bare_snapshot(**fields: Any) -> Snapshot:
 def signal_codes(snap: Snapshot) -> set[str]:
     """The codes of a snapshot's signals."""
     return {s.code for s in snap.signals}
+
+
+def snapshot_of(conn: sqlite3.Connection, key: RecordKey, links: DashboardLinks) -> Snapshot:
+    """The snapshot of the profile holding the record ``key``, assembled from the store now."""
+    profile_id = profile_of_key(conn, key)
+    assert profile_id is not None, f"no profile holds {key}"
+    snapshot = assemble(conn, profile_id, links, "now", "US")
+    assert snapshot is not None
+    return snapshot

@@ -9,23 +9,18 @@ synced, and the snapshot would show "HubSpot owner <id>" for every contact they 
 from __future__ import annotations
 
 from context_service.models import RecordKey
-from context_service.snapshot.assemble import assemble
 from context_service.store import Store
-from context_service.store.profiles import profile_of_key
 from context_service.sync import IngestContext, run_sync
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import FakeHubSpot
+from tests.snapshots import snapshot_of
 
 SAM = "41629779"  # the owner every populated contact names: Sam Rivera
 HOUR_MS = 3_600_000
 
 
 def owner_of(store: Store, ctx: IngestContext, contact_id: str) -> str | None:
-    profile_id = profile_of_key(store.conn, RecordKey("hubspot", "contact", contact_id))
-    assert profile_id is not None
-    snapshot = assemble(store.conn, profile_id, ctx.links, "now", "US")
-    assert snapshot is not None
-    return snapshot.crm.owner
+    return snapshot_of(store.conn, RecordKey("hubspot", "contact", contact_id), ctx.links).crm.owner
 
 
 def test_an_owner_deactivated_before_the_first_sync_is_not_named(

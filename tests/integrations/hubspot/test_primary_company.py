@@ -13,13 +13,12 @@ import json
 from typing import Any
 
 from context_service.models import RecordKey
-from context_service.snapshot.assemble import assemble
 from context_service.store import Store
-from context_service.store.profiles import profile_of_key
 from context_service.sync import IngestContext, apply_pending, receive, run_sync
 from integrations.hubspot import map_record
 from tests.integrations.hubspot.contract_case import populate
 from tests.integrations.hubspot.fake import PORTAL_ID, FakeHubSpot
+from tests.snapshots import snapshot_of
 
 URL = "https://context.example.com/v1/webhooks/hubspot"
 MINUTE_MS = 60_000
@@ -27,11 +26,8 @@ MINUTE_MS = 60_000
 
 def company_of(store: Store, ctx: IngestContext, contact_id: str) -> str | None:
     """The company the contact's snapshot shows, built from the store now."""
-    profile_id = profile_of_key(store.conn, RecordKey("hubspot", "contact", contact_id))
-    assert profile_id is not None
-    snapshot = assemble(store.conn, profile_id, ctx.links, "now", "US")
-    assert snapshot is not None
-    return snapshot.identity.company
+    key = RecordKey("hubspot", "contact", contact_id)
+    return snapshot_of(store.conn, key, ctx.links).identity.company
 
 
 def primary_company(fake: FakeHubSpot, contact_id: str) -> str:

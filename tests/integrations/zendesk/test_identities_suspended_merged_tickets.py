@@ -19,7 +19,6 @@ import httpx
 import msgspec
 
 from context_service.models import RecordKey, Ticket
-from context_service.snapshot.assemble import assemble
 from context_service.snapshot.lookup import live_records
 from context_service.store import Store
 from context_service.store.profiles import profile_of_key
@@ -29,6 +28,7 @@ from tests.conftest import Ingest
 from tests.integrations.contract import pages
 from tests.integrations.zendesk.fake import FakeZendesk
 from tests.payloads import shopify_customer, zendesk_ticket, zendesk_user
+from tests.snapshots import snapshot_of
 
 Json = dict[str, Any]
 
@@ -177,10 +177,7 @@ def test_the_context_of_a_suspended_user_says_suspended_and_keeps_their_tickets(
     source, kind, user = zendesk_user(7, "Cheap Watches", email="spam@bulk.example")
     user["suspended"] = True
     ingest((source, kind, user), zendesk_ticket(35001, 7, "Buy now"))
-    profile_id = profile_of_key(store.conn, USER)
-    assert profile_id is not None
-    snapshot = assemble(store.conn, profile_id, ctx.links, "now", "US")
-    assert snapshot is not None
+    snapshot = snapshot_of(store.conn, USER, ctx.links)
     assert "suspended" in msgspec.json.encode(snapshot.identity).decode().lower()
     assert [t.external_id for t in snapshot.support.tickets] == ["35001"]
     person = map_user(user).person
@@ -240,10 +237,7 @@ def test_the_merged_away_ticket_is_not_listed_twice_and_its_id_finds_the_survivo
 ) -> None:
     ingest(zendesk_user(7, "Maria Lopez", email="maria@home.example"))
     ingest(zendesk_ticket(35001, 7, "Where is it?"), ("zendesk", "ticket", _merged_away()))
-    profile_id = profile_of_key(store.conn, USER)
-    assert profile_id is not None
-    snapshot = assemble(store.conn, profile_id, ctx.links, "now", "US")
-    assert snapshot is not None
+    snapshot = snapshot_of(store.conn, USER, ctx.links)
     assert [t.external_id for t in snapshot.support.tickets] == ["35001"]
     survivor = live_records(store.conn, "zendesk", "35001")
     assert live_records(store.conn, "zendesk", "35002") == survivor != []
