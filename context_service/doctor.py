@@ -28,8 +28,8 @@ from context_service.sync.remap import queued
 
 Level = Literal["ok", "warning", "problem"]
 Probe = Callable[[str], str | None]  # url -> None when reachable, else why not
-# (base URL, access token) -> the token's HubSpot portal id; ValueError saying why it is unknown
-PortalReader = Callable[[str, str], str]
+# settings -> the HubSpot access token's portal id; ValueError saying why it is unknown
+PortalReader = Callable[[Settings], str]
 MIN_SECRET = 16
 # (source, settings that enable its API, its webhook secret setting)
 _WEBHOOK_SECRETS = (
@@ -194,32 +194,21 @@ def check_reachable(targets: dict[str, str], probe: Probe) -> Iterator[Finding]:
             yield Finding("problem", f"{name}: {where} is not reachable ({why})")
 
 
-def read_hubspot_portal(base_url: str, token: str) -> str:
-    """The portal id of the HubSpot access ``token`` (``GET /account-info/v3/details``);
+def read_hubspot_portal(settings: Settings) -> str:
+    """The portal of the HubSpot access token, read as the connector reads it
+    (``HubSpotConnector.account_portal_id``, giving up at once on a busy HubSpot);
     ``ValueError`` saying why when it cannot be read."""
-    import httpx
+    from context_service.wiring import build_webhook_connectors, vendor_client
+    from integrations.hubspot import HubSpotConnector
 
-    from integrations.hubspot._portal import ACCOUNT_DETAILS_PATH, portal_text
-
-    try:
-        response = httpx.get(
-            base_url.rstrip("/") + ACCOUNT_DETAILS_PATH,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=5.0,
-            follow_redirects=False,
-        )
-    except httpx.HTTPError as exc:
-        raise ValueError(type(exc).__name__) from exc
-    if response.status_code != 200:
-        raise ValueError(f"HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        raise ValueError("the answer is not JSON") from None
-    portal = portal_text(body.get("portalId")) if isinstance(body, dict) else None
-    if portal is None:
-        raise ValueError("the answer names no portalId")
-    return portal
+    with vendor_client() as client:
+        connector = build_webhook_connectors(settings, client).get("hubspot")
+        if not isinstance(connector, HubSpotConnector):
+            raise ValueError("HubSpot is not configured")
+        try:
+            return connector.account_portal_id()
+        except ContextServiceError as exc:
+            raise ValueError(exc.detail) from exc
 
 
 def check_hubspot_portal(
@@ -229,11 +218,10 @@ def check_hubspot_portal(
     ``CONTEXT_SERVICE_HUBSPOT_PORTAL_ID`` naming another portal refuses every event."""
     from integrations.hubspot._portal import ACCOUNT_DETAILS_PATH, PORTAL_SETTING, portal_text
 
-    token = settings.hubspot_access_token
-    if "hubspot" not in sources or not token:
+    if "hubspot" not in sources or not settings.hubspot_access_token:
         return
     try:
-        synced = read_portal(settings.hubspot_base_url, token)
+        synced = read_portal(settings)
     except ValueError as exc:
         yield Finding(
             "warning",

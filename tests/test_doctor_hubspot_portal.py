@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from context_service.doctor import Finding, PortalReader, diagnose, read_hubspot_portal
+from context_service.settings import Settings
 from tests.cli_process import run_cli
 from tests.conftest import make_settings
 from tests.loopback import serving
@@ -27,8 +28,12 @@ def _hubspot_findings(tmp_path: Path, portal_id: str | None, read: PortalReader)
     return [f for f in findings if f.text.startswith("hubspot:") and "portal" in f.text]
 
 
+def _settings(base_url: str) -> Settings:
+    return make_settings("unused.db", hubspot_access_token=TOKEN, hubspot_base_url=base_url)
+
+
 def _reads(portal: str) -> PortalReader:
-    return lambda base_url, token: portal
+    return lambda settings: portal
 
 
 def test_the_configured_portal_being_the_tokens_is_ok(tmp_path: Path) -> None:
@@ -54,7 +59,7 @@ def test_without_the_setting_the_tokens_portal_is_said(tmp_path: Path) -> None:
 
 
 def test_a_portal_that_cannot_be_read_is_a_warning_saying_why(tmp_path: Path) -> None:
-    def unreadable(base_url: str, token: str) -> str:
+    def unreadable(settings: Settings) -> str:
         raise ValueError("HTTP 401")
 
     (finding,) = _hubspot_findings(tmp_path, "62515", unreadable)
@@ -64,7 +69,7 @@ def test_a_portal_that_cannot_be_read_is_a_warning_saying_why(tmp_path: Path) ->
 
 
 def test_without_a_token_nothing_is_read(tmp_path: Path) -> None:
-    def never(base_url: str, token: str) -> str:
+    def never(settings: Settings) -> str:
         raise AssertionError("read without a token")
 
     settings = make_settings(tmp_path / "c.db", hubspot_portal_id="62515")
@@ -80,7 +85,7 @@ def test_the_portal_is_read_with_the_token_from_the_account_details() -> None:
         return httpx.Response(200, json={"portalId": 62515, "timeZone": "US/Eastern"})
 
     with serving(hubspot) as base_url:
-        assert read_hubspot_portal(base_url + "/", TOKEN) == "62515"
+        assert read_hubspot_portal(_settings(base_url + "/")) == "62515"
     (request,) = asked
     assert request.url.path == "/account-info/v3/details"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
@@ -90,14 +95,14 @@ def test_the_portal_is_read_with_the_token_from_the_account_details() -> None:
     ("answer", "why"),
     [
         (httpx.Response(401, json={"status": "error"}), "HTTP 401"),
-        (httpx.Response(200, text="<html>"), "not JSON"),
+        (httpx.Response(200, text="<html>"), "malformed JSON"),
         (httpx.Response(200, json={"timeZone": "US/Eastern"}), "no portalId"),
         (httpx.Response(200, json=[62515]), "no portalId"),
     ],
 )
 def test_an_answer_without_a_portal_says_why(answer: httpx.Response, why: str) -> None:
     with serving(lambda request: answer) as base_url, pytest.raises(ValueError, match=why):
-        read_hubspot_portal(base_url, TOKEN)
+        read_hubspot_portal(_settings(base_url))
 
 
 def test_doctor_exits_1_on_a_portal_mismatch(tmp_path: Path) -> None:
