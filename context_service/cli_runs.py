@@ -126,17 +126,8 @@ def open_for_reading(settings: Settings, *, build_all: bool = True) -> Store:
 def remap_after_upgrade(store: Store, ctx: IngestContext) -> None:
     """Map the stored records a migration queued for it again with this release's mappers
     (``sync.remap``: after an upgrade that fixed a mapper, such as Zendesk staff that merged
-    into customers), saying so first: on a large store it takes a while, once."""
-    waiting = remap.queued(store.conn)
-    if not waiting:
-        return
-    what = ", ".join(f"{source} {kind}" for source, kind in waiting)
-    print(
-        f"note: mapping the stored records of {what} again with this release's mappers "
-        "(once, after an upgrade)",
-        file=sys.stderr,
-    )
-    remap.remap_queued(store, ctx)
+    into customers), saying so first on stderr."""
+    remap.remap_after_upgrade(store, ctx, lambda line: print(f"note: {line}", file=sys.stderr))
 
 
 def existing_store(settings: Settings) -> Store:

@@ -51,7 +51,7 @@ from context_service.mcp_server.http import McpHttp
 from context_service.models import Connector
 from context_service.settings import Settings, check_settings, load_settings
 from context_service.store import Store
-from context_service.sync import InboxPruner, IngestContext, remap
+from context_service.sync import InboxPruner, remap
 from context_service.sync.snapshot_queue import SnapshotDrain, build_queued_on_read
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
 from context_service.wiring import build_webhook_connectors, ingest_context, vendor_client
@@ -217,18 +217,6 @@ def _warn_if_index_outdated(store: Store) -> None:
         )
 
 
-def _remap_after_upgrade(store: Store, ctx: IngestContext) -> None:
-    """Map again the stored records an upgrade's migration queued (``sync.remap``), before the
-    inbox is drained: ``serve`` did it before starting its workers, but an app another ASGI
-    server starts (uvicorn, gunicorn) would otherwise wait for the next CLI command. Several
-    workers share the work: each chunk reads where the last one stopped in its transaction."""
-    waiting = remap.queued(store.conn)
-    if waiting:
-        what = ", ".join(f"{source} {kind}" for source, kind in waiting)
-        log.warning("mapping the stored records of %s again (once, after an upgrade)", what)
-        remap.remap_queued(store, ctx)
-
-
 def create_app(
     settings: Settings,
     store: Store | None = None,
@@ -262,7 +250,10 @@ def create_app(
 
     async def drain_on_startup() -> None:
         _warn_if_index_outdated(the_store)
-        await to_thread.run_sync(_remap_after_upgrade, the_store, ctx)
+        # As ``serve`` does before its workers start; an app another ASGI server starts
+        # (uvicorn, gunicorn) would otherwise wait for the next CLI command. Several workers
+        # share the work: each chunk reads where the last one stopped, in its transaction.
+        await to_thread.run_sync(remap.remap_after_upgrade, the_store, ctx, log.warning)
         await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx, drain)
         if refresher is not None:
             refresher.start()

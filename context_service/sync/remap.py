@@ -15,6 +15,7 @@ interrupted pass resumes there, and a source's entry goes once all of it is done
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -41,6 +42,20 @@ def queued(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """The (source, kind) pairs whose stored records wait to be mapped again."""
     rows = conn.execute("SELECT source, kind FROM remap_queue ORDER BY source, kind")
     return [(str(source), str(kind)) for source, kind in rows]
+
+
+def remap_after_upgrade(store: Store, ctx: IngestContext, say: Callable[[str], None]) -> None:
+    """Map again what a migration queued, if anything, saying so first through ``say`` (a
+    line for stderr or the log): on a large store it takes a while, once. What every command
+    that opens the store for work, and the app at start-up, runs first."""
+    waiting = queued(store.conn)
+    if waiting:
+        what = ", ".join(f"{source} {kind}" for source, kind in waiting)
+        say(
+            f"mapping the stored records of {what} again with this release's mappers "
+            "(once, after an upgrade)"
+        )
+        remap_queued(store, ctx)
 
 
 def remap_queued(store: Store, ctx: IngestContext, chunk: int = CHUNK) -> int:
