@@ -28,6 +28,18 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "context_service.cli", *args]
 
 
+def command_patched(constants: dict[str, int], *args: str) -> list[str]:
+    """``command(*args)`` with module constants set first, as ``{"module.NAME": value}``: a
+    test's shorter wait (``store.db.BUSY_TIMEOUT_MS``, ``cli.WORKER_STOP_SECONDS``) where a user
+    has no setting for it."""
+    lines = ["import importlib, sys"]
+    for name, value in constants.items():
+        module, _, attribute = name.rpartition(".")
+        lines.append(f"setattr(importlib.import_module({module!r}), {attribute!r}, {value!r})")
+    lines += ["import context_service.cli as cli", "sys.exit(cli.main())"]
+    return [sys.executable, "-c", "; ".join(lines), *args]
+
+
 def run_cli(
     *args: str, db: Path, timeout: float = 120, **settings: str
 ) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli_process import command_patched
 from tests.conftest import TEST_KEY
 from tests.trust.helpers import MAYA, copy_demo, make_key
 from tests.widget.live import free_port
@@ -43,16 +43,14 @@ def serving(
         "CONTEXT_SERVICE_WORKERS": str(workers),
         "CONTEXT_SERVICE_LOG_LEVEL": "WARNING",
     }
-    if worker_stop_seconds is None:
-        program = ["-m", "context_service.cli"]
-    else:
-        program = [
-            "-c",
-            "import sys, context_service.cli as cli; "
-            f"cli.WORKER_STOP_SECONDS = {worker_stop_seconds}; sys.exit(cli.main())",
-        ]
+    args = ("serve", "--host", "127.0.0.1")
+    stop = (
+        {}
+        if worker_stop_seconds is None
+        else {"context_service.cli.WORKER_STOP_SECONDS": worker_stop_seconds}
+    )
     proc = subprocess.Popen(
-        [sys.executable, *program, "serve", "--host", "127.0.0.1"],
+        command_patched(stop, *args),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

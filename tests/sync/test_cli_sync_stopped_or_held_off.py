@@ -15,7 +15,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli_process import ROOT, cli_env, command, run_cli, wait_for_committed_page
+from tests.cli_process import (
+    ROOT,
+    cli_env,
+    command,
+    command_patched,
+    run_cli,
+    wait_for_committed_page,
+)
 from tests.integrations.stripe.fake import API_KEY, FakeStripe
 from tests.loopback import serving
 
@@ -65,17 +71,13 @@ def slow_stripe_server() -> Iterator[SlowStripe]:
         yield stripe
 
 
-# ``context-service`` with the store's busy timeout cut to 3 s (the messages still say 30 s).
-_SHORT_BUSY_TIMEOUT = (
-    "import runpy, context_service.store.db as db; db.BUSY_TIMEOUT_MS = 3000; "
-    "runpy.run_module('context_service.cli', run_name='__main__')"
-)
-
-
 def _start_sync(db: Path, base_url: str, busy_timeout_cut: bool = False) -> subprocess.Popen[str]:
     args = ("sync", "stripe")
     return subprocess.Popen(
-        [sys.executable, "-c", _SHORT_BUSY_TIMEOUT, *args] if busy_timeout_cut else command(*args),
+        # the store's busy timeout cut to 3 s (its error message says 3 s too)
+        command_patched({"context_service.store.db.BUSY_TIMEOUT_MS": 3000}, *args)
+        if busy_timeout_cut
+        else command(*args),
         cwd=ROOT,
         env=cli_env(
             db, CONTEXT_SERVICE_STRIPE_API_KEY=API_KEY, CONTEXT_SERVICE_STRIPE_BASE_URL=base_url
