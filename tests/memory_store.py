@@ -24,16 +24,17 @@ def _blank_store() -> Store:
     return Store(":memory:")
 
 
-def _copy_blank(db: sqlite_utils.Database) -> list[str]:
-    """Stands in for ``migrate``: the migrated pages, copied; nothing was applied here."""
-    _blank_store().conn.backup(db.conn)  # nothing ever writes to the blank store
-    return []
-
-
-def memory_store() -> Store:
-    """A new, empty, migrated in-memory ``Store`` (what ``Store(":memory:")`` gives).
+def memory_store(copy_of: Store | None = None) -> Store:
+    """A new migrated in-memory ``Store`` (what ``Store(":memory:")`` gives), empty or, with
+    ``copy_of``, holding a copy of that store's database.
 
     (Another thread opening a store meanwhile would get a copy too: the same schema.)"""
-    _blank_store()
-    with mock.patch.object(store_db, "migrate", _copy_blank):
+    source = copy_of if copy_of is not None else _blank_store()
+
+    def copy_in(db: sqlite_utils.Database) -> list[str]:
+        """Stands in for ``migrate``: the pages copied; nothing was applied here."""
+        source.conn.backup(db.conn)
+        return []
+
+    with mock.patch.object(store_db, "migrate", copy_in):
         return Store(":memory:")

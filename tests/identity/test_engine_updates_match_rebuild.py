@@ -170,8 +170,7 @@ class Rebuilt:
     def __init__(self, store: Store) -> None:
         results = []
         for chunk in (5_000, 2):
-            copy = memory_store()
-            store.conn.backup(copy.conn)
+            copy = memory_store(copy_of=store)
             with copy.transaction() as conn:
                 rebuild(conn, "US", "2026-12-01T00:00:00Z", chunk=chunk)
             assert_consistent(copy)

@@ -42,8 +42,7 @@ def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _rebuilt(store: Store, chunk: int) -> tuple[Any, ...]:
-    copy = memory_store()
-    store.conn.backup(copy.conn)
+    copy = memory_store(copy_of=store)
     with copy.transaction() as conn:
         rebuild(conn, "US", "2026-12-01T00:00:00Z", chunk=chunk)
     assert_consistent(copy)
