@@ -265,14 +265,7 @@ def _retire_unlisted(
     ).fetchone()
     if row is None:
         return
-    unlisted = [
-        str(external_id)
-        for (external_id,) in store.conn.execute(
-            "SELECT external_id FROM records "
-            "WHERE source = ? AND kind = ? AND deleted = 0 AND fetched_at < ?",
-            (connector.source, kind, row[0]),
-        )
-    ]
+    unlisted = _unlisted(store, connector.source, kind, row[0], getattr(stream, "retirable", None))
     retired = 0
     for at in range(0, len(unlisted), _RETIRE_CHUNK):
         objects = [
@@ -294,6 +287,21 @@ def _retire_unlisted(
         outcome.notes.append(
             f"{stream.name}: {retired} no longer in {connector.source} since the last sync, retired"
         )
+
+
+def _unlisted(store: Store, source: str, kind: str, since: str, retirable: object) -> list[str]:
+    """The external ids of the stored live records of ``kind`` fetched before the listing
+    started at ``since``, less those the stream's ``retirable(payload, since)`` (when it has
+    one) says its listing could not show: a look-up by id cannot show them either, so a
+    missing answer would not mean they are gone."""
+    rows = store.conn.execute(
+        "SELECT external_id, payload FROM records "
+        "WHERE source = ? AND kind = ? AND deleted = 0 AND fetched_at < ?",
+        (source, kind, since),
+    )
+    if not callable(retirable):
+        return [str(external_id) for external_id, _ in rows]
+    return [str(external_id) for external_id, payload in rows if retirable(payload, since)]
 
 
 def _count_lookups(conn: sqlite3.Connection, run_id: int, report: IngestReport) -> None:

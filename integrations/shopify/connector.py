@@ -43,13 +43,13 @@ is left out rather than stored as if it were whole. Every other error (no ``path
 another code such as ``INTERNAL_SERVER_ERROR`` or ``MAX_COST_EXCEEDED``) is fatal.
 
 Deletions missed: a listing never shows a deleted object, and a deletion webhook can be lost
-for good (Shopify drops a subscription after 48 hours of failed deliveries). A customers
-listing that starts from the top (a first or ``--full`` sync) and reaches its end without
-skipping a node, in that run or in the runs that resume it, sets the stream's
-``completed_listing``; the runner then looks up, one by one,
-each stored customer the listing did not bring and retires those Shopify no longer has. Orders
-are not retired so: without ``read_all_orders`` Shopify hides orders older than 60 days from
-listings and look-ups alike.
+for good (Shopify drops a subscription after 48 hours of failed deliveries). A customers or
+orders listing that starts from the top (a first or ``--full`` sync) and reaches its end
+without skipping a node, in that run or in the runs that resume it, sets the stream's
+``completed_listing``; the runner then looks up, one by one, each stored record of the kind the
+listing did not bring and retires those Shopify no longer has. Only the orders created in the
+last 55 days are looked up: without ``read_all_orders`` Shopify hides orders older than 60
+days from listings and look-ups alike, so an older order missing from both is not gone.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -104,6 +104,11 @@ MAX_ORDERS_FIRST = 40
 # A page that ends less than this before now is at the live edge: records may still be
 # updated within its last second (see ``_live_floor``); the margin covers clock skew.
 LIVE_EDGE_SECONDS = 300.0
+# Without ``read_all_orders`` Shopify shows only the orders created in the last 60 days. A
+# whole listing's missing orders are looked up only if created at least a margin inside that
+# window (``ShopifyStream.retirable``): Shopify's count of days need not be ours to the hour.
+ORDERS_LISTED_DAYS = 60
+RETIRE_MARGIN_DAYS = 5
 # Fields of a node without which it cannot be stored as that record: its key, its version, and
 # the link from an order to its customer (without it the order would be filed as a guest's).
 NEEDED_FIELDS: dict[str, frozenset[str]] = {
@@ -164,6 +169,21 @@ def _latest(since: str | None, nodes: list[dict[str, Any]]) -> str | None:
         if stamp:
             stamps.append(stamp)
     return max(stamps, default=None)
+
+
+def _created_at(payload: str) -> str | None:
+    """A stored payload's ``created_at`` as ``...Z`` UTC; ``None`` if it has none that reads."""
+    try:
+        created = msgspec.json.decode(payload).get("created_at")
+        return iso_utc(created) if isinstance(created, str) else None
+    except (msgspec.DecodeError, AttributeError, MappingError):
+        return None
+
+
+def _days_before(stamp: str, days: int) -> str:
+    """The ``...Z`` UTC moment ``days`` days before the ISO-8601 ``stamp``."""
+    moment = datetime.fromisoformat(stamp).astimezone(UTC) - timedelta(days=days)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _horizon(now: float) -> str:
@@ -295,6 +315,7 @@ class ShopifyStream:
         clock: Callable[[], float] = time.time,
         *,
         retires_unlisted: bool = False,
+        listed_days: int | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -310,6 +331,21 @@ class ShopifyStream:
         self.lists_kind = kind if retires_unlisted else None
         self.retires_unlisted = retires_unlisted
         self.completed_listing: str | None = None
+        # Shopify shows only the objects created in the last ``listed_days`` days (orders
+        # without ``read_all_orders``): only those are looked up and retired (``retirable``).
+        self.listed_days = listed_days
+
+    def retirable(self, payload: str, listing_since: str) -> bool:
+        """Whether a stored object a whole listing started at ``listing_since`` did not bring
+        can be looked up and retired: always, unless Shopify shows only the last
+        ``listed_days`` days of the kind; then only an object created at least
+        ``RETIRE_MARGIN_DAYS`` inside that window (an older one is hidden from a look-up by id
+        as well, so its absence proves nothing)."""
+        if self.listed_days is None:
+            return True
+        created = _created_at(payload)
+        days = self.listed_days - RETIRE_MARGIN_DAYS
+        return created is not None and created >= _days_before(listing_since, days)
 
     def pages(self, cursor: str | None) -> Iterator[Page]:
         """Pages from ``cursor`` to the end; each page's cursor resumes right after it.
@@ -466,10 +502,19 @@ class ShopifyConnector:
             ShopifyStream(
                 "customers", "customer", self.gql, self.page_size, self.clock, retires_unlisted=True
             ),
-            # Orders are never retired by listing: without ``read_all_orders`` Shopify shows
-            # only the last 60 days of them, to a listing and to a look-up by id alike, so an
-            # older order missing from both is not gone (its deletion comes by webhook).
-            ShopifyStream("orders", "order", self.gql, orders_first, self.clock),
+            # Without ``read_all_orders`` Shopify shows only the last 60 days of orders, to a
+            # listing and to a look-up by id alike: only the recent ones missing from a whole
+            # listing are looked up and retired; an older one is not gone (its deletion comes
+            # by webhook).
+            ShopifyStream(
+                "orders",
+                "order",
+                self.gql,
+                orders_first,
+                self.clock,
+                retires_unlisted=True,
+                listed_days=ORDERS_LISTED_DAYS,
+            ),
         ]
 
     def verify_webhook(

@@ -1,9 +1,10 @@
-"""A ``--full`` Shopify sync retires the customers Shopify no longer has (never orders).
+"""A ``--full`` Shopify sync retires the customers, and the recent orders, Shopify no longer has.
 
 Shopify drops a webhook subscription after 48 hours of failed deliveries, so a deletion can be
 missed for good; the sync pages by ``updated_at`` and a deleted object is never listed. Once a
 full listing reached its end, the runner looks up, one by one, each stored record the listing
-did not bring and retires those Shopify no longer has.
+did not bring and retires those Shopify no longer has. Without ``read_all_orders`` Shopify shows
+only the last 60 days of orders, so only orders created in the last 55 are looked up.
 
 Payload shapes: the Shopify Admin GraphQL ``customers`` / ``orders`` connections and the
 ``customer(id:)`` / ``order(id:)`` node queries as ``FakeShopify`` serves them (nodes, pageInfo,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,7 +30,7 @@ from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, run_sync
 from context_service.sync.runner import SyncOutcome
-from tests.integrations.shopify.fake import FakeShopify
+from tests.integrations.shopify.fake import FakeShopify, iso
 
 PAGE = 2  # several pages per listing
 
@@ -124,6 +126,76 @@ def test_an_order_missing_from_a_full_listing_is_not_retired(
     assert _lookups(fake, before) == []
 
 
+def _created_days_ago(fake: FakeShopify, order_id: int, days: float) -> None:
+    fake.orders[order_id]["createdAt"] = iso(datetime.now(UTC) - timedelta(days=days))
+
+
+def _order_titles(store: Store, email: str) -> set[str]:
+    stored = lookup.by_email(store.conn, email)
+    orders = msgspec.json.decode(stored.json, type=Snapshot).commerce.orders
+    return {str(order.title) for order in orders}
+
+
+def test_a_recent_order_deleted_without_a_webhook_is_retired_by_a_full_sync(
+    store: Store, ctx: IngestContext
+) -> None:
+    """An order created 10 days ago is within the 60 days Shopify shows: missing from a whole
+    listing and from ``order(id:)``, it is gone. One created 57 days ago is too near the
+    window's edge to tell, and an older one is hidden from both: neither is looked up."""
+    fake = FakeShopify()
+    owner, _ = fake.add_customers(2)
+    gone, _, near_edge, _, old = fake.add_orders(5)  # the odd ones are the first customer's
+    for order_id, days in ((gone, 10), (near_edge, 57), (old, 90)):
+        _created_days_ago(fake, order_id, days)
+    names = {oid: str(fake.orders[oid]["name"]) for oid in fake.orders}
+    _synced(store, ctx, fake)
+    assert {names[gone], names[near_edge], names[old]} <= _order_titles(store, _email(fake, owner))
+    for order_id in (gone, near_edge, old):
+        del fake.orders[order_id]
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(page_size=PAGE), ctx, full=True)
+    assert (outcome.status, outcome.mode) == ("ok", "full"), outcome.error
+    assert _lookups(fake, before) == [f"gid://shopify/Order/{gone}"]
+    assert _deleted(store, "order", gone)
+    assert not _deleted(store, "order", near_edge)
+    assert not _deleted(store, "order", old)
+    assert all(not _deleted(store, "order", oid) for oid in fake.orders)
+    assert _retired_notes(outcome) == [
+        "orders: 1 no longer in shopify since the last sync, retired"
+    ]
+    titles = _order_titles(store, _email(fake, owner))
+    assert names[gone] not in titles
+    assert {names[near_edge], names[old]} <= titles
+
+
+def test_a_recent_order_still_at_shopify_is_kept_by_its_look_up(
+    store: Store, ctx: IngestContext
+) -> None:
+    """A recent order the listing did not bring but ``order(id:)`` still finds (a listing
+    that missed it) is stored as Shopify has it, not retired."""
+    fake = FakeShopify()
+    fake.add_customers(2)
+    hidden, *_ = fake.add_orders(3)
+    _created_days_ago(fake, hidden, 3)
+    _synced(store, ctx, fake)
+    held = fake.orders.pop(hidden)
+
+    def listing_without_it(request: httpx.Request) -> httpx.Response:
+        looked_up = "id" in (json.loads(request.content).get("variables") or {})
+        if looked_up:
+            fake.orders[hidden] = held
+        try:
+            return fake.handler(request)
+        finally:
+            fake.orders.pop(hidden, None)
+
+    client = httpx.Client(transport=httpx.MockTransport(listing_without_it))
+    outcome = run_sync(store, fake.connector(client, page_size=PAGE), ctx, full=True)
+    assert outcome.status == "ok", outcome.error
+    assert not _deleted(store, "order", hidden)
+    assert _retired_notes(outcome) == []
+
+
 def test_an_incremental_sync_retires_nothing_and_looks_nothing_up(
     store: Store, ctx: IngestContext
 ) -> None:
@@ -160,7 +232,7 @@ def test_a_full_listing_that_skipped_withheld_nodes_retires_nothing(
     assert not _deleted(store, "customer", gone)
     assert all(not _deleted(store, "customer", cid) for cid in fake.customers)
     assert any("those records were skipped" in note for note in outcome.notes)
-    assert not _deleted(store, "order", order_gone)  # orders are never retired by listing
+    assert not _deleted(store, "order", order_gone)
     assert _retired_notes(outcome) == []
     assert _lookups(fake, before) == []
 
