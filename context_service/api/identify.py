@@ -32,7 +32,7 @@ from context_service.settings import Settings
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot
-from context_service.tools.confidence import grading_for
+from context_service.tools.confidence import Grading, grading_for, rival_of
 from context_service.tools.service import refuse_one_name_alone
 
 MAX_VALUE = 320
@@ -122,6 +122,7 @@ def find(
 
 
 _FLOOR = 0.001  # candidates less likely than this are not worth naming
+_SHOWN = 5  # candidates a 409 names at most
 
 
 def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds) -> Found:
@@ -141,17 +142,17 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
             )
         raise ProfileNotFound(f"no customer matches the {what} given")
     best = found[0]
-    if holders and best.profile_id not in {h.profile_id for h in holders.values()}:
-        _contact_of_another(conn, holders, scored, best)
-    runner_up = found[1].probability if len(found) > 1 else 0.0
-    if runner_up < thresholds.review:
+    grading = grading_for(conn, partial, holders, region, thresholds)
+    if grading.held_by_others(best.profile_id):
+        _contact_of_another(conn, grading, scored, best)
+    if rival_of(found, thresholds) is None:
         # The words of find_customer (tools.confidence): "exact" when the email or phone alone
         # names this customer and nothing given disagrees (a first name on top must not make
         # the answer worse, and the probability may sit below the link threshold); from the
-        # link threshold "high", at most "medium" when a contact given is shared.
-        grading = grading_for(conn, partial, holders, region, thresholds)
+        # link threshold "high", at most "medium" when a contact given is shared; "low" when
+        # the name given is not theirs, however strongly the rest agrees.
         confidence = grading.confidence(best)
-        if confidence == "exact" or best.probability >= thresholds.link:
+        if confidence == "exact" or (best.probability >= thresholds.link and confidence != "low"):
             stored = lookup.by_profile_id(conn, best.profile_id)
             return Found(stored, what, confidence, probability=best.probability)
     doubt = (
@@ -161,7 +162,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     )
     raise AmbiguousIdentifier(
         f"{doubt}; ask for another detail",
-        candidates=[_candidate(conn, c) for c in found[:5]],
+        candidates=[_candidate(conn, c) for c in found[:_SHOWN]],
     )
 
 
@@ -189,23 +190,34 @@ def _contacts_of_two(
 
 
 def _contact_of_another(
-    conn: sqlite3.Connection,
-    holders: dict[str, StoredSnapshot],
-    scored: list[Candidate],
-    best: Candidate,
+    conn: sqlite3.Connection, grading: Grading, scored: list[Candidate], best: Candidate
 ) -> NoReturn:
-    """409: the email or phone given names one customer on its own, and the other details
-    (someone else's order, name or ticket) point at another. The caller holds the first one's
-    contact: naming the other would show their data to whoever holds it (precision first)."""
+    """409: the email or phone given is held by another customer (or several: a household's
+    line, a shared mailbox) and not by the one the other details (their order, name or
+    ticket) point at. The caller holds someone else's contact: naming the other would show
+    their data to whoever holds it (precision first). The holders are listed after it."""
     by_id = {c.profile_id: c for c in scored}
-    field, stored = next(iter(holders.items()))
-    held = by_id.get(stored.profile_id) or Candidate(stored.profile_id, 0.0, {})
-    shown = _candidate(conn, held)
-    shown["why"] = ", ".join(filter(None, [f"holds the {field} given", str(shown["why"])]))
+    fields = grading.held_by_others(best.profile_id)
+    holding: dict[str, list[str]] = {}
+    for field in fields:
+        for profile_id in sorted(grading.held[field]):
+            holding.setdefault(profile_id, []).append(field)
+    held = sorted(
+        (by_id.get(pid) or Candidate(pid, 0.0, {}) for pid in holding),
+        key=lambda c: (-c.probability, c.profile_id),
+    )
+    candidates = [_candidate(conn, best)]
+    for candidate in held[: _SHOWN - 1]:
+        shown = _candidate(conn, candidate)
+        given = " and ".join(holding[candidate.profile_id])
+        shown["why"] = ", ".join(filter(None, [f"holds the {given} given", str(shown["why"])]))
+        candidates.append(shown)
+    whose = "one customer's" if len(holding) == 1 else "other customers'"
+    verb = "is" if len(fields) == 1 else "are"
     raise AmbiguousIdentifier(
-        f"the {field} given is one customer's and the other details point at another;"
-        " ask for another detail",
-        candidates=[_candidate(conn, best), shown],
+        f"the {' and '.join(fields)} given {verb} {whose} and the other details point at"
+        " another; ask for another detail",
+        candidates=candidates,
     )
 
 

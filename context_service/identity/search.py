@@ -303,13 +303,17 @@ def _best_member(
         (profile_id,),
     )
     best_weight, best_levels, best_initial = model.prior_weight(), None, False
-    for (blob,) in rows:
-        member = _decode(blob)
+    best_reading, members = None, [_decode(blob) for (blob,) in rows]
+    for member in members:
         for reading in readings:
             levels, initial = _levels(reading, member)
             weight = model.weight(levels)
             if best_levels is None or weight > best_weight:
                 best_weight, best_levels, best_initial = weight, levels, initial
+                best_reading = reading
+    if best_levels is not None and best_reading is not None:
+        best_levels = _names_of_the_profile(best_levels, best_reading, members, model)
+        best_weight = model.weight(best_levels)
     evidence = {
         field: level
         for field, level in zip(FIELD_NAMES, best_levels or (), strict=False)
@@ -321,6 +325,25 @@ def _best_member(
 
 
 _LAST = FIELD_NAMES.index("last_name")
+_NAME_FIELDS = (FIELD_NAMES.index("first_name"), _LAST)
+
+
+def _names_of_the_profile(
+    levels: Levels, reading: _Reading, members: list[Features], model: MatchModel
+) -> Levels:
+    """``levels`` of the best-matching member, with each name field that member lacks compared
+    with the profile's other members instead (the best level any of them gives). A member
+    without a name (a Stripe customer made with an email alone) says nothing of the name
+    given, but the profile does: a name that every named member contradicts counts against."""
+    filled = list(levels)
+    for at in _NAME_FIELDS:
+        if filled[at] != NULL:
+            continue
+        field = FIELD_NAMES[at]
+        known = [lv[at] for lv in (_levels(reading, m)[0] for m in members) if lv[at] != NULL]
+        if known:
+            filled[at] = max(known, key=lambda level: model.levels[field][level].weight)
+    return tuple(filled)
 
 
 def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:

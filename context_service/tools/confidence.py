@@ -29,6 +29,25 @@ def agrees(candidate: Candidate) -> bool:
     return not DISAGREEING.intersection(candidate.evidence.values())
 
 
+def contradicted(candidate: Candidate) -> bool:
+    """Whether the name given is not this customer's: a first name or surname that none of
+    their records agrees with. A customer knows their own name, so however strongly the rest
+    agrees (their order number, which others can read off a parcel), such a candidate is never
+    the answer: someone who gives another name may be another person."""
+    names = (candidate.evidence.get("first_name"), candidate.evidence.get("last_name"))
+    return "different" in names
+
+
+def rival_of(found: list[Candidate], thresholds: Thresholds) -> Candidate | None:
+    """The likeliest candidate after the first (``found`` is best first) that competes with
+    it: one at least as likely as the review threshold whose name the details do not
+    contradict (``contradicted``: Michelle is no rival of Michael for "Michael Brown" on their
+    household's phone). With a rival the details name several customers, and none of them is
+    the answer."""
+    rivals = (c for c in found[1:] if c.probability >= thresholds.review and not contradicted(c))
+    return next(rivals, None)
+
+
 def confidence_of(probability: float, thresholds: Thresholds) -> Confidence:
     """The word for a match probability: ``high`` from the link threshold, ``medium`` from
     the review threshold, ``low`` below it."""
@@ -43,13 +62,18 @@ class Grading(msgspec.Struct, frozen=True):
     thresholds: Thresholds
     sole_holder: str | None  # the one profile every email and phone given names on its own
     shared: dict[str, set[str]]  # email or phone given -> the several profiles that hold it
+    # email or phone given -> every profile that holds it (one alone, or several)
+    held: dict[str, set[str]] = msgspec.field(default_factory=dict)
 
     def confidence(self, candidate: Candidate) -> Confidence:
-        """``exact`` for the sole holder of the contacts given when nothing disagrees; else the
-        probability's word, at most ``medium`` when a contact given is shared (several
-        profiles hold it, or the search found it held by several customers)."""
+        """``exact`` for the sole holder of the contacts given when nothing disagrees; ``low``
+        when the name given is not theirs (``contradicted``); else the probability's word, at
+        most ``medium`` when a contact given is shared (several profiles hold it, or the search
+        found it held by several customers)."""
         if candidate.profile_id == self.sole_holder and agrees(candidate):
             return "exact"
+        if contradicted(candidate):
+            return "low"
         word = confidence_of(candidate.probability, self.thresholds)
         if word == "high" and self.rests_on_a_shared_contact(candidate):
             return "medium"
@@ -60,6 +84,12 @@ class Grading(msgspec.Struct, frozen=True):
         return bool(self.shares(candidate.profile_id)) or (
             SHARED_CONTACT in candidate.evidence.values()
         )
+
+    def held_by_others(self, profile_id: str) -> list[str]:
+        """The contacts given (``email``, ``phone``) that other customers hold and this profile
+        does not: whoever gave them holds someone else's contact, so this profile is not the
+        answer however well the rest agrees (precision first)."""
+        return [field for field, ids in self.held.items() if profile_id not in ids]
 
     def shares(self, profile_id: str) -> list[str]:
         """The contacts given that this profile holds with other profiles."""
@@ -93,4 +123,5 @@ def grading_for(
     """The grading of a search for ``partial``, whose email and phone ``holders`` name
     (``lookup.sole_holders``)."""
     shared = lookup.shared_holders(conn, partial.email, partial.phone, region)
-    return Grading(thresholds, sole_holder(partial, holders), shared)
+    held = {field: {stored.profile_id} for field, stored in holders.items()} | shared
+    return Grading(thresholds, sole_holder(partial, holders), shared, held)

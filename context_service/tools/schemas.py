@@ -120,8 +120,8 @@ CONFIDENCE_MEANING = (
     "configured), as sure as records the service joins on its own, and no email or phone given "
     "is shared; medium: it reaches the review threshold (0.5 unless configured), or it relies "
     "on a contact several customers share: confirm another detail before sharing account "
-    "facts; low: below that, or one of several customers the details name: not this customer "
-    "unless another detail says so."
+    "facts; low: below that, one of several customers the details name, or a customer the "
+    "name given is not: not this customer unless another detail says so."
 )
 
 

@@ -48,7 +48,7 @@ from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import notes as notes_store
 from context_service.store.snapshots import StoredSnapshot
-from context_service.tools.confidence import Confidence, Grading, grading_for
+from context_service.tools.confidence import Confidence, Grading, grading_for, rival_of
 from context_service.tools.schemas import (
     MOST_CANDIDATES,
     TOOLS,
@@ -217,14 +217,19 @@ def _search(
             f"the {given} given could be many different customers; ask for another detail",
             candidates=[],
         )
-    if likely and held and likely[0].profile_id not in held:  # as POST /v1/context/lookup
-        return _contact_of_another(conn, holders, likely[0], thresholds)
     grading = grading_for(conn, partial, holders, region, thresholds)
+    if likely and grading.held_by_others(likely[0].profile_id):  # as POST /v1/context/lookup
+        return _contact_of_another(conn, grading, likely[0])
     others = _held_by_another(holders)  # said of every candidate that holds neither
-    return [
+    matches = [
         _scored(conn, c, grading, "" if c.profile_id in held else others)
         for c in likely[:SEARCH_LIMIT]
     ]
+    if rival_of(likely, thresholds) is not None:
+        # Several customers the details name (POST /v1/context/lookup answers 409): none of
+        # them is the answer, whatever each scores on its own.
+        return [msgspec.structs.replace(match, confidence="low") for match in matches]
+    return matches
 
 
 def refuse_one_name_alone(partial: PartialIdentity) -> None:
@@ -249,21 +254,25 @@ def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMa
 
 
 def _contact_of_another(
-    conn: sqlite3.Connection,
-    holders: dict[str, StoredSnapshot],
-    best: Candidate,
-    thresholds: Thresholds,
+    conn: sqlite3.Connection, grading: Grading, best: Candidate
 ) -> list[CustomerMatch]:
-    """The one customer the email or phone given names on its own, and the other customer the
-    rest of the details point at; neither with a probability, so neither reads as the answer:
-    naming the other would show their data to whoever holds the first one's contact."""
-    holder = next(iter(holders.values())).profile_id
-    why = f"holds the {' and '.join(holders)} given; the other details point at another customer"
-    other = _scored(conn, best, Grading(thresholds, None, {}), _held_by_another(holders))
-    return [
-        CustomerMatch(holder, _name_of(conn, holder), why, "low"),
-        CustomerMatch(other.profile_id, other.name, other.why, "low"),
-    ]
+    """The customer the rest of the details point at, then the customers who hold the email or
+    phone given that it lacks (one alone, or several: a household's line, a shared mailbox);
+    none with a probability, so none reads as the answer: naming the first would show their
+    data to whoever holds another customer's contact."""
+    fields = grading.held_by_others(best.profile_id)
+    holding: dict[str, list[str]] = {}
+    for field in fields:
+        for profile_id in sorted(grading.held[field]):
+            holding.setdefault(profile_id, []).append(field)
+    whose = "another customer's" if len(holding) == 1 else "other customers'"
+    note = f"the {' and '.join(fields)} given {'is' if len(fields) == 1 else 'are'} {whose}"
+    other = _scored(conn, best, Grading(grading.thresholds, None, {}), note)
+    matches = [CustomerMatch(other.profile_id, other.name, other.why, "low")]
+    for holder, given in list(holding.items())[: SEARCH_LIMIT - 1]:
+        why = f"holds the {' and '.join(given)} given; the other details point at another customer"
+        matches.append(CustomerMatch(holder, _name_of(conn, holder), why, "low"))
+    return matches
 
 
 def _held_by_another(holders: dict[str, StoredSnapshot]) -> str:
