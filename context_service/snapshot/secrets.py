@@ -3,16 +3,17 @@ before anything is stored, shown, posted as a note or sent to an LLM.
 
 ``redaction`` removes card numbers and IBANs; this adds what support text also carries: vendor
 API keys in any case (``sk_live_...``, ``shpat_...``, ``pat-na1-...``, ``glpat-...``,
-``SG....``, ``hf_...``, ``gsk_...``), private key blocks, bearer tokens and JWTs, the password
-in a URL (``https://user:...@host``), passwords written as ``password: ...``, ``pw: ...``,
-``password is ...`` or in German, French, Spanish, Portuguese or Dutch (``Passwort: ...``,
-``mot de passe : ...``, ``contraseña: ...``), PINs (``my PIN 4821``), one-time codes (``the
-code is 482913``, ``OTP: 559031``) and card security codes (``CVV 123``, ``security code 123``,
-``the 3 digits on the back are 123``). The label stays (``password: [secret removed]``), so
-what the customer was talking about still reads; only the value goes. Ordinary words stay: ``I
-forgot my password``, ``my password is wrong``, ``zip code 94110``, ``PIN code 560001`` (an
-Indian postcode), ``discount code: SAVE20``. The one list of these shapes: the stored
-snapshot, the escalation handoff and the LLM prompts all use it.
+``SG....``, ``hf_...``, ``gsk_...``) and this service's own (``csk_...``), private key blocks,
+bearer tokens and JWTs, the password in a URL (``https://user:...@host``), passwords written
+as ``password: ...``, ``pw: ...``, ``password is ...`` or in German, French, Spanish,
+Portuguese or Dutch (``Passwort: ...``, ``mot de passe : ...``, ``contraseña: ...``), PINs
+(``my PIN 4821``), one-time codes (``the code is 482913``, ``OTP: 559031``) and card security
+codes (``CVV 123``, ``security code 123``, ``the 3 digits on the back are 123``). The label
+stays (``password: [secret removed]``), so what the customer was talking about still reads;
+only the value goes. Ordinary words stay: ``I forgot my password``, ``my password is wrong``,
+``zip code 94110``, ``PIN code 560001`` (an Indian postcode), ``discount code: SAVE20``.
+The one list of these shapes: the stored snapshot, the escalation handoff and the LLM prompts
+all use it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _TOKENS = re.compile(
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key ids
     r"|AIza[0-9A-Za-z_-]{35}"  # Google API keys
     r"|eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"  # JWTs
+    r"|(?i:csk)_[0-9a-fA-F]{12}_[A-Za-z0-9_-]{16,}"  # this service's own API keys
     r")"
 )
 # ``Bearer <token>`` and ``Authorization: Basic <credentials>``: a token has a digit, so
@@ -104,7 +106,7 @@ _TRIGGERS = (
     "aiza", "eyj", "bearer", "authorization", "pass", "pw", "pin", "api", "secret", "token",
     "otp", "one", "code", "cvv", "cvc", "csc", "glpat-", "gldt-", "glrt-", "glptt-", "glft-",
     "glsoat-", "glcbt-", "glimt-", "sg.", "hf_", "kennwort", "contrase", "senha", "wachtwoord",
-    "digit",
+    "digit", "csk_",
 )  # fmt: skip
 
 

@@ -138,6 +138,11 @@ SECRETS = [
     ("pat-na2-12345678-1234-1234-1234-123456789012", SECRET_REMOVED),
     ("pat-ap1-12345678-1234-1234-1234-123456789012 ok", f"{SECRET_REMOVED} ok"),
     ("xoxb-123456789012-4242424242424-abcdefghij", SECRET_REMOVED),  # a Luhn run inside
+    (  # this service's own API key, as ``keys create`` prints it
+        "here is the api key csk_a1b2c3d4e5f6_Zk3-x9_Qw7eRt5yUi1oP0aS2dF4gH6jK8lZ0xC",
+        f"here is the api key {SECRET_REMOVED}",
+    ),
+    ("CSK_0123456789AB_abcdefghijklmnop1234 ok", f"{SECRET_REMOVED} ok"),
 ]
 
 
@@ -180,7 +185,7 @@ KEPT = [
     "pin the ticket, pinned 2024, enamel pin 2024 edition, PIN code 560001",
     "pw reset link sent, https://user@shop.example.com/x, http://localhost:8080/path",
     "email maya@example.com, https://shop.example.com:443/a@b",
-    "SG.1 build, hf_model, gsk_short, sk_live, pat-na1-short, glpat-short",
+    "SG.1 build, hf_model, gsk_short, sk_live, pat-na1-short, glpat-short, csk_short",
     "discount code: SAVE20, error code 500, zip code 94110",
 ]
 
