@@ -50,6 +50,7 @@ from context_service.sync.ingest import (
     utc_now,
 )
 from context_service.sync.status import run_view
+from context_service.sync.ties import settle_ties
 
 Progress = Callable[[str, int], None]
 DRAIN_EVERY_PAGES = 500
@@ -57,7 +58,9 @@ SNAPSHOT_WINDOW = 30.0  # seconds between two hand-overs of changed profiles to 
 
 
 class SyncOutcome(msgspec.Struct):
-    """How a run went: counts, notes (such as a forced full backfill) and the error, if any."""
+    """How a run went: counts, notes (such as a forced full backfill) and the error, if any;
+    ``run_id`` is the run's row in ``sync_runs``, ``None`` for a run refused before it started
+    (another of its source is live), of which nothing is recorded."""
 
     source: str
     mode: str
@@ -66,6 +69,7 @@ class SyncOutcome(msgspec.Struct):
     report: IngestReport = msgspec.field(default_factory=IngestReport)
     notes: list[str] = []
     error: str | None = None
+    run_id: int | None = None
 
 
 def run_sync(
@@ -99,7 +103,7 @@ def run_sync(
             outcome.mode = "full"
         elif not any(cursors.values()):
             outcome.mode = "full"  # nothing committed to resume from: every stream backfills
-        run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
+        run_id = outcome.run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
     deferred = _Deferred(store, ctx)
     try:  # from here on, however the run ends (Ctrl-C in a drain included), it is recorded
         with rare_full_collections.during():
@@ -125,11 +129,13 @@ def _sync_streams(
     recorded in ``outcome`` and ends the streams, a crash or Ctrl-C propagates."""
     source = connector.source
     try:
-        drain_snapshots(store, ctx)  # whatever a crashed run left queued
+        # Whatever a run killed while building its snapshots left queued: rebuilt by this
+        # run, so counted among its profiles rebuilt.
+        outcome.report.profiles_changed += drain_snapshots(store, ctx)
         for stream in connector.streams():
             _heartbeat(store, run_id)
             _note_listing_start(store, source, stream)
-            _run_stream(store, source, stream, ctx, run_id, outcome, progress, deferred)
+            _run_stream(store, connector, stream, ctx, run_id, outcome, progress, deferred)
             _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred)
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
@@ -333,7 +339,7 @@ def _needs_full(connector: Connector, cursors: dict[str, str | None], out: SyncO
 
 def _run_stream(
     store: Store,
-    source: str,
+    connector: Connector,
     stream: Stream,
     ctx: IngestContext,
     run_id: int,
@@ -341,11 +347,11 @@ def _run_stream(
     progress: Progress | None,
     deferred: _Deferred,
 ) -> None:
-    cursor = cursor_store.get_cursor(store.conn, source, stream.name)
-    advancing = _Advancing(f"{source} {stream.name}")
+    cursor = cursor_store.get_cursor(store.conn, connector.source, stream.name)
+    advancing = _Advancing(f"{connector.source} {stream.name}")
     for page in prefetched(stream.pages(cursor)):
         advancing.check(page.cursor)
-        _commit_page(store, source, stream.name, page, ctx, run_id, outcome, deferred)
+        _commit_page(store, connector, stream.name, page, ctx, run_id, outcome, deferred)
         if progress:
             progress(stream.name, len(page.objects))
 
@@ -427,7 +433,7 @@ class _Failure:
 
 def _commit_page(
     store: Store,
-    source: str,
+    connector: Connector,
     stream: str,
     page: Page,
     ctx: IngestContext,
@@ -435,7 +441,11 @@ def _commit_page(
     outcome: SyncOutcome,
     deferred: _Deferred,
 ) -> None:
-    items = [from_vendor(source, obj) for obj in page.objects]
+    """Store a page and commit its cursor with it. A record the page shows with the date of
+    its stored copy but other content (a change of the same second, such as a webhook applied
+    since the page was read) is fetched again (``settle_ties``): which is newer cannot be told."""
+    source = connector.source
+    items = settle_ties(store, connector, [from_vendor(source, o) for o in page.objects], ctx)
     with store.transaction() as conn:
         report = ingest_batch(
             store, items, ctx, defer_snapshots=True, background=deferred.background

@@ -60,11 +60,11 @@ from context_service.sync.erase import erase_records, remove_records, remove_sou
 from context_service.sync.ingest import (
     IngestContext,
     RawPayload,
-    contested,
     from_vendor,
     ingest_batch,
     utc_now,
 )
+from context_service.sync.ties import Fetched, settle_ties
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
 from context_service.trust.suppression import Guard, record_value
@@ -329,7 +329,7 @@ def _apply_one(
             from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
             for o in objects
         ]
-        items = _settle_ties(store, connector, items, ctx, fetched, missed)
+        items = settle_ties(store, connector, items, ctx, fetched, missed)
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
         items += restored
     except RetriableError as exc:
@@ -424,7 +424,7 @@ def _settle_removal_ties(
     A tie is a stored copy of the deletion's second: HubSpot times a deletion and a restore to
     the millisecond, but both are kept to the second, so which came last cannot be told from
     them (a deletion at .100 delivered after a restore at .900 would remove the live contact).
-    The vendor is asked, as ``_settle_ties`` does for live copies: one it no longer has, or
+    The vendor is asked, as ``settle_ties`` does for live copies: one it no longer has, or
     has deleted, is removed. ``RetriableError`` (the vendor cannot be reached) leaves the
     delivery pending.
     """
@@ -460,46 +460,10 @@ def _tied_removals(
     }
 
 
-Fetched = dict[tuple[str, str], VendorObject | None]
-
-
 def _refetch(connector: Connector, wanted: list[tuple[str, str]]) -> Fetched:
     """The vendor's current copy of each (kind, external_id) in ``wanted``, ``None`` where
     the vendor no longer has it; each is fetched once."""
     return {key: connector.fetch_one(*key) for key in dict.fromkeys(wanted)}
-
-
-def _settle_ties(
-    store: Store,
-    connector: Connector,
-    items: list[RawPayload],
-    ctx: IngestContext,
-    fetched: Fetched,
-    missed: list[tuple[str, str]],
-) -> list[RawPayload]:
-    """``items`` with each one that ties with its stored copy (see ``contested``) replaced by
-    the vendor's current copy, dated now; one the vendor no longer has is left out (its
-    deletion arrives on its own). Stripe sends ``invoice.finalized`` and ``invoice.paid`` of
-    one second in either order: without this, a late ``finalized`` would reopen a paid invoice.
-
-    A tied item whose object the delivery already refetched (``fetched``) is not fetched
-    again: the current copy is already in ``items``, after it, and wins the tie; the item is
-    left out when that refetch found nothing. A fetch the vendor answers "gone" is added to
-    ``missed``."""
-    tied = contested(store.conn, items, ctx)
-    settled: list[RawPayload] = []
-    for position, item in enumerate(items):
-        key = tied.get(position)
-        if key is None:
-            settled.append(item)
-        elif (item.kind, key.external_id) in fetched:
-            if fetched[(item.kind, key.external_id)] is not None:
-                settled.append(item)
-        elif (fresh := connector.fetch_one(item.kind, key.external_id)) is not None:
-            settled.append(from_vendor(connector.source, fresh))
-        else:
-            missed.append((item.kind, key.external_id))
-    return settled
 
 
 def _skipped(problems: list[str], source: str, missed: list[tuple[str, str]]) -> str | None:

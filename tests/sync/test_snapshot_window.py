@@ -50,11 +50,15 @@ class Builds:
 
 
 def _same_people_on_every_page() -> list[list[VendorObject]]:
-    """Each page brings the same people again with a new phone: every page changes them."""
+    """Each page brings the same people again with a new phone, a minute later: every page
+    changes them."""
     pages = []
     for p in range(PAGES):
+        later = f"2026-01-01T00:{p:02d}:00Z"
         users = [
-            zendesk_user(i, f"Person{i} Test", f"p{i}@example.com", f"+1415555{p:02d}{i:02d}")
+            zendesk_user(
+                i, f"Person{i} Test", f"p{i}@example.com", f"+1415555{p:02d}{i:02d}", later
+            )
             for i in range(PEOPLE)
         ]
         pages.append([VendorObject(kind, payload) for _, kind, payload in users])

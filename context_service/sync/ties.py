@@ -1,0 +1,60 @@
+"""Two copies of one record dated the same second: ask the vendor which is current.
+
+Vendors date objects to the second (Shopify's ``updatedAt``, Zendesk's ``updated_at``; HubSpot's
+milliseconds are cut to seconds here; a Stripe backfill dates its pages by its start), so two
+changes of one second arrive as two copies with one date, in any order: a webhook's and a sync
+page's, or two webhooks'. Whichever came last would win. ``settle_ties`` replaces each copy that
+ties with the stored one (``ingest.contested``: same time, other content, neither a deletion) by
+the vendor's current copy, for the webhook applier and the sync runner alike.
+"""
+
+from __future__ import annotations
+
+from context_service.errors import MappingError
+from context_service.models import Connector, VendorObject
+from context_service.store import Store
+from context_service.sync.ingest import IngestContext, RawPayload, contested, from_vendor
+
+Fetched = dict[tuple[str, str], VendorObject | None]  # (kind, external id) -> current copy
+
+
+def settle_ties(
+    store: Store,
+    connector: Connector,
+    items: list[RawPayload],
+    ctx: IngestContext,
+    fetched: Fetched | None = None,
+    missed: list[tuple[str, str]] | None = None,
+) -> list[RawPayload]:
+    """``items`` with each one that ties with its stored copy replaced by the vendor's current
+    copy; one the vendor no longer has is left out (its deletion arrives on its own) and added
+    to ``missed``. Stripe sends ``invoice.finalized`` and ``invoice.paid`` of one second in
+    either order: without this, a late ``finalized`` would reopen a paid invoice; and a sync
+    page read just before a same-second change would overwrite the change's webhook.
+
+    A tied item whose object the caller already refetched (``fetched``, a webhook's refetch)
+    is not fetched again: the current copy is already in ``items``, after it, and wins the tie;
+    the item is left out when that refetch found nothing. A kind the connector cannot look up
+    (``MappingError``) keeps the last copy, as before such ties were settled."""
+    fetched = {} if fetched is None else fetched
+    missed = [] if missed is None else missed
+    tied = contested(store.conn, items, ctx)
+    settled: list[RawPayload] = []
+    for position, item in enumerate(items):
+        key = tied.get(position)
+        if key is None:
+            settled.append(item)
+        elif (item.kind, key.external_id) in fetched:
+            if fetched[(item.kind, key.external_id)] is not None:
+                settled.append(item)
+        else:
+            try:
+                fresh = connector.fetch_one(item.kind, key.external_id)
+            except MappingError:  # a kind the vendor has no look-up for: the last copy wins
+                settled.append(item)
+                continue
+            if fresh is not None:
+                settled.append(from_vendor(connector.source, fresh))
+            else:
+                missed.append((item.kind, key.external_id))
+    return settled

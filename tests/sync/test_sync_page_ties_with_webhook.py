@@ -1,0 +1,89 @@
+"""A sync page read just before a change of the same second never overwrites that change.
+
+A review reproduced it against a real ``serve``: Shopify listed a customer as "Bea" (updated at
+T2); within the same second she became "Cleo" (still T2) and the ``customers/update`` webhook
+was applied; only then did the sync commit the "Bea" page it had read. The two copies carry one
+date, so the last to arrive won and the context served "Bea" until a later sync re-read the
+second. The webhook applier already asks the vendor when copies tie; the sync runner now does
+the same.
+
+Payload shapes: the Shopify Admin GraphQL ``customers`` connection and ``customer(id:)`` node as
+``FakeShopify`` serves them (see the Shopify section of ``shared/refdata/NOTES.md``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from context_service.models import RecordKey
+from context_service.store import Store
+from context_service.store.records import get_record
+from context_service.sync import IngestContext, RawPayload, ingest_batch, run_sync
+from integrations.shopify import graphql
+from tests.integrations.shopify.fake import FakeShopify
+
+
+def _first_name(store: Store, customer_id: int) -> object:
+    record = get_record(store.conn, RecordKey("shopify", "customer", str(customer_id)))
+    assert record is not None
+    return json.loads(record.payload)["first_name"]
+
+
+def _lookups_since(fake: FakeShopify, since: int) -> list[str]:
+    """The gids asked for one by one (``customer(id:)``) since request ``since``."""
+    bodies = [json.loads(request.content) for request in fake.requests[since:]]
+    return [str(b["variables"]["id"]) for b in bodies if "id" in (b.get("variables") or {})]
+
+
+def test_a_page_read_before_a_same_second_webhook_does_not_overwrite_it(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake = FakeShopify()
+    (cid,) = fake.add_customers(1)
+    now = datetime.now(UTC).replace(microsecond=0)
+    fake.customers[cid]["firstName"] = "Ada"
+    fake.touch("customer", [cid], now - timedelta(minutes=10))
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    fake.customers[cid]["firstName"] = "Bea"
+    fake.touch("customer", [cid], now - timedelta(minutes=2))
+    webhook_applied = False
+
+    def change_after_the_listing(request: httpx.Request) -> httpx.Response:
+        """Serve the request; right after the listing that shows "Bea", Shopify makes her
+        "Cleo" in the same second and that change's webhook is applied (by another process:
+        its own connection to the store)."""
+        nonlocal webhook_applied
+        response = fake.handler(request)
+        if not webhook_applied and "customers(" in json.loads(request.content)["query"]:
+            webhook_applied = True
+            fake.customers[cid]["firstName"] = "Cleo"
+            other = Store(store.path)
+            try:
+                rest = graphql.to_rest("customer", fake.customers[cid])
+                ingest_batch(other, [RawPayload("shopify", "customer", rest)], ctx)
+            finally:
+                other.close()
+        return response
+
+    client = httpx.Client(transport=httpx.MockTransport(change_after_the_listing))
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(client), ctx)
+    assert outcome.status == "ok", outcome.error
+    assert webhook_applied
+    assert _first_name(store, cid) == "Cleo"
+    assert _lookups_since(fake, before) == [f"gid://shopify/Customer/{cid}"]
+
+
+def test_a_page_that_ties_with_identical_content_asks_nothing(
+    store: Store, ctx: IngestContext
+) -> None:
+    """A page that shows the stored copy again (the boundary second read twice) is no tie."""
+    fake = FakeShopify()
+    fake.add_customers(3)
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    before = len(fake.requests)
+    assert run_sync(store, fake.connector(), ctx, full=True).status == "ok"
+    assert _lookups_since(fake, before) == []
