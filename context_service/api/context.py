@@ -31,7 +31,7 @@ from context_service.api.context_fast import (
     body_digest,
     entity_tag,
 )
-from context_service.api.identify import Found, Identifiers, find, thresholds_of
+from context_service.api.identify import Found, Identifiers, find, no_match, thresholds_of
 from context_service.audience import (
     MAX_TOKENS,
     MIN_TOKENS,
@@ -50,6 +50,7 @@ from context_service.snapshot import lookup
 from context_service.snapshot.links import DashboardLinks
 from context_service.store import Store, profiles
 from context_service.store.snapshots import StoredSnapshot
+from context_service.tools.confidence import names_an_account
 from context_service.tools.service import seen_by
 from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
 from context_service.trust.chatbot import Decision, decide, read_mode, unverified_body
@@ -267,21 +268,30 @@ def _find_for(
     contacts_mix: bool = False,
 ) -> Found:
     """``find``, except that a chatbot key that is no trusted backend never learns who else
-    matched: its 409 keeps the count but not the candidates' names and ids. Anyone else's 409
-    lists the candidates as the caller's ``view`` (``allowed_view``) may read them: without
-    their names when it hides ``identity.names``."""
+    matched: its 409 keeps the count but not the candidates' names and ids, and is a 404 like
+    finding no one when no candidate is likely enough to say an account exists (as
+    ``find_customer`` tells such a key: a name alone must not tell customers from others).
+    Anyone else's 409 lists the candidates as the caller's ``view`` (``allowed_view``) may read
+    them: without their names when it hides ``identity.names``."""
     settings = request.app.state.settings
+    thresholds = thresholds_of(settings)
     try:
-        return find(
-            store, settings.default_region, ids, thresholds_of(settings), contacts_mix=contacts_mix
-        )
+        return find(store, settings.default_region, ids, thresholds, contacts_mix=contacts_mix)
     except AmbiguousIdentifier as exc:
         if audience != "chatbot" or principal_of(request).trusted_backend:
             seen = seen_by(exc, [view])
             if seen is exc:
                 raise
             raise seen from None
-        count = len(exc.extra.get("candidates", []))
+        candidates = exc.extra.get("candidates", [])
+        partial = ids.partial(contacts_mix=contacts_mix)
+        if (
+            partial is not None
+            and candidates
+            and not names_an_account(candidates, thresholds.review)
+        ):
+            raise no_match(partial) from None
+        count = len(candidates)
         raise AmbiguousIdentifier(
             f"these details match {count} customers; ask the customer for another detail"
             " (an order number or the email they signed up with)",

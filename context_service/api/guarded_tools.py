@@ -21,6 +21,7 @@ from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
 from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored, tool_named
+from context_service.tools.confidence import names_an_account
 from context_service.tools.schemas import GetCustomerContext
 from context_service.tools.service import decode_arguments, seen_by
 from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
@@ -94,14 +95,9 @@ class GuardedToolBox(ToolBox):
         return msgspec.json.encode(answer).decode()
 
     def _exists(self, matches: Any) -> bool:
-        """Whether the matches name an account: an exact match (no probability) or one at
-        least as likely as the review threshold. A name alone that faintly fits someone
-        (0.02) says nothing, and must not tell an unverified caller that an account exists."""
-        return any(
-            isinstance(m, dict)
-            and (m.get("probability") is None or float(m["probability"]) >= self.likely)
-            for m in (matches if isinstance(matches, list) else [])
-        )
+        """Whether the matches name an account (``names_an_account``): an exact match, one
+        without a probability, or one at least as likely as the review threshold."""
+        return names_an_account(matches if isinstance(matches, list) else [], self.likely)
 
     def _profile_of_for(
         self, principal: Principal, args: CustomerRef, views: list[View]

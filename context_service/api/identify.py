@@ -125,22 +125,30 @@ _FLOOR = 0.001  # candidates less likely than this are not worth naming
 _SHOWN = 5  # candidates a 409 names at most
 
 
+def no_match(partial: PartialIdentity) -> ProfileNotFound:
+    """The 404 of a search that found no one for these details."""
+    return ProfileNotFound(f"no customer matches the {_given(partial)} given")
+
+
+def _given(partial: PartialIdentity) -> str:
+    return " and ".join(f for f in PartialIdentity.__struct_fields__ if getattr(partial, f))
+
+
 def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds) -> Found:
     conn = store.conn
-    given = [f for f in PartialIdentity.__struct_fields__ if getattr(partial, f)]
     scored = search(conn, partial, load_model(conn), region)
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     if len({h.profile_id for h in holders.values()}) > 1:
         _contacts_of_two(conn, holders, scored)
     found = [c for c in scored if c.probability >= _FLOOR]
-    what = " and ".join(given)
+    what = _given(partial)
     if not found:
         if is_common_name(conn, partial, region):  # too many to look at, not no one
             raise AmbiguousIdentifier(
                 f"the {what} given could be many different customers; ask for another detail",
                 candidates=[],
             )
-        raise ProfileNotFound(f"no customer matches the {what} given")
+        raise no_match(partial)
     best = found[0]
     grading = grading_for(conn, partial, holders, region, thresholds)
     if grading.held_by_others(best.profile_id):

@@ -9,6 +9,7 @@ read the same however they are asked.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import msgspec
@@ -46,6 +47,22 @@ def rival_of(found: list[Candidate], thresholds: Thresholds) -> Candidate | None
     the answer."""
     rivals = (c for c in found[1:] if c.probability >= thresholds.review and not contradicted(c))
     return next(rivals, None)
+
+
+def names_an_account(matches: Iterable[object], review: float) -> bool:
+    """Whether any of the ``matches`` (``find_customer`` matches, or a 409's candidates, as
+    dicts) says an account exists, for a caller who may learn only that: one graded ``exact``,
+    one found without a probability (a contact several customers hold), or one at least as
+    likely as the ``review`` threshold. A name that faintly fits someone (0.02) says nothing."""
+    return any(
+        isinstance(m, Mapping)
+        and (
+            m.get("confidence") == "exact"
+            or m.get("probability") is None
+            or float(m["probability"]) >= review
+        )
+        for m in matches
+    )
 
 
 def confidence_of(probability: float, thresholds: Thresholds) -> Confidence:

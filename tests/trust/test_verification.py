@@ -206,11 +206,30 @@ def test_an_unverified_chatbot_never_learns_who_else_matched(world: Any) -> None
     by_mailbox = client.get(
         "/v1/context", params={"email": "info@silvacosta.example", "audience": "chatbot"}
     )
-    by_name = client.post("/v1/context/lookup", json={"name": "Maya Patel", "audience": "chatbot"})
-    for response in (by_mailbox, by_name):
-        assert response.status_code == 409, response.text
-        problem = response.json()
-        assert problem.get("candidates", []) == []
-        for name in ("Ana", "Bruno", "Silva", "Costa", "prof_"):
-            assert name not in response.text
+    assert by_mailbox.status_code == 409, by_mailbox.text
+    assert by_mailbox.json().get("candidates", []) == []
+    for name in ("Ana", "Bruno", "Silva", "Costa", "prof_"):
+        assert name not in by_mailbox.text
     assert "2 customers" in by_mailbox.json()["detail"]
+
+
+def test_a_name_alone_does_not_tell_an_unverified_chatbot_who_is_a_customer(world: Any) -> None:
+    """Maya Patel's name alone was a 409 ("these details match 1 customers") where an unknown
+    name was a 404: a public chatbot key could tell customers from others by name, which
+    ``find_customer`` refuses to say. A match too faint to say an account exists now answers
+    as finding no one does."""
+    client, _, _ = world
+    answers = [
+        client.post("/v1/context/lookup", json={"name": name, "audience": "chatbot"})
+        for name in ("Maya Patel", "Zed Quux")
+    ]
+    assert [a.status_code for a in answers] == [404, 404], [a.text for a in answers]
+    assert answers[0].json()["detail"] == answers[1].json()["detail"]
+    assert "Maya" not in answers[0].text
+    found = [
+        client.post(
+            "/v1/tools/call", json={"name": "find_customer", "arguments": {"name": name}}
+        ).json()
+        for name in ("Maya Patel", "Zed Quux")
+    ]
+    assert found[0] == found[1]
