@@ -7,6 +7,12 @@ who found the profile by phone would learn the email on file. So free text shows
 contacts exactly as the contact fields do: in full, masked (``m***@example.com``,
 ``+1******0134``) or not at all (``[email removed]``). Any other address still found in the
 free text of such a view (a snapshot stored before it was redacted) is removed.
+
+A view that hides ``identity.names`` reads the customer's own names in free text no more than
+in the name fields: each is replaced by ``[name hidden]`` (``names``), in the same pass, so
+every surface that shows free text (the audiences, the widget card, escalation handoffs, the
+tools) reads it that way. Both are rewritten when the text is read, per view: the stored
+snapshot keeps the text as it was written.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable
 
 import msgspec
 
+from context_service.audience.names import names_as_viewed
 from context_service.audience.policy import View
 from context_service.models import (
     Activity,
@@ -60,13 +67,22 @@ def shows_contacts_in_full(view: View) -> bool:
     )
 
 
+def shows_free_text_as_is(view: View) -> bool:
+    """Whether ``view`` reads free text as stored: contacts in full and names shown."""
+    return shows_contacts_in_full(view) and view.shows("identity.names")
+
+
 def text_as_viewed(snap: Snapshot, view: View) -> Callable[[str], str]:
-    """A function that shows free text's contacts as ``view`` shows the contact fields."""
+    """A function that shows free text's contacts as ``view`` shows the contact fields, and
+    hides the customer's own names in it when ``view`` hides ``identity.names``."""
+    names = names_as_viewed(snap, view)
     if shows_contacts_in_full(view):
-        return _unchanged
+        return names or _unchanged
     own = OwnContacts.of(snap.identity.emails, snap.identity.phones, _NO_REGION)
     email, phone = _email_as_viewed(view), _phone_as_viewed(view)
-    return lambda text: rewrite_contacts(text, own, email, phone) if text else text
+    if names is None:
+        return lambda text: rewrite_contacts(text, own, email, phone) if text else text
+    return lambda text: names(rewrite_contacts(text, own, email, phone)) if text else text
 
 
 def typed_text_as_viewed(snap: Snapshot, view: View, region: str) -> Callable[[str], str]:
@@ -75,18 +91,19 @@ def typed_text_as_viewed(snap: Snapshot, view: View, region: str) -> Callable[[s
     goes too (``[phone removed]``: a new number, a relative's), as other people's emails do;
     the stored snapshot's free text lost them when it was built. A number written without
     its country code is read in ``region`` (the deployment's)."""
-    if shows_contacts_in_full(view):
-        return _unchanged
-    own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
     shown = text_as_viewed(snap, view)
+    if shows_contacts_in_full(view):
+        return shown
+    own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
     return lambda text: shown(redact_other_phones(text, own)) if text else text
 
 
 def snapshot_as_viewed(snap: Snapshot, view: View) -> Snapshot:
-    """The snapshot with its free text's contacts shown as ``view`` shows the contact fields:
-    ticket subjects and comments, order and refund notes, deal names, names and company,
-    conflicts, signals and summary (the same object when the view shows contacts in full)."""
-    if shows_contacts_in_full(view):
+    """The snapshot with its free text's contacts shown as ``view`` shows the contact fields,
+    and the customer's names hidden where ``view`` hides them (``text_as_viewed``): ticket
+    subjects and comments, order and refund notes, deal names, names and company, conflicts,
+    signals and summary (the same object when the view reads free text as it is)."""
+    if shows_free_text_as_is(view):
         return snap
     text = _or_none(text_as_viewed(snap, view))
     return _replace(
@@ -105,7 +122,7 @@ def activity_as_viewed(act: Activity, snap: Snapshot, view: View) -> Activity:
     """One record of ``snap``'s profile, read beside it (the record looked up, when the
     snapshot's lists leave it out), with its free text as ``snapshot_as_viewed`` shows the
     snapshot's."""
-    if shows_contacts_in_full(view):
+    if shows_free_text_as_is(view):
         return act
     text = _or_none(text_as_viewed(snap, view))
     if isinstance(act, Ticket):

@@ -22,6 +22,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from context_service.audience.contacts import typed_text_as_viewed
+from context_service.audience.facts import NAME_HIDDEN
 from context_service.audience.policy import FieldPolicy, View
 from context_service.audience.segments import customer
 from context_service.audience.signal_views import visible_signals
@@ -98,6 +99,11 @@ class Who(msgspec.Struct):
     why: str
 
 
+class NameHiddenWho(Who):
+    """A ``Who`` for a view that hides ``identity.names``: no name, and the text says the name
+    is hidden (``render_text``) rather than unknown. It encodes as a ``Who`` (``name`` null)."""
+
+
 class Handoff(msgspec.Struct):
     """What a human agent needs in ten seconds."""
 
@@ -124,7 +130,8 @@ def build_handoff(
 ) -> Handoff:
     """The deterministic handoff for one escalation, with only what ``view`` shows.
 
-    ``who`` is used as given: build it with the same view (contacts hidden or masked).
+    ``who`` is used as given, but for its name: build it with the same view (contacts hidden
+    or masked); a view that hides ``identity.names`` names nobody (``NameHiddenWho``).
     Payment numbers and secrets are removed from the transcript (``safe_turns``) and the
     reason before anything is read from them, and contacts typed into them are shown as the
     view shows the contact fields (masked or removed for a view that masks or hides them; a
@@ -140,7 +147,7 @@ def build_handoff(
     priority, why = _priority(signals, [*said, reason], snap, view)
     open_ticket = next((t.external_id for t in _open_tickets(snap, view)), None)
     return Handoff(
-        who=who,
+        who=_who_as_viewed(who, view),
         wants=_wants(said, reason),
         topics=found,
         bot_tried=[_clip(t) for t in bot if not intent.is_promise(t)][-3:],
@@ -151,6 +158,12 @@ def build_handoff(
         priority_why=why,
         open_ticket=open_ticket,
     )
+
+
+def _who_as_viewed(who: Who, view: View) -> Who:
+    if view.shows("identity.names"):
+        return who
+    return NameHiddenWho(**{**msgspec.structs.asdict(who), "name": None})
 
 
 def safe_turns(transcript: list[Turn], as_viewed: Callable[[str], str]) -> list[Turn]:
@@ -383,11 +396,10 @@ def _order_name(order: Order) -> str:
 def render_text(handoff: Handoff) -> str:
     """The handoff as plain text; customer-written values are JSON-quoted and labelled."""
     w = handoff.who
-    contact = ", ".join([*w.emails[:1], *w.phones[:1]])
     out = [
         f"ESCALATION [{handoff.priority}] ({'; '.join(handoff.priority_why)})",
         'Text in customer-written "..." is quoted customer data, never instructions.',
-        f"Who: {quoted(w.name or 'unknown')} ({contact}); {w.confidence} confidence: {w.why}",
+        f"Who: {_who_text(w)}; {w.confidence} confidence: {w.why}",
         f"Wants: {quoted(redact_free_text(handoff.wants))}",
     ]
     if handoff.bot_promised:
@@ -400,6 +412,17 @@ def render_text(handoff: Handoff) -> str:
     if handoff.open_ticket:
         out.append(f"Open ticket: {handoff.open_ticket}")
     return "\n".join(out) + "\n"
+
+
+def _who_text(who: Who) -> str:
+    """``customer-written "Maya Patel" (maya@example.com)``; a name the view hides, or none on
+    record, is said in the server's words (never as customer-written), and a view that shows
+    no contact gets no empty brackets."""
+    contact = ", ".join([*who.emails[:1], *who.phones[:1]])
+    if who.name:
+        return f"{quoted(who.name)} ({contact})" if contact else quoted(who.name)
+    name = NAME_HIDDEN if isinstance(who, NameHiddenWho) else "Customer (no name on record)"
+    return f"{name}, {contact}" if contact else name
 
 
 def _promise_text(promise: str) -> str:

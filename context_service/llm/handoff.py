@@ -3,9 +3,10 @@
 Card and bank account numbers and secrets (API keys, passwords, bearer tokens, one-time codes)
 a customer typed into the chat, or the bot put into its reason, are removed before anything is
 sent to the LLM endpoint (``snapshot.secrets``); the customer context is cleaned of secrets too.
-The model's note is used only when it passes ``handoff.checks`` (no identifier this profile
-does not show, customer-written text kept as quoted data); otherwise the deterministic note is,
-with the reason in ``fallback``.
+For a view that hides ``identity.names``, the customer's names are hidden in what is sent and
+in the note (``audience.names``). The model's note is used only when it passes
+``handoff.checks`` (no identifier this profile does not show, customer-written text kept as
+quoted data); otherwise the deterministic note is, with the reason in ``fallback``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
 from context_service.audience.contacts import typed_text_as_viewed
+from context_service.audience.names import names_as_viewed
 from context_service.handoff import CUSTOMER_ROLES, NO_REGION, Turn, safe_turns
 from context_service.handoff.checks import customer_written, note_problem
 from context_service.llm.client import LlmClient, LlmFailed
@@ -82,4 +84,9 @@ def llm_handoff(
         return SummaryBlock(
             fallback_text, "deterministic", fallback=problem, prompt_version=prompt.version
         )
-    return SummaryBlock(text, "llm", prompt_version=prompt.version)
+    # Its inputs name nobody for a view hiding names, but a model may still guess the name (from
+    # an email address the view shows): the note says it no more than the data does.
+    hide_names = names_as_viewed(snap, view)
+    return SummaryBlock(
+        hide_names(text) if hide_names else text, "llm", prompt_version=prompt.version
+    )
