@@ -27,7 +27,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from context_service import __version__
 from context_service.api.audit import ROUTES as AUDIT_ROUTES
-from context_service.api.auth import ApiKeys, key_grant, require_api_key
+from context_service.api.auth import ApiKeys, key_grant, method_not_allowed, require_api_key
 from context_service.api.context import get_context, lookup_context
 from context_service.api.context_state import context_state
 from context_service.api.erasure import ROUTES as ERASURE_ROUTES
@@ -309,7 +309,7 @@ def create_app(
             mcp_route(strict_asgi_query(mcp_http)),
         ],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, 405: method_not_allowed},
         request_class=ApiRequest,
         middleware=[utf8_query, valid_host],
         before_send=[never_stored],

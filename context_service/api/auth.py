@@ -24,9 +24,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 
+from context_service.api.problems import http_error, service_error
 from context_service.audience.policy import FieldPolicy, KeyGrant, combine, fingerprint
 from context_service.errors import AuthenticationFailed, ContextServiceError
 from context_service.trust import AUTHENTICATED, Principal, Trust
@@ -158,3 +161,23 @@ def key_grant(trust: Trust, presented: str) -> KeyGrant | None:
         return None
     audiences = None if found.audiences is None else list(found.audiences)
     return KeyGrant(audiences=audiences, hide=list(found.hide))
+
+
+# Routes a caller reaches without an API key: their 405 may say which methods they take.
+PUBLIC_PATHS = ("/health", "/widget", "/v1/webhooks/")
+
+
+def method_not_allowed(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """A 405 (with ``Allow``) only for a caller with a valid key, except on the public routes:
+    litestar routes a request before any guard runs, so without this a wrong method told
+    anyone which protected routes exist and what they take. Without a valid key the answer is
+    the 401 (or 429) the route's guard would give."""
+    path = request.scope.get("path", "")
+    if not path.startswith(PUBLIC_PATHS):
+        trust: Trust = request.app.state.trust
+        try:
+            token = bearer_token(single_authorization(request.scope["headers"]))
+            authorize(trust, token, AUTHENTICATED)
+        except ContextServiceError as refused:
+            return service_error(request, refused)
+    return http_error(request, exc)

@@ -88,6 +88,44 @@ def test_head_keeps_the_routes_rules(client: TestClient[Any]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/widget/url"),
+        ("PUT", "/v1/escalations"),
+        ("GET", "/v1/profiles/merge"),
+        ("PATCH", "/v1/keys/sidebar"),
+        ("DELETE", "/v1/context"),
+        ("HEAD", "/v1/context/lookup"),
+    ],
+)
+def test_a_wrong_method_on_a_protected_route_tells_nothing_without_a_key(
+    client: TestClient[Any], method: str, path: str
+) -> None:
+    """Litestar routes before any guard runs, so a wrong method answered 405 with ``Allow`` to
+    anyone, mapping the protected routes and what they take. Without a valid key it is the
+    401 the route gives; with one, the 405 as before."""
+    for headers in ({}, {"Authorization": "Bearer not-a-key-0123456789"}):
+        refused = client.request(method, path, headers=headers)
+        assert refused.status_code == 401, (method, path, refused.status_code)
+        assert "allow" not in refused.headers
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+    allowed = client.request(method, path, headers=AUTH)
+    assert allowed.status_code == 405
+    assert allowed.headers["allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/health"), ("DELETE", "/widget"), ("GET", "/v1/webhooks/stripe")]
+)
+def test_a_wrong_method_on_a_public_route_is_still_a_405(
+    client: TestClient[Any], method: str, path: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"]
+
+
+@pytest.mark.parametrize(
     "path",
     ["/v1/context/lookup", "/v1/escalations", "/v1/tools/call", "/v1/profiles/merge", "/v1/keys"],
 )
