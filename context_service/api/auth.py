@@ -36,8 +36,6 @@ from context_service.trust import AUTHENTICATED, Principal, Trust
 from context_service.trust.keys import Bootstrap
 from context_service.trust.scopes import route_scope
 
-OPEN_PATHS = frozenset({"/health"})
-
 
 class Forbidden(ContextServiceError):
     """The key is valid but may not call this route."""

@@ -21,6 +21,7 @@ import msgspec
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import (
+    SHARED_CONTACT,
     Candidate,
     PartialIdentity,
     is_common_name,
@@ -162,7 +163,8 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
         confidence = grading.confidence(best)
         if confidence == "exact" or (best.probability >= thresholds.link and confidence != "low"):
             stored = lookup.by_profile_id(conn, best.profile_id)
-            return Found(stored, what, confidence, probability=best.probability)
+            matched = _matched(partial, best) or what
+            return Found(stored, matched, confidence, probability=best.probability)
     doubt = (
         f"the {what} given could be {len(found)} different customers"
         if len(found) > 1
@@ -195,6 +197,33 @@ def _contacts_of_two(
         "the email given is one customer's and the phone given another's; ask for another detail",
         candidates=candidates,
     )
+
+
+# The evidence words that say a detail given matched the customer (``identity.compare`` levels;
+# an order, ticket or invoice number that is ``theirs``; a contact held by several).
+_MATCHING = frozenset(
+    {"exact", "shared", "local", "handle", "fuzzy", "related", "initial", "theirs", SHARED_CONTACT}
+)
+_EVIDENCE_OF = {
+    "email": ("email", "shared_email"),
+    "phone": ("phone", "shared_phone"),
+    "name": ("first_name", "last_name"),
+    "order_number": ("order_number",),
+    "ticket_id": ("ticket_id",),
+    "invoice_number": ("invoice_number",),
+}
+
+
+def _matched(partial: PartialIdentity, best: Candidate) -> str:
+    """The details given that matched ``best`` (``X-Matched-By``), in the order of the fields:
+    not a phone no one holds beside their order number, nor a name that was not theirs."""
+    matched = [
+        field
+        for field in PartialIdentity.__struct_fields__
+        if getattr(partial, field)
+        and any(best.evidence.get(key) in _MATCHING for key in _EVIDENCE_OF[field])
+    ]
+    return " and ".join(matched)
 
 
 def _contact_of_another(

@@ -173,3 +173,16 @@ def test_details_naming_two_customers_grade_both_low(client: TestClient[Any]) ->
     found = _find(client, **details)
     assert {m["name"] for m in found} >= {"Brandon Ozturk", "Zoe Ivanova"}
     assert {m["confidence"] for m in found} == {"low"}
+
+
+# 5. What X-Matched-By names ------------------------------------------------------------------
+
+
+def test_matched_by_names_only_the_details_that_matched(client: TestClient[Any]) -> None:
+    """It named every detail given: ``phone and order_number`` for a phone no one holds beside
+    Raj's order, as if his phone had matched."""
+    unknown_phone = _lookup(client, phone="+14155550100", order_number=RAJ_ORDER)
+    assert _name(unknown_phone) == "Raj Shah"
+    assert unknown_phone.headers["X-Matched-By"] == "order_number"
+    both = _lookup(client, name="Raj Shah", order_number=RAJ_ORDER)
+    assert both.headers["X-Matched-By"] == "name and order_number"
