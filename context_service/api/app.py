@@ -22,6 +22,7 @@ from anyio import to_thread
 from litestar import Litestar, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -334,6 +335,11 @@ def create_app(
             ),
         ),
         on_shutdown=[close],
+        # Litestar sets the root logger to INFO by default: the libraries the app runs (the
+        # MCP SDK's session manager) would log at INFO whatever CONTEXT_SERVICE_LOG_LEVEL says.
+        logging_config=LoggingConfig(
+            root={"handlers": ["queue_listener"], "level": settings.log_level.upper()}
+        ),
         debug=False,
     )
     # HEAD must be read as GET before routing, which no litestar hook comes before.
