@@ -13,9 +13,10 @@ from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-from context_service.identity.features import Features
+from context_service.identity.features import Features, same_door
 from context_service.identity.given_names import other_given_names
 from context_service.identity.normalize import (
+    MAIL_PROVIDERS,
     first_name_forms,
     first_name_variants,
     is_own_number,
@@ -396,11 +397,16 @@ def _near_email(x: str, y: str) -> bool:
     """One typo apart: the same local part at a domain one edit away, or a local part one edit
     away at the same domain, with the same digits (``jen_brown12`` is not ``jen_brown3432``,
     and ``mgarcia13844`` is not ``mgarcia18344``: one Maria Garcia's number is often a slip of
-    another's)."""
+    another's). Two real providers a letter apart are no typo of each other
+    (``john_smith@gmail.com``/``john_smith@ymail.com``, ``@mail.com``/``@email.com``: two
+    mailboxes), unless the handle carries its owner's own number (``_numbered``)."""
     local_x, _, domain_x = x.partition("@")
     local_y, _, domain_y = y.partition("@")
     if local_x == local_y:
-        return len(local_x) >= 6 and DamerauLevenshtein.distance(domain_x, domain_y) <= 1
+        if len(local_x) < 6 or DamerauLevenshtein.distance(domain_x, domain_y) > 1:
+            return False
+        providers = domain_x in MAIL_PROVIDERS and domain_y in MAIL_PROVIDERS
+        return not providers or is_own_number(_digits(local_x))
     if domain_x != domain_y or _digits(local_x) != _digits(local_y):
         return False
     return (
@@ -423,18 +429,13 @@ def _phone(a: tuple[str, ...], b: tuple[str, ...], shared: frozenset[str]) -> st
 
 
 def _address(a: Features, b: Features) -> str:
+    """``exact`` only at one door (``same_door``): the same house number and whole street
+    name, no two different units; elsewhere at the same postcode, ``postcode``."""
     if not a.postcode or not b.postcode:
         return NULL
     if a.postcode != b.postcode:
         return "different"
-    if a.street and b.street and _house(a.street) == _house(b.street):
-        return "exact"
-    return "postcode"
-
-
-def _house(street: str) -> str:
-    """House number and first street word: ``12 baker st`` and ``12 baker street w`` agree."""
-    return " ".join(street.split()[:2])
+    return "exact" if same_door(a, b) else "postcode"
 
 
 def _company(a: str, b: str) -> str:

@@ -34,6 +34,7 @@ from context_service.models import PersonFacet, RecordKey
 _STREET_WORDS = {
     "street": "st",
     "str": "st",
+    "strasse": "st",
     "avenue": "ave",
     "av": "ave",
     "road": "rd",
@@ -46,13 +47,32 @@ _STREET_WORDS = {
     "terrace": "ter",
     "highway": "hwy",
     "parkway": "pkwy",
+    "close": "cl",
+    "crescent": "cres",
+    "gardens": "gdns",
+    "circle": "cir",
     "north": "n",
     "south": "s",
     "east": "e",
     "west": "w",
 }
-# Unit designators: what follows them is a flat number, not part of the street.
-_UNIT = re.compile(r"\b(apt|apartment|unit|suite|ste|flat|fl|floor|#)\b.*$")
+# Street types written after the street's name (``baker st``): a door ends at the last one, so
+# what follows it (a side, a flat number without its designator) is no part of it.
+_STREET_TYPES = frozenset(
+    "st ave rd blvd dr ln ct pl sq ter hwy pkwy cl cres gdns cir way row".split()
+)
+_SIDES = frozenset("n s e w ne nw se sw".split())  # ``12 baker st w``
+# A unit: its designator and a number or letter (``apt 4b``, ``flat 2``, ``#210``, ``unit c``),
+# before or after the street. Not a street that starts with such a word (``flat rock rd``).
+_UNIT = re.compile(
+    r"(?:\b(?:apt|apartment|appt|unit|suite|ste|flat|fl|floor|room|rm)\b\s*#?\s*|#\s*)"
+    r"(\d+[a-z]{0,2}|[a-z]\d{0,3})\b"
+)
+# Post-office boxes and rural routes written in many ways: ``P.O. Box``, ``POBox``, ``Post
+# Office Box`` are ``po box``; ``Rural Route`` is ``rr``.
+_PO_BOX = re.compile(r"\b(?:p\s*o\s*box|post\s+office\s+box)\b")
+_RURAL_ROUTE = re.compile(r"\brural\s+route\b")
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)")  # ``5th ave``: a street's name, no house number
 _COMPANY_SUFFIXES = frozenset(
     "inc incorporated llc ltd limited gmbh co corp corporation sa sas sarl bv nv plc ag pty "
     "srl spa oy ab as kg company the".split()
@@ -83,7 +103,12 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # review item (nor an edge) between differently named holders with nothing else in common.
 # 2026-11-30.5: a record without a name whose only tie to a named one is such a shared inbox
 # neither links to nor is reviewed with it (it pulled every holder into one component).
-INDEX_VERSION = "2026-11-30.5"
+# 2026-12-02.1: an address is one door only with the same house number and whole street name
+# (``100 n main st`` is not ``100 n oak ave``, ``po box 123`` not ``po box 4567``) and no two
+# different units (``apt 4``/``apt 19``), which the stored features now keep; a leading unit
+# (``Flat 2, 12 Baker Street``) keeps its street; a ZIP+4 is its ZIP; titles of other languages
+# (Herr, Frau, Mme, Sra.) are no names; one handle at two real providers is no typo.
+INDEX_VERSION = "2026-12-02.1"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -94,12 +119,13 @@ class Features(msgspec.Struct, frozen=True, array_like=True):
     first: str = ""  # folded first-name token
     last: str = ""  # folded last-name token
     postcode: str = ""
-    street: str = ""  # house number and street, abbreviations unified, unit dropped
+    street: str = ""  # house number and street, abbreviations unified, unit apart
     company: str = ""
     xrefs: tuple[str, ...] = ()  # other records this one names explicitly (source:kind:id)
     own: str = ""  # this record's own reference (source:kind:id)
     birth: str = ""  # date of birth, YYYY-MM-DD: a difference keeps two records apart
     generation: str = ""  # generational suffix (jr, sr, ii...): a difference keeps them apart
+    unit: str = ""  # flat, apartment or suite number (``4b``): two different ones, two doors
 
 
 def xref_value(key: RecordKey) -> str:
@@ -113,18 +139,20 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
     first = tokens[0] if tokens else ""
     last = tokens[-1] if len(tokens) > 1 else ""
     address = facet.addresses[0] if facet.addresses else None
+    street, unit = street_and_unit(address.street if address else None)
     return Features(
         emails=_emails(facet.emails),
         phones=_phones(facet.phones, region),
         first=first,
         last=last,
         postcode=normalize_postcode(address.postcode if address else None),
-        street=normalize_street(address.street if address else None),
+        street=street,
         company=normalize_company(facet.company),
         xrefs=_xrefs(key, facet) if facet.links else (),
         own=_own_reference(key),
         birth=normalize_birth_date(facet.birth_date),
         generation=generation,
+        unit=unit,
     )
 
 
@@ -157,19 +185,86 @@ def _phones(raw: list[str], region: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+_ZIP_PLUS_4 = re.compile(r"([0-9]{5})[- ][0-9]{4}")
+
+
 def normalize_postcode(raw: str | None) -> str:
-    """Upper-case postcode without spaces or dashes (``sw1a 1aa`` to ``SW1A1AA``)."""
+    """Upper-case postcode without spaces or dashes (``sw1a 1aa`` to ``SW1A1AA``); a US ZIP+4
+    is its ZIP (``94107-1234`` to ``94107``): the four digits are often left out."""
     text = (raw or "").upper()
     if text.isalnum():  # nothing to drop (most postcodes): the loop below would keep it all
         return text
+    zip_plus_4 = _ZIP_PLUS_4.fullmatch(text.strip())
+    if zip_plus_4:
+        return zip_plus_4.group(1)
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def normalize_street(raw: str | None) -> str:
-    """Folded street line with common abbreviations unified and any unit number dropped."""
-    text = _UNIT.sub("", fold(raw or "").replace(",", " ").replace(".", " "))
-    words = [_STREET_WORDS.get(word, word) for word in text.split()]
-    return " ".join(words)
+def street_and_unit(raw: str | None) -> tuple[str, str]:
+    """The folded street line, common abbreviations unified (``P.O. Box``: ``po box``), without
+    its unit, and the unit's number (``Flat 2, 12 Baker Street``: ``12 baker st`` and ``2``)."""
+    text = fold(raw or "").replace(",", " ").replace(".", " ")
+    if "box" in text:
+        text = _PO_BOX.sub("po box", text)
+    if "rural" in text:
+        text = _RURAL_ROUTE.sub("rr", text)
+    units = _UNIT.findall(text)
+    if units:
+        text = _UNIT.sub(" ", text)
+    words = [_street_word(word) for word in text.split()]
+    return " ".join(words), " ".join(units)
+
+
+def _street_word(word: str) -> str:
+    if word.endswith("strasse") and word != "strasse":  # Hauptstraße: as Hauptstr.
+        return word[:-4]
+    return _STREET_WORDS.get(word, word)
+
+
+_DOORS: Memo[tuple[str, str]] = Memo()
+
+
+def door_of(street: str) -> tuple[str, str]:
+    """The door a normalized street line names, and the side of the street it gives: the house
+    number and the whole street name (``100 n main st``, ``12 rue de rivoli``, ``po box 123``,
+    ``rr 2 box 15``, ``hauptstr 12``), up to the street type (``12 baker st w``: ``12 baker st``
+    and ``w``). A line without a house number (``baker st``, ``5th ave``) names no door: ``""``.
+    """
+    found = _DOORS.get(street)
+    if found is not MISS:
+        return found
+    return _DOORS.put(street, _door(street))
+
+
+def _door(street: str) -> tuple[str, str]:
+    words = street.split()
+    numbered = [_is_house_number(word) for word in words]
+    if not any(numbered):
+        return ("", "")
+    last_type = max((i for i, word in enumerate(words) if word in _STREET_TYPES), default=-1)
+    if last_type >= 0 and any(numbered[: last_type + 1]):
+        tail = words[last_type + 1 :]
+        return " ".join(words[: last_type + 1]), tail[0] if tail and tail[0] in _SIDES else ""
+    if len(words) > 1 and words[-1] in _SIDES and any(numbered[:-1]):
+        return " ".join(words[:-1]), words[-1]
+    return street, ""
+
+
+def _is_house_number(word: str) -> bool:
+    return word[0].isdigit() and _ORDINAL.fullmatch(word) is None
+
+
+def same_door(a: Features, b: Features) -> bool:
+    """Whether two records' addresses (at one postcode) name one door: the same house number and
+    street, no two different sides of it, and no two different units (``apt 4`` and ``apt 19``
+    are two homes; one record without its unit is no conflict)."""
+    door_a, side_a = door_of(a.street)
+    door_b, side_b = door_of(b.street)
+    if not door_a or door_a != door_b:
+        return False
+    if side_a and side_b and side_a != side_b:
+        return False
+    return not (a.unit and b.unit and a.unit != b.unit)
 
 
 _COMPANY_BREAKS = re.compile(r"[\s,.&'()-]+")
@@ -266,7 +361,7 @@ def blocking_and_name_keys(features: Features) -> tuple[set[str], set[str]]:
     initials = _initials(features)
     nameless = not (features.first or features.last)
     if features.postcode:  # the same initials at the same door (a typo in a name allowed)
-        house = " ".join(features.street.split()[:2])
+        house = door_of(features.street)[0] or features.street
         door = initials
         if nameless:  # the initials its mailboxes may spell stand in for the name's
             door = {pair for email in features.emails for pair in mailbox_initials(email)}

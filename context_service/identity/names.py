@@ -34,6 +34,15 @@ _TITLES = frozenset(
         "esq",
     ]
 )
+# Titles of other languages (folded), dropped only before the name (``Herr Müller``, ``Sra.
+# García``, ``Mme Dubois``): elsewhere some of them could be a name's own word. German, French,
+# Spanish and Portuguese, Italian and Dutch forms, and English ones the list above lacks. Not
+# words that are names too (Don, Dona, Lord, Pan, Hon).
+_LEADING_TITLES = _TITLES | frozenset(
+    "herr hr frau fr frl fraulein fru monsieur mme madame mlle mademoiselle mmes "
+    "senor sra senora srta senorita sres dra signor signora signorina dott ssa "
+    "mevrouw mevr meneer dhr mej rev revd reverend rabbi lady mister missus".split()
+)
 # Common English nicknames and the formal first names they stand for. A nickname that stands for
 # several names (``sam``: Samuel or Samantha) lists them all; it then matches any of them but is
 # its own blocking key.
@@ -183,7 +192,10 @@ def name_tokens_and_suffix(
 def _tokens(words: list[str]) -> tuple[str, ...]:
     if len(words) > 2 and words[-1] in _SPELLED_GENERATIONS:  # John Smith Junior
         words = words[:-1]
-    return tuple(word for word in words if word not in _TITLES)
+    start = 0
+    while start < len(words) and words[start] in _LEADING_TITLES:  # Frau Dr. Anna Müller
+        start += 1
+    return tuple(word for word in words[start:] if word not in _TITLES)
 
 
 # Generational suffixes, as written after a name (``John Smith Jr.``, ``John Smith III``).

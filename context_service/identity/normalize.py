@@ -158,6 +158,31 @@ DOMAIN_TYPOS = {
     "icloud.con": "icloud.com",
     "icloud.co": "icloud.com",
 }
+# Domains of real mailbox providers, the big ones and each country's common ones. Two of them a
+# letter apart are two providers, not a typo (``gmail.com``/``ymail.com``, ``mail.com``/
+# ``email.com``): the same plain handle at both is two people as often as one.
+MAIL_PROVIDERS = frozenset(
+    """
+    gmail.com googlemail.com yahoo.com ymail.com rocketmail.com yahoo.co.uk yahoo.ca yahoo.fr
+    yahoo.de yahoo.es yahoo.it yahoo.com.au yahoo.co.in yahoo.co.jp yahoo.com.br yahoo.com.mx
+    hotmail.com hotmail.co.uk hotmail.fr hotmail.de hotmail.es hotmail.it hotmail.nl hotmail.ca
+    outlook.com outlook.fr outlook.de outlook.es outlook.it live.com live.co.uk live.ca live.fr
+    live.de live.nl live.it live.com.au msn.com passport.com aol.com aol.co.uk aol.de aol.fr
+    aim.com icloud.com me.com mac.com mail.com email.com usa.com post.com gmx.com gmx.net gmx.de
+    gmx.at gmx.ch gmx.fr web.de t-online.de freenet.de posteo.de mailbox.org arcor.de mail.de
+    proton.me protonmail.com protonmail.ch pm.me tutanota.com tutanota.de tuta.io tuta.com
+    fastmail.com fastmail.fm hushmail.com zoho.com zohomail.com yandex.ru yandex.com ya.ru
+    mail.ru inbox.ru list.ru bk.ru qq.com 163.com 126.com yeah.net sina.com foxmail.com
+    naver.com daum.net hanmail.net orange.fr wanadoo.fr free.fr sfr.fr laposte.net neuf.fr
+    libero.it virgilio.it tiscali.it alice.it tin.it btinternet.com sky.com virginmedia.com
+    talktalk.net ntlworld.com comcast.net verizon.net att.net sbcglobal.net bellsouth.net
+    charter.net cox.net earthlink.net optonline.net juno.com netzero.net shaw.ca rogers.com
+    sympatico.ca telus.net bigpond.com bigpond.net.au optusnet.com.au xtra.co.nz seznam.cz
+    wp.pl o2.pl onet.pl interia.pl bluewin.ch telenet.be skynet.be ziggo.nl kpnmail.nl
+    planet.nl home.nl xs4all.nl terra.com.br uol.com.br bol.com.br ig.com.br rediffmail.com
+    inbox.com lycos.com excite.com
+    """.split()
+)
 # Providers that document that dots in the local part are ignored and ``+tag`` suffixes are
 # delivered to the same mailbox (Gmail); elsewhere only the ``+tag`` rule is safe to skip.
 _DOTLESS_DOMAINS = frozenset({"gmail.com"})
@@ -471,6 +496,7 @@ __all__ = [
     "DOMAIN_TYPOS",
     "EXTENSION",
     "GENERIC_LOCAL_PARTS",
+    "MAIL_PROVIDERS",
     "MISS",
     "NICKNAME_TABLE_NAMES",
     "OWN_NUMBER_DIGITS",

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from context_service.identity.compare import FIELD_NAMES, FIELDS, NULL, Levels, compare, email_level
-from context_service.identity.features import Features, blocking_keys
+from context_service.identity.features import Features, blocking_keys, door_of
 from context_service.identity.model import DEFAULT_MODEL, FieldLevel, MatchModel
 
 _FLOOR = 1e-7
@@ -133,7 +133,8 @@ def _u_exact_from_collisions(features: Mapping[int, Features]) -> dict[tuple[str
         _count(values, present, "phone", f.phones)
         _count(values, present, "first_name", (f.first,) if f.first else ())
         _count(values, present, "last_name", (f.last,) if f.last else ())
-        house = f"{f.postcode}|{' '.join(f.street.split()[:2])}" if f.postcode and f.street else ""
+        at = door_of(f.street)[0]
+        house = f"{f.postcode}|{at}" if f.postcode and at else ""
         _count(values, present, "address", (house,) if house else ())
     u: dict[tuple[str, str], float] = {}
     for field, counter in values.items():
