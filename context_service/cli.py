@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from context_service.cli_identity import SQLITE_MAX_INT, bounded
+from context_service.cli_identity import SQLITE_MAX_INT, bounded, name_subcommands
 from context_service.cli_identity import add_commands as add_identity_commands
 from context_service.cli_import import cmd_import
 from context_service.cli_records import add_commands as add_record_commands
@@ -105,8 +105,11 @@ def serve(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from context_service.doctor import check_start
+
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    settings = load_settings(**overrides)
+    settings = load_settings(given_as={"host": "--host"} if args.host else None, **overrides)
+    check_start(settings)  # what each worker's app would refuse: refused here, once
     refuse_unlistenable(settings.host, settings.port)  # before a remap that may take a while
     store = Store(settings.db)
     try:  # here, once, not in each worker the server starts
@@ -118,6 +121,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from context_service.doctor import check_start
+
     # --port wins; without it CONTEXT_SERVICE_PORT (default 8000) applies, as for serve.
     port = {"port": args.port} if args.port is not None else {}
     settings = load_settings(**port, **_demo_overrides())
@@ -125,6 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         settings = load_settings(
             **port, api_keys=["demo-" + secrets.token_urlsafe(18)], **_demo_overrides()
         )
+    check_start(settings)  # as ``serve`` does, before minutes of loading
     refuse_unlistenable(settings.host, settings.port)  # before minutes of loading, not after
     store = Store(settings.db)
     if store.conn.execute("SELECT count(*) FROM records").fetchone()[0] == 0:
@@ -214,6 +220,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
             return 128 + signal.SIGINT
         finally:  # the checkpointer stops and the WAL is copied into the file, as at any exit
             store.close()
+    if outcome.refused:  # another run of the source is live: nothing started or recorded
+        print(f"error: {visible(outcome.error or 'not started')}", file=sys.stderr)
+        return 1
     report = outcome.report
     print(
         f"{args.source} {outcome.mode} sync {outcome.status}: {outcome.pages} pages, "
@@ -491,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_run_commands,  # webhooks retry
     ):
         add_commands(sub)
+    name_subcommands(parser)
     return parser
 
 

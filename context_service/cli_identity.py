@@ -5,8 +5,8 @@ The same decisions as the HTTP API (``api/profiles.py``), recorded as ``cli:$USE
     context-service profiles audit PROFILE_ID [--json]
     context-service profiles merge PROFILE_ID PROFILE_ID [...] [--note TEXT]
     context-service profiles split PROFILE_ID --record SOURCE:KIND:EXTERNAL_ID [...] [--note TEXT]
-    context-service review list [--status open|accepted|rejected] [--limit N] [--offset N]
-        [--after ID] [--json]
+    context-service review list [--status open|accepted|rejected] [--limit N]
+        [--offset N | --after ID] [--json]
     context-service review accept|reject ITEM_ID [--note TEXT] [--revision R]
 """
 
@@ -75,8 +75,10 @@ def add_commands(sub: Any) -> None:
     a = actions.add_parser("list", help="review items, oldest first")
     a.add_argument("--status", choices=["open", "accepted", "rejected"], default="open")
     a.add_argument("--limit", type=bounded(1, MAX_PAGE), default=50, help="1-500 items")
-    a.add_argument("--offset", type=bounded(0, SQLITE_MAX_INT), default=0)
-    a.add_argument(
+    # Either: an offset counts from the first item, ``after`` from an id (both cannot apply).
+    start = a.add_mutually_exclusive_group()
+    start.add_argument("--offset", type=bounded(0, SQLITE_MAX_INT), default=0)
+    start.add_argument(
         "--after",
         type=bounded(0, SQLITE_MAX_INT),
         default=0,
@@ -101,7 +103,8 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 def bounded(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number in ASCII digits from ``low`` to ``high``, else a usage
-    error (exit 2) instead of a traceback from SQLite for a number it cannot bind."""
+    error (exit 2) instead of a traceback from SQLite for a number it cannot bind. A ``high``
+    of ``SQLITE_MAX_INT`` is no limit a person chose: ``expected 1 or more`` says the rule."""
 
     def parse(text: str) -> int:
         # One optional sign, then ASCII digits: int() takes "1_000" and full-width digits, and
@@ -109,11 +112,26 @@ def bounded(low: int, high: int) -> Callable[[str], int]:
         if _WHOLE_NUMBER.fullmatch(text.strip()) is None:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
         value = int(text)
+        if high == SQLITE_MAX_INT and value < low:
+            raise argparse.ArgumentTypeError(f"expected {low} or more, got {text}")
+        if high == SQLITE_MAX_INT and value > high:
+            raise argparse.ArgumentTypeError(f"{text} is too large: at most {high} (2**63 - 1)")
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"expected {low} to {high}, got {text}")
         return value
 
     return parse
+
+
+def name_subcommands(parser: argparse.ArgumentParser) -> None:
+    """Name every group of sub-commands, at every level, by its choices (as its usage line
+    shows it), so that a missing one reads ``required: {create,list,revoke}``, never the
+    internal destination (``keys_command``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action.metavar = "{" + ",".join(action.choices) + "}"
+            for subparser in action.choices.values():
+                name_subcommands(subparser)
 
 
 def note_text(text: str) -> str:

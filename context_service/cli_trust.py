@@ -104,6 +104,8 @@ def cmd_keys_list(_args: argparse.Namespace) -> int:
         limits = f" audiences={','.join(k.audiences)}" if k.audiences is not None else ""
         limits += f" hide={','.join(k.hide)}" if k.hide else ""
         limits += " trusted-backend" if k.trusted_backend else ""
+        # Its own limit (``keys create --rate-per-minute``); without one, the server's applies.
+        limits += f" rate-per-minute={k.rate_per_minute}" if k.rate_per_minute else ""
         state = f"revoked {k.revoked_at}" if k.revoked_at else "live"
         print(
             f"{k.name}  scopes={','.join(k.scopes)}{limits}  created {k.created_at}  "
@@ -257,10 +259,11 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     except ConfigurationError as exc:  # unknown variables, values of the wrong type
         problems = exc.extra.get("problems") or [exc.detail]
         return _report([Finding("problem", str(problem)) for problem in problems])
-    bad = setting_problems(settings)
-    if bad:  # values that cannot work: probing with them would only say so again
-        return _report([Finding("problem", problem) for problem in bad])
-    return _report(diagnose(settings, configured_sources(settings)))
+    # Values that cannot work are problems, and every other check still runs, so one problem
+    # does not hide the next; only the vendors are not asked (they would only say so again).
+    bad = [Finding("problem", problem) for problem in setting_problems(settings)]
+    found = diagnose(settings, configured_sources(settings), network=not bad)
+    return _report([*bad, *found])
 
 
 def _report(findings: list[Finding]) -> int:
@@ -403,7 +406,7 @@ def add_commands(sub: Any) -> None:
         help="its own rate limit",
     )
     p.set_defaults(func=cmd_keys_create)
-    p = ksub.add_parser("list", help="name, scopes, created, last used, revoked")
+    p = ksub.add_parser("list", help="name, scopes, limits, created, last used, revoked")
     p.set_defaults(func=cmd_keys_list)
     p = ksub.add_parser("revoke", help="revoke a key at once")
     p.add_argument("name")

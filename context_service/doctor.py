@@ -2,7 +2,9 @@
 
 Each check returns findings: ``ok``, ``warning`` (works, but probably not what you want) or
 ``problem`` (something will fail). Findings name settings, hosts and counts, never a secret's
-value. Network checks go through ``probe`` so tests run without a network.
+value. Network checks go through ``probe`` so tests run without a network. ``start_problems``
+(what the HTTP app refuses as it is built) is shared with ``serve`` and ``demo``, which check it
+before their workers start.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from context_service.errors import ContextServiceError
+from context_service.errors import ConfigurationError, ContextServiceError
 from context_service.identity.features import INDEX_VERSION
 from context_service.identity.state import index_version
-from context_service.settings import Settings, unused_jwt_keys
+from context_service.settings import Settings, unused_jwt_keys, url_fault
 from context_service.store import Store
 from context_service.store.migrations import applied, pending
 from context_service.store.records import unindexed_people
@@ -75,7 +77,10 @@ def store_missing(settings: Settings) -> bool:
 
 def check_database(settings: Settings) -> Iterator[Finding]:
     """The database exists, opens, migrates and takes a write lock; opening it applies the
-    pending migrations, as every command does, and the report names them."""
+    pending migrations, as every command does, and the report names them. An empty
+    ``CONTEXT_SERVICE_DB`` is opened nowhere (``setting_problems`` names it)."""
+    if not settings.db:
+        return
     if store_missing(settings):
         yield _missing_store(settings)
         yield from _check_keys(settings, 0)
@@ -184,8 +189,11 @@ def _host(url: str) -> str:
 
 
 def check_reachable(targets: dict[str, str], probe: Probe) -> Iterator[Finding]:
-    """Each configured source's or the LLM's base URL answers."""
+    """Each configured source's or the LLM's base URL answers (one that is no URL is not
+    asked: ``setting_problems`` names it)."""
     for name, url in sorted(targets.items()):
+        if url_fault(url):
+            continue
         why = probe(url)
         where = _host(url)
         if why is None:
@@ -202,10 +210,10 @@ def read_hubspot_portal(settings: Settings) -> str:
     from integrations.hubspot import HubSpotConnector
 
     with vendor_client() as client:
-        connector = build_webhook_connectors(settings, client).get("hubspot")
-        if not isinstance(connector, HubSpotConnector):
-            raise ValueError("HubSpot is not configured")
         try:
+            connector = build_webhook_connectors(settings, client).get("hubspot")
+            if not isinstance(connector, HubSpotConnector):
+                raise ValueError("HubSpot is not configured")
             return connector.account_portal_id()
         except ContextServiceError as exc:
             raise ValueError(exc.detail) from exc
@@ -220,6 +228,8 @@ def check_hubspot_portal(
 
     if "hubspot" not in sources or not settings.hubspot_access_token:
         return
+    if url_fault(settings.hubspot_base_url) or _unreadable_portal(settings.hubspot_portal_id):
+        return  # ``setting_problems`` or ``start_problems`` names it: nothing to compare
     try:
         synced = read_portal(settings)
     except ValueError as exc:
@@ -251,11 +261,19 @@ def source_urls(settings: Settings, sources: list[str]) -> dict[str, str]:
     urls = {
         "stripe": settings.stripe_base_url,
         "hubspot": settings.hubspot_base_url,
-        "shopify": settings.shopify_base_url
-        or (shop_base_url(settings.shopify_shop) if settings.shopify_shop else None),
+        "shopify": settings.shopify_base_url or _shop_url(settings.shopify_shop, shop_base_url),
         "zendesk": zendesk_base_url(settings.zendesk_subdomain, settings.zendesk_base_url),
     }
     return {s: url for s, url in urls.items() if s in sources and url}
+
+
+def _shop_url(shop: str | None, base_url: Callable[[str], str]) -> str | None:
+    """The shop's Admin API base URL; ``None`` for none, or for a shop that names no host
+    (``https://``: ``setting_problems`` names it)."""
+    try:
+        return base_url(shop) if shop else None
+    except ContextServiceError:
+        return None
 
 
 def check_llm(settings: Settings) -> Iterator[Finding]:
@@ -269,6 +287,8 @@ def check_llm(settings: Settings) -> Iterator[Finding]:
             "problem", "set both CONTEXT_SERVICE_LLM_BASE_URL and CONTEXT_SERVICE_LLM_MODEL"
         )
         return
+    if url_fault(settings.llm_base_url):
+        return  # ``setting_problems`` names it
     parts = urlsplit(settings.llm_base_url)
     path = parts.path
     endpoint = _ENDPOINT.search(path)
@@ -399,13 +419,90 @@ def check_misc(settings: Settings) -> Iterator[Finding]:
     ``CONTEXT_SERVICE_WIDGET_SECRET`` they are signed with a random secret the store keeps.)"""
     if settings.rate_limit_per_minute <= 0:
         yield Finding("warning", "rate limits are off (CONTEXT_SERVICE_RATE_LIMIT_PER_MINUTE)")
-    if settings.field_policy:
-        from context_service.audience import load_policy
 
+
+def check_app_builds(settings: Settings) -> Iterator[Finding]:
+    """What ``serve`` would refuse as it builds the app (``start_problems``)."""
+    for problem in start_problems(settings):
+        yield Finding("problem", problem)
+
+
+def start_problems(settings: Settings) -> list[str]:
+    """What ``api.app.create_app`` refuses as it is built, beyond the values
+    ``setting_problems`` checks: a field policy file that is no valid policy, an LLM model name
+    with spaces or control characters around it, a HubSpot portal id that is no number; one
+    line a problem, each naming its variable (never a secret's value).
+
+    The app meets these only as it builds its field policy, LLM client and connectors, which
+    ``serve`` does in each worker process: a refusal there was a worker's traceback and
+    granian's exit. ``serve`` and ``demo`` ask here before any worker starts (``check_start``)
+    and ``doctor`` lists them. Each check calls the constructor the app calls
+    (``load_policy``, ``client_from_settings``, ``build_webhook_connectors``), so the two
+    cannot disagree; none opens the store or calls a vendor. A check whose setting
+    ``setting_problems`` already refuses (a policy file that does not exist, an LLM base URL
+    that is no URL) is skipped: that problem is named once."""
+    problems: list[str] = []
+    for check in (_policy_loads, _llm_client_builds, _connectors_build):
         try:
-            load_policy(settings.field_policy)
-        except ContextServiceError as exc:
-            yield Finding("problem", exc.detail)
+            check(settings)
+        except ConfigurationError as exc:
+            problems.append(exc.detail)
+    return problems
+
+
+def check_start(settings: Settings) -> None:
+    """Raise one ``ConfigurationError`` naming every ``start_problems`` line (``main`` prints
+    each as an ``error:`` line, exit 2)."""
+    problems = start_problems(settings)
+    if problems:
+        raise ConfigurationError("; ".join(problems), problems=problems)
+
+
+def _policy_loads(settings: Settings) -> None:
+    """The field policy file, read as the app reads it."""
+    from context_service.audience import load_policy
+
+    path = settings.field_policy
+    if not path or not Path(path).is_file():
+        return  # none, or a missing file: ``setting_problems`` names that
+    try:
+        load_policy(path)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{env('field_policy')}: {exc.detail}") from exc
+
+
+def _llm_client_builds(settings: Settings) -> None:
+    """The LLM client, built (and closed at once) as the app builds it."""
+    from context_service.llm import client_from_settings
+
+    if settings.llm_base_url and url_fault(settings.llm_base_url):
+        return  # ``setting_problems`` names the URL
+    client = client_from_settings(
+        settings.llm_base_url,
+        settings.llm_api_key,
+        settings.llm_model,
+        float(settings.llm_timeout_seconds),
+    )
+    if client is not None:
+        client.close()
+
+
+def _connectors_build(settings: Settings) -> None:
+    """The webhook connectors of the configured sources, built as the app builds them."""
+    from context_service.wiring import build_webhook_connectors, vendor_client
+
+    with vendor_client() as client:
+        build_webhook_connectors(settings, client)
+
+
+def _unreadable_portal(configured: str | None) -> bool:
+    """Whether a HubSpot portal id is set but is no portal id (``start_problems`` says so)."""
+    from integrations.hubspot._portal import portal_text
+
+    return bool(configured and configured.strip()) and portal_text(configured) is None
+
+
+_UNTIL_FIXED = "until the settings' problems are fixed (then run doctor again)"
 
 
 def diagnose(
@@ -413,18 +510,29 @@ def diagnose(
     sources: list[str],
     probe: Probe = http_probe,
     read_portal: PortalReader = read_hubspot_portal,
+    *,
+    network: bool = True,
 ) -> list[Finding]:
-    """Every finding, in a stable order."""
+    """Every finding, in a stable order; without ``network`` (settings with problems, which
+    a vendor's answer would only repeat) no source, LLM or HubSpot portal is asked."""
     targets = source_urls(settings, sources)
-    if settings.llm_base_url and settings.llm_model:
+    if settings.llm_base_url and settings.llm_model:  # (one that is no URL is not probed)
         targets["llm"] = settings.llm_base_url.rstrip("/") + "/models"
+    if network:
+        asked = [
+            *check_reachable(targets, probe),
+            *check_hubspot_portal(settings, sources, read_portal),
+        ]
+    else:
+        names = ", ".join(sorted(targets))
+        asked = [Finding("warning", f"{names}: not probed {_UNTIL_FIXED}")] if targets else []
     return [
         *check_database(settings),
         *check_identity(settings),
         *check_webhook_secrets(settings, sources),
-        *check_reachable(targets, probe),
-        *check_hubspot_portal(settings, sources, read_portal),
+        *asked,
         *check_llm(settings),
         *check_verification(settings),
         *check_misc(settings),
+        *check_app_builds(settings),
     ]

@@ -284,8 +284,8 @@ def _from_toml(path: Path) -> dict[str, Any]:
 
 def _toml_settings(path: Path, problems: list[str]) -> dict[str, Any]:
     """The settings the TOML file sets; an unknown name (with the likely intended one) or a
-    value of the wrong type is added to ``problems`` by its variable and left out. The value
-    itself is never repeated: it may be a secret."""
+    value of the wrong type is added to ``problems`` by its variable (never its value, which
+    may be a secret) and left out."""
     values: dict[str, Any] = {}
     fields = list(Settings.__struct_fields__)
     for name, value in _from_toml(path).items():
@@ -305,12 +305,17 @@ def _toml_settings(path: Path, problems: list[str]) -> dict[str, Any]:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, *, check: bool = True, **overrides: Any
+    environ: Mapping[str, str] | None = None,
+    *,
+    check: bool = True,
+    given_as: Mapping[str, str] | None = None,
+    **overrides: Any,
 ) -> Settings:
     """Build settings from the environment (default ``os.environ``), the TOML file and overrides;
     with ``check`` (the default) every value is checked too (``check_settings``). One
     ``ConfigurationError`` names every problem found (its ``problems``, one a line): unknown
-    names, values of the wrong type and, with ``check``, values that cannot work."""
+    names, values of the wrong type and, with ``check``, values that cannot work (the host by
+    ``given_as["host"]`` when given, a flag such as ``--host``, else by its variable)."""
     env = os.environ if environ is None else environ
     problems = unknown_env_problems(env)
     values: dict[str, Any] = {}
@@ -324,7 +329,7 @@ def load_settings(
     except msgspec.ValidationError as exc:  # an override of the wrong type: a bug of the caller
         raise ConfigurationError(f"invalid setting: {exc}") from exc
     if check:
-        problems.extend(setting_problems(settings))
+        problems.extend(setting_problems(settings, given_as))
     if problems:
         raise ConfigurationError("; ".join(problems), problems=problems)
     return settings
@@ -332,19 +337,18 @@ def load_settings(
 
 def check_settings(settings: Settings) -> None:
     """Raise one ``ConfigurationError`` naming every setting whose value cannot work (each by
-    its variable, never with a secret's value), so a bad value stops the start instead of
-    failing requests later."""
+    its variable, never a secret's value): a bad value stops the start, not requests later."""
     problems = setting_problems(settings)
     if problems:
         raise ConfigurationError("; ".join(problems), problems=problems)
 
 
-def setting_problems(settings: Settings) -> list[str]:
-    """What is wrong with the settings' values, one line per problem (``doctor`` lists them)."""
+def setting_problems(settings: Settings, given_as: Mapping[str, str] | None = None) -> list[str]:
+    """What is wrong with the settings' values, one line a problem (``doctor`` lists them)."""
     return [
         *_threshold_problems(settings),
         *_range_problems(settings),
-        *_address_problems(settings),
+        *_address_problems(settings, (given_as or {}).get("host", ENV_PREFIX + "HOST")),
         *_url_problems(settings),
         *_name_problems(settings),
         *_secret_problems(settings),
@@ -380,16 +384,16 @@ def _range_problems(settings: Settings) -> Iterator[str]:
             yield f"{_var(name)} must be {low} or more (got {value})"
 
 
-def _address_problems(settings: Settings) -> Iterator[str]:
-    """The bind address, the log level and the phone region, as ``serve`` and the phone
-    parser need them."""
+def _address_problems(settings: Settings, host_name: str) -> Iterator[str]:
+    """The bind address (named ``host_name``), the log level and the phone region, as
+    ``serve`` and the phone parser need them."""
     import phonenumbers
 
     try:
         ipaddress.ip_address(settings.host)
     except ValueError:
         yield (
-            f"CONTEXT_SERVICE_HOST must be an IP address to bind, such as 127.0.0.1, 0.0.0.0 "
+            f"{host_name} must be an IP address to bind, such as 127.0.0.1, 0.0.0.0 "
             f"or :: (got {settings.host!r})"
         )
     if settings.log_level.lower() not in LOG_LEVELS:
@@ -519,8 +523,7 @@ def _unfitting_jwt_keys(settings: Settings) -> Iterator[str]:
     """JWT keys that no allowed algorithm uses verify no token: the secret needs an HMAC one
     (``HS256``...), the public key an RSA, EC or EdDSA one. The start stops only when no
     configured key has an allowed algorithm; a spare key beside a usable one (a secret kept
-    while moving from HS256 to RS256) verifies nothing but stops nothing either (``doctor``
-    warns about it, ``unused_jwt_keys``)."""
+    while moving to RS256) stops nothing (``doctor`` warns about it, ``unused_jwt_keys``)."""
     keys = [(name, example) for name, _, example in _unusable_jwt_keys(settings)]
     configured = _configured_jwt_keys(settings)
     if not keys or len(keys) < len(configured):
@@ -533,8 +536,7 @@ def _unfitting_jwt_keys(settings: Settings) -> Iterator[str]:
 
 
 def unused_jwt_keys(settings: Settings) -> list[str]:
-    """The configured JWT keys no allowed algorithm uses, when another key is usable (a
-    warning for ``doctor``, not a problem)."""
+    """The configured JWT keys no allowed algorithm uses, beside a usable one (``doctor``)."""
     unusable = [name for name, _, _ in _unusable_jwt_keys(settings)]
     configured = _configured_jwt_keys(settings)
     return [_var(name) for name in unusable] if len(unusable) < len(configured) else []

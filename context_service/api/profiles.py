@@ -18,7 +18,7 @@ from litestar.openapi.spec import Example
 from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 
 from context_service.api.auth import limited_principal
-from context_service.api.params import whole_number
+from context_service.api.params import InvalidQuery, whole_number
 from context_service.identity import decisions
 from context_service.identity.audit import (
     AuditLink,
@@ -233,8 +233,15 @@ def get_review(
     """Pairs of records a person should decide about, oldest first, with both records' keys,
     names and profiles, the match probability, the reason and the per-field evidence. Page
     with ``after`` (the previous page's ``next_after``): an offset skips items when the pages
-    before it are decided meanwhile. Records' names are ``null`` for a key that hides names or
-    emails or is limited to audiences (``revision`` is the item's all the same)."""
+    before it are decided meanwhile; both at once is a 400 (which would apply?). Records' names
+    are ``null`` for a key that hides names or emails or is limited to audiences (``revision``
+    is the item's all the same)."""
+    if "offset" in request.query_params and "after" in request.query_params:
+        message = "give offset or after, not both"
+        raise InvalidQuery(
+            f"invalid request: {message}",
+            errors=[{"key": "after", "source": "query", "message": message}],
+        )
     page = list_review(store.conn, status, limit, offset, after)
     if not hides_names(limited_principal(request)):
         return page

@@ -7,7 +7,9 @@ it committed). A row that cannot be read or mapped is still stored
 raw (with its reason) and is listed in the report with its line; nothing is dropped silently.
 A row about an erased person is skipped, as every ingest path skips it, and counted as
 ``rows_suppressed``. Imported rows are counted as their batches commit, so a run that stops
-part-way records how many it kept.
+part-way records how many it kept; the run's row in ``sync_runs`` counts each batch (a page)
+and its rows read and rejected in the batch's own transaction, so even an import killed
+without a word (SIGKILL) shows in ``status`` what it had committed.
 """
 
 from __future__ import annotations
@@ -195,7 +197,9 @@ def _retire_fixed(store: Store, source: str, report: ImportReport, converter: Ro
 
 
 def _record_run(store: Store, run_id: int, report: ImportReport, error: str | None) -> None:
-    """How the import ended, as a run of its source (``context-service status``, ``/v1/sync``)."""
+    """How the import ended, as a run of its source (``context-service status``, ``/v1/sync``):
+    the rows read that no committed batch counted (read before a bad line, say) are added to
+    ``records_seen``, as one more page if any."""
     note = (
         f"{Path(report.path).name}: {report.rows_read} rows, {report.rows_imported} imported, "
         f"{report.rows_rejected} rejected"
@@ -205,9 +209,17 @@ def _record_run(store: Store, run_id: int, report: ImportReport, error: str | No
     if report.rejections_retired:
         note += f", {report.rejections_retired} earlier rejections fixed"
     with store.transaction() as conn:
-        cursor_store.add_progress(conn, run_id, report.rows_read, report.rows_rejected)
+        uncounted = report.rows_read - _counted_rows(conn, run_id)
+        if uncounted > 0:
+            cursor_store.add_progress(conn, run_id, uncounted, 0)
         status = "failed" if error else "ok"
         cursor_store.finish_run(conn, run_id, status, utc_now(), note=note, error=error)
+
+
+def _counted_rows(conn: Any, run_id: int) -> int:
+    """The rows the run's committed batches counted so far (``records_seen``)."""
+    row = conn.execute("SELECT records_seen FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _run(
@@ -325,6 +337,7 @@ class _Flusher:
         self.store, self.ctx, self.report = store, ctx, report
         self.sheet, self.progress, self.run_id = sheet, progress, run_id
         self.batches = 0
+        self.counted = 0  # of ``report.rows_read``, the rows counted in the run's row
         self.background: BackgroundSnapshots | None = None
 
     def flush(
@@ -346,7 +359,7 @@ class _Flusher:
                 )
                 suppressed = _suppressed_rows(conn, people, self.ctx) if records.suppressed else 0
                 kept = _kept_raw(conn, rejections, self.ctx) if records.suppressed else rejections
-                cursor_store.heartbeat(conn, self.run_id, utc_now())  # alive (``status``)
+                self._count(conn, len(kept))  # with the batch, and a sign of life (``status``)
             if self.background is not None:  # a nested ingest leaves the release to its caller
                 self.background.release(utc_now())
             self.report.records.add(records)
@@ -357,11 +370,18 @@ class _Flusher:
         elif people:  # rows that only repeat earlier rows' records: nothing new to ingest
             with self.store.transaction() as conn:
                 suppressed = _suppressed_rows(conn, people, self.ctx)
-                cursor_store.heartbeat(conn, self.run_id, utc_now())
+                self._count(conn, 0)
             self.report.rows_imported += len(people) - suppressed
             self.report.rows_suppressed += suppressed
         if self.progress is not None:
             self.progress(self.sheet.done(), self.sheet.total)
+
+    def _count(self, conn: Any, rejected: int) -> None:
+        """Count the rows read since the last batch, ``rejected`` of them kept raw, as one
+        page of the run, in the batch's transaction: a sign of life, and what it kept."""
+        read = self.report.rows_read - self.counted
+        cursor_store.add_progress(conn, self.run_id, read, rejected, utc_now())
+        self.counted = self.report.rows_read
 
     def close(self) -> None:
         if self.background is not None:

@@ -58,9 +58,9 @@ SNAPSHOT_WINDOW = 30.0  # seconds between two hand-overs of changed profiles to 
 
 
 class SyncOutcome(msgspec.Struct):
-    """How a run went: counts, notes (such as a forced full backfill) and the error, if any;
-    ``run_id`` is the run's row in ``sync_runs``, ``None`` for a run refused before it started
-    (another of its source is live), of which nothing is recorded."""
+    """How a run went: counts, notes (such as a forced full backfill) and the error, if any.
+    ``refused``: it never started, since another run of its source is live (its ``error``
+    says which); nothing of it is recorded."""
 
     source: str
     mode: str
@@ -69,7 +69,7 @@ class SyncOutcome(msgspec.Struct):
     report: IngestReport = msgspec.field(default_factory=IngestReport)
     notes: list[str] = []
     error: str | None = None
-    run_id: int | None = None
+    refused: bool = False
 
 
 def run_sync(
@@ -85,17 +85,17 @@ def run_sync(
 
     The run's mode is ``full`` when asked for, when the cursors are too old, or when no
     cursor is committed yet (a first run backfills); else ``incremental``. While another run
-    of the source is running, nothing is done or recorded: the outcome is ``failed`` with an
-    error that names that run. ``force`` starts anyway: for a run the operator knows is gone
-    but that cannot be told from here (killed in another container, whose heartbeat keeps it
-    "running" for up to an hour).
+    of the source is running, nothing is done or recorded: the outcome is ``failed`` and
+    ``refused``, with an error that names that run. ``force`` starts anyway: for a run the
+    operator knows is gone but that cannot be told from here (killed in another container,
+    whose heartbeat keeps it "running" for up to an hour).
     """
     source = connector.source
     outcome = SyncOutcome(source=source, mode="full" if full else "incremental")
     with store.transaction() as conn:
         busy = None if force else _live_run_of(conn, source)
         if busy is not None:
-            outcome.status, outcome.error = "failed", busy
+            outcome.status, outcome.error, outcome.refused = "failed", busy, True
             return outcome
         cursors = cursor_store.cursors_of(conn, source)
         if full or _needs_full(connector, cursors, outcome):
@@ -103,7 +103,7 @@ def run_sync(
             outcome.mode = "full"
         elif not any(cursors.values()):
             outcome.mode = "full"  # nothing committed to resume from: every stream backfills
-        run_id = outcome.run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
+        run_id = cursor_store.start_run(conn, source, outcome.mode, utc_now())
     deferred = _Deferred(store, ctx)
     try:  # from here on, however the run ends (Ctrl-C in a drain included), it is recorded
         with rare_full_collections.during():

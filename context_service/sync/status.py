@@ -6,8 +6,8 @@ Shared by ``GET /v1/sync`` and ``context-service status``.
 A run recorded as ``running`` whose process is gone, or that showed no sign of life
 (``heartbeat_at``, refreshed as its pages commit) for ``SILENT_AFTER``, is shown as
 ``interrupted``, with ``last_seen_at``: killed without a word (SIGKILL, out of memory), it could
-record nothing itself. The store is not changed: the next run resumes from the committed cursors
-as it always does.
+record nothing itself. The store is not changed: the next sync resumes from the committed cursors
+as it always does (the next import reads its file again, storing nothing twice).
 
 Its process is looked up only where its id means the same: on the same machine since the same
 boot and in the same pid namespace (``cursors.process_instance``; two containers may share a host
@@ -72,7 +72,8 @@ def sync_status(store: Store, sources: list[str], now: datetime | None = None) -
 
 def run_view(run: cursor_store.RunRow, now: datetime) -> dict[str, Any]:
     """A recorded run as shown: a ``running`` one that is dead is ``interrupted``, with
-    ``last_seen_at`` and an ``error`` that says why it is thought dead."""
+    ``last_seen_at`` and an ``error`` that says why it is thought dead and what the next run
+    does: a sync resumes from its cursors, an import reads its file again from the start."""
     view: dict[str, Any] = msgspec.to_builtins(run)
     del view["process_instance"]  # for judging here, not for showing
     why = _why_dead(run, now) if run.status == "running" else None
@@ -80,11 +81,15 @@ def run_view(run: cursor_store.RunRow, now: datetime) -> dict[str, Any]:
         last_seen = run.heartbeat_at or run.started_at
         view["status"] = "interrupted"
         view["last_seen_at"] = last_seen
-        view["error"] = (
-            f"interrupted: {why}; last seen {last_seen} (the next run resumes from the last "
-            "committed page)"
-        )
+        view["error"] = f"interrupted: {why}; last seen {last_seen} ({_next_run(run.mode)})"
     return view
+
+
+def _next_run(mode: str) -> str:
+    """What the next run of an interrupted one does with what it committed."""
+    if mode == "import":  # a file has no cursor: the rows stored are matched, not doubled
+        return "importing the file again reads it from the start; the rows stored are not doubled"
+    return "the next run resumes from the last committed page"
 
 
 def _why_dead(run: cursor_store.RunRow, now: datetime) -> str | None:
@@ -94,8 +99,8 @@ def _why_dead(run: cursor_store.RunRow, now: datetime) -> str | None:
     if lives is False:
         return f"{who} is gone"
     if lives:
-        # A long stretch without pages (an import, which records its rows at the end, or a
-        # snapshot build of hours) is no sign of death when its process is still there.
+        # A long stretch without pages (an import's slow batch, or a snapshot build of
+        # hours) is no sign of death when its process is still there.
         return None
     return _why_silent(run, now, who)
 

@@ -19,8 +19,11 @@ def _env(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("argv", "complaint"),
     [
-        (["review", "accept", "99999999999999999999"], "argument item_id: expected 1 to"),
-        (["review", "reject", "0"], "argument item_id: expected 1 to"),
+        (
+            ["review", "accept", "99999999999999999999"],
+            "argument item_id: 99999999999999999999 is too large",
+        ),
+        (["review", "reject", "0"], "argument item_id: expected 1 or more, got 0"),
         (["review", "accept", "twelve"], "expected a whole number, got 'twelve'"),
         (["review", "list", "--offset", "99999999999999999999"], "argument --offset"),
         (["review", "list", "--limit", "0"], "argument --limit: expected 1 to 500, got 0"),
