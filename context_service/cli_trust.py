@@ -162,9 +162,14 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """Print recorded reads, newest first; ``--purge`` applies the retention now."""
+    """Print recorded reads, newest first; ``--purge`` applies the retention now. A
+    ``--profile-id`` that is no profile id is refused (exit 2), as ``profiles audit`` does;
+    when nothing was read, it says so."""
     from context_service.cli_runs import existing_store
+    from context_service.identity.audit import check_profile_id
 
+    if args.profile_id is not None:
+        check_profile_id(args.profile_id)
     settings = load_settings()
     store = existing_store(settings)
     try:
@@ -177,9 +182,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 before = cutoff(datetime.now(UTC), settings.audit_retention_days)
                 with store.transaction() as conn:
                     print(f"purged {purge(conn, before)} reads older than {before}")
-        for e in reads_of(store.conn, args.profile_id, args.limit):
+        reads = reads_of(store.conn, args.profile_id, args.limit)
+        for e in reads:
             mode = "verified" if e.verified else "unverified"
             print(f"{e.at}  {e.key_name}  {e.profile_id}  {e.audience}  {mode}  {e.channel}")
+        if not reads:
+            of = f" of {args.profile_id}" if args.profile_id else ""
+            print(f"no reads{of} recorded")
     finally:
         store.close()
     return 0
@@ -325,6 +334,9 @@ def cmd_data_requests(args: argparse.Namespace) -> int:
     (``cli_runs.open_for_reading``), so the snapshot it writes is the current one."""
     from context_service.cli_runs import existing_store, open_for_reading
 
+    if args.out is not None and args.export is None:
+        print("error: --out names where --export N writes; give --export N", file=sys.stderr)
+        return 2
     settings = load_settings()
     if args.export is not None:
         out = args.out or Path(f"data-request-{args.export}.json")

@@ -84,3 +84,26 @@ def test_another_sqlite_database_is_refused_and_survives(db: Path, tmp_path: Pat
     assert done.returncode == 2
     assert "SQLite database" in done.stderr
     assert other.read_bytes() == before
+
+
+def test_an_out_without_an_export_is_refused(db: Path, tmp_path: Path) -> None:
+    """``--out`` without ``--export N`` listed the requests and exited 0: the operator who
+    meant to write an answer got none and was not told."""
+    out = tmp_path / "answer.json"
+    done = run_cli("data-requests", "--out", str(out), db=db)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: --out names where --export N writes; give --export N"
+    ]
+    assert not out.exists()
+
+
+def test_the_read_audit_of_no_profile_id_is_refused_and_an_empty_one_says_so(db: Path) -> None:
+    """``audit --profile-id bad`` printed nothing, exit 0, where ``profiles audit bad`` says
+    it is no profile id."""
+    refused = run_cli("audit", "--profile-id", "bad", db=db)
+    assert refused.returncode == 2
+    assert "is not a profile id" in refused.stderr
+    quiet = run_cli("audit", "--profile-id", "prof_01M8VPQGBXHCQ7JYBY4V88GYYE", db=db)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == "no reads of prof_01M8VPQGBXHCQ7JYBY4V88GYYE recorded\n"
