@@ -26,6 +26,7 @@ from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, aliases, profiles, snapshots
 from context_service.store.records import (
     StoredState,
+    encode_mapped,
     payload_hash,
     stored_states,
     upsert_record,
@@ -91,7 +92,8 @@ def contested(conn: Any, items: Sequence[RawPayload], ctx: IngestContext) -> dic
     other content, neither one a deletion. Which of the two is newer cannot be told from them
     (a vendor that dates objects to the second sends two changes of one second in any order),
     so the caller asks the vendor for the current copy instead of letting the last delivery
-    win."""
+    win. Copies that differ only where the mapping does not read (a webhook's refetch and a
+    sync page can bring one object in two shapes) map alike: no tie, no call to the vendor."""
     live = [
         (position, prepared)
         for position, prepared in enumerate(_prepare(item, ctx) for item in items)
@@ -109,6 +111,7 @@ def contested(conn: Any, items: Sequence[RawPayload], ctx: IngestContext) -> dic
             and not state.deleted
             and state.updated_at == prepared.mapped.updated_at
             and state.payload_hash != payload_hash(prepared.text)
+            and state.mapped != encode_mapped(prepared.mapped)
         ):
             tied[position] = prepared.key
     return tied

@@ -22,6 +22,7 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, RawPayload, ingest_batch, run_sync
+from context_service.sync.ingest import contested
 from integrations.shopify import graphql
 from tests.integrations.shopify.fake import FakeShopify
 
@@ -87,3 +88,17 @@ def test_a_page_that_ties_with_identical_content_asks_nothing(
     before = len(fake.requests)
     assert run_sync(store, fake.connector(), ctx, full=True).status == "ok"
     assert _lookups_since(fake, before) == []
+
+
+def test_copies_of_one_second_that_map_alike_are_no_tie(store: Store, ctx: IngestContext) -> None:
+    """A webhook's refetch and a sync page may bring one object in two shapes: a field the
+    mapping does not read differs, nothing the snapshot holds does. Asking the vendor again for
+    each such record would cost a call per record in every sync after its webhooks."""
+    fake = FakeShopify()
+    (cid,) = fake.add_customers(1)
+    rest = graphql.to_rest("customer", fake.customers[cid])
+    ingest_batch(store, [RawPayload("shopify", "customer", rest)], ctx)
+    reshaped = {**rest, "accepts_marketing_updated_at": "2026-01-05T09:00:00Z"}
+    renamed = {**rest, "first_name": "Cleo"}
+    items = [RawPayload("shopify", "customer", p) for p in (rest, reshaped, renamed)]
+    assert sorted(contested(store.conn, items, ctx)) == [2]
