@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store
 from context_service.sync.ingest import IngestContext, bump_versions, utc_now
+from context_service.sync.unbuilt_index import build_unbuilt_index
 
 
 class Changes(Protocol):
@@ -28,9 +29,14 @@ R = TypeVar("R", bound=Changes)
 def apply_decision(
     store: Store, ctx: IngestContext, action: Callable[[sqlite3.Connection, str], R]
 ) -> R:
-    """Run one decision in a transaction, then bump and rebuild the changed profiles' snapshots."""
+    """Run one decision in a transaction, then bump and rebuild the changed profiles' snapshots.
+
+    A store upgraded from before the identity engine has its index built first, as the first
+    ingest does (``build_unbuilt_index``): a split checks the records it parts against the
+    index, and without one it refused, blaming decisions the store did not hold."""
     now = utc_now()
     with store.transaction() as conn:
+        build_unbuilt_index(conn, ctx.region, now, ctx.thresholds)
         result = action(conn, now)
         bump_versions(conn, result.changed, now)
         materialize(conn, result.changed, ctx.links, now, ctx.region)

@@ -15,6 +15,7 @@ import pytest
 
 from context_service.identity.features import INDEX_VERSION
 from context_service.identity.state import index_version
+from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from tests.cli_process import run_cli
@@ -102,3 +103,18 @@ def test_the_next_ingest_builds_the_index_once(upgraded: Path, ctx: IngestContex
         assert index_version(store.conn) == INDEX_VERSION
     finally:
         store.close()
+
+
+def test_a_split_as_the_first_command_builds_the_index_and_splits(upgraded: Path) -> None:
+    """A split checks the records it parts against the index; with none built it was refused,
+    blaming "people's decisions" the store did not hold, and told to merge first."""
+    store = Store(upgraded)
+    try:
+        profile_id = lookup.by_email(store.conn, MAYA).profile_id
+    finally:
+        store.close()
+    split = run_cli("profiles", "split", profile_id, "--record", "zendesk:user:3", db=upgraded)
+    assert split.returncode == 0, split.stderr
+    assert "split off into" in split.stdout
+    (line,) = _identity_lines(upgraded)  # built: nothing left to ask for
+    assert line.startswith("ok")
