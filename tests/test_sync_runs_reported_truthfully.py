@@ -5,15 +5,14 @@ left queued, which the next run builds first, count among that run's profiles re
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from context_service.models import Delivery, Page, Stream, VendorObject
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
 from context_service.sync import IngestContext, RawPayload, ingest_batch, run_sync, utc_now
 from tests.cli_process import run_cli
 from tests.payloads import zendesk_user
+from tests.sync.test_runner import ListConnector, ListStream
 
 
 def test_a_sync_refused_while_another_runs_records_nothing_and_says_no_more(
@@ -45,33 +44,6 @@ def test_a_sync_refused_while_another_runs_records_nothing_and_says_no_more(
     assert runs == [("running",)]  # the live one only
 
 
-class _NoPages:
-    name = "users"
-
-    def pages(self, cursor: str | None) -> Iterator[Page]:
-        return iter(())
-
-
-class _Quiet:
-    """A Zendesk connector with nothing new to sync."""
-
-    source = "zendesk"
-
-    def streams(self) -> list[Stream]:
-        return [_NoPages()]
-
-    def verify_webhook(
-        self, headers: Mapping[str, str], raw_body: bytes, url: str, now: float
-    ) -> None:
-        raise NotImplementedError
-
-    def parse_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
-        raise NotImplementedError
-
-    def fetch_one(self, kind: str, external_id: str) -> VendorObject | None:
-        return None
-
-
 def test_the_snapshots_a_killed_run_left_queued_count_as_rebuilt(
     store: Store, ctx: IngestContext
 ) -> None:
@@ -80,7 +52,7 @@ def test_the_snapshots_a_killed_run_left_queued_count_as_rebuilt(
         report = ingest_batch(store, [RawPayload(*p) for p in people], ctx, defer_snapshots=True)
     queued = store.conn.execute("SELECT count(*) FROM snapshot_queue").fetchone()[0]
     assert queued == report.profiles_changed == 7
-    outcome = run_sync(store, _Quiet(), ctx)
+    outcome = run_sync(store, ListConnector(ListStream([])), ctx)  # nothing new to sync
     assert outcome.status == "ok"
     assert outcome.report.profiles_changed == 7
     assert store.conn.execute("SELECT count(*) FROM snapshot_queue").fetchone()[0] == 0

@@ -22,19 +22,8 @@ from context_service.audience.facts import snapshot_facts
 from context_service.audience.render import Header, renderer_for
 from context_service.audience.specs import SPECS
 from context_service.models import Snapshot
-from context_service.store import Store
-from tests.audience.helpers import snapshot_of
 
 POLICY = FieldPolicy()
-
-
-@pytest.fixture(scope="module")
-def maya(demo_db: object) -> Snapshot:
-    store = Store(str(demo_db))
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
 
 
 def _fit(snap: Snapshot, audience: str, fmt: str, budget: int):  # type: ignore[no-untyped-def]

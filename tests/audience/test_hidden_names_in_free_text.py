@@ -30,8 +30,6 @@ from context_service.audience.summary import deterministic_summary
 from context_service.handoff import Turn, Who, build_handoff, render_text
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
-from context_service.store import Store
-from tests.audience.helpers import snapshot_of
 from tests.conftest import TEST_KEY, make_settings
 from tests.llm.helpers import completion, mock_client
 from tests.trust.helpers import MAYA, MAYA_PHONE, copy_demo, make_key
@@ -52,15 +50,6 @@ def _named(text: str) -> list[str]:
     shows emails shows whole; JSON escapes included)."""
     rest = text.replace(MAYA, "").replace("m***@example.com", "")
     return re.findall(r"(?i)maya|patel", rest)
-
-
-@pytest.fixture(scope="module")
-def maya(demo_db: Path) -> Snapshot:
-    store = Store(demo_db)
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
 
 
 def _hiding_names(audience: str) -> View:

@@ -19,8 +19,7 @@ from context_service.audience import (
 from context_service.audience.facts import snapshot_facts
 from context_service.handoff import Turn, Who, build_handoff, render_text
 from context_service.models import Address, Snapshot
-from context_service.store import Store
-from tests.audience.helpers import HOSTILE, MARKERS, snapshot_of
+from tests.audience.helpers import HOSTILE, MARKERS
 
 _TEXT_QUOTED = re.compile(r'(?:customer-written|llm-generated) "(?:[^"\\]|\\.)*"')
 _MD_QUOTED = re.compile(r"(`+) (?:customer-written|llm-generated) .*? \1")
@@ -45,15 +44,6 @@ def _hostile(snap: Snapshot, text: str) -> Snapshot:
         commerce=msgspec.structs.replace(snap.commerce, orders=[order, *snap.commerce.orders[1:]]),
         crm=msgspec.structs.replace(snap.crm, deals=[deal]),
     )
-
-
-@pytest.fixture(scope="module")
-def maya(demo_db: object) -> Snapshot:
-    store = Store(str(demo_db))
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
 
 
 def _bare(body: str, fmt: str) -> str:

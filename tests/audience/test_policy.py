@@ -15,17 +15,6 @@ from context_service.snapshot.redaction import (
     IBAN_REMOVED,
     redact_payment_numbers,
 )
-from context_service.store import Store
-from tests.audience.helpers import snapshot_of
-
-
-@pytest.fixture(scope="module")
-def maya(demo_db: object) -> Snapshot:
-    store = Store(str(demo_db))
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
 
 
 def test_defaults_mask_the_chatbot_and_show_humans_everything() -> None:

@@ -18,15 +18,6 @@ from tests.payloads import stripe_customer, stripe_invoice
 POLICY = FieldPolicy()
 
 
-@pytest.fixture(scope="module")
-def maya(demo_db: object) -> Snapshot:
-    store = Store(str(demo_db))
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
-
-
 def _render(snap: Snapshot, audience: str, fmt: str, budget: int | None = None) -> str:
     request = ContextRequest(audience, fmt, budget)  # type: ignore[arg-type]
     return build_context(snap, request, POLICY.view(audience, None)).body

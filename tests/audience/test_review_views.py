@@ -20,23 +20,13 @@ from context_service.audience import ContextRequest, SummaryBlock, View, build_c
 from context_service.audience.policy import FieldPolicy
 from context_service.audience.summary import deterministic_summary
 from context_service.models import Dispute, Refund, Snapshot
-from context_service.store import Store
-from tests.audience.helpers import HOSTILE, MARKERS, snapshot_of
+from tests.audience.helpers import HOSTILE, MARKERS
 from tests.conftest import make_settings
 from tests.trust.helpers import MAYA, copy_demo, make_key
 
 INVOICE = "KJFEVMTW"  # Maya's unpaid invoice is KJFEVMTW-0009
 SUBJECT = "charged twice"  # Maya's open ticket: "I was charged twice this month"
 OWNER = "Jordan Reyes"  # Maya's CRM owner
-
-
-@pytest.fixture(scope="module")
-def maya(demo_db: Path) -> Snapshot:
-    store = Store(demo_db)
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
 
 
 def _context(db: Path, key: str, **params: Any) -> Any:

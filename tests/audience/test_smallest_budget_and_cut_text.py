@@ -31,22 +31,11 @@ from context_service.audience.segments import CustomerText, as_markdown, custome
 from context_service.demo.personas import MAYA_EMAIL
 from context_service.errors import ConfigurationError
 from context_service.models import Snapshot
-from context_service.store import Store
-from tests.audience.helpers import snapshot_of
 from tests.conftest import TEST_KEY, make_settings
 
 POLICY = FieldPolicy()
 FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme, 7 points
 FLAG = "\U0001f1eb\U0001f1f7"  # a regional-indicator pair
-
-
-@pytest.fixture(scope="module")
-def maya(demo_db: object) -> Snapshot:
-    store = Store(str(demo_db))
-    try:
-        return snapshot_of(store, MAYA_EMAIL)
-    finally:
-        store.close()
 
 
 def _render(snap: Snapshot, audience: str, fmt: str, budget: int | None) -> str:

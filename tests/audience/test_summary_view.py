@@ -26,15 +26,6 @@ AGENT = FieldPolicy().view("agent", None)
 CHATBOT = FieldPolicy().view("chatbot", None)
 
 
-@pytest.fixture(scope="module")
-def maya(demo_db: Path) -> Snapshot:
-    store = Store(demo_db)
-    try:
-        return snapshot_of(store)
-    finally:
-        store.close()
-
-
 def _hiding(*fields: str) -> View:
     return msgspec.structs.replace(AGENT, hidden=frozenset(fields))
 
