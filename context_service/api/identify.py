@@ -21,6 +21,7 @@ import msgspec
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import (
+    PARTIAL_NAME,
     SHARED_CONTACT,
     Candidate,
     PartialIdentity,
@@ -202,7 +203,8 @@ def _contacts_of_two(
 # The evidence words that say a detail given matched the customer (``identity.compare`` levels;
 # an order, ticket or invoice number that is ``theirs``; a contact held by several).
 _MATCHING = frozenset(
-    {"exact", "shared", "local", "handle", "fuzzy", "related", "initial", "theirs", SHARED_CONTACT}
+    {"exact", "shared", "local", "handle", "fuzzy", "related", "initial", "theirs"}
+    | {SHARED_CONTACT, PARTIAL_NAME}
 )
 _EVIDENCE_OF = {
     "email": ("email", "shared_email"),

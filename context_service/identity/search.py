@@ -11,15 +11,17 @@ candidate with its match probability and per-field evidence, best first.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 import msgspec
+from rapidfuzz.distance import DamerauLevenshtein
 
 from context_service.errors import InvalidIdentifier
 from context_service.identity.compare import FIELD_NAMES, NULL, Levels, compare
 from context_service.identity.features import Features, blocking_keys, name_keys
 from context_service.identity.model import MatchModel, probability_of
+from context_service.identity.names import first_name_variants
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
@@ -31,6 +33,7 @@ from context_service.identity.normalize import (
     normalize_phone,
 )
 from context_service.store import activities, profiles
+from context_service.store.records import decode_mapped
 
 # Weight (log2 odds) of owning the order, invoice or ticket the customer quoted: such numbers
 # are unique within a shop, so this outweighs the prior of a large store on its own.
@@ -107,7 +110,8 @@ def search(
     found = set().union(*owned.values()) if owned else set()
     for reading in readings:
         found |= _profiles_by_features(conn, reading.features)
-    scored = [_score(conn, pid, readings, owned, model) for pid in sorted(found)]
+    given_name = name_tokens(None, None, query.name) if query.name else ()
+    scored = [_score(conn, pid, readings, owned, model, given_name) for pid in sorted(found)]
     return sorted(scored, key=lambda c: (-c.probability, c.profile_id))
 
 
@@ -274,8 +278,10 @@ def _score(
     readings: tuple[_Reading, ...],
     owned: dict[str, set[str]],
     model: MatchModel,
+    given_name: tuple[str, ...] = (),
 ) -> Candidate:
     weight, evidence = _best_member(conn, profile_id, readings, model)
+    weight += _partial_name(conn, profile_id, given_name, evidence, model)
     for field in ("order_number", "invoice_number", "ticket_id"):
         if field not in owned:
             continue
@@ -324,6 +330,80 @@ def _best_member(
     return best_weight, evidence
 
 
+# The evidence word of a name field that a record's features (first and last word only) call
+# ``different`` but that the profile's full names hold (``_partial_name``).
+PARTIAL_NAME = "part of their name"
+
+
+def _partial_name(
+    conn: sqlite3.Connection,
+    profile_id: str,
+    given: tuple[str, ...],
+    evidence: dict[str, str],
+    model: MatchModel,
+) -> float:
+    """The weight to give back when the name given is part of one of the profile's full names
+    though the features call it ``different``: the features keep a name's first and last word
+    only, so "Maria Garcia" for Maria Garcia Lopez, "Anne Smith" for Anne Smith-Jones or
+    "Quincy Public" for John Quincy Public compared as another surname or first name. Such
+    fields read ``PARTIAL_NAME`` (no disagreement) and lose the ``different`` weight; a name
+    none of the profile's names holds (Priya's for Raj Shah) keeps it."""
+    fields = [f for f in ("first_name", "last_name") if evidence.get(f) == "different"]
+    if not fields or not given or not any(_holds(given, n) for n in _full_names(conn, profile_id)):
+        return 0.0
+    for field in fields:
+        evidence[field] = PARTIAL_NAME
+    return -sum(model.levels[field]["different"].weight for field in fields)
+
+
+def _full_names(conn: sqlite3.Connection, profile_id: str) -> list[frozenset[str]]:
+    """The words of each name the profile's live person records give (hyphenated words also
+    in their parts: ``smith-jones``, ``smith``, ``jones``)."""
+    rows = conn.execute(
+        "SELECT r.mapped FROM profile_members m JOIN records r ON r.id = m.record_id "
+        "WHERE m.profile_id = ? AND r.deleted = 0",
+        (profile_id,),
+    )
+    names = []
+    for (blob,) in rows:
+        mapped = decode_mapped(blob)
+        person = mapped.person if mapped else None
+        if person is not None:
+            words = name_tokens(person.first_name, person.last_name, person.name)
+            if words:
+                names.append(frozenset(_with_parts(words)))
+    return names
+
+
+def _with_parts(words: Iterable[str]) -> Iterator[str]:
+    for word in words:
+        yield word
+        if "-" in word:
+            yield from word.split("-")
+            yield word.replace("-", "")
+
+
+def _holds(given: tuple[str, ...], name: frozenset[str]) -> bool:
+    """Whether every word of the name given is a word of ``name``: its first word as a first
+    name may be (a nickname, an initial), each other word exactly or one typo away."""
+    first, *rest = given
+    if not any(_same_first(first, word) for word in name):
+        return False
+    return all(any(_same_word(word, own) for own in name) for word in _with_parts(rest))
+
+
+def _same_first(given: str, own: str) -> bool:
+    if len(given) == 1:
+        return own.startswith(given)
+    return _same_word(given, own) or own in first_name_variants(given)
+
+
+def _same_word(given: str, own: str) -> bool:
+    if given == own:
+        return True
+    return min(len(given), len(own)) >= 4 and DamerauLevenshtein.distance(given, own) <= 1
+
+
 _LAST = FIELD_NAMES.index("last_name")
 _NAME_FIELDS = (FIELD_NAMES.index("first_name"), _LAST)
 
@@ -357,4 +437,11 @@ def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:
     return (*levels[:_LAST], "different", *levels[_LAST + 1 :]), False
 
 
-__all__ = ["SHARED_CONTACT", "Candidate", "PartialIdentity", "is_common_name", "search"]
+__all__ = [
+    "PARTIAL_NAME",
+    "SHARED_CONTACT",
+    "Candidate",
+    "PartialIdentity",
+    "is_common_name",
+    "search",
+]

@@ -61,6 +61,12 @@ def client(
         shopify_order(11, 1, f"#{RAJ_ORDER}", "2026-01-02T00:00:00Z"),
         shopify_order(12, 3, f"#{BRANDON_ORDER}", "2026-01-02T00:00:00Z"),
         zendesk_user(7, "Zoe Ivanova", "zoe.ivanova@example.net"),
+        shopify_customer(5, "mgl@example.com", "Maria", "Garcia Lopez"),
+        shopify_customer(6, "asj@example.com", "Anne", "Smith-Jones"),
+        zendesk_user(8, "John Quincy Public", "jqp@example.net"),
+        shopify_order(15, 5, "#2005", "2026-01-02T00:00:00Z"),
+        shopify_order(16, 6, "#2006", "2026-01-02T00:00:00Z"),
+        zendesk_ticket(3008, 8, "Where is my parcel?"),
         zendesk_ticket(int(ZOE_TICKET), 7, "Where is my refund?"),
     ]
     ingest_batch(store, [RawPayload(*item) for item in items], IngestContext(default_mappers()))
@@ -107,6 +113,25 @@ def test_another_first_name_with_the_order_is_not_its_owner(
     ]
     assert raj["confidence"] == "low"
     assert "first_name: different" in raj["why"]
+
+
+@pytest.mark.parametrize(
+    ("name", "details", "owner"),
+    [
+        ("Maria Garcia", {"order_number": "2005"}, "Maria Garcia Lopez"),
+        ("Anne Smith", {"order_number": "2006"}, "Anne Smith-Jones"),
+        ("Quincy Public", {"ticket_id": "3008"}, "John Quincy Public"),
+    ],
+)
+def test_part_of_the_customers_own_name_is_no_contradiction(
+    client: TestClient[Any], name: str, details: dict[str, str], owner: str
+) -> None:
+    """A record's features keep a name's first and last word only, so the first fix read
+    "Maria Garcia" as another surname than Maria Garcia Lopez's and refused her own order (a
+    review found it): a name given is compared with the customer's full names too."""
+    assert _name(_lookup(client, name=name, **details)) == owner
+    (match,) = [m for m in _find(client, name=name, **details) if m["name"] == owner]
+    assert match["confidence"] == "high"
 
 
 def test_the_owners_own_name_with_the_order_is_still_the_owner(client: TestClient[Any]) -> None:
