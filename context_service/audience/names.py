@@ -38,8 +38,13 @@ from context_service.models import Snapshot
 NAME_HIDDEN_IN_TEXT = "[name hidden]"
 
 # What is never rewritten: an email address (as ``snapshot.redaction`` finds them) and the
-# marker itself (so that text passed here twice is left as it is).
-_KEEP = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+|" + re.escape(NAME_HIDDEN_IN_TEXT)
+# marker itself (so that text passed here twice is left as it is). An address starts where a
+# run of its characters starts: tried inside a run too, a long one cost quadratic time.
+_LOCAL = r"[\w.!#$%&'*+/=?^`{|}~-]"
+_EMAIL = rf"(?<!{_LOCAL}){_LOCAL}+@[\w-]+(?:\.[\w-]+)+"
+_MARKER = re.escape(NAME_HIDDEN_IN_TEXT)
+# Scripts written without spaces between words: Han, Hiragana, Katakana, Hangul.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # A word of a name: letters, joined by an apostrophe or a hyphen (``O'Brien``, ``Mary-Jane``).
 _APOSTROPHES = "'\u2019"  # typed straight or curly
 _WORD = re.compile(rf"[^\W\d_]+(?:[{_APOSTROPHES}-][^\W\d_]+)*")
@@ -77,10 +82,18 @@ def names_as_viewed(snap: Snapshot, view: View) -> Callable[[str], str] | None:
     ``identity.names``; ``None`` when the view shows names (or the profile has none)."""
     if view.shows("identity.names"):
         return None
-    pattern = _pattern(tuple(sorted(set(own_names(snap)))))
-    if pattern is None:
+    names = tuple(sorted(set(own_names(snap))))
+    plain, with_emails = _pattern(names, emails=False), _pattern(names, emails=True)
+    if plain is None or with_emails is None:
         return None
-    return lambda text: pattern.sub(_replace, text) if text else text
+
+    def hide(text: str) -> str:
+        if not text:
+            return text
+        # Only text with an ``@`` can hold an address to keep whole (``_EMAIL``).
+        return (with_emails if "@" in text else plain).sub(_replace, text)
+
+    return hide
 
 
 def own_names(snap: Snapshot) -> Iterator[str]:
@@ -101,12 +114,23 @@ def _replace(match: re.Match[str]) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+def _pattern(names: tuple[str, ...], *, emails: bool) -> re.Pattern[str] | None:
     """One pattern for ``names``: the whole names, then the parts the rule allows, longest
-    first (so that a whole name is replaced once, not part by part)."""
+    first (so that a whole name is replaced once, not part by part), after the marker and,
+    with ``emails``, email addresses, which are kept whole. Names are whole words, except in
+    scripts written without spaces between words (Chinese, Japanese, Korean: "您好张伟"),
+    where a name of two characters or more is found anywhere, its parts in either order (张伟
+    given as "伟 张")."""
     alternatives: dict[str, int] = {}
+    unspaced: dict[str, int] = {}
     for name in names:
         chunks = name.split()
+        if chunks and all(_UNSPACED.search(chunk) for chunk in chunks):
+            for order in {tuple(chunks), tuple(reversed(chunks))}:
+                joined = "".join(order)
+                if len(joined) > 1:
+                    unspaced[r"\s*".join(re.escape(chunk) for chunk in order)] = len(joined)
+            continue
         if len(chunks) > 1:  # a one-word name is a part, replaced as the rule says
             whole = r"\s+".join(_written(chunk) for chunk in chunks)
             alternatives[f"(?i:{whole})"] = len(name)
@@ -114,10 +138,15 @@ def _pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
             shown = _part_pattern(part)
             if shown is not None:
                 alternatives.setdefault(shown, len(part))
-    if not alternatives:
+    if not alternatives and not unspaced:
         return None
-    ordered = sorted(alternatives, key=lambda alt: -alternatives[alt])
-    return re.compile(rf"(?P<keep>{_KEEP})|(?<!\w)(?:{'|'.join(ordered)})(?!\w)")
+    found = [f"(?P<keep>{_EMAIL}|{_MARKER})" if emails else f"(?P<keep>{_MARKER})"]
+    if alternatives:
+        ordered = sorted(alternatives, key=lambda alt: -alternatives[alt])
+        found.append(rf"(?<!\w)(?:{'|'.join(ordered)})(?!\w)")
+    if unspaced:
+        found.append("|".join(sorted(unspaced, key=lambda alt: -unspaced[alt])))
+    return re.compile("|".join(found))
 
 
 def _parts(name: str) -> Iterator[str]:

@@ -92,6 +92,27 @@ def test_accents_are_matched_as_written(maya: Snapshot) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "hidden"),
+    [
+        ("张伟", "您好张伟\uff0c订单已发货", f"您好{HIDDEN}\uff0c订单已发货"),
+        ("伟 张", "您好张伟\uff0c订单已发货", f"您好{HIDDEN}\uff0c订单已发货"),  # given name first
+        (
+            "山田 太郎",
+            "山田太郎様、ご注文ありがとうございます",
+            f"{HIDDEN}様、ご注文ありがとうございます",
+        ),
+        ("김민준", "김민준님 안녕하세요", f"{HIDDEN}님 안녕하세요"),
+    ],
+)
+def test_names_in_scripts_without_spaces_go_too(
+    maya: Snapshot, name: str, text: str, hidden: str
+) -> None:
+    """A review found these left as written: Chinese, Japanese and Korean put no space between
+    a name and the words around it, so a name was never a word of its own."""
+    assert _hide(_named_as(maya, name), text) == hidden
+
+
 def test_names_that_are_ordinary_words_go_only_capitalised(maya: Snapshot) -> None:
     snap = _named_as(maya, "Will May Brown")
     assert _hide(snap, "We will ship the brown box in may.") == "We will ship the brown box in may."
