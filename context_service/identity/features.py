@@ -108,7 +108,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # different units (``apt 4``/``apt 19``), which the stored features now keep; a leading unit
 # (``Flat 2, 12 Baker Street``) keeps its street; a ZIP+4 is its ZIP; titles of other languages
 # (Herr, Frau, Mme, Sra.) are no names; one handle at two real providers is no typo.
-INDEX_VERSION = "2026-12-02.1"
+# 2026-12-02.2: a door's blocking key leaves the street type out (``12 Main`` meets ``12 Main
+# St``), and ``N.W.`` is the side ``NW``.
+INDEX_VERSION = "2026-12-02.2"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -211,8 +213,19 @@ def street_and_unit(raw: str | None) -> tuple[str, str]:
     units = _UNIT.findall(text)
     if units:
         text = _UNIT.sub(" ", text)
-    words = [_street_word(word) for word in text.split()]
+    words = _joined_sides([_street_word(word) for word in text.split()])
     return " ".join(words), " ".join(units)
+
+
+def _joined_sides(words: list[str]) -> list[str]:
+    """``n w`` (``N.W.`` once its dots are spaces) as ``nw``, the side ``NW`` gives."""
+    joined: list[str] = []
+    for word in words:
+        if word in ("e", "w") and joined and joined[-1] in ("n", "s"):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
 
 
 def _street_word(word: str) -> str:
@@ -254,13 +267,27 @@ def _is_house_number(word: str) -> bool:
     return word[0].isdigit() and _ORDINAL.fullmatch(word) is None
 
 
+def untyped(door: str) -> str:
+    """A door without its street-type words (``12 main st``: ``12 main``)."""
+    return " ".join(word for word in door.split() if word not in _STREET_TYPES)
+
+
+def _one_untyped_alike(door_a: str, door_b: str) -> bool:
+    """Whether one of two doors leaves its street type out and they are alike without it
+    (``12 main`` and ``12 main st``; not ``12 main st`` and ``12 main ave``)."""
+    bare_a, bare_b = untyped(door_a), untyped(door_b)
+    return bare_a == bare_b and (bare_a == door_a or bare_b == door_b)
+
+
 def same_door(a: Features, b: Features) -> bool:
     """Whether two records' addresses (at one postcode) name one door: the same house number and
     street, no two different sides of it, and no two different units (``apt 4`` and ``apt 19``
     are two homes; one record without its unit is no conflict)."""
     door_a, side_a = door_of(a.street)
     door_b, side_b = door_of(b.street)
-    if not door_a or door_a != door_b:
+    if not door_a or not door_b:
+        return False
+    if door_a != door_b and not _one_untyped_alike(door_a, door_b):
         return False
     if side_a and side_b and side_a != side_b:
         return False
@@ -361,7 +388,7 @@ def blocking_and_name_keys(features: Features) -> tuple[set[str], set[str]]:
     initials = _initials(features)
     nameless = not (features.first or features.last)
     if features.postcode:  # the same initials at the same door (a typo in a name allowed)
-        house = door_of(features.street)[0] or features.street
+        house = untyped(door_of(features.street)[0] or features.street)  # ``12 main`` too
         door = initials
         if nameless:  # the initials its mailboxes may spell stand in for the name's
             door = {pair for email in features.emails for pair in mailbox_initials(email)}

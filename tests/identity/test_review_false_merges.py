@@ -17,8 +17,10 @@ import pytest
 from context_service.identity.compare import compare, email_level
 from context_service.identity.features import (
     Features,
+    blocking_keys,
     door_of,
     normalize_postcode,
+    same_door,
     street_and_unit,
 )
 from context_service.identity.normalize import name_tokens
@@ -255,3 +257,24 @@ def test_a_flat_written_before_the_street_keeps_the_street(store: Store, ingest:
     )
     assert pid(store, ONE) == pid(store, TWO)
     assert _open_reviews(store) == []
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("1600 Pennsylvania Avenue NW", "1600 Pennsylvania Ave N.W."),  # N.W. is the side NW
+        ("12 Main", "12 Main St"),  # one leaves the street type out
+    ],
+)
+def test_one_door_written_two_common_ways_is_still_one_door(one: str, other: str) -> None:
+    """The stricter door of d2a2c9d read these as two doors (a review found them): the dots of
+    ``N.W.`` left ``n w``, and a street type written by one record only made another street."""
+    a, b = (_at(street) for street in (one, other))
+    assert same_door(a, b)
+    assert same_door(b, a)
+    assert blocking_keys(a) & blocking_keys(b)  # they meet as candidates at their door
+    assert not same_door(_at("12 Main St"), _at("12 Main Ave"))  # two types: two streets
+
+
+def _at(street: str) -> Features:
+    return Features(first="ann", last="lee", postcode="20500", street=street_and_unit(street)[0])
