@@ -51,6 +51,19 @@ _STREET_WORDS = {
     "crescent": "cres",
     "gardens": "gdns",
     "circle": "cir",
+    # Numbered streets as written out (``Fifth Avenue``: ``5th ave``, as ``5th Ave``).
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
+    "fourth": "4th",
+    "fifth": "5th",
+    "sixth": "6th",
+    "seventh": "7th",
+    "eighth": "8th",
+    "ninth": "9th",
+    "tenth": "10th",
+    "eleventh": "11th",
+    "twelfth": "12th",
     "north": "n",
     "south": "s",
     "east": "e",
@@ -110,7 +123,8 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # (Herr, Frau, Mme, Sra.) are no names; one handle at two real providers is no typo.
 # 2026-12-02.2: a door's blocking key leaves the street type out (``12 Main`` meets ``12 Main
 # St``), and ``N.W.`` is the side ``NW``.
-INDEX_VERSION = "2026-12-02.2"
+# 2026-12-02.3: numbered streets written out are read as numbers (``Fifth Avenue``: ``5th ave``).
+INDEX_VERSION = "2026-12-02.3"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -356,9 +356,8 @@ def _partial_name(
     return -sum(model.levels[field]["different"].weight for field in fields)
 
 
-def _full_names(conn: sqlite3.Connection, profile_id: str) -> list[frozenset[str]]:
-    """The words of each name the profile's live person records give (hyphenated words also
-    in their parts: ``smith-jones``, ``smith``, ``jones``)."""
+def _full_names(conn: sqlite3.Connection, profile_id: str) -> list[tuple[str, ...]]:
+    """The words of each name the profile's live person records give, in order."""
     rows = conn.execute(
         "SELECT r.mapped FROM profile_members m JOIN records r ON r.id = m.record_id "
         "WHERE m.profile_id = ? AND r.deleted = 0",
@@ -371,7 +370,7 @@ def _full_names(conn: sqlite3.Connection, profile_id: str) -> list[frozenset[str
         if person is not None:
             words = name_tokens(person.first_name, person.last_name, person.name)
             if words:
-                names.append(frozenset(_with_parts(words)))
+                names.append(words)
     return names
 
 
@@ -383,13 +382,17 @@ def _with_parts(words: Iterable[str]) -> Iterator[str]:
             yield word.replace("-", "")
 
 
-def _holds(given: tuple[str, ...], name: frozenset[str]) -> bool:
+def _holds(given: tuple[str, ...], name: tuple[str, ...]) -> bool:
     """Whether every word of the name given is a word of ``name``: its first word as a first
-    name may be (a nickname, an initial), each other word exactly or one typo away."""
+    name may be (a nickname, an initial, the initials of a compound first name: ``JP`` for Jean
+    Pierre), each other word exactly or one typo away (hyphenated words also in their parts)."""
     first, *rest = given
-    if not any(_same_first(first, word) for word in name):
+    words = frozenset(_with_parts(name))
+    given_names = name[:-1]  # the surname is no part of a first name's initials
+    compound = len(first) > 1 and first == "".join(word[:1] for word in given_names[: len(first)])
+    if not compound and not any(_same_first(first, word) for word in words):
         return False
-    return all(any(_same_word(word, own) for own in name) for word in _with_parts(rest))
+    return all(any(_same_word(word, own) for own in words) for word in _with_parts(rest))
 
 
 def _same_first(given: str, own: str) -> bool:

@@ -67,6 +67,8 @@ def client(
         shopify_order(15, 5, "#2005", "2026-01-02T00:00:00Z"),
         shopify_order(16, 6, "#2006", "2026-01-02T00:00:00Z"),
         zendesk_ticket(3008, 8, "Where is my parcel?"),
+        shopify_customer(9, "jpd@example.com", "Jean-Pierre", "Dubois"),
+        shopify_order(19, 9, "#2009", "2026-01-02T00:00:00Z"),
         zendesk_ticket(int(ZOE_TICKET), 7, "Where is my refund?"),
     ]
     ingest_batch(store, [RawPayload(*item) for item in items], IngestContext(default_mappers()))
@@ -121,6 +123,7 @@ def test_another_first_name_with_the_order_is_not_its_owner(
         ("Maria Garcia", {"order_number": "2005"}, "Maria Garcia Lopez"),
         ("Anne Smith", {"order_number": "2006"}, "Anne Smith-Jones"),
         ("Quincy Public", {"ticket_id": "3008"}, "John Quincy Public"),
+        ("JP Dubois", {"order_number": "2009"}, "Jean-Pierre Dubois"),  # initials of both parts
     ],
 )
 def test_part_of_the_customers_own_name_is_no_contradiction(

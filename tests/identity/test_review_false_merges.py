@@ -264,6 +264,7 @@ def test_a_flat_written_before_the_street_keeps_the_street(store: Store, ingest:
     [
         ("1600 Pennsylvania Avenue NW", "1600 Pennsylvania Ave N.W."),  # N.W. is the side NW
         ("12 Main", "12 Main St"),  # one leaves the street type out
+        ("350 Fifth Avenue", "350 5th Ave"),  # a numbered street written out
     ],
 )
 def test_one_door_written_two_common_ways_is_still_one_door(one: str, other: str) -> None:
