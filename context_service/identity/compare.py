@@ -272,6 +272,17 @@ def _first_level(x: str, y: str) -> str:
     return "different"
 
 
+def first_name_level(x: str, y: str) -> str:
+    """The first-name level of two folded name words (``exact``, ``initial``, ``fuzzy``,
+    ``different``), as ``compare`` reads records' first names."""
+    return _first_level(x, y)
+
+
+def last_name_level(x: str, y: str) -> str:
+    """The last-name level of two folded name words, as ``compare`` reads records' surnames."""
+    return _last_level(x, y)
+
+
 def _is_initial(token: str) -> bool:
     """Whether a name token is an initial: one letter of an alphabet (``j``, ``ж``), not a
     whole name written in one character (a CJK or Hangul given name such as ``伟``)."""

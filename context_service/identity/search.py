@@ -15,13 +15,18 @@ from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 import msgspec
-from rapidfuzz.distance import DamerauLevenshtein
 
 from context_service.errors import InvalidIdentifier
-from context_service.identity.compare import FIELD_NAMES, NULL, Levels, compare
+from context_service.identity.compare import (
+    FIELD_NAMES,
+    NULL,
+    Levels,
+    compare,
+    first_name_level,
+    last_name_level,
+)
 from context_service.identity.features import Features, blocking_keys, name_keys
 from context_service.identity.model import MatchModel, probability_of
-from context_service.identity.names import first_name_variants
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
@@ -383,28 +388,29 @@ def _with_parts(words: Iterable[str]) -> Iterator[str]:
 
 
 def _holds(given: tuple[str, ...], name: tuple[str, ...]) -> bool:
-    """Whether every word of the name given is a word of ``name``: its first word as a first
-    name may be (a nickname, an initial, the initials of a compound first name: ``JP`` for Jean
-    Pierre), each other word exactly or one typo away (hyphenated words also in their parts)."""
+    """Whether every word of the name given agrees with a word of ``name``, as ``compare``
+    reads names (a nickname, an initial, a typo): its first word as a first name, or as the
+    initials of a compound first name (``JP`` for Jean Pierre), each other word as a surname
+    (hyphenated words also in their parts)."""
     first, *rest = given
     words = frozenset(_with_parts(name))
     given_names = name[:-1]  # the surname is no part of a first name's initials
     compound = len(first) > 1 and first == "".join(word[:1] for word in given_names[: len(first)])
-    if not compound and not any(_same_first(first, word) for word in words):
+    if not compound and not any(_agrees(first, word, first=True) for word in words):
         return False
-    return all(any(_same_word(word, own) for own in words) for word in _with_parts(rest))
+    return all(any(_agrees(w, own, first=False) for own in words) for w in _with_parts(rest))
 
 
-def _same_first(given: str, own: str) -> bool:
+def _agrees(given: str, own: str, *, first: bool) -> bool:
+    """Whether two name words agree as ``compare`` reads a first name or a surname; a
+    one-letter word on record (an initial, the ``O`` of ``O'Brien``) only with that letter,
+    and an initial given only as a first name."""
+    if len(own) == 1:
+        return given == own
     if len(given) == 1:
-        return own.startswith(given)
-    return _same_word(given, own) or own in first_name_variants(given)
-
-
-def _same_word(given: str, own: str) -> bool:
-    if given == own:
-        return True
-    return min(len(given), len(own)) >= 4 and DamerauLevenshtein.distance(given, own) <= 1
+        return first and own.startswith(given)
+    level = first_name_level if first else last_name_level
+    return level(given, own) != "different"
 
 
 _LAST = FIELD_NAMES.index("last_name")
