@@ -237,10 +237,7 @@ def _contact_of_another(
     their data to whoever holds it (precision first). The holders are listed after it."""
     by_id = {c.profile_id: c for c in scored}
     fields = grading.held_by_others(best.profile_id)
-    holding: dict[str, list[str]] = {}
-    for field in fields:
-        for profile_id in sorted(grading.held[field]):
-            holding.setdefault(profile_id, []).append(field)
+    holding = grading.holders_for(fields)
     held = sorted(
         (by_id.get(pid) or Candidate(pid, 0.0, {}) for pid in holding),
         key=lambda c: (-c.probability, c.profile_id),

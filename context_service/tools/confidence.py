@@ -108,6 +108,15 @@ class Grading(msgspec.Struct, frozen=True):
         answer however well the rest agrees (precision first)."""
         return [field for field, ids in self.held.items() if profile_id not in ids]
 
+    def holders_for(self, fields: list[str]) -> dict[str, list[str]]:
+        """Each profile that holds one of the contacts ``fields`` names (``held_by_others``),
+        with the fields it holds, in order."""
+        holding: dict[str, list[str]] = {}
+        for field in fields:
+            for profile_id in sorted(self.held[field]):
+                holding.setdefault(profile_id, []).append(field)
+        return holding
+
     def shares(self, profile_id: str) -> list[str]:
         """The contacts given that this profile holds with other profiles."""
         return [field for field, ids in self.shared.items() if profile_id in ids]

@@ -261,10 +261,7 @@ def _contact_of_another(
     none with a probability, so none reads as the answer: naming the first would show their
     data to whoever holds another customer's contact."""
     fields = grading.held_by_others(best.profile_id)
-    holding: dict[str, list[str]] = {}
-    for field in fields:
-        for profile_id in sorted(grading.held[field]):
-            holding.setdefault(profile_id, []).append(field)
+    holding = grading.holders_for(fields)
     whose = "another customer's" if len(holding) == 1 else "other customers'"
     note = f"the {' and '.join(fields)} given {'is' if len(fields) == 1 else 'are'} {whose}"
     other = _scored(conn, best, Grading(grading.thresholds, None, {}), note)
