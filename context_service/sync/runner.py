@@ -300,13 +300,11 @@ def _unlisted(store: Store, source: str, kind: str, since: str, retirable: objec
     started at ``since``, less those the stream's ``retirable(payload, since)`` (when it has
     one) says its listing could not show: a look-up by id cannot show them either, so a
     missing answer would not mean they are gone."""
-    rows = store.conn.execute(
-        "SELECT external_id, payload FROM records "
-        "WHERE source = ? AND kind = ? AND deleted = 0 AND fetched_at < ?",
-        (source, kind, since),
-    )
-    if not callable(retirable):
-        return [str(external_id) for external_id, _ in rows]
+    where = "FROM records WHERE source = ? AND kind = ? AND deleted = 0 AND fetched_at < ?"
+    if not callable(retirable):  # the payloads are read only for a stream that judges them
+        rows = store.conn.execute(f"SELECT external_id {where}", (source, kind, since))
+        return [str(external_id) for (external_id,) in rows]
+    rows = store.conn.execute(f"SELECT external_id, payload {where}", (source, kind, since))
     return [str(external_id) for external_id, payload in rows if retirable(payload, since)]
 
 
