@@ -224,7 +224,7 @@ def check_hubspot_portal(
 ) -> Iterator[Finding]:
     """The portal whose webhook events are applied is the one the access token syncs: a
     ``CONTEXT_SERVICE_HUBSPOT_PORTAL_ID`` naming another portal refuses every event."""
-    from integrations.hubspot._portal import ACCOUNT_DETAILS_PATH, PORTAL_SETTING, portal_text
+    from integrations.hubspot import ACCOUNT_DETAILS_PATH, PORTAL_SETTING, portal_text
 
     if "hubspot" not in sources or not settings.hubspot_access_token:
         return
@@ -497,7 +497,7 @@ def _connectors_build(settings: Settings) -> None:
 
 def _unreadable_portal(configured: str | None) -> bool:
     """Whether a HubSpot portal id is set but is no portal id (``start_problems`` says so)."""
-    from integrations.hubspot._portal import portal_text
+    from integrations.hubspot import portal_text
 
     return bool(configured and configured.strip()) and portal_text(configured) is None
 

@@ -1,5 +1,6 @@
 """HubSpot CRM v3: the connector (streams, webhooks) and the mapping of CRM objects to records."""
 
+from integrations.hubspot._portal import ACCOUNT_DETAILS_PATH, PORTAL_SETTING, portal_text
 from integrations.hubspot.connector import HubSpotConnector
 from integrations.hubspot.mapping import (
     KINDS,
@@ -14,8 +15,10 @@ from integrations.hubspot.mapping import (
 )
 
 __all__ = [
+    "ACCOUNT_DETAILS_PATH",
     "KINDS",
     "PERSON_KIND",
+    "PORTAL_SETTING",
     "PROPERTIES",
     "SOURCE",
     "HubSpotConnector",
@@ -24,4 +27,5 @@ __all__ = [
     "map_deal",
     "map_owner",
     "map_record",
+    "portal_text",
 ]
