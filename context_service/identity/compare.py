@@ -69,7 +69,24 @@ def names_conflict(a: Features, b: Features) -> bool:
         tokens = [other.first, other.last] if other.last else [other.first]
         return not any(_first_level(short.first, t) != "different" for t in tokens)
     first, last = _names(a, b)
-    return "different" in (first, last)
+    return "different" in (first, last) or middle_names_conflict(a, b)
+
+
+def middle_names_conflict(a: Features, b: Features) -> bool:
+    """Whether two records whose first names and surnames agree carry two different second
+    given names (Jean-Pierre and Jean-Luc Martin, Mary Ann and Mary Beth Smith, Min-jun and
+    Min-seo Kim): a father and his son, two sisters. A second given name on one side only
+    (Mary Smith, Mary Ann Smith), a nickname (Mary Beth, Mary Elizabeth), a typo, or the same
+    given names spaced otherwise (Min-jun, Mi-njun) agree."""
+    if not a.middle or not b.middle or a.middle == b.middle:
+        return False
+    if _first_level(a.first, b.first) in {NULL, "different"}:
+        return False
+    if _last_level(a.last, b.last) in {NULL, "different"}:
+        return False
+    if DamerauLevenshtein.distance(a.first + a.middle, b.first + b.middle) <= 1:
+        return False
+    return _first_level(a.middle, b.middle) == "different"
 
 
 def name_levels(a: Features, b: Features) -> tuple[str, str]:
@@ -376,18 +393,18 @@ def _numbered(x: str, y: str) -> bool:
 
 
 def _related_email(x: str, y: str, surnames: set[str], firsts: set[str]) -> bool:
-    """Two mailboxes one person would make: both local parts hold the same run of two or more
-    digits and the surname (``fsimpson87@...`` and ``frances.simpson87@...``), or the same run
-    of three digits or more and a first name (``lint421@...`` and ``lin.thomas421@...``,
-    ``stevenk.3083@...`` for Steve and ``steven.knight3083@...``)."""
+    """Two mailboxes one person would make: both local parts hold the same run of three digits
+    or more and the surname or a first name (``psahin4548@...`` and
+    ``patricia.sahin4548@...``, ``lint421@...`` and ``lin.thomas421@...``, ``stevenk.3083@...``
+    for Steve and ``steven.knight3083@...``). Two digits are a birth year that namesakes share
+    (``mgarcia85@...`` and ``maria.garcia85@...`` may be two Maria Garcias born in 1985)."""
     local_x, local_y = x.partition("@")[0], y.partition("@")[0]
     digits = _digits(local_x)
-    if len(digits) < 2 or digits != _digits(local_y):
+    if len(digits) < 3 or digits != _digits(local_y):
         return False
     letters_x = "".join(ch for ch in local_x if ch.isalpha())
     letters_y = "".join(ch for ch in local_y if ch.isalpha())
-    names = surnames | firsts if len(digits) >= 3 else surnames
-    return any(name in letters_x and name in letters_y for name in names)
+    return any(name in letters_x and name in letters_y for name in surnames | firsts)
 
 
 def _same_local(x: str, y: str) -> bool:
@@ -408,7 +425,10 @@ def _near_email(x: str, y: str) -> bool:
     """One typo apart: the same local part at a domain one edit away, or a local part one edit
     away at the same domain, with the same digits (``jen_brown12`` is not ``jen_brown3432``,
     and ``mgarcia13844`` is not ``mgarcia18344``: one Maria Garcia's number is often a slip of
-    another's). Two real providers a letter apart are no typo of each other
+    another's), and not only punctuated otherwise (``john.smith@yahoo.com`` and
+    ``johnsmith@yahoo.com`` are two mailboxes where dots count, the handles two John Smiths
+    pick; Gmail's dots are read away before, and a handle with its owner's number compares as
+    ``local``). Two real providers a letter apart are no typo of each other
     (``john_smith@gmail.com``/``john_smith@ymail.com``, ``@mail.com``/``@email.com``: two
     mailboxes), unless the handle carries its owner's own number (``_numbered``)."""
     local_x, _, domain_x = x.partition("@")
@@ -420,9 +440,15 @@ def _near_email(x: str, y: str) -> bool:
         return not providers or is_own_number(_digits(local_x))
     if domain_x != domain_y or _digits(local_x) != _digits(local_y):
         return False
+    if _alnum(local_x) == _alnum(local_y):
+        return False  # john.smith@ and johnsmith@: two namesakes' natural handles
     return (
         min(len(local_x), len(local_y)) >= 6 and DamerauLevenshtein.distance(local_x, local_y) <= 1
     )
+
+
+def _alnum(local: str) -> str:
+    return "".join(ch for ch in local if ch.isalnum())
 
 
 @lru_cache(maxsize=1 << 16)

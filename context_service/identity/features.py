@@ -12,6 +12,7 @@ import re
 
 import msgspec
 
+from context_service.identity.names import second_given_name
 from context_service.identity.normalize import (
     MISS,
     NICKNAME_TABLE_NAMES,
@@ -124,7 +125,12 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-12-02.2: a door's blocking key leaves the street type out (``12 Main`` meets ``12 Main
 # St``), and ``N.W.`` is the side ``NW``.
 # 2026-12-02.3: numbered streets written out are read as numbers (``Fifth Avenue``: ``5th ave``).
-INDEX_VERSION = "2026-12-02.3"
+# 2026-12-02.4: a second given name in the stored features (Jean-Pierre and Jean-Luc Martin,
+# Mary Ann and Mary Beth Smith are two people); male and female forms of one name (Francesco
+# and Francesca, Jean and Jeanne) are two names; two mailboxes at one provider that differ
+# only by punctuation (``john.smith@``, ``johnsmith@``), or share only a two-digit number and
+# the surname, are no typo of one person's.
+INDEX_VERSION = "2026-12-02.4"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -142,6 +148,7 @@ class Features(msgspec.Struct, frozen=True, array_like=True):
     birth: str = ""  # date of birth, YYYY-MM-DD: a difference keeps two records apart
     generation: str = ""  # generational suffix (jr, sr, ii...): a difference keeps them apart
     unit: str = ""  # flat, apartment or suite number (``4b``): two different ones, two doors
+    middle: str = ""  # second given name (``pierre`` of Jean-Pierre): two different, two people
 
 
 def xref_value(key: RecordKey) -> str:
@@ -169,6 +176,7 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         birth=normalize_birth_date(facet.birth_date),
         generation=generation,
         unit=unit,
+        middle=second_given_name(tokens),
     )
 
 

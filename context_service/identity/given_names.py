@@ -69,6 +69,8 @@ tim timothy tina todd tom tomas tomasz tommy tony tracy travis trevor troy tuan 
 valerie vanessa varun vera veronica vicky victor victoria vikram vincent virginia vivian walter
 wanda wanjiru warren wayne wei wendy wesley william willie wojciech xiaoling ximena yan yaw
 yelena yolanda youssef yuki yun yusuf yuto yvonne zachary zainab zanele zeynep zhen zoe zofia
+alessandra andre christiane fernanda fernando francesco giovanna giovanni giulio jaylen jayden
+joelle jordyn kaylee ivana paola paolo pavel pavla petr petra roberto stefan stefanie
 """
 # Spellings of one name (said alike, or one name's forms in two languages), and nicknames
 # the table above lacks: each group is one name, so its members may be one person's.
@@ -78,7 +80,7 @@ brian bryan; caroline carolyn; catherine katherine kathryn katharine cathryn kat
 cathy kathy kathleen; cat kat; katie katy; christina kristina; christine kristine; chris kris;
 daniela daniella; deborah debra debora; deb debbie debra; eric erik; erica erika;
 gabriela gabriella gabrielle; helen helene; elena yelena; isabel isabelle; izzy isabelle;
-jean jeanne; jeffrey geoffrey; joseph josef; joanna joana; kirsten kristen kristin;
+jeffrey geoffrey; joseph josef; joanna joana; kirsten kristen kristin;
 lawrence laurence; larry laurence; lea leah; lindsay lindsey; louis luis; lucas lukas lukasz;
 marc mark; matthew mathew matteo; megan meghan; michael michal; michelle michele;
 nicholas nicolas nikolas; philip phillip; rebecca rebekah; sara sarah; sophia sofia zofia;
@@ -113,8 +115,13 @@ def other_given_names(x: str, y: str) -> bool:
     close their letters (``michael``/``michelle``, ``daniel``/``danielle``, ``jim``/``tim``):
     both common given names, neither a nickname of the other (``bob``/``robert``), not two
     nicknames of one name (``mike``/``mick``) nor two spellings of one (``sara``/``sarah``,
-    ``catherine``/``katherine``). A typo (``micheal``) is no given name."""
-    if x == y or not (is_given_name(x) and is_given_name(y)):
+    ``catherine``/``katherine``). A typo (``micheal``) is no given name. The male and female
+    forms of one name (``francesco``/``francesca``) are two names, listed or not."""
+    if x == y:
+        return False
+    if _male_and_female(x, y):
+        return True
+    if not (is_given_name(x) and is_given_name(y)):
         return False
     if first_name_forms(x) & first_name_forms(y):
         return False
@@ -124,4 +131,17 @@ def other_given_names(x: str, y: str) -> bool:
         _SPELLINGS.get(p, frozenset()) & _SPELLINGS.get(q, frozenset())
         for p in forms_x
         for q in forms_y
+    )
+
+
+def _male_and_female(x: str, y: str) -> bool:
+    """Whether two names are one stem of three letters or more with a male ``-o`` and a female
+    ``-a`` (``francesco``/``francesca``, ``carlo``/``carla``, ``roberto``/``roberta``): twins,
+    a brother and sister. A keyboard slip swaps, drops or doubles a letter; it does not turn
+    the last ``o`` into an ``a``."""
+    return (
+        len(x) == len(y) >= 4
+        and x[:-1] == y[:-1]
+        and {x[-1], y[-1]} == {"o", "a"}
+        and x[:-1].isalpha()
     )

@@ -211,6 +211,25 @@ def generational_suffix(first: str | None, last: str | None, full: str | None) -
     return _suffix(_name_words(first, last, full))
 
 
+# Words between a given name and a surname that belong to the surname (``Maria De Luca``,
+# ``Jan van der Berg``, ``Ahmed bin Said``): no second given name.
+_SURNAME_PARTICLES = frozenset(
+    "al ap bat ben bin binti bint d da dal das de degli dei del della der des di do dos du el "
+    "ibn la le lo mac mc st ste ten ter van vande vander von zu".split()
+)
+
+
+def second_given_name(tokens: tuple[str, ...]) -> str:
+    """The second given name among a name's tokens (``pierre`` of Jean-Pierre Martin, ``ann``
+    of Mary Ann Smith, ``jun`` of Min-jun Kim), or ``""``: the first word between the first
+    and the last of two letters or more that is no surname particle (``Maria De Luca``, ``Jan
+    van der Berg``; the ``O`` of O'Brien is one letter)."""
+    for word in tokens[1:-1]:
+        if len(word) >= 2 and word not in _SURNAME_PARTICLES:
+            return word
+    return ""
+
+
 def _suffix(words: list[str]) -> str:
     found = ""
     for word in words[1:]:

@@ -24,9 +24,11 @@ from context_service.identity.compare import (
     compare,
     first_name_level,
     last_name_level,
+    middle_names_conflict,
 )
 from context_service.identity.features import Features, blocking_keys, name_keys
 from context_service.identity.model import MatchModel, probability_of
+from context_service.identity.names import second_given_name
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
@@ -34,6 +36,7 @@ from context_service.identity.normalize import (
     is_placeholder_phone,
     mailbox_key,
     name_tokens,
+    name_tokens_and_suffix,
     normalize_email,
     normalize_phone,
 )
@@ -170,7 +173,7 @@ def _readings(query: PartialIdentity, region: str) -> tuple[_Reading, ...]:
         emails=(mailbox_key(email),) if email and is_merge_email(email) else (),
         phones=(phone,) if phone and is_merge_phone(phone) else (),
     )
-    tokens = name_tokens(None, None, query.name) if query.name else ()
+    tokens, suffix = name_tokens_and_suffix(None, None, query.name) if query.name else ((), "")
     if not tokens:
         return (_Reading(base),)
     first, last = tokens[0], tokens[-1]
@@ -183,8 +186,11 @@ def _readings(query: PartialIdentity, region: str) -> tuple[_Reading, ...]:
         if readings:
             return tuple(readings)
     if len(last) == 1:
-        return (_Reading(msgspec.structs.replace(base, first=first), last_initial=last),)
-    return (_Reading(msgspec.structs.replace(base, first=first, last=last)),)
+        named = msgspec.structs.replace(base, first=first, generation=suffix)
+        return (_Reading(named, last_initial=last),)
+    middle = second_given_name(tokens)
+    named = msgspec.structs.replace(base, first=first, last=last, middle=middle, generation=suffix)
+    return (_Reading(named),)
 
 
 def _one_word(name: str) -> bool:
@@ -286,7 +292,8 @@ def _score(
     given_name: tuple[str, ...] = (),
 ) -> Candidate:
     weight, evidence = _best_member(conn, profile_id, readings, model)
-    weight += _partial_name(conn, profile_id, given_name, evidence, model)
+    suffix = readings[0].features.generation
+    weight += _partial_name(conn, profile_id, given_name, suffix, evidence, model)
     for field in ("order_number", "invoice_number", "ticket_id"):
         if field not in owned:
             continue
@@ -344,6 +351,7 @@ def _partial_name(
     conn: sqlite3.Connection,
     profile_id: str,
     given: tuple[str, ...],
+    suffix: str,
     evidence: dict[str, str],
     model: MatchModel,
 ) -> float:
@@ -352,17 +360,22 @@ def _partial_name(
     only, so "Maria Garcia" for Maria Garcia Lopez, "Anne Smith" for Anne Smith-Jones or
     "Quincy Public" for John Quincy Public compared as another surname or first name. Such
     fields read ``PARTIAL_NAME`` (no disagreement) and lose the ``different`` weight; a name
-    none of the profile's names holds (Priya's for Raj Shah) keeps it."""
+    none of the profile's names holds (Priya's for Raj Shah) keeps it, and so does one given
+    with another generational ``suffix`` than the name holding it (John Smith Jr. for John
+    Smith Sr.)."""
     fields = [f for f in ("first_name", "last_name") if evidence.get(f) == "different"]
-    if not fields or not given or not any(_holds(given, n) for n in _full_names(conn, profile_id)):
+    if not fields or not given:
+        return 0.0
+    if not any(_holds(given, n) for n in _full_names(conn, profile_id, suffix)):
         return 0.0
     for field in fields:
         evidence[field] = PARTIAL_NAME
     return -sum(model.levels[field]["different"].weight for field in fields)
 
 
-def _full_names(conn: sqlite3.Connection, profile_id: str) -> list[tuple[str, ...]]:
-    """The words of each name the profile's live person records give, in order."""
+def _full_names(conn: sqlite3.Connection, profile_id: str, suffix: str) -> list[tuple[str, ...]]:
+    """The words of each name the profile's live person records give, in order, but for a
+    name with another generational suffix than ``suffix`` (when both have one)."""
     rows = conn.execute(
         "SELECT r.mapped FROM profile_members m JOIN records r ON r.id = m.record_id "
         "WHERE m.profile_id = ? AND r.deleted = 0",
@@ -373,8 +386,8 @@ def _full_names(conn: sqlite3.Connection, profile_id: str) -> list[tuple[str, ..
         mapped = decode_mapped(blob)
         person = mapped.person if mapped else None
         if person is not None:
-            words = name_tokens(person.first_name, person.last_name, person.name)
-            if words:
+            words, own = name_tokens_and_suffix(person.first_name, person.last_name, person.name)
+            if words and not (suffix and own and own != suffix):
                 names.append(words)
     return names
 
@@ -413,6 +426,16 @@ def _agrees(given: str, own: str, *, first: bool) -> bool:
     return level(given, own) != "different"
 
 
+def _another_of_the_name(given: Features, member: Features) -> bool:
+    """Whether the name given is another person's than the member's though the first name
+    and surname agree: another second given name (Jean-Luc Martin for Jean-Pierre Martin) or
+    another generational suffix (John Smith Jr. for John Smith Sr.). The first name then
+    counts as ``different``: the customer is not that member."""
+    if given.generation and member.generation and given.generation != member.generation:
+        return True
+    return middle_names_conflict(given, member)
+
+
 _LAST = FIELD_NAMES.index("last_name")
 _NAME_FIELDS = (FIELD_NAMES.index("first_name"), _LAST)
 
@@ -439,6 +462,9 @@ def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:
     """The comparison vector of a reading against a member record, and whether a surname's
     initial agreed (it adds no weight; one that disagrees counts as a different surname)."""
     levels = compare(reading.features, member)
+    if _another_of_the_name(reading.features, member):
+        first = FIELD_NAMES.index("first_name")
+        levels = (*levels[:first], "different", *levels[first + 1 :])
     if not (reading.last_initial and member.last):
         return levels, False
     if member.last.startswith(reading.last_initial):

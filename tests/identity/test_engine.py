@@ -212,12 +212,12 @@ def test_a_new_generic_mailbox_on_an_unchanged_person_is_found_by_lookup(
     assert found.profile_id == _profile(store, "hubspot", "contact", "2")
 
 
-def test_two_mailboxes_with_the_surname_and_the_same_digits_link_one_person(
+def test_two_mailboxes_with_the_surname_and_the_same_three_digits_link_one_person(
     store: Store, ingest: Ingest
 ) -> None:
-    ingest(shopify_customer(1, "fsimpson87@hotmail.com", "Frances", "Simpson"))
-    ingest(zendesk_user(2, "Frances Simpson", email="frances.simpson87@coastal.example"))
-    ingest(hubspot_contact("3", "jsimpson87@coastal.example", "John", "Simpson"))
+    ingest(shopify_customer(1, "fsimpson871@hotmail.com", "Frances", "Simpson"))
+    ingest(zendesk_user(2, "Frances Simpson", email="frances.simpson871@coastal.example"))
+    ingest(hubspot_contact("3", "jsimpson871@coastal.example", "John", "Simpson"))
     frances = _profile(store, "shopify", "customer", "1")
     assert _profile(store, "zendesk", "user", "2") == frances
     assert _profile(store, "hubspot", "contact", "3") != frances
@@ -225,6 +225,16 @@ def test_two_mailboxes_with_the_surname_and_the_same_digits_link_one_person(
         "SELECT evidence FROM identity_links WHERE rule = 'probabilistic'"
     ).fetchone()[0]
     assert '"related"' in rule
+
+
+def test_two_namesakes_mailboxes_with_one_birth_year_are_not_linked_by_it(
+    store: Store, ingest: Ingest
+) -> None:
+    # Two digits are a birth year: two Maria Garcias born in 1985 make these mailboxes.
+    ingest(shopify_customer(1, "mgarcia85@gmail.com", "Maria", "Garcia"))
+    ingest(zendesk_user(2, "Maria Garcia", email="maria.garcia85@yahoo.com"))
+    assert _profile(store, "zendesk", "user", "2") != _profile(store, "shopify", "customer", "1")
+    assert store.conn.execute("SELECT count(*) FROM identity_links").fetchone()[0] == 0
 
 
 def test_a_record_whose_date_of_birth_differs_joins_no_profile_through_one_mailbox(

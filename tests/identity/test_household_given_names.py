@@ -1,0 +1,149 @@
+"""Relatives whose names differ only in a second given name, a male or female form, or a
+generational suffix, and namesakes whose mailboxes differ only by punctuation or a birth year:
+never one profile, and a lookup with one's name and the other's phone is not the other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from context_service.identity.compare import email_level
+from context_service.identity.features import Features
+from context_service.store import Store
+from context_service.sync import IngestContext, RawPayload, ingest_batch
+from context_service.wiring import default_mappers
+from tests.conftest import Ingest, copy_store
+from tests.payloads import hubspot_contact, shopify_customer, zendesk_user
+from tests.review_fixtures import AUTH, app_client
+
+HOME = "+33142603030"
+
+
+def _together(store: Store, a: str, b: str) -> bool:
+    rows = store.conn.execute(
+        "SELECT r.source || ':' || r.external_id, m.profile_id FROM records r "
+        "JOIN profile_members m ON m.record_id = r.id"
+    )
+    profile = dict(rows.fetchall())
+    return profile[a] == profile[b]
+
+
+def _reviewed(store: Store) -> bool:
+    return bool(store.conn.execute("SELECT count(*) FROM review_items").fetchone()[0])
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Jean-Pierre Martin", "Jean-Luc Martin"),  # father and son
+        ("María José García", "María Carmen García"),  # sisters
+        ("Mary Ann Smith", "Mary Beth Smith"),
+        ("Min-jun Kim", "Min-seo Kim"),  # the first syllable alone is no given name
+        ("Francesco Rossi", "Francesca Rossi"),  # twins
+        ("Jean Dupont", "Jeanne Dupont"),  # husband and wife
+        ("Jordan Miller", "Jordyn Miller"),
+    ],
+)
+def test_relatives_on_one_home_phone_are_two_people_a_person_may_look_at(
+    store: Store, ingest: Ingest, one: str, other: str
+) -> None:
+    ingest(zendesk_user(1, one, "first.relative@example.net", HOME))
+    ingest(zendesk_user(2, other, "second.relative@example.org", HOME))
+    assert not _together(store, "zendesk:1", "zendesk:2")
+    assert _reviewed(store)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Mary Smith", "Mary Ann Smith"),  # a second given name on one side only
+        ("Mary Beth Smith", "Mary Elizabeth Smith"),  # a nickname
+        ("Min-jun Kim", "Mi-njun Kim"),  # one name, a key slipped across the hyphen
+        ("Jean-Pierre Martin", "Jean Pierre Martin"),
+        ("Maria De Luca", "Maria Luca"),  # a surname particle is no given name
+    ],
+)
+def test_one_person_written_two_ways_on_one_phone_is_one_profile(
+    store: Store, ingest: Ingest, one: str, other: str
+) -> None:
+    ingest(zendesk_user(1, one, "first.way@example.net", HOME))
+    ingest(zendesk_user(2, other, "second.way@example.org", HOME))
+    assert _together(store, "zendesk:1", "zendesk:2")
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("john.smith@yahoo.com", "johnsmith@yahoo.com"),  # two namesakes' natural handles
+        ("maria.garcia@hotmail.com", "maria_garcia@hotmail.com"),
+        ("mgarcia85@gmail.com", "maria.garcia85@yahoo.com"),  # one birth year
+    ],
+)
+def test_namesakes_mailboxes_a_dot_or_a_birth_year_apart_do_not_link_them(
+    store: Store, ingest: Ingest, one: str, other: str
+) -> None:
+    ingest(shopify_customer(1, one, "Maria", "Garcia"))
+    ingest(hubspot_contact("2", other, "Maria", "Garcia"))
+    assert not _together(store, "shopify:1", "hubspot:2")
+
+
+def test_a_slip_in_a_mailbox_is_still_a_near_one_and_punctuation_is_not() -> None:
+    def level(x: str, y: str) -> str:
+        return email_level(Features(emails=(x,)), Features(emails=(y,)))
+
+    assert level("john.smith@yahoo.com", "john.smiht@yahoo.com") == "fuzzy"
+    assert level("john.smith@yahoo.com", "johnsmith@yahoo.com") == "different"
+    assert level("j.smith48213@yahoo.com", "jsmith48213@yahoo.com") == "local"  # own number
+
+
+@pytest.fixture(scope="module")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, blank_store: Path
+) -> Iterator[TestClient[Any]]:
+    """The home phone is on the father's and the brother's records only: Jean-Pierre Martin
+    (father), John Smith Sr. and Francesco Rossi; the son, the Jr. and the sister have an
+    email alone."""
+    db = copy_store(blank_store, tmp_path_factory.mktemp("household") / "lookup.db")
+    store = Store(db)
+    items = [
+        zendesk_user(1, "Jean-Pierre Martin", "jp.martin@example.net", HOME),
+        zendesk_user(2, "Jean-Luc Martin", "jl.martin@example.org"),
+        zendesk_user(3, "John Smith Sr.", "john.sr@example.net", "+15125550188"),
+        zendesk_user(4, "John Smith Jr.", "john.jr@example.org"),
+        zendesk_user(5, "Francesco Rossi", "francesco@example.net", "+390212345678"),
+        zendesk_user(6, "Francesca Rossi", "francesca@example.org"),
+    ]
+    ingest_batch(store, [RawPayload(*item) for item in items], IngestContext(default_mappers()))
+    try:
+        with app_client(db, store=store) as test_client:
+            yield test_client
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "relative"),
+    [
+        ("Jean-Luc Martin", HOME, "Jean-Pierre Martin"),
+        ("John Smith Jr.", "+15125550188", "John Smith Sr."),
+        ("Francesca Rossi", "+390212345678", "Francesco Rossi"),
+    ],
+)
+def test_a_name_with_a_relatives_phone_is_not_the_relative(
+    client: TestClient[Any], name: str, phone: str, relative: str
+) -> None:
+    response = client.post("/v1/context/lookup", json={"name": name, "phone": phone}, headers=AUTH)
+    assert response.status_code in {404, 409}, response.text
+    assert relative not in response.text or response.status_code == 409
+
+
+def test_the_relatives_own_name_and_phone_are_still_the_relative(client: TestClient[Any]) -> None:
+    response = client.post(
+        "/v1/context/lookup", json={"name": "John Smith Sr.", "phone": "+15125550188"}, headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["identity"]["name"] == "John Smith Sr."
