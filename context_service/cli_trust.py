@@ -149,6 +149,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
             now=utc_now(),
             region=ctx.region,
             links=ctx.links,
+            thresholds=ctx.thresholds,
             vacuum=not args.no_vacuum,
         )
     finally:

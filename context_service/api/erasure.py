@@ -54,6 +54,7 @@ def erase_person(
         now=utc_now(),
         region=ctx.region,
         links=ctx.links,
+        thresholds=ctx.thresholds,
     )
 
 

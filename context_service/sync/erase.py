@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
+from context_service.snapshot.links import DashboardLinks
 from context_service.store import activities, profiles
 from context_service.store.keys import chunks, marks
 from context_service.store.records import (
@@ -40,6 +41,8 @@ def erase_records(
     region: str,
     now: str,
     thresholds: Thresholds | None = None,
+    *,
+    links: DashboardLinks | None = None,
 ) -> set[str]:
     """Erase the profiles of the person-like records among these (suppressed from then on),
     then delete the records and everything indexed from them; return the profiles touched.
@@ -47,7 +50,8 @@ def erase_records(
     webhook deliveries that named one of these records are blanked, held or not. Every key asked
     for goes on the suppression list, also one the store does not hold yet (a backfill still
     listing it when the vendor's redaction arrives), so no later page re-creates the record.
-    ``thresholds`` are the configured ones (``IngestContext.thresholds``)."""
+    ``thresholds`` and ``links`` are the configured ones (``IngestContext``): the erasure
+    re-resolves the records around the person and rebuilds the profiles it changes with them."""
     if not keys:
         return set()
     people = _people(conn, keys)
@@ -58,6 +62,8 @@ def erase_records(
         reason="vendor redaction",
         now=now,
         region=region,
+        links=links,
+        thresholds=thresholds,
     )
     _suppress_keys(conn, keys, report.erasure_id, now)
     # The records asked for may be held no more (deleted at the vendor earlier, with a profile

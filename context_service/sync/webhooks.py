@@ -357,7 +357,9 @@ def _apply_one(
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
                 changed = (
-                    erase_records(conn, keys, ctx.region, now, ctx.thresholds) if keys else set()
+                    erase_records(conn, keys, ctx.region, now, ctx.thresholds, links=ctx.links)
+                    if keys
+                    else set()
                 )
                 gone = _not_newer(conn, source, removals)
                 changed |= (

@@ -7,7 +7,9 @@ activities those records own (orders, invoices, tickets: the person's data too, 
 for a dispute's charge); the profile, its aliases, snapshot, queued rebuild, cached LLM
 summaries and identity links; rejected raw payloads and webhook inbox bodies that mention one of
 the person's emails, phones or record ids, or that named one of their records when applied
-(``inbox.note_records``); and blanks the profile id of the read audit rows. The
+(``inbox.note_records``); and blanks the profile id of the read audit rows. Before any of
+that, the identity engine resolves the person's records as removed, so the records they held
+apart are clustered as ``resolve --all`` would (and rebuilt with the configured links). The
 person's strong identifiers go on the suppression list (``suppression.py``), except an email or
 phone someone else's record holds too (a household landline) and the keys of activities someone
 else owns too (a deal with two contacts): those are the other person's as well.
@@ -30,6 +32,8 @@ import msgspec
 from ulid import ULID
 
 from context_service.errors import ProfileNotFound, StoreError
+from context_service.identity.engine import Engine, PersonChange
+from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
@@ -85,8 +89,19 @@ class Needles(msgspec.Struct):
         return any(needle in digits for needle in self.digits)
 
 
+class _Reach(msgspec.Struct):
+    live: str
+    aliases: list[str]
+    members: list[int]  # now: the engine resolves them as removed
+    people: list[int]  # and those that left while they belonged here
+    keys: list[RecordKey]  # of ``people``
+    owned: list[int]
+    record_ids: list[int]
+
+
 class _Plan(msgspec.Struct):
     profile_ids: list[str]
+    members: list[int]
     record_ids: list[int]
     keys: list[RecordKey]
     entries: list[tuple[str, str]]
@@ -101,7 +116,8 @@ def _ids(conn: sqlite3.Connection, sql: str, values: list[int] | list[str]) -> l
     return found
 
 
-def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
+def _reach(conn: sqlite3.Connection, profile_id: str) -> _Reach:
+    """The live profile an id or alias names, its aliases, members and the records going."""
     live = profiles.canonical_id(conn, profile_id)
     if live is None:
         raise ProfileNotFound(f"no profile {profile_id}")
@@ -111,21 +127,38 @@ def _plan(conn: sqlite3.Connection, profile_id: str, region: str) -> _Plan:
     ]
     # Records their source deleted while they belonged here are the person's too (a
     # tombstone with the vendor's id, and the orders it owned).
-    members = profiles.members(conn, live) + profiles.departed_from(conn, [live, *aliases])
-    keys = _keys(conn, members)
+    members = profiles.members(conn, live)
+    people = members + profiles.departed_from(conn, [live, *aliases])
+    keys = _keys(conn, people)
     owned = owned_records(conn, keys)
-    all_ids = sorted(set(members) | set(owned))
-    all_keys = _keys(conn, all_ids)
-    found = _ids(conn, CONTACT_IDENTIFIERS_SQL, members)
+    all_ids = sorted(set(people) | set(owned))
+    return _Reach(live, aliases, members, people, keys, owned, all_ids)
+
+
+def _plans(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> list[_Plan]:
+    """The plans of these people, worked out before anything is deleted: an email or phone
+    two of them hold is theirs only, and goes on the suppression list."""
+    reaches: dict[str, _Reach] = {}
+    for profile_id in profile_ids:
+        reach = _reach(conn, profile_id)
+        reaches.setdefault(reach.live, reach)
+    erased = {record_id for reach in reaches.values() for record_id in reach.record_ids}
+    return [_plan(conn, reach, erased) for reach in reaches.values()]
+
+
+def _plan(conn: sqlite3.Connection, reach: _Reach, erased: set[int]) -> _Plan:
+    all_keys = _keys(conn, reach.record_ids)
+    found = _ids(conn, CONTACT_IDENTIFIERS_SQL, reach.people)
     held = [(str(row[0]), str(row[1]), bool(row[2])) for row in found]  # type: ignore[index]
-    idents = _not_shared(conn, held, set(all_ids))
+    idents = _not_shared(conn, held, erased)
     entries = [(k, v) for k, v, strong in idents if strong]
-    shared = _shared_activities(conn, owned, set(all_keys))
+    shared = _shared_activities(conn, reach.owned, set(all_keys))
     entries += [("record", record_value(k)) for k in all_keys if k not in shared]
-    others = _other_owners(conn, owned, set(keys)) - {live}
-    needles = _needles(idents, keys)
+    others = _other_owners(conn, reach.owned, set(reach.keys)) - {reach.live}
+    needles = _needles(idents, reach.keys)
     needles.records = {record_value(k) for k in all_keys if k not in shared}
-    return _Plan([live, *aliases], all_ids, all_keys, entries, others, needles)
+    ids = [reach.live, *reach.aliases]
+    return _Plan(ids, reach.members, reach.record_ids, all_keys, entries, others, needles)
 
 
 def _not_shared(
@@ -217,14 +250,20 @@ def erase_profiles(
     now: str,
     region: str,
     links: DashboardLinks | None = None,
+    thresholds: Thresholds | None = None,
 ) -> ErasureReport:
-    """Erase these people (ids or aliases) inside the caller's transaction."""
+    """Erase these people (ids or aliases) inside the caller's transaction.
+
+    Their person records are first resolved as removed (``thresholds``: the configured ones),
+    so the records they held apart are clustered as ``resolve --all`` would cluster what is
+    left; every profile that changes is rebuilt with ``links``, the configured dashboard
+    links (pass them: without, the rebuilt snapshots lose their members' vendor links)."""
     erasure_id = f"era_{ULID()}"
     report = ErasureReport(erasure_id, [], 0, 0, 0, 0, 0, 0)
-    others: set[str] = set()
     needles = Needles(set(), set(), set())
-    for profile_id in profile_ids:
-        plan = _plan(conn, profile_id, region)
+    plans = _plans(conn, profile_ids)
+    others = _resolve_removed(conn, plans, region, now, thresholds)
+    for plan in plans:
         _erase(conn, plan, report)
         report.suppressed += suppress(conn, plan.entries, erasure_id, now)
         others |= plan.others
@@ -238,7 +277,8 @@ def erase_profiles(
         "VALUES (?, ?, ?, ?, ?, ?)",
         (erasure_id, requested_by, reason, now, report.records, report.suppressed),
     )
-    live_others = sorted(others - set(report.profile_ids))
+    erased = set(report.profile_ids)
+    live_others = sorted(p for p in others - erased if profiles.canonical_id(conn, p) == p)
     # Their snapshots change (the erased person leaves them): a new version each, so nothing
     # keyed by the old one (an LLM summary naming her) is served again, and those go now.
     for other in live_others:
@@ -247,6 +287,28 @@ def erase_profiles(
         conn.execute(f"DELETE FROM llm_summaries WHERE profile_id IN ({marks(chunk)})", chunk)
     report.others_rebuilt = materialize(conn, live_others, links or DashboardLinks(), now, region)
     return report
+
+
+def _resolve_removed(
+    conn: sqlite3.Connection,
+    plans: list[_Plan],
+    region: str,
+    now: str,
+    thresholds: Thresholds | None,
+) -> set[str]:
+    """Resolve the erased people's member records as removed, all in one engine pass (one
+    batch, so no record of theirs is clustered with a neighbour on the way): the records they
+    held apart (a shared email with a different name) are clustered again, and their review
+    items go. Return the profiles that changed."""
+    members = sorted({record_id for plan in plans for record_id in plan.members})
+    rows = _ids(
+        conn, "SELECT id, source, kind, external_id FROM records WHERE id IN ({marks})", members
+    )
+    changes = [
+        PersonChange(int(row[0]), RecordKey(*row[1:]), facet=None)  # type: ignore[index]
+        for row in rows
+    ]
+    return Engine(conn, region, now, thresholds).resolve(changes)
 
 
 def _erase(conn: sqlite3.Connection, plan: _Plan, report: ErasureReport) -> None:
@@ -385,6 +447,7 @@ def erase_profile(
     now: str,
     region: str,
     links: DashboardLinks | None = None,
+    thresholds: Thresholds | None = None,
     vacuum: bool = True,
 ) -> ErasureReport:
     """Erase one person (an id or alias) in one transaction, then compact the file."""
@@ -397,6 +460,7 @@ def erase_profile(
             now=now,
             region=region,
             links=links,
+            thresholds=thresholds,
         )
     compact(store, vacuum=vacuum)
     return report
