@@ -87,16 +87,19 @@ def from_vendor(source: str, obj: VendorObject, observed_at: str | None = None) 
     )
 
 
-def contested(conn: Any, items: Sequence[RawPayload], ctx: IngestContext) -> dict[int, RecordKey]:
+def contested(
+    conn: Any, items: Sequence[RawPayload | Prepared], ctx: IngestContext
+) -> dict[int, RecordKey]:
     """The positions (and keys) of the items that tie with their stored copy: the same time,
     other content, neither one a deletion. Which of the two is newer cannot be told from them
     (a vendor that dates objects to the second sends two changes of one second in any order),
     so the caller asks the vendor for the current copy instead of letting the last delivery
     win. Copies that differ only where the mapping does not read (a webhook's refetch and a
-    sync page can bring one object in two shapes) map alike: no tie, no call to the vendor."""
+    sync page can bring one object in two shapes) map alike: no tie, no call to the vendor.
+    Items already ``prepare``d are not mapped again."""
     live = [
         (position, prepared)
-        for position, prepared in enumerate(_prepare(item, ctx) for item in items)
+        for position, prepared in enumerate(prepared_all(items, ctx))
         if prepared.mapped is not None
         and not prepared.mapped.deleted
         and prepared.mapped.updated_at is not None
@@ -181,7 +184,7 @@ def _format_second(second: int) -> str:
 
 def ingest_batch(
     store: Store,
-    batch: Iterable[RawPayload],
+    batch: Iterable[RawPayload | Prepared],
     ctx: IngestContext,
     *,
     defer_snapshots: bool = False,
@@ -193,11 +196,12 @@ def ingest_batch(
     of rebuilt; ``drain_snapshots`` rebuilds them later, once each, however many pages touched
     them. A backfill uses this; webhooks and small batches rebuild at once. With
     ``background`` (deferred only) the queued profiles are also handed to a worker process once
-    the batch commits, and the snapshots it finished since the last batch are stored.
+    the batch commits, and the snapshots it finished since the last batch are stored. An item
+    already ``prepare``d (``sync.ties`` maps each page once to find ties) is not mapped again.
     """
     report = IngestReport()
     now = utc_now()
-    prepared = [_prepare(item, ctx) for item in batch]
+    prepared = prepared_all(batch, ctx)
     nested = store.in_transaction
     with store.transaction() as conn:
         build_unbuilt_index(conn, ctx.region, now, ctx.thresholds)  # else old customers unseen
@@ -330,7 +334,7 @@ class _Touched:
         self.new_activities = _NewActivities()
 
 
-class _Prepared(msgspec.Struct):
+class Prepared(msgspec.Struct):
     """A payload encoded and mapped (outside the transaction): its key, its text, and the
     mapped record or the reason it could not be mapped."""
 
@@ -341,19 +345,25 @@ class _Prepared(msgspec.Struct):
     error: str | None = None
 
 
-def _prepare(item: RawPayload, ctx: IngestContext) -> _Prepared:
+def prepare(item: RawPayload, ctx: IngestContext) -> Prepared:
+    """``item`` encoded and mapped with ``ctx``'s mappers (pure: no store read)."""
     text = _encode(item.payload).decode()
     try:
         mapped = _map(item, ctx, text)
     except MappingError as exc:
         key = RecordKey(item.source, item.kind, _fallback_id(item.payload, text))
-        return _Prepared(item, key, text, None, exc.detail)
-    return _Prepared(item, mapped.key, text, mapped)
+        return Prepared(item, key, text, None, exc.detail)
+    return Prepared(item, mapped.key, text, mapped)
+
+
+def prepared_all(items: Iterable[RawPayload | Prepared], ctx: IngestContext) -> list[Prepared]:
+    """Each item ``prepare``d, those already prepared as they are."""
+    return [item if isinstance(item, Prepared) else prepare(item, ctx) for item in items]
 
 
 def _ingest_one(
     conn: Any,
-    item: _Prepared,
+    item: Prepared,
     now: str,
     report: IngestReport,
     touched: _Touched,

@@ -13,7 +13,15 @@ from __future__ import annotations
 from context_service.errors import MappingError
 from context_service.models import Connector, VendorObject
 from context_service.store import Store
-from context_service.sync.ingest import IngestContext, RawPayload, contested, from_vendor
+from context_service.sync.ingest import (
+    IngestContext,
+    Prepared,
+    RawPayload,
+    contested,
+    from_vendor,
+    prepare,
+    prepared_all,
+)
 
 Fetched = dict[tuple[str, str], VendorObject | None]  # (kind, external id) -> current copy
 
@@ -25,12 +33,13 @@ def settle_ties(
     ctx: IngestContext,
     fetched: Fetched | None = None,
     missed: list[tuple[str, str]] | None = None,
-) -> list[RawPayload]:
-    """``items`` with each one that ties with its stored copy replaced by the vendor's current
-    copy; one the vendor no longer has is left out (its deletion arrives on its own) and added
-    to ``missed``. Stripe sends ``invoice.finalized`` and ``invoice.paid`` of one second in
-    either order: without this, a late ``finalized`` would reopen a paid invoice; and a sync
-    page read just before a same-second change would overwrite the change's webhook.
+) -> list[Prepared]:
+    """``items`` mapped (``prepare``: ``ingest_batch`` does not map them again), each one that
+    ties with its stored copy replaced by the vendor's current copy; one the vendor no longer
+    has is left out (its deletion arrives on its own) and added to ``missed``. Stripe sends
+    ``invoice.finalized`` and ``invoice.paid`` of one second in either order: without this, a
+    late ``finalized`` would reopen a paid invoice; and a sync page read just before a
+    same-second change would overwrite the change's webhook.
 
     A tied item whose object the caller already refetched (``fetched``, a webhook's refetch)
     is not fetched again: the current copy is already in ``items``, after it, and wins the tie;
@@ -38,23 +47,24 @@ def settle_ties(
     (``MappingError``) keeps the last copy, as before such ties were settled."""
     fetched = {} if fetched is None else fetched
     missed = [] if missed is None else missed
-    tied = contested(store.conn, items, ctx)
-    settled: list[RawPayload] = []
-    for position, item in enumerate(items):
+    prepared = prepared_all(items, ctx)
+    tied = contested(store.conn, prepared, ctx)
+    settled: list[Prepared] = []
+    for position, item in enumerate(prepared):
         key = tied.get(position)
         if key is None:
             settled.append(item)
-        elif (item.kind, key.external_id) in fetched:
-            if fetched[(item.kind, key.external_id)] is not None:
+        elif (item.item.kind, key.external_id) in fetched:
+            if fetched[(item.item.kind, key.external_id)] is not None:
                 settled.append(item)
         else:
             try:
-                fresh = connector.fetch_one(item.kind, key.external_id)
+                fresh = connector.fetch_one(item.item.kind, key.external_id)
             except MappingError:  # a kind the vendor has no look-up for: the last copy wins
                 settled.append(item)
                 continue
             if fresh is not None:
-                settled.append(from_vendor(connector.source, fresh))
+                settled.append(prepare(from_vendor(connector.source, fresh), ctx))
             else:
-                missed.append((item.kind, key.external_id))
+                missed.append((item.item.kind, key.external_id))
     return settled

@@ -59,6 +59,7 @@ from context_service.store.records import stored_states
 from context_service.sync.erase import erase_records, remove_records, remove_source
 from context_service.sync.ingest import (
     IngestContext,
+    Prepared,
     RawPayload,
     from_vendor,
     ingest_batch,
@@ -329,9 +330,9 @@ def _apply_one(
             from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
             for o in objects
         ]
-        items = settle_ties(store, connector, items, ctx, fetched, missed)
+        settled = settle_ties(store, connector, items, ctx, fetched, missed)
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
-        items += restored
+        batch: list[RawPayload | Prepared] = [*settled, *restored]
     except RetriableError as exc:
         _retry_later(store, row, error_text(exc.detail), at, exc.extra.get("retry_after"))
         return 0
@@ -342,7 +343,7 @@ def _apply_one(
         with store.transaction() as conn:
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
-            report = ingest_batch(store, items, ctx)
+            report = ingest_batch(store, batch, ctx)
             about_erased = bool(report.suppressed)
             for asked in delivery.access_requests:
                 request = _without_erased_contacts(conn, source, asked, ctx.region)

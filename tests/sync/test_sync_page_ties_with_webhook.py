@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+import msgspec
 
 from context_service.models import RecordKey
 from context_service.store import Store
@@ -102,3 +104,21 @@ def test_copies_of_one_second_that_map_alike_are_no_tie(store: Store, ctx: Inges
     renamed = {**rest, "first_name": "Cleo"}
     items = [RawPayload("shopify", "customer", p) for p in (rest, reshaped, renamed)]
     assert sorted(contested(store.conn, items, ctx)) == [2]
+
+
+def test_each_record_of_a_page_is_mapped_once(store: Store, ctx: IngestContext) -> None:
+    """The tie check maps a page to compare it with the stored copies; ingest takes those
+    mappings as they are instead of mapping every record a second time."""
+    mapped: list[str] = []
+    shopify = ctx.mappers["shopify"]
+
+    def counting(kind: str, payload: Any) -> Any:
+        mapped.append(f"{kind}:{payload['id']}")
+        return shopify(kind, payload)
+
+    counted = msgspec.structs.replace(ctx, mappers={**ctx.mappers, "shopify": counting})
+    fake = FakeShopify()
+    fake.add_customers(3)
+    assert run_sync(store, fake.connector(), counted).status == "ok"
+    assert len(mapped) == 3
+    assert len(set(mapped)) == 3
