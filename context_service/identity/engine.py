@@ -20,12 +20,13 @@ clustered, in ``identity.rebuild``) agree. Step 4 is ``identity.assign``.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 import msgspec
 
 from context_service.identity.assign import assign_profiles
-from context_service.identity.candidates import candidate_pairs, mailbox_holders
+from context_service.identity.candidates import candidate_pairs
 from context_service.identity.cluster import (
     NO_DECISIONS,
     ComponentResult,
@@ -166,11 +167,11 @@ class Engine:
     ) -> tuple[set[int], set[int]]:
         """``_link`` once the records are indexed, with their blocking keys."""
         pairs, holders = candidate_pairs(self.conn, keys)
-        crowded, turned = self._crowded_mailboxes(live, old, holders)
+        crowded, turned = self._crowded(live, old, pairs, holders)
         linked = self._add_edges(
             {rid: f for rid, f in live.items() if f is not None}, pairs, crowded
         )
-        settled = self._settle_mailboxes(turned, crowded) if turned else set()
+        settled = self._settle(turned, crowded) if turned else set()
         return linked | settled, settled
 
     def forget_features(self) -> None:
@@ -259,46 +260,62 @@ class Engine:
         )
         return set(ids)
 
-    def _crowded_mailboxes(
+    def _crowded(
         self,
         live: Mapping[int, Features | None],
         old: Mapping[int, Features],
+        pairs: set[Pair],
         known: Mapping[str, list[int]],
     ) -> tuple[frozenset[str], dict[str, list[int]]]:
-        """The crowded mailboxes (``pairs.crowded_mailbox``) among those the changed records
-        hold or held, as the index now stands; and those that turned crowded or uncrowded
-        with this batch, with their holders, whose pairs must be decided again. ``known``:
-        the holders the candidate query already read (every mailbox a live record holds);
-        only a mailbox a record held before this batch is looked up again."""
-        mailboxes = {e for f in live.values() if f is not None for e in f.emails}
-        mailboxes |= {e for rid in live if rid in old for e in old[rid].emails}
-        if not mailboxes:
+        """The crowded mailboxes and phones (``pairs.crowded_mailbox``) among those the changed
+        records hold or held, as the index now stands; and those that turned crowded or
+        uncrowded with this batch, with their holders, whose pairs must be decided again.
+        ``known``: the holders the candidate query read (every mailbox a live record holds);
+        a phone is looked up only if its record has two candidates or more (``_values``)."""
+        was: dict[str, list[Features]] = {}  # the batch's records' old versions, by value
+        for rid in live.keys() & old.keys():
+            for value in _values(old[rid]):
+                was.setdefault(value, []).append(old[rid])
+        partners = Counter(x for pair in pairs for x in pair)
+        values = {v for rid, f in live.items() if f is not None for v in _values(f, partners[rid])}
+        if not (values := values | was.keys()):
             return frozenset(), {}
-        holders = {mailbox: known[mailbox] for mailbox in mailboxes if mailbox in known}
-        missing = mailboxes - holders.keys()
-        if missing:
-            holders.update(mailbox_holders(self.conn, missing))
+        holders = {value: known[value] for value in values if value in known}
+        holders.update(self._holders(values - holders.keys()))
         features = self._stored_features({rid for ids in holders.values() for rid in ids})
         crowded: set[str] = set()
         turned: dict[str, list[int]] = {}
-        for mailbox, ids in holders.items():
+        for value, ids in holders.items():
             now = crowded_mailbox(features[rid] for rid in ids if rid in features)
-            before = crowded_mailbox(
+            # No old version: the holders before are some of now's, a crowd only if now's is.
+            before = (now or value in was) and crowded_mailbox(
                 [features[rid] for rid in ids if rid not in live and rid in features]
-                + [f for rid, f in old.items() if rid in live and mailbox in f.emails]
+                + was.get(value, [])
             )
             if now:
-                crowded.add(mailbox)
+                crowded.add(value)
             if now != before:
-                turned[mailbox] = ids
+                turned[value] = ids
         return frozenset(crowded), turned
 
-    def _settle_mailboxes(
-        self, turned: Mapping[str, list[int]], crowded: frozenset[str]
-    ) -> set[int]:
-        """Decide again the pairs of the holders of mailboxes that turned crowded (their
-        review edges go) or uncrowded (their review edges come back); return the records
-        whose edges changed, to be clustered again (their review items follow)."""
+    def _holders(self, values: Iterable[str]) -> dict[str, list[int]]:
+        """The records that hold each mailbox or phone (its ``e:`` or ``p:`` blocking key)."""
+        holders: dict[str, list[int]] = {}
+        keys = sorted(f"e:{value}" if "@" in value else f"p:{value}" for value in values)
+        for chunk in chunks(keys):
+            rows = self.conn.execute(
+                "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
+                f"AND value IN ({placeholders(chunk)})",
+                chunk,
+            )
+            for value, record_id in rows:
+                holders.setdefault(str(value)[2:], []).append(int(record_id))
+        return holders
+
+    def _settle(self, turned: Mapping[str, list[int]], crowded: frozenset[str]) -> set[int]:
+        """Decide again the pairs of the holders of mailboxes and phones that turned crowded
+        (review edges go, a link on a line turns a review) or uncrowded (back again); return
+        the records whose edges changed, to be clustered again (their review items follow)."""
         ids = sorted({rid for holders in turned.values() for rid in holders})
         features = self._stored_features(ids)
         pairs = {
@@ -308,29 +325,31 @@ class Engine:
             for b in holders[i + 1 :]
             if a != b
         }
-        common = {e for a, b in pairs for e in set(features[a].emails) & set(features[b].emails)}
+        common = {v for a, b in pairs for v in _values(features[a]) & _values(features[b])}
         others = common - set(turned) - crowded
-        extra = mailbox_holders(self.conn, others) if others else {}
+        extra = self._holders(others)
         held = self._stored_features({rid for rs in extra.values() for rid in rs})
         crowded = crowded | {
-            mailbox
-            for mailbox, holders in extra.items()
+            value
+            for value, holders in extra.items()
             if crowded_mailbox(held[rid] for rid in holders if rid in held)
         }
-        stored: set[Pair] = set()
+        stored: dict[Pair, tuple[int, float]] = {}
         for chunk in chunks(ids):
             rows = self.conn.execute(
-                f"SELECT a, b FROM identity_edges WHERE a IN ({placeholders(chunk)})", chunk
+                "SELECT a, b, link, probability FROM identity_edges "
+                f"WHERE a IN ({placeholders(chunk)})",
+                chunk,
             )
-            stored.update((int(a), int(b)) for a, b in rows if (int(a), int(b)) in pairs)
+            stored.update(((a, b), (link, p)) for a, b, link, p in rows if (a, b) in pairs)
         drop: list[Pair] = []
         new: list[tuple[int, int, int, float]] = []
         for a, b in sorted(pairs):
             result = decide(features[a], features[b], self.model, self.thresholds, crowded=crowded)
-            if result.link or result.review:
-                if (a, b) not in stored:
-                    new.append((a, b, int(result.link), result.probability))
-            elif (a, b) in stored:
+            edge = (int(result.link), result.probability)
+            if (result.link or result.review) and stored.get((a, b)) != edge:
+                new.append((a, b, *edge))
+            elif not (result.link or result.review) and (a, b) in stored:
                 drop.append((a, b))
         self.conn.executemany("DELETE FROM identity_edges WHERE a = ? AND b = ?", drop)
         self.conn.executemany(
@@ -530,6 +549,12 @@ class Engine:
                 reason = review_reason(result.rule)
             found.append(Review(a, b, probability, reason, evidence))
         return found
+
+
+def _values(features: Features, partners: int = 2) -> set[str]:
+    """A record's mailboxes and phones; its mailboxes alone when it has fewer than two
+    candidates (``partners``): a phone it holds then has two holders at most, never a crowd."""
+    return {*features.emails, *features.phones} if partners >= 2 else set(features.emails)
 
 
 def _last_per_record(changes: list[PersonChange]) -> list[PersonChange]:

@@ -130,7 +130,11 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # and Francesca, Jean and Jeanne) are two names; two mailboxes at one provider that differ
 # only by punctuation (``john.smith@``, ``johnsmith@``), or share only a two-digit number and
 # the surname, are no typo of one person's.
-INDEX_VERSION = "2026-12-02.4"
+# 2026-12-02.5: a phone held by three or more clearly different names (an office's
+# switchboard) is crowded like a shared inbox: no phone_name link, and a pair on it links only
+# on the rest of its evidence; a couple's mailbox (``tomandkate@``) and ``smith.home@`` are a
+# household's, and more role mailboxes (``accountspayable@``, ``bookings@``) link nothing.
+INDEX_VERSION = "2026-12-02.5"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -47,8 +47,17 @@ GENERIC_LOCAL_PARTS = frozenset(
         "billing",
         "accounts",
         "accounting",
+        "accountspayable",
+        "accountsreceivable",
+        "ap",
         "finance",
+        "invoice",
         "invoices",
+        "purchasing",
+        "procurement",
+        "bookings",
+        "booking",
+        "reservations",
         "orders",
         "order",
         "shop",
@@ -251,15 +260,35 @@ def mailbox_key(email: str) -> str:
 
 
 _HOUSEHOLD_WORDS = ("family", "household")
+_WORDS = re.compile(r"[^\W\d_]+")  # the runs of letters of a local part
 
 
 def is_family_mailbox(email: str) -> bool:
     """Whether a mailbox is named for a household rather than a person: ``thesmiths12@``,
-    ``the.garcias@``, ``desai.family@``, ``smithhousehold@``."""
-    letters = "".join(ch for ch in email.partition("@")[0] if ch.isalpha())
-    if any(word in letters for word in _HOUSEHOLD_WORDS):
+    ``the.garcias@``, ``desai.family@``, ``smithhousehold@``, ``smith.home@``, or a couple's,
+    two given names joined by ``and`` (``tomandkate@``, ``tom.and.kate@``)."""
+    local = email.partition("@")[0]
+    letters = "".join(ch for ch in local if ch.isalpha())
+    if any(word in letters for word in _HOUSEHOLD_WORDS) or "home" in _WORDS.findall(local):
         return True
-    return letters.startswith("the") and letters.endswith("s") and len(letters) >= 7
+    if letters.startswith("the") and letters.endswith("s") and len(letters) >= 7:
+        return True
+    return _a_couples(letters)
+
+
+def _a_couples(letters: str) -> bool:
+    """Whether a local part's letters are two common given names of three letters or more
+    joined by ``and`` (``tomandkate``, ``alexandraandtom``). Nothing looser: ``brandon``,
+    ``kateandrews`` and ``alandanne`` are one person's."""
+    from context_service.identity.given_names import is_given_name  # it imports this module
+
+    at = letters.find("and", 3)
+    while at != -1:
+        first, second = letters[:at], letters[at + 3 :]
+        if len(second) >= 3 and is_given_name(first) and is_given_name(second):
+            return True
+        at = letters.find("and", at + 1)
+    return False
 
 
 _PUNCTUATION = re.compile(r"[^\w]|_")

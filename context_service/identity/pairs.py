@@ -24,6 +24,14 @@ firm's shared inbox: ``crowded_mailbox``) says nothing about who is who: a pair 
 named records whose only evidence is such a mailbox is neither linked nor reviewed. Which
 mailboxes are crowded depends on all their holders, so the engine works it out and passes it
 (``crowded``); two differently named records on a mailbox of two names are still reviewed.
+
+A phone held that way is crowded too (an office's switchboard: its colleagues never form one
+group of records, so ``cluster.shared_values`` cannot see it). It compares as ``shared``, so
+it makes no ``phone_name`` link, and a pair on it links only if the rest of its evidence links
+it without the line: two David Smiths of one firm, each with a work mailbox of his own, are a
+person's question. A family on its home phone shares a surname, so its line is no crowd.
+(``crowded`` decides the pairs the engine stores as edges; clustering one component again,
+``cluster.shared_values`` alone says what is shared.)
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from functools import lru_cache
 import msgspec
 
 from context_service.identity.compare import (
+    NULL,
     Levels,
     compare,
     name_levels,
@@ -74,8 +83,9 @@ def decide(
     crowded: frozenset[str] = frozenset(),
 ) -> PairResult:
     """Compare two records and decide (pure; symmetric in ``a`` and ``b``). ``crowded``: the
-    mailboxes held by three or more clearly different names (``crowded_mailbox``)."""
-    levels = compare(a, b, shared)
+    mailboxes and phones held by three or more clearly different names (``crowded_mailbox``)."""
+    line = _crowded_line(a, b, crowded)
+    levels = compare(a, b, shared | line if line else shared)
     probability = model.probability(levels)
     explicit = (a.own and a.own in b.xrefs) or (b.own and b.own in a.xrefs)
     if explicit:
@@ -95,8 +105,19 @@ def decide(
             "phone_name", max(probability, thresholds.link), levels, True, False, False
         )
     link = probability >= thresholds.link
+    if link and line:  # a firm's line says nothing of who is who: the rest must link them
+        link = model.probability((levels[0], NULL, *levels[2:])) >= thresholds.link
     review = not link and probability >= thresholds.review
     return PairResult("probabilistic", probability, levels, link, review, conflict=False)
+
+
+def _crowded_line(a: Features, b: Features, crowded: frozenset[str]) -> frozenset[str]:
+    """The phones the two have in common, when every one of them is crowded (an office's
+    switchboard, ``crowded_mailbox``); else none."""
+    if not crowded or not a.phones or not b.phones:
+        return frozenset()
+    common = frozenset(a.phones) & frozenset(b.phones)
+    return common if common and common <= crowded else frozenset()
 
 
 def _nameless_on_a_family_mailbox(a: Features, b: Features) -> bool:
@@ -194,10 +215,11 @@ def _namesakes(a: Features, b: Features, levels: Levels) -> bool:
 
 
 def crowded_mailbox(holders: Iterable[Features]) -> bool:
-    """Whether the records holding one mailbox carry three or more clearly different names:
-    three names that conflict pairwise (``names_conflict``) with no first name or surname in
-    common. It depends only on which names hold the mailbox, never on their order, and adding
-    a holder never makes a crowded mailbox uncrowded.
+    """Whether the records holding one mailbox (or one phone: the engine asks it of both)
+    carry three or more clearly different names: three names that conflict pairwise
+    (``names_conflict``) with no first name or surname in common. It depends only on which
+    names hold the mailbox, never on their order, and adding a holder never makes a crowded
+    mailbox uncrowded.
 
     Names are compared as ``decide`` compares them, with the records' mailboxes: two slips of
     the one name a mailbox spells (``Slin Ownes``, ``Seiln Oens`` on ``seline.owens1471@``)
