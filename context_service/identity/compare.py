@@ -14,7 +14,7 @@ from functools import lru_cache
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from context_service.identity.features import Features, same_door
-from context_service.identity.given_names import other_given_names
+from context_service.identity.given_names import one_name, other_given_names
 from context_service.identity.normalize import (
     MAIL_PROVIDERS,
     first_name_forms,
@@ -69,16 +69,19 @@ def names_conflict(a: Features, b: Features) -> bool:
         tokens = [other.first, other.last] if other.last else [other.first]
         return not any(_first_level(short.first, t) != "different" for t in tokens)
     first, last = _names(a, b)
-    return "different" in (first, last) or middle_names_conflict(a, b)
+    return "different" in (first, last)
 
 
 def middle_names_conflict(a: Features, b: Features) -> bool:
     """Whether two records whose first names and surnames agree carry two different second
     given names (Jean-Pierre and Jean-Luc Martin, Mary Ann and Mary Beth Smith, Min-jun and
     Min-seo Kim): a father and his son, two sisters. A second given name on one side only
-    (Mary Smith, Mary Ann Smith), a nickname (Mary Beth, Mary Elizabeth), a typo, or the same
-    given names spaced otherwise (Min-jun, Mi-njun) agree."""
+    (Mary Smith, Mary Ann Smith), a nickname (Mary Beth, Mary Elizabeth), a typo, two spellings
+    of one name (Mohammed, Muhammad) or the same given names spaced otherwise (Min-jun,
+    Mi-njun) agree."""
     if not a.middle or not b.middle or a.middle == b.middle:
+        return False
+    if one_name(a.middle, b.middle):
         return False
     if _first_level(a.first, b.first) in {NULL, "different"}:
         return False
@@ -425,10 +428,11 @@ def _near_email(x: str, y: str) -> bool:
     """One typo apart: the same local part at a domain one edit away, or a local part one edit
     away at the same domain, with the same digits (``jen_brown12`` is not ``jen_brown3432``,
     and ``mgarcia13844`` is not ``mgarcia18344``: one Maria Garcia's number is often a slip of
-    another's), and not only punctuated otherwise (``john.smith@yahoo.com`` and
-    ``johnsmith@yahoo.com`` are two mailboxes where dots count, the handles two John Smiths
-    pick; Gmail's dots are read away before, and a handle with its owner's number compares as
-    ``local``). Two real providers a letter apart are no typo of each other
+    another's), and at a public mail provider not only punctuated otherwise
+    (``john.smith@yahoo.com`` and ``johnsmith@yahoo.com`` are two mailboxes where dots count,
+    the handles two John Smiths pick; Gmail's dots are read away before, and a handle with its
+    owner's number compares as ``local``). A firm gives one person one address: there a
+    punctuation slip is a slip. Two real providers a letter apart are no typo of each other
     (``john_smith@gmail.com``/``john_smith@ymail.com``, ``@mail.com``/``@email.com``: two
     mailboxes), unless the handle carries its owner's own number (``_numbered``)."""
     local_x, _, domain_x = x.partition("@")
@@ -440,8 +444,8 @@ def _near_email(x: str, y: str) -> bool:
         return not providers or is_own_number(_digits(local_x))
     if domain_x != domain_y or _digits(local_x) != _digits(local_y):
         return False
-    if _alnum(local_x) == _alnum(local_y):
-        return False  # john.smith@ and johnsmith@: two namesakes' natural handles
+    if domain_x in MAIL_PROVIDERS and _alnum(local_x) == _alnum(local_y):
+        return False  # john.smith@ and johnsmith@yahoo.com: two namesakes' natural handles
     return (
         min(len(local_x), len(local_y)) >= 6 and DamerauLevenshtein.distance(local_x, local_y) <= 1
     )

@@ -46,7 +46,7 @@ from context_service.identity.index_rows import (
 )
 from context_service.identity.links_and_reviews import write_links, write_reviews
 from context_service.identity.model import MatchModel
-from context_service.identity.pairs import Thresholds, crowded_mailbox, decide
+from context_service.identity.pairs import Thresholds, crowded_value, decide
 from context_service.identity.sql import chunks, placeholders
 from context_service.identity.state import index_version, load_model, mark_index_current
 from context_service.models import PersonFacet, RecordKey
@@ -267,7 +267,7 @@ class Engine:
         pairs: set[Pair],
         known: Mapping[str, list[int]],
     ) -> tuple[frozenset[str], dict[str, list[int]]]:
-        """The crowded mailboxes and phones (``pairs.crowded_mailbox``) among those the changed
+        """The crowded mailboxes and phones (``pairs.crowded_value``) among those the changed
         records hold or held, as the index now stands; and those that turned crowded or
         uncrowded with this batch, with their holders, whose pairs must be decided again.
         ``known``: the holders the candidate query read (every mailbox a live record holds);
@@ -286,11 +286,12 @@ class Engine:
         crowded: set[str] = set()
         turned: dict[str, list[int]] = {}
         for value, ids in holders.items():
-            now = crowded_mailbox(features[rid] for rid in ids if rid in features)
+            now = crowded_value(value, (features[rid] for rid in ids if rid in features))
             # No old version: the holders before are some of now's, a crowd only if now's is.
-            before = (now or value in was) and crowded_mailbox(
+            before = (now or value in was) and crowded_value(
+                value,
                 [features[rid] for rid in ids if rid not in live and rid in features]
-                + was.get(value, [])
+                + was.get(value, []),
             )
             if now:
                 crowded.add(value)
@@ -332,7 +333,7 @@ class Engine:
         crowded = crowded | {
             value
             for value, holders in extra.items()
-            if crowded_mailbox(held[rid] for rid in holders if rid in held)
+            if crowded_value(value, (held[rid] for rid in holders if rid in held))
         }
         stored: dict[Pair, tuple[int, float]] = {}
         for chunk in chunks(ids):

@@ -12,7 +12,8 @@ import re
 
 import msgspec
 
-from context_service.identity.names import second_given_name
+from context_service.identity.given_names import is_given_name
+from context_service.identity.names import name_tokens, second_given_name
 from context_service.identity.normalize import (
     MISS,
     NICKNAME_TABLE_NAMES,
@@ -134,7 +135,12 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # switchboard) is crowded like a shared inbox: no phone_name link, and a pair on it links only
 # on the rest of its evidence; a couple's mailbox (``tomandkate@``) and ``smith.home@`` are a
 # household's, and more role mailboxes (``accountspayable@``, ``bookings@``) link nothing.
-INDEX_VERSION = "2026-12-02.5"
+# 2026-12-02.6: a second given name only where it surely is one (a first-name field's second
+# word, a hyphenated first word's part, a common given name before the surname), never
+# against a shared mailbox; spellings of one name in several languages (Peter/Petr,
+# Mohammed/Muhammad) agree; a line takes four clearly different names to be crowded; a
+# punctuation-only difference is a slip at a firm's domain, not at a public provider.
+INDEX_VERSION = "2026-12-02.6"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -180,8 +186,23 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         birth=normalize_birth_date(facet.birth_date),
         generation=generation,
         unit=unit,
-        middle=second_given_name(tokens),
+        middle=_second_given(facet, tokens),
     )
+
+
+def _second_given(facet: PersonFacet, tokens: tuple[str, ...]) -> str:
+    """The second given name a name surely holds, or ``""``: the second word of a first-name
+    field (``Jean-Pierre``, ``María José``, ``Mary Ann``); of a name written whole, the second
+    part of a hyphenated first word (``Jean-Pierre Martin``, ``Min-jun Kim``) or a common given
+    name before the surname (``Mary Ann Smith``). Another word there may be a surname
+    (``María García López``, ``Anne Smith-Jones``) and says nothing."""
+    if facet.first_name and facet.last_name:
+        return second_given_name(name_tokens(facet.first_name, None, None)[1:])
+    text = (facet.first_name or facet.name or "").split()
+    if text and "-" in text[0].strip("-"):
+        return second_given_name(tokens[1:2])
+    word = second_given_name(tokens[1:-1])
+    return word if is_given_name(word) else ""
 
 
 def _xrefs(key: RecordKey, facet: PersonFacet) -> tuple[str, ...]:

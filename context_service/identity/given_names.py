@@ -69,8 +69,8 @@ tim timothy tina todd tom tomas tomasz tommy tony tracy travis trevor troy tuan 
 valerie vanessa varun vera veronica vicky victor victoria vikram vincent virginia vivian walter
 wanda wanjiru warren wayne wei wendy wesley william willie wojciech xiaoling ximena yan yaw
 yelena yolanda youssef yuki yun yusuf yuto yvonne zachary zainab zanele zeynep zhen zoe zofia
-alessandra andre christiane fernanda fernando francesco giovanna giovanni giulio jaylen jayden
-joelle jordyn kaylee ivana paola paolo pavel pavla petr petra roberto stefan stefanie
+alessandra fernanda fernando francesco giovanna giovanni giulio jaylen jayden joelle jordyn
+kaylee ivana mohammed paola paolo pavel pavla petr petra roberto stefan stefanie
 """
 # Spellings of one name (said alike, or one name's forms in two languages), and nicknames
 # the table above lacks: each group is one name, so its members may be one person's.
@@ -85,7 +85,9 @@ lawrence laurence; larry laurence; lea leah; lindsay lindsey; louis luis; lucas 
 marc mark; matthew mathew matteo; megan meghan; michael michal; michelle michele;
 nicholas nicolas nikolas; philip phillip; rebecca rebekah; sara sarah; sophia sofia zofia;
 teresa theresa; thomas tomasz; hana hanna hannah; jacob jakob; carl karl; zoe zoey;
-ian iain; sean shaun shawn; jon jonathan; steven stephen
+ian iain; sean shaun shawn; jon jonathan; steven stephen stefan; peter petr piotr;
+paul paolo pavel pawel; paula paola pavla; robert roberto; stephanie stefanie;
+alexandra alessandra; mohammed muhammad mohamed muhammed mohammad mohamad mohd
 """
 
 
@@ -116,32 +118,22 @@ def other_given_names(x: str, y: str) -> bool:
     both common given names, neither a nickname of the other (``bob``/``robert``), not two
     nicknames of one name (``mike``/``mick``) nor two spellings of one (``sara``/``sarah``,
     ``catherine``/``katherine``). A typo (``micheal``) is no given name. The male and female
-    forms of one name (``francesco``/``francesca``) are two names, listed or not."""
-    if x == y:
+    forms of one name (``francesco``/``francesca``, ``jean``/``jeanne``) are two names."""
+    if x == y or not (is_given_name(x) and is_given_name(y)):
         return False
-    if _male_and_female(x, y):
+    return not one_name(x, y)
+
+
+def one_name(x: str, y: str) -> bool:
+    """Whether two given-name tokens are one name: the same, a nickname of the other
+    (``bob``/``robert``), or two spellings of one (``mohammed``/``muhammad``,
+    ``peter``/``petr``)."""
+    if x == y or first_name_forms(x) & first_name_forms(y):
         return True
-    if not (is_given_name(x) and is_given_name(y)):
-        return False
-    if first_name_forms(x) & first_name_forms(y):
-        return False
     forms_x = {x, canonical_first(x)}
     forms_y = {y, canonical_first(y)}
-    return not any(
+    return any(
         _SPELLINGS.get(p, frozenset()) & _SPELLINGS.get(q, frozenset())
         for p in forms_x
         for q in forms_y
-    )
-
-
-def _male_and_female(x: str, y: str) -> bool:
-    """Whether two names are one stem of three letters or more with a male ``-o`` and a female
-    ``-a`` (``francesco``/``francesca``, ``carlo``/``carla``, ``roberto``/``roberta``): twins,
-    a brother and sister. A keyboard slip swaps, drops or doubles a letter; it does not turn
-    the last ``o`` into an ``a``."""
-    return (
-        len(x) == len(y) >= 4
-        and x[:-1] == y[:-1]
-        and {x[-1], y[-1]} == {"o", "a"}
-        and x[:-1].isalpha()
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from context_service.identity.memo import MISS, Memo
@@ -214,17 +215,17 @@ def generational_suffix(first: str | None, last: str | None, full: str | None) -
 # Words between a given name and a surname that belong to the surname (``Maria De Luca``,
 # ``Jan van der Berg``, ``Ahmed bin Said``): no second given name.
 _SURNAME_PARTICLES = frozenset(
-    "al ap bat ben bin binti bint d da dal das de degli dei del della der des di do dos du el "
-    "ibn la le lo mac mc st ste ten ter van vande vander von zu".split()
+    "abd abu al ap bat ben bin binti bint d da dal dalla das de degli dei del dell della dello "
+    "delle den der des di do dos du e el het ibn la las le lo los mac mc ould san santa st ste "
+    "ten ter van vande vander vom von y zu zum zur".split()
 )
 
 
-def second_given_name(tokens: tuple[str, ...]) -> str:
-    """The second given name among a name's tokens (``pierre`` of Jean-Pierre Martin, ``ann``
-    of Mary Ann Smith, ``jun`` of Min-jun Kim), or ``""``: the first word between the first
-    and the last of two letters or more that is no surname particle (``Maria De Luca``, ``Jan
-    van der Berg``; the ``O`` of O'Brien is one letter)."""
-    for word in tokens[1:-1]:
+def second_given_name(words: Iterable[str]) -> str:
+    """The first of ``words`` (those after a first name) of two letters or more that is no
+    surname particle (``Maria De Luca``, ``Jan van den Berg``; the ``O`` of O'Brien is one
+    letter), or ``""``."""
+    for word in words:
         if len(word) >= 2 and word not in _SURNAME_PARTICLES:
             return word
     return ""

@@ -279,13 +279,19 @@ def is_family_mailbox(email: str) -> bool:
 def _a_couples(letters: str) -> bool:
     """Whether a local part's letters are two common given names of three letters or more
     joined by ``and`` (``tomandkate``, ``alexandraandtom``). Nothing looser: ``brandon``,
-    ``kateandrews`` and ``alandanne`` are one person's."""
+    ``kateandrews``, ``alandanne`` and ``megan.dana`` are one person's."""
     from context_service.identity.given_names import is_given_name  # it imports this module
 
     at = letters.find("and", 3)
     while at != -1:
         first, second = letters[:at], letters[at + 3 :]
-        if len(second) >= 3 and is_given_name(first) and is_given_name(second):
+        longer = (first + "a", first + "an", first + "and")  # megandana: Megan Dana's own
+        if (
+            len(second) >= 3
+            and is_given_name(first)
+            and is_given_name(second)
+            and not any(is_given_name(name) for name in longer)
+        ):
             return True
         at = letters.find("and", at + 1)
     return False

@@ -12,7 +12,9 @@ at or above ``thresholds.review`` it goes to a person to decide. A pair whose na
 conflict never links through a shared email or phone: it goes to review. Nor does a pair
 whose dates of birth differ, whatever else agrees (``birth_date``: two people sharing a
 mailbox, a parent and child), nor one whose generational suffixes differ (``generation``:
-John Smith Sr. and John Smith Jr. on one home phone), nor two records that share a name and
+John Smith Sr. and John Smith Jr. on one home phone), nor, unless they share a mailbox, one
+whose second given names differ (``second_given_names``: Jean-Pierre and Jean-Luc Martin), nor
+two records that share a name and
 an address or a phone while each holds its own numbered mailbox under that name
 (``namesakes``: a Sr and a Jr): they go to review, and no third record joins them into one
 profile. A record without a name that shares only a household's mailbox (``thesmiths12@``)
@@ -45,6 +47,7 @@ from context_service.identity.compare import (
     NULL,
     Levels,
     compare,
+    middle_names_conflict,
     name_levels,
     names_conflict,
     own_handles,
@@ -83,7 +86,8 @@ def decide(
     crowded: frozenset[str] = frozenset(),
 ) -> PairResult:
     """Compare two records and decide (pure; symmetric in ``a`` and ``b``). ``crowded``: the
-    mailboxes and phones held by three or more clearly different names (``crowded_mailbox``)."""
+    mailboxes held by three or more clearly different names and phones held by four or more
+    (``crowded_value``)."""
     line = _crowded_line(a, b, crowded)
     levels = compare(a, b, shared | line if line else shared)
     probability = model.probability(levels)
@@ -192,6 +196,8 @@ def _kept_apart(
         rule, review = "birth_date", strong or probability >= thresholds.review
     elif a.generation and b.generation and a.generation != b.generation:
         rule, review = "generation", strong or probability >= thresholds.review
+    elif levels[0] != "exact" and middle_names_conflict(a, b):
+        rule, review = "second_given_names", strong or probability >= thresholds.review
     elif _namesakes(a, b, levels):
         rule, review = "namesakes", strong or probability >= thresholds.review
     else:
@@ -214,28 +220,37 @@ def _namesakes(a: Features, b: Features, levels: Levels) -> bool:
     return email == "different" and (phone == "exact" or address == "exact") and own_handles(a, b)
 
 
-def crowded_mailbox(holders: Iterable[Features]) -> bool:
-    """Whether the records holding one mailbox (or one phone: the engine asks it of both)
-    carry three or more clearly different names: three names that conflict pairwise
-    (``names_conflict``) with no first name or surname in common. It depends only on which
-    names hold the mailbox, never on their order, and adding a holder never makes a crowded
-    mailbox uncrowded.
+_Name = tuple[str, str, tuple[str, ...]]  # first, last and the mailboxes that may spell them
+
+
+def crowded_mailbox(holders: Iterable[Features], least: int = 3) -> bool:
+    """Whether the records holding one mailbox carry ``least`` or more clearly different
+    names: names that conflict pairwise (``names_conflict``) with no first name or surname in
+    common. It depends only on which names hold the mailbox, never on their order, and adding
+    a holder never makes a crowded mailbox uncrowded.
 
     Names are compared as ``decide`` compares them, with the records' mailboxes: two slips of
     the one name a mailbox spells (``Slin Ownes``, ``Seiln Oens`` on ``seline.owens1471@``)
     are one name there, so they are not two of a crowd."""
     names = sorted({(f.first, f.last, f.emails) for f in holders if f.first})
-    if len(names) < 3:
-        return False
+    return len(names) >= least and _apart(names, least)
+
+
+def crowded_value(value: str, holders: Iterable[Features]) -> bool:
+    """``crowded_mailbox`` for a mailbox (three names) or a phone (four: a household of three
+    surnames, a couple and a grandparent, is no office's line)."""
+    return crowded_mailbox(holders, 3 if "@" in value else 4)
+
+
+def _apart(names: list[_Name], size: int) -> bool:
+    """Whether ``size`` of ``names`` (sorted) are clearly different from each other."""
+    if size <= 1:
+        return bool(names)
     for i, x in enumerate(names):
-        apart = [y for y in names[i + 1 :] if _clearly_different(x, y)]
-        for j, y in enumerate(apart):
-            if any(_clearly_different(y, z) for z in apart[j + 1 :]):
-                return True
+        rest = [y for y in names[i + 1 :] if _clearly_different(x, y)]
+        if len(rest) >= size - 1 and _apart(rest, size - 1):
+            return True
     return False
-
-
-_Name = tuple[str, str, tuple[str, ...]]  # first, last and the mailboxes that may spell them
 
 
 @lru_cache(maxsize=1 << 14)

@@ -1,10 +1,11 @@
-"""A phone held by records of three or more clearly different names with no name in common (an
+"""A phone held by records of four or more clearly different names with no name in common (an
 office's switchboard) is crowded, as a firm's shared inbox is: it says nothing about who is
 who. Two records of one name on it (two David Smiths, one in sales and one in the warehouse,
 each with a work mailbox of his own) do not link by the phone rule, and the line compares as
 shared, not as one person's number; the pair is left to a reviewer. Colleagues on one line
 never form one group of records, so the engine works it out from every holder of the phone.
-A family on its home phone shares a surname, so the line is no crowd and still links."""
+A family on its home phone shares a surname, and a household of three surnames (a couple and a
+grandparent) is too few, so those lines are no crowd and still link."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from context_service.identity.features import Features
 from context_service.identity.model import DEFAULT_MODEL
-from context_service.identity.pairs import Thresholds, crowded_mailbox, decide
+from context_service.identity.pairs import Thresholds, crowded_mailbox, crowded_value, decide
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
@@ -56,6 +57,25 @@ def test_a_phone_of_three_clearly_different_names_is_crowded() -> None:
     assert crowded_mailbox(holders)
     family = [Features(phones=(E164,), first=f, last="smith") for f in ("john", "jane", "jim")]
     assert not crowded_mailbox(family)
+
+
+def test_a_line_takes_four_clearly_different_names_to_be_crowded() -> None:
+    holders = [Features(phones=(E164,), first=f.lower(), last=la.lower()) for f, la in STAFF]
+    assert not crowded_value(E164, holders[:3])  # a couple and a grandparent, three surnames
+    assert crowded_value(E164, holders[:4])
+    assert crowded_value("team@acme-logistics.com", holders[:3])  # an inbox: three
+
+
+def test_a_household_of_three_surnames_keeps_its_phone_link(store: Store, ingest: Ingest) -> None:
+    """John Smith, his wife Maria Garcia, who kept her name, and her mother Rosa Lopez share
+    the home line: John's two records, each with its own mailbox, are still one customer."""
+    home = "+1 614 555 0199"
+    ingest(zendesk_user(1, "John Smith", email="john.smith@example.com", phone=home))
+    ingest(zendesk_user(2, "Maria Garcia", email="maria.garcia@example.com", phone=home))
+    ingest(zendesk_user(3, "Rosa Lopez", email="rosa.lopez@example.net", phone=home))
+    ingest(zendesk_user(4, "John Smith", email="jsmith.work@example.net", phone=home))
+    assert _together(store, "zendesk:1", "zendesk:4")
+    assert_matches_rebuild(store, "three surnames at home")
 
 
 def test_two_namesakes_on_a_crowded_phone_do_not_link_by_the_phone_rule() -> None:

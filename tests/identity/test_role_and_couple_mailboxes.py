@@ -45,6 +45,7 @@ def test_a_couples_or_homes_mailbox_is_a_households(email: str) -> None:
         "danandrews@example.com",
         "joandavid@example.com",
         "alandanne@example.com",  # "al" is too short a name to read as a couple
+        "megan.dana@outlook.com",  # Megan Dana's own, not "meg and ana"
         "tomandk@example.com",
         "homer.simpson@example.com",
         "jhome@example.com",
