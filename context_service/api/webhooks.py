@@ -31,6 +31,7 @@ from context_service.errors import SourceNotConfigured
 from context_service.models import Connector
 from context_service.store import Store
 from context_service.store import inbox as inbox_store
+from context_service.store import snapshots as snapshot_store
 from context_service.sync import (
     InboxPruner,
     IngestContext,
@@ -38,7 +39,8 @@ from context_service.sync import (
     drain_snapshots,
     receive,
 )
-from context_service.sync.snapshot_queue import SnapshotDrain
+from context_service.sync.ingest import utc_now
+from context_service.sync.snapshot_queue import SnapshotDrain, refresh_due
 
 MAX_WEBHOOK_BYTES = 1_048_576
 log = logging.getLogger("context_service.webhooks")
@@ -89,7 +91,8 @@ def _called_urls(request: Request[Any, Any, Any], state: Any, source: str) -> li
 
 
 def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
-    """Apply pending deliveries; then let cached LLM summaries of changed profiles refresh,
+    """Apply pending deliveries and build again the snapshots whose time-dependent signals
+    changed (``refresh_due``); then let cached LLM summaries of changed profiles refresh,
     delete applied deliveries past their retention (at most once an hour), and come back when
     the earliest delivery still pending falls due. A pass that raises (the store locked past
     its busy timeout) comes back after ``RETRY_AFTER_FAILURE_SECONDS``: the delivery just
@@ -108,7 +111,8 @@ def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
 
 
 def _apply_and_prune(state: Any, connectors: Mapping[str, Connector]) -> None:
-    if apply_pending(state.store, connectors, state.ingest_context):
+    applied = apply_pending(state.store, connectors, state.ingest_context)
+    if refresh_due(state.store, state.ingest_context, utc_now()) or applied:
         refresher = state.get("summary_refresher")
         if refresher is not None:
             refresher.wake()
@@ -142,6 +146,7 @@ def _plan_retries(store: Store, connectors: Mapping[str, Connector], ctx: Ingest
 
 def _retry_pass(store: Store, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
     apply_pending(store, connectors, ctx)
+    refresh_due(store, ctx, utc_now())
     _plan_retries(store, connectors, ctx)
 
 
@@ -150,7 +155,9 @@ RETRY_AFTER_FAILURE_SECONDS = 60.0  # a pass that raised (a locked store) is tri
 
 
 class RetryWaker:
-    """Runs an applier again when the earliest pending delivery of a store falls due.
+    """Runs an applier again when the earliest pending delivery of a store falls due, or the
+    earliest snapshot whose time-dependent signals change (``refresh_at``: an invoice falls
+    overdue; the pass builds it again, ``refresh_due``).
 
     A delivery whose vendor could not be reached waits for its next attempt
     (``sync.webhooks.retry_delay``); without this it would wait for the next delivery to
@@ -174,13 +181,15 @@ class RetryWaker:
             return None if self._timer is None else self._at
 
     def plan(self, store: Store, run: Callable[[], None], now: float) -> float | None:
-        """Arrange for ``run`` to be called when the earliest pending delivery is due (at
-        least ``RETRY_WAKE_MIN_SECONDS`` from ``now``); return when, or ``None`` if none is
-        pending or no app serves the store (it may be closed already)."""
+        """Arrange for ``run`` to be called when the earliest pending delivery is due, or the
+        earliest snapshot's ``refresh_at`` (at least ``RETRY_WAKE_MIN_SECONDS`` from ``now``);
+        return when, or ``None`` if neither is pending or no app serves the store (it may be
+        closed already)."""
         with self._lock:
             if not self._serving:
                 return None
-        due = inbox_store.next_attempt(store.conn)
+        times = [inbox_store.next_attempt(store.conn), snapshot_store.next_refresh(store.conn)]
+        due = min((t for t in times if t is not None), default=None)
         if due is None:
             return None
         return self._arm(run, now, max(_posix(due), now + RETRY_WAKE_MIN_SECONDS))

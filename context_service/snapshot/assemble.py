@@ -52,6 +52,7 @@ from context_service.snapshot.activity_sections import (
 )
 from context_service.snapshot.graphemes import grapheme_boundary
 from context_service.snapshot.links import DashboardLinks
+from context_service.snapshot.moments import next_change
 from context_service.snapshot.precedence import Candidate, choose, normalize_for, source_rank
 from context_service.snapshot.redaction import (
     OwnContacts,
@@ -132,19 +133,24 @@ def build_snapshot(data: ProfileData, links: DashboardLinks, now: str, region: s
     Free text keeps only this profile's own emails and phones, and no string in the snapshot
     keeps a bidirectional control (``redaction``).
     """
-    return without_bidi_controls(_assembled(data, links, now, region))
+    return without_bidi_controls(_assembled(data, links, now, region)[0])
 
 
 def build_snapshot_encoded(
     data: ProfileData, links: DashboardLinks, now: str, region: str
-) -> tuple[Snapshot, bytes]:
+) -> tuple[Snapshot, bytes, str | None]:
     """``build_snapshot`` and its JSON encoding, made while looking for bidirectional controls
-    (``redaction.without_bidi_controls_encoded``): a rebuild need not encode it again."""
-    return without_bidi_controls_encoded(_assembled(data, links, now, region))
+    (``redaction.without_bidi_controls_encoded``): a rebuild need not encode it again; and when
+    its time-dependent signals change (``moments.next_change``; ``None``: never)."""
+    snap, refresh_at = _assembled(data, links, now, region)
+    return (*without_bidi_controls_encoded(snap), refresh_at)
 
 
-def _assembled(data: ProfileData, links: DashboardLinks, now: str, region: str) -> Snapshot:
-    """The snapshot of one loaded profile, before bidirectional controls are removed."""
+def _assembled(
+    data: ProfileData, links: DashboardLinks, now: str, region: str
+) -> tuple[Snapshot, str | None]:
+    """The snapshot of one loaded profile, before bidirectional controls are removed, and when
+    its time-dependent signals change (``moments.next_change``)."""
     people = data.people
     identity, conflicts = _identity(people, region)
     acts = _with_recovered_subscriptions(_cleaned(data.activities, identity, region))
@@ -153,6 +159,7 @@ def _assembled(data: ProfileData, links: DashboardLinks, now: str, region: str) 
     billing = _billing(acts)
     crm = _crm(data.owner_labels, people, _of(acts, Deal))
     support = _support(_of(acts, Ticket))
+    held = _held(acts)
     signals = derive_signals(
         commerce,
         billing,
@@ -160,12 +167,12 @@ def _assembled(data: ProfileData, links: DashboardLinks, now: str, region: str) 
         orders=orders,
         now=now,
         people=[(p.record.key, p.facet) for p in people],
-        held=_held(acts),
+        held=held,
         crm=crm,
     )
     members = _members(people, _shown(acts, commerce, billing, crm, support), links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
-    return Snapshot(
+    snapshot = Snapshot(
         profile_id=data.profile_id,
         version=data.version,
         generated_at=now,
@@ -180,6 +187,7 @@ def _assembled(data: ProfileData, links: DashboardLinks, now: str, region: str) 
         conflicts=conflicts,
         summary=summarize(identity, commerce, billing, crm, support, signals, freshness),
     )
+    return snapshot, next_change(commerce, billing, now=now, orders=orders, held=held)
 
 
 def _cleaned(

@@ -16,14 +16,19 @@ because that row may hold other people's contacts (0024), ``resolve --all`` beca
 changed, a run because it deferred it. Each read statement says whether the profile is queued
 (an index probe in the same statement: no query added), and a queued one is built first, alone,
 by the rebuilder registered for the read connection (``build_queued_on_read``: ``serve`` and
-the read commands register one), whichever process queued it.
+the read commands register one), whichever process queued it. A row whose time-dependent
+signals have changed since it was built (its ``refresh_at`` has passed: an invoice fell
+overdue, ``snapshot.moments``) is treated the same: the same statements return that moment,
+and the rebuilder builds it again with a new version.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 import weakref
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -67,9 +72,11 @@ class _IdentityOnly(msgspec.Struct):
 
 _decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
 # ``identifiers.profiles_with`` and ``read_snapshot`` in one statement (unordered: one row is the
-# rule; several are sorted before ``_one`` names them), with whether the profile is queued.
+# rule; several are sorted before ``_one`` names them), with whether the profile is queued and
+# when its time-dependent signals change.
 _SNAPSHOTS_WITH = (
-    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text, q.profile_id FROM ("
+    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text, q.profile_id, "
+    "s.refresh_at FROM ("
     "SELECT DISTINCT m.profile_id FROM identifiers i "
     "JOIN profile_members m ON m.record_id = i.record_id "
     "WHERE i.kind = ? AND i.value = ?) p "
@@ -79,20 +86,24 @@ _SNAPSHOTS_WITH = (
 # One profile's snapshot row (if any) and whether it is queued: always one row.
 _SNAPSHOT_OF = (
     "SELECT EXISTS (SELECT 1 FROM snapshot_queue WHERE profile_id = ?1), "
-    "s.profile_id, s.version, s.generated_at, s.json, s.text "
+    "s.profile_id, s.version, s.generated_at, s.json, s.text, s.refresh_at "
     "FROM (SELECT 1) LEFT JOIN snapshots s ON s.profile_id = ?1"
 )
-Rebuild = Callable[[Any, str], StoredSnapshot | None]
+Rebuild = Callable[[Any, str, str], StoredSnapshot | None]
+# The time reads compare a row's ``refresh_at`` with (POSIX seconds; tests set their own).
+clock: Callable[[], float] = time.time
 # Read connection (by id) -> (its owner, what builds one queued profile given the owner). The
 # owner (a ``Store``) is held weakly: its entry goes with it.
 _rebuilders: dict[int, tuple[weakref.ref[Any], Rebuild]] = {}
 
 
 def build_queued_on_read(conn: sqlite3.Connection, owner: Any, rebuild: Rebuild) -> None:
-    """Have reads through ``conn`` build a queued profile's snapshot before serving it:
-    ``rebuild(owner, profile_id)`` builds it, takes it off the queue and returns the row as
-    stored (``owner`` is held weakly, and is typically the ``Store`` whose read connection
-    ``conn`` is). Without one, a queued profile's stored row is served as it is."""
+    """Have reads through ``conn`` build a queued profile's snapshot before serving it, and one
+    whose ``refresh_at`` has passed: ``rebuild(owner, profile_id, now)`` builds it as of
+    ``now`` (the read's time, ISO-8601 UTC), with a new version when its moment has passed,
+    takes it off the queue and returns the row as stored (``owner`` is held weakly, and is
+    typically the ``Store`` whose read connection ``conn`` is). Without one, a queued or due
+    profile's stored row is served as it is."""
     key = id(conn)
 
     def forget(gone: weakref.ref[Any]) -> None:
@@ -273,7 +284,9 @@ def _rows_with(conn: sqlite3.Connection, kind: str, value: str) -> list[Any]:
 def _only(conn: sqlite3.Connection, rows: list[Any], what: str) -> StoredSnapshot:
     """The snapshot of the one profile among ``rows`` (``_rows_with``); 404 or 409 else."""
     if len(rows) == 1 and rows[0][1] is not None and rows[0][5] is None:
-        return StoredSnapshot(*rows[0][:5])
+        profile_id, version, generated_at, json, text, _, refresh_at = rows[0]
+        if refresh_at is None or refresh_at > now_iso():  # else built again, with a new version
+            return StoredSnapshot(profile_id, version, generated_at, json, text, refresh_at)
     return _one(conn, sorted(row[0] for row in rows), what)
 
 
@@ -307,14 +320,28 @@ def _read(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot:
 
 
 def current_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot | None:
-    """A profile's snapshot, built first when the profile is queued and a rebuilder is
-    registered for ``conn`` (``build_queued_on_read``); ``None`` when it has none."""
+    """A profile's snapshot, built first when the profile is queued or its time-dependent
+    signals changed (``refresh_at`` passed) and a rebuilder is registered for ``conn``
+    (``build_queued_on_read``); ``None`` when it has none."""
     queued, *row = conn.execute(_SNAPSHOT_OF, (profile_id,)).fetchone()
-    entry = _rebuilders.get(id(conn)) if queued else None
+    refresh_at = row[-1]
+    now = now_iso() if queued or refresh_at is not None else ""
+    stale = queued or (refresh_at is not None and refresh_at <= now)
+    entry = _rebuilders.get(id(conn)) if stale else None
     owner = None if entry is None else entry[0]()
     if entry is not None and owner is not None:
-        return _rebuilt(entry[1], owner, profile_id)
+        return _rebuilt(entry[1], owner, profile_id, now)
     return None if row[0] is None else StoredSnapshot(*row)
+
+
+def now_iso() -> str:
+    """The read's time (``clock``) as ISO-8601 UTC to the second, as ``refresh_at`` is."""
+    return _format_second(int(clock()))
+
+
+@lru_cache(maxsize=1)  # formatted once per second: every read of a due row asks for it
+def _format_second(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 class SnapshotBusy(StoreError):
@@ -324,12 +351,12 @@ class SnapshotBusy(StoreError):
     title = "Service unavailable"
 
 
-def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str) -> StoredSnapshot | None:
-    """``rebuild(owner, profile_id)``; ``SnapshotBusy`` (503) when the store stays locked by
+def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str, now: str) -> StoredSnapshot | None:
+    """``rebuild(owner, profile_id, now)``; ``SnapshotBusy`` (503) when the store stays locked by
     another writer past its busy timeout (a sync or an import): the read may be tried again,
     and the queued row is still not served."""
     try:
-        return rebuild(owner, profile_id)
+        return rebuild(owner, profile_id, now)
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise

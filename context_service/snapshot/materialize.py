@@ -86,10 +86,11 @@ def _materialize_chunk(
 def snapshot_rows(
     loaded: Mapping[str, ProfileData], links: DashboardLinks, now: str, region: str
 ) -> list[StoredSnapshot]:
-    """The stored form (encoded JSON and text) of each loaded profile's snapshot."""
+    """The stored form (encoded JSON and text) of each loaded profile's snapshot, with when its
+    time-dependent signals change (``refresh_at``; the worker's rows too, ``background``)."""
     rows = []
     for profile_id, data in loaded.items():
-        built, encoded = build_snapshot_encoded(data, links, now, region)
+        built, encoded, refresh_at = build_snapshot_encoded(data, links, now, region)
         snapshot = without_payment_numbers(built)
         rows.append(
             StoredSnapshot(
@@ -99,6 +100,7 @@ def snapshot_rows(
                 # the same object (nothing was removed) encodes to the same bytes
                 json=encoded if snapshot is built else _encode(snapshot),
                 text=render_text(snapshot),
+                refresh_at=refresh_at,
             )
         )
     return rows

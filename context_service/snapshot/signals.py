@@ -281,12 +281,12 @@ def overdue(invoice: Invoice, now: str | None) -> bool:
     to be paid, ``send_invoice``), by ``now`` (an ISO-8601 time; ``None``: cannot tell)."""
     if not invoice.due_date or not unpaid(invoice):
         return False
-    due, moment = _moment(invoice.due_date), _moment(now)
+    due, moment = parse_time(invoice.due_date), parse_time(now)
     return due is not None and moment is not None and due < moment
 
 
 @lru_cache(maxsize=256)
-def _moment(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
     """An ISO-8601 time as an aware UTC ``datetime`` (``None``: none, or not an ISO time)."""
     if not value:
         return None
@@ -320,7 +320,7 @@ def _unshipped_to_warn(
     recent = [
         order
         for order in loaded
-        if _unfulfilled(order) and (id(order) in shown or _placed_since(order, since))
+        if unfulfilled(order) and (id(order) in shown or _placed_since(order, since))
     ]
     return recent
 
@@ -328,7 +328,7 @@ def _unshipped_to_warn(
 @lru_cache(maxsize=64)  # pure; every profile of a rebuild passes the same ``now``
 def _days_before(now: str | None, days: int) -> str | None:
     """The day ``days`` before ``now`` (``YYYY-MM-DD``); ``None`` when ``now`` is no ISO time."""
-    moment = _moment(now)
+    moment = parse_time(now)
     return None if moment is None else (moment - timedelta(days=days)).date().isoformat()
 
 
@@ -391,7 +391,7 @@ def _not_shipped(order: Order) -> str:
     return f"{shipped} ({detail})" if detail else shipped
 
 
-def _unfulfilled(order: Order) -> bool:
+def unfulfilled(order: Order) -> bool:
     """Paid but not (entirely) shipped. An unknown fulfilment state (``None``) is not a warning:
     a spreadsheet without a fulfilment column says nothing about shipping; nor is an order
     with nothing to ship (``not_required``: digital goods)."""

@@ -286,3 +286,18 @@ INSERT INTO remap_queue (source, kind, queued_at)
 SELECT DISTINCT source, kind, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM records
 WHERE source = 'zendesk' AND kind IN ('user', 'ticket') AND deleted = 0
 """
+
+
+# When a snapshot's time-dependent signals change (an unpaid invoice falls overdue, an order
+# not shipped leaves the window of recent ones: ``snapshot.moments``), so that the row is built
+# again then, with a new version, on read or by ``serve``'s background pass (the partial index
+# finds those due without reading the rows that have none). A row stored before holds no moment:
+# one that may show such a signal, or miss one, is marked due now and built again once (the
+# JSON is stored as a BLOB, which LIKE does not read: it is read as text).
+V35_SNAPSHOT_REFRESH_AT = """
+ALTER TABLE snapshots ADD COLUMN refresh_at TEXT;
+CREATE INDEX snapshots_refresh_at ON snapshots (refresh_at) WHERE refresh_at IS NOT NULL;
+UPDATE snapshots SET refresh_at = generated_at
+WHERE CAST(json AS TEXT) LIKE '%"due_date":"%' OR CAST(json AS TEXT) LIKE '%unfulfilled%'
+    OR CAST(json AS TEXT) LIKE '%unlisted_invoices%';
+"""

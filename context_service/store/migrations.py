@@ -393,6 +393,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0032_redact_and_invoices_again", scripts.V32_REDACT_AND_INVOICES_AGAIN),
     ("0033_mark_unbuilt_identity_index", scripts.V33_MARK_UNBUILT_INDEX),
     ("0034_remap_zendesk", scripts.V34_REMAP_ZENDESK),
+    ("0035_snapshot_refresh_at", scripts.V35_SNAPSHOT_REFRESH_AT),
 ]
 
 

@@ -8,13 +8,17 @@ import msgspec
 
 
 class StoredSnapshot(msgspec.Struct):
-    """A materialized snapshot as stored: the JSON bytes and the plain-text rendering."""
+    """A materialized snapshot as stored: the JSON bytes and the plain-text rendering, and
+    ``refresh_at``: when its time-dependent signals change (an invoice falls overdue, an order
+    leaves the window of recent ones; ISO-8601 UTC to the second), ``None`` if never. A row
+    whose moment has passed is built again, with a new version (``snapshot.lookup``)."""
 
     profile_id: str
     version: int
     generated_at: str
     json: bytes
     text: str
+    refresh_at: str | None = None
 
 
 def save_snapshots(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> None:
@@ -24,11 +28,11 @@ def save_snapshots(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> None
     REPLACE`` would delete it and append a new one: two more pages written per snapshot (the
     freed page and the key index), which a commit of one webhook's changes pays for."""
     conn.executemany(
-        "INSERT INTO snapshots (profile_id, version, generated_at, json, text) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
+        "INSERT INTO snapshots (profile_id, version, generated_at, json, text, refresh_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
         "version = excluded.version, generated_at = excluded.generated_at, "
-        "json = excluded.json, text = excluded.text",
-        [(s.profile_id, s.version, s.generated_at, s.json, s.text) for s in rows],
+        "json = excluded.json, text = excluded.text, refresh_at = excluded.refresh_at",
+        [(s.profile_id, s.version, s.generated_at, s.json, s.text, s.refresh_at) for s in rows],
     )
 
 
@@ -105,10 +109,57 @@ def unqueue(conn: sqlite3.Connection, profile_ids: list[str]) -> None:
         conn.execute(f"DELETE FROM snapshot_queue WHERE profile_id IN ({marks})", chunk)
 
 
+def is_due(conn: sqlite3.Connection, profile_id: str, now: str) -> bool:
+    """Whether this profile's snapshot holds time-dependent signals that changed by ``now``
+    (its ``refresh_at`` is ``now`` or earlier)."""
+    row = conn.execute(
+        "SELECT 1 FROM snapshots WHERE profile_id = ? AND refresh_at <= ?", (profile_id, now)
+    ).fetchone()
+    return row is not None
+
+
+def due_for_refresh(conn: sqlite3.Connection, now: str, limit: int) -> list[str]:
+    """Up to ``limit`` profiles whose snapshot's time-dependent signals changed by ``now``
+    (``refresh_at`` is ``now`` or earlier), the longest waiting first (the partial index
+    ``snapshots_refresh_at``: no scan of the table)."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT profile_id FROM snapshots WHERE refresh_at <= ? ORDER BY refresh_at LIMIT ?",
+            (now, limit),
+        )
+    ]
+
+
+def next_refresh(conn: sqlite3.Connection) -> str | None:
+    """The earliest ``refresh_at`` of any snapshot (``None``: none holds a time-dependent
+    signal), read from the partial index ``snapshots_refresh_at``."""
+    row = conn.execute(
+        "SELECT min(refresh_at) FROM snapshots WHERE refresh_at IS NOT NULL"
+    ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def queue_refresh(conn: sqlite3.Connection, profile_ids: list[str], now: str) -> None:
+    """Queue these profiles, whose time-dependent signals changed, for a rebuild with a new
+    version (their content changes: whatever is cached by version, LLM summaries and answers'
+    ``ETag``, must not be served for it), and clear their moment so they are bumped once."""
+    for start in range(0, len(profile_ids), 400):
+        chunk = profile_ids[start : start + 400]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(
+            f"UPDATE profiles SET version = version + 1, updated_at = ? WHERE id IN ({marks})",
+            [now, *chunk],
+        )
+        conn.execute(f"UPDATE snapshots SET refresh_at = NULL WHERE profile_id IN ({marks})", chunk)
+    enqueue(conn, set(profile_ids), now)
+
+
 def read_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapshot | None:
     """A profile's snapshot, or ``None``."""
     row = conn.execute(
-        "SELECT profile_id, version, generated_at, json, text FROM snapshots WHERE profile_id = ?",
+        "SELECT profile_id, version, generated_at, json, text, refresh_at FROM snapshots "
+        "WHERE profile_id = ?",
         (profile_id,),
     ).fetchone()
     return None if row is None else StoredSnapshot(*row)

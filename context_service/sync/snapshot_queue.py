@@ -24,15 +24,41 @@ from context_service.sync.ingest import IngestContext, utc_now
 log = logging.getLogger(__name__)
 
 
-def build_queued_now(store: Store, profile_id: str, *, ctx: IngestContext) -> StoredSnapshot | None:
-    """Build one profile's snapshot now if it is still queued (a read found it queued), take
-    it off the queue, and return its row as stored, read in the same transaction (``None``
-    when the profile has none: it went away meanwhile)."""
+def build_queued_now(
+    store: Store, profile_id: str, now: str | None = None, *, ctx: IngestContext
+) -> StoredSnapshot | None:
+    """Build one profile's snapshot as of ``now`` (default: the current time) if it is still
+    queued, or its time-dependent signals changed by then (``refresh_at``: given a new version
+    first, ``snapshots.queue_refresh``), take it off the queue, and return its row as stored,
+    read in the same transaction (``None`` when the profile has none: it went away meanwhile).
+    """
+    at = now or utc_now()
     with store.transaction() as conn:
+        if snapshots.is_due(conn, profile_id, at):
+            snapshots.queue_refresh(conn, [profile_id], at)
         if snapshots.is_queued(conn, profile_id):
             snapshots.unqueue(conn, [profile_id])
-            materialize(conn, [profile_id], ctx.links, utc_now(), ctx.region)
+            materialize(conn, [profile_id], ctx.links, at, ctx.region)
         return snapshots.read_snapshot(conn, profile_id)
+
+
+def refresh_due(store: Store, ctx: IngestContext, now: str, chunk: int = 100) -> int:
+    """Build again, each with a new version, the snapshots whose time-dependent signals
+    changed by ``now`` (``refresh_at`` passed: an invoice fell overdue), ``chunk`` profiles per
+    transaction, so pushes and caches catch up without a read. Each chunk is queued and built
+    in one transaction; return how many snapshots were stored. Whether any is due is read
+    first (the partial index, no write lock): most passes find none."""
+    if not snapshots.due_for_refresh(store.conn, now, 1):
+        return 0
+    built = 0
+    while True:
+        with store.transaction() as conn:
+            ids = snapshots.due_for_refresh(conn, now, chunk)
+            if not ids:
+                return built
+            snapshots.queue_refresh(conn, ids, now)
+            snapshots.unqueue(conn, ids)
+            built += materialize(conn, ids, ctx.links, now, ctx.region)
 
 
 def build_queued_on_read(store: Store, ctx: IngestContext) -> None:
