@@ -89,7 +89,10 @@ _SNAPSHOT_OF = (
     "s.profile_id, s.version, s.generated_at, s.json, s.text, s.refresh_at "
     "FROM (SELECT 1) LEFT JOIN snapshots s ON s.profile_id = ?1"
 )
-Rebuild = Callable[[Any, str, str], StoredSnapshot | None]
+Rebuild = Callable[[Any, str, str, float | None], StoredSnapshot | None]
+# How long a read waits for the write lock to refresh a row that is only out of date (its
+# ``refresh_at`` passed, not queued): past it, the stored row is served as it is.
+DUE_WAIT_S = 0.2
 # The time reads compare a row's ``refresh_at`` with (POSIX seconds; tests set their own).
 clock: Callable[[], float] = time.time
 # Read connection (by id) -> (its owner, what builds one queued profile given the owner). The
@@ -99,10 +102,12 @@ _rebuilders: dict[int, tuple[weakref.ref[Any], Rebuild]] = {}
 
 def build_queued_on_read(conn: sqlite3.Connection, owner: Any, rebuild: Rebuild) -> None:
     """Have reads through ``conn`` build a queued profile's snapshot before serving it, and one
-    whose ``refresh_at`` has passed: ``rebuild(owner, profile_id, now)`` builds it as of
-    ``now`` (the read's time, ISO-8601 UTC), with a new version when its moment has passed,
+    whose ``refresh_at`` has passed: ``rebuild(owner, profile_id, now, wait_s)`` builds it as
+    of ``now`` (the read's time, ISO-8601 UTC), with a new version when its moment has passed,
     takes it off the queue and returns the row as stored (``owner`` is held weakly, and is
-    typically the ``Store`` whose read connection ``conn`` is). Without one, a queued or due
+    typically the ``Store`` whose read connection ``conn`` is). A due row that is not queued
+    is only out of date: its rebuild waits ``DUE_WAIT_S`` for the write lock at most (a long
+    import holds it), then the stored row is served. Without a rebuilder, a queued or due
     profile's stored row is served as it is."""
     key = id(conn)
 
@@ -329,9 +334,16 @@ def current_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapsho
     stale = queued or (refresh_at is not None and refresh_at <= now)
     entry = _rebuilders.get(id(conn)) if stale else None
     owner = None if entry is None else entry[0]()
-    if entry is not None and owner is not None:
+    if entry is not None and owner is not None and queued:
         return _rebuilt(entry[1], owner, profile_id, now)
-    return None if row[0] is None else StoredSnapshot(*row)
+    stored = None if row[0] is None else StoredSnapshot(*row)
+    if entry is not None and owner is not None:  # only out of date: never kept waiting for it
+        try:
+            return entry[1](owner, profile_id, now, DUE_WAIT_S)
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+    return stored
 
 
 def now_iso() -> str:
@@ -352,11 +364,11 @@ class SnapshotBusy(StoreError):
 
 
 def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str, now: str) -> StoredSnapshot | None:
-    """``rebuild(owner, profile_id, now)``; ``SnapshotBusy`` (503) when the store stays locked by
-    another writer past its busy timeout (a sync or an import): the read may be tried again,
-    and the queued row is still not served."""
+    """``rebuild(owner, profile_id, now)``, waiting as long as writers do; ``SnapshotBusy``
+    (503) when the store stays locked by another writer past its busy timeout (a sync or an
+    import): the read may be tried again, and the queued row is still not served."""
     try:
-        return rebuild(owner, profile_id, now)
+        return rebuild(owner, profile_id, now, None)
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise

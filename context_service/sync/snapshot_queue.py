@@ -25,15 +25,21 @@ log = logging.getLogger(__name__)
 
 
 def build_queued_now(
-    store: Store, profile_id: str, now: str | None = None, *, ctx: IngestContext
+    store: Store,
+    profile_id: str,
+    now: str | None = None,
+    wait_s: float | None = None,
+    *,
+    ctx: IngestContext,
 ) -> StoredSnapshot | None:
     """Build one profile's snapshot as of ``now`` (default: the current time) if it is still
     queued, or its time-dependent signals changed by then (``refresh_at``: given a new version
     first, ``snapshots.queue_refresh``), take it off the queue, and return its row as stored,
     read in the same transaction (``None`` when the profile has none: it went away meanwhile).
+    ``wait_s`` bounds the wait for the write lock (``Store.transaction``).
     """
     at = now or utc_now()
-    with store.transaction() as conn:
+    with store.transaction(wait_s=wait_s) as conn:
         if snapshots.is_due(conn, profile_id, at):
             snapshots.queue_refresh(conn, [profile_id], at)
         if snapshots.is_queued(conn, profile_id):

@@ -10,6 +10,7 @@ the same without a read. The clock is injected; nothing sleeps.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,6 +98,27 @@ def test_an_invoice_whose_due_date_passes_is_served_overdue_with_a_new_version(
     # read again: the stored row, not another rebuild
     assert lookup.by_email(store.conn, EMAIL).version == after.version
     assert lookup.by_profile_id(store.conn, after.profile_id).version == after.version
+
+
+@pytest.mark.usefixtures("reads_build")
+def test_a_due_row_is_served_as_stored_while_another_process_holds_the_write_lock(
+    store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only out of date, not queued: a read does not wait out the busy timeout (30 s, then a
+    503) behind a long import; it serves the stored row and a later read refreshes it."""
+    due = int(time.time()) + DAY
+    _invoice_due(ingest, due)
+    before = lookup.by_email(store.conn, EMAIL)
+    monkeypatch.setattr(lookup, "clock", lambda: float(due + 60))
+    other = sqlite3.connect(store.path, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # a long import's transaction
+        served = lookup.by_email(store.conn, EMAIL)
+        assert served.version == before.version
+        other.rollback()
+    finally:
+        other.close()
+    assert "invoice_overdue" in _codes(lookup.by_email(store.conn, EMAIL).json)
 
 
 @pytest.mark.usefixtures("reads_build")
