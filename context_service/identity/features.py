@@ -13,7 +13,7 @@ import re
 import msgspec
 
 from context_service.identity.given_names import is_given_name
-from context_service.identity.names import name_tokens, second_given_name
+from context_service.identity.names import first_written_word, name_tokens, second_given_name
 from context_service.identity.normalize import (
     MISS,
     NICKNAME_TABLE_NAMES,
@@ -140,7 +140,11 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # against a shared mailbox; spellings of one name in several languages (Peter/Petr,
 # Mohammed/Muhammad) agree; a line takes four clearly different names to be crowded; a
 # punctuation-only difference is a slip at a firm's domain, not at a public provider.
-INDEX_VERSION = "2026-12-02.6"
+# 2026-12-02.7: a male -o and female -a of one stem are two names again, listed or not
+# (Carlo/Carla), spellings of one name aside; a hyphenated first name after a title (``Dr.
+# Jean-Luc``) or written spaced (``Jean Luc``) has its second given name; two different ones
+# keep two records apart on one mailbox too (a family's); more ISPs' mail is a provider's.
+INDEX_VERSION = "2026-12-02.7"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -198,8 +202,7 @@ def _second_given(facet: PersonFacet, tokens: tuple[str, ...]) -> str:
     (``María García López``, ``Anne Smith-Jones``) and says nothing."""
     if facet.first_name and facet.last_name:
         return second_given_name(name_tokens(facet.first_name, None, None)[1:])
-    text = (facet.first_name or facet.name or "").split()
-    if text and "-" in text[0].strip("-"):
+    if "-" in first_written_word(facet.first_name or facet.name or "").strip("-"):
         return second_given_name(tokens[1:2])
     word = second_given_name(tokens[1:-1])
     return word if is_given_name(word) else ""

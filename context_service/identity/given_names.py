@@ -70,7 +70,8 @@ valerie vanessa varun vera veronica vicky victor victoria vikram vincent virgini
 wanda wanjiru warren wayne wei wendy wesley william willie wojciech xiaoling ximena yan yaw
 yelena yolanda youssef yuki yun yusuf yuto yvonne zachary zainab zanele zeynep zhen zoe zofia
 alessandra fernanda fernando francesco giovanna giovanni giulio jaylen jayden joelle jordyn
-kaylee ivana mohammed paola paolo pavel pavla petr petra roberto stefan stefanie
+kaylee ivana mohammed paola paolo pavel pavla petr petra roberto stefan stefanie pierre luc
+claude
 """
 # Spellings of one name (said alike, or one name's forms in two languages), and nicknames
 # the table above lacks: each group is one name, so its members may be one person's.
@@ -87,7 +88,9 @@ nicholas nicolas nikolas; philip phillip; rebecca rebekah; sara sarah; sophia so
 teresa theresa; thomas tomasz; hana hanna hannah; jacob jakob; carl karl; zoe zoey;
 ian iain; sean shaun shawn; jon jonathan; steven stephen stefan; peter petr piotr;
 paul paolo pavel pawel; paula paola pavla; robert roberto; stephanie stefanie;
-alexandra alessandra; mohammed muhammad mohamed muhammed mohammad mohamad mohd
+alexandra alessandra; mohammed muhammad mohamed muhammed mohammad mohamad mohd;
+peter pierre pietro pedro; luke luc luca lucas; yahya yahyo; musa muso; juha juho;
+nicola nicolo
 """
 
 
@@ -118,8 +121,14 @@ def other_given_names(x: str, y: str) -> bool:
     both common given names, neither a nickname of the other (``bob``/``robert``), not two
     nicknames of one name (``mike``/``mick``) nor two spellings of one (``sara``/``sarah``,
     ``catherine``/``katherine``). A typo (``micheal``) is no given name. The male and female
-    forms of one name (``francesco``/``francesca``, ``jean``/``jeanne``) are two names."""
-    if x == y or not (is_given_name(x) and is_given_name(y)):
+    forms of one name (``francesco``/``francesca``, ``jean``/``jeanne``) are two names, and so
+    are a male ``-o`` and a female ``-a`` of one stem listed or not (``carlo``/``carla``),
+    unless listed as one name's spellings (``yahya``/``yahyo``)."""
+    if x == y:
+        return False
+    if _male_and_female(x, y):
+        return not one_name(x, y)
+    if not (is_given_name(x) and is_given_name(y)):
         return False
     return not one_name(x, y)
 
@@ -136,4 +145,16 @@ def one_name(x: str, y: str) -> bool:
         _SPELLINGS.get(p, frozenset()) & _SPELLINGS.get(q, frozenset())
         for p in forms_x
         for q in forms_y
+    )
+
+
+def _male_and_female(x: str, y: str) -> bool:
+    """Whether two names are one stem of three letters or more with a male ``-o`` and a female
+    ``-a`` (``carlo``/``carla``, ``bruno``/``bruna``): a brother and sister, twins. A keyboard
+    slip swaps, drops or doubles a letter; it does not turn the last ``o`` into an ``a``."""
+    return (
+        len(x) == len(y) >= 4
+        and x[:-1] == y[:-1]
+        and {x[-1], y[-1]} == {"o", "a"}
+        and x[:-1].isalpha()
     )

@@ -221,6 +221,16 @@ _SURNAME_PARTICLES = frozenset(
 )
 
 
+def first_written_word(text: str) -> str:
+    """The first word of a name as written, spaced words apart, titles left out
+    (``Dr. Jean-Luc Martin``: ``Jean-Luc``)."""
+    for word in text.split():
+        folded = [part for part in _NAME_BREAKS.split(fold(word)) if part]
+        if folded and not all(part in _LEADING_TITLES for part in folded):
+            return word
+    return ""
+
+
 def second_given_name(words: Iterable[str]) -> str:
     """The first of ``words`` (those after a first name) of two letters or more that is no
     surname particle (``Maria De Luca``, ``Jan van den Berg``; the ``O`` of O'Brien is one

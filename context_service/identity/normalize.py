@@ -189,7 +189,9 @@ MAIL_PROVIDERS = frozenset(
     sympatico.ca telus.net bigpond.com bigpond.net.au optusnet.com.au xtra.co.nz seznam.cz
     wp.pl o2.pl onet.pl interia.pl bluewin.ch telenet.be skynet.be ziggo.nl kpnmail.nl
     planet.nl home.nl xs4all.nl terra.com.br uol.com.br bol.com.br ig.com.br rediffmail.com
-    inbox.com lycos.com excite.com
+    inbox.com lycos.com excite.com frontier.com roadrunner.com rr.com twc.com centurylink.net
+    windstream.net videotron.ca telstra.com blueyonder.co.uk tiscali.co.uk hotmail.be
+    yahoo.com.ar hotmail.com.ar prodigy.net.mx email.cz centrum.cz abv.bg freemail.hu ukr.net
     """.split()
 )
 # Providers that document that dots in the local part are ignored and ``+tag`` suffixes are

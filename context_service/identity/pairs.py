@@ -12,9 +12,9 @@ at or above ``thresholds.review`` it goes to a person to decide. A pair whose na
 conflict never links through a shared email or phone: it goes to review. Nor does a pair
 whose dates of birth differ, whatever else agrees (``birth_date``: two people sharing a
 mailbox, a parent and child), nor one whose generational suffixes differ (``generation``:
-John Smith Sr. and John Smith Jr. on one home phone), nor, unless they share a mailbox, one
-whose second given names differ (``second_given_names``: Jean-Pierre and Jean-Luc Martin), nor
-two records that share a name and
+John Smith Sr. and John Smith Jr. on one home phone), nor one whose second given names differ
+(``second_given_names``: Jean-Pierre and Jean-Luc Martin, a father and son on one family
+mailbox or phone), nor two records that share a name and
 an address or a phone while each holds its own numbered mailbox under that name
 (``namesakes``: a Sr and a Jr): they go to review, and no third record joins them into one
 profile. A record without a name that shares only a household's mailbox (``thesmiths12@``)
@@ -196,7 +196,7 @@ def _kept_apart(
         rule, review = "birth_date", strong or probability >= thresholds.review
     elif a.generation and b.generation and a.generation != b.generation:
         rule, review = "generation", strong or probability >= thresholds.review
-    elif levels[0] != "exact" and middle_names_conflict(a, b):
+    elif middle_names_conflict(a, b):
         rule, review = "second_given_names", strong or probability >= thresholds.review
     elif _namesakes(a, b, levels):
         rule, review = "namesakes", strong or probability >= thresholds.review
