@@ -243,9 +243,14 @@ def crowded_value(value: str, holders: Iterable[Features]) -> bool:
 
 
 def _apart(names: list[_Name], size: int) -> bool:
-    """Whether ``size`` of ``names`` (sorted) are clearly different from each other."""
+    """Whether ``size`` of ``names`` (sorted) are clearly different from each other. Two
+    names with one surname never are, so that takes ``size`` surnames (or names without one):
+    three families on a line of hundreds are no crowd of four, told at once."""
     if size <= 1:
         return bool(names)
+    surnames = {last for _, last, _ in names if last}
+    if len(surnames) + sum(1 for _, last, _ in names if not last) < size:
+        return False
     for i, x in enumerate(names):
         rest = [y for y in names[i + 1 :] if _clearly_different(x, y)]
         if len(rest) >= size - 1 and _apart(rest, size - 1):
