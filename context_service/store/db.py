@@ -66,7 +66,7 @@ class Store:
         locked"). Without it, a writer waits for the store's busy timeout (30 s)."""
         deadline = None if wait_s is None else time.monotonic() + wait_s
         if not self._lock.acquire(timeout=-1 if wait_s is None else max(wait_s, 0.0)):
-            raise sqlite3.OperationalError("database is locked (by another thread's write)")
+            raise _thread_busy()
         try:
             conn = self._writer
             depth = getattr(self._depth, "value", 0)
@@ -267,6 +267,14 @@ def _begin_immediate(conn: sqlite3.Connection, deadline: float | None) -> None:
         conn.execute("BEGIN IMMEDIATE")
     finally:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+
+
+def _thread_busy() -> sqlite3.OperationalError:
+    """The error a bounded wait for another thread's write raises: busy, as SQLite's own
+    (``is_busy``), so callers that give up on a busy store give up on it too."""
+    exc = sqlite3.OperationalError("database is locked (by another thread's write)")
+    exc.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    return exc
 
 
 def is_busy(exc: sqlite3.Error) -> bool:

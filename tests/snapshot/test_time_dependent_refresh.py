@@ -11,6 +11,7 @@ the same without a read. The clock is injected; nothing sleeps.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,6 +119,34 @@ def test_a_due_row_is_served_as_stored_while_another_process_holds_the_write_loc
         other.rollback()
     finally:
         other.close()
+    assert "invoice_overdue" in _codes(lookup.by_email(store.conn, EMAIL).json)
+
+
+@pytest.mark.usefixtures("reads_build")
+def test_a_due_row_is_served_as_stored_while_another_thread_writes(
+    store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In ``serve`` the drain, the refresh pass and webhooks write from threads of the same
+    store: one holding the lock past the read's short wait gave a 500, not the stored row."""
+    due = int(time.time()) + DAY
+    _invoice_due(ingest, due)
+    before = lookup.by_email(store.conn, EMAIL)
+    monkeypatch.setattr(lookup, "clock", lambda: float(due + 60))
+    holding, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        with store.transaction():
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert holding.wait(10)
+        assert lookup.by_email(store.conn, EMAIL).version == before.version
+    finally:
+        release.set()
+        writer.join()
     assert "invoice_overdue" in _codes(lookup.by_email(store.conn, EMAIL).json)
 
 
