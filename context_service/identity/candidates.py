@@ -18,7 +18,7 @@ def candidate_pairs(
 ) -> tuple[set[Pair], dict[str, list[int]]]:
     """Every pair of a record of the batch and another record (of the batch or not) that
     holds one of its blocking keys, found in one query per chunk of keys; and the holders
-    of each mailbox (``e:`` key) among them, which ``_crowded_mailboxes`` needs.
+    of each mailbox (``e:`` key) among them, which ``Engine._crowded`` needs.
 
     The batch's records are mapped by key (most keys are one record's, kept as a plain
     int) and each stored holder is paired as it is read, so no list of holders per key is
@@ -52,10 +52,12 @@ def candidate_pairs(
     return pairs, mailboxes
 
 
-def mailbox_holders(conn: sqlite3.Connection, mailboxes: Iterable[str]) -> dict[str, list[int]]:
-    """The records that hold each mailbox (its ``e:`` blocking key), by mailbox."""
+def value_holders(conn: sqlite3.Connection, values: Iterable[str]) -> dict[str, list[int]]:
+    """The records that hold each mailbox or phone (its ``e:`` or ``p:`` blocking key), by
+    value."""
     holders: dict[str, list[int]] = {}
-    for chunk in chunks(sorted(f"e:{mailbox}" for mailbox in mailboxes)):
+    keys = sorted(f"e:{value}" if "@" in value else f"p:{value}" for value in values)
+    for chunk in chunks(keys):
         rows = conn.execute(
             "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
             f"AND value IN ({placeholders(chunk)})",
@@ -66,4 +68,4 @@ def mailbox_holders(conn: sqlite3.Connection, mailboxes: Iterable[str]) -> dict[
     return holders
 
 
-__all__ = ["candidate_pairs", "mailbox_holders"]
+__all__ = ["candidate_pairs", "value_holders"]

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 import msgspec
 
 from context_service.identity.assign import assign_profiles
-from context_service.identity.candidates import candidate_pairs
+from context_service.identity.candidates import candidate_pairs, value_holders
 from context_service.identity.cluster import (
     NO_DECISIONS,
     ComponentResult,
@@ -281,7 +281,7 @@ class Engine:
         if not (values := values | was.keys()):
             return frozenset(), {}
         holders = {value: known[value] for value in values if value in known}
-        holders.update(self._holders(values - holders.keys()))
+        holders.update(value_holders(self.conn, values - holders.keys()))
         features = self._stored_features({rid for ids in holders.values() for rid in ids})
         crowded: set[str] = set()
         turned: dict[str, list[int]] = {}
@@ -299,20 +299,6 @@ class Engine:
                 turned[value] = ids
         return frozenset(crowded), turned
 
-    def _holders(self, values: Iterable[str]) -> dict[str, list[int]]:
-        """The records that hold each mailbox or phone (its ``e:`` or ``p:`` blocking key)."""
-        holders: dict[str, list[int]] = {}
-        keys = sorted(f"e:{value}" if "@" in value else f"p:{value}" for value in values)
-        for chunk in chunks(keys):
-            rows = self.conn.execute(
-                "SELECT value, record_id FROM identifiers WHERE kind = 'block' "
-                f"AND value IN ({placeholders(chunk)})",
-                chunk,
-            )
-            for value, record_id in rows:
-                holders.setdefault(str(value)[2:], []).append(int(record_id))
-        return holders
-
     def _settle(self, turned: Mapping[str, list[int]], crowded: frozenset[str]) -> set[int]:
         """Decide again the pairs of the holders of mailboxes and phones that turned crowded
         (review edges go, a link on a line turns a review) or uncrowded (back again); return
@@ -328,7 +314,7 @@ class Engine:
         }
         common = {v for a, b in pairs for v in _values(features[a]) & _values(features[b])}
         others = common - set(turned) - crowded
-        extra = self._holders(others)
+        extra = value_holders(self.conn, others)
         held = self._stored_features({rid for rs in extra.values() for rid in rs})
         crowded = crowded | {
             value
