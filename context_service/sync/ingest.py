@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -26,8 +26,6 @@ from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, aliases, profiles, snapshots
 from context_service.store.records import (
     StoredState,
-    encode_mapped,
-    payload_hash,
     stored_states,
     upsert_record,
 )
@@ -85,39 +83,6 @@ def from_vendor(source: str, obj: VendorObject, observed_at: str | None = None) 
         obj.only_if_stored,
         obj.from_lookup,
     )
-
-
-def contested(
-    conn: Any, items: Sequence[RawPayload | Prepared], ctx: IngestContext
-) -> dict[int, RecordKey]:
-    """The positions (and keys) of the items that tie with their stored copy: the same time,
-    other content, neither one a deletion. Which of the two is newer cannot be told from them
-    (a vendor that dates objects to the second sends two changes of one second in any order),
-    so the caller asks the vendor for the current copy instead of letting the last delivery
-    win. Copies that differ only where the mapping does not read (a webhook's refetch and a
-    sync page can bring one object in two shapes) map alike: no tie, no call to the vendor.
-    Items already ``prepare``d are not mapped again."""
-    live = [
-        (position, prepared)
-        for position, prepared in enumerate(prepared_all(items, ctx))
-        if prepared.mapped is not None
-        and not prepared.mapped.deleted
-        and prepared.mapped.updated_at is not None
-    ]
-    states = stored_states(conn, [prepared.key for _, prepared in live])
-    tied: dict[int, RecordKey] = {}
-    for position, prepared in live:
-        state = states.get(prepared.key)
-        if (
-            state is not None
-            and prepared.mapped is not None
-            and not state.deleted
-            and state.updated_at == prepared.mapped.updated_at
-            and state.payload_hash != payload_hash(prepared.text)
-            and state.mapped != encode_mapped(prepared.mapped)
-        ):
-            tied[position] = prepared.key
-    return tied
 
 
 class Rejection(msgspec.Struct):
@@ -599,7 +564,6 @@ __all__ = [
     "SourceMerges",
     "apply_mapped",
     "bump_versions",
-    "contested",
     "drain_snapshots",
     "from_vendor",
     "ingest_all",

@@ -24,7 +24,7 @@ from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, RawPayload, ingest_batch, run_sync
-from context_service.sync.ingest import contested
+from context_service.sync.ties import contested
 from integrations.shopify import graphql
 from tests.integrations.shopify.fake import FakeShopify
 
