@@ -190,19 +190,22 @@ def features_of(key: RecordKey, facet: PersonFacet, region: str) -> Features:
         birth=normalize_birth_date(facet.birth_date),
         generation=generation,
         unit=unit,
-        middle=_second_given(facet, tokens),
+        middle=second_given(facet.first_name, facet.last_name, facet.name, tokens),
     )
 
 
-def _second_given(facet: PersonFacet, tokens: tuple[str, ...]) -> str:
-    """The second given name a name surely holds, or ``""``: the second word of a first-name
-    field (``Jean-Pierre``, ``María José``, ``Mary Ann``); of a name written whole, the second
-    part of a hyphenated first word (``Jean-Pierre Martin``, ``Min-jun Kim``) or a common given
-    name before the surname (``Mary Ann Smith``). Another word there may be a surname
-    (``María García López``, ``Anne Smith-Jones``) and says nothing."""
-    if facet.first_name and facet.last_name:
-        return second_given_name(name_tokens(facet.first_name, None, None)[1:])
-    if "-" in first_written_word(facet.first_name or facet.name or "").strip("-"):
+def second_given(
+    first: str | None, last: str | None, full: str | None, tokens: tuple[str, ...]
+) -> str:
+    """The second given name a name surely holds (``tokens``: its ``name_tokens``), or ``""``:
+    the second word of a first-name field (``Jean-Pierre``, ``María José``, ``Mary Ann``); of a
+    name written whole, the second part of a hyphenated first word (``Jean-Pierre Martin``,
+    ``Min-jun Kim``) or a common given name before the surname (``Mary Ann Smith``). Another
+    word there may be a surname (``María García López``, ``Anne Smith-Jones``) and says
+    nothing. Records and the names a lookup is given are read alike."""
+    if first and last:
+        return second_given_name(name_tokens(first, None, None)[1:])
+    if "-" in first_written_word(first or full or "").strip("-"):
         return second_given_name(tokens[1:2])
     word = second_given_name(tokens[1:-1])
     return word if is_given_name(word) else ""

@@ -26,9 +26,8 @@ from context_service.identity.compare import (
     last_name_level,
     middle_names_conflict,
 )
-from context_service.identity.features import Features, blocking_keys, name_keys
+from context_service.identity.features import Features, blocking_keys, name_keys, second_given
 from context_service.identity.model import MatchModel, probability_of
-from context_service.identity.names import second_given_name
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
@@ -188,7 +187,7 @@ def _readings(query: PartialIdentity, region: str) -> tuple[_Reading, ...]:
     if len(last) == 1:
         named = msgspec.structs.replace(base, first=first, generation=suffix)
         return (_Reading(named, last_initial=last),)
-    middle = second_given_name(tokens)
+    middle = second_given(None, None, query.name, tokens)
     named = msgspec.structs.replace(base, first=first, last=last, middle=middle, generation=suffix)
     return (_Reading(named),)
 

@@ -13,6 +13,8 @@ from litestar.testing import TestClient
 
 from context_service.identity.compare import email_level
 from context_service.identity.features import Features
+from context_service.identity.model import DEFAULT_MODEL
+from context_service.identity.search import PartialIdentity, search
 from context_service.store import Store
 from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.wiring import default_mappers
@@ -140,6 +142,18 @@ def test_a_slip_in_a_mailbox_is_still_a_near_one_and_punctuation_is_not() -> Non
     assert level("maya.patel@acme.example", "mayapatel@acme.example") == "fuzzy"  # a firm's
 
 
+def test_a_full_name_given_agrees_with_the_customers_own_second_given_name(
+    store: Store, ingest: Ingest
+) -> None:
+    """The name typed into a lookup is read as records are: "Mary Ann Smith" is first name
+    Mary, second given name Ann, so her own name agrees outright (it once read "mary" as the
+    second given name, and only the full-name check kept it from counting against her)."""
+    ingest(zendesk_user(1, "Mary Ann Smith", "maryann.smith@example.net", HOME))
+    query = PartialIdentity(name="Mary Ann Smith", phone=HOME)
+    (best, *_) = search(store.conn, query, DEFAULT_MODEL, "US")
+    assert best.evidence["first_name"] == "exact"
+
+
 @pytest.fixture(scope="module")
 def client(
     tmp_path_factory: pytest.TempPathFactory, blank_store: Path
@@ -156,6 +170,7 @@ def client(
         zendesk_user(4, "John Smith Jr.", "john.jr@example.org"),
         zendesk_user(5, "Francesco Rossi", "francesco@example.net", "+390212345678"),
         zendesk_user(6, "Francesca Rossi", "francesca@example.org"),
+        zendesk_user(7, "Mary Ann Smith", "maryann.smith@example.net", "+15125550177"),
     ]
     ingest_batch(store, [RawPayload(*item) for item in items], IngestContext(default_mappers()))
     try:
@@ -179,6 +194,21 @@ def test_a_name_with_a_relatives_phone_is_not_the_relative(
     response = client.post("/v1/context/lookup", json={"name": name, "phone": phone}, headers=AUTH)
     assert response.status_code in {404, 409}, response.text
     assert relative not in response.text or response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "own"),
+    [
+        ("Mary Ann Smith", "+15125550177", "Mary Ann Smith"),  # her second given name too
+        ("Jean-Pierre Martin", HOME, "Jean-Pierre Martin"),
+    ],
+)
+def test_ones_own_full_name_and_phone_are_oneself(
+    client: TestClient[Any], name: str, phone: str, own: str
+) -> None:
+    response = client.post("/v1/context/lookup", json={"name": name, "phone": phone}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert response.json()["identity"]["name"] == own
 
 
 def test_the_relatives_own_name_and_phone_are_still_the_relative(client: TestClient[Any]) -> None:
