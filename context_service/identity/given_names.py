@@ -124,11 +124,7 @@ def other_given_names(x: str, y: str) -> bool:
     forms of one name (``francesco``/``francesca``, ``jean``/``jeanne``) are two names, and so
     are a male ``-o`` and a female ``-a`` of one stem listed or not (``carlo``/``carla``),
     unless listed as one name's spellings (``yahya``/``yahyo``)."""
-    if x == y:
-        return False
-    if _male_and_female(x, y):
-        return not one_name(x, y)
-    if not (is_given_name(x) and is_given_name(y)):
+    if x == y or not (_male_and_female(x, y) or (is_given_name(x) and is_given_name(y))):
         return False
     return not one_name(x, y)
 
