@@ -6,6 +6,8 @@ import sqlite3
 
 import msgspec
 
+from context_service.store.keys import chunks, marks
+
 
 class StoredSnapshot(msgspec.Struct):
     """A materialized snapshot as stored: the JSON bytes and the plain-text rendering, and
@@ -144,14 +146,15 @@ def queue_refresh(conn: sqlite3.Connection, profile_ids: list[str], now: str) ->
     """Queue these profiles, whose time-dependent signals changed, for a rebuild with a new
     version (their content changes: whatever is cached by version, LLM summaries and answers'
     ``ETag``, must not be served for it), and clear their moment so they are bumped once."""
-    for start in range(0, len(profile_ids), 400):
-        chunk = profile_ids[start : start + 400]
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(profile_ids):
         conn.execute(
-            f"UPDATE profiles SET version = version + 1, updated_at = ? WHERE id IN ({marks})",
+            "UPDATE profiles SET version = version + 1, updated_at = ? "
+            f"WHERE id IN ({marks(chunk)})",
             [now, *chunk],
         )
-        conn.execute(f"UPDATE snapshots SET refresh_at = NULL WHERE profile_id IN ({marks})", chunk)
+        conn.execute(
+            f"UPDATE snapshots SET refresh_at = NULL WHERE profile_id IN ({marks(chunk)})", chunk
+        )
     enqueue(conn, set(profile_ids), now)
 
 
