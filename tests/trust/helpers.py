@@ -93,6 +93,16 @@ def profile_of_email(store: Store, email: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def profile_of_record(store: Store, source: str, external_id: str) -> str | None:
+    """The profile holding the record of ``source`` with this vendor id, if any."""
+    row = store.conn.execute(
+        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
+        "WHERE r.source = ? AND r.external_id = ?",
+        (source, external_id),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def erase(store: Store, profile_id: str) -> None:
     """Erase one profile, as `context-service erase` would (no vacuum)."""
     from context_service.trust.erasure import erase_profile

@@ -27,7 +27,12 @@ from tests.payloads import (
     stripe_charge,
     stripe_customer,
 )
-from tests.trust.helpers import erase, erase_the_only_profile, profile_of_email
+from tests.trust.helpers import (
+    erase,
+    erase_the_only_profile,
+    profile_of_email,
+    profile_of_record,
+)
 
 ZOE = "zoe.quill@example.com"
 
@@ -217,15 +222,6 @@ def test_a_redaction_that_arrives_before_the_record_keeps_it_out(
 FAMILY = "info@silvacosta.example"
 
 
-def _profile_of_key(store: Store, source: str, external_id: str) -> str | None:
-    row = store.conn.execute(
-        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
-        "WHERE r.source = ? AND r.external_id = ?",
-        (source, external_id),
-    ).fetchone()
-    return None if row is None else str(row[0])
-
-
 def test_erasing_one_of_two_people_on_a_family_mailbox_leaves_the_other_whole(
     store: Store, ingest: Ingest
 ) -> None:
@@ -233,7 +229,10 @@ def test_erasing_one_of_two_people_on_a_family_mailbox_leaves_the_other_whole(
         hubspot_contact("110", FAMILY, "Ana", "Silva", phone="+14155550111"),
         hubspot_contact("114", FAMILY, "Bruno", "Costa", phone="+14155550114"),
     )
-    ana, bruno = _profile_of_key(store, "hubspot", "110"), _profile_of_key(store, "hubspot", "114")
+    ana, bruno = (
+        profile_of_record(store, "hubspot", "110"),
+        profile_of_record(store, "hubspot", "114"),
+    )
     assert ana is not None
     assert bruno is not None
     assert ana != bruno

@@ -13,18 +13,10 @@ from context_service.trust.erasure import erase_profile
 from tests.conftest import Ingest
 from tests.integrations.hubspot.fake import FakeHubSpot
 from tests.payloads import hubspot_contact, shopify_customer
+from tests.trust.helpers import profile_of_record
 
 URL = "https://context.example.com/v1/webhooks/hubspot?portal=4242424"
 NOW = "2026-03-01T00:00:00Z"
-
-
-def _profile_of(store: Store, source: str, external_id: str) -> str | None:
-    row = store.conn.execute(
-        "SELECT m.profile_id FROM records r JOIN profile_members m ON m.record_id = r.id "
-        "WHERE r.source = ? AND r.external_id = ?",
-        (source, external_id),
-    ).fetchone()
-    return None if row is None else str(row[0])
 
 
 def test_a_privacy_deletion_rebuilds_a_deal_partner_with_the_dashboard_links(
@@ -59,7 +51,7 @@ def test_a_privacy_deletion_rebuilds_a_deal_partner_with_the_dashboard_links(
     deliver("contact.creation", max_id["id"], now_ms - 100_000)
     deliver("contact.creation", ann_id["id"], now_ms - 100_000)
     deliver("deal.creation", deal, now_ms - 90_000)
-    ann = _profile_of(store, "hubspot", ann_id["id"])
+    ann = profile_of_record(store, "hubspot", ann_id["id"])
     assert ann is not None
     before = read_snapshot(store.conn, ann)
     assert before is not None
@@ -84,16 +76,19 @@ def test_erasing_one_of_three_records_sharing_contacts_reclusters_the_other_two(
     ingest(shopify_customer(1, E, "John", "Smith Sr", P))
     ingest(shopify_customer(2, E, "John", "Smith Jr", P))
     ingest(hubspot_contact("3", E, "John", "Smith", P))
-    senior, junior = _profile_of(store, "shopify", "1"), _profile_of(store, "shopify", "2")
+    senior, junior = (
+        profile_of_record(store, "shopify", "1"),
+        profile_of_record(store, "shopify", "2"),
+    )
     assert senior is not None
     assert junior is not None
-    assert len({senior, junior, _profile_of(store, "hubspot", "3")}) == 3
+    assert len({senior, junior, profile_of_record(store, "hubspot", "3")}) == 3
     erase_profile(
         store, senior, requested_by="t", reason="t", now=NOW, region="US", links=ctx.links
     )
-    together = _profile_of(store, "shopify", "2")
+    together = profile_of_record(store, "shopify", "2")
     assert together is not None
-    assert _profile_of(store, "hubspot", "3") == together
+    assert profile_of_record(store, "hubspot", "3") == together
     open_items = store.conn.execute("SELECT count(*) FROM review_items WHERE status = 'open'")
     assert open_items.fetchone()[0] == 0
     snapshot = read_snapshot(store.conn, together)
