@@ -343,7 +343,7 @@ _REVIEW_REASONS = {
     "conflict": "names conflict on a shared identifier",
     "birth_date": "dates of birth differ",
     "generation": "generational suffixes differ (Sr/Jr)",
-    "second_given_names": "second given names differ (Jean-Pierre/Jean-Luc)",
+    "second_given_names": "second given names differ",
     "namesakes": "one name at one door or phone, each with their own numbered mailbox",
     "family_mailbox": "a record without a name on a household's mailbox",
 }

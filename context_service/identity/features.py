@@ -144,7 +144,10 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # (Carlo/Carla), spellings of one name aside; a hyphenated first name after a title (``Dr.
 # Jean-Luc``) or written spaced (``Jean Luc``) has its second given name; two different ones
 # keep two records apart on one mailbox too (a family's); more ISPs' mail is a provider's.
-INDEX_VERSION = "2026-12-02.7"
+# 2026-12-03.1: jo, josie and lena are nicknames (of Josephine, Joanna, Joan, Joanne; Helena,
+# Magdalena) and Charles/Carlos/Carlo one name; on one person's own mailbox a short form of a
+# second given name (Rose/Rosemary) and an -o/-a transliteration (Mustafa/Mustafo) agree.
+INDEX_VERSION = "2026-12-03.1"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

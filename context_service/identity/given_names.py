@@ -90,7 +90,7 @@ ian iain; sean shaun shawn; jon jonathan; steven stephen stefan; peter petr piot
 paul paolo pavel pawel; paula paola pavla; robert roberto; stephanie stefanie;
 alexandra alessandra; mohammed muhammad mohamed muhammed mohammad mohamad mohd;
 peter pierre pietro pedro; luke luc luca lucas; yahya yahyo; musa muso; juha juho;
-nicola nicolo
+nicola nicolo; charles carlos carlo
 """
 
 
@@ -142,6 +142,15 @@ def one_name(x: str, y: str) -> bool:
         for p in forms_x
         for q in forms_y
     )
+
+
+def endings_of_one_name(x: str, y: str) -> bool:
+    """Whether two names differ only in a final ``-o``/``-a`` and are not both listed as given
+    names: ``mustafa``/``mustafo``, ``murtaza``/``murtazo``, ``sasha``/``sasho`` are one name
+    transliterated two ways as often as a brother's and a sister's (``carlo``/``carla``), so
+    what else the records share decides which (``compare``). Two listed names
+    (``francesco``/``francesca``) are always two."""
+    return _male_and_female(x, y) and not (is_given_name(x) and is_given_name(y))
 
 
 def _male_and_female(x: str, y: str) -> bool:

@@ -119,6 +119,9 @@ fran:frances francis;
 gerry:gerald;
 izzy:isabel isabella;
 jojo:joanna;
+jo:josephine joanna joan joanne;
+josie:josephine;
+lena:helena magdalena;
 lou:louis louise;
 max:maxwell maximilian
 """

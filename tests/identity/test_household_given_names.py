@@ -100,6 +100,48 @@ def test_a_shared_mailbox_links_whatever_the_second_given_names(
 @pytest.mark.parametrize(
     ("one", "other"),
     [
+        ("Mary Jo Smith", "Mary Josephine Smith"),  # a nickname
+        ("Anna Lena Schmidt", "Anna Helena Schmidt"),
+        ("Juan Carlos Pérez", "Juan Charles Pérez"),  # one name in two languages
+        ("Mary Rose Smith", "Mary Rosemary Smith"),  # a short form no table lists
+        ("John Eli Smith", "John Elijah Smith"),
+        ("Mustafa Karimov", "Mustafo Karimov"),  # transliterated two ways
+        ("Nina Beridze", "Nino Beridze"),
+        ("Murtaza Aliev", "Murtazo Aliev"),
+        ("Consuelo Ruiz", "Consuela Ruiz"),
+        ("María Consuelo Ruiz", "María Consuela Ruiz"),
+    ],
+)
+def test_one_person_writing_a_name_two_ways_on_their_own_mailbox_is_one_profile(
+    store: Store, ingest: Ingest, one: str, other: str
+) -> None:
+    ingest(zendesk_user(1, one, "the.one.mailbox@example.net", HOME))
+    ingest(zendesk_user(2, other, "the.one.mailbox@example.net"))
+    assert _together(store, "zendesk:1", "zendesk:2")
+    assert not _reviewed(store)
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "mailbox"),
+    [
+        ("Mary Rose Smith", "Mary Rosemary Smith", None),  # a phone alone: sisters, maybe
+        ("Mustafa Karimov", "Mustafo Karimov", None),
+        ("Carlo Rossi", "Carla Rossi", "carlo.rossi@example.net"),  # her brother's mailbox
+        ("Francesco Rossi", "Francesca Rossi", "the.one.mailbox@example.net"),  # both listed
+    ],
+)
+def test_a_name_written_two_ways_without_ones_own_mailbox_is_reviewed_not_merged(
+    store: Store, ingest: Ingest, one: str, other: str, mailbox: str | None
+) -> None:
+    ingest(zendesk_user(1, one, mailbox or "first.relative@example.net", HOME))
+    ingest(zendesk_user(2, other, mailbox or "second.relative@example.org", HOME))
+    assert not _together(store, "zendesk:1", "zendesk:2")
+    assert _reviewed(store)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
         ("Jean-Pierre Martin", "Dr. Jean-Luc Martin"),  # a title before the son's name
         ("Jean-Pierre Martin", "Jean Luc Martin"),  # written without the hyphen
         ("Carlo Rossi", "Carla Rossi"),  # a brother and sister, neither name listed
