@@ -147,7 +147,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-12-03.1: jo, josie and lena are nicknames (of Josephine, Joanna, Joan, Joanne; Helena,
 # Magdalena) and Charles/Carlos/Carlo one name; on one person's own mailbox a short form of a
 # second given name (Rose/Rosemary) and an -o/-a transliteration (Mustafa/Mustafo) agree.
-INDEX_VERSION = "2026-12-03.1"
+# 2026-12-03.2: a mailbox starting with a given name longer than "the" (theo.williams@) is a
+# person's, not "the Williams"' family's.
+INDEX_VERSION = "2026-12-03.2"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

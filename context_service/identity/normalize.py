@@ -274,8 +274,16 @@ def is_family_mailbox(email: str) -> bool:
     if any(word in letters for word in _HOUSEHOLD_WORDS) or "home" in _WORDS.findall(local):
         return True
     if letters.startswith("the") and letters.endswith("s") and len(letters) >= 7:
-        return True
+        return not _a_given_name_first(letters)
     return _a_couples(letters)
+
+
+def _a_given_name_first(letters: str) -> bool:
+    """Whether a local part's letters start with a given name longer than ``the``
+    (``theowilliams``, ``theresajones``): a person's mailbox, not ``the`` and a family's name."""
+    from context_service.identity.given_names import is_given_name  # it imports this module
+
+    return any(is_given_name(letters[:end]) for end in range(4, len(letters)))
 
 
 def _a_couples(letters: str) -> bool:

@@ -49,9 +49,13 @@ def test_a_couples_or_homes_mailbox_is_a_households(email: str) -> None:
         "tomandk@example.com",
         "homer.simpson@example.com",
         "jhome@example.com",
+        "theo.williams@gmail.com",  # Theo's, not "the Williams"
+        "theodore.jones@example.com",
+        "theresa.adams@example.com",
+        "thea.roberts@example.com",
     ],
 )
-def test_a_persons_mailbox_with_and_in_it_is_not_a_households(email: str) -> None:
+def test_a_persons_mailbox_that_reads_like_a_households_is_not_one(email: str) -> None:
     assert not is_family_mailbox(email)
 
 
