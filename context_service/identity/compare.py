@@ -14,16 +14,11 @@ from functools import lru_cache
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from context_service.identity.features import Features, same_door
-from context_service.identity.given_names import (
-    endings_of_one_name,
-    one_name,
-    other_given_names,
-)
+from context_service.identity.given_names import one_name, other_given_names
 from context_service.identity.normalize import (
     MAIL_PROVIDERS,
     first_name_forms,
     first_name_variants,
-    is_family_mailbox,
     is_own_number,
 )
 
@@ -83,9 +78,8 @@ def middle_names_conflict(a: Features, b: Features) -> bool:
     Min-seo Kim): a father and his son, two sisters. A second given name on one side only
     (Mary Smith, Mary Ann Smith), a nickname (Mary Beth, Mary Elizabeth), a typo, two spellings
     of one name (Mohammed, Muhammad) or the same given names spaced otherwise (Min-jun,
-    Mi-njun) agree. On one person's own mailbox (``_own_mailboxes``), so do a short form the
-    nickname table lacks (Mary Rose and Mary Rosemary, John Eli and John Elijah: one is the
-    other's start or end) and two transliterations (``endings_of_one_name``)."""
+    Mi-njun) agree. Any other pair is two names even on one mailbox: a parent's mailbox holds
+    their children's records (Mary Rose and Mary Rosemary, Ji-ho and Ji-hoon)."""
     if not a.middle or not b.middle or a.middle == b.middle or one_name(a.middle, b.middle):
         return False
     if _first_level(a.first, b.first) in {NULL, "different"}:
@@ -94,35 +88,7 @@ def middle_names_conflict(a: Features, b: Features) -> bool:
         return False
     if DamerauLevenshtein.distance(a.first + a.middle, b.first + b.middle) <= 1:
         return False
-    if _first_level(a.middle, b.middle) != "different":
-        return False
-    mailboxes = _own_mailboxes(a, b)
-    return not mailboxes or not (
-        _short_form(a.middle, b.middle) or _one_name_spelled(a.middle, b.middle, mailboxes)
-    )
-
-
-def _own_mailboxes(a: Features, b: Features) -> tuple[str, ...]:
-    """The mailboxes both records hold that are not named for a household
-    (``is_family_mailbox``): one person's own, so the two are likely one person who wrote a
-    name two ways. A household's mailbox, a phone or a door in common is no such sign."""
-    return tuple(sorted(e for e in set(a.emails) & set(b.emails) if not is_family_mailbox(e)))
-
-
-def _short_form(x: str, y: str) -> bool:
-    """One name is the other's start or end, of two letters or more (``jo``/``josephine``,
-    ``lena``/``helena``): a short form of it."""
-    short, full = sorted((x, y), key=len)
-    return len(short) >= 2 and (full.startswith(short) or full.endswith(short))
-
-
-def _one_name_spelled(x: str, y: str, mailboxes: tuple[str, ...]) -> bool:
-    """Two transliterations of one name (``mustafa``/``mustafo``: ``endings_of_one_name``) on
-    one person's own mailbox, unless the mailbox spells one of them and not the other: Carla's
-    record on ``carlo.rossi@`` is her brother's mailbox, not her name written two ways."""
-    if not endings_of_one_name(x, y):
-        return False
-    return all((x in letters) == (y in letters) for letters in map(_letters, mailboxes))
+    return _first_level(a.middle, b.middle) == "different"
 
 
 def name_levels(a: Features, b: Features) -> tuple[str, str]:
@@ -136,10 +102,6 @@ def _names(a: Features, b: Features) -> tuple[str, str]:
     straight = _slips_of_one_spelling(
         a, b, (_first_level(a.first, b.first), _last_level(a.last, b.last))
     )
-    if straight[0] == "different" and a.first and b.first:
-        mailboxes = _own_mailboxes(a, b)
-        if mailboxes and _one_name_spelled(a.first, b.first, mailboxes):
-            straight = ("fuzzy", straight[1])
     if not (a.last and b.last) or "different" not in straight:
         return _confirmed(a, b, straight)
     # Swapped either way round (a's first name as b's last, or b's first name as a's last), so

@@ -149,7 +149,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # second given name (Rose/Rosemary) and an -o/-a transliteration (Mustafa/Mustafo) agree.
 # 2026-12-03.2: a mailbox starting with a given name longer than "the" (theo.williams@) is a
 # person's, not "the Williams"' family's.
-INDEX_VERSION = "2026-12-03.2"
+# 2026-12-03.3: 2026-12-03.1's own-mailbox exceptions (a short form of a second given name, an
+# -o/-a ending) and lena taken back: a parent's mailbox holds a Carlo's and a Carla's records.
+INDEX_VERSION = "2026-12-03.3"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

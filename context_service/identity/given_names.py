@@ -144,15 +144,6 @@ def one_name(x: str, y: str) -> bool:
     )
 
 
-def endings_of_one_name(x: str, y: str) -> bool:
-    """Whether two names differ only in a final ``-o``/``-a`` and are not both listed as given
-    names: ``mustafa``/``mustafo``, ``murtaza``/``murtazo``, ``sasha``/``sasho`` are one name
-    transliterated two ways as often as a brother's and a sister's (``carlo``/``carla``), so
-    what else the records share decides which (``compare``). Two listed names
-    (``francesco``/``francesca``) are always two."""
-    return _male_and_female(x, y) and not (is_given_name(x) and is_given_name(y))
-
-
 def _male_and_female(x: str, y: str) -> bool:
     """Whether two names are one stem of three letters or more with a male ``-o`` and a female
     ``-a`` (``carlo``/``carla``, ``bruno``/``bruna``): a brother and sister, twins. A keyboard

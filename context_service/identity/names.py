@@ -121,7 +121,6 @@ izzy:isabel isabella;
 jojo:joanna;
 jo:josephine joanna joan joanne;
 josie:josephine;
-lena:helena magdalena;
 lou:louis louise;
 max:maxwell maximilian
 """
