@@ -13,7 +13,12 @@ import re
 import msgspec
 
 from context_service.identity.given_names import is_given_name
-from context_service.identity.names import first_written_word, name_tokens, second_given_name
+from context_service.identity.names import (
+    first_written_word,
+    given_names_first,
+    name_tokens,
+    second_given_name,
+)
 from context_service.identity.normalize import (
     MISS,
     NICKNAME_TABLE_NAMES,
@@ -151,7 +156,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # person's, not "the Williams"' family's.
 # 2026-12-03.3: 2026-12-03.1's own-mailbox exceptions (a short form of a second given name, an
 # -o/-a ending) and lena taken back: a parent's mailbox holds a Carlo's and a Carla's records.
-INDEX_VERSION = "2026-12-03.3"
+# 2026-12-03.4: a name written whole surname first in a way that says so ("Martin, Jean-Luc",
+# "MARTIN Jean-Luc", "Kim Min-jun") is read given names first.
+INDEX_VERSION = "2026-12-03.4"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -212,7 +219,7 @@ def second_given(
     nothing. Records and the names a lookup is given are read alike."""
     if first and last:
         return second_given_name(name_tokens(first, None, None)[1:])
-    if "-" in first_written_word(first or full or "").strip("-"):
+    if "-" in first_written_word(first or given_names_first(full or "")).strip("-"):
         return second_given_name(tokens[1:2])
     word = second_given_name(tokens[1:-1])
     return word if is_given_name(word) else ""
