@@ -158,7 +158,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # -o/-a ending) and lena taken back: a parent's mailbox holds a Carlo's and a Carla's records.
 # 2026-12-03.4: a name written whole surname first in a way that says so ("Martin, Jean-Luc",
 # "MARTIN Jean-Luc", "Kim Min-jun") is read given names first.
-INDEX_VERSION = "2026-12-03.4"
+# 2026-12-03.5: household mailboxes named in other languages (familia., famiglia., famille.,
+# familie., .casa, .fam) or for the children (rossikids@).
+INDEX_VERSION = "2026-12-03.5"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

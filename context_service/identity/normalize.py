@@ -261,17 +261,36 @@ def mailbox_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
-_HOUSEHOLD_WORDS = ("family", "household")
+# Words that name a household wherever they stand in a local part (``smithfamily@``,
+# ``familia.garcia@``): English, Spanish and Portuguese, Italian, French, German and Dutch,
+# Scandinavian.
+_HOUSEHOLD_WORDS = (
+    "family",
+    "household",
+    "familia",
+    "famiglia",
+    "famille",
+    "familie",
+    "familj",
+    "haushalt",
+)
+# Words that name a household standing alone (``smith.home@``, ``silva.casa@``): inside a
+# local part they may be a name's letters (``jhome@``, ``casado@``); ``kids`` also last
+# (``rossikids@``, not ``mckidson@``).
+_HOME_WORDS = frozenset(["home", "casa", "fam", "haus", "maison", "kids"])
 _WORDS = re.compile(r"[^\W\d_]+")  # the runs of letters of a local part
 
 
 def is_family_mailbox(email: str) -> bool:
     """Whether a mailbox is named for a household rather than a person: ``thesmiths12@``,
-    ``the.garcias@``, ``desai.family@``, ``smithhousehold@``, ``smith.home@``, or a couple's,
+    ``the.garcias@``, ``desai.family@``, ``smithhousehold@``, ``smith.home@``,
+    ``familia.garcia@``, ``rossikids@``, or a couple's,
     two given names joined by ``and`` (``tomandkate@``, ``tom.and.kate@``)."""
     local = email.partition("@")[0]
     letters = "".join(ch for ch in local if ch.isalpha())
-    if any(word in letters for word in _HOUSEHOLD_WORDS) or "home" in _WORDS.findall(local):
+    if any(word in letters for word in _HOUSEHOLD_WORDS) or letters.endswith("kids"):
+        return True
+    if _HOME_WORDS & set(_WORDS.findall(local)):
         return True
     if letters.startswith("the") and letters.endswith("s") and len(letters) >= 7:
         return not _a_given_name_first(letters)

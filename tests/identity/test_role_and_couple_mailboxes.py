@@ -28,6 +28,14 @@ from tests.payloads import stripe_customer, zendesk_user
         "tom_and_kate2015@yahoo.com",
         "alexandraandtom@example.com",
         "smith.home@fastmail.com",
+        "familia.garcia@gmail.com",  # a household in other languages
+        "famiglia.rossi@libero.it",
+        "famille.dubois@orange.fr",
+        "familie.mueller@web.de",
+        "silva.casa@gmail.com",
+        "kim.fam@gmail.com",
+        "rossikids@gmail.com",
+        "smith.kids2@yahoo.com",
     ],
 )
 def test_a_couples_or_homes_mailbox_is_a_households(email: str) -> None:
@@ -53,6 +61,8 @@ def test_a_couples_or_homes_mailbox_is_a_households(email: str) -> None:
         "theodore.jones@example.com",
         "theresa.adams@example.com",
         "thea.roberts@example.com",
+        "mckidson@example.com",  # "kids" inside a name
+        "casado@example.com",  # "casa" inside a name
     ],
 )
 def test_a_persons_mailbox_that_reads_like_a_households_is_not_one(email: str) -> None:
