@@ -13,12 +13,7 @@ import re
 import msgspec
 
 from context_service.identity.given_names import is_given_name
-from context_service.identity.names import (
-    first_written_word,
-    given_names_first,
-    name_tokens,
-    second_given_name,
-)
+from context_service.identity.names import first_written_word, name_tokens, second_given_name
 from context_service.identity.normalize import (
     MISS,
     NICKNAME_TABLE_NAMES,
@@ -160,7 +155,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # "MARTIN Jean-Luc", "Kim Min-jun") is read given names first.
 # 2026-12-03.5: household mailboxes named in other languages (familia., famiglia., famille.,
 # familie., .casa, .fam) or for the children (rossikids@).
-INDEX_VERSION = "2026-12-03.5"
+# 2026-12-03.6: 2026-12-03.4 taken back: turned round, a shared generation name (NGUYEN Thi Lan,
+# Thi Mai) became the first name and merged sisters.
+INDEX_VERSION = "2026-12-03.6"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):
@@ -221,7 +218,7 @@ def second_given(
     nothing. Records and the names a lookup is given are read alike."""
     if first and last:
         return second_given_name(name_tokens(first, None, None)[1:])
-    if "-" in first_written_word(first or given_names_first(full or "")).strip("-"):
+    if "-" in first_written_word(first or full or "").strip("-"):
         return second_given_name(tokens[1:2])
     word = second_given_name(tokens[1:-1])
     return word if is_given_name(word) else ""

@@ -174,61 +174,8 @@ _NAME_BREAKS = re.compile(r"[\s,.'\-]+")
 
 
 def _name_words(first: str | None, last: str | None, full: str | None) -> list[str]:
-    text = " ".join(part for part in (first, last) if part) or given_names_first(full or "")
+    text = " ".join(part for part in (first, last) if part) or (full or "")
     return [word for word in _NAME_BREAKS.split(fold(text)) if word]
-
-
-def given_names_first(full: str) -> str:
-    """A name written whole, given names first: one written surname first in a way that says
-    so is turned round. ``Martin, Jean-Luc`` (one comma, not before a suffix or a title:
-    ``John Smith, Jr.``), ``MARTIN Jean-Luc`` (a surname in capitals before names that are
-    not, as French and many forms write it; a capital run of one or two letters is initials,
-    ``JJ Abrams``) and a Korean name, a common family name before a hyphenated given name of
-    short syllables (``Kim Min-jun``, ``Lee Seo-yeon``). Anything else is left as written."""
-    if full.count(",") == 1:
-        surname, _, given = (part.strip() for part in full.partition(","))
-        after = [w for w in _NAME_BREAKS.split(fold(given)) if w]
-        if surname and after and not all(w in _TITLES or w in _SPELLED_GENERATIONS for w in after):
-            return f"{given} {surname}"
-        return full
-    words = full.split()
-    start = 0
-    while start < len(words) - 1 and fold(words[start]).strip(".") in _LEADING_TITLES:
-        start += 1
-    head, rest = words[start:], []
-    capitals = 0
-    while capitals < len(head) - 1 and _in_capitals(head[capitals]):
-        capitals += 1
-    if capitals and not any(_in_capitals(word) for word in head[capitals:]):
-        rest = head[capitals:] + head[:capitals]
-    elif _korean_family_name_first(head):
-        rest = head[1:] + head[:1]
-    return " ".join(words[:start] + rest) if rest else full
-
-
-def _in_capitals(word: str) -> bool:
-    """A word all in capitals (``MARTIN``, ``O'BRIEN``) of three letters or more, or a
-    surname particle (``DE LA CRUZ``)."""
-    letters = [ch for ch in word if ch.isalpha()]
-    if not word.isupper():
-        return False
-    return len(letters) >= 3 or fold(word) in _SURNAME_PARTICLES
-
-
-# Common Korean family names, romanised: one written before a hyphenated given name of short
-# syllables (``Kim Min-jun``) is the family name.
-_KOREAN_FAMILY_NAMES = frozenset(
-    "kim lee yi park pak choi choe jung jeong chung kang cho jo yoon yun jang chang lim im "
-    "han oh seo suh shin kwon hwang ahn an song yoo yu hong jeon chun ko go moon mun yang son "
-    "bae baek paik heo huh nam noh roh ha kwak".split()
-)
-
-
-def _korean_family_name_first(words: list[str]) -> bool:
-    if len(words) != 2 or fold(words[0]) not in _KOREAN_FAMILY_NAMES:
-        return False
-    syllables = words[1].split("-")
-    return len(syllables) == 2 and all(2 <= len(part) <= 4 for part in syllables)
 
 
 def name_tokens(first: str | None, last: str | None, full: str | None) -> tuple[str, ...]:

@@ -145,6 +145,30 @@ def test_names_a_letter_or_an_ending_apart_on_one_mailbox_or_phone_are_reviewed_
 @pytest.mark.parametrize(
     ("one", "other"),
     [
+        ("NGUYEN Thi Lan", "NGUYEN Thi Mai"),  # sisters: Thi is no first name to go by
+        ("Nguyen, Thi Lan", "Nguyen, Thi Mai"),
+        ("NGUYEN Van An", "NGUYEN Van Binh"),
+        ("WANG Xiao Hong", "WANG Xiao Yan"),
+        ("KIM Min Jun", "KIM Min Seo"),
+        ("Xiomara Doe, RN", "Yesenia Doe, RN"),  # colleagues: a credential is no name
+        ("Anh Tran, CPA", "Binh Tran, CPA"),
+    ],
+)
+def test_relatives_or_colleagues_written_surname_first_or_with_a_credential_stay_apart(
+    store: Store, ingest: Ingest, one: str, other: str
+) -> None:
+    """A name written surname first, or with a credential after a comma, is not turned
+    round: a generation name (Thi, Van, Xiao) or the credential would become the first name
+    the two have in common, and the word that tells them apart would count for nothing."""
+    ingest(zendesk_user(1, one, "first.relative@example.net", HOME))
+    ingest(zendesk_user(2, other, "second.relative@example.org", HOME))
+    assert not _together(store, "zendesk:1", "zendesk:2")
+    assert _reviewed(store)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
         ("Jean-Pierre Martin", "Dr. Jean-Luc Martin"),  # a title before the son's name
         ("Jean-Pierre Martin", "Jean Luc Martin"),  # written without the hyphen
         ("Carlo Rossi", "Carla Rossi"),  # a brother and sister, neither name listed
