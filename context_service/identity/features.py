@@ -157,7 +157,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # familie., .casa, .fam) or for the children (rossikids@).
 # 2026-12-03.6: 2026-12-03.4 taken back: turned round, a shared generation name (NGUYEN Thi Lan,
 # Thi Mai) became the first name and merged sisters.
-INDEX_VERSION = "2026-12-03.6"
+# 2026-12-03.7: of 2026-12-03.5's words, casa, fam, haus, maison and haushalt taken back (surnames:
+# maria.casa@, max.haus@, j.haushalter@), and "family" abroad counts only as a word or at an end.
+INDEX_VERSION = "2026-12-03.7"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

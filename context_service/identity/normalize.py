@@ -261,40 +261,38 @@ def mailbox_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
-# Words that name a household wherever they stand in a local part (``smithfamily@``,
-# ``familia.garcia@``): English, Spanish and Portuguese, Italian, French, German and Dutch,
-# Scandinavian.
-_HOUSEHOLD_WORDS = (
-    "family",
-    "household",
-    "familia",
-    "famiglia",
-    "famille",
-    "familie",
-    "familj",
-    "haushalt",
-)
-# Words that name a household standing alone (``smith.home@``, ``silva.casa@``): inside a
-# local part they may be a name's letters (``jhome@``, ``casado@``); ``kids`` also last
-# (``rossikids@``, not ``mckidson@``).
-_HOME_WORDS = frozenset(["home", "casa", "fam", "haus", "maison", "kids"])
+_HOUSEHOLD_WORDS = ("family", "household")  # wherever they stand (``smithfamily@``)
+# "Family" in other languages (Spanish and Portuguese, Italian, French, German and Dutch,
+# Scandinavian) and the children's mailbox: only as a word of their own or at either end of a
+# surname of three letters or more (``familia.garcia@``, ``familiagarcia@gmail.com`` with
+# Gmail's dots read away, ``rossikids@``), not inside one (``rafamiliani@``, ``mckidson@``).
+_HOUSEHOLD_WORDS_ABROAD = ("familia", "famiglia", "famille", "familie", "familjen", "kids")
 _WORDS = re.compile(r"[^\W\d_]+")  # the runs of letters of a local part
 
 
 def is_family_mailbox(email: str) -> bool:
     """Whether a mailbox is named for a household rather than a person: ``thesmiths12@``,
     ``the.garcias@``, ``desai.family@``, ``smithhousehold@``, ``smith.home@``,
-    ``familia.garcia@``, ``rossikids@``, or a couple's,
-    two given names joined by ``and`` (``tomandkate@``, ``tom.and.kate@``)."""
+    ``familia.garcia@``, ``rossikids@``, or a couple's, two given names joined by ``and``
+    (``tomandkate@``, ``tom.and.kate@``)."""
     local = email.partition("@")[0]
     letters = "".join(ch for ch in local if ch.isalpha())
-    if any(word in letters for word in _HOUSEHOLD_WORDS) or letters.endswith("kids"):
+    if any(word in letters for word in _HOUSEHOLD_WORDS) or _a_familys_abroad(local, letters):
         return True
-    if _HOME_WORDS & set(_WORDS.findall(local)):
+    if "home" in _WORDS.findall(local):
         return True
     if letters.startswith("the") and letters.endswith("s") and len(letters) >= 7:
         return not _a_given_name_first(letters)
     return _a_couples(letters)
+
+
+def _a_familys_abroad(local: str, letters: str) -> bool:
+    words = set(_WORDS.findall(local))
+    return any(
+        word in words
+        or (len(letters) >= len(word) + 3 and (letters.startswith(word) or letters.endswith(word)))
+        for word in _HOUSEHOLD_WORDS_ABROAD
+    )
 
 
 def _a_given_name_first(letters: str) -> bool:
