@@ -159,7 +159,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # Thi Mai) became the first name and merged sisters.
 # 2026-12-03.7: of 2026-12-03.5's words, casa, fam, haus, maison and haushalt taken back (surnames:
 # maria.casa@, max.haus@, j.haushalter@), and "family" abroad counts only as a word or at an end.
-INDEX_VERSION = "2026-12-03.7"
+# 2026-12-03.8: 2026-12-03.2 narrowed: only a first word of its own that is a given name
+# (theo.williams@) makes a "the...s" mailbox a person's; theandersons@ is the Andersons' again.
+INDEX_VERSION = "2026-12-03.8"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

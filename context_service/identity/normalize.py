@@ -282,7 +282,7 @@ def is_family_mailbox(email: str) -> bool:
     if "home" in _WORDS.findall(local):
         return True
     if letters.startswith("the") and letters.endswith("s") and len(letters) >= 7:
-        return not _a_given_name_first(letters)
+        return not _a_given_name_first(local)
     return _a_couples(letters)
 
 
@@ -295,12 +295,15 @@ def _a_familys_abroad(local: str, letters: str) -> bool:
     )
 
 
-def _a_given_name_first(letters: str) -> bool:
-    """Whether a local part's letters start with a given name longer than ``the``
-    (``theowilliams``, ``theresajones``): a person's mailbox, not ``the`` and a family's name."""
+def _a_given_name_first(local: str) -> bool:
+    """Whether a local part's first word is a given name longer than ``the`` (``theo.williams``,
+    ``theresa_jones``): a person's mailbox, not ``the`` and a family's name. Written as one word
+    (``theowilliams``, or at Gmail, whose dots are read away) it may be ``the`` and a surname
+    starting with o or a (``theandersons``), so it stays a household's."""
     from context_service.identity.given_names import is_given_name  # it imports this module
 
-    return any(is_given_name(letters[:end]) for end in range(4, len(letters)))
+    words = _WORDS.findall(local)
+    return len(words) > 1 and is_given_name(words[0])
 
 
 def _a_couples(letters: str) -> bool:

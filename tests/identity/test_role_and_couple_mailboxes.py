@@ -35,6 +35,9 @@ from tests.payloads import stripe_customer, zendesk_user
         "familiagarcia@gmail.com",  # Gmail's dots read away
         "garcia.familia@gmail.com",
         "rossikids@gmail.com",
+        "theandersons12@gmail.com",  # "the" and a surname starting with a given name's letters
+        "theobriens@yahoo.com",
+        "theowilliams@gmail.com",  # Theo's, or the Owilliams'? Gmail reads the dot away
         "smith.kids2@yahoo.com",
     ],
 )
