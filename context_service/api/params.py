@@ -104,7 +104,26 @@ def declared_query(handler: BaseRouteHandler, path_params: set[str]) -> frozense
     return frozenset(names)
 
 
-_DECLARED: dict[tuple[BaseRouteHandler, frozenset[str]], frozenset[str]] = {}
+def numeric_query(handler: BaseRouteHandler, path_params: set[str]) -> frozenset[str]:
+    """The query parameters ``handler`` reads as whole numbers (``limit``, ``max_tokens``):
+    msgspec reads ``1e3`` and ``300.0`` in a query string as integers, so ``strict_query``
+    holds them to ``whole_number``'s form first."""
+    declared = declared_query(handler, path_params)
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        query_name = kwarg.query if isinstance(kwarg, ParameterKwarg) and kwarg.query else name
+        if query_name not in declared:
+            continue
+        types = (
+            [t.annotation for t in field.inner_types] if field.is_optional else [field.annotation]
+        )
+        if int in types:
+            names.add(query_name)
+    return frozenset(names)
+
+
+_DECLARED: dict[tuple[BaseRouteHandler, frozenset[str]], tuple[frozenset[str], frozenset[str]]] = {}
 
 
 async def strict_query(request: Request[Any, Any, Any]) -> None:
@@ -113,9 +132,13 @@ async def strict_query(request: Request[Any, Any, Any]) -> None:
     if not query:
         return
     handler, path_params = request.route_handler, frozenset(request.path_params)
-    declared = _DECLARED.get((handler, path_params))
-    if declared is None:  # a handler's signature is fixed: read it once
-        declared = _DECLARED[(handler, path_params)] = declared_query(handler, set(path_params))
+    known = _DECLARED.get((handler, path_params))
+    if known is None:  # a handler's signature is fixed: read it once
+        known = _DECLARED[(handler, path_params)] = (
+            declared_query(handler, set(path_params)),
+            numeric_query(handler, set(path_params)),
+        )
+    declared, numeric = known
     unknown = sorted(name for name in query if name not in declared)
     if unknown:
         allowed = ", ".join(sorted(declared)) or "none"
@@ -134,6 +157,20 @@ async def strict_query(request: Request[Any, Any, Any]) -> None:
                 for name in repeated[:10]
             ],
         )
+    malformed = sorted(name for name in numeric & set(query) if not _whole(query[name]))
+    if malformed:
+        raise InvalidQuery(
+            f"query parameter {_names(malformed)} is not a whole number in ASCII digits "
+            "(no sign, space, underscore, leading zero, exponent or decimal point)",
+            errors=[
+                {"key": name, "source": "query", "message": "expected a whole number"}
+                for name in malformed
+            ],
+        )
+
+
+def _whole(text: str) -> bool:
+    return _WHOLE_NUMBER.fullmatch(text) is not None
 
 
 def strict_asgi_query(app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIApp:

@@ -12,11 +12,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.handlers import BaseRouteHandler
 from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.testing import TestClient
 
+from context_service.api.params import numeric_query
 from tests.api.test_scopes_matrix import OPEN, protected_routes
 from tests.conftest import TEST_KEY
 from tests.mcp.messages import ACCEPT_MCP, initialize
@@ -105,3 +107,46 @@ def test_the_routes_without_a_key_are_the_ones_the_readme_exempts(
     for path in OPEN:  # README writes ``{source}`` for litestar's ``{source:str}``
         written = re.sub(r":\w+\}", "}", path)
         assert f"`{written}`" in exempt, path
+
+
+def _numeric_parameters(app: Litestar) -> list[tuple[str, str, str]]:
+    """(method, path, name) of every whole-number query parameter of a key-protected route."""
+    found: list[tuple[str, str, str]] = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            path_params = set(route.path_parameters)
+            for name in sorted(numeric_query(handler, path_params)):
+                found += [
+                    (str(m), route.path, name)
+                    for m in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"})
+                ]
+    return found
+
+
+@pytest.mark.parametrize("value", ["1e2", "100.0", "+100", "0100", " 100", "100_0", "1e400"])
+def test_a_numeric_query_parameter_in_any_other_form_than_ascii_digits_is_a_400(
+    client: TestClient[Any], value: str
+) -> None:
+    """msgspec reads ``1e2`` and ``100.0`` in a query string as the integer 100: the README
+    promises a whole number in ASCII digits, as ``POST /v1/review/{item_id}`` takes."""
+    numeric = _numeric_parameters(client.app)
+    assert {name for _, _, name in numeric} >= {"limit", "offset", "after", "max_tokens"}
+    auth = {"Authorization": f"Bearer {TEST_KEY}"}
+    for method, path, name in numeric:
+        query = {name: value}
+        if path == "/v1/context":
+            query["email"] = "maya.patel@example.com"
+        response = client.request(method, _url(path), params=query, headers=auth)
+        assert response.status_code == 400, (path, name, response.status_code, response.text)
+        body = response.json()
+        assert "not a whole number in ASCII digits" in body["detail"], (path, body)
+        assert body["errors"][0]["key"] == name
+
+
+def test_a_numeric_query_parameter_in_ascii_digits_is_read(client: TestClient[Any]) -> None:
+    auth = {"Authorization": f"Bearer {TEST_KEY}"}
+    response = client.get("/v1/review", params={"limit": "10"}, headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.json()["limit"] == 10
