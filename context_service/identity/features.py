@@ -161,7 +161,9 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # maria.casa@, max.haus@, j.haushalter@), and "family" abroad counts only as a word or at an end.
 # 2026-12-03.8: 2026-12-03.2 narrowed: only a first word of its own that is a given name
 # (theo.williams@) makes a "the...s" mailbox a person's; theandersons@ is the Andersons' again.
-INDEX_VERSION = "2026-12-03.8"
+# 2026-12-03.9: jo and josie no nicknames again (Jo is a name of its own: Joan's daughter), thea no
+# listed given name (a short form of Theresa), kids no household word first (Kidson).
+INDEX_VERSION = "2026-12-03.9"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -71,7 +71,7 @@ wanda wanjiru warren wayne wei wendy wesley william willie wojciech xiaoling xim
 yelena yolanda youssef yuki yun yusuf yuto yvonne zachary zainab zanele zeynep zhen zoe zofia
 alessandra fernanda fernando francesco giovanna giovanni giulio jaylen jayden joelle jordyn
 kaylee ivana mohammed paola paolo pavel pavla petr petra roberto stefan stefanie pierre luc
-claude thea thelma
+claude thelma
 """
 # Spellings of one name (said alike, or one name's forms in two languages), and nicknames
 # the table above lacks: each group is one name, so its members may be one person's.

@@ -119,8 +119,6 @@ fran:frances francis;
 gerry:gerald;
 izzy:isabel isabella;
 jojo:joanna;
-jo:josephine joanna joan joanne;
-josie:josephine;
 lou:louis louise;
 max:maxwell maximilian
 """

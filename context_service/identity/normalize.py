@@ -265,7 +265,8 @@ _HOUSEHOLD_WORDS = ("family", "household")  # wherever they stand (``smithfamily
 # "Family" in other languages (Spanish and Portuguese, Italian, French, German and Dutch,
 # Scandinavian) and the children's mailbox: only as a word of their own or at either end of a
 # surname of three letters or more (``familia.garcia@``, ``familiagarcia@gmail.com`` with
-# Gmail's dots read away, ``rossikids@``), not inside one (``rafamiliani@``, ``mckidson@``).
+# Gmail's dots read away, ``rossikids@``; ``kids`` only last: ``kidson.mark@``), not inside
+# one (``rafamiliani@``, ``mckidson@``).
 _HOUSEHOLD_WORDS_ABROAD = ("familia", "famiglia", "famille", "familie", "familjen", "kids")
 _WORDS = re.compile(r"[^\W\d_]+")  # the runs of letters of a local part
 
@@ -288,11 +289,15 @@ def is_family_mailbox(email: str) -> bool:
 
 def _a_familys_abroad(local: str, letters: str) -> bool:
     words = set(_WORDS.findall(local))
-    return any(
-        word in words
-        or (len(letters) >= len(word) + 3 and (letters.startswith(word) or letters.endswith(word)))
-        for word in _HOUSEHOLD_WORDS_ABROAD
-    )
+    for word in _HOUSEHOLD_WORDS_ABROAD:
+        if word in words:
+            return True
+        if len(letters) < len(word) + 3:
+            continue
+        # "kids" first is a surname's start (Kidson, Kidston); "familia" first rarely is.
+        if letters.endswith(word) or (word != "kids" and letters.startswith(word)):
+            return True
+    return False
 
 
 def _a_given_name_first(local: str) -> bool:
