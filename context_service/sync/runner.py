@@ -50,7 +50,7 @@ from context_service.sync.ingest import (
     utc_now,
 )
 from context_service.sync.status import run_view
-from context_service.sync.ties import settle_ties
+from context_service.sync.ties import SETTLE_ATTEMPTS, Seen, moved_since, settle_ties
 
 Progress = Callable[[str, int], None]
 DRAIN_EVERY_PAGES = 500
@@ -441,16 +441,24 @@ def _commit_page(
 ) -> None:
     """Store a page and commit its cursor with it. A record the page shows with the date of
     its stored copy but other content (a change of the same second, such as a webhook applied
-    since the page was read) is fetched again (``settle_ties``): which is newer cannot be told."""
+    since the page was read) is fetched again (``settle_ties``): which is newer cannot be told.
+    A copy another writer stores between that check and this transaction (a webhook) has the
+    page settled again (``moved_since``); the last attempt is written as it stands."""
     source = connector.source
-    items = settle_ties(store, connector, [from_vendor(source, o) for o in page.objects], ctx)
-    with store.transaction() as conn:
-        report = ingest_batch(
-            store, items, ctx, defer_snapshots=True, background=deferred.background
-        )
-        now = utc_now()
-        cursor_store.set_cursor(conn, source, stream, page.cursor, now)
-        cursor_store.add_progress(conn, run_id, report.seen, report.rejected, now)
+    objects = [from_vendor(source, o) for o in page.objects]
+    for attempt in range(1, SETTLE_ATTEMPTS + 1):
+        seen: Seen = {}
+        items = settle_ties(store, connector, objects, ctx, seen=seen)
+        with store.transaction() as conn:
+            if attempt < SETTLE_ATTEMPTS and moved_since(conn, seen):
+                continue
+            report = ingest_batch(
+                store, items, ctx, defer_snapshots=True, background=deferred.background
+            )
+            now = utc_now()
+            cursor_store.set_cursor(conn, source, stream, page.cursor, now)
+            cursor_store.add_progress(conn, run_id, report.seen, report.rejected, now)
+        break
     outcome.pages += 1
     deferred.page_committed()
     outcome.report.add(report)

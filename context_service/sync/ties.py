@@ -6,6 +6,13 @@ changes of one second arrive as two copies with one date, in any order: a webhoo
 page's, or two webhooks'. Whichever came last would win. ``settle_ties`` replaces each copy that
 ties with the stored one (``contested``: same time, other content, neither a deletion) by
 the vendor's current copy, for the webhook applier and the sync runner alike.
+
+The check reads the stored copies before the batch is written, outside its transaction (the
+vendor is not called with the write lock held), so another writer may commit a copy of the
+same second in between: two webhook passes of one server each decided "no tie" on an empty
+row, and the later write (``invoice.finalized``) reopened the paid invoice the other had stored.
+``settle_ties`` notes what it read (``Seen``) and the writer checks it again in its transaction
+(``moved_since``): if a copy moved, nothing is written and the batch is settled again.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 from context_service.errors import MappingError
 from context_service.models import Connector, RecordKey, VendorObject
 from context_service.store import Store
-from context_service.store.records import encode_mapped, payload_hash, stored_states
+from context_service.store.records import StoredState, encode_mapped, payload_hash, stored_states
 from context_service.sync.ingest import (
     IngestContext,
     Prepared,
@@ -27,6 +34,9 @@ from context_service.sync.ingest import (
 )
 
 Fetched = dict[tuple[str, str], VendorObject | None]  # (kind, external id) -> current copy
+# The stored copy of each record the tie check read: its hash, date and deleted flag, or None.
+Seen = dict[RecordKey, tuple[str, str | None, int] | None]
+SETTLE_ATTEMPTS = 3  # a batch whose records keep moving under it is left for a later pass
 
 
 def settle_ties(
@@ -36,6 +46,7 @@ def settle_ties(
     ctx: IngestContext,
     fetched: Fetched | None = None,
     missed: list[tuple[str, str]] | None = None,
+    seen: Seen | None = None,
 ) -> list[Prepared]:
     """``items`` mapped (``prepare``: ``ingest_batch`` does not map them again), each one that
     ties with its stored copy replaced by the vendor's current copy; one the vendor no longer
@@ -47,11 +58,12 @@ def settle_ties(
     A tied item whose object the caller already refetched (``fetched``, a webhook's refetch)
     is not fetched again: the current copy is already in ``items``, after it, and wins the tie;
     the item is left out when that refetch found nothing. A kind the connector cannot look up
-    (``MappingError``) keeps the last copy, as before such ties were settled."""
+    (``MappingError``) keeps the last copy, as before such ties were settled. ``seen`` is
+    filled with the stored copies the check read, for ``moved_since``."""
     fetched = {} if fetched is None else fetched
     missed = [] if missed is None else missed
     prepared = prepared_all(items, ctx)
-    tied = contested(store.conn, prepared, ctx)
+    tied = contested(store.conn, prepared, ctx, seen)
     settled: list[Prepared] = []
     for position, item in enumerate(prepared):
         key = tied.get(position)
@@ -74,7 +86,10 @@ def settle_ties(
 
 
 def contested(
-    conn: Any, items: Sequence[RawPayload | Prepared], ctx: IngestContext
+    conn: Any,
+    items: Sequence[RawPayload | Prepared],
+    ctx: IngestContext,
+    seen: Seen | None = None,
 ) -> dict[int, RecordKey]:
     """The positions (and keys) of the items that tie with their stored copy: the same time,
     other content, neither one a deletion. Which of the two is newer cannot be told from them
@@ -82,7 +97,8 @@ def contested(
     so the caller asks the vendor for the current copy instead of letting the last delivery
     win. Copies that differ only where the mapping does not read (a webhook's refetch and a
     sync page can bring one object in two shapes) map alike: no tie, no call to the vendor.
-    Items already ``prepare``d are not mapped again."""
+    Items already ``prepare``d are not mapped again. ``seen``, when given, is filled with the
+    stored copies read."""
     live = [
         (position, prepared)
         for position, prepared in enumerate(prepared_all(items, ctx))
@@ -91,6 +107,8 @@ def contested(
         and prepared.mapped.updated_at is not None
     ]
     states = stored_states(conn, [prepared.key for _, prepared in live])
+    if seen is not None:
+        seen.update({prepared.key: _fingerprint(states.get(prepared.key)) for _, prepared in live})
     tied: dict[int, RecordKey] = {}
     for position, prepared in live:
         state = states.get(prepared.key)
@@ -104,3 +122,17 @@ def contested(
         ):
             tied[position] = prepared.key
     return tied
+
+
+def moved_since(conn: Any, seen: Seen) -> bool:
+    """Whether another writer stored a copy of a record since ``settle_ties`` read it (``seen``):
+    the batch's ties were decided on an old view, so it must be settled again before it is
+    written. Asked in the writer's transaction, where nothing can move any more."""
+    if not seen:
+        return False
+    states = stored_states(conn, list(seen))
+    return any(_fingerprint(states.get(key)) != before for key, before in seen.items())
+
+
+def _fingerprint(state: StoredState | None) -> tuple[str, str | None, int] | None:
+    return None if state is None else (state.payload_hash, state.updated_at, state.deleted)

@@ -65,7 +65,7 @@ from context_service.sync.ingest import (
     ingest_batch,
     utc_now,
 )
-from context_service.sync.ties import Fetched, settle_ties
+from context_service.sync.ties import SETTLE_ATTEMPTS, Fetched, Seen, moved_since, settle_ties
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
 from context_service.trust.suppression import Guard, record_value
@@ -318,6 +318,35 @@ def apply_pending(
 def _apply_one(
     store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext, at: float
 ) -> int:
+    """Apply one delivery; its records are settled again (``settle_ties``) when another writer
+    stored a copy of one of them after they were settled (``moved_since``), and the delivery
+    waits for a later pass when they keep moving."""
+    for _ in range(SETTLE_ATTEMPTS):
+        settled = _settled(store, connector, row, ctx, at)
+        if settled is None:
+            return 0
+        applied = _write(store, connector, row, ctx, settled)
+        if applied is not None:
+            return applied
+    _retry_later(store, row, "its records kept changing while it was applied", at)
+    return 0
+
+
+class _Settled(msgspec.Struct):
+    """A delivery parsed and its records settled, ready to be written."""
+
+    delivery: Delivery
+    batch: list[RawPayload | Prepared]
+    missed: list[tuple[str, str]]
+    removals: list[tuple[str, str, str]]
+    seen: Seen
+
+
+def _settled(
+    store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext, at: float
+) -> _Settled | None:
+    """The delivery parsed, refetched and settled; ``None`` when that failed (the row is then
+    marked for a retry or as failed)."""
     source = connector.source
     try:
         delivery = connector.parse_webhook(row.headers, row.body)
@@ -330,19 +359,36 @@ def _apply_one(
             from_vendor(source, o, _dated(o, delivery.occurred_at, row.received_at))
             for o in objects
         ]
-        settled = settle_ties(store, connector, items, ctx, fetched, missed)
+        seen: Seen = {}
+        settled = settle_ties(store, connector, items, ctx, fetched, missed, seen)
         removals, restored = _settle_removal_ties(store, connector, delivery.remove)
-        batch: list[RawPayload | Prepared] = [*settled, *restored]
     except RetriableError as exc:
         _retry_later(store, row, error_text(exc.detail), at, exc.extra.get("retry_after"))
-        return 0
+        return None
     except Exception as exc:  # any failure is recorded on the row, never lost
         _mark(store, row.id, "failed", _failure(exc))
-        return 0
+        return None
+    return _Settled(delivery, [*settled, *restored], missed, removals, seen)
+
+
+def _write(
+    store: Store,
+    connector: Connector,
+    row: inbox_store.InboxRow,
+    ctx: IngestContext,
+    settled: _Settled,
+) -> int | None:
+    """Write a settled delivery in one transaction: 1 when applied, 0 when not (settled by
+    another applier, or failed and marked), ``None`` when one of its records moved since it
+    was settled (nothing written)."""
+    source, delivery, batch = connector.source, settled.delivery, settled.batch
+    missed, removals = settled.missed, settled.removals
     try:
         with store.transaction() as conn:
             if not inbox_store.is_pending(conn, row.id):
                 return 0  # another applier (a concurrent request, a second worker) settled it
+            if moved_since(conn, settled.seen):
+                return None
             report = ingest_batch(store, batch, ctx)
             about_erased = bool(report.suppressed)
             for asked in delivery.access_requests:

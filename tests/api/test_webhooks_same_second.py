@@ -15,6 +15,9 @@ import pytest
 from context_service.models import Mapped, RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record, upsert_record
+from context_service.sync import IngestContext, RawPayload, ingest_batch
+from context_service.sync.ties import SETTLE_ATTEMPTS, settle_ties
+from integrations._convert import iso_utc
 from tests.api.webhook_deliveries import as_post_args, inbox_rows, stripe_signing
 from tests.integrations.stripe.fake import FakeStripe
 from tests.payloads import stripe_customer, stripe_event, stripe_invoice, stripe_signed
@@ -118,3 +121,73 @@ def test_a_deletion_wins_a_tie_in_the_store_itself(store: Store) -> None:
         assert upsert_record(conn, key, '{"a":1}', live, fetched_at=at).status == "stale"
         later = Mapped(key=key, updated_at="2026-11-30T10:00:01Z")
         assert upsert_record(conn, key, '{"a":2}', later, fetched_at=at).status == "updated"
+
+
+def test_a_copy_another_applier_stores_after_the_tie_check_is_settled_again(
+    store: Store, post: Post, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review reproduced it under load: two appliers (two webhook passes of one server, or
+    two workers) took ``invoice.paid`` and ``invoice.finalized`` of one second at once. Each
+    checked for a tie before the other had written, found the row empty, and the later write,
+    the finalized copy, reopened the paid invoice: the customer was told a payment failed.
+    Here the paid copy is stored by another connection right after the finalized delivery's
+    tie check; the applier sees the row moved, settles again and asks Stripe."""
+    fake = FakeStripe()
+    fake.put(_invoice("paid"))
+    second = int(fake.now()) - 5
+    original = settle_ties
+    interleaved = False
+
+    def check_then_another_applier_writes(*args: Any, **kwargs: Any) -> Any:
+        nonlocal interleaved
+        settled = original(*args, **kwargs)
+        if not interleaved:
+            interleaved = True
+            other = Store(store.path)
+            try:
+                paid = RawPayload("stripe", "invoice", _invoice("paid"), iso_utc(second))
+                ingest_batch(other, [paid], ctx)
+            finally:
+                other.close()
+        return settled
+
+    monkeypatch.setattr(
+        "context_service.sync.webhooks.settle_ties", check_then_another_applier_writes
+    )
+    _send(post, fake, "evt_1", "invoice.finalized", _invoice("open"), second)
+    assert interleaved
+    assert _stored_status(store) == "paid"
+    assert _invoice_fetches(fake) == 1
+    assert [status for _, status in inbox_rows(store)] == ["applied"]
+
+
+def test_a_delivery_whose_records_keep_moving_waits_for_a_later_pass(
+    store: Store, post: Post, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer stores a copy after every tie check: the delivery is settled again a
+    few times, then left pending for a later pass rather than written on an old view."""
+    fake = FakeStripe()
+    fake.put(_invoice("paid"))
+    second = int(fake.now()) - 5
+    original = settle_ties
+    writes = 0
+
+    def check_then_another_writer_stores(*args: Any, **kwargs: Any) -> Any:
+        nonlocal writes
+        settled = original(*args, **kwargs)
+        writes += 1
+        other = Store(store.path)
+        try:
+            paid = RawPayload("stripe", "invoice", _invoice("paid"), iso_utc(second + writes))
+            ingest_batch(other, [paid], ctx)
+        finally:
+            other.close()
+        return settled
+
+    monkeypatch.setattr(
+        "context_service.sync.webhooks.settle_ties", check_then_another_writer_stores
+    )
+    _send(post, fake, "evt_1", "invoice.finalized", _invoice("open"), second)
+    assert writes == SETTLE_ATTEMPTS
+    assert [status for _, status in inbox_rows(store)] == ["pending"]
+    assert _stored_status(store) == "paid"

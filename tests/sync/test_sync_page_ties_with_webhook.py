@@ -19,12 +19,13 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, RawPayload, ingest_batch, run_sync
-from context_service.sync.ties import contested
+from context_service.sync.ties import contested, settle_ties
 from integrations.shopify import graphql
 from tests.integrations.shopify.fake import FakeShopify
 
@@ -76,6 +77,46 @@ def test_a_page_read_before_a_same_second_webhook_does_not_overwrite_it(
     outcome = run_sync(store, fake.connector(client), ctx)
     assert outcome.status == "ok", outcome.error
     assert webhook_applied
+    assert _first_name(store, cid) == "Cleo"
+    assert _lookups_since(fake, before) == [f"gid://shopify/Customer/{cid}"]
+
+
+def test_a_same_second_change_stored_after_the_pages_tie_check_is_not_overwritten(
+    store: Store, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window after the tie check: the page showing "Bea" found no tie (the stored copy
+    was older), then the webhook of the same second's change to "Cleo" was stored, then the
+    page was written. The page is settled again in its transaction, so Shopify is asked."""
+    fake = FakeShopify()
+    (cid,) = fake.add_customers(1)
+    now = datetime.now(UTC).replace(microsecond=0)
+    fake.customers[cid]["firstName"] = "Ada"
+    fake.touch("customer", [cid], now - timedelta(minutes=10))
+    assert run_sync(store, fake.connector(), ctx).status == "ok"
+    fake.customers[cid]["firstName"] = "Bea"
+    fake.touch("customer", [cid], now - timedelta(minutes=2))
+    original = settle_ties
+    interleaved = False
+
+    def check_then_the_webhook_lands(*args: Any, **kwargs: Any) -> Any:
+        nonlocal interleaved
+        settled = original(*args, **kwargs)
+        if not interleaved:
+            interleaved = True
+            fake.customers[cid]["firstName"] = "Cleo"
+            other = Store(store.path)
+            try:
+                rest = graphql.to_rest("customer", fake.customers[cid])
+                ingest_batch(other, [RawPayload("shopify", "customer", rest)], ctx)
+            finally:
+                other.close()
+        return settled
+
+    monkeypatch.setattr("context_service.sync.runner.settle_ties", check_then_the_webhook_lands)
+    before = len(fake.requests)
+    outcome = run_sync(store, fake.connector(), ctx)
+    assert outcome.status == "ok", outcome.error
+    assert interleaved
     assert _first_name(store, cid) == "Cleo"
     assert _lookups_since(fake, before) == [f"gid://shopify/Customer/{cid}"]
 
