@@ -21,7 +21,7 @@ class InboxRow(msgspec.Struct):
     headers: dict[str, str]
     status: str
     error: str | None
-    attempts: int = 0  # vendor calls that failed for it so far (``retry_later``)
+    attempts: int = 0  # failed vendor calls, or passes its records moved under (``retry_later``)
 
 
 def seen_before(

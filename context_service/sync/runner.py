@@ -442,8 +442,9 @@ def _commit_page(
     """Store a page and commit its cursor with it. A record the page shows with the date of
     its stored copy but other content (a change of the same second, such as a webhook applied
     since the page was read) is fetched again (``settle_ties``): which is newer cannot be told.
-    A copy another writer stores between that check and this transaction (a webhook) has the
-    page settled again (``moved_since``); the last attempt is written as it stands."""
+    A copy of the same second that another writer stores between that check and this
+    transaction (a webhook) has the page settled again (``moved_since``); the last attempt is
+    written as it stands."""
     source = connector.source
     objects = [from_vendor(source, o) for o in page.objects]
     for attempt in range(1, SETTLE_ATTEMPTS + 1):

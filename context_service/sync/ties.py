@@ -11,8 +11,9 @@ The check reads the stored copies before the batch is written, outside its trans
 vendor is not called with the write lock held), so another writer may commit a copy of the
 same second in between: two webhook passes of one server each decided "no tie" on an empty
 row, and the later write (``invoice.finalized``) reopened the paid invoice the other had stored.
-``settle_ties`` notes what it read (``Seen``) and the writer checks it again in its transaction
-(``moved_since``): if a copy moved, nothing is written and the batch is settled again.
+``settle_ties`` notes what it read (``Seen``; the webhook applier adds its deletion notices'
+records) and the writer checks it again in its transaction (``moved_since``): if a copy of the
+same second was stored meanwhile, nothing is written and the batch is settled again.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from context_service.sync.ingest import (
 )
 
 Fetched = dict[tuple[str, str], VendorObject | None]  # (kind, external id) -> current copy
-# The stored copy of each record the tie check read: its hash, date and deleted flag, or None.
-Seen = dict[RecordKey, tuple[str, str | None, int] | None]
+# What the tie check read of each record: the stored copy (its hash, date and deleted flag, or
+# None), and the incoming copy's date and hash (no hash for a deletion notice).
+Stored = tuple[str, str | None, int] | None
+Seen = dict[RecordKey, tuple[Stored, str | None, str | None]]
 SETTLE_ATTEMPTS = 3  # a batch whose records keep moving under it is left for a later pass
 
 
@@ -108,7 +111,13 @@ def contested(
     ]
     states = stored_states(conn, [prepared.key for _, prepared in live])
     if seen is not None:
-        seen.update({prepared.key: _fingerprint(states.get(prepared.key)) for _, prepared in live})
+        for _, prepared in live:
+            at = prepared.mapped.updated_at if prepared.mapped else None
+            seen[prepared.key] = (
+                fingerprint(states.get(prepared.key)),
+                at,
+                payload_hash(prepared.text),
+            )
     tied: dict[int, RecordKey] = {}
     for position, prepared in live:
         state = states.get(prepared.key)
@@ -125,14 +134,24 @@ def contested(
 
 
 def moved_since(conn: Any, seen: Seen) -> bool:
-    """Whether another writer stored a copy of a record since ``settle_ties`` read it (``seen``):
-    the batch's ties were decided on an old view, so it must be settled again before it is
-    written. Asked in the writer's transaction, where nothing can move any more."""
+    """Whether another writer stored a copy since ``settle_ties`` read the store (``seen``)
+    that ties with the incoming one: live, of its very date, other content. The batch's ties
+    were then decided on an old view, so it must be settled again before it is written. A copy
+    stored newer, older or deleted in between needs nothing: the usual rules (newest wins, a
+    deletion wins its second) decide against it as they would have. Asked in the writer's
+    transaction, where nothing can move any more."""
     if not seen:
         return False
     states = stored_states(conn, list(seen))
-    return any(_fingerprint(states.get(key)) != before for key, before in seen.items())
+    for key, (before, at, digest) in seen.items():
+        now = states.get(key)
+        if now is None or now.deleted or fingerprint(now) == before:
+            continue
+        if at is not None and now.updated_at == at and now.payload_hash != digest:
+            return True
+    return False
 
 
-def _fingerprint(state: StoredState | None) -> tuple[str, str | None, int] | None:
+def fingerprint(state: StoredState | None) -> Stored:
+    """What ``moved_since`` compares of a stored copy: its hash, date and deleted flag."""
     return None if state is None else (state.payload_hash, state.updated_at, state.deleted)

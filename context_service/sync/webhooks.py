@@ -65,7 +65,14 @@ from context_service.sync.ingest import (
     ingest_batch,
     utc_now,
 )
-from context_service.sync.ties import SETTLE_ATTEMPTS, Fetched, Seen, moved_since, settle_ties
+from context_service.sync.ties import (
+    SETTLE_ATTEMPTS,
+    Fetched,
+    Seen,
+    fingerprint,
+    moved_since,
+    settle_ties,
+)
 from context_service.trust.audit import cutoff
 from context_service.trust.erasure import compact
 from context_service.trust.suppression import Guard, record_value
@@ -284,7 +291,8 @@ RETRY_MAX_SECONDS = 600.0  # twice as long after each further failure, at most t
 
 
 def retry_delay(attempts: int) -> float:
-    """Seconds a delivery waits after its ``attempts``-th failed vendor call (1, 2, ...)."""
+    """Seconds a delivery waits after its ``attempts``-th failed try (a vendor call that failed,
+    or a pass its records kept moving under; 1, 2, ...)."""
     return min(RETRY_FIRST_SECONDS * 2.0 ** max(attempts - 1, 0), RETRY_MAX_SECONDS)
 
 
@@ -318,9 +326,10 @@ def apply_pending(
 def _apply_one(
     store: Store, connector: Connector, row: inbox_store.InboxRow, ctx: IngestContext, at: float
 ) -> int:
-    """Apply one delivery; its records are settled again (``settle_ties``) when another writer
-    stored a copy of one of them after they were settled (``moved_since``), and the delivery
-    waits for a later pass when they keep moving."""
+    """Apply one delivery; it is settled again (``settle_ties``, ``_settle_removal_ties``) when
+    another writer stored a copy of one of its records, of the same second as its own, after it
+    was settled (``moved_since``), and waits for a later pass (as after a failed vendor call)
+    when that keeps happening."""
     for _ in range(SETTLE_ATTEMPTS):
         settled = _settled(store, connector, row, ctx, at)
         if settled is None:
@@ -361,7 +370,7 @@ def _settled(
         ]
         seen: Seen = {}
         settled = settle_ties(store, connector, items, ctx, fetched, missed, seen)
-        removals, restored = _settle_removal_ties(store, connector, delivery.remove)
+        removals, restored = _settle_removal_ties(store, connector, delivery.remove, seen)
     except RetriableError as exc:
         _retry_later(store, row, error_text(exc.detail), at, exc.extra.get("retry_after"))
         return None
@@ -465,7 +474,7 @@ def _not_newer(
 
 
 def _settle_removal_ties(
-    store: Store, connector: Connector, removals: list[tuple[str, str, str]]
+    store: Store, connector: Connector, removals: list[tuple[str, str, str]], seen: Seen
 ) -> tuple[list[tuple[str, str, str]], list[RawPayload]]:
     """``removals`` less those that tie with a live stored copy and that the vendor still has
     live, and the vendor's current copies of those.
@@ -475,9 +484,9 @@ def _settle_removal_ties(
     them (a deletion at .100 delivered after a restore at .900 would remove the live contact).
     The vendor is asked, as ``settle_ties`` does for live copies: one it no longer has, or
     has deleted, is removed. ``RetriableError`` (the vendor cannot be reached) leaves the
-    delivery pending.
+    delivery pending. What was read is added to ``seen`` (``moved_since``).
     """
-    tied = _tied_removals(store.conn, connector.source, removals)
+    tied = _tied_removals(store.conn, connector.source, removals, seen)
     kept: list[tuple[str, str, str]] = []
     restored: list[RawPayload] = []
     for kind, external_id, deleted_at in removals:
@@ -494,11 +503,12 @@ def _settle_removal_ties(
 
 
 def _tied_removals(
-    conn: sqlite3.Connection, source: str, removals: list[tuple[str, str, str]]
+    conn: sqlite3.Connection, source: str, removals: list[tuple[str, str, str]], seen: Seen
 ) -> set[RecordKey]:
     """The removed records whose stored copy is live and dated the deletion's very time."""
     deleted = {RecordKey(source, kind, external_id): at for kind, external_id, at in removals}
     stored = stored_states(conn, deleted)
+    seen.update({key: (fingerprint(stored.get(key)), at, None) for key, at in deleted.items()})
     return {
         key
         for key, deleted_at in deleted.items()
