@@ -82,7 +82,10 @@ def settle_ties(
                 settled.append(item)
                 continue
             if fresh is not None:
-                settled.append(prepare(from_vendor(connector.source, fresh), ctx))
+                current = prepare(from_vendor(connector.source, fresh), ctx)
+                settled.append(current)
+                if seen is not None:
+                    note_written(seen, current)
             else:
                 missed.append((item.item.kind, key.external_id))
     return settled
@@ -150,6 +153,16 @@ def moved_since(conn: Any, seen: Seen) -> bool:
         if at is not None and now.updated_at == at and now.payload_hash != digest:
             return True
     return False
+
+
+def note_written(seen: Seen, item: Prepared) -> None:
+    """Note in ``seen`` that ``item`` (the vendor's current copy, put in place of a tied one)
+    is what will be written of its record: ``moved_since`` compares a copy stored meanwhile
+    with its date, not the replaced copy's."""
+    if item.mapped is None or item.mapped.deleted:
+        return
+    before = seen[item.key][0] if item.key in seen else None
+    seen[item.key] = (before, item.mapped.updated_at, payload_hash(item.text))
 
 
 def fingerprint(state: StoredState | None) -> Stored:

@@ -63,6 +63,7 @@ from context_service.sync.ingest import (
     RawPayload,
     from_vendor,
     ingest_batch,
+    prepare,
     utc_now,
 )
 from context_service.sync.ties import (
@@ -71,6 +72,7 @@ from context_service.sync.ties import (
     Seen,
     fingerprint,
     moved_since,
+    note_written,
     settle_ties,
 )
 from context_service.trust.audit import cutoff
@@ -370,7 +372,7 @@ def _settled(
         ]
         seen: Seen = {}
         settled = settle_ties(store, connector, items, ctx, fetched, missed, seen)
-        removals, restored = _settle_removal_ties(store, connector, delivery.remove, seen)
+        removals, restored = _settle_removal_ties(store, connector, delivery.remove, ctx, seen)
     except RetriableError as exc:
         _retry_later(store, row, error_text(exc.detail), at, exc.extra.get("retry_after"))
         return None
@@ -474,8 +476,12 @@ def _not_newer(
 
 
 def _settle_removal_ties(
-    store: Store, connector: Connector, removals: list[tuple[str, str, str]], seen: Seen
-) -> tuple[list[tuple[str, str, str]], list[RawPayload]]:
+    store: Store,
+    connector: Connector,
+    removals: list[tuple[str, str, str]],
+    ctx: IngestContext,
+    seen: Seen,
+) -> tuple[list[tuple[str, str, str]], list[Prepared]]:
     """``removals`` less those that tie with a live stored copy and that the vendor still has
     live, and the vendor's current copies of those.
 
@@ -488,7 +494,7 @@ def _settle_removal_ties(
     """
     tied = _tied_removals(store.conn, connector.source, removals, seen)
     kept: list[tuple[str, str, str]] = []
-    restored: list[RawPayload] = []
+    restored: list[Prepared] = []
     for kind, external_id, deleted_at in removals:
         current = (
             connector.fetch_one(kind, external_id)
@@ -498,7 +504,9 @@ def _settle_removal_ties(
         if current is None or current.deleted:
             kept.append((kind, external_id, deleted_at))
         else:
-            restored.append(from_vendor(connector.source, current))
+            live = prepare(from_vendor(connector.source, current), ctx)
+            restored.append(live)
+            note_written(seen, live)
     return kept, restored
 
 

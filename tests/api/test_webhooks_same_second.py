@@ -182,3 +182,39 @@ def test_a_delivery_whose_records_keep_moving_waits_for_a_later_pass(
     assert settles == SETTLE_ATTEMPTS
     assert [status for _, status in inbox_rows(store)] == ["pending"]
     assert get_record(store.conn, RecordKey("stripe", "invoice", "in_7001")) is None
+
+
+def test_a_copy_of_the_refetched_copys_second_stored_meanwhile_is_settled_again(
+    store: Store, post: Post, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tie answered by Stripe's current copy writes that copy, dated when it was asked
+    (T): a copy of second T another applier stores meanwhile (``invoice.voided``) ties with
+    it, not with the delivery's own (S), so the check must compare T. It compared S, missed
+    the void copy and overwrote it with the refetched open one; settled again, the delivery's
+    copy is older than the void one and loses to it."""
+    fake = FakeStripe()
+    fake.put(_invoice("open"))  # what Stripe answers when asked
+    second = int(fake.now()) - 5
+    _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
+    asked_at = int(fake.now())
+    interleaved = False
+
+    def check_then_a_void_copy_lands(*args: Any, **kwargs: Any) -> Any:
+        nonlocal interleaved
+        settled = settle_ties(*args, **kwargs)
+        if not interleaved:
+            interleaved = True
+            fake.put(_invoice("void"))  # Stripe voided it just after answering
+            other = Store(store.path)
+            try:
+                void = RawPayload("stripe", "invoice", _invoice("void"), iso_utc(asked_at))
+                ingest_batch(other, [void], ctx)
+            finally:
+                other.close()
+        return settled
+
+    monkeypatch.setattr("context_service.sync.webhooks.settle_ties", check_then_a_void_copy_lands)
+    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
+    assert interleaved
+    assert _stored_status(store) == "void"
+    assert [status for _, status in inbox_rows(store)] == ["applied", "applied"]
