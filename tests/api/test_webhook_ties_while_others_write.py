@@ -17,9 +17,10 @@ import pytest
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record
-from context_service.sync import IngestContext, ingest_batch
+from context_service.sync import IngestContext
 from context_service.sync.ingest import from_vendor
 from context_service.sync.ties import settle_ties
+from tests.another_writer import AfterFirstCall, ingest_elsewhere
 from tests.api.webhook_deliveries import as_post_args, hubspot_event, hubspot_signed, inbox_rows
 from tests.integrations.hubspot.fake import FakeHubSpot
 
@@ -34,11 +35,7 @@ def _store_current_copy(store: Store, fake: FakeHubSpot, ctx: IngestContext, cid
     """What another applier does meanwhile, on its own connection: store HubSpot's copy."""
     obj = fake.connector().fetch_one("contact", cid)
     assert obj is not None
-    other = Store(store.path)
-    try:
-        ingest_batch(other, [from_vendor("hubspot", obj)], ctx)
-    finally:
-        other.close()
+    ingest_elsewhere(store, [from_vendor("hubspot", obj)], ctx)
 
 
 def test_a_newer_copy_stored_meanwhile_needs_no_second_settle(
@@ -105,23 +102,15 @@ def test_a_restore_stored_after_a_deletions_tie_check_is_not_removed(
     fake.restore("contacts", cid, second + 900)
     from context_service.sync import webhooks
 
-    original = webhooks._settle_removal_ties
-    interleaved = False
+    def check_then_the_restore_lands() -> None:
+        _store_current_copy(store, fake, ctx, cid)
 
-    def check_then_the_restore_lands(*args: Any, **kwargs: Any) -> Any:
-        nonlocal interleaved
-        settled = original(*args, **kwargs)
-        if not interleaved:
-            interleaved = True
-            _store_current_copy(store, fake, ctx, cid)
-        return settled
+    wrapped = AfterFirstCall(webhooks._settle_removal_ties, check_then_the_restore_lands)
 
-    monkeypatch.setattr(
-        "context_service.sync.webhooks._settle_removal_ties", check_then_the_restore_lands
-    )
+    monkeypatch.setattr("context_service.sync.webhooks._settle_removal_ties", wrapped)
     deletion = hubspot_event("contact.deletion", cid, second + 100, eventId=2)
     assert post("hubspot", fake, *as_post_args(hubspot_signed(fake, [deletion]))).status_code == 200
-    assert interleaved
+    assert wrapped.happened
     record = get_record(store.conn, RecordKey("hubspot", "contact", cid))
     assert record is not None
     assert not record.deleted

@@ -15,9 +15,10 @@ import pytest
 from context_service.models import Mapped, RecordKey
 from context_service.store import Store
 from context_service.store.records import get_record, upsert_record
-from context_service.sync import IngestContext, RawPayload, ingest_batch
+from context_service.sync import IngestContext, RawPayload
 from context_service.sync.ties import SETTLE_ATTEMPTS, settle_ties
 from integrations._convert import iso_utc
+from tests.another_writer import AfterFirstCall, ingest_elsewhere
 from tests.api.webhook_deliveries import as_post_args, inbox_rows, stripe_signing
 from tests.integrations.stripe.fake import FakeStripe
 from tests.payloads import stripe_customer, stripe_event, stripe_invoice, stripe_signed
@@ -123,6 +124,30 @@ def test_a_deletion_wins_a_tie_in_the_store_itself(store: Store) -> None:
         assert upsert_record(conn, key, '{"a":2}', later, fetched_at=at).status == "updated"
 
 
+def _finalized_while_another_stores(
+    post: Post,
+    fake: FakeStripe,
+    second: int,
+    meanwhile: RawPayload,
+    test: tuple[Store, IngestContext, pytest.MonkeyPatch],
+    stripe_now: dict[str, Any] | None = None,
+) -> None:
+    """Deliver ``invoice.finalized`` (open, of ``second``) while another applier stores
+    ``meanwhile`` right after the delivery's tie check (and Stripe, if ``stripe_now`` is
+    given, holds that copy from then on)."""
+    store, ctx, monkeypatch = test
+
+    def another_applier_stores() -> None:
+        if stripe_now is not None:
+            fake.put(stripe_now)
+        ingest_elsewhere(store, [meanwhile], ctx)
+
+    wrapped = AfterFirstCall(settle_ties, another_applier_stores)
+    monkeypatch.setattr("context_service.sync.webhooks.settle_ties", wrapped)
+    _send(post, fake, "evt_finalized", "invoice.finalized", _invoice("open"), second)
+    assert wrapped.happened
+
+
 def test_a_copy_another_applier_stores_after_the_tie_check_is_settled_again(
     store: Store, post: Post, ctx: IngestContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,27 +160,8 @@ def test_a_copy_another_applier_stores_after_the_tie_check_is_settled_again(
     fake = FakeStripe()
     fake.put(_invoice("paid"))
     second = int(fake.now()) - 5
-    original = settle_ties
-    interleaved = False
-
-    def check_then_another_applier_writes(*args: Any, **kwargs: Any) -> Any:
-        nonlocal interleaved
-        settled = original(*args, **kwargs)
-        if not interleaved:
-            interleaved = True
-            other = Store(store.path)
-            try:
-                paid = RawPayload("stripe", "invoice", _invoice("paid"), iso_utc(second))
-                ingest_batch(other, [paid], ctx)
-            finally:
-                other.close()
-        return settled
-
-    monkeypatch.setattr(
-        "context_service.sync.webhooks.settle_ties", check_then_another_applier_writes
-    )
-    _send(post, fake, "evt_1", "invoice.finalized", _invoice("open"), second)
-    assert interleaved
+    meanwhile = RawPayload("stripe", "invoice", _invoice("paid"), iso_utc(second))
+    _finalized_while_another_stores(post, fake, second, meanwhile, (store, ctx, monkeypatch))
     assert _stored_status(store) == "paid"
     assert _invoice_fetches(fake) == 1
     assert [status for _, status in inbox_rows(store)] == ["applied"]
@@ -197,24 +203,10 @@ def test_a_copy_of_the_refetched_copys_second_stored_meanwhile_is_settled_again(
     second = int(fake.now()) - 5
     _send(post, fake, "evt_1", "invoice.paid", _invoice("paid"), second)
     asked_at = int(fake.now())
-    interleaved = False
-
-    def check_then_a_void_copy_lands(*args: Any, **kwargs: Any) -> Any:
-        nonlocal interleaved
-        settled = settle_ties(*args, **kwargs)
-        if not interleaved:
-            interleaved = True
-            fake.put(_invoice("void"))  # Stripe voided it just after answering
-            other = Store(store.path)
-            try:
-                void = RawPayload("stripe", "invoice", _invoice("void"), iso_utc(asked_at))
-                ingest_batch(other, [void], ctx)
-            finally:
-                other.close()
-        return settled
-
-    monkeypatch.setattr("context_service.sync.webhooks.settle_ties", check_then_a_void_copy_lands)
-    _send(post, fake, "evt_2", "invoice.finalized", _invoice("open"), second)
-    assert interleaved
+    void = _invoice("void")
+    meanwhile = RawPayload("stripe", "invoice", void, iso_utc(asked_at))
+    _finalized_while_another_stores(
+        post, fake, second, meanwhile, (store, ctx, monkeypatch), stripe_now=void
+    )
     assert _stored_status(store) == "void"
     assert [status for _, status in inbox_rows(store)] == ["applied", "applied"]

@@ -27,6 +27,7 @@ from context_service.store.records import get_record
 from context_service.sync import IngestContext, RawPayload, ingest_batch, run_sync
 from context_service.sync.ties import contested, settle_ties
 from integrations.shopify import graphql
+from tests.another_writer import AfterFirstCall, ingest_elsewhere
 from tests.integrations.shopify.fake import FakeShopify
 
 
@@ -42,9 +43,9 @@ def _lookups_since(fake: FakeShopify, since: int) -> list[str]:
     return [str(b["variables"]["id"]) for b in bodies if "id" in (b.get("variables") or {})]
 
 
-def test_a_page_read_before_a_same_second_webhook_does_not_overwrite_it(
-    store: Store, ctx: IngestContext
-) -> None:
+def _ada_synced_then_bea(store: Store, ctx: IngestContext) -> tuple[FakeShopify, int]:
+    """A customer synced as "Ada" ten minutes ago, whom Shopify has since renamed "Bea" (two
+    minutes ago): the next sync lists "Bea"."""
     fake = FakeShopify()
     (cid,) = fake.add_customers(1)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -53,6 +54,13 @@ def test_a_page_read_before_a_same_second_webhook_does_not_overwrite_it(
     assert run_sync(store, fake.connector(), ctx).status == "ok"
     fake.customers[cid]["firstName"] = "Bea"
     fake.touch("customer", [cid], now - timedelta(minutes=2))
+    return fake, cid
+
+
+def test_a_page_read_before_a_same_second_webhook_does_not_overwrite_it(
+    store: Store, ctx: IngestContext
+) -> None:
+    fake, cid = _ada_synced_then_bea(store, ctx)
     webhook_applied = False
 
     def change_after_the_listing(request: httpx.Request) -> httpx.Response:
@@ -64,12 +72,8 @@ def test_a_page_read_before_a_same_second_webhook_does_not_overwrite_it(
         if not webhook_applied and "customers(" in json.loads(request.content)["query"]:
             webhook_applied = True
             fake.customers[cid]["firstName"] = "Cleo"
-            other = Store(store.path)
-            try:
-                rest = graphql.to_rest("customer", fake.customers[cid])
-                ingest_batch(other, [RawPayload("shopify", "customer", rest)], ctx)
-            finally:
-                other.close()
+            rest = graphql.to_rest("customer", fake.customers[cid])
+            ingest_elsewhere(store, [RawPayload("shopify", "customer", rest)], ctx)
         return response
 
     client = httpx.Client(transport=httpx.MockTransport(change_after_the_listing))
@@ -87,36 +91,20 @@ def test_a_same_second_change_stored_after_the_pages_tie_check_is_not_overwritte
     """The window after the tie check: the page showing "Bea" found no tie (the stored copy
     was older), then the webhook of the same second's change to "Cleo" was stored, then the
     page was written. The page is settled again in its transaction, so Shopify is asked."""
-    fake = FakeShopify()
-    (cid,) = fake.add_customers(1)
-    now = datetime.now(UTC).replace(microsecond=0)
-    fake.customers[cid]["firstName"] = "Ada"
-    fake.touch("customer", [cid], now - timedelta(minutes=10))
-    assert run_sync(store, fake.connector(), ctx).status == "ok"
-    fake.customers[cid]["firstName"] = "Bea"
-    fake.touch("customer", [cid], now - timedelta(minutes=2))
-    original = settle_ties
-    interleaved = False
+    fake, cid = _ada_synced_then_bea(store, ctx)
 
-    def check_then_the_webhook_lands(*args: Any, **kwargs: Any) -> Any:
-        nonlocal interleaved
-        settled = original(*args, **kwargs)
-        if not interleaved:
-            interleaved = True
-            fake.customers[cid]["firstName"] = "Cleo"
-            other = Store(store.path)
-            try:
-                rest = graphql.to_rest("customer", fake.customers[cid])
-                ingest_batch(other, [RawPayload("shopify", "customer", rest)], ctx)
-            finally:
-                other.close()
-        return settled
+    def check_then_the_webhook_lands() -> None:
+        fake.customers[cid]["firstName"] = "Cleo"
+        rest = graphql.to_rest("customer", fake.customers[cid])
+        ingest_elsewhere(store, [RawPayload("shopify", "customer", rest)], ctx)
 
-    monkeypatch.setattr("context_service.sync.runner.settle_ties", check_then_the_webhook_lands)
+    wrapped = AfterFirstCall(settle_ties, check_then_the_webhook_lands)
+
+    monkeypatch.setattr("context_service.sync.runner.settle_ties", wrapped)
     before = len(fake.requests)
     outcome = run_sync(store, fake.connector(), ctx)
     assert outcome.status == "ok", outcome.error
-    assert interleaved
+    assert wrapped.happened
     assert _first_name(store, cid) == "Cleo"
     assert _lookups_since(fake, before) == [f"gid://shopify/Customer/{cid}"]
 
