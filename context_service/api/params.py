@@ -62,7 +62,7 @@ def whole_number(text: str, name: str, low: int, high: int) -> int:
     """The path parameter ``name`` (``text``, as routed) as a whole number from ``low`` to
     ``high``; ``InvalidParameter`` (400, worded like litestar's own parameter errors) for
     anything else."""
-    if _WHOLE_NUMBER.fullmatch(text) is None:
+    if not _whole(text):
         raise _invalid(
             name,
             "expected a whole number in ASCII digits (no sign, space, underscore or leading zero)",
@@ -104,11 +104,11 @@ def declared_query(handler: BaseRouteHandler, path_params: set[str]) -> frozense
     return frozenset(names)
 
 
-def numeric_query(handler: BaseRouteHandler, path_params: set[str]) -> frozenset[str]:
-    """The query parameters ``handler`` reads as whole numbers (``limit``, ``max_tokens``):
-    msgspec reads ``1e3`` and ``300.0`` in a query string as integers, so ``strict_query``
-    holds them to ``whole_number``'s form first."""
-    declared = declared_query(handler, path_params)
+def numeric_query(handler: BaseRouteHandler, declared: frozenset[str]) -> frozenset[str]:
+    """Those of the query parameters ``handler`` reads (``declared``: ``declared_query``)
+    that it reads as whole numbers (``limit``, ``max_tokens``): msgspec reads ``1e3`` and
+    ``300.0`` in a query string as integers, so ``strict_query`` holds them to
+    ``whole_number``'s form first."""
     names = set()
     for name, field in handler.parsed_fn_signature.parameters.items():
         kwarg = field.kwarg_definition
@@ -134,10 +134,8 @@ async def strict_query(request: Request[Any, Any, Any]) -> None:
     handler, path_params = request.route_handler, frozenset(request.path_params)
     known = _DECLARED.get((handler, path_params))
     if known is None:  # a handler's signature is fixed: read it once
-        known = _DECLARED[(handler, path_params)] = (
-            declared_query(handler, set(path_params)),
-            numeric_query(handler, set(path_params)),
-        )
+        declared = declared_query(handler, set(path_params))
+        known = _DECLARED[(handler, path_params)] = (declared, numeric_query(handler, declared))
     declared, numeric = known
     unknown = sorted(name for name in query if name not in declared)
     if unknown:

@@ -278,17 +278,17 @@ def is_family_mailbox(email: str) -> bool:
     (``tomandkate@``, ``tom.and.kate@``)."""
     local = email.partition("@")[0]
     letters = "".join(ch for ch in local if ch.isalpha())
-    if any(word in letters for word in _HOUSEHOLD_WORDS) or _a_familys_abroad(local, letters):
+    words = _WORDS.findall(local)
+    if any(word in letters for word in _HOUSEHOLD_WORDS) or _a_familys_abroad(words, letters):
         return True
-    if "home" in _WORDS.findall(local):
+    if "home" in words:
         return True
     if letters.startswith("the") and letters.endswith("s") and len(letters) >= 7:
-        return not _a_given_name_first(local)
+        return not _a_given_name_first(words)
     return _a_couples(letters)
 
 
-def _a_familys_abroad(local: str, letters: str) -> bool:
-    words = set(_WORDS.findall(local))
+def _a_familys_abroad(words: list[str], letters: str) -> bool:
     for word in _HOUSEHOLD_WORDS_ABROAD:
         if word in words:
             return True
@@ -300,14 +300,14 @@ def _a_familys_abroad(local: str, letters: str) -> bool:
     return False
 
 
-def _a_given_name_first(local: str) -> bool:
-    """Whether a local part's first word is a given name longer than ``the`` (``theo.williams``,
-    ``theresa_jones``): a person's mailbox, not ``the`` and a family's name. Written as one word
+def _a_given_name_first(words: list[str]) -> bool:
+    """Whether a local part's first word (of its ``words``) is a given name longer than
+    ``the`` (``theo.williams``, ``theresa_jones``): a person's mailbox, not ``the`` and a
+    family's name. Written as one word
     (``theowilliams``, or at Gmail, whose dots are read away) it may be ``the`` and a surname
     starting with o or a (``theandersons``), so it stays a household's."""
     from context_service.identity.given_names import is_given_name  # it imports this module
 
-    words = _WORDS.findall(local)
     return len(words) > 1 and is_given_name(words[0])
 
 

@@ -18,7 +18,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.testing import TestClient
 
-from context_service.api.params import numeric_query
+from context_service.api.params import declared_query, numeric_query
 from tests.api.test_scopes_matrix import OPEN, protected_routes
 from tests.conftest import TEST_KEY
 from tests.mcp.messages import ACCEPT_MCP, initialize
@@ -117,7 +117,8 @@ def _numeric_parameters(app: Litestar) -> list[tuple[str, str, str]]:
             continue
         for handler in route.route_handlers:
             path_params = set(route.path_parameters)
-            for name in sorted(numeric_query(handler, path_params)):
+            declared = declared_query(handler, path_params)
+            for name in sorted(numeric_query(handler, declared)):
                 found += [
                     (str(m), route.path, name)
                     for m in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"})
