@@ -436,6 +436,23 @@ def _another_of_the_name(given: Features, member: Features) -> bool:
 
 
 _LAST = FIELD_NAMES.index("last_name")
+_EMAIL = FIELD_NAMES.index("email")
+# The email levels that say the caller gave this member's own mailbox (or one it shares).
+_THE_MAILBOX = frozenset({"exact", "shared", NULL})
+
+
+def _only_the_mailbox_given(levels: Levels) -> Levels:
+    """``levels`` with the email given counted only when it is the member's mailbox: a handle
+    like theirs at another domain, a letter away, or with their number (``local``,
+    ``handle``, ``fuzzy``, ``related``, which link two records one person made) is another
+    mailbox here, one anyone can create, so it counts as ``different``. Else a caller writing
+    from ``lori.faure206@attacker.example`` with Lori Faure's name would be answered with her
+    profile."""
+    if levels[_EMAIL] in _THE_MAILBOX:
+        return levels
+    return (*levels[:_EMAIL], "different", *levels[_EMAIL + 1 :])
+
+
 _NAME_FIELDS = (FIELD_NAMES.index("first_name"), _LAST)
 
 
@@ -460,7 +477,7 @@ def _names_of_the_profile(
 def _levels(reading: _Reading, member: Features) -> tuple[Levels, bool]:
     """The comparison vector of a reading against a member record, and whether a surname's
     initial agreed (it adds no weight; one that disagrees counts as a different surname)."""
-    levels = compare(reading.features, member)
+    levels = _only_the_mailbox_given(compare(reading.features, member))
     if _another_of_the_name(reading.features, member):
         first = FIELD_NAMES.index("first_name")
         levels = (*levels[:first], "different", *levels[first + 1 :])

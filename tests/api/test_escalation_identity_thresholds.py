@@ -13,8 +13,8 @@ from tests.conftest import TEST_KEY, make_settings
 from tests.llm.helpers import copy_db
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
-# Maya's name with an email that is not hers (a near miss of maya.patel@example.com).
-CUSTOMER = {"name": "Maya Patel", "email": "mayapatel@example.com"}
+# Ana Silva's name with the mailbox she shares with Bruno Costa: scored, 0.998 at the defaults.
+CUSTOMER = {"name": "Ana Silva", "email": "info@silvacosta.example"}
 
 
 def _answers(settings_db: Path, **overrides: float) -> tuple[int, int]:
@@ -29,5 +29,5 @@ def _answers(settings_db: Path, **overrides: float) -> tuple[int, int]:
 
 def test_escalation_uses_the_configured_link_threshold(demo_db: Path, tmp_path: Path) -> None:
     db = copy_db(demo_db, tmp_path)
-    assert _answers(db) == (200, 201)  # at the defaults both pick her
+    assert _answers(db) == (200, 201)  # at the defaults both pick Ana
     assert _answers(db, identity_link_threshold=0.999) == (409, 409)
