@@ -163,7 +163,10 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # (theo.williams@) makes a "the...s" mailbox a person's; theandersons@ is the Andersons' again.
 # 2026-12-03.9: jo and josie no nicknames again (Jo is a name of its own: Joan's daughter), thea no
 # listed given name (a short form of Theresa), kids no household word first (Kidson).
-INDEX_VERSION = "2026-12-03.9"
+# 2026-12-03.10: a listed given name and its -a form (Leon/Leona), two names five letters or
+# longer that differ in their first letter only (Josie/Rosie; not c/k, s/z, i/y, j/y, v/w) and
+# two four-letter names a last letter apart (Lily/Lila) are two names, spellings of one aside.
+INDEX_VERSION = "2026-12-03.10"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

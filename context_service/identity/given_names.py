@@ -122,9 +122,16 @@ def other_given_names(x: str, y: str) -> bool:
     nicknames of one name (``mike``/``mick``) nor two spellings of one (``sara``/``sarah``,
     ``catherine``/``katherine``). A typo (``micheal``) is no given name. The male and female
     forms of one name (``francesco``/``francesca``, ``jean``/``jeanne``) are two names, and so
-    are a male ``-o`` and a female ``-a`` of one stem listed or not (``carlo``/``carla``),
-    unless listed as one name's spellings (``yahya``/``yahyo``)."""
-    if x == y or not (_male_and_female(x, y) or (is_given_name(x) and is_given_name(y))):
+    are a male ``-o`` and a female ``-a`` of one stem listed or not (``carlo``/``carla``), a
+    listed name and its ``-a`` form (``leon``/``leona``, ``justin``/``justina``), and two names
+    that differ in their first letter only (``josie``/``rosie``, ``molly``/``polly``), unless
+    listed as one name's spellings (``yahya``/``yahyo``, ``marc``/``mark``). So are two
+    four-letter names a last letter apart (``lily``/``lila``, ``rosa``/``rose``): a wrong
+    letter in a short name often makes another name."""
+    if x == y:
+        return False
+    listed = is_given_name(x) and is_given_name(y)
+    if not (listed or _male_and_female(x, y) or _other_first_letter(x, y) or _other_end(x, y)):
         return False
     return not one_name(x, y)
 
@@ -146,11 +153,40 @@ def one_name(x: str, y: str) -> bool:
 
 def _male_and_female(x: str, y: str) -> bool:
     """Whether two names are one stem of three letters or more with a male ``-o`` and a female
-    ``-a`` (``carlo``/``carla``, ``bruno``/``bruna``): a brother and sister, twins. A keyboard
-    slip swaps, drops or doubles a letter; it does not turn the last ``o`` into an ``a``."""
+    ``-a`` (``carlo``/``carla``, ``bruno``/``bruna``), or a listed given name and the same
+    with a female ``-a`` added (``leon``/``leona``, ``christian``/``christiana``): a brother
+    and sister, twins. A keyboard slip swaps, drops or doubles a letter inside a word; it does
+    not turn the last ``o`` into an ``a``, nor add an ``a`` at the end."""
+    if len(x) == len(y) >= 4:
+        return x[:-1] == y[:-1] and {x[-1], y[-1]} == {"o", "a"} and x[:-1].isalpha()
+    shorter, longer = (x, y) if len(x) < len(y) else (y, x)
+    return len(shorter) >= 3 and longer == shorter + "a" and is_given_name(shorter)
+
+
+def _other_end(x: str, y: str) -> bool:
+    """Whether two four-letter names differ in their last letter only (``lily``/``lila``,
+    ``nina``/``nino``, ``ella``/``elle``): Jaro-Winkler reads them 0.88 alike, a typo's
+    level, though a keyboard slip rarely changes a short name's last letter and the names
+    are often siblings'."""
+    return len(x) == len(y) == 4 and x[:-1] == y[:-1] and x[-1] != y[-1] and x.isalpha()
+
+
+# First letters that spell one sound in some language or transliteration, so two names that
+# differ only there may be one name: Karen/Caren, Sofia/Zofia, Yvonne/Ivonne, Yana/Jana,
+# Wiktor/Viktor.
+_SOUND_ALIKE_FIRST_LETTERS = frozenset(frozenset(pair) for pair in ("ck", "sz", "iy", "jy", "vw"))
+
+
+def _other_first_letter(x: str, y: str) -> bool:
+    """Whether two names of five letters or more differ in their first letter only
+    (``josie``/``rosie``, ``molly``/``polly``, ``kelly``/``nelly``): names that rhyme, as
+    siblings' often do, not a slip of one (a keyboard slip keeps the first letter far more
+    often than it changes it), unless the two letters may spell one sound (``karen``/``caren``)."""
     return (
-        len(x) == len(y) >= 4
-        and x[:-1] == y[:-1]
-        and {x[-1], y[-1]} == {"o", "a"}
-        and x[:-1].isalpha()
+        len(x) == len(y) >= 5
+        and x[1:] == y[1:]
+        and x[0] != y[0]
+        and x[0].isalpha()
+        and y[0].isalpha()
+        and frozenset((x[0], y[0])) not in _SOUND_ALIKE_FIRST_LETTERS
     )

@@ -50,6 +50,12 @@ def _reviewed(store: Store) -> bool:
         ("Jordan Miller", "Jordyn Miller"),
         ("Joan Smith", "Jo Smith"),  # mother and daughter: Jo is a name of its own
         ("Mary Joan Smith", "Mary Jo Smith"),
+        ("Leon Smith", "Leona Smith"),  # a listed name and its -a form
+        ("Justin Smith", "Justina Smith"),
+        ("Josie Smith", "Rosie Smith"),  # sisters whose names rhyme
+        ("Molly Smith", "Polly Smith"),
+        ("Lily Smith", "Lila Smith"),  # four letters, the last one apart
+        ("Ella Smith", "Elle Smith"),
     ],
 )
 def test_relatives_on_one_home_phone_are_two_people_a_person_may_look_at(
@@ -70,6 +76,10 @@ def test_relatives_on_one_home_phone_are_two_people_a_person_may_look_at(
         ("Jean-Pierre Martin", "Jean Pierre Martin"),
         ("Maria De Luca", "Maria Luca"),  # a surname particle is no given name
         ("Anna Thea Smith", "Anna Theresa Smith"),  # Thea: Theresa's short form
+        ("Karen Smith", "Caren Smith"),  # a first letter that spells the same sound
+        ("Sofia Smith", "Zofia Smith"),
+        ("Marc Smith", "Mark Smith"),  # four letters, listed as one name's spellings
+        ("Micheal Smith", "Michael Smith"),  # a slip inside the name
     ],
 )
 def test_one_person_written_two_ways_on_one_phone_is_one_profile(
