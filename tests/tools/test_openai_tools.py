@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,20 @@ def test_the_served_definitions_are_valid_sdk_tool_params(api: TestClient[Any]) 
     TypeAdapter(list[FunctionToolParam]).validate_python(responses)
     assert [t["name"] for t in responses] == NAMES
     assert [t["parameters"] for t in responses] == [t["function"]["parameters"] for t in chat]
+
+
+def test_descriptions_fit_openais_limits_and_read_as_one_paragraph(api: TestClient[Any]) -> None:
+    """OpenAI answers 400 ``string_above_max_length`` for a function description over 1,024
+    characters, and every call that passes the tools fails with it (``find_customer`` had
+    1,063). A schema's description is written for the model: no docstring indentation."""
+    for tool in api.get("/v1/tools/openai").json():
+        function = tool["function"]
+        assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", function["name"])
+        assert len(function["description"]) <= 1024, function["name"]
+        assert "\n" not in function["description"]
+        assert "\n" not in function["parameters"].get("description", "")
+    for tool in api.get("/v1/tools/openai", params={"api": "responses"}).json():
+        assert len(tool["description"]) <= 1024, tool["name"]
 
 
 def test_the_responses_api_request_carries_the_tools_unchanged(api: TestClient[Any]) -> None:
