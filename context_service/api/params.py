@@ -17,7 +17,9 @@ converter took ``1_0`` for 10 and an Arabic-Indic one (U+0661), `` 1``, ``+1`` o
 
 ``valid_host``, an app middleware, answers 400 for a ``Host`` header whose port is no port
 (``x:abc``, ``x:99999``): litestar cannot build such a request's URL, and a route that reads
-it (the widget link, the HubSpot signature check) would fail with a 500.
+it (the widget link, the HubSpot signature check) would fail with a 500. So does one that holds
+more than a host and port (``127.0.0.1:8000@evil.example``, whose link would lead to
+evil.example while reading as the service's own address).
 """
 
 from __future__ import annotations
@@ -187,11 +189,20 @@ def strict_asgi_query(app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIAp
     return checked
 
 
+# A host name or IPv4 address, or an IPv6 address in brackets, then an optional port: no
+# user or password (``127.0.0.1:8000@evil.example`` is evil.example), path, space or percent.
+_HOST = re.compile(r"(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?")
+
+
 @lru_cache(maxsize=256)
 def host_is_valid(host: bytes) -> bool:
-    """Whether litestar can build a URL on this ``Host`` header (its port, if any, is one)."""
+    """Whether this ``Host`` header is a host and optional port alone, on which litestar can
+    build a URL (its port, if any, is one)."""
+    text = host.decode("latin-1")
+    if not _HOST.fullmatch(text):
+        return False
     try:
-        urlsplit("//" + host.decode("latin-1")).port  # noqa: B018 (parsing is the check)
+        urlsplit("//" + text).port  # noqa: B018 (parsing is the check)
     except ValueError:
         return False
     return True

@@ -274,7 +274,9 @@ def test_key_protected_answers_are_never_cached(demo_db: Path, tmp_path: Path) -
         assert answer.headers.get("cache-control") == "no-store", name
 
 
-@pytest.mark.parametrize("host", ["x:abc", "x:99999", "[::1"])
+@pytest.mark.parametrize(
+    "host", ["x:abc", "x:99999", "[::1", "127.0.0.1:8000@evil.example", "evil.example/x", "a b"]
+)
 def test_a_host_header_that_is_no_host_is_400(demo_db: Path, tmp_path: Path, host: str) -> None:
     db = copy_demo(demo_db, tmp_path)
     with serving(db, hubspot_client_secret="s" * 32) as client:
