@@ -134,8 +134,14 @@ def _candidates(claimed: Claimed) -> set[str]:
 def _looked_up_as_given(email: str) -> bool:
     """Whether the lookup searches for ``email`` itself (trimmed, lower-cased), not for an
     address it corrected to: ``maya@gmial.com`` is looked up as ``maya@gmail.com``, and a proof
-    for the misspelt address (whose domain anyone may own) says nothing of the Gmail customer."""
-    return normalize_email(email) == email.strip().lower()
+    for the misspelt address (whose domain anyone may own) says nothing of the Gmail customer.
+    Nor for an address that lower-casing turns into another: a character beyond ASCII whose
+    lower case is ASCII (the Kelvin sign ``\u212a`` becomes ``k``) makes a site user's own,
+    different address hash as the customer's, with the recipe's ``email.lower()``."""
+    given = email.strip()
+    if any(not char.isascii() and char.lower().isascii() for char in given):
+        return False
+    return normalize_email(email) == given.lower()
 
 
 def user_hash(secret: str, value: str) -> str:

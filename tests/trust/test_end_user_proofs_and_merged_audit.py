@@ -112,6 +112,19 @@ def test_a_proof_for_a_misspelt_domain_does_not_vouch_for_the_corrected_address(
     assert verifier.check(Claimed("email", f" {genuine.upper()} "), proof).verified
 
 
+def test_an_address_that_lower_casing_turns_into_the_customers_vouches_for_no_one() -> None:
+    """``\u212aatherine@...`` (the Kelvin sign) is another address, which a site may let
+    someone register; lower-cased by the recipe it hashes as ``katherine@...``."""
+    from context_service.trust.verify import Claimed, Proof, Verifier
+
+    verifier = Verifier([SITE_SECRET], None, FakeClock())
+    typed = "\u212aatherine.c63@example.com"
+    proof = Proof(user_hash=user_hash(SITE_SECRET, typed.lower()))
+    assert proof.user_hash == user_hash(SITE_SECRET, "katherine.c63@example.com")
+    assert not verifier.check(Claimed("email", typed), proof).verified
+    assert verifier.check(Claimed("email", "Katherine.C63@example.com"), proof).verified
+
+
 def _two_profiles(db: Path) -> tuple[str, str]:
     from context_service.store import Store
 
