@@ -56,6 +56,7 @@ from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
+from context_service.sync.delivery_headers import kept_headers
 from context_service.sync.erase import erase_records, remove_records, remove_source
 from context_service.sync.ingest import (
     IngestContext,
@@ -80,7 +81,6 @@ from context_service.trust.erasure import compact
 from context_service.trust.suppression import Guard, record_value
 
 log = logging.getLogger("context_service.webhooks")
-_DROPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 MAX_ERROR_CHARS = 500  # of a reason kept on an inbox row (and logged)
 
 
@@ -122,7 +122,7 @@ def receive(
     source = connector.source
     headers = one_value_each(headers)
     _verify(connector, headers, body, [url] if isinstance(url, str) else list(url), now)
-    kept = {name: v for name, v in headers.items() if name not in _DROPPED_HEADERS}
+    kept = kept_headers(headers)
     try:
         delivery = _read(connector, headers, body)
     except MappingError as exc:

@@ -89,6 +89,28 @@ def test_replayed_delivery_is_applied_once(client: TestClient[Any], store: Store
     assert _snap(store).version == version
 
 
+def test_credential_headers_are_not_kept_with_the_delivery(
+    client: TestClient[Any], store: Store
+) -> None:
+    """A proxy's or an operator-named API-key header (Zendesk's webhook authentication lets
+    the operator name it) never reaches the inbox row; the headers a later pass reads do."""
+    headers, body = stripe_signed(_paid_invoice(int(time.time())), SECRET, int(time.time()))
+    credentials = {
+        "X-Api-Key": "csk_leaky_key",
+        "X-Auth-Token": "tok_leaky",
+        "X-Webhook-Secret": "whs_leaky",
+        "Cookie": "session=leaky",
+    }
+    response = client.post(
+        "/v1/webhooks/stripe", content=body, headers={**headers, **credentials, "X-Trace": "t1"}
+    )
+    assert response.status_code == 200, response.text
+    (kept,) = store.conn.execute("SELECT headers FROM webhook_inbox").fetchone()
+    assert "leaky" not in kept
+    assert "stripe-signature" in kept
+    assert "x-trace" in kept
+
+
 def test_older_event_never_overwrites_newer(client: TestClient[Any], store: Store) -> None:
     now = int(time.time())
     _post(client, _paid_invoice(now - 10, "evt_new"))
