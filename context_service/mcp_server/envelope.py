@@ -36,7 +36,10 @@ def envelope_error(raw: bytes | str) -> dict[str, Any] | None:
     try:
         message = msgspec.json.decode(raw)
         repeat = repeated_key(raw)  # the decoder above kept the last value of a repeated key
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):  # \xff in a string
+    except RecursionError:
+        return error_response(None, PARSE_ERROR, "Parse error: the message is nested too deeply")
+    # \xff in the bytes, or a lone surrogate in a line read from stdio (a byte that is no UTF-8)
+    except (msgspec.DecodeError, UnicodeDecodeError, UnicodeEncodeError):
         return error_response(None, PARSE_ERROR, "Parse error: the message is not valid JSON")
     problem = _problem(message) or _repeat_problem(repeat, in_params=False)
     if problem is not None:

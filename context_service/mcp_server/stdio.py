@@ -150,7 +150,9 @@ def _error_message(error: dict[str, Any]) -> JSONRPCError:
 async def serve_stdio(server: Server[Any]) -> None:
     """Run ``server`` (the low-level server of an ``MCPServer``) on stdin and stdout until the
     client closes stdin."""
-    text = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    # A byte that is no UTF-8 stays a lone surrogate, so that the line is refused (-32700) as
+    # over HTTP, not run with U+FFFD in place of what was sent.
+    text = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape")
     lines = CheckedLines(anyio.wrap_file(text))
     try:
         # The SDK only iterates the stdin it is handed; an AsyncFile is what it names.

@@ -30,9 +30,10 @@ def initialize(client_name: str = "test") -> dict[str, Any]:
     }
 
 
-def stdio_answers(db: Path, lines: list[str]) -> dict[Any, Any]:
+def stdio_answers(db: Path, lines: list[str | bytes]) -> dict[Any, Any]:
     """The answers of ``context-service mcp`` on the store ``db`` to ``lines`` (after the
-    handshake, then a ping with id 99, then the end of stdin), by id; answers with id null are
+    handshake, then a ping with id 99, then the end of stdin; a line given as bytes is sent
+    as it is), by id; answers with id null are
     under ``None`` in a list, in order."""
     messages = [
         json.dumps(initialize("test")),
@@ -40,18 +41,18 @@ def stdio_answers(db: Path, lines: list[str]) -> dict[Any, Any]:
         *lines,
         json.dumps({"jsonrpc": "2.0", "id": 99, "method": "ping"}),
     ]
+    raw = [m if isinstance(m, bytes) else m.encode() for m in messages]  # bytes as sent
     proc = subprocess.run(
         [sys.executable, "-m", "context_service.cli", "mcp"],
-        input="\n".join(messages) + "\n",
+        input=b"\n".join(raw) + b"\n",
         capture_output=True,
-        text=True,
         env={**os.environ, "CONTEXT_SERVICE_DB": str(db)},
         timeout=120,
         cwd=REPO,
         check=True,
     )
     answers: dict[Any, Any] = {None: []}
-    for line in proc.stdout.splitlines():
+    for line in proc.stdout.decode().splitlines():
         answer = json.loads(line)
         if answer["id"] is None:
             answers[None].append(answer)

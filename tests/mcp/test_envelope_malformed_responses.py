@@ -73,3 +73,12 @@ def test_a_well_formed_response_still_reaches_the_server(
     client: TestClient[Any], message: dict[str, Any]
 ) -> None:
     assert client.post("/mcp", json=message, headers=HEADERS).status_code == 202
+
+
+def test_a_message_nested_too_deeply_is_said_to_be_so() -> None:
+    """Valid JSON nested thousands of levels deep is refused (-32700) as nested too deeply,
+    as ``POST /v1/tools/call`` says it, not as "not valid JSON"."""
+    error = envelope_error("[" * 3000 + "]" * 3000)
+    assert error is not None
+    assert error["error"]["code"] == -32700
+    assert "nested too deeply" in error["error"]["message"]

@@ -179,6 +179,16 @@ def test_stdio_answers_bad_lines_and_reads_on(demo_db: Path) -> None:
     assert answers[7]["error"]["code"] == -32600
 
 
+def test_stdio_refuses_a_line_that_is_no_utf8_as_post_mcp_does(demo_db: Path) -> None:
+    """A byte that is no UTF-8 (``\\xff``) makes the line no JSON: -32700, not a ping run
+    with U+FFFD in its place (nor a tool call with its arguments changed)."""
+    bad = b'{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {"x": "\xff"}}'
+    answers = stdio_answers(demo_db, [bad])
+    assert 5 not in answers
+    assert [a["error"]["code"] for a in answers[None]] == [-32700]
+    assert answers[99]["result"] == {}
+
+
 def test_stdio_answers_tool_calls_still_running_when_stdin_ends(demo_db: Path) -> None:
     call = {
         "jsonrpc": "2.0",
