@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ def initialize(client_name: str = "test") -> dict[str, Any]:
     }
 
 
-def stdio_answers(db: Path, lines: list[str | bytes]) -> dict[Any, Any]:
+def stdio_answers(db: Path, lines: Sequence[str | bytes]) -> dict[Any, Any]:
     """The answers of ``context-service mcp`` on the store ``db`` to ``lines`` (after the
     handshake, then a ping with id 99, then the end of stdin; a line given as bytes is sent
     as it is), by id; answers with id null are
