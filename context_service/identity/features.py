@@ -166,7 +166,11 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # 2026-12-03.10: a listed given name and its -a form (Leon/Leona), two names five letters or
 # longer that differ in their first letter only (Josie/Rosie; not c/k, s/z, i/y, j/y, v/w) and
 # two four-letter names a last letter apart (Lily/Lila) are two names, spellings of one aside.
-INDEX_VERSION = "2026-12-03.10"
+# 2026-12-03.11: 2026-12-03.10 narrowed (it split one person's records): a last letter apart
+# only two vowels, not -i/-y, one name listed (John/Johm, Jodi/Jody are one); no -a added to a
+# name ending in a (Sara/Saraa); g/j, c/s, x/z and two vowels may spell one first sound
+# (Gillian/Jillian, Ibrahim/Ebrahim); Kate/Katy and Liz/Liza are one name.
+INDEX_VERSION = "2026-12-03.11"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

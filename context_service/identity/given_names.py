@@ -78,7 +78,8 @@ claude thelma
 _SPELLING_TEXT = """
 alan allan allen; alison allison alyson; amelia amelie; ana anna; ann anne; beatrice beatriz;
 brian bryan; caroline carolyn; catherine katherine kathryn katharine cathryn katrin;
-cathy kathy kathleen; cat kat; katie katy; christina kristina; christine kristine; chris kris;
+cathy kathy kathleen; cat kat; kate katie katy; liz liza; christina kristina;
+christine kristine; chris kris;
 daniela daniella; deborah debra debora; deb debbie debra; eric erik; erica erika;
 gabriela gabriella gabrielle; helen helene; elena yelena; isabel isabelle; izzy isabelle;
 jeffrey geoffrey; joseph josef; joanna joana; kirsten kristen kristin;
@@ -126,8 +127,8 @@ def other_given_names(x: str, y: str) -> bool:
     listed name and its ``-a`` form (``leon``/``leona``, ``justin``/``justina``), and two names
     that differ in their first letter only (``josie``/``rosie``, ``molly``/``polly``), unless
     listed as one name's spellings (``yahya``/``yahyo``, ``marc``/``mark``). So are two
-    four-letter names a last letter apart (``lily``/``lila``, ``rosa``/``rose``): a wrong
-    letter in a short name often makes another name."""
+    four-letter names, one listed, a last vowel apart (``lily``/``lila``, ``rosa``/``rose``):
+    a wrong letter in a short name often makes another name."""
     if x == y:
         return False
     listed = is_given_name(x) and is_given_name(y)
@@ -160,21 +161,41 @@ def _male_and_female(x: str, y: str) -> bool:
     if len(x) == len(y) >= 4:
         return x[:-1] == y[:-1] and {x[-1], y[-1]} == {"o", "a"} and x[:-1].isalpha()
     shorter, longer = (x, y) if len(x) < len(y) else (y, x)
-    return len(shorter) >= 3 and longer == shorter + "a" and is_given_name(shorter)
+    # Not a name that ends in "a" already: Sara/Saraa is a key held down, not a new name.
+    return (
+        len(shorter) >= 3
+        and shorter[-1] != "a"
+        and longer == shorter + "a"
+        and is_given_name(shorter)
+    )
+
+
+_VOWELS_AND_Y = frozenset("aeiouy")
 
 
 def _other_end(x: str, y: str) -> bool:
-    """Whether two four-letter names differ in their last letter only (``lily``/``lila``,
-    ``nina``/``nino``, ``ella``/``elle``): Jaro-Winkler reads them 0.88 alike, a typo's
-    level, though a keyboard slip rarely changes a short name's last letter and the names
-    are often siblings'."""
-    return len(x) == len(y) == 4 and x[:-1] == y[:-1] and x[-1] != y[-1] and x.isalpha()
+    """Whether two four-letter names, one of them listed, differ in their last vowel only
+    (``lily``/``lila``, ``ella``/``elle``, ``rosa``/``rose``): Jaro-Winkler reads them 0.88
+    alike, a typo's level, though the names are often sisters'. A wrong key (``john``/``johm``)
+    is a slip, and ``-i``/``-y`` one name's two spellings (``jodi``/``jody``, ``toni``/``tony``)."""
+    ends = {x[-1], y[-1]}
+    return (
+        len(x) == len(y) == 4
+        and x[:-1] == y[:-1]
+        and len(ends) == 2
+        and ends <= _VOWELS_AND_Y
+        and ends != {"i", "y"}
+        and (is_given_name(x) or is_given_name(y))
+    )
 
 
 # First letters that spell one sound in some language or transliteration, so two names that
 # differ only there may be one name: Karen/Caren, Sofia/Zofia, Yvonne/Ivonne, Yana/Jana,
-# Wiktor/Viktor.
-_SOUND_ALIKE_FIRST_LETTERS = frozenset(frozenset(pair) for pair in ("ck", "sz", "iy", "jy", "vw"))
+# Wiktor/Viktor, Gillian/Jillian, Celina/Selina, Xavier/Zavier, and any two vowels
+# (Ibrahim/Ebrahim, Osman/Usman: one Arabic or Persian name written two ways).
+_SOUND_ALIKE_FIRST_LETTERS = frozenset(
+    frozenset(pair) for pair in ("ck", "sz", "iy", "jy", "vw", "gj", "cs", "xz")
+) | frozenset(frozenset((a, b)) for a in "aeiou" for b in "aeiou" if a != b)
 
 
 def _other_first_letter(x: str, y: str) -> bool:

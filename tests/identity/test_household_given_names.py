@@ -80,6 +80,16 @@ def test_relatives_on_one_home_phone_are_two_people_a_person_may_look_at(
         ("Sofia Smith", "Zofia Smith"),
         ("Marc Smith", "Mark Smith"),  # four letters, listed as one name's spellings
         ("Micheal Smith", "Michael Smith"),  # a slip inside the name
+        ("John Smith", "Johm Smith"),  # a wrong key at the end
+        ("Sara Smith", "Saraa Smith"),  # a key held down
+        ("Jodi Smith", "Jody Smith"),  # -i and -y: one name's spellings
+        ("Toni Smith", "Tony Smith"),
+        ("Kate Smith", "Katy Smith"),
+        ("Liz Smith", "Liza Smith"),
+        ("Gillian Smith", "Jillian Smith"),
+        ("Celina Smith", "Selina Smith"),
+        ("Ibrahim Smith", "Ebrahim Smith"),  # one Arabic name transliterated two ways
+        ("Osman Smith", "Usman Smith"),
     ],
 )
 def test_one_person_written_two_ways_on_one_phone_is_one_profile(
