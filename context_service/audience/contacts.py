@@ -36,6 +36,7 @@ from context_service.snapshot.redaction import (
     EMAIL_REMOVED,
     PHONE_REMOVED,
     OwnContacts,
+    redact_other_contacts,
     redact_other_phones,
     rewrite_contacts,
 )
@@ -96,6 +97,17 @@ def typed_text_as_viewed(snap: Snapshot, view: View, region: str) -> Callable[[s
         return shown
     own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
     return lambda text: shown(redact_other_phones(text, own)) if text else text
+
+
+def typed_text_for_a_model(snap: Snapshot, view: View, region: str) -> Callable[[str], str]:
+    """``typed_text_as_viewed`` for typed text sent to an LLM endpoint: whatever the view, an
+    email or phone number that is not the customer's own (a relative's, a new number) is
+    removed too. The model's note may not name it (``handoff.checks`` refuses a contact the
+    profile does not hold), so sending it would only hand someone else's contact to a third
+    party; a view that shows contacts in full still shows them in the deterministic note."""
+    shown = typed_text_as_viewed(snap, view, region)
+    own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
+    return lambda text: shown(redact_other_contacts(text, own)) if text else text
 
 
 def snapshot_as_viewed(snap: Snapshot, view: View) -> Snapshot:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
-from context_service.audience.contacts import typed_text_as_viewed
+from context_service.audience.contacts import typed_text_for_a_model
 from context_service.audience.names import names_as_viewed
 from context_service.handoff import CUSTOMER_ROLES, NO_REGION, Turn, safe_turns
 from context_service.handoff.checks import customer_written, note_problem
@@ -61,8 +61,9 @@ def llm_handoff(
     context = build_context(snap, ContextRequest("escalation", "text", _CONTEXT_TOKENS), view).body
     context = redact_secrets(context)
     # Contacts typed into the chat or the reason as the view shows them (masked, removed): the
-    # model writes the note this key gets, so it reads no more than the key may.
-    as_viewed = typed_text_as_viewed(snap, view, region)
+    # model writes the note this key gets, so it reads no more than the key may; and no one
+    # else's contact at all, which its note may not name anyway.
+    as_viewed = typed_text_for_a_model(snap, view, region)
     system, user = prompt.render(
         reason=fence("reason given by the bot", as_viewed(redact_free_text(reason))),
         context=fence("customer context", context),

@@ -247,13 +247,15 @@ def test_a_good_llm_note_is_used(maya: Snapshot) -> None:
 )
 def test_an_llm_note_naming_someone_else_falls_back(maya: Snapshot, stranger: str) -> None:
     """The customer typed someone else's details into the chat; the model put them in the
-    note as if they were this customer's. The prompt held them, this profile does not."""
+    note as if they were this customer's. The prompt no longer holds another's email or phone
+    (removed before it is sent), but a model may still write one: this profile does not hold
+    it, so the note falls back, as a made-up detail or an identifier not shown."""
     answer = GOOD.replace("high confidence.", f"high confidence; also reach {stranger}.")
     said = f"refund please, and write to my flatmate at {stranger} about it"
     block = _llm_block(maya, answer, [Turn("customer", said)])
     assert (block.source, block.text) == ("deterministic", "FALLBACK")
     assert block.fallback is not None
-    assert "identifier" in block.fallback
+    assert "identifier" in block.fallback or "not in the customer's data" in block.fallback
 
 
 def test_an_llm_note_with_contacts_the_view_masks_falls_back(maya: Snapshot) -> None:

@@ -66,6 +66,30 @@ def test_the_llm_handoff_prompt_carries_no_card_number(maya: Snapshot) -> None:
     assert "Customer says card" in prompt
 
 
+def test_the_llm_handoff_prompt_carries_no_one_elses_contacts(maya: Snapshot) -> None:
+    """The escalation view shows contacts in full, and the deterministic note keeps what the
+    customer typed; the LLM endpoint, a third party, gets the customer's own contacts only
+    (its note may not name another's anyway)."""
+    bodies: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        bodies.append(request.content.decode())
+        return httpx2.Response(200, json=completion("Who: Maya\nNext: check Stripe"))
+
+    own = maya.identity.emails[0]
+    transcript = [
+        Turn("customer", f"Write to my brother at bro@example.org or me at {own}"),
+        Turn("customer", "or call him on +44 7700 900123"),
+    ]
+    reason = "Customer asks us to contact raj.other@example.net"
+    llm_handoff(mock_client(handler), maya, ESCALATION, transcript, reason, "fallback")
+    prompt = json.loads(bodies[0])["messages"][-1]["content"]
+    for other in ("bro@example.org", "+44 7700 900123", "raj.other@example.net"):
+        assert other not in prompt
+    assert own in prompt
+    assert "Write to my brother at" in prompt
+
+
 def test_transcript_block_redacts_each_turn_and_stays_json() -> None:
     lines = transcript_block(
         [Turn("customer", f"card {CARDS[0]}"), Turn("bot", "order #1003, phone +14155550134")]
