@@ -239,7 +239,9 @@ def _facts(
     b, c = snap.billing, snap.commerce
     if b.subscriptions and view.shows("billing.subscriptions"):
         sub = b.subscriptions[0]
-        facts.append(f"Plan {sub.plan or sub.title}: {sub.status}, {sub.amount} {sub.currency}")
+        price = " ".join(part for part in (sub.amount, sub.currency) if part)
+        priced = f", {price}" if price else ""
+        facts.append(f"Plan {sub.plan or sub.title}: {sub.status}{priced}")
     if ("billing" in found or not found) and view.shows("billing.charges"):
         facts.extend(_charges(snap))
     orders = c.orders if view.shows("orders") else []

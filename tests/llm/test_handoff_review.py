@@ -142,3 +142,16 @@ def test_a_finished_high_priority_ticket_leaves_the_priority_normal(
     priority, why = _priority_of(_with_tickets(maya, status, "urgent"))
     assert priority == "normal"
     assert "an open ticket is marked high priority" not in why
+
+
+# --- facts ----------------------------------------------------------------------------------------
+
+
+def test_a_plan_without_a_price_is_stated_without_one(maya: Snapshot) -> None:
+    """A plan from a spreadsheet may carry no amount: "Plan Pro: active", not "None None"."""
+    plan = replace(maya.billing.subscriptions[0], amount=None, currency=None)
+    snap = replace(maya, billing=replace(maya.billing, subscriptions=[plan]))
+    handoff = build_handoff(snap, _who(snap), [Turn("customer", "any news?")], "needs a human")
+    (fact,) = [f for f in handoff.facts if f.startswith("Plan ")]
+    assert "None" not in fact
+    assert fact.endswith(f": {plan.status}")
