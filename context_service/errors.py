@@ -87,6 +87,18 @@ class StoreError(ContextServiceError):
     title = "Store error"
 
 
+class StoreBusy(StoreError):
+    """Another writer held the store's write lock past the wait: nothing was written; try
+    again after ``Retry-After`` seconds (503)."""
+
+    status_code = 503
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
 class MigrationError(StoreError):
     """A schema migration could not be applied."""
 

@@ -255,7 +255,7 @@ def create_app(
         # (uvicorn, gunicorn) would otherwise wait for the next CLI command. Several workers
         # share the work: each chunk reads where the last one stopped, in its transaction.
         await to_thread.run_sync(remap.remap_after_upgrade, the_store, ctx, log.warning)
-        await to_thread.run_sync(drain_inbox, the_store, the_connectors, ctx, drain)
+        drain_inbox(the_store, the_connectors, ctx, drain)  # returns at once: a thread applies
         if refresher is not None:
             refresher.start()
 

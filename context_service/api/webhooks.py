@@ -126,17 +126,40 @@ def drain_inbox(
     connectors: Mapping[str, Connector],
     ctx: IngestContext,
     snapshot_drain: SnapshotDrain | None = None,
-) -> None:
-    """Apply what a previous process left behind: deliveries and queued snapshots (at startup);
-    what still waits for its vendor is applied when due. With ``snapshot_drain`` the queued
-    snapshots are built by its background thread (``serve`` does not wait for them: reads
-    build a queued profile first), else here, before returning."""
+) -> threading.Thread:
+    """Start applying what a previous process left behind (at startup): deliveries, in a
+    thread of their own, and queued snapshots, by ``snapshot_drain``'s background thread or,
+    without one, by that same thread after the deliveries. It returns at once: the server
+    answers meanwhile (reads build a queued profile first, deliveries arriving now join the
+    pass: one runs at a time), instead of waiting for deliveries whose refetches may take
+    minutes. What still waits for its vendor is applied when due. Returns the thread."""
     waker_of(store).start()
     if snapshot_drain is not None:
         snapshot_drain.start()
-    apply_pending(store, connectors, ctx, limit=10_000)
-    if snapshot_drain is None:
-        drain_snapshots(store, ctx)
+    thread = threading.Thread(
+        target=_drain_left_behind,
+        args=(store, connectors, ctx, snapshot_drain is None),
+        name="inbox-drain",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _drain_left_behind(
+    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, snapshots: bool
+) -> None:
+    try:
+        apply_pending(store, connectors, ctx, limit=10_000)
+        if snapshots:
+            drain_snapshots(store, ctx)
+    except sqlite3.ProgrammingError:  # the store was closed under it (a quick shutdown)
+        log.warning("startup webhook pass found its store closed", exc_info=True)
+        return
+    except Exception:
+        log.warning("applying the deliveries left behind failed; tried again later", exc_info=True)
+        waker_of(store).after_failure(partial(_retry_pass, store, connectors, ctx), time.time())
+        return
     _plan_retries(store, connectors, ctx)
 
 

@@ -1,4 +1,4 @@
-"""What an inbox row keeps of a delivery's headers: every header but credentials."""
+"""A delivery's headers: one value each, and what an inbox row keeps (all but credentials)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,16 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
         for name, value in headers.items()
         if not any(word in name for word in _CREDENTIAL_WORDS)
     }
+
+
+def one_value_each(headers: Mapping[str, str]) -> dict[str, str]:
+    """``headers`` with lower-case names, each once, with the value it was first sent with.
+
+    An ASGI server hands on a header sent twice twice. Verifying, parsing and storing all read
+    this one view, so a delivery is applied with the values that were verified: not with a
+    second ``X-Shopify-Triggered-At`` that no freshness check saw.
+    """
+    seen: dict[str, str] = {}
+    for name, value in headers.items():
+        seen.setdefault(name.lower(), value)
+    return seen

@@ -56,7 +56,7 @@ from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
-from context_service.sync.delivery_headers import kept_headers
+from context_service.sync.delivery_headers import kept_headers, one_value_each
 from context_service.sync.erase import erase_records, remove_records, remove_source
 from context_service.sync.ingest import (
     IngestContext,
@@ -67,6 +67,8 @@ from context_service.sync.ingest import (
     prepare,
     utc_now,
 )
+from context_service.sync.intake_lock import stored_or_busy
+from context_service.sync.one_pass import one_pass_of
 from context_service.sync.ties import (
     SETTLE_ATTEMPTS,
     Fetched,
@@ -132,7 +134,7 @@ def receive(
         detail = f"{source} webhook body could not be read: {_failure(exc)}"
         _reject(store, source, body, kept, detail)
         raise MappingError(detail, source=source) from exc
-    with store.transaction() as conn:
+    with stored_or_busy(store) as conn:  # 503 rather than outwait the vendor's timeout
         if inbox_store.seen_before(conn, source, delivery.dedup_ids, every=delivery.batch):
             return Receipt(status="duplicate", topic=delivery.topic)
         inbox_id = inbox_store.add_delivery(
@@ -152,19 +154,6 @@ def _read(connector: Connector, headers: Mapping[str, str], body: bytes) -> Deli
     if not isinstance(delivery, Delivery):
         raise TypeError(f"{connector.source} read_webhook returned {type(delivery).__name__}")
     return delivery
-
-
-def one_value_each(headers: Mapping[str, str]) -> dict[str, str]:
-    """``headers`` with lower-case names, each once, with the value it was first sent with.
-
-    An ASGI server hands on a header sent twice twice. Verifying, parsing and storing all read
-    this one view, so a delivery is applied with the values that were verified: not with a
-    second ``X-Shopify-Triggered-At`` that no freshness check saw.
-    """
-    seen: dict[str, str] = {}
-    for name, value in headers.items():
-        seen.setdefault(name.lower(), value)
-    return seen
 
 
 def _verify(
@@ -191,7 +180,7 @@ def _reject(store: Store, source: str, body: bytes, headers: dict[str, str], err
     """Keep an authentic but unreadable body raw, once: the vendor retries a refused delivery
     (Stripe for days), and every retry carries the same body."""
     digest = "rejected:" + hashlib.sha256(body).hexdigest()
-    with store.transaction() as conn:
+    with stored_or_busy(store) as conn:
         if inbox_store.seen_before(conn, source, [digest]):
             return
         inbox_store.add_delivery(
@@ -312,8 +301,19 @@ def apply_pending(
     stays pending and is left out of the passes before its next attempt (``retry_delay``), so
     it neither holds up the deliveries behind it nor calls the vendor on every pass. Arrival
     order is not relied on: vendors send out of order anyway, and an older copy never replaces
-    a newer one.
+    a newer one. One pass runs at a time (``one_pass``): called meanwhile, it returns 0 and
+    the running pass goes round once more.
     """
+    return one_pass_of(store).run(lambda: _apply_due(store, connectors, ctx, limit, now))
+
+
+def _apply_due(
+    store: Store,
+    connectors: Mapping[str, Connector],
+    ctx: IngestContext,
+    limit: int,
+    now: float | None,
+) -> int:
     at = time.time() if now is None else now
     applied = 0
     for row in inbox_store.pending(store.conn, limit, _iso(at)):

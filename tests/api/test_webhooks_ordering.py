@@ -21,6 +21,7 @@ from context_service.models import Delivery, RecordKey, VendorObject
 from context_service.store import Store
 from context_service.store.records import get_record
 from context_service.sync import IngestContext, apply_pending, receive
+from context_service.sync.webhooks import _apply_due
 from context_service.wiring import ingest_context
 from tests.api.webhook_deliveries import (
     NEW_EMAIL,
@@ -86,7 +87,8 @@ def test_the_same_delivery_twice_at_once_is_stored_and_applied_once(
 
 class _Interleaved:
     """A connector whose first refetch lets a second applier run to its end meanwhile, as a
-    second request's background task (or a second worker) would; then, optionally, fails."""
+    second worker (another process) would; then, optionally, fails. (Within one process a
+    second pass waits for the running one: ``sync.one_pass``; this is the pass itself.)"""
 
     def __init__(self, inner: Any, store: Store, *, then_fail: bool = False) -> None:
         self._inner = inner
@@ -111,7 +113,8 @@ class _Interleaved:
         return found
 
     def _apply(self) -> None:
-        self.second.append(apply_pending(self._store, {self.source: self}, _app_ctx(self._store)))
+        ctx = _app_ctx(self._store)
+        self.second.append(_apply_due(self._store, {self.source: self}, ctx, 100, None))
 
 
 def _zendesk_received(store: Store, fake: FakeZendesk, connector: Any) -> None:

@@ -1,0 +1,37 @@
+"""The webhook intake's wait for the write lock: bounded, then 503 for the vendor to retry.
+
+Storing a delivery takes the store's write lock, which another process may hold for long (an
+import's batch, ``resolve --all``, an erasure's ``VACUUM``). Waiting out the store's 30-second
+busy timeout would outlast every vendor's own (Shopify 5 s, Zendesk 10 s) and then answer
+500 with nothing stored. The intake waits ``LOCK_WAIT_S`` instead and answers 503 with
+``Retry-After``: every vendor retries a 5xx, and nothing was acknowledged that is not stored.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from context_service.errors import StoreBusy
+from context_service.store import Store
+from context_service.store.db import is_busy
+
+LOCK_WAIT_S = 4.0  # under Shopify's 5-second timeout
+RETRY_AFTER_S = 30
+
+
+@contextmanager
+def stored_or_busy(store: Store) -> Iterator[sqlite3.Connection]:
+    """``store.transaction()``, waiting at most ``LOCK_WAIT_S`` for the write lock; past it,
+    ``StoreBusy`` (503, ``Retry-After``)."""
+    try:
+        with store.transaction(wait_s=LOCK_WAIT_S) as conn:
+            yield conn
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        raise StoreBusy(
+            "the store is busy with another writer; the delivery was not stored: send it again",
+            retry_after_s=RETRY_AFTER_S,
+        ) from exc
