@@ -170,7 +170,10 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # only two vowels, not -i/-y, one name listed (John/Johm, Jodi/Jody are one); no -a added to a
 # name ending in a (Sara/Saraa); g/j, c/s, x/z and two vowels may spell one first sound
 # (Gillian/Jillian, Ibrahim/Ebrahim); Kate/Katy and Liz/Liza are one name.
-INDEX_VERSION = "2026-12-03.11"
+# 2026-12-03.12: a first or last letter a neighbouring key away is a slip (Michael/Nichael,
+# Lily/Lilu); j/x and k/q may spell one first sound; more spellings of one name (Kate/Kati,
+# Trish/Trisha, Leonor/Leonora, Javier/Xavier...).
+INDEX_VERSION = "2026-12-03.12"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

@@ -91,7 +91,10 @@ ian iain; sean shaun shawn; jon jonathan; steven stephen stefan; peter petr piot
 paul paolo pavel pawel; paula paola pavla; robert roberto; stephanie stefanie;
 alexandra alessandra; mohammed muhammad mohamed muhammed mohammad mohamad mohd;
 peter pierre pietro pedro; luke luc luca lucas; yahya yahyo; musa muso; juha juho;
-nicola nicolo; charles carlos carlo
+nicola nicolo; charles carlos carlo;
+kate kati; emma emmy; rose rosy; luke luka; trish trisha; juliet julieta; margaret margareta;
+isabel isabela; tom toma; kat kata; leonor leonora; javier xavier; jimena ximena;
+anna anny; ella elly; lena leni; sara sari
 """
 
 
@@ -185,16 +188,18 @@ def _other_end(x: str, y: str) -> bool:
         and len(ends) == 2
         and ends <= _VOWELS_AND_Y
         and ends != {"i", "y"}
+        and not _neighbours(x[-1], y[-1])
         and (is_given_name(x) or is_given_name(y))
     )
 
 
 # First letters that spell one sound in some language or transliteration, so two names that
 # differ only there may be one name: Karen/Caren, Sofia/Zofia, Yvonne/Ivonne, Yana/Jana,
-# Wiktor/Viktor, Gillian/Jillian, Celina/Selina, Xavier/Zavier, and any two vowels
-# (Ibrahim/Ebrahim, Osman/Usman: one Arabic or Persian name written two ways).
+# Wiktor/Viktor, Gillian/Jillian, Celina/Selina, Xavier/Zavier, Javier/Xavier, Qasim/Kasim,
+# and any two vowels (Ibrahim/Ebrahim, Osman/Usman: one Arabic or Persian name written two
+# ways). Neighbouring keys (``_neighbours``) are a slip, whatever the letters.
 _SOUND_ALIKE_FIRST_LETTERS = frozenset(
-    frozenset(pair) for pair in ("ck", "sz", "iy", "jy", "vw", "gj", "cs", "xz")
+    frozenset(pair) for pair in ("ck", "sz", "iy", "jy", "vw", "gj", "cs", "xz", "jx", "kq")
 ) | frozenset(frozenset((a, b)) for a in "aeiou" for b in "aeiou" if a != b)
 
 
@@ -210,4 +215,17 @@ def _other_first_letter(x: str, y: str) -> bool:
         and x[0].isalpha()
         and y[0].isalpha()
         and frozenset((x[0], y[0])) not in _SOUND_ALIKE_FIRST_LETTERS
+        and not _neighbours(x[0], y[0])
     )
+
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY = {c: (r, i) for r, row in enumerate(_ROWS) for i, c in enumerate(row)}
+
+
+def _neighbours(a: str, b: str) -> bool:
+    """Whether two letters are neighbouring keys on a QWERTY keyboard (a slip, not a name)."""
+    if a not in _KEY or b not in _KEY:
+        return False
+    (ra, ia), (rb, ib) = sorted((_KEY[a], _KEY[b]))
+    return (ra == rb and abs(ia - ib) == 1) or (rb == ra + 1 and ib in (ia - 1, ia))

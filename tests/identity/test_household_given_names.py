@@ -90,6 +90,13 @@ def test_relatives_on_one_home_phone_are_two_people_a_person_may_look_at(
         ("Celina Smith", "Selina Smith"),
         ("Ibrahim Smith", "Ebrahim Smith"),  # one Arabic name transliterated two ways
         ("Osman Smith", "Usman Smith"),
+        ("Michael Smith", "Nichael Smith"),  # the key beside the first letter
+        ("Lily Smith", "Lilu Smith"),  # the key beside the last letter
+        ("Hanna Smith", "Ganna Smith"),  # Ukrainian H, Russian G
+        ("Javier Smith", "Xavier Smith"),
+        ("Leonor Smith", "Leonora Smith"),  # listed as one name
+        ("Trish Smith", "Trisha Smith"),
+        ("Kate Smith", "Kati Smith"),
     ],
 )
 def test_one_person_written_two_ways_on_one_phone_is_one_profile(
