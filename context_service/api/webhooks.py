@@ -40,6 +40,7 @@ from context_service.sync import (
     receive,
 )
 from context_service.sync.ingest import utc_now
+from context_service.sync.one_pass import one_pass_of
 from context_service.sync.snapshot_queue import SnapshotDrain, refresh_due
 
 MAX_WEBHOOK_BYTES = 1_048_576
@@ -134,6 +135,7 @@ def drain_inbox(
     pass: one runs at a time), instead of waiting for deliveries whose refetches may take
     minutes. What still waits for its vendor is applied when due. Returns the thread."""
     waker_of(store).start()
+    one_pass_of(store).start()
     if snapshot_drain is not None:
         snapshot_drain.start()
     thread = threading.Thread(

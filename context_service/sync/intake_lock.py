@@ -9,6 +9,7 @@ busy timeout would outlast every vendor's own (Shopify 5 s, Zendesk 10 s) and th
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from context_service.errors import StoreBusy
 from context_service.store import Store
 from context_service.store.db import is_busy
 
+log = logging.getLogger("context_service.webhooks")
 LOCK_WAIT_S = 4.0  # under Shopify's 5-second timeout
 RETRY_AFTER_S = 30
 
@@ -31,6 +33,9 @@ def stored_or_busy(store: Store) -> Iterator[sqlite3.Connection]:
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise
+        log.warning(
+            "a webhook delivery was refused with 503: the store stayed locked %g s", LOCK_WAIT_S
+        )
         raise StoreBusy(
             "the store is busy with another writer; the delivery was not stored: send it again",
             retry_after_s=RETRY_AFTER_S,

@@ -6,6 +6,10 @@ each fetch the same objects from the vendor before any of them writes (a review 
 refetches of one Stripe customer in a burst): rate limits spent several times over, nothing
 applied sooner. ``OnePass.run`` lets one pass run; a caller that finds one running asks it to
 go round once more (the delivery it stored is then seen) and returns at once.
+
+``stop`` (an app shutting down) makes the running pass end after the delivery in hand and
+every later call return at once, so no pass outlives the vendor clients it uses; ``start``
+(an app starting on the store) lets passes run again.
 """
 
 from __future__ import annotations
@@ -22,26 +26,43 @@ class OnePass:
         self._lock = threading.Lock()
         self._running = False
         self._again = False
+        self._stopped = threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether ``stop`` was called (and ``start`` not since): a pass ends at its next row."""
+        return self._stopped.is_set()
+
+    def stop(self) -> None:
+        """Let no pass start, and the running one end after the delivery in hand."""
+        self._stopped.set()
+
+    def start(self) -> None:
+        """Let passes run (again)."""
+        self._stopped.clear()
 
     def run(self, one_pass: Callable[[], int]) -> int:
         """``one_pass()`` now, and again while calls came in during it; return what the runs
-        returned together, or 0 when another thread's pass will run for this call."""
+        returned together, or 0 when another thread's pass will run for this call (or the
+        passes are stopped)."""
         with self._lock:
-            if self._running:
-                self._again = True
+            if self._running or self.stopped:
+                self._again = not self.stopped
                 return 0
             self._running = True
         total = 0
         try:
             while True:
                 total += one_pass()
-                with self._lock:
-                    if not self._again:
+                with self._lock:  # one locked step: a call now either sees us running or runs
+                    if not self._again or self.stopped:
+                        self._running = False
                         return total
                     self._again = False
-        finally:
+        except BaseException:
             with self._lock:
                 self._running = False
+            raise
 
 
 _PASSES: weakref.WeakKeyDictionary[object, OnePass] = weakref.WeakKeyDictionary()

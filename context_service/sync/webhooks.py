@@ -316,7 +316,10 @@ def _apply_due(
 ) -> int:
     at = time.time() if now is None else now
     applied = 0
+    passes = one_pass_of(store)
     for row in inbox_store.pending(store.conn, limit, _iso(at)):
+        if passes.stopped:  # the app is shutting down: the rest stays pending
+            break
         connector = connectors.get(row.source)
         if connector is None:
             _mark(store, row.id, "failed", f"no connector configured for {row.source}")

@@ -156,3 +156,40 @@ def test_a_restarted_server_answers_while_it_applies_what_was_left_behind(
 def _pending(store: Store) -> int:
     query = "SELECT count(*) FROM webhook_inbox WHERE status = 'pending'"
     return int(store.conn.execute(query).fetchone()[0])
+
+
+def test_a_stopped_pass_ends_and_none_starts_until_started_again() -> None:
+    one = OnePass()
+    one.stop()
+    assert one.run(lambda: 1) == 0
+    one.start()
+    assert one.run(lambda: 1) == 1
+
+
+def test_shutting_down_ends_the_startup_drain_and_leaves_the_rest_pending(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The drain's thread used to outlive the app: its refetches then ran on closed vendor
+    clients and marked the deliveries failed for good (45 of 180 in a review)."""
+    settings = make_settings(store.path, stripe_webhook_secret=SECRET)
+    with TestClient(app=create_app(settings, store=store)) as client:
+        monkeypatch.setattr(sync_webhooks, "_apply_due", lambda *_: 0)  # the crash: not applied
+        for n in range(4):
+            headers, body = _signed_customer(f"cus_left{n}")
+            assert client.post("/v1/webhooks/stripe", content=body, headers=headers).status_code
+    monkeypatch.undo()
+    started = threading.Event()
+    real = sync_webhooks._apply_one
+
+    def slow_one(*args: Any) -> int:
+        started.set()
+        time.sleep(0.3)
+        return real(*args)
+
+    monkeypatch.setattr(sync_webhooks, "_apply_one", slow_one)
+    with TestClient(app=create_app(settings, store=store)):
+        assert started.wait(5)
+    assert not [t for t in threading.enumerate() if t.name == "inbox-drain"]
+    statuses = [row[0] for row in store.conn.execute("SELECT status FROM webhook_inbox")]
+    assert "failed" not in statuses
+    assert statuses.count("pending") >= 2  # ended after the delivery in hand
