@@ -16,7 +16,6 @@ import math
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
@@ -32,6 +31,7 @@ from context_service.models import Connector
 from context_service.store import Store
 from context_service.store import inbox as inbox_store
 from context_service.store import snapshots as snapshot_store
+from context_service.store.per_store import PerStore
 from context_service.sync import (
     InboxPruner,
     IngestContext,
@@ -274,17 +274,12 @@ class RetryWaker:
                 self.after_failure(run, time.time())
 
 
-_WAKERS: weakref.WeakKeyDictionary[Store, RetryWaker] = weakref.WeakKeyDictionary()
-_WAKERS_LOCK = threading.Lock()
+_WAKERS: PerStore[RetryWaker] = PerStore(RetryWaker)
 
 
 def waker_of(store: Store) -> RetryWaker:
     """The ``RetryWaker`` of ``store`` (one per store, whichever app serves it)."""
-    with _WAKERS_LOCK:
-        waker = _WAKERS.get(store)
-        if waker is None:
-            waker = _WAKERS[store] = RetryWaker()
-        return waker
+    return _WAKERS.of(store)
 
 
 def _posix(iso: str) -> float:

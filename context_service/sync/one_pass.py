@@ -15,8 +15,9 @@ every later call return at once, so no pass outlives the vendor clients it uses;
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable
+
+from context_service.store.per_store import PerStore
 
 
 class OnePass:
@@ -65,14 +66,9 @@ class OnePass:
             raise
 
 
-_PASSES: weakref.WeakKeyDictionary[object, OnePass] = weakref.WeakKeyDictionary()
-_PASSES_LOCK = threading.Lock()
+_PASSES: PerStore[OnePass] = PerStore(OnePass)
 
 
 def one_pass_of(store: object) -> OnePass:
     """The ``OnePass`` of ``store`` (one per store object, for as long as it lives)."""
-    with _PASSES_LOCK:
-        found = _PASSES.get(store)
-        if found is None:
-            found = _PASSES[store] = OnePass()
-        return found
+    return _PASSES.of(store)
