@@ -16,6 +16,12 @@ failure. No failure's reason repeats the answer.
 
 A query on the base URL (Azure OpenAI's ``?api-version=...``) is sent with every call.
 
+A model that refuses a request parameter (OpenAI's reasoning models, o-series and gpt-5: a 400
+whose ``error.param`` is ``max_tokens`` or ``temperature``) is asked again at once without it,
+and this client leaves it out from then on: ``max_completion_tokens`` instead of
+``max_tokens``, with room for the model's reasoning tokens beside the answer's, and
+``reasoning_effort`` ``low`` (itself dropped if refused), and no ``temperature``.
+
 A 429 or 503 with ``Retry-After`` (or OpenAI's ``retry-after-ms``) is honoured: until then,
 at most ``MAX_RETRY_AFTER_S``, every call fails at once without a request, so a rate-limited
 endpoint is not asked again by each reader and each background refresh.
@@ -44,6 +50,11 @@ DEFAULT_TIMEOUT_S = 10.0
 # The longest pause a 429 or 503 ``Retry-After`` buys; a server asking for a day gets this.
 MAX_RETRY_AFTER_S = 120.0
 _PAUSING_STATUSES = frozenset({429, 503})
+# Tokens a reasoning model may think with beside the answer's (``max_completion_tokens`` counts
+# both); the answer itself is still held to the caller's ``max_tokens``.
+REASONING_ALLOWANCE_TOKENS = 2048
+# Request parameters a model may refuse (``error.param`` of a 400) and ``_request`` leaves out.
+_ADAPTABLE = frozenset({"max_tokens", "temperature", "reasoning_effort"})
 # About four characters make a token; twice that is the most a whole answer may hold.
 CHARS_PER_TOKEN = 8
 # The most bytes a JSON escape spends on one character (a surrogate pair, ``\ud83d\ude00``).
@@ -81,6 +92,7 @@ class LlmClient:
         self.model = model
         self.timeout_s = timeout_s
         self._quiet_until = 0.0  # ``time.monotonic()`` before which no request is sent
+        self._refused: set[str] = set()  # request parameters the model refused (``_options``)
         import openai  # here, not at the top: a second of start-up that serves no LLM-less app
 
         base, query = _split_query(base_url)
@@ -126,9 +138,21 @@ class LlmClient:
         self._client.close()
 
     def _answer(self, system: str, user: str, max_tokens: int, deadline: float) -> str:
-        """One request, its body read against ``deadline``; every failure as ``LlmFailed``."""
+        """The answer, asked again without each request parameter the model refuses."""
+        for _ in range(len(_ADAPTABLE) + 1):
+            try:
+                return self._request(system, user, max_tokens, deadline)
+            except _Refused as refused:
+                self._refused.add(refused.param)
+        raise LlmFailed("HTTP 400 from the LLM endpoint")
+
+    def _request(self, system: str, user: str, max_tokens: int, deadline: float) -> str:
+        """One request, its body read against ``deadline``; every failure as ``LlmFailed``,
+        a refused parameter as ``_Refused``."""
         import openai  # loaded by ``__init__`` already
 
+        refused = self._refused
+        thinks = "max_tokens" in refused  # a reasoning model: its budget counts its thinking too
         try:
             with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
@@ -136,8 +160,14 @@ class LlmClient:
                     {"role": "system", "content": system},
                     {"role": "user", "content": user},
                 ],
-                max_tokens=max_tokens,
-                temperature=0,
+                max_tokens=openai.omit if thinks else max_tokens,
+                max_completion_tokens=(
+                    max_tokens + REASONING_ALLOWANCE_TOKENS if thinks else openai.omit
+                ),
+                reasoning_effort=(
+                    "low" if thinks and "reasoning_effort" not in refused else openai.omit
+                ),
+                temperature=openai.omit if "temperature" in refused else 0,
             ) as response:
                 http = response.http_response
                 if isinstance(http.stream, httpx2.SyncByteStream):
@@ -152,6 +182,9 @@ class LlmClient:
         except openai.APIStatusError as exc:
             if exc.status_code in _PAUSING_STATUSES:
                 self._pause(exc.response.headers)
+            param = _refused_param(exc)
+            if param is not None and param not in self._refused:
+                raise _Refused(param) from exc
             raise LlmFailed(f"HTTP {exc.status_code} from the LLM endpoint") from exc
         except (openai.APIConnectionError, httpx2.NetworkError) as exc:
             raise LlmFailed("cannot reach the LLM endpoint") from exc
@@ -163,6 +196,30 @@ class LlmClient:
         wait_s = min(_retry_after_s(headers), MAX_RETRY_AFTER_S)
         if wait_s > 0:
             self._quiet_until = max(self._quiet_until, time.monotonic() + wait_s)
+
+
+class _Refused(Exception):
+    """The model refused a request parameter (``param``); ask again without it."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(param)
+        self.param = param
+
+
+def _refused_param(exc: Exception) -> str | None:
+    """The parameter a 400 names as refused (``{"error": {"param": "max_tokens", "code":
+    "unsupported_parameter"}}``, or ``unsupported_value`` for ``temperature``), when it is one
+    ``_options`` can leave out."""
+    if getattr(exc, "status_code", None) != 400:
+        return None
+    body = getattr(exc, "body", None)
+    error = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    param, code = error.get("param"), error.get("code")
+    if param in _ADAPTABLE and code in {"unsupported_parameter", "unsupported_value"}:
+        return str(param)
+    return None
 
 
 def _retry_after_s(headers: httpx2.Headers) -> float:
