@@ -140,6 +140,8 @@ class LlmClient:
     def _answer(self, system: str, user: str, max_tokens: int, deadline: float) -> str:
         """The answer, asked again without each request parameter the model refuses."""
         for _ in range(len(_ADAPTABLE) + 1):
+            if time.monotonic() >= deadline:  # the caller has stopped waiting: ask no more
+                break
             try:
                 return self._request(system, user, max_tokens, deadline)
             except _Refused as refused:
@@ -151,8 +153,10 @@ class LlmClient:
         a refused parameter as ``_Refused``."""
         import openai  # loaded by ``__init__`` already
 
-        refused = self._refused
+        refused = set(self._refused)  # as of this request: other threads may add to it
         thinks = "max_tokens" in refused  # a reasoning model: its budget counts its thinking too
+        sent = {"temperature"} - refused
+        sent |= {"reasoning_effort"} - refused if thinks else {"max_tokens"}
         try:
             with self._client.chat.completions.with_streaming_response.create(
                 model=self.model,
@@ -183,7 +187,7 @@ class LlmClient:
             if exc.status_code in _PAUSING_STATUSES:
                 self._pause(exc.response.headers)
             param = _refused_param(exc)
-            if param is not None and param not in self._refused:
+            if param in sent:  # what this request sent, whatever other threads learnt since
                 raise _Refused(param) from exc
             raise LlmFailed(f"HTTP {exc.status_code} from the LLM endpoint") from exc
         except (openai.APIConnectionError, httpx2.NetworkError) as exc:
@@ -217,7 +221,12 @@ def _refused_param(exc: Exception) -> str | None:
     if not isinstance(error, dict):
         return None
     param, code = error.get("param"), error.get("code")
-    if param in _ADAPTABLE and code in {"unsupported_parameter", "unsupported_value"}:
+    # Azure OpenAI says ``unknown_parameter`` for ``reasoning_effort`` on older API versions.
+    if param in _ADAPTABLE and code in {
+        "unsupported_parameter",
+        "unsupported_value",
+        "unknown_parameter",
+    }:
         return str(param)
     return None
 

@@ -5,6 +5,8 @@ without what the model refused, and keeps leaving it out."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import httpx2
@@ -93,3 +95,44 @@ def test_other_400s_fall_back_after_one_request(response: httpx2.Response) -> No
     with pytest.raises(LlmFailed, match="HTTP 400"):
         mock_client(handler).complete("system", "user")
     assert len(seen) == 1
+
+
+def test_calls_made_at_once_before_the_first_refusal_all_get_an_answer() -> None:
+    """A burst of first calls (readers and the summary refresher at start) each sent
+    ``max_tokens``; one learnt the refusal first, and the others then fell back with "HTTP 400"
+    instead of asking again (7 of 8 in a review)."""
+    gate = threading.Barrier(8)
+    model = ReasoningModel({"max_tokens": "unsupported_parameter"})
+
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        if "max_tokens" in json.loads(request.content):
+            time.sleep(0.2)  # every first call is in flight before any refusal comes back
+        return model(request)
+
+    client = mock_client(slow)
+    answers: list[str] = []
+
+    def call() -> None:
+        gate.wait()
+        try:
+            answers.append(client.complete("system", "Maya asked about her order."))
+        except LlmFailed as exc:
+            answers.append(exc.reason)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert answers == [ANSWER] * 8
+
+
+def test_azures_unknown_parameter_is_a_refusal_too() -> None:
+    """Azure OpenAI refuses ``reasoning_effort`` on older API versions as ``unknown_parameter``:
+    without leaving it out, every call to such a deployment failed."""
+    model = ReasoningModel(
+        {"max_tokens": "unsupported_parameter", "reasoning_effort": "unknown_parameter"}
+    )
+    client = mock_client(model)
+    assert client.complete("system", "Maya asked about her order.") == ANSWER
+    assert "reasoning_effort" not in model.bodies[-1]
