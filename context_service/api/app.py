@@ -53,7 +53,7 @@ from context_service.models import Connector
 from context_service.settings import Settings, check_settings, load_settings
 from context_service.store import Store
 from context_service.sync import InboxPruner, remap
-from context_service.sync.one_pass import one_pass_of
+from context_service.sync.one_pass import OnePass
 from context_service.sync.snapshot_queue import SnapshotDrain, build_queued_on_read
 from context_service.trust import ADMIN, AUTHENTICATED, Trust
 from context_service.wiring import build_webhook_connectors, ingest_context, vendor_client
@@ -62,8 +62,9 @@ log = logging.getLogger(__name__)
 PARENT_CHECK_SECONDS = 0.5
 PARENT_GONE_GRACE_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 2.0
-# How long a shutdown waits for the webhook pass in progress (a refetch in flight) to end.
-INBOX_DRAIN_JOIN_S = 15.0
+# How long a shutdown waits for the webhook pass in progress to end: longer than a vendor call
+# may take (``wiring.vendor_client``: 30 s to read), so no pass runs on a closed client.
+INBOX_DRAIN_JOIN_S = 45.0
 HEALTH_FILE_EVERY = 1.0  # seconds between two reads of the file itself
 
 
@@ -253,6 +254,7 @@ def create_app(
         return the_store
 
     inbox_drains: list[threading.Thread] = []
+    passes = OnePass()  # this app's webhook passes: one at a time, stopped by close()
 
     async def drain_on_startup() -> None:
         _warn_if_index_outdated(the_store)
@@ -261,7 +263,7 @@ def create_app(
         # share the work: each chunk reads where the last one stopped, in its transaction.
         await to_thread.run_sync(remap.remap_after_upgrade, the_store, ctx, log.warning)
         # Returns at once: a thread applies what a crash left behind while the server answers.
-        inbox_drains.append(drain_inbox(the_store, the_connectors, ctx, drain))
+        inbox_drains.append(drain_inbox(the_store, the_connectors, ctx, drain, passes))
         if refresher is not None:
             refresher.start()
 
@@ -269,7 +271,7 @@ def create_app(
         waker_of(the_store).stop()  # no retry pass may start on a store about to close
         # The running pass (the startup drain's, or a delivery's) ends after the delivery in
         # hand, before the vendor clients close under it; the rest stays pending.
-        one_pass_of(the_store).stop()
+        passes.stop()
         for thread in inbox_drains:
             thread.join(timeout=INBOX_DRAIN_JOIN_S)
         drain.stop()  # after its chunk in progress; the rest stays queued
@@ -311,6 +313,7 @@ def create_app(
     summarizer: Summarizer = state["summarizer"]
     refresher = SummaryRefresher(summarizer, state["field_policy"]) if summarizer.client else None
     state["summary_refresher"] = refresher
+    state["webhook_passes"] = passes
     mcp_http = McpHttp(state["toolbox"])
     app = Litestar(
         route_handlers=[

@@ -40,7 +40,7 @@ from context_service.sync import (
     receive,
 )
 from context_service.sync.ingest import utc_now
-from context_service.sync.one_pass import one_pass_of
+from context_service.sync.one_pass import OnePass
 from context_service.sync.snapshot_queue import SnapshotDrain, refresh_due
 
 MAX_WEBHOOK_BYTES = 1_048_576
@@ -112,7 +112,8 @@ def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
 
 
 def _apply_and_prune(state: Any, connectors: Mapping[str, Connector]) -> None:
-    applied = apply_pending(state.store, connectors, state.ingest_context)
+    gate: OnePass | None = state.get("webhook_passes")
+    applied = apply_pending(state.store, connectors, state.ingest_context, gate=gate)
     if refresh_due(state.store, state.ingest_context, utc_now()) or applied:
         refresher = state.get("summary_refresher")
         if refresher is not None:
@@ -127,6 +128,7 @@ def drain_inbox(
     connectors: Mapping[str, Connector],
     ctx: IngestContext,
     snapshot_drain: SnapshotDrain | None = None,
+    gate: OnePass | None = None,
 ) -> threading.Thread:
     """Start applying what a previous process left behind (at startup): deliveries, in a
     thread of their own, and queued snapshots, by ``snapshot_drain``'s background thread or,
@@ -135,12 +137,11 @@ def drain_inbox(
     pass: one runs at a time), instead of waiting for deliveries whose refetches may take
     minutes. What still waits for its vendor is applied when due. Returns the thread."""
     waker_of(store).start()
-    one_pass_of(store).start()
     if snapshot_drain is not None:
         snapshot_drain.start()
     thread = threading.Thread(
         target=_drain_left_behind,
-        args=(store, connectors, ctx, snapshot_drain is None),
+        args=(store, connectors, ctx, snapshot_drain is None, gate),
         name="inbox-drain",
         daemon=True,
     )
@@ -149,10 +150,14 @@ def drain_inbox(
 
 
 def _drain_left_behind(
-    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, snapshots: bool
+    store: Store,
+    connectors: Mapping[str, Connector],
+    ctx: IngestContext,
+    snapshots: bool,
+    gate: OnePass | None,
 ) -> None:
     try:
-        apply_pending(store, connectors, ctx, limit=10_000)
+        apply_pending(store, connectors, ctx, limit=10_000, gate=gate)
         if snapshots:
             drain_snapshots(store, ctx)
     except sqlite3.ProgrammingError:  # the store was closed under it (a quick shutdown)
@@ -160,19 +165,25 @@ def _drain_left_behind(
         return
     except Exception:
         log.warning("applying the deliveries left behind failed; tried again later", exc_info=True)
-        waker_of(store).after_failure(partial(_retry_pass, store, connectors, ctx), time.time())
+        again = partial(_retry_pass, store, connectors, ctx, gate)
+        waker_of(store).after_failure(again, time.time())
         return
-    _plan_retries(store, connectors, ctx)
+    _plan_retries(store, connectors, ctx, gate)
 
 
-def _plan_retries(store: Store, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
-    waker_of(store).plan(store, partial(_retry_pass, store, connectors, ctx), time.time())
+def _plan_retries(
+    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, gate: OnePass | None
+) -> None:
+    again = partial(_retry_pass, store, connectors, ctx, gate)
+    waker_of(store).plan(store, again, time.time())
 
 
-def _retry_pass(store: Store, connectors: Mapping[str, Connector], ctx: IngestContext) -> None:
-    apply_pending(store, connectors, ctx)
+def _retry_pass(
+    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, gate: OnePass | None
+) -> None:
+    apply_pending(store, connectors, ctx, gate=gate)
     refresh_due(store, ctx, utc_now())
-    _plan_retries(store, connectors, ctx)
+    _plan_retries(store, connectors, ctx, gate)
 
 
 RETRY_WAKE_MIN_SECONDS = 1.0  # never sooner: a store that stays locked is not polled in a loop

@@ -1,4 +1,4 @@
-"""One webhook pass at a time per store, in this process.
+"""One webhook pass at a time per server (app), in this process.
 
 Every acknowledged delivery starts a pass over the pending inbox, and the startup drain and
 the retry timer start more. Passes that run side by side each read the same pending rows and
@@ -7,17 +7,16 @@ refetches of one Stripe customer in a burst): rate limits spent several times ov
 applied sooner. ``OnePass.run`` lets one pass run; a caller that finds one running asks it to
 go round once more (the delivery it stored is then seen) and returns at once.
 
-``stop`` (an app shutting down) makes the running pass end after the delivery in hand and
-every later call return at once, so no pass outlives the vendor clients it uses; ``start``
-(an app starting on the store) lets passes run again.
+Each app holds its own gate (its passes use its own vendor clients). ``stop`` (the app shutting
+down) makes the running pass end after the delivery in hand and every later call return at
+once, so no pass outlives those clients; another app on the same store has a gate of its own
+and goes on.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-
-from context_service.store.per_store import PerStore
 
 
 class OnePass:
@@ -31,16 +30,12 @@ class OnePass:
 
     @property
     def stopped(self) -> bool:
-        """Whether ``stop`` was called (and ``start`` not since): a pass ends at its next row."""
+        """Whether ``stop`` was called: a pass ends at its next row."""
         return self._stopped.is_set()
 
     def stop(self) -> None:
-        """Let no pass start, and the running one end after the delivery in hand."""
+        """Let no pass start, and the running one end after the delivery in hand (for good)."""
         self._stopped.set()
-
-    def start(self) -> None:
-        """Let passes run (again)."""
-        self._stopped.clear()
 
     def run(self, one_pass: Callable[[], int]) -> int:
         """``one_pass()`` now, and again while calls came in during it; return what the runs
@@ -64,11 +59,3 @@ class OnePass:
             with self._lock:
                 self._running = False
             raise
-
-
-_PASSES: PerStore[OnePass] = PerStore(OnePass)
-
-
-def one_pass_of(store: object) -> OnePass:
-    """The ``OnePass`` of ``store`` (one per store object, for as long as it lives)."""
-    return _PASSES.of(store)

@@ -68,7 +68,7 @@ from context_service.sync.ingest import (
     utc_now,
 )
 from context_service.sync.intake_lock import stored_or_busy
-from context_service.sync.one_pass import one_pass_of
+from context_service.sync.one_pass import OnePass
 from context_service.sync.ties import (
     SETTLE_ATTEMPTS,
     Fetched,
@@ -293,6 +293,7 @@ def apply_pending(
     ctx: IngestContext,
     limit: int = 100,
     now: float | None = None,
+    gate: OnePass | None = None,
 ) -> int:
     """Apply the stored deliveries that are due at ``now`` (POSIX seconds, default the
     current time) in arrival order; return how many were applied.
@@ -301,10 +302,13 @@ def apply_pending(
     stays pending and is left out of the passes before its next attempt (``retry_delay``), so
     it neither holds up the deliveries behind it nor calls the vendor on every pass. Arrival
     order is not relied on: vendors send out of order anyway, and an older copy never replaces
-    a newer one. One pass runs at a time (``one_pass``): called meanwhile, it returns 0 and
-    the running pass goes round once more.
+    a newer one. With ``gate`` (a server's), one pass runs at a time: called meanwhile, it
+    returns 0 and the running pass goes round once more; a stopped gate ends the pass before
+    the next delivery.
     """
-    return one_pass_of(store).run(lambda: _apply_due(store, connectors, ctx, limit, now))
+    if gate is None:
+        return _apply_due(store, connectors, ctx, limit, now, None)
+    return gate.run(lambda: _apply_due(store, connectors, ctx, limit, now, gate))
 
 
 def _apply_due(
@@ -313,12 +317,12 @@ def _apply_due(
     ctx: IngestContext,
     limit: int,
     now: float | None,
+    gate: OnePass | None,
 ) -> int:
     at = time.time() if now is None else now
     applied = 0
-    passes = one_pass_of(store)
     for row in inbox_store.pending(store.conn, limit, _iso(at)):
-        if passes.stopped:  # the app is shutting down: the rest stays pending
+        if gate is not None and gate.stopped:  # its server is shutting down: the rest waits
             break
         connector = connectors.get(row.source)
         if connector is None:

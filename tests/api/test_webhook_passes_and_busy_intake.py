@@ -65,7 +65,7 @@ def test_a_pass_that_fails_lets_the_next_one_run() -> None:
     assert one.run(lambda: 3) == 3
 
 
-def test_apply_pending_runs_one_pass_per_store_at_a_time(
+def test_apply_pending_runs_one_pass_per_gate_at_a_time(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started, release = threading.Event(), threading.Event()
@@ -79,10 +79,13 @@ def test_apply_pending_runs_one_pass_per_store_at_a_time(
         return 0
 
     monkeypatch.setattr(sync_webhooks, "_apply_due", slow_pass)
-    runner = threading.Thread(target=sync_webhooks.apply_pending, args=(store, {}, None))
+    gate = OnePass()  # a server's
+    runner = threading.Thread(
+        target=sync_webhooks.apply_pending, args=(store, {}, None), kwargs={"gate": gate}
+    )
     runner.start()
     assert started.wait(5)
-    assert sync_webhooks.apply_pending(store, {}, None) == 0  # type: ignore[arg-type]
+    assert sync_webhooks.apply_pending(store, {}, None, gate=gate) == 0  # type: ignore[arg-type]
     release.set()
     runner.join(5)
     assert passes == [store, store]
@@ -158,12 +161,22 @@ def _pending(store: Store) -> int:
     return int(store.conn.execute(query).fetchone()[0])
 
 
-def test_a_stopped_pass_ends_and_none_starts_until_started_again() -> None:
+def test_a_stopped_gate_runs_no_pass() -> None:
     one = OnePass()
     one.stop()
     assert one.run(lambda: 1) == 0
-    one.start()
-    assert one.run(lambda: 1) == 1
+
+
+def test_one_app_closing_leaves_another_on_the_same_store_applying(store: Store) -> None:
+    """Each app has its own gate: closing one (a test's client, an embedding's old app) once
+    stopped every pass on the store, and the other app's deliveries stayed pending."""
+    settings = make_settings(store.path, stripe_webhook_secret=SECRET)
+    with TestClient(app=create_app(settings, store=store)) as serving:
+        with TestClient(app=create_app(settings, store=store)):
+            pass  # opened and closed while the first goes on
+        headers, body = _signed_customer("cus_after")
+        assert serving.post("/v1/webhooks/stripe", content=body, headers=headers).status_code
+        assert _pending(store) == 0
 
 
 def test_shutting_down_ends_the_startup_drain_and_leaves_the_rest_pending(

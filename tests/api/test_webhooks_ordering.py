@@ -114,7 +114,7 @@ class _Interleaved:
 
     def _apply(self) -> None:
         ctx = _app_ctx(self._store)
-        self.second.append(_apply_due(self._store, {self.source: self}, ctx, 100, None))
+        self.second.append(_apply_due(self._store, {self.source: self}, ctx, 100, None, None))
 
 
 def _zendesk_received(store: Store, fake: FakeZendesk, connector: Any) -> None:
