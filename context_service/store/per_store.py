@@ -1,5 +1,5 @@
-"""One object per store, for as long as the store lives: the webhook retry timer, the webhook
-pass gate (``sync.one_pass``). Whichever app serves a store shares them."""
+"""One object per store, for as long as the store lives (the webhook retry timer): whichever
+app serves a store shares it."""
 
 from __future__ import annotations
 
