@@ -37,6 +37,7 @@ import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 import msgspec
@@ -302,13 +303,10 @@ def apply_pending(
     stays pending and is left out of the passes before its next attempt (``retry_delay``), so
     it neither holds up the deliveries behind it nor calls the vendor on every pass. Arrival
     order is not relied on: vendors send out of order anyway, and an older copy never replaces
-    a newer one. With ``gate`` (a server's), one pass runs at a time: called meanwhile, it
-    returns 0 and the running pass goes round once more; a stopped gate ends the pass before
-    the next delivery.
+    a newer one. With a server's ``gate`` one pass runs at a time (``one_pass.OnePass``).
     """
-    if gate is None:
-        return _apply_due(store, connectors, ctx, limit, now, None)
-    return gate.run(lambda: _apply_due(store, connectors, ctx, limit, now, gate))
+    one_pass = partial(_apply_due, store, connectors, ctx, limit, now, gate)
+    return one_pass() if gate is None else gate.run(one_pass)
 
 
 def _apply_due(
