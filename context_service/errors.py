@@ -89,14 +89,14 @@ class StoreError(ContextServiceError):
 
 class StoreBusy(StoreError):
     """Another writer held the store's write lock past the wait: nothing was written; try
-    again after ``Retry-After`` seconds (503)."""
+    again shortly, after ``Retry-After`` seconds when ``retry_after_s`` is given (503)."""
 
     status_code = 503
     title = "Service unavailable"
 
-    def __init__(self, detail: str, *, retry_after_s: int, **extra: Any) -> None:
+    def __init__(self, detail: str, *, retry_after_s: int | None = None, **extra: Any) -> None:
         super().__init__(detail, **extra)
-        self.headers = {"Retry-After": str(retry_after_s)}
+        self.headers = {} if retry_after_s is None else {"Retry-After": str(retry_after_s)}
 
 
 class MigrationError(StoreError):

@@ -37,7 +37,7 @@ from context_service.errors import (
     AmbiguousIdentifier,
     InvalidIdentifier,
     ProfileNotFound,
-    StoreError,
+    StoreBusy,
 )
 from context_service.identity.normalize import (
     is_merge_email,
@@ -356,11 +356,8 @@ def _format_second(second: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
-class SnapshotBusy(StoreError):
+class SnapshotBusy(StoreBusy):
     """A queued snapshot could not be built now: another process holds the write lock."""
-
-    status_code = 503
-    title = "Service unavailable"
 
 
 def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str, now: str) -> StoredSnapshot | None:
