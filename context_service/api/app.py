@@ -42,7 +42,7 @@ from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
 from context_service.api.tools import call_tool, get_openai_tools, mcp_route
-from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of
+from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of, webhook_pass
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
 from context_service.identity.features import INDEX_VERSION
@@ -263,12 +263,14 @@ def create_app(
         # share the work: each chunk reads where the last one stopped, in its transaction.
         await to_thread.run_sync(remap.remap_after_upgrade, the_store, ctx, log.warning)
         # Returns at once: a thread applies what a crash left behind while the server answers.
-        inbox_drains.append(drain_inbox(the_store, the_connectors, ctx, drain, passes))
+        drained = drain_inbox(the_store, the_connectors, ctx, app_pass, drain, passes)
+        inbox_drains.append(drained)
         if refresher is not None:
             refresher.start()
 
     def close() -> None:
-        waker_of(the_store).stop()  # no retry pass may start on a store about to close
+        # No retry pass may start with this app's clients (another app's may, with its own).
+        waker_of(the_store).stop(app_pass)
         # The running pass (the startup drain's, or a delivery's) ends after the delivery in
         # hand, before the vendor clients close under it; the rest stays pending.
         passes.stop()
@@ -314,6 +316,9 @@ def create_app(
     refresher = SummaryRefresher(summarizer, state["field_policy"]) if summarizer.client else None
     state["summary_refresher"] = refresher
     state["webhook_passes"] = passes
+    # The store's retry timer runs this app's pass, or another app's serving the same store.
+    app_state = State(state)
+    app_pass = webhook_pass(app_state, the_connectors)
     mcp_http = McpHttp(state["toolbox"])
     app = Litestar(
         route_handlers=[
@@ -329,7 +334,7 @@ def create_app(
         middleware=[utf8_query, valid_host],
         before_send=[never_stored],
         request_max_body_size=settings.max_body_bytes,
-        state=State(state),
+        state=app_state,
         on_startup=[drain_on_startup],
         lifespan=[mcp_http.lifespan],
         openapi_config=OpenAPIConfig(

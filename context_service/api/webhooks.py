@@ -4,9 +4,9 @@ Authenticated by the vendor's signature over the raw body, not by an API key (ve
 send ours). A delivery that fails verification gets 401 and leaves no trace; an authentic one
 is stored in the durable inbox (off the event loop: it may wait for the write lock),
 acknowledged at once and applied right after the response; one that waits for its vendor is
-applied again when due (``RetryWaker``), with or without further deliveries; an authentic one
-that cannot be read is kept raw and answered 422. Behind a proxy, the URL HubSpot
-signs is rebuilt from ``CONTEXT_SERVICE_PUBLIC_URL``.
+applied again when due (``RetryWaker``, by an app still serving the store), with or without
+further deliveries; an authentic one that cannot be read is kept raw and answered 422. Behind
+a proxy, the URL HubSpot signs is rebuilt from ``CONTEXT_SERVICE_PUBLIC_URL``.
 """
 
 from __future__ import annotations
@@ -94,11 +94,11 @@ def _called_urls(request: Request[Any, Any, Any], state: Any, source: str) -> li
 def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
     """Apply pending deliveries and build again the snapshots whose time-dependent signals
     changed (``refresh_due``); then let cached LLM summaries of changed profiles refresh,
-    delete applied deliveries past their retention (at most once an hour), and come back when
-    the earliest delivery still pending falls due. A pass that raises (the store locked past
-    its busy timeout) comes back after ``RETRY_AFTER_FAILURE_SECONDS``: the delivery just
-    stored would otherwise wait for the next one to arrive."""
-    again = partial(_apply, state, connectors)
+    delete applied deliveries past their retention (at most once an hour), and plan the
+    store's next pass for when the earliest delivery still pending falls due. A pass that
+    raises (the store locked past its busy timeout) comes back after
+    ``RETRY_AFTER_FAILURE_SECONDS``: the delivery just stored would otherwise wait for the
+    next one to arrive."""
     try:
         _apply_and_prune(state, connectors)
     except sqlite3.ProgrammingError:  # the store was closed under it: nothing to come back to
@@ -106,9 +106,15 @@ def _apply(state: Any, connectors: Mapping[str, Connector]) -> None:
         return
     except Exception:
         log.warning("applying webhook deliveries failed; tried again later", exc_info=True)
-        waker_of(state.store).after_failure(again, time.time())
+        waker_of(state.store).after_failure(time.time())
         return
-    waker_of(state.store).plan(state.store, again, time.time())
+    waker_of(state.store).plan(state.store, time.time())
+
+
+def webhook_pass(state: Any, connectors: Mapping[str, Connector]) -> Callable[[], None]:
+    """The pass of one app (``state`` its ``app.state``), for ``drain_inbox`` and the store's
+    ``RetryWaker`` to run when a delivery falls due."""
+    return partial(_apply, state, connectors)
 
 
 def _apply_and_prune(state: Any, connectors: Mapping[str, Connector]) -> None:
@@ -127,6 +133,7 @@ def drain_inbox(
     store: Any,
     connectors: Mapping[str, Connector],
     ctx: IngestContext,
+    app_pass: Callable[[], None],
     snapshot_drain: SnapshotDrain | None = None,
     gate: OnePass | None = None,
 ) -> threading.Thread:
@@ -135,8 +142,10 @@ def drain_inbox(
     without one, by that same thread after the deliveries. It returns at once: the server
     answers meanwhile (reads build a queued profile first, deliveries arriving now join the
     pass: one runs at a time), instead of waiting for deliveries whose refetches may take
-    minutes. What still waits for its vendor is applied when due. Returns the thread."""
-    waker_of(store).start()
+    minutes. What still waits for its vendor is applied when due, by ``app_pass`` (the app's
+    own pass, ``webhook_pass``) or the pass of another app serving the store, until
+    ``waker_of(store).stop(app_pass)``. Returns the thread."""
+    waker_of(store).start(app_pass)
     if snapshot_drain is not None:
         snapshot_drain.start()
     thread = threading.Thread(
@@ -165,25 +174,9 @@ def _drain_left_behind(
         return
     except Exception:
         log.warning("applying the deliveries left behind failed; tried again later", exc_info=True)
-        again = partial(_retry_pass, store, connectors, ctx, gate)
-        waker_of(store).after_failure(again, time.time())
+        waker_of(store).after_failure(time.time())
         return
-    _plan_retries(store, connectors, ctx, gate)
-
-
-def _plan_retries(
-    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, gate: OnePass | None
-) -> None:
-    again = partial(_retry_pass, store, connectors, ctx, gate)
-    waker_of(store).plan(store, again, time.time())
-
-
-def _retry_pass(
-    store: Store, connectors: Mapping[str, Connector], ctx: IngestContext, gate: OnePass | None
-) -> None:
-    apply_pending(store, connectors, ctx, gate=gate)
-    refresh_due(store, ctx, utc_now())
-    _plan_retries(store, connectors, ctx, gate)
+    waker_of(store).plan(store, time.time())
 
 
 RETRY_WAKE_MIN_SECONDS = 1.0  # never sooner: a store that stays locked is not polled in a loop
@@ -191,16 +184,19 @@ RETRY_AFTER_FAILURE_SECONDS = 60.0  # a pass that raised (a locked store) is tri
 
 
 class RetryWaker:
-    """Runs an applier again when the earliest pending delivery of a store falls due, or the
+    """Runs a pass again when the earliest pending delivery of a store falls due, or the
     earliest snapshot whose time-dependent signals change (``refresh_at``: an invoice falls
     overdue; the pass builds it again, ``refresh_due``).
 
     A delivery whose vendor could not be reached waits for its next attempt
     (``sync.webhooks.retry_delay``); without this it would wait for the next delivery to
-    arrive, which on a quiet night is hours. One timer per store, the earliest one kept.
-    Every app that serves the store calls ``start``, and ``stop`` before it closes the store
-    (``waker_of(store).stop()``); passes stop once the last one has stopped. A pass that raises
-    is tried again after ``RETRY_AFTER_FAILURE_SECONDS``, unless it found the store closed.
+    arrive, which on a quiet night is hours. One timer per store, the earliest one kept, and
+    the pass it runs is chosen when it fires: that of an app still serving the store. Every
+    app that serves the store calls ``start`` with its own pass, and ``stop`` with it before it
+    closes its vendor clients or the store; a timer planned by an app that has closed since
+    then runs another app's pass (with that app's clients), and none once no app serves the
+    store. A pass that raises is tried again after ``RETRY_AFTER_FAILURE_SECONDS``, unless it
+    found the store closed.
     """
 
     def __init__(self) -> None:
@@ -208,7 +204,8 @@ class RetryWaker:
         self._passing = threading.Lock()  # held while a planned pass runs
         self._timer: threading.Timer | None = None
         self._at = math.inf
-        self._serving = 0  # apps that started and have not stopped yet
+        self._passes: list[Callable[[], None]] = []  # of the apps serving, latest last
+        self._running: Callable[[], None] | None = None
 
     @property
     def planned_at(self) -> float | None:
@@ -216,80 +213,86 @@ class RetryWaker:
         with self._lock:
             return None if self._timer is None else self._at
 
-    def plan(self, store: Store, run: Callable[[], None], now: float) -> float | None:
-        """Arrange for ``run`` to be called when the earliest pending delivery is due, or the
-        earliest snapshot's ``refresh_at`` (at least ``RETRY_WAKE_MIN_SECONDS`` from ``now``);
-        return when, or ``None`` if neither is pending or no app serves the store (it may be
-        closed already)."""
+    def plan(self, store: Store, now: float) -> float | None:
+        """Arrange for a pass when the earliest pending delivery is due, or the earliest
+        snapshot's ``refresh_at`` (at least ``RETRY_WAKE_MIN_SECONDS`` from ``now``); return
+        when, or ``None`` if neither is pending or no app serves the store (it may be closed
+        already)."""
         with self._lock:
-            if not self._serving:
+            if not self._passes:
                 return None
         times = [inbox_store.next_attempt(store.conn), snapshot_store.next_refresh(store.conn)]
         due = min((t for t in times if t is not None), default=None)
         if due is None:
             return None
-        return self._arm(run, now, max(_posix(due), now + RETRY_WAKE_MIN_SECONDS))
+        return self._arm(now, max(_posix(due), now + RETRY_WAKE_MIN_SECONDS))
 
-    def after_failure(self, run: Callable[[], None], now: float) -> float | None:
-        """Arrange for ``run`` to be called ``RETRY_AFTER_FAILURE_SECONDS`` after ``now`` (a
-        pass raised); return when, or ``None`` if no app serves the store."""
-        return self._arm(run, now, now + RETRY_AFTER_FAILURE_SECONDS)
+    def after_failure(self, now: float) -> float | None:
+        """Arrange for a pass ``RETRY_AFTER_FAILURE_SECONDS`` after ``now`` (a pass raised);
+        return when, or ``None`` if no app serves the store."""
+        return self._arm(now, now + RETRY_AFTER_FAILURE_SECONDS)
 
-    def start(self) -> None:
-        """Plan passes (an app starts serving the store)."""
+    def start(self, app_pass: Callable[[], None]) -> None:
+        """An app starts serving the store: planned passes may run ``app_pass``."""
         with self._lock:
-            self._serving += 1
+            self._passes.append(app_pass)
 
-    def stop(self) -> None:
-        """An app stops serving the store; once none serves it, plan no more passes and drop
-        the planned one. A pass already running finishes first (the store may be about to
-        close). Never call it from inside a pass."""
+    def stop(self, app_pass: Callable[[], None]) -> None:
+        """The app of ``app_pass`` stops serving the store: no planned pass runs it from now
+        on, and one running it finishes first (its vendor clients are about to close). Once
+        no app serves the store, the planned pass is dropped. Never call it from inside a
+        pass."""
         with self._lock:
-            self._serving = max(0, self._serving - 1)
-            if self._serving:
-                return
-            if self._timer is not None:
+            if app_pass in self._passes:
+                self._passes.remove(app_pass)
+            wait = self._running is app_pass or not self._passes
+            if not self._passes and self._timer is not None:
                 self._timer.cancel()
-            self._timer, self._at = None, math.inf
-        with self._passing:
-            pass
+                self._timer, self._at = None, math.inf
+        if wait:
+            with self._passing:
+                pass
 
-    def _arm(self, run: Callable[[], None], now: float, at: float) -> float | None:
-        """Run ``run`` at ``at`` unless a pass is planned no later; ``None`` when stopped."""
+    def _arm(self, now: float, at: float) -> float | None:
+        """Run a pass at ``at`` unless one is planned no later; ``None`` when no app serves."""
         with self._lock:
-            if not self._serving:
+            if not self._passes:
                 return None
             if self._timer is not None and self._at <= at:
                 return self._at
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(max(0.0, at - now), self._fire, args=(run,))
+            self._timer = threading.Timer(max(0.0, at - now), self._fire)
             self._timer.daemon = True
             self._timer.name = "webhook-retry-waker"
             self._at = at
             self._timer.start()
         return at
 
-    def _fire(self, run: Callable[[], None]) -> None:
+    def _fire(self) -> None:
         with self._passing:
             with self._lock:
-                if not self._serving:
+                if not self._passes:
                     return
                 self._timer, self._at = None, math.inf
+                run = self._running = self._passes[-1]
             try:
                 run()
             except sqlite3.ProgrammingError:  # the store was closed under it: nothing to retry
                 log.warning("webhook retry pass found its store closed", exc_info=True)
             except Exception:  # a locked store, say: without a new delivery, nothing else would
                 log.warning("applying waiting webhook deliveries failed", exc_info=True)
-                self.after_failure(run, time.time())
+                self.after_failure(time.time())
+            finally:
+                with self._lock:
+                    self._running = None
 
 
 _WAKERS: PerStore[RetryWaker] = PerStore(RetryWaker)
 
 
 def waker_of(store: Store) -> RetryWaker:
-    """The ``RetryWaker`` of ``store`` (one per store, whichever app serves it)."""
+    """The ``RetryWaker`` of ``store`` (one per store, shared by the apps serving it)."""
     return _WAKERS.of(store)
 
 

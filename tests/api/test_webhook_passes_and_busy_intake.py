@@ -19,6 +19,7 @@ import pytest
 from litestar.testing import TestClient
 
 from context_service.api import create_app
+from context_service.api import webhooks as api_webhooks
 from context_service.store import Store
 from context_service.sync import intake_lock
 from context_service.sync import webhooks as sync_webhooks
@@ -176,6 +177,27 @@ def test_one_app_closing_leaves_another_on_the_same_store_applying(store: Store)
             pass  # opened and closed while the first goes on
         headers, body = _signed_customer("cus_after")
         assert serving.post("/v1/webhooks/stripe", content=body, headers=headers).status_code
+        assert _pending(store) == 0
+
+
+def test_a_retry_planned_by_an_app_that_closed_is_run_by_one_still_serving(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's retry timer used to keep the pass of the app that planned it: once that app
+    closed, its stopped gate made the pass a no-op that planned itself again, and a delivery
+    waiting for its retry stayed pending until the other app got a delivery of its own."""
+    monkeypatch.setattr(api_webhooks, "RETRY_WAKE_MIN_SECONDS", 0.2)
+    settings = make_settings(store.path, stripe_webhook_secret=SECRET)
+    with TestClient(app=create_app(settings, store=store)):  # app B, which goes on serving
+        with monkeypatch.context() as unreachable:  # the vendor cannot be reached yet
+            unreachable.setattr(sync_webhooks, "_apply_due", lambda *_: 0)
+            with TestClient(app=create_app(settings, store=store)) as closing:  # app A
+                headers, body = _signed_customer("cus_waiting")
+                assert closing.post("/v1/webhooks/stripe", content=body, headers=headers)
+                assert api_webhooks.waker_of(store).planned_at is not None  # planned by A
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _pending(store):
+            time.sleep(0.05)  # B receives nothing meanwhile
         assert _pending(store) == 0
 
 

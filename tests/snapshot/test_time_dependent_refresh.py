@@ -240,12 +240,12 @@ def test_the_background_pass_rebuilds_due_profiles_with_a_new_version(
 def test_the_retry_waker_plans_a_pass_for_the_next_moment(store: Store, ingest: Ingest) -> None:
     due = int(time.time()) + DAY
     _invoice_due(ingest, due)
-    waker = RetryWaker()
-    waker.start()
+    waker, app_pass = RetryWaker(), lambda: None
+    waker.start(app_pass)
     try:
-        assert waker.plan(store, lambda: None, time.time()) == float(due + 1)
+        assert waker.plan(store, time.time()) == float(due + 1)
     finally:
-        waker.stop()
+        waker.stop(app_pass)
 
 
 def test_due_profiles_are_found_through_the_index(store: Store) -> None:

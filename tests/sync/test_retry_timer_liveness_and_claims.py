@@ -68,28 +68,28 @@ def test_a_pass_that_raises_is_tried_again_without_waiting_for_a_delivery(tmp_pa
     store = Store(tmp_path / "inbox.db")
     _pending_delivery(store, datetime.now(UTC))
     waker = RetryWaker()
-    waker.start()
     run, done, calls = _counting_run(fail_first=1)
+    waker.start(run)
     try:
-        assert waker.plan(store, run, time.time()) is not None
+        assert waker.plan(store, time.time()) is not None
         assert done.wait(PATIENCE), f"the pass ran {calls[0]} time(s) and was never tried again"
     finally:
-        waker.stop()
+        waker.stop(run)
         store.close()
 
 
 def test_a_pass_that_finds_the_store_closed_is_not_planned_again(tmp_path: Path) -> None:
     waker = RetryWaker()
-    waker.start()
     store = Store(tmp_path / "closed.db")
     store.close()
 
     def closed_pass() -> None:
         store.conn.execute("SELECT 1")  # sqlite3.ProgrammingError: closed database
 
-    waker._fire(closed_pass)  # the timer thread's body, run here to look at what it left
+    waker.start(closed_pass)
+    waker._fire()  # the timer thread's body, run here to look at what it left
     assert waker.planned_at is None
-    waker.stop()
+    waker.stop(closed_pass)
 
 
 @pytest.mark.usefixtures("quick_wakes")
@@ -99,26 +99,28 @@ def test_one_app_closing_does_not_stop_the_retries_of_another_on_the_same_store(
     store = Store(tmp_path / "shared.db")
     _pending_delivery(store, datetime.now(UTC))
     waker = api_webhooks.waker_of(store)
-    waker.start()  # app A starts serving
-    waker.start()  # app B starts serving the same store
-    waker.stop()  # app B closes; A still serves
-    run, done, _ = _counting_run(fail_first=0)
+    run_a, _, calls_a = _counting_run(fail_first=0)
+    run_b, done_b, _ = _counting_run(fail_first=0)
+    waker.start(run_b)  # app B serves the store
+    waker.start(run_a)  # app A starts serving it too
     try:
-        assert waker.plan(store, run, time.time()) is not None
-        assert done.wait(PATIENCE)
+        assert waker.plan(store, time.time()) is not None  # planned while A serves...
+        waker.stop(run_a)  # ...which closes before the timer fires
+        assert done_b.wait(PATIENCE)  # the pass runs with the app still serving
+        assert calls_a == [0]  # never with the closed app's clients
     finally:
-        waker.stop()
+        waker.stop(run_b)
         store.close()
 
 
 def test_planning_after_stop_on_a_closed_store_does_not_raise(tmp_path: Path) -> None:
     store = Store(tmp_path / "late.db")
     _pending_delivery(store, datetime.now(UTC))
-    waker = RetryWaker()
-    waker.start()
-    waker.stop()
+    waker, app_pass = RetryWaker(), lambda: None
+    waker.start(app_pass)
+    waker.stop(app_pass)
     store.close()  # the app closed it; a webhook's background task ends after this
-    assert waker.plan(store, lambda: None, time.time()) is None
+    assert waker.plan(store, time.time()) is None
 
 
 @pytest.mark.usefixtures("quick_wakes")
@@ -126,17 +128,17 @@ def test_stop_waits_for_a_running_pass_and_none_starts_after(tmp_path: Path) -> 
     store = Store(tmp_path / "stop.db")
     _pending_delivery(store, datetime.now(UTC))
     waker = RetryWaker()
-    waker.start()
     inside, release, after_stop = threading.Event(), threading.Event(), []
 
     def slow_pass() -> None:
         inside.set()
         release.wait(PATIENCE)
-        after_stop.append(waker.plan(store, slow_pass, time.time()))
+        after_stop.append(waker.plan(store, time.time()))
 
-    waker.plan(store, slow_pass, time.time())
+    waker.start(slow_pass)
+    waker.plan(store, time.time())
     assert inside.wait(PATIENCE)
-    stopper = threading.Thread(target=waker.stop)
+    stopper = threading.Thread(target=waker.stop, args=(slow_pass,))
     stopper.start()
     release.set()
     stopper.join(PATIENCE)
