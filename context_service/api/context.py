@@ -284,6 +284,8 @@ def _find_for(
                 raise
             raise seen from None
         candidates = exc.extra.get("candidates", [])
+        if not candidates:  # its detail names no one (a common name, a number alone)
+            raise
         partial = ids.partial(contacts_mix=contacts_mix)
         if (
             partial is not None

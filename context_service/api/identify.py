@@ -21,8 +21,6 @@ import msgspec
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier, ProfileNotFound
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import (
-    PARTIAL_NAME,
-    SHARED_CONTACT,
     Candidate,
     PartialIdentity,
     is_common_name,
@@ -34,8 +32,13 @@ from context_service.settings import Settings
 from context_service.snapshot import lookup
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot
-from context_service.tools.confidence import Grading, grading_for, rival_of
-from context_service.tools.service import refuse_one_name_alone
+from context_service.tools.confidence import (
+    AGREEING,
+    Grading,
+    grading_for,
+    rival_of,
+)
+from context_service.tools.service import refuse_a_number_alone, refuse_one_name_alone
 
 MAX_VALUE = 320
 Value = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_VALUE)]
@@ -99,6 +102,7 @@ def find(
                 "profile_id and source/external_id cannot be mixed with other details"
             )
         refuse_one_name_alone(partial)  # a 400 asking for more, never "no customer"
+        refuse_a_number_alone(partial)  # a 409 asking for more, naming no one
         return _search(store, region, partial, thresholds)
     given = [n for n in ("email", "phone", "profile_id") if getattr(ids, n) is not None]
     pair = ids.source is not None or ids.external_id is not None
@@ -155,6 +159,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     grading = grading_for(conn, partial, holders, region, thresholds)
     if grading.held_by_others(best.profile_id):
         _contact_of_another(conn, grading, scored, best)
+    refuse_a_number_alone(partial, best)
     if rival_of(found, thresholds) is None:
         # The words of find_customer (tools.confidence): "exact" when the email or phone alone
         # names this customer and nothing given disagrees (a first name on top must not make
@@ -200,12 +205,6 @@ def _contacts_of_two(
     )
 
 
-# The evidence words that say a detail given matched the customer (``identity.compare`` levels;
-# an order, ticket or invoice number that is ``theirs``; a contact held by several).
-_MATCHING = frozenset(
-    {"exact", "shared", "local", "handle", "fuzzy", "related", "initial", "theirs"}
-    | {SHARED_CONTACT, PARTIAL_NAME}
-)
 _EVIDENCE_OF = {
     "email": ("email", "shared_email"),
     "phone": ("phone", "shared_phone"),
@@ -223,7 +222,7 @@ def _matched(partial: PartialIdentity, best: Candidate) -> str:
         field
         for field in PartialIdentity.__struct_fields__
         if getattr(partial, field)
-        and any(best.evidence.get(key) in _MATCHING for key in _EVIDENCE_OF[field])
+        and any(best.evidence.get(key) in AGREEING for key in _EVIDENCE_OF[field])
     ]
     return " and ".join(matched)
 

@@ -15,7 +15,12 @@ from typing import Literal
 import msgspec
 
 from context_service.identity.pairs import Thresholds
-from context_service.identity.search import SHARED_CONTACT, Candidate, PartialIdentity
+from context_service.identity.search import (
+    PARTIAL_NAME,
+    SHARED_CONTACT,
+    Candidate,
+    PartialIdentity,
+)
 from context_service.snapshot import lookup
 from context_service.store.snapshots import StoredSnapshot
 
@@ -23,6 +28,29 @@ Confidence = Literal["exact", "high", "medium", "low"]
 
 # Evidence that speaks against a candidate: a detail of someone else, or a contact it shares.
 DISAGREEING = frozenset({"different", "someone else's", SHARED_CONTACT})
+
+
+# The evidence words that say a detail given matched the customer (``identity.compare`` levels;
+# an order, ticket or invoice number that is ``theirs``; a contact held by several).
+AGREEING = frozenset(
+    {"exact", "shared", "local", "handle", "fuzzy", "related", "initial", "theirs"}
+    | {SHARED_CONTACT, PARTIAL_NAME}
+)
+# What says who someone is (their name, their own email or phone), as against what they hold.
+_PERSONAL = ("first_name", "last_name", "email", "shared_email", "phone", "shared_phone")
+_NUMBERS = ("order_number", "ticket_id", "invoice_number")
+
+
+def rests_on_a_number_alone(candidate: Candidate) -> bool:
+    """Whether an order, ticket or invoice number of theirs is all that agrees with this
+    candidate: no name, email or phone given is theirs. Such a number is read off a parcel, a
+    shipping email or a forwarded invoice, and sequential ones can be counted through, so it
+    shows that someone saw it, not that they are its customer: never the answer on its own, nor
+    a reason to name whose it is."""
+    evidence = candidate.evidence
+    return any(evidence.get(k) == "theirs" for k in _NUMBERS) and not any(
+        evidence.get(k) in AGREEING for k in _PERSONAL
+    )
 
 
 def agrees(candidate: Candidate) -> bool:

@@ -48,7 +48,13 @@ from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.store import notes as notes_store
 from context_service.store.snapshots import StoredSnapshot
-from context_service.tools.confidence import Confidence, Grading, grading_for, rival_of
+from context_service.tools.confidence import (
+    Confidence,
+    Grading,
+    grading_for,
+    rests_on_a_number_alone,
+    rival_of,
+)
 from context_service.tools.schemas import (
     MOST_CANDIDATES,
     TOOLS,
@@ -205,6 +211,7 @@ def _search(
             "profile_id and source/external_id cannot be mixed with other details"
         )
     refuse_one_name_alone(partial)
+    refuse_a_number_alone(partial)
     found = search(conn, partial, load_model(conn), region)
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     held = {stored.profile_id for stored in holders.values()}
@@ -220,6 +227,8 @@ def _search(
     grading = grading_for(conn, partial, holders, region, thresholds)
     if likely and grading.held_by_others(likely[0].profile_id):  # as POST /v1/context/lookup
         return _contact_of_another(conn, grading, likely[0])
+    if likely:
+        refuse_a_number_alone(partial, likely[0])
     others = _held_by_another(holders)  # said of every candidate that holds neither
     matches = [
         _scored(conn, c, grading, "" if c.profile_id in held else others)
@@ -245,6 +254,25 @@ def refuse_one_name_alone(partial: PartialIdentity) -> None:
             f"'{partial.name}' is one name alone, which cannot pick out a customer: ask for "
             "their full name with their email, phone or an order number"
         )
+
+
+def refuse_a_number_alone(partial: PartialIdentity, best: Candidate | None = None) -> None:
+    """409 naming no one for an order, ticket or invoice number with no name, email or phone
+    (before any search: whether the number is anyone's is not said either), or, once searched,
+    when such a number of ``best`` is all that agrees with them (``rests_on_a_number_alone``:
+    the name or contact given is not theirs). Whoever gave it may have read it off a parcel or
+    counted through the numbers, and the answer, or a candidate's name, would tell them whose
+    it is. The caller asks for the customer's name, email or phone as well."""
+    personal = partial.name or partial.email or partial.phone
+    if personal and (best is None or not rests_on_a_number_alone(best)):
+        return
+    given = " and ".join(f for f in PartialIdentity.__struct_fields__ if getattr(partial, f))
+    raise AmbiguousIdentifier(
+        f"the {given} given name no one for sure: an order, ticket or invoice number can be"
+        " read off a parcel, an email or an invoice, so it counts only beside the customer's"
+        " own name, email or phone; ask for those",
+        candidates=[],
+    )
 
 
 def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMatch:

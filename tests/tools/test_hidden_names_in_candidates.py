@@ -24,8 +24,8 @@ from tests.trust.helpers import copy_demo, make_key
 MAYA = "maya.patel@example.com"
 SHARED = "info@silvacosta.example"  # Ana Silva's and Bruno Costa's
 SHARERS = ("Ana Silva", "Bruno Costa", "Silva", "Costa")
-# Maya's name with Tomás García's order: a search that names both (409, or two matches).
-MIXED = {"name": "Maya Patel", "order_number": "1004"}
+# Tomás García's name with Maya's phone: a search that names both (409, or two matches).
+MIXED = {"name": "Tomás García", "phone": "+14155550134"}
 MIXED_NAMES = ("Maya", "Patel", "Tom", "Garc")
 MCP_HEADERS = {
     "Accept": "application/json, text/event-stream",
