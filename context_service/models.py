@@ -125,7 +125,9 @@ class Order(ActivityBase, tag="order"):
     order is not fulfilled yet when the vendor tells (``on_hold``, ``scheduled``,
     ``in_progress``, ``pending_fulfillment``, ``request_declined``). ``more_line_items``: the
     order has lines beyond ``line_items`` (a sync reads the first few); ``more_items_quantity``
-    is how many items those hold, when the vendor gives the order's total quantity.
+    is how many items those hold, when the vendor gives the order's total quantity. ``test``: a
+    test order (Shopify's bogus gateway): no money moved and nothing ships, so it is left out
+    of the customer's snapshot.
     """
 
     number: str | None = None
@@ -139,6 +141,7 @@ class Order(ActivityBase, tag="order"):
     fulfillment_detail: str | None = None
     more_line_items: bool = False
     more_items_quantity: int | None = None
+    test: bool = False
 
 
 class Subscription(ActivityBase, tag="subscription"):
@@ -171,7 +174,8 @@ class Invoice(ActivityBase, tag="invoice"):
 
 
 class Charge(ActivityBase, tag="charge"):
-    """A payment attempt (Stripe). ``status`` is succeeded, pending or failed.
+    """A payment attempt (Stripe). ``status`` is succeeded, pending, failed, or ``authorized``
+    (Stripe's ``succeeded`` for a charge not captured: a hold on the card, nothing taken yet).
 
     Only the card brand and last four digits are kept; never a full card or bank number.
     """

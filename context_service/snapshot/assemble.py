@@ -153,7 +153,8 @@ def _assembled(
     its time-dependent signals change (``moments.next_change``)."""
     people = data.people
     identity, conflicts = _identity(people, region)
-    acts = _with_recovered_subscriptions(_cleaned(data.activities, identity, region))
+    real = [(record, act) for record, act in data.activities if not _is_test_order(act)]
+    acts = _with_recovered_subscriptions(_cleaned(real, identity, region))
     orders = _of(acts, Order)
     commerce = _commerce(orders)
     billing = _billing(acts)
@@ -188,6 +189,11 @@ def _assembled(
         summary=summarize(identity, commerce, billing, crm, support, signals, freshness),
     )
     return snapshot, next_change(commerce, billing, now=now, orders=orders, held=held)
+
+
+def _is_test_order(act: Activity) -> bool:
+    """A shop's test order (no money moved, nothing ships): not the customer's business."""
+    return isinstance(act, Order) and act.test
 
 
 def _cleaned(

@@ -10,6 +10,7 @@ from context_service.models import (
     IdentitySection,
     Order,
     Signal,
+    Subscription,
     SupportSection,
 )
 
@@ -105,8 +106,16 @@ def spent_words(commerce: CommerceSection) -> str:
 def _billing(billing: BillingSection) -> str | None:
     if not billing.subscriptions:
         return None
-    parts = [f"{s.plan or s.title or 'plan'} ({s.status})" for s in billing.subscriptions[:3]]
+    parts = [f"{s.plan or s.title or 'plan'} ({_plan_state(s)})" for s in billing.subscriptions[:3]]
     return "Billing: " + ", ".join(parts) + "."
+
+
+def _plan_state(sub: Subscription) -> str:
+    """``active``; ``active, cancels at period end`` for a plan the customer has cancelled
+    that runs until its period ends (the summary alone must not read as a plan that renews)."""
+    status = sub.status or "status unknown"
+    ending = sub.cancel_at_period_end and status not in {"canceled", "incomplete_expired"}
+    return f"{status}, cancels at period end" if ending else status
 
 
 def _crm(crm: CrmSection) -> str | None:

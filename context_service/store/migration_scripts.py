@@ -301,3 +301,15 @@ UPDATE snapshots SET refresh_at = generated_at
 WHERE CAST(json AS TEXT) LIKE '%"due_date":"%' OR CAST(json AS TEXT) LIKE '%unfulfilled%'
     OR CAST(json AS TEXT) LIKE '%unlisted_invoices%';
 """
+
+
+# Until 2026-12-03 a Shopify test order (bogus gateway) was mapped as a real one (counted in the
+# totals, warned about as paid and not shipped), a Shopify refund that moved no money (restock
+# only, or its transaction failed) read as "refunded", and a Stripe charge not captured (a hold)
+# as "succeeded". Those stored are mapped again from their raw payloads (``sync.remap``).
+V36_REMAP_ORDERS_AND_CHARGES = """
+INSERT OR IGNORE INTO remap_queue (source, kind, queued_at)
+SELECT DISTINCT source, kind, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM records
+WHERE ((source = 'shopify' AND kind = 'order') OR (source = 'stripe' AND kind = 'charge'))
+AND deleted = 0
+"""

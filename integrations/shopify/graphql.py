@@ -41,7 +41,7 @@ CUSTOMER_FIELDS = f"""
 """
 
 ORDER_FIELDS = f"""
-    id name number email phone createdAt updatedAt cancelledAt closedAt
+    id name number email phone createdAt updatedAt cancelledAt closedAt test
     displayFinancialStatus displayFulfillmentStatus
     totalPriceSet {{ {_MONEY} }}
     currencyCode
@@ -270,11 +270,12 @@ def _fulfillment(node: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _refund_transactions(money: dict[str, Any]) -> list[dict[str, Any]]:
+def _refund_transactions(money: dict[str, Any]) -> list[dict[str, Any]] | None:
     """REST refunds list their transactions; GraphQL gives the refunded total, one success
-    (in the presentment currency, as REST's refund transactions are)."""
+    (in the presentment currency, as REST's refund transactions are); ``None`` (not known)
+    without a total. A total of zero (a restock-only refund) is one transaction of 0."""
     if money.get("amount") is None:
-        return []
+        return None
     currency = money.get("currencyCode")
     return [
         {"amount": money["amount"], "currency": currency, "kind": "refund", "status": "success"}
@@ -313,6 +314,7 @@ def order_to_rest(node: dict[str, Any]) -> dict[str, Any]:
         "updated_at": node.get("updatedAt"),
         "cancelled_at": node.get("cancelledAt"),
         "closed_at": node.get("closedAt"),
+        "test": node.get("test"),
         "financial_status": _lower(node.get("displayFinancialStatus")),
         "fulfillment_status": _FULFILLMENT_STATUS.get(str(node.get("displayFulfillmentStatus"))),
         "display_fulfillment_status": _display_fulfillment_status(

@@ -8,7 +8,7 @@ surfaces as ``MappingError`` naming the field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import msgspec
@@ -140,6 +140,7 @@ class _Order(msgspec.Struct):
     line_items: list[_LineItem] | None = None
     fulfillments: list[_Fulfillment] | None = None
     refunds: list[_Refund] | None = None
+    test: bool | None = None
 
 
 # --- Small helpers: decoding, ids, timestamps, money. --------------------------------------------
@@ -447,10 +448,32 @@ def _order(order: _Order, where: str) -> Order:
         more_line_items=order.line_items_has_next_page is True,
         more_items_quantity=_more_items_quantity(order, line_items),
         fulfillments=[_fulfillment(item, where) for item in order.fulfillments or []],
-        refunds=[_refund(item, currency, where) for item in order.refunds or []],
+        refunds=[
+            _refund(item, currency, where) for item in order.refunds or [] if _moved_money(item)
+        ],
         cancelled_at=_time(order.cancelled_at, where, "cancelled_at"),
         note=clean(order.note),
+        test=order.test is True,
     )
+
+
+def _moved_money(refund: _Refund) -> bool:
+    """Whether a refund gave money back: one of its transactions is a refund of money that
+    succeeded, or the payload does not list them (not known: kept). A restock-only refund (no
+    transactions, or one of 0) or one whose transaction failed returned nothing, and read as
+    "refunded" it would tell a customer money is on its way."""
+    if refund.transactions is None:
+        return True
+    return any(_is_refunded(item) and _not_zero(item.amount) for item in refund.transactions)
+
+
+def _not_zero(amount: str | None) -> bool:
+    """An amount that is not zero (``None``, unknown, counts as money: REST may leave it out;
+    GraphQL's total of a restock-only refund is ``0.0``)."""
+    try:
+        return amount is None or Decimal(amount) != 0
+    except (InvalidOperation, ValueError):
+        return True
 
 
 def map_order(payload: Mapping[str, Any]) -> Mapped:

@@ -140,6 +140,7 @@ class _Refund(_Object):
 
 
 class _Charge(_Object):
+    captured: bool | None = None
     failure_code: str | None = None
     failure_message: str | None = None
     refunded: bool | None = None

@@ -336,7 +336,7 @@ def _charge(charge: _Charge, where: str) -> Charge:
     card = details.card if details else None
     return Charge(
         owners=_customer_owners(charge.customer),
-        status=clean(charge.status),
+        status=_charge_status(charge),
         amount=_money(charge.amount, currency, where, "amount"),
         currency=currency,
         failure_code=clean(charge.failure_code),
@@ -349,6 +349,14 @@ def _charge(charge: _Charge, where: str) -> Charge:
         refunds=_refunds(charge.refunds, currency, where),
         created_at=_time(charge.created, where, "created"),
     )
+
+
+def _charge_status(charge: _Charge) -> str | None:
+    """Stripe's status, except ``authorized`` for a charge that succeeded but was not captured
+    (``captured: false``): the card holds the amount and nothing was taken, which "succeeded"
+    would tell a customer it was."""
+    status = clean(charge.status)
+    return "authorized" if status == "succeeded" and charge.captured is False else status
 
 
 def map_charge(payload: Mapping[str, Any]) -> Mapped:

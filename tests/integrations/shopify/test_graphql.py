@@ -146,10 +146,18 @@ def test_refunds_become_one_successful_refund_transaction() -> None:
     assert rest["refunds"][0]["transactions"] == [
         {"amount": "4.25", "currency": "EUR", "kind": "refund", "status": "success"}
     ]
-    assert rest["refunds"][1]["transactions"] == []
+    assert rest["refunds"][1]["transactions"] is None  # no total: what moved is not known
     order = map_record("order", rest).activity
     assert isinstance(order, Order)
     assert [(r.external_id, r.amount) for r in order.refunds] == [("5", "4.25"), ("6", None)]
+
+
+def test_a_refund_of_nothing_is_no_refund() -> None:
+    """A restock-only refund's total is 0: no money went back, so the order shows none."""
+    nothing = {"id": "gid://shopify/Refund/7", "totalRefundedSet": {"shopMoney": {"amount": "0.0"}}}
+    order = map_record("order", graphql.order_to_rest(order_node(refunds=[nothing]))).activity
+    assert isinstance(order, Order)
+    assert order.refunds == []
 
 
 def test_a_failed_fulfillment_has_no_shipment_status() -> None:
