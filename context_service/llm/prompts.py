@@ -219,7 +219,14 @@ def ungrounded(answer: str, source: str) -> bool:
     digits = " ".join(_digits_of(source))
     if any(number not in digits for number in _digits_of(answer)):
         return True
+    if not set(_REFERENCE.findall(answer)) <= set(_NAMED_NUMBER.findall(source)):
+        return True
     return _ungrounded_amount(answer, source)
+
+
+_REFERENCE = re.compile(r"#\s?(\d+)\b")  # an order (``#1003``) or ticket the answer names
+# How the data names an order, ticket or invoice: ``#1003``, ``Ticket 1001``, ``order 1003``.
+_NAMED_NUMBER = re.compile(r"(?:#\s?|\b(?:ticket|order|invoice)\s+#?)(\d+)\b", re.IGNORECASE)
 
 
 def _ungrounded_amount(answer: str, source: str) -> bool:
@@ -266,10 +273,23 @@ def _currencies(token: str) -> frozenset[str]:
 def _values_of(text: str) -> set[Decimal]:
     """The value of every number in ``text``: an amount is grounded when the data holds its
     value anywhere (``49.00 USD``, ``49 USD/month``), however the answer writes it. Dates,
-    phones, emails and references are left out: ``Nov 15`` grounds no refund of ``$15``."""
+    phones, emails and references are left out: ``Nov 15`` grounds no refund of ``$15``, and
+    ``300 orders`` none of ``$300``."""
     for not_amounts in _NOT_AMOUNTS:
         text = not_amounts.sub(" ", text)
+    for counts in (_COUNT, _COUNTED):
+        text = counts.sub(" ", text)
     return {_value(n) for n in _ANY_NUMBER.findall(text)}
+
+
+# A number followed by a word is a count (``300 orders``, ``2 more``, ``1 attempt(s)``) or an
+# amount with its currency, which ``_amounts_of`` reads: neither grounds a bare value; nor
+# does the count after a plural label (``Orders: 300``, ``Orders (3, 352.08 USD total)``).
+_COUNT = re.compile(rf"(?<![\d.,]){_NUMBER}(?= +[A-Za-z])")
+_COUNTED = re.compile(
+    r"\b(?:orders|tickets|invoices|charges|deals|subscriptions|records)\s*[:(]\s*\d+(?![\d.])",
+    re.IGNORECASE,
+)
 
 
 def _money_value(number: str) -> Decimal:
