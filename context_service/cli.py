@@ -455,7 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=["csv", "xlsx", "jsonl"], default=None, help="default: the extension"
     )
-    p.add_argument("--encoding", default=None, help="CSV text encoding (default: sniffed)")
+    p.add_argument(
+        "--encoding", default=None, help="text encoding of a CSV or JSONL file (default: sniffed)"
+    )
     p.add_argument(
         "--show-rejections",
         type=bounded(0, SQLITE_MAX_INT),

@@ -143,6 +143,7 @@ _NUMBER_WORDS = {"int": "expected a whole number", "float": "expected a number"}
 # A number out of its range, in msgspec's notation (``Expected `int` >= 60``).
 _OUT_OF_RANGE = re.compile(r"Expected `(int|float)( \| null)?` (>=|<=|>|<) (-?[\d.]+)")
 _BOUND_WORDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
+_BLANK_PATTERN = "Expected `str` matching regex '\\\\S'"  # msgspec's words for a blank text
 
 
 def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +157,8 @@ def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[s
     found = _NOT_A_NUMBER.fullmatch(message) if isinstance(message, str) else None
     if found and not in_body:
         return {**error, "message": _NUMBER_WORDS[found[1]]}
+    if message == _BLANK_PATTERN:
+        return {**error, "message": "must hold more than spaces"}
     bound = _OUT_OF_RANGE.fullmatch(message) if isinstance(message, str) else None
     if bound:
         kind = "a whole number" if bound[1] == "int" else "a number"
@@ -220,11 +223,26 @@ def _framework_detail(request: Request[Any, Any, Any], exc: HTTPException) -> st
     path = _instance(request)
     if exc.status_code == 404:
         return f"no route {path}; the routes are listed in /schema/openapi.json"
+    if exc.status_code == 413:
+        return _too_large(request)
     allowed = (exc.headers or {}).get("allow")
     if exc.status_code == 405 and allowed:
         method = request.scope.get("method", "this method")
         return f"{method} is not allowed on {path}; it takes {allowed}"
     return detail
+
+
+def _too_large(request: Request[Any, Any, Any]) -> str:
+    """413 with the limit the body went over (``CONTEXT_SERVICE_MAX_BODY_BYTES``, or a
+    route's own, such as the webhooks' 1 MiB)."""
+    resolve = getattr(request.scope.get("route_handler"), "resolve_request_max_body_size", None)
+    try:
+        limit = resolve() if callable(resolve) else None
+    except Exception:  # no limit that can be named: say what happened
+        limit = None
+    if not isinstance(limit, int):
+        return "the request body is too large"
+    return f"the request body is larger than {limit:,} bytes, the most {_instance(request)} takes"
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:

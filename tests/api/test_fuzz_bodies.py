@@ -201,6 +201,8 @@ def test_a_body_over_the_limit_is_413(fuzz_world: World) -> None:
     body = {"email": MAYA, "name": "x" * 100_000}
     response = fuzz_world.client.post("/v1/context/lookup", json=body, headers=fuzz_world.auth())
     assert_problem(fuzz_world, response, 413)
+    limit = fuzz_world.client.app.state.settings.max_body_bytes  # what the caller must stay under
+    assert f"larger than {limit:,} bytes" in response.json()["detail"]
 
 
 def test_tool_arguments_nested_too_deeply_are_400(fuzz_world: World) -> None:
