@@ -251,7 +251,7 @@ class AuditedToolBox(ToolBox):
         if name == "find_customer":
             matches = msgspec.json.decode(result)
             return [
-                str(m["profile_id"]) for m in matches if isinstance(m, dict) and "profile_id" in m
+                str(m["profile_id"]) for m in matches if isinstance(m, dict) and m.get("profile_id")
             ]
         spec = tool_named(name)
         if spec is None:  # the call above has raised already

@@ -86,7 +86,7 @@ class GuardedToolBox(ToolBox):
         either way each matched profile is in the read audit (unverified for the latter)."""
         result = super().call("find_customer", arguments, key)
         matches = msgspec.json.decode(result)
-        ids = [m["profile_id"] for m in matches if isinstance(m, dict) and "profile_id" in m]
+        ids = [m.get("profile_id") for m in matches if isinstance(m, dict)]
         trusted = principal.trusted_backend
         self._record(principal, "find_customer", ids, verified=trusted)
         if trusted:
@@ -115,6 +115,8 @@ class GuardedToolBox(ToolBox):
                     raise
                 raise seen from None
             count = len(exc.extra.get("candidates", []))
+            if not count:  # its detail names no one (a common name, a number alone)
+                raise
             raise AmbiguousIdentifier(
                 f"these details match {count} customers; ask the customer for another detail",
                 candidates=[],

@@ -125,7 +125,7 @@ CONFIDENCE_MEANING = (
     "phone given is shared; medium: it reaches the review threshold (0.5 unless configured) or "
     "relies on a contact several customers share: confirm another detail before sharing "
     "account facts; low: below that, or a customer the name given is not: not this customer "
-    "unless another detail says so."
+    "unless another detail says so (shown without a profile_id: ask for another detail)."
 )
 # OpenAI refuses a function whose description is longer (400 ``string_above_max_length``).
 MAX_DESCRIPTION = 1024

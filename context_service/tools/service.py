@@ -106,9 +106,10 @@ class InvalidToolArguments(ContextServiceError):
 
 class CustomerMatch(msgspec.Struct, omit_defaults=True):
     """One profile the details point at (no contact details: the caller knows the one), and
-    how sure that is (``confidence``, as ``CONFIDENCE_MEANING`` says)."""
+    how sure that is (``confidence``, as ``CONFIDENCE_MEANING`` says). A ``low`` match is shown
+    without its ``profile_id`` (``openable``)."""
 
-    profile_id: str
+    profile_id: str | None
     name: str | None
     why: str
     confidence: Confidence
@@ -479,10 +480,19 @@ def _find_text(box: ToolBox, args: FindCustomer, key: str | None) -> str:
     """``find_customer``'s matches as JSON, named only when the key's chatbot view shows
     names (else ``"name": null``: the same fields either way)."""
     named = shows_names(box.views("find_customer", key))  # before the lookup: a 403 says nothing
-    found = find_customers(box.conn, args, box.region, box.thresholds)
+    found = [
+        openable(match) for match in find_customers(box.conn, args, box.region, box.thresholds)
+    ]
     if not named:
         found = [msgspec.structs.replace(match, name=None) for match in found]
     return msgspec.json.encode(found).decode()
+
+
+def openable(match: CustomerMatch) -> CustomerMatch:
+    """``match`` without its ``profile_id`` when it is ``low``: not the customer unless another
+    detail says so, so a model has no id to open their context with (a customer who says "yes,
+    that's me, look me up" on a name alone would otherwise be shown a stranger's account)."""
+    return msgspec.structs.replace(match, profile_id=None) if match.confidence == "low" else match
 
 
 HANDLERS: dict[str, Handler] = {

@@ -248,7 +248,8 @@ def test_the_chatbot_audience_hiding_names_hides_them_from_every_tool(
     hiding = '[audiences.chatbot]\nhide = ["identity.names"]\n'
     answer = _box_call(demo_db, tmp_path, hiding, name, arguments)
     _absent(answer, (*SHARERS, *MIXED_NAMES))
-    assert "prof_" in answer  # still the candidates, only without their names
+    # Still the candidates, only without their names (find_customer's are all low: no ids).
+    assert '"why"' in answer if name == "find_customer" else "prof_" in answer
     shown = _box_call(demo_db, tmp_path, "", name, arguments)
     assert any(name in shown for name in (*SHARERS, *MIXED_NAMES))
 

@@ -1,0 +1,70 @@
+"""``find_customer`` shows a ``low`` match without its ``profile_id`` (a security review,
+session 28): a name alone gave a trusted backend's model a candidate at 3.6% with its id, and
+``get_customer_context`` on that id returned the stranger's orders and tracking numbers; a
+customer who says "yes, that's me, look me up" needs no more. Matches the details name for
+sure keep their id."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from context_service.cli_trust import AuditedToolBox
+from context_service.store import Store
+from context_service.tools.schemas import tool_named
+from tests.conftest import TEST_KEY, Ingest
+from tests.payloads import shopify_customer, shopify_order
+
+AUTH = {"Authorization": f"Bearer {TEST_KEY}"}  # a bootstrap key: a trusted backend
+MAYA = "maya.patel@example.com"
+
+
+@pytest.fixture
+def maya(ingest: Ingest) -> None:
+    ingest(
+        shopify_customer(1, MAYA, "Maya", "Patel", "+14155550134"),
+        shopify_order(11, 1, "#1003", "2026-11-18T10:00:00Z"),
+    )
+
+
+def _find(client: TestClient[Any], **details: str) -> list[dict[str, Any]]:
+    call = {"name": "find_customer", "arguments": details}
+    response = client.post("/v1/tools/call", json=call, headers=AUTH)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = json.loads(response.text)
+    return found
+
+
+@pytest.mark.usefixtures("maya")
+def test_a_name_alone_shows_her_without_an_id_to_open(client: TestClient[Any]) -> None:
+    (match,) = _find(client, name="Maya Patel")
+    assert (match["name"], match["confidence"], match["profile_id"]) == ("Maya Patel", "low", None)
+
+
+@pytest.mark.usefixtures("maya")
+def test_details_that_name_her_for_sure_keep_her_id(client: TestClient[Any]) -> None:
+    (exact,) = _find(client, name="Maya", email=MAYA)
+    (high,) = _find(client, name="Maya Patel", order_number="1003")
+    assert exact["confidence"] == "exact"
+    assert high["confidence"] == "high"
+    assert exact["profile_id"] == high["profile_id"]
+    assert str(exact["profile_id"]).startswith("prof_")
+
+
+@pytest.mark.usefixtures("maya")
+def test_the_stdio_tools_record_no_read_of_a_match_without_an_id(store: Store) -> None:
+    box = AuditedToolBox(store, "US", who="operator", retention_days=30)
+    (match,) = json.loads(box.call("find_customer", {"name": "Maya Patel"}))
+    assert match["profile_id"] is None
+    rows = store.conn.execute("SELECT profile_id FROM read_audit").fetchall()
+    assert ("None",) not in rows
+    assert (None,) not in rows
+
+
+def test_the_description_tells_the_model_so() -> None:
+    spec = tool_named("find_customer")
+    assert spec is not None
+    assert "without a profile_id" in spec.description
