@@ -267,11 +267,14 @@ def refuse_a_number_alone(partial: PartialIdentity, best: Candidate | None = Non
     personal = partial.name or partial.email or partial.phone
     if personal and (best is None or not rests_on_a_number_alone(best)):
         return
+    numbers = (partial.order_number, partial.ticket_id, partial.invoice_number)
+    if any(n is not None and not n.strip().lstrip("#").strip() for n in numbers):
+        return  # a blank number: the search refuses it (400), as for any detail
     given = " and ".join(f for f in PartialIdentity.__struct_fields__ if getattr(partial, f))
     raise AmbiguousIdentifier(
         f"the {given} given name no one for sure: an order, ticket or invoice number can be"
         " read off a parcel, an email or an invoice, so it counts only beside the customer's"
-        " own name, email or phone; ask for those",
+        " own full name, email or phone; ask for those",
         candidates=[],
     )
 

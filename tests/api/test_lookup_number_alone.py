@@ -6,7 +6,8 @@ ones can be counted through: with a trusted-backend key (a chatbot's own server 
 customer typed) ``{"order_number": "1003"}`` answered Maya's orders, tracking numbers, failed
 invoice and ticket text, order numbers 1001 to 1100 named 40 customers, and an attacker's own
 email beside Maya's order did not stop it. The answer is now a 409 that names no one and asks
-for the name, email or phone as well.
+for the name, email or phone as well; a first name or initials beside the number are not
+enough (the commonest first names are few), her surname is.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def _names_no_one(response: Any) -> None:
         {"email": "attacker@evil.example", "order_number": "1003"},  # a mailbox nobody has
         {"phone": "+14155550199", "order_number": "1003"},  # a phone nobody has
         {"name": "Zed Qwerty", "order_number": "1003"},  # a name that is not hers
+        {"name": "Maya", "order_number": "1003"},  # a first name: the commonest are few
+        {"name": "M. P.", "order_number": "1003"},  # initials: 26 letters
+        {"name": "Maya P.", "order_number": "1003"},
     ],
 )
 def test_her_number_without_her_name_or_contact_names_no_one(
@@ -78,7 +82,8 @@ def test_a_number_alone_says_nothing_of_whether_it_is_anyones(client: TestClient
     "details",
     [
         {"name": "Maya Patel", "order_number": "1003"},
-        {"name": "Maya", "order_number": "1003"},
+        {"name": "Patel", "order_number": "1003"},
+        {"name": "M. Patel", "ticket_id": "1001"},
         {"email": MAYA, "order_number": "1003"},
         {"phone": "+1 415 555 0134", "ticket_id": "1001"},
     ],
