@@ -38,7 +38,11 @@ from context_service.tools.confidence import (
     grading_for,
     rival_of,
 )
-from context_service.tools.service import refuse_a_number_alone, refuse_one_name_alone
+from context_service.tools.service import (
+    NAMING_FLOOR,
+    refuse_a_number_alone,
+    refuse_one_name_alone,
+)
 
 MAX_VALUE = 320
 Value = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_VALUE)]
@@ -127,7 +131,6 @@ def find(
     return Found(stored, f"{ids.source} id", "high", focus=ids.external_id, focus_source=ids.source)
 
 
-_FLOOR = 0.001  # candidates less likely than this are not worth naming
 _SHOWN = 5  # candidates a 409 names at most
 
 
@@ -146,7 +149,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     if len({h.profile_id for h in holders.values()}) > 1:
         _contacts_of_two(conn, holders, scored)
-    found = [c for c in scored if c.probability >= _FLOOR]
+    found = [c for c in scored if c.probability >= NAMING_FLOOR]
     what = _given(partial)
     if not found:
         if is_common_name(conn, partial, region):  # too many to look at, not no one

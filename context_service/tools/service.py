@@ -70,6 +70,9 @@ log = logging.getLogger(__name__)
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
+# The same floor as the lookup's 409 (``api.identify``): a customer the other details point at
+# this faintly is still named when the email or phone given is someone else's.
+NAMING_FLOOR = 0.001
 SEARCH_LIMIT = MOST_CANDIDATES
 _IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
 # The audiences each tool answers for: a key limited to others is refused (403, before any
@@ -226,10 +229,11 @@ def _search(
             candidates=[],
         )
     grading = grading_for(conn, partial, holders, region, thresholds)
-    if likely and grading.held_by_others(likely[0].profile_id):  # as POST /v1/context/lookup
-        return _contact_of_another(conn, grading, likely[0])
-    if likely:
-        refuse_a_number_alone(partial, likely[0])
+    named = [c for c in found if c.probability >= NAMING_FLOOR]
+    if named and grading.held_by_others(named[0].profile_id):  # as POST /v1/context/lookup
+        return _contact_of_another(conn, grading, named[0])
+    if named:
+        refuse_a_number_alone(partial, named[0])
     others = _held_by_another(holders)  # said of every candidate that holds neither
     matches = [
         _scored(conn, c, grading, "" if c.profile_id in held else others)

@@ -68,3 +68,20 @@ def test_the_description_tells_the_model_so() -> None:
     spec = tool_named("find_customer")
     assert spec is not None
     assert "without a profile_id" in spec.description
+
+
+@pytest.mark.usefixtures("maya")
+def test_her_email_with_another_name_names_both_as_the_lookup_does(
+    client: TestClient[Any], ingest: Ingest
+) -> None:
+    """The lookup answered 409 naming both (the email is Maya's, the name another customer's),
+    while find_customer said no one (``[]``): the other customer scored 0.009997, under its
+    floor of 0.01, not the lookup's 0.001."""
+    ingest(shopify_customer(2, "tomas.garcia@example.com", "Tomás", "García"))
+    details = {"name": "Tomás García", "email": MAYA}
+    lookup = client.post("/v1/context/lookup", json=details, headers=AUTH)
+    assert lookup.status_code == 409, lookup.text
+    named = {c["name"] for c in lookup.json()["candidates"]}
+    found = _find(client, **details)
+    assert {m["name"] for m in found} == named == {"Tomás García", "Maya Patel"}
+    assert {m["confidence"] for m in found} == {"low"}
