@@ -31,6 +31,7 @@ from context_service.models import (
     Order,
     PersonFacet,
     RecordKey,
+    Signal,
     Snapshot,
     Subscription,
     SupportSection,
@@ -171,6 +172,7 @@ def _assembled(
         held=held,
         crm=crm,
     )
+    signals = _from_their_sources(signals, acts)
     members = _members(people, _shown(acts, commerce, billing, crm, support), links)
     freshness = _freshness([p.record for p in people] + [r for r, _ in acts])
     snapshot = Snapshot(
@@ -189,6 +191,26 @@ def _assembled(
         summary=summarize(identity, commerce, billing, crm, support, signals, freshness),
     )
     return snapshot, next_change(commerce, billing, now=now, orders=orders, held=held)
+
+
+def _from_their_sources(
+    signals: list[Signal], acts: list[tuple[StoredRecord, Activity]]
+) -> list[Signal]:
+    """Each signal about one activity (``ref``) with the source that activity came from: the
+    signals name the vendor each kind usually comes from (an order Shopify, a ticket Zendesk),
+    and a spreadsheet's order or ticket is neither. A ``ref`` that activities of several
+    sources share keeps the usual one."""
+    sources: dict[str, set[str]] = {}
+    for record, act in acts:
+        if act.external_id is not None:
+            sources.setdefault(act.external_id, set()).add(record.key.source)
+    found = []
+    for signal in signals:
+        held = sources.get(signal.ref) if signal.ref is not None else None
+        source = next(iter(held)) if held and len(held) == 1 else signal.source
+        same = source == signal.source
+        found.append(signal if same else msgspec.structs.replace(signal, source=source))
+    return found
 
 
 def _is_test_order(act: Activity) -> bool:

@@ -131,3 +131,35 @@ def test_a_chatbot_that_sees_three_tickets_still_reads_how_many_are_open(
     body = build_context(snap, ContextRequest("chatbot", "text", None), view).body
     assert "5 open ticket(s)" in body
     assert body.count("Ticket 10") == 3  # the three it shows
+
+
+def test_a_spreadsheet_ticket_and_order_say_where_they_came_from(store: Store) -> None:
+    """The signals named the vendor each kind usually comes from: an open ticket from a
+    helpdesk export read as Zendesk's, an order from a CRM export as Shopify's."""
+    from context_service.sheets.mapping import WithSheetSources, row_payloads
+    from context_service.snapshot.links import DashboardLinks
+    from context_service.sync import IngestContext, RawPayload, ingest_batch
+    from context_service.wiring import default_mappers
+
+    ctx = IngestContext(mappers=WithSheetSources(default_mappers()), links=DashboardLinks())
+    row = {
+        "email": "sh@example.com",
+        "name": "Sam Hill",
+        "ticket_id": "T-7",
+        "ticket_subject": "Broken lamp",
+        "ticket_status": "open",
+        "order_number": "7",
+        "order_total": "10.00",
+        "currency": "USD",
+        "order_status": "paid",
+        "fulfillment_status": "unfulfilled",
+        "ordered_at": "2026-01-01",
+    }
+    payloads = [
+        RawPayload("helpdesk-export", k, p) for k, p in row_payloads("helpdesk-export", row)
+    ]
+    ingest_batch(store, payloads, ctx)
+    snap = snapshot_of(store, "sh@example.com")
+    sources = {s.code: s.source for s in snap.signals}
+    assert sources["open_tickets"] == "helpdesk-export", snap.signals
+    assert sources["order_unfulfilled"] == "helpdesk-export", snap.signals
