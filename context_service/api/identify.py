@@ -116,11 +116,11 @@ def find(
         )
     conn = store.conn
     if ids.email is not None:
-        return Found(lookup.by_email(conn, ids.email), "email", "high")
+        return Found(lookup.by_email(conn, ids.email), "email", "exact")
     if ids.phone is not None:
-        return Found(lookup.by_phone(conn, ids.phone, region), "phone", "high")
+        return Found(lookup.by_phone(conn, ids.phone, region), "phone", "exact")
     if ids.profile_id is not None:
-        return Found(lookup.by_profile_id(conn, ids.profile_id), "profile_id", "high")
+        return Found(lookup.by_profile_id(conn, ids.profile_id), "profile_id", "exact")
     if not ids.source or not ids.external_id:
         raise InvalidIdentifier("source and external_id must be given together")
     try:
@@ -128,7 +128,9 @@ def find(
     except ProfileNotFound:
         lookup.check_source(conn, ids.source)  # a misspelt source: no proof nobody matches
         raise
-    return Found(stored, f"{ids.source} id", "high", focus=ids.external_id, focus_source=ids.source)
+    return Found(
+        stored, f"{ids.source} id", "exact", focus=ids.external_id, focus_source=ids.source
+    )
 
 
 _SHOWN = 5  # candidates a 409 names at most

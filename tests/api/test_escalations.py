@@ -68,7 +68,7 @@ def test_maya_handoff_has_what_an_agent_needs(client: TestClient[Any]) -> None:
     body = response.json()
     handoff = body["handoff"]
     assert handoff["who"]["name"] == "Maya Patel"
-    assert handoff["who"]["confidence"] == "high"
+    assert handoff["who"]["confidence"] == "exact"  # her email, hers alone
     assert handoff["who"]["matched_by"] == "email"
     assert "charged twice" in handoff["wants"]
     assert "billing" in handoff["topics"]
