@@ -25,7 +25,7 @@ from context_service.audience import FieldPolicy
 from context_service.audience.policy import AUDIENCES, FIELDS, FULL
 from context_service.cli_identity import SQLITE_MAX_INT, bounded
 from context_service.cli_output import private_output, refused_output
-from context_service.errors import ConfigurationError, visible
+from context_service.errors import AmbiguousIdentifier, ConfigurationError, visible
 from context_service.export import subject_document
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
@@ -34,7 +34,7 @@ from context_service.store import Store, access_requests
 from context_service.sync import utc_now
 from context_service.sync.status import open_access_requests
 from context_service.tools import ToolBox, find_stored, tool_named
-from context_service.tools.service import decode_arguments
+from context_service.tools.service import decode_arguments, find_matches, for_a_model, matches_text
 from context_service.trust import (
     SCOPES,
     KeySpec,
@@ -233,30 +233,27 @@ class AuditedToolBox(ToolBox):
         self.store, self.who, self.retention_days = store, who, retention_days
 
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
-        """Run tool ``name``, then record the read of each profile it answered about."""
+        """Run tool ``name``, then record the read of each profile it answered about: every
+        match ``find_customer`` names (a ``low`` one too, shown without its id), else the one
+        customer its arguments name."""
+        spec = tool_named(name)
+        if name == "find_customer" and spec is not None:
+            try:
+                found = find_matches(self, arguments, key)
+            except AmbiguousIdentifier as exc:
+                raise for_a_model(exc, self.views(name, key)) from None
+            self._record(name, [match.profile_id for match in found if match.profile_id])
+            return matches_text(found)
         result = super().call(name, arguments, key)
-        audience = _TOOL_AUDIENCE.get(name, "chatbot")
-        reads = [
-            Read(self.who, profile_id, audience, True, f"tool:{name}")
-            for profile_id in self._profiles_read(name, arguments, result)
-        ]
-        record_reads(self.store, self.retention_days, reads)
+        if spec is not None:  # else the call above has raised already
+            args = decode_arguments(spec, arguments)
+            self._record(name, [find_stored(self.conn, args, self.region).profile_id])
         return result
 
-    def _profiles_read(
-        self, name: str, arguments: Mapping[str, Any] | None, result: str
-    ) -> list[str]:
-        """The profiles a successful call showed: the matches of ``find_customer``, else the
-        one customer its arguments name."""
-        if name == "find_customer":
-            matches = msgspec.json.decode(result)
-            return [
-                str(m["profile_id"]) for m in matches if isinstance(m, dict) and m.get("profile_id")
-            ]
-        spec = tool_named(name)
-        if spec is None:  # the call above has raised already
-            return []
-        return [find_stored(self.conn, decode_arguments(spec, arguments), self.region).profile_id]
+    def _record(self, name: str, profile_ids: list[str]) -> None:
+        audience = _TOOL_AUDIENCE.get(name, "chatbot")
+        reads = [Read(self.who, p, audience, True, f"tool:{name}") for p in profile_ids]
+        record_reads(self.store, self.retention_days, reads)
 
 
 def cmd_doctor(_args: argparse.Namespace) -> int:

@@ -111,9 +111,6 @@ def claimed_of(conn: sqlite3.Connection, ids: Identifiers, found: Found) -> Clai
     return Claimed("search" if found.matched_by not in _DIRECT else found.matched_by, "")
 
 
-PERSON_KINDS = frozenset({"customer", "contact", "user", "row"})  # what a proof can be about
-
-
 def _holds_email(conn: sqlite3.Connection, email: str, profile_id: str) -> bool:
     """Whether a record of ``profile_id`` holds this very address (normalized: case and
     domain typos aside), not only one of the same mailbox."""
@@ -132,7 +129,7 @@ def _person_of(conn: sqlite3.Connection, source: str, external_id: str, profile_
     lookup resolves it: live records first, else the record a vendor merge folded it into.
     An order, ticket, invoice, subscription, charge, deal or company never is."""
     return any(
-        kind in PERSON_KINDS and profiles.profile_of(conn, record_id) == profile_id
+        kind in lookup.PERSON_KINDS and profiles.profile_of(conn, record_id) == profile_id
         for record_id, kind in lookup.live_records(conn, source, external_id)
     )
 

@@ -30,7 +30,7 @@ from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.tools import ToolBox
-from context_service.tools.service import PostedNotes, seen_by
+from context_service.tools.service import PostedNotes, refuse_an_activity_id, seen_by
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 log = logging.getLogger("context_service.api.escalations")
@@ -103,10 +103,11 @@ def create_escalation(
     policy: FieldPolicy = state.field_policy
     key = bearer_token(request.headers.get("authorization")) if policy.restricts_keys() else None
     view = policy.view("escalation", key)
+    customer = data.customer
     try:
-        found = find(
-            store, state.settings.default_region, data.customer, thresholds_of(state.settings)
-        )
+        if customer.source is not None and customer.external_id is not None:
+            refuse_an_activity_id(store.conn, customer.source, customer.external_id)
+        found = find(store, state.settings.default_region, customer, thresholds_of(state.settings))
     except AmbiguousIdentifier as exc:  # its candidates as the escalation view reads them
         raise seen_by(exc, [view]) from None
     trust: Trust = state.trust

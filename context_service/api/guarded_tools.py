@@ -23,7 +23,12 @@ from context_service.identity.pairs import Thresholds
 from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored, tool_named
 from context_service.tools.confidence import names_an_account
 from context_service.tools.schemas import GetCustomerContext
-from context_service.tools.service import decode_arguments, seen_by
+from context_service.tools.service import (
+    decode_arguments,
+    find_matches,
+    for_a_model,
+    matches_text,
+)
 from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
 from context_service.trust.audit import Verification
 from context_service.trust.chatbot import unverified_body
@@ -84,14 +89,20 @@ class GuardedToolBox(ToolBox):
     ) -> str:
         """``find_customer``: the matches for a trusted backend, only "an account exists" else;
         either way each matched profile is in the read audit (unverified for the latter)."""
-        result = super().call("find_customer", arguments, key)
-        matches = msgspec.json.decode(result)
-        ids = [m.get("profile_id") for m in matches if isinstance(m, dict)]
+        try:
+            found = find_matches(self, arguments, key)
+        except AmbiguousIdentifier as exc:
+            raise for_a_model(exc, self.views("find_customer", key)) from None
         trusted = principal.trusted_backend
+        ids: list[str | None] = [match.profile_id for match in found]
         self._record(principal, "find_customer", ids, verified=trusted)
+        result = matches_text(found)
         if trusted:
             return result
-        answer = {"verification": "unverified", "account_exists": self._exists(matches)}
+        answer = {
+            "verification": "unverified",
+            "account_exists": self._exists(msgspec.json.decode(result)),
+        }
         return msgspec.json.encode(answer).decode()
 
     def _exists(self, matches: Any) -> bool:
@@ -110,10 +121,7 @@ class GuardedToolBox(ToolBox):
             return find_stored(self.conn, args, self.region).profile_id
         except AmbiguousIdentifier as exc:
             if principal.trusted_backend:
-                seen = seen_by(exc, views)
-                if seen is exc:
-                    raise
-                raise seen from None
+                raise for_a_model(exc, views) from None
             count = len(exc.extra.get("candidates", []))
             if not count:  # its detail names no one (a common name, a number alone)
                 raise

@@ -40,6 +40,8 @@ from context_service.tools.confidence import (
 )
 from context_service.tools.service import (
     NAMING_FLOOR,
+    a_number_names_no_one,
+    gives_a_number,
     refuse_a_number_alone,
     refuse_one_name_alone,
 )
@@ -106,8 +108,8 @@ def find(
                 "profile_id and source/external_id cannot be mixed with other details"
             )
         refuse_one_name_alone(partial)  # a 400 asking for more, never "no customer"
-        refuse_a_number_alone(partial)  # a 409 asking for more, naming no one
-        return _search(store, region, partial, thresholds)
+        refuse_a_number_alone(store.conn, partial)  # a 409 asking for more, naming no one
+        return _search_naming_no_one_by_a_number(store, region, partial, thresholds)
     given = [n for n in ("email", "phone", "profile_id") if getattr(ids, n) is not None]
     pair = ids.source is not None or ids.external_id is not None
     if len(given) + int(pair) != 1:
@@ -145,6 +147,20 @@ def _given(partial: PartialIdentity) -> str:
     return " and ".join(f for f in PartialIdentity.__struct_fields__ if getattr(partial, f))
 
 
+def _search_naming_no_one_by_a_number(
+    store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds
+) -> Found:
+    """``_search``, except that details holding an order, ticket or invoice number either
+    name the customer or name no one: a 409 listing candidates, or a 404, would say whose the
+    number is, or that it is no one's (``a_number_names_no_one``)."""
+    try:
+        return _search(store, region, partial, thresholds)
+    except (AmbiguousIdentifier, ProfileNotFound):
+        if gives_a_number(partial):
+            raise a_number_names_no_one(partial) from None
+        raise
+
+
 def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thresholds) -> Found:
     conn = store.conn
     scored = search(conn, partial, load_model(conn), region)
@@ -164,7 +180,7 @@ def _search(store: Store, region: str, partial: PartialIdentity, thresholds: Thr
     grading = grading_for(conn, partial, holders, region, thresholds)
     if grading.held_by_others(best.profile_id):
         _contact_of_another(conn, grading, scored, best)
-    refuse_a_number_alone(partial, best)
+    refuse_a_number_alone(conn, partial, best, grading)
     if rival_of(found, thresholds) is None:
         # The words of find_customer (tools.confidence): "exact" when the email or phone alone
         # names this customer and nothing given disagrees (a first name on top must not make

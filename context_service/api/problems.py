@@ -144,6 +144,7 @@ _NUMBER_WORDS = {"int": "expected a whole number", "float": "expected a number"}
 _OUT_OF_RANGE = re.compile(r"Expected `(int|float)( \| null)?` (>=|<=|>|<) (-?[\d.]+)")
 _BOUND_WORDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
 _BLANK_PATTERN = "Expected `str` matching regex '\\\\S'"  # msgspec's words for a blank text
+_EMPTY = "Expected `str` of length >= 1"  # msgspec's words for an empty text
 
 
 def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def _explained(request: Request[Any, Any, Any], error: dict[str, Any]) -> dict[s
     found = _NOT_A_NUMBER.fullmatch(message) if isinstance(message, str) else None
     if found and not in_body:
         return {**error, "message": _NUMBER_WORDS[found[1]]}
-    if message == _BLANK_PATTERN:
+    if message in (_BLANK_PATTERN, _EMPTY):
         return {**error, "message": "must hold more than spaces"}
     bound = _OUT_OF_RANGE.fullmatch(message) if isinstance(message, str) else None
     if bound:

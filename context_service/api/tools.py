@@ -140,7 +140,12 @@ def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteH
             try:
                 body = await _read_within(scope, receive, limit)
             except BodyTooLarge:
-                detail = "Request Entity Too Large"  # litestar's words for every other route
+                # The words of every other route (``problems._too_large``).
+                detail = (
+                    f"the request body is larger than {limit:,} bytes, the most /mcp takes"
+                    if limit is not None
+                    else "the request body is too large"
+                )
                 await send_problem(send, 413, "Payload too large", detail, "/mcp")
                 return
             await mcp_app(scope, replaying(body, receive), send)

@@ -15,7 +15,7 @@ import sqlite3
 
 import msgspec
 
-from context_service.models import Activity, Snapshot
+from context_service.models import Activity, Order, Snapshot
 from context_service.snapshot.assemble import cleaned_activity
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.lookup import live_records
@@ -49,7 +49,7 @@ class HeldRecords:
     def focus(self, snap: Snapshot, source: str, external_id: str) -> Activity | None:
         """The activity ``source`` id ``external_id`` when ``snap``'s lists leave it out and
         its profile owns it, cleaned as a stored snapshot's; ``None`` otherwise (listed, a
-        person record, someone else's, deleted or unknown)."""
+        person record, a test order, someone else's, deleted or unknown)."""
         if lists(snap, external_id):
             return None
         for record_id, _kind in live_records(self.conn, source, external_id):
@@ -57,6 +57,8 @@ class HeldRecords:
             record = found[0] if found else None
             if record is None or record.mapped is None or record.mapped.activity is None:
                 continue
+            if isinstance(record.mapped.activity, Order) and record.mapped.activity.test:
+                continue  # a shop's test order is no order of the customer's (as in snapshots)
             if not self._owned(record, snap.profile_id, hops=1):
                 continue
             act = _replace(

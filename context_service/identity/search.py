@@ -372,6 +372,34 @@ def _partial_name(
     return -sum(model.levels[field]["different"].weight for field in fields)
 
 
+def holds_their_full_name(conn: sqlite3.Connection, profile_id: str, name: str) -> bool:
+    """Whether ``name`` gives one of the profile's full names: a first word that agrees with
+    one of that name's given names as ``compare`` reads first names (a nickname, a typo, an
+    initial, ``JP`` for Jean Pierre), and after it one of its surnames as written (a hyphenated
+    one also by its parts); or the same in the other order (``Patel Maya``). Not a first name
+    or a surname typed twice (``Maya Maya``, ``Patel Patel``), nor letters of their mailbox
+    (``John Joh`` for jsmith1980@), which the match model may read as agreeing: beside an order
+    number, what a stranger can guess must not pass for what the customer knows."""
+    given, suffix = name_tokens_and_suffix(None, None, name)
+    if len(given) < 2:
+        return False
+    names = [words for words in _full_names(conn, profile_id, suffix) if len(words) >= 2]
+    return any(
+        _first_then_surname(order, words) for words in names for order in (given, given[::-1])
+    )
+
+
+def _first_then_surname(given: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    """Whether ``given`` starts with one of ``name``'s given names (or their initials run
+    together) and a later word is one of its surnames as written."""
+    first, later = given[0], given[1:]
+    given_names, surnames = name[:-1], frozenset(_with_parts(name[1:]))
+    if not any(word in surnames for word in later):
+        return False
+    compound = len(first) > 1 and first == "".join(word[:1] for word in given_names[: len(first)])
+    return compound or any(_agrees(first, word, first=True) for word in given_names)
+
+
 def _full_names(conn: sqlite3.Connection, profile_id: str, suffix: str) -> list[tuple[str, ...]]:
     """The words of each name the profile's live person records give, in order, but for a
     name with another generational suffix than ``suffix`` (when both have one)."""
@@ -493,6 +521,7 @@ __all__ = [
     "SHARED_CONTACT",
     "Candidate",
     "PartialIdentity",
+    "holds_their_full_name",
     "is_common_name",
     "search",
 ]

@@ -195,7 +195,8 @@ _MONTH_DAY = re.compile(
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.? (?:[12]\d|3[01]|0?[1-9])\b"
 )
 _PHONE = re.compile(r"\+\d(?:[ ().-]{0,2}\d){6,}|\d{1,4}(?:[ ()-]{1,2}\d{2,4}){2,}")
-_NOT_AMOUNTS = (_DATE_TIME, _MONTH_DAY, _EMAIL, _ID, _PHONE)
+_CARD_END = re.compile(r"\bending(?: in)?\s+\d{4}\b", re.IGNORECASE)  # a card's last four
+_NOT_AMOUNTS = (_DATE_TIME, _MONTH_DAY, _EMAIL, _ID, _PHONE, _CARD_END)
 
 
 def ungrounded(answer: str, source: str) -> bool:
@@ -224,7 +225,11 @@ def ungrounded(answer: str, source: str) -> bool:
     return _ungrounded_amount(answer, source)
 
 
-_REFERENCE = re.compile(r"#\s?(\d+)\b")  # an order (``#1003``) or ticket the answer names
+# An order or ticket the answer names: ``#1003``, ``order 1004``, ``order number 5015``,
+# ``ticket 1002``.
+_REFERENCE = re.compile(
+    r"(?:#\s?|\b(?:order|ticket)(?:\s+(?:number|no\.?|id))?\s+#?)(\d+)\b", re.IGNORECASE
+)
 # How the data names an order, ticket or invoice: ``#1003``, ``Ticket 1001``, ``order 1003``.
 _NAMED_NUMBER = re.compile(r"(?:#\s?|\b(?:ticket|order|invoice)\s+#?)(\d+)\b", re.IGNORECASE)
 
@@ -282,10 +287,11 @@ def _values_of(text: str) -> set[Decimal]:
     return {_value(n) for n in _ANY_NUMBER.findall(text)}
 
 
-# A number followed by a word is a count (``300 orders``, ``2 more``, ``1 attempt(s)``) or an
-# amount with its currency, which ``_amounts_of`` reads: neither grounds a bare value; nor
-# does the count after a plural label (``Orders: 300``, ``Orders (3, 352.08 USD total)``).
-_COUNT = re.compile(rf"(?<![\d.,]){_NUMBER}(?= +[A-Za-z])")
+# A number followed by a word is a count (``300 orders``, ``2 more``, ``1 attempt(s)``,
+# ``4-pack``), unless the word is a currency code (``1500 TRY``: ``_amounts_of`` knows only
+# some): it grounds no bare value; nor does the count after a plural label (``Orders: 300``,
+# ``Orders (3, 352.08 USD total)``).
+_COUNT = re.compile(rf"(?<![\d.,]){_NUMBER}(?= +(?![A-Z]{{3}}\b)[A-Za-z]|-[A-Za-z])")
 _COUNTED = re.compile(
     r"\b(?:orders|tickets|invoices|charges|deals|subscriptions|records)\s*[:(]\s*\d+(?![\d.])",
     re.IGNORECASE,

@@ -235,6 +235,17 @@ def _is_source(conn: sqlite3.Connection, source: str) -> bool:
     return row is not None
 
 
+PERSON_KINDS = frozenset({"customer", "contact", "user", "row"})  # records of one person
+
+
+def names_an_activity(conn: sqlite3.Connection, source: str, external_id: str) -> bool:
+    """Whether ``source`` id ``external_id`` is an order, ticket, invoice, subscription,
+    charge, deal or company (a live record of it, none a person's): a number a customer reads
+    off a parcel or an email, not who they are."""
+    kinds = {kind for _, kind in live_records(conn, source, external_id)}
+    return bool(kinds) and not kinds & PERSON_KINDS
+
+
 def live_records(conn: sqlite3.Connection, source: str, external_id: str) -> list[Any]:
     """The live records (id, kind) with this vendor id, or, when a vendor merge folded it into
     another, those of the one it was merged into (a few hops at most); none if neither."""

@@ -36,25 +36,6 @@ AGREEING = frozenset(
     {"exact", "shared", "local", "handle", "fuzzy", "related", "initial", "theirs"}
     | {SHARED_CONTACT, PARTIAL_NAME}
 )
-# What says who someone is beside a number: their surname, their own email or phone. A first
-# name or an initial does not: counting through order numbers with the hundred commonest first
-# names, or the 26 letters, would find most owners.
-_PERSONAL = ("last_name", "email", "shared_email", "phone", "shared_phone")
-_OWN = AGREEING - {"initial"}
-_NUMBERS = ("order_number", "ticket_id", "invoice_number")
-
-
-def rests_on_a_number_alone(candidate: Candidate) -> bool:
-    """Whether an order, ticket or invoice number of theirs is all that agrees with this
-    candidate: neither their surname, nor an email or phone given, is theirs (a first name
-    alone, or an initial, is not enough). Such a number is read off a parcel, a shipping email
-    or a forwarded invoice, and sequential ones can be counted through, so it shows that
-    someone saw it, not that they are its customer: never the answer on its own, nor a reason
-    to name whose it is."""
-    evidence = candidate.evidence
-    return any(evidence.get(k) == "theirs" for k in _NUMBERS) and not any(
-        evidence.get(k) in _OWN for k in _PERSONAL
-    )
 
 
 def agrees(candidate: Candidate) -> bool:

@@ -42,7 +42,13 @@ from context_service.handoff import (
 )
 from context_service.identity.normalize import name_tokens
 from context_service.identity.pairs import Thresholds
-from context_service.identity.search import Candidate, PartialIdentity, is_common_name, search
+from context_service.identity.search import (
+    Candidate,
+    PartialIdentity,
+    holds_their_full_name,
+    is_common_name,
+    search,
+)
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
@@ -52,7 +58,6 @@ from context_service.tools.confidence import (
     Confidence,
     Grading,
     grading_for,
-    rests_on_a_number_alone,
     rival_of,
 )
 from context_service.tools.schemas import (
@@ -67,6 +72,7 @@ from context_service.tools.schemas import (
 )
 
 log = logging.getLogger(__name__)
+_FIND_CUSTOMER = next(spec for spec in TOOLS if spec.name == "find_customer")
 
 _decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
@@ -148,6 +154,20 @@ def seen_by(exc: AmbiguousIdentifier, views: Sequence[View]) -> AmbiguousIdentif
     return seen
 
 
+def for_a_model(exc: AmbiguousIdentifier, views: Sequence[View]) -> AmbiguousIdentifier:
+    """A tool's 409 (``seen_by``) with no candidate's ``profile_id``: none of them is the
+    customer (the details name several), and a model given their ids could open any of them
+    when the customer insists; it asks for another detail instead, as for a ``low`` match of
+    ``find_customer`` (``openable``)."""
+    seen = seen_by(exc, views)
+    candidates = seen.extra.get("candidates")
+    if not candidates:
+        return seen
+    stripped = AmbiguousIdentifier(seen.detail)
+    stripped.extra = {**seen.extra, "candidates": [{**c, "profile_id": None} for c in candidates]}
+    return stripped
+
+
 def find_stored(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> StoredSnapshot:
     """The materialized snapshot of the one customer ``ref`` names.
 
@@ -168,7 +188,23 @@ def find_stored(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> Stor
         return lookup.by_profile_id(conn, ref.profile_id)
     if not ref.source or not ref.external_id:
         raise InvalidIdentifier("source and external_id must be given together")
+    refuse_an_activity_id(conn, ref.source, ref.external_id)
     return lookup.by_source_id(conn, ref.source, ref.external_id)
+
+
+def refuse_an_activity_id(conn: sqlite3.Connection, source: str, external_id: str) -> None:
+    """409 naming no one for the vendor id of an order, ticket, invoice... given to a tool or
+    an escalation, which a model or a bot fills in from what the customer typed: a Zendesk
+    ticket id is the number on the ticket's emails, so it is the ``ticket_id`` rule
+    (``refuse_a_number_alone``). A person's vendor id (a customer, contact, user or row) is
+    looked up as before; ``GET /v1/context`` keeps finding any vendor id's owner."""
+    if lookup.names_an_activity(conn, source, external_id):
+        raise AmbiguousIdentifier(
+            f"{source} id {external_id[:64]} is an order, ticket or invoice, which can be read"
+            " off a parcel or an email: look the customer up by their email or phone, or give"
+            " the number as order_number, ticket_id or invoice_number with their full name",
+            candidates=[],
+        )
 
 
 def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) -> str:
@@ -191,7 +227,11 @@ def find_customers(
     with a confidence word calibrated on the identity ``thresholds``."""
     partial = ref.partial()
     if partial is not None:
-        return _search(conn, ref, partial, region, thresholds or Thresholds())
+        return _search_naming_no_one_by_a_number(
+            conn, ref, partial, region, thresholds or Thresholds()
+        )
+    if ref.source is not None and ref.external_id is not None:  # a 409, not "no one" below
+        refuse_an_activity_id(conn, ref.source, ref.external_id)
     try:
         stored = find_stored(conn, ref, region)
     except ProfileNotFound:
@@ -200,6 +240,28 @@ def find_customers(
         return _sharers(conn, exc.extra.get("candidates", []))
     name = _decode_identity(stored.json).identity.name
     return [CustomerMatch(stored.profile_id, name, "matches", "exact")]
+
+
+def _search_naming_no_one_by_a_number(
+    conn: sqlite3.Connection,
+    ref: FindCustomer,
+    partial: PartialIdentity,
+    region: str,
+    thresholds: Thresholds,
+) -> list[CustomerMatch]:
+    """``_search``, except that details holding an order, ticket or invoice number either name
+    the customer (the one match, ``exact`` or ``high``) or name no one (409): another match, or
+    none, would say whose the number is, or that it is no one's (``POST /v1/context/lookup``
+    answers alike)."""
+    if not gives_a_number(partial):
+        return _search(conn, ref, partial, region, thresholds)
+    try:
+        found = _search(conn, ref, partial, region, thresholds)
+    except AmbiguousIdentifier:
+        raise a_number_names_no_one(partial) from None
+    if not found or found[0].confidence not in ("exact", "high"):
+        raise a_number_names_no_one(partial)
+    return found[:1]
 
 
 def _search(
@@ -215,7 +277,7 @@ def _search(
             "profile_id and source/external_id cannot be mixed with other details"
         )
     refuse_one_name_alone(partial)
-    refuse_a_number_alone(partial)
+    refuse_a_number_alone(conn, partial)
     found = search(conn, partial, load_model(conn), region)
     holders = lookup.sole_holders(conn, partial.email, partial.phone, region)
     held = {stored.profile_id for stored in holders.values()}
@@ -233,7 +295,7 @@ def _search(
     if named and grading.held_by_others(named[0].profile_id):  # as POST /v1/context/lookup
         return _contact_of_another(conn, grading, named[0])
     if named:
-        refuse_a_number_alone(partial, named[0])
+        refuse_a_number_alone(conn, partial, named[0], grading)
     others = _held_by_another(holders)  # said of every candidate that holds neither
     matches = [
         _scored(conn, c, grading, "" if c.profile_id in held else others)
@@ -261,26 +323,68 @@ def refuse_one_name_alone(partial: PartialIdentity) -> None:
         )
 
 
-def refuse_a_number_alone(partial: PartialIdentity, best: Candidate | None = None) -> None:
+_NUMBERS = ("order_number", "ticket_id", "invoice_number")
+
+
+def refuse_a_number_alone(
+    conn: sqlite3.Connection,
+    partial: PartialIdentity,
+    best: Candidate | None = None,
+    grading: Grading | None = None,
+) -> None:
     """409 naming no one for an order, ticket or invoice number with no name, email or phone
     (before any search: whether the number is anyone's is not said either), or, once searched,
-    when such a number of ``best`` is all that agrees with them (``rests_on_a_number_alone``:
-    the name or contact given is not theirs). Whoever gave it may have read it off a parcel or
-    counted through the numbers, and the answer, or a candidate's name, would tell them whose
-    it is. The caller asks for the customer's name, email or phone as well."""
-    personal = partial.name or partial.email or partial.phone
-    if personal and (best is None or not rests_on_a_number_alone(best)):
-        return
-    numbers = (partial.order_number, partial.ticket_id, partial.invoice_number)
+    when such a number of ``best`` is all that names them (``rests_on_a_number``). Whoever gave
+    it may have read it off a parcel or counted through the numbers, and the answer, or a
+    candidate's name, would tell them whose it is. The caller asks for the customer's full
+    name, email or phone as well."""
+    numbers = [getattr(partial, field) for field in _NUMBERS]
     if any(n is not None and not n.strip().lstrip("#").strip() for n in numbers):
         return  # a blank number: the search refuses it (400), as for any detail
+    personal = partial.name or partial.email or partial.phone
+    if best is None or grading is None:
+        if personal:
+            return
+    elif not rests_on_a_number(conn, partial, best, grading):
+        return
+    raise a_number_names_no_one(partial)
+
+
+def a_number_names_no_one(partial: PartialIdentity) -> AmbiguousIdentifier:
+    """The 409 of ``refuse_a_number_alone``, also given when details with a number find no
+    one: a 404 there would say the number is no one's, where a wrong name beside a real one is
+    this 409."""
     given = " and ".join(f for f in PartialIdentity.__struct_fields__ if getattr(partial, f))
-    raise AmbiguousIdentifier(
+    return AmbiguousIdentifier(
         f"the {given} given name no one for sure: an order, ticket or invoice number can be"
         " read off a parcel, an email or an invoice, so it counts only beside the customer's"
         " own full name, email or phone; ask for those",
         candidates=[],
     )
+
+
+def gives_a_number(partial: PartialIdentity) -> bool:
+    """Whether the details hold an order, ticket or invoice number."""
+    return any(getattr(partial, field) for field in _NUMBERS)
+
+
+def rests_on_a_number(
+    conn: sqlite3.Connection, partial: PartialIdentity, candidate: Candidate, grading: Grading
+) -> bool:
+    """Whether an order, ticket or invoice number of theirs is all that names ``candidate``:
+    no email or phone given is theirs alone (a household's line or a shared inbox is not),
+    and the name given is not their full name (``holds_their_full_name``: a first name, a
+    surname alone, a first name typed twice or an initial is not; the commonest first names
+    and surnames are few enough to try in turn against each order number)."""
+    evidence = candidate.evidence
+    if not any(evidence.get(field) == "theirs" for field in _NUMBERS):
+        return False
+    shared = set(grading.shares(candidate.profile_id))
+    for field in ("email", "phone"):
+        if evidence.get(field) == "exact" and field not in shared:
+            return False
+    name = partial.name
+    return not (name and holds_their_full_name(conn, candidate.profile_id, name))
 
 
 def _holder(conn: sqlite3.Connection, profile_id: str, field: str) -> CustomerMatch:
@@ -483,16 +587,34 @@ def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> Cus
 Handler = Callable[["ToolBox", Any, str | None], str]
 
 
-def _find_text(box: ToolBox, args: FindCustomer, key: str | None) -> str:
-    """``find_customer``'s matches as JSON, named only when the key's chatbot view shows
-    names (else ``"name": null``: the same fields either way)."""
+def find_matches(
+    box: ToolBox, arguments: Mapping[str, Any] | None, key: str | None
+) -> list[CustomerMatch]:
+    """``find_customer``'s matches for its raw ``arguments``, each with its ``profile_id`` (for
+    the read audit: every profile whose name the answer shows); ``matches_text`` is the
+    answer."""
+    args = decode_arguments(_FIND_CUSTOMER, arguments)
+    assert isinstance(args, FindCustomer)  # the spec's own Struct
+    return _matches(box, args, key)
+
+
+def _matches(box: ToolBox, args: FindCustomer, key: str | None) -> list[CustomerMatch]:
+    """The matches, named only when the key's chatbot view shows names (else
+    ``"name": null``: the same fields either way)."""
     named = shows_names(box.views("find_customer", key))  # before the lookup: a 403 says nothing
-    found = [
-        openable(match) for match in find_customers(box.conn, args, box.region, box.thresholds)
-    ]
+    found = find_customers(box.conn, args, box.region, box.thresholds)
     if not named:
         found = [msgspec.structs.replace(match, name=None) for match in found]
-    return msgspec.json.encode(found).decode()
+    return found
+
+
+def matches_text(matches: list[CustomerMatch]) -> str:
+    """``find_customer``'s answer: the matches as JSON, a ``low`` one without its id."""
+    return msgspec.json.encode([openable(match) for match in matches]).decode()
+
+
+def _find_text(box: ToolBox, args: FindCustomer, key: str | None) -> str:
+    return matches_text(_matches(box, args, key))
 
 
 def openable(match: CustomerMatch) -> CustomerMatch:
@@ -550,7 +672,4 @@ class ToolBox:
         try:
             return HANDLERS[name](self, decode_arguments(spec, arguments), key)
         except AmbiguousIdentifier as exc:
-            seen = seen_by(exc, views)
-            if seen is exc:
-                raise
-            raise seen from None
+            raise for_a_model(exc, views) from None

@@ -341,22 +341,32 @@ def _charge(charge: _Charge, where: str) -> Charge:
         currency=currency,
         failure_code=clean(charge.failure_code),
         failure_message=clean(charge.failure_message),
-        refunded=bool(charge.refunded),
-        amount_refunded=_money(charge.amount_refunded, currency, where, "amount_refunded"),
+        refunded=bool(charge.refunded) and not _held(charge),
+        amount_refunded=None
+        if _held(charge)
+        else _money(charge.amount_refunded, currency, where, "amount_refunded"),
         card_brand=clean(card.brand) if card else None,
         card_last4=clean(card.last4) if card else None,
         disputed=bool(charge.disputed),
-        refunds=_refunds(charge.refunds, currency, where),
+        refunds=[] if _held(charge) else _refunds(charge.refunds, currency, where),
         created_at=_time(charge.created, where, "created"),
     )
 
 
+def _held(charge: _Charge) -> bool:
+    """A charge that succeeded but was not captured (``captured: false``): a hold on the card,
+    nothing taken."""
+    return clean(charge.status) == "succeeded" and charge.captured is False
+
+
 def _charge_status(charge: _Charge) -> str | None:
-    """Stripe's status, except ``authorized`` for a charge that succeeded but was not captured
-    (``captured: false``): the card holds the amount and nothing was taken, which "succeeded"
-    would tell a customer it was."""
-    status = clean(charge.status)
-    return "authorized" if status == "succeeded" and charge.captured is False else status
+    """Stripe's status, except for a hold (``_held``): ``authorized`` while the card holds the
+    amount, ``released`` once Stripe let it go (``refunded``: it reports a released hold as a
+    refund of the whole amount), where "succeeded" or "refunded" would tell a customer they
+    paid, or were paid back."""
+    if _held(charge):
+        return "released" if charge.refunded else "authorized"
+    return clean(charge.status)
 
 
 def map_charge(payload: Mapping[str, Any]) -> Mapped:

@@ -128,8 +128,11 @@ def test_bad_escalations_are_problems(
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def test_a_blank_reason_is_said_in_words_not_as_a_pattern(client: TestClient[Any]) -> None:
-    response = client.post("/v1/escalations", json=_body(reason="   "), headers=AUTH)
+@pytest.mark.parametrize("reason", ["   ", ""])
+def test_a_blank_reason_is_said_in_words_not_as_a_pattern(
+    client: TestClient[Any], reason: str
+) -> None:
+    response = client.post("/v1/escalations", json=_body(reason=reason), headers=AUTH)
     assert response.status_code == 400, response.text
     assert response.json()["detail"] == "invalid request: reason (body): must hold more than spaces"
 

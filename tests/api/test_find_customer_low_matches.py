@@ -7,6 +7,7 @@ sure keep their id."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -55,13 +56,44 @@ def test_details_that_name_her_for_sure_keep_her_id(client: TestClient[Any]) -> 
 
 
 @pytest.mark.usefixtures("maya")
-def test_the_stdio_tools_record_no_read_of_a_match_without_an_id(store: Store) -> None:
+def test_a_low_match_is_still_a_read_in_the_audit(client: TestClient[Any], store: Store) -> None:
+    """Her name was shown: the read is recorded, over HTTP and over stdio."""
+    (shown,) = _find(client, name="Maya Patel")
+    assert shown["profile_id"] is None
     box = AuditedToolBox(store, "US", who="operator", retention_days=30)
     (match,) = json.loads(box.call("find_customer", {"name": "Maya Patel"}))
     assert match["profile_id"] is None
-    rows = store.conn.execute("SELECT profile_id FROM read_audit").fetchall()
-    assert ("None",) not in rows
-    assert (None,) not in rows
+    (exact,) = _find(client, email=MAYA)  # her id, to compare with what was recorded
+    query = "SELECT profile_id FROM read_audit WHERE key_name = 'operator'"
+    assert store.conn.execute(query).fetchall() == [(exact["profile_id"],)]
+    deadline = time.monotonic() + 5  # the HTTP reads are written a quarter second later
+    while time.monotonic() < deadline and _reads(store, "tool:find_customer") < 3:
+        time.sleep(0.05)
+    assert _reads(store, "tool:find_customer") == 3  # HTTP low, stdio low, HTTP exact
+
+
+def _reads(store: Store, channel: str) -> int:
+    query = "SELECT count(*) FROM read_audit WHERE channel = ? AND profile_id IS NOT NULL"
+    return int(store.conn.execute(query, (channel,)).fetchone()[0])
+
+
+def test_a_tools_409_hands_the_model_no_candidates_id(
+    client: TestClient[Any], ingest: Ingest
+) -> None:
+    """get_customer_context on a mailbox two customers share listed both with their ids,
+    which the model could open next; find_customer already showed them without."""
+    ingest(
+        shopify_customer(4, "info@acme.example", "Ann", "Lee"),
+        shopify_customer(5, "info@acme.example", "Bo", "Chen"),
+    )
+    call = {"name": "get_customer_context", "arguments": {"email": "info@acme.example"}}
+    response = client.post("/v1/tools/call", json=call, headers=AUTH)
+    assert response.status_code == 409, response.text
+    candidates = response.json()["candidates"]
+    assert {c["name"] for c in candidates} == {"Ann Lee", "Bo Chen"}
+    assert {c["profile_id"] for c in candidates} == {None}
+    lookup = client.post("/v1/context/lookup", json={"email": "info@acme.example"}, headers=AUTH)
+    assert all(c["profile_id"] for c in lookup.json()["candidates"])  # a program's 409 keeps them
 
 
 def test_the_description_tells_the_model_so() -> None:

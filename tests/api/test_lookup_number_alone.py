@@ -58,8 +58,12 @@ def _names_no_one(response: Any) -> None:
         {"phone": "+14155550199", "order_number": "1003"},  # a phone nobody has
         {"name": "Zed Qwerty", "order_number": "1003"},  # a name that is not hers
         {"name": "Maya", "order_number": "1003"},  # a first name: the commonest are few
+        {"name": "Patel", "order_number": "1003"},  # a surname alone: so are the commonest
         {"name": "M. P.", "order_number": "1003"},  # initials: 26 letters
         {"name": "Maya P.", "order_number": "1003"},
+        {"name": "Maya Maya", "order_number": "1003"},  # her first name typed twice
+        {"name": "Maya Mayah", "ticket_id": "1001"},
+        {"name": "Maya Pat", "order_number": "1003"},  # letters of her mailbox
     ],
 )
 def test_her_number_without_her_name_or_contact_names_no_one(
@@ -69,12 +73,21 @@ def test_her_number_without_her_name_or_contact_names_no_one(
 
 
 @pytest.mark.usefixtures("maya")
-def test_a_number_alone_says_nothing_of_whether_it_is_anyones(client: TestClient[Any]) -> None:
-    hers, nobodys = _lookup(client, order_number="1003"), _lookup(client, order_number="9999")
+@pytest.mark.parametrize(
+    "beside",
+    [{}, {"email": "attacker@evil.example"}, {"name": "Zed Qwerty"}, {"phone": "+14155550199"}],
+)
+def test_a_number_says_nothing_of_whether_it_is_anyones(
+    client: TestClient[Any], beside: dict[str, str]
+) -> None:
+    """A 404 for a number no one has, beside a 409 for hers, would tell them apart."""
+    hers = _lookup(client, order_number="1003", **beside)
+    nobodys = _lookup(client, order_number="9999", **beside)
     assert (hers.status_code, hers.json()["detail"]) == (
         nobodys.status_code,
         nobodys.json()["detail"],
     )
+    _names_no_one(hers)
 
 
 @pytest.mark.usefixtures("maya")
@@ -82,7 +95,7 @@ def test_a_number_alone_says_nothing_of_whether_it_is_anyones(client: TestClient
     "details",
     [
         {"name": "Maya Patel", "order_number": "1003"},
-        {"name": "Patel", "order_number": "1003"},
+        {"name": "Patel Maya", "order_number": "#1003"},
         {"name": "M. Patel", "ticket_id": "1001"},
         {"email": MAYA, "order_number": "1003"},
         {"phone": "+1 415 555 0134", "ticket_id": "1001"},
@@ -115,3 +128,77 @@ def test_an_escalation_by_a_number_alone_hands_over_no_one(client: TestClient[An
         "reason": "customer asked for a human",
     }
     _names_no_one(client.post("/v1/escalations", json=body, headers=AUTH))
+
+
+def test_a_line_or_mailbox_the_household_shares_is_not_enough(
+    client: TestClient[Any], ingest: Ingest
+) -> None:
+    """Priya holds Raj's parcel, and their home line; info@ is the whole office's."""
+    ingest(
+        shopify_customer(2, "raj@example.com", "Raj", "Shah", "+14155550177"),
+        shopify_customer(3, "priya@example.com", "Priya", "Shah", "+14155550177"),
+        shopify_order(21, 2, "#2001", "2026-11-18T10:00:00Z"),
+        shopify_customer(4, "info@acme.example", "Ann", "Lee"),
+        shopify_customer(5, "info@acme.example", "Bo", "Chen"),
+        shopify_order(22, 4, "#2002", "2026-11-18T10:00:00Z"),
+    )
+    for details in (
+        {"phone": "+14155550177", "order_number": "2001"},
+        {"name": "Shah", "order_number": "2001"},
+        {"email": "info@acme.example", "order_number": "2002"},
+    ):
+        response = _lookup(client, **details)
+        assert response.status_code == 409, (details, response.text)
+        assert response.json()["candidates"] == []
+    raj = _lookup(client, name="Raj Shah", phone="+14155550177", order_number="2001")
+    assert raj.json()["identity"]["name"] == "Raj Shah"
+
+
+def _tool(client: TestClient[Any], name: str, **arguments: str) -> Any:
+    return client.post("/v1/tools/call", json={"name": name, "arguments": arguments}, headers=AUTH)
+
+
+@pytest.mark.usefixtures("maya")
+@pytest.mark.parametrize("tool", ["get_customer_context", "find_customer"])
+@pytest.mark.parametrize(("source", "external_id"), [("zendesk", "1001"), ("shopify", "11")])
+def test_a_tool_given_her_ticket_or_order_id_names_no_one(
+    client: TestClient[Any], tool: str, source: str, external_id: str
+) -> None:
+    """A Zendesk ticket id is the number on the ticket's emails: the ``ticket_id`` rule."""
+    response = _tool(client, tool, source=source, external_id=external_id)
+    assert not [secret for secret in SECRETS if secret in response.text], response.text
+    assert "order_number, ticket_id or invoice_number" in response.text
+    person = _tool(client, tool, source="shopify", external_id="1")  # her customer id
+    assert "Maya" in person.text
+
+
+@pytest.mark.usefixtures("maya")
+def test_an_escalation_by_her_order_id_hands_over_no_one(client: TestClient[Any]) -> None:
+    body = {
+        "customer": {"source": "shopify", "external_id": "11"},
+        "transcript": [{"role": "customer", "text": "Where is my order?"}],
+        "reason": "customer asked for a human",
+    }
+    _names_no_one(client.post("/v1/escalations", json=body, headers=AUTH))
+
+
+@pytest.mark.usefixtures("maya")
+def test_the_context_endpoint_still_finds_the_owner_of_a_vendor_id(client: TestClient[Any]) -> None:
+    """``GET /v1/context`` is called by programs that hold the id themselves (a helpdesk
+    sidebar with its own ticket), as documented."""
+    response = client.get("/v1/context?source=zendesk&external_id=1001", headers=AUTH)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.usefixtures("maya")
+def test_a_test_order_is_not_brought_back_as_the_order_in_question(
+    client: TestClient[Any], ingest: Ingest
+) -> None:
+    """The snapshot leaves a shop's test order out; reading it by its id showed it anyway."""
+    source, kind, test_order = shopify_order(99, 1, "#1009", "2026-11-20T10:00:00Z")
+    ingest((source, kind, {**test_order, "test": True}))
+    response = client.get(
+        "/v1/context?source=shopify&external_id=99&format=text&audience=agent", headers=AUTH
+    )
+    assert response.status_code == 200, response.text
+    assert "#1009" not in response.text

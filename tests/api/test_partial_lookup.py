@@ -106,7 +106,9 @@ def test_an_email_with_someone_elses_order_is_not_an_answer(client: TestClient[A
 
 
 def test_unknown_details_are_404_and_bad_mixes_400(client: TestClient[Any]) -> None:
-    assert _lookup(client, name="Nobody Atall", order_number="999999").status_code == 404
+    assert _lookup(client, name="Nobody Atall", email="nobody.atall@example.com").status_code == 404
+    # With a number, a 404 would say the number is no one's (tests/api/test_lookup_number_alone.py).
+    assert _lookup(client, name="Nobody Atall", order_number="999999").status_code == 409
     mixed = _lookup(client, profile_id="prof_x", name="Maya Patel")
     assert mixed.status_code == 400
     assert "cannot be mixed" in mixed.json()["detail"]

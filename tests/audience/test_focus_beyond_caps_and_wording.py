@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.audience import ContextRequest, FieldPolicy, HeldRecords, build_context
 from context_service.audience.policy import View
+from context_service.errors import AmbiguousIdentifier
 from context_service.models import Snapshot
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.render import render_text
@@ -361,8 +362,12 @@ def test_get_context_by_an_older_order_id_has_it_in_question(
             assert response.json()["in_question"][0]["title"] == "#1001"
 
 
-def test_the_context_tool_has_an_older_order_in_question(store: Store, ingest: Ingest) -> None:
+def test_the_context_tool_takes_no_order_id(store: Store, ingest: Ingest) -> None:
+    """A model fills the tool's ids in from what the customer typed, and an order id is on the
+    order's emails: the tool names no one for it (session 28); ``GET /v1/context`` above, which
+    programs call with ids of their own, still shows the order in question."""
     _eleven_orders(ingest)
     box = ToolBox(store.conn, "US")
     args = GetCustomerContext(source="shopify", external_id="100")
-    assert "In question:\n- Order #1001 Jan 10" in customer_context(box, args, None)
+    with pytest.raises(AmbiguousIdentifier):
+        customer_context(box, args, None)

@@ -32,3 +32,27 @@ def test_an_order_the_data_does_not_list_is_ungrounded(invented: str) -> None:
 
 def test_the_orders_the_data_lists_stay_grounded() -> None:
     assert not ungrounded("Order #5014 is paid and not shipped yet; she has 300 orders.", SOURCE)
+
+
+def test_an_amount_in_a_currency_the_checker_does_not_list_stays_grounded() -> None:
+    """``1500.00 TRY``: its code is a word after the number, not a count."""
+    source = "- Order #1003 Nov 18: 1500.00 TRY, paid\n- Invoice Nov 17: 1200 TWD due\n"
+    assert not ungrounded("Order #1003 came to ₺1,500.00; she owes NT$1,200.", source)
+
+
+@pytest.mark.parametrize(
+    "invented",
+    [
+        "Your order 1004 has shipped.",
+        "Your order number 5015 has shipped.",
+        "A refund of $8,672 was issued.",  # the card's last four digits
+        "A refund of $4 was issued.",  # the 4 of a 4-pack
+    ],
+)
+def test_a_reference_without_hash_and_numbers_that_are_no_amounts(invented: str) -> None:
+    source = (
+        "- Order #1003 Nov 18: 160.92 USD, paid; items: Smart Bulb E26 (4-pack)\n"
+        "- Charge Nov 17: failed (card_declined), 49 USD on mastercard ending 8672\n"
+    )
+    assert ungrounded(invented, source)
+    assert not ungrounded("Order 1003 came to $160.92.", source)

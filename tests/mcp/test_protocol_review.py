@@ -131,6 +131,9 @@ def test_a_body_over_max_body_bytes_is_413_like_every_other_route(
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["title"] == tools_call.json()["title"]
+    limit = client.app.state.settings.max_body_bytes  # both say what to stay under
+    assert f"larger than {limit:,} bytes" in response.json()["detail"]
+    assert f"larger than {limit:,} bytes" in tools_call.json()["detail"]
 
 
 def test_a_streamed_body_without_content_length_is_counted(client: TestClient[Any]) -> None:

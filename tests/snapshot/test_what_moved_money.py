@@ -85,3 +85,14 @@ def test_the_summary_says_a_plan_cancelled_at_period_end_ends(store: Store, inge
     ingest(stripe_customer("cus_1", EMAIL, "Ann Lee"), (source, kind, ending))
     summary = snapshot_of(store, EMAIL).summary
     assert "Billing: Pro (active, cancels at period end)." in summary, summary
+
+
+def test_a_released_hold_is_no_refund(store: Store, ingest: Ingest) -> None:
+    """Stripe reports a hold it let go as refunded in full: nothing was taken or paid back."""
+    source, kind, released = stripe_charge("ch_released", "cus_1")
+    released.update(captured=False, refunded=True, amount_refunded=4900, disputed=False)
+    ingest(stripe_customer("cus_1", EMAIL, "Ann Lee"), (source, kind, released))
+    snap = snapshot_of(store, EMAIL)
+    (charge,) = snap.billing.charges
+    assert (charge.status, charge.refunded, charge.amount_refunded) == ("released", False, None)
+    assert "refund_issued" not in signal_codes(snap), [s.message for s in snap.signals]

@@ -155,7 +155,8 @@ def test_tool_409_candidates_have_no_names_for_a_key_hiding_them(served: Any) ->
     candidates = context.json()["candidates"]
     assert len(candidates) == 2
     assert all(c["name"] is None for c in candidates)
-    assert all(c["profile_id"].startswith("prof_") and c["why"] for c in candidates)
+    # No ids either: a tool's 409 hands a model nothing to open (session 28).
+    assert all(c["profile_id"] is None and c["why"] for c in candidates)
     over_mcp = _mcp(client, keys["hidden"], "get_customer_context", {"email": SHARED})
     assert over_mcp.json()["result"]["isError"] is True
     assert "Candidates:" in _mcp_text(over_mcp)
@@ -248,8 +249,7 @@ def test_the_chatbot_audience_hiding_names_hides_them_from_every_tool(
     hiding = '[audiences.chatbot]\nhide = ["identity.names"]\n'
     answer = _box_call(demo_db, tmp_path, hiding, name, arguments)
     _absent(answer, (*SHARERS, *MIXED_NAMES))
-    # Still the candidates, only without their names (find_customer's are all low: no ids).
-    assert '"why"' in answer if name == "find_customer" else "prof_" in answer
+    assert '"why"' in answer  # still the candidates (a model's answers carry no ids for them)
     shown = _box_call(demo_db, tmp_path, "", name, arguments)
     assert any(name in shown for name in (*SHARERS, *MIXED_NAMES))
 
@@ -261,7 +261,7 @@ def test_escalation_audience_hiding_names_hides_them_from_the_escalation_tool(
     arguments = {"email": SHARED, "reason": "wants a human", "post_note": False}
     answer = _box_call(demo_db, tmp_path, hiding, "create_escalation", arguments)
     _absent(answer, SHARERS)
-    assert "prof_" in answer
+    assert '"why"' in answer  # still the candidates, without names (nor ids, for a model)
 
 
 @pytest.fixture

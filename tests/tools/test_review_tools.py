@@ -13,7 +13,6 @@ from litestar.testing import TestClient
 
 from context_service.api import create_app
 from context_service.demo.personas import (
-    ANA_NAME,
     ANA_PHONE,
     MAYA_NAME,
     TOMAS_EMAIL,
@@ -46,10 +45,7 @@ def _call(client: TestClient[Any], name: str, arguments: Any, key: str = TEST_KE
 
 @pytest.mark.parametrize(
     ("said", "holder", "field", "other"),
-    [
-        ({"phone": ANA_PHONE, "order_number": TOMAS_ORDER}, ANA_NAME, "phone", TOMAS_NAME),
-        ({"email": TOMAS_EMAIL, "name": MAYA_NAME}, TOMAS_NAME, "email", MAYA_NAME),
-    ],
+    [({"email": TOMAS_EMAIL, "name": MAYA_NAME}, TOMAS_NAME, "email", MAYA_NAME)],
 )
 def test_find_customer_never_offers_another_customer_for_a_contact_it_holds(
     api: TestClient[Any], said: dict[str, str], holder: str, field: str, other: str
@@ -73,12 +69,16 @@ def test_find_customer_says_which_candidate_does_not_hold_the_email_given(
     """Maya's email with Tomás's order number: Maya (who holds the email) comes first, but
     Tomás followed at 0.997 with "order_number: theirs" and nothing said the email was not his,
     where ``POST /v1/context/lookup`` answers 409. A bot must hear that he is not the email's."""
-    said = {"email": "maya.patel@example.com", "order_number": TOMAS_ORDER}
-    found = json.loads(_call(api, "find_customer", said).text)
-    assert found[0]["name"] == MAYA_NAME
-    whys = {m["name"]: m["why"] for m in found}
-    assert "the email given is another customer's" not in whys[MAYA_NAME]
-    assert whys[TOMAS_NAME].endswith("; the email given is another customer's")
+    for said in (
+        {"email": "maya.patel@example.com", "order_number": TOMAS_ORDER},
+        {"phone": ANA_PHONE, "order_number": TOMAS_ORDER},
+    ):
+        # Since session 28 details with a number name the customer or no one: a match for
+        # the contact's holder beside Tomás would say whose the order is.
+        response = _call(api, "find_customer", said)
+        assert response.status_code == 409, response.text
+        assert response.json()["candidates"] == []
+        assert "Tom" not in response.text
 
 
 @pytest.fixture
