@@ -30,7 +30,8 @@ from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.tools import ToolBox
-from context_service.tools.service import PostedNotes, refuse_an_activity_id, seen_by
+from context_service.tools.refusals import refuse_an_activity_id
+from context_service.tools.service import PostedNotes, seen_by
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 log = logging.getLogger("context_service.api.escalations")

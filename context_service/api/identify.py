@@ -38,13 +38,13 @@ from context_service.tools.confidence import (
     grading_for,
     rival_of,
 )
-from context_service.tools.service import (
-    NAMING_FLOOR,
+from context_service.tools.refusals import (
     a_number_names_no_one,
     gives_a_number,
     refuse_a_number_alone,
     refuse_one_name_alone,
 )
+from context_service.tools.service import NAMING_FLOOR
 
 MAX_VALUE = 320
 Value = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_VALUE)]
