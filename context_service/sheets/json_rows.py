@@ -27,6 +27,13 @@ def json_row(line: int, data: bytes) -> RawRow:
     lists of scalars joined with ``;``), or an error row saying why it is none."""
     text = data.decode("utf-8", errors="replace").strip()
     try:
+        return _object_row(line, data, text)
+    except RecursionError:  # msgspec's decoder, or the walks below, on a line nested too deeply
+        return RawRow(line, (), [], "nested too deeply to read as a row", text)
+
+
+def _object_row(line: int, data: bytes, text: str) -> RawRow:
+    try:
         obj = _decode_json(data)
     except msgspec.DecodeError as exc:
         return RawRow(line, (), [], f"not valid JSON: {exc}", text)

@@ -115,6 +115,18 @@ def test_jsonl_rows_errors_and_lists(write: Write) -> None:
     assert cells_by_header(rows[3]) == {"email": "b@example.com", "address.city": "X"}
 
 
+@pytest.mark.parametrize("depth", [600, 1000, 100_000])
+def test_a_jsonl_line_nested_too_deeply_is_a_rejected_row(write: Write, depth: int) -> None:
+    """It ended the whole import with a RecursionError traceback (a review, session 28)."""
+    deep = '{"email": "c@example.com", "x": ' + "[" * depth + "]" * depth + "}"
+    path = write("people.jsonl", f'{{"email": "a@example.com"}}\n{deep}\n{{"email": "b@x.co"}}\n')
+    rows = read(path)
+    assert [r.line for r in rows] == [1, 2, 3]
+    assert rows[1].error == "nested too deeply to read as a row"
+    assert rows[0].error is None
+    assert rows[2].error is None
+
+
 def test_jsonl_lists_of_objects_are_empty_cells_named_as_nested(write: Write) -> None:
     path = write("people.jsonl", '{"email": "a@example.com", "items": [{"sku": "A"}], "n": 1}\n')
     (row,) = read(path)
