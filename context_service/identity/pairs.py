@@ -233,7 +233,17 @@ def crowded_mailbox(holders: Iterable[Features], least: int = 3) -> bool:
     the one name a mailbox spells (``Slin Ownes``, ``Seiln Oens`` on ``seline.owens1471@``)
     are one name there, so they are not two of a crowd."""
     names = sorted({(f.first, f.last, f.emails) for f in holders if f.first})
-    return len(names) >= least and _apart(names, least)
+    if len(names) < least or not _may_be_apart(names, least):
+        return False
+    if len({(first, last) for first, last, _ in names}) >= MANY_NAMES:
+        return True
+    return _apart(names, least)
+
+
+# Distinct full names, of enough surnames and first names, that make a mailbox or phone crowded
+# whatever they are: no household has this many, and searching them for a few clearly different
+# ones is quadratic or worse (a line 1,000 records share took seconds for each new one).
+MANY_NAMES = 25
 
 
 def crowded_value(value: str, holders: Iterable[Features]) -> bool:
@@ -244,18 +254,27 @@ def crowded_value(value: str, holders: Iterable[Features]) -> bool:
 
 def _apart(names: list[_Name], size: int) -> bool:
     """Whether ``size`` of ``names`` (sorted) are clearly different from each other. Two
-    names with one surname never are, so that takes ``size`` surnames (or names without one):
-    three families on a line of hundreds are no crowd of four, told at once."""
+    names with one surname never are, so that takes ``size`` surnames (or names without one),
+    and as many first names: three families on a line of hundreds, or a hundred Johns, are no
+    crowd of four, told at once."""
     if size <= 1:
         return bool(names)
-    surnames = {last for _, last, _ in names if last}
-    if len(surnames) + sum(1 for _, last, _ in names if not last) < size:
+    if not _may_be_apart(names, size):
         return False
     for i, x in enumerate(names):
         rest = [y for y in names[i + 1 :] if _clearly_different(x, y)]
         if len(rest) >= size - 1 and _apart(rest, size - 1):
             return True
     return False
+
+
+def _may_be_apart(names: list[_Name], size: int) -> bool:
+    """Whether ``names`` hold ``size`` surnames (or names without one) and ``size`` first
+    names: two names with one surname or one first name are never clearly different."""
+    surnames = {last for _, last, _ in names if last}
+    if len(surnames) + sum(1 for _, last, _ in names if not last) < size:
+        return False
+    return len({first for first, _, _ in names}) >= size
 
 
 @lru_cache(maxsize=1 << 14)
