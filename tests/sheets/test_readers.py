@@ -353,3 +353,28 @@ def test_a_jsonl_object_holding_a_key_twice_is_an_error_row(write: Write) -> Non
     assert second.error == "the key 'city' appears twice: which value is meant?"
     assert third.error is None  # more ":" than keys, but none of them repeated
     assert cells_by_header(third)["email"] == "g@x.com"
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_a_workbook_is_refused(tmp_path: Path) -> None:
+    """openpyxl reads the shared strings whole, even read-only: a 211 KB file holding 5 million
+    strings took 538 MB and 52 s (a review, session 28). Told from the zip's directory."""
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    strings = b"<sst>" + b"<si><t>a</t></si>" * 1_200_000 + b"</sst>"  # 20 MB, packs ~1,000x
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", strings)
+    with pytest.raises(UnreadableFile, match=r"xl/sharedStrings.xml unpacks from .* save the"):
+        readers.XlsxSheet(path)
+
+
+def test_a_large_ordinary_workbook_is_no_bomb(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["email", "name"])
+    for i in range(20_000):
+        sheet.append([f"customer{i}@example.com", f"Customer Number {i}"])
+    path = tmp_path / "big.xlsx"
+    book.save(path)
+    readers.refuse_a_bomb(path)  # no error
