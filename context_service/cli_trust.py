@@ -33,8 +33,14 @@ from context_service.settings import load_settings, setting_problems
 from context_service.store import Store, access_requests
 from context_service.sync import utc_now
 from context_service.sync.status import open_access_requests
-from context_service.tools import ToolBox, find_stored, tool_named
-from context_service.tools.service import decode_arguments, find_matches, for_a_model, matches_text
+from context_service.tools import ToolBox, tool_named
+from context_service.tools.service import (
+    decode_arguments,
+    find_matches,
+    find_stored_for_a_model,
+    for_a_model,
+    matches_text,
+)
 from context_service.trust import (
     SCOPES,
     KeySpec,
@@ -247,7 +253,8 @@ class AuditedToolBox(ToolBox):
         result = super().call(name, arguments, key)
         if spec is not None:  # else the call above has raised already
             args = decode_arguments(spec, arguments)
-            self._record(name, [find_stored(self.conn, args, self.region).profile_id])
+            stored = find_stored_for_a_model(self.conn, args, self.region)
+            self._record(name, [stored.profile_id])
         return result
 
     def _record(self, name: str, profile_ids: list[str]) -> None:

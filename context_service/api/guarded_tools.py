@@ -20,12 +20,13 @@ from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
-from context_service.tools import CustomerRef, ToolBox, UnknownTool, find_stored, tool_named
+from context_service.tools import CustomerRef, ToolBox, UnknownTool, tool_named
 from context_service.tools.confidence import names_an_account
 from context_service.tools.schemas import GetCustomerContext
 from context_service.tools.service import (
     decode_arguments,
     find_matches,
+    find_stored_for_a_model,
     for_a_model,
     matches_text,
 )
@@ -118,7 +119,7 @@ class GuardedToolBox(ToolBox):
         ids (as ``GET /v1/context`` answers a chatbot key); a trusted backend's lists them as
         its ``views`` may read them (no names when one hides ``identity.names``)."""
         try:
-            return find_stored(self.conn, args, self.region).profile_id
+            return find_stored_for_a_model(self.conn, args, self.region).profile_id
         except AmbiguousIdentifier as exc:
             if principal.trusted_backend:
                 raise for_a_model(exc, views) from None

@@ -175,7 +175,8 @@ _LOCAL_BLOCK_MIN = 6  # shorter local parts (john@...) are too common to block o
 # Trish/Trisha, Leonor/Leonora, Javier/Xavier...).
 # 2026-12-03.13: a mailbox or phone that 25 or more different full names hold is crowded
 # outright (deciding it pair by pair took seconds a record on a line of 1,000).
-INDEX_VERSION = "2026-12-03.13"
+# 2026-12-03.14: a curly apostrophe parts a name's words as a straight one does (U+2019).
+INDEX_VERSION = "2026-12-03.14"
 
 
 class Features(msgspec.Struct, frozen=True, array_like=True):

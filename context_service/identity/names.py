@@ -168,7 +168,8 @@ def _fold_unicode(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
-_NAME_BREAKS = re.compile(r"[\s,.'\-]+")
+# Apostrophes as phones type them too (U+2019 in ``O\u2019Brien``): words apart, as in ``O'Brien``.
+_NAME_BREAKS = re.compile(r"[\s,.'\u2018\u2019\u02bc\-]+")
 
 
 def _name_words(first: str | None, last: str | None, full: str | None) -> list[str]:
@@ -214,7 +215,7 @@ def generational_suffix(first: str | None, last: str | None, full: str | None) -
 
 # Words between a given name and a surname that belong to the surname (``Maria De Luca``,
 # ``Jan van der Berg``, ``Ahmed bin Said``): no second given name.
-_SURNAME_PARTICLES = frozenset(
+SURNAME_PARTICLES = frozenset(
     "abd abu al ap bat ben bin binti bint d da dal dalla das de degli dei del dell della dello "
     "delle den der des di do dos du e el het ibn la las le lo los mac mc ould san santa st ste "
     "ten ter van vande vander vom von y zu zum zur".split()
@@ -236,7 +237,7 @@ def second_given_name(words: Iterable[str]) -> str:
     surname particle (``Maria De Luca``, ``Jan van den Berg``; the ``O`` of O'Brien is one
     letter), or ``""``."""
     for word in words:
-        if len(word) >= 2 and word not in _SURNAME_PARTICLES:
+        if len(word) >= 2 and word not in SURNAME_PARTICLES:
             return word
     return ""
 

@@ -28,6 +28,7 @@ from context_service.identity.compare import (
 )
 from context_service.identity.features import Features, blocking_keys, name_keys, second_given
 from context_service.identity.model import MatchModel, probability_of
+from context_service.identity.names import SURNAME_PARTICLES
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
@@ -39,6 +40,7 @@ from context_service.identity.normalize import (
     normalize_email,
     normalize_phone,
 )
+from context_service.models import PersonFacet
 from context_service.store import activities, profiles
 from context_service.store.records import decode_mapped
 
@@ -373,50 +375,92 @@ def _partial_name(
 
 
 def holds_their_full_name(conn: sqlite3.Connection, profile_id: str, name: str) -> bool:
-    """Whether ``name`` gives one of the profile's full names: a first word that agrees with
-    one of that name's given names as ``compare`` reads first names (a nickname, a typo, an
-    initial, ``JP`` for Jean Pierre), and after it one of its surnames as written (a hyphenated
-    one also by its parts); or the same in the other order (``Patel Maya``). Not a first name
-    or a surname typed twice (``Maya Maya``, ``Patel Patel``), nor letters of their mailbox
-    (``John Joh`` for jsmith1980@), which the match model may read as agreeing: beside an order
-    number, what a stranger can guess must not pass for what the customer knows."""
+    """Whether ``name`` gives one of the profile's full names: a given name (or a nickname or
+    typo of one, two letters or more: no initial; ``JP`` for Jean-Pierre) and one of their
+    surnames (or a typo of it, or its words written together: ``OBrien``), in either order.
+    A surname particle or a single letter is no surname (``De De``, ``O O``), and a given name
+    or a surname typed twice names no one (``Maya Maya``, ``Patel Patel``), nor do letters of
+    their mailbox (``John Joh`` for jsmith1980@), which the match model may read as agreeing:
+    beside an order number, what a stranger can guess must not pass for what the customer
+    knows."""
     given, suffix = name_tokens_and_suffix(None, None, name)
     if len(given) < 2:
         return False
-    names = [words for words in _full_names(conn, profile_id, suffix) if len(words) >= 2]
     return any(
-        _first_then_surname(order, words) for words in names for order in (given, given[::-1])
+        _given_then_surname(order, parts)
+        for parts in _name_parts(conn, profile_id, suffix)
+        for order in (given, given[::-1])
     )
 
 
-def _first_then_surname(given: tuple[str, ...], name: tuple[str, ...]) -> bool:
-    """Whether ``given`` starts with one of ``name``'s given names (or their initials run
-    together) and a later word is one of its surnames as written."""
-    first, later = given[0], given[1:]
-    given_names, surnames = name[:-1], frozenset(_with_parts(name[1:]))
-    if not any(word in surnames for word in later):
+def _given_then_surname(
+    given: tuple[str, ...], parts: tuple[tuple[str, ...], tuple[str, ...]]
+) -> bool:
+    """Whether ``given`` starts with one of the given names ``parts[0]`` and the rest holds
+    one of the surnames ``parts[1]``."""
+    given_names, surnames = parts
+    first, rest = given[0], given[1:]
+    own = [w for w in _with_parts(surnames) if len(w) > 1 and w not in SURNAME_PARTICLES]
+    if len(surnames) > 1:
+        own.append("".join(surnames))  # O'Brien as OBrien, De Luca as Deluca
+    typed = [w for w in rest if len(w) > 1 and w not in SURNAME_PARTICLES]
+    typed += ["".join(rest[i:]) for i in range(len(rest) - 1)]  # Mc Donald as McDonald
+    if not any(_same_surname(w, o) for w in typed for o in own):
         return False
-    compound = len(first) > 1 and first == "".join(word[:1] for word in given_names[: len(first)])
-    return compound or any(_agrees(first, word, first=True) for word in given_names)
+    if len(first) < 2:  # an initial: 26 letters to try
+        return False
+    compound = first == "".join(word[:1] for word in given_names[: len(first)])  # JP: Jean Pierre
+    return compound or any(_agrees(first, w, first=True) for w in given_names)
+
+
+def _same_surname(typed: str, own: str) -> bool:
+    """The surname as written, or a typo of it (``Patell``, ``Smyth``, ``Mueller`` for Müller),
+    not the start of it (``Pat`` for Patel: letters of a mailbox)."""
+    if typed == own:
+        return True
+    near = len(typed) >= 4 and abs(len(typed) - len(own)) <= 1
+    return near and last_name_level(typed, own) in {"exact", "fuzzy"}
+
+
+def _name_parts(
+    conn: sqlite3.Connection, profile_id: str, suffix: str
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The given names and the surname words of each name the profile's live person records
+    give (a record with one name field: its last word is the surname), but for a name with
+    another generational suffix than ``suffix`` (when both have one)."""
+    found = []
+    for person in _people(conn, profile_id):
+        words, own = name_tokens_and_suffix(person.first_name, person.last_name, person.name)
+        if len(words) < 2 or (suffix and own and own != suffix):
+            continue
+        first = name_tokens(person.first_name, None, None) if person.first_name else ()
+        last = name_tokens(None, person.last_name, None) if person.last_name else ()
+        found.append((first, last) if first and last else (words[:-1], words[-1:]))
+    return found
 
 
 def _full_names(conn: sqlite3.Connection, profile_id: str, suffix: str) -> list[tuple[str, ...]]:
     """The words of each name the profile's live person records give, in order, but for a
     name with another generational suffix than ``suffix`` (when both have one)."""
+    names = []
+    for person in _people(conn, profile_id):
+        words, own = name_tokens_and_suffix(person.first_name, person.last_name, person.name)
+        if words and not (suffix and own and own != suffix):
+            names.append(words)
+    return names
+
+
+def _people(conn: sqlite3.Connection, profile_id: str) -> Iterator[PersonFacet]:
+    """The person facets of the profile's live records."""
     rows = conn.execute(
         "SELECT r.mapped FROM profile_members m JOIN records r ON r.id = m.record_id "
         "WHERE m.profile_id = ? AND r.deleted = 0",
         (profile_id,),
     )
-    names = []
     for (blob,) in rows:
         mapped = decode_mapped(blob)
-        person = mapped.person if mapped else None
-        if person is not None:
-            words, own = name_tokens_and_suffix(person.first_name, person.last_name, person.name)
-            if words and not (suffix and own and own != suffix):
-                names.append(words)
-    return names
+        if mapped is not None and mapped.person is not None:
+            yield mapped.person
 
 
 def _with_parts(words: Iterable[str]) -> Iterator[str]:

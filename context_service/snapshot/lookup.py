@@ -240,10 +240,10 @@ PERSON_KINDS = frozenset({"customer", "contact", "user", "row"})  # records of o
 
 def names_an_activity(conn: sqlite3.Connection, source: str, external_id: str) -> bool:
     """Whether ``source`` id ``external_id`` is an order, ticket, invoice, subscription,
-    charge, deal or company (a live record of it, none a person's): a number a customer reads
-    off a parcel or an email, not who they are."""
+    charge, deal or company (a live record of one, even beside a person's with the same id): a
+    number a customer reads off a parcel or an email, not who they are."""
     kinds = {kind for _, kind in live_records(conn, source, external_id)}
-    return bool(kinds) and not kinds & PERSON_KINDS
+    return bool(kinds - PERSON_KINDS)
 
 
 def live_records(conn: sqlite3.Connection, source: str, external_id: str) -> list[Any]:

@@ -193,14 +193,25 @@ def find_stored(conn: sqlite3.Connection, ref: CustomerRef, region: str) -> Stor
         return lookup.by_profile_id(conn, ref.profile_id)
     if not ref.source or not ref.external_id:
         raise InvalidIdentifier("source and external_id must be given together")
-    refuse_an_activity_id(conn, ref.source, ref.external_id)
     return lookup.by_source_id(conn, ref.source, ref.external_id)
+
+
+def find_stored_for_a_model(
+    conn: sqlite3.Connection, ref: CustomerRef, region: str
+) -> StoredSnapshot:
+    """``find_stored`` for a tool, whose arguments a model fills in from what the customer
+    typed: the vendor id of an order, ticket or invoice is refused (``refuse_an_activity_id``),
+    as the same number given as ``order_number`` alone would be. The widget and
+    ``GET /v1/context``, called by programs with ids of their own, take any vendor id."""
+    if ref.source is not None and ref.external_id is not None:
+        refuse_an_activity_id(conn, ref.source, ref.external_id)
+    return find_stored(conn, ref, region)
 
 
 def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) -> str:
     """``get_customer_context``: the ``chatbot`` audience's context, fitted to ``max_tokens``."""
     view = box.policy.view("chatbot", key)  # before the lookup: a 403 never says who exists
-    stored = find_stored(box.conn, args, box.region)
+    stored = find_stored_for_a_model(box.conn, args, box.region)
     focus = args.external_id if args.source else None
     wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus, None, args.source)
     held = HeldRecords(box.conn, box.region)  # the record looked up, past the snapshot's lists
@@ -378,7 +389,7 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     """
     agents_view = box.policy.view("escalation", key)  # before the lookup: never who exists
     bot_view = box.policy.view("chatbot", key)
-    snap = _decode_snapshot(find_stored(box.conn, args, box.region).json)
+    snap = _decode_snapshot(find_stored_for_a_model(box.conn, args, box.region).json)
     who = _who(snap, args, agents_view)
     handoff = build_handoff(snap, who, args.transcript, args.reason, agents_view, region=box.region)
     outcome = "note not requested"
