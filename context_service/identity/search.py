@@ -11,7 +11,7 @@ candidate with its match probability and per-field evidence, best first.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Protocol
 
 import msgspec
@@ -22,13 +22,11 @@ from context_service.identity.compare import (
     NULL,
     Levels,
     compare,
-    first_name_level,
-    last_name_level,
     middle_names_conflict,
 )
 from context_service.identity.features import Features, blocking_keys, name_keys, second_given
+from context_service.identity.full_name import agrees_as_name, people_of, with_parts
 from context_service.identity.model import MatchModel, probability_of
-from context_service.identity.names import SURNAME_PARTICLES
 from context_service.identity.normalize import (
     is_merge_email,
     is_merge_phone,
@@ -40,9 +38,7 @@ from context_service.identity.normalize import (
     normalize_email,
     normalize_phone,
 )
-from context_service.models import PersonFacet
 from context_service.store import activities, profiles
-from context_service.store.records import decode_mapped
 
 # Weight (log2 odds) of owning the order, invoice or ticket the customer quoted: such numbers
 # are unique within a shop, so this outweighs the prior of a large store on its own.
@@ -374,101 +370,15 @@ def _partial_name(
     return -sum(model.levels[field]["different"].weight for field in fields)
 
 
-def holds_their_full_name(conn: sqlite3.Connection, profile_id: str, name: str) -> bool:
-    """Whether ``name`` gives one of the profile's full names: a given name (or a nickname or
-    typo of one, two letters or more: no initial; ``JP`` for Jean-Pierre) and one of their
-    surnames (or a typo of it, or its words written together: ``OBrien``), in either order.
-    A surname particle or a single letter is no surname (``De De``, ``O O``), and a given name
-    or a surname typed twice names no one (``Maya Maya``, ``Patel Patel``), nor do letters of
-    their mailbox (``John Joh`` for jsmith1980@), which the match model may read as agreeing:
-    beside an order number, what a stranger can guess must not pass for what the customer
-    knows."""
-    given, suffix = name_tokens_and_suffix(None, None, name)
-    if len(given) < 2:
-        return False
-    return any(
-        _given_then_surname(order, parts)
-        for parts in _name_parts(conn, profile_id, suffix)
-        for order in (given, given[::-1])
-    )
-
-
-def _given_then_surname(
-    given: tuple[str, ...], parts: tuple[tuple[str, ...], tuple[str, ...]]
-) -> bool:
-    """Whether ``given`` starts with one of the given names ``parts[0]`` and the rest holds
-    one of the surnames ``parts[1]``."""
-    given_names, surnames = parts
-    first, rest = given[0], given[1:]
-    own = [w for w in _with_parts(surnames) if len(w) > 1 and w not in SURNAME_PARTICLES]
-    if len(surnames) > 1:
-        own.append("".join(surnames))  # O'Brien as OBrien, De Luca as Deluca
-    typed = [w for w in rest if len(w) > 1 and w not in SURNAME_PARTICLES]
-    typed += ["".join(rest[i:]) for i in range(len(rest) - 1)]  # Mc Donald as McDonald
-    if not any(_same_surname(w, o) for w in typed for o in own):
-        return False
-    if len(first) < 2:  # an initial: 26 letters to try
-        return False
-    compound = first == "".join(word[:1] for word in given_names[: len(first)])  # JP: Jean Pierre
-    return compound or any(_agrees(first, w, first=True) for w in given_names)
-
-
-def _same_surname(typed: str, own: str) -> bool:
-    """The surname as written, or a typo of it (``Patell``, ``Smyth``, ``Mueller`` for Müller),
-    not the start of it (``Pat`` for Patel: letters of a mailbox)."""
-    if typed == own:
-        return True
-    near = len(typed) >= 4 and abs(len(typed) - len(own)) <= 1
-    return near and last_name_level(typed, own) in {"exact", "fuzzy"}
-
-
-def _name_parts(
-    conn: sqlite3.Connection, profile_id: str, suffix: str
-) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The given names and the surname words of each name the profile's live person records
-    give (a record with one name field: its last word is the surname), but for a name with
-    another generational suffix than ``suffix`` (when both have one)."""
-    found = []
-    for person in _people(conn, profile_id):
-        words, own = name_tokens_and_suffix(person.first_name, person.last_name, person.name)
-        if len(words) < 2 or (suffix and own and own != suffix):
-            continue
-        first = name_tokens(person.first_name, None, None) if person.first_name else ()
-        last = name_tokens(None, person.last_name, None) if person.last_name else ()
-        found.append((first, last) if first and last else (words[:-1], words[-1:]))
-    return found
-
-
 def _full_names(conn: sqlite3.Connection, profile_id: str, suffix: str) -> list[tuple[str, ...]]:
     """The words of each name the profile's live person records give, in order, but for a
     name with another generational suffix than ``suffix`` (when both have one)."""
     names = []
-    for person in _people(conn, profile_id):
+    for person in people_of(conn, profile_id):
         words, own = name_tokens_and_suffix(person.first_name, person.last_name, person.name)
         if words and not (suffix and own and own != suffix):
             names.append(words)
     return names
-
-
-def _people(conn: sqlite3.Connection, profile_id: str) -> Iterator[PersonFacet]:
-    """The person facets of the profile's live records."""
-    rows = conn.execute(
-        "SELECT r.mapped FROM profile_members m JOIN records r ON r.id = m.record_id "
-        "WHERE m.profile_id = ? AND r.deleted = 0",
-        (profile_id,),
-    )
-    for (blob,) in rows:
-        mapped = decode_mapped(blob)
-        if mapped is not None and mapped.person is not None:
-            yield mapped.person
-
-
-def _with_parts(words: Iterable[str]) -> Iterator[str]:
-    for word in words:
-        yield word
-        if "-" in word:
-            yield from word.split("-")
-            yield word.replace("-", "")
 
 
 def _holds(given: tuple[str, ...], name: tuple[str, ...]) -> bool:
@@ -477,24 +387,12 @@ def _holds(given: tuple[str, ...], name: tuple[str, ...]) -> bool:
     initials of a compound first name (``JP`` for Jean Pierre), each other word as a surname
     (hyphenated words also in their parts)."""
     first, *rest = given
-    words = frozenset(_with_parts(name))
+    words = frozenset(with_parts(name))
     given_names = name[:-1]  # the surname is no part of a first name's initials
     compound = len(first) > 1 and first == "".join(word[:1] for word in given_names[: len(first)])
-    if not compound and not any(_agrees(first, word, first=True) for word in words):
+    if not compound and not any(agrees_as_name(first, word, first=True) for word in words):
         return False
-    return all(any(_agrees(w, own, first=False) for own in words) for w in _with_parts(rest))
-
-
-def _agrees(given: str, own: str, *, first: bool) -> bool:
-    """Whether two name words agree as ``compare`` reads a first name or a surname; a
-    one-letter word on record (an initial, the ``O`` of ``O'Brien``) only with that letter,
-    and an initial given only as a first name."""
-    if len(own) == 1:
-        return given == own
-    if len(given) == 1:
-        return first and own.startswith(given)
-    level = first_name_level if first else last_name_level
-    return level(given, own) != "different"
+    return all(any(agrees_as_name(w, own, first=False) for own in words) for w in with_parts(rest))
 
 
 def _another_of_the_name(given: Features, member: Features) -> bool:
@@ -565,7 +463,6 @@ __all__ = [
     "SHARED_CONTACT",
     "Candidate",
     "PartialIdentity",
-    "holds_their_full_name",
     "is_common_name",
     "search",
 ]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sqlite3
 
 from context_service.errors import AmbiguousIdentifier, InvalidIdentifier
+from context_service.identity.full_name import holds_their_full_name
 from context_service.identity.normalize import name_tokens
-from context_service.identity.search import Candidate, PartialIdentity, holds_their_full_name
+from context_service.identity.search import Candidate, PartialIdentity
 from context_service.snapshot import lookup
 from context_service.tools.confidence import Grading
 

@@ -296,3 +296,45 @@ def test_the_widget_still_mints_a_link_for_a_ticket(
     body = {"source": "zendesk", "external_id": "1002"}
     response = client.post("/v1/widget/url", json=body, headers=AUTH)
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "typed"),
+    [
+        ("John", "Johnson", "Johnson Johnson"),  # a surname a nickname away from John
+        ("Harry", "Harris", "Harris Harris"),
+        ("Greta", "af Klint", "Greta Af"),  # a particle that opens many surnames
+        ("Maya Patel", "Patel", "Patel Patel"),  # a record that repeats a word
+        ("Maya", "Maya Patel", "Maya Maya"),
+    ],
+)
+def test_a_surname_alone_or_a_word_twice_is_refused(
+    client: TestClient[Any], ingest: Ingest, first: str, last: str, typed: str
+) -> None:
+    ingest(
+        shopify_customer(70, "someone@example.com", first, last),
+        shopify_order(170, 70, "#7001", "2026-11-18T10:00:00Z"),
+    )
+    response = _lookup(client, name=typed, order_number="7001")
+    assert response.status_code == 409, response.text
+    assert response.json()["candidates"] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "refused", "theirs"),
+    [
+        ("Maria De Luca", "De Luca", "Maria De Luca"),  # De is no given name
+        ("Jan van der Berg", "Van Berg", "Jan Berg"),
+        ("Garcia, Maria Elena", "Elena Maria", "Maria Garcia"),  # Surname, Given Middle
+    ],
+)
+def test_a_name_in_one_field_is_read_as_people_write_it(
+    client: TestClient[Any], ingest: Ingest, name: str, refused: str, theirs: str
+) -> None:
+    """Zendesk users and Stripe customers hold a name in one field."""
+    ingest(zendesk_user(71, name, "someone@example.com"), zendesk_ticket(7101, 71, "Help"))
+    response = _lookup(client, name=refused, ticket_id="7101")
+    assert response.status_code == 409, response.text
+    assert response.json()["candidates"] == []
+    found = _lookup(client, name=theirs, ticket_id="7101")
+    assert found.status_code == 200, found.text
