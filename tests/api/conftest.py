@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.store import Store
 from tests.api.fuzz_world import World, make_world
-from tests.api.webhook_deliveries import posting
+from tests.api.webhook_deliveries import posting, startup_drain_done
 from tests.conftest import make_settings
 
 
@@ -35,4 +35,5 @@ def client(store: Store) -> Iterator[TestClient[Any]]:
     the demo store define their own ``client``."""
     app = create_app(make_settings(store.path), store=store)
     with TestClient(app=app) as test_client:
+        startup_drain_done()
         yield test_client

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -142,6 +143,18 @@ def webhook_client(store: Store, source: str, fake: Any, **settings: Any) -> Tes
     return TestClient(app=app, base_url=BASE)
 
 
+def startup_drain_done(patience: float = 10.0) -> None:
+    """Wait until the startup drain's thread (``api.webhooks.drain_inbox``) has ended: while it
+    runs it holds the app's webhook pass, so a delivery posted meanwhile is applied by that
+    thread a moment after the response instead of by the response's own pass, and a test that
+    reads the inbox right after the response would race it."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        if not any(t.name == "inbox-drain" and t.is_alive() for t in threading.enumerate()):
+            return
+        time.sleep(0.01)
+
+
 def inbox_rows(store: Store) -> list[tuple[str, str]]:
     return store.conn.execute("SELECT topic, status FROM webhook_inbox ORDER BY id").fetchall()
 
@@ -181,6 +194,7 @@ def posting(store: Store) -> Iterator[Callable[..., Any]]:
     def run(source: str, fake: Any, body: bytes, headers: Headers | list[Any]) -> Any:
         if source not in clients:
             clients[source] = webhook_client(store, source, fake).__enter__()
+            startup_drain_done()
         return clients[source].post(f"/v1/webhooks/{source}", content=body, headers=headers)
 
     yield run
