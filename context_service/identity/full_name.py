@@ -53,14 +53,23 @@ def _given_then_surname(given: tuple[str, ...], parts: Parts) -> bool:
     own = [w for w in with_parts(surnames) if len(w) > 1 and w not in _NO_SURNAME]
     if len(surnames) > 1:
         own.append("".join(surnames))  # O'Brien as OBrien, De Luca as Deluca
-    typed = [w for w in rest if len(w) > 1 and w not in _NO_SURNAME]
+    elif not own and len(surnames[0]) > 1:
+        own.append(surnames[0])  # a surname that is a particle's word on its own: Le, Do, Van
+    typed = [w for w in rest if len(w) > 1 and (w not in _NO_SURNAME or w in own)]
     typed += ["".join(rest[i:]) for i in range(len(rest) - 1)]  # Mc Donald as McDonald
     if not any(_same_surname(w, o) for w in typed for o in own):
         return False
-    if len(first) < 2 or any(_same_surname(first, o) for o in own):  # an initial; a surname
+    if len(first) < 2 or first in own:  # an initial; their surname in the given name's place
         return False
-    compound = first == "".join(word[:1] for word in given_names[: len(first)])  # JP: Jean Pierre
-    return compound or any(agrees_as_name(first, w, first=True) for w in given_names)
+    return _a_given_name(first, given_names)
+
+
+def _a_given_name(first: str, given_names: tuple[str, ...]) -> bool:
+    """Whether ``first`` is one of ``given_names``, a nickname or typo of one, their initials
+    run together (``JP`` for Jean Pierre) or their words written together (``Jiwoo``)."""
+    compound = first == "".join(word[:1] for word in given_names[: len(first)])
+    joined = len(given_names) > 1 and first == "".join(given_names)
+    return compound or joined or any(agrees_as_name(first, w, first=True) for w in given_names)
 
 
 def _same_surname(typed: str, own: str) -> bool:

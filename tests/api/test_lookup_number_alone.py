@@ -338,3 +338,25 @@ def test_a_name_in_one_field_is_read_as_people_write_it(
     assert response.json()["candidates"] == []
     found = _lookup(client, name=theirs, ticket_id="7101")
     assert found.status_code == 200, found.text
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "typed"),
+    [
+        ("Harry", "Harris", "Harry Harris"),  # a given name a letter off the surname
+        ("Robert", "Roberts", "Robert Roberts"),
+        ("John", "Johnson", "Johnny Johnson"),
+        ("Linh", "Le", "Linh Le"),  # a surname that is a particle's word on its own
+        ("Minh", "Do", "Minh Do"),
+    ],
+)
+def test_ordinary_full_names_near_the_rules_edges_are_theirs(
+    client: TestClient[Any], ingest: Ingest, first: str, last: str, typed: str
+) -> None:
+    """A fourth review found these real names refused by the rules against guesses."""
+    ingest(
+        shopify_customer(72, "someone@example.com", first, last),
+        shopify_order(172, 72, "#7201", "2026-11-18T10:00:00Z"),
+    )
+    response = _lookup(client, name=typed, order_number="7201")
+    assert response.status_code == 200, response.text
