@@ -26,7 +26,7 @@ from typing import Any
 
 import msgspec
 
-from context_service.errors import ConfigurationError, FatalError
+from context_service.errors import ConfigurationError, FatalError, RetriableError
 from integrations._http import VendorHttp
 from integrations._pagination import LoopGuard
 
@@ -135,13 +135,26 @@ class ZendeskApi:
     def get_or_none(
         self, path: str, params: list[tuple[str, str]] | None = None
     ) -> dict[str, Any] | None:
-        """``get``, but ``None`` when Zendesk answers 404 (``RecordNotFound``)."""
+        """``get``, but ``None`` when Zendesk says the object does not exist: 404 with its own
+        error body, ``{"error": "RecordNotFound", ...}``.
+
+        Any other 404 (a proxy's or a gateway's page, a wrong ``CONTEXT_SERVICE_ZENDESK_BASE_URL``)
+        says nothing about the object; taking it for a deletion would delete the stored user or
+        ticket a webhook names. It is a ``RetriableError``: the delivery stays pending (a sync
+        stops) and the stored data is kept.
+        """
         try:
             return self.get(path, params)
         except FatalError as exc:
-            if exc.extra.get("status") == 404:
+            if exc.extra.get("status") != 404:
+                raise
+            if record_not_found(exc.extra.get("body")):
                 return None
-            raise
+            raise RetriableError(
+                f"zendesk GET {path}: HTTP 404 that is not Zendesk's RecordNotFound (a proxy or "
+                "a wrong CONTEXT_SERVICE_ZENDESK_BASE_URL?); nothing deleted, tried again later: "
+                f"{exc.detail}"
+            ) from exc
 
     def cursor_pages(
         self, path: str, params: list[tuple[str, str]], what: str
@@ -217,3 +230,16 @@ def _created_order(comment: dict[str, Any]) -> tuple[str, int]:
 
 def _trim(comment: dict[str, Any]) -> dict[str, Any]:
     return {name: comment[name] for name in COMMENT_FIELDS if name in comment}
+
+
+def record_not_found(body: Any) -> bool:
+    """Whether an error answer's body (its text) is Zendesk's own "no such record": a JSON
+    object whose ``error`` is ``RecordNotFound``. An HTML page, an empty body or another error
+    (``InvalidEndpoint``: a wrong path) is not."""
+    if not isinstance(body, str | bytes) or not body:
+        return False
+    try:
+        decoded = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return False
+    return isinstance(decoded, dict) and decoded.get("error") == "RecordNotFound"

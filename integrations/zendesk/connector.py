@@ -227,6 +227,8 @@ class ZendeskConnector:
             return self._requester_of(external_id)
         if kind not in _RESOURCES:
             raise MappingError(f"unknown zendesk kind {kind!r}", source=SOURCE, kind=kind)
+        if not (external_id.isascii() and external_id.isdigit()):
+            return None
         obj = self._current(kind, external_id)
         if obj is None:
             return self._gone(kind, external_id)
