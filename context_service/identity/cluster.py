@@ -8,7 +8,8 @@ A component is a set of records connected by link-strength pairs. Within it:
 3. Link pairs are taken strongest first (people's decisions, then explicit ids, then by
    probability) and each joins two clusters only if **no** pair across them conflicts or was
    kept apart by a person. A record therefore joins a cluster only if it is consistent with
-   every member, never through one weak link.
+   every member, never through one weak link. A name conflict people's decisions answer (they
+   put the two names together: ``_Excused``) keeps nothing apart.
 4. Among links equally strong (same rule priority, same probability), a cluster that could join
    either of two clusters which can never be one (their records conflict, or a person kept them
    apart) joins neither: it is as close to one person as to the other, so a person picks. Both
@@ -28,7 +29,7 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from context_service.identity.compare import names_conflict
+from context_service.identity.compare import name_levels, names_conflict
 from context_service.identity.features import Features
 from context_service.identity.model import MatchModel
 from context_service.identity.pairs import PairResult, Thresholds, decide
@@ -80,8 +81,11 @@ def pair_of(a: int, b: int) -> Pair:
     return (a, b) if a < b else (b, a)
 
 
-def shared_values(features: Mapping[int, Features]) -> frozenset[str]:
-    """Emails and phones held by records whose names conflict: used by more than one person."""
+def shared_values(
+    features: Mapping[int, Features], excused: _Excused | None = None
+) -> frozenset[str]:
+    """Emails and phones held by records whose names conflict: used by more than one person.
+    A conflict a person's decision answers (``_Excused``) is no second person."""
     holders: dict[str, list[int]] = {}
     for record_id, feats in features.items():
         for value in (*feats.emails, *feats.phones):
@@ -89,7 +93,10 @@ def shared_values(features: Mapping[int, Features]) -> frozenset[str]:
     shared = set()
     encoded: dict[int, bytes] = {}
     for value, ids in holders.items():
-        if len(ids) >= _MEMO_FROM:  # a value many hold: its pairs were likely asked before
+        if excused is not None and excused.touches(ids):
+            if excused.any_conflict(ids):
+                shared.add(value)
+        elif len(ids) >= _MEMO_FROM:  # a value many hold: its pairs were likely asked before
             if not encoded:
                 encoded = {rid: _encode(f) for rid, f in features.items()}
             if _any_conflict_remembered([(features[i], encoded[i]) for i in ids]):
@@ -125,6 +132,81 @@ def _any_conflict(group: list[Features]) -> bool:
     )
 
 
+class _Excused:
+    """The name conflicts people's decisions answer, within one component.
+
+    A person who put Pat Doe and Patricia Stone together (a merge, an accepted review item) has
+    said that the two names are one customer's. Records carrying those names are then no two
+    people: a name conflict between two records is excused when a person put them together,
+    or when each carries a full name (``_carry_one_name``; or is itself a record) of one group
+    that people's decisions tie together between records with full names (``_vouched``). So
+    Pat Doe's Zendesk record stays with her when she is accepted as Patricia Stone, and a new
+    Patricia Stone record joins her. Only a name conflict is excused: different dates of birth
+    or generational suffixes still keep a record out. A record without a full name vouches
+    for no name: a nameless record accepted as Chris's and then as Robert's ties no names
+    together, and the two decisions stay a contradiction for a person (``decisions.py``).
+    """
+
+    def __init__(self, features: Mapping[int, Features], decisions: Decisions) -> None:
+        self.together = decisions.together
+        groups = _vouched(decisions.together, features)
+        self.carried: dict[int, frozenset[int]] = {}
+        for record_id, feats in features.items() if groups else ():
+            carried = frozenset(
+                index
+                for index, members in enumerate(groups)
+                if record_id in members or any(_carry_one_name(feats, features[z]) for z in members)
+            )
+            if carried:
+                self.carried[record_id] = carried
+        self.features = features
+
+    def touches(self, ids: Iterable[int]) -> bool:
+        """Whether any of ``ids`` carries a name people's decisions vouch for."""
+        return any(i in self.carried for i in ids)
+
+    def excuses(self, a: int, b: int) -> bool:
+        """Whether the name conflict of ``a`` and ``b`` is answered by people's decisions."""
+        if pair_of(a, b) in self.together:
+            return True
+        return not self.carried.get(a, frozenset()).isdisjoint(self.carried.get(b, frozenset()))
+
+    def any_conflict(self, ids: list[int]) -> bool:
+        """``_any_conflict`` of these records, leaving out the conflicts excused."""
+        return any(
+            names_conflict(self.features[a], self.features[b]) and not self.excuses(a, b)
+            for i, a in enumerate(ids)
+            for b in ids[i + 1 :]
+        )
+
+
+def _vouched(together: Iterable[Pair], features: Mapping[int, Features]) -> list[set[int]]:
+    """The groups of records that people's ``together`` decisions tie to each other, taking
+    only decisions between two records with full names (through others too)."""
+    named = [
+        (a, b)
+        for a, b in together
+        if a in features and b in features and _full_name(features[a]) and _full_name(features[b])
+    ]
+    groups = _Clusters(sorted({x for pair in named for x in pair}))
+    for a, b in named:
+        if groups.find(a) != groups.find(b):
+            groups.union(a, b)
+    return [set(members) for members in groups.members.values()]
+
+
+def _full_name(feats: Features) -> bool:
+    return bool(feats.first and feats.last)
+
+
+def _carry_one_name(a: Features, b: Features) -> bool:
+    """Whether two records carry one full name: both have a first name and a surname, and
+    both agree, exactly or nearly (a nickname, a typo, swapped)."""
+    if not (_full_name(a) and _full_name(b)):
+        return False
+    return all(level in {"exact", "fuzzy"} for level in name_levels(a, b))
+
+
 class _Clusters:
     """Union-find over record ids that remembers each cluster's members."""
 
@@ -154,7 +236,8 @@ def cluster_component(
     decisions: Decisions = NO_DECISIONS,
 ) -> ComponentResult:
     """Cluster the records of one component (``features`` keyed by record id)."""
-    shared = shared_values(features)
+    excused = _Excused(features, decisions) if decisions.together else None
+    shared = shared_values(features, excused)
     ids = sorted(features)
     if len(ids) < _MEMO_FROM:
         results = {
@@ -164,7 +247,14 @@ def cluster_component(
         }
     else:
         results = _decide_remembered(ids, features, model, thresholds, shared)
-    joining = _Joining(ids, results, decisions, model)
+    bound = set(decisions.together)
+    if excused is not None:
+        bound.update(
+            pair
+            for pair, result in results.items()
+            if result.rule == "conflict" and excused.excuses(*pair)
+        )
+    joining = _Joining(ids, results, decisions, model, frozenset(bound))
     for tier in _tiers(_link_candidates(results, decisions, _stable_keys(features))):
         joining.take(tier)
     clusters, reviews = joining.clusters, joining.reviews
@@ -239,16 +329,19 @@ class _Joining:
         results: Mapping[Pair, PairResult],
         decisions: Decisions,
         model: MatchModel,
+        bound: frozenset[Pair],
     ) -> None:
         self.clusters = _Clusters(ids)
         self.results = results
         self.decisions = decisions
         self.model = model
+        # Pairs no conflict keeps apart: people's ``together`` and the conflicts they answer.
+        self.bound = bound
         self.links: list[Link] = []
         self.reviews: list[Review] = []
         # Pairs whose clusters may never join: what ``_may_join`` refuses on, plus the pairs
         # held back because their record was as close to someone else (``held``).
-        self.never = _never_together(results, decisions)
+        self.never = _never_together(results, decisions, bound)
         self.held: set[Pair] = set()
 
     def take(self, tier: list[Candidate]) -> None:
@@ -274,7 +367,7 @@ class _Joining:
         (a, b), rule, result = candidate
         if self.clusters.find(a) == self.clusters.find(b):
             return False
-        if _may_join(self.clusters, a, b, self.results, self.decisions, self.held):
+        if _may_join(self.clusters, a, b, self.results, self, self.held):
             self.clusters.union(a, b)
             self.links.append(Link(a, b, rule, result.probability, _ev(self.model, result)))
             return True
@@ -314,12 +407,14 @@ class _Joining:
         self.reviews.append(Review(a, b, result.probability, reason, _ev(self.model, result)))
 
 
-def _never_together(results: Mapping[Pair, PairResult], decisions: Decisions) -> list[Pair]:
+def _never_together(
+    results: Mapping[Pair, PairResult], decisions: Decisions, bound: frozenset[Pair]
+) -> list[Pair]:
     """The pairs whose records can never share a cluster (as ``_may_join`` decides)."""
     conflicting = {
         pair
         for pair, result in results.items()
-        if result.conflict and result.rule != "explicit_id" and pair not in decisions.together
+        if result.conflict and result.rule != "explicit_id" and pair not in bound
     }
     return sorted(conflicting | set(decisions.apart))
 
@@ -403,16 +498,17 @@ def _may_join(
     a: int,
     b: int,
     results: Mapping[Pair, PairResult],
-    decisions: Decisions,
+    joining: _Joining,
     held: set[Pair],
 ) -> bool:
     left, right = clusters.members[clusters.find(a)], clusters.members[clusters.find(b)]
+    apart, bound = joining.decisions.apart, joining.bound
     for x in left:
         for y in right:
             pair = pair_of(x, y)
-            if pair in decisions.apart or pair in held:
+            if pair in apart or pair in held:
                 return False
-            if pair in decisions.together:
+            if pair in bound:
                 continue
             result = results[pair]
             if result.conflict and result.rule != "explicit_id":

@@ -22,8 +22,9 @@ What each decision records, and why that is enough for ``cluster.cluster_compone
   to each other one) so it leaves as one new profile. The part with more records (on a tie, the
   one with the oldest record) keeps P's id. The rest is re-clustered as the evidence says.
 * **review** of a pair (a, b): accept records ``together``, reject records ``apart``, for that
-  pair only; the engine then places the other records as the evidence allows. (To force two
-  whole profiles together, merge them.)
+  pair only; the engine then places the other records as the evidence allows, and a record
+  carrying either name of an accepted pair is no second person beside the other
+  (``cluster._Excused``). (To force two whole profiles together, merge them.)
 
 A refused decision (``DecisionConflict``) names the records it is about by vendor key and, for
 a caller that may see them, by display name (the person's name, else their first email). A

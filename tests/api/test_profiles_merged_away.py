@@ -15,7 +15,7 @@ from tests.conftest import TEST_KEY, Ingest
 from tests.identity.split_world import desai_held_together
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
-ROBERT = {"source": "hubspot", "kind": "contact", "external_id": "2"}
+FATHER = {"source": "hubspot", "kind": "contact", "external_id": "2"}
 
 
 def test_every_id_in_changed_reads_as_itself_and_merged_away_names_its_target(
@@ -23,7 +23,7 @@ def test_every_id_in_changed_reads_as_itself_and_merged_away_names_its_target(
 ) -> None:
     merged, alone = desai_held_together(store, ingest)
 
-    response = client.post(f"/v1/profiles/{merged}/split", json={"records": [ROBERT]}, headers=AUTH)
+    response = client.post(f"/v1/profiles/{merged}/split", json={"records": [FATHER]}, headers=AUTH)
 
     assert response.status_code == 200, response.text
     body = response.json()

@@ -15,7 +15,7 @@ from context_service.identity.decisions import merge_profiles, split_profile
 from context_service.store import Store
 from context_service.store.profiles import canonical_id, version_of
 from tests.conftest import Ingest
-from tests.identity.split_world import CHRIS, CHRIS_ZD, NOW, ROBERT, desai_held_together
+from tests.identity.split_world import CHRIS, CHRIS_CRM, FATHER, NOW, desai_held_together
 from tests.identity_helpers import pid, write
 from tests.payloads import hubspot_contact, shopify_customer
 
@@ -30,7 +30,7 @@ def test_a_merge_answers_live_profiles_in_changed_and_the_old_ids_apart(
 ) -> None:
     ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
     ingest(hubspot_contact("2", "cal.moss@example.com", "Cal", "Moss"))
-    ann, cal = pid(store, CHRIS), pid(store, ROBERT)
+    ann, cal = pid(store, CHRIS), pid(store, FATHER)
 
     result = write(store, merge_profiles, [cal, ann], "t", NOW, "US")
 
@@ -45,12 +45,12 @@ def test_a_split_that_lets_the_rest_join_another_profile_answers_it_as_merged_aw
 ) -> None:
     merged, alone = desai_held_together(store, ingest)
 
-    result = write(store, split_profile, merged, [ROBERT], "t", NOW, "US")
+    result = write(store, split_profile, merged, [FATHER], "t", NOW, "US")
 
-    assert pid(store, CHRIS) == pid(store, CHRIS_ZD) == merged
+    assert pid(store, CHRIS) == pid(store, CHRIS_CRM) == merged
     assert alone not in result.changed
     _all_live(store, result.changed)
-    assert set(result.changed) == {merged, pid(store, ROBERT)}
+    assert set(result.changed) == {merged, pid(store, FATHER)}
     assert [(m.id, m.resolves_to) for m in result.merged_away] == [(alone, merged)]
     assert canonical_id(store.conn, alone) == merged
 

@@ -108,13 +108,20 @@ def test_merge_holds_even_when_names_conflict_on_a_mailbox_they_then_share(
     assert count_profiles(store.conn) == 1
     _rebuild(store)
     assert count_profiles(store.conn) == 1
-    # A new record that conflicts with one of the merged people joins nobody on its own: the
-    # merge holds, and a person is asked about the newcomer.
+    # The person said Christopher Desai and Robert Petrov are one customer: a new record
+    # carrying one of the two names on their mailbox is that customer, not a second person.
     ingest(stripe_customer("cus_9", "desai.family@example.com", "Christopher Desai"))
     merged = {_pid(store, SHOP1), _pid(store, HUB2), _pid(store, RecordKey("zendesk", "user", "4"))}
     assert merged == {chris}
-    assert _pid(store, RecordKey("stripe", "customer", "cus_9")) != chris
-    assert any(item.b.external_id == "cus_9" for item in list_review(store.conn).items)
+    assert _pid(store, RecordKey("stripe", "customer", "cus_9")) == chris
+    assert list_review(store.conn).items == []
+    # A third name on the mailbox is someone else: kept out, and a person is asked.
+    ingest(stripe_customer("cus_10", "desai.family@example.com", "Anita Desai"))
+    assert _pid(store, RecordKey("stripe", "customer", "cus_10")) != chris
+    assert any(item.b.external_id == "cus_10" for item in list_review(store.conn).items)
+    _rebuild(store)
+    assert _pid(store, RecordKey("stripe", "customer", "cus_9")) == chris
+    assert _pid(store, RecordKey("stripe", "customer", "cus_10")) != chris
 
 
 def test_merge_replaces_an_earlier_apart_decision(store: Store, ingest: Ingest) -> None:
