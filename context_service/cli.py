@@ -463,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=bounded(0, SQLITE_MAX_INT),
         default=20,
         metavar="N",
-        help="list at most N rejected rows (0: all; default 20)",
+        help="list at most N rejected rows, warnings and ignored columns (0: all; default 20)",
     )
     p.set_defaults(func=cmd_import)
     p = sub.add_parser("resolve", help="re-resolve every person record from the stored data")

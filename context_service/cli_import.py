@@ -143,12 +143,12 @@ def _print_import_report(report: ImportReport, show: int) -> None:
         print(
             "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "
             "silence; a column with no header needs one in the file): "
-            f"{', '.join(report.ignored_columns)}"
+            f"{_names_listed(report.ignored_columns, show)}"
         )
     if report.unmatched_mapping:
         print(
             "the mapping names columns that no line of the file has: "
-            f"{', '.join(report.unmatched_mapping)} (check their spelling)"
+            f"{_names_listed(report.unmatched_mapping, show)} (check their spelling)"
         )
     if report.warnings:
         print(f"imported with a warning ({len(report.warnings)}):")
@@ -156,6 +156,16 @@ def _print_import_report(report: ImportReport, show: int) -> None:
     if report.rejections:
         print("rejected rows (each is kept raw in the store with its reason):")
         _print_lines([(r.line, r.reason) for r in report.rejections], show)
+
+
+def _names_listed(names: list[str], show: int) -> str:
+    """``show`` of these names (all with 0), and how many were left out: a file of 20,000
+    columns no field takes gets a line, not a page."""
+    listed = names if show <= 0 else names[:show]
+    text = ", ".join(listed)
+    if len(listed) < len(names):
+        text += f" ... and {len(names) - len(listed)} more (--show-rejections 0 lists all)"
+    return text
 
 
 def _print_lines(lines: list[tuple[int, str]], show: int) -> None:

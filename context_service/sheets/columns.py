@@ -24,7 +24,13 @@ from typing import Any
 import msgspec
 
 from context_service.errors import ConfigurationError
-from context_service.sheets.fields import ALIASES, FIELD_SET, FIELDS, MULTI_VALUED
+from context_service.sheets.fields import (
+    ALIASES,
+    FIELD_SET,
+    FIELDS,
+    IDENTIFYING_FIELDS,
+    MULTI_VALUED,
+)
 
 IGNORE = "-"
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -166,6 +172,8 @@ def plan_header(
         )
     fields = [mapping.field_for(column) for column in header]
     _check_clashes(header, fields)
+    if check_missing and IDENTIFYING_FIELDS.isdisjoint(fields):
+        raise ColumnMappingError(_identifies_no_one(header))
     on_purpose = {column for column, field in mapping.explicit.items() if field is None}
     labels = _report_labels(header)
     ignored = [
@@ -175,6 +183,25 @@ def plan_header(
     ]
     unnamed = [i for i, column in enumerate(header) if not column.strip()]
     return HeaderPlan(fields=fields, ignored=ignored, unnamed=unnamed)
+
+
+def _identifies_no_one(header: list[str]) -> str:
+    """Why a header that maps no column to a field saying who a row is about is refused: every
+    row would be rejected. Says what the columns are and how to fix it."""
+    shown = column_names(header)
+    columns = ", ".join(shown[:MAX_COLUMNS_SHOWN])
+    if len(shown) > MAX_COLUMNS_SHOWN:
+        columns += f" and {len(shown) - MAX_COLUMNS_SHOWN} more"
+    return (
+        "no column maps to a field that says who a row is about (email, phone, name, "
+        "first_name, last_name, external_id or a linked id such as shopify_customer_id), so "
+        f"every row would be rejected; the file's header row is: {columns}. Name the columns "
+        "with --map COLUMN=FIELD (for example --map 'E-Mail=email') or a mapping file; the "
+        "first row that is not empty is read as the header, so remove any title rows above it"
+    )
+
+
+MAX_COLUMNS_SHOWN = 20  # columns named in one message or report line; the rest are counted
 
 
 def _report_labels(header: list[str]) -> list[str]:

@@ -36,6 +36,12 @@ LINK_FIELDS: dict[str, tuple[str, str]] = {
     "zendesk_user_id": ("zendesk", "user"),
 }
 
+# The fields that can say who a row is about: a row without any of them is rejected, and a
+# file whose header maps none of them is refused before any row is read.
+IDENTIFYING_FIELDS = frozenset(
+    ("external_id", "email", "phone", "name", "first_name", "last_name", *LINK_FIELDS)
+)
+
 ORDER_FIELDS = (
     "order_number",
     "ordered_at",

@@ -36,6 +36,7 @@ from context_service.sheets.fields import (
     ACTIVITIES,
     ADDRESS_FIELDS,
     FIELD_KIND,
+    IDENTIFYING_FIELDS,
     LINK_FIELDS,
     MULTI_VALUED,
     PERSON_KIND,
@@ -54,9 +55,7 @@ _DOT_GROUPS = re.compile(r"^-?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?$")
 _ONE_GROUP = re.compile(r"^-?[0-9]{1,3},[0-9]{3}$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _SPLIT = {"email": re.compile(r"[;,]"), "phone": re.compile(r";")}
-_IDENTIFYING = frozenset(
-    ("external_id", "email", "phone", "name", "first_name", "last_name", *LINK_FIELDS)
-)
+_IDENTIFYING = IDENTIFYING_FIELDS
 _ADDRESS = frozenset(ADDRESS_FIELDS)
 _LINKS = frozenset(LINK_FIELDS)
 
