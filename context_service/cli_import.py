@@ -49,6 +49,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 encoding=args.encoding,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
                 report=report,
+                prune=args.prune,
             )
     except KeyboardInterrupt:
         print(f"stopped by Ctrl-C; {_what_was_kept(report)}", file=sys.stderr)
@@ -59,7 +60,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise
     finally:
         store.close()
-    _print_import_report(report, args.show_rejections)
+    _print_import_report(report, args.show_rejections, args.prune)
     return 0
 
 
@@ -112,7 +113,7 @@ def _import_progress() -> Any:
     )
 
 
-def _print_import_report(report: ImportReport, show: int) -> None:
+def _print_import_report(report: ImportReport, show: int, pruning: bool = False) -> None:
     rec = report.records
     sheet = f" (sheet {report.sheet!r})" if report.sheet else ""
     print(
@@ -139,6 +140,8 @@ def _print_import_report(report: ImportReport, show: int) -> None:
             f"{os.path.basename(report.path)} since corrected or removed, or rows whose "
             "external_id is now imported): no longer listed by context-service rejected"
         )
+    if report.rows_gone:
+        print(_gone(report, pruning))
     if report.ignored_columns:
         print(
             "ignored columns (no matching field; use --map COLUMN=FIELD, or COLUMN=- to "
@@ -156,6 +159,24 @@ def _print_import_report(report: ImportReport, show: int) -> None:
     if report.rejections:
         print("rejected rows (each is kept raw in the store with its reason):")
         _print_lines([(r.line, r.reason) for r in report.rejections], show)
+
+
+def _gone(report: ImportReport, pruning: bool) -> str:
+    """The report's line on the records an earlier import of this file stored that it no
+    longer holds (``sheets.stale``)."""
+    name, gone = os.path.basename(report.path), report.rows_gone
+    records = f"{gone} {'record' if gone == 1 else 'records'}"
+    if not pruning:
+        return (
+            f"{records} an earlier import of {name} stored {'is' if gone == 1 else 'are'} no "
+            "longer in it (rows corrected or removed since): kept; import it again with "
+            "--prune to delete them"
+        )
+    line = f"pruned {records} an earlier import of {name} stored that it no longer holds: "
+    line += f"{report.rows_pruned} deleted"
+    if gone > report.rows_pruned:
+        line += f", {gone - report.rows_pruned} kept as another imported file holds them"
+    return line
 
 
 def _names_listed(names: list[str], show: int) -> str:

@@ -55,6 +55,10 @@ class RecordsSeen:
         """Whether a row this import took holds the record of ``kind`` under ``key``."""
         return (kind, key) in self._first
 
+    def taken(self) -> set[tuple[str, str]]:
+        """The (kind, key) of every record this import took from its rows."""
+        return set(self._first)
+
     def keys(self, kind: str) -> set[str]:
         """The keys of the records of ``kind`` that this import took from its rows."""
         return {key for seen_kind, key in self._first if seen_kind == kind}

@@ -43,6 +43,7 @@ from context_service.sheets.mapping import (
 )
 from context_service.sheets.readers import RawRow, Sheet, open_sheet
 from context_service.sheets.retired import note_rejection, retire_fixed
+from context_service.sheets.stale import note_and_prune
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
@@ -81,6 +82,10 @@ class ImportReport(msgspec.Struct):
     rows_rejected: int = 0
     rows_suppressed: int = 0  # rows about an erased person (``trust.suppression``), skipped
     rejections_retired: int = 0  # earlier rejections this import fixed (``sheets.retired``)
+    # Records an earlier import of this file took that it no longer holds (``sheets.stale``),
+    # and how many of them ``prune`` deleted (the others another file still holds).
+    rows_gone: int = 0
+    rows_pruned: int = 0
     blank_rows: int = 0
     records: IngestReport = msgspec.field(default_factory=IngestReport)
     profiles_rebuilt: int = 0
@@ -137,6 +142,7 @@ def import_file(
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     report: ImportReport | None = None,
+    prune: bool = False,
 ) -> ImportReport:
     """Import every row of ``path`` as records of ``source``; see the module docstring.
 
@@ -144,6 +150,8 @@ def import_file(
     committed stay, and their snapshots are built before it is raised; importing again after
     the fix changes only what is new). A caller that passes its own ``report`` (empty) can
     tell from it what was kept when the import stops part-way (Ctrl-C, SIGTERM, a fatal error).
+    With ``prune``, the records an earlier import of this file took that it no longer holds
+    are deleted (``sheets.stale``); without, they are counted in ``rows_gone``.
     """
     check_source_name(source)
     started = time.perf_counter()
@@ -164,9 +172,8 @@ def import_file(
         ingest_ctx = msgspec.structs.replace(ctx, mappers=mappers)
         try:
             with rare_full_collections.during():  # see ``sync.collection``
-                _run(
-                    store, sheet, rows, converter, ingest_ctx, report, batch_rows, progress, run_id
-                )
+                flusher = _Flusher(store, ingest_ctx, report, sheet, progress, run_id)
+                _run(rows, converter, flusher, batch_rows, prune)
             report.rejections_retired = _retire_fixed(store, source, report, converter)
         except ContextServiceError as exc:
             _record_run(store, run_id, report, exc.detail)
@@ -223,20 +230,27 @@ def _counted_rows(conn: Any, run_id: int) -> int:
 
 
 def _run(
-    store: Store,
-    sheet: Sheet,
     rows: Iterator[RawRow],
     converter: RowConverter,
-    ctx: IngestContext,
-    report: ImportReport,
+    flusher: _Flusher,
     batch_rows: int,
-    progress: Progress | None,
-    run_id: int,
+    prune: bool,
 ) -> None:
-    flusher = _Flusher(store, ctx, report, sheet, progress, run_id)
+    store, ctx, report = flusher.store, flusher.ctx, flusher.report
     try:
         try:
             _ingest_rows(rows, converter, flusher, report, batch_rows)
+            pruned = note_and_prune(
+                store,
+                report.source,
+                report.path,
+                converter.seen,
+                ctx,
+                prune=prune,
+                background=flusher.background,
+            )
+            report.rows_gone, report.rows_pruned = pruned.stale, pruned.deleted
+            report.records.add(pruned.records)
         except (Exception, KeyboardInterrupt, SystemExit):  # SIGTERM's ``Terminated`` too
             _build_committed(store, ctx, flusher.background)
             raise

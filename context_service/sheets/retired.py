@@ -54,7 +54,7 @@ def note_rejection(converter: RowConverter, raw: RawRow, kept_as: RawPayload, pa
     id does not fix this one (a second person under one id)."""
     payload = kept_as.payload
     payload["file"] = Path(path).name
-    payload["path"] = _where(path)
+    payload["path"] = absolute_path(path)
     converter.seen.rejected.add(str(payload["id"]))
     converter.seen.last_line = max(converter.seen.last_line, raw.line)
     plan = converter.plans.get(raw.header)
@@ -68,10 +68,10 @@ def note_rejection(converter: RowConverter, raw: RawRow, kept_as: RawPayload, pa
 def retire_fixed(store: Store, source: str, path: str, seen: RecordsSeen) -> int:
     """After an import of ``path`` as ``source`` completed: delete the earlier rejections it
     fixed (see the module docstring); return how many."""
-    name, where = Path(path).name, _where(path)
+    name, where = Path(path).name, absolute_path(path)
     taken = seen.keys(PERSON_KIND)
     with store.transaction() as conn:
-        if _other_imports_run(conn, source):
+        if other_imports_run(conn, source):
             return 0
         retire: list[int] = []
         by_id: dict[str, list[int]] = {}  # external_id -> rejections that carry it
@@ -104,7 +104,7 @@ def retire_fixed(store: Store, source: str, path: str, seen: RecordsSeen) -> int
     return deleted
 
 
-def _where(path: str) -> str:
+def absolute_path(path: str) -> str:
     """The file's absolute path (``os.path.abspath``: no symlink resolved, no disk touched)."""
     return os.path.abspath(path)
 
@@ -119,7 +119,7 @@ def _line(payload: dict[str, Any]) -> int | float:
     return line if isinstance(line, int) and not isinstance(line, bool) else math.inf
 
 
-def _other_imports_run(conn: sqlite3.Connection, source: str) -> bool:
+def other_imports_run(conn: sqlite3.Connection, source: str) -> bool:
     """Whether an import of ``source`` other than this one is running (its process alive)."""
     rows = conn.execute(
         f"SELECT {_RUN_COLUMNS} FROM sync_runs "

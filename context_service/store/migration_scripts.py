@@ -313,3 +313,16 @@ SELECT DISTINCT source, kind, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM records
 WHERE ((source = 'shopify' AND kind = 'order') OR (source = 'stripe' AND kind = 'charge'))
 AND deleted = 0
 """
+
+
+# Which files each spreadsheet row's records came from (``sheets.stale``): a row an earlier
+# import of a file stored that the file no longer holds (a corrected typo, a removed row) is
+# reported, and deleted with ``import --prune``.
+V37_SHEET_ROWS = """
+CREATE TABLE sheet_rows (
+    path TEXT NOT NULL,
+    record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    PRIMARY KEY (path, record_id)
+) WITHOUT ROWID;
+CREATE INDEX sheet_rows_record ON sheet_rows (record_id);
+"""

@@ -395,6 +395,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0034_remap_zendesk", scripts.V34_REMAP_ZENDESK),
     ("0035_snapshot_refresh_at", scripts.V35_SNAPSHOT_REFRESH_AT),
     ("0036_remap_orders_and_charges", scripts.V36_REMAP_ORDERS_AND_CHARGES),
+    ("0037_sheet_rows", scripts.V37_SHEET_ROWS),
 ]
 
 
