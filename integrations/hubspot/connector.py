@@ -14,7 +14,10 @@ Streams, in dependency order:
   deal->contact/company associations are read in one v4 batch request per target type and put
   where ``GET /crm/v3/objects/{type}/{id}?associations=...`` puts them. Deals get the labels of
   their pipeline and stage (``GET /crm/v3/pipelines/deals``, once per run) under ``_labels``;
-  contacts their primary company's name under ``_company``, and the ``companies`` stream
+  contacts their lifecycle stage's label under ``_labels`` (``GET
+  /crm/v3/properties/contacts/lifecyclestage``, once per run; without the scope to read it, the
+  stage's internal value is shown: ``integrations.hubspot._lifecycle``) and their primary
+  company's name under ``_company``, and the ``companies`` stream
   emits a changed company's contacts again with it (``integrations.hubspot._companies``).
   After a listing from the top (a full or first sync), the runner looks up each stored record
   it did not bring, and retires those HubSpot no longer has (``SearchStream.lists_kind``).
@@ -61,6 +64,7 @@ from integrations.hubspot._companies import (
     with_primary_companies,
 )
 from integrations.hubspot._errors import not_found
+from integrations.hubspot._lifecycle import LifecycleStages
 from integrations.hubspot._limits import Budget, Pacer
 from integrations.hubspot._owners import OwnersStream
 from integrations.hubspot._portal import Portal
@@ -93,7 +97,7 @@ SEARCH_PER_SECOND = 4  # search limit per token (4/s; current docs say 5/s per a
 MAX_SEARCH_LIMIT = 200
 SETTLE_SECONDS = 30.0  # records modified this recently are left to the next run (index lag)
 ARCHIVED_EVERY_SECONDS = 3600.0  # archived lists are read at most this often (and on full syncs)
-LABELS_MAX_AGE_SECONDS = 300.0  # pipeline labels older than this are read again before use
+LABELS_MAX_AGE_SECONDS = 300.0  # pipeline and stage labels older than this are read again
 # A record fetched while a delivery is parsed answers the applier's refetch this long at most.
 PREFETCH_MAX_AGE_SECONDS = 60.0
 _SPECS = {spec.kind: spec for spec in OBJECTS}
@@ -168,6 +172,7 @@ class HubSpotConnector:
         self._labels: Labels | None = None
         self._labels_read_at = float("-inf")
         self._labels_missed: set[tuple[str | None, str | None]] = set()
+        self._stages = LifecycleStages(self.get_json, now, LABELS_MAX_AGE_SECONDS)
         self._prefetched = Prefetched(now, PREFETCH_MAX_AGE_SECONDS)
         self._portal = Portal(portal_id, self.get_json if access_token else None)
 
@@ -175,9 +180,11 @@ class HubSpotConnector:
         """``owners``, ``companies``, ``contacts``, ``deals`` (referenced records first), then
         the deletions: ``companies_archived``, ``contacts_archived``, ``deals_archived``.
 
-        Called once per run: pipeline labels are read again on the run's first deals page.
+        Called once per run: pipeline labels are read again on the run's first deals page,
+        lifecycle stage labels on its first contact.
         """
         self._labels = None
+        self._stages.reset()
         searches: list[Stream] = [
             SearchStream(self, spec, self._upper_ms, list(PROPERTIES[spec.kind]))
             for spec in OBJECTS
@@ -313,8 +320,8 @@ class HubSpotConnector:
         )
 
     def complete(self, spec: ObjectSpec, results: list[Json]) -> list[Json]:
-        """Search results with their associations (v4 batch read), for deals their labels,
-        for contacts their primary company (``_companies``)."""
+        """Search results with their associations (v4 batch read) and labels, for contacts
+        their primary company (``_companies``)."""
         completed = self._linked(spec, results)
         return self._with_companies(completed) if spec.kind == "contact" else completed
 
@@ -405,7 +412,7 @@ class HubSpotConnector:
         return tombstone(spec.kind, {**archived, "id": external_id})
 
     def _linked(self, spec: ObjectSpec, results: list[Json]) -> list[Json]:
-        """Search results with their associations and, for deals, labels."""
+        """Search results with their associations and labels (``_with_labels``)."""
         associated = {to: self._associations(spec, to, _ids(results)) for to in spec.associations}
         completed = []
         for obj in results:
@@ -464,6 +471,10 @@ class HubSpotConnector:
         return found
 
     def _with_labels(self, spec: ObjectSpec, payload: Json) -> Json:
+        """A deal with its pipeline's and stage's labels, a contact with its lifecycle stage's
+        label (``_lifecycle``), under ``_labels``; a company as it is."""
+        if spec.kind == "contact":
+            return self._stages.labelled(payload)
         if spec.kind != "deal":
             return payload
         props = payload.get("properties")

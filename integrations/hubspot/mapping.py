@@ -33,7 +33,8 @@ from integrations._convert import clean, currency_code, decimal_string, decode, 
 SOURCE = "hubspot"
 PERSON_KIND = "contact"
 KINDS = ("contact", "company", "deal", "owner")
-LABELS_KEY = "_labels"  # where the connector puts a deal's pipeline and stage labels
+# Where the connector puts display labels: a deal's pipeline and stage, a contact's lifecycle stage.
+LABELS_KEY = "_labels"
 COMPANY_KEY = "_company"  # where it puts a contact's primary associated company
 
 # Custom contact properties that carry another system's id for the same person.
@@ -126,6 +127,13 @@ class _CrmObject(msgspec.Struct, rename="camel"):
     associations: _Associations = msgspec.field(default_factory=_Associations)
 
 
+class _ContactLabels(msgspec.Struct):
+    """The display label the connector adds beside the lifecycle stage's internal value
+    (``GET /crm/v3/properties/contacts/lifecyclestage``, ``integrations.hubspot._lifecycle``)."""
+
+    lifecyclestage: str | None = None
+
+
 class _PrimaryCompany(msgspec.Struct):
     """The contact's primary associated company, as the connector adds it (``_company``)."""
 
@@ -138,11 +146,15 @@ class HubSpotContact(_CrmObject):
     ``_company`` is not HubSpot's: the connector adds the name of the company
     ``associatedcompanyid`` names (``integrations.hubspot._companies``). The contact stays
     dated by its own modification: a later date would outrank a ``contact.deletion`` that
-    came between the two.
+    came between the two. ``_labels`` is not HubSpot's either: the connector adds the
+    lifecycle stage's label there (the property holds its internal value); without it (a
+    contact stored before labels were added, or a label HubSpot could not give) the value
+    is used.
     """
 
     properties: _ContactProperties = msgspec.field(default_factory=_ContactProperties)
     primary_company: _PrimaryCompany | None = msgspec.field(default=None, name=COMPANY_KEY)
+    labels: _ContactLabels = msgspec.field(default_factory=_ContactLabels, name=LABELS_KEY)
 
 
 class HubSpotCompany(_CrmObject):
@@ -159,7 +171,7 @@ class HubSpotDeal(_CrmObject):
     """
 
     properties: _DealProperties = msgspec.field(default_factory=_DealProperties)
-    labels: _DealLabels = msgspec.field(default_factory=_DealLabels, name="_labels")
+    labels: _DealLabels = msgspec.field(default_factory=_DealLabels, name=LABELS_KEY)
 
 
 class HubSpotOwner(msgspec.Struct, rename="camel"):
@@ -273,6 +285,15 @@ def _contact_links(props: _ContactProperties) -> list[RecordKey]:
     return links
 
 
+def _lifecycle_stage(props: _ContactProperties, labels: _ContactLabels) -> str | None:
+    """The stage's label, else its internal value (``salesqualifiedlead``, or a custom
+    stage's number); ``None`` when the contact has no stage."""
+    value = clean(props.lifecyclestage)
+    if value is None:
+        return None
+    return clean(labels.lifecyclestage) or value
+
+
 def map_contact(payload: Mapping[str, Any]) -> Mapped:
     """Map a HubSpot contact to a person-like record.
 
@@ -295,7 +316,7 @@ def map_contact(payload: Mapping[str, Any]) -> Mapped:
         links=_contact_links(props),
         attributes=_non_empty(
             {
-                "lifecycle_stage": props.lifecyclestage,
+                "lifecycle_stage": _lifecycle_stage(props, contact.labels),
                 "owner_id": props.hubspot_owner_id,
                 "company_ids": ",".join(company_ids),
             }

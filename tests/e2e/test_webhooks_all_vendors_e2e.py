@@ -338,7 +338,7 @@ def test_hubspot_contact_property_change_shows_the_new_value(tmp_path: Path) -> 
         _hubspot_deliver(server, fake, [_hubspot_event("creation", contact_id, 1)])
         poll_until(
             lambda: _lifecycle_stage(server, email),
-            lambda stage: stage == "lead",
+            lambda stage: stage == "Lead",
             "the contact delivered by contact.creation",
             server,
         )
@@ -355,7 +355,7 @@ def test_hubspot_contact_property_change_shows_the_new_value(tmp_path: Path) -> 
         _hubspot_deliver(server, fake, [change])
         poll_until(
             lambda: _lifecycle_stage(server, email),
-            lambda stage: stage == "customer",
+            lambda stage: stage == "Customer",
             "the lifecycle stage of contact.propertyChange",
             server,
         )

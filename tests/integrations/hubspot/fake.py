@@ -10,6 +10,10 @@ cap (``after`` past it answers 400), no associations in results; ``GET
 /crm/v4/associations/{from}/{to}/batch/read`` (207 with errors for ids without associations);
 ``GET /crm/v3/owners?archived=`` (live or archived owners) paged by ``paging.next.after``, and
 ``GET /crm/v3/owners/{id}?archived=``; ``GET /crm/v3/pipelines/deals``;
+``GET /crm/v3/properties/contacts/lifecyclestage`` (the property's definition, its options
+``lifecycle_stages``: HubSpot's default stages and one the portal created; 403
+``MISSING_SCOPES`` while ``schema_scope`` is false, as for a token without
+``crm.schemas.contacts.read``);
 ``GET /crm/v3/objects/{type}?archived=&limit=&after=`` (live or archived objects in id order,
 ``limit`` at most 100); ``GET /account-info/v3/details`` (``portalId``: ``portal_id``).
 ``archive`` moves an object to the recycling bin (``archived``,
@@ -97,6 +101,8 @@ class FakeHubSpot:
         self.owners: dict[str, Json] = {}
         self.archived_owners: dict[str, Json] = {}
         self.pipelines: list[Json] = [_default_pipeline(), _custom_pipeline()]
+        self.lifecycle_stages: list[Json] = _lifecycle_stages()
+        self.schema_scope = True  # whether the token may read property definitions
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
         self._faults: list[tuple[int | Literal["timeout"], int, float | None]] = []
@@ -323,6 +329,8 @@ class FakeHubSpot:
             return self._owners(parts[3] if len(parts) == 4 else None, request)
         if parts == ["crm", "v3", "pipelines", "deals"] and method == "GET":
             return httpx.Response(200, json={"results": copy.deepcopy(self.pipelines)})
+        if parts == ["crm", "v3", "properties", "contacts", "lifecyclestage"] and method == "GET":
+            return self._lifecycle_property()
         if parts == ["account-info", "v3", "details"] and method == "GET":
             return httpx.Response(200, json=self._account_details())
         return _error(404, f"Unable to route {method} request", "OBJECT_NOT_FOUND")
@@ -475,6 +483,45 @@ class FakeHubSpot:
             body["paging"] = {"next": {"after": str(start + limit), "link": "?after="}}
         return httpx.Response(200, json=body)
 
+    def _lifecycle_property(self) -> httpx.Response:
+        """``GET /crm/v3/properties/contacts/lifecyclestage``: the property's definition, or
+        HubSpot's 403 for a token without the scope that reads it.
+
+        The definition's shape is the "Read a property" reference's (developers.hubspot.com/docs/
+        api-reference/crm-properties-v3/core/get-crm-v3-properties-objectType-propertyName):
+        ``name``, ``label``, ``type`` ``enumeration``, ``fieldType``, ``groupName``, ``options``
+        ``[{label, value, displayOrder, hidden, description}]``, ``modificationMetadata``...;
+        the values besides the options are illustrative.
+        """
+        if not self.schema_scope:
+            return httpx.Response(403, json=_missing_scopes("crm.schemas.contacts.read"))
+        definition = {
+            "name": "lifecyclestage",
+            "label": "Lifecycle Stage",
+            "type": "enumeration",
+            "fieldType": "radio",
+            "groupName": "contactinformation",
+            "description": "The qualification of contacts to sales readiness.",
+            "displayOrder": -1,
+            "options": copy.deepcopy(self.lifecycle_stages),
+            "calculated": False,
+            "externalOptions": False,
+            "hasUniqueValue": False,
+            "hidden": False,
+            "hubspotDefined": True,
+            "formField": True,
+            "modificationMetadata": {
+                "archivable": True,
+                "readOnlyDefinition": True,
+                "readOnlyOptions": False,
+                "readOnlyValue": False,
+            },
+            "createdAt": "2019-08-06T02:41:52.134Z",
+            "updatedAt": "2025-02-01T09:00:00.000Z",
+            "archived": False,
+        }
+        return httpx.Response(200, json=definition)
+
     def _account_details(self) -> Json:
         """``GET /account-info/v3/details``: the portal the token belongs to."""
         return {
@@ -528,6 +575,58 @@ def _stage(stage_id: str, label: str, order: int, closed: bool) -> Json:
         "updatedAt": "2024-01-15T13:01:35.228Z",
         "archived": False,
     }
+
+
+def _missing_scopes(scope: str) -> Json:
+    """HubSpot's 403 body for a token without ``scope``: the error shape of
+    developers.hubspot.com/docs/api-reference/error-handling (``status``, ``message``,
+    ``correlationId``, ``category``), category ``MISSING_SCOPES``, the scopes named in
+    ``errors[].context.requiredGranularScopes`` as live portals answer (quoted by client
+    libraries that read them)."""
+    return {
+        "status": "error",
+        "message": "This app hasn't been granted all required scopes to make this call.",
+        "correlationId": "8a0c1f2e-5b7d-4c3a-9e61-2f4d8b9a0c17",
+        "errors": [
+            {
+                "message": "One or more of the following scopes are required.",
+                "context": {"requiredGranularScopes": [scope]},
+            }
+        ],
+        "links": {"scopes": "https://developers.hubspot.com/scopes"},
+        "category": "MISSING_SCOPES",
+    }
+
+
+def lifecycle_option(value: str, label: str, order: int) -> Json:
+    """One option of the ``lifecyclestage`` property, as ``GET
+    /crm/v3/properties/contacts/lifecyclestage`` lists it (``{label, value, displayOrder,
+    hidden, description}``; developers.hubspot.com/docs/api-reference/crm-properties-v3/core/
+    get-crm-v3-properties-objectType-propertyName)."""
+    return {
+        "label": label,
+        "value": value,
+        "displayOrder": order,
+        "hidden": False,
+        "description": "",
+    }
+
+
+def _lifecycle_stages() -> list[Json]:
+    """HubSpot's default lifecycle stages (value, label), and one the portal created: a
+    custom stage's value is a number."""
+    stages = [
+        ("subscriber", "Subscriber"),
+        ("lead", "Lead"),
+        ("marketingqualifiedlead", "Marketing Qualified Lead"),
+        ("salesqualifiedlead", "Sales Qualified Lead"),
+        ("opportunity", "Opportunity"),
+        ("customer", "Customer"),
+        ("evangelist", "Evangelist"),
+        ("other", "Other"),
+        ("1035364862", "Onboarding"),
+    ]
+    return [lifecycle_option(value, label, n) for n, (value, label) in enumerate(stages)]
 
 
 def _default_pipeline() -> Json:

@@ -66,11 +66,14 @@ def test_contacts_replayed_from_the_cassette(client: httpx.Client) -> None:
     assert person.attributes["company_ids"] == "9001,9002"
     assert person.links == [RecordKey("shopify", "customer", "207119551")]
     assert person.birth_date == "1986-07-21"  # requested, so a differing one keeps people apart
+    assert maria["_labels"] == {"lifecyclestage": "Customer"}
+    assert person.attributes["lifecycle_stage"] == "Customer"  # the label, not ``customer``
     other = map_record("contact", jamal)
     assert other.updated_at == "2025-11-27T17:20:00Z"
     assert other.person is not None
     assert other.person.emails == ["jamal.wright@example.org", "jwright77@mail.example.net"]
     assert other.person.birth_date is None
+    assert other.person.attributes["lifecycle_stage"] == "Lead"
 
 
 def test_the_cassettes_hold_no_secret() -> None:

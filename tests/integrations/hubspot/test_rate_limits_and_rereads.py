@@ -170,9 +170,17 @@ def test_a_reread_with_few_associations_costs_one_request() -> None:
     before = len(fake.requests)
     assert connector.fetch_one("contact", people[0]) is not None
     asked = [r.url.path for r in fake.requests[before:]]
-    # The contact, then its primary company's name; no association is read again.
+    # The contact, the lifecycle stage labels (once: see the next reread), then its primary
+    # company's name; no association is read again.
     assert asked == [
         f"/crm/v3/objects/contacts/{people[0]}",
+        "/crm/v3/properties/contacts/lifecyclestage",
+        "/crm/v3/objects/companies/batch/read",
+    ]
+    again = len(fake.requests)
+    assert connector.fetch_one("contact", people[1]) is not None
+    assert [r.url.path for r in fake.requests[again:]] == [
+        f"/crm/v3/objects/contacts/{people[1]}",
         "/crm/v3/objects/companies/batch/read",
     ]
 
