@@ -27,6 +27,7 @@ from context_service.errors import InvalidIdentifier, visible
 from context_service.identity import decisions
 from context_service.identity.audit import (
     AuditLink,
+    DecisionView,
     Evidence,
     ProfileAudit,
     RecordRef,
@@ -258,14 +259,20 @@ def render_audit(audit: ProfileAudit) -> str:
     lines.append(f"Links ({len(audit.links)}):")
     lines.extend(_link(link) for link in audit.links)
     lines.append(f"People's decisions ({len(audit.decisions)}):")
-    for d in audit.decisions:
-        note = f"  note: {visible(d.note)}" if d.note else ""
-        pair = f"{_ref(d.a)} / {_ref(d.b)}"
-        by = visible(d.decided_by)
-        lines.append(f"  {d.decision:<8} {pair}  by {by} at {d.decided_at}{note}")
+    lines.extend(_decision_line(d) for d in audit.decisions)
     lines.append(f"Open review items ({len(audit.open_reviews)}):")
     lines.extend(render_review(r) for r in audit.open_reviews)
+    replaced = [d for d in audit.history if d not in audit.decisions]
+    if replaced:
+        lines.append(f"Decisions a later one replaced ({len(replaced)}):")
+        lines.extend(_decision_line(d) for d in replaced)
     return "\n".join(lines) + "\n"
+
+
+def _decision_line(d: DecisionView) -> str:
+    note = f"  note: {visible(d.note)}" if d.note else ""
+    pair = f"{_ref(d.a)} / {_ref(d.b)}"
+    return f"  {d.decision:<8} {pair}  by {visible(d.decided_by)} at {d.decided_at}{note}"
 
 
 def render_review(item: ReviewView) -> str:

@@ -126,6 +126,7 @@ def _audit_shown(audit: ProfileAudit, principal: Principal) -> ProfileAudit:
         links=[_link(link) for link in audit.links],
         decisions=[_decision(d) for d in audit.decisions],
         open_reviews=[_item(i) for i in audit.open_reviews],
+        history=[_decision(d) for d in audit.history],
     )
 
 
@@ -147,7 +148,8 @@ def get_profile_audit(
     profile_id: Annotated[str, PathParameter(max_length=64)],
 ) -> ProfileAudit:
     """Members, every link (rule, probability, per-field evidence, who or what decided and
-    when), people's decisions touching its records, and open review items. An alias answers
+    when), people's decisions touching its records (those in force, and ``history``: every one
+    taken, also those a later decision replaced), and open review items. An alias answers
     with the profile it was merged into (``requested_id`` keeps what was asked). Records'
     names are ``null`` for a key that hides names or emails or is limited to audiences."""
     audit = profile_audit(store.conn, check_profile_id(profile_id))

@@ -125,6 +125,9 @@ class ProfileAudit(msgspec.Struct):
     links: list[AuditLink]
     decisions: list[DecisionView]
     open_reviews: list[ReviewView]
+    # Every decision people took about a pair with one of its records, oldest first, also
+    # those a later decision replaced (``decisions`` holds the ones in force).
+    history: list[DecisionView] = []
 
 
 def check_profile_id(profile_id: str) -> str:
@@ -197,10 +200,17 @@ def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | Non
         member_ids,
     )
     review_rows = _touching(conn, OPEN_REVIEWS_TOUCHING_SQL, member_ids)
+    history_rows = _touching(
+        conn,
+        "SELECT id, a, b, decision, decided_by, decided_at, note FROM identity_decision_log "
+        "WHERE a IN ({marks}) OR b IN ({marks})",
+        member_ids,
+    )
     wanted = set(member_ids)
     wanted |= {int(x) for row in link_rows for x in row[:2] if x is not None}
     wanted |= {int(x) for row in decision_rows for x in row[:2]}
     wanted |= {int(x) for row in review_rows for x in row[1:3]}
+    wanted |= {int(x) for row in history_rows for x in row[1:3]}
     refs = record_refs(conn, wanted)
     fetched = _fetched_at(conn, member_ids)
     if _stamp(conn, live) != stamp:
@@ -209,6 +219,7 @@ def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | Non
     # (its rows went with it): leave those rows out rather than fail.
     decision_rows = [r for r in decision_rows if int(r[0]) in refs and int(r[1]) in refs]
     review_rows = [r for r in review_rows if int(r[1]) in refs and int(r[2]) in refs]
+    history_rows = sorted(r for r in history_rows if int(r[1]) in refs and int(r[2]) in refs)
     link_rows = [r for r in link_rows if int(r[0]) in refs]
     manual = {(int(r[0]), int(r[1])): r for r in decision_rows if r[2] == "together"}
     links = [_link(row, refs, manual) for row in link_rows]
@@ -227,6 +238,7 @@ def _read_audit(conn: sqlite3.Connection, profile_id: str) -> ProfileAudit | Non
             key=lambda d: (d.decided_at, d.a.record_id, d.b.record_id),
         ),
         open_reviews=sorted((_review(row, refs) for row in review_rows), key=lambda r: r.id),
+        history=[_decision(row[1:], refs) for row in history_rows],
     )
 
 

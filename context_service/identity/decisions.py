@@ -461,13 +461,20 @@ def _record(
     now: str,
     note: str | None,
 ) -> None:
-    """Record a decision about each pair, replacing any earlier one about it."""
+    """Record a decision about each pair, replacing any earlier one about it; the log keeps
+    every decision as taken (``identity_decision_log``: the audit's history)."""
+    rows = [(a, b, decision, decided_by, now, note) for a, b in sorted(set(pairs))]
     conn.executemany(
         "INSERT INTO identity_decisions (a, b, decision, decided_by, decided_at, note) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (a, b) DO UPDATE SET "
         "decision = excluded.decision, decided_by = excluded.decided_by, "
         "decided_at = excluded.decided_at, note = excluded.note",
-        [(a, b, decision, decided_by, now, note) for a, b in sorted(set(pairs))],
+        rows,
+    )
+    conn.executemany(
+        "INSERT INTO identity_decision_log (a, b, decision, decided_by, decided_at, note) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
     )
 
 

@@ -326,3 +326,24 @@ CREATE TABLE sheet_rows (
 ) WITHOUT ROWID;
 CREATE INDEX sheet_rows_record ON sheet_rows (record_id);
 """
+
+
+# Every person's decision as taken, kept when a later one replaces it (``identity_decisions``
+# holds the one in force per pair): a profile's audit lists its history, so a merge that a split
+# later undid still shows who merged, when and why. Seeded with the decisions in force.
+V38_DECISION_LOG = """
+CREATE TABLE identity_decision_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    a INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+    decision TEXT NOT NULL CHECK (decision IN ('together', 'apart')),
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    note TEXT
+);
+CREATE INDEX identity_decision_log_a ON identity_decision_log (a);
+CREATE INDEX identity_decision_log_b ON identity_decision_log (b);
+INSERT INTO identity_decision_log (a, b, decision, decided_by, decided_at, note)
+SELECT a, b, decision, decided_by, decided_at, note FROM identity_decisions
+ORDER BY decided_at, a, b;
+"""

@@ -396,6 +396,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0035_snapshot_refresh_at", scripts.V35_SNAPSHOT_REFRESH_AT),
     ("0036_remap_orders_and_charges", scripts.V36_REMAP_ORDERS_AND_CHARGES),
     ("0037_sheet_rows", scripts.V37_SHEET_ROWS),
+    ("0038_decision_log", scripts.V38_DECISION_LOG),
 ]
 
 

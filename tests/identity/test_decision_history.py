@@ -1,0 +1,80 @@
+"""A later decision no longer erases an earlier one from the record: a profile's audit keeps
+every decision people took about its records (``history``), with who, when and their note.
+
+Before, Alice's merge ("customer confirmed by phone, ticket 4411") vanished the moment Bob split
+the two records again: the audit showed only Bob's ``apart``."""
+
+from __future__ import annotations
+
+import pytest
+
+from context_service.cli import main
+from context_service.identity.audit import profile_audit
+from context_service.identity.decisions import merge_profiles, split_profile
+from context_service.models import RecordKey
+from context_service.store import Store
+from tests.conftest import Ingest
+from tests.identity_helpers import pid, write
+from tests.payloads import hubspot_contact, shopify_customer
+from tests.trust.helpers import erase
+
+ANN = RecordKey("shopify", "customer", "1")
+CAL = RecordKey("hubspot", "contact", "2")
+MERGED_AT, SPLIT_AT = "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z"
+
+
+def _merged_then_split(store: Store, ingest: Ingest) -> None:
+    ingest(shopify_customer(1, "ann.lee@example.com", "Ann", "Lee"))
+    ingest(hubspot_contact("2", "cal.moss@example.com", "Cal", "Moss"))
+    write(
+        store,
+        merge_profiles,
+        [pid(store, ANN), pid(store, CAL)],
+        "api:alice",
+        MERGED_AT,
+        "US",
+        note="customer confirmed by phone, ticket 4411",
+    )
+    write(store, split_profile, pid(store, ANN), [CAL], "api:bob", SPLIT_AT, "US", note="wrong")
+
+
+def test_a_split_keeps_the_merge_it_undid_in_the_history(store: Store, ingest: Ingest) -> None:
+    _merged_then_split(store, ingest)
+
+    for key in (ANN, CAL):
+        audit = profile_audit(store.conn, pid(store, key))
+        assert [(d.decision, d.decided_by, d.note) for d in audit.decisions] == [
+            ("apart", "api:bob", "wrong")
+        ]
+        assert [(d.decision, d.decided_by, d.decided_at, d.note) for d in audit.history] == [
+            ("together", "api:alice", MERGED_AT, "customer confirmed by phone, ticket 4411"),
+            ("apart", "api:bob", SPLIT_AT, "wrong"),
+        ]
+
+
+def test_the_command_line_lists_the_decisions_replaced(
+    store: Store,
+    ingest: Ingest,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", store.path)
+    _merged_then_split(store, ingest)
+
+    assert main(["profiles", "audit", pid(store, ANN)]) == 0
+
+    out = capsys.readouterr().out
+    replaced = out.split("Decisions a later one replaced (1):")[1]
+    assert "together" in replaced
+    assert "api:alice" in replaced
+    assert "ticket 4411" in replaced
+
+
+def test_erasing_a_person_removes_the_decisions_about_them(store: Store, ingest: Ingest) -> None:
+    _merged_then_split(store, ingest)
+
+    erase(store, pid(store, CAL))
+
+    rows = store.conn.execute("SELECT count(*) FROM identity_decision_log").fetchone()[0]
+    assert rows == 0
+    assert profile_audit(store.conn, pid(store, ANN)).history == []
