@@ -255,16 +255,42 @@ def cluster_component(
             if result.rule == "conflict" and excused.excuses(*pair)
         )
     joining = _Joining(ids, results, decisions, model, frozenset(bound))
-    for tier in _tiers(_link_candidates(results, decisions, _stable_keys(features))):
+    candidates = _link_candidates(results, decisions, _stable_keys(features))
+    for tier in _tiers(candidates):
         joining.take(tier)
     clusters, reviews = joining.clusters, joining.reviews
+    links = joining.links
+    if any(link.rule == "manual" for link in links):
+        links = _evidence_first(joining, candidates)
     for (a, b), result in sorted(results.items()):
         if result.review and clusters.find(a) != clusters.find(b) and (a, b) not in decisions.apart:
             reason = review_reason(result.rule)
             reviews.append(Review(a, b, result.probability, reason, _ev(model, result)))
-    return ComponentResult(
-        clusters=clusters.groups(), links=joining.links, reviews=_unique(reviews)
-    )
+    return ComponentResult(clusters=clusters.groups(), links=links, reviews=_unique(reviews))
+
+
+def _evidence_first(joining: _Joining, candidates: list[Candidate]) -> list[Link]:
+    """The links of the clusters people's decisions joined, told by the evidence wherever it
+    holds them together. People's decisions join first (``_Joining``), so a merge of a third
+    profile into one whose two records share an email would otherwise show both as held by
+    the merge alone, hiding the email link that was their reason. The clusters stay as they
+    are: only which of their pairs explain them changes, automatic links first (strongest
+    first, as they were taken; none a record was held back on), then people's decisions for
+    what the evidence does not join."""
+    clusters = joining.clusters
+    decided = {clusters.find(link.a) for link in joining.links if link.rule == "manual"}
+    links = [link for link in joining.links if clusters.find(link.a) not in decided]
+    tree = _Clusters(x for root in decided for x in clusters.members[root])
+    ordered = [c for c in candidates if c[1] != "manual"] + [
+        c for c in candidates if c[1] == "manual"
+    ]
+    for (a, b), rule, result in ordered:
+        if (a, b) in joining.held or clusters.find(a) not in decided:
+            continue
+        if clusters.find(a) == clusters.find(b) and tree.find(a) != tree.find(b):
+            tree.union(a, b)
+            links.append(Link(a, b, rule, result.probability, _ev(joining.model, result)))
+    return links
 
 
 # Components of this many records or more have their pairs' results remembered between calls:

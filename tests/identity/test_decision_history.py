@@ -9,13 +9,15 @@ from __future__ import annotations
 import pytest
 
 from context_service.cli import main
-from context_service.identity.audit import profile_audit
+from context_service.identity.audit import ProfileAudit, profile_audit
 from context_service.identity.decisions import merge_profiles, split_profile
 from context_service.models import RecordKey
 from context_service.store import Store
-from tests.conftest import Ingest
+from context_service.sync.rebuild import resolve_all
+from context_service.wiring import ingest_context
+from tests.conftest import Ingest, make_settings
 from tests.identity_helpers import pid, write
-from tests.payloads import hubspot_contact, shopify_customer
+from tests.payloads import hubspot_contact, shopify_customer, zendesk_user
 from tests.trust.helpers import erase
 
 ANN = RecordKey("shopify", "customer", "1")
@@ -78,3 +80,32 @@ def test_erasing_a_person_removes_the_decisions_about_them(store: Store, ingest:
     rows = store.conn.execute("SELECT count(*) FROM identity_decision_log").fetchone()[0]
     assert rows == 0
     assert profile_audit(store.conn, pid(store, ANN)).history == []
+
+
+def test_a_merge_keeps_the_evidence_that_held_the_profile_together(
+    store: Store, ingest: Ingest
+) -> None:
+    """Merging a third profile in used to show the two records that share an email as held by
+    the merge alone: the email link that was their reason left the audit."""
+    ingest(
+        shopify_customer(1, "lee@example.com", "Lee", "Wong"),
+        hubspot_contact("2", "lee@example.com", "Lee", "Wong"),
+    )
+    ingest(zendesk_user(3, "Lee Wong", "lwong@other.example"))
+    lee, other = pid(store, ANN), pid(store, RecordKey("zendesk", "user", "3"))
+
+    write(store, merge_profiles, [lee, other], "api:alice", MERGED_AT, "US", note="same person")
+
+    for audit in (profile_audit(store.conn, lee), _rebuilt_audit(store, lee)):
+        rules = sorted(
+            (link.record.source, link.other.source if link.other else None, link.rule)
+            for link in audit.links
+        )
+        assert ("hubspot", "shopify", "email") in rules
+        assert [rule for *_, rule in rules].count("manual") == 1
+        assert all(m.linked_at for m in audit.members if m.record.source == "hubspot")
+
+
+def _rebuilt_audit(store: Store, profile_id: str) -> ProfileAudit:
+    resolve_all(store, ingest_context(make_settings(store.path)))
+    return profile_audit(store.conn, profile_id)
