@@ -139,6 +139,18 @@ class AmbiguousIdentifier(LookupFailed):
     status_code = 409
     title = "Identifier matches several customers"
 
+    def capped(self, most: int) -> AmbiguousIdentifier:
+        """This 409 naming ``most`` candidates at most, and in ``more`` how many it leaves out
+        (a switchboard 500 customers share must not make a 56 KB answer); itself when it
+        names no more than that."""
+        candidates = self.extra.get("candidates") or []
+        if len(candidates) <= most:
+            return self
+        more = len(candidates) - most
+        capped = type(self)(f"{self.detail} ({more} more customers share it)")
+        capped.extra = {**self.extra, "candidates": candidates[:most], "more": more}
+        return capped
+
 
 class AuthenticationFailed(ContextServiceError):
     """The request carries no valid API key; ``invalid_token`` when it carries one that is

@@ -25,6 +25,7 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from context_service.api.auth import bearer_token, principal_of
 from context_service.api.context_fast import (
+    CANDIDATES_SHOWN,
     MAX_PARAM,
     MAX_SHORT_PARAM,
     StoredContext,
@@ -276,10 +277,7 @@ def _find_for(
         return find(store, settings.default_region, ids, thresholds, contacts_mix=contacts_mix)
     except AmbiguousIdentifier as exc:
         if audience != "chatbot" or principal_of(request).trusted_backend:
-            seen = seen_by(exc, [view])
-            if seen is exc:
-                raise
-            raise seen from None
+            raise seen_by(exc, [view]).capped(CANDIDATES_SHOWN) from None
         candidates = exc.extra.get("candidates", [])
         if not candidates:  # its detail names no one (a common name, a number alone)
             raise

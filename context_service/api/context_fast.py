@@ -12,7 +12,7 @@ same order as the key guard and the handler:
    403, 429), exactly as the guard ``require_api_key`` does;
 2. the field policy (``FieldPolicy.view(FULL, key)``: 403 for a key limited to other
    audiences, before the lookup, so that the answer says nothing about who exists);
-3. the lookup (``identify.find``: 400, 404, 409 with the candidates);
+3. the lookup (``identify.find``: 400, 404, 409 with the candidates, 20 at most);
 4. the read audit (``Trust.record``), then the row with ``ETag``, ``X-Profile-Id``,
    ``X-Profile-Version`` and ``X-Matched-By`` (``Cache-Control: no-store`` is the app's
    ``http_rules.never_stored``).
@@ -41,6 +41,7 @@ from context_service.api.auth import (
 from context_service.api.identify import Found, Identifiers, find, thresholds_of
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import FULL
+from context_service.errors import AmbiguousIdentifier
 from context_service.store import Store
 from context_service.trust import Principal, Read, Trust
 from context_service.trust.chatbot import read_mode
@@ -58,6 +59,7 @@ LIMITS: dict[str, int] = {
     "format": 4,
 }
 _MAX_REMEMBERED = 4096
+CANDIDATES_SHOWN = 20  # customers a 409 names; ``more`` counts the rest (as ``context``'s)
 _MEDIA = {"json": b"application/json", "text": b"text/plain; charset=utf-8"}
 
 
@@ -136,7 +138,10 @@ class StoredContext:
         token = bearer_token(single_authorization(scope["headers"]))  # two keys: 400
         principal = authorize(trust, token, bound.scope)
         bound.allow_full(principal, token)  # before the lookup, so 403 says nothing of who exists
-        found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)
+        try:
+            found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)
+        except AmbiguousIdentifier as exc:
+            raise exc.capped(CANDIDATES_SHOWN) from None
         stored = found.stored
         mode = read_mode(principal, None)  # as ``context.respond`` records the stored row
         trust.record(Read(principal.name, stored.profile_id, FULL, True, "context", mode))

@@ -74,21 +74,10 @@ def call_tool(
     try:
         result = toolbox.call(data.name, _arguments(data), key)
     except AmbiguousIdentifier as exc:
-        raise _bounded(exc) from None
+        # The answer goes back into a model's context: it must not grow with the number of
+        # customers who share a switchboard.
+        raise exc.capped(SEARCH_LIMIT) from None
     return Response(result.encode(), media_type=MediaType.TEXT)
-
-
-def _bounded(exc: AmbiguousIdentifier) -> AmbiguousIdentifier:
-    """The 409 with ``SEARCH_LIMIT`` candidates at most (the answer goes back into a model's
-    context, and must not grow with the number of customers who share a switchboard), and
-    how many more there are."""
-    candidates = exc.extra.get("candidates") or []
-    if len(candidates) <= SEARCH_LIMIT:
-        return exc
-    more = len(candidates) - SEARCH_LIMIT
-    bounded = AmbiguousIdentifier(f"{exc.detail} ({more} more customers share it)")
-    bounded.extra = {**exc.extra, "candidates": candidates[:SEARCH_LIMIT], "more": more}
-    return bounded
 
 
 def _arguments(call: ToolCall) -> dict[str, Any]:
