@@ -11,7 +11,10 @@ export's, and its ``BEGIN``/``COMMIT`` would start or end theirs. ``subject_docu
 same for the export of everything held about one person (an access request).
 
 A CSV cell that a spreadsheet would run as a formula (a customer named ``=HYPERLINK(...)``)
-starts with ``'`` instead (``inert_cell``); JSONL keeps every value exactly as stored.
+starts with ``'`` instead (``inert_cell``); JSONL keeps every value exactly as stored. A CSV
+list cell (emails, phones, addresses, members) joins its items with ``"; "`` and writes a
+``;`` or ``\\`` inside an item as ``\\;`` or ``\\\\`` (``list_cell``), so one address whose
+street holds ``"; "`` is not read as two.
 
     context-service export --format jsonl > profiles.jsonl
     context-service export --format csv --output profiles.csv
@@ -23,7 +26,7 @@ import contextlib
 import csv
 import re
 import sqlite3
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any, Literal, TextIO
 
 import msgspec
@@ -47,6 +50,7 @@ CSV_COLUMNS = (
     "members",
 )
 _CHUNK = 500
+LIST_SEPARATOR = "; "  # between the items of a CSV list cell (``list_cell``)
 # A cell a spreadsheet runs as a formula (OWASP "CSV injection"): one that starts with ``=``,
 # ``+``, ``-`` or ``@``, or with a tab or carriage return (Excel skips them, then reads on).
 _FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -181,20 +185,31 @@ def subject_document(store: Store, profile_id: str) -> dict[str, Any]:
 
 
 def csv_row(profile: ExportedProfile) -> list[str]:
-    """One CSV row: lists joined with ``"; "``, members as ``source:kind:external_id``, every
-    cell made inert for spreadsheets (``inert_cell``)."""
+    """One CSV row: lists as ``list_cell``, members as ``source:kind:external_id``, every cell
+    made inert for spreadsheets (``inert_cell``)."""
     identity = profile.identity
     cells = [
         profile.profile_id,
         identity.name or "",
-        "; ".join(identity.emails),
-        "; ".join(identity.phones),
+        list_cell(identity.emails),
+        list_cell(identity.phones),
         identity.company or "",
-        "; ".join(_address_line(a) for a in identity.addresses),
+        list_cell(_address_line(a) for a in identity.addresses),
         identity.customer_since or "",
-        "; ".join(f"{m.source}:{m.kind}:{m.external_id}" for m in profile.members),
+        list_cell(f"{m.source}:{m.kind}:{m.external_id}" for m in profile.members),
     ]
     return [inert_cell(cell) for cell in cells]
+
+
+def list_cell(items: Iterable[str]) -> str:
+    """A list as one CSV cell a person reads as it is: the items joined with ``"; "``, and
+    each item's own ``\\`` and ``;`` written ``\\\\`` and ``\\;`` (an address ``Unit 4\\;
+    Building B, Springfield``), so that every ``"; "`` not escaped separates two items."""
+    return LIST_SEPARATOR.join(_escaped(item) for item in items)
+
+
+def _escaped(item: str) -> str:
+    return item.replace("\\", "\\\\").replace(";", "\\;")
 
 
 def inert_cell(value: str) -> str:

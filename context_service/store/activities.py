@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 from context_service.models import RecordKey
 from context_service.store.keys import grouped, marks
+from context_service.store.records import decode_mapped
+
+MERGE_HOPS = 8  # vendor merges followed from one owner, at most (a cycle is not followed forever)
 
 
 def replace_owners(
@@ -46,7 +49,8 @@ def add_owners(conn: sqlite3.Connection, rows: Iterable[tuple[int, Iterable[Reco
 
 def transfer_owner(conn: sqlite3.Connection, old: RecordKey, new: RecordKey) -> int:
     """Give every activity owned by ``old`` to ``new`` (a vendor merged the two records);
-    return how many activities moved."""
+    return how many activities moved. An activity indexed later that still names ``old`` goes
+    to ``new`` as it is written (``survivors_of``)."""
     moved = conn.execute(
         "UPDATE OR IGNORE activities SET owner_source = ?, owner_kind = ?, owner_external_id = ? "
         "WHERE owner_source = ? AND owner_kind = ? AND owner_external_id = ?",
@@ -58,6 +62,57 @@ def transfer_owner(conn: sqlite3.Connection, old: RecordKey, new: RecordKey) -> 
         (old.source, old.kind, old.external_id),
     )
     return int(moved)
+
+
+def survivors_of(
+    conn: sqlite3.Connection, owners: Iterable[RecordKey]
+) -> dict[RecordKey, RecordKey]:
+    """For each of these owner keys stored as a vendor merge's tombstone (deleted, naming the
+    record of its source and kind it was ``merged_into``), the record its merges end in (b
+    merged into a, a into c: c), ``MERGE_HOPS`` merges at most; owners merged into nothing
+    are absent. An activity written after the merge under such an owner (a sync page read
+    before the merge, committed after it) belongs where ``transfer_owner`` moved the owner's
+    earlier activities, whatever order the two arrived in."""
+    wanted = set(owners)
+    step: dict[RecordKey, RecordKey] = {}
+    asked, frontier = set(wanted), wanted
+    for _ in range(MERGE_HOPS):
+        found = _merged_into(conn, frontier)
+        step.update(found)
+        frontier = set(found.values()) - asked
+        asked |= frontier
+        if not frontier:
+            break
+    ends = {key: _end_of(step, key) for key in wanted if key in step}
+    return {key: end for key, end in ends.items() if end != key}
+
+
+def _merged_into(conn: sqlite3.Connection, keys: Iterable[RecordKey]) -> dict[RecordKey, RecordKey]:
+    """The record each of these keys names as its survivor, for those stored as a vendor
+    merge's tombstone."""
+    found: dict[RecordKey, RecordKey] = {}
+    for source, kind, ids in grouped(keys):
+        rows = conn.execute(
+            "SELECT external_id, mapped FROM records WHERE source = ? AND kind = ? "
+            f"AND external_id IN ({marks(ids)}) AND deleted = 1",
+            [source, kind, *ids],
+        )
+        for external_id, blob in rows:
+            mapped = decode_mapped(blob if isinstance(blob, bytes) else None)
+            if mapped is not None and mapped.merged_into:
+                key = RecordKey(source, kind, str(external_id))
+                found[key] = RecordKey(source, kind, mapped.merged_into)
+    return found
+
+
+def _end_of(step: dict[RecordKey, RecordKey], key: RecordKey) -> RecordKey:
+    """Where following ``step`` from ``key`` ends (a cycle, which no vendor should send, stops
+    where it closes)."""
+    seen, at = {key}, step[key]
+    while at in step and step[at] not in seen:
+        seen.add(at)
+        at = step[at]
+    return at
 
 
 def activities_by_owner(

@@ -1,10 +1,15 @@
 """The activity index of ingested records: who owns each activity, and the numbers a customer
 may quote for it (an order's, an invoice's), written as records are stored.
+
+An owner a vendor merge folded into another record (HubSpot ``contact.merge``, Shopify
+``customers/merge``: a tombstone ``merged_into`` its survivor) is indexed as that survivor,
+as the merge re-pointed the activities stored before it (``activities.transfer_owner``): a
+deal read before the merge and stored after it shows on the survivor's profile too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from context_service.models import Invoice, Mapped, Order, RecordKey
@@ -47,14 +52,17 @@ def index_activity(
     *,
     is_new: bool,
     held: _NewActivities | None = None,
+    survivors: Mapping[RecordKey, RecordKey] | None = None,
 ) -> list[RecordKey]:
     """Update an activity's owner index (a deleted one leaves it); return its owner keys, old
     and new, whose profiles must show the change. With ``held``, a new record's entries are
-    held there for the batch to write together."""
+    held there for the batch to write together. An owner merged into another record is
+    indexed as its survivor: from ``survivors`` (``merged_owners``, looked up once for a
+    batch) when given, else looked up here."""
     if mapped.activity is None and not mapped.deleted:
         return []
     live = None if mapped.deleted else mapped.activity
-    owners = live.owners if live is not None else []
+    owners = _surviving(conn, live.owners, survivors) if live is not None else []
     if held is not None:
         if is_new:
             held.add(record_id, owners, _quoted_numbers(live) if live is not None else [])
@@ -67,6 +75,30 @@ def index_activity(
     if refs or not is_new:
         activities.replace_refs(conn, record_id, refs, had_refs=not is_new)
     return [*before, *owners]
+
+
+def merged_owners(conn: Any, items: Iterable[Mapped | None]) -> dict[RecordKey, RecordKey]:
+    """The survivor of each owner these mapped activities name that a vendor merge folded into
+    another record (``activities.survivors_of``), for ``index_activity``: one look-up for a
+    batch instead of one per activity."""
+    owners = {
+        owner
+        for mapped in items
+        if mapped is not None and mapped.activity is not None
+        for owner in mapped.activity.owners
+    }
+    return activities.survivors_of(conn, owners) if owners else {}
+
+
+def _surviving(
+    conn: Any, owners: list[RecordKey], survivors: Mapping[RecordKey, RecordKey] | None
+) -> list[RecordKey]:
+    """``owners``, each merged-away one replaced by its survivor (once, in their order)."""
+    if not owners:
+        return []
+    if survivors is None:
+        survivors = activities.survivors_of(conn, owners)
+    return list(dict.fromkeys(survivors.get(owner, owner) for owner in owners))
 
 
 def _quoted_numbers(activity: Any) -> list[tuple[str, str]]:

@@ -38,6 +38,7 @@ from context_service.sync.account_owners import (
 from context_service.sync.activity_index import (
     _NewActivities,
     index_activity,
+    merged_owners,
     profiles_for_owners,
 )
 from context_service.sync.merge_wait import sleep_until_survivor, survivors_arrived
@@ -176,6 +177,7 @@ def ingest_batch(
                 if item.mapped is not None:
                     touched.guard.learn(item.mapped, now)
         known = stored_states(conn, [p.key for p in prepared])
+        touched.survivors = merged_owners(conn, [p.mapped for p in prepared])
         for item in prepared:
             report.seen += 1
             _ingest_one(conn, item, now, report, touched, known)
@@ -297,6 +299,9 @@ class _Touched:
         self.account_owners: list[str] = []  # changed records people name as account owner
         self.guard = guard
         self.new_activities = _NewActivities()
+        # Owners merged away before the batch, and their survivors (``merged_owners``); one
+        # merged away in the batch hands its activities over after it (``SourceMerges``).
+        self.survivors: dict[RecordKey, RecordKey] = {}
 
 
 class Prepared(msgspec.Struct):
@@ -379,7 +384,12 @@ def _ingest_one(
         index_account_owner(conn, outcome.record_id, mapped, outcome.previous)
     else:
         index = index_activity(
-            conn, outcome.record_id, mapped, is_new=is_new, held=touched.new_activities
+            conn,
+            outcome.record_id,
+            mapped,
+            is_new=is_new,
+            held=touched.new_activities,
+            survivors=touched.survivors,
         )
         touched.owners.extend(index)
     if is_reference(mapped, outcome.previous):  # a HubSpot owner: who names it must show it
@@ -453,7 +463,9 @@ class SourceMerges:
     around the batch's resolution.
 
     Before it: the merged-away record's orders, invoices, deals and tickets move to the
-    survivor, as in the vendor, without waiting for the vendor to send each again; and when
+    survivor, as in the vendor, without waiting for the vendor to send each again (one
+    written later that still names the merged-away record is indexed as the survivor's as it
+    is written: ``activity_index.merged_owners``); and when
     every member of the merged-away record's profile was merged away in this batch, that
     profile is merged into the survivor's, so its id keeps resolving as an alias instead of
     disappearing (the vendor's survivor decides which id lives on). The merged-away records
