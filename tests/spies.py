@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+from typing import Any
 
 
 class LoopSpy:
@@ -18,3 +20,12 @@ class LoopSpy:
             self.on_loop.append(False)
         else:
             self.on_loop.append(True)
+
+
+def zendesk_note_text(comment: dict[str, Any]) -> str:
+    """The text of an internal note as ``ZendeskNotes`` posted it (``html_body``: one escaped
+    line per ``<br>``), as an agent reads it."""
+    body = str(comment["html_body"])
+    assert body.startswith("<p>")
+    assert body.endswith("</p>")
+    return html.unescape(body[3:-4].replace("<br>", "\n"))

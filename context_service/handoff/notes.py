@@ -7,6 +7,7 @@ give it an ``httpx.MockTransport``.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -59,11 +60,15 @@ class ZendeskNotes:
         self._auth = authorization
 
     def post_internal_note(self, ticket_id: str, body: str) -> None:
-        """Add a private comment (``public: false``), visible to agents only."""
+        """Add a private comment (``public: false``), visible to agents only, as ``html_body``
+        (``as_html``): Zendesk renders a comment's ``body`` as Markdown, where a customer's
+        ``[verify here](https://...)`` or ``![](https://...)`` quoted in the note would become
+        a live link or a tracking image, and a ``"`` or ``**`` could reshape the lines around
+        it."""
         if not (ticket_id.isascii() and ticket_id.isdigit()):
             raise NoteFailed(f"'{ticket_id}' is not a Zendesk ticket id")
         url = f"{self.base_url}/api/v2/tickets/{ticket_id}.json"
-        payload = {"ticket": {"comment": {"body": body, "public": False}}}
+        payload = {"ticket": {"comment": {"html_body": as_html(body), "public": False}}}
         try:
             response = self.client.put(
                 url, json=payload, headers={"Authorization": self._auth}, timeout=10.0
@@ -75,3 +80,11 @@ class ZendeskNotes:
         if status >= 300:
             retryable = status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR
             raise NoteFailed(f"Zendesk answered HTTP {status}", retryable=retryable)
+
+
+def as_html(text: str) -> str:
+    """``text`` as HTML that shows exactly its characters, line by line: every ``<``, ``&``
+    and quote escaped, so nothing in it is markup (Zendesk does not read Markdown in an
+    ``html_body``)."""
+    lines = text.split("\n")
+    return "<p>" + "<br>".join(html.escape(line) for line in lines) + "</p>"

@@ -33,6 +33,7 @@ from tests.api.test_escalations import AUTH, _body
 from tests.audience.helpers import snapshot_of
 from tests.conftest import make_settings
 from tests.llm.helpers import completion, copy_db, mock_client
+from tests.spies import zendesk_note_text
 
 ESCALATION = FieldPolicy().view("escalation", None)
 CHATBOT = FieldPolicy().view("chatbot", None)  # contacts masked
@@ -48,7 +49,7 @@ class Zendesk:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)["ticket"]["comment"]["body"]
+        body = zendesk_note_text(json.loads(request.content)["ticket"]["comment"])
         self.notes.append((request.url.path, body))
         return httpx.Response(self.status, json={})
 

@@ -16,6 +16,7 @@ from context_service.api import create_app
 from context_service.handoff import ZendeskNotes
 from tests.conftest import TEST_KEY, make_settings
 from tests.llm.helpers import completion, copy_db, mock_client
+from tests.spies import zendesk_note_text
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 MAYA_TRANSCRIPT = [
@@ -189,7 +190,8 @@ def test_internal_note_is_posted_on_the_open_ticket(demo_db: Path) -> None:
     assert request.url.path == "/api/v2/tickets/1001.json"
     comment = json.loads(request.content)["ticket"]["comment"]
     assert comment["public"] is False
-    assert comment["body"].startswith("ESCALATION")
+    assert "body" not in comment  # Zendesk reads Markdown there: the note is html_body
+    assert zendesk_note_text(comment).startswith("ESCALATION")
 
 
 def test_note_failure_is_reported_not_raised(demo_db: Path) -> None:
