@@ -41,9 +41,10 @@ _FORMATS = (
 )
 # What a customer puts between a card's digit groups besides one space or dash (pasted from an
 # app, a PDF or a phone): any space, an invisible character, a line break, a dash of any kind,
-# ``/`` or ``_``; up to three of them (``" - "``, ``"\r\n"``).
+# ``/``, ``_`` or a dot (``4111.1111.1111.1111``); up to three of them (``" - "``, ``"\r\n"``).
 _SEPARATOR_CHARS = (
     f"{_SPACES}{_FORMATS}\t\n\v\f\r\x85\u2028\u2029\\-/_\u2010-\u2015\u2212\ufe63\uff0d\uff0f\uff3f"
+    ".\uff0e"
 )
 # A run of digit groups joined by up to three separators of any kind (the wider pass: each
 # stretch of groups in it that holds one of the new separators must be laid out as a card is).
@@ -69,6 +70,15 @@ _IBAN_SEPARATED = re.compile(
 _IBAN_SEPARATORS = re.compile(_IBAN_SEPARATOR)
 CARD_REMOVED = "[card number removed]"
 IBAN_REMOVED = "[bank account removed]"
+# A bank account or routing number a customer names as one (US and other domestic accounts have
+# no IBAN): ``account number 000123456789``, ``acct #123456789``, ``routing: 021000021``,
+# ``sort code 12-34-56``: 6 to 17 digits (spaces or dashes between groups) right after the word.
+_NAMED_ACCOUNT = re.compile(
+    r"\b(?:(?:bank\s+)?account|acct|routing|aba|sort\s+code|bsb)"
+    r"(?:\s*(?:number|num|no\.?|nr\.?))?\s*(?:[#:]\s*)?"
+    r"(\d(?:[ -]?\d){5,16})(?![\d-])",
+    re.IGNORECASE,
+)
 # What any payment number holds, a cheap search before the costly ones: a card number's 13
 # digits with nothing but separators (``_SEPARATOR_CHARS``) between them; an IBAN starts at a
 # word boundary with two letters and two digits (``_IBAN_ANY_CASE``'s own ``[A-Z]`` under
@@ -80,13 +90,14 @@ _PAYMENT_HINT = re.compile(
 
 
 def redact_payment_numbers(text: str) -> str:
-    """Remove card numbers (13-19 digits passing the Luhn check) and IBANs from free text.
+    """Remove card numbers (13-19 digits passing the Luhn check), IBANs and numbers named as a
+    bank account or routing number from free text.
 
     An IBAN in capitals written with single spaces goes whatever its check digits; any other
     only when they are right, so ordinary words that happen to fit the pattern stay.
     """
     if _PAYMENT_HINT.search(text) is None:
-        return text
+        return _without_named_accounts(text)
     return redact_every_payment_number(text)
 
 
@@ -100,7 +111,20 @@ def redact_every_payment_number(text: str) -> str:
     text = _CARD_RUN.sub(_without_wider_cards, text)
     text = _IBAN.sub(IBAN_REMOVED, text)
     text = _IBAN_ANY_CASE.sub(_iban_or_keep, text)
-    return _IBAN_SEPARATED.sub(_iban_or_keep, text)
+    return _without_named_accounts(_IBAN_SEPARATED.sub(_iban_or_keep, text))
+
+
+def _without_named_accounts(text: str) -> str:
+    """``text`` with each number it names as a bank account or routing number removed (the
+    word stays: ``routing [bank account removed]``)."""
+    if not any(char.isdigit() for char in text):
+        return text
+    return _NAMED_ACCOUNT.sub(_account_removed, text)
+
+
+def _account_removed(match: re.Match[str]) -> str:
+    whole, offset = match.group(), match.start()
+    return whole[: match.start(1) - offset] + IBAN_REMOVED + whole[match.end(1) - offset :]
 
 
 def _without_wider_cards(match: re.Match[str]) -> str:

@@ -347,3 +347,14 @@ INSERT INTO identity_decision_log (a, b, decision, decided_by, decided_at, note)
 SELECT a, b, decision, decided_by, decided_at, note FROM identity_decisions
 ORDER BY decided_at, a, b;
 """
+
+
+# Snapshots stored before 2026-12-03 evening may hold a card number whose groups a customer
+# separated by dots (``4111.1111.1111.1111``) or a number named as a bank account or routing
+# number (``routing 021000021``), which redaction now removes: every profile is queued once
+# more, and the LLM summaries made from the old snapshots go (as 0022 and 0032 did).
+V39_REDACT_DOTS_AND_ACCOUNTS = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+DELETE FROM llm_summaries;
+"""

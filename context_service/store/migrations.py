@@ -397,6 +397,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0036_remap_orders_and_charges", scripts.V36_REMAP_ORDERS_AND_CHARGES),
     ("0037_sheet_rows", scripts.V37_SHEET_ROWS),
     ("0038_decision_log", scripts.V38_DECISION_LOG),
+    ("0039_redact_dots_and_accounts", scripts.V39_REDACT_DOTS_AND_ACCOUNTS),
 ]
 
 

@@ -1,0 +1,50 @@
+"""Card numbers written with dots and bank account or routing numbers named as such are
+removed from free text (a review found ``4111.1111.1111.1111`` and ``routing 021000021 account
+123456789`` kept verbatim in an escalation's helpdesk note)."""
+
+from __future__ import annotations
+
+import pytest
+
+from context_service.snapshot.redaction import (
+    CARD_REMOVED,
+    IBAN_REMOVED,
+    redact_every_payment_number,
+    redact_payment_numbers,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("card 4111.1111.1111.1111 exp 12/30", f"card {CARD_REMOVED} exp 12/30"),
+        ("5555.5555.5555.4444", CARD_REMOVED),
+        ("4242\uff0e4242\uff0e4242\uff0e4242", CARD_REMOVED),  # fullwidth dots
+        (
+            "routing 021000021 account 123456789",
+            f"routing {IBAN_REMOVED} account {IBAN_REMOVED}",
+        ),
+        ("Account number: 000123456789, thanks", f"Account number: {IBAN_REMOVED}, thanks"),
+        ("acct #123456789", f"acct #{IBAN_REMOVED}"),
+        ("sort code 12-34-56", f"sort code {IBAN_REMOVED}"),
+        ("bank account no. 12 3456 7890", f"bank account no. {IBAN_REMOVED}"),
+    ],
+)
+def test_removed(text: str, expected: str) -> None:
+    assert redact_payment_numbers(text) == expected
+    assert redact_every_payment_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my account was charged 49.00 twice on 2026.11.23",
+        "order 1001 on my account",
+        "account 12345 is locked",  # five digits: a short id, not a bank account
+        "version 1234.5678.9012",  # twelve digits: no card
+        "4111.1111.1111.1112",  # fails the Luhn check
+        "Account: 1001 (order)",
+    ],
+)
+def test_kept(text: str) -> None:
+    assert redact_payment_numbers(text) == text
