@@ -262,11 +262,18 @@ def render_audit(audit: ProfileAudit) -> str:
     lines.extend(_decision_line(d) for d in audit.decisions)
     lines.append(f"Open review items ({len(audit.open_reviews)}):")
     lines.extend(render_review(r) for r in audit.open_reviews)
-    replaced = [d for d in audit.history if d not in audit.decisions]
+    in_force = {_decided(d) for d in audit.decisions}
+    replaced = [d for d in audit.history if _decided(d) not in in_force]
     if replaced:
-        lines.append(f"Decisions a later one replaced ({len(replaced)}):")
+        lines.append(f"Earlier decisions, since replaced or carried over ({len(replaced)}):")
         lines.extend(_decision_line(d) for d in replaced)
     return "\n".join(lines) + "\n"
+
+
+def _decided(d: DecisionView) -> tuple[int, int, str, str, str]:
+    """What a decision is, whatever its note says (a carried one's note says so)."""
+    pair = sorted((d.a.record_id, d.b.record_id))
+    return (pair[0], pair[1], d.decision, d.decided_by, d.decided_at)
 
 
 def _decision_line(d: DecisionView) -> str:

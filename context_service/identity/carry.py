@@ -63,7 +63,27 @@ def carry_all(conn: sqlite3.Connection, merges: Iterable[tuple[int, int]]) -> di
         ).rowcount
         for survivor in takers[a, b] if inserted else ():
             taken[survivor] = taken.get(survivor, 0) + 1
+        if inserted:  # the audit's history shows the decision where it now binds
+            conn.execute(
+                "INSERT INTO identity_decision_log (a, b, decision, decided_by, decided_at, "
+                "note) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    a,
+                    b,
+                    decision.decision,
+                    decision.decided_by,
+                    decision.decided_at,
+                    _carried_note(decision.note),
+                ),
+            )
     return taken
+
+
+def _carried_note(note: str | None) -> str:
+    """The note of a decision carried to a vendor merge's survivor: the person's own, and
+    why it names another record now."""
+    carried = "carried to the survivor of a merge at the source"
+    return f"{note} ({carried})" if note else carried
 
 
 def _safer(new: _Decision, old: _Decision) -> bool:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 
 import msgspec
 
-from context_service.identity.compare import name_levels, names_conflict
+from context_service.identity.compare import names_conflict
 from context_service.identity.features import Features
 from context_service.identity.model import MatchModel
 from context_service.identity.pairs import PairResult, Thresholds, decide
@@ -138,8 +138,9 @@ class _Excused:
     A person who put Pat Doe and Patricia Stone together (a merge, an accepted review item) has
     said that the two names are one customer's. Records carrying those names are then no two
     people: a name conflict between two records is excused when a person put them together,
-    or when each carries a full name (``_carry_one_name``; or is itself a record) of one group
-    that people's decisions tie together between records with full names (``_vouched``). So
+    or when each carries exactly a full name (``_carry_one_name``; or is itself a record) of
+    one group that people's decisions tie together between records with full names
+    (``_vouched``). So
     Pat Doe's Zendesk record stays with her when she is accepted as Patricia Stone, and a new
     Patricia Stone record joins her. Only a name conflict is excused: different dates of birth
     or generational suffixes still keep a record out. A record without a full name vouches
@@ -200,11 +201,14 @@ def _full_name(feats: Features) -> bool:
 
 
 def _carry_one_name(a: Features, b: Features) -> bool:
-    """Whether two records carry one full name: both have a first name and a surname, and
-    both agree, exactly or nearly (a nickname, a typo, swapped)."""
+    """Whether two records carry one full name, exactly: the same first name and surname (as
+    folded), either way round. Not a nickname or a typo: a person who put Pat Doe together
+    with Patricia Stone said who Pat Doe is, not who every Pat is (Patrick Doe on the family
+    mailbox carries a Pat too), and Chris Lee put with Christopher Lee says nothing of
+    Christine Lee."""
     if not (_full_name(a) and _full_name(b)):
         return False
-    return all(level in {"exact", "fuzzy"} for level in name_levels(a, b))
+    return (a.first, a.last) in {(b.first, b.last), (b.last, b.first)}
 
 
 class _Clusters:

@@ -10,13 +10,14 @@ import pytest
 
 from context_service.cli import main
 from context_service.identity.audit import ProfileAudit, profile_audit
+from context_service.identity.carry import carry_all
 from context_service.identity.decisions import merge_profiles, split_profile
 from context_service.models import RecordKey
 from context_service.store import Store
 from context_service.sync.rebuild import resolve_all
 from context_service.wiring import ingest_context
 from tests.conftest import Ingest, make_settings
-from tests.identity_helpers import pid, write
+from tests.identity_helpers import pid, rid, write
 from tests.payloads import hubspot_contact, shopify_customer, zendesk_user
 from tests.trust.helpers import erase
 
@@ -66,7 +67,7 @@ def test_the_command_line_lists_the_decisions_replaced(
     assert main(["profiles", "audit", pid(store, ANN)]) == 0
 
     out = capsys.readouterr().out
-    replaced = out.split("Decisions a later one replaced (1):")[1]
+    replaced = out.split("Earlier decisions, since replaced or carried over (1):")[1]
     assert "together" in replaced
     assert "api:alice" in replaced
     assert "ticket 4411" in replaced
@@ -109,3 +110,25 @@ def test_a_merge_keeps_the_evidence_that_held_the_profile_together(
 def _rebuilt_audit(store: Store, profile_id: str) -> ProfileAudit:
     resolve_all(store, ingest_context(make_settings(store.path)))
     return profile_audit(store.conn, profile_id)
+
+
+def test_a_decision_carried_over_a_vendor_merge_is_in_the_history(
+    store: Store, ingest: Ingest
+) -> None:
+    """A merge at the source moves people's decisions to the survivor record: the history
+    shows the decision where it now binds, noted as carried."""
+    ingest(shopify_customer(2, "ann.lee@example.com", "Ann", "Lee"))
+    ingest(shopify_customer(1, "ann.work@example.com", "Ann", "Lee"))
+    ingest(hubspot_contact("2", "cal.moss@example.com", "Cal", "Moss"))
+    old_ann = RecordKey("shopify", "customer", "2")
+    write(store, merge_profiles, [pid(store, old_ann), pid(store, CAL)], "lead", MERGED_AT, "US")
+
+    write(store, carry_all, [(rid(store, old_ann), rid(store, ANN))])
+
+    rows = store.conn.execute(
+        "SELECT a, b, decided_by, note FROM identity_decision_log ORDER BY id"
+    ).fetchall()
+    carried = tuple(sorted((rid(store, ANN), rid(store, CAL))))
+    assert [(a, b) for a, b, _, _ in rows][-1] == carried
+    assert rows[-1][2] == "lead"
+    assert "carried to the survivor" in rows[-1][3]

@@ -124,3 +124,36 @@ def test_a_nameless_record_a_person_merged_vouches_for_no_name(
 
     assert pid(store, PAT_DESK) != pid(store, PAT_SHOP) == pid(store, nameless)
     _rebuilt_agrees(store, [PAT_SHOP, PAT_DESK, nameless])
+
+
+def test_a_nickname_vouched_for_brings_no_relative_in(store: Store, ingest: Ingest) -> None:
+    """Chris Lee accepted as Christopher Lee says nothing of Christine Lee on the family
+    mailbox (Chris is a nickname of both): she stays apart (a review found the two merged)."""
+    christopher, christine = RecordKey("shopify", "customer", "1"), PATRICIA
+    chris = PAT_DESK
+    ingest(shopify_customer(1, "lee.family@example.com", "Christopher", "Lee"))
+    ingest(hubspot_contact("2", "lee.family@example.com", "Christine", "Lee"))
+    ingest(zendesk_user(3, "Chris Lee", "lee.family@example.com"))
+
+    _accept(store, chris, christopher)
+
+    assert pid(store, chris) == pid(store, christopher) != pid(store, christine)
+    _rebuilt_agrees(store, [christopher, christine, chris])
+
+
+def test_a_name_vouched_for_is_exactly_that_name(store: Store, ingest: Ingest) -> None:
+    """Pat Doe merged with Patricia Stone: Patrick Doe and Patricia Doe on the family mailbox
+    carry a Pat, not Pat Doe's name, and stay apart from her and each other."""
+    patrick, patricia_doe = RecordKey("shopify", "customer", "1"), PATRICIA
+    stone = RecordKey("stripe", "customer", "cus_4")
+    ingest(shopify_customer(1, "doe.family@example.com", "Patrick", "Doe"))
+    ingest(hubspot_contact("2", "doe.family@example.com", "Patricia", "Doe"))
+    ingest(zendesk_user(3, "Pat Doe", "doe.family@example.com", "+14155550122"))
+    ingest(stripe_customer("cus_4", "p.stone@work.example", "Patricia Stone", "+14155550122"))
+
+    write(store, merge_profiles, [pid(store, PAT_DESK), pid(store, stone)], "lead", NOW, "US")
+
+    pat = pid(store, PAT_DESK)
+    assert pid(store, stone) == pat
+    assert len({pat, pid(store, patrick), pid(store, patricia_doe)}) == 3
+    _rebuilt_agrees(store, [patrick, patricia_doe, PAT_DESK, stone])
