@@ -11,19 +11,19 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import Forbidden, bearer_token, principal_of
-from context_service.api.identify import Found, Identifiers, find, thresholds_of
-from context_service.audience import FieldPolicy, View
-from context_service.audience.facts import visible_contacts
+from context_service.api.identify import Identifiers, find, thresholds_of
+from context_service.audience import FieldPolicy, HeldRecords, View
 from context_service.errors import AmbiguousIdentifier
 from context_service.handoff import (
     Handoff,
     NoteFailed,
     NotePoster,
     Turn,
-    Who,
     build_handoff,
     escalation_key,
+    no_ticket_reason,
     render_text,
+    who_of,
 )
 from context_service.llm.client import LlmClient
 from context_service.llm.handoff import llm_handoff
@@ -86,8 +86,10 @@ def create_escalation(
 
     ``summary: "llm"`` adds the LLM's version (deterministic text and ``fallback`` when it
     fails, fails the note checks, or none is configured); ``post_note: true`` posts the text as
-    an internal note on the customer's open Zendesk ticket when Zendesk is configured, once: the
-    same escalation sent again (a retry whose answer was lost) does not post it a second time.
+    an internal note on the customer's open Zendesk ticket when Zendesk is configured (the one
+    the conversation names when several are open; none, said why, when it names none of
+    them), once: the same escalation sent again (a retry whose answer was lost) does not post
+    it a second time.
 
     Only a trusted-backend key may escalate (403 otherwise, as the ``create_escalation``
     tool); the key's field policy for the ``escalation`` audience applies to every part of the
@@ -115,9 +117,9 @@ def create_escalation(
     trust.record(Read(principal.name, found.stored.profile_id, "escalation", True, "escalation"))
     snap = _decode_snapshot(found.stored.json)
     region = state.settings.default_region
-    handoff = build_handoff(
-        snap, _who(snap, found, view), data.transcript, data.reason, view, region=region
-    )
+    who = who_of(snap, view, found.matched_by, found.confidence)
+    held = HeldRecords(store.conn, region)  # an order the customer names, past the lists
+    handoff = build_handoff(snap, who, data.transcript, data.reason, view, region=region, held=held)
     text = render_text(handoff)
     client: LlmClient | None = state.llm_client if data.summary == "llm" else None
     block = llm_handoff(client, snap, view, data.transcript, data.reason, text, region=region)
@@ -128,7 +130,13 @@ def create_escalation(
     escalation = escalation_key(data.transcript, data.reason)
     note = (
         _post_note(
-            state.note_poster, toolbox.posted, handoff, view, body=block.text, escalation=escalation
+            state.note_poster,
+            toolbox.posted,
+            handoff,
+            view,
+            body=block.text,
+            escalation=escalation,
+            no_ticket=no_ticket_reason(snap, view),
         )
         if data.post_note
         else None
@@ -144,27 +152,6 @@ def create_escalation(
     return Response(msgspec.json.encode(body), media_type="application/json", status_code=201)
 
 
-def _who(snap: Snapshot, found: Found, view: View) -> Who:
-    ident = snap.identity
-    sources = sorted({m.source for m in snap.members})
-    conflicts = [c.field for c in snap.conflicts if c.field in {"name", "email", "phone"}]
-    confidence = "medium" if conflicts else found.confidence
-    why = f"matched by {found.matched_by}; one profile across {', '.join(sources) or 'no source'}"
-    if conflicts:
-        named = ", ".join(conflicts) if view.shows("conflicts") else "identity details"
-        why += f"; sources disagree on {named}"
-    emails, phones = visible_contacts(snap, view)  # hidden, masked or in full, as the view says
-    return Who(
-        profile_id=snap.profile_id,
-        name=ident.name if view.shows("identity.names") else None,
-        emails=emails,
-        phones=phones,
-        matched_by=found.matched_by,
-        confidence=confidence,
-        why=why,
-    )
-
-
 def _post_note(
     poster: NotePoster | None,
     posted: PostedNotes,
@@ -173,17 +160,20 @@ def _post_note(
     *,
     body: str,
     escalation: str,
+    no_ticket: str,
 ) -> NoteResult:
-    """Post ``body`` (the summary) on the open ticket unless this escalation's note is there
-    already. ``escalation`` (``_escalation_key``) names the escalation: it is the same for a
-    retried request, while an LLM's wording, or the facts of the account, may not be."""
+    """Post ``body`` (the summary) on the handoff's ticket unless this escalation's note is
+    there already; ``no_ticket`` says why not when the handoff names no ticket (none open, or
+    several and the conversation names none: ``handoff.no_ticket_reason``). ``escalation``
+    (``_escalation_key``) names the escalation: it is the same for a retried request, while
+    an LLM's wording, or the facts of the account, may not be."""
     if poster is None:
         return NoteResult(posted=False, error="no helpdesk configured for notes")
     if not view.shows("support.tickets"):
         return NoteResult(posted=False, error="support tickets are hidden from this API key")
     ticket = handoff.open_ticket
     if ticket is None:
-        return NoteResult(posted=False, error="the customer has no open ticket")
+        return NoteResult(posted=False, error=no_ticket)
     if not posted.claim(ticket, escalation):
         error = "the same internal note was already posted on this ticket; not posted again"
         return NoteResult(posted=False, ticket=ticket, error=error)

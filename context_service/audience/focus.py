@@ -6,6 +6,8 @@ question. ``HeldRecords.focus`` reads that one record: a live activity record th
 through the activity index (one hop deep, as the snapshot follows a dispute to its charge),
 its free text cleaned exactly as a snapshot's is before it is stored (other people's contacts,
 the length bound, bidirectional controls, payment numbers and secrets: ``snapshot.redaction``).
+``order_numbered`` reads an order the same way by the number a customer quotes (``#1001``), for
+an escalation whose customer names an old order.
 """
 
 from __future__ import annotations
@@ -53,22 +55,42 @@ class HeldRecords:
         if lists(snap, external_id):
             return None
         for record_id, _kind in live_records(self.conn, source, external_id):
-            found = get_records(self.conn, [record_id], with_payload=False)
-            record = found[0] if found else None
-            if record is None or record.mapped is None or record.mapped.activity is None:
-                continue
-            if isinstance(record.mapped.activity, Order) and record.mapped.activity.test:
-                continue  # a shop's test order is no order of the customer's (as in snapshots)
-            if not self._owned(record, snap.profile_id, hops=1):
-                continue
-            act = _replace(
-                record.mapped.activity,
-                external_id=record.key.external_id,
-                url=self.links.url(record.key) if self.links else None,
-                owners=[],
-            )
-            return cleaned(act, snap, self.region)
+            act = self._owned_activity(snap, record_id)
+            if act is not None:
+                return act
         return None
+
+    def order_numbered(self, snap: Snapshot, number: str) -> Order | None:
+        """The order of ``snap``'s profile that a customer quotes as ``number`` (``#1001``,
+        ``1001``: the activity index's ``order_number``) when the snapshot's lists leave it
+        out, cleaned as ``focus``'s; ``None`` otherwise (listed, a test order, someone
+        else's, deleted or unknown)."""
+        for record_id in activities.records_with_ref(self.conn, "order_number", number):
+            act = self._owned_activity(snap, record_id)
+            if isinstance(act, Order) and not lists(snap, act.external_id or ""):
+                return act
+        return None
+
+    def _owned_activity(self, snap: Snapshot, record_id: int) -> Activity | None:
+        """The live activity record ``record_id`` when ``snap``'s profile owns it, cleaned as
+        a stored snapshot's; ``None`` for a person record, a test order or another's."""
+        found = get_records(self.conn, [record_id], with_payload=False)
+        record = found[0] if found else None
+        if record is None or record.deleted or record.mapped is None:
+            return None
+        if record.mapped.activity is None:
+            return None
+        if isinstance(record.mapped.activity, Order) and record.mapped.activity.test:
+            return None  # a shop's test order is no order of the customer's (as in snapshots)
+        if not self._owned(record, snap.profile_id, hops=1):
+            return None
+        act = _replace(
+            record.mapped.activity,
+            external_id=record.key.external_id,
+            url=self.links.url(record.key) if self.links else None,
+            owners=[],
+        )
+        return cleaned(act, snap, self.region)
 
     def _owned(self, record: StoredRecord, profile_id: str, hops: int) -> bool:
         """Whether a live person record of the profile owns this activity (directly, or

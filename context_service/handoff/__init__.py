@@ -10,10 +10,13 @@ from context_service.handoff.build import (
     Turn,
     Who,
     build_handoff,
-    render_text,
+    safe_reason,
     safe_turns,
 )
 from context_service.handoff.notes import NoteFailed, NotePoster, ZendeskNotes, escalation_key
+from context_service.handoff.render import render_text
+from context_service.handoff.tickets import no_ticket_reason
+from context_service.handoff.who import who_of
 
 __all__ = [
     "CUSTOMER_ROLES",
@@ -27,6 +30,9 @@ __all__ = [
     "ZendeskNotes",
     "build_handoff",
     "escalation_key",
+    "no_ticket_reason",
     "render_text",
+    "safe_reason",
     "safe_turns",
+    "who_of",
 ]

@@ -92,7 +92,63 @@ _UPSET = (
     "still doesn't",
     "still can't",
     "still broken",
+    "fourth time",
+    "fifth time",
+    # Complaints and a customer about to leave.
+    "terrible",
+    "horrible",
+    "awful",
+    "appalling",
+    "disappoint",
+    "disgust",
+    "dissatisfied",
+    "unhappy",
+    "not happy",
+    "not satisfied",
+    "useless",
+    "pathetic",
+    "a joke",
+    "wasted",
+    "waste of",
+    "competitor",
+    "switching to",
+    "going elsewhere",
+    "take my business",
+    # Nobody answered them.
+    "nobody answer",
+    "no one answer",
+    "nobody repl",
+    "no one repl",
+    "nobody respond",
+    "no one respond",
+    "no response",
+    "no reply",
+    "ignoring me",
 )
+# Repeated contact counted in times or as an ordinal: "contacted you 3 times", "I've called
+# three times", "the 4th time"; not "I reset it three times".
+_CONTACTED_AGAIN = re.compile(
+    r"(?<!\w)(?:contact|call|phon|e-?mail|writ|wrote|messag|text|reach|ask|chas)\w*"
+    r"(?:\s+[\w'\u2019]+){0,3}?\s+(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a few|"
+    r"multiple|numerous|countless|so many|too many)\s+times\b"
+    r"|(?<!\w)\d+(?:st|nd|rd|th)\s+time\b",
+    re.IGNORECASE,
+)
+# A keyword that a negation just before it takes back: "it's not fraud", "no fraud concern",
+# "no sign of fraud", "I'm not angry", "I don't think it's a scam". At most three such small
+# words may stand between the negation and the keyword, and no punctuation: "not fixed, I will
+# call my bank" and "I will not hesitate to dispute it" stay. "No" negates only a noun right
+# after it ("no this is fraud" is fraud), and a question ("isn't this fraud?") negates nothing.
+_NEGATION = re.compile(
+    r"(?<!\w)(?:(?:not|never|without|(?:is|was|are|were|ai|do|does|did)n['\u2019]?t"
+    r"(?!\s+(?:this|that|it)\b))"
+    r"(?:\s+(?:a|an|the|any|at|all|really|actually|about|think|believe|saying|say|it|it's|"
+    r"it\u2019s|its|this|that|is|was|be|of|kind|sort|sign|signs|evidence|concern|concerned|"
+    r"worried|suspect|suspected|suspicion)){0,3}"
+    r"|no(?:\s+(?:real|sign|signs|evidence|hint|suspicion|indication|of|any)){0,3})\s+$",
+    re.IGNORECASE,
+)
+_NEGATION_REACH = 80  # characters before a keyword read for its negation
 _PROMISE = re.compile(
     r"\b(i will|i'll|we will|we'll|i have (?:issued|refunded|escalated)|i've (?:issued|refunded|"
     r"escalated)|you will (?:receive|get)|someone will|guarantee|within \d+)\b",
@@ -108,7 +164,7 @@ def _starts_word(word: str) -> re.Pattern[str]:
 
 _TOPIC_WORDS = {t: [_starts_word(w) for w in words] for t, words in TOPICS.items()}
 _URGENT_WORDS = [(w, _starts_word(w)) for w in _URGENT]
-_UPSET_WORDS = [_starts_word(w) for w in _UPSET]
+_UPSET_WORDS = [*(_starts_word(w) for w in _UPSET), _CONTACTED_AGAIN]
 
 
 def topics(texts: list[str]) -> list[str]:
@@ -119,9 +175,9 @@ def topics(texts: list[str]) -> list[str]:
 
 
 def urgent_words(texts: list[str]) -> list[str]:
-    """The words found that make a case urgent (chargebacks, fraud, legal threats)."""
-    joined = " ".join(texts)
-    return [word for word, pattern in _URGENT_WORDS if pattern.search(joined)]
+    """The words found that make a case urgent (chargebacks, fraud, legal threats), each
+    unless every time it is said it is negated ("it's not fraud", "no fraud concern")."""
+    return [word for word, pattern in _URGENT_WORDS if any(_said(pattern, t) for t in texts)]
 
 
 def is_urgent(texts: list[str]) -> bool:
@@ -130,9 +186,17 @@ def is_urgent(texts: list[str]) -> bool:
 
 
 def is_upset(texts: list[str]) -> bool:
-    """Words of frustration or repeated contact."""
-    joined = " ".join(texts)
-    return any(pattern.search(joined) for pattern in _UPSET_WORDS)
+    """Words of frustration or repeated contact, not negated ("I'm not angry")."""
+    return any(_said(pattern, text) for text in texts for pattern in _UPSET_WORDS)
+
+
+def _said(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``pattern`` occurs in ``text`` at least once without a negation just before
+    it (``_NEGATION``)."""
+    return any(
+        not _NEGATION.search(text, max(0, m.start() - _NEGATION_REACH), m.start())
+        for m in pattern.finditer(text)
+    )
 
 
 def is_promise(text: str) -> bool:

@@ -2,7 +2,9 @@
 
 Card and bank account numbers and secrets (API keys, passwords, bearer tokens, one-time codes)
 a customer typed into the chat, or the bot put into its reason, are removed before anything is
-sent to the LLM endpoint (``snapshot.secrets``); the customer context is cleaned of secrets too.
+sent to the LLM endpoint (``snapshot.secrets``), and so are bidirectional controls and Unicode
+tag characters, which a model reads though no person sees them (``handoff.safe_turns``); the
+customer context is cleaned of secrets too.
 For a view that hides ``identity.names``, the customer's names are hidden in what is sent and
 in the note (``audience.names``). The model's note is used only when it passes
 ``handoff.checks`` (no identifier this profile does not show, customer-written text kept as
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from context_service.audience import ContextRequest, SummaryBlock, View, build_context
 from context_service.audience.contacts import typed_text_for_a_model
 from context_service.audience.names import names_as_viewed
-from context_service.handoff import CUSTOMER_ROLES, NO_REGION, Turn, safe_turns
+from context_service.handoff import CUSTOMER_ROLES, NO_REGION, Turn, safe_reason, safe_turns
 from context_service.handoff.checks import customer_written, note_problem
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
@@ -65,7 +67,7 @@ def llm_handoff(
     # else's contact at all, which its note may not name anyway.
     as_viewed = typed_text_for_a_model(snap, view, region)
     system, user = prompt.render(
-        reason=fence("reason given by the bot", as_viewed(redact_free_text(reason))),
+        reason=fence("reason given by the bot", safe_reason(reason, as_viewed)),
         context=fence("customer context", context),
         transcript=fence(
             "conversation transcript, customer-written", transcript_block(transcript, as_viewed)

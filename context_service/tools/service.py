@@ -24,7 +24,6 @@ from context_service.audience import (
     View,
     build_context,
 )
-from context_service.audience.facts import visible_contacts
 from context_service.errors import (
     AmbiguousIdentifier,
     ContextServiceError,
@@ -38,7 +37,9 @@ from context_service.handoff import (
     Who,
     build_handoff,
     escalation_key,
+    no_ticket_reason,
     render_text,
+    who_of,
 )
 from context_service.identity.pairs import Thresholds
 from context_service.identity.search import (
@@ -85,7 +86,6 @@ SEARCH_FLOOR = 0.01  # candidates less likely than this are not worth naming
 # this faintly is still named when the email or phone given is someone else's.
 NAMING_FLOOR = 0.001
 SEARCH_LIMIT = MOST_CANDIDATES
-_IDENTITY_FIELDS = frozenset({"name", "email", "phone"})  # conflicts that question the match
 # The audiences each tool answers for: a key limited to others is refused (403, before any
 # lookup), and their views, with the key's own limits, apply to all the tool shows, the names
 # of its matches and of a 409's candidates included. ``find_customer`` answers the chatbot, as
@@ -390,43 +390,32 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
     agents_view = box.policy.view("escalation", key)  # before the lookup: never who exists
     bot_view = box.policy.view("chatbot", key)
     snap = _decode_snapshot(find_stored_for_a_model(box.conn, args, box.region).json)
+    held = HeldRecords(box.conn, box.region)  # an order the customer names, past the lists
     who = _who(snap, args, agents_view)
-    handoff = build_handoff(snap, who, args.transcript, args.reason, agents_view, region=box.region)
+    handoff = build_handoff(
+        snap, who, args.transcript, args.reason, agents_view, region=box.region, held=held
+    )
     outcome = "note not requested"
     if args.post_note:
         shown = bot_view.shows("support.tickets")  # else the bot is not told the ticket id
         text = render_text(handoff)
         escalation = escalation_key(args.transcript, args.reason)
+        no_ticket = no_ticket_reason(snap, agents_view)
         outcome = _post_note(
-            box.notes, box.posted, handoff, text, agents_view, shown, escalation=escalation
+            box.notes, box.posted, handoff, text, agents_view, shown, escalation, no_ticket
         )
+    bot_who = _who(snap, args, bot_view)
     for_bot = build_handoff(
-        snap, _who(snap, args, bot_view), args.transcript, args.reason, bot_view, region=box.region
+        snap, bot_who, args.transcript, args.reason, bot_view, region=box.region, held=held
     )
     return f"Escalation prepared ({outcome}).\n\n{render_text(for_bot)}"
 
 
 def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
-    matched_by = next(
-        n for n in ("email", "phone", "profile_id", "source") if getattr(ref, n) is not None
-    )
-    sources = ", ".join(sorted({m.source for m in snap.members})) or "no source"
-    why = f"matched by {matched_by}; one profile across {sources}"
-    # As POST /v1/escalations: sources that disagree on who this is make the match less sure.
-    conflicts = [c.field for c in snap.conflicts if c.field in _IDENTITY_FIELDS]
-    if conflicts:
-        named = ", ".join(conflicts) if view.shows("conflicts") else "identity details"
-        why += f"; sources disagree on {named}"
-    emails, phones = visible_contacts(snap, view)
-    return Who(
-        profile_id=snap.profile_id,
-        name=snap.identity.name if view.shows("identity.names") else None,
-        emails=emails,
-        phones=phones,
-        matched_by=matched_by,
-        confidence="medium" if conflicts else "high",
-        why=why,
-    )
+    """As ``POST /v1/escalations`` says it (``handoff.who_of``): found by one identifier that
+    only this customer holds (``find_stored``), an ``exact`` match."""
+    given = next((n for n in ("email", "phone", "profile_id") if getattr(ref, n) is not None), None)
+    return who_of(snap, view, given or f"{ref.source} id", "exact")
 
 
 class PostedNotes:
@@ -459,21 +448,22 @@ def _post_note(
     text: str,
     view: View,
     show_id: bool,
-    *,
     escalation: str,
+    no_ticket: str,
 ) -> str:
-    """Post ``text`` on the open ticket unless ``posted`` says this escalation's note is there
-    already (``escalation``: ``handoff.escalation_key``, shared with ``POST /v1/escalations``);
-    what happened, in words for the bot, which hears the ticket's id only when ``show_id`` (its
-    own view shows the tickets). A failure never fails the call: the claim is released, so
-    sending the same escalation again posts the note (once)."""
+    """Post ``text`` on the handoff's ticket unless ``posted`` says this escalation's note is
+    there already (``escalation``: ``handoff.escalation_key``, shared with ``POST
+    /v1/escalations``); what happened, in words for the bot, which hears the ticket's id only
+    when ``show_id`` (its own view shows the tickets); ``no_ticket`` when the handoff names no
+    ticket (``handoff.no_ticket_reason``). A failure never fails the call: the claim is
+    released, so sending the same escalation again posts the note (once)."""
     if poster is None:
         return "no helpdesk is configured for notes: hand over in your helpdesk"
     if not view.shows("support.tickets"):
         return "support tickets are hidden from this API key: hand over in your helpdesk"
     ticket_id = handoff.open_ticket
     if ticket_id is None:
-        return "the customer has no open ticket to note"
+        return no_ticket
     named = f"ticket {ticket_id}" if show_id else "the customer's open ticket"
     if not posted.claim(ticket_id, escalation):
         return f"the same internal note was already posted on {named}; not posted again"

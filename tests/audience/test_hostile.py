@@ -21,7 +21,7 @@ from context_service.handoff import Turn, Who, build_handoff, render_text
 from context_service.models import Address, Snapshot
 from tests.audience.helpers import HOSTILE, MARKERS
 
-_TEXT_QUOTED = re.compile(r'(?:customer-written|llm-generated) "(?:[^"\\]|\\.)*"')
+_TEXT_QUOTED = re.compile(r'(?:customer-written|bot-written|llm-generated) "(?:[^"\\]|\\.)*"')
 _MD_QUOTED = re.compile(r"(`+) (?:customer-written|llm-generated) .*? \1")
 
 

@@ -254,9 +254,12 @@ def test_a_shown_ticket_is_linked_to_its_own_source_only(store: Store, ingest: I
     assert (SHEET, "ticket", "123") in members
     assert ("zendesk", "ticket", "123") not in members
     who = Who(snap.profile_id, snap.identity.name, [], [], "email", "high", "email matched")
-    handoff = build_handoff(snap, who, SHIPPING_TURNS, "help", ESCALATION)
-    assert handoff.open_ticket is not None
-    assert handoff.open_ticket != "123"
+    # Named last, 123 is read first: it is no Zendesk ticket of hers, so 500 is the one.
+    turns = [Turn("customer", "About ticket 500, or was it ticket 123?")]
+    handoff = build_handoff(snap, who, turns, "help", ESCALATION)
+    assert handoff.open_ticket == "500"
+    # Several open and none named: no ticket is guessed (the note is not posted).
+    assert build_handoff(snap, who, SHIPPING_TURNS, "help", ESCALATION).open_ticket is None
 
 
 def test_a_listed_zendesk_ticket_stays_a_member(store: Store, ingest: Ingest) -> None:
