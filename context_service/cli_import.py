@@ -140,7 +140,7 @@ def _print_import_report(report: ImportReport, show: int, pruning: bool = False)
             f"{os.path.basename(report.path)} since corrected or removed, or rows whose "
             "external_id is now imported): no longer listed by context-service rejected"
         )
-    if report.rows_gone:
+    if report.rows_gone or pruning:
         print(_gone(report, pruning))
     if report.ignored_columns:
         print(
@@ -166,6 +166,10 @@ def _gone(report: ImportReport, pruning: bool) -> str:
     longer holds (``sheets.stale``)."""
     name, gone = os.path.basename(report.path), report.rows_gone
     records = f"{gone} {'record' if gone == 1 else 'records'}"
+    if pruning and report.prune_refused:
+        return f"not pruned: {report.prune_refused}"
+    if pruning and not gone:
+        return f"pruned nothing: every record an earlier import of {name} noted is still in it"
     if not pruning:
         return (
             f"{records} an earlier import of {name} stored {'is' if gone == 1 else 'are'} no "
@@ -175,7 +179,10 @@ def _gone(report: ImportReport, pruning: bool) -> str:
     line = f"pruned {records} an earlier import of {name} stored that it no longer holds: "
     line += f"{report.rows_pruned} deleted"
     if gone > report.rows_pruned:
-        line += f", {gone - report.rows_pruned} kept as another imported file holds them"
+        line += (
+            f", {gone - report.rows_pruned} kept (another imported file holds them, or they "
+            "were stored before this file's imports were noted)"
+        )
     return line
 
 

@@ -43,7 +43,7 @@ from context_service.sheets.mapping import (
 )
 from context_service.sheets.readers import RawRow, Sheet, open_sheet
 from context_service.sheets.retired import note_rejection, retire_fixed
-from context_service.sheets.stale import note_and_prune
+from context_service.sheets.stale import file_key, newest_record_id, note_and_prune
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store import cursors as cursor_store
@@ -86,6 +86,7 @@ class ImportReport(msgspec.Struct):
     # and how many of them ``prune`` deleted (the others another file still holds).
     rows_gone: int = 0
     rows_pruned: int = 0
+    prune_refused: str | None = None  # why ``prune`` deleted nothing, when it could not
     blank_rows: int = 0
     records: IngestReport = msgspec.field(default_factory=IngestReport)
     profiles_rebuilt: int = 0
@@ -243,13 +244,15 @@ def _run(
             pruned = note_and_prune(
                 store,
                 report.source,
-                report.path,
+                file_key(report.path, report.sheet),
                 converter.seen,
                 ctx,
+                newest_before=flusher.newest_before,
                 prune=prune,
                 background=flusher.background,
             )
             report.rows_gone, report.rows_pruned = pruned.stale, pruned.deleted
+            report.prune_refused = pruned.refused
             report.records.add(pruned.records)
         except (Exception, KeyboardInterrupt, SystemExit):  # SIGTERM's ``Terminated`` too
             _build_committed(store, ctx, flusher.background)
@@ -352,6 +355,7 @@ class _Flusher:
         self.sheet, self.progress, self.run_id = sheet, progress, run_id
         self.batches = 0
         self.counted = 0  # of ``report.rows_read``, the rows counted in the run's row
+        self.newest_before = newest_record_id(store)  # ``sheets.stale``: what it stores first
         self.background: BackgroundSnapshots | None = None
 
     def flush(

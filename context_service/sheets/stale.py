@@ -2,28 +2,32 @@
 
 A row without an ``external_id`` is keyed by its content, so a row corrected in the file (a
 phone's typo fixed) is stored as a new record beside the old one, and a row removed from the
-file stays stored: the old phone keeps matching whoever really holds it. So each completed
-import notes which records it took from the file (``sheet_rows``: the file's absolute path
-and the record), and the records an earlier import of that path took that this one did not are
-**stale**: the report counts them, and ``import --prune`` deletes them through
-ingest (their profiles and snapshots follow, as for a deletion in any source).
+file stays stored: the old phone keeps matching whoever really holds it. So each import that
+reads a file to its end notes which records it took from it (``sheet_rows``: the file, its real
+path with symlinks resolved and, for a workbook, the sheet read; the record; and whether this
+file's import first stored it, ``owned``), and the records an earlier import of that file took
+that this one did not are **stale**: the report counts them, and ``import --prune`` deletes them
+through ingest (their profiles and snapshots follow, as for a deletion in any source).
 
 They are not deleted by default: a file that is overwritten with new rows only (a daily export
-of the day's orders) would lose every earlier day. A record another file's latest import also
-holds is not this file's to delete: pruning only forgets that this file held it. An import that
-stops part-way notes nothing and prunes nothing, nor does one that completes while another
-import of the source runs (as ``sheets.retired``). A store's first import after this was added
-finds nothing stale: no earlier import was noted.
+of the day's orders) would lose every earlier day. ``--prune`` deletes only a stale record that
+an import of this file first stored and no other noted file holds; the others are forgotten by
+this file and kept (a record stored before, by another file or by an import before this was
+added, may be held by a file whose rows were never noted). It deletes nothing when the import
+rejected a row (a row still in the file, rejected for a typo, is neither corrected nor
+removed), or when another import of the source runs (its rows are not noted yet): the report
+says why. An import that stops part-way notes nothing and prunes nothing.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import msgspec
 
 from context_service.sheets.admission import RecordsSeen
-from context_service.sheets.retired import absolute_path, other_imports_run
+from context_service.sheets.retired import other_imports_run
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
 from context_service.store.keys import chunks, marks
@@ -31,63 +35,89 @@ from context_service.sync import IngestContext, IngestReport, RawPayload, ingest
 
 
 class Pruned(msgspec.Struct):
-    """What ``note_and_prune`` found and did: records stale, and how many it deleted (a stale
-    record another file holds is forgotten, not deleted), with the deleting ingest's report."""
+    """What ``note_and_prune`` found and did: records stale, how many it deleted (the others
+    are kept: see the module docstring), with the deleting ingest's report, and why it
+    deleted none when asked to (``refused``)."""
 
     stale: int = 0
     deleted: int = 0
     records: IngestReport = msgspec.field(default_factory=IngestReport)
+    refused: str | None = None
 
 
 _NOTE = (
-    "INSERT OR IGNORE INTO sheet_rows (path, record_id) "
-    "SELECT ?, id FROM records WHERE source = ? AND kind = ? AND external_id = ? AND deleted = 0"
+    "INSERT OR IGNORE INTO sheet_rows (path, record_id, owned) "
+    "SELECT ?, id, id > ? FROM records "
+    "WHERE source = ? AND kind = ? AND external_id = ? AND deleted = 0"
 )
 
 _HELD = (
-    "SELECT s.record_id, r.kind, r.external_id FROM sheet_rows s "
+    "SELECT s.record_id, r.kind, r.external_id, s.owned FROM sheet_rows s "
     "JOIN records r ON r.id = s.record_id "
     "WHERE s.path = ? AND r.source = ? AND r.deleted = 0 ORDER BY s.record_id"
 )
 
 
+def file_key(path: str, sheet: str | None) -> str:
+    """How ``sheet_rows`` names a file: its real path (a symlink resolved, so ``latest.csv``
+    and the file it points at are one file) and, for a workbook, the sheet read."""
+    real = os.path.realpath(path)
+    return f"{real}#{sheet}" if sheet else real
+
+
+def newest_record_id(store: Store) -> int:
+    """The largest record id now: a record an import stores gets a larger one (``owned``)."""
+    row = store.conn.execute("SELECT max(id) FROM records").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def note_and_prune(
     store: Store,
     source: str,
-    path: str,
+    file: str,
     seen: RecordsSeen,
     ctx: IngestContext,
     *,
+    newest_before: int,
     prune: bool,
     background: BackgroundSnapshots | None = None,
 ) -> Pruned:
-    """After an import of ``path`` as ``source`` read every row: note the records it took,
-    then count the stale ones (see the module docstring) and, with
-    ``prune``, delete them. The deleted records' snapshots are queued for the import's
-    drain."""
-    file = absolute_path(path)
+    """After an import of ``file`` (``file_key``) as ``source`` read every row: note the
+    records it took (those with an id above ``newest_before`` it stored first), then count the
+    stale ones and, with ``prune``, delete those it may (see the module docstring). The deleted
+    records' snapshots are queued for the import's drain."""
     with store.transaction() as conn:
-        if other_imports_run(conn, source):
-            return Pruned()
         taken = seen.taken()
-        conn.executemany(_NOTE, [(file, source, kind, key) for kind, key in sorted(taken)])
+        conn.executemany(
+            _NOTE, [(file, newest_before, source, kind, key) for kind, key in sorted(taken)]
+        )
+        if other_imports_run(conn, source):
+            refused = "another import of the source is running; nothing was compared or pruned"
+            return Pruned(refused=refused if prune else None)
         stale = [
             row for row in conn.execute(_HELD, (file, source)) if (row[1], row[2]) not in taken
         ]
         if not prune or not stale:
             return Pruned(stale=len(stale))
-        held_elsewhere = _held_by_other_files(conn, file, [int(row[0]) for row in stale])
+        if seen.rejected:
+            refused = (
+                f"{len(seen.rejected)} rows of the file were rejected: a rejected row is still "
+                "in the file, so nothing was pruned; fix them and import it again"
+            )
+            return Pruned(stale=len(stale), refused=refused)
+        ids = [int(row[0]) for row in stale]
+        held_elsewhere = _held_by_other_files(conn, file, ids)
         deletions = [
             RawPayload(source, str(kind), {"id": str(key)}, deleted=True)
-            for record_id, kind, key in stale
-            if int(record_id) not in held_elsewhere
+            for record_id, kind, key, owned in stale
+            if owned and int(record_id) not in held_elsewhere
         ]
         report = (
             ingest_batch(store, deletions, ctx, defer_snapshots=True, background=background)
             if deletions
             else IngestReport()
         )
-        _forget(conn, file, [int(row[0]) for row in stale])
+        _forget(conn, file, ids)
     if background is not None:
         background.release(utc_now())
     return Pruned(stale=len(stale), deleted=len(deletions), records=report)

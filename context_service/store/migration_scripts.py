@@ -358,3 +358,11 @@ INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
 SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 DELETE FROM llm_summaries;
 """
+
+
+# Whether a spreadsheet row's record was first stored by an import of the file that notes it
+# (``sheets.stale``): ``import --prune`` deletes only those. A record stored before (by another
+# file, or by any import before 0037) may be held by a file whose rows were never noted.
+V40_SHEET_ROWS_OWNED = """
+ALTER TABLE sheet_rows ADD COLUMN owned INTEGER NOT NULL DEFAULT 0;
+"""

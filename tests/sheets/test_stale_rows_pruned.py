@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import openpyxl
 import pytest
 
 from context_service.cli import main
@@ -135,3 +136,91 @@ def test_the_command_says_what_is_gone_and_prunes_on_request(
     )
     assert main(["import", str(path), "--source", "crm", "--prune"]) == 0
     assert "pruned 3 records" in capsys.readouterr().out
+
+
+def test_nothing_is_pruned_while_a_row_of_the_file_is_rejected(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    """Bob's row is still in the file, rejected this time for a typo in its total: neither
+    corrected nor removed (a review saw his records deleted)."""
+    path = write("customers.csv", FIRST)
+    import_sheet(path)
+    path.write_text(CORRECTED + "bob@example.com,Bob Ray,+1 415 555 0102,1002,30.0O,USD\n")
+
+    report = import_sheet(path, prune=True)
+
+    assert report.rows_rejected == 1
+    assert report.rows_pruned == 0
+    assert report.prune_refused is not None
+    assert "rejected" in report.prune_refused
+    assert _live(store, "order", "1002")
+
+
+def test_records_stored_before_the_file_noted_them_are_kept(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    """Bob was stored by bob.csv before customers.csv held him (as by any import before
+    rows were noted): customers.csv does not own him, and pruning it keeps him."""
+    import_sheet(write("bob.csv", "\n".join(FIRST.splitlines()[0::2]) + "\n"))
+    path = write("customers.csv", FIRST)
+    import_sheet(path)
+    store.conn.execute("DELETE FROM sheet_rows WHERE path LIKE '%bob.csv'")  # never noted
+    path.write_text(CORRECTED, encoding="utf-8")
+
+    report = import_sheet(path, prune=True)
+
+    assert (report.rows_gone, report.rows_pruned) == (3, 1)  # Ann's old row only
+    assert _live(store, "order", "1002")
+
+
+def test_a_symlink_to_the_file_is_the_same_file(
+    write: Write, import_sheet: Importer, store: Store, tmp_path: Path
+) -> None:
+    path = write("customers-2026-12.csv", FIRST)
+    latest = tmp_path / "latest.csv"
+    latest.symlink_to(path)
+    import_sheet(path)
+    path.write_text(CORRECTED, encoding="utf-8")
+
+    report = import_sheet(latest, prune=True)
+
+    assert (report.rows_gone, report.rows_pruned) == (3, 3)
+    assert not _live(store, "order", "1002")
+
+
+def test_another_sheet_of_a_workbook_is_another_file(
+    tmp_path: Path, import_sheet: Importer, store: Store
+) -> None:
+    """A workbook whose first sheet changed (a "VIP" sheet put in front) is read from that
+    sheet: the rows of the sheet read before are not its to prune."""
+    path = tmp_path / "customers.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Customers"
+    for line in FIRST.splitlines():
+        sheet.append(line.split(","))
+    book.save(path)
+    import_sheet(path)
+    vip = book.create_sheet("VIP", 0)
+    for line in CORRECTED.splitlines():
+        vip.append(line.split(","))
+    book.save(path)
+
+    report = import_sheet(path, prune=True)
+
+    assert report.sheet == "VIP"
+    assert report.rows_pruned == 0
+    assert _live(store, "order", "1002")
+
+
+def test_the_command_always_says_what_prune_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "context.db"))
+    path = tmp_path / "customers.csv"
+    path.write_text(FIRST, encoding="utf-8")
+
+    assert main(["import", str(path), "--source", "crm", "--prune"]) == 0
+
+    assert "pruned nothing" in capsys.readouterr().out
