@@ -41,10 +41,17 @@ _FORMATS = (
 )
 # What a customer puts between a card's digit groups besides one space or dash (pasted from an
 # app, a PDF or a phone): any space, an invisible character, a line break, a dash of any kind,
-# ``/``, ``_`` or a dot (``4111.1111.1111.1111``); up to three of them (``" - "``, ``"\r\n"``).
+# ``/`` or ``_``; up to three of them (``" - "``, ``"\r\n"``).
 _SEPARATOR_CHARS = (
     f"{_SPACES}{_FORMATS}\t\n\v\f\r\x85\u2028\u2029\\-/_\u2010-\u2015\u2212\ufe63\uff0d\uff0f\uff3f"
-    ".\uff0e"
+)
+# A card number written with dots (or fullwidth dots) between its groups as printed: 4-4-4-4
+# (to 4-4-4-7) or Amex's 4-6-5. A dot joins no other groups: as a separator of any groups it
+# would make a price list one long run to check.
+_DOT = "[.\uff0e]"
+_DOTTED_CARD = re.compile(
+    rf"(?<![\d.\uff0e])(?:\d{{4}}{_DOT}\d{{6}}{_DOT}\d{{5}}"
+    rf"|\d{{4}}(?:{_DOT}\d{{4}}){{2}}{_DOT}\d{{1,7}})(?!\d|{_DOT}\d)"
 )
 # A run of digit groups joined by up to three separators of any kind (the wider pass: each
 # stretch of groups in it that holds one of the new separators must be laid out as a card is).
@@ -71,21 +78,32 @@ _IBAN_SEPARATORS = re.compile(_IBAN_SEPARATOR)
 CARD_REMOVED = "[card number removed]"
 IBAN_REMOVED = "[bank account removed]"
 # A bank account or routing number a customer names as one (US and other domestic accounts have
-# no IBAN): ``account number 000123456789``, ``acct #123456789``, ``routing: 021000021``,
-# ``sort code 12-34-56``: 6 to 17 digits (spaces or dashes between groups) right after the word.
+# no IBAN): 6 to 17 digits (single spaces between groups), or a sort code ``12-34-56``, right
+# after a banking word and a few words of filler (``routing number is 021000021``, ``checking
+# account: 000123456789``, ``A/C No. 123456789012``). ``account`` alone names a shop's account
+# as often (``my account 88231977``), so ``account (number)`` counts only with a banking word
+# near it (``_BANK_NEARBY``).
+_FILLER = r"(?:\s*(?:number|num|no|nr|is|was|[#:=.]))*\s*"
+_ACCOUNT_DIGITS = r"(\d(?:[ ]?\d){5,16}|\d\d-\d\d-\d\d)(?![\d-]|[.,]\d)"
 _NAMED_ACCOUNT = re.compile(
-    r"\b(?:(?:bank\s+)?account|acct|routing|aba|sort\s+code|bsb)"
-    r"(?:\s*(?:number|num|no\.?|nr\.?))?\s*(?:[#:]\s*)?"
-    r"(\d(?:[ -]?\d){5,16})(?![\d-])",
+    r"\b(?:bank\s+account|checking(?:\s+account)?|savings(?:\s+account)?|a/c|routing|aba|bsb"
+    rf"|sort\s+code){_FILLER}{_ACCOUNT_DIGITS}",
     re.IGNORECASE,
 )
+_ACCOUNT_NUMBER = re.compile(rf"\b(?:account|acct)\.?{_FILLER}{_ACCOUNT_DIGITS}", re.IGNORECASE)
+_BANK_NEARBY = re.compile(
+    r"\b(?:bank|banking|routing|aba|checking|savings|sort\s+code|bsb|wire|ach|iban|swift)\b",
+    re.IGNORECASE,
+)
+_BANK_WINDOW = 120  # characters around ``account number`` a banking word is looked for in
 # What any payment number holds, a cheap search before the costly ones: a card number's 13
 # digits with nothing but separators (``_SEPARATOR_CHARS``) between them; an IBAN starts at a
 # word boundary with two letters and two digits (``_IBAN_ANY_CASE``'s own ``[A-Z]`` under
 # IGNORECASE, so the same letters). Text without either holds none. (Looking behind from the
 # digits is faster than trying every letter.)
 _PAYMENT_HINT = re.compile(
-    rf"\d(?:[{_SEPARATOR_CHARS}]*\d){{12}}|\d\d(?<=\b[A-Z]{{2}}\d\d)", re.IGNORECASE
+    rf"\d(?:[{_SEPARATOR_CHARS}]*\d){{12}}|\d\d(?<=\b[A-Z]{{2}}\d\d)|\d{{4}}{_DOT}\d{{4}}",
+    re.IGNORECASE,
 )
 
 
@@ -109,6 +127,7 @@ def redact_every_payment_number(text: str) -> str:
     """
     text = _DIGIT_RUN.sub(_without_cards, text)
     text = _CARD_RUN.sub(_without_wider_cards, text)
+    text = _DOTTED_CARD.sub(_dotted_card_or_keep, text)
     text = _IBAN.sub(IBAN_REMOVED, text)
     text = _IBAN_ANY_CASE.sub(_iban_or_keep, text)
     return _without_named_accounts(_IBAN_SEPARATED.sub(_iban_or_keep, text))
@@ -119,12 +138,27 @@ def _without_named_accounts(text: str) -> str:
     word stays: ``routing [bank account removed]``)."""
     if not any(char.isdigit() for char in text):
         return text
-    return _NAMED_ACCOUNT.sub(_account_removed, text)
+    text = _NAMED_ACCOUNT.sub(_account_removed, text)
+    return _ACCOUNT_NUMBER.sub(_bank_account_removed, text)
+
+
+def _bank_account_removed(match: re.Match[str]) -> str:
+    """``_account_removed`` for an ``account number`` with a banking word near it."""
+    start, end = max(0, match.start() - _BANK_WINDOW), match.end() + _BANK_WINDOW
+    if _BANK_NEARBY.search(match.string[start:end]) is None:
+        return match.group()
+    return _account_removed(match)
 
 
 def _account_removed(match: re.Match[str]) -> str:
     whole, offset = match.group(), match.start()
     return whole[: match.start(1) - offset] + IBAN_REMOVED + whole[match.end(1) - offset :]
+
+
+def _dotted_card_or_keep(match: re.Match[str]) -> str:
+    """A dotted card number (``_DOTTED_CARD``) removed when its digits pass the Luhn check."""
+    digits = "".join(char for char in match.group() if char.isdigit())
+    return CARD_REMOVED if _luhn(digits) else match.group()
 
 
 def _without_wider_cards(match: re.Match[str]) -> str:

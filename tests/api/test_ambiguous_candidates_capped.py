@@ -46,3 +46,31 @@ def test_a_phone_two_customers_share_names_both(client: TestClient[Any], ingest:
     assert response.status_code == 409
     assert len(response.json()["candidates"]) == 2
     assert "more" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v1/escalations",
+            {
+                "customer": {"phone": SWITCHBOARD},
+                "transcript": [{"role": "customer", "text": "my lamp broke"}],
+                "reason": "broken lamp",
+            },
+        ),
+        ("/v1/widget/url", {"phone": SWITCHBOARD}),
+    ],
+    ids=["escalation", "widget url"],
+)
+def test_other_lookups_name_twenty_too(
+    client: TestClient[Any], ingest: Ingest, path: str, body: dict[str, Any]
+) -> None:
+    people = [f"{first} {last}" for last in LAST for first in FIRST]
+    ingest(*(zendesk_user(100 + i, name, phone=SWITCHBOARD) for i, name in enumerate(people)))
+
+    response = client.post(path, json=body, headers=AUTH)
+
+    assert response.status_code == 409, response.text
+    assert len(response.json()["candidates"]) == 20
+    assert response.json()["more"] == 10

@@ -24,8 +24,12 @@ from context_service.snapshot.redaction import (
             "routing 021000021 account 123456789",
             f"routing {IBAN_REMOVED} account {IBAN_REMOVED}",
         ),
-        ("Account number: 000123456789, thanks", f"Account number: {IBAN_REMOVED}, thanks"),
-        ("acct #123456789", f"acct #{IBAN_REMOVED}"),
+        (
+            "account number is 000123456789, routing number is 021000021",
+            f"account number is {IBAN_REMOVED}, routing number is {IBAN_REMOVED}",
+        ),
+        ("checking account: 000123456789", f"checking account: {IBAN_REMOVED}"),
+        ("A/C No. 123456789012", f"A/C No. {IBAN_REMOVED}"),
         ("sort code 12-34-56", f"sort code {IBAN_REMOVED}"),
         ("bank account no. 12 3456 7890", f"bank account no. {IBAN_REMOVED}"),
     ],
@@ -44,6 +48,13 @@ def test_removed(text: str, expected: str) -> None:
         "version 1234.5678.9012",  # twelve digits: no card
         "4111.1111.1111.1112",  # fails the Luhn check
         "Account: 1001 (order)",
+        "My account 88231977 can't log in",  # a shop's account: no banking word near it
+        "my account number is 88231977, cannot log in",
+        "account 415 555 0134",  # a phone
+        "acct 415-555-0134",
+        "my account 2024-05-12 created",
+        "Routing 94105-1234 shipment",  # a ZIP+4
+        "prices 12.50 13.99 1234.5678 and 4111.1111.1111",
     ],
 )
 def test_kept(text: str) -> None:
