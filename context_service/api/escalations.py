@@ -31,8 +31,9 @@ from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
 from context_service.store import Store
 from context_service.tools import ToolBox
+from context_service.tools.notes import BEING_POSTED, PostedNotes
 from context_service.tools.refusals import refuse_an_activity_id
-from context_service.tools.service import PostedNotes, seen_by
+from context_service.tools.service import seen_by
 from context_service.trust import ESCALATIONS_WRITE, Read, Trust
 
 log = logging.getLogger("context_service.api.escalations")
@@ -175,9 +176,13 @@ def _post_note(
     ticket = handoff.open_ticket
     if ticket is None:
         return NoteResult(posted=False, error=no_ticket)
-    if not posted.claim(ticket, escalation):
+    claimed = posted.claim(ticket, escalation)
+    if claimed == "posted":
         error = "the same internal note was already posted on this ticket; not posted again"
         return NoteResult(posted=False, ticket=ticket, error=error)
+    if claimed == "pending":  # not posted yet, and it may fail: the caller may ask again
+        error = f"{BEING_POSTED}; send the same escalation again in a moment"
+        return NoteResult(posted=False, ticket=ticket, error=error, retryable=True)
     return _attempt(poster, posted, ticket, body=body, escalation=escalation)
 
 
@@ -196,4 +201,5 @@ def _attempt(
         posted.release(ticket, escalation)
         error = "the helpdesk note failed unexpectedly (logged); not posted"
         return NoteResult(posted=False, ticket=ticket, error=error, retryable=True)
+    posted.confirm(ticket, escalation)
     return NoteResult(posted=True, ticket=ticket)

@@ -366,3 +366,10 @@ DELETE FROM llm_summaries;
 V40_SHEET_ROWS_OWNED = """
 ALTER TABLE sheet_rows ADD COLUMN owned INTEGER NOT NULL DEFAULT 0;
 """
+
+# Whether a claimed helpdesk note was posted (``store.notes``): a claim not yet confirmed is a
+# note being posted, and a retry meanwhile hears so instead of "already posted". Claims stored
+# before were taken only for notes posted or being posted then: counted as posted.
+V41_POSTED_NOTES_CONFIRMED = """
+ALTER TABLE posted_notes ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+"""

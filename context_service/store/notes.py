@@ -6,6 +6,12 @@ after a restart too: the claim is a row, taken with ``INSERT OR IGNORE`` so two 
 for it cannot both win, in a transaction of its own (never one that another thread has open on
 the shared connection, which would roll it back with its own). Only a hash is kept (no ticket
 text), for ``RETENTION_DAYS``.
+
+A claim is **pending** until the note is posted (``confirm``): a retry that arrives while the
+first request still waits for the helpdesk hears that the note is being posted (and may try
+again), not that it was posted, which it may never be (the first request's post can fail and
+release the claim). A claim left pending longer than ``PENDING_SECONDS`` (a process killed
+while posting) is taken over by the next request.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from context_service.store.db import roll_back
 
 RETENTION_DAYS = 30
+PENDING_SECONDS = 60  # longer than a note post may take (``ZendeskNotes``: a 10 s timeout)
+Claimed = Literal["new", "posted", "pending"]
 
 
 def note_digest(ticket_id: str, text: str) -> str:
@@ -26,19 +35,36 @@ def note_digest(ticket_id: str, text: str) -> str:
     return hashlib.sha256(f"{ticket_id}\0{text}".encode()).hexdigest()
 
 
-def claim(conn: sqlite3.Connection, digest: str, now: datetime) -> bool:
-    """Whether the note is new (and now counts as posted); ``False`` when it was posted before
-    (by this process, another worker or before a restart). Claims older than the retention
-    are forgotten first. The claim is committed on its own (``_own_transaction``), whatever
+def claim(conn: sqlite3.Connection, digest: str, now: datetime) -> Claimed:
+    """``new`` when this request may post the note (the claim is now pending); ``posted``
+    when it was posted before (by this process, another worker or before a restart);
+    ``pending`` when another request is posting it now. Claims older than the retention are
+    forgotten first. The claim is committed on its own (``_own_transaction``), whatever
     another thread has open on ``conn``."""
     cutoff = _iso(now - timedelta(days=RETENTION_DAYS))
+    stale = _iso(now - timedelta(seconds=PENDING_SECONDS))
     with _own_transaction(conn) as own:
         own.execute("DELETE FROM posted_notes WHERE posted_at < ?", (cutoff,))
+        own.execute(
+            "DELETE FROM posted_notes WHERE digest = ? AND confirmed = 0 AND posted_at < ?",
+            (digest, stale),
+        )
         taken = own.execute(
-            "INSERT OR IGNORE INTO posted_notes (digest, posted_at) VALUES (?, ?)",
+            "INSERT OR IGNORE INTO posted_notes (digest, posted_at, confirmed) VALUES (?, ?, 0)",
             (digest, _iso(now)),
         )
-        return taken.rowcount == 1
+        if taken.rowcount == 1:
+            return "new"
+        row = own.execute(
+            "SELECT confirmed FROM posted_notes WHERE digest = ?", (digest,)
+        ).fetchone()
+        return "posted" if row is not None and row[0] else "pending"
+
+
+def confirm(conn: sqlite3.Connection, digest: str) -> None:
+    """The claimed note was posted: a repeat hears so from now on."""
+    with _own_transaction(conn) as own:
+        own.execute("UPDATE posted_notes SET confirmed = 1 WHERE digest = ?", (digest,))
 
 
 def release(conn: sqlite3.Connection, digest: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -31,8 +30,6 @@ from context_service.errors import (
     ProfileNotFound,
 )
 from context_service.handoff import (
-    Handoff,
-    NoteFailed,
     NotePoster,
     Who,
     build_handoff,
@@ -51,7 +48,6 @@ from context_service.identity.search import (
 from context_service.identity.state import load_model
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
-from context_service.store import notes as notes_store
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.confidence import (
     Confidence,
@@ -59,6 +55,7 @@ from context_service.tools.confidence import (
     grading_for,
     rival_of,
 )
+from context_service.tools.notes import PostedNotes, post_note
 from context_service.tools.refusals import (
     a_number_names_no_one,
     gives_a_number,
@@ -401,7 +398,7 @@ def create_escalation(box: ToolBox, args: CreateEscalation, key: str | None) -> 
         text = render_text(handoff)
         escalation = escalation_key(args.transcript, args.reason)
         no_ticket = no_ticket_reason(snap, agents_view)
-        outcome = _post_note(
+        outcome = post_note(
             box.notes, box.posted, handoff, text, agents_view, shown, escalation, no_ticket
         )
     bot_who = _who(snap, args, bot_view)
@@ -416,76 +413,6 @@ def _who(snap: Snapshot, ref: CustomerRef, view: View) -> Who:
     only this customer holds (``find_stored``), an ``exact`` match."""
     given = next((n for n in ("email", "phone", "profile_id") if getattr(ref, n) is not None), None)
     return who_of(snap, view, given or f"{ref.source} id", "exact")
-
-
-class PostedNotes:
-    """The notes posted on helpdesk tickets (``store.notes``: a digest per ticket and text), so
-    that a retried ``create_escalation`` (an agent framework whose answer was lost) does not
-    post the same handoff again, on whichever worker it lands or after a restart."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def claim(self, ticket_id: str, escalation: str) -> bool:
-        """Whether this escalation's note on the ticket is new (and now counts as posted);
-        ``False`` for a repeat. ``escalation`` is ``handoff.escalation_key``."""
-        digest = notes_store.note_digest(ticket_id, escalation)
-        return notes_store.claim(self._conn, digest, _now())
-
-    def release(self, ticket_id: str, escalation: str) -> None:
-        """Forget a claimed note whose posting failed, so that a retry posts it."""
-        notes_store.release(self._conn, notes_store.note_digest(ticket_id, escalation))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _post_note(
-    poster: NotePoster | None,
-    posted: PostedNotes,
-    handoff: Handoff,
-    text: str,
-    view: View,
-    show_id: bool,
-    escalation: str,
-    no_ticket: str,
-) -> str:
-    """Post ``text`` on the handoff's ticket unless ``posted`` says this escalation's note is
-    there already (``escalation``: ``handoff.escalation_key``, shared with ``POST
-    /v1/escalations``); what happened, in words for the bot, which hears the ticket's id only
-    when ``show_id`` (its own view shows the tickets); ``no_ticket`` when the handoff names no
-    ticket (``handoff.no_ticket_reason``). A failure never fails the call: the claim is
-    released, so sending the same escalation again posts the note (once)."""
-    if poster is None:
-        return "no helpdesk is configured for notes: hand over in your helpdesk"
-    if not view.shows("support.tickets"):
-        return "support tickets are hidden from this API key: hand over in your helpdesk"
-    ticket_id = handoff.open_ticket
-    if ticket_id is None:
-        return no_ticket
-    named = f"ticket {ticket_id}" if show_id else "the customer's open ticket"
-    if not posted.claim(ticket_id, escalation):
-        return f"the same internal note was already posted on {named}; not posted again"
-    failure = _attempt(poster, ticket_id, text)
-    if failure is None:
-        return f"internal note posted on {named}"
-    posted.release(ticket_id, escalation)  # so that sending it again posts it (once)
-    reason = failure if show_id else failure.replace(ticket_id, "(hidden)")
-    return f"the note on {named} failed: {reason}"
-
-
-def _attempt(poster: NotePoster, ticket_id: str, text: str) -> str | None:
-    """Post the note; why it failed, or ``None`` once posted."""
-    try:
-        poster.post_internal_note(ticket_id, text)
-    except NoteFailed as exc:
-        again = "; send the same escalation again to retry" if exc.retryable else ""
-        return f"{exc}{again}"
-    except Exception:  # a plug-in's own failure: the escalation is still answered
-        log.exception("posting the escalation note on ticket %s failed", ticket_id)
-        return "unexpectedly (logged); send the same escalation again to retry"
-    return None
 
 
 def decode_arguments(spec: ToolSpec, arguments: Mapping[str, Any] | None) -> CustomerRef:
