@@ -17,7 +17,7 @@ import sqlite3
 
 import msgspec
 
-from context_service.models import Activity, Order, Snapshot
+from context_service.models import Activity, Order, RecordKey, Snapshot
 from context_service.snapshot.assemble import cleaned_activity
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.lookup import live_records
@@ -69,6 +69,16 @@ class HeldRecords:
             act = self._owned_activity(snap, record_id)
             if isinstance(act, Order) and not lists(snap, act.external_id or ""):
                 return act
+        return None
+
+    def order_key(self, snap: Snapshot, number: str) -> RecordKey | None:
+        """The key of ``snap``'s profile's order a customer quotes as ``number`` (``#1001``,
+        ``1001``), listed in the snapshot or not; ``None`` when no live order of theirs carries
+        it (another customer's order names nothing here)."""
+        for record_id in activities.records_with_ref(self.conn, "order_number", number):
+            if isinstance(self._owned_activity(snap, record_id), Order):
+                found = get_records(self.conn, [record_id], with_payload=False)
+                return found[0].key if found else None
         return None
 
     def _owned_activity(self, snap: Snapshot, record_id: int) -> Activity | None:

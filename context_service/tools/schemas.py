@@ -49,8 +49,23 @@ class CustomerRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     external_id: ExternalId = None
 
 
+Detail = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
 class GetCustomerContext(CustomerRef, kw_only=True, forbid_unknown_fields=True):
-    """Exactly one identifier: email, phone, profile_id, or source with external_id."""
+    """Exactly one identifier: email, phone, profile_id, or source with external_id; and, when
+    the customer asks about an order, its number."""
+
+    order_number: Annotated[
+        Detail | None,
+        Meta(
+            description=(
+                "The number of the order the customer asks about (e.g. 1003): shown first, with "
+                "its items, shipping and refunds, when it is this customer's order. It never "
+                "names the customer: identify them with one identifier above."
+            )
+        ),
+    ] = None
 
     format: Annotated[
         Literal["text", "json"],
@@ -60,9 +75,6 @@ class GetCustomerContext(CustomerRef, kw_only=True, forbid_unknown_fields=True):
         Annotated[int, Meta(ge=MIN_TOKENS, le=MAX_TOKENS)] | None,
         Meta(description="Token budget; the least important facts are left out to fit it."),
     ] = None
-
-
-Detail = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
 class FindCustomer(CustomerRef, kw_only=True, forbid_unknown_fields=True):

@@ -209,10 +209,15 @@ def customer_context(box: ToolBox, args: GetCustomerContext, key: str | None) ->
     """``get_customer_context``: the ``chatbot`` audience's context, fitted to ``max_tokens``."""
     view = box.policy.view("chatbot", key)  # before the lookup: a 403 never says who exists
     stored = find_stored_for_a_model(box.conn, args, box.region)
-    focus = args.external_id if args.source else None
-    wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus, None, args.source)
+    snap = _decode_snapshot(stored.json)
     held = HeldRecords(box.conn, box.region)  # the record looked up, past the snapshot's lists
-    return build_context(_decode_snapshot(stored.json), wanted, view, held=held).body
+    focus, source = (args.external_id, args.source) if args.source else (None, None)
+    if args.order_number is not None:  # the customer's own order only; another's names nothing
+        order = held.order_key(snap, args.order_number)
+        if order is not None:
+            focus, source = order.external_id, order.source
+    wanted = ContextRequest("chatbot", args.format, args.max_tokens, focus, None, source)
+    return build_context(snap, wanted, view, held=held).body
 
 
 def find_customers(

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 from context_service.api import create_app
 from context_service.audience import ContextRequest, FieldPolicy, HeldRecords, build_context
 from context_service.audience.policy import View
-from context_service.errors import AmbiguousIdentifier
+from context_service.errors import AmbiguousIdentifier, InvalidIdentifier
 from context_service.models import Snapshot
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.render import render_text
@@ -371,3 +371,32 @@ def test_the_context_tool_takes_no_order_id(store: Store, ingest: Ingest) -> Non
     args = GetCustomerContext(source="shopify", external_id="100")
     with pytest.raises(AmbiguousIdentifier):
         customer_context(box, args, None)
+
+
+def test_the_context_tool_shows_the_order_the_customer_quotes(store: Store, ingest: Ingest) -> None:
+    """The order the customer asks about, by its number beside their identifier, is in
+    question (the oldest, past the snapshot's ten, too); a number that is not theirs names
+    nothing: no order in question, and never another customer's (a tool argument a model fills
+    in from the chat)."""
+    _eleven_orders(ingest)
+    ingest(
+        shopify_customer(2, "other@example.com", "Oz", "Other"),
+        shopify_order(200, 2, "#2001", "2026-05-01T00:00:00Z"),
+    )
+    box = ToolBox(store.conn, "US")
+
+    oldest = customer_context(box, GetCustomerContext(email=EMAIL, order_number="#1001"), None)
+    newest = customer_context(box, GetCustomerContext(email=EMAIL, order_number="1011"), None)
+    others = customer_context(box, GetCustomerContext(email=EMAIL, order_number="2001"), None)
+
+    assert "Order #1001 Jan 10" in _in_question(oldest)
+    assert "Order #1011" in _in_question(newest)
+    assert "In question:" not in others
+    assert "#2001" not in others
+
+
+def test_an_order_number_alone_names_no_one(store: Store, ingest: Ingest) -> None:
+    _eleven_orders(ingest)
+    box = ToolBox(store.conn, "US")
+    with pytest.raises(InvalidIdentifier, match="identifier"):
+        customer_context(box, GetCustomerContext(order_number="1001"), None)
