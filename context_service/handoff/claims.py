@@ -11,6 +11,7 @@ the data that would show it (it cannot tell, and must not hint at it).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from context_service.audience.policy import View
 from context_service.models import Snapshot, Subscription
@@ -42,7 +43,7 @@ def claim_facts(snap: Snapshot, bot: list[str], view: View) -> list[str]:
     """A fact for each kind of thing the bot's turns say it did that the data does not show
     (a refund, the subscription's cancellation)."""
     facts: list[str] = []
-    refund_claimed = any(_REFUND_CLAIM.search(text) for text in bot)
+    refund_claimed = any(_asserted(_REFUND_CLAIM, text) for text in bot)
     if refund_claimed and view.shows("billing.charges") and not _refund_shown(snap, view):
         where = "Stripe" if snap.billing.charges else "the data"
         facts.append(f"The bot says it refunded; {where} shows no refund")
@@ -79,7 +80,50 @@ def _live_subscription(snap: Snapshot, view: View) -> Subscription | None:
 
 
 def _claims_cancelling_the_plan(text: str) -> bool:
-    """A cancellation claim that is not about an order alone ("I've cancelled order #1003")."""
-    if not _CANCEL_CLAIM.search(text):
-        return False
-    return not _ABOUT_AN_ORDER.search(text) or bool(_ABOUT_THE_PLAN.search(text))
+    """A cancellation claim about the plan, not an order: what follows the claim names it
+    ("I've cancelled order #1003; your plan is unaffected" is an order's), else its clause
+    ("your order has been cancelled" is an order's, "it is now cancelled" the plan's)."""
+    for match in _asserted_matches(_CANCEL_CLAIM, text):
+        start, end = _clause(text, match.start())
+        named = text[match.end() : min(end, match.end() + _OBJECT_REACH)]
+        if _ABOUT_THE_PLAN.search(named):
+            return True
+        if _ABOUT_AN_ORDER.search(named):
+            continue
+        clause = text[start:end]
+        if not _ABOUT_AN_ORDER.search(clause) or _ABOUT_THE_PLAN.search(clause):
+            return True
+    return False
+
+
+# What a claim says it did, read up to this many characters after it ("cancelled order #1003").
+_OBJECT_REACH = 40
+_CLAUSE_END = re.compile(r"[.!?;\n]")
+# A claim in a clause after these is a condition or a question, not something done: "if it was
+# refunded, you would see it", "whether the order has been refunded".
+_CONDITIONAL = re.compile(r"(?<!\w)(?:if|whether|once|when|unless|until)(?!\w)", re.IGNORECASE)
+
+
+def _asserted(pattern: re.Pattern[str], text: str) -> bool:
+    """Whether ``text`` states ``pattern``'s claim as done at least once."""
+    return next(_asserted_matches(pattern, text), None) is not None
+
+
+def _asserted_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` stated as done: not in a question, nor after a conditional
+    word in their clause."""
+    for match in pattern.finditer(text):
+        start, end = _clause(text, match.start())
+        if end < len(text) and text[end] == "?":
+            continue
+        if _CONDITIONAL.search(text, start, match.start()):
+            continue
+        yield match
+
+
+def _clause(text: str, at: int) -> tuple[int, int]:
+    """The clause holding position ``at``: from after the last clause end before it to the
+    next one (or the text's ends)."""
+    ends = [m.start() for m in _CLAUSE_END.finditer(text, 0, at)]
+    after = _CLAUSE_END.search(text, at)
+    return (ends[-1] + 1 if ends else 0, after.start() if after else len(text))

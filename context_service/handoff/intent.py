@@ -192,11 +192,29 @@ def is_upset(texts: list[str]) -> bool:
 
 def _said(pattern: re.Pattern[str], text: str) -> bool:
     """Whether ``pattern`` occurs in ``text`` at least once without a negation just before
-    it (``_NEGATION``)."""
+    it (``_NEGATION``) that negates it: one in a question ("how is this not fraud?") or after
+    "if", "how" or "no way" ("if this isn't fraud I don't know what is") affirms it."""
     return any(
         not _NEGATION.search(text, max(0, m.start() - _NEGATION_REACH), m.start())
+        or _affirms(text, m.start())
         for m in pattern.finditer(text)
     )
+
+
+# Where a clause ends, and the words that turn a negation in it round.
+_CLAUSE_END = re.compile(r"[.!?;\n]")
+_TURNED = re.compile(r"(?<!\w)(?:how|if|unless|whether|no\s+way)(?!\w)", re.IGNORECASE)
+
+
+def _affirms(text: str, at: int) -> bool:
+    """Whether the clause holding position ``at`` is a question, or turns a negation round
+    before ``at`` ("how is this not...", "if this isn't...", "no way this isn't...")."""
+    ends = [m.start() for m in _CLAUSE_END.finditer(text, 0, at)]
+    start = ends[-1] + 1 if ends else 0
+    after = _CLAUSE_END.search(text, at)
+    if after is not None and after.group() == "?":
+        return True
+    return _TURNED.search(text, start, at) is not None
 
 
 def is_promise(text: str) -> bool:

@@ -17,6 +17,7 @@ import unicodedata
 from context_service.audience.contacts import activity_as_viewed
 from context_service.audience.focus import HeldRecords
 from context_service.audience.policy import View
+from context_service.handoff.tickets import ticket_spans
 from context_service.models import Order, Snapshot
 from context_service.snapshot.summary import order_state
 
@@ -27,8 +28,10 @@ MAX_NAMED_ORDERS = 3
 _MAX_STORE_LOOKUPS = 6
 # ``#1002``, ``order 1002``, ``order#1002``, ``order no. 1002``, ``order number #1002``,
 # ``order number is 1002``, ``order: 1002``: the reference itself.
+# Every run of spaces is possessive (``\s*+``): taken whole, never split back and forth, so a
+# turn of "order" and 8,000 spaces costs a pass, not a quadratic search.
 _ORDER_REF = re.compile(
-    r"(?:(?<![\w&])#|\border\s*(?:(?:no\.?|number|nr\.?|id)\s*)?(?:(?:is|was|:)\s*)?#?\s*)"
+    r"(?:(?<![\w&])#|\border\s*+(?:(?:no\.?|number|nr\.?|id)\s*+)?(?:(?:is|was|:)\s*+)?#?\s*+)"
     r"([A-Za-z0-9-]*\d[A-Za-z0-9-]*)",
     re.IGNORECASE,
 )
@@ -65,7 +68,13 @@ def _order_refs(texts: list[str]) -> list[str]:
     lower case, without ``#`` (full-width digits read as digits)."""
     refs: list[str] = []
     for text in texts:
-        found = _ORDER_REF.findall(unicodedata.normalize("NFKC", text))
+        normal = unicodedata.normalize("NFKC", text)
+        tickets = ticket_spans(normal)  # "ticket #1001" names a ticket, not order #1001
+        found = [
+            m.group(1)
+            for m in _ORDER_REF.finditer(normal)
+            if not any(start <= m.start(1) < end for start, end in tickets)
+        ]
         refs.extend(ref.lower() for ref in reversed(found))
     return refs
 

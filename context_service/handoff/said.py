@@ -47,12 +47,18 @@ def wants(said: list[str], reason: str) -> str:
     turn, the bot's reason, said to be the bot's."""
     if not said:
         return f"Not stated by the customer; the bot's reason: {clip(reason)}"
-    turns = [clip(text) for text in said]
+    turns = [_not_our_words(clip(text)) for text in said]
     first, rest = turns[0], turns[1:]
     kept = _latest_that_fit(rest, WANTS_CHARS - len(first))
     left = len(rest) - len(kept)
     more = [f"({left} more turn{'s' if left > 1 else ''} not shown; see the transcript)"]
     return "\n".join([first, *(more if left else []), *kept])
+
+
+def _not_our_words(turn: str) -> str:
+    """A customer's turn that reads as the server's count of turns left out (``MORE_TURNS``)
+    in quotation marks, so that it is never printed as the server's words."""
+    return f"\u201c{turn}\u201d" if MORE_TURNS.fullmatch(turn) else turn
 
 
 def _latest_that_fit(turns: list[str], budget: int) -> list[str]:

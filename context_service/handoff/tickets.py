@@ -20,9 +20,10 @@ _ZENDESK_TICKET = ("zendesk", "ticket")
 # ``ticket 5001``, ``ticket #5001``, ``ticket no. 5001``, ``ticket number is 5001``, and as
 # Zendesk's emails write it, ``request #5001`` or ``request (5001)``. A bare ``#5001`` is no
 # ticket (it is as often an order number), nor "I request 2 refunds".
+# Runs of spaces are possessive (``\s*+``): linear time on a turn of "ticket" and spaces.
 _TICKET_REF = re.compile(
-    r"(?<!\w)(?:ticket\s*(?:(?:no\.?|number|nr\.?|id)\s*)?(?:(?:is|was|:)\s*)?#?\s*"
-    r"|request\s*(?:#\s*|\(\s*#?))(\d+)(?!\d)",
+    r"(?<!\w)(?:ticket\s*+(?:(?:no\.?|number|nr\.?|id)\s*+)?(?:(?:is|was|:)\s*+)?#?\s*+"
+    r"|request\s*+(?:#\s*+|\(\s*+#?))(\d+)(?!\d)",
     re.IGNORECASE,
 )
 
@@ -67,6 +68,11 @@ def no_ticket_reason(snap: Snapshot, view: View) -> str:
             'not posted on a guess (name it, as "ticket 1234", and send the escalation again)'
         )
     return "the customer has no open ticket"
+
+
+def ticket_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` (NFKC-normalized) names a ticket's number: the number's span."""
+    return [m.span(1) for m in _TICKET_REF.finditer(text)]
 
 
 def _ticket_refs(texts: list[str]) -> list[str]:

@@ -14,7 +14,8 @@ of the day's orders) would lose every earlier day. ``--prune`` deletes only a st
 an import of this file first stored and no other noted file holds; the others are forgotten by
 this file and kept (a record stored before, by another file or by an import before this was
 added, may be held by a file whose rows were never noted). It deletes nothing when the import
-rejected a row (a row still in the file, rejected for a typo, is neither corrected nor
+took no record of a kind it stored before (an order column renamed or ignored), or rejected a
+row (a row still in the file, rejected for a typo, is neither corrected nor
 removed), or when another import of the source runs (its rows are not noted yet): the report
 says why. An import that stops part-way notes nothing and prunes nothing.
 """
@@ -27,6 +28,7 @@ import sqlite3
 import msgspec
 
 from context_service.sheets.admission import RecordsSeen
+from context_service.sheets.fields import PERSON_KIND
 from context_service.sheets.retired import other_imports_run
 from context_service.snapshot.background import BackgroundSnapshots
 from context_service.store import Store
@@ -99,6 +101,13 @@ def note_and_prune(
         ]
         if not prune or not stale:
             return Pruned(stale=len(stale))
+        missing = _kinds_gone(stale, taken)
+        if missing:
+            refused = (
+                f"this import took no {', '.join(missing)} record from the file, where an earlier "
+                "one did: a column may be renamed, missing or ignored, so nothing was pruned"
+            )
+            return Pruned(stale=len(stale), refused=refused)
         if seen.rejected:
             refused = (
                 f"{len(seen.rejected)} rows of the file were rejected: a rejected row is still "
@@ -121,6 +130,15 @@ def note_and_prune(
     if background is not None:
         background.release(utc_now())
     return Pruned(stale=len(stale), deleted=len(deletions), records=report)
+
+
+def _kinds_gone(stale: list[tuple[int, str, str, int]], taken: set[tuple[str, str]]) -> list[str]:
+    """The kinds of record (``order``, ``ticket``) stale here of which this import took none
+    at all: the file still has those rows most likely, under a column renamed or ignored
+    since (an ``Order Ref`` column where ``order_number`` was)."""
+    kinds_taken = {kind for kind, _ in taken}
+    gone = sorted({str(row[1]) for row in stale} - kinds_taken)
+    return ["person" if kind == PERSON_KIND else kind for kind in gone]
 
 
 def _held_by_other_files(conn: sqlite3.Connection, file: str, record_ids: list[int]) -> set[int]:

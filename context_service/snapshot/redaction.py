@@ -50,7 +50,7 @@ _SEPARATOR_CHARS = (
 # would make a price list one long run to check.
 _DOT = "[.\uff0e]"
 _DOTTED_CARD = re.compile(
-    rf"(?<![\d.\uff0e])(?:\d{{4}}{_DOT}\d{{6}}{_DOT}\d{{5}}"
+    rf"(?<!\d)(?<!\d[.\uff0e])(?:\d{{4}}{_DOT}\d{{6}}{_DOT}\d{{5}}"
     rf"|\d{{4}}(?:{_DOT}\d{{4}}){{2}}{_DOT}\d{{1,7}})(?!\d|{_DOT}\d)"
 )
 # A run of digit groups joined by up to three separators of any kind (the wider pass: each
@@ -78,15 +78,16 @@ _IBAN_SEPARATORS = re.compile(_IBAN_SEPARATOR)
 CARD_REMOVED = "[card number removed]"
 IBAN_REMOVED = "[bank account removed]"
 # A bank account or routing number a customer names as one (US and other domestic accounts have
-# no IBAN): 6 to 17 digits (single spaces between groups), or a sort code ``12-34-56``, right
+# no IBAN): 6 to 17 digits (a single space or dash between groups: ``021-000-021``, a sort code
+# ``12-34-56``), right
 # after a banking word and a few words of filler (``routing number is 021000021``, ``checking
 # account: 000123456789``, ``A/C No. 123456789012``). ``account`` alone names a shop's account
 # as often (``my account 88231977``), so ``account (number)`` counts only with a banking word
 # near it (``_BANK_NEARBY``).
 _FILLER = r"(?:\s*(?:number|num|no|nr|is|was|[#:=.]))*\s*"
-_ACCOUNT_DIGITS = r"(\d(?:[ ]?\d){5,16}|\d\d-\d\d-\d\d)(?![\d-]|[.,]\d)"
+_ACCOUNT_DIGITS = r"(\d(?:[ -]?\d){5,16})(?!\d|[-.,]\d)"
 _NAMED_ACCOUNT = re.compile(
-    r"\b(?:bank\s+account|checking(?:\s+account)?|savings(?:\s+account)?|a/c|routing|aba|bsb"
+    r"\b(?:bank\s+account|(?:checking|savings)\s+(?:account|acct)|a/c|routing|aba|bsb"
     rf"|sort\s+code){_FILLER}{_ACCOUNT_DIGITS}",
     re.IGNORECASE,
 )

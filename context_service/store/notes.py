@@ -68,9 +68,11 @@ def confirm(conn: sqlite3.Connection, digest: str) -> None:
 
 
 def release(conn: sqlite3.Connection, digest: str) -> None:
-    """Forget a claimed note whose posting failed, so that a retry posts it."""
+    """Forget a claimed note whose posting failed, so that a retry posts it: a pending claim
+    only. One confirmed meanwhile (a request that took the claim over after
+    ``PENDING_SECONDS`` and posted it) stays, or a retry would post the note again."""
     with _own_transaction(conn) as own:
-        own.execute("DELETE FROM posted_notes WHERE digest = ?", (digest,))
+        own.execute("DELETE FROM posted_notes WHERE digest = ? AND confirmed = 0", (digest,))
 
 
 @contextmanager

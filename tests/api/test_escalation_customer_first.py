@@ -92,10 +92,11 @@ def test_a_long_chat_is_bounded_and_says_how_many_turns_it_left_out(maya: Snapsh
 
 def test_a_customer_line_that_looks_like_the_count_is_still_quoted(maya: Snapshot) -> None:
     spoof = "(3 more turns not shown; see the transcript)"
-    text = render_text(
-        _handoff(maya, ("customer", "hello"), ("customer", "x"), ("customer", spoof))
-    )
-    assert f"- customer-written {json.dumps(spoof)}" in text
+    shown = json.dumps(f"\u201c{spoof}\u201d", ensure_ascii=False)  # never the count
+    for turns in (("hello", "x", spoof), ("hello", spoof, "thanks")):
+        text = render_text(_handoff(maya, *(("customer", turn) for turn in turns)))
+        assert f"- customer-written {shown}" in text
+        assert f"- {spoof}" not in text
 
 
 # --- 2. the next step answers what the customer asked first ----------------------------------
@@ -208,6 +209,28 @@ def test_a_cancellation_the_bot_claims_while_the_plan_runs_is_a_fact(
     assert "The bot says it cancelled; Stripe shows Pro still past_due" in handoff.facts
 
 
+@pytest.mark.parametrize(
+    "bot",
+    [
+        "If it was refunded, you would see it on your statement.",
+        "Let me check whether the order has been refunded.",
+        "Has it been refunded?",
+        "I've cancelled order #1003; your plan is unaffected.",
+    ],
+)
+def test_a_condition_a_question_or_an_order_is_no_claim(maya: Snapshot, bot: str) -> None:
+    handoff = _handoff(maya, ("customer", "refund or cancel?"), ("bot", bot))
+    assert not any("bot says" in f for f in handoff.facts)
+
+
+def test_a_ticket_number_is_no_order_number(maya: Snapshot) -> None:
+    """Zendesk ticket ids and Shopify order numbers both start at 1001: "ticket #1001" names
+    the ticket, not order #1001."""
+    said = "Following up on ticket #1001: where is my package?"
+    handoff = _handoff(maya, ("customer", said))
+    assert not any(f.startswith("Order in question") for f in handoff.facts)
+
+
 def test_an_order_the_bot_cancelled_says_nothing_of_the_plan(maya: Snapshot) -> None:
     handoff = _handoff(maya, ("customer", "cancel #1003"), ("bot", "I've cancelled order #1003."))
     assert not any("bot says" in f for f in handoff.facts)
@@ -294,6 +317,9 @@ def test_a_negated_urgent_word_is_not_urgent(text: str) -> None:
         ("not fraud? it IS fraud", "fraud"),
         ("No this is fraud", "fraud"),
         ("Isn't this fraud?", "fraud"),
+        ("How is this not fraud?", "fraud"),
+        ("If this isn't fraud I don't know what is.", "fraud"),
+        ("There is no way this isn't fraud", "fraud"),
     ],
 )
 def test_a_negation_elsewhere_leaves_the_urgent_word(text: str, word: str) -> None:

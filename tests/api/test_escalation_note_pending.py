@@ -43,3 +43,19 @@ def test_a_claim_pending_too_long_is_taken_over(tmp_path: Path) -> None:
 
     assert notes_store.claim(store.conn, digest, later) == "new"
     store.close()
+
+
+def test_a_late_failure_does_not_forget_a_note_another_request_posted(tmp_path: Path) -> None:
+    """A's post hangs past ``PENDING_SECONDS``; B takes over, posts and confirms; A then fails
+    and releases: B's note stays posted, and a retry posts nothing again."""
+    store = Store(tmp_path / "notes.db")
+    digest, now = notes_store.note_digest("1001", "escalation"), datetime.now(UTC)
+    assert notes_store.claim(store.conn, digest, now) == "new"  # A
+    later = now + timedelta(seconds=notes_store.PENDING_SECONDS + 1)
+    assert notes_store.claim(store.conn, digest, later) == "new"  # B takes over
+    notes_store.confirm(store.conn, digest)
+
+    notes_store.release(store.conn, digest)  # A's post failed
+
+    assert notes_store.claim(store.conn, digest, later) == "posted"
+    store.close()

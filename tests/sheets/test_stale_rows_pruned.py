@@ -224,3 +224,22 @@ def test_the_command_always_says_what_prune_did(
     assert main(["import", str(path), "--source", "crm", "--prune"]) == 0
 
     assert "pruned nothing" in capsys.readouterr().out
+
+
+def test_nothing_is_pruned_when_a_kind_of_record_vanished_from_the_file(
+    write: Write, import_sheet: Importer, store: Store
+) -> None:
+    """The export renamed ``order_number`` to ``Order Ref``: the column is ignored, every row
+    imports, and no order comes from the file; its orders are still in it (a review saw them
+    deleted)."""
+    path = write("customers.csv", FIRST)
+    import_sheet(path)
+    path.write_text(FIRST.replace("order_number", "Order Ref"), encoding="utf-8")
+
+    report = import_sheet(path, prune=True)
+
+    assert report.rows_pruned == 0
+    assert report.prune_refused is not None
+    assert "took no order" in report.prune_refused
+    assert _live(store, "order", "1001")
+    assert _live(store, "order", "1002")

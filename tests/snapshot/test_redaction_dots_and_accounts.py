@@ -30,6 +30,9 @@ from context_service.snapshot.redaction import (
         ),
         ("checking account: 000123456789", f"checking account: {IBAN_REMOVED}"),
         ("A/C No. 123456789012", f"A/C No. {IBAN_REMOVED}"),
+        ("bank account 110-123-456789", f"bank account {IBAN_REMOVED}"),
+        ("routing 021-000-021", f"routing {IBAN_REMOVED}"),
+        ("Card No.4111.1111.1111.1111", f"Card No.{CARD_REMOVED}"),
         ("sort code 12-34-56", f"sort code {IBAN_REMOVED}"),
         ("bank account no. 12 3456 7890", f"bank account no. {IBAN_REMOVED}"),
     ],
@@ -53,7 +56,8 @@ def test_removed(text: str, expected: str) -> None:
         "account 415 555 0134",  # a phone
         "acct 415-555-0134",
         "my account 2024-05-12 created",
-        "Routing 94105-1234 shipment",  # a ZIP+4
+        "I'm checking #1002345 now",  # checking, not a checking account
+        "I was checking. 555 123 4567 is my number",
         "prices 12.50 13.99 1234.5678 and 4111.1111.1111",
     ],
 )
