@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import sqlite3
 
-from context_service.errors import ContextServiceError, ProfileNotFound
+from context_service.errors import AmbiguousIdentifier, ContextServiceError, ProfileNotFound
 from context_service.identity.normalize import mailbox_key, normalize_email, normalize_phone
 from context_service.snapshot import lookup
 from context_service.store import activities
@@ -123,14 +123,36 @@ def _record_key(conn: sqlite3.Connection, record_id: int) -> str:
 
 def check_bound(conn: sqlite3.Connection, profile_id: str, bound: str, key: bytes) -> None:
     """``ProfileNotFound`` (404) unless ``profile_id`` still holds the identifier whose
-    digest is ``bound``."""
-    held = [binding(key, kind, value) for kind, value in _identifiers(conn, profile_id)]
-    held += [binding(key, "record", record) for record in _records(conn, profile_id)]
-    if not any(hmac.compare_digest(bound, digest) for digest in held):
+    digest is ``bound``; ``AmbiguousIdentifier`` (409) when that identifier is an email or a
+    phone another customer holds too now (two people merged, a link minted by the email, then
+    split apart: the link would show one of the two, whoever kept the id)."""
+    for kind, value in _identifiers(conn, profile_id):
+        if hmac.compare_digest(bound, binding(key, kind, value)):
+            if kind in _CONTACTS and _held_by_others(conn, profile_id, kind, value):
+                raise AmbiguousIdentifier(
+                    f"the {kind} this link was made for is now held by more than one customer "
+                    "(a profile was split since); open the customer again"
+                )
+            return
+    records = (binding(key, "record", record) for record in _records(conn, profile_id))
+    if not any(hmac.compare_digest(bound, digest) for digest in records):
         raise ProfileNotFound(
             "the customer this link was made for is no longer in that profile (it was split "
             "or changed since); open the customer again"
         )
+
+
+_CONTACTS = ("email", "phone")
+
+
+def _held_by_others(conn: sqlite3.Connection, profile_id: str, kind: str, value: str) -> bool:
+    """Whether a profile other than ``profile_id`` holds this email or phone."""
+    row = conn.execute(
+        "SELECT 1 FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
+        "WHERE i.kind = ? AND i.value = ? AND m.profile_id != ? LIMIT 1",
+        (kind, value, profile_id),
+    ).fetchone()
+    return row is not None
 
 
 IDENTIFIERS_SQL = (

@@ -166,3 +166,33 @@ def test_a_link_minted_from_an_alias_that_names_no_one_any_more_refuses(
     assert page.status_code == 404, page.text
     assert ANA_NAME not in page.text
     assert MAYA_NAME not in page.text
+
+
+def test_a_link_minted_by_a_mailbox_two_people_share_again_shows_neither(
+    client: TestClient[Any],
+) -> None:
+    """Ana Silva and Bruno Costa share a mailbox. A person merged them, a link was minted by
+    that email, then the merge was split: the email names two customers again (a new link is
+    a 409), and the old link must not keep showing whichever of them kept the id."""
+    shared = _context(client, email=SHARED)["candidates"]
+    ids = [c["profile_id"] for c in shared]
+    merged = client.post("/v1/profiles/merge", json={"profile_ids": ids}, headers=AUTH)
+    assert merged.status_code == 200, merged.text
+    survivor = str(merged.json()["profile_id"])
+    link = _mint(client, email=SHARED)
+    assert _open(client, link["url"]).status_code == 200
+    audit = client.get(f"/v1/profiles/{survivor}/audit", headers=AUTH).json()
+    bruno = [
+        {k: m["record"][k] for k in ("source", "kind", "external_id")}
+        for m in audit["members"]
+        if m["record"]["name"] == "Bruno Costa"
+    ]
+    split = client.post(f"/v1/profiles/{survivor}/split", json={"records": bruno}, headers=AUTH)
+    assert split.status_code == 200, split.text
+    assert client.post("/v1/widget/url", json={"email": SHARED}, headers=AUTH).status_code == 409
+
+    page = _open(client, link["url"])
+
+    assert page.status_code == 409
+    assert ANA_NAME not in page.text
+    assert "Bruno Costa" not in page.text
