@@ -28,9 +28,13 @@ window.REQUESTS = [];
 window.ZAFClient = { init() { const s = window.SCENARIO; return {
   invoke() { return Promise.resolve({}); },
   metadata() { return Promise.resolve({ settings: s.settings }); },
-  get(path) { return Promise.resolve({ [path]: path === "ticket.requester.email" ? s.email : null }); },
+  get(path) {
+    const values = { "ticket.requester.email": s.email, "ticket.requester.id": s.requester_id };
+    return Promise.resolve({ [path]: values[path] ?? null });
+  },
   request(options) {
     window.REQUESTS.push(options);
+    if (s.id_fail && options.data.includes("external_id")) return Promise.reject(s.id_fail);
     return s.fail ? Promise.reject(s.fail) : Promise.resolve(s.answer);
   },
   on(name, handler) { if (name === "app.registered") setTimeout(handler, 0); },
@@ -116,3 +120,29 @@ def test_an_answer_that_is_not_a_web_link_is_not_followed(browser: Any) -> None:
     assert "link" in _status(page).lower()
     assert page.url == APP_URL
     assert not dialogs
+
+
+def test_the_app_asks_by_the_requesters_zendesk_id_first(browser: Any) -> None:
+    """The requester's Zendesk user id is theirs alone: a household's shared email (409) or a
+    requester without one still gets their card."""
+    page = _open_app(browser, _scenario(requester_id=9201, email="home@example.com"))
+    card = page.frame_locator("#holder iframe").locator("#card")
+    assert card.inner_text() == "card"
+    (request,) = page.evaluate("() => window.REQUESTS")
+    assert json.loads(request["data"]) == {"source": "zendesk", "external_id": "9201"}
+
+
+def test_a_requester_not_synced_yet_is_asked_for_by_email(browser: Any) -> None:
+    missing = {"status": 404, "responseText": json.dumps({"title": "x", "detail": "y"})}
+    scenario = _scenario(requester_id=9301, id_fail=missing)
+    page = _open_app(browser, scenario)
+    card = page.frame_locator("#holder iframe").locator("#card")
+    assert card.inner_text() == "card"
+    asked = [json.loads(r["data"]) for r in page.evaluate("() => window.REQUESTS")]
+    assert asked == [{"source": "zendesk", "external_id": "9301"}, {"email": scenario["email"]}]
+
+
+def test_a_requester_without_an_email_not_synced_yet_is_explained(browser: Any) -> None:
+    missing = {"status": 404, "responseText": json.dumps({"title": "x", "detail": "y"})}
+    page = _open_app(browser, _scenario(requester_id=9302, email=None, id_fail=missing))
+    assert "no customer for this requester" in _status(page).lower()
