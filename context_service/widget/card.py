@@ -12,6 +12,8 @@ from context_service.audience import View
 from context_service.errors import ConfigurationError, ContextServiceError
 from context_service.models import Snapshot
 from context_service.settings import FRAME_SOURCE_CHARS
+from context_service.store.cursors import last_runs
+from context_service.sync.status import run_view
 from context_service.tools import CustomerRef, find_stored
 from context_service.widget.binding import check_bound
 from context_service.widget.confidence import match_confidence
@@ -77,9 +79,23 @@ def widget_page(
     audit_url = f"/v1/profiles/{stored.profile_id}/audit"
     confidence = match_confidence(conn, stored.profile_id)
     shown = narrow(narrow(view, link.view), limits_now)
-    html = render_card(snapshot, confidence, audit_url, now, shown)
+    failing = failing_syncs(conn, {f.source for f in snapshot.freshness}, now)
+    html = render_card(snapshot, confidence, audit_url, now, shown, failing=failing)
     name = minted_by.name if minted_by is not None else None
     return WidgetPage(200, html, stored.profile_id, name)
+
+
+def failing_syncs(conn: sqlite3.Connection, sources: set[str], now: datetime) -> dict[str, str]:
+    """Of these sources, each whose last run failed or died (``run_view``: interrupted), with
+    when it ended or was last seen."""
+    failing: dict[str, str] = {}
+    for source, run in last_runs(conn).items():
+        if source not in sources or run.mode == "import":
+            continue
+        shown = run_view(run, now)
+        if shown["status"] in ("failed", "interrupted"):
+            failing[source] = str(shown.get("last_seen_at") or run.finished_at or run.started_at)
+    return failing
 
 
 def _ref(lookup: dict[str, str]) -> CustomerRef:

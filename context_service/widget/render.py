@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import datetime
 from typing import NamedTuple
@@ -81,19 +81,33 @@ def render_card(
     audit_url: str,
     now: datetime,
     view: View = FULL_VIEW,
+    *,
+    failing: Mapping[str, str] | None = None,
 ) -> str:
     """The customer card for a helpdesk sidebar, showing what ``view`` allows, in at most
     ``MAX_CARD_BYTES``: a card that would be bigger (long vendor URLs, customer-written text
     that escapes to several bytes a character) shows shorter texts and fewer links, and if
     even that is too big, only who the customer is and what needs attention. Contacts in free
     text (a ticket subject quoting the customer's email) are shown as ``view`` shows the
-    contact fields."""
+    contact fields. ``failing`` names each source of the customer's records whose last sync
+    failed, with when: the card says so at the top, since what it shows from that source may be
+    out of date (a quiet customer and a dead sync look alike in the freshness footer)."""
     snapshot = snapshot_as_viewed(snapshot, view)
+    warning = _failing_syncs(failing or {}, now)
     for limits in (_ROOMY, _COMPACT):
-        page = _within(limits, _full_card, snapshot, confidence, audit_url, now, view)
+        page = _within(limits, _full_card, snapshot, confidence, audit_url, now, view, warning)
         if len(page.encode()) <= MAX_CARD_BYTES:
             return page
-    return _within(_COMPACT, _minimal_card, snapshot, confidence, audit_url, view)
+    return _within(_COMPACT, _minimal_card, snapshot, confidence, audit_url, view, warning)
+
+
+def _failing_syncs(failing: Mapping[str, str], now: datetime) -> str:
+    """A line for each source whose last sync failed (``render_card``'s ``failing``)."""
+    return "".join(
+        f"<p class='small'><span class='badge warn'>sync failing</span> {_v(source)}: the "
+        f"last sync failed {_ago(at, now)}; what the card shows from it may be out of date</p>"
+        for source, at in sorted(failing.items())
+    )
 
 
 def _within(limits: _Limits, render: Callable[..., str], *args: object) -> str:
@@ -106,11 +120,17 @@ def _within(limits: _Limits, render: Callable[..., str], *args: object) -> str:
 
 
 def _full_card(
-    snapshot: Snapshot, confidence: MatchConfidence, audit_url: str, now: datetime, view: View
+    snapshot: Snapshot,
+    confidence: MatchConfidence,
+    audit_url: str,
+    now: datetime,
+    view: View,
+    warning: str = "",
 ) -> str:
     body = "".join(
         (
             _identity(snapshot, confidence, audit_url, view),
+            warning,
             _signals(snapshot, view),
             _orders(snapshot, view) if view.shows("orders") else "",
             _billing(snapshot, view),
@@ -124,11 +144,12 @@ def _full_card(
 
 
 def _minimal_card(
-    snapshot: Snapshot, confidence: MatchConfidence, audit_url: str, view: View
+    snapshot: Snapshot, confidence: MatchConfidence, audit_url: str, view: View, warning: str = ""
 ) -> str:
     """Who the customer is and what needs attention, for a card too big for the sidebar."""
     note = "<p class='small muted'>More history than the sidebar can show: open the helpdesk.</p>"
-    body = _identity(snapshot, confidence, audit_url, view) + _signals(snapshot, view) + note
+    identity = _identity(snapshot, confidence, audit_url, view)
+    body = identity + warning + _signals(snapshot, view) + note
     return _page(_e(_name(snapshot, view) or "Customer"), body)
 
 
