@@ -19,6 +19,9 @@ class MatchConfidence(msgspec.Struct, frozen=True):
     score: float | None
     rule: str | None
     links: int
+    # Open review items asking whether one of its records is someone else's customer: the
+    # service itself is not sure the card is one person (a name conflict on a shared email).
+    under_review: int = 0
 
     def label(self) -> str:
         """A short label for a badge: "match 0.95 (phone_name)" or "single source"."""
@@ -37,7 +40,21 @@ class MatchConfidence(msgspec.Struct, frozen=True):
 def match_confidence(conn: sqlite3.Connection, profile_id: str) -> MatchConfidence:
     """The profile's weakest identity link (``identity_links``), ignoring the seed link."""
     links = [link for link in profiles.links_of(conn, profile_id) if link.rule != _SEED_RULE]
+    reviews = _open_reviews(conn, profile_id)
     if not links:
-        return MatchConfidence(score=None, rule=None, links=0)
+        return MatchConfidence(score=None, rule=None, links=0, under_review=reviews)
     weakest = min(links, key=lambda link: link.score)
-    return MatchConfidence(score=weakest.score, rule=weakest.rule, links=len(links))
+    return MatchConfidence(weakest.score, weakest.rule, len(links), under_review=reviews)
+
+
+def _open_reviews(conn: sqlite3.Connection, profile_id: str) -> int:
+    """How many open review items pair one of the profile's records with another profile's."""
+    row = conn.execute(
+        "SELECT count(*) FROM review_items r "
+        "JOIN profile_members ma ON ma.record_id = r.a "
+        "JOIN profile_members mb ON mb.record_id = r.b "
+        "WHERE r.status = 'open' AND ma.profile_id != mb.profile_id "
+        "AND (ma.profile_id = ? OR mb.profile_id = ?)",
+        (profile_id, profile_id),
+    ).fetchone()
+    return int(row[0]) if row else 0

@@ -230,6 +230,8 @@ def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: Vi
     sources = sorted({m.source for m in s.members})
     badge = "ok" if confidence.score is None or confidence.score >= 0.9 else "warn"
     label = confidence.label() if badge == "ok" else f"weak {confidence.label()}"  # not colour only
+    if confidence.under_review:  # the service is not sure this card is one person
+        badge, label = "warn", f"{label} · possible duplicate, under review"
     name = _name(s, view) or ("Unknown name" if view.shows("identity.names") else "Customer")
     return (
         f"<header><h1>{_v(name)}</h1>"
