@@ -237,8 +237,8 @@ def _identity(s: Snapshot, confidence: MatchConfidence, audit_url: str, view: Vi
         f"<header><h1>{_v(name)}</h1>"
         f"<p class='small'>{contacts}</p>"
         f"<p class='small'><span class='badge {badge}'>{_e(label)}</span> "
-        f"{', '.join(map(_v, sources))} · <a href='{_attr(audit_url)}' target='_blank' "
-        "rel='noopener noreferrer'>merge audit</a></p></header>"
+        f"{', '.join(map(_v, sources))} · <span class='muted'>merge audit (admin API): "
+        f"<code>GET {_e(audit_url)}</code></span></p></header>"
     )
 
 

@@ -85,7 +85,7 @@ def test_maya_card_shows_every_section(client: TestClient[Any]) -> None:
     # Four sources joined by email and phone links: the weakest link's score and rule.
     assert re.search(r"badge \w+'>(?:weak )?match [01]\.\d\d \([a-z_]+\)</span>", page)
     profile_id = response.headers.get("x-profile-id") or page.split("/v1/profiles/")[1][:31]
-    assert f"href='/v1/profiles/{profile_id}/audit'" in page
+    assert f"<code>GET /v1/profiles/{profile_id}/audit</code>" in page
 
 
 def test_widget_headers_are_strict_but_allow_helpdesk_frames(client: TestClient[Any]) -> None:
