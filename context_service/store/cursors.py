@@ -154,6 +154,17 @@ def finish_run(
     )
 
 
+def last_run_of(conn: sqlite3.Connection, source: str) -> RunRow | None:
+    """The most recent run of one source (an index search, however many runs are kept)."""
+    row = conn.execute(
+        "SELECT id, source, mode, started_at, finished_at, status, records_seen, "
+        "records_rejected, pages, note, error, pid, host, heartbeat_at, process_instance "
+        "FROM sync_runs WHERE source = ? ORDER BY id DESC LIMIT 1",
+        (source,),
+    ).fetchone()
+    return RunRow(*row) if row else None
+
+
 def last_runs(conn: sqlite3.Connection) -> dict[str, RunRow]:
     """The most recent run of every source."""
     rows = conn.execute(
