@@ -19,7 +19,7 @@ from typing import Any
 
 from context_service.cli_identity import SQLITE_MAX_INT, bounded, name_subcommands
 from context_service.cli_identity import add_commands as add_identity_commands
-from context_service.cli_import import cmd_import
+from context_service.cli_import import add_import_parser
 from context_service.cli_records import add_commands as add_record_commands
 from context_service.cli_runs import (
     Terminated,
@@ -441,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
         "container keeps looking alive for up to an hour)",
     )
     p.set_defaults(func=cmd_sync)
-    _add_import(sub)
+    add_import_parser(sub)
     p = sub.add_parser("resolve", help="re-resolve every person record from the stored data")
     p.add_argument("--all", action="store_true", required=True, help="every record (required)")
     p.add_argument("--train", action="store_true", help="estimate the match model first")
@@ -480,40 +480,6 @@ def build_parser() -> argparse.ArgumentParser:
         add_commands(sub)
     name_subcommands(parser)
     return parser
-
-
-def _add_import(sub: Any) -> None:
-    """The ``import`` command's arguments."""
-    p = sub.add_parser("import", help="import a CSV, XLSX or JSONL file as a named source")
-    p.add_argument("file", help="the file to import")
-    p.add_argument("--source", required=True, help="the source name its records get")
-    p.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="COLUMN=FIELD",
-        help="map a column to a field (FIELD '-' ignores the column); repeatable",
-    )
-    p.add_argument("--mapping", default=None, help="TOML or JSON file of COLUMN = FIELD entries")
-    p.add_argument(
-        "--format", choices=["csv", "xlsx", "jsonl"], default=None, help="default: the extension"
-    )
-    p.add_argument(
-        "--encoding", default=None, help="text encoding of a CSV or JSONL file (default: sniffed)"
-    )
-    p.add_argument(
-        "--prune",
-        action="store_true",
-        help="delete the records an earlier import of this file stored that it no longer holds",
-    )
-    p.add_argument(
-        "--show-rejections",
-        type=bounded(0, SQLITE_MAX_INT),
-        default=20,
-        metavar="N",
-        help="list at most N rejected rows, warnings and ignored columns (0: all; default 20)",
-    )
-    p.set_defaults(func=cmd_import)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

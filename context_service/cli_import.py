@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from context_service.cli_identity import SQLITE_MAX_INT, bounded
 from context_service.cli_runs import Terminated, remap_after_upgrade, sigterm_stops_the_run
 from context_service.errors import ContextServiceError
 from context_service.settings import load_settings
@@ -203,3 +204,37 @@ def _print_lines(lines: list[tuple[int, str]], show: int) -> None:
         print(f"  line {line}: {text}")
     if len(listed) < len(lines):
         print(f"  ... and {len(lines) - len(listed)} more (--show-rejections 0 lists all)")
+
+
+def add_import_parser(sub: Any) -> None:
+    """The ``import`` command's arguments."""
+    p = sub.add_parser("import", help="import a CSV, XLSX or JSONL file as a named source")
+    p.add_argument("file", help="the file to import")
+    p.add_argument("--source", required=True, help="the source name its records get")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a column to a field (FIELD '-' ignores the column); repeatable",
+    )
+    p.add_argument("--mapping", default=None, help="TOML or JSON file of COLUMN = FIELD entries")
+    p.add_argument(
+        "--format", choices=["csv", "xlsx", "jsonl"], default=None, help="default: the extension"
+    )
+    p.add_argument(
+        "--encoding", default=None, help="text encoding of a CSV or JSONL file (default: sniffed)"
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete the records an earlier import of this file stored that it no longer holds",
+    )
+    p.add_argument(
+        "--show-rejections",
+        type=bounded(0, SQLITE_MAX_INT),
+        default=20,
+        metavar="N",
+        help="list at most N rejected rows, warnings and ignored columns (0: all; default 20)",
+    )
+    p.set_defaults(func=cmd_import)

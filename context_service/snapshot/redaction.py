@@ -23,6 +23,8 @@ import phonenumbers
 
 from context_service.identity.normalize import mailbox_key, normalize_email
 from context_service.models import Activity, Deal, Order, Refund, Snapshot, Ticket
+from context_service.snapshot import bank_numbers
+from context_service.snapshot.bank_numbers import without_named_accounts
 from context_service.snapshot.quoting import BIDI_CONTROLS
 from context_service.snapshot.secrets import redact_secrets, redact_tokens
 
@@ -76,27 +78,7 @@ _IBAN_SEPARATED = re.compile(
 )
 _IBAN_SEPARATORS = re.compile(_IBAN_SEPARATOR)
 CARD_REMOVED = "[card number removed]"
-IBAN_REMOVED = "[bank account removed]"
-# A bank account or routing number a customer names as one (US and other domestic accounts have
-# no IBAN): 6 to 17 digits (a single space or dash between groups: ``021-000-021``, a sort code
-# ``12-34-56``), right
-# after a banking word and a few words of filler (``routing number is 021000021``, ``checking
-# account: 000123456789``, ``A/C No. 123456789012``). ``account`` alone names a shop's account
-# as often (``my account 88231977``), so ``account (number)`` counts only with a banking word
-# near it (``_BANK_NEARBY``).
-_FILLER = r"(?:\s*(?:number|num|no|nr|is|was|[#:=.]))*\s*"
-_ACCOUNT_DIGITS = r"(\d(?:[ -]?\d){5,16})(?!\d|[-.,]\d)"
-_NAMED_ACCOUNT = re.compile(
-    r"\b(?:bank\s+account|(?:checking|savings)\s+(?:account|acct)|a/c|routing|aba|bsb"
-    rf"|sort\s+code){_FILLER}{_ACCOUNT_DIGITS}",
-    re.IGNORECASE,
-)
-_ACCOUNT_NUMBER = re.compile(rf"\b(?:account|acct)\.?{_FILLER}{_ACCOUNT_DIGITS}", re.IGNORECASE)
-_BANK_NEARBY = re.compile(
-    r"\b(?:bank|banking|routing|aba|checking|savings|sort\s+code|bsb|wire|ach|iban|swift)\b",
-    re.IGNORECASE,
-)
-_BANK_WINDOW = 120  # characters around ``account number`` a banking word is looked for in
+IBAN_REMOVED = bank_numbers.IBAN_REMOVED  # what an IBAN or a named bank number becomes
 # What any payment number holds, a cheap search before the costly ones: a card number's 13
 # digits with nothing but separators (``_SEPARATOR_CHARS``) between them; an IBAN starts at a
 # word boundary with two letters and two digits (``_IBAN_ANY_CASE``'s own ``[A-Z]`` under
@@ -116,7 +98,7 @@ def redact_payment_numbers(text: str) -> str:
     only when they are right, so ordinary words that happen to fit the pattern stay.
     """
     if _PAYMENT_HINT.search(text) is None:
-        return _without_named_accounts(text)
+        return without_named_accounts(text)
     return redact_every_payment_number(text)
 
 
@@ -131,29 +113,7 @@ def redact_every_payment_number(text: str) -> str:
     text = _DOTTED_CARD.sub(_dotted_card_or_keep, text)
     text = _IBAN.sub(IBAN_REMOVED, text)
     text = _IBAN_ANY_CASE.sub(_iban_or_keep, text)
-    return _without_named_accounts(_IBAN_SEPARATED.sub(_iban_or_keep, text))
-
-
-def _without_named_accounts(text: str) -> str:
-    """``text`` with each number it names as a bank account or routing number removed (the
-    word stays: ``routing [bank account removed]``)."""
-    if not any(char.isdigit() for char in text):
-        return text
-    text = _NAMED_ACCOUNT.sub(_account_removed, text)
-    return _ACCOUNT_NUMBER.sub(_bank_account_removed, text)
-
-
-def _bank_account_removed(match: re.Match[str]) -> str:
-    """``_account_removed`` for an ``account number`` with a banking word near it."""
-    start, end = max(0, match.start() - _BANK_WINDOW), match.end() + _BANK_WINDOW
-    if _BANK_NEARBY.search(match.string[start:end]) is None:
-        return match.group()
-    return _account_removed(match)
-
-
-def _account_removed(match: re.Match[str]) -> str:
-    whole, offset = match.group(), match.start()
-    return whole[: match.start(1) - offset] + IBAN_REMOVED + whole[match.end(1) - offset :]
+    return without_named_accounts(_IBAN_SEPARATED.sub(_iban_or_keep, text))
 
 
 def _dotted_card_or_keep(match: re.Match[str]) -> str:
