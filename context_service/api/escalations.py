@@ -72,11 +72,17 @@ class EscalationResponse(msgspec.Struct):
     note: NoteResult | None
 
 
+# A long chat is when a bot hands over: the transcript may hold 200 turns of 8,000 characters,
+# and a 60-turn chat is some 75 KB, past the other routes' 64 KiB (``max_body_bytes``).
+MAX_ESCALATION_BYTES = 2_097_152
+
+
 @post(
     "/v1/escalations",
     sync_to_thread=True,
     summary="Escalation handoff for a human agent",
     opt={"scope": ESCALATIONS_WRITE},
+    request_max_body_size=MAX_ESCALATION_BYTES,
 )
 def create_escalation(
     request: Request,  # type: ignore[type-arg]
