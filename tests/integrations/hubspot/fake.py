@@ -45,6 +45,12 @@ from urllib.parse import parse_qs
 import httpx
 
 from integrations.hubspot import HubSpotConnector
+from tests.integrations.hubspot.fake_data import (
+    custom_pipeline,
+    default_pipeline,
+    lifecycle_stages,
+    missing_scopes,
+)
 
 TOKEN = "pat-na1-fake-0123-4567-89ab-cdef01234567"
 CLIENT_SECRET = "fake-hubspot-client-secret"
@@ -100,8 +106,8 @@ class FakeHubSpot:
         self.associations: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.owners: dict[str, Json] = {}
         self.archived_owners: dict[str, Json] = {}
-        self.pipelines: list[Json] = [_default_pipeline(), _custom_pipeline()]
-        self.lifecycle_stages: list[Json] = _lifecycle_stages()
+        self.pipelines: list[Json] = [default_pipeline(), custom_pipeline()]
+        self.lifecycle_stages: list[Json] = lifecycle_stages()
         self.schema_scope = True  # whether the token may read property definitions
         self.requests: list[httpx.Request] = []
         self.sleeps: list[float] = []
@@ -494,7 +500,7 @@ class FakeHubSpot:
         the values besides the options are illustrative.
         """
         if not self.schema_scope:
-            return httpx.Response(403, json=_missing_scopes("crm.schemas.contacts.read"))
+            return httpx.Response(403, json=missing_scopes("crm.schemas.contacts.read"))
         definition = {
             "name": "lifecyclestage",
             "label": "Lifecycle Stage",
@@ -563,98 +569,3 @@ def _project(obj: Json, wanted: set[str]) -> Json:
     """The object with only the ``wanted`` properties (as HubSpot returns it), copied."""
     props = {name: obj["properties"].get(name) for name in sorted(wanted)}
     return {**{k: v for k, v in obj.items() if k != "properties"}, "properties": props}
-
-
-def _stage(stage_id: str, label: str, order: int, closed: bool) -> Json:
-    return {
-        "id": stage_id,
-        "label": label,
-        "displayOrder": order,
-        "metadata": {"isClosed": str(closed).lower(), "probability": "1.0" if closed else "0.2"},
-        "createdAt": "2024-01-15T13:01:35.228Z",
-        "updatedAt": "2024-01-15T13:01:35.228Z",
-        "archived": False,
-    }
-
-
-def _missing_scopes(scope: str) -> Json:
-    """HubSpot's 403 body for a token without ``scope``: the error shape of
-    developers.hubspot.com/docs/api-reference/error-handling (``status``, ``message``,
-    ``correlationId``, ``category``), category ``MISSING_SCOPES``, the scopes named in
-    ``errors[].context.requiredGranularScopes`` as live portals answer (quoted by client
-    libraries that read them)."""
-    return {
-        "status": "error",
-        "message": "This app hasn't been granted all required scopes to make this call.",
-        "correlationId": "8a0c1f2e-5b7d-4c3a-9e61-2f4d8b9a0c17",
-        "errors": [
-            {
-                "message": "One or more of the following scopes are required.",
-                "context": {"requiredGranularScopes": [scope]},
-            }
-        ],
-        "links": {"scopes": "https://developers.hubspot.com/scopes"},
-        "category": "MISSING_SCOPES",
-    }
-
-
-def lifecycle_option(value: str, label: str, order: int) -> Json:
-    """One option of the ``lifecyclestage`` property, as ``GET
-    /crm/v3/properties/contacts/lifecyclestage`` lists it (``{label, value, displayOrder,
-    hidden, description}``; developers.hubspot.com/docs/api-reference/crm-properties-v3/core/
-    get-crm-v3-properties-objectType-propertyName)."""
-    return {
-        "label": label,
-        "value": value,
-        "displayOrder": order,
-        "hidden": False,
-        "description": "",
-    }
-
-
-def _lifecycle_stages() -> list[Json]:
-    """HubSpot's default lifecycle stages (value, label), and one the portal created: a
-    custom stage's value is a number."""
-    stages = [
-        ("subscriber", "Subscriber"),
-        ("lead", "Lead"),
-        ("marketingqualifiedlead", "Marketing Qualified Lead"),
-        ("salesqualifiedlead", "Sales Qualified Lead"),
-        ("opportunity", "Opportunity"),
-        ("customer", "Customer"),
-        ("evangelist", "Evangelist"),
-        ("other", "Other"),
-        ("1035364862", "Onboarding"),
-    ]
-    return [lifecycle_option(value, label, n) for n, (value, label) in enumerate(stages)]
-
-
-def _default_pipeline() -> Json:
-    return {
-        "id": "default",
-        "label": "Sales Pipeline",
-        "displayOrder": 0,
-        "stages": [
-            _stage("appointmentscheduled", "Appointment Scheduled", 0, False),
-            _stage("closedwon", "Closed Won", 5, True),
-            _stage("closedlost", "Closed Lost", 6, True),
-        ],
-        "createdAt": "2024-01-15T13:01:35.228Z",
-        "updatedAt": "2024-01-15T13:01:35.228Z",
-        "archived": False,
-    }
-
-
-def _custom_pipeline() -> Json:
-    return {
-        "id": "75400221",
-        "label": "Partnerships",
-        "displayOrder": 1,
-        "stages": [
-            _stage("118832946", "Intro call", 0, False),
-            _stage("118832947", "Lost partner", 1, True),
-        ],
-        "createdAt": "2025-02-01T09:00:00.000Z",
-        "updatedAt": "2025-02-01T09:00:00.000Z",
-        "archived": False,
-    }

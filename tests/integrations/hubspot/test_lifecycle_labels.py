@@ -27,7 +27,8 @@ from integrations.hubspot import map_record
 from integrations.hubspot._lifecycle import OPTIONS_PATH, stage_labels
 from tests.conftest import Ingest
 from tests.integrations.hubspot.contract_case import populate
-from tests.integrations.hubspot.fake import FakeHubSpot, lifecycle_option
+from tests.integrations.hubspot.fake import FakeHubSpot
+from tests.integrations.hubspot.fake_data import lifecycle_option
 from tests.snapshots import snapshot_of
 
 URL = "https://context.example.com/v1/webhooks/hubspot"
