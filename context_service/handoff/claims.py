@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 
 from context_service.audience.policy import View
+from context_service.handoff.intent import clause_at, is_question
 from context_service.models import Snapshot, Subscription
 
 _DONE = r"(?:just\s+|already\s+|now\s+|successfully\s+)?"
@@ -84,7 +85,7 @@ def _claims_cancelling_the_plan(text: str) -> bool:
     ("I've cancelled order #1003; your plan is unaffected" is an order's), else its clause
     ("your order has been cancelled" is an order's, "it is now cancelled" the plan's)."""
     for match in _asserted_matches(_CANCEL_CLAIM, text):
-        start, end = _clause(text, match.start())
+        start, end = clause_at(text, match.start())
         named = text[match.end() : min(end, match.end() + _OBJECT_REACH)]
         if _ABOUT_THE_PLAN.search(named):
             return True
@@ -98,7 +99,6 @@ def _claims_cancelling_the_plan(text: str) -> bool:
 
 # What a claim says it did, read up to this many characters after it ("cancelled order #1003").
 _OBJECT_REACH = 40
-_CLAUSE_END = re.compile(r"[.!?;\n]")
 # A claim in a clause after these is a condition or a question, not something done: "if it was
 # refunded, you would see it", "whether the order has been refunded".
 _CONDITIONAL = re.compile(r"(?<!\w)(?:if|whether|once|when|unless|until)(?!\w)", re.IGNORECASE)
@@ -113,17 +113,9 @@ def _asserted_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[
     """The matches of ``pattern`` stated as done: not in a question, nor after a conditional
     word in their clause."""
     for match in pattern.finditer(text):
-        start, end = _clause(text, match.start())
-        if end < len(text) and text[end] == "?":
+        start, end = clause_at(text, match.start())
+        if is_question(text, end):
             continue
         if _CONDITIONAL.search(text, start, match.start()):
             continue
         yield match
-
-
-def _clause(text: str, at: int) -> tuple[int, int]:
-    """The clause holding position ``at``: from after the last clause end before it to the
-    next one (or the text's ends)."""
-    ends = [m.start() for m in _CLAUSE_END.finditer(text, 0, at)]
-    after = _CLAUSE_END.search(text, at)
-    return (ends[-1] + 1 if ends else 0, after.start() if after else len(text))

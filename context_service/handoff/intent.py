@@ -209,12 +209,23 @@ _TURNED = re.compile(r"(?<!\w)(?:how|if|unless|whether|no\s+way)(?!\w)", re.IGNO
 def _affirms(text: str, at: int) -> bool:
     """Whether the clause holding position ``at`` is a question, or turns a negation round
     before ``at`` ("how is this not...", "if this isn't...", "no way this isn't...")."""
-    ends = [m.start() for m in _CLAUSE_END.finditer(text, 0, at)]
-    start = ends[-1] + 1 if ends else 0
-    after = _CLAUSE_END.search(text, at)
-    if after is not None and after.group() == "?":
+    start, end = clause_at(text, at)
+    if is_question(text, end):
         return True
     return _TURNED.search(text, start, at) is not None
+
+
+def clause_at(text: str, at: int) -> tuple[int, int]:
+    """The clause holding position ``at``: from after the last clause end (``.!?;`` or a line
+    break) before it to the next one, or the text's ends."""
+    ends = [m.start() for m in _CLAUSE_END.finditer(text, 0, at)]
+    after = _CLAUSE_END.search(text, at)
+    return (ends[-1] + 1 if ends else 0, after.start() if after else len(text))
+
+
+def is_question(text: str, end: int) -> bool:
+    """Whether the clause ending at ``end`` (``clause_at``) ends with a question mark."""
+    return end < len(text) and text[end] == "?"
 
 
 def is_promise(text: str) -> bool:

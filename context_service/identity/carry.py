@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from context_service.identity.cluster import Pair, pair_of
+from context_service.identity.decision_log import log_decisions
 
 
 class _Decision(NamedTuple):
@@ -64,17 +65,9 @@ def carry_all(conn: sqlite3.Connection, merges: Iterable[tuple[int, int]]) -> di
         for survivor in takers[a, b] if inserted else ():
             taken[survivor] = taken.get(survivor, 0) + 1
         if inserted:  # the audit's history shows the decision where it now binds
-            conn.execute(
-                "INSERT INTO identity_decision_log (a, b, decision, decided_by, decided_at, "
-                "note) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    a,
-                    b,
-                    decision.decision,
-                    decision.decided_by,
-                    decision.decided_at,
-                    _carried_note(decision.note),
-                ),
+            note = _carried_note(decision.note)
+            log_decisions(
+                conn, [(a, b, decision.decision, decision.decided_by, decision.decided_at, note)]
             )
     return taken
 

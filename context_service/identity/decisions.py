@@ -50,6 +50,7 @@ from context_service.identity.audit import (
 )
 from context_service.identity.binding import PairDecision, Watch, decisions_touching
 from context_service.identity.cluster import Pair, pair_of
+from context_service.identity.decision_log import log_decisions
 from context_service.identity.engine import Engine
 from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
@@ -471,11 +472,7 @@ def _record(
         "decided_at = excluded.decided_at, note = excluded.note",
         rows,
     )
-    conn.executemany(
-        "INSERT INTO identity_decision_log (a, b, decision, decided_by, decided_at, note) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    log_decisions(conn, rows)
 
 
 def _drop_within(conn: sqlite3.Connection, record_ids: Sequence[int], decision: Decision) -> None:
