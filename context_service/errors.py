@@ -133,6 +133,10 @@ class SourceNotConfigured(ContextServiceError):
     title = "Source not configured"
 
 
+# Candidates a 409 answered over HTTP names at most (``api.problems``); ``more`` counts the rest.
+CANDIDATES_SHOWN = 20
+
+
 class AmbiguousIdentifier(LookupFailed):
     """The identifier belongs to several different people; ``extra['candidates']`` lists them."""
 

@@ -25,7 +25,6 @@ from litestar.params import FromQuery, JSONBody, QueryParameter
 
 from context_service.api.auth import bearer_token, principal_of
 from context_service.api.context_fast import (
-    CANDIDATES_SHOWN,
     MAX_PARAM,
     MAX_SHORT_PARAM,
     StoredContext,
@@ -277,7 +276,7 @@ def _find_for(
         return find(store, settings.default_region, ids, thresholds, contacts_mix=contacts_mix)
     except AmbiguousIdentifier as exc:
         if audience != "chatbot" or principal_of(request).trusted_backend:
-            raise seen_by(exc, [view]).capped(CANDIDATES_SHOWN) from None
+            raise seen_by(exc, [view]) from None
         candidates = exc.extra.get("candidates", [])
         if not candidates:  # its detail names no one (a common name, a number alone)
             raise

@@ -41,7 +41,6 @@ from context_service.api.auth import (
 from context_service.api.identify import Found, Identifiers, find, thresholds_of
 from context_service.audience import FieldPolicy
 from context_service.audience.policy import FULL
-from context_service.errors import AmbiguousIdentifier
 from context_service.store import Store
 from context_service.trust import Principal, Read, Trust
 from context_service.trust.chatbot import read_mode
@@ -59,7 +58,6 @@ LIMITS: dict[str, int] = {
     "format": 4,
 }
 _MAX_REMEMBERED = 4096
-CANDIDATES_SHOWN = 20  # customers a 409 names; ``more`` counts the rest (as ``context``'s)
 _MEDIA = {"json": b"application/json", "text": b"text/plain; charset=utf-8"}
 
 
@@ -138,10 +136,7 @@ class StoredContext:
         token = bearer_token(single_authorization(scope["headers"]))  # two keys: 400
         principal = authorize(trust, token, bound.scope)
         bound.allow_full(principal, token)  # before the lookup, so 403 says nothing of who exists
-        try:
-            found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)
-        except AmbiguousIdentifier as exc:
-            raise exc.capped(CANDIDATES_SHOWN) from None
+        found = find(bound.store, bound.region, Identifiers(**params), bound.thresholds)
         stored = found.stored
         mode = read_mode(principal, None)  # as ``context.respond`` records the stored row
         trust.record(Read(principal.name, stored.profile_id, FULL, True, "context", mode))

@@ -11,7 +11,6 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import Forbidden, bearer_token, principal_of
-from context_service.api.context_fast import CANDIDATES_SHOWN
 from context_service.api.identify import Identifiers, find, thresholds_of
 from context_service.audience import FieldPolicy, HeldRecords, View
 from context_service.errors import AmbiguousIdentifier
@@ -120,7 +119,7 @@ def create_escalation(
             refuse_an_activity_id(store.conn, customer.source, customer.external_id)
         found = find(store, state.settings.default_region, customer, thresholds_of(state.settings))
     except AmbiguousIdentifier as exc:  # its candidates as the escalation view reads them
-        raise seen_by(exc, [view]).capped(CANDIDATES_SHOWN) from None
+        raise seen_by(exc, [view]) from None
     trust: Trust = state.trust
     trust.record(Read(principal.name, found.stored.profile_id, "escalation", True, "escalation"))
     snap = _decode_snapshot(found.stored.json)

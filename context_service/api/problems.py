@@ -32,7 +32,12 @@ from litestar.exceptions import (
 )
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from context_service.errors import ContextServiceError, visible
+from context_service.errors import (
+    CANDIDATES_SHOWN,
+    AmbiguousIdentifier,
+    ContextServiceError,
+    visible,
+)
 from context_service.mcp_server.json_keys import repeated_key
 
 log = logging.getLogger("context_service.api")
@@ -88,7 +93,11 @@ def request_path(scope: Scope) -> str:
 
 
 def service_error(request: Request[Any, Any, Any], exc: ContextServiceError) -> Response[bytes]:
-    """Our own errors carry their status, title, extra fields and headers (``Retry-After``)."""
+    """Our own errors carry their status, title, extra fields and headers (``Retry-After``).
+    A 409 names ``CANDIDATES_SHOWN`` candidates at most, on every route (a switchboard 500
+    customers share must not make a 56 KB answer)."""
+    if isinstance(exc, AmbiguousIdentifier):
+        exc = exc.capped(CANDIDATES_SHOWN)
     extra = exc.extra
     if isinstance(extra.get("errors"), list):  # ``params.strict_query`` names what was sent
         errors = [_shown_error(e) if isinstance(e, dict) else e for e in extra["errors"]]

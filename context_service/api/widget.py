@@ -12,7 +12,6 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import bearer_token, principal_of
-from context_service.api.context_fast import CANDIDATES_SHOWN
 from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, ContextServiceError
 from context_service.settings import Settings
@@ -147,7 +146,7 @@ def mint_widget_url(
     try:
         stored = find_stored(store.conn, data, settings.default_region)
     except AmbiguousIdentifier as exc:  # its candidates as the key's sidebar view reads them
-        raise seen_by(exc, [view]).capped(CANDIDATES_SHOWN) from None
+        raise seen_by(exc, [view]) from None
     ttl = data.ttl_seconds or settings.widget_ttl_seconds
     expires = int(time.time()) + ttl
     base = settings.public_url or str(request.base_url)
