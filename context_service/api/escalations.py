@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 
 from context_service.api.auth import Forbidden, bearer_token, principal_of
 from context_service.api.identify import Identifiers, find, thresholds_of
+from context_service.api.limits import MAX_ESCALATION_BYTES
 from context_service.audience import FieldPolicy, HeldRecords, View
 from context_service.errors import AmbiguousIdentifier
 from context_service.handoff import (
@@ -69,11 +70,6 @@ class EscalationResponse(msgspec.Struct):
     text: str
     summary: dict[str, Any]
     note: NoteResult | None
-
-
-# A long chat is when a bot hands over: the transcript may hold 200 turns of 8,000 characters,
-# and a 60-turn chat is some 75 KB, past the other routes' 64 KiB (``max_body_bytes``).
-MAX_ESCALATION_BYTES = 2_097_152
 
 
 @post(

@@ -9,11 +9,20 @@ from typing import Any, Literal
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, asgi, get, post
 from litestar.exceptions import ClientException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import ASGIRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.types import Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 
 from context_service.api.auth import bearer_token, require_api_key
+from context_service.api.limits import (
+    MAX_ESCALATION_BYTES,
+    mcp_tool_called,
+    over_tool_limit,
+    too_large_detail,
+    tool_body_limit,
+)
 from context_service.api.problems import refuse_repeated_keys, send_problem
 from context_service.errors import AmbiguousIdentifier
 from context_service.mcp_server.http import BodyTooLarge, read_body, replaying
@@ -58,6 +67,7 @@ def _definitions(api: Literal["chat", "responses"]) -> list[dict[str, Any]]:
     summary="Run a tool call",
     status_code=200,
     opt={"scope": CONTEXT_LOOKUP},
+    request_max_body_size=MAX_ESCALATION_BYTES,  # a transcript; other tools: see below
 )
 def call_tool(
     request: Request,  # type: ignore[type-arg]
@@ -68,7 +78,12 @@ def call_tool(
     Failures are problem details (404 unknown customer or tool, 409 ambiguous identifier with
     ``candidates``, 400 bad arguments, 403 an audience this key may not ask for); their text
     is meant for the model too, so a chatbot loop can pass the body back whatever the status.
+    A body over ``CONTEXT_SERVICE_MAX_BODY_BYTES`` is 413 unless it calls ``create_escalation``,
+    whose transcript may take up to 2 MiB, as on ``POST /v1/escalations``.
     """
+    app_limit = _app_limit(request.app)
+    if over_tool_limit(data.name, _received(request), app_limit) and app_limit is not None:
+        raise RequestEntityTooLarge(too_large_detail(app_limit, "/v1/tools/call"))
     toolbox: ToolBox = request.app.state.toolbox
     key = bearer_token(request.headers.get("authorization"))
     try:
@@ -125,14 +140,16 @@ def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteH
             detail = "send MCP messages as 'Content-Type: application/json'"
             await send_problem(send, 415, "Unsupported media type", detail, "/mcp")
         else:
-            limit = _body_limit(scope)
+            app_limit = _app_limit(scope.get("litestar_app"))
             try:
-                body = await _read_within(scope, receive, limit)
+                body = await _read_within(scope, receive, tool_body_limit(app_limit))
+                if over_tool_limit(mcp_tool_called(body), len(body), app_limit):
+                    raise BodyTooLarge("only create_escalation may send this much")
             except BodyTooLarge:
                 # The words of every other route (``problems._too_large``).
                 detail = (
-                    f"the request body is larger than {limit:,} bytes, the most /mcp takes"
-                    if limit is not None
+                    too_large_detail(app_limit, "/mcp")
+                    if app_limit is not None
                     else "the request body is too large"
                 )
                 await send_problem(send, 413, "Payload too large", detail, "/mcp")
@@ -142,12 +159,18 @@ def mcp_route(mcp_app: Callable[[Any, Any, Any], Awaitable[None]]) -> ASGIRouteH
     return mcp_endpoint
 
 
-def _body_limit(scope: Scope) -> int | None:
+def _app_limit(app: Litestar | None) -> int | None:
     """The app's ``request_max_body_size`` (``CONTEXT_SERVICE_MAX_BODY_BYTES``), which litestar
-    applies to every route but leaves to an ASGI mount like ``/mcp``."""
-    app: Litestar | None = scope.get("litestar_app")  # absent when called outside an app
+    applies to every route but leaves to an ASGI mount like ``/mcp`` (None outside an app)."""
     limit = app.request_max_body_size if app is not None else None
     return limit if isinstance(limit, int) else None
+
+
+def _received(request: Request) -> int:  # type: ignore[type-arg]
+    """How many bytes the request's body had (litestar keeps the body it decoded ``data``
+    from in the connection's state)."""
+    body = ScopeState.from_scope(request.scope).body
+    return len(body) if isinstance(body, bytes) else 0
 
 
 async def _read_within(scope: Scope, receive: Receive, limit: int | None) -> bytes:
