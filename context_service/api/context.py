@@ -14,6 +14,7 @@ Every answer is recorded in the read audit.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from typing import Annotated, Any, Literal
 
@@ -48,8 +49,10 @@ from context_service.llm import Summarizer
 from context_service.models import Snapshot
 from context_service.snapshot import lookup
 from context_service.snapshot.links import DashboardLinks
+from context_service.snapshot.proved import proved_part, proved_records
 from context_service.store import Store, profiles
 from context_service.store.snapshots import StoredSnapshot
+from context_service.sync import utc_now
 from context_service.tools.confidence import names_an_account
 from context_service.tools.service import seen_by
 from context_service.trust import CONTEXT_LOOKUP, CONTEXT_READ, Claimed, Proof, Read, Trust
@@ -219,10 +222,13 @@ def respond(
     mode = read_mode(principal, decision)
     trust.record(Read(reader, found.stored.profile_id, audience, True, channel, mode))
     snap = _decode_snapshot(found.stored.json)
+    part = _proved_part(request, store, found, decision)
+    if part is not None:
+        snap = part
     summary = None
     if options.summary != "none":
         summarizer: Summarizer = request.app.state.summarizer
-        summary = summarizer.summary(snap, audience, view, options.summary)
+        summary = summarizer.summary(snap, audience, view, options.summary, _part_key(part))
     wanted = ContextRequest(
         audience,
         options.format,
@@ -243,7 +249,36 @@ def respond(
             headers["X-Summary-Fallback"] = summary.fallback
     if decision is not None:
         headers.update(decision.headers())
+    if part is not None:
+        headers[PART_HEADER] = "proved"
     return _matched(Response(body, media_type=rendered.media_type, headers=headers), found)
+
+
+PART_HEADER = "X-Context-Part"  # "proved": the records a proof vouched for, not the whole
+
+
+def _proved_part(
+    request: Request[Any, Any, Any], store: Store | None, found: Found, decision: Decision | None
+) -> Snapshot | None:
+    """For an end user verified by a proof, the snapshot of the records that hold what was
+    proved when the profile has others (``snapshot.proved``); ``None``: the stored snapshot."""
+    if decision is None or decision.vouches is None:
+        return None
+    if store is None:  # never: both routes pass their store; fail closed rather than open
+        raise RuntimeError("a verified end user's answer needs the store")
+    settings = request.app.state.settings
+    region, links = settings.default_region, DashboardLinks.from_settings(settings)
+    profile_id, claimed = found.stored.profile_id, decision.vouches
+    proved = proved_records(store.conn, claimed.kind, claimed.value, profile_id, region)
+    return proved_part(store.conn, profile_id, proved, links, utc_now(), region)
+
+
+def _part_key(part: Snapshot | None) -> str:
+    """Which records a part shows, for the summary cache (empty for the whole profile)."""
+    if part is None:
+        return ""
+    keys = sorted(f"{m.source}:{m.kind}:{m.external_id}" for m in part.members)
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
 def _held(request: Request[Any, Any, Any], store: Store | None) -> HeldRecords | None:

@@ -87,9 +87,11 @@ class Summarizer:
         self._in_flight: dict[cache.SummaryKey, _Call] = {}
 
     def summary(
-        self, snap: Snapshot, audience: Audience, view: View, mode: SummaryMode
+        self, snap: Snapshot, audience: Audience, view: View, mode: SummaryMode, part: str = ""
     ) -> SummaryBlock:
-        """The summary block for one request (never fails because of the LLM)."""
+        """The summary block for one request (never fails because of the LLM). ``part``: which
+        part of the profile ``snap`` shows when it is not all of it (``snapshot.proved``), so
+        that the cache never serves one part's summary for another or for the whole."""
         fallback_text = deterministic_summary(snap, view)
         if mode == "deterministic":
             return SummaryBlock(fallback_text, "deterministic")
@@ -102,7 +104,7 @@ class Summarizer:
             audience,
             prompt.version,
             self.client.model,
-            cache.view_key(view),
+            cache.view_key(view) + (f":{part}" if part else ""),
         )
         cached = self._cached(key)
         if cached is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import msgspec
 
@@ -99,14 +99,21 @@ def assemble(
 
 
 def load_profiles(
-    conn: sqlite3.Connection, profile_ids: Iterable[str], links: DashboardLinks
+    conn: sqlite3.Connection,
+    profile_ids: Iterable[str],
+    links: DashboardLinks,
+    only: Collection[int] | None = None,
 ) -> dict[str, ProfileData]:
     """Load everything the snapshots of these profiles need, in a handful of queries.
 
-    Profiles that no longer exist are absent from the result.
+    Profiles that no longer exist are absent from the result. ``only``: of each profile's
+    person records, these alone (and what they own): the part of a profile an end user's
+    proof vouches for (``proved``).
     """
     versions = profiles.versions_of(conn, profile_ids)
     member_ids = profiles.members_of(conn, list(versions))
+    if only is not None:
+        member_ids = {pid: [m for m in ids if m in only] for pid, ids in member_ids.items()}
     member_records = {
         r.id: r for r in get_records(conn, _flatten(member_ids.values()), with_payload=False)
     }

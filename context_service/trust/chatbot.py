@@ -27,10 +27,13 @@ DEFAULT_GUIDANCE = (
 
 
 class Decision(msgspec.Struct, frozen=True):
-    """The mode that applies and, when unverified, why."""
+    """The mode that applies and, when unverified, why; for an end user verified by a proof
+    (the key no trusted backend), what the proof vouched for: the answer shows the records
+    that hold it (``snapshot.proved``), not everything joined to them."""
 
     mode: Mode
     reason: str = ""
+    vouches: Claimed | None = None
 
     @property
     def verified(self) -> bool:
@@ -65,7 +68,7 @@ def decide(verifier: Verifier, principal: Principal, claimed: Claimed, proof: Pr
     if proof.given():
         verdict: Verdict = verifier.check(claimed, proof)
         if verdict.verified:
-            return Decision("verified")
+            return Decision("verified", vouches=None if principal.trusted_backend else claimed)
         if principal.trusted_backend:
             return Decision("trusted_backend", verdict.reason)
         return Decision("unverified", verdict.reason)

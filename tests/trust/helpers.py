@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from context_service.api import create_app
 from context_service.api.keys import KNOWN
+from context_service.llm import LlmClient
 from context_service.store import Store
 from context_service.trust import KeySpec, Trust, create_key
 from tests.conftest import copy_store, make_settings
@@ -52,7 +53,7 @@ ISSUER, AUDIENCE = "https://shop.example", "context-service"
 
 @contextmanager
 def chatbot_app(
-    demo_db: Path, tmp_path: Path
+    demo_db: Path, tmp_path: Path, llm_client: LlmClient | None = None
 ) -> Iterator[tuple[TestClient[Any], str, FakeClock, Path]]:
     """A client of a copy of the demo store, authorized with a public chatbot key (no trusted
     backend), on an app that checks ``user_hash`` (``SITE_SECRET``) and ``user_token``
@@ -70,7 +71,8 @@ def chatbot_app(
     store = Store(db)
     trust = Trust(settings, store, clock=clock, monotonic=clock)
     try:
-        with TestClient(app=create_app(settings, store=store, trust=trust)) as client:
+        app = create_app(settings, store=store, trust=trust, llm_client=llm_client)
+        with TestClient(app=app) as client:
             client.headers["Authorization"] = f"Bearer {bot}"
             yield client, bot, clock, db
     finally:
