@@ -2,31 +2,38 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PORT ?= 8000
+PORT ?= $(or $(CONTEXT_SERVICE_PORT),8000)
 DEMO_DB ?= demo.db
+# Written only when the install succeeded: an install that failed (no network, another Python,
+# Ctrl-C) is tried again by the next command instead of leaving a half-made .venv behind.
+INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers chromium pytest bench bench-identity clean
+.PHONY: demo test lint typecheck layers chromium pytest bench bench-identity clean $(VENV)
 
-$(VENV): pyproject.toml
+$(VENV): $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else \
+		f"Python 3.11 is needed; $(PYTHON) is {v[0]}.{v[1]}: run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(VENV)
+	touch $(INSTALLED)
 
-demo: $(VENV)
+demo: $(INSTALLED)
 	CONTEXT_SERVICE_DB=$${CONTEXT_SERVICE_DB:-$(DEMO_DB)} $(BIN)/context-service demo --port $(PORT)
 
-lint: $(VENV)
+lint: $(INSTALLED)
 	$(BIN)/ruff check context_service integrations tests bench
 	$(BIN)/ruff format --check context_service integrations tests bench
 
-typecheck: $(VENV)
+typecheck: $(INSTALLED)
 	$(BIN)/mypy
 
-layers: $(VENV)
+layers: $(INSTALLED)
 	$(BIN)/lint-imports
 
-pytest: $(VENV)
+pytest: $(INSTALLED)
 	$(BIN)/pytest -n 2
 
 # The browser test drives Debian's chromium: installed here when possible (root with apt-get),
@@ -42,11 +49,11 @@ chromium:
 
 test: lint typecheck layers chromium pytest
 
-bench: $(VENV)
+bench: $(INSTALLED)
 	$(BIN)/python bench/context_bench.py
 
 # Our identity engine and Splink 5 on the same 100k labeled records (Splink: the bench extra).
-bench-identity: $(VENV)
+bench-identity: $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.identity.run --records 100000 --splink --no-examples
 

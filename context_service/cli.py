@@ -187,12 +187,14 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from context_service.sync import run_sync
-    from context_service.wiring import build_connectors
+    from context_service.wiring import build_connectors, missing_sync_settings
 
     settings = load_settings()
     with vendor_client() as client:
         connector = build_connectors(settings, client).get(args.source)
-        if connector is None:  # before the store is opened: nothing starts, nothing is created
+        # A webhook secret alone builds a connector, but no run could read the API: refused
+        # before the store is opened, so nothing starts and no failed run is recorded.
+        if connector is None or missing_sync_settings(settings, args.source):
             print(f"error: {_not_configured(settings, args.source)}", file=sys.stderr)
             return 2
         store = Store(settings.db)

@@ -29,7 +29,7 @@ from context_service.errors import AmbiguousIdentifier, ConfigurationError, visi
 from context_service.export import subject_document
 from context_service.handoff import NotePoster
 from context_service.identity.pairs import Thresholds
-from context_service.settings import load_settings, setting_problems
+from context_service.settings import load_settings, parsed_settings, setting_problems
 from context_service.store import Store, access_requests
 from context_service.sync import utc_now
 from context_service.sync.status import open_access_requests
@@ -268,14 +268,15 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     from context_service.doctor import Finding, diagnose
     from context_service.wiring import configured_sources
 
+    # Unknown variables and values of the wrong type are problems (such a value is checked as
+    # its default), values that cannot work too, and every other check still runs, so one
+    # problem does not hide the next; only the vendors are not asked (they would say so again).
     try:
-        settings = load_settings(check=False)
-    except ConfigurationError as exc:  # unknown variables, values of the wrong type
+        settings, unreadable = parsed_settings()
+    except ConfigurationError as exc:  # a settings file that cannot be read at all
         problems = exc.extra.get("problems") or [exc.detail]
         return _report([Finding("problem", str(problem)) for problem in problems])
-    # Values that cannot work are problems, and every other check still runs, so one problem
-    # does not hide the next; only the vendors are not asked (they would only say so again).
-    bad = [Finding("problem", problem) for problem in setting_problems(settings)]
+    bad = [Finding("problem", p) for p in [*unreadable, *setting_problems(settings)]]
     found = diagnose(settings, configured_sources(settings), network=not bad)
     return _report([*bad, *found])
 

@@ -316,6 +316,20 @@ def load_settings(
     ``ConfigurationError`` names every problem found (its ``problems``, one a line): unknown
     names, values of the wrong type and, with ``check``, values that cannot work (the host by
     ``given_as["host"]`` when given, a flag such as ``--host``, else by its variable)."""
+    settings, problems = parsed_settings(environ, **overrides)
+    if check:
+        problems.extend(setting_problems(settings, given_as))
+    if problems:
+        raise ConfigurationError("; ".join(problems), problems=problems)
+    return settings
+
+
+def parsed_settings(
+    environ: Mapping[str, str] | None = None, **overrides: Any
+) -> tuple[Settings, list[str]]:
+    """The settings made of every value that could be read, and what could not be: unknown
+    names and values of the wrong type (each left at its default), one a line. ``doctor``
+    checks the rest with them, so one mistyped value hides no other problem."""
     env = os.environ if environ is None else environ
     problems = unknown_env_problems(env)
     values: dict[str, Any] = {}
@@ -328,11 +342,7 @@ def load_settings(
         settings = msgspec.convert(values, Settings)
     except msgspec.ValidationError as exc:  # an override of the wrong type: a bug of the caller
         raise ConfigurationError(f"invalid setting: {exc}") from exc
-    if check:
-        problems.extend(setting_problems(settings, given_as))
-    if problems:
-        raise ConfigurationError("; ".join(problems), problems=problems)
-    return settings
+    return settings, problems
 
 
 def check_settings(settings: Settings) -> None:

@@ -26,3 +26,37 @@ def test_a_sync_of_an_unconfigured_source_creates_no_store(
     assert main(["sync", source]) == 2
     assert f"{source} is not configured" in capsys.readouterr().err
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "webhooks_only", "lacking"),
+    [
+        ("stripe", {"STRIPE_WEBHOOK_SECRET": "whsec_0123456789abcdef"}, "STRIPE_API_KEY"),
+        ("hubspot", {"HUBSPOT_CLIENT_SECRET": "0123456789abcdef"}, "HUBSPOT_ACCESS_TOKEN"),
+        (
+            "shopify",
+            {"SHOPIFY_SHOP": "demo.myshopify.com", "SHOPIFY_WEBHOOK_SECRET": "0123456789abcdef"},
+            "SHOPIFY_ACCESS_TOKEN",
+        ),
+    ],
+)
+def test_a_source_set_up_for_webhooks_alone_is_not_configured_for_sync(
+    source: str,
+    webhooks_only: dict[str, str],
+    lacking: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A review saw ``sync stripe`` with only the webhook secret set exit 1 and record a
+    failed run, which then flagged every card of Stripe's customers as failing to sync."""
+    missing = tmp_path / "mistyped.db"
+    monkeypatch.setenv("CONTEXT_SERVICE_DB", str(missing))
+    for name in ("SHOPIFY_ACCESS_TOKEN", "STRIPE_API_KEY", "HUBSPOT_ACCESS_TOKEN"):
+        monkeypatch.delenv(f"CONTEXT_SERVICE_{name}", raising=False)
+    for name, value in webhooks_only.items():
+        monkeypatch.setenv(f"CONTEXT_SERVICE_{name}", value)
+    assert main(["sync", source]) == 2
+    err = capsys.readouterr().err
+    assert f"{source} is not configured: set CONTEXT_SERVICE_{lacking}" in err
+    assert not missing.exists()

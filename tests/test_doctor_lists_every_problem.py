@@ -75,3 +75,19 @@ def test_with_bad_settings_no_vendor_is_asked_and_that_is_said(
     assert not any("reachable" in line for line in lines), lines
     (skipped,) = [line for line in lines if "not probed" in line]
     assert skipped.startswith("warning  llm, stripe: not probed until the settings")
+
+
+def test_a_value_of_the_wrong_type_or_an_unknown_name_hides_no_other_problem(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review saw ``WORKERS=abc`` make ``doctor`` print that one problem and stop, dropping
+    the port out of range, the database and the keys, which ``status`` still listed."""
+    monkeypatch.setenv("CONTEXT_SERVICE_WORKERS", "abc")
+    monkeypatch.setenv("CONTEXT_SERVICE_NO_SUCH_SETTING", "1")
+    monkeypatch.setenv("CONTEXT_SERVICE_PORT", "0")
+    assert main(["doctor"]) == 1
+    problems = _problems(capsys)
+    assert any("CONTEXT_SERVICE_WORKERS must be an integer" in p for p in problems)
+    assert any("CONTEXT_SERVICE_NO_SUCH_SETTING" in p for p in problems)
+    assert any("CONTEXT_SERVICE_PORT must be between" in p for p in problems)
+    assert any("no API key" in p for p in problems)

@@ -110,9 +110,13 @@ def test_doctor_lists_each_bad_setting_as_a_problem(
     monkeypatch.setenv("CONTEXT_SERVICE_DB", str(tmp_path / "cli.db"))
     monkeypatch.setenv("CONTEXT_SERVICE_PORT", "eighty")
     monkeypatch.setenv("CONTEXT_SERVICE_DBB", "x.db")
+    monkeypatch.setenv("CONTEXT_SERVICE_API_KEYS", "a-key-long-enough-0123456789")
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "2 problem(s)" in out, out
+    problems = [line for line in out.splitlines() if line.startswith("problem")]
+    assert len(problems) == 2, out  # each bad setting, and nothing else is wrong
+    assert any("CONTEXT_SERVICE_PORT must be an integer" in p for p in problems)
+    assert any("CONTEXT_SERVICE_DBB" in p for p in problems)
 
 
 JWT_SECRET = "jwt-secret-that-is-long-enough-0123456789"
