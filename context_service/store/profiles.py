@@ -6,7 +6,9 @@ resolving. Every change bumps the profile's version; snapshots are keyed by (pro
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
+import time
 from collections.abc import Iterable
 
 import msgspec
@@ -30,9 +32,20 @@ class LinkRow(msgspec.Struct):
     decided_at: str
 
 
+_RANDOM_BYTES = 10  # a ULID's 80 bits after its 48-bit millisecond timestamp
+
+
 def new_profile_id() -> str:
-    """A fresh profile id: ``prof_`` followed by a ULID (time-ordered, so older sorts first)."""
-    return f"prof_{ULID()}"
+    """A fresh profile id: ``prof_`` followed by a ULID (time-ordered by its millisecond, so an
+    older id sorts first) whose 80 bits after the timestamp are fresh random bytes.
+
+    Not ``ULID()``: python-ulid makes the ids of one millisecond monotonic, each the previous
+    one plus 1, so a customer who learns their own id (``find_customer`` hands it to a model)
+    could count their way to the ids minted beside it. Nothing relies on ids of one millisecond
+    sorting in creation order: which profile is older is read from the table's rowid
+    (``oldest``)."""
+    millis = time.time_ns() // 1_000_000
+    return f"prof_{ULID.from_bytes(millis.to_bytes(6, 'big') + secrets.token_bytes(_RANDOM_BYTES))}"
 
 
 def create_profile(conn: sqlite3.Connection, now: str) -> str:
@@ -57,7 +70,8 @@ def create_profiles(conn: sqlite3.Connection, count: int, now: str) -> list[str]
 
 
 def oldest(conn: sqlite3.Connection, profile_ids: set[str]) -> str:
-    """The profile created first among these (insertion order; ULIDs alone may tie)."""
+    """The profile created first among these (insertion order: ids minted in one millisecond
+    sort in no particular order)."""
     ids = sorted(profile_ids)
     if len(ids) == 1:
         return ids[0]

@@ -80,7 +80,7 @@ from context_service.sync.ties import (
     settle_ties,
 )
 from context_service.trust.audit import cutoff
-from context_service.trust.erasure import compact
+from context_service.trust.erasure import compact, erased_record_id, erased_request_id
 from context_service.trust.suppression import Guard, record_value
 
 log = logging.getLogger("context_service.webhooks")
@@ -575,15 +575,28 @@ def _iso(at: float) -> str:
 def _without_erased_contacts(
     conn: sqlite3.Connection, source: str, request: AccessRequest, region: str
 ) -> AccessRequest:
-    """A request about an erased person without the email and phone it came with: the answer
-    is "nothing stored about them", and keeping her contact details to say so would store
-    them again."""
+    """A request about an erased person without the email and phone it came with, and with
+    its vendor ids as an erasure leaves them (``erasure.forget_access_requests``): the answer is
+    "nothing stored about them", and keeping her details to say so would store them again."""
     guard = Guard.load(conn, region)
     key = RecordKey(source, request.kind, request.external_id)
     contacts = ([request.email] if request.email else [], [request.phone] if request.phone else [])
     if guard is None or not guard.names_erased(key, *contacts):
         return request
-    return msgspec.structs.replace(request, email=None, phone=None)
+    return msgspec.structs.replace(
+        request,
+        external_id=erased_record_id(conn, source, request.kind, request.external_id),
+        request_id=(
+            None
+            if request.request_id is None
+            else erased_request_id(conn, source, request.request_id)
+        ),
+        records=[
+            (kind, erased_record_id(conn, source, kind, ext)) for kind, ext in request.records
+        ],
+        email=None,
+        phone=None,
+    )
 
 
 def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:

@@ -41,7 +41,7 @@ from context_service.store import Store, activities, profiles
 from context_service.store import inbox as inbox_store
 from context_service.store.keys import chunks, marks
 from context_service.trust.audit import anonymize
-from context_service.trust.suppression import email_forms, record_value, suppress
+from context_service.trust.suppression import email_forms, keyed_digest, record_value, suppress
 
 _MIN_ID_NEEDLE = 6
 _CHUNK = 500  # values per IN list
@@ -343,8 +343,8 @@ BLANKED_BY_ERASURE = (
 def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
     """Blank inbox bodies, delete rejected raw payloads and clear the rejected payloads kept
     beside good records that mention the person; also clear sync-run notes that do, the sync
-    cursors that do, and the contact details of their recorded access requests. Returns (inbox
-    rows, rejected payloads)."""
+    cursors that do, and the contact details and vendor ids of their recorded access requests
+    (``forget_access_requests``). Returns (inbox rows, rejected payloads)."""
     if not (needles.texts or needles.digits or needles.numbers or needles.records):
         return 0, 0
     inbox = sorted(
@@ -389,15 +389,83 @@ def scrub_text(conn: sqlite3.Connection, needles: Needles) -> tuple[int, int]:
         "UPDATE sync_runs SET note = NULL, error = NULL WHERE id = ?", [(i,) for i in runs]
     )
     _forget_cursors(conn, needles)
-    asked = [
-        int(row[0])
-        for row in conn.execute("SELECT id, email, phone, external_id FROM access_requests")
-        if any(needles.found_in(part) for part in (row[1] or "", row[2] or "", f'"{row[3]}"'))
-    ]
-    conn.executemany(
-        "UPDATE access_requests SET email = NULL, phone = NULL WHERE id = ?", [(i,) for i in asked]
-    )
+    forget_access_requests(conn, needles)
     return len(inbox), len(rejected) + len(kept)
+
+
+ERASED_ID = "erased:"  # before the digest that replaces a vendor id in an access request
+
+
+def forget_access_requests(conn: sqlite3.Connection, needles: Needles) -> int:
+    """Keep no identifier of the person in their recorded access requests (Shopify
+    ``customers/data_request``); return how many requests were about them.
+
+    A request is about them when it names one of their records (the customer, or an order
+    it asked about) or holds one of their emails or phones. Its email and phone become
+    ``NULL``; its vendor ids, the customer's, the orders' and the request's own, become
+    ``erased:`` and the HMAC digest the suppression list keeps of them (``suppression``: of
+    ``record`` and ``source/kind/external_id`` for a record, so the customer's digest is her
+    suppression entry and names her erasure; of ``access_request`` and ``source/request_id``
+    for the request). What shows the request was received and dealt with stays: the shop
+    (``account``), the kind of record, when it arrived, the delivery, its status, and the
+    number of records it asked about. An open request stays open: it is answered, as one that
+    arrives after the erasure is, with "nothing stored about them"."""
+    rows = conn.execute(
+        "SELECT id, source, request_id, kind, external_id, email, phone, records "
+        "FROM access_requests"
+    ).fetchall()
+    about = [row for row in rows if _about_person(row, needles)]
+    if not about:
+        return 0
+    updates = []
+    for row_id, source, request_id, kind, external_id, _email, _phone, records in about:
+        asked = [
+            [str(k), erased_record_id(conn, source, str(k), str(ext))]
+            for k, ext in msgspec.json.decode(records)
+        ]
+        updates.append(
+            (
+                None if request_id is None else erased_request_id(conn, source, request_id),
+                erased_record_id(conn, source, kind, external_id),
+                msgspec.json.encode(asked).decode(),
+                row_id,
+            )
+        )
+    conn.executemany(
+        "UPDATE access_requests SET request_id = ?, external_id = ?, records = ?, email = NULL, "
+        "phone = NULL WHERE id = ?",
+        updates,
+    )
+    return len(updates)
+
+
+def erased_record_id(conn: sqlite3.Connection, source: str, kind: str, external_id: str) -> str:
+    """What an access request keeps in place of an erased person's record id: ``erased:`` and
+    the suppression list's digest of the record (the customer's is her suppression entry)."""
+    if external_id.startswith(ERASED_ID):
+        return external_id
+    value = record_value(RecordKey(source, kind, external_id))
+    return ERASED_ID + keyed_digest(conn, "record", value)
+
+
+def erased_request_id(conn: sqlite3.Connection, source: str, request_id: str) -> str:
+    """What an access request about an erased person keeps in place of the vendor's request
+    id: a keyed digest, which an operator holding the real id can still find it by."""
+    if request_id.startswith(ERASED_ID):
+        return request_id
+    return ERASED_ID + keyed_digest(conn, "access_request", f"{source}/{request_id}")
+
+
+def _about_person(row: tuple[object, ...], needles: Needles) -> bool:
+    """Whether an ``access_requests`` row (id, source, request_id, kind, external_id, email,
+    phone, records) names one of the person's records, emails or phones."""
+    source, kind, external_id = str(row[1]), str(row[3]), str(row[4])
+    named = [(kind, external_id)]
+    named += [(str(k), str(ext)) for k, ext in msgspec.json.decode(str(row[7]))]
+    if any(record_value(RecordKey(source, k, ext)) in needles.records for k, ext in named):
+        return True
+    texts = (str(row[5] or ""), str(row[6] or ""), *(f'"{ext}"' for _, ext in named))
+    return any(needles.found_in(text) for text in texts)
 
 
 def _forget_cursors(conn: sqlite3.Connection, needles: Needles) -> None:

@@ -44,7 +44,12 @@ class Trust:
     ) -> None:
         self.keyring = Keyring(store, settings.api_keys, clock, monotonic)
         self.limiter = RateLimiter(settings.rate_limit_per_minute, monotonic)
-        self.verifier = Verifier(settings.chatbot_user_hash_secrets, jwt_config(settings), clock)
+        self.verifier = Verifier(
+            settings.chatbot_user_hash_secrets,
+            jwt_config(settings),
+            clock,
+            region=settings.default_region,
+        )
         self.audit = ReadAudit(store, settings.audit_retention_days, clock, audit_buffer_seconds)
         self.guidance = settings.chatbot_unverified_guidance or DEFAULT_GUIDANCE
 

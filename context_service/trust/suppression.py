@@ -42,6 +42,13 @@ def _digest(key: bytes, kind: str, value: str) -> str:
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def keyed_digest(conn: sqlite3.Connection, kind: str, value: str) -> str:
+    """The digest the suppression list keeps of ``kind`` ``value`` (keyed by the store's own
+    secret, so it names nothing to whoever lacks the store): what an erasure leaves in place of
+    a vendor id it must not keep in the clear."""
+    return _digest(_key(conn), kind, value)
+
+
 def record_value(key: RecordKey) -> str:
     """How a vendor record is named on the list."""
     return f"{key.source}/{key.kind}/{key.external_id}"

@@ -5,12 +5,15 @@ Two proofs, both minted by the site's backend after its own login:
 * ``user_hash``: hex HMAC-SHA256 of the identifier the bot looks up with the site's secret, as
   Intercom and Chatwoot do: the email, the phone, or for a person's id in a source (looked up
   as ``source`` + ``external_id``) the string ``"<source>:<external_id>"`` (``shopify:123``).
-  Emails are hashed lower-cased and trimmed; the value as given is accepted too.
+  Emails are hashed lower-cased and trimmed, phones in E.164 (``+14155550134``, as the lookup
+  reads the number: ``phone_e164``); the value as given is accepted too.
 * ``user_token``: a JWT signed by the site, verified with an explicit algorithm allow-list
   (never ``none``; HMAC algorithms only with a shared secret, RSA/EC only with a public key),
   the configured issuer and audience, and an expiry. Its ``email`` claim (or ``sub``) must name
-  the email or phone looked up; for a source id only ``sub`` counts, and it must be
-  ``"<source>:<external_id>"``.
+  the email looked up; for a phone only the ``phone_number`` claim counts (OpenID Connect's,
+  read as the lookup reads the number, unless a ``phone_number_verified`` claim is not
+  ``true``), never ``sub``, which is the site's own user id and may well be digits; for a
+  source id only ``sub`` counts, and it must be ``"<source>:<external_id>"``.
 
 A source id is vouched for only when it names a person record (the caller, ``api.context``,
 decides): a proof for ``1001`` in one system never unlocks order, ticket or invoice ``1001`` or
@@ -31,7 +34,7 @@ from collections.abc import Callable
 import jwt
 import msgspec
 
-from context_service.identity.normalize import normalize_email
+from context_service.identity.normalize import normalize_email, normalize_phone
 from context_service.settings import JWT_HMAC_ALGORITHMS, JWT_PUBLIC_KEY_ALGORITHMS
 
 HMAC_ALGORITHMS = JWT_HMAC_ALGORITHMS
@@ -123,12 +126,38 @@ class JwtConfig(msgspec.Struct, frozen=True):
         return found
 
 
-def _candidates(claimed: Claimed) -> set[str]:
+def _candidates(claimed: Claimed, region: str | None) -> set[str]:
     value = claimed.value
+    if claimed.kind == "phone":
+        return phone_forms(value, region)
     found = {value, value.strip()}
     if claimed.kind == "email":
         found.add(value.strip().lower())
     return found
+
+
+def phone_e164(value: str, region: str | None) -> str | None:
+    """The phone number ``value`` in E.164 as a lookup in ``region`` reads it, or ``None``.
+
+    With no region known, only a number written with its country code (``+44 20 7946 0958``)
+    is read: any region reads it alike, while ``020 7946 0958`` is one number in London and
+    none, or another, elsewhere, and a proof must never vouch for a number the lookup read
+    otherwise."""
+    given = value.strip()
+    if region is None:
+        if not given.startswith("+"):
+            return None
+        region = "US"  # any region: a number with its country code reads the same in each
+    return normalize_phone(given, region)
+
+
+def phone_forms(value: str, region: str | None) -> set[str]:
+    """The forms of a phone number a proof may name: as given (and trimmed), and in E.164."""
+    found = {value, value.strip()}
+    e164 = phone_e164(value, region)
+    if e164:
+        found.add(e164)
+    return found - {""}
 
 
 def _looked_up_as_given(email: str) -> bool:
@@ -150,14 +179,25 @@ def user_hash(secret: str, value: str) -> str:
 
 
 class Verifier:
-    """Checks proofs against the configured secrets; ``clock`` gives POSIX seconds."""
+    """Checks proofs against the configured secrets; ``clock`` gives POSIX seconds.
+
+    ``region`` is the one lookups read phone numbers in (``CONTEXT_SERVICE_DEFAULT_REGION``):
+    a phone proof names the number in E.164 or as the lookup gave it, and the number the
+    lookup was given is read in that region. Without it (``None``) only a number written with
+    its country code is read, and any other phone proof must name it exactly as given."""
 
     def __init__(
-        self, hash_secrets: list[str], jwt_config: JwtConfig | None, clock: Callable[[], float]
+        self,
+        hash_secrets: list[str],
+        jwt_config: JwtConfig | None,
+        clock: Callable[[], float],
+        *,
+        region: str | None = None,
     ) -> None:
         self.hash_secrets = [s for s in hash_secrets if s]
         self.jwt = jwt_config
         self.clock = clock
+        self.region = region
 
     def check(self, claimed: Claimed, proof: Proof) -> Verdict:
         """Whether ``proof`` vouches for ``claimed``."""
@@ -177,7 +217,7 @@ class Verifier:
         given = presented.strip().lower().encode()
         matched = False
         for secret in self.hash_secrets:
-            for value in _candidates(claimed):
+            for value in _candidates(claimed, self.region):
                 matched |= hmac.compare_digest(user_hash(secret, value).encode(), given)
         if matched:
             return Verdict(True, method="user_hash")
@@ -190,10 +230,26 @@ class Verifier:
             claims = self._decode(token)
         except jwt.PyJWTError as exc:
             return Verdict(False, reason=rejection(exc))
+        if claimed.kind == "phone":
+            return self._check_phone_claim(claimed, claims)
         names = {str(claims.get("sub") or "")}
         if claimed.kind != "source_id":  # an email claim never names a source id
             names.add(str(claims.get("email") or "").strip().lower())
-        if _candidates(claimed) & (names - {""}):
+        if _candidates(claimed, self.region) & (names - {""}):
+            return Verdict(True, method="user_token")
+        return Verdict(False, reason="user_token names another customer")
+
+    def _check_phone_claim(self, claimed: Claimed, claims: dict[str, object]) -> Verdict:
+        """A phone is vouched for by the token's ``phone_number`` claim alone, never by
+        ``sub`` (the site's user id, which may be digits that read as someone's number) nor
+        ``email``; one the token says is not verified (a ``phone_number_verified`` claim that
+        is not ``true``) vouches for nothing."""
+        number = claims.get("phone_number")
+        if not isinstance(number, str) or not number.strip():
+            return Verdict(False, reason="user_token has no phone_number claim")
+        if claims.get("phone_number_verified", True) is not True:
+            return Verdict(False, reason="user_token says its phone_number is not verified")
+        if phone_forms(number, self.region) & _candidates(claimed, self.region):
             return Verdict(True, method="user_token")
         return Verdict(False, reason="user_token names another customer")
 

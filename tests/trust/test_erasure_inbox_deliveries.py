@@ -149,6 +149,16 @@ def test_a_late_data_request_about_an_erased_customer_keeps_no_contact_details(
     )
     assert _mentioning(store, customer["email"], str(cid), "4155550134") == []
     assert [status for _, status, _ in _inbox(store)] == ["applied", "applied"]
+    # The request is recorded, to be answered "nothing stored about them", naming her by the
+    # digests an erasure leaves, not by her customer id or the vendor's request id.
+    (row,) = store.conn.execute(
+        "SELECT request_id, external_id, email, phone, status FROM access_requests"
+    ).fetchall()
+    assert row[0].startswith("erased:")
+    assert row[1].startswith("erased:")
+    assert row[2:] == (None, None, "open")
+    assert str(cid) not in "".join(map(str, row))
+    assert "9999" not in str(row[0])
 
 
 def _hubspot_event(contact: str, kind: str, at_ms: int, n: int, **fields: Any) -> dict[str, Any]:
