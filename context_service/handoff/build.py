@@ -35,7 +35,12 @@ from context_service.handoff.said import clip, wants, without_hidden_controls
 from context_service.handoff.steps import next_step
 from context_service.handoff.tickets import open_tickets, ticket_for_note
 from context_service.models import Order, Signal, Snapshot
-from context_service.snapshot.asked_secrets import secret_asked, without_answered_secret
+from context_service.snapshot.asked_secrets import (
+    SecretKind,
+    card_number_named,
+    secret_asked,
+    without_answered_secret,
+)
 from context_service.snapshot.redaction import redact_free_text
 from context_service.snapshot.secrets import redact_secrets
 
@@ -174,15 +179,21 @@ def safe_turns(transcript: list[Turn], as_viewed: Callable[[str], str]) -> list[
     read otherwise than it is written (``said.without_hidden_controls``: bidirectional
     controls, Unicode tags). A secret the bot (or an agent) asked for is removed from the
     customer's answers until it speaks again (``snapshot.asked_secrets``): "type the code we
-    texted you" / "482913"."""
+    texted you" / "482913"; so is a card number the customer named themselves, typed in
+    pieces: "my card number is 4111 1111" / "1111 1111 exp 12/30"."""
     safe: list[Turn] = []
-    asked = None
+    asked: SecretKind | None = None
     for turn in transcript:
         text = without_hidden_controls(turn.text)
         if turn.role not in CUSTOMER_ROLES:  # the bot, an agent: what they ask for
             asked = secret_asked(text)
-        elif asked is not None:
-            text = without_answered_secret(text, asked)
+        else:
+            if asked is not None:
+                text = without_answered_secret(text, asked)
+            named = card_number_named(text)  # "my card number is 4111 1111" / "1111 1111"
+            if named is not None:
+                text = text[:named] + without_answered_secret(text[named:], "card")
+                asked = "card"
         safe.append(msgspec.structs.replace(turn, text=as_viewed(redact_free_text(text))))
     return safe
 

@@ -11,7 +11,12 @@ question asks for; ``without_answered_secret`` removes it from the answer:
   ``#`` reference (``#1004``);
 - a password: an answer that is one token looking like one (a digit, a symbol or mixed case,
   as ``secrets`` judges ``password is x``) goes whole, and so does the value of ``it's x``;
-  ``ok`` and ``I forgot it`` stay.
+  ``ok`` and ``I forgot it`` stay;
+- a card number: every run of four digits or more goes, whatever separates its groups (``4111
+  1111`` now and ``1111 1111`` in the next message: a number typed in pieces is never whole
+  in one turn, so no Luhn check can find it), and an expiry date (``12/30``), except a ``#``
+  reference. A customer who names the card number themselves (``my card number is 4111
+  1111``) asks the same of their own next messages (``card_number_named``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Literal
 
 from context_service.snapshot.secrets import SECRET_REMOVED
 
-SecretKind = Literal["code", "password"]
+SecretKind = Literal["code", "password", "card"]
 
 _ASKS_FOR_CODE = re.compile(
     r"(?i)\b(?:otp|one[- ]time\s+(?:pass)?code|(?:verification|security|login|log-in|sign[- ]?in"
@@ -33,6 +38,17 @@ _ASKS_FOR_PASSWORD = re.compile(
     r"(?i)\b(?:pass(?:word|phrase|wd)|passwort|kennwort|mot\s+de\s+passe|contrase(?:ñ|n)a"
     r"|senha|wachtwoord)\b"
 )
+_ASKS_FOR_CARD = re.compile(
+    r"(?i)\b(?:card(?:'s)?\s*(?:number|no\b\.?|num\b|#|details|digits)"
+    r"|(?:long|1[3-9][- ]digit)\s+number|number\s+on\s+(?:the\s+front\s+of\s+)?"
+    r"(?:your|the|my)\s+card|(?:credit|debit)\s+card|expiry\s+date|expiration\s+date)"
+)
+_NAMES_CARD_NUMBER = re.compile(
+    r"(?i)\b(?:card(?:'s)?\s*(?:number|no\b\.?|num\b|#|details|digits)"
+    r"|(?:credit|debit|visa|mastercard|amex)\s+(?:card\s+)?(?:is|was|number))"
+)
+_CARD_DIGITS = re.compile(r"(?<![\w#])\d(?:[^\w\n]{0,3}\d){3,}(?!\w)")
+_EXPIRY = re.compile(r"(?<![\w/])(?:0?[1-9]|1[0-2])\s*[/-]\s*(?:\d{4}|\d{2})(?![\w/])")
 _ONE_TOKEN = re.compile(r"\s*[\"'(]?(\S+?)[\"')]?[.,!]?\s*")
 _CODE_DIGITS = re.compile(r"(?<![\w#])\d(?:[ -]?\d){2,9}(?![\w])")
 _GIVEN_AS = re.compile(r"(?i)\b(?:it'?s|it\s+is|here(?:\s+it\s+is)?|sure)[:,]?\s+(\S+?)[.!]?\s*$")
@@ -44,11 +60,22 @@ def secret_asked(question: str) -> SecretKind | None:
         return "password"
     if _ASKS_FOR_CODE.search(question):
         return "code"
+    if _ASKS_FOR_CARD.search(question):
+        return "card"
     return None
+
+
+def card_number_named(text: str) -> int | None:
+    """Where a customer's own message names their card number (``my card number is``): the
+    end of the label, after which (and in their next messages) card digits are removed."""
+    found = _NAMES_CARD_NUMBER.search(text)
+    return found.end() if found else None
 
 
 def without_answered_secret(answer: str, kind: SecretKind) -> str:
     """The customer's answer to a question that asked for a ``kind`` secret, without it."""
+    if kind == "card":
+        return _EXPIRY.sub(SECRET_REMOVED, _CARD_DIGITS.sub(SECRET_REMOVED, answer))
     one = _ONE_TOKEN.fullmatch(answer)
     if kind == "code":
         if one and any(c.isdigit() for c in one.group(1)):

@@ -57,3 +57,36 @@ def test_the_secret_in_an_answer_goes(answer: str, kind: str, kept: str) -> None
 )
 def test_an_answer_without_the_secret_stays(answer: str, kind: str) -> None:
     assert without_answered_secret(answer, kind) == answer  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the card number?",
+        "Could you share the long number on the front of your card?",
+        "Please give me the 16-digit number and the expiry date.",
+        "Which debit card did you pay with?",
+    ],
+)
+def test_a_question_for_a_card_number_asks_for_a_card(question: str) -> None:
+    assert secret_asked(question) == "card"
+
+
+@pytest.mark.parametrize(
+    ("answer", "kept"),
+    [
+        ("4111 1111 1111 1111", ""),
+        ("4111,1111|1111*1111", ""),  # any separator: a Luhn check over one pattern misses these
+        ("4111 1111", ""),  # half of it: the rest comes in the next message
+        ("1111 1111 exp 12/30", " exp "),
+        ("it ends in 4242, order #1004", "it ends in , order #1004"),
+    ],
+)
+def test_the_digits_of_a_card_answer_go(answer: str, kept: str) -> None:
+    cleaned = without_answered_secret(answer, "card")
+    assert SECRET_REMOVED in cleaned
+    assert cleaned.replace(SECRET_REMOVED, "") == kept
+
+
+def test_a_card_answer_without_digits_stays() -> None:
+    assert without_answered_secret("the Visa, I think", "card") == "the Visa, I think"

@@ -58,6 +58,35 @@ def test_a_secret_the_bot_asked_for_is_removed(maya: Snapshot, question: str, se
     assert "ok 1234" in prompt
 
 
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [
+            Turn("customer", "I was charged twice, my card number is 4111 1111"),
+            Turn("customer", "1111 1111 exp 12/30"),
+        ],
+        [
+            Turn("customer", "I was charged twice"),
+            Turn("bot", "What is the card number?"),
+            Turn("customer", "4111 1111"),
+            Turn("customer", "1111 1111"),
+        ],
+    ],
+    ids=["named-by-the-customer", "asked-by-the-bot"],
+)
+def test_a_card_number_typed_in_two_messages_is_removed(maya: Snapshot, turns: list[Turn]) -> None:
+    """A review split a card over two messages: each half is no card number on its own, and
+    both reached the note and the LLM prompt."""
+    handoff = build_handoff(maya, _who(maya), turns, "Card problem, needs a human", FULL)
+    text = render_text(handoff)
+    prompt = transcript_block(turns)
+    for shown in (handoff.wants, text, prompt):
+        assert "4111" not in shown
+        assert "1111 1111" not in shown
+        assert "12/30" not in shown
+    assert "charged twice" in prompt
+
+
 @pytest.mark.parametrize("view", [NO_CONTACTS, NO_PHONES, MASKED], ids=["none", "hidden", "masked"])
 @pytest.mark.parametrize("typed", [NEW_PHONE, "(415) 555-0199"], ids=["international", "national"])
 def test_a_phone_typed_into_the_chat_follows_the_view(
