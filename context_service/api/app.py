@@ -41,7 +41,7 @@ from context_service.api.params import strict_asgi_query, strict_query, valid_ho
 from context_service.api.problems import EXCEPTION_HANDLERS, ApiRequest, problem, utf8_query
 from context_service.api.profiles import ROUTES as PROFILE_ROUTES
 from context_service.api.sync_status import get_sync
-from context_service.api.tools import call_tool, get_openai_tools, mcp_route
+from context_service.api.tools import call_tool_route, get_openai_tools, mcp_route
 from context_service.api.webhooks import drain_inbox, receive_webhook, waker_of, webhook_pass
 from context_service.api.widget import get_widget, mint_widget_url
 from context_service.handoff import NotePoster, ZendeskNotes
@@ -182,7 +182,7 @@ def build_note_poster(settings: Settings, client: httpx.Client) -> NotePoster | 
     return ZendeskNotes(client, base, auth)
 
 
-def _protected_routes() -> Router:
+def _protected_routes(settings: Settings) -> Router:
     """Everything but ``/health``, ``/widget`` (a signed link) and signed webhooks needs an API
     key; a query parameter the route does not take, or one given twice, is a 400
     (``params.strict_query``; ``/mcp`` and ``/schema``, mounted in ``create_app``, check it too).
@@ -196,7 +196,7 @@ def _protected_routes() -> Router:
             create_escalation,
             get_sync,
             get_openai_tools,
-            call_tool,
+            call_tool_route(settings.max_body_bytes),
             mint_widget_url,
             *PROFILE_ROUTES,
             *AUDIT_ROUTES,
@@ -325,7 +325,7 @@ def create_app(
             health,
             receive_webhook,
             get_widget,
-            _protected_routes(),
+            _protected_routes(settings),
             mcp_route(strict_asgi_query(mcp_http)),
         ],
         dependencies={"store": Provide(provide_store, use_cache=True, sync_to_thread=False)},

@@ -222,7 +222,8 @@ def respond(
     mode = read_mode(principal, decision)
     trust.record(Read(reader, found.stored.profile_id, audience, True, channel, mode))
     snap = _decode_snapshot(found.stored.json)
-    part = _proved_part(request, store, found, decision)
+    proved = _proved_part(request, store, found, decision)
+    part = None if proved is None else proved[0]
     if part is not None:
         snap = part
     summary = None
@@ -237,7 +238,8 @@ def respond(
         _matched_text(found),
         found.focus_source,
     )
-    rendered = build_context(snap, wanted, view, summary, _held(request, store))
+    only = None if proved is None else proved[1]
+    rendered = build_context(snap, wanted, view, summary, _held(request, store, only))
     body = rendered.body.encode()
     headers = _headers(found.stored, body_digest(body))
     headers["X-Context-Audience"] = audience
@@ -259,9 +261,10 @@ PART_HEADER = "X-Context-Part"  # "proved": the records a proof vouched for, not
 
 def _proved_part(
     request: Request[Any, Any, Any], store: Store | None, found: Found, decision: Decision | None
-) -> Snapshot | None:
-    """For an end user verified by a proof, the snapshot of the records that hold what was
-    proved when the profile has others (``snapshot.proved``); ``None``: the stored snapshot."""
+) -> tuple[Snapshot | None, frozenset[int]] | None:
+    """For an end user verified by a proof, the person records it vouches for and, when the
+    profile has others, the snapshot of that part (``snapshot.proved``; ``None``: the stored
+    snapshot is all of it); ``None`` for anyone else, who reads the whole profile."""
     if decision is None or decision.vouches is None:
         return None
     if store is None:  # never: both routes pass their store; fail closed rather than open
@@ -270,7 +273,7 @@ def _proved_part(
     region, links = settings.default_region, DashboardLinks.from_settings(settings)
     profile_id, claimed = found.stored.profile_id, decision.vouches
     proved = proved_records(store.conn, claimed.kind, claimed.value, profile_id, region)
-    return proved_part(store.conn, profile_id, proved, links, utc_now(), region)
+    return proved_part(store.conn, profile_id, proved, links, utc_now(), region), proved
 
 
 def _part_key(part: Snapshot | None) -> str:
@@ -281,13 +284,16 @@ def _part_key(part: Snapshot | None) -> str:
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
-def _held(request: Request[Any, Any, Any], store: Store | None) -> HeldRecords | None:
-    """Where a rendering reads a record the snapshot does not list (``audience.focus``)."""
+def _held(
+    request: Request[Any, Any, Any], store: Store | None, only: frozenset[int] | None = None
+) -> HeldRecords | None:
+    """Where a rendering reads a record the snapshot does not list (``audience.focus``): one
+    the profile's person records own, or with ``only`` those of a proved part."""
     if store is None:
         return None
     settings = request.app.state.settings
     links = DashboardLinks.from_settings(settings)
-    return HeldRecords(store.conn, settings.default_region, links)
+    return HeldRecords(store.conn, settings.default_region, links, only)
 
 
 def _find_for(

@@ -10,14 +10,13 @@ import msgspec
 from litestar import Litestar, MediaType, Request, Response, asgi, get, post
 from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.handlers import ASGIRouteHandler
+from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
 from litestar.params import FromQuery, JSONBody
 from litestar.types import Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from context_service.api.auth import bearer_token, require_api_key
 from context_service.api.limits import (
-    MAX_ESCALATION_BYTES,
     mcp_tool_called,
     over_tool_limit,
     too_large_detail,
@@ -61,14 +60,20 @@ def _definitions(api: Literal["chat", "responses"]) -> list[dict[str, Any]]:
     return openai_tools(api)
 
 
-@post(
-    "/v1/tools/call",
-    sync_to_thread=True,  # create_escalation may post a helpdesk note: never on the event loop
-    summary="Run a tool call",
-    status_code=200,
-    opt={"scope": CONTEXT_LOOKUP},
-    request_max_body_size=MAX_ESCALATION_BYTES,  # a transcript; other tools: see below
-)
+def call_tool_route(app_limit: int | None) -> HTTPRouteHandler:
+    """``POST /v1/tools/call`` for an app whose body limit is ``app_limit``: it reads up to
+    what a ``create_escalation`` call may send (2 MiB, or the app's limit if larger) and holds
+    every other tool to the app's (``call_tool``)."""
+    return post(
+        "/v1/tools/call",
+        sync_to_thread=True,  # create_escalation may post a helpdesk note: not on the event loop
+        summary="Run a tool call",
+        status_code=200,
+        opt={"scope": CONTEXT_LOOKUP},
+        request_max_body_size=tool_body_limit(app_limit),
+    )(call_tool)
+
+
 def call_tool(
     request: Request,  # type: ignore[type-arg]
     data: JSONBody[ToolCall],

@@ -42,11 +42,16 @@ class HeldRecords:
     (``CONTEXT_SERVICE_DEFAULT_REGION``) and the dashboard links (none: no ``url``)."""
 
     def __init__(
-        self, conn: sqlite3.Connection, region: str = "US", links: DashboardLinks | None = None
+        self,
+        conn: sqlite3.Connection,
+        region: str = "US",
+        links: DashboardLinks | None = None,
+        only: frozenset[int] | None = None,
     ) -> None:
         self.conn = conn
         self.region = region
         self.links = links
+        self.only = only  # the person records of a part of the profile (``snapshot.proved``)
 
     def focus(self, snap: Snapshot, source: str, external_id: str) -> Activity | None:
         """The activity ``source`` id ``external_id`` when ``snap``'s lists leave it out and
@@ -111,6 +116,7 @@ class HeldRecords:
                 continue
             if owner.mapped.person is not None:
                 owned = profiles.profile_of(self.conn, owner.id) == profile_id
+                owned = owned and (self.only is None or owner.id in self.only)
             else:  # an activity owning this one (a charge, its dispute's owner)
                 owned = bool(hops) and owner.mapped.activity is not None
                 owned = owned and self._owned(owner, profile_id, hops - 1)

@@ -11,11 +11,12 @@ then open the stranger's orders, invoices and tickets.
 So a proof vouches for part of the profile (``proved_records``):
 
 - the person records that hold the identifier proved (the email, the phone, the person id);
-- records whose emails are all emails of those records (the proved Shopify customer's address
-  on a Zendesk user);
-- records with no email at all (a helpdesk user known by name and phone), only while no record
-  of the profile holds an email outside those: once one does, someone else may claim the
-  profile, and neither claimant's proof vouches for what holds no email.
+- for an email proof, records whose only email is the one proved (in another case or with a
+  corrected domain typo) and records with no email at all (a helpdesk user known by name and
+  phone), the latter only while no record of the profile holds another email: once one does,
+  someone else may claim the profile, and neither claimant's proof vouches for what holds no
+  email. A phone or person id proves no email, whatever the records holding it say: a web form
+  with the stranger's email and one's own phone must not open the stranger's records.
 
 For a customer whose records share the email they sign in with, that is the whole profile. In
 the case above the sender sees the contact they made and nothing of the stranger's; the
@@ -54,7 +55,11 @@ def proved_records(
     holders = _holders(conn, kind, value, profile_id, region)
     members = profiles.members_of(conn, [profile_id]).get(profile_id, [])
     emails = _emails_of(conn, members)
-    proved_emails = set().union(*(emails.get(r, set()) for r in holders))
+    # The email proved, and no other: the other emails of the records holding a proved phone or
+    # id are whatever was typed into them (a web form with the stranger's email and one's own
+    # phone), and they prove nothing.
+    proved_email = normalize_email(value) if kind == "email" else None
+    proved_emails = {proved_email} if proved_email else set()
     contested = any(not emails.get(r, set()) <= proved_emails for r in members)
     return frozenset(
         r

@@ -96,3 +96,17 @@ def test_an_escalation_tool_call_over_two_mib_is_413(demo_db: Path, tmp_path: Pa
     assert over_http.status_code == 413
     assert f"larger than {MAX_ESCALATION_BYTES:,} bytes" in over_http.json()["detail"]
     assert over_mcp.status_code == 413
+
+
+def test_an_app_limit_above_two_mib_holds_for_tool_calls_too(demo_db: Path, tmp_path: Path) -> None:
+    """A review set the app's limit to 4 MiB: a 3 MiB tool call was refused at the escalation's
+    2 MiB, while the same call over /mcp was not."""
+    settings = make_settings(copy_demo(demo_db, tmp_path), max_body_bytes=4 * 1024 * 1024)
+    arguments = {"email": MAYA, "format": "text", "pad": "x" * 3_000_000}
+    with TestClient(app=create_app(settings)) as client:
+        call = {"name": "get_customer_context", "arguments": arguments}
+        over_http = client.post("/v1/tools/call", json=call, headers=AUTH)
+        over_mcp = client.post("/mcp", json=_mcp_call(call), headers=MCP_HEADERS)
+    assert over_http.status_code == 400, over_http.text  # read, then its unknown field refused
+    assert "pad" in over_http.json()["detail"]
+    assert over_mcp.status_code == 200

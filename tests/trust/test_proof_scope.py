@@ -23,7 +23,7 @@ from context_service.sync import IngestContext, RawPayload, ingest_batch
 from context_service.trust.verify import user_hash
 from context_service.wiring import default_mappers
 from tests.llm.helpers import completion, mock_client
-from tests.payloads import hubspot_contact
+from tests.payloads import hubspot_contact, shopify_customer, shopify_order
 from tests.trust.helpers import (
     MAYA,
     MAYA_PHONE,
@@ -39,16 +39,27 @@ MALLORY = "mallory@attacker.example"
 MAYAS = ("#1001", "#1003", "charged twice", "KJFEVMTW", "8672", "past_due")
 
 
-@pytest.fixture
-def poisoned(demo_db: Path, tmp_path: Path) -> Path:
-    """The demo store plus the contact a web form made with Maya's name and phone."""
+def _planted(demo_db: Path, tmp_path: Path, *records: tuple[str, str, dict[str, Any]]) -> Path:
+    """A copy of the demo store with these records ingested (what a web form, a guest
+    checkout or an email to support can make)."""
     (tmp_path / "source").mkdir()
     db = copy_demo(demo_db, tmp_path / "source")
     store = Store(db)
     try:
-        contact = hubspot_contact("990001", MALLORY, "Maya", "Patel", "(415) 555-0134")
         ctx = IngestContext(mappers=default_mappers(), links=DashboardLinks())
-        ingest_batch(store, [RawPayload(*contact)], ctx)
+        ingest_batch(store, [RawPayload(*record) for record in records], ctx)
+    finally:
+        store.close()
+    return db
+
+
+@pytest.fixture
+def poisoned(demo_db: Path, tmp_path: Path) -> Path:
+    """The demo store plus the contact a web form made with Maya's name and phone."""
+    contact = hubspot_contact("990001", MALLORY, "Maya", "Patel", "(415) 555-0134")
+    db = _planted(demo_db, tmp_path, contact)
+    store = Store(db)
+    try:
         assert profile_of_email(store, MALLORY) == profile_of_email(store, MAYA)  # joined
     finally:
         store.close()
@@ -161,3 +172,40 @@ def test_a_parts_llm_summary_is_never_the_whole_profiles(poisoned: Path, tmp_pat
         part = _verified(client, MALLORY, format="text", summary="llm")
     assert part.headers["X-Summary-Source"] == "llm"
     assert "charged twice" not in part.text
+
+
+def test_a_proof_of_ones_own_phone_proves_no_email_typed_beside_it(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """A review planted Maya's email beside its own phone: the phone's proof took her email
+    for proved and opened her whole profile."""
+    own_phone = "+14155550199"
+    db = _planted(demo_db, tmp_path, hubspot_contact("990002", MAYA, "Maya", "Patel", own_phone))
+    with chatbot_app(db, tmp_path) as (client, _bot, _clock, _db):
+        body = {"phone": own_phone, "audience": "chatbot", "format": "text"}
+        body["user_hash"] = user_hash(SITE_SECRET, own_phone)
+        response = client.post("/v1/context/lookup", json=body)
+    assert response.headers["X-Context-Verification"] == "verified"
+    assert response.headers["X-Context-Part"] == "proved"
+    for secret in MAYAS:
+        assert secret not in response.text, secret
+
+
+def test_an_order_in_question_must_be_the_proved_parts_own(demo_db: Path, tmp_path: Path) -> None:
+    """A review's own Shopify customer, joined to Maya by her name and phone, had the id of one
+    of her orders: proving that customer id showed her order as the one in question."""
+    planted = 5550001
+    db = _planted(
+        demo_db,
+        tmp_path,
+        shopify_customer(planted, MALLORY, "Maya", "Patel", MAYA_PHONE),
+        shopify_order(planted, 6270000000017, "#1777", "2024-01-05T00:00:00Z", total="777.77"),
+    )
+    with chatbot_app(db, tmp_path) as (client, _bot, _clock, _db):
+        params = {"source": "shopify", "external_id": str(planted), "audience": "chatbot"}
+        params |= {"format": "text", "user_hash": user_hash(SITE_SECRET, f"shopify:{planted}")}
+        response = client.get("/v1/context", params=params)
+    assert response.headers["X-Context-Verification"] == "verified"
+    assert response.headers["X-Context-Part"] == "proved"
+    assert "#1777" not in response.text
+    assert "777.77" not in response.text
