@@ -27,7 +27,7 @@ from context_service.sync import IngestContext, apply_pending, drain_snapshots, 
 from context_service.sync.snapshot_queue import build_queued_on_read
 from context_service.sync.webhooks import readmit_rejected
 from context_service.trust.erasure import BLANKED_BY_ERASURE
-from context_service.wiring import build_connectors, ingest_context, vendor_client
+from context_service.wiring import build_webhook_connectors, ingest_context, vendor_client
 
 __all__ = [
     "Terminated",
@@ -180,7 +180,9 @@ def cmd_webhooks_retry(args: argparse.Namespace) -> int:
     store = existing_store(settings)
     try:
         with vendor_client() as client:
-            connectors = build_connectors(settings, client)
+            # A vendor that is busy leaves the delivery pending, said so, rather than holding
+            # the operator's terminal for the minutes a sync run would wait.
+            connectors = build_webhook_connectors(settings, client)
             return _retry(store, connectors, ingest_context(settings), args)
     finally:
         store.close()

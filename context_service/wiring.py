@@ -91,8 +91,8 @@ def missing_sync_settings(settings: Settings, source: str) -> list[str]:
 
 def build_connectors(settings: Settings, client: httpx.Client) -> dict[str, Connector]:
     """A connector for every source that has credentials or a webhook secret configured,
-    retrying a vendor that is busy (429, 5xx) as patiently as a sync run needs: waiting each
-    ``Retry-After`` up to two minutes in-line."""
+    retrying a vendor that is busy (429, 5xx) as patiently as a sync run needs: waiting out a
+    ``Retry-After`` of up to 15 minutes in all for one call (``_http.SYNC_MAX_WAIT``)."""
     return _connectors(settings, client, policy=None)
 
 

@@ -14,15 +14,20 @@ retried is classified:
 Secrets (tokens, keys) are redacted from every message and logged URL. Credentials go only to
 the configured host: an absolute URL (a vendor's next-page link) on another origin is refused
 before it is sent, and redirects are never followed (a 3xx is a ``FatalError`` naming where it
-pointed). A ``Retry-After`` longer than the longest wait stops the call at once
-(``RetriableError``, with the seconds asked in ``extra["retry_after"]``) instead of calling
-again before the vendor allows; a TLS certificate that does not verify is a ``FatalError``
-(retrying cannot fix it), and other transport errors say what went wrong.
+pointed). A ``Retry-After`` is waited out, with a warning that says how long and until when,
+as long as the call's waits stay within its policy's ``max_wait``; one that asks for more stops
+the call at once (``RetriableError``, with the seconds asked in ``extra["retry_after"]``)
+instead of calling again before the vendor allows. A TLS certificate that does not verify is a
+``FatalError`` (retrying cannot fix it), and other transport errors say what went wrong.
 
+The default policy is a scheduled sync run's: it waits out a ``Retry-After`` of up to 15
+minutes (``SYNC_MAX_WAIT``; one call's waits together), since giving up there stops the run
+until a rerun, and a vendor's limits ask for minutes: Zendesk's incremental exports allow 10
+requests a minute, so its 429 asks for up to a minute, or several after a burst.
 ``REFETCH_POLICY`` is for a process that applies webhook deliveries: a delivery whose vendor is
 busy stays pending and the webhook inbox tries it again later, so a vendor call there gives up
 at once instead of sleeping a ``Retry-After`` of minutes in-line while the deliveries behind it
-wait. A sync run keeps the patient default: giving up there stops the run until a rerun.
+wait.
 """
 
 from __future__ import annotations
@@ -47,21 +52,30 @@ log = logging.getLogger("integrations.http")
 
 _ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 RETRY_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+LOUD_WAIT_SECONDS = 60.0  # a Retry-After this long is announced with the time it ends
 Decision = bool | None  # True: retry, False: do not retry, None: use the default rules
 Decide = Callable[[httpx.Response], Decision]
 
 
+# The longest one call of a sync run waits for its vendor, its waits together (a ``Retry-After``
+# that would take it past this stops the run; the next one resumes from the cursors). Well under
+# the hour without a heartbeat after which a run counts as gone (``sync.status.SILENT_AFTER``).
+SYNC_MAX_WAIT = 15 * 60.0
+
+
 class RetryPolicy(msgspec.Struct, frozen=True):
-    """How hard to try: attempts in all, and the backoff curve in seconds."""
+    """How hard to try: attempts in all, the backoff curve in seconds, and ``max_wait``, the
+    longest one call waits in all (``Retry-After`` and backoff together) before it gives up."""
 
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
+    max_wait: float = SYNC_MAX_WAIT
 
 
-# At most one retry in-line, after a wait of a few seconds at most (a longer ``Retry-After``, up
-# to ``4 * max_delay``, gives up at once): the webhook inbox's own retry takes over from there.
-REFETCH_POLICY = RetryPolicy(max_attempts=2, base_delay=0.25, max_delay=1.0)
+# At most one retry in-line, after a wait of a few seconds at most (a longer ``Retry-After``
+# gives up at once): the webhook inbox's own retry takes over from there.
+REFETCH_POLICY = RetryPolicy(max_attempts=2, base_delay=0.25, max_delay=1.0, max_wait=4.0)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -159,6 +173,7 @@ class VendorHttp:
         """Send one request, retrying what is worth retrying; return a 2xx response."""
         url = self._url(path)
         merged = {**self.headers, **(headers or {})}
+        waited = 0.0
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 response = self.client.request(
@@ -166,15 +181,14 @@ class VendorHttp:
                 )
             except httpx.TransportError as exc:
                 what = self._transport_failure(exc, method, url)
-                self._wait_or_give_up(attempt, None, what)
+                waited += self._wait_or_give_up(attempt, None, what, waited)
                 continue
             if response.is_success and self._decision(response) is not True:
                 return response
             if response.is_redirect or not self._should_retry(response):
                 raise self._fatal(response, method, url)
-            self._wait_or_give_up(
-                attempt, response, f"HTTP {response.status_code} on {method} {url}"
-            )
+            what = f"HTTP {response.status_code} on {method} {url}"
+            waited += self._wait_or_give_up(attempt, response, what, waited)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
@@ -233,22 +247,41 @@ class VendorHttp:
             return decision
         return response.status_code in RETRY_STATUSES
 
-    def _wait_or_give_up(self, attempt: int, response: httpx.Response | None, what: str) -> None:
+    def _wait_or_give_up(
+        self, attempt: int, response: httpx.Response | None, what: str, waited: float
+    ) -> float:
+        """Wait before the next attempt (the vendor's ``Retry-After``, else backoff) and return
+        the seconds waited; ``RetriableError`` when attempts are spent or the vendor asks for a
+        wait beyond what is left of ``max_wait`` after the ``waited`` seconds already spent."""
         message = redact(what, self.secrets)
         if attempt >= self.policy.max_attempts:
             raise RetriableError(f"gave up after {attempt} attempts: {message}")
         hinted = retry_after_seconds(response) if response is not None else None
-        longest = self.policy.max_delay * 4
-        if hinted is not None and hinted > longest:
+        left = max(0.0, self.policy.max_wait - waited)
+        if hinted is not None and hinted > left:
+            spent = f" after {waited:.0f} s waited" if waited >= 1 else ""
             raise RetriableError(
                 f"{message}: the vendor asks to wait {hinted:.0f} s (Retry-After), longer than "
-                f"the {longest:.0f} s this run waits; stopping",
+                f"the {self.policy.max_wait:.0f} s this run waits{spent}; stopping",
                 retry_after=hinted,
             )
         delay = hinted if hinted is not None else backoff(attempt, self.policy, self.rng)
         self.retries += 1
-        log.warning("retrying in %.2f s (attempt %d): %s", delay, attempt, message)
+        if hinted is not None and hinted >= LOUD_WAIT_SECONDS:
+            until = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + hinted))
+            log.warning(
+                "waiting %.0f s, until about %s, as the vendor asks (Retry-After), then trying "
+                "again (attempt %d of %d): %s",
+                delay,
+                until,
+                attempt + 1,
+                self.policy.max_attempts,
+                message,
+            )
+        else:
+            log.warning("retrying in %.2f s (attempt %d): %s", delay, attempt, message)
         self.sleep(delay)
+        return delay
 
     def _fatal(self, response: httpx.Response, method: str, url: str) -> FatalError:
         body = redact(response.text[:300], self.secrets)

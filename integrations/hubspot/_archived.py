@@ -15,11 +15,14 @@ stream lists at most once per ``every_seconds`` (an hour by default), and on eve
 (``since``, ms) and when the last listing started (``listed``, ms); a listing emits only the
 objects deleted after ``since``, so a second run is a no-op. ``since`` never moves past the
 run's start less the settle time, so an object whose archiving is still being indexed is not
-skipped. While paging the cursor also holds ``high`` (newest time seen) and ``after``.
+skipped. While paging the cursor also holds ``high`` (newest time seen) and ``after``. An
+archived object listed without an id names no record to delete: it is left out, and the page's
+note says so (the listing pages by ``after``, so the rest goes on).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -40,7 +43,10 @@ __all__ = [
     "listed_results",
     "next_after",
     "tombstone",
+    "with_ids",
 ]
+
+log = logging.getLogger("integrations.hubspot")
 
 Json = dict[str, Any]
 LIST_LIMIT = 100  # the list endpoints' ``limit`` maximum
@@ -124,7 +130,7 @@ class ArchivedStream:
         while True:
             guard.check(after)
             body = self._lister.get_json(self._path(), self._params(after))
-            objects = listed_results(body, self.name)
+            objects, note = with_ids(listed_results(body, self.name), self.name)
             times = [_deleted_at(obj, self.name) for obj in objects]
             high = max([high, *times])
             fresh = [o for o, t in zip(objects, times, strict=True) if t > state.since]
@@ -134,7 +140,7 @@ class ArchivedStream:
             else:
                 following = ArchivedCursor(min(high, max(upper, state.since)), listed)
             notices = [tombstone(self.spec.kind, o, only_if_stored=True) for o in fresh]
-            yield Page(notices, encode_cursor(following))
+            yield Page(notices, encode_cursor(following), note=note)
             if after is None:
                 return
 
@@ -155,13 +161,30 @@ def _deleted_at(obj: Json, stream: str) -> int:
 
 
 def listed_results(body: Any, stream: str) -> list[Json]:
-    """The ``results`` of a list answer, each an object with an id (``FatalError`` if not)."""
+    """The ``results`` of a list answer, each an object (``FatalError`` if not). A result
+    without an id is kept: a record is then stored raw, as rejected, and reported; where an
+    id is needed, ``with_ids`` leaves it out and says so."""
     results = body.get("results") if isinstance(body, dict) else None
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
         raise FatalError(f"hubspot {stream}: the answer has no list of results")
-    if any(not isinstance(r.get("id"), str | int) for r in results):
-        raise FatalError(f"hubspot {stream}: a result without an id")
     return results
+
+
+def has_id(obj: Json) -> bool:
+    """Whether a result has an id (a number, or a non-empty string)."""
+    ident = obj.get("id")
+    return isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident) != ""
+
+
+def with_ids(results: list[Json], stream: str) -> tuple[list[Json], str | None]:
+    """The results that have an id, and a note (also logged) on those left out, if any: a
+    deletion or a label that names no id has nothing to apply to."""
+    kept = [obj for obj in results if has_id(obj)]
+    if len(kept) == len(results):
+        return kept, None
+    note = f"hubspot {stream}: {len(results) - len(kept)} result(s) without an id left out"
+    log.warning("%s", note)
+    return kept, note
 
 
 def next_after(body: Json) -> str | None:

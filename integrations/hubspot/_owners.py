@@ -24,6 +24,7 @@ from integrations.hubspot._archived import (
     listed_results,
     next_after,
     tombstone,
+    with_ids,
 )
 from integrations.hubspot._search import decode_cursor, encode_cursor, modified_ms
 
@@ -84,7 +85,10 @@ class OwnersStream:
         params += [("archived", "true")] if archived else []
         params += [("after", after)] if after else []
         body = self._lister.get_json("/crm/v3/owners", params)
-        return listed_results(body, "archived owners" if archived else "owners"), next_after(body)
+        owners = listed_results(body, "archived owners" if archived else "owners")
+        if archived:  # a deactivation that names no owner deletes nothing (a live one is kept)
+            owners, _ = with_ids(owners, "archived owners")
+        return owners, next_after(body)
 
 
 def _owner_ms(owner: Json, archived: bool) -> int:

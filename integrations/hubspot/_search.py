@@ -17,6 +17,12 @@ the last page ended (keyset paging), and ``after`` is never sent:
 indexed are left to the next run. Cursor: ``{"since": <ms>, "after_id": <id>}``, committed per
 page; it only ever moves forward. Searches return no associations; the connector adds them.
 Each record's ``hs_merged_object_ids`` go out beside it as deletion notices (``merge_notices``).
+
+A result without a numeric id is emitted as it is, without associations (ingest keeps it raw,
+as a rejected record, and reports it), once a run. Paging needs no id but in the tie-break,
+which goes on from the page's highest id: a result without one that ends the page is read again
+at the top of the next page (and not emitted twice), and no record is skipped, as every one
+after that id comes next. Only a full tie-break page with no id at all is an error.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ __all__ = [
     "ObjectSpec",
     "SearchCursor",
     "SearchStream",
+    "highest_id",
     "merge_notices",
     "modified_ms",
+    "object_id",
     "parse_ms",
 ]
 
@@ -104,12 +112,28 @@ def parse_ms(value: str) -> int | None:
         return None
 
 
-def _object_id(obj: Json) -> int:
+def object_id(obj: Json) -> int | None:
+    """A result's numeric id; ``None`` when it has none (a result kept raw, see above)."""
     raw = obj.get("id")
     text = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
-    if not text.isdigit():
-        raise FatalError(f"hubspot search: a result without a numeric id: {raw!r}")
-    return int(text)
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def highest_id(results: list[Json], what: str) -> int:
+    """The highest numeric id among ``results``, where keyset paging by ``hs_object_id`` goes
+    on from; ``FatalError`` when none has one (the next page could only be this one again)."""
+    found = [ident for obj in results if (ident := object_id(obj)) is not None]
+    if not found:
+        raise FatalError(
+            f"hubspot {what}: none of the {len(results)} results of a page has a numeric id, "
+            "so paging by hs_object_id cannot go on from it"
+        )
+    return max(found)
+
+
+def _raw_key(obj: Json) -> bytes:
+    """What tells apart two results without an id: their whole content."""
+    return msgspec.json.encode(obj, order="deterministic")
 
 
 CursorT = TypeVar("CursorT", bound=msgspec.Struct)
@@ -186,9 +210,12 @@ class SearchStream:
         return self._searcher.search(self.spec, body)
 
     def emit(self, results: list[Json], state: SearchCursor) -> Page:
-        """A page of ``results`` (completed with associations and labels) and its cursor."""
-        completed = self._searcher.complete(self.spec, results) if results else []
+        """A page of ``results`` (completed with associations and labels) and its cursor; a
+        result without an id as it is (nothing can be read about it by id)."""
+        keyed = [obj for obj in results if object_id(obj) is not None]
+        completed = self._searcher.complete(self.spec, keyed) if keyed else []
         objects = [VendorObject(self.spec.kind, obj) for obj in completed]
+        objects += [VendorObject(self.spec.kind, obj) for obj in results if object_id(obj) is None]
         for obj in completed:
             objects += merge_notices(self.spec, obj)
         if self._following and completed:
@@ -230,6 +257,7 @@ class _Run:
         self.limit = stream.page_size
         self.prop = stream.spec.modified
         self.emitted: set[int] = set()  # ids already emitted at ``state.since`` in this run
+        self.raw: set[bytes] = set()  # results without an id already emitted in this run
         self.yielded: set[str] = set()
         self.done = False
         self.guard = LoopGuard(stream.name)
@@ -244,11 +272,18 @@ class _Run:
                 yield page
 
     def _fresh(self, results: list[Json]) -> list[Json]:
-        return [obj for obj in results if _object_id(obj) not in self.emitted]
+        return [
+            obj
+            for obj in results
+            if (ident := object_id(obj)) not in self.emitted
+            and (ident is not None or _raw_key(obj) not in self.raw)
+        ]
 
     def _page(self, results: list[Json], state: SearchCursor) -> Page:
         self.state = state
-        return self.stream.emit(self._fresh(results), state)
+        fresh = self._fresh(results)
+        self.raw |= {_raw_key(obj) for obj in fresh if object_id(obj) is None}
+        return self.stream.emit(fresh, state)
 
     def _main(self) -> Page | None:
         """One page of the main query; sets ``done`` when the window is exhausted."""
@@ -266,7 +301,11 @@ class _Run:
         if full and last == since:  # a full page of one timestamp: break the tie by id
             self.state = SearchCursor(since, 0)
             return None
-        at_last = {_object_id(o) for o in results if modified_ms(o, self.prop) == last}
+        at_last = {
+            ident
+            for o in results
+            if (ident := object_id(o)) is not None and modified_ms(o, self.prop) == last
+        }
         self.done = not full
         if last > since:
             page = self._page(results, SearchCursor(last))
@@ -283,7 +322,7 @@ class _Run:
         if not self._fresh(results):
             return None
         state = SearchCursor(self.state.since)
-        if encode_cursor(state) in self.yielded:
+        if encode_cursor(state) in self.yielded and (at_since | self.emitted):
             state = SearchCursor(self.state.since, max(at_since | self.emitted))
         page = self._page(results, state)
         self.emitted |= at_since
@@ -301,4 +340,5 @@ class _Run:
             page = self._page(results, SearchCursor(since + 1))
             self.emitted = set()
             return page if page.objects else None  # the next page commits the move
-        return self._page(results, SearchCursor(since, _object_id(results[-1])))
+        what = f"{self.stream.name} search at {self.prop} {since}"
+        return self._page(results, SearchCursor(since, highest_id(results, what)))

@@ -508,6 +508,7 @@ class HubSpotConnector:
                 {str(s["id"]): _label(s) or str(s["id"]) for s in _stages(p)},
             )
             for p in listed_results(body, "pipelines")
+            if isinstance(p.get("id"), str | int)  # a pipeline without one labels nothing
         }
         self._labels_read_at = self.now()
         return self._labels

@@ -137,6 +137,16 @@ class _ListBody(msgspec.Struct):
     has_more: bool = False
 
 
+class _Listed(msgspec.Struct):
+    """One page of a list as ``list_pages`` gives it: its objects (an object without an id
+    among them), whether more follow, and ``after``, the object the next page starts after
+    (the page's last one with an id; ``None`` on the last page)."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+    after: dict[str, Any] | None
+
+
 # --- Streams -------------------------------------------------------------------------------------
 
 
@@ -188,7 +198,7 @@ class BackfillStream:
                 for obj in objects
                 for notice in placed_refund_notices(placed_refunds(obj.payload), observed)
             ]
-            last = body.data[-1] if body.has_more else None
+            last = body.after
             following = _BackfillCursor(
                 starting_after=None if last is None else str(last["id"]),
                 created=None if last is None else _created(last),
@@ -293,14 +303,21 @@ class StripeConnector:
         refunds = payload.get("refunds")
         if kind != "charge" or not isinstance(refunds, dict) or refunds.get("has_more") is not True:
             return payload
-        held = [r for r in refunds.get("data") or [] if isinstance(r, dict) and "id" in r]
-        charge = str(payload.get("id"))
-        after = str(held[-1]["id"]) if held else None
-        listed = {str(r["id"]): r for r in held}
+        if not has_id(payload):
+            return payload  # kept raw, as a rejected record: no refunds to list by its id
+        held = [r for r in refunds.get("data") or [] if isinstance(r, dict)]
+        with_id = [r for r in held if has_id(r)]
+        charge = str(payload["id"])
+        after = str(with_id[-1]["id"]) if with_id else None
+        listed = {str(r["id"]): r for r in with_id}
+        idless = [r for r in held if not has_id(r)]
         params = (("charge", charge),)
         for body in self.list_pages(_REFUNDS_PATH, params, f"charge {charge} refunds", after):
-            listed.update((str(r["id"]), r) for r in body.data if str(r["id"]) not in listed)
-        whole = {**refunds, "data": list(listed.values()), "has_more": False}
+            listed.update(
+                (str(r["id"]), r) for r in body.data if has_id(r) and str(r["id"]) not in listed
+            )
+            idless += [r for r in body.data if not has_id(r) and r not in idless]
+        whole = {**refunds, "data": [*listed.values(), *idless], "has_more": False}
         return {**payload, "refunds": whole}
 
     def refund_charge(self, refund: Mapping[str, Any]) -> str | None:
@@ -371,8 +388,14 @@ class StripeConnector:
         stream: str,
         after: str | None,
         after_created: int | None = None,
-    ) -> Iterator[_ListBody]:
+    ) -> Iterator[_Listed]:
         """A list endpoint's pages from ``starting_after=after`` until ``has_more`` is false.
+
+        An object without an id is listed like the others (ingest keeps it raw, as a rejected
+        record, and reports it). The next page starts after the page's last object that has an
+        id: when objects without one end the page, that page starts with them again (as they
+        are then: what they were is left out, so each is given once) and goes on past them. A
+        page with more to come and no id at all cannot be listed past: ``FatalError``.
 
         Stripe refuses a ``starting_after`` object that has been deleted since (400
         ``resource_missing``): the list then goes on from that object's second
@@ -383,6 +406,7 @@ class StripeConnector:
         """
         guard = LoopGuard(stream)
         query_params = list(params)
+        given: list[dict[str, Any]] = []  # the objects without an id that ended the last page
         while True:
             guard.check(after)
             query = [("limit", str(self.page_size)), *query_params]
@@ -398,10 +422,13 @@ class StripeConnector:
                 if after_created is not None:
                     query_params = [*params, ("created[lte]", str(after_created))]
                 continue
-            yield body
-            if not body.has_more:
+            resume = _resume_point(body, stream)
+            data = [obj for obj in body.data if has_id(obj) or obj not in given]
+            yield _Listed(data, body.has_more, resume)
+            if resume is None:
                 return
-            after, after_created = str(body.data[-1]["id"]), _created(body.data[-1])
+            given = body.data[_position(body.data, resume) + 1 :]
+            after, after_created = str(resume["id"]), _created(resume)
 
     def _list_body(self, path: str, query: list[tuple[str, str]], stream: str) -> _ListBody:
         raw = self._get(path, query)
@@ -411,8 +438,6 @@ class StripeConnector:
             raise FatalError(f"stripe {stream}: malformed list page: {exc}") from exc
         if body.has_more and not body.data:
             raise FatalError(f"stripe {stream}: has_more with an empty page")
-        if any(not isinstance(obj.get("id"), str) for obj in body.data):
-            raise FatalError(f"stripe {stream}: an object without an id")
         return body
 
     def _get(self, path: str, params: list[tuple[str, str]] | None = None) -> Any:
@@ -423,6 +448,31 @@ class StripeConnector:
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError as exc:
             raise FatalError(f"stripe GET {path}: malformed JSON: {exc}") from exc
+
+
+def has_id(obj: Mapping[str, Any]) -> bool:
+    """Whether a listed object has an id (Stripe's are non-empty strings)."""
+    ident = obj.get("id")
+    return isinstance(ident, str) and ident != ""
+
+
+def _resume_point(body: _ListBody, stream: str) -> dict[str, Any] | None:
+    """The object the next page starts after: the page's last one with an id; ``None`` on the
+    last page. ``FatalError`` when more follow and no object on the page has an id."""
+    if not body.has_more:
+        return None
+    found: dict[str, Any] | None = next((o for o in reversed(body.data) if has_id(o)), None)
+    if found is None:
+        raise FatalError(
+            f"stripe {stream}: none of the {len(body.data)} objects of a page has an id, so "
+            "the list cannot go on from it (starting_after)"
+        )
+    return found
+
+
+def _position(data: list[dict[str, Any]], obj: dict[str, Any]) -> int:
+    """Where ``obj`` itself (not an equal copy) is in ``data``."""
+    return next(i for i, item in enumerate(data) if item is obj)
 
 
 def _missing_starting_after(exc: FatalError) -> bool:

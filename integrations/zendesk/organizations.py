@@ -29,7 +29,7 @@ from context_service.errors import FatalError
 from integrations._connector import Page, VendorObject
 from integrations.zendesk.api import ZendeskApi
 from integrations.zendesk.sideloads import with_user_sideloads
-from integrations.zendesk.streams import TimeExportStream
+from integrations.zendesk.streams import TimeExportStream, has_id
 
 __all__ = ["MEMBERS_PAGE_SIZE", "WithMembers", "members"]
 
@@ -41,14 +41,12 @@ class _UsersPage(msgspec.Struct):
 
 
 def _users_page(raw: dict[str, Any], path: str) -> _UsersPage:
-    """A page of users, each with an id; ``FatalError`` for anything else."""
+    """A page of users; ``FatalError`` when it is not one. A user without an id is kept (the
+    list pages by cursor): ingest stores it raw, as a rejected record (``streams._items``)."""
     try:
-        page = msgspec.convert(raw, _UsersPage)
+        return msgspec.convert(raw, _UsersPage)
     except msgspec.ValidationError as exc:
         raise FatalError(f"zendesk {path}: malformed users page: {exc}") from exc
-    if any(not isinstance(user.get("id"), int | str) for user in page.users):
-        raise FatalError(f"zendesk {path}: a user without an id")
-    return page
 
 
 def members(
@@ -90,9 +88,16 @@ class WithMembers:
                 yield msgspec.structs.replace(page, objects=objects)
 
     def _members_of(self, organizations: list[VendorObject]) -> list[VendorObject]:
-        """The members of ``organizations``, one copy each (a user may be in several)."""
+        """The members of ``organizations``, one copy each (a user may be in several); none
+        for an organization without an id (kept raw, as a rejected record)."""
         users: dict[str, VendorObject] = {}
+        raw: list[VendorObject] = []
         for organization in organizations:
+            if not has_id(organization.payload):
+                continue
             for user in members(self._api, str(organization.payload["id"]), self._sideload):
-                users[str(user["id"])] = VendorObject("user", user)
-        return list(users.values())
+                if has_id(user):
+                    users[str(user["id"])] = VendorObject("user", user)
+                else:
+                    raw.append(VendorObject("user", user))
+        return list(users.values()) + raw

@@ -43,13 +43,15 @@ def user_sideloads(identities: bool) -> tuple[str, str]:
 
 def with_identities(user: dict[str, Any], identities: Any) -> dict[str, Any]:
     """``user`` with the side-loaded ``identities`` that name it attached, trimmed to
-    ``IDENTITY_FIELDS``; unchanged when nothing was side-loaded (``identities`` not a list)."""
-    if not isinstance(identities, list):
+    ``IDENTITY_FIELDS``; unchanged when nothing was side-loaded (``identities`` not a list) or
+    the user has no id to match them on (it is kept raw, as a rejected record)."""
+    owner = user.get("id")
+    if not isinstance(identities, list) or not isinstance(owner, int | str) or owner == "":
         return user
     own = [
         {name: identity[name] for name in IDENTITY_FIELDS if name in identity}
         for identity in identities
-        if isinstance(identity, dict) and str(identity.get("user_id")) == str(user["id"])
+        if isinstance(identity, dict) and str(identity.get("user_id")) == str(owner)
     ]
     return {**user, "identities": own}
 

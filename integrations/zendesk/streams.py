@@ -61,6 +61,7 @@ __all__ = [
     "CursorExportStream",
     "ExportOptions",
     "TimeExportStream",
+    "has_id",
     "unique_by_id",
     "with_comments",
 ]
@@ -111,13 +112,44 @@ def _convert(raw: dict[str, Any], into: type[_C], stream: str) -> _C:
 
 
 def _items(raw: dict[str, Any], key: str, stream: str) -> list[dict[str, Any]]:
-    """The page's objects; ``FatalError`` when the list or an object's id is missing."""
+    """The page's objects; ``FatalError`` when the page has no list of objects.
+
+    An object without an id is kept: paging needs no id (the exports page by time or by
+    cursor), and ingest stores it raw, as a rejected record reported with the run (its key a
+    hash of the payload), while the rest of the page and the streams after it go on. Refusing
+    the page would stop the source on every run, as the cursor could never move past it.
+    """
     items = raw.get(key)
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise FatalError(f"zendesk {stream}: the page has no `{key}` list of objects")
-    if any(not isinstance(item.get("id"), int | str) for item in items):
-        raise FatalError(f"zendesk {stream}: an object without an id")
     return items
+
+
+def has_id(item: dict[str, Any]) -> bool:
+    """Whether an object carries an id to key it by (as ``ingest`` keys a record: a number or
+    a non-empty string)."""
+    ident = item.get("id")
+    return isinstance(ident, int | str) and not isinstance(ident, bool) and str(ident) != ""
+
+
+def _raw_key(item: dict[str, Any]) -> bytes:
+    """What tells apart two objects without an id: their whole content."""
+    return msgspec.json.encode(item, order="deterministic")
+
+
+def _unseen_raw(items: list[dict[str, Any]], seen: set[bytes]) -> list[dict[str, Any]]:
+    """``items`` less the objects without an id already in ``seen`` (which gets the rest): a
+    time-based export hands back its last second again, and one such object, counted as new
+    every time, would keep a page of nothing new from moving on."""
+    kept = []
+    for item in items:
+        if not has_id(item):
+            key = _raw_key(item)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(item)
+    return kept
 
 
 def _unix(value: Any) -> int | None:
@@ -137,10 +169,10 @@ def _generated(item: dict[str, Any]) -> int:
 
 def unique_by_id(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One copy per id, in first-seen order: the newest by ``_position`` (the later listed of
-    two at one position)."""
-    kept: dict[str, dict[str, Any]] = {}
+    two at one position). Objects without an id are kept, one copy of each content."""
+    kept: dict[str | bytes, dict[str, Any]] = {}
     for item in items:
-        key = str(item["id"])
+        key: str | bytes = str(item["id"]) if has_id(item) else _raw_key(item)
         if key not in kept or (_position(item) or 0) >= (_position(kept[key]) or 0):
             kept[key] = item
     return list(kept.values())
@@ -176,12 +208,14 @@ class TimeExportStream:
         state = decode_cursor(cursor, _TimeCursor, f"zendesk {self.name}")
         state = state or _TimeCursor(start_time=min(self.options.first_start, latest))
         guard = LoopGuard(f"zendesk {self.name}")
+        seen_raw: set[bytes] = set()
         while state.start_time <= latest:
             guard.check(encode_cursor(state))
             raw = self._api.get(self.path, self._params(state.start_time))
             body = _convert(raw, _TimeBody, self.name)
             items = unique_by_id(_items(raw, self.name, self.name))
             fresh = [item for item in items if not _already_seen(item, state)]
+            fresh = _unseen_raw(fresh, seen_raw)
             following = _following(state, items, body.end_time)
             if not fresh and following == state and not body.end_of_stream:
                 following = self._past_full_second(state, len(items))
@@ -212,6 +246,8 @@ class TimeExportStream:
 
 
 def _already_seen(item: dict[str, Any], state: _TimeCursor) -> bool:
+    if not has_id(item):
+        return False
     updated = _unix(item.get("updated_at"))
     return str(item["id"]) in state.ids and updated is not None and updated <= state.start_time
 
@@ -222,7 +258,11 @@ def _following(
     """The cursor after a page: ``start_time = end_time`` and the ids updated at that second."""
     if end_time is None or end_time < state.start_time:
         end_time = state.start_time
-    at_end = {str(item["id"]) for item in items if _unix(item.get("updated_at")) == end_time}
+    at_end = {
+        str(item["id"])
+        for item in items
+        if has_id(item) and _unix(item.get("updated_at")) == end_time
+    }
     if end_time == state.start_time:
         at_end |= set(state.ids)
     return _TimeCursor(start_time=end_time, ids=sorted(at_end))
@@ -324,7 +364,7 @@ class CursorExportStream:
         return max([_first(state, self.options), *(p for p in positions if p is not None)])
 
     def _object(self, item: dict[str, Any]) -> VendorObject:
-        if self.comments and item.get("status") != "deleted":
+        if self.comments and item.get("status") != "deleted" and has_id(item):
             item = self._with_comments(item)
         return VendorObject(self.kind, item)
 

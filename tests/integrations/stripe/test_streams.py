@@ -333,9 +333,11 @@ def _constant(body: Any, status: int = 200) -> httpx.Client:
         b"{not json",
         {"object": "list", "data": "nope", "has_more": False},
         {"object": "list", "data": [], "has_more": True},
-        {"object": "list", "data": [{"object": "customer"}], "has_more": False},
+        # More to come, and no object with an id to go on from (one without an id alone is
+        # kept raw: tests/integrations/test_objects_without_an_id.py).
+        {"object": "list", "data": [{"object": "customer"}], "has_more": True},
     ],
-    ids=["not-json", "data-not-a-list", "has-more-but-empty", "object-without-id"],
+    ids=["not-json", "data-not-a-list", "has-more-but-empty", "more-but-no-id-to-go-on-from"],
 )
 def test_malformed_pages_stop_the_run(fake: FakeStripe, body: Any) -> None:
     with pytest.raises(FatalError):
