@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable
 
@@ -32,20 +33,45 @@ class LinkRow(msgspec.Struct):
     decided_at: str
 
 
-_RANDOM_BYTES = 10  # a ULID's 80 bits after its 48-bit millisecond timestamp
+_RANDOM_BITS = 80  # a ULID's bits after its 48-bit millisecond timestamp
+_FIRST_BELOW = 1 << 79  # a millisecond's first id leaves room above it for the steps
+_STEP_BELOW = 1 << 64  # each next id of the millisecond is this much higher at most
+
+
+class _Minted:
+    """The last id this process minted: its millisecond and random part."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.millisecond = -1
+        self.random = 0
+
+
+_minted = _Minted()
 
 
 def new_profile_id() -> str:
-    """A fresh profile id: ``prof_`` followed by a ULID (time-ordered by its millisecond, so an
-    older id sorts first) whose 80 bits after the timestamp are fresh random bytes.
+    """A fresh profile id: ``prof_`` followed by a ULID, time-ordered by its millisecond and,
+    within one, by creation in this process (candidates sorted by id list the older first),
+    yet no id tells another.
 
-    Not ``ULID()``: python-ulid makes the ids of one millisecond monotonic, each the previous
-    one plus 1, so a customer who learns their own id (``find_customer`` hands it to a model)
-    could count their way to the ids minted beside it. Nothing relies on ids of one millisecond
-    sorting in creation order: which profile is older is read from the table's rowid
-    (``oldest``)."""
-    millis = time.time_ns() // 1_000_000
-    return f"prof_{ULID.from_bytes(millis.to_bytes(6, 'big') + secrets.token_bytes(_RANDOM_BYTES))}"
+    Not ``ULID()``: python-ulid makes the ids of one millisecond each the previous one plus 1,
+    so a customer who learns their own id (``find_customer`` hands it to a model) could count
+    their way to the ids minted beside it. Here a millisecond's first id has a random part below
+    2**79 and each next one steps up by a random amount below 2**64: finding a neighbour means
+    trying some 2**63 ids. (Past 2**80, which takes some 30,000 ids in one millisecond, the id
+    takes a fresh random part, unordered; ``oldest`` reads creation order from the table.)"""
+    with _minted.lock:
+        millisecond = time.time_ns() // 1_000_000
+        if millisecond != _minted.millisecond:
+            random = secrets.randbelow(_FIRST_BELOW)
+        else:
+            random = _minted.random + 1 + secrets.randbelow(_STEP_BELOW)
+            if random >> _RANDOM_BITS:
+                random = secrets.randbelow(_FIRST_BELOW)
+        _minted.millisecond, _minted.random = millisecond, random
+    value = (millisecond << _RANDOM_BITS) | random
+    return f"prof_{ULID.from_bytes(value.to_bytes(16, 'big'))}"
 
 
 def create_profile(conn: sqlite3.Connection, now: str) -> str:
