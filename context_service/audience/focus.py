@@ -12,16 +12,15 @@ an escalation whose customer names an old order.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 import msgspec
 
 from context_service.models import Activity, Order, RecordKey, Snapshot
 from context_service.snapshot.assemble import cleaned_activity
+from context_service.snapshot.invisible import may_hold_invisible, without_invisible
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.lookup import live_records
-from context_service.snapshot.quoting import BIDI_CONTROLS
 from context_service.snapshot.redaction import (
     OwnContacts,
     redact_free_text,
@@ -31,7 +30,6 @@ from context_service.store import activities, profiles
 from context_service.store.records import StoredRecord, get_record, get_records
 
 _replace = msgspec.structs.replace
-_BIDI = re.compile("|".join(map(re.escape, BIDI_CONTROLS)))
 _decode_activity = msgspec.json.Decoder(Activity).decode
 _encode = msgspec.json.Encoder().encode
 
@@ -146,8 +144,8 @@ def cleaned(act: Activity, snap: Snapshot, region: str) -> Activity:
     own = OwnContacts.of(snap.identity.emails, snap.identity.phones, region)
     act = cleaned_activity(act, own)
     encoded = _encode(act).decode()
-    if _BIDI.search(encoded):
-        act = _decode_activity(_BIDI.sub("", encoded))
+    if may_hold_invisible(encoded.encode()):  # bidirectional controls, tags, zero-width
+        act = _decode_activity(without_invisible(encoded))
     return with_free_text(act, _clean)  # payment numbers and secrets
 
 

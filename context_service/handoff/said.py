@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from context_service.audience.segments import customer
+from context_service.snapshot.invisible import without_invisible
 from context_service.snapshot.quoting import one_line
 
 # At most this many characters of one turn (marked ``…`` when cut).
@@ -25,15 +26,14 @@ MAX_WANTS_TURNS = 20
 WANTS_CHARS = 4000
 # The line that stands for the turns left out: server words, never the customer's.
 MORE_TURNS = re.compile(r"\(\d+ more turns? not shown; see the transcript\)")
-# Bidirectional controls (embeddings, overrides, isolates: U+202A-U+202E, U+2066-U+2069), the
-# marks (U+200E, U+200F, U+061C) and Unicode tag characters (U+E0000-U+E007F): they make text
-# read in another order than it is written in, or carry words no reader sees (a model does).
-_HIDDEN_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\U000e0000-\U000e007f]")
 
 
 def without_hidden_controls(text: str) -> str:
-    """``text`` without bidirectional controls and marks or Unicode tag characters."""
-    return text if text.isascii() else _HIDDEN_CONTROLS.sub("", text)
+    """``text`` without the characters that make it read otherwise than it is written or carry
+    words no reader sees (a model does): bidirectional controls and marks, Unicode tag
+    characters, zero-width characters; the same list a snapshot is cleaned of
+    (``snapshot.invisible``)."""
+    return without_invisible(text)
 
 
 def clip(text: str, limit: int = TURN_CHARS) -> str:

@@ -4,8 +4,9 @@ included) can show it:
 - payment card and bank account numbers that customers type into free text;
 - another person's email address or phone number written in free text (a ticket that names
   a friend's or a neighbour's contact details): only this profile's own contacts stay;
-- Unicode bidirectional embedding, override and isolate controls anywhere in the snapshot,
-  which would make a reader see text in another order than it is stored in.
+- characters no reader sees anywhere in the snapshot (``invisible``): bidirectional controls,
+  which would make a reader see text in another order than it is stored in, tag characters,
+  which spell words only a model reads, and zero-width characters.
 
 Only free text is redacted: ticket subjects and last public comments, order and refund notes,
 deal names, and the signals and summary that quote them. Identifiers (phones, vendor ids) are
@@ -25,7 +26,11 @@ from context_service.identity.normalize import mailbox_key, normalize_email
 from context_service.models import Activity, Deal, Order, Refund, Snapshot, Ticket
 from context_service.snapshot import bank_numbers
 from context_service.snapshot.bank_numbers import without_named_accounts
-from context_service.snapshot.quoting import BIDI_CONTROLS
+from context_service.snapshot.invisible import (
+    snapshot_without_invisible,
+    snapshot_without_invisible_encoded,
+    without_invisible,
+)
 from context_service.snapshot.secrets import redact_secrets, redact_tokens
 
 # A run of digit groups separated by single spaces or dashes: a card number is a stretch of
@@ -307,34 +312,21 @@ def _free_texts(snap: Snapshot) -> Iterator[str | None]:
 
 
 # --------------------------------------------------------------------------------------------
-# Bidirectional controls (``quoting.BIDI_CONTROLS``).
+# Invisible characters (``invisible``): bidirectional controls, tag characters, zero-width ones.
 # --------------------------------------------------------------------------------------------
-
-# Bidirectional controls in UTF-8 (E2 80 AA-AE, E2 81 A6-A9): no other character's encoding
-# contains these byte runs, and JSON leaves them unescaped.
-_BIDI_UTF8 = re.compile(b"|".join(re.escape(ch.encode()) for ch in BIDI_CONTROLS))
-_BIDI_LEAD = b"\xe2"  # the first byte of each: bytes without it hold none (a quick search)
-_encode = msgspec.json.Encoder().encode
-_decode_snapshot = msgspec.json.Decoder(Snapshot).decode
 
 
 def without_bidi_controls(snap: Snapshot) -> Snapshot:
-    """The snapshot with every bidirectional control removed from every string in it (the same
-    object when it holds none)."""
-    encoded = _encode(snap)
-    if not _BIDI_UTF8.search(encoded):
-        return snap
-    return _decode_snapshot(_BIDI_UTF8.sub(b"", encoded))
+    """The snapshot with every invisible character (``invisible.without_invisible``: the
+    bidirectional controls and marks, tag characters, zero-width characters) removed from every
+    string in it (the same object when it holds none)."""
+    return snapshot_without_invisible(snap)
 
 
 def without_bidi_controls_encoded(snap: Snapshot) -> tuple[Snapshot, bytes]:
     """``without_bidi_controls(snap)`` and its JSON encoding: the snapshot is encoded to look
-    for the controls, and when it holds none that encoding is the one to store."""
-    encoded = _encode(snap)
-    if _BIDI_LEAD not in encoded or not _BIDI_UTF8.search(encoded):
-        return snap, encoded
-    cleaned = _decode_snapshot(_BIDI_UTF8.sub(b"", encoded))
-    return cleaned, _encode(cleaned)
+    for the characters, and when it holds none that encoding is the one to store."""
+    return snapshot_without_invisible_encoded(snap)
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,11 +570,15 @@ def _rewrite_own_phones(
 
 
 def _redactor(own: OwnContacts) -> Callable[[str | None], str | None]:
-    """Payment numbers go first: no part of a card number can then be read as a phone."""
+    """Invisible characters go first (``invisible``), so that what is redacted is the text as
+    it is shown (card groups joined by more zero-width spaces than a separator may hold are one
+    number, an address split by one is an address); then payment numbers: no part of a card
+    number can then be read as a phone."""
 
     def clean(text: str | None) -> str | None:
         if not text:
             return text
-        return redact_other_contacts(redact_payment_numbers(text[:REDACTION_WINDOW]), own)
+        shown = without_invisible(text[:REDACTION_WINDOW])
+        return redact_other_contacts(redact_payment_numbers(shown), own)
 
     return clean

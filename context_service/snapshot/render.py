@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from context_service.models import Snapshot, Subscription
+from context_service.models import CommerceSection, Snapshot, Subscription
 from context_service.snapshot.graphemes import grapheme_boundary
 from context_service.snapshot.quoting import one_line, quoted
 from context_service.snapshot.summary import order_state
@@ -74,14 +74,10 @@ def _is_person(kind: str) -> bool:
 
 
 def _commerce(s: Snapshot) -> Iterator[str]:
-    if not s.commerce.orders:
-        return
     c = s.commerce
-    spent = f"{c.total_spent or '0'} {c.currency or ''}".strip()
-    if c.total_order_count is None:
-        yield f"## Orders ({c.order_count}, {spent} total)"
-    else:
-        yield f"## Orders ({c.order_count}; {spent} across {c.total_order_count} of them)"
+    if not c.orders:
+        return
+    yield _orders_heading(c)
     for o in c.orders:
         tracking = "; ".join(
             f"{f.tracking_company or 'carrier'} {' '.join(f.tracking_numbers)} "
@@ -94,6 +90,17 @@ def _commerce(s: Snapshot) -> Iterator[str]:
         yield line + (f", tracking {tracking}" if tracking else "")
         if o.note:
             yield f"  note: {quoted(o.note)}"
+
+
+def _orders_heading(c: CommerceSection) -> str:
+    """``## Orders (3, 352.08 USD total)``: the count, and the total when the snapshot has one
+    (none when no order counts in it, every one cancelled, say: never a total of ``0``)."""
+    if not c.total_spent:
+        return f"## Orders ({c.order_count})"
+    spent = f"{c.total_spent} {c.currency or ''}".strip()
+    if c.total_order_count is None:
+        return f"## Orders ({c.order_count}, {spent} total)"
+    return f"## Orders ({c.order_count}; {spent} across {c.total_order_count} of them)"
 
 
 def _billing(s: Snapshot) -> Iterator[str]:

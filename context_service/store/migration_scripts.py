@@ -373,3 +373,14 @@ ALTER TABLE sheet_rows ADD COLUMN owned INTEGER NOT NULL DEFAULT 0;
 V41_POSTED_NOTES_CONFIRMED = """
 ALTER TABLE posted_notes ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
 """
+
+# Snapshots stored before 2026-12-03 night may hold characters no reader sees that a model
+# reads (``snapshot.invisible``): Unicode tag characters spelling words after a ticket subject,
+# zero-width characters and bidirectional marks; a build now removes them from every string.
+# Every profile is queued once more, and the LLM summaries made from the old snapshots, which
+# a model wrote after reading those words, go (as 0039 did).
+V42_REMOVE_INVISIBLE_CHARACTERS = """
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+DELETE FROM llm_summaries;
+"""
