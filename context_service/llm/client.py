@@ -10,9 +10,10 @@ An answer is usable only when it is whole: one cut off at ``max_tokens`` (``fini
 ignores the limit) is a failure, so it is neither served nor cached. So is a tool call or a
 refusal, whatever text comes with it, one holding control characters (terminal escapes, NULs),
 and one that names a detail its prompt did not give (an email, id, long number or amount of
-money the data does not hold, or a secret: ``prompts.ungrounded``). A reasoning
-model's leading ``<think>...</think>`` (Ollama, vLLM) is dropped; unfinished thinking is a
-failure. No failure's reason repeats the answer.
+money the data does not hold, or a secret: ``prompts.ungrounded``), and one holding Unicode
+tag characters (words only a model reads). A reasoning model's ``<think>...</think>`` (Ollama,
+vLLM) is dropped wherever it stands; unfinished thinking is a failure. Bidirectional marks
+(U+200E, U+200F, U+061C) are removed. No failure's reason repeats the answer.
 
 A query on the base URL (Azure OpenAI's ``?api-version=...``) is sent with every call.
 
@@ -60,10 +61,38 @@ CHARS_PER_TOKEN = 8
 # The most bytes a JSON escape spends on one character (a surrogate pair, ``\ud83d\ude00``).
 _JSON_BYTES_PER_CHAR = 12
 _BODY_OVERHEAD_BYTES = 64 * 1024
-_THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
+# A reasoning model's thinking: a ``<think>`` (``<thinking>``, ``<reasoning>``) block wherever it
+# stands, however its tag is cased or spaced; an opening tag left over is unfinished thinking,
+# and a closing tag without its opening ends thinking whose opening the chat template sent.
+_THINK_TAG = r"(?:think|thinking|reasoning)"
+_THINKING = re.compile(rf"<\s*(?P<tag>{_THINK_TAG})\s*>.*?<\s*/\s*(?P=tag)\s*>", re.I | re.S)
+_THINKING_OPENS = re.compile(rf"<\s*{_THINK_TAG}\s*>", re.I)
+_THINKING_CLOSES = re.compile(rf"<\s*/\s*{_THINK_TAG}\s*>", re.I)
 _TOOL_FINISH_REASONS = frozenset({"tool_calls", "function_call"})
 # C0 and C1 controls but tab and line breaks, and the bidirectional overrides that reorder text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters no reader sees that carry words a model reads: Unicode tag characters (U+E0000 to
+# U+E007F, "ASCII smuggling") and the supplementary variation selectors (U+E0100 to U+E01EF).
+_HIDDEN = re.compile("[\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
+# The bidirectional marks (left-to-right, right-to-left, Arabic letter mark): invisible, they
+# change how the text around them shows; removed from an answer, as from a handoff's input.
+_MARKS = re.compile("[\u200e\u200f\u061c]")
+
+
+# The reasons that say the endpoint answers no one now, whatever was asked (``unavailable``).
+_UNAVAILABLE = re.compile(
+    r"timeout|cannot reach the LLM endpoint|the LLM endpoint asked to wait"
+    r"|HTTP (?:401|403|404|408|429|5\d\d) from the LLM endpoint"
+)
+
+
+def unavailable(reason: str) -> bool:
+    """Whether a failure's ``reason`` says the endpoint cannot answer anyone now (a timeout, no
+    connection, a 429 or ``Retry-After`` pause, a 5xx, or a 401, 403 or 404: a key or a URL it
+    refuses), not that one answer was unusable (ungrounded, empty, cut off, refused...): a
+    background refresh stops its round for the first and moves on to the next summary for the
+    second."""
+    return _UNAVAILABLE.match(reason) is not None
 
 
 class LlmFailed(ContextServiceError):
@@ -316,12 +345,16 @@ def _refuse_non_answers(message: object, finish_reason: object) -> None:
 
 
 def _plain(content: str) -> str:
-    """The answer without a reasoning model's leading thinking; plain text or ``LlmFailed``."""
-    content = _THINKING.sub("", content, count=1).strip()
-    if content.startswith("<think>"):
+    """The answer without a reasoning model's thinking, wherever it stands, nor bidirectional
+    marks; plain text or ``LlmFailed``."""
+    content = _THINKING.sub("", _MARKS.sub("", content))
+    if _THINKING_OPENS.search(content):
         raise LlmFailed("the LLM answered with unfinished reasoning")
+    content = _THINKING_CLOSES.split(content)[-1].strip()
     if not content:
         raise LlmFailed("the LLM answered with empty text")
     if _CONTROL.search(content):
         raise LlmFailed("the LLM answer holds control characters")
+    if _HIDDEN.search(content):
+        raise LlmFailed("the LLM answer holds invisible tag characters")
     return content

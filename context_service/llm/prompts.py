@@ -21,6 +21,7 @@ from pathlib import Path
 import msgspec
 
 from context_service.errors import ConfigurationError
+from context_service.llm import currencies
 from context_service.snapshot.secrets import contains_secret, redact_secrets
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
@@ -138,12 +139,15 @@ _LONG_NUMBER = re.compile(r"\d(?:[ ().-]{0,2}\d){8,}")
 # A JSON escape (the handoff's transcript is JSON lines), read as the space it stands for.
 _JSON_ESCAPE = re.compile(r"\\[nrtbf]")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
-# An amount of money: a number with a currency symbol or a common ISO 4217 code on either side
-# (``$98``, ``USD 98``, ``98.00 usd``, ``EUR 1,250``). Bare numbers are not amounts.
-_CURRENCY = (
-    r"(?:[A-Z]{0,2}\$|[€£¥₹₩₽₺]|\b(?:USD|EUR|GBP|JPY|CAD|AUD|NZD|CHF|CNY|HKD|SGD|INR|SEK|NOK|DKK"
-    r"|PLN|CZK|HUF|MXN|BRL|ZAR|AED|ILS|KRW|THB|IDR|MYR|RUB|UAH|ARS|CLP|COP)\b"
-    r"|\b(?:US\s)?dollars?\b|\beuros?\b)"  # ``49 euros``, ``49.00 US dollars``
+# An amount of money: a number with a currency symbol, an ISO 4217 code or a currency word
+# (``currencies``) on either side: ``$98``, ``USD 98``, ``USD98``, ``98USD``, ``98.00 usd``,
+# ``75 KWD``, ``98 bucks``, ``98 pounds``. Bare numbers, and numbers beside a word or a code
+# that names no currency (``2 orders``, ``SKU 12``, ``ID 1234``), are not amounts.
+_SYMBOL = r"[A-Z]{0,2}\$|[€£¥₹₩₽₺]"
+_CURRENCY_BEFORE = rf"(?:{_SYMBOL}|{currencies.COMMON_CODE}|{currencies.CODE_BEFORE})"
+# A currency word comes after its number only: ``dollars 3 times`` is no amount of 3.
+_CURRENCY_AFTER = (
+    rf"(?:{_SYMBOL}|{currencies.COMMON_CODE}|{currencies.CODE_AFTER}|{currencies.WORD})"
 )
 _NUMBER = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
 # An amount's number may also be written with a decimal comma: ``1.234,50`` or ``49,00`` (one
@@ -152,39 +156,19 @@ _END = r"(?![\d,]|\.\d)"  # not followed by more of a number (a full stop may fo
 _MONEY_NUMBER = rf"\d{{1,3}}(?:\.\d{{3}})+,\d{{1,2}}{_END}|\d+,\d{{1,2}}{_END}|{_NUMBER}"
 _DECIMAL_COMMA = re.compile(r"\d{1,3}(?:\.\d{3})+,\d{1,2}|\d+,\d{1,2}")
 _AMOUNT = re.compile(
-    rf"(?P<code_before>{_CURRENCY})\s?(?P<before>{_MONEY_NUMBER})"
-    rf"|(?<!\d)(?<!\d[,.])(?P<after>{_MONEY_NUMBER})\s?(?P<code_after>{_CURRENCY})",
+    rf"(?P<code_before>{_CURRENCY_BEFORE})\s?(?P<before>{_MONEY_NUMBER})"
+    rf"|(?<!\d)(?<!\d[,.])(?P<after>{_MONEY_NUMBER})\s?(?P<code_after>{_CURRENCY_AFTER})"
+    # ``98USD``; not the end of a product code or an id (``LMP98USD``, ``X4TRY``)
+    rf"|(?<![A-Za-z\d])(?<!\d[,.])(?P<glued>{_MONEY_NUMBER})"
+    rf"(?P<code_glued>{currencies.CODE_GLUED})",
     re.IGNORECASE,
 )
-# The currencies a symbol can stand for: a bare ``$`` is any dollar (or peso), ``C$`` Canada's.
-_DOLLARS = frozenset({"USD", "CAD", "AUD", "NZD", "HKD", "SGD", "MXN", "ARS", "CLP", "COP"})
-_SYMBOLS: dict[str, frozenset[str]] = {
-    "$": _DOLLARS,
-    "US$": frozenset({"USD"}),
-    "C$": frozenset({"CAD"}),
-    "CA$": frozenset({"CAD"}),
-    "A$": frozenset({"AUD"}),
-    "AU$": frozenset({"AUD"}),
-    "NZ$": frozenset({"NZD"}),
-    "HK$": frozenset({"HKD"}),
-    "S$": frozenset({"SGD"}),
-    "SG$": frozenset({"SGD"}),
-    "MX$": frozenset({"MXN"}),
-    "R$": frozenset({"BRL"}),
-    "€": frozenset({"EUR"}),
-    "£": frozenset({"GBP"}),
-    "¥": frozenset({"JPY", "CNY"}),
-    "₹": frozenset({"INR"}),
-    "₩": frozenset({"KRW"}),
-    "₽": frozenset({"RUB"}),
-    "₺": frozenset({"TRY"}),
-    "DOLLAR": _DOLLARS,
-    "DOLLARS": _DOLLARS,
-    "US DOLLAR": frozenset({"USD"}),
-    "US DOLLARS": frozenset({"USD"}),
-    "EURO": frozenset({"EUR"}),
-    "EUROS": frozenset({"EUR"}),
-}
+# An amount in words before a currency word: ``ninety-eight dollars``, ``a hundred euros``.
+_SPELLED_AMOUNT = re.compile(
+    rf"(?<![A-Za-z-])(?P<words>(?:{currencies.NUMBER_WORD})\b"
+    rf"(?:(?:[ -]|\s+and\s+)(?:{currencies.NUMBER_WORD})\b)*)\s+(?P<word>{currencies.WORD})",
+    re.IGNORECASE,
+)
 # A number in the data that could be an amount: not part of a reference (``#1003``, ``E26``,
 # ``KJFEVMTW-0009``) nor of a longer number.
 _ANY_NUMBER = re.compile(rf"(?<![A-Za-z#\d])(?<![A-Za-z]-){_NUMBER}")
@@ -239,14 +223,14 @@ def _ungrounded_amount(answer: str, source: str) -> bool:
     currencies the answer's cannot be."""
     values = _values_of(source)
     currencies_of: dict[Decimal, set[str]] = {}
-    for value, currencies in _amounts_of(source):
+    for value, named in _amounts_of(source):
         values.add(value)  # ``49,00 €`` in a customer's message is 49, not 4900
-        currencies_of.setdefault(value, set()).update(currencies)
-    for value, currencies in _amounts_of(answer):
+        currencies_of.setdefault(value, set()).update(named)
+    for value, named in _amounts_of(answer):
         if value not in values:
             return True
         given = currencies_of.get(value)
-        if given and not given & currencies:
+        if given and not given & named:
             return True
     return False
 
@@ -260,19 +244,18 @@ def _emails_of(text: str) -> set[str]:
 def _amounts_of(text: str) -> list[tuple[Decimal, frozenset[str]]]:
     """The value of each amount of money ``text`` names (``$1,200.00`` is 1200), with the
     currencies its symbol or code can stand for."""
-    return [
-        (
-            _money_value(m.group("before") or m.group("after")),
-            _currencies(m.group("code_before") or m.group("code_after")),
-        )
-        for m in _AMOUNT.finditer(text)
-    ]
-
-
-def _currencies(token: str) -> frozenset[str]:
-    """What a currency symbol or ISO code stands for (``usd`` is USD, ``$`` any dollar)."""
-    upper = " ".join(token.upper().split())
-    return _SYMBOLS.get(upper, frozenset({upper}))
+    found = []
+    for m in _AMOUNT.finditer(text):
+        number = m.group("before") or m.group("after") or m.group("glued")
+        token = m.group("code_before") or m.group("code_after") or m.group("code_glued")
+        value = currencies.scaled(_money_value(number), token)
+        found.append((value, currencies.currencies(token)))
+    for m in _SPELLED_AMOUNT.finditer(text):
+        spelled = currencies.spelled_value(m.group("words"))
+        if spelled is not None:
+            token = m.group("word")
+            found.append((currencies.scaled(spelled, token), currencies.currencies(token)))
+    return found
 
 
 def _values_of(text: str) -> set[Decimal]:
@@ -288,9 +271,9 @@ def _values_of(text: str) -> set[Decimal]:
 
 
 # A number followed by a word is a count (``300 orders``, ``2 more``, ``1 attempt(s)``,
-# ``4-pack``), unless the word is a currency code (``1500 TRY``: ``_amounts_of`` knows only
-# some): it grounds no bare value; nor does the count after a plural label (``Orders: 300``,
-# ``Orders (3, 352.08 USD total)``).
+# ``4-pack``), unless the word is a currency code in capitals (``1500 TRY``, or one
+# ``currencies`` does not list yet): it grounds no bare value; nor does the count after a
+# plural label (``Orders: 300``, ``Orders (3, 352.08 USD total)``).
 _COUNT = re.compile(rf"(?<![\d.,]){_NUMBER}(?= +(?![A-Z]{{3}}\b)[A-Za-z]|-[A-Za-z])")
 _COUNTED = re.compile(
     r"\b(?:orders|tickets|invoices|charges|deals|subscriptions|records)\s*[:(]\s*\d+(?![\d.])",

@@ -10,21 +10,30 @@ refreshed, never the whole store, and at most ``batch`` profiles per round.
 
 ``run_once()`` does one round, synchronously; ``start()`` runs rounds in a daemon thread every
 ``interval_s`` seconds or as soon as ``wake()`` is called (after an ingest, say), and ``stop()``
-ends it. A round stops at the first LLM failure and leaves the rest for the next round, so a
-down LLM is not hammered. Each summary is made with the audience's default field view (the
-view of a request without a key of its own).
+ends it. A round stops at the first failure that says the LLM endpoint is down (a timeout, no
+connection, a 429 or a 5xx, or a 401, 403 or 404: ``client.unavailable``) and leaves the rest
+for the next round, so a down LLM is not hammered. A summary whose answer is unusable (it
+fails grounding, carries an instruction a customer slipped in, is empty...) is only skipped:
+the round goes on with the next, and that profile and audience are not asked again for
+``backoff_s``, doubled after each further failure up to ``max_backoff_s`` (remembered in this
+process, and forgotten when the profile changes again), so one profile the model always
+answers badly neither starves the others nor costs a call every round. Each summary is made
+with the audience's default field view (the view of a request without a key of its own).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
 
 from context_service.audience import Audience, FieldPolicy
 from context_service.llm.cache import view_key
+from context_service.llm.client import unavailable
 from context_service.llm.prompts import latest
 from context_service.llm.summarize import CONTEXT_PROMPT, Summarizer
 from context_service.models import Snapshot
@@ -44,11 +53,25 @@ class Stale(NamedTuple):
 
 
 class Round(NamedTuple):
-    """What one round did."""
+    """What one round did: summaries made again, failed (skipped, or the one that stopped the
+    round), and left stale (failed and backed-off ones included)."""
 
     refreshed: int
     failed: int
     left: int
+
+
+class _Backoff(NamedTuple):
+    """A summary skipped after unusable answers: for which profile version, how many failures
+    in a row, and the ``clock()`` time before which it is not asked for again."""
+
+    version: int
+    failures: int
+    until: float
+
+
+BACKOFF_S = 60.0
+MAX_BACKOFF_S = 3600.0
 
 
 class SummaryRefresher:
@@ -61,11 +84,18 @@ class SummaryRefresher:
         *,
         interval_s: float = 60.0,
         batch: int = 20,
+        backoff_s: float = BACKOFF_S,
+        max_backoff_s: float = MAX_BACKOFF_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.summarizer = summarizer
         self.policy = policy or FieldPolicy()
         self.interval_s = interval_s
         self.batch = batch
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self._clock = clock
+        self._backoff: dict[tuple[str, str], _Backoff] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -111,30 +141,72 @@ class SummaryRefresher:
         return max(cursor.rowcount, 0)
 
     def run_once(self) -> Round:
-        """Refresh up to ``batch`` profiles' stale summaries; stop at the first LLM failure.
-        Summaries of an old prompt or model that can no longer be used are pruned first."""
+        """Refresh up to ``batch`` profiles' stale summaries, those backing off left out; stop
+        at the first failure that says the LLM endpoint is down, skip (and back off) a summary
+        whose answer was unusable. Summaries of an old prompt or model that can no longer be
+        used are pruned first."""
         self.prune()
         todo = self.stale()
-        profiles = set(list(dict.fromkeys(s.profile_id for s in todo))[: self.batch])
-        refreshed = 0
-        for stale in (s for s in todo if s.profile_id in profiles):
-            if not self._refresh(stale):
-                return Round(refreshed, 1, len(todo) - refreshed)
-            refreshed += 1
-        return Round(refreshed, 0, len(todo) - refreshed)
+        now = self._clock()
+        self._forget_backoffs(todo)
+        ready = [s for s in todo if not self._backing_off(s, now)]
+        profiles = set(list(dict.fromkeys(s.profile_id for s in ready))[: self.batch])
+        refreshed = failed = 0
+        for stale in (s for s in ready if s.profile_id in profiles):
+            reason = self._refresh(stale)
+            if reason is None:
+                refreshed += 1
+                self._backoff.pop((stale.profile_id, stale.audience), None)
+                continue
+            failed += 1
+            if unavailable(reason):
+                log.warning("summary refresh stopped at %s: %s", stale.profile_id, reason)
+                break
+            wait_s = self._back_off(stale, now)
+            log.warning(
+                "summary refresh of %s (%s) skipped for %g s: %s",
+                stale.profile_id,
+                stale.audience,
+                wait_s,
+                reason,
+            )
+        return Round(refreshed, failed, len(todo) - refreshed)
 
-    def _refresh(self, stale: Stale) -> bool:
+    def _forget_backoffs(self, todo: list[Stale]) -> None:
+        """Keep the back-offs of summaries still stale at the version that failed: one made
+        since, or whose profile changed again (worth asking at once), or gone, is forgotten."""
+        kept: dict[tuple[str, str], _Backoff] = {}
+        for stale in todo:
+            key = (stale.profile_id, stale.audience)
+            held = self._backoff.get(key)
+            if held is not None and held.version == stale.current_version:
+                kept[key] = held
+        self._backoff = kept
+
+    def _backing_off(self, stale: Stale, now: float) -> bool:
+        held = self._backoff.get((stale.profile_id, stale.audience))
+        return held is not None and now < held.until
+
+    def _back_off(self, stale: Stale, now: float) -> float:
+        """Skip ``stale`` for a while after an unusable answer; returns for how long."""
+        key = (stale.profile_id, stale.audience)
+        held = self._backoff.get(key)
+        failures = held.failures + 1 if held is not None else 1
+        wait_s = min(self.backoff_s * 2.0 ** min(failures - 1, 32), self.max_backoff_s)
+        self._backoff[key] = _Backoff(stale.current_version, failures, now + wait_s)
+        return wait_s
+
+    def _refresh(self, stale: Stale) -> str | None:
+        """Make ``stale`` again; ``None`` when done (or nothing is left to do), else why the
+        summary fell back."""
         # Built first when queued for a rebuild: a queued row may be one no reader is shown.
         stored = current_snapshot(self.summarizer.store.conn, stale.profile_id)
         if stored is None:  # merged away or erased since the query: nothing to refresh
-            return True
+            return None
         audience: Audience = stale.audience  # type: ignore[assignment]
         view = self.policy.view(audience, None)
         block = self.summarizer.summary(_decode(stored.json), audience, view, "llm")
-        if block.fallback is not None:
-            log.warning("summary refresh of %s stopped: %s", stale.profile_id, block.fallback)
-            return False
-        return True
+        return block.fallback
 
     def start(self) -> None:
         """Run rounds in a daemon thread until ``stop()``."""

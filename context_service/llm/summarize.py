@@ -2,9 +2,11 @@
 
 ``Summarizer.summary(snapshot, audience, mode)`` never raises because of the LLM: a timeout, an
 HTTP error or an empty answer falls back to the deterministic summary, and the returned block
-says so (``fallback``). With no LLM configured, ``mode="llm"`` is answered deterministically
-with ``fallback="no LLM configured"``. A summary the cache cannot store (the store is locked
-or failing) is still served: the cache is only a cache.
+says so (``fallback``); so does an answer that fails the checks an LLM handoff note passes
+(``summary_problem``): customer-written instructions or sentences outside quotes, a contact,
+id or link the context does not show. With no LLM configured, ``mode="llm"`` is answered
+deterministically with ``fallback="no LLM configured"``. A summary the cache cannot store (the
+store is locked or failing) is still served: the cache is only a cache.
 
 Readers asking at once for the same summary that is not cached yet share one LLM call: the
 first makes it, the others wait for its outcome no longer than the LLM's timeout, and get its
@@ -25,6 +27,7 @@ from typing import Literal, NamedTuple
 
 from context_service.audience import Audience, ContextRequest, SummaryBlock, View, build_context
 from context_service.audience.summary import deterministic_summary
+from context_service.handoff.checks import customer_written, note_problem
 from context_service.llm import cache, lease
 from context_service.llm.client import LlmClient, LlmFailed
 from context_service.llm.prompts import fence, latest
@@ -197,6 +200,10 @@ class Summarizer:
         except LlmFailed as exc:
             log.warning("LLM summary of %s failed: %s", snap.profile_id, exc.reason)
             return _fallback(fallback_text, exc.reason, key), False
+        problem = summary_problem(text, snap, view, context)
+        if problem is not None:
+            log.warning("LLM summary of %s not used: %s", snap.profile_id, problem)
+            return _fallback(fallback_text, problem, key), False
         # The answer cost a call: worth waiting for the write lock as long as the call may take.
         stored = self._remember(key, text, max(self.write_wait_s, client.timeout_s))
         return SummaryBlock(text, "llm", prompt_version=prompt.version), stored
@@ -239,6 +246,16 @@ class Summarizer:
         except sqlite3.Error as exc:
             log.warning("LLM summary of %s not cached: %s", key.profile_id, exc)
             return False
+
+
+def summary_problem(text: str, snap: Snapshot, view: View, context: str) -> str | None:
+    """Why an LLM summary may not be served (``None``: it may), by the checks an LLM handoff
+    note passes (``handoff.checks.note_problem``): no contact, id or link the context the model
+    read does not show, and customer-written text (ticket subjects and comments, order notes)
+    kept as quoted data: no injected instructions ("ignore previous instructions", "system
+    prompt"...) nor a customer's sentence repeated word for word outside quotes."""
+    problem = note_problem(text, snap, view, context, customer_written(snap))
+    return None if problem is None else problem.replace("LLM note", "LLM summary")
 
 
 def _fallback(fallback_text: str, reason: str, key: cache.SummaryKey) -> SummaryBlock:
