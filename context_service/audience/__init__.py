@@ -90,7 +90,8 @@ class SummaryBlock(msgspec.Struct, frozen=True):
 
 
 class RenderedContext(msgspec.Struct):
-    """The rendered context and what the budget did to it."""
+    """The rendered context and what was left out of it: ``omitted`` counts, per kind, the
+    facts the budget dropped and those past their kind's cap (``X-Context-Omitted``)."""
 
     body: str
     media_type: str
@@ -140,7 +141,7 @@ def build_context(
         body=fitted.body,
         media_type=_MEDIA[request.format],
         tokens=fitted.tokens,
-        omitted=omitted_counts(fitted.omitted),
+        omitted=omitted_counts([*fitted.omitted, *fitted.unlisted]),
     )
 
 

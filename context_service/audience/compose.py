@@ -2,7 +2,9 @@
 
 The budget drops whole facts, lowest priority first (a strict prefix by priority is kept, so a
 fact is never present while a more important one is missing), and is checked against the full
-rendering, so the result never exceeds it.
+rendering, so the result never exceeds it. A fact past its kind's cap (the chatbot's fourth
+open ticket) is never shown, budget or not, but it is counted: it stays in the placement as
+``listed=False``, and the rendering says how many such facts it does not list.
 """
 
 from __future__ import annotations
@@ -13,17 +15,21 @@ from typing import NamedTuple, Protocol
 from msgspec.structs import replace
 
 from context_service.audience.facts import Fact
-from context_service.audience.specs import FOCUS_PRIORITY, IN_QUESTION, Section
+from context_service.audience.specs import FOCUS_PRIORITY, IN_QUESTION, Section, Slot
 from context_service.errors import ContextServiceError
 
 
 class Placed(NamedTuple):
-    """A fact in its section: where it goes, in which order, and how long it is kept."""
+    """A fact in its section: where it goes, in which order, and how long it is kept.
+
+    ``listed``: ``False`` for a fact past its kind's cap, never shown but counted as left out.
+    """
 
     fact: Fact
     section: int
     order: tuple[int, int]
     priority: int
+    listed: bool = True
 
 
 class BudgetTooSmall(ContextServiceError):
@@ -57,6 +63,9 @@ def place(
 ) -> list[Placed]:
     """The facts this audience shows, each in its section, capped per kind; focus moved up.
 
+    A fact past its kind's cap is placed with ``listed=False``: ``fit`` never shows it, and
+    counts it among the facts left out (``Fitted.unlisted``).
+
     ``fold``: let a section that ``absorbs`` signals take in the facts they are about
     (see ``fold_signals``); for text and markdown, where the signal's words would repeat them.
     """
@@ -87,11 +96,26 @@ def _place(facts: list[Fact], spec: tuple[Section, ...], focus: str | None) -> l
         if found is None:
             continue
         index, pos, slot = found
-        if slot.limit is not None and fact.rank >= slot.limit:
-            continue
+        listed = slot.limit is None or fact.rank < slot.limit
         order = (fact.rank, int(fact.indent)) if spec[index].by_rank else (pos, fact.rank)
-        placed.append(Placed(fact, index, order, slot.priority + fact.rank))
-    return placed
+        placed.append(Placed(fact, index, order, slot.priority + fact.rank, listed))
+    return _kept_after(placed, slots)
+
+
+def _kept_after(placed: list[Placed], slots: dict[str, tuple[int, int, Slot]]) -> list[Placed]:
+    """Facts of a slot with ``after`` kinds moved past the last placed fact of those kinds (the
+    summary past every critical and warning signal), so that a budget drops them first."""
+    later = {kind: slot.after for kind, (_, _, slot) in slots.items() if slot.after}
+    if not any(p.fact.kind in later for p in placed):
+        return placed
+    last: dict[str, int] = {}
+    for p in placed:
+        last[p.fact.kind] = max(last.get(p.fact.kind, p.priority), p.priority)
+    out: list[Placed] = []
+    for p in placed:
+        floor = max((last[k] + 1 for k in later.get(p.fact.kind, ()) if k in last), default=0)
+        out.append(p._replace(priority=floor) if floor > p.priority else p)
+    return out
 
 
 # Signals whose words the line of the fact they are about says as well (after the severity
@@ -127,7 +151,8 @@ def fold_signals(placed: list[Placed], spec: tuple[Section, ...]) -> list[Placed
         return placed
     about: dict[str, list[int]] = {}
     for index, p in enumerate(placed):
-        if p.fact.ref and not p.fact.kind.startswith("signal.") and p.fact.kind != "record":
+        shown = p.listed and p.fact.kind != "record"
+        if shown and p.fact.ref and not p.fact.kind.startswith("signal."):
             about.setdefault(p.fact.ref, []).append(index)
     out: list[Placed | None] = list(placed)
     flagged: set[str] = set()
@@ -162,12 +187,23 @@ def in_reading_order(placed: list[Placed]) -> list[Placed]:
 
 
 class Fitted(NamedTuple):
-    """The outcome of fitting: kept and omitted facts, the rendered body and its token count."""
+    """The outcome of fitting: kept and omitted facts, the rendered body and its token count.
+
+    ``omitted``: the facts the budget left out, by priority; ``unlisted``: those past their
+    kind's cap, left out whatever the budget. The rendering counts both.
+    """
 
     kept: list[Placed]
     omitted: list[Placed]
     body: str
     tokens: int
+    unlisted: tuple[Placed, ...] = ()
+
+
+# Kinds that restate the other facts (the summary): under a budget such a fact is kept at its
+# priority when it fits, and when it does not it is left out alone, never holding back the
+# facts after it, which then fill the room it would have taken.
+RESTATING = frozenset({"summary"})
 
 
 def fit(
@@ -177,21 +213,47 @@ def fit(
 
     The omitted note counts facts per section; when that note leaves no room for even the
     identity line, a short note (their number only) is used instead. Refused with
-    ``BudgetTooSmall``, which says the smallest budget that fits, when neither does.
+    ``BudgetTooSmall``, which says the smallest budget that fits, when neither does. Facts
+    past their kind's cap (``listed=False``) are never kept, and always counted in the note.
+    What is kept is the longest priority prefix that fits, but for a fact of a ``RESTATING``
+    kind that does not fit: it is left out, and the prefix goes on without it.
     """
+    unlisted = tuple(p for p in placed if not p.listed)
+    shown = [p for p in placed if p.listed]
     if budget is None:
-        body = renderer.document(placed, [])
-        return Fitted(placed, [], body, count(body))
-    by_priority = sorted(placed, key=lambda p: p.priority)
+        body = renderer.document(shown, list(unlisted))
+        return Fitted(shown, [], body, count(body), unlisted)
+    by_priority = sorted(shown, key=lambda p: p.priority)
+    fitted = _fit_prefix(by_priority, unlisted, budget, renderer, count)
+    if fitted is None:
+        raise _too_small(by_priority, unlisted, budget, renderer, count)
+    skipped = tuple(p for p in fitted.omitted if p.fact.kind in RESTATING)
+    rest = [p for p in by_priority if p.fact.kind not in RESTATING]
+    refit = _fit_prefix(rest, (*skipped, *unlisted), budget, renderer, count) if skipped else None
+    if refit is None:  # nothing skipped (or, never, no room without it either)
+        return fitted._replace(unlisted=unlisted)
+    return refit._replace(omitted=[*refit.omitted, *skipped], unlisted=unlisted)
+
+
+def _fit_prefix(
+    by_priority: list[Placed],
+    left_out: tuple[Placed, ...],
+    budget: int,
+    renderer: Renderer,
+    count: Callable[[str], int],
+) -> Fitted | None:
+    """The longest priority prefix that fits with the note per section, else with the short
+    note; ``None`` if neither does. ``left_out``: facts never kept but counted in the note."""
     for short_note in (False, True):
-        fitted = _fit_within(by_priority, budget, renderer, count, short_note=short_note)
+        fitted = _fit_within(by_priority, left_out, budget, renderer, count, short_note=short_note)
         if fitted is not None:
             return fitted
-    raise _too_small(by_priority, budget, renderer, count)
+    return None
 
 
 def _fit_within(
     by_priority: list[Placed],
+    left_out: tuple[Placed, ...],
     budget: int,
     renderer: Renderer,
     count: Callable[[str], int],
@@ -203,7 +265,7 @@ def _fit_within(
     optional = [p for p in by_priority if p.priority > 0]
 
     def document(kept: list[Placed], omitted: list[Placed]) -> str:
-        return renderer.document(kept, omitted, short_note=short_note)
+        return renderer.document(kept, [*omitted, *left_out], short_note=short_note)
 
     kept = required + _greedy(required, optional, budget, document, renderer, count)
     omitted = optional[len(kept) - len(required) :]
@@ -226,12 +288,16 @@ def _fit_within(
 
 
 def _too_small(
-    by_priority: list[Placed], budget: int, renderer: Renderer, count: Callable[[str], int]
+    by_priority: list[Placed],
+    unlisted: tuple[Placed, ...],
+    budget: int,
+    renderer: Renderer,
+    count: Callable[[str], int],
 ) -> BudgetTooSmall:
     """The refusal, with the smallest budget that holds the identity line and the short note."""
     required = [p for p in by_priority if p.priority == 0]
     optional = [p for p in by_priority if p.priority > 0]
-    smallest = count(renderer.document(required, optional, short_note=True))
+    smallest = count(renderer.document(required, [*optional, *unlisted], short_note=True))
     return BudgetTooSmall(
         f"max_tokens={budget} cannot hold even the customer's identity line; "
         f"ask for more: at least {smallest}",

@@ -7,6 +7,7 @@ view hides are never turned into facts at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -224,9 +225,13 @@ def _billing(snap: Snapshot, view: View, w: Wording) -> Iterator[Fact]:
         paid_later = recovered_failures(b.charges, b.invoices)
         failed = [c for c in b.charges if c.status == "failed" and id(c) not in paid_later]
         other = [c for c in b.charges if c.status != "failed" or id(c) in paid_later]
-        yield from (_charge(c, "charge.failed", r, card, w) for r, c in enumerate(failed))
+        days = Counter(w.day(c.created_at) for c in b.charges)  # a day twice: say the time
+        timed = {id(c) for c in b.charges if days[w.day(c.created_at)] > 1}
+        for rank, c in enumerate(failed):
+            yield _charge(c, "charge.failed", rank, card, w, timed=id(c) in timed)
         for rank, c in enumerate(other):
-            yield _charge(c, "charge.other", rank, card, w, paid_later.get(id(c)))
+            later = paid_later.get(id(c))
+            yield _charge(c, "charge.other", rank, card, w, later, timed=id(c) in timed)
     if view.shows("billing.disputes"):
         for rank, d in enumerate(b.disputes):
             yield _dispute(d, rank, ids, w)
@@ -329,12 +334,21 @@ _OWES_NOTHING = {"draft": ", not final yet, nothing due", "void": ", nothing due
 
 
 def _charge(
-    ch: Charge, kind: str, rank: int, card: bool, w: Wording, paid_later: Charge | None = None
+    ch: Charge,
+    kind: str,
+    rank: int,
+    card: bool,
+    w: Wording,
+    paid_later: Charge | None = None,
+    *,
+    timed: bool = False,
 ) -> Fact:
+    """A charge's line; ``timed``: with its time of day, as another charge shares its day."""
     reason = f" ({ch.failure_code})" if ch.failure_code else ""
     on_card = f" on {ch.card_brand} ending {ch.card_last4}" if card and ch.card_last4 else ""
     refunded = _charge_refunded(ch)
-    line = (f"Charge {w.day(ch.created_at)}: {ch.status}{reason}, {_money(ch)}{on_card}{refunded}",)
+    when = w.day_and_time(ch.created_at) if timed else w.day(ch.created_at)
+    line = (f"Charge {when}: {ch.status}{reason}, {_money(ch)}{on_card}{refunded}",)
     data = _item(ch)
     if paid_later is not None:
         line = (f"{line[0]}; paid by a later charge {w.day(paid_later.created_at)}",)

@@ -30,7 +30,7 @@ _KIND_LABELS = {
     "ticket.closed": "closed ticket(s)",
     "subscription": "subscription(s)",
     "invoice.unpaid": "unpaid invoice(s)",
-    "invoice.other": "paid invoice(s)",
+    "invoice.other": "other invoice(s)",
     "charge.failed": "failed charge(s)",
     "charge.other": "other charge(s)",
     "dispute": "dispute(s)",
@@ -68,7 +68,8 @@ class Header(msgspec.Struct, frozen=True):
 
 
 def omitted_counts(omitted: list[Placed]) -> list[tuple[str, int]]:
-    """``(kind, count)`` of the facts left out, most important kind first."""
+    """``(kind, count)`` of the facts left out (by the budget or past their kind's cap), most
+    important kind first."""
     ordered = sorted(omitted, key=lambda p: p.priority)
     counts = Counter(p.fact.kind for p in ordered)
     return list(counts.items())
@@ -77,11 +78,23 @@ def omitted_counts(omitted: list[Placed]) -> list[tuple[str, int]]:
 def _omitted_note(
     omitted: list[Placed], spec: tuple[Section, ...], budget: int | None, *, short: bool
 ) -> str | None:
+    """What was left out. When the budget dropped facts, every fact left out, per section
+    (``Omitted to fit 300 tokens: billing 5, orders 3.``; ``short``: their number only, ``12
+    facts omitted to fit 60 tokens.``), those past their kind's cap among them; when it
+    dropped none, the facts past their kind's cap, per kind (``Also on file, not listed: 2
+    other charge(s).``)."""
     if not omitted:
         return None
+    if all(not p.listed for p in omitted):
+        if short:
+            return f"{plural(len(omitted), 'fact')} on file, not listed."
+        kinds = Counter(p.fact.kind for p in sorted(omitted, key=lambda p: p.priority))
+        listing = ", ".join(f"{n} {_KIND_LABELS.get(kind, kind)}" for kind, n in kinds.items())
+        return f"Also on file, not listed: {listing}."
     if short:
         return f"{plural(len(omitted), 'fact')} omitted to fit {budget} tokens."
-    counts = Counter(spec[p.section].title or spec[p.section].name for p in omitted)
+    by_priority = sorted(omitted, key=lambda p: p.priority)
+    counts = Counter(spec[p.section].title or spec[p.section].name for p in by_priority)
     parts = ", ".join(f"{title.lower()} {n}" for title, n in counts.items())
     return f"Omitted to fit {budget} tokens: {parts}."
 
@@ -172,7 +185,8 @@ class JsonRenderer:
     def document(
         self, kept: list[Placed], omitted: list[Placed], *, short_note: bool = False
     ) -> str:
-        """The whole JSON document (``omitted`` counts per section either way)."""
+        """The whole JSON document (``omitted`` counts per section either way, the facts past
+        their kind's cap with those the budget left out)."""
         return _encode(self.body(kept, omitted)).decode()
 
     def body(self, kept: list[Placed], omitted: list[Placed]) -> dict[str, Any]:
@@ -189,6 +203,7 @@ class JsonRenderer:
             out.setdefault(self.spec[placed.section].name, []).append(placed.fact.data)
         if h.max_tokens is not None:
             out["max_tokens"] = h.max_tokens
+        if h.max_tokens is not None or omitted:  # left out by the budget or past a kind's cap
             out["omitted"] = dict(Counter(self.spec[p.section].name for p in omitted))
         return out
 

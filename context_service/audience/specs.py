@@ -17,11 +17,17 @@ FOCUS_PRIORITY = 5
 
 
 class Slot(NamedTuple):
-    """A kind of fact in a section: its priority and how many of it at most."""
+    """A kind of fact in a section: its priority and how many of it at most.
+
+    ``after``: kinds this one is kept only after: its facts' priority is raised past every
+    placed fact of those kinds (the summary past each critical and warning signal, however
+    many there are: a signal's priority grows with its rank).
+    """
 
     kind: str
     priority: int
     limit: int | None = None
+    after: tuple[str, ...] = ()
 
 
 class Section(NamedTuple):
@@ -40,11 +46,19 @@ class Section(NamedTuple):
 
 
 IN_QUESTION = Section("in_question", "In question", ())
-SUMMARY = Section("summary", None, (Slot("summary", 1),))
+_SIGNALS_FIRST = ("signal.critical", "signal.warning")
+
+
+def _summary(priority: int) -> Section:
+    """The summary on top, kept under a budget only after every critical and warning signal
+    (and at ``priority`` at the earliest): it restates the facts below, so a long one (an
+    LLM's) never pushes out the past-due plan or the failed payment it is about."""
+    return Section("summary", None, (Slot("summary", priority, after=_SIGNALS_FIRST),))
+
 
 _CHATBOT = (
     Section("customer", None, (Slot("who", 0),)),
-    SUMMARY,
+    _summary(21),
     IN_QUESTION,
     Section(
         "attention",
@@ -67,7 +81,10 @@ _CHATBOT = (
             Slot("invoice.unpaid", 29, 2),
             Slot("dispute", 28, 2),
             Slot("invoice.other", 70, 1),  # the last payment; its charge says the same
-            Slot("charge.other", 75, 1),
+            # The last three charges, not one: "I was charged twice" is what customers ask
+            # about most, and a duplicate (or a renewal next to a one-off) shows only in a
+            # second line. Kept last under a budget (75, 76, 77); those past three are counted.
+            Slot("charge.other", 75, 3),
         ),
     ),
     Section(
@@ -93,7 +110,7 @@ _AGENT = (
             Slot("identity.address", 45, 3),
         ),
     ),
-    SUMMARY,
+    _summary(13),
     IN_QUESTION,
     Section(
         "attention",
@@ -131,7 +148,7 @@ _AGENT = (
 
 _SIDEBAR = (
     Section("customer", None, (Slot("who", 0), Slot("identity.company", 40))),
-    SUMMARY,
+    _summary(13),
     IN_QUESTION,
     Section(
         "attention", "Needs attention", (Slot("signal.critical", 10), Slot("signal.warning", 12))
@@ -149,7 +166,7 @@ _ESCALATION = (
         None,
         (Slot("who", 0), Slot("identity.names", 50), Slot("identity.company", 50)),
     ),
-    SUMMARY,
+    _summary(13),
     IN_QUESTION,
     Section(
         "attention",

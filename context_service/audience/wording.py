@@ -37,6 +37,13 @@ class Wording:
         short = f"{_MONTHS[int(month) - 1]} {int(dom)}"
         return short if year == self.year else f"{short} {year}"
 
+    def day_and_time(self, iso: str | None) -> str:
+        """``2025-11-17T09:01:00Z`` -> ``Nov 17 2025 09:01 UTC``: for two records of one day
+        (a charge made twice), which ``day`` alone would render alike."""
+        clock = (iso or "")[11:16]
+        ok = len(clock) == 5 and clock[2] == ":" and clock.replace(":", "").isdigit()
+        return f"{self.day(iso)} {clock} UTC" if ok else self.day(iso)
+
     def month(self, iso: str | None) -> str:
         """``2024-10-22T...`` -> ``Oct 2024``."""
         text = (iso or "")[:7]

@@ -287,7 +287,11 @@ def test_a_failed_charge_paid_later_never_stands_alone(store: Store, ingest: Ing
     snap = _failed_then_paid(ingest, store)
     for budget in (90, 100, 110, 120, 130, None):
         body = _render(snap, "chatbot", "text", budget)
-        assert "card_declined" not in body, budget  # history, not the payment state
+        # History, not the payment state: listed (the chatbot sees its last charges) only
+        # with the payment that made it good, never on its own.
+        for line in (x for x in body.splitlines() if "card_declined" in x):
+            assert "; paid by a later charge Dec 30 2025" in line, budget
+            assert "Charge Dec 30 2025: succeeded" in body, budget
     agent = _render(snap, "agent")
     assert (
         "Charge Dec 29 2025: failed (card_declined), 49 USD on visa ending 4242; "
