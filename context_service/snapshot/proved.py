@@ -38,6 +38,7 @@ from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.lookup import PERSON_KINDS, live_records
 from context_service.snapshot.redaction import without_payment_numbers
 from context_service.store import profiles
+from context_service.store.keys import chunks, marks
 
 _HOLDERS = (
     "SELECT i.record_id FROM identifiers i JOIN profile_members m ON m.record_id = i.record_id "
@@ -97,11 +98,10 @@ def _holders(
 def _emails_of(conn: sqlite3.Connection, record_ids: list[int]) -> dict[int, set[str]]:
     """The (normalized) emails each of these records holds; records without one are absent."""
     found: dict[int, set[str]] = {}
-    for start in range(0, len(record_ids), 500):
-        chunk = record_ids[start : start + 500]
+    for chunk in chunks(record_ids):
         rows = conn.execute(
-            "SELECT record_id, value FROM identifiers WHERE kind = 'email' "
-            f"AND record_id IN ({', '.join('?' * len(chunk))})",
+            f"SELECT record_id, value FROM identifiers WHERE kind = 'email' "
+            f"AND record_id IN ({marks(chunk)})",
             chunk,
         )
         for record_id, email in rows:
