@@ -12,11 +12,13 @@ question asks for; ``without_answered_secret`` removes it from the answer:
 - a password: an answer that is one token looking like one (a digit, a symbol or mixed case,
   as ``secrets`` judges ``password is x``) goes whole, and so does the value of ``it's x``;
   ``ok`` and ``I forgot it`` stay;
-- a card number: every run of four digits or more goes, whatever separates its groups (``4111
-  1111`` now and ``1111 1111`` in the next message: a number typed in pieces is never whole
-  in one turn, so no Luhn check can find it), and an expiry date (``12/30``), except a ``#``
-  reference. A customer who names the card number themselves (``my card number is 4111
-  1111``) asks the same of their own next messages (``card_number_named``).
+- a card number: card-shaped digits go, groups of four joined by one to three separators or a
+  run of 8 to 19 digits (``4111 1111`` now and ``1111 1111`` in the next message: a number
+  typed in pieces is never whole in one turn, so no Luhn check can find it), and an expiry
+  date (``12/30``); an amount (``1,249.99``), a date (``2025-11-03``), a single group (``ending
+  4242``) and a number a word names (``order 100234``, ``#1004``) stay. A customer who names
+  the card number themselves (``my card number is 4111 1111``) asks the same of their own next
+  messages (``card_number_named``); "did you pay by credit card?" asks for nothing.
 """
 
 from __future__ import annotations
@@ -38,17 +40,26 @@ _ASKS_FOR_PASSWORD = re.compile(
     r"(?i)\b(?:pass(?:word|phrase|wd)|passwort|kennwort|mot\s+de\s+passe|contrase(?:ñ|n)a"
     r"|senha|wachtwoord)\b"
 )
+# Asking for the number itself (not "did you pay by credit card?").
+_CARD_NUMBER_LABEL = r"card(?:'s)?\s*(?:number|no\b\.?|num\b|#)"
 _ASKS_FOR_CARD = re.compile(
-    r"(?i)\b(?:card(?:'s)?\s*(?:number|no\b\.?|num\b|#|details|digits)"
-    r"|(?:long|1[3-9][- ]digit)\s+number|number\s+on\s+(?:the\s+front\s+of\s+)?"
-    r"(?:your|the|my)\s+card|(?:credit|debit)\s+card|expiry\s+date|expiration\s+date)"
+    rf"(?i)\b(?:{_CARD_NUMBER_LABEL}|(?:long|1[3-9][- ]digit)\s+number"
+    r"|number\s+on\s+(?:the\s+front\s+of\s+)?(?:your|the|my)\s+card"
+    r"|expir(?:y|ation)\s+date)"
 )
-_NAMES_CARD_NUMBER = re.compile(
-    r"(?i)\b(?:card(?:'s)?\s*(?:number|no\b\.?|num\b|#|details|digits)"
-    r"|(?:credit|debit|visa|mastercard|amex)\s+(?:card\s+)?(?:is|was|number))"
+_NAMES_CARD_NUMBER = re.compile(rf"(?i)\b{_CARD_NUMBER_LABEL}")
+# Card-shaped digits: groups of four (the last ones may hold five or six, as Amex's do) joined
+# by one to three separators, or a run of 8 to 19 digits; never an amount (1,249.99), a date
+# (2025-11-03), a single group (ending 4242) or a number after a word naming what it is
+# (order 100234, invoice 20251103).
+_CARD_DIGITS = re.compile(
+    r"(?<![\w#$\u20ac\u00a3.,/-])(?:\d{4}(?:[ .,|*_-]{1,3}\d{4,6}){1,4}|\d{8,19})(?![\w.,/-]?\d)"
 )
-_CARD_DIGITS = re.compile(r"(?<![\w#])\d(?:[^\w\n]{0,3}\d){3,}(?!\w)")
-_EXPIRY = re.compile(r"(?<![\w/])(?:0?[1-9]|1[0-2])\s*[/-]\s*(?:\d{4}|\d{2})(?![\w/])")
+_REFERENCE_BEFORE = re.compile(
+    r"(?i)\b(?:order|invoice|ticket|tracking|ref(?:erence)?|po|confirmation|case|account)s?"
+    r"\s*(?:numbers?|no\.?|#|ids?)?\s*[:#]?\s*$"
+)
+_EXPIRY = re.compile(r"(?<![\w/.-])(?:0?[1-9]|1[0-2])\s*/\s*(?:\d{4}|\d{2})(?![\w/])")
 _ONE_TOKEN = re.compile(r"\s*[\"'(]?(\S+?)[\"')]?[.,!]?\s*")
 _CODE_DIGITS = re.compile(r"(?<![\w#])\d(?:[ -]?\d){2,9}(?![\w])")
 _GIVEN_AS = re.compile(r"(?i)\b(?:it'?s|it\s+is|here(?:\s+it\s+is)?|sure)[:,]?\s+(\S+?)[.!]?\s*$")
@@ -75,7 +86,7 @@ def card_number_named(text: str) -> int | None:
 def without_answered_secret(answer: str, kind: SecretKind) -> str:
     """The customer's answer to a question that asked for a ``kind`` secret, without it."""
     if kind == "card":
-        return _EXPIRY.sub(SECRET_REMOVED, _CARD_DIGITS.sub(SECRET_REMOVED, answer))
+        return _EXPIRY.sub(SECRET_REMOVED, _CARD_DIGITS.sub(_card_digits_removed, answer))
     one = _ONE_TOKEN.fullmatch(answer)
     if kind == "code":
         if one and any(c.isdigit() for c in one.group(1)):
@@ -87,6 +98,12 @@ def without_answered_secret(answer: str, kind: SecretKind) -> str:
     if given and _looks_like_password(given.group(1)):
         return answer[: given.start(1)] + SECRET_REMOVED + answer[given.end(1) :]
     return answer
+
+
+def _card_digits_removed(found: re.Match[str]) -> str:
+    """A card-shaped run goes, unless a word before it says what else it is (``order``)."""
+    before = found.string[max(0, found.start() - 24) : found.start()]
+    return found.group() if _REFERENCE_BEFORE.search(before) else SECRET_REMOVED
 
 
 def _looks_like_password(value: str) -> bool:

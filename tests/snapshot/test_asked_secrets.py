@@ -65,11 +65,17 @@ def test_an_answer_without_the_secret_stays(answer: str, kind: str) -> None:
         "What is the card number?",
         "Could you share the long number on the front of your card?",
         "Please give me the 16-digit number and the expiry date.",
-        "Which debit card did you pay with?",
     ],
 )
 def test_a_question_for_a_card_number_asks_for_a_card(question: str) -> None:
     assert secret_asked(question) == "card"
+
+
+@pytest.mark.parametrize(
+    "question", ["Did you pay by credit card or PayPal?", "Which debit card did you pay with?"]
+)
+def test_a_question_about_a_card_asks_for_no_number(question: str) -> None:
+    assert secret_asked(question) is None
 
 
 @pytest.mark.parametrize(
@@ -79,7 +85,7 @@ def test_a_question_for_a_card_number_asks_for_a_card(question: str) -> None:
         ("4111,1111|1111*1111", ""),  # any separator: a Luhn check over one pattern misses these
         ("4111 1111", ""),  # half of it: the rest comes in the next message
         ("1111 1111 exp 12/30", " exp "),
-        ("it ends in 4242, order #1004", "it ends in , order #1004"),
+        ("4111 1111 1111 1111 for order #1004", " for order #1004"),
     ],
 )
 def test_the_digits_of_a_card_answer_go(answer: str, kept: str) -> None:
@@ -88,5 +94,19 @@ def test_the_digits_of_a_card_answer_go(answer: str, kept: str) -> None:
     assert cleaned.replace(SECRET_REMOVED, "") == kept
 
 
-def test_a_card_answer_without_digits_stays() -> None:
-    assert without_answered_secret("the Visa, I think", "card") == "the Visa, I think"
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "the Visa, I think",
+        "it ends in 4242",  # the last four are on every receipt
+        "charged $1,249.99 twice for order 100234 on 2025-11-03",
+        "PayPal. Order 778899, amount 2,340.00",
+        "invoice 20251103 for 3 units",
+        "order number 55000000000012, total 1,099.00 EUR",
+        "orders 1003, 1004 and #1005",
+    ],
+)
+def test_what_is_no_card_number_stays_in_a_card_answer(answer: str) -> None:
+    """A review saw amounts, dates and order numbers go from an answer after any mention of a
+    credit card: only card-shaped digits go."""
+    assert without_answered_secret(answer, "card") == answer

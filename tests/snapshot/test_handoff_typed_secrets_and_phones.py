@@ -87,6 +87,25 @@ def test_a_card_number_typed_in_two_messages_is_removed(maya: Snapshot, turns: l
     assert "charged twice" in prompt
 
 
+def test_a_card_mentioned_in_passing_takes_no_order_or_amount_away(maya: Snapshot) -> None:
+    """A review's customer wrote "My credit card was charged twice for order 1003, 160.92 USD
+    each time": the order number and the amount went from the handoff, and the order in
+    question with them."""
+    said = "My credit card was charged twice for order 1003, 160.92 USD each time"
+    turns = [
+        Turn("bot", "Did you pay by credit card or PayPal?"),
+        Turn("customer", said),
+        Turn("customer", "I updated my card details yesterday, it was $89.50 on 2025-11-03"),
+    ]
+    handoff = build_handoff(maya, _who(maya), turns, "Charged twice", FULL)
+    prompt = transcript_block(turns)
+    for shown in (handoff.wants, prompt):
+        assert "1003" in shown
+        assert "160.92" in shown
+        assert "[secret removed]" not in shown
+    assert "$89.50 on 2025-11-03" in prompt
+
+
 @pytest.mark.parametrize("view", [NO_CONTACTS, NO_PHONES, MASKED], ids=["none", "hidden", "masked"])
 @pytest.mark.parametrize("typed", [NEW_PHONE, "(415) 555-0199"], ids=["international", "national"])
 def test_a_phone_typed_into_the_chat_follows_the_view(
