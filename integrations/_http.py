@@ -58,8 +58,10 @@ Decide = Callable[[httpx.Response], Decision]
 
 
 # The longest one call of a sync run waits for its vendor, its waits together (a ``Retry-After``
-# that would take it past this stops the run; the next one resumes from the cursors). Well under
-# the hour without a heartbeat after which a run counts as gone (``sync.status.SILENT_AFTER``).
+# that would take it past this stops the run; the next one resumes from the cursors). The sync
+# runner keeps the run's heartbeat while a page is fetched, however many calls it takes, and
+# between the look-ups it makes itself, so one call must stay well under the hour without a
+# heartbeat after which a run counts as gone (``sync.status.SILENT_AFTER``).
 SYNC_MAX_WAIT = 15 * 60.0
 
 

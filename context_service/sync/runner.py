@@ -13,7 +13,13 @@ page in the store with the cursor that follows it, so the next run resumes exact
 record lost, none applied twice (records are keyed, and a repeated page is a no-op). A run
 killed without a word (SIGKILL, out of memory) stays ``running`` in ``sync_runs``; its process
 id and host and a heartbeat refreshed with each page (and as streams start and snapshots
-build) let ``status`` show it as ``interrupted``.
+build) let ``status`` show it as ``interrupted``. A run waiting on its vendor (a ``Retry-After``
+of minutes, a page that takes one call per ticket) refreshes it too, every
+``BEAT_WHILE_WAITING`` seconds (``_Pulse``): from this thread, while it waits for the fetching
+thread's next page and between the look-ups it makes itself, never from the fetching thread,
+so a heartbeat never runs into a page's ingest transaction. However long a vendor makes it
+wait, a live run never looks silent for ``SILENT_AFTER`` to a ``status`` that cannot see its
+process, so no second run of its source starts beside it.
 
 One source syncs once at a time: a run that finds another run of its source still running (its
 process alive, or, where that cannot be told, a heartbeat under an hour old) starts nothing and
@@ -29,6 +35,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -55,6 +62,10 @@ from context_service.sync.ties import SETTLE_ATTEMPTS, Seen, moved_since, settle
 Progress = Callable[[str, int], None]
 DRAIN_EVERY_PAGES = 500
 SNAPSHOT_WINDOW = 30.0  # seconds between two hand-overs of changed profiles to the worker
+# How often a run that waits on its vendor shows a sign of life (``SILENT_AFTER`` is an hour).
+BEAT_WHILE_WAITING = 60.0
+_BEAT_LOCK_WAIT = 5.0  # seconds a waiting run's heartbeat waits for the write lock, else skipped
+_clock: Callable[[], float] = time.monotonic  # the pulse's clock (tests put a fake one here)
 
 
 class SyncOutcome(msgspec.Struct):
@@ -128,6 +139,7 @@ def _sync_streams(
     """Every stream in turn, then the snapshots of what they changed; a failure of one is
     recorded in ``outcome`` and ends the streams, a crash or Ctrl-C propagates."""
     source = connector.source
+    pulse = _Pulse(store, run_id)
     try:
         # Whatever a run killed while building its snapshots left queued: rebuilt by this
         # run, so counted among its profiles rebuilt.
@@ -135,8 +147,8 @@ def _sync_streams(
         for stream in connector.streams():
             _heartbeat(store, run_id)
             _note_listing_start(store, source, stream)
-            _run_stream(store, connector, stream, ctx, run_id, outcome, progress, deferred)
-            _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred)
+            _run_stream(store, connector, stream, ctx, run_id, outcome, progress, deferred, pulse)
+            _retire_unlisted(store, connector, stream, ctx, run_id, outcome, deferred, pulse)
     except ContextServiceError as exc:
         outcome.status, outcome.error = "failed", exc.detail
     except sqlite3.OperationalError as exc:
@@ -185,6 +197,44 @@ def _heartbeat(store: Store, run_id: int) -> None:
     """A sign of life of the run between its pages."""
     with store.transaction() as conn:
         cursor_store.heartbeat(conn, run_id, utc_now())
+
+
+class _Pulse:
+    """The run's heartbeat while it waits on its vendor, at most every ``BEAT_WHILE_WAITING``
+    seconds (on ``_clock``). Called by the runner's own thread only: while it waits for the
+    fetching thread's next page (``prefetched``) and before each look-up it makes itself
+    (retirement, settling ties), never inside a transaction. One short write; when another
+    writer holds the lock past ``_BEAT_LOCK_WAIT``, that beat is skipped and the next call
+    tries again (the pages are held off by that writer anyway)."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self.last = _clock()
+
+    def __call__(self) -> None:
+        now = _clock()
+        if now - self.last < BEAT_WHILE_WAITING:
+            return
+        try:
+            with self.store.transaction(wait_s=_BEAT_LOCK_WAIT) as conn:
+                cursor_store.heartbeat(conn, self.run_id, utc_now())
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            return
+        self.last = now
+
+    def before(
+        self, fetch_one: Callable[[str, str], VendorObject | None]
+    ) -> Callable[[str, str], VendorObject | None]:
+        """``fetch_one`` with a beat (when due) before each call: a call waits at most
+        ``SYNC_MAX_WAIT`` (its vendor's policy), any number of them stay in sight."""
+
+        def fetch(kind: str, external_id: str) -> VendorObject | None:
+            self()
+            return fetch_one(kind, external_id)
+
+        return fetch
 
 
 def _finish_quietly(store: Store, run_id: int, outcome: SyncOutcome, deferred: _Deferred) -> None:
@@ -253,6 +303,7 @@ def _retire_unlisted(
     run_id: int,
     outcome: SyncOutcome,
     deferred: _Deferred,
+    pulse: _Pulse,
 ) -> None:
     """Once a stream's listing of its kind has reached its end (its ``completed_listing`` names
     the kind) after starting from the top (``sync_listings``), ask the vendor about each stored
@@ -272,10 +323,11 @@ def _retire_unlisted(
     if row is None:
         return
     unlisted = _unlisted(store, connector.source, kind, row[0], getattr(stream, "retirable", None))
+    fetch_one = pulse.before(connector.fetch_one)
     retired = 0
     for at in range(0, len(unlisted), _RETIRE_CHUNK):
         objects = [
-            connector.fetch_one(kind, external_id)
+            fetch_one(kind, external_id)
             or VendorObject(kind, {"id": external_id}, observed_at=utc_now(), deleted=True)
             for external_id in unlisted[at : at + _RETIRE_CHUNK]
         ]
@@ -344,12 +396,13 @@ def _run_stream(
     outcome: SyncOutcome,
     progress: Progress | None,
     deferred: _Deferred,
+    pulse: _Pulse,
 ) -> None:
     cursor = cursor_store.get_cursor(store.conn, connector.source, stream.name)
     advancing = _Advancing(f"{connector.source} {stream.name}")
-    for page in prefetched(stream.pages(cursor)):
+    for page in prefetched(stream.pages(cursor), while_waiting=pulse):
         advancing.check(page.cursor)
-        _commit_page(store, connector, stream.name, page, ctx, run_id, outcome, deferred)
+        _commit_page(store, connector, stream.name, page, ctx, run_id, outcome, deferred, pulse)
         if progress:
             progress(stream.name, len(page.objects))
 
@@ -384,13 +437,20 @@ _AHEAD = 2  # pages fetched ahead of the one being committed
 _DONE = object()
 
 
-def prefetched(pages: Iterator[Page], ahead: int = _AHEAD) -> Iterator[Page]:
+def prefetched(
+    pages: Iterator[Page],
+    ahead: int = _AHEAD,
+    *,
+    while_waiting: Callable[[], None] | None = None,
+) -> Iterator[Page]:
     """The same pages, fetched by a background thread while the caller commits earlier ones.
 
     The vendor's answer time and the store's work overlap. Pages come out in order; an error
     (any exception, even ``SystemExit``) raised while fetching is raised here, at the page where
     it happened, so pages before it are committed and nothing after it is. When the caller stops
-    early, the thread stops after at most ``ahead`` more pages.
+    early, the thread stops after at most ``ahead`` more pages. While no page is ready,
+    ``while_waiting`` is called every ``BEAT_WHILE_WAITING`` seconds in the caller's thread
+    (the run's heartbeat: one page may take hours of a vendor's ``Retry-After``).
     """
     box: queue.Queue[object] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
@@ -409,7 +469,12 @@ def prefetched(pages: Iterator[Page], ahead: int = _AHEAD) -> Iterator[Page]:
     worker.start()
     try:
         while True:
-            item = box.get()
+            try:
+                item = box.get(timeout=BEAT_WHILE_WAITING if while_waiting else None)
+            except queue.Empty:
+                if while_waiting is not None:
+                    while_waiting()
+                continue
             if item is _DONE:
                 return
             if isinstance(item, _Failure):
@@ -438,6 +503,7 @@ def _commit_page(
     run_id: int,
     outcome: SyncOutcome,
     deferred: _Deferred,
+    pulse: _Pulse,
 ) -> None:
     """Store a page and commit its cursor with it. A record the page shows with the date of
     its stored copy but other content (a change of the same second, such as a webhook applied
@@ -449,7 +515,9 @@ def _commit_page(
     objects = [from_vendor(source, o) for o in page.objects]
     for attempt in range(1, SETTLE_ATTEMPTS + 1):
         seen: Seen = {}
-        items = settle_ties(store, connector, objects, ctx, seen=seen)
+        items = settle_ties(
+            store, connector, objects, ctx, seen=seen, fetch_one=pulse.before(connector.fetch_one)
+        )
         with store.transaction() as conn:
             if attempt < SETTLE_ATTEMPTS and moved_since(conn, seen):
                 continue

@@ -4,10 +4,11 @@ the open requests for a person's data that a vendor passed on (with the profile 
 Shared by ``GET /v1/sync`` and ``context-service status``.
 
 A run recorded as ``running`` whose process is gone, or that showed no sign of life
-(``heartbeat_at``, refreshed as its pages commit) for ``SILENT_AFTER``, is shown as
-``interrupted``, with ``last_seen_at``: killed without a word (SIGKILL, out of memory), it could
-record nothing itself. The store is not changed: the next sync resumes from the committed cursors
-as it always does (the next import reads its file again, storing nothing twice).
+(``heartbeat_at``, refreshed as its pages commit and while it waits on its vendor) for
+``SILENT_AFTER``, is shown as ``interrupted``, with ``last_seen_at``: killed without a word
+(SIGKILL, out of memory), it could record nothing itself. The store is not changed: the next
+sync resumes from the committed cursors as it always does (the next import reads its file again,
+storing nothing twice).
 
 Its process is looked up only where its id means the same: on the same machine since the same
 boot and in the same pid namespace (``cursors.process_instance``; two containers may share a host
@@ -37,7 +38,8 @@ from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.trust.erasure import BLANKED_BY_ERASURE
 
-# A live run commits a page every few seconds; an hour without one (nor a stream starting, nor
+# A live run commits a page every few seconds, and beats every minute while its vendor makes it
+# wait (``runner.BEAT_WHILE_WAITING``); an hour without either (nor a stream starting, nor
 # snapshots building) means its process is gone, or hung, or its id was reused after a reboot.
 SILENT_AFTER = timedelta(hours=1)
 # A process that started this long after the run it is recorded for is another one (the id was

@@ -18,7 +18,7 @@ same second was stored meanwhile, nothing is written and the batch is settled ag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from context_service.errors import MappingError
@@ -50,6 +50,8 @@ def settle_ties(
     fetched: Fetched | None = None,
     missed: list[tuple[str, str]] | None = None,
     seen: Seen | None = None,
+    *,
+    fetch_one: Callable[[str, str], VendorObject | None] | None = None,
 ) -> list[Prepared]:
     """``items`` mapped (``prepare``: ``ingest_batch`` does not map them again), each one that
     ties with its stored copy replaced by the vendor's current copy; one the vendor no longer
@@ -62,7 +64,9 @@ def settle_ties(
     is not fetched again: the current copy is already in ``items``, after it, and wins the tie;
     the item is left out when that refetch found nothing. A kind the connector cannot look up
     (``MappingError``) keeps the last copy, as before such ties were settled. ``seen`` is
-    filled with the stored copies the check read, for ``moved_since``."""
+    filled with the stored copies the check read, for ``moved_since``. ``fetch_one`` looks
+    an object up in the connector's place (the sync runner's keeps its heartbeat meanwhile)."""
+    look_up = connector.fetch_one if fetch_one is None else fetch_one
     fetched = {} if fetched is None else fetched
     missed = [] if missed is None else missed
     prepared = prepared_all(items, ctx)
@@ -77,7 +81,7 @@ def settle_ties(
                 settled.append(item)
         else:
             try:
-                fresh = connector.fetch_one(item.item.kind, key.external_id)
+                fresh = look_up(item.item.kind, key.external_id)
             except MappingError:  # a kind the vendor has no look-up for: the last copy wins
                 settled.append(item)
                 continue
