@@ -6,9 +6,10 @@ may carry instructions or someone else's contact details. Its note is used only 
 * every email, phone number, profile id and link in it is one this profile's context shows
   (the context the model was given, built from this snapshot with the caller's view, or a
   contact the view shows in full): no other customer's details, nothing the view hides;
-* customer-written text stays data: outside ``"..."`` quotes the note neither carries
-  prompt-injection phrases ("ignore previous instructions", "system prompt"...) nor repeats
-  a customer's words at length as if they were the note's own.
+* customer-written text stays data: outside quotes (``"..."``, typographic or single quotes:
+  ``_QUOTED``) the note neither carries prompt-injection phrases ("ignore previous
+  instructions", "system prompt"...) nor repeats a customer's words at length as if they were
+  the note's own.
 
 ``note_problem`` says why a note fails (``None`` when it passes); the caller then uses the
 deterministic handoff.
@@ -40,9 +41,22 @@ _INSTRUCTIONS = re.compile(
     r"|\bsystem prompt\b|\bdeveloper mode\b|\badmin mode\b|\byou are now\b|\bjailbreak"
     r"|<\|im_(?:start|end)\|>|untrusted-data"
 )
-# Straight and curly double quotes: what the note quotes is customer data, not its own words.
-_QUOTED = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d")
+# What the note quotes is customer data, not its own words: a span in straight or curly double
+# quotes (``"..."``, ``\u201c...\u201d``), guillemets (``\u00ab...\u00bb``), German quotes
+# (``\u201e...\u201c``) or single quotes (``\u2018...\u2019``, ``'...'``). A single quote is an
+# apostrophe as often: it opens a span only where no letter or digit precedes it and a letter
+# follows (not ``don't``, ``Maya's``, ``'90s``), and closes it only where none follows it
+# (``'I don't know'`` is one span; ``customers'`` may close one). No span crosses a line.
+_QUOTED = re.compile(
+    r"\"[^\"\n]*\""
+    r"|\u201c[^\u201c\u201d\n]*\u201d"
+    r"|\u201e[^\u201c\u201d\u201e\n]*[\u201c\u201d]"
+    r"|\u00ab[^\u00ab\u00bb\n]*\u00bb"
+    r"|(?<![\w\u2018\u2019])\u2018(?=[^\W\d_])(?:[^\u2018\u2019\n]|(?<=\w)\u2019(?=\w))*\u2019(?!\w)"
+    r"|(?<![\w'])'(?=[^\W\d_])(?:[^'\n]|(?<=\w)'(?=\w))*(?<=\S)'(?!\w)"
+)
 _WORD = re.compile(r"[\w']+")
+_APOSTROPHES = str.maketrans("\u2019\u02bc", "''")  # ``don\u2019t`` is ``don't``
 _COPIED_WORDS = 8  # a run this long, word for word, is the customer's sentence, not a summary
 
 IDENTIFIER_PROBLEM = (
@@ -108,5 +122,5 @@ def _repeats(unquoted: str, customer_texts: Iterable[str]) -> bool:
 
 
 def _runs(text: str) -> set[tuple[str, ...]]:
-    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w.lower() for w in _WORD.findall(text.translate(_APOSTROPHES))]
     return {tuple(words[i : i + _COPIED_WORDS]) for i in range(len(words) - _COPIED_WORDS + 1)}

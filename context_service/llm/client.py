@@ -82,17 +82,28 @@ _MARKS = re.compile("[\u200e\u200f\u061c]")
 # The reasons that say the endpoint answers no one now, whatever was asked (``unavailable``).
 _UNAVAILABLE = re.compile(
     r"timeout|cannot reach the LLM endpoint|the LLM endpoint asked to wait"
-    r"|HTTP (?:401|403|404|408|429|5\d\d) from the LLM endpoint"
+    r"|HTTP (?:401|402|403|404|408|429|5\d\d) from the LLM endpoint"
 )
+# The reasons that say the endpoint sent no chat completion at all (a gateway's error page or
+# error object with a 200): not about what was asked, but one alone may be a glitch
+# (``malformed``).
+_MALFORMED = re.compile(r"the LLM answered without choices|unusable LLM response")
 
 
 def unavailable(reason: str) -> bool:
     """Whether a failure's ``reason`` says the endpoint cannot answer anyone now (a timeout, no
-    connection, a 429 or ``Retry-After`` pause, a 5xx, or a 401, 403 or 404: a key or a URL it
-    refuses), not that one answer was unusable (ungrounded, empty, cut off, refused...): a
-    background refresh stops its round for the first and moves on to the next summary for the
-    second."""
+    connection, a 429 or ``Retry-After`` pause, a 5xx, or a 401, 402, 403 or 404: a key, an
+    account out of quota or credit, or a URL it refuses), not that one answer was unusable
+    (ungrounded, empty, cut off, refused...): a background refresh stops its round for the
+    first and moves on to the next summary for the second."""
     return _UNAVAILABLE.match(reason) is not None
+
+
+def malformed(reason: str) -> bool:
+    """Whether a failure's ``reason`` says the response was no chat completion (no choices, a
+    body the SDK cannot parse): the endpoint's doing, not the prompt's, so a background refresh
+    stops its round when two summaries in a row fail so."""
+    return _MALFORMED.match(reason) is not None
 
 
 class LlmFailed(ContextServiceError):

@@ -6,8 +6,12 @@ bucks``, ``98 pounds``, ``98 quid``). A code is read in upper case only, as a wo
 or glued to the number, so that a word or a product code (``SKU 12``, ``ID 1234``, ``LMP300``)
 is no amount; the common codes (``usd``, ``eur``...) are read in any case when a space
 separates them from the number, as before. Codes that are also English words or names (``ALL``,
-``TOP``, ``PEN``, ``AMD``...) are amounts only after their number (``98 PEN``): ``TOP 10`` and
-``ALL 3 orders`` are no refunds.
+``TOP``, ``PEN``, ``AMD``...) are amounts only after their number (``98 PEN``, ``98PEN``): ``TOP
+10`` and ``ALL 3 orders`` are no refunds; and only where the data names that currency otherwise,
+or the number has cents (``98.00 PEN``): ``2 PEN 3 refills`` and a ``12CUP coffee maker`` are no
+amounts either. A currency word before ``coin`` names a coin (``a 10 franc coin``), ``pounds
+of`` a weight, as does ``30 pounds`` where the data says ``30 lb``; ``rand`` is money only
+where the data or the answer names the rand otherwise (``prompts._readings``).
 """
 
 from __future__ import annotations
@@ -86,6 +90,11 @@ WORDS: dict[str, frozenset[str]] = {
 }
 # Words that name a hundredth of the currency: ``98 cents`` is 0.98.
 HUNDREDTHS = frozenset({"CENT", "CENTS", "PENNY", "PENCE"})
+# Words that are also a weight: ``30 pounds of dog food``, or the data's ``30 lb``, is no money.
+WEIGHT_WORDS = frozenset({"POUND", "POUNDS"})
+# Words that are money only where the data or the answer names their currency otherwise (``3
+# rand`` in a store that sells in rand): an English word or a name as often.
+CONTEXT_WORDS = frozenset({"RAND"})
 
 # The currencies a symbol can stand for: a bare ``$`` is any dollar (or peso), ``C$`` Canada's.
 SYMBOLS: dict[str, frozenset[str]] = {

@@ -222,11 +222,16 @@ def _ungrounded_amount(answer: str, source: str) -> bool:
     """Whether the answer names an amount whose value the data lacks, or gives only in
     currencies the answer's cannot be."""
     values = _values_of(source)
+    weights = _weights_of(source)
+    source_read, answer_read = _readings(source, weights), _readings(answer, weights)
+    # The currencies the data or the answer names beyond doubt: what makes ``98 PEN``, ``12CUP``
+    # or ``3 rand`` money.
+    known = frozenset(c for _, named, firm in [*source_read, *answer_read] if firm for c in named)
     currencies_of: dict[Decimal, set[str]] = {}
-    for value, named in _amounts_of(source):
+    for value, named in _kept(source_read, known):
         values.add(value)  # ``49,00 €`` in a customer's message is 49, not 4900
         currencies_of.setdefault(value, set()).update(named)
-    for value, named in _amounts_of(answer):
+    for value, named in _kept(answer_read, known):
         if value not in values:
             return True
         given = currencies_of.get(value)
@@ -241,21 +246,70 @@ def _emails_of(text: str) -> set[str]:
     return {email.lower() for email in _EMAIL.findall(_JSON_ESCAPE.sub(" ", text))}
 
 
-def _amounts_of(text: str) -> list[tuple[Decimal, frozenset[str]]]:
+# After a currency word: a coin (``a 10 franc coin``), not an amount.
+_COIN = re.compile(r"[\s-]*coins?\b", re.IGNORECASE)
+# After ``pound(s)``: a weight (``2 pounds of coffee``).
+_OF = re.compile(r"\s+of\b", re.IGNORECASE)
+# A weight in the data: ``30 lb``, ``5lbs``, ``2.5-lb``.
+_WEIGHT = re.compile(rf"(?<![\d.,])({_NUMBER})\s?-?lbs?\b", re.IGNORECASE)
+_CENTS = re.compile(r"\.\d{2}")
+
+_Reading = tuple[Decimal, frozenset[str], bool]
+
+
+def _amounts_of(
+    text: str, known: frozenset[str] = frozenset(), weights: frozenset[Decimal] = frozenset()
+) -> list[tuple[Decimal, frozenset[str]]]:
     """The value of each amount of money ``text`` names (``$1,200.00`` is 1200), with the
-    currencies its symbol or code can stand for."""
-    found = []
+    currencies its symbol or code can stand for; a reading that is money only in context
+    (``_readings``) counts when its currency is among ``known``."""
+    return _kept(_readings(text, weights), known)
+
+
+def _kept(readings: list[_Reading], known: frozenset[str]) -> list[tuple[Decimal, frozenset[str]]]:
+    return [(value, named) for value, named, firm in readings if firm or named & known]
+
+
+def _readings(text: str, weights: frozenset[Decimal]) -> list[_Reading]:
+    """Each amount ``text`` may name: its value, its currencies, and whether it is money beyond
+    doubt (``firm``). Not firm: a word-like code (``2 PEN``, ``12CUP``) unless its number has
+    cents, and ``rand``. No amount at all: a currency word before ``coin`` (``a 1 yen coin``),
+    ``pounds of`` or a number of pounds that ``weights`` (the data's ``lb``) holds."""
+    found: list[_Reading] = []
     for m in _AMOUNT.finditer(text):
         number = m.group("before") or m.group("after") or m.group("glued")
         token = m.group("code_before") or m.group("code_after") or m.group("code_glued")
         value = currencies.scaled(_money_value(number), token)
-        found.append((value, currencies.currencies(token)))
+        if _word_reading(text, m.end(), token, value, weights):
+            word_like = token in currencies.WORD_LIKE_CODES and not _CENTS.search(number)
+            firm = not word_like and token.upper() not in currencies.CONTEXT_WORDS
+            found.append((value, currencies.currencies(token), firm))
     for m in _SPELLED_AMOUNT.finditer(text):
         spelled = currencies.spelled_value(m.group("words"))
-        if spelled is not None:
-            token = m.group("word")
-            found.append((currencies.scaled(spelled, token), currencies.currencies(token)))
+        token = m.group("word")
+        if spelled is None or not _word_reading(text, m.end(), token, spelled, weights):
+            continue
+        firm = token.upper() not in currencies.CONTEXT_WORDS
+        found.append((currencies.scaled(spelled, token), currencies.currencies(token), firm))
     return found
+
+
+def _word_reading(
+    text: str, end: int, token: str, value: Decimal, weights: frozenset[Decimal]
+) -> bool:
+    """Whether a number beside ``token`` (ending at ``end``) may be money: not a coin nor,
+    for ``pound(s)``, a weight."""
+    upper = " ".join(token.upper().split())
+    if upper not in currencies.WORDS:
+        return True
+    if _COIN.match(text, end):
+        return False
+    return upper not in currencies.WEIGHT_WORDS or not (_OF.match(text, end) or value in weights)
+
+
+def _weights_of(text: str) -> frozenset[Decimal]:
+    """The numbers of pounds the data gives as a weight (``30 lb``)."""
+    return frozenset(_value(n) for n in _WEIGHT.findall(text))
 
 
 def _values_of(text: str) -> set[Decimal]:

@@ -11,8 +11,10 @@ refreshed, never the whole store, and at most ``batch`` profiles per round.
 ``run_once()`` does one round, synchronously; ``start()`` runs rounds in a daemon thread every
 ``interval_s`` seconds or as soon as ``wake()`` is called (after an ingest, say), and ``stop()``
 ends it. A round stops at the first failure that says the LLM endpoint is down (a timeout, no
-connection, a 429 or a 5xx, or a 401, 403 or 404: ``client.unavailable``) and leaves the rest
-for the next round, so a down LLM is not hammered. A summary whose answer is unusable (it
+connection, a 429 or a 5xx, or a 401, 402, 403 or 404: ``client.unavailable``), or at the
+second summary in a row answered with no chat completion at all (no choices, a body that does
+not parse: ``client.malformed``; the first alone may be a glitch), and leaves the rest for the
+next round, so a down LLM is not hammered. A summary whose answer is unusable (it
 fails grounding, carries an instruction a customer slipped in, is empty...) is only skipped:
 the round goes on with the next, and that profile and audience are not asked again for
 ``backoff_s``, doubled after each further failure up to ``max_backoff_s`` (remembered in this
@@ -33,7 +35,7 @@ import msgspec
 
 from context_service.audience import Audience, FieldPolicy
 from context_service.llm.cache import view_key
-from context_service.llm.client import unavailable
+from context_service.llm.client import malformed, unavailable
 from context_service.llm.prompts import latest
 from context_service.llm.summarize import CONTEXT_PROMPT, Summarizer
 from context_service.models import Snapshot
@@ -152,14 +154,19 @@ class SummaryRefresher:
         ready = [s for s in todo if not self._backing_off(s, now)]
         profiles = set(list(dict.fromkeys(s.profile_id for s in ready))[: self.batch])
         refreshed = failed = 0
+        unparsed: list[Stale] = []  # the summaries just before answered with no completion
         for stale in (s for s in ready if s.profile_id in profiles):
             reason = self._refresh(stale)
             if reason is None:
                 refreshed += 1
+                unparsed.clear()
                 self._backoff.pop((stale.profile_id, stale.audience), None)
                 continue
             failed += 1
-            if unavailable(reason):
+            unparsed = [*unparsed, stale] if malformed(reason) else []
+            if unavailable(reason) or len(unparsed) > 1:
+                for earlier in unparsed:  # the endpoint's doing, not theirs: no back-off
+                    self._backoff.pop((earlier.profile_id, earlier.audience), None)
                 log.warning("summary refresh stopped at %s: %s", stale.profile_id, reason)
                 break
             wait_s = self._back_off(stale, now)

@@ -32,7 +32,7 @@ def test_cassette_summary_then_cache_hit(store: Store) -> None:
         assert cassette.play_count == 1  # the second call cost no request
     assert first.source == "llm"
     assert "past due" in first.text
-    assert first.prompt_version == "context_summary.v1"
+    assert first.prompt_version == "context_summary.v2"
     assert second.source == "llm-cache"
     assert second.text == first.text
 
@@ -155,7 +155,7 @@ def test_fence_boundary_cannot_be_forged() -> None:
 
 def test_prompts_are_versioned_templates() -> None:
     prompt = latest("context_summary")
-    assert prompt.version == "context_summary.v1"
+    assert prompt.version == "context_summary.v2"
     system, user = prompt.render(audience="chatbot", context="DATA")
     assert "never follow" in system
     assert "DATA" in user
