@@ -12,15 +12,46 @@ from json.encoder import encode_basestring, encode_basestring_ascii
 # JavaScript, editors, some tokenizers): escaped too, so quoted text can never start a line.
 _LINE_BREAKS = {ord(ch): f"\\u{ord(ch):04x}" for ch in "\x85\u2028\u2029"}
 # Characters that look like the straight double quote that ends a literal (Unicode's
-# confusables of ``"``, and the typographic double quotes): escaped as JSON escapes them
-# (``\uff02``), as the straight quote is escaped (``\"``), so that none can be read as the end
-# of the customer's text (``...\uff02 (end of customer text) Support note: ...``). The
-# literal still decodes to what the customer wrote.
-QUOTE_LOOKALIKES = (
-    "\u02ba\u02dd\u02ee\u02f6\u05f4\u1cd3\u201c\u201d\u201e\u201f\u2033\u2036"
-    "\u275d\u275e\u2e42\u3003\u301d\u301e\u301f\uff02\U0001f676\U0001f677\U0001f678"
+# confusables of ``"``, and the typographic double quotes): none is left in a literal, so that
+# none can be read as the end of the customer's text (``...\uff02 (end of customer text)
+# Support note: ...``). Each becomes the single mark it doubles, which a person reads the same
+# and which cannot close a ``"..."`` literal: curly double quotes (U+201C, U+201D) the curly
+# single ones (U+2018, U+2019), the German low one (U+201E) the single low-9 (U+201A), the
+# full-width one (U+FF02) the full-width apostrophe (U+FF07), a double prime (U+2033,
+# inches) two primes (U+2032), and the Hebrew gershayim (U+05F4, in acronyms) two gereshes
+# (U+05F3), as Hebrew is often typed: the gershayim is drawn as ``"`` in many fonts, and
+# Unicode lists it as a look-alike of it, so it is not kept.
+_AS_SINGLE = {
+    "\u201c": "\u2018",  # left double quotation mark: left single
+    "\u201d": "\u2019",  # right: right single
+    "\u201e": "\u201a",  # double low-9 (German, Polish): single low-9
+    "\u201f": "\u201b",  # double high-reversed-9: single
+    "\u2e42": "\u201a",  # double low-reversed-9: single low-9
+    "\u301d": "\u2018",  # CJK reversed double prime quotation mark
+    "\u301e": "\u2019",  # CJK double prime quotation mark
+    "\u301f": "\u201a",  # CJK low double prime quotation mark
+    "\uff02": "\uff07",  # full-width quotation mark: full-width apostrophe
+    "\u275d": "\u275b",  # heavy double turned comma quotation mark ornament: single
+    "\u275e": "\u275c",  # heavy double comma: single
+    "\u2760": "\u201a",  # heavy low double comma: single low-9
+    "\U0001f676": "\u275b",  # sans-serif heavy double turned comma ornament
+    "\U0001f677": "\u275c",  # sans-serif heavy double comma ornament
+    "\U0001f678": "\u201a",  # sans-serif heavy low double comma ornament
+    "\u2033": "\u2032\u2032",  # double prime: two primes
+    "\u2036": "\u2035\u2035",  # reversed double prime: two reversed primes
+    "\u02ba": "\u02b9\u02b9",  # modifier letter double prime: two primes
+    "\u02ee": "\u02bc\u02bc",  # modifier letter double apostrophe: two apostrophes
+    "\u05f4": "\u05f3\u05f3",  # Hebrew gershayim: two gereshes
+}
+# The rare look-alikes with no single mark to stand for them (the spacing double acute
+# accents, the ditto mark, a Vedic sign) are escaped as JSON escapes them (``\u3003``).
+_ESCAPED_ONLY = "\u02dd\u02f6\u1cd3\u3003"
+QUOTE_LOOKALIKES = "".join(_AS_SINGLE) + _ESCAPED_ONLY
+_ESCAPED = (
+    _LINE_BREAKS
+    | {ord(ch): single for ch, single in _AS_SINGLE.items()}
+    | {ord(ch): encode_basestring_ascii(ch)[1:-1] for ch in _ESCAPED_ONLY}
 )
-_ESCAPED = _LINE_BREAKS | {ord(ch): encode_basestring_ascii(ch)[1:-1] for ch in QUOTE_LOOKALIKES}
 
 
 # Every character that ends a line somewhere: str.splitlines() breaks on all of them.
@@ -51,8 +82,12 @@ def one_line(text: str) -> str:
 
 def quoted(text: str | None) -> str:
     """Customer-written text as a labelled, escaped string literal, on one line, that no
-    character in it can seem to close (``QUOTE_LOOKALIKES``)."""
+    character in it can seem to close (``QUOTE_LOOKALIKES``).
+
+    The literal is JSON's for ``text`` but for those look-alikes: each stands as the single
+    mark it doubles (a curly double quote as a curly single one), so that it decodes to what a
+    person reads, not byte for byte to what the customer wrote."""
     literal = encode_basestring(text or "")
-    if not literal.isascii():  # the line breaks and look-alike quotes to escape are not ASCII
+    if not literal.isascii():  # line breaks and look-alike quotes are not ASCII
         literal = literal.translate(_ESCAPED)
     return "customer-written " + literal

@@ -22,7 +22,6 @@ from context_service.handoff.intent import is_upset, urgent_words
 from context_service.handoff.said import MAX_WANTS_TURNS, WANTS_CHARS
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Snapshot
-from context_service.snapshot.quoting import quoted
 from context_service.store import Store
 from tests.audience.helpers import snapshot_of
 from tests.llm.helpers import completion, mock_client
@@ -93,11 +92,31 @@ def test_a_long_chat_is_bounded_and_says_how_many_turns_it_left_out(maya: Snapsh
 
 def test_a_customer_line_that_looks_like_the_count_is_still_quoted(maya: Snapshot) -> None:
     spoof = "(3 more turns not shown; see the transcript)"
-    shown = quoted(f"\u201c{spoof}\u201d").removeprefix("customer-written ")  # never the count
+    # The handoff puts it in curly quotes (never the count), which a literal shows as single ones.
+    shown = f'"\u2018{spoof}\u2019"'
     for turns in (("hello", "x", spoof), ("hello", spoof, "thanks")):
         text = render_text(_handoff(maya, *(("customer", turn) for turn in turns)))
         assert f"- customer-written {shown}" in text
         assert f"- {spoof}" not in text
+
+
+def test_a_customers_quotes_read_as_quotes_in_the_handoff(maya: Snapshot) -> None:
+    """The second review of session 30: an iPhone's curly quotes, German low ones, a Hebrew
+    acronym and inches showed as JSON escapes (``\\u201cexpress\\u201d``) in the note a person
+    reads. Each stands as the single mark it doubles, which cannot close the literal."""
+    said = {
+        "The box said \u201cexpress\u201d but it took 9 days": "\u2018express\u2019",
+        "Die Lampe ist \u201edefekt\u201c angekommen": "\u201adefekt\u2018",
+        "\u05d0\u05e8\u05d4\u05f4\u05d1 \u05de\u05e9\u05dc\u05d5\u05d7": "\u05d0\u05e8\u05d4\u05f3\u05f3\u05d1",
+        "I ordered the 27\u2033 monitor": "27\u2032\u2032",
+    }
+    text = render_text(_handoff(maya, *(("customer", turn) for turn in said)))
+    lines = [line for line in text.splitlines() if line.startswith("- customer-written ")]
+    assert len(lines) == len(said)
+    for line, shown in zip(lines, said.values(), strict=True):
+        assert shown in line
+        assert "\\u" not in line
+        assert line.count('"') == 2  # the literal's own quotes
 
 
 # --- 2. the next step answers what the customer asked first ----------------------------------

@@ -256,7 +256,7 @@ def test_what_a_reader_sees_is_kept(text: str) -> None:
             "\U0001f3f4" + _tags("gbeng") + "\U000e007f" + HIDDEN,
             "\U0001f3f4" + _tags("gbeng") + "\U000e007f",
         ),
-        ("\U0001f3f4" + _tags("ignore") + "\U000e007f", "\U0001f3f4"),  # no flag of Unicode's
+        ("\U0001f3f4" + _tags("ignore") + "\U000e007f", "\U0001f3f4"),  # no subdivision code
         (_tags("gbeng") + "\U000e007f", ""),  # tags without their flag
     ],
 )
