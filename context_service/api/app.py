@@ -107,15 +107,22 @@ def read_profiles(store: Store) -> None:
 
 @get("/metrics", sync_to_thread=False, media_type="text/plain", opt={"scope": ADMIN})
 def metrics(store: NamedDependency[Store]) -> str:
-    """Prometheus-style gauges of the store's size."""
+    """Prometheus-style gauges of the store's size: records held (a deletion's tombstone is
+    counted apart, as deleted), those rejected among them."""
     conn = store.conn
     profiles = conn.execute("SELECT count(*) FROM profiles").fetchone()[0]
-    records = conn.execute("SELECT count(*) FROM records").fetchone()[0]
-    rejected = conn.execute("SELECT count(*) FROM records WHERE error IS NOT NULL").fetchone()[0]
+    held, deleted = conn.execute(
+        "SELECT count(*) FILTER (WHERE deleted = 0), count(*) FILTER (WHERE deleted <> 0) "
+        "FROM records"
+    ).fetchone()
+    rejected = conn.execute(
+        "SELECT count(*) FROM records WHERE error IS NOT NULL AND deleted = 0"
+    ).fetchone()[0]
     return (
         f"context_service_profiles {profiles}\n"
-        f"context_service_records {records}\n"
+        f"context_service_records {held}\n"
         f"context_service_records_rejected {rejected}\n"
+        f"context_service_records_deleted {deleted}\n"
     )
 
 

@@ -20,7 +20,8 @@ class ReadsPage(msgspec.Struct):
     reads: list[AuditEntry]
 
 
-@get("/v1/audit/reads", sync_to_thread=False, summary="Read audit", opt={"scope": ADMIN})
+# On a worker thread: the flush writes, and waits for the write lock as long as writers do.
+@get("/v1/audit/reads", sync_to_thread=True, summary="Read audit", opt={"scope": ADMIN})
 def get_reads(
     request: Request[Any, Any, Any],
     store: NamedDependency[Store],

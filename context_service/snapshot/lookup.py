@@ -24,6 +24,7 @@ and the rebuilder builds it again with a new version.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 import weakref
@@ -93,6 +94,12 @@ Rebuild = Callable[[Any, str, str, float | None], StoredSnapshot | None]
 # How long a read waits for the write lock to refresh a row that is only out of date (its
 # ``refresh_at`` passed, not queued): past it, the stored row is served as it is.
 DUE_WAIT_S = 0.2
+# How long a read on an event loop (the async context routes, the widget) waits for the write
+# lock to build a queued profile first: every other request of that server worker waits with
+# it, so past this the read is a 503 to retry (``SnapshotBusy``), not a worker frozen for as long
+# as an import or a ``resolve --all`` holds the lock. A read on a worker thread waits as writers
+# do.
+ON_LOOP_WAIT_S = 0.5
 # The time reads compare a row's ``refresh_at`` with (POSIX seconds; tests set their own).
 clock: Callable[[], float] = time.time
 # Read connection (by id) -> (its owner, what builds one queued profile given the owner). The
@@ -357,6 +364,15 @@ def current_snapshot(conn: sqlite3.Connection, profile_id: str) -> StoredSnapsho
     return stored
 
 
+def _on_event_loop() -> bool:
+    """Whether this thread runs an asyncio event loop (an async route handler's thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def now_iso() -> str:
     """The read's time (``clock``) as ISO-8601 UTC to the second, as ``refresh_at`` is."""
     return _format_second(int(clock()))
@@ -372,11 +388,12 @@ class SnapshotBusy(StoreBusy):
 
 
 def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str, now: str) -> StoredSnapshot | None:
-    """``rebuild(owner, profile_id, now)``, waiting as long as writers do; ``SnapshotBusy``
-    (503) when the store stays locked by another writer past its busy timeout (a sync or an
-    import): the read may be tried again, and the queued row is still not served."""
+    """``rebuild(owner, profile_id, now)``, waiting as long as writers do (on an event loop
+    ``ON_LOOP_WAIT_S`` only); ``SnapshotBusy`` (503) when the store stays locked by another
+    writer past that (a sync or an import): the read may be tried again, and the queued row is
+    still not served."""
     try:
-        return rebuild(owner, profile_id, now, None)
+        return rebuild(owner, profile_id, now, ON_LOOP_WAIT_S if _on_event_loop() else None)
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise

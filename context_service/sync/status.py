@@ -63,8 +63,8 @@ def sync_status(store: Store, sources: list[str], now: datetime | None = None) -
         out[source] = {
             "last_run": run_view(run, at) if run else None,
             "cursors": cursor_store.cursors_of(conn, source),
-            "records": _count(conn, source, "1"),
-            "records_rejected": _count(conn, source, "error IS NOT NULL"),
+            "records": _count(conn, source, "deleted = 0"),  # a deletion's tombstone is none
+            "records_rejected": _count(conn, source, "error IS NOT NULL AND deleted = 0"),
             "webhooks": {status: n for (src, status), n in inbox.items() if src == source},
             "webhooks_failed": failed.get(source, 0),
             "access_requests": requests.get(source, []),
