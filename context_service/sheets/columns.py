@@ -89,11 +89,19 @@ def _target(column: str, field: str, where: str) -> str | None:
 def parse_map_options(options: Iterable[str]) -> ColumnMapping:
     """``["E-Mail Adresse=email", "Notes=-"]`` -> a mapping; malformed entries are errors."""
     explicit: dict[str, str | None] = {}
+    given: dict[str, str] = {}
     for option in options:
         column, sep, field = option.rpartition("=")
         if not sep or not column.strip():
             raise ColumnMappingError(f"--map {option!r}: expected COLUMN=FIELD")
-        explicit[column.strip()] = _target(column.strip(), field, f"--map {option!r}")
+        name = column.strip()
+        if name in given:
+            raise ColumnMappingError(
+                f"--map {option!r}: the column {name!r} is already mapped by --map "
+                f"{given[name]!r}; give each column one --map entry"
+            )
+        given[name] = option
+        explicit[name] = _target(name, field, f"--map {option!r}")
     return ColumnMapping(explicit)
 
 
@@ -116,8 +124,32 @@ def load_mapping_file(path: str | Path) -> ColumnMapping:
     for column, field in table.items():
         if not isinstance(field, str):
             raise ColumnMappingError(f"{file}: column {column!r}: the field must be a string")
-        explicit[str(column).strip()] = _target(str(column), field, str(file))
+        name = str(column).strip()
+        if name in explicit:  # names that differ only in the spaces around them
+            raise _twice(file, name)
+        explicit[name] = _target(str(column), field, str(file))
     return ColumnMapping(explicit)
+
+
+def _twice(file: Path, column: str) -> ColumnMappingError:
+    return ColumnMappingError(
+        f"mapping file {file}: the column {column!r} is mapped twice; give each column one entry"
+    )
+
+
+def _json_table(file: Path) -> Any:
+    """``object_pairs_hook`` for ``json.loads``, which would keep a repeated key's last value
+    and drop the first silently (TOML refuses a repeated key itself)."""
+
+    def table(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise _twice(file, key)
+            out[key] = value
+        return out
+
+    return table
 
 
 def _read_mapping_document(file: Path) -> Mapping[str, Any]:
@@ -126,7 +158,10 @@ def _read_mapping_document(file: Path) -> Mapping[str, Any]:
     except OSError as exc:
         raise ColumnMappingError(f"cannot read mapping file {file}: {exc.strerror}") from exc
     try:
-        data = json.loads(text) if file.suffix.lower() == ".json" else tomllib.loads(text)
+        if file.suffix.lower() == ".json":
+            data = json.loads(text, object_pairs_hook=_json_table(file))
+        else:
+            data = tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise ColumnMappingError(f"mapping file {file} is not valid: {exc}") from exc
     if not isinstance(data, Mapping):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -125,6 +125,7 @@ def row_payloads(source: str, row: Mapping[str, str]) -> list[tuple[str, dict[st
         if group is None:
             group = groups[kind] = {"source": source}
         group[field] = value
+    _read_back_numbers(person, _PERSON_NUMBERS)
     out: list[tuple[str, dict[str, Any]]] = [(PERSON_KIND, person)]
     if not groups:
         return out
@@ -133,12 +134,52 @@ def row_payloads(source: str, row: Mapping[str, str]) -> list[tuple[str, dict[st
         present = groups.get(kind)
         if present is None or present.keys() == {"source", "currency"}:
             continue
+        if marker in _ACTIVITY_NUMBERS:
+            _read_back_numbers(present, (marker,))
         if marker not in present:
             named = ", ".join(sorted(present.keys() - {"source"}))
             raise MappingError(f"{kind} column(s) {named} need a {marker} column in the same row")
         present["owner"] = owner
         out.append((kind, present))
     return out
+
+
+# Fields holding a number that a spreadsheet or pandas may have written as a float: ids (keys,
+# and links to built-in sources) and a postcode. Only ids may be in exponent form: a postcode
+# is too short for a spreadsheet to write it so.
+_PERSON_NUMBERS = ("external_id", *LINK_FIELDS, "postcode")
+_ACTIVITY_NUMBERS = frozenset({"order_number", "ticket_id"})
+_FLOAT_TAIL = re.compile(r"([0-9]+)\.00?")
+_EXPONENT = re.compile(r"([0-9])(?:\.([0-9]+))?[eE]\+([0-9]{1,2})")
+
+
+def _read_back_numbers(fields: dict[str, Any], names: Iterable[str]) -> None:
+    """Each of ``names`` in ``fields`` as the number it was before a numeric column wrote it as
+    a float: ``1001`` for ``1001.0`` (pandas) or ``1001.00``, and an id in exponent form
+    (``3.61234567890E+11``) when every digit is still there. An id whose exponent form lost
+    digits (``3.61235E+11``: Excel's General format) raises: the id cannot be told back, and
+    rows whose ids rounded alike would be one person."""
+    for name in names:
+        value = fields.get(name)
+        if value is None or ("." not in value and "+" not in value):  # most values
+            continue
+        found = _FLOAT_TAIL.fullmatch(value)
+        if found is not None:
+            fields[name] = found.group(1)
+            continue
+        found = _EXPONENT.fullmatch(value) if name != "postcode" else None
+        if found is None:
+            continue
+        first, rest, power = found.group(1), found.group(2) or "", int(found.group(3))
+        if len(rest) == power:
+            fields[name] = first + rest
+        elif len(rest) < power:
+            raise MappingError(
+                f"{name}: {value!r} is a number in exponent form that lost its last "
+                f"{power - len(rest)} digits (a spreadsheet kept only its first "
+                f"{len(rest) + 1}); format the column as text or as a number without "
+                "decimals in the spreadsheet, then save or export the file again"
+            )
 
 
 def rejected_payload(source: str, line: int, reason: str, raw: Any) -> dict[str, Any]:

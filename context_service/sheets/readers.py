@@ -24,6 +24,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from context_service.sheets.csv_lines import (
+    STRAY_BYTES,
+    LineTap,
+    quoting_error,
+    stray_bytes,
+    swallowed_rows,
+)
 from context_service.sheets.json_rows import json_row
 from context_service.sheets.raw_rows import (
     Format,
@@ -40,6 +47,7 @@ from context_service.sheets.sniffing import (
     first_line_of,
     reading_bom,
     refuse_binary,
+    refuse_misread_utf8,
     sample_of,
     separator_directive,
     sniff_delimiter,
@@ -132,14 +140,20 @@ class CsvSheet:
         self.blank_rows = 0
         sample = sample_of(path)
         refuse_binary(path, sample, encoding)
+        if encoding:
+            refuse_misread_utf8(path, sample, encoding)
         found = reading_bom(encoding, sample) if encoding else None
         self.encoding = found or sniff_file_encoding(path, sample)
         first_line = first_line_of(sample, self.encoding)
         self.directive = separator_directive(first_line)
         self.delimiter = self.directive or sniff_delimiter(first_line)
+        # A UTF-8 file is read with its stray bytes escaped, so that a line pasted in from
+        # another encoding rejects its row alone (``csv_lines.stray_bytes``).
+        self._utf8 = codecs.lookup(self.encoding).name in ("utf-8", "utf-8-sig")
+        errors = STRAY_BYTES if self._utf8 else "strict"
         # Opened once the sniffing above has accepted the file: a refusal leaves nothing open.
         self._raw: BinaryIO = path.open("rb")
-        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, newline="")
+        self._text = io.TextIOWrapper(self._raw, self.encoding, errors, newline="")
 
     def done(self) -> int:
         """Bytes read so far."""
@@ -157,7 +171,7 @@ class CsvSheet:
         the lines it spans as its raw text, never merged silently into its neighbour's cell.
         Excel's ``sep=;`` first line names the delimiter and is not the header.
         """
-        tap = _LineTap(self._text)
+        tap = LineTap(self._text, stray_bytes=self._utf8)
         _allow_cells_up_to(CELL_LIMIT)
         reader = csv.reader(tap, delimiter=self.delimiter, strict=True)
         directive = self.directive is not None
@@ -165,7 +179,7 @@ class CsvSheet:
         start = 1
         try:
             while True:
-                tap.taken.clear()
+                tap.start_row()
                 try:
                     cells = next(reader)
                 except StopIteration:
@@ -174,9 +188,14 @@ class CsvSheet:
                     line, start = start, reader.line_num + 1
                     if header is None or "field limit" in str(exc):
                         raise UnreadableFile(_stopped_at(self.path, line, exc)) from exc
-                    yield _quoting_error(line, reader.line_num, header, tap, exc)
+                    yield quoting_error(line, reader.line_num, header, tap, exc)
                     continue
                 line, start = start, reader.line_num + 1
+                if tap.stray or len(tap.taken) > 1:  # a byte not UTF-8, or a quoted line break
+                    broken = self._broken(line, header, tap)
+                    if broken is not None:
+                        yield broken
+                        continue
                 if not any(cell.strip() for cell in cells):
                     self.blank_rows += header is not None
                     continue
@@ -193,6 +212,20 @@ class CsvSheet:
             raise UnreadableFile(self._not_decodable(start, exc)) from exc
         except csv.Error as exc:
             raise UnreadableFile(f"{self.path.name}: line {start}: {exc}") from exc
+
+    def _broken(self, line: int, header: tuple[str, ...] | None, tap: LineTap) -> RawRow | None:
+        """The row as an error row when it holds a byte that is not UTF-8 or swallowed whole
+        rows into a quoted cell (see ``csv_lines``); a header with such a byte stops the file."""
+        if header is None:
+            if tap.stray:
+                raise UnreadableFile(
+                    f"{self.path.name}: line {line + tap.stray[0]} is not valid UTF-8; pass "
+                    "--encoding with the file's encoding (for example cp1252)"
+                )
+            return None
+        if tap.stray:
+            return stray_bytes(line, header, tap)
+        return swallowed_rows(line, header, tap, self.delimiter)
 
     def _not_decodable(self, start: int, exc: UnicodeDecodeError) -> str:
         """Where the text stops being valid in its encoding (the first line with a bad byte;
@@ -242,42 +275,6 @@ def _stopped_at(path: Path, line: int, exc: csv.Error) -> str:
         f"{path.name}: line {line}: field larger than field limit: a cell there runs past "
         f"{csv.field_size_limit():,} characters, most likely because a quote in it never closes"
     )
-
-
-class _LineTap:
-    """The text file's lines for ``csv.reader``, keeping those the current row was read from."""
-
-    def __init__(self, text: io.TextIOWrapper) -> None:
-        self._lines = iter(text)
-        self.taken: list[str] = []
-        self.exhausted = False
-
-    def __iter__(self) -> _LineTap:
-        return self
-
-    def __next__(self) -> str:
-        try:
-            line = next(self._lines)
-        except StopIteration:
-            self.exhausted = True
-            raise
-        self.taken.append(line)
-        return line
-
-
-def _quoting_error(
-    line: int, last: int, header: tuple[str, ...], tap: _LineTap, exc: csv.Error
-) -> RawRow:
-    raw = "".join(tap.taken)
-    if tap.exhausted:
-        reason = (
-            f"a quoted cell is never closed: lines {line}-{last} (the rest of the file) "
-            "were read as this one row"
-        )
-    else:
-        spans = f"; lines {line}-{last}" if last > line else ""
-        reason = f"the quotes in this row do not pair up ({exc}{spans})"
-    return RawRow(line, header, [], reason, raw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,6 +510,8 @@ class JsonlSheet:
         self._done = 0
         sample = sample_of(path)
         refuse_binary(path, sample, encoding)
+        if encoding:
+            refuse_misread_utf8(path, sample, encoding)
         found = reading_bom(encoding, sample) if encoding else sniff_file_encoding(path, sample)
         self.encoding = found
         self._file: BinaryIO = path.open("rb")

@@ -97,6 +97,35 @@ def check_encoding(encoding: str) -> None:
         ) from exc
 
 
+def refuse_misread_utf8(path: Path, sample: bytes, encoding: str) -> None:
+    """Raise ``UnreadableFile`` when ``encoding`` (``--encoding``) is not a Unicode encoding
+    but the file is UTF-8 text with non-ASCII characters (its BOM, or its first non-ASCII
+    bytes, are UTF-8): read so, every accented letter would turn into two or three others
+    (``Zoë`` into ``ZoÃ«``) and overwrite the names an earlier import stored right. Text in
+    a legacy encoding hardly ever reads as UTF-8: its accented letters are not followed by
+    the continuation bytes UTF-8 needs."""
+    if codecs.lookup(encoding).name.startswith(("utf", "ascii")):
+        return
+    if sample.startswith(codecs.BOM_UTF8):
+        first: bytes | None = codecs.BOM_UTF8
+    elif not sample.isascii():
+        found = _NON_ASCII.search(sample)
+        assert found is not None  # the sample is not ASCII
+        first = sample[found.start() : found.start() + 4]
+    else:
+        first = _first_non_ascii(path)
+    if first is None or sniff_file_encoding(path, sample) not in ("utf-8", "utf-8-sig"):
+        return
+    letter = first.decode("utf-8", errors="ignore")[:1]
+    misread = letter.encode("utf-8").decode(encoding, errors="replace")
+    raise UnreadableFile(
+        f"{path.name} is UTF-8 text, not {encoding}: read as {encoding}, its {letter!r} "
+        f"would be stored as {misread!r}, over the names an earlier import stored right; "
+        "import it without --encoding (a line in it that is not UTF-8 is then rejected "
+        "alone, with its line number)"
+    )
+
+
 _BOM_READERS = {
     "utf-8": (codecs.BOM_UTF8, "utf-8-sig"),
     "utf-16-le": (codecs.BOM_UTF16_LE, "utf-16"),
@@ -149,7 +178,8 @@ def _first_non_ascii(path: Path) -> bytes | None:
 
 
 def sniff_encoding(sample: bytes) -> str:
-    """``utf-8-sig`` / ``utf-16`` by BOM, ``utf-8`` if the sample decodes, else ``cp1252``."""
+    """``utf-8-sig`` / ``utf-16`` by BOM, ``utf-8`` if the sample decodes (or holds UTF-8
+    letters before its first byte that is not UTF-8), else ``cp1252``."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -159,8 +189,11 @@ def sniff_encoding(sample: bytes) -> str:
         return utf16
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return "cp1252"
+    except UnicodeDecodeError as exc:
+        # UTF-8 letters before the first byte that is not UTF-8: a UTF-8 file with a line
+        # pasted from another encoding, whose row alone is rejected (``csv_lines``); read as
+        # cp1252, all its other letters would be garbled
+        return "cp1252" if sample[: exc.start].isascii() else "utf-8"
     return "utf-8"
 
 

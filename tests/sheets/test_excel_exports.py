@@ -13,7 +13,7 @@ import pytest
 
 from context_service.sheets import import_file
 from context_service.sheets.readers import RawRow, open_sheet, xlsx_cell_text
-from context_service.sheets.sniffing import UnreadableFile, separator_directive, sniff_delimiter
+from context_service.sheets.sniffing import separator_directive, sniff_delimiter
 from context_service.store import Store
 from context_service.sync import IngestContext
 
@@ -56,14 +56,21 @@ def test_utf8_past_the_sniffed_sample_stays_utf8(write: Write) -> None:
     assert read(path)[-1] == {"email": "j@x.com", "name": "José"}
 
 
-def test_a_file_that_mixes_utf8_and_cp1252_is_refused_at_the_bad_line(write: Write) -> None:
+def test_a_file_that_mixes_utf8_and_cp1252_rejects_the_bad_line_alone(write: Write) -> None:
     early_utf8 = "a@x.com,Zoë\n".encode()
     late_cp1252 = "j@x.com,José\n".encode("cp1252")
-    path = write("mixed.csv", b"email,name\n" + early_utf8 + _ascii_rows(4000) + late_cp1252)
+    path = write(
+        "mixed.csv", b"email,name\n" + early_utf8 + _ascii_rows(4000) + late_cp1252 + b"k@x.com,K\n"
+    )
     sheet = open_sheet(path)
-    with pytest.raises(UnreadableFile, match=r"line 4003 is not valid utf-8.*--encoding"):
-        list(sheet.rows())
+    rows = list(sheet.rows())
     sheet.close()
+    bad = rows[-2]
+    assert (bad.line, bad.raw) == (4003, "j@x.com,Jos\\xe9\n")
+    assert bad.error is not None
+    assert bad.error.startswith("the row is not valid UTF-8")
+    assert "--encoding would misread" in bad.error
+    assert (rows[0].cells, rows[-1].cells) == (["a@x.com", "Zoë"], ["k@x.com", "K"])
 
 
 def test_quoted_header_names_holding_commas_do_not_outvote_the_semicolons(write: Write) -> None:

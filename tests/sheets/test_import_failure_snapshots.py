@@ -19,7 +19,8 @@ GOOD = "".join(f"p{i}@example.com,Person {i}\n" for i in range(3000))  # past re
 
 
 def _broken_file(write: Write) -> Path:
-    """3,000 good rows, then a byte that is not UTF-8 (line 3002)."""
+    """3,000 good rows, then a byte that is not cp1252 (line 3002): read as cp1252, the file
+    stops there (a stray byte in a UTF-8 file rejects its row alone)."""
     return write("broken.csv", b"email,name\n" + GOOD.encode() + b"bad@example.com,Caf\x81\n")
 
 
@@ -43,7 +44,7 @@ def test_an_unreadable_line_part_way_leaves_the_committed_rows_servable(
     write: Write, import_sheet: Importer, store: Store
 ) -> None:
     with pytest.raises(UnreadableFile):
-        import_sheet(_broken_file(write), encoding="utf-8", batch_rows=500)
+        import_sheet(_broken_file(write), encoding="cp1252", batch_rows=500)
     assert _committed(store) >= 500
     assert _unbuilt(store) == (0, 0)
     found = lookup.by_email(store.conn, "p0@example.com")  # a row of the first batch
@@ -75,5 +76,5 @@ def test_a_failing_rebuild_does_not_hide_the_import_error(
 
     monkeypatch.setattr(importer, "drain_snapshots", fail)
     with pytest.raises(UnreadableFile):
-        import_sheet(_broken_file(write), encoding="utf-8", batch_rows=500)
+        import_sheet(_broken_file(write), encoding="cp1252", batch_rows=500)
     assert _unbuilt(store)[0] > 0  # left queued for the next drain

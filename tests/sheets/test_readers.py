@@ -329,11 +329,15 @@ def test_utf16_declared_by_the_option_is_not_taken_for_binary(write: Write) -> N
 def test_a_byte_the_encoding_cannot_read_is_reported_on_its_own_line(write: Write) -> None:
     text = b"email,name\na@example.com,Ann\nb@example.com,B\xffb\nc@example.com,Cy\n"
     path = write("people.csv", text)
+    rows = list(open_sheet(path, encoding="utf-8").rows())  # UTF-8: the row alone is rejected
+    assert [(row.line, row.error is None) for row in rows] == [(2, True), (3, False), (4, True)]
+    assert rows[1].raw == "b@example.com,B\\xffb\n"
+    legacy = write("people.csv", text.replace(b"\xff", b"\x81"))  # not a cp1252 byte
     with pytest.raises(UnreadableFile) as caught:
-        list(open_sheet(path, encoding="utf-8").rows())
+        list(open_sheet(legacy, encoding="cp1252").rows())
     assert caught.value.detail == (
-        "people.csv: line 3 is not valid utf-8 (invalid start byte); pass --encoding with "
-        "the file's encoding (for example cp1252 or latin-1)"
+        "people.csv: line 3 is not valid cp1252 (character maps to <undefined>); pass "
+        "--encoding with the file's encoding (for example utf-8 or latin-1)"
     )
     with pytest.raises(UnreadableFile, match=r"line 1 is not valid cp1252 .*utf-8 or latin-1"):
         read(write("legacy.csv", b"email,na\x81me\na@example.com,Ann\n"))
