@@ -12,11 +12,12 @@ question asks for; ``without_answered_secret`` removes it from the answer:
 - a password: an answer that is one token looking like one (a digit, a symbol or mixed case,
   as ``secrets`` judges ``password is x``) goes whole, and so does the value of ``it's x``;
   ``ok`` and ``I forgot it`` stay;
-- a card number: card-shaped digits go, groups of four joined by one to three separators or a
-  run of 8 to 19 digits (``4111 1111`` now and ``1111 1111`` in the next message: a number
-  typed in pieces is never whole in one turn, so no Luhn check can find it), and an expiry
-  date (``12/30``); an amount (``1,249.99``), a date (``2025-11-03``), a single group (``ending
-  4242``) and a number a word names (``order 100234``, ``#1004``) stay. A customer who names
+- a card number: card-shaped digits go, a group of four to six alone or joined to more by one
+  to three separators, or a run of 7 to 19 digits (``4111 1111`` now and ``1111 1111`` in the
+  next message, or ``4111`` a message: a number typed in pieces is never whole in one turn, so
+  no Luhn check can find it), and an expiry date (``12/30``); an amount (``1,249.99``), a date
+  (``2025-11-03``), the last four (``ending 4242``) and a number a word names (``order
+  100234``, ``#1004``) stay. A customer who names
   the card number themselves (``my card number is 4111 1111``) asks the same of their own next
   messages (``card_number_named``); "did you pay by credit card?" asks for nothing.
 """
@@ -43,21 +44,24 @@ _ASKS_FOR_PASSWORD = re.compile(
 # Asking for the number itself (not "did you pay by credit card?").
 _CARD_NUMBER_LABEL = r"card(?:'s)?\s*(?:number|no\b\.?|num\b|#)"
 _ASKS_FOR_CARD = re.compile(
-    rf"(?i)\b(?:{_CARD_NUMBER_LABEL}|(?:long|1[3-9][- ]digit)\s+number"
+    rf"(?i)\b(?:{_CARD_NUMBER_LABEL}|card(?:'s)?\s+(?:details|digits)"
+    r"|(?:long|1[3-9][- ]digit)\s+number|\d\d\s+digits\s+on\s+(?:your|the|my)\s+card"
     r"|number\s+on\s+(?:the\s+front\s+of\s+)?(?:your|the|my)\s+card"
     r"|expir(?:y|ation)\s+date)"
 )
 _NAMES_CARD_NUMBER = re.compile(rf"(?i)\b{_CARD_NUMBER_LABEL}")
-# Card-shaped digits: groups of four (the last ones may hold five or six, as Amex's do) joined
-# by one to three separators, or a run of 8 to 19 digits; never an amount (1,249.99), a date
-# (2025-11-03), a single group (ending 4242) or a number after a word naming what it is
-# (order 100234, invoice 20251103).
+# Card-shaped digits: a group of four to six digits, alone (a number typed in pieces, four
+# digits a message) or joined to more by one to three separators, or a run of 7 to 19; never an
+# amount (1,249.99, $1500), a date (2025-11-03), or a number after a word naming what it is
+# (order 100234, invoice 20251103) or the last four, which every receipt shows (ending 4242).
 _CARD_DIGITS = re.compile(
-    r"(?<![\w#$\u20ac\u00a3.,/-])(?:\d{4}(?:[ .,|*_-]{1,3}\d{4,6}){1,4}|\d{8,19})(?![\w.,/-]?\d)"
+    r"(?<![\w#$\u20ac\u00a3.,/-])(?:\d{4,6}(?:[^\w\n]{1,3}\d{4,6}){0,4}|\d{7,19})"
+    r"(?![\w.,/-]?\d)"
 )
 _REFERENCE_BEFORE = re.compile(
-    r"(?i)\b(?:order|invoice|ticket|tracking|ref(?:erence)?|po|confirmation|case|account)s?"
-    r"\s*(?:numbers?|no\.?|#|ids?)?\s*[:#]?\s*$"
+    r"(?i)(?:\b(?:order|invoice|ticket|tracking|ref(?:erence)?|po|confirmation|case)s?"
+    r"\s*(?:numbers?|no\.?|#|ids?)?\s*[:#]?"
+    r"|\b(?:ending|ends\s+(?:in|with)|last\s+(?:four|4)(?:\s+digits)?)\s*(?:in|with|is|:)?)\s*$"
 )
 _EXPIRY = re.compile(r"(?<![\w/.-])(?:0?[1-9]|1[0-2])\s*/\s*(?:\d{4}|\d{2})(?![\w/])")
 _ONE_TOKEN = re.compile(r"\s*[\"'(]?(\S+?)[\"')]?[.,!]?\s*")

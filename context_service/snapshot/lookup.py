@@ -100,6 +100,7 @@ DUE_WAIT_S = 0.2
 # as an import or a ``resolve --all`` holds the lock. A read on a worker thread waits as writers
 # do.
 ON_LOOP_WAIT_S = 0.5
+RETRY_QUEUED_AFTER_S = 1  # the 503's ``Retry-After``: a queued row is built in milliseconds
 # The time reads compare a row's ``refresh_at`` with (POSIX seconds; tests set their own).
 clock: Callable[[], float] = time.time
 # Read connection (by id) -> (its owner, what builds one queued profile given the owner). The
@@ -399,5 +400,6 @@ def _rebuilt(rebuild: Rebuild, owner: Any, profile_id: str, now: str) -> StoredS
             raise
         raise SnapshotBusy(
             "this customer's snapshot is being rebuilt and the store is busy with another "
-            "writer; try again shortly"
+            "writer; try again shortly",
+            retry_after_s=RETRY_QUEUED_AFTER_S,
         ) from exc

@@ -65,6 +65,8 @@ def test_an_answer_without_the_secret_stays(answer: str, kind: str) -> None:
         "What is the card number?",
         "Could you share the long number on the front of your card?",
         "Please give me the 16-digit number and the expiry date.",
+        "Please send your card details",
+        "What are the 16 digits on your card?",
     ],
 )
 def test_a_question_for_a_card_number_asks_for_a_card(question: str) -> None:
@@ -86,6 +88,10 @@ def test_a_question_about_a_card_asks_for_no_number(question: str) -> None:
         ("4111 1111", ""),  # half of it: the rest comes in the next message
         ("1111 1111 exp 12/30", " exp "),
         ("4111 1111 1111 1111 for order #1004", " for order #1004"),
+        ("4111", ""),  # a number typed four digits a message
+        ("then 1111", "then "),
+        ("account 4111 1111 1111 1112", "account "),
+        ("4111\n1111", "\n"),
     ],
 )
 def test_the_digits_of_a_card_answer_go(answer: str, kept: str) -> None:

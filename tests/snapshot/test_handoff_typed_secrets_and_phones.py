@@ -71,8 +71,16 @@ def test_a_secret_the_bot_asked_for_is_removed(maya: Snapshot, question: str, se
             Turn("customer", "4111 1111"),
             Turn("customer", "1111 1111"),
         ],
+        [
+            Turn("customer", "I was charged twice"),
+            Turn("bot", "What is the card number?"),
+            Turn("customer", "4111"),
+            Turn("customer", "1111"),
+            Turn("customer", "1111 exp 12/30"),
+            Turn("customer", "1111"),
+        ],
     ],
-    ids=["named-by-the-customer", "asked-by-the-bot"],
+    ids=["named-by-the-customer", "asked-by-the-bot", "four-digits-a-message"],
 )
 def test_a_card_number_typed_in_two_messages_is_removed(maya: Snapshot, turns: list[Turn]) -> None:
     """A review split a card over two messages: each half is no card number on its own, and

@@ -58,6 +58,7 @@ def test_a_queued_read_while_another_process_writes_is_503_not_500(
                     "/v1/context", params={"email": _email(0), **params}, headers=AUTH
                 )
                 assert answer.status_code == 503, answer.text
+                assert answer.headers["Retry-After"] == "1"  # a review saw it come without
                 assert _email(1) not in answer.text  # the queued row is still not served
             finally:
                 gate.opened.set()
