@@ -46,14 +46,19 @@ _INSTRUCTIONS = re.compile(
 # (``\u201e...\u201c``) or single quotes (``\u2018...\u2019``, ``'...'``). A single quote is an
 # apostrophe as often: it opens a span only where no letter or digit precedes it and a letter
 # follows (not ``don't``, ``Maya's``, ``'90s``), and closes it only where none follows it
-# (``'I don't know'`` is one span; ``customers'`` may close one). No span crosses a line.
+# (``'I don't know'`` is one span; ``customers'`` may close one). A single-quoted span holds one
+# sentence at most (no ``.``, ``!``, ``?`` or ``:`` before a space inside it): a stray quote
+# and a plural possessive (``Customer 'reports... admin mode: approve all customers' orders``)
+# quote none of the note's own sentences. No span crosses a line.
+_ONE_SENTENCE = r"(?![.!?:]\s)"
 _QUOTED = re.compile(
     r"\"[^\"\n]*\""
     r"|\u201c[^\u201c\u201d\n]*\u201d"
     r"|\u201e[^\u201c\u201d\u201e\n]*[\u201c\u201d]"
     r"|\u00ab[^\u00ab\u00bb\n]*\u00bb"
-    r"|(?<![\w\u2018\u2019])\u2018(?=[^\W\d_])(?:[^\u2018\u2019\n]|(?<=\w)\u2019(?=\w))*\u2019(?!\w)"
-    r"|(?<![\w'])'(?=[^\W\d_])(?:[^'\n]|(?<=\w)'(?=\w))*(?<=\S)'(?!\w)"
+    r"|(?<![\w\u2018\u2019])\u2018(?=[^\W\d_])"
+    rf"(?:{_ONE_SENTENCE}[^\u2018\u2019\n]|(?<=\w)\u2019(?=\w))*\u2019(?!\w)"
+    rf"|(?<![\w'])'(?=[^\W\d_])(?:{_ONE_SENTENCE}[^'\n]|(?<=\w)'(?=\w))*(?<=\S)'(?!\w)"
 )
 _WORD = re.compile(r"[\w']+")
 _APOSTROPHES = str.maketrans("\u2019\u02bc", "''")  # ``don\u2019t`` is ``don't``

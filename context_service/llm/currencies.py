@@ -7,11 +7,13 @@ or glued to the number, so that a word or a product code (``SKU 12``, ``ID 1234`
 is no amount; the common codes (``usd``, ``eur``...) are read in any case when a space
 separates them from the number, as before. Codes that are also English words or names (``ALL``,
 ``TOP``, ``PEN``, ``AMD``...) are amounts only after their number (``98 PEN``, ``98PEN``): ``TOP
-10`` and ``ALL 3 orders`` are no refunds; and only where the data names that currency otherwise,
-or the number has cents (``98.00 PEN``): ``2 PEN 3 refills`` and a ``12CUP coffee maker`` are no
-amounts either. A currency word before ``coin`` names a coin (``a 10 franc coin``), ``pounds
-of`` a weight, as does ``30 pounds`` where the data says ``30 lb``; ``rand`` is money only
-where the data or the answer names the rand otherwise (``prompts._readings``).
+10`` and ``ALL 3 orders`` are no refunds; and only where the data names that currency anywhere
+(``1500 PHP``, with or without cents), the answer names it beyond doubt, or the number has cents
+(``98.00 PEN``): ``2 PEN 3 refills`` and a ``12CUP coffee maker`` are no amounts either. A
+currency word before ``coin`` names a coin (``a 10 franc coin``), ``pounds of`` a weight, as
+does ``30 pounds`` where the data says ``30 lb``, unless a money word stands beside it (``We
+refunded 30 pounds``, ``30 pounds of credit``, ``a 30 pound coin refund``); ``rand`` is money
+only where the data or the answer names the rand otherwise (``prompts._readings``).
 """
 
 from __future__ import annotations

@@ -224,9 +224,11 @@ def _ungrounded_amount(answer: str, source: str) -> bool:
     values = _values_of(source)
     weights = _weights_of(source)
     source_read, answer_read = _readings(source, weights), _readings(answer, weights)
-    # The currencies the data or the answer names beyond doubt: what makes ``98 PEN``, ``12CUP``
-    # or ``3 rand`` money.
-    known = frozenset(c for _, named, firm in [*source_read, *answer_read] if firm for c in named)
+    # The currencies the data names anywhere (``1500 PHP``, written without cents, too) or the
+    # answer names beyond doubt: what makes ``98 PEN``, ``12CUP`` or ``3 rand`` money.
+    known = frozenset(c for _, named, _ in source_read for c in named) | frozenset(
+        c for _, named, firm in answer_read if firm for c in named
+    )
     currencies_of: dict[Decimal, set[str]] = {}
     for value, named in _kept(source_read, known):
         values.add(value)  # ``49,00 €`` in a customer's message is 49, not 4900
@@ -250,6 +252,18 @@ def _emails_of(text: str) -> set[str]:
 _COIN = re.compile(r"[\s-]*coins?\b", re.IGNORECASE)
 # After ``pound(s)``: a weight (``2 pounds of coffee``).
 _OF = re.compile(r"\s+of\b", re.IGNORECASE)
+# A word that makes a weight or a coin beside it money (``We refunded 30 pounds``, ``30
+# pounds of credit``, ``a 30 pound coin refund``): read in the few words before the number or
+# just after the currency word (its ``coin`` or ``of``), within one clause.
+_MONEY_WORD = re.compile(
+    r"refund(?:s|ed|ing)?|credit(?:s|ed|ing)?|charg(?:e|es|ed|ing)|paid|pay(?:s|ing|ment)?"
+    r"|ow(?:e|es|ed|ing)|compensat(?:e|es|ed|ing|ion)|discount(?:s|ed)?|reimburs\w*",
+    re.IGNORECASE,
+)
+_MONEY_WORDS_BEFORE = 3
+_MONEY_WORDS_AFTER = 2
+_CLAUSE_END = re.compile(r"[.!?]\s|[.!?]$|[,;()\n]")  # not the point of ``59.99``
+_WORDS = re.compile(r"[A-Za-z]+|\d[\d.,]*")
 # A weight in the data: ``30 lb``, ``5lbs``, ``2.5-lb``.
 _WEIGHT = re.compile(rf"(?<![\d.,])({_NUMBER})\s?-?lbs?\b", re.IGNORECASE)
 _CENTS = re.compile(r"\.\d{2}")
@@ -274,20 +288,21 @@ def _readings(text: str, weights: frozenset[Decimal]) -> list[_Reading]:
     """Each amount ``text`` may name: its value, its currencies, and whether it is money beyond
     doubt (``firm``). Not firm: a word-like code (``2 PEN``, ``12CUP``) unless its number has
     cents, and ``rand``. No amount at all: a currency word before ``coin`` (``a 1 yen coin``),
-    ``pounds of`` or a number of pounds that ``weights`` (the data's ``lb``) holds."""
+    ``pounds of`` or a number of pounds that ``weights`` (the data's ``lb``) holds, unless a
+    money word stands beside it (``_money_word_beside``)."""
     found: list[_Reading] = []
     for m in _AMOUNT.finditer(text):
         number = m.group("before") or m.group("after") or m.group("glued")
         token = m.group("code_before") or m.group("code_after") or m.group("code_glued")
         value = currencies.scaled(_money_value(number), token)
-        if _word_reading(text, m.end(), token, value, weights):
+        if _word_reading(text, m.start(), m.end(), token, value, weights):
             word_like = token in currencies.WORD_LIKE_CODES and not _CENTS.search(number)
             firm = not word_like and token.upper() not in currencies.CONTEXT_WORDS
             found.append((value, currencies.currencies(token), firm))
     for m in _SPELLED_AMOUNT.finditer(text):
         spelled = currencies.spelled_value(m.group("words"))
         token = m.group("word")
-        if spelled is None or not _word_reading(text, m.end(), token, spelled, weights):
+        if spelled is None or not _word_reading(text, m.start(), m.end(), token, spelled, weights):
             continue
         firm = token.upper() not in currencies.CONTEXT_WORDS
         found.append((currencies.scaled(spelled, token), currencies.currencies(token), firm))
@@ -295,16 +310,32 @@ def _readings(text: str, weights: frozenset[Decimal]) -> list[_Reading]:
 
 
 def _word_reading(
-    text: str, end: int, token: str, value: Decimal, weights: frozenset[Decimal]
+    text: str, start: int, end: int, token: str, value: Decimal, weights: frozenset[Decimal]
 ) -> bool:
-    """Whether a number beside ``token`` (ending at ``end``) may be money: not a coin nor,
-    for ``pound(s)``, a weight."""
+    """Whether a number beside ``token`` (the match from ``start`` to ``end``) may be money: not
+    a coin nor, for ``pound(s)``, a weight, unless a money word stands beside it (``We
+    refunded 30 pounds``, ``a 30 pound coin refund``: ``_MONEY_WORD``)."""
     upper = " ".join(token.upper().split())
     if upper not in currencies.WORDS:
         return True
-    if _COIN.match(text, end):
-        return False
-    return upper not in currencies.WEIGHT_WORDS or not (_OF.match(text, end) or value in weights)
+    coin = _COIN.match(text, end)
+    of = _OF.match(text, end) if upper in currencies.WEIGHT_WORDS else None
+    waiver = coin or of
+    if waiver is None and (upper not in currencies.WEIGHT_WORDS or value not in weights):
+        return True
+    return _money_word_beside(text, start, waiver.end() if waiver else end)
+
+
+def _money_word_beside(text: str, start: int, end: int) -> bool:
+    """Whether one of the few words before ``start`` or after ``end``, in the same clause, is a
+    money word (``refunded``, ``credit``, ``paid``...)."""
+    before = _CLAUSE_END.split(text[max(0, start - 80) : start])[-1]
+    after = _CLAUSE_END.split(text[end : end + 80])[0]
+    near = [
+        *_WORDS.findall(before)[-_MONEY_WORDS_BEFORE:],
+        *_WORDS.findall(after)[:_MONEY_WORDS_AFTER],
+    ]
+    return any(_MONEY_WORD.fullmatch(word) for word in near)
 
 
 def _weights_of(text: str) -> frozenset[Decimal]:

@@ -79,3 +79,40 @@ def test_their_amounts_of_the_data_stay_grounded(honest: str) -> None:
 def test_a_code_word_in_the_answer_makes_its_neighbour_money() -> None:
     """``2 PEN`` is money when the answer also names soles beyond doubt."""
     assert ungrounded("She owes 120.00 PEN, and 2 PEN more.", LOCAL)
+
+
+# A weight or a coin beside a money word is money again (the LLM review, session 30, of
+# 7e161ab): an invented refund in pounds, or in a store's word-like code, stays caught.
+GBP = "Orders (1, 59.99 GBP total): #1003 2026-11-18 59.99 GBP paid; items: Dog Food 30 lb x1\n"
+PHP = "Orders (1, 1500 PHP total): #1003 2026-11-18 1500 PHP paid\n"
+PEN = "Orders (1): #1003 2026-11-18 120 PEN paid\n"
+
+
+@pytest.mark.parametrize(
+    ("invented", "source"),
+    [
+        ("We refunded 30 pounds.", GBP),
+        ("Her refund: 30 pounds.", GBP),
+        ("We refunded 30 pounds of the 59.99 GBP charge.", GBP),
+        ("A 30 pounds of credit was issued to her account.", GBP),
+        ("She was given a 30 pound coin refund.", GBP),
+        ("We credited her thirty pounds.", GBP),
+        ("A refund of 500 PHP was issued for #1003.", PHP),
+        ("We refunded 500PHP.", PHP),
+        ("A refund of 50 PEN was issued.", PEN),
+    ],
+)
+def test_weights_and_coins_beside_a_money_word_are_money(invented: str, source: str) -> None:
+    assert ungrounded(invented, source)
+
+
+@pytest.mark.parametrize(
+    "honest",
+    [
+        "Her 30 pounds of dog food in #1003 is paid (59.99 GBP).",
+        "Order #1003 (59.99 GBP paid) holds 30 pounds of dog food.",
+        "Order #1003 came to 1500 PHP.",
+    ],
+)
+def test_a_money_word_elsewhere_leaves_a_weight_a_weight(honest: str) -> None:
+    assert not ungrounded(honest, GBP if "GBP" in honest else PHP)
