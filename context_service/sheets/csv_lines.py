@@ -5,10 +5,10 @@ to be broken (for ``readers.CsvSheet``).
 that is rejected keeps them raw, with the span of lines it was read from:
 
 * a row whose quotes do not pair up, or whose quote never closes (``quoting_error``);
-* a row whose quoted cell runs over lines that each read alone as a whole row
-  (``swallowed_rows``): a quote opened by mistake (``"VIP - call first``) and closed by
-  another stray one lines later (an inch mark, ``Monitor 27"``) would otherwise turn the rows
-  between into one cell's text, silently;
+* a row whose quoted cell runs over lines that read alone as whole rows, starting with a
+  value like the row's own first cell (``swallowed_rows``): a quote opened by mistake
+  (``"VIP - call first``) and closed by another stray one lines later (an inch mark,
+  ``Monitor 27"``) would otherwise turn the rows between into one cell's text, silently;
 * a row holding bytes that are not UTF-8 in a file read as UTF-8 (``stray_bytes``), as where a
   line was pasted from a cp1252 export: the file is decoded with ``surrogateescape``, so such
   a byte is a lone surrogate in the text, and only its row is rejected.
@@ -68,22 +68,26 @@ class LineTap:
         except StopIteration:
             self.exhausted = True
             raise
-        # Searched only once a byte was escaped, and only a line with characters past ASCII
-        # (a flag of the str, not a scan)
-        if (
-            self._look
-            and _escaped[0] != self._escaped
-            and not line.isascii()
-            and _ESCAPED.search(line) is not None
-        ):
-            self.stray.append(len(self.taken))
         self.taken.append(line)
         return line
+
+    def suspect(self) -> bool:
+        """Whether the row just read may be broken: it was read from several lines (a quoted
+        line break), or holds an undecodable byte (then set in ``stray``). Looked for once per
+        row, not per line, and only once a byte was escaped, in lines with characters past
+        ASCII (a flag of the str, not a scan)."""
+        if self._look and _escaped[0] != self._escaped:
+            self.stray = [
+                i
+                for i, line in enumerate(self.taken)
+                if not line.isascii() and _ESCAPED.search(line) is not None
+            ]
+        return len(self.taken) > 1 or bool(self.stray)
 
     def raw(self) -> str:
         """The current row's lines as read, an undecodable byte written as ``\\xe9``."""
         text = "".join(self.taken)
-        if not self.stray:
+        if not self.suspect() or not self.stray:
             return text
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
@@ -106,20 +110,41 @@ def quoting_error(
 def swallowed_rows(
     line: int, header: tuple[str, ...], tap: LineTap, delimiter: str
 ) -> RawRow | None:
-    """The row read from several lines as an error row when a line after its first, read
-    alone, splits into exactly the header's columns: then the quoted cell that runs over them
-    most likely swallowed whole rows (its quote opened by mistake, and a stray quote further
-    on closed it). A cell that really holds line breaks (an address, a note) is kept: its
-    lines seldom split into the header's width. None for a row read from one line (most)."""
+    """The row read from several lines as an error row when lines after its first look like
+    whole rows of their own: then the quoted cell that runs over them most likely swallowed
+    them (its quote opened by mistake, and a stray quote further on closed it). None for a row
+    read from one line (most), and for a cell that really holds line breaks (an address, a
+    note), whose lines may well split into the header's width (``red, blue, green, black``)
+    but hardly ever start with a value like the row's own first cell.
+
+    A line counts as a row start when, read alone, it splits into exactly the header's columns
+    and its first cell is of the kind of the row's first cell (``_kind``). When that kind is
+    distinctive (an email, a number: ids, phones, dates), one such line rejects the row, or two
+    in a two-column file (where any note line with one comma splits into its width); for other
+    text, two such lines before the closing one."""
     width = len(header)
-    if len(tap.taken) < 2 or width < 2:
+    taken = tap.taken
+    if len(taken) < 2 or width < 2:
         return None
-    whole = [
-        line + i for i, text in enumerate(tap.taken) if i and _cells_alone(text, delimiter) == width
+    wide = [
+        (i, cells)
+        for i, text in enumerate(taken)
+        if i and text.count(delimiter) >= width - 1  # cheap: fewer delimiters, fewer cells
+        for cells in (_cells_alone(text, delimiter),)
+        if len(cells) == width
     ]
-    if not whole:
+    if not wide:  # (most multi-line cells: their lines are too narrow to be rows)
         return None
-    last = line + len(tap.taken) - 1
+    first = _cells_alone(taken[0], delimiter)
+    kind = _kind(first[0]) if first else _TEXT
+    whole = [line + i for i, cells in wide if _kind(cells[0]) == kind]
+    last = line + len(taken) - 1
+    if kind in (_EMAIL, _NUMBER):
+        enough = len(whole) >= (1 if width > 2 else 2)
+    else:
+        enough = len([n for n in whole if n != last]) >= 2
+    if not enough:
+        return None
     many = len(whole) > 1
     shown = ", ".join(map(str, whole[:5])) + (
         f" and {len(whole) - 5} more" if len(whole) > 5 else ""
@@ -134,12 +159,31 @@ def swallowed_rows(
     return RawRow(line, header, [], reason, tap.raw())
 
 
-def _cells_alone(text: str, delimiter: str) -> int:
-    """How many cells one physical line splits into, read as a row of its own."""
+_EMAIL, _NUMBER, _TEXT, _EMPTY = "email", "number", "text", "empty"
+_EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NUMBER_LIKE = re.compile(r"[+(]?\d[\d\s()./:-]*")
+
+
+def _kind(cell: str) -> str:
+    """What a first cell holds, to compare with another line's: an email, a number (an id, a
+    phone, a date), other text, or nothing."""
+    cell = cell.strip()
+    if not cell:
+        return _EMPTY
+    if _EMAIL_LIKE.fullmatch(cell):
+        return _EMAIL
+    if _NUMBER_LIKE.fullmatch(cell):
+        return _NUMBER
+    return _TEXT
+
+
+def _cells_alone(text: str, delimiter: str) -> list[str]:
+    """The cells one physical line splits into, read as a row of its own ([] when it does not
+    read)."""
     try:
-        return len(next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), []))
+        return next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])
     except csv.Error:
-        return 0
+        return []
 
 
 def stray_bytes(line: int, header: tuple[str, ...], tap: LineTap) -> RawRow:

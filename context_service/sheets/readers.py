@@ -191,7 +191,7 @@ class CsvSheet:
                     yield quoting_error(line, reader.line_num, header, tap, exc)
                     continue
                 line, start = start, reader.line_num + 1
-                if tap.stray or len(tap.taken) > 1:  # a byte not UTF-8, or a quoted line break
+                if tap.suspect():  # a quoted line break, or a byte not UTF-8
                     broken = self._broken(line, header, tap)
                     if broken is not None:
                         yield broken

@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from context_service.errors import ContextServiceError
 
@@ -99,24 +100,22 @@ def check_encoding(encoding: str) -> None:
 
 def refuse_misread_utf8(path: Path, sample: bytes, encoding: str) -> None:
     """Raise ``UnreadableFile`` when ``encoding`` (``--encoding``) is not a Unicode encoding
-    but the file is UTF-8 text with non-ASCII characters (its BOM, or its first non-ASCII
-    bytes, are UTF-8): read so, every accented letter would turn into two or three others
+    but the file is UTF-8 text with non-ASCII characters: a UTF-8 BOM, or UTF-8 letters and
+    not one byte that is invalid in UTF-8 in the part of the file read to decide its encoding
+    (``utf8_evidence``). Read so, every accented letter would turn into two or three others
     (``Zoë`` into ``ZoÃ«``) and overwrite the names an earlier import stored right. Text in
     a legacy encoding hardly ever reads as UTF-8: its accented letters are not followed by
-    the continuation bytes UTF-8 needs."""
+    the continuation bytes UTF-8 needs. A file with any such byte (a cp1252 export with a
+    UTF-8 line pasted in) is read as ``encoding`` named."""
     if codecs.lookup(encoding).name.startswith(("utf", "ascii")):
         return
     if sample.startswith(codecs.BOM_UTF8):
-        first: bytes | None = codecs.BOM_UTF8
-    elif not sample.isascii():
-        found = _NON_ASCII.search(sample)
-        assert found is not None  # the sample is not ASCII
-        first = sample[found.start() : found.start() + 4]
+        letter = "\ufeff"
     else:
-        first = _first_non_ascii(path)
-    if first is None or sniff_file_encoding(path, sample) not in ("utf-8", "utf-8-sig"):
-        return
-    letter = first.decode("utf-8", errors="ignore")[:1]
+        evidence = utf8_evidence(path, sample)
+        if evidence.invalid or evidence.letter is None:
+            return
+        letter = evidence.letter
     misread = letter.encode("utf-8").decode(encoding, errors="replace")
     raise UnreadableFile(
         f"{path.name} is UTF-8 text, not {encoding}: read as {encoding}, its {letter!r} "
@@ -140,46 +139,81 @@ def reading_bom(encoding: str, sample: bytes) -> str:
     return reader if bom is not None and sample.startswith(bom) else encoding
 
 
-def sniff_file_encoding(path: Path, sample: bytes) -> str:
-    """``sniff_encoding`` of the file's first bytes, except that a sample of pure ASCII (where
-    UTF-8 and cp1252 agree) leaves the choice to the file's first non-ASCII character: a legacy
-    export whose first accent comes after the sample is read as cp1252 too, not refused half
-    way through."""
-    found = sniff_encoding(sample)
-    if found != "utf-8" or not sample.isascii() or len(sample) < _SAMPLE_BYTES:
-        return found
-    first = _first_non_ascii(path)
-    if first is None:
-        return found
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(first, final=False)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return found
-
-
 _CHUNK = 1 << 20
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
-def _first_non_ascii(path: Path) -> bytes | None:
-    """The file's first non-ASCII byte and the three after it, or None for an ASCII file."""
+def sniff_file_encoding(path: Path, sample: bytes) -> str:
+    """``sniff_encoding`` of the file's first bytes, except that a sample with too few non-ASCII
+    characters to decide on (pure ASCII, where UTF-8 and cp1252 agree, or a name or two) leaves
+    the choice to the characters after it (``utf8_evidence``): a legacy export whose first
+    accent comes after the sample is read as cp1252 too, not refused half way through."""
+    found = sniff_encoding(sample)
+    if found not in ("utf-8", "cp1252") or len(sample) < _SAMPLE_BYTES:
+        return found
+    return utf8_evidence(path, sample).encoding
+
+
+class Utf8Evidence(NamedTuple):
+    """What the bytes read say about UTF-8: ``valid`` multibyte UTF-8 sequences (letters),
+    ``invalid`` bytes that no UTF-8 sequence explains, and the first letter read."""
+
+    valid: int
+    invalid: int
+    letter: str | None
+
+    @property
+    def encoding(self) -> str:
+        """``utf-8`` unless the bytes invalid in UTF-8 outnumber its letters: a UTF-8 file
+        with a line pasted from a cp1252 export stays UTF-8 (that line's row alone is
+        rejected), a cp1252 export with a UTF-8 line pasted in is cp1252 (that line's letters
+        garbled, as any legacy reader would). ASCII (no evidence) is UTF-8."""
+        return "cp1252" if self.invalid > self.valid else "utf-8"
+
+
+_ENOUGH = 32  # non-ASCII characters that decide the encoding without reading on
+_SCAN_LIMIT = 8 << 20  # non-ASCII bytes read on for evidence
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_NON_ASCII_TEXT = re.compile("[^\x00-\x7f]")
+
+
+def _count(text: str, evidence: Utf8Evidence) -> Utf8Evidence:
+    """``evidence`` with that of ``text`` (bytes decoded with ``surrogateescape``) added."""
+    if text.isascii():
+        return evidence
+    invalid = len(_ESCAPED.findall(text))
+    valid = len(_NON_ASCII_TEXT.findall(text)) - invalid
+    letter = evidence.letter
+    if letter is None and valid:
+        letter = next(c for c in _NON_ASCII_TEXT.findall(text) if not _ESCAPED.match(c))
+    return Utf8Evidence(evidence.valid + valid, evidence.invalid + invalid, letter)
+
+
+def utf8_evidence(path: Path, sample: bytes) -> Utf8Evidence:
+    """The UTF-8 evidence of the file's first bytes (``sample``) and, when they hold fewer than
+    ``_ENOUGH`` non-ASCII characters, of the file after them up to that many (a stretch of
+    pure ASCII costs a scan, not a decode), and no further than ``_SCAN_LIMIT`` non-ASCII
+    bytes."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    evidence = _count(decoder.decode(sample, final=False), Utf8Evidence(0, 0, None))
+    if len(sample) < _SAMPLE_BYTES:
+        return evidence
+    read = 0
     with path.open("rb") as file:
-        offset = 0
-        while chunk := file.read(_CHUNK):
-            if not chunk.isascii():
-                found = _NON_ASCII.search(chunk)
-                assert found is not None  # the chunk is not ASCII
-                at = offset + found.start()
-                file.seek(at)
-                return file.read(4)
-            offset += len(chunk)
-    return None
+        file.seek(len(sample))
+        while evidence.valid + evidence.invalid < _ENOUGH and read < _SCAN_LIMIT:
+            chunk = file.read(_CHUNK)
+            if not chunk:
+                break
+            if chunk.isascii() and not decoder.getstate()[0]:
+                continue
+            read += len(chunk)
+            evidence = _count(decoder.decode(chunk, final=False), evidence)
+    return evidence
 
 
 def sniff_encoding(sample: bytes) -> str:
-    """``utf-8-sig`` / ``utf-16`` by BOM, ``utf-8`` if the sample decodes (or holds UTF-8
-    letters before its first byte that is not UTF-8), else ``cp1252``."""
+    """``utf-8-sig`` / ``utf-16`` by BOM, else ``utf-8`` unless the sample holds more bytes
+    that are not UTF-8 than UTF-8 letters (``Utf8Evidence.encoding``), then ``cp1252``."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -187,14 +221,10 @@ def sniff_encoding(sample: bytes) -> str:
     utf16 = _utf16_without_bom(sample)
     if utf16 is not None:
         return utf16
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError as exc:
-        # UTF-8 letters before the first byte that is not UTF-8: a UTF-8 file with a line
-        # pasted from another encoding, whose row alone is rejected (``csv_lines``); read as
-        # cp1252, all its other letters would be garbled
-        return "cp1252" if sample[: exc.start].isascii() else "utf-8"
-    return "utf-8"
+    if sample.isascii():
+        return "utf-8"
+    decoded = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(sample, final=False)
+    return _count(decoded, Utf8Evidence(0, 0, None)).encoding
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from context_service.sheets.readers import open_sheet
 from context_service.store import Store
 from tests.sheets.helpers import Importer
@@ -56,3 +58,53 @@ def test_a_cell_with_real_line_breaks_still_imports(write: Write) -> None:
     assert [(r.line, r.error) for r in rows] == [(2, None), (4, None)]
     assert rows[0].cells[2] == "12 Main St\nApt 4, Springfield"
     assert rows[1].cells[3] == "called twice\nasked about the invoice, again\nthanks"
+
+
+# Each has a line in its multi-line cell that splits into the header's width
+LEGITIMATE = {
+    "two_column_notes": (
+        'email,notes\na@example.com,"Called twice\nleft voicemail, will retry\nthanks"\n'
+        "b@example.com,ok\n",
+        "Called twice\nleft voicemail, will retry\nthanks",
+    ),
+    "uk_address": (
+        "email,name,address,city\n"
+        'a@example.com,Ann,"Flat 2\n10 Downing St, Westminster, SW1A 2AA",London\n'
+        "b@example.com,Bo,1 Elm St,Leeds\n",
+        "Flat 2\n10 Downing St, Westminster, SW1A 2AA",
+    ),
+    "note_list": (
+        "email,name,phone,notes\n"
+        'a@example.com,Ann,4155550134,"Preferences:\nred, blue, green, black\nno calls"\n'
+        "b@example.com,Bo,4155550135,\n",
+        "Preferences:\nred, blue, green, black\nno calls",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LEGITIMATE))
+def test_a_multiline_cell_with_a_line_of_the_header_width_imports(write: Write, case: str) -> None:
+    text, cell = LEGITIMATE[case]
+    sheet = open_sheet(write(f"{case}.csv", text))
+    try:
+        rows = list(sheet.rows())
+    finally:
+        sheet.close()
+    assert [r.error for r in rows] == [None, None]
+    assert cell in rows[0].cells
+
+
+def test_rows_swallowed_in_a_two_column_file_reject_their_span(write: Write) -> None:
+    text = (
+        'email,notes\na@example.com,"VIP - call first\nb@example.com,\n'
+        'c@example.com,Monitor 27"\nd@example.com,\n'
+    )
+    sheet = open_sheet(write("two.csv", text))
+    try:
+        rows = list(sheet.rows())
+    finally:
+        sheet.close()
+    assert [r.line for r in rows] == [2, 5]
+    assert rows[0].error is not None
+    assert "lines 2-4" in rows[0].error
+    assert rows[1].error is None
