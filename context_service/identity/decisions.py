@@ -18,9 +18,14 @@ What each decision records, and why that is enough for ``cluster.cluster_compone
   survives; the others become aliases of it.
 * **split** of records S out of profile P: ``apart`` for every pair across S and the rest (that
   is what keeps any later record that resembles both sides from pulling them back together),
-  ``together`` across the split removed, and S held together (``together`` from its first record
-  to each other one) so it leaves as one new profile. The part with more records (on a tie, the
-  one with the oldest record) keeps P's id. The rest is re-clustered as the evidence says.
+  ``together`` across the split removed, and nothing recorded among S: a split says only that
+  S is not the rest, never that S is one person. S clusters by its own evidence (and earlier
+  people's decisions), exactly as ``resolve --all`` would cluster it, so it usually leaves as
+  one new profile, but records nothing links leave as several (``split_off`` names each; merge
+  them to hold them together). Refusing instead would push the person undoing a mistaken merge
+  of two profiles to record that those two are one person. The part with more of P's own
+  records (on a tie, the one with the oldest record) keeps P's id. The rest is re-clustered as
+  the evidence says.
 * **review** of a pair (a, b): accept records ``together``, reject records ``apart``, for that
   pair only; the engine then places the other records as the evidence allows, and a record
   carrying either name of an accepted pair is no second person beside the other
@@ -129,7 +134,8 @@ class MergeResult(msgspec.Struct):
 
 
 class SplitResult(msgspec.Struct):
-    """Where the records went: ``split_off`` holds the records named, ``remaining`` the rest;
+    """Where the records went: ``split_off`` holds the records named (several profiles when
+    nothing links them to each other), ``remaining`` the rest;
     a split can let the rest join another profile, so ``merged_away`` may name ids too."""
 
     profile_id: str
@@ -211,8 +217,10 @@ def split_profile(
     *,
     with_names: bool = True,
 ) -> SplitResult:
-    """Take these member records out of the profile into a profile of their own.
-    ``with_names=False`` leaves records' display names out of a refusal's text."""
+    """Take these member records out of the profile: they leave as the evidence clusters them
+    (one profile of their own, several where nothing links them, or the profile of records the
+    evidence links them to), kept apart from the rest. ``with_names=False`` leaves records'
+    display names out of a refusal's text."""
     live = live_profile(conn, profile_id)
     members = set(profiles.members(conn, live))
     leaving = _member_ids(conn, records, members, live)
@@ -226,15 +234,12 @@ def split_profile(
     apart = [pair_of(x, y) for x in leaving for y in rest]
     _check_size(len(apart))
     _record(conn, apart, "apart", decided_by, now, note)
-    _drop_within(conn, leaving, "apart")
-    held = [pair_of(leaving[0], x) for x in leaving[1:]]
-    _record(conn, held, "together", decided_by, now, note)
+    # Nothing is recorded or forgotten among the leaving records (an earlier ``apart`` between
+    # two of them stands): they cluster by their own evidence.
     engine = Engine(conn, region, now, thresholds)
     watch = Watch(conn, engine.reach(members))
     touched = engine.recluster(sorted(members)) | {live}
-    _check_binding(
-        conn, watch, [*apart, *held], "this split", "Merge the profiles first.", with_names
-    )
+    _check_binding(conn, watch, apart, "this split", "Merge the profiles first.", with_names)
     after = profiles.profiles_of(conn, sorted(members))
     changed, merged_away = _outcome(conn, touched)
     return SplitResult(

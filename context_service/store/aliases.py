@@ -38,14 +38,19 @@ def remember(
 def remembered_for(conn: sqlite3.Connection, profile_ids: Iterable[str]) -> dict[str, set[int]]:
     """For each profile, the records that the aliases pointing at it remember as taken over:
     those it took over when the aliases' profiles merged into it (not those an alias only
-    follows, a vendor merge's survivor that was the profile's own)."""
+    follows, a vendor merge's survivor that was the profile's own), and those a dormant alias
+    (split evenly) remembers as taken over by the profile it named when it went to sleep
+    (``host``): they still count for that sleeping id, so a later split never leaves the
+    profile's id naming only records it took over."""
     found: dict[str, set[int]] = {}
     for chunk in chunks(sorted(set(profile_ids))):
         rows = conn.execute(
             "SELECT a.profile_id, m.record_id FROM profile_aliases a "
             "JOIN profile_alias_members m ON m.alias = a.alias "
-            f"WHERE a.profile_id IN ({marks(chunk)}) AND m.taken_over = 1",
-            chunk,
+            f"WHERE a.profile_id IN ({marks(chunk)}) AND m.taken_over = 1 UNION "
+            "SELECT d.host, d.record_id FROM dormant_alias_members d "
+            f"WHERE d.host IN ({marks(chunk)}) AND d.taken_over = 1",
+            chunk * 2,
         )
         for pid, rid in rows:
             found.setdefault(str(pid), set()).add(int(rid))
@@ -71,7 +76,7 @@ def carry_remembered(conn: sqlite3.Connection, merged: int, survivor: int) -> No
     same person. It follows the survivor without having held it: the survivor stays its
     profile's own record (unless the alias remembered it as taken over already)."""
     for table in ("profile_alias_members", "dormant_alias_members"):
-        extra = ", alias_created_at" if table == "dormant_alias_members" else ""
+        extra = ", alias_created_at, host" if table == "dormant_alias_members" else ""
         conn.execute(
             f"INSERT OR IGNORE INTO {table} (alias, record_id, taken_over{extra}) "
             f"SELECT alias, ?, 0{extra} FROM {table} WHERE record_id = ?",
@@ -126,8 +131,8 @@ def _heir(counts: dict[str, int]) -> str | None:
 def _put_to_sleep(
     conn: sqlite3.Connection, aliases: list[str], last: dict[str, tuple[str, bool]]
 ) -> None:
-    """Stop these aliases resolving, keeping the records each remembers (and when it was made)
-    for a revival.
+    """Stop these aliases resolving, keeping the records each remembers (when it was made, and
+    the profile it named: ``remembered_for``) for a revival.
 
     ``last``: where each pointed, and whether all its records are gone (none held by anyone).
     The deleted records that counted for such an alias (``profiles.remove_member``) count for
@@ -141,8 +146,8 @@ def _put_to_sleep(
             )
         conn.execute(
             "INSERT OR IGNORE INTO dormant_alias_members "
-            "(alias, record_id, alias_created_at, taken_over) "
-            "SELECT am.alias, am.record_id, a.created_at, am.taken_over "
+            "(alias, record_id, alias_created_at, taken_over, host) "
+            "SELECT am.alias, am.record_id, a.created_at, am.taken_over, a.profile_id "
             "FROM profile_alias_members am "
             "JOIN profile_aliases a ON a.alias = am.alias WHERE am.alias = ?",
             (alias,),

@@ -384,3 +384,12 @@ INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
 SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
 DELETE FROM llm_summaries;
 """
+
+# A dormant alias remembers the profile it named when it went to sleep (``host``): the records
+# it remembers as taken over are not that profile's own, so a split never leaves that profile's
+# id naming only records it took over from the sleeping id (``aliases.remembered_for``). Rows
+# from before stay NULL (nothing is known of where they pointed) and count for no profile.
+V43_DORMANT_ALIAS_HOST = """
+ALTER TABLE dormant_alias_members ADD COLUMN host TEXT;
+CREATE INDEX dormant_alias_members_host ON dormant_alias_members (host);
+"""

@@ -401,6 +401,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0040_sheet_rows_owned", scripts.V40_SHEET_ROWS_OWNED),
     ("0041_posted_notes_confirmed", scripts.V41_POSTED_NOTES_CONFIRMED),
     ("0042_remove_invisible_characters", scripts.V42_REMOVE_INVISIBLE_CHARACTERS),
+    ("0043_dormant_alias_host", scripts.V43_DORMANT_ALIAS_HOST),
 ]
 
 
