@@ -24,18 +24,17 @@ RETRY_AFTER_S = 30
 
 
 @contextmanager
-def stored_or_busy(store: Store) -> Iterator[sqlite3.Connection]:
+def stored_or_busy(store: Store, what: str = "a webhook delivery") -> Iterator[sqlite3.Connection]:
     """``store.transaction()``, waiting at most ``LOCK_WAIT_S`` for the write lock; past it,
-    ``StoreBusy`` (503, ``Retry-After``)."""
+    ``StoreBusy`` (503, ``Retry-After``), logged naming ``what`` was refused (its source, topic
+    and the vendor's delivery id: which one to look for when the vendor retries it)."""
     try:
         with store.transaction(wait_s=LOCK_WAIT_S) as conn:
             yield conn
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise
-        log.warning(
-            "a webhook delivery was refused with 503: the store stayed locked %g s", LOCK_WAIT_S
-        )
+        log.warning("%s was refused with 503: the store stayed locked %g s", what, LOCK_WAIT_S)
         raise StoreBusy(
             "the store is busy with another writer; the delivery was not stored: send it again",
             retry_after_s=RETRY_AFTER_S,

@@ -135,13 +135,21 @@ def receive(
         detail = f"{source} webhook body could not be read: {_failure(exc)}"
         _reject(store, source, body, kept, detail)
         raise MappingError(detail, source=source) from exc
-    with stored_or_busy(store) as conn:  # 503 rather than outwait the vendor's timeout
+    with stored_or_busy(store, _named(source, delivery)) as conn:  # 503, not the vendor's timeout
         if inbox_store.seen_before(conn, source, delivery.dedup_ids, every=delivery.batch):
             return Receipt(status="duplicate", topic=delivery.topic)
         inbox_id = inbox_store.add_delivery(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
         )
     return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
+
+
+def _named(source: str, delivery: Delivery) -> str:
+    """A delivery as a log line names it: source, topic and the vendor's first delivery id
+    (printable ASCII, bounded: they are the vendor's words)."""
+    first = delivery.dedup_ids[0] if delivery.dedup_ids else "no id"
+    said = f"{source} {delivery.topic} delivery {first}"
+    return "".join(c if " " <= c <= "~" else "?" for c in said[:160])
 
 
 def _read(connector: Connector, headers: Mapping[str, str], body: bytes) -> Delivery:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -102,6 +103,9 @@ def test_a_delivery_meeting_a_long_write_lock_is_503_and_stored_once_sent_again(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(intake_lock, "LOCK_WAIT_S", 0.2)
+    said: list[str] = []
+    heard = _Heard(said)
+    intake_lock.log.addHandler(heard)
     settings = make_settings(store.path, stripe_webhook_secret=SECRET)
     headers, body = _signed_customer("cus_locked")
     other = sqlite3.connect(store.path, isolation_level=None)  # another process's writer
@@ -116,12 +120,27 @@ def test_a_delivery_meeting_a_long_write_lock_is_503_and_stored_once_sent_again(
             kept = store.conn.execute(count).fetchone()[0]
     finally:
         other.close()
+        intake_lock.log.removeHandler(heard)
     assert refused.status_code == 503, refused.text
     assert refused.headers["retry-after"] == str(intake_lock.RETRY_AFTER_S)
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert held == 0
     assert again.json()["status"] == "accepted"  # not a duplicate: nothing was stored before
     assert kept == 1
+    # The log says which delivery the vendor will send again (a review saw "a webhook delivery").
+    refusals = [line for line in said if "refused with 503" in line]
+    assert any("stripe customer.updated delivery evt_cus_locked" in m for m in refusals), said
+
+
+class _Heard(logging.Handler):
+    """Keeps the messages logged to it."""
+
+    def __init__(self, said: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.said = said
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.said.append(record.getMessage())
 
 
 def test_a_restarted_server_answers_while_it_applies_what_was_left_behind(
