@@ -171,9 +171,25 @@ def _check_keys(settings: Settings, stored: int) -> Iterator[Finding]:
 
 
 def check_webhook_secrets(settings: Settings, sources: list[str]) -> Iterator[Finding]:
-    """Every source that syncs from its API also verifies its webhooks."""
+    """Every source that syncs from its API also verifies its webhooks, and every source that
+    verifies webhooks can read its API: a delivery is applied by looking the object up when it
+    carries only an id (HubSpot), two updates share a second (Stripe) or a deletion must be
+    confirmed (Shopify, Zendesk)."""
+    from context_service.wiring import missing_sync_settings
+
     for source, enabling, secret in _WEBHOOK_SECRETS:
-        if source not in sources or not any(getattr(settings, s) for s in enabling):
+        if source not in sources:
+            continue
+        if not any(getattr(settings, s) for s in enabling):
+            if getattr(settings, secret):
+                missing = ", ".join(missing_sync_settings(settings, source)) or "its API key"
+                yield Finding(
+                    "warning",
+                    f"{source}: webhooks are verified but its API is not configured (set "
+                    f"{missing}): a delivery that must be looked up at {source} (an event that "
+                    "carries only an id, two updates in one second, a deletion to confirm) "
+                    "is accepted, then fails and waits in the inbox",
+                )
             continue
         if getattr(settings, secret):
             yield Finding("ok", f"{source}: webhook secret set")

@@ -91,3 +91,19 @@ def test_a_value_of_the_wrong_type_or_an_unknown_name_hides_no_other_problem(
     assert any("CONTEXT_SERVICE_NO_SUCH_SETTING" in p for p in problems)
     assert any("CONTEXT_SERVICE_PORT must be between" in p for p in problems)
     assert any("no API key" in p for p in problems)
+
+
+def test_a_webhook_secret_without_the_api_is_a_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ops review saw Stripe deliveries accepted then failed for want of the API key (two
+    updates in one second are looked up), with nothing from ``doctor`` about it."""
+    monkeypatch.setenv("CONTEXT_SERVICE_STRIPE_WEBHOOK_SECRET", "whsec_0123456789abcdef")
+    monkeypatch.delenv("CONTEXT_SERVICE_STRIPE_API_KEY", raising=False)
+    monkeypatch.setenv("CONTEXT_SERVICE_STRIPE_BASE_URL", CLOSED)
+    main(["doctor"])
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if "webhooks are verified but" in line]
+    assert line.startswith("warning")
+    assert "stripe" in line
+    assert "CONTEXT_SERVICE_STRIPE_API_KEY" in line
