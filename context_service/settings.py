@@ -327,9 +327,8 @@ def load_settings(
 def parsed_settings(
     environ: Mapping[str, str] | None = None, **overrides: Any
 ) -> tuple[Settings, list[str]]:
-    """The settings made of every value that could be read, and what could not be: unknown
-    names and values of the wrong type (each left at its default), one a line. ``doctor``
-    checks the rest with them, so one mistyped value hides no other problem."""
+    """The settings of every value that could be read, and what could not (unknown names,
+    values of the wrong type, left at their defaults): ``doctor`` checks the rest with them."""
     env = os.environ if environ is None else environ
     problems = unknown_env_problems(env)
     values: dict[str, Any] = {}
@@ -599,12 +598,3 @@ def to_environ(settings: Settings) -> dict[str, str]:
             continue
         env[ENV_PREFIX + name.upper()] = ",".join(value) if isinstance(value, list) else str(value)
     return env
-
-
-def redacted(settings: Settings) -> dict[str, Any]:
-    """Settings as a dict with every secret replaced by ``***`` (safe to log or print)."""
-    out = msgspec.structs.asdict(settings)
-    for name in SECRET_FIELDS:
-        if out.get(name):
-            out[name] = "***"
-    return out

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from context_service.errors import StoreBusy
+from context_service.models import Delivery
 from context_service.store import Store
 from context_service.store.db import is_busy
 
@@ -39,3 +40,11 @@ def stored_or_busy(store: Store, what: str = "a webhook delivery") -> Iterator[s
             "the store is busy with another writer; the delivery was not stored: send it again",
             retry_after_s=RETRY_AFTER_S,
         ) from exc
+
+
+def named(source: str, delivery: Delivery) -> str:
+    """A delivery as a log line names it: source, topic and the vendor's first delivery id
+    (printable ASCII, bounded: they are the vendor's words)."""
+    first = delivery.dedup_ids[0] if delivery.dedup_ids else "no id"
+    said = f"{source} {delivery.topic} delivery {first}"
+    return "".join(c if " " <= c <= "~" else "?" for c in said[:160])

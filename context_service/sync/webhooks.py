@@ -44,7 +44,6 @@ import msgspec
 
 from context_service.errors import MappingError, RetriableError, WebhookRejected
 from context_service.models import (
-    AccessRequest,
     Connector,
     Delivery,
     RecordKey,
@@ -68,7 +67,7 @@ from context_service.sync.ingest import (
     prepare,
     utc_now,
 )
-from context_service.sync.intake_lock import stored_or_busy
+from context_service.sync.intake_lock import named, stored_or_busy
 from context_service.sync.one_pass import OnePass
 from context_service.sync.ties import (
     SETTLE_ATTEMPTS,
@@ -80,8 +79,8 @@ from context_service.sync.ties import (
     settle_ties,
 )
 from context_service.trust.audit import cutoff
-from context_service.trust.erasure import compact, erased_record_id, erased_request_id
-from context_service.trust.suppression import Guard, record_value
+from context_service.trust.erasure import compact, erased_request
+from context_service.trust.suppression import record_value
 
 log = logging.getLogger("context_service.webhooks")
 MAX_ERROR_CHARS = 500  # of a reason kept on an inbox row (and logged)
@@ -135,21 +134,13 @@ def receive(
         detail = f"{source} webhook body could not be read: {_failure(exc)}"
         _reject(store, source, body, kept, detail)
         raise MappingError(detail, source=source) from exc
-    with stored_or_busy(store, _named(source, delivery)) as conn:  # 503, not the vendor's timeout
+    with stored_or_busy(store, named(source, delivery)) as conn:  # 503, not the vendor's timeout
         if inbox_store.seen_before(conn, source, delivery.dedup_ids, every=delivery.batch):
             return Receipt(status="duplicate", topic=delivery.topic)
         inbox_id = inbox_store.add_delivery(
             conn, source, delivery.topic, body, kept, delivery.dedup_ids, utc_now()
         )
     return Receipt(status="accepted", topic=delivery.topic, inbox_id=inbox_id)
-
-
-def _named(source: str, delivery: Delivery) -> str:
-    """A delivery as a log line names it: source, topic and the vendor's first delivery id
-    (printable ASCII, bounded: they are the vendor's words)."""
-    first = delivery.dedup_ids[0] if delivery.dedup_ids else "no id"
-    said = f"{source} {delivery.topic} delivery {first}"
-    return "".join(c if " " <= c <= "~" else "?" for c in said[:160])
 
 
 def _read(connector: Connector, headers: Mapping[str, str], body: bytes) -> Delivery:
@@ -416,7 +407,7 @@ def _write(
             report = ingest_batch(store, batch, ctx)
             about_erased = bool(report.suppressed)
             for asked in delivery.access_requests:
-                request = _without_erased_contacts(conn, source, asked, ctx.region)
+                request = erased_request(conn, source, asked, ctx.region)
                 about_erased |= request is not asked
                 access_requests.add(conn, source, request, row.received_at, row.id)
             inbox_store.note_records(conn, row.id, _named_records(source, delivery))
@@ -578,33 +569,6 @@ def _retry_later(
 def _iso(at: float) -> str:
     """POSIX seconds as the inbox's ISO-8601 UTC times."""
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _without_erased_contacts(
-    conn: sqlite3.Connection, source: str, request: AccessRequest, region: str
-) -> AccessRequest:
-    """A request about an erased person without the email and phone it came with, and with
-    its vendor ids as an erasure leaves them (``erasure.forget_access_requests``): the answer is
-    "nothing stored about them", and keeping her details to say so would store them again."""
-    guard = Guard.load(conn, region)
-    key = RecordKey(source, request.kind, request.external_id)
-    contacts = ([request.email] if request.email else [], [request.phone] if request.phone else [])
-    if guard is None or not guard.names_erased(key, *contacts):
-        return request
-    return msgspec.structs.replace(
-        request,
-        external_id=erased_record_id(conn, source, request.kind, request.external_id),
-        request_id=(
-            None
-            if request.request_id is None
-            else erased_request_id(conn, source, request.request_id)
-        ),
-        records=[
-            (kind, erased_record_id(conn, source, kind, ext)) for kind, ext in request.records
-        ],
-        email=None,
-        phone=None,
-    )
 
 
 def _mark(store: Store, inbox_id: int, status: str, error: str | None) -> None:

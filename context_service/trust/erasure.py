@@ -34,14 +34,20 @@ from ulid import ULID
 from context_service.errors import ProfileNotFound, StoreError
 from context_service.identity.engine import Engine, PersonChange
 from context_service.identity.pairs import Thresholds
-from context_service.models import RecordKey
+from context_service.models import AccessRequest, RecordKey
 from context_service.snapshot.links import DashboardLinks
 from context_service.snapshot.materialize import materialize
 from context_service.store import Store, activities, profiles
 from context_service.store import inbox as inbox_store
 from context_service.store.keys import chunks, marks
 from context_service.trust.audit import anonymize
-from context_service.trust.suppression import email_forms, keyed_digest, record_value, suppress
+from context_service.trust.suppression import (
+    Guard,
+    email_forms,
+    keyed_digest,
+    record_value,
+    suppress,
+)
 
 _MIN_ID_NEEDLE = 6
 _CHUNK = 500  # values per IN list
@@ -454,6 +460,33 @@ def erased_request_id(conn: sqlite3.Connection, source: str, request_id: str) ->
     if request_id.startswith(ERASED_ID):
         return request_id
     return ERASED_ID + keyed_digest(conn, "access_request", f"{source}/{request_id}")
+
+
+def erased_request(
+    conn: sqlite3.Connection, source: str, request: AccessRequest, region: str
+) -> AccessRequest:
+    """A request about an erased person without the email and phone it came with, and with
+    its vendor ids as an erasure leaves them (``erasure.forget_access_requests``): the answer is
+    "nothing stored about them", and keeping her details to say so would store them again."""
+    guard = Guard.load(conn, region)
+    key = RecordKey(source, request.kind, request.external_id)
+    contacts = ([request.email] if request.email else [], [request.phone] if request.phone else [])
+    if guard is None or not guard.names_erased(key, *contacts):
+        return request
+    return msgspec.structs.replace(
+        request,
+        external_id=erased_record_id(conn, source, request.kind, request.external_id),
+        request_id=(
+            None
+            if request.request_id is None
+            else erased_request_id(conn, source, request.request_id)
+        ),
+        records=[
+            (kind, erased_record_id(conn, source, kind, ext)) for kind, ext in request.records
+        ],
+        email=None,
+        phone=None,
+    )
 
 
 def _about_person(row: tuple[object, ...], needles: Needles) -> bool:
