@@ -121,11 +121,41 @@ SYMBOLS: dict[str, frozenset[str]] = {
     "₩": frozenset({"KRW"}),
     "₽": frozenset({"RUB"}),
     "₺": frozenset({"TRY"}),
+    "₪": frozenset({"ILS"}),
+    "₱": frozenset({"PHP"}),
+    "₫": frozenset({"VND"}),
+    "₴": frozenset({"UAH"}),
+    "₦": frozenset({"NGN"}),
+    "฿": frozenset({"THB"}),
+    "₡": frozenset({"CRC"}),
+    "₸": frozenset({"KZT"}),
+    "₲": frozenset({"PYG"}),
+    "₵": frozenset({"GHS"}),
+    "₼": frozenset({"AZN"}),
+    "₾": frozenset({"GEL"}),
+    "₭": frozenset({"LAK"}),
+    "₮": frozenset({"MNT"}),
+    "৳": frozenset({"BDT"}),
+    # Symbols written in letters (``zł``, ``kr``, ``Rs.``): read in their own case only, as a
+    # word of their own (``LETTER_SYMBOL``), so that ``30 ft`` or ``Mrs`` is no amount.
+    "ZŁ": frozenset({"PLN"}),
+    "KR": _KRONER,
+    "KR.": _KRONER,
+    "KČ": frozenset({"CZK"}),
+    "RS": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
+    "RS.": frozenset({"INR", "PKR", "LKR", "NPR", "MUR", "SCR"}),
+    "FT": frozenset({"HUF"}),
+    "LEI": frozenset({"RON", "MDL"}),
     "RMB": frozenset({"CNY", "RMB"}),
     "CNY": frozenset({"CNY", "RMB"}),
     "NTD": frozenset({"TWD", "NTD"}),
     "TWD": frozenset({"TWD", "NTD"}),
 }
+
+
+# The symbol characters (``₪``) and the symbols in letters, in the case they are written in.
+SYMBOL_CHARACTERS = "€£¥₹₩₽₺₪₱₫₴₦฿₡₸₲₵₼₾₭₮৳"
+LETTER_SYMBOL = r"(?-i:(?<![A-Za-z])(?:zł|Zł|kr\.?|Kr\.?|Kč|Rs\.?|Ft|lei)(?![A-Za-z]))"
 
 
 def currencies(token: str) -> frozenset[str]:

@@ -143,7 +143,7 @@ _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?")
 # (``currencies``) on either side: ``$98``, ``USD 98``, ``USD98``, ``98USD``, ``98.00 usd``,
 # ``75 KWD``, ``98 bucks``, ``98 pounds``. Bare numbers, and numbers beside a word or a code
 # that names no currency (``2 orders``, ``SKU 12``, ``ID 1234``), are not amounts.
-_SYMBOL = r"[A-Z]{0,2}\$|[€£¥₹₩₽₺]"
+_SYMBOL = rf"[A-Z]{{0,2}}\$|[{currencies.SYMBOL_CHARACTERS}]|{currencies.LETTER_SYMBOL}"
 _CURRENCY_BEFORE = rf"(?:{_SYMBOL}|{currencies.COMMON_CODE}|{currencies.CODE_BEFORE})"
 # A currency word comes after its number only: ``dollars 3 times`` is no amount of 3.
 _CURRENCY_AFTER = (
