@@ -149,6 +149,15 @@ def _print_import_report(report: ImportReport, show: int, pruning: bool = False)
             "silence; a column with no header needs one in the file): "
             f"{_names_listed(report.ignored_columns, show)}"
         )
+    if report.kept_fields:
+        fields = ", ".join(
+            f"{field} ({rows} {'row' if rows == 1 else 'rows'})"
+            for field, rows in sorted(report.kept_fields.items())
+        )
+        print(
+            "kept as stored, as the file has no column for them (a blank cell clears a field; "
+            f"see the README, Spreadsheets): {fields}"
+        )
     if report.unmatched_mapping:
         print(
             "the mapping names columns that no line of the file has: "

@@ -23,6 +23,7 @@ from context_service.sheets.columns import (
     plan_header,
     unnamed_label,
 )
+from context_service.sheets.kept_fields import KeptFields, absent_fields
 from context_service.sheets.mapping import (
     canonical_row,
     map_sheet_record,
@@ -83,6 +84,8 @@ class RowConverter:
         self.plans: dict[tuple[str, ...], HeaderPlan] = {}
         self.unnamed_filled: dict[tuple[str, ...], set[int]] = {}
         self.premapped = Premapped()
+        self.kept = KeptFields()  # rows whose file leaves fields to the stored record
+        self.absent: dict[tuple[str, ...], tuple[str, ...]] = {}  # by header, ``kept_fields``
         self.seen = RecordsSeen()
         self.people: list[Mapped] = []  # the person record of each row accepted since a flush
         self.rejections: list[Rejected] = []  # the rows rejected since a flush
@@ -143,10 +146,18 @@ class RowConverter:
             self.warnings.extend(RowWarning(raw.line, note) for note in admission.repeats)
         self.people.append(mapped[0])  # ``row_payloads`` puts the person first
         fresh = admission.fresh
+        if 0 in fresh and items[0][1].get("external_id"):
+            self.kept.note(items[0][1], self._absent(raw.header, plan))
         for index in fresh:
             self.premapped.remember(items[index][1], mapped[index])
             self._check_phones(raw.line, mapped[index])
         return [RawPayload(self.source, *items[index]) for index in fresh], None
+
+    def _absent(self, header: tuple[str, ...], plan: HeaderPlan) -> tuple[str, ...]:
+        absent = self.absent.get(header)
+        if absent is None:
+            absent = self.absent[header] = absent_fields(plan.fields)
+        return absent
 
     def _check_phones(self, line: int, record: Mapped) -> None:
         """Note each phone that is not a phone number in the import's region: it stays with

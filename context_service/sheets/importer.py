@@ -29,6 +29,7 @@ from context_service.sheets.columns import (
     ColumnMapping,
 )
 from context_service.sheets.conversion import (
+    Premapped,
     Rejected,
     RowConverter,
     RowRejection,
@@ -36,6 +37,7 @@ from context_service.sheets.conversion import (
     header_checked,
 )
 from context_service.sheets.fields import PERSON_KIND
+from context_service.sheets.kept_fields import keep_stored
 from context_service.sheets.mapping import (
     check_source_name,
     map_sheet_record,
@@ -91,6 +93,8 @@ class ImportReport(msgspec.Struct):
     records: IngestReport = msgspec.field(default_factory=IngestReport)
     profiles_rebuilt: int = 0
     ignored_columns: list[str] = []
+    # Rows that kept a stored field their file has no column for, by field (``kept_fields``).
+    kept_fields: dict[str, int] = {}
     unmatched_mapping: list[str] = []  # mapping entries for columns no JSONL line had
     rejections: list[RowRejection] = []
     warnings: list[RowWarning] = []
@@ -293,7 +297,7 @@ def _flush(flusher: _Flusher, converter: RowConverter, batch: list[RawPayload]) 
     the others, then forget them."""
     people, converter.people = converter.people, []
     rejections, converter.rejections = converter.rejections, []
-    flusher.flush(batch, people, rejections)
+    flusher.flush(batch, people, rejections, converter.kept.take(), converter.premapped)
     converter.premapped.clear()
 
 
@@ -359,12 +363,18 @@ class _Flusher:
         self.background: BackgroundSnapshots | None = None
 
     def flush(
-        self, batch: list[RawPayload], people: list[Mapped], rejections: list[Rejected]
+        self,
+        batch: list[RawPayload],
+        people: list[Mapped],
+        rejections: list[Rejected],
+        absent: dict[int, tuple[str, ...]],
+        premapped: Premapped,
     ) -> None:
         """Ingest ``batch`` in one transaction; ``people`` are the person records of its
         accepted rows, counted as imported, or as suppressed, once it commits, and
         ``rejections`` its rejected rows, counted as rejected once they are stored raw (or as
-        suppressed, when about an erased person)."""
+        suppressed, when about an erased person). The rows in ``absent`` first keep the stored
+        fields their file has no column for (``kept_fields``), mapped again in ``premapped``."""
         if batch:
             if self.batches == 1 and self.store.path != ":memory:":
                 self.background = BackgroundSnapshots(
@@ -372,19 +382,22 @@ class _Flusher:
                 )
             self.batches += 1
             with self.store.transaction() as conn:
+                kept = keep_stored(conn, batch, absent, premapped.remember)
                 records = ingest_batch(
                     self.store, batch, self.ctx, defer_snapshots=True, background=self.background
                 )
                 suppressed = _suppressed_rows(conn, people, self.ctx) if records.suppressed else 0
-                kept = _kept_raw(conn, rejections, self.ctx) if records.suppressed else rejections
-                self._count(conn, len(kept))  # with the batch, and a sign of life (``status``)
+                raws = _kept_raw(conn, rejections, self.ctx) if records.suppressed else rejections
+                self._count(conn, len(raws))  # with the batch, and a sign of life (``status``)
             if self.background is not None:  # a nested ingest leaves the release to its caller
                 self.background.release(utc_now())
             self.report.records.add(records)
+            for field, rows in kept.items():
+                self.report.kept_fields[field] = self.report.kept_fields.get(field, 0) + rows
             self.report.rows_imported += len(people) - suppressed
-            self.report.rows_suppressed += suppressed + len(rejections) - len(kept)
-            self.report.rows_rejected += len(kept)
-            self.report.rejections.extend(rejected.rejection for rejected in kept)
+            self.report.rows_suppressed += suppressed + len(rejections) - len(raws)
+            self.report.rows_rejected += len(raws)
+            self.report.rejections.extend(rejected.rejection for rejected in raws)
         elif people:  # rows that only repeat earlier rows' records: nothing new to ingest
             with self.store.transaction() as conn:
                 suppressed = _suppressed_rows(conn, people, self.ctx)
