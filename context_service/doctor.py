@@ -97,6 +97,7 @@ def check_database(settings: Settings) -> Iterator[Finding]:
         keys = store.conn.execute("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
         stored = int(keys.fetchone()[0])
         done = set(applied(store.db))
+        stale = store.stale_snapshots
     except sqlite3.Error as exc:
         yield Finding("problem", f"database {settings.db} is not writable: {exc}")
         return
@@ -110,7 +111,20 @@ def check_database(settings: Settings) -> Iterator[Finding]:
             f"database {settings.db} was migrated on opening (its schema changed, as any "
             f"command after an upgrade does): applied {', '.join(migrated)}",
         )
+    if stale:
+        yield _stale_snapshots(settings.db, stale)
     yield from _check_keys(settings, stored)
+
+
+def _stale_snapshots(path: str, count: int) -> Finding:
+    """The warning for snapshots an older release wrote after this one migrated the file."""
+    return Finding(
+        "warning",
+        f"database {path}: {count} snapshot(s) were written by an older release of "
+        "context-service since this one migrated the file (an old `serve` or `sync` still "
+        "running on it?); they are queued and built again by this release. Stop every "
+        "process of the older release on this file",
+    )
 
 
 def migrations_due(path: str) -> list[str] | None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import sqlite_utils
 
 from context_service.errors import MigrationError
-from context_service.store.migrations import MIGRATIONS, applied, migrate
+from context_service.store.migrations import MIGRATIONS, migrate
+from context_service.store.snapshots import older_format, requeue_stale
 
 BUSY_TIMEOUT_MS = 30000  # how long a connection waits for another's lock
 
@@ -24,6 +25,12 @@ class Store:
     while a write transaction is open; every write goes through ``transaction()`` (the single
     write path), which serializes writers of this process. Other processes coordinate through
     SQLite's own locking (``busy_timeout``).
+
+    Another process may be an older or a newer release on the same file. On opening, and in
+    the first write transaction after another connection committed (``PRAGMA data_version``),
+    the store refuses migrations this code does not know (a newer release migrated the file
+    meanwhile: ``MigrationError``) and queues the snapshots an older release wrote for a
+    rebuild by this code (``snapshots.requeue_stale``); ``stale_snapshots`` counts those.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -32,11 +39,13 @@ class Store:
         self.db = sqlite_utils.Database(self._writer)
         self._lock = threading.RLock()
         try:
-            refuse_unknown_migrations(self.db, self.path)
+            refuse_unknown_migrations(self._writer, self.path)
             migrate(self.db)
         except BaseException:
             self._writer.close()
             raise
+        self.stale_snapshots = 0  # snapshots of an older release queued again (class doc)
+        self._seen_version: int | None = None  # ``PRAGMA data_version`` last checked
         self.conn = self._writer if self.path == ":memory:" else _connect(self.path)
         self._checkpointer: Checkpointer | None = None
         self._checkpoint_lock = threading.Lock()  # held by the checkpointer and maintenance()
@@ -47,6 +56,13 @@ class Store:
             # no commit waits for a checkpoint and its fsync.
             self._writer.execute("PRAGMA wal_autocheckpoint=0")
             self._checkpointer = Checkpointer(self.path, self._checkpoint_lock)
+        if older_format(self._writer, 1):  # one index probe: most stores have none
+            try:
+                with self.transaction():
+                    pass  # the first transaction catches up (``_catch_up``)
+            except BaseException:
+                self.close()
+                raise
 
     @contextmanager
     def transaction(self, *, wait_s: float | None = None) -> Iterator[sqlite3.Connection]:
@@ -79,12 +95,14 @@ class Store:
                 _begin_immediate(conn, deadline)
                 ended = self._ended
                 try:
+                    seen = self._catch_up(conn)
                     yield conn
                     if self._ended != ended:
                         raise sqlite3.OperationalError(
                             "transaction rolled back: SQLite ended it in a nested block"
                         )
                     conn.execute("COMMIT")
+                    self._seen_version = seen
                 except BaseException:
                     roll_back(conn)
                     raise
@@ -92,6 +110,18 @@ class Store:
                 self._depth.value = depth
         finally:
             self._lock.release()
+
+    def _catch_up(self, conn: sqlite3.Connection) -> int:
+        """At the start of a write transaction, when another connection committed since the
+        last one here (or none ran yet), check what it may have done: raise
+        ``MigrationError`` for migrations this code does not know, and queue the snapshots an
+        older release wrote (class doc). Return the ``data_version`` seen, to remember once
+        the transaction commits (a rolled-back one checks again next time)."""
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._seen_version:
+            refuse_unknown_migrations(conn, self.path)
+            self.stale_snapshots += requeue_stale(conn, _utc_now())
+        return version
 
     @contextmanager
     def _savepoint(self, conn: sqlite3.Connection, name: str) -> Iterator[None]:
@@ -284,17 +314,27 @@ def is_busy(exc: sqlite3.Error) -> bool:
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-def refuse_unknown_migrations(db: sqlite_utils.Database, path: str) -> None:
+def refuse_unknown_migrations(conn: sqlite3.Connection, path: str) -> None:
     """Raise ``MigrationError`` when the database records a migration this code does not
     know: a newer release wrote it, and this one would misread or damage its schema."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
+    ).fetchone():
+        return
     known = {name for name, _ in MIGRATIONS}
-    unknown = [name for name in applied(db) if name not in known]
+    rows = conn.execute("SELECT name FROM _migrations ORDER BY id")
+    unknown = [str(name) for (name,) in rows if name not in known]
     if unknown:
         raise MigrationError(
             f"database {path} "
             f"has migrations this version does not know ({', '.join(unknown)}): "
             "it was written by a newer release; upgrade context-service to open it"
         )
+
+
+def _utc_now() -> str:
+    """The time now, ISO-8601 UTC to the second (as ``queued_at`` is)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 def wal_salt(path: str) -> bytes | None:

@@ -393,3 +393,30 @@ V43_DORMANT_ALIAS_HOST = """
 ALTER TABLE dormant_alias_members ADD COLUMN host TEXT;
 CREATE INDEX dormant_alias_members_host ON dormant_alias_members (host);
 """
+
+# Which release wrote each snapshot (``snapshots.SNAPSHOT_FORMAT``; 0: an older one) and a
+# digest of its content (``stamp``), which only this code writes. An older ``serve`` left
+# running on the file during an upgrade drains the queue this and earlier migrations filled with
+# its own code (a card number it does not redact kept): its new rows take the default 0, and
+# its upserts, which leave ``format`` and ``stamp`` as they were, are marked 0 by the trigger
+# (and the stamp cleared: a row without one was last written by an older release, so any write
+# that leaves it without one is too, whatever it holds; this code's next write of the content it
+# wrote before then differs from NULL, and is not taken for an older release's).
+# This code finds such rows on opening the store and on its next write after another process
+# committed (``store.db``), and builds them again. Every row is queued, as 0042 did, and marked
+# -1: an older release's content that this one has queued (``snapshots.requeue_stale``).
+V44_SNAPSHOT_FORMAT = """
+ALTER TABLE snapshots ADD COLUMN format INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN stamp INTEGER;
+CREATE INDEX snapshots_format ON snapshots (format);
+CREATE TRIGGER snapshots_written_elsewhere AFTER UPDATE OF json, text ON snapshots
+WHEN NEW.stamp IS OLD.stamp
+    AND (OLD.stamp IS NULL OR NEW.json IS NOT OLD.json OR NEW.text IS NOT OLD.text)
+BEGIN
+    UPDATE snapshots SET format = 0, stamp = NULL WHERE profile_id = NEW.profile_id;
+END;
+INSERT OR IGNORE INTO snapshot_queue (profile_id, queued_at)
+SELECT profile_id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM snapshots;
+UPDATE snapshots SET format = -1;
+DELETE FROM llm_summaries;
+"""

@@ -8,12 +8,18 @@ checks that row again inside it, so processes that open one database at once app
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlite_utils
 
 from context_service.errors import MigrationError
 from context_service.store import migration_scripts as scripts
+from context_service.store import migration_steps as steps
+
+# A migration: an SQL script, or a step that reads the stored schema first (``migration_steps``),
+# run on the connection inside the migration's transaction.
+Migration = str | Callable[[sqlite3.Connection], None]
 
 _V1_CORE = """
 CREATE TABLE records (
@@ -358,7 +364,7 @@ CREATE UNIQUE INDEX access_requests_vendor_id ON access_requests (source, reques
 CREATE INDEX access_requests_status ON access_requests (status, source);
 """
 
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_core", _V1_CORE),
     ("0002_sync", _V2_SYNC),
     ("0003_snapshot_queue", _V3_SNAPSHOT_QUEUE),
@@ -402,6 +408,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0041_posted_notes_confirmed", scripts.V41_POSTED_NOTES_CONFIRMED),
     ("0042_remove_invisible_characters", scripts.V42_REMOVE_INVISIBLE_CHARACTERS),
     ("0043_dormant_alias_host", scripts.V43_DORMANT_ALIAS_HOST),
+    ("0044_snapshot_format", scripts.V44_SNAPSHOT_FORMAT),
+    ("0045_review_items_autoincrement", steps.review_items_autoincrement),
 ]
 
 
@@ -437,7 +445,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     return ran
 
 
-def _apply(db: sqlite_utils.Database, name: str, script: str) -> bool:
+def _apply(db: sqlite_utils.Database, name: str, script: Migration) -> bool:
     """Apply one migration and record it, in one transaction; return whether it ran here.
 
     What was applied is read again once the write lock is held: another process opening the
@@ -450,8 +458,11 @@ def _apply(db: sqlite_utils.Database, name: str, script: str) -> bool:
         if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
             conn.execute("ROLLBACK")
             return False
-        for statement in _statements(script):
-            conn.execute(statement)
+        if callable(script):
+            script(conn)
+        else:
+            for statement in _statements(script):
+                conn.execute(statement)
         conn.execute(
             "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
             (name, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
@@ -465,4 +476,16 @@ def _apply(db: sqlite_utils.Database, name: str, script: str) -> bool:
 
 
 def _statements(script: str) -> list[str]:
-    return [part.strip() for part in script.split(";") if part.strip()]
+    """The script's statements, split at each ``;`` that ends one (``sqlite3.complete_statement``:
+    not one inside a trigger's body or a quoted string)."""
+    statements: list[str] = []
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \t\n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \t\n;"):
+        statements.append(pending.strip())
+    return statements

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 import msgspec
 
 from context_service.store.keys import chunks, marks
+
+# What this release's snapshots are: a row stored with a lower ``format`` was written by an older
+# release (or by code that predates the column, which leaves 0: a new row takes the default, and
+# the trigger ``snapshots_written_elsewhere`` sets it on an old upsert that rewrote the content
+# without a new ``stamp``) and is built again by this one (``requeue_stale``, which marks it -1
+# until then: queued by this code, so not looked for again). A release that
+# changes what a snapshot may hold (redaction) raises it instead of queueing every profile in a
+# migration, which an older server still running on the file would drain with its own code.
+SNAPSHOT_FORMAT = 1
 
 
 class StoredSnapshot(msgspec.Struct):
@@ -24,18 +34,74 @@ class StoredSnapshot(msgspec.Struct):
 
 
 def save_snapshots(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> None:
-    """Store (or replace) several profiles' snapshots in one statement.
+    """Store (or replace) several profiles' snapshots in one statement, marked as this
+    release's (``SNAPSHOT_FORMAT``) with their content's ``stamp``.
 
     An existing row is updated in place (an upsert keeps its rowid), where ``INSERT OR
     REPLACE`` would delete it and append a new one: two more pages written per snapshot (the
     freed page and the key index), which a commit of one webhook's changes pays for."""
     conn.executemany(
-        "INSERT INTO snapshots (profile_id, version, generated_at, json, text, refresh_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
+        "INSERT INTO snapshots (profile_id, version, generated_at, json, text, refresh_at, "
+        "format, stamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id) DO UPDATE SET "
         "version = excluded.version, generated_at = excluded.generated_at, "
-        "json = excluded.json, text = excluded.text, refresh_at = excluded.refresh_at",
-        [(s.profile_id, s.version, s.generated_at, s.json, s.text, s.refresh_at) for s in rows],
+        "json = excluded.json, text = excluded.text, refresh_at = excluded.refresh_at, "
+        "format = excluded.format, stamp = excluded.stamp",
+        [
+            (
+                *(s.profile_id, s.version, s.generated_at, s.json, s.text, s.refresh_at),
+                *(SNAPSHOT_FORMAT, stamp_of(s.json, s.text)),
+            )
+            for s in rows
+        ],
     )
+
+
+def stamp_of(json: bytes, text: str) -> int:
+    """A 64-bit digest of a snapshot's content, stored beside it by this code: a write of new
+    content that leaves the stamp as it was came from code that does not know the column (an
+    older release), and the trigger ``snapshots_written_elsewhere`` marks that row stale."""
+    digest = hashlib.blake2b(json, digest_size=8)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def older_format(conn: sqlite3.Connection, limit: int = -1) -> list[str]:
+    """Up to ``limit`` (all: -1) profiles whose stored snapshot an older release wrote
+    (``format`` from 0 to below ``SNAPSHOT_FORMAT``) and that are not queued for a rebuild
+    (this code's ``requeue_stale`` and 0044 mark the rows they queue -1, so that they are not
+    read here again until rebuilt). One probe of the index ``snapshots_format`` when there
+    are none."""
+    return [
+        row[0]
+        for row in conn.execute(
+            "SELECT profile_id FROM snapshots s WHERE format >= 0 AND format < ? AND NOT EXISTS "
+            "(SELECT 1 FROM snapshot_queue q WHERE q.profile_id = s.profile_id) LIMIT ?",
+            (SNAPSHOT_FORMAT, limit),
+        )
+    ]
+
+
+def requeue_stale(conn: sqlite3.Connection, now: str) -> int:
+    """Queue for a rebuild by this code every snapshot an older release wrote since this
+    release last built it (an older ``serve`` still running on the file drained the queue an
+    upgrade's migration filled, say), each with a new profile version, as ``queue_refresh``
+    does: what is cached by version (LLM summaries, ``ETag``) came from the old content. Such
+    a row is marked -1 (queued by this code) until rebuilt; one whose profile is gone is
+    deleted. Return how many were queued; call it in a transaction."""
+    ids = older_format(conn)
+    live: list[str] = []
+    for chunk in chunks(ids):
+        found = conn.execute(f"SELECT id FROM profiles WHERE id IN ({marks(chunk)})", chunk)
+        live.extend(str(row[0]) for row in found)
+    gone = sorted(set(ids) - set(live))
+    for chunk in chunks(gone):
+        conn.execute(f"DELETE FROM snapshots WHERE profile_id IN ({marks(chunk)})", chunk)
+    queue_refresh(conn, live, now)
+    for chunk in chunks(live):
+        conn.execute(
+            f"UPDATE snapshots SET format = -1 WHERE profile_id IN ({marks(chunk)})", chunk
+        )
+    return len(live)
 
 
 def save_if_current(conn: sqlite3.Connection, rows: list[StoredSnapshot]) -> int:
