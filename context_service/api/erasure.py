@@ -17,6 +17,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from context_service.api.auth import Forbidden, limited_principal, principal_of
 from context_service.export import subject_document
+from context_service.identity.audit import check_profile_id
 from context_service.store import Store
 from context_service.sync import IngestContext, utc_now
 from context_service.trust import ADMIN, Read, Trust
@@ -41,7 +42,9 @@ def erase_person(
     """Erase the person this profile (or alias) is: raw payloads, identifiers, activities,
     snapshots, cached summaries, inbox bodies that mention them and the personal fields of
     their audit rows; then suppress their hashed identifiers so no sync re-creates them.
-    404 for an unknown profile. The answer holds counts only."""
+    400 for an id that is not ``prof_`` and 26 letters or digits, 404 for a well-formed
+    unknown one. The answer holds counts only."""
+    check_profile_id(profile_id)
     ctx: IngestContext = request.app.state.ingest_context
     who = principal_of(request).name
     trust: Trust = request.app.state.trust
@@ -70,7 +73,9 @@ def export_person(
     """The profile, aliases, snapshot, every record with its raw payload, identifiers, identity
     links, cached summaries and the reads of this profile, as JSON (an access request).
     403 for an admin key limited to some audiences or hiding fields: the export holds
-    everything, so it would read what the key may not."""
+    everything, so it would read what the key may not. 400 for an id that is not ``prof_``
+    and 26 letters or digits, 404 for a well-formed unknown one."""
+    check_profile_id(profile_id)
     principal = limited_principal(request)  # with the policy file's limits of its key
     if principal.limited():
         raise Forbidden(

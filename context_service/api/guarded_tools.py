@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from context_service.api.auth import Forbidden
+from context_service.api.identify import typed_details
 from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
@@ -74,6 +75,8 @@ class GuardedToolBox(ToolBox):
         # The tool's audiences (``TOOL_AUDIENCES``: find_customer's too), checked before the
         # lookup, so a 403 never says who exists; their views name a 409's candidates or not.
         views = self.views(name, key)
+        if isinstance(arguments, Mapping):  # a detail pasted with a zero-width or bidi mark
+            arguments = typed_details(arguments)
         if name == "find_customer":
             return self._find(principal, arguments, key)
         args = decode_arguments(spec, arguments)

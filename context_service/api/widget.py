@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import bearer_token, principal_of
+from context_service.api.identify import typed
 from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, ContextServiceError
 from context_service.settings import Settings
@@ -39,6 +40,13 @@ class WidgetUrlRequest(CustomerRef, kw_only=True, forbid_unknown_fields=True):
     """Which customer the link shows (one identifier) and how long it stays valid."""
 
     ttl_seconds: Annotated[int, msgspec.Meta(ge=10, le=86400)] | None = None
+
+    def __post_init__(self) -> None:
+        """The email and phone without the characters no reader sees (``identify.typed``)."""
+        for name in ("email", "phone"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, typed(value))
 
 
 class WidgetUrl(msgspec.Struct):

@@ -56,7 +56,12 @@ from context_service.store import Store, access_requests, profiles
 from context_service.store import cursors as cursor_store
 from context_service.store import inbox as inbox_store
 from context_service.store.records import stored_states
-from context_service.sync.delivery_headers import kept_headers, one_value_each
+from context_service.sync.delivery_headers import (
+    UnstorableText,
+    kept_headers,
+    one_value_each,
+    refuse_unstorable_text,
+)
 from context_service.sync.erase import erase_records, remove_records, remove_source
 from context_service.sync.ingest import (
     IngestContext,
@@ -148,7 +153,8 @@ def _read(connector: Connector, headers: Mapping[str, str], body: bytes) -> Deli
     vendor: through the connector's ``read_webhook`` where it has one (Shopify confirms a
     deletion with a GraphQL call in ``parse_webhook``, which belongs to apply time: on the
     request path it would cost the vendor's answer time, and an outage would reject the
-    delivery as unreadable instead of leaving it pending)."""
+    delivery as unreadable instead of leaving it pending). A lone surrogate is unreadable."""
+    refuse_unstorable_text(connector.source, body)
     read = getattr(connector, "read_webhook", None)
     delivery = read(headers, body) if callable(read) else connector.parse_webhook(headers, body)
     if not isinstance(delivery, Delivery):
@@ -364,6 +370,7 @@ def _settled(
     marked for a retry or as failed)."""
     source = connector.source
     try:
+        refuse_unstorable_text(source, row.body)  # stored by a version that let it in
         delivery = connector.parse_webhook(row.headers, row.body)
         fetched = _refetch(connector, delivery.refetch)
         missed = [key for key, found in fetched.items() if found is None]
@@ -379,6 +386,9 @@ def _settled(
         removals, restored = _settle_removal_ties(store, connector, delivery.remove, ctx, seen)
     except RetriableError as exc:
         _retry_later(store, row, error_text(exc.detail), at, exc.extra.get("retry_after"))
+        return None
+    except UnstorableText as exc:  # it would fail every time: kept raw, as at the intake
+        _mark(store, row.id, "rejected", error_text(exc.detail))
         return None
     except Exception as exc:  # any failure is recorded on the row, never lost
         _mark(store, row.id, "failed", _failure(exc))

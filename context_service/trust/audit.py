@@ -238,19 +238,45 @@ _OF_CUSTOMER = (
     f"SELECT {_COLUMNS} FROM read_audit WHERE profile_id IN ("
     "SELECT id FROM live UNION "
     "SELECT alias FROM profile_aliases WHERE profile_id = (SELECT id FROM live)) "
-    "ORDER BY id DESC LIMIT :limit"
 )
-_LATEST = f"SELECT {_COLUMNS} FROM read_audit ORDER BY id DESC LIMIT :limit"
+_LATEST = f"SELECT {_COLUMNS} FROM read_audit WHERE 1 "
+_BEFORE = "AND id < :before "  # a page's cursor: only the reads recorded before that one
+_NEWEST_FIRST = "ORDER BY id DESC LIMIT :limit"
+
+
+class ReadsPage(msgspec.Struct):
+    """A page of reads, newest first (``GET /v1/audit/reads``). ``next_before`` is the id to
+    send as ``before`` for the next (older) page, ``None`` on the last page: reads recorded
+    while the pages are read are newer than every page, so none is skipped or listed twice."""
+
+    reads: list[AuditEntry]
+    limit: int
+    before: int | None
+    next_before: int | None
 
 
 def reads_of(
-    conn: sqlite3.Connection, profile_id: str | None = None, limit: int = 100
+    conn: sqlite3.Connection,
+    profile_id: str | None = None,
+    limit: int = 100,
+    before: int | None = None,
 ) -> list[AuditEntry]:
     """The latest reads, newest first: of all, or of one customer, named by its id or by an
-    id merged into it, with the reads recorded under either."""
+    id merged into it, with the reads recorded under either; with ``before``, only those with
+    a smaller id (recorded earlier)."""
     sql = _OF_CUSTOMER if profile_id else _LATEST
-    rows = conn.execute(sql, {"id": profile_id, "limit": limit}).fetchall()
+    sql += (_BEFORE if before is not None else "") + _NEWEST_FIRST
+    rows = conn.execute(sql, {"id": profile_id, "limit": limit, "before": before}).fetchall()
     return [AuditEntry(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], _mode(r[5])) for r in rows]
+
+
+def reads_page(
+    conn: sqlite3.Connection, profile_id: str | None, limit: int, before: int | None = None
+) -> ReadsPage:
+    """``limit`` reads as ``reads_of`` lists them, and the cursor of the page after them."""
+    reads = reads_of(conn, profile_id, limit + 1, before)
+    more, reads = len(reads) > limit, reads[:limit]
+    return ReadsPage(reads, limit, before, reads[-1].id if more else None)
 
 
 def _mode(code: int) -> Verification:

@@ -275,16 +275,17 @@ def test_a_review_item_that_does_not_exist_or_is_malformed_is_a_4xx_problem(
 
 
 def test_an_erased_or_unknown_profile_never_answers_for_someone_else(fuzz_world: World) -> None:
-    """A malformed id resolves to nobody: never to a real customer's data."""
-    for bad in (
-        "prof_",
-        "prof_%25",
-        fuzz_world.maya[:-1],
-        fuzz_world.maya + "0",
-        fuzz_world.maya.lower(),
+    """A malformed id resolves to nobody (400), nor does a well-formed unknown one (404):
+    never to a real customer's data."""
+    for bad, status in (
+        ("prof_", 400),
+        ("prof_%25", 400),
+        (fuzz_world.maya[:-1], 400),
+        (fuzz_world.maya + "0", 400),
+        (fuzz_world.maya.lower(), 404),
     ):
         response = fuzz_world.client.get(f"/v1/profiles/{bad}/export", headers=fuzz_world.auth())
-        assert_problem(fuzz_world, response, 404)
+        assert_problem(fuzz_world, response, status)
         assert "Patel" not in response.text
 
 

@@ -110,8 +110,10 @@ def test_export_answers_everything_held_and_is_audited(demo_db: Path, tmp_path: 
             "/v1/audit/reads", params={"profile_id": profile_id}, headers=AUTH
         ).json()["reads"]
         assert reads[0]["channel"] == "subject-export"
-        assert client.get("/v1/profiles/prof_nobody/export", headers=AUTH).status_code == 404
-        assert client.delete("/v1/profiles/prof_nobody", headers=AUTH).status_code == 404
+        unknown = "prof_" + "0" * 26
+        assert client.get(f"/v1/profiles/{unknown}/export", headers=AUTH).status_code == 404
+        assert client.delete(f"/v1/profiles/{unknown}", headers=AUTH).status_code == 404
+        assert client.get("/v1/profiles/prof_nobody/export", headers=AUTH).status_code == 400
 
 
 def _ctx() -> Any:
