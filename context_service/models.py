@@ -443,12 +443,15 @@ class Delivery(msgspec.Struct):
     fetch fresh through ``Connector.fetch_one`` because the delivery carries only a part of them
     (a Shopify refund or fulfillment belongs to an order). ``erase`` lists (kind, external_id)
     of records whose person must be erased (compliance topics such as ``customers/redact``):
-    their whole profile, suppressed from then on. ``remove`` lists (kind, external_id,
-    occurred_at) of records the vendor deleted but may restore (HubSpot ``contact.deletion``):
-    the record's data is deleted unless the stored copy is newer than the deletion, and
-    nothing is suppressed, so a restore brings it back. ``remove_source`` asks for every record
-    of the source to be deleted the same way (Shopify ``shop/redact``, sent after a shop
-    uninstalled the app), and its cursors forgotten, so a new install starts with a backfill.
+    the record and its person's other records, suppressed from then on (``sync.erase``);
+    ``erase_emails`` are the emails the request gives for that person (Shopify's), which pick
+    the person's records of a profile the record left before the request. ``remove`` lists
+    (kind, external_id, occurred_at) of records the vendor deleted but may restore (HubSpot
+    ``contact.deletion``): the record's data is deleted unless the stored copy is newer than
+    the deletion, and nothing is suppressed, so a restore brings it back. ``remove_source``
+    asks for every record of the source to be deleted the same way (Shopify ``shop/redact``,
+    sent after a shop uninstalled the app), and its cursors forgotten, so a new install starts
+    with a backfill.
     ``access_requests`` are requests for a person's data (``AccessRequest``), recorded for the
     operator to answer.
     """
@@ -458,6 +461,7 @@ class Delivery(msgspec.Struct):
     objects: list[VendorObject] = []
     refetch: list[tuple[str, str]] = []
     erase: list[tuple[str, str]] = []
+    erase_emails: list[str] = []
     occurred_at: str | None = None
     remove: list[tuple[str, str, str]] = []
     problems: list[str] = []  # parts of the delivery skipped because they could not be read

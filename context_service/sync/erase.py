@@ -1,9 +1,11 @@
 """Erase records on request (vendor redaction webhooks).
 
-A redaction of a person-like record (Shopify ``customers/redact``, HubSpot contact deletion) is
-the person's erasure request: their whole profile is erased and suppressed like
-``DELETE /v1/profiles/{id}`` (``trust.erasure``). Other records named (orders) are deleted and
-their profiles re-resolved.
+A redaction of a person-like record (Shopify ``customers/redact``, HubSpot
+``contact.privacyDeletion``) is the erasure request of the person that record is: it erases
+the record and the records of its profile that hold one of its emails, suppressed from then on,
+and the whole profile like ``DELETE /v1/profiles/{id}`` when that is all of it
+(``trust.vendor_erasure``: a phone or a name another record shares proves no one). Other
+records named (orders) are deleted and their profiles re-resolved.
 
 The request may come after the vendor deleted the record (Shopify sends ``customers/redact``
 days after ``customers/delete``; HubSpot a ``privacyDeletion`` after a ``deletion``): the record
@@ -19,6 +21,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 
 from context_service.identity.engine import Engine, PersonChange
+from context_service.identity.normalize import normalize_email
 from context_service.identity.pairs import Thresholds
 from context_service.models import RecordKey
 from context_service.snapshot.links import DashboardLinks
@@ -31,8 +34,9 @@ from context_service.store.records import (
     strip_record,
 )
 from context_service.sync.ingest import profiles_for_owners
-from context_service.trust.erasure import erase_profiles, needles_of_keys, scrub_text
+from context_service.trust.erasure import needles_of_keys, scrub_text
 from context_service.trust.suppression import record_value, suppress
+from context_service.trust.vendor_erasure import erase_named
 
 
 def erase_records(
@@ -43,21 +47,29 @@ def erase_records(
     thresholds: Thresholds | None = None,
     *,
     links: DashboardLinks | None = None,
+    emails: Iterable[str] = (),
 ) -> set[str]:
-    """Erase the profiles of the person-like records among these (suppressed from then on),
-    then delete the records and everything indexed from them; return the profiles touched.
+    """Erase the person-like records among these and their person's other records (those
+    holding one of their emails; the whole profile when that is all of it: ``erase_named``),
+    suppressed from then on, then delete the records and everything indexed from them; return
+    the profiles touched.
     A person record deleted at its source earlier has its last profile erased, and the
     webhook deliveries that named one of these records are blanked, held or not. Every key asked
     for goes on the suppression list, also one the store does not hold yet (a backfill still
     listing it when the vendor's redaction arrives), so no later page re-creates the record.
     ``thresholds`` and ``links`` are the configured ones (``IngestContext``): the erasure
-    re-resolves the records around the person and rebuilds the profiles it changes with them."""
+    re-resolves the records around the person and rebuilds the profiles it changes with them.
+    ``emails`` are those the request names for the person (Shopify's ``customers/redact``):
+    of a profile a record deleted earlier left, they pick the person's records
+    (``erase_named``); without them that profile is erased whole."""
     if not keys:
         return set()
-    people = _people(conn, keys)
-    report = erase_profiles(
+    rows = {state.record_id: key for key, state in stored_states(conn, keys).items()}
+    asked = {e for e in map(normalize_email, emails) if e is not None}
+    report = erase_named(
         conn,
-        sorted(people),
+        profiles.profiles_of(conn, sorted(rows)),
+        {profile_id: set(asked) for profile_id in _left_live(conn, rows).values()},
         requested_by=f"webhook:{keys[0].source}",
         reason="vendor redaction",
         now=now,
@@ -151,14 +163,6 @@ def _remove(
     for ids in chunks(sorted(set(rows) - set(kept))):
         conn.execute(f"DELETE FROM records WHERE id IN ({marks(ids)})", ids)
     return {pid for pid in changed if profiles.canonical_id(conn, pid) == pid}
-
-
-def _people(conn: sqlite3.Connection, keys: list[RecordKey]) -> set[str]:
-    """The live profiles of the records among ``keys``, and those the records that left their
-    profile (deleted or removed at their source) remember."""
-    rows = {state.record_id: key for key, state in stored_states(conn, keys).items()}
-    found = set(profiles.profiles_of(conn, sorted(rows)).values())
-    return found | set(_left_live(conn, rows).values())
 
 
 def _left_live(conn: sqlite3.Connection, record_ids: Iterable[int]) -> dict[int, str]:

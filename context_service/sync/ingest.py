@@ -367,7 +367,9 @@ def _ingest_one(
     ):
         report.unchanged += 1  # see ``_nothing_to_delete``
         return
-    if touched.guard is not None and touched.guard.blocks(mapped):
+    if touched.guard is not None and (
+        touched.guard.blocks(mapped) or touched.guard.blocks_ownerless(mapped, item.text)
+    ):
         report.suppressed += 1
         return
     outcome = upsert_record(conn, mapped.key, item.text, mapped, fetched_at=now, known=known)

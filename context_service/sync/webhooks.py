@@ -428,8 +428,11 @@ def _write(
             if delivery.erase or removals or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
+                asked = delivery.erase_emails
                 changed = (
-                    erase_records(conn, keys, ctx.region, now, ctx.thresholds, links=ctx.links)
+                    erase_records(
+                        conn, keys, ctx.region, now, ctx.thresholds, links=ctx.links, emails=asked
+                    )
                     if keys
                     else set()
                 )

@@ -12,7 +12,9 @@ that, the identity engine resolves the person's records as removed, so the recor
 apart are clustered as ``resolve --all`` would (and rebuilt with the configured links). The
 person's strong identifiers go on the suppression list (``suppression.py``), except an email or
 phone someone else's record holds too (a household landline) and the keys of activities someone
-else owns too (a deal with two contacts): those are the other person's as well.
+else owns too (a deal with two contacts): those are the other person's as well. Their emails are
+also suppressed by the mailbox they reach, as the lookup reads them (``unowned``), and the
+activities no one's record owns that name their emails or phones go too (a guest checkout).
 
 ``compact`` then runs after the commit: with ``PRAGMA secure_delete`` (set at connection open)
 freed cells and pages were overwritten with zeros; ``VACUUM`` rewrites the file (content left by
@@ -48,6 +50,7 @@ from context_service.trust.suppression import (
     record_value,
     suppress,
 )
+from context_service.trust.unowned import erase_unowned, unshared_mailboxes
 
 _MIN_ID_NEEDLE = 6
 _CHUNK = 500  # values per IN list
@@ -158,6 +161,7 @@ def _plan(conn: sqlite3.Connection, reach: _Reach, erased: set[int]) -> _Plan:
     held = [(str(row[0]), str(row[1]), bool(row[2])) for row in found]  # type: ignore[index]
     idents = _not_shared(conn, held, erased)
     entries = [(k, v) for k, v, strong in idents if strong]
+    entries += unshared_mailboxes(conn, [v for k, v in entries if k == "email"], erased)
     shared = _shared_activities(conn, reach.owned, set(all_keys))
     entries += [("record", record_value(k)) for k in all_keys if k not in shared]
     others = _other_owners(conn, reach.owned, set(reach.keys)) - {reach.live}
@@ -277,6 +281,8 @@ def erase_profiles(
         needles.digits |= plan.needles.digits
         needles.numbers |= plan.needles.numbers
         needles.records |= plan.needles.records
+    contacts = [entry for plan in plans for entry in plan.entries]
+    report.records += erase_unowned(conn, contacts, erasure_id, now, region)
     report.inbox_scrubbed, report.rejected_records = scrub_text(conn, needles)
     conn.execute(
         "INSERT INTO erasures (id, requested_by, reason, erased_at, records, identifiers) "

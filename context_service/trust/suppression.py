@@ -5,9 +5,11 @@ keys (``source/kind/external_id``), an HMAC-SHA256 digest keyed with a random 32
 in this database (``trust_meta``). The list holds no identifier in the clear, and without the
 key nobody can test guesses against it offline; with the database *and* the key one can, which
 is inherent to recognising the person again. Ingestion skips (and reports as ``suppressed``)
-every payload whose record key, email, phone or activity owner is on the list. An email is
+every payload whose record key, email, phone or activity owner is on the list, and an activity
+no held person owns (a guest checkout) whose text names a listed email or phone. An email is
 checked in each form an erasure may have stored it in (``email_forms``: digests made before
-normalization folded ``xn--`` domains and accents still match).
+normalization folded ``xn--`` domains and accents still match), and by the mailbox it reaches
+(``mailbox_entries``: ``+tag`` and Gmail's dots dropped, as the lookup reads it).
 
 To let a person back in (they sign up again and ask for it), ``unsuppress`` removes the digests
 of one erasure.
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import sqlite3
 import unicodedata
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 
 from context_service.identity.normalize import normalize_email, normalize_phone
 from context_service.models import Mapped, RecordKey
+from context_service.trust.contacts import emails_in, mailbox_of, phones_in
 
 _KEY_NAME = "suppression_key"
 
@@ -74,9 +76,6 @@ def unsuppress(conn: sqlite3.Connection, erasure_id: str) -> int:
     return conn.execute("DELETE FROM suppressions WHERE erasure_id = ?", (erasure_id,)).rowcount
 
 
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
 class Guard:
     """Answers "is this payload about a suppressed person?" during one ingest batch."""
 
@@ -84,6 +83,9 @@ class Guard:
         self.conn = conn
         self.key = key
         self.region = region
+        # The person records of the batch not blocked (``learn``): they own their activities
+        # however the store is (``blocks_ownerless``).
+        self.held: set[RecordKey] = set()
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, region: str) -> Guard | None:
@@ -108,7 +110,8 @@ class Guard:
         later ones."""
         if mapped.person is None:
             return False
-        entries = person_entries(mapped.person.emails, mapped.person.phones, self.region)
+        self.held.add(mapped.key)
+        entries = checked_entries(mapped.person.emails, mapped.person.phones, self.region)
         entries += [("record", record_value(link)) for link in mapped.person.links]
         digests = [_digest(self.key, kind, value) for kind, value in entries]
         if not digests:
@@ -119,12 +122,13 @@ class Guard:
         ).fetchone()
         if row is None:
             return False
+        self.held.discard(mapped.key)
         suppress(self.conn, [("record", record_value(mapped.key))], str(row[0]), now)
         return True
 
     def names_erased(self, key: RecordKey, emails: Iterable[str], phones: Iterable[str]) -> bool:
         """Whether a record key, or one of these emails or phones, is on the list."""
-        entries = [("record", record_value(key)), *person_entries(emails, phones, self.region)]
+        entries = [("record", record_value(key)), *checked_entries(emails, phones, self.region)]
         digests = [_digest(self.key, kind, value) for kind, value in entries]
         marks = ",".join("?" * len(digests))
         sql = f"SELECT 1 FROM suppressions WHERE digest IN ({marks}) LIMIT 1"
@@ -132,9 +136,44 @@ class Guard:
 
     def blocks_raw(self, key: RecordKey, text: str) -> bool:
         """Whether a payload that could not be mapped is about a suppressed person: its own
-        record key, or an email address anywhere in its text."""
-        emails = _EMAIL_IN_TEXT.findall(text)
-        entries = [("record", record_value(key)), *person_entries(emails, (), self.region)]
+        record key, or an email address or phone number anywhere in its text."""
+        return self._listed([("record", record_value(key)), *self._contacts_of(text)])
+
+    def blocks_ownerless(self, mapped: Mapped, text: str) -> bool:
+        """Whether ``mapped`` is an activity no held person owns (a guest checkout, a charge
+        without a customer, an order that came before its customer) whose payload names a
+        suppressed email or phone in its billing or shipping details. The person records of
+        the batch that ``learn`` let through own what names them, stored yet or not."""
+        if mapped.activity is None or mapped.deleted or self._owned(mapped):
+            return False
+        return self._listed(self._contacts_of(text))
+
+    def _owned(self, mapped: Mapped) -> bool:
+        """Whether one of the activity's owners is a person record of the batch or a stored
+        live one."""
+        assert mapped.activity is not None
+        for owner in mapped.activity.owners:
+            if owner in self.held:
+                return True
+            row = self.conn.execute(
+                "SELECT 1 FROM records WHERE source = ? AND kind = ? AND external_id = ? "
+                "AND deleted = 0 AND mapped IS NOT NULL",
+                (owner.source, owner.kind, owner.external_id),
+            ).fetchone()
+            if row is not None:
+                return True
+        return False
+
+    def _contacts_of(self, text: str) -> list[tuple[str, str]]:
+        """The entries of the emails and phones written in ``text``."""
+        return checked_entries(emails_in(text), (), self.region) + [
+            ("phone", phone) for phone in phones_in(text, self.region)
+        ]
+
+    def _listed(self, entries: list[tuple[str, str]]) -> bool:
+        """Whether one of these (kind, value) entries is on the list."""
+        if not entries:
+            return False
         digests = [_digest(self.key, kind, value) for kind, value in entries]
         marks = ",".join("?" * len(digests))
         sql = f"SELECT 1 FROM suppressions WHERE digest IN ({marks}) LIMIT 1"
@@ -143,7 +182,7 @@ class Guard:
     def _entries(self, mapped: Mapped) -> list[tuple[str, str]]:
         entries = [("record", record_value(mapped.key))]
         if mapped.person is not None:
-            entries += person_entries(mapped.person.emails, mapped.person.phones, self.region)
+            entries += checked_entries(mapped.person.emails, mapped.person.phones, self.region)
             entries += [("record", record_value(link)) for link in mapped.person.links]
         if mapped.activity is not None:
             entries += [("record", record_value(owner)) for owner in mapped.activity.owners]
@@ -163,6 +202,30 @@ def person_entries(
         if phone:
             found.append(("phone", phone))
     return found
+
+
+def checked_entries(
+    emails: Iterable[str], phones: Iterable[str], region: str
+) -> list[tuple[str, str]]:
+    """What the guard looks up for some emails and phones: their ``person_entries`` and the
+    mailbox each email reaches (``mailbox_entries``), as the lookup finds it."""
+    found = person_entries(emails, phones, region)
+    for email in {value for kind, value in found if kind == "email"}:
+        found += mailbox_entries(email)
+    return found
+
+
+def mailbox_entries(email: str) -> list[tuple[str, str]]:
+    """The entries of the mailbox a normalized email reaches (``contacts.mailbox_of``): the
+    ``mailbox`` an erasure suppresses, and the address the mailbox is itself, which an erasure
+    suppressed as an ``email`` (also before mailboxes were suppressed): after erasing
+    ``maya.patel@example.com``, ``maya.patel+shop@example.com`` is her mailbox too. None for
+    an address the lookup never reads by its mailbox."""
+    mailbox = mailbox_of(email)
+    if mailbox is None:
+        return []
+    entries = [("mailbox", mailbox)]
+    return entries if mailbox == email else [*entries, ("email", mailbox)]
 
 
 def email_forms(raw: str) -> list[str]:

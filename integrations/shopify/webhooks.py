@@ -341,6 +341,8 @@ def _route(delivery: Delivery, body: dict[str, Any], headers: Mapping[str, str])
         delivery.refetch = [("order", _edited_order(body, topic))]
     elif topic == "customers/redact":
         delivery.erase = _redaction(body, topic)
+        email = _text(body["customer"].get("email"))
+        delivery.erase_emails = [] if email is None else [email]
     elif topic == "customers/data_request":
         delivery.access_requests = [_data_request(headers, body, topic)]
     elif topic == "customers/merge":
