@@ -428,10 +428,10 @@ def _write(
             if delivery.erase or removals or delivery.remove_source:
                 now = utc_now()
                 keys = [RecordKey(source, kind, ext) for kind, ext in delivery.erase]
-                asked = delivery.erase_emails
+                emails = delivery.erase_emails
                 changed = (
                     erase_records(
-                        conn, keys, ctx.region, now, ctx.thresholds, links=ctx.links, emails=asked
+                        conn, keys, ctx.region, now, ctx.thresholds, links=ctx.links, emails=emails
                     )
                     if keys
                     else set()
