@@ -41,6 +41,7 @@ from context_service.tools.service import (
     for_a_model,
     matches_text,
 )
+from context_service.tools.typed import typed_details
 from context_service.trust import (
     SCOPES,
     KeySpec,
@@ -241,7 +242,10 @@ class AuditedToolBox(ToolBox):
     def call(self, name: str, arguments: Mapping[str, Any] | None, key: str | None = None) -> str:
         """Run tool ``name``, then record the read of each profile it answered about: every
         match ``find_customer`` names (a ``low`` one too, shown without its id), else the one
-        customer its arguments name."""
+        customer its arguments name. A detail pasted with a zero-width or bidi mark is read
+        without it (``tools.typed``), as over HTTP."""
+        if isinstance(arguments, Mapping):
+            arguments = typed_details(arguments)
         spec = tool_named(name)
         if name == "find_customer" and spec is not None:
             try:

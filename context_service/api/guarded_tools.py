@@ -16,7 +16,6 @@ from typing import Any
 import msgspec
 
 from context_service.api.auth import Forbidden
-from context_service.api.identify import typed_details
 from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, AuthenticationFailed
 from context_service.handoff import NotePoster
@@ -31,6 +30,7 @@ from context_service.tools.service import (
     for_a_model,
     matches_text,
 )
+from context_service.tools.typed import typed_details
 from context_service.trust import CONTEXT_LOOKUP, ESCALATIONS_WRITE, Principal, Read, Trust
 from context_service.trust.audit import Verification
 from context_service.trust.chatbot import unverified_body

@@ -14,9 +14,7 @@ score; so is an email or phone that names one customer with details that point a
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
-from collections.abc import Mapping
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import msgspec
 
@@ -32,7 +30,6 @@ from context_service.identity.search import (
 from context_service.identity.state import load_model
 from context_service.settings import Settings
 from context_service.snapshot import lookup
-from context_service.snapshot.invisible import without_invisible
 from context_service.store import Store
 from context_service.store.snapshots import StoredSnapshot
 from context_service.tools.confidence import (
@@ -48,36 +45,14 @@ from context_service.tools.refusals import (
     refuse_one_name_alone,
 )
 from context_service.tools.service import NAMING_FLOOR
+from context_service.tools.typed import TYPED, typed
 
 MAX_VALUE = 320
 Value = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_VALUE)]
+
+
 # What a person types into a chat (and copies from one): these lose the characters no reader
 # sees before anything is matched (``typed``). Profile ids and vendor ids come from programs.
-TYPED = ("email", "phone", "name", "order_number", "ticket_id", "invoice_number")
-_JOINERS = frozenset("\u200c\u200d")
-
-
-def typed(value: str) -> str:
-    """``value`` without the characters a reader does not see: every format character
-    (Unicode category Cf: zero-width ones, bidirectional marks, embeddings, overrides and
-    isolates, the BOM, the Arabic letter mark, tag characters), except a zero-width joiner or
-    non-joiner the snapshots keep (``snapshot.invisible``: between two letters of a script
-    that spells with them, where the stored name holds it too). Pasted from a chat, such a
-    character made a known email, name or order number name no one."""
-    if value.isascii():
-        return value
-    kept = without_invisible(value)
-    return "".join(c for c in kept if c in _JOINERS or unicodedata.category(c) != "Cf")
-
-
-def typed_details(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """A tool call's ``arguments`` with each detail a person types (``TYPED``) ``typed``."""
-    return {
-        name: typed(value) if name in TYPED and isinstance(value, str) else value
-        for name, value in arguments.items()
-    }
-
-
 class Identifiers(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The ways a caller can name a customer. Give exactly one (``source`` with ``external_id``)."""
 

@@ -12,13 +12,13 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from context_service.api.auth import bearer_token, principal_of
-from context_service.api.identify import typed
 from context_service.audience import FieldPolicy, View
 from context_service.errors import AmbiguousIdentifier, ContextServiceError
 from context_service.settings import Settings
 from context_service.store import Store
 from context_service.tools import CustomerRef, find_stored
 from context_service.tools.service import seen_by
+from context_service.tools.typed import typed
 from context_service.trust import CONTEXT_READ, Read, Trust
 from context_service.widget import (
     OPERATOR_LINK,

@@ -16,7 +16,7 @@ import pytest
 from litestar.testing import TestClient
 
 from context_service.api import create_app
-from context_service.api.identify import typed
+from context_service.tools.typed import typed
 from tests.conftest import TEST_KEY, make_settings
 from tests.trust.helpers import MAYA, MAYA_PHONE, copy_demo
 
