@@ -33,6 +33,7 @@ wait.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import re
@@ -114,9 +115,45 @@ def json_body(response: httpx.Response) -> Any:
     """Decode a response's JSON body (msgspec: several times faster than ``response.json()``).
 
     Raises ``ValueError`` (``msgspec.DecodeError``) for a body that is not JSON, as
-    ``response.json()`` does.
-    """
-    return _decode_json(response.content)
+    ``response.json()`` does. A body whose strings escape half of a surrogate pair alone
+    (``\\ud800``) is read with each such half as U+FFFD (``vendor_json``)."""
+    return vendor_json(response.content)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def vendor_json(content: bytes) -> Any:
+    """A vendor API answer decoded as JSON. msgspec refuses a string escaping half of a
+    surrogate pair alone (``"\\ud800"``, which no UTF-8 store can hold), and one such
+    character in one customer's name would stop every later sync of the source at its page:
+    such a body is read again by the standard library, which lets them through, and each lone
+    half becomes U+FFFD (the pairs it joins are kept). Raises ``msgspec.DecodeError`` (a
+    ``ValueError``) for a body that is not JSON."""
+    try:
+        return _decode_json(content)
+    except msgspec.DecodeError:
+        if b"\\u" not in content:
+            raise
+        try:
+            decoded = json.loads(content)
+        except ValueError:
+            raise msgspec.DecodeError("malformed JSON") from None
+        return _without_lone_surrogates(decoded)
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """``value`` (decoded JSON) with every lone surrogate half in its strings as U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _without_lone_surrogates(key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 class VendorHttp:

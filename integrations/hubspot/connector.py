@@ -54,7 +54,7 @@ import msgspec
 from context_service.errors import ConfigurationError, FatalError, MappingError, RetriableError
 from integrations._connector import Delivery, Stream, VendorObject
 from integrations._convert import iso_utc
-from integrations._http import RetryPolicy, VendorHttp
+from integrations._http import RetryPolicy, VendorHttp, vendor_json
 from integrations._pagination import LoopGuard
 from integrations.hubspot._archived import ArchivedStream, listed_results, next_after, tombstone
 from integrations.hubspot._companies import (
@@ -363,7 +363,7 @@ class HubSpotConnector:
         self.pacer.acquire(*budgets)
         response = self.http.request(method, path, **kwargs)
         try:
-            return msgspec.json.decode(response.content)
+            return vendor_json(response.content)
         except msgspec.DecodeError as exc:
             raise FatalError(f"hubspot {method} {path}: malformed JSON: {exc}") from exc
 

@@ -62,7 +62,7 @@ import msgspec
 from context_service.errors import ConfigurationError, FatalError, MappingError
 from integrations._connector import Delivery, Page, Stream, VendorObject
 from integrations._convert import iso_utc
-from integrations._http import Decision, RetryPolicy, VendorHttp
+from integrations._http import Decision, RetryPolicy, VendorHttp, vendor_json
 from integrations._pagination import LoopGuard, decode_cursor, encode_cursor
 from integrations.stripe._events import (
     EVENT_WINDOW_SECONDS,
@@ -445,7 +445,7 @@ class StripeConnector:
             raise ConfigurationError("no Stripe API key configured")
         response = self.http.request("GET", path, params=params)
         try:
-            return msgspec.json.decode(response.content)
+            return vendor_json(response.content)
         except msgspec.DecodeError as exc:
             raise FatalError(f"stripe GET {path}: malformed JSON: {exc}") from exc
 

@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from context_service.errors import ConfigurationError, FatalError, RetriableError
-from integrations._http import VendorHttp
+from integrations._http import VendorHttp, vendor_json
 from integrations._pagination import LoopGuard
 
 __all__ = [
@@ -125,7 +125,7 @@ class ZendeskApi:
             http = self._export_http
         response = http.request("GET", path, params=params)
         try:
-            body = msgspec.json.decode(response.content)
+            body = vendor_json(response.content)
         except msgspec.DecodeError as exc:
             raise FatalError(f"zendesk GET {path}: malformed JSON: {exc}") from exc
         if not isinstance(body, dict):
