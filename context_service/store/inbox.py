@@ -141,8 +141,9 @@ def forget_body(conn: sqlite3.Connection, inbox_id: int) -> None:
 def mark(
     conn: sqlite3.Connection, inbox_id: int, status: str, now: str, error: str | None = None
 ) -> bool:
-    """Record the outcome of applying a pending delivery (``applied``, ``failed`` or
-    ``pending``); return whether it was still pending. A delivery that another applier has
+    """Record the outcome of applying a pending delivery (``applied``, ``failed``,
+    ``rejected``: unreadable, as at the intake, or ``pending``); return whether it was still
+    pending. A delivery that another applier has
     already settled keeps its outcome: a late failure never turns ``applied`` into ``failed``."""
     cursor = conn.execute(
         "UPDATE webhook_inbox SET status = ?, applied_at = ?, error = ? "
