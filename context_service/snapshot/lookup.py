@@ -52,7 +52,7 @@ from context_service.models import BUILTIN_SOURCES
 from context_service.store import activities, profiles
 from context_service.store.db import is_busy
 from context_service.store.records import decode_mapped
-from context_service.store.snapshots import StoredSnapshot
+from context_service.store.snapshots import SNAPSHOT_FORMAT, StoredSnapshot
 
 
 class Candidate(msgspec.Struct):
@@ -75,8 +75,13 @@ _decode_identity = msgspec.json.Decoder(_IdentityOnly).decode
 # ``identifiers.profiles_with`` and ``read_snapshot`` in one statement (unordered: one row is the
 # rule; several are sorted before ``_one`` names them), with whether the profile is queued and
 # when its time-dependent signals change.
+# A row an older release wrote (``snapshots.SNAPSHOT_FORMAT``: an old server still running on
+# the file rebuilt it after an upgrade queued it) counts as queued: the next write transaction
+# queues it for good (``Store._catch_up``), and the read builds it first, with a new version.
+_OLDER = f"(s.format >= 0 AND s.format < {SNAPSHOT_FORMAT})"
 _SNAPSHOTS_WITH = (
-    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text, q.profile_id, "
+    "SELECT p.profile_id, s.version, s.generated_at, s.json, s.text, "
+    f"COALESCE(q.profile_id, CASE WHEN {_OLDER} THEN s.profile_id END), "
     "s.refresh_at FROM ("
     "SELECT DISTINCT m.profile_id FROM identifiers i "
     "JOIN profile_members m ON m.record_id = i.record_id "
@@ -86,7 +91,8 @@ _SNAPSHOTS_WITH = (
 )
 # One profile's snapshot row (if any) and whether it is queued: always one row.
 _SNAPSHOT_OF = (
-    "SELECT EXISTS (SELECT 1 FROM snapshot_queue WHERE profile_id = ?1), "
+    "SELECT EXISTS (SELECT 1 FROM snapshot_queue WHERE profile_id = ?1) "
+    f"OR COALESCE({_OLDER}, 0), "
     "s.profile_id, s.version, s.generated_at, s.json, s.text, s.refresh_at "
     "FROM (SELECT 1) LEFT JOIN snapshots s ON s.profile_id = ?1"
 )

@@ -26,11 +26,15 @@ class Store:
     write path), which serializes writers of this process. Other processes coordinate through
     SQLite's own locking (``busy_timeout``).
 
-    Another process may be an older or a newer release on the same file. On opening, and in
-    the first write transaction after another connection committed (``PRAGMA data_version``),
-    the store refuses migrations this code does not know (a newer release migrated the file
-    meanwhile: ``MigrationError``) and queues the snapshots an older release wrote for a
-    rebuild by this code (``snapshots.requeue_stale``); ``stale_snapshots`` counts those.
+    Another process may be an older or a newer release on the same file. On opening, the
+    store refuses migrations this code does not know (``MigrationError``: a newer release
+    migrated the file). On opening, and in the first write transaction after another
+    connection committed (``PRAGMA data_version``), it queues the snapshots an older release
+    wrote for a rebuild by this code (``snapshots.requeue_stale``; ``stale_snapshots`` counts
+    those); reads build such a row first (``snapshot.lookup``). A process that is running when
+    a newer release migrates the file goes on as before (refusing its writes then left its
+    reads unaudited and some answers failing); the newer release finds what it writes in its
+    turn, by the same format marker.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -113,13 +117,11 @@ class Store:
 
     def _catch_up(self, conn: sqlite3.Connection) -> int:
         """At the start of a write transaction, when another connection committed since the
-        last one here (or none ran yet), check what it may have done: raise
-        ``MigrationError`` for migrations this code does not know, and queue the snapshots an
-        older release wrote (class doc). Return the ``data_version`` seen, to remember once
-        the transaction commits (a rolled-back one checks again next time)."""
+        last one here (or none ran yet), queue the snapshots an older release wrote (class
+        doc). Return the ``data_version`` seen, to remember once the transaction commits (a
+        rolled-back one checks again next time)."""
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
         if version != self._seen_version:
-            refuse_unknown_migrations(conn, self.path)
             self.stale_snapshots += requeue_stale(conn, _utc_now())
         return version
 

@@ -1,8 +1,8 @@
 """Snapshots an older release writes on an upgraded file (an old ``serve`` left running while
 the new code migrated it drains the queue with its own code, a card number kept) are found
 and built again by the current code, whoever took them off the queue (migration 0044,
-``snapshots.requeue_stale``); and a store that another process migrates past what this code
-knows refuses its next write."""
+``snapshots.requeue_stale``), and never served meanwhile by a running server of this release;
+a store that another process migrates past what this code knows is refused on opening."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from context_service.errors import MigrationError
 from context_service.snapshot import lookup
 from context_service.store import Store, snapshots
 from context_service.sync import IngestContext, drain_snapshots
+from context_service.sync.snapshot_queue import build_queued_on_read
 from tests.conftest import Ingest
 from tests.payloads import zendesk_ticket, zendesk_user
 
@@ -116,20 +117,21 @@ def test_this_release_s_own_rebuilds_are_not_taken_for_an_older_one(
     assert not snapshots.is_queued(store.conn, profile_id)
 
 
-def test_a_migration_applied_by_a_newer_release_stops_this_one_s_writes(
+def test_a_migration_a_newer_release_applies_leaves_a_running_store_working(
     store: Store, tmp_path: Path
 ) -> None:
-    """Checked at open before; now also at the first write after another process commits."""
+    """A running process goes on writing (its reads audited) when a newer release migrates
+    the file under it (review s31e: refusing its writes then failed some answers and left its
+    reads unaudited); opening the file again is what refuses."""
     conn = sqlite3.connect(store.path, isolation_level=None)
     conn.execute(
         "INSERT INTO _migrations (name, applied_at) VALUES ('9999_from_the_future', 'now')"
     )
     conn.close()
-    with (
-        pytest.raises(MigrationError, match="9999_from_the_future"),
-        store.transaction() as conn,
-    ):
+    with store.transaction() as conn:
         conn.execute("DELETE FROM snapshot_queue")
+    with pytest.raises(MigrationError, match="9999_from_the_future"):
+        Store(store.path)
 
 
 def test_an_older_release_rewriting_a_migrated_row_as_it_was_is_found(
@@ -168,3 +170,20 @@ def test_this_release_writing_its_earlier_content_after_an_older_one_is_current(
         snapshots.save_snapshots(conn, [row])
         assert snapshots.older_format(conn) == []
         assert conn.execute("SELECT format FROM snapshots").fetchone()[0] >= 1
+
+
+@pytest.mark.parametrize("sql", [OLD_UPSERT, OLDEST_REPLACE], ids=["upsert", "replace"])
+def test_a_running_server_never_serves_what_an_older_release_just_wrote(
+    store: Store, ingest: Ingest, ctx: IngestContext, sql: str
+) -> None:
+    """Review s31e: a read before this process's next write served the old release's row, card
+    number and all, under the current version's ETag. It is built first, with a new version."""
+    profile_id = _customer_with_card(store, ingest, ctx)
+    before = lookup.by_email(store.conn, EMAIL)
+    build_queued_on_read(store, ctx)
+    _old_release_writes(store.path, profile_id, sql)
+    served = lookup.by_email(store.conn, EMAIL)
+    assert CARD not in served.text
+    assert CARD.encode() not in served.json
+    assert served.version > before.version
+    assert lookup.by_profile_id(store.conn, profile_id).version == served.version
