@@ -24,6 +24,7 @@ from context_service.handoff import Turn, build_handoff, render_text
 from context_service.handoff.intent import topics
 from context_service.llm.handoff import llm_handoff
 from context_service.models import Signal, Snapshot
+from context_service.store.snapshots import stamp_of
 from tests.api.test_escalation_secrets_and_notes import MAYA, Llm, Zendesk, _who, app_with, maya  # noqa: F401
 from tests.api.test_escalations import AUTH, _body
 from tests.conftest import make_settings
@@ -248,19 +249,22 @@ def test_a_masking_view_sends_the_llm_no_contact_in_full(maya: Snapshot) -> None
 
 def _bump_snapshot_with_a_new_charge(db: Path, email: str) -> None:
     """What a Stripe webhook does between a request and its retry: a new charge, a new
-    version of the customer's snapshot."""
+    version of the customer's snapshot, written as this release writes one (with its content's
+    ``stamp``; a row without it reads as an older release's and is built again before use)."""
     conn = sqlite3.connect(db)
     with conn:
-        for profile_id, raw in conn.execute("SELECT profile_id, json FROM snapshots").fetchall():
+        rows = conn.execute("SELECT profile_id, json, text FROM snapshots").fetchall()
+        for profile_id, raw, text in rows:
             snap = msgspec.json.decode(raw, type=Snapshot)
             if email not in snap.identity.emails:
                 continue
             newest = replace(snap.billing.charges[0], status="failed", failure_code="expired_card")
             billing = replace(snap.billing, charges=[newest, *snap.billing.charges])
             bumped = replace(snap, billing=billing, version=snap.version + 1)
+            encoded = msgspec.json.encode(bumped)
             conn.execute(
-                "UPDATE snapshots SET json = ?, version = ? WHERE profile_id = ?",
-                (msgspec.json.encode(bumped), bumped.version, profile_id),
+                "UPDATE snapshots SET json = ?, version = ?, stamp = ? WHERE profile_id = ?",
+                (encoded, bumped.version, stamp_of(encoded, text), profile_id),
             )
     conn.close()
 
